@@ -1,1 +1,10 @@
-export {};
+export * from './syscalls.js';
+export * from './errno.js';
+export * from './signals.js';
+export * from './constants/fcntl.js';
+export * from './constants/mode.js';
+export * from './constants/mman.js';
+export * from './constants/ptrace.js';
+export * from './constants/regs.js';
+export * from './constants/elf.js';
+export * from './constants/process.js';
