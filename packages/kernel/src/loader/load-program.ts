@@ -1,0 +1,156 @@
+import { AUXV, ET, Errno, PROT, SysError } from '@tvisor/abi';
+import { parseElf, type ElfImage, type FileReader } from './elf-image.js';
+import { defaultLoadBias, imageExtent, planLoad, type LoadPlan } from './load-plan.js';
+
+/**
+ * The loader's view of the new address space. The kernel adapts mm's
+ * MemoryManager to it; tests use an in-memory model.
+ */
+export interface LoaderMemory {
+  /**
+   * Creates a private anonymous mapping of `length` bytes (a page multiple)
+   * with protection `prot`, reading as zeros. With `addr` given the mapping is
+   * placed exactly there, replacing whatever was mapped in the range (MAP_FIXED);
+   * without it the memory manager chooses a free range. Returns the start
+   * address. Throws SysError (ENOMEM) when it cannot.
+   */
+  mapAnonymous(addr: number | undefined, length: number, prot: number): number;
+  /**
+   * Copies `bytes` to `addr`, ignoring page protections (the loader fills
+   * pages before setting their final protection). The range must be mapped.
+   */
+  write(addr: number, bytes: Uint8Array): void;
+  /** Changes the protection of the mapped, page-aligned range [addr, addr+length) (mprotect). */
+  protect(addr: number, length: number, prot: number): void;
+}
+
+/** An open file the loader reads from. */
+export interface LoaderFile {
+  /** Returns up to `length` bytes at `offset`, fewer only at end of file. */
+  read: FileReader;
+  size: number;
+}
+
+export interface LoadProgramOptions {
+  memory: LoaderMemory;
+  /** The program execve was asked to run. */
+  file: LoaderFile;
+  /**
+   * Opens the PT_INTERP path (e.g. /lib64/ld-linux-x86-64.so.2). Throws a
+   * SysError (ENOENT, EACCES, ...) that execve reports as is.
+   */
+  openInterp: (path: string) => LoaderFile;
+  /** Bias for an ET_DYN program; defaults to Linux's ELF_ET_DYN_BASE placement. */
+  programLoadBias?: number;
+}
+
+/** One auxiliary vector entry: [AT_* type, value]. */
+export type AuxvEntry = [type: number, value: number];
+
+export interface LoadedProgram {
+  /** Where the first thread starts: the interpreter's entry when there is one. */
+  entry: number;
+  /** The program's own (biased) entry point: AT_ENTRY. */
+  programEntry: number;
+  /** Where the interpreter was loaded (AT_BASE), 0 without one. */
+  interpBase: number;
+  phdrAddr: number;
+  phnum: number;
+  phent: number;
+  /** Page-aligned end of the program's highest segment: the initial brk. */
+  brkStart: number;
+  /** PT_GNU_STACK of the program asks for an executable stack. */
+  execStack: boolean;
+  /** AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY, in Linux's order. */
+  auxv: AuxvEntry[];
+  program: { image: ElfImage; plan: LoadPlan };
+  interpreter: { path: string; image: ElfImage; plan: LoadPlan } | undefined;
+}
+
+/** Largest chunk copied at once, so huge segments never need one huge buffer. */
+const COPY_CHUNK = 1 << 20;
+
+/**
+ * Loads an ELF program and its interpreter into a fresh address space, the
+ * way execve(2) does after the point of no return is decided: parse, place,
+ * map writable, copy file bytes, then apply each segment's protection.
+ * Errors: ENOEXEC/ENOMEM from the program, ELIBBAD when the interpreter is not
+ * a loadable ELF, and whatever `openInterp` or `memory` throw.
+ */
+export function loadProgram(options: LoadProgramOptions): LoadedProgram {
+  const { memory, file } = options;
+  const image = parseElf(file.read, file.size);
+  const interp = image.interp === undefined ? undefined : openInterpreter(options.openInterp, image.interp);
+
+  const bias = image.type === ET.DYN ? (options.programLoadBias ?? defaultLoadBias(image)) : 0;
+  const plan = planLoad(image, bias);
+  mapPlan(memory, file.read, plan);
+
+  let interpreter: LoadedProgram['interpreter'];
+  if (interp) {
+    const interpPlan = placeInterpreter(memory, interp.image);
+    mapPlan(memory, interp.file.read, interpPlan);
+    interpreter = { path: interp.path, image: interp.image, plan: interpPlan };
+  }
+
+  const interpBase = interpreter ? interpreter.plan.loadBias : 0;
+  return {
+    entry: interpreter ? interpreter.plan.entry : plan.entry,
+    programEntry: plan.entry,
+    interpBase,
+    phdrAddr: plan.phdrAddr,
+    phnum: plan.phnum,
+    phent: plan.phent,
+    brkStart: plan.brkStart,
+    execStack: image.execStack,
+    auxv: [
+      [AUXV.PHDR, plan.phdrAddr],
+      [AUXV.PHENT, plan.phent],
+      [AUXV.PHNUM, plan.phnum],
+      [AUXV.BASE, interpBase],
+      [AUXV.FLAGS, 0],
+      [AUXV.ENTRY, plan.entry],
+    ],
+    program: { image, plan },
+    interpreter,
+  };
+}
+
+function openInterpreter(open: (path: string) => LoaderFile, path: string): { path: string; file: LoaderFile; image: ElfImage } {
+  const file = open(path);
+  try {
+    return { path, file, image: parseElf(file.read, file.size) };
+  } catch (err) {
+    // Linux reports an interpreter that is not a usable ELF as ELIBBAD.
+    if (err instanceof SysError && err.errno === Errno.ENOEXEC) throw new SysError(Errno.ELIBBAD, `bad ELF interpreter ${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * An ET_DYN interpreter goes wherever the memory manager finds room for its
+ * whole span: the span is reserved inaccessible, then its segments are mapped
+ * over the reservation. An ET_EXEC interpreter stays at its own addresses.
+ */
+function placeInterpreter(memory: LoaderMemory, image: ElfImage): LoadPlan {
+  if (image.type === ET.EXEC) return planLoad(image, 0);
+  const { firstPage, span } = imageExtent(image);
+  const base = memory.mapAnonymous(undefined, span, PROT.NONE);
+  return planLoad(image, base - firstPage);
+}
+
+/** Creates the plan's mappings at their fixed addresses, fills them, then sets their protection. */
+function mapPlan(memory: LoaderMemory, read: FileReader, plan: LoadPlan): void {
+  for (const m of plan.mappings) {
+    memory.mapAnonymous(m.start, m.length, PROT.READ | PROT.WRITE);
+    for (let done = 0; done < m.fileLength; done += COPY_CHUNK) {
+      const length = Math.min(COPY_CHUNK, m.fileLength - done);
+      const bytes = read(m.fileOffset + done, length);
+      // parseElf checked the segment lies inside the file; a shorter read means the file shrank.
+      if (bytes.length < length) throw new SysError(Errno.EIO, 'file shrank while loading');
+      memory.write(m.start + done, bytes.length === length ? bytes : bytes.subarray(0, length));
+    }
+    // The bytes after fileLength are the zero tail and bss: fresh anonymous pages are already zero.
+    if (m.prot !== (PROT.READ | PROT.WRITE)) memory.protect(m.start, m.length, m.prot);
+  }
+}
