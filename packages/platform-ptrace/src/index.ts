@@ -1,1 +1,3 @@
-export {};
+export { PtracePlatform } from './ptrace-platform.js';
+export { StubProcess, STUB_MEMFD, type StubMemory } from './stub/stub-process.js';
+export * from './stub/stub-image.js';

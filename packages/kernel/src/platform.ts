@@ -1,0 +1,72 @@
+import type { AddressSpace } from '@tvisor/mm';
+import type { Registers } from './arch/registers.js';
+
+/**
+ * The seam between the kernel and the mechanism that runs application code.
+ * The kernel decides *what* happens (it serves every syscall and owns every
+ * mapping); a platform only runs application instructions until they need the
+ * kernel, and mirrors the address space `mm` describes.
+ *
+ * One platform instance serves many address spaces and contexts. Every method
+ * must be called from the thread that created the platform (ptrace requires
+ * it).
+ */
+export interface Platform {
+  /** Human-readable platform name, as `--platform` spells it. */
+  readonly name: string;
+
+  /**
+   * Creates an empty application address space with one execution context
+   * bound to it. The address space holds no application mappings yet; the
+   * context's registers are undefined until the kernel sets them.
+   */
+  newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext };
+
+  /**
+   * Marks `context` runnable with its current registers: the application runs
+   * from there until its next syscall, fault or signal, which `wait` reports.
+   * Writes back any register changes the kernel made since the last stop.
+   */
+  resume(context: PlatformContext): void;
+
+  /**
+   * Blocks until some resumed context stops and reports why. Returns
+   * undefined when no context is running (nothing could ever be reported).
+   */
+  wait(): StopEvent | undefined;
+
+  /** Stops every context and frees every host resource the platform holds. */
+  shutdown(): void;
+}
+
+/** An address space as the platform implements it. */
+export interface PlatformAddressSpace extends AddressSpace {
+  /** The host pid of the process that backs this address space (for tests and /proc diagnostics only). */
+  readonly hostPid: number;
+}
+
+/** One application thread as the platform runs it. */
+export interface PlatformContext {
+  /** The thread's general registers; valid while it is stopped. */
+  readonly regs: Registers;
+  /** The address space the context runs in. */
+  readonly addressSpace: PlatformAddressSpace;
+  /** Kernel-side owner (the Task), set by the kernel; opaque to the platform. */
+  owner: unknown;
+  /**
+   * Ends the context: its host thread or process is killed and reaped. Safe
+   * to call more than once.
+   */
+  kill(): void;
+}
+
+/** Why a context stopped. */
+export type StopEvent =
+  /** The application made a system call; its number and arguments are in `regs`. */
+  | { kind: 'syscall'; context: PlatformContext }
+  /** A synchronous fault: the application touched memory it may not, executed an illegal instruction, divided by zero... */
+  | { kind: 'fault'; context: PlatformContext; signal: number; code: number; addr: number }
+  /** A signal from outside the sandbox reached the context's host thread (e.g. SIGINT from a terminal). */
+  | { kind: 'signal'; context: PlatformContext; signal: number }
+  /** The host thread is gone (killed from outside). */
+  | { kind: 'gone'; context: PlatformContext; status: number };

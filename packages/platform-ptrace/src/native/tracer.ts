@@ -1,0 +1,70 @@
+/**
+ * The ptrace operations the platform needs, over fixed native buffers: one
+ * register block per context and one status word, so the hot path
+ * (waitpid, GETREGS, SETREGS, SYSEMU) never allocates.
+ */
+import { Errno, PTRACE, SysError } from '@tvisor/abi';
+import { allocNative, errno, ptrace, waitpid, type NativeBuffer } from './libc.js';
+
+export { allocNative, type NativeBuffer };
+
+/** Size of siginfo_t. */
+export const SIGINFO_SIZE = 128;
+
+const status = allocNative(8);
+const statusWord = new Int32Array(status.bytes, 0, 1);
+const siginfo = allocNative(SIGINFO_SIZE);
+const siginfoView = new DataView(siginfo.bytes);
+
+function check(rc: number, what: string, pid: number): void {
+  if (rc === -1) {
+    const e = errno();
+    throw new SysError(e || Errno.EIO, `${what} (pid ${pid})`);
+  }
+}
+
+export function getRegs(pid: number, regs: NativeBuffer): void {
+  check(ptrace(PTRACE.GETREGS, pid, 0, regs.address), 'PTRACE_GETREGS', pid);
+}
+
+export function setRegs(pid: number, regs: NativeBuffer): void {
+  check(ptrace(PTRACE.SETREGS, pid, 0, regs.address), 'PTRACE_SETREGS', pid);
+}
+
+/** Resumes with PTRACE_SYSEMU: the next syscall stops before the host runs it. */
+export function sysemu(pid: number, sig = 0): void {
+  check(ptrace(PTRACE.SYSEMU, pid, 0, sig), 'PTRACE_SYSEMU', pid);
+}
+
+/** Resumes with PTRACE_CONT: syscalls run on the host (only for injected ones). */
+export function cont(pid: number, sig = 0): void {
+  check(ptrace(PTRACE.CONT, pid, 0, sig), 'PTRACE_CONT', pid);
+}
+
+export function setOptions(pid: number, options: number): void {
+  check(ptrace(PTRACE.SETOPTIONS, pid, 0, options), 'PTRACE_SETOPTIONS', pid);
+}
+
+/** The stopped tracee's pending siginfo: signal, code and fault address. */
+export function getSigInfo(pid: number): { signo: number; code: number; addr: number } {
+  check(ptrace(PTRACE.GETSIGINFO, pid, 0, siginfo.address), 'PTRACE_GETSIGINFO', pid);
+  return {
+    signo: siginfoView.getInt32(0, true),
+    code: siginfoView.getInt32(8, true),
+    addr: Number(siginfoView.getBigUint64(16, true)),
+  };
+}
+
+/**
+ * waitpid(2); returns [pid, status], or [0, 0] when WNOHANG found nothing.
+ * Retries on EINTR.
+ */
+export function wait(pid: number, options: number): [number, number] {
+  for (;;) {
+    const rc = waitpid(pid, status.address, options);
+    if (rc >= 0) return [rc, statusWord[0]];
+    const e = errno();
+    if (e === Errno.EINTR) continue;
+    throw new SysError(e, `waitpid(${pid})`);
+  }
+}

@@ -1,0 +1,143 @@
+import { Signal, SysError, Errno } from '@tvisor/abi';
+import {
+  Registers,
+  USER_REGS_SIZE,
+  type Platform,
+  type PlatformAddressSpace,
+  type PlatformContext,
+  type StopEvent,
+} from '@tvisor/kernel';
+import { kill } from './native/libc.js';
+import { allocNative, getRegs, getSigInfo, setRegs, sysemu, wait, type NativeBuffer } from './native/tracer.js';
+import { STUB_MEMFD, StubProcess, type StubMemory } from './stub/stub-process.js';
+import { MAP } from '@tvisor/abi';
+import { SYS } from '@tvisor/abi';
+
+const __WALL = 0x40000000;
+/** Bit ptrace sets in the stop signal of a syscall stop under PTRACE_O_TRACESYSGOOD. */
+const SYSCALL_STOP = Signal.SIGTRAP | 0x80;
+const FAULT_SIGNALS = new Set<number>([Signal.SIGSEGV, Signal.SIGBUS, Signal.SIGFPE, Signal.SIGILL, Signal.SIGTRAP]);
+
+/** An address space backed by one stub process. */
+class StubAddressSpace implements PlatformAddressSpace {
+  constructor(readonly stub: StubProcess) {}
+
+  get hostPid(): number {
+    return this.stub.pid;
+  }
+
+  mapFile(addr: number, length: number, fileOffset: number, prot: number): void {
+    this.stub.queue(SYS.mmap, addr, length, prot, MAP.SHARED | MAP.FIXED, STUB_MEMFD, fileOffset);
+  }
+
+  unmap(addr: number, length: number): void {
+    this.stub.queue(SYS.munmap, addr, length);
+  }
+
+  protect(addr: number, length: number, prot: number): void {
+    this.stub.queue(SYS.mprotect, addr, length, prot);
+  }
+
+  flush(): void {
+    this.stub.flush();
+  }
+
+  release(): void {
+    if (this.stub.alive) kill(this.stub.pid, Signal.SIGKILL);
+  }
+}
+
+class PtraceContext implements PlatformContext {
+  readonly native: NativeBuffer = allocNative(USER_REGS_SIZE);
+  readonly regs = new Registers(this.native.bytes);
+  owner: unknown = undefined;
+  running = false;
+
+  constructor(
+    readonly pid: number,
+    readonly addressSpace: StubAddressSpace,
+  ) {}
+
+  kill(): void {
+    this.addressSpace.release();
+  }
+}
+
+/**
+ * The ptrace platform. Application code runs in stub processes, one per
+ * address space; the sentry's thread is their tracer and every request comes
+ * from it. Stubs share one process group so a single waitpid(-pgid) collects
+ * every stop.
+ */
+export class PtracePlatform implements Platform {
+  readonly name = 'ptrace';
+  private readonly contexts = new Map<number, PtraceContext>();
+  private processGroup = 0;
+  private running = 0;
+
+  constructor(private readonly memory: StubMemory) {}
+
+  newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
+    const stub = new StubProcess(this.memory, this.contexts.size > 0 ? this.processGroup : 0);
+    if (this.contexts.size === 0) this.processGroup = stub.pid;
+    const addressSpace = new StubAddressSpace(stub);
+    const context = new PtraceContext(stub.pid, addressSpace);
+    stub.initialRegisters(context.regs);
+    this.contexts.set(stub.pid, context);
+    return { addressSpace, context };
+  }
+
+  resume(context: PlatformContext): void {
+    const ctx = context as PtraceContext;
+    if (ctx.running) return;
+    ctx.addressSpace.stub.flush();
+    setRegs(ctx.pid, ctx.native);
+    sysemu(ctx.pid);
+    ctx.running = true;
+    this.running++;
+  }
+
+  wait(): StopEvent | undefined {
+    for (;;) {
+      if (this.running === 0) return undefined;
+      const [pid, status] = wait(-this.processGroup, __WALL);
+      const ctx = this.contexts.get(pid);
+      if (!ctx) continue;
+      ctx.running = false;
+      this.running--;
+      if ((status & 0xff) !== 0x7f) {
+        // Exited or killed: the host process is gone.
+        ctx.addressSpace.stub.alive = false;
+        this.contexts.delete(pid);
+        return { kind: 'gone', context: ctx, status };
+      }
+      const sig = (status >> 8) & 0xff;
+      if (sig === SYSCALL_STOP) {
+        getRegs(pid, ctx.native);
+        return { kind: 'syscall', context: ctx };
+      }
+      getRegs(pid, ctx.native);
+      if (FAULT_SIGNALS.has(sig)) {
+        const info = getSigInfo(pid);
+        // si_code > 0 means the kernel raised it for an instruction (a fault),
+        // not a kill() from elsewhere.
+        if (info.code > 0) return { kind: 'fault', context: ctx, signal: sig, code: info.code, addr: info.addr };
+      }
+      return { kind: 'signal', context: ctx, signal: sig };
+    }
+  }
+
+  shutdown(): void {
+    for (const ctx of this.contexts.values()) ctx.kill();
+    while (this.contexts.size > 0) {
+      try {
+        const [pid] = wait(-this.processGroup, __WALL);
+        this.contexts.delete(pid);
+      } catch (e) {
+        if (e instanceof SysError && e.errno === Errno.ECHILD) break;
+        throw e;
+      }
+    }
+    this.contexts.clear();
+  }
+}

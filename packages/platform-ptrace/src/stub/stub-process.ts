@@ -1,0 +1,188 @@
+/**
+ * One stub process: a host process whose address space holds an
+ * application's memory, steered entirely through ptrace. It implements the
+ * mm AddressSpace seam by injecting mmap/munmap/mprotect into the stub, in
+ * batches.
+ */
+import { readFileSync } from 'node:fs';
+import { Errno, MAP, PROT, PTRACE_O, Signal, SYS, SysError } from '@tvisor/abi';
+import { Registers, USER_REGS_SIZE, REG } from '@tvisor/kernel';
+import { close, memfdCreate, MFD_CLOEXEC, spawn, writeAll } from '../native/libc.js';
+import { allocNative, cont, getRegs, setOptions, setRegs, wait, type NativeBuffer } from '../native/tracer.js';
+import {
+  buildStubElf,
+  STUB_BASE,
+  STUB_BATCH,
+  STUB_GADGET,
+  STUB_RESERVED_END,
+  STUB_RESULTS,
+  STUB_TABLE,
+  STUB_TABLE_CAPACITY,
+  STUB_TABLE_ENTRY,
+} from './stub-image.js';
+
+/** The fd number of the memory file inside every stub. */
+export const STUB_MEMFD = 3;
+const __WALL = 0x40000000;
+const UINT_MAX = 0xffff_ffff;
+
+/** The memory the platform needs from mm: the memfd and a way to write two control pages. */
+export interface StubMemory {
+  readonly fd: number;
+  allocate(length: number): number;
+  bytes(offset: number, length: number): Uint8Array;
+}
+
+let stubImageFd = -1;
+function stubImagePath(): string {
+  if (stubImageFd < 0) {
+    stubImageFd = memfdCreate('tvisor-stub', MFD_CLOEXEC);
+    if (stubImageFd < 0) throw new Error('memfd_create for the stub failed');
+    writeAll(stubImageFd, buildStubElf());
+  }
+  return `/proc/self/fd/${stubImageFd}`;
+}
+
+interface PendingOp {
+  nr: number;
+  args: [number, number, number, number, number, number];
+}
+
+export class StubProcess {
+  readonly pid: number;
+  /** Registers used while injecting, so the application's stay untouched. */
+  private readonly injectRegs: NativeBuffer;
+  private readonly injectView: Registers;
+  private readonly table: DataView;
+  private readonly results: DataView;
+  private readonly pending: PendingOp[] = [];
+  alive = true;
+
+  /**
+   * Starts a stub, waits for its self-stop and takes it over: traced with
+   * EXITKILL (the stub dies with the sentry), host fds other than the memory
+   * file closed, every host-provided mapping (stack, vDSO) removed.
+   */
+  constructor(memory: StubMemory, processGroup: number) {
+    this.pid = spawn({
+      path: stubImagePath(),
+      argv: ['tvisor-stub'],
+      dup2: [[memory.fd, STUB_MEMFD]],
+      processGroup,
+    });
+    const [, status] = wait(this.pid, __WALL);
+    if ((status & 0xff) !== 0x7f || ((status >> 8) & 0xff) !== Signal.SIGSTOP) {
+      throw new Error(`stub ${this.pid} did not stop as expected (status 0x${status.toString(16)})`);
+    }
+    setOptions(this.pid, PTRACE_O.EXITKILL | PTRACE_O.TRACESYSGOOD);
+    this.injectRegs = allocNative(USER_REGS_SIZE);
+    this.injectView = new Registers(this.injectRegs.bytes);
+    getRegs(this.pid, this.injectRegs);
+
+    this.injectOne(SYS.close_range, 0, STUB_MEMFD - 1, 0);
+    this.injectOne(SYS.close_range, STUB_MEMFD + 1, UINT_MAX, 0);
+    for (const [start, end] of hostMappings(this.pid)) {
+      if (start >= STUB_BASE && end <= STUB_RESERVED_END) continue;
+      if (start >= 2 ** 47) continue; // [vsyscall] cannot be unmapped
+      this.injectOne(SYS.munmap, start, end - start);
+    }
+    const control = memory.allocate(0x2000);
+    this.table = dataView(memory.bytes(control, 0x1000));
+    this.results = dataView(memory.bytes(control + 0x1000, 0x1000));
+    const shared = MAP.SHARED | MAP.FIXED;
+    this.check(this.injectOne(SYS.mmap, STUB_TABLE, 0x1000, PROT.READ, shared, STUB_MEMFD, control), 'map table');
+    this.check(
+      this.injectOne(SYS.mmap, STUB_RESULTS, 0x1000, PROT.READ | PROT.WRITE, shared, STUB_MEMFD, control + 0x1000),
+      'map results',
+    );
+  }
+
+  /** Registers of the stub's initial thread (cs, ss, eflags as the host set them). */
+  initialRegisters(into: Registers): void {
+    into.copyFrom(this.injectView);
+  }
+
+  /** Queues one host syscall to run in the stub at the next flush. */
+  queue(nr: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): void {
+    this.pending.push({ nr, args: [a0, a1, a2, a3, a4, a5] });
+    if (this.pending.length === STUB_TABLE_CAPACITY) this.flush();
+  }
+
+  /**
+   * Runs every queued syscall in one round trip through the batch loop, and
+   * throws if any failed: a mapping the sentry asked for and did not get
+   * would desynchronise mm and the host.
+   */
+  flush(): void {
+    const n = this.pending.length;
+    if (n === 0) return;
+    for (let i = 0; i < n; i++) {
+      const op = this.pending[i];
+      const base = i * STUB_TABLE_ENTRY;
+      this.table.setBigInt64(base, BigInt(op.nr), true);
+      for (let a = 0; a < 6; a++) this.table.setBigInt64(base + 8 + a * 8, BigInt(op.args[a]), true);
+    }
+    const r = this.injectView;
+    r.set(REG.r12, STUB_TABLE);
+    r.set(REG.r13, n);
+    r.set(REG.r14, STUB_RESULTS);
+    this.run(STUB_BATCH);
+    const ops = this.pending.splice(0, n);
+    for (let i = 0; i < n; i++) {
+      const rc = Number(this.results.getBigInt64(i * 8, true));
+      if (rc < 0 && rc > -4096) {
+        throw new SysError(-rc, `stub ${this.pid}: injected syscall ${ops[i].nr} failed`);
+      }
+    }
+  }
+
+  /** Runs one host syscall in the stub now and returns its raw result. */
+  injectOne(nr: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
+    const r = this.injectView;
+    r.set(REG.rax, nr);
+    r.set(REG.rdi, a0);
+    r.set(REG.rsi, a1);
+    r.set(REG.rdx, a2);
+    r.set(REG.r10, a3);
+    r.set(REG.r8, a4);
+    r.set(REG.r9, a5);
+    this.run(STUB_GADGET);
+    return r.getSigned(REG.rax);
+  }
+
+  /** Sets rip, lets the stub run to its int3, and reads the registers back. */
+  private run(ip: number): void {
+    const r = this.injectView;
+    r.ip = ip;
+    r.set(REG.orig_rax, -1);
+    setRegs(this.pid, this.injectRegs);
+    cont(this.pid);
+    const [, status] = wait(this.pid, __WALL);
+    if ((status & 0xff) !== 0x7f || ((status >> 8) & 0xff) !== Signal.SIGTRAP) {
+      this.alive = (status & 0xff) === 0x7f;
+      throw new SysError(Errno.EIO, `stub ${this.pid}: injection ended with status 0x${status.toString(16)}`);
+    }
+    getRegs(this.pid, this.injectRegs);
+  }
+
+  private check(rc: number, what: string): void {
+    if (rc < 0 && rc > -4096) throw new SysError(-rc, `stub ${this.pid}: ${what}`);
+  }
+}
+
+function dataView(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The stub's current host mappings, from /proc/PID/maps. */
+function hostMappings(pid: number): Array<[number, number]> {
+  const text = readFileSync(`/proc/${pid}/maps`, 'utf8');
+  const out: Array<[number, number]> = [];
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (m) out.push([parseInt(m[1], 16), parseInt(m[2], 16)]);
+  }
+  return out;
+}
+
+export { close };

@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROT, SYS, Signal } from '@tvisor/abi';
+import { MemoryFile } from '@tvisor/mm';
+import { PtracePlatform } from '../src/index.js';
+import { STUB_CODE, STUB_BATCH_OFFSET, STUB_GADGET_OFFSET } from '../src/stub/stub-image.js';
+
+const CODE_ADDR = 0x400000;
+
+/** x86-64 machine code: getpid(); exit(rax); with a marker syscall number in between. */
+const PROGRAM = Uint8Array.from([
+  0xb8, 0x27, 0x00, 0x00, 0x00, // mov eax, 39 (getpid)
+  0x0f, 0x05, // syscall
+  0x89, 0xc7, // mov edi, eax
+  0xb8, 0x3c, 0x00, 0x00, 0x00, // mov eax, 60 (exit)
+  0x0f, 0x05, // syscall
+  0xc6, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00, 0x01, // mov byte [0], 1 -> SIGSEGV
+]);
+
+describe('stub image', () => {
+  it('matches stub.S assembled by gcc', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stub-'));
+    const src = new URL('../src/stub/stub.S', import.meta.url).pathname;
+    execFileSync('gcc', ['-c', src, '-o', join(dir, 'stub.o')]);
+    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', join(dir, 'stub.o'), join(dir, 'stub.bin')]);
+    expect(new Uint8Array(readFileSync(join(dir, 'stub.bin')))).toEqual(STUB_CODE);
+    const syms = execFileSync('nm', [join(dir, 'stub.o')], { encoding: 'utf8' });
+    expect(syms).toMatch(new RegExp(`0*${STUB_GADGET_OFFSET.toString(16)} t gadget`));
+    expect(syms).toMatch(new RegExp(`0*${STUB_BATCH_OFFSET.toString(16)} t batch`));
+  });
+
+  it('uses the posix_spawn and memfd flags the C headers define', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spawn-'));
+    writeFileSync(
+      join(dir, 'c.c'),
+      '#define _GNU_SOURCE\n#include <spawn.h>\n#include <sys/mman.h>\n#include <stdio.h>\n' +
+        'int main(){printf("%d %d %d %d\\n", POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGDEF, POSIX_SPAWN_SETSIGMASK, MFD_CLOEXEC);}',
+    );
+    execFileSync('gcc', [join(dir, 'c.c'), '-o', join(dir, 'c')]);
+    return import('../src/native/libc.js').then((libc) => {
+      expect(execFileSync(join(dir, 'c'), { encoding: 'utf8' }).trim()).toBe(
+        [libc.POSIX_SPAWN_SETPGROUP, libc.POSIX_SPAWN_SETSIGDEF, libc.POSIX_SPAWN_SETSIGMASK, libc.MFD_CLOEXEC].join(' '),
+      );
+    });
+  });
+});
+
+describe('PtracePlatform', () => {
+  let memory: MemoryFile;
+  let platform: PtracePlatform;
+  beforeAll(() => {
+    memory = MemoryFile.create();
+    platform = new PtracePlatform(memory);
+  });
+  afterAll(() => {
+    platform.shutdown();
+    memory.close();
+  });
+
+  it('runs code from the memory file and intercepts its syscalls', () => {
+    const { addressSpace, context } = platform.newProcess();
+    const off = memory.allocate(4096);
+    memory.bytes(off, PROGRAM.length).set(PROGRAM);
+    addressSpace.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
+    context.regs.ip = CODE_ADDR;
+    platform.resume(context);
+
+    const first = platform.wait();
+    expect(first?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.getpid);
+    // The host never ran getpid: the sentry answers.
+    context.regs.setReturn(4242);
+    platform.resume(context);
+
+    const second = platform.wait();
+    expect(second?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.exit);
+    expect(context.regs.arg(0)).toBe(4242);
+    // The host did not run exit either: the stub is still there, and goes on to fault.
+    platform.resume(context);
+    const third = platform.wait();
+    expect(third).toMatchObject({ kind: 'fault', signal: Signal.SIGSEGV, addr: 0 });
+    context.kill();
+    expect(platform.wait()?.kind).toBe(undefined);
+  });
+
+  it('leaves the stub no host mappings but its own and the ones mm asked for', () => {
+    const { addressSpace } = platform.newProcess();
+    const off = memory.allocate(8192);
+    addressSpace.mapFile(0x10000000, 8192, off, PROT.READ | PROT.WRITE);
+    addressSpace.flush();
+    const maps = readFileSync(`/proc/${addressSpace.hostPid}/maps`, 'utf8').trim().split('\n');
+    const starts = maps.map((l) => l.split('-')[0]);
+    expect(starts).toContain('10000000');
+    for (const line of maps) {
+      expect(line).not.toMatch(/\[stack\]|\[vdso\]|\[vvar\]|\[heap\]/);
+    }
+    // Writes through the sentry's view are what the stub sees (shared pages).
+    memory.bytes(off, 4)[0] = 7;
+    addressSpace.release();
+  });
+
+  it('holds no host fds in the stub but the memory file', () => {
+    const { addressSpace } = platform.newProcess();
+    const fds = execFileSync('ls', [`/proc/${addressSpace.hostPid}/fd`], { encoding: 'utf8' }).trim().split('\n');
+    expect(fds).toEqual(['3']);
+    addressSpace.release();
+  });
+});
