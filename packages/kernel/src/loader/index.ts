@@ -26,3 +26,4 @@ export {
   DEFAULT_STACK_RLIMIT,
   BINPRM_BUF_SIZE,
 } from './elf-constants.js';
+export { parseShebang, type Shebang } from './shebang.js';
