@@ -1,1 +1,19 @@
-export {};
+/**
+ * @tvisor/vfs: a VFS2-style virtual filesystem with Linux semantics. This
+ * entry is platform-neutral (no Node or koffi imports); the host-backed
+ * filesystem lives in `@tvisor/vfs/host`.
+ */
+export * from './credentials.js';
+export { Dentry } from './dentry.js';
+export { DeviceRegistry, type DeviceOpener } from './devices.js';
+export { dotEntries, iterSnapshot, seekDirectory, type DirEntryInfo } from './dirents.js';
+export {
+  FileDescription, FileImplBase, PathFileImpl, genericSeek, MAX_OFFSET, SETTABLE_STATUS_FLAGS,
+  type Dirent, type DirentCallback, type FileDescriptionImpl,
+} from './file-description.js';
+export { InodeBase, type Filesystem, type Inode } from './inode.js';
+export { Mount, sameVd, type MountFlags, type VirtualDentry } from './mount.js';
+export { ALWAYS_READY, WaiterQueue, type ReadinessCallback } from './readiness.js';
+export { MAX_SYMLINKS, NAME_MAX, PATH_MAX, PathResolver, type ParentAndName, type PathContext } from './resolve.js';
+export * from './stat.js';
+export { MNT_DETACH, VirtualFilesystem, type FifoOpener, type OpenOptions } from './vfs.js';

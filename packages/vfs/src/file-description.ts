@@ -1,0 +1,303 @@
+import { Errno, O, POLL, S, SEEK, SysError } from './abi.js';
+import type { Credentials } from './credentials.js';
+import type { Inode } from './inode.js';
+import type { Mount, VirtualDentry } from './mount.js';
+import { ALWAYS_READY, type ReadinessCallback } from './readiness.js';
+import { isDir, nowTimespec, type StatInfo } from './stat.js';
+import type { Dentry } from './dentry.js';
+
+/** One directory entry as getdents64 reports it. */
+export interface Dirent {
+  name: string;
+  ino: number;
+  /** DT_* type. */
+  type: number;
+  /** Cookie (d_off) to resume reading after this entry. */
+  nextOff: number;
+}
+
+/**
+ * Called for each directory entry in order. Return false to stop (e.g. the
+ * caller's buffer is full); that entry is then NOT consumed and will be
+ * returned again by the next call.
+ */
+export type DirentCallback = (d: Dirent) => boolean;
+
+/** Status flags F_SETFL may change. */
+export const SETTABLE_STATUS_FLAGS = O.APPEND | O.NONBLOCK | O.ASYNC | O.DIRECT | O.NOATIME;
+
+/**
+ * The per-file-type half of an open file (gVisor's FileDescriptionImpl,
+ * Linux's file_operations). The FileDescription passes itself in, so an
+ * implementation can read the offset and status flags. Every method throws a
+ * SysError on failure. Data buffers are only borrowed for the call.
+ */
+export interface FileDescriptionImpl {
+  /** Read at `offset` without touching the file offset. ESPIPE on streams. Returns bytes read (0 = EOF). */
+  pread(fd: FileDescription, dst: Uint8Array, offset: number): number;
+  /** Read at the file offset and advance it (or consume from a stream). EAGAIN if it would block. */
+  read(fd: FileDescription, dst: Uint8Array): number;
+  /** Write at `offset` (at end of file when O_APPEND, like Linux). ESPIPE on streams. */
+  pwrite(fd: FileDescription, src: Uint8Array, offset: number): number;
+  /** Write at the file offset (or end with O_APPEND) and advance it. EAGAIN if it would block, EPIPE without readers. */
+  write(fd: FileDescription, src: Uint8Array): number;
+  /** lseek(2). Returns and sets the new offset. */
+  seek(fd: FileDescription, offset: number, whence: number): number;
+  /** Produce directory entries starting at the file offset, advancing it past each accepted entry. ENOTDIR for non-dirs. */
+  iterDirents(fd: FileDescription, cb: DirentCallback): void;
+  /** ioctl(2); `arg` is the raw argument. ENOTTY by default. */
+  ioctl(fd: FileDescription, cmd: number, arg: bigint): number;
+  /** The subset of `mask` (POLL.* bits) that is currently ready; POLLERR/POLLHUP are always included when true. */
+  readiness(fd: FileDescription, mask: number): number;
+  /** Call `cb` when readiness in `mask` may have changed; returns an unsubscribe function. */
+  subscribe(fd: FileDescription, mask: number, cb: ReadinessCallback): () => void;
+  /** fallocate(2). */
+  allocate(fd: FileDescription, mode: number, offset: number, length: number): void;
+  /** fsync/fdatasync. */
+  sync(fd: FileDescription): void;
+  /** Attributes of the open file (fstat). */
+  stat(fd: FileDescription): StatInfo;
+  /** Called once when the last reference is dropped. */
+  release(fd: FileDescription): void;
+}
+
+/**
+ * Defaults for a seekable file whose data is reached through pread/pwrite;
+ * subclasses supply those plus whatever else they support.
+ */
+export abstract class FileImplBase implements FileDescriptionImpl {
+  constructor(protected readonly inode: Inode) {}
+
+  pread(_fd: FileDescription, _dst: Uint8Array, _offset: number): number {
+    throw new SysError(Errno.EINVAL);
+  }
+  pwrite(_fd: FileDescription, _src: Uint8Array, _offset: number): number {
+    throw new SysError(Errno.EINVAL);
+  }
+  read(fd: FileDescription, dst: Uint8Array): number {
+    const n = this.pread(fd, dst, fd.offset);
+    fd.offset += n;
+    return n;
+  }
+  write(fd: FileDescription, src: Uint8Array): number {
+    const start = fd.statusFlags & O.APPEND ? this.stat(fd).size : fd.offset;
+    const n = this.pwrite(fd, src, start);
+    fd.offset = start + n;
+    return n;
+  }
+  seek(fd: FileDescription, offset: number, whence: number): number {
+    return genericSeek(fd, offset, whence, () => this.stat(fd).size);
+  }
+  iterDirents(_fd: FileDescription, _cb: DirentCallback): void {
+    throw new SysError(Errno.ENOTDIR);
+  }
+  ioctl(_fd: FileDescription, _cmd: number, _arg: bigint): number {
+    throw new SysError(Errno.ENOTTY);
+  }
+  readiness(_fd: FileDescription, mask: number): number {
+    return mask & ALWAYS_READY;
+  }
+  subscribe(_fd: FileDescription, _mask: number, _cb: ReadinessCallback): () => void {
+    // Never changes readiness, so there is nothing to report.
+    return () => {};
+  }
+  allocate(_fd: FileDescription, _mode: number, _offset: number, _length: number): void {
+    throw new SysError(Errno.ENODEV);
+  }
+  sync(_fd: FileDescription): void {}
+  stat(_fd: FileDescription): StatInfo {
+    return this.inode.stat();
+  }
+  release(_fd: FileDescription): void {}
+}
+
+/** Largest file offset (Linux's MAX_LFS_FILESIZE for 64-bit, clamped to exact JS integers). */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/** lseek for files whose data has no holes the VFS knows of. */
+export function genericSeek(fd: FileDescription, offset: number, whence: number, size: () => number): number {
+  let pos: number;
+  switch (whence) {
+    case SEEK.SET: pos = offset; break;
+    case SEEK.CUR: pos = fd.offset + offset; break;
+    case SEEK.END: pos = size() + offset; break;
+    case SEEK.DATA: {
+      const s = size();
+      if (offset < 0 || offset >= s) throw new SysError(Errno.ENXIO);
+      pos = offset;
+      break;
+    }
+    case SEEK.HOLE: {
+      const s = size();
+      if (offset < 0 || offset >= s) throw new SysError(Errno.ENXIO);
+      pos = s;
+      break;
+    }
+    default: throw new SysError(Errno.EINVAL);
+  }
+  if (pos < 0 || pos > MAX_OFFSET || !Number.isFinite(pos)) throw new SysError(Errno.EINVAL);
+  fd.offset = pos;
+  return pos;
+}
+
+/** Implementation for O_PATH descriptions: every I/O fails with EBADF. */
+export class PathFileImpl extends FileImplBase {
+  override read(): number { throw new SysError(Errno.EBADF); }
+  override pread(): number { throw new SysError(Errno.EBADF); }
+  override write(): number { throw new SysError(Errno.EBADF); }
+  override pwrite(): number { throw new SysError(Errno.EBADF); }
+  override seek(): number { throw new SysError(Errno.EBADF); }
+  override iterDirents(): void { throw new SysError(Errno.EBADF); }
+  override ioctl(): number { throw new SysError(Errno.EBADF); }
+  override allocate(): void { throw new SysError(Errno.EBADF); }
+  override sync(): void { throw new SysError(Errno.EBADF); }
+  override readiness(_fd: FileDescription, mask: number): number {
+    return mask & POLL.NVAL;
+  }
+}
+
+/**
+ * An open file (Linux's struct file): the location it was opened at, access
+ * mode and status flags, the file offset, and the type-specific `impl`.
+ * Reference-counted: the kernel's fd tables, dup, fork and SCM_RIGHTS take
+ * references; the implementation is released when the last one drops.
+ */
+export class FileDescription {
+  /** File offset (or directory cookie). */
+  offset = 0;
+  private refs = 1;
+  private flags: number;
+  /** Scratch space for a directory implementation's per-open snapshot. */
+  dirState: unknown = undefined;
+
+  constructor(
+    readonly vd: VirtualDentry,
+    readonly impl: FileDescriptionImpl,
+    flags: number,
+    readonly creds: Credentials,
+  ) {
+    this.flags = flags & ~(O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC);
+    vd.mount.refs++;
+  }
+
+  get mount(): Mount { return this.vd.mount; }
+  get dentry(): Dentry { return this.vd.dentry; }
+  get inode(): Inode { return this.vd.dentry.inode; }
+
+  /** Access mode and status flags, as F_GETFL reports them. */
+  get statusFlags(): number {
+    return this.flags;
+  }
+  /** F_SETFL: only O_APPEND, O_NONBLOCK, O_ASYNC, O_DIRECT, O_NOATIME change. */
+  setStatusFlags(flags: number): void {
+    this.flags = (this.flags & ~SETTABLE_STATUS_FLAGS) | (flags & SETTABLE_STATUS_FLAGS);
+  }
+  get isPath(): boolean { return (this.flags & O.PATH) !== 0; }
+  get readable(): boolean {
+    const acc = this.flags & O.ACCMODE;
+    return !this.isPath && (acc === O.RDONLY || acc === O.RDWR);
+  }
+  get writable(): boolean {
+    const acc = this.flags & O.ACCMODE;
+    return !this.isPath && (acc === O.WRONLY || acc === O.RDWR);
+  }
+
+  incRef(): void {
+    if (this.refs <= 0) throw new Error('FileDescription used after release');
+    this.refs++;
+  }
+  /** Drop a reference; the last one releases the implementation and the mount. */
+  decRef(): void {
+    if (--this.refs === 0) {
+      this.impl.release(this);
+      this.vd.mount.refs--;
+    }
+  }
+  get refCount(): number { return this.refs; }
+
+  /** read(2) when `offset` is undefined, pread(2) otherwise. */
+  read(dst: Uint8Array, offset?: number): number {
+    if (!this.readable) throw new SysError(Errno.EBADF);
+    if (offset === undefined) return this.impl.read(this, dst);
+    if (offset < 0) throw new SysError(Errno.EINVAL);
+    return this.impl.pread(this, dst, offset);
+  }
+
+  /** write(2) when `offset` is undefined, pwrite(2) otherwise. */
+  write(src: Uint8Array, offset?: number): number {
+    if (!this.writable) throw new SysError(Errno.EBADF);
+    if (offset === undefined) return this.impl.write(this, src);
+    if (offset < 0) throw new SysError(Errno.EINVAL);
+    return this.impl.pwrite(this, src, offset);
+  }
+
+  /** lseek(2). */
+  seek(offset: number, whence: number): number {
+    if (this.isPath) throw new SysError(Errno.EBADF);
+    return this.impl.seek(this, offset, whence);
+  }
+
+  /** fstat(2). Works on O_PATH descriptions too. */
+  stat(): StatInfo {
+    return this.impl.stat(this);
+  }
+
+  /** Feed directory entries from the current offset to `cb` (getdents64). */
+  iterDirents(cb: DirentCallback): void {
+    if (this.isPath) throw new SysError(Errno.EBADF);
+    if (!isDir(this.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
+    this.impl.iterDirents(this, cb);
+  }
+
+  /** Convenience: up to `max` entries from the current offset. */
+  getdents(max = Infinity): Dirent[] {
+    const out: Dirent[] = [];
+    this.iterDirents((d) => {
+      if (out.length >= max) return false;
+      out.push(d);
+      return true;
+    });
+    return out;
+  }
+
+  ioctl(cmd: number, arg: bigint): number {
+    if (this.isPath) throw new SysError(Errno.EBADF);
+    return this.impl.ioctl(this, cmd, arg);
+  }
+
+  /** Ready events among `mask` (POLL.* bits). */
+  readiness(mask: number): number {
+    return this.impl.readiness(this, mask);
+  }
+
+  /** Be told when readiness in `mask` may have changed. Returns the unsubscribe function. */
+  subscribe(mask: number, cb: ReadinessCallback): () => void {
+    return this.impl.subscribe(this, mask, cb);
+  }
+
+  /** fallocate(2). */
+  allocate(mode: number, offset: number, length: number): void {
+    if (!this.writable) throw new SysError(Errno.EBADF);
+    if (offset < 0 || length <= 0) throw new SysError(Errno.EINVAL);
+    this.impl.allocate(this, mode, offset, length);
+  }
+
+  /** ftruncate(2): EINVAL unless open for writing on a regular file. */
+  truncate(size: number): void {
+    if (size < 0 || !Number.isSafeInteger(size)) throw new SysError(Errno.EINVAL);
+    if (!this.writable) throw new SysError(this.isPath ? Errno.EBADF : Errno.EINVAL);
+    if ((this.inode.stat().mode & S.IFMT) !== S.IFREG) throw new SysError(Errno.EINVAL);
+    const now = nowTimespec();
+    this.inode.setStat({ size, mtime: now }, this.creds);
+  }
+
+  /** fsync(2)/fdatasync(2). */
+  sync(): void {
+    this.impl.sync(this);
+  }
+
+  /** readlinkat(fd, "") on an O_PATH descriptor of a symlink. */
+  readlink(): string {
+    return this.inode.readlink();
+  }
+}

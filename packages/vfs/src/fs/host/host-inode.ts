@@ -1,0 +1,218 @@
+import { Errno, O, RENAME, S, SysError } from '../../abi.js';
+import type { Credentials } from '../../credentials.js';
+import type { FileDescriptionImpl } from '../../file-description.js';
+import type { Inode } from '../../inode.js';
+import * as host from '../../native/host-syscalls.js';
+import type { SetStatRequest, StatInfo } from '../../stat.js';
+import { HostDirectoryFile, HostRegularFile } from './host-file.js';
+import type { HostFilesystem } from './host-filesystem.js';
+
+const O_RDONLY = 0;
+const O_WRONLY = 1;
+const O_DIRECTORY = 0o200000;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const AT_REMOVEDIR = 0x200;
+
+/**
+ * One host file, held open as an O_PATH handle. The handle is the file's
+ * identity: stat, chmod, chown, utimens and readlink act on it directly, and
+ * a new host name is only ever resolved as one component under the parent's
+ * handle.
+ */
+export class HostInode implements Inode {
+  /** Host inode number (stable for the handle's lifetime). */
+  readonly ino: number;
+  /** Host device of the file. */
+  readonly hostDev: number;
+  private readonly fileType: number;
+
+  constructor(
+    readonly fs: HostFilesystem,
+    /** O_PATH host fd; closed when this inode is garbage-collected. */
+    readonly handle: number,
+    /** Parent directory (null for the root); updated on rename. */
+    public parent: HostInode | null,
+    /** Name in the parent; updated on rename. */
+    public name: string,
+    st: StatInfo,
+  ) {
+    this.ino = st.ino;
+    this.hostDev = st.dev;
+    this.fileType = st.mode & S.IFMT;
+    if (parent) fs.handleReaper.register(this, handle);
+  }
+
+  stat(): StatInfo {
+    return host.fstatx(this.handle);
+  }
+
+  setStat(req: SetStatRequest, _creds: Credentials): void {
+    this.fs.checkWritable();
+    if (req.size !== undefined) {
+      if (this.fileType === S.IFDIR) throw new SysError(Errno.EISDIR);
+      if (this.fileType !== S.IFREG) throw new SysError(Errno.EINVAL);
+      const fd = this.reopen(O_WRONLY);
+      try {
+        host.ftruncate(fd, req.size);
+      } finally {
+        host.close(fd);
+      }
+    }
+    if (req.uid !== undefined || req.gid !== undefined) host.chownFd(this.handle, req.uid ?? -1, req.gid ?? -1);
+    if (req.mode !== undefined) host.chmodFd(this.handle, req.mode & 0o7777);
+    if (req.atime || req.mtime) host.utimensFd(this.handle, req.atime, req.mtime);
+  }
+
+  lookup(name: string): Inode {
+    const fd = host.openPathBeneath(this.handle, name);
+    try {
+      return new HostInode(this.fs, fd, this, name, host.fstatx(fd));
+    } catch (e) {
+      host.close(fd);
+      throw e;
+    }
+  }
+
+  /** Give a just-created host file the creator's ownership (possible when running as host root). */
+  private adopt(name: string, creds: Credentials): HostInode {
+    const child = this.lookup(name) as HostInode;
+    const st = child.stat();
+    if (st.uid !== creds.uid || st.gid !== creds.gid) {
+      try {
+        host.chownFd(child.handle, creds.uid, creds.gid);
+      } catch (e) {
+        if (!(e instanceof SysError && e.errno === Errno.EPERM)) throw e;
+      }
+    }
+    return child;
+  }
+
+  create(name: string, mode: number, creds: Credentials): Inode {
+    this.fs.checkWritable();
+    host.close(host.openBeneath(this.handle, name, O_CREAT | O_EXCL | O_WRONLY, mode & 0o7777));
+    // Permissions were umasked by the VFS; the host umask must not apply again.
+    const child = this.adopt(name, creds);
+    host.chmodFd(child.handle, mode & 0o7777);
+    return child;
+  }
+
+  mkdir(name: string, mode: number, creds: Credentials): Inode {
+    this.fs.checkWritable();
+    host.mkdirat(this.handle, name, mode & 0o7777);
+    const child = this.adopt(name, creds);
+    host.chmodFd(child.handle, mode & 0o7777);
+    return child;
+  }
+
+  mknod(name: string, mode: number, rdev: number, creds: Credentials): Inode {
+    this.fs.checkWritable();
+    host.mknodat(this.handle, name, mode, rdev);
+    const child = this.adopt(name, creds);
+    host.chmodFd(child.handle, mode & 0o7777);
+    return child;
+  }
+
+  symlink(name: string, target: string, creds: Credentials): Inode {
+    this.fs.checkWritable();
+    host.symlinkat(target, this.handle, name);
+    return this.adopt(name, creds);
+  }
+
+  link(name: string, target: Inode): void {
+    this.fs.checkWritable();
+    if (!(target instanceof HostInode)) throw new SysError(Errno.EXDEV);
+    try {
+      host.linkFd(target.handle, this.handle, name);
+    } catch (e) {
+      // linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; fall back to the
+      // target's own name under its parent handle (one component each).
+      if (!(e instanceof SysError) || (e.errno !== Errno.ENOENT && e.errno !== Errno.EPERM) || !target.parent) throw e;
+      const id = host.entryIdentity(target.parent.handle, target.name);
+      if (!id || id.ino !== target.ino) throw new SysError(Errno.ENOENT);
+      host.linkNames(target.parent.handle, target.name, this.handle, name);
+    }
+  }
+
+  unlink(name: string, _child: Inode): void {
+    this.fs.checkWritable();
+    host.unlinkat(this.handle, name, 0);
+  }
+
+  rmdir(name: string, _child: Inode): void {
+    this.fs.checkWritable();
+    host.unlinkat(this.handle, name, AT_REMOVEDIR);
+  }
+
+  rename(oldName: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number): void {
+    this.fs.checkWritable();
+    if (!(newDir instanceof HostInode)) throw new SysError(Errno.EXDEV);
+    host.renameat2(this.handle, oldName, newDir.handle, newName, flags);
+    if (child instanceof HostInode) {
+      child.parent = newDir;
+      child.name = newName;
+    }
+    if ((flags & RENAME.EXCHANGE) && replaced instanceof HostInode) {
+      replaced.parent = this;
+      replaced.name = oldName;
+    }
+  }
+
+  readlink(): string {
+    if (this.fileType !== S.IFLNK) throw new SysError(Errno.EINVAL);
+    return host.readlinkFd(this.handle);
+  }
+
+  open(flags: number, _creds: Credentials): FileDescriptionImpl {
+    const acc = flags & O.ACCMODE;
+    if (acc !== O.RDONLY) this.fs.checkWritable();
+    if (this.fileType === S.IFDIR) return new HostDirectoryFile(this, this.reopen(O_RDONLY | O_DIRECTORY));
+    if (this.fileType !== S.IFREG) throw new SysError(Errno.ENXIO);
+    const hostFlags = acc | (flags & (O.SYNC | O.DSYNC | O.DIRECT));
+    return new HostRegularFile(this, this.reopen(hostFlags));
+  }
+
+  /**
+   * A real (non-O_PATH) host fd for this file: a directory reopens itself as
+   * "."; anything else is reopened by name under the parent's handle and
+   * checked to still be the same file.
+   */
+  reopen(hostFlags: number): number {
+    if (this.fileType === S.IFDIR) return host.openBeneath(this.handle, '.', hostFlags);
+    if (!this.parent) throw new SysError(Errno.ESTALE);
+    const fd = host.openBeneath(this.parent.handle, this.name, hostFlags);
+    const st = host.fstatx(fd);
+    if (st.ino !== this.ino || st.dev !== this.hostDev) {
+      host.close(fd);
+      throw new SysError(Errno.ESTALE);
+    }
+    return fd;
+  }
+
+  private withFd<T>(f: (fd: number) => T): T {
+    if (this.fileType !== S.IFREG && this.fileType !== S.IFDIR) throw new SysError(Errno.EPERM);
+    const fd = this.reopen(this.fileType === S.IFDIR ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+    try {
+      return f(fd);
+    } finally {
+      host.close(fd);
+    }
+  }
+
+  getxattr(name: string): Uint8Array {
+    if (this.fileType !== S.IFREG && this.fileType !== S.IFDIR) throw new SysError(Errno.ENODATA);
+    return this.withFd((fd) => host.fgetxattr(fd, name));
+  }
+  setxattr(name: string, value: Uint8Array, flags: number): void {
+    this.fs.checkWritable();
+    this.withFd((fd) => host.fsetxattr(fd, name, value, flags));
+  }
+  listxattr(): string[] {
+    if (this.fileType !== S.IFREG && this.fileType !== S.IFDIR) return [];
+    return this.withFd((fd) => host.flistxattr(fd));
+  }
+  removexattr(name: string): void {
+    this.fs.checkWritable();
+    this.withFd((fd) => host.fremovexattr(fd, name));
+  }
+}

@@ -1,0 +1,727 @@
+import { ACCESS, AT, Errno, O, RENAME, S, SysError, UTIME, XATTR } from './abi.js';
+import { checkSticky, inGroup, isOwnerOrPrivileged, isPrivileged, mayAccess, type Credentials } from './credentials.js';
+import type { Dentry } from './dentry.js';
+import { DeviceRegistry } from './devices.js';
+import { FileDescription, PathFileImpl, type FileDescriptionImpl } from './file-description.js';
+import type { Filesystem, Inode } from './inode.js';
+import { Mount, sameVd, type MountFlags, type VirtualDentry } from './mount.js';
+import { checkAccess, lookupChild, PathResolver, tryLookupChild, type PathContext, type ParentAndName } from './resolve.js';
+import { isDir, isSymlink, nowTimespec, type SetStatRequest, type StatfsInfo, type StatInfo, type Timespec } from './stat.js';
+import { Dentry as DentryClass } from './dentry.js';
+
+/** openat/openat2 arguments. */
+export interface OpenOptions {
+  /** open(2) flags (O.*). */
+  flags: number;
+  /** Permission bits for O_CREAT/O_TMPFILE (umask applied by the VFS). */
+  mode?: number;
+  /** openat2 RESOLVE_* flags. */
+  resolve?: number;
+}
+
+/** A FIFO's open hook: the pipefs module registers it (see fs/pipefs). */
+export type FifoOpener = (inode: Inode, flags: number) => FileDescriptionImpl;
+
+/** umount2 flag: detach lazily even if busy. */
+export const MNT_DETACH = 2;
+
+const DEFAULT_UMASK = 0o022;
+const PERM_BITS = 0o7777;
+
+/**
+ * The virtual filesystem: a mount tree plus every path-based operation, with
+ * Linux's resolution rules (symlinks, `..`, mounts, openat2 scoping) and
+ * permission checks decided here once for all filesystems.
+ */
+export class VirtualFilesystem {
+  /** Character/block device drivers, looked up when a device node is opened. */
+  readonly devices = new DeviceRegistry();
+  /** How FIFOs are opened; set by installing pipefs (`installFifoSupport`). */
+  fifoOpener: FifoOpener | null = null;
+  private readonly rootMount: Mount;
+  private readonly fsMounts = new Map<Filesystem, number>();
+
+  constructor(rootFs: Filesystem, rootFlags: MountFlags = {}) {
+    this.rootMount = this.newMount(rootFs, new DentryClass('/', null, rootFs.root()), rootFlags, null, null);
+  }
+
+  /** The root of the mount namespace. */
+  root(): VirtualDentry {
+    return { mount: this.rootMount, dentry: this.rootMount.root };
+  }
+
+  /** A path context rooted at the namespace root, starting there, for `creds`. */
+  context(creds: Credentials, start?: VirtualDentry, umask = DEFAULT_UMASK): PathContext {
+    return { root: this.root(), start: start ?? this.root(), creds, umask };
+  }
+
+  /** The mount attached at (mount, dentry), if any. */
+  mountAt(mount: Mount, dentry: Dentry): Mount | undefined {
+    return mount.children.get(dentry);
+  }
+
+  private resolver(ctx: PathContext, resolveFlags = 0): PathResolver {
+    return new PathResolver(this, ctx, resolveFlags);
+  }
+
+  /** Resolve a path to a location; `follow` decides the final symlink. AT_EMPTY_PATH with "" gives the start. */
+  getVd(ctx: PathContext, path: string, opts: { follow?: boolean; emptyPath?: boolean; resolve?: number } = {}): VirtualDentry {
+    if (path === '' && opts.emptyPath) return ctx.start;
+    return this.resolver(ctx, opts.resolve ?? 0).resolve(path, opts.follow ?? true);
+  }
+
+  // ---------------------------------------------------------------- open
+
+  /** openat(2)/openat2(2). */
+  openAt(ctx: PathContext, path: string, opts: OpenOptions): FileDescription {
+    let flags = opts.flags;
+    const resolveFlags = opts.resolve ?? 0;
+    if ((flags & O.TMPFILE) === O.TMPFILE) throw new SysError(Errno.EOPNOTSUPP);
+    if (flags & O.PATH) flags &= O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
+    if ((flags & O.CREAT) && (flags & O.DIRECTORY)) throw new SysError(Errno.EINVAL);
+    if ((flags & O.ACCMODE) === O.ACCMODE && !(flags & O.PATH)) throw new SysError(Errno.EINVAL);
+    const r = this.resolver(ctx, resolveFlags);
+    let vd: VirtualDentry;
+    let created = false;
+    if (!(flags & O.CREAT)) {
+      vd = r.resolve(path, !(flags & O.NOFOLLOW));
+      if (isSymlink(vd.dentry.inode.stat().mode) && !(flags & O.PATH)) throw new SysError(Errno.ELOOP);
+    } else {
+      ({ vd, created } = this.openCreate(ctx, r, r.resolveParent(path), flags, opts.mode ?? 0));
+    }
+    return this.openVd(vd, flags, ctx.creds, created);
+  }
+
+  /** The O_CREAT half of open: find or create the last component, following symlinks to dangling targets. */
+  private openCreate(ctx: PathContext, r: PathResolver, pn: ParentAndName, flags: number, mode: number): { vd: VirtualDentry; created: boolean } {
+    for (;;) {
+      const { parent, name, trailingSlash } = pn;
+      if (name === '' || name === '.' || name === '..' || trailingSlash) throw new SysError(Errno.EISDIR);
+      const child = tryLookupChild(parent.dentry, name);
+      if (!child) {
+        this.checkCreate(ctx.creds, parent);
+        const { creds, perm } = this.newOwnership(ctx, parent, mode & PERM_BITS, false);
+        const inode = parent.dentry.inode.create(name, S.IFREG | perm, creds);
+        const d = this.cacheChild(parent.dentry, name, inode);
+        return { vd: { mount: parent.mount, dentry: d }, created: true };
+      }
+      if (flags & O.EXCL) throw new SysError(Errno.EEXIST);
+      const vd = r.followMounts({ mount: parent.mount, dentry: child });
+      const mode2 = vd.dentry.inode.stat().mode;
+      if (isSymlink(mode2)) {
+        if (flags & O.NOFOLLOW) throw new SysError(Errno.ELOOP);
+        const t = r.linkTarget(parent, vd);
+        if ('magic' in t) return { vd: t.magic, created: false };
+        pn = t;
+        continue;
+      }
+      if (isDir(mode2)) throw new SysError(Errno.EISDIR);
+      return { vd, created: false };
+    }
+  }
+
+  /**
+   * Open an already-resolved location (used by openAt and for reopening
+   * /proc/self/fd links). `created` skips the permission check, as Linux does
+   * for a file this very open created.
+   */
+  openVd(vd: VirtualDentry, flags: number, creds: Credentials, created = false): FileDescription {
+    const inode = vd.dentry.inode;
+    const st = inode.stat();
+    const type = st.mode & S.IFMT;
+    if ((flags & O.DIRECTORY) && type !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
+    if (flags & O.PATH) return new FileDescription(vd, new PathFileImpl(inode), flags, creds);
+    const acc = flags & O.ACCMODE;
+    const wantWrite = acc === O.WRONLY || acc === O.RDWR;
+    if (type === S.IFDIR && (wantWrite || (flags & O.CREAT))) throw new SysError(Errno.EISDIR);
+    if (type === S.IFLNK) throw new SysError(Errno.ELOOP);
+    if (!created) {
+      let want = 0;
+      if (acc === O.RDONLY || acc === O.RDWR) want |= ACCESS.R_OK;
+      if (wantWrite || ((flags & O.TRUNC) && type === S.IFREG)) want |= ACCESS.W_OK;
+      checkAccess(inode, creds, st.mode, st.uid, st.gid, want);
+    }
+    if ((type === S.IFREG || type === S.IFDIR) && (wantWrite || (flags & O.TRUNC)) && vd.mount.readOnly) {
+      throw new SysError(Errno.EROFS);
+    }
+    if ((type === S.IFCHR || type === S.IFBLK) && vd.mount.flags.noDev) throw new SysError(Errno.EACCES);
+    let impl: FileDescriptionImpl;
+    switch (type) {
+      case S.IFCHR:
+        impl = this.devices.open('char', st.rdev, inode, flags, creds);
+        break;
+      case S.IFBLK:
+        impl = this.devices.open('block', st.rdev, inode, flags, creds);
+        break;
+      case S.IFIFO:
+        if (!this.fifoOpener) throw new SysError(Errno.ENXIO);
+        impl = this.fifoOpener(inode, flags);
+        break;
+      case S.IFSOCK:
+        throw new SysError(Errno.ENXIO);
+      default:
+        if ((flags & O.TRUNC) && type === S.IFREG && !created) {
+          inode.setStat({ size: 0, mtime: nowTimespec() }, creds);
+        }
+        impl = inode.open(flags, creds);
+    }
+    return new FileDescription(vd, impl, flags, creds);
+  }
+
+  // ---------------------------------------------------------------- creation
+
+  /** mkdirat(2). */
+  mkdirAt(ctx: PathContext, path: string, mode: number): void {
+    const { parent, name } = this.resolver(ctx).resolveParent(path);
+    if (name === '' || name === '.' || name === '..') throw new SysError(Errno.EEXIST);
+    this.createCommon(ctx, parent, name, false);
+    const { creds, perm } = this.newOwnership(ctx, parent, mode & (0o777 | S.ISVTX), true);
+    const inode = parent.dentry.inode.mkdir(name, S.IFDIR | perm, creds);
+    this.cacheChild(parent.dentry, name, inode);
+  }
+
+  /** mknodat(2): regular files, fifos, sockets and device nodes. */
+  mknodAt(ctx: PathContext, path: string, mode: number, rdev = 0): void {
+    let type = mode & S.IFMT;
+    if (type === 0) type = S.IFREG;
+    if (type === S.IFDIR) throw new SysError(Errno.EPERM);
+    if (![S.IFREG, S.IFIFO, S.IFSOCK, S.IFCHR, S.IFBLK].includes(type as never)) throw new SysError(Errno.EINVAL);
+    const { parent, name, trailingSlash } = this.resolver(ctx).resolveParent(path);
+    if (name === '' || name === '.' || name === '..') throw new SysError(Errno.EEXIST);
+    this.createCommon(ctx, parent, name, trailingSlash);
+    if ((type === S.IFCHR || type === S.IFBLK) && !isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    const { creds, perm } = this.newOwnership(ctx, parent, mode & PERM_BITS, false);
+    const inode =
+      type === S.IFREG
+        ? parent.dentry.inode.create(name, S.IFREG | perm, creds)
+        : parent.dentry.inode.mknod(name, type | perm, type === S.IFCHR || type === S.IFBLK ? rdev : 0, creds);
+    this.cacheChild(parent.dentry, name, inode);
+  }
+
+  /** symlinkat(2). */
+  symlinkAt(ctx: PathContext, target: string, path: string): void {
+    if (target === '') throw new SysError(Errno.ENOENT);
+    if (target.length >= 4096) throw new SysError(Errno.ENAMETOOLONG);
+    const { parent, name, trailingSlash } = this.resolver(ctx).resolveParent(path);
+    if (name === '' || name === '.' || name === '..') throw new SysError(Errno.EEXIST);
+    this.createCommon(ctx, parent, name, trailingSlash);
+    const { creds } = this.newOwnership(ctx, parent, 0o777, false);
+    const inode = parent.dentry.inode.symlink(name, target, creds);
+    this.cacheChild(parent.dentry, name, inode);
+  }
+
+  /** linkat(2). `flags`: AT.SYMLINK_FOLLOW, AT.EMPTY_PATH. */
+  linkAt(oldCtx: PathContext, oldPath: string, newCtx: PathContext, newPath: string, flags = 0): void {
+    if (flags & ~(AT.SYMLINK_FOLLOW | AT.EMPTY_PATH)) throw new SysError(Errno.EINVAL);
+    const old = this.getVd(oldCtx, oldPath, { follow: (flags & AT.SYMLINK_FOLLOW) !== 0, emptyPath: (flags & AT.EMPTY_PATH) !== 0 });
+    const { parent, name, trailingSlash } = this.resolver(newCtx).resolveParent(newPath);
+    if (name === '' || name === '.' || name === '..') throw new SysError(Errno.EEXIST);
+    if (tryLookupChild(parent.dentry, name)) throw new SysError(Errno.EEXIST);
+    if (old.mount !== parent.mount) throw new SysError(Errno.EXDEV);
+    if (trailingSlash) throw new SysError(Errno.ENOENT);
+    if (parent.mount.readOnly) throw new SysError(Errno.EROFS);
+    this.checkCreate(newCtx.creds, parent);
+    const target = old.dentry.inode;
+    const st = target.stat();
+    if (isDir(st.mode)) throw new SysError(Errno.EPERM);
+    this.checkHardlinkAllowed(newCtx.creds, target, st);
+    if (old.dentry.dead && st.nlink === 0) throw new SysError(Errno.ENOENT);
+    parent.dentry.inode.link(name, target);
+    this.cacheChild(parent.dentry, name, target);
+  }
+
+  /** fs.protected_hardlinks=1: unprivileged users may only link files they own or could read and write. */
+  private checkHardlinkAllowed(creds: Credentials, target: Inode, st: StatInfo): void {
+    if (isPrivileged(creds) || creds.uid === st.uid) return;
+    const safe =
+      (st.mode & S.IFMT) === S.IFREG &&
+      !(st.mode & S.ISUID) &&
+      !((st.mode & (S.ISGID | 0o010)) === (S.ISGID | 0o010)) &&
+      mayAccess(creds, st.mode, st.uid, st.gid, ACCESS.R_OK | ACCESS.W_OK);
+    if (!safe) throw new SysError(Errno.EPERM);
+    void target;
+  }
+
+  /** Checks shared by creating operations: EEXIST, ENOENT for a trailing slash, EROFS, EACCES. */
+  private createCommon(ctx: PathContext, parent: VirtualDentry, name: string, trailingSlashNotDir: boolean): void {
+    if (tryLookupChild(parent.dentry, name)) throw new SysError(Errno.EEXIST);
+    if (trailingSlashNotDir) throw new SysError(Errno.ENOENT);
+    this.checkCreate(ctx.creds, parent);
+  }
+
+  /** may_create: writable mount, write+search permission on the directory, directory still alive. */
+  private checkCreate(creds: Credentials, parent: VirtualDentry): void {
+    if (parent.mount.readOnly) throw new SysError(Errno.EROFS);
+    const st = parent.dentry.inode.stat();
+    checkAccess(parent.dentry.inode, creds, st.mode, st.uid, st.gid, ACCESS.W_OK | ACCESS.X_OK);
+    if (parent.dentry.dead) throw new SysError(Errno.ENOENT);
+  }
+
+  /** Owner and permissions of a new file: umask, and set-group-ID directory inheritance. */
+  private newOwnership(ctx: PathContext, parent: VirtualDentry, perm: number, dir: boolean): { creds: Credentials; perm: number } {
+    perm &= ~(ctx.umask ?? DEFAULT_UMASK) | ~0o777;
+    const pst = parent.dentry.inode.stat();
+    let gid = ctx.creds.gid;
+    if (pst.mode & S.ISGID) {
+      gid = pst.gid;
+      if (dir) perm |= S.ISGID;
+    }
+    if (!dir && (perm & S.ISGID) && !inGroup({ ...ctx.creds, gid }, gid) && !isPrivileged(ctx.creds)) perm &= ~S.ISGID;
+    return { creds: { uid: ctx.creds.uid, gid, groups: ctx.creds.groups }, perm };
+  }
+
+  private cacheChild(parent: Dentry, name: string, inode: Inode): Dentry {
+    const d = new DentryClass(name, parent, inode);
+    parent.children.set(name, d);
+    return d;
+  }
+
+  // ---------------------------------------------------------------- removal
+
+  /** unlinkat(2); AT.REMOVEDIR makes it rmdir. */
+  unlinkAt(ctx: PathContext, path: string, flags = 0): void {
+    if (flags & ~AT.REMOVEDIR) throw new SysError(Errno.EINVAL);
+    if (flags & AT.REMOVEDIR) return this.rmdirAt(ctx, path);
+    const { parent, name, trailingSlash } = this.resolver(ctx).resolveParent(path);
+    if (name === '' || name === '.' || name === '..') throw new SysError(Errno.EISDIR);
+    if (parent.mount.readOnly) throw new SysError(Errno.EROFS);
+    const child = lookupChild(parent.dentry, name);
+    const cst = child.inode.stat();
+    if (trailingSlash) throw new SysError(isDir(cst.mode) ? Errno.EISDIR : Errno.ENOTDIR);
+    this.mayDelete(ctx.creds, parent, cst);
+    if (isDir(cst.mode)) throw new SysError(Errno.EISDIR);
+    if (child.mountCount > 0) throw new SysError(Errno.EBUSY);
+    parent.dentry.inode.unlink(name, child.inode);
+    this.dropChild(parent.dentry, name, child);
+  }
+
+  /** rmdir(2). */
+  rmdirAt(ctx: PathContext, path: string): void {
+    const { parent, name } = this.resolver(ctx).resolveParent(path);
+    if (name === '.') throw new SysError(Errno.EINVAL);
+    if (name === '..') throw new SysError(Errno.ENOTEMPTY);
+    if (name === '') throw new SysError(Errno.EBUSY);
+    if (parent.mount.readOnly) throw new SysError(Errno.EROFS);
+    const child = lookupChild(parent.dentry, name);
+    const cst = child.inode.stat();
+    this.mayDelete(ctx.creds, parent, cst);
+    if (!isDir(cst.mode)) throw new SysError(Errno.ENOTDIR);
+    if (child.mountCount > 0) throw new SysError(Errno.EBUSY);
+    parent.dentry.inode.rmdir(name, child.inode);
+    this.dropChild(parent.dentry, name, child);
+  }
+
+  /** may_delete: write+search on the directory, then the sticky-bit rule. */
+  private mayDelete(creds: Credentials, parent: VirtualDentry, childSt: StatInfo): void {
+    const pst = parent.dentry.inode.stat();
+    checkAccess(parent.dentry.inode, creds, pst.mode, pst.uid, pst.gid, ACCESS.W_OK | ACCESS.X_OK);
+    checkSticky(creds, pst.mode, pst.uid, childSt.uid);
+  }
+
+  private dropChild(parent: Dentry, name: string, child: Dentry): void {
+    if (parent.children.get(name) === child) parent.children.delete(name);
+    child.dead = true;
+  }
+
+  // ---------------------------------------------------------------- rename
+
+  /** renameat2(2). `flags`: RENAME.NOREPLACE, RENAME.EXCHANGE. */
+  renameAt(oldCtx: PathContext, oldPath: string, newCtx: PathContext, newPath: string, flags = 0): void {
+    if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE)) throw new SysError(Errno.EINVAL);
+    if ((flags & RENAME.NOREPLACE) && (flags & RENAME.EXCHANGE)) throw new SysError(Errno.EINVAL);
+    const exchange = (flags & RENAME.EXCHANGE) !== 0;
+    const o = this.resolver(oldCtx).resolveParent(oldPath);
+    const n = this.resolver(newCtx).resolveParent(newPath);
+    if (o.parent.mount !== n.parent.mount) throw new SysError(Errno.EXDEV);
+    const special = (s: string) => s === '' || s === '.' || s === '..';
+    if (special(o.name)) throw new SysError(Errno.EBUSY);
+    if (special(n.name)) throw new SysError(flags & RENAME.NOREPLACE ? Errno.EEXIST : Errno.EBUSY);
+    if (o.parent.mount.readOnly) throw new SysError(Errno.EROFS);
+    const oldD = lookupChild(o.parent.dentry, o.name);
+    const ost = oldD.inode.stat();
+    if (!exchange && (o.trailingSlash || n.trailingSlash) && !isDir(ost.mode)) throw new SysError(Errno.ENOTDIR);
+    const newD = tryLookupChild(n.parent.dentry, n.name);
+    if ((flags & RENAME.NOREPLACE) && newD) throw new SysError(Errno.EEXIST);
+    if (exchange && !newD) throw new SysError(Errno.ENOENT);
+    if (exchange && n.trailingSlash && !isDir(newD!.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
+    // Loop checks (lock_rename's "trap"): the source may not contain the
+    // target's directory, nor the target the source's directory.
+    if (n.parent.dentry.isDescendantOf(oldD)) throw new SysError(Errno.EINVAL);
+    if (newD && o.parent.dentry.isDescendantOf(newD)) throw new SysError(exchange ? Errno.EINVAL : Errno.ENOTEMPTY);
+    if (newD === oldD) return;
+    if (newD && newD.inode === oldD.inode) return; // hard links of one inode: a no-op
+    const nst = newD?.inode.stat();
+    this.mayDelete(oldCtx.creds, o.parent, ost);
+    if (newD && nst) {
+      this.mayDelete(newCtx.creds, n.parent, nst);
+      if (!exchange) {
+        if (isDir(ost.mode) && !isDir(nst.mode)) throw new SysError(Errno.ENOTDIR);
+        if (!isDir(ost.mode) && isDir(nst.mode)) throw new SysError(Errno.EISDIR);
+      }
+    } else {
+      this.checkCreate(newCtx.creds, n.parent);
+    }
+    // Moving a directory to a new parent rewrites its "..": needs write on it.
+    if (n.parent.dentry !== o.parent.dentry) {
+      if (isDir(ost.mode)) checkAccess(oldD.inode, oldCtx.creds, ost.mode, ost.uid, ost.gid, ACCESS.W_OK);
+      if (exchange && nst && isDir(nst.mode)) checkAccess(newD!.inode, newCtx.creds, nst.mode, nst.uid, nst.gid, ACCESS.W_OK);
+    }
+    if (oldD.mountCount > 0 || (newD && newD.mountCount > 0)) throw new SysError(Errno.EBUSY);
+    o.parent.dentry.inode.rename(o.name, oldD.inode, n.parent.dentry.inode, n.name, newD?.inode ?? null, flags);
+    // Mirror the change in the dentry cache.
+    o.parent.dentry.children.delete(o.name);
+    if (exchange && newD) {
+      n.parent.dentry.children.delete(n.name);
+      newD.parent = o.parent.dentry;
+      newD.name = o.name;
+      o.parent.dentry.children.set(o.name, newD);
+    } else if (newD) {
+      newD.dead = true;
+      n.parent.dentry.children.delete(n.name);
+    }
+    oldD.parent = n.parent.dentry;
+    oldD.name = n.name;
+    n.parent.dentry.children.set(n.name, oldD);
+  }
+
+  // ---------------------------------------------------------------- reading metadata
+
+  /** readlinkat(2). An empty path reads the start itself (an O_PATH fd of a symlink). */
+  readlinkAt(ctx: PathContext, path: string): string {
+    const vd = path === '' ? ctx.start : this.getVd(ctx, path, { follow: false });
+    if (!isSymlink(vd.dentry.inode.stat().mode)) throw new SysError(path === '' ? Errno.ENOENT : Errno.EINVAL);
+    return vd.dentry.inode.readlink();
+  }
+
+  /** newfstatat(2)/statx(2) path part. `flags`: AT.SYMLINK_NOFOLLOW, AT.EMPTY_PATH, AT.NO_AUTOMOUNT. */
+  statAt(ctx: PathContext, path: string, flags = 0): StatInfo {
+    if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH | AT.NO_AUTOMOUNT | 0x6000)) throw new SysError(Errno.EINVAL);
+    return this.getVd(ctx, path, { follow: !(flags & AT.SYMLINK_NOFOLLOW), emptyPath: (flags & AT.EMPTY_PATH) !== 0 }).dentry.inode.stat();
+  }
+
+  /** statfs(2). */
+  statfsAt(ctx: PathContext, path: string): StatfsInfo {
+    return this.statfsVd(this.getVd(ctx, path));
+  }
+
+  /** fstatfs(2), with mount flags folded in. */
+  statfsVd(vd: VirtualDentry): StatfsInfo {
+    const s = vd.dentry.inode.fs.statfs();
+    const ST_RDONLY = 1;
+    const ST_NOSUID = 2;
+    const ST_NODEV = 4;
+    const ST_NOEXEC = 8;
+    let f = s.flags & ~(ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC);
+    if (vd.mount.readOnly) f |= ST_RDONLY;
+    if (vd.mount.flags.noSuid) f |= ST_NOSUID;
+    if (vd.mount.flags.noDev) f |= ST_NODEV;
+    if (vd.mount.flags.noExec) f |= ST_NOEXEC;
+    return { ...s, flags: f };
+  }
+
+  /** faccessat2(2): `mode` is F_OK or R/W/X_OK bits; `flags`: AT.EACCESS, AT.SYMLINK_NOFOLLOW, AT.EMPTY_PATH. The caller passes real or effective ids in ctx.creds as AT_EACCESS demands. */
+  accessAt(ctx: PathContext, path: string, mode: number, flags = 0): void {
+    if (mode & ~7) throw new SysError(Errno.EINVAL);
+    if (flags & ~(AT.EACCESS | AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysError(Errno.EINVAL);
+    const vd = this.getVd(ctx, path, { follow: !(flags & AT.SYMLINK_NOFOLLOW), emptyPath: (flags & AT.EMPTY_PATH) !== 0 });
+    const st = vd.dentry.inode.stat();
+    const type = st.mode & S.IFMT;
+    if ((mode & ACCESS.W_OK) && vd.mount.readOnly && (type === S.IFREG || type === S.IFDIR || type === S.IFLNK)) {
+      throw new SysError(Errno.EROFS);
+    }
+    checkAccess(vd.dentry.inode, ctx.creds, st.mode, st.uid, st.gid, mode);
+  }
+
+  // ---------------------------------------------------------------- changing metadata
+
+  /** fchmodat(2)/fchmodat2(2); `flags`: AT.SYMLINK_NOFOLLOW (EOPNOTSUPP on a symlink), AT.EMPTY_PATH. */
+  chmodAt(ctx: PathContext, path: string, mode: number, flags = 0): void {
+    const vd = this.getVd(ctx, path, { follow: !(flags & AT.SYMLINK_NOFOLLOW), emptyPath: (flags & AT.EMPTY_PATH) !== 0 });
+    if ((flags & AT.SYMLINK_NOFOLLOW) && isSymlink(vd.dentry.inode.stat().mode)) throw new SysError(Errno.EOPNOTSUPP);
+    this.chmodVd(vd, ctx.creds, mode);
+  }
+
+  /** fchmod(2) on a resolved location. */
+  chmodVd(vd: VirtualDentry, creds: Credentials, mode: number): void {
+    const inode = vd.dentry.inode;
+    const st = inode.stat();
+    if (vd.mount.readOnly) throw new SysError(Errno.EROFS);
+    if (!isOwnerOrPrivileged(creds, st.uid)) throw new SysError(Errno.EPERM);
+    let m = mode & PERM_BITS;
+    // A non-member may not leave set-group-ID on a file it chmods.
+    if (!isPrivileged(creds) && !inGroup(creds, st.gid)) m &= ~S.ISGID;
+    inode.setStat({ mode: (st.mode & S.IFMT) | m }, creds);
+  }
+
+  /** fchownat(2); -1 leaves an id unchanged. `flags`: AT.SYMLINK_NOFOLLOW, AT.EMPTY_PATH. */
+  chownAt(ctx: PathContext, path: string, uid: number, gid: number, flags = 0): void {
+    if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysError(Errno.EINVAL);
+    const vd = this.getVd(ctx, path, { follow: !(flags & AT.SYMLINK_NOFOLLOW), emptyPath: (flags & AT.EMPTY_PATH) !== 0 });
+    this.chownVd(vd, ctx.creds, uid, gid);
+  }
+
+  /** fchown(2) on a resolved location. */
+  chownVd(vd: VirtualDentry, creds: Credentials, uid: number, gid: number): void {
+    const inode = vd.dentry.inode;
+    const st = inode.stat();
+    if (vd.mount.readOnly) throw new SysError(Errno.EROFS);
+    const newUid = uid === -1 || uid === 0xffffffff ? st.uid : uid;
+    const newGid = gid === -1 || gid === 0xffffffff ? st.gid : gid;
+    if (!isPrivileged(creds)) {
+      if (newUid !== st.uid || creds.uid !== st.uid) {
+        if (!(newUid === st.uid && creds.uid === st.uid)) throw new SysError(Errno.EPERM);
+      }
+      if (newGid !== st.gid && !inGroup(creds, newGid)) throw new SysError(Errno.EPERM);
+    }
+    const req: SetStatRequest = { uid: newUid, gid: newGid };
+    if (!isDir(st.mode) && !isSymlink(st.mode)) {
+      // Changing ownership drops set-user-ID, and set-group-ID when group-executable.
+      let m = st.mode & ~S.ISUID;
+      if (m & 0o010) m &= ~S.ISGID;
+      if (m !== st.mode) req.mode = m;
+    }
+    inode.setStat(req, creds);
+  }
+
+  /**
+   * utimensat(2). `times` null means both now; a nsec of UTIME.NOW / UTIME.OMIT
+   * means now / unchanged. `flags`: AT.SYMLINK_NOFOLLOW, AT.EMPTY_PATH.
+   */
+  utimensAt(ctx: PathContext, path: string, times: readonly [Timespec, Timespec] | null, flags = 0): void {
+    if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysError(Errno.EINVAL);
+    validateTimes(times);
+    const vd = this.getVd(ctx, path, { follow: !(flags & AT.SYMLINK_NOFOLLOW), emptyPath: (flags & AT.EMPTY_PATH) !== 0 });
+    this.utimensVd(vd, ctx.creds, times);
+  }
+
+  /** futimens(2) on a resolved location. */
+  utimensVd(vd: VirtualDentry, creds: Credentials, times: readonly [Timespec, Timespec] | null): void {
+    validateTimes(times);
+    if (times && times[0].nsec === UTIME.OMIT && times[1].nsec === UTIME.OMIT) return;
+    const inode = vd.dentry.inode;
+    const st = inode.stat();
+    if (vd.mount.readOnly) throw new SysError(Errno.EROFS);
+    const allNow = !times || (times[0].nsec === UTIME.NOW || times[0].nsec === UTIME.OMIT) && (times[1].nsec === UTIME.NOW || times[1].nsec === UTIME.OMIT);
+    if (!isOwnerOrPrivileged(creds, st.uid)) {
+      if (!allNow) throw new SysError(Errno.EPERM);
+      if (!mayAccess(creds, st.mode, st.uid, st.gid, ACCESS.W_OK)) throw new SysError(Errno.EACCES);
+    }
+    const now = nowTimespec();
+    const pick = (t: Timespec | undefined): Timespec | undefined =>
+      !t || t.nsec === UTIME.NOW ? now : t.nsec === UTIME.OMIT ? undefined : { sec: t.sec, nsec: t.nsec };
+    const req: SetStatRequest = {};
+    const a = pick(times?.[0]);
+    const m = pick(times?.[1]);
+    if (a) req.atime = a;
+    if (m) req.mtime = m;
+    inode.setStat(req, creds);
+  }
+
+  /** truncate(2). */
+  truncateAt(ctx: PathContext, path: string, size: number): void {
+    if (size < 0 || !Number.isSafeInteger(size)) throw new SysError(Errno.EINVAL);
+    const vd = this.getVd(ctx, path);
+    const inode = vd.dentry.inode;
+    const st = inode.stat();
+    if (isDir(st.mode)) throw new SysError(Errno.EISDIR);
+    if ((st.mode & S.IFMT) !== S.IFREG) throw new SysError(Errno.EINVAL);
+    checkAccess(inode, ctx.creds, st.mode, st.uid, st.gid, ACCESS.W_OK);
+    if (vd.mount.readOnly) throw new SysError(Errno.EROFS);
+    inode.setStat({ size }, ctx.creds);
+  }
+
+  // ---------------------------------------------------------------- xattrs
+
+  /** Permission rules for extended attributes by namespace (xattr_permission). */
+  private checkXattr(vd: VirtualDentry, creds: Credentials, name: string, write: boolean): void {
+    if (name.length === 0 || name.length > 255) throw new SysError(name.length === 0 ? Errno.ERANGE : Errno.ERANGE);
+    const st = vd.dentry.inode.stat();
+    if (write && vd.mount.readOnly) throw new SysError(Errno.EROFS);
+    if (name.startsWith('trusted.')) {
+      if (!isPrivileged(creds)) throw new SysError(write ? Errno.EPERM : Errno.ENODATA);
+      return;
+    }
+    if (name.startsWith('user.')) {
+      const type = st.mode & S.IFMT;
+      if (type !== S.IFREG && type !== S.IFDIR) throw new SysError(write ? Errno.EPERM : Errno.ENODATA);
+      if (type === S.IFDIR && (st.mode & S.ISVTX) && write && creds.uid !== st.uid && !isPrivileged(creds)) throw new SysError(Errno.EPERM);
+      checkAccess(vd.dentry.inode, creds, st.mode, st.uid, st.gid, write ? ACCESS.W_OK : ACCESS.R_OK);
+      return;
+    }
+    if (name.startsWith('security.') || name.startsWith('system.')) {
+      if (write && !isPrivileged(creds)) throw new SysError(Errno.EPERM);
+      return;
+    }
+    throw new SysError(Errno.EOPNOTSUPP);
+  }
+
+  /** getxattr(2) on a resolved location. */
+  getxattrVd(vd: VirtualDentry, creds: Credentials, name: string): Uint8Array {
+    this.checkXattr(vd, creds, name, false);
+    return vd.dentry.inode.getxattr(name);
+  }
+  /** setxattr(2) on a resolved location; `flags` XATTR.CREATE / XATTR.REPLACE. */
+  setxattrVd(vd: VirtualDentry, creds: Credentials, name: string, value: Uint8Array, flags = 0): void {
+    if (flags & ~(XATTR.CREATE | XATTR.REPLACE)) throw new SysError(Errno.EINVAL);
+    if (value.length > 65536) throw new SysError(Errno.E2BIG);
+    this.checkXattr(vd, creds, name, true);
+    if (!isOwnerOrPrivileged(creds, vd.dentry.inode.stat().uid) && !name.startsWith('user.')) throw new SysError(Errno.EPERM);
+    vd.dentry.inode.setxattr(name, value.slice(), flags);
+  }
+  /** listxattr(2): trusted.* names are hidden from the unprivileged. */
+  listxattrVd(vd: VirtualDentry, creds: Credentials): string[] {
+    const names = vd.dentry.inode.listxattr();
+    return isPrivileged(creds) ? names : names.filter((n) => !n.startsWith('trusted.'));
+  }
+  /** removexattr(2). */
+  removexattrVd(vd: VirtualDentry, creds: Credentials, name: string): void {
+    this.checkXattr(vd, creds, name, true);
+    vd.dentry.inode.removexattr(name);
+  }
+  getxattrAt(ctx: PathContext, path: string, name: string, follow = true): Uint8Array {
+    return this.getxattrVd(this.getVd(ctx, path, { follow }), ctx.creds, name);
+  }
+  setxattrAt(ctx: PathContext, path: string, name: string, value: Uint8Array, flags = 0, follow = true): void {
+    this.setxattrVd(this.getVd(ctx, path, { follow }), ctx.creds, name, value, flags);
+  }
+  listxattrAt(ctx: PathContext, path: string, follow = true): string[] {
+    return this.listxattrVd(this.getVd(ctx, path, { follow }), ctx.creds);
+  }
+  removexattrAt(ctx: PathContext, path: string, name: string, follow = true): void {
+    this.removexattrVd(this.getVd(ctx, path, { follow }), ctx.creds, name);
+  }
+
+  // ---------------------------------------------------------------- mounts
+
+  private newMount(fs: Filesystem, root: Dentry, flags: MountFlags, parent: Mount | null, mountpoint: Dentry | null): Mount {
+    const m = new Mount(fs, root, { ...flags }, parent, mountpoint);
+    this.fsMounts.set(fs, (this.fsMounts.get(fs) ?? 0) + 1);
+    if (parent && mountpoint) {
+      parent.children.set(mountpoint, m);
+      mountpoint.mountCount++;
+    }
+    return m;
+  }
+
+  /** The top-most location at `path` (after following mounts), where a new mount stacks. */
+  private mountTarget(ctx: PathContext, path: string): VirtualDentry {
+    return this.getVd(ctx, path, { follow: true });
+  }
+
+  /** mount(2) of a new filesystem instance at `path`. */
+  mount(ctx: PathContext, path: string, fs: Filesystem, flags: MountFlags = {}): Mount {
+    if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    const target = this.mountTarget(ctx, path);
+    if (isDir(target.dentry.inode.stat().mode) !== isDir(fs.root().stat().mode)) throw new SysError(Errno.ENOTDIR);
+    if (target.dentry.dead) throw new SysError(Errno.ENOENT);
+    const root = new DentryClass('/', null, fs.root());
+    return this.newMount(fs, root, flags, target.mount, target.dentry);
+  }
+
+  /** mount --bind (and --rbind with `recursive`). */
+  bindMount(srcCtx: PathContext, srcPath: string, dstCtx: PathContext, dstPath: string, opts: MountFlags & { recursive?: boolean } = {}): Mount {
+    if (!isPrivileged(dstCtx.creds)) throw new SysError(Errno.EPERM);
+    const src = this.getVd(srcCtx, srcPath);
+    const target = this.mountTarget(dstCtx, dstPath);
+    if (isDir(src.dentry.inode.stat().mode) !== isDir(target.dentry.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
+    const { recursive, ...flags } = opts;
+    const m = this.newMount(src.mount.fs, src.dentry, { ...src.mount.flags, ...flags }, target.mount, target.dentry);
+    if (recursive) this.copySubmounts(src.mount, src.dentry, m);
+    return m;
+  }
+
+  private copySubmounts(from: Mount, under: Dentry, to: Mount): void {
+    for (const [mp, child] of from.children) {
+      if (!mp.isDescendantOf(under)) continue;
+      const copy = this.newMount(child.fs, child.root, child.flags, to, mp);
+      this.copySubmounts(child, child.root, copy);
+    }
+  }
+
+  /** Change per-mount flags (mount -o remount,bind,ro). `path` must be a mount root. */
+  remount(ctx: PathContext, path: string, flags: MountFlags): void {
+    if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    const vd = this.getVd(ctx, path);
+    if (vd.dentry !== vd.mount.root) throw new SysError(Errno.EINVAL);
+    vd.mount.flags = { ...vd.mount.flags, ...flags };
+  }
+
+  /** umount2(2). `flags`: MNT_DETACH to detach even when busy. */
+  umount(ctx: PathContext, path: string, flags = 0): void {
+    if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    const vd = this.getVd(ctx, path, { follow: true });
+    const m = vd.mount;
+    if (vd.dentry !== m.root) throw new SysError(Errno.EINVAL);
+    if (!m.parent || !m.mountpoint) throw new SysError(Errno.EINVAL);
+    const detach = (flags & MNT_DETACH) !== 0;
+    if (!detach && (m.children.size > 0 || m.refs > 0)) throw new SysError(Errno.EBUSY);
+    this.detach(m);
+  }
+
+  private detach(m: Mount): void {
+    for (const child of [...m.children.values()]) this.detach(child);
+    if (m.parent && m.mountpoint) {
+      m.parent.children.delete(m.mountpoint);
+      m.mountpoint.mountCount--;
+    }
+    m.parent = null;
+    m.mountpoint = null;
+    const n = (this.fsMounts.get(m.fs) ?? 1) - 1;
+    if (n === 0) {
+      this.fsMounts.delete(m.fs);
+      m.fs.release();
+    } else this.fsMounts.set(m.fs, n);
+  }
+
+  /** All mounts in the namespace, parents first (for /proc/self/mounts). */
+  mounts(): Mount[] {
+    const out: Mount[] = [];
+    const walk = (m: Mount) => {
+      out.push(m);
+      for (const c of m.children.values()) walk(c);
+    };
+    walk(this.rootMount);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- paths
+
+  /**
+   * The path of `vd` as seen from `root` (getcwd, /proc/self/cwd). A location
+   * not under `root` is reported relative to the namespace root with
+   * `reachable: false` (getcwd then prefixes "(unreachable)").
+   */
+  pathOf(vd: VirtualDentry, root: VirtualDentry): { path: string; reachable: boolean; deleted: boolean } {
+    const parts: string[] = [];
+    let cur = vd;
+    let reachable = false;
+    const deleted = vd.dentry.dead;
+    for (;;) {
+      if (sameVd(cur, root)) {
+        reachable = true;
+        break;
+      }
+      if (cur.dentry === cur.mount.root) {
+        if (!cur.mount.parent || !cur.mount.mountpoint) break;
+        cur = { mount: cur.mount.parent, dentry: cur.mount.mountpoint };
+        continue;
+      }
+      parts.push(cur.dentry.name);
+      cur = { mount: cur.mount, dentry: cur.dentry.parent ?? cur.dentry };
+    }
+    return { path: '/' + parts.reverse().join('/'), reachable, deleted };
+  }
+
+  /** Is `vd` at or below `root` in the mount tree (used to validate chroot/pivot)? */
+  isBeneath(vd: VirtualDentry, root: VirtualDentry): boolean {
+    return this.pathOf(vd, root).reachable;
+  }
+}
+
+function validateTimes(times: readonly [Timespec, Timespec] | null): void {
+  if (!times) return;
+  for (const t of times) {
+    if (t.nsec === UTIME.NOW || t.nsec === UTIME.OMIT) continue;
+    if (t.nsec < 0 || t.nsec > 999_999_999) throw new SysError(Errno.EINVAL);
+  }
+}
