@@ -1,1 +1,31 @@
-export {};
+export type { AddressSpace, Prot } from './address-space.js';
+export { MemoryFile, MEMORY_FILE_WINDOW, type FileRange } from './memory-file.js';
+export {
+  MemoryManager,
+  type FaultResult,
+  type Iovec,
+  type MemoryStats,
+  type MmapOptions,
+} from './memory-manager.js';
+export type { MappableFile, MemoryFileRange } from './mappable-file.js';
+export type { VmaInfo } from './vma.js';
+export {
+  DEFAULT_STACK_LIMIT,
+  DEFAULT_STACK_TOP,
+  MAP_32BIT_BASE,
+  MAP_32BIT_END,
+  MIN_STACK_GAP,
+  MMAP_MIN_ADDR,
+  PAGE_SHIFT,
+  PAGE_SIZE,
+  STACK_GUARD_GAP,
+  STUB_RESERVED_START,
+  TASK_SIZE,
+  TASK_UNMAPPED_BASE,
+  defaultLayout,
+  isPageAligned,
+  mmapBaseFor,
+  pageAlignDown,
+  pageAlignUp,
+  type MemoryLayout,
+} from './layout.js';

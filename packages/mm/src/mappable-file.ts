@@ -1,0 +1,44 @@
+/** A range of the memory file: `length` bytes at `fileOffset`. */
+export interface MemoryFileRange {
+  fileOffset: number;
+  length: number;
+}
+
+/**
+ * What a file must offer to be mapped with mmap(2). vfs files implement it;
+ * mm holds no other reference to the vfs.
+ */
+export interface MappableFile {
+  /** The path shown in /proc/PID/maps for mappings of this file. */
+  readonly mapsName: string;
+
+  /** The file's device number (st_dev, Linux's dev_t encoding), shown in /proc/PID/maps. */
+  readonly dev: number;
+
+  /** The file's inode number (st_ino), shown in /proc/PID/maps. */
+  readonly ino: number;
+
+  /** The current file size in bytes; pages past it read as zeros in a private mapping. */
+  size(): number;
+
+  /**
+   * Copies file bytes starting at `offset` into `dst`; returns how many were
+   * copied (fewer than dst.length only at end of file). Used to fill private
+   * mappings. May throw SysError (e.g. EIO), which mmap or the fault reports.
+   */
+  readAt(offset: number, dst: Uint8Array): number;
+
+  /**
+   * For MAP_SHARED: the memory-file pages that hold the file's bytes
+   * [offset, offset+length) (page-aligned), in order, covering the range
+   * exactly, allocating them if needed. The file keeps its own reference to
+   * those pages; mm adds one reference per mapping for as long as it maps
+   * them, so writes by any mapper are seen by every other mapper and by
+   * read(2). Files without it can only be mapped MAP_SHARED read-only, as a
+   * snapshot (mprotect to PROT_WRITE then fails with EACCES).
+   */
+  sharedPages?(offset: number, length: number): MemoryFileRange[];
+
+  /** For msync(MS_SYNC): writes back [offset, offset+length) of a shared mapping. */
+  sync?(offset: number, length: number): void;
+}

@@ -1,0 +1,1203 @@
+import { Errno, MADV, MAP, MCL, MREMAP, MS, PROT, SysError } from './abi-local.js';
+import type { AddressSpace } from './address-space.js';
+import {
+  MAP_32BIT_BASE,
+  MAP_32BIT_END,
+  MMAP_MIN_ADDR,
+  PAGE_SIZE,
+  STACK_GUARD_GAP,
+  STUB_RESERVED_START,
+  TASK_SIZE,
+  TASK_UNMAPPED_BASE,
+  defaultLayout,
+  isPageAligned,
+  pageAlignDown,
+  pageAlignUp,
+  type MemoryLayout,
+} from './layout.js';
+import type { MappableFile } from './mappable-file.js';
+import { MEMORY_FILE_WINDOW, type MemoryFile } from './memory-file.js';
+import { pmasMergeable, splitPma, type Pma } from './pma.js';
+import { formatMapsLine, formatSmapsEntry, type SmapsCounts } from './proc-format.js';
+import { RangeList, type Range } from './range-list.js';
+import { splitVma, vmasMergeable, type Vma, type VmaInfo } from './vma.js';
+
+/** Arguments of mmap(2), with the fd already resolved to a file by the kernel. */
+export interface MmapOptions {
+  /** The hint, or the exact address with MAP_FIXED / MAP_FIXED_NOREPLACE. */
+  addr: number;
+  length: number;
+  prot: number;
+  flags: number;
+  /** The file for a file-backed mapping (ignored with MAP_ANONYMOUS). */
+  file?: MappableFile;
+  /** The file offset (page-aligned). */
+  offset?: number;
+  /**
+   * For MAP_SHARED file mappings: the protections the fd's open mode allows
+   * (PROT_WRITE only if opened O_RDWR). Defaults to all. The kernel checks
+   * the fd's mode against `prot` (EACCES) itself or through this.
+   */
+  maxProt?: number;
+  /** A /proc/PID/maps name for an anonymous mapping, such as "[stack]" or "[vvar]". */
+  name?: string;
+}
+
+/** What handleFault decided: the access may be retried, or the app gets SIGSEGV. */
+export type FaultResult = 'fixed' | { signal: 'SIGSEGV'; code: 'SEGV_MAPERR' | 'SEGV_ACCERR' };
+
+/** One element of an iovec array read from the application. */
+export interface Iovec {
+  base: number;
+  len: number;
+}
+
+/** Memory statistics in bytes, for /proc/PID/status and statm. */
+export interface MemoryStats {
+  /** VmSize: total mapped. */
+  vmSize: number;
+  /** VmRSS: pages that hold memory. */
+  rss: number;
+  /** RssAnon: resident private anonymous or COW-copied pages. */
+  rssAnon: number;
+  /** RssFile + RssShmem: resident pages of file-backed or shared mappings. */
+  rssShared: number;
+  /** VmData: private writable non-stack mappings. */
+  data: number;
+  /** VmStk: MAP_GROWSDOWN mappings. */
+  stack: number;
+  /** VmExe-like: executable non-writable file mappings. */
+  text: number;
+  /** VmLck: mlocked mappings. */
+  locked: number;
+}
+
+const PROT_RWX = PROT.READ | PROT.WRITE | PROT.EXEC;
+const READABLE = PROT.READ | PROT.WRITE | PROT.EXEC; // x86: write and exec imply read
+/** Linux's default vm.max_map_count. */
+const MAX_MAP_COUNT = 65530;
+/** Anonymous mappings up to this size get all their memory-file space at mmap time. */
+const EAGER_ANON_LIMIT = 1024 * 1024 * 1024;
+/** Private file mappings up to this size are read in at mmap time. */
+const EAGER_FILE_LIMIT = 16 * 1024 * 1024;
+/** Lazily populated anonymous memory is allocated in aligned chunks of this size. */
+const ANON_FAULT_CHUNK = 64 * 1024 * 1024;
+/** Lazily populated file memory is read in aligned chunks of this size. */
+const FILE_FAULT_CHUNK = 1024 * 1024;
+/** No single memory-file allocation exceeds this. */
+const MAX_ALLOCATION = Math.min(MEMORY_FILE_WINDOW, 1024 * 1024 * 1024);
+/** Largest iovec count (UIO_MAXIOV). */
+const UIO_MAXIOV = 1024;
+/** Flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK plus FIXED_NOREPLACE and 32BIT). */
+const VALIDATED_MAP_FLAGS =
+  MAP.SHARED | MAP.PRIVATE | MAP.FIXED | MAP.ANONYMOUS | MAP.DENYWRITE | MAP.EXECUTABLE | MAP.UNINITIALIZED |
+  MAP.GROWSDOWN | MAP.LOCKED | MAP.NORESERVE | MAP.POPULATE | MAP.NONBLOCK | MAP.STACK | MAP.HUGETLB |
+  MAP.FIXED_NOREPLACE | MAP['32BIT'];
+const KNOWN_MADVICE = new Set<number>(Object.values(MADV));
+
+const utf8 = new TextDecoder();
+
+function fault(): SysError {
+  return new SysError(Errno.EFAULT);
+}
+
+/**
+ * One process's memory: its VMAs (what the application asked for), the
+ * memory-file pages backing them (pmas), and the mirror of both in the
+ * platform's AddressSpace. Every syscall that touches memory and every copy
+ * between the sentry and the application goes through here.
+ *
+ * Strategy: anonymous memory gets one contiguous memory-file range per
+ * mapping at mmap/brk time, mapped with one AddressSpace call; the host then
+ * materializes pages on first touch at no cost to us. fork is copy-on-write.
+ */
+export class MemoryManager {
+  private readonly vmas = new RangeList<Vma>(splitVma, vmasMergeable);
+  private readonly pmas = new RangeList<Pma>(splitPma, pmasMergeable);
+  private brkStart = 0;
+  private brkEnd = 0;
+  private stackStart = 0;
+  private lockFuture = false;
+  private released = false;
+  readonly layout: MemoryLayout;
+
+  constructor(
+    readonly memoryFile: MemoryFile,
+    readonly addressSpace: AddressSpace,
+    layout?: Partial<MemoryLayout>,
+  ) {
+    const d = defaultLayout(layout?.stackTop, layout?.stackLimit);
+    this.layout = { ...d, ...layout };
+  }
+
+  // ---------------------------------------------------------------- mmap
+
+  /** mmap(2). Returns the mapping's address. */
+  mmap(opts: MmapOptions): number {
+    const { addr, length, flags } = opts;
+    const offset = opts.offset ?? 0;
+    const type = flags & MAP.TYPE;
+    if (type !== MAP.SHARED && type !== MAP.PRIVATE && type !== MAP.SHARED_VALIDATE) throw new SysError(Errno.EINVAL);
+    if (type === MAP.SHARED_VALIDATE && (flags & ~VALIDATED_MAP_FLAGS) !== 0) throw new SysError(Errno.EOPNOTSUPP);
+    if (!Number.isSafeInteger(offset) || offset < 0 || !isPageAligned(offset)) throw new SysError(Errno.EINVAL);
+    if (!Number.isSafeInteger(addr) || addr < 0) throw new SysError(Errno.EINVAL);
+    if (!Number.isSafeInteger(length) || length <= 0) throw new SysError(Errno.EINVAL);
+    if (length > TASK_SIZE) throw new SysError(Errno.ENOMEM);
+    if ((flags & MAP.HUGETLB) !== 0) throw new SysError(Errno.ENOMEM); // no huge page pool
+    const len = pageAlignUp(length);
+    const anonymous = (flags & MAP.ANONYMOUS) !== 0;
+    const file = anonymous ? null : (opts.file ?? null);
+    if (!anonymous && file === null) throw new SysError(Errno.EBADF);
+    if (file !== null && offset + len > Number.MAX_SAFE_INTEGER) throw new SysError(Errno.EOVERFLOW);
+    const shared = type !== MAP.PRIVATE;
+    const prot = opts.prot & PROT_RWX;
+    let maxProt = PROT_RWX;
+    if (shared && file !== null) {
+      maxProt = (opts.maxProt ?? PROT_RWX) & PROT_RWX;
+      if (file.sharedPages === undefined) {
+        // Without shared pages, a shared mapping can only be a read-only snapshot.
+        if ((prot & PROT.WRITE) !== 0) throw new SysError(Errno.ENODEV);
+        maxProt &= ~PROT.WRITE;
+      }
+      if ((prot & ~maxProt) !== 0) throw new SysError(Errno.EACCES);
+    }
+
+    const fixed = (flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) !== 0;
+    let start: number;
+    if (fixed) {
+      if (!isPageAligned(addr)) throw new SysError(Errno.EINVAL);
+      if (addr + len > STUB_RESERVED_START) throw new SysError(Errno.ENOMEM);
+      if (addr < MMAP_MIN_ADDR) throw new SysError(Errno.EPERM);
+      if ((flags & MAP.FIXED_NOREPLACE) !== 0 && this.vmas.overlaps(addr, addr + len)) {
+        throw new SysError(Errno.EEXIST);
+      }
+      start = addr;
+    } else {
+      start = this.findUnmappedArea(addr, len, (flags & MAP['32BIT']) !== 0);
+    }
+    if (this.vmas.length >= MAX_MAP_COUNT) throw new SysError(Errno.ENOMEM);
+
+    const noReserve = (flags & MAP.NORESERVE) !== 0;
+    const vma: Vma = {
+      start,
+      end: start + len,
+      prot,
+      maxProt,
+      shared,
+      growsDown: (flags & MAP.GROWSDOWN) !== 0,
+      file,
+      fileOffset: file !== null ? offset : 0,
+      account: !shared && (prot & PROT.WRITE) !== 0 && !noReserve,
+      noReserve,
+      locked: (flags & MAP.LOCKED) !== 0 || this.lockFuture,
+      dontFork: false,
+      wipeOnFork: false,
+      name: file === null ? (opts.name ?? null) : null,
+    };
+    if (fixed) this.unmapRange(start, start + len);
+    this.vmas.insert(vma);
+    try {
+      const eager =
+        (flags & MAP.POPULATE) !== 0 ||
+        vma.locked ||
+        shared ||
+        (file === null ? len <= EAGER_ANON_LIMIT : len <= EAGER_FILE_LIMIT);
+      if (eager) this.populate(start, start + len);
+    } catch (e) {
+      this.unmapRange(start, start + len);
+      this.addressSpace.flush();
+      throw e;
+    }
+    this.addressSpace.flush();
+    return start;
+  }
+
+  /** munmap(2). */
+  munmap(addr: number, length: number): void {
+    if (!isPageAligned(addr) || !(length > 0)) throw new SysError(Errno.EINVAL);
+    const len = pageAlignUp(length);
+    if (addr + len > TASK_SIZE) throw new SysError(Errno.EINVAL);
+    this.unmapRange(addr, addr + len);
+    this.addressSpace.flush();
+  }
+
+  /** mprotect(2), PROT_GROWSDOWN included. */
+  mprotect(addr: number, length: number, prot: number): void {
+    if (!isPageAligned(addr)) throw new SysError(Errno.EINVAL);
+    if ((prot & ~(PROT_RWX | PROT.SEM | PROT.GROWSDOWN | PROT.GROWSUP)) !== 0) throw new SysError(Errno.EINVAL);
+    if ((prot & PROT.GROWSDOWN) !== 0 && (prot & PROT.GROWSUP) !== 0) throw new SysError(Errno.EINVAL);
+    if (length === 0) return;
+    const len = pageAlignUp(length);
+    let start = addr;
+    const end = addr + len;
+    if (end > TASK_SIZE) throw new SysError(Errno.ENOMEM);
+    const first = this.vmas.find(start);
+    if (first === undefined) throw new SysError(Errno.ENOMEM);
+    if ((prot & PROT.GROWSUP) !== 0) throw new SysError(Errno.EINVAL); // no VM_GROWSUP on x86
+    if ((prot & PROT.GROWSDOWN) !== 0) {
+      if (!first.growsDown) throw new SysError(Errno.EINVAL);
+      start = first.start;
+    }
+    const newProt = prot & PROT_RWX;
+    let pos = start;
+    let error = 0;
+    while (pos < end) {
+      const v = this.vmas.find(pos);
+      if (v === undefined) {
+        error = Errno.ENOMEM;
+        break;
+      }
+      if ((newProt & ~v.maxProt) !== 0) {
+        error = Errno.EACCES;
+        break;
+      }
+      const segEnd = Math.min(v.end, end);
+      this.changeVmas(pos, segEnd, (x) => {
+        if ((newProt & PROT.WRITE) !== 0 && !x.account && (x.prot & PROT.WRITE) === 0 && !x.shared && !x.noReserve) {
+          x.account = true;
+        }
+        x.prot = newProt;
+      });
+      this.protectRange(pos, segEnd);
+      pos = segEnd;
+    }
+    this.addressSpace.flush();
+    if (error !== 0) throw new SysError(error);
+  }
+
+  /** mremap(2). Returns the (possibly new) address of the mapping. */
+  mremap(oldAddr: number, oldLength: number, newLength: number, flags: number, newAddr = 0): number {
+    if ((flags & ~(MREMAP.MAYMOVE | MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0) throw new SysError(Errno.EINVAL);
+    const mayMove = (flags & MREMAP.MAYMOVE) !== 0;
+    const fixed = (flags & MREMAP.FIXED) !== 0;
+    const dontUnmap = (flags & MREMAP.DONTUNMAP) !== 0;
+    if ((fixed || dontUnmap) && !mayMove) throw new SysError(Errno.EINVAL);
+    if (dontUnmap && oldLength !== newLength) throw new SysError(Errno.EINVAL);
+    if (!isPageAligned(oldAddr)) throw new SysError(Errno.EINVAL);
+    const oldLen = pageAlignUp(oldLength);
+    const newLen = pageAlignUp(newLength);
+    if (newLen === 0) throw new SysError(Errno.EINVAL);
+    if (oldLen > TASK_SIZE || newLen > TASK_SIZE) throw new SysError(Errno.ENOMEM);
+    if (fixed) {
+      if (!isPageAligned(newAddr)) throw new SysError(Errno.EINVAL);
+      if (newAddr + newLen > STUB_RESERVED_START) throw new SysError(Errno.EINVAL);
+      if (newAddr < oldAddr + Math.max(oldLen, 1) && oldAddr < newAddr + newLen) throw new SysError(Errno.EINVAL);
+    }
+    const vma = this.vmas.find(oldAddr);
+    if (vma === undefined) throw new SysError(Errno.EFAULT);
+    if (oldLen === 0) {
+      // Duplicates a shared mapping; private ones have nothing to share.
+      if (!vma.shared || !mayMove) throw new SysError(Errno.EINVAL);
+      if (oldAddr + newLen > vma.end) throw new SysError(Errno.EFAULT);
+      const dest = fixed ? newAddr : this.findUnmappedArea(0, newLen, false);
+      if (fixed) this.unmapRange(dest, dest + newLen);
+      this.duplicateShared(vma, oldAddr, dest, newLen);
+      this.addressSpace.flush();
+      return dest;
+    }
+    if (oldAddr + oldLen > vma.end) throw new SysError(Errno.EFAULT);
+
+    if (fixed || dontUnmap) {
+      const dest = fixed ? newAddr : this.findUnmappedArea(0, newLen, false);
+      if (fixed) this.unmapRange(dest, dest + newLen);
+      let moveLen = oldLen;
+      if (newLen < oldLen) {
+        this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+        moveLen = newLen;
+      }
+      this.move(oldAddr, moveLen, dest, newLen, dontUnmap);
+      this.addressSpace.flush();
+      return dest;
+    }
+    if (newLen <= oldLen) {
+      if (newLen < oldLen) this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+      this.addressSpace.flush();
+      return oldAddr;
+    }
+    // Grow in place when the VMA ends here and the space after it is free.
+    const growEnd = oldAddr + newLen;
+    if (oldAddr + oldLen === vma.end && growEnd <= STUB_RESERVED_START) {
+      const nextIndex = this.vmas.indexAfter(vma.end);
+      const next = this.vmas.items[nextIndex];
+      if (next === undefined || growEnd <= this.startGap(next)) {
+        const oldEnd = vma.end;
+        vma.end = growEnd;
+        this.vmas.mergeAround(nextIndex - 1, nextIndex);
+        if (this.shouldPopulateEagerly(vma, growEnd - vma.start)) this.populate(oldEnd, growEnd);
+        this.addressSpace.flush();
+        return oldAddr;
+      }
+    }
+    if (!mayMove) throw new SysError(Errno.ENOMEM);
+    const dest = this.findUnmappedArea(0, newLen, false);
+    this.move(oldAddr, oldLen, dest, newLen, false);
+    this.addressSpace.flush();
+    return dest;
+  }
+
+  // ----------------------------------------------------------------- brk
+
+  /** Sets the program break's start (end of the ELF image's bss); called by the loader. */
+  setBrkStart(addr: number): void {
+    this.brkStart = addr;
+    this.brkEnd = addr;
+  }
+
+  /** The current program break. */
+  get brkValue(): number {
+    return this.brkEnd;
+  }
+
+  /** brk(2): returns the new break, or the unchanged one when it cannot move. */
+  brk(addr: number): number {
+    if (addr < this.brkStart || this.brkStart === 0) return this.brkEnd;
+    const oldTop = pageAlignUp(this.brkEnd);
+    const newTop = pageAlignUp(addr);
+    if (newTop === oldTop) {
+      this.brkEnd = addr;
+      return addr;
+    }
+    if (newTop < oldTop) {
+      this.unmapRange(newTop, oldTop);
+      this.addressSpace.flush();
+      this.brkEnd = addr;
+      return addr;
+    }
+    if (newTop > STUB_RESERVED_START) return this.brkEnd;
+    // Like Linux, keep a page plus the stack guard gap below the next mapping.
+    const next = this.vmas.items[this.vmas.indexAfter(oldTop)];
+    if (next !== undefined && newTop + PAGE_SIZE > this.startGap(next)) return this.brkEnd;
+    if (this.vmas.length >= MAX_MAP_COUNT) return this.brkEnd;
+    this.vmas.insert({
+      start: oldTop,
+      end: newTop,
+      prot: PROT.READ | PROT.WRITE,
+      maxProt: PROT_RWX,
+      shared: false,
+      growsDown: false,
+      file: null,
+      fileOffset: 0,
+      account: true,
+      noReserve: false,
+      locked: this.lockFuture,
+      dontFork: false,
+      wipeOnFork: false,
+      name: null,
+    });
+    this.populate(oldTop, newTop);
+    this.addressSpace.flush();
+    this.brkEnd = addr;
+    return addr;
+  }
+
+  /** Records the initial stack pointer's address so /proc maps names its VMA "[stack]". */
+  setStackStart(addr: number): void {
+    this.stackStart = addr;
+  }
+
+  // ------------------------------------------------------ madvise & co.
+
+  /** madvise(2). */
+  madvise(addr: number, length: number, advice: number): void {
+    if (!isPageAligned(addr) || !KNOWN_MADVICE.has(advice)) throw new SysError(Errno.EINVAL);
+    if (!(length >= 0)) throw new SysError(Errno.EINVAL);
+    const len = pageAlignUp(length);
+    if (len === 0) return;
+    const end = addr + len;
+    if (end > TASK_SIZE) throw new SysError(Errno.ENOMEM);
+    const mapped = this.mappedParts(addr, end);
+    for (const r of mapped) this.checkAdvice(r, advice);
+    for (const r of mapped) this.applyAdvice(r.start, r.end, advice);
+    this.addressSpace.flush();
+    if (this.vmas.gaps(addr, end).length > 0) throw new SysError(Errno.ENOMEM);
+  }
+
+  /** msync(2): writes shared file mappings back through MappableFile.sync. */
+  msync(addr: number, length: number, flags: number): void {
+    if (!isPageAligned(addr)) throw new SysError(Errno.EINVAL);
+    if ((flags & ~(MS.ASYNC | MS.INVALIDATE | MS.SYNC)) !== 0) throw new SysError(Errno.EINVAL);
+    if ((flags & MS.ASYNC) !== 0 && (flags & MS.SYNC) !== 0) throw new SysError(Errno.EINVAL);
+    const len = pageAlignUp(length);
+    if (len === 0) return;
+    const end = addr + len;
+    if (end > TASK_SIZE) throw new SysError(Errno.ENOMEM);
+    for (const r of this.mappedParts(addr, end)) {
+      const v = r.vma;
+      if ((flags & MS.INVALIDATE) !== 0 && v.locked) throw new SysError(Errno.EBUSY);
+      if ((flags & MS.SYNC) !== 0 && v.shared && v.file?.sync !== undefined) {
+        v.file.sync(v.fileOffset + (r.start - v.start), r.end - r.start);
+      }
+    }
+    if (this.vmas.gaps(addr, end).length > 0) throw new SysError(Errno.ENOMEM);
+  }
+
+  /** mincore(2): one byte per page, 1 if the page holds memory. */
+  mincore(addr: number, length: number): Uint8Array {
+    if (!isPageAligned(addr)) throw new SysError(Errno.EINVAL);
+    const len = pageAlignUp(length);
+    const end = addr + len;
+    if (end > TASK_SIZE) throw new SysError(Errno.ENOMEM);
+    if (this.vmas.gaps(addr, end).length > 0) throw new SysError(Errno.ENOMEM);
+    const vec = new Uint8Array(len / PAGE_SIZE);
+    for (let i = this.pmas.indexAfter(addr); i < this.pmas.length; i++) {
+      const p = this.pmas.items[i];
+      if (p.start >= end) break;
+      const s = Math.max(p.start, addr);
+      const e = Math.min(p.end, end);
+      for (const c of this.memoryFile.committedRanges(p.off + (s - p.start), e - s)) {
+        const from = (c.start - p.off + p.start - addr) / PAGE_SIZE;
+        const to = (c.end - p.off + p.start - addr) / PAGE_SIZE;
+        vec.fill(1, from, to);
+      }
+    }
+    return vec;
+  }
+
+  /** mlock(2) / mlock2(2): marks the range locked (accounting only) and populates it. */
+  mlock(addr: number, length: number, onFault = false): void {
+    this.setLocked(addr, length, true, onFault);
+  }
+
+  /** munlock(2). */
+  munlock(addr: number, length: number): void {
+    this.setLocked(addr, length, false, true);
+  }
+
+  /** mlockall(2). */
+  mlockall(flags: number): void {
+    if (flags === 0 || (flags & ~(MCL.CURRENT | MCL.FUTURE | MCL.ONFAULT)) !== 0) throw new SysError(Errno.EINVAL);
+    if ((flags & (MCL.CURRENT | MCL.FUTURE)) === 0) throw new SysError(Errno.EINVAL);
+    if ((flags & MCL.CURRENT) !== 0) {
+      this.changeVmas(0, TASK_SIZE, (v) => {
+        v.locked = true;
+      });
+    }
+    this.lockFuture = (flags & MCL.FUTURE) !== 0;
+  }
+
+  /** munlockall(2). */
+  munlockall(): void {
+    this.changeVmas(0, TASK_SIZE, (v) => {
+      v.locked = false;
+    });
+    this.lockFuture = false;
+  }
+
+  // --------------------------------------------------------- copy helpers
+
+  /** Copies [addr, addr+length) of application memory out into a new array. */
+  copyIn(addr: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.readInto(addr, out);
+    return out;
+  }
+
+  /** Fills `dst` from application memory at `addr` (EFAULT like copy_from_user). */
+  readInto(addr: number, dst: Uint8Array): void {
+    let pos = 0;
+    this.forEachBlock(addr, dst.length, false, (chunk) => {
+      dst.set(chunk, pos);
+      pos += chunk.length;
+    });
+  }
+
+  /** Writes `src` to application memory at `addr` (EFAULT like copy_to_user, read-only pages included). */
+  copyOut(addr: number, src: Uint8Array): void {
+    let pos = 0;
+    this.forEachBlock(addr, src.length, true, (chunk) => {
+      chunk.set(src.subarray(pos, pos + chunk.length));
+      pos += chunk.length;
+    });
+  }
+
+  /**
+   * Reads a NUL-terminated string of at most `maxLen` bytes (NUL included)
+   * as UTF-8; ENAMETOOLONG if there is no NUL among them, EFAULT if memory
+   * runs out before the NUL.
+   */
+  readCString(addr: number, maxLen: number): string {
+    return utf8.decode(this.readCStringBytes(addr, maxLen));
+  }
+
+  /** readCString's bytes (without the NUL), for callers that need them exactly. */
+  readCStringBytes(addr: number, maxLen: number): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let found = false;
+    // Read page by page so a string ending just before unmapped memory is fine.
+    let pos = addr;
+    const limit = addr + maxLen;
+    while (!found && pos < limit) {
+      const n = Math.min(limit, pageAlignDown(pos) + PAGE_SIZE) - pos;
+      this.forEachBlock(pos, n, false, (chunk) => {
+        const nul = chunk.indexOf(0);
+        if (nul >= 0) {
+          parts.push(chunk.slice(0, nul));
+          total += nul;
+          found = true;
+          return false;
+        }
+        parts.push(chunk.slice());
+        total += chunk.length;
+        return true;
+      });
+      pos += n;
+    }
+    if (!found) throw new SysError(Errno.ENAMETOOLONG);
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+
+  /** Reads `count` struct iovec {base, len}; EINVAL for count > UIO_MAXIOV or a negative length. */
+  readIovecs(addr: number, count: number): Iovec[] {
+    if (count < 0 || count > UIO_MAXIOV) throw new SysError(Errno.EINVAL);
+    if (count === 0) return [];
+    const raw = this.copyIn(addr, count * 16);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const out: Iovec[] = new Array<Iovec>(count);
+    for (let i = 0; i < count; i++) {
+      const base = view.getUint32(i * 16, true) + view.getUint32(i * 16 + 4, true) * 0x1_0000_0000;
+      const lenHi = view.getUint32(i * 16 + 12, true);
+      if (lenHi >= 0x8000_0000) throw new SysError(Errno.EINVAL);
+      out[i] = { base, len: view.getUint32(i * 16 + 8, true) + lenHi * 0x1_0000_0000 };
+    }
+    return out;
+  }
+
+  /**
+   * Calls `fn` with zero-copy memory-file views covering application memory
+   * [addr, addr+length) in order, after checking each block is readable (or
+   * writable, populating pages and breaking COW first). Throws EFAULT at the
+   * first inaccessible byte, after `fn` has seen the blocks before it; `fn`
+   * returning false stops the walk early.
+   */
+  forEachBlock(addr: number, length: number, write: boolean, fn: (chunk: Uint8Array) => void | boolean): void {
+    if (length === 0) return;
+    if (!(addr >= 0) || !(length > 0) || addr + length > TASK_SIZE) throw fault();
+    const end = addr + length;
+    const need = write ? PROT.WRITE : READABLE;
+    let pos = addr;
+    while (pos < end) {
+      const vma = this.vmaForAccess(pos);
+      if (vma === undefined || (vma.prot & need) === 0) throw fault();
+      const segEnd = Math.min(vma.end, end);
+      while (pos < segEnd) {
+        let pma = this.pmas.find(pos);
+        if (pma === undefined || (write && pma.cow)) {
+          this.makeAccessible(vma, pos, segEnd, write);
+          pma = this.pmas.find(pos);
+          if (pma === undefined) throw fault();
+        }
+        const blockEnd = Math.min(pma.end, segEnd);
+        if (fn(this.memoryFile.bytes(pma.off + (pos - pma.start), blockEnd - pos)) === false) return;
+        pos = blockEnd;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  /**
+   * Resolves an application page fault the platform reported at `addr`:
+   * populates the page (or its chunk), breaks COW on a write, grows a
+   * MAP_GROWSDOWN stack, and mirrors the result; or says which SIGSEGV the
+   * application gets.
+   */
+  handleFault(addr: number, write: boolean, exec = false): FaultResult {
+    const vma = addr >= 0 && addr < TASK_SIZE ? this.vmaForAccess(addr) : undefined;
+    if (vma === undefined) return { signal: 'SIGSEGV', code: 'SEGV_MAPERR' };
+    const need = write ? PROT.WRITE : exec ? PROT.EXEC : READABLE;
+    if ((vma.prot & need) === 0) return { signal: 'SIGSEGV', code: 'SEGV_ACCERR' };
+    const page = pageAlignDown(addr);
+    const pma = this.pmas.find(page);
+    if (pma === undefined || (write && pma.cow)) {
+      this.makeAccessible(vma, page, page + PAGE_SIZE, write);
+    } else {
+      // The platform lost or never applied our mapping: map it again.
+      this.mirror(page, page + PAGE_SIZE);
+    }
+    this.addressSpace.flush();
+    return 'fixed';
+  }
+
+  // ------------------------------------------------------------------ fork
+
+  /**
+   * fork(2): a copy of this address space in `newAddressSpace`. Private
+   * pages are shared copy-on-write (both sides map them read-only until a
+   * write copies the page); MAP_SHARED pages are shared; MADV_DONTFORK areas
+   * are left out and MADV_WIPEONFORK areas start empty. mlock does not
+   * carry over, as on Linux.
+   */
+  fork(newAddressSpace: AddressSpace): MemoryManager {
+    const child = new MemoryManager(this.memoryFile, newAddressSpace, this.layout);
+    child.brkStart = this.brkStart;
+    child.brkEnd = this.brkEnd;
+    child.stackStart = this.stackStart;
+    for (const v of this.vmas.items) {
+      if (v.dontFork) continue;
+      child.vmas.items.push({ ...v, locked: false });
+      if (v.wipeOnFork) continue;
+      if (!v.shared) {
+        // Cut pmas at the VMA's edges so only this VMA's part turns COW.
+        const [first, last] = this.pmas.isolate(v.start, v.end);
+        for (let i = first; i < last; i++) this.pmas.items[i].cow = true;
+        if ((v.prot & PROT.WRITE) !== 0) this.protectRange(v.start, v.end);
+      }
+      for (let i = this.pmas.indexAfter(v.start); i < this.pmas.length; i++) {
+        const p = this.pmas.items[i];
+        if (p.start >= v.end) break;
+        const s = Math.max(p.start, v.start);
+        const e = Math.min(p.end, v.end);
+        const off = p.off + (s - p.start);
+        this.memoryFile.incRef(off, e - s);
+        const last = child.pmas.items[child.pmas.length - 1];
+        const piece: Pma = { start: s, end: e, off, cow: !v.shared };
+        if (last !== undefined && last.end === s && pmasMergeable(last, piece)) last.end = e;
+        else child.pmas.items.push(piece);
+      }
+    }
+    this.pmas.mergeAround(0, this.pmas.length);
+    child.vmas.mergeAround(0, child.vmas.length);
+    child.mirror(0, TASK_SIZE);
+    this.addressSpace.flush();
+    newAddressSpace.flush();
+    return child;
+  }
+
+  /** Drops every mapping and releases the platform's address space (exit, execve). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const p of this.pmas.removeRange(0, TASK_SIZE)) this.memoryFile.decRef(p.off, p.end - p.start);
+    this.vmas.removeRange(0, TASK_SIZE);
+    this.addressSpace.release();
+  }
+
+  // --------------------------------------------------------- introspection
+
+  /** A snapshot of the VMAs, in address order. */
+  vmaList(): VmaInfo[] {
+    return this.vmas.items.map((v) => ({ ...v }));
+  }
+
+  /** The VMA containing `addr`, if any (a snapshot). */
+  vmaAt(addr: number): VmaInfo | undefined {
+    const v = this.vmas.find(addr);
+    return v === undefined ? undefined : { ...v };
+  }
+
+  /** The memory-file backing, in address order (for tests and the platform's debugging). */
+  backingList(): Readonly<Pma>[] {
+    return this.pmas.items.map((p) => ({ ...p }));
+  }
+
+  /** The text of /proc/PID/maps. */
+  mapsText(): string {
+    let out = '';
+    for (const v of this.vmas.items) out += formatMapsLine(v, this.nameOf(v));
+    return out;
+  }
+
+  /** The text of /proc/PID/smaps. */
+  smapsText(): string {
+    let out = '';
+    for (const v of this.vmas.items) out += formatSmapsEntry(v, this.nameOf(v), this.countPages(v));
+    return out;
+  }
+
+  /** The text of /proc/PID/statm (pages: size resident shared text lib data dt). */
+  statmText(): string {
+    const s = this.stats();
+    const p = (n: number) => Math.floor(n / PAGE_SIZE);
+    return `${p(s.vmSize)} ${p(s.rss)} ${p(s.rssShared)} ${p(s.text)} 0 ${p(s.data + s.stack)} 0\n`;
+  }
+
+  /** Memory totals in bytes. */
+  stats(): MemoryStats {
+    const s: MemoryStats = { vmSize: 0, rss: 0, rssAnon: 0, rssShared: 0, data: 0, stack: 0, text: 0, locked: 0 };
+    for (const v of this.vmas.items) {
+      const size = v.end - v.start;
+      s.vmSize += size;
+      const c = this.countPages(v);
+      s.rss += c.rss;
+      if (v.shared || (v.file !== null && c.anonymous === 0)) s.rssShared += c.rss;
+      else s.rssAnon += c.rss;
+      if (v.growsDown) s.stack += size;
+      else if (!v.shared && (v.prot & PROT.WRITE) !== 0) s.data += size;
+      if (v.file !== null && (v.prot & PROT.EXEC) !== 0 && (v.prot & PROT.WRITE) === 0) s.text += size;
+      if (v.locked) s.locked += size;
+    }
+    return s;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  /** Whether a VMA of this size gets its backing at creation time. */
+  private shouldPopulateEagerly(vma: Vma, size: number): boolean {
+    if (vma.shared || vma.locked) return true;
+    return vma.file === null ? size <= EAGER_ANON_LIMIT : size <= EAGER_FILE_LIMIT;
+  }
+
+  /** Linux's vm_start_gap: a MAP_GROWSDOWN VMA keeps a guard gap below it. */
+  private startGap(v: Vma): number {
+    return v.growsDown ? Math.max(0, v.start - STACK_GUARD_GAP) : v.start;
+  }
+
+  /**
+   * Picks an address for a new mapping of `len` bytes: the hint if the area
+   * there is free, else the highest free area below mmapBase (top-down, like
+   * Linux), else the lowest free one above TASK_UNMAPPED_BASE.
+   */
+  private findUnmappedArea(hint: number, len: number, below2G: boolean): number {
+    const limit = STUB_RESERVED_START;
+    if (hint !== 0) {
+      const h = pageAlignUp(hint);
+      if (h >= MMAP_MIN_ADDR && h + len <= limit && this.areaFree(h, h + len)) return h;
+    }
+    if (below2G) {
+      const a = this.searchBottomUp(MAP_32BIT_BASE, MAP_32BIT_END, len);
+      if (a >= 0) return a;
+      throw new SysError(Errno.ENOMEM);
+    }
+    const top = this.searchTopDown(Math.max(MMAP_MIN_ADDR, PAGE_SIZE), Math.min(this.layout.mmapBase, limit), len);
+    if (top >= 0) return top;
+    const bottom = this.searchBottomUp(TASK_UNMAPPED_BASE, limit, len);
+    if (bottom >= 0) return bottom;
+    throw new SysError(Errno.ENOMEM);
+  }
+
+  /** Whether [start, end) overlaps no VMA nor a neighbour's guard gap. */
+  private areaFree(start: number, end: number): boolean {
+    const i = this.vmas.indexAfter(start);
+    const next = this.vmas.items[i];
+    if (next !== undefined && end > this.startGap(next)) return false;
+    return true;
+  }
+
+  private searchTopDown(low: number, high: number, len: number): number {
+    const items = this.vmas.items;
+    // Walk the gaps from the top: gap i lies between items[i-1] and items[i].
+    for (let i = this.vmas.indexAfter(high); i >= 0; i--) {
+      const gapEnd = Math.min(high, i < items.length ? this.startGap(items[i]) : high);
+      const gapStart = Math.max(low, i > 0 ? items[i - 1].end : low);
+      if (gapEnd - gapStart >= len) return gapEnd - len;
+      if (gapStart <= low) break;
+    }
+    return -1;
+  }
+
+  private searchBottomUp(low: number, high: number, len: number): number {
+    const items = this.vmas.items;
+    for (let i = this.vmas.indexAfter(low); i <= items.length; i++) {
+      const gapStart = Math.max(low, i > 0 ? items[i - 1].end : low);
+      const gapEnd = Math.min(high, i < items.length ? this.startGap(items[i]) : high);
+      if (gapEnd - gapStart >= len) return gapStart;
+      if (gapEnd >= high) break;
+    }
+    return -1;
+  }
+
+  /** The VMA containing addr, growing a MAP_GROWSDOWN VMA just above it if allowed. */
+  private vmaForAccess(addr: number): Vma | undefined {
+    const i = this.vmas.indexAfter(addr);
+    const v = this.vmas.items[i];
+    if (v === undefined) return undefined;
+    if (v.start <= addr) return v;
+    if (!v.growsDown) return undefined;
+    const newStart = pageAlignDown(addr);
+    if (v.end - newStart > this.layout.stackLimit) return undefined;
+    const prev = this.vmas.items[i - 1];
+    if (prev !== undefined && !prev.growsDown && prev.prot !== 0 && newStart < prev.end + STACK_GUARD_GAP) {
+      return undefined;
+    }
+    if (prev !== undefined && newStart < prev.end) return undefined;
+    if (newStart < MMAP_MIN_ADDR) return undefined;
+    const oldStart = v.start;
+    v.start = newStart;
+    if (v.file !== null) v.fileOffset -= oldStart - newStart;
+    this.populate(newStart, oldStart);
+    return v;
+  }
+
+  /** Backs [start, end) ∩ vma with pages (populating) and, for writes, private copies. */
+  private makeAccessible(vma: Vma, start: number, end: number, write: boolean): void {
+    const s = pageAlignDown(start);
+    const e = Math.min(pageAlignUp(end), vma.end);
+    if (this.pmas.gaps(s, e).length > 0) {
+      // Populate a whole aligned chunk around the access, so faults are rare.
+      const chunk = vma.file === null ? ANON_FAULT_CHUNK : FILE_FAULT_CHUNK;
+      const cs = Math.max(vma.start, Math.floor(s / chunk) * chunk);
+      const ce = Math.min(vma.end, Math.max(e, Math.ceil(e / chunk) * chunk));
+      this.populate(cs, ce);
+    }
+    if (write && !vma.shared) this.breakCow(s, e);
+  }
+
+  /**
+   * Gives every page of [start, end) that has no pma one: shared file pages,
+   * or fresh memory-file pages (filled from the file for private file
+   * mappings), and maps them. [start, end) must be inside VMAs.
+   */
+  private populate(start: number, end: number): void {
+    for (let vi = this.vmas.indexAfter(start); vi < this.vmas.length; vi++) {
+      const vma = this.vmas.items[vi];
+      if (vma.start >= end) break;
+      const s = Math.max(start, vma.start);
+      const e = Math.min(end, vma.end);
+      for (const gap of this.pmas.gaps(s, e)) this.populateGap(vma, gap);
+    }
+  }
+
+  private populateGap(vma: Vma, gap: Range): void {
+    const file = vma.file;
+    if (vma.shared && file !== null) {
+      const fileOff = vma.fileOffset + (gap.start - vma.start);
+      let addr = gap.start;
+      for (const r of file.sharedPages!(fileOff, gap.end - gap.start)) {
+        // Keep each pma inside one memory-file window.
+        let off = r.fileOffset;
+        let left = r.length;
+        while (left > 0) {
+          const n = Math.min(left, MEMORY_FILE_WINDOW - (off % MEMORY_FILE_WINDOW));
+          this.memoryFile.incRef(off, n);
+          this.addPma({ start: addr, end: addr + n, off, cow: false });
+          addr += n;
+          off += n;
+          left -= n;
+        }
+      }
+      if (addr !== gap.end) throw new Error('MappableFile.sharedPages did not cover the requested range');
+      return;
+    }
+    for (let addr = gap.start; addr < gap.end; ) {
+      const n = Math.min(gap.end - addr, MAX_ALLOCATION);
+      const off = this.memoryFile.allocate(n);
+      if (file !== null) {
+        try {
+          this.fillFromFile(file, vma.fileOffset + (addr - vma.start), off, n);
+        } catch (e) {
+          this.memoryFile.decRef(off, n);
+          throw e;
+        }
+      }
+      this.addPma({ start: addr, end: addr + n, off, cow: false });
+      addr += n;
+    }
+  }
+
+  private fillFromFile(file: MappableFile, fileOff: number, memOff: number, length: number): void {
+    const avail = Math.min(length, Math.max(0, file.size() - fileOff));
+    if (avail === 0) return;
+    const dst = this.memoryFile.bytes(memOff, avail);
+    let done = 0;
+    while (done < avail) {
+      const n = file.readAt(fileOff + done, dst.subarray(done));
+      if (n <= 0) break;
+      done += n;
+    }
+  }
+
+  /** Inserts a pma and maps it with its VMA's protection. */
+  private addPma(p: Pma): void {
+    const { start, end } = p;
+    this.pmas.insert(p);
+    this.mirror(start, end);
+  }
+
+  /** Gives [start, end) (page-aligned, backed) private copies of any COW pages. */
+  private breakCow(start: number, end: number): void {
+    const [first, last] = this.pmas.isolate(start, end);
+    for (let i = first; i < last; i++) {
+      const p = this.pmas.items[i];
+      if (!p.cow) continue;
+      const len = p.end - p.start;
+      if (this.memoryFile.maxRefCount(p.off, len) > 1) {
+        const off = this.memoryFile.allocate(len);
+        // Copy only pages that hold data: holes read as zeros in the new range too.
+        for (const c of this.memoryFile.committedRanges(p.off, len)) {
+          this.memoryFile.copy(off + (c.start - p.off), c.start, c.end - c.start);
+        }
+        this.memoryFile.decRef(p.off, len);
+        p.off = off;
+      }
+      p.cow = false;
+      this.mirror(p.start, p.end);
+    }
+    this.pmas.mergeAround(first, last);
+  }
+
+  /** Maps every backed part of [start, end) with its effective protection. */
+  private mirror(start: number, end: number): void {
+    this.forEachSegment(start, end, (vma, pma, s, e) => {
+      this.addressSpace.mapFile(s, e - s, pma.off + (s - pma.start), effectiveProt(vma, pma));
+    });
+  }
+
+  /** Re-applies protections over the backed parts of [start, end), coalescing equal runs. */
+  private protectRange(start: number, end: number): void {
+    let runStart = -1;
+    let runEnd = -1;
+    let runProt = 0;
+    this.forEachSegment(start, end, (vma, pma, s, e) => {
+      const prot = effectiveProt(vma, pma);
+      if (s === runEnd && prot === runProt) {
+        runEnd = e;
+        return;
+      }
+      if (runStart >= 0) this.addressSpace.protect(runStart, runEnd - runStart, runProt);
+      runStart = s;
+      runEnd = e;
+      runProt = prot;
+    });
+    if (runStart >= 0) this.addressSpace.protect(runStart, runEnd - runStart, runProt);
+  }
+
+  /** Calls fn for each piece of [start, end) where one VMA and one pma overlap. */
+  private forEachSegment(start: number, end: number, fn: (vma: Vma, pma: Pma, s: number, e: number) => void): void {
+    const vmas = this.vmas.items;
+    const pmas = this.pmas.items;
+    for (let vi = this.vmas.indexAfter(start); vi < vmas.length; vi++) {
+      const vma = vmas[vi];
+      if (vma.start >= end) break;
+      const vs = Math.max(start, vma.start);
+      const ve = Math.min(end, vma.end);
+      for (let pi = this.pmas.indexAfter(vs); pi < pmas.length; pi++) {
+        const pma = pmas[pi];
+        if (pma.start >= ve) break;
+        fn(vma, pma, Math.max(vs, pma.start), Math.min(ve, pma.end));
+      }
+    }
+  }
+
+  /** Removes VMAs and backing in [start, end), releasing pages and the platform mapping. */
+  private unmapRange(start: number, end: number): void {
+    if (!this.vmas.overlaps(start, end)) return;
+    this.vmas.removeRange(start, end);
+    const removed = this.pmas.removeRange(start, end);
+    let runStart = -1;
+    let runEnd = -1;
+    for (const p of removed) {
+      this.memoryFile.decRef(p.off, p.end - p.start);
+      if (p.start === runEnd) {
+        runEnd = p.end;
+        continue;
+      }
+      if (runStart >= 0) this.addressSpace.unmap(runStart, runEnd - runStart);
+      runStart = p.start;
+      runEnd = p.end;
+    }
+    if (runStart >= 0) this.addressSpace.unmap(runStart, runEnd - runStart);
+  }
+
+  /** Applies `change` to the VMAs in [start, end) (splitting at the edges) and re-merges. */
+  private changeVmas(start: number, end: number, change: (v: Vma) => void): void {
+    const [first, last] = this.vmas.isolate(start, end);
+    for (let i = first; i < last; i++) change(this.vmas.items[i]);
+    this.vmas.mergeAround(first, last);
+  }
+
+  /**
+   * Moves the mapping [oldStart, oldStart+oldLen) (inside one VMA) to
+   * newStart, with newLen >= oldLen bytes; the backing moves with it
+   * (no copy). With keepOld, the old range stays mapped, emptied.
+   */
+  private move(oldStart: number, oldLen: number, newStart: number, newLen: number, keepOld: boolean): void {
+    const vma = this.vmas.find(oldStart)!;
+    const moved: Vma = {
+      ...vma,
+      start: newStart,
+      end: newStart + newLen,
+      fileOffset: vma.file !== null ? vma.fileOffset + (oldStart - vma.start) : 0,
+    };
+    const oldEnd = oldStart + oldLen;
+    const pieces = this.pmas.removeRange(oldStart, oldEnd);
+    if (pieces.length > 0) this.addressSpace.unmap(oldStart, oldLen);
+    if (!keepOld) this.vmas.removeRange(oldStart, oldEnd);
+    this.vmas.insert(moved);
+    const delta = newStart - oldStart;
+    for (const p of pieces) this.pmas.insert({ start: p.start + delta, end: p.end + delta, off: p.off, cow: p.cow });
+    this.mirror(newStart, newStart + oldLen);
+    if (newLen > oldLen && this.shouldPopulateEagerly(moved, newLen)) this.populate(newStart + oldLen, newStart + newLen);
+    if (keepOld && this.shouldPopulateEagerly(vma, oldLen)) this.populate(oldStart, oldEnd);
+  }
+
+  /** mremap with old_len 0: a second mapping of the same shared pages. */
+  private duplicateShared(vma: Vma, oldStart: number, dest: number, len: number): void {
+    this.populate(oldStart, oldStart + len);
+    this.vmas.insert({
+      ...vma,
+      start: dest,
+      end: dest + len,
+      fileOffset: vma.file !== null ? vma.fileOffset + (oldStart - vma.start) : 0,
+    });
+    const delta = dest - oldStart;
+    const pieces: Pma[] = [];
+    for (let i = this.pmas.indexAfter(oldStart); i < this.pmas.length; i++) {
+      const p = this.pmas.items[i];
+      if (p.start >= oldStart + len) break;
+      const s = Math.max(p.start, oldStart);
+      const e = Math.min(p.end, oldStart + len);
+      pieces.push({ start: s + delta, end: e + delta, off: p.off + (s - p.start), cow: false });
+    }
+    for (const p of pieces) {
+      this.memoryFile.incRef(p.off, p.end - p.start);
+      this.pmas.insert(p);
+    }
+    this.mirror(dest, dest + len);
+  }
+
+  /** The mapped parts of [start, end), each with its VMA. */
+  private mappedParts(start: number, end: number): Array<Range & { vma: Vma }> {
+    const out: Array<Range & { vma: Vma }> = [];
+    for (let i = this.vmas.indexAfter(start); i < this.vmas.length; i++) {
+      const v = this.vmas.items[i];
+      if (v.start >= end) break;
+      out.push({ start: Math.max(start, v.start), end: Math.min(end, v.end), vma: v });
+    }
+    return out;
+  }
+
+  private checkAdvice(r: Range & { vma: Vma }, advice: number): void {
+    const v = r.vma;
+    switch (advice) {
+      case MADV.DONTNEED:
+        if (v.locked) throw new SysError(Errno.EINVAL);
+        break;
+      case MADV.FREE:
+        if (v.shared || v.file !== null) throw new SysError(Errno.EINVAL);
+        break;
+      case MADV.REMOVE:
+        if (!v.shared) throw new SysError(Errno.EINVAL);
+        break;
+      case MADV.WIPEONFORK:
+        if (v.shared || v.file !== null) throw new SysError(Errno.EINVAL);
+        break;
+      case MADV.POPULATE_READ:
+        if ((v.prot & READABLE) === 0) throw new SysError(Errno.EFAULT);
+        break;
+      case MADV.POPULATE_WRITE:
+        if ((v.prot & PROT.WRITE) === 0) throw new SysError(Errno.EFAULT);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private applyAdvice(start: number, end: number, advice: number): void {
+    switch (advice) {
+      case MADV.DONTNEED:
+      case MADV.DONTNEED_LOCKED:
+      case MADV.FREE:
+        this.discard(start, end);
+        break;
+      case MADV.REMOVE:
+        this.forEachSegment(start, end, (_v, p, s, e) => this.memoryFile.zero(p.off + (s - p.start), e - s));
+        break;
+      case MADV.DONTFORK:
+      case MADV.DOFORK:
+        this.changeVmas(start, end, (v) => {
+          v.dontFork = advice === MADV.DONTFORK;
+        });
+        break;
+      case MADV.WIPEONFORK:
+      case MADV.KEEPONFORK:
+        this.changeVmas(start, end, (v) => {
+          v.wipeOnFork = advice === MADV.WIPEONFORK;
+        });
+        break;
+      case MADV.WILLNEED:
+      case MADV.POPULATE_READ:
+        this.populate(start, end);
+        break;
+      case MADV.POPULATE_WRITE: {
+        this.populate(start, end);
+        const v = this.vmas.find(start)!;
+        if (!v.shared) this.breakCow(start, end);
+        break;
+      }
+      default:
+        break; // advice that only tunes Linux's paging heuristics
+    }
+  }
+
+  /** MADV_DONTNEED: private pages read as zeros (or the file) again; shared pages stay. */
+  private discard(start: number, end: number): void {
+    const vma = this.vmas.find(start)!;
+    if (vma.shared) return;
+    if (vma.file !== null) {
+      for (const p of this.pmas.removeRange(start, end)) this.memoryFile.decRef(p.off, p.end - p.start);
+      this.addressSpace.unmap(start, end - start);
+      if (this.shouldPopulateEagerly(vma, vma.end - vma.start)) this.populate(start, end);
+      return;
+    }
+    const [first, last] = this.pmas.isolate(start, end);
+    for (let i = first; i < last; i++) {
+      const p = this.pmas.items[i];
+      const len = p.end - p.start;
+      if (!p.cow && this.memoryFile.maxRefCount(p.off, len) === 1) {
+        this.memoryFile.zero(p.off, len); // the mapping stays; its pages are just gone
+      } else {
+        const off = this.memoryFile.allocate(len);
+        this.memoryFile.decRef(p.off, len);
+        p.off = off;
+        p.cow = false;
+        this.mirror(p.start, p.end);
+      }
+    }
+    this.pmas.mergeAround(first, last);
+  }
+
+  private setLocked(addr: number, length: number, locked: boolean, onFault: boolean): void {
+    const start = pageAlignDown(addr);
+    const end = pageAlignUp(addr + length);
+    if (end > TASK_SIZE || end < start) throw new SysError(Errno.ENOMEM);
+    if (end === start) return;
+    if (this.vmas.gaps(start, end).length > 0) throw new SysError(Errno.ENOMEM);
+    this.changeVmas(start, end, (v) => {
+      v.locked = locked;
+    });
+    if (locked && !onFault) {
+      for (const r of this.mappedParts(start, end)) if ((r.vma.prot & READABLE) !== 0) this.populate(r.start, r.end);
+      this.addressSpace.flush();
+    }
+  }
+
+  /** The /proc maps name: the file, an explicit name, or [heap]/[stack] like Linux. */
+  private nameOf(v: Vma): string | null {
+    if (v.file !== null) return v.file.mapsName;
+    if (v.name !== null) return v.name;
+    if (this.brkStart !== 0 && v.start <= this.brkEnd && v.end >= this.brkStart) return '[heap]';
+    if (this.stackStart !== 0 && v.start <= this.stackStart && v.end >= this.stackStart) return '[stack]';
+    return null;
+  }
+
+  /** Resident / proportional / anonymous bytes of a VMA. */
+  private countPages(v: Vma): SmapsCounts {
+    const c: SmapsCounts = { rss: 0, pss: 0, sharedBytes: 0, privateBytes: 0, anonymous: 0 };
+    this.forEachSegment(v.start, v.end, (_vma, p, s, e) => {
+      const off = p.off + (s - p.start);
+      for (const r of this.memoryFile.committedRanges(off, e - s)) {
+        for (const run of this.memoryFile.refCountRuns(r.start, r.end - r.start)) {
+          const bytes = run.end - run.start;
+          c.rss += bytes;
+          c.pss += bytes / Math.max(1, run.count);
+          if (run.count > 1) c.sharedBytes += bytes;
+          else c.privateBytes += bytes;
+          if (!v.shared && v.file === null) c.anonymous += bytes;
+        }
+      }
+    });
+    return c;
+  }
+}
+
+function effectiveProt(vma: Vma, pma: Pma): number {
+  return pma.cow ? vma.prot & ~PROT.WRITE : vma.prot;
+}

@@ -1,0 +1,64 @@
+import type { MappableFile } from './mappable-file.js';
+
+/**
+ * A virtual memory area: a range of application addresses with uniform
+ * attributes, as Linux's vm_area_struct. The fields that Linux compares when
+ * deciding whether two neighbours merge are exactly the ones below apart
+ * from start/end (and fileOffset, which must be contiguous).
+ */
+export interface Vma {
+  start: number;
+  end: number;
+  /** PROT_READ | PROT_WRITE | PROT_EXEC. */
+  prot: number;
+  /** The protections mprotect may grant (VM_MAY*: a shared mapping of a read-only fd lacks WRITE). */
+  maxProt: number;
+  /** MAP_SHARED (VM_SHARED). */
+  shared: boolean;
+  /** MAP_GROWSDOWN (VM_GROWSDOWN): faults just below it grow it. */
+  growsDown: boolean;
+  /** The mapped file; null for anonymous memory. */
+  file: MappableFile | null;
+  /** The file offset that `start` maps (0 for anonymous memory). */
+  fileOffset: number;
+  /** VM_ACCOUNT: private writable memory charged to commit (affects merging like Linux). */
+  account: boolean;
+  /** VM_NORESERVE (MAP_NORESERVE). */
+  noReserve: boolean;
+  /** VM_LOCKED (mlock). */
+  locked: boolean;
+  /** VM_DONTCOPY (MADV_DONTFORK). */
+  dontFork: boolean;
+  /** VM_WIPEONFORK (MADV_WIPEONFORK). */
+  wipeOnFork: boolean;
+  /** A name for /proc/PID/maps of an anonymous area (e.g. "[stack]"), or null. */
+  name: string | null;
+}
+
+/** Splits `vma` at `at`: it keeps [start, at) and the returned copy holds [at, end). */
+export function splitVma(vma: Vma, at: number): Vma {
+  const tail: Vma = { ...vma, start: at, fileOffset: vma.file ? vma.fileOffset + (at - vma.start) : 0 };
+  vma.end = at;
+  return tail;
+}
+
+/** Whether `a`, directly followed by `b`, may be one VMA (Linux's is_mergeable_vma). */
+export function vmasMergeable(a: Vma, b: Vma): boolean {
+  return (
+    a.prot === b.prot &&
+    a.maxProt === b.maxProt &&
+    a.shared === b.shared &&
+    a.growsDown === b.growsDown &&
+    a.file === b.file &&
+    (a.file === null || a.fileOffset + (a.end - a.start) === b.fileOffset) &&
+    a.account === b.account &&
+    a.noReserve === b.noReserve &&
+    a.locked === b.locked &&
+    a.dontFork === b.dontFork &&
+    a.wipeOnFork === b.wipeOnFork &&
+    a.name === b.name
+  );
+}
+
+/** A read-only snapshot of a VMA for callers outside mm. */
+export type VmaInfo = Readonly<Vma>;
