@@ -1,4 +1,4 @@
-import { Errno, MADV, MAP, MCL, MREMAP, MS, PROT, SysError } from './abi-local.js';
+import { Errno, MADV, MAP, MCL, MREMAP, MS, PROT, SysError } from '@tvisor/abi';
 import type { AddressSpace } from './address-space.js';
 import {
   MAP_32BIT_BASE,
@@ -93,7 +93,10 @@ const VALIDATED_MAP_FLAGS =
   MAP.SHARED | MAP.PRIVATE | MAP.FIXED | MAP.ANONYMOUS | MAP.DENYWRITE | MAP.EXECUTABLE | MAP.UNINITIALIZED |
   MAP.GROWSDOWN | MAP.LOCKED | MAP.NORESERVE | MAP.POPULATE | MAP.NONBLOCK | MAP.STACK | MAP.HUGETLB |
   MAP.FIXED_NOREPLACE | MAP['32BIT'];
-const KNOWN_MADVICE = new Set<number>(Object.values(MADV));
+/** Advice values madvise accepts (the privileged memory-failure ones are left out). */
+const KNOWN_MADVICE = new Set<number>(
+  Object.values(MADV).filter((a) => a !== MADV.HWPOISON && a !== MADV.SOFT_OFFLINE),
+);
 
 const utf8 = new TextDecoder();
 

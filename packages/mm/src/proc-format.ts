@@ -1,4 +1,4 @@
-import { PROT } from './abi-local.js';
+import { PROT } from '@tvisor/abi';
 import type { Vma } from './vma.js';
 
 /** Per-VMA page counts (bytes) for smaps. */

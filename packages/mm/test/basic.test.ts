@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Errno, MAP, PROT } from '../src/abi-local.js';
+import { Errno, MAP, PROT } from '@tvisor/abi';
 import { MemoryFile } from '../src/memory-file.js';
 import { MemoryManager } from '../src/memory-manager.js';
 import { PAGE_SIZE, defaultLayout } from '../src/layout.js';
