@@ -20,7 +20,6 @@ export const O = {
   NOATIME: 0o1000000,
   CLOEXEC: 0o2000000,
   SYNC: 0o4010000,
-  RSYNC: 0o4010000,
   PATH: 0o10000000,
   TMPFILE: 0o20200000,
 } as const;

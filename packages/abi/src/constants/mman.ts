@@ -17,7 +17,6 @@ export const MAP = {
   TYPE: 0x0f,
   FIXED: 0x10,
   ANONYMOUS: 0x20,
-  ANON: 0x20,
   '32BIT': 0x40,
   GROWSDOWN: 0x0100,
   DENYWRITE: 0x0800,

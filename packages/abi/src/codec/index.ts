@@ -1,0 +1,14 @@
+export type { FieldLayout, FieldType, RecordCodec, StructCodec, ValueOf } from './types.js';
+export { struct, scalar, type StructSpec } from './struct.js';
+export * as field from './fields.js';
+export * from './time.js';
+export * from './stat.js';
+export * from './io.js';
+export * from './socket.js';
+export * from './signal.js';
+export * from './regs.js';
+export * from './resource.js';
+export * from './termios.js';
+export * from './task.js';
+export * from './elf.js';
+export * from './dirent.js';

@@ -1,0 +1,25 @@
+/** futex(2) operations and flags. */
+export const FUTEX = {
+  WAIT: 0,
+  WAKE: 1,
+  FD: 2,
+  REQUEUE: 3,
+  CMP_REQUEUE: 4,
+  WAKE_OP: 5,
+  LOCK_PI: 6,
+  UNLOCK_PI: 7,
+  TRYLOCK_PI: 8,
+  WAIT_BITSET: 9,
+  WAKE_BITSET: 10,
+  WAIT_REQUEUE_PI: 11,
+  CMP_REQUEUE_PI: 12,
+  LOCK_PI2: 13,
+  PRIVATE_FLAG: 128,
+  CLOCK_REALTIME: 256,
+  /** ~(PRIVATE_FLAG | CLOCK_REALTIME) as a C int. */
+  CMD_MASK: -385,
+  WAITERS: 0x80000000,
+  OWNER_DIED: 0x40000000,
+  TID_MASK: 0x3fffffff,
+  BITSET_MATCH_ANY: 0xffffffff,
+} as const;

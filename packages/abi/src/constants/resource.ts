@@ -1,0 +1,29 @@
+/** getrlimit/setrlimit/prlimit resources. */
+export const RLIMIT = {
+  CPU: 0,
+  FSIZE: 1,
+  DATA: 2,
+  STACK: 3,
+  CORE: 4,
+  RSS: 5,
+  NPROC: 6,
+  NOFILE: 7,
+  MEMLOCK: 8,
+  AS: 9,
+  LOCKS: 10,
+  SIGPENDING: 11,
+  MSGQUEUE: 12,
+  NICE: 13,
+  RTPRIO: 14,
+  RTTIME: 15,
+  NLIMITS: 16,
+} as const;
+
+/** "No limit" for rlim_cur/rlim_max (all 64 bits set). */
+export const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/** getrusage(2) `who`. */
+export const RUSAGE = { SELF: 0, CHILDREN: -1, THREAD: 1 } as const;
+
+/** getpriority/setpriority `which`. */
+export const PRIO = { PROCESS: 0, PGRP: 1, USER: 2 } as const;

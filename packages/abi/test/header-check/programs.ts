@@ -1,0 +1,90 @@
+/**
+ * The two C programs the header-conformance test builds. glibc's headers and
+ * the kernel's uapi headers define clashing types (struct termios, struct
+ * sigaction, struct stat...), so each table is checked in exactly one of them.
+ */
+export type Program = 'libc' | 'uapi';
+
+export const PRELUDES: Record<Program, string> = {
+  libc: `#define _GNU_SOURCE
+#include <stdio.h>
+#include <stddef.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
+#include <sched.h>
+#include <poll.h>
+#include <dirent.h>
+#include <elf.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/times.h>
+#include <sys/uio.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/signalfd.h>
+#include <sys/inotify.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/user.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <sys/sysinfo.h>
+#include <sys/file.h>
+#include <sys/xattr.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/netlink.h>
+`,
+  uapi: `#include <stddef.h>
+int printf(const char *, ...);
+#include <linux/types.h>
+#include <asm/unistd.h>
+#include <linux/fcntl.h>
+#include <linux/openat2.h>
+#include <linux/stat.h>
+#include <linux/signal.h>
+#include <asm/siginfo.h>
+#include <asm/sigcontext.h>
+#include <asm/ucontext.h>
+#include <linux/ptrace.h>
+#include <linux/elf.h>
+#include <linux/auxvec.h>
+#include <asm/prctl.h>
+#include <linux/wait.h>
+#include <linux/mman.h>
+#include <asm/termbits.h>
+#include <asm/ioctls.h>
+#include <asm/termios.h>
+#include <linux/uio.h>
+#include <linux/futex.h>
+#include <linux/capability.h>
+#include <linux/rseq.h>
+#include <linux/sched.h>
+#include <linux/sched/types.h>
+#include <linux/mqueue.h>
+#include <linux/prctl.h>
+#include <linux/resource.h>
+#include <linux/time.h>
+#include <linux/eventpoll.h>
+#include <linux/poll.h>
+#include <linux/close_range.h>
+#include <linux/memfd.h>
+#include <linux/seccomp.h>
+#include <linux/audit.h>
+#include <linux/falloc.h>
+#include <linux/limits.h>
+
+/* The kernel's x86-64 signal frame (arch/x86/include/asm/sigframe.h); not a uapi type. */
+struct rt_sigframe {
+  char *pretcode;
+  struct ucontext uc;
+  siginfo_t info;
+};
+`,
+};
