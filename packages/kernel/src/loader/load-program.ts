@@ -1,4 +1,5 @@
 import { AUXV, ET, Errno, PROT, SysError } from '@tvisor/abi';
+import { ELF64_EHDR_SIZE } from './elf-constants.js';
 import { parseElf, type ElfImage, type FileReader } from './elf-image.js';
 import { defaultLoadBias, imageExtent, planLoad, type LoadPlan } from './load-plan.js';
 
@@ -75,7 +76,8 @@ const COPY_CHUNK = 1 << 20;
  * way execve(2) does after the point of no return is decided: parse, place,
  * map writable, copy file bytes, then apply each segment's protection.
  * Errors: ENOEXEC/ENOMEM from the program, ELIBBAD when the interpreter is not
- * a loadable ELF, and whatever `openInterp` or `memory` throw.
+ * a loadable ELF (EIO when it is shorter than an ELF header), and whatever
+ * `openInterp` or `memory` throw.
  */
 export function loadProgram(options: LoadProgramOptions): LoadedProgram {
   const { memory, file } = options;
@@ -118,6 +120,8 @@ export function loadProgram(options: LoadProgramOptions): LoadedProgram {
 
 function openInterpreter(open: (path: string) => LoaderFile, path: string): { path: string; file: LoaderFile; image: ElfImage } {
   const file = open(path);
+  // Linux reads the interpreter's ELF header with one read; a short read is EIO.
+  if (file.size < ELF64_EHDR_SIZE) throw new SysError(Errno.EIO, `interpreter ${path} is shorter than an ELF header`);
   try {
     return { path, file, image: parseElf(file.read, file.size) };
   } catch (err) {

@@ -41,7 +41,12 @@ export class SparseMemory implements LoaderMemory {
 
   read(addr: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) out[i] = this.page(addr + i).bytes[(addr + i) % PAGE_SIZE];
+    for (let i = 0; i < length; ) {
+      const at = (addr + i) % PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - at, length - i);
+      out.set(this.page(addr + i).bytes.subarray(at, at + n), i);
+      i += n;
+    }
     return out;
   }
 
