@@ -42,9 +42,11 @@ export class ExtentAllocator {
       this.freeList.splice(i, 1, ...pieces);
       return start;
     }
-    const start = this.placeInWindow(this.topOffset, length);
-    if (start > this.topOffset) this.release(this.topOffset, start - this.topOffset);
+    const oldTop = this.topOffset;
+    const start = this.placeInWindow(oldTop, length);
     this.topOffset = start + length;
+    // The tail of the window that did not fit is free for smaller requests.
+    if (start > oldTop) this.release(oldTop, start - oldTop);
     return start;
   }
 
