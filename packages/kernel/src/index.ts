@@ -1,1 +1,10 @@
-export {};
+export * from './arch/registers.js';
+export * from './platform.js';
+export { Kernel, exitStatus, signalStatus, type KernelOptions } from './kernel.js';
+export { SyscallTable, type SyscallEntry, type SyscallSpec, type Support, type ArgKind } from './syscalls/table.js';
+export { registerAllSyscalls } from './syscalls/index.js';
+export { spawnInit, exitCodeOf, findOnPath, ROOT_CREDENTIALS, type InitRequest } from './init.js';
+export { FsContext, type FsRoot } from './fs-context.js';
+export { FdTable } from './fd-table.js';
+export { Task, ThreadGroup, type Credentials } from './task.js';
+export * from './loader/index.js';

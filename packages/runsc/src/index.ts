@@ -1,1 +1,3 @@
-export async function main(argv: string[]): Promise<number> { return argv.length; }
+export { main, VERSION, type Io } from './cli.js';
+export { runDo, type DoOptions } from './do.js';
+export { buildRootFilesystem, type RootfsOptions } from './rootfs.js';

@@ -1,0 +1,156 @@
+import { AUXV, Errno, MAP, PROT, SysError } from '@tvisor/abi';
+import { MemoryManager } from '@tvisor/mm';
+import type { FileDescription } from '@tvisor/vfs';
+import { REG } from './arch/registers.js';
+import type { Kernel } from './kernel.js';
+import { buildInitialStack, loadProgram, parseShebang, type LoaderFile, type LoaderMemory } from './loader/index.js';
+import type { FdTable } from './fd-table.js';
+import type { FsContext } from './fs-context.js';
+import { Task, ThreadGroup, type Credentials } from './task.js';
+
+/** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
+export const STACK_TOP = 0x7fff_ffef_0000;
+export const STACK_SIZE = 8 * 1024 * 1024;
+/** `#!` interpreters may themselves be scripts this many times (Linux allows 4 rewrites, then ELOOP). */
+const MAX_INTERPRETER_DEPTH = 4;
+const HEADER_SIZE = 256;
+
+export interface ExecRequest {
+  path: string;
+  argv: string[];
+  envp: string[];
+}
+
+/** The file as the ELF loader reads it. */
+function loaderFile(file: FileDescription): LoaderFile {
+  const size = file.stat().size;
+  return {
+    size,
+    read(offset, length) {
+      const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      let done = 0;
+      while (done < buf.length) {
+        const n = file.read(buf.subarray(done), offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return buf.subarray(0, done);
+    },
+  };
+}
+
+/** mm's MemoryManager, seen as the loader's memory seam. */
+function loaderMemory(mm: MemoryManager): LoaderMemory {
+  return {
+    mapAnonymous(addr, length, prot) {
+      const fixed = addr !== undefined ? MAP.FIXED : 0;
+      return mm.mmap({ addr: addr ?? 0, length, prot, flags: MAP.PRIVATE | MAP.ANONYMOUS | fixed });
+    },
+    write(addr, bytes) {
+      mm.copyOut(addr, bytes);
+    },
+    protect(addr, length, prot) {
+      mm.mprotect(addr, length, prot);
+    },
+  };
+}
+
+/**
+ * Opens `path` for execution: a regular file with execute permission,
+ * following `#!` lines to their interpreter (the script path is passed as an
+ * argument, like Linux does).
+ */
+function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: FileDescription; argv: string[] } {
+  const file = fs.openExecutable(req.path);
+  const header = loaderFile(file).read(0, HEADER_SIZE);
+  const shebang = parseShebang(header);
+  if (!shebang) return { file, argv: req.argv };
+  file.decRef();
+  if (depth >= MAX_INTERPRETER_DEPTH) throw new SysError(Errno.ELOOP);
+  const argv = [shebang.interpreter, ...(shebang.arg !== undefined ? [shebang.arg] : []), req.path, ...req.argv.slice(1)];
+  return resolveProgram(fs, { ...req, path: shebang.interpreter, argv }, depth + 1);
+}
+
+/**
+ * Creates a new process running `req.path`: a fresh address space from the
+ * platform, the program (and its interpreter) loaded by the sentry — never
+ * execve'd on the host — and the initial stack Linux would build.
+ */
+export function spawnProcess(
+  kernel: Kernel,
+  req: ExecRequest,
+  env: { parent: ThreadGroup | undefined; fds: FdTable; fs: FsContext; creds: Credentials },
+): ThreadGroup {
+  const { file, argv } = resolveProgram(env.fs, req);
+  const { addressSpace, context } = kernel.platform.newProcess();
+  try {
+    const mm = new MemoryManager(kernel.memoryFile, addressSpace);
+    const loaded = loadProgram({
+      memory: loaderMemory(mm),
+      file: loaderFile(file),
+      openInterp: (path) => {
+        const interp = env.fs.openExecutable(path);
+        try {
+          const f = loaderFile(interp);
+          const bytes = f.read(0, f.size);
+          return { size: bytes.length, read: (off, len) => bytes.subarray(off, off + len) };
+        } finally {
+          interp.decRef();
+        }
+      },
+    });
+    mm.setBrkStart(loaded.brkStart);
+    mm.mmap({
+      addr: STACK_TOP - STACK_SIZE,
+      length: STACK_SIZE,
+      prot: PROT.READ | PROT.WRITE | (loaded.execStack ? PROT.EXEC : 0),
+      flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED | MAP.GROWSDOWN,
+    });
+    const random = new Uint8Array(16);
+    globalThis.crypto.getRandomValues(random);
+    const c = env.creds;
+    const stack = buildInitialStack({
+      stackTop: STACK_TOP,
+      argv,
+      envp: req.envp,
+      auxv: [
+        ...loaded.auxv,
+        [AUXV.PAGESZ, 4096],
+        [AUXV.CLKTCK, 100],
+        [AUXV.UID, c.uid],
+        [AUXV.EUID, c.euid],
+        [AUXV.GID, c.gid],
+        [AUXV.EGID, c.egid],
+        [AUXV.SECURE, 0],
+      ],
+      execfn: req.path,
+      platform: 'x86_64',
+      random,
+    });
+    mm.copyOut(stack.sp, stack.bytes);
+
+    const regs = context.regs;
+    for (const r of [REG.rax, REG.rbx, REG.rcx, REG.rdx, REG.rsi, REG.rdi, REG.rbp, REG.r8, REG.r9, REG.r10, REG.r11, REG.r12, REG.r13, REG.r14, REG.r15, REG.fs_base, REG.gs_base]) {
+      regs.set(r, 0);
+    }
+    regs.ip = loaded.entry;
+    regs.sp = stack.sp;
+    addressSpace.flush();
+
+    const pid = kernel.allocateId();
+    const name = (req.path.split('/').pop() ?? req.path).slice(0, 15);
+    const group = new ThreadGroup(pid, env.parent, mm, env.fds, env.fs, { ...env.creds }, name);
+    group.mmInfo = { argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd, exe: req.path };
+    const task = new Task(kernel, pid, group, context);
+    group.tasks.add(task);
+    env.parent?.children.add(group);
+    kernel.tasks.set(pid, task);
+    return group;
+  } catch (e) {
+    context.kill();
+    throw e;
+  } finally {
+    file.decRef();
+  }
+}
+

@@ -1,0 +1,98 @@
+import { Errno, SysError } from '@tvisor/abi';
+import type { FileDescription } from '@tvisor/vfs';
+
+/** The limit on fd numbers (RLIMIT_NOFILE's default soft limit). */
+export const DEFAULT_NOFILE = 1024;
+
+interface Slot {
+  file: FileDescription;
+  cloexec: boolean;
+}
+
+/**
+ * A process's file descriptor table: small integers naming references to
+ * open file descriptions, with the close-on-exec flag per descriptor.
+ */
+export class FdTable {
+  private readonly slots: Array<Slot | undefined> = [];
+  limit = DEFAULT_NOFILE;
+
+  /** The description behind `fd`, or EBADF. */
+  get(fd: number): FileDescription {
+    const slot = fd >= 0 ? this.slots[fd] : undefined;
+    if (!slot) throw new SysError(Errno.EBADF);
+    return slot.file;
+  }
+
+  /** Installs `file` (taking over the caller's reference) at the lowest free fd >= minFd. */
+  add(file: FileDescription, cloexec = false, minFd = 0): number {
+    for (let fd = minFd; fd < this.limit; fd++) {
+      if (!this.slots[fd]) {
+        this.slots[fd] = { file, cloexec };
+        return fd;
+      }
+    }
+    file.decRef();
+    throw new SysError(Errno.EMFILE);
+  }
+
+  /** Installs `file` at exactly `fd`, closing what was there (dup2 semantics). */
+  set(fd: number, file: FileDescription, cloexec = false): void {
+    if (fd < 0 || fd >= this.limit) throw new SysError(Errno.EBADF);
+    const old = this.slots[fd];
+    this.slots[fd] = { file, cloexec };
+    old?.file.decRef();
+  }
+
+  close(fd: number): void {
+    const slot = fd >= 0 ? this.slots[fd] : undefined;
+    if (!slot) throw new SysError(Errno.EBADF);
+    this.slots[fd] = undefined;
+    slot.file.decRef();
+  }
+
+  isCloexec(fd: number): boolean {
+    this.get(fd);
+    return this.slots[fd]!.cloexec;
+  }
+
+  setCloexec(fd: number, cloexec: boolean): void {
+    this.get(fd);
+    this.slots[fd]!.cloexec = cloexec;
+  }
+
+  /** A copy sharing every description (fork without CLONE_FILES). */
+  fork(): FdTable {
+    const t = new FdTable();
+    t.limit = this.limit;
+    this.slots.forEach((slot, fd) => {
+      if (slot) {
+        slot.file.incRef();
+        t.slots[fd] = { ...slot };
+      }
+    });
+    return t;
+  }
+
+  /** Closes every close-on-exec descriptor (execve). */
+  closeOnExec(): void {
+    this.slots.forEach((slot, fd) => {
+      if (slot?.cloexec) this.close(fd);
+    });
+  }
+
+  closeAll(): void {
+    this.slots.forEach((slot, fd) => {
+      if (slot) this.close(fd);
+    });
+  }
+
+  /** The open fds in ascending order (for /proc/PID/fd). */
+  fds(): number[] {
+    const out: number[] = [];
+    this.slots.forEach((slot, fd) => {
+      if (slot) out.push(fd);
+    });
+    return out;
+  }
+}

@@ -1,0 +1,149 @@
+import { fstatSync, readSync, writeSync } from 'node:fs';
+import { Errno, SysError } from '@tvisor/abi';
+import {
+  Dentry,
+  FileDescription,
+  FileImplBase,
+  InodeBase,
+  Mount,
+  type Filesystem,
+  type Inode,
+  type StatfsInfo,
+  type StatInfo,
+  type VirtualFilesystem,
+} from '@tvisor/vfs';
+import { hostIoctl } from '../native/host-tty.js';
+import type { Task } from '../task.js';
+import { TERMINAL_IOCTLS } from './terminal-ioctls.js';
+
+/**
+ * The host's stdio as the sandbox sees it (fds 0-2 of `runsc do`). Each is
+ * a sentry object that forwards reads, writes and terminal ioctls to the
+ * host fd; the application never holds a host fd.
+ */
+class HostStdioFilesystem implements Filesystem {
+  readonly type = 'hoststdio';
+  readonly dev = 0;
+  private readonly rootInode: Inode;
+  constructor() {
+    this.rootInode = new HostStdioInode(this, -1);
+  }
+  root(): Inode {
+    return this.rootInode;
+  }
+  statfs(): StatfsInfo {
+    return { type: 0, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0], namelen: 255, frsize: 4096, flags: 0 };
+  }
+  release(): void {}
+}
+
+function toTimespec(ms: number) {
+  return { sec: Math.floor(ms / 1000), nsec: Math.round((ms % 1000) * 1e6) };
+}
+
+class HostStdioInode extends InodeBase implements Inode {
+  constructor(
+    readonly fs: Filesystem,
+    readonly hostFd: number,
+  ) {
+    super();
+  }
+
+  stat(): StatInfo {
+    if (this.hostFd < 0) throw new SysError(Errno.EBADF);
+    const s = fstatSync(this.hostFd);
+    return {
+      mask: 0x7ff,
+      dev: Number(s.dev),
+      ino: Number(s.ino),
+      mode: s.mode,
+      nlink: s.nlink,
+      uid: s.uid,
+      gid: s.gid,
+      rdev: Number(s.rdev),
+      size: (s.mode & 0o170000) === 0o100000 ? s.size : 0,
+      blksize: s.blksize,
+      blocks: s.blocks,
+      atime: toTimespec(s.atimeMs),
+      mtime: toTimespec(s.mtimeMs),
+      ctime: toTimespec(s.ctimeMs),
+      btime: toTimespec(s.birthtimeMs),
+    };
+  }
+
+  setStat(): void {
+    throw new SysError(Errno.EPERM);
+  }
+
+  open(): HostStdioImpl {
+    return new HostStdioImpl(this);
+  }
+}
+
+export class HostStdioImpl extends FileImplBase {
+  private readonly hostFd: number;
+  constructor(inode: HostStdioInode) {
+    super(inode);
+    this.hostFd = inode.hostFd;
+  }
+
+  override read(_fd: FileDescription, dst: Uint8Array): number {
+    return retry(() => readSync(this.hostFd, dst, 0, dst.length, null));
+  }
+
+  override write(_fd: FileDescription, src: Uint8Array): number {
+    return retry(() => writeSync(this.hostFd, src, 0, src.length));
+  }
+
+  override seek(): number {
+    throw new SysError(Errno.ESPIPE);
+  }
+
+  /** Terminal ioctls, with their argument copied between app memory and the host. */
+  userIoctl(task: Task, cmd: number, arg: number): number {
+    const spec = TERMINAL_IOCTLS.get(cmd);
+    if (!spec) throw new SysError(Errno.ENOTTY);
+    const buf = spec.dir === 'in' ? task.mm.copyIn(arg, spec.size) : new Uint8Array(spec.size);
+    const rc = hostIoctl(this.hostFd, cmd, buf);
+    if (rc < 0) throw new SysError(-rc);
+    if (spec.dir === 'out') {
+      // The host tty's foreground group means nothing inside: report the caller's.
+      if (spec.name === 'TIOCGPGRP') new DataView(buf.buffer).setInt32(0, task.group.pgid, true);
+      task.mm.copyOut(arg, buf);
+    }
+    return rc;
+  }
+}
+
+let stdioMount: Mount | undefined;
+
+/** A new open file description for host fd `hostFd` (0, 1 or 2). */
+export function stdioFile(hostFd: number, _vfs: VirtualFilesystem): FileDescription {
+  if (!stdioMount) {
+    const fs = new HostStdioFilesystem();
+    stdioMount = new Mount(fs, new Dentry('/', null, fs.root()), {}, null, null);
+  }
+  const inode = new HostStdioInode(stdioMount.fs, hostFd);
+  const dentry = new Dentry(`host:[${hostFd}]`, null, inode);
+  const flags = hostFd === 0 ? 0 /* O_RDONLY */ : 1; /* O_WRONLY */
+  return new FileDescription({ mount: stdioMount, dentry }, inode.open(), flags, { uid: 0, gid: 0, groups: [] });
+}
+
+/** Host I/O that may find a non-blocking fd not ready: wait and try again, as a blocking fd would. */
+function retry(op: () => number): number {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return op();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(sleeper, 0, 0, 1);
+        continue;
+      }
+      if (code === 'EPIPE') throw new SysError(Errno.EPIPE);
+      if (code === 'EOF') return 0;
+      throw new SysError(Errno.EIO, String(e));
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import { ACCESS, Errno, S, SysError } from '@tvisor/abi';
+import { spawnProcess } from './exec.js';
+import { FdTable } from './fd-table.js';
+import { FsContext, vfsCredentials } from './fs-context.js';
+import { stdioFile } from './host/host-stdio.js';
+import type { Kernel } from './kernel.js';
+import type { Credentials, ThreadGroup } from './task.js';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export const ROOT_CREDENTIALS: Credentials = { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] };
+
+export interface InitRequest {
+  argv: string[];
+  envp: string[];
+  /** Working directory inside the sandbox. */
+  cwd: string;
+  creds?: Credentials;
+}
+
+/**
+ * Finds `name` like execvp(3) does: names with a slash are taken as they
+ * are, others are searched on PATH inside the sandbox.
+ */
+export function findOnPath(fs: FsContext, name: string, envp: readonly string[]): string {
+  if (name.includes('/')) return name;
+  const pathVar = envp.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  let denied = false;
+  for (const dir of pathVar.split(':')) {
+    const candidate = `${dir || '.'}/${name}`;
+    try {
+      const ctx = { root: fs.root, start: fs.cwd, creds: vfsCredentials(fs.creds), umask: fs.umask };
+      const st = fs.vfs.statAt(ctx, candidate, 0);
+      if ((st.mode & S.IFMT) !== S.IFREG) continue;
+      fs.vfs.accessAt(ctx, candidate, ACCESS.X_OK, 0);
+      return candidate;
+    } catch (e) {
+      if (e instanceof SysError && e.errno === Errno.EACCES) denied = true;
+    }
+  }
+  throw new SysError(denied ? Errno.EACCES : Errno.ENOENT);
+}
+
+/**
+ * Starts the sandbox's first process (PID 1) with the host's stdio as its
+ * fds 0-2, in `cwd`.
+ */
+export function spawnInit(kernel: Kernel, req: InitRequest): ThreadGroup {
+  const creds = req.creds ?? { ...ROOT_CREDENTIALS };
+  const { vfs, root } = kernel.root;
+  const ctx = { root, start: root, creds: vfsCredentials(creds), umask: 0o022 };
+  let cwd = root;
+  try {
+    cwd = vfs.getVd(ctx, req.cwd);
+  } catch {
+    // Like gVisor, a cwd missing from the sandbox falls back to the root.
+  }
+  const fs = new FsContext(vfs, root, cwd, creds);
+  const fds = new FdTable();
+  for (const fd of [0, 1, 2]) fds.set(fd, stdioFile(fd, vfs));
+  const path = findOnPath(fs, req.argv[0], req.envp);
+  const group = spawnProcess(kernel, { path, argv: req.argv, envp: req.envp }, { parent: undefined, fds, fs, creds });
+  kernel.init = group;
+  return group;
+}
+
+/** The shell-style exit code of a wait status: the exit code, or 128+N when signal N killed the process. */
+export function exitCodeOf(status: number): number {
+  const sig = status & 0x7f;
+  return sig === 0 ? (status >> 8) & 0xff : 128 + sig;
+}

@@ -1,0 +1,305 @@
+import { AT, Errno, F, FIO, LinuxDirent64, O, S, Stat, SysError, type Stat as StatValue } from '@tvisor/abi';
+import type { StatInfo } from '@tvisor/vfs';
+import type { Task } from '../task.js';
+import { readToUser, writeFromUser } from '../user-io.js';
+import type { SyscallTable } from './table.js';
+
+const PATH_MAX = 4096;
+const MAX_RW_COUNT = 0x7ffff000;
+
+function path(t: Task, addr: number): string {
+  if (addr === 0) throw new SysError(Errno.EFAULT);
+  return t.mm.readCString(addr, PATH_MAX);
+}
+
+function clampCount(n: number): number {
+  return Math.min(n, MAX_RW_COUNT);
+}
+
+export function statToAbi(st: StatInfo): StatValue {
+  return {
+    st_dev: st.dev,
+    st_ino: BigInt(st.ino),
+    st_nlink: st.nlink,
+    st_mode: st.mode,
+    st_uid: st.uid,
+    st_gid: st.gid,
+    st_rdev: st.rdev,
+    st_size: st.size,
+    st_blksize: st.blksize,
+    st_blocks: st.blocks,
+    st_atim: { tv_sec: st.atime.sec, tv_nsec: st.atime.nsec },
+    st_mtim: { tv_sec: st.mtime.sec, tv_nsec: st.mtime.nsec },
+    st_ctim: { tv_sec: st.ctime.sec, tv_nsec: st.ctime.nsec },
+  };
+}
+
+function copyOutStat(t: Task, addr: number, st: StatInfo): void {
+  const out = new Uint8Array(Stat.size);
+  Stat.encode(new DataView(out.buffer), 0, statToAbi(st));
+  t.mm.copyOut(addr, out);
+}
+
+function open(t: Task, dirfd: number, p: string, flags: number, mode: number): number {
+  const ctx = t.group.fs.context(t.group.fds, dirfd, p);
+  const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode });
+  return t.group.fds.add(file, (flags & O.CLOEXEC) !== 0);
+}
+
+function statAt(t: Task, dirfd: number, p: string, flags: number): StatInfo {
+  if (p === '' && flags & AT.EMPTY_PATH) {
+    return dirfd === AT.FDCWD ? t.group.fs.vfs.statAt(t.group.fs.context(t.group.fds), '.', 0) : t.group.fds.get(dirfd).stat();
+  }
+  const ctx = t.group.fs.context(t.group.fds, dirfd, p);
+  return t.group.fs.vfs.statAt(ctx, p, flags);
+}
+
+function readlink(t: Task, dirfd: number, p: string, buf: number, size: number): number {
+  if (size <= 0) throw new SysError(Errno.EINVAL);
+  const target = new TextEncoder().encode(t.group.fs.vfs.readlinkAt(t.group.fs.context(t.group.fds, dirfd, p), p));
+  const n = Math.min(size, target.length);
+  t.mm.copyOut(buf, target.subarray(0, n));
+  return n;
+}
+
+/** getdents64: as many whole records as fit; the description's offset is the cookie. */
+function getdents64(t: Task, fd: number, addr: number, count: number): number {
+  const file = t.group.fds.get(fd);
+  if ((file.stat().mode & S.IFMT) !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
+  const out = new Uint8Array(Math.min(count, 1 << 20));
+  const view = new DataView(out.buffer);
+  let used = 0;
+  let tooSmall = false;
+  file.iterDirents((d) => {
+    const n = LinuxDirent64.encode(view, used, { d_ino: BigInt(d.ino), d_off: BigInt(d.nextOff), d_type: d.type, d_name: d.name });
+    if (n === 0) {
+      tooSmall = used === 0;
+      return false;
+    }
+    used += n;
+    return true;
+  });
+  if (tooSmall) throw new SysError(Errno.EINVAL);
+  t.mm.copyOut(addr, out.subarray(0, used));
+  return used;
+}
+
+function iovecTransfer(t: Task, fd: number, iov: number, iovcnt: number, write: boolean, offset?: number): number {
+  const file = t.group.fds.get(fd);
+  const vecs = t.mm.readIovecs(iov, iovcnt);
+  let total = 0;
+  for (const { base, len: length } of vecs) {
+    if (length === 0) continue;
+    const at = offset === undefined ? undefined : offset + total;
+    const n = write ? writeFromUser(t, file, base, length, at) : readToUser(t, file, base, length, at);
+    total += n;
+    if (n < length) break;
+  }
+  return total;
+}
+
+function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
+  const fds = t.group.fds;
+  switch (cmd) {
+    case F.DUPFD:
+    case F.DUPFD_CLOEXEC: {
+      const file = fds.get(fd);
+      file.incRef();
+      return fds.add(file, cmd === F.DUPFD_CLOEXEC, arg);
+    }
+    case F.GETFD:
+      return fds.isCloexec(fd) ? 1 : 0;
+    case F.SETFD:
+      fds.setCloexec(fd, (arg & 1) !== 0);
+      return 0;
+    case F.GETFL:
+      return fds.get(fd).statusFlags;
+    case F.SETFL:
+      fds.get(fd).setStatusFlags(arg);
+      return 0;
+    default:
+      throw new SysError(Errno.EINVAL);
+  }
+}
+
+function dup3(t: Task, oldfd: number, newfd: number, flags: number): number {
+  if (flags & ~O.CLOEXEC) throw new SysError(Errno.EINVAL);
+  const file = t.group.fds.get(oldfd);
+  file.incRef();
+  t.group.fds.set(newfd, file, (flags & O.CLOEXEC) !== 0);
+  return newfd;
+}
+
+/** The file syscalls over @tvisor/vfs and the process's fd table. */
+export function registerFileSyscalls(table: SyscallTable): void {
+  table.register({
+    read: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => readToUser(t, t.group.fds.get(a.argInt(0)), a.arg(1), clampCount(a.arg(2))) },
+    write: { args: ['fd', 'buf:2', 'uint'], handler: (t, a) => writeFromUser(t, t.group.fds.get(a.argInt(0)), a.arg(1), clampCount(a.arg(2))) },
+    pread64: {
+      args: ['fd', 'ptr', 'uint', 'int'],
+      handler: (t, a) => readToUser(t, t.group.fds.get(a.argInt(0)), a.arg(1), clampCount(a.arg(2)), a.argSigned(3)),
+    },
+    pwrite64: {
+      args: ['fd', 'buf:2', 'uint', 'int'],
+      handler: (t, a) => writeFromUser(t, t.group.fds.get(a.argInt(0)), a.arg(1), clampCount(a.arg(2)), a.argSigned(3)),
+    },
+    readv: { args: ['fd', 'ptr', 'int'], handler: (t, a) => iovecTransfer(t, a.argInt(0), a.arg(1), a.argInt(2), false) },
+    writev: { args: ['fd', 'ptr', 'int'], handler: (t, a) => iovecTransfer(t, a.argInt(0), a.arg(1), a.argInt(2), true) },
+    open: { args: ['str', 'hex', 'oct'], handler: (t, a) => open(t, AT.FDCWD, path(t, a.arg(0)), a.argInt(1), a.argUint(2)) },
+    openat: {
+      args: ['dirfd', 'str', 'hex', 'oct'],
+      handler: (t, a) => open(t, a.argInt(0), path(t, a.arg(1)), a.argInt(2), a.argUint(3)),
+    },
+    close: {
+      args: ['fd'],
+      handler: (t, a) => {
+        t.group.fds.close(a.argInt(0));
+        return 0;
+      },
+    },
+    lseek: { args: ['fd', 'int', 'int'], handler: (t, a) => t.group.fds.get(a.argInt(0)).seek(a.argSigned(1), a.argInt(2)) },
+    fstat: {
+      args: ['fd', 'ptr'],
+      handler: (t, a) => {
+        copyOutStat(t, a.arg(1), t.group.fds.get(a.argInt(0)).stat());
+        return 0;
+      },
+    },
+    stat: {
+      args: ['str', 'ptr'],
+      handler: (t, a) => {
+        copyOutStat(t, a.arg(1), statAt(t, AT.FDCWD, path(t, a.arg(0)), 0));
+        return 0;
+      },
+    },
+    lstat: {
+      args: ['str', 'ptr'],
+      handler: (t, a) => {
+        copyOutStat(t, a.arg(1), statAt(t, AT.FDCWD, path(t, a.arg(0)), AT.SYMLINK_NOFOLLOW));
+        return 0;
+      },
+    },
+    newfstatat: {
+      args: ['dirfd', 'str', 'ptr', 'hex'],
+      handler: (t, a) => {
+        copyOutStat(t, a.arg(2), statAt(t, a.argInt(0), path(t, a.arg(1)), a.argInt(3)));
+        return 0;
+      },
+    },
+    getdents64: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => getdents64(t, a.argInt(0), a.arg(1), a.argUint(2)) },
+    readlink: { args: ['str', 'ptr', 'int'], handler: (t, a) => readlink(t, AT.FDCWD, path(t, a.arg(0)), a.arg(1), a.argInt(2)) },
+    readlinkat: {
+      args: ['dirfd', 'str', 'ptr', 'int'],
+      handler: (t, a) => readlink(t, a.argInt(0), path(t, a.arg(1)), a.arg(2), a.argInt(3)),
+    },
+    access: {
+      args: ['str', 'oct'],
+      handler: (t, a) => {
+        const p = path(t, a.arg(0));
+        t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, AT.FDCWD, p), p, a.argInt(1), 0);
+        return 0;
+      },
+    },
+    faccessat: {
+      args: ['dirfd', 'str', 'oct'],
+      handler: (t, a) => {
+        const p = path(t, a.arg(1));
+        t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, a.argInt(0), p), p, a.argInt(2), 0);
+        return 0;
+      },
+    },
+    faccessat2: {
+      args: ['dirfd', 'str', 'oct', 'hex'],
+      handler: (t, a) => {
+        const p = path(t, a.arg(1));
+        t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, a.argInt(0), p), p, a.argInt(2), a.argInt(3));
+        return 0;
+      },
+    },
+    fcntl: { args: ['fd', 'int', 'hex'], handler: (t, a) => fcntl(t, a.argInt(0), a.argInt(1), a.argInt(2)) },
+    dup: {
+      args: ['fd'],
+      handler: (t, a) => {
+        const file = t.group.fds.get(a.argInt(0));
+        file.incRef();
+        return t.group.fds.add(file);
+      },
+    },
+    dup2: {
+      args: ['fd', 'fd'],
+      handler: (t, a) => {
+        const [oldfd, newfd] = [a.argInt(0), a.argInt(1)];
+        if (oldfd === newfd) {
+          t.group.fds.get(oldfd);
+          return newfd;
+        }
+        return dup3(t, oldfd, newfd, 0);
+      },
+    },
+    dup3: {
+      args: ['fd', 'fd', 'hex'],
+      handler: (t, a) => {
+        if (a.argInt(0) === a.argInt(1)) throw new SysError(Errno.EINVAL);
+        return dup3(t, a.argInt(0), a.argInt(1), a.argInt(2));
+      },
+    },
+    ioctl: {
+      args: ['fd', 'hex', 'hex'],
+      support: 'partial',
+      note: 'terminal ioctls on host ttys (TCGETS, TIOCGWINSZ, ...) are passed to the file; others ENOTTY',
+      handler: (t, a) => ioctl(t, a.argInt(0), a.argUint(1), a.arg(2)),
+    },
+    getcwd: {
+      args: ['ptr', 'uint'],
+      handler: (t, a) => {
+        const fs = t.group.fs;
+        const { path: p, reachable } = fs.vfs.pathOf(fs.cwd, fs.root);
+        const bytes = new TextEncoder().encode((reachable ? p : '(unreachable)' + p) + '\0');
+        if (bytes.length > a.arg(1)) throw new SysError(Errno.ERANGE);
+        t.mm.copyOut(a.arg(0), bytes);
+        return bytes.length;
+      },
+    },
+    chdir: {
+      args: ['str'],
+      handler: (t, a) => {
+        const fs = t.group.fs;
+        const p = path(t, a.arg(0));
+        const vd = fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p);
+        const file = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t.group.fds).creds);
+        file.decRef();
+        fs.cwd = vd;
+        return 0;
+      },
+      support: 'partial',
+      note: 'search permission on the target is not checked yet',
+    },
+  });
+}
+
+/**
+ * ioctl(2): the few requests every file understands here, then the file's
+ * own handler (terminals answer TCGETS and friends).
+ */
+function ioctl(t: Task, fd: number, cmd: number, arg: number): number {
+  const file = t.group.fds.get(fd);
+  switch (cmd) {
+    case FIO.CLEX:
+    case FIO.NCLEX:
+      t.group.fds.setCloexec(fd, cmd === FIO.CLEX);
+      return 0;
+    case FIO.NBIO: {
+      const on = new DataView(t.mm.copyIn(arg, 4).buffer).getInt32(0, true) !== 0;
+      file.setStatusFlags(on ? file.statusFlags | O.NONBLOCK : file.statusFlags & ~O.NONBLOCK);
+      return 0;
+    }
+  }
+  const impl = file.impl as Partial<UserIoctl>;
+  if (typeof impl.userIoctl === 'function') return impl.userIoctl(t, cmd, arg);
+  return file.ioctl(cmd, BigInt(arg));
+}
+
+/** A file whose ioctls copy their argument through application memory (terminals). */
+export interface UserIoctl {
+  userIoctl(task: Task, cmd: number, arg: number): number;
+}

@@ -1,0 +1,109 @@
+import { ARCH, Errno, SysError } from '@tvisor/abi';
+import { REG } from '../arch/registers.js';
+import { exitStatus } from '../kernel.js';
+import type { Task } from '../task.js';
+import type { SyscallTable } from './table.js';
+
+const UTS_FIELD = 65;
+const encoder = new TextEncoder();
+
+function utsname(task: Task): Uint8Array {
+  const u = task.kernel.uname;
+  const out = new Uint8Array(UTS_FIELD * 6);
+  [u.sysname, u.nodename, u.release, u.version, u.machine, u.domainname].forEach((s, i) => {
+    out.set(encoder.encode(s).subarray(0, UTS_FIELD - 1), i * UTS_FIELD);
+  });
+  return out;
+}
+
+/** Identity, exit and per-thread setup syscalls. */
+export function registerProcessSyscalls(table: SyscallTable): void {
+  table.register({
+    getpid: { args: [], handler: (t) => t.group.pid },
+    gettid: { args: [], handler: (t) => t.tid },
+    getppid: { args: [], handler: (t) => t.group.parent?.pid ?? 0 },
+    getuid: { args: [], handler: (t) => t.group.creds.uid },
+    geteuid: { args: [], handler: (t) => t.group.creds.euid },
+    getgid: { args: [], handler: (t) => t.group.creds.gid },
+    getegid: { args: [], handler: (t) => t.group.creds.egid },
+    getpgrp: { args: [], handler: (t) => t.group.pgid },
+    getpgid: {
+      args: ['int'],
+      handler: (t, a) => {
+        const pid = a.argInt(0);
+        if (pid !== 0 && pid !== t.group.pid) throw new SysError(Errno.ESRCH);
+        return t.group.pgid;
+      },
+      support: 'partial',
+      note: 'own process only until processes land',
+    },
+    getsid: {
+      args: ['int'],
+      handler: (t, a) => {
+        const pid = a.argInt(0);
+        if (pid !== 0 && pid !== t.group.pid) throw new SysError(Errno.ESRCH);
+        return t.group.sid;
+      },
+      support: 'partial',
+      note: 'own process only until processes land',
+    },
+    exit: {
+      args: ['int'],
+      // With one thread per process so far, exit ends the process.
+      handler: (t, a) => {
+        t.kernel.exitGroup(t.group, exitStatus(a.argInt(0)));
+        return 0;
+      },
+      support: 'partial',
+      note: 'ends the whole process: threads are not supported yet',
+    },
+    exit_group: {
+      args: ['int'],
+      handler: (t, a) => {
+        t.kernel.exitGroup(t.group, exitStatus(a.argInt(0)));
+        return 0;
+      },
+    },
+    uname: {
+      args: ['ptr'],
+      handler: (t, a) => {
+        t.mm.copyOut(a.arg(0), utsname(t));
+        return 0;
+      },
+    },
+    set_tid_address: {
+      args: ['ptr'],
+      handler: (t, a) => {
+        t.clearChildTid = a.arg(0);
+        return t.tid;
+      },
+    },
+    arch_prctl: {
+      args: ['hex', 'hex'],
+      handler: (t, a) => {
+        const code = a.argInt(0);
+        const addr = a.arg(1);
+        switch (code) {
+          case ARCH.SET_FS:
+            t.regs.set(REG.fs_base, addr);
+            return 0;
+          case ARCH.SET_GS:
+            t.regs.set(REG.gs_base, addr);
+            return 0;
+          case ARCH.GET_FS:
+          case ARCH.GET_GS: {
+            const v = t.regs.get(code === ARCH.GET_FS ? REG.fs_base : REG.gs_base);
+            const out = new Uint8Array(8);
+            new DataView(out.buffer).setBigUint64(0, BigInt(v), true);
+            t.mm.copyOut(addr, out);
+            return 0;
+          }
+          default:
+            throw new SysError(Errno.EINVAL);
+        }
+      },
+      support: 'partial',
+      note: 'FS/GS base only; CPUID faulting is not offered',
+    },
+  });
+}

@@ -1,0 +1,76 @@
+import type { MemoryManager } from '@tvisor/mm';
+import type { Registers } from './arch/registers.js';
+import type { FdTable } from './fd-table.js';
+import type { FsContext } from './fs-context.js';
+import type { Kernel } from './kernel.js';
+import type { PlatformContext } from './platform.js';
+import { SignalState } from './signals.js';
+
+/** Credentials of a process: root inside the sandbox by default. */
+export interface Credentials {
+  uid: number;
+  euid: number;
+  suid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  groups: number[];
+}
+
+/**
+ * A process (a thread group): what its threads share. Identified by the
+ * thread group leader's tid, which is the pid inside the sandbox.
+ */
+export class ThreadGroup {
+  readonly tasks = new Set<Task>();
+  readonly children = new Set<ThreadGroup>();
+  readonly signals = new SignalState();
+  /** Set once the whole group has exited: the wait status (as wait(2) encodes it). */
+  exitStatus: number | undefined;
+  /** Process group and session ids. */
+  pgid: number;
+  sid: number;
+  name: string;
+  /** Where argv and envp live in the process's memory, and its executable's path (for /proc). */
+  mmInfo = { argStart: 0, argEnd: 0, envStart: 0, envEnd: 0, exe: '' };
+
+  constructor(
+    readonly pid: number,
+    public parent: ThreadGroup | undefined,
+    public mm: MemoryManager,
+    public fds: FdTable,
+    public fs: FsContext,
+    public creds: Credentials,
+    name: string,
+  ) {
+    this.pgid = parent?.pgid ?? pid;
+    this.sid = parent?.sid ?? pid;
+    this.name = name;
+  }
+}
+
+/** One application thread. */
+export class Task {
+  /** Address the kernel clears and futex-wakes when the thread exits (set_tid_address). */
+  clearChildTid = 0;
+  exited = false;
+  /** Address of the last fault mm fixed, to notice one that keeps coming back. */
+  lastFault = -1;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly tid: number,
+    public group: ThreadGroup,
+    public context: PlatformContext,
+  ) {
+    context.owner = this;
+  }
+
+  get regs(): Registers {
+    return this.context.regs;
+  }
+
+  get mm(): MemoryManager {
+    return this.group.mm;
+  }
+}

@@ -1,0 +1,38 @@
+import type { FileDescription } from '@tvisor/vfs';
+import type { Task } from './task.js';
+
+/**
+ * Copies between files and application memory block by block, straight
+ * through the memory file's views: no intermediate buffer, no ptrace.
+ * A short transfer ends the copy; an error after some bytes moved is
+ * reported as the partial count, as Linux does.
+ */
+function transfer(
+  task: Task,
+  addr: number,
+  count: number,
+  toUser: boolean,
+  op: (chunk: Uint8Array, done: number) => number,
+): number {
+  let done = 0;
+  try {
+    task.mm.forEachBlock(addr, count, toUser, (chunk) => {
+      const n = op(chunk, done);
+      done += n;
+      return n === chunk.length;
+    });
+  } catch (e) {
+    if (done === 0) throw e;
+  }
+  return done;
+}
+
+/** read(2) (offset undefined) or pread(2) into app memory. */
+export function readToUser(task: Task, file: FileDescription, addr: number, count: number, offset?: number): number {
+  return transfer(task, addr, count, true, (chunk, done) => file.read(chunk, offset === undefined ? undefined : offset + done));
+}
+
+/** write(2) (offset undefined) or pwrite(2) from app memory. */
+export function writeFromUser(task: Task, file: FileDescription, addr: number, count: number, offset?: number): number {
+  return transfer(task, addr, count, false, (chunk, done) => file.write(chunk, offset === undefined ? undefined : offset + done));
+}

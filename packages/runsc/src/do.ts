@@ -1,0 +1,42 @@
+import { Errno, SysError, strerror } from '@tvisor/abi';
+import { Kernel, exitCodeOf, spawnInit } from '@tvisor/kernel';
+import { MemoryFile } from '@tvisor/mm';
+import { PtracePlatform } from '@tvisor/platform-ptrace';
+import { buildRootFilesystem } from './rootfs.js';
+
+export interface DoOptions {
+  argv: string[];
+  /** Host directory shown as the sandbox's root. */
+  root: string;
+  /** Working directory inside the sandbox. */
+  cwd: string;
+  env: string[];
+  strace?: (line: string) => void;
+  /** Keep writes in memory (an overlay over the root) rather than read-only. */
+  overlay: boolean;
+  stderr: (s: string) => void;
+}
+
+/**
+ * `runsc do`: one sandbox, one command, the host root behind a copy-on-write
+ * overlay. Returns the exit status to pass through (128+N for signal N).
+ */
+export async function runDo(opts: DoOptions): Promise<number> {
+  const memoryFile = MemoryFile.create('tvisor-memory');
+  const platform = new PtracePlatform(memoryFile);
+  const root = buildRootFilesystem({ hostRoot: opts.root, overlay: opts.overlay });
+  const kernel = new Kernel({ platform, memoryFile, root, strace: opts.strace });
+  try {
+    spawnInit(kernel, { argv: opts.argv, envp: opts.env, cwd: opts.cwd });
+  } catch (e) {
+    platform.shutdown();
+    if (e instanceof SysError) {
+      opts.stderr(`runsc: ${opts.argv[0]}: ${strerror(e.errno)}\n`);
+      return e.errno === Errno.ENOENT ? 127 : 126;
+    }
+    throw e;
+  }
+  const status = await kernel.run();
+  memoryFile.close();
+  return exitCodeOf(status);
+}

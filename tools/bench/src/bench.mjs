@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Benchmarks tVisor next to native execution and Debian's gVisor (runsc
+// --network=none do) in one run, and prints the ratios. Not a test: nothing
+// here asserts on time.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const repo = resolve(new URL('../../..', import.meta.url).pathname);
+const tvisor = ['node', join(repo, 'packages/runsc/bin/runsc.js')];
+const gvisor = existsSync('/usr/bin/runsc') ? ['/usr/bin/runsc', '--network=none'] : undefined;
+const args = process.argv.slice(2);
+const runs = Number(args.find((a) => a.startsWith('--runs='))?.slice(7) ?? 5);
+
+/** Wall time of one run, in milliseconds; throws when the command fails. */
+function timeOnce(cmd) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function timeMedian(cmd, n = runs) {
+  timeOnce(cmd); // warm caches
+  return median(Array.from({ length: n }, () => timeOnce(cmd)));
+}
+
+function sandboxed(kind, cmd) {
+  return kind === 'native' ? cmd : [...(kind === 'tvisor' ? tvisor : gvisor), 'do', ...cmd];
+}
+
+const kinds = ['native', 'tvisor', ...(gvisor ? ['gvisor'] : [])];
+const results = [];
+
+function report(name, unit, values, lowerIsBetter = true) {
+  const row = { name, unit, ...values };
+  results.push(row);
+  const fmt = (v) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0));
+  const ratio = (a, b) => (a !== undefined && b !== undefined ? (a / b).toFixed(2) + 'x' : '-');
+  console.log(
+    `${name.padEnd(34)} ${kinds.map((k) => `${k} ${fmt(values[k])} ${unit}`).join('  ')}  ` +
+      `tvisor/native ${ratio(values.tvisor, values.native)}  tvisor/gvisor ${ratio(values.tvisor, values.gvisor)}` +
+      (lowerIsBetter ? '' : ' (higher is better)'),
+  );
+}
+
+// 1. The cost of one emulated syscall: a static C loop of getpid(), timed at
+//    two sizes so process start-up cancels out.
+const dir = mkdtempSync(join(tmpdir(), 'tvisor-bench-'));
+writeFileSync(
+  join(dir, 'getpid.c'),
+  '#include <stdlib.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n' +
+    'int main(int c, char **v) { long n = atol(v[1]); for (long i = 0; i < n; i++) syscall(SYS_getpid); return 0; }\n',
+);
+execFileSync('gcc', ['-O2', '-static', '-o', join(dir, 'getpid'), join(dir, 'getpid.c')]);
+const small = 1000;
+const large = Number(args.find((a) => a.startsWith('--syscalls='))?.slice(11) ?? 100000);
+const perSyscall = {};
+for (const k of kinds) {
+  const n = k === 'native' ? large * 10 : large;
+  const t1 = timeMedian(sandboxed(k, [join(dir, 'getpid'), String(small)]));
+  const t2 = timeMedian(sandboxed(k, [join(dir, 'getpid'), String(n)]));
+  perSyscall[k] = ((t2 - t1) * 1e6) / (n - small);
+}
+report('getpid syscall', 'ns', perSyscall);
+
+// 2. Start-up: the wall time of running /bin/true.
+const startup = {};
+for (const k of kinds) startup[k] = timeMedian(sandboxed(k, ['/bin/true']));
+report('runsc do /bin/true', 'ms', startup);
+
+if (args.includes('--json')) console.log(JSON.stringify(results, null, 2));
