@@ -52,6 +52,8 @@ class PtraceContext implements PlatformContext {
   readonly regs = new Registers(this.native.bytes);
   owner: unknown = undefined;
   running = false;
+  /** Killed by the sentry: its exit is reaped silently. */
+  killed = false;
 
   constructor(
     readonly pid: number,
@@ -59,6 +61,7 @@ class PtraceContext implements PlatformContext {
   ) {}
 
   kill(): void {
+    this.killed = true;
     this.addressSpace.release();
   }
 }
@@ -103,14 +106,18 @@ export class PtracePlatform implements Platform {
       const [pid, status] = wait(-this.processGroup, __WALL);
       const ctx = this.contexts.get(pid);
       if (!ctx) continue;
-      ctx.running = false;
-      this.running--;
+      if (ctx.running) {
+        ctx.running = false;
+        this.running--;
+      }
       if ((status & 0xff) !== 0x7f) {
         // Exited or killed: the host process is gone.
         ctx.addressSpace.stub.alive = false;
         this.contexts.delete(pid);
+        if (ctx.killed) continue;
         return { kind: 'gone', context: ctx, status };
       }
+      if (ctx.killed) continue;
       const sig = (status >> 8) & 0xff;
       if (sig === SYSCALL_STOP) {
         getRegs(pid, ctx.native);

@@ -87,6 +87,47 @@ describe('PtracePlatform', () => {
     expect(platform.wait()?.kind).toBe(undefined);
   });
 
+  it('never lets the host run an application syscall (the kernel counts none in /proc/PID/io)', () => {
+    // write(1, 0x400000, 5) a hundred times, then exit: 100 writes the host must never perform.
+    const loop = Uint8Array.from([
+      0x41, 0xbc, 0x64, 0x00, 0x00, 0x00, // mov r12d, 100
+      0xb8, 0x01, 0x00, 0x00, 0x00, // mov eax, 1 (write)
+      0xbf, 0x01, 0x00, 0x00, 0x00, // mov edi, 1
+      0xbe, 0x00, 0x00, 0x40, 0x00, // mov esi, 0x400000
+      0xba, 0x05, 0x00, 0x00, 0x00, // mov edx, 5
+      0x0f, 0x05, // syscall
+      0x41, 0xff, 0xcc, // dec r12d
+      0x75, 0xe5, // jnz back to mov eax, 1
+      0xb8, 0x3c, 0x00, 0x00, 0x00, // mov eax, 60 (exit)
+      0x0f, 0x05, // syscall
+    ]);
+    const { addressSpace, context } = platform.newProcess();
+    const off = memory.allocate(4096);
+    memory.bytes(off, loop.length).set(loop);
+    addressSpace.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
+    context.regs.ip = CODE_ADDR;
+    addressSpace.flush();
+    // execve's own reads of the stub image are counted too: compare before and after.
+    const before = readFileSync(`/proc/${addressSpace.hostPid}/io`, 'utf8');
+    let writes = 0;
+    for (;;) {
+      platform.resume(context);
+      const ev = platform.wait();
+      expect(ev?.kind).toBe('syscall');
+      if (context.regs.syscallNumber === SYS.exit) break;
+      expect(context.regs.syscallNumber).toBe(SYS.write);
+      writes++;
+      context.regs.setReturn(context.regs.arg(2));
+    }
+    expect(writes).toBe(100);
+    const after = readFileSync(`/proc/${addressSpace.hostPid}/io`, 'utf8');
+    expect(after).toBe(before);
+    expect(after).toMatch(/^syscw: 0$/m);
+    expect(after).toMatch(/^wchar: 0$/m);
+    context.kill();
+    expect(platform.wait()?.kind).toBe(undefined);
+  });
+
   it('leaves the stub no host mappings but its own and the ones mm asked for', () => {
     const { addressSpace } = platform.newProcess();
     const off = memory.allocate(8192);
