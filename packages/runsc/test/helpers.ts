@@ -1,0 +1,28 @@
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The built CLI, run the way a user runs it. */
+export const RUNSC = new URL('../bin/runsc.js', import.meta.url).pathname;
+
+export function runsc(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [RUNSC, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
+}
+
+export function runscAsync(args: string[]) {
+  return spawn(process.execPath, [RUNSC, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs the same command natively, for differential checks. */
+export function native(cmd: string[]): SpawnSyncReturns<string> {
+  return spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 60_000 });
+}
+
+/** Compiles a C program (static unless told otherwise) into a temp dir and returns the binary's path. */
+export function compileC(source: string, flags: string[] = ['-static']): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tvisor-c-'));
+  writeFileSync(join(dir, 'prog.c'), source);
+  execFileSync('gcc', ['-O1', ...flags, '-o', join(dir, 'prog'), join(dir, 'prog.c')]);
+  return join(dir, 'prog');
+}
