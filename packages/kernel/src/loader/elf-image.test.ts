@@ -4,6 +4,7 @@ import { ELF_ET_DYN_BASE, PAGE_SIZE } from './elf-constants.js';
 import { parseElf } from './elf-image.js';
 import { defaultLoadBias, planLoad } from './load-plan.js';
 import { buildProbes, KINDS, type Kind } from './testing/fixtures.js';
+import { buildElf } from './testing/elf-builder.js';
 import { bytesFile, hostFile, readBytes, readelfProgram, type Scratch } from './testing/native.js';
 
 const TYPE_NAMES: Record<string, number> = {
@@ -213,5 +214,38 @@ describe('PT_INTERP', () => {
     expect(errnoOf(() => parseElf(bytesFile(long).read, long.length))).toBe(Errno.ENOEXEC);
     expect(image.interp).toBe('/lib64/ld-linux-x86-64.so.2');
     expect(new TextDecoder().decode(image.interpBytes)).toBe(image.interp);
+  });
+});
+
+describe('PT_GNU_STACK and other non-load headers', () => {
+  it('reads the exec-stack request of a binary linked with -z execstack', () => {
+    const path = scratch.compile('execstack', 'int main(void) { return 0; }', ['-static', '-Wl,-z,execstack']);
+    const file = hostFile(path);
+    const ref = readelfProgram(path);
+    expect(ref.headers.find((h) => h.type === 'GNU_STACK')?.flags).toBe('RWE');
+    expect(parseElf(file.read, file.size).execStack).toBe(true);
+  });
+
+  it('tolerates out-of-range fields in headers the loader does not use, like Linux', () => {
+    const bytes = buildElf({
+      size: 0x1000,
+      phdrs: [
+        { type: PT.LOAD, flags: 4, offset: 0, vaddr: 0x400000, filesz: 0x1000, memsz: 0x1000 },
+        { type: PT.NOTE, flags: 4, offset: 1n << 63n, vaddr: (1n << 64n) - 1n, filesz: 1n << 60n, memsz: 1n << 60n },
+        { type: PT.GNU_STACK, flags: 6, offset: 0, vaddr: 0, filesz: 0, memsz: 0, align: (1n << 64n) - 1n },
+      ],
+    });
+    const image = parseElf(bytesFile(bytes).read, bytes.length);
+    expect(image.loads).toHaveLength(1);
+    expect(image.execStack).toBe(false);
+    // The same values in a PT_PHDR the loader relies on are malformed.
+    const bad = buildElf({
+      size: 0x1000,
+      phdrs: [
+        { type: PT.LOAD, flags: 4, offset: 0, vaddr: 0x400000, filesz: 0x1000, memsz: 0x1000 },
+        { type: PT.PHDR, flags: 4, offset: 64, vaddr: (1n << 64n) - 1n, filesz: 112, memsz: 112 },
+      ],
+    });
+    expect(errnoOf(() => parseElf(bytesFile(bad).read, bad.length))).toBe(Errno.ENOEXEC);
   });
 });

@@ -16,7 +16,10 @@ const MAGIC = [ELFMAG.MAG0, ELFMAG.MAG1, ELFMAG.MAG2, ELFMAG.MAG3];
  */
 export type FileReader = (offset: number, length: number) => Uint8Array;
 
-/** One program header, with every field already range-checked into a safe integer. */
+/**
+ * One program header. Fields of the types the loader uses (LOAD, INTERP,
+ * PHDR, TLS) are exact safe integers; other types' fields may be rounded.
+ */
 export interface ProgramHeader {
   type: number;
   flags: number;
@@ -114,8 +117,8 @@ export function parseElf(read: FileReader, fileSize: number): ElfImage {
   const interpBytes = interpHeader ? readInterp(read, fileSize, interpHeader) : undefined;
   const stack = programHeaders.find((ph) => ph.type === PT.GNU_STACK);
   const phdr = programHeaders.find((ph) => ph.type === PT.PHDR);
+  // PT_TLS is reported, not validated: Linux leaves that to the C runtime.
   const tls = programHeaders.find((ph) => ph.type === PT.TLS);
-  if (tls && tls.filesz > tls.memsz) throw noexec('PT_TLS p_filesz exceeds p_memsz');
 
   return {
     type: eType,
@@ -133,21 +136,27 @@ export function parseElf(read: FileReader, fileSize: number): ElfImage {
   };
 }
 
+/** Header types whose fields the loader uses; only theirs must be exact. */
+const USED_TYPES: ReadonlySet<number> = new Set([PT.LOAD, PT.INTERP, PT.PHDR, PT.TLS]);
+
 function readProgramHeader(view: DataView, at: number): ProgramHeader {
   const type = view.getUint32(at, true);
-  const isLoad = type === PT.LOAD;
-  // Out-of-range sizes and addresses of a PT_LOAD cannot be mapped: ENOMEM.
-  // For other headers they only matter if used; an unusable number is malformed.
-  const rangeErrno = isLoad ? Errno.ENOMEM : Errno.ENOEXEC;
+  // Sizes and addresses of a PT_LOAD that JavaScript cannot hold exactly could
+  // never be mapped: ENOMEM. For other used headers such numbers are
+  // malformed; unused headers (notes, GNU_STACK, ...) are not Linux's concern,
+  // so their fields are kept approximately rather than rejected.
+  const field = (offset: number, what: string, errno: number = Errno.ENOEXEC): number =>
+    USED_TYPES.has(type) ? u64(view, at + offset, what, errno) : Number(view.getBigUint64(at + offset, true));
+  const rangeErrno = type === PT.LOAD ? Errno.ENOMEM : Errno.ENOEXEC;
   return {
     type,
     flags: view.getUint32(at + 4, true),
-    offset: u64(view, at + 8, 'p_offset'),
-    vaddr: u64(view, at + 16, 'p_vaddr', rangeErrno),
+    offset: field(8, 'p_offset'),
+    vaddr: field(16, 'p_vaddr', rangeErrno),
     // p_paddr (at + 24) is ignored, as Linux does.
-    filesz: u64(view, at + 32, 'p_filesz'),
-    memsz: u64(view, at + 40, 'p_memsz', rangeErrno),
-    align: u64(view, at + 48, 'p_align'),
+    filesz: field(32, 'p_filesz'),
+    memsz: field(40, 'p_memsz', rangeErrno),
+    align: field(48, 'p_align'),
   };
 }
 
