@@ -281,19 +281,22 @@ export class MemoryManager {
     const newLen = pageAlignUp(newLength);
     if (newLen === 0) throw new SysError(Errno.EINVAL);
     if (oldLen > TASK_SIZE || newLen > TASK_SIZE) throw new SysError(Errno.ENOMEM);
+    let vma = this.vmas.find(oldAddr);
+    if (vma === undefined) throw new SysError(Errno.EFAULT);
+    // old_len 0 duplicates a shared mapping; private ones have nothing to share.
+    if (oldLen === 0 && (!vma.shared || !mayMove)) throw new SysError(Errno.EINVAL);
     if (fixed) {
       if (!isPageAligned(newAddr)) throw new SysError(Errno.EINVAL);
       if (newAddr + newLen > STUB_RESERVED_START) throw new SysError(Errno.EINVAL);
-      if (newAddr < oldAddr + Math.max(oldLen, 1) && oldAddr < newAddr + newLen) throw new SysError(Errno.EINVAL);
+      if (oldAddr + oldLen > newAddr && newAddr + newLen > oldAddr) throw new SysError(Errno.EINVAL);
+      // Like Linux, the destination is cleared before the source is checked.
+      this.unmapRange(newAddr, newAddr + newLen);
+      vma = this.vmas.find(oldAddr);
+      if (vma === undefined) throw new SysError(Errno.EFAULT);
     }
-    const vma = this.vmas.find(oldAddr);
-    if (vma === undefined) throw new SysError(Errno.EFAULT);
     if (oldLen === 0) {
-      // Duplicates a shared mapping; private ones have nothing to share.
-      if (!vma.shared || !mayMove) throw new SysError(Errno.EINVAL);
       if (oldAddr + newLen > vma.end) throw new SysError(Errno.EFAULT);
       const dest = fixed ? newAddr : this.findUnmappedArea(0, newLen, false);
-      if (fixed) this.unmapRange(dest, dest + newLen);
       this.duplicateShared(vma, oldAddr, dest, newLen);
       this.addressSpace.flush();
       return dest;
@@ -302,7 +305,6 @@ export class MemoryManager {
 
     if (fixed || dontUnmap) {
       const dest = fixed ? newAddr : this.findUnmappedArea(0, newLen, false);
-      if (fixed) this.unmapRange(dest, dest + newLen);
       let moveLen = oldLen;
       if (newLen < oldLen) {
         this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
@@ -361,6 +363,8 @@ export class MemoryManager {
       return addr;
     }
     if (newTop < oldTop) {
+      // Linux refuses to shrink a break whose pages are no longer mapped.
+      if (!this.vmas.overlaps(newTop, oldTop)) return this.brkEnd;
       this.unmapRange(newTop, oldTop);
       this.addressSpace.flush();
       this.brkEnd = addr;
