@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { release } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { compileC, native, runsc, runscAsync } from './helpers.js';
@@ -81,7 +81,7 @@ describe('runsc do: the sandbox boundary', () => {
     const child = runscAsync(['do', BUSYBOX, 'sh', '-c', 'while :; do :; done']);
     const stubs = await waitFor(() => childrenOf(child.pid!), (pids) => pids.length > 0);
     expect(stubs.length).toBeGreaterThan(0);
-    expect(readFileSync(`/proc/${stubs[0]}/cmdline`, 'utf8')).toMatch(/^tvisor-stub/);
+    expect(readlinkSync(`/proc/${stubs[0]}/exe`)).toMatch(/^\/memfd:tvisor-stub/);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const alive = await waitFor(() => stubs.filter(isAlive), (pids) => pids.length === 0);
