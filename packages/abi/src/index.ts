@@ -19,3 +19,4 @@ export * from './constants/tty.js';
 export * from './constants/socket.js';
 export * from './constants/events.js';
 export * from './constants/siginfo.js';
+export * from './wait-status.js';

@@ -24,7 +24,7 @@ export function typeArb(type: FieldType): fc.Arbitrary<unknown> {
     case 'cstr':
       return fc.string({ unit: 'grapheme-ascii', maxLength: type.length - 1 });
     case 'array':
-      return fc.array(intArb(type.bytes, type.signed, false), { minLength: type.count, maxLength: type.count });
+      return fc.array(intArb(type.bytes, type.signed, type.big), { minLength: type.count, maxLength: type.count });
     case 'struct':
       return codecArb(type.codec);
   }

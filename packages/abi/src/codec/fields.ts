@@ -100,7 +100,7 @@ export const cstr = (offset: number, length: number, c?: string): Field<string> 
 /** A fixed array of `count` little-endian integers of `bytes` bytes each. */
 export function ints(offset: number, bytesEach: 1 | 2 | 4 | 8, signed: boolean, count: number, c?: string): Field<number[]> {
   const el = (signed ? [i8, i16, i32, i32, i64] : [u8, u16, u32, u32, u64])[bytesEach === 8 ? 4 : bytesEach >> 1](0);
-  return field(offset, bytesEach * count, { kind: 'array', bytes: bytesEach, signed, count }, c,
+  return field(offset, bytesEach * count, { kind: 'array', bytes: bytesEach, signed, big: false, count }, c,
     (v, a) => {
       const out = new Array<number>(count);
       for (let i = 0; i < count; i++) out[i] = el.read(v, a + i * bytesEach);
@@ -108,6 +108,22 @@ export function ints(offset: number, bytesEach: 1 | 2 | 4 | 8, signed: boolean, 
     },
     (v, a, x) => {
       for (let i = 0; i < count; i++) el.write(v, a + i * bytesEach, x[i] ?? 0);
+    });
+}
+
+/** A fixed array of `count` 64-bit integers as bigints (exact over the whole range). */
+export function bigints(offset: number, signed: boolean, count: number, c?: string): Field<bigint[]> {
+  return field(offset, 8 * count, { kind: 'array', bytes: 8, signed, big: true, count }, c,
+    (v, a) => {
+      const out = new Array<bigint>(count);
+      for (let i = 0; i < count; i++) out[i] = signed ? v.getBigInt64(a + 8 * i, LE) : v.getBigUint64(a + 8 * i, LE);
+      return out;
+    },
+    (v, a, x) => {
+      for (let i = 0; i < count; i++) {
+        if (signed) v.setBigInt64(a + 8 * i, x[i] ?? 0n, LE);
+        else v.setBigUint64(a + 8 * i, x[i] ?? 0n, LE);
+      }
     });
 }
 

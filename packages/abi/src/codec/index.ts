@@ -12,3 +12,4 @@ export * from './termios.js';
 export * from './task.js';
 export * from './elf.js';
 export * from './dirent.js';
+export * from './ptrace.js';

@@ -112,6 +112,24 @@ export const SiginfoPoll = struct<SiginfoPoll>('siginfo_t', 128, {
   si_band: i64(16), si_fd: i32(24),
 });
 
+/** How a sigevent notifies (sigev_notify). */
+export const SIGEV = { SIGNAL: 0, NONE: 1, THREAD: 2, THREAD_ID: 4 } as const;
+
+/** struct sigevent (timer_create(2), mq_notify(2)) for SIGEV.SIGNAL/NONE/THREAD_ID. */
+export interface Sigevent {
+  sigev_value: bigint;
+  sigev_signo: number;
+  sigev_notify: number;
+  /** Target thread for SIGEV.THREAD_ID. */
+  sigev_notify_thread_id: number;
+}
+export const Sigevent = struct<Sigevent>('struct sigevent', 64, {
+  sigev_value: u64n(0),
+  sigev_signo: i32(8),
+  sigev_notify: i32(12),
+  sigev_notify_thread_id: i32(16),
+});
+
 /** The software-reserved bytes of the FXSAVE area, describing the XSAVE extension (struct _fpx_sw_bytes). */
 export interface FpxSwBytes {
   magic1: number;

@@ -12,8 +12,8 @@ export type FieldType =
   | { readonly kind: 'bytes'; readonly length: number }
   /** A fixed-size NUL-terminated char array holding a UTF-8 string. */
   | { readonly kind: 'cstr'; readonly length: number }
-  /** A fixed-size array of `count` little-endian integers (`number[]`). */
-  | { readonly kind: 'array'; readonly bytes: 1 | 2 | 4 | 8; readonly signed: boolean; readonly count: number }
+  /** A fixed-size array of `count` little-endian integers (`number[]`, or `bigint[]` when `big`). */
+  | { readonly kind: 'array'; readonly bytes: 1 | 2 | 4 | 8; readonly signed: boolean; readonly big: boolean; readonly count: number }
   /** An embedded struct. */
   | { readonly kind: 'struct'; readonly codec: StructCodec<unknown> };
 

@@ -36,6 +36,7 @@ export const PRELUDES: Record<Program, string> = {
 #include <sys/utsname.h>
 #include <sys/sysinfo.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

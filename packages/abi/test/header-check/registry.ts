@@ -145,6 +145,7 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   FPE: { program: 'uapi', cName: prefix('FPE_') },
   POLL_CODE: { program: 'uapi', cName: prefix('POLL_') },
   UC: { program: 'uapi', cName: prefix('UC_') },
+  SIGEV: { program: 'uapi', cName: prefix('SIGEV_') },
   FP_XSTATE: { program: 'uapi', cName: prefix('FP_XSTATE_') },
 };
 
@@ -162,6 +163,8 @@ export const SCALARS: Readonly<Record<string, { readonly program: Program; reado
   SIGINFO_SIZE: { program: 'uapi', c: 'sizeof(siginfo_t)' },
   SYS_SECCOMP: { program: 'uapi', c: 'SYS_SECCOMP' },
   NCCS: { program: 'uapi', c: 'NCCS' },
+  WCOREFLAG: { program: 'libc', c: 'WCOREFLAG' },
+  W_CONTINUED: { program: 'libc', c: '__W_CONTINUED' },
 };
 
 /** Which program knows each codec's C type (the codec carries the type and fields). */
@@ -224,4 +227,9 @@ export const CODECS: Readonly<Record<string, Program>> = {
   Elf64Phdr: 'libc',
   Elf64Auxv: 'libc',
   LinuxDirent64: 'libc',
+  PtraceSyscallInfoEntry: 'uapi',
+  PtraceSyscallInfoExit: 'uapi',
+  PtraceSyscallInfoSeccomp: 'uapi',
+  PtraceRseqConfiguration: 'uapi',
+  Sigevent: 'uapi',
 };
