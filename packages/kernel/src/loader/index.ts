@@ -2,6 +2,7 @@ export { parseElf, type ElfImage, type FileReader, type ProgramHeader, type TlsT
 export {
   planLoad,
   defaultLoadBias,
+  loadAlignment,
   imageExtent,
   protFromFlags,
   type LoadPlan,

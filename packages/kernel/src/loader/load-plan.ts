@@ -1,4 +1,4 @@
-import { ET, Errno, PF, PROT, SysError } from '@tvisor/abi';
+import { ET, Errno, PF, PROT, PT, SysError } from '@tvisor/abi';
 import { ELF_ET_DYN_BASE, PAGE_SIZE, USER_ADDRESS_LIMIT } from './elf-constants.js';
 import { pageAlignDown, pageAlignUp, type ElfImage, type ProgramHeader } from './elf-image.js';
 
@@ -55,13 +55,35 @@ export function imageExtent(image: ElfImage): ImageExtent {
 }
 
 /**
- * The bias Linux gives an ET_DYN main program without address randomization:
- * its lowest segment lands on the page holding ELF_ET_DYN_BASE. ET_EXEC
- * images are never relocated, so their bias is 0.
+ * The alignment an ET_DYN image asks for: the largest power-of-two p_align of
+ * its PT_LOADs, at least a page (other p_align values are ignored, as Linux does).
+ */
+export function loadAlignment(image: ElfImage): number {
+  let align = PAGE_SIZE;
+  for (const ph of image.programHeaders) {
+    if (ph.type !== PT.LOAD || ph.align <= align || !isPowerOfTwo(ph.align)) continue;
+    align = ph.align;
+  }
+  return align;
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+/**
+ * The bias Linux gives an ET_DYN main program that has an interpreter, with
+ * address randomization off: ELF_ET_DYN_BASE, lowered to the image's
+ * alignment, minus the first segment's p_vaddr, rounded down to a page
+ * (0x555555554000 for a usual PIE). ET_EXEC images are never relocated: 0.
+ * (An ET_DYN program without interpreter — static-pie, ld.so run directly —
+ * goes wherever mmap would put it instead; see loadProgram.)
  */
 export function defaultLoadBias(image: ElfImage): number {
   if (image.type === ET.EXEC) return 0;
-  return pageAlignDown(ELF_ET_DYN_BASE - imageExtent(image).firstPage);
+  const align = loadAlignment(image);
+  const base = ELF_ET_DYN_BASE - (ELF_ET_DYN_BASE % align);
+  return pageAlignDown(base - image.loads[0].vaddr);
 }
 
 export function protFromFlags(flags: number): number {

@@ -1,7 +1,7 @@
 import { AUXV, ET, Errno, PROT, SysError } from '@tvisor/abi';
-import { ELF64_EHDR_SIZE } from './elf-constants.js';
-import { parseElf, type ElfImage, type FileReader } from './elf-image.js';
-import { defaultLoadBias, imageExtent, planLoad, type LoadPlan } from './load-plan.js';
+import { ELF64_EHDR_SIZE, ELF_ET_DYN_BASE, PAGE_SIZE } from './elf-constants.js';
+import { pageAlignUp, parseElf, type ElfImage, type FileReader } from './elf-image.js';
+import { defaultLoadBias, imageExtent, loadAlignment, planLoad, type LoadPlan } from './load-plan.js';
 
 /**
  * The loader's view of the new address space. The kernel adapts mm's
@@ -41,7 +41,11 @@ export interface LoadProgramOptions {
    * SysError (ENOENT, EACCES, ...) that execve reports as is.
    */
   openInterp: (path: string) => LoaderFile;
-  /** Bias for an ET_DYN program; defaults to Linux's ELF_ET_DYN_BASE placement. */
+  /**
+   * Bias for an ET_DYN program. By default, as Linux: with an interpreter the
+   * program goes at ELF_ET_DYN_BASE (defaultLoadBias); without one
+   * (static-pie, ld.so run directly) wherever `memory` chooses.
+   */
   programLoadBias?: number;
 }
 
@@ -58,7 +62,11 @@ export interface LoadedProgram {
   phdrAddr: number;
   phnum: number;
   phent: number;
-  /** Page-aligned end of the program's highest segment: the initial brk. */
+  /**
+   * The initial program break: the page after the program's highest segment,
+   * except for an ET_DYN program without interpreter, whose heap Linux starts
+   * at ELF_ET_DYN_BASE (page aligned up) since the program itself sits high.
+   */
   brkStart: number;
   /** PT_GNU_STACK of the program asks for an executable stack. */
   execStack: boolean;
@@ -84,13 +92,15 @@ export function loadProgram(options: LoadProgramOptions): LoadedProgram {
   const image = parseElf(file.read, file.size);
   const interp = image.interp === undefined ? undefined : openInterpreter(options.openInterp, image.interp);
 
-  const bias = image.type === ET.DYN ? (options.programLoadBias ?? defaultLoadBias(image)) : 0;
-  const plan = planLoad(image, bias);
+  const placedAnywhere = image.type === ET.DYN && options.programLoadBias === undefined && !interp;
+  const plan = placedAnywhere
+    ? placeAnywhere(memory, image)
+    : planLoad(image, image.type === ET.DYN ? (options.programLoadBias ?? defaultLoadBias(image)) : 0);
   mapPlan(memory, file.read, plan);
 
   let interpreter: LoadedProgram['interpreter'];
   if (interp) {
-    const interpPlan = placeInterpreter(memory, interp.image);
+    const interpPlan = interp.image.type === ET.EXEC ? planLoad(interp.image, 0) : placeAnywhere(memory, interp.image);
     mapPlan(memory, interp.file.read, interpPlan);
     interpreter = { path: interp.path, image: interp.image, plan: interpPlan };
   }
@@ -103,7 +113,7 @@ export function loadProgram(options: LoadProgramOptions): LoadedProgram {
     phdrAddr: plan.phdrAddr,
     phnum: plan.phnum,
     phent: plan.phent,
-    brkStart: plan.brkStart,
+    brkStart: placedAnywhere ? pageAlignUp(ELF_ET_DYN_BASE) : plan.brkStart,
     execStack: image.execStack,
     auxv: [
       [AUXV.PHDR, plan.phdrAddr],
@@ -132,15 +142,17 @@ function openInterpreter(open: (path: string) => LoaderFile, path: string): { pa
 }
 
 /**
- * An ET_DYN interpreter goes wherever the memory manager finds room for its
- * whole span: the span is reserved inaccessible, then its segments are mapped
- * over the reservation. An ET_EXEC interpreter stays at its own addresses.
+ * Places an ET_DYN image where the memory manager finds room for its whole
+ * span, aligned as the image asks: the span (plus slack for the alignment) is
+ * reserved inaccessible, then the segments are mapped over the reservation.
+ * Gaps between segments and alignment slack stay reserved, inaccessible.
  */
-function placeInterpreter(memory: LoaderMemory, image: ElfImage): LoadPlan {
-  if (image.type === ET.EXEC) return planLoad(image, 0);
+function placeAnywhere(memory: LoaderMemory, image: ElfImage): LoadPlan {
   const { firstPage, span } = imageExtent(image);
-  const base = memory.mapAnonymous(undefined, span, PROT.NONE);
-  return planLoad(image, base - firstPage);
+  const align = loadAlignment(image);
+  const reserved = memory.mapAnonymous(undefined, span + align - PAGE_SIZE, PROT.NONE);
+  const start = reserved % align === 0 ? reserved : reserved + (align - (reserved % align));
+  return planLoad(image, start - firstPage);
 }
 
 /** Creates the plan's mappings at their fixed addresses, fills them, then sets their protection. */
