@@ -13,3 +13,4 @@ export * from './task.js';
 export * from './elf.js';
 export * from './dirent.js';
 export * from './ptrace.js';
+export * from './siginfo-layout.js';

@@ -41,3 +41,6 @@ export const UC = { FP_XSTATE: 0x1, SIGCONTEXT_SS: 0x2, STRICT_RESTORE_SS: 0x4 }
 
 /** Magic numbers marking an XSAVE area in a signal frame (FP_XSTATE_MAGIC1/2). */
 export const FP_XSTATE = { MAGIC1: 0x46505853, MAGIC2: 0x46505845 } as const;
+
+/** Number of signal-specific si_code values per signal (NSIGILL...). */
+export const NSIGCODE = { ILL: 11, FPE: 15, SEGV: 9, BUS: 5, TRAP: 6, CHLD: 6, POLL: 6, SYS: 2 } as const;

@@ -6,7 +6,7 @@ import { CODECS, GROUPS, SCALARS } from './registry.js';
 export type ExportKind = 'scalar' | 'group' | 'codec' | 'record' | 'code';
 
 /** Exports that are neither data nor functions but are knowingly not checked here. */
-const NOT_DATA = new Set(['SYSCALL_NAMES', 'field']);
+const NOT_DATA = new Set(['SYSCALL_NAMES', 'field', 'SIGINFO_CODECS']);
 
 export function classify(name: string, value: unknown): ExportKind | undefined {
   if (typeof value === 'number' || typeof value === 'bigint') return 'scalar';
