@@ -17,3 +17,4 @@ export { ALWAYS_READY, WaiterQueue, type ReadinessCallback } from './readiness.j
 export { MAX_SYMLINKS, NAME_MAX, PATH_MAX, PathResolver, type ParentAndName, type PathContext } from './resolve.js';
 export * from './stat.js';
 export { MNT_DETACH, VirtualFilesystem, type FifoOpener, type OpenOptions } from './vfs.js';
+export * from './fs/tmpfs/index.js';

@@ -96,7 +96,12 @@ export class VirtualFilesystem {
   private openCreate(ctx: PathContext, r: PathResolver, pn: ParentAndName, flags: number, mode: number): { vd: VirtualDentry; created: boolean } {
     for (;;) {
       const { parent, name, trailingSlash } = pn;
-      if (name === '' || name === '.' || name === '..' || trailingSlash) throw new SysError(Errno.EISDIR);
+      if (name === '' || name === '.' || name === '..') {
+        // The path names an existing directory: do_open's O_EXCL check comes first.
+        if (flags & O.EXCL) throw new SysError(Errno.EEXIST);
+        throw new SysError(Errno.EISDIR);
+      }
+      if (trailingSlash) throw new SysError(Errno.EISDIR);
       const child = tryLookupChild(parent.dentry, name);
       if (!child) {
         this.checkCreate(ctx.creds, parent);
@@ -339,11 +344,11 @@ export class VirtualFilesystem {
     if (o.parent.mount.readOnly) throw new SysError(Errno.EROFS);
     const oldD = lookupChild(o.parent.dentry, o.name);
     const ost = oldD.inode.stat();
-    if (!exchange && (o.trailingSlash || n.trailingSlash) && !isDir(ost.mode)) throw new SysError(Errno.ENOTDIR);
     const newD = tryLookupChild(n.parent.dentry, n.name);
     if ((flags & RENAME.NOREPLACE) && newD) throw new SysError(Errno.EEXIST);
     if (exchange && !newD) throw new SysError(Errno.ENOENT);
     if (exchange && n.trailingSlash && !isDir(newD!.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
+    if (!isDir(ost.mode) && (o.trailingSlash || (!exchange && n.trailingSlash))) throw new SysError(Errno.ENOTDIR);
     // Loop checks (lock_rename's "trap"): the source may not contain the
     // target's directory, nor the target the source's directory.
     if (n.parent.dentry.isDescendantOf(oldD)) throw new SysError(Errno.EINVAL);

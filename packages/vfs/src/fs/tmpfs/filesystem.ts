@@ -1,0 +1,70 @@
+import { Errno, SysError } from '../../abi.js';
+import type { Filesystem, Inode } from '../../inode.js';
+import { makeDev, type StatfsInfo } from '../../stat.js';
+import { TmpfsDirectory } from './directory.js';
+
+/** TMPFS_MAGIC, as statfs(2) reports it. */
+export const TMPFS_MAGIC = 0x01021994;
+
+/** Options of a tmpfs instance (mount -t tmpfs -o ...). */
+export interface TmpfsOptions {
+  /** Root directory permissions (default 0o1777, like a fresh tmpfs). */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** Byte limit for file data (ENOSPC beyond it); unlimited by default. */
+  maxBytes?: number;
+  /** st_dev to report; a fresh anonymous device number by default. */
+  dev?: number;
+}
+
+let nextAnonMinor = 1;
+/** A fresh device number from the anonymous major 0, as Linux gives tmpfs and friends. */
+export function anonymousDev(): number {
+  return makeDev(0, 0x100 + nextAnonMinor++);
+}
+
+/** An in-memory filesystem with Linux tmpfs semantics. */
+export class TmpfsFilesystem implements Filesystem {
+  readonly type: string = 'tmpfs';
+  readonly dev: number;
+  readonly pageSize = 4096;
+  readonly maxBytes: number;
+  /** Bytes of file data currently allocated (whole pages). */
+  usedBytes = 0;
+  private nextIno = 1;
+  private readonly rootDir: TmpfsDirectory;
+
+  constructor(opts: TmpfsOptions = {}) {
+    this.dev = opts.dev ?? anonymousDev();
+    this.maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    this.rootDir = new TmpfsDirectory(this, opts.mode ?? 0o1777, opts.uid ?? 0, opts.gid ?? 0, null);
+  }
+
+  /** A new inode number. */
+  allocIno(): number {
+    return this.nextIno++;
+  }
+
+  /** Account for `pages` more pages of data; ENOSPC past the size limit. */
+  chargePages(pages: number): void {
+    const bytes = pages * this.pageSize;
+    if (bytes > 0 && this.usedBytes + bytes > this.maxBytes) throw new SysError(Errno.ENOSPC);
+    this.usedBytes += bytes;
+  }
+
+  root(): Inode {
+    return this.rootDir;
+  }
+
+  statfs(): StatfsInfo {
+    const total = Math.floor(Math.min(this.maxBytes, 2 ** 40) / this.pageSize);
+    const used = this.usedBytes / this.pageSize;
+    return {
+      type: TMPFS_MAGIC, bsize: this.pageSize, blocks: total, bfree: total - used, bavail: total - used,
+      files: 1 << 20, ffree: (1 << 20) - this.nextIno, fsid: [0, 0], namelen: 255, frsize: this.pageSize, flags: 0,
+    };
+  }
+
+  release(): void {}
+}

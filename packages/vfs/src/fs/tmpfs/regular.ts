@@ -1,0 +1,188 @@
+import { Errno, FALLOC_FL, O, SEEK, SysError } from '../../abi.js';
+import type { Credentials } from '../../credentials.js';
+import { FileImplBase, MAX_OFFSET, type FileDescription, type FileDescriptionImpl } from '../../file-description.js';
+import type { TmpfsFilesystem } from './filesystem.js';
+import { TmpfsInode } from './inode.js';
+
+/**
+ * A tmpfs regular file. Data lives in 4 KiB pages allocated on first write,
+ * so files can be sparse: unallocated pages read as zeros and are holes for
+ * SEEK_HOLE/SEEK_DATA and st_blocks.
+ */
+export class TmpfsRegular extends TmpfsInode {
+  private readonly pages = new Map<number, Uint8Array>();
+  private length = 0;
+
+  constructor(fs: TmpfsFilesystem, mode: number, uid: number, gid: number) {
+    super(fs, mode, uid, gid);
+  }
+
+  get size(): number {
+    return this.length;
+  }
+
+  override get blocks(): number {
+    return this.pages.size * (this.fs.pageSize / 512);
+  }
+
+  override open(_flags: number, _creds: Credentials): FileDescriptionImpl {
+    return new TmpfsRegularFile(this);
+  }
+
+  /** Copy file bytes at `offset` into `dst`; returns the count (0 at or past EOF). */
+  readAt(dst: Uint8Array, offset: number): number {
+    const end = Math.min(this.length, offset + dst.length);
+    if (offset >= end) return 0;
+    const ps = this.fs.pageSize;
+    let pos = offset;
+    while (pos < end) {
+      const idx = Math.floor(pos / ps);
+      const inPage = pos - idx * ps;
+      const n = Math.min(ps - inPage, end - pos);
+      const page = this.pages.get(idx);
+      const out = dst.subarray(pos - offset, pos - offset + n);
+      if (page) out.set(page.subarray(inPage, inPage + n));
+      else out.fill(0);
+      pos += n;
+    }
+    return end - offset;
+  }
+
+  /** Write `src` at `offset`, growing the file. EFBIG past the maximum offset. */
+  writeAt(src: Uint8Array, offset: number): number {
+    if (src.length === 0) return 0;
+    if (offset + src.length > MAX_OFFSET) {
+      if (offset >= MAX_OFFSET) throw new SysError(Errno.EFBIG);
+      src = src.subarray(0, MAX_OFFSET - offset);
+    }
+    const ps = this.fs.pageSize;
+    const end = offset + src.length;
+    // Charge all new pages first so that ENOSPC leaves the file untouched.
+    let newPages = 0;
+    for (let idx = Math.floor(offset / ps); idx * ps < end; idx++) if (!this.pages.has(idx)) newPages++;
+    this.fs.chargePages(newPages);
+    let pos = offset;
+    while (pos < end) {
+      const idx = Math.floor(pos / ps);
+      const inPage = pos - idx * ps;
+      const n = Math.min(ps - inPage, end - pos);
+      let page = this.pages.get(idx);
+      if (!page) {
+        page = new Uint8Array(ps);
+        this.pages.set(idx, page);
+      }
+      page.set(src.subarray(pos - offset, pos - offset + n), inPage);
+      pos += n;
+    }
+    if (end > this.length) this.length = end;
+    return src.length;
+  }
+
+  protected override setSize(size: number): void {
+    if (size > MAX_OFFSET) throw new SysError(Errno.EFBIG);
+    if (size === this.length) return;
+    if (size < this.length) {
+      // Pages wholly past the new end go away; the last page keeps zeros past it.
+      const ps = this.fs.pageSize;
+      const keep = Math.ceil(size / ps);
+      for (const idx of this.pages.keys()) {
+        if (idx >= keep) {
+          this.pages.delete(idx);
+          this.fs.usedBytes -= ps;
+        }
+      }
+      this.pages.get(keep - 1)?.fill(0, size - (keep - 1) * ps);
+    }
+    this.length = size;
+    this.touchModified();
+  }
+
+  /** Zero [offset, offset+len) within the file; `free` releases whole pages. */
+  private zeroRange(offset: number, len: number, free: boolean): void {
+    const ps = this.fs.pageSize;
+    const end = offset + len;
+    for (const [idx, page] of this.pages) {
+      const ps0 = idx * ps;
+      const ps1 = ps0 + ps;
+      if (ps1 <= offset || ps0 >= end) continue;
+      if (free && ps0 >= offset && ps1 <= end) {
+        this.pages.delete(idx);
+        this.fs.usedBytes -= ps;
+      } else {
+        page.fill(0, Math.max(offset, ps0) - ps0, Math.min(end, ps1) - ps0);
+      }
+    }
+  }
+
+  /** fallocate(2): allocation, KEEP_SIZE, PUNCH_HOLE (with KEEP_SIZE) and ZERO_RANGE. */
+  allocate(mode: number, offset: number, len: number): void {
+    const end = offset + len;
+    if (end > MAX_OFFSET) throw new SysError(Errno.EFBIG);
+    const ps = this.fs.pageSize;
+    if (mode & FALLOC_FL.PUNCH_HOLE) {
+      if (!(mode & FALLOC_FL.KEEP_SIZE) || (mode & ~(FALLOC_FL.PUNCH_HOLE | FALLOC_FL.KEEP_SIZE))) throw new SysError(Errno.EOPNOTSUPP);
+      this.zeroRange(offset, len, true);
+      this.touchModified();
+      return;
+    }
+    if (mode & ~(FALLOC_FL.KEEP_SIZE | FALLOC_FL.ZERO_RANGE)) throw new SysError(Errno.EOPNOTSUPP);
+    if (mode & FALLOC_FL.ZERO_RANGE) this.zeroRange(offset, len, false);
+    let newPages = 0;
+    for (let idx = Math.floor(offset / ps); idx * ps < end; idx++) if (!this.pages.has(idx)) newPages++;
+    this.fs.chargePages(newPages);
+    for (let idx = Math.floor(offset / ps); idx * ps < end; idx++) if (!this.pages.has(idx)) this.pages.set(idx, new Uint8Array(ps));
+    if (!(mode & FALLOC_FL.KEEP_SIZE) && end > this.length) {
+      this.length = end;
+    }
+    this.touchChanged();
+    if (mode & FALLOC_FL.ZERO_RANGE) this.touchModified();
+  }
+
+  /** SEEK_DATA / SEEK_HOLE over the page map. */
+  seekDataHole(offset: number, whence: number): number {
+    if (offset < 0 || offset >= this.length) throw new SysError(Errno.ENXIO);
+    const ps = this.fs.pageSize;
+    const wantData = whence === SEEK.DATA;
+    for (let pos = offset; pos < this.length; ) {
+      const idx = Math.floor(pos / ps);
+      if (this.pages.has(idx) === wantData) return pos;
+      pos = (idx + 1) * ps;
+    }
+    if (wantData) throw new SysError(Errno.ENXIO);
+    return this.length;
+  }
+}
+
+/** An open tmpfs regular file. */
+export class TmpfsRegularFile extends FileImplBase {
+  constructor(private readonly file: TmpfsRegular) {
+    super(file);
+  }
+
+  override pread(_fd: FileDescription, dst: Uint8Array, offset: number): number {
+    const n = this.file.readAt(dst, offset);
+    this.file.touchAccessed();
+    return n;
+  }
+
+  override pwrite(fd: FileDescription, src: Uint8Array, offset: number): number {
+    const at = fd.statusFlags & O.APPEND ? this.file.size : offset;
+    if (src.length === 0) return 0;
+    const n = this.file.writeAt(src, at);
+    this.file.killPrivsOnWrite(fd.creds);
+    this.file.touchModified();
+    return n;
+  }
+
+  override seek(fd: FileDescription, offset: number, whence: number): number {
+    if (whence === SEEK.DATA || whence === SEEK.HOLE) {
+      fd.offset = this.file.seekDataHole(offset, whence);
+      return fd.offset;
+    }
+    return super.seek(fd, offset, whence);
+  }
+
+  override allocate(_fd: FileDescription, mode: number, offset: number, length: number): void {
+    this.file.allocate(mode, offset, length);
+  }
+}
