@@ -85,7 +85,9 @@ const COPY_CHUNK = 1 << 20;
  * map writable, copy file bytes, then apply each segment's protection.
  * Errors: ENOEXEC/ENOMEM from the program, ELIBBAD when the interpreter is not
  * a loadable ELF (EIO when it is shorter than an ELF header), and whatever
- * `openInterp` or `memory` throw.
+ * `openInterp` or `memory` throw. Both files are fully validated before the
+ * first mapping is made; an error from `memory` or a read midway leaves the
+ * address space partly built (Linux kills the process at that stage).
  */
 export function loadProgram(options: LoadProgramOptions): LoadedProgram {
   const { memory, file } = options;
