@@ -20,3 +20,4 @@ export * from './constants/socket.js';
 export * from './constants/events.js';
 export * from './constants/siginfo.js';
 export * from './wait-status.js';
+export * from './constants/bpf.js';

@@ -82,6 +82,11 @@ export const SA = {
 /** sigaltstack ss_flags. */
 export const SS = { ONSTACK: 1, DISABLE: 2, AUTODISARM: 0x80000000 } as const;
 
+/** The bit of signal `sig` in a sigset_t mask. */
+export function sigmask(sig: number): bigint {
+  return 1n << BigInt(sig - 1);
+}
+
 function buildNames(): ReadonlyMap<number, string> {
   const names = new Map<number, string>();
   for (const [name, value] of Object.entries(Signal)) if (!names.has(value)) names.set(value, name);

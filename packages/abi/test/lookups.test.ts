@@ -8,6 +8,7 @@ import {
   errnoName,
   signalDefaultAction,
   signalName,
+  sigmask,
   strerror,
 } from '../src/index.js';
 import { compileAndRun } from '../tools/cc.mjs';
@@ -56,6 +57,12 @@ describe('signals', () => {
     expect(signalName(34)).toBe('SIGRTMIN+2');
     expect(signalName(64)).toBe('SIGRTMAX');
     expect(signalName(65)).toBe('SIG65');
+  });
+
+  it('sigmask gives the sigset_t bit', () => {
+    expect(sigmask(1)).toBe(1n);
+    expect(sigmask(Signal.SIGKILL)).toBe(0x100n);
+    expect(sigmask(64)).toBe(1n << 63n);
   });
 
   it('default actions follow signal(7)', () => {

@@ -14,3 +14,4 @@ export * from './elf.js';
 export * from './dirent.js';
 export * from './ptrace.js';
 export * from './siginfo-layout.js';
+export * from './seccomp.js';

@@ -22,6 +22,22 @@ export const Termios = struct<Termios>('struct termios', 36, {
   c_cc: bytes(17, 19),
 });
 
+/** The kernel's struct termios2 (TCGETS2/TCSETS2...), which adds arbitrary baud rates (CFLAG.BOTHER). */
+export interface Termios2 extends Termios {
+  c_ispeed: number;
+  c_ospeed: number;
+}
+export const Termios2 = struct<Termios2>('struct termios2', 44, {
+  c_iflag: u32(0),
+  c_oflag: u32(4),
+  c_cflag: u32(8),
+  c_lflag: u32(12),
+  c_line: u8(16),
+  c_cc: bytes(17, 19),
+  c_ispeed: u32(36),
+  c_ospeed: u32(40),
+});
+
 /** struct winsize (TIOCGWINSZ/TIOCSWINSZ). */
 export interface Winsize {
   ws_row: number;

@@ -77,6 +77,7 @@ int printf(const char *, ...);
 #include <linux/close_range.h>
 #include <linux/memfd.h>
 #include <linux/seccomp.h>
+#include <linux/filter.h>
 #include <linux/audit.h>
 #include <linux/falloc.h>
 #include <linux/limits.h>

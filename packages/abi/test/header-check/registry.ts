@@ -145,6 +145,7 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   FPE: { program: 'uapi', cName: prefix('FPE_') },
   POLL_CODE: { program: 'uapi', cName: prefix('POLL_') },
   UC: { program: 'uapi', cName: prefix('UC_') },
+  BPF: { program: 'uapi', cName: prefix('BPF_') },
   NSIGCODE: { program: 'uapi', cName: prefix('NSIG') },
   SIGEV: { program: 'uapi', cName: prefix('SIGEV_') },
   FP_XSTATE: { program: 'uapi', cName: prefix('FP_XSTATE_') },
@@ -233,4 +234,8 @@ export const CODECS: Readonly<Record<string, Program>> = {
   PtraceSyscallInfoSeccomp: 'uapi',
   PtraceRseqConfiguration: 'uapi',
   Sigevent: 'uapi',
+  SeccompData: 'uapi',
+  SockFilter: 'uapi',
+  SockFprog: 'uapi',
+  Termios2: 'uapi',
 };

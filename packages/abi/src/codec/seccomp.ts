@@ -1,0 +1,32 @@
+import { bigints, i32, u16, u32, u64, u8 } from './fields.js';
+import { struct } from './struct.js';
+
+/** struct seccomp_data: what a seccomp BPF filter sees (arguments exact as bigint). */
+export interface SeccompData {
+  nr: number;
+  arch: number;
+  instruction_pointer: number;
+  args: bigint[];
+}
+export const SeccompData = struct<SeccompData>('struct seccomp_data', 64, {
+  nr: i32(0),
+  arch: u32(4),
+  instruction_pointer: u64(8),
+  args: bigints(16, false, 6),
+});
+
+/** struct sock_filter: one classic BPF instruction. */
+export interface SockFilter {
+  code: number;
+  jt: number;
+  jf: number;
+  k: number;
+}
+export const SockFilter = struct<SockFilter>('struct sock_filter', 8, { code: u16(0), jt: u8(2), jf: u8(3), k: u32(4) });
+
+/** struct sock_fprog: a BPF program (instruction count and user address). */
+export interface SockFprog {
+  len: number;
+  filter: number;
+}
+export const SockFprog = struct<SockFprog>('struct sock_fprog', 16, { len: u16(0), filter: u64(8) });
