@@ -4,12 +4,8 @@ import type { FieldLayout, StructCodec } from './types.js';
 /** One Field per key of the value type, in memory order. */
 export type StructSpec<T> = { readonly [K in keyof T]-?: Field<T[K]> };
 
-interface Compiled {
-  readonly name: string;
-  readonly offset: number;
-  read(view: DataView, at: number): unknown;
-  write(view: DataView, at: number, value: unknown): void;
-}
+type Reader = (view: DataView, at: number) => unknown;
+type Writer = (view: DataView, at: number, value: unknown) => void;
 
 /**
  * Builds a codec for C type `cType` of `size` bytes from a field spec. The
@@ -18,7 +14,6 @@ interface Compiled {
 export function struct<T>(cType: string, size: number, spec: StructSpec<T>): StructCodec<T> {
   const entries = Object.entries(spec) as [string, Field<unknown>][];
   const fields: FieldLayout[] = entries.map(([name, f]) => ({ name, c: f.c ?? name, offset: f.offset, size: f.size, type: f.type }));
-  const compiled: Compiled[] = entries.map(([name, f]) => ({ name, offset: f.offset, read: f.read, write: f.write }));
   for (const f of fields) {
     if (f.offset < 0 || f.offset + f.size > size) throw new RangeError(`${cType}.${f.name} lies outside ${size} bytes`);
   }
@@ -27,19 +22,32 @@ export function struct<T>(cType: string, size: number, spec: StructSpec<T>): Str
     cType,
     size,
     fields,
-    encode(view: DataView, offset: number, value: T): void {
-      for (let i = 0; i < gaps.length; i += 2) {
-        for (let b = gaps[i]; b < gaps[i + 1]; b++) view.setUint8(offset + b, 0);
-      }
-      const v = value as Record<string, unknown>;
-      for (const f of compiled) f.write(view, offset + f.offset, v[f.name]);
-    },
-    decode(view: DataView, offset: number): T {
-      const out: Record<string, unknown> = {};
-      for (const f of compiled) out[f.name] = f.read(view, offset + f.offset);
-      return out as T;
-    },
+    encode: compileEncode<T>(entries, gaps),
+    decode: compileDecode<T>(entries),
   };
+}
+
+// Codecs sit on hot paths (stat, getdents, signal frames). A loop over the
+// fields would make one megamorphic call site and build objects key by key;
+// straight-line code generated once per struct gives every field its own
+// call site and every decoded value one fixed shape.
+
+function compileEncode<T>(entries: readonly [string, Field<unknown>][], gaps: readonly number[]): (view: DataView, offset: number, value: T) => void {
+  const lines: string[] = [];
+  for (let i = 0; i < gaps.length; i += 2) {
+    let b = gaps[i];
+    for (; b + 4 <= gaps[i + 1]; b += 4) lines.push(`view.setUint32(offset + ${b}, 0);`);
+    for (; b < gaps[i + 1]; b++) lines.push(`view.setUint8(offset + ${b}, 0);`);
+  }
+  entries.forEach(([name, f], i) => lines.push(`w${i}(view, offset + ${f.offset}, value[${JSON.stringify(name)}]);`));
+  const make = new Function(...entries.map((_, i) => `w${i}`), `return function encode(view, offset, value) {\n${lines.join('\n')}\n};`);
+  return make(...entries.map(([, f]): Writer => f.write));
+}
+
+function compileDecode<T>(entries: readonly [string, Field<unknown>][]): (view: DataView, offset: number) => T {
+  const props = entries.map(([name, f], i) => `${JSON.stringify(name)}: r${i}(view, offset + ${f.offset})`);
+  const make = new Function(...entries.map((_, i) => `r${i}`), `return function decode(view, offset) {\nreturn { ${props.join(', ')} };\n};`);
+  return make(...entries.map(([, f]): Reader => f.read));
 }
 
 /** Byte ranges [start, end) not covered by any field, flattened. */
