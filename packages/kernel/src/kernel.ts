@@ -20,6 +20,9 @@ export interface KernelOptions {
   uname?: Partial<Uname>;
 }
 
+/** What a handler returns when it parked its task (see Kernel.block); never a valid result. */
+export const BLOCKED = -0x7fff_fff0;
+
 /** How a wait status encodes an exit (wait(2)): code in bits 8-15, or the killing signal in 0-6. */
 export function exitStatus(code: number): number {
   return (code & 0xff) << 8;
@@ -42,6 +45,8 @@ export class Kernel {
   readonly tasks = new Map<number, Task>();
   readonly startTime = Date.now();
   private readonly strace?: (line: string) => void;
+  /** Told about sentry bugs met while serving syscalls (runsc prints them with --debug). */
+  onInternalError: ((text: string) => void) | undefined;
   private nextId = 1;
   init: ThreadGroup | undefined;
 
@@ -61,19 +66,62 @@ export class Kernel {
 
   /**
    * Serves stops until the init process has exited, and returns its wait
-   * status. Blocking syscalls are not supported yet: every handler completes
-   * synchronously, so the loop needs nothing but the platform's stops.
+   * status. The loop never stalls the sentry: while tasks are parked in
+   * blocking syscalls it waits for stops without blocking the event loop,
+   * so timers and host I/O that will wake them keep running; only when no
+   * task is parked does it block in the platform (the fastest path).
    */
-  run(): number {
+  async run(): Promise<number> {
     for (const task of this.tasks.values()) this.platform.resume(task.context);
-    for (;;) {
-      const ev = this.platform.wait();
-      if (!ev) break;
-      this.handle(ev);
-      if (this.init?.exitStatus !== undefined) break;
+    while (this.init?.exitStatus === undefined) {
+      if (this.platform.runningCount > 0) {
+        const ev = this.blocked.size === 0 ? this.platform.wait() : await this.platform.waitAsync();
+        if (ev) this.handle(ev);
+      } else if (this.blocked.size > 0) {
+        await new Promise<void>((resolve) => (this.wakeLoop = resolve));
+      } else {
+        break;
+      }
     }
     this.shutdown();
     return this.init?.exitStatus ?? exitStatus(0);
+  }
+
+  /** Tasks parked in a blocking syscall. */
+  readonly blocked = new Set<Task>();
+  private wakeLoop: (() => void) | undefined;
+
+  /**
+   * Parks `task` in its current syscall. `start` arranges for `complete` to
+   * be called with the syscall's result (or -errno) when the wait is over,
+   * and returns a function that cancels the arrangement (for signals and
+   * exit). The handler returns what this returns.
+   */
+  block(task: Task, start: (complete: (result: number) => void) => () => void): number {
+    let done = false;
+    const complete = (result: number) => {
+      if (done) return;
+      done = true;
+      this.blocked.delete(task);
+      task.cancelBlock = undefined;
+      if (task.exited) return;
+      task.regs.setReturn(result);
+      if (this.strace) this.strace(`${task.pendingStrace} ${formatResult(result)}`);
+      this.platform.resume(task.context);
+      const wake = this.wakeLoop;
+      this.wakeLoop = undefined;
+      wake?.();
+    };
+    this.blocked.add(task);
+    const cancel = start(complete);
+    if (!done) {
+      task.cancelBlock = () => {
+        done = true;
+        this.blocked.delete(task);
+        cancel();
+      };
+    }
+    return BLOCKED;
   }
 
   private handle(ev: StopEvent): void {
@@ -99,7 +147,7 @@ export class Kernel {
         this.killGroup(task.group, Signal.SIGKILL);
         return;
     }
-    if (!task.exited) this.platform.resume(task.context);
+    if (!task.exited && !this.blocked.has(task)) this.platform.resume(task.context);
   }
 
   private syscall(task: Task): void {
@@ -114,12 +162,15 @@ export class Kernel {
       try {
         result = entry.handler(task, regs);
       } catch (e) {
-        if (!(e instanceof SysError)) throw e;
-        result = -e.errno;
+        result = e instanceof SysError ? -e.errno : this.internalError(task, entry.name, e);
       }
     }
     if (task.exited) {
       if (this.strace) this.strace(`${shown} = ?`);
+      return;
+    }
+    if (result === BLOCKED) {
+      task.pendingStrace = shown;
       return;
     }
     regs.setReturn(result);
@@ -146,11 +197,24 @@ export class Kernel {
     return true;
   }
 
+  /**
+   * A bug in the sentry met while serving a syscall. The sentry must not
+   * die of it (the app would die with it, and other sandboxed processes
+   * too): it is logged, and the syscall fails with EIO.
+   */
+  private internalError(task: Task, name: string, e: unknown): number {
+    const text = `sentry error in ${name} for pid ${task.group.pid}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+    this.log.event(text);
+    this.onInternalError?.(text);
+    return -Errno.EIO;
+  }
+
   /** Ends every thread of `group` and records its wait status. */
   exitGroup(group: ThreadGroup, status: number): void {
     if (group.exitStatus !== undefined) return;
     group.exitStatus = status;
     for (const t of group.tasks) {
+      t.cancelBlock?.();
       t.exited = true;
       this.tasks.delete(t.tid);
       t.context.kill();

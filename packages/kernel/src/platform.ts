@@ -35,6 +35,15 @@ export interface Platform {
    */
   wait(): StopEvent | undefined;
 
+  /**
+   * Like `wait`, but never blocks the event loop: resolves when some
+   * resumed context has stopped, so timers and host I/O go on meanwhile.
+   */
+  waitAsync(): Promise<StopEvent | undefined>;
+
+  /** How many contexts are running application code (resumed and not yet reported stopped). */
+  readonly runningCount: number;
+
   /** Stops every context and frees every host resource the platform holds. */
   shutdown(): void;
 }

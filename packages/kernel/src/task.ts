@@ -54,6 +54,10 @@ export class Task {
   /** Address the kernel clears and futex-wakes when the thread exits (set_tid_address). */
   clearChildTid = 0;
   exited = false;
+  /** Cancels the wait of a syscall parked by Kernel.block. */
+  cancelBlock: (() => void) | undefined;
+  /** The --strace text of a parked syscall, printed with its result. */
+  pendingStrace = '';
   /** Address of the last fault mm fixed, to notice one that keeps coming back. */
   lastFault = -1;
 

@@ -8,12 +8,14 @@ import {
   type StopEvent,
 } from '@tvisor/kernel';
 import { kill } from './native/libc.js';
+import { StopWaiter } from './native/stop-waiter.js';
 import { allocNative, getRegs, getSigInfo, setRegs, sysemu, wait, type NativeBuffer } from './native/tracer.js';
 import { STUB_MEMFD, StubProcess, type StubMemory } from './stub/stub-process.js';
 import { MAP } from '@tvisor/abi';
 import { SYS } from '@tvisor/abi';
 
 const __WALL = 0x40000000;
+const WNOHANG = 1;
 /** Bit ptrace sets in the stop signal of a syscall stop under PTRACE_O_TRACESYSGOOD. */
 const SYSCALL_STOP = Signal.SIGTRAP | 0x80;
 const FAULT_SIGNALS = new Set<number>([Signal.SIGSEGV, Signal.SIGBUS, Signal.SIGFPE, Signal.SIGILL, Signal.SIGTRAP]);
@@ -77,6 +79,7 @@ export class PtracePlatform implements Platform {
   private readonly contexts = new Map<number, PtraceContext>();
   private processGroup = 0;
   private running = 0;
+  private readonly waiter = new StopWaiter();
 
   constructor(private readonly memory: StubMemory) {}
 
@@ -100,10 +103,30 @@ export class PtracePlatform implements Platform {
     this.running++;
   }
 
+  get runningCount(): number {
+    return this.running;
+  }
+
   wait(): StopEvent | undefined {
+    return this.collect(__WALL);
+  }
+
+  async waitAsync(): Promise<StopEvent | undefined> {
     for (;;) {
       if (this.running === 0) return undefined;
-      const [pid, status] = wait(-this.processGroup, __WALL);
+      const ev = this.collect(__WALL | WNOHANG);
+      if (ev) return ev;
+      const rc = await this.waiter.wait(this.processGroup);
+      if (rc < 0 && rc !== -Errno.EINTR) return this.collect(__WALL);
+    }
+  }
+
+  /** Collects one stop with waitpid(options); undefined when nothing is running or (WNOHANG) nothing happened yet. */
+  private collect(options: number): StopEvent | undefined {
+    for (;;) {
+      if (this.running === 0) return undefined;
+      const [pid, status] = wait(-this.processGroup, options);
+      if (pid === 0) return undefined;
       const ctx = this.contexts.get(pid);
       if (!ctx) continue;
       if (ctx.running) {
@@ -135,6 +158,7 @@ export class PtracePlatform implements Platform {
   }
 
   shutdown(): void {
+    this.waiter.close();
     for (const ctx of this.contexts.values()) ctx.kill();
     while (this.contexts.size > 0) {
       try {

@@ -85,6 +85,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           strace: values.strace === true ? (line) => io.stderr(line + '\n') : undefined,
           overlay: values['force-overlay'] !== false,
           stderr: io.stderr,
+          debug: values.debug === true,
         });
       }
       default:

@@ -15,6 +15,8 @@ export interface DoOptions {
   /** Keep writes in memory (an overlay over the root) rather than read-only. */
   overlay: boolean;
   stderr: (s: string) => void;
+  /** Print full diagnostics (stacks of sentry errors). */
+  debug?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   const platform = new PtracePlatform(memoryFile);
   const root = buildRootFilesystem({ hostRoot: opts.root, overlay: opts.overlay });
   const kernel = new Kernel({ platform, memoryFile, root, strace: opts.strace });
+  kernel.onInternalError = (text) => opts.stderr(`runsc: ${opts.debug ? text : text.split('\n')[0]}\n`);
   try {
     spawnInit(kernel, { argv: opts.argv, envp: opts.env, cwd: opts.cwd });
   } catch (e) {

@@ -2,6 +2,7 @@ import { registerFileSyscalls } from './file.js';
 import { registerMemorySyscalls } from './memory.js';
 import { registerProcessSyscalls } from './process.js';
 import { registerSignalSyscalls } from './signal.js';
+import { registerTimeSyscalls } from './time.js';
 import type { SyscallTable } from './table.js';
 
 /** Fills the table with every syscall family the kernel implements. */
@@ -10,4 +11,5 @@ export function registerAllSyscalls(table: SyscallTable): void {
   registerMemorySyscalls(table);
   registerSignalSyscalls(table);
   registerFileSyscalls(table);
+  registerTimeSyscalls(table);
 }
