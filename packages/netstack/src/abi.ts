@@ -10,6 +10,7 @@
 /** Linux errno values used by the stack. */
 export const Errno = {
   EPERM: 1,
+  ENOENT: 2,
   EINTR: 4,
   EIO: 5,
   EBADF: 9,
@@ -24,6 +25,8 @@ export const Errno = {
   ENFILE: 23,
   EMFILE: 24,
   EPIPE: 32,
+  ENONET: 64,
+  EPROTO: 71,
   ENOTSOCK: 88,
   EDESTADDRREQ: 89,
   EMSGSIZE: 90,

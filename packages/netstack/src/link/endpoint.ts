@@ -1,0 +1,36 @@
+// The seam between the stack and whatever moves frames: a TAP device, an
+// in-memory wire, loopback. Every link carries Ethernet II frames.
+
+import type { MacAddress } from '../wire/address.js';
+
+/** What a link can do for the stack. */
+export interface LinkCapabilities {
+  /** Next-hop MAC addresses must be resolved (ARP/NDP); false for loopback. */
+  readonly resolutionRequired: boolean;
+  /** The link never corrupts frames, so transport checksums need not be verified on input (Linux loopback behaviour). */
+  readonly checksumOffload: boolean;
+}
+
+/** A network interface's driver side. */
+export interface LinkEndpoint {
+  /** Largest network-layer packet (bytes after the Ethernet header) the link carries. */
+  readonly mtu: number;
+  /** This endpoint's MAC address; all zeros for loopback. */
+  readonly macAddress: MacAddress;
+  readonly capabilities: LinkCapabilities;
+  /**
+   * Sets the function that receives inbound frames; called once, by the NIC
+   * that owns the endpoint. The endpoint hands over ownership of each frame:
+   * it must not reuse the buffer afterwards. `receive` may be invoked
+   * synchronously from inside `send` (loopback); the stack copes with that.
+   */
+  attach(receive: (frame: Uint8Array) => void): void;
+  /**
+   * Transmits one complete Ethernet frame, taking ownership of the buffer.
+   * Never throws for transient conditions: a frame that cannot be sent is dropped,
+   * as a real NIC would drop it.
+   */
+  send(frame: Uint8Array): void;
+  /** Stops delivery in both directions and releases resources; idempotent. */
+  close(): void;
+}

@@ -1,0 +1,447 @@
+// SOCK_STREAM sockets over the TCP endpoint, with Linux's errno and poll
+// semantics (inet_stream_connect, tcp_sendmsg, tcp_recvmsg, tcp_poll).
+
+import { AF, Errno, IPPROTO, IPV6_OPT, MSG, POLL, SHUT, SO, SOCK, SOL, SysError, TCP_OPT } from '../abi.js';
+import { IpAddress } from '../wire/address.js';
+import type { Stack } from '../stack/stack.js';
+import type { PortBinding } from '../stack/ports.js';
+import type { TcpEndpoint } from '../tcp/endpoint.js';
+import { encodeTcpInfo } from '../tcp/info.js';
+import { TcpState, isSynchronized } from '../tcp/state.js';
+import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
+import { Readiness } from './readiness.js';
+import { bufferSize, intValue, lingerValue } from './options.js';
+import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
+
+/** Linux's net.core.somaxconn. */
+const SOMAXCONN = 4096;
+
+export class TcpSocket implements Socket {
+  readonly type = SOCK.STREAM;
+  readonly protocol = IPPROTO.TCP;
+  private readonly readiness = new Readiness();
+  private reuseAddr = false;
+  private reusePort = false;
+  private v6only = false;
+  private connecting = false;
+  private closed = false;
+  private sndBufLocked = false;
+
+  constructor(
+    private readonly stack: Stack,
+    readonly family: number,
+    private readonly ep: TcpEndpoint = stack.tcp.createEndpoint(),
+  ) {
+    familyVersion(family);
+    if (!ep.localAddr) ep.localAddr = IpAddress.any(familyVersion(family));
+    ep.onEvent = () => this.onEvent();
+  }
+
+  /** The underlying protocol endpoint (diagnostics, TCP_INFO as an object). */
+  get endpoint(): TcpEndpoint {
+    return this.ep;
+  }
+
+  bind(addr: SockAddr): void {
+    this.stack.run(() => {
+      this.checkOpen();
+      if (this.ep.binding) throw new SysError(Errno.EINVAL);
+      const { ip, port } = parseSockAddr(this.family, addr);
+      this.checkV6Only(ip);
+      if (!ip.isUnspecified && !this.stack.isLocalAddress(ip) && !ip.isLoopback) throw new SysError(Errno.EADDRNOTAVAIL);
+      this.reserve(ip, port);
+    });
+  }
+
+  listen(backlog: number): void {
+    this.stack.run(() => {
+      this.checkOpen();
+      const ep = this.ep;
+      if (ep.state === TcpState.LISTEN) {
+        ep.backlog = clampBacklog(backlog);
+        return;
+      }
+      if (ep.state !== TcpState.CLOSE || this.connecting) throw new SysError(Errno.EINVAL);
+      if (!ep.binding) this.reserve(IpAddress.any(familyVersion(this.family)), 0);
+      // SO_REUSEADDR never lets two listeners share an address (inet_csk_get_port at listen time).
+      const b = ep.binding!;
+      ep.state = TcpState.LISTEN;
+      if (this.stack.tcp.ports.conflicts(b)) {
+        ep.state = TcpState.CLOSE;
+        throw new SysError(Errno.EADDRINUSE);
+      }
+      ep.listen(clampBacklog(backlog));
+      this.stack.tcp.addListener(ep);
+    });
+  }
+
+  accept(): Socket {
+    return this.stack.run(() => {
+      this.checkOpen();
+      if (this.ep.state !== TcpState.LISTEN) throw new SysError(Errno.EINVAL);
+      const child = this.ep.accept();
+      if (!child) throw new SysError(Errno.EAGAIN);
+      const s = new TcpSocket(this.stack, this.family, child);
+      return s;
+    });
+  }
+
+  connect(addr: SockAddr): void {
+    this.stack.run(() => {
+      this.checkOpen();
+      const ep = this.ep;
+      if (this.connecting) {
+        if (ep.state === TcpState.SYN_SENT || ep.state === TcpState.SYN_RECV) throw new SysError(Errno.EALREADY);
+        this.connecting = false;
+        if (ep.state === TcpState.CLOSE) {
+          const err = ep.error || Errno.ECONNREFUSED;
+          ep.error = 0;
+          throw new SysError(err);
+        }
+        return; // connected meanwhile
+      }
+      if (ep.state === TcpState.LISTEN || ep.state !== TcpState.CLOSE) throw new SysError(Errno.EISCONN);
+      if (addr.family === AF.UNSPEC) throw new SysError(Errno.EAFNOSUPPORT);
+      const { ip, port } = parseSockAddr(this.family, addr);
+      this.checkV6Only(ip);
+      if (port === 0) throw new SysError(Errno.ECONNREFUSED);
+      const dst = ip.isUnspecified ? (ip.version === 4 ? IpAddress.parse('127.0.0.1') : IpAddress.parse('::1')) : ip;
+      const local = ep.binding && !ep.localAddr.isUnspecified && ep.localAddr.version === dst.version ? ep.localAddr : null;
+      const route = this.stack.findRoute(dst, local);
+      if (!ep.binding) this.reserve(IpAddress.any(familyVersion(this.family)), 0);
+      if (this.stack.tcp.tupleInUse(local ?? route.src, ep.localPort, dst, port)) throw new SysError(Errno.EADDRNOTAVAIL);
+      ep.error = 0;
+      ep.finReceived = false;
+      ep.connect(dst, port, route);
+      this.connecting = true;
+      if ((ep.state as number) === TcpState.ESTABLISHED) {
+        this.connecting = false;
+        return;
+      }
+      throw new SysError(Errno.EINPROGRESS);
+    });
+  }
+
+  send(data: Uint8Array, flags = 0): number {
+    return this.sendto(data, flags, null);
+  }
+
+  sendto(data: Uint8Array, flags: number, _addr: SockAddr | null): number {
+    return this.stack.run(() => {
+      this.checkOpen();
+      const ep = this.ep;
+      if (flags & MSG.OOB) throw new SysError(Errno.EOPNOTSUPP);
+      if (ep.error) throw new SysError(this.takeError());
+      if (ep.state === TcpState.SYN_SENT || ep.state === TcpState.SYN_RECV) {
+        throw new SysError(Errno.EAGAIN);
+      }
+      if (ep.finQueued || (ep.state !== TcpState.ESTABLISHED && ep.state !== TcpState.CLOSE_WAIT)) {
+        throw new SysError(Errno.EPIPE);
+      }
+      if (data.length === 0) return 0;
+      const n = ep.write(data);
+      if (n === 0) throw new SysError(Errno.EAGAIN);
+      return n;
+    });
+  }
+
+  recv(maxLen: number, flags = 0): Uint8Array {
+    return this.recvfrom(maxLen, flags).data;
+  }
+
+  recvfrom(maxLen: number, flags = 0): RecvResult {
+    return this.stack.run(() => {
+      this.checkOpen();
+      const ep = this.ep;
+      if (flags & MSG.OOB) throw new SysError(Errno.EINVAL);
+      if (ep.state === TcpState.LISTEN) throw new SysError(Errno.ENOTCONN);
+      if (ep.readable > 0 && maxLen > 0) {
+        const data = ep.read(maxLen, (flags & MSG.PEEK) !== 0);
+        return { data, addr: null, flags: 0, length: data.length };
+      }
+      if (ep.error) throw new SysError(this.takeError());
+      if (ep.rcvShutdown || ep.finReceived) return { data: new Uint8Array(0), addr: null, flags: 0, length: 0 };
+      if (ep.state === TcpState.CLOSE && !this.connecting) throw new SysError(Errno.ENOTCONN);
+      if (maxLen === 0) return { data: new Uint8Array(0), addr: null, flags: 0, length: 0 };
+      throw new SysError(Errno.EAGAIN);
+    });
+  }
+
+  shutdown(how: number): void {
+    this.stack.run(() => {
+      this.checkOpen();
+      if (how !== SHUT.RD && how !== SHUT.WR && how !== SHUT.RDWR) throw new SysError(Errno.EINVAL);
+      const ep = this.ep;
+      switch (ep.state) {
+        case TcpState.CLOSE:
+          throw new SysError(Errno.ENOTCONN);
+        case TcpState.LISTEN:
+          if (how === SHUT.WR) return;
+          ep.close();
+          ep.onEvent = () => this.onEvent();
+          ep.orphaned = false;
+          this.onEvent();
+          return;
+        case TcpState.SYN_SENT:
+          ep.destroy(0);
+          this.connecting = false;
+          return;
+        default:
+          break;
+      }
+      if (how === SHUT.RD || how === SHUT.RDWR) {
+        ep.rcvShutdown = true;
+        ep.signal();
+      }
+      if (how === SHUT.WR || how === SHUT.RDWR) ep.shutdownSend();
+      this.onEvent();
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.stack.run(() => {
+      this.closed = true;
+      this.readiness.clear();
+      this.ep.close();
+    });
+  }
+
+  getsockname(): SockAddr {
+    this.checkOpen();
+    return toSockAddr(this.family, this.ep.localAddr, this.ep.localPort);
+  }
+
+  getpeername(): SockAddr {
+    this.checkOpen();
+    const s = this.ep.state;
+    if (s === TcpState.CLOSE || s === TcpState.LISTEN || s === TcpState.SYN_SENT || !this.ep.remoteAddr) throw new SysError(Errno.ENOTCONN);
+    return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
+  }
+
+  setsockopt(level: number, name: number, value: SockOptValue): void {
+    this.stack.run(() => {
+      this.checkOpen();
+      const ep = this.ep;
+      if (level === SOL.SOCKET) {
+        switch (name) {
+          case SO.REUSEADDR:
+            this.reuseAddr = intValue(value) !== 0;
+            if (ep.binding) ep.binding.reuseAddr = this.reuseAddr;
+            return;
+          case SO.REUSEPORT:
+            this.reusePort = intValue(value) !== 0;
+            if (ep.binding) ep.binding.reusePort = this.reusePort;
+            return;
+          case SO.KEEPALIVE:
+            ep.setKeepalive(intValue(value) !== 0);
+            return;
+          case SO.LINGER:
+            ep.linger = lingerValue(value);
+            return;
+          case SO.RCVBUF:
+            ep.rcvBufSize = bufferSize(value, 2304);
+            return;
+          case SO.SNDBUF:
+            ep.sndBufSize = bufferSize(value, 4608);
+            this.sndBufLocked = true;
+            this.onEvent();
+            return;
+          case SO.BROADCAST:
+          case SO.OOBINLINE:
+            intValue(value);
+            return;
+          default:
+            throw new SysError(Errno.ENOPROTOOPT);
+        }
+      }
+      if (level === SOL.TCP) {
+        switch (name) {
+          case TCP_OPT.NODELAY:
+            ep.nodelay = intValue(value) !== 0;
+            if (ep.nodelay) ep.output();
+            return;
+          case TCP_OPT.MAXSEG: {
+            const v = intValue(value);
+            if (v !== 0 && (v < 88 || v > 32767)) throw new SysError(Errno.EINVAL);
+            ep.userMss = v;
+            return;
+          }
+          case TCP_OPT.KEEPIDLE:
+          case TCP_OPT.KEEPINTVL: {
+            const v = intValue(value);
+            if (v < 1 || v > 32767) throw new SysError(Errno.EINVAL);
+            if (name === TCP_OPT.KEEPIDLE) ep.keepIdleS = v;
+            else ep.keepIntvlS = v;
+            if (ep.keepalive) ep.setKeepalive(true);
+            return;
+          }
+          case TCP_OPT.KEEPCNT: {
+            const v = intValue(value);
+            if (v < 1 || v > 127) throw new SysError(Errno.EINVAL);
+            ep.keepCnt = v;
+            return;
+          }
+          case TCP_OPT.CONGESTION: {
+            const name2 = typeof value === 'string' ? value : value instanceof Uint8Array ? new TextDecoder().decode(value).replace(/\0.*$/s, '') : '';
+            if (name2 !== 'cubic' && name2 !== 'reno') throw new SysError(Errno.ENOENT);
+            ep.congestionName = name2;
+            return;
+          }
+          case TCP_OPT.QUICKACK:
+            intValue(value);
+            return;
+          default:
+            throw new SysError(Errno.ENOPROTOOPT);
+        }
+      }
+      if (level === SOL.IPV6 && name === IPV6_OPT.V6ONLY) {
+        if (this.family !== AF.INET6) throw new SysError(Errno.ENOPROTOOPT);
+        if (ep.binding) throw new SysError(Errno.EINVAL);
+        this.v6only = intValue(value) !== 0;
+        return;
+      }
+      if (level === SOL.IP || level === SOL.IPV6) {
+        intValue(value);
+        return; // TTL/TOS and friends are accepted and not yet applied to TCP
+      }
+      throw new SysError(Errno.ENOPROTOOPT);
+    });
+  }
+
+  getsockopt(level: number, name: number): SockOptValue {
+    this.checkOpen();
+    const ep = this.ep;
+    if (level === SOL.SOCKET) {
+      switch (name) {
+        case SO.TYPE:
+          return SOCK.STREAM;
+        case SO.DOMAIN:
+          return this.family;
+        case SO.PROTOCOL:
+          return IPPROTO.TCP;
+        case SO.ERROR:
+          return this.takeError();
+        case SO.REUSEADDR:
+          return this.reuseAddr ? 1 : 0;
+        case SO.REUSEPORT:
+          return this.reusePort ? 1 : 0;
+        case SO.KEEPALIVE:
+          return ep.keepalive ? 1 : 0;
+        case SO.LINGER:
+          return { ...ep.linger };
+        case SO.RCVBUF:
+          return ep.rcvBufSize;
+        case SO.SNDBUF:
+          return ep.sndBufSize;
+        case SO.ACCEPTCONN:
+          return ep.state === TcpState.LISTEN ? 1 : 0;
+        case SO.BROADCAST:
+        case SO.OOBINLINE:
+          return 0;
+        default:
+          throw new SysError(Errno.ENOPROTOOPT);
+      }
+    }
+    if (level === SOL.TCP) {
+      switch (name) {
+        case TCP_OPT.NODELAY:
+          return ep.nodelay ? 1 : 0;
+        case TCP_OPT.MAXSEG:
+          return isSynchronized(ep.state) ? ep.mss : ep.userMss || 536;
+        case TCP_OPT.KEEPIDLE:
+          return ep.keepIdleS;
+        case TCP_OPT.KEEPINTVL:
+          return ep.keepIntvlS;
+        case TCP_OPT.KEEPCNT:
+          return ep.keepCnt;
+        case TCP_OPT.INFO:
+          return encodeTcpInfo(ep.info());
+        case TCP_OPT.CONGESTION:
+          return ep.cc?.name ?? ep.congestionName;
+        case TCP_OPT.QUICKACK:
+          return 1;
+        default:
+          throw new SysError(Errno.ENOPROTOOPT);
+      }
+    }
+    if (level === SOL.IPV6 && name === IPV6_OPT.V6ONLY && this.family === AF.INET6) return this.v6only ? 1 : 0;
+    throw new SysError(Errno.ENOPROTOOPT);
+  }
+
+  /** Linux tcp_poll. */
+  poll(): number {
+    if (this.closed) return POLL.NVAL;
+    const ep = this.ep;
+    let mask = 0;
+    const state = ep.state;
+    const rcvShut = ep.rcvShutdown || ep.finReceived;
+    const sndShut = ep.finQueued || state === TcpState.CLOSE;
+    if (state === TcpState.LISTEN) return ep.acceptQueue.length > 0 ? POLL.IN | POLL.RDNORM : 0;
+    if ((rcvShut && sndShut) || state === TcpState.CLOSE) mask |= POLL.HUP;
+    if (rcvShut && state !== TcpState.SYN_SENT) mask |= POLL.IN | POLL.RDNORM | POLL.RDHUP;
+    if (state !== TcpState.SYN_SENT && state !== TcpState.SYN_RECV) {
+      if (ep.readable > 0) mask |= POLL.IN | POLL.RDNORM;
+      if (!sndShut) {
+        if (ep.writable) mask |= POLL.OUT | POLL.WRNORM;
+      } else {
+        mask |= POLL.OUT | POLL.WRNORM;
+      }
+    }
+    if (ep.error) mask |= POLL.ERR;
+    return mask;
+  }
+
+  subscribe(mask: number, cb: (readiness: number) => void): () => void {
+    return this.readiness.subscribe(mask, cb);
+  }
+
+  // ---- helpers --------------------------------------------------------------
+
+  private onEvent(): void {
+    if (!this.sndBufLocked) this.autotuneSendBuffer();
+    if (this.readiness.active) this.readiness.dispatch(this.poll());
+  }
+
+  /** Linux grows an unlocked send buffer with the congestion window (tcp_sndbuf_expand). */
+  private autotuneSendBuffer(): void {
+    const ep = this.ep;
+    if (!ep.cc) return;
+    const want = Math.min(ep.config.maxSndBuf, 2 * ep.cc.cwnd + 4 * ep.mss);
+    if (want > ep.sndBufSize) ep.sndBufSize = want;
+  }
+
+  private reserve(ip: IpAddress, port: number): void {
+    const ep = this.ep;
+    const binding: PortBinding = {
+      addr: ip,
+      port,
+      v6only: this.v6only,
+      reuseAddr: this.reuseAddr,
+      reusePort: this.reusePort,
+      isListening: () => ep.state === TcpState.LISTEN,
+    };
+    this.stack.tcp.ports.reserve(binding);
+    ep.binding = binding;
+    ep.localAddr = ip;
+    ep.localPort = binding.port;
+  }
+
+  private checkV6Only(ip: IpAddress): void {
+    if (this.family === AF.INET6 && this.v6only && ip.version === 4) throw new SysError(Errno.ENETUNREACH);
+  }
+
+  private takeError(): number {
+    const e = this.ep.error;
+    this.ep.error = 0;
+    return e;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SysError(Errno.EBADF);
+  }
+}
+
+function clampBacklog(n: number): number {
+  return Math.max(0, Math.min(Math.trunc(n), SOMAXCONN));
+}

@@ -1,0 +1,285 @@
+// SOCK_DGRAM sockets over the UDP endpoint, with Linux's errno and poll
+// semantics (udp_sendmsg, udp_recvmsg, datagram_poll).
+
+import { AF, Errno, IPPROTO, IPV6_OPT, IP_OPT, MSG, POLL, SHUT, SO, SOCK, SOL, SysError } from '../abi.js';
+import { IpAddress } from '../wire/address.js';
+import type { Stack } from '../stack/stack.js';
+import type { UdpEndpoint } from '../udp/endpoint.js';
+import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
+import { bufferSize, intValue } from './options.js';
+import { Readiness } from './readiness.js';
+import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
+
+export class UdpSocket implements Socket {
+  readonly type = SOCK.DGRAM;
+  readonly protocol = IPPROTO.UDP;
+  private readonly ep: UdpEndpoint;
+  private readonly readiness = new Readiness();
+  private closed = false;
+  private shutRd = false;
+  private shutWr = false;
+
+  constructor(
+    private readonly stack: Stack,
+    readonly family: number,
+  ) {
+    this.ep = stack.udp.createEndpoint(familyVersion(family));
+    this.ep.onEvent = () => {
+      if (this.readiness.active) this.readiness.dispatch(this.poll());
+    };
+  }
+
+  bind(addr: SockAddr): void {
+    this.stack.run(() => {
+      this.checkOpen();
+      if (this.ep.binding) throw new SysError(Errno.EINVAL);
+      const { ip, port } = parseSockAddr(this.family, addr);
+      this.checkV6Only(ip);
+      // Linux lets UDP sockets bind to local, broadcast and multicast addresses.
+      if (!ip.isUnspecified && !ip.isMulticast && !ip.isLimitedBroadcast && !this.stack.isLocalAddress(ip) && !this.isSubnetBroadcast(ip)) {
+        throw new SysError(Errno.EADDRNOTAVAIL);
+      }
+      this.stack.udp.bind(this.ep, ip, port);
+    });
+  }
+
+  connect(addr: SockAddr): void {
+    this.stack.run(() => {
+      this.checkOpen();
+      const ep = this.ep;
+      if (addr.family === AF.UNSPEC) {
+        ep.remoteAddr = null;
+        ep.remotePort = 0;
+        return;
+      }
+      const { ip, port } = parseSockAddr(this.family, addr);
+      this.checkV6Only(ip);
+      if (port === 0) throw new SysError(Errno.EINVAL);
+      const dst = ip.isUnspecified ? IpAddress.parse(ip.version === 4 ? '127.0.0.1' : '::1') : ip;
+      const route = this.stack.findRoute(dst, ep.localAddr.isUnspecified || ep.localAddr.version !== dst.version ? null : ep.localAddr);
+      if (route.broadcast && !dst.isMulticast && !ep.broadcast) throw new SysError(Errno.EACCES);
+      if (!ep.binding) this.stack.udp.autobind(ep);
+      if (ep.localAddr.isUnspecified && !route.broadcast) this.stack.udp.setLocalAddress(ep, route.src);
+      ep.remoteAddr = dst;
+      ep.remotePort = port;
+      ep.error = 0;
+    });
+  }
+
+  listen(): void {
+    throw new SysError(Errno.EOPNOTSUPP);
+  }
+
+  accept(): Socket {
+    throw new SysError(Errno.EOPNOTSUPP);
+  }
+
+  send(data: Uint8Array, flags = 0): number {
+    return this.sendto(data, flags, null);
+  }
+
+  sendto(data: Uint8Array, flags: number, addr: SockAddr | null): number {
+    return this.stack.run(() => {
+      this.checkOpen();
+      const ep = this.ep;
+      if (flags & MSG.OOB) throw new SysError(Errno.EOPNOTSUPP);
+      if (this.shutWr) throw new SysError(Errno.EPIPE);
+      if (ep.error && ep.remoteAddr) throw new SysError(this.takeError());
+      if (addr) {
+        const { ip, port } = parseSockAddr(this.family, addr);
+        this.checkV6Only(ip);
+        ep.send(data, ip, port);
+      } else {
+        if (!ep.remoteAddr) throw new SysError(Errno.EDESTADDRREQ);
+        ep.send(data, null, 0);
+      }
+      return data.length;
+    });
+  }
+
+  recv(maxLen: number, flags = 0): Uint8Array {
+    return this.recvfrom(maxLen, flags).data;
+  }
+
+  recvfrom(maxLen: number, flags = 0): RecvResult {
+    return this.stack.run(() => {
+      this.checkOpen();
+      const ep = this.ep;
+      if (flags & MSG.OOB) throw new SysError(Errno.EOPNOTSUPP);
+      const d = ep.dequeue((flags & MSG.PEEK) !== 0);
+      if (!d) {
+        if (ep.error) throw new SysError(this.takeError());
+        if (this.shutRd) return { data: new Uint8Array(0), addr: null, flags: 0, length: 0 };
+        throw new SysError(Errno.EAGAIN);
+      }
+      const truncated = d.data.length > maxLen;
+      const data = truncated ? d.data.slice(0, maxLen) : d.data;
+      return {
+        data,
+        addr: toSockAddr(this.family, d.srcAddr, d.srcPort),
+        flags: truncated ? MSG.TRUNC : 0,
+        length: d.data.length,
+      };
+    });
+  }
+
+  shutdown(how: number): void {
+    this.checkOpen();
+    if (how !== SHUT.RD && how !== SHUT.WR && how !== SHUT.RDWR) throw new SysError(Errno.EINVAL);
+    if (!this.ep.remoteAddr) throw new SysError(Errno.ENOTCONN);
+    if (how !== SHUT.WR) this.shutRd = true;
+    if (how !== SHUT.RD) this.shutWr = true;
+    this.stack.run(() => this.ep.signal());
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.readiness.clear();
+    this.ep.closed = true;
+    this.ep.onEvent = null;
+    this.stack.run(() => this.stack.udp.unbind(this.ep));
+  }
+
+  getsockname(): SockAddr {
+    this.checkOpen();
+    return toSockAddr(this.family, this.ep.localAddr, this.ep.localPort);
+  }
+
+  getpeername(): SockAddr {
+    this.checkOpen();
+    if (!this.ep.remoteAddr) throw new SysError(Errno.ENOTCONN);
+    return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
+  }
+
+  setsockopt(level: number, name: number, value: SockOptValue): void {
+    this.checkOpen();
+    const ep = this.ep;
+    if (level === SOL.SOCKET) {
+      switch (name) {
+        case SO.REUSEADDR:
+          ep.reuseAddr = intValue(value) !== 0;
+          if (ep.binding) ep.binding.reuseAddr = ep.reuseAddr;
+          return;
+        case SO.REUSEPORT:
+          ep.reusePort = intValue(value) !== 0;
+          if (ep.binding) ep.binding.reusePort = ep.reusePort;
+          return;
+        case SO.BROADCAST:
+          ep.broadcast = intValue(value) !== 0;
+          return;
+        case SO.RCVBUF:
+          ep.rcvBufSize = bufferSize(value, 2304);
+          return;
+        case SO.SNDBUF:
+          ep.sndBufSize = bufferSize(value, 4608);
+          return;
+        case SO.KEEPALIVE:
+          intValue(value);
+          return;
+        default:
+          throw new SysError(Errno.ENOPROTOOPT);
+      }
+    }
+    if (level === SOL.IP && this.family === AF.INET) {
+      if (name === IP_OPT.TTL) {
+        const v = intValue(value);
+        if (v < -1 || v === 0 || v > 255) throw new SysError(Errno.EINVAL);
+        ep.ttl = v === -1 ? 64 : v;
+        return;
+      }
+      if (name === IP_OPT.TOS) {
+        ep.tos = intValue(value) & 0xff;
+        return;
+      }
+    }
+    if (level === SOL.IPV6 && this.family === AF.INET6) {
+      if (name === IPV6_OPT.V6ONLY) {
+        if (ep.binding) throw new SysError(Errno.EINVAL);
+        ep.v6only = intValue(value) !== 0;
+        return;
+      }
+      if (name === IPV6_OPT.UNICAST_HOPS) {
+        const v = intValue(value);
+        if (v < -1 || v > 255) throw new SysError(Errno.EINVAL);
+        ep.ttl = v === -1 ? 64 : v;
+        return;
+      }
+    }
+    throw new SysError(Errno.ENOPROTOOPT);
+  }
+
+  getsockopt(level: number, name: number): SockOptValue {
+    this.checkOpen();
+    const ep = this.ep;
+    if (level === SOL.SOCKET) {
+      switch (name) {
+        case SO.TYPE:
+          return SOCK.DGRAM;
+        case SO.DOMAIN:
+          return this.family;
+        case SO.PROTOCOL:
+          return IPPROTO.UDP;
+        case SO.ERROR:
+          return this.takeError();
+        case SO.REUSEADDR:
+          return ep.reuseAddr ? 1 : 0;
+        case SO.REUSEPORT:
+          return ep.reusePort ? 1 : 0;
+        case SO.BROADCAST:
+          return ep.broadcast ? 1 : 0;
+        case SO.RCVBUF:
+          return ep.rcvBufSize;
+        case SO.SNDBUF:
+          return ep.sndBufSize;
+        case SO.ACCEPTCONN:
+          return 0;
+        default:
+          throw new SysError(Errno.ENOPROTOOPT);
+      }
+    }
+    if (level === SOL.IP && this.family === AF.INET) {
+      if (name === IP_OPT.TTL) return ep.ttl;
+      if (name === IP_OPT.TOS) return ep.tos;
+    }
+    if (level === SOL.IPV6 && this.family === AF.INET6) {
+      if (name === IPV6_OPT.V6ONLY) return ep.v6only ? 1 : 0;
+      if (name === IPV6_OPT.UNICAST_HOPS) return ep.ttl;
+    }
+    throw new SysError(Errno.ENOPROTOOPT);
+  }
+
+  /** Linux datagram_poll. */
+  poll(): number {
+    if (this.closed) return POLL.NVAL;
+    let mask = POLL.OUT | POLL.WRNORM;
+    if (this.ep.pending > 0) mask |= POLL.IN | POLL.RDNORM;
+    if (this.ep.error) mask |= POLL.ERR;
+    if (this.shutRd) mask |= POLL.RDHUP | POLL.IN | POLL.RDNORM;
+    if (this.shutRd && this.shutWr) mask |= POLL.HUP;
+    return mask;
+  }
+
+  subscribe(mask: number, cb: (readiness: number) => void): () => void {
+    return this.readiness.subscribe(mask, cb);
+  }
+
+  private isSubnetBroadcast(ip: IpAddress): boolean {
+    if (ip.version !== 4) return false;
+    return this.stack.listNics().some((n) => n.addresses.some((a) => a.address.version === 4 && a.prefixLen < 31 && a.address.subnetBroadcast(a.prefixLen).key === ip.key));
+  }
+
+  private checkV6Only(ip: IpAddress): void {
+    if (this.family === AF.INET6 && this.ep.v6only && ip.version === 4) throw new SysError(Errno.ENETUNREACH);
+  }
+
+  private takeError(): number {
+    const e = this.ep.error;
+    this.ep.error = 0;
+    return e;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SysError(Errno.EBADF);
+  }
+}

@@ -1,0 +1,99 @@
+// Port reservations for one transport protocol, with Linux's bind(2)
+// sharing rules for SO_REUSEADDR and SO_REUSEPORT.
+
+import { Errno, SysError } from '../abi.js';
+import type { IpAddress } from '../wire/address.js';
+
+/** Linux's default net.ipv4.ip_local_port_range. */
+export const EPHEMERAL_FIRST = 32768;
+export const EPHEMERAL_LAST = 60999;
+
+/** One socket's claim on a port. */
+export interface PortBinding {
+  /** Bound address; unspecified means "any" of the family. */
+  addr: IpAddress;
+  port: number;
+  /** An IPv6 wildcard binding also covers IPv4 unless v6only. */
+  v6only: boolean;
+  reuseAddr: boolean;
+  reusePort: boolean;
+  /** For TCP: whether the owner is listening (SO_REUSEADDR never shares with listeners). */
+  isListening(): boolean;
+}
+
+export class PortTable {
+  private byPort = new Map<number, PortBinding[]>();
+
+  constructor(
+    /** UDP lets SO_REUSEADDR sockets share a port unconditionally; TCP not with listeners. */
+    private readonly datagram: boolean,
+    private readonly random: () => number,
+  ) {}
+
+  /**
+   * Reserves b.port (or, if 0, an ephemeral port written back into b.port).
+   * Throws EADDRINUSE on conflict, EADDRNOTAVAIL when no ephemeral port is free.
+   */
+  reserve(b: PortBinding): void {
+    if (b.port !== 0) {
+      if (this.conflicts(b)) throw new SysError(Errno.EADDRINUSE);
+      this.add(b);
+      return;
+    }
+    const span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+    const start = Math.floor(this.random() * span);
+    for (let i = 0; i < span; i++) {
+      const port = EPHEMERAL_FIRST + ((start + i) % span);
+      // Ephemeral ports are never shared.
+      if (this.byPort.has(port)) continue;
+      b.port = port;
+      this.add(b);
+      return;
+    }
+    throw new SysError(Errno.EADDRNOTAVAIL);
+  }
+
+  /** Whether `b` (not yet or already reserved) conflicts with another binding. */
+  conflicts(b: PortBinding): boolean {
+    for (const e of this.byPort.get(b.port) ?? []) {
+      if (e === b || !overlap(b, e)) continue;
+      if (b.reusePort && e.reusePort) continue;
+      if (b.reuseAddr && e.reuseAddr && (this.datagram || (!b.isListening() && !e.isListening()))) continue;
+      return true;
+    }
+    return false;
+  }
+
+  /** Records a binding that shares an existing reservation (an accepted connection on its listener's port). */
+  adopt(b: PortBinding): void {
+    this.add(b);
+  }
+
+  release(b: PortBinding): void {
+    const list = this.byPort.get(b.port);
+    if (!list) return;
+    const i = list.indexOf(b);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.byPort.delete(b.port);
+  }
+
+  /** All bindings on a port. */
+  bindings(port: number): readonly PortBinding[] {
+    return this.byPort.get(port) ?? [];
+  }
+
+  private add(b: PortBinding): void {
+    let list = this.byPort.get(b.port);
+    if (!list) this.byPort.set(b.port, (list = []));
+    list.push(b);
+  }
+}
+
+/** Whether two bindings' address sets intersect. */
+function overlap(a: PortBinding, b: PortBinding): boolean {
+  if (a.addr.version !== b.addr.version) {
+    const v6 = a.addr.version === 6 ? a : b;
+    return v6.addr.isUnspecified && !v6.v6only;
+  }
+  return a.addr.isUnspecified || b.addr.isUnspecified || a.addr.key === b.addr.key;
+}

@@ -1,0 +1,125 @@
+// One UDP socket's protocol state: its binding, optional peer, receive queue
+// and pending error.
+
+import { Errno, IPPROTO, SysError } from '../abi.js';
+import { IpAddress } from '../wire/address.js';
+import { emitUdp, UDP_HEADER_LEN } from '../wire/udp.js';
+import { IPV4_MIN_HEADER_LEN } from '../wire/ipv4.js';
+import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
+import { allocPacket } from '../stack/packet.js';
+import type { PortBinding } from '../stack/ports.js';
+import type { Stack } from '../stack/stack.js';
+import type { Nic } from '../stack/nic.js';
+import type { UdpProtocol } from './protocol.js';
+
+/** Linux's net.core.rmem_default / wmem_default. */
+export const UDP_DEFAULT_BUF = 212992;
+
+/** A received datagram. */
+export interface Datagram {
+  data: Uint8Array;
+  srcAddr: IpAddress;
+  srcPort: number;
+  /** Local address it was sent to. */
+  dstAddr: IpAddress;
+  nic: Nic;
+}
+
+export class UdpEndpoint {
+  localAddr: IpAddress;
+  localPort = 0;
+  remoteAddr: IpAddress | null = null;
+  remotePort = 0;
+  binding: PortBinding | null = null;
+  v6only = false;
+  reuseAddr = false;
+  reusePort = false;
+  broadcast = false;
+  ttl = 64;
+  tos = 0;
+  rcvBufSize = UDP_DEFAULT_BUF;
+  sndBufSize = UDP_DEFAULT_BUF;
+  /** Pending error (SO_ERROR), e.g. ECONNREFUSED from an ICMP port unreachable. */
+  error = 0;
+  /** When this endpoint was bound (most recent wins unicast ties, as in Linux's hash chains). */
+  bindOrder = 0;
+  private readonly queue: Datagram[] = [];
+  queuedBytes = 0;
+  onEvent: (() => void) | null = null;
+  closed = false;
+
+  constructor(
+    readonly stack: Stack,
+    readonly protocol: UdpProtocol,
+    /** 4 or 6: the socket's family (an IPv6 socket may carry IPv4 via mapped addresses). */
+    readonly family: 4 | 6,
+  ) {
+    this.localAddr = IpAddress.any(family);
+  }
+
+  /** Datagrams waiting. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Size of the next datagram, or -1. */
+  get nextSize(): number {
+    return this.queue.length > 0 ? this.queue[0].data.length : -1;
+  }
+
+  /** @internal Queues an arriving datagram unless the receive buffer is full. */
+  enqueue(d: Datagram): void {
+    if (this.closed || this.queuedBytes + d.data.length > this.rcvBufSize) return;
+    this.queue.push(d);
+    this.queuedBytes += d.data.length;
+    this.signal();
+  }
+
+  /** Takes (or with `peek`, looks at) the next datagram, or null. */
+  dequeue(peek: boolean): Datagram | null {
+    const d = this.queue[0];
+    if (!d) return null;
+    if (!peek) {
+      this.queue.shift();
+      this.queuedBytes -= d.data.length;
+    }
+    return d;
+  }
+
+  /**
+   * Sends one datagram to dst:port (or the connected peer). Throws
+   * EDESTADDRREQ, EACCES (broadcast without SO_BROADCAST), EMSGSIZE,
+   * ENETUNREACH.
+   */
+  send(data: Uint8Array, dst: IpAddress | null, port: number): void {
+    const to = dst ?? this.remoteAddr;
+    const toPort = dst ? port : this.remotePort;
+    if (!to) throw new SysError(Errno.EDESTADDRREQ);
+    if (toPort === 0) throw new SysError(Errno.EINVAL);
+    const route = this.stack.findRoute(to, this.localAddr.isUnspecified || this.localAddr.version !== to.version ? null : this.localAddr);
+    if (route.broadcast && !to.isMulticast && !this.broadcast) throw new SysError(Errno.EACCES);
+    const ipHeader = to.version === 4 ? IPV4_MIN_HEADER_LEN : IPV6_HEADER_LEN;
+    const max = 0xffff - ipHeader - UDP_HEADER_LEN;
+    if (data.length > max || (to.version === 6 && data.length + UDP_HEADER_LEN + ipHeader > route.mtu)) throw new SysError(Errno.EMSGSIZE);
+    if (data.length > this.sndBufSize) throw new SysError(Errno.EMSGSIZE);
+    if (this.localPort === 0) this.protocol.autobind(this);
+    const pkt = allocPacket(UDP_HEADER_LEN + data.length);
+    emitUdp({ srcPort: this.localPort, dstPort: toPort, payload: data }, pkt.buf, pkt.off, route.src, to);
+    this.stack.sendIp(route, IPPROTO.UDP, pkt, this.ttl, this.tos);
+  }
+
+  /** @internal An ICMP error for our connected flow. */
+  setError(errno: number): void {
+    this.error = errno;
+    this.signal();
+  }
+
+  signal(): void {
+    if (this.onEvent) this.stack.notify(this);
+  }
+
+  /** @internal Notifiable. */
+  flushEvents(): void {
+    this.onEvent?.();
+  }
+}

@@ -1,0 +1,153 @@
+// UDP's attachment to the stack: port reservations, demultiplexing
+// (unicast to the best match, broadcast/multicast to every match),
+// ICMP port-unreachable generation and ICMP error delivery.
+
+import { IPPROTO } from '../abi.js';
+import type { IpAddress } from '../wire/address.js';
+import { get16 } from '../wire/bytes.js';
+import { Icmpv4Type, Icmpv4Unreach } from '../wire/icmpv4.js';
+import { Icmpv6Type, Icmpv6Unreach } from '../wire/icmpv6.js';
+import { parseUdp } from '../wire/udp.js';
+import { PortTable } from '../stack/ports.js';
+import type { Stack } from '../stack/stack.js';
+import type { NetworkError, PacketInfo, TransportProtocol } from '../stack/types.js';
+import { UdpEndpoint } from './endpoint.js';
+
+export class UdpProtocol implements TransportProtocol {
+  readonly protocol = IPPROTO.UDP;
+  readonly ports: PortTable;
+  private readonly byPort = new Map<number, UdpEndpoint[]>();
+  private bindCounter = 0;
+
+  constructor(private readonly stack: Stack) {
+    this.ports = new PortTable(true, stack.random);
+  }
+
+  createEndpoint(family: 4 | 6): UdpEndpoint {
+    return new UdpEndpoint(this.stack, this, family);
+  }
+
+  /** Binds to addr:port (port 0 = ephemeral). Throws EADDRINUSE. */
+  bind(ep: UdpEndpoint, addr: IpAddress, port: number): void {
+    const binding = {
+      addr,
+      port,
+      v6only: ep.v6only,
+      reuseAddr: ep.reuseAddr,
+      reusePort: ep.reusePort,
+      isListening: () => false,
+    };
+    this.ports.reserve(binding);
+    ep.binding = binding;
+    ep.localAddr = addr;
+    ep.localPort = binding.port;
+    ep.bindOrder = ++this.bindCounter;
+    let list = this.byPort.get(ep.localPort);
+    if (!list) this.byPort.set(ep.localPort, (list = []));
+    list.push(ep);
+  }
+
+  /** Binds to the wildcard address and an ephemeral port. */
+  autobind(ep: UdpEndpoint): void {
+    this.bind(ep, ep.localAddr, 0);
+  }
+
+  /** Re-points the local address without changing the reservation (connect() picking a source). */
+  setLocalAddress(ep: UdpEndpoint, addr: IpAddress): void {
+    ep.localAddr = addr;
+    if (ep.binding) ep.binding.addr = addr;
+  }
+
+  unbind(ep: UdpEndpoint): void {
+    if (ep.binding) this.ports.release(ep.binding);
+    ep.binding = null;
+    const list = this.byPort.get(ep.localPort);
+    if (list) {
+      const i = list.indexOf(ep);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.byPort.delete(ep.localPort);
+    }
+  }
+
+  receive(info: PacketInfo, payload: Uint8Array): void {
+    const d = parseUdp(payload, info.src, info.dst);
+    if (!d) return;
+    const candidates = this.byPort.get(d.dstPort) ?? [];
+    const multi = info.broadcast || info.dst.isMulticast;
+    let best: UdpEndpoint[] = [];
+    let bestScore = 0;
+    for (const ep of candidates) {
+      const score = this.matchScore(ep, info, d.srcPort, multi);
+      if (score === 0) continue;
+      if (multi) {
+        best.push(ep);
+        continue;
+      }
+      if (score > bestScore) {
+        best = [ep];
+        bestScore = score;
+      } else if (score === bestScore) best.push(ep);
+    }
+    if (best.length === 0) {
+      if (multi) return;
+      if (info.src.version === 4) this.stack.ipv4.sendIcmpError(info, Icmpv4Type.DEST_UNREACHABLE, Icmpv4Unreach.PORT, 0);
+      else this.stack.ipv6.sendIcmpError(info, Icmpv6Type.DEST_UNREACHABLE, Icmpv6Unreach.PORT, 0);
+      return;
+    }
+    if (multi) {
+      for (const ep of best) ep.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic });
+      return;
+    }
+    let target: UdpEndpoint;
+    if (best.length > 1 && best.every((e) => e.reusePort)) {
+      // SO_REUSEPORT: a stable hash of the flow picks the socket.
+      let h = 0x811c9dc5;
+      const key = `${info.src.key}|${d.srcPort}`;
+      for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+      target = best[h % best.length];
+    } else {
+      target = best.reduce((a, b) => (b.bindOrder > a.bindOrder ? b : a));
+    }
+    target.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic });
+  }
+
+  receiveError(err: NetworkError): void {
+    if (err.transportHeader.length < 8) return;
+    const sport = get16(err.transportHeader, 0);
+    const dport = get16(err.transportHeader, 2);
+    // Linux reports ICMP errors only to connected sockets (without IP_RECVERR), and only hard ones.
+    if (!err.fatal) return;
+    for (const ep of this.byPort.get(sport) ?? []) {
+      if (!ep.remoteAddr || ep.remotePort !== dport || !sameAddress(ep.remoteAddr, err.dst)) continue;
+      if (!ep.localAddr.isUnspecified && !sameAddress(ep.localAddr, err.src)) continue;
+      ep.setError(err.errno);
+    }
+  }
+
+  /** How well an endpoint matches an arriving datagram; 0 = not at all. */
+  private matchScore(ep: UdpEndpoint, info: PacketInfo, srcPort: number, multi: boolean): number {
+    let score = 1;
+    const la = ep.localAddr;
+    if (la.isUnspecified) {
+      if (la.version !== info.dst.version && (la.version === 4 || ep.v6only)) return 0;
+      if (la.version === info.dst.version) score++;
+    } else if (sameAddress(la, info.dst)) {
+      score += 4;
+    } else {
+      return 0; // bound to another address (Linux: specific-address sockets miss broadcasts too)
+    }
+    if (ep.remoteAddr) {
+      if (!sameAddress(ep.remoteAddr, info.src) || ep.remotePort !== srcPort) return 0;
+      score += 8;
+    }
+    return score;
+  }
+}
+
+/** Addresses equal, treating an IPv4-mapped IPv6 address as its IPv4 address. */
+export function sameAddress(a: IpAddress, b: IpAddress): boolean {
+  if (a.key === b.key) return true;
+  const ua = a.isV4Mapped ? a.unmapV4() : a;
+  const ub = b.isV4Mapped ? b.unmapV4() : b;
+  return ua.key === ub.key;
+}
