@@ -21,3 +21,5 @@ export * from './constants/events.js';
 export * from './constants/siginfo.js';
 export * from './wait-status.js';
 export * from './constants/bpf.js';
+export * from './constants/mount.js';
+export * from './constants/ioctl.js';

@@ -37,6 +37,9 @@ export const PRELUDES: Record<Program, string> = {
 #include <sys/sysinfo.h>
 #include <sys/file.h>
 #include <sys/wait.h>
+#include <sys/statvfs.h>
+#include <sys/mount.h>
+#include <unistd.h>
 #include <sys/xattr.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -81,6 +84,8 @@ int printf(const char *, ...);
 #include <linux/audit.h>
 #include <linux/falloc.h>
 #include <linux/limits.h>
+#include <linux/mount.h>
+#include <asm-generic/ioctl.h>
 
 /* The kernel's x86-64 signal frame (arch/x86/include/asm/sigframe.h); not a uapi type. */
 struct rt_sigframe {

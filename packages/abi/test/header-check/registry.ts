@@ -146,6 +146,10 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   POLL_CODE: { program: 'uapi', cName: prefix('POLL_') },
   UC: { program: 'uapi', cName: prefix('UC_') },
   BPF: { program: 'uapi', cName: prefix('BPF_') },
+  MOUNT: { program: 'uapi', cName: prefix('MS_') },
+  MNT: { program: 'libc', cName: prefix('MNT_', { NOFOLLOW: 'UMOUNT_NOFOLLOW' }) },
+  ST: { program: 'libc', cName: prefix('ST_') },
+  IOC: { program: 'uapi', cName: prefix('_IOC_') },
   NSIGCODE: { program: 'uapi', cName: prefix('NSIG') },
   SIGEV: { program: 'uapi', cName: prefix('SIGEV_') },
   FP_XSTATE: { program: 'uapi', cName: prefix('FP_XSTATE_') },
@@ -165,6 +169,7 @@ export const SCALARS: Readonly<Record<string, { readonly program: Program; reado
   SIGINFO_SIZE: { program: 'uapi', c: 'sizeof(siginfo_t)' },
   SYS_SECCOMP: { program: 'uapi', c: 'SYS_SECCOMP' },
   NCCS: { program: 'uapi', c: 'NCCS' },
+  PAGE_SIZE: { program: 'libc', c: 'getpagesize()' },
   WCOREFLAG: { program: 'libc', c: 'WCOREFLAG' },
   W_CONTINUED: { program: 'libc', c: '__W_CONTINUED' },
 };
