@@ -20,7 +20,7 @@ import { MEMORY_FILE_WINDOW, type MemoryFile } from './memory-file.js';
 import { pmasMergeable, splitPma, type Pma } from './pma.js';
 import { formatMapsLine, formatSmapsEntry, type SmapsCounts } from './proc-format.js';
 import { RangeList, type Range } from './range-list.js';
-import { splitVma, vmasMergeable, type Vma, type VmaInfo } from './vma.js';
+import { hasOffset, offsetAt, splitVma, vmasMergeable, type Vma, type VmaInfo } from './vma.js';
 
 /** Arguments of mmap(2), with the fd already resolved to a file by the kernel. */
 export interface MmapOptions {
@@ -99,6 +99,9 @@ const KNOWN_MADVICE = new Set<number>(
 );
 
 const utf8 = new TextDecoder();
+
+/** Identities of MAP_SHARED|MAP_ANONYMOUS objects, unique across processes (they survive fork). */
+let nextShmemId = 1;
 
 function fault(): SysError {
   return new SysError(Errno.EFAULT);
@@ -189,6 +192,7 @@ export class MemoryManager {
       shared,
       growsDown: (flags & MAP.GROWSDOWN) !== 0,
       file,
+      shmemId: shared && file === null ? nextShmemId++ : 0,
       fileOffset: file !== null ? offset : 0,
       account: !shared && (prot & PROT.WRITE) !== 0 && !noReserve,
       noReserve,
@@ -256,8 +260,13 @@ export class MemoryManager {
       }
       const segEnd = Math.min(v.end, end);
       this.changeVmas(pos, segEnd, (x) => {
-        if ((newProt & PROT.WRITE) !== 0 && !x.account && (x.prot & PROT.WRITE) === 0 && !x.shared && !x.noReserve) {
-          x.account = true;
+        if ((newProt & PROT.WRITE) !== 0) {
+          // Making private memory writable charges it (VM_ACCOUNT)...
+          if (!x.account && (x.prot & PROT.WRITE) === 0 && !x.shared && !x.noReserve) x.account = true;
+        } else if (x.account && x.file === null && !x.shared && !this.hasCommittedPages(x.start, x.end)) {
+          // ...and Linux only uncharges anonymous memory that was never
+          // touched (no anon_vma yet); untouched = no page in the memory file.
+          x.account = false;
         }
         x.prot = newProt;
       });
@@ -270,74 +279,108 @@ export class MemoryManager {
 
   /** mremap(2). Returns the (possibly new) address of the mapping. */
   mremap(oldAddr: number, oldLength: number, newLength: number, flags: number, newAddr = 0): number {
+    // Parameter checks, in Linux's order.
     if ((flags & ~(MREMAP.MAYMOVE | MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0) throw new SysError(Errno.EINVAL);
+    if (!isPageAligned(oldAddr)) throw new SysError(Errno.EINVAL);
     const mayMove = (flags & MREMAP.MAYMOVE) !== 0;
     const fixed = (flags & MREMAP.FIXED) !== 0;
     const dontUnmap = (flags & MREMAP.DONTUNMAP) !== 0;
-    if ((fixed || dontUnmap) && !mayMove) throw new SysError(Errno.EINVAL);
-    if (dontUnmap && oldLength !== newLength) throw new SysError(Errno.EINVAL);
-    if (!isPageAligned(oldAddr)) throw new SysError(Errno.EINVAL);
-    const oldLen = pageAlignUp(oldLength);
+    let oldLen = pageAlignUp(oldLength);
     const newLen = pageAlignUp(newLength);
     if (newLen === 0) throw new SysError(Errno.EINVAL);
-    if (oldLen > TASK_SIZE || newLen > TASK_SIZE) throw new SysError(Errno.ENOMEM);
+    const target = fixed ? newAddr : 0;
+    if (newLen > STUB_RESERVED_START || target > STUB_RESERVED_START - newLen) throw new SysError(Errno.EINVAL);
+    const toNewAddress = fixed || dontUnmap;
+    if (toNewAddress) {
+      if (!isPageAligned(target)) throw new SysError(Errno.EINVAL);
+      if (!mayMove) throw new SysError(Errno.EINVAL);
+      if (dontUnmap && oldLen !== newLen) throw new SysError(Errno.EINVAL);
+      if (fixed && oldAddr + oldLen > target && target + newLen > oldAddr) throw new SysError(Errno.EINVAL);
+    }
+
+    if (fixed && oldLen === newLen) {
+      this.moveRange(oldAddr, oldLen, target, dontUnmap);
+      this.addressSpace.flush();
+      return target;
+    }
+
     let vma = this.vmas.find(oldAddr);
     if (vma === undefined) throw new SysError(Errno.EFAULT);
-    // old_len 0 duplicates a shared mapping; private ones have nothing to share.
-    if (oldLen === 0 && (!vma.shared || !mayMove)) throw new SysError(Errno.EINVAL);
-    if (fixed) {
-      if (!isPageAligned(newAddr)) throw new SysError(Errno.EINVAL);
-      if (newAddr + newLen > STUB_RESERVED_START) throw new SysError(Errno.EINVAL);
-      if (oldAddr + oldLen > newAddr && newAddr + newLen > oldAddr) throw new SysError(Errno.EINVAL);
-      // Like Linux, the destination is cleared before the source is checked.
-      this.unmapRange(newAddr, newAddr + newLen);
-      vma = this.vmas.find(oldAddr);
-      if (vma === undefined) throw new SysError(Errno.EFAULT);
+    const shrink = newLen < oldLen;
+    const expand = newLen > oldLen;
+    if (expand || toNewAddress) {
+      // old_len 0 duplicates a shared mapping; a private one has nothing to share.
+      if (oldLen === 0 && !vma.shared) throw new SysError(Errno.EINVAL);
+      // The remapped range may not cross VMAs (a shrink's unmapped tail may).
+      if (oldAddr + (shrink ? newLen : oldLen) > vma.end) throw new SysError(Errno.EFAULT);
     }
-    if (oldLen === 0) {
-      if (oldAddr + newLen > vma.end) throw new SysError(Errno.EFAULT);
-      const dest = fixed ? newAddr : this.findUnmappedArea(0, newLen, false);
-      this.duplicateShared(vma, oldAddr, dest, newLen);
-      this.addressSpace.flush();
-      return dest;
-    }
-    if (oldAddr + oldLen > vma.end) throw new SysError(Errno.EFAULT);
 
-    if (fixed || dontUnmap) {
-      const dest = fixed ? newAddr : this.findUnmappedArea(0, newLen, false);
-      let moveLen = oldLen;
-      if (newLen < oldLen) {
-        this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
-        moveLen = newLen;
+    if (toNewAddress) {
+      if (fixed) {
+        this.unmapRange(target, target + newLen);
+        vma = this.vmas.find(oldAddr);
+        if (vma === undefined) throw new SysError(Errno.EFAULT);
       }
-      this.move(oldAddr, moveLen, dest, newLen, dontUnmap);
+      if (shrink) {
+        this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+        oldLen = newLen;
+      }
+      const dest = fixed ? target : this.findUnmappedArea(0, newLen, false);
+      this.relocate(oldAddr, oldLen, dest, newLen, dontUnmap);
       this.addressSpace.flush();
       return dest;
     }
-    if (newLen <= oldLen) {
-      if (newLen < oldLen) this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+    if (shrink) {
+      this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
       this.addressSpace.flush();
       return oldAddr;
     }
-    // Grow in place when the VMA ends here and the space after it is free.
+    if (!expand) return oldAddr;
+
+    // Grow in place when the range ends the VMA and the space after it is free.
     const growEnd = oldAddr + newLen;
-    if (oldAddr + oldLen === vma.end && growEnd <= STUB_RESERVED_START) {
-      const nextIndex = this.vmas.indexAfter(vma.end);
-      const next = this.vmas.items[nextIndex];
-      if (next === undefined || growEnd <= this.startGap(next)) {
-        const oldEnd = vma.end;
-        vma.end = growEnd;
-        this.vmas.mergeAround(nextIndex - 1, nextIndex);
-        if (this.shouldPopulateEagerly(vma, growEnd - vma.start)) this.populate(oldEnd, growEnd);
-        this.addressSpace.flush();
-        return oldAddr;
-      }
+    if (oldLen > 0 && oldAddr + oldLen === vma.end && growEnd <= STUB_RESERVED_START && !this.vmas.overlaps(vma.end, growEnd)) {
+      const index = this.vmas.indexAfter(oldAddr);
+      const oldEnd = vma.end;
+      vma.end = growEnd;
+      this.vmas.mergeAround(index, index + 1);
+      if (this.shouldPopulateEagerly(vma, growEnd - vma.start)) this.populate(oldEnd, growEnd);
+      this.addressSpace.flush();
+      return oldAddr;
     }
     if (!mayMove) throw new SysError(Errno.ENOMEM);
     const dest = this.findUnmappedArea(0, newLen, false);
-    this.move(oldAddr, oldLen, dest, newLen, false);
+    this.relocate(oldAddr, oldLen, dest, newLen, false);
     this.addressSpace.flush();
     return dest;
+  }
+
+  /**
+   * A pure move (MREMAP_FIXED, same length) may span several VMAs and the
+   * gaps between them, as on Linux 6.17+: each VMA piece moves to the same
+   * offset from `dest`; destination parts facing gaps are left alone. The
+   * range must start inside a VMA.
+   */
+  private moveRange(start: number, len: number, dest: number, keepOld: boolean): void {
+    const pieces = this.mappedParts(start, start + len).map((r) => ({ start: r.start, end: r.end }));
+    if (pieces.length === 0 || pieces[0].start > start) throw new SysError(Errno.EFAULT);
+    for (const piece of pieces) {
+      const to = dest + (piece.start - start);
+      const n = piece.end - piece.start;
+      this.unmapRange(to, to + n);
+      this.move(piece.start, n, to, n, keepOld);
+    }
+  }
+
+  /** Moves (or, with old length 0, duplicates) part of a VMA to `dest`. */
+  private relocate(oldAddr: number, oldLen: number, dest: number, newLen: number, keepOld: boolean): void {
+    const vma = this.vmas.find(oldAddr)!;
+    if (oldLen === 0) {
+      if (oldAddr + newLen > vma.end) throw new SysError(Errno.EFAULT);
+      this.duplicateShared(vma, oldAddr, dest, newLen);
+    } else {
+      this.move(oldAddr, oldLen, dest, newLen, keepOld);
+    }
   }
 
   // ----------------------------------------------------------------- brk
@@ -383,6 +426,7 @@ export class MemoryManager {
       shared: false,
       growsDown: false,
       file: null,
+      shmemId: 0,
       fileOffset: 0,
       account: true,
       noReserve: false,
@@ -752,6 +796,15 @@ export class MemoryManager {
     return vma.file === null ? size <= EAGER_ANON_LIMIT : size <= EAGER_FILE_LIMIT;
   }
 
+  /** Whether any page of [start, end) holds memory in the memory file. */
+  private hasCommittedPages(start: number, end: number): boolean {
+    let found = false;
+    this.forEachSegment(start, end, (_v, p, s, e) => {
+      if (!found && this.memoryFile.committedRanges(p.off + (s - p.start), e - s).length > 0) found = true;
+    });
+    return found;
+  }
+
   /** Linux's vm_start_gap: a MAP_GROWSDOWN VMA keeps a guard gap below it. */
   private startGap(v: Vma): number {
     return v.growsDown ? Math.max(0, v.start - STACK_GUARD_GAP) : v.start;
@@ -828,7 +881,7 @@ export class MemoryManager {
     if (newStart < MMAP_MIN_ADDR) return undefined;
     const oldStart = v.start;
     v.start = newStart;
-    if (v.file !== null) v.fileOffset -= oldStart - newStart;
+    if (hasOffset(v)) v.fileOffset -= oldStart - newStart;
     this.populate(newStart, oldStart);
     return v;
   }
@@ -1021,7 +1074,7 @@ export class MemoryManager {
       ...vma,
       start: newStart,
       end: newStart + newLen,
-      fileOffset: vma.file !== null ? vma.fileOffset + (oldStart - vma.start) : 0,
+      fileOffset: offsetAt(vma, oldStart),
     };
     const oldEnd = oldStart + oldLen;
     const pieces = this.pmas.removeRange(oldStart, oldEnd);
@@ -1042,7 +1095,7 @@ export class MemoryManager {
       ...vma,
       start: dest,
       end: dest + len,
-      fileOffset: vma.file !== null ? vma.fileOffset + (oldStart - vma.start) : 0,
+      fileOffset: offsetAt(vma, oldStart),
     });
     const delta = dest - oldStart;
     const pieces: Pma[] = [];
@@ -1180,6 +1233,7 @@ export class MemoryManager {
   private nameOf(v: Vma): string | null {
     if (v.file !== null) return v.file.mapsName;
     if (v.name !== null) return v.name;
+    if (v.shmemId !== 0) return '/dev/zero (deleted)';
     if (this.brkStart !== 0 && v.start <= this.brkEnd && v.end >= this.brkStart) return '[heap]';
     if (this.stackStart !== 0 && v.start <= this.stackStart && v.end >= this.stackStart) return '[stack]';
     return null;

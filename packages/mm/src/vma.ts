@@ -19,7 +19,13 @@ export interface Vma {
   growsDown: boolean;
   /** The mapped file; null for anonymous memory. */
   file: MappableFile | null;
-  /** The file offset that `start` maps (0 for anonymous memory). */
+  /**
+   * Nonzero for MAP_SHARED|MAP_ANONYMOUS memory: identifies the mapping (Linux
+   * backs each one with its own shmem file, so two of them never merge), and
+   * is its inode number in /proc/PID/maps.
+   */
+  shmemId: number;
+  /** The offset that `start` maps in the file or shared anonymous object (0 for private anonymous memory). */
   fileOffset: number;
   /** VM_ACCOUNT: private writable memory charged to commit (affects merging like Linux). */
   account: boolean;
@@ -37,9 +43,19 @@ export interface Vma {
 
 /** Splits `vma` at `at`: it keeps [start, at) and the returned copy holds [at, end). */
 export function splitVma(vma: Vma, at: number): Vma {
-  const tail: Vma = { ...vma, start: at, fileOffset: vma.file ? vma.fileOffset + (at - vma.start) : 0 };
+  const tail: Vma = { ...vma, start: at, fileOffset: offsetAt(vma, at) };
   vma.end = at;
   return tail;
+}
+
+/** Whether the VMA maps an object at an offset (a file or shared anonymous memory). */
+export function hasOffset(v: Vma): boolean {
+  return v.file !== null || v.shmemId !== 0;
+}
+
+/** The object offset that address `addr` of the VMA maps (0 for private anonymous memory). */
+export function offsetAt(v: Vma, addr: number): number {
+  return hasOffset(v) ? v.fileOffset + (addr - v.start) : 0;
 }
 
 /** Whether `a`, directly followed by `b`, may be one VMA (Linux's is_mergeable_vma). */
@@ -50,7 +66,8 @@ export function vmasMergeable(a: Vma, b: Vma): boolean {
     a.shared === b.shared &&
     a.growsDown === b.growsDown &&
     a.file === b.file &&
-    (a.file === null || a.fileOffset + (a.end - a.start) === b.fileOffset) &&
+    a.shmemId === b.shmemId &&
+    (!hasOffset(a) || a.fileOffset + (a.end - a.start) === b.fileOffset) &&
     a.account === b.account &&
     a.noReserve === b.noReserve &&
     a.locked === b.locked &&

@@ -39,7 +39,9 @@ interface PageState {
   prot: number;
   shared: boolean;
   file: FakeFile | null;
-  /** The file page this page maps (file mappings). */
+  /** For MAP_SHARED|MAP_ANONYMOUS: which mmap call made it (each is its own object). */
+  shmem: number;
+  /** The file (or shared object) page this page maps. */
   fpage: number;
   account: boolean;
   noReserve: boolean;
@@ -62,6 +64,7 @@ interface ModelVma {
   hasFile: boolean;
 }
 
+let nextShmem = 1;
 const addrOf = (i: number) => BASE + i * P;
 const pageOf = (addr: number) => (addr - BASE) / P;
 
@@ -76,9 +79,10 @@ function mergeable(a: PageState, b: PageState): boolean {
     a.prot === b.prot &&
     a.shared === b.shared &&
     a.file === b.file &&
+    a.shmem === b.shmem &&
     a.account === b.account &&
     a.noReserve === b.noReserve &&
-    (a.file === null || a.fpage + 1 === b.fpage)
+    ((a.file === null && a.shmem === 0) || a.fpage + 1 === b.fpage)
   );
 }
 
@@ -98,7 +102,7 @@ function modelVmas(m: Model): ModelVma[] {
         prot: p.prot,
         shared: p.shared,
         account: p.account,
-        fileOffset: p.file !== null ? p.fpage * P : 0,
+        fileOffset: p.file !== null || p.shmem !== 0 ? p.fpage * P : 0,
         hasFile: p.file !== null,
       });
     }
@@ -178,12 +182,14 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
         return;
       }
       expect(call()).toBe(addrOf(o.a));
+      const shmem = o.kind === 'shared' ? nextShmem++ : 0;
       for (let i = 0; i < n; i++) {
         m.pages[o.a + i] = {
           prot: o.prot,
           shared: o.kind === 'shared',
           file: o.kind === 'file' ? file : null,
-          fpage: o.kind === 'file' ? o.fpage + i : 0,
+          shmem,
+          fpage: o.kind === 'file' ? o.fpage + i : o.kind === 'shared' ? i : 0,
           account: o.kind !== 'shared' && o.kind !== 'noreserve' && (o.prot & PROT.WRITE) !== 0,
           noReserve: o.kind === 'noreserve',
           data: o.kind === 'file' ? filePage(o.fpage + i) : new Uint8Array(P),
@@ -239,50 +245,63 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
 }
 
 function stepMremap(mm: MemoryManager, m: Model, o: Extract<Op, { op: 'mremap' }>): void {
-  const oldN = Math.min(o.oldN, N - o.a);
+  let oldN = Math.min(o.oldN, N - o.a);
   const flags = o.move ? MREMAP.MAYMOVE | MREMAP.FIXED : 0;
   const dest = o.move ? o.dest : o.a;
   const newN = Math.min(o.newN, N - dest);
   const call = () => mm.mremap(addrOf(o.a), oldN * P, newN * P, flags, o.move ? addrOf(dest) : 0);
   const vmaAt = (i: number) => modelVmas(m).find((v) => v.start <= addrOf(i) && addrOf(i) < v.end);
-  if (vmaAt(o.a) === undefined) {
+  // Linux checks the parameters (overlap included) before looking at the VMA.
+  if (o.move && o.a + oldN > dest && dest + newN > o.a) {
+    expect(errnoOf(call)).toBe(Errno.EINVAL);
+    return;
+  }
+  const v = vmaAt(o.a);
+  if (v === undefined) {
     expect(errnoOf(call)).toBe(Errno.EFAULT);
     return;
   }
-  if (oldN === 0) {
-    // Only shared mappings can be duplicated; keep the model simple by expecting EINVAL for private ones.
-    if (!m.pages[o.a]!.shared || !o.move) {
-      expect(errnoOf(call)).toBe(Errno.EINVAL);
-      return;
-    }
-    if (o.a + 0 > dest && dest + newN > o.a) {
-      expect(errnoOf(call)).toBe(Errno.EINVAL);
-      return;
-    }
-    for (let i = dest; i < dest + newN; i++) m.pages[i] = undefined;
-    const v = vmaAt(o.a);
-    if (v === undefined || addrOf(o.a + newN) > v.end) {
-      expect(errnoOf(call)).toBe(Errno.EFAULT);
-      return;
-    }
-    // Shared duplicates alias the same pages: model them as copies that we never write afterwards
-    // would be wrong, so skip this case in the model by unmapping both in mm and model.
+  if (o.move && oldN === newN) {
+    // A pure move carries every mapped page of the range (several VMAs and gaps allowed).
     expect(call()).toBe(addrOf(dest));
-    mm.munmap(addrOf(dest), newN * P);
+    const src = m.pages.slice(o.a, o.a + oldN);
+    for (let i = 0; i < oldN; i++) {
+      if (src[i] === undefined) continue;
+      m.pages[o.a + i] = undefined;
+    }
+    for (let i = 0; i < oldN; i++) if (src[i] !== undefined) m.pages[dest + i] = src[i];
     return;
   }
-  if (o.move) {
-    if (o.a + oldN > dest && dest + newN > o.a) {
+  const shrink = newN < oldN;
+  if (o.move || newN > oldN) {
+    if (oldN === 0 && !m.pages[o.a]!.shared) {
       expect(errnoOf(call)).toBe(Errno.EINVAL);
       return;
     }
-    for (let i = dest; i < dest + newN; i++) m.pages[i] = undefined;
-    const v = vmaAt(o.a);
-    if (v === undefined || addrOf(o.a + oldN) > v.end) {
+    if (addrOf(o.a + (shrink ? newN : oldN)) > v.end) {
       expect(errnoOf(call)).toBe(Errno.EFAULT);
       return;
     }
+  }
+  if (o.move) {
+    if (oldN === 0) {
+      // A duplicate aliases the same pages, which a page model cannot express:
+      // check the call succeeds, then drop the duplicate again.
+      for (let i = dest; i < dest + newN; i++) m.pages[i] = undefined;
+      if (addrOf(o.a + newN) > v.end) {
+        expect(errnoOf(call)).toBe(Errno.EFAULT);
+        return;
+      }
+      expect(call()).toBe(addrOf(dest));
+      mm.munmap(addrOf(dest), newN * P);
+      return;
+    }
     expect(call()).toBe(addrOf(dest));
+    for (let i = dest; i < dest + newN; i++) m.pages[i] = undefined;
+    if (shrink) {
+      for (let i = o.a + newN; i < o.a + oldN; i++) m.pages[i] = undefined;
+      oldN = newN;
+    }
     const src = m.pages.slice(o.a, o.a + oldN);
     for (let i = o.a; i < o.a + oldN; i++) m.pages[i] = undefined;
     const first = src[0]!;
@@ -294,18 +313,13 @@ function stepMremap(mm: MemoryManager, m: Model, o: Extract<Op, { op: 'mremap' }
     }
     return;
   }
-  const v = vmaAt(o.a)!;
-  if (addrOf(o.a + oldN) > v.end) {
-    expect(errnoOf(call)).toBe(Errno.EFAULT);
-    return;
-  }
   if (newN <= oldN) {
     expect(call()).toBe(addrOf(o.a));
     for (let i = o.a + newN; i < o.a + oldN; i++) m.pages[i] = undefined;
     return;
   }
   const free = m.pages.slice(o.a + oldN, o.a + newN).every((p) => p === undefined);
-  if (addrOf(o.a + oldN) !== v.end || !free) {
+  if (oldN === 0 || addrOf(o.a + oldN) !== v.end || !free) {
     expect(errnoOf(call)).toBe(Errno.ENOMEM);
     return;
   }
@@ -339,7 +353,7 @@ function stepBrk(mm: MemoryManager, m: Model, addr: number): void {
     const next = m.pages.findIndex((p, i) => p !== undefined && addrOf(i) >= oldTop);
     if (next < 0 || newTop + P <= addrOf(next)) {
       for (let i = pageOf(oldTop); i < pageOf(newTop); i++) {
-        m.pages[i] = { prot: PROT.READ | PROT.WRITE, shared: false, file: null, fpage: 0, account: true, noReserve: false, data: new Uint8Array(P) };
+        m.pages[i] = { prot: PROT.READ | PROT.WRITE, shared: false, file: null, shmem: 0, fpage: 0, account: true, noReserve: false, data: new Uint8Array(P) };
       }
       expected = addr;
     }
