@@ -97,9 +97,22 @@ export const cstr = (offset: number, length: number, c?: string): Field<string> 
       dst.fill(0, written);
     });
 
+function element(bytesEach: 1 | 2 | 4 | 8, signed: boolean): Field<number> {
+  switch (bytesEach) {
+    case 1:
+      return signed ? i8(0) : u8(0);
+    case 2:
+      return signed ? i16(0) : u16(0);
+    case 4:
+      return signed ? i32(0) : u32(0);
+    case 8:
+      return signed ? i64(0) : u64(0);
+  }
+}
+
 /** A fixed array of `count` little-endian integers of `bytes` bytes each. */
 export function ints(offset: number, bytesEach: 1 | 2 | 4 | 8, signed: boolean, count: number, c?: string): Field<number[]> {
-  const el = (signed ? [i8, i16, i32, i32, i64] : [u8, u16, u32, u32, u64])[bytesEach === 8 ? 4 : bytesEach >> 1](0);
+  const el = element(bytesEach, signed);
   return field(offset, bytesEach * count, { kind: 'array', bytes: bytesEach, signed, big: false, count }, c,
     (v, a) => {
       const out = new Array<number>(count);
