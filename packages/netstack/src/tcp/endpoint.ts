@@ -118,6 +118,8 @@ export class TcpEndpoint {
   private rttStart = -1;
   /** Consecutive timeouts without progress. */
   private retransmits = 0;
+  /** TSval of the most recent retransmission (RTT samples echoing older values are ambiguous). */
+  private retransmitTs = 0;
   private totalRetrans = 0;
   private probes = 0;
 
@@ -444,7 +446,8 @@ export class TcpEndpoint {
     // Fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2).
     if (flags & TcpFlag.SYN) {
       if (this.state === TcpState.SYN_RECV && seq === this.irs) {
-        // Retransmitted SYN: our SYN-ACK was lost.
+        // Retransmitted SYN: our SYN-ACK was lost. Echo the new SYN's timestamp.
+        if (this.tsOk && seg.timestamp) this.tsRecent = seg.timestamp.value;
         this.sendSyn(true);
         return;
       }
@@ -632,8 +635,10 @@ export class TcpEndpoint {
     let acked = seqDiff(ack, this.sndUna);
     if (seqLe(this.sndUna, this.iss)) acked -= 1; // our SYN
     // RTT sample: timestamps (RFC 7323 4.1) or one timed segment (Karn's rule).
-    if (this.tsOk && seg.timestamp && seg.timestamp.echo !== 0) this.rtt.sample(this.tsNow() - seg.timestamp.echo);
-    else if (this.rttStart >= 0 && seqGe(ack, this.rttSeq)) {
+    if (this.tsOk && seg.timestamp && seg.timestamp.echo !== 0) {
+      // An echo older than our last retransmission may answer either copy; skip it (Karn's rule for timestamps).
+      if (!seqLt(seg.timestamp.echo, this.retransmitTs)) this.rtt.sample(seqDiff(this.tsNow(), seg.timestamp.echo));
+    } else if (this.rttStart >= 0 && seqGe(ack, this.rttSeq)) {
       this.rtt.sample(now - this.rttStart);
       this.rttStart = -1;
     }
@@ -853,6 +858,7 @@ export class TcpEndpoint {
   private transmit(seq: number, flags: number, len: number, advance: boolean): void {
     const now = this.stack.clock.now();
     const isRetransmit = seqLt(seq, this.sndMax);
+    if (isRetransmit) this.retransmitTs = this.tsNow();
     const seqLenUsed = len + (flags & TcpFlag.FIN ? 1 : 0);
     this.sendSegment(seq, flags, len);
     if (len > 0) this.lastDataSentAt = now;
