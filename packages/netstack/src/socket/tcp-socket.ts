@@ -1,7 +1,7 @@
 // SOCK_STREAM sockets over the TCP endpoint, with Linux's errno and poll
 // semantics (inet_stream_connect, tcp_sendmsg, tcp_recvmsg, tcp_poll).
 
-import { AF, Errno, IPPROTO, IPV6_OPT, MSG, POLL, SHUT, SO, SOCK, SOL, SysError, TCP_OPT } from '../abi.js';
+import { AF, Errno, IPPROTO, IPV6, MSG, POLL, SHUT, SO, SOCK, SOL, SysError, TCP } from '../abi.js';
 import { IpAddress } from '../wire/address.js';
 import type { Stack } from '../stack/stack.js';
 import type { PortBinding } from '../stack/ports.js';
@@ -257,45 +257,45 @@ export class TcpSocket implements Socket {
       }
       if (level === SOL.TCP) {
         switch (name) {
-          case TCP_OPT.NODELAY:
+          case TCP.NODELAY:
             ep.nodelay = intValue(value) !== 0;
             if (ep.nodelay) ep.output();
             return;
-          case TCP_OPT.MAXSEG: {
+          case TCP.MAXSEG: {
             const v = intValue(value);
             if (v !== 0 && (v < 88 || v > 32767)) throw new SysError(Errno.EINVAL);
             ep.userMss = v;
             return;
           }
-          case TCP_OPT.KEEPIDLE:
-          case TCP_OPT.KEEPINTVL: {
+          case TCP.KEEPIDLE:
+          case TCP.KEEPINTVL: {
             const v = intValue(value);
             if (v < 1 || v > 32767) throw new SysError(Errno.EINVAL);
-            if (name === TCP_OPT.KEEPIDLE) ep.keepIdleS = v;
+            if (name === TCP.KEEPIDLE) ep.keepIdleS = v;
             else ep.keepIntvlS = v;
             if (ep.keepalive) ep.setKeepalive(true);
             return;
           }
-          case TCP_OPT.KEEPCNT: {
+          case TCP.KEEPCNT: {
             const v = intValue(value);
             if (v < 1 || v > 127) throw new SysError(Errno.EINVAL);
             ep.keepCnt = v;
             return;
           }
-          case TCP_OPT.CONGESTION: {
+          case TCP.CONGESTION: {
             const name2 = typeof value === 'string' ? value : value instanceof Uint8Array ? new TextDecoder().decode(value).replace(/\0.*$/s, '') : '';
             if (name2 !== 'cubic' && name2 !== 'reno') throw new SysError(Errno.ENOENT);
             ep.congestionName = name2;
             return;
           }
-          case TCP_OPT.QUICKACK:
+          case TCP.QUICKACK:
             intValue(value);
             return;
           default:
             throw new SysError(Errno.ENOPROTOOPT);
         }
       }
-      if (level === SOL.IPV6 && name === IPV6_OPT.V6ONLY) {
+      if (level === SOL.IPV6 && name === IPV6.V6ONLY) {
         if (this.family !== AF.INET6) throw new SysError(Errno.ENOPROTOOPT);
         if (ep.binding) throw new SysError(Errno.EINVAL);
         this.v6only = intValue(value) !== 0;
@@ -345,27 +345,27 @@ export class TcpSocket implements Socket {
     }
     if (level === SOL.TCP) {
       switch (name) {
-        case TCP_OPT.NODELAY:
+        case TCP.NODELAY:
           return ep.nodelay ? 1 : 0;
-        case TCP_OPT.MAXSEG:
+        case TCP.MAXSEG:
           return isSynchronized(ep.state) ? ep.mss : ep.userMss || 536;
-        case TCP_OPT.KEEPIDLE:
+        case TCP.KEEPIDLE:
           return ep.keepIdleS;
-        case TCP_OPT.KEEPINTVL:
+        case TCP.KEEPINTVL:
           return ep.keepIntvlS;
-        case TCP_OPT.KEEPCNT:
+        case TCP.KEEPCNT:
           return ep.keepCnt;
-        case TCP_OPT.INFO:
+        case TCP.INFO:
           return encodeTcpInfo(ep.info());
-        case TCP_OPT.CONGESTION:
+        case TCP.CONGESTION:
           return ep.cc?.name ?? ep.congestionName;
-        case TCP_OPT.QUICKACK:
+        case TCP.QUICKACK:
           return 1;
         default:
           throw new SysError(Errno.ENOPROTOOPT);
       }
     }
-    if (level === SOL.IPV6 && name === IPV6_OPT.V6ONLY && this.family === AF.INET6) return this.v6only ? 1 : 0;
+    if (level === SOL.IPV6 && name === IPV6.V6ONLY && this.family === AF.INET6) return this.v6only ? 1 : 0;
     throw new SysError(Errno.ENOPROTOOPT);
   }
 

@@ -1,7 +1,7 @@
 // SOCK_DGRAM sockets over the UDP endpoint, with Linux's errno and poll
 // semantics (udp_sendmsg, udp_recvmsg, datagram_poll).
 
-import { AF, Errno, IPPROTO, IPV6_OPT, IP_OPT, MSG, POLL, SHUT, SO, SOCK, SOL, SysError } from '../abi.js';
+import { AF, Errno, IPPROTO, IPV6, IP, MSG, POLL, SHUT, SO, SOCK, SOL, SysError } from '../abi.js';
 import { IpAddress } from '../wire/address.js';
 import type { Stack } from '../stack/stack.js';
 import type { UdpEndpoint } from '../udp/endpoint.js';
@@ -182,24 +182,24 @@ export class UdpSocket implements Socket {
       }
     }
     if (level === SOL.IP && this.family === AF.INET) {
-      if (name === IP_OPT.TTL) {
+      if (name === IP.TTL) {
         const v = intValue(value);
         if (v < -1 || v === 0 || v > 255) throw new SysError(Errno.EINVAL);
         ep.ttl = v === -1 ? 64 : v;
         return;
       }
-      if (name === IP_OPT.TOS) {
+      if (name === IP.TOS) {
         ep.tos = intValue(value) & 0xff;
         return;
       }
     }
     if (level === SOL.IPV6 && this.family === AF.INET6) {
-      if (name === IPV6_OPT.V6ONLY) {
+      if (name === IPV6.V6ONLY) {
         if (ep.binding) throw new SysError(Errno.EINVAL);
         ep.v6only = intValue(value) !== 0;
         return;
       }
-      if (name === IPV6_OPT.UNICAST_HOPS) {
+      if (name === IPV6.UNICAST_HOPS) {
         const v = intValue(value);
         if (v < -1 || v > 255) throw new SysError(Errno.EINVAL);
         ep.ttl = v === -1 ? 64 : v;
@@ -239,12 +239,12 @@ export class UdpSocket implements Socket {
       }
     }
     if (level === SOL.IP && this.family === AF.INET) {
-      if (name === IP_OPT.TTL) return ep.ttl;
-      if (name === IP_OPT.TOS) return ep.tos;
+      if (name === IP.TTL) return ep.ttl;
+      if (name === IP.TOS) return ep.tos;
     }
     if (level === SOL.IPV6 && this.family === AF.INET6) {
-      if (name === IPV6_OPT.V6ONLY) return ep.v6only ? 1 : 0;
-      if (name === IPV6_OPT.UNICAST_HOPS) return ep.ttl;
+      if (name === IPV6.V6ONLY) return ep.v6only ? 1 : 0;
+      if (name === IPV6.UNICAST_HOPS) return ep.ttl;
     }
     throw new SysError(Errno.ENOPROTOOPT);
   }
