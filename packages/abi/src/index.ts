@@ -23,3 +23,4 @@ export * from './wait-status.js';
 export * from './constants/bpf.js';
 export * from './constants/mount.js';
 export * from './constants/ioctl.js';
+export * from './constants/netdev.js';

@@ -59,6 +59,10 @@ export function signalDefaultAction(sig: number): SignalDefaultAction {
   return 'terminate';
 }
 
+/** Minimum and suggested sizes of an alternate signal stack. */
+export const MINSIGSTKSZ = 2048;
+export const SIGSTKSZ = 8192;
+
 /** Special handler values of sigaction's sa_handler. */
 export const SIG = { DFL: 0, IGN: 1, ERR: -1 } as const;
 

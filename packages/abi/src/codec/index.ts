@@ -15,3 +15,4 @@ export * from './dirent.js';
 export * from './ptrace.js';
 export * from './siginfo-layout.js';
 export * from './seccomp.js';
+export * from './netdev.js';

@@ -109,3 +109,12 @@ export const XATTR = { CREATE: 1, REPLACE: 2 } as const;
 
 /** faccessat(2) modes. */
 export const ACCESS = { F_OK: 0, X_OK: 1, W_OK: 2, R_OK: 4 } as const;
+
+/** splice(2)/tee(2)/vmsplice(2) flags. */
+export const SPLICE_F = { MOVE: 1, NONBLOCK: 2, MORE: 4, GIFT: 8 } as const;
+
+/** posix_fadvise(2)/fadvise64 advice. */
+export const POSIX_FADV = { NORMAL: 0, RANDOM: 1, SEQUENTIAL: 2, WILLNEED: 3, DONTNEED: 4, NOREUSE: 5 } as const;
+
+/** sync_file_range(2) flags. */
+export const SYNC_FILE_RANGE = { WAIT_BEFORE: 1, WRITE: 2, WAIT_AFTER: 4 } as const;

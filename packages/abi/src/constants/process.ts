@@ -34,3 +34,24 @@ export const WAIT = {
 
 /** waitid(2) idtype values. */
 export const P = { ALL: 0, PID: 1, PGID: 2, PIDFD: 3 } as const;
+
+/** personality(2) values and flags, by their full C names. */
+export const PERSONALITY = {
+  PER_LINUX: 0x0000,
+  PER_LINUX32: 0x0008,
+  PER_MASK: 0x00ff,
+  UNAME26: 0x0020000,
+  ADDR_NO_RANDOMIZE: 0x0040000,
+  FDPIC_FUNCPTRS: 0x0080000,
+  MMAP_PAGE_ZERO: 0x0100000,
+  ADDR_COMPAT_LAYOUT: 0x0200000,
+  READ_IMPLIES_EXEC: 0x0400000,
+  ADDR_LIMIT_32BIT: 0x0800000,
+  SHORT_INODE: 0x1000000,
+  WHOLE_SECONDS: 0x2000000,
+  STICKY_TIMEOUTS: 0x4000000,
+  ADDR_LIMIT_3GB: 0x8000000,
+} as const;
+
+/** rseq(2) flags and the cpu_id values of an unregistered area. */
+export const RSEQ = { FLAG_UNREGISTER: 1, CPU_ID_UNINITIALIZED: -1, CPU_ID_REGISTRATION_FAILED: -2 } as const;

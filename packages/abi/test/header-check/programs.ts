@@ -39,6 +39,9 @@ export const PRELUDES: Record<Program, string> = {
 #include <sys/wait.h>
 #include <sys/statvfs.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <net/if.h>
 #include <unistd.h>
 #include <sys/xattr.h>
 #include <netinet/in.h>

@@ -1,0 +1,47 @@
+/** Socket and network-device ioctls (SIOC*; SIOCGIFFLAGS -> SIOC.GIFFLAGS). */
+export const SIOC = {
+  ADDRT: 0x890b,
+  DELRT: 0x890c,
+  ATMARK: 0x8905,
+  GSTAMP: 0x8906,
+  GSTAMPNS: 0x8907,
+  GIFNAME: 0x8910,
+  GIFCONF: 0x8912,
+  GIFFLAGS: 0x8913,
+  SIFFLAGS: 0x8914,
+  GIFADDR: 0x8915,
+  SIFADDR: 0x8916,
+  GIFDSTADDR: 0x8917,
+  GIFBRDADDR: 0x8919,
+  GIFNETMASK: 0x891b,
+  SIFNETMASK: 0x891c,
+  GIFMETRIC: 0x891d,
+  GIFMTU: 0x8921,
+  SIFMTU: 0x8922,
+  GIFHWADDR: 0x8927,
+  GIFINDEX: 0x8933,
+  GIFTXQLEN: 0x8942,
+} as const;
+
+/** Network device flags (ifr_flags). */
+export const IFF = {
+  UP: 0x1,
+  BROADCAST: 0x2,
+  DEBUG: 0x4,
+  LOOPBACK: 0x8,
+  POINTOPOINT: 0x10,
+  NOTRAILERS: 0x20,
+  RUNNING: 0x40,
+  NOARP: 0x80,
+  PROMISC: 0x100,
+  ALLMULTI: 0x200,
+  MASTER: 0x400,
+  SLAVE: 0x800,
+  MULTICAST: 0x1000,
+  PORTSEL: 0x2000,
+  AUTOMEDIA: 0x4000,
+  DYNAMIC: 0x8000,
+} as const;
+
+/** Size of a network interface name buffer, NUL included. */
+export const IFNAMSIZ = 16;
