@@ -138,3 +138,17 @@ export const Flock = struct<Flock>('struct flock', 32, {
   l_len: i64(16),
   l_pid: i32(24),
 });
+
+/** struct f_owner_ex (F_GETOWN_EX/F_SETOWN_EX). */
+export interface FOwnerEx {
+  type: number;
+  pid: number;
+}
+export const FOwnerEx = struct<FOwnerEx>('struct f_owner_ex', 8, { type: i32(0), pid: i32(4) });
+
+/** struct utimbuf (utime(2)), in seconds. */
+export interface Utimbuf {
+  actime: number;
+  modtime: number;
+}
+export const Utimbuf = struct<Utimbuf>('struct utimbuf', 16, { actime: i64(0), modtime: i64(8) });

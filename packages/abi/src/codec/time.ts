@@ -1,4 +1,4 @@
-import { i64, nested } from './fields.js';
+import { i32, i64, nested } from './fields.js';
 import { struct } from './struct.js';
 
 /** struct timespec: seconds and nanoseconds. */
@@ -48,3 +48,10 @@ export const Tms = struct<Tms>('struct tms', 32, {
   tms_cutime: i64(16),
   tms_cstime: i64(24),
 });
+
+/** struct timezone (gettimeofday(2)); obsolete but still filled in. */
+export interface Timezone {
+  tz_minuteswest: number;
+  tz_dsttime: number;
+}
+export const Timezone = struct<Timezone>('struct timezone', 8, { tz_minuteswest: i32(0), tz_dsttime: i32(4) });

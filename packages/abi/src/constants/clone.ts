@@ -42,3 +42,6 @@ export const SCHED = {
   DEADLINE: 6,
   RESET_ON_FORK: 0x40000000,
 } as const;
+
+/** Published sizes of struct clone_args; clone3(2) accepts any of them. */
+export const CLONE_ARGS_SIZE = { VER0: 64, VER1: 80, VER2: 88 } as const;

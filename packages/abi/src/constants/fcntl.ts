@@ -118,3 +118,6 @@ export const POSIX_FADV = { NORMAL: 0, RANDOM: 1, SEQUENTIAL: 2, WILLNEED: 3, DO
 
 /** sync_file_range(2) flags. */
 export const SYNC_FILE_RANGE = { WAIT_BEFORE: 1, WRITE: 2, WAIT_AFTER: 4 } as const;
+
+/** F_SETOWN_EX/F_GETOWN_EX owner types. */
+export const F_OWNER = { TID: 0, PID: 1, PGRP: 2 } as const;

@@ -42,6 +42,7 @@ export const PRELUDES: Record<Program, string> = {
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <net/if.h>
+#include <utime.h>
 #include <unistd.h>
 #include <sys/xattr.h>
 #include <netinet/in.h>

@@ -157,6 +157,8 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   SYNC_FILE_RANGE: { program: 'libc', cName: prefix('SYNC_FILE_RANGE_') },
   PERSONALITY: { program: 'libc', cName: same },
   RSEQ: { program: 'uapi', cName: prefix('RSEQ_') },
+  CLONE_ARGS_SIZE: { program: 'uapi', cName: prefix('CLONE_ARGS_SIZE_') },
+  F_OWNER: { program: 'uapi', cName: prefix('F_OWNER_') },
   NSIGCODE: { program: 'uapi', cName: prefix('NSIG') },
   SIGEV: { program: 'uapi', cName: prefix('SIGEV_') },
   FP_XSTATE: { program: 'uapi', cName: prefix('FP_XSTATE_') },
@@ -255,4 +257,7 @@ export const CODECS: Readonly<Record<string, Program>> = {
   Termios2: 'uapi',
   Ifreq: 'libc',
   Ifconf: 'libc',
+  FOwnerEx: 'uapi',
+  Utimbuf: 'libc',
+  Timezone: 'libc',
 };
