@@ -917,10 +917,10 @@ export class MemoryManager {
 
   private populateGap(vma: Vma, gap: Range): void {
     const file = vma.file;
-    if (vma.shared && file !== null) {
+    if (vma.shared && file !== null && file.sharedPages !== undefined) {
       const fileOff = vma.fileOffset + (gap.start - vma.start);
       let addr = gap.start;
-      for (const r of file.sharedPages!(fileOff, gap.end - gap.start)) {
+      for (const r of file.sharedPages(fileOff, gap.end - gap.start)) {
         // Keep each pma inside one memory-file window.
         let off = r.fileOffset;
         let left = r.length;
