@@ -270,9 +270,9 @@ export class MemoryManager {
         }
         x.prot = newProt;
       });
-      this.protectRange(pos, segEnd);
       pos = segEnd;
     }
+    this.protectRange(start, pos);
     this.addressSpace.flush();
     if (error !== 0) throw new SysError(error);
   }
@@ -545,20 +545,22 @@ export class MemoryManager {
 
   /** Fills `dst` from application memory at `addr` (EFAULT like copy_from_user). */
   readInto(addr: number, dst: Uint8Array): void {
-    let pos = 0;
-    this.forEachBlock(addr, dst.length, false, (chunk) => {
-      dst.set(chunk, pos);
-      pos += chunk.length;
-    });
+    const end = this.checkUserRange(addr, dst.length);
+    for (let pos = addr; pos < end; ) {
+      const block = this.blockAt(pos, end, false);
+      dst.set(block, pos - addr);
+      pos += block.length;
+    }
   }
 
   /** Writes `src` to application memory at `addr` (EFAULT like copy_to_user, read-only pages included). */
   copyOut(addr: number, src: Uint8Array): void {
-    let pos = 0;
-    this.forEachBlock(addr, src.length, true, (chunk) => {
-      chunk.set(src.subarray(pos, pos + chunk.length));
-      pos += chunk.length;
-    });
+    const end = this.checkUserRange(addr, src.length);
+    for (let pos = addr; pos < end; ) {
+      const block = this.blockAt(pos, end, true);
+      block.set(pos === addr && block.length === src.length ? src : src.subarray(pos - addr, pos - addr + block.length));
+      pos += block.length;
+    }
   }
 
   /**
@@ -629,27 +631,39 @@ export class MemoryManager {
    * returning false stops the walk early.
    */
   forEachBlock(addr: number, length: number, write: boolean, fn: (chunk: Uint8Array) => void | boolean): void {
-    if (length === 0) return;
-    if (!(addr >= 0) || !(length > 0) || addr + length > TASK_SIZE) throw fault();
-    const end = addr + length;
-    const need = write ? PROT.WRITE : READABLE;
-    let pos = addr;
-    while (pos < end) {
-      const vma = this.vmaForAccess(pos);
-      if (vma === undefined || (vma.prot & need) === 0) throw fault();
-      const segEnd = Math.min(vma.end, end);
-      while (pos < segEnd) {
-        let pma = this.pmas.find(pos);
-        if (pma === undefined || (write && pma.cow)) {
-          this.makeAccessible(vma, pos, segEnd, write);
-          pma = this.pmas.find(pos);
-          if (pma === undefined) throw fault();
-        }
-        const blockEnd = Math.min(pma.end, segEnd);
-        if (fn(this.memoryFile.bytes(pma.off + (pos - pma.start), blockEnd - pos)) === false) return;
-        pos = blockEnd;
-      }
+    const end = this.checkUserRange(addr, length);
+    for (let pos = addr; pos < end; ) {
+      const block = this.blockAt(pos, end, write);
+      if (fn(block) === false) return;
+      pos += block.length;
     }
+  }
+
+  /** Returns addr+length, or throws EFAULT if the range is not user memory. */
+  private checkUserRange(addr: number, length: number): number {
+    const end = addr + length;
+    if (!(addr >= 0) || !(length >= 0) || end > TASK_SIZE) throw fault();
+    return end;
+  }
+
+  /**
+   * The memory-file view of application memory from `pos` up to at most
+   * `end` (one VMA and one backing run), after checking access and backing
+   * the pages (populating, breaking COW for writes) if needed.
+   */
+  private blockAt(pos: number, end: number, write: boolean): Uint8Array {
+    const vma = this.vmaForAccess(pos);
+    if (vma === undefined || (vma.prot & (write ? PROT.WRITE : READABLE)) === 0) throw fault();
+    const segEnd = vma.end < end ? vma.end : end;
+    let pma = this.pmas.find(pos);
+    if (pma === undefined || (write && pma.cow)) {
+      this.makeAccessible(vma, pos, segEnd, write);
+      this.addressSpace.flush();
+      pma = this.pmas.find(pos);
+      if (pma === undefined) throw fault();
+    }
+    const blockEnd = pma.end < segEnd ? pma.end : segEnd;
+    return this.memoryFile.bytes(pma.off + (pos - pma.start), blockEnd - pos);
   }
 
   // ---------------------------------------------------------------- faults
@@ -714,8 +728,8 @@ export class MemoryManager {
         else child.pmas.items.push(piece);
       }
     }
+    // The child's VMAs stay split exactly as the parent's (Linux's dup_mmap copies them one by one).
     this.pmas.mergeAround(0, this.pmas.length);
-    child.vmas.mergeAround(0, child.vmas.length);
     child.mirror(0, TASK_SIZE);
     this.addressSpace.flush();
     newAddressSpace.flush();
@@ -883,6 +897,7 @@ export class MemoryManager {
     v.start = newStart;
     if (hasOffset(v)) v.fileOffset -= oldStart - newStart;
     this.populate(newStart, oldStart);
+    this.addressSpace.flush();
     return v;
   }
 
@@ -1041,19 +1056,12 @@ export class MemoryManager {
     if (!this.vmas.overlaps(start, end)) return;
     this.vmas.removeRange(start, end);
     const removed = this.pmas.removeRange(start, end);
-    let runStart = -1;
-    let runEnd = -1;
-    for (const p of removed) {
-      this.memoryFile.decRef(p.off, p.end - p.start);
-      if (p.start === runEnd) {
-        runEnd = p.end;
-        continue;
-      }
-      if (runStart >= 0) this.addressSpace.unmap(runStart, runEnd - runStart);
-      runStart = p.start;
-      runEnd = p.end;
+    for (const p of removed) this.memoryFile.decRef(p.off, p.end - p.start);
+    // One call covers every backed part: unmapping a hole is a no-op.
+    if (removed.length > 0) {
+      const first = removed[0].start;
+      this.addressSpace.unmap(first, removed[removed.length - 1].end - first);
     }
-    if (runStart >= 0) this.addressSpace.unmap(runStart, runEnd - runStart);
   }
 
   /** Applies `change` to the VMAs in [start, end) (splitting at the edges) and re-merges. */
