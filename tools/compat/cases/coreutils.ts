@@ -1,0 +1,136 @@
+import type { CompatCase } from '../src/case.js';
+import { epochSeconds, hostAfter, sortLines } from '../src/normalise.js';
+
+const coreutils = ['coreutils'];
+
+const tree = {
+  'docs/readme.txt': 'read me\n',
+  'docs/notes.txt': 'some notes\nover two lines\n',
+  'src/main.c': 'int main(void) { return 0; }\n',
+  'src/util.h': '#pragma once\n',
+  'data.csv': 'pear,3\napple,10\nfig,3\nkiwi,7\n',
+};
+
+/** GNU coreutils (and findutils), mostly run directly rather than through a shell. */
+export const coreutilsCases: CompatCase[] = [
+  {
+    name: 'coreutils/ls',
+    argv: ['ls', '-1', '-A', '-R', '-p'],
+    files: tree,
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/ls-long',
+    // Numeric ids and no dates: owner names and mtimes are not what is compared.
+    argv: ['ls', '-ln', '--time-style=+', 'data.csv', 'docs', 'run.sh'],
+    files: { ...tree, 'run.sh': { content: '#!/bin/sh\n', mode: 0o750 } },
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/ls-missing',
+    argv: ['ls', 'data.csv', 'no-such-file'],
+    files: tree,
+    compareStderr: true,
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/stat',
+    argv: ['stat', '-c', '%n size=%s type=%F mode=%a links=%h', 'data.csv', 'docs', 'run.sh', 'docs/notes.txt'],
+    files: { ...tree, 'run.sh': { content: '#!/bin/sh\n', mode: 0o755 } },
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/sort',
+    argv: ['sort', '-t,', '-k2,2n', '-k1,1r', 'data.csv'],
+    files: tree,
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/uniq',
+    argv: ['uniq', '-c'],
+    stdin: 'a\na\nb\nc\nc\nc\na\n',
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/wc',
+    argv: ['wc', 'data.csv', 'docs/notes.txt', 'docs/readme.txt'],
+    files: tree,
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/md5sum',
+    argv: ['md5sum', 'data.csv', 'docs/notes.txt', '-'],
+    files: tree,
+    stdin: 'from stdin\n',
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/seq',
+    argv: ['seq', '-s', ',', '-w', '1', '3', '40'],
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/seq-large',
+    // 100,000 lines: many write(2) calls through a pipe to the runner.
+    argv: ['seq', '100000'],
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/date',
+    // A fixed instant in three zones: reads the zoneinfo database.
+    argv: ['bash', '-c', 'for tz in UTC Asia/Tokyo America/New_York; do TZ=$tz date -d @1700000000 "+%Y-%m-%d %H:%M:%S %Z %A %j"; done; date -u -d "2024-02-29 12:00" +%s'],
+    packages: [...coreutils, 'tzdata'],
+  },
+  {
+    name: 'coreutils/date-now',
+    // The current time differs between the runs; its format must not.
+    argv: ['date', '-u', '+%s'],
+    normalise: epochSeconds,
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/env',
+    // The environment passes through unchanged (its order is not what is compared).
+    argv: ['env'],
+    env: { COMPAT_GREETING: 'hello world', COMPAT_EMPTY: '' },
+    normalise: sortLines,
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/env-exec',
+    argv: ['env', '-i', 'A=1', 'B=two', '/usr/bin/env'],
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/uname',
+    argv: ['bash', '-c', 'echo "host=$(uname -n)"; uname -s -m -o'],
+    normalise: hostAfter('host'),
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/cp-mv-rm',
+    argv: ['bash', '-c', 'cp data.csv copy.csv && mv copy.csv moved.csv && cp -r docs docs2 && rm docs2/readme.txt && mkdir -p a/b/c && touch a/b/c/empty && rmdir docs2 2>/dev/null; rm -r a; ls -1 . docs2; cmp data.csv moved.csv && echo same'],
+    files: tree,
+    packages: [...coreutils, 'bash', 'diffutils'],
+  },
+  {
+    name: 'coreutils/find',
+    // readdir order is the file system's, not find's: sorted before comparing.
+    argv: ['find', '.', '-name', '*.txt', '-o', '-type', 'd', '-name', 'src'],
+    files: tree,
+    normalise: sortLines,
+    packages: ['findutils'],
+  },
+  {
+    name: 'coreutils/find-xargs',
+    argv: ['bash', '-c', 'find . -type f -print0 | sort -z | xargs -0 wc -c; find . -name "*.txt" | sort | xargs -n 1 basename'],
+    files: tree,
+    packages: [...coreutils, 'findutils', 'bash'],
+  },
+  {
+    name: 'coreutils/text-tools',
+    argv: ['bash', '-c', 'cut -d, -f1 data.csv | paste -sd+; head -c 5 data.csv; echo; tail -n 1 data.csv; tr a-z A-Z < docs/readme.txt; nl -ba docs/notes.txt; printf "%s\\n" b a c | tac; basename /x/y/z.txt .txt; dirname /x/y/z.txt'],
+    files: tree,
+    packages: [...coreutils, 'bash'],
+  },
+];

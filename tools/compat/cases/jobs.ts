@@ -1,0 +1,28 @@
+import type { CompatCase } from '../src/case.js';
+
+/** Job control and signals: timeouts, background jobs, kill, traps. */
+export const jobsCases: CompatCase[] = [
+  {
+    name: 'jobs/timeout',
+    // timeout(1) kills its child with SIGTERM and exits 124. The limit is
+    // 0.2 s rather than 1 s to keep the case fast; the behaviour is the same.
+    argv: ['timeout', '0.2', 'sleep', '5'],
+    packages: ['coreutils'],
+  },
+  {
+    name: 'jobs/background-kill-wait',
+    argv: ['bash', '-c', 'sleep 30 & kill %1; wait; echo "wait: $?"; sleep 30 & pid=$!; kill -TERM %1; wait $pid; echo "wait pid: $?"; sleep 0.05 & wait $!; echo "natural end: $?"'],
+    packages: ['bash', 'coreutils'],
+  },
+  {
+    name: 'jobs/trap-usr1',
+    argv: ['bash', '-c', 'trap \'echo "got USR1"\' USR1; kill -USR1 $$; echo after; trap - USR1; trap \'echo "got TERM"; exit 9\' TERM; kill -TERM $$; echo unreachable'],
+    packages: ['bash'],
+  },
+  {
+    name: 'jobs/killed-by-signal',
+    // The status of a process killed by a signal is 128 + the signal number.
+    argv: ['bash', '-c', 'kill -KILL $$'],
+    packages: ['bash'],
+  },
+];

@@ -1,0 +1,36 @@
+import type { CompatCase } from '../src/case.js';
+
+const python = ['python3'];
+
+/** Debian's python3: threads, child processes, the event loop, the standard library. */
+export const pythonCases: CompatCase[] = [
+  {
+    name: 'python/basics',
+    argv: ['python3', '-c', 'import sys\nprint(sys.version_info[:2] >= (3, 7), sum(i * i for i in range(1000)))\nprint(sorted({"b": 2, "a": 1}.items()), f"{3.14159:.2f}", "a,b,c".split(","))\nprint(open("data.txt").read().upper(), end="")'],
+    files: { 'data.txt': 'read by python\n' },
+    packages: python,
+  },
+  {
+    name: 'python/json-hashlib',
+    argv: ['python3', '-c', 'import hashlib, json\ndoc = json.loads(open("doc.json").read())\ndoc["items"].append({"id": 3, "tags": []})\ntext = json.dumps(doc, sort_keys=True, indent=2)\nprint(text)\nprint(hashlib.sha256(text.encode()).hexdigest())\nprint(hashlib.md5(b"tVisor").hexdigest(), hashlib.blake2b(b"x", digest_size=8).hexdigest())'],
+    files: { 'doc.json': '{"name": "compat", "items": [{"id": 1, "tags": ["a"]}, {"id": 2, "tags": ["b", "c"]}]}\n' },
+    packages: python,
+  },
+  {
+    name: 'python/threads',
+    // Eight threads increment one counter under a lock: futexes and clone(2).
+    argv: ['python3', '-c', 'import threading\ncounter = 0\nlock = threading.Lock()\ndef work(n):\n    global counter\n    for _ in range(n):\n        with lock:\n            counter += 1\nthreads = [threading.Thread(target=work, args=(5000,)) for _ in range(8)]\nfor t in threads: t.start()\nfor t in threads: t.join()\nprint("counter", counter, "alive", sum(t.is_alive() for t in threads))'],
+    packages: python,
+  },
+  {
+    name: 'python/subprocess',
+    argv: ['python3', '-c', 'import subprocess, sys\nr = subprocess.run(["echo", "hello from a child"], capture_output=True, text=True)\nprint(r.returncode, r.stdout.strip())\nr = subprocess.run(["sh", "-c", "cat; exit 3"], input="piped in\\n", capture_output=True, text=True)\nprint(r.returncode, repr(r.stdout))\nprint(subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip())'],
+    packages: [...python, 'dash', 'coreutils'],
+  },
+  {
+    name: 'python/asyncio',
+    // Timers fire in deadline order, whatever order they were scheduled in.
+    argv: ['python3', '-c', 'import asyncio\nasync def after(delay, label, log):\n    await asyncio.sleep(delay)\n    log.append(label)\nasync def main():\n    log = []\n    loop = asyncio.get_running_loop()\n    fired = loop.create_future()\n    loop.call_later(0.03, fired.set_result, "timer")\n    await asyncio.gather(after(0.05, "slow", log), after(0.01, "fast", log), after(0.02, "middle", log))\n    print(log, await fired)\n    try:\n        await asyncio.wait_for(asyncio.sleep(5), timeout=0.02)\n    except asyncio.TimeoutError:\n        print("timed out as expected")\nasyncio.run(main())'],
+    packages: python,
+  },
+];
