@@ -441,6 +441,28 @@ export class MemoryManager {
     return addr;
   }
 
+  /**
+   * prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME): names anonymous memory in
+   * [addr, addr+length) "[anon:NAME]" ("[anon_shmem:NAME]" when shared) in
+   * /proc/PID/maps, or clears the name (null). The kernel validates the
+   * name's characters and length. EBADF for file mappings, ENOMEM (after
+   * naming the mapped parts) if part of the range is unmapped.
+   */
+  setAnonName(addr: number, length: number, name: string | null): void {
+    if (!isPageAligned(addr) || !(length >= 0)) throw new SysError(Errno.EINVAL);
+    const end = addr + pageAlignUp(length);
+    if (end > TASK_SIZE) throw new SysError(Errno.EINVAL);
+    if (end === addr) return;
+    const parts = this.mappedParts(addr, end);
+    for (const r of parts) if (r.vma.file !== null) throw new SysError(Errno.EBADF);
+    for (const r of parts) {
+      this.changeVmas(r.start, r.end, (v) => {
+        v.name = name === null ? null : v.shared ? `[anon_shmem:${name}]` : `[anon:${name}]`;
+      });
+    }
+    if (this.vmas.gaps(addr, end).length > 0) throw new SysError(Errno.ENOMEM);
+  }
+
   /** Records the initial stack pointer's address so /proc maps names its VMA "[stack]". */
   setStackStart(addr: number): void {
     this.stackStart = addr;
@@ -629,11 +651,23 @@ export class MemoryManager {
    * writable, populating pages and breaking COW first). Throws EFAULT at the
    * first inaccessible byte, after `fn` has seen the blocks before it; `fn`
    * returning false stops the walk early.
+   *
+   * With `force` (ptrace PEEK/POKE, /proc/PID/mem, process_vm_writev as
+   * Linux's FOLL_FORCE) protections are overridden as far as the mapping
+   * allows: any private mapping can be read and written (a write gets a
+   * private copy of the page, never reaching the file), a shared mapping
+   * only within its maximum protection.
    */
-  forEachBlock(addr: number, length: number, write: boolean, fn: (chunk: Uint8Array) => void | boolean): void {
+  forEachBlock(
+    addr: number,
+    length: number,
+    write: boolean,
+    fn: (chunk: Uint8Array) => void | boolean,
+    force = false,
+  ): void {
     const end = this.checkUserRange(addr, length);
     for (let pos = addr; pos < end; ) {
-      const block = this.blockAt(pos, end, write);
+      const block = this.blockAt(pos, end, write, force);
       if (fn(block) === false) return;
       pos += block.length;
     }
@@ -651,9 +685,13 @@ export class MemoryManager {
    * `end` (one VMA and one backing run), after checking access and backing
    * the pages (populating, breaking COW for writes) if needed.
    */
-  private blockAt(pos: number, end: number, write: boolean): Uint8Array {
+  private blockAt(pos: number, end: number, write: boolean, force = false): Uint8Array {
     const vma = this.vmaForAccess(pos);
-    if (vma === undefined || (vma.prot & (write ? PROT.WRITE : READABLE)) === 0) throw fault();
+    if (vma === undefined) throw fault();
+    if ((vma.prot & (write ? PROT.WRITE : READABLE)) === 0) {
+      const may = vma.shared ? vma.maxProt & (write ? PROT.WRITE : READABLE) : PROT_RWX;
+      if (!force || may === 0) throw fault();
+    }
     const segEnd = vma.end < end ? vma.end : end;
     let pma = this.pmas.find(pos);
     if (pma === undefined || (write && pma.cow)) {

@@ -173,3 +173,44 @@ describe('handleFault', () => {
     mm.release();
   });
 });
+
+describe('forced access (ptrace, /proc/PID/mem)', () => {
+  it('writes read-only private memory through a private copy, never through read-only shared memory', () => {
+    const parent = new MemoryManager(mf, new FakeAddressSpace());
+    parent.mmap({ addr: BASE, length: P, prot: PROT.READ | PROT.EXEC, flags: FIXED_ANON });
+    parent.mmap({ addr: BASE + P, length: P, prot: PROT.NONE, flags: FIXED_ANON });
+    const child = parent.fork(new FakeAddressSpace());
+    const poke = (mm: MemoryManager, addr: number, byte: number) =>
+      mm.forEachBlock(addr, 1, true, (c) => {
+        c[0] = byte;
+      }, true);
+    expect(errnoOf(() => child.copyOut(BASE, new Uint8Array([1])))).toBe(Errno.EFAULT);
+    poke(child, BASE + 3, 0xcc);
+    poke(child, BASE + P, 7);
+    expect(child.copyIn(BASE + 3, 1)[0]).toBe(0xcc);
+    expect(parent.copyIn(BASE + 3, 1)[0]).toBe(0);
+    let peeked = -1;
+    child.forEachBlock(BASE + P, 1, false, (c) => {
+      peeked = c[0];
+    }, true);
+    expect(peeked).toBe(7);
+    // Protections did not change.
+    expect(child.vmaAt(BASE)!.prot).toBe(PROT.READ | PROT.EXEC);
+    const shared = parent.mmap({ addr: 0, length: P, prot: PROT.READ, flags: MAP.SHARED | MAP.ANONYMOUS });
+    expect(errnoOf(() => poke(parent, shared, 1))).toBe(0); // anonymous shared memory may be written (VM_MAYWRITE)
+    child.release();
+    parent.release();
+  });
+
+  it('names anonymous memory with setAnonName', () => {
+    const mm = new MemoryManager(mf, new FakeAddressSpace());
+    mm.mmap({ addr: BASE, length: 3 * P, prot: RW, flags: FIXED_ANON });
+    mm.setAnonName(BASE + P, P, 'jit');
+    expect(mm.mapsText().split('\n')[1]).toMatch(/ \[anon:jit\]$/);
+    expect(mm.vmaList().length).toBe(3);
+    mm.setAnonName(BASE, 3 * P, null);
+    expect(mm.vmaList().length).toBe(1);
+    expect(errnoOf(() => mm.setAnonName(BASE, 4 * P, 'x'))).toBe(Errno.ENOMEM);
+    mm.release();
+  });
+});
