@@ -870,8 +870,9 @@ export class MemoryManager {
   private findUnmappedArea(hint: number, len: number, below2G: boolean): number {
     const limit = STUB_RESERVED_START;
     if (hint !== 0) {
-      const h = pageAlignUp(hint);
-      if (h >= MMAP_MIN_ADDR && h + len <= limit && this.areaFree(h, h + len)) return h;
+      // x86-64 rounds a hint down to a page; hints below mmap_min_addr are raised to it.
+      const h = Math.max(pageAlignDown(hint), MMAP_MIN_ADDR);
+      if (h + len <= limit && this.areaFree(h, h + len)) return h;
     }
     if (below2G) {
       const a = this.searchBottomUp(MAP_32BIT_BASE, MAP_32BIT_END, len);

@@ -86,12 +86,12 @@ describe('mmap placement', () => {
     mm.release();
   });
 
-  it('uses a free hint (rounded up to a page) and ignores a taken or too low one', () => {
+  it('uses a free hint (rounded down to a page, raised to mmap_min_addr) and ignores a taken one', () => {
     const mm = fresh();
-    expect(mm.mmap({ addr: BASE + 1, length: P, prot: RW, flags: ANON })).toBe(BASE + P);
-    const taken = mm.mmap({ addr: BASE + P, length: P, prot: RW, flags: ANON });
-    expect(taken).not.toBe(BASE + P);
-    expect(mm.mmap({ addr: MMAP_MIN_ADDR - P, length: P, prot: RW, flags: ANON })).not.toBe(MMAP_MIN_ADDR - P);
+    expect(mm.mmap({ addr: BASE + 1, length: P, prot: RW, flags: ANON })).toBe(BASE);
+    const taken = mm.mmap({ addr: BASE, length: P, prot: RW, flags: ANON });
+    expect(taken).not.toBe(BASE);
+    expect(mm.mmap({ addr: 0x2000, length: P, prot: RW, flags: ANON })).toBe(MMAP_MIN_ADDR);
     mm.release();
   });
 
