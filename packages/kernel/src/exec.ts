@@ -6,6 +6,7 @@ import type { Kernel } from './kernel.js';
 import { buildInitialStack, loadProgram, parseShebang, type LoaderFile, type LoaderMemory } from './loader/index.js';
 import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
+import type { PlatformContext } from './platform.js';
 import { Task, ThreadGroup, type Credentials } from './task.js';
 
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
@@ -17,8 +18,21 @@ const HEADER_SIZE = 256;
 
 export interface ExecRequest {
   path: string;
-  argv: string[];
-  envp: string[];
+  argv: Array<string | Uint8Array>;
+  envp: Array<string | Uint8Array>;
+}
+
+/** A program loaded into a fresh address space, ready to run. */
+export interface LoadedImage {
+  context: PlatformContext;
+  mm: MemoryManager;
+  /** The path execve was given (what /proc/PID/exe and AT_EXECFN name). */
+  path: string;
+  name: string;
+  argStart: number;
+  argEnd: number;
+  envStart: number;
+  envEnd: number;
 }
 
 /** The file as the ELF loader reads it. */
@@ -60,10 +74,15 @@ function loaderMemory(mm: MemoryManager): LoaderMemory {
  * following `#!` lines to their interpreter (the script path is passed as an
  * argument, like Linux does).
  */
-function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: FileDescription; argv: string[] } {
+function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: FileDescription; argv: Array<string | Uint8Array> } {
   const file = fs.openExecutable(req.path);
-  const header = loaderFile(file).read(0, HEADER_SIZE);
-  const shebang = parseShebang(header);
+  let shebang;
+  try {
+    shebang = parseShebang(loaderFile(file).read(0, HEADER_SIZE));
+  } catch (e) {
+    file.decRef();
+    throw e;
+  }
   if (!shebang) return { file, argv: req.argv };
   file.decRef();
   if (depth >= MAX_INTERPRETER_DEPTH) throw new SysError(Errno.ELOOP);
@@ -72,24 +91,23 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
 }
 
 /**
- * Creates a new process running `req.path`: a fresh address space from the
- * platform, the program (and its interpreter) loaded by the sentry — never
- * execve'd on the host — and the initial stack Linux would build.
+ * Loads `req.path` into a new address space from the platform: the program
+ * (and its interpreter) loaded by the sentry — never execve'd on the host —
+ * and the initial stack Linux would build. Nothing of the caller changes: a
+ * failure leaves it as it was (execve's point of no return comes after).
  */
-export function spawnProcess(
-  kernel: Kernel,
-  req: ExecRequest,
-  env: { parent: ThreadGroup | undefined; fds: FdTable; fs: FsContext; creds: Credentials },
-): ThreadGroup {
-  const { file, argv } = resolveProgram(env.fs, req);
-  const { addressSpace, context } = kernel.platform.newProcess();
+export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req: ExecRequest): LoadedImage {
+  const { file, argv } = resolveProgram(fs, req);
+  let context: PlatformContext | undefined;
   try {
-    const mm = new MemoryManager(kernel.memoryFile, addressSpace);
+    const created = kernel.platform.newProcess();
+    context = created.context;
+    const mm = new MemoryManager(kernel.memoryFile, created.addressSpace);
     const loaded = loadProgram({
       memory: loaderMemory(mm),
       file: loaderFile(file),
       openInterp: (path) => {
-        const interp = env.fs.openExecutable(path);
+        const interp = fs.openExecutable(path);
         try {
           const f = loaderFile(interp);
           const bytes = f.read(0, f.size);
@@ -105,10 +123,10 @@ export function spawnProcess(
       length: STACK_SIZE,
       prot: PROT.READ | PROT.WRITE | (loaded.execStack ? PROT.EXEC : 0),
       flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED | MAP.GROWSDOWN,
+      name: '[stack]',
     });
     const random = new Uint8Array(16);
     globalThis.crypto.getRandomValues(random);
-    const c = env.creds;
     const stack = buildInitialStack({
       stackTop: STACK_TOP,
       argv,
@@ -117,10 +135,10 @@ export function spawnProcess(
         ...loaded.auxv,
         [AUXV.PAGESZ, 4096],
         [AUXV.CLKTCK, 100],
-        [AUXV.UID, c.uid],
-        [AUXV.EUID, c.euid],
-        [AUXV.GID, c.gid],
-        [AUXV.EGID, c.egid],
+        [AUXV.UID, creds.uid],
+        [AUXV.EUID, creds.euid],
+        [AUXV.GID, creds.gid],
+        [AUXV.EGID, creds.egid],
         [AUXV.SECURE, 0],
       ],
       execfn: req.path,
@@ -135,22 +153,49 @@ export function spawnProcess(
     }
     regs.ip = loaded.entry;
     regs.sp = stack.sp;
-    addressSpace.flush();
-
-    const pid = kernel.allocateId();
-    const name = (req.path.split('/').pop() ?? req.path).slice(0, 15);
-    const group = new ThreadGroup(pid, env.parent, mm, env.fds, env.fs, { ...env.creds }, name);
-    group.mmInfo = { argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd, exe: req.path };
-    const task = new Task(kernel, pid, group, context);
-    group.tasks.add(task);
-    env.parent?.children.add(group);
-    kernel.tasks.set(pid, task);
-    return group;
+    created.addressSpace.flush();
+    const base = req.path.split('/').pop() ?? req.path;
+    return { context, mm, path: req.path, name: base.slice(0, 15), argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd };
   } catch (e) {
-    context.kill();
+    context?.kill();
     throw e;
   } finally {
     file.decRef();
   }
 }
 
+/** Creates a new process (a thread group with one task) running `image`. */
+export function startProcess(
+  kernel: Kernel,
+  image: LoadedImage,
+  env: { parent: ThreadGroup | undefined; fds: FdTable; fs: FsContext; creds: Credentials },
+): ThreadGroup {
+  const pid = kernel.allocateId();
+  const group = new ThreadGroup(pid, env.parent, image.mm, env.fds, env.fs, env.creds, image.name);
+  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.path };
+  const task = new Task(kernel, pid, group, image.context);
+  group.tasks.add(task);
+  env.parent?.children.add(group);
+  kernel.addTask(task);
+  return group;
+}
+
+/**
+ * execve(2) past its point of no return: the task's process gets the new
+ * image; the old address space is dropped, close-on-exec fds are closed,
+ * caught signals go back to their default action.
+ */
+export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): void {
+  const group = task.group;
+  const old = task.context;
+  group.mm.release();
+  group.mm = image.mm;
+  task.replaceContext(image.context);
+  old.kill();
+  group.name = image.name;
+  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.path };
+  group.fds.closeOnExec();
+  group.signals.resetHandlersForExec();
+  task.clearChildTid = 0;
+  kernel.execDone(task);
+}

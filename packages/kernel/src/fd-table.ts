@@ -16,6 +16,19 @@ interface Slot {
 export class FdTable {
   private readonly slots: Array<Slot | undefined> = [];
   limit = DEFAULT_NOFILE;
+  /** Processes sharing this table (clone with CLONE_FILES); the last one out closes everything. */
+  private users = 1;
+
+  /** Another process shares this table (CLONE_FILES). */
+  share(): FdTable {
+    this.users++;
+    return this;
+  }
+
+  /** A process using this table exited or exec'd away from it. */
+  release(): void {
+    if (--this.users === 0) this.closeAll();
+  }
 
   /** The description behind `fd`, or EBADF. */
   get(fd: number): FileDescription {

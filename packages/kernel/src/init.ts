@@ -1,5 +1,5 @@
 import { ACCESS, Errno, S, SysError } from '@tvisor/abi';
-import { spawnProcess } from './exec.js';
+import { loadImage, startProcess } from './exec.js';
 import { FdTable } from './fd-table.js';
 import { FsContext, vfsCredentials } from './fs-context.js';
 import { stdioFile } from './host/host-stdio.js';
@@ -59,7 +59,8 @@ export function spawnInit(kernel: Kernel, req: InitRequest): ThreadGroup {
   const fds = new FdTable();
   for (const fd of [0, 1, 2]) fds.set(fd, stdioFile(fd, vfs));
   const path = findOnPath(fs, req.argv[0], req.envp);
-  const group = spawnProcess(kernel, { path, argv: req.argv, envp: req.envp }, { parent: undefined, fds, fs, creds });
+  const image = loadImage(kernel, fs, creds, { path, argv: req.argv, envp: req.envp });
+  const group = startProcess(kernel, image, { parent: undefined, fds, fs, creds });
   kernel.init = group;
   return group;
 }

@@ -1,4 +1,4 @@
-import { Errno, SEGV, Signal, SysError, signalDefaultAction, signalName } from '@tvisor/abi';
+import { Errno, SA, SEGV, Signal, SysError, signalDefaultAction, signalName } from '@tvisor/abi';
 import type { MemoryFile } from '@tvisor/mm';
 import type { Platform, StopEvent } from './platform.js';
 import { SyscallTable } from './syscalls/table.js';
@@ -9,6 +9,7 @@ import type { Uname } from './uname.js';
 import { DEFAULT_UNAME } from './uname.js';
 import type { FsRoot } from './fs-context.js';
 import { KernelLog } from './klog.js';
+import { FutexTable } from './futex.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -43,6 +44,7 @@ export class Kernel {
   readonly uname: Uname;
   readonly log = new KernelLog();
   readonly tasks = new Map<number, Task>();
+  readonly futexes = new FutexTable();
   readonly startTime = Date.now();
   private readonly strace?: (line: string) => void;
   /** Told about sentry bugs met while serving syscalls (runsc prints them with --debug). */
@@ -173,7 +175,8 @@ export class Kernel {
       task.pendingStrace = shown;
       return;
     }
-    regs.setReturn(result);
+    // execve may have given the task new registers: write the result there.
+    task.regs.setReturn(result);
     if (this.strace) this.strace(`${shown} ${formatResult(result)}`);
   }
 
@@ -209,7 +212,23 @@ export class Kernel {
     return -Errno.EIO;
   }
 
-  /** Ends every thread of `group` and records its wait status. */
+  addTask(task: Task): void {
+    this.tasks.set(task.tid, task);
+  }
+
+  /** execve succeeded: a vfork parent waiting for this child may go on. */
+  execDone(task: Task): void {
+    const done = task.group.vforkDone;
+    task.group.vforkDone = undefined;
+    done?.();
+  }
+
+  /**
+   * Ends every thread of `group` with wait status `status`: the process
+   * becomes a zombie until its parent reaps it, its children go to init,
+   * and the parent is told (wait4 wakes up; SIGCHLD's disposition decides
+   * whether the zombie is reaped at once).
+   */
   exitGroup(group: ThreadGroup, status: number): void {
     if (group.exitStatus !== undefined) return;
     group.exitStatus = status;
@@ -219,7 +238,36 @@ export class Kernel {
       this.tasks.delete(t.tid);
       t.context.kill();
     }
-    group.fds.closeAll();
+    group.fds.release();
+    group.mm.release();
+    const vforkDone = group.vforkDone;
+    group.vforkDone = undefined;
+    vforkDone?.();
+
+    if (group === this.init) {
+      // Like a PID namespace: when init dies, every other process is killed.
+      for (const t of [...this.tasks.values()]) this.exitGroup(t.group, signalStatus(Signal.SIGKILL));
+      return;
+    }
+    const init = this.init;
+    for (const child of group.children) {
+      child.parent = init;
+      init?.children.add(child);
+      if (child.exitStatus !== undefined) this.notifyParent(child);
+    }
+    group.children.clear();
+    this.notifyParent(group);
+  }
+
+  private notifyParent(child: ThreadGroup): void {
+    const parent = child.parent;
+    if (!parent) return;
+    const chld = parent.signals.actions[Signal.SIGCHLD];
+    // SIGCHLD ignored or SA_NOCLDWAIT: children are reaped as they exit (wait(2) NOTES).
+    if (child.exitSignal === Signal.SIGCHLD && (chld.handler === 1n || (chld.flags & BigInt(SA.NOCLDWAIT)) !== 0n)) {
+      parent.children.delete(child);
+    }
+    for (const wake of [...parent.childWaiters]) wake();
   }
 
   killGroup(group: ThreadGroup, sig: number): void {
@@ -227,7 +275,7 @@ export class Kernel {
   }
 
   private shutdown(): void {
-    for (const t of this.tasks.values()) this.exitGroup(t.group, signalStatus(Signal.SIGKILL));
+    for (const t of [...this.tasks.values()]) this.exitGroup(t.group, signalStatus(Signal.SIGKILL));
     this.platform.shutdown();
   }
 }

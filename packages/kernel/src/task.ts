@@ -5,6 +5,7 @@ import type { FsContext } from './fs-context.js';
 import type { Kernel } from './kernel.js';
 import type { PlatformContext } from './platform.js';
 import { SignalState } from './signals.js';
+import { defaultRlimits } from './syscalls/resource.js';
 
 /** Credentials of a process: root inside the sandbox by default. */
 export interface Credentials {
@@ -24,13 +25,21 @@ export interface Credentials {
 export class ThreadGroup {
   readonly tasks = new Set<Task>();
   readonly children = new Set<ThreadGroup>();
-  readonly signals = new SignalState();
+  signals = new SignalState();
   /** Set once the whole group has exited: the wait status (as wait(2) encodes it). */
   exitStatus: number | undefined;
   /** Process group and session ids. */
   pgid: number;
   sid: number;
   name: string;
+  /** Resource limits, [soft, hard] per RLIMIT_*. */
+  rlimits: Array<[bigint, bigint]> = defaultRlimits();
+  /** Called when a child changes state (exits): wakes wait4/waitid callers. */
+  readonly childWaiters = new Set<() => void>();
+  /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */
+  exitSignal = 17;
+  /** Set while a vfork parent waits for this child to exec or exit. */
+  vforkDone: (() => void) | undefined;
   /** Where argv and envp live in the process's memory, and its executable's path (for /proc). */
   mmInfo = { argStart: 0, argEnd: 0, envStart: 0, envEnd: 0, exe: '' };
 
@@ -54,6 +63,8 @@ export class Task {
   /** Address the kernel clears and futex-wakes when the thread exits (set_tid_address). */
   clearChildTid = 0;
   exited = false;
+  /** set_robust_list's head, for robust futex cleanup at exit. */
+  robustList = 0;
   /** Cancels the wait of a syscall parked by Kernel.block. */
   cancelBlock: (() => void) | undefined;
   /** The --strace text of a parked syscall, printed with its result. */
@@ -67,6 +78,12 @@ export class Task {
     public group: ThreadGroup,
     public context: PlatformContext,
   ) {
+    context.owner = this;
+  }
+
+  /** Moves the task to a new execution context (execve); the old one is the caller's to kill. */
+  replaceContext(context: PlatformContext): void {
+    this.context = context;
     context.owner = this;
   }
 

@@ -1,7 +1,9 @@
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** A host directory that the sandbox sees as is (through the overlay). */
+export const HOST_SCRATCH = '/var/tmp';
 
 /** The built CLI, run the way a user runs it. */
 export const RUNSC = new URL('../bin/runsc.js', import.meta.url).pathname;
@@ -19,9 +21,13 @@ export function native(cmd: string[]): SpawnSyncReturns<string> {
   return spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 60_000 });
 }
 
-/** Compiles a C program (static unless told otherwise) into a temp dir and returns the binary's path. */
+/**
+ * Compiles a C program (static unless told otherwise) and returns the
+ * binary's path. It goes under /var/tmp: the sandbox's /tmp is a fresh
+ * tmpfs, so the host's /tmp is not visible inside.
+ */
 export function compileC(source: string, flags: string[] = ['-static']): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tvisor-c-'));
+  const dir = mkdtempSync(join(HOST_SCRATCH, 'tvisor-c-'));
   writeFileSync(join(dir, 'prog.c'), source);
   execFileSync('gcc', ['-O1', ...flags, '-o', join(dir, 'prog'), join(dir, 'prog.c')]);
   return join(dir, 'prog');

@@ -1,5 +1,9 @@
 import { registerFileSyscalls } from './file.js';
+import { registerFutexSyscalls } from './futex.js';
+import { registerLifecycleSyscalls } from './lifecycle.js';
+import { registerResourceSyscalls } from './resource.js';
 import { registerMemorySyscalls } from './memory.js';
+import { registerPathSyscalls } from './path.js';
 import { registerProcessSyscalls } from './process.js';
 import { registerSignalSyscalls } from './signal.js';
 import { registerTimeSyscalls } from './time.js';
@@ -8,8 +12,12 @@ import type { SyscallTable } from './table.js';
 /** Fills the table with every syscall family the kernel implements. */
 export function registerAllSyscalls(table: SyscallTable): void {
   registerProcessSyscalls(table);
+  registerLifecycleSyscalls(table);
   registerMemorySyscalls(table);
   registerSignalSyscalls(table);
   registerFileSyscalls(table);
+  registerPathSyscalls(table);
   registerTimeSyscalls(table);
+  registerFutexSyscalls(table);
+  registerResourceSyscalls(table);
 }

@@ -1,6 +1,5 @@
 import { ARCH, Errno, SysError } from '@tvisor/abi';
 import { REG } from '../arch/registers.js';
-import { exitStatus } from '../kernel.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from './table.js';
 
@@ -21,49 +20,11 @@ export function registerProcessSyscalls(table: SyscallTable): void {
   table.register({
     getpid: { args: [], handler: (t) => t.group.pid },
     gettid: { args: [], handler: (t) => t.tid },
-    getppid: { args: [], handler: (t) => t.group.parent?.pid ?? 0 },
     getuid: { args: [], handler: (t) => t.group.creds.uid },
     geteuid: { args: [], handler: (t) => t.group.creds.euid },
     getgid: { args: [], handler: (t) => t.group.creds.gid },
     getegid: { args: [], handler: (t) => t.group.creds.egid },
     getpgrp: { args: [], handler: (t) => t.group.pgid },
-    getpgid: {
-      args: ['int'],
-      handler: (t, a) => {
-        const pid = a.argInt(0);
-        if (pid !== 0 && pid !== t.group.pid) throw new SysError(Errno.ESRCH);
-        return t.group.pgid;
-      },
-      support: 'partial',
-      note: 'own process only until processes land',
-    },
-    getsid: {
-      args: ['int'],
-      handler: (t, a) => {
-        const pid = a.argInt(0);
-        if (pid !== 0 && pid !== t.group.pid) throw new SysError(Errno.ESRCH);
-        return t.group.sid;
-      },
-      support: 'partial',
-      note: 'own process only until processes land',
-    },
-    exit: {
-      args: ['int'],
-      // With one thread per process so far, exit ends the process.
-      handler: (t, a) => {
-        t.kernel.exitGroup(t.group, exitStatus(a.argInt(0)));
-        return 0;
-      },
-      support: 'partial',
-      note: 'ends the whole process: threads are not supported yet',
-    },
-    exit_group: {
-      args: ['int'],
-      handler: (t, a) => {
-        t.kernel.exitGroup(t.group, exitStatus(a.argInt(0)));
-        return 0;
-      },
-    },
     uname: {
       args: ['ptr'],
       handler: (t, a) => {

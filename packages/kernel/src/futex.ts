@@ -1,0 +1,75 @@
+import { Errno, SysError } from '@tvisor/abi';
+import type { Task } from './task.js';
+
+/** One task parked in FUTEX_WAIT. */
+interface Waiter {
+  task: Task;
+  bitset: number;
+  wake: () => void;
+}
+
+/**
+ * The futex wait queues. A private futex is keyed by its process and
+ * address; waking moves no data, it only completes the waiters' syscalls.
+ */
+export class FutexTable {
+  private readonly queues = new Map<string, Waiter[]>();
+
+  static key(task: Task, addr: number): string {
+    return `${task.group.pid}:${addr}`;
+  }
+
+  /** Parks `task` on `key` until woken (the caller's block arranges completion). */
+  enqueue(key: string, waiter: Waiter): () => void {
+    let q = this.queues.get(key);
+    if (!q) this.queues.set(key, (q = []));
+    q.push(waiter);
+    return () => this.remove(key, waiter);
+  }
+
+  private remove(key: string, waiter: Waiter): void {
+    const q = this.queues.get(key);
+    if (!q) return;
+    const i = q.indexOf(waiter);
+    if (i >= 0) q.splice(i, 1);
+    if (q.length === 0) this.queues.delete(key);
+  }
+
+  /** Wakes up to `count` waiters whose bitset intersects `bitset`, oldest first; returns how many. */
+  wake(key: string, count: number, bitset = 0xffffffff): number {
+    const q = this.queues.get(key);
+    if (!q) return 0;
+    let woken = 0;
+    for (const w of [...q]) {
+      if (woken >= count) break;
+      if ((w.bitset & bitset) === 0) continue;
+      this.remove(key, w);
+      w.wake();
+      woken++;
+    }
+    return woken;
+  }
+
+  /** Wakes up to `wakeCount` waiters and moves up to `requeueCount` more to `target`. */
+  requeue(key: string, target: string, wakeCount: number, requeueCount: number): number {
+    const woken = this.wake(key, wakeCount);
+    const q = this.queues.get(key);
+    let moved = 0;
+    while (q && q.length > 0 && moved < requeueCount) {
+      const w = q.shift()!;
+      let t = this.queues.get(target);
+      if (!t) this.queues.set(target, (t = []));
+      t.push(w);
+      moved++;
+    }
+    if (q && q.length === 0) this.queues.delete(key);
+    return woken + moved;
+  }
+
+  /** Reads the u32 futex word, EFAULT if unmapped. */
+  static read(task: Task, addr: number): number {
+    if (addr % 4 !== 0) throw new SysError(Errno.EINVAL);
+    const b = task.mm.copyIn(addr, 4);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+  }
+}

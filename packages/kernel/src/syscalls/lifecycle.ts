@@ -1,0 +1,355 @@
+import { CLD, CLONE, Errno, P, Signal, SysError, WAIT, signalDefaultAction } from '@tvisor/abi';
+import { REG } from '../arch/registers.js';
+import { loadImage, replaceImage, startProcess } from '../exec.js';
+import { exitStatus, signalStatus } from '../kernel.js';
+import { Task, ThreadGroup } from '../task.js';
+import type { SyscallTable } from './table.js';
+
+const PATH_MAX = 4096;
+/** Most argv/envp entries execve reads before giving up with E2BIG. */
+const MAX_ARG_POINTERS = 0x20000;
+
+function writeU32(t: Task, mm: Task['mm'], addr: number, value: number): void {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, value, true);
+  mm.copyOut(addr, b);
+}
+
+/**
+ * clone/fork/vfork for new processes. The child gets its own stub and a
+ * copy of the parent's memory (mm.fork), so the parent's memory is never
+ * shared with it — CLONE_VM without CLONE_THREAD (vfork, posix_spawn) is
+ * served as a copy, with CLONE_VFORK's wait kept.
+ */
+function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number): number {
+  if (flags & CLONE.THREAD) throw new SysError(Errno.ENOSYS, 'threads are not supported yet');
+  if (flags & (CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWUSER | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWCGROUP)) {
+    throw new SysError(Errno.EINVAL, 'namespaces are not supported');
+  }
+  const kernel = t.kernel;
+  const parent = t.group;
+  const { addressSpace, context } = kernel.platform.newProcess();
+  let mm;
+  try {
+    mm = parent.mm.fork(addressSpace);
+  } catch (e) {
+    context.kill();
+    throw e;
+  }
+  const regs = context.regs;
+  regs.copyFrom(t.regs);
+  regs.setReturn(0);
+  if (stack !== 0) regs.sp = stack;
+  if (flags & CLONE.SETTLS) regs.set(REG.fs_base, tls);
+
+  const pid = kernel.allocateId();
+  const creds = { ...parent.creds, groups: [...parent.creds.groups] };
+  const group = new ThreadGroup(
+    pid,
+    flags & CLONE.PARENT ? parent.parent : parent,
+    mm,
+    flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork(),
+    flags & CLONE.FS ? parent.fs : parent.fs.fork(creds),
+    creds,
+    parent.name,
+  );
+  group.pgid = parent.pgid;
+  group.sid = parent.sid;
+  group.signals = flags & CLONE.SIGHAND ? parent.signals : parent.signals.fork();
+  group.exitSignal = flags & 0xff;
+  group.mmInfo = { ...parent.mmInfo };
+  group.rlimits = parent.rlimits.map(([s, h]) => [s, h]);
+  const child = new Task(kernel, pid, group, context);
+  group.tasks.add(child);
+  (group.parent ?? parent).children.add(group);
+
+  if (flags & CLONE.PARENT_SETTID) {
+    writeU32(t, parent.mm, ptid, pid);
+    writeU32(t, mm, ptid, pid);
+  }
+  if (flags & CLONE.CHILD_SETTID) writeU32(t, mm, ctid, pid);
+  if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
+  addressSpace.flush();
+  kernel.addTask(child);
+  kernel.platform.resume(context);
+
+  if (flags & CLONE.VFORK) {
+    return kernel.block(t, (complete) => {
+      group.vforkDone = () => complete(pid);
+      return () => (group.vforkDone = undefined);
+    });
+  }
+  return pid;
+}
+
+/** A NULL-terminated array of C strings (argv, envp) from app memory. */
+function readStringArray(t: Task, addr: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  if (addr === 0) return out;
+  for (let i = 0; ; i++) {
+    if (i >= MAX_ARG_POINTERS) throw new SysError(Errno.E2BIG);
+    const p = new DataView(t.mm.copyIn(addr + i * 8, 8).buffer).getBigUint64(0, true);
+    if (p === 0n) return out;
+    out.push(t.mm.readCStringBytes(Number(p), 32 * 4096));
+  }
+}
+
+function execve(t: Task, pathAddr: number, argvAddr: number, envpAddr: number): number {
+  const path = t.mm.readCString(pathAddr, PATH_MAX);
+  const argv = readStringArray(t, argvAddr);
+  const envp = readStringArray(t, envpAddr);
+  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp });
+  replaceImage(t.kernel, t, image);
+  return 0;
+}
+
+/** Does child `c` match wait4's pid argument as seen from process `g`? */
+function matches(g: ThreadGroup, c: ThreadGroup, pid: number, options: number): boolean {
+  // Children that signal something other than SIGCHLD are "clone" children (wait(2) __WCLONE).
+  const clone = c.exitSignal !== Signal.SIGCHLD;
+  if (!(options & WAIT.ALL) && clone !== ((options & WAIT.CLONE) !== 0)) return false;
+  if (pid > 0) return c.pid === pid;
+  if (pid === -1) return true;
+  if (pid === 0) return c.pgid === g.pgid;
+  return c.pgid === -pid;
+}
+
+/**
+ * Waits for a matching child to exit: `reap` is called with the zombie, or
+ * the result is ECHILD (no such child) or 0 (WNOHANG and none exited yet).
+ */
+function waitForChild(t: Task, pid: number, options: number, reap: (child: ThreadGroup) => number): number {
+  const g = t.group;
+  const attempt = (): number | undefined => {
+    let any = false;
+    for (const c of g.children) {
+      if (!matches(g, c, pid, options)) continue;
+      any = true;
+      if (c.exitStatus !== undefined) return reap(c);
+    }
+    if (!any) return -Errno.ECHILD;
+    if (options & WAIT.NOHANG) return 0;
+    return undefined;
+  };
+  const now = attempt();
+  if (now !== undefined) {
+    if (now < 0) throw new SysError(-now);
+    return now;
+  }
+  return t.kernel.block(t, (complete) => {
+    const waiter = () => {
+      let r: number | undefined;
+      try {
+        r = attempt();
+      } catch (e) {
+        r = e instanceof SysError ? -e.errno : -Errno.EFAULT;
+      }
+      if (r !== undefined) {
+        g.childWaiters.delete(waiter);
+        complete(r);
+      }
+    };
+    g.childWaiters.add(waiter);
+    return () => g.childWaiters.delete(waiter);
+  });
+}
+
+function wait4(t: Task, pid: number, statusAddr: number, options: number, rusageAddr: number): number {
+  if (options & ~(WAIT.NOHANG | WAIT.UNTRACED | WAIT.CONTINUED | WAIT.NOTHREAD | WAIT.ALL | WAIT.CLONE)) throw new SysError(Errno.EINVAL);
+  return waitForChild(t, pid, options, (child) => {
+    if (statusAddr !== 0) writeU32(t, t.mm, statusAddr, child.exitStatus ?? 0);
+    if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, new Uint8Array(144));
+    t.group.children.delete(child);
+    return child.pid;
+  });
+}
+
+function waitid(t: Task, idtype: number, id: number, infop: number, options: number): number {
+  if (!(options & (WAIT.EXITED | WAIT.STOPPED | WAIT.CONTINUED))) throw new SysError(Errno.EINVAL);
+  let pid: number;
+  switch (idtype) {
+    case P.ALL: pid = -1; break;
+    case P.PID: pid = id; break;
+    case P.PGID: pid = id === 0 ? 0 : -id; break;
+    default: throw new SysError(Errno.EINVAL);
+  }
+  if (!(options & WAIT.EXITED)) {
+    // Only exits are reported so far; stops and continues never happen.
+    if (options & WAIT.NOHANG) return 0;
+    throw new SysError(Errno.ECHILD);
+  }
+  const r = waitForChild(t, pid, options, (child) => {
+    if (infop !== 0) {
+      const status = child.exitStatus ?? 0;
+      const info = new Uint8Array(128);
+      const v = new DataView(info.buffer);
+      const sig = status & 0x7f;
+      v.setInt32(0, Signal.SIGCHLD, true);
+      v.setInt32(8, sig === 0 ? CLD.EXITED : status & 0x80 ? CLD.DUMPED : CLD.KILLED, true);
+      v.setInt32(16, child.pid, true);
+      v.setUint32(20, child.creds.uid, true);
+      v.setInt32(24, sig === 0 ? (status >> 8) & 0xff : sig, true);
+      t.mm.copyOut(infop, info);
+    }
+    if (!(options & WAIT.NOWAIT)) t.group.children.delete(child);
+    return 0;
+  });
+  // WNOHANG with nothing to report: Linux zeroes si_pid.
+  if (r === 0 && options & WAIT.NOHANG && infop !== 0) {
+    t.mm.copyOut(infop + 16, new Uint8Array(4));
+  }
+  return r;
+}
+
+function groupsMatching(t: Task, pid: number): ThreadGroup[] {
+  const groups = new Set<ThreadGroup>();
+  for (const task of t.kernel.tasks.values()) groups.add(task.group);
+  const all = [...groups];
+  if (pid > 0) return all.filter((g) => g.pid === pid);
+  if (pid === 0) return all.filter((g) => g.pgid === t.group.pgid);
+  if (pid === -1) return all.filter((g) => g !== t.group && g !== t.kernel.init);
+  return all.filter((g) => g.pgid === -pid);
+}
+
+/**
+ * Sends `sig` to a process. Default actions apply now (terminate, ignore);
+ * handlers are not delivered yet, and stop signals are ignored until job
+ * control lands.
+ */
+export function sendSignal(g: ThreadGroup, sig: number): void {
+  if (sig === 0 || g.exitStatus !== undefined) return;
+  const action = g.signals.actions[sig];
+  if (sig !== Signal.SIGKILL && action.handler === 1n) return;
+  if (sig !== Signal.SIGKILL && action.handler !== 0n) {
+    g.signals.pending |= 1n << BigInt(sig - 1);
+    return;
+  }
+  const def = signalDefaultAction(sig);
+  if (def === 'terminate' || def === 'core') {
+    const kernel = [...g.tasks][0]?.kernel;
+    kernel?.killGroup(g, sig);
+  }
+}
+
+function kill(t: Task, pid: number, sig: number): number {
+  if (sig < 0 || sig > 64) throw new SysError(Errno.EINVAL);
+  const targets = groupsMatching(t, pid);
+  if (targets.length === 0) throw new SysError(Errno.ESRCH);
+  // Signal the caller last: it may be among the targets and die of it.
+  for (const g of targets.filter((g) => g !== t.group)) sendSignal(g, sig);
+  if (targets.includes(t.group)) sendSignal(t.group, sig);
+  return 0;
+}
+
+function findGroup(t: Task, pid: number): ThreadGroup {
+  if (pid === 0) return t.group;
+  const task = t.kernel.tasks.get(pid);
+  if (!task || task.group.pid !== pid) throw new SysError(Errno.ESRCH);
+  return task.group;
+}
+
+/** Process creation, execve, exit and wait, kill, process groups and sessions. */
+export function registerLifecycleSyscalls(table: SyscallTable): void {
+  table.register({
+    clone: {
+      args: ['hex', 'ptr', 'ptr', 'ptr', 'hex'],
+      support: 'partial',
+      note: 'processes only (CLONE_THREAD returns ENOSYS); CLONE_VM without CLONE_THREAD copies memory; no namespaces',
+      handler: (t, a) => cloneProcess(t, a.arg(0), a.arg(1), a.arg(2), a.arg(3), a.arg(4)),
+    },
+    fork: { args: [], handler: (t) => cloneProcess(t, Signal.SIGCHLD, 0, 0, 0, 0) },
+    vfork: {
+      args: [],
+      support: 'partial',
+      note: 'the child gets a copy of memory; the parent waits for its exec or exit',
+      handler: (t) => cloneProcess(t, CLONE.VM | CLONE.VFORK | Signal.SIGCHLD, 0, 0, 0, 0),
+    },
+    execve: { args: ['str', 'ptr', 'ptr'], handler: (t, a) => execve(t, a.arg(0), a.arg(1), a.arg(2)) },
+    exit: {
+      args: ['int'],
+      support: 'partial',
+      note: 'ends the whole process: threads are not supported yet',
+      handler: (t, a) => {
+        t.kernel.exitGroup(t.group, exitStatus(a.argInt(0)));
+        return 0;
+      },
+    },
+    exit_group: {
+      args: ['int'],
+      handler: (t, a) => {
+        t.kernel.exitGroup(t.group, exitStatus(a.argInt(0)));
+        return 0;
+      },
+    },
+    wait4: {
+      args: ['int', 'ptr', 'hex', 'ptr'],
+      support: 'partial',
+      note: 'exits only: stopped/continued children are never reported; rusage is zero',
+      handler: (t, a) => wait4(t, a.argInt(0), a.arg(1), a.argInt(2), a.arg(3)),
+    },
+    waitid: {
+      args: ['int', 'int', 'ptr', 'hex', 'ptr'],
+      support: 'partial',
+      note: 'exits only',
+      handler: (t, a) => waitid(t, a.argInt(0), a.argInt(1), a.arg(2), a.argInt(3)),
+    },
+    kill: {
+      args: ['int', 'int'],
+      support: 'partial',
+      note: 'default actions only: handlers are recorded but not run yet',
+      handler: (t, a) => kill(t, a.argInt(0), a.argInt(1)),
+    },
+    tgkill: {
+      args: ['int', 'int', 'int'],
+      support: 'partial',
+      note: 'default actions only',
+      handler: (t, a) => {
+        const g = findGroup(t, a.argInt(0));
+        if (!t.kernel.tasks.has(a.argInt(1))) throw new SysError(Errno.ESRCH);
+        sendSignal(g, a.argInt(2));
+        return 0;
+      },
+    },
+    tkill: {
+      args: ['int', 'int'],
+      support: 'partial',
+      note: 'default actions only',
+      handler: (t, a) => {
+        const task = t.kernel.tasks.get(a.argInt(0));
+        if (!task) throw new SysError(Errno.ESRCH);
+        sendSignal(task.group, a.argInt(1));
+        return 0;
+      },
+    },
+    getppid: { args: [], handler: (t) => t.group.parent?.pid ?? 0 },
+    getpgid: { args: ['int'], handler: (t, a) => findGroup(t, a.argInt(0)).pgid },
+    getsid: { args: ['int'], handler: (t, a) => findGroup(t, a.argInt(0)).sid },
+    setpgid: {
+      args: ['int', 'int'],
+      handler: (t, a) => {
+        const g = findGroup(t, a.argInt(0));
+        const pgid = a.argInt(1) === 0 ? g.pid : a.argInt(1);
+        if (pgid < 0) throw new SysError(Errno.EINVAL);
+        if (g !== t.group && g.parent !== t.group) throw new SysError(Errno.ESRCH);
+        if (g.sid !== t.group.sid || g.pid === g.sid) throw new SysError(Errno.EPERM);
+        g.pgid = pgid;
+        return 0;
+      },
+    },
+    setsid: {
+      args: [],
+      handler: (t) => {
+        const g = t.group;
+        for (const task of t.kernel.tasks.values()) {
+          if (task.group !== g && task.group.pgid === g.pid) throw new SysError(Errno.EPERM);
+        }
+        if (g.pgid === g.pid) throw new SysError(Errno.EPERM);
+        g.sid = g.pid;
+        g.pgid = g.pid;
+        return g.pid;
+      },
+    },
+  });
+}
+
+export { signalStatus };

@@ -1,0 +1,275 @@
+import { AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { devMajor, devMinor, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
+import { clockNow } from '../clock.js';
+import type { Task } from '../task.js';
+import type { SyscallTable } from './table.js';
+
+const PATH_MAX = 4096;
+
+function path(t: Task, addr: number): string {
+  if (addr === 0) throw new SysError(Errno.EFAULT);
+  return t.mm.readCString(addr, PATH_MAX);
+}
+
+/** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */
+function at(t: Task, dirfd: number, pathAddr: number) {
+  const p = path(t, pathAddr);
+  return { vfs: t.group.fs.vfs, ctx: t.group.fs.context(t.group.fds, dirfd, p), p };
+}
+
+function encodeStatfs(info: StatfsInfo): Uint8Array {
+  const out = new Uint8Array(Statfs.size);
+  Statfs.encode(new DataView(out.buffer), 0, {
+    f_type: info.type,
+    f_bsize: info.bsize,
+    f_blocks: info.blocks,
+    f_bfree: info.bfree,
+    f_bavail: info.bavail,
+    f_files: info.files,
+    f_ffree: info.ffree,
+    f_fsid: [...info.fsid],
+    f_namelen: info.namelen,
+    f_frsize: info.frsize,
+    f_flags: info.flags,
+  });
+  return out;
+}
+
+function encodeStatx(st: StatInfo, mask: number): Uint8Array {
+  const out = new Uint8Array(Statx.size);
+  const ts = (t: Timespec) => ({ tv_sec: t.sec, tv_nsec: t.nsec });
+  Statx.encode(new DataView(out.buffer), 0, {
+    stx_mask: st.mask & (mask | STATX.BASIC_STATS),
+    stx_blksize: st.blksize,
+    stx_attributes: 0,
+    stx_nlink: st.nlink,
+    stx_uid: st.uid,
+    stx_gid: st.gid,
+    stx_mode: st.mode,
+    stx_ino: BigInt(st.ino),
+    stx_size: st.size,
+    stx_blocks: st.blocks,
+    stx_attributes_mask: 0,
+    stx_atime: ts(st.atime),
+    stx_btime: ts(st.btime),
+    stx_ctime: ts(st.ctime),
+    stx_mtime: ts(st.mtime),
+    stx_rdev_major: devMajor(st.rdev),
+    stx_rdev_minor: devMinor(st.rdev),
+    stx_dev_major: devMajor(st.dev),
+    stx_dev_minor: devMinor(st.dev),
+    stx_mnt_id: 0,
+    stx_dio_mem_align: 0,
+    stx_dio_offset_align: 0,
+  });
+  return out;
+}
+
+/** utimensat's times argument: NULL means now; UTIME_NOW/UTIME_OMIT per entry. */
+function readTimes(t: Task, addr: number): [Timespec, Timespec] | null {
+  if (addr === 0) return null;
+  const b = t.mm.copyIn(addr, 32);
+  const v = new DataView(b.buffer, b.byteOffset, 32);
+  const now = clockNow(0);
+  const one = (off: number): Timespec => {
+    const sec = Number(v.getBigInt64(off, true));
+    const nsec = Number(v.getBigInt64(off + 8, true));
+    if (nsec === UTIME.NOW) return { sec: Number(now / 1_000_000_000n), nsec: Number(now % 1_000_000_000n) };
+    if (nsec !== UTIME.OMIT && (nsec < 0 || nsec >= 1e9)) throw new SysError(Errno.EINVAL);
+    return { sec, nsec };
+  };
+  return [one(0), one(16)];
+}
+
+function utimensat(t: Task, dirfd: number, pathAddr: number, timesAddr: number, flags: number): number {
+  if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysError(Errno.EINVAL);
+  const times = readTimes(t, timesAddr);
+  const fs = t.group.fs;
+  if (pathAddr === 0) {
+    // utimensat(fd, NULL, ...) is futimens(fd): Linux accepts it.
+    const file = t.group.fds.get(dirfd);
+    fs.vfs.utimensVd(file.vd, fs.context(t.group.fds).creds, times);
+    return 0;
+  }
+  const { vfs, ctx, p } = at(t, dirfd, pathAddr);
+  vfs.utimensAt(ctx, p, times, flags);
+  return 0;
+}
+
+function statx(t: Task, dirfd: number, pathAddr: number, flags: number, mask: number, buf: number): number {
+  if (mask & STATX.RESERVED) throw new SysError(Errno.EINVAL);
+  const p = path(t, pathAddr);
+  let st: StatInfo;
+  if (p === '' && flags & AT.EMPTY_PATH) {
+    st = dirfd === AT.FDCWD ? t.group.fs.vfs.statAt(t.group.fs.context(t.group.fds), '.', 0) : t.group.fds.get(dirfd).stat();
+  } else {
+    st = t.group.fs.vfs.statAt(t.group.fs.context(t.group.fds, dirfd, p), p, flags & AT.SYMLINK_NOFOLLOW);
+  }
+  t.mm.copyOut(buf, encodeStatx(st, mask));
+  return 0;
+}
+
+/** Syscalls that name files by path (and their fd twins): create, remove, rename, link, attributes. */
+export function registerPathSyscalls(table: SyscallTable): void {
+  const ok = () => 0;
+  table.register({
+    mkdir: { args: ['str', 'oct'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.mkdirAt(x.ctx, x.p, a.argUint(1)); return ok(); } },
+    mkdirat: { args: ['dirfd', 'str', 'oct'], handler: (t, a) => { const x = at(t, a.argInt(0), a.arg(1)); x.vfs.mkdirAt(x.ctx, x.p, a.argUint(2)); return ok(); } },
+    mknod: { args: ['str', 'oct', 'hex'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.mknodAt(x.ctx, x.p, a.argUint(1), a.argUint(2)); return ok(); } },
+    mknodat: { args: ['dirfd', 'str', 'oct', 'hex'], handler: (t, a) => { const x = at(t, a.argInt(0), a.arg(1)); x.vfs.mknodAt(x.ctx, x.p, a.argUint(2), a.argUint(3)); return ok(); } },
+    rmdir: { args: ['str'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.rmdirAt(x.ctx, x.p); return ok(); } },
+    unlink: { args: ['str'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.unlinkAt(x.ctx, x.p, 0); return ok(); } },
+    unlinkat: {
+      args: ['dirfd', 'str', 'hex'],
+      handler: (t, a) => {
+        const flags = a.argInt(2);
+        if (flags & ~AT.REMOVEDIR) throw new SysError(Errno.EINVAL);
+        const x = at(t, a.argInt(0), a.arg(1));
+        if (flags & AT.REMOVEDIR) x.vfs.rmdirAt(x.ctx, x.p);
+        else x.vfs.unlinkAt(x.ctx, x.p, 0);
+        return ok();
+      },
+    },
+    rename: {
+      args: ['str', 'str'],
+      handler: (t, a) => {
+        const o = at(t, AT.FDCWD, a.arg(0));
+        const n = at(t, AT.FDCWD, a.arg(1));
+        o.vfs.renameAt(o.ctx, o.p, n.ctx, n.p, 0);
+        return ok();
+      },
+    },
+    renameat: {
+      args: ['dirfd', 'str', 'dirfd', 'str'],
+      handler: (t, a) => {
+        const o = at(t, a.argInt(0), a.arg(1));
+        const n = at(t, a.argInt(2), a.arg(3));
+        o.vfs.renameAt(o.ctx, o.p, n.ctx, n.p, 0);
+        return ok();
+      },
+    },
+    renameat2: {
+      args: ['dirfd', 'str', 'dirfd', 'str', 'hex'],
+      handler: (t, a) => {
+        const flags = a.argUint(4);
+        if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE | RENAME.WHITEOUT)) throw new SysError(Errno.EINVAL);
+        const o = at(t, a.argInt(0), a.arg(1));
+        const n = at(t, a.argInt(2), a.arg(3));
+        o.vfs.renameAt(o.ctx, o.p, n.ctx, n.p, flags);
+        return ok();
+      },
+    },
+    link: {
+      args: ['str', 'str'],
+      handler: (t, a) => {
+        const o = at(t, AT.FDCWD, a.arg(0));
+        const n = at(t, AT.FDCWD, a.arg(1));
+        o.vfs.linkAt(o.ctx, o.p, n.ctx, n.p, 0);
+        return ok();
+      },
+    },
+    linkat: {
+      args: ['dirfd', 'str', 'dirfd', 'str', 'hex'],
+      handler: (t, a) => {
+        const o = at(t, a.argInt(0), a.arg(1));
+        const n = at(t, a.argInt(2), a.arg(3));
+        o.vfs.linkAt(o.ctx, o.p, n.ctx, n.p, a.argInt(4));
+        return ok();
+      },
+    },
+    symlink: {
+      args: ['str', 'str'],
+      handler: (t, a) => {
+        const target = path(t, a.arg(0));
+        const x = at(t, AT.FDCWD, a.arg(1));
+        x.vfs.symlinkAt(x.ctx, target, x.p);
+        return ok();
+      },
+    },
+    symlinkat: {
+      args: ['str', 'dirfd', 'str'],
+      handler: (t, a) => {
+        const target = path(t, a.arg(0));
+        const x = at(t, a.argInt(1), a.arg(2));
+        x.vfs.symlinkAt(x.ctx, target, x.p);
+        return ok();
+      },
+    },
+    chmod: { args: ['str', 'oct'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.chmodAt(x.ctx, x.p, a.argUint(1), 0); return ok(); } },
+    fchmodat: { args: ['dirfd', 'str', 'oct'], handler: (t, a) => { const x = at(t, a.argInt(0), a.arg(1)); x.vfs.chmodAt(x.ctx, x.p, a.argUint(2), 0); return ok(); } },
+    fchmod: {
+      args: ['fd', 'oct'],
+      handler: (t, a) => {
+        const f = t.group.fds.get(a.argInt(0));
+        t.group.fs.vfs.chmodVd(f.vd, t.group.fs.context(t.group.fds).creds, a.argUint(1));
+        return ok();
+      },
+    },
+    chown: { args: ['str', 'int', 'int'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.chownAt(x.ctx, x.p, a.argInt(1), a.argInt(2), 0); return ok(); } },
+    lchown: { args: ['str', 'int', 'int'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.chownAt(x.ctx, x.p, a.argInt(1), a.argInt(2), AT.SYMLINK_NOFOLLOW); return ok(); } },
+    fchownat: { args: ['dirfd', 'str', 'int', 'int', 'hex'], handler: (t, a) => { const x = at(t, a.argInt(0), a.arg(1)); x.vfs.chownAt(x.ctx, x.p, a.argInt(2), a.argInt(3), a.argInt(4)); return ok(); } },
+    fchown: {
+      args: ['fd', 'int', 'int'],
+      handler: (t, a) => {
+        const f = t.group.fds.get(a.argInt(0));
+        t.group.fs.vfs.chownVd(f.vd, t.group.fs.context(t.group.fds).creds, a.argInt(1), a.argInt(2));
+        return ok();
+      },
+    },
+    utimensat: { args: ['dirfd', 'str', 'ptr', 'hex'], handler: (t, a) => utimensat(t, a.argInt(0), a.arg(1), a.arg(2), a.argInt(3)) },
+    truncate: { args: ['str', 'int'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.truncateAt(x.ctx, x.p, a.argSigned(1)); return ok(); } },
+    ftruncate: { args: ['fd', 'int'], handler: (t, a) => { t.group.fds.get(a.argInt(0)).truncate(a.argSigned(1)); return ok(); } },
+    fsync: { args: ['fd'], handler: (t, a) => { t.group.fds.get(a.argInt(0)).sync(); return ok(); } },
+    fdatasync: { args: ['fd'], handler: (t, a) => { t.group.fds.get(a.argInt(0)).sync(); return ok(); } },
+    sync: { args: [], handler: ok },
+    syncfs: { args: ['fd'], handler: (t, a) => { t.group.fds.get(a.argInt(0)); return ok(); } },
+    statfs: {
+      args: ['str', 'ptr'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        t.mm.copyOut(a.arg(1), encodeStatfs(x.vfs.statfsAt(x.ctx, x.p)));
+        return ok();
+      },
+    },
+    fstatfs: {
+      args: ['fd', 'ptr'],
+      handler: (t, a) => {
+        const f = t.group.fds.get(a.argInt(0));
+        t.mm.copyOut(a.arg(1), encodeStatfs(t.group.fs.vfs.statfsVd(f.vd)));
+        return ok();
+      },
+    },
+    statx: {
+      args: ['dirfd', 'str', 'hex', 'hex', 'ptr'],
+      support: 'partial',
+      note: 'no stx_attributes or mount ids',
+      handler: (t, a) => statx(t, a.argInt(0), a.arg(1), a.argInt(2), a.argUint(3), a.arg(4)),
+    },
+    umask: {
+      args: ['oct'],
+      handler: (t, a) => {
+        const old = t.group.fs.umask;
+        t.group.fs.umask = a.argUint(0) & 0o777;
+        return old;
+      },
+    },
+    fchdir: {
+      args: ['fd'],
+      handler: (t, a) => {
+        const f = t.group.fds.get(a.argInt(0));
+        const probe = t.group.fs.vfs.openVd(f.vd, O.PATH | O.DIRECTORY, t.group.fs.context(t.group.fds).creds);
+        probe.decRef();
+        t.group.fs.cwd = f.vd;
+        return ok();
+      },
+    },
+    creat: {
+      args: ['str', 'oct'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        const file = x.vfs.openAt(x.ctx, x.p, { flags: O.CREAT | O.WRONLY | O.TRUNC, mode: a.argUint(1) });
+        return t.group.fds.add(file);
+      },
+    },
+  });
+}

@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { compileC, native, RUNSC, runsc } from './helpers.js';
+
+const BUSYBOX = '/bin/busybox';
+
+describe('runsc do: processes', () => {
+  it('fork, exec and wait: a shell runs commands and sees their status', () => {
+    const script = 'busybox true; echo a $?; busybox false; echo b $?; (exit 5); echo c $?';
+    const r = runsc(['do', BUSYBOX, 'sh', '-c', script]);
+    expect(r.stdout).toBe(native([BUSYBOX, 'sh', '-c', script]).stdout);
+    expect(r.stdout).toBe('a 0\nb 1\nc 5\n');
+  });
+
+  it('init is PID 1 and its children get new pids with init as parent', () => {
+    const prog = compileC(`
+      #include <stdio.h>
+      #include <sys/wait.h>
+      #include <unistd.h>
+      int main(void) {
+        printf("init %d parent %d\\n", getpid(), getppid());
+        fflush(stdout);
+        pid_t c = fork();
+        if (c == 0) { printf("child %d parent %d\\n", getpid(), getppid()); return 42; }
+        int st;
+        pid_t w = waitpid(c, &st, 0);
+        printf("reaped %d same %d exited %d code %d\\n", c, w == c, WIFEXITED(st), WEXITSTATUS(st));
+        printf("again %d\\n", waitpid(-1, &st, WNOHANG));
+        return 0;
+      }`);
+    const r = runsc(['do', prog]);
+    expect(r.stdout).toBe('init 1 parent 0\nchild 2 parent 1\nreaped 2 same 1 exited 1 code 42\nagain -1\n');
+  });
+
+  it('a child killed by a signal is reported as such to wait', () => {
+    const r = runsc(['do', BUSYBOX, 'sh', '-c', 'busybox sh -c "kill -9 \\$\\$"; echo $?']);
+    expect(r.stdout).toBe('137\n');
+  });
+
+  it('a sleeping app costs the sentry no CPU (no busy waiting)', () => {
+    // CPU time of the whole sandbox (sentry and stub) over a 2 s sleep, as the host kernel counts it.
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', process.execPath, RUNSC, 'do', BUSYBOX, 'sleep', '2'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const [elapsed, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+    expect(elapsed).toBeGreaterThanOrEqual(2);
+    // Start-up takes a fraction of a second of CPU; busy waiting would take the whole 2 s.
+    expect(user + sys).toBeLessThan(1);
+  });
+});
+
+describe('runsc do: the root filesystem', () => {
+  it('writes land in an in-memory overlay; the host is untouched', () => {
+    const path = `/etc/tvisor-overlay-test-${process.pid}`;
+    const r = runsc(['do', BUSYBOX, 'sh', '-c', `echo written > ${path}; cat ${path}; rm /etc/hostname; ls /etc/hostname`]);
+    expect(r.stdout).toBe('written\n');
+    expect(r.stderr).toMatch(/No such file or directory/);
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync('/etc/hostname')).toBe(true);
+  });
+
+  it('/tmp is a fresh tmpfs and /dev holds the sandbox devices', () => {
+    const r = runsc(['do', BUSYBOX, 'sh', '-c', 'echo tmp:; ls -A /tmp; echo dev:; ls /dev']);
+    expect(r.stdout).toBe('tmp:\ndev:\nfd\nfull\nnull\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n');
+  });
+});
