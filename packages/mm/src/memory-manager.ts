@@ -124,6 +124,8 @@ export class MemoryManager {
   private brkEnd = 0;
   private stackStart = 0;
   private lockFuture = false;
+  /** The page handleFault last re-mirrored without finding anything to fix (-1: none). */
+  private remirroredPage = -1;
   private released = false;
   readonly layout: MemoryLayout;
 
@@ -708,9 +710,16 @@ export class MemoryManager {
 
   /**
    * Resolves an application page fault the platform reported at `addr`:
-   * populates the page (or its chunk), breaks COW on a write, grows a
-   * MAP_GROWSDOWN stack, and mirrors the result; or says which SIGSEGV the
-   * application gets.
+   * populates the page (or its chunk), breaks COW, grows a MAP_GROWSDOWN
+   * stack, and mirrors the result; or says which SIGSEGV the application
+   * gets.
+   *
+   * Platforms often cannot tell the access type (ptrace sees only si_code),
+   * so `write`/`exec` are hints that mm double-checks: a fault on a COW page
+   * of a writable mapping is a write whatever the hint says (reads of it are
+   * allowed by the mirror), and a fault that repeats on a page whose mapping
+   * was already right gets SEGV_ACCERR instead of looping (e.g. executing a
+   * non-executable page reported as a write).
    */
   handleFault(addr: number, write: boolean, exec = false): FaultResult {
     const vma = addr >= 0 && addr < TASK_SIZE ? this.vmaForAccess(addr) : undefined;
@@ -719,12 +728,23 @@ export class MemoryManager {
     if ((vma.prot & need) === 0) return { signal: 'SIGSEGV', code: 'SEGV_ACCERR' };
     const page = pageAlignDown(addr);
     const pma = this.pmas.find(page);
-    if (pma === undefined || (write && pma.cow)) {
+    if (pma === undefined) {
       this.makeAccessible(vma, page, page + PAGE_SIZE, write);
+    } else if (pma.cow && !vma.shared && (vma.prot & PROT.WRITE) !== 0) {
+      this.breakCow(page, page + PAGE_SIZE);
     } else {
-      // The platform lost or never applied our mapping: map it again.
+      if (this.remirroredPage === page) {
+        this.remirroredPage = -1;
+        return { signal: 'SIGSEGV', code: 'SEGV_ACCERR' };
+      }
+      // Nothing to do as far as mm knows: the platform may have lost the
+      // mapping, so map it again, once.
       this.mirror(page, page + PAGE_SIZE);
+      this.addressSpace.flush();
+      this.remirroredPage = page;
+      return 'fixed';
     }
+    this.remirroredPage = -1;
     this.addressSpace.flush();
     return 'fixed';
   }

@@ -132,9 +132,25 @@ describe('handleFault', () => {
     expect(mm.handleFault(BASE + 5, true)).toEqual({ signal: 'SIGSEGV', code: 'SEGV_ACCERR' });
     expect(mm.handleFault(BASE + 5, false, true)).toEqual({ signal: 'SIGSEGV', code: 'SEGV_ACCERR' });
     expect(mm.handleFault(BASE + P + 5, false)).toEqual({ signal: 'SIGSEGV', code: 'SEGV_ACCERR' });
-    expect(mm.handleFault(BASE + 5, false)).toBe('fixed');
+    // Spurious faults (the mirror is already right) are retried once per page.
     expect(mm.handleFault(BASE + 2 * P, true)).toBe('fixed');
+    expect(mm.handleFault(BASE + 5, false)).toBe('fixed');
     expect(mm.handleFault(BASE + 2 * P, false, true)).toBe('fixed');
+    mm.release();
+  });
+
+  it('copes with platforms that cannot tell the access type', () => {
+    const as = new FakeAddressSpace();
+    const mm = new MemoryManager(mf, as);
+    mm.mmap({ addr: BASE, length: P, prot: RW, flags: FIXED_ANON });
+    const child = mm.fork(new FakeAddressSpace());
+    // A write to a COW page reported as a read still gets the page copied.
+    expect(mm.handleFault(BASE, false)).toBe('fixed');
+    expect(as.pages.get(BASE)!.prot).toBe(RW);
+    // Executing the non-executable page, reported as a write: retried once, then SIGSEGV.
+    expect(mm.handleFault(BASE + 8, true)).toBe('fixed');
+    expect(mm.handleFault(BASE + 8, true)).toEqual({ signal: 'SIGSEGV', code: 'SEGV_ACCERR' });
+    child.release();
     mm.release();
   });
 

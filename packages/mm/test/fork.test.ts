@@ -1,7 +1,7 @@
 // Copy-on-write fork: parent and child never see each other's writes to
 // private memory, do see them in shared memory, and memory grows only by the
 // pages that get written.
-import { MAP, PROT } from '@tvisor/abi';
+import { MADV, MAP, PROT } from '@tvisor/abi';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../src/layout.js';
@@ -83,8 +83,8 @@ describe('fork', () => {
     const dontFork = parent.mmap({ addr: 0, length: P, prot: RW, flags: MAP.PRIVATE | MAP.ANONYMOUS });
     const wipe = parent.mmap({ addr: 0, length: P, prot: RW, flags: MAP.PRIVATE | MAP.ANONYMOUS });
     parent.copyOut(wipe, new Uint8Array([5]));
-    parent.madvise(dontFork, P, 10 /* MADV_DONTFORK */);
-    parent.madvise(wipe, P, 18 /* MADV_WIPEONFORK */);
+    parent.madvise(dontFork, P, MADV.DONTFORK);
+    parent.madvise(wipe, P, MADV.WIPEONFORK);
     const child = parent.fork(new FakeAddressSpace());
     child.copyOut(shared + 10, new Uint8Array([42]));
     expect(parent.copyIn(shared + 10, 1)[0]).toBe(42);

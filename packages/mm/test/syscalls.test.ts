@@ -128,6 +128,7 @@ describe('mmap placement', () => {
     expect(m({ flags: ANON | MAP.FIXED, addr: MMAP_MIN_ADDR - P })).toBe(Errno.EPERM);
     expect(m({ length: TASK_SIZE + P })).toBe(Errno.ENOMEM);
     expect(m({ flags: ANON | MAP.HUGETLB })).toBe(Errno.ENOMEM);
+    // 0x800000 is no mmap flag: only MAP_SHARED_VALIDATE rejects it.
     expect(m({ flags: MAP.SHARED_VALIDATE | MAP.ANONYMOUS | 0x800000 })).toBe(Errno.EOPNOTSUPP);
     expect(m({ flags: MAP.SHARED | MAP.ANONYMOUS | 0x800000 })).toBe(0);
     mm.mmap({ addr: BASE, length: P, prot: RW, flags: ANON | MAP.FIXED });
