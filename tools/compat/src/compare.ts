@@ -42,6 +42,10 @@ export const DIFF_LINE_LIMIT = 12;
 export function compareOutcomes(testCase: Pick<CompatCase, 'compareStderr'>, native: RunOutcome, sandbox: RunOutcome): Verdict {
   const mismatches: string[] = [];
   const diffs: string[] = [];
+  // The native run is the oracle only if it ran: a missing program (127 from
+  // a shell, or exec failing) or a hang would make both runs agree vacuously.
+  const nativeProblem = nativeRunProblem(native);
+  if (nativeProblem) mismatches.push(nativeProblem);
   if (sandbox.timedOut && !native.timedOut) mismatches.push(`sandbox timed out after ${Math.round(sandbox.durationMs)} ms`);
   if (native.status !== sandbox.status) mismatches.push(`status: native ${native.status}, sandbox ${sandbox.status}`);
   if (native.stdout !== sandbox.stdout) {
@@ -59,7 +63,17 @@ export function compareOutcomes(testCase: Pick<CompatCase, 'compareStderr'>, nat
   if (!pass && !testCase.compareStderr && sandbox.stderr !== native.stderr && sandbox.stderr !== '') {
     diffs.push('sandbox stderr:', headLines(sandbox.stderr, 4));
   }
+  if (nativeProblem && native.stderr !== '') diffs.push('native stderr:', headLines(native.stderr, 4));
   return { pass, mismatches, diff: diffs.join('\n') };
+}
+
+/** Why the native run cannot serve as the oracle, if it cannot. */
+export function nativeRunProblem(native: RunOutcome): string | undefined {
+  if (native.timedOut) return `native run timed out after ${Math.round(native.durationMs)} ms`;
+  if (native.status === 126 || native.status === 127) {
+    return `native run exited ${native.status} (program missing or not executable: are the case's packages installed?)`;
+  }
+  return undefined;
 }
 
 /**
@@ -70,6 +84,7 @@ export function compareOutcomes(testCase: Pick<CompatCase, 'compareStderr'>, nat
  * the first difference.
  */
 export function lineDiff(expected: string, actual: string, limit = DIFF_LINE_LIMIT): string {
+  if (expected === actual) return '';
   const a = toLines(expected);
   const b = toLines(actual);
   let head = 0;

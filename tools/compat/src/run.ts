@@ -170,7 +170,16 @@ export function runProcess(
         durationMs: performance.now() - started,
       });
     };
-    child.on('error', (error) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      if (exit !== undefined || finished) return;
+      // exec failing is a result, as a shell reports it: 127 when the program
+      // is missing, 126 when it cannot be run.
+      if (error.code === 'ENOENT' || error.code === 'EACCES') {
+        stderr.add(Buffer.from(`${command[0]}: ${error.message}\n`));
+        exit = { code: error.code === 'ENOENT' ? 127 : 126, signal: null };
+        finish();
+        return;
+      }
       clearTimeout(timer);
       reject(error);
     });

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { allCases } from '../cases/index.js';
+import { main, parseArgs, selectCases, UsageError } from '../src/main.js';
+
+describe('parseArgs', () => {
+  it('reads filters (repeated, comma-separated, with or without =), --json and --runsc', () => {
+    expect(parseArgs(['--filter', 'bash/,git', '--filter=sqlite', '--json', '--runsc', 'runsc --network=none'])).toEqual({
+      filters: ['bash/', 'git', 'sqlite'],
+      json: true,
+      list: false,
+      runsc: ['runsc', '--network=none'],
+    });
+  });
+
+  it('rejects unknown flags and missing values', () => {
+    expect(() => parseArgs(['--nope'])).toThrow(UsageError);
+    expect(() => parseArgs(['--filter'])).toThrow(/needs a value/);
+  });
+});
+
+describe('selectCases', () => {
+  it('selects by substring of the name, any filter matching', () => {
+    const selected = selectCases(allCases, ['sqlite/', 'jobs/timeout']).map((c) => c.name);
+    expect(selected.length).toBeGreaterThan(1);
+    expect(selected.every((n) => n.startsWith('sqlite/') || n === 'jobs/timeout')).toBe(true);
+    expect(selectCases(allCases, [])).toHaveLength(allCases.length);
+  });
+});
+
+describe('main', () => {
+  it('lists the selected cases', async () => {
+    let out = '';
+    expect(await main(['--list', '--filter', 'perl/'], (t) => (out += t))).toBe(0);
+    expect(out.trim().split('\n')).toEqual(allCases.filter((c) => c.name.startsWith('perl/')).map((c) => c.name));
+  });
+});
