@@ -18,3 +18,4 @@ export { MAX_SYMLINKS, NAME_MAX, PATH_MAX, PathResolver, type ParentAndName, typ
 export * from './stat.js';
 export { MNT_DETACH, VirtualFilesystem, type FifoOpener, type OpenOptions } from './vfs.js';
 export * from './fs/tmpfs/index.js';
+export * from './fs/overlay/index.js';

@@ -678,6 +678,14 @@ export class VirtualFilesystem {
     } else this.fsMounts.set(m.fs, n);
   }
 
+  /**
+   * Tear the whole namespace down: detach every mount and release every
+   * filesystem (closing host handles). The VFS must not be used afterwards.
+   */
+  dispose(): void {
+    this.detach(this.rootMount);
+  }
+
   /** All mounts in the namespace, parents first (for /proc/self/mounts). */
   mounts(): Mount[] {
     const out: Mount[] = [];

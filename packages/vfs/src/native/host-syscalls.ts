@@ -69,6 +69,24 @@ export function pread(fd: number, dst: Uint8Array, offset: number): number {
   }
 }
 
+/** read(2) at the fd's own offset, straight into `dst`. */
+export function read(fd: number, dst: Uint8Array): number {
+  for (;;) {
+    const n = raw.read(fd, dst, dst.length);
+    if (n >= 0) return n;
+    if (raw.errno() !== Errno.EINTR) throw new SysError(raw.errno() || Errno.EIO);
+  }
+}
+
+/** write(2) at the fd's own offset. */
+export function write(fd: number, src: Uint8Array): number {
+  for (;;) {
+    const n = raw.write(fd, src, src.length);
+    if (n >= 0) return n;
+    if (raw.errno() !== Errno.EINTR) throw new SysError(raw.errno() || Errno.EIO);
+  }
+}
+
 export function pwrite(fd: number, src: Uint8Array, offset: number): number {
   for (;;) {
     const n = raw.pwrite(fd, src, src.length, offset);

@@ -25,6 +25,8 @@ export const raw = {
   close: libc.func('int close(int fd)') as (fd: number) => number,
   pread: libc.func('pread64', 'long', ['int', 'void *', 'size_t', 'int64']) as (
     fd: number, buf: Uint8Array, count: number, offset: number) => number,
+  read: libc.func('long read(int fd, void *buf, size_t count)') as (fd: number, buf: Uint8Array, count: number) => number,
+  write: libc.func('long write(int fd, void *buf, size_t count)') as (fd: number, buf: Uint8Array, count: number) => number,
   pwrite: libc.func('pwrite64', 'long', ['int', 'void *', 'size_t', 'int64']) as (
     fd: number, buf: Uint8Array, count: number, offset: number) => number,
   statx: libc.func('int statx(int dirfd, const char *path, int flags, uint32 mask, void *buf)') as (

@@ -4,7 +4,7 @@
 // toEqual.
 import * as nfs from 'node:fs';
 import { Errno, SysError, errnoName } from '@tvisor/abi';
-import { ftruncate, lseek, renameat2 } from '../../src/native/host-syscalls.js';
+import * as native from '../../src/native/host-syscalls.js';
 import { ROOT_CREDENTIALS, type FileDescription, type PathContext, type VirtualFilesystem } from '../../src/index.js';
 
 export type Result = { ok: unknown } | { errno: string };
@@ -87,16 +87,19 @@ export class HostDriver implements Driver {
     return slot;
   }
   close(slot: number) { nfs.closeSync(this.fd(slot)); this.fds.delete(slot); }
-  write(slot: number, data: Uint8Array, pos: number | null) { return nfs.writeSync(this.fd(slot), data, 0, data.length, pos); }
+  // Raw syscalls: Node skips the kernel for zero-length reads and writes.
+  write(slot: number, data: Uint8Array, pos: number | null) {
+    return pos === null ? native.write(this.fd(slot), data) : native.pwrite(this.fd(slot), data, pos);
+  }
   read(slot: number, len: number, pos: number | null) {
     const buf = new Uint8Array(len);
-    const n = nfs.readSync(this.fd(slot), buf, 0, len, pos);
+    const n = pos === null ? native.read(this.fd(slot), buf) : native.pread(this.fd(slot), buf, pos);
     return buf.subarray(0, n);
   }
-  lseek(slot: number, off: number, whence: number) { return lseek(this.fd(slot), off, whence); }
-  ftruncate(slot: number, len: number) { ftruncate(this.fd(slot), len); }
+  lseek(slot: number, off: number, whence: number) { return native.lseek(this.fd(slot), off, whence); }
+  ftruncate(slot: number, len: number) { native.ftruncate(this.fd(slot), len); }
   truncate(path: string, len: number) { nfs.truncateSync(this.p(path), len); }
-  rename(from: string, to: string, flags: number) { renameat2(-100, this.p(from), -100, this.p(to), flags); }
+  rename(from: string, to: string, flags: number) { native.renameat2(-100, this.p(from), -100, this.p(to), flags); }
   link(from: string, to: string) { nfs.linkSync(this.p(from), this.p(to)); }
   symlink(target: string, path: string) { nfs.symlinkSync(target, this.p(path)); }
   readlink(path: string) { return nfs.readlinkSync(this.p(path), 'utf8'); }
@@ -163,5 +166,5 @@ export class VfsDriver implements Driver {
       fd.decRef();
     }
   }
-  closeAll() { for (const fd of this.fds.values()) fd.decRef(); this.fds.clear(); }
+  closeAll() { for (const fd of this.fds.values()) fd.decRef(); this.fds.clear(); this.vfs.dispose(); }
 }

@@ -4,6 +4,9 @@ import { close, entryIdentity, fstatfs, fstatx, openRootDir } from '../../native
 import type { StatfsInfo } from '../../stat.js';
 import { HostInode } from './host-inode.js';
 
+/** Closes the host handles of inodes the VFS has let go of. */
+const handleReaper = new FinalizationRegistry<{ fs: HostFilesystem; fd: number }>(({ fs, fd }) => fs.dropHandle(fd));
+
 /** Options for a host-backed filesystem. */
 export interface HostFilesystemOptions {
   /** Host directory that becomes this filesystem's root. Nothing outside it is ever opened. */
@@ -24,8 +27,8 @@ export class HostFilesystem implements Filesystem {
   readonly dev: number;
   readonly readOnly: boolean;
   private readonly rootInode: HostInode;
-  /** Closes host handles of inodes the VFS has let go of. */
-  readonly handleReaper = new FinalizationRegistry<number>((fd) => close(fd));
+  /** O_PATH handles currently owned by this filesystem's inodes. */
+  private readonly handles = new Set<number>();
   private released = false;
 
   constructor(opts: HostFilesystemOptions) {
@@ -33,7 +36,23 @@ export class HostFilesystem implements Filesystem {
     const fd = openRootDir(opts.hostPath);
     const st = fstatx(fd);
     this.dev = st.dev;
+    this.handles.add(fd);
     this.rootInode = new HostInode(this, fd, null, '', st);
+  }
+
+  /** Take ownership of an O_PATH handle held by `inode`: closed when the inode is collected or the fs released. */
+  adoptHandle(inode: HostInode, fd: number): void {
+    if (this.released) {
+      close(fd);
+      throw new SysError(Errno.EBADF);
+    }
+    this.handles.add(fd);
+    handleReaper.register(inode, { fs: this, fd });
+  }
+
+  /** Close a handle whose inode is gone (no-op if release() already closed it). */
+  dropHandle(fd: number): void {
+    if (this.handles.delete(fd)) close(fd);
   }
 
   root(): Inode {
@@ -51,9 +70,12 @@ export class HostFilesystem implements Filesystem {
     return id !== null && id.ino === child.ino && id.dev === child.hostDev;
   }
 
+  /** Close every host handle; inodes of this filesystem fail with EBADF afterwards. */
   release(): void {
     if (this.released) return;
     this.released = true;
+    for (const fd of this.handles) close(fd);
+    this.handles.clear();
   }
 
   checkWritable(): void {

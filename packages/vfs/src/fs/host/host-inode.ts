@@ -40,7 +40,7 @@ export class HostInode implements Inode {
     this.ino = st.ino;
     this.hostDev = st.dev;
     this.fileType = st.mode & S.IFMT;
-    if (parent) fs.handleReaper.register(this, handle);
+    if (parent) fs.adoptHandle(this, handle);
   }
 
   stat(): StatInfo {
