@@ -15,7 +15,15 @@ export interface AltStack {
   size: number;
 }
 
-/** The state of a thread that never called sigaltstack(2), and what SS_AUTODISARM resets to. */
+/**
+ * The state of a thread that never called sigaltstack(2): no stack, and
+ * flags 0 (a frame's uc_stack shows 0, though sigaltstack(2) reports
+ * SS_DISABLE for any zero-size stack). fork(2) and clone(2) without
+ * CLONE_VM copy the parent's settings instead.
+ */
+export const ALTSTACK_INITIAL: AltStack = Object.freeze({ sp: 0, flags: 0, size: 0 });
+
+/** What SS_AUTODISARM (and clone(2) with CLONE_VM) resets the sigaltstack to. */
 export const ALTSTACK_DISABLED: AltStack = Object.freeze({ sp: 0, flags: SS.DISABLE, size: 0 });
 
 /** Whether `sp` lies in the alternate stack (top included, base excluded: the stack grows down), ignoring SS_AUTODISARM. */

@@ -7,6 +7,7 @@
  */
 export {
   ALTSTACK_DISABLED,
+  ALTSTACK_INITIAL,
   onAltStack,
   reportedAltStackFlags,
   restoreAltStack,
