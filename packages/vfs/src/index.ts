@@ -19,3 +19,4 @@ export * from './stat.js';
 export { MNT_DETACH, VirtualFilesystem, type FifoOpener, type OpenOptions } from './vfs.js';
 export * from './fs/tmpfs/index.js';
 export * from './fs/overlay/index.js';
+export * from './fs/pipefs/index.js';

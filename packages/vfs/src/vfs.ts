@@ -8,6 +8,7 @@ import { Mount, sameVd, type MountFlags, type VirtualDentry } from './mount.js';
 import { checkAccess, lookupChild, PathResolver, tryLookupChild, type PathContext, type ParentAndName } from './resolve.js';
 import { isDir, isSymlink, nowTimespec, type SetStatRequest, type StatfsInfo, type StatInfo, type Timespec } from './stat.js';
 import { Dentry as DentryClass } from './dentry.js';
+import { PipeFilesystem } from './fs/pipefs/filesystem.js';
 
 /** openat/openat2 arguments. */
 export interface OpenOptions {
@@ -36,13 +37,20 @@ const PERM_BITS = 0o7777;
 export class VirtualFilesystem {
   /** Character/block device drivers, looked up when a device node is opened. */
   readonly devices = new DeviceRegistry();
-  /** How FIFOs are opened; set by installing pipefs (`installFifoSupport`). */
-  fifoOpener: FifoOpener | null = null;
+  /** Anonymous pipes (pipe2) and the pipes behind FIFOs. */
+  readonly pipefs = new PipeFilesystem();
+  /** How FIFOs are opened: through `pipefs` unless replaced. */
+  fifoOpener: FifoOpener | null = (inode, flags) => this.pipefs.openFifo(inode, flags);
   private readonly rootMount: Mount;
   private readonly fsMounts = new Map<Filesystem, number>();
 
   constructor(rootFs: Filesystem, rootFlags: MountFlags = {}) {
     this.rootMount = this.newMount(rootFs, new DentryClass('/', null, rootFs.root()), rootFlags, null, null);
+  }
+
+  /** pipe2(2): read and write ends of a new pipe (`flags`: O.NONBLOCK, O.DIRECT). */
+  pipe(creds: Credentials, flags = 0): [FileDescription, FileDescription] {
+    return this.pipefs.createPipe(creds, flags);
   }
 
   /** The root of the mount namespace. */

@@ -1,0 +1,119 @@
+import { Errno, POLL, SysError } from '../../abi.js';
+import { WaiterQueue } from '../../readiness.js';
+
+/** Default pipe capacity (16 pages), as on Linux. */
+export const PIPE_DEFAULT_SIZE = 65536;
+/** Writes of at most this many bytes are atomic. */
+export const PIPE_BUF = 4096;
+/** /proc/sys/fs/pipe-max-size default: the most F_SETPIPE_SZ grants an unprivileged user. */
+export const PIPE_MAX_SIZE = 1048576;
+
+/**
+ * A pipe's buffer and endpoint counts. Never blocks: an operation that
+ * would block throws EAGAIN, and the caller waits for the readiness event
+ * (POLLIN for readers, POLLOUT for writers) announced through `waiters`.
+ */
+export class Pipe {
+  readonly waiters = new WaiterQueue();
+  private chunks: Uint8Array[] = [];
+  /** Read position within chunks[0]. */
+  private head = 0;
+  private used = 0;
+  capacity = PIPE_DEFAULT_SIZE;
+  readers = 0;
+  writers = 0;
+  /** Whether a writer has ever been attached (POLLHUP is only reported after one leaves). */
+  hadWriter = false;
+  hadReader = false;
+
+  /** Bytes waiting to be read (FIONREAD). */
+  get queued(): number {
+    return this.used;
+  }
+
+  /** Read up to dst.length bytes. 0 = end of file (no writers left); EAGAIN when empty with writers. */
+  read(dst: Uint8Array): number {
+    if (dst.length === 0) return 0;
+    if (this.used === 0) {
+      if (this.writers === 0) return 0;
+      throw new SysError(Errno.EAGAIN);
+    }
+    let n = 0;
+    while (n < dst.length && this.chunks.length > 0) {
+      const c = this.chunks[0];
+      const take = Math.min(c.length - this.head, dst.length - n);
+      dst.set(c.subarray(this.head, this.head + take), n);
+      n += take;
+      this.head += take;
+      if (this.head === c.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    this.used -= n;
+    this.waiters.notify(POLL.OUT | POLL.WRNORM);
+    return n;
+  }
+
+  /**
+   * Write from `src`: all of it if it fits, atomically when at most PIPE_BUF
+   * bytes; a larger write takes what fits. EPIPE without readers (the caller
+   * raises SIGPIPE); EAGAIN when nothing can be written now.
+   */
+  write(src: Uint8Array): number {
+    if (this.readers === 0) throw new SysError(Errno.EPIPE);
+    if (src.length === 0) return 0;
+    const space = this.capacity - this.used;
+    if (src.length <= PIPE_BUF ? space < src.length : space === 0) throw new SysError(Errno.EAGAIN);
+    const n = Math.min(space, src.length);
+    this.chunks.push(src.slice(0, n));
+    this.used += n;
+    this.waiters.notify(POLL.IN | POLL.RDNORM);
+    return n;
+  }
+
+  /** Readiness as seen from a reading and/or writing end. */
+  readiness(mask: number, reading: boolean, writing: boolean): number {
+    let r = 0;
+    if (reading) {
+      if (this.used > 0) r |= POLL.IN | POLL.RDNORM;
+      if (this.writers === 0 && this.hadWriter) r |= POLL.HUP;
+    }
+    if (writing) {
+      if (this.capacity - this.used >= PIPE_BUF) r |= POLL.OUT | POLL.WRNORM;
+      if (this.readers === 0) r |= POLL.ERR;
+    }
+    return r & (mask | POLL.HUP | POLL.ERR);
+  }
+
+  /** F_SETPIPE_SZ: round up to a power-of-two number of pages; EBUSY if the data would not fit. */
+  setCapacity(size: number, privileged: boolean): number {
+    if (size <= 0) throw new SysError(Errno.EINVAL);
+    if (size > PIPE_MAX_SIZE && !privileged) throw new SysError(Errno.EPERM);
+    let pages = 1;
+    while (pages * 4096 < size) pages *= 2;
+    const cap = pages * 4096;
+    if (cap < this.used) throw new SysError(Errno.EBUSY);
+    this.capacity = cap;
+    this.waiters.notify(POLL.OUT | POLL.WRNORM);
+    return cap;
+  }
+
+  attach(reading: boolean, writing: boolean): void {
+    if (reading) {
+      this.readers++;
+      this.hadReader = true;
+    }
+    if (writing) {
+      this.writers++;
+      this.hadWriter = true;
+    }
+    // Wake FIFO openers waiting for a peer.
+    this.waiters.notify(POLL.IN | POLL.OUT);
+  }
+
+  detach(reading: boolean, writing: boolean): void {
+    if (reading && --this.readers === 0) this.waiters.notify(POLL.ERR | POLL.OUT);
+    if (writing && --this.writers === 0) this.waiters.notify(POLL.HUP | POLL.IN);
+  }
+}
