@@ -480,11 +480,19 @@ export class MemoryManager {
     if (len === 0) return;
     const end = addr + len;
     if (end > TASK_SIZE) throw new SysError(Errno.ENOMEM);
-    const mapped = this.mappedParts(addr, end);
-    for (const r of mapped) this.checkAdvice(r, advice);
-    for (const r of mapped) this.applyAdvice(r.start, r.end, advice);
-    this.addressSpace.flush();
-    if (this.vmas.gaps(addr, end).length > 0) throw new SysError(Errno.ENOMEM);
+    // Like Linux, VMAs are advised in order; an error stops the walk (earlier
+    // VMAs keep the advice) and holes make the call fail with ENOMEM at the end.
+    const holes = this.vmas.gaps(addr, end).length > 0;
+    const parts = this.mappedParts(addr, end).map((r) => ({ start: r.start, end: r.end }));
+    try {
+      for (const r of parts) {
+        this.checkAdvice(this.vmas.find(r.start)!, advice);
+        this.applyAdvice(r.start, r.end, advice);
+      }
+    } finally {
+      this.addressSpace.flush();
+    }
+    if (holes) throw new SysError(Errno.ENOMEM);
   }
 
   /** msync(2): writes shared file mappings back through MappableFile.sync. */
@@ -1191,8 +1199,7 @@ export class MemoryManager {
     return out;
   }
 
-  private checkAdvice(r: Range & { vma: Vma }, advice: number): void {
-    const v = r.vma;
+  private checkAdvice(v: Vma, advice: number): void {
     switch (advice) {
       case MADV.DONTNEED:
         if (v.locked) throw new SysError(Errno.EINVAL);
@@ -1286,14 +1293,20 @@ export class MemoryManager {
     const end = pageAlignUp(addr + length);
     if (end > TASK_SIZE || end < start) throw new SysError(Errno.ENOMEM);
     if (end === start) return;
-    if (this.vmas.gaps(start, end).length > 0) throw new SysError(Errno.ENOMEM);
-    this.changeVmas(start, end, (v) => {
-      v.locked = locked;
-    });
-    if (locked && !onFault) {
-      for (const r of this.mappedParts(start, end)) if ((r.vma.prot & READABLE) !== 0) this.populate(r.start, r.end);
-      this.addressSpace.flush();
+    // Like Linux, VMAs are changed in order up to the first hole, then ENOMEM.
+    let pos = start;
+    while (pos < end) {
+      const v = this.vmas.find(pos);
+      if (v === undefined) break;
+      const segEnd = Math.min(v.end, end);
+      this.changeVmas(pos, segEnd, (x) => {
+        x.locked = locked;
+      });
+      if (locked && !onFault && (v.prot & READABLE) !== 0) this.populate(pos, segEnd);
+      pos = segEnd;
     }
+    this.addressSpace.flush();
+    if (pos < end) throw new SysError(Errno.ENOMEM);
   }
 
   /** The /proc maps name: the file, an explicit name, or [heap]/[stack] like Linux. */

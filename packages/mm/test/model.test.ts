@@ -2,7 +2,7 @@
 // writes run against MemoryManager and against a page-array model of Linux's
 // rules. After every step the VMA list, permissions, contents and the
 // platform mirror must agree with the model.
-import { Errno, MAP, MREMAP, PROT } from '@tvisor/abi';
+import { Errno, MADV, MAP, MREMAP, PROT } from '@tvisor/abi';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../src/layout.js';
@@ -45,6 +45,7 @@ interface PageState {
   fpage: number;
   account: boolean;
   noReserve: boolean;
+  locked: boolean;
   data: Uint8Array;
 }
 
@@ -82,6 +83,7 @@ function mergeable(a: PageState, b: PageState): boolean {
     a.shmem === b.shmem &&
     a.account === b.account &&
     a.noReserve === b.noReserve &&
+    a.locked === b.locked &&
     ((a.file === null && a.shmem === 0) || a.fpage + 1 === b.fpage)
   );
 }
@@ -118,6 +120,8 @@ type Op =
   | { op: 'mprotect'; a: number; n: number; prot: number }
   | { op: 'mremap'; a: number; oldN: number; newN: number; move: boolean; dest: number }
   | { op: 'brk'; pages: number; extra: number }
+  | { op: 'dontneed'; a: number; n: number }
+  | { op: 'lock'; a: number; n: number; lock: boolean }
   | { op: 'write'; a: number; off: number; len: number; byte: number };
 
 const page = fc.integer({ min: 0, max: N - 1 });
@@ -137,6 +141,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('mprotect' as const), a: page, n: count, prot }),
   fc.record({ op: fc.constant('mremap' as const), a: page, oldN: fc.integer({ min: 0, max: 6 }), newN: count, move: fc.boolean(), dest: page }),
   fc.record({ op: fc.constant('brk' as const), pages: fc.integer({ min: 0, max: 14 }), extra: fc.integer({ min: 0, max: P - 1 }) }),
+  fc.record({ op: fc.constant('dontneed' as const), a: page, n: count }),
+  fc.record({ op: fc.constant('lock' as const), a: page, n: count, lock: fc.boolean() }),
   fc.record({
     op: fc.constant('write' as const),
     a: page,
@@ -192,6 +198,7 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
           fpage: o.kind === 'file' ? o.fpage + i : o.kind === 'shared' ? i : 0,
           account: o.kind !== 'shared' && o.kind !== 'noreserve' && (o.prot & PROT.WRITE) !== 0,
           noReserve: o.kind === 'noreserve',
+          locked: false,
           data: o.kind === 'file' ? filePage(o.fpage + i) : new Uint8Array(P),
         };
       }
@@ -223,6 +230,39 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
       return stepMremap(mm, m, o);
     case 'brk':
       return stepBrk(mm, m, BASE + o.pages * P + o.extra);
+    case 'dontneed': {
+      const n = Math.min(o.n, N - o.a);
+      let expected = 0;
+      for (let i = o.a; i < o.a + n; i++) {
+        const p = m.pages[i];
+        if (p === undefined) {
+          expected = Errno.ENOMEM;
+          continue;
+        }
+        if (p.locked) {
+          expected = Errno.EINVAL;
+          break;
+        }
+        if (!p.shared) p.data = p.file !== null ? filePage(p.fpage) : new Uint8Array(P);
+      }
+      expect(errnoOf(() => mm.madvise(addrOf(o.a), n * P, MADV.DONTNEED))).toBe(expected);
+      return;
+    }
+    case 'lock': {
+      const n = Math.min(o.n, N - o.a);
+      let expected = 0;
+      for (let i = o.a; i < o.a + n; i++) {
+        const p = m.pages[i];
+        if (p === undefined) {
+          expected = Errno.ENOMEM;
+          break;
+        }
+        p.locked = o.lock;
+      }
+      const call = () => (o.lock ? mm.mlock(addrOf(o.a), n * P) : mm.munlock(addrOf(o.a), n * P));
+      expect(errnoOf(call)).toBe(expected);
+      return;
+    }
     case 'write': {
       const start = addrOf(o.a) + o.off;
       const len = Math.min(o.len, addrOf(N) - start);
@@ -353,7 +393,17 @@ function stepBrk(mm: MemoryManager, m: Model, addr: number): void {
     const next = m.pages.findIndex((p, i) => p !== undefined && addrOf(i) >= oldTop);
     if (next < 0 || newTop + P <= addrOf(next)) {
       for (let i = pageOf(oldTop); i < pageOf(newTop); i++) {
-        m.pages[i] = { prot: PROT.READ | PROT.WRITE, shared: false, file: null, shmem: 0, fpage: 0, account: true, noReserve: false, data: new Uint8Array(P) };
+        m.pages[i] = {
+          prot: PROT.READ | PROT.WRITE,
+          shared: false,
+          file: null,
+          shmem: 0,
+          fpage: 0,
+          account: true,
+          noReserve: false,
+          locked: false,
+          data: new Uint8Array(P),
+        };
       }
       expected = addr;
     }
