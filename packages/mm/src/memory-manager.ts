@@ -43,8 +43,15 @@ export interface MmapOptions {
   name?: string;
 }
 
-/** What handleFault decided: the access may be retried, or the app gets SIGSEGV. */
-export type FaultResult = 'fixed' | { signal: 'SIGSEGV'; code: 'SEGV_MAPERR' | 'SEGV_ACCERR' };
+/**
+ * What handleFault decided: the access may be retried, or the application
+ * gets SIGSEGV (no mapping / not permitted) or SIGBUS (the mapped file could
+ * not supply the page, as when a read fails with EIO).
+ */
+export type FaultResult =
+  | 'fixed'
+  | { signal: 'SIGSEGV'; code: 'SEGV_MAPERR' | 'SEGV_ACCERR' }
+  | { signal: 'SIGBUS'; code: 'BUS_ADRERR' };
 
 /** One element of an iovec array read from the application. */
 export interface Iovec {
@@ -737,7 +744,13 @@ export class MemoryManager {
     const page = pageAlignDown(addr);
     const pma = this.pmas.find(page);
     if (pma === undefined) {
-      this.makeAccessible(vma, page, page + PAGE_SIZE, write);
+      try {
+        this.makeAccessible(vma, page, page + PAGE_SIZE, write);
+      } catch (e) {
+        if (!(e instanceof SysError)) throw e;
+        this.addressSpace.flush();
+        return { signal: 'SIGBUS', code: 'BUS_ADRERR' };
+      }
     } else if (pma.cow && !vma.shared && (vma.prot & PROT.WRITE) !== 0) {
       this.breakCow(page, page + PAGE_SIZE);
     } else {

@@ -1,6 +1,6 @@
 // Copy helpers fault like copy_{to,from}_user, and handleFault classifies
 // application faults like Linux's page-fault handler.
-import { Errno, MAP, PROT } from '@tvisor/abi';
+import { Errno, MAP, PROT, SysError } from '@tvisor/abi';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { PAGE_SIZE, STACK_GUARD_GAP, TASK_SIZE } from '../src/layout.js';
 import { MemoryFile } from '../src/memory-file.js';
@@ -136,6 +136,29 @@ describe('handleFault', () => {
     expect(mm.handleFault(BASE + 2 * P, true)).toBe('fixed');
     expect(mm.handleFault(BASE + 5, false)).toBe('fixed');
     expect(mm.handleFault(BASE + 2 * P, false, true)).toBe('fixed');
+    mm.release();
+  });
+
+  it('gives SIGBUS when the mapped file cannot supply a page', () => {
+    const mm = new MemoryManager(mf, new FakeAddressSpace());
+    let failing = false;
+    const file = {
+      mapsName: '/broken',
+      dev: 0,
+      ino: 1,
+      size: () => 64 * 1024 * 1024,
+      readAt: (_off: number, dst: Uint8Array) => {
+        if (failing) throw new SysError(Errno.EIO);
+        return dst.length;
+      },
+    };
+    // Large enough to be populated lazily.
+    const a = mm.mmap({ addr: 0, length: 32 * 1024 * 1024, prot: PROT.READ, flags: MAP.PRIVATE, file });
+    failing = true;
+    expect(mm.handleFault(a + 5 * P, false)).toEqual({ signal: 'SIGBUS', code: 'BUS_ADRERR' });
+    expect(errnoOf(() => mm.copyIn(a + 5 * P, 1))).toBe(Errno.EIO);
+    failing = false;
+    expect(mm.handleFault(a + 5 * P, false)).toBe('fixed');
     mm.release();
   });
 
