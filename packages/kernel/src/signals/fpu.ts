@@ -177,12 +177,13 @@ export type FpRestoreResult =
  * (uc_mcontext.fpstate), following Linux:
  *
  * - `addr` 0: the FPU is reset (handlerFpState rules).
- * - xsave: the area must be 64-byte aligned and readable. If the
- *   software-reserved bytes lack FP_XSTATE_MAGIC1, give an image size out of
- *   range, or FP_XSTATE_MAGIC2 is missing after the image, only the legacy
- *   512 bytes are restored and every extended component becomes initial.
- *   Otherwise the components named in both the frame's feature word and the
- *   layout are restored per XSTATE_BV, the rest made initial.
+ * - xsave: if the software-reserved bytes lack FP_XSTATE_MAGIC1, give an
+ *   image size out of range, or FP_XSTATE_MAGIC2 is missing after the
+ *   image, only the legacy 512 bytes are restored (FXRSTOR: 16-byte
+ *   alignment suffices) and every extended component becomes initial.
+ *   Otherwise (XRSTOR: 64-byte alignment needed) the components named in
+ *   both the frame's feature word and the layout are restored per
+ *   XSTATE_BV, the rest made initial.
  * - fxsave: the 512 bytes at a 16-byte aligned address.
  *
  * What XRSTOR/FXRSTOR would fault on (MXCSR reserved bits, XSTATE_BV bits
@@ -199,7 +200,6 @@ export function decodeFrameFpState(memory: UserMemoryReader, addr: number, layou
     legacy.fill(0, FX_SW_BYTES_OFFSET, FXSAVE_SIZE);
     return { ok: true, state: legacy, legacyOnly: true };
   }
-  if (addr % XSAVE_ALIGNMENT !== 0) return { ok: false, reason: 'fpstate not 64-byte aligned' };
   const legacy = memory.read(addr, FXSAVE_SIZE);
   if (legacy === null) return { ok: false, reason: 'fpstate unreadable' };
   const sw = view(legacy);
@@ -218,6 +218,8 @@ export function decodeFrameFpState(memory: UserMemoryReader, addr: number, layou
   const out = new Uint8Array(layout.ptraceSize);
   const od = view(out);
   if (!full) {
+    // FXRSTOR, which only needs 16-byte alignment.
+    if (addr % FXSAVE_ALIGNMENT !== 0) return { ok: false, reason: 'fpstate not 16-byte aligned' };
     if (!mxcsrValid(legacy, layout.mxcsrMask)) return { ok: false, reason: 'reserved MXCSR bits set' };
     out.set(legacy);
     out.fill(0, FX_SW_BYTES_OFFSET, FXSAVE_SIZE);
@@ -226,6 +228,8 @@ export function decodeFrameFpState(memory: UserMemoryReader, addr: number, layou
     return { ok: true, state: out, legacyOnly: true };
   }
 
+  // XRSTOR faults on an area that is not 64-byte aligned.
+  if (addr % XSAVE_ALIGNMENT !== 0) return { ok: false, reason: 'fpstate not 64-byte aligned' };
   const image = memory.read(addr, xstateSize);
   if (image === null) return { ok: false, reason: 'fpstate unreadable' };
   const id = view(image);

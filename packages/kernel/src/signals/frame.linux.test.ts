@@ -217,7 +217,7 @@ describe.each(SCENARIOS)('Linux builds the frame we build: $name', (scenario) =>
       lastRsp = res.regs[GREG.rsp];
     }
     expect({ sp: alt.sp, size: alt.size, flags: reportedAltStackFlags(alt, Number(lastRsp)) }).toEqual(run.altAfter);
-    expect(run.after.blocked.toString(16)).toBe(run.runs[0].sigreturnExit?.blocked.toString(16));
+    expect(run.after?.blocked.toString(16)).toBe(run.runs[0].sigreturnExit?.blocked.toString(16));
   });
 
   it('trap details: zero for kill(2), #PF error code and address for the fault', () => {
@@ -304,5 +304,54 @@ int main(int argc, char **argv) {
       action: { sa_handler: 0x401000, sa_flags: SA.ONSTACK | SA.RESTORER, sa_restorer: 0x401100, sa_mask: 0n },
     });
     expect(res).toEqual({ ok: false, reason: 'altstack-overflow' });
+  });
+});
+
+describe('rt_sigreturn of a frame whose FP part the handler damaged', () => {
+  const EDITS = [
+    { edit: 'badmagic1', legacyOnly: true },
+    { edit: 'badmagic2', legacyOnly: true },
+    { edit: 'misaligned', legacyOnly: true },
+    { edit: 'nofp', legacyOnly: false },
+  ] as const;
+
+  function sigreturnOf(run: ProbeRun) {
+    const h = run.runs[0];
+    const entry = h.sigreturnEntry;
+    const frameOut = h.frameOut;
+    if (entry === undefined || frameOut === undefined) throw new Error('incomplete run');
+    const layout = xsaveLayoutFromPtrace(entry.xstate);
+    const alt = buildFor(SCENARIOS[0], run, h, ALTSTACK_INITIAL).built.altStackAfter;
+    return { layout, res: restoreFromSigreturn({ regs: entry.regs, memory: memoryAt(h.rsp, frameOut), fpu: layout, fpState: entry.xstate, altStack: alt }) };
+  }
+
+  it.each(EDITS)('$edit: Linux falls back the way we do', ({ edit, legacyOnly }) => {
+    const run = parseProbe(runLines(probe, ['kill', 'none', '0x0', '0x0', edit]));
+    expect(run.exitCode).toBe(0);
+    const exit = run.runs[0].sigreturnExit;
+    if (exit === undefined) throw new Error('no sigreturn');
+    const { layout, res } = sigreturnOf(run);
+    expect(res.ok).toBe(true);
+    if (!res.ok) return;
+    expect(res.fpLegacyOnly).toBe(legacyOnly);
+    expect(Array.from(res.regs, (v) => v.toString(16))).toEqual(Array.from(readGeneralRegisters(exit.regs), (v) => v.toString(16)));
+    expect(effectiveXstate(res.fpState, layout)).toEqual(effectiveXstate(exit.xstate, layout));
+    if (edit.startsWith('badmagic')) {
+      // The handler's new ymm8 upper half (0x50, 0x51, ...) was not restored: AVX state went back to its initial value.
+      expect(effectiveXstate(exit.xstate, layout).bit2).toBe('00'.repeat(256));
+    }
+  });
+
+  it('a reserved MXCSR bit: Linux raises SIGSEGV after loading the registers (rax 0) and the mask, as we report', () => {
+    const run = parseProbe(runLines(probe, ['kill', 'none', '0x0', '0x0', 'mxcsr']));
+    expect(run.killedBy).toBe(Signal.SIGSEGV);
+    const segv = run.unhandled[0];
+    expect(segv.sig).toBe(Signal.SIGSEGV);
+    const { res } = sigreturnOf(run);
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.reason).toMatch(/MXCSR/);
+    expect(Array.from(res.regs ?? [], (v) => v.toString(16))).toEqual(Array.from(readGeneralRegisters(segv.regs), (v) => v.toString(16)));
+    expect(res.blocked?.toString(16)).toBe(segv.blocked.toString(16));
   });
 });

@@ -10,7 +10,10 @@
  * the registers, FP state and mask Linux restored at the exit of
  * rt_sigreturn. Every line is "<tag> <fields...>" with hex byte dumps.
  *
- * usage: probe <kill|fault|nested> <none|on|autodisarm> <extra sa_flags> <sa_mask>
+ * usage: probe <kill|fault|nested> <none|on|autodisarm> <extra sa_flags> <sa_mask> [fp edit]
+ * where the optional fp edit also damages the FP part of the frame:
+ * badmagic1 | badmagic2 (plus a changed ymm8 upper half), mxcsr (a reserved
+ * MXCSR bit), nofp (fpstate pointer NULL), misaligned (fpstate + 16).
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -61,6 +64,7 @@ static void flush(void) {
 struct kaction { uint64_t handler, flags, restorer, mask; };
 
 static const char *trigger;
+static const char *fpedit = "";
 static int nested_done;
 extern char fault_resume[];
 extern void handler_entry(void);
@@ -166,11 +170,26 @@ __attribute__((used)) void handler_c(int sig, siginfo_t *si, ucontext_t *uc, uin
   *mask |= (1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)) | (1ull << (SIGHUP - 1));
   unsigned char *xmm15 = (unsigned char *)fp + 160 + 15 * 16;
   for (int i = 0; i < 16; i++) xmm15[i] = (unsigned char)(0xa0 + i);
+  uint32_t xsize;
+  memcpy(&xsize, fp + 464 + 16, 4);
+  unsigned char *wfp = (unsigned char *)fp;
+  if (strcmp(fpedit, "badmagic1") == 0 || strcmp(fpedit, "badmagic2") == 0) {
+    for (int i = 0; i < 16; i++) wfp[576 + 8 * 16 + i] = (unsigned char)(0x50 + i);
+    if (strcmp(fpedit, "badmagic1") == 0) wfp[464] ^= 1;
+    else wfp[xsize] ^= 1;
+  } else if (strcmp(fpedit, "mxcsr") == 0) {
+    wfp[24 + 2] |= 1;
+  } else if (strcmp(fpedit, "nofp") == 0) {
+    uc->uc_mcontext.fpregs = NULL;
+  } else if (strcmp(fpedit, "misaligned") == 0) {
+    uc->uc_mcontext.fpregs = (void *)(fp + 16);
+  }
   put("fout"); puthex(rsp); putbytes((void *)rsp, end - rsp); flush();
 }
 
 static int child(int argc, char **argv) {
   trigger = argv[1];
+  if (argc > 5) fpedit = argv[5];
   const char *alt = argv[2];
   uint64_t extra = strtoull(argv[3], NULL, 0);
   uint64_t samask = strtoull(argv[4], NULL, 0);
@@ -229,7 +248,7 @@ static void dump_state(const char *tag, pid_t pid, int sig) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 5) return 2;
+  if (argc != 5 && argc != 6) return 2;
   pid_t pid = fork();
   if (pid == 0) {
     ptrace(PTRACE_TRACEME, 0, 0, 0);

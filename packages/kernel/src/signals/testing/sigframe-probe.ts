@@ -61,10 +61,14 @@ export interface ProbeRun {
   action: KernelAction;
   blocked: bigint;
   runs: HandlerRun[];
-  /** Return value of the raw kill/fault sequence and the blocked set after it. */
-  after: { ret: bigint; blocked: bigint };
-  altAfter: ReportedAltStack;
-  exitCode: number;
+  /** Return value of the raw kill/fault sequence and the blocked set after it (absent if the child was killed). */
+  after: { ret: bigint; blocked: bigint } | undefined;
+  altAfter: ReportedAltStack | undefined;
+  /** Exit code, or undefined if a signal killed the child. */
+  exitCode: number | undefined;
+  killedBy: number | undefined;
+  /** Signal-delivery-stops no handler run answered (e.g. the SIGSEGV that kills the child). */
+  unhandled: TracerSnapshot[];
 }
 
 function action(f: string[]): KernelAction {
@@ -87,6 +91,7 @@ export function parseProbe(lines: string[][]): ProbeRun {
   let after: { ret: bigint; blocked: bigint } | undefined;
   let altAfter: ReportedAltStack | undefined;
   let exitCode: number | undefined;
+  let killedBy: number | undefined;
   let deliveries = 0;
   for (let i = 0; i < lines.length; i++) {
     const f = lines[i];
@@ -146,14 +151,14 @@ export function parseProbe(lines: string[][]): ProbeRun {
       case 'after': after = { ret: hexBig(f[1]), blocked: hexBig(f[2]) }; break;
       case 'altafter': altAfter = alt(f); break;
       case 'exit': exitCode = hexNum(f[1]); break;
-      case 'killed': throw new Error(`probe child killed by signal ${hexNum(f[1])}`);
+      case 'killed': killedBy = hexNum(f[1]); break;
       default: throw new Error(`unexpected probe line ${f[0]}`);
     }
   }
-  if (altStack === undefined || act === undefined || blocked === undefined || after === undefined || altAfter === undefined || exitCode === undefined) {
+  if (altStack === undefined || act === undefined || blocked === undefined || (exitCode === undefined && killedBy === undefined)) {
     throw new Error('probe output incomplete');
   }
-  return { altStack, action: act, blocked, runs, after, altAfter, exitCode };
+  return { altStack, action: act, blocked, runs, after, altAfter, exitCode, killedBy, unhandled: snapshots.slice(deliveries) };
 }
 
 function top(open: HandlerRun[]): HandlerRun {

@@ -11,8 +11,11 @@ export function effectiveXstate(image: Uint8Array, layout: XsaveLayout): Record<
   const zeros = (n: number): string => '00'.repeat(n);
   const x87Init = Buffer.alloc(24);
   x87Init.writeUInt16LE(FCW_INIT, 0);
+  // The CPU reads FCW bit 6 (reserved) as 1 whatever FXRSTOR/XRSTOR loaded.
+  const x87 = Buffer.from(image.subarray(0, 24));
+  x87.writeUInt16LE(x87.readUInt16LE(0) | 0x40, 0);
   const out: Record<string, string> = {
-    x87: (bv & XFEATURE.FP) !== 0n ? hex(0, 24) + hex(32, 160) : x87Init.toString('hex') + zeros(128),
+    x87: (bv & XFEATURE.FP) !== 0n ? x87.toString('hex') + hex(32, 160) : x87Init.toString('hex') + zeros(128),
     mxcsr: hex(MXCSR_OFFSET, MXCSR_OFFSET + 4),
     sse: (bv & XFEATURE.SSE) !== 0n ? hex(160, 416) : zeros(256),
   };
