@@ -88,6 +88,10 @@ export abstract class FileImplBase implements FileDescriptionImpl {
   seek(fd: FileDescription, offset: number, whence: number): number {
     return genericSeek(fd, offset, whence, () => this.stat(fd).size);
   }
+  /** lseek against an explicit size (for files whose stat size is not their length). */
+  protected seekWithSize(fd: FileDescription, offset: number, whence: number, size: number): number {
+    return genericSeek(fd, offset, whence, () => size);
+  }
   iterDirents(_fd: FileDescription, _cb: DirentCallback): void {
     throw new SysError(Errno.ENOTDIR);
   }

@@ -20,3 +20,5 @@ export { MNT_DETACH, VirtualFilesystem, type FifoOpener, type OpenOptions } from
 export * from './fs/tmpfs/index.js';
 export * from './fs/overlay/index.js';
 export * from './fs/pipefs/index.js';
+export * from './fs/dev/index.js';
+export * from './fs/kernfs/index.js';
