@@ -45,7 +45,7 @@ const altStacks: fc.Arbitrary<AltStack> = fc.oneof(
   }),
 );
 
-const saFlags = fc.subarray([SA.SIGINFO, SA.ONSTACK, SA.NODEFER, SA.RESETHAND, SA.RESTART]).map((fs) => fs.reduce((a, b) => a | b, SA.RESTORER));
+const saFlags = fc.subarray([SA.SIGINFO, SA.ONSTACK, SA.NODEFER, SA.RESETHAND, SA.RESTART]).map((fs) => fs.reduce<number>((a, b) => (a | b) >>> 0, SA.RESTORER));
 
 const input = fc.constantFrom(...layouts).chain((layout) =>
   fc.record({
