@@ -1,14 +1,11 @@
 import { Errno, MADV, MAP, MCL, MREMAP, MS, PROT, SysError } from '@tvisor/abi';
 import type { AddressSpace } from './address-space.js';
 import {
-  MAP_32BIT_BASE,
-  MAP_32BIT_END,
   MMAP_MIN_ADDR,
   PAGE_SIZE,
   STACK_GUARD_GAP,
   STUB_RESERVED_START,
   TASK_SIZE,
-  TASK_UNMAPPED_BASE,
   defaultLayout,
   isPageAligned,
   pageAlignDown,
@@ -17,6 +14,7 @@ import {
 } from './layout.js';
 import type { MappableFile } from './mappable-file.js';
 import { MEMORY_FILE_WINDOW, type MemoryFile } from './memory-file.js';
+import { findUnmappedArea, startGap } from './placement.js';
 import { pmasMergeable, splitPma, type Pma } from './pma.js';
 import { formatMapsLine, formatSmapsEntry, type SmapsCounts } from './proc-format.js';
 import { RangeList, type Range } from './range-list.js';
@@ -188,7 +186,7 @@ export class MemoryManager {
       }
       start = addr;
     } else {
-      start = this.findUnmappedArea(addr, len, (flags & MAP['32BIT']) !== 0);
+      start = findUnmappedArea(this.vmas, this.layout.mmapBase, addr, len, (flags & MAP['32BIT']) !== 0);
     }
     if (this.vmas.length >= MAX_MAP_COUNT) throw new SysError(Errno.ENOMEM);
 
@@ -334,7 +332,7 @@ export class MemoryManager {
         this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
         oldLen = newLen;
       }
-      const dest = fixed ? target : this.findUnmappedArea(0, newLen, false);
+      const dest = fixed ? target : findUnmappedArea(this.vmas, this.layout.mmapBase, 0, newLen, false);
       this.relocate(oldAddr, oldLen, dest, newLen, dontUnmap);
       this.addressSpace.flush();
       return dest;
@@ -358,7 +356,7 @@ export class MemoryManager {
       return oldAddr;
     }
     if (!mayMove) throw new SysError(Errno.ENOMEM);
-    const dest = this.findUnmappedArea(0, newLen, false);
+    const dest = findUnmappedArea(this.vmas, this.layout.mmapBase, 0, newLen, false);
     this.relocate(oldAddr, oldLen, dest, newLen, false);
     this.addressSpace.flush();
     return dest;
@@ -425,7 +423,7 @@ export class MemoryManager {
     if (newTop > STUB_RESERVED_START) return this.brkEnd;
     // Like Linux, keep a page plus the stack guard gap below the next mapping.
     const next = this.vmas.items[this.vmas.indexAfter(oldTop)];
-    if (next !== undefined && newTop + PAGE_SIZE > this.startGap(next)) return this.brkEnd;
+    if (next !== undefined && newTop + PAGE_SIZE > startGap(next)) return this.brkEnd;
     if (this.vmas.length >= MAX_MAP_COUNT) return this.brkEnd;
     this.vmas.insert({
       start: oldTop,
@@ -896,66 +894,6 @@ export class MemoryManager {
       if (!found && this.memoryFile.committedRanges(p.off + (s - p.start), e - s).length > 0) found = true;
     });
     return found;
-  }
-
-  /** Linux's vm_start_gap: a MAP_GROWSDOWN VMA keeps a guard gap below it. */
-  private startGap(v: Vma): number {
-    return v.growsDown ? Math.max(0, v.start - STACK_GUARD_GAP) : v.start;
-  }
-
-  /**
-   * Picks an address for a new mapping of `len` bytes: the hint if the area
-   * there is free, else the highest free area below mmapBase (top-down, like
-   * Linux), else the lowest free one above TASK_UNMAPPED_BASE.
-   */
-  private findUnmappedArea(hint: number, len: number, below2G: boolean): number {
-    const limit = STUB_RESERVED_START;
-    if (hint !== 0) {
-      // x86-64 rounds a hint down to a page; hints below mmap_min_addr are raised to it.
-      const h = Math.max(pageAlignDown(hint), MMAP_MIN_ADDR);
-      if (h + len <= limit && this.areaFree(h, h + len)) return h;
-    }
-    if (below2G) {
-      const a = this.searchBottomUp(MAP_32BIT_BASE, MAP_32BIT_END, len);
-      if (a >= 0) return a;
-      throw new SysError(Errno.ENOMEM);
-    }
-    const top = this.searchTopDown(Math.max(MMAP_MIN_ADDR, PAGE_SIZE), Math.min(this.layout.mmapBase, limit), len);
-    if (top >= 0) return top;
-    const bottom = this.searchBottomUp(TASK_UNMAPPED_BASE, limit, len);
-    if (bottom >= 0) return bottom;
-    throw new SysError(Errno.ENOMEM);
-  }
-
-  /** Whether [start, end) overlaps no VMA nor a neighbour's guard gap. */
-  private areaFree(start: number, end: number): boolean {
-    const i = this.vmas.indexAfter(start);
-    const next = this.vmas.items[i];
-    if (next !== undefined && end > this.startGap(next)) return false;
-    return true;
-  }
-
-  private searchTopDown(low: number, high: number, len: number): number {
-    const items = this.vmas.items;
-    // Walk the gaps from the top: gap i lies between items[i-1] and items[i].
-    for (let i = this.vmas.indexAfter(high); i >= 0; i--) {
-      const gapEnd = Math.min(high, i < items.length ? this.startGap(items[i]) : high);
-      const gapStart = Math.max(low, i > 0 ? items[i - 1].end : low);
-      if (gapEnd - gapStart >= len) return gapEnd - len;
-      if (gapStart <= low) break;
-    }
-    return -1;
-  }
-
-  private searchBottomUp(low: number, high: number, len: number): number {
-    const items = this.vmas.items;
-    for (let i = this.vmas.indexAfter(low); i <= items.length; i++) {
-      const gapStart = Math.max(low, i > 0 ? items[i - 1].end : low);
-      const gapEnd = Math.min(high, i < items.length ? this.startGap(items[i]) : high);
-      if (gapEnd - gapStart >= len) return gapStart;
-      if (gapEnd >= high) break;
-    }
-    return -1;
   }
 
   /** The VMA containing addr, growing a MAP_GROWSDOWN VMA just above it if allowed. */
