@@ -51,6 +51,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'kill(2), sigaltstack set but handler without SA_ONSTACK', trigger: 'kill', alt: 'on', flags: 0, mask: 0n },
   { name: 'kill(2), SA_ONSTACK switches to the sigaltstack', trigger: 'kill', alt: 'on', flags: SA.ONSTACK, mask: 0n },
   { name: 'kill(2), SA_ONSTACK with SS_AUTODISARM', trigger: 'kill', alt: 'autodisarm', flags: SA.ONSTACK, mask: 0n },
+  { name: 'kill(2), SS_AUTODISARM stack but handler without SA_ONSTACK', trigger: 'kill', alt: 'autodisarm', flags: 0, mask: 0n },
   { name: 'read fault, no sigaltstack', trigger: 'fault', alt: 'none', flags: 0, mask: 0n },
   { name: 'read fault, SA_ONSTACK', trigger: 'fault', alt: 'on', flags: SA.ONSTACK, mask: 0n },
   { name: 'nested signal while on the sigaltstack', trigger: 'nested', alt: 'on', flags: SA.ONSTACK, mask: 0n },

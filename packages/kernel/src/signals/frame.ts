@@ -95,7 +95,7 @@ export interface SignalFrameBuilt {
   readonly handlerFpState: Uint8Array;
   /** The blocked set while the handler runs: the old set, sa_mask, and the signal unless SA_NODEFER; never SIGKILL/SIGSTOP. */
   readonly blockedAfter: bigint;
-  /** The sigaltstack after delivery: disarmed if SS_AUTODISARM was set and the frame went on it. */
+  /** The sigaltstack after delivery: ALTSTACK_DISABLED if it had SS_AUTODISARM (whether or not the frame went on it). */
   readonly altStackAfter: AltStack;
   /** True if SA_RESETHAND asks for the disposition to become SIG_DFL (Linux does it as it dequeues the signal). */
   readonly resetHandler: boolean;
@@ -207,8 +207,8 @@ export function buildSignalFrame(input: SignalFrameInput): SignalFrameResult {
   const blocked = input.blocked ?? input.savedMask;
   let blockedAfter = blocked | action.sa_mask;
   if ((action.sa_flags & SA.NODEFER) === 0) blockedAfter |= sigmask(input.signo);
-  const onIt = spInAltStack(input.altStack, at.frame);
-  const disarm = (input.altStack.flags & SS.AUTODISARM) !== 0 && onIt;
+  // Linux disarms an SS_AUTODISARM stack on every delivery to a handler, whichever stack the frame went on.
+  const disarm = (input.altStack.flags & SS.AUTODISARM) !== 0;
   return {
     ok: true,
     sp: at.frame,
