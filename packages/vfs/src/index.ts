@@ -22,3 +22,4 @@ export * from './fs/overlay/index.js';
 export * from './fs/pipefs/index.js';
 export * from './fs/dev/index.js';
 export * from './fs/kernfs/index.js';
+export { FileLocks, LOCK_CHANGED, lockRange, type LockOwner, type RecordLock } from './locks.js';

@@ -9,6 +9,7 @@ import { checkAccess, lookupChild, PathResolver, tryLookupChild, type PathContex
 import { isDir, isSymlink, nowTimespec, type SetStatRequest, type StatfsInfo, type StatInfo, type Timespec } from './stat.js';
 import { Dentry as DentryClass } from './dentry.js';
 import { PipeFilesystem } from './fs/pipefs/filesystem.js';
+import { FileLocks } from './locks.js';
 
 /** openat/openat2 arguments. */
 export interface OpenOptions {
@@ -37,6 +38,8 @@ const PERM_BITS = 0o7777;
 export class VirtualFilesystem {
   /** Character/block device drivers, looked up when a device node is opened. */
   readonly devices = new DeviceRegistry();
+  /** flock(2) and fcntl(2) advisory locks. */
+  readonly locks = new FileLocks();
   /** Anonymous pipes (pipe2) and the pipes behind FIFOs. */
   readonly pipefs = new PipeFilesystem();
   /** How FIFOs are opened: through `pipefs` unless replaced. */

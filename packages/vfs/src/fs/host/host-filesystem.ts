@@ -50,6 +50,11 @@ export class HostFilesystem implements Filesystem {
     handleReaper.register(inode, { fs: this, fd });
   }
 
+  /** Host fds currently held as inode handles (for diagnostics and confinement checks). */
+  openHandles(): number[] {
+    return [...this.handles];
+  }
+
   /** Close a handle whose inode is gone (no-op if release() already closed it). */
   dropHandle(fd: number): void {
     if (this.handles.delete(fd)) close(fd);
