@@ -62,6 +62,7 @@ export {
   type RegisterWriter,
 } from './registers.js';
 export {
+  registersAfterSyscallRestart,
   syscallRestartForHandler,
   syscallRestartWithoutHandler,
   type SyscallRestartDecision,

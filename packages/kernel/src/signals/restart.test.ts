@@ -1,7 +1,8 @@
 import { Errno, SA, SYS } from '@tvisor/abi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyscallRestartKind, SyscallRestartState } from './restart.js';
-import { syscallRestartForHandler, syscallRestartWithoutHandler } from './restart.js';
+import { registersAfterSyscallRestart, syscallRestartForHandler, syscallRestartWithoutHandler } from './restart.js';
+import { GREG, GREG_COUNT } from './registers.js';
 import { hexBig, Oracles, runLines } from './testing/native.js';
 
 const RIP = 0x401234n;
@@ -44,6 +45,22 @@ describe('restart rules of signal(7)', () => {
       expect(syscallRestartForHandler({ rax, origRax: 0n, rip: RIP }, SA.RESTART).kind).toBe('none');
       expect(syscallRestartWithoutHandler({ rax, origRax: 0n, rip: RIP }).kind).toBe('none');
     }
+  });
+});
+
+describe('registersAfterSyscallRestart', () => {
+  it('rewrites only rax and rip of a copy', () => {
+    const regs = Array.from({ length: GREG_COUNT }, (_, i) => BigInt(i));
+    regs[GREG.rax] = u64(-BigInt(Errno.ERESTARTSYS)); regs[GREG.orig_rax] = BigInt(SYS.read); regs[GREG.rip] = RIP;
+    const before = regs.slice();
+    const { regs: out, decision } = registersAfterSyscallRestart(regs, SA.RESTART);
+    expect(decision.kind).toBe('restart');
+    expect(regs).toEqual(before);
+    const want = before.slice();
+    want[GREG.rax] = BigInt(SYS.read); want[GREG.rip] = RIP - 2n;
+    expect(Array.from(out)).toEqual(want);
+    expect(registersAfterSyscallRestart(regs, null).decision.kind).toBe('restart');
+    expect(registersAfterSyscallRestart(regs, 0).regs[GREG.rax]).toBe(u64(-BigInt(Errno.EINTR)));
   });
 });
 

@@ -1,5 +1,7 @@
 import { Errno, SA, SYS } from '@tvisor/abi';
 import { SYSCALL_INSN_SIZE } from './constants.js';
+import type { RegisterSource } from './registers.js';
+import { GREG, readGeneralRegisters } from './registers.js';
 
 /** The registers a syscall restart looks at and changes. */
 export interface SyscallRestartState {
@@ -90,4 +92,19 @@ export function syscallRestartWithoutHandler(state: SyscallRestartState): Syscal
     default:
       return decide(state, 'none');
   }
+}
+
+/**
+ * Applies the restart fix-up to a whole register set: with `saFlags` the
+ * handler's flags (syscallRestartForHandler), or null when no handler runs
+ * (syscallRestartWithoutHandler). Returns fresh registers; `regs` is not
+ * modified.
+ */
+export function registersAfterSyscallRestart(regs: RegisterSource, saFlags: number | null): { regs: BigUint64Array; decision: SyscallRestartDecision } {
+  const out = readGeneralRegisters(regs);
+  const state: SyscallRestartState = { rax: out[GREG.rax], origRax: out[GREG.orig_rax], rip: out[GREG.rip] };
+  const decision = saFlags === null ? syscallRestartWithoutHandler(state) : syscallRestartForHandler(state, saFlags);
+  out[GREG.rax] = decision.rax;
+  out[GREG.rip] = decision.rip;
+  return { regs: out, decision };
 }
