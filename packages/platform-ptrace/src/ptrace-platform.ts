@@ -79,7 +79,8 @@ export class PtracePlatform implements Platform {
   private readonly contexts = new Map<number, PtraceContext>();
   private processGroup = 0;
   private running = 0;
-  private readonly waiter = new StopWaiter();
+  /** Created on first use: a worker thread costs start-up time that a run without blocking syscalls never needs. */
+  private waiter: StopWaiter | undefined;
 
   constructor(private readonly memory: StubMemory) {}
 
@@ -116,6 +117,7 @@ export class PtracePlatform implements Platform {
       if (this.running === 0) return undefined;
       const ev = this.collect(__WALL | WNOHANG);
       if (ev) return ev;
+      this.waiter ??= new StopWaiter();
       const rc = await this.waiter.wait(this.processGroup);
       if (rc < 0 && rc !== -Errno.EINTR) return this.collect(__WALL);
     }
@@ -158,7 +160,7 @@ export class PtracePlatform implements Platform {
   }
 
   shutdown(): void {
-    this.waiter.close();
+    this.waiter?.close();
     for (const ctx of this.contexts.values()) ctx.kill();
     while (this.contexts.size > 0) {
       try {
