@@ -127,13 +127,22 @@ export class MemoryFile {
     if (rel + length > MEMORY_FILE_WINDOW) {
       throw new RangeError(`memory file range ${offset}+${length} crosses a window`);
     }
-    let window = this.windows[w];
-    if (window === undefined) {
-      this.checkOpen();
-      window = mapShared(this.fd, base, MEMORY_FILE_WINDOW);
-      this.windows[w] = window;
-    }
-    return window.bytes.subarray(rel, rel + length);
+    return this.window(offset).subarray(rel, rel + length);
+  }
+
+  /**
+   * The whole sentry window holding `offset` (offset % MEMORY_FILE_WINDOW
+   * indexes it). For hot copy loops that must not allocate a view per call;
+   * everything else should use `bytes`.
+   */
+  window(offset: number): Uint8Array {
+    const w = Math.floor(offset / MEMORY_FILE_WINDOW);
+    const window = this.windows[w];
+    if (window !== undefined) return window.bytes;
+    this.checkOpen();
+    const mapping = mapShared(this.fd, w * MEMORY_FILE_WINDOW, MEMORY_FILE_WINDOW);
+    this.windows[w] = mapping;
+    return mapping.bytes;
   }
 
   /** Copies `length` bytes from offset `src` to offset `dst`, page run by page run. */

@@ -91,6 +91,8 @@ const ANON_FAULT_CHUNK = 64 * 1024 * 1024;
 const FILE_FAULT_CHUNK = 1024 * 1024;
 /** No single memory-file allocation exceeds this. */
 const MAX_ALLOCATION = Math.min(MEMORY_FILE_WINDOW, 1024 * 1024 * 1024);
+/** Copies up to this many bytes go byte by byte (cheaper than making a view). */
+const SHORT_COPY = 32;
 /** Largest iovec count (UIO_MAXIOV). */
 const UIO_MAXIOV = 1024;
 /** Flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK plus FIXED_NOREPLACE and 32BIT). */
@@ -112,6 +114,16 @@ function fault(): SysError {
   return new SysError(Errno.EFAULT);
 }
 
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
 /**
  * One process's memory: its VMAs (what the application asked for), the
  * memory-file pages backing them (pmas), and the mirror of both in the
@@ -129,6 +141,10 @@ export class MemoryManager {
   private brkEnd = 0;
   private stackStart = 0;
   private lockFuture = false;
+  /** locate()'s result: the window holding the block, the block's offset in it and its length. */
+  private blockWindow: Uint8Array = new Uint8Array(0);
+  private blockOffset = 0;
+  private blockLength = 0;
   /** The page handleFault last re-mirrored without finding anything to fix (-1: none). */
   private remirroredPage = -1;
   private released = false;
@@ -584,9 +600,15 @@ export class MemoryManager {
   readInto(addr: number, dst: Uint8Array): void {
     const end = this.checkUserRange(addr, dst.length);
     for (let pos = addr; pos < end; ) {
-      const block = this.blockAt(pos, end, false);
-      dst.set(block, pos - addr);
-      pos += block.length;
+      this.locate(pos, end, false, false);
+      const w = this.blockWindow;
+      const o = this.blockOffset;
+      const n = this.blockLength;
+      const d = pos - addr;
+      // Short copies (syscall arguments, futex words) skip making a view.
+      if (n <= SHORT_COPY) for (let i = 0; i < n; i++) dst[d + i] = w[o + i];
+      else dst.set(w.subarray(o, o + n), d);
+      pos += n;
     }
   }
 
@@ -594,9 +616,14 @@ export class MemoryManager {
   copyOut(addr: number, src: Uint8Array): void {
     const end = this.checkUserRange(addr, src.length);
     for (let pos = addr; pos < end; ) {
-      const block = this.blockAt(pos, end, true);
-      block.set(pos === addr && block.length === src.length ? src : src.subarray(pos - addr, pos - addr + block.length));
-      pos += block.length;
+      this.locate(pos, end, true, false);
+      const w = this.blockWindow;
+      const o = this.blockOffset;
+      const n = this.blockLength;
+      const d = pos - addr;
+      if (n <= SHORT_COPY) for (let i = 0; i < n; i++) w[o + i] = src[d + i];
+      else w.set(d === 0 && n === src.length ? src : src.subarray(d, d + n), o);
+      pos += n;
     }
   }
 
@@ -611,37 +638,30 @@ export class MemoryManager {
 
   /** readCString's bytes (without the NUL), for callers that need them exactly. */
   readCStringBytes(addr: number, maxLen: number): Uint8Array {
-    const parts: Uint8Array[] = [];
+    // Memory past the NUL is never touched, so a string may end right before unmapped memory.
+    const limit = Math.min(addr + maxLen, TASK_SIZE);
+    this.checkUserRange(addr, 0);
+    let parts: Uint8Array[] | undefined;
     let total = 0;
-    let found = false;
-    // Read page by page so a string ending just before unmapped memory is fine.
-    let pos = addr;
-    const limit = addr + maxLen;
-    while (!found && pos < limit) {
-      const n = Math.min(limit, pageAlignDown(pos) + PAGE_SIZE) - pos;
-      this.forEachBlock(pos, n, false, (chunk) => {
-        const nul = chunk.indexOf(0);
-        if (nul >= 0) {
-          parts.push(chunk.slice(0, nul));
-          total += nul;
-          found = true;
-          return false;
-        }
-        parts.push(chunk.slice());
-        total += chunk.length;
-        return true;
-      });
+    for (let pos = addr; pos < limit; ) {
+      this.locate(pos, limit, false, false);
+      const w = this.blockWindow;
+      const o = this.blockOffset;
+      const n = this.blockLength;
+      let i = 0;
+      while (i < n && w[o + i] !== 0) i++;
+      const piece = w.slice(o, o + i);
+      if (i < n) {
+        if (parts === undefined) return piece;
+        parts.push(piece);
+        return concat(parts, total + i);
+      }
+      (parts ??= []).push(piece);
+      total += n;
       pos += n;
     }
-    if (!found) throw new SysError(Errno.ENAMETOOLONG);
-    if (parts.length === 1) return parts[0];
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
+    if (limit < addr + maxLen) throw fault();
+    throw new SysError(Errno.ENAMETOOLONG);
   }
 
   /** Reads `count` struct iovec {base, len}; EINVAL for count > UIO_MAXIOV or a negative length. */
@@ -682,9 +702,10 @@ export class MemoryManager {
   ): void {
     const end = this.checkUserRange(addr, length);
     for (let pos = addr; pos < end; ) {
-      const block = this.blockAt(pos, end, write, force);
-      if (fn(block) === false) return;
-      pos += block.length;
+      this.locate(pos, end, write, force);
+      const n = this.blockLength;
+      if (fn(this.blockWindow.subarray(this.blockOffset, this.blockOffset + n)) === false) return;
+      pos += n;
     }
   }
 
@@ -696,11 +717,13 @@ export class MemoryManager {
   }
 
   /**
-   * The memory-file view of application memory from `pos` up to at most
-   * `end` (one VMA and one backing run), after checking access and backing
-   * the pages (populating, breaking COW for writes) if needed.
+   * Finds the memory-file bytes of application memory from `pos` up to at
+   * most `end` (one VMA and one backing run) after checking access and
+   * backing the pages (populating, breaking COW for writes) if needed. The
+   * result is left in blockWindow/blockOffset/blockLength rather than
+   * returned, so the copy loops allocate nothing.
    */
-  private blockAt(pos: number, end: number, write: boolean, force = false): Uint8Array {
+  private locate(pos: number, end: number, write: boolean, force: boolean): void {
     const vma = this.vmaForAccess(pos);
     if (vma === undefined) throw fault();
     if ((vma.prot & (write ? PROT.WRITE : READABLE)) === 0) {
@@ -716,7 +739,10 @@ export class MemoryManager {
       if (pma === undefined) throw fault();
     }
     const blockEnd = pma.end < segEnd ? pma.end : segEnd;
-    return this.memoryFile.bytes(pma.off + (pos - pma.start), blockEnd - pos);
+    const off = pma.off + (pos - pma.start);
+    this.blockWindow = this.memoryFile.window(off);
+    this.blockOffset = off % MEMORY_FILE_WINDOW;
+    this.blockLength = blockEnd - pos;
   }
 
   // ---------------------------------------------------------------- faults
