@@ -10,6 +10,14 @@
  * the registers, FP state and mask Linux restored at the exit of
  * rt_sigreturn. Every line is "<tag> <fields...>" with hex byte dumps.
  *
+ * With PROBE_INJECT=frame or =all in the environment the tracer plays a
+ * ptrace platform instead: it suppresses each signal, prints "need-frame",
+ * and reads back "<sp> <regs> <frame> <xstate> <mask>" (hex) to write the
+ * frame, registers, FP state and blocked mask itself. With =all, at each
+ * rt_sigreturn it also skips the syscall, prints "need-sigreturn <base>
+ * <memory from rsp-8>" and applies the "<regs> <xstate> <mask>" it reads
+ * back.
+ *
  * usage: probe <kill|fault|nested> <none|on|autodisarm> <extra sa_flags> <sa_mask> [fp edit]
  * where the optional fp edit also damages the FP part of the frame:
  * badmagic1 | badmagic2 (plus a changed ymm8 upper half), mxcsr (a reserved
@@ -26,6 +34,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <fcntl.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -71,6 +80,8 @@ extern void handler_entry(void);
 
 static const uint64_t pattern_xmm[4] = {0x0f0e0d0c0b0a0908ull, 0x0706050403020100ull, 0x8877665544332211ull, 0xffeeddccbbaa9988ull};
 
+__attribute__((used)) unsigned char xmm15_after[16];
+
 /* Loads known values into every general register it may, sets arithmetic
  * flags and DF, then either calls kill(pid, sig) or reads address 0x18. */
 __attribute__((noinline, noclone)) static long with_known_regs(long pid, long sig, long fault) {
@@ -109,6 +120,7 @@ __attribute__((noinline, noclone)) static long with_known_regs(long pid, long si
       "fault_resume:\n"
       "3:\n\t"
       "cld\n\t"
+      "movdqu %%xmm15, xmm15_after(%%rip)\n\t"
       "pop %%rbp\n\t"
       : "=a"(ret)
       : "D"(pid), "S"(sig), [fault] "a"(fault), [pat] "r"(pattern_xmm)
@@ -217,7 +229,7 @@ static int child(int argc, char **argv) {
   put("blocked"); puthex(blocked_now()); flush();
 
   long r = with_known_regs(getpid(), SIGUSR1, sig == SIGSEGV);
-  put("after"); puthex((uint64_t)r); puthex(blocked_now()); flush();
+  put("after"); puthex((uint64_t)r); puthex(blocked_now()); putbytes(xmm15_after, 16); flush();
   print_stack_state("altafter");
   return 0;
 }
@@ -247,7 +259,78 @@ static void dump_state(const char *tag, pid_t pid, int sig) {
   }
 }
 
+static char inbuf[1 << 19];
+static unsigned char scratch[1 << 16];
+
+static char *field(char **p) {
+  char *start = *p;
+  while (**p && **p != ' ' && **p != '\n') (*p)++;
+  if (**p) *(*p)++ = 0;
+  return start;
+}
+static size_t unhex(const char *s, unsigned char *out, size_t max) {
+  size_t n = 0;
+  while (s[0] && s[1] && n < max) {
+    unsigned v;
+    sscanf(s, "%2x", &v);
+    out[n++] = (unsigned char)v;
+    s += 2;
+  }
+  return n;
+}
+static void read_reply(void) {
+  if (!fgets(inbuf, sizeof inbuf, stdin)) _exit(5);
+}
+static void set_fp_and_mask(pid_t pid, char **p) {
+  size_t fpn = unhex(field(p), scratch, sizeof scratch);
+  struct iovec iov = {scratch, fpn};
+  if (ptrace(PTRACE_SETREGSET, pid, (void *)NT_X86_XSTATE, &iov) != 0) _exit(6);
+  uint64_t mask = strtoull(field(p), NULL, 16);
+  if (ptrace(PTRACE_SETSIGMASK, pid, (void *)8, &mask) != 0) _exit(7);
+}
+
+/* The platform's half of delivery: write what the TypeScript kernel built. */
+static void inject_frame(pid_t pid) {
+  put("need-frame"); flush();
+  read_reply();
+  char *p = inbuf;
+  uint64_t sp = strtoull(field(&p), NULL, 16);
+  struct user_regs_struct regs;
+  unhex(field(&p), (unsigned char *)&regs, sizeof regs);
+  size_t n = unhex(field(&p), scratch, sizeof scratch);
+  struct iovec local = {scratch, n}, remote = {(void *)sp, n};
+  if (process_vm_writev(pid, &local, 1, &remote, 1, 0) != (ssize_t)n) _exit(8);
+  if (ptrace(PTRACE_SETREGS, pid, 0, &regs) != 0) _exit(9);
+  set_fp_and_mask(pid, &p);
+}
+
+/* The platform's half of rt_sigreturn: hand over the frame memory, skip the syscall. */
+static struct user_regs_struct sigreturn_regs;
+static char *sigreturn_rest;
+static void inject_sigreturn_entry(pid_t pid) {
+  struct user_regs_struct regs;
+  ptrace(PTRACE_GETREGS, pid, 0, &regs);
+  uint64_t base = regs.rsp - 8;
+  struct iovec local = {scratch, 16384}, remote = {(void *)base, 16384};
+  ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  if (got < 0) got = 0;
+  put("need-sigreturn"); puthex(base); putbytes(scratch, (size_t)got); flush();
+  read_reply();
+  char *p = inbuf;
+  unhex(field(&p), (unsigned char *)&sigreturn_regs, sizeof sigreturn_regs);
+  sigreturn_rest = p;
+  regs.orig_rax = (unsigned long long)-1;
+  ptrace(PTRACE_SETREGS, pid, 0, &regs);
+}
+static void inject_sigreturn_exit(pid_t pid) {
+  if (ptrace(PTRACE_SETREGS, pid, 0, &sigreturn_regs) != 0) _exit(10);
+  set_fp_and_mask(pid, &sigreturn_rest);
+}
+
 int main(int argc, char **argv) {
+  const char *inject_mode = getenv("PROBE_INJECT");
+  int inject = inject_mode != NULL;
+  int inject_sigreturn = inject && strcmp(inject_mode, "all") == 0;
   if (argc != 5 && argc != 6) return 2;
   pid_t pid = fork();
   if (pid == 0) {
@@ -272,14 +355,19 @@ int main(int argc, char **argv) {
       ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info);
       if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
         last_entry = (long)info.entry.nr;
-        if (last_entry == SYS_rt_sigreturn) dump_state("sigreturn-entry", pid, 0);
+        if (last_entry == SYS_rt_sigreturn) {
+          dump_state("sigreturn-entry", pid, 0);
+          if (inject_sigreturn) inject_sigreturn_entry(pid);
+        }
       } else if (info.op == PTRACE_SYSCALL_INFO_EXIT && last_entry == SYS_rt_sigreturn) {
+        if (inject_sigreturn) inject_sigreturn_exit(pid);
         dump_state("sigreturn-exit", pid, 0);
       }
       continue;
     }
     if (sig == SIGSTOP) continue;
     dump_state("deliver", pid, sig);
-    resume = sig;
+    if (inject) inject_frame(pid);
+    else resume = sig;
   }
 }

@@ -62,7 +62,7 @@ export interface ProbeRun {
   blocked: bigint;
   runs: HandlerRun[];
   /** Return value of the raw kill/fault sequence and the blocked set after it (absent if the child was killed). */
-  after: { ret: bigint; blocked: bigint } | undefined;
+  after: { ret: bigint; blocked: bigint; xmm15: string } | undefined;
   altAfter: ReportedAltStack | undefined;
   /** Exit code, or undefined if a signal killed the child. */
   exitCode: number | undefined;
@@ -71,10 +71,22 @@ export interface ProbeRun {
   unhandled: TracerSnapshot[];
 }
 
-function action(f: string[]): KernelAction {
+/** The tracer snapshot whose tag line ("deliver", "sigreturn-entry", "sigreturn-exit") is lines[i]. */
+export function readSnapshot(lines: string[][], i: number): TracerSnapshot {
+  const f = lines[i];
+  return {
+    sig: hexNum(f[1]), blocked: hexBig(f[2]),
+    regs: new Uint32Array(hexBytes(lines[i + 1][1]).buffer),
+    fpregs: hexBytes(lines[i + 2][1]),
+    xstate: hexBytes(lines[i + 3][2]),
+    siginfo: f[0] === 'deliver' ? hexBytes(lines[i + 4][1]) : undefined,
+  };
+}
+
+export function action(f: string[]): KernelAction {
   return { sig: hexNum(f[1]), handler: hexNum(f[2]), flags: hexNum(f[3]), restorer: hexNum(f[4]), mask: hexBig(f[5]) };
 }
-function alt(f: string[]): ReportedAltStack {
+export function alt(f: string[]): ReportedAltStack {
   return { sp: hexNum(f[1]), flags: hexNum(f[2]), size: hexNum(f[3]) };
 }
 
@@ -88,7 +100,7 @@ export function parseProbe(lines: string[][]): ProbeRun {
   let altStack: ReportedAltStack | undefined;
   let act: KernelAction | undefined;
   let blocked: bigint | undefined;
-  let after: { ret: bigint; blocked: bigint } | undefined;
+  let after: { ret: bigint; blocked: bigint; xmm15: string } | undefined;
   let altAfter: ReportedAltStack | undefined;
   let exitCode: number | undefined;
   let killedBy: number | undefined;
@@ -102,17 +114,9 @@ export function parseProbe(lines: string[][]): ProbeRun {
       case 'deliver':
       case 'sigreturn-entry':
       case 'sigreturn-exit': {
-        const snap: TracerSnapshot = {
-          sig: hexNum(f[1]), blocked: hexBig(f[2]),
-          regs: new Uint32Array(hexBytes(lines[i + 1][1]).buffer),
-          fpregs: hexBytes(lines[i + 2][1]),
-          xstate: hexBytes(lines[i + 3][2]),
-          siginfo: undefined,
-        };
-        i += 3;
+        const snap = readSnapshot(lines, i);
+        i += f[0] === 'deliver' ? 4 : 3;
         if (f[0] === 'deliver') {
-          snap.siginfo = hexBytes(lines[i + 1][1]);
-          i += 1;
           snapshots.push(snap);
         } else if (f[0] === 'sigreturn-entry') {
           const run = done.pop();
@@ -148,7 +152,9 @@ export function parseProbe(lines: string[][]): ProbeRun {
         done.push(run);
         break;
       }
-      case 'after': after = { ret: hexBig(f[1]), blocked: hexBig(f[2]) }; break;
+      case 'after': after = { ret: hexBig(f[1]), blocked: hexBig(f[2]), xmm15: f[3] }; break;
+      case 'need-frame':
+      case 'need-sigreturn': break;
       case 'altafter': altAfter = alt(f); break;
       case 'exit': exitCode = hexNum(f[1]); break;
       case 'killed': killedBy = hexNum(f[1]); break;
