@@ -76,4 +76,28 @@ describe('host filesystem', () => {
     expect(vfs.statAt(rel, '', AT.EMPTY_PATH).ino).toBe(vfs.statAt(ctx, '/etc').ino);
     expect(errno(() => vfs.statAt(rel, ''))).toBe(Errno.ENOENT);
   });
+
+  it('bounds its open host handles and reopens evicted ones on demand', () => {
+    const many = mkdtempSync(join(tmpdir(), 'vfs-many-'));
+    try {
+      mkdirSync(join(many, 'sub'));
+      for (let i = 0; i < 100; i++) writeFileSync(join(many, 'sub', `f${i}`), 'x'.repeat(i));
+      const fs = new HostFilesystem({ hostPath: many, maxHandles: 16 });
+      const v = new VirtualFilesystem(fs);
+      const ctx = v.context(ROOT_CREDENTIALS);
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 100; i++) expect(v.statAt(ctx, `/sub/f${i}`).size).toBe(i);
+      }
+      expect(fs.openHandles().length).toBeLessThanOrEqual(17);
+      // An evicted inode whose name now refers to another file is stale.
+      const vd = v.getVd(ctx, '/sub/f1');
+      for (let i = 2; i < 40; i++) v.statAt(ctx, `/sub/f${i}`);
+      rmSync(join(many, 'sub', 'f1'));
+      writeFileSync(join(many, 'sub', 'f1'), 'new');
+      expect(errno(() => vd.dentry.inode.stat())).toBe(Errno.ESTALE);
+      v.dispose();
+    } finally {
+      rmSync(many, { recursive: true, force: true });
+    }
+  });
 });

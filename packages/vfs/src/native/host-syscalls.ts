@@ -254,13 +254,36 @@ export function fremovexattr(fd: number, name: string): void {
 }
 
 /**
- * (dev, ino) of the entry `name` in `dirfd` without following a symlink, or
+ * What identifies a host file across reopenings: inode numbers are reused
+ * as soon as a file is deleted, so the birth time (when the host filesystem
+ * records one) tells a new file from the old one.
+ */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  btime: { sec: number; nsec: number } | null;
+}
+
+/** Do two identities name the same file? */
+export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  if (a.dev !== b.dev || a.ino !== b.ino) return false;
+  if (!a.btime || !b.btime) return true;
+  return a.btime.sec === b.btime.sec && a.btime.nsec === b.btime.nsec;
+}
+
+/** Identity of a stat result (btime only if statx reported it). */
+export function identityOf(st: StatInfo): FileIdentity {
+  return { dev: st.dev, ino: st.ino, btime: st.mask & 0x800 ? st.btime : null };
+}
+
+/**
+ * (dev, ino, btime) of the entry `name` in `dirfd` without following a symlink, or
  * null if absent. `name` must be a single component (no "/", not ".."), so
  * the lookup cannot leave `dirfd`.
  */
-export function entryIdentity(dirfd: number, name: string): { dev: number; ino: number } | null {
+export function entryIdentity(dirfd: number, name: string): FileIdentity | null {
   if (name.includes('/') || name === '..' || name === '.' || name === '') throw new SysError(Errno.EINVAL);
-  const r = raw.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, 0x100, statxBuf);
+  const r = raw.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, 0x900, statxBuf);
   if (r < 0) {
     const e = raw.errno();
     if (e === Errno.ENOENT || e === Errno.ENOTDIR) return null;
@@ -268,7 +291,11 @@ export function entryIdentity(dirfd: number, name: string): { dev: number; ino: 
   }
   const devMajor = statxView.getUint32(136, true);
   const devMinor = statxView.getUint32(140, true);
-  return { dev: encodeDev(devMajor, devMinor), ino: Number(statxView.getBigUint64(32, true)) };
+  return {
+    dev: encodeDev(devMajor, devMinor),
+    ino: Number(statxView.getBigUint64(32, true)),
+    btime: statxView.getUint32(0, true) & 0x800 ? { sec: Number(statxView.getBigInt64(80, true)), nsec: statxView.getUint32(88, true) } : null,
+  };
 }
 
 /** linkat between two single-component names under directory handles, never following symlinks. */

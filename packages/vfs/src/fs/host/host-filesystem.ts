@@ -1,11 +1,14 @@
 import { Errno, SysError } from '../../abi.js';
 import type { Filesystem, Inode } from '../../inode.js';
-import { close, entryIdentity, fstatfs, fstatx, openRootDir } from '../../native/host-syscalls.js';
+import { close, entryIdentity, fstatfs, fstatx, openRootDir, sameFile } from '../../native/host-syscalls.js';
 import type { StatfsInfo } from '../../stat.js';
 import { HostInode } from './host-inode.js';
 
 /** Closes the host handles of inodes the VFS has let go of. */
 const handleReaper = new FinalizationRegistry<{ fs: HostFilesystem; fd: number }>(({ fs, fd }) => fs.dropHandle(fd));
+
+/** Default bound on O_PATH handles held at once (beyond it, least recently used ones are closed and reopened on demand). */
+export const DEFAULT_MAX_HANDLES = 4096;
 
 /** Options for a host-backed filesystem. */
 export interface HostFilesystemOptions {
@@ -13,6 +16,8 @@ export interface HostFilesystemOptions {
   hostPath: string;
   /** Refuse every modification with EROFS (independent of mount flags). */
   readOnly?: boolean;
+  /** Most O_PATH handles kept open at once (default DEFAULT_MAX_HANDLES). */
+  maxHandles?: number;
 }
 
 /**
@@ -27,35 +32,61 @@ export class HostFilesystem implements Filesystem {
   readonly dev: number;
   readonly readOnly: boolean;
   private readonly rootInode: HostInode;
-  /** O_PATH handles currently owned by this filesystem's inodes. */
-  private readonly handles = new Set<number>();
+  /** O_PATH handles owned by inodes (other than the root), least recently used first. */
+  private readonly handles = new Map<number, WeakRef<HostInode>>();
+  private readonly rootHandle: number;
+  private readonly maxHandles: number;
   private released = false;
 
   constructor(opts: HostFilesystemOptions) {
     this.readOnly = opts.readOnly === true;
+    this.maxHandles = Math.max(16, opts.maxHandles ?? DEFAULT_MAX_HANDLES);
     const fd = openRootDir(opts.hostPath);
     const st = fstatx(fd);
     this.dev = st.dev;
-    this.handles.add(fd);
+    this.rootHandle = fd;
     this.rootInode = new HostInode(this, fd, null, '', st);
   }
 
-  /** Take ownership of an O_PATH handle held by `inode`: closed when the inode is collected or the fs released. */
+  /**
+   * Take ownership of an O_PATH handle held by `inode`: closed when the inode
+   * is collected, when it is the least recently used one beyond the bound
+   * (the inode reopens it on demand), or when the fs is released.
+   */
   adoptHandle(inode: HostInode, fd: number): void {
     if (this.released) {
       close(fd);
       throw new SysError(Errno.EBADF);
     }
-    this.handles.add(fd);
-    handleReaper.register(inode, { fs: this, fd });
+    this.handles.set(fd, new WeakRef(inode));
+    handleReaper.register(inode, { fs: this, fd }, inode);
+    while (this.handles.size > this.maxHandles) {
+      const [oldest, ref] = this.handles.entries().next().value as [number, WeakRef<HostInode>];
+      this.handles.delete(oldest);
+      const owner = ref.deref();
+      if (owner) {
+        handleReaper.unregister(owner);
+        owner.forgetHandle();
+      }
+      close(oldest);
+    }
   }
 
-  /** Host fds currently held as inode handles (for diagnostics and confinement checks). */
+  /** Mark `fd` (held by a live inode) as just used. */
+  touchHandle(fd: number): void {
+    const ref = this.handles.get(fd);
+    if (ref) {
+      this.handles.delete(fd);
+      this.handles.set(fd, ref);
+    }
+  }
+
+  /** Host fds currently held as inode handles, root included (for diagnostics and confinement checks). */
   openHandles(): number[] {
-    return [...this.handles];
+    return [this.rootHandle, ...this.handles.keys()];
   }
 
-  /** Close a handle whose inode is gone (no-op if release() already closed it). */
+  /** Close the handle of an inode that was garbage-collected (no-op if already closed). */
   dropHandle(fd: number): void {
     if (this.handles.delete(fd)) close(fd);
   }
@@ -68,19 +99,20 @@ export class HostFilesystem implements Filesystem {
     return fstatfs(this.rootInode.handle);
   }
 
-  /** A cached child is still valid if the host name still refers to the same (dev, ino). */
+  /** A cached child is still valid if the host name still refers to the same file (dev, ino, birth time). */
   revalidate(parent: Inode, name: string, child: Inode): boolean {
     if (!(parent instanceof HostInode) || !(child instanceof HostInode)) return false;
     const id = entryIdentity(parent.handle, name);
-    return id !== null && id.ino === child.ino && id.dev === child.hostDev;
+    return id !== null && sameFile(id, child.identity);
   }
 
   /** Close every host handle; inodes of this filesystem fail with EBADF afterwards. */
   release(): void {
     if (this.released) return;
     this.released = true;
-    for (const fd of this.handles) close(fd);
+    for (const fd of this.handles.keys()) close(fd);
     this.handles.clear();
+    close(this.rootHandle);
   }
 
   checkWritable(): void {

@@ -25,12 +25,14 @@ export class HostInode implements Inode {
   readonly ino: number;
   /** Host device of the file. */
   readonly hostDev: number;
+  /** Host identity, checked whenever the file is reopened by name. */
+  readonly identity: host.FileIdentity;
   private readonly fileType: number;
 
   constructor(
     readonly fs: HostFilesystem,
-    /** O_PATH host fd; closed when this inode is garbage-collected. */
-    readonly handle: number,
+    /** O_PATH host fd (-1 once evicted; reopened on demand). */
+    private fd: number,
     /** Parent directory (null for the root); updated on rename. */
     public parent: HostInode | null,
     /** Name in the parent; updated on rename. */
@@ -39,8 +41,35 @@ export class HostInode implements Inode {
   ) {
     this.ino = st.ino;
     this.hostDev = st.dev;
+    this.identity = host.identityOf(st);
     this.fileType = st.mode & S.IFMT;
-    if (parent) fs.adoptHandle(this, handle);
+    if (parent) fs.adoptHandle(this, fd);
+  }
+
+  /**
+   * The O_PATH handle, reopened by name under the parent's handle if the
+   * filesystem closed it to bound its open files; ESTALE if the name now
+   * refers to a different file.
+   */
+  get handle(): number {
+    if (this.fd >= 0) {
+      if (this.parent) this.fs.touchHandle(this.fd);
+      return this.fd;
+    }
+    if (!this.parent) throw new SysError(Errno.EBADF);
+    const fd = host.openPathBeneath(this.parent.handle, this.name);
+    if (!host.sameFile(host.identityOf(host.fstatx(fd)), this.identity)) {
+      host.close(fd);
+      throw new SysError(Errno.ESTALE);
+    }
+    this.fd = fd;
+    this.fs.adoptHandle(this, fd);
+    return fd;
+  }
+
+  /** Called by the filesystem when it closes this inode's handle. */
+  forgetHandle(): void {
+    this.fd = -1;
   }
 
   stat(): StatInfo {
@@ -129,7 +158,7 @@ export class HostInode implements Inode {
       // target's own name under its parent handle (one component each).
       if (!(e instanceof SysError) || (e.errno !== Errno.ENOENT && e.errno !== Errno.EPERM) || !target.parent) throw e;
       const id = host.entryIdentity(target.parent.handle, target.name);
-      if (!id || id.ino !== target.ino) throw new SysError(Errno.ENOENT);
+      if (!id || !host.sameFile(id, target.identity)) throw new SysError(Errno.ENOENT);
       host.linkNames(target.parent.handle, target.name, this.handle, name);
     }
   }
@@ -181,8 +210,7 @@ export class HostInode implements Inode {
     if (this.fileType === S.IFDIR) return host.openBeneath(this.handle, '.', hostFlags);
     if (!this.parent) throw new SysError(Errno.ESTALE);
     const fd = host.openBeneath(this.parent.handle, this.name, hostFlags);
-    const st = host.fstatx(fd);
-    if (st.ino !== this.ino || st.dev !== this.hostDev) {
+    if (!host.sameFile(host.identityOf(host.fstatx(fd)), this.identity)) {
       host.close(fd);
       throw new SysError(Errno.ESTALE);
     }
