@@ -261,12 +261,15 @@ export class MemoryManager {
     let start = addr;
     const end = addr + len;
     if (end > TASK_SIZE) throw new SysError(Errno.ENOMEM);
-    const first = this.vmas.find(start);
-    if (first === undefined) throw new SysError(Errno.ENOMEM);
+    // The first VMA overlapping the range; without PROT_GROWSDOWN it must hold `start`.
+    const first = this.vmas.items[this.vmas.indexAfter(start)];
+    if (first === undefined || first.start >= end) throw new SysError(Errno.ENOMEM);
     if ((prot & PROT.GROWSUP) !== 0) throw new SysError(Errno.EINVAL); // no VM_GROWSUP on x86
     if ((prot & PROT.GROWSDOWN) !== 0) {
-      if (!first.growsDown) throw new SysError(Errno.EINVAL);
       start = first.start;
+      if (!first.growsDown) throw new SysError(Errno.EINVAL);
+    } else if (first.start > start) {
+      throw new SysError(Errno.ENOMEM);
     }
     const newProt = prot & PROT_RWX;
     let pos = start;

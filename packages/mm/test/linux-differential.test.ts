@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAP, MREMAP } from '@tvisor/abi';
+import { MAP, MREMAP, PROT } from '@tvisor/abi';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../src/layout.js';
@@ -35,12 +35,17 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     a: page,
     n: count,
     prot,
-    kind: fc.integer({ min: 0, max: 3 }),
+    kind: fc.integer({ min: 0, max: 4 }),
     fpage: fc.integer({ min: 0, max: 8 }),
     noReplace: fc.integer({ min: 0, max: 1 }),
   }),
   fc.record({ c: fc.constant('U' as const), a: page, n: count }),
-  fc.record({ c: fc.constant('P' as const), a: page, n: count, prot }),
+  fc.record({
+    c: fc.constant('P' as const),
+    a: page,
+    n: count,
+    prot: fc.oneof({ weight: 4, arbitrary: prot }, { weight: 1, arbitrary: prot.map((p) => p | PROT.GROWSDOWN) }),
+  }),
   fc.record({
     c: fc.constant('X' as const),
     a: page,
@@ -99,6 +104,7 @@ function runOurs(mf: MemoryFile, cmds: Cmd[]): string[] {
           (c.kind === 2 ? MAP.SHARED : MAP.PRIVATE) |
           (c.kind === 3 ? 0 : MAP.ANONYMOUS) |
           (c.kind === 1 ? MAP.NORESERVE : 0) |
+          (c.kind === 4 ? MAP.GROWSDOWN : 0) |
           (c.noReplace ? MAP.FIXED_NOREPLACE : MAP.FIXED);
         attempt(
           () =>

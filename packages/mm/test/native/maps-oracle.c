@@ -5,7 +5,8 @@
 //
 // Commands (numbers in decimal, page counts relative to the region base):
 //   R                               unmap the whole region
-//   M page npages prot kind fpage noreplace   kind: 0 anon, 1 noreserve, 2 shared anon, 3 private file
+//   M page npages prot kind fpage noreplace   kind: 0 anon, 1 noreserve, 2 shared anon, 3 private file,
+//                                   4 anon growsdown
 //   U page npages
 //   P page npages prot
 //   X page oldpages newpages move destpage
@@ -45,7 +46,8 @@ int main(int argc, char **argv) {
     case 'M': {
       sscanf(line + 1, "%ld %ld %ld %ld %ld %ld", &a, &n, &prot, &kind, &fpage, &noreplace);
       int flags = (kind == 2 ? MAP_SHARED : MAP_PRIVATE) | (kind == 3 ? 0 : MAP_ANONYMOUS) |
-                  (kind == 1 ? MAP_NORESERVE : 0) | (noreplace ? MAP_FIXED_NOREPLACE : MAP_FIXED);
+                  (kind == 1 ? MAP_NORESERVE : 0) | (kind == 4 ? MAP_GROWSDOWN : 0) |
+                  (noreplace ? MAP_FIXED_NOREPLACE : MAP_FIXED);
       void *r = mmap(base + a * PG, n * PG, prot, flags, kind == 3 ? fd : -1, kind == 3 ? fpage * PG : 0);
       result(r == MAP_FAILED ? -1 : (long)(((char *)r - base) / PG));
       break;
