@@ -10,6 +10,8 @@ import { DEFAULT_UNAME } from './uname.js';
 import type { FsRoot } from './fs-context.js';
 import { KernelLog } from './klog.js';
 import { FutexTable } from './futex.js';
+import { PipeFilesystem } from '@tvisor/vfs';
+import { sendSignal } from './syscalls/lifecycle.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -45,6 +47,8 @@ export class Kernel {
   readonly log = new KernelLog();
   readonly tasks = new Map<number, Task>();
   readonly futexes = new FutexTable();
+  /** Where pipe(2) creates its pipes. */
+  readonly pipes = new PipeFilesystem();
   readonly startTime = Date.now();
   private readonly strace?: (line: string) => void;
   /** Told about sentry bugs met while serving syscalls (runsc prints them with --debug). */
@@ -59,6 +63,7 @@ export class Kernel {
     this.strace = opts.strace;
     this.uname = { ...DEFAULT_UNAME, ...opts.uname };
     registerAllSyscalls(this.table);
+    this.pipes.installFifoSupport(this.root.vfs);
   }
 
   /** Allocates the next thread id (pids are thread group leaders' tids). */
@@ -268,6 +273,11 @@ export class Kernel {
       parent.children.delete(child);
     }
     for (const wake of [...parent.childWaiters]) wake();
+  }
+
+  /** A signal the kernel raises in `task` itself (SIGPIPE, ...). */
+  raiseSignal(task: Task, sig: number): void {
+    sendSignal(task.group, sig);
   }
 
   killGroup(group: ThreadGroup, sig: number): void {

@@ -1,3 +1,4 @@
+import { Errno, Signal, SysError } from '@tvisor/abi';
 import type { FileDescription } from '@tvisor/vfs';
 import type { Task } from './task.js';
 
@@ -32,7 +33,16 @@ export function readToUser(task: Task, file: FileDescription, addr: number, coun
   return transfer(task, addr, count, true, (chunk, done) => file.read(chunk, offset === undefined ? undefined : offset + done));
 }
 
-/** write(2) (offset undefined) or pwrite(2) from app memory. */
+/**
+ * write(2) (offset undefined) or pwrite(2) from app memory. Writing to a
+ * pipe nobody reads raises SIGPIPE in the writer, as Linux does, and fails
+ * with EPIPE.
+ */
 export function writeFromUser(task: Task, file: FileDescription, addr: number, count: number, offset?: number): number {
-  return transfer(task, addr, count, false, (chunk, done) => file.write(chunk, offset === undefined ? undefined : offset + done));
+  try {
+    return transfer(task, addr, count, false, (chunk, done) => file.write(chunk, offset === undefined ? undefined : offset + done));
+  } catch (e) {
+    if (e instanceof SysError && e.errno === Errno.EPIPE) task.kernel.raiseSignal(task, Signal.SIGPIPE);
+    throw e;
+  }
 }

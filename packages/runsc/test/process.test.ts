@@ -60,7 +60,37 @@ describe('runsc do: the root filesystem', () => {
   });
 
   it('/tmp is a fresh tmpfs and /dev holds the sandbox devices', () => {
-    const r = runsc(['do', BUSYBOX, 'sh', '-c', 'echo tmp:; ls -A /tmp; echo dev:; ls /dev']);
-    expect(r.stdout).toBe('tmp:\ndev:\nfd\nfull\nnull\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n');
+    const r = runsc(['do', BUSYBOX, 'sh', '-c', 'echo tmp:; ls -A /tmp; echo dev:; ls /dev; echo x > /dev/null; echo $?; head -c 5 /dev/zero | wc -c; head -c 16 /dev/urandom | wc -c']);
+    expect(r.stdout).toBe('tmp:\ndev:\nfd\nfull\nnull\npts\nrandom\nshm\nstderr\nstdin\nstdout\nurandom\nzero\n0\n5\n16\n');
+  });
+});
+
+describe('runsc do: pipes', () => {
+  it('pipelines carry data between processes and block without spinning', () => {
+    const script = 'busybox seq 1 20000 | busybox tail -1; echo hello | busybox tr a-z A-Z; busybox yes | busybox head -2';
+    const r = runsc(['do', BUSYBOX, 'sh', '-c', script]);
+    expect(r.stdout).toBe(native([BUSYBOX, 'sh', '-c', script]).stdout);
+    expect(r.status).toBe(0);
+  });
+
+  it('a writer to a pipe without readers dies of SIGPIPE', () => {
+    const prog = compileC(`
+      #include <stdio.h>
+      #include <unistd.h>
+      int main(void) {
+        int p[2];
+        if (pipe(p)) return 1;
+        close(p[0]);
+        write(p[1], "x", 1);
+        return 3;
+      }`);
+    expect(native([prog]).signal).toBe('SIGPIPE');
+    expect(runsc(['do', prog]).status).toBe(128 + 13);
+  });
+
+  it('bash pipelines and command substitution match native bash', () => {
+    const script = 'x=$(echo sub); echo $x; for i in 3 1 2; do echo $i; done | sort | tr "\\n" " "; echo';
+    const r = runsc(['do', '/bin/bash', '-c', script]);
+    expect(r.stdout).toBe(native(['/bin/bash', '-c', script]).stdout);
   });
 });

@@ -242,6 +242,37 @@ describe.each(SCENARIOS)('Linux builds the frame we build: $name', (scenario) =>
   });
 });
 
+describe('trap details persist in the thread', () => {
+  it('a kill(2) after a handled write fault still carries that fault in trapno/err/cr2', () => {
+    const bin = oracles.compileSource('stale-trap', `#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unistd.h>
+static sigjmp_buf back;
+static void on_segv(int s, siginfo_t *si, void *c) { (void)s; (void)si; (void)c; siglongjmp(back, 1); }
+static void on_usr1(int s, siginfo_t *si, void *c) {
+  (void)s; (void)si;
+  ucontext_t *uc = c;
+  printf("%lld %lld %lld\\n", (long long)uc->uc_mcontext.gregs[REG_TRAPNO], (long long)uc->uc_mcontext.gregs[REG_ERR], (long long)uc->uc_mcontext.gregs[REG_CR2]);
+}
+int main(void) {
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sa.sa_sigaction = on_segv; sigaction(SIGSEGV, &sa, NULL);
+  sa.sa_sigaction = on_usr1; sigaction(SIGUSR1, &sa, NULL);
+  kill(getpid(), SIGUSR1);
+  if (sigsetjmp(back, 1) == 0) *(volatile int *)0x28 = 1;
+  kill(getpid(), SIGUSR1);
+  return 0;
+}`);
+    const out = spawnSync(bin, { encoding: 'utf8' }).stdout.trim().split('\n');
+    // Before any fault: zeros. After a user-mode write to an unmapped page: #PF, USER|WRITE, the address.
+    expect(out).toEqual(['0 0 0', `${X86_TRAP_PF} ${X86_PF_USER | 2n} ${0x28}`]);
+  });
+});
+
 describe('deliveries Linux refuses', () => {
   const SOURCE = `#define _GNU_SOURCE
 #include <signal.h>

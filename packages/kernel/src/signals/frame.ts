@@ -38,7 +38,12 @@ const UCONTEXT_END = RT_SIGFRAME.UC_SIGMASK + 8;
 /** Lowest address user code cannot map on x86-64 with 4-level paging (TASK_SIZE_MAX). */
 export const TASK_SIZE_MAX = 0x7fff_ffff_f000;
 
-/** The CPU trap details Linux keeps per thread and copies into every frame (thread.trap_nr, error_code, cr2). */
+/**
+ * The CPU trap details Linux keeps per thread and copies into every frame
+ * (thread.trap_nr, error_code, cr2). They are set by each fault that raises
+ * a signal and never cleared, so a kill(2) after a handled fault still shows
+ * that fault's values: the kernel should keep one TrapInfo per thread.
+ */
 export interface TrapInfo {
   trapno: bigint;
   err: bigint;
@@ -137,9 +142,13 @@ function alignDown(x: number, a: number): number {
   return x - (((x % a) + a) % a);
 }
 
-/** uc_flags of a frame Linux builds for 64-bit code: FP_XSTATE when the frame holds an XSAVE image, and the SS flags. */
-export function frameUcFlags(fpu: FpuLayout): number {
-  return (fpu.format === 'xsave' ? UC.FP_XSTATE : 0) | UC.SIGCONTEXT_SS | UC.STRICT_RESTORE_SS;
+/**
+ * uc_flags of a 64-bit frame: FP_XSTATE when it holds an XSAVE image,
+ * SIGCONTEXT_SS always, STRICT_RESTORE_SS when the interrupted code ran in
+ * 64-bit mode (cs = __USER_CS).
+ */
+export function frameUcFlags(fpu: FpuLayout, cs: number = USER_CS): number {
+  return (fpu.format === 'xsave' ? UC.FP_XSTATE : 0) | UC.SIGCONTEXT_SS | (cs === USER_CS ? UC.STRICT_RESTORE_SS : 0);
 }
 
 /** SIGKILL and SIGSTOP, which no mask may hold. */
@@ -182,7 +191,7 @@ export function buildSignalFrame(input: SignalFrameInput): SignalFrameResult {
   RtSigframe.encode(view, 0, {
     pretcode: action.sa_restorer,
     uc: {
-      uc_flags: frameUcFlags(fpu),
+      uc_flags: frameUcFlags(fpu, mcontext.cs),
       uc_link: 0,
       uc_stack: { ss_sp: input.altStack.sp, ss_flags: input.altStack.flags | 0, ss_size: input.altStack.size },
       uc_mcontext: mcontext,

@@ -1,5 +1,7 @@
-import { AT, Errno, F, FIO, LinuxDirent64, O, S, Stat, SysError, type Stat as StatValue } from '@tvisor/abi';
-import type { StatInfo } from '@tvisor/vfs';
+import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError, type Stat as StatValue } from '@tvisor/abi';
+import type { FileDescription, StatInfo } from '@tvisor/vfs';
+import { blockingOp } from '../blocking-io.js';
+import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
 import { readToUser, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from './table.js';
@@ -84,9 +86,44 @@ function getdents64(t: Task, fd: number, addr: number, count: number): number {
   return used;
 }
 
+function pipe2(t: Task, addr: number, flags: number): number {
+  if (flags & ~(O.CLOEXEC | O.NONBLOCK | O.DIRECT)) throw new SysError(Errno.EINVAL);
+  const [r, w] = t.kernel.pipes.createPipe(vfsCredentials(t.group.creds), flags);
+  const cloexec = (flags & O.CLOEXEC) !== 0;
+  const fds = t.group.fds;
+  const rfd = fds.add(r, cloexec);
+  let wfd: number;
+  try {
+    wfd = fds.add(w, cloexec);
+  } catch (e) {
+    fds.close(rfd);
+    throw e;
+  }
+  const out = new Uint8Array(8);
+  const v = new DataView(out.buffer);
+  v.setInt32(0, rfd, true);
+  v.setInt32(4, wfd, true);
+  try {
+    t.mm.copyOut(addr, out);
+  } catch (e) {
+    fds.close(rfd);
+    fds.close(wfd);
+    throw e;
+  }
+  return 0;
+}
+
 function iovecTransfer(t: Task, fd: number, iov: number, iovcnt: number, write: boolean, offset?: number): number {
   const file = t.group.fds.get(fd);
   const vecs = t.mm.readIovecs(iov, iovcnt);
+  if (offset === undefined) {
+    // readv/writev on a stream may block like read/write: retry the whole vector when ready.
+    return blockingOp(t, file, write ? POLL.OUT : POLL.IN, () => iovecOnce(t, file, vecs, write, undefined));
+  }
+  return iovecOnce(t, file, vecs, write, offset);
+}
+
+function iovecOnce(t: Task, file: FileDescription, vecs: Array<{ base: number; len: number }>, write: boolean, offset: number | undefined): number {
   let total = 0;
   for (const { base, len: length } of vecs) {
     if (length === 0) continue;
@@ -133,8 +170,22 @@ function dup3(t: Task, oldfd: number, newfd: number, flags: number): number {
 /** The file syscalls over @tvisor/vfs and the process's fd table. */
 export function registerFileSyscalls(table: SyscallTable): void {
   table.register({
-    read: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => readToUser(t, t.group.fds.get(a.argInt(0)), a.arg(1), clampCount(a.arg(2))) },
-    write: { args: ['fd', 'buf:2', 'uint'], handler: (t, a) => writeFromUser(t, t.group.fds.get(a.argInt(0)), a.arg(1), clampCount(a.arg(2))) },
+    read: {
+      args: ['fd', 'ptr', 'uint'],
+      handler: (t, a) => {
+        const file = t.group.fds.get(a.argInt(0));
+        return blockingOp(t, file, POLL.IN, () => readToUser(t, file, a.arg(1), clampCount(a.arg(2))));
+      },
+    },
+    write: {
+      args: ['fd', 'buf:2', 'uint'],
+      handler: (t, a) => {
+        const file = t.group.fds.get(a.argInt(0));
+        return blockingOp(t, file, POLL.OUT, () => writeFromUser(t, file, a.arg(1), clampCount(a.arg(2))));
+      },
+    },
+    pipe: { args: ['ptr'], handler: (t, a) => pipe2(t, a.arg(0), 0) },
+    pipe2: { args: ['ptr', 'hex'], handler: (t, a) => pipe2(t, a.arg(0), a.argInt(1)) },
     pread64: {
       args: ['fd', 'ptr', 'uint', 'int'],
       handler: (t, a) => readToUser(t, t.group.fds.get(a.argInt(0)), a.arg(1), clampCount(a.arg(2)), a.argSigned(3)),

@@ -1,0 +1,36 @@
+import { Errno, O, POLL, SysError } from '@tvisor/abi';
+import type { FileDescription } from '@tvisor/vfs';
+import type { Task } from './task.js';
+
+/**
+ * Runs `op` (a read or write on `file`) the way a blocking file behaves:
+ * if the file says EAGAIN and was not opened O_NONBLOCK, the task parks
+ * until the file reports `events` (or a hangup or error) and `op` is tried
+ * again. Nothing polls: the file's readiness callbacks drive the retry.
+ */
+export function blockingOp(t: Task, file: FileDescription, events: number, op: () => number): number {
+  try {
+    return op();
+  } catch (e) {
+    if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN || file.statusFlags & O.NONBLOCK) throw e;
+  }
+  return t.kernel.block(t, (complete) => {
+    let unsubscribe: (() => void) | undefined;
+    const retry = () => {
+      let r: number;
+      try {
+        r = op();
+      } catch (e) {
+        if (e instanceof SysError && e.errno === Errno.EAGAIN) return;
+        r = e instanceof SysError ? -e.errno : -Errno.EIO;
+      }
+      unsubscribe?.();
+      unsubscribe = undefined;
+      complete(r);
+    };
+    // The sentry is single-threaded: readiness cannot change between the
+    // failed attempt above and this subscription.
+    unsubscribe = file.subscribe(events | POLL.HUP | POLL.ERR, retry);
+    return () => unsubscribe?.();
+  });
+}
