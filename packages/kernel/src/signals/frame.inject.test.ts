@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AltStack } from './altstack.js';
 import { ALTSTACK_INITIAL } from './altstack.js';
-import { xsaveLayoutFromPtrace } from './fpu.js';
+import type { FpuLayout } from './fpu.js';
+import { fxsaveLayout, xsaveLayoutFromPtrace } from './fpu.js';
 import type { SignalFrameBuilt } from './frame.js';
 import { buildSignalFrame, restoreFromSigreturn } from './frame.js';
 import { memoryAt } from './memory.js';
@@ -37,7 +38,8 @@ interface Injected {
 }
 
 /** Runs the probe with PROBE_INJECT=mode, answering its requests with buildSignalFrame / restoreFromSigreturn. */
-async function runInjected(args: string[], mode: 'frame' | 'all', altNone: boolean): Promise<Injected> {
+async function runInjected(args: string[], mode: 'frame' | 'all', altNone: boolean, format: 'xsave' | 'fxsave'): Promise<Injected> {
+  const fpuOf = (xstate: Uint8Array): FpuLayout => (format === 'xsave' ? xsaveLayoutFromPtrace(xstate) : fxsaveLayout());
   const child = spawn(probe, args, { env: { ...process.env, PROBE_INJECT: mode }, stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   const lines: string[][] = [];
@@ -54,7 +56,7 @@ async function runInjected(args: string[], mode: 'frame' | 'all', altNone: boole
       const act = action(lines[lastIndex('action')]);
       const fault = snap.sig === Signal.SIGSEGV;
       const built = buildSignalFrame({
-        regs: snap.regs, fpState: snap.xstate, fpu: xsaveLayoutFromPtrace(snap.xstate), signo: snap.sig, siginfo: snap.siginfo ?? new Uint8Array(128),
+        regs: snap.regs, fpState: format === 'xsave' ? snap.xstate : snap.fpregs, fpu: fpuOf(snap.xstate), signo: snap.sig, siginfo: snap.siginfo ?? new Uint8Array(128),
         savedMask: snap.blocked, altStack,
         action: { sa_handler: act.handler, sa_flags: act.flags, sa_restorer: act.restorer, sa_mask: act.mask },
         trap: fault ? { trapno: 14n, err: 4n, cr2: 0x18n } : undefined,
@@ -67,7 +69,7 @@ async function runInjected(args: string[], mode: 'frame' | 'all', altNone: boole
     if (f[0] === 'need-sigreturn') {
       const snap = readSnapshot(lines, lastIndex('sigreturn-entry'));
       const res = restoreFromSigreturn({
-        regs: snap.regs, memory: memoryAt(hexNum(f[1]), hexBytes(f[2])), fpu: xsaveLayoutFromPtrace(snap.xstate), fpState: snap.xstate, altStack,
+        regs: snap.regs, memory: memoryAt(hexNum(f[1]), hexBytes(f[2])), fpu: fpuOf(snap.xstate), fpState: format === 'xsave' ? snap.xstate : snap.fpregs, altStack,
       });
       if (!res.ok) throw new Error(res.reason);
       sigreturns++;
@@ -93,8 +95,10 @@ describe.each(CASES)('our frames run real handlers: $name', ({ args }) => {
     native = parseProbe(runLines(probe, args));
   });
 
-  it.each(['frame', 'all'] as const)('mode %s: handler arguments, frame contents and the resumed program match a native run', async (mode) => {
-    const { run, builds, sigreturns } = await runInjected(args, mode, args[1] === 'none');
+  it.each([
+    ['frame', 'xsave'], ['all', 'xsave'], ['frame', 'fxsave'], ['all', 'fxsave'],
+  ] as const)('mode %s, %s platform: handler arguments, frame contents and the resumed program match a native run', async (mode, format) => {
+    const { run, builds, sigreturns } = await runInjected(args, mode, args[1] === 'none', format);
     expect(run.runs.length).toBe(native.runs.length);
     expect(builds.length).toBe(native.runs.length);
     expect(sigreturns).toBe(mode === 'all' ? native.runs.length : 0);
@@ -111,7 +115,7 @@ describe.each(CASES)('our frames run real handlers: $name', ({ args }) => {
     // The program resumed with the handler's edits: rax, the mask, xmm15 from the frame's FP area.
     expect(run.after).toEqual(native.after);
     expect({ ...run.altAfter, sp: 0 }).toEqual({ ...native.altAfter, sp: 0 });
-    if (mode === 'frame') {
+    if (mode === 'frame' && format === 'xsave') {
       // Linux's own rt_sigreturn consumed our frame; it agrees with ours on the result.
       for (const h of run.runs) {
         const entry = h.sigreturnEntry;

@@ -284,7 +284,8 @@ static void read_reply(void) {
 static void set_fp_and_mask(pid_t pid, char **p) {
   size_t fpn = unhex(field(p), scratch, sizeof scratch);
   struct iovec iov = {scratch, fpn};
-  if (ptrace(PTRACE_SETREGSET, pid, (void *)NT_X86_XSTATE, &iov) != 0) _exit(6);
+  /* 512 bytes is an FXSAVE image (PTRACE_SETFPREGS), anything longer XSAVE. */
+  if (fpn == 512 ? ptrace(PTRACE_SETFPREGS, pid, 0, scratch) != 0 : ptrace(PTRACE_SETREGSET, pid, (void *)NT_X86_XSTATE, &iov) != 0) _exit(6);
   uint64_t mask = strtoull(field(p), NULL, 16);
   if (ptrace(PTRACE_SETSIGMASK, pid, (void *)8, &mask) != 0) _exit(7);
 }
