@@ -3,26 +3,50 @@ import { iterSnapshot, seekDirectory } from '../../dirents.js';
 import { FileImplBase, type DirentCallback, type FileDescription, type FileDescriptionImpl } from '../../file-description.js';
 import type { ReadinessCallback } from '../../readiness.js';
 import type { StatInfo } from '../../stat.js';
+import type { Credentials } from '../../credentials.js';
+import type { Inode } from '../../inode.js';
 import type { OverlayInode } from './inode.js';
 
 /**
- * An open overlay file: I/O goes to the layer file opened underneath; only
- * fstat is answered by the overlay so that st_dev/st_ino match stat(2).
+ * An open overlay file: I/O goes to the layer file opened underneath. A
+ * description opened read-only on a lower file switches to the upper copy
+ * once the file is copied up (as overlayfs does since Linux 4.19), so every
+ * reader sees writes made through other descriptions. fstat is answered by
+ * the overlay so that st_dev/st_ino match stat(2).
  */
 export class OverlayFile implements FileDescriptionImpl {
-  constructor(private readonly inode: OverlayInode, private readonly inner: FileDescriptionImpl) {}
+  constructor(
+    private readonly inode: OverlayInode,
+    private inner: FileDescriptionImpl,
+    /** The layer inode `inner` was opened on. */
+    private innerInode: Inode,
+    private readonly flags: number,
+    private readonly creds: Credentials,
+  ) {}
 
-  pread(fd: FileDescription, dst: Uint8Array, offset: number): number { return this.inner.pread(fd, dst, offset); }
-  read(fd: FileDescription, dst: Uint8Array): number { return this.inner.read(fd, dst); }
-  pwrite(fd: FileDescription, src: Uint8Array, offset: number): number { return this.inner.pwrite(fd, src, offset); }
-  write(fd: FileDescription, src: Uint8Array): number { return this.inner.write(fd, src); }
-  seek(fd: FileDescription, offset: number, whence: number): number { return this.inner.seek(fd, offset, whence); }
-  iterDirents(fd: FileDescription, cb: DirentCallback): void { this.inner.iterDirents(fd, cb); }
-  ioctl(fd: FileDescription, cmd: number, arg: bigint): number { return this.inner.ioctl(fd, cmd, arg); }
-  readiness(fd: FileDescription, mask: number): number { return this.inner.readiness(fd, mask); }
-  subscribe(fd: FileDescription, mask: number, cb: ReadinessCallback): () => void { return this.inner.subscribe(fd, mask, cb); }
-  allocate(fd: FileDescription, mode: number, offset: number, length: number): void { this.inner.allocate(fd, mode, offset, length); }
-  sync(fd: FileDescription): void { this.inner.sync(fd); }
+  /** The current implementation for `fd`, reopened on the upper copy after a copy-up. */
+  private with(fd: FileDescription): FileDescriptionImpl {
+    const upper = this.inode.upper;
+    if (upper && upper !== this.innerInode) {
+      const next = upper.open(this.flags, this.creds);
+      this.inner.release(fd);
+      this.inner = next;
+      this.innerInode = upper;
+    }
+    return this.inner;
+  }
+
+  pread(fd: FileDescription, dst: Uint8Array, offset: number): number { return this.with(fd).pread(fd, dst, offset); }
+  read(fd: FileDescription, dst: Uint8Array): number { return this.with(fd).read(fd, dst); }
+  pwrite(fd: FileDescription, src: Uint8Array, offset: number): number { return this.with(fd).pwrite(fd, src, offset); }
+  write(fd: FileDescription, src: Uint8Array): number { return this.with(fd).write(fd, src); }
+  seek(fd: FileDescription, offset: number, whence: number): number { return this.with(fd).seek(fd, offset, whence); }
+  iterDirents(fd: FileDescription, cb: DirentCallback): void { this.with(fd).iterDirents(fd, cb); }
+  ioctl(fd: FileDescription, cmd: number, arg: bigint): number { return this.with(fd).ioctl(fd, cmd, arg); }
+  readiness(fd: FileDescription, mask: number): number { return this.with(fd).readiness(fd, mask); }
+  subscribe(fd: FileDescription, mask: number, cb: ReadinessCallback): () => void { return this.with(fd).subscribe(fd, mask, cb); }
+  allocate(fd: FileDescription, mode: number, offset: number, length: number): void { this.with(fd).allocate(fd, mode, offset, length); }
+  sync(fd: FileDescription): void { this.with(fd).sync(fd); }
   release(fd: FileDescription): void { this.inner.release(fd); }
   stat(_fd: FileDescription): StatInfo {
     return this.inode.stat();

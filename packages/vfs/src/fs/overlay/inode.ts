@@ -286,7 +286,7 @@ export class OverlayInode implements Inode {
     const acc = flags & O.ACCMODE;
     const writing = acc !== O.RDONLY || (flags & O.TRUNC) !== 0;
     const real = writing ? this.copyUp() : this.real;
-    return new OverlayFile(this, real.open(flags, creds));
+    return new OverlayFile(this, real.open(flags, creds), real, flags, creds);
   }
 
   /** The merged directory listing: upper entries over lower ones, minus whiteouts (and lower ones if opaque). */
