@@ -18,7 +18,7 @@ import { findUnmappedArea, startGap } from './placement.js';
 import { pmasMergeable, splitPma, type Pma } from './pma.js';
 import { formatMapsLine, formatSmapsEntry, type SmapsCounts } from './proc-format.js';
 import { RangeList, type Range } from './range-list.js';
-import { hasOffset, offsetAt, splitVma, vmasMergeable, type Vma, type VmaInfo } from './vma.js';
+import { VmHint, hasOffset, offsetAt, splitVma, vmasMergeable, type Vma, type VmaInfo } from './vma.js';
 
 /** Arguments of mmap(2), with the fd already resolved to a file by the kernel. */
 export interface MmapOptions {
@@ -222,6 +222,7 @@ export class MemoryManager {
       locked: (flags & MAP.LOCKED) !== 0 || this.lockFuture,
       dontFork: false,
       wipeOnFork: false,
+      hints: 0,
       name: file === null ? (opts.name ?? null) : null,
     };
     if (fixed) this.unmapRange(start, start + len);
@@ -459,6 +460,7 @@ export class MemoryManager {
       locked: this.lockFuture,
       dontFork: false,
       wipeOnFork: false,
+      hints: 0,
       name: null,
     });
     this.populate(oldTop, newTop);
@@ -1226,6 +1228,27 @@ export class MemoryManager {
           v.wipeOnFork = advice === MADV.WIPEONFORK;
         });
         break;
+      case MADV.NORMAL:
+        this.changeHints(start, end, VmHint.RAND_READ | VmHint.SEQ_READ, 0);
+        break;
+      case MADV.RANDOM:
+        this.changeHints(start, end, VmHint.SEQ_READ, VmHint.RAND_READ);
+        break;
+      case MADV.SEQUENTIAL:
+        this.changeHints(start, end, VmHint.RAND_READ, VmHint.SEQ_READ);
+        break;
+      case MADV.DONTDUMP:
+        this.changeHints(start, end, 0, VmHint.DONTDUMP);
+        break;
+      case MADV.DODUMP:
+        this.changeHints(start, end, VmHint.DONTDUMP, 0);
+        break;
+      case MADV.HUGEPAGE:
+        this.changeHints(start, end, VmHint.NOHUGEPAGE, VmHint.HUGEPAGE);
+        break;
+      case MADV.NOHUGEPAGE:
+        this.changeHints(start, end, VmHint.HUGEPAGE, VmHint.NOHUGEPAGE);
+        break;
       case MADV.WILLNEED:
       case MADV.POPULATE_READ:
         this.populate(start, end);
@@ -1239,6 +1262,12 @@ export class MemoryManager {
       default:
         break; // advice that only tunes Linux's paging heuristics
     }
+  }
+
+  private changeHints(start: number, end: number, clear: number, set: number): void {
+    this.changeVmas(start, end, (v) => {
+      v.hints = (v.hints & ~clear) | set;
+    });
   }
 
   /** MADV_DONTNEED: private pages read as zeros (or the file) again; shared pages stay. */

@@ -1,5 +1,5 @@
 import { PROT } from '@tvisor/abi';
-import type { Vma } from './vma.js';
+import { VmHint, type Vma } from './vma.js';
 
 /** Per-VMA page counts (bytes) for smaps. */
 export interface SmapsCounts {
@@ -43,23 +43,29 @@ function kb(bytes: number): string {
   return `${Math.floor(bytes / 1024)} kB`;
 }
 
-/** The VmFlags mnemonics of a VMA (a subset Linux prints, in Linux's order). */
+/** The VmFlags mnemonics of a VMA (the ones mm models, in Linux's bit order). */
 function vmFlags(v: Vma): string {
   const f: string[] = [];
   if ((v.prot & PROT.READ) !== 0) f.push('rd');
   if ((v.prot & PROT.WRITE) !== 0) f.push('wr');
   if ((v.prot & PROT.EXEC) !== 0) f.push('ex');
-  if (v.shared) f.push('sh');
+  // A shared mapping of a file opened read-only is VM_MAYSHARE but not VM_SHARED.
+  if (v.shared && (v.file === null || (v.maxProt & PROT.WRITE) !== 0)) f.push('sh');
   if ((v.maxProt & PROT.READ) !== 0) f.push('mr');
   if ((v.maxProt & PROT.WRITE) !== 0) f.push('mw');
   if ((v.maxProt & PROT.EXEC) !== 0) f.push('me');
   if (v.shared) f.push('ms');
   if (v.growsDown) f.push('gd');
   if (v.locked) f.push('lo');
+  if ((v.hints & VmHint.SEQ_READ) !== 0) f.push('sr');
+  if ((v.hints & VmHint.RAND_READ) !== 0) f.push('rr');
   if (v.dontFork) f.push('dc');
   if (v.account) f.push('ac');
   if (v.noReserve) f.push('nr');
   if (v.wipeOnFork) f.push('wf');
+  if ((v.hints & VmHint.DONTDUMP) !== 0) f.push('dd');
+  if ((v.hints & VmHint.HUGEPAGE) !== 0) f.push('hg');
+  if ((v.hints & VmHint.NOHUGEPAGE) !== 0) f.push('nh');
   return f.join(' ');
 }
 

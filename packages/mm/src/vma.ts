@@ -37,9 +37,25 @@ export interface Vma {
   dontFork: boolean;
   /** VM_WIPEONFORK (MADV_WIPEONFORK). */
   wipeOnFork: boolean;
+  /** Paging hints set by madvise (VmHint bits); they only show in smaps and in how VMAs merge. */
+  hints: number;
   /** A name for /proc/PID/maps of an anonymous area (e.g. "[stack]"), or null. */
   name: string | null;
 }
+
+/** madvise hints Linux keeps as VMA flags. */
+export const VmHint = {
+  /** VM_RAND_READ (MADV_RANDOM). */
+  RAND_READ: 1,
+  /** VM_SEQ_READ (MADV_SEQUENTIAL). */
+  SEQ_READ: 2,
+  /** VM_DONTDUMP (MADV_DONTDUMP). */
+  DONTDUMP: 4,
+  /** VM_HUGEPAGE (MADV_HUGEPAGE). */
+  HUGEPAGE: 8,
+  /** VM_NOHUGEPAGE (MADV_NOHUGEPAGE). */
+  NOHUGEPAGE: 16,
+} as const;
 
 /** Splits `vma` at `at`: it keeps [start, at) and the returned copy holds [at, end). */
 export function splitVma(vma: Vma, at: number): Vma {
@@ -73,6 +89,7 @@ export function vmasMergeable(a: Vma, b: Vma): boolean {
     a.locked === b.locked &&
     a.dontFork === b.dontFork &&
     a.wipeOnFork === b.wipeOnFork &&
+    a.hints === b.hints &&
     a.name === b.name
   );
 }

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAP, MREMAP, PROT } from '@tvisor/abi';
+import { MADV, MAP, MREMAP, PROT } from '@tvisor/abi';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../src/layout.js';
@@ -24,7 +24,27 @@ type Cmd =
   | { c: 'M'; a: number; n: number; prot: number; kind: number; fpage: number; noReplace: number }
   | { c: 'U'; a: number; n: number }
   | { c: 'P'; a: number; n: number; prot: number }
-  | { c: 'X'; a: number; oldN: number; newN: number; move: number; dest: number };
+  | { c: 'X'; a: number; oldN: number; newN: number; move: number; dest: number }
+  | { c: 'V'; a: number; n: number; advice: number };
+
+/** Advice that never touches pages (touching would change Linux's merging through anon_vma). */
+const ADVICE = [
+  MADV.NORMAL,
+  MADV.RANDOM,
+  MADV.SEQUENTIAL,
+  MADV.WILLNEED,
+  MADV.DONTNEED,
+  MADV.FREE,
+  MADV.DONTFORK,
+  MADV.DOFORK,
+  MADV.DONTDUMP,
+  MADV.DODUMP,
+  MADV.HUGEPAGE,
+  MADV.NOHUGEPAGE,
+  MADV.WIPEONFORK,
+  MADV.KEEPONFORK,
+  MADV.COLD,
+];
 
 const page = fc.integer({ min: 0, max: N - 9 });
 const count = fc.integer({ min: 1, max: 8 });
@@ -46,6 +66,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     n: count,
     prot: fc.oneof({ weight: 4, arbitrary: prot }, { weight: 1, arbitrary: prot.map((p) => p | PROT.GROWSDOWN) }),
   }),
+  fc.record({ c: fc.constant('V' as const), a: page, n: count, advice: fc.constantFrom(...ADVICE) }),
   fc.record({
     c: fc.constant('X' as const),
     a: page,
@@ -66,6 +87,8 @@ function cmdLine(c: Cmd): string {
       return `P ${c.a} ${c.n} ${c.prot}`;
     case 'X':
       return `X ${c.a} ${c.oldN} ${c.newN} ${c.move} ${c.dest}`;
+    case 'V':
+      return `V ${c.a} ${c.n} ${c.advice}`;
   }
 }
 
@@ -119,6 +142,9 @@ function runOurs(mf: MemoryFile, cmds: Cmd[]): string[] {
         break;
       case 'P':
         attempt(() => (mm.mprotect(BASE + c.a * P, c.n * P, c.prot), 0));
+        break;
+      case 'V':
+        attempt(() => (mm.madvise(BASE + c.a * P, c.n * P, c.advice), 0));
         break;
       case 'X':
         attempt(

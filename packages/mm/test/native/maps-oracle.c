@@ -10,8 +10,9 @@
 //   U page npages
 //   P page npages prot
 //   X page oldpages newpages move destpage
+//   V page npages advice            madvise
 //   D                               dump: "MAPS" then region lines then "END"
-// Each M/U/P/X prints "E <errno or 0> <result page or -1>".
+// Each M/U/P/X/V prints "E <errno or 0> <result page or -1>".
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +68,10 @@ int main(int argc, char **argv) {
       result(r == MAP_FAILED ? -1 : (long)(((char *)r - base) / PG));
       break;
     }
+    case 'V':
+      sscanf(line + 1, "%ld %ld %ld", &a, &n, &prot);
+      result(madvise(base + a * PG, n * PG, (int)prot) == 0 ? 0 : -1);
+      break;
     case 'D': {
       printf("MAPS\n");
       FILE *f = fopen("/proc/self/maps", "r");
