@@ -77,4 +77,10 @@ export const bashCases: CompatCase[] = [
     normalise: pidsAfter('pid', 'ppid'),
     packages: bash,
   },
+  {
+    name: 'bash/tmp-file',
+    // /tmp must be writable; mktemp's random name is never printed.
+    argv: ['bash', '-c', 't=$(mktemp); echo data > "$t"; cat "$t"; [ -f "$t" ] && echo exists; case "$t" in /tmp/*) echo "under /tmp";; esac; rm "$t"; [ -e "$t" ] || echo removed; d=$(mktemp -d); touch "$d/a" "$d/b"; ls "$d"; rm -r "$d"'],
+    packages: [...bash, 'coreutils'],
+  },
 ];

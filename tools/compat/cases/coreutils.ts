@@ -133,4 +133,22 @@ export const coreutilsCases: CompatCase[] = [
     files: tree,
     packages: [...coreutils, 'bash'],
   },
+  {
+    name: 'coreutils/large-stdin',
+    // A megabyte through the stdin pipe the runner (or runsc) hands over.
+    argv: ['sha256sum'],
+    stdin: Array.from({ length: 20_000 }, (_, i) => `${i} ${'abcdefghij'.repeat(5)}`).join('\n'),
+    packages: coreutils,
+  },
+  {
+    name: 'coreutils/proc-self',
+    // What /proc says about the reading process itself (not the host's or the sentry's).
+    argv: ['bash', '-c', "readlink /proc/self/exe; cat /proc/self/comm; tr '\\0' ' ' < /proc/self/cmdline; echo; grep '^Name:' /proc/self/status; grep -q '^processor' /proc/cpuinfo && echo cpuinfo; [ -d /proc/self/fd ] && echo fd-dir"],
+    packages: [...coreutils, 'bash', 'grep'],
+  },
+  {
+    name: 'coreutils/dev-files',
+    argv: ['bash', '-c', 'head -c 16 /dev/zero | od -An -tx1; head -c 32 /dev/urandom | wc -c; echo discarded > /dev/null && echo "null ok"; echo x 2>/dev/null > /dev/full; echo "full status $?"; [ -c /dev/null ] && echo "null is a character device"'],
+    packages: [...coreutils, 'bash'],
+  },
 ];

@@ -25,4 +25,15 @@ export const jobsCases: CompatCase[] = [
     argv: ['bash', '-c', 'kill -KILL $$'],
     packages: ['bash'],
   },
+  {
+    name: 'jobs/sigpipe',
+    // yes is killed by SIGPIPE (141) once head has its three lines.
+    argv: ['bash', '-c', 'yes | head -n 3; echo "${PIPESTATUS[*]}"; seq 100000 | grep -m 1 7; echo "${PIPESTATUS[*]}"'],
+    packages: ['bash', 'coreutils', 'grep'],
+  },
+  {
+    name: 'jobs/wait-statuses',
+    argv: ['bash', '-c', '(exit 3) & a=$!; (sleep 0.05; exit 5) & b=$!; wait $b; echo "b $?"; wait $a; echo "a $?"; sh -c \'kill -HUP $$\'; echo "hup $?"'],
+    packages: ['bash', 'dash', 'coreutils'],
+  },
 ];
