@@ -86,6 +86,14 @@ describe('buildSignalFrame details the oracle does not reach', () => {
     expect(r).toEqual({ ok: false, reason: 'address-out-of-range' });
   });
 
+  it('an alternate stack reaching above TASK_SIZE_MAX gives no frame (Linux could not write it)', () => {
+    const r = buildSignalFrame({
+      regs: regsWith(0x7ffd_0000_1000), fpState: fpImage(AVX512), fpu: AVX512, signo: 10, siginfo: new Uint8Array(128), savedMask: 0n,
+      altStack: { sp: 0x7fff_ffff_0000, flags: 0, size: 0x2_0000 }, action: { ...ACTION, sa_flags: SA.RESTORER | SA.ONSTACK },
+    });
+    expect(r).toEqual({ ok: false, reason: 'address-out-of-range' });
+  });
+
   it('already on a (non-autodisarm) alternate stack, a nested frame goes below rsp and its red zone, on that stack', () => {
     const alt: AltStack = { sp: 0x50_0000, flags: 0, size: 0x1_0000 };
     const b = build({ rsp: 0x50_8000, alt, action: { sa_flags: SA.RESTORER | SA.ONSTACK } });
