@@ -230,7 +230,9 @@ export function decodeFrameFpState(memory: UserMemoryReader, addr: number, layou
 
   // XRSTOR faults on an area that is not 64-byte aligned.
   if (addr % XSAVE_ALIGNMENT !== 0) return { ok: false, reason: 'fpstate not 64-byte aligned' };
-  const image = memory.read(addr, xstateSize);
+  // XRSTOR reads every component at its standard offset, even past a smaller
+  // xstate_size the frame declares; only the declared part must be readable.
+  const image = memory.read(addr, layout.size) ?? memory.read(addr, xstateSize);
   if (image === null) return { ok: false, reason: 'fpstate unreadable' };
   const id = view(image);
   const xstateBv = id.getBigUint64(FXSAVE_SIZE, true);
@@ -242,7 +244,7 @@ export function decodeFrameFpState(memory: UserMemoryReader, addr: number, layou
   if ((restored & (XFEATURE.SSE | XFEATURE.YMM)) !== 0n && !mxcsrValid(image, layout.mxcsrMask)) {
     return { ok: false, reason: 'reserved MXCSR bits set' };
   }
-  out.set(image.subarray(0, Math.min(xstateSize, out.length)));
+  out.set(image.subarray(0, Math.min(image.length, out.length)));
   out.fill(0, FX_SW_BYTES_OFFSET, FXSAVE_SIZE);
   od.setBigUint64(FX_SW_BYTES_OFFSET, layout.xcr0, true);
   out.fill(0, FXSAVE_SIZE, FXSAVE_SIZE + XSAVE_HEADER_SIZE);
