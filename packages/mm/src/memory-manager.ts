@@ -1323,7 +1323,7 @@ export class MemoryManager {
     if (v.file !== null) return v.file.mapsName;
     if (v.name !== null) return v.name;
     if (v.shmemId !== 0) return '/dev/zero (deleted)';
-    if (this.brkStart !== 0 && v.start <= this.brkEnd && v.end >= this.brkStart) return '[heap]';
+    if (this.brkStart !== 0 && v.start < this.brkEnd && v.end > this.brkStart) return '[heap]';
     if (this.stackStart !== 0 && v.start <= this.stackStart && v.end >= this.stackStart) return '[stack]';
     return null;
   }
