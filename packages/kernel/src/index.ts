@@ -8,3 +8,4 @@ export { FsContext, type FsRoot } from './fs-context.js';
 export { FdTable } from './fd-table.js';
 export { Task, ThreadGroup, type Credentials } from './task.js';
 export * from './loader/index.js';
+export { createProcfs } from './fs/proc/procfs.js';

@@ -71,6 +71,14 @@ export class Kernel {
     return this.nextId++;
   }
 
+  /** The most recently allocated id (for /proc/loadavg). */
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  /** The task whose syscall is being served: what /proc/self means. */
+  current: Task | undefined;
+
   /**
    * Serves stops until the init process has exited, and returns its wait
    * status. The loop never stalls the sentry: while tasks are parked in
@@ -161,6 +169,7 @@ export class Kernel {
     const regs = task.regs;
     const nr = regs.syscallNumber;
     const entry = this.table.lookup(nr);
+    this.current = task;
     const shown = this.strace ? `[${task.tid}] ` + formatSyscallEntry(task, nr, entry) : '';
     let result: number;
     if (!entry?.handler) {

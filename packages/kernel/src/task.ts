@@ -32,6 +32,8 @@ export class ThreadGroup {
   pgid: number;
   sid: number;
   name: string;
+  /** When the process started (ms since the epoch), for /proc/PID/stat. */
+  readonly startedAt = Date.now();
   /** Resource limits, [soft, hard] per RLIMIT_*. */
   rlimits: Array<[bigint, bigint]> = defaultRlimits();
   /** Called when a child changes state (exits): wakes wait4/waitid callers. */

@@ -1,8 +1,8 @@
 import { Errno, SysError, strerror } from '@tvisor/abi';
-import { Kernel, exitCodeOf, spawnInit } from '@tvisor/kernel';
+import { Kernel, createProcfs, exitCodeOf, spawnInit } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
-import { buildRootFilesystem } from './rootfs.js';
+import { buildRootFilesystem, mountProcfs } from './rootfs.js';
 
 export interface DoOptions {
   argv: string[];
@@ -28,6 +28,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   const platform = new PtracePlatform(memoryFile);
   const root = buildRootFilesystem({ hostRoot: opts.root, overlay: opts.overlay });
   const kernel = new Kernel({ platform, memoryFile, root, strace: opts.strace });
+  mountProcfs(root, createProcfs(kernel));
   kernel.onInternalError = (text) => opts.stderr(`runsc: ${opts.debug ? text : text.split('\n')[0]}\n`);
   try {
     spawnInit(kernel, { argv: opts.argv, envp: opts.env, cwd: opts.cwd });

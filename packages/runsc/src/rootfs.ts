@@ -23,9 +23,14 @@ export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
   const ctx: PathContext = vfs.context(ROOT_CREDENTIALS);
   mountOver(vfs, ctx, '/tmp', new TmpfsFilesystem({ mode: 0o1777 }));
   mountOver(vfs, ctx, '/dev', createDevTmpfs(vfs.devices));
-  mountOver(vfs, ctx, '/proc', new TmpfsFilesystem({ mode: 0o555 }), { readOnly: true });
+  // /proc is the kernel's; runDo mounts it once the kernel exists (mountProcfs).
   mountOver(vfs, ctx, '/sys', new TmpfsFilesystem({ mode: 0o555 }), { readOnly: true });
   return { vfs, root: vfs.root() };
+}
+
+/** Mounts the kernel's procfs at /proc. */
+export function mountProcfs(root: FsRoot, procfs: Filesystem): void {
+  mountOver(root.vfs, root.vfs.context(ROOT_CREDENTIALS), '/proc', procfs);
 }
 
 function mountOver(vfs: VirtualFilesystem, ctx: PathContext, path: string, fs: Filesystem, flags = {}): boolean {

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -47,12 +48,20 @@ static void block(int sig) {
 
 static sigjmp_buf back;
 static siginfo_t caught;
-static unsigned long long caught_rip;
+static unsigned long long caught_rip, caught_trapno, caught_err, caught_cr2;
 static void on_fault(int sig, siginfo_t *si, void *ctx) {
   (void)sig;
   caught = *si;
-  caught_rip = ((ucontext_t *)ctx)->uc_mcontext.gregs[REG_RIP];
+  greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
+  caught_rip = g[REG_RIP];
+  caught_trapno = g[REG_TRAPNO];
+  caught_err = g[REG_ERR];
+  caught_cr2 = g[REG_CR2];
   siglongjmp(back, 1);
+}
+/* "trapinfo <kind> trapno err cr2 si_addr" for the fault just caught. */
+static void print_trap(const char *kind) {
+  printf("trapinfo %s %llu %llu %llu %llu\n", kind, caught_trapno, caught_err, caught_cr2, (unsigned long long)(uintptr_t)caught.si_addr);
 }
 static void catch_with_handler(int sig) {
   struct sigaction sa;
@@ -134,14 +143,34 @@ int main(void) {
     asm volatile("xor %%edx, %%edx\n\tmov $1, %%eax\n\tidivl %0" : : "m"(zero) : "eax", "edx");
   }
   printf("fpe %llu ", caught_rip); hex(&caught, sizeof caught);
+  print_trap("divide");
 
   catch_with_handler(SIGILL);
   if (sigsetjmp(back, 1) == 0) asm volatile("ud2");
   printf("ill %llu ", caught_rip); hex(&caught, sizeof caught);
+  print_trap("ud2");
 
   catch_with_handler(SIGTRAP);
   if (sigsetjmp(back, 1) == 0) asm volatile("int3");
   printf("trap %llu ", caught_rip); hex(&caught, sizeof caught);
+  print_trap("int3");
+
+  /* Page faults: read and write of an unmapped page, write to a read-only
+   * page, instruction fetch from a non-executable page. */
+  catch_with_handler(SIGSEGV);
+  char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  volatile char sink;
+  if (sigsetjmp(back, 1) == 0) sink = *(volatile char *)0x1008;
+  print_trap("read-unmapped");
+  if (sigsetjmp(back, 1) == 0) *(volatile char *)0x2010 = 1;
+  print_trap("write-unmapped");
+  if (sigsetjmp(back, 1) == 0) *(volatile char *)(ro + 8) = 1;
+  print_trap("write-readonly");
+  if (sigsetjmp(back, 1) == 0) ((void (*)(void))(ro + 16))();
+  print_trap("fetch-noexec");
+  if (sigsetjmp(back, 1) == 0) sink = *(volatile char *)0xffff800000001000ull;
+  print_trap("read-kernel");
+  (void)sink;
 
   catch_with_handler(SIGSYS);
   struct sock_filter filter[] = {

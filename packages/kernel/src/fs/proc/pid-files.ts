@@ -1,0 +1,76 @@
+import { cpus } from 'node:os';
+import type { Kernel } from '../../kernel.js';
+import type { ThreadGroup } from '../../task.js';
+
+const PAGE = 4096;
+
+/** One-letter state for /proc/PID/stat and status: R running, S sleeping (parked in a syscall), Z zombie. */
+function state(kernel: Kernel, g: ThreadGroup): [string, string] {
+  if (g.exitStatus !== undefined) return ['Z', 'zombie'];
+  for (const t of g.tasks) if (kernel.blocked.has(t)) return ['S', 'sleeping'];
+  return ['R', 'running'];
+}
+
+/** /proc/PID/stat: the 52 fields of proc(5), those the sentry does not track as 0. */
+export function procStat(kernel: Kernel, g: ThreadGroup): string {
+  const s = g.exitStatus === undefined ? g.mm.stats() : undefined;
+  const startTicks = Math.floor(((g.startedAt - kernel.startTime) / 1000) * 100);
+  const fields = [
+    g.pid, `(${g.name})`, state(kernel, g)[0], g.parent?.pid ?? 0, g.pgid, g.sid, 0, -1, 0x400000,
+    0, 0, 0, 0, 0, 0, 0, 0, 20, 0, g.tasks.size, 0, startTicks,
+    s?.vmSize ?? 0, Math.floor((s?.rss ?? 0) / PAGE), '18446744073709551615',
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, g.exitSignal, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  ];
+  return fields.join(' ') + '\n';
+}
+
+/** /proc/PID/status, the fields programs look for. */
+export function procStatus(kernel: Kernel, g: ThreadGroup): string {
+  const s = g.exitStatus === undefined ? g.mm.stats() : undefined;
+  const kb = (n: number | undefined) => `${String(Math.floor((n ?? 0) / 1024)).padStart(8)} kB`;
+  const c = g.creds;
+  const sigmask = (v: bigint) => v.toString(16).padStart(16, '0');
+  const [letter, word] = state(kernel, g);
+  return [
+    `Name:\t${g.name}`,
+    'Umask:\t' + g.fs.umask.toString(8).padStart(4, '0'),
+    `State:\t${letter} (${word})`,
+    `Tgid:\t${g.pid}`,
+    'Ngid:\t0',
+    `Pid:\t${g.pid}`,
+    `PPid:\t${g.parent?.pid ?? 0}`,
+    'TracerPid:\t0',
+    `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`,
+    `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`,
+    `FDSize:\t${g.fds.limit}`,
+    `Groups:\t${c.groups.join(' ')}`,
+    `NStgid:\t${g.pid}`,
+    `NSpid:\t${g.pid}`,
+    `NSpgid:\t${g.pgid}`,
+    `NSsid:\t${g.sid}`,
+    `VmSize:\t${kb(s?.vmSize)}`,
+    `VmLck:\t${kb(s?.locked)}`,
+    `VmRSS:\t${kb(s?.rss)}`,
+    `RssAnon:\t${kb(s?.rssAnon)}`,
+    `RssFile:\t${kb(s?.rssShared)}`,
+    `VmData:\t${kb(s?.data)}`,
+    `VmStk:\t${kb(s?.stack)}`,
+    `VmExe:\t${kb(s?.text)}`,
+    `Threads:\t${g.tasks.size}`,
+    `SigPnd:\t${sigmask(0n)}`,
+    `ShdPnd:\t${sigmask(g.signals.pending)}`,
+    `SigBlk:\t${sigmask(g.signals.blocked)}`,
+    `SigIgn:\t${sigmask(g.signals.actions.reduce((m, a, i) => (i > 0 && a.handler === 1n ? m | (1n << BigInt(i - 1)) : m), 0n))}`,
+    `SigCgt:\t${sigmask(g.signals.actions.reduce((m, a, i) => (i > 0 && a.handler > 1n ? m | (1n << BigInt(i - 1)) : m), 0n))}`,
+    'CapInh:\t0000000000000000',
+    'CapPrm:\t000001ffffffffff',
+    'CapEff:\t000001ffffffffff',
+    'CapBnd:\t000001ffffffffff',
+    'NoNewPrivs:\t0',
+    'Seccomp:\t0',
+    `Cpus_allowed_list:\t0-${cpus().length - 1}`,
+    'voluntary_ctxt_switches:\t0',
+    'nonvoluntary_ctxt_switches:\t0',
+    '',
+  ].join('\n');
+}

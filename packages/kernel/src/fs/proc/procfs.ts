@@ -1,0 +1,219 @@
+import { readFileSync } from 'node:fs';
+import { Errno, SysError } from '@tvisor/abi';
+import { cpus, totalmem } from 'node:os';
+import { KernfsFilesystem, type DynamicDirectory, type Inode, type KernfsNode, type StaticDirectory, type VirtualDentry } from '@tvisor/vfs';
+import type { Kernel } from '../../kernel.js';
+import type { Task, ThreadGroup } from '../../task.js';
+import { clockNow } from '../../clock.js';
+import { procStat, procStatus } from './pid-files.js';
+
+/** PROC_SUPER_MAGIC. */
+const PROC_MAGIC = 0x9fa0;
+
+/**
+ * The sandbox's /proc: per-process directories for the sandbox's own
+ * processes (never the host's), and the system files programs read. Files
+ * are generated at open, from the kernel's state at that moment.
+ */
+export function createProcfs(kernel: Kernel): KernfsFilesystem {
+  const fs = new ProcFilesystem();
+  const pidDirs = new Map<ThreadGroup, KernfsNode>();
+
+  const current = (): Task => {
+    const t = kernel.current;
+    if (!t) throw new Error('procfs used outside a syscall');
+    return t;
+  };
+  const liveGroups = (): ThreadGroup[] => {
+    const seen = new Set<ThreadGroup>();
+    for (const t of kernel.tasks.values()) seen.add(t.group);
+    return [...seen].sort((a, b) => a.pid - b.pid);
+  };
+
+  const top = fs.dynamicDir({
+    list: () => liveGroups().map((g) => String(g.pid)),
+    lookup: (name) => {
+      if (!/^[1-9][0-9]*$/.test(name)) return null;
+      const g = liveGroups().find((x) => x.pid === Number(name));
+      if (!g) return null;
+      let dir = pidDirs.get(g);
+      if (!dir) pidDirs.set(g, (dir = pidDirectory(fs, kernel, g)));
+      return dir;
+    },
+  });
+  // The fixed entries live beside the pid directories, as in Linux's /proc.
+  const fixed = top.fixed;
+  fixed.add('self', fs.symlink(() => String(current().group.pid)));
+  fixed.add('thread-self', fs.symlink(() => `${current().group.pid}/task/${current().tid}`));
+  fixed.add('mounts', fs.symlink(() => 'self/mounts'));
+  fixed.add('version', fs.file(() => `Linux version ${kernel.uname.release} (tvisor@tvisor) (TypeScript) ${kernel.uname.version}\n`));
+  fixed.add('uptime', fs.file(() => {
+    const up = Number(clockNow(1)) / 1e9;
+    return `${up.toFixed(2)} ${(up * cpus().length).toFixed(2)}\n`;
+  }));
+  fixed.add('loadavg', fs.file(() => `0.00 0.00 0.00 1/${kernel.tasks.size} ${kernel.lastId}\n`));
+  fixed.add('meminfo', fs.file(() => meminfo(kernel)));
+  fixed.add('cpuinfo', fs.file(() => cpuinfo()));
+  fixed.add('filesystems', fs.file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\toverlay\nnodev\tdevtmpfs\nnodev\tpipefs\n'));
+  fixed.add('stat', fs.file(() => systemStat(kernel)));
+  const sys = fixed.add('sys', fs.dir());
+  const kern = sys.add('kernel', fs.dir());
+  kern.add('hostname', fs.file(() => `${kernel.uname.nodename}\n`));
+  kern.add('domainname', fs.file(() => `${kernel.uname.domainname}\n`));
+  kern.add('osrelease', fs.file(() => `${kernel.uname.release}\n`));
+  kern.add('ostype', fs.file(() => `${kernel.uname.sysname}\n`));
+  kern.add('version', fs.file(() => `${kernel.uname.version}\n`));
+  kern.add('pid_max', fs.file(() => '4194304\n'));
+  kern.add('ngroups_max', fs.file(() => '65536\n'));
+  kern.add('cap_last_cap', fs.file(() => '40\n'));
+  kern.add('random', fs.dir()).add('uuid', fs.file(() => `${globalThis.crypto.randomUUID()}\n`));
+  const vm = sys.add('vm', fs.dir());
+  vm.add('overcommit_memory', fs.file(() => '0\n'));
+  vm.add('max_map_count', fs.file(() => '65530\n'));
+  sys.add('fs', fs.dir()).add('file-max', fs.file(() => '9223372036854775807\n'));
+  fs.top = top;
+  return fs;
+}
+
+/** procfs's root lists the live processes beside its fixed entries, so it is a dynamic directory. */
+class ProcFilesystem extends KernfsFilesystem {
+  top: DynamicDirectory | undefined;
+  constructor() {
+    super('proc', PROC_MAGIC);
+  }
+  override root(): Inode {
+    return this.top ?? super.root();
+  }
+}
+
+function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): KernfsNode {
+  const owner = () => ({ uid: g.creds.uid, gid: g.creds.gid });
+  const dir: StaticDirectory = fs.dir({ owner });
+  const memoryText = (start: number, end: number): Uint8Array => {
+    if (g.exitStatus !== undefined || end <= start) return new Uint8Array(0);
+    try {
+      return g.mm.copyIn(start, end - start);
+    } catch {
+      return new Uint8Array(0);
+    }
+  };
+  dir.add('cmdline', fs.file(() => memoryText(g.mmInfo.argStart, g.mmInfo.argEnd)));
+  dir.add('environ', fs.file(() => memoryText(g.mmInfo.envStart, g.mmInfo.envEnd), { perm: 0o400, owner }));
+  dir.add('comm', fs.file(() => `${g.name}\n`));
+  dir.add('stat', fs.file(() => procStat(kernel, g)));
+  dir.add('status', fs.file(() => procStatus(kernel, g)));
+  dir.add('statm', fs.file(() => g.mm.statmText()));
+  dir.add('maps', fs.file(() => g.mm.mapsText()));
+  dir.add('smaps', fs.file(() => g.mm.smapsText()));
+  dir.add('mounts', fs.file(() => mountsText(kernel, g)));
+  dir.add('exe', fs.symlink({ target: () => g.mmInfo.exe, resolve: () => resolvePath(kernel, g, g.mmInfo.exe) }));
+  dir.add('cwd', fs.symlink({ target: () => pathIn(kernel, g, g.fs.cwd), resolve: () => g.fs.cwd }));
+  dir.add('root', fs.symlink({ target: () => pathIn(kernel, g, g.fs.root), resolve: () => g.fs.root }));
+  dir.add('oom_score_adj', fs.file({ read: () => '0\n', write: (d) => d.length }));
+  dir.add('loginuid', fs.file(() => '4294967295'));
+  dir.add('limits', fs.file(() => limitsText(g)));
+  dir.add(
+    'fd',
+    fs.dynamicDir(
+      {
+        list: () => (g.exitStatus === undefined ? g.fds.fds().map(String) : []),
+        lookup: (name) => {
+          const fd = Number(name);
+          if (!/^(0|[1-9][0-9]*)$/.test(name) || !g.fds.fds().includes(fd)) return null;
+          return fs.symlink(
+            {
+              target: () => fdTarget(kernel, g, fd),
+              resolve: () => g.fds.get(fd).vd,
+            },
+            { perm: 0o700, owner },
+          );
+        },
+      },
+      { perm: 0o500, owner },
+    ),
+  );
+  const task = dir.add('task', fs.dir());
+  task.add(String(g.pid), dir);
+  return dir;
+}
+
+function pathIn(kernel: Kernel, g: ThreadGroup, vd: VirtualDentry): string {
+  const { path, reachable, deleted } = g.fs.vfs.pathOf(vd, (kernel.current ?? [...g.tasks][0])?.group.fs.root ?? g.fs.root);
+  return (reachable ? path : `(unreachable)${path}`) + (deleted ? ' (deleted)' : '');
+}
+
+function resolvePath(kernel: Kernel, g: ThreadGroup, path: string): VirtualDentry | null {
+  try {
+    return g.fs.vfs.getVd({ root: g.fs.root, start: g.fs.root, creds: { uid: 0, gid: 0, groups: [] } }, path);
+  } catch {
+    void kernel;
+    return null;
+  }
+}
+
+/** What readlink(/proc/PID/fd/N) says: the file's path, or `type:[inode]` for anonymous files (pipes). */
+function fdTarget(kernel: Kernel, g: ThreadGroup, fd: number): string {
+  // A cached entry for an fd closed since: gone, as on Linux.
+  if (!g.fds.fds().includes(fd)) throw new SysError(Errno.ENOENT);
+  const file = g.fds.get(fd);
+  if (file.dentry.parent === null && file.dentry.name.includes(':[')) return file.dentry.name;
+  return pathIn(kernel, g, file.vd);
+}
+
+function mountsText(kernel: Kernel, g: ThreadGroup): string {
+  let out = '';
+  for (const m of g.fs.vfs.mounts()) {
+    const where = pathIn(kernel, g, { mount: m, dentry: m.root });
+    out += `${m.fs.type} ${where} ${m.fs.type} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`;
+  }
+  return out;
+}
+
+function limitsText(g: ThreadGroup): string {
+  const names: Array<[string, string]> = [
+    ['Max cpu time', 'seconds'], ['Max file size', 'bytes'], ['Max data size', 'bytes'], ['Max stack size', 'bytes'],
+    ['Max core file size', 'bytes'], ['Max resident set', 'bytes'], ['Max processes', 'processes'], ['Max open files', 'files'],
+    ['Max locked memory', 'bytes'], ['Max address space', 'bytes'], ['Max file locks', 'locks'], ['Max pending signals', 'signals'],
+    ['Max msgqueue size', 'bytes'], ['Max nice priority', ''], ['Max realtime priority', ''], ['Max realtime timeout', 'us'],
+  ];
+  const fmt = (v: bigint) => (v === 0xffff_ffff_ffff_ffffn ? 'unlimited' : v.toString());
+  let out = `${'Limit'.padEnd(26)}${'Soft Limit'.padEnd(21)}${'Hard Limit'.padEnd(21)}Units     \n`;
+  names.forEach(([n, unit], i) => {
+    const [soft, hard] = g.rlimits[i];
+    out += `${n.padEnd(26)}${fmt(soft).padEnd(21)}${fmt(hard).padEnd(21)}${unit.padEnd(10)}\n`;
+  });
+  return out;
+}
+
+function meminfo(kernel: Kernel): string {
+  const kb = (n: number) => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
+  const total = totalmem();
+  const used = kernel.memoryFile.allocatedBytes();
+  const free = Math.max(0, total - used);
+  const lines: Array<[string, number]> = [
+    ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0], ['SwapCached', 0],
+    ['Active', used], ['Inactive', 0], ['SwapTotal', 0], ['SwapFree', 0], ['Shmem', 0], ['Mapped', used],
+  ];
+  return lines.map(([k, v]) => `${(k + ':').padEnd(16)}${kb(v)}\n`).join('');
+}
+
+let cpuinfoText: string | undefined;
+/** The host's CPU description (model and flags tell programs which instructions they may use), as gVisor passes it through. */
+function cpuinfo(): string {
+  cpuinfoText ??= (() => {
+    try {
+      return readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return cpus().map((c, i) => `processor\t: ${i}\nmodel name\t: ${c.model}\n\n`).join('');
+    }
+  })();
+  return cpuinfoText;
+}
+
+function systemStat(kernel: Kernel): string {
+  const n = cpus().length;
+  let out = 'cpu  0 0 0 0 0 0 0 0 0 0\n';
+  for (let i = 0; i < n; i++) out += `cpu${i} 0 0 0 0 0 0 0 0 0 0\n`;
+  out += `intr 0\nctxt 0\nbtime ${Math.floor(kernel.startTime / 1000)}\nprocesses ${kernel.lastId}\nprocs_running 1\nprocs_blocked 0\n`;
+  return out;
+}
