@@ -69,6 +69,7 @@ export {
   type SyscallRestartKind,
   type SyscallRestartState,
 } from './restart.js';
+export { exceptionTrap, NO_TRAP, pageFaultTrap, X86_PF, X86_TRAP, type PageFaultAccess } from './trap.js';
 export {
   AUDIT_ARCH_X86_64,
   decodeSigInfo,

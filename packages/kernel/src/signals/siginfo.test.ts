@@ -14,6 +14,8 @@ import {
   sigInfoTimer,
 } from './siginfo.js';
 import { Oracles } from './testing/native.js';
+import type { TrapInfo } from './frame.js';
+import { exceptionTrap, NO_TRAP, pageFaultTrap, X86_TRAP } from './trap.js';
 
 /** Linux's si_band for POLL_IN: EPOLLIN | EPOLLRDNORM. */
 const POLL_IN_BAND = 0x41;
@@ -91,6 +93,29 @@ describe('siginfo encoders produce what Linux delivers', () => {
   it('seccomp SECCOMP_RET_TRAP: SIGSYS with call address, syscall, arch and the filter data in si_errno', () => {
     const f = one('sys');
     expect(hexOf(sigInfoSeccomp({ addr: n(f[1]), nr: n(f[2]), data: 0x42 }))).toBe(f[3]);
+  });
+});
+
+describe('trap details (uc_mcontext trapno/err/cr2) after each kind of fault', () => {
+  it('match what Linux put in the frames, in the order the probe faulted', () => {
+    const seen = new Map((lines.get('trapinfo') ?? []).map((f) => [f[1], { trapno: BigInt(f[2]), err: BigInt(f[3]), cr2: BigInt(f[4]), addr: BigInt(f[5]) }]));
+    const linux = (kind: string): TrapInfo => {
+      const t = seen.get(kind);
+      if (t === undefined) throw new Error(`no trapinfo ${kind}`);
+      return { trapno: t.trapno, err: t.err, cr2: t.cr2 };
+    };
+    const addr = (kind: string): bigint => seen.get(kind)?.addr ?? -1n;
+    expect(linux('divide')).toEqual(exceptionTrap(NO_TRAP, X86_TRAP.DE));
+    expect(linux('ud2')).toEqual(exceptionTrap(NO_TRAP, X86_TRAP.UD));
+    expect(linux('int3')).toEqual(exceptionTrap(NO_TRAP, X86_TRAP.BP));
+    expect(linux('read-unmapped')).toEqual(pageFaultTrap(addr('read-unmapped'), { present: false, write: false, fetch: false }));
+    expect(linux('write-unmapped')).toEqual(pageFaultTrap(addr('write-unmapped'), { present: false, write: true, fetch: false }));
+    // A PROT_READ page never touched is not in the page tables yet.
+    expect(linux('write-readonly')).toEqual(pageFaultTrap(addr('write-readonly'), { present: false, write: true, fetch: false }));
+    // Fetching from a non-executable page: Linux reports a protection fault.
+    expect(linux('fetch-noexec')).toEqual(pageFaultTrap(addr('fetch-noexec'), { present: true, write: false, fetch: true }));
+    expect(linux('read-kernel')).toEqual(pageFaultTrap(addr('read-kernel'), { present: false, write: false, fetch: false }));
+    expect(linux('int3-after-pf')).toEqual(exceptionTrap(linux('read-kernel'), X86_TRAP.BP));
   });
 });
 

@@ -171,6 +171,9 @@ int main(void) {
   if (sigsetjmp(back, 1) == 0) sink = *(volatile char *)0xffff800000001000ull;
   print_trap("read-kernel");
   (void)sink;
+  catch_with_handler(SIGTRAP);
+  if (sigsetjmp(back, 1) == 0) asm volatile("int3");
+  print_trap("int3-after-pf");
 
   catch_with_handler(SIGSYS);
   struct sock_filter filter[] = {
