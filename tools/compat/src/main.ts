@@ -73,8 +73,13 @@ export async function main(args: readonly string[], out: (text: string) => void 
     options = parseArgs(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write((error.message ? `compat: ${error.message}\n` : '') + USAGE);
-    return error.message ? 2 : 0;
+    // --help asked for the usage (stdout, success); a mistake gets it on stderr.
+    if (error.message === '') {
+      out(USAGE);
+      return 0;
+    }
+    process.stderr.write(`compat: ${error.message}\n${USAGE}`);
+    return 2;
   }
   const cases = selectCases(allCases, options.filters);
   if (options.list) {
