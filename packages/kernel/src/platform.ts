@@ -60,6 +60,13 @@ export interface PlatformContext {
   readonly regs: Registers;
   /** The address space the context runs in. */
   readonly addressSpace: PlatformAddressSpace;
+  /**
+   * The thread's floating-point and vector state (x87, SSE, AVX...) in the
+   * XSAVE format, as a copy. Only while the context is stopped.
+   */
+  getFpState(): Uint8Array;
+  /** Replaces the thread's FP state with an XSAVE image (from getFpState or a signal frame). Only while stopped. */
+  setFpState(state: Uint8Array): void;
   /** Kernel-side owner (the Task), set by the kernel; opaque to the platform. */
   owner: unknown;
   /**

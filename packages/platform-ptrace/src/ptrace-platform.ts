@@ -9,7 +9,7 @@ import {
 } from '@tvisor/kernel';
 import { kill } from './native/libc.js';
 import { StopWaiter } from './native/stop-waiter.js';
-import { allocNative, getRegs, getSigInfo, setRegs, sysemu, wait, type NativeBuffer } from './native/tracer.js';
+import { allocNative, getRegs, getSigInfo, getXState, setRegs, setXState, sysemu, wait, type NativeBuffer } from './native/tracer.js';
 import { STUB_MEMFD, StubProcess, type StubMemory } from './stub/stub-process.js';
 import { MAP } from '@tvisor/abi';
 import { SYS } from '@tvisor/abi';
@@ -61,6 +61,14 @@ class PtraceContext implements PlatformContext {
     readonly pid: number,
     readonly addressSpace: StubAddressSpace,
   ) {}
+
+  getFpState(): Uint8Array {
+    return getXState(this.pid);
+  }
+
+  setFpState(state: Uint8Array): void {
+    setXState(this.pid, state);
+  }
 
   kill(): void {
     this.killed = true;

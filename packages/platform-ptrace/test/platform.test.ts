@@ -144,6 +144,21 @@ describe('PtracePlatform', () => {
     addressSpace.release();
   });
 
+  it('reads and writes the FP/vector state of a stopped context (XSAVE format)', () => {
+    const { addressSpace, context } = platform.newProcess();
+    const state = context.getFpState();
+    // The XSAVE image: 512-byte legacy area, 64-byte header, then extended components.
+    expect(state.length).toBeGreaterThanOrEqual(576);
+    const xmm0 = 160;
+    const changed = state.slice();
+    changed.fill(0xab, xmm0, xmm0 + 16);
+    // XSTATE_BV (header at 512): mark the SSE component as holding state, or XRSTOR loads its init value.
+    changed[512] |= 0x2;
+    context.setFpState(changed);
+    expect(context.getFpState().subarray(xmm0, xmm0 + 16)).toEqual(new Uint8Array(16).fill(0xab));
+    addressSpace.release();
+  });
+
   it('holds no host fds in the stub but the memory file', () => {
     const { addressSpace } = platform.newProcess();
     const fds = execFileSync('ls', [`/proc/${addressSpace.hostPid}/fd`], { encoding: 'utf8' }).trim().split('\n');

@@ -36,6 +36,8 @@ function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid:
     context.kill();
     throw e;
   }
+  // The child continues with the parent's registers and FP/vector state.
+  context.setFpState(t.context.getFpState());
   const regs = context.regs;
   regs.copyFrom(t.regs);
   regs.setReturn(0);

@@ -3,10 +3,34 @@
  * register block per context and one status word, so the hot path
  * (waitpid, GETREGS, SETREGS, SYSEMU) never allocates.
  */
-import { Errno, PTRACE, SysError } from '@tvisor/abi';
+import { Errno, NT, PTRACE, SysError } from '@tvisor/abi';
 import { allocNative, errno, ptrace, waitpid, type NativeBuffer } from './libc.js';
 
 export { allocNative, type NativeBuffer };
+
+/** Room for the XSAVE image PTRACE_GETREGSET(NT_X86_XSTATE) returns (the CPU's XSAVE size is below this). */
+const XSTATE_CAPACITY = 16384;
+const xstate = allocNative(XSTATE_CAPACITY);
+const xstateIov = allocNative(16);
+const xstateIovView = new DataView(xstateIov.bytes);
+
+/** The thread's extended FP state (x87, SSE, AVX, ...) in the XSAVE format, copied out. */
+export function getXState(pid: number): Uint8Array {
+  xstateIovView.setBigUint64(0, xstate.address, true);
+  xstateIovView.setBigUint64(8, BigInt(XSTATE_CAPACITY), true);
+  check(ptrace(PTRACE.GETREGSET, pid, NT.X86_XSTATE, xstateIov.address), 'PTRACE_GETREGSET', pid);
+  const len = Number(xstateIovView.getBigUint64(8, true));
+  return new Uint8Array(xstate.bytes, 0, len).slice();
+}
+
+/** Sets the thread's extended FP state from an XSAVE image. */
+export function setXState(pid: number, image: Uint8Array): void {
+  if (image.length > XSTATE_CAPACITY) throw new SysError(Errno.EINVAL, 'XSAVE image too large');
+  new Uint8Array(xstate.bytes, 0, image.length).set(image);
+  xstateIovView.setBigUint64(0, xstate.address, true);
+  xstateIovView.setBigUint64(8, BigInt(image.length), true);
+  check(ptrace(PTRACE.SETREGSET, pid, NT.X86_XSTATE, xstateIov.address), 'PTRACE_SETREGSET', pid);
+}
 
 /** Size of siginfo_t. */
 export const SIGINFO_SIZE = 128;
