@@ -14,6 +14,7 @@ import { fxsaveLayout, xsaveLayoutFromPtrace } from './fpu.js';
 import type { SignalFrameBuilt } from './frame.js';
 import { buildSignalFrame, restoreFromSigreturn } from './frame.js';
 import { memoryAt } from './memory.js';
+import { pageFaultTrap } from './trap.js';
 import { GREG, readGeneralRegisters } from './registers.js';
 import { hexBytes, hexNum, Oracles, runLines } from './testing/native.js';
 import type { ProbeRun } from './testing/sigframe-probe.js';
@@ -59,7 +60,7 @@ async function runInjected(args: string[], mode: 'frame' | 'all', altNone: boole
         regs: snap.regs, fpState: format === 'xsave' ? snap.xstate : snap.fpregs, fpu: fpuOf(snap.xstate), signo: snap.sig, siginfo: snap.siginfo ?? new Uint8Array(128),
         savedMask: snap.blocked, altStack,
         action: { sa_handler: act.handler, sa_flags: act.flags, sa_restorer: act.restorer, sa_mask: act.mask },
-        trap: fault ? { trapno: 14n, err: 4n, cr2: 0x18n } : undefined,
+        trap: fault ? pageFaultTrap(0x18n, { present: false, write: false, fetch: false }) : undefined,
       });
       if (!built.ok) throw new Error(built.reason);
       builds.push(built);

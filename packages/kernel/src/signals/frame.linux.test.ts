@@ -16,6 +16,7 @@ import { buildSignalFrame, restoreFromSigreturn } from './frame.js';
 import { memoryAt } from './memory.js';
 import { GREG, readGeneralRegisters } from './registers.js';
 import { sigInfoFault, sigInfoKill } from './siginfo.js';
+import { pageFaultTrap } from './trap.js';
 import { Oracles, runLines } from './testing/native.js';
 import type { HandlerRun, ProbeRun } from './testing/sigframe-probe.js';
 import { parseProbe } from './testing/sigframe-probe.js';
@@ -98,7 +99,7 @@ function buildFor(scenario: Scenario, run: ProbeRun, h: HandlerRun, alt: AltStac
     altStack: alt,
     action: actionOf(run),
     trap: h.sig === Signal.SIGSEGV && scenario.trigger === 'fault'
-      ? { trapno: X86_TRAP_PF, err: X86_PF_USER, cr2: BigInt(FAULT_ADDR) }
+      ? pageFaultTrap(BigInt(FAULT_ADDR), { present: false, write: false, fetch: false })
       : undefined,
   });
   if (!result.ok) throw new Error(`frame not built: ${result.reason}`);
