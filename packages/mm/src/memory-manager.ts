@@ -1142,7 +1142,14 @@ export class MemoryManager {
     for (const p of pieces) this.pmas.insert({ start: p.start + delta, end: p.end + delta, off: p.off, cow: p.cow });
     this.mirror(newStart, newStart + oldLen);
     if (newLen > oldLen && this.shouldPopulateEagerly(moved, newLen)) this.populate(newStart + oldLen, newStart + newLen);
-    if (keepOld && this.shouldPopulateEagerly(vma, oldLen)) this.populate(oldStart, oldEnd);
+    if (keepOld) {
+      // MREMAP_DONTUNMAP leaves the old range mapped but emptied, unlocked and uncharged.
+      this.changeVmas(oldStart, oldEnd, (v) => {
+        v.locked = false;
+        v.account = false;
+      });
+      if (this.shouldPopulateEagerly(vma, oldLen)) this.populate(oldStart, oldEnd);
+    }
   }
 
   /** mremap with old_len 0: a second mapping of the same shared pages. */
