@@ -151,4 +151,24 @@ export const coreutilsCases: CompatCase[] = [
     argv: ['bash', '-c', 'head -c 16 /dev/zero | od -An -tx1; head -c 32 /dev/urandom | wc -c; echo discarded > /dev/null && echo "null ok"; echo x 2>/dev/null > /dev/full; echo "full status $?"; [ -c /dev/null ] && echo "null is a character device"'],
     packages: [...coreutils, 'bash'],
   },
+  {
+    name: 'coreutils/errors',
+    // The messages carry errno's text: ENOENT, EEXIST, ENOTEMPTY, ENOTDIR, EISDIR.
+    argv: ['bash', '-c', 'cat missing; mkdir docs; rmdir docs; cd data.csv; ln -s data.csv docs; cat docs; echo x > docs; ls docs/readme.txt/x; echo "last $?"'],
+    files: tree,
+    compareStderr: true,
+    packages: [...coreutils, 'bash'],
+  },
+  {
+    name: 'coreutils/links',
+    argv: ['bash', '-c', 'ln -s docs/readme.txt soft; ln data.csv hard; ln -s missing dangling; readlink soft dangling; readlink -f soft; cat soft; stat -c "%n %h %F" data.csv hard soft; stat -L -c "%n %F" soft; [ -e dangling ] || echo "dangling dangles"; ls -l --time-style=+ -n soft | cut -d" " -f1,9-; [ data.csv -ef hard ] && echo "same inode"'],
+    files: tree,
+    packages: [...coreutils, 'bash'],
+  },
+  {
+    name: 'coreutils/file-ops',
+    // dd with seek (a hole), truncate both ways, umask, chmod, touch -d.
+    argv: ['bash', '-c', 'dd if=/dev/zero of=f bs=1k count=3 seek=2 status=none; stat -c "%s" f; truncate -s 10 f; printf "abc" | dd of=f bs=1 seek=4 conv=notrunc status=none; od -An -c f; truncate -s +5 f; stat -c "%s" f; umask 027; touch g; mkdir h; stat -c "%n %a" g h; chmod u=rwx,g=x,o= g; stat -c "%A" g; touch -d "2001-02-03 04:05:06" g; stat -c "%y" g; date -r g +%s'],
+    packages: [...coreutils, 'bash'],
+  },
 ];

@@ -33,4 +33,17 @@ export const pythonCases: CompatCase[] = [
     argv: ['python3', '-c', 'import asyncio\nasync def after(delay, label, log):\n    await asyncio.sleep(delay)\n    log.append(label)\nasync def main():\n    log = []\n    loop = asyncio.get_running_loop()\n    fired = loop.create_future()\n    loop.call_later(0.03, fired.set_result, "timer")\n    await asyncio.gather(after(0.05, "slow", log), after(0.01, "fast", log), after(0.02, "middle", log))\n    print(log, await fired)\n    try:\n        await asyncio.wait_for(asyncio.sleep(5), timeout=0.02)\n    except asyncio.TimeoutError:\n        print("timed out as expected")\nasyncio.run(main())'],
     packages: python,
   },
+  {
+    name: 'python/os',
+    // The os module's view of the process and its files.
+    argv: ['python3', '-c', 'import os, time\nprint(os.getcwd() == os.environ["HOME"], sorted(os.listdir(".")))\nst = os.stat("data.txt")\nprint(st.st_size, oct(st.st_mode), os.path.isdir("sub"), os.path.exists("nope"))\nfd = os.open("new.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)\nprint(os.write(fd, b"12345"), os.lseek(fd, 0, os.SEEK_CUR))\nos.close(fd)\nos.rename("new.txt", "sub/moved.txt")\nprint(sorted((d, sorted(ds), sorted(fs)) for d, ds, fs in os.walk(".")))\nprint(os.getpid() > 0, len(os.urandom(16)), (os.cpu_count() or 0) > 0)\nt = time.monotonic(); time.sleep(0.02); print(time.monotonic() - t >= 0.02)'],
+    files: { 'data.txt': 'twelve bytes', 'sub/.keep': '' },
+    packages: python,
+  },
+  {
+    name: 'python/signals',
+    // A Python-level handler for SIGALRM from an interval timer, and SIGUSR1 sent to itself.
+    argv: ['python3', '-c', 'import os, signal\nseen = []\nsignal.signal(signal.SIGALRM, lambda s, f: seen.append("alarm"))\nsignal.signal(signal.SIGUSR1, lambda s, f: seen.append("usr1"))\nos.kill(os.getpid(), signal.SIGUSR1)\nsignal.setitimer(signal.ITIMER_REAL, 0.05)\nsignal.pause()\nprint(seen)'],
+    packages: python,
+  },
 ];
