@@ -61,6 +61,8 @@ export interface Iovec {
 export interface MemoryStats {
   /** VmSize: total mapped. */
   vmSize: number;
+  /** VmPeak: the largest VmSize so far (sampled whenever the address space grows). */
+  vmPeak: number;
   /** VmRSS: pages that hold memory. */
   rss: number;
   /** RssAnon: resident private anonymous or COW-copied pages. */
@@ -141,6 +143,8 @@ export class MemoryManager {
   private brkEnd = 0;
   private stackStart = 0;
   private lockFuture = false;
+  /** The largest total mapping size seen (VmPeak). */
+  private vmPeak = 0;
   /** locate()'s result: the window holding the block, the block's offset in it and its length. */
   private blockWindow: Uint8Array = new Uint8Array(0);
   private blockOffset = 0;
@@ -240,6 +244,7 @@ export class MemoryManager {
       throw e;
     }
     this.addressSpace.flush();
+    this.notePeak();
     return start;
   }
 
@@ -306,6 +311,12 @@ export class MemoryManager {
 
   /** mremap(2). Returns the (possibly new) address of the mapping. */
   mremap(oldAddr: number, oldLength: number, newLength: number, flags: number, newAddr = 0): number {
+    const result = this.remap(oldAddr, oldLength, newLength, flags, newAddr);
+    this.notePeak();
+    return result;
+  }
+
+  private remap(oldAddr: number, oldLength: number, newLength: number, flags: number, newAddr: number): number {
     // Parameter checks, in Linux's order.
     if ((flags & ~(MREMAP.MAYMOVE | MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0) throw new SysError(Errno.EINVAL);
     if (!isPageAligned(oldAddr)) throw new SysError(Errno.EINVAL);
@@ -465,6 +476,7 @@ export class MemoryManager {
     });
     this.populate(oldTop, newTop);
     this.addressSpace.flush();
+    this.notePeak();
     this.brkEnd = addr;
     return addr;
   }
@@ -813,6 +825,7 @@ export class MemoryManager {
     child.brkStart = this.brkStart;
     child.brkEnd = this.brkEnd;
     child.stackStart = this.stackStart;
+    child.vmPeak = this.vmPeak;
     for (const v of this.vmas.items) {
       if (v.dontFork) continue;
       child.vmas.items.push({ ...v, locked: false });
@@ -894,7 +907,7 @@ export class MemoryManager {
 
   /** Memory totals in bytes. */
   stats(): MemoryStats {
-    const s: MemoryStats = { vmSize: 0, rss: 0, rssAnon: 0, rssShared: 0, data: 0, stack: 0, text: 0, locked: 0 };
+    const s: MemoryStats = { vmSize: 0, vmPeak: 0, rss: 0, rssAnon: 0, rssShared: 0, data: 0, stack: 0, text: 0, locked: 0 };
     for (const v of this.vmas.items) {
       const size = v.end - v.start;
       s.vmSize += size;
@@ -907,10 +920,18 @@ export class MemoryManager {
       if (v.file !== null && (v.prot & PROT.EXEC) !== 0 && (v.prot & PROT.WRITE) === 0) s.text += size;
       if (v.locked) s.locked += size;
     }
+    s.vmPeak = Math.max(this.vmPeak, s.vmSize);
     return s;
   }
 
   // ------------------------------------------------------------ internals
+
+  /** Records VmPeak after the address space grew. */
+  private notePeak(): void {
+    let total = 0;
+    for (const v of this.vmas.items) total += v.end - v.start;
+    if (total > this.vmPeak) this.vmPeak = total;
+  }
 
   /** Whether a VMA of this size gets its backing at creation time. */
   private shouldPopulateEagerly(vma: Vma, size: number): boolean {
@@ -947,6 +968,7 @@ export class MemoryManager {
     if (hasOffset(v)) v.fileOffset -= oldStart - newStart;
     this.populate(newStart, oldStart);
     this.addressSpace.flush();
+    this.notePeak();
     return v;
   }
 

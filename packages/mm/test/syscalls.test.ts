@@ -322,6 +322,10 @@ describe('/proc text', () => {
     expect(smaps).toMatch(/^Pss: +8 kB$/m);
     expect(smaps).toMatch(/^Anonymous: +8 kB$/m);
     expect(parent.statmText()).toBe('4 2 0 0 0 4 0\n');
+    parent.munmap(a + 2 * P, 2 * P);
+    expect(parent.stats().vmSize).toBe(2 * P);
+    expect(parent.stats().vmPeak).toBe(4 * P);
+    parent.mmap({ addr: a + 2 * P, length: 2 * P, prot: RW, flags: ANON | MAP.FIXED });
     const child = parent.fork(new FakeAddressSpace());
     expect(parent.smapsText()).toMatch(/^Pss: +4 kB$/m);
     expect(child.smapsText()).toMatch(/^Shared_Dirty: +8 kB$/m);
