@@ -1,3 +1,3 @@
 import { config } from '../../tsup.shared.js';
 
-export default config();
+export default config({ entry: ['src/index.ts', 'src/tap.ts'] });
