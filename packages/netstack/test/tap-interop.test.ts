@@ -101,7 +101,8 @@ describe.skipIf(skipReason !== '')('TAP interop with Linux', () => {
     } catch {
       // already gone
     }
-    if (pcapChunks.length > 0) writeFileSync(join(dir, 'tap.pcap'), Buffer.concat(pcapChunks));
+    // NETSTACK_PCAP_OUT=file keeps the capture for inspection.
+    if (pcapChunks.length > 0 && process.env.NETSTACK_PCAP_OUT) writeFileSync(process.env.NETSTACK_PCAP_OUT, Buffer.concat(pcapChunks));
     rmSync(dir, { recursive: true, force: true });
   });
 
