@@ -4,7 +4,7 @@ import { expectationOf, loadKnownFailures, meetsExpectation } from './known-fail
 import { formatRow, formatSummary, type ReportedResult } from './report.js';
 import { runCase, type RunOptions } from './run.js';
 
-const USAGE = `Usage: node src/cli.mjs [--filter TEXT]... [--json] [--list] [--runsc "CMD ARGS"]
+const USAGE = `Usage: node src/cli.mjs [--filter TEXT]... [--json] [--list] [--packages] [--runsc "CMD ARGS"]
 
 Runs each compatibility case natively and under \`runsc do\` and compares
 stdout and exit status (stderr where the case says so).
@@ -13,6 +13,8 @@ stdout and exit status (stderr where the case says so).
                   alternatives; the flag may repeat)
   --json          print machine-readable results instead of the table
   --list          print the selected case names and exit
+  --packages      print the Debian packages the selected cases need, one a
+                  line (for apt-get install), and exit
   --runsc CMD     the sandbox command prefix, split on spaces (default: this
                   repository's runsc, packages/runsc/bin/runsc.js)
 
@@ -24,13 +26,14 @@ export interface CliOptions {
   filters: string[];
   json: boolean;
   list: boolean;
+  packages: boolean;
   runsc?: string[];
 }
 
 export class UsageError extends Error {}
 
 export function parseArgs(args: readonly string[]): CliOptions {
-  const options: CliOptions = { filters: [], json: false, list: false };
+  const options: CliOptions = { filters: [], json: false, list: false, packages: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const [flag, inlineValue] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -48,6 +51,9 @@ export function parseArgs(args: readonly string[]): CliOptions {
         break;
       case '--list':
         options.list = true;
+        break;
+      case '--packages':
+        options.packages = true;
         break;
       case '--runsc':
         options.runsc = value().split(' ').filter((w) => w !== '');
@@ -67,6 +73,11 @@ export function selectCases(cases: readonly CompatCase[], filters: readonly stri
   return cases.filter((c) => filters.some((f) => c.name.includes(f)));
 }
 
+/** The Debian packages the cases need, sorted and without repeats. */
+export function debianPackages(cases: readonly CompatCase[]): string[] {
+  return [...new Set(cases.flatMap((c) => c.packages))].sort();
+}
+
 export async function main(args: readonly string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
   let options: CliOptions;
   try {
@@ -82,6 +93,10 @@ export async function main(args: readonly string[], out: (text: string) => void 
     return 2;
   }
   const cases = selectCases(allCases, options.filters);
+  if (options.packages) {
+    out(debianPackages(cases).join('\n') + '\n');
+    return 0;
+  }
   if (options.list) {
     out(cases.map((c) => c.name).join('\n') + '\n');
     return 0;
@@ -110,7 +125,7 @@ export async function main(args: readonly string[], out: (text: string) => void 
       JSON.stringify(
         {
           summary: { passed: results.filter((r) => r.pass).length, failed: results.filter((r) => !r.pass).length, seconds, agreesWithKnownFailures: agrees },
-          results: reported.map(({ result, expectation, reason }) => ({ ...result, expectation, ...(reason ? { reason } : {}) })),
+          results: reported.map(({ result, expectation, reason }, i) => ({ ...result, argv: cases[i].argv, packages: cases[i].packages, expectation, ...(reason ? { reason } : {}) })),
         },
         null,
         2,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allCases } from '../cases/index.js';
-import { main, parseArgs, selectCases, UsageError } from '../src/main.js';
+import { debianPackages, main, parseArgs, selectCases, UsageError } from '../src/main.js';
 
 describe('parseArgs', () => {
   it('reads filters (repeated, comma-separated, with or without =), --json and --runsc', () => {
@@ -8,6 +8,7 @@ describe('parseArgs', () => {
       filters: ['bash/', 'git', 'sqlite'],
       json: true,
       list: false,
+      packages: false,
       runsc: ['runsc', '--network=none'],
     });
   });
@@ -32,5 +33,14 @@ describe('main', () => {
     let out = '';
     expect(await main(['--list', '--filter', 'perl/'], (t) => (out += t))).toBe(0);
     expect(out.trim().split('\n')).toEqual(allCases.filter((c) => c.name.startsWith('perl/')).map((c) => c.name));
+  });
+});
+
+describe('debianPackages', () => {
+  it('is the sorted union of the cases\' packages', () => {
+    const packages = debianPackages(allCases.filter((c) => c.name.startsWith('toolchain/')));
+    expect(packages).toEqual([...new Set(packages)].sort());
+    expect(packages).toEqual(expect.arrayContaining(['gcc', 'libc6-dev', 'make']));
+    expect(packages).not.toContain('sqlite3');
   });
 });
