@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { AF, Errno, MSG, POLL, SO, SOCK, SOL, SysError } from '../src/abi.js';
+import { createSocket } from '../src/socket/factory.js';
+import type { Socket } from '../src/socket/types.js';
+import { makePair } from './harness.js';
+
+function errnoOf(fn: () => unknown): number {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SysError) return e.errno;
+    throw e;
+  }
+  return 0;
+}
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const v4 = (addr: string, port: number) => ({ family: AF.INET, addr, port });
+
+describe('UDP sockets', () => {
+  it('bind/sendto/recvfrom with source address, MSG_PEEK and MSG_TRUNC', () => {
+    const p = makePair();
+    const rx = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    rx.bind(v4('0.0.0.0', 7000));
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    tx.bind(v4('10.0.0.1', 7001));
+    expect(errnoOf(() => rx.recvfrom(100))).toBe(Errno.EAGAIN);
+    tx.sendto(bytes('hello world'), 0, v4('10.0.0.2', 7000));
+    p.clock.advance(10);
+    expect(rx.poll() & POLL.IN).toBe(POLL.IN);
+    const peek = rx.recvfrom(100, MSG.PEEK);
+    expect(text(peek.data)).toBe('hello world');
+    const r = rx.recvfrom(5);
+    expect(text(r.data)).toBe('hello');
+    expect(r.flags & MSG.TRUNC).toBe(MSG.TRUNC);
+    expect(r.length).toBe(11);
+    expect(r.addr).toEqual(v4('10.0.0.1', 7001));
+    expect(errnoOf(() => rx.recv(100))).toBe(Errno.EAGAIN);
+  });
+
+  it('reports ECONNREFUSED on a connected socket after ICMP port unreachable, not on unconnected ones', () => {
+    const p = makePair();
+    const c = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    c.connect(v4('10.0.0.2', 9999));
+    const events: number[] = [];
+    c.subscribe(POLL.IN, (r) => events.push(r));
+    c.send(bytes('x'));
+    p.clock.advance(10);
+    expect(c.poll() & POLL.ERR).toBe(POLL.ERR);
+    expect(events.some((r) => r & POLL.ERR)).toBe(true);
+    expect(errnoOf(() => c.recv(10))).toBe(Errno.ECONNREFUSED);
+    // The error is reported once.
+    expect(errnoOf(() => c.recv(10))).toBe(Errno.EAGAIN);
+    c.send(bytes('y'));
+    p.clock.advance(10);
+    expect(errnoOf(() => c.send(bytes('z')))).toBe(Errno.ECONNREFUSED);
+
+    const u = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    u.sendto(bytes('x'), 0, v4('10.0.0.2', 9999));
+    p.clock.advance(10);
+    expect(u.poll() & POLL.ERR).toBe(0);
+    expect(u.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(0);
+  });
+
+  it('does the same over IPv6', () => {
+    const p = makePair();
+    const c = createSocket(p.a, AF.INET6, SOCK.DGRAM);
+    c.connect({ family: AF.INET6, addr: 'fd00::2', port: 9999 });
+    c.send(bytes('x'));
+    p.clock.advance(10);
+    expect(c.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(Errno.ECONNREFUSED);
+  });
+
+  it('needs SO_BROADCAST to send to a broadcast address; broadcast reaches wildcard sockets only', () => {
+    const p = makePair();
+    const any = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    any.bind(v4('0.0.0.0', 6000));
+    const specific = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    specific.setsockopt(SOL.SOCKET, SO.REUSEADDR, 1);
+    any.close();
+    const any2 = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    any2.setsockopt(SOL.SOCKET, SO.REUSEADDR, 1);
+    any2.bind(v4('0.0.0.0', 6000));
+    specific.bind(v4('10.0.0.2', 6000));
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    expect(errnoOf(() => tx.sendto(bytes('b'), 0, v4('255.255.255.255', 6000)))).toBe(Errno.EACCES);
+    expect(errnoOf(() => tx.sendto(bytes('b'), 0, v4('10.0.0.255', 6000)))).toBe(Errno.EACCES);
+    tx.setsockopt(SOL.SOCKET, SO.BROADCAST, 1);
+    tx.sendto(bytes('b1'), 0, v4('255.255.255.255', 6000));
+    tx.sendto(bytes('b2'), 0, v4('10.0.0.255', 6000));
+    p.clock.advance(10);
+    expect(text(any2.recv(10))).toBe('b1');
+    expect(text(any2.recv(10))).toBe('b2');
+    expect(errnoOf(() => specific.recv(10))).toBe(Errno.EAGAIN);
+  });
+
+  it('applies SO_REUSEADDR / SO_REUSEPORT bind rules', () => {
+    const p = makePair();
+    const mk = (opts: { addr?: boolean; port?: boolean }) => {
+      const s = createSocket(p.a, AF.INET, SOCK.DGRAM);
+      if (opts.addr) s.setsockopt(SOL.SOCKET, SO.REUSEADDR, 1);
+      if (opts.port) s.setsockopt(SOL.SOCKET, SO.REUSEPORT, 1);
+      return s;
+    };
+    const a = mk({});
+    a.bind(v4('0.0.0.0', 5353));
+    expect(errnoOf(() => mk({ addr: true }).bind(v4('0.0.0.0', 5353)))).toBe(Errno.EADDRINUSE);
+    expect(errnoOf(() => mk({}).bind(v4('10.0.0.1', 5353)))).toBe(Errno.EADDRINUSE);
+    a.close();
+    const b = mk({ addr: true });
+    b.bind(v4('0.0.0.0', 5353));
+    expect(errnoOf(() => mk({ addr: true }).bind(v4('10.0.0.1', 5353)))).toBe(0);
+    const c1 = mk({ port: true });
+    c1.bind(v4('0.0.0.0', 6363));
+    const c2 = mk({ port: true });
+    c2.bind(v4('0.0.0.0', 6363));
+    expect(errnoOf(() => mk({}).bind(v4('0.0.0.0', 6363)))).toBe(Errno.EADDRINUSE);
+    // SO_REUSEPORT spreads flows over the group: every datagram lands in exactly one socket.
+    const tx: Socket[] = [];
+    for (let i = 0; i < 8; i++) {
+      const s = createSocket(p.b, AF.INET, SOCK.DGRAM);
+      s.sendto(bytes(`m${i}`), 0, v4('10.0.0.1', 6363));
+      tx.push(s);
+    }
+    p.clock.advance(10);
+    const drain = (s: Socket) => {
+      const got: string[] = [];
+      for (;;) {
+        try {
+          got.push(text(s.recv(10)));
+        } catch {
+          return got;
+        }
+      }
+    };
+    const all = [...drain(c1), ...drain(c2)].sort();
+    expect(all).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+  });
+
+  it('fragments and reassembles large IPv4 datagrams', () => {
+    const p = makePair({ reorder: 0.5, reorderDelayMs: 3 });
+    const rx = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    rx.bind(v4('0.0.0.0', 7000));
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    const big = new Uint8Array(20_000).map((_, i) => (i * 31) & 0xff);
+    tx.sendto(big, 0, v4('10.0.0.2', 7000));
+    p.clock.advance(50);
+    const r = rx.recvfrom(65536);
+    expect(r.length).toBe(big.length);
+    expect(Buffer.compare(r.data, big)).toBe(0);
+    expect(p.channel.stats.sent).toBeGreaterThan(14);
+    expect(errnoOf(() => tx.sendto(new Uint8Array(65508), 0, v4('10.0.0.2', 7000)))).toBe(Errno.EMSGSIZE);
+  });
+
+  it('dual-stack IPv6 socket receives IPv4 with mapped addresses; V6ONLY refuses', () => {
+    const p = makePair();
+    const rx = createSocket(p.b, AF.INET6, SOCK.DGRAM);
+    rx.bind({ family: AF.INET6, addr: '::', port: 7100 });
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    tx.bind(v4('0.0.0.0', 7101));
+    tx.sendto(bytes('v4'), 0, v4('10.0.0.2', 7100));
+    p.clock.advance(10);
+    const r = rx.recvfrom(10);
+    expect(text(r.data)).toBe('v4');
+    expect(r.addr).toMatchObject({ family: AF.INET6, addr: '::ffff:10.0.0.1', port: 7101 });
+    // Reply through the mapped address.
+    rx.sendto(bytes('back'), 0, r.addr);
+    p.clock.advance(10);
+    expect(text(tx.recv(10))).toBe('back');
+    const only = createSocket(p.b, AF.INET6, SOCK.DGRAM);
+    only.setsockopt(41, 26, 1);
+    only.bind({ family: AF.INET6, addr: '::', port: 7200 });
+    tx.sendto(bytes('v4'), 0, v4('10.0.0.2', 7200));
+    p.clock.advance(10);
+    expect(errnoOf(() => only.recv(10))).toBe(Errno.EAGAIN);
+  });
+
+  it('validates addresses and states like Linux', () => {
+    const p = makePair();
+    const s = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    expect(errnoOf(() => s.bind({ family: AF.INET6, addr: '::', port: 1 }))).toBe(Errno.EAFNOSUPPORT);
+    expect(errnoOf(() => s.bind(v4('10.9.9.9', 1)))).toBe(Errno.EADDRNOTAVAIL);
+    expect(errnoOf(() => s.send(bytes('x')))).toBe(Errno.EDESTADDRREQ);
+    expect(errnoOf(() => s.getpeername())).toBe(Errno.ENOTCONN);
+    expect(errnoOf(() => s.sendto(bytes('x'), 0, v4('192.168.1.1', 5)))).toBe(Errno.ENETUNREACH);
+    s.bind(v4('0.0.0.0', 0));
+    expect(s.getsockname().port).toBeGreaterThanOrEqual(32768);
+    expect(errnoOf(() => s.bind(v4('0.0.0.0', 0)))).toBe(Errno.EINVAL);
+    expect(errnoOf(() => createSocket(p.a, 1, SOCK.DGRAM))).toBe(Errno.EAFNOSUPPORT);
+    expect(errnoOf(() => createSocket(p.a, AF.INET, SOCK.DGRAM, 6))).toBe(Errno.EPROTONOSUPPORT);
+    s.close();
+    expect(errnoOf(() => s.recv(1))).toBe(Errno.EBADF);
+  });
+});
