@@ -1003,31 +1003,50 @@ export class MemoryManager {
 
   private populateGap(vma: Vma, gap: Range): void {
     const file = vma.file;
-    if (vma.shared && file !== null && file.sharedPages !== undefined) {
-      const fileOff = vma.fileOffset + (gap.start - vma.start);
-      let addr = gap.start;
-      for (const r of file.sharedPages(fileOff, gap.end - gap.start)) {
-        // Keep each pma inside one memory-file window.
-        let off = r.fileOffset;
-        let left = r.length;
-        while (left > 0) {
-          const n = Math.min(left, MEMORY_FILE_WINDOW - (off % MEMORY_FILE_WINDOW));
-          this.memoryFile.incRef(off, n);
-          this.addPma({ start: addr, end: addr + n, off, cow: false });
-          addr += n;
-          off += n;
-          left -= n;
-        }
+    if (file !== null && file.sharedPages !== undefined) {
+      if (vma.shared) {
+        this.mapFilePages(file, vma, gap.start, gap.end, false);
+        return;
       }
-      if (addr !== gap.end) throw new Error('MappableFile.sharedPages did not cover the requested range');
+      // A private mapping starts on the file's own pages, copy-on-write (as
+      // Linux maps the page cache); only the part past EOF gets fresh pages.
+      const fileEnd = pageAlignUp(file.size());
+      const inFile = Math.min(gap.end, Math.max(gap.start, vma.start + (fileEnd - vma.fileOffset)));
+      if (inFile > gap.start) this.mapFilePages(file, vma, gap.start, inFile, true);
+      if (inFile < gap.end) this.populateFresh(vma, inFile, gap.end);
       return;
     }
-    for (let addr = gap.start; addr < gap.end; ) {
-      const n = Math.min(gap.end - addr, MAX_ALLOCATION);
+    this.populateFresh(vma, gap.start, gap.end);
+  }
+
+  /** Backs [start, end) of a file VMA with the file's own memory-file pages. */
+  private mapFilePages(file: MappableFile, vma: Vma, start: number, end: number, cow: boolean): void {
+    let addr = start;
+    for (const r of file.sharedPages!(offsetAt(vma, start), end - start)) {
+      // Keep each pma inside one memory-file window.
+      let off = r.fileOffset;
+      let left = r.length;
+      while (left > 0) {
+        const n = Math.min(left, MEMORY_FILE_WINDOW - (off % MEMORY_FILE_WINDOW));
+        this.memoryFile.incRef(off, n);
+        this.addPma({ start: addr, end: addr + n, off, cow });
+        addr += n;
+        off += n;
+        left -= n;
+      }
+    }
+    if (addr !== end) throw new Error('MappableFile.sharedPages did not cover the requested range');
+  }
+
+  /** Backs [start, end) with new pages: zeros, or a copy of the file for a private file mapping. */
+  private populateFresh(vma: Vma, start: number, end: number): void {
+    const file = vma.file;
+    for (let addr = start; addr < end; ) {
+      const n = Math.min(end - addr, MAX_ALLOCATION);
       const off = this.memoryFile.allocate(n);
       if (file !== null) {
         try {
-          this.fillFromFile(file, vma.fileOffset + (addr - vma.start), off, n);
+          this.fillFromFile(file, offsetAt(vma, addr), off, n);
         } catch (e) {
           this.memoryFile.decRef(off, n);
           throw e;
@@ -1369,7 +1388,8 @@ export class MemoryManager {
           c.pss += bytes / Math.max(1, run.count);
           if (run.count > 1) c.sharedBytes += bytes;
           else c.privateBytes += bytes;
-          if (!v.shared && v.file === null) c.anonymous += bytes;
+          // Private pages are anonymous once they are the process's own (not the file's).
+          if (!v.shared && (v.file === null || !p.cow)) c.anonymous += bytes;
         }
       }
     });

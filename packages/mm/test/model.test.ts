@@ -6,7 +6,7 @@ import { Errno, MADV, MAP, MREMAP, PROT } from '@tvisor/abi';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../src/layout.js';
-import type { MappableFile } from '../src/mappable-file.js';
+import type { MappableFile, MemoryFileRange } from '../src/mappable-file.js';
 import { MemoryFile } from '../src/memory-file.js';
 import { MemoryManager } from '../src/memory-manager.js';
 import { FakeAddressSpace } from './fake-address-space.js';
@@ -20,7 +20,7 @@ afterAll(() => mf.close());
 
 /** An in-memory file (10.5 pages of a byte pattern) for private file mappings. */
 class FakeFile implements MappableFile {
-  readonly mapsName = '/fake/file';
+  readonly mapsName: string = '/fake/file';
   readonly dev = 0x801;
   readonly ino = 4242;
   readonly content = Uint8Array.from({ length: 10 * P + P / 2 }, (_, i) => ((i * 7) >> 3) % 251 + 1);
@@ -35,6 +35,27 @@ class FakeFile implements MappableFile {
 }
 const file = new FakeFile();
 
+/**
+ * The same contents held in memory-file pages, as a page-cache file would
+ * (it offers sharedPages): private mappings start on these pages
+ * copy-on-write.
+ */
+class CachedFile extends FakeFile {
+  override readonly mapsName = '/fake/cached';
+  readonly pages = Math.ceil(this.content.length / P);
+  readonly offset = mf.allocate(this.pages * P);
+  constructor() {
+    super();
+    mf.bytes(this.offset, this.content.length).set(this.content);
+  }
+  sharedPages(offset: number, length: number): MemoryFileRange[] {
+    if (offset + length > this.pages * P) throw new Error('past the end of the cached file');
+    return [{ fileOffset: this.offset + offset, length }];
+  }
+}
+const cachedFile = new CachedFile();
+const CACHED_PAGES = cachedFile.pages;
+
 interface PageState {
   prot: number;
   shared: boolean;
@@ -46,6 +67,8 @@ interface PageState {
   account: boolean;
   noReserve: boolean;
   locked: boolean;
+  /** False while a private page of the cached file is still the file's own page (mapped read-only). */
+  own: boolean;
   data: Uint8Array;
 }
 
@@ -112,7 +135,7 @@ function modelVmas(m: Model): ModelVma[] {
   return out;
 }
 
-type Kind = 'anon' | 'noreserve' | 'shared' | 'file';
+type Kind = 'anon' | 'noreserve' | 'shared' | 'file' | 'cached';
 
 type Op =
   | { op: 'mmap'; a: number; n: number; prot: number; kind: Kind; fpage: number; noReplace: boolean }
@@ -133,7 +156,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     a: page,
     n: count,
     prot,
-    kind: fc.constantFrom<Kind>('anon', 'anon', 'noreserve', 'shared', 'file'),
+    kind: fc.constantFrom<Kind>('anon', 'anon', 'noreserve', 'shared', 'file', 'cached'),
     fpage: fc.integer({ min: 0, max: 8 }),
     noReplace: fc.boolean(),
   }),
@@ -171,7 +194,7 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
       const overlaps = m.pages.slice(o.a, o.a + n).some((p) => p !== undefined);
       const flags =
         (o.kind === 'shared' ? MAP.SHARED : MAP.PRIVATE) |
-        (o.kind === 'file' ? 0 : MAP.ANONYMOUS) |
+        (o.kind === 'file' || o.kind === 'cached' ? 0 : MAP.ANONYMOUS) |
         (o.kind === 'noreserve' ? MAP.NORESERVE : 0) |
         (o.noReplace ? MAP.FIXED_NOREPLACE : MAP.FIXED);
       const call = () =>
@@ -180,8 +203,8 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
           length: n * P,
           prot: o.prot,
           flags,
-          file: o.kind === 'file' ? file : undefined,
-          offset: o.kind === 'file' ? o.fpage * P : 0,
+          file: o.kind === 'file' ? file : o.kind === 'cached' ? cachedFile : undefined,
+          offset: o.kind === 'file' || o.kind === 'cached' ? o.fpage * P : 0,
         });
       if (o.noReplace && overlaps) {
         expect(errnoOf(call)).toBe(Errno.EEXIST);
@@ -189,17 +212,19 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
       }
       expect(call()).toBe(addrOf(o.a));
       const shmem = o.kind === 'shared' ? nextShmem++ : 0;
+      const isFile = o.kind === 'file' || o.kind === 'cached';
       for (let i = 0; i < n; i++) {
         m.pages[o.a + i] = {
           prot: o.prot,
           shared: o.kind === 'shared',
-          file: o.kind === 'file' ? file : null,
+          file: o.kind === 'file' ? file : o.kind === 'cached' ? cachedFile : null,
           shmem,
-          fpage: o.kind === 'file' ? o.fpage + i : o.kind === 'shared' ? i : 0,
+          fpage: isFile ? o.fpage + i : o.kind === 'shared' ? i : 0,
           account: o.kind !== 'shared' && o.kind !== 'noreserve' && (o.prot & PROT.WRITE) !== 0,
           noReserve: o.kind === 'noreserve',
           locked: false,
-          data: o.kind === 'file' ? filePage(o.fpage + i) : new Uint8Array(P),
+          own: o.kind !== 'cached' || o.fpage + i >= CACHED_PAGES,
+          data: isFile ? filePage(o.fpage + i) : new Uint8Array(P),
         };
       }
       return;
@@ -243,7 +268,10 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
           expected = Errno.EINVAL;
           break;
         }
-        if (!p.shared) p.data = p.file !== null ? filePage(p.fpage) : new Uint8Array(P);
+        if (!p.shared) {
+          p.data = p.file !== null ? filePage(p.fpage) : new Uint8Array(P);
+          p.own = p.file !== cachedFile || p.fpage >= CACHED_PAGES;
+        }
       }
       expect(errnoOf(() => mm.madvise(addrOf(o.a), n * P, MADV.DONTNEED))).toBe(expected);
       return;
@@ -276,6 +304,7 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
         }
         const end = Math.min(start + len, addrOf(i + 1));
         p.data.fill(o.byte, pos - addrOf(i), end - addrOf(i));
+        p.own = true;
         pos = end;
       }
       expect(errnoOf(() => mm.copyOut(start, new Uint8Array(len).fill(o.byte)))).toBe(expected);
@@ -349,7 +378,12 @@ function stepMremap(mm: MemoryManager, m: Model, o: Extract<Op, { op: 'mremap' }
       m.pages[dest + i] =
         i < oldN
           ? src[i]
-          : { ...first, fpage: first.fpage + i, data: first.file !== null ? filePage(first.fpage + i) : new Uint8Array(P) };
+          : {
+              ...first,
+              fpage: first.fpage + i,
+              own: first.file !== cachedFile || first.fpage + i >= CACHED_PAGES,
+              data: first.file !== null ? filePage(first.fpage + i) : new Uint8Array(P),
+            };
     }
     return;
   }
@@ -369,6 +403,7 @@ function stepMremap(mm: MemoryManager, m: Model, o: Extract<Op, { op: 'mremap' }
     m.pages[o.a + i] = {
       ...first,
       fpage: first.fpage + i,
+      own: first.file !== cachedFile || first.fpage + i >= CACHED_PAGES,
       data: first.file !== null ? filePage(first.fpage + i) : new Uint8Array(P),
     };
   }
@@ -402,6 +437,7 @@ function stepBrk(mm: MemoryManager, m: Model, addr: number): void {
           account: true,
           noReserve: false,
           locked: false,
+          own: true,
           data: new Uint8Array(P),
         };
       }
@@ -445,7 +481,8 @@ function check(mm: MemoryManager, as: FakeAddressSpace, m: Model): void {
     }
     // Small mappings are populated eagerly, so every mapped page is mirrored.
     expect(mirrored).toBeDefined();
-    expect(mirrored!.prot).toBe(p.prot);
+    // A private page still shared with the cached file is mapped without write (COW).
+    expect(mirrored!.prot).toBe(p.own || p.shared ? p.prot : p.prot & ~PROT.WRITE);
     expect(Buffer.compare(mf.bytes(mirrored!.fileOffset, P), p.data)).toBe(0);
     if ((p.prot & 7) === 0) {
       expect(errnoOf(() => mm.copyIn(addrOf(i), 1))).toBe(Errno.EFAULT);

@@ -262,15 +262,26 @@ describe('file mappings', () => {
     file.close();
   });
 
-  it('MAP_PRIVATE copies the file: writes stay private, pages past EOF read as zeros', () => {
+  it('MAP_PRIVATE maps the file copy-on-write: writes stay private, pages past EOF read as zeros', () => {
     const file = new MemoryBackedFile(2);
     const mm = fresh();
+    const before = mf.allocatedBytes();
     const x = mm.mmap({ addr: 0, length: 3 * P, prot: RW, flags: MAP.PRIVATE, file, offset: 0 });
+    // Only the page past EOF needed memory of its own.
+    expect(mf.allocatedBytes()).toBe(before + P);
     expect(mm.copyIn(x + P, 1)[0]).toBe(101);
     expect(mm.copyIn(x + 2 * P, 1)[0]).toBe(0);
+    // Until the process writes a page, it sees the file's changes (like Linux's page cache).
+    mf.bytes(file.offset + P, 1)[0] = 111;
+    expect(mm.copyIn(x + P, 1)[0]).toBe(111);
     mm.copyOut(x, new Uint8Array([1]));
     expect(mf.bytes(file.offset, 1)[0]).toBe(100);
+    expect(mm.copyIn(x, 1)[0]).toBe(1);
+    expect(mf.allocatedBytes()).toBe(before + 2 * P);
+    // The written page and the page past EOF are the process's own; the file's page is not.
+    expect(mm.smapsText()).toMatch(/^Anonymous: +8 kB$/m);
     mm.release();
+    expect(mf.allocatedBytes()).toBe(before);
     file.close();
   });
 
