@@ -29,13 +29,18 @@ export interface MappableFile {
   readAt(offset: number, dst: Uint8Array): number;
 
   /**
-   * For MAP_SHARED: the memory-file pages that hold the file's bytes
-   * [offset, offset+length) (page-aligned), in order, covering the range
-   * exactly, allocating them if needed. The file keeps its own reference to
-   * those pages; mm adds one reference per mapping for as long as it maps
-   * them, so writes by any mapper are seen by every other mapper and by
-   * read(2). Files without it can only be mapped MAP_SHARED read-only, as a
-   * snapshot (mprotect to PROT_WRITE then fails with EACCES).
+   * The memory-file pages that hold the file's bytes [offset, offset+length)
+   * (page-aligned), in order, covering the range exactly, allocating them if
+   * needed (bytes past EOF in the last page must read as zeros). The file
+   * keeps its own reference to those pages; mm adds one reference per
+   * mapping for as long as it maps them.
+   *
+   * MAP_SHARED maps them directly, so writes by any mapper are seen by every
+   * other mapper and by read(2). MAP_PRIVATE maps them copy-on-write (only
+   * for the part before EOF): the process sees the file until it writes a
+   * page, which then gets a private copy, as with Linux's page cache.
+   * Files without it get private copies, and can only be mapped MAP_SHARED
+   * read-only, as a snapshot (mprotect to PROT_WRITE then fails with EACCES).
    */
   sharedPages?(offset: number, length: number): MemoryFileRange[];
 
