@@ -683,7 +683,6 @@ export class TcpEndpoint {
       this.inRecovery = true;
       this.recover = this.sndMax;
       this.highRxt = this.sndUna;
-      this.totalRetrans++;
     }
   }
 
@@ -1055,6 +1054,15 @@ export class TcpEndpoint {
       return;
     }
     if (this.sndUna === this.sndMax) return;
+    if (this.sndWnd === 0 && this.lastAckRecvAt > 0) {
+      // The peer closed its window with our data in flight: the data does not
+      // fit rather than being lost. Probe the window instead of collapsing
+      // cwnd and counting toward an abort (as Linux's retransmit timer does).
+      this.sndNxt = this.sndUna;
+      this.persisting = true;
+      this.onPersist();
+      return;
+    }
     if (this.retransmits >= this.config.retries2) {
       this.destroy(this.softError || Errno.ETIMEDOUT);
       return;
