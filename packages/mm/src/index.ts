@@ -4,6 +4,7 @@ export {
   MemoryManager,
   type FaultResult,
   type Iovec,
+  type MemoryLimits,
   type MemoryStats,
   type MmapOptions,
 } from './memory-manager.js';

@@ -42,6 +42,19 @@ export interface MmapOptions {
 }
 
 /**
+ * Resource limits mm enforces, in bytes (Infinity: none). The kernel sets
+ * them from setrlimit/prlimit: RLIMIT_AS, RLIMIT_DATA and RLIMIT_STACK.
+ */
+export interface MemoryLimits {
+  /** RLIMIT_AS: total mapped bytes; mmap, mremap, brk and stack growth fail beyond it. */
+  addressSpace: number;
+  /** RLIMIT_DATA: private writable non-stack bytes (and the heap); mmap fails, brk stays put beyond it. */
+  data: number;
+  /** RLIMIT_STACK: how far a MAP_GROWSDOWN stack grows. */
+  stack: number;
+}
+
+/**
  * What handleFault decided: the access may be retried, or the application
  * gets SIGSEGV (no mapping / not permitted) or SIGBUS (the mapped file could
  * not supply the page, as when a read fails with EIO).
@@ -153,6 +166,8 @@ export class MemoryManager {
   private remirroredPage = -1;
   private released = false;
   readonly layout: MemoryLayout;
+  /** The limits enforced from now on; the kernel may assign any field. */
+  readonly limits: MemoryLimits;
 
   constructor(
     readonly memoryFile: MemoryFile,
@@ -161,6 +176,7 @@ export class MemoryManager {
   ) {
     const d = defaultLayout(layout?.stackTop, layout?.stackLimit);
     this.layout = { ...d, ...layout };
+    this.limits = { addressSpace: Infinity, data: Infinity, stack: this.layout.stackLimit };
   }
 
   // ---------------------------------------------------------------- mmap
@@ -209,6 +225,8 @@ export class MemoryManager {
       start = findUnmappedArea(this.vmas, this.layout.mmapBase, addr, len, (flags & MAP['32BIT']) !== 0);
     }
     if (this.vmas.length >= MAX_MAP_COUNT) throw new SysError(Errno.ENOMEM);
+    const isData = !shared && (prot & PROT.WRITE) !== 0 && (flags & MAP.GROWSDOWN) === 0;
+    if (!this.mayExpand(len, isData, fixed ? start : 0, fixed ? start + len : 0)) throw new SysError(Errno.ENOMEM);
 
     const noReserve = (flags & MAP.NORESERVE) !== 0;
     const vma: Vma = {
@@ -363,6 +381,7 @@ export class MemoryManager {
         this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
         oldLen = newLen;
       }
+      if (newLen > oldLen && !this.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
       const dest = fixed ? target : findUnmappedArea(this.vmas, this.layout.mmapBase, 0, newLen, false);
       this.relocate(oldAddr, oldLen, dest, newLen, dontUnmap);
       this.addressSpace.flush();
@@ -375,6 +394,7 @@ export class MemoryManager {
     }
     if (!expand) return oldAddr;
 
+    if (!this.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
     // Grow in place when the range ends the VMA and the space after it is free.
     const growEnd = oldAddr + newLen;
     if (oldLen > 0 && oldAddr + oldLen === vma.end && growEnd <= STUB_RESERVED_START && !this.vmas.overlaps(vma.end, growEnd)) {
@@ -456,6 +476,7 @@ export class MemoryManager {
     const next = this.vmas.items[this.vmas.indexAfter(oldTop)];
     if (next !== undefined && newTop + PAGE_SIZE > startGap(next)) return this.brkEnd;
     if (this.vmas.length >= MAX_MAP_COUNT) return this.brkEnd;
+    if (newTop - this.brkStart > this.limits.data || !this.mayExpand(newTop - oldTop, true, 0, 0)) return this.brkEnd;
     this.vmas.insert({
       start: oldTop,
       end: newTop,
@@ -926,6 +947,24 @@ export class MemoryManager {
 
   // ------------------------------------------------------------ internals
 
+  /**
+   * Linux's may_expand_vm: whether `bytes` more (of data, if `isData`) fit
+   * the limits once [replaceStart, replaceEnd) (a MAP_FIXED target) is gone.
+   */
+  private mayExpand(bytes: number, isData: boolean, replaceStart: number, replaceEnd: number): boolean {
+    const { addressSpace, data } = this.limits;
+    if (addressSpace === Infinity && (data === Infinity || !isData)) return true;
+    let total = 0;
+    let dataTotal = 0;
+    for (const v of this.vmas.items) {
+      const size = v.end - v.start - Math.max(0, Math.min(v.end, replaceEnd) - Math.max(v.start, replaceStart));
+      total += size;
+      if (isDataVma(v)) dataTotal += size;
+    }
+    if (total + bytes > addressSpace) return false;
+    return !isData || dataTotal + bytes <= data;
+  }
+
   /** Records VmPeak after the address space grew. */
   private notePeak(): void {
     let total = 0;
@@ -956,7 +995,8 @@ export class MemoryManager {
     if (v.start <= addr) return v;
     if (!v.growsDown) return undefined;
     const newStart = pageAlignDown(addr);
-    if (v.end - newStart > this.layout.stackLimit) return undefined;
+    if (v.end - newStart > this.limits.stack) return undefined;
+    if (!this.mayExpand(v.start - newStart, false, 0, 0)) return undefined;
     const prev = this.vmas.items[i - 1];
     if (prev !== undefined && !prev.growsDown && prev.prot !== 0 && newStart < prev.end + STACK_GUARD_GAP) {
       return undefined;
@@ -1395,6 +1435,11 @@ export class MemoryManager {
     });
     return c;
   }
+}
+
+/** Linux's is_data_mapping: private, writable and not a stack. */
+function isDataVma(v: Vma): boolean {
+  return !v.shared && (v.prot & PROT.WRITE) !== 0 && !v.growsDown;
 }
 
 function effectiveProt(vma: Vma, pma: Pma): number {

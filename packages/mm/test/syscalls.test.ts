@@ -1,6 +1,6 @@
 // mmap-family semantics from the man pages: placement, error rules, madvise,
 // mincore, mlock, msync, file mappings and /proc text.
-import { Errno, MADV, MAP, MCL, MS, PROT } from '@tvisor/abi';
+import { Errno, MADV, MAP, MCL, MREMAP, MS, PROT } from '@tvisor/abi';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   MAP_32BIT_BASE,
@@ -157,6 +157,37 @@ describe('mmap placement', () => {
       [0, 3 * P, PROT.READ],
       [3 * P, 4 * P, RW],
     ]);
+    mm.release();
+  });
+});
+
+describe('resource limits', () => {
+  it('enforces RLIMIT_AS and RLIMIT_DATA like may_expand_vm', () => {
+    const mm = fresh();
+    mm.setBrkStart(BASE);
+    mm.limits.addressSpace = 8 * P;
+    mm.limits.data = 4 * P;
+    const a = mm.mmap({ addr: 0, length: 4 * P, prot: RW, flags: ANON });
+    // Data is full, but read-only memory still fits the address space.
+    expect(errnoOf(() => mm.mmap({ addr: 0, length: P, prot: RW, flags: ANON }))).toBe(Errno.ENOMEM);
+    const b = mm.mmap({ addr: 0, length: 3 * P, prot: PROT.READ, flags: ANON });
+    expect(errnoOf(() => mm.mmap({ addr: 0, length: 2 * P, prot: PROT.READ, flags: ANON }))).toBe(Errno.ENOMEM);
+    // Replacing a mapping with MAP_FIXED only counts the difference.
+    expect(mm.mmap({ addr: b, length: 3 * P, prot: PROT.READ, flags: ANON | MAP.FIXED })).toBe(b);
+    expect(errnoOf(() => mm.mremap(a, 4 * P, 5 * P, MREMAP.MAYMOVE))).toBe(Errno.ENOMEM);
+    expect(mm.brk(BASE + P)).toBe(BASE);
+    mm.limits.data = Infinity;
+    mm.limits.addressSpace = Infinity;
+    expect(mm.brk(BASE + P)).toBe(BASE + P);
+    mm.release();
+  });
+
+  it('stops a stack at RLIMIT_STACK', () => {
+    const mm = fresh();
+    mm.limits.stack = 8 * P;
+    mm.mmap({ addr: BASE - 2 * P, length: 2 * P, prot: RW, flags: ANON | MAP.FIXED | MAP.GROWSDOWN });
+    expect(mm.handleFault(BASE - 8 * P, true)).toBe('fixed');
+    expect(mm.handleFault(BASE - 9 * P, true)).toEqual({ signal: 'SIGSEGV', code: 'SEGV_MAPERR' });
     mm.release();
   });
 });
