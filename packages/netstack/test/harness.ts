@@ -17,7 +17,7 @@ export interface Pair {
 }
 
 /** Stacks a (10.0.0.1, fd00::1) and b (10.0.0.2, fd00::2) on one link. */
-export function makePair(opts: ChannelOptions = {}, seed = 7, tcp: Partial<TcpConfig> = {}): Pair {
+export function makePair(opts: ChannelOptions = {}, seed = 7, tcp: Partial<TcpConfig> = {}, staticNeighbors = false): Pair {
   const clock = new VirtualClock();
   const channel = new ChannelPair(clock, opts);
   const a = new Stack({ clock, random: seededRandom(seed), tcp });
@@ -28,5 +28,13 @@ export function makePair(opts: ChannelOptions = {}, seed = 7, tcp: Partial<TcpCo
   b.addAddress(nicB, '10.0.0.2/24');
   a.addAddress(nicA, 'fd00::1/64');
   b.addAddress(nicB, 'fd00::2/64');
+  if (staticNeighbors) {
+    // Lets properties about TCP/UDP ignore neighbour resolution, which (as on
+    // Linux) gives up after three unanswered solicitations.
+    a.addNeighbor(nicA, '10.0.0.2', channel.b.macAddress);
+    a.addNeighbor(nicA, 'fd00::2', channel.b.macAddress);
+    b.addNeighbor(nicB, '10.0.0.1', channel.a.macAddress);
+    b.addNeighbor(nicB, 'fd00::1', channel.a.macAddress);
+  }
   return { clock, channel, a, b, nicA, nicB };
 }

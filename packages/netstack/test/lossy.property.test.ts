@@ -23,7 +23,7 @@ describe('TCP over a lossy link (property)', () => {
   it('delivers every byte once, in order, and both ends close', () => {
     fc.assert(
       fc.property(impairment, fc.integer({ min: 0, max: 120_000 }), fc.boolean(), fc.integer({ min: 1, max: 20_000 }), (imp, size, v6, chunk) => {
-        const p = makePair({ ...imp, random: seededRandom(imp.seed) }, imp.seed);
+        const p = makePair({ ...imp, random: seededRandom(imp.seed) }, imp.seed, {}, true);
         const data = pattern(size, imp.seed);
         const r = runTransfer(p, data, { v6, chunk, maxMs: 3_600_000 });
         expect(r.clientDone).toBe(true);
@@ -44,7 +44,7 @@ describe('UDP over a lossy link (property)', () => {
   it('never corrupts or merges datagrams', () => {
     fc.assert(
       fc.property(impairment, fc.array(fc.integer({ min: 0, max: 1400 }), { minLength: 1, maxLength: 60 }), (imp, sizes) => {
-        const p = makePair({ ...imp, random: seededRandom(imp.seed) }, imp.seed);
+        const p = makePair({ ...imp, random: seededRandom(imp.seed) }, imp.seed, {}, true);
         const rx = createSocket(p.b, AF.INET, SOCK.DGRAM);
         rx.bind({ family: AF.INET, addr: '0.0.0.0', port: 9000 });
         const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { AF, Errno, SO, SOCK, SOL } from '../src/abi.js';
+import { createSocket } from '../src/socket/factory.js';
+import { ping } from '../src/stack/ping.js';
+import { Stack } from '../src/stack/stack.js';
+import { VirtualClock } from '../src/time/virtual-clock.js';
+import { LoopbackEndpoint } from '../src/link/loopback.js';
+import { PcapWriter, SniffingEndpoint } from '../src/link/pcap.js';
+import { ChannelPair } from '../src/link/channel.js';
+import { makePair } from './harness.js';
+
+describe('network layer', () => {
+  it('answers ICMP echo over IPv4 (ARP) and IPv6 (NDP)', async () => {
+    const p = makePair({ delayMs: 3 });
+    const r4 = ping(p.a, '10.0.0.2');
+    const r6 = ping(p.a, 'fd00::2');
+    p.clock.advance(100);
+    // The first exchange includes neighbour resolution (one more round trip).
+    await expect(r4).resolves.toMatchObject({ from: '10.0.0.2', ttl: 64, rttMs: 12 });
+    await expect(r6).resolves.toMatchObject({ from: 'fd00::2', ttl: 64, rttMs: 12 });
+    const again = ping(p.a, '10.0.0.2', { seq: 2 });
+    p.clock.advance(100);
+    await expect(again).resolves.toMatchObject({ rttMs: 6 });
+    // Both neighbours were learnt on both sides.
+    expect(p.nicA.neighbors4.lookup(p.b.listNics()[0].addresses[0].address)).toEqual(p.channel.b.macAddress);
+    expect(p.nicB.neighbors6.lookup(p.a.listNics()[0].addresses[1].address)).toEqual(p.channel.a.macAddress);
+    const lost = ping(p.a, '10.0.0.99', { timeoutMs: 500 });
+    p.clock.advance(1000);
+    await expect(lost).rejects.toThrow(/timeout/);
+  });
+
+  it('fails a connect with EHOSTUNREACH when ARP gets no answer (three tries, 1 s apart)', () => {
+    const p = makePair();
+    const c = createSocket(p.a, AF.INET, SOCK.STREAM);
+    expect(() => c.connect({ family: AF.INET, addr: '10.0.0.77', port: 80 })).toThrow(/EINPROGRESS/);
+    p.clock.advance(2900);
+    expect(c.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(0);
+    p.clock.advance(200);
+    expect(c.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(Errno.EHOSTUNREACH);
+  });
+
+  it('routes via a gateway and refuses unroutable destinations', async () => {
+    const { IpAddress } = await import('../src/wire/address.js');
+    const p = makePair();
+    expect(() => p.a.findRoute(IpAddress.parse('192.0.2.1'))).toThrow(/ENETUNREACH/);
+    p.a.addRoute('0.0.0.0/0', p.nicA, '10.0.0.2');
+    const r = p.a.findRoute(IpAddress.parse('192.0.2.1'));
+    expect([r.nextHop.key, r.src.key, r.nic.id]).toEqual(['10.0.0.2', '10.0.0.1', p.nicA.id]);
+    const onLink = p.a.findRoute(IpAddress.parse('10.0.0.7'));
+    expect(onLink.nextHop.key).toBe('10.0.0.7');
+  });
+
+  it('answers pings on a loopback NIC and writes a pcap of what it saw', async () => {
+    const clock = new VirtualClock();
+    const st = new Stack({ clock });
+    const chunks: Uint8Array[] = [];
+    const pcap = new PcapWriter((c) => chunks.push(c));
+    const lo = st.addNic(new SniffingEndpoint(new LoopbackEndpoint(), pcap, clock), 'lo');
+    st.addAddress(lo, '127.0.0.1/8');
+    const r = ping(st, '127.0.0.1');
+    clock.advance(1);
+    await expect(r).resolves.toMatchObject({ from: '127.0.0.1' });
+    const file = Buffer.concat(chunks);
+    expect(file.readUInt32LE(0)).toBe(0xa1b2c3d4);
+    expect(file.readUInt32LE(20)).toBe(1);
+    // Two frames (request, reply) seen by the sniffer in each direction.
+    expect(chunks.length).toBe(1 + 4);
+  });
+
+  it('delivers to its own address without a loopback NIC', () => {
+    const clock = new VirtualClock();
+    const st = new Stack({ clock });
+    const ch = new ChannelPair(clock);
+    const nic = st.addNic(ch.a);
+    st.addAddress(nic, '192.168.5.1/24');
+    const rx = createSocket(st, AF.INET, SOCK.DGRAM);
+    rx.bind({ family: AF.INET, addr: '192.168.5.1', port: 53 });
+    const tx = createSocket(st, AF.INET, SOCK.DGRAM);
+    tx.sendto(new Uint8Array([1, 2, 3]), 0, { family: AF.INET, addr: '192.168.5.1', port: 53 });
+    clock.advance(1);
+    expect(Array.from(rx.recv(10))).toEqual([1, 2, 3]);
+    expect(ch.stats.sent).toBe(0);
+  });
+});
