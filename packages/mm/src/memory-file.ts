@@ -38,6 +38,7 @@ export interface FileRange {
  */
 export class MemoryFile {
   private readonly windows: Array<HostMapping | undefined> = [];
+  private readonly words: Array<Int32Array | undefined> = [];
   private readonly allocator = new ExtentAllocator(MEMORY_FILE_WINDOW);
   private readonly refs = new RefCounts();
   private fileSize: number;
@@ -145,6 +146,21 @@ export class MemoryFile {
     return mapping.bytes;
   }
 
+  /**
+   * The window holding `offset` as 32-bit words (index (offset %
+   * MEMORY_FILE_WINDOW) / 4), for atomic operations on aligned words.
+   */
+  wordWindow(offset: number): Int32Array {
+    const w = Math.floor(offset / MEMORY_FILE_WINDOW);
+    let words = this.words[w];
+    if (words === undefined) {
+      const bytes = this.window(offset);
+      words = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+      this.words[w] = words;
+    }
+    return words;
+  }
+
   /** Copies `length` bytes from offset `src` to offset `dst`, page run by page run. */
   copy(dst: number, src: number, length: number): void {
     this.bytes(dst, length).set(this.bytes(src, length));
@@ -190,6 +206,7 @@ export class MemoryFile {
     this.closed = true;
     for (const w of this.windows) if (w !== undefined) unmapShared(w);
     this.windows.length = 0;
+    this.words.length = 0;
     closeFd(this.fd);
   }
 

@@ -158,10 +158,11 @@ export class MemoryManager {
   private lockFuture = false;
   /** The largest total mapping size seen (VmPeak). */
   private vmPeak = 0;
-  /** locate()'s result: the window holding the block, the block's offset in it and its length. */
+  /** locate()'s result: the window holding the block, the block's offset in it, its length and file offset. */
   private blockWindow: Uint8Array = new Uint8Array(0);
   private blockOffset = 0;
   private blockLength = 0;
+  private blockFileOffset = 0;
   /** The page handleFault last re-mirrored without finding anything to fix (-1: none). */
   private remirroredPage = -1;
   private released = false;
@@ -747,6 +748,56 @@ export class MemoryManager {
     }
   }
 
+  /**
+   * Atomic operations on an aligned 32-bit word of application memory, for
+   * futexes: real locked instructions on the shared page, so they are atomic
+   * against application threads running at the same time. EINVAL for an
+   * unaligned address; EFAULT like a copy (the word must be writable, except
+   * for atomicLoad32). Results are unsigned 32-bit values.
+   */
+  atomicLoad32(addr: number): number {
+    const [words, index] = this.word(addr, false);
+    return Atomics.load(words, index) >>> 0;
+  }
+
+  /** Stores `replacement` if the word equals `expected`; returns the old value either way. */
+  atomicCompareExchange32(addr: number, expected: number, replacement: number): number {
+    const [words, index] = this.word(addr, true);
+    return Atomics.compareExchange(words, index, expected | 0, replacement | 0) >>> 0;
+  }
+
+  /** Applies `op` with `value` to the word (FUTEX_WAKE_OP's SET/ADD/OR/ANDN/XOR use these); returns the old value. */
+  atomicUpdate32(addr: number, op: 'set' | 'add' | 'or' | 'and' | 'xor', value: number): number {
+    const [words, index] = this.word(addr, true);
+    const v = value | 0;
+    let old: number;
+    switch (op) {
+      case 'set':
+        old = Atomics.exchange(words, index, v);
+        break;
+      case 'add':
+        old = Atomics.add(words, index, v);
+        break;
+      case 'or':
+        old = Atomics.or(words, index, v);
+        break;
+      case 'and':
+        old = Atomics.and(words, index, v);
+        break;
+      case 'xor':
+        old = Atomics.xor(words, index, v);
+        break;
+    }
+    return old >>> 0;
+  }
+
+  private word(addr: number, write: boolean): [Int32Array, number] {
+    if (addr % 4 !== 0) throw new SysError(Errno.EINVAL);
+    this.checkUserRange(addr, 4);
+    this.locate(addr, addr + 4, write, false);
+    return [this.memoryFile.wordWindow(this.blockFileOffset), this.blockOffset / 4];
+  }
+
   /** Returns addr+length, or throws EFAULT if the range is not user memory. */
   private checkUserRange(addr: number, length: number): number {
     const end = addr + length;
@@ -779,6 +830,7 @@ export class MemoryManager {
     const blockEnd = pma.end < segEnd ? pma.end : segEnd;
     const off = pma.off + (pos - pma.start);
     this.blockWindow = this.memoryFile.window(off);
+    this.blockFileOffset = off;
     this.blockOffset = off % MEMORY_FILE_WINDOW;
     this.blockLength = blockEnd - pos;
   }
@@ -847,6 +899,7 @@ export class MemoryManager {
     child.brkEnd = this.brkEnd;
     child.stackStart = this.stackStart;
     child.vmPeak = this.vmPeak;
+    Object.assign(child.limits, this.limits);
     for (const v of this.vmas.items) {
       if (v.dontFork) continue;
       child.vmas.items.push({ ...v, locked: false });

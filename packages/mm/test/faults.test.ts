@@ -213,6 +213,33 @@ describe('handleFault', () => {
   });
 });
 
+describe('atomic word operations', () => {
+  it('operate on the shared page, break COW first and fault like copies', () => {
+    const mm = new MemoryManager(mf, new FakeAddressSpace());
+    mm.mmap({ addr: BASE, length: P, prot: RW, flags: FIXED_ANON });
+    mm.mmap({ addr: BASE + P, length: P, prot: PROT.READ, flags: FIXED_ANON });
+    mm.copyOut(BASE + 8, new Uint8Array([1, 0, 0, 0]));
+    const child = mm.fork(new FakeAddressSpace());
+    expect(mm.atomicCompareExchange32(BASE + 8, 1, 0xfffffffe)).toBe(1);
+    expect(mm.atomicLoad32(BASE + 8)).toBe(0xfffffffe);
+    expect(Array.from(mm.copyIn(BASE + 8, 4))).toEqual([0xfe, 0xff, 0xff, 0xff]);
+    expect(child.atomicLoad32(BASE + 8)).toBe(1);
+    expect(mm.atomicCompareExchange32(BASE + 8, 1, 5)).toBe(0xfffffffe);
+    expect(mm.atomicUpdate32(BASE + 8, 'add', 3)).toBe(0xfffffffe);
+    expect(mm.atomicUpdate32(BASE + 8, 'or', 0x10)).toBe(1);
+    expect(mm.atomicUpdate32(BASE + 8, 'and', 0x10)).toBe(0x11);
+    expect(mm.atomicUpdate32(BASE + 8, 'xor', 0x11)).toBe(0x10);
+    expect(mm.atomicUpdate32(BASE + 8, 'set', 7)).toBe(1);
+    expect(mm.atomicLoad32(BASE + 8)).toBe(7);
+    expect(errnoOf(() => mm.atomicLoad32(BASE + 2))).toBe(Errno.EINVAL);
+    expect(errnoOf(() => mm.atomicLoad32(BASE + 2 * P))).toBe(Errno.EFAULT);
+    expect(mm.atomicLoad32(BASE + P)).toBe(0);
+    expect(errnoOf(() => mm.atomicUpdate32(BASE + P, 'set', 1))).toBe(Errno.EFAULT);
+    child.release();
+    mm.release();
+  });
+});
+
 describe('forced access (ptrace, /proc/PID/mem)', () => {
   it('writes read-only private memory through a private copy, never through read-only shared memory', () => {
     const parent = new MemoryManager(mf, new FakeAddressSpace());
