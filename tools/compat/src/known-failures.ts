@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_DIR } from './run.js';
 
@@ -57,4 +57,29 @@ export function expectationOf(name: string, known: KnownFailures): Expectation {
 export function meetsExpectation(pass: boolean, expectation: Expectation): boolean {
   if (expectation === 'flaky') return true;
   return pass === (expectation === 'pass');
+}
+
+/** The file's text: one entry a line, so that a diff of the list reads as a list of cases. */
+export function formatKnownFailures(known: KnownFailures): string {
+  const lines = [...known].map(([name, entry]) => `  ${JSON.stringify(name)}: ${JSON.stringify(entry)}`);
+  return lines.length === 0 ? '{}\n' : `{\n${lines.join(',\n')}\n}\n`;
+}
+
+/**
+ * Drops the entries of deterministic known failures that passed, keeping
+ * everything else (flaky entries, cases not run), and returns the names
+ * dropped.
+ */
+export function pruneKnownFailures(known: KnownFailures, passed: ReadonlySet<string>): { kept: KnownFailures; dropped: string[] } {
+  const kept = new Map<string, KnownFailure>();
+  const dropped: string[] = [];
+  for (const [name, entry] of known) {
+    if (!entry.flaky && passed.has(name)) dropped.push(name);
+    else kept.set(name, entry);
+  }
+  return { kept, dropped };
+}
+
+export function saveKnownFailures(known: KnownFailures, path = KNOWN_FAILURES_FILE): void {
+  writeFileSync(path, formatKnownFailures(known));
 }

@@ -1,10 +1,10 @@
 import { allCases } from '../cases/index.js';
 import type { CompatCase } from './case.js';
-import { expectationOf, loadKnownFailures, meetsExpectation } from './known-failures.js';
+import { expectationOf, loadKnownFailures, meetsExpectation, pruneKnownFailures, saveKnownFailures } from './known-failures.js';
 import { formatRow, formatSummary, type ReportedResult } from './report.js';
 import { runCase, type RunOptions } from './run.js';
 
-const USAGE = `Usage: node src/cli.mjs [--filter TEXT]... [--json] [--list] [--packages] [--runsc "CMD ARGS"]
+const USAGE = `Usage: node src/cli.mjs [--filter TEXT]... [--json] [--list] [--packages] [--prune-known-failures] [--runsc "CMD ARGS"]
 
 Runs each compatibility case natively and under \`runsc do\` and compares
 stdout and exit status (stderr where the case says so).
@@ -15,6 +15,9 @@ stdout and exit status (stderr where the case says so).
   --list          print the selected case names and exit
   --packages      print the Debian packages the selected cases need, one a
                   line (for apt-get install), and exit
+  --prune-known-failures
+                  after the run, delete from known-failures.json the entries
+                  of cases that passed (flaky entries are kept)
   --runsc CMD     the sandbox command prefix, split on spaces (default: this
                   repository's runsc, packages/runsc/bin/runsc.js)
 
@@ -27,13 +30,14 @@ export interface CliOptions {
   json: boolean;
   list: boolean;
   packages: boolean;
+  prune: boolean;
   runsc?: string[];
 }
 
 export class UsageError extends Error {}
 
 export function parseArgs(args: readonly string[]): CliOptions {
-  const options: CliOptions = { filters: [], json: false, list: false, packages: false };
+  const options: CliOptions = { filters: [], json: false, list: false, packages: false, prune: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const [flag, inlineValue] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -54,6 +58,9 @@ export function parseArgs(args: readonly string[]): CliOptions {
         break;
       case '--packages':
         options.packages = true;
+        break;
+      case '--prune-known-failures':
+        options.prune = true;
         break;
       case '--runsc':
         options.runsc = value().split(' ').filter((w) => w !== '');
@@ -134,6 +141,13 @@ export async function main(args: readonly string[], out: (text: string) => void 
   } else {
     out(`\n${formatSummary(results)}\n`);
     process.stderr.write(`(${seconds.toFixed(1)} s; ${agrees ? 'as known-failures.json expects' : 'NOT as known-failures.json expects: see UNEXPECTED / remove rows'})\n`);
+  }
+  if (options.prune) {
+    const { kept, dropped } = pruneKnownFailures(known, new Set(results.filter((r) => r.pass).map((r) => r.name)));
+    if (dropped.length > 0) saveKnownFailures(kept);
+    process.stderr.write(dropped.length > 0 ? `removed from known-failures.json: ${dropped.join(', ')}\n` : 'known-failures.json: nothing to remove\n');
+    // What remains to disagree with the list is a case that fails unexpectedly.
+    return reported.every((r) => r.result.pass || r.expectation !== 'pass') ? 0 : 1;
   }
   return agrees ? 0 : 1;
 }

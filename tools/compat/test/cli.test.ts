@@ -9,6 +9,7 @@ describe('parseArgs', () => {
       json: true,
       list: false,
       packages: false,
+      prune: false,
       runsc: ['runsc', '--network=none'],
     });
   });

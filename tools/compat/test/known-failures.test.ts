@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectationOf, loadKnownFailures, meetsExpectation, parseKnownFailures } from '../src/known-failures.js';
+import { expectationOf, formatKnownFailures, loadKnownFailures, meetsExpectation, parseKnownFailures, pruneKnownFailures } from '../src/known-failures.js';
 
 describe('parseKnownFailures', () => {
   it('reads reasons and the flaky mark', () => {
@@ -40,5 +40,23 @@ describe('expectations', () => {
     expect(meetsExpectation(true, 'known failure')).toBe(false);
     expect(meetsExpectation(true, 'flaky')).toBe(true);
     expect(meetsExpectation(false, 'flaky')).toBe(true);
+  });
+});
+
+describe('pruneKnownFailures', () => {
+  const known = parseKnownFailures({ fixed: { reason: 'r' }, still: { reason: 'r' }, wobbly: { reason: 'r', flaky: true } });
+
+  it('drops deterministic entries whose cases passed and keeps the rest', () => {
+    const { kept, dropped } = pruneKnownFailures(known, new Set(['fixed', 'wobbly', 'unlisted']));
+    expect(dropped).toEqual(['fixed']);
+    expect([...kept.keys()]).toEqual(['still', 'wobbly']);
+  });
+});
+
+describe('formatKnownFailures', () => {
+  it('round-trips through parsing', () => {
+    const known = parseKnownFailures({ a: { reason: 'x "quoted"' }, b: { reason: 'y', flaky: true } });
+    expect(parseKnownFailures(JSON.parse(formatKnownFailures(known)))).toEqual(known);
+    expect(formatKnownFailures(new Map())).toBe('{}\n');
   });
 });
