@@ -1,4 +1,4 @@
-import { Errno, SA, SEGV, Signal, SysError, signalDefaultAction, signalName } from '@tvisor/abi';
+import { CLD, Errno, SA, SEGV, Signal, SysError, signalName } from '@tvisor/abi';
 import type { MemoryFile } from '@tvisor/mm';
 import type { Platform, StopEvent } from './platform.js';
 import { SyscallTable } from './syscalls/table.js';
@@ -11,7 +11,9 @@ import type { FsRoot } from './fs-context.js';
 import { KernelLog } from './klog.js';
 import { FutexTable } from './futex.js';
 import { PipeFilesystem } from '@tvisor/vfs';
-import { sendSignal } from './syscalls/lifecycle.js';
+import { deliverFault, deliverPending, sendKill, sendSignal } from './signal-delivery.js';
+import { REG } from './arch/registers.js';
+import { sigInfoChild } from './signals/index.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -25,6 +27,9 @@ export interface KernelOptions {
 
 /** What a handler returns when it parked its task (see Kernel.block); never a valid result. */
 export const BLOCKED = -0x7fff_fff0;
+
+/** What a handler returns when it set every register itself (rt_sigreturn): rax is left alone. */
+export const KEEP_REGISTERS = -0x7fff_fff1;
 
 /** How a wait status encodes an exit (wait(2)): code in bits 8-15, or the killing signal in 0-6. */
 export function exitStatus(code: number): number {
@@ -90,8 +95,9 @@ export class Kernel {
     for (const task of this.tasks.values()) this.platform.resume(task.context);
     while (this.init?.exitStatus === undefined) {
       if (this.platform.runningCount > 0) {
-        const ev = this.blocked.size === 0 ? this.platform.wait() : await this.platform.waitAsync();
-        if (ev) this.handle(ev);
+        const quiet = this.blocked.size === 0 && this.armedTimers === 0;
+        const ev = quiet ? this.platform.wait() : await this.platform.waitAsync();
+        if (ev) this.handleSafely(ev);
       } else if (this.blocked.size > 0) {
         await new Promise<void>((resolve) => (this.wakeLoop = resolve));
       } else {
@@ -100,6 +106,32 @@ export class Kernel {
     }
     this.shutdown();
     return this.init?.exitStatus ?? exitStatus(0);
+  }
+
+  private armedTimers = 0;
+
+  /**
+   * Runs `fn` after `ms` milliseconds on the sentry's event loop, and
+   * returns a function that cancels it. Every kernel timer goes through
+   * here: while one is armed, the run loop waits for stops without blocking
+   * the event loop, so the timer can fire even if every task is busy in
+   * application code.
+   */
+  setTimer(ms: number, fn: () => void): () => void {
+    this.armedTimers++;
+    let armed = true;
+    const disarm = () => {
+      if (!armed) return false;
+      armed = false;
+      this.armedTimers--;
+      return true;
+    };
+    const handle = setTimeout(() => {
+      if (disarm()) fn();
+    }, Math.max(0, ms));
+    return () => {
+      if (disarm()) clearTimeout(handle);
+    };
   }
 
   /** Tasks parked in a blocking syscall. */
@@ -112,17 +144,22 @@ export class Kernel {
    * and returns a function that cancels the arrangement (for signals and
    * exit). The handler returns what this returns.
    */
-  block(task: Task, start: (complete: (result: number) => void) => () => void): number {
+  block(
+    task: Task,
+    start: (complete: (result: number) => void) => () => void,
+    interruptedResult: number = -Errno.ERESTARTSYS,
+  ): number {
     let done = false;
     const complete = (result: number) => {
       if (done) return;
       done = true;
       this.blocked.delete(task);
       task.cancelBlock = undefined;
+      task.interruptBlock = undefined;
       if (task.exited) return;
       task.regs.setReturn(result);
       if (this.strace) this.strace(`${task.pendingStrace} ${formatResult(result)}`);
-      this.platform.resume(task.context);
+      this.resumeTask(task);
       const wake = this.wakeLoop;
       this.wakeLoop = undefined;
       wake?.();
@@ -133,10 +170,52 @@ export class Kernel {
       task.cancelBlock = () => {
         done = true;
         this.blocked.delete(task);
+        task.cancelBlock = undefined;
+        task.interruptBlock = undefined;
         cancel();
+      };
+      // A signal ends the wait: the syscall fails with `interruptedResult`
+      // (-ERESTARTSYS lets SA_RESTART restart it), then the signal is delivered.
+      task.interruptBlock = () => {
+        cancel();
+        complete(interruptedResult);
       };
     }
     return BLOCKED;
+  }
+
+  /** Delivers pending signals, then lets `task` run application code again. */
+  resumeTask(task: Task): void {
+    if (task.exited) return;
+    if (!deliverPending(this, task)) return;
+    this.platform.resume(task.context);
+  }
+
+  /**
+   * A signal became pending for `task`: end its blocking syscall, or stop
+   * it in application code, so the signal is delivered now.
+   */
+  interruptTask(task: Task): void {
+    if (task.exited) return;
+    if (task.interruptBlock) {
+      task.interruptBlock();
+      return;
+    }
+    if (task !== this.current) this.platform.interrupt(task.context);
+  }
+
+  /**
+   * Serves one stop. A failure of the platform or a sentry bug while doing
+   * so costs the affected process its life, never the sentry's.
+   */
+  private handleSafely(ev: StopEvent): void {
+    try {
+      this.handle(ev);
+    } catch (e) {
+      const task = ev.context.owner as Task;
+      this.internalError(task, `${ev.kind} stop`, e);
+      this.killGroup(task.group, Signal.SIGKILL);
+    }
   }
 
   private handle(ev: StopEvent): void {
@@ -149,23 +228,33 @@ export class Kernel {
       case 'fault': {
         if (ev.signal === Signal.SIGSEGV && this.fixFault(task, ev.code, ev.addr)) break;
         this.log.event(`pid ${task.group.pid} (${task.group.name}): ${signalName(ev.signal)} at 0x${ev.addr.toString(16)}, ip 0x${task.regs.ip.toString(16)}`);
-        this.killGroup(task.group, ev.signal);
-        return;
+        deliverFault(this, task, ev.signal, ev.code, ev.addr);
+        break;
       }
+      case 'interrupt':
+        // Stopped so that a pending signal is delivered: resumeTask does it.
+        break;
       case 'signal':
         // A host signal reached the stub (e.g. a terminal's SIGINT): treat it
         // as sent to the process, which has no handlers delivered yet.
-        if (signalDefaultAction(ev.signal) === 'ignore' || signalDefaultAction(ev.signal) === 'continue') break;
-        this.killGroup(task.group, ev.signal);
-        return;
+        sendKill(this, task.group, ev.signal);
+        break;
       case 'gone':
         this.killGroup(task.group, Signal.SIGKILL);
         return;
     }
-    if (!task.exited && !this.blocked.has(task)) this.platform.resume(task.context);
+    if (!task.exited && !this.blocked.has(task)) this.resumeTask(task);
   }
 
   private syscall(task: Task): void {
+    try {
+      this.serveSyscall(task);
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private serveSyscall(task: Task): void {
     const regs = task.regs;
     const nr = regs.syscallNumber;
     const entry = this.table.lookup(nr);
@@ -187,6 +276,10 @@ export class Kernel {
     }
     if (result === BLOCKED) {
       task.pendingStrace = shown;
+      return;
+    }
+    if (result === KEEP_REGISTERS) {
+      if (this.strace) this.strace(`${shown} = ${task.regs.getSigned(REG.rax)}`);
       return;
     }
     // execve may have given the task new registers: write the result there.
@@ -252,6 +345,8 @@ export class Kernel {
       this.tasks.delete(t.tid);
       t.context.kill();
     }
+    group.alarmTimer?.();
+    group.alarmTimer = undefined;
     group.fds.release();
     group.mm.release();
     const vforkDone = group.vforkDone;
@@ -282,11 +377,18 @@ export class Kernel {
       parent.children.delete(child);
     }
     for (const wake of [...parent.childWaiters]) wake();
+    if (child.exitSignal > 0) {
+      const status = child.exitStatus ?? 0;
+      const sig = status & 0x7f;
+      const code = sig === 0 ? CLD.EXITED : status & 0x80 ? CLD.DUMPED : CLD.KILLED;
+      const info = sigInfoChild(code, { pid: child.pid, uid: child.creds.uid, status: sig === 0 ? (status >> 8) & 0xff : sig, utime: 0, stime: 0 });
+      sendSignal(this, parent, child.exitSignal, info);
+    }
   }
 
   /** A signal the kernel raises in `task` itself (SIGPIPE, ...). */
   raiseSignal(task: Task, sig: number): void {
-    sendSignal(task.group, sig);
+    sendKill(this, task.group, sig);
   }
 
   killGroup(group: ThreadGroup, sig: number): void {

@@ -44,6 +44,13 @@ export interface Platform {
   /** How many contexts are running application code (resumed and not yet reported stopped). */
   readonly runningCount: number;
 
+  /**
+   * Asks a running context to stop soon, so the kernel can deliver a signal
+   * to it; the stop is reported by `wait` as an 'interrupt'. Does nothing if
+   * the context is already stopped.
+   */
+  interrupt(context: PlatformContext): void;
+
   /** Stops every context and frees every host resource the platform holds. */
   shutdown(): void;
 }
@@ -84,5 +91,7 @@ export type StopEvent =
   | { kind: 'fault'; context: PlatformContext; signal: number; code: number; addr: number }
   /** A signal from outside the sandbox reached the context's host thread (e.g. SIGINT from a terminal). */
   | { kind: 'signal'; context: PlatformContext; signal: number }
+  /** The kernel asked for this stop (Platform.interrupt). */
+  | { kind: 'interrupt'; context: PlatformContext }
   /** The host thread is gone (killed from outside). */
   | { kind: 'gone'; context: PlatformContext; status: number };

@@ -1,7 +1,11 @@
-import { NSIG } from '@tvisor/abi';
+import { NSIG, Signal } from '@tvisor/abi';
 
-/** SIG_IGN as a handler value. */
-const SIG_IGN = 1n;
+/** SIG_DFL and SIG_IGN as handler values. */
+export const SIG_DFL = 0n;
+export const SIG_IGN = 1n;
+
+/** The first real-time signal (kernel numbering): from here on signals queue instead of coalescing. */
+const SIGRTMIN = 32;
 
 /** A signal disposition as rt_sigaction(2) stores it (kernel layout fields). */
 export interface SignalAction {
@@ -11,26 +15,69 @@ export interface SignalAction {
   mask: bigint;
 }
 
+/** The bit of `sig` in a signal mask. */
+export function sigbit(sig: number): bigint {
+  return 1n << BigInt(sig - 1);
+}
+
+/** SIGKILL and SIGSTOP can be neither caught nor blocked. */
+export const UNBLOCKABLE_MASK = sigbit(Signal.SIGKILL) | sigbit(Signal.SIGSTOP);
+
 /**
- * Per-process signal state: dispositions and the blocked mask. Delivery is
- * not implemented yet; dispositions are recorded so programs that install
- * handlers run, and default actions apply to signals the sandbox raises.
+ * A process's signal state: dispositions (shared by its threads) and the
+ * signals pending for it, each with its siginfo. Standard signals coalesce
+ * (one pending instance); real-time signals queue in order.
  */
 export class SignalState {
   readonly actions: SignalAction[] = [];
-  blocked = 0n;
-  /** Signals sent while a handler is installed, waiting for delivery. */
+  private readonly queues = new Map<number, Uint8Array[]>();
+  /** Mask of the signals in `queues`. */
   pending = 0n;
 
   constructor() {
     for (let i = 0; i <= NSIG; i++) this.actions.push({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n });
   }
 
+  /** Adds `sig` with its siginfo; a standard signal already pending is dropped, as Linux does. */
+  enqueue(sig: number, info: Uint8Array): void {
+    const q = this.queues.get(sig);
+    if (q && sig < SIGRTMIN) return;
+    if (q) q.push(info);
+    else this.queues.set(sig, [info]);
+    this.pending |= sigbit(sig);
+  }
+
+  /** The lowest-numbered pending signal not in `blocked` (Linux delivers synchronous-first, then ascending), or 0. */
+  next(blocked: bigint): number {
+    const deliverable = this.pending & ~blocked;
+    if (deliverable === 0n) return 0;
+    for (let sig = 1; sig <= NSIG; sig++) if (deliverable & sigbit(sig)) return sig;
+    return 0;
+  }
+
+  /** Removes one instance of `sig` and returns its siginfo. */
+  dequeue(sig: number): Uint8Array | undefined {
+    const q = this.queues.get(sig);
+    if (!q) return undefined;
+    const info = q.shift();
+    if (q.length === 0) {
+      this.queues.delete(sig);
+      this.pending &= ~sigbit(sig);
+    }
+    return info;
+  }
+
+  /** Drops every pending instance of `sig` (it became ignored). */
+  discard(sig: number): void {
+    this.queues.delete(sig);
+    this.pending &= ~sigbit(sig);
+  }
+
   /** execve: caught signals revert to their default action; ignored ones stay ignored. */
   resetHandlersForExec(): void {
     for (const a of this.actions) {
       if (a.handler !== SIG_IGN) {
-        a.handler = 0n;
+        a.handler = SIG_DFL;
         a.flags = 0n;
         a.restorer = 0n;
         a.mask = 0n;
@@ -38,11 +85,10 @@ export class SignalState {
     }
   }
 
-  /** A copy for a child process (fork without CLONE_SIGHAND). */
+  /** A copy of the dispositions for a child process (fork without CLONE_SIGHAND); a child starts with nothing pending. */
   fork(): SignalState {
     const s = new SignalState();
     this.actions.forEach((a, i) => (s.actions[i] = { ...a }));
-    s.blocked = this.blocked;
     return s;
   }
 

@@ -5,6 +5,7 @@ import type { FsContext } from './fs-context.js';
 import type { Kernel } from './kernel.js';
 import type { PlatformContext } from './platform.js';
 import { SignalState } from './signals.js';
+import { ALTSTACK_INITIAL, type AltStack } from './signals/index.js';
 import { defaultRlimits } from './syscalls/resource.js';
 
 /** Credentials of a process: root inside the sandbox by default. */
@@ -36,6 +37,11 @@ export class ThreadGroup {
   readonly startedAt = Date.now();
   /** Resource limits, [soft, hard] per RLIMIT_*. */
   rlimits: Array<[bigint, bigint]> = defaultRlimits();
+  /** rt_sigtimedwait callers waiting for one of their blocked signals to arrive. */
+  readonly signalWaiters = new Set<() => void>();
+  /** alarm(2): the pending SIGALRM timer and when it fires (ms since the epoch). */
+  alarmTimer: (() => void) | undefined;
+  alarmDeadline = 0;
   /** Called when a child changes state (exits): wakes wait4/waitid callers. */
   readonly childWaiters = new Set<() => void>();
   /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */
@@ -65,10 +71,18 @@ export class Task {
   /** Address the kernel clears and futex-wakes when the thread exits (set_tid_address). */
   clearChildTid = 0;
   exited = false;
+  /** Signals this thread blocks (sigprocmask). */
+  blocked = 0n;
+  /** The mask rt_sigsuspend replaced, restored into the next signal frame. */
+  savedMask: bigint | undefined;
+  /** sigaltstack settings. */
+  altStack: AltStack = { ...ALTSTACK_INITIAL };
   /** set_robust_list's head, for robust futex cleanup at exit. */
   robustList = 0;
   /** Cancels the wait of a syscall parked by Kernel.block. */
   cancelBlock: (() => void) | undefined;
+  /** Ends that wait because a signal arrived. */
+  interruptBlock: (() => void) | undefined;
   /** The --strace text of a parked syscall, printed with its result. */
   pendingStrace = '';
   /** Address of the last fault mm fixed, to notice one that keeps coming back. */

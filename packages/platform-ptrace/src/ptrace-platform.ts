@@ -7,7 +7,7 @@ import {
   type PlatformContext,
   type StopEvent,
 } from '@tvisor/kernel';
-import { kill } from './native/libc.js';
+import { kill, tgkill } from './native/libc.js';
 import { StopWaiter } from './native/stop-waiter.js';
 import { allocNative, getRegs, getSigInfo, getXState, setRegs, setXState, sysemu, wait, type NativeBuffer } from './native/tracer.js';
 import { STUB_MEMFD, StubProcess, type StubMemory } from './stub/stub-process.js';
@@ -56,6 +56,8 @@ class PtraceContext implements PlatformContext {
   running = false;
   /** Killed by the sentry: its exit is reaped silently. */
   killed = false;
+  /** Platform.interrupt sent SIGURG and the stop has not been seen yet. */
+  interruptRequested = false;
 
   constructor(
     readonly pid: number,
@@ -153,10 +155,20 @@ export class PtracePlatform implements Platform {
       if (ctx.killed) continue;
       const sig = (status >> 8) & 0xff;
       if (sig === SYSCALL_STOP) {
+        ctx.interruptRequested = false;
         getRegs(pid, ctx.native);
         return { kind: 'syscall', context: ctx };
       }
       getRegs(pid, ctx.native);
+      const asked = ctx.interruptRequested;
+      // Any stop serves an interrupt request: the kernel delivers pending signals whenever it resumes a context.
+      ctx.interruptRequested = false;
+      if (sig === Signal.SIGURG) {
+        // Our own interrupt, or one that arrived after another stop served it: never passed to the stub.
+        if (asked) return { kind: 'interrupt', context: ctx };
+        this.resume(ctx);
+        continue;
+      }
       if (FAULT_SIGNALS.has(sig)) {
         const info = getSigInfo(pid);
         // si_code > 0 means the kernel raised it for an instruction (a fault),
@@ -165,6 +177,15 @@ export class PtracePlatform implements Platform {
       }
       return { kind: 'signal', context: ctx, signal: sig };
     }
+  }
+
+  interrupt(context: PlatformContext): void {
+    const ctx = context as PtraceContext;
+    if (!ctx.running || ctx.interruptRequested) return;
+    ctx.interruptRequested = true;
+    // Any signal stops a tracee for its tracer; SIGURG's default action is
+    // to be ignored, so a stray one can never hurt the stub.
+    tgkill(ctx.pid, ctx.pid, Signal.SIGURG);
   }
 
   shutdown(): void {

@@ -110,7 +110,7 @@ describe('runsc CLI', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ +39 +getpid +Full/m);
     expect(r.stdout).toMatch(/^ *425 +io_uring_setup +ENOSYS/m);
-    expect(r.stdout).toMatch(/rt_sigaction +Partial +\S/m);
+    expect(r.stdout).toMatch(/^ *56 +clone +Partial +\S/m);
   });
 });
 

@@ -16,15 +16,14 @@ function futexWait(t: Task, addr: number, val: number, timeoutAddr: number, bits
   const key = FutexTable.key(t, addr);
   return t.kernel.block(t, (complete) => {
     const dequeue = table.enqueue(key, { task: t, bitset, wake: () => finish(0) });
-    const timer =
-      deadline === undefined ? undefined : setTimeout(() => finish(-Errno.ETIMEDOUT), Math.max(0, Number(deadline - clockNow(clock)) / 1e6));
+    const cancelTimer = deadline === undefined ? undefined : t.kernel.setTimer(Number(deadline - clockNow(clock)) / 1e6, () => finish(-Errno.ETIMEDOUT));
     function finish(r: number) {
-      if (timer) clearTimeout(timer);
+      cancelTimer?.();
       dequeue();
       complete(r);
     }
     return () => {
-      if (timer) clearTimeout(timer);
+      cancelTimer?.();
       dequeue();
     };
   });

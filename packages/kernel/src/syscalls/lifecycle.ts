@@ -1,4 +1,5 @@
-import { CLD, CLONE, Errno, P, Signal, SysError, WAIT, signalDefaultAction } from '@tvisor/abi';
+import { CLD, CLONE, Errno, P, Signal, SysError, WAIT } from '@tvisor/abi';
+import { sendKill } from '../signal-delivery.js';
 import { REG } from '../arch/registers.js';
 import { loadImage, replaceImage, startProcess } from '../exec.js';
 import { exitStatus, signalStatus } from '../kernel.js';
@@ -62,6 +63,8 @@ function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid:
   group.mmInfo = { ...parent.mmInfo };
   group.rlimits = parent.rlimits.map(([s, h]) => [s, h]);
   const child = new Task(kernel, pid, group, context);
+  child.blocked = t.blocked;
+  child.altStack = { ...t.altStack };
   group.tasks.add(child);
   (group.parent ?? parent).children.add(group);
 
@@ -213,33 +216,13 @@ function groupsMatching(t: Task, pid: number): ThreadGroup[] {
   return all.filter((g) => g.pgid === -pid);
 }
 
-/**
- * Sends `sig` to a process. Default actions apply now (terminate, ignore);
- * handlers are not delivered yet, and stop signals are ignored until job
- * control lands.
- */
-export function sendSignal(g: ThreadGroup, sig: number): void {
-  if (sig === 0 || g.exitStatus !== undefined) return;
-  const action = g.signals.actions[sig];
-  if (sig !== Signal.SIGKILL && action.handler === 1n) return;
-  if (sig !== Signal.SIGKILL && action.handler !== 0n) {
-    g.signals.pending |= 1n << BigInt(sig - 1);
-    return;
-  }
-  const def = signalDefaultAction(sig);
-  if (def === 'terminate' || def === 'core') {
-    const kernel = [...g.tasks][0]?.kernel;
-    kernel?.killGroup(g, sig);
-  }
-}
-
 function kill(t: Task, pid: number, sig: number): number {
   if (sig < 0 || sig > 64) throw new SysError(Errno.EINVAL);
   const targets = groupsMatching(t, pid);
   if (targets.length === 0) throw new SysError(Errno.ESRCH);
   // Signal the caller last: it may be among the targets and die of it.
-  for (const g of targets.filter((g) => g !== t.group)) sendSignal(g, sig);
-  if (targets.includes(t.group)) sendSignal(t.group, sig);
+  for (const g of targets.filter((g) => g !== t.group)) sendKill(t.kernel, g, sig, t);
+  if (targets.includes(t.group)) sendKill(t.kernel, t.group, sig, t);
   return 0;
 }
 
@@ -297,29 +280,27 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     },
     kill: {
       args: ['int', 'int'],
-      support: 'partial',
-      note: 'default actions only: handlers are recorded but not run yet',
       handler: (t, a) => kill(t, a.argInt(0), a.argInt(1)),
     },
     tgkill: {
       args: ['int', 'int', 'int'],
       support: 'partial',
-      note: 'default actions only',
+      note: 'signals go to the process (one thread per process so far)',
       handler: (t, a) => {
         const g = findGroup(t, a.argInt(0));
         if (!t.kernel.tasks.has(a.argInt(1))) throw new SysError(Errno.ESRCH);
-        sendSignal(g, a.argInt(2));
+        sendKill(t.kernel, g, a.argInt(2), t);
         return 0;
       },
     },
     tkill: {
       args: ['int', 'int'],
       support: 'partial',
-      note: 'default actions only',
+      note: 'signals go to the process (one thread per process so far)',
       handler: (t, a) => {
         const task = t.kernel.tasks.get(a.argInt(0));
         if (!task) throw new SysError(Errno.ESRCH);
-        sendSignal(task.group, a.argInt(1));
+        sendKill(t.kernel, task.group, a.argInt(1), t);
         return 0;
       },
     },

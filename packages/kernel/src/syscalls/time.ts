@@ -7,8 +7,7 @@ import type { SyscallTable } from './table.js';
 function sleepUntil(t: Task, clock: number, deadline: Nanos): number {
   return t.kernel.block(t, (complete) => {
     const ms = Number(deadline - clockNow(clock)) / 1e6;
-    const timer = setTimeout(() => complete(0), Math.max(0, ms));
-    return () => clearTimeout(timer);
+    return t.kernel.setTimer(ms, () => complete(0));
   });
 }
 

@@ -12,6 +12,7 @@ const libc = koffi.load('libc.so.6');
 const ptrace_ = libc.func('long ptrace(long request, int pid, uintptr_t addr, uintptr_t data)');
 const waitpid_ = libc.func('int waitpid(int pid, uintptr_t status, int options)');
 const kill_ = libc.func('int kill(int pid, int sig)');
+const tgkill_ = libc.func('int tgkill(int tgid, int tid, int sig)');
 const memfd_create_ = libc.func('int memfd_create(const char *name, unsigned int flags)');
 const write_ = libc.func('long write(int fd, const uint8_t *buf, size_t count)');
 const close_ = libc.func('int close(int fd)');
@@ -65,6 +66,10 @@ export function waitpid(pid: number, statusAddr: bigint, options: number): numbe
 
 export function kill(pid: number, sig: number): number {
   return kill_(pid, sig) as number;
+}
+
+export function tgkill(tgid: number, tid: number, sig: number): number {
+  return tgkill_(tgid, tid, sig) as number;
 }
 
 export function memfdCreate(name: string, flags: number): number {

@@ -157,10 +157,18 @@ export class StubProcess {
     r.set(REG.orig_rax, -1);
     setRegs(this.pid, this.injectRegs);
     cont(this.pid);
-    const [, status] = wait(this.pid, __WALL);
-    if ((status & 0xff) !== 0x7f || ((status >> 8) & 0xff) !== Signal.SIGTRAP) {
-      this.alive = (status & 0xff) === 0x7f;
-      throw new SysError(Errno.EIO, `stub ${this.pid}: injection ended with status 0x${status.toString(16)}`);
+    for (;;) {
+      const [, status] = wait(this.pid, __WALL);
+      if ((status & 0xff) !== 0x7f) {
+        this.alive = false;
+        throw new SysError(Errno.EIO, `stub ${this.pid}: died during an injection (status 0x${status.toString(16)})`);
+      }
+      const sig = (status >> 8) & 0xff;
+      if (sig === Signal.SIGTRAP) break;
+      // A signal that reached the stub meanwhile (the platform's SIGURG
+      // interrupt, a terminal's SIGINT): the stub never takes host signals;
+      // the kernel learns of its own ones at the next stop.
+      cont(this.pid);
     }
     getRegs(this.pid, this.injectRegs);
   }

@@ -59,7 +59,7 @@ export function procStatus(kernel: Kernel, g: ThreadGroup): string {
     `Threads:\t${g.tasks.size}`,
     `SigPnd:\t${sigmask(0n)}`,
     `ShdPnd:\t${sigmask(g.signals.pending)}`,
-    `SigBlk:\t${sigmask(g.signals.blocked)}`,
+    `SigBlk:\t${sigmask([...g.tasks][0]?.blocked ?? 0n)}`,
     `SigIgn:\t${sigmask(g.signals.actions.reduce((m, a, i) => (i > 0 && a.handler === 1n ? m | (1n << BigInt(i - 1)) : m), 0n))}`,
     `SigCgt:\t${sigmask(g.signals.actions.reduce((m, a, i) => (i > 0 && a.handler > 1n ? m | (1n << BigInt(i - 1)) : m), 0n))}`,
     'CapInh:\t0000000000000000',
