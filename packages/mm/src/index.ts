@@ -9,6 +9,7 @@ export {
   type MmapOptions,
 } from './memory-manager.js';
 export type { MappableFile, MemoryFileRange } from './mappable-file.js';
+export { SharedMemory, type SharedMemoryIdentity } from './shared-memory.js';
 export type { VmaInfo } from './vma.js';
 export {
   DEFAULT_STACK_LIMIT,

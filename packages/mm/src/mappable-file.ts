@@ -46,4 +46,14 @@ export interface MappableFile {
 
   /** For msync(MS_SYNC): writes back [offset, offset+length) of a shared mapping. */
   sync?(offset: number, length: number): void;
+
+  /**
+   * Called once for every VMA that starts referring to the file (mmap, a VMA
+   * split, fork, mremap), like Linux's vm_ops->open: a file stays alive while
+   * mapped even after its last fd is closed.
+   */
+  mapped?(): void;
+
+  /** Called once for every VMA that stops referring to the file (munmap, a merge, exit), like vm_ops->close. */
+  unmapped?(): void;
 }

@@ -18,6 +18,7 @@ import { findUnmappedArea, startGap } from './placement.js';
 import { pmasMergeable, splitPma, type Pma } from './pma.js';
 import { formatMapsLine, formatSmapsEntry, type SmapsCounts } from './proc-format.js';
 import { RangeList, type Range } from './range-list.js';
+import { SharedMemory } from './shared-memory.js';
 import { VmHint, hasOffset, offsetAt, splitVma, vmasMergeable, type Vma, type VmaInfo } from './vma.js';
 
 /** Arguments of mmap(2), with the fd already resolved to a file by the kernel. */
@@ -122,8 +123,6 @@ const KNOWN_MADVICE = new Set<number>(
 
 const utf8 = new TextDecoder();
 
-/** Identities of MAP_SHARED|MAP_ANONYMOUS objects, unique across processes (they survive fork). */
-let nextShmemId = 1;
 
 function fault(): SysError {
   return new SysError(Errno.EFAULT);
@@ -150,7 +149,7 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
  * materializes pages on first touch at no cost to us. fork is copy-on-write.
  */
 export class MemoryManager {
-  private readonly vmas = new RangeList<Vma>(splitVma, vmasMergeable);
+  private readonly vmas = new RangeList<Vma>(splitVma, vmasMergeable, (v) => v.file?.unmapped?.());
   private readonly pmas = new RangeList<Pma>(splitPma, pmasMergeable);
   private brkStart = 0;
   private brkEnd = 0;
@@ -196,7 +195,7 @@ export class MemoryManager {
     if ((flags & MAP.HUGETLB) !== 0) throw new SysError(Errno.ENOMEM); // no huge page pool
     const len = pageAlignUp(length);
     const anonymous = (flags & MAP.ANONYMOUS) !== 0;
-    const file = anonymous ? null : (opts.file ?? null);
+    let file = anonymous ? null : (opts.file ?? null);
     if (!anonymous && file === null) throw new SysError(Errno.EBADF);
     if (file !== null && offset + len > Number.MAX_SAFE_INTEGER) throw new SysError(Errno.EOVERFLOW);
     const shared = type !== MAP.PRIVATE;
@@ -230,6 +229,9 @@ export class MemoryManager {
     if (!this.mayExpand(len, isData, fixed ? start : 0, fixed ? start + len : 0)) throw new SysError(Errno.ENOMEM);
 
     const noReserve = (flags & MAP.NORESERVE) !== 0;
+    const name = file === null ? (opts.name ?? null) : null;
+    // Shared anonymous memory is an object of its own, shared across fork.
+    if (shared && anonymous) file = new SharedMemory(this.memoryFile, len);
     const vma: Vma = {
       start,
       end: start + len,
@@ -238,17 +240,17 @@ export class MemoryManager {
       shared,
       growsDown: (flags & MAP.GROWSDOWN) !== 0,
       file,
-      shmemId: shared && file === null ? nextShmemId++ : 0,
-      fileOffset: file !== null ? offset : 0,
+      fileOffset: file !== null && !anonymous ? offset : 0,
       account: !shared && (prot & PROT.WRITE) !== 0 && !noReserve,
       noReserve,
       locked: (flags & MAP.LOCKED) !== 0 || this.lockFuture,
       dontFork: false,
       wipeOnFork: false,
       hints: 0,
-      name: file === null ? (opts.name ?? null) : null,
+      name,
     };
     if (fixed) this.unmapRange(start, start + len);
+    file?.mapped?.();
     this.vmas.insert(vma);
     try {
       const eager =
@@ -486,7 +488,6 @@ export class MemoryManager {
       shared: false,
       growsDown: false,
       file: null,
-      shmemId: 0,
       fileOffset: 0,
       account: true,
       noReserve: false,
@@ -516,7 +517,10 @@ export class MemoryManager {
     if (end > TASK_SIZE) throw new SysError(Errno.EINVAL);
     if (end === addr) return;
     const parts = this.mappedParts(addr, end);
-    for (const r of parts) if (r.vma.file !== null) throw new SysError(Errno.EBADF);
+    for (const r of parts) {
+      const f = r.vma.file;
+      if (f !== null && !(f instanceof SharedMemory && f.anonymous)) throw new SysError(Errno.EBADF);
+    }
     for (const r of parts) {
       this.changeVmas(r.start, r.end, (v) => {
         v.name = name === null ? null : v.shared ? `[anon_shmem:${name}]` : `[anon:${name}]`;
@@ -902,6 +906,7 @@ export class MemoryManager {
     Object.assign(child.limits, this.limits);
     for (const v of this.vmas.items) {
       if (v.dontFork) continue;
+      v.file?.mapped?.();
       child.vmas.items.push({ ...v, locked: false });
       if (v.wipeOnFork) continue;
       if (!v.shared) {
@@ -918,7 +923,7 @@ export class MemoryManager {
         const off = p.off + (s - p.start);
         this.memoryFile.incRef(off, e - s);
         const last = child.pmas.items[child.pmas.length - 1];
-        const piece: Pma = { start: s, end: e, off, cow: !v.shared };
+        const piece: Pma = { start: s, end: e, off, cow: !v.shared, fromFile: p.fromFile };
         if (last !== undefined && last.end === s && pmasMergeable(last, piece)) last.end = e;
         else child.pmas.items.push(piece);
       }
@@ -936,7 +941,7 @@ export class MemoryManager {
     if (this.released) return;
     this.released = true;
     for (const p of this.pmas.removeRange(0, TASK_SIZE)) this.memoryFile.decRef(p.off, p.end - p.start);
-    this.vmas.removeRange(0, TASK_SIZE);
+    for (const v of this.vmas.removeRange(0, TASK_SIZE)) v.file?.unmapped?.();
     this.addressSpace.release();
   }
 
@@ -1122,7 +1127,7 @@ export class MemoryManager {
       while (left > 0) {
         const n = Math.min(left, MEMORY_FILE_WINDOW - (off % MEMORY_FILE_WINDOW));
         this.memoryFile.incRef(off, n);
-        this.addPma({ start: addr, end: addr + n, off, cow });
+        this.addPma({ start: addr, end: addr + n, off, cow, fromFile: true });
         addr += n;
         off += n;
         left -= n;
@@ -1145,7 +1150,7 @@ export class MemoryManager {
           throw e;
         }
       }
-      this.addPma({ start: addr, end: addr + n, off, cow: false });
+      this.addPma({ start: addr, end: addr + n, off, cow: false, fromFile: false });
       addr += n;
     }
   }
@@ -1185,7 +1190,9 @@ export class MemoryManager {
         this.memoryFile.decRef(p.off, len);
         p.off = off;
       }
+      // Either a private copy, or the last reference (the file let go): the process's own now.
       p.cow = false;
+      p.fromFile = false;
       this.mirror(p.start, p.end);
     }
     this.pmas.mergeAround(first, last);
@@ -1237,7 +1244,7 @@ export class MemoryManager {
   /** Removes VMAs and backing in [start, end), releasing pages and the platform mapping. */
   private unmapRange(start: number, end: number): void {
     if (!this.vmas.overlaps(start, end)) return;
-    this.vmas.removeRange(start, end);
+    for (const v of this.vmas.removeRange(start, end)) v.file?.unmapped?.();
     const removed = this.pmas.removeRange(start, end);
     for (const p of removed) this.memoryFile.decRef(p.off, p.end - p.start);
     // One call covers every backed part: unmapping a hole is a no-op.
@@ -1270,10 +1277,11 @@ export class MemoryManager {
     const oldEnd = oldStart + oldLen;
     const pieces = this.pmas.removeRange(oldStart, oldEnd);
     if (pieces.length > 0) this.addressSpace.unmap(oldStart, oldLen);
-    if (!keepOld) this.vmas.removeRange(oldStart, oldEnd);
+    if (!keepOld) for (const v of this.vmas.removeRange(oldStart, oldEnd)) v.file?.unmapped?.();
+    moved.file?.mapped?.();
     this.vmas.insert(moved);
     const delta = newStart - oldStart;
-    for (const p of pieces) this.pmas.insert({ start: p.start + delta, end: p.end + delta, off: p.off, cow: p.cow });
+    for (const p of pieces) this.pmas.insert({ ...p, start: p.start + delta, end: p.end + delta });
     this.mirror(newStart, newStart + oldLen);
     if (newLen > oldLen && this.shouldPopulateEagerly(moved, newLen)) this.populate(newStart + oldLen, newStart + newLen);
     if (keepOld) {
@@ -1289,6 +1297,7 @@ export class MemoryManager {
   /** mremap with old_len 0: a second mapping of the same shared pages. */
   private duplicateShared(vma: Vma, oldStart: number, dest: number, len: number): void {
     this.populate(oldStart, oldStart + len);
+    vma.file?.mapped?.();
     this.vmas.insert({
       ...vma,
       start: dest,
@@ -1302,7 +1311,7 @@ export class MemoryManager {
       if (p.start >= oldStart + len) break;
       const s = Math.max(p.start, oldStart);
       const e = Math.min(p.end, oldStart + len);
-      pieces.push({ start: s + delta, end: e + delta, off: p.off + (s - p.start), cow: false });
+      pieces.push({ start: s + delta, end: e + delta, off: p.off + (s - p.start), cow: false, fromFile: p.fromFile });
     }
     for (const p of pieces) {
       this.memoryFile.incRef(p.off, p.end - p.start);
@@ -1414,7 +1423,13 @@ export class MemoryManager {
   /** MADV_DONTNEED: private pages read as zeros (or the file) again; shared pages stay. */
   private discard(start: number, end: number): void {
     const vma = this.vmas.find(start)!;
-    if (vma.shared) return;
+    if (vma.shared) {
+      // The pages stay in the shared object; only this mapping lets go of
+      // them until it touches them again (as Linux drops the page-table entries).
+      for (const p of this.pmas.removeRange(start, end)) this.memoryFile.decRef(p.off, p.end - p.start);
+      this.addressSpace.unmap(start, end - start);
+      return;
+    }
     if (vma.file !== null) {
       for (const p of this.pmas.removeRange(start, end)) this.memoryFile.decRef(p.off, p.end - p.start);
       this.addressSpace.unmap(start, end - start);
@@ -1432,6 +1447,7 @@ export class MemoryManager {
         this.memoryFile.decRef(p.off, len);
         p.off = off;
         p.cow = false;
+        p.fromFile = false;
         this.mirror(p.start, p.end);
       }
     }
@@ -1461,9 +1477,8 @@ export class MemoryManager {
 
   /** The /proc maps name: the file, an explicit name, or [heap]/[stack] like Linux. */
   private nameOf(v: Vma): string | null {
-    if (v.file !== null) return v.file.mapsName;
     if (v.name !== null) return v.name;
-    if (v.shmemId !== 0) return '/dev/zero (deleted)';
+    if (v.file !== null) return v.file.mapsName;
     if (this.brkStart !== 0 && v.start < this.brkEnd && v.end > this.brkStart) return '[heap]';
     if (this.stackStart !== 0 && v.start <= this.stackStart && v.end >= this.stackStart) return '[stack]';
     return null;
@@ -1477,9 +1492,11 @@ export class MemoryManager {
       for (const r of this.memoryFile.committedRanges(off, e - s)) {
         for (const run of this.memoryFile.refCountRuns(r.start, r.end - r.start)) {
           const bytes = run.end - run.start;
+          // Linux divides by the number of mappings; a file's own reference is not one.
+          const mappings = Math.max(1, run.count - (p.fromFile ? 1 : 0));
           c.rss += bytes;
-          c.pss += bytes / Math.max(1, run.count);
-          if (run.count > 1) c.sharedBytes += bytes;
+          c.pss += bytes / mappings;
+          if (mappings > 1) c.sharedBytes += bytes;
           else c.privateBytes += bytes;
           // Private pages are anonymous once they are the process's own (not the file's).
           if (!v.shared && (v.file === null || !p.cow)) c.anonymous += bytes;

@@ -32,8 +32,8 @@ export function formatMapsLine(v: Vma, name: string | null): string {
     ((v.prot & PROT.WRITE) !== 0 ? 'w' : '-') +
     ((v.prot & PROT.EXEC) !== 0 ? 'x' : '-') +
     (v.shared ? 's' : 'p');
-  const dev = v.file !== null ? devText(v.file.dev) : v.shmemId !== 0 ? '00:01' : '00:00';
-  const ino = v.file !== null ? v.file.ino : v.shmemId;
+  const dev = v.file !== null ? devText(v.file.dev) : '00:00';
+  const ino = v.file !== null ? v.file.ino : 0;
   const line = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(v.fileOffset, 8)} ${dev} ${ino} `;
   if (name === null) return `${line}\n`;
   return `${line.padEnd(NAME_COLUMN - 1)} ${name}\n`;

@@ -21,6 +21,8 @@ export class RangeList<T extends Range> {
   constructor(
     private readonly splitItem: (item: T, at: number) => T,
     private readonly canMerge: (a: T, b: T) => boolean,
+    /** Called with each item that a merge absorbs into its left neighbour. */
+    private readonly onAbsorb: (item: T) => void = () => undefined,
   ) {}
 
   get length(): number {
@@ -112,6 +114,7 @@ export class RangeList<T extends Range> {
       if (a.end === b.start && this.canMerge(a, b)) {
         a.end = b.end;
         items.splice(i + 1, 1);
+        this.onAbsorb(b);
         if (i + 1 <= result) result--;
         end--;
       } else {

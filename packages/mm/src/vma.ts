@@ -17,15 +17,13 @@ export interface Vma {
   shared: boolean;
   /** MAP_GROWSDOWN (VM_GROWSDOWN): faults just below it grow it. */
   growsDown: boolean;
-  /** The mapped file; null for anonymous memory. */
-  file: MappableFile | null;
   /**
-   * Nonzero for MAP_SHARED|MAP_ANONYMOUS memory: identifies the mapping (Linux
-   * backs each one with its own shmem file, so two of them never merge), and
-   * is its inode number in /proc/PID/maps.
+   * The mapped file; null for private anonymous memory. MAP_SHARED|MAP_ANONYMOUS
+   * memory maps its own SharedMemory object (as Linux gives each such mapping
+   * its own shmem file, so two of them never merge).
    */
-  shmemId: number;
-  /** The offset that `start` maps in the file or shared anonymous object (0 for private anonymous memory). */
+  file: MappableFile | null;
+  /** The file offset that `start` maps (0 for private anonymous memory). */
   fileOffset: number;
   /** VM_ACCOUNT: private writable memory charged to commit (affects merging like Linux). */
   account: boolean;
@@ -61,12 +59,13 @@ export const VmHint = {
 export function splitVma(vma: Vma, at: number): Vma {
   const tail: Vma = { ...vma, start: at, fileOffset: offsetAt(vma, at) };
   vma.end = at;
+  tail.file?.mapped?.();
   return tail;
 }
 
 /** Whether the VMA maps an object at an offset (a file or shared anonymous memory). */
 export function hasOffset(v: Vma): boolean {
-  return v.file !== null || v.shmemId !== 0;
+  return v.file !== null;
 }
 
 /** The object offset that address `addr` of the VMA maps (0 for private anonymous memory). */
@@ -82,7 +81,6 @@ export function vmasMergeable(a: Vma, b: Vma): boolean {
     a.shared === b.shared &&
     a.growsDown === b.growsDown &&
     a.file === b.file &&
-    a.shmemId === b.shmemId &&
     (!hasOffset(a) || a.fileOffset + (a.end - a.start) === b.fileOffset) &&
     a.account === b.account &&
     a.noReserve === b.noReserve &&
