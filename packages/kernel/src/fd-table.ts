@@ -16,6 +16,17 @@ interface Slot {
 export class FdTable {
   private readonly slots: Array<Slot | undefined> = [];
   limit = DEFAULT_NOFILE;
+
+  /**
+   * `lastClose` runs before a description loses its last reference through
+   * this table (to drop its flock and OFD locks).
+   */
+  constructor(private readonly lastClose: (file: FileDescription) => void = () => {}) {}
+
+  private drop(file: FileDescription): void {
+    if (file.refCount === 1) this.lastClose(file);
+    file.decRef();
+  }
   /** Processes sharing this table (clone with CLONE_FILES); the last one out closes everything. */
   private users = 1;
 
@@ -45,7 +56,7 @@ export class FdTable {
         return fd;
       }
     }
-    file.decRef();
+    this.drop(file);
     throw new SysError(Errno.EMFILE);
   }
 
@@ -54,14 +65,14 @@ export class FdTable {
     if (fd < 0 || fd >= this.limit) throw new SysError(Errno.EBADF);
     const old = this.slots[fd];
     this.slots[fd] = { file, cloexec };
-    old?.file.decRef();
+    if (old) this.drop(old.file);
   }
 
   close(fd: number): void {
     const slot = fd >= 0 ? this.slots[fd] : undefined;
     if (!slot) throw new SysError(Errno.EBADF);
     this.slots[fd] = undefined;
-    slot.file.decRef();
+    this.drop(slot.file);
   }
 
   isCloexec(fd: number): boolean {
@@ -76,7 +87,7 @@ export class FdTable {
 
   /** A copy sharing every description (fork without CLONE_FILES). */
   fork(): FdTable {
-    const t = new FdTable();
+    const t = new FdTable(this.lastClose);
     t.limit = this.limit;
     this.slots.forEach((slot, fd) => {
       if (slot) {

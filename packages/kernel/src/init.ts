@@ -56,7 +56,7 @@ export function spawnInit(kernel: Kernel, req: InitRequest): ThreadGroup {
     // Like gVisor, a cwd missing from the sandbox falls back to the root.
   }
   const fs = new FsContext(vfs, root, cwd, creds);
-  const fds = new FdTable();
+  const fds = new FdTable((file) => vfs.locks.releaseDescription(file));
   for (const fd of [0, 1, 2]) fds.set(fd, stdioFile(fd, vfs));
   const path = findOnPath(fs, req.argv[0], req.envp);
   const image = loadImage(kernel, fs, creds, { path, argv: req.argv, envp: req.envp });

@@ -345,8 +345,9 @@ export class Kernel {
       this.tasks.delete(t.tid);
       t.context.kill();
     }
-    group.alarmTimer?.();
-    group.alarmTimer = undefined;
+    group.realTimer?.cancel();
+    group.realTimer = undefined;
+    for (const fd of group.fds.fds()) this.root.vfs.locks.releaseRecordLocks(group.fds.get(fd).inode, group.pid);
     group.fds.release();
     group.mm.release();
     const vforkDone = group.vforkDone;

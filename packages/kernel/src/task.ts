@@ -35,13 +35,19 @@ export class ThreadGroup {
   name: string;
   /** When the process started (ms since the epoch), for /proc/PID/stat. */
   readonly startedAt = Date.now();
+  /** prctl state. */
+  parentDeathSignal = 0;
+  noNewPrivs = false;
+  dumpable = 1;
+  childSubreaper = false;
+  nice = 0;
+  personality = 0;
+  /** setitimer(ITIMER_REAL) / alarm: when it fires (monotonic ns), its interval, and how to cancel it. */
+  realTimer: { deadline: number; intervalNs: number; cancel: () => void } | undefined;
   /** Resource limits, [soft, hard] per RLIMIT_*. */
   rlimits: Array<[bigint, bigint]> = defaultRlimits();
   /** rt_sigtimedwait callers waiting for one of their blocked signals to arrive. */
   readonly signalWaiters = new Set<() => void>();
-  /** alarm(2): the pending SIGALRM timer and when it fires (ms since the epoch). */
-  alarmTimer: (() => void) | undefined;
-  alarmDeadline = 0;
   /** Called when a child changes state (exits): wakes wait4/waitid callers. */
   readonly childWaiters = new Set<() => void>();
   /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */

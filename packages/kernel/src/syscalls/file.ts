@@ -1,6 +1,7 @@
 import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError, type Stat as StatValue } from '@tvisor/abi';
 import type { FileDescription, StatInfo } from '@tvisor/vfs';
 import { blockingOp } from '../blocking-io.js';
+import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
 import { readToUser, writeFromUser } from '../user-io.js';
@@ -154,8 +155,11 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
     case F.SETFL:
       fds.get(fd).setStatusFlags(arg);
       return 0;
-    default:
-      throw new SysError(Errno.EINVAL);
+    default: {
+      const r = fcntlLock(t, fd, cmd, arg);
+      if (r === undefined) throw new SysError(Errno.EINVAL);
+      return r;
+    }
   }
 }
 
@@ -204,7 +208,9 @@ export function registerFileSyscalls(table: SyscallTable): void {
     close: {
       args: ['fd'],
       handler: (t, a) => {
-        t.group.fds.close(a.argInt(0));
+        const fd = a.argInt(0);
+        releaseProcessLocks(t, t.group.fds.get(fd));
+        t.group.fds.close(fd);
         return 0;
       },
     },
@@ -267,7 +273,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
         return 0;
       },
     },
-    fcntl: { args: ['fd', 'int', 'hex'], handler: (t, a) => fcntl(t, a.argInt(0), a.argInt(1), a.argInt(2)) },
+    fcntl: { args: ['fd', 'int', 'hex'], handler: (t, a) => fcntl(t, a.argInt(0), a.argInt(1), a.arg(2)) },
     dup: {
       args: ['fd'],
       handler: (t, a) => {

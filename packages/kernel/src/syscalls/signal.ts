@@ -1,9 +1,9 @@
-import { Errno, NSIG, SI, SIG_HOW, SS, Signal, SysError } from '@tvisor/abi';
+import { Errno, NSIG, SIG_HOW, SS, Signal, SysError } from '@tvisor/abi';
 import { clockNow, decodeTimespec } from '../clock.js';
 import { KEEP_REGISTERS } from '../kernel.js';
 import { sendSignal, sigreturn } from '../signal-delivery.js';
 import { SIG_DFL, SIG_IGN, UNBLOCKABLE_MASK } from '../signals.js';
-import { reportedAltStackFlags, sigInfoKill, sigInfoQueue, spInAltStack } from '../signals/index.js';
+import { reportedAltStackFlags, sigInfoQueue, spInAltStack } from '../signals/index.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from './table.js';
 
@@ -201,28 +201,6 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         const value = new DataView(info.buffer, info.byteOffset).getBigUint64(24, true);
         sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.group.creds.uid }, value, code));
         return 0;
-      },
-    },
-    alarm: {
-      args: ['uint'],
-      support: 'partial',
-      note: 'ITIMER_REAL only through alarm; setitimer/timer_create come with the timers work',
-      handler: (t, a) => {
-        const g = t.group;
-        const left = g.alarmDeadline ? Math.max(0, Math.ceil((g.alarmDeadline - Date.now()) / 1000)) : 0;
-        g.alarmTimer?.();
-        g.alarmTimer = undefined;
-        g.alarmDeadline = 0;
-        const secs = a.argUint(0);
-        if (secs > 0) {
-          g.alarmDeadline = Date.now() + secs * 1000;
-          g.alarmTimer = t.kernel.setTimer(secs * 1000, () => {
-            g.alarmTimer = undefined;
-            g.alarmDeadline = 0;
-            sendSignal(t.kernel, g, Signal.SIGALRM, sigInfoKill(Signal.SIGALRM, { pid: 0, uid: 0 }, SI.KERNEL));
-          });
-        }
-        return left;
       },
     },
   });

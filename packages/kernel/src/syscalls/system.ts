@@ -1,0 +1,283 @@
+import { cpus, totalmem } from 'node:os';
+import { AT, Errno, ITIMER, O, PR, Signal, SysError, Sysinfo } from '@tvisor/abi';
+import { clockNow } from '../clock.js';
+import { sendSignal } from '../signal-delivery.js';
+import { sigInfoKernel } from '../signals/index.js';
+import type { Task } from '../task.js';
+import type { SyscallTable } from './table.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const TASK_COMM_LEN = 16;
+
+function writeU32(t: Task, addr: number, v: number): void {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, true);
+  t.mm.copyOut(addr, b);
+}
+
+function prctl(t: Task, option: number, arg2: number): number {
+  const g = t.group;
+  switch (option) {
+    case PR.SET_NAME: {
+      const name = t.mm.readCStringBytes(arg2, TASK_COMM_LEN);
+      g.name = decoder.decode(name.subarray(0, TASK_COMM_LEN - 1));
+      return 0;
+    }
+    case PR.GET_NAME: {
+      const out = new Uint8Array(TASK_COMM_LEN);
+      out.set(encoder.encode(g.name).subarray(0, TASK_COMM_LEN - 1));
+      t.mm.copyOut(arg2, out);
+      return 0;
+    }
+    case PR.SET_PDEATHSIG:
+      if (arg2 < 0 || arg2 > 64) throw new SysError(Errno.EINVAL);
+      g.parentDeathSignal = arg2;
+      return 0;
+    case PR.GET_PDEATHSIG:
+      writeU32(t, arg2, g.parentDeathSignal);
+      return 0;
+    case PR.SET_NO_NEW_PRIVS:
+      if (arg2 !== 1) throw new SysError(Errno.EINVAL);
+      g.noNewPrivs = true;
+      return 0;
+    case PR.GET_NO_NEW_PRIVS:
+      return g.noNewPrivs ? 1 : 0;
+    case PR.SET_DUMPABLE:
+      if (arg2 !== 0 && arg2 !== 1) throw new SysError(Errno.EINVAL);
+      g.dumpable = arg2;
+      return 0;
+    case PR.GET_DUMPABLE:
+      return g.dumpable;
+    case PR.SET_CHILD_SUBREAPER:
+      g.childSubreaper = arg2 !== 0;
+      return 0;
+    case PR.GET_CHILD_SUBREAPER:
+      writeU32(t, arg2, g.childSubreaper ? 1 : 0);
+      return 0;
+    case PR.SET_KEEPCAPS:
+    case PR.GET_KEEPCAPS:
+      return 0;
+    case PR.CAPBSET_READ:
+      if (arg2 < 0 || arg2 > 40) throw new SysError(Errno.EINVAL);
+      return 1;
+    default:
+      throw new SysError(Errno.EINVAL);
+  }
+}
+
+function itimerValue(t: Task): Uint8Array {
+  const out = new Uint8Array(32);
+  const v = new DataView(out.buffer);
+  const g = t.group;
+  const leftNs = g.realTimer ? Math.max(0, g.realTimer.deadline - Number(clockNow(1))) : 0;
+  const interval = g.realTimer?.intervalNs ?? 0;
+  v.setBigInt64(0, BigInt(Math.floor(interval / 1e9)), true);
+  v.setBigInt64(8, BigInt(Math.floor((interval % 1e9) / 1000)), true);
+  v.setBigInt64(16, BigInt(Math.floor(leftNs / 1e9)), true);
+  v.setBigInt64(24, BigInt(Math.ceil((leftNs % 1e9) / 1000)), true);
+  return out;
+}
+
+/** ITIMER_REAL: SIGALRM after `valueNs`, then every `intervalNs` (0: once). */
+function armRealTimer(t: Task, valueNs: number, intervalNs: number): void {
+  const g = t.group;
+  g.realTimer?.cancel();
+  g.realTimer = undefined;
+  if (valueNs === 0) return;
+  const fire = (delayNs: number) => {
+    const deadline = Number(clockNow(1)) + delayNs;
+    const cancel = t.kernel.setTimer(delayNs / 1e6, () => {
+      sendSignal(t.kernel, g, Signal.SIGALRM, sigInfoKernel(Signal.SIGALRM));
+      if (intervalNs > 0 && g.exitStatus === undefined) fire(intervalNs);
+      else g.realTimer = undefined;
+    });
+    g.realTimer = { deadline, intervalNs, cancel };
+  };
+  fire(valueNs);
+}
+
+/** System information, scheduling knobs, prctl, interval timers. */
+export function registerSystemSyscalls(table: SyscallTable): void {
+  table.register({
+    prctl: {
+      args: ['int', 'hex', 'hex', 'hex', 'hex'],
+      support: 'partial',
+      note: 'names, pdeath signal (recorded), no_new_privs, dumpable, subreaper, capability bounding set reads',
+      handler: (t, a) => prctl(t, a.argInt(0), a.arg(1)),
+    },
+    sysinfo: {
+      args: ['ptr'],
+      handler: (t, a) => {
+        const out = new Uint8Array(Sysinfo.size);
+        const total = totalmem();
+        const used = t.kernel.memoryFile.allocatedBytes();
+        Sysinfo.encode(new DataView(out.buffer), 0, {
+          uptime: Math.floor(Number(clockNow(1)) / 1e9),
+          loads: [0, 0, 0],
+          totalram: total,
+          freeram: Math.max(0, total - used),
+          sharedram: 0,
+          bufferram: 0,
+          totalswap: 0,
+          freeswap: 0,
+          procs: t.kernel.tasks.size,
+          totalhigh: 0,
+          freehigh: 0,
+          mem_unit: 1,
+        });
+        t.mm.copyOut(a.arg(0), out);
+        return 0;
+      },
+    },
+    times: {
+      args: ['ptr'],
+      support: 'partial',
+      note: 'process CPU times are not accounted yet (zero); the return value is clock ticks since boot',
+      handler: (t, a) => {
+        if (a.arg(0) !== 0) t.mm.copyOut(a.arg(0), new Uint8Array(32));
+        return Math.floor(Number(clockNow(1)) / 1e7);
+      },
+    },
+    getrusage: {
+      args: ['int', 'ptr'],
+      support: 'partial',
+      note: 'CPU times and counters are not accounted yet (zero)',
+      handler: (t, a) => {
+        const who = a.argInt(0);
+        if (who !== 0 && who !== -1 && who !== 1) throw new SysError(Errno.EINVAL);
+        t.mm.copyOut(a.arg(1), new Uint8Array(144));
+        return 0;
+      },
+    },
+    sched_yield: { args: [], handler: () => 0 },
+    sched_getaffinity: {
+      args: ['int', 'uint', 'ptr'],
+      handler: (t, a) => {
+        const n = cpus().length;
+        const bytes = Math.ceil(n / 64) * 8;
+        if (a.arg(1) < bytes || a.arg(1) % 8 !== 0) throw new SysError(Errno.EINVAL);
+        const out = new Uint8Array(bytes);
+        for (let i = 0; i < n; i++) out[i >> 3] |= 1 << (i & 7);
+        t.mm.copyOut(a.arg(2), out);
+        return bytes;
+      },
+    },
+    sched_setaffinity: {
+      args: ['int', 'uint', 'ptr'],
+      support: 'partial',
+      note: 'accepted and not enforced: the host schedules the stubs',
+      handler: (t, a) => {
+        t.mm.copyIn(a.arg(2), Math.min(a.arg(1), 128));
+        return 0;
+      },
+    },
+    getcpu: {
+      args: ['ptr', 'ptr', 'ptr'],
+      handler: (t, a) => {
+        if (a.arg(0) !== 0) writeU32(t, a.arg(0), 0);
+        if (a.arg(1) !== 0) writeU32(t, a.arg(1), 0);
+        return 0;
+      },
+    },
+    sched_getscheduler: { args: ['int'], handler: () => 0 },
+    sched_getparam: { args: ['int', 'ptr'], handler: (t, a) => { writeU32(t, a.arg(1), 0); return 0; } },
+    sched_get_priority_max: { args: ['int'], handler: (_t, a) => (a.argInt(0) === 1 || a.argInt(0) === 2 ? 99 : 0) },
+    sched_get_priority_min: { args: ['int'], handler: (_t, a) => (a.argInt(0) === 1 || a.argInt(0) === 2 ? 1 : 0) },
+    getpriority: { args: ['int', 'int'], handler: (t) => 20 - t.group.nice },
+    setpriority: {
+      args: ['int', 'int', 'int'],
+      handler: (t, a) => {
+        const nice = Math.max(-20, Math.min(19, a.argInt(2)));
+        if (nice < t.group.nice && t.group.creds.euid !== 0) throw new SysError(Errno.EACCES);
+        t.group.nice = nice;
+        return 0;
+      },
+    },
+    personality: {
+      args: ['hex'],
+      handler: (t, a) => {
+        const old = t.group.personality;
+        if (a.argUint(0) !== 0xffffffff) t.group.personality = a.argUint(0);
+        return old;
+      },
+    },
+    sethostname: {
+      args: ['str', 'uint'],
+      handler: (t, a) => {
+        const n = a.arg(1);
+        if (n > 64) throw new SysError(Errno.EINVAL);
+        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        t.kernel.uname.nodename = decoder.decode(t.mm.copyIn(a.arg(0), n));
+        return 0;
+      },
+    },
+    setdomainname: {
+      args: ['str', 'uint'],
+      handler: (t, a) => {
+        const n = a.arg(1);
+        if (n > 64) throw new SysError(Errno.EINVAL);
+        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        t.kernel.uname.domainname = decoder.decode(t.mm.copyIn(a.arg(0), n));
+        return 0;
+      },
+    },
+    alarm: {
+      args: ['uint'],
+      handler: (t, a) => {
+        const g = t.group;
+        const left = g.realTimer ? Math.max(0, g.realTimer.deadline - Number(clockNow(1))) : 0;
+        armRealTimer(t, a.argUint(0) * 1e9, 0);
+        // Rounded to the nearest second, and never 0 for a pending alarm (alarm(2)).
+        return left === 0 ? 0 : Math.max(1, Math.round(left / 1e9));
+      },
+    },
+    getitimer: {
+      args: ['int', 'ptr'],
+      support: 'partial',
+      note: 'ITIMER_REAL; VIRTUAL and PROF report zero (CPU time is not accounted)',
+      handler: (t, a) => {
+        const which = a.argInt(0);
+        if (which !== ITIMER.REAL && which !== ITIMER.VIRTUAL && which !== ITIMER.PROF) throw new SysError(Errno.EINVAL);
+        t.mm.copyOut(a.arg(1), which === ITIMER.REAL ? itimerValue(t) : new Uint8Array(32));
+        return 0;
+      },
+    },
+    setitimer: {
+      args: ['int', 'ptr', 'ptr'],
+      support: 'partial',
+      note: 'ITIMER_REAL; VIRTUAL and PROF are accepted but never fire (CPU time is not accounted)',
+      handler: (t, a) => {
+        const which = a.argInt(0);
+        if (which !== ITIMER.REAL && which !== ITIMER.VIRTUAL && which !== ITIMER.PROF) throw new SysError(Errno.EINVAL);
+        if (a.arg(2) !== 0) t.mm.copyOut(a.arg(2), which === ITIMER.REAL ? itimerValue(t) : new Uint8Array(32));
+        if (a.arg(1) === 0) return 0;
+        const raw = t.mm.copyIn(a.arg(1), 32);
+        const v = new DataView(raw.buffer, raw.byteOffset, 32);
+        const tv = (off: number) => {
+          const sec = Number(v.getBigInt64(off, true));
+          const usec = Number(v.getBigInt64(off + 8, true));
+          if (sec < 0 || usec < 0 || usec >= 1e6) throw new SysError(Errno.EINVAL);
+          return sec * 1e9 + usec * 1000;
+        };
+        const interval = tv(0);
+        const value = tv(16);
+        if (which === ITIMER.REAL) armRealTimer(t, value, interval);
+        return 0;
+      },
+    },
+    chroot: {
+      args: ['str'],
+      handler: (t, a) => {
+        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        const fs = t.group.fs;
+        const p = t.mm.readCString(a.arg(0), 4096);
+        const vd = fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p);
+        const probe = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t.group.fds).creds);
+        probe.decRef();
+        fs.root = vd;
+        return 0;
+      },
+    },
+  });
+}
