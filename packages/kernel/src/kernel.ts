@@ -331,6 +331,32 @@ export class Kernel {
   }
 
   /**
+   * exit(2) of one thread: the process goes on while it has others (its
+   * last thread's exit ends it). The thread's clear_child_tid word is
+   * zeroed and futex-woken, which is how pthread_join learns of it.
+   */
+  exitThread(task: Task, code: number): void {
+    const g = task.group;
+    if (g.tasks.size <= 1) {
+      this.exitGroup(g, exitStatus(code));
+      return;
+    }
+    task.cancelBlock?.();
+    task.exited = true;
+    this.tasks.delete(task.tid);
+    g.tasks.delete(task);
+    if (task.clearChildTid !== 0) {
+      try {
+        g.mm.copyOut(task.clearChildTid, new Uint8Array(4));
+        this.futexes.wake(FutexTable.key(task, task.clearChildTid), 1);
+      } catch {
+        // An unmapped clear_child_tid is ignored, as on Linux.
+      }
+    }
+    this.platform.endThread(task.context);
+  }
+
+  /**
    * Ends every thread of `group` with wait status `status`: the process
    * becomes a zombie until its parent reaps it, its children go to init,
    * and the parent is told (wait4 wakes up; SIGCHLD's disposition decides

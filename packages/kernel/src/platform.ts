@@ -23,6 +23,19 @@ export interface Platform {
   newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext };
 
   /**
+   * Creates another thread in `context`'s address space (for clone with
+   * CLONE_THREAD). `context` must be stopped. The new context is stopped;
+   * its registers are undefined until the kernel sets them.
+   */
+  newThread(context: PlatformContext): PlatformContext;
+
+  /**
+   * Ends one stopped thread of an address space; the others go on. (To end
+   * them all, kill any context: the address space goes with it.)
+   */
+  endThread(context: PlatformContext): void;
+
+  /**
    * Marks `context` runnable with its current registers: the application runs
    * from there until its next syscall, fault or signal, which `wait` reports.
    * Writes back any register changes the kernel made since the last stop.

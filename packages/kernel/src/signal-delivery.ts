@@ -30,7 +30,7 @@ function ignoredOnDelivery(action: SignalAction, sig: number): boolean {
  * syscall, the syscall ends (-ERESTARTSYS, so SA_RESTART can restart it);
  * running application code, it is stopped to take the signal.
  */
-export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Uint8Array): void {
+export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Uint8Array, target?: Task): void {
   if (sig === 0 || g.exitStatus !== undefined) return;
   if (sig === Signal.SIGKILL) {
     kernel.killGroup(g, Signal.SIGKILL);
@@ -42,7 +42,8 @@ export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Ui
   if (ignoredOnDelivery(action, sig) && ![...g.tasks].some((t) => t.blocked & sigbit(sig))) return;
   g.signals.enqueue(sig, info);
   for (const wake of [...g.signalWaiters]) wake();
-  for (const t of g.tasks) {
+  const candidates = target ? [target, ...[...g.tasks].filter((t) => t !== target)] : [...g.tasks];
+  for (const t of candidates) {
     if (t.blocked & sigbit(sig)) continue;
     kernel.interruptTask(t);
     break;
@@ -50,9 +51,9 @@ export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Ui
 }
 
 /** A signal with `kill`'s siginfo, from `sender` (undefined: the kernel). */
-export function sendKill(kernel: Kernel, g: ThreadGroup, sig: number, sender?: Task): void {
+export function sendKill(kernel: Kernel, g: ThreadGroup, sig: number, sender?: Task, target?: Task): void {
   const from = sender ? { pid: sender.group.pid, uid: sender.group.creds.uid } : { pid: 0, uid: 0 };
-  sendSignal(kernel, g, sig, sigInfoKill(sig, from, sender ? SI.USER : SI.KERNEL));
+  sendSignal(kernel, g, sig, sigInfoKill(sig, from, sender ? SI.USER : SI.KERNEL), target);
 }
 
 let fpuLayout: FpuLayout | undefined;

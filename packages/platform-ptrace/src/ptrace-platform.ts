@@ -104,9 +104,29 @@ export class PtracePlatform implements Platform {
     return { addressSpace, context };
   }
 
+  newThread(context: PlatformContext): PlatformContext {
+    const parent = context as PtraceContext;
+    const stub = parent.addressSpace.stub;
+    stub.injector = parent.pid;
+    const tid = stub.cloneThread();
+    const ctx = new PtraceContext(tid, parent.addressSpace);
+    getRegs(tid, ctx.native);
+    this.contexts.set(tid, ctx);
+    return ctx;
+  }
+
+  endThread(context: PlatformContext): void {
+    const ctx = context as PtraceContext;
+    if (ctx.running || ctx.killed) return;
+    ctx.killed = true;
+    this.contexts.delete(ctx.pid);
+    ctx.addressSpace.stub.exitThread(ctx.pid, ctx.native);
+  }
+
   resume(context: PlatformContext): void {
     const ctx = context as PtraceContext;
     if (ctx.running) return;
+    ctx.addressSpace.stub.injector = ctx.pid;
     ctx.addressSpace.stub.flush();
     setRegs(ctx.pid, ctx.native);
     sysemu(ctx.pid);
@@ -153,6 +173,8 @@ export class PtracePlatform implements Platform {
         return { kind: 'gone', context: ctx, status };
       }
       if (ctx.killed) continue;
+      // This thread is stopped while the kernel serves it: injections go through it.
+      ctx.addressSpace.stub.injector = pid;
       const sig = (status >> 8) & 0xff;
       if (sig === SYSCALL_STOP) {
         ctx.interruptRequested = false;

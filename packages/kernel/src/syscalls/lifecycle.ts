@@ -22,8 +22,36 @@ function writeU32(t: Task, mm: Task['mm'], addr: number, value: number): void {
  * shared with it — CLONE_VM without CLONE_THREAD (vfork, posix_spawn) is
  * served as a copy, with CLONE_VFORK's wait kept.
  */
+/**
+ * clone with CLONE_THREAD: a new thread of the caller's process, on a new
+ * host thread in the same stub, so application threads run in parallel.
+ */
+function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number): number {
+  // A thread shares the signal handlers, which only makes sense with shared memory.
+  if (!(flags & CLONE.SIGHAND) || !(flags & CLONE.VM)) throw new SysError(Errno.EINVAL);
+  const kernel = t.kernel;
+  const group = t.group;
+  const context = kernel.platform.newThread(t.context);
+  context.setFpState(t.context.getFpState());
+  const regs = context.regs;
+  regs.copyFrom(t.regs);
+  regs.setReturn(0);
+  if (stack !== 0) regs.sp = stack;
+  if (flags & CLONE.SETTLS) regs.set(REG.fs_base, tls);
+  const tid = kernel.allocateId();
+  const child = new Task(kernel, tid, group, context);
+  child.blocked = t.blocked;
+  group.tasks.add(child);
+  if (flags & CLONE.PARENT_SETTID) writeU32(t, group.mm, ptid, tid);
+  if (flags & CLONE.CHILD_SETTID) writeU32(t, group.mm, ctid, tid);
+  if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
+  kernel.addTask(child);
+  kernel.platform.resume(context);
+  return tid;
+}
+
 function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number): number {
-  if (flags & CLONE.THREAD) throw new SysError(Errno.ENOSYS, 'threads are not supported yet');
+  if (flags & CLONE.THREAD) return cloneThread(t, flags, stack, ptid, ctid, tls);
   if (flags & (CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWUSER | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWCGROUP)) {
     throw new SysError(Errno.EINVAL, 'namespaces are not supported');
   }
@@ -104,6 +132,14 @@ function execve(t: Task, pathAddr: number, argvAddr: number, envpAddr: number): 
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
   const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp });
+  // Past the point of no return: the other threads die with the old image.
+  for (const other of [...t.group.tasks]) {
+    if (other === t) continue;
+    other.cancelBlock?.();
+    other.exited = true;
+    t.group.tasks.delete(other);
+    t.kernel.tasks.delete(other.tid);
+  }
   replaceImage(t.kernel, t, image);
   return 0;
 }
@@ -239,7 +275,7 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     clone: {
       args: ['hex', 'ptr', 'ptr', 'ptr', 'hex'],
       support: 'partial',
-      note: 'processes only (CLONE_THREAD returns ENOSYS); CLONE_VM without CLONE_THREAD copies memory; no namespaces',
+      note: 'CLONE_VM without CLONE_THREAD (vfork, posix_spawn) copies memory; no namespaces',
       handler: (t, a) => cloneProcess(t, a.arg(0), a.arg(1), a.arg(2), a.arg(3), a.arg(4)),
     },
     fork: { args: [], handler: (t) => cloneProcess(t, Signal.SIGCHLD, 0, 0, 0, 0) },
@@ -253,9 +289,9 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     exit: {
       args: ['int'],
       support: 'partial',
-      note: 'ends the whole process: threads are not supported yet',
+      note: 'robust futex lists are not walked at thread exit',
       handler: (t, a) => {
-        t.kernel.exitGroup(t.group, exitStatus(a.argInt(0)));
+        t.kernel.exitThread(t, a.argInt(0));
         return 0;
       },
     },
@@ -285,22 +321,23 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     tgkill: {
       args: ['int', 'int', 'int'],
       support: 'partial',
-      note: 'signals go to the process (one thread per process so far)',
+      note: 'the signal is pending for the process and the target thread is woken for it',
       handler: (t, a) => {
         const g = findGroup(t, a.argInt(0));
-        if (!t.kernel.tasks.has(a.argInt(1))) throw new SysError(Errno.ESRCH);
-        sendKill(t.kernel, g, a.argInt(2), t);
+        const target = t.kernel.tasks.get(a.argInt(1));
+        if (!target || target.group !== g) throw new SysError(Errno.ESRCH);
+        sendKill(t.kernel, g, a.argInt(2), t, target);
         return 0;
       },
     },
     tkill: {
       args: ['int', 'int'],
       support: 'partial',
-      note: 'signals go to the process (one thread per process so far)',
+      note: 'the signal is pending for the process and the target thread is woken for it',
       handler: (t, a) => {
         const task = t.kernel.tasks.get(a.argInt(0));
         if (!task) throw new SysError(Errno.ESRCH);
-        sendKill(t.kernel, task.group, a.argInt(1), t);
+        sendKill(t.kernel, task.group, a.argInt(1), t, task);
         return 0;
       },
     },

@@ -69,6 +69,15 @@ export function setOptions(pid: number, options: number): void {
   check(ptrace(PTRACE.SETOPTIONS, pid, 0, options), 'PTRACE_SETOPTIONS', pid);
 }
 
+const eventMsg = allocNative(8);
+const eventMsgView = new DataView(eventMsg.bytes);
+
+/** PTRACE_GETEVENTMSG: e.g. the new thread's tid at a PTRACE_EVENT_CLONE stop. */
+export function getEventMsg(pid: number): number {
+  check(ptrace(PTRACE.GETEVENTMSG, pid, 0, eventMsg.address), 'PTRACE_GETEVENTMSG', pid);
+  return Number(eventMsgView.getBigUint64(0, true));
+}
+
 /** The stopped tracee's pending siginfo: signal, code and fault address. */
 export function getSigInfo(pid: number): { signo: number; code: number; addr: number } {
   check(ptrace(PTRACE.GETSIGINFO, pid, 0, siginfo.address), 'PTRACE_GETSIGINFO', pid);

@@ -5,10 +5,10 @@
  * batches.
  */
 import { readFileSync } from 'node:fs';
-import { Errno, MAP, PROT, PTRACE_O, Signal, SYS, SysError } from '@tvisor/abi';
+import { CLONE, Errno, MAP, PROT, PTRACE_EVENT, PTRACE_O, Signal, SYS, SysError } from '@tvisor/abi';
 import { Registers, USER_REGS_SIZE, REG } from '@tvisor/kernel';
 import { close, memfdCreate, MFD_CLOEXEC, spawn, writeAll } from '../native/libc.js';
-import { allocNative, cont, getRegs, setOptions, setRegs, wait, type NativeBuffer } from '../native/tracer.js';
+import { allocNative, cont, getEventMsg, getRegs, setOptions, setRegs, wait, type NativeBuffer } from '../native/tracer.js';
 import {
   buildStubElf,
   STUB_BASE,
@@ -57,6 +57,14 @@ export class StubProcess {
   private readonly results: DataView;
   private readonly pending: PendingOp[] = [];
   alive = true;
+  /**
+   * The stopped host thread that injections run on. Any thread of the stub
+   * will do, as long as it is stopped: the platform points this at the
+   * thread it is serving.
+   */
+  injector: number;
+  /** The tid of the last host thread an injected clone created. */
+  private lastClone = 0;
 
   /**
    * Starts a stub, waits for its self-stop and takes it over: traced with
@@ -70,11 +78,14 @@ export class StubProcess {
       dup2: [[memory.fd, STUB_MEMFD]],
       processGroup,
     });
+    this.injector = this.pid;
     const [, status] = wait(this.pid, __WALL);
     if ((status & 0xff) !== 0x7f || ((status >> 8) & 0xff) !== Signal.SIGSTOP) {
       throw new Error(`stub ${this.pid} did not stop as expected (status 0x${status.toString(16)})`);
     }
-    setOptions(this.pid, PTRACE_O.EXITKILL | PTRACE_O.TRACESYSGOOD);
+    // TRACECLONE: host threads the sentry creates in the stub (application
+    // threads) are traced from their first instruction.
+    setOptions(this.pid, PTRACE_O.EXITKILL | PTRACE_O.TRACESYSGOOD | PTRACE_O.TRACECLONE);
     this.injectRegs = allocNative(USER_REGS_SIZE);
     this.injectView = new Registers(this.injectRegs.bytes);
     getRegs(this.pid, this.injectRegs);
@@ -151,26 +162,65 @@ export class StubProcess {
   }
 
   /** Sets rip, lets the stub run to its int3, and reads the registers back. */
+  /**
+   * Creates a host thread in the stub (sharing its memory) for a new
+   * application thread, and returns its tid once it is stopped and traced,
+   * before it ran a single instruction.
+   */
+  cloneThread(): number {
+    const flags = CLONE.VM | CLONE.FS | CLONE.FILES | CLONE.SIGHAND | CLONE.THREAD | CLONE.SYSVSEM;
+    this.lastClone = 0;
+    const rc = this.injectOne(SYS.clone, flags, 0, 0, 0, 0);
+    this.check(rc, 'clone a thread');
+    const tid = this.lastClone || rc;
+    const [, status] = wait(tid, __WALL);
+    if ((status & 0xff) !== 0x7f) throw new SysError(Errno.EIO, `stub thread ${tid} did not stop (status 0x${status.toString(16)})`);
+    return tid;
+  }
+
+  /** Ends host thread `tid` of the stub with a real exit(2) run in it; the stub's other threads go on. */
+  exitThread(tid: number, regs: NativeBuffer): void {
+    const view = new Registers(regs.bytes);
+    view.copyFrom(this.injectView);
+    view.set(REG.rax, SYS.exit);
+    view.set(REG.rdi, 0);
+    view.ip = STUB_GADGET;
+    view.set(REG.orig_rax, -1);
+    setRegs(tid, regs);
+    cont(tid);
+    for (;;) {
+      const [, status] = wait(tid, __WALL);
+      if ((status & 0xff) !== 0x7f) return;
+      cont(tid);
+    }
+  }
+
   private run(ip: number): void {
     const r = this.injectView;
+    const tid = this.injector;
     r.ip = ip;
     r.set(REG.orig_rax, -1);
-    setRegs(this.pid, this.injectRegs);
-    cont(this.pid);
+    setRegs(tid, this.injectRegs);
+    cont(tid);
     for (;;) {
-      const [, status] = wait(this.pid, __WALL);
+      const [, status] = wait(tid, __WALL);
       if ((status & 0xff) !== 0x7f) {
-        this.alive = false;
-        throw new SysError(Errno.EIO, `stub ${this.pid}: died during an injection (status 0x${status.toString(16)})`);
+        if (tid === this.pid) this.alive = false;
+        throw new SysError(Errno.EIO, `stub ${this.pid}: thread ${tid} died during an injection (status 0x${status.toString(16)})`);
       }
       const sig = (status >> 8) & 0xff;
-      if (sig === Signal.SIGTRAP) break;
-      // A signal that reached the stub meanwhile (the platform's SIGURG
-      // interrupt, a terminal's SIGINT): the stub never takes host signals;
-      // the kernel learns of its own ones at the next stop.
-      cont(this.pid);
+      const event = status >>> 16;
+      if (sig === Signal.SIGTRAP && event === PTRACE_EVENT.CLONE) {
+        this.lastClone = getEventMsg(tid);
+      } else if (sig === Signal.SIGTRAP && event === 0) {
+        break;
+      }
+      // Otherwise a signal that reached the stub meanwhile (the platform's
+      // SIGURG interrupt, a terminal's SIGINT): the stub never takes host
+      // signals; the kernel learns of its own ones at the next stop.
+      cont(tid);
     }
-    getRegs(this.pid, this.injectRegs);
+    getRegs(tid, this.injectRegs);
   }
 
   private check(rc: number, what: string): void {

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { compileC, native, runsc } from './helpers.js';
+
+describe('runsc do: threads', () => {
+  it('pthreads with a mutex-protected counter and pthread_join', () => {
+    const prog = compileC(
+      `
+      #include <pthread.h>
+      #include <stdio.h>
+      #include <sys/syscall.h>
+      #include <unistd.h>
+      static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+      static long counter;
+      static void *work(void *arg) {
+        for (int i = 0; i < 20000; i++) { pthread_mutex_lock(&m); counter++; pthread_mutex_unlock(&m); }
+        return (void *)(long)(syscall(SYS_gettid) != getpid());
+      }
+      int main(void) {
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, work, NULL);
+        long others = 0;
+        for (int i = 0; i < 4; i++) { void *r; pthread_join(t[i], &r); others += (long)r; }
+        printf("counter %ld, threads with their own tid %ld\\n", counter, others);
+        return 0;
+      }`,
+      ['-static', '-pthread'],
+    );
+    const r = runsc(['do', prog]);
+    expect(r.stdout).toBe(native([prog]).stdout);
+    expect(r.stdout).toBe('counter 80000, threads with their own tid 4\n');
+  });
+
+  it('a thread that exits leaves the process running; exit_group ends all', () => {
+    const prog = compileC(
+      `
+      #include <pthread.h>
+      #include <stdio.h>
+      #include <unistd.h>
+      static void *quick(void *a) { return a; }
+      static void *forever(void *a) { for (;;) pause(); return a; }
+      int main(void) {
+        pthread_t a, b;
+        pthread_create(&a, NULL, quick, NULL);
+        pthread_join(a, NULL);
+        pthread_create(&b, NULL, forever, NULL);
+        printf("main still here\\n");
+        return 3;
+      }`,
+      ['-static', '-pthread'],
+    );
+    const r = runsc(['do', prog]);
+    expect(r.stdout).toBe('main still here\n');
+    expect(r.status).toBe(3);
+  });
+
+  it('python3 threads with a lock, json and hashlib', () => {
+    const code = [
+      'import threading, json, hashlib',
+      'lock = threading.Lock(); n = [0]',
+      'def w():',
+      '    for _ in range(5000):',
+      '        with lock: n[0] += 1',
+      'ts = [threading.Thread(target=w) for _ in range(4)]',
+      '[t.start() for t in ts]; [t.join() for t in ts]',
+      'print(n[0], json.dumps({"a": [1, 2]}), hashlib.sha256(b"tvisor").hexdigest())',
+    ].join('\n');
+    const r = runsc(['do', '/usr/bin/python3', '-c', code]);
+    expect(r.stdout).toBe(native(['/usr/bin/python3', '-c', code]).stdout);
+  });
+});
