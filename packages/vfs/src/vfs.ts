@@ -1,4 +1,4 @@
-import { ACCESS, AT, Errno, O, RENAME, S, SysError, UTIME, XATTR } from './abi.js';
+import { ACCESS, AT, Errno, O, RENAME, RESOLVE, S, SysError, UTIME, XATTR } from './abi.js';
 import { checkSticky, inGroup, isOwnerOrPrivileged, isPrivileged, mayAccess, type Credentials } from './credentials.js';
 import type { Dentry } from './dentry.js';
 import { DeviceRegistry } from './devices.js';
@@ -81,12 +81,41 @@ export class VirtualFilesystem {
     return this.resolver(ctx, opts.resolve ?? 0).resolve(path, opts.follow ?? true);
   }
 
+  /**
+   * chdir(2)/fchdir(2) and chroot(2) targets: the directory at `path`, which
+   * must be searchable. Keep the result as the process's new cwd or root.
+   */
+  resolveDirectory(ctx: PathContext, path: string): VirtualDentry {
+    const vd = this.getVd(ctx, path);
+    this.checkSearchableDirectory(vd, ctx.creds);
+    return vd;
+  }
+
+  /** chroot(2): like resolveDirectory, but only for the privileged (EPERM). */
+  resolveChroot(ctx: PathContext, path: string): VirtualDentry {
+    const vd = this.resolveDirectory(ctx, path);
+    if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    return vd;
+  }
+
+  /** ENOTDIR unless `vd` is a directory, EACCES unless `creds` may search it (fchdir). */
+  checkSearchableDirectory(vd: VirtualDentry, creds: Credentials): void {
+    const st = vd.dentry.inode.stat();
+    if (!isDir(st.mode)) throw new SysError(Errno.ENOTDIR);
+    checkAccess(vd.dentry.inode, creds, st.mode, st.uid, st.gid, ACCESS.X_OK);
+  }
+
   // ---------------------------------------------------------------- open
 
   /** openat(2)/openat2(2). */
   openAt(ctx: PathContext, path: string, opts: OpenOptions): FileDescription {
     let flags = opts.flags;
     const resolveFlags = opts.resolve ?? 0;
+    const knownResolve = RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_SYMLINKS | RESOLVE.BENEATH | RESOLVE.IN_ROOT | RESOLVE.CACHED;
+    if (resolveFlags & ~knownResolve) throw new SysError(Errno.EINVAL);
+    if ((resolveFlags & RESOLVE.BENEATH) && (resolveFlags & RESOLVE.IN_ROOT)) throw new SysError(Errno.EINVAL);
+    // RESOLVE_CACHED cannot promise a cache-only lookup for opens that modify.
+    if ((resolveFlags & RESOLVE.CACHED) && (flags & (O.CREAT | O.TRUNC | O.TMPFILE))) throw new SysError(Errno.EAGAIN);
     if ((flags & O.TMPFILE) === O.TMPFILE) throw new SysError(Errno.EOPNOTSUPP);
     if (flags & O.PATH) flags &= O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
     if ((flags & O.CREAT) && (flags & O.DIRECTORY)) throw new SysError(Errno.EINVAL);

@@ -204,6 +204,14 @@ export function utimensFd(fd: number, atime?: { sec: number; nsec: number }, mti
   ]);
   check(raw.utimensat(fd, '', t, HOST_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
 }
+/**
+ * truncate(2) by host path. Never used by the host filesystem (which only
+ * reaches files through handles); the differential tests use it to drive
+ * the host kernel as their oracle.
+ */
+export function truncatePath(path: string, size: number): void {
+  check(raw.truncate(path, size));
+}
 export function ftruncate(fd: number, size: number): void {
   check(raw.ftruncate(fd, size));
 }

@@ -49,6 +49,7 @@ export const raw = {
     dirfd: number, path: string, uid: number, gid: number, flags: number) => number,
   utimensat: libc.func('int utimensat(int dirfd, const char *path, void *times, int flags)') as (
     dirfd: number, path: string, times: BigInt64Array, flags: number) => number,
+  truncate: libc.func('int truncate64(const char *path, int64 length)') as (path: string, length: number) => number,
   ftruncate: libc.func('int ftruncate64(int fd, int64 length)') as (fd: number, length: number) => number,
   fallocate: libc.func('int fallocate64(int fd, int mode, int64 offset, int64 len)') as (
     fd: number, mode: number, offset: number, len: number) => number,

@@ -11,6 +11,8 @@ export type Result = { ok: unknown } | { errno: string };
 
 export interface StatSummary {
   type: number;
+  uid: number;
+  gid: number;
   perm: number;
   size?: number;
   nlink: number;
@@ -38,6 +40,9 @@ export interface Driver {
   stat(path: string, follow: boolean): StatSummary;
   fstat(fd: number): StatSummary;
   readdir(path: string): string[];
+  access(path: string, mode: number): void;
+  chown(path: string, uid: number, gid: number): void;
+  mknod(path: string, mode: number): void;
 }
 
 
@@ -54,8 +59,8 @@ export function capture(f: () => unknown): Result {
   }
 }
 
-function summary(mode: number, size: number, nlink: number, blocks: number, withBlocks: boolean): StatSummary {
-  const s: StatSummary = { type: mode & 0o170000, perm: mode & 0o7777, nlink, size };
+function summary(mode: number, uid: number, gid: number, size: number, nlink: number, blocks: number, withBlocks: boolean): StatSummary {
+  const s: StatSummary = { type: mode & 0o170000, uid, gid, perm: mode & 0o7777, nlink, size };
   if (withBlocks) s.blocks = blocks;
   return s;
 }
@@ -75,7 +80,7 @@ export class HostDriver implements Driver {
     return fd;
   }
   private sum(s: nfs.Stats): StatSummary {
-    const r = summary(s.mode, s.size, s.nlink, s.blocks, this.compareBlocks);
+    const r = summary(s.mode, s.uid, s.gid, s.size, s.nlink, s.blocks, this.compareBlocks);
     if (!this.compareDirSize && (s.mode & 0o170000) === 0o040000) delete r.size;
     return r;
   }
@@ -98,7 +103,7 @@ export class HostDriver implements Driver {
   }
   lseek(slot: number, off: number, whence: number) { return native.lseek(this.fd(slot), off, whence); }
   ftruncate(slot: number, len: number) { native.ftruncate(this.fd(slot), len); }
-  truncate(path: string, len: number) { nfs.truncateSync(this.p(path), len); }
+  truncate(path: string, len: number) { native.truncatePath(this.p(path), len); }
   rename(from: string, to: string, flags: number) { native.renameat2(-100, this.p(from), -100, this.p(to), flags); }
   link(from: string, to: string) { nfs.linkSync(this.p(from), this.p(to)); }
   symlink(target: string, path: string) { nfs.symlinkSync(target, this.p(path)); }
@@ -110,6 +115,9 @@ export class HostDriver implements Driver {
   stat(path: string, follow: boolean) { return this.sum(follow ? nfs.statSync(this.p(path)) : nfs.lstatSync(this.p(path))); }
   fstat(slot: number) { return this.sum(nfs.fstatSync(this.fd(slot))); }
   readdir(path: string) { return nfs.readdirSync(this.p(path)).sort(); }
+  access(path: string, mode: number) { nfs.accessSync(this.p(path), mode); }
+  chown(path: string, uid: number, gid: number) { nfs.chownSync(this.p(path), uid, gid); }
+  mknod(path: string, mode: number) { native.mknodat(-100, this.p(path), mode, 0); }
   closeAll() { for (const fd of this.fds.values()) nfs.closeSync(fd); this.fds.clear(); }
 }
 
@@ -126,8 +134,8 @@ export class VfsDriver implements Driver {
     if (!fd) throw new SysError(Errno.EBADF);
     return fd;
   }
-  private sum(s: { mode: number; size: number; nlink: number; blocks: number }): StatSummary {
-    const r = summary(s.mode, s.size, s.nlink, s.blocks, this.compareBlocks);
+  private sum(s: { mode: number; uid: number; gid: number; size: number; nlink: number; blocks: number }): StatSummary {
+    const r = summary(s.mode, s.uid, s.gid, s.size, s.nlink, s.blocks, this.compareBlocks);
     if (!this.compareDirSize && (s.mode & 0o170000) === 0o040000) delete r.size;
     return r;
   }
@@ -166,5 +174,8 @@ export class VfsDriver implements Driver {
       fd.decRef();
     }
   }
+  access(path: string, mode: number) { this.vfs.accessAt(this.ctx, path, mode, 0); }
+  chown(path: string, uid: number, gid: number) { this.vfs.chownAt(this.ctx, path, uid, gid, 0); }
+  mknod(path: string, mode: number) { this.vfs.mknodAt(this.ctx, path, mode, 0); }
   closeAll() { for (const fd of this.fds.values()) fd.decRef(); this.fds.clear(); this.vfs.dispose(); }
 }

@@ -22,7 +22,10 @@ export type Op =
   | { op: 'utimens'; path: string; atime: number; mtime: number }
   | { op: 'stat'; path: string; follow: boolean }
   | { op: 'fstat'; slot: number }
-  | { op: 'readdir'; path: string };
+  | { op: 'readdir'; path: string }
+  | { op: 'access'; path: string; mode: number }
+  | { op: 'chown'; path: string; uid: number; gid: number }
+  | { op: 'mknod'; path: string; mode: number };
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -33,6 +36,8 @@ const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
 const O_DIRECTORY = 0o200000;
 const O_NOFOLLOW = 0o400000;
+const O_PATH = 0o10000000;
+const O_NONBLOCK = 0o4000;
 
 const name = fc.constantFrom('a', 'b', 'c', 's');
 /**
@@ -57,12 +62,13 @@ const modeArb = fc.constantFrom(0o755, 0o644, 0o700, 0o4755, 0o1777, 0o000, 0o27
 const flagsArb = fc.constantFrom(
   O_RDONLY, O_WRONLY | O_CREAT, O_RDWR | O_CREAT, O_RDWR | O_CREAT | O_EXCL, O_WRONLY | O_TRUNC,
   O_RDONLY | O_DIRECTORY, O_WRONLY | O_APPEND | O_CREAT, O_RDWR | O_NOFOLLOW, O_CREAT | O_WRONLY | O_NOFOLLOW,
-  O_RDWR | O_TRUNC | O_CREAT, O_RDWR,
+  O_RDWR | O_TRUNC | O_CREAT, O_RDWR, O_PATH | O_NOFOLLOW, O_PATH, O_CREAT | O_DIRECTORY | O_RDONLY,
 );
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('mkdir' as const), path: pathArb, mode: modeArb }),
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('open' as const), path: pathArb, flags: flagsArb, mode: modeArb }) },
+  // O_NONBLOCK everywhere: a FIFO open must not block the oracle (it changes nothing for other files).
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('open' as const), path: pathArb, flags: flagsArb.map((f) => f | O_NONBLOCK), mode: modeArb }) },
   fc.record({ op: fc.constant('close' as const), slot: slotArb }),
   { weight: 3, arbitrary: fc.record({ op: fc.constant('write' as const), slot: slotArb, data: fc.oneof(fc.uint8Array({ minLength: 0, maxLength: 64 }), fc.uint8Array({ minLength: 4000, maxLength: 9000 })), pos: posArb }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('read' as const), slot: slotArb, len: fc.integer({ min: 0, max: 9000 }), pos: posArb }) },
@@ -80,6 +86,9 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('stat' as const), path: pathArb, follow: fc.boolean() }) },
   fc.record({ op: fc.constant('fstat' as const), slot: slotArb }),
   fc.record({ op: fc.constant('readdir' as const), path: pathArb }),
+  fc.record({ op: fc.constant('access' as const), path: pathArb, mode: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({ op: fc.constant('chown' as const), path: pathArb, uid: fc.constantFrom(-1, 0, 1000), gid: fc.constantFrom(-1, 0, 1000) }),
+  fc.record({ op: fc.constant('mknod' as const), path: pathArb, mode: fc.constantFrom(0o010644, 0o100600, 0o140755, 0o010000) }),
 );
 
 /** Apply one operation to a driver and capture its outcome. */
@@ -104,6 +113,9 @@ export function apply(d: Driver, o: Op): Result {
     case 'stat': return capture(() => d.stat(o.path, o.follow));
     case 'fstat': return capture(() => d.fstat(o.slot));
     case 'readdir': return capture(() => d.readdir(o.path));
+    case 'access': return capture(() => d.access(o.path, o.mode));
+    case 'chown': return capture(() => d.chown(o.path, o.uid, o.gid));
+    case 'mknod': return capture(() => d.mknod(o.path, o.mode));
   }
 }
 
