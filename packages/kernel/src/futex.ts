@@ -66,10 +66,13 @@ export class FutexTable {
     return woken + moved;
   }
 
-  /** Reads the u32 futex word, EFAULT if unmapped. */
+  /** Reads the u32 futex word atomically (other threads run meanwhile); EINVAL unaligned, EFAULT unmapped. */
   static read(task: Task, addr: number): number {
-    if (addr % 4 !== 0) throw new SysError(Errno.EINVAL);
-    const b = task.mm.copyIn(addr, 4);
-    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true);
+    return task.mm.atomicLoad32(addr);
+  }
+
+  /** The tids of the tasks waiting on `key`, oldest first. */
+  waiters(key: string): Task[] {
+    return (this.queues.get(key) ?? []).map((w) => w.task);
   }
 }

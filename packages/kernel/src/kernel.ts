@@ -10,6 +10,7 @@ import { DEFAULT_UNAME } from './uname.js';
 import type { FsRoot } from './fs-context.js';
 import { KernelLog } from './klog.js';
 import { FutexTable } from './futex.js';
+import { cleanupRobustList } from './syscalls/futex.js';
 import { PipeFilesystem } from '@tvisor/vfs';
 import { deliverFault, deliverPending, sendKill, sendSignal } from './signal-delivery.js';
 import { REG } from './arch/registers.js';
@@ -345,6 +346,7 @@ export class Kernel {
     task.exited = true;
     this.tasks.delete(task.tid);
     g.tasks.delete(task);
+    cleanupRobustList(task);
     if (task.clearChildTid !== 0) {
       try {
         g.mm.copyOut(task.clearChildTid, new Uint8Array(4));

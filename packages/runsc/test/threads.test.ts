@@ -53,6 +53,45 @@ describe('runsc do: threads', () => {
     expect(r.status).toBe(3);
   });
 
+  it('priority-inheritance and robust mutexes behave as on Linux', () => {
+    const prog = compileC(
+      `
+      #include <errno.h>
+      #include <pthread.h>
+      #include <stdio.h>
+      static pthread_mutex_t pi, robust;
+      static long counter;
+      static void *work(void *a) {
+        for (int i = 0; i < 5000; i++) { pthread_mutex_lock(&pi); counter++; pthread_mutex_unlock(&pi); }
+        return a;
+      }
+      static void *die_holding(void *a) { pthread_mutex_lock(&robust); return a; }
+      int main(void) {
+        pthread_mutexattr_t at;
+        pthread_mutexattr_init(&at);
+        pthread_mutexattr_setprotocol(&at, PTHREAD_PRIO_INHERIT);
+        pthread_mutex_init(&pi, &at);
+        pthread_t t[3];
+        for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, work, NULL);
+        for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+        pthread_mutexattr_t rat;
+        pthread_mutexattr_init(&rat);
+        pthread_mutexattr_setrobust(&rat, PTHREAD_MUTEX_ROBUST);
+        pthread_mutex_init(&robust, &rat);
+        pthread_t d;
+        pthread_create(&d, NULL, die_holding, NULL);
+        pthread_join(d, NULL);
+        int rc = pthread_mutex_lock(&robust);
+        printf("pi counter %ld, robust lock after owner death: %s\\n", counter, rc == EOWNERDEAD ? "EOWNERDEAD" : "other");
+        return 0;
+      }`,
+      ['-static', '-pthread'],
+    );
+    const r = runsc(['do', prog]);
+    expect(r.stdout).toBe(native([prog]).stdout);
+    expect(r.stdout).toBe('pi counter 15000, robust lock after owner death: EOWNERDEAD\n');
+  });
+
   it('python3 threads with a lock, json and hashlib', () => {
     const code = [
       'import threading, json, hashlib',

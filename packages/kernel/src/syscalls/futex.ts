@@ -29,13 +29,116 @@ function futexWait(t: Task, addr: number, val: number, timeoutAddr: number, bits
   });
 }
 
+/** FUTEX_WAKE_OP: the operation on *uaddr2 and the comparison of its old value (futex(2)). */
+function wakeOp(t: Task, uaddr: number, uaddr2: number, count: number, count2: number, encoded: number): number {
+  const opField = (encoded >>> 28) & 0xf;
+  const cmp = (encoded >>> 24) & 0xf;
+  let oparg = (encoded >>> 12) & 0xfff;
+  const cmparg = encoded & 0xfff;
+  if (opField & 8) oparg = 1 << (oparg & 31);
+  const ops = ['set', 'add', 'or', 'and', 'xor'] as const;
+  const op = ops[opField & 7];
+  if (op === undefined) throw new SysError(Errno.ENOSYS);
+  // FUTEX_OP_ANDN is and with the complement.
+  const old = t.mm.atomicUpdate32(uaddr2, op, (opField & 7) === 3 ? ~oparg : oparg);
+  const signedOld = old | 0;
+  const sc = cmparg << 20 >> 20;
+  const hit = [signedOld === sc, signedOld !== sc, signedOld < sc, signedOld <= sc, signedOld > sc, signedOld >= sc][cmp];
+  if (hit === undefined) throw new SysError(Errno.ENOSYS);
+  const futexes = t.kernel.futexes;
+  let woken = futexes.wake(FutexTable.key(t, uaddr), count);
+  if (hit) woken += futexes.wake(FutexTable.key(t, uaddr2), count2);
+  return woken;
+}
+
+/**
+ * Priority-inheritance futexes, to the level glibc's PTHREAD_PRIO_INHERIT
+ * mutexes use them: the word holds the owner's tid (and FUTEX_WAITERS);
+ * unlock hands the lock to the oldest waiter. (There are no priorities to
+ * inherit in the sentry's scheduler.)
+ */
+function lockPi(t: Task, addr: number, tryOnly: boolean): number {
+  const tid = t.tid;
+  const acquire = (): boolean => {
+    for (;;) {
+      const cur = FutexTable.read(t, addr);
+      const owner = cur & FUTEX.TID_MASK;
+      if (owner === 0) {
+        // Free (possibly with OWNER_DIED): take it, keeping the waiters bit.
+        if (t.mm.atomicCompareExchange32(addr, cur, (tid | (cur & FUTEX.WAITERS)) >>> 0) === cur) return true;
+        continue;
+      }
+      if (owner === tid) throw new SysError(Errno.EDEADLK);
+      if (!t.kernel.tasks.has(owner)) {
+        // The owner is gone: Linux marks the lock OWNER_DIED and gives it to the caller.
+        if (t.mm.atomicCompareExchange32(addr, cur, (tid | FUTEX.OWNER_DIED | (cur & FUTEX.WAITERS)) >>> 0) === cur) return true;
+        continue;
+      }
+      return false;
+    }
+  };
+  if (acquire()) return 0;
+  if (tryOnly) throw new SysError(Errno.EAGAIN);
+  t.mm.atomicUpdate32(addr, 'or', FUTEX.WAITERS);
+  const key = FutexTable.key(t, addr);
+  return t.kernel.block(t, (complete) => t.kernel.futexes.enqueue(key, { task: t, bitset: 0xffffffff, wake: () => complete(0) }), -Errno.EINTR);
+}
+
+function unlockPi(t: Task, addr: number): number {
+  const cur = FutexTable.read(t, addr);
+  if ((cur & FUTEX.TID_MASK) !== t.tid) throw new SysError(Errno.EPERM);
+  const key = FutexTable.key(t, addr);
+  const waiting = t.kernel.futexes.waiters(key);
+  if (waiting.length === 0) {
+    t.mm.atomicCompareExchange32(addr, cur, 0);
+    return 0;
+  }
+  // Hand the lock to the oldest waiter; its FUTEX_LOCK_PI returns 0 owning it.
+  const next = waiting[0];
+  t.mm.atomicUpdate32(addr, 'set', (next.tid | (waiting.length > 1 ? FUTEX.WAITERS : 0)) >>> 0);
+  t.kernel.futexes.wake(key, 1);
+  return 0;
+}
+
+/**
+ * Walks a dying thread's robust futex list (set_robust_list): every lock it
+ * still owns gets FUTEX_OWNER_DIED and one waiter is woken, so the next
+ * pthread_mutex_lock returns EOWNERDEAD instead of hanging.
+ */
+export function cleanupRobustList(t: Task): void {
+  if (t.robustList === 0) return;
+  const LIST_LIMIT = 2048;
+  try {
+    const head = t.mm.copyIn(t.robustList, 24);
+    const hv = new DataView(head.buffer, head.byteOffset, 24);
+    const futexOffset = Number(hv.getBigInt64(8, true));
+    const pending = Number(hv.getBigUint64(16, true));
+    const mark = (entry: number) => {
+      const word = (entry & ~1) + futexOffset;
+      const cur = FutexTable.read(t, word);
+      if ((cur & FUTEX.TID_MASK) !== t.tid) return;
+      t.mm.atomicCompareExchange32(word, cur, ((cur & FUTEX.WAITERS) | FUTEX.OWNER_DIED) >>> 0);
+      if (cur & FUTEX.WAITERS) t.kernel.futexes.wake(FutexTable.key(t, word), 1);
+    };
+    let entry = Number(hv.getBigUint64(0, true));
+    for (let i = 0; i < LIST_LIMIT && entry !== t.robustList; i++) {
+      const next = Number(new DataView(t.mm.copyIn(entry & ~1, 8).buffer).getBigUint64(0, true));
+      if (entry !== pending) mark(entry);
+      entry = next;
+    }
+    if (pending !== 0) mark(pending);
+  } catch {
+    // A damaged list is abandoned, as Linux does.
+  }
+}
+
 /** Private and shared futexes keyed by process and address (shared across processes: not yet). */
 export function registerFutexSyscalls(table: SyscallTable): void {
   table.register({
     futex: {
       args: ['ptr', 'hex', 'uint', 'ptr', 'ptr', 'uint'],
       support: 'partial',
-      note: 'WAIT, WAKE, REQUEUE, CMP_REQUEUE, *_BITSET; shared futexes act as private; no PI or WAKE_OP yet',
+      note: 'WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, *_BITSET, LOCK_PI/UNLOCK_PI/TRYLOCK_PI; shared futexes are keyed per process, so they do not work across processes yet',
       handler: (t, a) => {
         const addr = a.arg(0);
         const op = a.argInt(1);
@@ -57,15 +160,37 @@ export function registerFutexSyscalls(table: SyscallTable): void {
             // The fourth argument is val2 (how many to requeue), passed in the timeout slot.
             return futexes.requeue(FutexTable.key(t, addr), FutexTable.key(t, a.arg(4)), a.argUint(2), a.argUint(3));
           }
+          case FUTEX.WAKE_OP:
+            return wakeOp(t, addr, a.arg(4), a.argUint(2), a.argUint(3), a.argUint(5));
+          case FUTEX.LOCK_PI:
+          case FUTEX.LOCK_PI2:
+            return lockPi(t, addr, false);
+          case FUTEX.TRYLOCK_PI:
+            return lockPi(t, addr, true);
+          case FUTEX.UNLOCK_PI:
+            return unlockPi(t, addr);
           default:
             throw new SysError(Errno.ENOSYS);
         }
       },
     },
+    get_robust_list: {
+      args: ['int', 'ptr', 'ptr'],
+      handler: (t, a) => {
+        const pid = a.argInt(0);
+        const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+        if (!target) throw new SysError(Errno.ESRCH);
+        const out = new Uint8Array(8);
+        new DataView(out.buffer).setBigUint64(0, BigInt(target.robustList), true);
+        t.mm.copyOut(a.arg(1), out);
+        const len = new Uint8Array(8);
+        new DataView(len.buffer).setBigUint64(0, 24n, true);
+        t.mm.copyOut(a.arg(2), len);
+        return 0;
+      },
+    },
     set_robust_list: {
       args: ['ptr', 'uint'],
-      support: 'partial',
-      note: 'recorded; robust futexes are not cleaned up on death yet',
       handler: (t, a) => {
         if (a.arg(1) !== 24) throw new SysError(Errno.EINVAL);
         t.robustList = a.arg(0);
