@@ -8,6 +8,7 @@ import { registerMemorySyscalls } from './memory.js';
 import { registerPathSyscalls } from './path.js';
 import { registerProcessSyscalls } from './process.js';
 import { registerSignalSyscalls } from './signal.js';
+import { registerSocketSyscalls } from './socket.js';
 import { registerSystemSyscalls } from './system.js';
 import { registerTimeSyscalls } from './time.js';
 import type { SyscallTable } from './table.js';
@@ -26,4 +27,5 @@ export function registerAllSyscalls(table: SyscallTable): void {
   registerFutexSyscalls(table);
   registerResourceSyscalls(table);
   registerSystemSyscalls(table);
+  registerSocketSyscalls(table);
 }

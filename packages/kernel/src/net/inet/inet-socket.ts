@@ -1,0 +1,227 @@
+import { AF, Errno, Linger, MSG, POLL, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
+import { createSocket, IpAddress, type SockAddr, type Socket, type SockOptValue } from '@tvisor/netstack';
+import type { FileDescription, ReadinessCallback } from '@tvisor/vfs';
+import type { Kernel } from '../../kernel.js';
+import type { Task } from '../../task.js';
+import { newSocketInode, type SocketInode } from '../sockfs.js';
+import { optionInt, SocketImpl, sockaddrFamily, type IncomingMessage, type OutgoingMessage } from '../socket.js';
+import type { MessageCreds } from '../unix/queue.js';
+import { sandboxStack } from './stack.js';
+
+/** sizeof(struct sockaddr_in6) minus sin6_scope_id (RFC 2133): the shortest AF_INET6 address Linux takes. */
+const SIN6_LEN_RFC2133 = 24;
+
+/**
+ * Decodes sockaddr bytes for a socket of `family` into netstack's SockAddr.
+ * EINVAL when too short; AF_UNSPEC comes back as family AF_UNSPEC.
+ */
+export function decodeInetAddress(family: number, raw: Uint8Array): SockAddr {
+  const fam = sockaddrFamily(raw);
+  if (raw.length < 2) throw new SysError(Errno.EINVAL);
+  if (fam === AF.UNSPEC) return { family: AF.UNSPEC, addr: family === AF.INET6 ? '::' : '0.0.0.0', port: 0 };
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (fam === AF.INET) {
+    if (raw.length < SockaddrIn.size) throw new SysError(Errno.EINVAL);
+    const sin = SockaddrIn.decode(view, 0);
+    return { family: AF.INET, addr: IpAddress.fromBytes(sin.sin_addr).key, port: sin.sin_port };
+  }
+  if (fam === AF.INET6) {
+    if (raw.length < SIN6_LEN_RFC2133) throw new SysError(Errno.EINVAL);
+    const padded = new Uint8Array(SockaddrIn6.size);
+    padded.set(raw.subarray(0, SockaddrIn6.size));
+    const sin6 = SockaddrIn6.decode(new DataView(padded.buffer), 0);
+    return { family: AF.INET6, addr: IpAddress.fromBytes(sin6.sin6_addr).key, port: sin6.sin6_port, flowinfo: sin6.sin6_flowinfo, scopeId: sin6.sin6_scope_id };
+  }
+  throw new SysError(Errno.EAFNOSUPPORT);
+}
+
+/** Encodes a netstack address as sockaddr_in / sockaddr_in6 bytes. */
+export function encodeInetAddress(sa: SockAddr): Uint8Array {
+  if (sa.family === AF.INET) {
+    const out = new Uint8Array(SockaddrIn.size);
+    SockaddrIn.encode(new DataView(out.buffer), 0, { sin_family: AF.INET, sin_port: sa.port, sin_addr: IpAddress.parse(sa.addr).bytes });
+    return out;
+  }
+  const out = new Uint8Array(SockaddrIn6.size);
+  SockaddrIn6.encode(new DataView(out.buffer), 0, {
+    sin6_family: AF.INET6,
+    sin6_port: sa.port,
+    sin6_flowinfo: sa.flowinfo ?? 0,
+    sin6_addr: IpAddress.parse(sa.addr).bytes,
+    sin6_scope_id: sa.scopeId ?? 0,
+  });
+  return out;
+}
+
+/** How an option's bytes map to netstack's value: ints, struct linger, or a string (TCP_CONGESTION). */
+function decodeOption(level: number, name: number, value: Uint8Array): SockOptValue {
+  if (level === SOL.SOCKET && name === SO.LINGER) {
+    if (value.length < Linger.size) throw new SysError(Errno.EINVAL);
+    const l = Linger.decode(new DataView(value.buffer, value.byteOffset, value.byteLength), 0);
+    return { onoff: l.l_onoff !== 0, linger: l.l_linger };
+  }
+  if (level === SOL.TCP && name === TCP.CONGESTION) {
+    const end = value.indexOf(0);
+    return new TextDecoder().decode(end < 0 ? value : value.subarray(0, end));
+  }
+  // Linux accepts a single byte for some IP options; an int otherwise.
+  if (level === SOL.IP && value.length >= 1 && value.length < 4) return value[0];
+  return optionInt(value);
+}
+
+function encodeOption(value: SockOptValue): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return new TextEncoder().encode(value + '\0');
+  if (typeof value === 'number') {
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setInt32(0, value, true);
+    return out;
+  }
+  const out = new Uint8Array(Linger.size);
+  Linger.encode(new DataView(out.buffer), 0, { l_onoff: value.onoff ? 1 : 0, l_linger: value.linger });
+  return out;
+}
+
+/**
+ * An AF_INET or AF_INET6 socket: the kernel's descriptor side of a
+ * @tvisor/netstack socket on the sandbox's loopback stack. The netstack
+ * socket never blocks; waiting (and SO_RCVTIMEO/SO_SNDTIMEO) is the
+ * syscall layer's, driven by the socket's readiness callbacks.
+ */
+export class InetSocket extends SocketImpl {
+  readonly family: number;
+  readonly type: number;
+  readonly protocol: number;
+
+  constructor(
+    inode: SocketInode,
+    readonly kernel: Kernel,
+    readonly inner: Socket,
+  ) {
+    super(inode);
+    this.family = inner.family;
+    this.type = inner.type;
+    this.protocol = inner.protocol;
+  }
+
+  get messageOriented(): boolean {
+    return this.type !== SOCK.STREAM;
+  }
+
+  bind(_t: Task, raw: Uint8Array): void {
+    const sa = decodeInetAddress(this.family, raw);
+    if (sa.family === AF.UNSPEC) {
+      // Linux takes AF_UNSPEC with INADDR_ANY on AF_INET sockets as AF_INET.
+      if (this.family !== AF.INET) throw new SysError(Errno.EAFNOSUPPORT);
+      sa.family = AF.INET;
+    }
+    this.inner.bind(sa);
+  }
+
+  listen(_t: Task, backlog: number): void {
+    this.inner.listen(backlog);
+  }
+
+  accept(_t: Task): SocketImpl {
+    const conn = this.inner.accept();
+    const st = this.sockInode.stat();
+    return new InetSocket(newSocketInode({ uid: st.uid, gid: st.gid, groups: [] }), this.kernel, conn);
+  }
+
+  connect(t: Task, raw: Uint8Array, nonblock: boolean): number {
+    const sa = decodeInetAddress(this.family, raw);
+    try {
+      this.inner.connect(sa);
+      return 0;
+    } catch (e) {
+      if (!(e instanceof SysError) || e.errno !== Errno.EINPROGRESS || nonblock) throw e;
+    }
+    // A blocking connect waits for the handshake's outcome, then asks again.
+    return t.kernel.block(t, (complete) => {
+      let unsubscribe: (() => void) | undefined = this.inner.subscribe(POLL.OUT, () => {
+        let r = 0;
+        try {
+          this.inner.connect(sa);
+        } catch (e) {
+          if (e instanceof SysError && e.errno === Errno.EALREADY) return;
+          r = e instanceof SysError ? -e.errno : -Errno.EIO;
+        }
+        unsubscribe?.();
+        unsubscribe = undefined;
+        complete(r);
+      });
+      return () => unsubscribe?.();
+    });
+  }
+
+  send(msg: OutgoingMessage, _sender: MessageCreds, _t: Task | null): number {
+    const flags = msg.flags & ~(MSG.DONTWAIT | MSG.NOSIGNAL | MSG.CMSG_CLOEXEC);
+    const to = msg.to && msg.to.length > 0 ? decodeInetAddress(this.family, msg.to) : null;
+    for (const f of msg.rights ?? []) f.decRef();
+    msg.rights = null;
+    if (to && to.family === AF.UNSPEC) return this.inner.sendto(msg.data, flags, null);
+    return to ? this.inner.sendto(msg.data, flags, to) : this.inner.send(msg.data, flags);
+  }
+
+  recv(max: number, flags: number): IncomingMessage {
+    const r = this.inner.recvfrom(max, flags & ~(MSG.DONTWAIT | MSG.CMSG_CLOEXEC));
+    return {
+      data: r.data,
+      length: r.length,
+      from: r.addr ? encodeInetAddress(r.addr) : null,
+      rights: null,
+      creds: null,
+      flags: r.flags,
+    };
+  }
+
+  shutdown(how: number): void {
+    this.inner.shutdown(how);
+  }
+
+  sockname(): Uint8Array {
+    return encodeInetAddress(this.inner.getsockname());
+  }
+
+  peername(): Uint8Array {
+    return encodeInetAddress(this.inner.getpeername());
+  }
+
+  protected override protocolGetOption(level: number, name: number): Uint8Array | undefined {
+    if (level === SOL.SOCKET && (name === SO.RCVTIMEO || name === SO.SNDTIMEO)) return undefined;
+    try {
+      return encodeOption(this.inner.getsockopt(level, name));
+    } catch (e) {
+      if (e instanceof SysError && e.errno === Errno.ENOPROTOOPT && level === SOL.SOCKET) return undefined;
+      throw e;
+    }
+  }
+
+  protected override protocolSetOption(level: number, name: number, value: Uint8Array): boolean {
+    if (level === SOL.SOCKET && (name === SO.RCVTIMEO || name === SO.SNDTIMEO)) return false;
+    try {
+      this.inner.setsockopt(level, name, decodeOption(level, name, value));
+      return true;
+    } catch (e) {
+      if (e instanceof SysError && e.errno === Errno.ENOPROTOOPT && level === SOL.SOCKET) return false;
+      throw e;
+    }
+  }
+
+  override readiness(_fd: FileDescription, mask: number): number {
+    return this.inner.poll() & (mask | POLL.ERR | POLL.HUP);
+  }
+
+  override subscribe(_fd: FileDescription, mask: number, cb: ReadinessCallback): () => void {
+    return this.inner.subscribe(mask, cb);
+  }
+
+  override release(_fd: FileDescription): void {
+    this.inner.close();
+  }
+}
+
+/** socket(2) for AF_INET/AF_INET6: a netstack socket on the sandbox's loopback stack. */
+export function createInetSocket(kernel: Kernel, inode: SocketInode, family: number, type: number, protocol: number): InetSocket {
+  return new InetSocket(inode, kernel, createSocket(sandboxStack(kernel), family, type, protocol));
+}

@@ -1,0 +1,67 @@
+import { LoopbackEndpoint, Stack, type Clock, type Timer } from '@tvisor/netstack';
+import type { Kernel } from '../../kernel.js';
+
+/** The longest single kernel timer the clock arms; longer waits are chained (see KernelClock). */
+const TIMER_STEP_MS = 1000;
+
+/**
+ * netstack's clock on the kernel's timers. Every timer goes through
+ * Kernel.setTimer, so the run loop keeps the event loop live while TCP
+ * timers (delayed ACKs, retransmissions) are pending. Long timers
+ * (TIME_WAIT, keepalive) are armed in steps of at most a second and dropped
+ * once the sandbox's init has exited: the kernel has no shutdown hook, and
+ * a pending host timer would otherwise keep runsc alive after the sandbox
+ * is gone.
+ */
+export class KernelClock implements Clock {
+  private readonly origin = performance.now();
+
+  constructor(private readonly kernel: Kernel) {}
+
+  now(): number {
+    return performance.now() - this.origin;
+  }
+
+  setTimer(delayMs: number, callback: () => void): Timer {
+    const due = this.now() + Math.max(0, delayMs);
+    let cancel: (() => void) | undefined;
+    const arm = () => {
+      if (this.kernel.init?.exitStatus !== undefined) return;
+      const left = due - this.now();
+      if (left > TIMER_STEP_MS) {
+        cancel = this.kernel.setTimer(TIMER_STEP_MS, arm);
+        return;
+      }
+      cancel = this.kernel.setTimer(left, () => {
+        cancel = undefined;
+        if (this.kernel.init?.exitStatus === undefined) callback();
+      });
+    };
+    arm();
+    return {
+      cancel: () => {
+        cancel?.();
+        cancel = undefined;
+      },
+    };
+  }
+}
+
+const stacks = new WeakMap<Kernel, Stack>();
+
+/**
+ * The sandbox's network stack, made on the first AF_INET/AF_INET6 socket:
+ * one loopback NIC "lo" with 127.0.0.1/8 and ::1, and nothing else (the
+ * sandbox sees no host network, like gVisor's --network=none).
+ */
+export function sandboxStack(kernel: Kernel): Stack {
+  let stack = stacks.get(kernel);
+  if (!stack) {
+    stack = new Stack({ clock: new KernelClock(kernel) });
+    const lo = stack.addNic(new LoopbackEndpoint(), 'lo');
+    stack.addAddress(lo, '127.0.0.1/8');
+    stack.addAddress(lo, '::1/128');
+    stacks.set(kernel, stack);
+  }
+  return stack;
+}

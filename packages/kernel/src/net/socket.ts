@@ -1,0 +1,272 @@
+import { AF, Errno, Linger, SO, SOL, SysError } from '@tvisor/abi';
+import { FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
+import type { Task } from '../task.js';
+import type { SocketInode } from './sockfs.js';
+import type { MessageCreds } from './unix/queue.js';
+
+/** Linux's net.core.wmem_max / rmem_max and the default SO_SNDBUF/SO_RCVBUF. */
+export const SOCKET_BUFFER_DEFAULT = 212992;
+const SOCK_MIN_SNDBUF = 4608;
+const SOCK_MIN_RCVBUF = 2304;
+
+/** One message to send: data plus what sendmsg's control messages asked for. */
+export interface OutgoingMessage {
+  data: Uint8Array;
+  /** The destination sockaddr bytes (sendto/msg_name), or null. */
+  to: Uint8Array | null;
+  /** SCM_RIGHTS: the caller holds one reference to each; a socket that takes the message takes them over. */
+  rights: FileDescription[] | null;
+  /** SCM_CREDENTIALS as the sender passed them, or null for the sender's own. */
+  creds: MessageCreds | null;
+  /** MSG_* flags of the call. */
+  flags: number;
+}
+
+/** What one receive produced. */
+export interface IncomingMessage {
+  data: Uint8Array;
+  /** Full length of the message (datagrams), for MSG_TRUNC. */
+  length: number;
+  /** The sender's sockaddr bytes, or null when there is none to report (msg_namelen 0). */
+  from: Uint8Array | null;
+  /** Received descriptors, one reference each, for the caller to install. */
+  rights: FileDescription[] | null;
+  /** Credentials to report as SCM_CREDENTIALS (only when the receiver asked with SO_PASSCRED). */
+  creds: MessageCreds | null;
+  /** MSG_TRUNC / MSG_EOR etc. for msg_flags. */
+  flags: number;
+}
+
+/** Who is calling: the credentials a socket records (SO_PEERCRED, SCM_CREDENTIALS). */
+export function callerCreds(t: Task): MessageCreds {
+  return { pid: t.group.pid, uid: t.group.creds.euid, gid: t.group.creds.egid };
+}
+
+function intOption(v: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setInt32(0, v, true);
+  return out;
+}
+
+/** The int an option's value holds (EINVAL if shorter than an int, as Linux). */
+export function optionInt(value: Uint8Array): number {
+  if (value.length < 4) throw new SysError(Errno.EINVAL);
+  return new DataView(value.buffer, value.byteOffset, value.byteLength).getInt32(0, true);
+}
+
+/** An int option value as bytes. */
+export function encodeIntOption(v: number): Uint8Array {
+  return intOption(v);
+}
+
+/** struct timeval bytes to milliseconds (0 = no timeout). */
+function timevalMs(value: Uint8Array): number {
+  if (value.length < 16) throw new SysError(Errno.EINVAL);
+  const v = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  const sec = Number(v.getBigInt64(0, true));
+  const usec = Number(v.getBigInt64(8, true));
+  if (usec < 0 || usec >= 1_000_000) throw new SysError(Errno.EDOM);
+  if (sec < 0) return 0;
+  return sec * 1000 + Math.ceil(usec / 1000);
+}
+
+function timeval(ms: number): Uint8Array {
+  const out = new Uint8Array(16);
+  const v = new DataView(out.buffer);
+  v.setBigInt64(0, BigInt(Math.floor(ms / 1000)), true);
+  v.setBigInt64(8, BigInt((ms % 1000) * 1000), true);
+  return out;
+}
+
+/**
+ * A socket's half of an open file: the protocol-independent state (socket
+ * options kept at the socket layer, timeouts, the waiter queue) and the
+ * operations the socket syscalls call. Every operation is non-blocking: it
+ * throws SysError(EAGAIN) where the call would wait, and the syscall layer
+ * waits for readiness (or the SO_RCVTIMEO/SO_SNDTIMEO timeout) and retries.
+ * read(2)/write(2) on the descriptor are recv/send without flags.
+ */
+export abstract class SocketImpl extends FileImplBase {
+  abstract readonly family: number;
+  abstract readonly type: number;
+  abstract readonly protocol: number;
+
+  constructor(readonly sockInode: SocketInode) {
+    super(sockInode);
+  }
+
+  readonly waiters = new WaiterQueue();
+  /** SO_RCVTIMEO / SO_SNDTIMEO in milliseconds (0: wait forever). */
+  recvTimeoutMs = 0;
+  sendTimeoutMs = 0;
+  sndbuf = SOCKET_BUFFER_DEFAULT;
+  rcvbuf = SOCKET_BUFFER_DEFAULT;
+  /** SOL_SOCKET flags kept for getsockopt only (no behaviour behind them here). */
+  private readonly plainOptions = new Map<number, number>();
+  private linger: Linger = { l_onoff: 0, l_linger: 0 };
+  /** Credentials of whoever created the socket, used by read(2)/write(2), which carry no task. */
+  ownerCreds: MessageCreds = { pid: 0, uid: 0, gid: 0 };
+
+  abstract bind(t: Task, addr: Uint8Array): void;
+  abstract listen(t: Task, backlog: number): void;
+  /** An established connection, or EAGAIN. */
+  abstract accept(t: Task): SocketImpl;
+  /** connect(2), including any waiting it needs (it may park `t` and return BLOCKED). */
+  abstract connect(t: Task, addr: Uint8Array, nonblock: boolean): number;
+  /**
+   * Sends (part of) a message: the bytes taken, or EAGAIN. `t` is the
+   * sending task when there is one (sendto to a path resolves it in the
+   * task's filesystem); write(2) passes null.
+   */
+  abstract send(msg: OutgoingMessage, sender: MessageCreds, t: Task | null): number;
+  /** Receives up to `max` bytes, or EAGAIN; `flags` are MSG_PEEK etc. */
+  abstract recv(max: number, flags: number): IncomingMessage;
+  abstract shutdown(how: number): void;
+  /** getsockname(2)'s address bytes (their length is what addrlen reports). */
+  abstract sockname(): Uint8Array;
+  /** getpeername(2)'s address bytes, or ENOTCONN. */
+  abstract peername(): Uint8Array;
+  /** Whether recv/send on this socket keep message boundaries (read(2) must not split a datagram). */
+  abstract readonly messageOriented: boolean;
+
+  /** Protocol options (levels other than SOL_SOCKET, and SOL_SOCKET ones the protocol owns); undefined if unknown. */
+  protected protocolGetOption(_level: number, _name: number): Uint8Array | undefined {
+    return undefined;
+  }
+  protected protocolSetOption(_level: number, _name: number, _value: Uint8Array): boolean {
+    return false;
+  }
+
+  /** getsockopt(2): the option's value (the caller truncates it to optlen). ENOPROTOOPT if unknown. */
+  getOption(level: number, name: number): Uint8Array {
+    const own = this.protocolGetOption(level, name);
+    if (own) return own;
+    if (level !== SOL.SOCKET) throw new SysError(Errno.ENOPROTOOPT);
+    switch (name) {
+      case SO.TYPE:
+        return intOption(this.type);
+      case SO.DOMAIN:
+        return intOption(this.family);
+      case SO.PROTOCOL:
+        return intOption(this.protocol);
+      case SO.SNDBUF:
+        return intOption(this.sndbuf);
+      case SO.RCVBUF:
+        return intOption(this.rcvbuf);
+      case SO.RCVTIMEO:
+        return timeval(this.recvTimeoutMs);
+      case SO.SNDTIMEO:
+        return timeval(this.sendTimeoutMs);
+      case SO.LINGER: {
+        const out = new Uint8Array(Linger.size);
+        Linger.encode(new DataView(out.buffer), 0, this.linger);
+        return out;
+      }
+      case SO.REUSEADDR:
+      case SO.REUSEPORT:
+      case SO.KEEPALIVE:
+      case SO.BROADCAST:
+      case SO.OOBINLINE:
+      case SO.DONTROUTE:
+      case SO.PRIORITY:
+      case SO.TIMESTAMP:
+      case SO.MARK:
+        return intOption(this.plainOptions.get(name) ?? 0);
+      case SO.RCVLOWAT:
+      case SO.SNDLOWAT:
+        return intOption(this.plainOptions.get(name) ?? 1);
+      case SO.ERROR:
+        return intOption(0);
+      default:
+        throw new SysError(Errno.ENOPROTOOPT);
+    }
+  }
+
+  /** setsockopt(2). ENOPROTOOPT if unknown, EINVAL for a bad value. */
+  setOption(level: number, name: number, value: Uint8Array): void {
+    if (this.protocolSetOption(level, name, value)) return;
+    if (level !== SOL.SOCKET) throw new SysError(Errno.ENOPROTOOPT);
+    switch (name) {
+      case SO.SNDBUF:
+      case SO.SNDBUFFORCE: {
+        const v = Math.min(Math.max(optionInt(value), 0), SOCKET_BUFFER_DEFAULT);
+        this.sndbuf = Math.max(v * 2, SOCK_MIN_SNDBUF);
+        return;
+      }
+      case SO.RCVBUF:
+      case SO.RCVBUFFORCE: {
+        const v = Math.min(Math.max(optionInt(value), 0), SOCKET_BUFFER_DEFAULT);
+        this.rcvbuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
+        return;
+      }
+      case SO.RCVTIMEO:
+        this.recvTimeoutMs = timevalMs(value);
+        return;
+      case SO.SNDTIMEO:
+        this.sendTimeoutMs = timevalMs(value);
+        return;
+      case SO.LINGER:
+        if (value.length < Linger.size) throw new SysError(Errno.EINVAL);
+        this.linger = Linger.decode(new DataView(value.buffer, value.byteOffset, value.byteLength), 0);
+        return;
+      case SO.REUSEADDR:
+      case SO.REUSEPORT:
+      case SO.KEEPALIVE:
+      case SO.BROADCAST:
+      case SO.OOBINLINE:
+      case SO.DONTROUTE:
+      case SO.TIMESTAMP:
+        this.plainOptions.set(name, optionInt(value) !== 0 ? 1 : 0);
+        return;
+      case SO.PRIORITY:
+      case SO.MARK:
+        this.plainOptions.set(name, optionInt(value));
+        return;
+      case SO.RCVLOWAT:
+        this.plainOptions.set(name, Math.max(1, optionInt(value)));
+        return;
+      case SO.SNDLOWAT:
+        throw new SysError(Errno.ENOPROTOOPT);
+      default:
+        throw new SysError(Errno.ENOPROTOOPT);
+    }
+  }
+
+  // ---- the file side: read(2)/write(2)/poll on the descriptor --------------
+
+  override read(_fd: FileDescription, dst: Uint8Array): number {
+    if (dst.length === 0 && !this.messageOriented) return 0;
+    const msg = this.recv(dst.length, 0);
+    for (const f of msg.rights ?? []) f.decRef();
+    dst.set(msg.data);
+    return msg.data.length;
+  }
+
+  override write(_fd: FileDescription, src: Uint8Array): number {
+    return this.send({ data: src.slice(), to: null, rights: null, creds: null, flags: 0 }, this.ownerCreds, null);
+  }
+
+  override pread(): number {
+    throw new SysError(Errno.ESPIPE);
+  }
+  override pwrite(): number {
+    throw new SysError(Errno.ESPIPE);
+  }
+  override seek(): number {
+    throw new SysError(Errno.ESPIPE);
+  }
+  override allocate(): void {
+    throw new SysError(Errno.ESPIPE);
+  }
+
+  abstract override readiness(fd: FileDescription, mask: number): number;
+
+  override subscribe(_fd: FileDescription, mask: number, cb: ReadinessCallback): () => void {
+    return this.waiters.subscribe(mask, cb);
+  }
+}
+
+/** The address family of a sockaddr's bytes (AF_UNSPEC if too short to tell). */
+export function sockaddrFamily(addr: Uint8Array): number {
+  return addr.length >= 2 ? addr[0] | (addr[1] << 8) : AF.UNSPEC;
+}

@@ -1,0 +1,669 @@
+import { AF, Cmsghdr, Errno, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Ucred } from '@tvisor/abi';
+import type { FileDescription } from '@tvisor/vfs';
+import { vfsCredentials } from '../fs-context.js';
+import { createInetSocket } from '../net/inet/inet-socket.js';
+import { callerCreds, SocketImpl, type IncomingMessage } from '../net/socket.js';
+import { newSocketFile, newSocketInode } from '../net/sockfs.js';
+import type { MessageCreds } from '../net/unix/queue.js';
+import { UnixSocket, unixNamespace, SCM_MAX_FD } from '../net/unix/unix-socket.js';
+import type { Task } from '../task.js';
+import type { SyscallTable } from './table.js';
+
+/** sizeof(struct sockaddr_storage): the longest address a caller may pass. */
+const SOCKADDR_STORAGE = 128;
+/** net.core.optmem_max: the most control data sendmsg accepts. */
+const OPTMEM_MAX = 20480;
+const MAX_RW_COUNT = 0x7ffff000;
+const CMSG_HDR = Cmsghdr.size;
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** The socket behind `fd`: EBADF, or ENOTSOCK for other files. */
+function socketOf(t: Task, fd: number): { file: FileDescription; sock: SocketImpl } {
+  const file = t.group.fds.get(fd);
+  if (!(file.impl instanceof SocketImpl)) throw new SysError(Errno.ENOTSOCK);
+  return { file, sock: file.impl };
+}
+
+function readSockaddr(t: Task, addr: number, len: number): Uint8Array {
+  if (len < 0 || len > SOCKADDR_STORAGE) throw new SysError(Errno.EINVAL);
+  if (len === 0) return new Uint8Array(0);
+  return t.mm.copyIn(addr, len);
+}
+
+function readInt(t: Task, addr: number): number {
+  const b = t.mm.copyIn(addr, 4);
+  return new DataView(b.buffer, b.byteOffset, 4).getInt32(0, true);
+}
+
+function writeInt(t: Task, addr: number, v: number): void {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, v, true);
+  t.mm.copyOut(addr, b);
+}
+
+/**
+ * Stores an address for getsockname/accept/recvfrom: as many bytes as the
+ * caller's *addrlen allows, and the real length back into *addrlen.
+ */
+function writeSockaddr(t: Task, addr: number, lenAddr: number, value: Uint8Array): void {
+  if (addr === 0 || lenAddr === 0) return;
+  const room = readInt(t, lenAddr);
+  if (room < 0) throw new SysError(Errno.EINVAL);
+  if (room > 0 && value.length > 0) t.mm.copyOut(addr, value.subarray(0, Math.min(room, value.length)));
+  writeInt(t, lenAddr, value.length);
+}
+
+/**
+ * Runs a non-blocking socket operation the way a blocking call behaves:
+ * on EAGAIN, unless `nonblock`, the task parks until the socket reports
+ * `events` (or a hangup/error) and `op` is retried; SO_RCVTIMEO/SO_SNDTIMEO
+ * (`timeoutMs` > 0) end the wait with `onTimeout()` (EAGAIN, or the bytes
+ * moved so far). A signal ends it with ERESTARTSYS, or EINTR when a timeout
+ * was set, as sock_intr_errno says.
+ */
+function socketWait(
+  t: Task,
+  file: FileDescription,
+  events: number,
+  nonblock: boolean,
+  timeoutMs: number,
+  op: () => number,
+  onTimeout: () => number = () => -Errno.EAGAIN,
+): number {
+  try {
+    return op();
+  } catch (e) {
+    if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN || nonblock) throw e;
+  }
+  return t.kernel.block(
+    t,
+    (complete) => {
+      let unsubscribe: (() => void) | undefined;
+      let cancelTimer: (() => void) | undefined;
+      const finish = (r: number) => {
+        unsubscribe?.();
+        cancelTimer?.();
+        unsubscribe = cancelTimer = undefined;
+        complete(r);
+      };
+      unsubscribe = file.subscribe(events | POLL.HUP | POLL.ERR, () => {
+        let r: number;
+        try {
+          r = op();
+        } catch (e) {
+          if (e instanceof SysError && e.errno === Errno.EAGAIN) return;
+          r = e instanceof SysError ? -e.errno : -Errno.EIO;
+        }
+        finish(r);
+      });
+      if (timeoutMs > 0) cancelTimer = t.kernel.setTimer(timeoutMs, () => finish(onTimeout()));
+      return () => {
+        unsubscribe?.();
+        cancelTimer?.();
+      };
+    },
+    timeoutMs > 0 ? -Errno.EINTR : -Errno.ERESTARTSYS,
+  );
+}
+
+/** Wraps a socket in a new description and installs it. */
+function installSocket(t: Task, sock: SocketImpl, flags: number): number {
+  sock.ownerCreds = callerCreds(t);
+  const file = newSocketFile(sock.sockInode, sock, (flags & SOCK.NONBLOCK) !== 0, vfsCredentials(t.group.creds));
+  return t.group.fds.add(file, (flags & SOCK.CLOEXEC) !== 0);
+}
+
+function createSocket(t: Task, domain: number, type: number, protocol: number): SocketImpl {
+  const base = type & SOCK_TYPE_MASK;
+  switch (domain) {
+    case AF.UNIX: {
+      if (protocol !== 0 && protocol !== AF.UNIX) throw new SysError(Errno.EPROTONOSUPPORT);
+      // unix(7): SOCK_RAW is taken as SOCK_DGRAM.
+      const kind = base === SOCK.RAW ? SOCK.DGRAM : base;
+      if (kind !== SOCK.STREAM && kind !== SOCK.DGRAM && kind !== SOCK.SEQPACKET) throw new SysError(Errno.ESOCKTNOSUPPORT);
+      return new UnixSocket(newSocketInode(vfsCredentials(t.group.creds)), unixNamespace(t.kernel), kind);
+    }
+    case AF.INET:
+    case AF.INET6:
+      return createInetSocket(t.kernel, newSocketInode(vfsCredentials(t.group.creds)), domain, base, protocol);
+    default:
+      throw new SysError(Errno.EAFNOSUPPORT);
+  }
+}
+
+function checkTypeFlags(type: number): void {
+  if (type & ~(SOCK_TYPE_MASK | SOCK.NONBLOCK | SOCK.CLOEXEC)) throw new SysError(Errno.EINVAL);
+}
+
+function socketpair(t: Task, domain: number, type: number, protocol: number, sv: number): number {
+  checkTypeFlags(type);
+  if (domain === AF.INET || domain === AF.INET6) throw new SysError(Errno.EOPNOTSUPP);
+  if (domain !== AF.UNIX) throw new SysError(Errno.EAFNOSUPPORT);
+  const a = createSocket(t, domain, type, protocol) as UnixSocket;
+  const b = createSocket(t, domain, type, protocol) as UnixSocket;
+  UnixSocket.pair(a, b, callerCreds(t));
+  const fds = t.group.fds;
+  const fa = installSocket(t, a, type);
+  let fb: number;
+  try {
+    fb = installSocket(t, b, type);
+  } catch (e) {
+    fds.close(fa);
+    throw e;
+  }
+  const out = new Uint8Array(8);
+  const v = new DataView(out.buffer);
+  v.setInt32(0, fa, true);
+  v.setInt32(4, fb, true);
+  try {
+    t.mm.copyOut(sv, out);
+  } catch (e) {
+    fds.close(fa);
+    fds.close(fb);
+    throw e;
+  }
+  return 0;
+}
+
+function accept(t: Task, fd: number, addr: number, lenAddr: number, flags: number): number {
+  if (flags & ~(SOCK.NONBLOCK | SOCK.CLOEXEC)) throw new SysError(Errno.EINVAL);
+  const { file, sock } = socketOf(t, fd);
+  return socketWait(t, file, POLL.IN, (file.statusFlags & O.NONBLOCK) !== 0, sock.recvTimeoutMs, () => {
+    const conn = sock.accept(t);
+    const newFd = installSocket(t, conn, flags);
+    try {
+      writeSockaddr(t, addr, lenAddr, conn.peername());
+    } catch (e) {
+      // Linux keeps the connection but fails the call; the fd goes away.
+      t.group.fds.close(newFd);
+      throw e;
+    }
+    return newFd;
+  });
+}
+
+// ---- data transfer ----------------------------------------------------------
+
+interface Iov {
+  base: number;
+  len: number;
+}
+
+function iovTotal(iovs: Iov[]): number {
+  let total = 0;
+  for (const v of iovs) total += v.len;
+  if (total > MAX_RW_COUNT) throw new SysError(Errno.EINVAL);
+  return total;
+}
+
+function gather(t: Task, iovs: Iov[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const v of iovs) {
+    if (v.len === 0) continue;
+    out.set(t.mm.copyIn(v.base, v.len), at);
+    at += v.len;
+  }
+  return out;
+}
+
+/** Copies `data` into the iovecs starting `offset` bytes in. */
+function scatter(t: Task, iovs: Iov[], offset: number, data: Uint8Array): void {
+  let skip = offset;
+  let from = 0;
+  for (const v of iovs) {
+    if (from >= data.length) return;
+    if (skip >= v.len) {
+      skip -= v.len;
+      continue;
+    }
+    const n = Math.min(v.len - skip, data.length - from);
+    t.mm.copyOut(v.base + skip, data.subarray(from, from + n));
+    from += n;
+    skip = 0;
+  }
+}
+
+interface Control {
+  rights: FileDescription[] | null;
+  creds: MessageCreds | null;
+}
+
+/** Parses sendmsg's control messages (SCM_RIGHTS takes a reference to each file). */
+function parseControl(t: Task, addr: number, len: number): Control {
+  const control: Control = { rights: null, creds: null };
+  if (len === 0 || addr === 0) return control;
+  if (len > OPTMEM_MAX) throw new SysError(Errno.ENOBUFS);
+  const buf = t.mm.copyIn(addr, len);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  try {
+    for (let at = 0; at + CMSG_HDR <= len; ) {
+      const h = Cmsghdr.decode(view, at);
+      if (h.cmsg_len < CMSG_HDR || at + h.cmsg_len > len) throw new SysError(Errno.EINVAL);
+      const data = buf.subarray(at + CMSG_HDR, at + h.cmsg_len);
+      if (h.cmsg_level === SOL.SOCKET) {
+        if (h.cmsg_type === SCM.RIGHTS) {
+          const rights = (control.rights ??= []);
+          const count = Math.floor(data.length / 4);
+          if (rights.length + count > SCM_MAX_FD) throw new SysError(Errno.EINVAL);
+          for (let i = 0; i < count; i++) {
+            const file = t.group.fds.get(view.getInt32(at + CMSG_HDR + i * 4, true));
+            file.incRef();
+            rights.push(file);
+          }
+        } else if (h.cmsg_type === SCM.CREDENTIALS) {
+          if (data.length !== Ucred.size) throw new SysError(Errno.EINVAL);
+          const c = Ucred.decode(view, at + CMSG_HDR);
+          const me = t.group.creds;
+          // Only a privileged sender may claim other ids (unix(7), SCM_CREDENTIALS).
+          if (me.euid !== 0 && (c.pid !== t.group.pid || (c.uid !== me.uid && c.uid !== me.euid) || (c.gid !== me.gid && c.gid !== me.egid))) {
+            throw new SysError(Errno.EPERM);
+          }
+          control.creds = { pid: c.pid, uid: c.uid, gid: c.gid };
+        } else {
+          throw new SysError(Errno.EINVAL);
+        }
+      }
+      at += align8(h.cmsg_len);
+    }
+  } catch (e) {
+    for (const f of control.rights ?? []) f.decRef();
+    throw e;
+  }
+  return control;
+}
+
+/**
+ * Sends one message: gathers the data, then hands it to the socket. A
+ * blocking stream send goes on until every byte is taken (as Linux does);
+ * EPIPE raises SIGPIPE unless MSG_NOSIGNAL.
+ */
+function sendOne(
+  t: Task,
+  fd: number,
+  iovs: Iov[],
+  to: Uint8Array | null,
+  control: Control,
+  flags: number,
+  forceNonblock = false,
+): number {
+  let file: FileDescription;
+  let sock: SocketImpl;
+  try {
+    ({ file, sock } = socketOf(t, fd));
+  } catch (e) {
+    for (const f of control.rights ?? []) f.decRef();
+    throw e;
+  }
+  let data: Uint8Array;
+  try {
+    data = gather(t, iovs, iovTotal(iovs));
+  } catch (e) {
+    for (const f of control.rights ?? []) f.decRef();
+    throw e;
+  }
+  const nonblock = forceNonblock || (file.statusFlags & O.NONBLOCK) !== 0 || (flags & MSG.DONTWAIT) !== 0;
+  const stream = sock.type === SOCK.STREAM;
+  const sender = callerCreds(t);
+  let rights = control.rights;
+  let sent = 0;
+  const release = () => {
+    for (const f of rights ?? []) f.decRef();
+    rights = null;
+  };
+  const op = (): number => {
+    let n: number;
+    try {
+      n = sock.send({ data: data.subarray(sent), to, rights, creds: control.creds, flags }, sender, t);
+    } catch (e) {
+      if (e instanceof SysError && e.errno === Errno.EAGAIN && !(sent > 0 && nonblock)) throw e;
+      if (sent > 0) return sent;
+      release();
+      if (e instanceof SysError && e.errno === Errno.EPIPE && !(flags & MSG.NOSIGNAL) && sock.type !== SOCK.DGRAM) {
+        t.kernel.raiseSignal(t, Signal.SIGPIPE);
+      }
+      throw e;
+    }
+    // The socket took the message, and with it the references in `rights`.
+    if (n > 0 || !stream) rights = null;
+    sent += n;
+    if (stream && sent < data.length && !nonblock) throw new SysError(Errno.EAGAIN);
+    release();
+    return sent;
+  };
+  return socketWait(t, file, POLL.OUT, nonblock, sock.sendTimeoutMs, op, () => {
+    release();
+    return sent > 0 ? sent : -Errno.EAGAIN;
+  });
+}
+
+/** Where recvmsg puts what it received besides the data. */
+interface RecvOutputs {
+  nameAddr: number;
+  /** Address of the socklen_t (recvfrom) or of msg_namelen (recvmsg, written as u32); 0 for none. */
+  nameLenAddr: number;
+  /** recvmsg: the msghdr to update (msg_namelen, msg_controllen, msg_flags). */
+  msghdr?: { addr: number; control: number; controllen: number };
+}
+
+/** Encodes the control messages of a received message, installing passed descriptors. */
+function encodeControl(t: Task, msg: IncomingMessage, room: number, cloexec: boolean): { bytes: Uint8Array; truncated: boolean } {
+  const out = new Uint8Array(Math.max(0, room));
+  const view = new DataView(out.buffer);
+  let used = 0;
+  let truncated = false;
+  const put = (type: number, data: Uint8Array) => {
+    const left = room - used;
+    if (left < CMSG_HDR) {
+      truncated = true;
+      return;
+    }
+    let len = CMSG_HDR + data.length;
+    if (left < len) {
+      truncated = true;
+      len = left;
+    }
+    Cmsghdr.encode(view, used, { cmsg_len: len, cmsg_level: SOL.SOCKET, cmsg_type: type });
+    out.set(data.subarray(0, len - CMSG_HDR), used + CMSG_HDR);
+    used += Math.min(align8(len), left);
+  };
+  if (msg.creds) {
+    const c = new Uint8Array(Ucred.size);
+    Ucred.encode(new DataView(c.buffer), 0, msg.creds);
+    put(SCM.CREDENTIALS, c);
+  }
+  if (msg.rights) {
+    const files = msg.rights;
+    const fit = Math.max(0, Math.floor((room - used - CMSG_HDR) / 4));
+    const fds: number[] = [];
+    let i = 0;
+    try {
+      for (; i < files.length && i < fit; i++) fds.push(t.group.fds.add(files[i], cloexec));
+    } catch {
+      // EMFILE: add() dropped that reference; the rest are released below.
+      i++;
+    }
+    for (let j = i; j < files.length; j++) files[j].decRef();
+    if (fds.length < files.length) truncated = true;
+    if (fds.length > 0) {
+      const data = new Uint8Array(fds.length * 4);
+      const dv = new DataView(data.buffer);
+      fds.forEach((f, k) => dv.setInt32(k * 4, f, true));
+      put(SCM.RIGHTS, data);
+    }
+  }
+  return { bytes: out.subarray(0, used), truncated };
+}
+
+/**
+ * Receives one message into `iovs`. MSG_WAITALL on a stream goes on until
+ * the buffer is full (or EOF, an error, a signal). Returns the byte count
+ * (the full datagram length with MSG_TRUNC), having written the sender's
+ * address and the control messages.
+ */
+function recvOne(t: Task, fd: number, iovs: Iov[], flags: number, outs: RecvOutputs, forceNonblock = false): number {
+  const { file, sock } = socketOf(t, fd);
+  const total = iovTotal(iovs);
+  const nonblock = forceNonblock || (file.statusFlags & O.NONBLOCK) !== 0 || (flags & MSG.DONTWAIT) !== 0;
+  const waitAll = (flags & MSG.WAITALL) !== 0 && (flags & MSG.PEEK) === 0 && sock.type === SOCK.STREAM;
+  const recvFlags = flags & ~(MSG.WAITALL | MSG.DONTWAIT | MSG.CMSG_CLOEXEC);
+  let got = 0;
+  let first: IncomingMessage | undefined;
+  const deliver = (): number => {
+    const msg = first!;
+    let msgFlags = msg.flags;
+    if (outs.nameAddr !== 0 && outs.nameLenAddr !== 0) {
+      if (outs.msghdr) {
+        const from = msg.from ?? new Uint8Array(0);
+        const room = t.mm.copyIn(outs.nameLenAddr, 4);
+        const cap = new DataView(room.buffer, room.byteOffset, 4).getUint32(0, true);
+        if (from.length > 0 && cap > 0) t.mm.copyOut(outs.nameAddr, from.subarray(0, Math.min(cap, from.length)));
+        writeInt(t, outs.nameLenAddr, from.length);
+      } else {
+        writeSockaddr(t, outs.nameAddr, outs.nameLenAddr, msg.from ?? new Uint8Array(0));
+      }
+    } else if (outs.msghdr && outs.nameLenAddr !== 0) {
+      writeInt(t, outs.nameLenAddr, 0);
+    }
+    if (outs.msghdr) {
+      const h = outs.msghdr;
+      const room = h.control === 0 ? 0 : h.controllen;
+      const { bytes, truncated } = encodeControl(t, msg, room, (flags & MSG.CMSG_CLOEXEC) !== 0);
+      if (bytes.length > 0) t.mm.copyOut(h.control, bytes);
+      if (truncated) msgFlags |= MSG.CTRUNC;
+      const lenBytes = new Uint8Array(8);
+      new DataView(lenBytes.buffer).setBigUint64(0, BigInt(bytes.length), true);
+      t.mm.copyOut(h.addr + 40, lenBytes);
+      writeInt(t, h.addr + 48, msgFlags);
+    } else {
+      for (const f of msg.rights ?? []) f.decRef();
+    }
+    if (sock.type !== SOCK.STREAM && flags & MSG.TRUNC) return msg.length;
+    return got;
+  };
+  const op = (): number => {
+    let msg: IncomingMessage;
+    try {
+      msg = sock.recv(total - got, recvFlags);
+    } catch (e) {
+      if (got > 0 && !(e instanceof SysError && e.errno === Errno.EAGAIN && !nonblock)) return deliver();
+      throw e;
+    }
+    if (!first) first = msg;
+    else if (msg.rights) first.rights = [...(first.rights ?? []), ...msg.rights];
+    scatter(t, iovs, got, msg.data);
+    got += msg.data.length;
+    if (waitAll && got < total && msg.data.length > 0 && !msg.rights) throw new SysError(Errno.EAGAIN);
+    return deliver();
+  };
+  return socketWait(t, file, POLL.IN, nonblock, sock.recvTimeoutMs, op, () => (got > 0 ? deliver() : -Errno.EAGAIN));
+}
+
+interface ParsedMsghdr {
+  name: number;
+  namelen: number;
+  iovs: Iov[];
+  control: number;
+  controllen: number;
+}
+
+function readMsghdr(t: Task, addr: number): ParsedMsghdr {
+  const raw = t.mm.copyIn(addr, 56);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const v = {
+    name: Number(view.getBigUint64(0, true)),
+    namelen: view.getUint32(8, true),
+    iov: Number(view.getBigUint64(16, true)),
+    iovlen: Number(view.getBigUint64(24, true)),
+    control: Number(view.getBigUint64(32, true)),
+    controllen: Number(view.getBigUint64(40, true)),
+  };
+  if (v.controllen > 0x7fffffff) throw new SysError(Errno.ENOBUFS);
+  return { name: v.name, namelen: v.namelen, iovs: t.mm.readIovecs(v.iov, v.iovlen), control: v.control, controllen: v.controllen };
+}
+
+function sendmsg(t: Task, fd: number, msgAddr: number, flags: number, forceNonblock = false): number {
+  const h = readMsghdr(t, msgAddr);
+  socketOf(t, fd);
+  const to = h.name !== 0 && h.namelen > 0 ? readSockaddr(t, h.name, h.namelen) : null;
+  const control = parseControl(t, h.control, h.controllen);
+  return sendOne(t, fd, h.iovs, to, control, flags, forceNonblock);
+}
+
+function recvmsg(t: Task, fd: number, msgAddr: number, flags: number, forceNonblock = false): number {
+  const h = readMsghdr(t, msgAddr);
+  return recvOne(t, fd, h.iovs, flags, { nameAddr: h.name, nameLenAddr: msgAddr + 8, msghdr: { addr: msgAddr, control: h.control, controllen: h.controllen } }, forceNonblock);
+}
+
+/** sendmmsg(2): the first message may block; later ones are sent only as far as they go without waiting. */
+function sendmmsg(t: Task, fd: number, vec: number, vlen: number, flags: number): number {
+  socketOf(t, fd);
+  const count = Math.min(vlen >>> 0, 1024);
+  let done = 0;
+  for (; done < count; done++) {
+    const at = vec + done * 64;
+    let n: number;
+    try {
+      n = sendmsg(t, fd, at, flags, done > 0);
+    } catch (e) {
+      if (done > 0) break;
+      throw e;
+    }
+    if (n < 0) break;
+    writeInt(t, at + 56, n);
+  }
+  return done;
+}
+
+/** recvmmsg(2): waits (unless MSG_DONTWAIT) for the first message only, then takes what is queued. */
+function recvmmsg(t: Task, fd: number, vec: number, vlen: number, flags: number): number {
+  socketOf(t, fd);
+  const count = Math.min(vlen >>> 0, 1024);
+  let done = 0;
+  for (; done < count; done++) {
+    const at = vec + done * 64;
+    let n: number;
+    try {
+      n = recvmsg(t, fd, at, flags, done > 0 || (flags & MSG.WAITFORONE) !== 0 && done > 0);
+    } catch (e) {
+      if (done > 0) break;
+      throw e;
+    }
+    if (n < 0) return n;
+    writeInt(t, at + 56, n);
+  }
+  return done;
+}
+
+function getsockopt(t: Task, fd: number, level: number, name: number, optval: number, optlenAddr: number): number {
+  const { sock } = socketOf(t, fd);
+  const len = readInt(t, optlenAddr);
+  if (len < 0) throw new SysError(Errno.EINVAL);
+  const value = sock.getOption(level, name);
+  const n = Math.min(len, value.length);
+  if (n > 0) t.mm.copyOut(optval, value.subarray(0, n));
+  writeInt(t, optlenAddr, n);
+  return 0;
+}
+
+function setsockopt(t: Task, fd: number, level: number, name: number, optval: number, optlen: number): number {
+  const { sock } = socketOf(t, fd);
+  if (optlen < 0) throw new SysError(Errno.EINVAL);
+  const value = optlen > 0 ? t.mm.copyIn(optval, Math.min(optlen, 4096)) : new Uint8Array(0);
+  sock.setOption(level, name, value);
+  return 0;
+}
+
+/** The socket syscall family: AF_UNIX sockets in the sentry, AF_INET/AF_INET6 over @tvisor/netstack's loopback. */
+export function registerSocketSyscalls(table: SyscallTable): void {
+  const unixAndInet = 'AF_UNIX (stream, datagram, seqpacket) and AF_INET/AF_INET6 TCP and UDP on the sandbox loopback (127.0.0.1/8, ::1)';
+  table.register({
+    socket: {
+      args: ['int', 'hex', 'int'],
+      support: 'partial',
+      note: `${unixAndInet}; other families EAFNOSUPPORT (no netlink, packet or raw sockets)`,
+      handler: (t, a) => {
+        const type = a.argInt(1);
+        checkTypeFlags(type);
+        return installSocket(t, createSocket(t, a.argInt(0), type, a.argInt(2)), type);
+      },
+    },
+    socketpair: {
+      args: ['int', 'hex', 'int', 'ptr'],
+      handler: (t, a) => socketpair(t, a.argInt(0), a.argInt(1), a.argInt(2), a.arg(3)),
+    },
+    bind: {
+      args: ['fd', 'ptr', 'int'],
+      handler: (t, a) => {
+        socketOf(t, a.argInt(0)).sock.bind(t, readSockaddr(t, a.arg(1), a.argInt(2)));
+        return 0;
+      },
+    },
+    listen: {
+      args: ['fd', 'int'],
+      handler: (t, a) => {
+        socketOf(t, a.argInt(0)).sock.listen(t, a.argInt(1));
+        return 0;
+      },
+    },
+    accept: { args: ['fd', 'ptr', 'ptr'], handler: (t, a) => accept(t, a.argInt(0), a.arg(1), a.arg(2), 0) },
+    accept4: { args: ['fd', 'ptr', 'ptr', 'hex'], handler: (t, a) => accept(t, a.argInt(0), a.arg(1), a.arg(2), a.argInt(3)) },
+    connect: {
+      args: ['fd', 'ptr', 'int'],
+      handler: (t, a) => {
+        const { file, sock } = socketOf(t, a.argInt(0));
+        return sock.connect(t, readSockaddr(t, a.arg(1), a.argInt(2)), (file.statusFlags & O.NONBLOCK) !== 0);
+      },
+    },
+    getsockname: {
+      args: ['fd', 'ptr', 'ptr'],
+      handler: (t, a) => {
+        writeSockaddr(t, a.arg(1), a.arg(2), socketOf(t, a.argInt(0)).sock.sockname());
+        return 0;
+      },
+    },
+    getpeername: {
+      args: ['fd', 'ptr', 'ptr'],
+      handler: (t, a) => {
+        writeSockaddr(t, a.arg(1), a.arg(2), socketOf(t, a.argInt(0)).sock.peername());
+        return 0;
+      },
+    },
+    sendto: {
+      args: ['fd', 'buf:2', 'uint', 'hex', 'ptr', 'int'],
+      handler: (t, a) => {
+        const to = a.arg(4) !== 0 ? readSockaddr(t, a.arg(4), a.argInt(5)) : null;
+        return sendOne(t, a.argInt(0), [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], to, { rights: null, creds: null }, a.argInt(3));
+      },
+    },
+    recvfrom: {
+      args: ['fd', 'ptr', 'uint', 'hex', 'ptr', 'ptr'],
+      handler: (t, a) =>
+        recvOne(t, a.argInt(0), [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], a.argInt(3), { nameAddr: a.arg(4), nameLenAddr: a.arg(5) }),
+    },
+    sendmsg: {
+      args: ['fd', 'ptr', 'hex'],
+      support: 'partial',
+      note: 'SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX; IP-level control messages are ignored; a signal after part of a blocking stream send fails it with EINTR/restart instead of returning the count',
+      handler: (t, a) => sendmsg(t, a.argInt(0), a.arg(1), a.argInt(2)),
+    },
+    recvmsg: {
+      args: ['fd', 'ptr', 'hex'],
+      support: 'partial',
+      note: 'SCM_RIGHTS and SCM_CREDENTIALS (SO_PASSCRED) on AF_UNIX; no IP_PKTINFO/timestamps; MSG_OOB and MSG_ERRQUEUE unsupported',
+      handler: (t, a) => recvmsg(t, a.argInt(0), a.arg(1), a.argInt(2)),
+    },
+    sendmmsg: {
+      args: ['fd', 'ptr', 'uint', 'hex'],
+      support: 'partial',
+      note: 'only the first message may block',
+      handler: (t, a) => sendmmsg(t, a.argInt(0), a.arg(1), a.argUint(2), a.argInt(3)),
+    },
+    recvmmsg: {
+      args: ['fd', 'ptr', 'uint', 'hex', 'ptr'],
+      support: 'partial',
+      note: 'only the first message may block; the timeout argument is ignored',
+      handler: (t, a) => recvmmsg(t, a.argInt(0), a.arg(1), a.argUint(2), a.argInt(3)),
+    },
+    shutdown: {
+      args: ['fd', 'int'],
+      handler: (t, a) => {
+        socketOf(t, a.argInt(0)).sock.shutdown(a.argInt(1));
+        return 0;
+      },
+    },
+    getsockopt: {
+      args: ['fd', 'int', 'int', 'ptr', 'ptr'],
+      support: 'partial',
+      note: 'SOL_SOCKET options, SO_PEERCRED/SO_PASSCRED on AF_UNIX, TCP/IP options netstack implements; ENOPROTOOPT otherwise',
+      handler: (t, a) => getsockopt(t, a.argInt(0), a.argInt(1), a.argInt(2), a.arg(3), a.arg(4)),
+    },
+    setsockopt: {
+      args: ['fd', 'int', 'int', 'ptr', 'int'],
+      support: 'partial',
+      note: 'SOL_SOCKET options (SO_RCVTIMEO/SO_SNDTIMEO honoured by the sentry), SO_PASSCRED, TCP/IP options netstack implements; ENOPROTOOPT otherwise',
+      handler: (t, a) => setsockopt(t, a.argInt(0), a.argInt(1), a.argInt(2), a.arg(3), a.argInt(4)),
+    },
+  });
+}
