@@ -70,4 +70,16 @@ describe('pipes', () => {
     expect(r.read(buf)).toBe(16);
     expect(vfs.statAt(ctx, '/fifo').size).toBe(0);
   });
+
+  it('reopens an anonymous pipe through its location, like /proc/self/fd/N', () => {
+    const { vfs } = freshVfs();
+    const [r, w] = vfs.pipe(ROOT_CREDENTIALS);
+    const w2 = vfs.openVd(w.vd, O.WRONLY, ROOT_CREDENTIALS);
+    w2.write(text('again'));
+    expect(r.read(new Uint8Array(16))).toBe(5);
+    expect(r.stat().mode & S.IFMT).toBe(S.IFIFO);
+    w.decRef();
+    w2.decRef();
+    expect(r.read(new Uint8Array(16))).toBe(0);
+  });
 });

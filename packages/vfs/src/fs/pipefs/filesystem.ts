@@ -100,7 +100,8 @@ export class PipeFilesystem implements Filesystem {
    * PipeFile.peerReady() is false, for the kernel to wait on.
    */
   openFifo(inode: Inode, flags: number): PipeFile {
-    let pipe = this.fifos.get(inode);
+    // Reopening an anonymous pipe (through /proc/self/fd/N) joins that pipe.
+    let pipe = inode instanceof PipeInode ? inode.pipe : this.fifos.get(inode);
     if (!pipe) {
       pipe = new Pipe();
       this.fifos.set(inode, pipe);
