@@ -128,4 +128,23 @@ describe('host filesystem confinement', () => {
       racer.kill('SIGKILL');
     }
   });
+
+  it('presents host kernel interfaces (/proc, /sys) under the root as empty directories', () => {
+    const v = new VirtualFilesystem(new HostFilesystem({ hostPath: '/', readOnly: true }));
+    const c = v.context(ROOT_CREDENTIALS);
+    for (const dir of ['/proc', '/sys']) {
+      expect(v.statAt(c, dir).mode & 0o170000).toBe(0o040000);
+      const fd = v.openAt(c, dir, { flags: O.RDONLY | O.DIRECTORY });
+      expect(fd.getdents().map((d) => d.name)).toEqual(['.', '..']);
+      fd.decRef();
+    }
+    expect(errnoOf(() => v.openAt(c, '/proc/self/mem', { flags: O.RDONLY }))).toBe(Errno.ENOENT);
+    expect(errnoOf(() => v.statAt(c, '/sys/kernel'))).toBe(Errno.ENOENT);
+    // Ordinary directories on the root filesystem are unaffected.
+    expect(v.statAt(c, '/etc/passwd').size).toBeGreaterThan(0);
+    v.dispose();
+    const exposed = new VirtualFilesystem(new HostFilesystem({ hostPath: '/', readOnly: true, exposeKernelInterfaces: true }));
+    expect(exposed.statAt(exposed.context(ROOT_CREDENTIALS), '/proc/self', 0x100).mode & 0o170000).toBe(0o120000);
+    exposed.dispose();
+  });
 });

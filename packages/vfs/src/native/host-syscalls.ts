@@ -225,6 +225,7 @@ export function lseek(fd: number, offset: number, whence: number): number {
   return check(raw.lseek(fd, offset, whence));
 }
 
+/** statfs(2) of the filesystem `fd` lives on (works on O_PATH fds). */
 export function fstatfs(fd: number): StatfsInfo {
   const buf = new Uint8Array(120);
   check(raw.fstatfs(fd, buf));

@@ -63,7 +63,12 @@ export class HostRegularFile extends FileImplBase {
 export class HostDirectoryFile extends FileImplBase {
   private closed = false;
 
-  constructor(hostInode: HostInode, private readonly hostFd: number) {
+  constructor(
+    hostInode: HostInode,
+    private readonly hostFd: number,
+    /** List nothing: the directory is a sealed host kernel interface. */
+    private readonly sealed = false,
+  ) {
     super(hostInode);
   }
 
@@ -76,6 +81,7 @@ export class HostDirectoryFile extends FileImplBase {
 
   override iterDirents(fd: FileDescription, cb: DirentCallback): void {
     iterSnapshot(fd, () => {
+      if (this.sealed) return [];
       host.lseek(this.hostFd, 0, SEEK.SET);
       return host.readDirAll(this.hostFd);
     }, cb);

@@ -18,6 +18,12 @@ export interface HostFilesystemOptions {
   readOnly?: boolean;
   /** Most O_PATH handles kept open at once (default DEFAULT_MAX_HANDLES). */
   maxHandles?: number;
+  /**
+   * Show host kernel interface mounts (procfs, sysfs, ...) found under
+   * `hostPath` instead of presenting them as empty directories. Off by
+   * default: host /proc would expose the sentry's own memory.
+   */
+  exposeKernelInterfaces?: boolean;
 }
 
 /**
@@ -31,6 +37,7 @@ export class HostFilesystem implements Filesystem {
   readonly type = 'hostfs';
   readonly dev: number;
   readonly readOnly: boolean;
+  readonly exposeKernelInterfaces: boolean;
   private readonly rootInode: HostInode;
   /** O_PATH handles owned by inodes (other than the root), least recently used first. */
   private readonly handles = new Map<number, WeakRef<HostInode>>();
@@ -40,6 +47,7 @@ export class HostFilesystem implements Filesystem {
 
   constructor(opts: HostFilesystemOptions) {
     this.readOnly = opts.readOnly === true;
+    this.exposeKernelInterfaces = opts.exposeKernelInterfaces === true;
     this.maxHandles = Math.max(16, opts.maxHandles ?? DEFAULT_MAX_HANDLES);
     const fd = openRootDir(opts.hostPath);
     const st = fstatx(fd);

@@ -6,6 +6,7 @@ import * as host from '../../native/host-syscalls.js';
 import type { SetStatRequest, StatInfo } from '../../stat.js';
 import { HostDirectoryFile, HostRegularFile } from './host-file.js';
 import type { HostFilesystem } from './host-filesystem.js';
+import { HOST_KERNEL_INTERFACE_MAGICS } from './kernel-interfaces.js';
 
 const O_RDONLY = 0;
 const O_WRONLY = 1;
@@ -38,6 +39,11 @@ export class HostInode implements Inode {
     /** Name in the parent; updated on rename. */
     public name: string,
     st: StatInfo,
+    /**
+     * A mount point of a host kernel interface (proc, sysfs, ...): shown as
+     * an empty directory, never looked into.
+     */
+    readonly sealed = false,
   ) {
     this.ino = st.ino;
     this.hostDev = st.dev;
@@ -94,9 +100,14 @@ export class HostInode implements Inode {
   }
 
   lookup(name: string): Inode {
+    if (this.sealed) throw new SysError(Errno.ENOENT);
     const fd = host.openPathBeneath(this.handle, name);
     try {
-      return new HostInode(this.fs, fd, this, name, host.fstatx(fd));
+      const st = host.fstatx(fd);
+      // Crossing into another host mount: hide the host kernel's interfaces.
+      const sealed = st.dev !== this.hostDev && !this.fs.exposeKernelInterfaces &&
+        HOST_KERNEL_INTERFACE_MAGICS.has(host.fstatfs(fd).type);
+      return new HostInode(this.fs, fd, this, name, st, sealed);
     } catch (e) {
       host.close(fd);
       throw e;
@@ -195,7 +206,7 @@ export class HostInode implements Inode {
   open(flags: number, _creds: Credentials): FileDescriptionImpl {
     const acc = flags & O.ACCMODE;
     if (acc !== O.RDONLY) this.fs.checkWritable();
-    if (this.fileType === S.IFDIR) return new HostDirectoryFile(this, this.reopen(O_RDONLY | O_DIRECTORY));
+    if (this.fileType === S.IFDIR) return new HostDirectoryFile(this, this.reopen(O_RDONLY | O_DIRECTORY), this.sealed);
     if (this.fileType !== S.IFREG) throw new SysError(Errno.ENXIO);
     const hostFlags = acc | (flags & (O.SYNC | O.DSYNC | O.DIRECT));
     return new HostRegularFile(this, this.reopen(hostFlags));
