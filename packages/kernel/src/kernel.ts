@@ -8,7 +8,7 @@ import type { Task, ThreadGroup } from './task.js';
 import type { Uname } from './uname.js';
 import { DEFAULT_UNAME } from './uname.js';
 import type { FsRoot } from './fs-context.js';
-import { KernelLog } from './klog.js';
+import { KernelLog, KmsgFile } from './klog.js';
 import { FutexTable } from './futex.js';
 import { cleanupRobustList } from './syscalls/futex.js';
 import { PipeFilesystem } from '@tvisor/vfs';
@@ -70,6 +70,8 @@ export class Kernel {
     this.uname = { ...DEFAULT_UNAME, ...opts.uname };
     registerAllSyscalls(this.table);
     this.pipes.installFifoSupport(this.root.vfs);
+    // /dev/kmsg (char 1:11) reads and writes the kernel log.
+    this.root.vfs.devices.registerChar(1, 11, (inode) => new KmsgFile(inode, this.log));
   }
 
   /** Allocates the next thread id (pids are thread group leaders' tids). */

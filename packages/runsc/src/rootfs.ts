@@ -1,5 +1,6 @@
 import type { FsRoot } from '@tvisor/kernel';
-import { createDevTmpfs, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, VirtualFilesystem, type Filesystem, type PathContext } from '@tvisor/vfs';
+import { S } from '@tvisor/abi';
+import { createDevTmpfs, makeDev, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, VirtualFilesystem, type Filesystem, type PathContext } from '@tvisor/vfs';
 import { HostFilesystem } from '@tvisor/vfs/host';
 
 export interface RootfsOptions {
@@ -22,7 +23,10 @@ export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
     : new VirtualFilesystem(host, { readOnly: true });
   const ctx: PathContext = vfs.context(ROOT_CREDENTIALS);
   mountOver(vfs, ctx, '/tmp', new TmpfsFilesystem({ mode: 0o1777 }));
-  mountOver(vfs, ctx, '/dev', createDevTmpfs(vfs.devices));
+  if (mountOver(vfs, ctx, '/dev', createDevTmpfs(vfs.devices))) {
+    // The kernel log device; the kernel registers what backs char 1:11.
+    vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/kmsg', S.IFCHR | 0o644, makeDev(1, 11));
+  }
   // /proc is the kernel's; runDo mounts it once the kernel exists (mountProcfs).
   mountOver(vfs, ctx, '/sys', new TmpfsFilesystem({ mode: 0o555 }), { readOnly: true });
   return { vfs, root: vfs.root() };

@@ -128,7 +128,11 @@ function readStringArray(t: Task, addr: number): Uint8Array[] {
 }
 
 function execve(t: Task, pathAddr: number, argvAddr: number, envpAddr: number): number {
-  const path = t.mm.readCString(pathAddr, PATH_MAX);
+  return loadImageAndExec(t, t.mm.readCString(pathAddr, PATH_MAX), argvAddr, envpAddr);
+}
+
+/** execve of `path` with argv and envp read from app memory (execve and execveat). */
+export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAddr: number): number {
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
   const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp });

@@ -1,0 +1,226 @@
+import { AT, CLOSE_RANGE, Errno, O, OpenHow, POLL, RESOLVE, S, SysError } from '@tvisor/abi';
+import type { FileDescription } from '@tvisor/vfs';
+import { blockingOp } from '../blocking-io.js';
+import type { Task } from '../task.js';
+import { readToUser, writeFromUser } from '../user-io.js';
+import { loadImageAndExec } from './lifecycle.js';
+import { releaseProcessLocks } from './locks.js';
+import type { SyscallTable } from './table.js';
+
+const CHUNK = 128 * 1024;
+const MAX_RW_COUNT = 0x7ffff000;
+
+/**
+ * Moves up to `count` bytes from `src` to `dst` through a sentry buffer
+ * (sendfile, splice, copy_file_range): reads at `inOff` when given (not
+ * moving src's offset), writes at `outOff` when given. Stops at EOF or a
+ * short write; the first would-block parks the caller (unless it moved
+ * something already).
+ */
+function transfer(t: Task, src: FileDescription, dst: FileDescription, count: number, inOff?: number, outOff?: number): { n: number; inOff?: number; outOff?: number } {
+  const buf = new Uint8Array(Math.min(CHUNK, Math.max(1, count)));
+  let done = 0;
+  while (done < count) {
+    const want = Math.min(buf.length, count - done);
+    let got: number;
+    try {
+      got = src.read(buf.subarray(0, want), inOff === undefined ? undefined : inOff + done);
+    } catch (e) {
+      if (done > 0) break;
+      throw e;
+    }
+    if (got === 0) break;
+    let put = 0;
+    while (put < got) {
+      let w: number;
+      try {
+        w = dst.write(buf.subarray(put, got), outOff === undefined ? undefined : outOff + done + put);
+      } catch (e) {
+        if (done + put > 0) return { n: done + put, inOff: inOff === undefined ? undefined : inOff + done + put, outOff };
+        throw e;
+      }
+      put += w;
+      if (w === 0) break;
+    }
+    done += put;
+    if (put < got) break;
+  }
+  return { n: done, inOff: inOff === undefined ? undefined : inOff + done, outOff: outOff === undefined ? undefined : outOff + done };
+}
+
+function readOffset(t: Task, addr: number): number | undefined {
+  if (addr === 0) return undefined;
+  const b = t.mm.copyIn(addr, 8);
+  const off = Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true));
+  if (off < 0) throw new SysError(Errno.EINVAL);
+  return off;
+}
+
+function writeOffset(t: Task, addr: number, off: number | undefined): void {
+  if (addr === 0 || off === undefined) return;
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigInt64(0, BigInt(off), true);
+  t.mm.copyOut(addr, out);
+}
+
+function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: number): number {
+  const dst = t.group.fds.get(outFd);
+  const src = t.group.fds.get(inFd);
+  if (!src.readable || !dst.writable) throw new SysError(Errno.EBADF);
+  if (dst.statusFlags & O.APPEND) throw new SysError(Errno.EINVAL);
+  const inOff = readOffset(t, offAddr);
+  return blockingOp(t, dst, POLL.OUT, () => {
+    const r = transfer(t, src, dst, Math.min(count, MAX_RW_COUNT), inOff);
+    writeOffset(t, offAddr, r.inOff);
+    return r.n;
+  });
+}
+
+function isPipe(f: FileDescription): boolean {
+  return (f.stat().mode & S.IFMT) === S.IFIFO;
+}
+
+function splice(t: Task, inFd: number, inOffAddr: number, outFd: number, outOffAddr: number, len: number): number {
+  const src = t.group.fds.get(inFd);
+  const dst = t.group.fds.get(outFd);
+  if (!isPipe(src) && !isPipe(dst)) throw new SysError(Errno.EINVAL);
+  if ((isPipe(src) && inOffAddr !== 0) || (isPipe(dst) && outOffAddr !== 0)) throw new SysError(Errno.ESPIPE);
+  const inOff = readOffset(t, inOffAddr);
+  const outOff = readOffset(t, outOffAddr);
+  const waitOn = isPipe(src) ? src : dst;
+  return blockingOp(t, waitOn, isPipe(src) ? POLL.IN : POLL.OUT, () => {
+    const r = transfer(t, src, dst, Math.min(len, MAX_RW_COUNT), inOff, outOff);
+    writeOffset(t, inOffAddr, r.inOff);
+    writeOffset(t, outOffAddr, r.outOff);
+    return r.n;
+  });
+}
+
+function copyFileRange(t: Task, inFd: number, inOffAddr: number, outFd: number, outOffAddr: number, len: number, flags: number): number {
+  if (flags !== 0) throw new SysError(Errno.EINVAL);
+  const src = t.group.fds.get(inFd);
+  const dst = t.group.fds.get(outFd);
+  if (!src.readable || !dst.writable || dst.statusFlags & O.APPEND) throw new SysError(Errno.EBADF);
+  const modeOf = (f: FileDescription) => f.stat().mode & S.IFMT;
+  if (modeOf(src) === S.IFDIR || modeOf(dst) === S.IFDIR) throw new SysError(Errno.EISDIR);
+  if (modeOf(src) !== S.IFREG || modeOf(dst) !== S.IFREG) throw new SysError(Errno.EINVAL);
+  const inOff = readOffset(t, inOffAddr);
+  const outOff = readOffset(t, outOffAddr);
+  const r = transfer(t, src, dst, Math.min(len, MAX_RW_COUNT), inOff ?? src.offset, outOff ?? dst.offset);
+  if (inOffAddr !== 0) writeOffset(t, inOffAddr, r.inOff);
+  else src.offset += r.n;
+  if (outOffAddr !== 0) writeOffset(t, outOffAddr, r.outOff);
+  else dst.offset += r.n;
+  return r.n;
+}
+
+function vectored(t: Task, fd: number, iov: number, cnt: number, offset: number, write: boolean): number {
+  const file = t.group.fds.get(fd);
+  const vecs = t.mm.readIovecs(iov, cnt);
+  const at = offset === -1 ? undefined : offset;
+  if (at !== undefined && at < 0) throw new SysError(Errno.EINVAL);
+  const once = () => {
+    let total = 0;
+    for (const { base, len } of vecs) {
+      if (len === 0) continue;
+      const off = at === undefined ? undefined : at + total;
+      const n = write ? writeFromUser(t, file, base, len, off) : readToUser(t, file, base, len, off);
+      total += n;
+      if (n < len) break;
+    }
+    return total;
+  };
+  return at === undefined ? blockingOp(t, file, write ? POLL.OUT : POLL.IN, once) : once();
+}
+
+function closeRange(t: Task, first: number, last: number, flags: number): number {
+  if (flags & ~(CLOSE_RANGE.CLOEXEC | CLOSE_RANGE.UNSHARE) || first > last) throw new SysError(Errno.EINVAL);
+  const fds = t.group.fds;
+  for (const fd of fds.fds()) {
+    if (fd < first || fd > last) continue;
+    if (flags & CLOSE_RANGE.CLOEXEC) fds.setCloexec(fd, true);
+    else {
+      releaseProcessLocks(t, fds.get(fd));
+      fds.close(fd);
+    }
+  }
+  return 0;
+}
+
+function openat2(t: Task, dirfd: number, pathAddr: number, howAddr: number, size: number): number {
+  if (size < OpenHow.size) throw new SysError(Errno.EINVAL);
+  if (size > 4096) throw new SysError(Errno.E2BIG);
+  const raw = t.mm.copyIn(howAddr, size);
+  // Bytes past the struct this kernel knows must be zero (extensible-struct rule).
+  if (raw.subarray(OpenHow.size).some((b) => b !== 0)) throw new SysError(Errno.E2BIG);
+  const how = OpenHow.decode(new DataView(raw.buffer, raw.byteOffset, OpenHow.size), 0);
+  const flags = Number(how.flags);
+  const allResolve = RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_SYMLINKS | RESOLVE.BENEATH | RESOLVE.IN_ROOT | RESOLVE.CACHED;
+  if (how.resolve & ~allResolve) throw new SysError(Errno.EINVAL);
+  if (how.mode !== 0 && !(flags & O.CREAT) && (flags & O.TMPFILE) !== O.TMPFILE) throw new SysError(Errno.EINVAL);
+  if (how.mode & ~0o7777) throw new SysError(Errno.EINVAL);
+  const p = t.mm.readCString(pathAddr, 4096);
+  const ctx = t.group.fs.context(t.group.fds, dirfd, p);
+  const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode: how.mode, resolve: how.resolve });
+  return t.group.fds.add(file, (flags & O.CLOEXEC) !== 0);
+}
+
+/** Transfers between files (sendfile, splice, copy_file_range), vectored I/O at offsets, close_range, openat2, fallocate, execveat. */
+export function registerExtraIoSyscalls(table: SyscallTable): void {
+  table.register({
+    sendfile: { args: ['fd', 'fd', 'ptr', 'uint'], handler: (t, a) => sendfile(t, a.argInt(0), a.argInt(1), a.arg(2), a.arg(3)) },
+    splice: {
+      args: ['fd', 'ptr', 'fd', 'ptr', 'uint', 'hex'],
+      support: 'partial',
+      note: 'copies through the sentry (no page moves); SPLICE_F_NONBLOCK is not honoured',
+      handler: (t, a) => splice(t, a.argInt(0), a.arg(1), a.argInt(2), a.arg(3), a.arg(4)),
+    },
+    copy_file_range: {
+      args: ['fd', 'ptr', 'fd', 'ptr', 'uint', 'hex'],
+      handler: (t, a) => copyFileRange(t, a.argInt(0), a.arg(1), a.argInt(2), a.arg(3), a.arg(4), a.argUint(5)),
+    },
+    preadv: { args: ['fd', 'ptr', 'int', 'int'], handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false) },
+    pwritev: { args: ['fd', 'ptr', 'int', 'int'], handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true) },
+    preadv2: {
+      args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
+      support: 'partial',
+      note: 'RWF_* flags are ignored',
+      handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false),
+    },
+    pwritev2: {
+      args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
+      support: 'partial',
+      note: 'RWF_* flags are ignored',
+      handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true),
+    },
+    close_range: { args: ['fd', 'fd', 'hex'], handler: (t, a) => closeRange(t, a.argUint(0), a.argUint(1), a.argUint(2)) },
+    openat2: { args: ['dirfd', 'str', 'ptr', 'uint'], handler: (t, a) => openat2(t, a.argInt(0), a.arg(1), a.arg(2), a.arg(3)) },
+    fallocate: {
+      args: ['fd', 'hex', 'int', 'int'],
+      handler: (t, a) => {
+        t.group.fds.get(a.argInt(0)).allocate(a.argInt(1), a.argSigned(2), a.argSigned(3));
+        return 0;
+      },
+    },
+    fadvise64: { args: ['fd', 'int', 'int', 'int'], handler: (t, a) => (t.group.fds.get(a.argInt(0)), 0) },
+    readahead: { args: ['fd', 'int', 'uint'], handler: (t, a) => (t.group.fds.get(a.argInt(0)), 0) },
+    execveat: {
+      args: ['dirfd', 'str', 'ptr', 'ptr', 'hex'],
+      support: 'partial',
+      note: 'AT_EMPTY_PATH on an fd runs the file the fd names, by its path',
+      handler: (t, a) => {
+        const dirfd = a.argInt(0);
+        const flags = a.argInt(4);
+        let path = t.mm.readCString(a.arg(1), 4096);
+        if (path === '' && flags & AT.EMPTY_PATH) {
+          const file = t.group.fds.get(dirfd);
+          path = t.group.fs.vfs.pathOf(file.vd, t.group.fs.root).path;
+        } else if (!path.startsWith('/') && dirfd !== AT.FDCWD) {
+          const dir = t.group.fds.get(dirfd);
+          path = `${t.group.fs.vfs.pathOf(dir.vd, t.group.fs.root).path}/${path}`;
+        }
+        return loadImageAndExec(t, path, a.arg(2), a.arg(3));
+      },
+    },
+  });
+}

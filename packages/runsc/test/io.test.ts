@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { compileC, native, runsc } from './helpers.js';
+
+describe('runsc do: file transfer syscalls', () => {
+  it('sendfile, splice, copy_file_range, preadv/pwritev and close_range match Linux', () => {
+    const prog = compileC(`
+      #define _GNU_SOURCE
+      #include <fcntl.h>
+      #include <stdio.h>
+      #include <string.h>
+      #include <sys/sendfile.h>
+      #include <sys/uio.h>
+      #include <unistd.h>
+      int main(void) {
+        const char *path = "/tmp/io-test-src";
+        int src = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+        write(src, "hello, transfer world\\n", 22);
+        off_t off = 7;
+        int p[2];
+        pipe(p);
+        ssize_t n1 = sendfile(p[1], src, &off, 8);
+        char buf[64] = {0};
+        ssize_t r1 = read(p[0], buf, sizeof buf);
+        printf("sendfile %zd off %ld read %zd [%.*s]\\n", n1, (long)off, r1, (int)r1, buf);
+        int dst = open("/tmp/io-test-dst", O_CREAT | O_RDWR | O_TRUNC, 0644);
+        loff_t in = 0;
+        ssize_t n2 = copy_file_range(src, &in, dst, NULL, 5, 0);
+        lseek(src, 0, SEEK_SET);
+        ssize_t n3 = splice(src, NULL, p[1], NULL, 22, 0);
+        ssize_t n4 = splice(p[0], NULL, dst, NULL, 22, 0);
+        struct iovec iov[2] = { { buf, 5 }, { buf + 5, 6 } };
+        memset(buf, 0, sizeof buf);
+        ssize_t n5 = preadv(dst, iov, 2, 5);
+        printf("copy %zd splice %zd %zd preadv %zd [%s]\\n", n2, n3, n4, n5, buf);
+        close_range(3, ~0U, 0);
+        printf("closed %d\\n", fcntl(src, F_GETFD) == -1);
+        return 0;
+      }`);
+    const expected = native([prog]).stdout;
+    expect(expected).toMatch(/^sendfile 8 off 15 read 8 \[transfer\]/);
+    expect(runsc(['do', prog]).stdout).toBe(expected);
+  });
+});
+
+describe('runsc do: the kernel log', () => {
+  it('dmesg (syslog and /dev/kmsg) shows a boot log with timestamps', () => {
+    const r = runsc(['do', '/bin/busybox', 'dmesg']);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\[ +0\.000000\] tVisor: /);
+    expect(lines.some((l) => /Linux version 6\.1\.0-tvisor/.test(l))).toBe(true);
+    for (const l of lines) expect(l).toMatch(/^\[ *\d+\.\d{6}\] \S/);
+    const kmsg = runsc(['do', '/usr/bin/dmesg']);
+    expect(kmsg.stdout.trim().split('\n').length).toBe(lines.length);
+  });
+
+  it('a record written to /dev/kmsg appears in the log', () => {
+    const r = runsc(['do', '/bin/busybox', 'sh', '-c', 'echo x > /dev/kmsg; busybox dmesg | tail -1']);
+    expect(r.stdout).toMatch(/\] x\n$/);
+  });
+});
