@@ -412,7 +412,8 @@ function recvOne(t: Task, fd: number, iovs: Iov[], flags: number, outs: RecvOutp
   let first: IncomingMessage | undefined;
   const deliver = (): number => {
     const msg = first!;
-    let msgFlags = msg.flags;
+    // Linux starts msg_flags from the call's MSG_CMSG_CLOEXEC.
+    let msgFlags = msg.flags | (flags & MSG.CMSG_CLOEXEC);
     if (outs.nameAddr !== 0 && outs.nameLenAddr !== 0) {
       if (outs.msghdr) {
         const from = msg.from ?? new Uint8Array(0);

@@ -46,7 +46,7 @@ export function unnamedAddress(): Uint8Array {
   return Uint8Array.of(AF.UNIX & 0xff, AF.UNIX >> 8);
 }
 
-/** The map key of an abstract name. */
-export function abstractKey(bytes: Uint8Array): string {
-  return String.fromCharCode(...bytes);
+/** The map key of an abstract name bound by a socket of `type` (each type has its own abstract names, as on Linux). */
+export function abstractKey(bytes: Uint8Array, type: number): string {
+  return `${type}:${String.fromCharCode(...bytes)}`;
 }

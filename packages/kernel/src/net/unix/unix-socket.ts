@@ -35,11 +35,11 @@ export class UnixNamespace {
   private autobindNext = 0;
 
   /** The next free autobind name: NUL and five hex digits, as Linux picks. */
-  autobindName(): Uint8Array {
+  autobindName(type: number): Uint8Array {
     for (let tries = 0; tries < 0x100000; tries++) {
       const text = '\0' + (this.autobindNext++ & 0xfffff).toString(16).padStart(5, '0');
       const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
-      if (!this.abstract.has(abstractKey(bytes))) return bytes;
+      if (!this.abstract.has(abstractKey(bytes, type))) return bytes;
     }
     throw new SysError(Errno.ENOSPC);
   }
@@ -123,7 +123,9 @@ export class UnixSocket extends SocketImpl {
 
   bind(t: Task, raw: Uint8Array): void {
     const name = parseUnixAddress(raw, true);
-    if (this.address) throw new SysError(Errno.EINVAL);
+    // Linux creates the socket file before it looks at whether the socket
+    // already has a name: an existing path is EADDRINUSE either way.
+    if (this.address && name.kind !== 'path') throw new SysError(Errno.EINVAL);
     this.bindName(t, name);
   }
 
@@ -137,14 +139,18 @@ export class UnixSocket extends SocketImpl {
         if (e instanceof SysError && e.errno === Errno.EEXIST) throw new SysError(Errno.EADDRINUSE);
         throw e;
       }
+      if (this.address) {
+        fs.vfs.unlinkAt(ctx, name.path);
+        throw new SysError(Errno.EINVAL);
+      }
       const inode = fs.vfs.getVd(ctx, name.path, { follow: false }).dentry.inode;
       this.ns.byInode.set(inode, this);
       this.binding = { kind: 'path', inode };
       this.address = encodeUnixAddress(name);
       return;
     }
-    const bytes = name.kind === 'abstract' ? name.bytes : this.ns.autobindName();
-    const key = abstractKey(bytes);
+    const bytes = name.kind === 'abstract' ? name.bytes : this.ns.autobindName(this.type);
+    const key = abstractKey(bytes, this.type);
     if (this.ns.abstract.has(key)) throw new SysError(Errno.EADDRINUSE);
     this.ns.abstract.set(key, this);
     this.binding = { kind: 'abstract', key };
@@ -154,8 +160,8 @@ export class UnixSocket extends SocketImpl {
   /** Gives a socket that sends credentials a name, as Linux does, so its receivers can answer. */
   private autobind(): void {
     if (this.address) return;
-    const bytes = this.ns.autobindName();
-    const key = abstractKey(bytes);
+    const bytes = this.ns.autobindName(this.type);
+    const key = abstractKey(bytes, this.type);
     this.ns.abstract.set(key, this);
     this.binding = { kind: 'abstract', key };
     this.address = encodeUnixAddress({ kind: 'abstract', bytes });
@@ -172,8 +178,9 @@ export class UnixSocket extends SocketImpl {
       fs.vfs.accessAt(ctx, name.path, ACCESS.W_OK, 0);
       found = this.ns.byInode.get(inode);
     } else if (name.kind === 'abstract') {
-      found = this.ns.abstract.get(abstractKey(name.bytes));
+      found = this.ns.abstract.get(abstractKey(name.bytes, this.type));
     }
+    // Abstract names are per socket type (Linux hashes the type in): another type's name is not found.
     if (!found || found.dead) throw new SysError(Errno.ECONNREFUSED);
     if (found.type !== this.type) throw new SysError(Errno.EPROTOTYPE);
     return found;
