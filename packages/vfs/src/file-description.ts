@@ -33,6 +33,12 @@ export const SETTABLE_STATUS_FLAGS = O.APPEND | O.NONBLOCK | O.ASYNC | O.DIRECT 
  * SysError on failure. Data buffers are only borrowed for the call.
  */
 export interface FileDescriptionImpl {
+  /**
+   * Optional: true for streams (pipes, sockets, terminals) that have no file
+   * position. pread/pwrite then fail with ESPIPE before any other check, as
+   * Linux does (no FMODE_PREAD/FMODE_PWRITE).
+   */
+  readonly stream?: boolean;
   /** Read at `offset` without touching the file offset. ESPIPE on streams. Returns bytes read (0 = EOF). */
   pread(fd: FileDescription, dst: Uint8Array, offset: number): number;
   /** Read at the file offset and advance it (or consume from a stream). EAGAIN if it would block. */
@@ -221,6 +227,7 @@ export class FileDescription {
 
   /** read(2) when `offset` is undefined, pread(2) otherwise. */
   read(dst: Uint8Array, offset?: number): number {
+    if (offset !== undefined && this.impl.stream) throw new SysError(Errno.ESPIPE);
     if (!this.readable) throw new SysError(Errno.EBADF);
     if (offset === undefined) return this.impl.read(this, dst);
     if (offset < 0) throw new SysError(Errno.EINVAL);
@@ -229,6 +236,7 @@ export class FileDescription {
 
   /** write(2) when `offset` is undefined, pwrite(2) otherwise. */
   write(src: Uint8Array, offset?: number): number {
+    if (offset !== undefined && this.impl.stream) throw new SysError(Errno.ESPIPE);
     if (!this.writable) throw new SysError(Errno.EBADF);
     if (offset === undefined) return this.impl.write(this, src);
     if (offset < 0) throw new SysError(Errno.EINVAL);

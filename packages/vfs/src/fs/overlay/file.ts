@@ -36,6 +36,9 @@ export class OverlayFile implements FileDescriptionImpl {
     return this.inner;
   }
 
+  get stream(): boolean | undefined {
+    return this.inner.stream;
+  }
   pread(fd: FileDescription, dst: Uint8Array, offset: number): number { return this.with(fd).pread(fd, dst, offset); }
   read(fd: FileDescription, dst: Uint8Array): number { return this.with(fd).read(fd, dst); }
   pwrite(fd: FileDescription, src: Uint8Array, offset: number): number { return this.with(fd).pwrite(fd, src, offset); }

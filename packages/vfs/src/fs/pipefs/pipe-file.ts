@@ -9,6 +9,7 @@ import type { Pipe } from './pipe.js';
  * Pipes are streams: pread/pwrite/lseek fail with ESPIPE.
  */
 export class PipeFile extends FileImplBase {
+  readonly stream = true;
   private released = false;
 
   constructor(
