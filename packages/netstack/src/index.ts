@@ -21,3 +21,5 @@ export { TcpSocket } from './socket/tcp-socket.js';
 export { UdpSocket } from './socket/udp-socket.js';
 export type { Socket, SockAddr, SockOptValue, RecvResult, LingerOption } from './socket/types.js';
 export { ping, type PingResult } from './stack/ping.js';
+// The Linux ABI names the socket API speaks (re-exported from @tvisor/abi for convenience).
+export { AF, SOCK, POLL, SOL, SO, TCP, IP, IPV6, IPPROTO, SHUT, MSG, Errno, SysError } from './abi.js';

@@ -78,13 +78,14 @@ export class Ipv4Layer {
     const ident = this.ident;
     this.ident = (this.ident + 1) & 0xffff;
     const base = { src: route.src, dst: route.dst, protocol, ttl, tos, ident, moreFragments: false, fragmentOffset: 0 };
-    if (IPV4_MIN_HEADER_LEN + payloadLen <= route.mtu) {
+    const mtu = Math.min(route.mtu, 0xffff);
+    if (IPV4_MIN_HEADER_LEN + payloadLen <= mtu) {
       const off = pkt.off - IPV4_MIN_HEADER_LEN;
       emitIpv4({ ...base, dontFragment: !route.broadcast, payloadLength: payloadLen }, pkt.buf, off);
       this.stack.transmit(route, pkt.buf, off, EtherType.IPV4);
       return;
     }
-    const chunk = Math.floor((route.mtu - IPV4_MIN_HEADER_LEN) / 8) * 8;
+    const chunk = Math.floor((mtu - IPV4_MIN_HEADER_LEN) / 8) * 8;
     for (let at = 0; at < payloadLen; at += chunk) {
       const len = Math.min(chunk, payloadLen - at);
       const buf = new Uint8Array(ETHERNET_HEADER_LEN + IPV4_MIN_HEADER_LEN + len);

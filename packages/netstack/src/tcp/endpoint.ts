@@ -72,6 +72,9 @@ export class TcpEndpoint {
   private sndWl1 = 0;
   private sndWl2 = 0;
   private sndWscale = 0;
+  /** Largest window the peer has offered (for sender SWS avoidance). */
+  private maxSndWnd = 0;
+  private swsOverride = false;
   readonly sendBuf = new SendBuffer();
   /** The application is done sending (shutdown(SHUT_WR)/close); a FIN follows the data. */
   finQueued = false;
@@ -534,7 +537,7 @@ export class TcpEndpoint {
       else if (this.retransmits === 0 && this.rttStart >= 0) this.rtt.sample(this.stack.clock.now() - this.rttStart);
       this.rttStart = -1;
       this.retransmits = 0;
-      this.sndWnd = seg.window << this.sndWscale;
+      this.sndWnd = seg.window; // a SYN's window is never scaled (RFC 7323 2.2)
       this.sndWl1 = seg.seq;
       this.sndWl2 = seg.ack;
       this.becomeEstablished();
@@ -601,6 +604,7 @@ export class TcpEndpoint {
     if (seqGe(ack, this.sndUna) && (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack)))) {
       const wasZero = this.sndWnd === 0;
       this.sndWnd = seg.window << this.sndWscale;
+      if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
       this.sndWl1 = seg.seq;
       this.sndWl2 = ack;
       if (wasZero && this.sndWnd > 0 && this.persisting) {
@@ -837,9 +841,11 @@ export class TcpEndpoint {
         if (wndRoom <= 0 && flight === 0 && avail > 0) this.startPersist();
         break;
       }
-      if (len < this.mss && len < avail) {
-        // Sender-side SWS avoidance (RFC 9293 3.8.6.2.1): don't send a window-limited runt while data is in flight.
-        if (flight > 0 && len < this.sndWnd / 2) break;
+      if (len < this.mss && len < avail && wndRoom < cwndRoom && len < this.maxSndWnd / 2 && !this.swsOverride) {
+        // Sender SWS avoidance (RFC 9293 3.8.6.2.1): wait for a useful window;
+        // the persist timer doubles as the override timeout.
+        if (flight === 0) this.startPersist();
+        break;
       }
       if (len < this.mss && len === avail && !this.nodelay && flight > 0 && !this.finQueued) break; // Nagle (RFC 896)
       const fin = this.finQueued && seqAdd(this.sndNxt, len) === dataEnd;
@@ -945,14 +951,17 @@ export class TcpEndpoint {
     this.armTimer();
   }
 
-  /** Window to advertise, never shrinking the right edge (RFC 9293 3.8.6.2.2). */
+  /**
+   * Window field to advertise. The right edge never moves left (RFC 9293
+   * 3.8.6.2.2) and RCV.ADV is kept exactly at what the scaled field says, so
+   * the peer can never be promised more than the acceptability test admits.
+   */
   private advertiseWindow(): number {
-    const free = this.receiveWindowFree();
-    let right = seqAdd(this.rcvNxt, free);
-    if (seqLt(right, this.rcvAdv)) right = this.rcvAdv;
-    this.rcvAdv = right;
-    const wnd = seqDiff(right, this.rcvNxt);
-    return Math.min(0xffff, Math.ceil(wnd / 2 ** this.rcvWscale));
+    const scale = 2 ** this.rcvWscale;
+    const promised = Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt));
+    const field = Math.min(0xffff, Math.max(Math.floor(this.receiveWindowFree() / scale), Math.ceil(promised / scale)));
+    this.rcvAdv = seqAdd(this.rcvNxt, field * scale);
+    return field;
   }
 
   private receiveWindowFree(): number {
@@ -1092,7 +1101,14 @@ export class TcpEndpoint {
   /** Zero-window probe: an out-of-window ACK that makes the peer repeat its window. */
   private onPersist(): void {
     this.persisting = false;
-    if (this.sndWnd > 0 || seqLe(this.finSeq(), this.sndNxt)) return;
+    if (seqLe(this.finSeq(), this.sndNxt)) return;
+    if (this.sndWnd > 0) {
+      // SWS override timeout: send what the small window allows.
+      this.swsOverride = true;
+      this.output();
+      this.swsOverride = false;
+      return;
+    }
     this.probes++;
     this.rtt.backoff = Math.min(this.rtt.backoff + 1, 15);
     this.sendSegment(seqAdd(this.sndUna, -1), TcpFlag.ACK, 0);
@@ -1173,7 +1189,8 @@ export class TcpEndpoint {
   private computeAdvMss(): number {
     const route = this.route!;
     const overhead = route.dst.version === 4 ? IPV4_TCP_OVERHEAD : IPV6_TCP_OVERHEAD;
-    const fromMtu = route.mtu - overhead;
+    // An IPv4 packet cannot exceed 65535 bytes whatever the link MTU (Linux's lo has 65536).
+    const fromMtu = (route.dst.version === 4 ? Math.min(route.mtu, 0xffff) : route.mtu) - overhead;
     return this.userMss > 0 ? Math.min(this.userMss, fromMtu) : fromMtu;
   }
 
@@ -1190,6 +1207,7 @@ export class TcpEndpoint {
     this.mss = Math.max(64, Math.min(this.peerMss, this.advMss) - (this.tsOk ? TIMESTAMP_OPTION_LEN : 0));
     this.rcvAdv = seqAdd(this.rcvNxt, Math.min(65535, this.rcvBufSize));
     this.sndWnd = seg.window; // SYN windows are never scaled
+    this.maxSndWnd = seg.window;
     this.sndWl1 = seg.seq;
     this.sndWl2 = seg.ack;
   }
