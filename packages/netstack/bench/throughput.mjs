@@ -48,8 +48,10 @@ function pump(tx, rx, bytes) {
     let sent = 0;
     let got = 0;
     let finished = false;
+    // Like an epoll-driven program: only call send/recv when poll() says so
+    // (a failed call costs a SysError with a stack trace).
     const write = () => {
-      while (sent < bytes) {
+      while (sent < bytes && tx.poll() & POLL.OUT) {
         try {
           sent += tx.send(CHUNK.subarray(0, Math.min(CHUNK.length, bytes - sent)));
         } catch {
@@ -58,7 +60,7 @@ function pump(tx, rx, bytes) {
       }
     };
     const read = () => {
-      for (;;) {
+      while (rx.poll() & POLL.IN) {
         let d;
         try {
           d = rx.recv(1 << 20);
