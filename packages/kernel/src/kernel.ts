@@ -89,16 +89,19 @@ export class Kernel {
 
   /**
    * Serves stops until the init process has exited, and returns its wait
-   * status. The loop never stalls the sentry: while tasks are parked in
-   * blocking syscalls it waits for stops without blocking the event loop,
-   * so timers and host I/O that will wake them keep running; only when no
-   * task is parked does it block in the platform (the fastest path).
+   * status. The loop never stalls the sentry: while a kernel timer or a
+   * host I/O wait is armed it waits for stops without blocking the event
+   * loop, so they can fire; otherwise it blocks in the platform (the fastest
+   * path), since only another stop can wake a parked task then.
    */
   async run(): Promise<number> {
     for (const task of this.tasks.values()) this.platform.resume(task.context);
     while (this.init?.exitStatus === undefined) {
       if (this.platform.runningCount > 0) {
-        const quiet = this.blocked.size === 0 && this.armedTimers === 0;
+        // Tasks parked on pipes, futexes or children are woken by other
+        // tasks' syscalls, which arrive as stops: only timers and host I/O
+        // need Node's event loop to run while we wait.
+        const quiet = this.armedTimers === 0 && this.hostWaits === 0;
         const ev = quiet ? this.platform.wait() : await this.platform.waitAsync();
         if (ev) this.handleSafely(ev);
       } else if (this.blocked.size > 0) {
@@ -112,6 +115,8 @@ export class Kernel {
   }
 
   private armedTimers = 0;
+  /** Waits on host events (host fds) that only Node's event loop can report. */
+  hostWaits = 0;
 
   /**
    * Runs `fn` after `ms` milliseconds on the sentry's event loop, and

@@ -3,8 +3,7 @@
 // --network=none do) in one run, and prints the ratios. Not a test: nothing
 // here asserts on time.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const repo = resolve(new URL('../../..', import.meta.url).pathname);
@@ -53,7 +52,8 @@ function report(name, unit, values, lowerIsBetter = true) {
 
 // 1. The cost of one emulated syscall: a static C loop of getpid(), timed at
 //    two sizes so process start-up cancels out.
-const dir = mkdtempSync(join(tmpdir(), 'tvisor-bench-'));
+// Under /var/tmp: the sandbox's /tmp is a fresh tmpfs that does not show the host's.
+const dir = mkdtempSync(join('/var/tmp', 'tvisor-bench-'));
 writeFileSync(
   join(dir, 'getpid.c'),
   '#include <stdlib.h>\n#include <unistd.h>\n#include <sys/syscall.h>\n' +
@@ -75,5 +75,30 @@ report('getpid syscall', 'ns', perSyscall);
 const startup = {};
 for (const k of kinds) startup[k] = timeMedian(sandboxed(k, ['/bin/true']));
 report('runsc do /bin/true', 'ms', startup);
+
+// 3. Process creation: a bash loop running /bin/true 200 times.
+const loop = {};
+for (const k of kinds) loop[k] = timeMedian(sandboxed(k, ['/bin/bash', '-c', 'for i in $(seq 1 200); do /bin/true; done']), Math.min(runs, 3));
+report('bash: 200 x /bin/true', 'ms', loop);
+
+// 4. Pipe throughput: 256 MiB from /dev/zero through a pipe (MB/s, higher is better).
+const MIB = 256;
+const pipeRate = {};
+for (const k of kinds) {
+  const ms = timeMedian(sandboxed(k, ['/bin/sh', '-c', `head -c ${MIB}M /dev/zero | cat > /dev/null`]), Math.min(runs, 3));
+  pipeRate[k] = (MIB * 1048576) / 1e6 / (ms / 1000);
+}
+report(`head -c ${MIB}M /dev/zero | cat`, 'MB/s', pipeRate, false);
+
+// 5. Reading a host file: cat of a 256 MiB file to /dev/null (MB/s).
+const big = join('/var/tmp', `tvisor-bench-${process.pid}.bin`);
+execFileSync('head', ['-c', `${MIB}M`, '/dev/urandom'], { stdio: ['ignore', openSync(big, 'w'), 'inherit'] });
+const catRate = {};
+for (const k of kinds) {
+  const ms = timeMedian(sandboxed(k, ['/bin/sh', '-c', `cat ${big} > /dev/null`]), Math.min(runs, 3));
+  catRate[k] = (MIB * 1048576) / 1e6 / (ms / 1000);
+}
+rmSync(big);
+report(`cat ${MIB} MiB host file`, 'MB/s', catRate, false);
 
 if (args.includes('--json')) console.log(JSON.stringify(results, null, 2));
