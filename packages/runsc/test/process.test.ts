@@ -61,7 +61,7 @@ describe('runsc do: the root filesystem', () => {
 
   it('/tmp is a fresh tmpfs and /dev holds the sandbox devices', () => {
     const r = runsc(['do', BUSYBOX, 'sh', '-c', 'echo tmp:; ls -A /tmp; echo dev:; ls /dev; echo x > /dev/null; echo $?; head -c 5 /dev/zero | wc -c; head -c 16 /dev/urandom | wc -c']);
-    expect(r.stdout).toBe('tmp:\ndev:\nfd\nfull\nnull\npts\nrandom\nshm\nstderr\nstdin\nstdout\nurandom\nzero\n0\n5\n16\n');
+    expect(r.stdout).toBe('tmp:\ndev:\nfd\nfull\nkmsg\nnull\npts\nrandom\nshm\nstderr\nstdin\nstdout\nurandom\nzero\n0\n5\n16\n');
   });
 });
 
