@@ -227,6 +227,8 @@ export class FileDescription {
 
   /** read(2) when `offset` is undefined, pread(2) otherwise. */
   read(dst: Uint8Array, offset?: number): number {
+    // O_PATH descriptions fail every I/O call at fd lookup, before anything else.
+    if (this.isPath) throw new SysError(Errno.EBADF);
     if (offset !== undefined && this.impl.stream) throw new SysError(Errno.ESPIPE);
     if (!this.readable) throw new SysError(Errno.EBADF);
     if (offset === undefined) return this.impl.read(this, dst);
@@ -236,6 +238,7 @@ export class FileDescription {
 
   /** write(2) when `offset` is undefined, pwrite(2) otherwise. */
   write(src: Uint8Array, offset?: number): number {
+    if (this.isPath) throw new SysError(Errno.EBADF);
     if (offset !== undefined && this.impl.stream) throw new SysError(Errno.ESPIPE);
     if (!this.writable) throw new SysError(Errno.EBADF);
     if (offset === undefined) return this.impl.write(this, src);
@@ -246,6 +249,8 @@ export class FileDescription {
   /** lseek(2). */
   seek(offset: number, whence: number): number {
     if (this.isPath) throw new SysError(Errno.EBADF);
+    // lseek validates whence before asking the file (so a pipe says EINVAL, not ESPIPE).
+    if (!Number.isInteger(whence) || whence < SEEK.SET || whence > SEEK.HOLE) throw new SysError(Errno.EINVAL);
     return this.impl.seek(this, offset, whence);
   }
 
@@ -289,8 +294,20 @@ export class FileDescription {
 
   /** fallocate(2). */
   allocate(mode: number, offset: number, length: number): void {
-    if (!this.writable) throw new SysError(Errno.EBADF);
+    if (this.isPath) throw new SysError(Errno.EBADF);
+    // The checks of vfs_fallocate, in its order.
     if (offset < 0 || length <= 0) throw new SysError(Errno.EINVAL);
+    const KEEP_SIZE = 0x1, PUNCH_HOLE = 0x2, COLLAPSE_RANGE = 0x8, ZERO_RANGE = 0x10, INSERT_RANGE = 0x20, UNSHARE_RANGE = 0x40;
+    if (mode & ~(KEEP_SIZE | PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE)) throw new SysError(Errno.EOPNOTSUPP);
+    if ((mode & PUNCH_HOLE) && (mode & ZERO_RANGE)) throw new SysError(Errno.EOPNOTSUPP);
+    if ((mode & PUNCH_HOLE) && !(mode & KEEP_SIZE)) throw new SysError(Errno.EOPNOTSUPP);
+    if ((mode & (COLLAPSE_RANGE | INSERT_RANGE)) && (mode & ~(COLLAPSE_RANGE | INSERT_RANGE))) throw new SysError(Errno.EINVAL);
+    if (!this.writable) throw new SysError(Errno.EBADF);
+    const type = this.inode.stat().mode & S.IFMT;
+    if (type === S.IFIFO) throw new SysError(Errno.ESPIPE);
+    if (type === S.IFDIR) throw new SysError(Errno.EISDIR);
+    if (type !== S.IFREG && type !== S.IFBLK) throw new SysError(Errno.ENODEV);
+    if (offset + length > MAX_OFFSET) throw new SysError(Errno.EFBIG);
     this.impl.allocate(this, mode, offset, length);
   }
 

@@ -41,6 +41,7 @@ export interface Driver {
   fstat(fd: number): StatSummary;
   readdir(path: string): string[];
   access(path: string, mode: number): void;
+  fallocate(fd: number, mode: number, offset: number, len: number): void;
   chown(path: string, uid: number, gid: number): void;
   mknod(path: string, mode: number): void;
 }
@@ -116,6 +117,7 @@ export class HostDriver implements Driver {
   fstat(slot: number) { return this.sum(nfs.fstatSync(this.fd(slot))); }
   readdir(path: string) { return nfs.readdirSync(this.p(path)).sort(); }
   access(path: string, mode: number) { nfs.accessSync(this.p(path), mode); }
+  fallocate(slot: number, mode: number, offset: number, len: number) { native.fallocate(this.fd(slot), mode, offset, len); }
   chown(path: string, uid: number, gid: number) { nfs.chownSync(this.p(path), uid, gid); }
   mknod(path: string, mode: number) { native.mknodat(-100, this.p(path), mode, 0); }
   closeAll() { for (const fd of this.fds.values()) nfs.closeSync(fd); this.fds.clear(); }
@@ -175,6 +177,7 @@ export class VfsDriver implements Driver {
     }
   }
   access(path: string, mode: number) { this.vfs.accessAt(this.ctx, path, mode, 0); }
+  fallocate(slot: number, mode: number, offset: number, len: number) { this.fd(slot).allocate(mode, offset, len); }
   chown(path: string, uid: number, gid: number) { this.vfs.chownAt(this.ctx, path, uid, gid, 0); }
   mknod(path: string, mode: number) { this.vfs.mknodAt(this.ctx, path, mode, 0); }
   closeAll() { for (const fd of this.fds.values()) fd.decRef(); this.fds.clear(); this.vfs.dispose(); }

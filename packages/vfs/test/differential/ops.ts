@@ -24,6 +24,7 @@ export type Op =
   | { op: 'fstat'; slot: number }
   | { op: 'readdir'; path: string }
   | { op: 'access'; path: string; mode: number }
+  | { op: 'fallocate'; slot: number; mode: number; offset: number; len: number }
   | { op: 'chown'; path: string; uid: number; gid: number }
   | { op: 'mknod'; path: string; mode: number };
 
@@ -86,6 +87,10 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('stat' as const), path: pathArb, follow: fc.boolean() }) },
   fc.record({ op: fc.constant('fstat' as const), slot: slotArb }),
   fc.record({ op: fc.constant('readdir' as const), path: pathArb }),
+  fc.record({
+    op: fc.constant('fallocate' as const), slot: slotArb, mode: fc.constantFrom(0, 1, 3, 2, 0x10, 0x11),
+    offset: fc.integer({ min: -1, max: 20000 }), len: fc.integer({ min: 0, max: 20000 }),
+  }),
   fc.record({ op: fc.constant('access' as const), path: pathArb, mode: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ op: fc.constant('chown' as const), path: pathArb, uid: fc.constantFrom(-1, 0, 1000), gid: fc.constantFrom(-1, 0, 1000) }),
   fc.record({ op: fc.constant('mknod' as const), path: pathArb, mode: fc.constantFrom(0o010644, 0o100600, 0o140755, 0o010000) }),
@@ -114,6 +119,7 @@ export function apply(d: Driver, o: Op): Result {
     case 'fstat': return capture(() => d.fstat(o.slot));
     case 'readdir': return capture(() => d.readdir(o.path));
     case 'access': return capture(() => d.access(o.path, o.mode));
+    case 'fallocate': return capture(() => d.fallocate(o.slot, o.mode, o.offset, o.len));
     case 'chown': return capture(() => d.chown(o.path, o.uid, o.gid));
     case 'mknod': return capture(() => d.mknod(o.path, o.mode));
   }

@@ -11,6 +11,11 @@ import { TmpfsInode } from './inode.js';
  */
 export class TmpfsRegular extends TmpfsInode {
   private readonly pages = new Map<number, Uint8Array>();
+  /**
+   * Pages fallocate()d but never written: allocated (they count in
+   * st_blocks) yet holes for SEEK_DATA/SEEK_HOLE, as on Linux tmpfs.
+   */
+  private readonly unwritten = new Set<number>();
   private length = 0;
 
   constructor(fs: TmpfsFilesystem, mode: number, uid: number, gid: number) {
@@ -71,6 +76,7 @@ export class TmpfsRegular extends TmpfsInode {
         page = new Uint8Array(ps);
         this.pages.set(idx, page);
       }
+      this.unwritten.delete(idx);
       page.set(src.subarray(pos - offset, pos - offset + n), inPage);
       pos += n;
     }
@@ -88,6 +94,7 @@ export class TmpfsRegular extends TmpfsInode {
       for (const idx of this.pages.keys()) {
         if (idx >= keep) {
           this.pages.delete(idx);
+          this.unwritten.delete(idx);
           this.fs.usedBytes -= ps;
         }
       }
@@ -107,6 +114,7 @@ export class TmpfsRegular extends TmpfsInode {
       if (ps1 <= offset || ps0 >= end) continue;
       if (free && ps0 >= offset && ps1 <= end) {
         this.pages.delete(idx);
+        this.unwritten.delete(idx);
         this.fs.usedBytes -= ps;
       } else {
         page.fill(0, Math.max(offset, ps0) - ps0, Math.min(end, ps1) - ps0);
@@ -114,28 +122,29 @@ export class TmpfsRegular extends TmpfsInode {
     }
   }
 
-  /** fallocate(2): allocation, KEEP_SIZE, PUNCH_HOLE (with KEEP_SIZE) and ZERO_RANGE. */
+  /** fallocate(2) as tmpfs supports it: allocation (optionally KEEP_SIZE) and PUNCH_HOLE|KEEP_SIZE. */
   allocate(mode: number, offset: number, len: number): void {
     const end = offset + len;
     if (end > MAX_OFFSET) throw new SysError(Errno.EFBIG);
     const ps = this.fs.pageSize;
     if (mode & FALLOC_FL.PUNCH_HOLE) {
-      if (!(mode & FALLOC_FL.KEEP_SIZE) || (mode & ~(FALLOC_FL.PUNCH_HOLE | FALLOC_FL.KEEP_SIZE))) throw new SysError(Errno.EOPNOTSUPP);
+      if (mode !== (FALLOC_FL.PUNCH_HOLE | FALLOC_FL.KEEP_SIZE)) throw new SysError(Errno.EOPNOTSUPP);
       this.zeroRange(offset, len, true);
       this.touchModified();
       return;
     }
-    if (mode & ~(FALLOC_FL.KEEP_SIZE | FALLOC_FL.ZERO_RANGE)) throw new SysError(Errno.EOPNOTSUPP);
-    if (mode & FALLOC_FL.ZERO_RANGE) this.zeroRange(offset, len, false);
+    if (mode & ~FALLOC_FL.KEEP_SIZE) throw new SysError(Errno.EOPNOTSUPP);
     let newPages = 0;
     for (let idx = Math.floor(offset / ps); idx * ps < end; idx++) if (!this.pages.has(idx)) newPages++;
     this.fs.chargePages(newPages);
-    for (let idx = Math.floor(offset / ps); idx * ps < end; idx++) if (!this.pages.has(idx)) this.pages.set(idx, new Uint8Array(ps));
-    if (!(mode & FALLOC_FL.KEEP_SIZE) && end > this.length) {
-      this.length = end;
+    for (let idx = Math.floor(offset / ps); idx * ps < end; idx++) {
+      if (!this.pages.has(idx)) {
+        this.pages.set(idx, new Uint8Array(ps));
+        this.unwritten.add(idx);
+      }
     }
+    if (!(mode & FALLOC_FL.KEEP_SIZE) && end > this.length) this.length = end;
     this.touchChanged();
-    if (mode & FALLOC_FL.ZERO_RANGE) this.touchModified();
   }
 
   /** SEEK_DATA / SEEK_HOLE over the page map. */
@@ -145,7 +154,8 @@ export class TmpfsRegular extends TmpfsInode {
     const wantData = whence === SEEK.DATA;
     for (let pos = offset; pos < this.length; ) {
       const idx = Math.floor(pos / ps);
-      if (this.pages.has(idx) === wantData) return pos;
+      const data = this.pages.has(idx) && !this.unwritten.has(idx);
+      if (data === wantData) return pos;
       pos = (idx + 1) * ps;
     }
     if (wantData) throw new SysError(Errno.ENXIO);
