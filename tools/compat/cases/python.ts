@@ -36,14 +36,23 @@ export const pythonCases: CompatCase[] = [
   {
     name: 'python/os',
     // The os module's view of the process and its files.
-    argv: ['python3', '-c', 'import os, time\nprint(os.getcwd() == os.environ["HOME"], sorted(os.listdir(".")))\nst = os.stat("data.txt")\nprint(st.st_size, oct(st.st_mode), os.path.isdir("sub"), os.path.exists("nope"))\nfd = os.open("new.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)\nprint(os.write(fd, b"12345"), os.lseek(fd, 0, os.SEEK_CUR))\nos.close(fd)\nos.rename("new.txt", "sub/moved.txt")\nprint(sorted((d, sorted(ds), sorted(fs)) for d, ds, fs in os.walk(".")))\nprint(os.getpid() > 0, len(os.urandom(16)), (os.cpu_count() or 0) > 0)\nt = time.monotonic(); time.sleep(0.02); print(time.monotonic() - t >= 0.02)'],
+    argv: ['python3', '-c', 'import os\nprint(os.getcwd() == os.environ["HOME"], sorted(os.listdir(".")))\nst = os.stat("data.txt")\nprint(st.st_size, oct(st.st_mode), os.path.isdir("sub"), os.path.exists("nope"))\nfd = os.open("new.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)\nprint(os.write(fd, b"12345"), os.lseek(fd, 0, os.SEEK_CUR))\nos.close(fd)\nos.rename("new.txt", "sub/moved.txt")\nprint(sorted((d, sorted(ds), sorted(fs)) for d, ds, fs in os.walk(".")))\nprint(os.getpid() > 0, len(os.urandom(16)), (os.cpu_count() or 0) > 0)'],
     files: { 'data.txt': 'twelve bytes', 'sub/.keep': '' },
     packages: python,
   },
   {
+    name: 'python/sleep',
+    // time.sleep is clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME): it may
+    // wake late but never before the deadline, as measured by the same clock.
+    argv: ['python3', '-c', 'import time\nearly = 0\nfor _ in range(20):\n    t = time.monotonic()\n    time.sleep(0.005)\n    early += time.monotonic() - t < 0.005\nprint("woke early", early, "of 20 times")'],
+    packages: python,
+  },
+  {
     name: 'python/signals',
-    // A Python-level handler for SIGALRM from an interval timer, and SIGUSR1 sent to itself.
+    // A Python-level handler for SIGALRM from an interval timer, and SIGUSR1
+    // sent to itself. The short limit bounds a lost signal (pause forever).
     argv: ['python3', '-c', 'import os, signal\nseen = []\nsignal.signal(signal.SIGALRM, lambda s, f: seen.append("alarm"))\nsignal.signal(signal.SIGUSR1, lambda s, f: seen.append("usr1"))\nos.kill(os.getpid(), signal.SIGUSR1)\nsignal.setitimer(signal.ITIMER_REAL, 0.05)\nsignal.pause()\nprint(seen)'],
+    timeoutMs: 5_000,
     packages: python,
   },
 ];

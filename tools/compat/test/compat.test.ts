@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { allCases } from '../cases/index.js';
 import type { CompatCase } from '../src/case.js';
 import { loadKnownFailures } from '../src/known-failures.js';
-import { DEFAULT_TIMEOUT_MS, runCase } from '../src/run.js';
+import { DEFAULT_TIMEOUT_MS, runCase, type RunOptions } from '../src/run.js';
 
 /**
  * Every case as one test, against runsc as built in packages/runsc/dist. A
@@ -12,11 +12,14 @@ import { DEFAULT_TIMEOUT_MS, runCase } from '../src/run.js';
  */
 const known = loadKnownFailures();
 
+/** COMPAT_RUNSC="CMD ARGS" runs the cases under another sandbox command, as the CLI's --runsc does. */
+const runOptions: RunOptions = process.env.COMPAT_RUNSC ? { runsc: process.env.COMPAT_RUNSC.split(' ').filter((w) => w !== '') } : {};
+
 /** Both runs, plus slack for creating and removing the work directory. */
 const timeoutFor = (testCase: CompatCase) => 2 * (testCase.timeoutMs ?? DEFAULT_TIMEOUT_MS) + 5_000;
 
 async function expectSandboxMatchesNative(testCase: CompatCase): Promise<void> {
-  const result = await runCase(testCase);
+  const result = await runCase(testCase, runOptions);
   expect(result.pass, `${testCase.name}: ${result.mismatches.join('; ')}\n${result.diff}`).toBe(true);
 }
 
