@@ -438,3 +438,46 @@ describe('TCP data transfer machinery', () => {
     expect((c as TcpSocket).endpoint.mss).toBe(65536 - 60 - 12);
   });
 });
+
+describe('TCP options', () => {
+  it('TCP_CORK holds partial segments until uncorked', () => {
+    const p = makePair({ delayMs: 1 });
+    const { c, s } = connected(p, 80, { clientOpts: (x) => x.setsockopt(SOL.TCP, TCP.NODELAY, 1) });
+    const log = tapSegments(p);
+    c.setsockopt(SOL.TCP, TCP.CORK, 1);
+    for (let i = 0; i < 5; i++) c.send(bytes(100, i));
+    p.clock.advance(50);
+    expect(log.filter((e) => e.dir === 0 && e.seg.payload.length > 0).length).toBe(0);
+    c.setsockopt(SOL.TCP, TCP.CORK, 0);
+    p.clock.advance(50);
+    const data = log.filter((e) => e.dir === 0 && e.seg.payload.length > 0);
+    expect(data.map((e) => e.seg.payload.length)).toEqual([500]);
+    expect(s.recv(1000).length).toBe(500);
+  });
+
+  it('SO_RCVLOWAT delays readability until enough is queued', () => {
+    const p = makePair({ delayMs: 1 });
+    const { c, s } = connected(p);
+    s.setsockopt(SOL.SOCKET, SO.RCVLOWAT, 300);
+    c.send(bytes(200));
+    p.clock.advance(20);
+    expect(s.poll() & POLL.IN).toBe(0);
+    c.send(bytes(200));
+    p.clock.advance(20);
+    expect(s.poll() & POLL.IN).toBe(POLL.IN);
+  });
+
+  it('TCP_USER_TIMEOUT bounds how long data may stay unacknowledged', () => {
+    let dead = false;
+    const p = makePair({ impairment: () => (dead ? [] : [1]) });
+    const { c } = connected(p);
+    c.setsockopt(SOL.TCP, TCP.USER_TIMEOUT, 5000);
+    dead = true;
+    c.send(bytes(10));
+    p.clock.advance(4000);
+    expect(state(c)).toBe(TcpState.ESTABLISHED);
+    p.clock.advance(10_000);
+    expect(state(c)).toBe(TcpState.CLOSE);
+    expect(c.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(Errno.ETIMEDOUT);
+  });
+});

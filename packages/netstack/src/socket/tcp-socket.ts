@@ -26,6 +26,7 @@ export class TcpSocket implements Socket {
   private connecting = false;
   private closed = false;
   private sndBufLocked = false;
+  private rcvLowat = 1;
 
   constructor(
     private readonly stack: Stack,
@@ -247,6 +248,12 @@ export class TcpSocket implements Socket {
             this.sndBufLocked = true;
             this.onEvent();
             return;
+          case SO.RCVLOWAT: {
+            const v = intValue(value);
+            this.rcvLowat = v < 1 ? 1 : v;
+            this.onEvent();
+            return;
+          }
           case SO.BROADCAST:
           case SO.OOBINLINE:
             intValue(value);
@@ -291,6 +298,16 @@ export class TcpSocket implements Socket {
           case TCP.QUICKACK:
             intValue(value);
             return;
+          case TCP.CORK:
+            ep.cork = intValue(value) !== 0;
+            if (!ep.cork) ep.output();
+            return;
+          case TCP.USER_TIMEOUT: {
+            const v = intValue(value);
+            if (v < 0) throw new SysError(Errno.EINVAL);
+            ep.userTimeoutMs = v;
+            return;
+          }
           default:
             throw new SysError(Errno.ENOPROTOOPT);
         }
@@ -336,6 +353,8 @@ export class TcpSocket implements Socket {
           return ep.sndBufSize;
         case SO.ACCEPTCONN:
           return ep.state === TcpState.LISTEN ? 1 : 0;
+        case SO.RCVLOWAT:
+          return this.rcvLowat;
         case SO.BROADCAST:
         case SO.OOBINLINE:
           return 0;
@@ -361,6 +380,10 @@ export class TcpSocket implements Socket {
           return ep.cc?.name ?? ep.congestionName;
         case TCP.QUICKACK:
           return 1;
+        case TCP.CORK:
+          return ep.cork ? 1 : 0;
+        case TCP.USER_TIMEOUT:
+          return ep.userTimeoutMs;
         default:
           throw new SysError(Errno.ENOPROTOOPT);
       }
@@ -381,7 +404,8 @@ export class TcpSocket implements Socket {
     if ((rcvShut && sndShut) || state === TcpState.CLOSE) mask |= POLL.HUP;
     if (rcvShut && state !== TcpState.SYN_SENT) mask |= POLL.IN | POLL.RDNORM | POLL.RDHUP;
     if (state !== TcpState.SYN_SENT && state !== TcpState.SYN_RECV) {
-      if (ep.readable > 0) mask |= POLL.IN | POLL.RDNORM;
+      // SO_RCVLOWAT: readable once that much is queued (or the stream ended).
+      if (ep.readable >= this.rcvLowat) mask |= POLL.IN | POLL.RDNORM;
       if (!sndShut) {
         if (ep.writable) mask |= POLL.OUT | POLL.WRNORM;
       } else {

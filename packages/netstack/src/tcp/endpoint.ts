@@ -51,6 +51,10 @@ export class TcpEndpoint {
 
   // ---- socket options -------------------------------------------------------
   nodelay = false;
+  /** TCP_CORK: hold partial segments until uncorked (or the FIN). */
+  cork = false;
+  /** TCP_USER_TIMEOUT in ms (0: use tcp_retries2). */
+  userTimeoutMs = 0;
   keepalive = false;
   keepIdleS: number;
   keepIntvlS: number;
@@ -121,6 +125,8 @@ export class TcpEndpoint {
   private rttStart = -1;
   /** Consecutive timeouts without progress. */
   private retransmits = 0;
+  /** When the oldest unacknowledged data was first sent (for TCP_USER_TIMEOUT). */
+  private unackedSince = 0;
   /** TSval of the most recent retransmission (RTT samples echoing older values are ambiguous). */
   private retransmitTs = 0;
   private totalRetrans = 0;
@@ -653,6 +659,7 @@ export class TcpEndpoint {
     const dataAcked = Math.min(acked, this.sendBuf.length);
     this.sendBuf.consume(dataAcked);
     this.sndUna = ack;
+    this.unackedSince = now;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     this.pruneScoreboard();
     if (this.inRecovery) {
@@ -847,7 +854,7 @@ export class TcpEndpoint {
         if (flight === 0) this.startPersist();
         break;
       }
-      if (len < this.mss && len === avail && !this.nodelay && flight > 0 && !this.finQueued) break; // Nagle (RFC 896)
+      if (len < this.mss && len === avail && !this.finQueued && (this.cork || (!this.nodelay && flight > 0))) break; // TCP_CORK, Nagle (RFC 896)
       const fin = this.finQueued && seqAdd(this.sndNxt, len) === dataEnd;
       const flags = TcpFlag.ACK | (fin ? TcpFlag.FIN : 0) | (len === avail ? TcpFlag.PSH : 0);
       this.transmit(this.sndNxt, flags, len, true);
@@ -867,6 +874,7 @@ export class TcpEndpoint {
     const seqLenUsed = len + (flags & TcpFlag.FIN ? 1 : 0);
     this.sendSegment(seq, flags, len);
     if (len > 0) this.lastDataSentAt = now;
+    if (this.sndUna === this.sndMax && seqLenUsed > 0) this.unackedSince = now;
     if (advance) {
       this.sndNxt = seqAdd(seq, seqLenUsed);
       if (seqGt(this.sndNxt, this.sndMax)) {
@@ -1072,7 +1080,8 @@ export class TcpEndpoint {
       this.onPersist();
       return;
     }
-    if (this.retransmits >= this.config.retries2) {
+    const timedOut = this.userTimeoutMs > 0 ? now - this.unackedSince >= this.userTimeoutMs : this.retransmits >= this.config.retries2;
+    if (timedOut) {
       this.destroy(this.softError || Errno.ETIMEDOUT);
       return;
     }
