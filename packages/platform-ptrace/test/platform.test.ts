@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +157,20 @@ describe('PtracePlatform', () => {
     context.setFpState(changed);
     expect(context.getFpState().subarray(xmm0, xmm0 + 16)).toEqual(new Uint8Array(16).fill(0xab));
     addressSpace.release();
+  });
+
+  it('runs the stub under a seccomp filter: any host syscall but the injected kinds kills it', () => {
+    const { addressSpace } = platform.newProcess();
+    const pid = addressSpace.hostPid;
+    expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Seccomp:\t2$/m);
+    // An allowed kind of injection works...
+    const off = memory.allocate(4096);
+    addressSpace.mapFile(0x20000000, 4096, off, PROT.READ);
+    addressSpace.flush();
+    // ...and a forbidden one (getpid run for real on the host) is fatal to the stub.
+    const stub = (addressSpace as unknown as { stub: { injectOne(nr: number): number } }).stub;
+    expect(() => stub.injectOne(SYS.getpid)).toThrow(/died/);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
 
   it('holds no host fds in the stub but the memory file', () => {

@@ -5,7 +5,8 @@
  * batches.
  */
 import { readFileSync } from 'node:fs';
-import { CLONE, Errno, MAP, PROT, PTRACE_EVENT, PTRACE_O, Signal, SYS, SysError } from '@tvisor/abi';
+import { CLONE, Errno, MAP, PR, PROT, PTRACE_EVENT, PTRACE_O, SECCOMP, Signal, SYS, SysError } from '@tvisor/abi';
+import { buildStubFilter } from './stub-seccomp.js';
 import { Registers, USER_REGS_SIZE, REG } from '@tvisor/kernel';
 import { close, memfdCreate, MFD_CLOEXEC, spawn, writeAll } from '../native/libc.js';
 import { allocNative, cont, getEventMsg, getRegs, setOptions, setRegs, wait, type NativeBuffer } from '../native/tracer.js';
@@ -106,6 +107,24 @@ export class StubProcess {
       this.injectOne(SYS.mmap, STUB_RESULTS, 0x1000, PROT.READ | PROT.WRITE, shared, STUB_MEMFD, control + 0x1000),
       'map results',
     );
+    this.installSeccomp(memory.bytes(control + 0x1000, 0x1000));
+  }
+
+  /**
+   * Confines the stub with a seccomp filter (see stub-seccomp.ts): from here
+   * on it can run nothing but the syscalls injections use. The filter is
+   * passed through the results page, past the results themselves.
+   */
+  private installSeccomp(resultsPage: Uint8Array): void {
+    const filter = buildStubFilter();
+    const FPROG = 1024;
+    const FILTER = 1040;
+    resultsPage.set(filter, FILTER);
+    const v = new DataView(resultsPage.buffer, resultsPage.byteOffset, resultsPage.byteLength);
+    v.setUint16(FPROG, filter.length / 8, true);
+    v.setBigUint64(FPROG + 8, BigInt(STUB_RESULTS + FILTER), true);
+    this.check(this.injectOne(SYS.prctl, PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'no_new_privs');
+    this.check(this.injectOne(SYS.seccomp, SECCOMP.SET_MODE_FILTER, 0, STUB_RESULTS + FPROG), 'seccomp');
   }
 
   /** Registers of the stub's initial thread (cs, ss, eflags as the host set them). */
