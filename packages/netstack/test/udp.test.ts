@@ -192,3 +192,39 @@ describe('UDP sockets', () => {
     expect(errnoOf(() => s.recv(1))).toBe(Errno.EBADF);
   });
 });
+
+describe('queue sizes', () => {
+  it('reports FIONREAD-style inq for datagrams and streams, and outq for streams', () => {
+    const p = makePair();
+    const rx = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    rx.bind(v4('0.0.0.0', 7000));
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    expect(rx.inq()).toBe(0);
+    tx.sendto(bytes('abc'), 0, v4('10.0.0.2', 7000));
+    tx.sendto(bytes('defgh'), 0, v4('10.0.0.2', 7000));
+    p.clock.advance(10);
+    expect(rx.inq()).toBe(3); // the next datagram only, as Linux
+    expect(tx.outq()).toBe(0);
+  });
+
+  it('loopback convenience: 127.0.0.1 and ::1 on "lo"', async () => {
+    const { Stack } = await import('../src/stack/stack.js');
+    const { VirtualClock } = await import('../src/time/virtual-clock.js');
+    const clock = new VirtualClock();
+    const st = new Stack({ clock });
+    const lo = st.addLoopback();
+    expect(lo.name).toBe('lo');
+    const l = createSocket(st, AF.INET, SOCK.STREAM);
+    l.bind(v4('127.0.0.1', 80));
+    l.listen(1);
+    const c = createSocket(st, AF.INET, SOCK.STREAM);
+    expect(errnoOf(() => c.connect(v4('127.0.0.1', 80)))).toBe(Errno.EINPROGRESS);
+    clock.advance(1);
+    const s = l.accept();
+    c.send(bytes('hello')); // loopback delivers (and acknowledges) within the call
+    clock.advance(1);
+    expect(s.inq()).toBe(5);
+    expect(c.outq()).toBe(0);
+    expect(errnoOf(() => l.inq())).toBe(Errno.EINVAL);
+  });
+});

@@ -392,6 +392,16 @@ export class TcpSocket implements Socket {
     throw new SysError(Errno.ENOPROTOOPT);
   }
 
+  inq(): number {
+    if (this.ep.state === TcpState.LISTEN) throw new SysError(Errno.EINVAL);
+    return this.ep.readable;
+  }
+
+  outq(): number {
+    if (this.ep.state === TcpState.LISTEN) throw new SysError(Errno.EINVAL);
+    return this.ep.sendBuf.length;
+  }
+
   /** Linux tcp_poll. */
   poll(): number {
     if (this.closed) return POLL.NVAL;

@@ -76,6 +76,10 @@ export interface Socket {
   /** setsockopt(2); ENOPROTOOPT for unknown options, EINVAL for bad values. */
   setsockopt(level: number, name: number, value: SockOptValue): void;
   getsockopt(level: number, name: number): SockOptValue;
+  /** Bytes readable now (FIONREAD/SIOCINQ): stream bytes, or the next datagram's size (0 if none). */
+  inq(): number;
+  /** Bytes sent but not yet acknowledged plus unsent bytes (SIOCOUTQ); 0 for datagrams. */
+  outq(): number;
   /** Current readiness as POLL* bits (POLLERR/POLLHUP included whenever they hold). */
   poll(): number;
   /**

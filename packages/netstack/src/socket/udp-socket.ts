@@ -249,6 +249,14 @@ export class UdpSocket implements Socket {
     throw new SysError(Errno.ENOPROTOOPT);
   }
 
+  inq(): number {
+    return Math.max(0, this.ep.nextSize);
+  }
+
+  outq(): number {
+    return 0; // datagrams leave at once
+  }
+
   /** Linux datagram_poll. */
   poll(): number {
     if (this.closed) return POLL.NVAL;

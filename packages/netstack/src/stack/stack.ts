@@ -16,6 +16,7 @@ import { Ipv6View, IPV6_HEADER_LEN } from '../wire/ipv6.js';
 import type { Icmpv4Repr } from '../wire/icmpv4.js';
 import type { Icmpv6Repr } from '../wire/icmpv6.js';
 import type { LinkEndpoint } from '../link/endpoint.js';
+import { LoopbackEndpoint } from '../link/loopback.js';
 import type { Clock, Timer } from '../time/clock.js';
 import { TcpProtocol } from '../tcp/protocol.js';
 import type { TcpConfig } from '../tcp/config.js';
@@ -110,6 +111,14 @@ export class Stack {
     this.nics.set(nic.id, nic);
     link.attach((frame) => this.onFrame(nic, frame));
     return nic;
+  }
+
+  /** Adds a loopback NIC named "lo" with 127.0.0.1/8 and ::1/128, as Linux brings up. */
+  addLoopback(): Nic {
+    const lo = this.addNic(new LoopbackEndpoint(), 'lo');
+    this.addAddress(lo, '127.0.0.1/8');
+    this.addAddress(lo, '::1/128');
+    return lo;
   }
 
   /** All NICs, in creation order. */
