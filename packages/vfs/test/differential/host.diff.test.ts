@@ -32,7 +32,7 @@ describe('host filesystem behaves like the host directory it wraps (differential
           rmSync(base, { recursive: true, force: true });
         }
       }),
-      { numRuns: 100 },
+      { numRuns: Number(process.env.VFS_DIFF_RUNS ?? 100) },
     );
   });
 });

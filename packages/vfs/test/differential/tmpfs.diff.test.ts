@@ -33,7 +33,7 @@ describe('tmpfs behaves like Linux tmpfs (differential)', () => {
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      { numRuns: 200 },
+      { numRuns: Number(process.env.VFS_DIFF_RUNS ?? 200) },
     );
     // Guard against a vacuous run where everything fails the same way.
     for (const op of ['mkdir', 'open', 'write', 'read', 'rename', 'link', 'symlink', 'unlink', 'stat', 'readdir']) {

@@ -76,7 +76,7 @@ describe.skipIf(!canSwitch)('permission checks match Linux for an unprivileged u
           rmSync(dir, { recursive: true, force: true });
         }
       }),
-      { numRuns: 100 },
+      { numRuns: Number(process.env.VFS_DIFF_RUNS ?? 100) },
     );
     // The runs did exercise permission failures, not just path errors.
     expect([...errnos]).toEqual(expect.arrayContaining(['EACCES', 'EPERM']));
