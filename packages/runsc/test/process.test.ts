@@ -94,3 +94,41 @@ describe('runsc do: pipes', () => {
     expect(r.stdout).toBe(native(['/bin/bash', '-c', script]).stdout);
   });
 });
+
+describe('runsc do: bad executables', () => {
+  it('execve of malformed ELFs fails with ENOEXEC and the sentry goes on', () => {
+    const prog = compileC(`
+      #include <errno.h>
+      #include <fcntl.h>
+      #include <stdio.h>
+      #include <string.h>
+      #include <unistd.h>
+      static void try_exec(const char *name, const unsigned char *bytes, size_t n) {
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/%s", name);
+        int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0755);
+        write(fd, bytes, n);
+        close(fd);
+        char *argv[] = { path, NULL };
+        execv(path, argv);
+        printf("%s: %s\\n", name, strerror(errno));
+      }
+      int main(void) {
+        unsigned char hdr[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1 };
+        try_exec("truncated", hdr, 20);
+        hdr[16] = 2; hdr[18] = 62; hdr[20] = 1; hdr[54] = 56; hdr[56] = 200;
+        try_exec("phdrs-past-eof", hdr, sizeof hdr);
+        try_exec("empty", hdr, 0);
+        return 0;
+      }`);
+    const expected = native([prog]).stdout;
+    expect(expected).toBe('truncated: Exec format error\nphdrs-past-eof: Exec format error\nempty: Exec format error\n');
+    expect(runsc(['do', prog]).stdout).toBe(expected);
+  });
+
+  it('argv beyond the argument space fails with E2BIG', () => {
+    const script = 'x=$(head -c 200000 /dev/zero | tr "\\\\0" a); /bin/true "$x"; echo $?';
+    const r = runsc(['do', '/bin/bash', '-c', script]);
+    expect(r.stdout).toBe(native(['/bin/bash', '-c', script]).stdout);
+  });
+});
