@@ -35,3 +35,15 @@ describe('TCP transfer', () => {
     expect(r.clientDone && r.serverDone).toBe(true);
   });
 });
+
+describe('receive-buffer autotuning', () => {
+  it('grows the receive buffer of a window-limited flow, unless SO_RCVBUF pinned it', () => {
+    const p = makePair({ delayMs: 25 });
+    const data = pattern(4 << 20, 9);
+    const r = runTransfer(p, data, { chunk: 1 << 20 });
+    expect(Buffer.compare(r.received, data)).toBe(0);
+    const grown = (r.server as unknown as { endpoint: { rcvBufSize: number } }).endpoint.rcvBufSize;
+    expect(grown).toBeGreaterThan(131072);
+    expect(grown).toBeLessThanOrEqual(6291456);
+  });
+});

@@ -242,6 +242,7 @@ export class TcpSocket implements Socket {
             return;
           case SO.RCVBUF:
             ep.rcvBufSize = bufferSize(value, 2304);
+            ep.rcvBufLocked = true;
             return;
           case SO.SNDBUF:
             ep.sndBufSize = bufferSize(value, 4608);

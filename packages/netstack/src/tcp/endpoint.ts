@@ -62,6 +62,10 @@ export class TcpEndpoint {
   linger: Linger = { onoff: false, linger: 0 };
   rcvBufSize: number;
   sndBufSize: number;
+  /** SO_RCVBUF was set: no autotuning. */
+  rcvBufLocked = false;
+  private rcvCopied = 0;
+  private rcvEpochStart = 0;
   /** TCP_MAXSEG set by the user (0: derive from the route MTU). */
   userMss = 0;
   congestionName: 'cubic' | 'reno';
@@ -228,8 +232,27 @@ export class TcpEndpoint {
   read(max: number, peek: boolean): Uint8Array {
     const before = this.receiveWindowFree();
     const data = this.recvBuf.read(max, peek);
-    if (!peek && data.length > 0) this.maybeSendWindowUpdate(before);
+    if (!peek && data.length > 0) {
+      this.autotuneReceiveBuffer(data.length);
+      this.maybeSendWindowUpdate(before);
+    }
     return data;
+  }
+
+  /**
+   * Receive-buffer autotuning in the spirit of Linux's tcp_rcv_space_adjust:
+   * once per RTT, if the application consumed a good part of the buffer, the
+   * window was the bottleneck, so the buffer grows to a few RTTs' worth.
+   */
+  private autotuneReceiveBuffer(n: number): void {
+    if (this.rcvBufLocked) return;
+    const now = this.stack.clock.now();
+    this.rcvCopied += n;
+    const rtt = Math.max(1, this.rtt.srtt > 0 ? this.rtt.srtt : this.config.initialRtoMs);
+    if (now - this.rcvEpochStart < rtt) return;
+    if (this.rcvCopied * 2 > this.rcvBufSize) this.rcvBufSize = Math.min(this.config.maxRcvBuf, Math.max(this.rcvBufSize, 4 * this.rcvCopied));
+    this.rcvCopied = 0;
+    this.rcvEpochStart = now;
   }
 
   /** shutdown(SHUT_WR): send FIN after queued data. */
@@ -1229,6 +1252,7 @@ export class TcpEndpoint {
     this.keepCnt = l.keepCnt;
     this.linger = { ...l.linger };
     this.rcvBufSize = l.rcvBufSize;
+    this.rcvBufLocked = l.rcvBufLocked;
     this.sndBufSize = l.sndBufSize;
     this.userMss = l.userMss;
     this.congestionName = l.congestionName;
