@@ -61,6 +61,13 @@ export interface Inode {
   /** Create a regular file (`mode` carries S.IFREG and the umasked permissions). EEXIST if taken. */
   create(name: string, mode: number, creds: Credentials): Inode;
 
+  /**
+   * Optional (O_TMPFILE): create an unnamed regular file "in" this directory,
+   * with a link count of 0, that link() may give a name later. Filesystems
+   * without it make O_TMPFILE fail with EOPNOTSUPP.
+   */
+  tmpfile?(mode: number, creds: Credentials): Inode;
+
   /** Create a directory. EEXIST if taken. */
   mkdir(name: string, mode: number, creds: Credentials): Inode;
 

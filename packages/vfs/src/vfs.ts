@@ -116,11 +116,11 @@ export class VirtualFilesystem {
     if ((resolveFlags & RESOLVE.BENEATH) && (resolveFlags & RESOLVE.IN_ROOT)) throw new SysError(Errno.EINVAL);
     // RESOLVE_CACHED cannot promise a cache-only lookup for opens that modify.
     if ((resolveFlags & RESOLVE.CACHED) && (flags & (O.CREAT | O.TRUNC | O.TMPFILE))) throw new SysError(Errno.EAGAIN);
-    if ((flags & O.TMPFILE) === O.TMPFILE) throw new SysError(Errno.EOPNOTSUPP);
     if (flags & O.PATH) flags &= O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
     if ((flags & O.CREAT) && (flags & O.DIRECTORY)) throw new SysError(Errno.EINVAL);
     if ((flags & O.ACCMODE) === O.ACCMODE && !(flags & O.PATH)) throw new SysError(Errno.EINVAL);
     const r = this.resolver(ctx, resolveFlags);
+    if ((flags & O.TMPFILE) === O.TMPFILE) return this.openTmpfile(ctx, r, path, flags, opts.mode ?? 0);
     let vd: VirtualDentry;
     let created = false;
     if (!(flags & O.CREAT)) {
@@ -130,6 +130,26 @@ export class VirtualFilesystem {
       ({ vd, created } = this.openCreate(ctx, r, r.resolveParent(path), flags, opts.mode ?? 0));
     }
     return this.openVd(vd, flags, ctx.creds, created);
+  }
+
+  /** Unnamed files from O_TMPFILE opens without O_EXCL: linkat may still name them. */
+  private readonly linkableTmpfiles = new WeakSet<Inode>();
+
+  /** open(2) with O_TMPFILE: an unnamed regular file in the directory at `path`. */
+  private openTmpfile(ctx: PathContext, r: PathResolver, path: string, flags: number, mode: number): FileDescription {
+    const acc = flags & O.ACCMODE;
+    if ((flags & O.CREAT) || (acc !== O.WRONLY && acc !== O.RDWR)) throw new SysError(Errno.EINVAL);
+    const dir = r.resolve(path, !(flags & O.NOFOLLOW));
+    if (!isDir(dir.dentry.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
+    this.checkCreate(ctx.creds, dir);
+    const parentInode = dir.dentry.inode;
+    if (!parentInode.tmpfile) throw new SysError(Errno.EOPNOTSUPP);
+    const { creds, perm } = this.newOwnership(ctx, dir, mode & PERM_BITS, false);
+    const inode = parentInode.tmpfile(S.IFREG | perm, creds);
+    if (!(flags & O.EXCL)) this.linkableTmpfiles.add(inode);
+    const dentry = new DentryClass(`#${inode.stat().ino}`, dir.dentry, inode);
+    dentry.dead = true;
+    return this.openVd({ mount: dir.mount, dentry }, flags & ~O.TMPFILE, ctx.creds, true);
   }
 
   /** The O_CREAT half of open: find or create the last component, following symlinks to dangling targets. */
@@ -270,8 +290,10 @@ export class VirtualFilesystem {
     const st = target.stat();
     if (isDir(st.mode)) throw new SysError(Errno.EPERM);
     this.checkHardlinkAllowed(newCtx.creds, target, st);
-    if (old.dentry.dead && st.nlink === 0) throw new SysError(Errno.ENOENT);
+    const tmpfile = st.nlink === 0 && this.linkableTmpfiles.has(target);
+    if (old.dentry.dead && st.nlink === 0 && !tmpfile) throw new SysError(Errno.ENOENT);
     parent.dentry.inode.link(name, target);
+    if (tmpfile) this.linkableTmpfiles.delete(target);
     this.cacheChild(parent.dentry, name, target);
   }
 

@@ -1,4 +1,4 @@
-import { Errno, F, LOCK, O, SEEK, XATTR } from '@tvisor/abi';
+import { AT, Errno, F, LOCK, O, SEEK, XATTR } from '@tvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { lockRange } from '../src/index.js';
 import { errnoOf, freshVfs, text, user } from './helpers.js';
@@ -118,5 +118,24 @@ describe('directory streams', () => {
     const cookie = dir.getdents.call(vfs.openAt(ctx, '/d', { flags: O.RDONLY }), 3)[2].nextOff;
     dir.seek(cookie, SEEK.SET);
     expect(dir.getdents(1)[0].name).toBe('f2');
+  });
+});
+
+describe('O_TMPFILE', () => {
+  it('creates unnamed files that linkat can name unless O_EXCL', () => {
+    const { vfs, ctx } = freshVfs();
+    vfs.mkdirAt(ctx, '/tmp', 0o777);
+    const fd = vfs.openAt(ctx, '/tmp', { flags: O.TMPFILE | O.RDWR, mode: 0o600 });
+    fd.write(text('anon'));
+    expect(fd.stat().nlink).toBe(0);
+    expect(vfs.openAt(ctx, '/tmp', { flags: O.RDONLY | O.DIRECTORY }).getdents().map((d) => d.name)).toEqual(['.', '..']);
+    expect(vfs.pathOf(fd.vd, vfs.root()).deleted).toBe(true);
+    vfs.linkAt({ ...ctx, start: fd.vd }, '', ctx, '/tmp/named', AT.EMPTY_PATH);
+    expect(vfs.statAt(ctx, '/tmp/named').size).toBe(4);
+    expect(fd.stat().nlink).toBe(1);
+    const excl = vfs.openAt(ctx, '/tmp', { flags: O.TMPFILE | O.EXCL | O.WRONLY, mode: 0o600 });
+    expect(errnoOf(() => vfs.linkAt({ ...ctx, start: excl.vd }, '', ctx, '/tmp/never', AT.EMPTY_PATH))).toBe(Errno.ENOENT);
+    expect(errnoOf(() => vfs.openAt(ctx, '/tmp', { flags: O.TMPFILE | O.RDONLY }))).toBe(Errno.EINVAL);
+    expect(errnoOf(() => vfs.openAt(ctx, '/tmp/named', { flags: O.TMPFILE | O.RDWR }))).toBe(Errno.ENOTDIR);
   });
 });

@@ -56,6 +56,12 @@ export function openRootDir(hostPath: string): number {
   return check(raw.openat2(NR.openat2, -100, hostPath, openHow, 24));
 }
 
+/** A close-on-exec duplicate of `fd` (F_DUPFD_CLOEXEC). */
+export function dupCloexec(fd: number): number {
+  const F_DUPFD_CLOEXEC = 1030;
+  return check(raw.fcntlInt(fd, F_DUPFD_CLOEXEC, 0));
+}
+
 export function close(fd: number): void {
   raw.close(fd);
 }

@@ -23,6 +23,8 @@ export const raw = {
   fchmodat2: libc.func('syscall', 'long', ['long', 'int', 'str', 'uint32', 'int']) as (
     nr: number, dirfd: number, path: string, mode: number, flags: number) => number,
   close: libc.func('int close(int fd)') as (fd: number) => number,
+  /** fcntl(fd, cmd, int arg): used for F_DUPFD_CLOEXEC. */
+  fcntlInt: libc.func('int fcntl(int fd, int cmd, int arg)') as (fd: number, cmd: number, arg: number) => number,
   pread: libc.func('pread64', 'long', ['int', 'void *', 'size_t', 'int64']) as (
     fd: number, buf: Uint8Array, count: number, offset: number) => number,
   read: libc.func('long read(int fd, void *buf, size_t count)') as (fd: number, buf: Uint8Array, count: number) => number,

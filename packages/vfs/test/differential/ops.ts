@@ -39,6 +39,7 @@ const O_DIRECTORY = 0o200000;
 const O_NOFOLLOW = 0o400000;
 const O_PATH = 0o10000000;
 const O_NONBLOCK = 0o4000;
+const O_TMPFILE = 0o20200000;
 
 const name = fc.constantFrom('a', 'b', 'c', 's');
 /**
@@ -64,6 +65,7 @@ const flagsArb = fc.constantFrom(
   O_RDONLY, O_WRONLY | O_CREAT, O_RDWR | O_CREAT, O_RDWR | O_CREAT | O_EXCL, O_WRONLY | O_TRUNC,
   O_RDONLY | O_DIRECTORY, O_WRONLY | O_APPEND | O_CREAT, O_RDWR | O_NOFOLLOW, O_CREAT | O_WRONLY | O_NOFOLLOW,
   O_RDWR | O_TRUNC | O_CREAT, O_RDWR, O_PATH | O_NOFOLLOW, O_PATH, O_CREAT | O_DIRECTORY | O_RDONLY,
+  O_TMPFILE | O_RDWR, O_TMPFILE | O_EXCL | O_WRONLY, O_TMPFILE | O_RDONLY,
 );
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof(

@@ -6,6 +6,7 @@ import { HostInode } from './host-inode.js';
 
 /** Closes the host handles of inodes the VFS has let go of. */
 const handleReaper = new FinalizationRegistry<{ fs: HostFilesystem; fd: number }>(({ fs, fd }) => fs.dropHandle(fd));
+const pinnedReaper = new FinalizationRegistry<{ fs: HostFilesystem; fd: number }>(({ fs, fd }) => fs.dropPinned(fd));
 
 /** Default bound on O_PATH handles held at once (beyond it, least recently used ones are closed and reopened on demand). */
 export const DEFAULT_MAX_HANDLES = 4096;
@@ -42,6 +43,8 @@ export class HostFilesystem implements Filesystem {
   /** O_PATH handles owned by inodes (other than the root), least recently used first. */
   private readonly handles = new Map<number, WeakRef<HostInode>>();
   private readonly rootHandle: number;
+  /** Handles of unnamed O_TMPFILE inodes, which cannot be reopened by name. */
+  private readonly pinned = new Set<number>();
   private readonly maxHandles: number;
   private released = false;
 
@@ -80,6 +83,21 @@ export class HostFilesystem implements Filesystem {
     }
   }
 
+  /** Own the handle of an unnamed (O_TMPFILE) inode: never evicted, closed when the inode is collected. */
+  pinHandle(inode: HostInode, fd: number): void {
+    if (this.released) {
+      close(fd);
+      throw new SysError(Errno.EBADF);
+    }
+    this.pinned.add(fd);
+    pinnedReaper.register(inode, { fs: this, fd });
+  }
+
+  /** Close a pinned handle whose inode was collected. */
+  dropPinned(fd: number): void {
+    if (this.pinned.delete(fd)) close(fd);
+  }
+
   /** Mark `fd` (held by a live inode) as just used. */
   touchHandle(fd: number): void {
     const ref = this.handles.get(fd);
@@ -91,7 +109,7 @@ export class HostFilesystem implements Filesystem {
 
   /** Host fds currently held as inode handles, root included (for diagnostics and confinement checks). */
   openHandles(): number[] {
-    return [this.rootHandle, ...this.handles.keys()];
+    return [this.rootHandle, ...this.handles.keys(), ...this.pinned];
   }
 
   /** Close the handle of an inode that was garbage-collected (no-op if already closed). */
@@ -120,6 +138,8 @@ export class HostFilesystem implements Filesystem {
     this.released = true;
     for (const fd of this.handles.keys()) close(fd);
     this.handles.clear();
+    for (const fd of this.pinned) close(fd);
+    this.pinned.clear();
     close(this.rootHandle);
   }
 

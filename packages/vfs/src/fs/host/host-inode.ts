@@ -13,6 +13,8 @@ const O_WRONLY = 1;
 const O_DIRECTORY = 0o200000;
 const O_CREAT = 0o100;
 const O_EXCL = 0o200;
+const O_RDWR = 2;
+const O_TMPFILE = 0o20200000;
 const AT_REMOVEDIR = 0x200;
 
 /**
@@ -44,12 +46,18 @@ export class HostInode implements Inode {
      * an empty directory, never looked into.
      */
     readonly sealed = false,
+    /**
+     * An O_TMPFILE file with no name yet: `fd` is its only access (a real
+     * O_RDWR fd, pinned rather than evictable), and opens duplicate it.
+     */
+    public unnamed = false,
   ) {
     this.ino = st.ino;
     this.hostDev = st.dev;
     this.identity = host.identityOf(st);
     this.fileType = st.mode & S.IFMT;
-    if (parent) fs.adoptHandle(this, fd);
+    if (unnamed) fs.pinHandle(this, fd);
+    else if (parent) fs.adoptHandle(this, fd);
   }
 
   /**
@@ -137,6 +145,26 @@ export class HostInode implements Inode {
     return child;
   }
 
+  tmpfile(mode: number, creds: Credentials): Inode {
+    this.fs.checkWritable();
+    // Always O_RDWR on the host: the VFS enforces the description's access mode.
+    const fd = host.openBeneath(this.handle, '.', O_TMPFILE | O_RDWR, mode & 0o7777);
+    let child: HostInode;
+    try {
+      child = new HostInode(this.fs, fd, this, '', host.fstatx(fd), false, true);
+    } catch (e) {
+      host.close(fd);
+      throw e;
+    }
+    try {
+      host.chownFd(fd, creds.uid, creds.gid);
+    } catch (e) {
+      if (!(e instanceof SysError && e.errno === Errno.EPERM)) throw e;
+    }
+    host.chmodFd(fd, mode & 0o7777);
+    return child;
+  }
+
   mkdir(name: string, mode: number, creds: Credentials): Inode {
     this.fs.checkWritable();
     host.mkdirat(this.handle, name, mode & 0o7777);
@@ -164,6 +192,11 @@ export class HostInode implements Inode {
     if (!(target instanceof HostInode)) throw new SysError(Errno.EXDEV);
     try {
       host.linkFd(target.handle, this.handle, name);
+      if (target.unnamed) {
+        target.parent = this;
+        target.name = name;
+        target.unnamed = false;
+      }
     } catch (e) {
       // linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; fall back to the
       // target's own name under its parent handle (one component each).
@@ -218,6 +251,7 @@ export class HostInode implements Inode {
    * checked to still be the same file.
    */
   reopen(hostFlags: number): number {
+    if (this.unnamed) return host.dupCloexec(this.handle);
     if (this.fileType === S.IFDIR) return host.openBeneath(this.handle, '.', hostFlags);
     if (!this.parent) throw new SysError(Errno.ESTALE);
     const fd = host.openBeneath(this.parent.handle, this.name, hostFlags);

@@ -179,6 +179,13 @@ export class OverlayInode implements Inode {
     return this.adopt(name, dir.create(name, mode, creds));
   }
 
+  tmpfile(mode: number, creds: Credentials): Inode {
+    const dir = this.copyUp();
+    if (!dir.tmpfile) throw new SysError(Errno.EOPNOTSUPP);
+    const u = dir.tmpfile(mode, creds);
+    return new OverlayInode(this.fs, this, `#${u.stat().ino}`, u, []);
+  }
+
   mkdir(name: string, mode: number, creds: Credentials): Inode {
     const { dir, hadWhiteout } = this.prepareEntry(name);
     const u = dir.mkdir(name, mode, creds);

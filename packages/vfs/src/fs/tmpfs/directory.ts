@@ -86,6 +86,14 @@ export class TmpfsDirectory extends TmpfsInode {
     return f;
   }
 
+  tmpfile(mode: number, creds: Credentials): Inode {
+    if (this.dead) throw new SysError(Errno.ENOENT);
+    const f = new TmpfsRegular(this.fs, S.IFREG | (mode & 0o7777), creds.uid, creds.gid);
+    f.nlink = 0;
+    f.unnamed = true;
+    return f;
+  }
+
   override mkdir(name: string, mode: number, creds: Credentials): Inode {
     const d = new TmpfsDirectory(this.fs, mode, creds.uid, creds.gid, this);
     this.insert(name, d);
@@ -106,8 +114,10 @@ export class TmpfsDirectory extends TmpfsInode {
 
   override link(name: string, target: Inode): void {
     if (!(target instanceof TmpfsInode) || target.fs !== this.fs) throw new SysError(Errno.EXDEV);
-    if (target.nlink === 0) throw new SysError(Errno.ENOENT);
+    // Only an O_TMPFILE file may gain a name once it has none.
+    if (target.nlink === 0 && !target.unnamed) throw new SysError(Errno.ENOENT);
     this.insert(name, target);
+    target.unnamed = false;
     target.nlink++;
     target.touchChanged();
   }

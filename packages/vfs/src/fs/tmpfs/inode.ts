@@ -21,6 +21,8 @@ export abstract class TmpfsInode extends InodeBase implements Inode {
   mtime: Timespec;
   ctime: Timespec;
   readonly btime: Timespec;
+  /** An O_TMPFILE file that has never had a name (link() may give it one). */
+  unnamed = false;
   private xattrs: Map<string, Uint8Array> | null = null;
 
   constructor(readonly fs: TmpfsFilesystem, mode: number, uid: number, gid: number) {
