@@ -11,6 +11,8 @@ export const jobsCases: CompatCase[] = [
   },
   {
     name: 'jobs/background-kill-wait',
+    // A lost signal would leave sleep 30 running: the short limit bounds that.
+    timeoutMs: 5_000,
     argv: ['bash', '-c', 'sleep 30 & kill %1; wait; echo "wait: $?"; sleep 30 & pid=$!; kill -TERM %1; wait $pid; echo "wait pid: $?"; sleep 0.05 & wait $!; echo "natural end: $?"'],
     packages: ['bash', 'coreutils'],
   },
