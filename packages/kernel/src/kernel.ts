@@ -9,6 +9,7 @@ import type { Uname } from './uname.js';
 import { DEFAULT_UNAME } from './uname.js';
 import type { FsRoot } from './fs-context.js';
 import { KernelLog, KmsgFile } from './klog.js';
+import { PageCache } from './page-cache.js';
 import { FutexTable } from './futex.js';
 import { cleanupRobustList } from './syscalls/futex.js';
 import { PipeFilesystem } from '@tvisor/vfs';
@@ -53,6 +54,8 @@ export class Kernel {
   readonly log = new KernelLog();
   readonly tasks = new Map<number, Task>();
   readonly futexes = new FutexTable();
+  /** Cached contents of mapped files, shared by private mappings. */
+  readonly pageCache: PageCache;
   /** Where pipe(2) creates its pipes. */
   readonly pipes = new PipeFilesystem();
   readonly startTime = Date.now();
@@ -69,6 +72,7 @@ export class Kernel {
     this.strace = opts.strace;
     this.uname = { ...DEFAULT_UNAME, ...opts.uname };
     registerAllSyscalls(this.table);
+    this.pageCache = new PageCache(this.memoryFile);
     this.pipes.installFifoSupport(this.root.vfs);
     // /dev/kmsg (char 1:11) reads and writes the kernel log.
     this.root.vfs.devices.registerChar(1, 11, (inode) => new KmsgFile(inode, this.log));
