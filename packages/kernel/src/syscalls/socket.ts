@@ -71,10 +71,17 @@ function socketWait(
   op: () => number,
   onTimeout: () => number = () => -Errno.EAGAIN,
 ): number {
-  try {
-    return op();
-  } catch (e) {
-    if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN || nonblock) throw e;
+  // A protocol may finish work after the operation failed (netstack drains
+  // its loopback queue at the end of each call), so readiness can already
+  // have changed when the call comes back with EAGAIN: try again while the
+  // socket says it is ready, a few times, before parking.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return op();
+    } catch (e) {
+      if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN || nonblock) throw e;
+    }
+    if (attempt >= 2 || (file.readiness(events | POLL.HUP | POLL.ERR) & (events | POLL.HUP | POLL.ERR)) === 0) break;
   }
   return t.kernel.block(
     t,
