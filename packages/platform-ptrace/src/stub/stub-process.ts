@@ -91,13 +91,8 @@ export class StubProcess {
     this.injectView = new Registers(this.injectRegs.bytes);
     getRegs(this.pid, this.injectRegs);
 
-    this.injectOne(SYS.close_range, 0, STUB_MEMFD - 1, 0);
-    this.injectOne(SYS.close_range, STUB_MEMFD + 1, UINT_MAX, 0);
-    for (const [start, end] of hostMappings(this.pid)) {
-      if (start >= STUB_BASE && end <= STUB_RESERVED_END) continue;
-      if (start >= 2 ** 47) continue; // [vsyscall] cannot be unmapped
-      this.injectOne(SYS.munmap, start, end - start);
-    }
+    // Two single injections map the control pages; everything else of the
+    // set-up then goes in one batch (each round trip costs tens of us).
     const control = memory.allocate(0x2000);
     this.table = dataView(memory.bytes(control, 0x1000));
     this.results = dataView(memory.bytes(control + 0x1000, 0x1000));
@@ -107,7 +102,15 @@ export class StubProcess {
       this.injectOne(SYS.mmap, STUB_RESULTS, 0x1000, PROT.READ | PROT.WRITE, shared, STUB_MEMFD, control + 0x1000),
       'map results',
     );
-    this.installSeccomp(memory.bytes(control + 0x1000, 0x1000));
+    this.queue(SYS.close_range, 0, STUB_MEMFD - 1, 0);
+    this.queue(SYS.close_range, STUB_MEMFD + 1, UINT_MAX, 0);
+    for (const [start, end] of hostMappings(this.pid)) {
+      if (start >= STUB_BASE && end <= STUB_RESERVED_END) continue;
+      if (start >= 2 ** 47) continue; // [vsyscall] cannot be unmapped
+      this.queue(SYS.munmap, start, end - start);
+    }
+    this.queueSeccomp(memory.bytes(control + 0x1000, 0x1000));
+    this.flush();
   }
 
   /**
@@ -115,7 +118,7 @@ export class StubProcess {
    * on it can run nothing but the syscalls injections use. The filter is
    * passed through the results page, past the results themselves.
    */
-  private installSeccomp(resultsPage: Uint8Array): void {
+  private queueSeccomp(resultsPage: Uint8Array): void {
     const filter = buildStubFilter();
     const FPROG = 1024;
     const FILTER = 1040;
@@ -123,8 +126,8 @@ export class StubProcess {
     const v = new DataView(resultsPage.buffer, resultsPage.byteOffset, resultsPage.byteLength);
     v.setUint16(FPROG, filter.length / 8, true);
     v.setBigUint64(FPROG + 8, BigInt(STUB_RESULTS + FILTER), true);
-    this.check(this.injectOne(SYS.prctl, PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0), 'no_new_privs');
-    this.check(this.injectOne(SYS.seccomp, SECCOMP.SET_MODE_FILTER, 0, STUB_RESULTS + FPROG), 'seccomp');
+    this.queue(SYS.prctl, PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    this.queue(SYS.seccomp, SECCOMP.SET_MODE_FILTER, 0, STUB_RESULTS + FPROG);
   }
 
   /** Registers of the stub's initial thread (cs, ss, eflags as the host set them). */
