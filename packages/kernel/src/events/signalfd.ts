@@ -1,8 +1,11 @@
-import { Errno, POLL, siginfoLayout, SysError } from '@tvisor/abi';
+import { Errno, POLL, Signal, siginfoLayout, SysError } from '@tvisor/abi';
 import { FileImplBase, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import type { ThreadGroup } from '../task.js';
 import { anonFile, anonInode } from './anon-inode.js';
 import { RecordReader } from './record-reader.js';
+
+const BUS_MCEERR_AR = 4;
+const BUS_MCEERR_AO = 5;
 
 /** sizeof(struct signalfd_siginfo). */
 export const SIGNALFD_SIGINFO_SIZE = 128;
@@ -38,6 +41,8 @@ export function signalfdSiginfo(info: Uint8Array): Uint8Array {
       break;
     case 'fault':
       o.setBigUint64(72, src.getBigUint64(16, true), true); // ssi_addr
+      // SIGBUS's BUS_MCEERR_AR/AO carry the address's lsb (SIL_FAULT_MCEERR).
+      if (signo === Signal.SIGBUS && (code === BUS_MCEERR_AR || code === BUS_MCEERR_AO)) o.setInt16(80, src.getInt16(24, true), true);
       break;
     case 'chld':
       o.setUint32(12, src.getInt32(16, true), true); // ssi_pid
