@@ -1,4 +1,4 @@
-import { AF, Errno, Linger, SO, SOL, SysError } from '@tvisor/abi';
+import { AF, Errno, Linger, O, SO, SOL, SysError } from '@tvisor/abi';
 import { FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import type { SocketInode } from './sockfs.js';
@@ -20,6 +20,12 @@ export interface OutgoingMessage {
   creds: MessageCreds | null;
   /** MSG_* flags of the call. */
   flags: number;
+  /**
+   * A blocking write(2): a stream socket that has any room takes all of
+   * `data`, because the generic write path cannot wait in the middle of a
+   * transfer and Linux's blocking stream write never returns short.
+   */
+  wholeWrite?: boolean;
 }
 
 /** What one receive produced. */
@@ -242,8 +248,9 @@ export abstract class SocketImpl extends FileImplBase {
     return msg.data.length;
   }
 
-  override write(_fd: FileDescription, src: Uint8Array): number {
-    return this.send({ data: src.slice(), to: null, rights: null, creds: null, flags: 0 }, this.ownerCreds, null);
+  override write(fd: FileDescription, src: Uint8Array): number {
+    const wholeWrite = (fd.statusFlags & O.NONBLOCK) === 0;
+    return this.send({ data: src, to: null, rights: null, creds: null, flags: 0, wholeWrite }, this.ownerCreds, null);
   }
 
   override pread(): number {

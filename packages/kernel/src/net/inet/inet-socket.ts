@@ -169,8 +169,10 @@ export class InetSocket extends SocketImpl {
     const to = msg.to && msg.to.length > 0 ? decodeInetAddress(this.family, msg.to) : null;
     for (const f of msg.rights ?? []) f.decRef();
     msg.rights = null;
-    if (to && to.family === AF.UNSPEC) return this.inner.sendto(msg.data, flags, null);
-    return to ? this.inner.sendto(msg.data, flags, to) : this.inner.send(msg.data, flags);
+    // write(2) hands a view of application memory: datagrams keep their own copy.
+    const data = this.type === SOCK.STREAM ? msg.data : msg.data.slice();
+    if (to && to.family === AF.UNSPEC) return this.inner.sendto(data, flags, null);
+    return to ? this.inner.sendto(data, flags, to) : this.inner.send(data, flags);
   }
 
   recv(max: number, flags: number): IncomingMessage {

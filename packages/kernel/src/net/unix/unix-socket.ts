@@ -322,7 +322,7 @@ export class UnixSocket extends SocketImpl {
     if (msg.data.length === 0) return 0;
     const space = this.sndbuf - peer.queue.bytes;
     if (space <= 0) throw new SysError(Errno.EAGAIN);
-    const n = Math.min(space, msg.data.length);
+    const n = msg.wholeWrite ? msg.data.length : Math.min(space, msg.data.length);
     peer.queue.push({ data: msg.data.slice(0, n), from: this.address, rights: msg.rights, creds: msg.creds ?? sender });
     peer.waiters.notify(POLL.IN | POLL.RDNORM);
     return n;
