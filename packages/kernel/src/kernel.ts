@@ -10,6 +10,7 @@ import { DEFAULT_UNAME } from './uname.js';
 import type { FsRoot } from './fs-context.js';
 import { KernelLog, KmsgFile } from './klog.js';
 import { PageCache } from './page-cache.js';
+import { MemfdFilesystem } from './memfd.js';
 import { FutexTable } from './futex.js';
 import { cleanupRobustList } from './syscalls/futex.js';
 import { PipeFilesystem } from '@tvisor/vfs';
@@ -56,6 +57,8 @@ export class Kernel {
   readonly futexes = new FutexTable();
   /** Cached contents of mapped files, shared by private mappings. */
   readonly pageCache: PageCache;
+  /** Where memfd_create(2) creates its files. */
+  readonly memfds = new MemfdFilesystem();
   /** Where pipe(2) creates its pipes. */
   readonly pipes = new PipeFilesystem();
   readonly startTime = Date.now();

@@ -106,4 +106,30 @@ describe('runsc do: threads', () => {
     const r = runsc(['do', '/usr/bin/python3', '-c', code]);
     expect(r.stdout).toBe(native(['/usr/bin/python3', '-c', code]).stdout);
   });
+
+  it('node: a crypto hash, a setTimeout and a worker_threads worker', () => {
+    const code =
+      'const { Worker } = require("worker_threads");' +
+      'const h = require("crypto").createHash("sha256").update("tvisor").digest("hex");' +
+      'setTimeout(() => {' +
+      '  const w = new Worker("require(\\"worker_threads\\").parentPort.postMessage(6 * 7)", { eval: true });' +
+      '  w.on("message", (m) => { console.log(h, m); w.terminate(); });' +
+      '}, 10);';
+    const r = runsc(['do', '/usr/bin/node', '-e', code]);
+    expect(r.stdout).toBe(native(['/usr/bin/node', '-e', code]).stdout);
+    expect(r.stdout).toMatch(/^[0-9a-f]{64} 42\n$/);
+  });
+
+  it('python3 asyncio with a timer, and subprocess.run', () => {
+    const code = [
+      'import asyncio, subprocess',
+      'async def main():',
+      '    await asyncio.sleep(0.05)',
+      '    return "timer fired"',
+      'print(asyncio.run(main()))',
+      'print(subprocess.run(["echo", "from a child"], capture_output=True, text=True).stdout.strip())',
+    ].join('\n');
+    const r = runsc(['do', '/usr/bin/python3', '-c', code]);
+    expect(r.stdout).toBe('timer fired\nfrom a child\n');
+  });
 });

@@ -1,4 +1,4 @@
-import { Errno, MAP, SysError } from '@tvisor/abi';
+import { Errno, MAP, MFD, SysError } from '@tvisor/abi';
 import { mappableFile } from '../mappable.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from './table.js';
@@ -31,6 +31,48 @@ export function registerMemorySyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         t.mm.munmap(a.arg(0), a.arg(1));
         return 0;
+      },
+    },
+    mremap: {
+      args: ['ptr', 'uint', 'uint', 'hex', 'ptr'],
+      handler: (t, a) => t.mm.mremap(a.arg(0), a.arg(1), a.arg(2), a.argUint(3), a.arg(4)),
+    },
+    madvise: {
+      args: ['ptr', 'uint', 'int'],
+      handler: (t, a) => {
+        t.mm.madvise(a.arg(0), a.arg(1), a.argInt(2));
+        return 0;
+      },
+    },
+    msync: {
+      args: ['ptr', 'uint', 'hex'],
+      handler: (t, a) => {
+        t.mm.msync(a.arg(0), a.arg(1), a.argInt(2));
+        return 0;
+      },
+    },
+    mincore: {
+      args: ['ptr', 'uint', 'ptr'],
+      handler: (t, a) => {
+        t.mm.copyOut(a.arg(2), t.mm.mincore(a.arg(0), a.arg(1)));
+        return 0;
+      },
+    },
+    mlock: { args: ['ptr', 'uint'], handler: (t, a) => (t.mm.mlock(a.arg(0), a.arg(1)), 0) },
+    mlock2: { args: ['ptr', 'uint', 'hex'], handler: (t, a) => (t.mm.mlock(a.arg(0), a.arg(1), (a.argUint(2) & 1) !== 0), 0) },
+    munlock: { args: ['ptr', 'uint'], handler: (t, a) => (t.mm.munlock(a.arg(0), a.arg(1)), 0) },
+    mlockall: { args: ['hex'], handler: (t, a) => (t.mm.mlockall(a.argInt(0)), 0) },
+    munlockall: { args: [], handler: (t) => (t.mm.munlockall(), 0) },
+    memfd_create: {
+      args: ['str', 'hex'],
+      support: 'partial',
+      note: 'a tmpfs file; sealing (F_ADD_SEALS) is not supported',
+      handler: (t, a) => {
+        const flags = a.argUint(1);
+        if (flags & ~(MFD.CLOEXEC | MFD.ALLOW_SEALING)) throw new SysError(Errno.EINVAL);
+        const name = t.mm.readCString(a.arg(0), 250);
+        const file = t.kernel.memfds.create(name, t);
+        return t.group.fds.add(file, (flags & MFD.CLOEXEC) !== 0);
       },
     },
     mprotect: {
