@@ -70,9 +70,8 @@ export function signalfdSiginfo(info: Uint8Array): Uint8Array {
 /**
  * A signalfd (signalfd(2)): reading it dequeues pending signals in its mask
  * (they must be blocked to stay pending) as signalfd_siginfo records. Like
- * Linux, it reads the signals of the process using it: `currentGroup` gives
- * the process of the syscall being served (the creator's when there is
- * none), and a wakeup acts for the process that subscribed.
+ * Linux, it reads the signals of the process using it (see `group`):
+ * `currentGroup` gives the process whose syscall is being served.
  */
 export class SignalFdImpl extends FileImplBase {
   private readonly records = new RecordReader();
@@ -88,18 +87,26 @@ export class SignalFdImpl extends FileImplBase {
   /** The process a wakeup callback runs on behalf of (see subscribe). */
   private waking: ThreadGroup | undefined;
 
-  private group(): ThreadGroup {
-    return this.waking ?? this.currentGroup() ?? this.creator;
+  /**
+   * Whose signals to read: the subscriber's during a wakeup; else the
+   * process being served if it holds this file (another process's syscall
+   * may be what runs a poll check); else the creator's.
+   */
+  private group(file: FileDescription): ThreadGroup {
+    if (this.waking) return this.waking;
+    const current = this.currentGroup();
+    if (current && current !== this.creator && current.fds.fds().some((fd) => current.fds.get(fd) === file)) return current;
+    return this.creator;
   }
 
   /** Replaces the mask (signalfd4 on an existing signalfd) and wakes waiters that may now see signals. */
-  setMask(mask: bigint): void {
+  setMask(file: FileDescription, mask: bigint): void {
     this.mask = mask;
-    for (const wake of [...this.group().signalWaiters]) wake();
+    for (const wake of [...this.group(file).signalWaiters]) wake();
   }
 
-  override read(_fd: FileDescription, dst: Uint8Array): number {
-    const signals = this.group().signals;
+  override read(fd: FileDescription, dst: Uint8Array): number {
+    const signals = this.group(fd).signals;
     return this.records.read(
       dst,
       () => (signals.next(~this.mask) !== 0 ? SIGNALFD_SIGINFO_SIZE : undefined),
@@ -122,18 +129,18 @@ export class SignalFdImpl extends FileImplBase {
     throw new SysError(Errno.ESPIPE);
   }
 
-  override readiness(_fd: FileDescription, mask: number): number {
-    const ready = this.records.hasCarry || (this.group().signals.pending & this.mask) !== 0n;
+  override readiness(fd: FileDescription, mask: number): number {
+    const ready = this.records.hasCarry || (this.group(fd).signals.pending & this.mask) !== 0n;
     return ready ? mask & (POLL.IN | POLL.RDNORM) : 0;
   }
 
   /** Waiters hear of every signal queued for the process (ThreadGroup.signalWaiters) and re-check. */
-  override subscribe(_fd: FileDescription, mask: number, cb: ReadinessCallback): () => void {
+  override subscribe(fd: FileDescription, mask: number, cb: ReadinessCallback): () => void {
     if (!(mask & (POLL.IN | POLL.RDNORM))) return () => {};
     // The subscriber is the process whose syscall is being served now; its
     // callback runs later inside the sender's syscall, so the reads and
     // readiness checks it makes must still look at the subscriber's signals.
-    const group = this.group();
+    const group = this.group(fd);
     const waiters = group.signalWaiters;
     const wake = () => {
       const outer = this.waking;

@@ -13,9 +13,9 @@ function signalfd4(t: Task, fd: number, maskAddr: number, size: number, flags: n
   if (flags & ~(SFD.NONBLOCK | SFD.CLOEXEC)) throw new SysError(Errno.EINVAL);
   const mask = readSigmask(t, maskAddr, size);
   if (fd !== -1) {
-    const impl = t.group.fds.get(fd).impl;
-    if (!(impl instanceof SignalFdImpl)) throw new SysError(Errno.EINVAL);
-    impl.setMask(mask);
+    const file = t.group.fds.get(fd);
+    if (!(file.impl instanceof SignalFdImpl)) throw new SysError(Errno.EINVAL);
+    file.impl.setMask(file, mask);
     return fd;
   }
   const kernel = t.kernel;

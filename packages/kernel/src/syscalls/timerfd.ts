@@ -38,6 +38,8 @@ export function registerTimerfdSyscalls(table: SyscallTable): void {
   table.register({
     timerfd_create: {
       args: ['int', 'hex'],
+      support: 'partial',
+      note: 'the TFD_IOC_SET_TICKS ioctl is not supported; the *_ALARM clocks behave as their plain clocks (nothing suspends)',
       handler: (t, a) => {
         const clock = a.argInt(0);
         const flags = a.argInt(1);
