@@ -301,6 +301,22 @@ int main(void) {
   show("blocking read", read(b, &si, sizeof si));
   printf("from child: signo=%u pid_ok=%d\\n", si.ssi_signo, si.ssi_pid == (uint32_t)c);
   waitpid(c, NULL, 0);
+  // A child reading an inherited signalfd reads its own signals, not its parent's.
+  kill(getpid(), SIGUSR1);
+  fflush(stdout);
+  c = fork();
+  if (c == 0) {
+    struct signalfd_siginfo ci;
+    int r = read(fd, &ci, sizeof ci);
+    kill(getpid(), SIGUSR2);
+    r = read(fd, &ci, sizeof ci);
+    printf("child: r=%d signo=%u own=%d\\n", r, ci.ssi_signo, ci.ssi_pid == (uint32_t)getpid());
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(c, NULL, 0);
+  show("parent still has its SIGUSR1", read(fd, &si, sizeof si));
+  printf("parent: signo=%u\\n", si.ssi_signo);
   // SIGCHLD through signalfd
   sigset_t cm; sigemptyset(&cm); sigaddset(&cm, SIGCHLD); sigprocmask(SIG_BLOCK, &cm, NULL);
   int cf = signalfd(-1, &cm, 0);
@@ -308,6 +324,52 @@ int main(void) {
   if (c == 0) _exit(3);
   read(cf, &si, sizeof si);
   printf("chld: signo=%u code=%d status=%d pid_ok=%d\\n", si.ssi_signo, si.ssi_code, si.ssi_status, si.ssi_pid == (uint32_t)c);
+  return 0;
+}
+`;
+
+const INOTIFY = `
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+static void show(const char *what, long rc) { printf("%s: %ld %s\\n", what, rc, rc < 0 ? strerror(errno) : "ok"); }
+int main(void) {
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  printf("cloexec=%d nonblock=%d\\n", fcntl(fd, F_GETFD), (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+  mkdir("/tmp/inodir", 0755);
+  close(open("/tmp/inodir/f", O_CREAT | O_WRONLY, 0644));
+  show("watch dir", inotify_add_watch(fd, "/tmp/inodir", IN_CREATE | IN_DELETE));
+  show("watch file", inotify_add_watch(fd, "/tmp/inodir/f", IN_MODIFY));
+  show("same file again", inotify_add_watch(fd, "/tmp/inodir/f", IN_ATTRIB));
+  show("same dir, other path", inotify_add_watch(fd, "/tmp/inodir/.", IN_CREATE | IN_MASK_ADD));
+  show("mask_create on existing", inotify_add_watch(fd, "/tmp/inodir/f", IN_MODIFY | IN_MASK_CREATE));
+  show("mask_add with mask_create", inotify_add_watch(fd, "/tmp/inodir/f", IN_MODIFY | IN_MASK_ADD | IN_MASK_CREATE));
+  show("missing path", inotify_add_watch(fd, "/tmp/inodir/nope", IN_MODIFY));
+  show("onlydir on a file", inotify_add_watch(fd, "/tmp/inodir/f", IN_MODIFY | IN_ONLYDIR));
+  show("empty mask", inotify_add_watch(fd, "/tmp/inodir/f", 0));
+  show("bad fd", inotify_add_watch(99, "/tmp/inodir/f", IN_MODIFY));
+  show("not inotify", inotify_add_watch(0, "/tmp/inodir/f", IN_MODIFY));
+  char buf[256];
+  show("read empty", read(fd, buf, sizeof buf));
+  struct pollfd p = {fd, POLLIN, 0};
+  int n = poll(&p, 1, 0); printf("poll before rm: %d\\n", n);
+  show("rm_watch", inotify_rm_watch(fd, 2));
+  show("rm_watch again", inotify_rm_watch(fd, 2));
+  n = poll(&p, 1, 0); printf("poll after rm: %d revents=%x\\n", n, p.revents);
+  int avail = 0; ioctl(fd, FIONREAD, &avail); printf("FIONREAD %d\\n", avail);
+  long r = read(fd, buf, sizeof buf);
+  struct inotify_event *ev = (struct inotify_event *)buf;
+  printf("read %ld: wd=%d mask=%x cookie=%u len=%u\\n", r, ev->wd, ev->mask, ev->cookie, ev->len);
+  show("new watch gets a new wd", inotify_add_watch(fd, "/tmp/inodir/f", IN_MODIFY));
+  show("bad flags", inotify_init1(0x1));
+  unlink("/tmp/inodir/f");
+  rmdir("/tmp/inodir");
   return 0;
 }
 `;
@@ -394,9 +456,14 @@ describe('runsc do: poll, select and event files', () => {
     expect(out).toContain('expirations >= 5: 1, match elapsed time: 1');
   });
 
-  it('signalfd: a blocked SIGUSR1 from kill, sigqueue values, a new mask, a child\'s kill, SIGCHLD', () => {
+  it('signalfd: a blocked SIGUSR1 from kill, sigqueue values, a new mask, a child\'s kill, a child reading its own signals, SIGCHLD', () => {
     const out = sameAsLinux(SIGNALFD);
     expect(out).toContain('signo=10 code=0 pid_ok=1 uid=0');
+  });
+
+  it('inotify: watch descriptors per inode, mask updates, errnos, IN_IGNORED from inotify_rm_watch, FIONREAD', () => {
+    const out = sameAsLinux(INOTIFY);
+    expect(out).toContain('read 16: wd=2 mask=8000 cookie=0 len=0');
   });
 
   it('ppoll, pselect and epoll_pwait: the temporary mask lets a signal in, EINTR, and the old mask comes back', () => {
