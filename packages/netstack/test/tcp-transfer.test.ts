@@ -47,3 +47,52 @@ describe('receive-buffer autotuning', () => {
     expect(grown).toBeLessThanOrEqual(6291456);
   });
 });
+
+describe('callback discipline', () => {
+  it('never runs a subscriber inside the caller’s own socket call (loopback bulk, exact byte count)', async () => {
+    const { AF, SOCK, POLL } = await import('../src/abi.js');
+    const { createSocket } = await import('../src/socket/factory.js');
+    const { Stack } = await import('../src/stack/stack.js');
+    const { VirtualClock } = await import('../src/time/virtual-clock.js');
+    const clock = new VirtualClock();
+    const st = new Stack({ clock });
+    st.addLoopback();
+    const l = createSocket(st, AF.INET, SOCK.STREAM);
+    l.bind({ family: AF.INET, addr: '0.0.0.0', port: 5 });
+    l.listen(4);
+    const c = createSocket(st, AF.INET, SOCK.STREAM);
+    try {
+      c.connect({ family: AF.INET, addr: '127.0.0.1', port: 5 });
+    } catch {
+      // EINPROGRESS
+    }
+    const s = l.accept();
+    const N = 8 << 20;
+    const chunk = pattern(1 << 20, 4);
+    let sent = 0;
+    let got = 0;
+    let inCall = false;
+    let nested = 0;
+    const write = () => {
+      if (inCall) nested++;
+      while (sent < N && c.poll() & POLL.OUT) {
+        inCall = true;
+        // `sent += ...` reads `sent` before the call: a nested callback would be lost.
+        sent += c.send(chunk.subarray(0, Math.min(chunk.length, N - sent)));
+        inCall = false;
+      }
+    };
+    const read = () => {
+      if (inCall) nested++;
+      while (s.poll() & POLL.IN) got += s.recv(1 << 20).length;
+    };
+    c.subscribe(POLL.OUT, write);
+    s.subscribe(POLL.IN, read);
+    write();
+    for (let i = 0; i < 1000 && got < N; i++) clock.advance(1);
+    clock.advance(100);
+    expect(nested).toBe(0);
+    expect(sent).toBe(N);
+    expect(got).toBe(N);
+  });
+});

@@ -44,7 +44,7 @@ export class TcpSocket implements Socket {
   }
 
   bind(addr: SockAddr): void {
-    this.stack.run(() => {
+    this.stack.call(() => {
       this.checkOpen();
       if (this.ep.binding) throw new SysError(Errno.EINVAL);
       const { ip, port } = parseSockAddr(this.family, addr);
@@ -55,7 +55,7 @@ export class TcpSocket implements Socket {
   }
 
   listen(backlog: number): void {
-    this.stack.run(() => {
+    this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
       if (ep.state === TcpState.LISTEN) {
@@ -77,7 +77,7 @@ export class TcpSocket implements Socket {
   }
 
   accept(): Socket {
-    return this.stack.run(() => {
+    return this.stack.call(() => {
       this.checkOpen();
       if (this.ep.state !== TcpState.LISTEN) throw new SysError(Errno.EINVAL);
       const child = this.ep.accept();
@@ -88,7 +88,7 @@ export class TcpSocket implements Socket {
   }
 
   connect(addr: SockAddr): void {
-    this.stack.run(() => {
+    this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
       if (this.connecting) {
@@ -128,7 +128,7 @@ export class TcpSocket implements Socket {
   }
 
   sendto(data: Uint8Array, flags: number, _addr: SockAddr | null): number {
-    return this.stack.run(() => {
+    return this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
       if (flags & MSG.OOB) throw new SysError(Errno.EOPNOTSUPP);
@@ -151,7 +151,7 @@ export class TcpSocket implements Socket {
   }
 
   recvfrom(maxLen: number, flags = 0): RecvResult {
-    return this.stack.run(() => {
+    return this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
       if (flags & MSG.OOB) throw new SysError(Errno.EINVAL);
@@ -169,7 +169,7 @@ export class TcpSocket implements Socket {
   }
 
   shutdown(how: number): void {
-    this.stack.run(() => {
+    this.stack.call(() => {
       this.checkOpen();
       if (how !== SHUT.RD && how !== SHUT.WR && how !== SHUT.RDWR) throw new SysError(Errno.EINVAL);
       const ep = this.ep;
@@ -201,7 +201,7 @@ export class TcpSocket implements Socket {
 
   close(): void {
     if (this.closed) return;
-    this.stack.run(() => {
+    this.stack.call(() => {
       this.closed = true;
       this.readiness.clear();
       this.ep.close();
@@ -221,7 +221,7 @@ export class TcpSocket implements Socket {
   }
 
   setsockopt(level: number, name: number, value: SockOptValue): void {
-    this.stack.run(() => {
+    this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
       if (level === SOL.SOCKET) {

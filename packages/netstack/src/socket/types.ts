@@ -86,8 +86,9 @@ export interface Socket {
    * Calls `cb(readiness)` whenever an event that may change readiness
    * happens and the readiness intersects `mask | POLLERR | POLLHUP` — the
    * wake-up poll(2)/epoll(7) need; edge-triggered users get one call per event.
-   * Callbacks run after the stack finishes the current unit of work, never
-   * re-entrantly. Returns the unsubscribe function.
+   * Callbacks run after the stack finishes the current unit of work, and
+   * never inside a socket call of the caller's: events caused by a call are
+   * delivered on a later clock turn. Returns the unsubscribe function.
    */
   subscribe(mask: number, cb: (readiness: number) => void): () => void;
 }

@@ -30,7 +30,7 @@ export class UdpSocket implements Socket {
   }
 
   bind(addr: SockAddr): void {
-    this.stack.run(() => {
+    this.stack.call(() => {
       this.checkOpen();
       if (this.ep.binding) throw new SysError(Errno.EINVAL);
       const { ip, port } = parseSockAddr(this.family, addr);
@@ -44,7 +44,7 @@ export class UdpSocket implements Socket {
   }
 
   connect(addr: SockAddr): void {
-    this.stack.run(() => {
+    this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
       if (addr.family === AF.UNSPEC) {
@@ -79,7 +79,7 @@ export class UdpSocket implements Socket {
   }
 
   sendto(data: Uint8Array, flags: number, addr: SockAddr | null): number {
-    return this.stack.run(() => {
+    return this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
       if (flags & MSG.OOB) throw new SysError(Errno.EOPNOTSUPP);
@@ -102,7 +102,7 @@ export class UdpSocket implements Socket {
   }
 
   recvfrom(maxLen: number, flags = 0): RecvResult {
-    return this.stack.run(() => {
+    return this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
       if (flags & MSG.OOB) throw new SysError(Errno.EOPNOTSUPP);
@@ -129,7 +129,7 @@ export class UdpSocket implements Socket {
     if (!this.ep.remoteAddr) throw new SysError(Errno.ENOTCONN);
     if (how !== SHUT.WR) this.shutRd = true;
     if (how !== SHUT.RD) this.shutWr = true;
-    this.stack.run(() => this.ep.signal());
+    this.stack.call(() => this.ep.signal());
   }
 
   close(): void {
@@ -138,7 +138,7 @@ export class UdpSocket implements Socket {
     this.readiness.clear();
     this.ep.closed = true;
     this.ep.onEvent = null;
-    this.stack.run(() => this.stack.udp.unbind(this.ep));
+    this.stack.call(() => this.stack.udp.unbind(this.ep));
   }
 
   getsockname(): SockAddr {

@@ -70,6 +70,8 @@ export class Stack {
   private backlogHead = 0;
   private notifyQueue = new Set<Notifiable>();
   private depth = 0;
+  /** Inside call(): hold readiness callbacks until the caller has returned. */
+  private inCall = false;
   private drainScheduled = false;
   private icmpTokens = ICMP_BURST;
   private icmpStamp = 0;
@@ -258,6 +260,23 @@ export class Stack {
     }
   }
 
+  /**
+   * Runs an application-facing operation (a socket call) as a unit of work.
+   * Unlike run(), readiness callbacks it triggers are not delivered before it
+   * returns: they are deferred to the next clock turn, so a subscriber never
+   * runs inside the caller's own send()/recv().
+   */
+  call<T>(fn: () => T): T {
+    if (this.depth > 0) return fn();
+    this.inCall = true;
+    try {
+      return this.run(fn);
+    } finally {
+      this.inCall = false;
+      if (this.notifyQueue.size > 0) this.scheduleDrain();
+    }
+  }
+
   /** Sets a timer whose callback runs as a unit of work; cancelled by close(). */
   setTimer(ms: number, cb: () => void): Timer {
     if (this.closed) return { cancel: () => {} };
@@ -355,7 +374,7 @@ export class Stack {
           continue;
         }
       }
-      if (this.notifyQueue.size > 0) {
+      if (this.notifyQueue.size > 0 && !this.inCall) {
         const targets = this.notifyQueue;
         this.notifyQueue = new Set();
         for (const t of targets) t.flushEvents();

@@ -666,6 +666,7 @@ export class TcpEndpoint {
   private newAck(seg: TcpRepr, now: number): void {
     const ack = seg.ack;
     let acked = seqDiff(ack, this.sndUna);
+    const flightBefore = seqDiff(this.sndMax, this.sndUna);
     if (seqLe(this.sndUna, this.iss)) acked -= 1; // our SYN
     // RTT sample: timestamps (RFC 7323 4.1) or one timed segment (Karn's rule).
     if (this.tsOk && seg.timestamp && seg.timestamp.echo !== 0) {
@@ -692,7 +693,8 @@ export class TcpEndpoint {
       } else if (!this.sackOk) {
         this.highRxt = ack; // NewReno partial ACK: the next segment is presumed lost too (RFC 6582 3.2)
       }
-    } else {
+    } else if (flightBefore * 2 >= this.cc.cwnd) {
+      // Grow only while the window is actually used (RFC 7661's idea; Linux's tcp_is_cwnd_limited).
       this.cc.onAck(acked, this.mss, now, this.rtt.srtt);
     }
     this.dupAcks = 0;

@@ -5,6 +5,14 @@
 const CHUNK_SHIFT = 16;
 const CHUNK = 1 << CHUNK_SHIFT;
 
+/** Released chunks kept for reuse: fresh large allocations cost page faults and GC. */
+const POOL_MAX = 64;
+const pool: Uint8Array[] = [];
+
+function takeChunk(): Uint8Array {
+  return pool.pop() ?? new Uint8Array(CHUNK);
+}
+
 export class SendBuffer {
   private chunks: Uint8Array[] = [];
   /** Offset of SND.UNA within chunks[0]. */
@@ -21,7 +29,7 @@ export class SendBuffer {
       const end = this.head + this.length;
       const idx = end >>> CHUNK_SHIFT;
       const within = end & (CHUNK - 1);
-      if (idx >= this.chunks.length) this.chunks.push(new Uint8Array(CHUNK));
+      if (idx >= this.chunks.length) this.chunks.push(takeChunk());
       const take = Math.min(n, CHUNK - within);
       this.chunks[idx].set(data.subarray(src, src + take), within);
       src += take;
@@ -54,11 +62,11 @@ export class SendBuffer {
     this.head += k;
     const drop = this.head >>> CHUNK_SHIFT;
     if (drop > 0) {
-      this.chunks.splice(0, drop);
+      for (const c of this.chunks.splice(0, drop)) if (pool.length < POOL_MAX) pool.push(c);
       this.head &= CHUNK - 1;
     }
     if (this.length === 0 && this.chunks.length > 1) {
-      this.chunks.length = 1;
+      for (const c of this.chunks.splice(1)) if (pool.length < POOL_MAX) pool.push(c);
     }
   }
 }
