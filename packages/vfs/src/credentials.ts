@@ -59,3 +59,15 @@ export function checkSticky(creds: Credentials, dirMode: number, dirUid: number,
   if (creds.uid === fileUid || creds.uid === dirUid || isPrivileged(creds)) return;
   throw new SysError(Errno.EPERM);
 }
+
+/**
+ * The mode a regular file keeps when an unprivileged user truncates or
+ * writes it (should_remove_suid): set-user-ID goes, and set-group-ID when
+ * group-executable. Returns undefined when nothing changes.
+ */
+export function modeAfterKillPrivs(creds: Credentials, mode: number): number | undefined {
+  if (isPrivileged(creds)) return undefined;
+  let m = mode & ~S.ISUID;
+  if (m & 0o010) m &= ~S.ISGID;
+  return m !== mode ? m : undefined;
+}

@@ -1,5 +1,5 @@
 import { Errno, O, POLL, S, SEEK, SysError } from './abi.js';
-import type { Credentials } from './credentials.js';
+import { modeAfterKillPrivs, type Credentials } from './credentials.js';
 import type { Inode } from './inode.js';
 import type { Mount, VirtualDentry } from './mount.js';
 import { ALWAYS_READY, type ReadinessCallback } from './readiness.js';
@@ -57,6 +57,12 @@ export interface FileDescriptionImpl {
   readiness(fd: FileDescription, mask: number): number;
   /** Call `cb` when readiness in `mask` may have changed; returns an unsubscribe function. */
   subscribe(fd: FileDescription, mask: number, cb: ReadinessCallback): () => void;
+  /**
+   * Optional ftruncate(2) through the open file (for files whose name may be
+   * gone, e.g. host files): sets the size and updates mtime/ctime. Without
+   * it the VFS truncates through the inode.
+   */
+  truncate?(fd: FileDescription, size: number): void;
   /** fallocate(2). */
   allocate(fd: FileDescription, mode: number, offset: number, length: number): void;
   /** fsync/fdatasync. */
@@ -316,8 +322,10 @@ export class FileDescription {
     if (size < 0 || !Number.isSafeInteger(size)) throw new SysError(Errno.EINVAL);
     if (!this.writable) throw new SysError(this.isPath ? Errno.EBADF : Errno.EINVAL);
     if ((this.inode.stat().mode & S.IFMT) !== S.IFREG) throw new SysError(Errno.EINVAL);
-    const now = nowTimespec();
-    this.inode.setStat({ size, mtime: now }, this.creds);
+    const killed = modeAfterKillPrivs(this.creds, this.inode.stat().mode);
+    if (this.impl.truncate) this.impl.truncate(this, size);
+    else this.inode.setStat({ size, mtime: nowTimespec() }, this.creds);
+    if (killed !== undefined) this.inode.setStat({ mode: killed }, this.creds);
   }
 
   /** fsync(2)/fdatasync(2). */

@@ -1,5 +1,5 @@
 import { ACCESS, AT, Errno, O, RENAME, RESOLVE, S, SysError, UTIME, XATTR } from './abi.js';
-import { checkSticky, inGroup, isOwnerOrPrivileged, isPrivileged, mayAccess, type Credentials } from './credentials.js';
+import { checkSticky, inGroup, isOwnerOrPrivileged, isPrivileged, mayAccess, modeAfterKillPrivs, type Credentials } from './credentials.js';
 import type { Dentry } from './dentry.js';
 import { DeviceRegistry } from './devices.js';
 import { FileDescription, PathFileImpl, type FileDescriptionImpl } from './file-description.js';
@@ -226,7 +226,10 @@ export class VirtualFilesystem {
         throw new SysError(Errno.ENXIO);
       default:
         if ((flags & O.TRUNC) && type === S.IFREG && !created) {
-          inode.setStat({ size: 0, mtime: nowTimespec() }, creds);
+          const req: SetStatRequest = { size: 0, mtime: nowTimespec() };
+          const killed = modeAfterKillPrivs(creds, st.mode);
+          if (killed !== undefined) req.mode = killed;
+          inode.setStat(req, creds);
         }
         impl = inode.open(flags, creds);
     }
@@ -294,7 +297,8 @@ export class VirtualFilesystem {
     if (old.dentry.dead && st.nlink === 0 && !tmpfile) throw new SysError(Errno.ENOENT);
     parent.dentry.inode.link(name, target);
     if (tmpfile) this.linkableTmpfiles.delete(target);
-    this.cacheChild(parent.dentry, name, target);
+    // The new name is looked up afresh when first used: a filesystem may
+    // represent each name of a file by its own inode object (host handles).
   }
 
   /** fs.protected_hardlinks=1: unprivileged users may only link files they own or could read and write. */
@@ -594,7 +598,10 @@ export class VirtualFilesystem {
     if ((st.mode & S.IFMT) !== S.IFREG) throw new SysError(Errno.EINVAL);
     checkAccess(inode, ctx.creds, st.mode, st.uid, st.gid, ACCESS.W_OK);
     if (vd.mount.readOnly) throw new SysError(Errno.EROFS);
-    inode.setStat({ size }, ctx.creds);
+    const req: SetStatRequest = { size };
+    const killed = modeAfterKillPrivs(ctx.creds, st.mode);
+    if (killed !== undefined) req.mode = killed;
+    inode.setStat(req, ctx.creds);
   }
 
   // ---------------------------------------------------------------- xattrs

@@ -101,3 +101,22 @@ describe('host filesystem', () => {
     }
   });
 });
+
+describe('host filesystem hard links', () => {
+  it('keeps a file reachable through a new link after the old name is removed', () => {
+    const d = mkdtempSync(join(tmpdir(), 'vfs-link-'));
+    try {
+      const v = new VirtualFilesystem(new HostFilesystem({ hostPath: d }));
+      const ctx = v.context(ROOT_CREDENTIALS);
+      v.openAt(ctx, '/b', { flags: O.CREAT | O.WRONLY, mode: 0o644 }).decRef();
+      v.linkAt(ctx, '/b', ctx, '/a');
+      v.unlinkAt(ctx, '/b');
+      const fd = v.openAt(ctx, '/a', { flags: O.RDONLY });
+      expect(fd.stat().nlink).toBe(1);
+      fd.decRef();
+      v.dispose();
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

@@ -43,6 +43,11 @@ export class HostRegularFile extends FileImplBase {
     return host.fstatx(this.hostFd);
   }
 
+  truncate(_fd: FileDescription, size: number): void {
+    this.hostInode.fs.checkWritable();
+    host.ftruncate(this.hostFd, size);
+  }
+
   override allocate(_fd: FileDescription, mode: number, offset: number, length: number): void {
     this.hostInode.fs.checkWritable();
     host.fallocate(this.hostFd, mode, offset, length);

@@ -2,7 +2,7 @@ import { Errno, SysError } from '../../abi.js';
 import { iterSnapshot, seekDirectory } from '../../dirents.js';
 import { FileImplBase, type DirentCallback, type FileDescription, type FileDescriptionImpl } from '../../file-description.js';
 import type { ReadinessCallback } from '../../readiness.js';
-import type { StatInfo } from '../../stat.js';
+import { nowTimespec, type StatInfo } from '../../stat.js';
 import type { Credentials } from '../../credentials.js';
 import type { Inode } from '../../inode.js';
 import type { OverlayInode } from './inode.js';
@@ -49,6 +49,11 @@ export class OverlayFile implements FileDescriptionImpl {
   readiness(fd: FileDescription, mask: number): number { return this.with(fd).readiness(fd, mask); }
   subscribe(fd: FileDescription, mask: number, cb: ReadinessCallback): () => void { return this.with(fd).subscribe(fd, mask, cb); }
   allocate(fd: FileDescription, mode: number, offset: number, length: number): void { this.with(fd).allocate(fd, mode, offset, length); }
+  truncate(fd: FileDescription, size: number): void {
+    const inner = this.with(fd);
+    if (inner.truncate) inner.truncate(fd, size);
+    else this.inode.setStat({ size, mtime: nowTimespec() }, fd.creds);
+  }
   sync(fd: FileDescription): void { this.with(fd).sync(fd); }
   release(fd: FileDescription): void { this.inner.release(fd); }
   stat(_fd: FileDescription): StatInfo {
