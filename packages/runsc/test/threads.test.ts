@@ -115,8 +115,10 @@ describe('runsc do: threads', () => {
       '  const w = new Worker("require(\\"worker_threads\\").parentPort.postMessage(6 * 7)", { eval: true });' +
       '  w.on("message", (m) => { console.log(h, m); w.terminate(); });' +
       '}, 10);';
-    const r = runsc(['do', '/usr/bin/node', '-e', code]);
-    expect(r.stdout).toBe(native(['/usr/bin/node', '-e', code]).stdout);
+    // A clean environment: the test runner's NODE_OPTIONS must not reach the node under test.
+    const env = { PATH: '/usr/bin:/bin' };
+    const r = runsc(['do', '/usr/bin/node', '-e', code], { env: { ...env, PATH: process.env.PATH ?? env.PATH } });
+    expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^[0-9a-f]{64} 42\n$/);
   });
 

@@ -52,11 +52,14 @@ class HostStdioInode extends InodeBase implements Inode {
   stat(): StatInfo {
     if (this.hostFd < 0) throw new SysError(Errno.EBADF);
     const s = fstatSync(this.hostFd);
+    // A host socket (Node's child_process stdio are socketpairs) is shown as
+    // a pipe: the app gets a byte stream, never socket operations on a host fd.
+    const mode = (s.mode & 0o170000) === 0o140000 ? 0o010000 | (s.mode & 0o7777) : s.mode;
     return {
       mask: 0x7ff,
       dev: Number(s.dev),
       ino: Number(s.ino),
-      mode: s.mode,
+      mode,
       nlink: s.nlink,
       uid: s.uid,
       gid: s.gid,
