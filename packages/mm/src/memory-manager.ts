@@ -253,12 +253,7 @@ export class MemoryManager {
     file?.mapped?.();
     this.vmas.insert(vma);
     try {
-      const eager =
-        (flags & MAP.POPULATE) !== 0 ||
-        vma.locked ||
-        shared ||
-        (file === null ? len <= EAGER_ANON_LIMIT : len <= EAGER_FILE_LIMIT);
-      if (eager) this.populate(start, start + len);
+      if ((flags & MAP.POPULATE) !== 0 || this.shouldPopulateEagerly(vma, len)) this.populate(start, start + len);
     } catch (e) {
       this.unmapRange(start, start + len);
       this.addressSpace.flush();
@@ -1032,8 +1027,9 @@ export class MemoryManager {
 
   /** Whether a VMA of this size gets its backing at creation time. */
   private shouldPopulateEagerly(vma: Vma, size: number): boolean {
-    if (vma.shared || vma.locked) return true;
-    return vma.file === null ? size <= EAGER_ANON_LIMIT : size <= EAGER_FILE_LIMIT;
+    if (vma.locked) return true;
+    const anonymous = vma.file === null || (vma.file instanceof SharedMemory && vma.file.anonymous);
+    return size <= (anonymous ? EAGER_ANON_LIMIT : EAGER_FILE_LIMIT);
   }
 
   /** Whether any page of [start, end) holds memory in the memory file. */
@@ -1061,6 +1057,8 @@ export class MemoryManager {
     }
     if (prev !== undefined && newStart < prev.end) return undefined;
     if (newStart < MMAP_MIN_ADDR) return undefined;
+    // A mapped object cannot grow below its offset 0 (Linux checks vm_pgoff).
+    if (hasOffset(v) && v.fileOffset < v.start - newStart) return undefined;
     const oldStart = v.start;
     v.start = newStart;
     if (hasOffset(v)) v.fileOffset -= oldStart - newStart;
@@ -1076,7 +1074,8 @@ export class MemoryManager {
     const e = Math.min(pageAlignUp(end), vma.end);
     if (this.pmas.gaps(s, e).length > 0) {
       // Populate a whole aligned chunk around the access, so faults are rare.
-      const chunk = vma.file === null ? ANON_FAULT_CHUNK : FILE_FAULT_CHUNK;
+      const anonymous = vma.file === null || (vma.file instanceof SharedMemory && vma.file.anonymous);
+      const chunk = anonymous ? ANON_FAULT_CHUNK : FILE_FAULT_CHUNK;
       const cs = Math.max(vma.start, Math.floor(s / chunk) * chunk);
       const ce = Math.min(vma.end, Math.max(e, Math.ceil(e / chunk) * chunk));
       this.populate(cs, ce);
