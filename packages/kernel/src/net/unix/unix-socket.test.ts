@@ -62,7 +62,10 @@ describe('Unix stream sockets', () => {
           const received = new Uint8Array(total);
           let got = 0;
           let r = 0;
+          let steps = 0;
           while (got < total) {
+            // Lost bytes would leave the reader waiting forever.
+            if (++steps > 20 * (writes.length + total)) throw new Error(`stalled with ${got} of ${total} bytes received`);
             // Write as much of the current write as the buffer takes.
             if (current < writes.length) {
               const errno = errnoOf(() => {
