@@ -3,7 +3,7 @@
 // sentry must never crash on what an application passes — and leaves the
 // structures consistent: sorted VMAs, backing inside them and mirrored
 // exactly, live memory-file references, and nothing leaked at the end.
-import { MAP, MREMAP, PROT, SysError } from '@tvisor/abi';
+import { MAP, MREMAP, SysError } from '@tvisor/abi';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE, TASK_SIZE } from '../src/layout.js';
