@@ -570,7 +570,7 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     socket: {
       args: ['int', 'hex', 'int'],
       support: 'partial',
-      note: `${unixAndInet}; other families EAFNOSUPPORT (no netlink, packet or raw sockets)`,
+      note: `${unixAndInet}; other families EAFNOSUPPORT (no netlink, packet or raw sockets); no /proc/net; read(2)/write(2) on a socket ignore SO_RCVTIMEO/SO_SNDTIMEO`,
       handler: (t, a) => {
         const type = a.argInt(1);
         checkTypeFlags(type);
@@ -599,6 +599,8 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     accept4: { args: ['fd', 'ptr', 'ptr', 'hex'], handler: (t, a) => accept(t, a.argInt(0), a.arg(1), a.arg(2), a.argInt(3)) },
     connect: {
       args: ['fd', 'ptr', 'int'],
+      support: 'partial',
+      note: 'a blocking AF_UNIX connect waiting on a full backlog ignores SO_SNDTIMEO',
       handler: (t, a) => {
         const { file, sock } = socketOf(t, a.argInt(0));
         return sock.connect(t, readSockaddr(t, a.arg(1), a.argInt(2)), (file.statusFlags & O.NONBLOCK) !== 0);
@@ -620,6 +622,8 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     },
     sendto: {
       args: ['fd', 'buf:2', 'uint', 'hex', 'ptr', 'int'],
+      support: 'partial',
+      note: 'MSG_OOB is EOPNOTSUPP on AF_UNIX; a signal after part of a blocking stream send fails it with EINTR/restart instead of returning the count',
       handler: (t, a) => {
         const to = a.arg(4) !== 0 ? readSockaddr(t, a.arg(4), a.argInt(5)) : null;
         return sendOne(t, a.argInt(0), [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], to, { rights: null, creds: null }, a.argInt(3));
@@ -627,6 +631,8 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     },
     recvfrom: {
       args: ['fd', 'ptr', 'uint', 'hex', 'ptr', 'ptr'],
+      support: 'partial',
+      note: 'MSG_OOB and MSG_ERRQUEUE unsupported; a signal during MSG_WAITALL after some data fails the call instead of returning the count',
       handler: (t, a) =>
         recvOne(t, a.argInt(0), [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], a.argInt(3), { nameAddr: a.arg(4), nameLenAddr: a.arg(5) }),
     },

@@ -146,22 +146,37 @@ export class InetSocket extends SocketImpl {
         if (!(e instanceof SysError) || e.errno !== Errno.EALREADY) throw e;
       }
     }
-    // A blocking connect waits for the handshake's outcome, then asks again.
-    return t.kernel.block(t, (complete) => {
-      let unsubscribe: (() => void) | undefined = this.inner.subscribe(POLL.OUT, () => {
-        let r = 0;
-        try {
-          this.inner.connect(sa);
-        } catch (e) {
-          if (e instanceof SysError && e.errno === Errno.EALREADY) return;
-          r = e instanceof SysError ? -e.errno : -Errno.EIO;
-        }
-        unsubscribe?.();
-        unsubscribe = undefined;
-        complete(r);
-      });
-      return () => unsubscribe?.();
-    });
+    // A blocking connect waits for the handshake's outcome, then asks again;
+    // SO_SNDTIMEO bounds the wait (EINPROGRESS, as tcp(7) says).
+    const timeoutMs = this.sendTimeoutMs;
+    return t.kernel.block(
+      t,
+      (complete) => {
+        let cancelTimer: (() => void) | undefined;
+        let unsubscribe: (() => void) | undefined = this.inner.subscribe(POLL.OUT, () => {
+          let r = 0;
+          try {
+            this.inner.connect(sa);
+          } catch (e) {
+            if (e instanceof SysError && e.errno === Errno.EALREADY) return;
+            r = e instanceof SysError ? -e.errno : -Errno.EIO;
+          }
+          finish(r);
+        });
+        const finish = (r: number) => {
+          unsubscribe?.();
+          cancelTimer?.();
+          unsubscribe = cancelTimer = undefined;
+          complete(r);
+        };
+        if (timeoutMs > 0) cancelTimer = t.kernel.setTimer(timeoutMs, () => finish(-Errno.EINPROGRESS));
+        return () => {
+          unsubscribe?.();
+          cancelTimer?.();
+        };
+      },
+      timeoutMs > 0 ? -Errno.EINTR : -Errno.ERESTARTSYS,
+    );
   }
 
   send(msg: OutgoingMessage, _sender: MessageCreds, _t: Task | null): number {
