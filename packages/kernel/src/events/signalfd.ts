@@ -74,7 +74,7 @@ export function signalfdSiginfo(info: Uint8Array): Uint8Array {
  * `currentGroup` gives the process whose syscall is being served.
  */
 export class SignalFdImpl extends FileImplBase {
-  private readonly records = new RecordReader();
+  private readonly records = new RecordReader({ fixedSize: SIGNALFD_SIGINFO_SIZE });
 
   constructor(
     public mask: bigint,

@@ -29,13 +29,13 @@ export function registerSignalfdSyscalls(table: SyscallTable): void {
     signalfd: {
       args: ['fd', 'ptr', 'uint'],
       support: 'partial',
-      note: 'reads only process-directed signals (thread-directed ones are not queued separately yet); a read shorter than 128 bytes gets part of a record instead of EINVAL',
+      note: 'reads only process-directed signals (thread-directed ones are not queued separately yet)',
       handler: (t, a) => signalfd4(t, a.argInt(0), a.arg(1), a.arg(2), 0),
     },
     signalfd4: {
       args: ['fd', 'ptr', 'uint', 'hex'],
       support: 'partial',
-      note: 'reads only process-directed signals (thread-directed ones are not queued separately yet); a read shorter than 128 bytes gets part of a record instead of EINVAL',
+      note: 'reads only process-directed signals (thread-directed ones are not queued separately yet)',
       handler: (t, a) => signalfd4(t, a.argInt(0), a.arg(1), a.arg(2), a.argInt(3)),
     },
   });
