@@ -280,6 +280,10 @@ int main(void) {
   printf("signo=%u code=%d pid_ok=%d uid=%u\\n", si.ssi_signo, si.ssi_code, si.ssi_pid == (uint32_t)getpid(), si.ssi_uid);
   sigset_t pend; sigpending(&pend); printf("still pending: %d\\n", sigismember(&pend, SIGUSR1));
 
+  show("short read", read(fd, &si, 16));
+  kill(getpid(), SIGUSR1);
+  show("short read, one pending", read(fd, &si, 16));
+  show("read it", read(fd, &si, sizeof si));
   // sigqueue with a value
   union sigval val = {.sival_int = 1234};
   sigqueue(getpid(), SIGUSR1, val);
@@ -363,6 +367,7 @@ int main(void) {
   show("rm_watch again", inotify_rm_watch(fd, 2));
   n = poll(&p, 1, 0); printf("poll after rm: %d revents=%x\\n", n, p.revents);
   int avail = 0; ioctl(fd, FIONREAD, &avail); printf("FIONREAD %d\\n", avail);
+  show("read too small", read(fd, buf, 8));
   long r = read(fd, buf, sizeof buf);
   struct inotify_event *ev = (struct inotify_event *)buf;
   printf("read %ld: wd=%d mask=%x cookie=%u len=%u\\n", r, ev->wd, ev->mask, ev->cookie, ev->len);
