@@ -9,7 +9,7 @@ import { emitArp, parseArp, ARP_PACKET_LEN } from '../src/wire/arp.js';
 import { emitEthernet, parseEthernet, EtherType, ETHERNET_HEADER_LEN } from '../src/wire/ethernet.js';
 import { emitIcmpv4, parseIcmpv4 } from '../src/wire/icmpv4.js';
 import { emitIcmpv6, parseIcmpv6, parseNdp, ndpToIcmpv6, Icmpv6Type } from '../src/wire/icmpv6.js';
-import { emitIpv4, parseIpv4, ipv4HeaderLength, type Ipv4Repr } from '../src/wire/ipv4.js';
+import { emitIpv4, parseIpv4, ipv4HeaderLength, writeIpv4Header, type Ipv4Repr } from '../src/wire/ipv4.js';
 import { emitIpv6, parseIpv6 } from '../src/wire/ipv6.js';
 import { emitTcp, parseTcp, tcpHeaderLength, TcpFlag, type TcpRepr } from '../src/wire/tcp.js';
 import { emitUdp, parseUdp } from '../src/wire/udp.js';
@@ -305,6 +305,19 @@ describe('codec round trips (property)', () => {
         const buf = new Uint8Array(8 + body.length);
         emitIcmpv4({ type, code, rest, body }, buf);
         expect(parseIcmpv4(buf)).toEqual({ type, code, rest, body });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('the fast IPv4 header writer matches the codec byte for byte', () => {
+    fc.assert(
+      fc.property(v4, v4, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), port, fc.boolean(), fc.integer({ min: 0, max: 1400 }), (src, dst, protocol, ttl, tos, ident, df, len) => {
+        const a = new Uint8Array(20);
+        const b = new Uint8Array(20);
+        emitIpv4({ src, dst, protocol, ttl, tos, ident, dontFragment: df, moreFragments: false, fragmentOffset: 0, payloadLength: len }, a);
+        writeIpv4Header(b, 0, src, dst, protocol, ttl, tos, ident, df ? 0x4000 : 0, len);
+        expect(Buffer.compare(a, b)).toBe(0);
       }),
       { numRuns: 100 },
     );

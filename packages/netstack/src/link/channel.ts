@@ -2,7 +2,7 @@
 // loss, reordering, duplication and delay. Delivery is always through the
 // Clock, so a VirtualClock makes every run reproducible.
 
-import type { Clock } from '../time/clock.js';
+import type { Clock, Timer } from '../time/clock.js';
 import type { LinkCapabilities, LinkEndpoint } from './endpoint.js';
 import type { MacAddress } from '../wire/address.js';
 
@@ -108,12 +108,30 @@ export class ChannelPair {
     if (delays.length > 1) this.stats.duplicated += delays.length - 1;
     delays.forEach((d, i) => {
       const copy = i === 0 ? frame : frame.slice();
-      this.clock.setTimer(d, () => {
-        if (to.closed || !to.receive) return;
-        this.stats.delivered++;
-        to.receive(copy);
-      });
+      if (d <= 0) {
+        // Zero-delay frames share one timer per turn (a timer per frame is what dominates the cost).
+        this.immediate.push({ to, frame: copy });
+        if (!this.immediateTimer) this.immediateTimer = this.clock.setTimer(0, () => this.flushImmediate());
+        return;
+      }
+      this.clock.setTimer(d, () => this.deliver(to, copy));
     });
+  }
+
+  private immediate: { to: ChannelEnd; frame: Uint8Array }[] = [];
+  private immediateTimer: Timer | null = null;
+
+  private flushImmediate(): void {
+    this.immediateTimer = null;
+    const batch = this.immediate;
+    this.immediate = [];
+    for (const { to, frame } of batch) this.deliver(to, frame);
+  }
+
+  private deliver(to: ChannelEnd, frame: Uint8Array): void {
+    if (to.closed || !to.receive) return;
+    this.stats.delivered++;
+    to.receive(frame);
   }
 }
 

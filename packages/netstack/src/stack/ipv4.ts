@@ -7,7 +7,7 @@ import { IpAddress, type MacAddress } from '../wire/address.js';
 import { ArpOp, ARP_PACKET_LEN, emitArp, parseArp } from '../wire/arp.js';
 import { ETHERNET_HEADER_LEN, EtherType } from '../wire/ethernet.js';
 import { emitIcmpv4, Icmpv4Type, parseIcmpv4, type Icmpv4Repr } from '../wire/icmpv4.js';
-import { emitIpv4, IPV4_MIN_HEADER_LEN, Ipv4View } from '../wire/ipv4.js';
+import { emitIpv4, IPV4_DF, IPV4_MIN_HEADER_LEN, Ipv4View, writeIpv4Header } from '../wire/ipv4.js';
 import { icmpv4Errno } from './icmp-errors.js';
 import type { Nic } from './nic.js';
 import { HEADROOM, type OutPacket } from './packet.js';
@@ -77,14 +77,14 @@ export class Ipv4Layer {
     const payloadLen = pkt.buf.length - pkt.off;
     const ident = this.ident;
     this.ident = (this.ident + 1) & 0xffff;
-    const base = { src: route.src, dst: route.dst, protocol, ttl, tos, ident, moreFragments: false, fragmentOffset: 0 };
     const mtu = Math.min(route.mtu, 0xffff);
     if (IPV4_MIN_HEADER_LEN + payloadLen <= mtu) {
       const off = pkt.off - IPV4_MIN_HEADER_LEN;
-      emitIpv4({ ...base, dontFragment: !route.broadcast, payloadLength: payloadLen }, pkt.buf, off);
+      writeIpv4Header(pkt.buf, off, route.src, route.dst, protocol, ttl, tos, ident, route.broadcast ? 0 : IPV4_DF, payloadLen);
       this.stack.transmit(route, pkt.buf, off, EtherType.IPV4);
       return;
     }
+    const base = { src: route.src, dst: route.dst, protocol, ttl, tos, ident, moreFragments: false, fragmentOffset: 0 };
     const chunk = Math.floor((mtu - IPV4_MIN_HEADER_LEN) / 8) * 8;
     for (let at = 0; at < payloadLen; at += chunk) {
       const len = Math.min(chunk, payloadLen - at);

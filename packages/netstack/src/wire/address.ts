@@ -24,6 +24,22 @@ export class IpAddress {
     return new IpAddress(length === 4 ? 4 : 6, bytes, length === 4 ? formatV4(bytes) : formatV6(bytes));
   }
 
+  /**
+   * The IPv4 address at buf[off, off+4), from a small cache: every received
+   * packet names two addresses, and building each anew dominated the
+   * per-packet garbage.
+   */
+  static v4At(buf: Uint8Array, off: number): IpAddress {
+    const n = ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+    let a = v4Cache.get(n);
+    if (!a) {
+      if (v4Cache.size >= V4_CACHE_MAX) v4Cache.clear();
+      a = IpAddress.fromBytes(buf, off, 4);
+      v4Cache.set(n, a);
+    }
+    return a;
+  }
+
   /** Parses dotted-quad IPv4 or RFC 4291 IPv6 text; throws EINVAL on bad input. */
   static parse(text: string): IpAddress {
     const bytes = text.includes(':') ? parseV6(text) : parseV4(text);
@@ -101,6 +117,9 @@ export class IpAddress {
     return IpAddress.fromBytes(b);
   }
 }
+
+const V4_CACHE_MAX = 4096;
+const v4Cache = new Map<number, IpAddress>();
 
 function formatV4(b: Uint8Array): string {
   return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;

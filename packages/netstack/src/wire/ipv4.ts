@@ -57,10 +57,10 @@ export class Ipv4View {
     return this.buf.subarray(this.off + 16, this.off + 20);
   }
   get src(): IpAddress {
-    return IpAddress.fromBytes(this.buf, this.off + 12, 4);
+    return IpAddress.v4At(this.buf, this.off + 12);
   }
   get dst(): IpAddress {
-    return IpAddress.fromBytes(this.buf, this.off + 16, 4);
+    return IpAddress.v4At(this.buf, this.off + 16);
   }
   /** The header's options bytes. */
   get options(): Uint8Array {
@@ -120,6 +120,44 @@ export function parseIpv4(b: Uint8Array): Ipv4Repr | null {
 /** Header length the emitter will produce for a repr. */
 export function ipv4HeaderLength(r: Ipv4Repr): number {
   return IPV4_MIN_HEADER_LEN + (r.options ? (r.options.length + 3) & ~3 : 0);
+}
+
+/**
+ * Writes an option-less 20-byte header with its checksum at `off`: the
+ * allocation-free path the stack uses for every packet it sends.
+ */
+export function writeIpv4Header(
+  b: Uint8Array,
+  off: number,
+  src: IpAddress,
+  dst: IpAddress,
+  protocol: number,
+  ttl: number,
+  tos: number,
+  ident: number,
+  flagsAndOffset: number,
+  payloadLength: number,
+): void {
+  b[off] = 0x45;
+  b[off + 1] = tos;
+  set16(b, off + 2, IPV4_MIN_HEADER_LEN + payloadLength);
+  set16(b, off + 4, ident);
+  set16(b, off + 6, flagsAndOffset);
+  b[off + 8] = ttl;
+  b[off + 9] = protocol;
+  b[off + 10] = 0;
+  b[off + 11] = 0;
+  const s = src.bytes;
+  const d = dst.bytes;
+  b[off + 12] = s[0];
+  b[off + 13] = s[1];
+  b[off + 14] = s[2];
+  b[off + 15] = s[3];
+  b[off + 16] = d[0];
+  b[off + 17] = d[1];
+  b[off + 18] = d[2];
+  b[off + 19] = d[3];
+  set16(b, off + 10, internetChecksum(b, off, off + IPV4_MIN_HEADER_LEN));
 }
 
 /** Writes the header (with checksum) at `off`; returns its length. */
