@@ -2,6 +2,7 @@ import { Errno, O, SEEK, SysError } from '../../abi.js';
 import { iterSnapshot, seekDirectory } from '../../dirents.js';
 import { FileImplBase, type DirentCallback, type FileDescription } from '../../file-description.js';
 import * as host from '../../native/host-syscalls.js';
+import { isPrivileged, modeAfterKillPrivs } from '../../credentials.js';
 import type { StatInfo } from '../../stat.js';
 import type { HostInode } from './host-inode.js';
 
@@ -26,7 +27,14 @@ export class HostRegularFile extends FileImplBase {
     this.hostInode.fs.checkWritable();
     // Linux quirk kept on purpose: pwrite on an O_APPEND file appends.
     const at = fd.statusFlags & O.APPEND ? host.fstatx(this.hostFd).size : offset;
-    return host.pwrite(this.hostFd, src, at);
+    const n = host.pwrite(this.hostFd, src, at);
+    // The host sentry writes with its own privileges; apply the sandbox
+    // writer's: an unprivileged write drops set-user/group-ID.
+    if (n > 0 && !isPrivileged(fd.creds)) {
+      const killed = modeAfterKillPrivs(fd.creds, host.fstatx(this.hostFd).mode);
+      if (killed !== undefined) host.chmodFd(this.hostFd, killed & 0o7777);
+    }
+    return n;
   }
 
   override seek(fd: FileDescription, offset: number, whence: number): number {
