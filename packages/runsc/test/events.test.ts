@@ -494,12 +494,40 @@ describe('runsc do: poll, select and event files', () => {
     expect(r.stdout).toBe('[]\n[(3, 1)]\n[(3, 16)]\n');
   });
 
-  // Skipped: node gets through epoll_create1, eventfd2 and epoll_ctl in its
-  // threads, then V8 aborts because madvise(2) is ENOSYS (and it needs
-  // CLONE_THREAD, which is landing separately). Unskip when both are in.
-  it.skip('node: a timer on libuv\'s epoll loop', () => {
+  it('node: a timer on libuv\'s epoll loop', () => {
     const r = runsc(['do', process.execPath, '-e', 'setTimeout(()=>console.log("ok"),10)']);
     expect(r.stdout).toBe('ok\n');
     expect(r.status).toBe(0);
+  });
+
+  it('node: a child process and the threadpool (fs.readFile) wake the event loop', () => {
+    const script = [
+      'const { execFileSync } = require("child_process");',
+      'const fs = require("fs");',
+      'setTimeout(() => {',
+      '  console.log(execFileSync("/bin/echo", ["child"]).toString().trim());',
+      '  fs.readFile("/etc/hostname", (e) => console.log("readFile", e === null));',
+      '}, 5);',
+    ].join('\n');
+    const r = runsc(['do', process.execPath, '-e', script]);
+    expect(r.stdout).toBe(native([process.execPath, '-e', script]).stdout);
+    expect(r.stdout).toBe('child\nreadFile true\n');
+  });
+
+  it('python3: asyncio subprocess and sleep, subprocess.run through pipes', () => {
+    const script = [
+      'import asyncio, subprocess',
+      'async def main():',
+      '    p = await asyncio.create_subprocess_exec("/bin/echo", "hi", stdout=asyncio.subprocess.PIPE)',
+      '    out, _ = await p.communicate()',
+      '    await asyncio.sleep(0.01)',
+      '    print("asyncio", out.decode().strip(), p.returncode)',
+      'asyncio.run(main())',
+      'r = subprocess.run(["/bin/cat"], input=b"x" * 100000, capture_output=True)',
+      'print("subprocess", len(r.stdout), r.returncode)',
+    ].join('\n');
+    const r = runsc(['do', '/usr/bin/python3', '-c', script]);
+    expect(r.stdout).toBe(native(['/usr/bin/python3', '-c', script]).stdout);
+    expect(r.stdout).toBe('asyncio hi 0\nsubprocess 100000 0\n');
   });
 });
