@@ -101,7 +101,7 @@ export class TcpSocket implements Socket {
         }
         return; // connected meanwhile
       }
-      if (ep.state === TcpState.LISTEN || ep.state !== TcpState.CLOSE) throw new SysError(Errno.EISCONN);
+      if (ep.state !== TcpState.CLOSE) throw new SysError(Errno.EISCONN); // connected, closing or listening
       if (addr.family === AF.UNSPEC) throw new SysError(Errno.EAFNOSUPPORT);
       const { ip, port } = parseSockAddr(this.family, addr);
       this.checkV6Only(ip);

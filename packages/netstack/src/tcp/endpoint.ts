@@ -863,7 +863,8 @@ export class TcpEndpoint {
       const wndRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
       let len = Math.min(this.mss, Math.max(0, avail), wndRoom, cwndRoom);
       if (avail <= 0) {
-        // Only the FIN is left; it takes no window (RFC 9293 allows a FIN on a zero window? no: it must fit; Linux sends it anyway).
+        // Only the FIN is left. Like Linux, send it even into a closed window:
+        // a peer that cannot take it answers with an ACK and it is retransmitted.
         if (cwndRoom <= 0 && flight > 0) break;
         this.transmit(this.sndNxt, TcpFlag.ACK | TcpFlag.FIN, 0, true);
         sent = true;
