@@ -863,8 +863,9 @@ export class TcpEndpoint {
       const wndRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
       let len = Math.min(this.mss, Math.max(0, avail), wndRoom, cwndRoom);
       if (avail <= 0) {
-        // Only the FIN is left. Like Linux, send it even into a closed window:
-        // a peer that cannot take it answers with an ACK and it is retransmitted.
+        // Only the FIN is left. Send it even into a closed window: receivers
+        // (Linux since 6.x, and this stack) accept a bare FIN there, and a
+        // peer that drops it gets it again from the retransmission timer.
         if (cwndRoom <= 0 && flight > 0) break;
         this.transmit(this.sndNxt, TcpFlag.ACK | TcpFlag.FIN, 0, true);
         sent = true;
