@@ -1,4 +1,4 @@
-import { EPOLL, Errno, POLL, SysError } from '@tvisor/abi';
+import { EPOLL, EPOLL_CTL, Errno, POLL, SysError } from '@tvisor/abi';
 import { PipeFilesystem, type FileDescription } from '@tvisor/vfs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,9 +6,7 @@ import { createEpoll, EpollImpl, type EpollEvent } from './epoll.js';
 import { createEventFd, EVENTFD_MAX } from './eventfd.js';
 
 const ROOT = { uid: 0, gid: 0, groups: [] };
-const ADD = 1;
-const DEL = 2;
-const MOD = 3;
+const { ADD, DEL, MOD } = EPOLL_CTL;
 const PIPE_CAPACITY = 65536;
 const PIPE_BUF = 4096;
 

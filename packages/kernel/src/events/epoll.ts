@@ -1,4 +1,4 @@
-import { EPOLL, Errno, POLL, S, SysError } from '@tvisor/abi';
+import { EPOLL, EPOLL_CTL, Errno, POLL, S, SysError } from '@tvisor/abi';
 import { FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import { anonFile, anonInode } from './anon-inode.js';
 
@@ -47,11 +47,11 @@ export class EpollImpl extends FileImplBase {
   control(op: number, target: FileDescription, fd: number, events: number, data: bigint): void {
     if (target.impl === this) throw new SysError(Errno.EINVAL);
     const targetIsEpoll = target.impl instanceof EpollImpl;
-    if (op !== EPOLL_CTL_DEL && events & EPOLL.EXCLUSIVE) {
-      if (op === EPOLL_CTL_MOD) throw new SysError(Errno.EINVAL);
-      if (op === EPOLL_CTL_ADD && (targetIsEpoll || events & ~EXCLUSIVE_OK_BITS)) throw new SysError(Errno.EINVAL);
+    if (op !== EPOLL_CTL.DEL && events & EPOLL.EXCLUSIVE) {
+      if (op === EPOLL_CTL.MOD) throw new SysError(Errno.EINVAL);
+      if (op === EPOLL_CTL.ADD && (targetIsEpoll || events & ~EXCLUSIVE_OK_BITS)) throw new SysError(Errno.EINVAL);
     }
-    if (op === EPOLL_CTL_ADD && target.impl instanceof EpollImpl) {
+    if (op === EPOLL_CTL.ADD && target.impl instanceof EpollImpl) {
       // Would the new edge close a cycle, or nest instances too deeply?
       if (target.impl.reaches(this) || this.height() + 1 + target.impl.depth() > MAX_NESTS) {
         throw new SysError(Errno.ELOOP);
@@ -59,7 +59,7 @@ export class EpollImpl extends FileImplBase {
     }
     const existing = this.items.get(target)?.get(fd);
     switch (op) {
-      case EPOLL_CTL_ADD: {
+      case EPOLL_CTL.ADD: {
         if (existing) throw new SysError(Errno.EEXIST);
         const item: EpollItem = { file: target, fd, events: events | EPOLL.ERR | EPOLL.HUP, data, unsubscribe: () => {} };
         let byFd = this.items.get(target);
@@ -69,7 +69,7 @@ export class EpollImpl extends FileImplBase {
         this.watch(item);
         break;
       }
-      case EPOLL_CTL_MOD: {
+      case EPOLL_CTL.MOD: {
         if (!existing) throw new SysError(Errno.ENOENT);
         if (existing.events & EPOLL.EXCLUSIVE) throw new SysError(Errno.EINVAL);
         existing.unsubscribe();
@@ -78,7 +78,7 @@ export class EpollImpl extends FileImplBase {
         this.watch(existing);
         break;
       }
-      case EPOLL_CTL_DEL:
+      case EPOLL_CTL.DEL:
         if (!existing) throw new SysError(Errno.ENOENT);
         this.remove(existing);
         break;
@@ -99,8 +99,9 @@ export class EpollImpl extends FileImplBase {
       this.remove(item);
       return;
     }
-    // A oneshot item that fired stays quiet until EPOLL_CTL_MOD re-arms it.
-    if (!(item.events & ~PRIVATE_BITS & (events | POLL.ERR | POLL.HUP))) return;
+    // Only events the item asked for (ep_poll_callback); a oneshot item that
+    // fired asks for none until EPOLL_CTL_MOD re-arms it.
+    if (!(item.events & ~PRIVATE_BITS & events)) return;
     this.markReady(item);
   }
 
@@ -231,10 +232,6 @@ export class EpollImpl extends FileImplBase {
     return n;
   }
 }
-
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
-const EPOLL_CTL_MOD = 3;
 
 /**
  * Whether epoll can watch `file`: regular files and directories have no

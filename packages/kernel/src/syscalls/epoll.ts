@@ -1,4 +1,4 @@
-import { EPOLL, Errno, SysError } from '@tvisor/abi';
+import { EPOLL, EPOLL_CTL, Errno, POLL, SysError } from '@tvisor/abi';
 import { decodeTimespec, type Nanos } from '../clock.js';
 import { createEpoll, EpollImpl, epollCanWatch } from '../events/epoll.js';
 import { waitForReadiness } from '../events/wait.js';
@@ -10,8 +10,6 @@ import type { SyscallTable } from './table.js';
 const EPOLL_EVENT_SIZE = 12;
 /** EP_MAX_EVENTS: INT_MAX / sizeof(struct epoll_event). */
 const MAX_EVENTS = Math.floor(0x7fff_ffff / EPOLL_EVENT_SIZE);
-const EPOLL_CTL_DEL = 2;
-const POLLIN = 0x1;
 
 function create(t: Task, flags: number): number {
   if (flags & ~EPOLL.CLOEXEC) throw new SysError(Errno.EINVAL);
@@ -21,7 +19,7 @@ function create(t: Task, flags: number): number {
 function ctl(t: Task, epfd: number, op: number, fd: number, eventAddr: number): number {
   let events = 0;
   let data = 0n;
-  if (op !== EPOLL_CTL_DEL) {
+  if (op !== EPOLL_CTL.DEL) {
     const b = t.mm.copyIn(eventAddr, EPOLL_EVENT_SIZE);
     const v = new DataView(b.buffer, b.byteOffset, EPOLL_EVENT_SIZE);
     events = v.getUint32(0, true);
@@ -44,7 +42,7 @@ function wait(t: Task, epfd: number, eventsAddr: number, max: number, timeout: N
   // epoll_wait and epoll_pwait fail with EINTR when a handler ran: never restarted (signal(7)).
   return withSigmask(t, mask, -Errno.EINTR, (onDone) =>
     waitForReadiness(t, {
-      sources: [[file, POLLIN]],
+      sources: [[file, POLL.IN]],
       check: () => {
         const ready = ep.harvest(max);
         if (ready.length === 0) return 0;
