@@ -28,6 +28,8 @@ export type FifoOpener = (inode: Inode, flags: number) => FileDescriptionImpl;
 export const MNT_DETACH = 2;
 
 const DEFAULT_UMASK = 0o022;
+/** File types mknod(2) creates. */
+const MKNOD_TYPES: ReadonlySet<number> = new Set([S.IFREG, S.IFIFO, S.IFSOCK, S.IFCHR, S.IFBLK]);
 const PERM_BITS = 0o7777;
 
 /**
@@ -253,7 +255,7 @@ export class VirtualFilesystem {
     let type = mode & S.IFMT;
     if (type === 0) type = S.IFREG;
     if (type === S.IFDIR) throw new SysError(Errno.EPERM);
-    if (![S.IFREG, S.IFIFO, S.IFSOCK, S.IFCHR, S.IFBLK].includes(type as never)) throw new SysError(Errno.EINVAL);
+    if (!MKNOD_TYPES.has(type)) throw new SysError(Errno.EINVAL);
     const { parent, name, trailingSlash } = this.resolver(ctx).resolveParent(path);
     if (name === '' || name === '.' || name === '..') throw new SysError(Errno.EEXIST);
     this.createCommon(ctx, parent, name, trailingSlash);
@@ -292,7 +294,7 @@ export class VirtualFilesystem {
     const target = old.dentry.inode;
     const st = target.stat();
     if (isDir(st.mode)) throw new SysError(Errno.EPERM);
-    this.checkHardlinkAllowed(newCtx.creds, target, st);
+    this.checkHardlinkAllowed(newCtx.creds, st);
     const tmpfile = st.nlink === 0 && this.linkableTmpfiles.has(target);
     if (old.dentry.dead && st.nlink === 0 && !tmpfile) throw new SysError(Errno.ENOENT);
     parent.dentry.inode.link(name, target);
@@ -302,7 +304,7 @@ export class VirtualFilesystem {
   }
 
   /** fs.protected_hardlinks=1: unprivileged users may only link files they own or could read and write. */
-  private checkHardlinkAllowed(creds: Credentials, target: Inode, st: StatInfo): void {
+  private checkHardlinkAllowed(creds: Credentials, st: StatInfo): void {
     if (isPrivileged(creds) || creds.uid === st.uid) return;
     const safe =
       (st.mode & S.IFMT) === S.IFREG &&
@@ -310,7 +312,6 @@ export class VirtualFilesystem {
       !((st.mode & (S.ISGID | 0o010)) === (S.ISGID | 0o010)) &&
       mayAccess(creds, st.mode, st.uid, st.gid, ACCESS.R_OK | ACCESS.W_OK);
     if (!safe) throw new SysError(Errno.EPERM);
-    void target;
   }
 
   /** Checks shared by creating operations: EEXIST, ENOENT for a trailing slash, EROFS, EACCES. */
@@ -608,7 +609,7 @@ export class VirtualFilesystem {
 
   /** Permission rules for extended attributes by namespace (xattr_permission). */
   private checkXattr(vd: VirtualDentry, creds: Credentials, name: string, write: boolean): void {
-    if (name.length === 0 || name.length > 255) throw new SysError(name.length === 0 ? Errno.ERANGE : Errno.ERANGE);
+    if (name.length === 0 || name.length > 255) throw new SysError(Errno.ERANGE);
     const st = vd.dentry.inode.stat();
     if (write && vd.mount.readOnly) throw new SysError(Errno.EROFS);
     if (name.startsWith('trusted.')) {

@@ -37,7 +37,7 @@ export class TmpfsDirectory extends TmpfsInode {
   /** Set once rmdir'ed: no new entries may appear. */
   private dead = false;
 
-  constructor(fs: TmpfsFilesystem, perm: number, uid: number, gid: number, _parent: TmpfsDirectory | null) {
+  constructor(fs: TmpfsFilesystem, perm: number, uid: number, gid: number) {
     super(fs, S.IFDIR | (perm & 0o7777), uid, gid);
     this.nlink = 2;
   }
@@ -95,7 +95,7 @@ export class TmpfsDirectory extends TmpfsInode {
   }
 
   override mkdir(name: string, mode: number, creds: Credentials): Inode {
-    const d = new TmpfsDirectory(this.fs, mode, creds.uid, creds.gid, this);
+    const d = new TmpfsDirectory(this.fs, mode, creds.uid, creds.gid);
     this.insert(name, d);
     return d;
   }

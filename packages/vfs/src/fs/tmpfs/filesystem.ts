@@ -38,7 +38,7 @@ export class TmpfsFilesystem implements Filesystem {
   constructor(opts: TmpfsOptions = {}) {
     this.dev = opts.dev ?? anonymousDev();
     this.maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
-    this.rootDir = new TmpfsDirectory(this, opts.mode ?? 0o1777, opts.uid ?? 0, opts.gid ?? 0, null);
+    this.rootDir = new TmpfsDirectory(this, opts.mode ?? 0o1777, opts.uid ?? 0, opts.gid ?? 0);
   }
 
   /** A new inode number. */
