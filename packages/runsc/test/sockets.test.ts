@@ -530,6 +530,29 @@ int main(void) {
 `);
   });
 
+  it("a signal ends blocking send/recv with the bytes moved so far, or EINTR without SA_RESTART", () => {
+    sameAsLinux(String.raw`#include <signal.h>
+#include <sys/wait.h>
+static void on_alarm(int s) { (void)s; }
+int main(void) {
+  struct sigaction sa = {0}; sa.sa_handler = on_alarm; sigaction(SIGALRM, &sa, NULL);  /* no SA_RESTART */
+  int sv[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+  static char big[1 << 20];
+  alarm(1);
+  ssize_t n = send(sv[0], big, sizeof big, 0);
+  printf("send interrupted after part: %d (less than all: %d)\n", n > 0, n < (ssize_t)sizeof big);
+  char buf[16];
+  write(sv[1], "abc", 3);
+  alarm(1);
+  n = recv(sv[0], buf, sizeof buf, MSG_WAITALL);
+  printf("waitall interrupted: %zd\n", n);
+  alarm(1);
+  TRY("recv interrupted", recv(sv[0], buf, sizeof buf, 0));
+  return 0;
+}
+`);
+  });
+
   it('python3: socket.socketpair() and asyncio over it', () => {
     const script = [
       'import socket, asyncio',

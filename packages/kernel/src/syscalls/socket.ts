@@ -58,9 +58,10 @@ function writeSockaddr(t: Task, addr: number, lenAddr: number, value: Uint8Array
  * Runs a non-blocking socket operation the way a blocking call behaves:
  * on EAGAIN, unless `nonblock`, the task parks until the socket reports
  * `events` (or a hangup/error) and `op` is retried; SO_RCVTIMEO/SO_SNDTIMEO
- * (`timeoutMs` > 0) end the wait with `onTimeout()` (EAGAIN, or the bytes
- * moved so far). A signal ends it with ERESTARTSYS, or EINTR when a timeout
- * was set, as sock_intr_errno says.
+ * (`timeoutMs` > 0) end the wait with what `progress()` reports (the bytes
+ * moved so far, after finishing the call's outputs) or EAGAIN if nothing
+ * moved. A signal ends it the same way when something moved, else with
+ * ERESTARTSYS, or EINTR when a timeout was set, as sock_intr_errno says.
  */
 function socketWait(
   t: Task,
@@ -69,7 +70,7 @@ function socketWait(
   nonblock: boolean,
   timeoutMs: number,
   op: () => number,
-  onTimeout: () => number = () => -Errno.EAGAIN,
+  progress: () => number | undefined = () => undefined,
 ): number {
   // A protocol may finish work after the operation failed (netstack drains
   // its loopback queue at the end of each call), so readiness can already
@@ -104,10 +105,18 @@ function socketWait(
         }
         finish(r);
       });
-      if (timeoutMs > 0) cancelTimer = t.kernel.setTimer(timeoutMs, () => finish(onTimeout()));
+      if (timeoutMs > 0) cancelTimer = t.kernel.setTimer(timeoutMs, () => finish(progress() ?? -Errno.EAGAIN));
       return () => {
         unsubscribe?.();
         cancelTimer?.();
+        unsubscribe = cancelTimer = undefined;
+        // Interrupted by a signal (not by the process exiting) after part of
+        // the transfer: the call reports that part, as Linux does. Completing
+        // first makes the kernel's own -ERESTARTSYS completion a no-op.
+        if (t.group.exitStatus === undefined) {
+          const moved = progress();
+          if (moved !== undefined) complete(moved);
+        }
       };
     },
     timeoutMs > 0 ? -Errno.EINTR : -Errno.ERESTARTSYS,
@@ -340,8 +349,9 @@ function sendOne(
     return sent;
   };
   return socketWait(t, file, POLL.OUT, nonblock, sock.sendTimeoutMs, op, () => {
+    // The wait ended early: the descriptors no socket took go back.
     release();
-    return sent > 0 ? sent : -Errno.EAGAIN;
+    return sent > 0 ? sent : undefined;
   });
 }
 
@@ -465,7 +475,7 @@ function recvOne(t: Task, fd: number, iovs: Iov[], flags: number, outs: RecvOutp
     if (waitAll && got < total && msg.data.length > 0 && !msg.rights) throw new SysError(Errno.EAGAIN);
     return deliver();
   };
-  return socketWait(t, file, POLL.IN, nonblock, sock.recvTimeoutMs, op, () => (got > 0 ? deliver() : -Errno.EAGAIN));
+  return socketWait(t, file, POLL.IN, nonblock, sock.recvTimeoutMs, op, () => (got > 0 ? deliver() : undefined));
 }
 
 interface ParsedMsghdr {
@@ -623,7 +633,7 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     sendto: {
       args: ['fd', 'buf:2', 'uint', 'hex', 'ptr', 'int'],
       support: 'partial',
-      note: 'MSG_OOB is EOPNOTSUPP on AF_UNIX; a signal after part of a blocking stream send fails it with EINTR/restart instead of returning the count',
+      note: 'MSG_OOB is EOPNOTSUPP on AF_UNIX',
       handler: (t, a) => {
         const to = a.arg(4) !== 0 ? readSockaddr(t, a.arg(4), a.argInt(5)) : null;
         return sendOne(t, a.argInt(0), [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], to, { rights: null, creds: null }, a.argInt(3));
@@ -632,14 +642,14 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     recvfrom: {
       args: ['fd', 'ptr', 'uint', 'hex', 'ptr', 'ptr'],
       support: 'partial',
-      note: 'MSG_OOB and MSG_ERRQUEUE unsupported; a signal during MSG_WAITALL after some data fails the call instead of returning the count',
+      note: 'MSG_OOB and MSG_ERRQUEUE unsupported',
       handler: (t, a) =>
         recvOne(t, a.argInt(0), [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], a.argInt(3), { nameAddr: a.arg(4), nameLenAddr: a.arg(5) }),
     },
     sendmsg: {
       args: ['fd', 'ptr', 'hex'],
       support: 'partial',
-      note: 'SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX; IP-level control messages are ignored; a signal after part of a blocking stream send fails it with EINTR/restart instead of returning the count',
+      note: 'SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX; IP-level control messages are ignored',
       handler: (t, a) => sendmsg(t, a.argInt(0), a.arg(1), a.argInt(2)),
     },
     recvmsg: {
