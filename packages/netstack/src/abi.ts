@@ -1,4 +1,4 @@
 // The Linux ABI names this package uses, all from @tvisor/abi. Importing
 // them through this one module keeps the dependency surface explicit.
 
-export { Errno, SysError, errnoName, POLL, AF, SOCK, SOL, SO, IPPROTO, IP, IPV6, TCP, SHUT, MSG } from '@tvisor/abi';
+export { Errno, SysError, errnoName, POLL, AF, SOCK, SOL, SO, IPPROTO, IP, IPV6, TCP, SHUT, MSG, SockaddrIn, SockaddrIn6 } from '@tvisor/abi';

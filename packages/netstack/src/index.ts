@@ -23,3 +23,4 @@ export type { Socket, SockAddr, SockOptValue, RecvResult, LingerOption } from '.
 export { ping, type PingResult } from './stack/ping.js';
 // The Linux ABI names the socket API speaks (re-exported from @tvisor/abi for convenience).
 export { AF, SOCK, POLL, SOL, SO, TCP, IP, IPV6, IPPROTO, SHUT, MSG, Errno, SysError } from './abi.js';
+export { sockAddrFromBytes, sockAddrToBytes } from './socket/sockaddr.js';
