@@ -1,0 +1,59 @@
+import { AF, Errno, SockaddrIn, SockaddrIn6, SysError } from '@tvisor/abi';
+import { IpAddress } from '@tvisor/netstack';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeInetAddress, encodeInetAddress } from './inet-socket.js';
+
+function errnoOf(fn: () => unknown): number {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SysError) return e.errno;
+    throw e;
+  }
+  return 0;
+}
+
+describe('inet sockaddr codecs', () => {
+  it('round-trip sockaddr_in and sockaddr_in6 bytes through netstack addresses', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.integer({ min: 0, max: 0xffff }), (addr, port) => {
+        const raw = new Uint8Array(SockaddrIn.size);
+        SockaddrIn.encode(new DataView(raw.buffer), 0, { sin_family: AF.INET, sin_port: port, sin_addr: addr });
+        const sa = decodeInetAddress(AF.INET, raw);
+        expect(sa).toEqual({ family: AF.INET, addr: IpAddress.fromBytes(addr).key, port });
+        expect(encodeInetAddress(sa)).toEqual(raw);
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.nat({ max: 0xfffff }),
+        fc.nat({ max: 0xffff }),
+        (addr, port, flowinfo, scope) => {
+          const raw = new Uint8Array(SockaddrIn6.size);
+          SockaddrIn6.encode(new DataView(raw.buffer), 0, { sin6_family: AF.INET6, sin6_port: port, sin6_flowinfo: flowinfo, sin6_addr: addr, sin6_scope_id: scope });
+          const sa = decodeInetAddress(AF.INET6, raw);
+          expect(sa.port).toBe(port);
+          expect(IpAddress.parse(sa.addr).bytes).toEqual(addr);
+          expect(encodeInetAddress(sa)).toEqual(raw);
+        },
+      ),
+    );
+  });
+
+  it('reject short addresses and unknown families as Linux does', () => {
+    const sin = new Uint8Array(SockaddrIn.size);
+    sin[0] = AF.INET;
+    expect(errnoOf(() => decodeInetAddress(AF.INET, sin.subarray(0, 15)))).toBe(Errno.EINVAL);
+    const sin6 = new Uint8Array(SockaddrIn6.size);
+    sin6[0] = AF.INET6;
+    // Linux takes the RFC 2133 length (no scope id), not less.
+    expect(errnoOf(() => decodeInetAddress(AF.INET6, sin6.subarray(0, 24)))).toBe(0);
+    expect(errnoOf(() => decodeInetAddress(AF.INET6, sin6.subarray(0, 23)))).toBe(Errno.EINVAL);
+    const unix = Uint8Array.of(AF.UNIX, 0, 0x2f);
+    expect(errnoOf(() => decodeInetAddress(AF.INET, unix))).toBe(Errno.EAFNOSUPPORT);
+    expect(decodeInetAddress(AF.INET, Uint8Array.of(AF.UNSPEC, 0)).family).toBe(AF.UNSPEC);
+  });
+});
