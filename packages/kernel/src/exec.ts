@@ -102,7 +102,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
   try {
     const created = kernel.platform.newProcess();
     context = created.context;
-    const mm = new MemoryManager(kernel.memoryFile, created.addressSpace);
+    const mm = new MemoryManager(kernel.memoryFile, created.addressSpace, { stackTop: STACK_TOP });
     const loaded = loadProgram({
       memory: loaderMemory(mm),
       file: loaderFile(file),
@@ -195,6 +195,9 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): vo
   group.name = image.name;
   group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.path };
   group.fds.closeOnExec();
+  // POSIX timers do not survive execve (interval timers from setitimer do).
+  for (const timer of group.timers.values()) timer.cancel?.();
+  group.timers.clear();
   group.signals.resetHandlersForExec();
   task.clearChildTid = 0;
   kernel.execDone(task);

@@ -389,6 +389,8 @@ export class Kernel {
     }
     group.realTimer?.cancel();
     group.realTimer = undefined;
+    for (const timer of group.timers.values()) timer.cancel?.();
+    group.timers.clear();
     for (const fd of group.fds.fds()) this.root.vfs.locks.releaseRecordLocks(group.fds.get(fd).inode, group.pid);
     group.fds.release();
     group.mm.release();

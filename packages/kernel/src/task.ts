@@ -7,6 +7,7 @@ import type { PlatformContext } from './platform.js';
 import { SignalState } from './signals.js';
 import { ALTSTACK_INITIAL, type AltStack } from './signals/index.js';
 import { defaultRlimits } from './syscalls/resource.js';
+import type { PosixTimer } from './syscalls/timers.js';
 
 /** Credentials of a process: root inside the sandbox by default. */
 export interface Credentials {
@@ -44,6 +45,8 @@ export class ThreadGroup {
   personality = 0;
   /** setitimer(ITIMER_REAL) / alarm: when it fires (monotonic ns), its interval, and how to cancel it. */
   realTimer: { deadline: number; intervalNs: number; cancel: () => void } | undefined;
+  /** POSIX timers (timer_create) by id. */
+  readonly timers = new Map<number, PosixTimer>();
   /** Resource limits, [soft, hard] per RLIMIT_*. */
   rlimits: Array<[bigint, bigint]> = defaultRlimits();
   /** rt_sigtimedwait callers waiting for one of their blocked signals to arrive. */

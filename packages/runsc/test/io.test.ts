@@ -58,3 +58,66 @@ describe('runsc do: the kernel log', () => {
     expect(r.stdout).toMatch(/\] x\n$/);
   });
 });
+
+describe('runsc do: POSIX timers and extended attributes', () => {
+  it('timer_create with an interval delivers SIGALRM with its value; overruns and deletion work', () => {
+    const prog = compileC(`
+      #include <signal.h>
+      #include <stdio.h>
+      #include <time.h>
+      #include <unistd.h>
+      static volatile sig_atomic_t fired, value;
+      static void on_alarm(int s, siginfo_t *si, void *uc) { (void)s; (void)uc; fired++; value = si->si_value.sival_int; }
+      int main(void) {
+        struct sigaction sa = { 0 };
+        sa.sa_sigaction = on_alarm;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGALRM, &sa, NULL);
+        struct sigevent ev = { 0 };
+        ev.sigev_notify = SIGEV_SIGNAL;
+        ev.sigev_signo = SIGALRM;
+        ev.sigev_value.sival_int = 77;
+        timer_t id;
+        if (timer_create(CLOCK_MONOTONIC, &ev, &id)) return 1;
+        struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
+        timer_settime(id, 0, &its, NULL);
+        while (fired < 3) pause();
+        struct itimerspec cur;
+        timer_gettime(id, &cur);
+        printf("fired>=3 value %d interval %ld\\n", value, cur.it_interval.tv_nsec);
+        int first = timer_delete(id);
+        int second = timer_delete(id);
+        printf("delete %d again %d\\n", first, second);
+        return 0;
+      }`);
+    const expected = native([prog]).stdout;
+    expect(expected).toBe('fired>=3 value 77 interval 20000000\ndelete 0 again -1\n');
+    expect(runsc(['do', prog]).stdout).toBe(expected);
+  });
+
+  it('user xattrs on a tmpfs file: set, get, list, remove, and ENODATA', () => {
+    const prog = compileC(`
+      #include <errno.h>
+      #include <fcntl.h>
+      #include <stdio.h>
+      #include <string.h>
+      #include <sys/xattr.h>
+      #include <unistd.h>
+      int main(void) {
+        const char *p = "/tmp/xattr-file";
+        close(open(p, O_CREAT | O_WRONLY, 0644));
+        printf("set %d\\n", setxattr(p, "user.color", "blue", 4, XATTR_CREATE));
+        printf("create again %d %s\\n", setxattr(p, "user.color", "red", 3, XATTR_CREATE), strerror(errno));
+        char buf[64] = {0};
+        ssize_t n = getxattr(p, "user.color", buf, sizeof buf);
+        printf("get %zd %.*s size %zd\\n", n, (int)n, buf, getxattr(p, "user.color", NULL, 0));
+        n = listxattr(p, buf, sizeof buf);
+        printf("list %zd %s\\n", n, buf);
+        printf("remove %d then get %zd %s\\n", removexattr(p, "user.color"), getxattr(p, "user.color", buf, sizeof buf), strerror(errno));
+        return 0;
+      }`);
+    const expected = native([prog]).stdout;
+    expect(expected).toMatch(/^set 0\n/);
+    expect(runsc(['do', prog]).stdout).toBe(expected);
+  });
+});

@@ -93,6 +93,20 @@ describe('timerfd', () => {
     expect(time.armed).toBe(0);
   });
 
+  it('a timer beyond the host timer limit (~24.8 days) does not fire early', () => {
+    const time = new FakeTime();
+    const [file, impl] = timer(time);
+    const days40 = 40n * 86_400_000n * MS;
+    impl.set({ value: days40, interval: 0n }, false);
+    time.advance(days40 - MS);
+    expect(readCount(file)).toBe('EAGAIN');
+    let wakes = 0;
+    file.subscribe(POLL.IN, () => wakes++);
+    time.advance(MS);
+    expect(wakes).toBe(1);
+    expect(readCount(file)).toBe(1n);
+  });
+
   it('an absolute time in the past expires at once; short reads are EINVAL', () => {
     const time = new FakeTime();
     const [file, impl] = timer(time);

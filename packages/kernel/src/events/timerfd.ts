@@ -2,6 +2,7 @@ import { Errno, POLL, SysError } from '@tvisor/abi';
 import { FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import type { Nanos } from '../clock.js';
 import { anonFile, anonInode } from './anon-inode.js';
+import { MAX_TIMER_MS } from './wait.js';
 
 /** Where a timerfd reads its clock and arms its host timer (the kernel's clockNow and setTimer). */
 export interface TimerEnvironment {
@@ -56,7 +57,9 @@ export class TimerFdImpl extends FileImplBase {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     if (this.deadline === undefined) return;
-    const ms = Math.ceil(Number(this.deadline - this.env.now(this.clock)) / 1e6);
+    // A deadline past the host timer's limit is reached in steps: each early
+    // wakeup finds nothing expired and arms again.
+    const ms = Math.min(MAX_TIMER_MS, Math.ceil(Number(this.deadline - this.env.now(this.clock)) / 1e6));
     this.cancelTimer = this.env.schedule(Math.max(0, ms), () => {
       this.cancelTimer = undefined;
       const before = this.ticks;

@@ -5,6 +5,24 @@ import type { Task } from '../task.js';
 
 /** CLOCK_MONOTONIC: what poll/select/epoll timeouts are measured against. */
 const MONOTONIC = 1;
+/** The longest delay a host timer takes (setTimeout's limit; longer ones would fire at once). */
+export const MAX_TIMER_MS = 0x7fff_ffff;
+
+/**
+ * Runs `fn` once `clock` reads `deadline` (ns), however far away: delays
+ * beyond the host timer's limit are covered by re-arming. Returns the
+ * function that cancels it.
+ */
+export function setDeadline(t: Task, clock: number, deadline: Nanos, fn: () => void): () => void {
+  let cancel: () => void = () => {};
+  const arm = () => {
+    // Rounded up: the wait must last at least until the deadline.
+    const ms = Math.max(0, Math.ceil(Number(deadline - clockNow(clock)) / 1e6));
+    cancel = ms > MAX_TIMER_MS ? t.kernel.setTimer(MAX_TIMER_MS, arm) : t.kernel.setTimer(ms, fn);
+  };
+  arm();
+  return () => cancel();
+}
 
 /** What a readiness wait watches and how it ends. */
 export interface ReadinessWait {
@@ -68,8 +86,7 @@ export function waitForReadiness(t: Task, w: ReadinessWait): number {
       };
       for (const [file, mask] of w.sources) unsubscribes.push(file.subscribe(mask, () => finish(w.check, false)));
       if (deadline !== undefined) {
-        // Rounded up: the wait must last at least the timeout.
-        cancelTimer = t.kernel.setTimer(Math.ceil(Number(deadline - clockNow(MONOTONIC)) / 1e6), () => finish(w.onTimeout, true));
+        cancelTimer = setDeadline(t, MONOTONIC, deadline, () => finish(w.onTimeout, true));
       }
       return cleanup;
     },

@@ -1,4 +1,4 @@
-import { AF, Errno, Linger, O, SO, SOL, SysError } from '@tvisor/abi';
+import { AF, Errno, FIO, Linger, O, SO, SOL, SysError, TIOC } from '@tvisor/abi';
 import { FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import type { SocketInode } from './sockfs.js';
@@ -134,6 +134,27 @@ export abstract class SocketImpl extends FileImplBase {
   abstract peername(): Uint8Array;
   /** Whether recv/send on this socket keep message boundaries (read(2) must not split a datagram). */
   abstract readonly messageOriented: boolean;
+
+  /** Bytes a read would find now (FIONREAD/SIOCINQ): unread stream bytes, or the next datagram's size. */
+  abstract inq(): number;
+  /** Bytes sent and not yet taken by the peer (TIOCOUTQ/SIOCOUTQ). */
+  abstract outq(): number;
+
+  /** ioctl(2) requests sockets answer; the kernel's ioctl calls this with the task (see syscalls/file.ts UserIoctl). */
+  userIoctl(t: Task, cmd: number, arg: number): number {
+    switch (cmd) {
+      case FIO.NREAD:
+      case TIOC.OUTQ: {
+        const v = cmd === FIO.NREAD ? this.inq() : this.outq();
+        const out = new Uint8Array(4);
+        new DataView(out.buffer).setInt32(0, v, true);
+        t.mm.copyOut(arg, out);
+        return 0;
+      }
+      default:
+        throw new SysError(Errno.ENOTTY);
+    }
+  }
 
   /** Protocol options (levels other than SOL_SOCKET, and SOL_SOCKET ones the protocol owns); undefined if unknown. */
   protected protocolGetOption(_level: number, _name: number): Uint8Array | undefined {

@@ -9,6 +9,7 @@ import { registerLifecycleSyscalls } from './lifecycle.js';
 import { registerLockSyscalls } from './locks.js';
 import { registerResourceSyscalls } from './resource.js';
 import { registerMemorySyscalls } from './memory.js';
+import { registerMiscSyscalls } from './misc.js';
 import { registerPathSyscalls } from './path.js';
 import { registerPollSyscalls } from './poll.js';
 import { registerProcessSyscalls } from './process.js';
@@ -17,6 +18,8 @@ import { registerSignalfdSyscalls } from './signalfd.js';
 import { registerSocketSyscalls } from './socket.js';
 import { registerSystemSyscalls } from './system.js';
 import { registerTimeSyscalls } from './time.js';
+import { registerTimerSyscalls } from './timers.js';
+import { registerXattrSyscalls } from './xattr.js';
 import { registerTimerfdSyscalls } from './timerfd.js';
 import type { SyscallTable } from './table.js';
 
@@ -32,6 +35,9 @@ export function registerAllSyscalls(table: SyscallTable): void {
   registerExtraIoSyscalls(table);
   registerLockSyscalls(table);
   registerTimeSyscalls(table);
+  registerTimerSyscalls(table);
+  registerXattrSyscalls(table);
+  registerMiscSyscalls(table);
   registerFutexSyscalls(table);
   registerResourceSyscalls(table);
   registerSystemSyscalls(table);

@@ -202,6 +202,14 @@ export class InetSocket extends SocketImpl {
     };
   }
 
+  inq(): number {
+    return this.inner.inq();
+  }
+
+  outq(): number {
+    return this.inner.outq();
+  }
+
   shutdown(how: number): void {
     this.inner.shutdown(how);
   }

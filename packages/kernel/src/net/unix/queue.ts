@@ -57,6 +57,12 @@ export class UnixReceiveQueue {
     return this.messages.length;
   }
 
+  /** Unread bytes of the head message (what FIONREAD reports on a datagram socket), 0 if empty. */
+  get headLength(): number {
+    const head = this.messages[0];
+    return head ? head.data.length - this.headOffset : 0;
+  }
+
   get empty(): boolean {
     return this.messages.length === 0;
   }

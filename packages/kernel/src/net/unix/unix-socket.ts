@@ -406,6 +406,17 @@ export class UnixSocket extends SocketImpl {
     }
   }
 
+  inq(): number {
+    if (this.state === 'listening') throw new SysError(Errno.EINVAL);
+    return this.type === SOCK.STREAM ? this.queue.bytes : this.queue.headLength;
+  }
+
+  outq(): number {
+    // What this socket wrote that its peer has not read yet (Linux's sk_wmem_alloc, without overhead).
+    if (this.state === 'listening') throw new SysError(Errno.EINVAL);
+    return this.type !== SOCK.DGRAM && this.peer ? this.peer.queue.bytes : 0;
+  }
+
   // ---- options -------------------------------------------------------------
 
   protected override protocolGetOption(level: number, name: number): Uint8Array | undefined {

@@ -1,0 +1,152 @@
+import { Errno, SIGEV, Signal, Sigevent, SysError, TIMER } from '@tvisor/abi';
+import { clockNow, decodeTimespec, encodeTimespec } from '../clock.js';
+import { sendSignal } from '../signal-delivery.js';
+import { sigInfoTimer } from '../signals/index.js';
+import type { Task, ThreadGroup } from '../task.js';
+import type { SyscallTable } from './table.js';
+
+/** One POSIX interval timer (timer_create). */
+export interface PosixTimer {
+  id: number;
+  clock: number;
+  notify: number;
+  signo: number;
+  value: bigint;
+  /** The thread SIGEV_THREAD_ID targets. */
+  target: Task | undefined;
+  /** Next expiry on `clock` (ns), 0 when disarmed. */
+  deadline: bigint;
+  interval: bigint;
+  /** Expirations that happened while the previous signal was still pending. */
+  overrun: number;
+  cancel: (() => void) | undefined;
+}
+
+/** Most timers one process may create (Linux bounds them by RLIMIT_SIGPENDING). */
+const MAX_TIMERS = 32768;
+
+function arm(t: Task, g: ThreadGroup, timer: PosixTimer): void {
+  timer.cancel?.();
+  timer.cancel = undefined;
+  if (timer.deadline === 0n) return;
+  const delayMs = Number(timer.deadline - clockNow(timer.clock)) / 1e6;
+  timer.cancel = t.kernel.setTimer(delayMs, () => {
+    timer.cancel = undefined;
+    fire(t, g, timer);
+  });
+}
+
+function fire(t: Task, g: ThreadGroup, timer: PosixTimer): void {
+  if (g.exitStatus !== undefined) return;
+  if (timer.notify !== SIGEV.NONE) {
+    const info = sigInfoTimer(timer.signo, { id: timer.id, overrun: timer.overrun, value: timer.value });
+    timer.overrun = 0;
+    const target = timer.notify === SIGEV.THREAD_ID ? timer.target : undefined;
+    sendSignal(t.kernel, g, timer.signo, info, target);
+  }
+  if (timer.interval > 0n) {
+    timer.deadline += timer.interval;
+    // Expiries missed while the sentry was busy count as overruns, as Linux counts them.
+    const now = clockNow(timer.clock);
+    while (timer.deadline <= now) {
+      timer.deadline += timer.interval;
+      timer.overrun++;
+    }
+    arm(t, g, timer);
+  } else {
+    timer.deadline = 0n;
+  }
+}
+
+function readItimerspec(t: Task, addr: number): { interval: bigint; value: bigint } {
+  const b = t.mm.copyIn(addr, 32);
+  return { interval: decodeTimespec(b.subarray(0, 16)), value: decodeTimespec(b.subarray(16, 32)) };
+}
+
+function itimerspec(timer: PosixTimer): Uint8Array {
+  const out = new Uint8Array(32);
+  const left = timer.deadline === 0n ? 0n : timer.deadline - clockNow(timer.clock);
+  out.set(encodeTimespec(timer.interval), 0);
+  out.set(encodeTimespec(left > 0n ? left : timer.deadline === 0n ? 0n : 1n), 16);
+  return out;
+}
+
+function lookup(t: Task, id: number): PosixTimer {
+  const timer = t.group.timers.get(id);
+  if (!timer) throw new SysError(Errno.EINVAL);
+  return timer;
+}
+
+/** POSIX timers: SIGEV_SIGNAL, SIGEV_THREAD_ID and SIGEV_NONE on the sandbox clocks. */
+export function registerTimerSyscalls(table: SyscallTable): void {
+  table.register({
+    timer_create: {
+      args: ['int', 'ptr', 'ptr'],
+      support: 'partial',
+      note: 'CPU-time clocks count elapsed time',
+      handler: (t, a) => {
+        const clock = a.argInt(0);
+        clockNow(clock);
+        const g = t.group;
+        let notify: number = SIGEV.SIGNAL;
+        let signo: number = Signal.SIGALRM;
+        let target: Task | undefined;
+        let id = 0;
+        while (g.timers.has(id)) id++;
+        if (id >= MAX_TIMERS) throw new SysError(Errno.EAGAIN);
+        let value = BigInt(id);
+        if (a.arg(1) !== 0) {
+          const raw = t.mm.copyIn(a.arg(1), Sigevent.size);
+          const ev = Sigevent.decode(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
+          notify = ev.sigev_notify;
+          signo = ev.sigev_signo;
+          value = ev.sigev_value;
+          if (notify === SIGEV.THREAD_ID) {
+            target = t.kernel.tasks.get(ev.sigev_notify_thread_id);
+            if (!target || target.group !== g) throw new SysError(Errno.EINVAL);
+          } else if (notify !== SIGEV.SIGNAL && notify !== SIGEV.NONE) {
+            // SIGEV_THREAD is glibc's, done with SIGEV_THREAD_ID underneath.
+            throw new SysError(Errno.EINVAL);
+          }
+          if (notify !== SIGEV.NONE && (signo < 1 || signo > 64)) throw new SysError(Errno.EINVAL);
+        }
+        g.timers.set(id, { id, clock, notify, signo, value, target, deadline: 0n, interval: 0n, overrun: 0, cancel: undefined });
+        const out = new Uint8Array(4);
+        new DataView(out.buffer).setInt32(0, id, true);
+        t.mm.copyOut(a.arg(2), out);
+        return 0;
+      },
+    },
+    timer_settime: {
+      args: ['int', 'hex', 'ptr', 'ptr'],
+      handler: (t, a) => {
+        const timer = lookup(t, a.argInt(0));
+        const spec = readItimerspec(t, a.arg(2));
+        if (a.arg(3) !== 0) t.mm.copyOut(a.arg(3), itimerspec(timer));
+        timer.interval = spec.interval;
+        timer.overrun = 0;
+        if (spec.value === 0n) timer.deadline = 0n;
+        else timer.deadline = a.argInt(1) & TIMER.ABSTIME ? spec.value : clockNow(timer.clock) + spec.value;
+        arm(t, t.group, timer);
+        return 0;
+      },
+    },
+    timer_gettime: {
+      args: ['int', 'ptr'],
+      handler: (t, a) => {
+        t.mm.copyOut(a.arg(1), itimerspec(lookup(t, a.argInt(0))));
+        return 0;
+      },
+    },
+    timer_getoverrun: { args: ['int'], handler: (t, a) => lookup(t, a.argInt(0)).overrun },
+    timer_delete: {
+      args: ['int'],
+      handler: (t, a) => {
+        const timer = lookup(t, a.argInt(0));
+        timer.cancel?.();
+        t.group.timers.delete(timer.id);
+        return 0;
+      },
+    },
+  });
+}
