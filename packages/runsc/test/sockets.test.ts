@@ -132,12 +132,13 @@ int main(void) {
 `);
   });
 
-  it("datagrams keep boundaries, MSG_TRUNC in and out, recvfrom senders, ECONNREFUSED once the peer is gone, seqpacket", () => {
+  it("datagrams keep boundaries, MSG_TRUNC in and out, FIONREAD/TIOCOUTQ, recvfrom senders, ECONNREFUSED once the peer is gone, seqpacket", () => {
     sameAsLinux(String.raw`#include <string.h>
 #include <unistd.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/ioctl.h>
 int main(void) {
   int sv[2];
   socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
@@ -147,6 +148,9 @@ int main(void) {
   send(sv[0], "threethree", 10, 0);
   send(sv[0], "four", 4, 0);
   char buf[64];
+  int avail = -1;
+  ioctl(sv[1], FIONREAD, &avail);
+  printf("FIONREAD dgram %d\n", avail);
   printf("recv %zd\n", recv(sv[1], buf, sizeof buf, 0));
   printf("peek %zd\n", recv(sv[1], buf, 3, MSG_PEEK));
   struct iovec iov = { buf, 3 };
@@ -183,6 +187,12 @@ int main(void) {
   TRY("send to closed", send(c, "x", 1, 0));
   TRY("send again", send(c, "x", 1, 0));
   unlink(aa.sun_path); unlink(ba.sun_path);
+  int st[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, st);
+  write(st[0], "12345", 5); write(st[0], "678", 3);
+  int inq = -1, outq = -1;
+  ioctl(st[1], FIONREAD, &inq); ioctl(st[0], TIOCOUTQ, &outq);
+  printf("FIONREAD stream %d\n", inq);
+  printf("TIOCOUTQ stream nonzero %d\n", outq > 0);
   // seqpacket keeps boundaries on a connection
   int sp[2];
   socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
