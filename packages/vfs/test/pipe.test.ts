@@ -83,3 +83,20 @@ describe('pipes', () => {
     expect(r.read(new Uint8Array(16))).toBe(0);
   });
 });
+
+describe('FIFO identity', () => {
+  it('joins the same pipe through hard links and forgets its buffer once closed', () => {
+    const { vfs, ctx } = freshVfs();
+    vfs.mknodAt(ctx, '/fifo', S.IFIFO | 0o644);
+    vfs.linkAt(ctx, '/fifo', ctx, '/alias');
+    const r = vfs.openAt(ctx, '/fifo', { flags: O.RDONLY | O.NONBLOCK });
+    const w = vfs.openAt(ctx, '/alias', { flags: O.WRONLY | O.NONBLOCK });
+    w.write(text('via alias'));
+    expect(r.read(new Uint8Array(32))).toBe(9);
+    w.write(text('left over'));
+    r.decRef();
+    w.decRef();
+    const r2 = vfs.openAt(ctx, '/fifo', { flags: O.RDONLY | O.NONBLOCK });
+    expect(r2.read(new Uint8Array(32))).toBe(0);
+  });
+});

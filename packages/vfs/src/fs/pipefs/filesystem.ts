@@ -61,8 +61,13 @@ export class PipeFilesystem implements Filesystem {
   private nextIno = 1;
   private readonly mount: Mount;
   private readonly rootInode: PipeInode;
-  /** The pipe behind each FIFO inode, created on first open. */
-  private readonly fifos = new WeakMap<Inode, Pipe>();
+  /**
+   * The pipe behind each FIFO that is open, by the FIFO's (st_dev, st_ino):
+   * hard links (and the separate inode objects a host filesystem makes per
+   * name) reach the same pipe. Dropped when the last end closes, as Linux
+   * discards a FIFO's buffer then.
+   */
+  private readonly fifos = new Map<string, Pipe>();
 
   constructor() {
     this.rootInode = new PipeInode(this, this.nextIno++, { uid: 0, gid: 0, groups: [] }, new Pipe());
@@ -101,10 +106,20 @@ export class PipeFilesystem implements Filesystem {
    */
   openFifo(inode: Inode, flags: number): PipeFile {
     // Reopening an anonymous pipe (through /proc/self/fd/N) joins that pipe.
-    let pipe = inode instanceof PipeInode ? inode.pipe : this.fifos.get(inode);
-    if (!pipe) {
-      pipe = new Pipe();
-      this.fifos.set(inode, pipe);
+    let pipe: Pipe | undefined;
+    if (inode instanceof PipeInode) pipe = inode.pipe;
+    else {
+      const st = inode.stat();
+      const key = `${st.dev}:${st.ino}`;
+      pipe = this.fifos.get(key);
+      if (!pipe) {
+        const created = new Pipe();
+        created.onIdle = () => {
+          if (this.fifos.get(key) === created) this.fifos.delete(key);
+        };
+        this.fifos.set(key, created);
+        pipe = created;
+      }
     }
     const { reading, writing } = fifoEnds(flags);
     if (writing && !reading && (flags & O.NONBLOCK) && pipe.readers === 0) throw new SysError(Errno.ENXIO);

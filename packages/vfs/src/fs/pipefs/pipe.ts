@@ -25,6 +25,8 @@ export class Pipe {
   /** Whether a writer has ever been attached (POLLHUP is only reported after one leaves). */
   hadWriter = false;
   hadReader = false;
+  /** Called when the last reader and writer are gone (FIFOs forget their pipe then). */
+  onIdle: (() => void) | null = null;
 
   /** Bytes waiting to be read (FIONREAD). */
   get queued(): number {
@@ -115,5 +117,6 @@ export class Pipe {
   detach(reading: boolean, writing: boolean): void {
     if (reading && --this.readers === 0) this.waiters.notify(POLL.ERR | POLL.OUT);
     if (writing && --this.writers === 0) this.waiters.notify(POLL.HUP | POLL.IN);
+    if (this.readers === 0 && this.writers === 0) this.onIdle?.();
   }
 }
