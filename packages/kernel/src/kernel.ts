@@ -9,6 +9,7 @@ import type { Uname } from './uname.js';
 import { DEFAULT_UNAME } from './uname.js';
 import type { FsRoot } from './fs-context.js';
 import { KernelLog, KmsgFile } from './klog.js';
+import { clockNow } from './clock.js';
 import { PageCache } from './page-cache.js';
 import { MemfdFilesystem } from './memfd.js';
 import { FutexTable } from './futex.js';
@@ -141,12 +142,34 @@ export class Kernel {
       this.armedTimers--;
       return true;
     };
+    // Node's timers count whole milliseconds: round up, never fire early.
     const handle = setTimeout(() => {
       if (disarm()) fn();
-    }, Math.max(0, ms));
+    }, Math.max(0, Math.ceil(ms)));
     return () => {
       if (disarm()) clearTimeout(handle);
     };
+  }
+
+  /**
+   * Runs `fn` once `clock` reads `deadline` (ns) or later. The event loop's
+   * clock and the sandbox clocks differ by fractions of a millisecond, so a
+   * timer that fires a hair early is re-armed for the rest: a sleep never
+   * ends before its deadline, as on Linux.
+   */
+  setDeadline(clock: number, deadline: bigint, fn: () => void): () => void {
+    let cancel = () => {};
+    const arm = () => {
+      const left = Number(deadline - clockNow(clock)) / 1e6;
+      if (left <= 0) {
+        fn();
+        return;
+      }
+      cancel = this.setTimer(left, arm);
+    };
+    const left = Number(deadline - clockNow(clock)) / 1e6;
+    cancel = this.setTimer(Math.max(0, left), arm);
+    return () => cancel();
   }
 
   /** Tasks parked in a blocking syscall. */

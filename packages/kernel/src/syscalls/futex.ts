@@ -16,7 +16,7 @@ function futexWait(t: Task, addr: number, val: number, timeoutAddr: number, bits
   const key = FutexTable.key(t, addr);
   return t.kernel.block(t, (complete) => {
     const dequeue = table.enqueue(key, { task: t, bitset, wake: () => finish(0) });
-    const cancelTimer = deadline === undefined ? undefined : t.kernel.setTimer(Number(deadline - clockNow(clock)) / 1e6, () => finish(-Errno.ETIMEDOUT));
+    const cancelTimer = deadline === undefined ? undefined : t.kernel.setDeadline(clock, deadline, () => finish(-Errno.ETIMEDOUT));
     function finish(r: number) {
       cancelTimer?.();
       dequeue();

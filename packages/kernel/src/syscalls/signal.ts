@@ -123,7 +123,7 @@ function rtSigtimedwait(t: Task, setAddr: number, infoAddr: number, timeoutAddr:
       if (sig) complete(sig);
     };
     t.group.signalWaiters.add(onSignal);
-    const cancelTimer = deadline === undefined ? undefined : t.kernel.setTimer(Number(deadline - clockNow(1)) / 1e6, () => complete(-Errno.EAGAIN));
+    const cancelTimer = deadline === undefined ? undefined : t.kernel.setDeadline(1, deadline, () => complete(-Errno.EAGAIN));
     return () => {
       t.group.signalWaiters.delete(onSignal);
       cancelTimer?.();

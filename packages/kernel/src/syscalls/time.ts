@@ -5,10 +5,7 @@ import type { SyscallTable } from './table.js';
 
 /** Parks the task until `clock` reads `deadline`. */
 function sleepUntil(t: Task, clock: number, deadline: Nanos): number {
-  return t.kernel.block(t, (complete) => {
-    const ms = Number(deadline - clockNow(clock)) / 1e6;
-    return t.kernel.setTimer(ms, () => complete(0));
-  });
+  return t.kernel.block(t, (complete) => t.kernel.setDeadline(clock, deadline, () => complete(0)));
 }
 
 /** Clocks and sleeping. Sleeps park the task on a sentry timer; the sentry keeps running. */

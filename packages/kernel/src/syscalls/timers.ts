@@ -29,8 +29,7 @@ function arm(t: Task, g: ThreadGroup, timer: PosixTimer): void {
   timer.cancel?.();
   timer.cancel = undefined;
   if (timer.deadline === 0n) return;
-  const delayMs = Number(timer.deadline - clockNow(timer.clock)) / 1e6;
-  timer.cancel = t.kernel.setTimer(delayMs, () => {
+  timer.cancel = t.kernel.setDeadline(timer.clock, timer.deadline, () => {
     timer.cancel = undefined;
     fire(t, g, timer);
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Errno, SysError } from '@tvisor/abi';
 import { cpus, totalmem } from 'node:os';
-import { KernfsFilesystem, type DynamicDirectory, type Inode, type KernfsNode, type StaticDirectory, type VirtualDentry } from '@tvisor/vfs';
+import { DynamicFile, FileImplBase, KernfsFilesystem, type DynamicDirectory, type FileDescription, type FileDescriptionImpl, type Inode, type KernfsNode, type StaticDirectory, type VirtualDentry } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
@@ -75,6 +75,37 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
   return fs;
 }
 
+/**
+ * A synthetic file whose content is produced at its first read (Linux's
+ * /proc/PID/cmdline reads the process's memory when read), then served from
+ * that snapshot like seq_file.
+ */
+class ReadTimeFile extends DynamicFile {
+  override open(flags: number): FileDescriptionImpl {
+    if ((flags & 3) !== 0) throw new SysError(Errno.EACCES);
+    return new ReadTimeFileImpl(this, () => this.ops.read());
+  }
+}
+
+class ReadTimeFileImpl extends FileImplBase {
+  private content: Uint8Array | undefined;
+
+  constructor(
+    inode: Inode,
+    private readonly produce: () => string | Uint8Array,
+  ) {
+    super(inode);
+  }
+
+  override pread(_fd: FileDescription, dst: Uint8Array, offset: number): number {
+    this.content ??= ((v) => (typeof v === 'string' ? new TextEncoder().encode(v) : v))(this.produce());
+    if (offset >= this.content.length) return 0;
+    const n = Math.min(dst.length, this.content.length - offset);
+    dst.set(this.content.subarray(offset, offset + n));
+    return n;
+  }
+}
+
 /** procfs's root lists the live processes beside its fixed entries, so it is a dynamic directory. */
 class ProcFilesystem extends KernfsFilesystem {
   top: DynamicDirectory | undefined;
@@ -97,8 +128,10 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
       return new Uint8Array(0);
     }
   };
-  dir.add('cmdline', fs.file(() => memoryText(g.mmInfo.argStart, g.mmInfo.argEnd)));
-  dir.add('environ', fs.file(() => memoryText(g.mmInfo.envStart, g.mmInfo.envEnd), { perm: 0o400, owner }));
+  // Read at the first read, not at open: a shell opens them for a command
+  // before it execs, and the command must see its own arguments.
+  dir.add('cmdline', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.argStart, g.mmInfo.argEnd) }));
+  dir.add('environ', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.envStart, g.mmInfo.envEnd) }, { perm: 0o400, owner }));
   dir.add('comm', fs.file(() => `${g.name}\n`));
   dir.add('stat', fs.file(() => procStat(kernel, g)));
   dir.add('status', fs.file(() => procStatus(kernel, g)));
