@@ -563,6 +563,73 @@ int main(void) {
 `);
   });
 
+  it("EPIPE with and without SIGPIPE per type, shutdown, a blocking connect waiting on the backlog, a full datagram receiver", () => {
+    sameAsLinux(String.raw`#include <signal.h>
+#include <sys/wait.h>
+#include <poll.h>
+static volatile int pipes;
+static void on_pipe(int s) { (void)s; pipes++; }
+int main(void) {
+  signal(SIGPIPE, on_pipe);
+  int sp[2]; socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp);
+  close(sp[1]);
+  TRY("seqpacket send to closed", send(sp[0], "x", 1, 0));
+  printf("SIGPIPEs after seqpacket: %d\n", pipes);
+  int dp[2]; socketpair(AF_UNIX, SOCK_DGRAM, 0, dp);
+  close(dp[1]);
+  TRY("dgram pair write to closed", write(dp[0], "x", 1));
+  printf("SIGPIPEs after dgram: %d\n", pipes);
+  int ss[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, ss);
+  TRY("shutdown rd", shutdown(ss[0], SHUT_RD));
+  char b[8];
+  TRY("recv after shut rd", recv(ss[0], b, sizeof b, MSG_DONTWAIT));
+  TRY("peer write after shut rd", write(ss[1], "x", 1));
+  printf("SIGPIPEs after stream: %d\n", pipes);
+  TRY("shutdown wr", shutdown(ss[1], SHUT_WR));
+  TRY("write after own shut wr", write(ss[1], "x", 1));
+  int err = -1; socklen_t el = sizeof err;
+  getsockopt(ss[0], SOL_SOCKET, SO_ERROR, &err, &el);
+  printf("so_error %d\n", err);
+  // A blocking connect waits while the backlog is full, until the server accepts.
+  int l = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un la = { AF_UNIX }; strcpy(la.sun_path, "/tmp/tvisor-edge"); unlink(la.sun_path);
+  bind(l, (struct sockaddr *)&la, sizeof la);
+  listen(l, 0);
+  int c1 = socket(AF_UNIX, SOCK_STREAM, 0);
+  TRY("first connect", connect(c1, (struct sockaddr *)&la, sizeof la));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int c2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    int r = connect(c2, (struct sockaddr *)&la, sizeof la);
+    _exit(r == 0 ? 0 : 1);
+  }
+  usleep(100000);
+  int st;
+  printf("child still waiting: %d\n", waitpid(pid, &st, WNOHANG) == 0);
+  int a = accept(l, NULL, NULL);
+  waitpid(pid, &st, 0);
+  printf("child connected after accept: %d (%d)\n", WEXITSTATUS(st) == 0, a >= 0);
+  // A datagram sender blocks on a full receiver until it reads.
+  int r = socket(AF_UNIX, SOCK_DGRAM, 0);
+  struct sockaddr_un ra = { AF_UNIX }; strcpy(ra.sun_path, "/tmp/tvisor-edge-d"); unlink(ra.sun_path);
+  bind(r, (struct sockaddr *)&ra, sizeof ra);
+  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  int sent = 0;
+  while (sendto(s, "d", 1, 0, (struct sockaddr *)&ra, sizeof ra) == 1) sent++;
+  printf("queued %d then %s\n", sent, strerror(errno));
+  struct pollfd pf = { s, POLLOUT, 0 };
+  printf("poll unconnected sender: %d\n", poll(&pf, 1, 0));
+  connect(s, (struct sockaddr *)&ra, sizeof ra);
+  printf("poll connected sender: %d\n", poll(&pf, 1, 0));
+  recv(r, b, sizeof b, 0);
+  printf("poll after a read: %d\n", poll(&pf, 1, 0));
+  unlink(la.sun_path); unlink(ra.sun_path);
+  return 0;
+}
+`);
+  });
+
   it('python3: socket.socketpair() and asyncio over it', () => {
     const script = [
       'import socket, asyncio',

@@ -336,7 +336,8 @@ function sendOne(
       if (e instanceof SysError && e.errno === Errno.EAGAIN && !(sent > 0 && nonblock)) throw e;
       if (sent > 0) return sent;
       release();
-      if (e instanceof SysError && e.errno === Errno.EPIPE && !(flags & MSG.NOSIGNAL) && sock.type !== SOCK.DGRAM) {
+      // Only stream sockets raise SIGPIPE (unix_stream_sendmsg, tcp_sendmsg); seqpacket's EPIPE comes without it.
+      if (e instanceof SysError && e.errno === Errno.EPIPE && !(flags & MSG.NOSIGNAL) && sock.type === SOCK.STREAM) {
         t.kernel.raiseSignal(t, Signal.SIGPIPE);
       }
       throw e;
@@ -580,7 +581,7 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     socket: {
       args: ['int', 'hex', 'int'],
       support: 'partial',
-      note: `${unixAndInet}; other families EAFNOSUPPORT (no netlink, packet or raw sockets); no /proc/net; read(2)/write(2) on a socket ignore SO_RCVTIMEO/SO_SNDTIMEO`,
+      note: `${unixAndInet}; other families EAFNOSUPPORT (no netlink, packet or raw sockets); no /proc/net; read(2)/write(2) on a socket ignore SO_RCVTIMEO/SO_SNDTIMEO, write(2) to a seqpacket socket whose peer is gone raises SIGPIPE (Linux does not), and read(2) of a datagram into a buffer spanning discontiguous sentry memory blocks may split it`,
       handler: (t, a) => {
         const type = a.argInt(1);
         checkTypeFlags(type);
