@@ -141,6 +141,9 @@ export class TmpfsRegular extends TmpfsInode {
       if (!this.pages.has(idx)) {
         this.pages.set(idx, new Uint8Array(ps));
         this.unwritten.add(idx);
+      } else {
+        // Linux tmpfs: fallocating an already fallocated page turns it into data.
+        this.unwritten.delete(idx);
       }
     }
     if (!(mode & FALLOC_FL.KEEP_SIZE) && end > this.length) this.length = end;
