@@ -366,8 +366,11 @@ interface RecvOutputs {
 }
 
 /** Encodes the control messages of a received message, installing passed descriptors. */
-function encodeControl(t: Task, msg: IncomingMessage, room: number, cloexec: boolean): { bytes: Uint8Array; truncated: boolean } {
-  const out = new Uint8Array(Math.max(0, room));
+function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec: boolean): { bytes: Uint8Array; truncated: boolean } {
+  // The most ever written is credentials plus SCM_MAX_FD descriptors: a
+  // larger msg_controllen changes nothing, so it need not be allocated.
+  const room = Math.min(Math.max(0, userRoom), 4096);
+  const out = new Uint8Array(room);
   const view = new DataView(out.buffer);
   let used = 0;
   let truncated = false;

@@ -286,7 +286,8 @@ export class UnixSocket extends SocketImpl {
     const target = this.lookup(t, name);
     if (this.passcred) this.autobind();
     this.peer = target;
-    this.peerCred = target.ownerCreds;
+    // Linux records peer credentials for connections and socketpair only.
+    this.peerCred = null;
     this.waiters.notify(POLL.OUT);
   }
 
