@@ -20,6 +20,7 @@ function sameAsLinux(source: string): string {
 }
 
 const POLL_SELECT = `
+#define _GNU_SOURCE
 #include <poll.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -47,6 +48,14 @@ int main(void) {
   struct pollfd g = {q[0], POLLIN, 0};
   n = poll(&g, 1, 5000);
   printf("wakeup: n=%d r=%x\\n", n, g.revents);
+  // A timeout far beyond a host timer's range must not end the wait early.
+  char cc; read(q[0], &cc, 1);
+  fflush(stdout);
+  if (fork() == 0) { usleep(50000); write(q[1], "w", 1); _exit(0); }
+  struct timespec huge = {1000000000, 0};
+  g.revents = 0;
+  n = ppoll(&g, 1, &huge, NULL);
+  printf("huge timeout: n=%d r=%x\\n", n, g.revents);
   fd_set rs, ws; FD_ZERO(&rs); FD_ZERO(&ws);
   FD_SET(q[0], &rs); FD_SET(q[1], &ws); FD_SET(p[0], &rs);
   struct timeval tv = {1, 0};
@@ -439,7 +448,7 @@ int main(void) {
 `;
 
 describe('runsc do: poll, select and event files', () => {
-  it('poll and select on pipes: readable, writable, POLLNVAL, POLLHUP, timeouts, a child waking the wait, EBADF', () => {
+  it('poll and select on pipes: readable, writable, POLLNVAL, POLLHUP, timeouts (0, short, beyond a host timer), a child waking the wait, EBADF', () => {
     const out = sameAsLinux(POLL_SELECT);
     expect(out).toContain('hup: n=1 r=10');
     expect(out).toContain('empty: n=2 r=0 w=4 bad=20');
