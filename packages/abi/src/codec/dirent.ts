@@ -1,4 +1,3 @@
-import { Buffer } from 'node:buffer';
 import type { FieldLayout, RecordCodec } from './types.js';
 
 /**
@@ -28,6 +27,21 @@ const FIELDS: readonly FieldLayout[] = [
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
+/** Bytes of `s` in UTF-8, without encoding it (abi runs anywhere, so no Buffer). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 function sizeFor(nameBytes: number): number {
   return (NAME + nameBytes + 1 + ALIGN - 1) & ~(ALIGN - 1);
 }
@@ -38,10 +52,10 @@ export const LinuxDirent64: RecordCodec<LinuxDirent64> = {
   fields: FIELDS,
   align: ALIGN,
   recordSize(value: LinuxDirent64): number {
-    return sizeFor(Buffer.byteLength(value.d_name, 'utf8'));
+    return sizeFor(utf8Length(value.d_name));
   },
   encode(view: DataView, offset: number, value: LinuxDirent64): number {
-    const reclen = sizeFor(Buffer.byteLength(value.d_name, 'utf8'));
+    const reclen = sizeFor(utf8Length(value.d_name));
     if (offset + reclen > view.byteLength) return 0;
     view.setBigUint64(offset, value.d_ino, true);
     view.setBigInt64(offset + 8, value.d_off, true);
