@@ -127,7 +127,10 @@ describe('host filesystem confinement', () => {
       }
       expect(reads).toBeGreaterThan(0);
     } finally {
+      // Wait for the racer to be gone before the directory is removed.
+      const exited = new Promise((r) => racer.once('exit', r));
       racer.kill('SIGKILL');
+      await exited;
     }
   });
 
