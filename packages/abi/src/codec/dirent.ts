@@ -27,7 +27,7 @@ const FIELDS: readonly FieldLayout[] = [
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
-/** Bytes of `s` in UTF-8, without encoding it (abi runs anywhere, so no Buffer). */
+/** Bytes of `s` in UTF-8, without encoding it (abi runs anywhere, so it cannot lean on Node). */
 function utf8Length(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
