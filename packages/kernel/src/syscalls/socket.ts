@@ -105,7 +105,17 @@ function socketWait(
         }
         finish(r);
       });
-      if (timeoutMs > 0) cancelTimer = t.kernel.setTimer(timeoutMs, () => finish(progress() ?? -Errno.EAGAIN));
+      if (timeoutMs > 0) {
+        cancelTimer = t.kernel.setTimer(timeoutMs, () => {
+          let r: number;
+          try {
+            r = progress() ?? -Errno.EAGAIN;
+          } catch (e) {
+            r = e instanceof SysError ? -e.errno : -Errno.EIO;
+          }
+          finish(r);
+        });
+      }
       return () => {
         unsubscribe?.();
         cancelTimer?.();
@@ -114,7 +124,13 @@ function socketWait(
         // the transfer: the call reports that part, as Linux does. Completing
         // first makes the kernel's own -ERESTARTSYS completion a no-op.
         if (t.group.exitStatus === undefined) {
-          const moved = progress();
+          let moved: number | undefined;
+          try {
+            moved = progress();
+          } catch (e) {
+            // Finishing the outputs faulted: the call fails with that error.
+            moved = e instanceof SysError ? -e.errno : -Errno.EIO;
+          }
           if (moved !== undefined) complete(moved);
         }
       };
