@@ -630,6 +630,26 @@ int main(void) {
 `);
   });
 
+  it("sendmmsg and recvmmsg (MSG_WAITFORONE) move several datagrams per call", () => {
+    sameAsLinux(String.raw`int main(void) {
+  int sv[2]; socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+  struct mmsghdr out[3]; struct iovec oiov[3]; char *words[] = {"alpha", "be", "gamma!"};
+  memset(out, 0, sizeof out);
+  for (int i = 0; i < 3; i++) { oiov[i].iov_base = words[i]; oiov[i].iov_len = strlen(words[i]); out[i].msg_hdr.msg_iov = &oiov[i]; out[i].msg_hdr.msg_iovlen = 1; }
+  int n = sendmmsg(sv[0], out, 3, 0);
+  printf("sendmmsg %d lens %u %u %u\n", n, out[0].msg_len, out[1].msg_len, out[2].msg_len);
+  struct mmsghdr in[4]; struct iovec iiov[4]; char bufs[4][4];
+  memset(in, 0, sizeof in);
+  for (int i = 0; i < 4; i++) { iiov[i].iov_base = bufs[i]; iiov[i].iov_len = sizeof bufs[i]; in[i].msg_hdr.msg_iov = &iiov[i]; in[i].msg_hdr.msg_iovlen = 1; }
+  n = recvmmsg(sv[1], in, 4, MSG_WAITFORONE, NULL);
+  printf("recvmmsg %d\n", n);
+  for (int i = 0; i < n; i++) printf("  %u trunc=%d %.*s\n", in[i].msg_len, !!(in[i].msg_hdr.msg_flags & MSG_TRUNC), (int)(in[i].msg_len < 4 ? in[i].msg_len : 4), bufs[i]);
+  TRY("recvmmsg empty", recvmmsg(sv[1], in, 4, MSG_DONTWAIT, NULL));
+  return 0;
+}
+`);
+  });
+
   it('python3: socket.socketpair() and asyncio over it', () => {
     const script = [
       'import socket, asyncio',

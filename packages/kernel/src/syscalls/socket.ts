@@ -687,7 +687,7 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     recvmmsg: {
       args: ['fd', 'ptr', 'uint', 'hex', 'ptr'],
       support: 'partial',
-      note: 'only the first message may block; the timeout argument is ignored',
+      note: 'only the first message may block: without MSG_WAITFORONE the call still returns once the queue is empty instead of waiting for vlen messages; the timeout argument is ignored',
       handler: (t, a) => recvmmsg(t, a.argInt(0), a.arg(1), a.argUint(2), a.argInt(3)),
     },
     shutdown: {
