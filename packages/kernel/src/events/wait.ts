@@ -41,6 +41,8 @@ export interface ReadinessWait {
   interrupted: number;
   /** Run once when the syscall completes other than by a signal (restores a temporary sigmask); `timedOut` when the timeout ended it. */
   onDone?: (result: number, timedOut: boolean) => number;
+  /** Run when a signal (or the process's exit) ends the wait instead (writes back the time left). */
+  onInterrupt?: () => void;
 }
 
 /**
@@ -88,7 +90,11 @@ export function waitForReadiness(t: Task, w: ReadinessWait): number {
       if (deadline !== undefined) {
         cancelTimer = setDeadline(t, MONOTONIC, deadline, () => finish(w.onTimeout, true));
       }
-      return cleanup;
+      // The kernel cancels the wait when a signal or exit ends it.
+      return () => {
+        cleanup();
+        w.onInterrupt?.();
+      };
     },
     w.interrupted,
   );

@@ -57,6 +57,12 @@ function writeBackRemaining(t: Task, addr: number, left: Nanos, asTimeval: boole
   }
 }
 
+/** How a wait's end is reported (see waitForReadiness). */
+interface EndHooks {
+  onDone: (r: number, timedOut: boolean) => number;
+  onInterrupt?: () => void;
+}
+
 interface PollFd {
   fd: number;
   events: number;
@@ -64,7 +70,7 @@ interface PollFd {
 }
 
 /** poll(2)'s core, shared by poll and ppoll. */
-function doPoll(t: Task, fdsAddr: number, nfds: number, timeout: Nanos | undefined, interrupted: number, onDone: (r: number, timedOut: boolean) => number): number {
+function doPoll(t: Task, fdsAddr: number, nfds: number, timeout: Nanos | undefined, interrupted: number, hooks: EndHooks): number {
   if (nfds > t.group.fds.limit) throw new SysError(Errno.EINVAL);
   const raw = nfds > 0 ? t.mm.copyIn(fdsAddr, nfds * POLLFD_SIZE) : new Uint8Array(0);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -108,7 +114,7 @@ function doPoll(t: Task, fdsAddr: number, nfds: number, timeout: Nanos | undefin
     timeout,
     onTimeout: () => check(true),
     interrupted,
-    onDone,
+    ...hooks,
   });
 }
 
@@ -129,7 +135,7 @@ function doSelect(
   addrs: { in: number; out: number; ex: number },
   timeout: Nanos | undefined,
   interrupted: number,
-  onDone: (r: number, timedOut: boolean) => number,
+  hooks: EndHooks,
 ): number {
   if (nfdsArg < 0) throw new SysError(Errno.EINVAL);
   const n = Math.min(nfdsArg, t.group.fds.limit);
@@ -178,7 +184,7 @@ function doSelect(
     timeout,
     onTimeout: () => check(true),
     interrupted,
-    onDone,
+    ...hooks,
   });
 }
 
@@ -192,19 +198,26 @@ function readTimeval(t: Task, addr: number): Nanos {
   return sec * 1_000_000_000n + usec * 1000n;
 }
 
-/** A done hook that writes back the remaining time of a non-zero timeout, then runs `next`. */
+/**
+ * Hooks that write the time left of a non-zero timeout back to `addr` when
+ * the syscall ends, however it ends (Linux's poll_select_finish): `onDone`
+ * wraps `next`, `onInterrupt` is for a signal ending the wait.
+ */
 function remainingWriter(
   t: Task,
   addr: number,
   timeout: Nanos | undefined,
   asTimeval: boolean,
   next: (r: number, timedOut: boolean) => number,
-): (r: number, timedOut: boolean) => number {
-  if (addr === 0 || timeout === undefined || timeout === 0n) return next;
+): { onDone: (r: number, timedOut: boolean) => number; onInterrupt?: () => void } {
+  if (addr === 0 || timeout === undefined || timeout === 0n) return { onDone: next };
   const deadline = clockNow(MONOTONIC) + timeout;
-  return (r, timedOut) => {
-    writeBackRemaining(t, addr, timedOut ? 0n : deadline - clockNow(MONOTONIC), asTimeval);
-    return next(r, timedOut);
+  return {
+    onDone: (r, timedOut) => {
+      writeBackRemaining(t, addr, timedOut ? 0n : deadline - clockNow(MONOTONIC), asTimeval);
+      return next(r, timedOut);
+    },
+    onInterrupt: () => writeBackRemaining(t, addr, deadline - clockNow(MONOTONIC), asTimeval),
   };
 }
 
@@ -218,7 +231,7 @@ export function registerPollSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const ms = a.argInt(2);
         const timeout = ms < 0 ? undefined : BigInt(ms) * 1_000_000n;
-        return doPoll(t, a.arg(0), a.argUint(1), timeout, -Errno.EINTR, (r) => r);
+        return doPoll(t, a.arg(0), a.argUint(1), timeout, -Errno.EINTR, { onDone: (r) => r });
       },
     },
     ppoll: {
