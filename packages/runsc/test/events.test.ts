@@ -443,6 +443,13 @@ int main(void) {
   if (fork() == 0) { usleep(50000); kill(parent, SIGUSR1); _exit(0); }
   n = poll(&f, 1, -1);
   printf("poll interrupted: n=%d errno=%s got=%d\\n", n, strerror(errno), got);
+  // select writes back the time left when a signal ends the wait too.
+  got = 0;
+  if (fork() == 0) { usleep(50000); kill(parent, SIGUSR1); _exit(0); }
+  struct timeval tv = {5, 0};
+  FD_ZERO(&rs); FD_SET(p[0], &rs);
+  n = select(p[0] + 1, &rs, NULL, NULL, &tv);
+  printf("select interrupted: n=%d errno=%s got=%d time left 4.x s: %d\\n", n, strerror(errno), got, tv.tv_sec == 4 && tv.tv_usec > 0);
   return 0;
 }
 `;
@@ -480,7 +487,7 @@ describe('runsc do: poll, select and event files', () => {
     expect(out).toContain('read 16: wd=2 mask=8000 cookie=0 len=0');
   });
 
-  it('ppoll, pselect and epoll_pwait: the temporary mask lets a signal in, EINTR, and the old mask comes back', () => {
+  it('ppoll, pselect and epoll_pwait: the temporary mask lets a signal in, EINTR, and the old mask comes back; select writes back the time left on EINTR', () => {
     const out = sameAsLinux(SIGMASK_WAITS);
     expect(out).toContain('ppoll woken: n=-1 errno=Interrupted system call got=10');
   });
