@@ -631,7 +631,8 @@ int main(void) {
   });
 
   it("sendmmsg and recvmmsg (MSG_WAITFORONE) move several datagrams per call", () => {
-    sameAsLinux(String.raw`int main(void) {
+    sameAsLinux(String.raw`#include <sys/wait.h>
+int main(void) {
   int sv[2]; socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
   struct mmsghdr out[3]; struct iovec oiov[3]; char *words[] = {"alpha", "be", "gamma!"};
   memset(out, 0, sizeof out);
@@ -645,6 +646,12 @@ int main(void) {
   printf("recvmmsg %d\n", n);
   for (int i = 0; i < n; i++) printf("  %u trunc=%d %.*s\n", in[i].msg_len, !!(in[i].msg_hdr.msg_flags & MSG_TRUNC), (int)(in[i].msg_len < 4 ? in[i].msg_len : 4), bufs[i]);
   TRY("recvmmsg empty", recvmmsg(sv[1], in, 4, MSG_DONTWAIT, NULL));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) { usleep(50000); sendmmsg(sv[0], out, 2, 0); _exit(0); }
+  n = recvmmsg(sv[1], in, 4, MSG_WAITFORONE, NULL);
+  printf("blocking recvmmsg got at least one: %d first=%.4s\n", n >= 1, bufs[0]);
+  waitpid(pid, NULL, 0);
   return 0;
 }
 `);

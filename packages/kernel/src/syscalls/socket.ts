@@ -534,44 +534,32 @@ function recvmsg(t: Task, fd: number, msgAddr: number, flags: number, forceNonbl
   return recvOne(t, fd, h.iovs, flags, { nameAddr: h.name, nameLenAddr: msgAddr + 8, msghdr: { addr: msgAddr, control: h.control, controllen: h.controllen } }, forceNonblock);
 }
 
-/** sendmmsg(2): the first message may block; later ones are sent only as far as they go without waiting. */
-function sendmmsg(t: Task, fd: number, vec: number, vlen: number, flags: number): number {
-  socketOf(t, fd);
+/**
+ * sendmmsg(2)/recvmmsg(2): as many messages as go without waiting; if not
+ * even the first does (and the call may block), wait for the socket and try
+ * again. Each message's msg_len is filled in; an error after the first
+ * message ends the batch and the count so far is returned.
+ */
+function batch(t: Task, fd: number, vec: number, vlen: number, flags: number, send: boolean): number {
+  const { file, sock } = socketOf(t, fd);
   const count = Math.min(vlen >>> 0, 1024);
-  let done = 0;
-  for (; done < count; done++) {
-    const at = vec + done * 64;
-    let n: number;
-    try {
-      n = sendmsg(t, fd, at, flags, done > 0);
-    } catch (e) {
-      if (done > 0) break;
-      throw e;
+  const nonblock = (file.statusFlags & O.NONBLOCK) !== 0 || (flags & MSG.DONTWAIT) !== 0;
+  const op = (): number => {
+    let done = 0;
+    for (; done < count; done++) {
+      const at = vec + done * 64;
+      let n: number;
+      try {
+        n = send ? sendmsg(t, fd, at, flags, true) : recvmsg(t, fd, at, flags, true);
+      } catch (e) {
+        if (done > 0) break;
+        throw e;
+      }
+      writeInt(t, at + 56, n);
     }
-    if (n < 0) break;
-    writeInt(t, at + 56, n);
-  }
-  return done;
-}
-
-/** recvmmsg(2): waits (unless MSG_DONTWAIT) for the first message only, then takes what is queued. */
-function recvmmsg(t: Task, fd: number, vec: number, vlen: number, flags: number): number {
-  socketOf(t, fd);
-  const count = Math.min(vlen >>> 0, 1024);
-  let done = 0;
-  for (; done < count; done++) {
-    const at = vec + done * 64;
-    let n: number;
-    try {
-      n = recvmsg(t, fd, at, flags, done > 0 || (flags & MSG.WAITFORONE) !== 0 && done > 0);
-    } catch (e) {
-      if (done > 0) break;
-      throw e;
-    }
-    if (n < 0) return n;
-    writeInt(t, at + 56, n);
-  }
-  return done;
+    return done;
+  };
+  return socketWait(t, file, send ? POLL.OUT : POLL.IN, nonblock || count === 0, send ? sock.sendTimeoutMs : sock.recvTimeoutMs, op);
 }
 
 function getsockopt(t: Task, fd: number, level: number, name: number, optval: number, optlenAddr: number): number {
@@ -681,14 +669,14 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     sendmmsg: {
       args: ['fd', 'ptr', 'uint', 'hex'],
       support: 'partial',
-      note: 'only the first message may block',
-      handler: (t, a) => sendmmsg(t, a.argInt(0), a.arg(1), a.argUint(2), a.argInt(3)),
+      note: 'waits only until the first message can be sent, then sends what goes without waiting',
+      handler: (t, a) => batch(t, a.argInt(0), a.arg(1), a.argUint(2), a.argInt(3), true),
     },
     recvmmsg: {
       args: ['fd', 'ptr', 'uint', 'hex', 'ptr'],
       support: 'partial',
-      note: 'only the first message may block: without MSG_WAITFORONE the call still returns once the queue is empty instead of waiting for vlen messages; the timeout argument is ignored',
-      handler: (t, a) => recvmmsg(t, a.argInt(0), a.arg(1), a.argUint(2), a.argInt(3)),
+      note: 'waits only for the first message (as with MSG_WAITFORONE) even without the flag; the timeout argument is ignored',
+      handler: (t, a) => batch(t, a.argInt(0), a.arg(1), a.argUint(2), a.argInt(3), false),
     },
     shutdown: {
       args: ['fd', 'int'],
