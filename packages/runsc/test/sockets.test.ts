@@ -657,6 +657,22 @@ int main(void) {
 `);
   });
 
+  it('node: a net server and client over 127.0.0.1 in one process', () => {
+    const script = [
+      "const net = require('net');",
+      "const srv = net.createServer((c) => c.on('data', (d) => { c.end(d.toString().toUpperCase()); }));",
+      "srv.listen(0, '127.0.0.1', () => {",
+      "  const c = net.connect(srv.address().port, '127.0.0.1', () => c.write('node over netstack'));",
+      "  c.on('data', (d) => { console.log(d.toString()); c.end(); srv.close(); });",
+      "});",
+    ].join('\n');
+    const want = native([process.execPath, '-e', script]);
+    expect(want.status, want.stderr).toBe(0);
+    const got = runsc(['do', process.execPath, '-e', script]);
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.status).toBe(0);
+  });
+
   it('python3: socket.socketpair() and asyncio over it', () => {
     const script = [
       'import socket, asyncio',
