@@ -657,6 +657,42 @@ int main(void) {
 `);
   });
 
+  it("SO_PASSCRED autobinds a connecting client and is inherited by accept; SO_PEERCRED with and without a peer", () => {
+    sameAsLinux(String.raw`#include <stddef.h>
+int main(void) {
+  int l = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un a = { AF_UNIX };
+  const char name[] = "\0tvisor-passcred";
+  memcpy(a.sun_path, name, sizeof name - 1);
+  socklen_t alen = offsetof(struct sockaddr_un, sun_path) + sizeof name - 1;
+  bind(l, (struct sockaddr *)&a, alen);
+  int on = 1;
+  setsockopt(l, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+  listen(l, 4);
+  int c = socket(AF_UNIX, SOCK_STREAM, 0);
+  setsockopt(c, SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+  connect(c, (struct sockaddr *)&a, alen);
+  struct sockaddr_un got; socklen_t gl = sizeof got;
+  getsockname(c, (struct sockaddr *)&got, &gl);
+  printf("client autobound: len=%u abstract=%d\n", (unsigned)gl, gl > 2 && got.sun_path[0] == 0);
+  struct sockaddr_un peer; socklen_t pl = sizeof peer;
+  int s = accept(l, (struct sockaddr *)&peer, &pl);
+  printf("accept sees the name: %d\n", pl == gl && memcmp(&peer, &got, gl) == 0);
+  int v = 0; socklen_t vl = sizeof v;
+  getsockopt(s, SOL_SOCKET, SO_PASSCRED, &v, &vl);
+  printf("accepted inherits SO_PASSCRED: %d\n", v);
+  struct ucred cr; socklen_t cl = sizeof cr;
+  getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl);
+  printf("client peercred is the listener (me): %d\n", cr.pid == getpid());
+  int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+  cl = sizeof cr;
+  getsockopt(d, SOL_SOCKET, SO_PEERCRED, &cr, &cl);
+  printf("unconnected peercred: pid=%d uid=%d gid=%d\n", cr.pid, (int)cr.uid, (int)cr.gid);
+  return 0;
+}
+`);
+  });
+
   it('node: a net server and client over 127.0.0.1 in one process', () => {
     const script = [
       "const net = require('net');",

@@ -19,8 +19,8 @@ const RCV_SHUTDOWN = 1;
 const SEND_SHUTDOWN = 2;
 const SHUTDOWN_MASK = 3;
 
-/** What SO_PEERCRED reports when there is no peer: pid 0 and the overflow ids. */
-const NO_PEER_CRED: MessageCreds = { pid: 0, uid: 65534, gid: 65534 };
+/** What SO_PEERCRED reports when there is no peer: pid 0 and ids -1 (Linux's INVALID_UID/GID). */
+const NO_PEER_CRED: MessageCreds = { pid: 0, uid: 0xffffffff, gid: 0xffffffff };
 
 /**
  * The Unix socket names of one sandbox: the abstract namespace, the socket
@@ -230,6 +230,8 @@ export class UnixSocket extends SocketImpl {
       const server = this.lookup(t, name);
       if (server.state !== 'listening') throw new SysError(Errno.ECONNREFUSED);
       if (server.acceptQueue.length > server.backlog) throw new SysError(Errno.EAGAIN);
+      // A client that wants credentials gets a name its server can see (unix_stream_connect).
+      if (this.passcred) this.autobind();
       this.establish(t, server);
       return 0;
     };
