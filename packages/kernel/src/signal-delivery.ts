@@ -84,7 +84,13 @@ export function deliverPending(kernel: Kernel, task: Task): boolean {
     }
     return setUpHandler(kernel, task, sig, info, action);
   }
-  // No handler ran: a syscall interrupted for nothing resumes as if never interrupted.
+  // No handler ran: a mask that sigsuspend/ppoll/pselect installed for the
+  // wait is put back (with a handler, the signal frame carries it instead).
+  if (task.savedMask !== undefined && !task.kernel.blocked.has(task)) {
+    task.blocked = task.savedMask;
+    task.savedMask = undefined;
+  }
+  // A syscall interrupted for nothing resumes as if never interrupted.
   const rax = task.regs.getSigned(REG.rax);
   if (rax <= -Errno.ERESTARTSYS && rax >= -Errno.ERESTART_RESTARTBLOCK) {
     const { regs } = registersAfterSyscallRestart(task.regs, null);

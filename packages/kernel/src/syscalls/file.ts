@@ -1,5 +1,5 @@
-import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError, type Stat as StatValue } from '@tvisor/abi';
-import type { FileDescription, StatInfo } from '@tvisor/vfs';
+import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError } from '@tvisor/abi';
+import { toAbiStat, type FileDescription, type StatInfo } from '@tvisor/vfs';
 import { blockingOp } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { vfsCredentials } from '../fs-context.js';
@@ -19,27 +19,9 @@ function clampCount(n: number): number {
   return Math.min(n, MAX_RW_COUNT);
 }
 
-export function statToAbi(st: StatInfo): StatValue {
-  return {
-    st_dev: st.dev,
-    st_ino: BigInt(st.ino),
-    st_nlink: st.nlink,
-    st_mode: st.mode,
-    st_uid: st.uid,
-    st_gid: st.gid,
-    st_rdev: st.rdev,
-    st_size: st.size,
-    st_blksize: st.blksize,
-    st_blocks: st.blocks,
-    st_atim: { tv_sec: st.atime.sec, tv_nsec: st.atime.nsec },
-    st_mtim: { tv_sec: st.mtime.sec, tv_nsec: st.mtime.nsec },
-    st_ctim: { tv_sec: st.ctime.sec, tv_nsec: st.ctime.nsec },
-  };
-}
-
 function copyOutStat(t: Task, addr: number, st: StatInfo): void {
   const out = new Uint8Array(Stat.size);
-  Stat.encode(new DataView(out.buffer), 0, statToAbi(st));
+  Stat.encode(new DataView(out.buffer), 0, toAbiStat(st));
   t.mm.copyOut(addr, out);
 }
 

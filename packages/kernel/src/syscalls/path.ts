@@ -1,5 +1,5 @@
 import { AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
-import { devMajor, devMinor, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
+import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from './table.js';
@@ -19,49 +19,16 @@ function at(t: Task, dirfd: number, pathAddr: number) {
 
 function encodeStatfs(info: StatfsInfo): Uint8Array {
   const out = new Uint8Array(Statfs.size);
-  Statfs.encode(new DataView(out.buffer), 0, {
-    f_type: info.type,
-    f_bsize: info.bsize,
-    f_blocks: info.blocks,
-    f_bfree: info.bfree,
-    f_bavail: info.bavail,
-    f_files: info.files,
-    f_ffree: info.ffree,
-    f_fsid: [...info.fsid],
-    f_namelen: info.namelen,
-    f_frsize: info.frsize,
-    f_flags: info.flags,
-  });
+  Statfs.encode(new DataView(out.buffer), 0, toAbiStatfs(info));
   return out;
 }
 
 function encodeStatx(st: StatInfo, mask: number): Uint8Array {
   const out = new Uint8Array(Statx.size);
-  const ts = (t: Timespec) => ({ tv_sec: t.sec, tv_nsec: t.nsec });
-  Statx.encode(new DataView(out.buffer), 0, {
-    stx_mask: st.mask & (mask | STATX.BASIC_STATS),
-    stx_blksize: st.blksize,
-    stx_attributes: 0,
-    stx_nlink: st.nlink,
-    stx_uid: st.uid,
-    stx_gid: st.gid,
-    stx_mode: st.mode,
-    stx_ino: BigInt(st.ino),
-    stx_size: st.size,
-    stx_blocks: st.blocks,
-    stx_attributes_mask: 0,
-    stx_atime: ts(st.atime),
-    stx_btime: ts(st.btime),
-    stx_ctime: ts(st.ctime),
-    stx_mtime: ts(st.mtime),
-    stx_rdev_major: devMajor(st.rdev),
-    stx_rdev_minor: devMinor(st.rdev),
-    stx_dev_major: devMajor(st.dev),
-    stx_dev_minor: devMinor(st.dev),
-    stx_mnt_id: 0,
-    stx_dio_mem_align: 0,
-    stx_dio_offset_align: 0,
-  });
+  const value = toAbiStatx(st);
+  // Report only what was asked for and the basic fields, as Linux does.
+  value.stx_mask = st.mask & (mask | STATX.BASIC_STATS);
+  Statx.encode(new DataView(out.buffer), 0, value);
   return out;
 }
 
