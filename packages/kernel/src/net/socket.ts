@@ -48,12 +48,6 @@ export function callerCreds(t: Task): MessageCreds {
   return { pid: t.group.pid, uid: t.group.creds.euid, gid: t.group.creds.egid };
 }
 
-function intOption(v: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setInt32(0, v, true);
-  return out;
-}
-
 /** The int an option's value holds (EINVAL if shorter than an int, as Linux). */
 export function optionInt(value: Uint8Array): number {
   if (value.length < 4) throw new SysError(Errno.EINVAL);
@@ -62,7 +56,9 @@ export function optionInt(value: Uint8Array): number {
 
 /** An int option value as bytes. */
 export function encodeIntOption(v: number): Uint8Array {
-  return intOption(v);
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setInt32(0, v, true);
+  return out;
 }
 
 /** struct timeval bytes to milliseconds (0 = no timeout). */
@@ -171,15 +167,15 @@ export abstract class SocketImpl extends FileImplBase {
     if (level !== SOL.SOCKET) throw new SysError(Errno.ENOPROTOOPT);
     switch (name) {
       case SO.TYPE:
-        return intOption(this.type);
+        return encodeIntOption(this.type);
       case SO.DOMAIN:
-        return intOption(this.family);
+        return encodeIntOption(this.family);
       case SO.PROTOCOL:
-        return intOption(this.protocol);
+        return encodeIntOption(this.protocol);
       case SO.SNDBUF:
-        return intOption(this.sndbuf);
+        return encodeIntOption(this.sndbuf);
       case SO.RCVBUF:
-        return intOption(this.rcvbuf);
+        return encodeIntOption(this.rcvbuf);
       case SO.RCVTIMEO:
         return timeval(this.recvTimeoutMs);
       case SO.SNDTIMEO:
@@ -198,12 +194,12 @@ export abstract class SocketImpl extends FileImplBase {
       case SO.PRIORITY:
       case SO.TIMESTAMP:
       case SO.MARK:
-        return intOption(this.plainOptions.get(name) ?? 0);
+        return encodeIntOption(this.plainOptions.get(name) ?? 0);
       case SO.RCVLOWAT:
       case SO.SNDLOWAT:
-        return intOption(this.plainOptions.get(name) ?? 1);
+        return encodeIntOption(this.plainOptions.get(name) ?? 1);
       case SO.ERROR:
-        return intOption(0);
+        return encodeIntOption(0);
       default:
         throw new SysError(Errno.ENOPROTOOPT);
     }
