@@ -548,15 +548,15 @@ int main(void) {
   struct sigaction sa = {0}; sa.sa_handler = on_alarm; sigaction(SIGALRM, &sa, NULL);  /* no SA_RESTART */
   int sv[2]; socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
   static char big[1 << 20];
-  alarm(1);
+  ualarm(200000, 0);
   ssize_t n = send(sv[0], big, sizeof big, 0);
   printf("send interrupted after part: %d (less than all: %d)\n", n > 0, n < (ssize_t)sizeof big);
   char buf[16];
   write(sv[1], "abc", 3);
-  alarm(1);
+  ualarm(200000, 0);
   n = recv(sv[0], buf, sizeof buf, MSG_WAITALL);
   printf("waitall interrupted: %zd\n", n);
-  alarm(1);
+  ualarm(200000, 0);
   TRY("recv interrupted", recv(sv[0], buf, sizeof buf, 0));
   return 0;
 }
