@@ -461,8 +461,6 @@ function recvOne(t: Task, fd: number, iovs: Iov[], flags: number, outs: RecvOutp
       } else {
         writeSockaddr(t, outs.nameAddr, outs.nameLenAddr, msg.from ?? new Uint8Array(0));
       }
-    } else if (outs.msghdr && outs.nameLenAddr !== 0) {
-      writeInt(t, outs.nameLenAddr, 0);
     }
     if (outs.msghdr) {
       const h = outs.msghdr;
