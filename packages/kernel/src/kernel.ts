@@ -134,7 +134,7 @@ export class Kernel {
    * application code.
    */
   setTimer(ms: number, fn: () => void): () => void {
-    this.armedTimers++;
+    if (this.armedTimers++ === 0) this.platform.prepareAsyncWait();
     let armed = true;
     const disarm = () => {
       if (!armed) return false;

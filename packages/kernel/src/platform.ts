@@ -54,6 +54,13 @@ export interface Platform {
    */
   waitAsync(): Promise<StopEvent | undefined>;
 
+  /**
+   * The kernel is about to need `waitAsync` (it armed a timer): a platform
+   * may start whatever waitAsync relies on now, so the first wait does not
+   * pay for it.
+   */
+  prepareAsyncWait(): void;
+
   /** How many contexts are running application code (resumed and not yet reported stopped). */
   readonly runningCount: number;
 

@@ -7,8 +7,9 @@ import {
   type PlatformContext,
   type StopEvent,
 } from '@tvisor/kernel';
+import { ChildSignalWaiter } from './child-signals.js';
 import { kill, tgkill } from './native/libc.js';
-import { StopWaiter } from './native/stop-waiter.js';
+
 import { allocNative, getRegs, getSigInfo, getXState, setRegs, setXState, sysemu, wait, type NativeBuffer } from './native/tracer.js';
 import { STUB_MEMFD, StubProcess, type StubMemory } from './stub/stub-process.js';
 import { MAP } from '@tvisor/abi';
@@ -89,8 +90,8 @@ export class PtracePlatform implements Platform {
   private readonly contexts = new Map<number, PtraceContext>();
   private processGroup = 0;
   private running = 0;
-  /** Created on first use: a worker thread costs start-up time that a run without blocking syscalls never needs. */
-  private waiter: StopWaiter | undefined;
+  /** Wakes waitAsync: every ptrace stop of a stub sends its tracer SIGCHLD. */
+  private readonly childSignals = new ChildSignalWaiter();
 
   constructor(private readonly memory: StubMemory) {}
 
@@ -134,6 +135,10 @@ export class PtracePlatform implements Platform {
     this.running++;
   }
 
+  prepareAsyncWait(): void {
+    this.childSignals.listen();
+  }
+
   get runningCount(): number {
     return this.running;
   }
@@ -143,13 +148,14 @@ export class PtracePlatform implements Platform {
   }
 
   async waitAsync(): Promise<StopEvent | undefined> {
+    this.childSignals.listen();
     for (;;) {
       if (this.running === 0) return undefined;
+      // Take the SIGCHLD notice first, so one arriving after this check is not lost.
+      this.childSignals.consume();
       const ev = this.collect(__WALL | WNOHANG);
       if (ev) return ev;
-      this.waiter ??= new StopWaiter();
-      const rc = await this.waiter.wait(this.processGroup);
-      if (rc < 0 && rc !== -Errno.EINTR) return this.collect(__WALL);
+      await this.childSignals.next();
     }
   }
 
@@ -211,7 +217,7 @@ export class PtracePlatform implements Platform {
   }
 
   shutdown(): void {
-    this.waiter?.close();
+    this.childSignals.close();
     for (const ctx of this.contexts.values()) ctx.kill();
     while (this.contexts.size > 0) {
       try {
