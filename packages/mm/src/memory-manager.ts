@@ -1276,8 +1276,9 @@ export class MemoryManager {
     const oldEnd = oldStart + oldLen;
     const pieces = this.pmas.removeRange(oldStart, oldEnd);
     if (pieces.length > 0) this.addressSpace.unmap(oldStart, oldLen);
-    if (!keepOld) for (const v of this.vmas.removeRange(oldStart, oldEnd)) v.file?.unmapped?.();
+    // Take the new mapping's reference first: the old range may hold the last one.
     moved.file?.mapped?.();
+    if (!keepOld) for (const v of this.vmas.removeRange(oldStart, oldEnd)) v.file?.unmapped?.();
     this.vmas.insert(moved);
     const delta = newStart - oldStart;
     for (const p of pieces) this.pmas.insert({ ...p, start: p.start + delta, end: p.end + delta });

@@ -52,7 +52,9 @@ export function suiteEnvironment(workDir: string, extra: Record<string, string> 
  * case's files each time), so paths a program prints agree as well.
  */
 export async function runCase(testCase: CompatCase, options: RunOptions = {}): Promise<CaseResult> {
-  const workRoot = options.workRoot ?? join(PACKAGE_DIR, '.work');
+  // Outside /tmp: the sandbox's /tmp is a fresh tmpfs, so a work directory
+  // there (a checkout under /tmp) would be invisible inside.
+  const workRoot = options.workRoot ?? join('/var/tmp', 'tvisor-compat');
   mkdirSync(workRoot, { recursive: true });
   const runDir = mkdtempSync(join(workRoot, 'run-'));
   const workDir = join(runDir, testCase.name.replace(/[^A-Za-z0-9._-]/g, '-'));
