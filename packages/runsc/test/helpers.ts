@@ -8,8 +8,21 @@ export const HOST_SCRATCH = '/var/tmp';
 /** The built CLI, run the way a user runs it. */
 export const RUNSC = new URL('../bin/runsc.js', import.meta.url).pathname;
 
+/**
+ * The environment programs under test get: the test runner's own (FORCE_COLOR
+ * from nx, NODE_OPTIONS from vitest) would change what a node or python under
+ * test prints, natively and in the sandbox alike.
+ */
+export function testEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (k === 'FORCE_COLOR' || k === 'NODE_OPTIONS' || k.startsWith('VITEST') || k.startsWith('NX_')) delete env[k];
+  }
+  return env;
+}
+
 export function runsc(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [RUNSC, ...args], { encoding: 'utf8', timeout: 60_000, ...opts });
+  return spawnSync(process.execPath, [RUNSC, ...args], { encoding: 'utf8', timeout: 60_000, env: testEnv(), ...opts });
 }
 
 export function runscAsync(args: string[]) {
@@ -18,7 +31,7 @@ export function runscAsync(args: string[]) {
 
 /** Runs the same command natively, for differential checks. */
 export function native(cmd: string[]): SpawnSyncReturns<string> {
-  return spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 60_000, env: testEnv() });
 }
 
 /**
