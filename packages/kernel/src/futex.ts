@@ -6,6 +6,8 @@ interface Waiter {
   task: Task;
   bitset: number;
   wake: () => void;
+  /** The queue the waiter is on now (requeue moves it). */
+  key?: string;
 }
 
 /**
@@ -15,7 +17,18 @@ interface Waiter {
 export class FutexTable {
   private readonly queues = new Map<string, Waiter[]>();
 
-  static key(task: Task, addr: number): string {
+  /**
+   * The queue a futex word belongs to. A private futex (FUTEX_PRIVATE_FLAG)
+   * is keyed by its process and address; a shared one on a MAP_SHARED
+   * mapping by the memory-file page offset behind it, so processes mapping
+   * the same memory meet on the same futex. (On private memory a shared
+   * futex is per process, as on Linux.)
+   */
+  static key(task: Task, addr: number, shared = false): string {
+    if (shared) {
+      const offset = task.mm.sharedWordKey(addr);
+      if (offset !== undefined) return `memory:${offset}`;
+    }
     return `${task.group.pid}:${addr}`;
   }
 
@@ -23,8 +36,10 @@ export class FutexTable {
   enqueue(key: string, waiter: Waiter): () => void {
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = []));
+    waiter.key = key;
     q.push(waiter);
-    return () => this.remove(key, waiter);
+    // Removes the waiter from whichever queue it is on by then.
+    return () => this.remove(waiter.key!, waiter);
   }
 
   private remove(key: string, waiter: Waiter): void {
@@ -54,16 +69,17 @@ export class FutexTable {
   requeue(key: string, target: string, wakeCount: number, requeueCount: number): number {
     const woken = this.wake(key, wakeCount);
     const q = this.queues.get(key);
-    let moved = 0;
-    while (q && q.length > 0 && moved < requeueCount) {
-      const w = q.shift()!;
+    if (!q) return woken;
+    // Take the movers out first: requeueing onto the same futex sends them to its tail once.
+    const movers = q.splice(0, requeueCount);
+    if (q.length === 0) this.queues.delete(key);
+    if (movers.length > 0) {
       let t = this.queues.get(target);
       if (!t) this.queues.set(target, (t = []));
-      t.push(w);
-      moved++;
+      for (const w of movers) w.key = target;
+      t.push(...movers);
     }
-    if (q && q.length === 0) this.queues.delete(key);
-    return woken + moved;
+    return woken + movers.length;
   }
 
   /** Reads the u32 futex word atomically (other threads run meanwhile); EINVAL unaligned, EFAULT unmapped. */

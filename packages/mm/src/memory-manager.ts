@@ -790,6 +790,21 @@ export class MemoryManager {
     return old >>> 0;
   }
 
+  /**
+   * The memory-file offset backing the aligned word at `addr` of a shared
+   * mapping (what a shared futex is keyed by, so that it is the same futex
+   * in every process mapping that memory), or undefined for a private one.
+   */
+  sharedWordKey(addr: number): number | undefined {
+    if (addr % 4 !== 0) throw new SysError(Errno.EINVAL);
+    const vma = this.vmas.find(addr);
+    if (vma === undefined) throw new SysError(Errno.EFAULT);
+    if (!vma.shared) return undefined;
+    this.checkUserRange(addr, 4);
+    this.locate(addr, addr + 4, false, false);
+    return this.blockFileOffset;
+  }
+
   private word(addr: number, write: boolean): [Int32Array, number] {
     if (addr % 4 !== 0) throw new SysError(Errno.EINVAL);
     this.checkUserRange(addr, 4);

@@ -134,4 +134,35 @@ describe('runsc do: threads', () => {
     const r = runsc(['do', '/usr/bin/python3', '-c', code]);
     expect(r.stdout).toBe('timer fired\nfrom a child\n');
   });
+
+  it('a shared futex on MAP_SHARED memory wakes a waiter in another process', () => {
+    const prog = compileC(`
+      #include <linux/futex.h>
+      #include <stdatomic.h>
+      #include <stdio.h>
+      #include <sys/mman.h>
+      #include <sys/syscall.h>
+      #include <sys/wait.h>
+      #include <unistd.h>
+      static long futex(atomic_int *w, int op, int v) { return syscall(SYS_futex, w, op, v, NULL, NULL, 0); }
+      int main(void) {
+        atomic_int *word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        *word = 0;
+        pid_t child = fork();
+        if (child == 0) {
+          usleep(100000);
+          atomic_store(word, 1);
+          long woken = futex(word, FUTEX_WAKE, 1);
+          _exit(woken == 1 ? 0 : 1);
+        }
+        while (atomic_load(word) == 0) futex(word, FUTEX_WAIT, 0);
+        int st;
+        waitpid(child, &st, 0);
+        printf("woken by the child, which woke %s\\n", WEXITSTATUS(st) == 0 ? "one waiter" : "nobody");
+        return 0;
+      }`);
+    const expected = native([prog]).stdout;
+    expect(expected).toBe('woken by the child, which woke one waiter\n');
+    expect(runsc(['do', prog]).stdout).toBe(expected);
+  });
 });

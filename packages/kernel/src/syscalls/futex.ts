@@ -4,7 +4,7 @@ import { FutexTable } from '../futex.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from './table.js';
 
-function futexWait(t: Task, addr: number, val: number, timeoutAddr: number, bitset: number, absolute: boolean, clock: number): number {
+function futexWait(t: Task, addr: number, val: number, timeoutAddr: number, bitset: number, absolute: boolean, clock: number, key: string): number {
   if (bitset === 0) throw new SysError(Errno.EINVAL);
   if (FutexTable.read(t, addr) !== val >>> 0) throw new SysError(Errno.EAGAIN);
   let deadline: bigint | undefined;
@@ -13,7 +13,6 @@ function futexWait(t: Task, addr: number, val: number, timeoutAddr: number, bits
     deadline = absolute ? ts : clockNow(clock) + ts;
   }
   const table = t.kernel.futexes;
-  const key = FutexTable.key(t, addr);
   return t.kernel.block(t, (complete) => {
     const dequeue = table.enqueue(key, { task: t, bitset, wake: () => finish(0) });
     const cancelTimer = deadline === undefined ? undefined : t.kernel.setDeadline(clock, deadline, () => finish(-Errno.ETIMEDOUT));
@@ -138,27 +137,29 @@ export function registerFutexSyscalls(table: SyscallTable): void {
     futex: {
       args: ['ptr', 'hex', 'uint', 'ptr', 'ptr', 'uint'],
       support: 'partial',
-      note: 'WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, *_BITSET, LOCK_PI/UNLOCK_PI/TRYLOCK_PI; shared futexes are keyed per process, so they do not work across processes yet',
+      note: 'WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, *_BITSET (shared ones meet across processes on MAP_SHARED memory), LOCK_PI/UNLOCK_PI/TRYLOCK_PI (private)',
       handler: (t, a) => {
         const addr = a.arg(0);
         const op = a.argInt(1);
         const cmd = op & FUTEX.CMD_MASK;
         const clock = op & FUTEX.CLOCK_REALTIME ? CLOCK.REALTIME : CLOCK.MONOTONIC;
+        const shared = (op & FUTEX.PRIVATE_FLAG) === 0;
+        const key = (at: number) => FutexTable.key(t, at, shared);
         const futexes = t.kernel.futexes;
         switch (cmd) {
           case FUTEX.WAIT:
-            return futexWait(t, addr, a.argUint(2), a.arg(3), 0xffffffff, false, CLOCK.MONOTONIC);
+            return futexWait(t, addr, a.argUint(2), a.arg(3), 0xffffffff, false, CLOCK.MONOTONIC, key(addr));
           case FUTEX.WAIT_BITSET:
-            return futexWait(t, addr, a.argUint(2), a.arg(3), a.argUint(5), true, clock);
+            return futexWait(t, addr, a.argUint(2), a.arg(3), a.argUint(5), true, clock, key(addr));
           case FUTEX.WAKE:
-            return futexes.wake(FutexTable.key(t, addr), a.argUint(2));
+            return futexes.wake(key(addr), a.argUint(2));
           case FUTEX.WAKE_BITSET:
-            return futexes.wake(FutexTable.key(t, addr), a.argUint(2), a.argUint(5));
+            return futexes.wake(key(addr), a.argUint(2), a.argUint(5));
           case FUTEX.REQUEUE:
           case FUTEX.CMP_REQUEUE: {
             if (cmd === FUTEX.CMP_REQUEUE && FutexTable.read(t, addr) !== a.argUint(5)) throw new SysError(Errno.EAGAIN);
             // The fourth argument is val2 (how many to requeue), passed in the timeout slot.
-            return futexes.requeue(FutexTable.key(t, addr), FutexTable.key(t, a.arg(4)), a.argUint(2), a.argUint(3));
+            return futexes.requeue(key(addr), key(a.arg(4)), a.argUint(2), a.argUint(3));
           }
           case FUTEX.WAKE_OP:
             return wakeOp(t, addr, a.arg(4), a.argUint(2), a.argUint(3), a.argUint(5));
