@@ -38,9 +38,12 @@ describe('runsc do: processes', () => {
     expect(r.stdout).toBe('137\n');
   });
 
-  it('a sleeping app costs the sentry no CPU (no busy waiting)', () => {
-    // CPU time of the whole sandbox (sentry and stub) over a 2 s sleep, as the host kernel counts it.
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', process.execPath, RUNSC, 'do', BUSYBOX, 'sleep', '2'], { encoding: 'utf8' });
+  it.each([
+    ['sleep 2', [BUSYBOX, 'sleep', '2']],
+    ['read from an empty pipe for 2 s', [BUSYBOX, 'sh', '-c', 'busybox sleep 2 | busybox cat']],
+  ])('a blocked app costs the sentry no CPU (no busy waiting): %s', (_name, cmd) => {
+    // CPU time of the whole sandbox (sentry and stubs) over a 2 s wait, as the host kernel counts it.
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', process.execPath, RUNSC, 'do', ...cmd], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     const [elapsed, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
     expect(elapsed).toBeGreaterThanOrEqual(2);
