@@ -113,7 +113,12 @@ export class Kernel {
         const ev = quiet ? this.platform.wait() : await this.platform.waitAsync();
         if (ev) this.handleSafely(ev);
       } else if (this.blocked.size > 0) {
+        // Every task is parked. Only a timer or host I/O can wake one; if
+        // none is pending the app is deadlocked, and like on Linux it then
+        // waits forever (Node would otherwise exit on an empty event loop).
+        const keepAlive = setInterval(() => {}, 1 << 30);
         await new Promise<void>((resolve) => (this.wakeLoop = resolve));
+        clearInterval(keepAlive);
       } else {
         break;
       }

@@ -69,11 +69,26 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
   if (!src.readable || !dst.writable) throw new SysError(Errno.EBADF);
   if (dst.statusFlags & O.APPEND) throw new SysError(Errno.EINVAL);
   const inOff = readOffset(t, offAddr);
-  return blockingOp(t, dst, POLL.OUT, () => {
+  return blockingTransfer(t, src, dst, () => {
     const r = transfer(t, src, dst, Math.min(count, MAX_RW_COUNT), inOff);
     writeOffset(t, offAddr, r.inOff);
     return r.n;
   });
+}
+
+/**
+ * Runs a file-to-file transfer that may find either end not ready: it waits
+ * on the end that blocked it (an empty source, or a full destination), as a
+ * blocking read or write on that end would.
+ */
+function blockingTransfer(t: Task, src: FileDescription, dst: FileDescription, op: () => number): number {
+  try {
+    return op();
+  } catch (e) {
+    if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN) throw e;
+  }
+  const sourceEmpty = (src.readiness(POLL.IN | POLL.HUP) & (POLL.IN | POLL.HUP)) === 0;
+  return sourceEmpty ? blockingOp(t, src, POLL.IN, op) : blockingOp(t, dst, POLL.OUT, op);
 }
 
 function isPipe(f: FileDescription): boolean {
@@ -87,8 +102,7 @@ function splice(t: Task, inFd: number, inOffAddr: number, outFd: number, outOffA
   if ((isPipe(src) && inOffAddr !== 0) || (isPipe(dst) && outOffAddr !== 0)) throw new SysError(Errno.ESPIPE);
   const inOff = readOffset(t, inOffAddr);
   const outOff = readOffset(t, outOffAddr);
-  const waitOn = isPipe(src) ? src : dst;
-  return blockingOp(t, waitOn, isPipe(src) ? POLL.IN : POLL.OUT, () => {
+  return blockingTransfer(t, src, dst, () => {
     const r = transfer(t, src, dst, Math.min(len, MAX_RW_COUNT), inOff, outOff);
     writeOffset(t, inOffAddr, r.inOff);
     writeOffset(t, outOffAddr, r.outOff);
