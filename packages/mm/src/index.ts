@@ -3,6 +3,7 @@ export { MemoryFile, MEMORY_FILE_WINDOW, type FileRange } from './memory-file.js
 export {
   MemoryManager,
   type FaultResult,
+  type ForkStrategy,
   type Iovec,
   type MemoryLimits,
   type MemoryStats,

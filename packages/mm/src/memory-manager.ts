@@ -148,6 +148,13 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
  * mapping at mmap/brk time, mapped with one AddressSpace call; the host then
  * materializes pages on first touch at no cost to us. fork is copy-on-write.
  */
+/**
+ * How fork gives the child its private memory: shared copy-on-write pages
+ * (write-protected in both until one writes), or an eager copy of the pages
+ * touched so far.
+ */
+export type ForkStrategy = 'cow' | 'eager';
+
 export class MemoryManager {
   private readonly vmas = new RangeList<Vma>(splitVma, vmasMergeable, (v) => v.file?.unmapped?.());
   private readonly pmas = new RangeList<Pma>(splitPma, pmasMergeable);
@@ -907,7 +914,7 @@ export class MemoryManager {
    * are left out and MADV_WIPEONFORK areas start empty. mlock does not
    * carry over, as on Linux.
    */
-  fork(newAddressSpace: AddressSpace): MemoryManager {
+  fork(newAddressSpace: AddressSpace, strategy: ForkStrategy = 'cow'): MemoryManager {
     const child = new MemoryManager(this.memoryFile, newAddressSpace, this.layout);
     child.brkStart = this.brkStart;
     child.brkEnd = this.brkEnd;
@@ -919,6 +926,10 @@ export class MemoryManager {
       v.file?.mapped?.();
       child.vmas.items.push({ ...v, locked: false });
       if (v.wipeOnFork) continue;
+      if (!v.shared && strategy === 'eager') {
+        this.copyPrivatePages(child, v);
+        continue;
+      }
       if (!v.shared) {
         // Cut pmas at the VMA's edges so only this VMA's part turns COW.
         const [first, last] = this.pmas.isolate(v.start, v.end);
@@ -944,6 +955,37 @@ export class MemoryManager {
     this.addressSpace.flush();
     newAddressSpace.flush();
     return child;
+  }
+
+  /**
+   * fork's eager strategy for private memory: the child gets its own copy
+   * of every page the parent has touched (the memory file's SEEK_DATA and
+   * SEEK_HOLE find them; holes stay holes), so neither side needs
+   * write-protection or copy-on-write faults afterwards. Pages a file
+   * already lends copy-on-write (the page cache) stay shared, still COW.
+   */
+  private copyPrivatePages(child: MemoryManager, v: Vma): void {
+    for (let i = this.pmas.indexAfter(v.start); i < this.pmas.length; i++) {
+      const p = this.pmas.items[i];
+      if (p.start >= v.end) break;
+      const s = Math.max(p.start, v.start);
+      const e = Math.min(p.end, v.end);
+      const off = p.off + (s - p.start);
+      let piece: Pma;
+      if (p.fromFile) {
+        this.memoryFile.incRef(off, e - s);
+        piece = { start: s, end: e, off, cow: true, fromFile: true };
+      } else {
+        const copy = this.memoryFile.allocate(e - s);
+        for (const r of this.memoryFile.committedRanges(off, e - s)) {
+          this.memoryFile.copy(copy + (r.start - off), r.start, r.end - r.start);
+        }
+        piece = { start: s, end: e, off: copy, cow: false, fromFile: false };
+      }
+      const last = child.pmas.items[child.pmas.length - 1];
+      if (last !== undefined && last.end === s && pmasMergeable(last, piece)) last.end = e;
+      else child.pmas.items.push(piece);
+    }
   }
 
   /** Drops every mapping and releases the platform's address space (exit, execve). */

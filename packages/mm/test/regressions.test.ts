@@ -22,3 +22,24 @@ describe('regressions found by the model test', () => {
     mm.release();
   });
 });
+
+describe('fork strategies', () => {
+  it.each(['cow', 'eager'] as const)('%s: parent and child writes never leak into each other', (strategy) => {
+    const parent = new MemoryManager(mf, new FakeAddressSpace());
+    const base = 0x2000_0000;
+    parent.mmap({ addr: base, length: 4 * PAGE, prot: PROT.READ | PROT.WRITE, flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED });
+    parent.copyOut(base, Uint8Array.of(1));
+    parent.copyOut(base + 2 * PAGE, Uint8Array.of(2));
+    const before = mf.allocatedBytes();
+    const child = parent.fork(new FakeAddressSpace(), strategy);
+    // Eager copies the touched memory at fork; copy-on-write copies nothing yet.
+    if (strategy === 'cow') expect(mf.allocatedBytes()).toBe(before);
+    else expect(mf.allocatedBytes()).toBeGreaterThan(before);
+    child.copyOut(base, Uint8Array.of(10));
+    parent.copyOut(base + 2 * PAGE, Uint8Array.of(20));
+    expect([parent.copyIn(base, 1)[0], parent.copyIn(base + 2 * PAGE, 1)[0]]).toEqual([1, 20]);
+    expect([child.copyIn(base, 1)[0], child.copyIn(base + 2 * PAGE, 1)[0]]).toEqual([10, 2]);
+    child.release();
+    parent.release();
+  });
+});
