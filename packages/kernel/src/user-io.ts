@@ -1,5 +1,6 @@
 import { Errno, Signal, SysError } from '@tvisor/abi';
-import type { FileDescription } from '@tvisor/vfs';
+import type { MemoryManager } from '@tvisor/mm';
+import { PATH_MAX, type FileDescription } from '@tvisor/vfs';
 import type { Task } from './task.js';
 
 /**
@@ -45,4 +46,17 @@ export function writeFromUser(task: Task, file: FileDescription, addr: number, c
     if (e instanceof SysError && e.errno === Errno.EPIPE) task.kernel.raiseSignal(task, Signal.SIGPIPE);
     throw e;
   }
+}
+
+/** A path argument: a NUL-terminated string of at most PATH_MAX bytes (ENAMETOOLONG beyond, EFAULT for NULL). */
+export function readPath(task: Task, addr: number): string {
+  if (addr === 0) throw new SysError(Errno.EFAULT);
+  return task.mm.readCString(addr, PATH_MAX);
+}
+
+/** Stores a u32 (a tid, a flag, an id) in the application memory `mm` (not always the caller's: clone writes the child's). */
+export function copyOutU32(mm: MemoryManager, addr: number, value: number): void {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, value >>> 0, true);
+  mm.copyOut(addr, b);
 }

@@ -4,16 +4,11 @@ import { blockingOp } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
-import { readToUser, writeFromUser } from '../user-io.js';
+import { readPath, readToUser, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from './table.js';
 
-const PATH_MAX = 4096;
 const MAX_RW_COUNT = 0x7ffff000;
 
-function path(t: Task, addr: number): string {
-  if (addr === 0) throw new SysError(Errno.EFAULT);
-  return t.mm.readCString(addr, PATH_MAX);
-}
 
 function clampCount(n: number): number {
   return Math.min(n, MAX_RW_COUNT);
@@ -182,10 +177,10 @@ export function registerFileSyscalls(table: SyscallTable): void {
     },
     readv: { args: ['fd', 'ptr', 'int'], handler: (t, a) => iovecTransfer(t, a.argInt(0), a.arg(1), a.argInt(2), false) },
     writev: { args: ['fd', 'ptr', 'int'], handler: (t, a) => iovecTransfer(t, a.argInt(0), a.arg(1), a.argInt(2), true) },
-    open: { args: ['str', 'hex', 'oct'], handler: (t, a) => open(t, AT.FDCWD, path(t, a.arg(0)), a.argInt(1), a.argUint(2)) },
+    open: { args: ['str', 'hex', 'oct'], handler: (t, a) => open(t, AT.FDCWD, readPath(t, a.arg(0)), a.argInt(1), a.argUint(2)) },
     openat: {
       args: ['dirfd', 'str', 'hex', 'oct'],
-      handler: (t, a) => open(t, a.argInt(0), path(t, a.arg(1)), a.argInt(2), a.argUint(3)),
+      handler: (t, a) => open(t, a.argInt(0), readPath(t, a.arg(1)), a.argInt(2), a.argUint(3)),
     },
     close: {
       args: ['fd'],
@@ -207,34 +202,34 @@ export function registerFileSyscalls(table: SyscallTable): void {
     stat: {
       args: ['str', 'ptr'],
       handler: (t, a) => {
-        copyOutStat(t, a.arg(1), statAt(t, AT.FDCWD, path(t, a.arg(0)), 0));
+        copyOutStat(t, a.arg(1), statAt(t, AT.FDCWD, readPath(t, a.arg(0)), 0));
         return 0;
       },
     },
     lstat: {
       args: ['str', 'ptr'],
       handler: (t, a) => {
-        copyOutStat(t, a.arg(1), statAt(t, AT.FDCWD, path(t, a.arg(0)), AT.SYMLINK_NOFOLLOW));
+        copyOutStat(t, a.arg(1), statAt(t, AT.FDCWD, readPath(t, a.arg(0)), AT.SYMLINK_NOFOLLOW));
         return 0;
       },
     },
     newfstatat: {
       args: ['dirfd', 'str', 'ptr', 'hex'],
       handler: (t, a) => {
-        copyOutStat(t, a.arg(2), statAt(t, a.argInt(0), path(t, a.arg(1)), a.argInt(3)));
+        copyOutStat(t, a.arg(2), statAt(t, a.argInt(0), readPath(t, a.arg(1)), a.argInt(3)));
         return 0;
       },
     },
     getdents64: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => getdents64(t, a.argInt(0), a.arg(1), a.argUint(2)) },
-    readlink: { args: ['str', 'ptr', 'int'], handler: (t, a) => readlink(t, AT.FDCWD, path(t, a.arg(0)), a.arg(1), a.argInt(2)) },
+    readlink: { args: ['str', 'ptr', 'int'], handler: (t, a) => readlink(t, AT.FDCWD, readPath(t, a.arg(0)), a.arg(1), a.argInt(2)) },
     readlinkat: {
       args: ['dirfd', 'str', 'ptr', 'int'],
-      handler: (t, a) => readlink(t, a.argInt(0), path(t, a.arg(1)), a.arg(2), a.argInt(3)),
+      handler: (t, a) => readlink(t, a.argInt(0), readPath(t, a.arg(1)), a.arg(2), a.argInt(3)),
     },
     access: {
       args: ['str', 'oct'],
       handler: (t, a) => {
-        const p = path(t, a.arg(0));
+        const p = readPath(t, a.arg(0));
         t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, AT.FDCWD, p), p, a.argInt(1), 0);
         return 0;
       },
@@ -242,7 +237,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
     faccessat: {
       args: ['dirfd', 'str', 'oct'],
       handler: (t, a) => {
-        const p = path(t, a.arg(1));
+        const p = readPath(t, a.arg(1));
         t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, a.argInt(0), p), p, a.argInt(2), 0);
         return 0;
       },
@@ -250,7 +245,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
     faccessat2: {
       args: ['dirfd', 'str', 'oct', 'hex'],
       handler: (t, a) => {
-        const p = path(t, a.arg(1));
+        const p = readPath(t, a.arg(1));
         t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, a.argInt(0), p), p, a.argInt(2), a.argInt(3));
         return 0;
       },
@@ -303,7 +298,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
       args: ['str'],
       handler: (t, a) => {
         const fs = t.group.fs;
-        const p = path(t, a.arg(0));
+        const p = readPath(t, a.arg(0));
         const vd = fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p);
         const file = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t.group.fds).creds);
         file.decRef();

@@ -2,7 +2,7 @@ import { AT, CLOSE_RANGE, Errno, O, OpenHow, POLL, RESOLVE, S, SysError } from '
 import type { FileDescription } from '@tvisor/vfs';
 import { blockingOp } from '../blocking-io.js';
 import type { Task } from '../task.js';
-import { readToUser, writeFromUser } from '../user-io.js';
+import { readPath, readToUser, writeFromUser } from '../user-io.js';
 import { loadImageAndExec } from './lifecycle.js';
 import { releaseProcessLocks } from './locks.js';
 import type { SyscallTable } from './table.js';
@@ -173,7 +173,7 @@ function openat2(t: Task, dirfd: number, pathAddr: number, howAddr: number, size
   if (how.resolve & ~allResolve) throw new SysError(Errno.EINVAL);
   if (how.mode !== 0 && !(flags & O.CREAT) && (flags & O.TMPFILE) !== O.TMPFILE) throw new SysError(Errno.EINVAL);
   if (how.mode & ~0o7777) throw new SysError(Errno.EINVAL);
-  const p = t.mm.readCString(pathAddr, 4096);
+  const p = readPath(t, pathAddr);
   const ctx = t.group.fs.context(t.group.fds, dirfd, p);
   const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode: how.mode, resolve: how.resolve });
   return t.group.fds.add(file, (flags & O.CLOEXEC) !== 0);
@@ -225,7 +225,7 @@ export function registerExtraIoSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const dirfd = a.argInt(0);
         const flags = a.argInt(4);
-        let path = t.mm.readCString(a.arg(1), 4096);
+        let path = readPath(t, a.arg(1));
         if (path === '' && flags & AT.EMPTY_PATH) {
           const file = t.group.fds.get(dirfd);
           path = t.group.fs.vfs.pathOf(file.vd, t.group.fs.root).path;

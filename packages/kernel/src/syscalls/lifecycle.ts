@@ -1,20 +1,16 @@
 import { CLD, CLONE, Errno, P, Signal, SysError, WAIT } from '@tvisor/abi';
 import { sendKill } from '../signal-delivery.js';
+import { copyOutU32, readPath } from '../user-io.js';
 import { REG } from '../arch/registers.js';
-import { loadImage, replaceImage, startProcess } from '../exec.js';
+import type { PlatformContext } from '../platform.js';
+import { loadImage, replaceImage } from '../exec.js';
 import { exitStatus, signalStatus } from '../kernel.js';
 import { Task, ThreadGroup } from '../task.js';
 import type { SyscallTable } from './table.js';
 
-const PATH_MAX = 4096;
 /** Most argv/envp entries execve reads before giving up with E2BIG. */
 const MAX_ARG_POINTERS = 0x20000;
 
-function writeU32(t: Task, mm: Task['mm'], addr: number, value: number): void {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value, true);
-  mm.copyOut(addr, b);
-}
 
 /**
  * clone/fork/vfork for new processes. The child gets its own stub and a
@@ -22,6 +18,20 @@ function writeU32(t: Task, mm: Task['mm'], addr: number, value: number): void {
  * shared with it — CLONE_VM without CLONE_THREAD (vfork, posix_spawn) is
  * served as a copy, with CLONE_VFORK's wait kept.
  */
+/**
+ * A clone child starts where its parent's clone returns: the parent's
+ * registers and FP/vector state, with 0 as clone's result, on the stack and
+ * TLS the caller asked for.
+ */
+function startLikeParent(t: Task, context: PlatformContext, flags: number, stack: number, tls: number): void {
+  context.setFpState(t.context.getFpState());
+  const regs = context.regs;
+  regs.copyFrom(t.regs);
+  regs.setReturn(0);
+  if (stack !== 0) regs.sp = stack;
+  if (flags & CLONE.SETTLS) regs.set(REG.fs_base, tls);
+}
+
 /**
  * clone with CLONE_THREAD: a new thread of the caller's process, on a new
  * host thread in the same stub, so application threads run in parallel.
@@ -32,18 +42,13 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   const kernel = t.kernel;
   const group = t.group;
   const context = kernel.platform.newThread(t.context);
-  context.setFpState(t.context.getFpState());
-  const regs = context.regs;
-  regs.copyFrom(t.regs);
-  regs.setReturn(0);
-  if (stack !== 0) regs.sp = stack;
-  if (flags & CLONE.SETTLS) regs.set(REG.fs_base, tls);
+  startLikeParent(t, context, flags, stack, tls);
   const tid = kernel.allocateId();
   const child = new Task(kernel, tid, group, context);
   child.blocked = t.blocked;
   group.tasks.add(child);
-  if (flags & CLONE.PARENT_SETTID) writeU32(t, group.mm, ptid, tid);
-  if (flags & CLONE.CHILD_SETTID) writeU32(t, group.mm, ctid, tid);
+  if (flags & CLONE.PARENT_SETTID) copyOutU32(group.mm, ptid, tid);
+  if (flags & CLONE.CHILD_SETTID) copyOutU32(group.mm, ctid, tid);
   if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
   kernel.addTask(child);
   kernel.platform.resume(context);
@@ -66,13 +71,7 @@ function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid:
     context.kill();
     throw e;
   }
-  // The child continues with the parent's registers and FP/vector state.
-  context.setFpState(t.context.getFpState());
-  const regs = context.regs;
-  regs.copyFrom(t.regs);
-  regs.setReturn(0);
-  if (stack !== 0) regs.sp = stack;
-  if (flags & CLONE.SETTLS) regs.set(REG.fs_base, tls);
+  startLikeParent(t, context, flags, stack, tls);
 
   const pid = kernel.allocateId();
   const creds = { ...parent.creds, groups: [...parent.creds.groups] };
@@ -98,10 +97,10 @@ function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid:
   (group.parent ?? parent).children.add(group);
 
   if (flags & CLONE.PARENT_SETTID) {
-    writeU32(t, parent.mm, ptid, pid);
-    writeU32(t, mm, ptid, pid);
+    copyOutU32(parent.mm, ptid, pid);
+    copyOutU32(mm, ptid, pid);
   }
-  if (flags & CLONE.CHILD_SETTID) writeU32(t, mm, ctid, pid);
+  if (flags & CLONE.CHILD_SETTID) copyOutU32(mm, ctid, pid);
   if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
   addressSpace.flush();
   kernel.addTask(child);
@@ -129,7 +128,7 @@ function readStringArray(t: Task, addr: number): Uint8Array[] {
 }
 
 function execve(t: Task, pathAddr: number, argvAddr: number, envpAddr: number): number {
-  return loadImageAndExec(t, t.mm.readCString(pathAddr, PATH_MAX), argvAddr, envpAddr);
+  return loadImageAndExec(t, readPath(t, pathAddr), argvAddr, envpAddr);
 }
 
 /** execve of `path` with argv and envp read from app memory (execve and execveat). */
@@ -203,7 +202,7 @@ function waitForChild(t: Task, pid: number, options: number, reap: (child: Threa
 function wait4(t: Task, pid: number, statusAddr: number, options: number, rusageAddr: number): number {
   if (options & ~(WAIT.NOHANG | WAIT.UNTRACED | WAIT.CONTINUED | WAIT.NOTHREAD | WAIT.ALL | WAIT.CLONE)) throw new SysError(Errno.EINVAL);
   return waitForChild(t, pid, options, (child) => {
-    if (statusAddr !== 0) writeU32(t, t.mm, statusAddr, child.exitStatus ?? 0);
+    if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, child.exitStatus ?? 0);
     if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, new Uint8Array(144));
     t.group.children.delete(child);
     return child.pid;

@@ -1,6 +1,7 @@
 import { AT, Errno, MOUNT, S, SysError } from '@tvisor/abi';
 import { TmpfsFilesystem } from '@tvisor/vfs';
 import type { Task } from '../task.js';
+import { readPath } from '../user-io.js';
 import type { SyscallTable } from './table.js';
 
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
@@ -9,7 +10,7 @@ const LINUX_CAPABILITY_VERSION_1 = 0x19980330;
 const ALL_CAPS = (1n << 41n) - 1n;
 
 function utimes(t: Task, dirfd: number, pathAddr: number, timesAddr: number, micro: boolean): number {
-  const p = t.mm.readCString(pathAddr, 4096);
+  const p = readPath(t, pathAddr);
   const fs = t.group.fs;
   let times: [{ sec: number; nsec: number }, { sec: number; nsec: number }] | null = null;
   if (timesAddr !== 0) {
@@ -67,7 +68,7 @@ function getdents(t: Task, fd: number, addr: number, count: number): number {
 function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number, flags: number): number {
   if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
   const fs = t.group.fs;
-  const target = t.mm.readCString(targetAddr, 4096);
+  const target = readPath(t, targetAddr);
   const ctx = fs.context(t.group.fds, AT.FDCWD, target);
   const readOnly = (flags & MOUNT.RDONLY) !== 0;
   if (flags & MOUNT.REMOUNT) {
@@ -75,7 +76,7 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
     return 0;
   }
   if (flags & MOUNT.BIND) {
-    const source = t.mm.readCString(sourceAddr, 4096);
+    const source = readPath(t, sourceAddr);
     fs.vfs.bindMount(fs.context(t.group.fds, AT.FDCWD, source), source, ctx, target, { readOnly, recursive: (flags & MOUNT.REC) !== 0 });
     return 0;
   }
@@ -179,7 +180,7 @@ export function registerMiscSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
         const fs = t.group.fs;
-        const p = t.mm.readCString(a.arg(0), 4096);
+        const p = readPath(t, a.arg(0));
         fs.vfs.umount(fs.context(t.group.fds, AT.FDCWD, p), p, a.argInt(1));
         return 0;
       },

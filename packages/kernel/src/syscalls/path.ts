@@ -2,18 +2,13 @@ import { AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tv
 import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
+import { readPath } from '../user-io.js';
 import type { SyscallTable } from './table.js';
 
-const PATH_MAX = 4096;
-
-function path(t: Task, addr: number): string {
-  if (addr === 0) throw new SysError(Errno.EFAULT);
-  return t.mm.readCString(addr, PATH_MAX);
-}
 
 /** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */
 function at(t: Task, dirfd: number, pathAddr: number) {
-  const p = path(t, pathAddr);
+  const p = readPath(t, pathAddr);
   return { vfs: t.group.fs.vfs, ctx: t.group.fs.context(t.group.fds, dirfd, p), p };
 }
 
@@ -65,7 +60,7 @@ function utimensat(t: Task, dirfd: number, pathAddr: number, timesAddr: number, 
 
 function statx(t: Task, dirfd: number, pathAddr: number, flags: number, mask: number, buf: number): number {
   if (mask & STATX.RESERVED) throw new SysError(Errno.EINVAL);
-  const p = path(t, pathAddr);
+  const p = readPath(t, pathAddr);
   let st: StatInfo;
   if (p === '' && flags & AT.EMPTY_PATH) {
     st = dirfd === AT.FDCWD ? t.group.fs.vfs.statAt(t.group.fs.context(t.group.fds), '.', 0) : t.group.fds.get(dirfd).stat();
@@ -147,7 +142,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     symlink: {
       args: ['str', 'str'],
       handler: (t, a) => {
-        const target = path(t, a.arg(0));
+        const target = readPath(t, a.arg(0));
         const x = at(t, AT.FDCWD, a.arg(1));
         x.vfs.symlinkAt(x.ctx, target, x.p);
         return ok();
@@ -156,7 +151,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     symlinkat: {
       args: ['str', 'dirfd', 'str'],
       handler: (t, a) => {
-        const target = path(t, a.arg(0));
+        const target = readPath(t, a.arg(0));
         const x = at(t, a.argInt(1), a.arg(2));
         x.vfs.symlinkAt(x.ctx, target, x.p);
         return ok();

@@ -4,17 +4,12 @@ import { clockNow } from '../clock.js';
 import { sendSignal } from '../signal-delivery.js';
 import { sigInfoKernel } from '../signals/index.js';
 import type { Task } from '../task.js';
+import { copyOutU32, readPath } from '../user-io.js';
 import type { SyscallTable } from './table.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const TASK_COMM_LEN = 16;
-
-function writeU32(t: Task, addr: number, v: number): void {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v >>> 0, true);
-  t.mm.copyOut(addr, b);
-}
 
 function prctl(t: Task, option: number, arg2: number): number {
   const g = t.group;
@@ -35,7 +30,7 @@ function prctl(t: Task, option: number, arg2: number): number {
       g.parentDeathSignal = arg2;
       return 0;
     case PR.GET_PDEATHSIG:
-      writeU32(t, arg2, g.parentDeathSignal);
+      copyOutU32(t.mm, arg2, g.parentDeathSignal);
       return 0;
     case PR.SET_NO_NEW_PRIVS:
       if (arg2 !== 1) throw new SysError(Errno.EINVAL);
@@ -53,7 +48,7 @@ function prctl(t: Task, option: number, arg2: number): number {
       g.childSubreaper = arg2 !== 0;
       return 0;
     case PR.GET_CHILD_SUBREAPER:
-      writeU32(t, arg2, g.childSubreaper ? 1 : 0);
+      copyOutU32(t.mm, arg2, g.childSubreaper ? 1 : 0);
       return 0;
     case PR.SET_KEEPCAPS:
     case PR.GET_KEEPCAPS:
@@ -175,13 +170,13 @@ export function registerSystemSyscalls(table: SyscallTable): void {
     getcpu: {
       args: ['ptr', 'ptr', 'ptr'],
       handler: (t, a) => {
-        if (a.arg(0) !== 0) writeU32(t, a.arg(0), 0);
-        if (a.arg(1) !== 0) writeU32(t, a.arg(1), 0);
+        if (a.arg(0) !== 0) copyOutU32(t.mm, a.arg(0), 0);
+        if (a.arg(1) !== 0) copyOutU32(t.mm, a.arg(1), 0);
         return 0;
       },
     },
     sched_getscheduler: { args: ['int'], handler: () => 0 },
-    sched_getparam: { args: ['int', 'ptr'], handler: (t, a) => { writeU32(t, a.arg(1), 0); return 0; } },
+    sched_getparam: { args: ['int', 'ptr'], handler: (t, a) => { copyOutU32(t.mm, a.arg(1), 0); return 0; } },
     sched_get_priority_max: { args: ['int'], handler: (_t, a) => (a.argInt(0) === 1 || a.argInt(0) === 2 ? 99 : 0) },
     sched_get_priority_min: { args: ['int'], handler: (_t, a) => (a.argInt(0) === 1 || a.argInt(0) === 2 ? 1 : 0) },
     getpriority: { args: ['int', 'int'], handler: (t) => 20 - t.group.nice },
@@ -311,7 +306,7 @@ export function registerSystemSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
         const fs = t.group.fs;
-        const p = t.mm.readCString(a.arg(0), 4096);
+        const p = readPath(t, a.arg(0));
         const vd = fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p);
         const probe = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t.group.fds).creds);
         probe.decRef();

@@ -1,6 +1,7 @@
 import { AT, Errno, SysError } from '@tvisor/abi';
 import type { VirtualDentry } from '@tvisor/vfs';
 import type { Task } from '../task.js';
+import { readPath } from '../user-io.js';
 import type { SyscallTable } from './table.js';
 
 const XATTR_NAME_MAX = 255;
@@ -9,7 +10,7 @@ const XATTR_SIZE_MAX = 65536;
 type Target = { vd: VirtualDentry };
 
 function byPath(t: Task, pathAddr: number, follow: boolean): Target {
-  const p = t.mm.readCString(pathAddr, 4096);
+  const p = readPath(t, pathAddr);
   const fs = t.group.fs;
   return { vd: fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p, { follow }) };
 }
