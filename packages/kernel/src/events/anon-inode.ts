@@ -2,6 +2,7 @@ import { Errno, O, SysError } from '@tvisor/abi';
 import {
   Dentry,
   FileDescription,
+  FileImplBase,
   InodeBase,
   Mount,
   nowTimespec,
@@ -96,4 +97,21 @@ export function anonFile(kind: string, impl: FileDescriptionImpl, statusFlags: n
   const m = mount();
   const dentry = new Dentry(`anon_inode:${kind}`, null, m.fs.root());
   return new FileDescription({ mount: m, dentry }, impl, O.RDWR | (statusFlags & O.NONBLOCK), { uid: 0, gid: 0, groups: [] });
+}
+
+/**
+ * The shared shape of event files that are read-only streams of records
+ * (inotify, signalfd, timerfd): writing is EINVAL, and there is no offset
+ * to read at or seek to (ESPIPE).
+ */
+export abstract class RecordStreamImpl extends FileImplBase {
+  override write(): number {
+    throw new SysError(Errno.EINVAL);
+  }
+  override pread(): number {
+    throw new SysError(Errno.ESPIPE);
+  }
+  override seek(): number {
+    throw new SysError(Errno.ESPIPE);
+  }
 }

@@ -1,7 +1,7 @@
 import { Errno, FIO, IN, POLL, SysError } from '@tvisor/abi';
-import { FileImplBase, WaiterQueue, type FileDescription, type Inode, type ReadinessCallback } from '@tvisor/vfs';
+import { WaiterQueue, type FileDescription, type Inode, type ReadinessCallback } from '@tvisor/vfs';
 import type { Task } from '../task.js';
-import { anonFile, anonInode } from './anon-inode.js';
+import { anonFile, anonInode, RecordStreamImpl } from './anon-inode.js';
 import { RecordReader } from './record-reader.js';
 
 /** Every bit inotify_add_watch accepts (ALL_INOTIFY_BITS). */
@@ -26,7 +26,7 @@ interface Watch {
  * queued are IN_IGNORED ones for removed watches (`queueEvent` is the entry
  * point a VFS hook would call).
  */
-export class InotifyImpl extends FileImplBase {
+export class InotifyImpl extends RecordStreamImpl {
   private readonly watches = new Map<number, Watch>();
   private readonly byInode = new Map<Inode, Watch>();
   private readonly queue: Uint8Array[] = [];
@@ -98,16 +98,6 @@ export class InotifyImpl extends FileImplBase {
       () => this.queue[0]?.length,
       () => this.queue.shift()!,
     );
-  }
-
-  override write(): number {
-    throw new SysError(Errno.EINVAL);
-  }
-  override pread(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-  override seek(): number {
-    throw new SysError(Errno.ESPIPE);
   }
 
   override readiness(_fd: FileDescription, mask: number): number {

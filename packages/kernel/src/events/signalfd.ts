@@ -1,7 +1,7 @@
 import { Errno, POLL, Signal, siginfoLayout, SysError } from '@tvisor/abi';
-import { FileImplBase, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
+import { type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import type { ThreadGroup } from '../task.js';
-import { anonFile, anonInode } from './anon-inode.js';
+import { anonFile, anonInode, RecordStreamImpl } from './anon-inode.js';
 import { RecordReader } from './record-reader.js';
 
 const BUS_MCEERR_AR = 4;
@@ -73,7 +73,7 @@ export function signalfdSiginfo(info: Uint8Array): Uint8Array {
  * Linux, it reads the signals of the process using it (see `group`):
  * `currentGroup` gives the process whose syscall is being served.
  */
-export class SignalFdImpl extends FileImplBase {
+export class SignalFdImpl extends RecordStreamImpl {
   private readonly records = new RecordReader({ fixedSize: SIGNALFD_SIGINFO_SIZE });
 
   constructor(
@@ -117,16 +117,6 @@ export class SignalFdImpl extends FileImplBase {
         return signalfdSiginfo(info);
       },
     );
-  }
-
-  override write(): number {
-    throw new SysError(Errno.EINVAL);
-  }
-  override pread(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-  override seek(): number {
-    throw new SysError(Errno.ESPIPE);
   }
 
   override readiness(fd: FileDescription, mask: number): number {

@@ -1,7 +1,7 @@
 import { Errno, POLL, SysError } from '@tvisor/abi';
-import { FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
+import { WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import type { Nanos } from '../clock.js';
-import { anonFile, anonInode } from './anon-inode.js';
+import { anonFile, anonInode, RecordStreamImpl } from './anon-inode.js';
 import { MAX_TIMER_MS } from './wait.js';
 
 /** Where a timerfd reads its clock and arms its host timer (the kernel's clockNow and setTimer). */
@@ -23,7 +23,7 @@ export interface TimerSetting {
  * computed from the clock whenever it is looked at, so a late host timer
  * never loses expirations; the host timer only exists to wake waiters.
  */
-export class TimerFdImpl extends FileImplBase {
+export class TimerFdImpl extends RecordStreamImpl {
   private ticks = 0n;
   /** The next expiration, on `clock`; undefined while disarmed. */
   private deadline: Nanos | undefined;
@@ -102,16 +102,6 @@ export class TimerFdImpl extends FileImplBase {
     new DataView(dst.buffer, dst.byteOffset, 8).setBigUint64(0, this.ticks, true);
     this.ticks = 0n;
     return 8;
-  }
-
-  override write(): number {
-    throw new SysError(Errno.EINVAL);
-  }
-  override pread(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-  override seek(): number {
-    throw new SysError(Errno.ESPIPE);
   }
 
   override readiness(_fd: FileDescription, mask: number): number {
