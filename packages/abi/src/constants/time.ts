@@ -21,3 +21,21 @@ export const ITIMER = { REAL: 0, VIRTUAL: 1, PROF: 2 } as const;
 
 /** Special tv_nsec values of utimensat(2). */
 export const UTIME = { NOW: 0x3fffffff, OMIT: 0x3ffffffe } as const;
+
+/**
+ * How a CPU-time clock id is built (clock_getcpuclockid(3),
+ * pthread_getcpuclockid(3)): (~pid << 3) | PERTHREAD? | kind. The layout is
+ * the kernel's (include/linux/posix-timers_types.h), not a uapi header.
+ */
+export const CPUCLOCK = {
+  /** User plus system time (ITIMER_PROF's clock). */
+  PROF: 0,
+  /** User time only (ITIMER_VIRTUAL's clock). */
+  VIRT: 1,
+  /** Scheduler run time: what CLOCK_PROCESS_CPUTIME_ID reads. */
+  SCHED: 2,
+  /** Kind 3 marks a clock fd (dynamic posix clocks), not a CPU clock. */
+  CLOCKFD: 3,
+  /** Set for one thread's clock rather than the process's. */
+  PERTHREAD: 4,
+} as const;

@@ -44,6 +44,7 @@ export const PRELUDES: Record<Program, string> = {
 #include <net/if.h>
 #include <utime.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sys/xattr.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -97,6 +97,20 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   RUSAGE: { program: 'uapi', cName: prefix('RUSAGE_') },
   PRIO: { program: 'uapi', cName: prefix('PRIO_') },
   CLOCK: { program: 'uapi', cName: prefix('CLOCK_') },
+  // No header names these: they are read back from the clock ids glibc builds.
+  CPUCLOCK: {
+    program: 'libc',
+    cName: (m) =>
+      ({
+        SCHED: '({ clockid_t c; clock_getcpuclockid(getpid(), &c); c & 3; })',
+        PERTHREAD: '({ clockid_t c; pthread_getcpuclockid(pthread_self(), &c); c & 4; })',
+      })[m] ?? m,
+    unchecked: {
+      PROF: 'kernel-internal; glibc only builds SCHED clocks',
+      VIRT: 'kernel-internal; glibc only builds SCHED clocks',
+      CLOCKFD: 'kernel-internal (dynamic posix clocks)',
+    },
+  },
   TIMER: { program: 'uapi', cName: prefix('TIMER_') },
   ITIMER: { program: 'uapi', cName: prefix('ITIMER_') },
   UTIME: { program: 'libc', cName: prefix('UTIME_') },
