@@ -9,7 +9,8 @@ const epochAtBoot = BigInt(Date.now()) * 1_000_000n;
 /**
  * The sandbox's clocks. MONOTONIC and BOOTTIME count from the sandbox's
  * boot, as gVisor's do, so the host's uptime does not leak; REALTIME follows
- * the host's wall clock.
+ * the host's wall clock. CPU-time clocks are per task: see cpu-time.ts
+ * (here they are EINVAL, as for timerfd_create).
  */
 export function clockNow(clock: number): Nanos {
   const sinceBoot = process.hrtime.bigint() - bootHr;
@@ -24,10 +25,6 @@ export function clockNow(clock: number): Nanos {
     case CLOCK.MONOTONIC_COARSE:
     case CLOCK.BOOTTIME:
     case CLOCK.BOOTTIME_ALARM:
-      return sinceBoot;
-    case CLOCK.PROCESS_CPUTIME_ID:
-    case CLOCK.THREAD_CPUTIME_ID:
-      // Approximated by the sentry's view of elapsed time until per-stub CPU accounting lands.
       return sinceBoot;
     default:
       throw new SysError(Errno.EINVAL);

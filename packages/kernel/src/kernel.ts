@@ -18,6 +18,8 @@ import { PipeFilesystem } from '@tvisor/vfs';
 import { deliverFault, deliverPending, sendKill, sendSignal } from './signal-delivery.js';
 import { REG } from './arch/registers.js';
 import { sigInfoChild } from './signals/index.js';
+import { checkGroupStopped, hangUpOrphanedGroups, holdTask } from './job-control.js';
+import { CpuTimers, groupCpu, nsToTicks, retireTaskCpu } from './cpu-time.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -41,6 +43,21 @@ export function exitStatus(code: number): number {
 }
 export function signalStatus(sig: number): number {
   return sig & 0x7f;
+}
+
+/** The SIGCHLD siginfo (and waitid's) for a child that has exited: how it ended, and its CPU times. */
+export function exitSigInfo(child: ThreadGroup): Uint8Array {
+  const status = child.exitStatus ?? 0;
+  const sig = status & 0x7f;
+  const code = sig === 0 ? CLD.EXITED : status & 0x80 ? CLD.DUMPED : CLD.KILLED;
+  const cpu = groupCpu(child);
+  return sigInfoChild(code, {
+    pid: child.pid,
+    uid: child.creds.uid,
+    status: sig === 0 ? (status >> 8) & 0xff : sig,
+    utime: nsToTicks(cpu.user),
+    stime: nsToTicks(cpu.system),
+  });
 }
 
 /**
@@ -112,10 +129,10 @@ export class Kernel {
         const quiet = this.armedTimers === 0 && this.hostWaits === 0;
         const ev = quiet ? this.platform.wait() : await this.platform.waitAsync();
         if (ev) this.handleSafely(ev);
-      } else if (this.blocked.size > 0) {
-        // Every task is parked. Only a timer or host I/O can wake one; if
-        // none is pending the app is deadlocked, and like on Linux it then
-        // waits forever (Node would otherwise exit on an empty event loop).
+      } else if (this.blocked.size > 0 || this.stoppedTasks.size > 0) {
+        // Every task is parked or stopped. Only a timer or host I/O can wake
+        // one; if none is pending the app is deadlocked, and like on Linux it
+        // then waits forever (Node would otherwise exit on an empty event loop).
         const keepAlive = setInterval(() => {}, 1 << 30);
         await new Promise<void>((resolve) => (this.wakeLoop = resolve));
         clearInterval(keepAlive);
@@ -128,6 +145,8 @@ export class Kernel {
   }
 
   private armedTimers = 0;
+  /** Timers on CPU-time clocks, checked on a tick while any is armed. */
+  readonly cpuTimers = new CpuTimers((ms, fn) => this.setTimer(ms, fn));
   /** Waits on host events (host fds) that only Node's event loop can report. */
   hostWaits = 0;
 
@@ -179,18 +198,29 @@ export class Kernel {
 
   /** Tasks parked in a blocking syscall. */
   readonly blocked = new Set<Task>();
+  /** Tasks held by a group stop (job control), until SIGCONT. */
+  readonly stoppedTasks = new Set<Task>();
   private wakeLoop: (() => void) | undefined;
+
+  /** Tasks may run again: a run loop waiting for a timer or host I/O goes on. */
+  wakeRunLoop(): void {
+    const wake = this.wakeLoop;
+    this.wakeLoop = undefined;
+    wake?.();
+  }
 
   /**
    * Parks `task` in its current syscall. `start` arranges for `complete` to
    * be called with the syscall's result (or -errno) when the wait is over,
    * and returns a function that cancels the arrangement (for signals and
-   * exit). The handler returns what this returns.
+   * exit). The handler returns what this returns. `interruptedResult` is
+   * the result when a signal ends the wait, or computes it then (a sleep
+   * writes its remaining time).
    */
   block(
     task: Task,
     start: (complete: (result: number) => void) => () => void,
-    interruptedResult: number = -Errno.ERESTARTSYS,
+    interruptedResult: number | (() => number) = -Errno.ERESTARTSYS,
   ): number {
     let done = false;
     const complete = (result: number) => {
@@ -203,12 +233,12 @@ export class Kernel {
       task.regs.setReturn(result);
       if (this.strace) this.strace(`${task.pendingStrace} ${formatResult(result)}`);
       this.resumeTask(task);
-      const wake = this.wakeLoop;
-      this.wakeLoop = undefined;
-      wake?.();
+      this.wakeRunLoop();
     };
     this.blocked.add(task);
     const cancel = start(complete);
+    // A parked thread takes part in a group stop as it is.
+    checkGroupStopped(this, task.group);
     if (!done) {
       task.cancelBlock = () => {
         done = true;
@@ -221,17 +251,30 @@ export class Kernel {
       // (-ERESTARTSYS lets SA_RESTART restart it), then the signal is delivered.
       task.interruptBlock = () => {
         cancel();
-        complete(interruptedResult);
+        complete(typeof interruptedResult === 'number' ? interruptedResult : interruptedResult());
       };
     }
     return BLOCKED;
   }
 
-  /** Delivers pending signals, then lets `task` run application code again. */
+  /**
+   * Delivers pending signals, then lets `task` run application code again.
+   * While its process is stopped (job control), it is held instead.
+   */
   resumeTask(task: Task): void {
     if (task.exited) return;
+    if (task.group.jobStop.state !== 'running') {
+      holdTask(this, task);
+      return;
+    }
     if (!deliverPending(this, task)) return;
     this.platform.resume(task.context);
+  }
+
+  /** Starts a new thread of an existing process (clone): held if the process is stopping. */
+  startTask(task: Task): void {
+    if (task.group.jobStop.state !== 'running') holdTask(this, task);
+    else this.platform.resume(task.context);
   }
 
   /**
@@ -304,6 +347,7 @@ export class Kernel {
     this.current = task;
     const shown = this.strace ? `[${task.tid}] ` + formatSyscallEntry(task, nr, entry) : '';
     let result: number;
+    const startedAt = performance.now();
     if (!entry?.handler) {
       result = -Errno.ENOSYS;
     } else {
@@ -313,6 +357,7 @@ export class Kernel {
         result = e instanceof SysError ? -e.errno : this.internalError(task, entry.name, e);
       }
     }
+    task.sentryMs += performance.now() - startedAt;
     if (task.exited) {
       if (this.strace) this.strace(`${shown} = ?`);
       return;
@@ -385,6 +430,7 @@ export class Kernel {
       return;
     }
     task.cancelBlock?.();
+    retireTaskCpu(task);
     task.exited = true;
     this.tasks.delete(task.tid);
     g.tasks.delete(task);
@@ -409,14 +455,18 @@ export class Kernel {
   exitGroup(group: ThreadGroup, status: number): void {
     if (group.exitStatus !== undefined) return;
     group.exitStatus = status;
+    group.maxRssKb = Math.floor(group.mm.stats().rss / 1024);
     for (const t of group.tasks) {
       t.cancelBlock?.();
+      retireTaskCpu(t);
       t.exited = true;
       this.tasks.delete(t.tid);
       t.context.kill();
     }
     group.realTimer?.cancel();
     group.realTimer = undefined;
+    for (const timer of group.cpuItimers.values()) timer.cancel();
+    group.cpuItimers.clear();
     for (const timer of group.timers.values()) timer.cancel?.();
     group.timers.clear();
     for (const fd of group.fds.fds()) this.root.vfs.locks.releaseRecordLocks(group.fds.get(fd).inode, group.pid);
@@ -451,10 +501,7 @@ export class Kernel {
     }
     for (const wake of [...parent.childWaiters]) wake();
     if (child.exitSignal > 0) {
-      const status = child.exitStatus ?? 0;
-      const sig = status & 0x7f;
-      const code = sig === 0 ? CLD.EXITED : status & 0x80 ? CLD.DUMPED : CLD.KILLED;
-      const info = sigInfoChild(code, { pid: child.pid, uid: child.creds.uid, status: sig === 0 ? (status >> 8) & 0xff : sig, utime: 0, stime: 0 });
+      const info = exitSigInfo(child);
       sendSignal(this, parent, child.exitSignal, info);
     }
   }

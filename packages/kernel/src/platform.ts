@@ -94,6 +94,13 @@ export interface PlatformContext {
   getFpState(): Uint8Array;
   /** Replaces the thread's FP state with an XSAVE image (from getFpState or a signal frame). Only while stopped. */
   setFpState(state: Uint8Array): void;
+  /**
+   * CPU time (ns) the host has spent running this context's thread so far:
+   * its application code and the host's work on its behalf. Never decreases;
+   * may be read while the context runs. After the thread is gone, the last
+   * value the platform saw.
+   */
+  cpuTime(): bigint;
   /** Kernel-side owner (the Task), set by the kernel; opaque to the platform. */
   owner: unknown;
   /**

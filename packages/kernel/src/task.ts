@@ -8,6 +8,8 @@ import { SignalState } from './signals.js';
 import { ALTSTACK_INITIAL, type AltStack } from './signals/index.js';
 import { defaultRlimits } from './syscalls/resource.js';
 import type { PosixTimer } from './syscalls/timers.js';
+import { GroupStop } from './job-control.js';
+import { zeroCpu, type CpuTimes } from './cpu-time.js';
 
 /** Credentials of a process: root inside the sandbox by default. */
 export interface Credentials {
@@ -45,14 +47,25 @@ export class ThreadGroup {
   personality = 0;
   /** setitimer(ITIMER_REAL) / alarm: when it fires (monotonic ns), its interval, and how to cancel it. */
   realTimer: { deadline: number; intervalNs: number; cancel: () => void } | undefined;
+  /** setitimer(ITIMER_VIRTUAL / ITIMER_PROF): expiry on the process's CPU clock (ns), interval, canceller. */
+  readonly cpuItimers = new Map<number, { deadline: bigint; interval: bigint; cancel: () => void }>();
+  /** CPU time of threads that have exited (or were replaced by execve). */
+  exitedCpu: CpuTimes = zeroCpu();
+  /** CPU time of reaped children (RUSAGE_CHILDREN, times' cutime/cstime). */
+  childrenCpu: CpuTimes = zeroCpu();
+  /** Resident set size (KiB) when the process exited, and the largest among reaped children. */
+  maxRssKb = 0;
+  childrenMaxRssKb = 0;
   /** POSIX timers (timer_create) by id. */
   readonly timers = new Map<number, PosixTimer>();
   /** Resource limits, [soft, hard] per RLIMIT_*. */
   rlimits: Array<[bigint, bigint]> = defaultRlimits();
   /** rt_sigtimedwait callers waiting for one of their blocked signals to arrive. */
   readonly signalWaiters = new Set<() => void>();
-  /** Called when a child changes state (exits): wakes wait4/waitid callers. */
+  /** Called when a child changes state (exits, stops, continues): wakes wait4/waitid callers. */
   readonly childWaiters = new Set<() => void>();
+  /** Job control: whether the process is stopped, and what wait has still to report. */
+  readonly jobStop = new GroupStop();
   /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */
   exitSignal = 17;
   /** Set while a vfork parent waits for this child to exec or exit. */
@@ -96,10 +109,19 @@ export class Task {
   pendingStrace = '';
   /** Address of the last fault mm fixed, to notice one that keeps coming back. */
   lastFault = -1;
+  /** Held by a group stop: not resumed until SIGCONT. */
+  jobStopped = false;
+  /** CPU time (ns) of execution contexts this task had before execve replaced them. */
+  cpuUserBase = 0n;
+  /** Time (ms) the sentry spent serving this task's syscalls: its system time. */
+  sentryMs = 0;
+  /** How restart_syscall(2) resumes a sleep a signal interrupted (-ERESTART_RESTARTBLOCK). */
+  restartBlock: (() => number) | undefined;
 
   constructor(
     readonly kernel: Kernel,
-    readonly tid: number,
+    /** Thread id; execve from another thread gives it the leader's (the pid). */
+    public tid: number,
     public group: ThreadGroup,
     public context: PlatformContext,
   ) {
@@ -108,6 +130,7 @@ export class Task {
 
   /** Moves the task to a new execution context (execve); the old one is the caller's to kill. */
   replaceContext(context: PlatformContext): void {
+    this.cpuUserBase += this.context.cpuTime();
     this.context = context;
     context.owner = this;
   }

@@ -7,6 +7,7 @@ import {
   type PlatformContext,
   type StopEvent,
 } from '@tvisor/kernel';
+import { readFileSync } from 'node:fs';
 import { ChildSignalWaiter } from './child-signals.js';
 import { kill, tgkill } from './native/libc.js';
 
@@ -73,6 +74,22 @@ class PtraceContext implements PlatformContext {
 
   setFpState(state: Uint8Array): void {
     setXState(this.pid, state);
+  }
+
+  /** The last reading, kept for when the host thread is gone and its /proc entry with it. */
+  private lastCpuNs = 0n;
+
+  cpuTime(): bigint {
+    // schedstat's first field is the thread's time on a CPU in nanoseconds
+    // (user and host-kernel time together), exact where stat's are ticks.
+    try {
+      const text = readFileSync(`/proc/${this.pid}/schedstat`, 'latin1');
+      const ns = BigInt(text.slice(0, text.indexOf(' ')));
+      if (ns > this.lastCpuNs) this.lastCpuNs = ns;
+    } catch {
+      // Exited and reaped: the last reading stands.
+    }
+    return this.lastCpuNs;
   }
 
   kill(): void {

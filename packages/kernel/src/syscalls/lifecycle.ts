@@ -1,10 +1,12 @@
-import { CLD, CLONE, Errno, P, Signal, SysError, WAIT } from '@tvisor/abi';
+import { CLONE, Errno, P, Signal, SysError, WAIT } from '@tvisor/abi';
 import { sendKill } from '../signal-delivery.js';
 import { copyOutU32, readPath } from '../user-io.js';
 import { REG } from '../arch/registers.js';
+import { childTotal, reapChildCpu } from '../cpu-time.js';
+import { encodeRusage } from './system.js';
 import type { PlatformContext } from '../platform.js';
 import { loadImage, replaceImage } from '../exec.js';
-import { exitStatus, signalStatus } from '../kernel.js';
+import { exitSigInfo, exitStatus, signalStatus } from '../kernel.js';
 import { Task, ThreadGroup } from '../task.js';
 import type { SyscallTable } from './table.js';
 
@@ -203,7 +205,8 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
   if (options & ~(WAIT.NOHANG | WAIT.UNTRACED | WAIT.CONTINUED | WAIT.NOTHREAD | WAIT.ALL | WAIT.CLONE)) throw new SysError(Errno.EINVAL);
   return waitForChild(t, pid, options, (child) => {
     if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, child.exitStatus ?? 0);
-    if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, new Uint8Array(144));
+    if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, encodeRusage(childTotal(child), Math.max(child.maxRssKb, child.childrenMaxRssKb)));
+    reapChildCpu(t.group, child);
     t.group.children.delete(child);
     return child.pid;
   });
@@ -225,18 +228,13 @@ function waitid(t: Task, idtype: number, id: number, infop: number, options: num
   }
   const r = waitForChild(t, pid, options, (child) => {
     if (infop !== 0) {
-      const status = child.exitStatus ?? 0;
-      const info = new Uint8Array(128);
-      const v = new DataView(info.buffer);
-      const sig = status & 0x7f;
-      v.setInt32(0, Signal.SIGCHLD, true);
-      v.setInt32(8, sig === 0 ? CLD.EXITED : status & 0x80 ? CLD.DUMPED : CLD.KILLED, true);
-      v.setInt32(16, child.pid, true);
-      v.setUint32(20, child.creds.uid, true);
-      v.setInt32(24, sig === 0 ? (status >> 8) & 0xff : sig, true);
+      const info = exitSigInfo(child);
       t.mm.copyOut(infop, info);
     }
-    if (!(options & WAIT.NOWAIT)) t.group.children.delete(child);
+    if (!(options & WAIT.NOWAIT)) {
+      reapChildCpu(t.group, child);
+      t.group.children.delete(child);
+    }
     return 0;
   });
   // WNOHANG with nothing to report: Linux zeroes si_pid.
@@ -309,7 +307,7 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     wait4: {
       args: ['int', 'ptr', 'hex', 'ptr'],
       support: 'partial',
-      note: 'exits only: stopped/continued children are never reported; rusage is zero',
+      note: 'exits only: stopped/continued children are never reported; rusage has CPU times and peak RSS',
       handler: (t, a) => wait4(t, a.argInt(0), a.arg(1), a.argInt(2), a.arg(3)),
     },
     waitid: {

@@ -1,6 +1,7 @@
 import { cpus, totalmem } from 'node:os';
-import { AT, Errno, ITIMER, O, PR, Signal, SysError, Sysinfo } from '@tvisor/abi';
+import { AT, Errno, ITIMER, Itimerval, O, PR, RUSAGE, Rusage, Signal, SysError, Sysinfo, Tms } from '@tvisor/abi';
 import { clockNow } from '../clock.js';
+import { groupCpu, nsToTicks, taskCpu, type CpuTimes } from '../cpu-time.js';
 import { sendSignal } from '../signal-delivery.js';
 import { sigInfoKernel } from '../signals/index.js';
 import type { Task } from '../task.js';
@@ -92,6 +93,68 @@ function armRealTimer(t: Task, valueNs: number, intervalNs: number): void {
   fire(valueNs);
 }
 
+/** A struct timeval from nanoseconds. */
+function timeval(ns: bigint): { tv_sec: number; tv_usec: number } {
+  return { tv_sec: Number(ns / 1_000_000_000n), tv_usec: Number((ns % 1_000_000_000n) / 1000n) };
+}
+
+/** struct rusage with the CPU times and peak RSS the sentry accounts; the fault and I/O counters stay zero. */
+export function encodeRusage(cpu: CpuTimes, maxRssKb: number): Uint8Array {
+  const out = new Uint8Array(Rusage.size);
+  const zero = { ru_ixrss: 0, ru_idrss: 0, ru_isrss: 0, ru_minflt: 0, ru_majflt: 0, ru_nswap: 0, ru_inblock: 0, ru_oublock: 0 };
+  Rusage.encode(new DataView(out.buffer), 0, {
+    ...zero,
+    ru_utime: timeval(cpu.user),
+    ru_stime: timeval(cpu.system),
+    ru_maxrss: maxRssKb,
+    ru_msgsnd: 0,
+    ru_msgrcv: 0,
+    ru_nsignals: 0,
+    ru_nvcsw: 0,
+    ru_nivcsw: 0,
+  });
+  return out;
+}
+
+/** The CPU clock an interval timer counts: user time (VIRTUAL) or user plus system (PROF). */
+function itimerClock(t: Task, which: number): bigint {
+  const cpu = groupCpu(t.group);
+  return which === ITIMER.VIRTUAL ? cpu.user : cpu.user + cpu.system;
+}
+
+/** getitimer's value for ITIMER_VIRTUAL/PROF: the CPU time left and the interval. */
+function cpuItimerValue(t: Task, which: number): Uint8Array {
+  const timer = t.group.cpuItimers.get(which);
+  const left = timer ? timer.deadline - itimerClock(t, which) : 0n;
+  const out = new Uint8Array(Itimerval.size);
+  Itimerval.encode(new DataView(out.buffer), 0, {
+    it_interval: timeval(timer?.interval ?? 0n),
+    // Due but not yet seen by the tick: report the smallest nonzero value, as an armed timer never reads zero.
+    it_value: timeval(timer ? (left > 1000n ? left : 1000n) : 0n),
+  });
+  return out;
+}
+
+/** ITIMER_VIRTUAL (SIGVTALRM) or ITIMER_PROF (SIGPROF) after `valueNs` of the process's CPU time, then every `intervalNs`. */
+function armCpuItimer(t: Task, which: number, valueNs: bigint, intervalNs: bigint): void {
+  const g = t.group;
+  g.cpuItimers.get(which)?.cancel();
+  g.cpuItimers.delete(which);
+  if (valueNs === 0n) return;
+  const sig = which === ITIMER.VIRTUAL ? Signal.SIGVTALRM : Signal.SIGPROF;
+  const read = () => itimerClock(t, which);
+  const arm = (deadline: bigint) => {
+    const cancel = t.kernel.cpuTimers.add(read, deadline, () => {
+      if (g.exitStatus !== undefined) return;
+      sendSignal(t.kernel, g, sig, sigInfoKernel(sig));
+      if (intervalNs > 0n) arm(deadline + intervalNs);
+      else g.cpuItimers.delete(which);
+    });
+    g.cpuItimers.set(which, { deadline, interval: intervalNs, cancel });
+  };
+  arm(read() + valueNs);
+}
+
 /** System information, scheduling knobs, prctl, interval timers. */
 export function registerSystemSyscalls(table: SyscallTable): void {
   table.register({
@@ -127,21 +190,37 @@ export function registerSystemSyscalls(table: SyscallTable): void {
     },
     times: {
       args: ['ptr'],
-      support: 'partial',
-      note: 'process CPU times are not accounted yet (zero); the return value is clock ticks since boot',
+      note: 'the return value is clock ticks since the sandbox booted',
       handler: (t, a) => {
-        if (a.arg(0) !== 0) t.mm.copyOut(a.arg(0), new Uint8Array(32));
+        if (a.arg(0) !== 0) {
+          const self = groupCpu(t.group);
+          const children = t.group.childrenCpu;
+          const out = new Uint8Array(Tms.size);
+          Tms.encode(new DataView(out.buffer), 0, {
+            tms_utime: nsToTicks(self.user),
+            tms_stime: nsToTicks(self.system),
+            tms_cutime: nsToTicks(children.user),
+            tms_cstime: nsToTicks(children.system),
+          });
+          t.mm.copyOut(a.arg(0), out);
+        }
         return Math.floor(Number(clockNow(1)) / 1e7);
       },
     },
     getrusage: {
       args: ['int', 'ptr'],
       support: 'partial',
-      note: 'CPU times and counters are not accounted yet (zero)',
+      note: 'CPU times and ru_maxrss (the current RSS for a live process); fault, I/O and context-switch counters are zero',
       handler: (t, a) => {
         const who = a.argInt(0);
-        if (who !== 0 && who !== -1 && who !== 1) throw new SysError(Errno.EINVAL);
-        t.mm.copyOut(a.arg(1), new Uint8Array(144));
+        const g = t.group;
+        const rssKb = () => Math.floor(g.mm.stats().rss / 1024);
+        let out: Uint8Array;
+        if (who === RUSAGE.SELF) out = encodeRusage(groupCpu(g), rssKb());
+        else if (who === RUSAGE.THREAD) out = encodeRusage(taskCpu(t), rssKb());
+        else if (who === RUSAGE.CHILDREN) out = encodeRusage(g.childrenCpu, g.childrenMaxRssKb);
+        else throw new SysError(Errno.EINVAL);
+        t.mm.copyOut(a.arg(1), out);
         return 0;
       },
     },
@@ -269,23 +348,20 @@ export function registerSystemSyscalls(table: SyscallTable): void {
     },
     getitimer: {
       args: ['int', 'ptr'],
-      support: 'partial',
-      note: 'ITIMER_REAL; VIRTUAL and PROF report zero (CPU time is not accounted)',
       handler: (t, a) => {
         const which = a.argInt(0);
         if (which !== ITIMER.REAL && which !== ITIMER.VIRTUAL && which !== ITIMER.PROF) throw new SysError(Errno.EINVAL);
-        t.mm.copyOut(a.arg(1), which === ITIMER.REAL ? itimerValue(t) : new Uint8Array(32));
+        t.mm.copyOut(a.arg(1), which === ITIMER.REAL ? itimerValue(t) : cpuItimerValue(t, which));
         return 0;
       },
     },
     setitimer: {
       args: ['int', 'ptr', 'ptr'],
-      support: 'partial',
-      note: 'ITIMER_REAL; VIRTUAL and PROF are accepted but never fire (CPU time is not accounted)',
+      note: 'VIRTUAL and PROF count the process\'s CPU time, checked every 10 ms (a tick)',
       handler: (t, a) => {
         const which = a.argInt(0);
         if (which !== ITIMER.REAL && which !== ITIMER.VIRTUAL && which !== ITIMER.PROF) throw new SysError(Errno.EINVAL);
-        if (a.arg(2) !== 0) t.mm.copyOut(a.arg(2), which === ITIMER.REAL ? itimerValue(t) : new Uint8Array(32));
+        if (a.arg(2) !== 0) t.mm.copyOut(a.arg(2), which === ITIMER.REAL ? itimerValue(t) : cpuItimerValue(t, which));
         if (a.arg(1) === 0) return 0;
         const raw = t.mm.copyIn(a.arg(1), 32);
         const v = new DataView(raw.buffer, raw.byteOffset, 32);
@@ -298,6 +374,7 @@ export function registerSystemSyscalls(table: SyscallTable): void {
         const interval = tv(0);
         const value = tv(16);
         if (which === ITIMER.REAL) armRealTimer(t, value, interval);
+        else armCpuItimer(t, which, BigInt(value), BigInt(interval));
         return 0;
       },
     },

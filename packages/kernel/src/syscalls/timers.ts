@@ -1,5 +1,6 @@
 import { Errno, SIGEV, Signal, Sigevent, SysError, TIMER } from '@tvisor/abi';
-import { clockNow, decodeTimespec, encodeTimespec } from '../clock.js';
+import { decodeTimespec, encodeTimespec } from '../clock.js';
+import { atClockDeadline, bindClock, readClock } from '../cpu-time.js';
 import { sendSignal } from '../signal-delivery.js';
 import { sigInfoTimer } from '../signals/index.js';
 import type { Task, ThreadGroup } from '../task.js';
@@ -29,7 +30,7 @@ function arm(t: Task, g: ThreadGroup, timer: PosixTimer): void {
   timer.cancel?.();
   timer.cancel = undefined;
   if (timer.deadline === 0n) return;
-  timer.cancel = t.kernel.setDeadline(timer.clock, timer.deadline, () => {
+  timer.cancel = atClockDeadline(t, timer.clock, timer.deadline, () => {
     timer.cancel = undefined;
     fire(t, g, timer);
   });
@@ -46,7 +47,7 @@ function fire(t: Task, g: ThreadGroup, timer: PosixTimer): void {
   if (timer.interval > 0n) {
     timer.deadline += timer.interval;
     // Expiries missed while the sentry was busy count as overruns, as Linux counts them.
-    const now = clockNow(timer.clock);
+    const now = readClock(t, timer.clock);
     while (timer.deadline <= now) {
       timer.deadline += timer.interval;
       timer.overrun++;
@@ -62,9 +63,9 @@ function readItimerspec(t: Task, addr: number): { interval: bigint; value: bigin
   return { interval: decodeTimespec(b.subarray(0, 16)), value: decodeTimespec(b.subarray(16, 32)) };
 }
 
-function itimerspec(timer: PosixTimer): Uint8Array {
+function itimerspec(t: Task, timer: PosixTimer): Uint8Array {
   const out = new Uint8Array(32);
-  const left = timer.deadline === 0n ? 0n : timer.deadline - clockNow(timer.clock);
+  const left = timer.deadline === 0n ? 0n : timer.deadline - readClock(t, timer.clock);
   out.set(encodeTimespec(timer.interval), 0);
   out.set(encodeTimespec(left > 0n ? left : timer.deadline === 0n ? 0n : 1n), 16);
   return out;
@@ -81,11 +82,9 @@ export function registerTimerSyscalls(table: SyscallTable): void {
   table.register({
     timer_create: {
       args: ['int', 'ptr', 'ptr'],
-      support: 'partial',
-      note: 'CPU-time clocks count elapsed time',
+      note: 'CPU-time clocks are checked every 10 ms (a tick), as Linux checks them at its tick',
       handler: (t, a) => {
-        const clock = a.argInt(0);
-        clockNow(clock);
+        const clock = bindClock(t, a.argInt(0));
         const g = t.group;
         let notify: number = SIGEV.SIGNAL;
         let signo: number = Signal.SIGALRM;
@@ -121,11 +120,11 @@ export function registerTimerSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const timer = lookup(t, a.argInt(0));
         const spec = readItimerspec(t, a.arg(2));
-        if (a.arg(3) !== 0) t.mm.copyOut(a.arg(3), itimerspec(timer));
+        if (a.arg(3) !== 0) t.mm.copyOut(a.arg(3), itimerspec(t, timer));
         timer.interval = spec.interval;
         timer.overrun = 0;
         if (spec.value === 0n) timer.deadline = 0n;
-        else timer.deadline = a.argInt(1) & TIMER.ABSTIME ? spec.value : clockNow(timer.clock) + spec.value;
+        else timer.deadline = a.argInt(1) & TIMER.ABSTIME ? spec.value : readClock(t, timer.clock) + spec.value;
         arm(t, t.group, timer);
         return 0;
       },
@@ -133,7 +132,7 @@ export function registerTimerSyscalls(table: SyscallTable): void {
     timer_gettime: {
       args: ['int', 'ptr'],
       handler: (t, a) => {
-        t.mm.copyOut(a.arg(1), itimerspec(lookup(t, a.argInt(0))));
+        t.mm.copyOut(a.arg(1), itimerspec(t, lookup(t, a.argInt(0))));
         return 0;
       },
     },

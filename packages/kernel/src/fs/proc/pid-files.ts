@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import type { Kernel } from '../../kernel.js';
 import type { ThreadGroup } from '../../task.js';
+import { groupCpu, nsToTicks } from '../../cpu-time.js';
 
 const PAGE = 4096;
 
@@ -15,9 +16,10 @@ function state(kernel: Kernel, g: ThreadGroup): [string, string] {
 export function procStat(kernel: Kernel, g: ThreadGroup): string {
   const s = g.exitStatus === undefined ? g.mm.stats() : undefined;
   const startTicks = Math.floor(((g.startedAt - kernel.startTime) / 1000) * 100);
+  const cpu = groupCpu(g);
   const fields = [
     g.pid, `(${g.name})`, state(kernel, g)[0], g.parent?.pid ?? 0, g.pgid, g.sid, 0, -1, 0x400000,
-    0, 0, 0, 0, 0, 0, 0, 0, 20, 0, g.tasks.size, 0, startTicks,
+    0, 0, 0, 0, nsToTicks(cpu.user), nsToTicks(cpu.system), nsToTicks(g.childrenCpu.user), nsToTicks(g.childrenCpu.system), 20, 0, g.tasks.size, 0, startTicks,
     s?.vmSize ?? 0, Math.floor((s?.rss ?? 0) / PAGE), '18446744073709551615',
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, g.exitSignal, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   ];
