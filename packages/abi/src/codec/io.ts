@@ -25,3 +25,15 @@ export interface EpollEvent {
   data: bigint;
 }
 export const EpollEvent = struct<EpollEvent>('struct epoll_event', 12, { events: u32(0), data: u64n(4) });
+
+/**
+ * struct inotify_event without its name: read(2) on an inotify fd returns
+ * these headers, each followed by `len` bytes of NUL-padded name.
+ */
+export interface InotifyEvent {
+  wd: number;
+  mask: number;
+  cookie: number;
+  len: number;
+}
+export const InotifyEvent = struct<InotifyEvent>('struct inotify_event', 16, { wd: i32(0), mask: u32(4), cookie: u32(8), len: u32(12) });

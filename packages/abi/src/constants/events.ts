@@ -62,6 +62,12 @@ export const IN = {
   DELETE: 0x200,
   DELETE_SELF: 0x400,
   MOVE_SELF: 0x800,
+  /** IN_CLOSE_WRITE | IN_CLOSE_NOWRITE. */
+  CLOSE: 0x18,
+  /** IN_MOVED_FROM | IN_MOVED_TO. */
+  MOVE: 0xc0,
+  /** Every event bit (0x1 through IN_MOVE_SELF). */
+  ALL_EVENTS: 0xfff,
   UNMOUNT: 0x2000,
   Q_OVERFLOW: 0x4000,
   IGNORED: 0x8000,

@@ -215,6 +215,7 @@ export const CODECS: Readonly<Record<string, Program>> = {
   Iovec: 'libc',
   Pollfd: 'libc',
   EpollEvent: 'libc',
+  InotifyEvent: 'libc',
   Msghdr: 'libc',
   Mmsghdr: 'libc',
   Cmsghdr: 'libc',
