@@ -187,10 +187,12 @@ export function registerMiscSyscalls(table: SyscallTable): void {
     },
     restart_syscall: {
       args: [],
-      support: 'partial',
-      note: 'interrupted sleeps restart from the beginning instead',
-      handler: () => {
-        throw new SysError(Errno.EINTR);
+      note: 'resumes nanosleep/clock_nanosleep to their original deadline',
+      handler: (t) => {
+        const resume = t.restartBlock;
+        t.restartBlock = undefined;
+        if (!resume) throw new SysError(Errno.EINTR);
+        return resume();
       },
     },
   });
