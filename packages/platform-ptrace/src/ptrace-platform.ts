@@ -241,7 +241,9 @@ export class PtracePlatform implements Platform {
     ctx.interruptRequested = true;
     // Any signal stops a tracee for its tracer; SIGURG's default action is
     // to be ignored, so a stray one can never hurt the stub.
-    tgkill(ctx.pid, ctx.pid, Signal.SIGURG);
+    // tgkill names the stub (the thread group) and the thread: a thread other
+    // than the stub's first is not found under its own id as the group.
+    tgkill(ctx.addressSpace.stub.pid, ctx.pid, Signal.SIGURG);
   }
 
   shutdown(): void {
