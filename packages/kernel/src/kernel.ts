@@ -434,6 +434,7 @@ export class Kernel {
     task.exited = true;
     this.tasks.delete(task.tid);
     g.tasks.delete(task);
+    this.stoppedTasks.delete(task);
     cleanupRobustList(task);
     if (task.clearChildTid !== 0) {
       try {
@@ -444,6 +445,8 @@ export class Kernel {
       }
     }
     this.platform.endThread(task.context);
+    // The last thread a stopping process waited for may be this one.
+    checkGroupStopped(this, g);
   }
 
   /**
@@ -461,6 +464,7 @@ export class Kernel {
       retireTaskCpu(t);
       t.exited = true;
       this.tasks.delete(t.tid);
+      this.stoppedTasks.delete(t);
       t.context.kill();
     }
     group.realTimer?.cancel();
@@ -487,6 +491,7 @@ export class Kernel {
       init?.children.add(child);
       if (child.exitStatus !== undefined) this.notifyParent(child);
     }
+    hangUpOrphanedGroups(this, group, group.children);
     group.children.clear();
     this.notifyParent(group);
   }

@@ -1,5 +1,6 @@
 import { Errno, SEGV, SI, Signal, signalDefaultAction } from '@tvisor/abi';
 import type { Kernel } from './kernel.js';
+import { continueGroup, discardOnSend, isOrphanedPgrp, isStopSignal, startGroupStop } from './job-control.js';
 import { SIG_DFL, SIG_IGN, sigbit, type SignalAction } from './signals.js';
 import {
   buildSignalFrame,
@@ -19,13 +20,13 @@ function ignoredOnDelivery(action: SignalAction, sig: number): boolean {
   if (action.handler === SIG_IGN) return true;
   if (action.handler !== SIG_DFL) return false;
   const def = signalDefaultAction(sig);
-  // Stopping is job control, which is not implemented: stop signals do nothing yet.
-  return def === 'ignore' || def === 'continue' || def === 'stop';
+  return def === 'ignore' || def === 'continue';
 }
 
 /**
  * Sends `sig` to process `g` with `info` (siginfo bytes). SIGKILL acts at
- * once; a signal its disposition ignores is dropped; otherwise it becomes
+ * once; SIGCONT continues a stopped process whatever its disposition; a
+ * signal its disposition ignores is dropped; otherwise it becomes
  * pending and a thread that does not block it is interrupted: parked in a
  * syscall, the syscall ends (-ERESTARTSYS, so SA_RESTART can restart it);
  * running application code, it is stopped to take the signal.
@@ -36,12 +37,18 @@ export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Ui
     kernel.killGroup(g, Signal.SIGKILL);
     return;
   }
+  discardOnSend(g, sig);
   const action = g.signals.actions[sig];
   // An ignored signal is dropped, unless a thread blocks it (then it stays
   // pending: sigtimedwait or a later change of disposition may take it).
-  if (ignoredOnDelivery(action, sig) && ![...g.tasks].some((t) => t.blocked & sigbit(sig))) return;
-  g.signals.enqueue(sig, info);
-  for (const wake of [...g.signalWaiters]) wake();
+  const dropped = ignoredOnDelivery(action, sig) && ![...g.tasks].some((t) => t.blocked & sigbit(sig));
+  if (!dropped) {
+    g.signals.enqueue(sig, info);
+    for (const wake of [...g.signalWaiters]) wake();
+  }
+  // Resumed threads take the pending SIGCONT (its handler) first.
+  if (sig === Signal.SIGCONT) continueGroup(kernel, g);
+  if (dropped || !(g.signals.pending & sigbit(sig))) return;
   const candidates = target ? [target, ...[...g.tasks].filter((t) => t !== target)] : [...g.tasks];
   for (const t of candidates) {
     if (t.blocked & sigbit(sig)) continue;
@@ -68,7 +75,7 @@ function layoutOf(fpState: Uint8Array): FpuLayout {
  * runs, returns through rt_sigreturn, and the next pending signal is
  * handled then). Afterwards, a syscall still ending with -ERESTART* (its
  * signal was not handled by a handler) is restarted transparently.
- * Returns false if the task's process died.
+ * Returns false if the task's process died or stopped (the task is held).
  */
 export function deliverPending(kernel: Kernel, task: Task): boolean {
   const g = task.group;
@@ -78,6 +85,13 @@ export function deliverPending(kernel: Kernel, task: Task): boolean {
     const info = g.signals.dequeue(sig)!;
     const action = g.signals.actions[sig];
     if (ignoredOnDelivery(action, sig)) continue;
+    if (action.handler === SIG_DFL && isStopSignal(sig)) {
+      // A terminal stop signal cannot stop a process group no job control
+      // shell could continue (an orphaned one); SIGSTOP always stops.
+      if (sig !== Signal.SIGSTOP && isOrphanedPgrp(kernel, g.pgid)) continue;
+      startGroupStop(kernel, task, sig);
+      return false;
+    }
     if (action.handler === SIG_DFL) {
       kernel.killGroup(g, sig);
       return false;

@@ -1,4 +1,4 @@
-import { CLONE, Errno, P, Signal, SysError, WAIT } from '@tvisor/abi';
+import { CLD, CLONE, Errno, P, Rusage, Signal, SysError, W_CONTINUED, WAIT, wStopCode } from '@tvisor/abi';
 import { sendKill } from '../signal-delivery.js';
 import { copyOutU32, readPath } from '../user-io.js';
 import { REG } from '../arch/registers.js';
@@ -53,7 +53,7 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   if (flags & CLONE.CHILD_SETTID) copyOutU32(group.mm, ctid, tid);
   if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
   kernel.addTask(child);
-  kernel.platform.resume(context);
+  kernel.startTask(child);
   return tid;
 }
 
@@ -161,21 +161,51 @@ function matches(g: ThreadGroup, c: ThreadGroup, pid: number, options: number): 
   return c.pgid === -pid;
 }
 
+/** A stop or continue of a child as wait reports it: wait4's status, waitid's si_code and si_status. */
+interface JobReport {
+  status: number;
+  code: number;
+  signal: number;
+}
+
 /**
- * Waits for a matching child to exit: `reap` is called with the zombie, or
- * the result is ECHILD (no such child) or 0 (WNOHANG and none exited yet).
+ * Waits for a matching child to change state as `options` asks: to exit
+ * (WEXITED: `reap` is called with the zombie), to stop or to be continued
+ * (WSTOPPED, WCONTINUED: `job` is called, and the report is used up unless
+ * WNOWAIT). Otherwise the result is ECHILD (no such child) or, with WNOHANG,
+ * 0 once `idle` has run.
  */
-function waitForChild(t: Task, pid: number, options: number, reap: (child: ThreadGroup) => number): number {
+function waitForChild(
+  t: Task,
+  pid: number,
+  options: number,
+  reap: (child: ThreadGroup) => number,
+  job: (child: ThreadGroup, report: JobReport) => number,
+  idle?: () => void,
+): number {
   const g = t.group;
   const attempt = (): number | undefined => {
     let any = false;
     for (const c of g.children) {
       if (!matches(g, c, pid, options)) continue;
       any = true;
-      if (c.exitStatus !== undefined) return reap(c);
+      const stop = c.jobStop;
+      if (c.exitStatus !== undefined) {
+        if (options & WAIT.EXITED) return reap(c);
+      } else if (options & WAIT.STOPPED && stop.unreportedStop !== 0) {
+        const signal = stop.unreportedStop;
+        if (!(options & WAIT.NOWAIT)) stop.unreportedStop = 0;
+        return job(c, { status: wStopCode(signal), code: CLD.STOPPED, signal });
+      } else if (options & WAIT.CONTINUED && stop.unreportedContinue) {
+        if (!(options & WAIT.NOWAIT)) stop.unreportedContinue = false;
+        return job(c, { status: W_CONTINUED, code: CLD.CONTINUED, signal: Signal.SIGCONT });
+      }
     }
     if (!any) return -Errno.ECHILD;
-    if (options & WAIT.NOHANG) return 0;
+    if (options & WAIT.NOHANG) {
+      idle?.();
+      return 0;
+    }
     return undefined;
   };
   const now = attempt();
@@ -203,16 +233,39 @@ function waitForChild(t: Task, pid: number, options: number, reap: (child: Threa
 
 function wait4(t: Task, pid: number, statusAddr: number, options: number, rusageAddr: number): number {
   if (options & ~(WAIT.NOHANG | WAIT.UNTRACED | WAIT.CONTINUED | WAIT.NOTHREAD | WAIT.ALL | WAIT.CLONE)) throw new SysError(Errno.EINVAL);
-  return waitForChild(t, pid, options, (child) => {
+  // wait4 always waits for exits; WUNTRACED and WCONTINUED add stops and continues.
+  return waitForChild(t, pid, options | WAIT.EXITED, (child) => {
     if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, child.exitStatus ?? 0);
     if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, encodeRusage(childTotal(child), Math.max(child.maxRssKb, child.childrenMaxRssKb)));
     reapChildCpu(t.group, child);
     t.group.children.delete(child);
     return child.pid;
+  }, (child, report) => {
+    if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, report.status);
+    if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, new Uint8Array(Rusage.size));
+    return child.pid;
   });
 }
 
+/**
+ * The siginfo fields waitid(2) writes (the rest of *infop is left alone, as
+ * Linux does): si_signo, si_errno, si_code, si_pid, si_uid, si_status.
+ */
+function writeWaitidInfo(t: Task, infop: number, info: { signo: number; code: number; pid: number; uid: number; status: number }): void {
+  const head = new DataView(new ArrayBuffer(12));
+  head.setInt32(0, info.signo, true);
+  head.setInt32(8, info.code, true);
+  const ids = new DataView(new ArrayBuffer(12));
+  ids.setInt32(0, info.pid, true);
+  ids.setUint32(4, info.uid, true);
+  ids.setInt32(8, info.status, true);
+  t.mm.copyOut(infop, new Uint8Array(head.buffer));
+  t.mm.copyOut(infop + 16, new Uint8Array(ids.buffer));
+}
+
 function waitid(t: Task, idtype: number, id: number, infop: number, options: number): number {
+  const known = WAIT.NOHANG | WAIT.NOWAIT | WAIT.EXITED | WAIT.STOPPED | WAIT.CONTINUED | WAIT.NOTHREAD | WAIT.CLONE | WAIT.ALL;
+  if (options & ~known) throw new SysError(Errno.EINVAL);
   if (!(options & (WAIT.EXITED | WAIT.STOPPED | WAIT.CONTINUED))) throw new SysError(Errno.EINVAL);
   let pid: number;
   switch (idtype) {
@@ -221,12 +274,7 @@ function waitid(t: Task, idtype: number, id: number, infop: number, options: num
     case P.PGID: pid = id === 0 ? 0 : -id; break;
     default: throw new SysError(Errno.EINVAL);
   }
-  if (!(options & WAIT.EXITED)) {
-    // Only exits are reported so far; stops and continues never happen.
-    if (options & WAIT.NOHANG) return 0;
-    throw new SysError(Errno.ECHILD);
-  }
-  const r = waitForChild(t, pid, options, (child) => {
+  return waitForChild(t, pid, options, (child) => {
     if (infop !== 0) {
       const info = exitSigInfo(child);
       t.mm.copyOut(infop, info);
@@ -236,12 +284,13 @@ function waitid(t: Task, idtype: number, id: number, infop: number, options: num
       t.group.children.delete(child);
     }
     return 0;
+  }, (child, report) => {
+    if (infop !== 0) writeWaitidInfo(t, infop, { signo: Signal.SIGCHLD, code: report.code, pid: child.pid, uid: child.creds.uid, status: report.signal });
+    return 0;
+  }, () => {
+    // WNOHANG with nothing to report: Linux writes the fields as zeros.
+    if (infop !== 0) writeWaitidInfo(t, infop, { signo: 0, code: 0, pid: 0, uid: 0, status: 0 });
   });
-  // WNOHANG with nothing to report: Linux zeroes si_pid.
-  if (r === 0 && options & WAIT.NOHANG && infop !== 0) {
-    t.mm.copyOut(infop + 16, new Uint8Array(4));
-  }
-  return r;
 }
 
 function groupsMatching(t: Task, pid: number): ThreadGroup[] {
@@ -307,13 +356,13 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     wait4: {
       args: ['int', 'ptr', 'hex', 'ptr'],
       support: 'partial',
-      note: 'exits only: stopped/continued children are never reported; rusage has CPU times and peak RSS',
+      note: 'rusage has CPU times and peak RSS for an exit, zeros for a stop or continue (WUNTRACED, WCONTINUED)',
       handler: (t, a) => wait4(t, a.argInt(0), a.arg(1), a.argInt(2), a.arg(3)),
     },
     waitid: {
       args: ['int', 'int', 'ptr', 'hex', 'ptr'],
       support: 'partial',
-      note: 'exits only',
+      note: 'no P_PIDFD; the rusage argument is not written',
       handler: (t, a) => waitid(t, a.argInt(0), a.argInt(1), a.arg(2), a.argInt(3)),
     },
     kill: {

@@ -5,9 +5,10 @@ import { groupCpu, nsToTicks } from '../../cpu-time.js';
 
 const PAGE = 4096;
 
-/** One-letter state for /proc/PID/stat and status: R running, S sleeping (parked in a syscall), Z zombie. */
+/** One-letter state for /proc/PID/stat and status: R running, S sleeping (parked in a syscall), T stopped (job control), Z zombie. */
 function state(kernel: Kernel, g: ThreadGroup): [string, string] {
   if (g.exitStatus !== undefined) return ['Z', 'zombie'];
+  if (g.jobStop.state !== 'running') return ['T', 'stopped'];
   for (const t of g.tasks) if (kernel.blocked.has(t)) return ['S', 'sleeping'];
   return ['R', 'running'];
 }
