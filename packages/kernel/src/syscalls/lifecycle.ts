@@ -138,16 +138,30 @@ export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAd
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
   const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp });
-  // Past the point of no return: the other threads die with the old image.
-  for (const other of [...t.group.tasks]) {
-    if (other === t) continue;
-    other.cancelBlock?.();
-    other.exited = true;
-    t.group.tasks.delete(other);
-    t.kernel.tasks.delete(other.tid);
-  }
+  deThread(t);
   replaceImage(t.kernel, t, image);
   return 0;
+}
+
+/**
+ * execve past its point of no return (Linux's de_thread): every other
+ * thread exits as with exit(2) (clear_child_tid and robust futexes handled
+ * in the old memory), and a thread other than the leader becomes the leader,
+ * taking the pid as its tid, so the parent's wait still finds the process.
+ */
+function deThread(t: Task): void {
+  const kernel = t.kernel;
+  const g = t.group;
+  const others = [...g.tasks].filter((other) => other !== t);
+  // Their host threads die with the old stub (killed here, so the platform
+  // neither ends them one by one nor reports them gone), then each exits.
+  for (const other of others) other.context.kill();
+  for (const other of others) kernel.exitThread(other, 0);
+  if (t.tid !== g.pid) {
+    kernel.tasks.delete(t.tid);
+    t.tid = g.pid;
+    kernel.tasks.set(t.tid, t);
+  }
 }
 
 /** Does child `c` match wait4's pid argument as seen from process `g`? */
