@@ -310,6 +310,9 @@ function waitid(t: Task, idtype: number, id: number, infop: number, options: num
 function groupsMatching(t: Task, pid: number): ThreadGroup[] {
   const groups = new Set<ThreadGroup>();
   for (const task of t.kernel.tasks.values()) groups.add(task.group);
+  // A zombie keeps its pid until reaped (kill finds it and does nothing);
+  // every zombie is a child of a live process.
+  for (const g of [...groups]) for (const c of g.children) groups.add(c);
   const all = [...groups];
   if (pid > 0) return all.filter((g) => g.pid === pid);
   if (pid === 0) return all.filter((g) => g.pgid === t.group.pgid);
