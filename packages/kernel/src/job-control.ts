@@ -1,4 +1,5 @@
 import { CLD, SA, Signal, signalDefaultAction } from '@tvisor/abi';
+import { nsToTicks, taskCpu, zeroCpu } from './cpu-time.js';
 import type { Kernel } from './kernel.js';
 import { sendKill, sendSignal } from './signal-delivery.js';
 import { sigInfoChild } from './signals/index.js';
@@ -147,7 +148,10 @@ function notifyParent(kernel: Kernel, child: ThreadGroup, code: number, status: 
   if (!parent || parent.exitStatus !== undefined) return;
   for (const wake of [...parent.childWaiters]) wake();
   if ((parent.signals.actions[Signal.SIGCHLD].flags & BigInt(SA.NOCLDSTOP)) !== 0n) return;
-  const info = sigInfoChild(code, { pid: child.pid, uid: child.creds.uid, status, utime: 0, stime: 0 });
+  // Linux reports the CPU time of the group leader thread here.
+  const leader = [...child.tasks].find((t) => t.tid === child.pid);
+  const cpu = leader ? taskCpu(leader) : zeroCpu();
+  const info = sigInfoChild(code, { pid: child.pid, uid: child.creds.uid, status, utime: nsToTicks(cpu.user), stime: nsToTicks(cpu.system) });
   sendSignal(kernel, parent, Signal.SIGCHLD, info);
 }
 

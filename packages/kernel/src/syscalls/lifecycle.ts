@@ -1,4 +1,4 @@
-import { CLD, CLONE, Errno, P, Rusage, Signal, SysError, W_CONTINUED, WAIT, wStopCode } from '@tvisor/abi';
+import { CLD, CLONE, Errno, P, Signal, SysError, W_CONTINUED, WAIT, wStopCode } from '@tvisor/abi';
 import { sendKill } from '../signal-delivery.js';
 import { copyOutU32, readPath } from '../user-io.js';
 import { REG } from '../arch/registers.js';
@@ -256,7 +256,8 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
     return child.pid;
   }, (child, report) => {
     if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, report.status);
-    if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, new Uint8Array(Rusage.size));
+    // Linux's RUSAGE_BOTH of the live child: its time and its reaped children's.
+    if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, encodeRusage(childTotal(child), Math.max(Math.floor(child.mm.stats().rss / 1024), child.childrenMaxRssKb)));
     return child.pid;
   });
 }
@@ -373,7 +374,7 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     wait4: {
       args: ['int', 'ptr', 'hex', 'ptr'],
       support: 'partial',
-      note: 'rusage has CPU times and peak RSS for an exit, zeros for a stop or continue (WUNTRACED, WCONTINUED)',
+      note: 'rusage has CPU times and peak RSS; its other fields are zero',
       handler: (t, a) => wait4(t, a.argInt(0), a.arg(1), a.argInt(2), a.arg(3)),
     },
     waitid: {
