@@ -105,6 +105,13 @@ const EAGER_FILE_LIMIT = 16 * 1024 * 1024;
 const ANON_FAULT_CHUNK = 64 * 1024 * 1024;
 /** Lazily populated file memory is read in aligned chunks of this size. */
 const FILE_FAULT_CHUNK = 1024 * 1024;
+/**
+ * A write fault on a copy-on-write page copies the copy-on-write pages of
+ * the aligned window around it too: writes cluster (stack, heap, .data), and
+ * copying a page costs far less than the fault it saves (a round trip
+ * through the platform).
+ */
+const COW_FAULT_AROUND = 16 * PAGE_SIZE;
 /** No single memory-file allocation exceeds this. */
 const MAX_ALLOCATION = Math.min(MEMORY_FILE_WINDOW, 1024 * 1024 * 1024);
 /** Copies up to this many bytes go byte by byte (cheaper than making a view). */
@@ -263,10 +270,10 @@ export class MemoryManager {
       if ((flags & MAP.POPULATE) !== 0 || this.shouldPopulateEagerly(vma, len)) this.populate(start, start + len);
     } catch (e) {
       this.unmapRange(start, start + len);
-      this.addressSpace.flush();
+      this.flushUnlessBatched();
       throw e;
     }
-    this.addressSpace.flush();
+    this.flushUnlessBatched();
     this.notePeak();
     return start;
   }
@@ -277,7 +284,7 @@ export class MemoryManager {
     const len = pageAlignUp(length);
     if (addr + len > TASK_SIZE) throw new SysError(Errno.EINVAL);
     this.unmapRange(addr, addr + len);
-    this.addressSpace.flush();
+    this.flushUnlessBatched();
   }
 
   /** mprotect(2), PROT_GROWSDOWN included. */
@@ -328,7 +335,7 @@ export class MemoryManager {
       pos = segEnd;
     }
     this.protectRange(start, pos);
-    this.addressSpace.flush();
+    this.flushUnlessBatched();
     if (error !== 0) throw new SysError(error);
   }
 
@@ -361,7 +368,7 @@ export class MemoryManager {
 
     if (fixed && oldLen === newLen) {
       this.moveRange(oldAddr, oldLen, target, dontUnmap);
-      this.addressSpace.flush();
+      this.flushUnlessBatched();
       return target;
     }
 
@@ -389,12 +396,12 @@ export class MemoryManager {
       if (newLen > oldLen && !this.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
       const dest = fixed ? target : findUnmappedArea(this.vmas, this.layout.mmapBase, 0, newLen, false);
       this.relocate(oldAddr, oldLen, dest, newLen, dontUnmap);
-      this.addressSpace.flush();
+      this.flushUnlessBatched();
       return dest;
     }
     if (shrink) {
       this.unmapRange(oldAddr + newLen, oldAddr + oldLen);
-      this.addressSpace.flush();
+      this.flushUnlessBatched();
       return oldAddr;
     }
     if (!expand) return oldAddr;
@@ -408,13 +415,13 @@ export class MemoryManager {
       vma.end = growEnd;
       this.vmas.mergeAround(index, index + 1);
       if (this.shouldPopulateEagerly(vma, growEnd - vma.start)) this.populate(oldEnd, growEnd);
-      this.addressSpace.flush();
+      this.flushUnlessBatched();
       return oldAddr;
     }
     if (!mayMove) throw new SysError(Errno.ENOMEM);
     const dest = findUnmappedArea(this.vmas, this.layout.mmapBase, 0, newLen, false);
     this.relocate(oldAddr, oldLen, dest, newLen, false);
-    this.addressSpace.flush();
+    this.flushUnlessBatched();
     return dest;
   }
 
@@ -472,7 +479,7 @@ export class MemoryManager {
       // Linux refuses to shrink a break whose pages are no longer mapped.
       if (!this.vmas.overlaps(newTop, oldTop)) return this.brkEnd;
       this.unmapRange(newTop, oldTop);
-      this.addressSpace.flush();
+      this.flushUnlessBatched();
       this.brkEnd = addr;
       return addr;
     }
@@ -500,7 +507,7 @@ export class MemoryManager {
       name: null,
     });
     this.populate(oldTop, newTop);
-    this.addressSpace.flush();
+    this.flushUnlessBatched();
     this.notePeak();
     this.brkEnd = addr;
     return addr;
@@ -556,7 +563,7 @@ export class MemoryManager {
         this.applyAdvice(r.start, r.end, advice);
       }
     } finally {
-      this.addressSpace.flush();
+      this.flushUnlessBatched();
     }
     if (holes) throw new SysError(Errno.ENOMEM);
   }
@@ -844,7 +851,7 @@ export class MemoryManager {
     let pma = this.pmas.find(pos);
     if (pma === undefined || (write && pma.cow)) {
       this.makeAccessible(vma, pos, segEnd, write);
-      this.addressSpace.flush();
+      this.flushUnlessBatched();
       pma = this.pmas.find(pos);
       if (pma === undefined) throw fault();
     }
@@ -881,13 +888,14 @@ export class MemoryManager {
     if (pma === undefined) {
       try {
         this.makeAccessible(vma, page, page + PAGE_SIZE, write);
+        if (write && !vma.shared) this.breakCow(...this.cowWindow(vma, page));
       } catch (e) {
         if (!(e instanceof SysError)) throw e;
-        this.addressSpace.flush();
+        this.flushUnlessBatched();
         return { signal: 'SIGBUS', code: 'BUS_ADRERR' };
       }
     } else if (pma.cow && !vma.shared && (vma.prot & PROT.WRITE) !== 0) {
-      this.breakCow(page, page + PAGE_SIZE);
+      this.breakCow(...this.cowWindow(vma, page));
     } else {
       if (this.remirroredPage === page) {
         this.remirroredPage = -1;
@@ -896,13 +904,19 @@ export class MemoryManager {
       // Nothing to do as far as mm knows: the platform may have lost the
       // mapping, so map it again, once.
       this.mirror(page, page + PAGE_SIZE);
-      this.addressSpace.flush();
+      this.flushUnlessBatched();
       this.remirroredPage = page;
       return 'fixed';
     }
     this.remirroredPage = -1;
-    this.addressSpace.flush();
+    this.flushUnlessBatched();
     return 'fixed';
+  }
+
+  /** The aligned fault-around window of `page` inside `vma`. */
+  private cowWindow(vma: Vma, page: number): [number, number] {
+    const start = Math.floor(page / COW_FAULT_AROUND) * COW_FAULT_AROUND;
+    return [Math.max(vma.start, start), Math.min(vma.end, start + COW_FAULT_AROUND)];
   }
 
   // ------------------------------------------------------------------ fork
@@ -952,7 +966,7 @@ export class MemoryManager {
     // The child's VMAs stay split exactly as the parent's (Linux's dup_mmap copies them one by one).
     this.pmas.mergeAround(0, this.pmas.length);
     child.mirror(0, TASK_SIZE);
-    this.addressSpace.flush();
+    this.flushUnlessBatched();
     newAddressSpace.flush();
     return child;
   }
@@ -989,6 +1003,27 @@ export class MemoryManager {
   }
 
   /** Drops every mapping and releases the platform's address space (exit, execve). */
+  /**
+   * Runs `fn` with the address-space flushes of the calls it makes held back,
+   * and flushes once at the end: for a series of changes no application
+   * thread can observe half-done (execve loading a program into a new
+   * address space), one round trip to the platform instead of one each.
+   */
+  batch<T>(fn: () => T): T {
+    this.batchDepth++;
+    try {
+      return fn();
+    } finally {
+      if (--this.batchDepth === 0) this.addressSpace.flush();
+    }
+  }
+
+  private batchDepth = 0;
+
+  private flushUnlessBatched(): void {
+    if (this.batchDepth === 0) this.addressSpace.flush();
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -1120,7 +1155,7 @@ export class MemoryManager {
     v.start = newStart;
     if (hasOffset(v)) v.fileOffset -= oldStart - newStart;
     this.populate(newStart, oldStart);
-    this.addressSpace.flush();
+    this.flushUnlessBatched();
     this.notePeak();
     return v;
   }
@@ -1528,7 +1563,7 @@ export class MemoryManager {
       if (locked && !onFault && (v.prot & READABLE) !== 0) this.populate(pos, segEnd);
       pos = segEnd;
     }
-    this.addressSpace.flush();
+    this.flushUnlessBatched();
     if (pos < end) throw new SysError(Errno.ENOMEM);
   }
 

@@ -19,15 +19,24 @@ const mf = MemoryFile.create('mm-fork-test');
 afterAll(() => mf.close());
 
 /** A write the way the application does it: fault if the mirror is not writable, then store through the mirror. */
-function appWrite(mm: MemoryManager, as: FakeAddressSpace, addr: number, byte: number): void {
+/** An application write: through the mirror, after a fault if the page is not writable there. Returns whether it faulted. */
+function appWrite(mm: MemoryManager, as: FakeAddressSpace, addr: number, byte: number): boolean {
   const page = addr - (addr % P);
   let m = as.pages.get(page);
-  if (m === undefined || (m.prot & PROT.WRITE) === 0) {
+  const faults = m === undefined || (m.prot & PROT.WRITE) === 0;
+  if (faults) {
     expect(mm.handleFault(addr, true)).toBe('fixed');
     m = as.pages.get(page)!;
     expect(m.prot & PROT.WRITE).toBe(PROT.WRITE);
   }
-  mf.bytes(m.fileOffset + (addr - page), 1)[0] = byte;
+  mf.bytes(m!.fileOffset + (addr - page), 1)[0] = byte;
+  return faults;
+}
+
+/** The pages of the mapping in the aligned 16-page window a write fault at `page` copies. */
+function faultWindow(page: number): number[] {
+  const first = Math.floor((BASE / P + page) / 16) * 16 - BASE / P;
+  return Array.from({ length: 16 }, (_, i) => first + i).filter((p) => p >= 0 && p < PAGES);
 }
 
 describe('fork', () => {
@@ -60,11 +69,15 @@ describe('fork', () => {
     expect(child.copyIn(BASE + 3 * P, 1)[0]).toBe(99);
     expect(parent.copyIn(BASE + 5 * P, 1)[0]).toBe(77);
     expect(child.copyIn(BASE + 5 * P, 1)[0]).toBe(6);
-    // Exactly the two written pages were copied.
-    expect(mf.allocatedBytes()).toBe(baseline + (PAGES + 2) * P);
-    expect(mf.committedBytes(0, mf.size)).toBe(committedBefore + 2 * P);
+    // The kernel's write copied its one page. The fault copied every page
+    // of its 64 KiB window the parent still shared (all but page 3, which
+    // the child's copy left to the parent alone), so later writes nearby do
+    // not fault.
+    expect(mf.allocatedBytes()).toBe(baseline + (PAGES + 1 + (PAGES - 1)) * P);
+    expect(mf.committedBytes(0, mf.size)).toBe(committedBefore + PAGES * P);
     expect(cas.pages.get(BASE + 3 * P)!.prot).toBe(RW);
-    expect(pas.pages.get(BASE + 3 * P)!.prot).toBe(PROT.READ);
+    expect(cas.pages.get(BASE + 4 * P)!.prot).toBe(PROT.READ);
+    for (let i = 0; i < PAGES; i++) expect(pas.pages.get(BASE + i * P)!.prot).toBe(RW);
 
     // Once the child is gone, the parent's pages are its own again: writes copy nothing.
     child.release();
@@ -129,11 +142,17 @@ describe('fork', () => {
           if (i === forkAt && mms.length === 2) fork(1);
           const who = act.who % mms.length;
           const addr = BASE + act.page * P;
-          if (act.viaFault) appWrite(mms[who], spaces[who], addr, act.byte);
+          let faulted = false;
+          if (act.viaFault) faulted = appWrite(mms[who], spaces[who], addr, act.byte);
           else mms[who].copyOut(addr, new Uint8Array([act.byte]));
           models[who][act.page] = act.byte;
-          const frame = frames[who][act.page];
-          if (frames.some((f, k) => k !== who && f[act.page] === frame)) frames[who][act.page] = nextPage++;
+          // A kernel write copies its page; a fault copies every shared page
+          // of its 64 KiB window (the whole mapping here).
+          const copied = faulted ? faultWindow(act.page) : [act.page];
+          for (const page of copied) {
+            const frame = frames[who][page];
+            if (frames.some((f, k) => k !== who && f[page] === frame)) frames[who][page] = nextPage++;
+          }
           // Memory grows by exactly the pages that had to be copied.
           expect(mf.allocatedBytes() - baseline).toBe(distinctFrames() * P);
           for (let k = 0; k < mms.length; k++) {
