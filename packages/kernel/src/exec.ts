@@ -6,7 +6,7 @@ import type { Kernel } from './kernel.js';
 import { buildInitialStack, loadProgram, parseShebang, type LoaderFile, type LoaderMemory } from './loader/index.js';
 import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
-import type { PlatformContext } from './platform.js';
+import type { PlatformAddressSpace, PlatformContext } from './platform.js';
 import { Task, ThreadGroup, type Credentials } from './task.js';
 
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
@@ -33,6 +33,8 @@ export interface LoadedImage {
   argEnd: number;
   envStart: number;
   envEnd: number;
+  /** Set when the image reuses the caller's host process: execve's point of no return hands it over. */
+  commit?: () => void;
 }
 
 /** The file as the ELF loader reads it. */
@@ -96,26 +98,30 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
  * and the initial stack Linux would build. Nothing of the caller changes: a
  * failure leaves it as it was (execve's point of no return comes after).
  */
-export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req: ExecRequest): LoadedImage {
+export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req: ExecRequest, reuse?: PlatformContext): LoadedImage {
   const { file, argv } = resolveProgram(fs, req);
   let context: PlatformContext | undefined;
   try {
-    const created = kernel.platform.newProcess();
+    // execve of a single-threaded process may keep its host process (no spawn).
+    const created: { addressSpace: PlatformAddressSpace; context: PlatformContext; commit?: () => void } =
+      (reuse && kernel.platform.reuseProcess?.(reuse)) || kernel.platform.newProcess();
     context = created.context;
     const mm = new MemoryManager(kernel.memoryFile, created.addressSpace, { stackTop: STACK_TOP });
-    const loaded = loadProgram({
-      memory: loaderMemory(mm),
-      file: loaderFile(file),
-      openInterp: (path) => {
-        const interp = fs.openExecutable(path);
-        try {
-          const f = loaderFile(interp);
-          const bytes = f.read(0, f.size);
-          return { size: bytes.length, read: (off, len) => bytes.subarray(off, off + len) };
-        } finally {
-          interp.decRef();
-        }
-      },
+    // Nothing runs in the new address space until it is complete: one flush at the end.
+    return mm.batch(() => {
+      const loaded = loadProgram({
+        memory: loaderMemory(mm),
+        file: loaderFile(file),
+        openInterp: (path) => {
+          const interp = fs.openExecutable(path);
+          try {
+            const f = loaderFile(interp);
+            const bytes = f.read(0, f.size);
+            return { size: bytes.length, read: (off, len) => bytes.subarray(off, off + len) };
+          } finally {
+            interp.decRef();
+          }
+        },
     });
     mm.setBrkStart(loaded.brkStart);
     mm.mmap({
@@ -147,7 +153,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
     });
     mm.copyOut(stack.sp, stack.bytes);
 
-    const regs = context.regs;
+    const regs = created.context.regs;
     for (const r of [REG.rax, REG.rbx, REG.rcx, REG.rdx, REG.rsi, REG.rdi, REG.rbp, REG.r8, REG.r9, REG.r10, REG.r11, REG.r12, REG.r13, REG.r14, REG.r15, REG.fs_base, REG.gs_base]) {
       regs.set(r, 0);
     }
@@ -155,7 +161,8 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
     regs.sp = stack.sp;
     created.addressSpace.flush();
     const base = req.path.split('/').pop() ?? req.path;
-    return { context, mm, path: req.path, name: base.slice(0, 15), argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd };
+    return { context: created.context, commit: created.commit, mm, path: req.path, name: base.slice(0, 15), argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd };
+    });
   } catch (e) {
     context?.kill();
     throw e;
@@ -188,6 +195,7 @@ export function startProcess(
 export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): void {
   const group = task.group;
   const old = task.context;
+  image.commit?.();
   group.mm.release();
   group.mm = image.mm;
   task.replaceContext(image.context);

@@ -23,6 +23,21 @@ export interface Platform {
   newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext };
 
   /**
+   * For execve, optionally: a new, empty address space and context built on
+   * the host resources behind `context` (which must be stopped and the only
+   * context of its address space), saving the cost of a new host process.
+   * Until `commit` is called nothing changes for `context`: the new address
+   * space only records what it is asked (its `flush` applies nothing) and
+   * killing the new context or releasing the new space just drops them.
+   * `commit` removes every old mapping, applies the recorded changes and
+   * resets the thread's FP state; from then on the new context runs the
+   * thread, and the old context and address space are inert (their `kill`
+   * and `release` do nothing). Returns undefined when it cannot reuse
+   * `context` (the kernel then calls newProcess).
+   */
+  reuseProcess?(context: PlatformContext): { addressSpace: PlatformAddressSpace; context: PlatformContext; commit(): void } | undefined;
+
+  /**
    * Creates another thread in `context`'s address space (for clone with
    * CLONE_THREAD). `context` must be stopped. The new context is stopped;
    * its registers are undefined until the kernel sets them.

@@ -13,6 +13,7 @@ import { kill, tgkill } from './native/libc.js';
 
 import { allocNative, getRegs, getSigInfo, getXState, setRegs, setXState, sysemu, wait, type NativeBuffer } from './native/tracer.js';
 import { STUB_MEMFD, StubProcess, type StubMemory } from './stub/stub-process.js';
+import { STUB_BASE, STUB_RESERVED_END } from './stub/stub-image.js';
 import { MAP } from '@tvisor/abi';
 import { SYS } from '@tvisor/abi';
 
@@ -24,31 +25,74 @@ const WAIT_SPIN_MS = 0.05;
 const SYSCALL_STOP = Signal.SIGTRAP | 0x80;
 const FAULT_SIGNALS = new Set<number>([Signal.SIGSEGV, Signal.SIGBUS, Signal.SIGFPE, Signal.SIGILL, Signal.SIGTRAP]);
 
+/** The top of the user address space (x86-64, 4-level paging). */
+const USER_TOP = 0x7fff_ffff_f000;
+
 /** An address space backed by one stub process. */
 class StubAddressSpace implements PlatformAddressSpace {
-  constructor(readonly stub: StubProcess) {}
+  /**
+   * Changes recorded, not applied, while an execve that reuses the stub has
+   * not committed (Platform.reuseProcess); undefined once live.
+   */
+  private recorded: Array<[number, number[]]> | undefined;
+  /** Given up to the address space an execve committed: the stub is no longer this one's to kill. */
+  private handedOver = false;
+
+  constructor(
+    readonly stub: StubProcess,
+    deferred = false,
+  ) {
+    if (deferred) this.recorded = [];
+  }
 
   get hostPid(): number {
     return this.stub.pid;
   }
 
+  private change(nr: number, ...args: number[]): void {
+    if (this.recorded) this.recorded.push([nr, args]);
+    else if (!this.handedOver) this.stub.queue(nr, ...args);
+  }
+
   mapFile(addr: number, length: number, fileOffset: number, prot: number): void {
-    this.stub.queue(SYS.mmap, addr, length, prot, MAP.SHARED | MAP.FIXED, STUB_MEMFD, fileOffset);
+    this.change(SYS.mmap, addr, length, prot, MAP.SHARED | MAP.FIXED, STUB_MEMFD, fileOffset);
   }
 
   unmap(addr: number, length: number): void {
-    this.stub.queue(SYS.munmap, addr, length);
+    this.change(SYS.munmap, addr, length);
   }
 
   protect(addr: number, length: number, prot: number): void {
-    this.stub.queue(SYS.mprotect, addr, length, prot);
+    this.change(SYS.mprotect, addr, length, prot);
   }
 
   flush(): void {
+    if (!this.recorded && !this.handedOver) this.stub.flush();
+  }
+
+  /**
+   * execve's commit: `previous` (the old image's space on the same stub)
+   * gives the stub up; every application mapping goes, and the recorded
+   * changes are applied in one batch.
+   */
+  takeOver(previous: StubAddressSpace): void {
+    const recorded = this.recorded ?? [];
+    this.recorded = undefined;
+    previous.handedOver = true;
+    this.stub.queue(SYS.munmap, 0, STUB_BASE);
+    this.stub.queue(SYS.munmap, STUB_RESERVED_END, USER_TOP - STUB_RESERVED_END);
+    for (const [nr, args] of recorded) this.stub.queue(nr, ...args);
     this.stub.flush();
   }
 
   release(): void {
+    if (this.handedOver) return;
+    if (this.recorded) {
+      // An execve that failed before committing: the stub stays the old image's.
+      this.recorded = [];
+      this.handedOver = true;
+      return;
+    }
     if (this.stub.alive) kill(this.stub.pid, Signal.SIGKILL);
   }
 }
@@ -78,8 +122,14 @@ class PtraceContext implements PlatformContext {
 
   /** The last reading, kept for when the host thread is gone and its /proc entry with it. */
   private lastCpuNs = 0n;
+  /** The host thread's CPU time when this context took it over (execve reusing the stub). */
+  cpuBaseline = 0n;
 
   cpuTime(): bigint {
+    return this.hostCpuTime() - this.cpuBaseline;
+  }
+
+  hostCpuTime(): bigint {
     // schedstat's first field is the thread's time on a CPU in nanoseconds
     // (user and host-kernel time together), exact where stat's are ticks.
     try {
@@ -92,7 +142,11 @@ class PtraceContext implements PlatformContext {
     return this.lastCpuNs;
   }
 
+  /** Replaced by the context an execve committed on the same host thread: killing it does nothing. */
+  retired = false;
+
   kill(): void {
+    if (this.retired) return;
     this.killed = true;
     this.addressSpace.release();
   }
@@ -117,11 +171,36 @@ export class PtracePlatform implements Platform {
   newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
     const stub = new StubProcess(this.memory, this.contexts.size > 0 ? this.processGroup : 0);
     if (this.contexts.size === 0) this.processGroup = stub.pid;
+    // What a new thread's FP state is: execve into a reused stub resets to it.
+    this.initialFpState ??= getXState(stub.pid);
     const addressSpace = new StubAddressSpace(stub);
     const context = new PtraceContext(stub.pid, addressSpace);
     stub.initialRegisters(context.regs);
     this.contexts.set(stub.pid, context);
     return { addressSpace, context };
+  }
+
+  private initialFpState: Uint8Array | undefined;
+
+  reuseProcess(context: PlatformContext): { addressSpace: PlatformAddressSpace; context: PlatformContext; commit(): void } | undefined {
+    const old = context as PtraceContext;
+    const stub = old.addressSpace.stub;
+    if (old.running || old.killed || !stub.alive || old.pid !== stub.pid || this.initialFpState === undefined) return undefined;
+    // Only a single-threaded stub: its one host thread is the one execve keeps.
+    for (const c of this.contexts.values()) if (c !== old && c.addressSpace === old.addressSpace) return undefined;
+    const addressSpace = new StubAddressSpace(stub, true);
+    const fresh = new PtraceContext(old.pid, addressSpace);
+    stub.initialRegisters(fresh.regs);
+    const initialFp = this.initialFpState;
+    const commit = () => {
+      stub.injector = old.pid;
+      addressSpace.takeOver(old.addressSpace);
+      setXState(old.pid, initialFp);
+      fresh.cpuBaseline = old.hostCpuTime();
+      old.retired = true;
+      this.contexts.set(old.pid, fresh);
+    };
+    return { addressSpace, context: fresh, commit };
   }
 
   newThread(context: PlatformContext): PlatformContext {

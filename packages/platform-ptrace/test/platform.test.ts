@@ -173,6 +173,58 @@ describe('PtracePlatform', () => {
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
 
+  /** The next stop of `context` (earlier tests' stubs, released without a kill, report 'gone' first). */
+  function waitFor(context: unknown) {
+    for (;;) {
+      const ev = platform.wait();
+      if (ev === undefined || ev.context === context) return ev;
+    }
+  }
+
+  it('reuses a stub for execve: nothing changes before commit, everything old goes at commit', () => {
+    const { addressSpace, context } = platform.newProcess();
+    const oldCode = memory.allocate(4096);
+    memory.bytes(oldCode, PROGRAM.length).set(PROGRAM);
+    addressSpace.mapFile(CODE_ADDR, 4096, oldCode, PROT.READ | PROT.EXEC);
+    addressSpace.mapFile(0x30000000, 4096, memory.allocate(4096), PROT.READ);
+    addressSpace.flush();
+    const pid = addressSpace.hostPid;
+    const mapped = () => readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').map((l) => l.split('-')[0]);
+
+    // An execve that fails before its point of no return: the old image is untouched and still runs.
+    const failed = platform.reuseProcess(context)!;
+    failed.addressSpace.mapFile(0x50000000, 4096, memory.allocate(4096), PROT.READ);
+    failed.addressSpace.flush();
+    expect(mapped()).not.toContain('50000000');
+    failed.context.kill();
+    failed.addressSpace.release();
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    context.regs.ip = CODE_ADDR;
+    platform.resume(context);
+    expect(waitFor(context)?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.getpid);
+
+    // One that commits: same host process, only the new mappings, and the old context is inert.
+    const reused = platform.reuseProcess(context)!;
+    const newCode = memory.allocate(4096);
+    memory.bytes(newCode, PROGRAM.length).set(PROGRAM);
+    reused.addressSpace.mapFile(0x60000000, 4096, newCode, PROT.READ | PROT.EXEC);
+    reused.commit();
+    expect(reused.addressSpace.hostPid).toBe(pid);
+    const after = mapped();
+    expect(after).toContain('60000000');
+    expect(after).not.toContain(CODE_ADDR.toString(16));
+    expect(after).not.toContain('30000000');
+    addressSpace.release();
+    context.kill();
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    reused.context.regs.ip = 0x60000000;
+    platform.resume(reused.context);
+    expect(waitFor(reused.context)?.kind).toBe('syscall');
+    expect(reused.context.regs.syscallNumber).toBe(SYS.getpid);
+    reused.context.kill();
+  });
+
   it('holds no host fds in the stub but the memory file', () => {
     const { addressSpace } = platform.newProcess();
     const fds = execFileSync('ls', [`/proc/${addressSpace.hostPid}/fd`], { encoding: 'utf8' }).trim().split('\n');

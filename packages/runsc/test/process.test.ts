@@ -99,6 +99,25 @@ describe('runsc do: pipes', () => {
 });
 
 describe('runsc do: bad executables', () => {
+  it('execve starts the new image with fresh FP state (MXCSR), also when the host process is reused', () => {
+    const prog = compileC(`
+      #include <stdio.h>
+      #include <unistd.h>
+      #include <xmmintrin.h>
+      int main(int argc, char **argv) {
+        if (argc > 1) { printf("after exec: mxcsr=%#x\\n", _mm_getcsr()); return 0; }
+        _mm_setcsr(_mm_getcsr() | 0x6000); /* round toward zero */
+        printf("before exec: mxcsr=%#x\\n", _mm_getcsr());
+        fflush(stdout);
+        char *args[] = { argv[0], "check", 0 };
+        execv("/proc/self/exe", args);
+        return 1;
+      }`);
+    const r = runsc(['do', prog]);
+    expect(r.stdout).toBe(native([prog]).stdout);
+    expect(r.stdout).toContain('after exec: mxcsr=0x1f80');
+  });
+
   it('execve of malformed ELFs fails with ENOEXEC and the sentry goes on', () => {
     const prog = compileC(`
       #include <errno.h>

@@ -137,7 +137,7 @@ function execve(t: Task, pathAddr: number, argvAddr: number, envpAddr: number): 
 export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAddr: number): number {
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
-  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp });
+  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp }, t.group.tasks.size === 1 ? t.context : undefined);
   deThread(t);
   replaceImage(t.kernel, t, image);
   return 0;
