@@ -34,6 +34,19 @@ export const jobsCases: CompatCase[] = [
     packages: ['bash', 'coreutils', 'grep'],
   },
   {
+    name: 'jobs/stop-continue',
+    // Job control: a stopped job shows T in ps and /proc, bash (with set -m)
+    // learns of stops and continues from waitpid(WUNTRACED|WCONTINUED), and
+    // SIGTERM to a stopped job (bash adds SIGCONT) ends it.
+    argv: [
+      'bash',
+      '-c',
+      'sleep 30 & p=$!; kill -STOP $p; sleep 0.2; ps -o stat= -p $p; cut -d" " -f3 /proc/$p/stat; kill -CONT $p; sleep 0.1; ps -o stat= -p $p; kill $p; wait $p; echo "wait: $?"; ' +
+        'set -m; sleep 30 & sleep 0.1; kill -STOP %1; sleep 0.1; jobs; kill -CONT %1; sleep 0.1; jobs; kill -TSTP %1; sleep 0.1; jobs; kill %1; sleep 0.1; jobs; wait; echo "wait: $?"',
+    ],
+    packages: ['bash', 'coreutils', 'procps'],
+  },
+  {
     name: 'jobs/wait-statuses',
     argv: ['bash', '-c', '(exit 3) & a=$!; (sleep 0.05; exit 5) & b=$!; wait $b; echo "b $?"; wait $a; echo "a $?"; sh -c \'kill -HUP $$\'; echo "hup $?"'],
     packages: ['bash', 'dash', 'coreutils'],
