@@ -201,6 +201,31 @@ describe('runsc do: job control', () => {
     sameAsNative([prog]);
   });
 
+  it('SIG_DFL discards a pending SIGCONT, whose default action does nothing at delivery', () => {
+    const prog = compileC(`
+      #include <signal.h>
+      #include <stdio.h>
+      static void on_cont(int s) { (void)s; }
+      int main(void) {
+        sigset_t set, pend;
+        sigemptyset(&set);
+        sigaddset(&set, SIGCONT);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        signal(SIGCONT, on_cont);
+        raise(SIGCONT);
+        sigpending(&pend);
+        printf("pending, caught: %d\\n", sigismember(&pend, SIGCONT));
+        signal(SIGCONT, SIG_DFL);
+        sigpending(&pend);
+        printf("pending after SIG_DFL: %d\\n", sigismember(&pend, SIGCONT));
+        raise(SIGCONT);
+        sigpending(&pend);
+        printf("pending, blocked default: %d\\n", sigismember(&pend, SIGCONT));
+        return 0;
+      }`);
+    sameAsNative([prog], 'pending, caught: 1\npending after SIG_DFL: 0\npending, blocked default: 1\n');
+  });
+
   it('bash: kill -STOP / -CONT a background job, its state in ps and /proc, and set -m job reports', () => {
     const script =
       'sleep 30 & p=$!; kill -STOP $p; sleep 0.2; ps -o stat= -p $p; cut -d" " -f3 /proc/$p/stat; kill -CONT $p; sleep 0.1; ps -o stat= -p $p; kill $p; wait $p; echo "wait: $?"; ' +

@@ -55,8 +55,9 @@ function rtSigaction(t: Task, sig: number, act: number, oldact: number, size: nu
   }
   if (act !== 0) {
     actions[sig] = next;
-    // Setting a pending signal's action to ignore discards it (POSIX).
-    if (next.handler === SIG_IGN || (next.handler === SIG_DFL && ([Signal.SIGCHLD, Signal.SIGURG, Signal.SIGWINCH] as number[]).includes(sig))) {
+    // Setting a pending signal's action to ignore discards it (POSIX); so
+    // does SIG_DFL where the default does nothing (SIGCONT's continues at send).
+    if (next.handler === SIG_IGN || (next.handler === SIG_DFL && ([Signal.SIGCHLD, Signal.SIGURG, Signal.SIGWINCH, Signal.SIGCONT] as number[]).includes(sig))) {
       t.group.signals.discard(sig);
     }
   }
