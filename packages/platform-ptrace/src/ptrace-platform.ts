@@ -169,8 +169,14 @@ export class PtracePlatform implements Platform {
   constructor(private readonly memory: StubMemory) {}
 
   newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
-    const stub = new StubProcess(this.memory, this.contexts.size > 0 ? this.processGroup : 0);
-    if (this.contexts.size === 0) this.processGroup = stub.pid;
+    const first = this.contexts.size === 0;
+    // A process that forks is likely to fork again: from the second process
+    // on, a spare stub is kept ready (made while the application runs).
+    if (!first) this.keepSpare = true;
+    let stub = first ? undefined : this.spare;
+    this.spare = undefined;
+    stub ??= new StubProcess(this.memory, first ? 0 : this.processGroup);
+    if (first) this.processGroup = stub.pid;
     // What a new thread's FP state is: execve into a reused stub resets to it.
     this.initialFpState ??= getXState(stub.pid);
     const addressSpace = new StubAddressSpace(stub);
@@ -181,6 +187,30 @@ export class PtracePlatform implements Platform {
   }
 
   private initialFpState: Uint8Array | undefined;
+  /** A stub set up ahead of need, for the next newProcess. */
+  private spare: StubProcess | undefined;
+  private keepSpare = false;
+
+  /** The host pid of the spare stub, if one is ready (for tests and diagnostics). */
+  get spareHostPid(): number | undefined {
+    return this.spare?.pid;
+  }
+
+  /**
+   * Called when the sentry is about to wait for running application code:
+   * the spawn and set-up of a spare stub (about a millisecond, mostly spent
+   * waiting for the host to exec it) then overlaps with the application's
+   * run instead of delaying the next fork.
+   */
+  private prepareSpare(): void {
+    if (!this.keepSpare || this.spare !== undefined || this.running === 0) return;
+    try {
+      this.spare = new StubProcess(this.memory, this.processGroup);
+    } catch {
+      // Out of host resources now: the next newProcess tries again and reports it.
+      this.keepSpare = false;
+    }
+  }
 
   reuseProcess(context: PlatformContext): { addressSpace: PlatformAddressSpace; context: PlatformContext; commit(): void } | undefined {
     const old = context as PtraceContext;
@@ -245,6 +275,7 @@ export class PtracePlatform implements Platform {
     // A syscall stop usually follows a resume within microseconds: polling
     // briefly keeps this core awake and saves the sleep and wake-up a
     // blocking waitpid costs each time (most of a syscall's round trip here).
+    this.prepareSpare();
     const until = performance.now() + WAIT_SPIN_MS;
     do {
       if (this.running === 0) return undefined;
@@ -256,6 +287,7 @@ export class PtracePlatform implements Platform {
 
   async waitAsync(): Promise<StopEvent | undefined> {
     this.childSignals.listen();
+    this.prepareSpare();
     for (;;) {
       if (this.running === 0) return undefined;
       // Take the SIGCHLD notice first, so one arriving after this check is not lost.
@@ -327,6 +359,9 @@ export class PtracePlatform implements Platform {
 
   shutdown(): void {
     this.childSignals.close();
+    if (this.spare?.alive) kill(this.spare.pid, Signal.SIGKILL);
+    this.spare = undefined;
+    this.keepSpare = false;
     for (const ctx of this.contexts.values()) ctx.kill();
     while (this.contexts.size > 0) {
       try {

@@ -225,6 +225,27 @@ describe('PtracePlatform', () => {
     reused.context.kill();
   });
 
+  it('keeps a spare stub ready once a second process exists, made while the application runs', () => {
+    const spawnAt = (as: { mapFile(a: number, l: number, o: number, p: number): void }) => {
+      const off = memory.allocate(4096);
+      memory.bytes(off, PROGRAM.length).set(PROGRAM);
+      as.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
+    };
+    const a = platform.newProcess();
+    const b = platform.newProcess();
+    spawnAt(a.addressSpace);
+    a.context.regs.ip = CODE_ADDR;
+    platform.resume(a.context);
+    expect(waitFor(a.context)?.kind).toBe('syscall');
+    const spare = platform.spareHostPid;
+    expect(spare).toBeDefined();
+    expect(readFileSync(`/proc/${spare}/status`, 'utf8')).toMatch(/^Seccomp:\t2$/m);
+    const c = platform.newProcess();
+    expect(c.addressSpace.hostPid).toBe(spare);
+    expect(platform.spareHostPid).toBeUndefined();
+    for (const p of [a, b, c]) p.context.kill();
+  });
+
   it('holds no host fds in the stub but the memory file', () => {
     const { addressSpace } = platform.newProcess();
     const fds = execFileSync('ls', [`/proc/${addressSpace.hostPid}/fd`], { encoding: 'utf8' }).trim().split('\n');
