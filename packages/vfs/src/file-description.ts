@@ -1,10 +1,11 @@
-import { Errno, O, POLL, S, SEEK, SysError } from './abi.js';
+import { Errno, IN, O, POLL, S, SEEK, SysError } from './abi.js';
 import { modeAfterKillPrivs, type Credentials } from './credentials.js';
 import type { Inode } from './inode.js';
 import type { Mount, VirtualDentry } from './mount.js';
 import { ALWAYS_READY, type ReadinessCallback } from './readiness.js';
 import { isDir, nowTimespec, type StatInfo } from './stat.js';
 import type { Dentry } from './dentry.js';
+import { currentSyscallScope, descriptionClosed, descriptionOpened, notifyDentry, Watches } from './fsnotify.js';
 
 /** One directory entry as getdents64 reports it. */
 export interface Dirent {
@@ -185,6 +186,9 @@ export class FileDescription {
   private flags: number;
   /** Scratch space for a directory implementation's per-open snapshot. */
   dirState: unknown = undefined;
+  /** The asOneSyscall scope of the last IN_ACCESS/IN_MODIFY reported, and which of the two were. */
+  private ioScope = 0;
+  private ioReported = 0;
 
   constructor(
     readonly vd: VirtualDentry,
@@ -194,6 +198,7 @@ export class FileDescription {
   ) {
     this.flags = flags & ~(O.CREAT | O.EXCL | O.NOCTTY | O.TRUNC | O.CLOEXEC);
     vd.mount.refs++;
+    descriptionOpened(vd.dentry);
   }
 
   get mount(): Mount { return this.vd.mount; }
@@ -222,12 +227,38 @@ export class FileDescription {
     if (this.refs <= 0) throw new Error('FileDescription used after release');
     this.refs++;
   }
-  /** Drop a reference; the last one releases the implementation and the mount. */
+  /**
+   * Drop a reference; the last one reports IN_CLOSE_WRITE or
+   * IN_CLOSE_NOWRITE (by access mode; none for O_PATH), then releases the
+   * implementation and the mount.
+   */
   decRef(): void {
     if (--this.refs === 0) {
-      this.impl.release(this);
-      this.vd.mount.refs--;
+      if (!this.isPath && Watches.any) notifyDentry(this.vd.dentry, this.writable ? IN.CLOSE_WRITE : IN.CLOSE_NOWRITE, true);
+      try {
+        this.impl.release(this);
+      } finally {
+        this.vd.mount.refs--;
+        descriptionClosed(this.vd.dentry);
+      }
     }
+  }
+
+  /**
+   * Reports IN_ACCESS or IN_MODIFY from this open file, once per
+   * asOneSyscall scope (one read(2) may reach the file in several chunks).
+   */
+  private reportIo(event: number): void {
+    if (!Watches.any) return;
+    const scope = currentSyscallScope();
+    if (scope !== 0) {
+      if (this.ioScope !== scope) {
+        this.ioScope = scope;
+        this.ioReported = 0;
+      } else if (this.ioReported & event) return;
+      this.ioReported |= event;
+    }
+    notifyDentry(this.vd.dentry, event, true);
   }
   get refCount(): number { return this.refs; }
 
@@ -237,9 +268,14 @@ export class FileDescription {
     if (this.isPath) throw new SysError(Errno.EBADF);
     if (offset !== undefined && this.impl.stream) throw new SysError(Errno.ESPIPE);
     if (!this.readable) throw new SysError(Errno.EBADF);
-    if (offset === undefined) return this.impl.read(this, dst);
-    if (offset < 0) throw new SysError(Errno.EINVAL);
-    return this.impl.pread(this, dst, offset);
+    let n: number;
+    if (offset === undefined) n = this.impl.read(this, dst);
+    else {
+      if (offset < 0) throw new SysError(Errno.EINVAL);
+      n = this.impl.pread(this, dst, offset);
+    }
+    if (n > 0) this.reportIo(IN.ACCESS);
+    return n;
   }
 
   /** write(2) when `offset` is undefined, pwrite(2) otherwise. */
@@ -247,9 +283,14 @@ export class FileDescription {
     if (this.isPath) throw new SysError(Errno.EBADF);
     if (offset !== undefined && this.impl.stream) throw new SysError(Errno.ESPIPE);
     if (!this.writable) throw new SysError(Errno.EBADF);
-    if (offset === undefined) return this.impl.write(this, src);
-    if (offset < 0) throw new SysError(Errno.EINVAL);
-    return this.impl.pwrite(this, src, offset);
+    let n: number;
+    if (offset === undefined) n = this.impl.write(this, src);
+    else {
+      if (offset < 0) throw new SysError(Errno.EINVAL);
+      n = this.impl.pwrite(this, src, offset);
+    }
+    if (n > 0) this.reportIo(IN.MODIFY);
+    return n;
   }
 
   /** lseek(2). */
@@ -270,6 +311,8 @@ export class FileDescription {
     if (this.isPath) throw new SysError(Errno.EBADF);
     if (!isDir(this.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
     this.impl.iterDirents(this, cb);
+    // iterate_dir reports the directory read whatever it returned.
+    this.reportIo(IN.ACCESS);
   }
 
   /** Convenience: up to `max` entries from the current offset. */
@@ -315,6 +358,7 @@ export class FileDescription {
     if (type !== S.IFREG && type !== S.IFBLK) throw new SysError(Errno.ENODEV);
     if (offset + length > MAX_OFFSET) throw new SysError(Errno.EFBIG);
     this.impl.allocate(this, mode, offset, length);
+    this.reportIo(IN.MODIFY);
   }
 
   /** ftruncate(2): EINVAL unless open for writing on a regular file. */
@@ -326,6 +370,8 @@ export class FileDescription {
     if (this.impl.truncate) this.impl.truncate(this, size);
     else this.inode.setStat({ size, mtime: nowTimespec() }, this.creds);
     if (killed !== undefined) this.inode.setStat({ mode: killed }, this.creds);
+    // notify_change's event: not from the open file, so IN_EXCL_UNLINK does not hide it.
+    notifyDentry(this.vd.dentry, killed !== undefined ? IN.MODIFY | IN.ATTRIB : IN.MODIFY);
   }
 
   /** fsync(2)/fdatasync(2). */

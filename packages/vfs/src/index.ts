@@ -12,6 +12,7 @@ export {
   type Dirent, type DirentCallback, type FileDescriptionImpl,
 } from './file-description.js';
 export { InodeBase, type Filesystem, type Inode } from './inode.js';
+export { Watch, Watches, asOneSyscall, type WatchOwner } from './fsnotify.js';
 export { Mount, sameVd, type MountFlags, type VirtualDentry } from './mount.js';
 export { ALWAYS_READY, WaiterQueue, type ReadinessCallback } from './readiness.js';
 export { MAX_SYMLINKS, NAME_MAX, PATH_MAX, PathResolver, type ParentAndName, type PathContext } from './resolve.js';

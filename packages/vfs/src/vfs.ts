@@ -1,4 +1,4 @@
-import { ACCESS, AT, Errno, O, RENAME, RESOLVE, S, SysError, UTIME, XATTR } from './abi.js';
+import { ACCESS, AT, Errno, IN, O, RENAME, RESOLVE, S, SysError, UTIME, XATTR } from './abi.js';
 import { checkSticky, inGroup, isOwnerOrPrivileged, isPrivileged, mayAccess, modeAfterKillPrivs, type Credentials } from './credentials.js';
 import type { Dentry } from './dentry.js';
 import { DeviceRegistry } from './devices.js';
@@ -10,6 +10,7 @@ import { isDir, isSymlink, nowTimespec, type SetStatRequest, type StatfsInfo, ty
 import { Dentry as DentryClass } from './dentry.js';
 import { PipeFilesystem } from './fs/pipefs/filesystem.js';
 import { FileLocks } from './locks.js';
+import { dentryRemoved, filesystemUnmounted, inodeRelinked, newCookie, notifyDentry, notifyInode, notifyName } from './fsnotify.js';
 
 /** openat/openat2 arguments. */
 export interface OpenOptions {
@@ -170,6 +171,7 @@ export class VirtualFilesystem {
         const { creds, perm } = this.newOwnership(ctx, parent, mode & PERM_BITS, false);
         const inode = parent.dentry.inode.create(name, S.IFREG | perm, creds);
         const d = this.cacheChild(parent.dentry, name, inode);
+        notifyName(parent.dentry.inode, IN.CREATE, name);
         return { vd: { mount: parent.mount, dentry: d }, created: true };
       }
       if (flags & O.EXCL) throw new SysError(Errno.EEXIST);
@@ -190,7 +192,8 @@ export class VirtualFilesystem {
   /**
    * Open an already-resolved location (used by openAt and for reopening
    * /proc/self/fd links). `created` skips the permission check, as Linux does
-   * for a file this very open created.
+   * for a file this very open created. Reports IN_OPEN (not for O_PATH),
+   * then IN_MODIFY if O_TRUNC truncated the file.
    */
   openVd(vd: VirtualDentry, flags: number, creds: Credentials, created = false): FileDescription {
     const inode = vd.dentry.inode;
@@ -213,6 +216,7 @@ export class VirtualFilesystem {
     }
     if ((type === S.IFCHR || type === S.IFBLK) && vd.mount.flags.noDev) throw new SysError(Errno.EACCES);
     let impl: FileDescriptionImpl;
+    let truncated = 0;
     switch (type) {
       case S.IFCHR:
         impl = this.devices.open('char', st.rdev, inode, flags, creds);
@@ -232,10 +236,15 @@ export class VirtualFilesystem {
           const killed = modeAfterKillPrivs(creds, st.mode);
           if (killed !== undefined) req.mode = killed;
           inode.setStat(req, creds);
+          truncated = killed !== undefined ? IN.MODIFY | IN.ATTRIB : IN.MODIFY;
         }
         impl = inode.open(flags, creds);
     }
-    return new FileDescription(vd, impl, flags, creds);
+    const file = new FileDescription(vd, impl, flags, creds);
+    // Linux reports the open (do_dentry_open) before the truncation (handle_truncate).
+    notifyDentry(vd.dentry, IN.OPEN, true);
+    if (truncated) notifyDentry(vd.dentry, truncated);
+    return file;
   }
 
   // ---------------------------------------------------------------- creation
@@ -248,6 +257,7 @@ export class VirtualFilesystem {
     const { creds, perm } = this.newOwnership(ctx, parent, mode & (0o777 | S.ISVTX), true);
     const inode = parent.dentry.inode.mkdir(name, S.IFDIR | perm, creds);
     this.cacheChild(parent.dentry, name, inode);
+    notifyName(parent.dentry.inode, IN.CREATE | IN.ISDIR, name);
   }
 
   /** mknodat(2): regular files, fifos, sockets and device nodes. */
@@ -266,6 +276,7 @@ export class VirtualFilesystem {
         ? parent.dentry.inode.create(name, S.IFREG | perm, creds)
         : parent.dentry.inode.mknod(name, type | perm, type === S.IFCHR || type === S.IFBLK ? rdev : 0, creds);
     this.cacheChild(parent.dentry, name, inode);
+    notifyName(parent.dentry.inode, IN.CREATE, name);
   }
 
   /** symlinkat(2). */
@@ -278,6 +289,7 @@ export class VirtualFilesystem {
     const { creds } = this.newOwnership(ctx, parent, 0o777, false);
     const inode = parent.dentry.inode.symlink(name, target, creds);
     this.cacheChild(parent.dentry, name, inode);
+    notifyName(parent.dentry.inode, IN.CREATE, name);
   }
 
   /** linkat(2). `flags`: AT.SYMLINK_FOLLOW, AT.EMPTY_PATH. */
@@ -299,6 +311,10 @@ export class VirtualFilesystem {
     if (old.dentry.dead && st.nlink === 0 && !tmpfile) throw new SysError(Errno.ENOENT);
     parent.dentry.inode.link(name, target);
     if (tmpfile) this.linkableTmpfiles.delete(target);
+    // fsnotify_link: the link count change to the file, then the new entry to the directory.
+    inodeRelinked(target);
+    notifyInode(target, IN.ATTRIB);
+    notifyName(parent.dentry.inode, IN.CREATE, name);
     // The new name is looked up afresh when first used: a filesystem may
     // represent each name of a file by its own inode object (host handles).
   }
@@ -365,6 +381,10 @@ export class VirtualFilesystem {
     if (child.mountCount > 0) throw new SysError(Errno.EBUSY);
     parent.dentry.inode.unlink(name, child.inode);
     this.dropChild(parent.dentry, name, child);
+    // vfs_unlink: the link count change, the inode's deletion if that was its last name, then the entry.
+    notifyInode(child.inode, IN.ATTRIB);
+    dentryRemoved(child, cst.nlink <= 1);
+    notifyName(parent.dentry.inode, IN.DELETE, name);
   }
 
   /** rmdir(2). */
@@ -381,6 +401,8 @@ export class VirtualFilesystem {
     if (child.mountCount > 0) throw new SysError(Errno.EBUSY);
     parent.dentry.inode.rmdir(name, child.inode);
     this.dropChild(parent.dentry, name, child);
+    dentryRemoved(child, true);
+    notifyName(parent.dentry.inode, IN.DELETE | IN.ISDIR, name);
   }
 
   /** may_delete: write+search on the directory, then the sticky-bit rule. */
@@ -454,6 +476,22 @@ export class VirtualFilesystem {
     oldD.parent = n.parent.dentry;
     oldD.name = n.name;
     n.parent.dentry.children.set(n.name, oldD);
+    this.notifyRename(o.parent.dentry.inode, o.name, n.parent.dentry.inode, n.name, oldD.inode, isDir(ost.mode), exchange ? null : newD?.inode ?? null);
+    if (exchange && newD) this.notifyRename(n.parent.dentry.inode, n.name, o.parent.dentry.inode, o.name, newD.inode, isDir(nst!.mode), null);
+    if (newD && nst && !exchange) dentryRemoved(newD, isDir(nst.mode) || nst.nlink <= 1);
+  }
+
+  /**
+   * fsnotify_move: IN_MOVED_FROM and IN_MOVED_TO sharing a cookie, the link
+   * count change of a replaced file, then IN_MOVE_SELF to the moved inode.
+   */
+  private notifyRename(oldDir: Inode, oldName: string, newDir: Inode, newName: string, moved: Inode, dir: boolean, replaced: Inode | null): void {
+    const isdir = dir ? IN.ISDIR : 0;
+    const cookie = newCookie();
+    notifyName(oldDir, IN.MOVED_FROM | isdir, oldName, cookie);
+    notifyName(newDir, IN.MOVED_TO | isdir, newName, cookie);
+    if (replaced) notifyInode(replaced, IN.ATTRIB);
+    notifyInode(moved, IN.MOVE_SELF);
   }
 
   // ---------------------------------------------------------------- reading metadata
@@ -523,6 +561,7 @@ export class VirtualFilesystem {
     // A non-member may not leave set-group-ID on a file it chmods.
     if (!isPrivileged(creds) && !inGroup(creds, st.gid)) m &= ~S.ISGID;
     inode.setStat({ mode: (st.mode & S.IFMT) | m }, creds);
+    notifyDentry(vd.dentry, IN.ATTRIB);
   }
 
   /** fchownat(2); -1 leaves an id unchanged. `flags`: AT.SYMLINK_NOFOLLOW, AT.EMPTY_PATH. */
@@ -553,6 +592,9 @@ export class VirtualFilesystem {
       if (m !== st.mode) req.mode = m;
     }
     inode.setStat(req, creds);
+    // chown(-1, -1) changes no attribute Linux reports (only ctime).
+    const given = (id: number) => id !== -1 && id !== 0xffffffff;
+    if (given(uid) || given(gid) || req.mode !== undefined) notifyDentry(vd.dentry, IN.ATTRIB);
   }
 
   /**
@@ -587,6 +629,8 @@ export class VirtualFilesystem {
     if (a) req.atime = a;
     if (m) req.mtime = m;
     inode.setStat(req, creds);
+    // fsnotify_change: both times are an attribute change, one alone an access or a modification.
+    notifyDentry(vd.dentry, a && m ? IN.ATTRIB : a ? IN.ACCESS : IN.MODIFY);
   }
 
   /** truncate(2). */
@@ -603,6 +647,7 @@ export class VirtualFilesystem {
     const killed = modeAfterKillPrivs(ctx.creds, st.mode);
     if (killed !== undefined) req.mode = killed;
     inode.setStat(req, ctx.creds);
+    notifyDentry(vd.dentry, killed !== undefined ? IN.MODIFY | IN.ATTRIB : IN.MODIFY);
   }
 
   // ---------------------------------------------------------------- xattrs
@@ -642,6 +687,7 @@ export class VirtualFilesystem {
     this.checkXattr(vd, creds, name, true);
     if (!isOwnerOrPrivileged(creds, vd.dentry.inode.stat().uid) && !name.startsWith('user.')) throw new SysError(Errno.EPERM);
     vd.dentry.inode.setxattr(name, value.slice(), flags);
+    notifyDentry(vd.dentry, IN.ATTRIB);
   }
   /** listxattr(2): trusted.* names are hidden from the unprivileged. */
   listxattrVd(vd: VirtualDentry, creds: Credentials): string[] {
@@ -652,6 +698,7 @@ export class VirtualFilesystem {
   removexattrVd(vd: VirtualDentry, creds: Credentials, name: string): void {
     this.checkXattr(vd, creds, name, true);
     vd.dentry.inode.removexattr(name);
+    notifyDentry(vd.dentry, IN.ATTRIB);
   }
   getxattrAt(ctx: PathContext, path: string, name: string, follow = true): Uint8Array {
     return this.getxattrVd(this.getVd(ctx, path, { follow }), ctx.creds, name);
@@ -744,6 +791,7 @@ export class VirtualFilesystem {
     const n = (this.fsMounts.get(m.fs) ?? 1) - 1;
     if (n === 0) {
       this.fsMounts.delete(m.fs);
+      filesystemUnmounted(m.fs);
       m.fs.release();
     } else this.fsMounts.set(m.fs, n);
   }

@@ -180,5 +180,7 @@ export class VfsDriver implements Driver {
   fallocate(slot: number, mode: number, offset: number, len: number) { this.fd(slot).allocate(mode, offset, len); }
   chown(path: string, uid: number, gid: number) { this.vfs.chownAt(this.ctx, path, uid, gid, 0); }
   mknod(path: string, mode: number) { this.vfs.mknodAt(this.ctx, path, mode, 0); }
-  closeAll() { for (const fd of this.fds.values()) fd.decRef(); this.fds.clear(); this.vfs.dispose(); }
+  /** Close every open file, keeping the filesystem. */
+  closeFiles() { for (const fd of this.fds.values()) fd.decRef(); this.fds.clear(); }
+  closeAll() { this.closeFiles(); this.vfs.dispose(); }
 }
