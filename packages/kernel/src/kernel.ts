@@ -45,19 +45,19 @@ export function signalStatus(sig: number): number {
   return sig & 0x7f;
 }
 
-/** The SIGCHLD siginfo (and waitid's) for a child that has exited: how it ended, and its CPU times. */
+/** The SIGCHLD siginfo for a child that has exited: how it ended, and its CPU times. */
 export function exitSigInfo(child: ThreadGroup): Uint8Array {
+  const { code, status } = exitReport(child);
+  const cpu = groupCpu(child);
+  return sigInfoChild(code, { pid: child.pid, uid: child.creds.uid, status, utime: nsToTicks(cpu.user), stime: nsToTicks(cpu.system) });
+}
+
+/** How a child that has exited ended, as siginfo says it: CLD_EXITED with the code, or CLD_KILLED/CLD_DUMPED with the signal. */
+export function exitReport(child: ThreadGroup): { code: number; status: number } {
   const status = child.exitStatus ?? 0;
   const sig = status & 0x7f;
-  const code = sig === 0 ? CLD.EXITED : status & 0x80 ? CLD.DUMPED : CLD.KILLED;
-  const cpu = groupCpu(child);
-  return sigInfoChild(code, {
-    pid: child.pid,
-    uid: child.creds.uid,
-    status: sig === 0 ? (status >> 8) & 0xff : sig,
-    utime: nsToTicks(cpu.user),
-    stime: nsToTicks(cpu.system),
-  });
+  if (sig === 0) return { code: CLD.EXITED, status: (status >> 8) & 0xff };
+  return { code: status & 0x80 ? CLD.DUMPED : CLD.KILLED, status: sig };
 }
 
 /**

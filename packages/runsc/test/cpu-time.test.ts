@@ -112,6 +112,38 @@ describe('runsc do: CPU time', () => {
     expect(r.status).toBe(0);
   });
 
+  it('waitid fills its rusage argument and writes only the six siginfo fields Linux writes', () => {
+    const prog = compileC(`
+      #define _GNU_SOURCE
+      #include <signal.h>
+      #include <stdio.h>
+      #include <string.h>
+      #include <time.h>
+      #include <unistd.h>
+      #include <sys/resource.h>
+      #include <sys/syscall.h>
+      #include <sys/wait.h>
+      static double cpu(void) { struct timespec t; clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+      int main(void) {
+        pid_t p = fork();
+        if (p == 0) { double s = cpu(); while (cpu() - s < 0.1) ; _exit(3); }
+        siginfo_t info; struct rusage ru;
+        memset(&info, 0xaa, sizeof info); memset(&ru, 0, sizeof ru);
+        long r = syscall(SYS_waitid, P_PID, p, &info, WEXITED, &ru);
+        unsigned char *raw = (unsigned char *)&info;
+        int untouched = 1;
+        for (int i = 32; i < (int)sizeof info; i++) if (raw[i] != 0xaa) untouched = 0;
+        printf("r=%ld code=%d status=%d pid_ok=%d rest untouched=%d\\n", r, info.si_code, info.si_status, info.si_pid == p, untouched);
+        printf("rusage >= 0.09: %d\\n", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6 >= 0.09);
+        return 0;
+      }`);
+    const expected = native([prog]);
+    expect(expected.stdout).toContain('rest untouched=1');
+    expect(expected.stdout).toContain('rusage >= 0.09: 1');
+    const r = runsc(['do', prog]);
+    expect(r.stdout).toBe(expected.stdout);
+  });
+
   it('/proc/PID/stat reports the CPU time ps shows', () => {
     const script = 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; read -a f < /proc/$$/stat; echo $(( f[13] + f[14] > 0 ))';
     const r = runsc(['do', '/bin/bash', '-c', script]);

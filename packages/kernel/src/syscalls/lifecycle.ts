@@ -6,7 +6,7 @@ import { childTotal, reapChildCpu } from '../cpu-time.js';
 import { encodeRusage } from './system.js';
 import type { PlatformContext } from '../platform.js';
 import { loadImage, replaceImage } from '../exec.js';
-import { exitSigInfo, exitStatus, signalStatus } from '../kernel.js';
+import { exitReport, exitStatus, signalStatus } from '../kernel.js';
 import { Task, ThreadGroup } from '../task.js';
 import type { SyscallTable } from './table.js';
 
@@ -250,16 +250,26 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
   // wait4 always waits for exits; WUNTRACED and WCONTINUED add stops and continues.
   return waitForChild(t, pid, options | WAIT.EXITED, (child) => {
     if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, child.exitStatus ?? 0);
-    if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, encodeRusage(childTotal(child), Math.max(child.maxRssKb, child.childrenMaxRssKb)));
+    writeChildRusage(t, rusageAddr, child);
     reapChildCpu(t.group, child);
     t.group.children.delete(child);
     return child.pid;
   }, (child, report) => {
     if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, report.status);
-    // Linux's RUSAGE_BOTH of the live child: its time and its reaped children's.
-    if (rusageAddr !== 0) t.mm.copyOut(rusageAddr, encodeRusage(childTotal(child), Math.max(Math.floor(child.mm.stats().rss / 1024), child.childrenMaxRssKb)));
+    writeChildRusage(t, rusageAddr, child);
     return child.pid;
   });
+}
+
+/**
+ * The rusage wait4/waitid report for a child (Linux's RUSAGE_BOTH): its
+ * time and its reaped children's, and the larger peak RSS (a live child's
+ * current one).
+ */
+function writeChildRusage(t: Task, addr: number, child: ThreadGroup): void {
+  if (addr === 0) return;
+  const ownRssKb = child.exitStatus === undefined ? Math.floor(child.mm.stats().rss / 1024) : child.maxRssKb;
+  t.mm.copyOut(addr, encodeRusage(childTotal(child), Math.max(ownRssKb, child.childrenMaxRssKb)));
 }
 
 /**
@@ -278,7 +288,7 @@ function writeWaitidInfo(t: Task, infop: number, info: { signo: number; code: nu
   t.mm.copyOut(infop + 16, new Uint8Array(ids.buffer));
 }
 
-function waitid(t: Task, idtype: number, id: number, infop: number, options: number): number {
+function waitid(t: Task, idtype: number, id: number, infop: number, options: number, rusageAddr: number): number {
   const known = WAIT.NOHANG | WAIT.NOWAIT | WAIT.EXITED | WAIT.STOPPED | WAIT.CONTINUED | WAIT.NOTHREAD | WAIT.CLONE | WAIT.ALL;
   if (options & ~known) throw new SysError(Errno.EINVAL);
   if (!(options & (WAIT.EXITED | WAIT.STOPPED | WAIT.CONTINUED))) throw new SysError(Errno.EINVAL);
@@ -290,10 +300,8 @@ function waitid(t: Task, idtype: number, id: number, infop: number, options: num
     default: throw new SysError(Errno.EINVAL);
   }
   return waitForChild(t, pid, options, (child) => {
-    if (infop !== 0) {
-      const info = exitSigInfo(child);
-      t.mm.copyOut(infop, info);
-    }
+    if (infop !== 0) writeWaitidInfo(t, infop, { signo: Signal.SIGCHLD, ...exitReport(child), pid: child.pid, uid: child.creds.uid });
+    writeChildRusage(t, rusageAddr, child);
     if (!(options & WAIT.NOWAIT)) {
       reapChildCpu(t.group, child);
       t.group.children.delete(child);
@@ -301,6 +309,7 @@ function waitid(t: Task, idtype: number, id: number, infop: number, options: num
     return 0;
   }, (child, report) => {
     if (infop !== 0) writeWaitidInfo(t, infop, { signo: Signal.SIGCHLD, code: report.code, pid: child.pid, uid: child.creds.uid, status: report.signal });
+    writeChildRusage(t, rusageAddr, child);
     return 0;
   }, () => {
     // WNOHANG with nothing to report: Linux writes the fields as zeros.
@@ -380,8 +389,8 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     waitid: {
       args: ['int', 'int', 'ptr', 'hex', 'ptr'],
       support: 'partial',
-      note: 'no P_PIDFD; the rusage argument is not written',
-      handler: (t, a) => waitid(t, a.argInt(0), a.argInt(1), a.arg(2), a.argInt(3)),
+      note: 'no P_PIDFD',
+      handler: (t, a) => waitid(t, a.argInt(0), a.argInt(1), a.arg(2), a.argInt(3), a.arg(4)),
     },
     kill: {
       args: ['int', 'int'],
