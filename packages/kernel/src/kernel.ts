@@ -215,12 +215,13 @@ export class Kernel {
    * and returns a function that cancels the arrangement (for signals and
    * exit). The handler returns what this returns. `interruptedResult` is
    * the result when a signal ends the wait, or computes it then (a sleep
-   * writes its remaining time).
+   * writes its remaining time); null makes the wait one only SIGKILL ends
+   * (Linux's TASK_KILLABLE): signals stay pending until it is over.
    */
   block(
     task: Task,
     start: (complete: (result: number) => void) => () => void,
-    interruptedResult: number | (() => number) = -Errno.ERESTARTSYS,
+    interruptedResult: number | (() => number) | null = -Errno.ERESTARTSYS,
   ): number {
     let done = false;
     const complete = (result: number) => {
@@ -249,10 +250,12 @@ export class Kernel {
       };
       // A signal ends the wait: the syscall fails with `interruptedResult`
       // (-ERESTARTSYS lets SA_RESTART restart it), then the signal is delivered.
-      task.interruptBlock = () => {
-        cancel();
-        complete(typeof interruptedResult === 'number' ? interruptedResult : interruptedResult());
-      };
+      if (interruptedResult !== null) {
+        task.interruptBlock = () => {
+          cancel();
+          complete(typeof interruptedResult === 'number' ? interruptedResult : interruptedResult());
+        };
+      }
     }
     return BLOCKED;
   }

@@ -99,6 +99,38 @@ describe('runsc do: pipes', () => {
 });
 
 describe('runsc do: bad executables', () => {
+  it('a signal with SA_RESTART during vfork is delivered after it, and vfork is not repeated', () => {
+    const prog = compileC(`
+      #define _GNU_SOURCE
+      #include <signal.h>
+      #include <stdio.h>
+      #include <time.h>
+      #include <unistd.h>
+      #include <sys/syscall.h>
+      #include <sys/wait.h>
+      static volatile int handled;
+      static void on_usr1(int s) { (void)s; handled++; }
+      int main(void) {
+        struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+        sigaction(SIGUSR1, &sa, 0);
+        pid_t parent = getpid();
+        pid_t p = vfork();
+        if (p == 0) {
+          struct timespec d = { 0, 100000000 };
+          syscall(SYS_kill, parent, SIGUSR1);
+          syscall(SYS_nanosleep, &d, 0);
+          _exit(7);
+        }
+        int children = 0, status;
+        while (wait(&status) > 0) children++;
+        printf("children=%d handled=%d exit=%d\\n", children, handled, WEXITSTATUS(status));
+        return 0;
+      }`);
+    const r = runsc(['do', prog]);
+    expect(r.stdout).toBe(native([prog]).stdout);
+    expect(r.stdout).toBe('children=1 handled=1 exit=7\n');
+  });
+
   it('execve starts the new image with fresh FP state (MXCSR), also when the host process is reused', () => {
     const prog = compileC(`
       #include <stdio.h>

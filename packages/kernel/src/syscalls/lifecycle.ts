@@ -109,10 +109,16 @@ function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid:
   kernel.platform.resume(context);
 
   if (flags & CLONE.VFORK) {
-    return kernel.block(t, (complete) => {
-      group.vforkDone = () => complete(pid);
-      return () => (group.vforkDone = undefined);
-    });
+    // Only a fatal signal ends a vfork parent's wait (Linux waits killable):
+    // an interrupted and restarted vfork would start a second child.
+    return kernel.block(
+      t,
+      (complete) => {
+        group.vforkDone = () => complete(pid);
+        return () => (group.vforkDone = undefined);
+      },
+      null,
+    );
   }
   return pid;
 }
