@@ -249,6 +249,11 @@ export class PtracePlatform implements Platform {
     if (ctx.running || ctx.killed) return;
     ctx.killed = true;
     this.contexts.delete(ctx.pid);
+    // The stub's first thread is its host thread-group leader: if it exited,
+    // it would stay a zombie that waitpid reports only once every other
+    // thread has gone, so waiting for it would hang the sentry. It stays
+    // stopped for good instead, and dies with the stub.
+    if (ctx.pid === ctx.addressSpace.stub.pid) return;
     ctx.addressSpace.stub.exitThread(ctx.pid, ctx.native);
   }
 

@@ -2,6 +2,29 @@ import { describe, expect, it } from 'vitest';
 import { compileC, native, runsc } from './helpers.js';
 
 describe('runsc do: threads', () => {
+  it('the main thread may pthread_exit while another goes on (the process and its pid stay)', () => {
+    const prog = compileC(`#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+static void *worker(void *a) {
+  usleep(200000);
+  int k = kill(getpid(), 0);
+  printf("worker: kill(getpid(),0)=%d %s\\n", k, k ? strerror(errno) : "");
+  FILE *f = fopen("/proc/self/stat", "r");
+  printf("worker: /proc/self/stat %s\\n", f ? "readable" : strerror(errno));
+  return 0;
+}
+int main(void) { pthread_t t; pthread_create(&t, 0, worker, 0); printf("main exits\\n"); fflush(stdout); pthread_exit(0); }
+`, ['-pthread']);
+    const r = runsc(['do', prog]);
+    expect(r.stdout).toBe(native([prog]).stdout);
+    expect(r.stdout).toContain('worker: kill(getpid(),0)=0');
+    expect(r.status).toBe(0);
+  });
+
   it('pthreads with a mutex-protected counter and pthread_join', () => {
     const prog = compileC(
       `
