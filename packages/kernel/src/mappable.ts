@@ -20,7 +20,7 @@ export function mappableFile(file: FileDescription, mapsName: string, cache?: Pa
     readAt(offset, dst) {
       let done = 0;
       while (done < dst.length) {
-        const n = file.read(dst.subarray(done), offset + done);
+        const n = file.readUnreported(dst.subarray(done), offset + done);
         if (n === 0) break;
         done += n;
       }

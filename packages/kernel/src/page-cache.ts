@@ -46,7 +46,7 @@ export class PageCache {
     let done = 0;
     try {
       while (done < st.size) {
-        const n = file.read(dst.subarray(done), done);
+        const n = file.readUnreported(dst.subarray(done), done);
         if (n <= 0) break;
         done += n;
       }

@@ -262,7 +262,18 @@ export class FileDescription {
   }
   get refCount(): number { return this.refs; }
 
-  /** read(2) when `offset` is undefined, pread(2) otherwise. */
+  /**
+   * pread(2) that inotify does not see: for the kernel's own reads that
+   * Linux does not report (pages of a memory mapping filled from the file).
+   */
+  readUnreported(dst: Uint8Array, offset: number): number {
+    if (this.isPath || !this.readable) throw new SysError(Errno.EBADF);
+    if (this.impl.stream) throw new SysError(Errno.ESPIPE);
+    if (offset < 0) throw new SysError(Errno.EINVAL);
+    return this.impl.pread(this, dst, offset);
+  }
+
+  /** read(2) when `offset` is undefined, pread(2) otherwise; IN_ACCESS when bytes came. */
   read(dst: Uint8Array, offset?: number): number {
     // O_PATH descriptions fail every I/O call at fd lookup, before anything else.
     if (this.isPath) throw new SysError(Errno.EBADF);
@@ -278,7 +289,7 @@ export class FileDescription {
     return n;
   }
 
-  /** write(2) when `offset` is undefined, pwrite(2) otherwise. */
+  /** write(2) when `offset` is undefined, pwrite(2) otherwise; IN_MODIFY when bytes went. */
   write(src: Uint8Array, offset?: number): number {
     if (this.isPath) throw new SysError(Errno.EBADF);
     if (offset !== undefined && this.impl.stream) throw new SysError(Errno.ESPIPE);

@@ -1,5 +1,5 @@
-import { Errno, FIO, IN, POLL, SysError } from '@tvisor/abi';
-import { WaiterQueue, type FileDescription, type Inode, type ReadinessCallback } from '@tvisor/vfs';
+import { Errno, FIO, IN, InotifyEvent, POLL, SysError } from '@tvisor/abi';
+import { WaiterQueue, Watch, Watches, type FileDescription, type Inode, type ReadinessCallback, type WatchOwner } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import { anonFile, anonInode, RecordStreamImpl } from './anon-inode.js';
 import { RecordReader } from './record-reader.js';
@@ -9,32 +9,36 @@ export const ALL_INOTIFY_BITS =
   0xfff | IN.UNMOUNT | IN.Q_OVERFLOW | IN.IGNORED | IN.ONLYDIR | IN.DONT_FOLLOW | IN.EXCL_UNLINK | IN.MASK_ADD | IN.MASK_CREATE | IN.ISDIR | IN.ONESHOT;
 /** Bits that steer inotify_add_watch rather than select events; not stored in the watch. */
 const ADD_FLAGS = IN.ONLYDIR | IN.DONT_FOLLOW | IN.MASK_ADD | IN.MASK_CREATE;
-/** sizeof(struct inotify_event) without its name. */
-const EVENT_HEADER_SIZE = 16;
+/** /proc/sys/fs/inotify/max_queued_events: events an instance queues before IN_Q_OVERFLOW. */
+export const MAX_QUEUED_EVENTS = 16384;
 
-/** One watch: an inode, the events wanted, and its descriptor. */
-interface Watch {
+/** One queued struct inotify_event, encoded, with what merging compares. */
+interface QueuedEvent {
+  readonly bytes: Uint8Array;
   readonly wd: number;
-  readonly inode: Inode;
-  mask: number;
+  readonly mask: number;
+  readonly name: string;
 }
 
 /**
- * An inotify instance (inotify(7)): a set of watches on inodes, each with a
- * watch descriptor, and a queue of struct inotify_event records read(2)
- * returns. The VFS has no change notifications yet, so the only events
- * queued are IN_IGNORED ones for removed watches (`queueEvent` is the entry
- * point a VFS hook would call).
+ * An inotify instance (inotify(7)): a watch (a vfs `Watch`) per watched
+ * inode, each with a watch descriptor, and the queue of struct
+ * inotify_event records read(2) returns. The VFS reports events through the
+ * `WatchOwner` methods. As on Linux, an event identical to the last unread
+ * one (same wd, mask and name; never IN_IGNORED) is merged into it, and
+ * once `maxEvents` are queued one IN_Q_OVERFLOW (wd -1) is queued and
+ * further events are dropped until the reader catches up.
  */
-export class InotifyImpl extends RecordStreamImpl {
+export class InotifyImpl extends RecordStreamImpl implements WatchOwner {
   private readonly watches = new Map<number, Watch>();
-  private readonly byInode = new Map<Inode, Watch>();
-  private readonly queue: Uint8Array[] = [];
+  private readonly queue: QueuedEvent[] = [];
+  /** Whether the IN_Q_OVERFLOW event is in the queue (there is only ever one). */
+  private overflowQueued = false;
   private nextWd = 1;
   private readonly records = new RecordReader();
   private readonly waiters = new WaiterQueue();
 
-  constructor() {
+  constructor(private readonly maxEvents = MAX_QUEUED_EVENTS) {
     super(anonInode());
   }
 
@@ -45,15 +49,16 @@ export class InotifyImpl extends RecordStreamImpl {
    */
   addWatch(inode: Inode, mask: number): number {
     const events = mask & ~ADD_FLAGS;
-    const existing = this.byInode.get(inode);
+    const set = Watches.of(inode);
+    const existing = set.lookup(this);
     if (existing) {
       if (mask & IN.MASK_CREATE) throw new SysError(Errno.EEXIST);
       existing.mask = mask & IN.MASK_ADD ? existing.mask | events : events;
       return existing.wd;
     }
-    const watch: Watch = { wd: this.nextWd++, inode, mask: events };
+    const watch = new Watch(this, this.nextWd++, inode, events);
+    set.add(watch);
     this.watches.set(watch.wd, watch);
-    this.byInode.set(inode, watch);
     return watch.wd;
   }
 
@@ -61,42 +66,63 @@ export class InotifyImpl extends RecordStreamImpl {
   removeWatch(wd: number): void {
     const watch = this.watches.get(wd);
     if (!watch) throw new SysError(Errno.EINVAL);
+    Watches.of(watch.inode).remove(this);
     this.watches.delete(wd);
-    this.byInode.delete(watch.inode);
-    this.queueEvent(wd, IN.IGNORED, 0, '');
+    this.enqueue(wd, IN.IGNORED, 0, '');
   }
 
-  /** The events watched on `inode`'s watch, if it has one (what a VFS hook would consult). */
+  /** The events watched on `inode`'s watch, if it has one. */
   watchOf(inode: Inode): { wd: number; mask: number } | undefined {
-    const w = this.byInode.get(inode);
+    const w = Watches.peek(inode)?.lookup(this);
     return w && { wd: w.wd, mask: w.mask };
+  }
+
+  /** WatchOwner: an event for one of this instance's watches. */
+  queueEvent(watch: Watch, mask: number, cookie: number, name: string): void {
+    this.enqueue(watch.wd, mask, cookie, name);
+  }
+
+  /** WatchOwner: the VFS ended a watch (IN_ONESHOT, deletion, unmount). */
+  watchRemoved(watch: Watch): void {
+    this.watches.delete(watch.wd);
+    this.enqueue(watch.wd, IN.IGNORED, 0, '');
   }
 
   /**
    * Appends an event record (name NUL-padded to a multiple of 16 bytes, as
-   * Linux pads it). An event identical to the last queued one is merged.
+   * Linux pads it), merging or overflowing as Linux's fsnotify_insert_event does.
    */
-  queueEvent(wd: number, mask: number, cookie: number, name: string): void {
-    const nameBytes = new TextEncoder().encode(name);
-    const len = name === '' ? 0 : Math.ceil((nameBytes.length + 1) / EVENT_HEADER_SIZE) * EVENT_HEADER_SIZE;
-    const rec = new Uint8Array(EVENT_HEADER_SIZE + len);
-    const v = new DataView(rec.buffer);
-    v.setInt32(0, wd, true);
-    v.setUint32(4, mask >>> 0, true);
-    v.setUint32(8, cookie >>> 0, true);
-    v.setUint32(12, len, true);
-    rec.set(nameBytes, EVENT_HEADER_SIZE);
+  enqueue(wd: number, mask: number, cookie: number, name: string): void {
+    if (this.queue.length >= this.maxEvents) {
+      if (this.overflowQueued) return;
+      this.overflowQueued = true;
+      this.push(-1, IN.Q_OVERFLOW, 0, '');
+      return;
+    }
     const last = this.queue[this.queue.length - 1];
-    if (last && last.length === rec.length && last.every((b, i) => b === rec[i])) return;
-    this.queue.push(rec);
+    if (last && !(last.mask & IN.IGNORED) && last.wd === wd && last.mask === mask && last.name === name) return;
+    this.push(wd, mask, cookie, name);
+  }
+
+  private push(wd: number, mask: number, cookie: number, name: string): void {
+    const nameBytes = new TextEncoder().encode(name);
+    const len = name === '' ? 0 : Math.ceil((nameBytes.length + 1) / InotifyEvent.size) * InotifyEvent.size;
+    const bytes = new Uint8Array(InotifyEvent.size + len);
+    InotifyEvent.encode(new DataView(bytes.buffer), 0, { wd, mask: mask >>> 0, cookie: cookie >>> 0, len });
+    bytes.set(nameBytes, InotifyEvent.size);
+    this.queue.push({ bytes, wd, mask, name });
     this.waiters.notify(POLL.IN | POLL.RDNORM);
   }
 
   override read(_fd: FileDescription, dst: Uint8Array): number {
     return this.records.read(
       dst,
-      () => this.queue[0]?.length,
-      () => this.queue.shift()!,
+      () => this.queue[0]?.bytes.length,
+      () => {
+        const e = this.queue.shift()!;
+        if (e.mask & IN.Q_OVERFLOW) this.overflowQueued = false;
+        return e.bytes;
+      },
     );
   }
 
@@ -108,11 +134,18 @@ export class InotifyImpl extends RecordStreamImpl {
     return this.waiters.subscribe(mask, cb);
   }
 
+  /** Closing the instance drops its watches without events. */
+  override release(): void {
+    for (const w of this.watches.values()) Watches.of(w.inode).remove(this);
+    this.watches.clear();
+    this.queue.length = 0;
+  }
+
   /** FIONREAD: the bytes of queued events. */
   userIoctl(task: Task, cmd: number, arg: number): number {
     if (cmd !== FIO.NREAD) throw new SysError(Errno.ENOTTY);
     const out = new Uint8Array(4);
-    new DataView(out.buffer).setInt32(0, this.queue.reduce((n, r) => n + r.length, 0), true);
+    new DataView(out.buffer).setInt32(0, this.queue.reduce((n, e) => n + e.bytes.length, 0), true);
     task.mm.copyOut(arg, out);
     return 0;
   }

@@ -1,4 +1,4 @@
-import { AT, Errno, IN, S, SysError } from '@tvisor/abi';
+import { ACCESS, AT, Errno, IN, S, SysError } from '@tvisor/abi';
 import { ALL_INOTIFY_BITS, createInotify, InotifyImpl } from '../events/inotify.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from './table.js';
@@ -23,15 +23,19 @@ function addWatch(t: Task, fd: number, pathAddr: number, mask: number): number {
   const inotify = inotifyOf(t, fd);
   const path = t.mm.readCString(pathAddr, PATH_MAX);
   const fs = t.group.fs;
-  const vd = fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, path), path, { follow: !(mask & IN.DONT_FOLLOW) });
+  const ctx = fs.context(t.group.fds, AT.FDCWD, path);
+  const vd = fs.vfs.getVd(ctx, path, { follow: !(mask & IN.DONT_FOLLOW) });
   const inode = vd.dentry.inode;
   if (mask & IN.ONLYDIR && (inode.stat().mode & S.IFMT) !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
+  // inotify_find_inode: watching needs read permission on the file (EACCES).
+  fs.vfs.accessAt({ ...ctx, start: vd }, '', ACCESS.R_OK, AT.EMPTY_PATH);
   return inotify.addWatch(inode, mask);
 }
 
 /** inotify_init, inotify_init1, inotify_add_watch, inotify_rm_watch (inotify(7)). */
 export function registerInotifySyscalls(table: SyscallTable): void {
-  const note = 'watches are kept with Linux\'s wds and errnos, but the VFS has no change notifications yet: only IN_IGNORED (from inotify_rm_watch) is ever queued';
+  const note =
+    'events come from VFS operations in the sandbox (not from host processes changing host files); a cwd inside a removed directory does not defer its IN_DELETE_SELF; no max_user_watches/max_user_instances limits';
   table.register({
     inotify_init: { args: [], support: 'partial', note, handler: (t) => init1(t, 0) },
     inotify_init1: { args: ['hex'], support: 'partial', note, handler: (t, a) => init1(t, a.argInt(0)) },

@@ -1,4 +1,5 @@
 import { SYSCALL_NAMES, SYS, type SyscallName } from '@tvisor/abi';
+import { asOneSyscall } from '@tvisor/vfs';
 import type { Registers } from '../arch/registers.js';
 import type { Task } from '../task.js';
 
@@ -37,6 +38,15 @@ export interface SyscallSpec {
 }
 
 /**
+ * A handler run as one system call for inotify: a read or write the VFS
+ * sees in several chunks (pages of the user buffer, iovecs, a sendfile
+ * loop) reports one IN_ACCESS/IN_MODIFY, as Linux reports one per call.
+ */
+function oneSyscall(handler: SyscallHandler): SyscallHandler {
+  return (task, args) => asOneSyscall(handler, task, args);
+}
+
+/**
  * The one syscall table: it dispatches, and it is what `runsc help syscalls`
  * prints, so the two cannot drift. Every number the host headers know has an
  * entry; one without a handler returns ENOSYS.
@@ -62,7 +72,7 @@ export class SyscallTable {
         support: spec.support ?? 'full',
         note: spec.note ?? '',
         args: spec.args,
-        handler: spec.handler,
+        handler: oneSyscall(spec.handler),
       };
     }
   }
