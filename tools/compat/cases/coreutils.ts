@@ -171,4 +171,18 @@ export const coreutilsCases: CompatCase[] = [
     argv: ['bash', '-c', 'dd if=/dev/zero of=f bs=1k count=3 seek=2 status=none; stat -c "%s" f; truncate -s 10 f; printf "abc" | dd of=f bs=1 seek=4 conv=notrunc status=none; od -An -c f; truncate -s +5 f; stat -c "%s" f; umask 027; touch g; mkdir h; stat -c "%n %a" g h; chmod u=rwx,g=x,o= g; stat -c "%A" g; touch -d "2001-02-03 04:05:06" g; stat -c "%y" g; date -r g +%s'],
     packages: [...coreutils, 'bash'],
   },
+  {
+    name: 'coreutils/tail-follow',
+    // tail -f waits on an inotify watch (IN_MODIFY) for another process's
+    // appends; without events it would print nothing until timeout kills it.
+    argv: ['bash', '-c', 'f=$(mktemp); (for i in 1 2 3; do sleep 0.2; echo $i >> $f; done) & timeout 2 tail -f $f; echo rc=$?; rm -f $f'],
+    packages: [...coreutils, 'bash'],
+  },
+  {
+    name: 'coreutils/tail-follow-name',
+    // tail -F follows the name through a rename and a removal (IN_MOVE_SELF,
+    // IN_DELETE_SELF, IN_ATTRIB on the file; IN_CREATE on the directory).
+    argv: ['bash', '-c', 'd=$(mktemp -d); cd $d; echo 0 > f; (sleep 0.3; echo 1 >> f; sleep 0.3; mv f f.old; echo 2 > f; sleep 0.3; echo 3 >> f; sleep 0.3; rm f; sleep 0.3; echo 4 > f) & timeout 3 tail -F f 2>&1; echo rc=$?; cd /; rm -rf $d'],
+    packages: [...coreutils, 'bash'],
+  },
 ];
