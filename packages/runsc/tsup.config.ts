@@ -1,5 +1,23 @@
+import { defineConfig } from 'tsup';
 import { config } from '../../tsup.shared.js';
 
 // The CLI is bundled with the workspace packages it uses: one file to load
 // instead of a module graph to resolve, which is most of start-up time.
-export default config({ noExternal: [/^@tvisor\//] });
+const esm = config({ noExternal: [/^@tvisor\//], clean: false });
+
+// bin/runsc.js runs a CommonJS copy of the same bundle through V8's code
+// cache (node:vm takes cached data for scripts, not for ES modules).
+const cjs = defineConfig({
+  entry: ['src/index.ts'],
+  format: ['cjs'],
+  outExtension: () => ({ js: '.cjs' }),
+  noExternal: [/^@tvisor\//],
+  target: 'node20',
+  sourcemap: false,
+  dts: false,
+  clean: false,
+  define: { 'import.meta.url': '__importMetaUrl', 'import.meta.dirname': '__dirname' },
+  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+
+export default [esm, cjs].flat();

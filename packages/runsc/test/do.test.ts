@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { compileC, native, runsc, runscAsync } from './helpers.js';
+import { compileC, native, RUNSC, runsc, runscAsync } from './helpers.js';
 
 const BUSYBOX = '/bin/busybox';
 
@@ -90,6 +90,18 @@ describe('runsc do: the sandbox boundary', () => {
 });
 
 describe('runsc CLI', () => {
+  it('runs through a V8 code cache next to the bundle, and a corrupt cache is replaced, not trusted', () => {
+    const cache = new URL('../dist/index.cjs.v8cache', new URL(`file://${RUNSC}`)).pathname;
+    writeFileSync(cache, 'not a code cache');
+    const first = runsc(['do', '/bin/busybox', 'echo', 'hi']);
+    expect(first.stdout).toBe('hi\n');
+    expect(first.status).toBe(0);
+    // V8 rejected the bytes; the run wrote a real cache in their place.
+    expect(statSync(cache).size).toBeGreaterThan(100_000);
+    const second = runsc(['do', '/bin/busybox', 'echo', 'again']);
+    expect(second.stdout).toBe('again\n');
+  });
+
   it('usage errors print one line and exit 2', () => {
     for (const args of [['do'], ['bogus'], ['--no-such-flag', 'do', 'true']]) {
       const r = runsc(args);
