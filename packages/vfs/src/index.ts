@@ -14,7 +14,7 @@ export {
 export { InodeBase, type Filesystem, type Inode } from './inode.js';
 export { Watch, Watches, asOneSyscall, type WatchOwner } from './fsnotify.js';
 export { Mount, sameVd, type MountFlags, type VirtualDentry } from './mount.js';
-export { ALWAYS_READY, WaiterQueue, type ReadinessCallback } from './readiness.js';
+export { ALWAYS_READY, WaiterQueue, exclusiveWaiter, type ReadinessCallback } from './readiness.js';
 export { MAX_SYMLINKS, NAME_MAX, PATH_MAX, PathResolver, type ParentAndName, type PathContext } from './resolve.js';
 export * from './stat.js';
 export { MNT_DETACH, VirtualFilesystem, type FifoOpener, type OpenOptions } from './vfs.js';

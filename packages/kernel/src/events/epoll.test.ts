@@ -219,3 +219,53 @@ describe('epoll over pipes and eventfds', () => {
     w.decRef();
   });
 });
+
+describe('EPOLLEXCLUSIVE', () => {
+  it('a readiness event wakes every non-exclusive instance and, of the exclusive ones, the first with a waiter', () => {
+    const efd = createEventFd(0, false, 0);
+    const exclusive = [0, 1, 2].map(() => createEpoll(0));
+    exclusive.forEach((ep, i) => epollOf(ep).control(ADD, efd, 5, EPOLL.IN | EPOLL.EXCLUSIVE, BigInt(i)));
+    const plain = createEpoll(0);
+    epollOf(plain).control(ADD, efd, 5, EPOLL.IN, 3n);
+    // A thread in epoll_wait on each instance: woken, it harvests and stops waiting.
+    const woken: bigint[] = [];
+    const all = [...exclusive, plain];
+    const waiting = all.map((ep) => {
+      const stop = ep.subscribe(POLL.IN, () => {
+        const got = epollOf(ep).harvest(8);
+        if (got.length === 0) return;
+        woken.push(...got.map((e) => e.data));
+        stop();
+      });
+      return stop;
+    });
+    efd.write(u64(1n));
+    expect(woken).toEqual([3n, 0n]);
+
+    // The first exclusive instance has nobody waiting now: the next event
+    // still queues the item there, but wakes the second one.
+    woken.length = 0;
+    efd.write(u64(1n));
+    expect(woken).toEqual([1n]);
+    // (The level-triggered plain instance still has the item queued: an epoll_wait returns at once.)
+    expect(epollOf(plain).harvest(8).map((e) => e.data)).toEqual([3n]);
+    // The third instance never saw the file ready; the first has it queued
+    // (level-triggered, so it stays queued while the eventfd is readable).
+    expect(epollOf(exclusive[2]).harvest(8)).toEqual([]);
+    expect(epollOf(exclusive[0]).harvest(8).map((e) => e.data)).toEqual([0n]);
+    waiting[2]();
+    for (const f of [efd, plain, ...exclusive]) f.decRef();
+  });
+
+  it('without EPOLLEXCLUSIVE one event wakes every instance', () => {
+    const efd = createEventFd(0, false, 0);
+    const eps = [0, 1, 2].map(() => createEpoll(0));
+    eps.forEach((ep, i) => epollOf(ep).control(ADD, efd, 5, EPOLL.IN, BigInt(i)));
+    const woken: bigint[] = [];
+    const stops = eps.map((ep) => ep.subscribe(POLL.IN, () => woken.push(...epollOf(ep).harvest(8).map((e) => e.data))));
+    efd.write(u64(1n));
+    expect(woken).toEqual([0n, 1n, 2n]);
+    for (const s of stops) s();
+    for (const f of [efd, ...eps]) f.decRef();
+  });
+});

@@ -1,5 +1,5 @@
 import { EPOLL, EPOLL_CTL, Errno, POLL, S, SysError } from '@tvisor/abi';
-import { FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
+import { exclusiveWaiter, FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import { anonFile, anonInode } from './anon-inode.js';
 
 /** Flags that steer epoll itself rather than name events (EP_PRIVATE_BITS). */
@@ -87,22 +87,42 @@ export class EpollImpl extends FileImplBase {
     }
   }
 
-  /** Subscribes `item` to its file and queues it if it is ready now (ep_insert/ep_modify). */
+  /**
+   * Subscribes `item` to its file and queues it if it is ready now
+   * (ep_insert/ep_modify). An EPOLLEXCLUSIVE item subscribes as an
+   * exclusive waiter: a readiness event reaches, of all the instances that
+   * added the file that way, only the first one (in the order they added
+   * it) with a thread waiting in epoll_wait, plus every non-exclusive item.
+   */
   private watch(item: EpollItem): void {
     const mask = item.events & ~PRIVATE_BITS;
-    item.unsubscribe = item.file.subscribe(mask, (events) => this.onFileEvent(item, events));
+    const onEvent = (events: number) => this.onFileEvent(item, events);
+    item.unsubscribe = item.file.subscribe(mask, item.events & EPOLL.EXCLUSIVE ? exclusiveWaiter(onEvent) : onEvent);
     if (item.file.readiness(mask) & mask) this.markReady(item);
   }
 
-  private onFileEvent(item: EpollItem, events: number): void {
+  /**
+   * ep_poll_callback: queues the item if the event is one it asked for.
+   * Returns whether this took an exclusive wakeup: only if a thread was
+   * waiting on this instance and the event is the item's input or output
+   * readiness (what Linux counts; an instance nobody waits on lets the
+   * wakeup go on to the next exclusive one, though it queued the item).
+   */
+  private onFileEvent(item: EpollItem, events: number): boolean {
     if (item.file.refCount === 0) {
       this.remove(item);
-      return;
+      return false;
     }
-    // Only events the item asked for (ep_poll_callback); a oneshot item that
-    // fired asks for none until EPOLL_CTL_MOD re-arms it.
-    if (!(item.events & ~PRIVATE_BITS & events)) return;
+    // Only events the item asked for; a oneshot item that fired asks for
+    // none until EPOLL_CTL_MOD re-arms it.
+    if (!(item.events & ~PRIVATE_BITS & events)) return false;
+    const waiting = this.waiters.size > 0;
     this.markReady(item);
+    if (!waiting) return false;
+    const inout = events & (EPOLL.IN | EPOLL.OUT);
+    if (inout === EPOLL.IN) return (item.events & EPOLL.IN) !== 0;
+    if (inout === EPOLL.OUT) return (item.events & EPOLL.OUT) !== 0;
+    return inout === 0;
   }
 
   private markReady(item: EpollItem): void {
