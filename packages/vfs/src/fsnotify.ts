@@ -230,9 +230,16 @@ const openCounts = new WeakMap<Dentry, number>();
  */
 const removedInUse = new Map<Dentry, boolean>();
 
-/** Whether `d` is still in use: open descriptions on it, or a removed dentry in use below it. */
+/**
+ * Whether `d` is still in use: open descriptions on it, or a removed dentry
+ * in use below it. The second is looked for only when `d`'s inode is
+ * watched, the only case where deferring its deletion shows: an unwatched
+ * dentry is not recorded as pending, and the dentries pinning it pin its
+ * ancestors directly, being their descendants too.
+ */
 function inUse(d: Dentry): boolean {
   if ((openCounts.get(d) ?? 0) > 0) return true;
+  if (!Watches.peek(d.inode)) return false;
   for (const p of removedInUse.keys()) if (p !== d && p.isDescendantOf(d)) return true;
   return false;
 }
@@ -263,8 +270,11 @@ export function descriptionClosed(dentry: Dentry): void {
   }
   openCounts.delete(dentry);
   if (!dentry.dead) return;
-  for (let d: Dentry | null = dentry; d && removedInUse.has(d) && !inUse(d); d = d.parent) {
-    const lastLink = removedInUse.get(d)!;
+  // Release `dentry`, then the removed ancestors only it kept in use.
+  for (let d: Dentry | null = dentry; d; d = d.parent) {
+    const lastLink = removedInUse.get(d);
+    if (lastLink === undefined) continue;
+    if (inUse(d)) break;
     removedInUse.delete(d);
     if (Watches.peek(d.inode) && (lastLink || d.inode.stat().nlink === 0)) deleted(d.inode);
   }
