@@ -182,7 +182,10 @@ export const coreutilsCases: CompatCase[] = [
     name: 'coreutils/tail-follow-name',
     // tail -F follows the name through a rename and a removal (IN_MOVE_SELF,
     // IN_DELETE_SELF, IN_ATTRIB on the file; IN_CREATE on the directory).
-    argv: ['bash', '-c', 'd=$(mktemp -d); cd $d; echo 0 > f; (sleep 0.3; echo 1 >> f; sleep 0.3; mv f f.old; echo 2 > f; sleep 0.3; echo 3 >> f; sleep 0.3; rm f; sleep 0.3; echo 4 > f) & timeout 3 tail -F f 2>&1; echo rc=$?; cd /; rm -rf $d'],
+    // Each step waits for tail: a new f created right after the rename
+    // races tail's handling of IN_MOVE_SELF ("replaced" or "inaccessible,
+    // then appeared"), natively too.
+    argv: ['bash', '-c', 'd=$(mktemp -d); cd $d; echo 0 > f; (sleep 0.3; echo 1 >> f; sleep 0.3; mv f f.old; sleep 0.3; echo 2 > f; sleep 0.3; echo 3 >> f; sleep 0.3; rm f; sleep 0.3; echo 4 > f) & timeout 4 tail -F f 2>&1; echo rc=$?; cd /; rm -rf $d'],
     packages: [...coreutils, 'bash'],
   },
 ];
