@@ -72,6 +72,14 @@ export interface FileDescriptionImpl {
   stat(fd: FileDescription): StatInfo;
   /** Called once when the last reference is dropped. */
   release(fd: FileDescription): void;
+  /**
+   * Optional, for MAP_SHARED: the page object holding the file's bytes at
+   * page `index` (the filesystem's page size), allocated if it is a hole.
+   * The same object for as long as the file keeps that page, so a mapping
+   * of it and read/write on the file see the same bytes. Files without it
+   * can be mapped shared only read-only, as a snapshot.
+   */
+  mappablePage?(fd: FileDescription, index: number): Uint8Array;
 }
 
 /**
@@ -261,6 +269,17 @@ export class FileDescription {
     notifyDentry(this.vd.dentry, event, true);
   }
   get refCount(): number { return this.refs; }
+
+  /** Whether mappablePage works on this file (MAP_SHARED writable mappings need it). */
+  get hasMappablePages(): boolean {
+    return this.impl.mappablePage !== undefined && !this.isPath;
+  }
+
+  /** The file's page at `index` for a shared mapping (see FileDescriptionImpl.mappablePage); ENODEV if the file has none. */
+  mappablePage(index: number): Uint8Array {
+    if (!this.impl.mappablePage || this.isPath) throw new SysError(Errno.ENODEV);
+    return this.impl.mappablePage(this, index);
+  }
 
   /**
    * pread(2) that inotify does not see: for the kernel's own reads that

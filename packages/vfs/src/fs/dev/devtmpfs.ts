@@ -2,7 +2,7 @@ import { S } from '../../abi.js';
 import { ROOT_CREDENTIALS } from '../../credentials.js';
 import type { DeviceRegistry } from '../../devices.js';
 import { makeDev } from '../../stat.js';
-import { TmpfsFilesystem } from '../tmpfs/filesystem.js';
+import { TmpfsFilesystem, type TmpfsPageAllocator } from '../tmpfs/filesystem.js';
 import { MEM_MAJOR, MemoryDevice, registerMemoryDevices } from './memory-devices.js';
 
 /** The device nodes a container's /dev starts with, as runc/gVisor create them. */
@@ -20,9 +20,9 @@ const MEMORY_NODES: ReadonlyArray<[string, number]> = [
  * shm (1777) and pts directories. Registers the memory devices in `devices`
  * unless `register` is false (when they are already registered).
  */
-export function createDevTmpfs(devices: DeviceRegistry, register = true): TmpfsFilesystem {
+export function createDevTmpfs(devices: DeviceRegistry, register = true, pages?: TmpfsPageAllocator): TmpfsFilesystem {
   if (register) registerMemoryDevices(devices);
-  const fs = new TmpfsFilesystem({ mode: 0o755 });
+  const fs = new TmpfsFilesystem({ mode: 0o755, pages });
   const root = fs.root();
   for (const [name, minor] of MEMORY_NODES) {
     root.mknod(name, S.IFCHR | 0o666, makeDev(MEM_MAJOR, minor), ROOT_CREDENTIALS);

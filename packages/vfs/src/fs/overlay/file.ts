@@ -55,6 +55,12 @@ export class OverlayFile implements FileDescriptionImpl {
     else this.inode.setStat({ size, mtime: nowTimespec() }, fd.creds);
   }
   sync(fd: FileDescription): void { this.with(fd).sync(fd); }
+  get mappablePage(): ((fd: FileDescription, index: number) => Uint8Array) | undefined {
+    // Only a file opened on (or since copied up to) a layer that has pages; a
+    // read-only lower file is mapped shared as a snapshot, as before.
+    const inner = this.inner;
+    return inner.mappablePage ? (fd, index) => this.with(fd).mappablePage!(fd, index) : undefined;
+  }
   release(fd: FileDescription): void { this.inner.release(fd); }
   stat(_fd: FileDescription): StatInfo {
     return this.inode.stat();

@@ -126,6 +126,7 @@ export class TmpfsDirectory extends TmpfsInode {
     const child = this.remove(name);
     child.nlink--;
     child.touchChanged();
+    child.linkRemoved();
   }
 
   override rmdir(name: string, child: Inode): void {
@@ -164,6 +165,7 @@ export class TmpfsDirectory extends TmpfsInode {
         (replaced as TmpfsInode).nlink--;
       }
       (replaced as TmpfsInode).touchChanged();
+      (replaced as TmpfsInode).linkRemoved();
     }
     this.remove(oldName);
     newDir.insert(newName, moved);

@@ -6,6 +6,22 @@ import { TmpfsDirectory } from './directory.js';
 /** TMPFS_MAGIC, as statfs(2) reports it. */
 export const TMPFS_MAGIC = 0x01021994;
 
+/**
+ * Where a tmpfs gets the memory for its files' pages. The default is plain
+ * Uint8Arrays; an application kernel passes one whose pages it can also map
+ * into a process (MAP_SHARED), so that a mapping and read(2)/write(2) work on
+ * the same bytes.
+ */
+export interface TmpfsPageAllocator {
+  /** A zero-filled page of `size` bytes, held by the file until `free`. */
+  allocate(size: number): Uint8Array;
+  /** The file no longer holds these pages (truncate, hole punch, last unlink): one call for a whole range. */
+  free(pages: Uint8Array[]): void;
+}
+
+/** Pages from the JavaScript heap. */
+export const HEAP_PAGES: TmpfsPageAllocator = { allocate: (size) => new Uint8Array(size), free: () => {} };
+
 /** Options of a tmpfs instance (mount -t tmpfs -o ...). */
 export interface TmpfsOptions {
   /** Root directory permissions (default 0o1777, like a fresh tmpfs). */
@@ -16,6 +32,8 @@ export interface TmpfsOptions {
   maxBytes?: number;
   /** st_dev to report; a fresh anonymous device number by default. */
   dev?: number;
+  /** Where file pages come from (HEAP_PAGES by default). */
+  pages?: TmpfsPageAllocator;
 }
 
 let nextAnonMinor = 1;
@@ -30,6 +48,7 @@ export class TmpfsFilesystem implements Filesystem {
   readonly dev: number;
   readonly pageSize = 4096;
   readonly maxBytes: number;
+  readonly pages: TmpfsPageAllocator;
   /** Bytes of file data currently allocated (whole pages). */
   usedBytes = 0;
   private nextIno = 1;
@@ -38,6 +57,7 @@ export class TmpfsFilesystem implements Filesystem {
   constructor(opts: TmpfsOptions = {}) {
     this.dev = opts.dev ?? anonymousDev();
     this.maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    this.pages = opts.pages ?? HEAP_PAGES;
     this.rootDir = new TmpfsDirectory(this, opts.mode ?? 0o1777, opts.uid ?? 0, opts.gid ?? 0);
   }
 

@@ -1,4 +1,4 @@
-export { anonymousDev, TMPFS_MAGIC, TmpfsFilesystem, type TmpfsOptions } from './filesystem.js';
+export { anonymousDev, HEAP_PAGES, TMPFS_MAGIC, TmpfsFilesystem, type TmpfsOptions, type TmpfsPageAllocator } from './filesystem.js';
 export { TmpfsInode } from './inode.js';
 export { TmpfsDirectory, TmpfsDirectoryFile } from './directory.js';
 export { TmpfsRegular, TmpfsRegularFile } from './regular.js';

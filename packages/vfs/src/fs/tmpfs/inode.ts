@@ -25,6 +25,9 @@ export abstract class TmpfsInode extends InodeBase implements Inode {
   unnamed = false;
   private xattrs: Map<string, Uint8Array> | null = null;
 
+  /** A name of this inode went away (unlink, rename over it): a file with no names left and nothing open frees its data. */
+  linkRemoved(): void {}
+
   constructor(readonly fs: TmpfsFilesystem, mode: number, uid: number, gid: number) {
     super();
     this.ino = fs.allocIno();

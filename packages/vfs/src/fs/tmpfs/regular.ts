@@ -17,6 +17,8 @@ export class TmpfsRegular extends TmpfsInode {
    */
   private readonly unwritten = new Set<number>();
   private length = 0;
+  /** Open file descriptions of this file: its pages are freed once this and nlink are both 0. */
+  private opens = 0;
 
   constructor(fs: TmpfsFilesystem, mode: number, uid: number, gid: number) {
     super(fs, mode, uid, gid);
@@ -31,7 +33,27 @@ export class TmpfsRegular extends TmpfsInode {
   }
 
   override open(_flags: number, _creds: Credentials): FileDescriptionImpl {
+    this.opens++;
     return new TmpfsRegularFile(this);
+  }
+
+  /** An open description of this file was released. */
+  closed(): void {
+    this.opens--;
+    this.freeIfGone();
+  }
+
+  override linkRemoved(): void {
+    this.freeIfGone();
+  }
+
+  /**
+   * A file with no name and nothing open can never be read again: its pages
+   * go back to the allocator now (mappings of them keep what they map).
+   */
+  private freeIfGone(): void {
+    if (this.nlink > 0 || this.opens > 0 || this.pages.size === 0) return;
+    this.dropPages([...this.pages.keys()]);
   }
 
   /** Copy file bytes at `offset` into `dst`; returns the count (0 at or past EOF). */
@@ -73,7 +95,7 @@ export class TmpfsRegular extends TmpfsInode {
       const n = Math.min(ps - inPage, end - pos);
       let page = this.pages.get(idx);
       if (!page) {
-        page = new Uint8Array(ps);
+        page = this.fs.pages.allocate(ps);
         this.pages.set(idx, page);
       }
       this.unwritten.delete(idx);
@@ -91,35 +113,61 @@ export class TmpfsRegular extends TmpfsInode {
       // Pages wholly past the new end go away; the last page keeps zeros past it.
       const ps = this.fs.pageSize;
       const keep = Math.ceil(size / ps);
-      for (const idx of this.pages.keys()) {
-        if (idx >= keep) {
-          this.pages.delete(idx);
-          this.unwritten.delete(idx);
-          this.fs.usedBytes -= ps;
-        }
-      }
+      this.dropPages([...this.pages.keys()].filter((idx) => idx >= keep));
       this.pages.get(keep - 1)?.fill(0, size - (keep - 1) * ps);
     }
     this.length = size;
     this.touchModified();
   }
 
+  private dropPages(indices: number[]): void {
+    const freed: Uint8Array[] = [];
+    for (const idx of indices) {
+      const page = this.pages.get(idx);
+      if (page === undefined) continue;
+      this.pages.delete(idx);
+      this.unwritten.delete(idx);
+      this.fs.usedBytes -= this.fs.pageSize;
+      freed.push(page);
+    }
+    if (freed.length > 0) this.fs.pages.free(freed);
+  }
+
+  /**
+   * The page holding the file's bytes at page `index`, allocated (zeroed)
+   * if it is a hole, for a shared mapping: the mapping and read/write then
+   * see the same bytes. Pages past EOF may be given too (they hold what a
+   * mapping writes there, which read(2) does not show). ENOSPC past the
+   * size limit.
+   */
+  mappablePage(index: number): Uint8Array {
+    let page = this.pages.get(index);
+    if (page === undefined) {
+      this.fs.chargePages(1);
+      page = this.fs.pages.allocate(this.fs.pageSize);
+      this.pages.set(index, page);
+    }
+    // Whatever the mapping writes is data, as far as SEEK_DATA can tell.
+    this.unwritten.delete(index);
+    return page;
+  }
+
   /** Zero [offset, offset+len) within the file; `free` releases whole pages. */
   private zeroRange(offset: number, len: number, free: boolean): void {
     const ps = this.fs.pageSize;
     const end = offset + len;
+    const dropped: number[] = [];
     for (const [idx, page] of this.pages) {
       const ps0 = idx * ps;
       const ps1 = ps0 + ps;
       if (ps1 <= offset || ps0 >= end) continue;
       if (free && ps0 >= offset && ps1 <= end) {
-        this.pages.delete(idx);
-        this.unwritten.delete(idx);
-        this.fs.usedBytes -= ps;
+        dropped.push(idx);
       } else {
         page.fill(0, Math.max(offset, ps0) - ps0, Math.min(end, ps1) - ps0);
       }
     }
+    this.dropPages(dropped);
   }
 
   /** fallocate(2) as tmpfs supports it: allocation (optionally KEEP_SIZE) and PUNCH_HOLE|KEEP_SIZE. */
@@ -139,7 +187,7 @@ export class TmpfsRegular extends TmpfsInode {
     this.fs.chargePages(newPages);
     for (let idx = Math.floor(offset / ps); idx * ps < end; idx++) {
       if (!this.pages.has(idx)) {
-        this.pages.set(idx, new Uint8Array(ps));
+        this.pages.set(idx, this.fs.pages.allocate(ps));
         this.unwritten.add(idx);
       } else {
         // Linux tmpfs: fallocating an already fallocated page turns it into data.
@@ -197,5 +245,13 @@ export class TmpfsRegularFile extends FileImplBase {
 
   override allocate(_fd: FileDescription, mode: number, offset: number, length: number): void {
     this.file.allocate(mode, offset, length);
+  }
+
+  mappablePage(_fd: FileDescription, index: number): Uint8Array {
+    return this.file.mappablePage(index);
+  }
+
+  override release(_fd: FileDescription): void {
+    this.file.closed();
   }
 }
