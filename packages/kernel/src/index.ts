@@ -6,6 +6,7 @@ export { registerAllSyscalls } from './syscalls/index.js';
 export { spawnInit, exitCodeOf, findOnPath, ROOT_CREDENTIALS, type InitRequest } from './init.js';
 export { FsContext, type FsRoot } from './fs-context.js';
 export { FdTable } from './fd-table.js';
+export { MemoryFilePages } from './file-pages.js';
 export { Task, ThreadGroup, type Credentials } from './task.js';
 export * from './loader/index.js';
 export { createProcfs } from './fs/proc/procfs.js';

@@ -12,6 +12,7 @@ import { KernelLog, KmsgFile } from './klog.js';
 import { clockNow } from './clock.js';
 import { PageCache } from './page-cache.js';
 import { MemfdFilesystem } from './memfd.js';
+import { MemoryFilePages } from './file-pages.js';
 import { FutexTable } from './futex.js';
 import { cleanupRobustList } from './syscalls/futex.js';
 import { PipeFilesystem } from '@tvisor/vfs';
@@ -29,6 +30,12 @@ export interface KernelOptions {
   /** Called with one line per syscall when --strace is on. */
   strace?: (line: string) => void;
   uname?: Partial<Uname>;
+  /**
+   * Where tmpfs file pages live, for MAP_SHARED of tmpfs files: the
+   * sandbox's tmpfs mounts must use the same allocator (made from
+   * `memoryFile`) for their files to be mappable shared.
+   */
+  filePages?: MemoryFilePages;
 }
 
 /** What a handler returns when it parked its task (see Kernel.block); never a valid result. */
@@ -75,8 +82,10 @@ export class Kernel {
   readonly futexes = new FutexTable();
   /** Cached contents of mapped files, shared by private mappings. */
   readonly pageCache: PageCache;
+  /** tmpfs file pages in the memory file (see KernelOptions.filePages). */
+  readonly filePages: MemoryFilePages;
   /** Where memfd_create(2) creates its files. */
-  readonly memfds = new MemfdFilesystem();
+  readonly memfds: MemfdFilesystem;
   /** Where pipe(2) creates its pipes. */
   readonly pipes = new PipeFilesystem();
   readonly startTime = Date.now();
@@ -92,6 +101,8 @@ export class Kernel {
     this.root = opts.root;
     this.strace = opts.strace;
     this.uname = { ...DEFAULT_UNAME, ...opts.uname };
+    this.filePages = opts.filePages ?? new MemoryFilePages(this.memoryFile);
+    this.memfds = new MemfdFilesystem(this.filePages);
     registerAllSyscalls(this.table);
     this.pageCache = new PageCache(this.memoryFile);
     this.pipes.installFifoSupport(this.root.vfs);

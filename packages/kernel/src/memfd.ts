@@ -1,5 +1,5 @@
 import { O } from '@tvisor/abi';
-import { TmpfsFilesystem, VirtualFilesystem, type FileDescription } from '@tvisor/vfs';
+import { TmpfsFilesystem, VirtualFilesystem, type FileDescription, type TmpfsPageAllocator } from '@tvisor/vfs';
 import { vfsCredentials } from './fs-context.js';
 import type { Task } from './task.js';
 
@@ -9,7 +9,12 @@ import type { Task } from './task.js';
  * that /proc shows as /memfd:NAME.
  */
 export class MemfdFilesystem {
-  private readonly vfs = new VirtualFilesystem(new TmpfsFilesystem({ mode: 0o1777 }));
+  private readonly vfs: VirtualFilesystem;
+
+  /** `pages`: where file data lives (the memory file, so memfds can be mapped shared). */
+  constructor(pages?: TmpfsPageAllocator) {
+    this.vfs = new VirtualFilesystem(new TmpfsFilesystem({ mode: 0o1777, pages }));
+  }
 
   /** A new anonymous read-write file named `name`. */
   create(name: string, t: Task): FileDescription {

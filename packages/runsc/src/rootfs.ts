@@ -1,6 +1,6 @@
 import type { FsRoot } from '@tvisor/kernel';
 import { S } from '@tvisor/abi';
-import { createDevTmpfs, makeDev, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, VirtualFilesystem, type Filesystem, type PathContext } from '@tvisor/vfs';
+import { createDevTmpfs, makeDev, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, VirtualFilesystem, type Filesystem, type PathContext, type TmpfsPageAllocator } from '@tvisor/vfs';
 import { HostFilesystem } from '@tvisor/vfs/host';
 
 export interface RootfsOptions {
@@ -8,6 +8,8 @@ export interface RootfsOptions {
   hostRoot: string;
   /** Writes land in memory over the host tree (an overlay); otherwise the root is read-only. */
   overlay: boolean;
+  /** Where the sandbox's tmpfs files keep their pages (the kernel's, so they can be mapped shared). */
+  pages?: TmpfsPageAllocator;
 }
 
 /**
@@ -18,12 +20,16 @@ export interface RootfsOptions {
  */
 export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
   const host = new HostFilesystem({ hostPath: opts.hostRoot, readOnly: true });
+  const pages = opts.pages;
+  const top = host.root().stat();
   const vfs = opts.overlay
-    ? new VirtualFilesystem(new OverlayFilesystem({ lower: host }))
+    ? new VirtualFilesystem(
+        new OverlayFilesystem({ lower: host, upper: new TmpfsFilesystem({ mode: top.mode & 0o7777, uid: top.uid, gid: top.gid, pages }) }),
+      )
     : new VirtualFilesystem(host, { readOnly: true });
   const ctx: PathContext = vfs.context(ROOT_CREDENTIALS);
-  mountOver(vfs, ctx, '/tmp', new TmpfsFilesystem({ mode: 0o1777 }));
-  if (mountOver(vfs, ctx, '/dev', createDevTmpfs(vfs.devices))) {
+  mountOver(vfs, ctx, '/tmp', new TmpfsFilesystem({ mode: 0o1777, pages }));
+  if (mountOver(vfs, ctx, '/dev', createDevTmpfs(vfs.devices, true, pages))) {
     // The kernel log device; the kernel registers what backs char 1:11.
     vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/kmsg', S.IFCHR | 0o644, makeDev(1, 11));
   }

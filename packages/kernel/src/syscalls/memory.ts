@@ -10,7 +10,7 @@ function fileToMap(t: Task, fd: number, flags: number) {
   // Only private mappings may share the page cache: a shared mapping's
   // writes must reach the file, and the cache is a copy.
   const shared = (flags & MAP.TYPE) !== MAP.PRIVATE;
-  return mappableFile(file, fs.vfs.pathOf(file.vd, fs.root).path, shared ? undefined : t.kernel.pageCache);
+  return mappableFile(file, fs.vfs.pathOf(file.vd, fs.root).path, shared ? { shared: t.kernel.filePages } : { cache: t.kernel.pageCache });
 }
 
 /** brk and the anonymous-memory syscalls, served by the process's MemoryManager. */

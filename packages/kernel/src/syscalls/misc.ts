@@ -82,7 +82,7 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
   }
   const type = typeAddr === 0 ? '' : t.mm.readCString(typeAddr, 64);
   if (type !== 'tmpfs') throw new SysError(Errno.ENODEV);
-  fs.vfs.mount(ctx, target, new TmpfsFilesystem({ mode: 0o1777 }), { readOnly, noExec: (flags & MOUNT.NOEXEC) !== 0 });
+  fs.vfs.mount(ctx, target, new TmpfsFilesystem({ mode: 0o1777, pages: t.kernel.filePages }), { readOnly, noExec: (flags & MOUNT.NOEXEC) !== 0 });
   return 0;
 }
 
