@@ -23,6 +23,13 @@ export const pythonCases: CompatCase[] = [
     packages: python,
   },
   {
+    name: 'python/multiprocessing',
+    // A process pool, a shared Value under a Lock and a Queue: POSIX
+    // semaphores in /dev/shm (MAP_SHARED of a tmpfs file), pipes, fork.
+    argv: ['python3', '-c', 'import multiprocessing as mp\ndef sq(x): return x * x\ndef add(v, lock, n):\n    for _ in range(n):\n        with lock: v.value += 1\nif __name__ == "__main__":\n    with mp.Pool(2) as p: print(sum(p.map(sq, range(100))))\n    v = mp.Value("i", 0); lock = mp.Lock()\n    ps = [mp.Process(target=add, args=(v, lock, 500)) for _ in range(3)]\n    for x in ps: x.start()\n    for x in ps: x.join()\n    q = mp.Queue(); q.put("queued"); print(v.value, q.get())'],
+    packages: python,
+  },
+  {
     name: 'python/subprocess',
     argv: ['python3', '-c', 'import subprocess, sys\nr = subprocess.run(["echo", "hello from a child"], capture_output=True, text=True)\nprint(r.returncode, r.stdout.strip())\nr = subprocess.run(["sh", "-c", "cat; exit 3"], input="piped in\\n", capture_output=True, text=True)\nprint(r.returncode, repr(r.stdout))\nprint(subprocess.run([sys.executable, "-c", "print(6 * 7)"], capture_output=True, text=True).stdout.strip())'],
     packages: [...python, 'dash', 'coreutils'],
