@@ -1,5 +1,5 @@
 import { Errno, O, POLL, SysError } from '@tvisor/abi';
-import type { FileDescription } from '@tvisor/vfs';
+import { PipeFile, type FileDescription } from '@tvisor/vfs';
 import type { Task } from './task.js';
 
 /**
@@ -32,5 +32,37 @@ export function blockingOp(t: Task, file: FileDescription, events: number, op: (
     // failed attempt above and this subscription.
     unsubscribe = file.subscribe(events | POLL.HUP | POLL.ERR, retry);
     return () => unsubscribe?.();
+  });
+}
+
+/**
+ * Gives a file open(2) just opened its fd. A FIFO opened for reading only
+ * or writing only without O_NONBLOCK first waits for the other end
+ * (fifo(7)): the task parks until a writer (or a reader) opens it. A signal
+ * ends the wait (-ERESTARTSYS, so SA_RESTART reopens) and drops the
+ * half-opened end, as Linux's fifo_open does.
+ */
+export function installOpened(t: Task, file: FileDescription, cloexec: boolean): number {
+  const end = file.impl;
+  if (!(end instanceof PipeFile) || file.statusFlags & O.NONBLOCK || end.peerReady()) return t.group.fds.add(file, cloexec);
+  return t.kernel.block(t, (complete) => {
+    let unsubscribe: (() => void) | undefined = file.subscribe(POLL.IN | POLL.OUT, () => {
+      if (!end.peerReady()) return;
+      unsubscribe?.();
+      unsubscribe = undefined;
+      let r: number;
+      try {
+        r = t.group.fds.add(file, cloexec);
+      } catch (e) {
+        file.decRef();
+        r = e instanceof SysError ? -e.errno : -Errno.EIO;
+      }
+      complete(r);
+    });
+    return () => {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      file.decRef();
+    };
   });
 }

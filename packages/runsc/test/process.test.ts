@@ -69,6 +69,57 @@ describe('runsc do: the root filesystem', () => {
 });
 
 describe('runsc do: pipes', () => {
+  it('open(2) of a FIFO waits for the other end (ENXIO for a nonblocking writer; a signal ends the wait with EINTR)', () => {
+    const prog = compileC(`#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+static void on_alarm(int s) { (void)s; }
+int main(void) {
+  const char *path = "/tmp/fifo-open-test";
+  unlink(path);
+  mkfifo(path, 0600);
+  setvbuf(stdout, NULL, _IONBF, 0);
+  int fd = open(path, O_WRONLY | O_NONBLOCK);
+  printf("nonblocking writer, no reader: %d %s\\n", fd, fd < 0 ? strerror(errno) : "");
+  fd = open(path, O_RDONLY | O_NONBLOCK);
+  printf("nonblocking reader: %s\\n", fd >= 0 ? "opened" : strerror(errno));
+  close(fd);
+  pid_t p = fork();
+  if (p == 0) {
+    struct timespec d = { 0, 100000000 };
+    nanosleep(&d, 0);
+    printf("child opening for read\\n");
+    int r = open(path, O_RDONLY);
+    char buf[32] = {0};
+    read(r, buf, sizeof buf - 1);
+    printf("child read: %s\\n", buf);
+    _exit(0);
+  }
+  int w = open(path, O_WRONLY);
+  printf("parent opened for write\\n");
+  write(w, "hello", 5);
+  close(w);
+  waitpid(p, NULL, 0);
+  struct sigaction sa = { .sa_handler = on_alarm };
+  sigaction(SIGALRM, &sa, 0);
+  alarm(1);
+  fd = open(path, O_RDONLY);
+  printf("reader with no writer, interrupted: %d %s\\n", fd, fd < 0 ? strerror(errno) : "");
+  unlink(path);
+  return 0;
+}
+`);
+    const r = runsc(['do', prog]);
+    expect(r.stdout).toBe(native([prog]).stdout);
+    expect(r.stdout).toContain('child opening for read\nparent opened for write\n');
+  });
+
   it('pipelines carry data between processes and block without spinning', () => {
     const script = 'busybox seq 1 20000 | busybox tail -1; echo hello | busybox tr a-z A-Z; busybox yes | busybox head -2';
     const r = runsc(['do', BUSYBOX, 'sh', '-c', script]);

@@ -1,6 +1,6 @@
 import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError } from '@tvisor/abi';
 import { toAbiStat, type FileDescription, type StatInfo } from '@tvisor/vfs';
-import { blockingOp } from '../blocking-io.js';
+import { blockingOp, installOpened } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
@@ -23,7 +23,7 @@ function copyOutStat(t: Task, addr: number, st: StatInfo): void {
 function open(t: Task, dirfd: number, p: string, flags: number, mode: number): number {
   const ctx = t.group.fs.context(t.group.fds, dirfd, p);
   const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode });
-  return t.group.fds.add(file, (flags & O.CLOEXEC) !== 0);
+  return installOpened(t, file, (flags & O.CLOEXEC) !== 0);
 }
 
 function statAt(t: Task, dirfd: number, p: string, flags: number): StatInfo {

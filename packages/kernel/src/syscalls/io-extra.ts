@@ -1,6 +1,6 @@
 import { AT, CLOSE_RANGE, Errno, O, OpenHow, POLL, RESOLVE, S, SysError } from '@tvisor/abi';
 import type { FileDescription } from '@tvisor/vfs';
-import { blockingOp } from '../blocking-io.js';
+import { blockingOp, installOpened } from '../blocking-io.js';
 import type { Task } from '../task.js';
 import { readPath, readToUser, writeFromUser } from '../user-io.js';
 import { loadImageAndExec } from './lifecycle.js';
@@ -176,7 +176,7 @@ function openat2(t: Task, dirfd: number, pathAddr: number, howAddr: number, size
   const p = readPath(t, pathAddr);
   const ctx = t.group.fs.context(t.group.fds, dirfd, p);
   const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode: how.mode, resolve: how.resolve });
-  return t.group.fds.add(file, (flags & O.CLOEXEC) !== 0);
+  return installOpened(t, file, (flags & O.CLOEXEC) !== 0);
 }
 
 /** Transfers between files (sendfile, splice, copy_file_range), vectored I/O at offsets, close_range, openat2, fallocate, execveat. */

@@ -1,4 +1,5 @@
 import { AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { installOpened } from '../blocking-io.js';
 import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
@@ -230,7 +231,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const x = at(t, AT.FDCWD, a.arg(0));
         const file = x.vfs.openAt(x.ctx, x.p, { flags: O.CREAT | O.WRONLY | O.TRUNC, mode: a.argUint(1) });
-        return t.group.fds.add(file);
+        return installOpened(t, file, false);
       },
     },
   });
