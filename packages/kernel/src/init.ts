@@ -57,7 +57,7 @@ export function spawnInit(kernel: Kernel, req: InitRequest): ThreadGroup {
   }
   const fs = new FsContext(vfs, root, cwd, creds);
   const fds = new FdTable((file) => vfs.locks.releaseDescription(file));
-  for (const fd of [0, 1, 2]) fds.set(fd, stdioFile(fd, vfs));
+  for (const fd of [0, 1, 2]) fds.set(fd, stdioFile(fd, vfs, kernel));
   const path = findOnPath(fs, req.argv[0], req.envp);
   const image = loadImage(kernel, fs, creds, { path, argv: req.argv, envp: req.envp });
   const group = startProcess(kernel, image, { parent: undefined, fds, fs, creds });

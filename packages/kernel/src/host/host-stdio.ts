@@ -1,5 +1,5 @@
 import { fstatSync, readSync, writeSync } from 'node:fs';
-import { Errno, SysError } from '@tvisor/abi';
+import { Errno, POLL, SysError } from '@tvisor/abi';
 import {
   Dentry,
   FileDescription,
@@ -12,7 +12,8 @@ import {
   type StatInfo,
   type VirtualFilesystem,
 } from '@tvisor/vfs';
-import { hostIoctl } from '../native/host-tty.js';
+import { hostIoctl, hostPoll, hostPollAsync } from '../native/host-tty.js';
+import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
 import { TERMINAL_IOCTLS } from './terminal-ioctls.js';
 
@@ -45,6 +46,8 @@ class HostStdioInode extends InodeBase implements Inode {
   constructor(
     readonly fs: Filesystem,
     readonly hostFd: number,
+    /** Whose run loop must keep Node's event loop turning while a task waits on the host fd. */
+    readonly kernel?: Kernel,
   ) {
     super();
   }
@@ -83,19 +86,70 @@ class HostStdioInode extends InodeBase implements Inode {
   }
 }
 
+/** How long one wait of a host-fd watcher lasts before it looks again (so an idle sandbox can still exit). */
+const HOST_POLL_SLICE_MS = 100;
+
 export class HostStdioImpl extends FileImplBase {
   private readonly hostFd: number;
+  private readonly kernel: Kernel | undefined;
   constructor(inode: HostStdioInode) {
     super(inode);
     this.hostFd = inode.hostFd;
+    this.kernel = inode.kernel;
   }
 
+  /**
+   * Reads only what the host fd has now: with nothing there it says EAGAIN,
+   * and the syscall layer parks the task on `subscribe` (a blocking read of
+   * a terminal or pipe must not stall the sentry and every other task).
+   */
   override read(_fd: FileDescription, dst: Uint8Array): number {
+    if (!this.ready(POLL.IN)) throw new SysError(Errno.EAGAIN);
     return retry(() => readSync(this.hostFd, dst, 0, dst.length, null));
   }
 
   override write(_fd: FileDescription, src: Uint8Array): number {
+    if (!this.ready(POLL.OUT)) throw new SysError(Errno.EAGAIN);
     return retry(() => writeSync(this.hostFd, src, 0, src.length));
+  }
+
+  private ready(events: number): boolean {
+    const r = hostPoll(this.hostFd, events);
+    // An error from poll itself: let the read or write report it.
+    return r < 0 || (r & (events | POLL.HUP | POLL.ERR | POLL.NVAL)) !== 0;
+  }
+
+  override readiness(_fd: FileDescription, mask: number): number {
+    const r = hostPoll(this.hostFd, mask);
+    return r < 0 ? POLL.ERR : r & (mask | POLL.HUP | POLL.ERR);
+  }
+
+  /**
+   * Watches the host fd from one of Node's worker threads (poll in slices)
+   * and calls `cb` when it reports one of `mask`'s events. While a watch is
+   * on, the kernel's run loop keeps Node's event loop turning to hear it.
+   */
+  override subscribe(_fd: FileDescription, mask: number, cb: (events: number) => void): () => void {
+    let active = true;
+    const kernel = this.kernel;
+    if (kernel) kernel.hostWaits++;
+    const watch = () => {
+      if (!active) return;
+      hostPollAsync(this.hostFd, mask, HOST_POLL_SLICE_MS, (r) => {
+        if (!active) return;
+        const events = r & (mask | POLL.HUP | POLL.ERR);
+        if (events !== 0) cb(events);
+        // Level-triggered sources: look again only after a slice, so a ready
+        // fd nobody drains does not spin.
+        if (active) (events !== 0 ? setTimeout(watch, HOST_POLL_SLICE_MS) : watch());
+      });
+    };
+    watch();
+    return () => {
+      if (!active) return;
+      active = false;
+      if (kernel) kernel.hostWaits--;
+    };
   }
 
   override seek(): number {
@@ -121,12 +175,12 @@ export class HostStdioImpl extends FileImplBase {
 let stdioMount: Mount | undefined;
 
 /** A new open file description for host fd `hostFd` (0, 1 or 2). */
-export function stdioFile(hostFd: number, _vfs: VirtualFilesystem): FileDescription {
+export function stdioFile(hostFd: number, _vfs: VirtualFilesystem, kernel?: Kernel): FileDescription {
   if (!stdioMount) {
     const fs = new HostStdioFilesystem();
     stdioMount = new Mount(fs, new Dentry('/', null, fs.root()), {}, null, null);
   }
-  const inode = new HostStdioInode(stdioMount.fs, hostFd);
+  const inode = new HostStdioInode(stdioMount.fs, hostFd, kernel);
   const dentry = new Dentry(`host:[${hostFd}]`, null, inode);
   const flags = hostFd === 0 ? 0 /* O_RDONLY */ : 1; /* O_WRONLY */
   return new FileDescription({ mount: stdioMount, dentry }, inode.open(), flags, { uid: 0, gid: 0, groups: [] });

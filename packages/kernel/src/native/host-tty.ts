@@ -13,3 +13,37 @@ export function hostIoctl(hostFd: number, request: number, buf: Uint8Array): num
   const rc = ioctl_(hostFd, request, buf) as number;
   return rc < 0 ? -(koffi.errno() as number) : rc;
 }
+
+/**
+ * poll(2) on one host fd: `events` is a POLL* mask; returns the revents (0
+ * when the timeout passed) or -errno. A zero timeout never blocks.
+ */
+const poll_ = libc.func('int poll(uint8_t *fds, unsigned long nfds, int timeout)');
+
+function pollFd(fd: number, events: number): Uint8Array {
+  const buf = new Uint8Array(8);
+  const v = new DataView(buf.buffer);
+  v.setInt32(0, fd, true);
+  v.setInt16(4, events, true);
+  return buf;
+}
+
+function revents(buf: Uint8Array): number {
+  return new DataView(buf.buffer).getUint16(6, true);
+}
+
+export function hostPoll(fd: number, events: number): number {
+  const buf = pollFd(fd, events);
+  const rc = poll_(buf, 1, 0) as number;
+  return rc < 0 ? -(koffi.errno() as number) : revents(buf);
+}
+
+/**
+ * The same, waiting up to `timeoutMs` on one of Node's worker threads, so
+ * the sentry's thread never blocks; `done` gets the revents (0 on timeout)
+ * on the event loop.
+ */
+export function hostPollAsync(fd: number, events: number, timeoutMs: number, done: (revents: number) => void): void {
+  const buf = pollFd(fd, events);
+  poll_.async(buf, 1, timeoutMs, (err: unknown, rc: number) => done(err || rc < 0 ? 0 : revents(buf)));
+}
