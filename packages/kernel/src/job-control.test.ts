@@ -67,6 +67,9 @@ class FakePlatform implements Platform {
   waitAsync(): Promise<StopEvent | undefined> {
     return Promise.resolve(undefined);
   }
+  pollStop(): StopEvent | undefined {
+    return undefined;
+  }
   prepareAsyncWait(): void {}
   get runningCount(): number {
     return 0;

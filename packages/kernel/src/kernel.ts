@@ -138,7 +138,7 @@ export class Kernel {
         // tasks' syscalls, which arrive as stops: only timers and host I/O
         // need Node's event loop to run while we wait.
         const quiet = this.armedTimers === 0 && this.hostWaits === 0;
-        const ev = quiet ? this.platform.wait() : await this.platform.waitAsync();
+        const ev = quiet ? this.platform.wait() : (this.platform.pollStop() ?? (await this.platform.waitAsync()));
         if (ev) this.handleSafely(ev);
       } else if (this.blocked.size > 0 || this.stoppedTasks.size > 0) {
         // Every task is parked or stopped. Only a timer or host I/O can wake

@@ -70,6 +70,14 @@ export interface Platform {
   waitAsync(): Promise<StopEvent | undefined>;
 
   /**
+   * For callers that must keep the event loop turning: a stop, if one comes
+   * within a brief poll; undefined otherwise, and also whenever the event
+   * loop is due a turn (the caller then awaits `waitAsync`, which gives it
+   * one first). Never blocks for long.
+   */
+  pollStop(): StopEvent | undefined;
+
+  /**
    * The kernel is about to need `waitAsync` (it armed a timer): a platform
    * may start whatever waitAsync relies on now, so the first wait does not
    * pay for it.

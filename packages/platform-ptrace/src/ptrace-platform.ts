@@ -21,6 +21,8 @@ const __WALL = 0x40000000;
 const WNOHANG = 1;
 /** How long wait() polls before it blocks in waitpid. */
 const WAIT_SPIN_MS = 0.05;
+/** In waitAsync, the longest the event loop goes without a turn while stops keep coming. */
+const YIELD_EVERY_MS = 1;
 /** Bit ptrace sets in the stop signal of a syscall stop under PTRACE_O_TRACESYSGOOD. */
 const SYSCALL_STOP = Signal.SIGTRAP | 0x80;
 const FAULT_SIGNALS = new Set<number>([Signal.SIGSEGV, Signal.SIGBUS, Signal.SIGFPE, Signal.SIGILL, Signal.SIGTRAP]);
@@ -187,6 +189,8 @@ export class PtracePlatform implements Platform {
   }
 
   private initialFpState: Uint8Array | undefined;
+  /** When waitAsync last let the event loop run. */
+  private lastYield = 0;
   /** A stub set up ahead of need, for the next newProcess. */
   private spare: StubProcess | undefined;
   private keepSpare = false;
@@ -290,9 +294,27 @@ export class PtracePlatform implements Platform {
     return this.collect(__WALL);
   }
 
+  pollStop(): StopEvent | undefined {
+    // Most stops come within microseconds: a brief poll catches them without
+    // a trip through the event loop. At least every YIELD_EVERY_MS it finds
+    // nothing, so the caller's waitAsync lets the event loop run.
+    const now = performance.now();
+    if (now - this.lastYield >= YIELD_EVERY_MS) return undefined;
+    const until = now + WAIT_SPIN_MS;
+    do {
+      if (this.running === 0) return undefined;
+      const ev = this.collect(__WALL | WNOHANG);
+      if (ev) return ev;
+    } while (performance.now() < until);
+    return undefined;
+  }
+
   async waitAsync(): Promise<StopEvent | undefined> {
     this.childSignals.listen();
     this.prepareSpare();
+    // Timers and host I/O get their turn before anything else.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
     for (;;) {
       if (this.running === 0) return undefined;
       // Take the SIGCHLD notice first, so one arriving after this check is not lost.
