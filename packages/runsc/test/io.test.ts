@@ -1,29 +1,20 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compileC, native, RUNSC, runsc, testEnv } from './helpers.js';
+import { compileC, native, runsc, runscWithLateStdin } from './helpers.js';
 
 describe('runsc do: file transfer syscalls', () => {
   it('a read of the host stdin that must wait parks only its task: other tasks and timers go on', async () => {
     // stdin gets its line after 1.5 s; a background job prints after 0.3 s.
     // A sentry stalled in the host read would print 'got' first.
     const script = '(sleep 0.3; echo tick) & read x; echo "got $x"; wait';
-    const child = spawn(process.execPath, [RUNSC, 'do', '/bin/bash', '-c', script], { stdio: ['pipe', 'pipe', 'pipe'], env: testEnv() });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    setTimeout(() => child.stdin.end('input\n'), 1500);
-    const status = await new Promise((resolve) => child.on('close', resolve));
-    expect(out).toBe('tick\ngot input\n');
-    expect(status).toBe(0);
+    const r = await runscWithLateStdin(['do', '/bin/bash', '-c', script], 'input\n', 1500);
+    expect(r.stdout).toBe('tick\ngot input\n');
+    expect(r.status).toBe(0);
   });
 
   it('select(2) on the host stdin wakes when data arrives', async () => {
     const script = 'import select, sys\nr, _, _ = select.select([sys.stdin], [], [], 5)\nprint("readable", bool(r), sys.stdin.readline().strip())';
-    const child = spawn(process.execPath, [RUNSC, 'do', '/usr/bin/python3', '-c', script], { stdio: ['pipe', 'pipe', 'pipe'], env: testEnv() });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    setTimeout(() => child.stdin.end('late\n'), 500);
-    await new Promise((resolve) => child.on('close', resolve));
-    expect(out).toBe('readable True late\n');
+    const r = await runscWithLateStdin(['do', '/usr/bin/python3', '-c', script], 'late\n', 500);
+    expect(r.stdout).toBe('readable True late\n');
   });
 
   it('sendfile, splice, copy_file_range, preadv/pwritev and close_range match Linux', () => {
