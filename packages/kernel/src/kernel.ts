@@ -38,6 +38,9 @@ export interface KernelOptions {
   filePages?: MemoryFilePages;
 }
 
+/** The longest delay Node's setTimeout takes. */
+const MAX_TIMEOUT_MS = 0x7fff_ffff;
+
 /** What a handler returns when it parked its task (see Kernel.block); never a valid result. */
 export const BLOCKED = -0x7fff_fff0;
 
@@ -177,10 +180,18 @@ export class Kernel {
       this.armedTimers--;
       return true;
     };
-    // Node's timers count whole milliseconds: round up, never fire early.
-    const handle = setTimeout(() => {
-      if (disarm()) fn();
-    }, Math.max(0, Math.ceil(ms)));
+    // Node's timers count whole milliseconds (round up, never fire early)
+    // and take at most 2^31-1 of them (more fires after 1 ms!): a longer
+    // wait is a chain of the longest ones.
+    let handle: ReturnType<typeof setTimeout>;
+    const schedule = (left: number) => {
+      const now = Math.min(MAX_TIMEOUT_MS, left);
+      handle = setTimeout(() => {
+        if (left > MAX_TIMEOUT_MS) schedule(left - MAX_TIMEOUT_MS);
+        else if (disarm()) fn();
+      }, now);
+    };
+    schedule(Math.max(0, Math.ceil(ms)));
     return () => {
       if (disarm()) clearTimeout(handle);
     };

@@ -838,7 +838,10 @@ export class VirtualFilesystem {
         continue;
       }
       parts.push(cur.dentry.name);
-      cur = { mount: cur.mount, dentry: cur.dentry.parent ?? cur.dentry };
+      // A dentry with no parent that is not its mount's root (an anonymous
+      // file: a pipe, the host's stdio) has only its own name.
+      if (!cur.dentry.parent) break;
+      cur = { mount: cur.mount, dentry: cur.dentry.parent };
     }
     return { path: '/' + parts.reverse().join('/'), reachable, deleted };
   }

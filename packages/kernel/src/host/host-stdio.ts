@@ -108,6 +108,12 @@ export class HostStdioImpl extends FileImplBase {
     return retry(() => readSync(this.hostFd, dst, 0, dst.length, null));
   }
 
+  /** pread(2): a host regular file (stdin redirected from a file) reads at an offset; anything else is ESPIPE. */
+  override pread(_fd: FileDescription, dst: Uint8Array, offset: number): number {
+    if ((fstatSync(this.hostFd).mode & 0o170000) !== 0o100000) throw new SysError(Errno.ESPIPE);
+    return retry(() => readSync(this.hostFd, dst, 0, dst.length, offset));
+  }
+
   override write(_fd: FileDescription, src: Uint8Array): number {
     if (!this.ready(POLL.OUT)) throw new SysError(Errno.EAGAIN);
     return retry(() => writeSync(this.hostFd, src, 0, src.length));

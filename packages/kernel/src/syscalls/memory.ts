@@ -1,10 +1,20 @@
-import { Errno, MAP, MFD, SysError } from '@tvisor/abi';
+import { Errno, MAP, MFD, S, SysError } from '@tvisor/abi';
+import { makeDev } from '@tvisor/vfs';
 import { mappableFile } from '../mappable.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from './table.js';
 
+/** /dev/zero, which Linux maps as anonymous memory (shared memory for MAP_SHARED). */
+const DEV_ZERO = makeDev(1, 5);
+
 function fileToMap(t: Task, fd: number, flags: number) {
   const file = t.group.fds.get(fd);
+  const st = file.stat();
+  const type = st.mode & S.IFMT;
+  // Only regular files have pages to map: a pipe, a terminal, a socket or a
+  // directory is ENODEV, as on Linux (never a read that would consume input).
+  if (type === S.IFCHR && st.rdev === DEV_ZERO) return 'zero';
+  if (type !== S.IFREG) throw new SysError(Errno.ENODEV);
   if (!file.readable) throw new SysError(Errno.EACCES);
   const fs = t.group.fs;
   // Only private mappings may share the page cache: a shared mapping's
@@ -21,8 +31,10 @@ export function registerMemorySyscalls(table: SyscallTable): void {
       args: ['ptr', 'uint', 'hex', 'hex', 'fd', 'hex'],
       handler: (t, a) => {
         const fd = a.argInt(4);
-        const flags = a.argUint(3);
-        const file = flags & MAP.ANONYMOUS ? undefined : fileToMap(t, fd, flags);
+        let flags = a.argUint(3);
+        const mapped = flags & MAP.ANONYMOUS ? undefined : fileToMap(t, fd, flags);
+        if (mapped === 'zero') flags |= MAP.ANONYMOUS;
+        const file = mapped === 'zero' ? undefined : mapped;
         return t.mm.mmap({ addr: a.arg(0), length: a.arg(1), prot: a.argUint(2), flags, file, offset: a.arg(5) });
       },
     },
