@@ -14,6 +14,16 @@ export function blockingOp(t: Task, file: FileDescription, events: number, op: (
   } catch (e) {
     if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN || file.statusFlags & O.NONBLOCK) throw e;
   }
+  return retryOnReadiness(t, (cb) => file.subscribe(events | POLL.HUP | POLL.ERR, cb), op);
+}
+
+/**
+ * Parks `t` after `op` said EAGAIN: each callback from `subscribe` tries
+ * `op` again, and the first result other than EAGAIN (or errno) ends the
+ * syscall. The sentry is single-threaded, so nothing can change between
+ * the failed attempt and the subscription.
+ */
+export function retryOnReadiness(t: Task, subscribe: (cb: () => void) => () => void, op: () => number): number {
   return t.kernel.block(t, (complete) => {
     let unsubscribe: (() => void) | undefined;
     const retry = () => {
@@ -28,9 +38,7 @@ export function blockingOp(t: Task, file: FileDescription, events: number, op: (
       unsubscribe = undefined;
       complete(r);
     };
-    // The sentry is single-threaded: readiness cannot change between the
-    // failed attempt above and this subscription.
-    unsubscribe = file.subscribe(events | POLL.HUP | POLL.ERR, retry);
+    unsubscribe = subscribe(retry);
     return () => unsubscribe?.();
   });
 }

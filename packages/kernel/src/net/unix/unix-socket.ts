@@ -3,6 +3,7 @@ import { WaiterQueue, type FileDescription, type Inode, type ReadinessCallback }
 import type { Kernel } from '../../kernel.js';
 import type { Task } from '../../task.js';
 import { vfsCredentials } from '../../fs-context.js';
+import { retryOnReadiness } from '../../blocking-io.js';
 import { newSocketInode, type SocketInode } from '../sockfs.js';
 import { callerCreds, encodeIntOption, optionInt, SocketImpl, type IncomingMessage, type OutgoingMessage } from '../socket.js';
 import { abstractKey, encodeUnixAddress, parseUnixAddress, unnamedAddress, type UnixName } from './address.js';
@@ -241,23 +242,7 @@ export class UnixSocket extends SocketImpl {
       if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN || nonblock) throw e;
     }
     // The backlog is full: wait for the listener to accept one (or go away).
-    return t.kernel.block(t, (complete) => {
-      let unsubscribe: (() => void) | undefined;
-      const retry = () => {
-        let r: number;
-        try {
-          r = attempt();
-        } catch (e) {
-          if (e instanceof SysError && e.errno === Errno.EAGAIN) return;
-          r = e instanceof SysError ? -e.errno : -Errno.EIO;
-        }
-        unsubscribe?.();
-        unsubscribe = undefined;
-        complete(r);
-      };
-      unsubscribe = this.lookup(t, name).waiters.subscribe(POLL.OUT, retry);
-      return () => unsubscribe?.();
-    });
+    return retryOnReadiness(t, (cb) => this.lookup(t, name).waiters.subscribe(POLL.OUT, cb), attempt);
   }
 
   /** Makes the server-side socket of a new connection and queues it for accept(2). */
