@@ -92,10 +92,13 @@ const HOST_POLL_SLICE_MS = 100;
 export class HostStdioImpl extends FileImplBase {
   private readonly hostFd: number;
   private readonly kernel: Kernel | undefined;
+  /** A host regular file never blocks and reads at offsets: no poll before each read or write. */
+  private readonly regular: boolean;
   constructor(inode: HostStdioInode) {
     super(inode);
     this.hostFd = inode.hostFd;
     this.kernel = inode.kernel;
+    this.regular = this.hostFd >= 0 && (fstatSync(this.hostFd).mode & 0o170000) === 0o100000;
   }
 
   /**
@@ -104,18 +107,18 @@ export class HostStdioImpl extends FileImplBase {
    * a terminal or pipe must not stall the sentry and every other task).
    */
   override read(_fd: FileDescription, dst: Uint8Array): number {
-    if (!this.ready(POLL.IN)) throw new SysError(Errno.EAGAIN);
+    if (!this.regular && !this.ready(POLL.IN)) throw new SysError(Errno.EAGAIN);
     return retry(() => readSync(this.hostFd, dst, 0, dst.length, null));
   }
 
   /** pread(2): a host regular file (stdin redirected from a file) reads at an offset; anything else is ESPIPE. */
   override pread(_fd: FileDescription, dst: Uint8Array, offset: number): number {
-    if ((fstatSync(this.hostFd).mode & 0o170000) !== 0o100000) throw new SysError(Errno.ESPIPE);
+    if (!this.regular) throw new SysError(Errno.ESPIPE);
     return retry(() => readSync(this.hostFd, dst, 0, dst.length, offset));
   }
 
   override write(_fd: FileDescription, src: Uint8Array): number {
-    if (!this.ready(POLL.OUT)) throw new SysError(Errno.EAGAIN);
+    if (!this.regular && !this.ready(POLL.OUT)) throw new SysError(Errno.EAGAIN);
     return retry(() => writeSync(this.hostFd, src, 0, src.length));
   }
 
