@@ -1,10 +1,9 @@
 import { flagHelp, HelpRequested, parseFlags, UsageError, type FlagSpec, type FlagValues } from './flags.js';
-import { syscallsHelp } from './help-syscalls.js';
-import { runDo } from './do.js';
 import { COMMANDS, type Command } from './oci/commands.js';
 import { UserError } from './oci/errors.js';
 import { configureLog, log } from './oci/log.js';
-import { runBoot } from './oci/boot.js';
+// The kernel is loaded (evaluated) only by the commands that run one (do,
+// boot, help syscalls): state, list, kill, delete... stay light.
 
 export const VERSION = '0.1.0';
 
@@ -121,7 +120,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return 2;
       case 'help':
         if (args[0] === 'syscalls') {
-          io.stdout(syscallsHelp());
+          io.stdout((await import('./help-syscalls.js')).syscallsHelp());
           return 0;
         }
         if (args.length === 0) {
@@ -143,6 +142,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         throw new UsageError(`unknown help topic: ${args[0]}`);
       case 'boot': {
         const { values, rest: ids } = parseFlags(args, BOOT_FLAGS, {});
+        const { runBoot } = await import('./oci/boot.js');
         return await runBoot({ root: String(global.root), id: ids[0], bundle: String(values.bundle), readyFd: 3, strace: global.strace === true });
       }
       case 'do': {
@@ -160,6 +160,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         }
         if (cmd.length === 0) throw new UsageError('do: missing command');
         if (values.platform !== 'ptrace') throw new UsageError(`invalid platform "${String(values.platform)}": only ptrace is available`);
+        const { runDo } = await import('./do.js');
         return await runDo({
           argv: cmd,
           root: String(values.root),

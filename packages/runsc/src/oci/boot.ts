@@ -249,7 +249,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     }
   };
 
-  const server = serveControl(controlSocketPath(opts.root, opts.id), handle);
+  const server = await serveControl(controlSocketPath(opts.root, opts.id), handle);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

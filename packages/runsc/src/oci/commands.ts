@@ -45,7 +45,7 @@ function oneId(ctx: CommandContext, name: string): string {
 export function parseSignal(s: string): number {
   if (/^\d+$/.test(s)) {
     const n = Number(s);
-    if (n < 1 || n > 64) throw new UserError(`invalid signal: ${s}`);
+    if (n > 64) throw new UserError(`invalid signal: ${s}`);
     return n;
   }
   const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;

@@ -6,7 +6,7 @@
  */
 import { closeSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { peerCredentials, recvWithFds, sendWithFds } from '../native/unix.js';
+import type * as Unix from '../native/unix.js';
 import { UserError } from './errors.js';
 
 export interface ControlRequest {
@@ -48,7 +48,7 @@ function fdOf(sock: Socket): number {
 }
 
 /** Waits (blocking, briefly) for a request's bytes; the client sends its line right after connecting. */
-function readRequest(fd: number): { line: string; fds: number[] } {
+function readRequest(recvWithFds: typeof Unix.recvWithFds, fd: number): { line: string; fds: number[] } {
   let text = '';
   const fds: number[] = [];
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -70,12 +70,14 @@ function readRequest(fd: number): { line: string; fds: number[] } {
 }
 
 /** Serves requests on `path` until the returned server is closed. */
-export function serveControl(path: string, handle: (call: ControlCall) => void): Server {
+export async function serveControl(path: string, handle: (call: ControlCall) => void): Promise<Server> {
+  // koffi is loaded by the commands that pass fds, not by state or list.
+  const { peerCredentials, recvWithFds } = await import('../native/unix.js');
   const server = createServer({ pauseOnConnect: true }, (sock) => {
     sock.on('error', () => {});
     const fd = fdOf(sock);
     const peer = peerCredentials(fd);
-    const { line, fds } = readRequest(fd);
+    const { line, fds } = readRequest(recvWithFds, fd);
     sock.resume();
     sock.on('data', () => {});
     const call: ControlCall = {
@@ -110,7 +112,8 @@ export function serveControl(path: string, handle: (call: ControlCall) => void):
  * Sends one request (with `fds` attached) and calls `onReply` for each reply
  * line until the sandbox ends the connection; resolves then.
  */
-export function callControl(path: string, request: ControlRequest, fds: number[] = [], onReply: (r: ControlReply) => void = () => {}): Promise<ControlReply | undefined> {
+export async function callControl(path: string, request: ControlRequest, fds: number[] = [], onReply: (r: ControlReply) => void = () => {}): Promise<ControlReply | undefined> {
+  const { sendWithFds } = await import('../native/unix.js');
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);
     let last: ControlReply | undefined;

@@ -8,7 +8,6 @@ import { closeSync, openSync, readFileSync, writeFileSync, mkdirSync } from 'nod
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
 import { O } from '@tvisor/abi';
-import { openPty, sendWithFds } from '../native/unix.js';
 import { callControl, type ExecProcess } from './control.js';
 import { UserError } from './errors.js';
 import { logFlags } from './log.js';
@@ -40,6 +39,7 @@ function hookName(h: Hook): string {
 
 /** Connects to a console socket and sends the pty master over it (SCM_RIGHTS), as runc does. */
 async function sendConsole(socketPath: string, master: number): Promise<void> {
+  const { sendWithFds } = await import('../native/unix.js');
   await new Promise<void>((res, rej) => {
     const sock = createConnection(socketPath);
     sock.on('error', (e) => rej(new UserError(`console socket ${socketPath}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
@@ -54,6 +54,7 @@ async function sendConsole(socketPath: string, master: number): Promise<void> {
 /** A host pty for `terminal: true`: the master goes to the console socket, the replica becomes stdio. */
 async function terminalStdio(consoleSocket: string | undefined): Promise<number> {
   if (!consoleSocket) throw new UserError('cannot allocate tty if runc will detach without setting console socket');
+  const { openPty } = await import('../native/unix.js');
   const { master, replicaPath } = openPty();
   await sendConsole(consoleSocket, master);
   closeSync(master);
