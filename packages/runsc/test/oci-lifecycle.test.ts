@@ -94,13 +94,13 @@ describe('runsc OCI lifecycle (no client)', () => {
   });
 
   it('a killed sandbox process is a stopped container, and no stub survives it', () => {
-    const b = bundle(join(dir, 'b4'), ['sh', '-c', 'sleep 1000 & sleep 1000']);
+    const b = bundle(join(dir, 'b4'), ['sh', '-c', 'sleep 1000 & sleep 1000; echo done']);
     expect(createTo('c4', b).status).toBe(0);
     expect(oci(root, ['start', 'c4']).status).toBe(0);
     const pid = stateOf('c4').pid;
     // Until sh has started both sleeps (init, the background one, the foreground one).
     let ps: number[] = [];
-    for (let i = 0; i < 200 && ps.length < 3; i++) ps = JSON.parse(oci(root, ['ps', '--format', 'json', 'c4']).stdout) as number[];
+    for (let i = 0; i < 100 && ps.length < 3; i++) ps = JSON.parse(oci(root, ['ps', '--format', 'json', 'c4']).stdout) as number[];
     expect(ps.length).toBe(3);
     const children = () => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
     const stubs = children();
