@@ -53,7 +53,7 @@ describe.skipIf(reason !== undefined)('docker drives tVisor (runtime "tvisor" in
     expect(docker(['run', '--runtime=tvisor', '--network', 'none', '--rm', 'tvbb', 'sh', '-c', 'exit 7']).status).toBe(7);
   }, 240_000);
 
-  it('docker run -d, exec, stop (SIGTERM reaches init's handler), logs', () => {
+  it('docker run -d, exec, stop (SIGTERM reaches the handler of init), logs', () => {
     const d = docker(['run', '--runtime=tvisor', '--network', 'none', '-d', '--name', 'd1', 'tvbb', 'sh', '-c', 'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done']);
     expect(d.status, d.stderr).toBe(0);
     const e = docker(['exec', 'd1', 'sh', '-c', 'echo from-exec; exit 4']);

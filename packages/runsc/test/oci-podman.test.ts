@@ -29,7 +29,7 @@ describe.skipIf(reason !== undefined)('podman drives tVisor', () => {
     expect(dmesg.status).toBe(0);
   }, 240_000);
 
-  it('run -d, exec, stop (SIGTERM reaches init's handler), logs', () => {
+  it('run -d, exec, stop (SIGTERM reaches the handler of init), logs', () => {
     const d = podman(['run', '-d', '--network', 'none', '--name', 'p1', 'tvbb', 'sh', '-c', 'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done']);
     expect(d.status, d.stderr).toBe(0);
     const e = podman(['exec', 'p1', 'sh', '-c', 'echo in-exec; exit 3']);
