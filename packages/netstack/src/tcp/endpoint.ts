@@ -406,7 +406,12 @@ export class TcpEndpoint {
     child.sendSyn(true);
   }
 
-  /** Processes a segment for this (non-listening) connection. RFC 9293 3.10.7. */
+  /**
+   * Processes a segment for this (non-listening) connection, in RFC 9293
+   * 3.10.7's order: SYN_SENT apart; then PAWS, TIME_WAIT reuse, the
+   * window check, RST, SYN, trimming, ACK, data, FIN. Each step either
+   * passes the segment on or ends its processing.
+   */
   handleSegment(seg: TcpRepr, info: PacketInfo): void {
     const now = this.stack.clock.now();
     if (this.state === TcpState.CLOSE) return;
@@ -419,75 +424,105 @@ export class TcpEndpoint {
       this.keepaliveAt = now + this.keepIdleS * 1000;
     }
     const flags = seg.flags;
-    let payload = seg.payload;
-    let seq = seg.seq;
-    let fin = (flags & TcpFlag.FIN) !== 0;
-    const segLen = payload.length + ((flags & TcpFlag.SYN) !== 0 ? 1 : 0) + (fin ? 1 : 0);
-
-    // PAWS (RFC 7323 5.3).
-    if (this.tsOk && seg.timestamp && !(flags & TcpFlag.RST) && seqLt(seg.timestamp.value, this.tsRecent) && this.tsRecent !== 0) {
-      this.sendAck();
-      return;
-    }
-
-    // TIME_WAIT: a new SYN beyond the old connection may reopen it (RFC 6191-style, as Linux does).
-    if (this.state === TcpState.TIME_WAIT && (flags & TcpFlag.SYN) && !(flags & TcpFlag.ACK) && seqGt(seq, this.rcvNxt)) {
-      const listener = this.protocol.findListener(info.dst, seg.dstPort, info.src, seg.srcPort);
-      if (listener) {
-        this.destroy(0);
-        listener.handleListen(seg, info);
-        return;
-      }
-    }
-
-    // Acceptability test (RFC 9293 3.10.7.4, first check).
-    const rcvWnd = Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt));
-    let acceptable: boolean;
-    if (segLen === 0) acceptable = rcvWnd === 0 ? seq === this.rcvNxt : seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, rcvWnd));
-    else if (rcvWnd === 0) acceptable = seq === this.rcvNxt && (flags & TcpFlag.ACK) !== 0; // keep ACK info, drop data below
-    else {
-      const last = seqAdd(seq, segLen - 1);
-      acceptable =
-        (seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, rcvWnd))) || (seqLe(this.rcvNxt, last) && seqLt(last, seqAdd(this.rcvNxt, rcvWnd)));
-    }
-    if (!acceptable) {
+    const fin = (flags & TcpFlag.FIN) !== 0;
+    const segLen = seg.payload.length + ((flags & TcpFlag.SYN) !== 0 ? 1 : 0) + (fin ? 1 : 0);
+    if (this.failsPaws(seg)) return;
+    if (this.reopensTimeWait(seg, info)) return;
+    if (!this.acceptable(seg.seq, segLen, flags)) {
       if (!(flags & TcpFlag.RST)) {
         this.ackNow = true;
         this.sendAck();
       }
       return;
     }
-
-    // Second: RST (RFC 5961 3.2: exact match resets, in-window gets a challenge ACK).
     if (flags & TcpFlag.RST) {
-      if (seq !== this.rcvNxt) {
-        this.sendAck();
-        return;
-      }
-      if (this.state === TcpState.SYN_RECV && this.parent) {
-        // Passive open reset: silently forget the embryonic connection.
-        this.destroy(0);
-        return;
-      }
-      const err =
-        this.state === TcpState.SYN_RECV ? Errno.ECONNREFUSED : this.state === TcpState.CLOSE_WAIT || isSynchronized(this.state) ? Errno.ECONNRESET : 0;
-      this.destroy(this.state === TcpState.TIME_WAIT || this.state === TcpState.CLOSING || this.state === TcpState.LAST_ACK ? 0 : err);
+      this.handleRst(seg.seq);
       return;
     }
-
-    // Fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2).
     if (flags & TcpFlag.SYN) {
-      if (this.state === TcpState.SYN_RECV && seq === this.irs) {
-        // Retransmitted SYN: our SYN-ACK was lost. Echo the new SYN's timestamp.
-        if (this.tsOk && seg.timestamp) this.tsRecent = seg.timestamp.value;
-        this.sendSyn(true);
-        return;
-      }
+      this.handleSynInWindow(seg);
+      return;
+    }
+    const { seq, payload, fin: finInWindow } = this.trim(seg.seq, seg.payload, fin, segLen);
+    if (!(flags & TcpFlag.ACK)) return;
+    if (!this.handleAck(seg, seq, payload.length === 0 && !finInWindow, info, now)) return;
+    if (this.state === TcpState.CLOSE) return;
+    this.receiveData(seq, payload, now);
+    if (finInWindow) this.pendingFinSeq = seqAdd(seq, payload.length);
+    if (this.pendingFinSeq !== null && this.pendingFinSeq === this.rcvNxt && !this.finReceived) this.receiveFin();
+    this.scheduleAck();
+    this.output();
+  }
+
+  /** PAWS (RFC 7323 5.3): a segment with an old timestamp is a duplicate; it only gets an ACK. */
+  private failsPaws(seg: TcpRepr): boolean {
+    if (this.tsOk && seg.timestamp && !(seg.flags & TcpFlag.RST) && seqLt(seg.timestamp.value, this.tsRecent) && this.tsRecent !== 0) {
+      this.sendAck();
+      return true;
+    }
+    return false;
+  }
+
+  /** TIME_WAIT: a new SYN beyond the old connection may reopen it (RFC 6191-style, as Linux does). */
+  private reopensTimeWait(seg: TcpRepr, info: PacketInfo): boolean {
+    const flags = seg.flags;
+    if (this.state !== TcpState.TIME_WAIT || !(flags & TcpFlag.SYN) || flags & TcpFlag.ACK || !seqGt(seg.seq, this.rcvNxt)) return false;
+    const listener = this.protocol.findListener(info.dst, seg.dstPort, info.src, seg.srcPort);
+    if (!listener) return false;
+    this.destroy(0);
+    listener.handleListen(seg, info);
+    return true;
+  }
+
+  /**
+   * RFC 9293 3.10.7.4's first check: whether a segment of `segLen` bytes of
+   * sequence space at `seq` falls in the receive window. With a zero
+   * window only an in-order ACK passes (its ACK and window are used, its
+   * data trimmed away).
+   */
+  private acceptable(seq: number, segLen: number, flags: number): boolean {
+    const rcvWnd = Math.max(0, seqDiff(this.rcvAdv, this.rcvNxt));
+    if (segLen === 0) return rcvWnd === 0 ? seq === this.rcvNxt : seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, rcvWnd));
+    if (rcvWnd === 0) return seq === this.rcvNxt && (flags & TcpFlag.ACK) !== 0; // keep ACK info, drop data below
+    const last = seqAdd(seq, segLen - 1);
+    return (
+      (seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, rcvWnd))) || (seqLe(this.rcvNxt, last) && seqLt(last, seqAdd(this.rcvNxt, rcvWnd)))
+    );
+  }
+
+  /** RST in the window (RFC 5961 3.2: exact match resets, in-window gets a challenge ACK). */
+  private handleRst(seq: number): void {
+    if (seq !== this.rcvNxt) {
       this.sendAck();
       return;
     }
+    if (this.state === TcpState.SYN_RECV && this.parent) {
+      // Passive open reset: silently forget the embryonic connection.
+      this.destroy(0);
+      return;
+    }
+    const err =
+      this.state === TcpState.SYN_RECV ? Errno.ECONNREFUSED : this.state === TcpState.CLOSE_WAIT || isSynchronized(this.state) ? Errno.ECONNRESET : 0;
+    this.destroy(this.state === TcpState.TIME_WAIT || this.state === TcpState.CLOSING || this.state === TcpState.LAST_ACK ? 0 : err);
+  }
 
-    // Trim the segment to the window.
+  /** SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2); a repeated SYN in SYN_RECV our SYN-ACK again. */
+  private handleSynInWindow(seg: TcpRepr): void {
+    if (this.state === TcpState.SYN_RECV && seg.seq === this.irs) {
+      // Retransmitted SYN: our SYN-ACK was lost. Echo the new SYN's timestamp.
+      if (this.tsOk && seg.timestamp) this.tsRecent = seg.timestamp.value;
+      this.sendSyn(true);
+      return;
+    }
+    this.sendAck();
+  }
+
+  /**
+   * Trims an acceptable segment to the window: drops what lies before
+   * RCV.NXT (and a FIN already received) and what lies past the advertised
+   * right edge (with the FIN after it); either asks for an immediate ACK.
+   */
+  private trim(seq: number, payload: Uint8Array, fin: boolean, segLen: number): { seq: number; payload: Uint8Array; fin: boolean } {
     if (seqLt(seq, this.rcvNxt)) {
       const skip = seqDiff(this.rcvNxt, seq);
       if (skip >= payload.length) {
@@ -506,42 +541,44 @@ export class TcpEndpoint {
       fin = false;
       this.ackNow = true;
     }
+    return { seq, payload, fin };
+  }
 
-    // Fifth: ACK.
-    if (!(flags & TcpFlag.ACK)) return;
+  /**
+   * The ACK step (RFC 9293 3.10.7.4, fifth): TS.Recent, completing a passive
+   * open, then processAck. Returns false if the rest of the segment must be
+   * dropped.
+   */
+  private handleAck(seg: TcpRepr, seq: number, pureAck: boolean, info: PacketInfo, now: number): boolean {
     if (this.tsOk && seg.timestamp && seqLe(seq, this.lastAckSent)) this.tsRecent = seg.timestamp.value;
     if (this.state === TcpState.SYN_RECV) {
       if (seqLe(seg.ack, this.sndUna) || seqGt(seg.ack, this.sndMax)) {
         this.protocol.sendReset(info, seg);
-        return;
+        return false;
       }
-      if (!this.establishPassive()) return;
+      if (!this.establishPassive()) return false;
     }
-    if (!this.processAck(seg, payload.length === 0 && !fin, now)) return;
-    if (this.state === TcpState.CLOSE) return;
+    return this.processAck(seg, pureAck, now);
+  }
 
-    // Seventh: data.
-    if (payload.length > 0) {
-      this.lastDataRecvAt = now;
-      if (this.state === TcpState.ESTABLISHED || this.state === TcpState.FIN_WAIT1 || this.state === TcpState.FIN_WAIT2) {
-        if (payload.length > this.rcvMss) this.rcvMss = payload.length;
-        const hadHoles = this.recvBuf.oooBytes > 0;
-        const advanced = this.recvBuf.insert(seq, payload, this.rcvNxt);
-        if (advanced > 0) {
-          this.rcvNxt = seqAdd(this.rcvNxt, advanced);
-          this.signal();
-        }
-        if (advanced === 0 || hadHoles) this.ackNow = true; // out of order, or filling a hole (RFC 5681 4.2)
-        this.segsSinceAck++;
-      }
+  /**
+   * The data step (RFC 9293 3.10.7.4, seventh): queues trimmed data (in
+   * order, or held out of order until the gap fills) in the states that
+   * still receive.
+   */
+  private receiveData(seq: number, payload: Uint8Array, now: number): void {
+    if (payload.length === 0) return;
+    this.lastDataRecvAt = now;
+    if (this.state !== TcpState.ESTABLISHED && this.state !== TcpState.FIN_WAIT1 && this.state !== TcpState.FIN_WAIT2) return;
+    if (payload.length > this.rcvMss) this.rcvMss = payload.length;
+    const hadHoles = this.recvBuf.oooBytes > 0;
+    const advanced = this.recvBuf.insert(seq, payload, this.rcvNxt);
+    if (advanced > 0) {
+      this.rcvNxt = seqAdd(this.rcvNxt, advanced);
+      this.signal();
     }
-
-    // Eighth: FIN.
-    if (fin) this.pendingFinSeq = seqAdd(seq, payload.length);
-    if (this.pendingFinSeq !== null && this.pendingFinSeq === this.rcvNxt && !this.finReceived) this.receiveFin();
-
-    this.scheduleAck();
-    this.output();
+    if (advanced === 0 || hadHoles) this.ackNow = true; // out of order, or filling a hole (RFC 5681 4.2)
+    this.segsSinceAck++;
   }
 
   private handleSynSent(seg: TcpRepr, info: PacketInfo): void {
