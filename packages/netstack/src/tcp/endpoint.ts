@@ -1,6 +1,6 @@
-// One TCP connection (or listener): the RFC 9293 state machine, with the
-// handshake (SYNs, option negotiation), and its halves in files of their own
-// as gVisor's tcp package has them —
+// One TCP connection (or listener): the RFC 9293 state machine, with its
+// halves in files of their own as gVisor's tcp package has them —
+// handshake.ts (connect.go/accept.go: SYNs, option negotiation),
 // sender.ts (snd.go: send window, retransmission, loss recovery, RFC 6298
 // timing, Nagle, zero-window probing) and receiver.ts (rcv.go: receive
 // window, acceptability, reassembly, delayed ACKs). The endpoint keeps the
@@ -18,8 +18,7 @@ import { allocPacket } from '../stack/packet.js';
 import type { Timer } from '../time/clock.js';
 import type { TcpConfig } from './config.js';
 import type { CongestionControl } from './congestion.js';
-import { RenoCongestion } from './congestion.js';
-import { CubicCongestion } from './cubic.js';
+import { establishPassive, handleListen, handleSynSent, onSynTimeout, sendSyn, startConnect } from './handshake.js';
 import { TcpCaState, TCPI_OPT, type TcpInfo } from './info.js';
 import type { ReceiveBuffer } from './recv-buffer.js';
 import { TcpReceiver } from './receiver.js';
@@ -28,11 +27,6 @@ import { TcpSender } from './sender.js';
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
 import { isSynchronized, TcpState } from './state.js';
 import type { TcpProtocol } from './protocol.js';
-
-const IPV4_TCP_OVERHEAD = 40;
-const IPV6_TCP_OVERHEAD = 60;
-const TIMESTAMP_OPTION_LEN = 12;
-const MAX_WSCALE = 14;
 
 /** SO_LINGER setting. */
 export interface Linger {
@@ -165,15 +159,7 @@ export class TcpEndpoint {
 
   /** Starts an active open to remote:port (bind must have happened). */
   connect(remote: IpAddress, port: number, route: Route): void {
-    this.remoteAddr = remote;
-    this.remotePort = port;
-    this.route = route;
-    if (this.localAddr.isUnspecified || this.localAddr.version !== remote.version) this.localAddr = route.src;
-    this.initSend();
-    this.advMss = this.computeAdvMss();
-    this.state = TcpState.SYN_SENT;
-    this.protocol.register(this);
-    this.sendSyn(false);
+    startConnect(this, remote, port, route);
   }
 
   /** Enters LISTEN. */
@@ -325,37 +311,7 @@ export class TcpEndpoint {
 
   /** Handles a SYN arriving at this listener: creates a child in SYN_RECV. */
   handleListen(seg: TcpRepr, info: PacketInfo): void {
-    if (seg.flags & TcpFlag.RST) return;
-    if (seg.flags & TcpFlag.ACK) {
-      this.protocol.sendReset(info, seg);
-      return;
-    }
-    if (!(seg.flags & TcpFlag.SYN)) return;
-    // Linux drops SYNs while the accept queue is full (sk_acceptq_is_full) or the SYN queue overflows.
-    if (this.acceptQueue.length > this.backlog || this.synQueue.size >= Math.max(128, this.backlog * 2)) return;
-    let route: Route;
-    try {
-      route = this.stack.findRoute(info.src, info.dst);
-    } catch {
-      return;
-    }
-    const child = new TcpEndpoint(this.stack, this.protocol, this.config);
-    child.inheritFrom(this);
-    child.localAddr = info.dst;
-    child.localPort = this.localPort;
-    child.remoteAddr = info.src;
-    child.remotePort = seg.srcPort;
-    child.route = route;
-    child.parent = this;
-    child.binding = this.protocol.childBinding(this, child);
-    child.initSend();
-    child.advMss = child.computeAdvMss();
-    child.rcv.init(seg.seq);
-    child.negotiate(seg);
-    child.state = TcpState.SYN_RECV;
-    this.synQueue.add(child);
-    this.protocol.register(child);
-    child.sendSyn(true);
+    handleListen(this, seg, info, () => new TcpEndpoint(this.stack, this.protocol, this.config));
   }
 
   /**
@@ -368,7 +324,7 @@ export class TcpEndpoint {
     const now = this.stack.clock.now();
     if (this.state === TcpState.CLOSE) return;
     if (this.state === TcpState.SYN_SENT) {
-      this.handleSynSent(seg, info);
+      handleSynSent(this, seg, info);
       return;
     }
     if (this.keepalive && this.keepaliveAt >= 0) {
@@ -446,7 +402,7 @@ export class TcpEndpoint {
     if (this.state === TcpState.SYN_RECV && seg.seq === this.rcv.irs) {
       // Retransmitted SYN: our SYN-ACK was lost. Echo the new SYN's timestamp.
       if (this.tsOk && seg.timestamp) this.tsRecent = seg.timestamp.value;
-      this.sendSyn(true);
+      sendSyn(this, true);
       return;
     }
     this.sendAck();
@@ -464,7 +420,7 @@ export class TcpEndpoint {
         this.protocol.sendReset(info, seg);
         return false;
       }
-      if (!this.establishPassive()) return false;
+      if (!establishPassive(this)) return false;
     }
     if (!this.snd.processAck(seg, pureAck, now)) return false;
     if (!this.snd.finAcked) return true;
@@ -622,7 +578,7 @@ export class TcpEndpoint {
     if (snd.rtoAt >= 0 && now >= snd.rtoAt) {
       snd.rtoAt = -1;
       if (snd.persisting) snd.onPersist();
-      else if (this.state === TcpState.SYN_SENT || this.state === TcpState.SYN_RECV) this.onSynTimeout();
+      else if (this.state === TcpState.SYN_SENT || this.state === TcpState.SYN_RECV) onSynTimeout(this);
       else snd.onRetransmitTimeout(now);
       if (this.state === TcpState.CLOSE) return;
     }
@@ -690,171 +646,6 @@ export class TcpEndpoint {
     }
     this.rcv.finReceived = true;
     this.signal();
-  }
-
-  // =========================================================================
-  // Handshake
-  // =========================================================================
-
-  /** Sets up the send side of a new connection: ISS, timestamp offset, our window scale. */
-  private initSend(): void {
-    this.snd.init(this.protocol.initialSequence(this.localAddr, this.localPort, this.remoteAddr, this.remotePort));
-    this.tsOffset = Math.floor(this.stack.random() * 0x100000000);
-    let ws = 0;
-    while (ws < MAX_WSCALE && Math.max(this.rcvBufSize, this.config.maxRcvBuf) >> ws > 0xffff) ws++;
-    this.rcv.rcvWscale = this.config.windowScaling ? ws : 0;
-  }
-
-  /** The MSS we advertise: the route's MTU less the headers, or TCP_MAXSEG if smaller. */
-  private computeAdvMss(): number {
-    const route = this.route!;
-    const overhead = route.dst.version === 4 ? IPV4_TCP_OVERHEAD : IPV6_TCP_OVERHEAD;
-    // An IPv4 packet cannot exceed 65535 bytes whatever the link MTU (Linux's lo has 65536).
-    const fromMtu = (route.dst.version === 4 ? Math.min(route.mtu, 0xffff) : route.mtu) - overhead;
-    return this.userMss > 0 ? Math.min(this.userMss, fromMtu) : fromMtu;
-  }
-
-  /** Applies the options of the peer's SYN. */
-  private negotiate(seg: TcpRepr): void {
-    const v6 = this.remoteAddr.version === 6;
-    const snd = this.snd;
-    const rcv = this.rcv;
-    this.peerMss = seg.mss ?? (v6 ? 1220 : 536);
-    this.wsOk = this.config.windowScaling && seg.windowScale !== undefined;
-    snd.sndWscale = this.wsOk ? Math.min(seg.windowScale!, MAX_WSCALE) : 0;
-    if (!this.wsOk) rcv.rcvWscale = 0;
-    this.sackOk = this.config.sack && seg.sackPermitted === true;
-    this.tsOk = this.config.timestamps && seg.timestamp !== undefined;
-    if (this.tsOk) this.tsRecent = seg.timestamp!.value;
-    this.mss = Math.max(64, Math.min(this.peerMss, this.advMss) - (this.tsOk ? TIMESTAMP_OPTION_LEN : 0));
-    rcv.rcvAdv = seqAdd(rcv.rcvNxt, Math.min(65535, this.rcvBufSize));
-    snd.sndWnd = seg.window; // SYN windows are never scaled
-    snd.maxSndWnd = seg.window;
-    snd.sndWl1 = seg.seq;
-    snd.sndWl2 = seg.ack;
-  }
-
-  /** A segment arriving in SYN_SENT: the SYN-ACK (established), a bare SYN (simultaneous open), or a refusal. */
-  private handleSynSent(seg: TcpRepr, info: PacketInfo): void {
-    const flags = seg.flags;
-    const snd = this.snd;
-    if (flags & TcpFlag.ACK) {
-      if (seqLe(seg.ack, snd.iss) || seqGt(seg.ack, snd.sndMax)) {
-        if (!(flags & TcpFlag.RST)) this.protocol.sendReset(info, seg);
-        return;
-      }
-    }
-    if (flags & TcpFlag.RST) {
-      if (flags & TcpFlag.ACK) this.destroy(Errno.ECONNREFUSED);
-      return;
-    }
-    if (!(flags & TcpFlag.SYN)) return;
-    this.rcv.init(seg.seq);
-    this.negotiate(seg);
-    if (flags & TcpFlag.ACK) {
-      snd.sndUna = seg.ack;
-      if (this.tsOk && seg.timestamp && seg.timestamp.echo !== 0) snd.rtt.sample(this.tsNow() - seg.timestamp.echo);
-      else if (snd.retransmits === 0 && snd.rttStart >= 0) snd.rtt.sample(this.stack.clock.now() - snd.rttStart);
-      snd.rttStart = -1;
-      snd.retransmits = 0;
-      snd.sndWnd = seg.window; // a SYN's window is never scaled (RFC 7323 2.2)
-      snd.sndWl1 = seg.seq;
-      snd.sndWl2 = seg.ack;
-      this.becomeEstablished();
-      snd.rtoAt = -1;
-      this.rcv.ackNow = true;
-      this.sendAck();
-      this.output();
-    } else {
-      // Simultaneous open (RFC 9293 3.5, figure 8).
-      this.state = TcpState.SYN_RECV;
-      snd.sndWnd = seg.window;
-      snd.sndWl1 = seg.seq;
-      this.sendSyn(true);
-    }
-    this.armTimer();
-  }
-
-  /**
-   * The ACK of our SYN-ACK arrived in SYN_RECV: the connection is
-   * established and joins the listener's accept queue. Returns false if the
-   * ACK must be dropped (the accept queue is full; the SYN-ACK timer retries).
-   */
-  private establishPassive(): boolean {
-    const parent = this.parent;
-    if (parent) {
-      // Linux drops the final ACK while the accept queue is full; the SYN-ACK timer retries.
-      if (parent.acceptQueue.length > parent.backlog) return false;
-      parent.synQueue.delete(this);
-    }
-    this.becomeEstablished();
-    if (this.snd.finQueued) this.state = TcpState.FIN_WAIT1;
-    if (parent) {
-      parent.acceptQueue.push(this);
-      parent.signal();
-    }
-    return true;
-  }
-
-  private becomeEstablished(): void {
-    this.state = TcpState.ESTABLISHED;
-    this.wasEstablished = true;
-    const initial = Math.max(1, this.config.initialCwndSegments) * this.mss;
-    this.snd.cc = this.congestionName === 'reno' ? new RenoCongestion(initial) : new CubicCongestion(initial);
-    if (this.keepalive) this.keepaliveAt = this.stack.clock.now() + this.keepIdleS * 1000;
-    this.signal();
-  }
-
-  /** SYN (active) or SYN-ACK (passive/simultaneous) with our options. */
-  private sendSyn(withAck: boolean): void {
-    const synAck = withAck;
-    const snd = this.snd;
-    const extra: Partial<TcpRepr> = { mss: this.advMss };
-    // On a SYN-ACK, only echo options the peer offered (RFC 7323 / 2018).
-    if (this.config.windowScaling && (!synAck || this.wsOk)) extra.windowScale = this.rcv.rcvWscale;
-    if (this.config.sack && (!synAck || this.sackOk)) extra.sackPermitted = true;
-    const tsWanted = this.config.timestamps && (!synAck || this.tsOk);
-    const wasTs = this.tsOk;
-    this.tsOk = tsWanted; // sendSegment adds the timestamp option when tsOk
-    const now = this.stack.clock.now();
-    if (snd.rttStart < 0) snd.rttStart = now;
-    this.sendSegment(snd.iss, TcpFlag.SYN | (synAck ? TcpFlag.ACK : 0), 0, extra);
-    if (!synAck) this.tsOk = wasTs;
-    snd.sndNxt = seqAdd(snd.iss, 1);
-    snd.sndMax = snd.sndNxt;
-    if (snd.rtoAt < 0) snd.rtoAt = now + snd.rtt.current;
-    this.armTimer();
-  }
-
-  /** The retransmission timer fired in SYN_SENT or SYN_RECV: resend the SYN (SYN-ACK), or give up. */
-  private onSynTimeout(): void {
-    const snd = this.snd;
-    const limit = this.state === TcpState.SYN_SENT ? this.config.synRetries : this.config.synAckRetries;
-    if (snd.retransmits >= limit) {
-      this.destroy(this.parent ? 0 : this.softError || Errno.ETIMEDOUT);
-      return;
-    }
-    snd.retransmits++;
-    snd.totalRetrans++;
-    snd.rtt.backoff++;
-    snd.rttStart = -1;
-    snd.rtoAt = -1;
-    this.sendSyn(this.state === TcpState.SYN_RECV);
-    snd.rttStart = -1;
-  }
-
-  private inheritFrom(l: TcpEndpoint): void {
-    this.nodelay = l.nodelay;
-    this.keepalive = l.keepalive;
-    this.keepIdleS = l.keepIdleS;
-    this.keepIntvlS = l.keepIntvlS;
-    this.keepCnt = l.keepCnt;
-    this.linger = { ...l.linger };
-    this.rcvBufSize = l.rcvBufSize;
-    this.rcvBufLocked = l.rcvBufLocked;
-    this.sndBufSize = l.sndBufSize;
-    this.userMss = l.userMss;
-    this.congestionName = l.congestionName;
   }
 
   /** Queues a readiness notification for the socket. */
