@@ -93,6 +93,15 @@ describe('runsc OCI lifecycle (no client)', () => {
     expect(oci(root, ['state', 'c3']).stderr).toBe('runsc: container "c3" does not exist\n');
   });
 
+  it('kill KILL ends a container whose only process sleeps: wait reports 137 (podman rm -f)', () => {
+    const b = bundle(join(dir, 'b6'), ['sleep', '1000']);
+    expect(createTo('c6', b).status).toBe(0);
+    expect(oci(root, ['start', 'c6']).status).toBe(0);
+    expect(oci(root, ['kill', 'c6', '9']).status).toBe(0);
+    expect(JSON.parse(oci(root, ['wait', 'c6']).stdout).exitStatus).toBe(137);
+    expect(oci(root, ['delete', 'c6']).status).toBe(0);
+  });
+
   it('a killed sandbox process is a stopped container, and no stub survives it', () => {
     const b = bundle(join(dir, 'b4'), ['sh', '-c', 'sleep 1000 & sleep 1000; echo done']);
     expect(createTo('c4', b).status).toBe(0);

@@ -61,4 +61,9 @@ for (const rt of Object.keys(runtimes)) {
 console.log(`podman run --rm /bin/true, median of ${runs} (ms): ` + Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
 console.log(`ratios: tvisor/runc ${(times.tvisor / times.runc).toFixed(2)}x, tvisor/gvisor ${(times.tvisor / times.gvisor).toFixed(2)}x`);
 console.log(`idle sandbox RSS (sleep 60): tvisor ${idleRss('tvisor')} KiB, gvisor ${idleRss('gvisor')} KiB`);
-rmSync(dir, { recursive: true, force: true });
+spawnSync(podman[0], [...podman.slice(1), 'rm', '-af', '-t', '0'], { stdio: 'ignore' });
+try {
+  rmSync(dir, { recursive: true, force: true });
+} catch (e) {
+  console.error(`left behind: ${dir} (${e.code})`);
+}

@@ -140,8 +140,14 @@ export async function runBoot(opts: BootOptions): Promise<number> {
   let started = false;
   const waiters: ((code: number) => void)[] = [];
   let exitCode: number | undefined;
+  // After a signal the run loop must look again: one that killed the last
+  // running task leaves a loop waiting for a wake-up nothing else would send.
+  const signal = (g: ThreadGroup, sig: number) => {
+    sendKill(kernel, g, sig);
+    kernel.wakeRunLoop();
+  };
   const forward = (sig: number) => {
-    if (started) sendKill(kernel, init, sig);
+    if (started) signal(init, sig);
   };
   for (const name of FORWARDED) process.on(name, () => forward(Signal[name as keyof typeof Signal]));
 
@@ -178,7 +184,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
           return;
         }
         const groups = req.all ? [...new Set([...kernel.tasks.values()].map((t) => t.group))] : [init];
-        for (const g of groups) if (g.exitStatus === undefined) sendKill(kernel, g, sig);
+        for (const g of groups) if (g.exitStatus === undefined) signal(g, sig);
         return done({ ok: true });
       }
       case 'wait':
@@ -197,7 +203,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
       case 'resume': {
         if (!started) return done({ error: 'container is not running' });
         const sig = req.op === 'pause' ? Signal.SIGSTOP : Signal.SIGCONT;
-        for (const g of new Set([...kernel.tasks.values()].map((t) => t.group))) sendKill(kernel, g, sig);
+        for (const g of new Set([...kernel.tasks.values()].map((t) => t.group))) signal(g, sig);
         setState(req.op === 'pause' ? 'paused' : 'running');
         return done({ ok: true });
       }
