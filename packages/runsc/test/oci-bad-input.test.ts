@@ -127,7 +127,8 @@ describe('runsc CLI: flags, help and one-line errors (issue 17 items 4, 6, 7, 8)
       }
     }
     expect(runsc(['help', 'exec']).stdout).toContain('  -console-socket string\n');
-  });
+    // About 40 runsc starts: generous on a loaded machine.
+  }, 300_000);
 
   it('--debug-log writes debug lines; errors reach --log as text lines too', () => {
     const debugLog = join(dir, 'debug.log');
