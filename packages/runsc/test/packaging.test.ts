@@ -21,6 +21,7 @@ const REPO_PACKAGES = new URL('../../', import.meta.url).pathname;
  */
 const EXAMPLES: Record<string, { lines: string[]; koffi?: boolean }> = {
   'vfs/examples/tmpfs.mjs': { lines: ['"hello\\n" 6', 'motd 100644', 'true'] },
+  'vfs/examples/fs-facade.mjs': { lines: ['8080', 'logs/ config.json', 'ENOTEMPTY -39 rmdir /app', 'hello 5', 'started'] },
   'vfs/examples/host-overlay.mjs': { lines: ['true true /usr', '15'], koffi: true },
   'netstack/examples/two-stacks.mjs': { lines: ['client got: HELLO OVER A USERSPACE TCP/IP STACK'] },
 };
