@@ -133,6 +133,27 @@ async function largeTransfer(w: World) {
   return { events: c.events, reply: c.data().toString(), expected: `${size} ${createHash('sha256').update(payload).digest('hex')}` };
 }
 
+/** end() before the handshake finished, nothing written; and a server that destroys at once. */
+async function earlyEndAndServerDestroy(w: World) {
+  const serverEvents: string[][] = [];
+  let n = 0;
+  const server = w.net.createServer((s: nodeNet.Socket) => {
+    const r = record(s);
+    serverEvents.push(r.events);
+    if (n++ === 1) s.destroy();
+  });
+  const port = await listen(w, server);
+  const first = w.clientNet.connect({ port, host: w.serverHost });
+  const a = record(first);
+  first.end();
+  await a.closed;
+  const second = w.clientNet.connect({ port, host: w.serverHost });
+  const b = record(second);
+  await b.closed;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return { ended: a.events, destroyedByServer: b.events, server: serverEvents };
+}
+
 describe('node:net facade against node:net on loopback', () => {
   it('echo: events, bytes, addresses', async () => {
     const [linux, stack] = both();
@@ -160,6 +181,13 @@ describe('node:net facade against node:net on loopback', () => {
     const want = await addressInUse(linux);
     expect(want).toMatchObject({ code: 'EADDRINUSE', syscall: 'listen' });
     expect(await addressInUse(stack)).toEqual(want);
+  });
+
+  it('end() while connecting sends FIN; a server-side destroy ends the client', async () => {
+    const [linux, stack] = both();
+    const want = await earlyEndAndServerDestroy(linux);
+    expect(want.ended).toEqual(['connect', 'end', 'close false']);
+    expect(await earlyEndAndServerDestroy(stack)).toEqual(want);
   });
 
   it('large transfer with backpressure arrives whole (sha256)', async () => {

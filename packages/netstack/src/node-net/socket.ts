@@ -133,6 +133,7 @@ export class Socket extends Duplex {
       this.emit('ready');
     }
     this.pumpWrite();
+    this.finishIfFinal(); // an end() made while connecting, with nothing to write
     if (this.wantRead) this.pumpRead();
   }
 
