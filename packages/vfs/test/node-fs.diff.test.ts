@@ -228,6 +228,25 @@ describe('node:fs facade, examples against node:fs', () => {
     expect([bytesRead, buffer.toString()]).toEqual([8, 'promised']);
   });
 
+  it('streams: same bytes, offsets and errors as node:fs streams', async () => {
+    const run = async (side: Side, p: (n: string) => string) => {
+      const fs = side.fs as FsApi;
+      const out: unknown[] = [];
+      fs.writeFileSync(p('s'), '0123456789abcdef');
+      await new Promise<void>((resolve, reject) => fs.createWriteStream(p('s'), { flags: 'r+', start: 4 }).on('error', reject).on('finish', resolve).end('WXYZ'));
+      out.push(fs.readFileSync(p('s'), 'utf8'));
+      let got = '';
+      for await (const c of fs.createReadStream(p('s'), { start: 2, end: 9, encoding: 'utf8', highWaterMark: 3 })) got += `${c}|`;
+      out.push(got);
+      out.push(await new Promise((resolve) => fs.createReadStream(p('nope')).on('error', (e) => resolve(outcome(side, () => { throw e; })))));
+      out.push(await new Promise((resolve) => fs.createWriteStream(p('nope/x')).on('error', (e) => resolve(outcome(side, () => { throw e; })))));
+      return out;
+    };
+    const want = await run(host, (n) => `${host.root}/${n}`);
+    expect(want.slice(0, 2)).toEqual(['0123WXYZ89abcdef', '23W|XYZ|89|']);
+    expect(await run(facade, (n) => `/${n}`)).toEqual(want);
+  });
+
   it('streams carry a large file through unchanged', async () => {
     const fsApi = facade.fs as FsApi;
     const data = Buffer.alloc(300_000, 0).map((_, i) => (i * 7919) & 0xff);

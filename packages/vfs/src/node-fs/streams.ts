@@ -34,13 +34,14 @@ export class ReadStream extends Readable {
 
   override _read(size: number): void {
     const want = Math.min(size, this.end - (this.pos ?? this.bytesRead) + 1);
-    if (want <= 0) return void this.push(null);
+    if (want <= 0) return void setImmediate(() => this.push(null));
     const buf = Buffer.allocUnsafe(want);
     try {
       const n = this.vol.readSync(this.fd!, buf, 0, want, this.pos ?? null);
       if (this.pos !== undefined) this.pos += n;
       this.bytesRead += n;
-      this.push(n === 0 ? null : buf.subarray(0, n));
+      // Delivered on a later turn, as node:fs's reads complete, so each read is its own chunk.
+      setImmediate(() => this.push(n === 0 ? null : buf.subarray(0, n)));
     } catch (e) {
       this.destroy(e as Error);
     }
