@@ -258,3 +258,12 @@ describe('node:fs facade, examples against node:fs', () => {
     expect(missing).toMatchObject({ code: 'ENOENT', syscall: 'open', path: '/nope' });
   });
 });
+
+describe('Volume.fromJSON, as memfs', () => {
+  it('creates files and directories with their parents', () => {
+    const vol = new Volume();
+    vol.fromJSON({ 'a/b.txt': 'x', '/c': null, 'd/e/f': 'y' }, '/w');
+    const fs = createFsFromVolume(vol);
+    expect([fs.readdirSync('/w', { recursive: true }).sort(), fs.readFileSync('/w/a/b.txt', 'utf8'), fs.statSync('/c')!.isDirectory()]).toEqual([['a', 'a/b.txt', 'd', 'd/e', 'd/e/f'], 'x', true]);
+  });
+});
