@@ -5,6 +5,7 @@
 // every example a package ships, which are the files its README shows.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,24 @@ describe('packages installed from their tarballs (nested, nothing hoisted)', () 
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules/@tvisor/runsc/package.json'), 'utf8'));
     expect(Object.keys(manifest.dependencies)).toEqual(['koffi']);
     expect(existsSync(join(project, 'node_modules/@tvisor/runsc/node_modules/@tvisor'))).toBe(false);
+  });
+
+  it('each package lists exactly the packages its shipped code imports', () => {
+    const builtins = new Set(builtinModules);
+    for (const name of PACKAGES) {
+      const dir = join(project, 'node_modules/@tvisor', name);
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      const listed = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+      const used = new Set<string>();
+      const dist = join(dir, 'dist');
+      for (const f of readdirSync(dist).filter((f) => /\.c?js$/.test(f))) {
+        for (const [, spec] of readFileSync(join(dist, f), 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(|\brequire\()\s*["']([^"'./][^"']*)["']/g)) {
+          const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+          if (!spec.startsWith('node:') && !builtins.has(pkg)) used.add(pkg);
+        }
+      }
+      expect([...used].sort(), `@tvisor/${name} imports`).toEqual([...listed].sort());
+    }
   });
 
   it('the core entries of vfs and netstack load where koffi cannot be resolved', () => {
