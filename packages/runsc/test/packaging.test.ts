@@ -34,15 +34,20 @@ const NPM_TIMEOUT = 600_000;
 let work: string;
 let project: string;
 
+/** The environment for npm in the user's project: none of the npm_* settings of an outer `npm test`. */
+function userEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(testEnv()).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+}
+
 function npm(args: string[], cwd: string): string {
   // --prefer-offline: third-party packages (koffi) come from npm's cache when it has them.
   return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], {
-    cwd, encoding: 'utf8', timeout: NPM_TIMEOUT, env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd, encoding: 'utf8', timeout: NPM_TIMEOUT, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
 function node(args: string[]) {
-  return spawnSync(process.execPath, args, { cwd: project, encoding: 'utf8', timeout: 120_000, env: testEnv() });
+  return spawnSync(process.execPath, args, { cwd: project, encoding: 'utf8', timeout: 120_000, env: userEnv() });
 }
 
 beforeAll(() => {
@@ -65,7 +70,7 @@ afterAll(() => {
 
 describe('packages installed from their tarballs (nested, nothing hoisted)', () => {
   it('npx runsc do /bin/echo hi', () => {
-    const r = spawnSync('npx', ['--no-install', 'runsc', 'do', '/bin/echo', 'hi'], { cwd: project, encoding: 'utf8', timeout: 120_000, env: testEnv() });
+    const r = spawnSync('npx', ['--no-install', 'runsc', 'do', '/bin/echo', 'hi'], { cwd: project, encoding: 'utf8', timeout: 120_000, env: userEnv() });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('hi\n');
     expect(r.status).toBe(0);
