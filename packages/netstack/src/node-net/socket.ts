@@ -86,8 +86,13 @@ export class Socket extends Duplex {
     this.unsubscribe ??= sock.subscribe(POLL.IN | POLL.OUT | POLL.RDHUP, () => this.onReady());
   }
 
-  /** Starts connecting (net.connect does this); 'connect' follows, or 'error' and 'close'. */
-  connect(opts: ConnectOptions, listener?: () => void): this {
+  /**
+   * Starts connecting (net.connect does this): `connect(options, cb?)` or
+   * `connect(port, host?, cb?)`; 'connect' follows, or 'error' and 'close'.
+   */
+  connect(optsOrPort: ConnectOptions | number, hostOrListener?: string | (() => void), listener?: () => void): this {
+    const opts: ConnectOptions = typeof optsOrPort === 'number' ? { port: optsOrPort, host: typeof hostOrListener === 'string' ? hostOrListener : undefined } : optsOrPort;
+    listener ??= typeof hostOrListener === 'function' ? hostOrListener : undefined;
     if (listener) this.once('connect', listener);
     const family = opts.family === 6 || (opts.family !== 4 && isIPv6(opts.host ?? '')) ? AF.INET6 : AF.INET;
     const address = hostAddress(opts.host, family === AF.INET6 ? 6 : 4);
