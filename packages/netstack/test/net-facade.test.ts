@@ -155,6 +155,25 @@ async function earlyEndAndServerDestroy(w: World) {
   return { ended: a.events, destroyedByServer: b.events, server: serverEvents };
 }
 
+/** An idle connection with setTimeout: 'timeout' comes, the socket stays open until destroyed. */
+async function idleTimeout(w: World) {
+  const server = w.net.createServer((s: nodeNet.Socket) => s.resume());
+  const port = await listen(w, server);
+  const client = w.clientNet.connect({ port, host: w.serverHost });
+  const c = record(client);
+  const events = await new Promise<string[]>((resolve) => {
+    client.setTimeout(50, () => {
+      const seen = [...c.events, `timeout open=${!client.destroyed}`];
+      client.setTimeout(0);
+      client.destroy();
+      resolve(seen);
+    });
+  });
+  await c.closed;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return { events, after: c.events };
+}
+
 describe('node:net facade against node:net on loopback', () => {
   it('echo: events, bytes, addresses', async () => {
     const [linux, stack] = both();
@@ -189,6 +208,13 @@ describe('node:net facade against node:net on loopback', () => {
     const want = await earlyEndAndServerDestroy(linux);
     expect(want.ended).toEqual(['connect', 'end', 'close false']);
     expect(await earlyEndAndServerDestroy(stack)).toEqual(want);
+  });
+
+  it('setTimeout: an idle socket gets timeout and stays open', async () => {
+    const [linux, stack] = both();
+    const want = await idleTimeout(linux);
+    expect(want.events).toEqual(['connect', 'timeout open=true']);
+    expect(await idleTimeout(stack)).toEqual(want);
   });
 
   it('large transfer with backpressure arrives whole (sha256)', async () => {

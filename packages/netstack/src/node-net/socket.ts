@@ -53,6 +53,8 @@ export class Socket extends Duplex {
   private pendingFinal: ((e?: Error | null) => void) | undefined;
   private connectTarget: { address: string; port: number } | undefined;
   private written = 0;
+  private idleMs = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly stack: Stack, opts: { allowHalfOpen?: boolean; accepted?: StackSocket } = {}) {
     // 'close' carries hadError, as node:net's does, so the stream's own is off.
@@ -161,6 +163,7 @@ export class Socket extends Duplex {
         return;
       }
       this.bytesRead += data.length;
+      this.touch();
       this.wantRead = this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     }
   }
@@ -172,6 +175,7 @@ export class Socket extends Duplex {
       while (w.data.length > 0) {
         const n = this.sock.send(w.data);
         this.written += n;
+        if (n > 0) this.touch();
         w.data = w.data.subarray(n);
       }
     } catch (e) {
@@ -212,6 +216,8 @@ export class Socket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.idleTimer);
+    this.idleMs = 0;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.connecting = false;
@@ -241,6 +247,24 @@ export class Socket extends Duplex {
   address(): AddressInfo | Record<string, never> {
     const sa = this.sockname();
     return sa ? { address: sa.addr, family: familyName(sa.family), port: sa.port } : {};
+  }
+
+  /**
+   * node:net's idle timeout: 'timeout' after `ms` without bytes read or
+   * written (0 turns it off); like node:net, it does not close the socket.
+   */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (callback) (ms === 0 ? this.removeListener('timeout', callback) : this.once('timeout', callback));
+    this.idleMs = ms;
+    this.touch();
+    return this;
+  }
+
+  /** Restarts the idle timer after activity. */
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.idleMs > 0 && !this.destroyed) this.idleTimer = setTimeout(() => this.emit('timeout'), this.idleMs);
   }
 
   /** No event-loop handle to release: the stack's clock owns the timers. */
