@@ -139,7 +139,13 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
   dir.add('maps', fs.file(() => g.mm.mapsText()));
   dir.add('smaps', fs.file(() => g.mm.smapsText()));
   dir.add('mounts', fs.file(() => mountsText(kernel, g)));
-  dir.add('exe', fs.symlink({ target: () => g.mmInfo.exe, resolve: () => resolvePath(kernel, g, g.mmInfo.exe) }));
+  // The executable as resolved at exec, named by its absolute path (glibc's
+  // _dl_get_origin asserts it starts with '/'), not the path execve was given.
+  const exe = (): VirtualDentry => {
+    if (!g.mmInfo.exe) throw new SysError(Errno.ENOENT);
+    return g.mmInfo.exe;
+  };
+  dir.add('exe', fs.symlink({ target: () => pathIn(kernel, g, exe()), resolve: () => exe() }));
   dir.add('cwd', fs.symlink({ target: () => pathIn(kernel, g, g.fs.cwd), resolve: () => g.fs.cwd }));
   dir.add('root', fs.symlink({ target: () => pathIn(kernel, g, g.fs.root), resolve: () => g.fs.root }));
   dir.add('oom_score_adj', fs.file({ read: () => '0\n', write: (d) => d.length }));
@@ -173,15 +179,6 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
 function pathIn(kernel: Kernel, g: ThreadGroup, vd: VirtualDentry): string {
   const { path, reachable, deleted } = g.fs.vfs.pathOf(vd, (kernel.current ?? [...g.tasks][0])?.group.fs.root ?? g.fs.root);
   return (reachable ? path : `(unreachable)${path}`) + (deleted ? ' (deleted)' : '');
-}
-
-function resolvePath(kernel: Kernel, g: ThreadGroup, path: string): VirtualDentry | null {
-  try {
-    return g.fs.vfs.getVd({ root: g.fs.root, start: g.fs.root, creds: { uid: 0, gid: 0, groups: [] } }, path);
-  } catch {
-    void kernel;
-    return null;
-  }
 }
 
 /** What readlink(/proc/PID/fd/N) says: the file's path, or `type:[inode]` for anonymous files (pipes). */
