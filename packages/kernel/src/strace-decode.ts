@@ -56,12 +56,9 @@ const PROT_FLAGS = flagTable(PROT, 'PROT_', ['NONE']);
 const MAP_TYPES = enumNames(MAP, 'MAP_', ['SHARED', 'PRIVATE', 'SHARED_VALIDATE']);
 const MAP_FLAGS = flagTable(MAP, 'MAP_', ['SHARED', 'PRIVATE', 'SHARED_VALIDATE', 'TYPE']);
 const CLONE_FLAGS = flagTable(CLONE, 'CLONE_');
-const WAIT_FLAGS = flagTable(
-  { NOHANG: WAIT.NOHANG, UNTRACED: WAIT.UNTRACED, EXITED: WAIT.EXITED, CONTINUED: WAIT.CONTINUED, NOWAIT: WAIT.NOWAIT },
-  'W',
-);
 const WAIT_KERNEL_FLAGS = flagTable({ NOTHREAD: WAIT.NOTHREAD, ALL: WAIT.ALL, CLONE: WAIT.CLONE }, '__W');
-const WAITID_FLAGS = flagTable({ NOHANG: WAIT.NOHANG, STOPPED: WAIT.STOPPED, EXITED: WAIT.EXITED, CONTINUED: WAIT.CONTINUED, NOWAIT: WAIT.NOWAIT }, 'W');
+// strace names bit 2 WSTOPPED for wait4 and waitid alike.
+const WAIT_FLAGS = flagTable({ NOHANG: WAIT.NOHANG, STOPPED: WAIT.STOPPED, EXITED: WAIT.EXITED, CONTINUED: WAIT.CONTINUED, NOWAIT: WAIT.NOWAIT }, 'W');
 const ID_TYPES = enumNames(P, 'P_');
 const AT_FLAGS = flagTable(AT, 'AT_', ['FDCWD', 'EACCESS', 'REMOVEDIR', 'STATX_SYNC_TYPE', 'STATX_SYNC_AS_STAT']);
 const FACCESSAT_FLAGS = flagTable({ ...AT, REMOVEDIR: 0 }, 'AT_', ['FDCWD', 'REMOVEDIR', 'STATX_SYNC_TYPE', 'STATX_SYNC_AS_STAT']);
@@ -108,10 +105,10 @@ export function formatCloneFlags(value: number | bigint): string {
   return parts.length ? parts.join('|') : '0';
 }
 
-export function formatWaitOptions(value: number, forWaitid = false): string {
+export function formatWaitOptions(value: number): string {
   const kernelBits = BigInt(WAIT.NOTHREAD | WAIT.ALL) | BigInt(WAIT.CLONE);
   const v = BigInt(value >>> 0);
-  const user = formatFlags(v & ~kernelBits, forWaitid ? WAITID_FLAGS : WAIT_FLAGS, '');
+  const user = formatFlags(v & ~kernelBits, WAIT_FLAGS, '');
   const kernel = formatFlags(v & kernelBits, WAIT_KERNEL_FLAGS, '');
   return [user, kernel].filter(Boolean).join('|') || '0';
 }
@@ -187,7 +184,7 @@ const DECODERS: Readonly<Record<string, Readonly<Record<number, ArgDecoder>>>> =
   rt_sigprocmask: { 0: (a, i) => formatEnum(a.argInt(i), SIGPROCMASK_HOW) },
   fcntl: { 1: (a, i) => formatFcntlCommand(a.argInt(i)), 2: fcntlArg },
   wait4: { 2: (a, i) => formatWaitOptions(a.argInt(i)) },
-  waitid: { 0: (a, i) => formatEnum(a.argInt(i), ID_TYPES), 3: (a, i) => formatWaitOptions(a.argInt(i), true) },
+  waitid: { 0: (a, i) => formatEnum(a.argInt(i), ID_TYPES), 3: (a, i) => formatWaitOptions(a.argInt(i)) },
   pipe2: { 1: fdFlags },
   dup3: { 2: fdFlags },
   eventfd2: { 1: fdFlags },
