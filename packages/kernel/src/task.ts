@@ -41,6 +41,8 @@ export class ThreadGroup {
   readonly startedAt = Date.now();
   /** prctl state. */
   parentDeathSignal = 0;
+  /** /proc/PID/oom_score_adj (-1000..1000), inherited across fork as Linux's signal_struct keeps it. */
+  oomScoreAdj = 0;
   noNewPrivs = false;
   dumpable = 1;
   childSubreaper = false;

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileC, native, runsc } from './helpers.js';
@@ -56,5 +56,67 @@ describe('runsc do: /proc is the sandbox\'s own', () => {
     expect(inSandbox.status).toBe(0);
     expect(inSandbox.stdout).toBe(onHost.stdout);
     expect(inSandbox.stdout.split('\n')[0]).toBe(prog);
+  });
+});
+
+describe('runsc do: /proc/PID files runtimes read (mountinfo, mounts, ns, task, oom_score_adj, smaps_rollup)', () => {
+  /** proc(5)'s mountinfo line: id, parent, major:minor, root, mount point, options, optional fields, `-`, type, source, super options. */
+  const MOUNTINFO_LINE = /^(\d+) (\d+) (\d+):(\d+) (\/\S*) (\/\S*) (\S+)( \S+:\S+)* - (\S+) (\S+) (\S+)$/;
+
+  it('/proc/self/mountinfo has the kernel\'s layout (checked against the host\'s) and the sandbox\'s mounts; findmnt reads it', () => {
+    const host = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n');
+    for (const line of host) expect(line).toMatch(MOUNTINFO_LINE);
+    const r = runsc(['do', '/bin/sh', '-c', 'cat /proc/self/mountinfo; echo --; findmnt -rn -o TARGET,FSTYPE,OPTIONS; echo --; cat /proc/mounts; echo --; cat /proc/1/mounts']);
+    expect(r.stderr).toBe('');
+    const [mountinfo, findmnt, mounts, mounts1] = r.stdout.split('--\n').map((s) => s.trim().split('\n'));
+    const ids = new Set<string>();
+    for (const line of mountinfo) {
+      const m = MOUNTINFO_LINE.exec(line);
+      expect(m, line).not.toBeNull();
+      ids.add(m![1]);
+    }
+    // Every parent is listed (the root names itself), and / comes first.
+    for (const line of mountinfo) expect(ids.has(line.split(' ')[1])).toBe(true);
+    expect(mountinfo[0]).toMatch(/^\d+ \d+ \d+:\d+ \/ \/ rw,relatime - overlay overlay rw$/);
+    expect(mountinfo.some((l) => / \/proc rw,relatime - proc proc rw$/.test(l))).toBe(true);
+    expect(findmnt).toContain('/ overlay rw,relatime');
+    expect(findmnt).toContain('/proc proc rw,relatime');
+    expect(findmnt).toContain('/dev tmpfs rw,relatime');
+    expect(mounts).toContain('overlay / overlay rw,relatime 0 0');
+    expect(mounts).toContain('proc /proc proc rw,relatime 0 0');
+    expect(mounts1).toEqual(mounts);
+  });
+
+  it('/proc/PID/oom_score_adj is kept per process, inherited, range-checked as on Linux', () => {
+    const script = 'echo 500 > /proc/self/oom_score_adj; cat /proc/self/oom_score_adj; echo 5000 > /proc/self/oom_score_adj; cat /proc/$$/oom_score_adj; echo 300 > /proc/$$/oom_score_adj; sh -c "cat /proc/\\$\\$/oom_score_adj"';
+    const ours = runsc(['do', '/bin/bash', '-c', script]);
+    const theirs = native(['/bin/bash', '-c', script]);
+    expect(ours.stdout).toBe('500\n500\n300\n');
+    expect(ours.stdout).toBe(theirs.stdout);
+    expect(ours.stderr).toBe(theirs.stderr);
+  });
+
+  it('ns/ links, smaps_rollup, limits and per-thread task/TID/{stat,status,comm} look as on Linux', () => {
+    const script = [
+      'import os, threading',
+      'ev = threading.Event(); t = threading.Thread(target=ev.wait); t.start()',
+      'tids = sorted(os.listdir("/proc/self/task"), key=int)',
+      'print(len(tids), tids[0] == str(os.getpid()))',
+      'for tid in tids:',
+      '    stat = open(f"/proc/self/task/{tid}/stat").read().split()',
+      '    status = dict(l.split(":\\t", 1) for l in open(f"/proc/self/task/{tid}/status").read().splitlines() if ":\\t" in l)',
+      '    print(stat[0] == tid, stat[1], status["Pid"] == tid, status["Tgid"] == str(os.getpid()), open(f"/proc/self/task/{tid}/comm").read().strip())',
+      'ev.set(); t.join()',
+      'import re',
+      'print(sorted(re.sub(r"[0-9]+", "N", os.readlink("/proc/self/ns/" + n)) for n in ("net", "pid", "mnt", "uts", "ipc", "user")))',
+      'roll = open("/proc/self/smaps_rollup").read().splitlines()',
+      'print(roll[0].endswith("[rollup]"), roll[1].split()[0], roll[1].split()[2])',
+      'print(open("/proc/self/limits").read().splitlines()[0].split())',
+    ].join('\n');
+    const ours = runsc(['do', 'python3', '-c', script]);
+    const theirs = native(['python3', '-c', script]);
+    expect(ours.stderr).toBe('');
+    expect(ours.stdout).toBe(theirs.stdout);
+    expect(ours.stdout.split('\n')[0]).toBe('2 True');
   });
 });

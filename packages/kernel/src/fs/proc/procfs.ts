@@ -6,6 +6,7 @@ import type { Kernel } from '../../kernel.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
 import { procStat, procStatus } from './pid-files.js';
+import { addPidExtras } from './pid-extras.js';
 
 /** PROC_SUPER_MAGIC. */
 const PROC_MAGIC = 0x9fa0;
@@ -138,7 +139,6 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
   dir.add('statm', fs.file(() => g.mm.statmText()));
   dir.add('maps', fs.file(() => g.mm.mapsText()));
   dir.add('smaps', fs.file(() => g.mm.smapsText()));
-  dir.add('mounts', fs.file(() => mountsText(kernel, g)));
   // The executable as resolved at exec, named by its absolute path (glibc's
   // _dl_get_origin asserts it starts with '/'), not the path execve was given.
   const exe = (): VirtualDentry => {
@@ -148,7 +148,6 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
   dir.add('exe', fs.symlink({ target: () => pathIn(kernel, g, exe()), resolve: () => exe() }));
   dir.add('cwd', fs.symlink({ target: () => pathIn(kernel, g, g.fs.cwd), resolve: () => g.fs.cwd }));
   dir.add('root', fs.symlink({ target: () => pathIn(kernel, g, g.fs.root), resolve: () => g.fs.root }));
-  dir.add('oom_score_adj', fs.file({ read: () => '0\n', write: (d) => d.length }));
   dir.add('loginuid', fs.file(() => '4294967295'));
   dir.add('limits', fs.file(() => limitsText(g)));
   dir.add(
@@ -171,8 +170,7 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
       { perm: 0o500, owner },
     ),
   );
-  const task = dir.add('task', fs.dir());
-  task.add(String(g.pid), dir);
+  addPidExtras(fs, kernel, g, dir);
   return dir;
 }
 
@@ -188,15 +186,6 @@ function fdTarget(kernel: Kernel, g: ThreadGroup, fd: number): string {
   const file = g.fds.get(fd);
   if (file.dentry.parent === null && file.dentry.name.includes(':[')) return file.dentry.name;
   return pathIn(kernel, g, file.vd);
-}
-
-function mountsText(kernel: Kernel, g: ThreadGroup): string {
-  let out = '';
-  for (const m of g.fs.vfs.mounts()) {
-    const where = pathIn(kernel, g, { mount: m, dentry: m.root });
-    out += `${m.fs.type} ${where} ${m.fs.type} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`;
-  }
-  return out;
 }
 
 function limitsText(g: ThreadGroup): string {
