@@ -10,3 +10,5 @@ export { MemoryFilePages } from './file-pages.js';
 export { Task, ThreadGroup, type Credentials } from './task.js';
 export * from './loader/index.js';
 export { createProcfs } from './fs/proc/procfs.js';
+export { createSysfs } from './fs/sys/sysfs.js';
+export { createCgroupfs } from './fs/sys/cgroupfs.js';

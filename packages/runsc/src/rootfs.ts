@@ -37,14 +37,15 @@ export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
     // The kernel log device; the kernel registers what backs char 1:11.
     vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/kmsg', S.IFCHR | 0o644, makeDev(1, 11));
   }
-  // /proc is the kernel's; runDo mounts it once the kernel exists (mountProcfs).
-  mountOver(vfs, ctx, '/sys', new TmpfsFilesystem({ mode: 0o555 }), { readOnly: true });
+  // /proc and /sys are the kernel's; runDo mounts them once the kernel exists (mountKernelFilesystems).
   return { vfs, root: vfs.root() };
 }
 
-/** Mounts the kernel's procfs at /proc. */
-export function mountProcfs(root: FsRoot, procfs: Filesystem): void {
-  mountOver(root.vfs, root.vfs.context(ROOT_CREDENTIALS), '/proc', procfs);
+/** Mounts the kernel's procfs at /proc, its sysfs at /sys and the cgroup2 view at /sys/fs/cgroup (both read-only, as in a container). */
+export function mountKernelFilesystems(root: FsRoot, fss: { proc: Filesystem; sys: Filesystem; cgroup: Filesystem }): void {
+  const ctx = root.vfs.context(ROOT_CREDENTIALS);
+  mountOver(root.vfs, ctx, '/proc', fss.proc);
+  if (mountOver(root.vfs, ctx, '/sys', fss.sys, { readOnly: true })) mountOver(root.vfs, ctx, '/sys/fs/cgroup', fss.cgroup, { readOnly: true });
 }
 
 function mountOver(vfs: VirtualFilesystem, ctx: PathContext, path: string, fs: Filesystem, flags = {}): boolean {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Errno, SysError } from '@tvisor/abi';
+import { Errno, FS_MAGIC, SysError } from '@tvisor/abi';
 import { cpus, totalmem } from 'node:os';
 import { DynamicFile, FileImplBase, KernfsFilesystem, type DynamicDirectory, type FileDescription, type FileDescriptionImpl, type Inode, type KernfsNode, type StaticDirectory, type VirtualDentry } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
@@ -7,9 +7,6 @@ import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
 import { procStat, procStatus } from './pid-files.js';
 import { addPidExtras } from './pid-extras.js';
-
-/** PROC_SUPER_MAGIC. */
-const PROC_MAGIC = 0x9fa0;
 
 /**
  * The sandbox's /proc: per-process directories for the sandbox's own
@@ -55,7 +52,7 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
   fixed.add('loadavg', fs.file(() => `0.00 0.00 0.00 1/${kernel.tasks.size} ${kernel.lastId}\n`));
   fixed.add('meminfo', fs.file(() => meminfo(kernel)));
   fixed.add('cpuinfo', fs.file(() => cpuinfo()));
-  fixed.add('filesystems', fs.file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\toverlay\nnodev\tdevtmpfs\nnodev\tpipefs\n'));
+  fixed.add('filesystems', fs.file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tcgroup2\nnodev\toverlay\nnodev\tdevtmpfs\nnodev\tpipefs\n'));
   fixed.add('stat', fs.file(() => systemStat(kernel)));
   const sys = fixed.add('sys', fs.dir());
   const kern = sys.add('kernel', fs.dir());
@@ -111,7 +108,7 @@ class ReadTimeFileImpl extends FileImplBase {
 class ProcFilesystem extends KernfsFilesystem {
   top: DynamicDirectory | undefined;
   constructor() {
-    super('proc', PROC_MAGIC);
+    super('proc', FS_MAGIC.PROC);
   }
   override root(): Inode {
     return this.top ?? super.root();
