@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MemoryFile } from './memory-file.js';
+import { MemoryFile } from '../src/memory-file.js';
 
 /** This process's RSS of shared memory (the memory file's pages it has mapped), in bytes. */
 function rssShmem(): number {
