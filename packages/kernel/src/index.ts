@@ -11,3 +11,5 @@ export { Task, ThreadGroup, type Credentials } from './task.js';
 export * from './loader/index.js';
 export { createProcfs } from './fs/proc/procfs.js';
 export { sendKill } from './signal-delivery.js';
+export { createSysfs } from './fs/sys/sysfs.js';
+export { createCgroupfs } from './fs/sys/cgroupfs.js';

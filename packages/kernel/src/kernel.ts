@@ -40,6 +40,8 @@ export interface KernelOptions {
 
 /** The longest delay Node's setTimeout takes. */
 const MAX_TIMEOUT_MS = 0x7fff_ffff;
+/** Syscalls between two releases of the sentry's view of application memory (MemoryFile.releaseAllViews). */
+const VIEW_RELEASE_INTERVAL = 512;
 
 /** What a handler returns when it parked its task (see Kernel.block); never a valid result. */
 export const BLOCKED = -0x7fff_fff0;
@@ -366,7 +368,15 @@ export class Kernel {
     } finally {
       this.current = undefined;
     }
+    // Every so often the sentry lets go of the application pages it touched
+    // (copies into read(2) buffers, loaded images): they are the
+    // application's memory, and its own RSS need not carry them.
+    if (++this.syscallsSinceRelease >= VIEW_RELEASE_INTERVAL) {
+      this.syscallsSinceRelease = 0;
+      this.memoryFile.releaseAllViews();
+    }
   }
+  private syscallsSinceRelease = 0;
 
   private serveSyscall(task: Task): void {
     const regs = task.regs;

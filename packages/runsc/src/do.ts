@@ -2,10 +2,10 @@ import { statSync } from 'node:fs';
 import { Errno, SysError, strerror } from '@tvisor/abi';
 import { ROOT_CREDENTIALS } from '@tvisor/vfs';
 import { UserError } from './oci/errors.js';
-import { Kernel, MemoryFilePages, createProcfs, exitCodeOf, spawnInit } from '@tvisor/kernel';
+import { Kernel, MemoryFilePages, createCgroupfs, createProcfs, createSysfs, exitCodeOf, spawnInit } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
-import { buildRootFilesystem, mountProcfs } from './rootfs.js';
+import { buildRootFilesystem, mountKernelFilesystems } from './rootfs.js';
 
 export interface DoOptions {
   argv: string[];
@@ -51,7 +51,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   const filePages = new MemoryFilePages(memoryFile);
   const root = buildRootFilesystem({ hostRoot: opts.root, overlay: opts.overlay, pages: filePages });
   const kernel = new Kernel({ platform, memoryFile, root, strace: opts.strace, filePages });
-  mountProcfs(root, createProcfs(kernel));
+  mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
   kernel.onInternalError = (text) => {
     if (!opts.quiet) opts.stderr(`runsc: ${opts.debug ? text : text.split('\n')[0]}\n`);
   };

@@ -7,12 +7,12 @@
  */
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { Errno, O, Signal, SysError, strerror } from '@tvisor/abi';
-import { Kernel, MemoryFilePages, createProcfs, exitCodeOf, sendKill, spawnInit, spawnProcess, type ThreadGroup } from '@tvisor/kernel';
+import { Kernel, MemoryFilePages, createCgroupfs, createProcfs, createSysfs, exitCodeOf, sendKill, spawnInit, spawnProcess, type ThreadGroup } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
 import { HostFilesystem } from '@tvisor/vfs/host';
 import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
-import { buildRootFilesystem, mountProcfs } from '../rootfs.js';
+import { buildRootFilesystem, mountKernelFilesystems } from '../rootfs.js';
 import { serveControl, type ControlCall } from './control.js';
 import { UserError } from './errors.js';
 import { log } from './log.js';
@@ -115,7 +115,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
       uname: spec.hostname ? { nodename: spec.hostname } : {},
       strace: opts.strace ? (line) => log('info', line) : undefined,
     });
-    mountProcfs(root, createProcfs(kernel));
+    mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
     kernel.onInternalError = (text) => log('error', text);
     const creds = credsOf(proc.user);
     try {
