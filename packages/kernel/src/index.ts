@@ -10,3 +10,6 @@ export { MemoryFilePages } from './file-pages.js';
 export { Task, ThreadGroup, type Credentials } from './task.js';
 export * from './loader/index.js';
 export { createProcfs } from './fs/proc/procfs.js';
+export { Devpts } from './fs/devpts/devpts.js';
+export { Terminal } from './tty/terminal.js';
+export { LineDiscipline, defaultTermios } from './tty/line-discipline.js';

@@ -21,6 +21,7 @@ import { REG } from './arch/registers.js';
 import { sigInfoChild } from './signals/index.js';
 import { checkGroupStopped, hangUpOrphanedGroups, holdTask } from './job-control.js';
 import { CpuTimers, groupCpu, nsToTicks, retireTaskCpu } from './cpu-time.js';
+import { sessionLeaderExited } from './tty/terminal.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -505,6 +506,7 @@ export class Kernel {
     group.vforkDone = undefined;
     vforkDone?.();
 
+    sessionLeaderExited(group);
     if (group === this.init) {
       // Like a PID namespace: when init dies, every other process is killed.
       for (const t of [...this.tasks.values()]) this.exitGroup(t.group, signalStatus(Signal.SIGKILL));

@@ -1,8 +1,8 @@
 import { Errno, SysError, strerror } from '@tvisor/abi';
-import { Kernel, MemoryFilePages, createProcfs, exitCodeOf, spawnInit } from '@tvisor/kernel';
+import { Devpts, Kernel, MemoryFilePages, createProcfs, exitCodeOf, spawnInit } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
-import { buildRootFilesystem, mountProcfs } from './rootfs.js';
+import { buildRootFilesystem, mountDevpts, mountProcfs } from './rootfs.js';
 
 export interface DoOptions {
   argv: string[];
@@ -30,6 +30,8 @@ export async function runDo(opts: DoOptions): Promise<number> {
   const root = buildRootFilesystem({ hostRoot: opts.root, overlay: opts.overlay, pages: filePages });
   const kernel = new Kernel({ platform, memoryFile, root, strace: opts.strace, filePages });
   mountProcfs(root, createProcfs(kernel));
+  const devpts = new Devpts(kernel);
+  mountDevpts(root, devpts);
   kernel.onInternalError = (text) => opts.stderr(`runsc: ${opts.debug ? text : text.split('\n')[0]}\n`);
   try {
     spawnInit(kernel, { argv: opts.argv, envp: opts.env, cwd: opts.cwd });

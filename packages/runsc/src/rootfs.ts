@@ -32,10 +32,18 @@ export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
   if (mountOver(vfs, ctx, '/dev', createDevTmpfs(vfs.devices, true, pages))) {
     // The kernel log device; the kernel registers what backs char 1:11.
     vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/kmsg', S.IFCHR | 0o644, makeDev(1, 11));
+    // Terminals: the caller's controlling tty (5:0) and the pty multiplexer (5:2); the kernel's devpts serves both.
+    vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/tty', S.IFCHR | 0o666, makeDev(5, 0));
+    vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/ptmx', S.IFCHR | 0o666, makeDev(5, 2));
   }
   // /proc is the kernel's; runDo mounts it once the kernel exists (mountProcfs).
   mountOver(vfs, ctx, '/sys', new TmpfsFilesystem({ mode: 0o555 }), { readOnly: true });
   return { vfs, root: vfs.root() };
+}
+
+/** Mounts the kernel's devpts at /dev/pts (when the sandbox has a /dev). */
+export function mountDevpts(root: FsRoot, devpts: Filesystem): void {
+  mountOver(root.vfs, root.vfs.context(ROOT_CREDENTIALS), '/dev/pts', devpts);
 }
 
 /** Mounts the kernel's procfs at /proc. */
