@@ -13,3 +13,6 @@ export { createProcfs } from './fs/proc/procfs.js';
 export { Devpts } from './fs/devpts/devpts.js';
 export { Terminal } from './tty/terminal.js';
 export { LineDiscipline, defaultTermios } from './tty/line-discipline.js';
+export { hostGetTermios, hostGetWinsize, hostIsatty, hostSetTermios, interruptSyscallsOn } from './native/host-terminal.js';
+export { sendKill } from './signal-delivery.js';
+export { hostPollAsync } from './native/host-tty.js';

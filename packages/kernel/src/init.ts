@@ -3,6 +3,7 @@ import { loadImage, startProcess } from './exec.js';
 import { FdTable } from './fd-table.js';
 import { FsContext, vfsCredentials } from './fs-context.js';
 import { stdioFile } from './host/host-stdio.js';
+import type { FileDescription } from '@tvisor/vfs';
 import type { Kernel } from './kernel.js';
 import type { Credentials, ThreadGroup } from './task.js';
 
@@ -16,6 +17,8 @@ export interface InitRequest {
   /** Working directory inside the sandbox. */
   cwd: string;
   creds?: Credentials;
+  /** The file for fd 0, 1 or 2 (a console's terminal); undefined: the host's stdio fd. */
+  stdio?: (fd: number) => FileDescription | undefined;
 }
 
 /**
@@ -57,7 +60,7 @@ export function spawnInit(kernel: Kernel, req: InitRequest): ThreadGroup {
   }
   const fs = new FsContext(vfs, root, cwd, creds);
   const fds = new FdTable((file) => vfs.locks.releaseDescription(file));
-  for (const fd of [0, 1, 2]) fds.set(fd, stdioFile(fd, vfs, kernel));
+  for (const fd of [0, 1, 2]) fds.set(fd, req.stdio?.(fd) ?? stdioFile(fd, vfs, kernel));
   const path = findOnPath(fs, req.argv[0], req.envp);
   const image = loadImage(kernel, fs, creds, { path, argv: req.argv, envp: req.envp });
   const group = startProcess(kernel, image, { parent: undefined, fds, fs, creds });

@@ -39,6 +39,9 @@ export interface KernelOptions {
   filePages?: MemoryFilePages;
 }
 
+/** While host signals are watched, the longest the run loop's fast path goes without an event loop turn. */
+const HOST_SIGNAL_TURN_MS = 2;
+
 /** The longest delay Node's setTimeout takes. */
 const MAX_TIMEOUT_MS = 0x7fff_ffff;
 
@@ -136,6 +139,7 @@ export class Kernel {
    */
   async run(): Promise<number> {
     for (const task of this.tasks.values()) this.platform.resume(task.context);
+    let lastTurn = performance.now();
     while (this.init?.exitStatus === undefined) {
       if (this.platform.runningCount > 0) {
         // Tasks parked on pipes, futexes or children are woken by other
@@ -144,6 +148,13 @@ export class Kernel {
         const quiet = this.armedTimers === 0 && this.hostWaits === 0;
         const ev = quiet ? this.platform.wait() : (this.platform.pollStop() ?? (await this.platform.waitAsync()));
         if (ev) this.handleSafely(ev);
+        // Host signals the sandbox is to hear are seen on the event loop: it
+        // gets a turn when one ended the platform's blocking wait (no stop
+        // came) and every few ms while stops keep coming.
+        if (quiet && this.hostSignalsWatched && (!ev || performance.now() - lastTurn >= HOST_SIGNAL_TURN_MS)) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastTurn = performance.now();
+        }
       } else if (this.blocked.size > 0 || this.stoppedTasks.size > 0) {
         // Every task is parked or stopped. Only a timer or host I/O can wake
         // one; if none is pending the app is deadlocked, and like on Linux it
@@ -164,6 +175,12 @@ export class Kernel {
   readonly cpuTimers = new CpuTimers((ms, fn) => this.setTimer(ms, fn));
   /** Waits on host events (host fds) that only Node's event loop can report. */
   hostWaits = 0;
+  /**
+   * Host signals are forwarded into the sandbox (runsc's signal
+   * forwarding): their listeners run on the event loop, which the fast
+   * path must then let turn now and then.
+   */
+  hostSignalsWatched = false;
 
   /**
    * Runs `fn` after `ms` milliseconds on the sentry's event loop, and
