@@ -116,7 +116,7 @@ export class Console {
         this.hangUp();
         return;
       }
-      this.term.ld.receive(buf.subarray(0, n));
+      this.term.typeInput(buf.subarray(0, n));
       this.kernel.wakeRunLoop();
       this.readKeys();
     });

@@ -15,7 +15,7 @@ export const INPUT_BUFFER_SIZE = 4096;
 /** How much output may wait for the other end (a pty master) before writers must wait. */
 export const OUTPUT_BUFFER_SIZE = 65536;
 
-/** Linux's tty_std_termios with a pty's settings (38400 8N1, echo, canonical): what a new terminal starts with. */
+/** Linux's tty_std_termios with a pty replica's c_cflag (B38400 | CS8 | CREAD, no HUPCL): what a new terminal starts with. */
 export function defaultTermios(): Termios {
   const cc = new Uint8Array(NCCS);
   const init: Array<[number, number]> = [
@@ -27,7 +27,7 @@ export function defaultTermios(): Termios {
   return {
     c_iflag: IFLAG.ICRNL | IFLAG.IXON,
     c_oflag: OFLAG.OPOST | OFLAG.ONLCR,
-    c_cflag: CFLAG.B38400 | CFLAG.CS8 | CFLAG.CREAD | CFLAG.HUPCL,
+    c_cflag: CFLAG.B38400 | CFLAG.CS8 | CFLAG.CREAD,
     c_lflag: LFLAG.ISIG | LFLAG.ICANON | LFLAG.ECHO | LFLAG.ECHOE | LFLAG.ECHOK | LFLAG.ECHOCTL | LFLAG.ECHOKE | LFLAG.IEXTEN,
     c_line: 0,
     c_cc: cc,
@@ -145,13 +145,24 @@ export class LineDiscipline {
 
   // ---- input (from the master or the keyboard) ----
 
-  /** Bytes typed at the terminal (written to the master). Returns how many were taken. */
+  /**
+   * Bytes typed at the terminal (written to the master). Returns how many
+   * were taken: a full buffer takes no more (the rest waits with the
+   * caller), except that a canonical line with no end yet keeps taking
+   * bytes in its last place, so that a newline can always end it
+   * (n_tty_receive_buf_common's overflow rule).
+   */
   receive(bytes: Uint8Array): number {
     let taken = 0;
     for (const b of bytes) {
       if (!(this.termiosValue.c_cflag & CFLAG.CREAD)) {
         taken++;
         continue;
+      }
+      const room = INPUT_BUFFER_SIZE - 1 - this.input.length;
+      if (room <= 0) {
+        if (!this.icanon || this.canonCount !== 0) break;
+        if (room < 0) this.input.pop();
       }
       this.receiveByte(b);
       taken++;
@@ -193,10 +204,6 @@ export class LineDiscipline {
   }
 
   private put(c: number, end: boolean, eof: boolean): void {
-    // A full buffer drops input; in canonical mode one byte more is allowed
-    // so that a line can always be ended.
-    const room = INPUT_BUFFER_SIZE - 1 - this.input.length;
-    if (room <= 0 && !(room === 0 && this.icanon && this.canonCount === 0)) return;
     this.input.push({ c, end, eof });
     if (end) this.canonCount = this.input.length;
   }
@@ -540,10 +547,6 @@ export class LineDiscipline {
     return n;
   }
 
-  /** Room for typed input (POLLOUT of a pty master). */
-  get inputRoom(): number {
-    return INPUT_BUFFER_SIZE - 1 - this.input.length;
-  }
 
   /**
    * Is there something for a read (poll's POLLIN)? Non-canonical mode with

@@ -1,4 +1,4 @@
-import { Errno, FIO, LFLAG, O, Signal, SysError, TC, TCFLUSH, TIOC, Termios, V, Winsize } from '@tvisor/abi';
+import { Errno, FIO, LFLAG, O, Signal, SysError, TC, TCFLUSH, TIOC, Termios, Termios2, V, Winsize } from '@tvisor/abi';
 import { FileImplBase, type FileDescription, type Inode, type ReadinessCallback } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import type { Terminal } from './terminal.js';
@@ -31,7 +31,10 @@ function decode<T>(task: Task, arg: number, codec: { size: number; decode(v: Dat
 }
 
 /** Requests that change the terminal: a background process asking them gets SIGTTOU (tty_check_change). */
-const CHANGING = new Set<number>([TC.SETS, TC.SETSW, TC.SETSF, TC.FLSH, TIOC.SPGRP]);
+const CHANGING = new Set<number>([TC.SETS, TC.SETSW, TC.SETSF, TC.SETS2, TC.SETSW2, TC.SETSF2, TC.FLSH, TIOC.SPGRP]);
+
+/** The baud rate B38400 stands for (termios2's c_ispeed/c_ospeed). */
+const B38400_SPEED = 38400;
 
 /**
  * The ioctls both ends understand (tty_ioctl, n_tty_ioctl, tty_jobctrl_ioctl).
@@ -53,6 +56,21 @@ export function terminalIoctl(term: Terminal, task: Task, cmd: number, arg: numb
       if (cmd === TC.SETSF) ld.flush(true, false);
       ld.setTermios(t);
       term.cancelVtime();
+      term.feed();
+      return 0;
+    }
+    case TC.GETS2:
+      task.mm.copyOut(arg, encode(Termios2, { ...ld.termios, c_ispeed: B38400_SPEED, c_ospeed: B38400_SPEED }));
+      return 0;
+    case TC.SETS2:
+    case TC.SETSW2:
+    case TC.SETSF2: {
+      // The speeds mean nothing to a pseudo-terminal: only the termios part is kept.
+      const t = decode(task, arg, Termios2);
+      if (cmd === TC.SETSF2) ld.flush(true, false);
+      ld.setTermios({ c_iflag: t.c_iflag, c_oflag: t.c_oflag, c_cflag: t.c_cflag, c_lflag: t.c_lflag, c_line: t.c_line, c_cc: t.c_cc });
+      term.cancelVtime();
+      term.feed();
       return 0;
     }
     case TC.SBRK:
@@ -67,6 +85,8 @@ export function terminalIoctl(term: Terminal, task: Task, cmd: number, arg: numb
       const output = which !== TCFLUSH.IFLUSH;
       if (replica) ld.flush(input, output);
       else ld.flush(output, input);
+      if (replica ? input : output) term.dropPendingInput();
+      term.feed();
       return 0;
     }
     case TIOC.GWINSZ:
@@ -162,11 +182,13 @@ export class ReplicaFile extends FileImplBase {
       const got = ld.read(dst.length);
       if (!got) throw new SysError(Errno.EAGAIN);
       dst.set(got);
+      term.feed();
       return got.length;
     }
     const got = ld.read(dst.length);
     if (!got) throw new SysError(Errno.EAGAIN);
     dst.set(got);
+    term.feed();
     return got.length;
   }
 
@@ -231,13 +253,9 @@ export class MasterFile extends FileImplBase {
   }
 
   override write(_fd: FileDescription, src: Uint8Array): number {
-    const ld = this.term.ld;
-    const room = ld.inputRoom;
-    // A canonical line that fills the buffer drops what follows rather than
-    // blocking the writer for ever (n_tty's overflow rule).
-    const canonFull = (ld.termios.c_lflag & LFLAG.ICANON) !== 0 && ld.inputQueued === 0;
-    if (room <= 0 && !canonFull) throw new SysError(Errno.EAGAIN);
-    return ld.receive(canonFull ? src : src.subarray(0, Math.max(0, room)));
+    const n = this.term.typeInput(src);
+    if (n === 0 && src.length > 0) throw new SysError(Errno.EAGAIN);
+    return n;
   }
 
   override pread(): number {

@@ -31,6 +31,8 @@ export class Terminal {
   hungUp = false;
   /** Told when the last file of either end closes (the pty goes away). */
   onRelease: (() => void) | undefined;
+  /** Told when the master's last file closes. */
+  onMasterGone: (() => void) | undefined;
   readonly replicaWaiters = new WaiterQueue();
   readonly masterWaiters = new WaiterQueue();
   private notifying = false;
@@ -71,6 +73,33 @@ export class Terminal {
   }
 
   /** poll(2) on the replica: input ready (a line, or VMIN bytes), room for output, or hung up. */
+  /**
+   * Typed input the line discipline has no room for yet (Linux's tty flip
+   * buffer): taken in as the application reads.
+   */
+  private pendingInput: number[] = [];
+
+  /** Input typed at the master (or a console's keyboard): returns how much was accepted (0: the buffer is full). */
+  typeInput(bytes: Uint8Array): number {
+    const n = Math.min(bytes.length, PENDING_INPUT_MAX - this.pendingInput.length);
+    for (let k = 0; k < n; k++) this.pendingInput.push(bytes[k]);
+    this.feed();
+    return n;
+  }
+
+  /** Moves pending typed input into the line discipline as far as it has room. */
+  feed(): void {
+    if (this.pendingInput.length === 0) return;
+    const taken = this.ld.receive(Uint8Array.from(this.pendingInput));
+    this.pendingInput.splice(0, taken);
+    if (taken > 0) this.changed();
+  }
+
+  /** TCFLSH of input also drops what waits to go in. */
+  dropPendingInput(): void {
+    this.pendingInput = [];
+  }
+
   replicaReadiness(mask: number): number {
     if (this.hungUp) return (POLL.IN | POLL.OUT | POLL.RDNORM | POLL.WRNORM | POLL.HUP | POLL.ERR) & (mask | POLL.HUP | POLL.ERR);
     let r = 0;
@@ -83,7 +112,7 @@ export class Terminal {
   masterReadiness(mask: number): number {
     let r = 0;
     if (this.ld.outputQueued > 0) r |= POLL.IN | POLL.RDNORM;
-    if (this.ld.inputRoom > 0) r |= POLL.OUT | POLL.WRNORM;
+    if (this.pendingInput.length < PENDING_INPUT_MAX) r |= POLL.OUT | POLL.WRNORM;
     if (this.replicaClosed) r |= POLL.HUP;
     return r & (mask | POLL.HUP | POLL.ERR);
   }
@@ -111,7 +140,11 @@ export class Terminal {
 
   masterReleased(): void {
     this.masterOpens--;
-    if (this.masterOpens === 0) this.hangUp();
+    if (this.masterOpens === 0) {
+      this.hangUp();
+      // /dev/pts/N goes with its master, even while the replica is open (devpts_pty_kill).
+      this.onMasterGone?.();
+    }
     this.maybeRelease();
   }
 
@@ -240,6 +273,9 @@ export class Terminal {
     this.vtimeExpired = false;
   }
 }
+
+/** How much typed input may wait for room in the line discipline (TTYB_DEFAULT_MEM_LIMIT). */
+const PENDING_INPUT_MAX = 65536;
 
 /** Processes that have not exited. */
 export function liveGroups(kernel: Kernel): Set<ThreadGroup> {

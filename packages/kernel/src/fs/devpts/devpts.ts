@@ -76,7 +76,7 @@ export class Devpts extends KernfsFilesystem {
     const term = new Terminal(this.kernel, index);
     const node = new PtsNode(this, term, uid);
     this.ptys.set(index, node);
-    term.onRelease = () => {
+    term.onRelease = term.onMasterGone = () => {
       if (this.ptys.get(index) === node) this.ptys.delete(index);
     };
     if (!this.registeredMinors.has(index)) {
