@@ -83,7 +83,7 @@ describe('signal forwarding', () => {
       for (let k = 0; k < 3; k++) {
         const r = startRunsc(prog(busy));
         await r.waitFor('ready');
-        const sent = performance.timeOrigin + performance.now();
+        const sent = Date.now();
         r.child.kill('SIGUSR1');
         await r.exited;
         const got = Number(r.output().trim().split('\n').pop()) * 1000;
@@ -95,6 +95,7 @@ describe('signal forwarding', () => {
     const user = await measure('while :; do : $((i++)); done');
     const sys = await measure('while :; do test -e / ; done');
     console.log(`signal delivery latency (best of 3): user code ${user.toFixed(1)} ms, syscalls ${sys.toFixed(1)} ms`);
+    expect(user).toBeGreaterThan(-2);
     expect(user).toBeLessThan(250);
     expect(sys).toBeLessThan(250);
   });
