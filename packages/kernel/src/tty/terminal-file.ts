@@ -1,4 +1,4 @@
-import { Errno, FIO, LFLAG, O, Signal, SysError, TC, TCFLUSH, TIOC, Termios, Termios2, V, Winsize } from '@tvisor/abi';
+import { Errno, FIO, LFLAG, O, Signal, SysError, TC, TCFLUSH, TIOC, TIOCPKT_STATUS, Termios, Termios2, V, Winsize } from '@tvisor/abi';
 import { FileImplBase, type FileDescription, type Inode, type ReadinessCallback } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import type { Terminal } from './terminal.js';
@@ -86,6 +86,11 @@ export function terminalIoctl(term: Terminal, task: Task, cmd: number, arg: numb
       if (replica) ld.flush(input, output);
       else ld.flush(output, input);
       if (replica ? input : output) term.dropPendingInput();
+      // A replica's flush is news for a master in packet mode (n_tty_packet_mode_flush).
+      if (replica && term.packetMode) {
+        term.packetStatus |= (input ? TIOCPKT_STATUS.FLUSHREAD : 0) | (output ? TIOCPKT_STATUS.FLUSHWRITE : 0);
+        term.changed();
+      }
       term.feed();
       return 0;
     }
@@ -243,6 +248,21 @@ export class MasterFile extends FileImplBase {
   }
 
   override read(_fd: FileDescription, dst: Uint8Array): number {
+    const term = this.term;
+    if (term.packetMode && dst.length > 0) {
+      // Packet mode: a pending status alone, else a 0 byte and then data.
+      if (term.packetStatus !== 0) {
+        dst[0] = term.packetStatus;
+        term.packetStatus = 0;
+        return 1;
+      }
+      const data = term.ld.takeOutput(dst.length - 1);
+      if (data.length > 0) {
+        dst[0] = TIOCPKT_STATUS.DATA;
+        dst.set(data, 1);
+        return data.length + 1;
+      }
+    }
     const out = this.term.ld.takeOutput(dst.length);
     if (out.length > 0) {
       dst.set(out);
@@ -290,6 +310,15 @@ export class MasterFile extends FileImplBase {
         return 0;
       case TIOC.GPTPEER:
         return this.openPeer(task, arg);
+      case TIOC.PKT: {
+        const on = u32(task, arg) !== 0;
+        if (on && !term.packetMode) term.packetStatus = 0;
+        term.packetMode = on;
+        return 0;
+      }
+      case TIOC.GPKT:
+        putU32(task, arg, term.packetMode ? 1 : 0);
+        return 0;
       case TIOC.SIG: {
         const sig = arg;
         if (sig <= 0 || sig >= 65) throw new SysError(Errno.EINVAL);

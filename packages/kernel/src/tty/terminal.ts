@@ -31,6 +31,10 @@ export class Terminal {
   hungUp = false;
   /** Told when the last file of either end closes (the pty goes away). */
   onRelease: (() => void) | undefined;
+  /** TIOCPKT: master reads start with a status byte (0 before data). */
+  packetMode = false;
+  /** Packet-mode events (TIOCPKT_FLUSHREAD...) the master has still to read. */
+  packetStatus = 0;
   /** Told when the master's last file closes. */
   onMasterGone: (() => void) | undefined;
   readonly replicaWaiters = new WaiterQueue();
@@ -97,7 +101,9 @@ export class Terminal {
 
   /** TCFLSH of input also drops what waits to go in. */
   dropPendingInput(): void {
+    if (this.pendingInput.length === 0) return;
     this.pendingInput = [];
+    this.changed();
   }
 
   replicaReadiness(mask: number): number {
@@ -111,7 +117,7 @@ export class Terminal {
   /** poll(2) on the master: output to take, room for typed input; POLLHUP once the replica was closed by all. */
   masterReadiness(mask: number): number {
     let r = 0;
-    if (this.ld.outputQueued > 0) r |= POLL.IN | POLL.RDNORM;
+    if (this.ld.outputQueued > 0 || (this.packetMode && this.packetStatus !== 0)) r |= POLL.IN | POLL.RDNORM;
     if (this.pendingInput.length < PENDING_INPUT_MAX) r |= POLL.OUT | POLL.WRNORM;
     if (this.replicaClosed) r |= POLL.HUP;
     return r & (mask | POLL.HUP | POLL.ERR);

@@ -68,6 +68,12 @@ export class Devpts extends KernfsFilesystem {
     return this.top;
   }
 
+  /** A cached /dev/pts/N is stale once its pty is gone (or the number went to a new one). */
+  revalidate(parent: Inode, name: string, child: Inode): boolean {
+    if (parent !== this.top || !(child instanceof PtsNode)) return true;
+    return this.ptys.get(Number(name)) === child;
+  }
+
   /** A new pty (its master's side is the caller's): the lowest free number, locked until unlockpt. */
   allocate(uid = 0): Terminal {
     let index = 0;
