@@ -37,6 +37,8 @@ export function forwardSignals(kernel: Kernel, opts: SignalForwardingOptions): (
           const first = firstAt.get(sig);
           if (first !== undefined && performance.now() - first >= FORCE_GRACE_MS) {
             opts.forceExit(sig);
+            // The run loop may be waiting for a wake-up with every task parked.
+            kernel.wakeRunLoop();
             return;
           }
           if (first === undefined) firstAt.set(sig, performance.now());
