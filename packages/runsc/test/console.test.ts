@@ -24,7 +24,7 @@ describe('the console', () => {
     expect(out).toContain('test -t: yes-tty\n');
     expect(out).toContain('exit 3\n');
     expect(out).toContain('terminal restored: True\n');
-  });
+  }, 150_000);
 });
 
 describe('signal forwarding', () => {
