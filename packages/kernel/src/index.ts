@@ -13,3 +13,8 @@ export { createProcfs } from './fs/proc/procfs.js';
 export { sendKill } from './signal-delivery.js';
 export { createSysfs } from './fs/sys/sysfs.js';
 export { createCgroupfs } from './fs/sys/cgroupfs.js';
+export { Devpts } from './fs/devpts/devpts.js';
+export { Terminal } from './tty/terminal.js';
+export { LineDiscipline, defaultTermios } from './tty/line-discipline.js';
+export { hostGetTermios, hostGetWinsize, hostIsatty, hostSetTermios, interruptSyscallsOn } from './native/host-terminal.js';
+export { hostPollAsync } from './native/host-tty.js';

@@ -3,6 +3,7 @@ import { loadImage, startProcess } from './exec.js';
 import { FdTable } from './fd-table.js';
 import { FsContext, vfsCredentials } from './fs-context.js';
 import { stdioFile } from './host/host-stdio.js';
+import type { FileDescription } from '@tvisor/vfs';
 import type { Kernel } from './kernel.js';
 import type { Credentials, ThreadGroup } from './task.js';
 
@@ -16,8 +17,12 @@ export interface InitRequest {
   /** Working directory inside the sandbox. */
   cwd: string;
   creds?: Credentials;
-  /** Host fds serving as fds 0, 1 and 2 (default: the sentry's own 0-2). */
-  stdio?: readonly number[];
+  /**
+   * Fds 0, 1 and 2: each a host fd served as stdio (the container's FIFOs, a
+   * file, a pty) or a sandbox file (a console's terminal). Default: the
+   * sentry's own 0-2.
+   */
+  stdio?: readonly (number | FileDescription)[];
   /** File mode creation mask (default 022). */
   umask?: number;
 }
@@ -76,7 +81,10 @@ export function spawnProcess(kernel: Kernel, req: InitRequest): ThreadGroup {
   const image = loadImage(kernel, fs, creds, { path, argv: req.argv, envp: req.envp });
   const fds = new FdTable((file) => vfs.locks.releaseDescription(file));
   const stdio = req.stdio ?? [0, 1, 2];
-  for (const fd of [0, 1, 2]) fds.set(fd, stdioFile(stdio[fd], vfs, kernel));
+  for (const fd of [0, 1, 2]) {
+    const io = stdio[fd];
+    fds.set(fd, typeof io === 'number' ? stdioFile(io, vfs, kernel) : io);
+  }
   const group = startProcess(kernel, image, { parent: undefined, fds, fs, creds });
   if (kernel.running) {
     for (const task of group.tasks) kernel.startTask(task);

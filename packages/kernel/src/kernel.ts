@@ -21,6 +21,7 @@ import { REG } from './arch/registers.js';
 import { sigInfoChild } from './signals/index.js';
 import { checkGroupStopped, hangUpOrphanedGroups, holdTask } from './job-control.js';
 import { CpuTimers, groupCpu, nsToTicks, retireTaskCpu } from './cpu-time.js';
+import { sessionLeaderExited } from './tty/terminal.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -37,6 +38,9 @@ export interface KernelOptions {
    */
   filePages?: MemoryFilePages;
 }
+
+/** While host signals are watched, the longest the run loop's fast path goes without an event loop turn. */
+const HOST_SIGNAL_TURN_MS = 2;
 
 /** The longest delay Node's setTimeout takes. */
 const MAX_TIMEOUT_MS = 0x7fff_ffff;
@@ -140,6 +144,7 @@ export class Kernel {
   async run(): Promise<number> {
     this.running = true;
     for (const task of this.tasks.values()) this.platform.resume(task.context);
+    let lastTurn = performance.now();
     while (this.init?.exitStatus === undefined) {
       if (this.platform.runningCount > 0) {
         // Tasks parked on pipes, futexes or children are woken by other
@@ -148,6 +153,13 @@ export class Kernel {
         const quiet = this.armedTimers === 0 && this.hostWaits === 0;
         const ev = quiet ? this.platform.wait() : (this.platform.pollStop() ?? (await this.platform.waitAsync()));
         if (ev) this.handleSafely(ev);
+        // Host signals the sandbox is to hear are seen on the event loop: it
+        // gets a turn when one ended the platform's blocking wait (no stop
+        // came) and every few ms while stops keep coming.
+        if (quiet && this.hostSignalsWatched && (!ev || performance.now() - lastTurn >= HOST_SIGNAL_TURN_MS)) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastTurn = performance.now();
+        }
       } else if (this.blocked.size > 0 || this.stoppedTasks.size > 0) {
         // Every task is parked or stopped. Only a timer or host I/O can wake
         // one; if none is pending the app is deadlocked, and like on Linux it
@@ -168,6 +180,12 @@ export class Kernel {
   readonly cpuTimers = new CpuTimers((ms, fn) => this.setTimer(ms, fn));
   /** Waits on host events (host fds) that only Node's event loop can report. */
   hostWaits = 0;
+  /**
+   * Host signals are forwarded into the sandbox (runsc's signal
+   * forwarding): their listeners run on the event loop, which the fast
+   * path must then let turn now and then.
+   */
+  hostSignalsWatched = false;
 
   /**
    * Runs `fn` after `ms` milliseconds on the sentry's event loop, and
@@ -519,6 +537,7 @@ export class Kernel {
     vforkDone?.();
     group.onExit?.(status);
 
+    sessionLeaderExited(group);
     if (group === this.init) {
       // Like a PID namespace: when init dies, every other process is killed.
       for (const t of [...this.tasks.values()]) this.exitGroup(t.group, signalStatus(Signal.SIGKILL));

@@ -11,6 +11,7 @@ import { defaultRlimits } from './syscalls/resource.js';
 import type { PosixTimer } from './syscalls/timers.js';
 import { GroupStop } from './job-control.js';
 import { zeroCpu, type CpuTimes } from './cpu-time.js';
+import type { Terminal } from './tty/terminal.js';
 
 /** Credentials of a process: root inside the sandbox by default. */
 export interface Credentials {
@@ -36,6 +37,8 @@ export class ThreadGroup {
   /** Process group and session ids. */
   pgid: number;
   sid: number;
+  /** The controlling terminal (shared by the session; inherited across fork). */
+  tty: Terminal | undefined;
   name: string;
   /** When the process started (ms since the epoch), for /proc/PID/stat. */
   readonly startedAt = Date.now();
@@ -89,6 +92,7 @@ export class ThreadGroup {
   ) {
     this.pgid = parent?.pgid ?? pid;
     this.sid = parent?.sid ?? pid;
+    this.tty = parent?.tty;
     this.name = name;
   }
 }

@@ -1,11 +1,13 @@
 import { statSync } from 'node:fs';
-import { Errno, SysError, strerror } from '@tvisor/abi';
-import { ROOT_CREDENTIALS } from '@tvisor/vfs';
-import { UserError } from './oci/errors.js';
-import { Kernel, MemoryFilePages, createCgroupfs, createProcfs, createSysfs, exitCodeOf, spawnInit } from '@tvisor/kernel';
+import { Errno, Signal, SysError, strerror } from '@tvisor/abi';
+import { Devpts, Kernel, MemoryFilePages, createCgroupfs, createProcfs, createSysfs, exitCodeOf, hostIsatty, spawnInit } from '@tvisor/kernel';
+import { ROOT_CREDENTIALS, type FileDescription } from '@tvisor/vfs';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
-import { buildRootFilesystem, mountKernelFilesystems } from './rootfs.js';
+import { UserError } from './oci/errors.js';
+import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from './rootfs.js';
+import { Console } from './console.js';
+import { forwardSignals } from './signal-forwarding.js';
 
 export interface DoOptions {
   argv: string[];
@@ -40,6 +42,16 @@ function checkRoot(root: string): void {
   if (!isDir) throw new UserError(`Error resolving root: unable to access "${root}": not a directory`, 128);
 }
 
+/** The console for runsc's terminal, or none if the sandbox has no /dev/pts to show it in. */
+function attachConsole(kernel: Kernel, devpts: Devpts): Console | undefined {
+  try {
+    const out = [1, 2, 0].find((fd) => hostIsatty(fd)) ?? 0;
+    return Console.attach(kernel, devpts, 0, out);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `runsc do`: one sandbox, one command, the host root behind a copy-on-write
  * overlay. Returns the exit status to pass through (128+N for signal N).
@@ -63,9 +75,23 @@ export async function runDo(opts: DoOptions): Promise<number> {
     const reason = e instanceof SysError ? strerror(e.errno).toLowerCase() : String(e);
     throw new UserError(`Error resolving current directory: unable to access "${opts.cwd}": ${reason}`, 128);
   }
+  const devpts = new Devpts(kernel);
+  mountDevpts(root, devpts);
+  // A terminal on stdin: the app gets a sentry terminal attached to it (its
+  // stdio fds that are that terminal become /dev/pts/N), as a kernel's console.
+  const console = hostIsatty(0) ? attachConsole(kernel, devpts) : undefined;
+  let replica: FileDescription | undefined;
+  const stdio = (fd: number): FileDescription | undefined => {
+    if (!console || !hostIsatty(fd)) return undefined;
+    if (replica) replica.incRef();
+    else replica = console.openReplica();
+    return replica;
+  };
+  let init;
   try {
-    spawnInit(kernel, { argv: opts.argv, envp: opts.env, cwd: opts.cwd });
+    init = spawnInit(kernel, { argv: opts.argv, envp: opts.env, cwd: opts.cwd, stdio: [0, 1, 2].map((fd) => stdio(fd) ?? fd) });
   } catch (e) {
+    console?.close();
     platform.shutdown();
     if (e instanceof SysError) {
       opts.stderr(`runsc: ${opts.argv[0]}: ${strerror(e.errno)}\n`);
@@ -73,7 +99,18 @@ export async function runDo(opts: DoOptions): Promise<number> {
     }
     throw e;
   }
-  const status = await kernel.run();
-  memoryFile.close();
-  return exitCodeOf(status);
+  if (console && replica) console.makeControlling(init);
+  const stopForwarding = forwardSignals(kernel, {
+    // With a console, the host terminal's size and hangup are the sandbox terminal's.
+    override: console ? { [Signal.SIGWINCH]: () => console.copyWindowSize(), [Signal.SIGHUP]: () => console.hangUp() } : {},
+    forceExit: () => kernel.killGroup(init, Signal.SIGKILL),
+  });
+  try {
+    const status = await kernel.run();
+    return exitCodeOf(status);
+  } finally {
+    stopForwarding();
+    console?.close();
+    memoryFile.close();
+  }
 }

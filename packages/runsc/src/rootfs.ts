@@ -36,6 +36,9 @@ export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
   if (mountOver(vfs, ctx, '/dev', createDevTmpfs(vfs.devices, true, pages))) {
     // The kernel log device; the kernel registers what backs char 1:11.
     vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/kmsg', S.IFCHR | 0o644, makeDev(1, 11));
+    // Terminals: the caller's controlling tty (5:0) and the pty multiplexer (5:2); the kernel's devpts serves both.
+    vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/tty', S.IFCHR | 0o666, makeDev(5, 0));
+    vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/ptmx', S.IFCHR | 0o666, makeDev(5, 2));
   }
   // /proc and /sys are the kernel's; runDo mounts them once the kernel exists (mountKernelFilesystems).
   return { vfs, root: vfs.root() };
@@ -46,6 +49,11 @@ export function mountKernelFilesystems(root: FsRoot, fss: { proc: Filesystem; sy
   const ctx = root.vfs.context(ROOT_CREDENTIALS);
   mountOver(root.vfs, ctx, '/proc', fss.proc);
   if (mountOver(root.vfs, ctx, '/sys', fss.sys, { readOnly: true })) mountOver(root.vfs, ctx, '/sys/fs/cgroup', fss.cgroup, { readOnly: true });
+}
+
+/** Mounts the kernel's devpts at /dev/pts (when the sandbox has a /dev). */
+export function mountDevpts(root: FsRoot, devpts: Filesystem): void {
+  mountOver(root.vfs, root.vfs.context(ROOT_CREDENTIALS), '/dev/pts', devpts);
 }
 
 function mountOver(vfs: VirtualFilesystem, ctx: PathContext, path: string, fs: Filesystem, flags = {}): boolean {

@@ -61,6 +61,9 @@ export const TIOC = {
   SLCKTRMIOS: 0x5457,
 } as const;
 
+/** Packet-mode status bits a pty master reads (TIOCPKT_DATA...). */
+export const TIOCPKT_STATUS = { DATA: 0, FLUSHREAD: 1, FLUSHWRITE: 2, STOP: 4, START: 8, NOSTOP: 16, DOSTOP: 32, IOCTL: 64 } as const;
+
 /** Generic file ioctls named FIO* (FIONREAD -> FIO.NREAD). */
 export const FIO = {
   NREAD: 0x541b,

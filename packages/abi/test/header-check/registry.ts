@@ -118,6 +118,7 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   STATX_ATTR: { program: 'uapi', cName: prefix('STATX_ATTR_') },
   TC: { program: 'uapi', cName: prefix('TC') },
   TIOC: { program: 'uapi', cName: prefix('TIOC') },
+  TIOCPKT_STATUS: { program: 'uapi', cName: prefix('TIOCPKT_') },
   FIO: { program: 'uapi', cName: prefix('FIO') },
   TCSA: { program: 'uapi', cName: prefix('TCSA') },
   TCFLUSH: { program: 'uapi', cName: prefix('TC') },

@@ -280,7 +280,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
     ioctl: {
       args: ['fd', 'hex', 'hex'],
       support: 'partial',
-      note: 'terminal ioctls on host ttys (TCGETS, TIOCGWINSZ, ...) are passed to the file; others ENOTTY',
+      note: 'terminals: termios (TCGETS/TCSETS*, TCGETS2/TCSETS2*), TCFLSH, TIOCGWINSZ/TIOCSWINSZ, FIONREAD, TIOCOUTQ, TIOCSCTTY/TIOCNOTTY, TIOCGPGRP/TIOCSPGRP/TIOCGSID, ptmx TIOCGPTN/TIOCSPTLCK/TIOCGPTPEER/TIOCSIG; FIOCLEX/FIONCLEX/FIONBIO; no TIOCPKT/TIOCSTI/TCXONC; others ENOTTY',
       handler: (t, a) => ioctl(t, a.argInt(0), a.argUint(1), a.arg(2)),
     },
     getcwd: {

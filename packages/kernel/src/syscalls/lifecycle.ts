@@ -451,6 +451,7 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
         if (g.pgid === g.pid) throw new SysError(Errno.EPERM);
         g.sid = g.pid;
         g.pgid = g.pid;
+        g.tty = undefined;
         return g.pid;
       },
     },

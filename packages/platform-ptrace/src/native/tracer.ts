@@ -97,7 +97,10 @@ export function wait(pid: number, options: number): [number, number] {
     const rc = waitpid(pid, status.address, options);
     if (rc >= 0) return [rc, statusWord[0]];
     const e = errno();
-    if (e === Errno.EINTR) continue;
+    // A host signal whose handler does not restart syscalls (one runsc
+    // forwards) ends the wait: report no stop, so the caller lets the event
+    // loop run the signal's listener.
+    if (e === Errno.EINTR) return [0, 0];
     throw new SysError(e, `waitpid(${pid})`);
   }
 }

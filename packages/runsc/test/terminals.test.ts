@@ -1,0 +1,56 @@
+// Terminals inside the sandbox: devpts, the line discipline and sessions,
+// checked against the same programs run natively.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HOST_SCRATCH, compileC, native, runsc } from './helpers.js';
+
+const PTY_SESSION = readFileSync(new URL('./fixtures/pty-session.c', import.meta.url), 'utf8');
+
+describe('ptys in the sandbox', () => {
+  it('posix_openpt/grantpt/unlockpt/ptsname, TIOCGPTPEER, a session with a controlling pty (^C, SIGWINCH, SIGTTIN, hangup): same as native', () => {
+    const prog = compileC(PTY_SESSION);
+    const want = native([prog]);
+    expect(want.status).toBe(0);
+    const got = runsc(['do', prog]);
+    expect(got.stderr).toBe('');
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.stdout).toContain('child: SIGINT 1 SIGWINCH 1');
+    expect(got.stdout).toContain('master after replica closed: 5 bytes [bye\\x0d\\x0a] then Input/output error');
+  });
+
+  it("python3's pty.fork exchanges data with a child through a sandbox pty, same output as native", () => {
+    const dir = mkdtempSync(join(HOST_SCRATCH, 'tvisor-pty-'));
+    const script = join(dir, 'ptyfork.py');
+    // The child reads before the parent writes (it says so first), so the echo order is fixed.
+    writeFileSync(
+      script,
+      `import pty, os
+pid, fd = pty.fork()
+if pid == 0:
+    print("child tty:", os.ttyname(0), os.isatty(0), os.getsid(0) == os.getpid())
+    line = input("name? ")
+    print("hello", line.upper())
+    os._exit(3)
+out = b""
+while b"name? " not in out:
+    out += os.read(fd, 1024)
+os.write(fd, b"world\\n")
+while True:
+    try:
+        d = os.read(fd, 1024)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+_, st = os.waitpid(pid, 0)
+print(repr(out.decode()), os.waitstatus_to_exitcode(st))
+`,
+    );
+    const want = native(['python3', script]);
+    const got = runsc(['do', 'python3', script]);
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.stdout).toMatch(/child tty: \/dev\/pts\/\d+ True True\\r\\nname\? world\\r\\nhello WORLD\\r\\n' 3/);
+  });
+});
