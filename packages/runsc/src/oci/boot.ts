@@ -7,12 +7,13 @@
  */
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { Errno, O, Signal, SysError, strerror } from '@tvisor/abi';
-import { Kernel, MemoryFilePages, createCgroupfs, createProcfs, createSysfs, exitCodeOf, sendKill, spawnInit, spawnProcess, type ThreadGroup } from '@tvisor/kernel';
+import { Devpts, Kernel, MemoryFilePages, createCgroupfs, hostIsatty, createProcfs, createSysfs, exitCodeOf, sendKill, spawnInit, spawnProcess, type ThreadGroup } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
 import { HostFilesystem } from '@tvisor/vfs/host';
 import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
-import { buildRootFilesystem, mountKernelFilesystems } from '../rootfs.js';
+import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from '../rootfs.js';
+import { Console } from '../console.js';
 import { serveControl, type ControlCall } from './control.js';
 import { UserError } from './errors.js';
 import { log } from './log.js';
@@ -123,9 +124,21 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     } catch (e) {
       throw new UserError(`cwd ${proc.cwd}: ${e instanceof SysError ? strerror(e.errno) : String(e)}`);
     }
+    const devpts = new Devpts(kernel);
+    mountDevpts(root, devpts);
+    // process.terminal: our fds 0-2 are the host pty's replica (its master went
+    // to the console socket). As with `runsc do` on a terminal, the app gets a
+    // sentry terminal attached to it, so its line discipline and job control
+    // are the sandbox's own.
+    const console = proc.terminal && hostIsatty(0) ? Console.attach(kernel, devpts, 0, 1) : undefined;
+    const replica = console?.openReplica();
+    replica?.incRef();
+    replica?.incRef();
     try {
-      init = spawnInit(kernel, { argv: proc.args!, envp: proc.env ?? [], cwd: proc.cwd, creds, umask: proc.user.umask });
+      init = spawnInit(kernel, { argv: proc.args!, envp: proc.env ?? [], cwd: proc.cwd, creds, umask: proc.user.umask, stdio: replica ? [replica, replica, replica] : undefined });
+      console?.makeControlling(init);
     } catch (e) {
+      console?.close();
       if (e instanceof SysError) throw new UserError(`exec ${JSON.stringify(proc.args![0])}: ${strerror(e.errno)}`);
       throw e;
     }
