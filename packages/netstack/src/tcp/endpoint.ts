@@ -4,7 +4,7 @@
 // ACKs, zero-window probing and keepalive. The socket layer drives it through
 // the public methods and learns about changes through `onEvent`.
 
-import { Errno, IPPROTO, SysError } from '../abi.js';
+import { Errno, IPPROTO } from '../abi.js';
 import type { IpAddress } from '../wire/address.js';
 import { emitTcp, TcpFlag, tcpHeaderLength, type SackBlock, type TcpRepr } from '../wire/tcp.js';
 import type { Stack } from '../stack/stack.js';
@@ -861,7 +861,7 @@ export class TcpEndpoint {
       const flight = this.inRecovery ? this.pipe() : seqDiff(this.sndNxt, this.sndUna);
       const cwndRoom = this.cc.cwnd - flight;
       const wndRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
-      let len = Math.min(this.mss, Math.max(0, avail), wndRoom, cwndRoom);
+      const len = Math.min(this.mss, Math.max(0, avail), wndRoom, cwndRoom);
       if (avail <= 0) {
         // Only the FIN is left. Send it even into a closed window: receivers
         // (Linux since 6.x, and this stack) accept a bare FIN there, and a

@@ -3,66 +3,17 @@
 // watched by a real inotify instance, and on the VFS watched through
 // Watches; after every operation both event streams must be the same.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Errno, IN, SysError } from '@tvisor/abi';
+import { IN } from '@tvisor/abi';
 import fc from 'fast-check';
-import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
 import { TmpfsFilesystem, VirtualFilesystem } from '../../src/index.js';
-import { describeEvents, Recorder, type RecordedEvent } from '../inotify-recorder.js';
+import { describeEvents, Recorder } from '../inotify-recorder.js';
 import { capture, HostDriver, VfsDriver, type Driver, type Result } from './drivers.js';
+import { HostInotify } from './native/host-inotify.js';
 import { apply, describeOp, opArb, pathArb, type Op } from './ops.js';
 
 // tmpfs against tmpfs, like the tmpfs differential.
 const ORACLE_BASE = '/dev/shm';
-
-const libc = koffi.load('libc.so.6');
-const inotifyInit1 = libc.func('int inotify_init1(int flags)') as (flags: number) => number;
-const inotifyAddWatch = libc.func('int inotify_add_watch(int fd, const char *path, uint32 mask)') as (fd: number, path: string, mask: number) => number;
-const inotifyRmWatch = libc.func('int inotify_rm_watch(int fd, int wd)') as (fd: number, wd: number) => number;
-const readFd = libc.func('long read(int fd, void *buf, size_t count)') as (fd: number, buf: Uint8Array, count: number) => number;
-const closeFd = libc.func('int close(int fd)') as (fd: number) => number;
-
-function check(r: number): number {
-  if (r < 0) throw new SysError(koffi.errno() || Errno.EIO);
-  return r;
-}
-
-/** The oracle: a host inotify instance. */
-class HostInotify {
-  private readonly fd = check(inotifyInit1(IN.NONBLOCK | IN.CLOEXEC));
-  constructor(private readonly base: string) {}
-  watch(path: string, mask: number): number {
-    return check(inotifyAddWatch(this.fd, path === '' ? '' : `${this.base}/${path}`, mask));
-  }
-  unwatch(wd: number): void {
-    check(inotifyRmWatch(this.fd, wd));
-  }
-  take(): RecordedEvent[] {
-    const out: RecordedEvent[] = [];
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      const n = readFd(this.fd, buf, buf.length);
-      if (n <= 0) break;
-      const v = new DataView(buf.buffer);
-      for (let at = 0; at < n; ) {
-        const len = v.getUint32(at + 12, true);
-        const raw = buf.subarray(at + 16, at + 16 + len);
-        const end = raw.indexOf(0);
-        out.push({
-          wd: v.getInt32(at, true),
-          mask: v.getUint32(at + 4, true),
-          cookie: v.getUint32(at + 8, true),
-          name: new TextDecoder().decode(end < 0 ? raw : raw.subarray(0, end)),
-        });
-        at += 16 + len;
-      }
-    }
-    return out;
-  }
-  close(): void {
-    closeFd(this.fd);
-  }
-}
 
 /** The VFS driver, reading directories the way glibc's readdir does: getdents until it returns nothing. */
 class ReaddirLikeLibc extends VfsDriver {
