@@ -19,10 +19,7 @@ export default tseslint.config(
     rules: {
       'tvisor/module-boundaries': ['error', { depConstraints, fallbackTags, hostZones }],
       // koffi (FFI) lives only in a package's native/ folder (house rule).
-      'no-restricted-imports': [
-        'error',
-        { paths: [{ name: 'koffi', message: 'koffi calls live only in a package\'s src/native/ (house rule).' }] },
-      ],
+      'no-restricted-imports': ['error', { paths: [{ name: 'koffi', message: "koffi calls live only in a package's src/native/ (house rule)." }] }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },

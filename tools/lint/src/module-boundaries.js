@@ -54,7 +54,6 @@ function workspaceProjects(workspaceRoot) {
   return byName;
 }
 
-
 const nodeBuiltins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /** `spec` names a workspace package (`@tvisor/kernel`, `@tvisor/vfs/host`): its package name, else null. */
