@@ -1,9 +1,8 @@
-import { errnoName, strerror, syscallName } from '@tvisor/abi';
+import { AT, errnoName, strerror, syscallName } from '@tvisor/abi';
 import type { ArgKind, SyscallEntry } from './syscalls/table.js';
 import type { Task } from './task.js';
 
 const MAX_SHOWN = 32;
-const AT_FDCWD = -100;
 
 /** `name(arg, ...)` for a syscall at entry, decoding arguments by their kinds. */
 export function formatSyscallEntry(task: Task, nr: number, entry: SyscallEntry | undefined): string {
@@ -31,7 +30,7 @@ function formatArg(task: Task, kind: ArgKind, i: number): string {
     case 'fd':
       return String(regs.argInt(i));
     case 'dirfd':
-      return regs.argInt(i) === AT_FDCWD ? 'AT_FDCWD' : String(regs.argInt(i));
+      return regs.argInt(i) === AT.FDCWD ? 'AT_FDCWD' : String(regs.argInt(i));
     case 'uint':
       return String(regs.arg(i));
     case 'oct':

@@ -4,6 +4,7 @@ import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
 import type { Kernel } from './kernel.js';
 import type { PlatformContext } from './platform.js';
+import { Signal } from '@tvisor/abi';
 import { SignalState } from './signals.js';
 import { ALTSTACK_INITIAL, type AltStack } from './signals/index.js';
 import { defaultRlimits } from './syscalls/resource.js';
@@ -67,7 +68,7 @@ export class ThreadGroup {
   /** Job control: whether the process is stopped, and what wait has still to report. */
   readonly jobStop = new GroupStop();
   /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */
-  exitSignal = 17;
+  exitSignal: number = Signal.SIGCHLD;
   /** Set while a vfork parent waits for this child to exec or exit. */
   vforkDone: (() => void) | undefined;
   /** Where argv and envp live in the process's memory, and its executable's path (for /proc). */

@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { Errno, SysError } from '@tvisor/abi';
+import { Errno, FS_MAGIC, SysError } from '@tvisor/abi';
 import { cpus, totalmem } from 'node:os';
 import { DynamicFile, FileImplBase, KernfsFilesystem, type DynamicDirectory, type FileDescription, type FileDescriptionImpl, type Inode, type KernfsNode, type StaticDirectory, type VirtualDentry } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
 import { procStat, procStatus } from './pid-files.js';
-
-/** PROC_SUPER_MAGIC. */
-const PROC_MAGIC = 0x9fa0;
 
 /**
  * The sandbox's /proc: per-process directories for the sandbox's own
@@ -110,7 +107,7 @@ class ReadTimeFileImpl extends FileImplBase {
 class ProcFilesystem extends KernfsFilesystem {
   top: DynamicDirectory | undefined;
   constructor() {
-    super('proc', PROC_MAGIC);
+    super('proc', FS_MAGIC.PROC_SUPER_MAGIC);
   }
   override root(): Inode {
     return this.top ?? super.root();
