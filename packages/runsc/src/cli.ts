@@ -2,7 +2,7 @@ import { flagHelp, parseFlags, UsageError, type FlagSpec, type FlagValues } from
 import { syscallsHelp } from './help-syscalls.js';
 import { runDo } from './do.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 /** Flags that apply to every subcommand, as gVisor's runsc spells them. */
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
