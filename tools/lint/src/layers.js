@@ -31,6 +31,6 @@ export const fallbackTags = {
  * Node builtins and koffi. `src/native` is a host zone everywhere.
  */
 export const hostZones = {
-  '@tvisor/vfs': ['src/host.ts', 'src/fs/host'],
-  '@tvisor/netstack': ['src/tap.ts'],
+  '@tvisor/vfs': ['src/host.ts', 'src/fs/host', 'src/fs.ts', 'src/node-fs'],
+  '@tvisor/netstack': ['src/tap.ts', 'src/net.ts', 'src/node-net'],
 };

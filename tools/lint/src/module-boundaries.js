@@ -66,7 +66,9 @@ function packageNameOf(spec) {
 function inZone(rel, zones) {
   const noExt = rel.replace(/\.[cm]?[jt]s$/, '');
   return zones.some((z) => {
-    const zone = z.replace(/\/$/, '').replace(/\.[cm]?[jt]s$/, '');
+    // A zone naming a file (src/fs.ts) is that file only; a folder (src/fs/host) is everything below it.
+    if (/\.[cm]?[jt]s$/.test(z)) return noExt === z.replace(/\.[cm]?[jt]s$/, '');
+    const zone = z.replace(/\/$/, '');
     return noExt === zone || noExt.startsWith(`${zone}/`);
   });
 }

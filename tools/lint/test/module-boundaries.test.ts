@@ -75,6 +75,12 @@ describe('vfs and netstack core stay platform-neutral', () => {
     expect(await violations('packages/vfs/test/fixture.test.ts', code)).toEqual([]);
   });
 
+  it('a host zone naming a file (src/fs.ts) covers that file, not the folder of the same name (src/fs/)', async () => {
+    const code = "import { Buffer } from 'node:buffer';\nexport const b = Buffer;\n";
+    expect(await violations('packages/vfs/src/fs.ts', code)).toEqual([]);
+    expect(await violations('packages/vfs/src/fs/tmpfs/fixture.ts', code)).toHaveLength(1);
+  });
+
   it('vfs core reaching into its host zone by a relative import fails', async () => {
     const out = await violations('packages/vfs/src/fixture.ts', "export { HostFilesystem } from './fs/host/host-filesystem.js';\n");
     expect(out).toEqual([expect.stringMatching(/belongs behind/)]);
