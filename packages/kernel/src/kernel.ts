@@ -98,6 +98,8 @@ export class Kernel {
   onInternalError: ((text: string) => void) | undefined;
   private nextId = 1;
   init: ThreadGroup | undefined;
+  /** Set once run() has started: new processes are resumed as they are added. */
+  running = false;
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
@@ -135,6 +137,7 @@ export class Kernel {
    * path), since only another stop can wake a parked task then.
    */
   async run(): Promise<number> {
+    this.running = true;
     for (const task of this.tasks.values()) this.platform.resume(task.context);
     while (this.init?.exitStatus === undefined) {
       if (this.platform.runningCount > 0) {
@@ -505,6 +508,7 @@ export class Kernel {
     const vforkDone = group.vforkDone;
     group.vforkDone = undefined;
     vforkDone?.();
+    group.onExit?.(status);
 
     if (group === this.init) {
       // Like a PID namespace: when init dies, every other process is killed.

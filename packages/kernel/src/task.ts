@@ -69,6 +69,8 @@ export class ThreadGroup {
   readonly jobStop = new GroupStop();
   /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */
   exitSignal: number = Signal.SIGCHLD;
+  /** Called once when the whole group has exited (a process started from outside, e.g. an OCI exec, has no parent to tell). */
+  onExit: ((status: number) => void) | undefined;
   /** Set while a vfork parent waits for this child to exec or exit. */
   vforkDone: (() => void) | undefined;
   /** Where argv and envp live in the process's memory, and its executable's path (for /proc). */
