@@ -1,4 +1,3 @@
-import { Errno, SysError } from '@tvisor/abi';
 import type { Task } from './task.js';
 
 /** One task parked in FUTEX_WAIT. */

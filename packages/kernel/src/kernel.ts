@@ -19,6 +19,7 @@ import { PipeFilesystem } from '@tvisor/vfs';
 import { deliverFault, deliverPending, sendKill, sendSignal } from './signal-delivery.js';
 import { REG } from './arch/registers.js';
 import { sigInfoChild } from './signals/index.js';
+import { SIG_IGN } from './signals.js';
 import { checkGroupStopped, hangUpOrphanedGroups, holdTask } from './job-control.js';
 import { CpuTimers, groupCpu, nsToTicks, retireTaskCpu } from './cpu-time.js';
 import { sessionLeaderExited } from './tty/terminal.js';
@@ -559,7 +560,7 @@ export class Kernel {
     if (!parent) return;
     const chld = parent.signals.actions[Signal.SIGCHLD];
     // SIGCHLD ignored or SA_NOCLDWAIT: children are reaped as they exit (wait(2) NOTES).
-    if (child.exitSignal === Signal.SIGCHLD && (chld.handler === 1n || (chld.flags & BigInt(SA.NOCLDWAIT)) !== 0n)) {
+    if (child.exitSignal === Signal.SIGCHLD && (chld.handler === SIG_IGN || (chld.flags & BigInt(SA.NOCLDWAIT)) !== 0n)) {
       parent.children.delete(child);
     }
     for (const wake of [...parent.childWaiters]) wake();

@@ -1,11 +1,8 @@
-import { NSIG, Signal } from '@tvisor/abi';
+import { NSIG, SIG, Signal } from '@tvisor/abi';
 
 /** SIG_DFL and SIG_IGN as handler values. */
-export const SIG_DFL = 0n;
-export const SIG_IGN = 1n;
-
-/** The first real-time signal (kernel numbering): from here on signals queue instead of coalescing. */
-const SIGRTMIN = 32;
+export const SIG_DFL = BigInt(SIG.DFL);
+export const SIG_IGN = BigInt(SIG.IGN);
 
 /** A signal disposition as rt_sigaction(2) stores it (kernel layout fields). */
 export interface SignalAction {
@@ -41,7 +38,7 @@ export class SignalState {
   /** Adds `sig` with its siginfo; a standard signal already pending is dropped, as Linux does. */
   enqueue(sig: number, info: Uint8Array): void {
     const q = this.queues.get(sig);
-    if (q && sig < SIGRTMIN) return;
+    if (q && sig < Signal.SIGRTMIN) return; // below the real-time signals, a pending signal coalesces
     if (q) q.push(info);
     else this.queues.set(sig, [info]);
     this.pending |= sigbit(sig);

@@ -5,6 +5,7 @@ import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
 import type { Kernel } from './kernel.js';
 import type { PlatformContext } from './platform.js';
+import { Signal } from '@tvisor/abi';
 import { SignalState } from './signals.js';
 import { ALTSTACK_INITIAL, type AltStack } from './signals/index.js';
 import { defaultRlimits } from './syscalls/resource.js';
@@ -73,7 +74,7 @@ export class ThreadGroup {
   /** Job control: whether the process is stopped, and what wait has still to report. */
   readonly jobStop = new GroupStop();
   /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */
-  exitSignal = 17;
+  exitSignal: number = Signal.SIGCHLD;
   /** Called once when the whole group has exited (a process started from outside, e.g. an OCI exec, has no parent to tell). */
   onExit: ((status: number) => void) | undefined;
   /** Set while a vfork parent waits for this child to exec or exit. */

@@ -12,7 +12,7 @@ describe('smoke', () => {
     l.listen(8);
     const c = createSocket(a, AF.INET, SOCK.STREAM);
     expect(() => c.connect({ family: AF.INET, addr: '10.0.0.2', port: 80 })).toThrow(/EINPROGRESS/);
-    clock.runUntil(() => (c as any).endpoint.state === TcpState.ESTABLISHED, 5000);
+    clock.runUntil(() => (c as unknown as { endpoint: { state: unknown } }).endpoint.state === TcpState.ESTABLISHED, 5000);
     clock.advance(10);
     const s = l.accept();
     const msg = new TextEncoder().encode('hello');

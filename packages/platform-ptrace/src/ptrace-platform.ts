@@ -1,4 +1,4 @@
-import { Signal, SysError, Errno } from '@tvisor/abi';
+import { Signal, SysError, Errno, WAIT } from '@tvisor/abi';
 import {
   Registers,
   USER_REGS_SIZE,
@@ -17,8 +17,6 @@ import { STUB_BASE, STUB_RESERVED_END } from './stub/stub-image.js';
 import { MAP } from '@tvisor/abi';
 import { SYS } from '@tvisor/abi';
 
-const __WALL = 0x40000000;
-const WNOHANG = 1;
 /** How long wait() polls before it blocks in waitpid. */
 const WAIT_SPIN_MS = 0.05;
 /** In waitAsync, the longest the event loop goes without a turn while stops keep coming. */
@@ -288,10 +286,10 @@ export class PtracePlatform implements Platform {
     const until = performance.now() + WAIT_SPIN_MS;
     do {
       if (this.running === 0) return undefined;
-      const ev = this.collect(__WALL | WNOHANG);
+      const ev = this.collect(WAIT.ALL | WAIT.NOHANG);
       if (ev) return ev;
     } while (performance.now() < until);
-    return this.collect(__WALL);
+    return this.collect(WAIT.ALL);
   }
 
   pollStop(): StopEvent | undefined {
@@ -303,7 +301,7 @@ export class PtracePlatform implements Platform {
     const until = now + WAIT_SPIN_MS;
     do {
       if (this.running === 0) return undefined;
-      const ev = this.collect(__WALL | WNOHANG);
+      const ev = this.collect(WAIT.ALL | WAIT.NOHANG);
       if (ev) return ev;
     } while (performance.now() < until);
     return undefined;
@@ -319,7 +317,7 @@ export class PtracePlatform implements Platform {
       if (this.running === 0) return undefined;
       // Take the SIGCHLD notice first, so one arriving after this check is not lost.
       this.childSignals.consume();
-      const ev = this.collect(__WALL | WNOHANG);
+      const ev = this.collect(WAIT.ALL | WAIT.NOHANG);
       if (ev) return ev;
       await this.childSignals.next();
     }
@@ -392,7 +390,7 @@ export class PtracePlatform implements Platform {
     for (const ctx of this.contexts.values()) ctx.kill();
     while (this.contexts.size > 0) {
       try {
-        const [pid] = wait(-this.processGroup, __WALL);
+        const [pid] = wait(-this.processGroup, WAIT.ALL);
         this.contexts.delete(pid);
       } catch (e) {
         if (e instanceof SysError && e.errno === Errno.ECHILD) break;

@@ -5,7 +5,7 @@ import { configureLog, log } from './oci/log.js';
 // The kernel is loaded (evaluated) only by the commands that run one (do,
 // boot, help syscalls): state, list, kill, delete... stay light.
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 /** Flags that apply to every subcommand, as gVisor's runsc spells them. */
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {

@@ -1,3 +1,4 @@
-export { main, VERSION, type Io } from './cli.js';
+export { main, type Io } from './cli.js';
+export { VERSION } from './version.js';
 export { runDo, type DoOptions } from './do.js';
 export { buildRootFilesystem, type RootfsOptions } from './rootfs.js';

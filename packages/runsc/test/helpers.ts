@@ -28,14 +28,23 @@ export function runsc(args: string[], opts: { input?: string; env?: NodeJS.Proce
   return spawnSync(process.execPath, [RUNSC, ...args], { encoding: 'utf8', timeout: 60_000, env: testEnv(), ...opts });
 }
 
-/** Runs runsc with `input` written to its stdin only after `delayMs` (then closed); resolves with its stdout and status. */
-export async function runscWithLateStdin(args: string[], input: string, delayMs: number): Promise<{ stdout: string; status: number | null }> {
+/**
+ * Runs runsc with `input` written to its stdin (then closed) only once its
+ * stdout contains `after`: the program says it is ready, no timer guesses.
+ * Resolves with its stdout and status.
+ */
+export async function runscWithLateStdin(args: string[], input: string, after: string): Promise<{ stdout: string; status: number | null }> {
   const child = spawn(process.execPath, [RUNSC, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: testEnv() });
   let stdout = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  const timer = setTimeout(() => child.stdin.end(input), delayMs);
+  let written = false;
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (!written && stdout.includes(after)) {
+      written = true;
+      child.stdin.end(input);
+    }
+  });
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearTimeout(timer);
   return { stdout, status };
 }
 

@@ -3,18 +3,20 @@ import { compileC, native, runsc, runscWithLateStdin } from './helpers.js';
 
 describe('runsc do: file transfer syscalls', () => {
   it('a read of the host stdin that must wait parks only its task: other tasks and timers go on', async () => {
-    // stdin gets its line after 1.5 s; a background job prints after 0.3 s.
-    // A sentry stalled in the host read would print 'got' first.
+    // stdin gets its line only after the background job, started while
+    // `read` waits, has printed: a sentry stalled in the host read would
+    // never print 'tick', and the test would time out.
     const script = '(sleep 0.3; echo tick) & read x; echo "got $x"; wait';
-    const r = await runscWithLateStdin(['do', '/bin/bash', '-c', script], 'input\n', 1500);
+    const r = await runscWithLateStdin(['do', '/bin/bash', '-c', script], 'input\n', 'tick\n');
     expect(r.stdout).toBe('tick\ngot input\n');
     expect(r.status).toBe(0);
   });
 
   it('select(2) on the host stdin wakes when data arrives', async () => {
-    const script = 'import select, sys\nr, _, _ = select.select([sys.stdin], [], [], 5)\nprint("readable", bool(r), sys.stdin.readline().strip())';
-    const r = await runscWithLateStdin(['do', '/usr/bin/python3', '-c', script], 'late\n', 500);
-    expect(r.stdout).toBe('readable True late\n');
+    // stdin gets its line once the program says it is about to select.
+    const script = 'import select, sys\nprint("selecting", flush=True)\nr, _, _ = select.select([sys.stdin], [], [], 5)\nprint("readable", bool(r), sys.stdin.readline().strip())';
+    const r = await runscWithLateStdin(['do', '/usr/bin/python3', '-c', script], 'late\n', 'selecting\n');
+    expect(r.stdout).toBe('selecting\nreadable True late\n');
   });
 
   it('sendfile, splice, copy_file_range, preadv/pwritev and close_range match Linux', () => {

@@ -228,9 +228,14 @@ describe('runsc do: job control', () => {
 
   it('bash: kill -STOP / -CONT a background job, its state in ps and /proc, and set -m job reports', () => {
     // ps's '<'/'N' flags show the nice value the test runner happens to run at (it is inherited natively): left out.
+    // Each step waits for its effect, never for a time: the process state in
+    // /proc for the kernel's side, the shell's own job table for bash's side
+    // (and the reaped job's /proc entry gone for its end).
     const script =
-      'sleep 30 & p=$!; kill -STOP $p; sleep 0.2; ps -o stat= -p $p | tr -d "<N"; cut -d" " -f3 /proc/$p/stat; kill -CONT $p; sleep 0.1; ps -o stat= -p $p | tr -d "<N"; kill $p; wait $p; echo "wait: $?"; ' +
-      'set -m; sleep 30 & sleep 0.1; kill -STOP %1; sleep 0.1; jobs; kill -CONT %1; sleep 0.1; jobs; kill -TSTP %1; sleep 0.1; jobs; kill %1; sleep 0.1; jobs; wait; echo "wait: $?"';
+      'state() { cut -d" " -f3 /proc/$1/stat; }; job_is() { until jobs %1 | grep -q "$1"; do :; done; }; ' +
+      'sleep 30 & p=$!; kill -STOP $p; until [ "$(state $p)" = T ]; do :; done; ps -o stat= -p $p | tr -d "<N"; state $p; ' +
+      'kill -CONT $p; until [ "$(state $p)" != T ]; do :; done; ps -o stat= -p $p | tr -d "<N"; kill $p; wait $p; echo "wait: $?"; ' +
+      'set -m; sleep 30 & q=$!; kill -STOP %1; job_is Stopped; jobs; kill -CONT %1; job_is Running; jobs; kill -TSTP %1; job_is Stopped; jobs; kill %1; until [ ! -e /proc/$q ]; do :; done; jobs; wait; echo "wait: $?"';
     sameAsNative(['/bin/bash', '-c', script]);
   });
 

@@ -25,7 +25,8 @@ export class Dentry {
 
   /** Is `this` the same as, or below, `ancestor`? */
   isDescendantOf(ancestor: Dentry): boolean {
-    for (let d: Dentry | null = this; d; d = d.parent) if (d === ancestor) return true;
+    if (this === ancestor) return true;
+    for (let d = this.parent; d; d = d.parent) if (d === ancestor) return true;
     return false;
   }
 }

@@ -1,4 +1,4 @@
-import { Errno, O, SEEK } from '@tvisor/abi';
+import { Errno, FS_MAGIC, O, SEEK } from '@tvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { createDevTmpfs, KernfsFilesystem, type VirtualDentry } from '../src/index.js';
 import { errnoOf, freshVfs, text } from './helpers.js';
@@ -46,7 +46,7 @@ describe('kernfs', () => {
     const { vfs, ctx } = freshVfs();
     vfs.mkdirAt(ctx, '/proc', 0o555);
     vfs.mknodAt(ctx, '/target', 0o100644);
-    const proc = new KernfsFilesystem('proc', 0x9fa0);
+    const proc = new KernfsFilesystem('proc', FS_MAGIC.PROC_SUPER_MAGIC);
     let counter = 0;
     proc.rootDir.add('counter', proc.file(() => `${++counter}\n`));
     let setting = 'a';

@@ -49,9 +49,31 @@ export const ST = {
 /** Page size of x86-64 Linux. */
 export const PAGE_SIZE = 4096;
 
-/** statfs(2) f_type of the synthetic filesystems the sentry provides (linux/magic.h). */
+/**
+ * statfs(2) f_type values (linux/magic.h), by their C names. CONFIGFS_MAGIC
+ * and FUSE_CTL_SUPER_MAGIC are defined in the kernel's fs/ sources, not in
+ * the uapi headers.
+ */
 export const FS_MAGIC = {
-  PROC: 0x9fa0,
-  SYSFS: 0x62656572,
-  CGROUP2: 0x63677270,
+  ANON_INODE_FS_MAGIC: 0x09041934,
+  BINFMTFS_MAGIC: 0x42494e4d,
+  BPF_FS_MAGIC: 0xcafe4a11,
+  CGROUP_SUPER_MAGIC: 0x27e0eb,
+  CGROUP2_SUPER_MAGIC: 0x63677270,
+  CONFIGFS_MAGIC: 0x62656570,
+  DEBUGFS_MAGIC: 0x64626720,
+  DEVPTS_SUPER_MAGIC: 0x1cd1,
+  EFIVARFS_MAGIC: 0xde5e81e4,
+  FUSE_CTL_SUPER_MAGIC: 0x65735543,
+  OVERLAYFS_SUPER_MAGIC: 0x794c7630,
+  PIPEFS_MAGIC: 0x50495045,
+  PROC_SUPER_MAGIC: 0x9fa0,
+  PSTOREFS_MAGIC: 0x6165676c,
+  SECURITYFS_MAGIC: 0x73636673,
+  SELINUX_MAGIC: 0xf97cff8c,
+  SMACK_MAGIC: 0x43415d53,
+  SOCKFS_MAGIC: 0x534f434b,
+  SYSFS_MAGIC: 0x62656572,
+  TMPFS_MAGIC: 0x01021994,
+  TRACEFS_MAGIC: 0x74726163,
 } as const;

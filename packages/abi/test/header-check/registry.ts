@@ -162,8 +162,15 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   UC: { program: 'uapi', cName: prefix('UC_') },
   BPF: { program: 'uapi', cName: prefix('BPF_') },
   MOUNT: { program: 'uapi', cName: prefix('MS_') },
-  FS_MAGIC: { program: 'uapi', cName: prefix('', { PROC: 'PROC_SUPER_MAGIC', SYSFS: 'SYSFS_MAGIC', CGROUP2: 'CGROUP2_SUPER_MAGIC' }) },
   MNT: { program: 'libc', cName: prefix('MNT_', { NOFOLLOW: 'UMOUNT_NOFOLLOW' }) },
+  FS_MAGIC: {
+    program: 'uapi',
+    cName: same,
+    unchecked: {
+      CONFIGFS_MAGIC: 'kernel-internal (fs/configfs/mount.c), not in the uapi headers',
+      FUSE_CTL_SUPER_MAGIC: 'kernel-internal (fs/fuse/control.c), not in the uapi headers',
+    },
+  },
   ST: { program: 'libc', cName: prefix('ST_') },
   IOC: { program: 'uapi', cName: prefix('_IOC_') },
   SIOC: { program: 'libc', cName: prefix('SIOC', { GSTAMP: 'SIOCGSTAMP_OLD', GSTAMPNS: 'SIOCGSTAMPNS_OLD' }) },

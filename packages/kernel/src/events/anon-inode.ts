@@ -1,4 +1,4 @@
-import { Errno, O, SysError } from '@tvisor/abi';
+import { Errno, FS_MAGIC, O, SysError } from '@tvisor/abi';
 import {
   Dentry,
   FileDescription,
@@ -14,7 +14,7 @@ import {
 } from '@tvisor/vfs';
 
 /** ANON_INODE_FS_MAGIC, what statfs(2) reports for these files on Linux. */
-const ANON_INODE_FS_MAGIC = 0x09041934;
+const ANON_INODE_FS_MAGIC = FS_MAGIC.ANON_INODE_FS_MAGIC;
 
 /**
  * Linux's anon_inodefs: the filesystem of files that have no name anywhere

@@ -164,7 +164,9 @@ export class HostStdioImpl extends FileImplBase {
         if (events !== 0) cb(events);
         // Level-triggered sources: look again only after a slice, so a ready
         // fd nobody drains does not spin.
-        if (active) (events !== 0 ? setTimeout(watch, HOST_POLL_SLICE_MS) : watch());
+        if (!active) return;
+        if (events !== 0) setTimeout(watch, HOST_POLL_SLICE_MS);
+        else watch();
       });
     };
     watch();

@@ -1,4 +1,4 @@
-import { Errno, O, S, STATX, SysError } from '@tvisor/abi';
+import { Errno, FS_MAGIC, O, S, STATX, SysError } from '@tvisor/abi';
 import {
   Dentry,
   FileDescription,
@@ -17,7 +17,7 @@ import {
 } from '@tvisor/vfs';
 
 /** SOCKFS_MAGIC, what statfs(2) reports for a socket. */
-export const SOCKFS_MAGIC = 0x534f434b;
+export const SOCKFS_MAGIC = FS_MAGIC.SOCKFS_MAGIC;
 
 /**
  * The anonymous filesystem every socket's inode lives on (never mounted in

@@ -254,7 +254,8 @@ export class Socket extends Duplex {
    * written (0 turns it off); like node:net, it does not close the socket.
    */
   setTimeout(ms: number, callback?: () => void): this {
-    if (callback) (ms === 0 ? this.removeListener('timeout', callback) : this.once('timeout', callback));
+    if (callback && ms === 0) this.removeListener('timeout', callback);
+    else if (callback) this.once('timeout', callback);
     this.idleMs = ms;
     this.touch();
     return this;

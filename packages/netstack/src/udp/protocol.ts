@@ -77,7 +77,7 @@ export class UdpProtocol implements TransportProtocol {
     let best: UdpEndpoint[] = [];
     let bestScore = 0;
     for (const ep of candidates) {
-      const score = this.matchScore(ep, info, d.srcPort, multi);
+      const score = this.matchScore(ep, info, d.srcPort);
       if (score === 0) continue;
       if (multi) {
         best.push(ep);
@@ -125,7 +125,7 @@ export class UdpProtocol implements TransportProtocol {
   }
 
   /** How well an endpoint matches an arriving datagram; 0 = not at all. */
-  private matchScore(ep: UdpEndpoint, info: PacketInfo, srcPort: number, multi: boolean): number {
+  private matchScore(ep: UdpEndpoint, info: PacketInfo, srcPort: number): number {
     let score = 1;
     const la = ep.localAddr;
     if (la.isUnspecified) {

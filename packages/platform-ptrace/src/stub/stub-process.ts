@@ -5,7 +5,7 @@
  * batches.
  */
 import { readFileSync } from 'node:fs';
-import { CLONE, Errno, MAP, PR, PROT, PTRACE_EVENT, PTRACE_O, SECCOMP, Signal, SYS, SysError } from '@tvisor/abi';
+import { CLONE, Errno, MAP, PR, PROT, PTRACE_EVENT, PTRACE_O, SECCOMP, Signal, SYS, SysError, WAIT } from '@tvisor/abi';
 import { buildStubFilter } from './stub-seccomp.js';
 import { Registers, USER_REGS_SIZE, REG } from '@tvisor/kernel';
 import { close, memfdCreate, MFD_CLOEXEC, spawn, writeAll } from '../native/libc.js';
@@ -27,7 +27,6 @@ export const STUB_NAME = 'tvisor-stub';
 
 /** The fd number of the memory file inside every stub. */
 export const STUB_MEMFD = 3;
-const __WALL = 0x40000000;
 const UINT_MAX = 0xffff_ffff;
 
 /** The memory the platform needs from mm: the memfd and a way to write two control pages. */
@@ -83,7 +82,7 @@ export class StubProcess {
       processGroup,
     });
     this.injector = this.pid;
-    const [, status] = wait(this.pid, __WALL);
+    const [, status] = wait(this.pid, WAIT.ALL);
     if ((status & 0xff) !== 0x7f || ((status >> 8) & 0xff) !== Signal.SIGSTOP) {
       throw new Error(`stub ${this.pid} did not stop as expected (status 0x${status.toString(16)})`);
     }
@@ -212,7 +211,7 @@ export class StubProcess {
     const rc = this.injectOne(SYS.clone, flags, 0, 0, 0, 0);
     this.check(rc, 'clone a thread');
     const tid = this.lastClone || rc;
-    const [, status] = wait(tid, __WALL);
+    const [, status] = wait(tid, WAIT.ALL);
     if ((status & 0xff) !== 0x7f) throw new SysError(Errno.EIO, `stub thread ${tid} did not stop (status 0x${status.toString(16)})`);
     return tid;
   }
@@ -228,7 +227,7 @@ export class StubProcess {
     setRegs(tid, regs);
     cont(tid);
     for (;;) {
-      const [, status] = wait(tid, __WALL);
+      const [, status] = wait(tid, WAIT.ALL);
       if ((status & 0xff) !== 0x7f) return;
       cont(tid);
     }
@@ -242,7 +241,7 @@ export class StubProcess {
     setRegs(tid, this.injectRegs);
     cont(tid);
     for (;;) {
-      const [, status] = wait(tid, __WALL);
+      const [, status] = wait(tid, WAIT.ALL);
       if ((status & 0xff) !== 0x7f) {
         if (tid === this.pid) this.alive = false;
         throw new SysError(Errno.EIO, `stub ${this.pid}: thread ${tid} died during an injection (status 0x${status.toString(16)})`);

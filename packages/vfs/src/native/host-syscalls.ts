@@ -1,4 +1,4 @@
-import { Errno, SysError } from '../abi.js';
+import { AT, Errno, SysError } from '../abi.js';
 import type { StatfsInfo, StatInfo } from '../stat.js';
 import { NR, raw } from './libc.js';
 
@@ -7,9 +7,7 @@ const O_PATH = 0o10000000;
 const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
 const O_DIRECTORY = 0o200000;
-export const HOST_AT_EMPTY_PATH = 0x1000;
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const AT_STATX_SYNC_AS_STAT = 0;
+export const HOST_AT_EMPTY_PATH = AT.EMPTY_PATH;
 
 /** openat2 RESOLVE_* flags. */
 const RESOLVE_NO_MAGICLINKS = 0x02;
@@ -53,7 +51,7 @@ export function openRootDir(hostPath: string): number {
   openHow[0] = BigInt(O_PATH | O_DIRECTORY | O_CLOEXEC);
   openHow[1] = 0n;
   openHow[2] = 0n;
-  return check(raw.openat2(NR.openat2, -100, hostPath, openHow, 24));
+  return check(raw.openat2(NR.openat2, AT.FDCWD, hostPath, openHow, 24));
 }
 
 /** A close-on-exec duplicate of `fd` (F_DUPFD_CLOEXEC). */
@@ -107,7 +105,7 @@ const STATX_ALL = 0xfff;
 
 /** statx of the file `fd` refers to (works on O_PATH fds). */
 export function fstatx(fd: number): StatInfo {
-  check(raw.statx(fd, '', HOST_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_AS_STAT, STATX_ALL, statxBuf));
+  check(raw.statx(fd, '', HOST_AT_EMPTY_PATH | AT.SYMLINK_NOFOLLOW | AT.STATX_SYNC_AS_STAT, STATX_ALL, statxBuf));
   const v = statxView;
   const u64 = (o: number) => Number(v.getBigUint64(o, true));
   const ts = (o: number) => ({ sec: Number(v.getBigInt64(o, true)), nsec: v.getUint32(o + 8, true) });
@@ -199,7 +197,7 @@ export function chmodFd(fd: number, mode: number): void {
   check(raw.fchmodat2(NR.fchmodat2, fd, '', mode, HOST_AT_EMPTY_PATH));
 }
 export function chownFd(fd: number, uid: number, gid: number): void {
-  check(raw.fchownat(fd, '', uid >>> 0, gid >>> 0, HOST_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+  check(raw.fchownat(fd, '', uid >>> 0, gid >>> 0, HOST_AT_EMPTY_PATH | AT.SYMLINK_NOFOLLOW));
 }
 const UTIME_OMIT = (1 << 30) - 2;
 /** Set times through an O_PATH handle; undefined leaves a time alone. */
@@ -208,7 +206,7 @@ export function utimensFd(fd: number, atime?: { sec: number; nsec: number }, mti
     BigInt(atime?.sec ?? 0), BigInt(atime?.nsec ?? UTIME_OMIT),
     BigInt(mtime?.sec ?? 0), BigInt(mtime?.nsec ?? UTIME_OMIT),
   ]);
-  check(raw.utimensat(fd, '', t, HOST_AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+  check(raw.utimensat(fd, '', t, HOST_AT_EMPTY_PATH | AT.SYMLINK_NOFOLLOW));
 }
 /**
  * truncate(2) by host path. Never used by the host filesystem (which only
@@ -298,7 +296,7 @@ export function identityOf(st: StatInfo): FileIdentity {
  */
 export function entryIdentity(dirfd: number, name: string): FileIdentity | null {
   if (name.includes('/') || name === '..' || name === '.' || name === '') throw new SysError(Errno.EINVAL);
-  const r = raw.statx(dirfd, name, AT_SYMLINK_NOFOLLOW, 0x900, statxBuf);
+  const r = raw.statx(dirfd, name, AT.SYMLINK_NOFOLLOW, 0x900, statxBuf);
   if (r < 0) {
     const e = raw.errno();
     if (e === Errno.ENOENT || e === Errno.ENOTDIR) return null;

@@ -2,6 +2,7 @@ import { cpus } from 'node:os';
 import type { Kernel } from '../../kernel.js';
 import type { ThreadGroup } from '../../task.js';
 import { groupCpu, nsToTicks } from '../../cpu-time.js';
+import { SIG_IGN } from '../../signals.js';
 
 const PAGE = 4096;
 
@@ -63,7 +64,7 @@ export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string 
     `SigPnd:\t${sigmask(0n)}`,
     `ShdPnd:\t${sigmask(g.signals.pending)}`,
     `SigBlk:\t${sigmask([...g.tasks][0]?.blocked ?? 0n)}`,
-    `SigIgn:\t${sigmask(g.signals.actions.reduce((m, a, i) => (i > 0 && a.handler === 1n ? m | (1n << BigInt(i - 1)) : m), 0n))}`,
+    `SigIgn:\t${sigmask(g.signals.actions.reduce((m, a, i) => (i > 0 && a.handler === SIG_IGN ? m | (1n << BigInt(i - 1)) : m), 0n))}`,
     `SigCgt:\t${sigmask(g.signals.actions.reduce((m, a, i) => (i > 0 && a.handler > 1n ? m | (1n << BigInt(i - 1)) : m), 0n))}`,
     'CapInh:\t0000000000000000',
     'CapPrm:\t000001ffffffffff',

@@ -108,7 +108,7 @@ class ReadTimeFileImpl extends FileImplBase {
 class ProcFilesystem extends KernfsFilesystem {
   top: DynamicDirectory | undefined;
   constructor() {
-    super('proc', FS_MAGIC.PROC);
+    super('proc', FS_MAGIC.PROC_SUPER_MAGIC);
   }
   override root(): Inode {
     return this.top ?? super.root();

@@ -13,7 +13,7 @@ import { cpuCount, cpuList } from './sysfs.js';
  * report what the sandbox's processes use.
  */
 export function createCgroupfs(kernel: Kernel): KernfsFilesystem {
-  const fs = new KernfsFilesystem('cgroup2', FS_MAGIC.CGROUP2, { perm: 0o555 });
+  const fs = new KernfsFilesystem('cgroup2', FS_MAGIC.CGROUP2_SUPER_MAGIC, { perm: 0o555 });
   const top = fs.rootDir;
   const groups = (): ThreadGroup[] => {
     const seen = new Set<ThreadGroup>();

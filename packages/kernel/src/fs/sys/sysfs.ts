@@ -10,7 +10,7 @@ import { KernfsFilesystem } from '@tvisor/vfs';
  * the mount point of the cgroup2 filesystem (cgroupfs.ts).
  */
 export function createSysfs(): KernfsFilesystem {
-  const fs = new KernfsFilesystem('sysfs', FS_MAGIC.SYSFS, { perm: 0o555 });
+  const fs = new KernfsFilesystem('sysfs', FS_MAGIC.SYSFS_MAGIC, { perm: 0o555 });
   const top = fs.rootDir;
   const n = cpuCount();
   const all = cpuList(n);

@@ -1,4 +1,4 @@
-import { Errno, O, RENAME, S, SysError } from '../../abi.js';
+import { AT, Errno, O, RENAME, S, SysError } from '../../abi.js';
 import type { Credentials } from '../../credentials.js';
 import type { FileDescriptionImpl } from '../../file-description.js';
 import type { Inode } from '../../inode.js';
@@ -15,7 +15,6 @@ const O_CREAT = 0o100;
 const O_EXCL = 0o200;
 const O_RDWR = 2;
 const O_TMPFILE = 0o20200000;
-const AT_REMOVEDIR = 0x200;
 
 /**
  * One host file, held open as an O_PATH handle. The handle is the file's
@@ -214,7 +213,7 @@ export class HostInode implements Inode {
 
   rmdir(name: string, _child: Inode): void {
     this.fs.checkWritable();
-    host.unlinkat(this.handle, name, AT_REMOVEDIR);
+    host.unlinkat(this.handle, name, AT.REMOVEDIR);
   }
 
   rename(oldName: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number): void {

@@ -1,4 +1,4 @@
-import { Errno, SysError } from '../../abi.js';
+import { Errno, FS_MAGIC, SysError } from '../../abi.js';
 import type { Filesystem, Inode } from '../../inode.js';
 import type { StatfsInfo } from '../../stat.js';
 import { anonymousDev, TmpfsFilesystem } from '../tmpfs/filesystem.js';
@@ -6,7 +6,7 @@ import { OverlayInode } from './inode.js';
 import { Layer } from './layers.js';
 
 /** OVERLAYFS_SUPER_MAGIC. */
-export const OVERLAYFS_MAGIC = 0x794c7630;
+export const OVERLAYFS_MAGIC = FS_MAGIC.OVERLAYFS_SUPER_MAGIC;
 
 export interface OverlayOptions {
   /** Read-only lower layers, top first. */

@@ -1,4 +1,4 @@
-import { Errno, O, S, SysError } from '../../abi.js';
+import { Errno, FS_MAGIC, O, S, SysError } from '../../abi.js';
 import type { Credentials } from '../../credentials.js';
 import { Dentry } from '../../dentry.js';
 import { FileDescription, type FileDescriptionImpl } from '../../file-description.js';
@@ -11,7 +11,7 @@ import { Pipe } from './pipe.js';
 import { fifoEnds, PipeFile } from './pipe-file.js';
 
 /** PIPEFS_MAGIC. */
-export const PIPEFS_MAGIC = 0x50495045;
+export const PIPEFS_MAGIC = FS_MAGIC.PIPEFS_MAGIC;
 
 /** The anonymous inode behind a pipe(2). */
 class PipeInode extends InodeBase implements Inode {

@@ -1,10 +1,10 @@
-import { Errno, SysError } from '../../abi.js';
+import { Errno, FS_MAGIC, SysError } from '../../abi.js';
 import type { Filesystem, Inode } from '../../inode.js';
 import { makeDev, type StatfsInfo } from '../../stat.js';
 import { TmpfsDirectory } from './directory.js';
 
 /** TMPFS_MAGIC, as statfs(2) reports it. */
-export const TMPFS_MAGIC = 0x01021994;
+export const TMPFS_MAGIC = FS_MAGIC.TMPFS_MAGIC;
 
 /**
  * Where a tmpfs gets the memory for its files' pages. The default is plain
