@@ -1,6 +1,6 @@
 // Test support: compares XSAVE images by the state they stand for, since a
 // component whose XSTATE_BV bit is clear means "initial" whatever its bytes.
-import { FCW_INIT, FXSAVE_SIZE, MXCSR_OFFSET, XFEATURE, XSAVE_STANDARD_LAYOUT } from '../constants.js';
+import { FCW_INIT, FXSAVE_SIZE, MXCSR_OFFSET, XFEATURE } from '../constants.js';
 import type { XsaveLayout } from '../fpu.js';
 
 /** The value of each state component of `image`, as hex, keyed by component. */
@@ -19,7 +19,7 @@ export function effectiveXstate(image: Uint8Array, layout: XsaveLayout): Record<
     mxcsr: hex(MXCSR_OFFSET, MXCSR_OFFSET + 4),
     sse: (bv & XFEATURE.SSE) !== 0n ? hex(160, 416) : zeros(256),
   };
-  for (const [bit, [offset, size]] of XSAVE_STANDARD_LAYOUT) {
+  for (const [bit, [offset, size]] of layout.components) {
     if ((layout.features & bit) === 0n || offset + size > image.length) continue;
     out[`bit${bit.toString(2).length - 1}`] = (bv & bit) !== 0n ? hex(offset, offset + size) : zeros(size);
   }
