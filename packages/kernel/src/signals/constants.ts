@@ -78,13 +78,18 @@ export const XFEATURE = {
 } as const;
 export const XFEATURE_FPSSE = XFEATURE.FP | XFEATURE.SSE;
 
+/** Where a state component lives in a standard-format XSAVE image, by XCR0 bit: [offset, size] (CPUID leaf 0xD, sub-leaf = bit: ebx, eax). */
+export type XsaveComponents = ReadonlyMap<bigint, readonly [offset: number, size: number]>;
+
 /**
- * Where each user state component lives in the standard (non-compacted)
- * XSAVE format: [offset, size], as CPUID leaf 0xD reports them on current
- * Intel and AMD parts. The legacy FP/SSE components share the first 512
- * bytes. APX reuses the space of the retired MPX components.
+ * The standard-format component offsets of Intel parts: a fallback for
+ * layouts built without asking the CPU (unit tests, xsaveLayout's default).
+ * Other CPUs differ (AMD has no MPX and puts opmask at 832, ZMM_Hi256 at
+ * 896, Hi16_ZMM at 1408), so frames for the host always use CPUID leaf 0xD
+ * (fpu.ts hostXsaveComponents). The legacy FP/SSE components share the first
+ * 512 bytes. APX reuses the space of the retired MPX components.
  */
-export const XSAVE_STANDARD_LAYOUT: ReadonlyMap<bigint, readonly [offset: number, size: number]> = new Map([
+export const XSAVE_INTEL_LAYOUT: XsaveComponents = new Map([
   [XFEATURE.YMM, [576, 256]],
   [XFEATURE.BNDREGS, [960, 64]],
   [XFEATURE.BNDCSR, [1024, 64]],

@@ -14,8 +14,10 @@ import {
   XFEATURE_FPSSE,
   XSAVE_ALIGNMENT,
   XSAVE_HEADER_SIZE,
-  XSAVE_STANDARD_LAYOUT,
+  XSAVE_INTEL_LAYOUT,
+  type XsaveComponents,
 } from './constants.js';
+import { hostCpuid } from '../native/cpuid.js';
 import type { UserMemoryReader } from './memory.js';
 
 /**
@@ -46,6 +48,8 @@ export interface XsaveLayout {
   readonly size: number;
   /** Length of the NT_X86_XSTATE buffer the platform reads and writes (Linux's max_size, covering all of XCR0). */
   readonly ptraceSize: number;
+  /** Offset and size of each component of XCR0 in the standard format, as the CPU's CPUID leaf 0xD reports them. */
+  readonly components: XsaveComponents;
   readonly mxcsrMask: number;
 }
 
@@ -54,43 +58,70 @@ export function fxsaveLayout(mxcsrMask: number = MXCSR_DEFAULT_MASK): FxsaveLayo
   return { format: 'fxsave', mxcsrMask };
 }
 
-/** End of the standard-format XSAVE image holding the components of `features`. */
-export function xsaveSizeFor(features: bigint): number {
+/** End of the standard-format XSAVE image holding the components of `features`, placed per `components`. */
+export function xsaveSizeFor(features: bigint, components: XsaveComponents = XSAVE_INTEL_LAYOUT): number {
   let end = FXSAVE_SIZE + XSAVE_HEADER_SIZE;
-  for (const [bit, [offset, size]] of XSAVE_STANDARD_LAYOUT) {
+  for (const [bit, [offset, size]] of components) {
     if ((features & bit) !== 0n) end = Math.max(end, offset + size);
   }
   return end;
 }
 
 /**
- * The xsave layout for a CPU with `xcr0`, using the standard component
- * offsets. `permittedDynamic` lists dynamic components (AMX tile data) the
+ * Where the host CPU puts each extended component of `xcr0` (bits 2 and up)
+ * in the standard format: CPUID leaf 0xD, sub-leaf i, gives size (eax) and
+ * offset (ebx). Linux sizes and lays out signal frames from the same leaf.
+ */
+export function hostXsaveComponents(xcr0: bigint): XsaveComponents {
+  const out = new Map<bigint, readonly [number, number]>();
+  for (let i = 2n; i < 64n; i++) {
+    const bit = 1n << i;
+    if ((xcr0 & bit) === 0n) continue;
+    const { eax: size, ebx: offset } = hostCpuid(0xd, Number(i));
+    out.set(bit, [offset, size]);
+  }
+  return out;
+}
+
+/**
+ * The xsave layout for a CPU with `xcr0` whose components sit where
+ * `components` says (default: Intel's offsets). `permittedDynamic` lists dynamic components (AMX tile data) the
  * process was granted with ARCH_REQ_XCOMP_PERM; the others stay out of
  * signal frames, as on Linux.
  */
-export function xsaveLayout(xcr0: bigint, opts: { permittedDynamic?: bigint; ptraceSize?: number; mxcsrMask?: number } = {}): XsaveLayout {
+export function xsaveLayout(
+  xcr0: bigint,
+  opts: { permittedDynamic?: bigint; ptraceSize?: number; mxcsrMask?: number; components?: XsaveComponents } = {},
+): XsaveLayout {
   const features = xcr0 & ~(XFEATURE_DYNAMIC & ~(opts.permittedDynamic ?? 0n));
+  const components = opts.components ?? XSAVE_INTEL_LAYOUT;
   return {
     format: 'xsave',
     xcr0,
     features,
-    size: xsaveSizeFor(features),
-    ptraceSize: opts.ptraceSize ?? xsaveSizeFor(xcr0),
+    size: xsaveSizeFor(features, components),
+    ptraceSize: opts.ptraceSize ?? xsaveSizeFor(xcr0, components),
+    components,
     mxcsrMask: opts.mxcsrMask ?? MXCSR_DEFAULT_MASK,
   };
 }
 
 /**
  * The xsave layout of the machine a PTRACE_GETREGSET NT_X86_XSTATE buffer
- * came from: Linux stores XCR0 in the first software-reserved word (offset
- * 464) of that buffer, and the buffer's length is the ptrace size.
+ * came from (this host): Linux stores XCR0 in the first software-reserved
+ * word (offset 464) of that buffer, the buffer's length is the ptrace size,
+ * and the component offsets come from the host's CPUID leaf 0xD unless
+ * `components` is given.
  */
-export function xsaveLayoutFromPtrace(xstate: Uint8Array, opts: { permittedDynamic?: bigint; mxcsrMask?: number } = {}): XsaveLayout {
+export function xsaveLayoutFromPtrace(
+  xstate: Uint8Array,
+  opts: { permittedDynamic?: bigint; mxcsrMask?: number; components?: XsaveComponents } = {},
+): XsaveLayout {
   if (xstate.length < FXSAVE_SIZE + XSAVE_HEADER_SIZE) throw new RangeError(`an XSAVE image has at least 576 bytes, got ${xstate.length}`);
   const xcr0 = view(xstate).getBigUint64(FX_SW_BYTES_OFFSET, true);
   const mxcsrMask = opts.mxcsrMask ?? (view(xstate).getUint32(MXCSR_MASK_OFFSET, true) || MXCSR_DEFAULT_MASK);
-  return xsaveLayout(xcr0, { ...opts, ptraceSize: xstate.length, mxcsrMask });
+  const components = opts.components ?? hostXsaveComponents(xcr0);
+  return xsaveLayout(xcr0, { ...opts, ptraceSize: xstate.length, mxcsrMask, components });
 }
 
 /** Bytes a frame reserves for FP state: the image, plus FP_XSTATE_MAGIC2 for xsave. */
@@ -155,7 +186,7 @@ export function handlerFpState(current: Uint8Array, layout: FpuLayout): Uint8Arr
   if (layout.format === 'fxsave') return out;
   dv.setBigUint64(FX_SW_BYTES_OFFSET, layout.xcr0, true);
   let xstateBv = XFEATURE_FPSSE;
-  const pkru = XSAVE_STANDARD_LAYOUT.get(XFEATURE.PKRU);
+  const pkru = layout.components.get(XFEATURE.PKRU);
   if (pkru !== undefined && (layout.xcr0 & XFEATURE.PKRU) !== 0n && current.length >= pkru[0] + pkru[1]) {
     const curBv = view(current).getBigUint64(FXSAVE_SIZE, true);
     if ((curBv & XFEATURE.PKRU) !== 0n) {

@@ -112,6 +112,25 @@ describe('FP area', () => {
     expect(xsaveLayout(0x602e7n, { permittedDynamic: XFEATURE.XTILE_DATA }).size).toBe(11008);
   });
 
+  it('component offsets come from the layout: an AMD EPYC (CPUID 0xD: no MPX gap) has a 2432-byte AVX-512 frame, PKRU kept from its own offset', () => {
+    const amd = new Map<bigint, readonly [number, number]>([
+      [XFEATURE.YMM, [576, 256]],
+      [XFEATURE.OPMASK, [832, 64]],
+      [XFEATURE.ZMM_HI256, [896, 512]],
+      [XFEATURE.HI16_ZMM, [1408, 1024]],
+      [XFEATURE.PKRU, [2432, 8]],
+    ]);
+    expect([xsaveLayout(0xe7n, { components: amd }).size, xsaveLayout(0x2e7n, { components: amd }).size]).toEqual([2432, 2440]);
+    const layout = xsaveLayout(0x2e7n, { components: amd });
+    const cur = new Uint8Array(layout.ptraceSize);
+    new DataView(cur.buffer).setBigUint64(FXSAVE_SIZE, XFEATURE.PKRU, true);
+    cur.fill(0x5a, 2432, 2440);
+    const st = handlerFpState(cur, layout);
+    expect(Buffer.from(st.subarray(2432, 2440)).toString('hex')).toBe('5a'.repeat(8));
+    const area = encodeFrameFpState(cur, layout);
+    expect(new DataView(area.buffer).getUint32(2440, true)).toBe(FP_XSTATE.MAGIC2);
+  });
+
   it('a handler starts with x87/SSE initial and every component initial except PKRU', () => {
     const cur = fpImage(AVX512, 0x77);
     const st = handlerFpState(cur, AVX512);

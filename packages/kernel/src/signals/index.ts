@@ -22,6 +22,7 @@ export {
   frameFpAreaSize,
   fxsaveLayout,
   handlerFpState,
+  hostXsaveComponents,
   xsaveLayout,
   xsaveLayoutFromPtrace,
   xsaveSizeFor,
