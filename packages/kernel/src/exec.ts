@@ -1,12 +1,12 @@
 import { AUXV, Errno, MAP, PROT, SysError } from '@tvisor/abi';
 import { MemoryManager } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
-import { REG } from './arch/registers.js';
+import { REG } from '@tvisor/platform';
 import type { Kernel } from './kernel.js';
 import { buildInitialStack, loadProgram, parseShebang, type LoaderFile, type LoaderMemory } from './loader/index.js';
 import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
-import type { PlatformAddressSpace, PlatformContext } from './platform.js';
+import type { PlatformAddressSpace, PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup, type Credentials } from './task.js';
 
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */

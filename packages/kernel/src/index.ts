@@ -1,5 +1,3 @@
-export * from './arch/registers.js';
-export * from './platform.js';
 export { Kernel, exitStatus, signalStatus, type KernelOptions } from './kernel.js';
 export { SyscallTable, type SyscallEntry, type SyscallSpec, type Support, type ArgKind } from './syscalls/table.js';
 export { registerAllSyscalls } from './syscalls/index.js';

@@ -5,13 +5,13 @@ import { CLD, MAP, PROT, SA, SYS, Signal, W_CONTINUED, WAIT, wStopCode, P } from
 import { MemoryFile, MemoryManager } from '@tvisor/mm';
 import { TmpfsFilesystem, VirtualFilesystem } from '@tvisor/vfs';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { REG, Registers, USER_REGS_SIZE } from './arch/registers.js';
+import { REG, Registers, USER_REGS_SIZE } from '@tvisor/platform';
 import { FdTable } from './fd-table.js';
 import { FsContext } from './fs-context.js';
 import { procStat } from './fs/proc/pid-files.js';
 import { ROOT_CREDENTIALS } from './init.js';
 import { Kernel } from './kernel.js';
-import type { Platform, PlatformAddressSpace, PlatformContext, StopEvent } from './platform.js';
+import type { Platform, PlatformAddressSpace, PlatformContext, StopEvent } from '@tvisor/platform';
 import { sigbit } from './signals.js';
 import { decodeSigInfo } from './signals/index.js';
 import { Task, ThreadGroup } from './task.js';

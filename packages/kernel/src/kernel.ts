@@ -1,6 +1,6 @@
 import { CLD, Errno, SA, SEGV, Signal, SysError, signalName } from '@tvisor/abi';
 import type { MemoryFile } from '@tvisor/mm';
-import type { Platform, StopEvent } from './platform.js';
+import type { Platform, StopEvent } from '@tvisor/platform';
 import { SyscallTable } from './syscalls/table.js';
 import { registerAllSyscalls } from './syscalls/index.js';
 import { formatResult, formatSyscallEntry } from './strace.js';
@@ -17,7 +17,7 @@ import { FutexTable } from './futex.js';
 import { cleanupRobustList } from './syscalls/futex.js';
 import { PipeFilesystem } from '@tvisor/vfs';
 import { deliverFault, deliverPending, sendKill, sendSignal } from './signal-delivery.js';
-import { REG } from './arch/registers.js';
+import { REG } from '@tvisor/platform';
 import { sigInfoChild } from './signals/index.js';
 import { checkGroupStopped, hangUpOrphanedGroups, holdTask } from './job-control.js';
 import { CpuTimers, groupCpu, nsToTicks, retireTaskCpu } from './cpu-time.js';

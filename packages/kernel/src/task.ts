@@ -1,9 +1,9 @@
 import type { MemoryManager } from '@tvisor/mm';
-import type { Registers } from './arch/registers.js';
+import type { Registers } from '@tvisor/platform';
 import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
 import type { Kernel } from './kernel.js';
-import type { PlatformContext } from './platform.js';
+import type { PlatformContext } from '@tvisor/platform';
 import { SignalState } from './signals.js';
 import { ALTSTACK_INITIAL, type AltStack } from './signals/index.js';
 import { defaultRlimits } from './syscalls/resource.js';

@@ -1,5 +1,5 @@
 import { Errno, MADV, MAP, MCL, MREMAP, MS, PROT, SysError } from '@tvisor/abi';
-import type { AddressSpace } from './address-space.js';
+import type { AddressSpace } from '@tvisor/platform';
 import {
   MMAP_MIN_ADDR,
   PAGE_SIZE,

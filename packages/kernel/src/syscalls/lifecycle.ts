@@ -1,10 +1,10 @@
 import { CLD, CLONE, Errno, P, Signal, SysError, W_CONTINUED, WAIT, wStopCode } from '@tvisor/abi';
 import { sendKill } from '../signal-delivery.js';
 import { copyOutU32, readPath } from '../user-io.js';
-import { REG } from '../arch/registers.js';
+import { REG } from '@tvisor/platform';
 import { childTotal, reapChildCpu } from '../cpu-time.js';
 import { encodeRusage } from './system.js';
-import type { PlatformContext } from '../platform.js';
+import type { PlatformContext } from '@tvisor/platform';
 import { loadImage, replaceImage } from '../exec.js';
 import { exitReport, exitStatus, signalStatus } from '../kernel.js';
 import { Task, ThreadGroup } from '../task.js';

@@ -1,5 +1,5 @@
 import { ARCH, Errno, SysError } from '@tvisor/abi';
-import { REG } from '../arch/registers.js';
+import { REG } from '@tvisor/platform';
 import type { Task } from '../task.js';
 import type { SyscallTable } from './table.js';
 

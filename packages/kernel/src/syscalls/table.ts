@@ -1,6 +1,6 @@
 import { SYSCALL_NAMES, SYS, type SyscallName } from '@tvisor/abi';
 import { asOneSyscall } from '@tvisor/vfs';
-import type { Registers } from '../arch/registers.js';
+import type { Registers } from '@tvisor/platform';
 import type { Task } from '../task.js';
 
 /**
