@@ -154,6 +154,8 @@ export function registerFutexSyscalls(table: SyscallTable): void {
           case FUTEX.WAKE:
             return futexes.wake(key(addr), a.argUint(2));
           case FUTEX.WAKE_BITSET:
+            // As futex_wake: a waiter can never match an empty bitset.
+            if (a.argUint(5) === 0) throw new SysError(Errno.EINVAL);
             return futexes.wake(key(addr), a.argUint(2), a.argUint(5));
           case FUTEX.REQUEUE:
           case FUTEX.CMP_REQUEUE: {
