@@ -1,5 +1,5 @@
 import { errnoName, strerror, syscallName } from '@tvisor/abi';
-import type { ArgKind, SyscallEntry } from './syscalls/table.js';
+import type { ArgKind, SyscallEntry } from './syscall-table.js';
 import type { Task } from './task.js';
 
 const MAX_SHOWN = 32;

@@ -6,8 +6,8 @@ import type { Kernel } from './kernel.js';
 import type { PlatformContext } from '@tvisor/platform';
 import { SignalState } from './signals.js';
 import { ALTSTACK_INITIAL, type AltStack } from './signals/index.js';
-import { defaultRlimits } from './syscalls/resource.js';
-import type { PosixTimer } from './syscalls/timers.js';
+import { defaultRlimits } from './rlimits.js';
+import type { PosixTimer } from './posix-timers.js';
 import { GroupStop } from './job-control.js';
 import { zeroCpu, type CpuTimes } from './cpu-time.js';
 

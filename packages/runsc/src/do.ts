@@ -1,5 +1,5 @@
 import { Errno, SysError, strerror } from '@tvisor/abi';
-import { Kernel, MemoryFilePages, createProcfs, exitCodeOf, spawnInit } from '@tvisor/kernel';
+import { Kernel, MemoryFilePages, createProcfs, exitCodeOf, linux64SyscallTable, spawnInit } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
 import { buildRootFilesystem, mountProcfs } from './rootfs.js';
@@ -28,7 +28,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   const platform = new PtracePlatform(memoryFile);
   const filePages = new MemoryFilePages(memoryFile);
   const root = buildRootFilesystem({ hostRoot: opts.root, overlay: opts.overlay, pages: filePages });
-  const kernel = new Kernel({ platform, memoryFile, root, strace: opts.strace, filePages });
+  const kernel = new Kernel({ platform, syscalls: linux64SyscallTable(), memoryFile, root, strace: opts.strace, filePages });
   mountProcfs(root, createProcfs(kernel));
   kernel.onInternalError = (text) => opts.stderr(`runsc: ${opts.debug ? text : text.split('\n')[0]}\n`);
   try {

@@ -1,6 +1,6 @@
 import { Errno, SysError } from '@tvisor/abi';
 import type { Credentials, Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /** The "don't change" id of setreuid/setresuid: -1 as an unsigned int. */
 const UNCHANGED = 0xffff_ffff;

@@ -5,7 +5,7 @@ import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
 import { readPath, readToUser, writeFromUser } from '../user-io.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const MAX_RW_COUNT = 0x7ffff000;
 

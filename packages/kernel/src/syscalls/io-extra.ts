@@ -5,7 +5,7 @@ import type { Task } from '../task.js';
 import { readPath, readToUser, writeFromUser } from '../user-io.js';
 import { loadImageAndExec } from './lifecycle.js';
 import { releaseProcessLocks } from './locks.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const CHUNK = 128 * 1024;
 const MAX_RW_COUNT = 0x7ffff000;

@@ -8,7 +8,7 @@ import type { PlatformContext } from '@tvisor/platform';
 import { loadImage, replaceImage } from '../exec.js';
 import { exitReport, exitStatus, signalStatus } from '../kernel.js';
 import { Task, ThreadGroup } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /** Most argv/envp entries execve reads before giving up with E2BIG. */
 const MAX_ARG_POINTERS = 0x20000;

@@ -2,7 +2,7 @@ import { Errno, MAP, MFD, S, SysError } from '@tvisor/abi';
 import { makeDev } from '@tvisor/vfs';
 import { mappableFile } from '../mappable.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /** /dev/zero, which Linux maps as anonymous memory (shared memory for MAP_SHARED). */
 const DEV_ZERO = makeDev(1, 5);

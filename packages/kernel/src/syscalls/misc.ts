@@ -2,7 +2,7 @@ import { AT, Errno, MOUNT, S, SysError } from '@tvisor/abi';
 import { TmpfsFilesystem } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 const LINUX_CAPABILITY_VERSION_1 = 0x19980330;

@@ -4,7 +4,7 @@ import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec 
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 
 /** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */

@@ -1,7 +1,7 @@
 import { ARCH, Errno, SysError } from '@tvisor/abi';
 import { REG } from '@tvisor/platform';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const UTS_FIELD = 65;
 const encoder = new TextEncoder();

@@ -5,7 +5,7 @@ import { sendSignal, sigreturn } from '../signal-delivery.js';
 import { SIG_DFL, SIG_IGN, UNBLOCKABLE_MASK } from '../signals.js';
 import { reportedAltStackFlags, sigInfoQueue, spInAltStack } from '../signals/index.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const SIGSET_SIZE = 8;
 const SIGACTION_SIZE = 32;

@@ -6,7 +6,7 @@ import { sendSignal } from '../signal-delivery.js';
 import { sigInfoKernel } from '../signals/index.js';
 import type { Task } from '../task.js';
 import { copyOutU32, readPath } from '../user-io.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -12,6 +12,7 @@ import { FdTable } from '../fd-table.js';
 import { FsContext } from '../fs-context.js';
 import { ROOT_CREDENTIALS } from '../init.js';
 import { Kernel } from '../kernel.js';
+import { linux64SyscallTable } from '../linux64.js';
 import { Task, ThreadGroup, type Credentials } from '../task.js';
 
 /** Where each process's scratch memory (syscall arguments and results) is mapped. */
@@ -27,7 +28,7 @@ export class KernelHarness {
 
   constructor(private readonly memoryFile: MemoryFile) {
     const vfs = new VirtualFilesystem(new TmpfsFilesystem());
-    this.kernel = new Kernel({ platform: this.platform, memoryFile, root: { vfs, root: vfs.root() } });
+    this.kernel = new Kernel({ platform: this.platform, syscalls: linux64SyscallTable(), memoryFile, root: { vfs, root: vfs.root() } });
   }
 
   /** A new running process (a child of `parent`, if given) with scratch memory mapped and `creds` (root by default). */
