@@ -94,5 +94,14 @@ export function registerMemorySyscalls(table: SyscallTable): void {
         return 0;
       },
     },
+    membarrier: {
+      args: ['int', 'hex', 'int'],
+      support: 'partial',
+      note: 'QUERY reports no commands: glibc and runtimes fall back',
+      handler: (_t, a) => {
+        if (a.argInt(0) === 0) return 0;
+        throw new SysError(Errno.EINVAL);
+      },
+    },
   });
 }

@@ -66,5 +66,13 @@ export function registerProcessSyscalls(table: SyscallTable): void {
       support: 'partial',
       note: 'FS/GS base only; CPUID faulting is not offered',
     },
+    personality: {
+      args: ['hex'],
+      handler: (t, a) => {
+        const old = t.group.personality;
+        if (a.argUint(0) !== 0xffffffff) t.group.personality = a.argUint(0);
+        return old;
+      },
+    },
   });
 }

@@ -204,5 +204,15 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         return 0;
       },
     },
+    restart_syscall: {
+      args: [],
+      note: 'resumes nanosleep/clock_nanosleep to their original deadline',
+      handler: (t) => {
+        const resume = t.restartBlock;
+        t.restartBlock = undefined;
+        if (!resume) throw new SysError(Errno.EINTR);
+        return resume();
+      },
+    },
   });
 }
