@@ -7,6 +7,7 @@ import { registerSpliceSyscalls } from './syscalls/splice.js';
 import { registerFileSpaceSyscalls } from './syscalls/file-space.js';
 import { registerInotifySyscalls } from './syscalls/inotify.js';
 import { registerLifecycleSyscalls } from './syscalls/lifecycle.js';
+import { registerSessionSyscalls } from './syscalls/session.js';
 import { registerLockSyscalls } from './syscalls/locks.js';
 import { registerResourceSyscalls } from './syscalls/resource.js';
 import { registerMemorySyscalls } from './syscalls/memory.js';
@@ -44,6 +45,7 @@ export function linux64SyscallTable(): SyscallTable {
 export function registerLinux64Syscalls(table: SyscallTable): void {
   registerProcessSyscalls(table);
   registerLifecycleSyscalls(table);
+  registerSessionSyscalls(table);
   registerCredentialSyscalls(table);
   registerMemorySyscalls(table);
   registerSignalSyscalls(table);

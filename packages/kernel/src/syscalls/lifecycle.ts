@@ -1,5 +1,4 @@
 import { CLONE, Errno, P, Signal, SysError, WAIT, AT } from '@tvisor/abi';
-import { sendKill } from '../signal-delivery.js';
 import { copyOutU32, readPath } from '../user-io.js';
 import { childTotal, reapChildCpu } from '../cpu-time.js';
 import { encodeRusage } from '../rusage.js';
@@ -86,37 +85,7 @@ function waitid(t: Task, idtype: number, id: number, infop: number, options: num
   });
 }
 
-function groupsMatching(t: Task, pid: number): ThreadGroup[] {
-  const groups = new Set<ThreadGroup>();
-  for (const task of t.kernel.tasks.values()) groups.add(task.group);
-  // A zombie keeps its pid until reaped (kill finds it and does nothing);
-  // every zombie is a child of a live process.
-  for (const g of [...groups]) for (const c of g.children) groups.add(c);
-  const all = [...groups];
-  if (pid > 0) return all.filter((g) => g.pid === pid);
-  if (pid === 0) return all.filter((g) => g.pgid === t.group.pgid);
-  if (pid === -1) return all.filter((g) => g !== t.group && g !== t.kernel.init);
-  return all.filter((g) => g.pgid === -pid);
-}
-
-function kill(t: Task, pid: number, sig: number): number {
-  if (sig < 0 || sig > 64) throw new SysError(Errno.EINVAL);
-  const targets = groupsMatching(t, pid);
-  if (targets.length === 0) throw new SysError(Errno.ESRCH);
-  // Signal the caller last: it may be among the targets and die of it.
-  for (const g of targets.filter((g) => g !== t.group)) sendKill(t.kernel, g, sig, t);
-  if (targets.includes(t.group)) sendKill(t.kernel, t.group, sig, t);
-  return 0;
-}
-
-function findGroup(t: Task, pid: number): ThreadGroup {
-  if (pid === 0) return t.group;
-  const task = t.kernel.tasks.get(pid);
-  if (!task || task.group.pid !== pid) throw new SysError(Errno.ESRCH);
-  return task.group;
-}
-
-/** Process creation, execve, exit and wait, kill, process groups and sessions. */
+/** A process's life: clone/fork/vfork, execve/execveat, exit/exit_group, wait4/waitid. */
 export function registerLifecycleSyscalls(table: SyscallTable): void {
   table.register({
     clone: {
@@ -160,61 +129,6 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
       support: 'partial',
       note: 'no P_PIDFD',
       handler: (t, a) => waitid(t, a.argInt(0), a.argInt(1), a.arg(2), a.argInt(3), a.arg(4)),
-    },
-    kill: {
-      args: ['int', 'int'],
-      handler: (t, a) => kill(t, a.argInt(0), a.argInt(1)),
-    },
-    tgkill: {
-      args: ['int', 'int', 'int'],
-      support: 'partial',
-      note: 'the signal is pending for the process and the target thread is woken for it',
-      handler: (t, a) => {
-        const g = findGroup(t, a.argInt(0));
-        const target = t.kernel.tasks.get(a.argInt(1));
-        if (!target || target.group !== g) throw new SysError(Errno.ESRCH);
-        sendKill(t.kernel, g, a.argInt(2), t, target);
-        return 0;
-      },
-    },
-    tkill: {
-      args: ['int', 'int'],
-      support: 'partial',
-      note: 'the signal is pending for the process and the target thread is woken for it',
-      handler: (t, a) => {
-        const task = t.kernel.tasks.get(a.argInt(0));
-        if (!task) throw new SysError(Errno.ESRCH);
-        sendKill(t.kernel, task.group, a.argInt(1), t, task);
-        return 0;
-      },
-    },
-    getppid: { args: [], handler: (t) => t.group.parent?.pid ?? 0 },
-    getpgid: { args: ['int'], handler: (t, a) => findGroup(t, a.argInt(0)).pgid },
-    getsid: { args: ['int'], handler: (t, a) => findGroup(t, a.argInt(0)).sid },
-    setpgid: {
-      args: ['int', 'int'],
-      handler: (t, a) => {
-        const g = findGroup(t, a.argInt(0));
-        const pgid = a.argInt(1) === 0 ? g.pid : a.argInt(1);
-        if (pgid < 0) throw new SysError(Errno.EINVAL);
-        if (g !== t.group && g.parent !== t.group) throw new SysError(Errno.ESRCH);
-        if (g.sid !== t.group.sid || g.pid === g.sid) throw new SysError(Errno.EPERM);
-        g.pgid = pgid;
-        return 0;
-      },
-    },
-    setsid: {
-      args: [],
-      handler: (t) => {
-        const g = t.group;
-        for (const task of t.kernel.tasks.values()) {
-          if (task.group !== g && task.group.pgid === g.pid) throw new SysError(Errno.EPERM);
-        }
-        if (g.pgid === g.pid) throw new SysError(Errno.EPERM);
-        g.sid = g.pid;
-        g.pgid = g.pid;
-        return g.pid;
-      },
     },
     execveat: {
       args: ['dirfd', 'str', 'ptr', 'ptr', 'hex'],
