@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RefCounts } from './ref-counts.js';
+import { RefCounts } from '../src/ref-counts.js';
 
 const N = 32; // pages, each of size 1
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RangeList } from './range-list.js';
+import { RangeList } from '../src/range-list.js';
 
 /** A range with a colour; neighbours of the same colour merge. */
 interface Painted {

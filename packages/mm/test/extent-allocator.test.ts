@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ExtentAllocator } from './extent-allocator.js';
+import { ExtentAllocator } from '../src/extent-allocator.js';
 
 const W = 64; // a small window so crossings are frequent
 
