@@ -6,6 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer as createHttpServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AF, SOCK } from '../src/abi.js';
@@ -14,6 +15,7 @@ import { RealClock } from '../src/time/real-clock.js';
 import { createSocket } from '../src/socket/factory.js';
 import { ping } from '../src/stack/ping.js';
 import { TapEndpoint } from '../src/tap.js';
+import { createNet } from '../src/net.js';
 import { PcapWriter, SniffingEndpoint } from '../src/link/pcap.js';
 import { acceptAsync, connectAsync, readAll, readToEnd, writeAll } from './async-socket.js';
 
@@ -152,6 +154,17 @@ describe.skipIf(skipReason !== '')('TAP interop with Linux', () => {
     await served;
     listener.close();
     expect(out).toBe(body);
+  });
+
+  it('serves node:http through the node:net facade to curl on the host', async () => {
+    // The README's TAP example: node:http takes any Duplex as a connection.
+    const net = createNet(stack);
+    const web = createHttpServer((req, res) => res.end(`node:http over netstack: ${req.method} ${req.url}\n`));
+    const server = net.createServer((socket) => web.emit('connection', socket));
+    await new Promise<void>((resolve) => server.listen(8081, STACK4, resolve));
+    const out = await runInNs(['curl', '-sS', '--max-time', '20', `http://${STACK4}:8081/facade`]);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(out).toBe('node:http over netstack: GET /facade\n');
   });
 
   it('fetches from python3 -m http.server on the host', async () => {

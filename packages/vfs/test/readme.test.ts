@@ -24,3 +24,15 @@ it('README example works as documented', () => {
   }
   expect(caught).toBe(true);
 });
+
+it('README code blocks are the shipped example files, verbatim', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const dir = new URL('../examples/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
+  expect(files.length).toBeGreaterThan(1);
+  for (const f of files) {
+    expect(readme).toContain(`](examples/${f})`);
+    expect(readme).toContain('```js\n' + readFileSync(new URL(f, dir), 'utf8') + '```');
+  }
+});
