@@ -8,7 +8,7 @@ const esm = config({ noExternal: [/^@tvisor\//], clean: false });
 // bin/runsc.js runs a CommonJS copy of the same bundle through V8's code
 // cache (node:vm takes cached data for scripts, not for ES modules).
 const cjs = defineConfig({
-  entry: ['src/index.ts'],
+  entry: { index: 'src/main.ts' },
   format: ['cjs'],
   outExtension: () => ({ js: '.cjs' }),
   noExternal: [/^@tvisor\//],

@@ -85,6 +85,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   group.signals = flags & CLONE.SIGHAND ? parent.signals : parent.signals.fork();
   group.exitSignal = flags & 0xff;
   group.mmInfo = { ...parent.mmInfo };
+  group.oomScoreAdj = parent.oomScoreAdj;
   group.rlimits = parent.rlimits.map(([s, h]) => [s, h]);
   const child = new Task(kernel, pid, group, context);
   child.blocked = t.blocked;

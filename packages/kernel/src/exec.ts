@@ -1,6 +1,6 @@
 import { AUXV, Errno, MAP, PROT, SysError } from '@tvisor/abi';
 import { MemoryManager } from '@tvisor/mm';
-import type { FileDescription } from '@tvisor/vfs';
+import type { FileDescription, VirtualDentry } from '@tvisor/vfs';
 import { REG } from '@tvisor/platform';
 import type { Kernel } from './kernel.js';
 import { buildInitialStack, loadProgram, parseShebang, type LoaderFile, type LoaderMemory } from './loader/index.js';
@@ -26,8 +26,10 @@ export interface ExecRequest {
 export interface LoadedImage {
   context: PlatformContext;
   mm: MemoryManager;
-  /** The path execve was given (what /proc/PID/exe and AT_EXECFN name). */
+  /** The path execve was given (what AT_EXECFN names). */
   path: string;
+  /** The executable's dentry as resolved at exec (the interpreter for `#!` scripts): /proc/PID/exe names it by its absolute path. */
+  exe: VirtualDentry;
   name: string;
   argStart: number;
   argEnd: number;
@@ -161,7 +163,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
     regs.sp = stack.sp;
     created.addressSpace.flush();
     const base = req.path.split('/').pop() ?? req.path;
-    return { context: created.context, commit: created.commit, mm, path: req.path, name: base.slice(0, 15), argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd };
+    return { context: created.context, commit: created.commit, mm, path: req.path, exe: file.vd, name: base.slice(0, 15), argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd };
     });
   } catch (e) {
     context?.kill();
@@ -179,7 +181,7 @@ export function startProcess(
 ): ThreadGroup {
   const pid = kernel.allocateId();
   const group = new ThreadGroup(pid, env.parent, image.mm, env.fds, env.fs, env.creds, image.name);
-  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.path };
+  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe };
   const task = new Task(kernel, pid, group, image.context);
   group.tasks.add(task);
   env.parent?.children.add(group);
@@ -201,7 +203,7 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): vo
   task.replaceContext(image.context);
   old.kill();
   group.name = image.name;
-  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.path };
+  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe };
   group.fds.closeOnExec();
   // POSIX timers do not survive execve (interval timers from setitimer do).
   for (const timer of group.timers.values()) timer.cancel?.();

@@ -1,10 +1,13 @@
 export { Kernel, exitStatus, signalStatus, type KernelOptions } from './kernel.js';
 export { SyscallTable, type SyscallEntry, type SyscallSpec, type Support, type ArgKind } from './syscall-table.js';
 export { linux64SyscallTable, registerLinux64Syscalls } from './linux64.js';
-export { spawnInit, exitCodeOf, findOnPath, ROOT_CREDENTIALS, type InitRequest } from './init.js';
+export { spawnInit, spawnProcess, exitCodeOf, findOnPath, ROOT_CREDENTIALS, type InitRequest } from './init.js';
 export { FsContext, type FsRoot } from './fs-context.js';
 export { FdTable } from './fd-table.js';
 export { MemoryFilePages } from './file-pages.js';
 export { Task, ThreadGroup, type Credentials } from './task.js';
 export * from './loader/index.js';
 export { createProcfs } from './fs/proc/procfs.js';
+export { sendKill } from './signal-delivery.js';
+export { createSysfs } from './fs/sys/sysfs.js';
+export { createCgroupfs } from './fs/sys/cgroupfs.js';

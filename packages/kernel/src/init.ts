@@ -16,6 +16,10 @@ export interface InitRequest {
   /** Working directory inside the sandbox. */
   cwd: string;
   creds?: Credentials;
+  /** Host fds serving as fds 0, 1 and 2 (default: the sentry's own 0-2). */
+  stdio?: readonly number[];
+  /** File mode creation mask (default 022). */
+  umask?: number;
 }
 
 /**
@@ -46,6 +50,17 @@ export function findOnPath(fs: FsContext, name: string, envp: readonly string[])
  * fds 0-2, in `cwd`.
  */
 export function spawnInit(kernel: Kernel, req: InitRequest): ThreadGroup {
+  const group = spawnProcess(kernel, req);
+  kernel.init = group;
+  return group;
+}
+
+/**
+ * Starts a process with no parent inside the sandbox (init, or one that
+ * `runsc exec` adds to a running sandbox: the kernel's run loop, if it
+ * runs, picks it up). Fails with ENOENT/EACCES/ENOEXEC before anything runs.
+ */
+export function spawnProcess(kernel: Kernel, req: InitRequest): ThreadGroup {
   const creds = req.creds ?? { ...ROOT_CREDENTIALS };
   const { vfs, root } = kernel.root;
   const ctx = { root, start: root, creds: vfsCredentials(creds), umask: 0o022 };
@@ -56,12 +71,17 @@ export function spawnInit(kernel: Kernel, req: InitRequest): ThreadGroup {
     // Like gVisor, a cwd missing from the sandbox falls back to the root.
   }
   const fs = new FsContext(vfs, root, cwd, creds);
-  const fds = new FdTable((file) => vfs.locks.releaseDescription(file));
-  for (const fd of [0, 1, 2]) fds.set(fd, stdioFile(fd, vfs, kernel));
+  if (req.umask !== undefined) fs.umask = req.umask;
   const path = findOnPath(fs, req.argv[0], req.envp);
   const image = loadImage(kernel, fs, creds, { path, argv: req.argv, envp: req.envp });
+  const fds = new FdTable((file) => vfs.locks.releaseDescription(file));
+  const stdio = req.stdio ?? [0, 1, 2];
+  for (const fd of [0, 1, 2]) fds.set(fd, stdioFile(stdio[fd], vfs, kernel));
   const group = startProcess(kernel, image, { parent: undefined, fds, fs, creds });
-  kernel.init = group;
+  if (kernel.running) {
+    for (const task of group.tasks) kernel.startTask(task);
+    kernel.wakeRunLoop();
+  }
   return group;
 }
 

@@ -40,6 +40,8 @@ export interface KernelOptions {
 
 /** The longest delay Node's setTimeout takes. */
 const MAX_TIMEOUT_MS = 0x7fff_ffff;
+/** Syscalls between two releases of the sentry's view of application memory (MemoryFile.releaseAllViews). */
+const VIEW_RELEASE_INTERVAL = 512;
 
 /** What a handler returns when it parked its task (see Kernel.block); never a valid result. */
 export const BLOCKED = -0x7fff_fff0;
@@ -97,6 +99,8 @@ export class Kernel {
   onInternalError: ((text: string) => void) | undefined;
   private nextId = 1;
   init: ThreadGroup | undefined;
+  /** Set once run() has started: new processes are resumed as they are added. */
+  running = false;
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
@@ -134,6 +138,7 @@ export class Kernel {
    * path), since only another stop can wake a parked task then.
    */
   async run(): Promise<number> {
+    this.running = true;
     for (const task of this.tasks.values()) this.platform.resume(task.context);
     while (this.init?.exitStatus === undefined) {
       if (this.platform.runningCount > 0) {
@@ -363,7 +368,15 @@ export class Kernel {
     } finally {
       this.current = undefined;
     }
+    // Every so often the sentry lets go of the application pages it touched
+    // (copies into read(2) buffers, loaded images): they are the
+    // application's memory, and its own RSS need not carry them.
+    if (++this.syscallsSinceRelease >= VIEW_RELEASE_INTERVAL) {
+      this.syscallsSinceRelease = 0;
+      this.memoryFile.releaseAllViews();
+    }
   }
+  private syscallsSinceRelease = 0;
 
   private serveSyscall(task: Task): void {
     const regs = task.regs;
@@ -504,6 +517,7 @@ export class Kernel {
     const vforkDone = group.vforkDone;
     group.vforkDone = undefined;
     vforkDone?.();
+    group.onExit?.(status);
 
     if (group === this.init) {
       // Like a PID namespace: when init dies, every other process is killed.

@@ -6,6 +6,8 @@ const PAGE = 4096;
 const CACHE_LIMIT = 512 * 1024 * 1024;
 /** Files larger than this are not cached whole (they would crowd out everything else). */
 const FILE_LIMIT = 128 * 1024 * 1024;
+/** How much of a file is read into the cache before the sentry drops its view of those pages. */
+const FILL_CHUNK = 1024 * 1024;
 
 interface CachedFile {
   offset: number;
@@ -45,10 +47,18 @@ export class PageCache {
     const dst = this.memoryFile.bytes(offset, st.size);
     let done = 0;
     try {
+      // In chunks, each let go of once filled: the copy is the application's
+      // to map, and the sentry's RSS need not carry a whole file at once.
       while (done < st.size) {
-        const n = file.readUnreported(dst.subarray(done), done);
-        if (n <= 0) break;
-        done += n;
+        const chunkEnd = Math.min(st.size, done + FILL_CHUNK);
+        const chunkStart = done;
+        while (done < chunkEnd) {
+          const n = file.readUnreported(dst.subarray(done, chunkEnd), done);
+          if (n <= 0) break;
+          done += n;
+        }
+        this.memoryFile.releaseView(offset + chunkStart, done - chunkStart);
+        if (done < chunkEnd) break;
       }
     } catch (e) {
       this.memoryFile.decRef(offset, length);

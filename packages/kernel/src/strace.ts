@@ -1,17 +1,22 @@
-import { errnoName, strerror, syscallName } from '@tvisor/abi';
+import { AT, errnoName, strerror, syscallName } from '@tvisor/abi';
+import { decodeArg, formatClone } from './strace-decode.js';
 import type { ArgKind, SyscallEntry } from './syscall-table.js';
 import type { Task } from './task.js';
 
 const MAX_SHOWN = 32;
-const AT_FDCWD = -100;
 
 /** `name(arg, ...)` for a syscall at entry, decoding arguments by their kinds. */
 export function formatSyscallEntry(task: Task, nr: number, entry: SyscallEntry | undefined): string {
   const name = entry?.name ?? syscallName(nr) ?? `syscall_${nr}`;
   const kinds: readonly ArgKind[] = entry?.args ?? [];
   const regs = task.regs;
+  if (name === 'clone') return formatClone(regs);
   const parts: string[] = [];
-  for (let i = 0; i < kinds.length; i++) parts.push(formatArg(task, kinds[i], i));
+  for (let i = 0; i < kinds.length; i++) {
+    const symbolic = decodeArg(name, i, regs);
+    if (symbolic === null) continue;
+    parts.push(symbolic ?? formatArg(task, kinds[i], i));
+  }
   if (!entry?.handler && kinds.length === 0) {
     for (let i = 0; i < 6; i++) parts.push('0x' + regs.arg(i).toString(16));
   }
@@ -31,7 +36,7 @@ function formatArg(task: Task, kind: ArgKind, i: number): string {
     case 'fd':
       return String(regs.argInt(i));
     case 'dirfd':
-      return regs.argInt(i) === AT_FDCWD ? 'AT_FDCWD' : String(regs.argInt(i));
+      return regs.argInt(i) === AT.FDCWD ? 'AT_FDCWD' : String(regs.argInt(i));
     case 'uint':
       return String(regs.arg(i));
     case 'oct':

@@ -1,4 +1,5 @@
 import type { MemoryManager } from '@tvisor/mm';
+import type { VirtualDentry } from '@tvisor/vfs';
 import type { Registers } from '@tvisor/platform';
 import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
@@ -40,6 +41,8 @@ export class ThreadGroup {
   readonly startedAt = Date.now();
   /** prctl state. */
   parentDeathSignal = 0;
+  /** /proc/PID/oom_score_adj (-1000..1000), inherited across fork as Linux's signal_struct keeps it. */
+  oomScoreAdj = 0;
   noNewPrivs = false;
   dumpable = 1;
   childSubreaper = false;
@@ -68,10 +71,12 @@ export class ThreadGroup {
   readonly jobStop = new GroupStop();
   /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */
   exitSignal = 17;
+  /** Called once when the whole group has exited (a process started from outside, e.g. an OCI exec, has no parent to tell). */
+  onExit: ((status: number) => void) | undefined;
   /** Set while a vfork parent waits for this child to exec or exit. */
   vforkDone: (() => void) | undefined;
-  /** Where argv and envp live in the process's memory, and its executable's path (for /proc). */
-  mmInfo = { argStart: 0, argEnd: 0, envStart: 0, envEnd: 0, exe: '' };
+  /** Where argv and envp live in the process's memory, and its executable as resolved at exec (for /proc). */
+  mmInfo: { argStart: number; argEnd: number; envStart: number; envEnd: number; exe: VirtualDentry | undefined } = { argStart: 0, argEnd: 0, envStart: 0, envEnd: 0, exe: undefined };
 
   constructor(
     readonly pid: number,

@@ -4,6 +4,7 @@ import { PAGE_SIZE } from './layout.js';
 import {
   closeFd,
   createMemfd,
+  dropMappedPages,
   mapShared,
   punchHole,
   seekData,
@@ -159,6 +160,31 @@ export class MemoryFile {
       this.words[w] = words;
     }
     return words;
+  }
+
+  /**
+   * Drops the sentry's own view of the pages of [offset, offset+length)
+   * (page aligned) without changing them: after the sentry fills pages only
+   * the application reads (a file copied into the page cache), the sentry's
+   * RSS no longer counts them; a later access through `bytes` faults them
+   * back in.
+   */
+  releaseView(offset: number, length: number): void {
+    const w = Math.floor(offset / MEMORY_FILE_WINDOW);
+    const window = this.windows[w];
+    if (window === undefined) return;
+    dropMappedPages(window, offset - w * MEMORY_FILE_WINDOW, roundUpToPage(length));
+  }
+
+  /**
+   * Drops the sentry's view of every page (releaseView over all windows):
+   * pages the sentry touched to serve the application (a loaded image,
+   * read(2) into its buffers) stop counting in the sentry's RSS.
+   */
+  releaseAllViews(): void {
+    this.windows.forEach((window) => {
+      if (window !== undefined) dropMappedPages(window, 0, MEMORY_FILE_WINDOW);
+    });
   }
 
   /** Copies `length` bytes from offset `src` to offset `dst`, page run by page run. */

@@ -1,6 +1,9 @@
-import { flagHelp, parseFlags, UsageError, type FlagSpec, type FlagValues } from './flags.js';
-import { syscallsHelp } from './help-syscalls.js';
-import { runDo } from './do.js';
+import { flagHelp, HelpRequested, parseFlags, UsageError, type FlagSpec, type FlagValues } from './flags.js';
+import { COMMANDS, type Command } from './oci/commands.js';
+import { UserError } from './oci/errors.js';
+import { configureLog, log } from './oci/log.js';
+// The kernel is loaded (evaluated) only by the commands that run one (do,
+// boot, help syscalls): state, list, kill, delete... stay light.
 
 export const VERSION = '0.1.0';
 
@@ -15,6 +18,16 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   platform: { kind: 'string', help: 'specifies which platform to use: ptrace.', default: 'ptrace' },
   network: { kind: 'string', help: 'specifies which network to use: none, sandbox. ', default: 'sandbox' },
   version: { kind: 'bool', help: 'show version and exit.' },
+  'debug-log-format': { kind: 'string', help: 'log format for --debug-log: text or json.', default: 'text' },
+  'systemd-cgroup': { kind: 'bool', help: 'accepted for runc compatibility: the sandbox does not use host cgroups.' },
+  rootless: { kind: 'string', help: 'accepted for runc compatibility (true, false or auto).', default: 'auto' },
+  criu: { kind: 'string', help: 'accepted for runc compatibility: checkpoint is not supported.' },
+  'cgroup-manager': { kind: 'string', help: 'accepted for compatibility.' },
+  overlay2: { kind: 'string', help: 'overlay for the root: writes stay in sandbox memory (root:memory, the default; root:self is taken as memory).', default: 'root:memory' },
+  'host-uds': { kind: 'string', help: 'accepted for gVisor compatibility.' },
+  'ignore-cgroups': { kind: 'bool', help: 'accepted for gVisor compatibility.' },
+  'file-access': { kind: 'string', help: 'accepted for gVisor compatibility.' },
+  'alsologtostderr': { kind: 'bool', help: 'send log messages to stderr too.' },
 };
 
 const DO_FLAGS: Record<string, FlagSpec> = {
@@ -24,11 +37,25 @@ const DO_FLAGS: Record<string, FlagSpec> = {
   'force-overlay': { kind: 'bool', help: 'use an overlay over the root: writes stay in memory.', default: true },
 };
 
+const DO_USAGE = 'do [flags] <cmd> - runs a command inside the sandbox, with the host root behind a copy-on-write overlay.';
+
+/** The internal subcommand create starts: the sandbox process. */
+const BOOT_FLAGS: Record<string, FlagSpec> = {
+  bundle: { kind: 'string', help: 'path to the bundle.' },
+};
+
+function commandUsage(name: string, usage: string, flags: Record<string, FlagSpec>): string {
+  return `Usage: runsc ${usage}\n\n${Object.keys(flags).length ? 'Flags:\n' + flagHelp(flags) + '\n' : ''}`;
+}
+
 const USAGE = `Usage: runsc <flags> <subcommand> <subcommand args>
 
 Subcommands:
   do       Simplistic way to execute a command inside the sandbox. It's to be used for testing only.
   help     Describe subcommands and their syntax; 'help syscalls' lists every system call and how well it is supported.
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(11)}${c.synopsis}`)
+  .join('\n')}
 
 Global flags:
 ${flagHelp(GLOBAL_FLAGS)}
@@ -50,42 +77,101 @@ const processIo: Io = {
  * is passed through (128+N when signal N killed it).
  */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const global: FlagValues = {};
+  let sub: string | undefined;
   try {
-    const global: FlagValues = {};
-    const { rest } = parseFlags(argv, GLOBAL_FLAGS, global);
+    let rest: string[];
+    try {
+      rest = parseFlags(argv, GLOBAL_FLAGS, global).rest;
+    } catch (e) {
+      if (e instanceof HelpRequested) {
+        io.stdout(USAGE);
+        return 0;
+      }
+      throw e;
+    }
+    if (global['log-format'] !== 'text' && global['log-format'] !== 'json') throw new UsageError(`invalid log format "${String(global['log-format'])}": text or json`);
     if (global.version) {
       io.stdout(`runsc version tvisor-${VERSION}\nspec: 1.1.0\n`);
       return 0;
     }
-    const [sub, ...args] = rest;
+    const args = rest.slice(1);
+    sub = rest[0];
+    configureLog({ log: global.log as string | undefined, format: String(global['log-format']), debugLog: global['debug-log'] as string | undefined, debug: global.debug === true, command: sub ?? 'none' });
+    log('debug', `args: ${JSON.stringify(argv)}`);
+    const command: Command | undefined = sub !== undefined ? COMMANDS[sub] : undefined;
+    if (command) {
+      let values: FlagValues;
+      let cmdArgs: string[];
+      try {
+        ({ values, rest: cmdArgs } = parseFlags(args, { ...command.flags }, {}));
+      } catch (e) {
+        if (e instanceof HelpRequested) {
+          io.stdout(commandUsage(sub!, command.usage, command.flags));
+          return 0;
+        }
+        throw e;
+      }
+      return await command.run({ global, values, args: cmdArgs, out: io.stdout, argv });
+    }
     switch (sub) {
       case undefined:
         io.stderr(USAGE);
         return 2;
       case 'help':
         if (args[0] === 'syscalls') {
-          io.stdout(syscallsHelp());
+          io.stdout((await import('./help-syscalls.js')).syscallsHelp());
           return 0;
         }
         if (args.length === 0) {
           io.stdout(USAGE);
           return 0;
         }
+        if (args[0] === 'do') {
+          io.stdout(commandUsage('do', DO_USAGE, DO_FLAGS));
+          return 0;
+        }
+        if (args[0] === 'help') {
+          io.stdout('Usage: runsc help [<subcommand>] - describe subcommands and their syntax\n');
+          return 0;
+        }
+        if (COMMANDS[args[0]]) {
+          io.stdout(commandUsage(args[0], COMMANDS[args[0]].usage, COMMANDS[args[0]].flags));
+          return 0;
+        }
         throw new UsageError(`unknown help topic: ${args[0]}`);
+      case 'boot': {
+        const { values, rest: ids } = parseFlags(args, BOOT_FLAGS, {});
+        const { runBoot } = await import('./oci/boot.js');
+        return await runBoot({ root: String(global.root), id: ids[0], bundle: String(values.bundle), readyFd: 3, strace: global.strace === true });
+      }
       case 'do': {
-        // Global flags are also accepted after `do`, so `runsc do --strace ls` works.
-        const { values, rest: cmd } = parseFlags(args, { ...GLOBAL_FLAGS, ...DO_FLAGS }, { ...global, root: '/' });
+        let values: FlagValues;
+        let cmd: string[];
+        try {
+          // Global flags are also accepted after `do`, so `runsc do --strace ls` works.
+          ({ values, rest: cmd } = parseFlags(args, { ...GLOBAL_FLAGS, ...DO_FLAGS }, { ...global, root: '/' }));
+        } catch (e) {
+          if (e instanceof HelpRequested) {
+            io.stdout(commandUsage('do', DO_USAGE, DO_FLAGS));
+            return 0;
+          }
+          throw e;
+        }
         if (cmd.length === 0) throw new UsageError('do: missing command');
         if (values.platform !== 'ptrace') throw new UsageError(`invalid platform "${String(values.platform)}": only ptrace is available`);
+        const { runDo } = await import('./do.js');
         return await runDo({
           argv: cmd,
           root: String(values.root),
           cwd: typeof values.cwd === 'string' ? values.cwd : process.cwd(),
+          cwdGiven: typeof values.cwd === 'string',
           env: Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`),
           strace: values.strace === true ? (line) => io.stderr(line + '\n') : undefined,
           overlay: values['force-overlay'] !== false,
           stderr: io.stderr,
           debug: values.debug === true,
+          quiet: values.quiet === true,
         });
       }
       default:
@@ -93,9 +179,19 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
   } catch (e) {
     if (e instanceof UsageError) {
+      log('error', e.message);
       io.stderr(`runsc: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    if (e instanceof UserError) {
+      log('error', e.message);
+      io.stderr(`runsc: ${e.message}\n`);
+      return e.exitCode;
+    }
+    // A sentry or runsc bug: one line, the stack only with --debug.
+    const text = e instanceof Error ? (global.debug === true ? (e.stack ?? e.message) : e.message) : String(e);
+    log('error', text.split('\n')[0]);
+    io.stderr(`runsc: ${global.debug === true ? text : text.split('\n')[0]}\n`);
+    return 1;
   }
 }

@@ -6,13 +6,24 @@
 
 export class UsageError extends Error {}
 
-export type FlagKind = 'bool' | 'string';
+/** 'strings' may be given many times (e.g. exec --env A=1 --env B=2): its value is every one, joined by NUL. */
+export type FlagKind = 'bool' | 'string' | 'strings';
 
 export interface FlagSpec {
   kind: FlagKind;
   help: string;
   default?: string | boolean;
+  /** Other names for the flag (e.g. a one-letter form: d for detach). */
+  aliases?: readonly string[];
 }
+
+/** The values of a repeatable flag. */
+export function flagList(v: string | boolean | undefined): string[] {
+  return typeof v === 'string' && v !== '' ? v.split('\0') : [];
+}
+
+/** -h/--help was given: the caller prints the command's usage. */
+export class HelpRequested extends Error {}
 
 export type FlagValues = Record<string, string | boolean>;
 
@@ -34,8 +45,13 @@ export function parseFlags(
     if (!arg.startsWith('-') || arg === '-') break;
     const body = arg.replace(/^--?/, '');
     const eq = body.indexOf('=');
-    const name = eq >= 0 ? body.slice(0, eq) : body;
-    const spec = specs[name];
+    let name = eq >= 0 ? body.slice(0, eq) : body;
+    let spec = specs[name];
+    if (!spec) {
+      const canonical = Object.entries(specs).find(([, s]) => s.aliases?.includes(name));
+      if (canonical) [name, spec] = canonical;
+    }
+    if (!spec && (name === 'h' || name === 'help')) throw new HelpRequested();
     if (!spec) throw new UsageError(`flag provided but not defined: -${name}`);
     if (spec.kind === 'bool') {
       if (eq < 0) into[name] = true;
@@ -44,11 +60,14 @@ export function parseFlags(
         if (v !== 'true' && v !== 'false') throw new UsageError(`invalid boolean value "${v}" for -${name}`);
         into[name] = v === 'true';
       }
-    } else if (eq >= 0) {
-      into[name] = body.slice(eq + 1);
     } else {
-      if (i + 1 >= args.length) throw new UsageError(`flag needs an argument: -${name}`);
-      into[name] = args[++i];
+      let v: string;
+      if (eq >= 0) v = body.slice(eq + 1);
+      else {
+        if (i + 1 >= args.length) throw new UsageError(`flag needs an argument: -${name}`);
+        v = args[++i];
+      }
+      into[name] = spec.kind === 'strings' && typeof into[name] === 'string' && into[name] !== '' && into[name] !== spec.default ? `${into[name]}\0${v}` : v;
     }
   }
   return { values: into, rest: args.slice(i) };
@@ -56,6 +75,7 @@ export function parseFlags(
 
 export function flagHelp(specs: Readonly<Record<string, FlagSpec>>): string {
   return Object.entries(specs)
-    .map(([name, s]) => `  -${name}${s.kind === 'string' ? ' string' : ''}\n    \t${s.help}` + (s.default !== undefined && s.default !== false ? ` (default ${JSON.stringify(s.default)})` : ''))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, s]) => `  -${name}${s.kind !== 'bool' ? ' string' : ''}\n    \t${s.help}` + (s.default !== undefined && s.default !== false && s.default !== '' ? ` (default ${JSON.stringify(s.default)})` : ''))
     .join('\n');
 }

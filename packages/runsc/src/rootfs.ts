@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FsRoot } from '@tvisor/kernel';
 import { S } from '@tvisor/abi';
 import { createDevTmpfs, makeDev, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, VirtualFilesystem, type Filesystem, type PathContext, type TmpfsPageAllocator } from '@tvisor/vfs';
@@ -14,7 +16,9 @@ export interface RootfsOptions {
 
 /**
  * The sandbox's filesystem, as `runsc do` shows it: the host root through a
- * copy-on-write overlay (writes stay in memory), a fresh /tmp, and /dev,
+ * copy-on-write overlay (writes stay in memory), /tmp a fresh tmpfs only
+ * when the root's /tmp is empty (gVisor's rule: otherwise it is the root's,
+ * behind the same overlay, so `cd /tmp/work && runsc do ./prog` works), and /dev,
  * /proc, /sys of the sandbox's own — never the host's, which would leak host
  * state (/proc/self is the sentry!) and host devices.
  */
@@ -28,19 +32,20 @@ export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
       )
     : new VirtualFilesystem(host, { readOnly: true });
   const ctx: PathContext = vfs.context(ROOT_CREDENTIALS);
-  mountOver(vfs, ctx, '/tmp', new TmpfsFilesystem({ mode: 0o1777, pages }));
+  if (isEmptyDirectory(join(opts.hostRoot, 'tmp'))) mountOver(vfs, ctx, '/tmp', new TmpfsFilesystem({ mode: 0o1777, pages }));
   if (mountOver(vfs, ctx, '/dev', createDevTmpfs(vfs.devices, true, pages))) {
     // The kernel log device; the kernel registers what backs char 1:11.
     vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/kmsg', S.IFCHR | 0o644, makeDev(1, 11));
   }
-  // /proc is the kernel's; runDo mounts it once the kernel exists (mountProcfs).
-  mountOver(vfs, ctx, '/sys', new TmpfsFilesystem({ mode: 0o555 }), { readOnly: true });
+  // /proc and /sys are the kernel's; runDo mounts them once the kernel exists (mountKernelFilesystems).
   return { vfs, root: vfs.root() };
 }
 
-/** Mounts the kernel's procfs at /proc. */
-export function mountProcfs(root: FsRoot, procfs: Filesystem): void {
-  mountOver(root.vfs, root.vfs.context(ROOT_CREDENTIALS), '/proc', procfs);
+/** Mounts the kernel's procfs at /proc, its sysfs at /sys and the cgroup2 view at /sys/fs/cgroup (both read-only, as in a container). */
+export function mountKernelFilesystems(root: FsRoot, fss: { proc: Filesystem; sys: Filesystem; cgroup: Filesystem }): void {
+  const ctx = root.vfs.context(ROOT_CREDENTIALS);
+  mountOver(root.vfs, ctx, '/proc', fss.proc);
+  if (mountOver(root.vfs, ctx, '/sys', fss.sys, { readOnly: true })) mountOver(root.vfs, ctx, '/sys/fs/cgroup', fss.cgroup, { readOnly: true });
 }
 
 function mountOver(vfs: VirtualFilesystem, ctx: PathContext, path: string, fs: Filesystem, flags = {}): boolean {
@@ -49,6 +54,15 @@ function mountOver(vfs: VirtualFilesystem, ctx: PathContext, path: string, fs: F
     return true;
   } catch {
     // A root without that directory (a minimal image) simply goes without it.
+    return false;
+  }
+}
+
+/** Whether `path` is a directory without entries (false when it is missing or unreadable: nothing is mounted over it then). */
+function isEmptyDirectory(path: string): boolean {
+  try {
+    return readdirSync(path).length === 0;
+  } catch {
     return false;
   }
 }

@@ -2,7 +2,10 @@ import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:chil
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** A host directory that the sandbox sees as is (through the overlay). */
+/**
+ * A host directory that the sandbox sees as is (through the overlay), and
+ * that other users of the host's /tmp do not clean under the tests' feet.
+ */
 export const HOST_SCRATCH = '/var/tmp';
 
 /** The built CLI, run the way a user runs it. */
@@ -47,8 +50,8 @@ export function native(cmd: string[]): SpawnSyncReturns<string> {
 
 /**
  * Compiles a C program (static unless told otherwise) and returns the
- * binary's path. It goes under /var/tmp: the sandbox's /tmp is a fresh
- * tmpfs, so the host's /tmp is not visible inside.
+ * binary's path. It goes under /var/tmp (HOST_SCRATCH): the sandbox's /tmp
+ * is the host's only while that is non-empty (otherwise a fresh tmpfs).
  */
 export function compileC(source: string, flags: string[] = ['-static']): string {
   const dir = mkdtempSync(join(HOST_SCRATCH, 'tvisor-c-'));

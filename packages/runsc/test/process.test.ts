@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { compileC, native, RUNSC, runsc } from './helpers.js';
+import { compileC, HOST_SCRATCH, native, RUNSC, runsc, testEnv } from './helpers.js';
 
 const BUSYBOX = '/bin/busybox';
 
@@ -62,9 +63,51 @@ describe('runsc do: the root filesystem', () => {
     expect(existsSync('/etc/hostname')).toBe(true);
   });
 
-  it('/tmp is a fresh tmpfs and /dev holds the sandbox devices', () => {
-    const r = runsc(['do', BUSYBOX, 'sh', '-c', 'echo tmp:; ls -A /tmp; echo dev:; ls /dev; echo x > /dev/null; echo $?; head -c 5 /dev/zero | wc -c; head -c 16 /dev/urandom | wc -c']);
-    expect(r.stdout).toBe('tmp:\ndev:\nfd\nfull\nkmsg\nnull\npts\nrandom\nshm\nstderr\nstdin\nstdout\nurandom\nzero\n0\n5\n16\n');
+  it('/dev holds the sandbox devices', () => {
+    const r = runsc(['do', BUSYBOX, 'sh', '-c', 'echo dev:; ls /dev; echo x > /dev/null; echo $?; head -c 5 /dev/zero | wc -c; head -c 16 /dev/urandom | wc -c']);
+    expect(r.stdout).toBe('dev:\nfd\nfull\nkmsg\nnull\npts\nrandom\nshm\nstderr\nstdin\nstdout\nurandom\nzero\n0\n5\n16\n');
+  });
+});
+
+describe('runsc do: /tmp (gVisor\'s rule: a fresh tmpfs only when the root\'s /tmp is empty)', () => {
+  /** A root holding a static busybox and a /tmp with `tmpFiles` in it. */
+  function makeRoot(tmpFiles: string[]): string {
+    const root = mkdtempSync(join(HOST_SCRATCH, 'tvisor-root-'));
+    for (const d of ['bin', 'tmp', 'dev', 'proc']) mkdirSync(join(root, d));
+    copyFileSync(BUSYBOX, join(root, 'bin/busybox'));
+    chmodSync(join(root, 'bin/busybox'), 0o755);
+    for (const f of tmpFiles) {
+      mkdirSync(dirname(join(root, 'tmp', f)), { recursive: true });
+      copyFileSync(BUSYBOX, join(root, 'tmp', f));
+      chmodSync(join(root, 'tmp', f), 0o755);
+    }
+    return root;
+  }
+
+  it('an empty /tmp in the root gets a fresh tmpfs: writes land there, not on the host', () => {
+    const root = makeRoot([]);
+    const r = runsc(['do', '-root', root, '/bin/busybox', 'sh', '-c', 'echo hi > /tmp/new; cat /tmp/new; /bin/busybox stat -f -c %T /tmp']);
+    expect(r.stdout).toBe('hi\ntmpfs\n');
+    expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('a /tmp with files is the root\'s, behind the overlay: a program there runs from its own directory, writes stay in memory', () => {
+    const root = makeRoot(['work/busybox']);
+    const r = runsc(['do', '-root', root, '-cwd', '/tmp/work', './busybox', 'sh', '-c', 'pwd; ls /tmp; echo x > /tmp/written; cat /tmp/written']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('/tmp/work\nwork\nx\n');
+    expect(r.status).toBe(0);
+    expect(readdirSync(join(root, 'tmp'))).toEqual(['work']);
+  });
+
+  it('from a directory under the host\'s /tmp, `runsc do ./t` runs the program there', () => {
+    const dir = mkdtempSync('/tmp/tvisor-w-');
+    copyFileSync('/bin/true', join(dir, 't'));
+    chmodSync(join(dir, 't'), 0o755);
+    const r = spawnSync(process.execPath, [RUNSC, 'do', './t'], { cwd: dir, encoding: 'utf8', env: testEnv(), timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    rmSync(dir, { recursive: true });
   });
 });
 

@@ -48,3 +48,10 @@ export const ST = {
 
 /** Page size of x86-64 Linux. */
 export const PAGE_SIZE = 4096;
+
+/** statfs(2) f_type of the synthetic filesystems the sentry provides (linux/magic.h). */
+export const FS_MAGIC = {
+  PROC: 0x9fa0,
+  SYSFS: 0x62656572,
+  CGROUP2: 0x63677270,
+} as const;

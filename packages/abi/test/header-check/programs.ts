@@ -90,6 +90,7 @@ int printf(const char *, ...);
 #include <linux/falloc.h>
 #include <linux/limits.h>
 #include <linux/mount.h>
+#include <linux/magic.h>
 #include <asm-generic/ioctl.h>
 
 /* The kernel's x86-64 signal frame (arch/x86/include/asm/sigframe.h); not a uapi type. */

@@ -161,6 +161,7 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   UC: { program: 'uapi', cName: prefix('UC_') },
   BPF: { program: 'uapi', cName: prefix('BPF_') },
   MOUNT: { program: 'uapi', cName: prefix('MS_') },
+  FS_MAGIC: { program: 'uapi', cName: prefix('', { PROC: 'PROC_SUPER_MAGIC', SYSFS: 'SYSFS_MAGIC', CGROUP2: 'CGROUP2_SUPER_MAGIC' }) },
   MNT: { program: 'libc', cName: prefix('MNT_', { NOFOLLOW: 'UMOUNT_NOFOLLOW' }) },
   ST: { program: 'libc', cName: prefix('ST_') },
   IOC: { program: 'uapi', cName: prefix('_IOC_') },

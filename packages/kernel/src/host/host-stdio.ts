@@ -1,5 +1,5 @@
 import { fstatSync, readSync, writeSync } from 'node:fs';
-import { Errno, POLL, SysError } from '@tvisor/abi';
+import { Errno, F, O, POLL, S, SysError } from '@tvisor/abi';
 import {
   Dentry,
   FileDescription,
@@ -13,14 +13,18 @@ import {
   type VirtualFilesystem,
 } from '@tvisor/vfs';
 import { hostIoctl, hostPoll, hostPollAsync } from '../native/host-tty.js';
+import { hostLseek, hostStatusFlags } from '../native/host-fd.js';
 import type { Kernel } from '../kernel.js';
 import type { Task } from '../task.js';
 import { TERMINAL_IOCTLS } from './terminal-ioctls.js';
 
 /**
- * The host's stdio as the sandbox sees it (fds 0-2 of `runsc do`). Each is
- * a sentry object that forwards reads, writes and terminal ioctls to the
- * host fd; the application never holds a host fd.
+ * Host fds as the sandbox sees them: the stdio of `runsc do`, or whatever
+ * fds an OCI client gave `create`/`exec` (pipes, FIFOs, a file, a pty).
+ * Each is a sentry object that forwards reads, writes, seeks and terminal
+ * ioctls to the host fd, and behaves as that kind of file: a regular file
+ * seeks (sharing the host offset, as an inherited fd does) and maps; a pipe
+ * or terminal is a stream. The application never holds a host fd.
  */
 class HostStdioFilesystem implements Filesystem {
   readonly type = 'hoststdio';
@@ -94,11 +98,15 @@ export class HostStdioImpl extends FileImplBase {
   private readonly kernel: Kernel | undefined;
   /** A host regular file never blocks and reads at offsets: no poll before each read or write. */
   private readonly regular: boolean;
+  /** Streams (pipes, sockets, terminals, character devices) have no offset: pread/pwrite say ESPIPE. */
+  readonly stream: boolean;
   constructor(inode: HostStdioInode) {
     super(inode);
     this.hostFd = inode.hostFd;
     this.kernel = inode.kernel;
-    this.regular = this.hostFd >= 0 && (fstatSync(this.hostFd).mode & 0o170000) === 0o100000;
+    const type = this.hostFd >= 0 ? fstatSync(this.hostFd).mode & S.IFMT : 0;
+    this.regular = type === S.IFREG;
+    this.stream = !this.regular && type !== S.IFBLK;
   }
 
   /**
@@ -115,6 +123,12 @@ export class HostStdioImpl extends FileImplBase {
   override pread(_fd: FileDescription, dst: Uint8Array, offset: number): number {
     if (!this.regular) throw new SysError(Errno.ESPIPE);
     return retry(() => readSync(this.hostFd, dst, 0, dst.length, offset));
+  }
+
+  /** pwrite(2) at an offset of a host regular file. */
+  override pwrite(_fd: FileDescription, src: Uint8Array, offset: number): number {
+    if (!this.regular) throw new SysError(Errno.ESPIPE);
+    return retry(() => writeSync(this.hostFd, src, 0, src.length, offset));
   }
 
   override write(_fd: FileDescription, src: Uint8Array): number {
@@ -161,8 +175,12 @@ export class HostStdioImpl extends FileImplBase {
     };
   }
 
-  override seek(): number {
-    throw new SysError(Errno.ESPIPE);
+  /** lseek(2): a host regular file moves the host fd's own offset (shared with whoever else holds it, as on Linux). */
+  override seek(_fd: FileDescription, offset: number, whence: number): number {
+    if (!this.regular) throw new SysError(Errno.ESPIPE);
+    const r = hostLseek(this.hostFd, offset, whence);
+    if (r < 0) throw new SysError(-r);
+    return r;
   }
 
   /** Terminal ioctls, with their argument copied between app memory and the host. */
@@ -183,7 +201,7 @@ export class HostStdioImpl extends FileImplBase {
 
 let stdioMount: Mount | undefined;
 
-/** A new open file description for host fd `hostFd` (0, 1 or 2). */
+/** A new open file description for host fd `hostFd`, open for what the host fd is open for. */
 export function stdioFile(hostFd: number, _vfs: VirtualFilesystem, kernel?: Kernel): FileDescription {
   if (!stdioMount) {
     const fs = new HostStdioFilesystem();
@@ -191,7 +209,9 @@ export function stdioFile(hostFd: number, _vfs: VirtualFilesystem, kernel?: Kern
   }
   const inode = new HostStdioInode(stdioMount.fs, hostFd, kernel);
   const dentry = new Dentry(`host:[${hostFd}]`, null, inode);
-  const flags = hostFd === 0 ? 0 /* O_RDONLY */ : 1; /* O_WRONLY */
+  const hostFlags = hostStatusFlags(hostFd, F.GETFL);
+  // An fd whose mode cannot be read (closed): the classic stdio directions.
+  const flags = hostFlags < 0 ? (hostFd === 0 ? O.RDONLY : O.WRONLY) : hostFlags & (O.ACCMODE | O.APPEND);
   return new FileDescription({ mount: stdioMount, dentry }, inode.open(), flags, { uid: 0, gid: 0, groups: [] });
 }
 
@@ -207,9 +227,10 @@ function retry(op: () => number): number {
         Atomics.wait(sleeper, 0, 0, 1);
         continue;
       }
-      if (code === 'EPIPE') throw new SysError(Errno.EPIPE);
       if (code === 'EOF') return 0;
-      throw new SysError(Errno.EIO, String(e));
+      // The host's errno keeps its meaning (ENOSPC from /dev/full, EPIPE, EISDIR...).
+      const errno = code !== undefined ? (Errno as Record<string, number>)[code] : undefined;
+      throw new SysError(errno ?? Errno.EIO, String(e));
     }
   }
 }

@@ -3,6 +3,7 @@
 // naming the call and the host errno (these failures are sentry bugs or host
 // resource exhaustion, never application errors).
 import koffi from 'koffi';
+import { MADV } from '@tvisor/abi';
 
 const libc = koffi.load('libc.so.6');
 
@@ -13,6 +14,7 @@ const munmapFn = libc.func('int munmap(void *addr, size_t length)');
 const fallocateFn = libc.func('int fallocate(int fd, int mode, int64_t offset, int64_t len)');
 const lseekFn = libc.func('int64_t lseek(int fd, int64_t offset, int whence)');
 const closeFn = libc.func('int close(int fd)');
+const madviseFn = libc.func('int madvise(void *addr, size_t length, int advice)');
 
 const MFD_CLOEXEC = 0x1;
 const PROT_READ_WRITE = 0x3;
@@ -58,6 +60,16 @@ export function mapShared(fd: number, offset: number, length: number): HostMappi
   const address = koffi.address(ptr);
   if (address === MAP_FAILED) fail('mmap');
   return { address, bytes: new Uint8Array(koffi.view(ptr, length)) };
+}
+
+/**
+ * madvise(MADV_DONTNEED) over [offset, offset+length) of a mapShared
+ * mapping: the sentry's page-table entries go, the file's pages stay (it is
+ * a shared file mapping), and the next access faults them back in.
+ */
+export function dropMappedPages(mapping: HostMapping, offset: number, length: number): void {
+  const ptr = koffi.as(mapping.address + BigInt(offset), 'void *');
+  if ((madviseFn(ptr, length, MADV.DONTNEED) as number) < 0) fail('madvise');
 }
 
 /** munmap of a mapping made by mapShared. */

@@ -22,6 +22,9 @@ import {
   STUB_TABLE_ENTRY,
 } from './stub-image.js';
 
+/** The stub's name on the host (its comm, at most 15 bytes): what `ps` shows for a sandbox's processes. */
+export const STUB_NAME = 'tvisor-stub';
+
 /** The fd number of the memory file inside every stub. */
 export const STUB_MEMFD = 3;
 const __WALL = 0x40000000;
@@ -37,7 +40,7 @@ export interface StubMemory {
 let stubImageFd = -1;
 function stubImagePath(): string {
   if (stubImageFd < 0) {
-    stubImageFd = memfdCreate('tvisor-stub', MFD_CLOEXEC);
+    stubImageFd = memfdCreate(STUB_NAME, MFD_CLOEXEC);
     if (stubImageFd < 0) throw new Error('memfd_create for the stub failed');
     writeAll(stubImageFd, buildStubElf());
   }
@@ -75,7 +78,7 @@ export class StubProcess {
   constructor(memory: StubMemory, processGroup: number) {
     this.pid = spawn({
       path: stubImagePath(),
-      argv: ['tvisor-stub'],
+      argv: [STUB_NAME],
       dup2: [[memory.fd, STUB_MEMFD]],
       processGroup,
     });
@@ -109,6 +112,7 @@ export class StubProcess {
       if (start >= 2 ** 47) continue; // [vsyscall] cannot be unmapped
       this.queue(SYS.munmap, start, end - start);
     }
+    this.queueName(memory.bytes(control + 0x1000, 0x1000));
     this.queueSeccomp(memory.bytes(control + 0x1000, 0x1000));
     this.flush();
   }
@@ -128,6 +132,19 @@ export class StubProcess {
     v.setBigUint64(FPROG + 8, BigInt(STUB_RESULTS + FILTER), true);
     this.queue(SYS.prctl, PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     this.queue(SYS.seccomp, SECCOMP.SET_MODE_FILTER, 0, STUB_RESULTS + FPROG);
+  }
+
+  /**
+   * Names the stub for host tools (comm, what ps and top show): exec'd from
+   * /proc/self/fd/N, it would otherwise be called by its fd number. Its
+   * threads inherit the name. The string goes in the results page, past
+   * the results of the set-up batch and before the seccomp program.
+   */
+  private queueName(resultsPage: Uint8Array): void {
+    const NAME = 992;
+    const name = new TextEncoder().encode(`${STUB_NAME}\0`);
+    resultsPage.set(name, NAME);
+    this.queue(SYS.prctl, PR.SET_NAME, STUB_RESULTS + NAME, 0, 0, 0);
   }
 
   /** Registers of the stub's initial thread (cs, ss, eflags as the host set them). */

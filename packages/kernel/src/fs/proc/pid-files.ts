@@ -13,13 +13,13 @@ function state(kernel: Kernel, g: ThreadGroup): [string, string] {
   return ['R', 'running'];
 }
 
-/** /proc/PID/stat: the 52 fields of proc(5), those the sentry does not track as 0. */
-export function procStat(kernel: Kernel, g: ThreadGroup): string {
+/** /proc/PID/stat: the 52 fields of proc(5), those the sentry does not track as 0; with `tid`, a thread's (/proc/PID/task/TID/stat). */
+export function procStat(kernel: Kernel, g: ThreadGroup, tid = g.pid): string {
   const s = g.exitStatus === undefined ? g.mm.stats() : undefined;
   const startTicks = Math.floor(((g.startedAt - kernel.startTime) / 1000) * 100);
   const cpu = groupCpu(g);
   const fields = [
-    g.pid, `(${g.name})`, state(kernel, g)[0], g.parent?.pid ?? 0, g.pgid, g.sid, 0, -1, 0x400000,
+    tid, `(${g.name})`, state(kernel, g)[0], g.parent?.pid ?? 0, g.pgid, g.sid, 0, -1, 0x400000,
     0, 0, 0, 0, nsToTicks(cpu.user), nsToTicks(cpu.system), nsToTicks(g.childrenCpu.user), nsToTicks(g.childrenCpu.system), 20, 0, g.tasks.size, 0, startTicks,
     s?.vmSize ?? 0, Math.floor((s?.rss ?? 0) / PAGE), '18446744073709551615',
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, g.exitSignal, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -27,8 +27,8 @@ export function procStat(kernel: Kernel, g: ThreadGroup): string {
   return fields.join(' ') + '\n';
 }
 
-/** /proc/PID/status, the fields programs look for. */
-export function procStatus(kernel: Kernel, g: ThreadGroup): string {
+/** /proc/PID/status, the fields programs look for; with `tid`, a thread's (/proc/PID/task/TID/status). */
+export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string {
   const s = g.exitStatus === undefined ? g.mm.stats() : undefined;
   const kb = (n: number | undefined) => `${String(Math.floor((n ?? 0) / 1024)).padStart(8)} kB`;
   const c = g.creds;
@@ -40,7 +40,7 @@ export function procStatus(kernel: Kernel, g: ThreadGroup): string {
     `State:\t${letter} (${word})`,
     `Tgid:\t${g.pid}`,
     'Ngid:\t0',
-    `Pid:\t${g.pid}`,
+    `Pid:\t${tid}`,
     `PPid:\t${g.parent?.pid ?? 0}`,
     'TracerPid:\t0',
     `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`,
@@ -48,7 +48,7 @@ export function procStatus(kernel: Kernel, g: ThreadGroup): string {
     `FDSize:\t${g.fds.limit}`,
     `Groups:\t${c.groups.join(' ')}`,
     `NStgid:\t${g.pid}`,
-    `NSpid:\t${g.pid}`,
+    `NSpid:\t${tid}`,
     `NSpgid:\t${g.pgid}`,
     `NSsid:\t${g.sid}`,
     `VmSize:\t${kb(s?.vmSize)}`,

@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Errno, SysError } from '@tvisor/abi';
+import { Errno, FS_MAGIC, SysError } from '@tvisor/abi';
 import { cpus, totalmem } from 'node:os';
 import { DynamicFile, FileImplBase, KernfsFilesystem, type DynamicDirectory, type FileDescription, type FileDescriptionImpl, type Inode, type KernfsNode, type StaticDirectory, type VirtualDentry } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
 import { procStat, procStatus } from './pid-files.js';
-
-/** PROC_SUPER_MAGIC. */
-const PROC_MAGIC = 0x9fa0;
+import { addPidExtras } from './pid-extras.js';
 
 /**
  * The sandbox's /proc: per-process directories for the sandbox's own
@@ -54,7 +52,7 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
   fixed.add('loadavg', fs.file(() => `0.00 0.00 0.00 1/${kernel.tasks.size} ${kernel.lastId}\n`));
   fixed.add('meminfo', fs.file(() => meminfo(kernel)));
   fixed.add('cpuinfo', fs.file(() => cpuinfo()));
-  fixed.add('filesystems', fs.file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\toverlay\nnodev\tdevtmpfs\nnodev\tpipefs\n'));
+  fixed.add('filesystems', fs.file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tcgroup2\nnodev\toverlay\nnodev\tdevtmpfs\nnodev\tpipefs\n'));
   fixed.add('stat', fs.file(() => systemStat(kernel)));
   const sys = fixed.add('sys', fs.dir());
   const kern = sys.add('kernel', fs.dir());
@@ -110,7 +108,7 @@ class ReadTimeFileImpl extends FileImplBase {
 class ProcFilesystem extends KernfsFilesystem {
   top: DynamicDirectory | undefined;
   constructor() {
-    super('proc', PROC_MAGIC);
+    super('proc', FS_MAGIC.PROC);
   }
   override root(): Inode {
     return this.top ?? super.root();
@@ -138,11 +136,15 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
   dir.add('statm', fs.file(() => g.mm.statmText()));
   dir.add('maps', fs.file(() => g.mm.mapsText()));
   dir.add('smaps', fs.file(() => g.mm.smapsText()));
-  dir.add('mounts', fs.file(() => mountsText(kernel, g)));
-  dir.add('exe', fs.symlink({ target: () => g.mmInfo.exe, resolve: () => resolvePath(kernel, g, g.mmInfo.exe) }));
+  // The executable as resolved at exec, named by its absolute path (glibc's
+  // _dl_get_origin asserts it starts with '/'), not the path execve was given.
+  const exe = (): VirtualDentry => {
+    if (!g.mmInfo.exe) throw new SysError(Errno.ENOENT);
+    return g.mmInfo.exe;
+  };
+  dir.add('exe', fs.symlink({ target: () => pathIn(kernel, g, exe()), resolve: () => exe() }));
   dir.add('cwd', fs.symlink({ target: () => pathIn(kernel, g, g.fs.cwd), resolve: () => g.fs.cwd }));
   dir.add('root', fs.symlink({ target: () => pathIn(kernel, g, g.fs.root), resolve: () => g.fs.root }));
-  dir.add('oom_score_adj', fs.file({ read: () => '0\n', write: (d) => d.length }));
   dir.add('loginuid', fs.file(() => '4294967295'));
   dir.add('limits', fs.file(() => limitsText(g)));
   dir.add(
@@ -165,23 +167,13 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
       { perm: 0o500, owner },
     ),
   );
-  const task = dir.add('task', fs.dir());
-  task.add(String(g.pid), dir);
+  addPidExtras(fs, kernel, g, dir);
   return dir;
 }
 
 function pathIn(kernel: Kernel, g: ThreadGroup, vd: VirtualDentry): string {
   const { path, reachable, deleted } = g.fs.vfs.pathOf(vd, (kernel.current ?? [...g.tasks][0])?.group.fs.root ?? g.fs.root);
   return (reachable ? path : `(unreachable)${path}`) + (deleted ? ' (deleted)' : '');
-}
-
-function resolvePath(kernel: Kernel, g: ThreadGroup, path: string): VirtualDentry | null {
-  try {
-    return g.fs.vfs.getVd({ root: g.fs.root, start: g.fs.root, creds: { uid: 0, gid: 0, groups: [] } }, path);
-  } catch {
-    void kernel;
-    return null;
-  }
 }
 
 /** What readlink(/proc/PID/fd/N) says: the file's path, or `type:[inode]` for anonymous files (pipes). */
@@ -191,15 +183,6 @@ function fdTarget(kernel: Kernel, g: ThreadGroup, fd: number): string {
   const file = g.fds.get(fd);
   if (file.dentry.parent === null && file.dentry.name.includes(':[')) return file.dentry.name;
   return pathIn(kernel, g, file.vd);
-}
-
-function mountsText(kernel: Kernel, g: ThreadGroup): string {
-  let out = '';
-  for (const m of g.fs.vfs.mounts()) {
-    const where = pathIn(kernel, g, { mount: m, dentry: m.root });
-    out += `${m.fs.type} ${where} ${m.fs.type} ${m.readOnly ? 'ro' : 'rw'},relatime 0 0\n`;
-  }
-  return out;
 }
 
 function limitsText(g: ThreadGroup): string {

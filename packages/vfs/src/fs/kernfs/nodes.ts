@@ -4,7 +4,7 @@ import type { Credentials } from '../../credentials.js';
 import type { FileDescriptionImpl } from '../../file-description.js';
 import { InodeBase, type Inode } from '../../inode.js';
 import type { VirtualDentry } from '../../mount.js';
-import { direntType, nowTimespec, type StatInfo, type Timespec } from '../../stat.js';
+import { direntType, nowTimespec, type SetStatRequest, type StatInfo, type Timespec } from '../../stat.js';
 import type { KernfsFilesystem } from './filesystem.js';
 import { KernfsDirectoryFile, KernfsSnapshotFile } from './files.js';
 
@@ -170,6 +170,16 @@ export class DynamicFile extends KernfsNode {
 
   protected override get size(): number {
     return this.ops.size ?? 0;
+  }
+
+  /**
+   * A writable one accepts truncation and time updates (and ignores them),
+   * as Linux's procfs and sysfs do, so the shell's `echo 1 > /proc/...`
+   * (O_TRUNC) works; mode and owner stay fixed (EPERM).
+   */
+  override setStat(req: SetStatRequest = {}): void {
+    if (this.ops.write && req.mode === undefined && req.uid === undefined && req.gid === undefined) return;
+    super.setStat();
   }
 
   override open(flags: number): FileDescriptionImpl {

@@ -1,0 +1,105 @@
+import { Errno, SysError } from '@tvisor/abi';
+import type { KernfsFilesystem, KernfsNode, StaticDirectory } from '@tvisor/vfs';
+import type { Kernel } from '../../kernel.js';
+import type { ThreadGroup } from '../../task.js';
+import { mountinfoText, mountsText } from './mountinfo.js';
+import { procStat, procStatus } from './pid-files.js';
+
+/**
+ * The /proc/PID entries runtimes probe beyond the basics: mountinfo and
+ * mounts, cgroup, oom_score_adj (kept per process, inherited across fork),
+ * smaps_rollup, ns/ and task/TID/ for every thread.
+ */
+export function addPidExtras(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup, dir: StaticDirectory): void {
+  dir.add('mountinfo', fs.file(() => mountinfoText(g)));
+  dir.add('mounts', fs.file(() => mountsText(g)));
+  dir.add('oom_score_adj', fs.file({ read: () => `${g.oomScoreAdj}\n`, write: (data) => writeOomScoreAdj(g, data) }));
+  // One cgroup v2 hierarchy with the sandbox at its root (what /sys/fs/cgroup shows).
+  dir.add('cgroup', fs.file(() => '0::/\n'));
+  dir.add('smaps_rollup', fs.file(() => smapsRollup(g)));
+  const ns = dir.add('ns', fs.dir({ perm: 0o511 }));
+  for (const [name, inode] of NAMESPACES) ns.add(name, fs.symlink(() => `${name.replace(/_for_children$/, '')}:[${inode}]`));
+  dir.add('task', taskDirectory(fs, kernel, g));
+}
+
+/**
+ * The sandbox is one set of namespaces; their inode numbers are those Linux
+ * gives the initial namespaces (what `readlink /proc/1/ns/net` shows on a
+ * host), as gVisor reports.
+ */
+const NAMESPACES: ReadonlyArray<readonly [string, number]> = [
+  ['cgroup', 4026531835],
+  ['ipc', 4026531839],
+  ['mnt', 4026531841],
+  ['net', 4026531840],
+  ['pid', 4026531836],
+  ['pid_for_children', 4026531836],
+  ['time', 4026531834],
+  ['time_for_children', 4026531834],
+  ['user', 4026531837],
+  ['uts', 4026531838],
+];
+
+/** Linux's range for oom_score_adj (OOM_SCORE_ADJ_MIN..MAX); anything else is EINVAL. */
+const OOM_SCORE_ADJ_MIN = -1000;
+const OOM_SCORE_ADJ_MAX = 1000;
+
+function writeOomScoreAdj(g: ThreadGroup, data: Uint8Array): number {
+  const text = new TextDecoder().decode(data).trim();
+  if (!/^[+-]?[0-9]+$/.test(text)) throw new SysError(Errno.EINVAL);
+  const v = Number(text);
+  if (v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX) throw new SysError(Errno.EINVAL);
+  g.oomScoreAdj = v;
+  return data.length;
+}
+
+/**
+ * /proc/PID/smaps_rollup: the smaps fields summed over every mapping, under
+ * one header spanning the address space, as Linux prints it.
+ */
+function smapsRollup(g: ThreadGroup): string {
+  if (g.exitStatus !== undefined) return '';
+  const text = g.mm.smapsText();
+  const totals = new Map<string, number>();
+  let first = -1;
+  let last = 0;
+  for (const line of text.split('\n')) {
+    const range = /^([0-9a-f]+)-([0-9a-f]+) /.exec(line);
+    if (range) {
+      if (first < 0) first = parseInt(range[1], 16);
+      last = parseInt(range[2], 16);
+      continue;
+    }
+    const field = /^([A-Za-z_]+):\s+([0-9]+) kB$/.exec(line);
+    if (field && !ROLLUP_SKIPPED.has(field[1])) totals.set(field[1], (totals.get(field[1]) ?? 0) + Number(field[2]));
+  }
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  let out = `${hex(Math.max(first, 0))}-${hex(last)} ---p 00000000 00:00 0${' '.repeat(26)}[rollup]\n`;
+  for (const [k, v] of totals) out += `${(k + ':').padEnd(16)}${String(v).padStart(8)} kB\n`;
+  return out;
+}
+
+/** Per-mapping fields smaps_rollup does not sum (sizes of the mapping itself). */
+const ROLLUP_SKIPPED = new Set(['Size', 'KernelPageSize', 'MMUPageSize']);
+
+/** /proc/PID/task: one directory per thread, with the thread's own stat, status and comm. */
+function taskDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): KernfsNode {
+  const dirs = new Map<number, KernfsNode>();
+  const tids = () => (g.exitStatus === undefined ? [...g.tasks].filter((t) => !t.exited).map((t) => t.tid).sort((a, b) => a - b) : []);
+  return fs.dynamicDir({
+    list: () => tids().map(String),
+    lookup: (name) => {
+      const tid = Number(name);
+      if (!/^[1-9][0-9]*$/.test(name) || !tids().includes(tid)) return null;
+      let d = dirs.get(tid);
+      if (!d) {
+        const t = fs.dir();
+        t.add('stat', fs.file(() => procStat(kernel, g, tid)));
+        t.add('status', fs.file(() => procStatus(kernel, g, tid)));
+        t.add('comm', fs.file(() => `${g.name}\n`));
+        dirs.set(tid, (d = t));
+      }
+      return d;
+    },
+  });
+}

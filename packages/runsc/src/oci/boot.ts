@@ -1,0 +1,267 @@
+/**
+ * `runsc boot` (internal): the sandbox process `create` starts. It builds
+ * the kernel on the bundle's rootfs, loads the container's init and holds
+ * it until `start`, serves the control socket, forwards the signals it gets
+ * to init, and exits with init's exit status (128+N for signal N), so a
+ * shim waiting on this pid sees the container's.
+ */
+import { closeSync, readFileSync, writeSync } from 'node:fs';
+import { Errno, O, Signal, SysError, strerror } from '@tvisor/abi';
+import { Kernel, MemoryFilePages, createCgroupfs, createProcfs, createSysfs, exitCodeOf, sendKill, spawnInit, spawnProcess, type ThreadGroup, linux64SyscallTable } from '@tvisor/kernel';
+import { MemoryFile } from '@tvisor/mm';
+import { PtracePlatform } from '@tvisor/platform-ptrace';
+import { HostFilesystem } from '@tvisor/vfs/host';
+import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
+import { buildRootFilesystem, mountKernelFilesystems } from '../rootfs.js';
+import { serveControl, type ControlCall } from './control.js';
+import { UserError } from './errors.js';
+import { log } from './log.js';
+import { checkRunnable, loadSpec, type Spec } from './spec.js';
+import { controlSocketPath, loadState, saveState } from './state.js';
+
+export interface BootOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  /** Where `create` waits for "ready" or an error line. */
+  readyFd: number;
+  strace: boolean;
+}
+
+/** Signals the sandbox process passes on to the container's init. */
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'];
+
+function credsOf(user: { uid: number; gid: number; additionalGids?: number[] }) {
+  return { uid: user.uid, euid: user.uid, suid: user.uid, gid: user.gid, egid: user.gid, sgid: user.gid, groups: user.additionalGids ?? [] };
+}
+
+function mkdirs(vfs: VirtualFilesystem, ctx: PathContext, path: string): void {
+  let at = '';
+  for (const part of path.split('/').filter(Boolean)) {
+    at += '/' + part;
+    try {
+      vfs.mkdirAt(ctx, at, 0o755);
+    } catch (e) {
+      if (!(e instanceof SysError && e.errno === Errno.EEXIST)) throw e;
+    }
+  }
+}
+
+/** The config's mounts, over the sandbox's own /proc, /dev and /sys (which are never the host's). */
+function applyMounts(vfs: VirtualFilesystem, spec: Spec): void {
+  const ctx: PathContext = { ...vfs.context(ROOT_CREDENTIALS), umask: 0 };
+  for (const m of spec.mounts ?? []) {
+    const dest = m.destination;
+    const opts = m.options ?? [];
+    const readOnly = opts.includes('ro');
+    const bind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
+    try {
+      if (bind && m.source) {
+        let isDir = true;
+        try {
+          isDir = (readFileSync(m.source), false);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EISDIR') throw e;
+        }
+        if (isDir) {
+          mkdirs(vfs, ctx, dest);
+          vfs.mount(ctx, dest, new HostFilesystem({ hostPath: m.source, readOnly }), { readOnly });
+        } else {
+          // A file bind (docker's /etc/hosts, /etc/resolv.conf, /etc/hostname): its content, in the overlay.
+          mkdirs(vfs, ctx, dest.slice(0, dest.lastIndexOf('/')));
+          const file = vfs.openAt(ctx, dest, { flags: O.WRONLY | O.CREAT | O.TRUNC, mode: 0o644 });
+          file.write(readFileSync(m.source));
+        }
+      } else if (m.type === 'tmpfs' && dest !== '/dev') {
+        const mode = opts.find((o) => o.startsWith('mode='));
+        mkdirs(vfs, ctx, dest);
+        vfs.mount(ctx, dest, new TmpfsFilesystem({ mode: mode ? parseInt(mode.slice(5), 8) : 0o1777 }), { readOnly });
+      } else {
+        // proc, sysfs, devpts, mqueue, cgroup and /dev: the sandbox's own.
+        log('debug', `mount ${dest} (${m.type ?? 'none'}): the sandbox's own`);
+      }
+    } catch (e) {
+      throw new UserError(`mount ${m.source ?? m.type ?? ''} on ${dest}: ${e instanceof SysError ? strerror(e.errno) : (e as Error).message}`);
+    }
+  }
+}
+
+export async function runBoot(opts: BootOptions): Promise<number> {
+  const ready = (msg: string) => {
+    try {
+      writeSync(opts.readyFd, msg + '\n');
+      closeSync(opts.readyFd);
+    } catch {
+      // create is gone: nobody to tell.
+    }
+  };
+  let kernel: Kernel;
+  let init: ThreadGroup;
+  let platform: PtracePlatform | undefined;
+  try {
+    const spec = loadSpec(opts.bundle);
+    const { rootfs } = checkRunnable(spec, opts.bundle);
+    const proc = spec.process!;
+    const memoryFile = MemoryFile.create('tvisor-memory');
+    platform = new PtracePlatform(memoryFile);
+    const filePages = new MemoryFilePages(memoryFile);
+    const root = buildRootFilesystem({ hostRoot: rootfs, overlay: true, pages: filePages });
+    applyMounts(root.vfs, spec);
+    kernel = new Kernel({
+      platform,
+      syscalls: linux64SyscallTable(),
+      memoryFile,
+      root,
+      filePages,
+      uname: spec.hostname ? { nodename: spec.hostname } : {},
+      strace: opts.strace ? (line) => log('info', line) : undefined,
+    });
+    mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
+    kernel.onInternalError = (text) => log('error', text);
+    const creds = credsOf(proc.user);
+    try {
+      root.vfs.resolveDirectory({ ...root.vfs.context(ROOT_CREDENTIALS) }, proc.cwd);
+    } catch (e) {
+      throw new UserError(`cwd ${proc.cwd}: ${e instanceof SysError ? strerror(e.errno) : String(e)}`);
+    }
+    try {
+      init = spawnInit(kernel, { argv: proc.args!, envp: proc.env ?? [], cwd: proc.cwd, creds, umask: proc.user.umask });
+    } catch (e) {
+      if (e instanceof SysError) throw new UserError(`exec ${JSON.stringify(proc.args![0])}: ${strerror(e.errno)}`);
+      throw e;
+    }
+  } catch (e) {
+    platform?.shutdown();
+    const msg = e instanceof UserError ? e.message : String(e);
+    log('error', msg);
+    ready(`error ${msg}`);
+    return 1;
+  }
+
+  let started = false;
+  const waiters: ((code: number) => void)[] = [];
+  let exitCode: number | undefined;
+  // After a signal the run loop must look again: one that killed the last
+  // running task leaves a loop waiting for a wake-up nothing else would send.
+  const signal = (g: ThreadGroup, sig: number) => {
+    sendKill(kernel, g, sig);
+    kernel.wakeRunLoop();
+  };
+  const forward = (sig: number) => {
+    if (started) signal(init, sig);
+  };
+  for (const name of FORWARDED) process.on(name, () => forward(Signal[name as keyof typeof Signal]));
+
+  const handle = (call: ControlCall) => {
+    const { request: req } = call;
+    const done = (r: object) => {
+      call.reply(r);
+      call.end();
+    };
+    switch (req.op) {
+      case 'start':
+        if (started) return done({ error: 'container is already started' });
+        started = true;
+        setState('running');
+        // The control socket and forwarded signals need Node's event loop to
+        // turn while the app runs: count it as a host wait for the run loop.
+        kernel.hostWaits++;
+        void kernel.run().then((status) => {
+          exitCode = exitCodeOf(status);
+          setState('stopped', exitCode);
+          for (const w of waiters) w(exitCode);
+          server.close();
+          process.exit(exitCode);
+        });
+        return done({ ok: true });
+      case 'kill': {
+        const sig = req.signal ?? Signal.SIGTERM;
+        if (!started) {
+          // A created container has not run a thing: any signal that would kill it ends the sandbox.
+          if (sig === 0) return done({ ok: true });
+          setState('stopped', 128 + sig);
+          done({ ok: true });
+          setImmediate(() => process.exit(128 + sig));
+          return;
+        }
+        const groups = req.all ? [...new Set([...kernel.tasks.values()].map((t) => t.group))] : [init];
+        for (const g of groups) if (g.exitStatus === undefined) signal(g, sig);
+        return done({ ok: true });
+      }
+      case 'wait':
+        if (exitCode !== undefined) return done({ exit: exitCode });
+        waiters.push((code) => done({ exit: code }));
+        return;
+      case 'ps': {
+        const groups = [...new Set([...kernel.tasks.values()].map((t) => t.group))];
+        return done({
+          pids: groups
+            .sort((a, b) => a.pid - b.pid)
+            .map((g) => ({ pid: g.pid, ppid: g.parent?.pid ?? 0, uid: g.creds.uid, cmd: g.name, state: g.jobStop.state === 'running' ? 'R' : 'T' })),
+        });
+      }
+      case 'pause':
+      case 'resume': {
+        if (!started) return done({ error: 'container is not running' });
+        const sig = req.op === 'pause' ? Signal.SIGSTOP : Signal.SIGCONT;
+        for (const g of new Set([...kernel.tasks.values()].map((t) => t.group))) signal(g, sig);
+        setState(req.op === 'pause' ? 'paused' : 'running');
+        return done({ ok: true });
+      }
+      case 'stats': {
+        const mem = process.memoryUsage();
+        return done({ stats: { pids: kernel.tasks.size, sentryRss: mem.rss, heapUsed: mem.heapUsed } });
+      }
+      case 'exec': {
+        const p = req.process;
+        if (!p || p.args.length === 0) {
+          for (const f of call.fds) closeSync(f);
+          return done({ error: 'exec: no command given' });
+        }
+        if (!started) return done({ error: 'cannot exec in a container that has not started' });
+        const stdio = [call.fds[0] ?? 0, call.fds[1] ?? call.fds[0] ?? 1, call.fds[2] ?? call.fds[1] ?? 2];
+        let group: ThreadGroup;
+        try {
+          kernel.root.vfs.resolveDirectory({ ...kernel.root.vfs.context(ROOT_CREDENTIALS) }, p.cwd);
+        } catch (e) {
+          for (const f of call.fds) closeSync(f);
+          return done({ error: `cwd ${p.cwd}: ${e instanceof SysError ? strerror(e.errno) : String(e)}` });
+        }
+        try {
+          group = spawnProcess(kernel, { argv: p.args, envp: p.env, cwd: p.cwd, creds: credsOf(p), stdio });
+        } catch (e) {
+          for (const f of call.fds) closeSync(f);
+          return done({ error: `exec ${JSON.stringify(p.args[0])}: ${e instanceof SysError ? strerror(e.errno) : String(e)}` });
+        }
+        group.onExit = (status) => {
+          for (const f of call.fds) closeSync(f);
+          done({ exit: exitCodeOf(status) });
+        };
+        call.reply({ ok: true, pid: group.pid });
+        return;
+      }
+      default:
+        return done({ error: `unknown request ${String(req.op)}` });
+    }
+  };
+
+  const setState = (status: 'running' | 'paused' | 'stopped', code?: number) => {
+    try {
+      const state = loadState(opts.root, opts.id);
+      state.status = status;
+      if (code !== undefined) state.exitStatus = code;
+      saveState(opts.root, state);
+    } catch {
+      // Deleted meanwhile (delete --force): nothing to record.
+    }
+  };
+
+  const server = await serveControl(controlSocketPath(opts.root, opts.id), handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  ready('ready');
+  // Held until start: the event loop (the control socket) keeps the process alive.
+  return new Promise<number>(() => {});
+}

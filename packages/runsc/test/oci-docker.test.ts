@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxTarball, cannotRun, RUNTIME, scratch, sh } from './oci-helpers.js';
+
+// dockerd started by the test: its own data/exec roots and socket, no iptables and no bridge (not available here).
+const reason = cannotRun(['dockerd', 'docker', 'containerd']);
+const dir = reason ? '' : scratch('docker');
+const sock = join(dir, 'docker.sock');
+const docker = (args: string[]) => sh('docker', ['-H', `unix://${sock}`, ...args]);
+let daemon: ChildProcess | undefined;
+
+if (reason) console.log(`oci-docker: skipped: ${reason}`);
+
+describe.skipIf(reason !== undefined)('docker drives tVisor (runtime "tvisor" in daemon.json)', () => {
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ runtimes: { tvisor: { path: RUNTIME } } }));
+    daemon = spawn(
+      'dockerd',
+      ['--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'), '--host', `unix://${sock}`, '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver', 'vfs'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    // Ready when it says so on its log.
+    await new Promise<void>((resolve, reject) => {
+      let log = '';
+      daemon!.stderr!.on('data', (d) => {
+        log += d.toString();
+        if (log.includes('API listen on')) resolve();
+      });
+      daemon!.on('exit', (code) => reject(new Error(`dockerd exited ${code}: ${log.slice(-500)}`)));
+    });
+    const r = docker(['import', busyboxTarball(dir), 'tvbb']);
+    expect(r.status, r.stderr).toBe(0);
+  }, 180_000);
+
+  afterAll(async () => {
+    docker(['rm', '-f', 'd1']);
+    if (daemon && daemon.exitCode === null) {
+      const done = new Promise((r) => daemon!.on('exit', r));
+      daemon.kill('SIGTERM');
+      await done;
+    }
+    expect(existsSync(join(dir, 'docker.pid'))).toBe(false);
+  }, 120_000);
+
+  it('docker run --runtime=tvisor --rm: /proc/version and dmesg are tVisor\'s, exit 7 is 7', () => {
+    const v = docker(['run', '--runtime=tvisor', '--network', 'none', '--rm', 'tvbb', 'cat', '/proc/version']);
+    expect(v.stdout).toMatch(/^Linux version \S+-tvisor /);
+    expect(v.status).toBe(0);
+    const dmesg = docker(['run', '--runtime=tvisor', '--network', 'none', '--rm', 'tvbb', 'dmesg']);
+    expect(dmesg.stdout).toContain('tVisor');
+    expect(docker(['run', '--runtime=tvisor', '--network', 'none', '--rm', 'tvbb', 'sh', '-c', 'exit 7']).status).toBe(7);
+  }, 240_000);
+
+  it('docker run -d, exec, stop (SIGTERM reaches the handler of init), logs', () => {
+    const d = docker(['run', '--runtime=tvisor', '--network', 'none', '-d', '--name', 'd1', 'tvbb', 'sh', '-c', 'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done']);
+    expect(d.status, d.stderr).toBe(0);
+    const e = docker(['exec', 'd1', 'sh', '-c', 'echo from-exec; exit 4']);
+    expect(e.stdout).toBe('from-exec\n');
+    expect(e.status).toBe(4);
+    expect(docker(['stop', '-t', '10', 'd1']).status).toBe(0);
+    expect(docker(['logs', 'd1']).stdout).toBe('started\nstopping\n');
+    expect(docker(['inspect', '-f', '{{.State.ExitCode}}', 'd1']).stdout.trim()).toBe('0');
+  }, 240_000);
+});

@@ -1,0 +1,100 @@
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RUNSC, testEnv } from './helpers.js';
+
+/** The runtime path clients are given: the runsc bin script itself (executable, `#!/usr/bin/env node`). */
+export const RUNTIME = RUNSC;
+
+/** A scratch directory for this test file, under /var/tmp (not the sandbox's fresh /tmp). */
+export function scratch(prefix: string): string {
+  return mkdtempSync(join('/var/tmp', `tvisor-${prefix}-`));
+}
+
+/** A busybox-static root file system (hard links, so nothing points back at the host path). */
+export function busyboxRootfs(dir: string): string {
+  for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'root', 'usr/bin', 'sbin']) mkdirSync(join(dir, d), { recursive: true });
+  copyFileSync('/bin/busybox', join(dir, 'bin/busybox'));
+  execFileSync(join(dir, 'bin/busybox'), ['--install', join(dir, 'bin')]);
+  writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
+  return dir;
+}
+
+/** That root file system as a tarball (what `podman import`/`docker import` take). */
+export function busyboxTarball(dir: string): string {
+  const rootfs = busyboxRootfs(join(dir, 'rootfs-src'));
+  const tar = join(dir, 'busybox.tar');
+  execFileSync('tar', ['-C', rootfs, '-cf', tar, '.']);
+  return tar;
+}
+
+/** An OCI image layout archive of one layer, named `name` (what `ctr image import` takes). */
+export function ociImageArchive(dir: string, layerTar: string, name: string): string {
+  const layout = join(dir, 'oci-layout-dir');
+  const blobs = join(layout, 'blobs/sha256');
+  mkdirSync(blobs, { recursive: true });
+  const put = (data: Buffer) => {
+    const digest = createHash('sha256').update(data).digest('hex');
+    writeFileSync(join(blobs, digest), data);
+    return { digest: `sha256:${digest}`, size: data.length };
+  };
+  const layer = put(readFileSync(layerTar));
+  const config = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [layer.digest] } })));
+  const manifest = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(
+    join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'io.containerd.image.name': name, 'org.opencontainers.image.ref.name': 'latest' } }],
+    }),
+  );
+  const out = join(dir, 'image.tar');
+  execFileSync('tar', ['-C', layout, '-cf', out, '.']);
+  return out;
+}
+
+/** Why a client test cannot run here, or undefined when it can. */
+export function cannotRun(binaries: string[]): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  for (const b of binaries) {
+    if (spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0) return `${b} is not installed`;
+  }
+  return undefined;
+}
+
+export function sh(cmd: string, args: string[], opts: { timeout?: number; input?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeout ?? 120_000, env: testEnv(), input: opts.input });
+}
+
+/** runsc with the given --root. */
+export function oci(root: string, args: string[], opts: { cwd?: string; input?: string } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [RUNSC, '--root', root, ...args], { encoding: 'utf8', timeout: 120_000, env: testEnv(), ...opts });
+}
+
+/** A bundle at `dir` whose rootfs is busybox and whose process is `args`. */
+export function bundle(dir: string, args: string[], edit: (spec: Record<string, any>) => void = () => {}): string {
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(join(dir, 'rootfs'))) busyboxRootfs(join(dir, 'rootfs'));
+  const spec: Record<string, any> = {
+    ociVersion: '1.1.0',
+    process: { terminal: false, user: { uid: 0, gid: 0 }, args, env: ['PATH=/bin:/usr/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    hostname: 'tvisor-test',
+    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+  };
+  edit(spec);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}

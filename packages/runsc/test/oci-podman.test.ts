@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxTarball, cannotRun, RUNTIME, scratch, sh } from './oci-helpers.js';
+
+// podman with private storage (vfs driver: no overlay mounts needed) and no network namespace setup.
+const reason = cannotRun(['podman', 'conmon']);
+const dir = reason ? '' : scratch('podman');
+const base = reason ? [] : ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', RUNTIME];
+const podman = (args: string[]) => sh('podman', [...base, ...args]);
+const run = ['run', '--rm', '--network', 'none'];
+
+if (reason) console.log(`oci-podman: skipped: ${reason}`);
+
+describe.skipIf(reason !== undefined)('podman drives tVisor', () => {
+  beforeAll(() => {
+    const r = podman(['import', busyboxTarball(dir), 'tvbb']);
+    expect(r.status, r.stderr).toBe(0);
+  }, 120_000);
+  afterAll(() => {
+    podman(['rm', '-af']);
+  }, 120_000);
+
+  it('run --rm shows the sandbox kernel and passes the exit status through', () => {
+    const r = podman([...run, 'tvbb', 'sh', '-c', 'cat /proc/version; exit 7']);
+    expect(r.stdout).toMatch(/^Linux version \S+-tvisor /);
+    expect(r.status).toBe(7);
+    const dmesg = podman([...run, 'tvbb', 'dmesg']);
+    expect(dmesg.stdout).toContain('tVisor');
+    expect(dmesg.status).toBe(0);
+  }, 240_000);
+
+  it('run -d, exec, stop (SIGTERM reaches the handler of init), logs', () => {
+    const d = podman(['run', '-d', '--network', 'none', '--name', 'p1', 'tvbb', 'sh', '-c', 'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done']);
+    expect(d.status, d.stderr).toBe(0);
+    const e = podman(['exec', 'p1', 'sh', '-c', 'echo in-exec; exit 3']);
+    expect(e.stdout).toBe('in-exec\n');
+    expect(e.status).toBe(3);
+    expect(podman(['stop', '-t', '10', 'p1']).status).toBe(0);
+    expect(podman(['logs', 'p1']).stdout).toBe('started\nstopping\n');
+    expect(podman(['inspect', '-f', '{{.State.ExitCode}}', 'p1']).stdout.trim()).toBe('0');
+    expect(podman(['rm', 'p1']).status).toBe(0);
+  }, 240_000);
+});
