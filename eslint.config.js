@@ -32,11 +32,4 @@ export default tseslint.config(
     files: ['**/native/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
-  {
-    // Until issue 12's @tvisor/platform lands (branch h/seam), the ptrace
-    // platform still takes the platform seam from @tvisor/kernel: reported,
-    // not failing, in these two files only. Delete this block with that merge.
-    files: ['packages/platform-ptrace/src/ptrace-platform.ts', 'packages/platform-ptrace/src/stub/stub-process.ts'],
-    rules: { 'tvisor/module-boundaries': ['warn', { depConstraints, fallbackTags, hostZones }] },
-  },
 );

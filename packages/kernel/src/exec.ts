@@ -1,12 +1,12 @@
 import { AUXV, Errno, MAP, PROT, SysError } from '@tvisor/abi';
 import { MemoryManager } from '@tvisor/mm';
 import type { FileDescription, VirtualDentry } from '@tvisor/vfs';
-import { REG } from './arch/registers.js';
+import { REG } from '@tvisor/platform';
 import type { Kernel } from './kernel.js';
 import { buildInitialStack, loadProgram, parseShebang, type LoaderFile, type LoaderMemory } from './loader/index.js';
 import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
-import type { PlatformAddressSpace, PlatformContext } from './platform.js';
+import type { PlatformAddressSpace, PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup, type Credentials } from './task.js';
 
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
@@ -211,4 +211,50 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): vo
   group.signals.resetHandlersForExec();
   task.clearChildTid = 0;
   kernel.execDone(task);
+}
+
+/** Most argv/envp entries execve reads before giving up with E2BIG. */
+const MAX_ARG_POINTERS = 0x20000;
+
+/** A NULL-terminated array of C strings (argv, envp) from app memory. */
+function readStringArray(t: Task, addr: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  if (addr === 0) return out;
+  for (let i = 0; ; i++) {
+    if (i >= MAX_ARG_POINTERS) throw new SysError(Errno.E2BIG);
+    const p = new DataView(t.mm.copyIn(addr + i * 8, 8).buffer).getBigUint64(0, true);
+    if (p === 0n) return out;
+    out.push(t.mm.readCStringBytes(Number(p), 32 * 4096));
+  }
+}
+
+/** execve of `path` with argv and envp read from app memory (execve and execveat). */
+export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAddr: number): number {
+  const argv = readStringArray(t, argvAddr);
+  const envp = readStringArray(t, envpAddr);
+  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp }, t.group.tasks.size === 1 ? t.context : undefined);
+  deThread(t);
+  replaceImage(t.kernel, t, image);
+  return 0;
+}
+
+/**
+ * execve past its point of no return (Linux's de_thread): every other
+ * thread exits as with exit(2) (clear_child_tid and robust futexes handled
+ * in the old memory), and a thread other than the leader becomes the leader,
+ * taking the pid as its tid, so the parent's wait still finds the process.
+ */
+function deThread(t: Task): void {
+  const kernel = t.kernel;
+  const g = t.group;
+  const others = [...g.tasks].filter((other) => other !== t);
+  // Their host threads die with the old stub (killed here, so the platform
+  // neither ends them one by one nor reports them gone), then each exits.
+  for (const other of others) other.context.kill();
+  for (const other of others) kernel.exitThread(other, 0);
+  if (t.tid !== g.pid) {
+    kernel.tasks.delete(t.tid);
+    t.tid = g.pid;
+    kernel.tasks.set(t.tid, t);
+  }
 }

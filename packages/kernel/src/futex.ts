@@ -1,3 +1,4 @@
+import { Errno, FUTEX, SysError } from '@tvisor/abi';
 import type { Task } from './task.js';
 
 /** One task parked in FUTEX_WAIT. */
@@ -89,5 +90,37 @@ export class FutexTable {
   /** The tids of the tasks waiting on `key`, oldest first. */
   waiters(key: string): Task[] {
     return (this.queues.get(key) ?? []).map((w) => w.task);
+  }
+}
+
+/**
+ * Walks a dying thread's robust futex list (set_robust_list): every lock it
+ * still owns gets FUTEX_OWNER_DIED and one waiter is woken, so the next
+ * pthread_mutex_lock returns EOWNERDEAD instead of hanging.
+ */
+export function cleanupRobustList(t: Task): void {
+  if (t.robustList === 0) return;
+  const LIST_LIMIT = 2048;
+  try {
+    const head = t.mm.copyIn(t.robustList, 24);
+    const hv = new DataView(head.buffer, head.byteOffset, 24);
+    const futexOffset = Number(hv.getBigInt64(8, true));
+    const pending = Number(hv.getBigUint64(16, true));
+    const mark = (entry: number) => {
+      const word = (entry & ~1) + futexOffset;
+      const cur = FutexTable.read(t, word);
+      if ((cur & FUTEX.TID_MASK) !== t.tid) return;
+      t.mm.atomicCompareExchange32(word, cur, ((cur & FUTEX.WAITERS) | FUTEX.OWNER_DIED) >>> 0);
+      if (cur & FUTEX.WAITERS) t.kernel.futexes.wake(FutexTable.key(t, word), 1);
+    };
+    let entry = Number(hv.getBigUint64(0, true));
+    for (let i = 0; i < LIST_LIMIT && entry !== t.robustList; i++) {
+      const next = Number(new DataView(t.mm.copyIn(entry & ~1, 8).buffer).getBigUint64(0, true));
+      if (entry !== pending) mark(entry);
+      entry = next;
+    }
+    if (pending !== 0) mark(pending);
+  } catch {
+    // A damaged list is abandoned, as Linux does.
   }
 }

@@ -1,8 +1,6 @@
-export * from './arch/registers.js';
-export * from './platform.js';
 export { Kernel, exitStatus, signalStatus, type KernelOptions } from './kernel.js';
-export { SyscallTable, type SyscallEntry, type SyscallSpec, type Support, type ArgKind } from './syscalls/table.js';
-export { registerAllSyscalls } from './syscalls/index.js';
+export { SyscallTable, type SyscallEntry, type SyscallSpec, type Support, type ArgKind } from './syscall-table.js';
+export { linux64SyscallTable, registerLinux64Syscalls } from './linux64.js';
 export { spawnInit, spawnProcess, exitCodeOf, findOnPath, ROOT_CREDENTIALS, type InitRequest } from './init.js';
 export { FsContext, type FsRoot } from './fs-context.js';
 export { FdTable } from './fd-table.js';

@@ -1,148 +1,30 @@
 // Job control (group stop, SIGCONT, wait reports) served by the real kernel
 // and syscall handlers, on a fake platform whose contexts only record
 // whether the kernel let them run and whether it asked them to stop.
-import { CLD, MAP, PROT, SA, SYS, Signal, W_CONTINUED, WAIT, wStopCode, P } from '@tvisor/abi';
-import { MemoryFile, MemoryManager } from '@tvisor/mm';
-import { TmpfsFilesystem, VirtualFilesystem } from '@tvisor/vfs';
+import { CLD, SA, SYS, Signal, W_CONTINUED, WAIT, wStopCode, P } from '@tvisor/abi';
+import { MemoryFile } from '@tvisor/mm';
+import { REG } from '@tvisor/platform';
+import type { FakePlatform } from '@tvisor/platform/testing';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { REG, Registers, USER_REGS_SIZE } from './arch/registers.js';
-import { FdTable } from './fd-table.js';
-import { FsContext } from './fs-context.js';
 import { procStat } from './fs/proc/pid-files.js';
-import { ROOT_CREDENTIALS } from './init.js';
-import { Kernel } from './kernel.js';
-import type { Platform, PlatformAddressSpace, PlatformContext, StopEvent } from './platform.js';
+import type { Kernel } from './kernel.js';
 import { sigbit } from './signals.js';
 import { decodeSigInfo } from './signals/index.js';
-import { Task, ThreadGroup } from './task.js';
-
-class FakeAddressSpace implements PlatformAddressSpace {
-  readonly hostPid = 0;
-  mapFile(): void {}
-  unmap(): void {}
-  protect(): void {}
-  flush(): void {}
-  release(): void {}
-}
-
-class FakeContext implements PlatformContext {
-  readonly regs = new Registers(new ArrayBuffer(USER_REGS_SIZE));
-  owner: unknown;
-  running = false;
-  interruptRequested = false;
-  killed = false;
-  constructor(readonly addressSpace: PlatformAddressSpace) {}
-  getFpState(): Uint8Array {
-    return new Uint8Array(0);
-  }
-  setFpState(): void {}
-  cpuTime(): bigint {
-    return 0n;
-  }
-  kill(): void {
-    this.killed = true;
-    this.running = false;
-  }
-}
-
-class FakePlatform implements Platform {
-  readonly name = 'fake';
-  newProcess() {
-    const addressSpace = new FakeAddressSpace();
-    return { addressSpace, context: new FakeContext(addressSpace) };
-  }
-  newThread(context: PlatformContext): PlatformContext {
-    return new FakeContext(context.addressSpace);
-  }
-  endThread(context: PlatformContext): void {
-    (context as FakeContext).kill();
-  }
-  resume(context: PlatformContext): void {
-    const c = context as FakeContext;
-    if (!c.killed) c.running = true;
-  }
-  wait(): StopEvent | undefined {
-    return undefined;
-  }
-  waitAsync(): Promise<StopEvent | undefined> {
-    return Promise.resolve(undefined);
-  }
-  pollStop(): StopEvent | undefined {
-    return undefined;
-  }
-  prepareAsyncWait(): void {}
-  get runningCount(): number {
-    return 0;
-  }
-  interrupt(context: PlatformContext): void {
-    const c = context as FakeContext;
-    if (c.running) c.interruptRequested = true;
-  }
-  shutdown(): void {}
-}
+import { Task, type ThreadGroup } from './task.js';
+import { KernelHarness, SCRATCH } from './testing/kernel-harness.js';
 
 const memoryFile = MemoryFile.create('job-control-test');
 afterAll(() => memoryFile.close());
 
-/** Where each process's scratch memory (wait status, siginfo, sigaction) is mapped. */
-const SCRATCH = 0x10_0000;
-
+let harness: KernelHarness;
 let kernel: Kernel;
 let platform: FakePlatform;
 
-function serve(ev: StopEvent): void {
-  (kernel as unknown as { handleSafely(ev: StopEvent): void }).handleSafely(ev);
-}
-
-function newProcess(parent: ThreadGroup | undefined): Task {
-  const { addressSpace, context } = platform.newProcess();
-  const mm = new MemoryManager(memoryFile, addressSpace, { stackTop: 0x7fff_0000_0000 });
-  mm.mmap({ addr: SCRATCH, length: 4096, prot: PROT.READ | PROT.WRITE, flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED });
-  const { vfs, root } = kernel.root;
-  const pid = kernel.allocateId();
-  const g = new ThreadGroup(pid, parent, mm, new FdTable(), new FsContext(vfs, root, root, { ...ROOT_CREDENTIALS }), { ...ROOT_CREDENTIALS }, 'test');
-  const task = new Task(kernel, pid, g, context);
-  g.tasks.add(task);
-  parent?.children.add(g);
-  kernel.addTask(task);
-  kernel.init ??= g;
-  platform.resume(context);
-  return task;
-}
-
-function newThread(t: Task): Task {
-  const task = new Task(kernel, kernel.allocateId(), t.group, platform.newThread(t.context));
-  t.group.tasks.add(task);
-  kernel.addTask(task);
-  platform.resume(task.context);
-  return task;
-}
-
-function ctx(t: Task): FakeContext {
-  return t.context as FakeContext;
-}
-
-/** `t` makes syscall `nr`: served like a platform syscall stop. Returns rax, or undefined while it is parked. */
-function syscall(t: Task, nr: number, ...args: number[]): number | undefined {
-  const c = ctx(t);
-  expect(c.running, `task ${t.tid} runs before its syscall`).toBe(true);
-  c.running = false;
-  c.interruptRequested = false;
-  const regs = t.regs;
-  regs.set(REG.orig_rax, nr);
-  [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9].forEach((r, i) => regs.set(r, args[i] ?? 0));
-  serve({ kind: 'syscall', context: c });
-  return kernel.blocked.has(t) ? undefined : regs.getSigned(REG.rax);
-}
-
-/** A running task stops for the interrupt the kernel asked for. */
-function takeInterrupt(t: Task): void {
-  const c = ctx(t);
-  expect(c.interruptRequested, `task ${t.tid} was asked to stop`).toBe(true);
-  c.running = false;
-  c.interruptRequested = false;
-  serve({ kind: 'interrupt', context: c });
-}
+const newProcess = (parent: ThreadGroup | undefined): Task => harness.newProcess(parent);
+const newThread = (t: Task): Task => harness.newThread(t);
+const ctx = (t: Task) => harness.ctx(t);
+const syscall = (t: Task, nr: number, ...args: number[]): number | undefined => harness.syscall(t, nr, ...args);
+const takeInterrupt = (t: Task): void => harness.takeInterrupt(t);
 
 /** wait4(pid, &status, options) from `t`: [result, status]. */
 function wait4(t: Task, pid: number, options: number): [number | undefined, number] {
@@ -165,9 +47,9 @@ function takeSigchld(g: ThreadGroup): { code: number; status: number; pid: numbe
 }
 
 beforeEach(() => {
-  platform = new FakePlatform();
-  const vfs = new VirtualFilesystem(new TmpfsFilesystem());
-  kernel = new Kernel({ platform, memoryFile, root: { vfs, root: vfs.root() } });
+  harness = new KernelHarness(memoryFile);
+  kernel = harness.kernel;
+  platform = harness.platform;
 });
 
 /** A parent (blocking SIGCHLD so it stays pending to look at) and a child in its own process group of the parent's session. */

@@ -1,8 +1,7 @@
 import { CLD, Errno, SA, SEGV, Signal, SysError, signalName } from '@tvisor/abi';
 import type { MemoryFile } from '@tvisor/mm';
-import type { Platform, StopEvent } from './platform.js';
-import { SyscallTable } from './syscalls/table.js';
-import { registerAllSyscalls } from './syscalls/index.js';
+import type { Platform, StopEvent } from '@tvisor/platform';
+import type { SyscallTable } from './syscall-table.js';
 import { formatResult, formatSyscallEntry } from './strace.js';
 import type { Task, ThreadGroup } from './task.js';
 import type { Uname } from './uname.js';
@@ -13,11 +12,10 @@ import { clockNow } from './clock.js';
 import { PageCache } from './page-cache.js';
 import { MemfdFilesystem } from './memfd.js';
 import { MemoryFilePages } from './file-pages.js';
-import { FutexTable } from './futex.js';
-import { cleanupRobustList } from './syscalls/futex.js';
+import { FutexTable, cleanupRobustList } from './futex.js';
 import { PipeFilesystem } from '@tvisor/vfs';
 import { deliverFault, deliverPending, sendKill, sendSignal } from './signal-delivery.js';
-import { REG } from './arch/registers.js';
+import { REG } from '@tvisor/platform';
 import { sigInfoChild } from './signals/index.js';
 import { SIG_IGN } from './signals.js';
 import { checkGroupStopped, hangUpOrphanedGroups, holdTask } from './job-control.js';
@@ -26,6 +24,8 @@ import { sessionLeaderExited } from './tty/terminal.js';
 
 export interface KernelOptions {
   platform: Platform;
+  /** The syscall table to serve (for x86-64 Linux, `linux64SyscallTable()`). */
+  syscalls: SyscallTable;
   memoryFile: MemoryFile;
   /** The sandbox's filesystem root (a VFS and the dentry processes start at). */
   root: FsRoot;
@@ -82,7 +82,7 @@ export function exitReport(child: ThreadGroup): { code: number; status: number }
  * platform's stops.
  */
 export class Kernel {
-  readonly table = new SyscallTable();
+  readonly table: SyscallTable;
   readonly platform: Platform;
   readonly memoryFile: MemoryFile;
   readonly root: FsRoot;
@@ -115,7 +115,7 @@ export class Kernel {
     this.uname = { ...DEFAULT_UNAME, ...opts.uname };
     this.filePages = opts.filePages ?? new MemoryFilePages(this.memoryFile);
     this.memfds = new MemfdFilesystem(this.filePages);
-    registerAllSyscalls(this.table);
+    this.table = opts.syscalls;
     this.pageCache = new PageCache(this.memoryFile);
     this.pipes.installFifoSupport(this.root.vfs);
     // /dev/kmsg (char 1:11) reads and writes the kernel log.

@@ -13,7 +13,7 @@ import {
   type FpuLayout,
 } from './signals/index.js';
 import type { Task, ThreadGroup } from './task.js';
-import { REG } from './arch/registers.js';
+import { REG } from '@tvisor/platform';
 
 /** Is `sig`'s current disposition one that does nothing when delivered? */
 function ignoredOnDelivery(action: SignalAction, sig: number): boolean {

@@ -1,6 +1,6 @@
 import { AT, errnoName, strerror, syscallName } from '@tvisor/abi';
 import { decodeArg, formatClone } from './strace-decode.js';
-import type { ArgKind, SyscallEntry } from './syscalls/table.js';
+import type { ArgKind, SyscallEntry } from './syscall-table.js';
 import type { Task } from './task.js';
 
 const MAX_SHOWN = 32;

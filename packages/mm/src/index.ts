@@ -1,4 +1,3 @@
-export type { AddressSpace, Prot } from './address-space.js';
 export { MemoryFile, MEMORY_FILE_WINDOW, type FileRange } from './memory-file.js';
 export {
   MemoryManager,

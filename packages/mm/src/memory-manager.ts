@@ -1,4 +1,4 @@
-import type { AddressSpace } from './address-space.js';
+import type { AddressSpace } from '@tvisor/platform';
 import { forkMemory, type ForkStrategy } from './fork.js';
 import { TASK_SIZE, type MemoryLayout } from './layout.js';
 import { MappingSyscalls, type MmapOptions } from './mapping-syscalls.js';

@@ -1,5 +1,5 @@
 import { PROT } from '@tvisor/abi';
-import type { AddressSpace } from './address-space.js';
+import type { AddressSpace } from '@tvisor/platform';
 import { defaultLayout, type MemoryLayout } from './layout.js';
 import type { MemoryFile } from './memory-file.js';
 import { pmasMergeable, splitPma, type Pma } from './pma.js';

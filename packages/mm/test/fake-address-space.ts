@@ -1,4 +1,4 @@
-import type { AddressSpace } from '../src/address-space.js';
+import type { AddressSpace } from '@tvisor/platform';
 import { PAGE_SIZE } from '../src/layout.js';
 import { RangeList } from '../src/range-list.js';
 

@@ -6,7 +6,7 @@ import {
   type PlatformAddressSpace,
   type PlatformContext,
   type StopEvent,
-} from '@tvisor/kernel';
+} from '@tvisor/platform';
 import { readFileSync } from 'node:fs';
 import { ChildSignalWaiter } from './child-signals.js';
 import { kill, tgkill } from './native/libc.js';

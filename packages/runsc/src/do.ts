@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { Errno, Signal, SysError, strerror } from '@tvisor/abi';
-import { Devpts, Kernel, MemoryFilePages, createCgroupfs, createProcfs, createSysfs, exitCodeOf, hostIsatty, spawnInit } from '@tvisor/kernel';
+import { Devpts, Kernel, MemoryFilePages, createCgroupfs, createProcfs, createSysfs, exitCodeOf, hostIsatty, linux64SyscallTable, spawnInit } from '@tvisor/kernel';
 import { ROOT_CREDENTIALS, type FileDescription } from '@tvisor/vfs';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
@@ -62,7 +62,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   const platform = new PtracePlatform(memoryFile);
   const filePages = new MemoryFilePages(memoryFile);
   const root = buildRootFilesystem({ hostRoot: opts.root, overlay: opts.overlay, pages: filePages });
-  const kernel = new Kernel({ platform, memoryFile, root, strace: opts.strace, filePages });
+  const kernel = new Kernel({ platform, syscalls: linux64SyscallTable(), memoryFile, root, strace: opts.strace, filePages });
   mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
   kernel.onInternalError = (text) => {
     if (!opts.quiet) opts.stderr(`runsc: ${opts.debug ? text : text.split('\n')[0]}\n`);

@@ -1,12 +1,11 @@
-import { SyscallTable, registerAllSyscalls } from '@tvisor/kernel';
+import { linux64SyscallTable } from '@tvisor/kernel';
 
 /**
  * `runsc help syscalls`: the kernel's own dispatch table, printed. There is
  * no second list: what it says is what the sentry does.
  */
 export function syscallsHelp(): string {
-  const table = new SyscallTable();
-  registerAllSyscalls(table);
+  const table = linux64SyscallTable();
   const entries = table.all();
   const counts = { full: 0, partial: 0, enosys: 0 };
   const lines = entries.map((e) => {

@@ -1,6 +1,6 @@
 import { Errno, SysError } from '@tvisor/abi';
 import type { Credentials, Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /** The "don't change" id of setreuid/setresuid: -1 as an unsigned int. */
 const UNCHANGED = 0xffff_ffff;
@@ -30,6 +30,11 @@ function writeIds(t: Task, addrs: number[], ids: number[]): void {
     t.mm.copyOut(addr, b);
   });
 }
+
+const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+const LINUX_CAPABILITY_VERSION_1 = 0x19980330;
+/** All 41 capabilities (CAP_LAST_CAP 40), the bounding set of a root sandbox process. */
+const ALL_CAPS = (1n << 41n) - 1n;
 
 /**
  * Credentials, modelled as Linux's root-in-a-user-namespace: processes start
@@ -121,6 +126,48 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
         const raw = n > 0 ? t.mm.copyIn(a.arg(1), n * 4) : new Uint8Array(0);
         const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
         t.group.creds.groups = Array.from({ length: n }, (_, i) => v.getUint32(i * 4, true));
+        return 0;
+      },
+    },
+    capget: {
+      args: ['ptr', 'ptr'],
+      support: 'partial',
+      note: 'root holds every capability, others none; capset accepts only what is already held',
+      handler: (t, a) => {
+        const hdr = t.mm.copyIn(a.arg(0), 8);
+        const hv = new DataView(hdr.buffer, hdr.byteOffset, 8);
+        const version = hv.getUint32(0, true);
+        if (version !== LINUX_CAPABILITY_VERSION_3 && version !== LINUX_CAPABILITY_VERSION_1 && version !== 0x20071026) {
+          hv.setUint32(0, LINUX_CAPABILITY_VERSION_3, true);
+          t.mm.copyOut(a.arg(0), hdr);
+          if (a.arg(1) === 0) return 0;
+          throw new SysError(Errno.EINVAL);
+        }
+        if (a.arg(1) === 0) return 0;
+        const caps = t.group.creds.euid === 0 ? ALL_CAPS : 0n;
+        const words = version === LINUX_CAPABILITY_VERSION_1 ? 1 : 2;
+        const out = new Uint8Array(12 * words);
+        const ov = new DataView(out.buffer);
+        for (let i = 0; i < words; i++) {
+          const w = Number((caps >> BigInt(32 * i)) & 0xffffffffn);
+          ov.setUint32(i * 12, w, true);
+          ov.setUint32(i * 12 + 4, w, true);
+          ov.setUint32(i * 12 + 8, 0, true);
+        }
+        t.mm.copyOut(a.arg(1), out);
+        return 0;
+      },
+    },
+    capset: {
+      args: ['ptr', 'ptr'],
+      support: 'partial',
+      note: 'accepts sets no larger than those held; nothing is dropped',
+      handler: (t, a) => {
+        const raw = t.mm.copyIn(a.arg(1), 24);
+        const v = new DataView(raw.buffer, raw.byteOffset, 24);
+        const held = t.group.creds.euid === 0 ? ALL_CAPS : 0n;
+        const eff = BigInt(v.getUint32(0, true)) | (BigInt(v.getUint32(12, true)) << 32n);
+        if (eff & ~held) throw new SysError(Errno.EPERM);
         return 0;
       },
     },

@@ -4,7 +4,7 @@ import { createEpoll, EpollImpl, epollCanWatch } from '../events/epoll.js';
 import { waitForReadiness } from '../events/wait.js';
 import type { Task } from '../task.js';
 import { readSigmask, withSigmask } from './poll.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /** struct epoll_event is packed on x86-64: u32 events, u64 data. */
 const EPOLL_EVENT_SIZE = 12;

@@ -1,7 +1,7 @@
 import { EFD, Errno, SysError } from '@tvisor/abi';
 import { createEventFd } from '../events/eventfd.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 function eventfd2(t: Task, initial: number, flags: number): number {
   if (flags & ~(EFD.SEMAPHORE | EFD.NONBLOCK | EFD.CLOEXEC)) throw new SysError(Errno.EINVAL);

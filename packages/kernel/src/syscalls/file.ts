@@ -1,14 +1,13 @@
-import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError } from '@tvisor/abi';
+import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
 import { toAbiStat, type FileDescription, type StatInfo } from '@tvisor/vfs';
 import { blockingOp, installOpened } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
 import { readPath, readToUser, writeFromUser } from '../user-io.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const MAX_RW_COUNT = 0x7ffff000;
-
 
 function clampCount(n: number): number {
   return Math.min(n, MAX_RW_COUNT);
@@ -146,6 +145,87 @@ function dup3(t: Task, oldfd: number, newfd: number, flags: number): number {
   file.incRef();
   t.group.fds.set(newfd, file, (flags & O.CLOEXEC) !== 0);
   return newfd;
+}
+
+/** The old getdents(2) record: ino, off, reclen, name, NUL, padding, then d_type in the last byte. */
+function getdents(t: Task, fd: number, addr: number, count: number): number {
+  const file = t.group.fds.get(fd);
+  if ((file.stat().mode & S.IFMT) !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
+  const out = new Uint8Array(Math.min(count, 1 << 20));
+  const v = new DataView(out.buffer);
+  const enc = new TextEncoder();
+  let used = 0;
+  let tooSmall = false;
+  file.iterDirents((d) => {
+    const name = enc.encode(d.name);
+    const reclen = (18 + name.length + 2 + 7) & ~7;
+    if (used + reclen > out.length) {
+      tooSmall = used === 0;
+      return false;
+    }
+    v.setBigUint64(used, BigInt(d.ino), true);
+    v.setBigInt64(used + 8, BigInt(d.nextOff), true);
+    v.setUint16(used + 16, reclen, true);
+    out.set(name, used + 18);
+    out[used + 18 + name.length] = 0;
+    out[used + reclen - 1] = d.type;
+    used += reclen;
+    return true;
+  });
+  if (tooSmall) throw new SysError(Errno.EINVAL);
+  t.mm.copyOut(addr, out.subarray(0, used));
+  return used;
+}
+
+function vectored(t: Task, fd: number, iov: number, cnt: number, offset: number, write: boolean): number {
+  const file = t.group.fds.get(fd);
+  const vecs = t.mm.readIovecs(iov, cnt);
+  const at = offset === -1 ? undefined : offset;
+  if (at !== undefined && at < 0) throw new SysError(Errno.EINVAL);
+  const once = () => {
+    let total = 0;
+    for (const { base, len } of vecs) {
+      if (len === 0) continue;
+      const off = at === undefined ? undefined : at + total;
+      const n = write ? writeFromUser(t, file, base, len, off) : readToUser(t, file, base, len, off);
+      total += n;
+      if (n < len) break;
+    }
+    return total;
+  };
+  return at === undefined ? blockingOp(t, file, write ? POLL.OUT : POLL.IN, once) : once();
+}
+
+function closeRange(t: Task, first: number, last: number, flags: number): number {
+  if (flags & ~(CLOSE_RANGE.CLOEXEC | CLOSE_RANGE.UNSHARE) || first > last) throw new SysError(Errno.EINVAL);
+  const fds = t.group.fds;
+  for (const fd of fds.fds()) {
+    if (fd < first || fd > last) continue;
+    if (flags & CLOSE_RANGE.CLOEXEC) fds.setCloexec(fd, true);
+    else {
+      releaseProcessLocks(t, fds.get(fd));
+      fds.close(fd);
+    }
+  }
+  return 0;
+}
+
+function openat2(t: Task, dirfd: number, pathAddr: number, howAddr: number, size: number): number {
+  if (size < OpenHow.size) throw new SysError(Errno.EINVAL);
+  if (size > 4096) throw new SysError(Errno.E2BIG);
+  const raw = t.mm.copyIn(howAddr, size);
+  // Bytes past the struct this kernel knows must be zero (extensible-struct rule).
+  if (raw.subarray(OpenHow.size).some((b) => b !== 0)) throw new SysError(Errno.E2BIG);
+  const how = OpenHow.decode(new DataView(raw.buffer, raw.byteOffset, OpenHow.size), 0);
+  const flags = Number(how.flags);
+  const allResolve = RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_SYMLINKS | RESOLVE.BENEATH | RESOLVE.IN_ROOT | RESOLVE.CACHED;
+  if (how.resolve & ~allResolve) throw new SysError(Errno.EINVAL);
+  if (how.mode !== 0 && !(flags & O.CREAT) && (flags & O.TMPFILE) !== O.TMPFILE) throw new SysError(Errno.EINVAL);
+  if (how.mode & ~0o7777) throw new SysError(Errno.EINVAL);
+  const p = readPath(t, pathAddr);
+  const ctx = t.group.fs.context(t.group.fds, dirfd, p);
+  const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode: how.mode, resolve: how.resolve });
+  return installOpened(t, file, (flags & O.CLOEXEC) !== 0);
 }
 
 /** The file syscalls over @tvisor/vfs and the process's fd table. */
@@ -308,6 +388,23 @@ export function registerFileSyscalls(table: SyscallTable): void {
       support: 'partial',
       note: 'search permission on the target is not checked yet',
     },
+    getdents: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => getdents(t, a.argInt(0), a.arg(1), a.argUint(2)) },
+    preadv: { args: ['fd', 'ptr', 'int', 'int'], handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false) },
+    pwritev: { args: ['fd', 'ptr', 'int', 'int'], handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true) },
+    preadv2: {
+      args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
+      support: 'partial',
+      note: 'RWF_* flags are ignored',
+      handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false),
+    },
+    pwritev2: {
+      args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
+      support: 'partial',
+      note: 'RWF_* flags are ignored',
+      handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true),
+    },
+    close_range: { args: ['fd', 'fd', 'hex'], handler: (t, a) => closeRange(t, a.argUint(0), a.argUint(1), a.argUint(2)) },
+    openat2: { args: ['dirfd', 'str', 'ptr', 'uint'], handler: (t, a) => openat2(t, a.argInt(0), a.arg(1), a.arg(2), a.arg(3)) },
   });
 }
 

@@ -2,7 +2,7 @@ import { CLOCK, Errno, FUTEX, SysError } from '@tvisor/abi';
 import { clockNow, decodeTimespec } from '../clock.js';
 import { FutexTable } from '../futex.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 function futexWait(t: Task, addr: number, val: number, timeoutAddr: number, bitset: number, absolute: boolean, clock: number, key: string): number {
   if (bitset === 0) throw new SysError(Errno.EINVAL);
@@ -99,38 +99,6 @@ function unlockPi(t: Task, addr: number): number {
   return 0;
 }
 
-/**
- * Walks a dying thread's robust futex list (set_robust_list): every lock it
- * still owns gets FUTEX_OWNER_DIED and one waiter is woken, so the next
- * pthread_mutex_lock returns EOWNERDEAD instead of hanging.
- */
-export function cleanupRobustList(t: Task): void {
-  if (t.robustList === 0) return;
-  const LIST_LIMIT = 2048;
-  try {
-    const head = t.mm.copyIn(t.robustList, 24);
-    const hv = new DataView(head.buffer, head.byteOffset, 24);
-    const futexOffset = Number(hv.getBigInt64(8, true));
-    const pending = Number(hv.getBigUint64(16, true));
-    const mark = (entry: number) => {
-      const word = (entry & ~1) + futexOffset;
-      const cur = FutexTable.read(t, word);
-      if ((cur & FUTEX.TID_MASK) !== t.tid) return;
-      t.mm.atomicCompareExchange32(word, cur, ((cur & FUTEX.WAITERS) | FUTEX.OWNER_DIED) >>> 0);
-      if (cur & FUTEX.WAITERS) t.kernel.futexes.wake(FutexTable.key(t, word), 1);
-    };
-    let entry = Number(hv.getBigUint64(0, true));
-    for (let i = 0; i < LIST_LIMIT && entry !== t.robustList; i++) {
-      const next = Number(new DataView(t.mm.copyIn(entry & ~1, 8).buffer).getBigUint64(0, true));
-      if (entry !== pending) mark(entry);
-      entry = next;
-    }
-    if (pending !== 0) mark(pending);
-  } catch {
-    // A damaged list is abandoned, as Linux does.
-  }
-}
-
 /** Private and shared futexes keyed by process and address (shared across processes: not yet). */
 export function registerFutexSyscalls(table: SyscallTable): void {
   table.register({
@@ -154,6 +122,8 @@ export function registerFutexSyscalls(table: SyscallTable): void {
           case FUTEX.WAKE:
             return futexes.wake(key(addr), a.argUint(2));
           case FUTEX.WAKE_BITSET:
+            // As futex_wake: a waiter can never match an empty bitset.
+            if (a.argUint(5) === 0) throw new SysError(Errno.EINVAL);
             return futexes.wake(key(addr), a.argUint(2), a.argUint(5));
           case FUTEX.REQUEUE:
           case FUTEX.CMP_REQUEUE: {

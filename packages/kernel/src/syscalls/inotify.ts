@@ -1,7 +1,7 @@
 import { ACCESS, AT, Errno, IN, S, SysError } from '@tvisor/abi';
 import { ALL_INOTIFY_BITS, createInotify, InotifyImpl } from '../events/inotify.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const PATH_MAX = 4096;
 

@@ -1,7 +1,7 @@
 import { Errno, F, Flock, LOCK, SEEK, SysError } from '@tvisor/abi';
 import type { FileDescription } from '@tvisor/vfs';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /** Parks until the locks on `file`'s inode change, then tries `attempt` again (F_SETLKW, blocking flock). */
 function waitForLock(t: Task, file: FileDescription, attempt: () => void): number {

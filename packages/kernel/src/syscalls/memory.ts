@@ -2,7 +2,7 @@ import { Errno, MAP, MFD, S, SysError } from '@tvisor/abi';
 import { makeDev } from '@tvisor/vfs';
 import { mappableFile } from '../mappable.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /** /dev/zero, which Linux maps as anonymous memory (shared memory for MAP_SHARED). */
 const DEV_ZERO = makeDev(1, 5);
@@ -92,6 +92,15 @@ export function registerMemorySyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         t.mm.mprotect(a.arg(0), a.arg(1), a.argUint(2));
         return 0;
+      },
+    },
+    membarrier: {
+      args: ['int', 'hex', 'int'],
+      support: 'partial',
+      note: 'QUERY reports no commands: glibc and runtimes fall back',
+      handler: (_t, a) => {
+        if (a.argInt(0) === 0) return 0;
+        throw new SysError(Errno.EINVAL);
       },
     },
   });

@@ -4,8 +4,7 @@ import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec 
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
-import type { SyscallTable } from './table.js';
-
+import type { SyscallTable } from '../syscall-table.js';
 
 /** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */
 function at(t: Task, dirfd: number, pathAddr: number) {
@@ -69,6 +68,31 @@ function statx(t: Task, dirfd: number, pathAddr: number, flags: number, mask: nu
     st = t.group.fs.vfs.statAt(t.group.fs.context(t.group.fds, dirfd, p), p, flags & AT.SYMLINK_NOFOLLOW);
   }
   t.mm.copyOut(buf, encodeStatx(st, mask));
+  return 0;
+}
+
+function utimes(t: Task, dirfd: number, pathAddr: number, timesAddr: number, micro: boolean): number {
+  const p = readPath(t, pathAddr);
+  const fs = t.group.fs;
+  let times: [{ sec: number; nsec: number }, { sec: number; nsec: number }] | null = null;
+  if (timesAddr !== 0) {
+    const raw = t.mm.copyIn(timesAddr, micro ? 32 : 16);
+    const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (micro) {
+      const tv = (off: number) => {
+        const usec = Number(v.getBigInt64(off + 8, true));
+        if (usec < 0 || usec >= 1e6) throw new SysError(Errno.EINVAL);
+        return { sec: Number(v.getBigInt64(off, true)), nsec: usec * 1000 };
+      };
+      times = [tv(0), tv(16)];
+    } else {
+      times = [
+        { sec: Number(v.getBigInt64(0, true)), nsec: 0 },
+        { sec: Number(v.getBigInt64(8, true)), nsec: 0 },
+      ];
+    }
+  }
+  fs.vfs.utimensAt(fs.context(t.group.fds, dirfd, p), p, times, 0);
   return 0;
 }
 
@@ -234,5 +258,22 @@ export function registerPathSyscalls(table: SyscallTable): void {
         return installOpened(t, file, false);
       },
     },
+    chroot: {
+      args: ['str'],
+      handler: (t, a) => {
+        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        const fs = t.group.fs;
+        const p = readPath(t, a.arg(0));
+        const vd = fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p);
+        const probe = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t.group.fds).creds);
+        probe.decRef();
+        fs.root = vd;
+        return 0;
+      },
+    },
+    utime: { args: ['str', 'ptr'], handler: (t, a) => utimes(t, AT.FDCWD, a.arg(0), a.arg(1), false) },
+    utimes: { args: ['str', 'ptr'], handler: (t, a) => utimes(t, AT.FDCWD, a.arg(0), a.arg(1), true) },
+    futimesat: { args: ['dirfd', 'str', 'ptr'], handler: (t, a) => utimes(t, a.argInt(0), a.arg(1), a.arg(2), true) },
+    sync_file_range: { args: ['fd', 'int', 'int', 'hex'], handler: (t, a) => (t.group.fds.get(a.argInt(0)).sync(), 0) },
   });
 }

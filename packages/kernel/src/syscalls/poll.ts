@@ -4,7 +4,7 @@ import { clockNow, decodeTimespec, encodeTimespec, type Nanos } from '../clock.j
 import { applyTemporaryMask, waitForReadiness } from '../events/wait.js';
 import { UNBLOCKABLE_MASK } from '../signals.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const MONOTONIC = 1;
 const POLLFD_SIZE = 8;

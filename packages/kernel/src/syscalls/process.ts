@@ -1,7 +1,7 @@
 import { ARCH, Errno, SysError } from '@tvisor/abi';
-import { REG } from '../arch/registers.js';
+import { REG } from '@tvisor/platform';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const UTS_FIELD = 65;
 const encoder = new TextEncoder();
@@ -65,6 +65,14 @@ export function registerProcessSyscalls(table: SyscallTable): void {
       },
       support: 'partial',
       note: 'FS/GS base only; CPUID faulting is not offered',
+    },
+    personality: {
+      args: ['hex'],
+      handler: (t, a) => {
+        const old = t.group.personality;
+        if (a.argUint(0) !== 0xffffffff) t.group.personality = a.argUint(0);
+        return old;
+      },
     },
   });
 }

@@ -1,23 +1,6 @@
 import { Errno, RLIMIT, SysError } from '@tvisor/abi';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
-
-const INFINITY = 0xffff_ffff_ffff_ffffn;
-
-/** Linux's defaults for a process started by init (soft, hard). */
-export function defaultRlimits(): Array<[bigint, bigint]> {
-  const l: Array<[bigint, bigint]> = Array.from({ length: RLIMIT.NLIMITS }, () => [INFINITY, INFINITY]);
-  l[RLIMIT.STACK] = [8n * 1024n * 1024n, INFINITY];
-  l[RLIMIT.CORE] = [0n, INFINITY];
-  l[RLIMIT.NOFILE] = [1024n, 1024n * 1024n];
-  l[RLIMIT.MEMLOCK] = [8n * 1024n * 1024n, 8n * 1024n * 1024n];
-  l[RLIMIT.NPROC] = [63_000n, 63_000n];
-  l[RLIMIT.SIGPENDING] = [63_000n, 63_000n];
-  l[RLIMIT.MSGQUEUE] = [819_200n, 819_200n];
-  l[RLIMIT.NICE] = [0n, 0n];
-  l[RLIMIT.RTPRIO] = [0n, 0n];
-  return l;
-}
+import type { SyscallTable } from '../syscall-table.js';
 
 function prlimit(t: Task, pid: number, resource: number, newAddr: number, oldAddr: number): number {
   if (resource < 0 || resource >= RLIMIT.NLIMITS) throw new SysError(Errno.EINVAL);

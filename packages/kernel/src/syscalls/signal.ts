@@ -1,11 +1,12 @@
 import { Errno, NSIG, SIG_HOW, SS, Signal, SysError } from '@tvisor/abi';
 import { clockNow, decodeTimespec } from '../clock.js';
 import { KEEP_REGISTERS } from '../kernel.js';
-import { sendSignal, sigreturn } from '../signal-delivery.js';
+import { sendSignal, sigreturn, sendKill } from '../signal-delivery.js';
 import { SIG_DFL, SIG_IGN, UNBLOCKABLE_MASK } from '../signals.js';
 import { reportedAltStackFlags, sigInfoQueue, spInAltStack } from '../signals/index.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
+import { findGroup, groupsMatching } from '../process-lookup.js';
 
 const SIGSET_SIZE = 8;
 const SIGACTION_SIZE = 32;
@@ -132,6 +133,16 @@ function rtSigtimedwait(t: Task, setAddr: number, infoAddr: number, timeoutAddr:
   }, -Errno.EINTR);
 }
 
+function kill(t: Task, pid: number, sig: number): number {
+  if (sig < 0 || sig > 64) throw new SysError(Errno.EINVAL);
+  const targets = groupsMatching(t, pid);
+  if (targets.length === 0) throw new SysError(Errno.ESRCH);
+  // Signal the caller last: it may be among the targets and die of it.
+  for (const g of targets.filter((g) => g !== t.group)) sendKill(t.kernel, g, sig, t);
+  if (targets.includes(t.group)) sendKill(t.kernel, t.group, sig, t);
+  return 0;
+}
+
 /**
  * Dispositions, masks, delivery to handlers through signal frames on the
  * application stack, rt_sigreturn, sigaltstack, and waiting for signals.
@@ -201,6 +212,43 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         if ((code >= 0 || code === -6) && target.group !== t.group) throw new SysError(Errno.EPERM);
         const value = new DataView(info.buffer, info.byteOffset).getBigUint64(24, true);
         sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.group.creds.uid }, value, code));
+        return 0;
+      },
+    },
+    restart_syscall: {
+      args: [],
+      note: 'resumes nanosleep/clock_nanosleep to their original deadline',
+      handler: (t) => {
+        const resume = t.restartBlock;
+        t.restartBlock = undefined;
+        if (!resume) throw new SysError(Errno.EINTR);
+        return resume();
+      },
+    },
+    kill: {
+      args: ['int', 'int'],
+      handler: (t, a) => kill(t, a.argInt(0), a.argInt(1)),
+    },
+    tgkill: {
+      args: ['int', 'int', 'int'],
+      support: 'partial',
+      note: 'the signal is pending for the process and the target thread is woken for it',
+      handler: (t, a) => {
+        const g = findGroup(t, a.argInt(0));
+        const target = t.kernel.tasks.get(a.argInt(1));
+        if (!target || target.group !== g) throw new SysError(Errno.ESRCH);
+        sendKill(t.kernel, g, a.argInt(2), t, target);
+        return 0;
+      },
+    },
+    tkill: {
+      args: ['int', 'int'],
+      support: 'partial',
+      note: 'the signal is pending for the process and the target thread is woken for it',
+      handler: (t, a) => {
+        const task = t.kernel.tasks.get(a.argInt(0));
+        if (!task) throw new SysError(Errno.ESRCH);
+        sendKill(t.kernel, task.group, a.argInt(1), t, task);
         return 0;
       },
     },

@@ -2,7 +2,7 @@ import { Errno, SFD, SysError } from '@tvisor/abi';
 import { createSignalFd, SignalFdImpl } from '../events/signalfd.js';
 import type { Task } from '../task.js';
 import { readSigmask } from './poll.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /**
  * signalfd4(2): a new signalfd when `fd` is -1, else a new mask for the

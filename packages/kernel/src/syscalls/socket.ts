@@ -7,7 +7,7 @@ import { newSocketFile, newSocketInode } from '../net/sockfs.js';
 import type { MessageCreds } from '../net/unix/queue.js';
 import { UnixSocket, unixNamespace, SCM_MAX_FD } from '../net/unix/unix-socket.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /** sizeof(struct sockaddr_storage): the longest address a caller may pass. */
 const SOCKADDR_STORAGE = 128;

@@ -2,7 +2,7 @@ import { CLOCK, CPUCLOCK, Errno, SysError, TIMER } from '@tvisor/abi';
 import { clockNow, clockResolution, decodeTimespec, encodeTimespec, type Nanos } from '../clock.js';
 import { atClockDeadline, cpuClockReader, isCpuClock, readClock } from '../cpu-time.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /**
  * Parks the task until `clock` reads `deadline`. A signal ends a relative

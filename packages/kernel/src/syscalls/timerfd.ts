@@ -2,7 +2,7 @@ import { CLOCK, Errno, SysError, TFD } from '@tvisor/abi';
 import { clockNow, encodeTimespec } from '../clock.js';
 import { createTimerFd, TimerFdImpl, type TimerEnvironment, type TimerSetting } from '../events/timerfd.js';
 import type { Task } from '../task.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const ITIMERSPEC_SIZE = 32;
 const CLOCKS: readonly number[] = [CLOCK.REALTIME, CLOCK.MONOTONIC, CLOCK.BOOTTIME, CLOCK.REALTIME_ALARM, CLOCK.BOOTTIME_ALARM];

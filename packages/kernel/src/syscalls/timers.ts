@@ -1,62 +1,12 @@
 import { Errno, SIGEV, Signal, Sigevent, SysError, TIMER } from '@tvisor/abi';
 import { decodeTimespec, encodeTimespec } from '../clock.js';
-import { atClockDeadline, bindClock, readClock } from '../cpu-time.js';
-import { sendSignal } from '../signal-delivery.js';
-import { sigInfoTimer } from '../signals/index.js';
-import type { Task, ThreadGroup } from '../task.js';
-import type { SyscallTable } from './table.js';
-
-/** One POSIX interval timer (timer_create). */
-export interface PosixTimer {
-  id: number;
-  clock: number;
-  notify: number;
-  signo: number;
-  value: bigint;
-  /** The thread SIGEV_THREAD_ID targets. */
-  target: Task | undefined;
-  /** Next expiry on `clock` (ns), 0 when disarmed. */
-  deadline: bigint;
-  interval: bigint;
-  /** Expirations that happened while the previous signal was still pending. */
-  overrun: number;
-  cancel: (() => void) | undefined;
-}
+import { bindClock, readClock } from '../cpu-time.js';
+import { armPosixTimer, type PosixTimer } from '../posix-timers.js';
+import type { Task } from '../task.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 /** Most timers one process may create (Linux bounds them by RLIMIT_SIGPENDING). */
 const MAX_TIMERS = 32768;
-
-function arm(t: Task, g: ThreadGroup, timer: PosixTimer): void {
-  timer.cancel?.();
-  timer.cancel = undefined;
-  if (timer.deadline === 0n) return;
-  timer.cancel = atClockDeadline(t, timer.clock, timer.deadline, () => {
-    timer.cancel = undefined;
-    fire(t, g, timer);
-  });
-}
-
-function fire(t: Task, g: ThreadGroup, timer: PosixTimer): void {
-  if (g.exitStatus !== undefined) return;
-  if (timer.notify !== SIGEV.NONE) {
-    const info = sigInfoTimer(timer.signo, { id: timer.id, overrun: timer.overrun, value: timer.value });
-    timer.overrun = 0;
-    const target = timer.notify === SIGEV.THREAD_ID ? timer.target : undefined;
-    sendSignal(t.kernel, g, timer.signo, info, target);
-  }
-  if (timer.interval > 0n) {
-    timer.deadline += timer.interval;
-    // Expiries missed while the sentry was busy count as overruns, as Linux counts them.
-    const now = readClock(t, timer.clock);
-    while (timer.deadline <= now) {
-      timer.deadline += timer.interval;
-      timer.overrun++;
-    }
-    arm(t, g, timer);
-  } else {
-    timer.deadline = 0n;
-  }
-}
 
 function readItimerspec(t: Task, addr: number): { interval: bigint; value: bigint } {
   const b = t.mm.copyIn(addr, 32);
@@ -125,7 +75,7 @@ export function registerTimerSyscalls(table: SyscallTable): void {
         timer.overrun = 0;
         if (spec.value === 0n) timer.deadline = 0n;
         else timer.deadline = a.argInt(1) & TIMER.ABSTIME ? spec.value : readClock(t, timer.clock) + spec.value;
-        arm(t, t.group, timer);
+        armPosixTimer(t, t.group, timer);
         return 0;
       },
     },

@@ -2,7 +2,7 @@ import { AT, Errno, SysError } from '@tvisor/abi';
 import type { VirtualDentry } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const XATTR_NAME_MAX = 255;
 const XATTR_SIZE_MAX = 65536;

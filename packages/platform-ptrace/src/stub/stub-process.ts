@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { CLONE, Errno, MAP, PR, PROT, PTRACE_EVENT, PTRACE_O, SECCOMP, Signal, SYS, SysError, WAIT } from '@tvisor/abi';
 import { buildStubFilter } from './stub-seccomp.js';
-import { Registers, USER_REGS_SIZE, REG } from '@tvisor/kernel';
+import { Registers, USER_REGS_SIZE, REG } from '@tvisor/platform';
 import { close, memfdCreate, MFD_CLOEXEC, spawn, writeAll } from '../native/libc.js';
 import { allocNative, cont, getEventMsg, getRegs, setOptions, setRegs, wait, type NativeBuffer } from '../native/tracer.js';
 import {

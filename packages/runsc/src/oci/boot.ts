@@ -7,7 +7,7 @@
  */
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { Errno, O, Signal, SysError, strerror } from '@tvisor/abi';
-import { Devpts, Kernel, MemoryFilePages, createCgroupfs, hostIsatty, createProcfs, createSysfs, exitCodeOf, sendKill, spawnInit, spawnProcess, type ThreadGroup } from '@tvisor/kernel';
+import { Devpts, Kernel, MemoryFilePages, createCgroupfs, hostIsatty, createProcfs, createSysfs, exitCodeOf, linux64SyscallTable, sendKill, spawnInit, spawnProcess, type ThreadGroup } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
 import { HostFilesystem } from '@tvisor/vfs/host';
@@ -110,6 +110,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     applyMounts(root.vfs, spec);
     kernel = new Kernel({
       platform,
+      syscalls: linux64SyscallTable(),
       memoryFile,
       root,
       filePages,

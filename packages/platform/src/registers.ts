@@ -1,3 +1,5 @@
+import { USER_REGS } from '@tvisor/abi';
+
 /**
  * The x86-64 general registers of one application thread, as Linux lays out
  * `struct user_regs_struct` (27 eight-byte slots). A platform owns the storage
@@ -7,25 +9,39 @@
  *
  * Values are handled as numbers: user addresses and sizes fit in 2^53. The
  * 64-bit views (`getBig`/`setBig`) are there for the rare values that do not.
+ *
+ * `REG` gives each register's index in 8-byte words, from the byte offsets
+ * `@tvisor/abi` checks against the host's <sys/user.h>.
  */
 export const REG = {
-  r15: 0, r14: 1, r13: 2, r12: 3, rbp: 4, rbx: 5, r11: 6, r10: 7, r9: 8, r8: 9,
-  rax: 10, rcx: 11, rdx: 12, rsi: 13, rdi: 14, orig_rax: 15, rip: 16, cs: 17,
-  eflags: 18, rsp: 19, ss: 20, fs_base: 21, gs_base: 22, ds: 23, es: 24, fs: 25, gs: 26,
+  r15: USER_REGS.R15 / 8, r14: USER_REGS.R14 / 8, r13: USER_REGS.R13 / 8, r12: USER_REGS.R12 / 8,
+  rbp: USER_REGS.RBP / 8, rbx: USER_REGS.RBX / 8, r11: USER_REGS.R11 / 8, r10: USER_REGS.R10 / 8,
+  r9: USER_REGS.R9 / 8, r8: USER_REGS.R8 / 8, rax: USER_REGS.RAX / 8, rcx: USER_REGS.RCX / 8,
+  rdx: USER_REGS.RDX / 8, rsi: USER_REGS.RSI / 8, rdi: USER_REGS.RDI / 8, orig_rax: USER_REGS.ORIG_RAX / 8,
+  rip: USER_REGS.RIP / 8, cs: USER_REGS.CS / 8, eflags: USER_REGS.EFLAGS / 8, rsp: USER_REGS.RSP / 8,
+  ss: USER_REGS.SS / 8, fs_base: USER_REGS.FS_BASE / 8, gs_base: USER_REGS.GS_BASE / 8,
+  ds: USER_REGS.DS / 8, es: USER_REGS.ES / 8, fs: USER_REGS.FS / 8, gs: USER_REGS.GS / 8,
 } as const;
 export type RegName = keyof typeof REG;
 
 /** Size in bytes of `struct user_regs_struct`. */
-export const USER_REGS_SIZE = 27 * 8;
+export const USER_REGS_SIZE: number = USER_REGS.SIZE;
 
 /** The six syscall argument registers, in the order of the x86-64 syscall ABI. */
 const SYSCALL_ARG_REGS = [REG.rdi, REG.rsi, REG.rdx, REG.r10, REG.r8, REG.r9] as const;
 
 const TWO32 = 0x1_0000_0000;
 
+/**
+ * A view of one register file in caller-owned memory. The platform creates it
+ * over its own buffer; the kernel reads and writes through it while the
+ * context is stopped, and the platform writes it back on resume. Never
+ * throws: indices are `REG` values, out of range is a programming error.
+ */
 export class Registers {
   private readonly words: Uint32Array;
 
+  /** A view of the USER_REGS_SIZE bytes of `buffer` from `byteOffset` (which must be 4-byte aligned). */
   constructor(buffer: ArrayBuffer, byteOffset = 0) {
     this.words = new Uint32Array(buffer, byteOffset, USER_REGS_SIZE / 4);
   }
@@ -53,6 +69,7 @@ export class Registers {
     return this.words[reg * 2];
   }
 
+  /** The register as an exact unsigned 64-bit bigint (for values beyond 2^53). */
   getBig(reg: number): bigint {
     return (BigInt(this.words[reg * 2 + 1]) << 32n) | BigInt(this.words[reg * 2]);
   }
@@ -70,6 +87,7 @@ export class Registers {
     }
   }
 
+  /** Stores `value` modulo 2^64 (negative values as two's complement). */
   setBig(reg: number, value: bigint): void {
     const v = BigInt.asUintN(64, value);
     this.words[reg * 2] = Number(v & 0xffff_ffffn);
@@ -101,10 +119,12 @@ export class Registers {
     return this.words[SYSCALL_ARG_REGS[i] * 2];
   }
 
+  /** Syscall argument i as an exact unsigned 64-bit bigint. */
   argBig(i: number): bigint {
     return this.getBig(SYSCALL_ARG_REGS[i]);
   }
 
+  /** Replaces syscall argument i (e.g. when the kernel restarts a syscall with new arguments). */
   setArg(i: number, value: number): void {
     this.set(SYSCALL_ARG_REGS[i], value);
   }
@@ -114,8 +134,10 @@ export class Registers {
     this.set(REG.rax, value);
   }
 
+  /** The instruction pointer (rip). */
   get ip(): number { return this.get(REG.rip); }
   set ip(v: number) { this.set(REG.rip, v); }
+  /** The stack pointer (rsp). */
   get sp(): number { return this.get(REG.rsp); }
   set sp(v: number) { this.set(REG.rsp, v); }
 
@@ -129,6 +151,7 @@ export class Registers {
     return this.words.slice();
   }
 
+  /** Puts back a `snapshot`. */
   restore(words: Uint32Array): void {
     this.words.set(words);
   }

@@ -1,7 +1,7 @@
 import { SYSCALL_NAMES, SYS, type SyscallName } from '@tvisor/abi';
 import { asOneSyscall } from '@tvisor/vfs';
-import type { Registers } from '../arch/registers.js';
-import type { Task } from '../task.js';
+import type { Registers } from '@tvisor/platform';
+import type { Task } from './task.js';
 
 /**
  * How a syscall argument is shown by `--strace`. `buf:N` is a buffer whose

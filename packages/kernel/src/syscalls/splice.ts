@@ -1,11 +1,8 @@
-import { AT, CLOSE_RANGE, Errno, O, OpenHow, POLL, RESOLVE, S, SysError } from '@tvisor/abi';
+import { Errno, O, POLL, S, SysError } from '@tvisor/abi';
 import type { FileDescription } from '@tvisor/vfs';
-import { blockingOp, installOpened } from '../blocking-io.js';
+import { blockingOp } from '../blocking-io.js';
 import type { Task } from '../task.js';
-import { readPath, readToUser, writeFromUser } from '../user-io.js';
-import { loadImageAndExec } from './lifecycle.js';
-import { releaseProcessLocks } from './locks.js';
-import type { SyscallTable } from './table.js';
+import type { SyscallTable } from '../syscall-table.js';
 
 const CHUNK = 128 * 1024;
 const MAX_RW_COUNT = 0x7ffff000;
@@ -128,59 +125,8 @@ function copyFileRange(t: Task, inFd: number, inOffAddr: number, outFd: number, 
   return r.n;
 }
 
-function vectored(t: Task, fd: number, iov: number, cnt: number, offset: number, write: boolean): number {
-  const file = t.group.fds.get(fd);
-  const vecs = t.mm.readIovecs(iov, cnt);
-  const at = offset === -1 ? undefined : offset;
-  if (at !== undefined && at < 0) throw new SysError(Errno.EINVAL);
-  const once = () => {
-    let total = 0;
-    for (const { base, len } of vecs) {
-      if (len === 0) continue;
-      const off = at === undefined ? undefined : at + total;
-      const n = write ? writeFromUser(t, file, base, len, off) : readToUser(t, file, base, len, off);
-      total += n;
-      if (n < len) break;
-    }
-    return total;
-  };
-  return at === undefined ? blockingOp(t, file, write ? POLL.OUT : POLL.IN, once) : once();
-}
-
-function closeRange(t: Task, first: number, last: number, flags: number): number {
-  if (flags & ~(CLOSE_RANGE.CLOEXEC | CLOSE_RANGE.UNSHARE) || first > last) throw new SysError(Errno.EINVAL);
-  const fds = t.group.fds;
-  for (const fd of fds.fds()) {
-    if (fd < first || fd > last) continue;
-    if (flags & CLOSE_RANGE.CLOEXEC) fds.setCloexec(fd, true);
-    else {
-      releaseProcessLocks(t, fds.get(fd));
-      fds.close(fd);
-    }
-  }
-  return 0;
-}
-
-function openat2(t: Task, dirfd: number, pathAddr: number, howAddr: number, size: number): number {
-  if (size < OpenHow.size) throw new SysError(Errno.EINVAL);
-  if (size > 4096) throw new SysError(Errno.E2BIG);
-  const raw = t.mm.copyIn(howAddr, size);
-  // Bytes past the struct this kernel knows must be zero (extensible-struct rule).
-  if (raw.subarray(OpenHow.size).some((b) => b !== 0)) throw new SysError(Errno.E2BIG);
-  const how = OpenHow.decode(new DataView(raw.buffer, raw.byteOffset, OpenHow.size), 0);
-  const flags = Number(how.flags);
-  const allResolve = RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_SYMLINKS | RESOLVE.BENEATH | RESOLVE.IN_ROOT | RESOLVE.CACHED;
-  if (how.resolve & ~allResolve) throw new SysError(Errno.EINVAL);
-  if (how.mode !== 0 && !(flags & O.CREAT) && (flags & O.TMPFILE) !== O.TMPFILE) throw new SysError(Errno.EINVAL);
-  if (how.mode & ~0o7777) throw new SysError(Errno.EINVAL);
-  const p = readPath(t, pathAddr);
-  const ctx = t.group.fs.context(t.group.fds, dirfd, p);
-  const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode: how.mode, resolve: how.resolve });
-  return installOpened(t, file, (flags & O.CLOEXEC) !== 0);
-}
-
-/** Transfers between files (sendfile, splice, copy_file_range), vectored I/O at offsets, close_range, openat2, fallocate, execveat. */
-export function registerExtraIoSyscalls(table: SyscallTable): void {
+/** Transfers between files without a user buffer: sendfile, splice, copy_file_range. */
+export function registerSpliceSyscalls(table: SyscallTable): void {
   table.register({
     sendfile: { args: ['fd', 'fd', 'ptr', 'uint'], handler: (t, a) => sendfile(t, a.argInt(0), a.argInt(1), a.arg(2), a.arg(3)) },
     splice: {
@@ -192,49 +138,6 @@ export function registerExtraIoSyscalls(table: SyscallTable): void {
     copy_file_range: {
       args: ['fd', 'ptr', 'fd', 'ptr', 'uint', 'hex'],
       handler: (t, a) => copyFileRange(t, a.argInt(0), a.arg(1), a.argInt(2), a.arg(3), a.arg(4), a.argUint(5)),
-    },
-    preadv: { args: ['fd', 'ptr', 'int', 'int'], handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false) },
-    pwritev: { args: ['fd', 'ptr', 'int', 'int'], handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true) },
-    preadv2: {
-      args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
-      support: 'partial',
-      note: 'RWF_* flags are ignored',
-      handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false),
-    },
-    pwritev2: {
-      args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
-      support: 'partial',
-      note: 'RWF_* flags are ignored',
-      handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true),
-    },
-    close_range: { args: ['fd', 'fd', 'hex'], handler: (t, a) => closeRange(t, a.argUint(0), a.argUint(1), a.argUint(2)) },
-    openat2: { args: ['dirfd', 'str', 'ptr', 'uint'], handler: (t, a) => openat2(t, a.argInt(0), a.arg(1), a.arg(2), a.arg(3)) },
-    fallocate: {
-      args: ['fd', 'hex', 'int', 'int'],
-      handler: (t, a) => {
-        t.group.fds.get(a.argInt(0)).allocate(a.argInt(1), a.argSigned(2), a.argSigned(3));
-        return 0;
-      },
-    },
-    fadvise64: { args: ['fd', 'int', 'int', 'int'], handler: (t, a) => (t.group.fds.get(a.argInt(0)), 0) },
-    readahead: { args: ['fd', 'int', 'uint'], handler: (t, a) => (t.group.fds.get(a.argInt(0)), 0) },
-    execveat: {
-      args: ['dirfd', 'str', 'ptr', 'ptr', 'hex'],
-      support: 'partial',
-      note: 'AT_EMPTY_PATH on an fd runs the file the fd names, by its path',
-      handler: (t, a) => {
-        const dirfd = a.argInt(0);
-        const flags = a.argInt(4);
-        let path = readPath(t, a.arg(1));
-        if (path === '' && flags & AT.EMPTY_PATH) {
-          const file = t.group.fds.get(dirfd);
-          path = t.group.fs.vfs.pathOf(file.vd, t.group.fs.root).path;
-        } else if (!path.startsWith('/') && dirfd !== AT.FDCWD) {
-          const dir = t.group.fds.get(dirfd);
-          path = `${t.group.fs.vfs.pathOf(dir.vd, t.group.fs.root).path}/${path}`;
-        }
-        return loadImageAndExec(t, path, a.arg(2), a.arg(3));
-      },
     },
   });
 }

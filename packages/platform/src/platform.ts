@@ -1,5 +1,5 @@
-import type { AddressSpace } from '@tvisor/mm';
-import type { Registers } from './arch/registers.js';
+import type { AddressSpace } from './address-space.js';
+import type { Registers } from './registers.js';
 
 /**
  * The seam between the kernel and the mechanism that runs application code.
@@ -9,7 +9,13 @@ import type { Registers } from './arch/registers.js';
  *
  * One platform instance serves many address spaces and contexts. Every method
  * must be called from the thread that created the platform (ptrace requires
- * it).
+ * it). The kernel is the only caller; it is single-threaded, so no method is
+ * ever re-entered.
+ *
+ * Errors: a method that cannot get a host resource it needs (a process, a
+ * thread, memory) throws `SysError` from `@tvisor/abi` with the errno the
+ * kernel should pass on (EAGAIN, ENOMEM...); a host thread that vanishes
+ * under the platform is reported as a 'gone' stop, never thrown.
  */
 export interface Platform {
   /** Human-readable platform name, as `--platform` spells it. */
@@ -19,6 +25,10 @@ export interface Platform {
    * Creates an empty application address space with one execution context
    * bound to it. The address space holds no application mappings yet; the
    * context's registers are undefined until the kernel sets them.
+   * Called by the kernel for the first process, for fork/clone without
+   * CLONE_VM, and for execve when `reuseProcess` declines. The context is
+   * stopped; it runs only after the kernel maps memory, sets registers and
+   * calls `resume`. Throws SysError (EAGAIN, ENOMEM) when the host refuses.
    */
   newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext };
 
@@ -33,20 +43,23 @@ export interface Platform {
    * resets the thread's FP state; from then on the new context runs the
    * thread, and the old context and address space are inert (their `kill`
    * and `release` do nothing). Returns undefined when it cannot reuse
-   * `context` (the kernel then calls newProcess).
+   * `context` (the kernel then calls newProcess). Called only by execve.
    */
   reuseProcess?(context: PlatformContext): { addressSpace: PlatformAddressSpace; context: PlatformContext; commit(): void } | undefined;
 
   /**
    * Creates another thread in `context`'s address space (for clone with
    * CLONE_THREAD). `context` must be stopped. The new context is stopped;
-   * its registers are undefined until the kernel sets them.
+   * its registers are undefined until the kernel sets them (clone copies the
+   * parent's). Throws SysError (EAGAIN) when the host cannot create a thread.
    */
   newThread(context: PlatformContext): PlatformContext;
 
   /**
    * Ends one stopped thread of an address space; the others go on. (To end
-   * them all, kill any context: the address space goes with it.)
+   * them all, kill any context: the address space goes with it.) Called by
+   * the kernel when a thread exits while others of its group live on; the
+   * context is inert afterwards. Never throws.
    */
   endThread(context: PlatformContext): void;
 
@@ -54,18 +67,24 @@ export interface Platform {
    * Marks `context` runnable with its current registers: the application runs
    * from there until its next syscall, fault or signal, which `wait` reports.
    * Writes back any register changes the kernel made since the last stop.
+   * The kernel calls it after serving a stop, and only for a stopped context
+   * (resuming a running one is a kernel bug; a platform may ignore it). The
+   * address space has been flushed by then.
    */
   resume(context: PlatformContext): void;
 
   /**
    * Blocks until some resumed context stops and reports why. Returns
    * undefined when no context is running (nothing could ever be reported).
+   * Blocks the whole event loop: the kernel uses it only when it has no
+   * timer or host I/O to wait for. Each stop is reported exactly once.
    */
   wait(): StopEvent | undefined;
 
   /**
    * Like `wait`, but never blocks the event loop: resolves when some
    * resumed context has stopped, so timers and host I/O go on meanwhile.
+   * At most one call is outstanding at a time.
    */
   waitAsync(): Promise<StopEvent | undefined>;
 
@@ -80,7 +99,7 @@ export interface Platform {
   /**
    * The kernel is about to need `waitAsync` (it armed a timer): a platform
    * may start whatever waitAsync relies on now, so the first wait does not
-   * pay for it.
+   * pay for it. A hint: calling it any number of times is harmless.
    */
   prepareAsyncWait(): void;
 
@@ -90,11 +109,16 @@ export interface Platform {
   /**
    * Asks a running context to stop soon, so the kernel can deliver a signal
    * to it; the stop is reported by `wait` as an 'interrupt'. Does nothing if
-   * the context is already stopped.
+   * the context is already stopped. Called by the kernel when it queues a
+   * signal for a task that is not the one it is serving. Never throws.
    */
   interrupt(context: PlatformContext): void;
 
-  /** Stops every context and frees every host resource the platform holds. */
+  /**
+   * Stops every context and frees every host resource the platform holds.
+   * Called once, by whoever created the platform (runsc) after the kernel
+   * returns; the platform is unusable afterwards.
+   */
   shutdown(): void;
 }
 
@@ -106,7 +130,11 @@ export interface PlatformAddressSpace extends AddressSpace {
 
 /** One application thread as the platform runs it. */
 export interface PlatformContext {
-  /** The thread's general registers; valid while it is stopped. */
+  /**
+   * The thread's general registers; valid while it is stopped. The same
+   * object for the context's whole life: the kernel may keep a reference, and
+   * its writes take effect at the next `resume`.
+   */
   readonly regs: Registers;
   /** The address space the context runs in. */
   readonly addressSpace: PlatformAddressSpace;

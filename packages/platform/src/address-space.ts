@@ -12,7 +12,11 @@ export type Prot = number;
 /**
  * An application address space as a platform sees it. `mm` calls these
  * methods whenever its VMAs change; the platform makes the application's view
- * match. Every range is page-aligned and non-empty.
+ * match. Every range is page-aligned and non-empty; `mm` is the only caller,
+ * and it never calls a method after `release`.
+ *
+ * Errors: a change the host refuses throws `SysError` (ENOMEM most often),
+ * from the call itself or, for a platform that batches, from `flush`.
  */
 export interface AddressSpace {
   /**

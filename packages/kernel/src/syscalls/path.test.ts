@@ -1,0 +1,63 @@
+// The path family (mkdir, rename, unlink, symlink, rmdir) served in-process
+// on the fake platform over a tmpfs root.
+import { AT, Errno, O, SYS } from '@tvisor/abi';
+import { MemoryFile } from '@tvisor/mm';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Task } from '../task.js';
+import { KernelHarness } from '../testing/kernel-harness.js';
+
+const memoryFile = MemoryFile.create('path-syscalls-test');
+afterAll(() => memoryFile.close());
+
+let h: KernelHarness;
+let t: Task;
+beforeEach(() => {
+  h = new KernelHarness(memoryFile);
+  t = h.newProcess();
+});
+
+const at = (nr: number, ...args: Array<number | string>) =>
+  h.syscall(t, nr, ...args.map((a) => (typeof a === 'string' ? h.cstr(t, a) : a)));
+
+describe('path operations on tmpfs', () => {
+  it('mkdirat, then EEXIST; a file inside it; rmdir of a non-empty directory is ENOTEMPTY', () => {
+    expect(at(SYS.mkdirat, AT.FDCWD, '/d', 0o755)).toBe(0);
+    expect(at(SYS.mkdirat, AT.FDCWD, '/d', 0o755)).toBe(-Errno.EEXIST);
+    expect(at(SYS.mkdirat, AT.FDCWD, '/nope/d', 0o755)).toBe(-Errno.ENOENT);
+    expect(at(SYS.openat, AT.FDCWD, '/d/f', O.CREAT | O.WRONLY, 0o644)).toBeGreaterThanOrEqual(0);
+    expect(at(SYS.rmdir, '/d')).toBe(-Errno.ENOTEMPTY);
+    expect(at(SYS.unlinkat, AT.FDCWD, '/d', 0)).toBe(-Errno.EISDIR);
+    expect(at(SYS.unlinkat, AT.FDCWD, '/d/f', AT.REMOVEDIR)).toBe(-Errno.ENOTDIR);
+    expect(at(SYS.unlinkat, AT.FDCWD, '/d/f', 0)).toBe(0);
+    expect(at(SYS.unlinkat, AT.FDCWD, '/d', AT.REMOVEDIR)).toBe(0);
+    expect(at(SYS.faccessat, AT.FDCWD, '/d', 0)).toBe(-Errno.ENOENT);
+  });
+
+  it('renameat moves a file; the old name is gone; a directory over a file is ENOTDIR', () => {
+    at(SYS.openat, AT.FDCWD, '/a', O.CREAT | O.WRONLY, 0o644);
+    at(SYS.mkdirat, AT.FDCWD, '/dir', 0o755);
+    expect(at(SYS.renameat, AT.FDCWD, '/a', AT.FDCWD, '/dir/b')).toBe(0);
+    expect(at(SYS.faccessat, AT.FDCWD, '/a', 0)).toBe(-Errno.ENOENT);
+    expect(at(SYS.faccessat, AT.FDCWD, '/dir/b', 0)).toBe(0);
+    expect(at(SYS.renameat, AT.FDCWD, '/dir', AT.FDCWD, '/dir/b')).toBe(-Errno.EINVAL);
+    at(SYS.mkdirat, AT.FDCWD, '/other', 0o755);
+    expect(at(SYS.renameat, AT.FDCWD, '/other', AT.FDCWD, '/dir/b')).toBe(-Errno.ENOTDIR);
+  });
+
+  it('symlinkat and readlinkat round-trip the target; following a dangling link is ENOENT', () => {
+    expect(at(SYS.symlinkat, '/target/file', AT.FDCWD, '/link')).toBe(0);
+    const buf = h.alloc(t, 64);
+    expect(at(SYS.readlinkat, AT.FDCWD, '/link', buf, 64)).toBe('/target/file'.length);
+    expect(new TextDecoder().decode(h.read(t, buf, 12))).toBe('/target/file');
+    expect(at(SYS.openat, AT.FDCWD, '/link', O.RDONLY, 0)).toBe(-Errno.ENOENT);
+    expect(at(SYS.readlinkat, AT.FDCWD, '/', buf, 64)).toBe(-Errno.EINVAL);
+  });
+
+  it('umask applies to the mode of new files', () => {
+    expect(h.syscall(t, SYS.umask, 0o077)).toBe(0o022);
+    const fd = at(SYS.openat, AT.FDCWD, '/m', O.CREAT | O.WRONLY, 0o666)!;
+    const st = h.alloc(t, 144);
+    expect(h.syscall(t, SYS.fstat, fd, st)).toBe(0);
+    expect(h.view(t, st, 144).getUint32(24, true) & 0o777).toBe(0o600); // st_mode
+  });
+});

@@ -1,0 +1,70 @@
+import type { SyscallTable } from '../syscall-table.js';
+import { Errno, PR, SysError } from '@tvisor/abi';
+import type { Task } from '../task.js';
+import { copyOutU32 } from '../user-io.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const TASK_COMM_LEN = 16;
+
+/** prctl(2): process attributes (name, dumpable, no_new_privs, child subreaper...). */
+export function registerPrctlSyscalls(table: SyscallTable): void {
+  table.register({
+    prctl: {
+      args: ['int', 'hex', 'hex', 'hex', 'hex'],
+      support: 'partial',
+      note: 'names, pdeath signal (recorded), no_new_privs, dumpable, subreaper, capability bounding set reads',
+      handler: (t, a) => prctl(t, a.argInt(0), a.arg(1)),
+    },
+  });
+}
+
+function prctl(t: Task, option: number, arg2: number): number {
+  const g = t.group;
+  switch (option) {
+    case PR.SET_NAME: {
+      const name = t.mm.readCStringBytes(arg2, TASK_COMM_LEN);
+      g.name = decoder.decode(name.subarray(0, TASK_COMM_LEN - 1));
+      return 0;
+    }
+    case PR.GET_NAME: {
+      const out = new Uint8Array(TASK_COMM_LEN);
+      out.set(encoder.encode(g.name).subarray(0, TASK_COMM_LEN - 1));
+      t.mm.copyOut(arg2, out);
+      return 0;
+    }
+    case PR.SET_PDEATHSIG:
+      if (arg2 < 0 || arg2 > 64) throw new SysError(Errno.EINVAL);
+      g.parentDeathSignal = arg2;
+      return 0;
+    case PR.GET_PDEATHSIG:
+      copyOutU32(t.mm, arg2, g.parentDeathSignal);
+      return 0;
+    case PR.SET_NO_NEW_PRIVS:
+      if (arg2 !== 1) throw new SysError(Errno.EINVAL);
+      g.noNewPrivs = true;
+      return 0;
+    case PR.GET_NO_NEW_PRIVS:
+      return g.noNewPrivs ? 1 : 0;
+    case PR.SET_DUMPABLE:
+      if (arg2 !== 0 && arg2 !== 1) throw new SysError(Errno.EINVAL);
+      g.dumpable = arg2;
+      return 0;
+    case PR.GET_DUMPABLE:
+      return g.dumpable;
+    case PR.SET_CHILD_SUBREAPER:
+      g.childSubreaper = arg2 !== 0;
+      return 0;
+    case PR.GET_CHILD_SUBREAPER:
+      copyOutU32(t.mm, arg2, g.childSubreaper ? 1 : 0);
+      return 0;
+    case PR.SET_KEEPCAPS:
+    case PR.GET_KEEPCAPS:
+      return 0;
+    case PR.CAPBSET_READ:
+      if (arg2 < 0 || arg2 > 40) throw new SysError(Errno.EINVAL);
+      return 1;
+    default:
+      throw new SysError(Errno.EINVAL);
+  }
+}

@@ -1,0 +1,1 @@
+export { FakePlatform, FakeContext, FakeAddressSpace, type AddressSpaceCall } from './fake-platform.js';
