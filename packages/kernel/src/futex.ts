@@ -1,4 +1,4 @@
-import { Errno, FUTEX, SysError } from '@tvisor/abi';
+import { FUTEX } from '@tvisor/abi';
 import type { Task } from './task.js';
 
 /** One task parked in FUTEX_WAIT. */

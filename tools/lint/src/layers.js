@@ -1,6 +1,9 @@
 // The layer list of README's architecture, as nx tags and depConstraints:
 //
-//   abi <- platform, mm, vfs, netstack <- kernel, platform-* <- runsc <- tools
+//   abi <- platform <- mm;  abi <- vfs, netstack;  then kernel, platform-* <- runsc <- tools
+//
+// mm implements memory for an AddressSpace, the platform seam's interface, so
+// it is the one core package that may import @tvisor/platform (layer:mm).
 //
 // Nothing imports upward or sideways within a row: a platform-* package never
 // imports @tvisor/kernel (nor another platform), mm/vfs/netstack never import
@@ -12,9 +15,10 @@ export const depConstraints = [
   { sourceTag: 'layer:abi', onlyDependOnLibsWithTags: ['layer:abi'] },
   { sourceTag: 'layer:platform', onlyDependOnLibsWithTags: ['layer:abi'] },
   { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:abi'] },
-  { sourceTag: 'layer:kernel', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core'] },
-  { sourceTag: 'layer:platform-impl', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core'] },
-  { sourceTag: 'layer:runsc', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core', 'layer:kernel', 'layer:platform-impl'] },
+  { sourceTag: 'layer:mm', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform'] },
+  { sourceTag: 'layer:kernel', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core', 'layer:mm'] },
+  { sourceTag: 'layer:platform-impl', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core', 'layer:mm'] },
+  { sourceTag: 'layer:runsc', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core', 'layer:mm', 'layer:kernel', 'layer:platform-impl'] },
   { sourceTag: 'layer:tool', onlyDependOnLibsWithTags: ['*'] },
 ];
 
