@@ -32,7 +32,7 @@ export function wexitstatus(status: number): number {
 }
 /** WIFSIGNALED. */
 export function wifsignaled(status: number): boolean {
-  return ((((status & 0x7f) + 1) << 24) >> 25) > 0;
+  return (((status & 0x7f) + 1) << 24) >> 25 > 0;
 }
 /** WTERMSIG. */
 export function wtermsig(status: number): number {

@@ -121,7 +121,8 @@ describe('linux_dirent64 records', () => {
     const buf = new Uint8Array(256);
     const view = new DataView(buf.buffer);
     let used = 0;
-    for (const name of ['.', '..', 'hello.txt']) used += LinuxDirent64.encode(view, used, { d_ino: 1n, d_off: BigInt(used + 1), d_type: abi.DT.REG, d_name: name });
+    for (const name of ['.', '..', 'hello.txt'])
+      used += LinuxDirent64.encode(view, used, { d_ino: 1n, d_off: BigInt(used + 1), d_type: abi.DT.REG, d_name: name });
     const names: string[] = [];
     for (let at = 0; at < used; at += LinuxDirent64.recordLength(view, at)) names.push(LinuxDirent64.decode(view, at).d_name);
     expect(names).toEqual(['.', '..', 'hello.txt']);

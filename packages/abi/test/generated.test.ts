@@ -4,8 +4,7 @@ import { generate as generateSyscalls } from '../tools/gen-syscalls.mjs';
 import { generate as generateErrno } from '../tools/gen-errno.mjs';
 import { SYS, SYSCALL_NAMES, syscallName } from '../src/index.js';
 
-const committed = (name: string): string =>
-  readFileSync(new URL(`../src/generated/${name}`, import.meta.url), 'utf8');
+const committed = (name: string): string => readFileSync(new URL(`../src/generated/${name}`, import.meta.url), 'utf8');
 
 describe('generated tables match the host headers', () => {
   it('syscalls.ts is what tools/gen-syscalls.mjs produces now', () => {

@@ -3,13 +3,7 @@ import { otherPackageSources, scanDirs, scanText } from '../tools/scan-hand-type
 
 describe('scan for hand-typed errno and syscall numbers', () => {
   it('flags the shapes it knows', () => {
-    const text = [
-      'throw new SysError(2);',
-      'return { errno: 13 };',
-      'return -22;',
-      'if (nr === 257) openat();',
-      'log(errnoName(9));',
-    ].join('\n');
+    const text = ['throw new SysError(2);', 'return { errno: 13 };', 'return -22;', 'if (nr === 257) openat();', 'log(errnoName(9));'].join('\n');
     expect(scanText(text).map((f) => f.line)).toEqual([1, 2, 3, 4, 5]);
   });
 
@@ -61,7 +55,7 @@ describe('scan for hand-typed errno and syscall numbers', () => {
     expect(scanText(text)).toEqual([]);
   });
 
-  it('finds nothing in the other packages\' sources', () => {
+  it("finds nothing in the other packages' sources", () => {
     const dirs = otherPackageSources();
     expect(dirs.length).toBeGreaterThan(0);
     expect(scanDirs(dirs).map((f) => `${f.file}:${f.line}: ${f.rule}`)).toEqual([]);

@@ -9,7 +9,9 @@ const exports = abi as unknown as Readonly<Record<string, unknown>>;
 
 describe('every export is covered by the header check', () => {
   it('each export is a known kind', () => {
-    const unknown = Object.entries(exports).filter(([n, v]) => classify(n, v) === undefined).map(([n]) => n);
+    const unknown = Object.entries(exports)
+      .filter(([n, v]) => classify(n, v) === undefined)
+      .map(([n]) => n);
     expect(unknown).toEqual([]);
   });
 

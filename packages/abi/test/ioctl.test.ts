@@ -19,10 +19,16 @@ describe('ioctl request encoding', () => {
 
   it('takes the fields apart again', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0x3fff }), (dir, type, nr, size) => {
-        const cmd = ioc(dir, type, nr, size);
-        expect([iocDir(cmd), iocType(cmd), iocNr(cmd), iocSize(cmd)]).toEqual([dir, type, nr, size]);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 0x3fff }),
+        (dir, type, nr, size) => {
+          const cmd = ioc(dir, type, nr, size);
+          expect([iocDir(cmd), iocType(cmd), iocNr(cmd), iocSize(cmd)]).toEqual([dir, type, nr, size]);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  Errno,
-  KERNEL_ERRNO,
-  NSIG,
-  Signal,
-  SysError,
-  errnoName,
-  signalDefaultAction,
-  signalName,
-  sigmask,
-  strerror,
-} from '../src/index.js';
+import { Errno, KERNEL_ERRNO, NSIG, Signal, SysError, errnoName, signalDefaultAction, signalName, sigmask, strerror } from '../src/index.js';
 import { compileAndRun } from '../tools/cc.mjs';
 
 describe('errno', () => {
@@ -31,7 +20,7 @@ describe('errno', () => {
     for (const [name, value] of Object.entries(KERNEL_ERRNO)) expect(errnoName(value)).toBe(name);
   });
 
-  it('strerror gives glibc texts, and glibc\'s fallback for unknown numbers', () => {
+  it("strerror gives glibc texts, and glibc's fallback for unknown numbers", () => {
     expect(strerror(Errno.ENOENT)).toBe('No such file or directory');
     expect(strerror(Errno.EINTR)).toBe('Interrupted system call');
     expect(strerror(4000)).toBe('Unknown error 4000');
@@ -81,7 +70,8 @@ describe('signals', () => {
   });
 
   it('names agree with glibc sigabbrev_np for every classic signal', () => {
-    const src = '#define _GNU_SOURCE\n#include <stdio.h>\n#include <string.h>\nint main(void){for(int i=1;i<32;i++)printf("%d SIG%s\\n",i,sigabbrev_np(i));return 0;}\n';
+    const src =
+      '#define _GNU_SOURCE\n#include <stdio.h>\n#include <string.h>\nint main(void){for(int i=1;i<32;i++)printf("%d SIG%s\\n",i,sigabbrev_np(i));return 0;}\n';
     const lines = compileAndRun(src, 'sigabbrev').trim().split('\n');
     for (const line of lines) {
       const [n, name] = line.split(' ');

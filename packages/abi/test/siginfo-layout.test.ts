@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUS, CLD, SEGV, SI, SIGINFO_CODECS, Signal, SiginfoChld, SYS_SECCOMP, TRAP, siginfoLayout, type StructCodec } from '../src/index.js';
 
-describe('siginfoLayout follows the kernel\'s siginfo_layout()', () => {
+describe("siginfoLayout follows the kernel's siginfo_layout()", () => {
   it('kernel-generated codes pick the signal-specific member', () => {
     expect(siginfoLayout(Signal.SIGSEGV, SEGV.MAPERR)).toBe('fault');
     expect(siginfoLayout(Signal.SIGBUS, BUS.ADRERR)).toBe('fault');
@@ -29,7 +29,11 @@ describe('siginfoLayout follows the kernel\'s siginfo_layout()', () => {
     expect(SIGINFO_CODECS.chld).toBe(SiginfoChld);
     for (const codec of Object.values(SIGINFO_CODECS) as StructCodec<unknown>[]) {
       expect(codec.size).toBe(128);
-      expect(codec.fields.slice(0, 3).map((f) => [f.name, f.offset])).toEqual([['si_signo', 0], ['si_errno', 4], ['si_code', 8]]);
+      expect(codec.fields.slice(0, 3).map((f) => [f.name, f.offset])).toEqual([
+        ['si_signo', 0],
+        ['si_errno', 4],
+        ['si_code', 8],
+      ]);
     }
   });
 });

@@ -31,7 +31,7 @@ function ours(s: number): number[] {
 }
 
 describe('wait status helpers', () => {
-  it('agree with glibc\'s W* macros', () => {
+  it("agree with glibc's W* macros", () => {
     const src = `#define _GNU_SOURCE
 #include <stdio.h>
 #include <sys/wait.h>

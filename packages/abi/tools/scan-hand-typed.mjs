@@ -83,7 +83,13 @@ export function otherPackageSources() {
   return readdirSync(packages)
     .filter((p) => p !== 'abi')
     .map((p) => join(packages, p, 'src'))
-    .filter((p) => { try { return statSync(p).isDirectory(); } catch { return false; } });
+    .filter((p) => {
+      try {
+        return statSync(p).isDirectory();
+      } catch {
+        return false;
+      }
+    });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -117,4 +117,3 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   }
   return pid;
 }
-

@@ -14,7 +14,13 @@ function fakeTimers() {
     pending.clear();
     for (const fn of due) fn();
   };
-  return { setTimer, tick, get armed() { return pending.size; } };
+  return {
+    setTimer,
+    tick,
+    get armed() {
+      return pending.size;
+    },
+  };
 }
 
 describe('CpuTimers', () => {
@@ -29,7 +35,13 @@ describe('CpuTimers', () => {
           let clock = 0n;
           let step = 0;
           const fired: Array<{ index: number; at: bigint; step: number }> = [];
-          const cancels = timers.map((t, index) => queue.add(() => clock, t.deadline, () => fired.push({ index, at: clock, step })));
+          const cancels = timers.map((t, index) =>
+            queue.add(
+              () => clock,
+              t.deadline,
+              () => fired.push({ index, at: clock, step }),
+            ),
+          );
           const cancelled = new Map<number, number>();
           steps.forEach((advance, i) => {
             step = i;

@@ -124,46 +124,75 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
             interp.decRef();
           }
         },
-    });
-    mm.setBrkStart(loaded.brkStart);
-    mm.mmap({
-      addr: STACK_TOP - STACK_SIZE,
-      length: STACK_SIZE,
-      prot: PROT.READ | PROT.WRITE | (loaded.execStack ? PROT.EXEC : 0),
-      flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED | MAP.GROWSDOWN,
-      name: '[stack]',
-    });
-    const random = new Uint8Array(16);
-    globalThis.crypto.getRandomValues(random);
-    const stack = buildInitialStack({
-      stackTop: STACK_TOP,
-      argv,
-      envp: req.envp,
-      auxv: [
-        ...loaded.auxv,
-        [AUXV.PAGESZ, 4096],
-        [AUXV.CLKTCK, 100],
-        [AUXV.UID, creds.uid],
-        [AUXV.EUID, creds.euid],
-        [AUXV.GID, creds.gid],
-        [AUXV.EGID, creds.egid],
-        [AUXV.SECURE, 0],
-      ],
-      execfn: req.path,
-      platform: 'x86_64',
-      random,
-    });
-    mm.copyOut(stack.sp, stack.bytes);
+      });
+      mm.setBrkStart(loaded.brkStart);
+      mm.mmap({
+        addr: STACK_TOP - STACK_SIZE,
+        length: STACK_SIZE,
+        prot: PROT.READ | PROT.WRITE | (loaded.execStack ? PROT.EXEC : 0),
+        flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED | MAP.GROWSDOWN,
+        name: '[stack]',
+      });
+      const random = new Uint8Array(16);
+      globalThis.crypto.getRandomValues(random);
+      const stack = buildInitialStack({
+        stackTop: STACK_TOP,
+        argv,
+        envp: req.envp,
+        auxv: [
+          ...loaded.auxv,
+          [AUXV.PAGESZ, 4096],
+          [AUXV.CLKTCK, 100],
+          [AUXV.UID, creds.uid],
+          [AUXV.EUID, creds.euid],
+          [AUXV.GID, creds.gid],
+          [AUXV.EGID, creds.egid],
+          [AUXV.SECURE, 0],
+        ],
+        execfn: req.path,
+        platform: 'x86_64',
+        random,
+      });
+      mm.copyOut(stack.sp, stack.bytes);
 
-    const regs = created.context.regs;
-    for (const r of [REG.rax, REG.rbx, REG.rcx, REG.rdx, REG.rsi, REG.rdi, REG.rbp, REG.r8, REG.r9, REG.r10, REG.r11, REG.r12, REG.r13, REG.r14, REG.r15, REG.fs_base, REG.gs_base]) {
-      regs.set(r, 0);
-    }
-    regs.ip = loaded.entry;
-    regs.sp = stack.sp;
-    created.addressSpace.flush();
-    const base = req.path.split('/').pop() ?? req.path;
-    return { context: created.context, commit: created.commit, mm, path: req.path, exe: file.vd, name: base.slice(0, 15), argStart: stack.argStart, argEnd: stack.argEnd, envStart: stack.envStart, envEnd: stack.envEnd };
+      const regs = created.context.regs;
+      for (const r of [
+        REG.rax,
+        REG.rbx,
+        REG.rcx,
+        REG.rdx,
+        REG.rsi,
+        REG.rdi,
+        REG.rbp,
+        REG.r8,
+        REG.r9,
+        REG.r10,
+        REG.r11,
+        REG.r12,
+        REG.r13,
+        REG.r14,
+        REG.r15,
+        REG.fs_base,
+        REG.gs_base,
+      ]) {
+        regs.set(r, 0);
+      }
+      regs.ip = loaded.entry;
+      regs.sp = stack.sp;
+      created.addressSpace.flush();
+      const base = req.path.split('/').pop() ?? req.path;
+      return {
+        context: created.context,
+        commit: created.commit,
+        mm,
+        path: req.path,
+        exe: file.vd,
+        name: base.slice(0, 15),
+        argStart: stack.argStart,
+        argEnd: stack.argEnd,
+        envStart: stack.envStart,
+        envEnd: stack.envEnd,
+      };
     });
   } catch (e) {
     context?.kill();

@@ -11,8 +11,19 @@ type Op =
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('wait' as const), key: fc.integer({ min: 0, max: 2 }), bitset: fc.constantFrom(0xffffffff, 1, 2, 3) }),
-  fc.record({ kind: fc.constant('wake' as const), key: fc.integer({ min: 0, max: 2 }), count: fc.integer({ min: 0, max: 4 }), bitset: fc.constantFrom(0xffffffff, 1, 2) }),
-  fc.record({ kind: fc.constant('requeue' as const), from: fc.integer({ min: 0, max: 2 }), to: fc.integer({ min: 0, max: 2 }), wake: fc.integer({ min: 0, max: 3 }), move: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({
+    kind: fc.constant('wake' as const),
+    key: fc.integer({ min: 0, max: 2 }),
+    count: fc.integer({ min: 0, max: 4 }),
+    bitset: fc.constantFrom(0xffffffff, 1, 2),
+  }),
+  fc.record({
+    kind: fc.constant('requeue' as const),
+    from: fc.integer({ min: 0, max: 2 }),
+    to: fc.integer({ min: 0, max: 2 }),
+    wake: fc.integer({ min: 0, max: 3 }),
+    move: fc.integer({ min: 0, max: 3 }),
+  }),
   fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
 );
 
@@ -40,7 +51,10 @@ describe('FutexTable against a FIFO model', () => {
             const n = table.wake(key, op.count, op.bitset);
             const list = q(key);
             const hits = list.filter((w) => (w.bitset & op.bitset) !== 0).slice(0, op.count);
-            model.set(key, list.filter((w) => !hits.includes(w)));
+            model.set(
+              key,
+              list.filter((w) => !hits.includes(w)),
+            );
             expectedWoken.push(...hits.map((w) => w.id));
             expect(n).toBe(hits.length);
           } else if (op.kind === 'requeue') {
@@ -63,7 +77,11 @@ describe('FutexTable against a FIFO model', () => {
             if (waiting.length === 0) continue;
             const victim = waiting[op.pick % waiting.length];
             cancels.get(victim.id)!();
-            for (const [k, list] of model) model.set(k, list.filter((w) => w.id !== victim.id));
+            for (const [k, list] of model)
+              model.set(
+                k,
+                list.filter((w) => w.id !== victim.id),
+              );
           }
           expect(woken).toEqual(expectedWoken);
         }

@@ -217,7 +217,10 @@ describe('group stop', () => {
     child.blocked = sigbit(Signal.SIGTSTP);
     syscall(parent, SYS.kill, child.group.pid, Signal.SIGTSTP);
     expect(child.group.jobStop.state).toBe('running');
-    for (const [handler, blocked] of [[1n, 0n], [0n, sigbit(Signal.SIGCONT)]] as const) {
+    for (const [handler, blocked] of [
+      [1n, 0n],
+      [0n, sigbit(Signal.SIGCONT)],
+    ] as const) {
       syscall(parent, SYS.kill, child.group.pid, Signal.SIGSTOP);
       takeInterrupt(child);
       expect(child.group.jobStop.state).toBe('stopped');

@@ -264,11 +264,7 @@ export class Kernel {
    * writes its remaining time); null makes the wait one only SIGKILL ends
    * (Linux's TASK_KILLABLE): signals stay pending until it is over.
    */
-  block(
-    task: Task,
-    start: (complete: (result: number) => void) => () => void,
-    interruptedResult: number | (() => number) | null = -Errno.ERESTARTSYS,
-  ): number {
+  block(task: Task, start: (complete: (result: number) => void) => () => void, interruptedResult: number | (() => number) | null = -Errno.ERESTARTSYS): number {
     let done = false;
     const complete = (result: number) => {
       if (done) return;
@@ -584,4 +580,3 @@ export class Kernel {
     this.platform.shutdown();
   }
 }
-

@@ -12,7 +12,7 @@ function rssShmem(): number {
 const MB = 1024 * 1024;
 
 describe('PageCache', () => {
-  it('a file copied into the cache is the application\'s to map: the sentry\'s RSS does not keep it', () => {
+  it("a file copied into the cache is the application's to map: the sentry's RSS does not keep it", () => {
     const size = 24 * MB + 123;
     const content = (off: number) => (off * 7) & 0xff;
     // A file as the cache reads it: byte i is content(i).

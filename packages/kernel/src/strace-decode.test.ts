@@ -98,7 +98,7 @@ describe('--strace decodes flags as strace(1) does', () => {
     expect(formatAtFlags(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)).toBe('AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH');
   });
 
-  it('per-syscall: open\'s mode only when creating, fcntl\'s third argument by command, mmap offset', () => {
+  it("per-syscall: open's mode only when creating, fcntl's third argument by command, mmap offset", () => {
     expect(decodeArg('openat', 2, args(0, 0, O.RDONLY))).toBe('O_RDONLY');
     expect(decodeArg('openat', 3, args(0, 0, O.RDONLY, 0o644))).toBeNull();
     expect(decodeArg('openat', 3, args(0, 0, O.WRONLY | O.CREAT, 0o644))).toBe('0644');

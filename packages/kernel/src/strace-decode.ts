@@ -63,7 +63,11 @@ const ID_TYPES = enumNames(P, 'P_');
 const AT_FLAGS = flagTable(AT, 'AT_', ['FDCWD', 'EACCESS', 'REMOVEDIR', 'STATX_SYNC_TYPE', 'STATX_SYNC_AS_STAT']);
 const FACCESSAT_FLAGS = flagTable({ ...AT, REMOVEDIR: 0 }, 'AT_', ['FDCWD', 'REMOVEDIR', 'STATX_SYNC_TYPE', 'STATX_SYNC_AS_STAT']);
 const UNLINKAT_FLAGS = flagTable({ REMOVEDIR: AT.REMOVEDIR }, 'AT_');
-const FCNTL_COMMANDS = enumNames(F, 'F_', Object.keys(F).filter((k) => !/^(RDLCK|WRLCK|UNLCK|SEAL_)/.test(k)));
+const FCNTL_COMMANDS = enumNames(
+  F,
+  'F_',
+  Object.keys(F).filter((k) => !/^(RDLCK|WRLCK|UNLCK|SEAL_)/.test(k)),
+);
 const FD_FLAGS = flagTable(FD, 'FD_');
 const SIGPROCMASK_HOW = enumNames(SIG_HOW, 'SIG_');
 
@@ -138,8 +142,10 @@ const signal: ArgDecoder = (a, i) => formatSignal(a.argInt(i));
 const atFlags: ArgDecoder = (a, i) => formatAtFlags(a.argInt(i));
 const hexOrZero: ArgDecoder = (a, i) => (a.arg(i) === 0 ? '0' : '0x' + a.arg(i).toString(16));
 /** open's mode is only meaningful (and only shown) when the call may create a file. */
-const modeIfCreating = (flagsArg: number): ArgDecoder => (a, i) =>
-  (a.argInt(flagsArg) & O.CREAT) !== 0 || (a.argInt(flagsArg) & O.TMPFILE) === O.TMPFILE ? '0' + a.argUint(i).toString(8).padStart(3, '0') : null;
+const modeIfCreating =
+  (flagsArg: number): ArgDecoder =>
+  (a, i) =>
+    (a.argInt(flagsArg) & O.CREAT) !== 0 || (a.argInt(flagsArg) & O.TMPFILE) === O.TMPFILE ? '0' + a.argUint(i).toString(8).padStart(3, '0') : null;
 
 const fcntlArg: ArgDecoder = (a, i) => {
   switch (a.argInt(1)) {

@@ -80,7 +80,13 @@ export class ThreadGroup {
   /** Set while a vfork parent waits for this child to exec or exit. */
   vforkDone: (() => void) | undefined;
   /** Where argv and envp live in the process's memory, and its executable as resolved at exec (for /proc). */
-  mmInfo: { argStart: number; argEnd: number; envStart: number; envEnd: number; exe: VirtualDentry | undefined } = { argStart: 0, argEnd: 0, envStart: 0, envEnd: 0, exe: undefined };
+  mmInfo: { argStart: number; argEnd: number; envStart: number; envEnd: number; exe: VirtualDentry | undefined } = {
+    argStart: 0,
+    argEnd: 0,
+    envStart: 0,
+    envEnd: 0,
+    exe: undefined,
+  };
 
   constructor(
     readonly pid: number,

@@ -9,13 +9,7 @@ import type { Task } from './task.js';
  * A short transfer ends the copy; an error after some bytes moved is
  * reported as the partial count, as Linux does.
  */
-function transfer(
-  task: Task,
-  addr: number,
-  count: number,
-  toUser: boolean,
-  op: (chunk: Uint8Array, done: number) => number,
-): number {
+function transfer(task: Task, addr: number, count: number, toUser: boolean, op: (chunk: Uint8Array, done: number) => number): number {
   let done = 0;
   try {
     task.mm.forEachBlock(addr, count, toUser, (chunk) => {

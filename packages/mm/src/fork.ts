@@ -20,13 +20,7 @@ export type ForkStrategy = 'cow' | 'eager';
  * MADV_WIPEONFORK areas start empty. mlock does not carry over, as on Linux.
  * Flushes both address spaces.
  */
-export function forkMemory(
-  parent: MmState,
-  parentFaults: PageFaults,
-  child: MmState,
-  childFaults: PageFaults,
-  strategy: ForkStrategy,
-): void {
+export function forkMemory(parent: MmState, parentFaults: PageFaults, child: MmState, childFaults: PageFaults, strategy: ForkStrategy): void {
   child.brkStart = parent.brkStart;
   child.brkEnd = parent.brkEnd;
   child.stackStart = parent.stackStart;

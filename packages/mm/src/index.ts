@@ -1,13 +1,5 @@
 export { MemoryFile, MEMORY_FILE_WINDOW, type FileRange } from './memory-file.js';
-export {
-  MemoryManager,
-  type FaultResult,
-  type ForkStrategy,
-  type Iovec,
-  type MemoryLimits,
-  type MemoryStats,
-  type MmapOptions,
-} from './memory-manager.js';
+export { MemoryManager, type FaultResult, type ForkStrategy, type Iovec, type MemoryLimits, type MemoryStats, type MmapOptions } from './memory-manager.js';
 export type { MappableFile, MemoryFileRange } from './mappable-file.js';
 export { SharedMemory, type SharedMemoryIdentity } from './shared-memory.js';
 export type { VmaInfo } from './vma.js';

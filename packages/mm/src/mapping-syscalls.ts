@@ -1,12 +1,5 @@
 import { Errno, MAP, MREMAP, PROT, SysError } from '@tvisor/abi';
-import {
-  MMAP_MIN_ADDR,
-  PAGE_SIZE,
-  STUB_RESERVED_START,
-  TASK_SIZE,
-  isPageAligned,
-  pageAlignUp,
-} from './layout.js';
+import { MMAP_MIN_ADDR, PAGE_SIZE, STUB_RESERVED_START, TASK_SIZE, isPageAligned, pageAlignUp } from './layout.js';
 import type { MappableFile } from './mappable-file.js';
 import { MAX_MAP_COUNT, PROT_RWX, isDataVma, type MmState } from './mm-state.js';
 import type { PageFaults } from './page-faults.js';
@@ -38,9 +31,22 @@ export interface MmapOptions {
 
 /** Flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK plus FIXED_NOREPLACE and 32BIT). */
 const VALIDATED_MAP_FLAGS =
-  MAP.SHARED | MAP.PRIVATE | MAP.FIXED | MAP.ANONYMOUS | MAP.DENYWRITE | MAP.EXECUTABLE | MAP.UNINITIALIZED |
-  MAP.GROWSDOWN | MAP.LOCKED | MAP.NORESERVE | MAP.POPULATE | MAP.NONBLOCK | MAP.STACK | MAP.HUGETLB |
-  MAP.FIXED_NOREPLACE | MAP['32BIT'];
+  MAP.SHARED |
+  MAP.PRIVATE |
+  MAP.FIXED |
+  MAP.ANONYMOUS |
+  MAP.DENYWRITE |
+  MAP.EXECUTABLE |
+  MAP.UNINITIALIZED |
+  MAP.GROWSDOWN |
+  MAP.LOCKED |
+  MAP.NORESERVE |
+  MAP.POPULATE |
+  MAP.NONBLOCK |
+  MAP.STACK |
+  MAP.HUGETLB |
+  MAP.FIXED_NOREPLACE |
+  MAP['32BIT'];
 
 /**
  * The mapping syscalls: mmap, munmap, mprotect, mremap and brk, plus the

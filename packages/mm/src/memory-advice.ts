@@ -5,9 +5,7 @@ import type { PageFaults } from './page-faults.js';
 import { VmHint, type Vma } from './vma.js';
 
 /** Advice values madvise accepts (the privileged memory-failure ones are left out). */
-const KNOWN_MADVICE = new Set<number>(
-  Object.values(MADV).filter((a) => a !== MADV.HWPOISON && a !== MADV.SOFT_OFFLINE),
-);
+const KNOWN_MADVICE = new Set<number>(Object.values(MADV).filter((a) => a !== MADV.HWPOISON && a !== MADV.SOFT_OFFLINE));
 
 /**
  * Advice and residency: madvise, msync, mincore and the mlock family. They

@@ -1,18 +1,7 @@
 import { ExtentAllocator } from './extent-allocator.js';
 import { RefCounts } from './ref-counts.js';
 import { PAGE_SIZE } from './layout.js';
-import {
-  closeFd,
-  createMemfd,
-  dropMappedPages,
-  mapShared,
-  punchHole,
-  seekData,
-  seekHole,
-  truncate,
-  unmapShared,
-  type HostMapping,
-} from './native/memfd.js';
+import { closeFd, createMemfd, dropMappedPages, mapShared, punchHole, seekData, seekHole, truncate, unmapShared, type HostMapping } from './native/memfd.js';
 
 /** The sentry views the file through mappings of this size (koffi.view's limit). */
 export const MEMORY_FILE_WINDOW = 4 * 1024 * 1024 * 1024;

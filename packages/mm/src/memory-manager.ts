@@ -169,13 +169,7 @@ export class MemoryManager {
   }
 
   /** Zero-copy walk over the memory-file views of [addr, addr+length): see UserMemory.forEachBlock. */
-  forEachBlock(
-    addr: number,
-    length: number,
-    write: boolean,
-    fn: (chunk: Uint8Array) => void | boolean,
-    force = false,
-  ): void {
+  forEachBlock(addr: number, length: number, write: boolean, fn: (chunk: Uint8Array) => void | boolean, force = false): void {
     this.user.forEachBlock(addr, length, write, fn, force);
   }
 

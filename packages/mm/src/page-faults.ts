@@ -13,10 +13,7 @@ import { hasOffset, offsetAt, type Vma } from './vma.js';
  * gets SIGSEGV (no mapping / not permitted) or SIGBUS (the mapped file could
  * not supply the page, as when a read fails with EIO).
  */
-export type FaultResult =
-  | 'fixed'
-  | { signal: 'SIGSEGV'; code: 'SEGV_MAPERR' | 'SEGV_ACCERR' }
-  | { signal: 'SIGBUS'; code: 'BUS_ADRERR' };
+export type FaultResult = 'fixed' | { signal: 'SIGSEGV'; code: 'SEGV_MAPERR' | 'SEGV_ACCERR' } | { signal: 'SIGBUS'; code: 'BUS_ADRERR' };
 
 /** Anonymous mappings up to this size get all their memory-file space at mmap time. */
 const EAGER_ANON_LIMIT = 1024 * 1024 * 1024;
@@ -220,7 +217,7 @@ export class PageFaults {
   /** Backs [start, end) with new pages: zeros, or a copy of the file for a private file mapping. */
   private populateFresh(vma: Vma, start: number, end: number): void {
     const file = vma.file;
-    for (let addr = start; addr < end; ) {
+    for (let addr = start; addr < end;) {
       const n = Math.min(end - addr, MAX_ALLOCATION);
       const off = this.memoryFile.allocate(n);
       if (file !== null) {

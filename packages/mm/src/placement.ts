@@ -1,14 +1,5 @@
 import { Errno, SysError } from '@tvisor/abi';
-import {
-  MAP_32BIT_BASE,
-  MAP_32BIT_END,
-  MMAP_MIN_ADDR,
-  PAGE_SIZE,
-  STACK_GUARD_GAP,
-  STUB_RESERVED_START,
-  TASK_UNMAPPED_BASE,
-  pageAlignDown,
-} from './layout.js';
+import { MAP_32BIT_BASE, MAP_32BIT_END, MMAP_MIN_ADDR, PAGE_SIZE, STACK_GUARD_GAP, STUB_RESERVED_START, TASK_UNMAPPED_BASE, pageAlignDown } from './layout.js';
 import type { RangeList } from './range-list.js';
 import type { Vma } from './vma.js';
 

@@ -28,10 +28,7 @@ function devText(dev: number): string {
 /** The first line of a VMA's entry: "start-end perms offset dev inode   name". */
 export function formatMapsLine(v: Vma, name: string | null): string {
   const perms =
-    ((v.prot & PROT.READ) !== 0 ? 'r' : '-') +
-    ((v.prot & PROT.WRITE) !== 0 ? 'w' : '-') +
-    ((v.prot & PROT.EXEC) !== 0 ? 'x' : '-') +
-    (v.shared ? 's' : 'p');
+    ((v.prot & PROT.READ) !== 0 ? 'r' : '-') + ((v.prot & PROT.WRITE) !== 0 ? 'w' : '-') + ((v.prot & PROT.EXEC) !== 0 ? 'x' : '-') + (v.shared ? 's' : 'p');
   const dev = v.file !== null ? devText(v.file.dev) : '00:00';
   const ino = v.file !== null ? v.file.ino : 0;
   const line = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(v.fileOffset, 8)} ${dev} ${ino} `;

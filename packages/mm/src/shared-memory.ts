@@ -47,8 +47,7 @@ export class SharedMemory implements MappableFile {
       return tail;
     },
     (a, b) =>
-      a.off + (a.end - a.start) === b.off &&
-      Math.floor(a.off / MEMORY_FILE_WINDOW) === Math.floor((b.off + (b.end - b.start) - 1) / MEMORY_FILE_WINDOW),
+      a.off + (a.end - a.start) === b.off && Math.floor(a.off / MEMORY_FILE_WINDOW) === Math.floor((b.off + (b.end - b.start) - 1) / MEMORY_FILE_WINDOW),
   );
   private length: number;
   private mappings = 0;
@@ -175,7 +174,7 @@ export class SharedMemory implements MappableFile {
   /** Allocates pages for the holes of [start, end) (page-aligned). */
   private ensurePages(start: number, end: number): void {
     for (const gap of this.runs.gaps(start, end)) {
-      for (let pos = gap.start; pos < gap.end; ) {
+      for (let pos = gap.start; pos < gap.end;) {
         const n = Math.min(gap.end - pos, ALLOCATION_CHUNK);
         this.runs.insert({ start: pos, end: pos + n, off: this.memoryFile.allocate(n) });
         pos += n;

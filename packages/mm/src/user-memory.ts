@@ -67,7 +67,7 @@ export class UserMemory {
   /** Fills `dst` from application memory at `addr` (EFAULT like copy_from_user). */
   readInto(addr: number, dst: Uint8Array): void {
     const end = this.checkUserRange(addr, dst.length);
-    for (let pos = addr; pos < end; ) {
+    for (let pos = addr; pos < end;) {
       this.locate(pos, end, false, false);
       const w = this.blockWindow;
       const o = this.blockOffset;
@@ -83,7 +83,7 @@ export class UserMemory {
   /** Writes `src` to application memory at `addr` (EFAULT like copy_to_user, read-only pages included). */
   copyOut(addr: number, src: Uint8Array): void {
     const end = this.checkUserRange(addr, src.length);
-    for (let pos = addr; pos < end; ) {
+    for (let pos = addr; pos < end;) {
       this.locate(pos, end, true, false);
       const w = this.blockWindow;
       const o = this.blockOffset;
@@ -111,7 +111,7 @@ export class UserMemory {
     this.checkUserRange(addr, 0);
     let parts: Uint8Array[] | undefined;
     let total = 0;
-    for (let pos = addr; pos < limit; ) {
+    for (let pos = addr; pos < limit;) {
       this.locate(pos, limit, false, false);
       const w = this.blockWindow;
       const o = this.blockOffset;
@@ -161,15 +161,9 @@ export class UserMemory {
    * private copy of the page, never reaching the file), a shared mapping
    * only within its maximum protection.
    */
-  forEachBlock(
-    addr: number,
-    length: number,
-    write: boolean,
-    fn: (chunk: Uint8Array) => void | boolean,
-    force = false,
-  ): void {
+  forEachBlock(addr: number, length: number, write: boolean, fn: (chunk: Uint8Array) => void | boolean, force = false): void {
     const end = this.checkUserRange(addr, length);
-    for (let pos = addr; pos < end; ) {
+    for (let pos = addr; pos < end;) {
       this.locate(pos, end, write, force);
       const n = this.blockLength;
       if (fn(this.blockWindow.subarray(this.blockOffset, this.blockOffset + n)) === false) return;

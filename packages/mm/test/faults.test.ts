@@ -247,18 +247,30 @@ describe('forced access (ptrace, /proc/PID/mem)', () => {
     parent.mmap({ addr: BASE + P, length: P, prot: PROT.NONE, flags: FIXED_ANON });
     const child = parent.fork(new FakeAddressSpace());
     const poke = (mm: MemoryManager, addr: number, byte: number) =>
-      mm.forEachBlock(addr, 1, true, (c) => {
-        c[0] = byte;
-      }, true);
+      mm.forEachBlock(
+        addr,
+        1,
+        true,
+        (c) => {
+          c[0] = byte;
+        },
+        true,
+      );
     expect(errnoOf(() => child.copyOut(BASE, new Uint8Array([1])))).toBe(Errno.EFAULT);
     poke(child, BASE + 3, 0xcc);
     poke(child, BASE + P, 7);
     expect(child.copyIn(BASE + 3, 1)[0]).toBe(0xcc);
     expect(parent.copyIn(BASE + 3, 1)[0]).toBe(0);
     let peeked = -1;
-    child.forEachBlock(BASE + P, 1, false, (c) => {
-      peeked = c[0];
-    }, true);
+    child.forEachBlock(
+      BASE + P,
+      1,
+      false,
+      (c) => {
+        peeked = c[0];
+      },
+      true,
+    );
     expect(peeked).toBe(7);
     // Protections did not change.
     expect(child.vmaAt(BASE)!.prot).toBe(PROT.READ | PROT.EXEC);

@@ -124,43 +124,43 @@ describe('fork', () => {
         const spaces = [new FakeAddressSpace()];
         const mms = [new MemoryManager(mf, spaces[0])];
         try {
-        mms[0].mmap({ addr: BASE, length: PAGES * P, prot: RW, flags: PRIVATE_ANON });
-        const models = [new Uint8Array(PAGES)];
-        // Which physical page each process's page is: a write to a page that
-        // another process also holds gets a fresh one (the COW copy).
-        let nextPage = PAGES;
-        const frames = [Array.from({ length: PAGES }, (_, i) => i)];
-        const fork = (from: number) => {
-          spaces.push(new FakeAddressSpace());
-          mms.push(mms[from].fork(spaces[spaces.length - 1]));
-          models.push(models[from].slice());
-          frames.push(frames[from].slice());
-        };
-        const distinctFrames = () => new Set(frames.flat()).size;
-        fork(0); // a child right away, a grandchild later
-        actions.forEach((act, i) => {
-          if (i === forkAt && mms.length === 2) fork(1);
-          const who = act.who % mms.length;
-          const addr = BASE + act.page * P;
-          let faulted = false;
-          if (act.viaFault) faulted = appWrite(mms[who], spaces[who], addr, act.byte);
-          else mms[who].copyOut(addr, new Uint8Array([act.byte]));
-          models[who][act.page] = act.byte;
-          // A kernel write copies its page; a fault copies every shared page
-          // of its 64 KiB window (the whole mapping here).
-          const copied = faulted ? faultWindow(act.page) : [act.page];
-          for (const page of copied) {
-            const frame = frames[who][page];
-            if (frames.some((f, k) => k !== who && f[page] === frame)) frames[who][page] = nextPage++;
-          }
-          // Memory grows by exactly the pages that had to be copied.
+          mms[0].mmap({ addr: BASE, length: PAGES * P, prot: RW, flags: PRIVATE_ANON });
+          const models = [new Uint8Array(PAGES)];
+          // Which physical page each process's page is: a write to a page that
+          // another process also holds gets a fresh one (the COW copy).
+          let nextPage = PAGES;
+          const frames = [Array.from({ length: PAGES }, (_, i) => i)];
+          const fork = (from: number) => {
+            spaces.push(new FakeAddressSpace());
+            mms.push(mms[from].fork(spaces[spaces.length - 1]));
+            models.push(models[from].slice());
+            frames.push(frames[from].slice());
+          };
+          const distinctFrames = () => new Set(frames.flat()).size;
+          fork(0); // a child right away, a grandchild later
+          actions.forEach((act, i) => {
+            if (i === forkAt && mms.length === 2) fork(1);
+            const who = act.who % mms.length;
+            const addr = BASE + act.page * P;
+            let faulted = false;
+            if (act.viaFault) faulted = appWrite(mms[who], spaces[who], addr, act.byte);
+            else mms[who].copyOut(addr, new Uint8Array([act.byte]));
+            models[who][act.page] = act.byte;
+            // A kernel write copies its page; a fault copies every shared page
+            // of its 64 KiB window (the whole mapping here).
+            const copied = faulted ? faultWindow(act.page) : [act.page];
+            for (const page of copied) {
+              const frame = frames[who][page];
+              if (frames.some((f, k) => k !== who && f[page] === frame)) frames[who][page] = nextPage++;
+            }
+            // Memory grows by exactly the pages that had to be copied.
+            expect(mf.allocatedBytes() - baseline).toBe(distinctFrames() * P);
+            for (let k = 0; k < mms.length; k++) {
+              for (let p = 0; p < PAGES; p++) expect(mms[k].copyIn(BASE + p * P, 1)[0]).toBe(models[k][p]);
+            }
+          });
+          if (mms.length === 2) fork(1);
           expect(mf.allocatedBytes() - baseline).toBe(distinctFrames() * P);
-          for (let k = 0; k < mms.length; k++) {
-            for (let p = 0; p < PAGES; p++) expect(mms[k].copyIn(BASE + p * P, 1)[0]).toBe(models[k][p]);
-          }
-        });
-        if (mms.length === 2) fork(1);
-        expect(mf.allocatedBytes() - baseline).toBe(distinctFrames() * P);
         } finally {
           for (const mm of mms) mm.release();
         }

@@ -17,14 +17,19 @@ import { FakeAddressSpace } from './fake-address-space.js';
 const P = PAGE_SIZE;
 const REGION_PAGES = 64; // must match brk-oracle.c
 
-type Cmd =
-  | { c: 'B'; pages: number; extra: number }
-  | { c: 'M'; page: number; pages: number; prot: number }
-  | { c: 'U'; page: number; pages: number };
+type Cmd = { c: 'B'; pages: number; extra: number } | { c: 'M'; page: number; pages: number; prot: number } | { c: 'U'; page: number; pages: number };
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ c: fc.constant('B' as const), pages: fc.integer({ min: 0, max: 24 }), extra: fc.integer({ min: 0, max: P - 1 }) }) },
-  { weight: 2, arbitrary: fc.record({ c: fc.constant('M' as const), page: fc.integer({ min: 0, max: 40 }), pages: fc.integer({ min: 1, max: 4 }), prot: fc.integer({ min: 0, max: 7 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      c: fc.constant('M' as const),
+      page: fc.integer({ min: 0, max: 40 }),
+      pages: fc.integer({ min: 1, max: 4 }),
+      prot: fc.integer({ min: 0, max: 7 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ c: fc.constant('U' as const), page: fc.integer({ min: 0, max: 40 }), pages: fc.integer({ min: 1, max: 6 }) }) },
 );
 
@@ -58,7 +63,10 @@ function runOurs(mf: MemoryFile, startBrk: number, brk: number, cmds: Cmd[]): st
   }
   out.push('MAPS');
   for (const l of mm.mapsText().split('\n')) {
-    const [s, e] = l.split(' ')[0].split('-').map((x) => parseInt(x, 16));
+    const [s, e] = l
+      .split(' ')[0]
+      .split('-')
+      .map((x) => parseInt(x, 16));
     if (l !== '' && s >= startBrk && e <= startBrk + REGION_PAGES * P) out.push(l);
   }
   out.push('END');

@@ -129,12 +129,7 @@ function runOurs(mf: MemoryFile, cmds: Cmd[]): string[] {
           (c.kind === 1 ? MAP.NORESERVE : 0) |
           (c.kind === 4 ? MAP.GROWSDOWN : 0) |
           (c.noReplace ? MAP.FIXED_NOREPLACE : MAP.FIXED);
-        attempt(
-          () =>
-            (mm.mmap({ addr: BASE + c.a * P, length: c.n * P, prot: c.prot, flags, file, offset: c.kind === 3 ? c.fpage * P : 0 }) -
-              BASE) /
-            P,
-        );
+        attempt(() => (mm.mmap({ addr: BASE + c.a * P, length: c.n * P, prot: c.prot, flags, file, offset: c.kind === 3 ? c.fpage * P : 0 }) - BASE) / P);
         break;
       }
       case 'U':
@@ -148,16 +143,7 @@ function runOurs(mf: MemoryFile, cmds: Cmd[]): string[] {
         break;
       case 'X':
         attempt(
-          () =>
-            (mm.mremap(
-              BASE + c.a * P,
-              c.oldN * P,
-              c.newN * P,
-              c.move ? MREMAP.MAYMOVE | MREMAP.FIXED : 0,
-              c.move ? BASE + c.dest * P : 0,
-            ) -
-              BASE) /
-            P,
+          () => (mm.mremap(BASE + c.a * P, c.oldN * P, c.newN * P, c.move ? MREMAP.MAYMOVE | MREMAP.FIXED : 0, c.move ? BASE + c.dest * P : 0) - BASE) / P,
         );
         break;
     }

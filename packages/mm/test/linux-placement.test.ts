@@ -16,25 +16,29 @@ import { FakeAddressSpace } from './fake-address-space.js';
 
 const P = PAGE_SIZE;
 
-type Cmd =
-  | { c: 'A'; pages: number; prot: number; hintK: number; hintDelta: number }
-  | { c: 'U'; k: number; offset: number; pages: number };
+type Cmd = { c: 'A'; pages: number; prot: number; hintK: number; hintDelta: number } | { c: 'U'; k: number; offset: number; pages: number };
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({
-    c: fc.constant('A' as const),
-    // Below 2 MiB: larger anonymous mappings may get THP alignment on Linux.
-    pages: fc.integer({ min: 1, max: 64 }),
-    prot: fc.integer({ min: 0, max: 7 }),
-    hintK: fc.oneof({ weight: 3, arbitrary: fc.constant(-1) }, { weight: 2, arbitrary: fc.integer({ min: 0, max: 20 }) }),
-    hintDelta: fc.integer({ min: -16, max: 16 }),
-  }) },
-  { weight: 1, arbitrary: fc.record({
-    c: fc.constant('U' as const),
-    k: fc.integer({ min: 0, max: 20 }),
-    offset: fc.integer({ min: 0, max: 4 }),
-    pages: fc.integer({ min: 1, max: 8 }),
-  }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      c: fc.constant('A' as const),
+      // Below 2 MiB: larger anonymous mappings may get THP alignment on Linux.
+      pages: fc.integer({ min: 1, max: 64 }),
+      prot: fc.integer({ min: 0, max: 7 }),
+      hintK: fc.oneof({ weight: 3, arbitrary: fc.constant(-1) }, { weight: 2, arbitrary: fc.integer({ min: 0, max: 20 }) }),
+      hintDelta: fc.integer({ min: -16, max: 16 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      c: fc.constant('U' as const),
+      k: fc.integer({ min: 0, max: 20 }),
+      offset: fc.integer({ min: 0, max: 4 }),
+      pages: fc.integer({ min: 1, max: 8 }),
+    }),
+  },
 );
 
 function line(c: Cmd): string {

@@ -77,33 +77,37 @@ describe('smaps against Linux', () => {
   });
 
   it('accounts resident, proportional and anonymous memory like Linux', () => {
-    const scenario = fc
-      .array(fc.record({ shared: fc.boolean(), pages: fc.integer({ min: 1, max: 8 }) }), { minLength: 1, maxLength: 5 })
-      .chain((regions) => {
-        const region = fc.integer({ min: 0, max: regions.length - 1 });
-        const op: fc.Arbitrary<Op> = region.chain((r) =>
-          fc.oneof(
-            fc.record({ c: fc.constant('W' as const), region: fc.constant(r), page: fc.integer({ min: 0, max: regions[r].pages - 1 }) }),
-            fc.record({
-              c: fc.constant('F' as const),
-              region: fc.constant(r),
-              page: fc.integer({ min: 0, max: regions[r].pages - 1 }),
-              pages: fc.integer({ min: 1, max: 3 }),
-            }),
-          ),
-        );
-        // MADV_DONTNEED on shared memory drops Linux's page-table entries but
-        // keeps the pages; mm keeps both, so Rss would differ: private only.
-        const ops = fc.array(op, { maxLength: 20 }).map((list) =>
+    const scenario = fc.array(fc.record({ shared: fc.boolean(), pages: fc.integer({ min: 1, max: 8 }) }), { minLength: 1, maxLength: 5 }).chain((regions) => {
+      const region = fc.integer({ min: 0, max: regions.length - 1 });
+      const op: fc.Arbitrary<Op> = region.chain((r) =>
+        fc.oneof(
+          fc.record({ c: fc.constant('W' as const), region: fc.constant(r), page: fc.integer({ min: 0, max: regions[r].pages - 1 }) }),
+          fc.record({
+            c: fc.constant('F' as const),
+            region: fc.constant(r),
+            page: fc.integer({ min: 0, max: regions[r].pages - 1 }),
+            pages: fc.integer({ min: 1, max: 3 }),
+          }),
+        ),
+      );
+      // MADV_DONTNEED on shared memory drops Linux's page-table entries but
+      // keeps the pages; mm keeps both, so Rss would differ: private only.
+      const ops = fc
+        .array(op, { maxLength: 20 })
+        .map((list) =>
           list
             .filter((o) => o.c === 'W' || !regions[o.region].shared)
             .map((o) => (o.c === 'F' ? { ...o, pages: Math.min(o.pages, regions[o.region].pages - o.page) } : o)),
         );
-        return fc.tuple(fc.constant(regions), ops);
-      });
+      return fc.tuple(fc.constant(regions), ops);
+    });
     for (const [regions, ops] of fc.sample(scenario, { numRuns: 40, seed: 7 })) {
       const input = ops.map((o) => (o.c === 'W' ? `W ${o.region} ${o.page}` : `F ${o.region} ${o.page} ${o.pages}`)).join('\n');
-      const run = spawnSync(oracle, regions.map((r) => `${r.shared ? 1 : 0}:${r.pages}`), { input: `${input}\n`, encoding: 'utf8' });
+      const run = spawnSync(
+        oracle,
+        regions.map((r) => `${r.shared ? 1 : 0}:${r.pages}`),
+        { input: `${input}\n`, encoding: 'utf8' },
+      );
       expect(run.status).toBe(0);
       expect({ regions, ops, smaps: runOurs(mf, regions, ops) }).toEqual({ regions, ops, smaps: digest(run.stdout) });
     }

@@ -11,7 +11,7 @@ function rssShmem(): number {
 const MB = 1024 * 1024;
 
 describe('MemoryFile: the sentry lets go of pages it filled for the application', () => {
-  it('releaseView drops the pages from the sentry\'s RSS and keeps their content', () => {
+  it("releaseView drops the pages from the sentry's RSS and keeps their content", () => {
     const file = MemoryFile.create('view-test');
     try {
       const offset = file.allocate(16 * MB);

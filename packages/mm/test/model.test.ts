@@ -23,7 +23,7 @@ class FakeFile implements MappableFile {
   readonly mapsName: string = '/fake/file';
   readonly dev = 0x801;
   readonly ino = 4242;
-  readonly content = Uint8Array.from({ length: 10 * P + P / 2 }, (_, i) => ((i * 7) >> 3) % 251 + 1);
+  readonly content = Uint8Array.from({ length: 10 * P + P / 2 }, (_, i) => (((i * 7) >> 3) % 251) + 1);
   size(): number {
     return this.content.length;
   }
@@ -304,7 +304,7 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
       const start = addrOf(o.a) + o.off;
       const len = Math.min(o.len, addrOf(N) - start);
       let expected = 0;
-      for (let pos = start; pos < start + len; ) {
+      for (let pos = start; pos < start + len;) {
         const i = Math.floor(pageOf(pos));
         const p = m.pages[i];
         if (p === undefined || (p.prot & PROT.WRITE) === 0) {

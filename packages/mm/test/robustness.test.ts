@@ -32,10 +32,29 @@ const bits = fc.integer({ min: 0, max: 0x3fffffff });
 
 type Call = { name: string; args: readonly number[] };
 const call: fc.Arbitrary<Call> = fc.oneof(
-  fc.record({ name: fc.constant('mmap'), args: fc.tuple(addr, len, fc.integer({ min: 0, max: 7 }), fc.oneof(bits, fc.constantFrom(MAP.PRIVATE | MAP.ANONYMOUS, MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED, MAP.SHARED | MAP.ANONYMOUS | MAP.FIXED, MAP.PRIVATE | MAP.ANONYMOUS | MAP.GROWSDOWN | MAP.FIXED))) }),
+  fc.record({
+    name: fc.constant('mmap'),
+    args: fc.tuple(
+      addr,
+      len,
+      fc.integer({ min: 0, max: 7 }),
+      fc.oneof(
+        bits,
+        fc.constantFrom(
+          MAP.PRIVATE | MAP.ANONYMOUS,
+          MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED,
+          MAP.SHARED | MAP.ANONYMOUS | MAP.FIXED,
+          MAP.PRIVATE | MAP.ANONYMOUS | MAP.GROWSDOWN | MAP.FIXED,
+        ),
+      ),
+    ),
+  }),
   fc.record({ name: fc.constant('munmap'), args: fc.tuple(addr, len) }),
   fc.record({ name: fc.constant('mprotect'), args: fc.tuple(addr, len, fc.oneof(fc.integer({ min: 0, max: 7 }), bits)) }),
-  fc.record({ name: fc.constant('mremap'), args: fc.tuple(addr, len, len, fc.oneof(fc.constantFrom(0, MREMAP.MAYMOVE, MREMAP.MAYMOVE | MREMAP.FIXED, MREMAP.MAYMOVE | MREMAP.DONTUNMAP), bits), addr) }),
+  fc.record({
+    name: fc.constant('mremap'),
+    args: fc.tuple(addr, len, len, fc.oneof(fc.constantFrom(0, MREMAP.MAYMOVE, MREMAP.MAYMOVE | MREMAP.FIXED, MREMAP.MAYMOVE | MREMAP.DONTUNMAP), bits), addr),
+  }),
   fc.record({ name: fc.constant('brk'), args: fc.tuple(addr) }),
   fc.record({ name: fc.constant('madvise'), args: fc.tuple(addr, len, fc.integer({ min: 0, max: 30 })) }),
   fc.record({ name: fc.constant('mlock'), args: fc.tuple(addr, len) }),

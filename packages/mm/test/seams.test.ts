@@ -68,13 +68,11 @@ describe('MemoryManager parts', () => {
     expect(as.flushes).toBe(during + 1);
   });
 
-  it('the facade hands out the state\'s own limits: a limit set through it binds the mapping syscalls', () => {
+  it("the facade hands out the state's own limits: a limit set through it binds the mapping syscalls", () => {
     const mm = new MemoryManager(mf, new FakeAddressSpace());
     mm.mmap({ addr: 0, length: 4 * PAGE_SIZE, prot: RW, flags: ANON });
     mm.limits.addressSpace = 6 * PAGE_SIZE;
-    expect(() => mm.mmap({ addr: 0, length: 4 * PAGE_SIZE, prot: RW, flags: ANON })).toThrow(
-      expect.objectContaining({ errno: Errno.ENOMEM }),
-    );
+    expect(() => mm.mmap({ addr: 0, length: 4 * PAGE_SIZE, prot: RW, flags: ANON })).toThrow(expect.objectContaining({ errno: Errno.ENOMEM }));
     expect(mm.mmap({ addr: 0, length: 2 * PAGE_SIZE, prot: RW, flags: ANON })).toBeGreaterThan(0);
     expect(mm.stats().vmSize).toBe(6 * PAGE_SIZE);
   });

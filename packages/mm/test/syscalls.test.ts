@@ -2,15 +2,7 @@
 // mincore, mlock, msync, file mappings and /proc text.
 import { Errno, MADV, MAP, MCL, MREMAP, MS, PROT } from '@tvisor/abi';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  MAP_32BIT_BASE,
-  MAP_32BIT_END,
-  MMAP_MIN_ADDR,
-  PAGE_SIZE,
-  STUB_RESERVED_START,
-  TASK_SIZE,
-  defaultLayout,
-} from '../src/layout.js';
+import { MAP_32BIT_BASE, MAP_32BIT_END, MMAP_MIN_ADDR, PAGE_SIZE, STUB_RESERVED_START, TASK_SIZE, defaultLayout } from '../src/layout.js';
 import type { MappableFile, MemoryFileRange } from '../src/mappable-file.js';
 import { MemoryFile } from '../src/memory-file.js';
 import { MemoryManager } from '../src/memory-manager.js';
@@ -107,19 +99,14 @@ describe('mmap placement', () => {
     const mm = fresh();
     const a = mm.mmap({ addr: STUB_RESERVED_START - P, length: 4 * P, prot: RW, flags: ANON });
     expect(a + 4 * P).toBeLessThanOrEqual(STUB_RESERVED_START);
-    expect(errnoOf(() => mm.mmap({ addr: STUB_RESERVED_START, length: P, prot: RW, flags: ANON | MAP.FIXED }))).toBe(
-      Errno.ENOMEM,
-    );
-    expect(
-      errnoOf(() => mm.mmap({ addr: STUB_RESERVED_START - P, length: 2 * P, prot: RW, flags: ANON | MAP.FIXED_NOREPLACE })),
-    ).toBe(Errno.ENOMEM);
+    expect(errnoOf(() => mm.mmap({ addr: STUB_RESERVED_START, length: P, prot: RW, flags: ANON | MAP.FIXED }))).toBe(Errno.ENOMEM);
+    expect(errnoOf(() => mm.mmap({ addr: STUB_RESERVED_START - P, length: 2 * P, prot: RW, flags: ANON | MAP.FIXED_NOREPLACE }))).toBe(Errno.ENOMEM);
     mm.release();
   });
 
   it('follows mmap(2) error rules', () => {
     const mm = fresh();
-    const m = (o: Partial<Parameters<MemoryManager['mmap']>[0]>) =>
-      errnoOf(() => mm.mmap({ addr: 0, length: P, prot: RW, flags: ANON, ...o }));
+    const m = (o: Partial<Parameters<MemoryManager['mmap']>[0]>) => errnoOf(() => mm.mmap({ addr: 0, length: P, prot: RW, flags: ANON, ...o }));
     expect(m({ length: 0 })).toBe(Errno.EINVAL);
     expect(m({ flags: MAP.ANONYMOUS })).toBe(Errno.EINVAL);
     expect(m({ flags: MAP.PRIVATE, offset: 100 })).toBe(Errno.EINVAL);
@@ -283,9 +270,7 @@ describe('file mappings', () => {
     expect(b.copyIn(y + 2 * P + 5, 1)[0]).toBe(55);
     expect(a.mapsText()).toMatch(/^[0-9a-f]+-[0-9a-f]+ rw-s 00001000 08:01 777 +\/tmp\/shared-file\n$/);
     // A read-only fd makes PROT_WRITE unavailable.
-    expect(
-      errnoOf(() => b.mmap({ addr: 0, length: P, prot: RW, flags: MAP.SHARED, file, offset: 0, maxProt: PROT.READ })),
-    ).toBe(Errno.EACCES);
+    expect(errnoOf(() => b.mmap({ addr: 0, length: P, prot: RW, flags: MAP.SHARED, file, offset: 0, maxProt: PROT.READ }))).toBe(Errno.EACCES);
     const ro = b.mmap({ addr: 0, length: P, prot: PROT.READ, flags: MAP.SHARED, file, offset: 0, maxProt: PROT.READ });
     expect(errnoOf(() => b.mprotect(ro, P, RW))).toBe(Errno.EACCES);
     a.release();

@@ -183,7 +183,8 @@ async function tapCase() {
     const l = createSocket(stack, AF.INET, SOCK.STREAM);
     l.bind({ family: AF.INET, addr: '0.0.0.0', port: 5001 });
     l.listen(1);
-    const py = 'import socket,time\ns=socket.create_connection(("10.214.0.2",5001))\nn=0\nt=None\nwhile True:\n  d=s.recv(1<<20)\n  if t is None: t=time.perf_counter()\n  if not d: break\n  n+=len(d)\nprint(n, time.perf_counter()-t)';
+    const py =
+      'import socket,time\ns=socket.create_connection(("10.214.0.2",5001))\nn=0\nt=None\nwhile True:\n  d=s.recv(1<<20)\n  if t is None: t=time.perf_counter()\n  if not d: break\n  n+=len(d)\nprint(n, time.perf_counter()-t)';
     const child = spawn('ip', ['netns', 'exec', nsName, 'python3', '-c', py], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));

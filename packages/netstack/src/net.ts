@@ -47,7 +47,8 @@ function isIPv6Text(s: string): boolean {
 export function createNet(stack: Stack): NetApi {
   const connect = (...args: unknown[]): Socket => {
     const listener = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
-    const opts: ConnectOptions = typeof args[0] === 'object' && args[0] !== null ? (args[0] as ConnectOptions) : { port: args[0] as number, host: args[1] as string | undefined };
+    const opts: ConnectOptions =
+      typeof args[0] === 'object' && args[0] !== null ? (args[0] as ConnectOptions) : { port: args[0] as number, host: args[1] as string | undefined };
     return new Socket(stack, { allowHalfOpen: opts.allowHalfOpen }).connect(opts, listener);
   };
   const createServer = (...args: unknown[]): Server => {
@@ -60,7 +61,9 @@ export function createNet(stack: Stack): NetApi {
     createConnection: connect as NetApi['connect'],
     createServer: createServer as NetApi['createServer'],
     Socket: class extends Socket {
-      constructor(opts: { allowHalfOpen?: boolean } = {}) { super(stack, opts); }
+      constructor(opts: { allowHalfOpen?: boolean } = {}) {
+        super(stack, opts);
+      }
     },
     isIP: (s: string) => (isIPv4(s) ? 4 : isIPv6Text(s) ? 6 : 0),
     isIPv4,

@@ -12,7 +12,12 @@ import { createNet, type NetApi } from '../src/net.js';
 type Net = typeof nodeNet;
 const asNet = (api: NetApi): Net => api as unknown as Net;
 /** One side of a scenario: the net module to use and the address the server listens on. */
-interface World { net: Net; serverHost: string; clientNet: Net; close(): void }
+interface World {
+  net: Net;
+  serverHost: string;
+  clientNet: Net;
+  close(): void;
+}
 
 function linuxWorld(): World {
   return { net: nodeNet, clientNet: nodeNet, serverHost: '127.0.0.1', close: () => {} };
@@ -25,11 +30,21 @@ function stackWorld(): World {
   server.addAddress(server.addNic(wire.a), '10.0.0.1/24');
   const client = new Stack({ clock });
   client.addAddress(client.addNic(wire.b), '10.0.0.2/24');
-  return { net: asNet(createNet(server)), clientNet: asNet(createNet(client)), serverHost: '10.0.0.1', close: () => { server.close(); client.close(); } };
+  return {
+    net: asNet(createNet(server)),
+    clientNet: asNet(createNet(client)),
+    serverHost: '10.0.0.1',
+    close: () => {
+      server.close();
+      client.close();
+    },
+  };
 }
 
 const worlds: World[] = [];
-afterEach(() => { for (const w of worlds.splice(0)) w.close(); });
+afterEach(() => {
+  for (const w of worlds.splice(0)) w.close();
+});
 function both(): [World, World] {
   const pair: [World, World] = [linuxWorld(), stackWorld()];
   worlds.push(...pair);
@@ -40,12 +55,22 @@ function both(): [World, World] {
 function record(socket: nodeNet.Socket) {
   const events: string[] = [];
   const chunks: Buffer[] = [];
-  const push = (e: string) => { if (events[events.length - 1] !== e) events.push(e); };
+  const push = (e: string) => {
+    if (events[events.length - 1] !== e) events.push(e);
+  };
   socket.on('connect', () => push('connect'));
-  socket.on('data', (d: Buffer) => { chunks.push(d); push('data'); });
+  socket.on('data', (d: Buffer) => {
+    chunks.push(d);
+    push('data');
+  });
   socket.on('end', () => push('end'));
   socket.on('error', (e: NodeJS.ErrnoException) => push(`error ${e.code}`));
-  const closed = new Promise<void>((resolve) => socket.on('close', (hadError: boolean) => { push(`close ${hadError}`); resolve(); }));
+  const closed = new Promise<void>((resolve) =>
+    socket.on('close', (hadError: boolean) => {
+      push(`close ${hadError}`);
+      resolve();
+    }),
+  );
   return { events, data: () => Buffer.concat(chunks), closed };
 }
 
@@ -58,7 +83,10 @@ function listen(w: World, server: nodeNet.Server, port = 0): Promise<number> {
 
 async function echo(w: World) {
   let serverSide!: ReturnType<typeof record>;
-  const server = w.net.createServer((s: nodeNet.Socket) => { serverSide = record(s); s.pipe(s); });
+  const server = w.net.createServer((s: nodeNet.Socket) => {
+    serverSide = record(s);
+    s.pipe(s);
+  });
   const port = await listen(w, server);
   const client = w.clientNet.connect({ port, host: w.serverHost });
   const c = record(client);
@@ -78,7 +106,10 @@ async function halfClose(w: World) {
   const server = w.net.createServer({ allowHalfOpen: true }, (s: nodeNet.Socket) => {
     let n = 0;
     s.on('data', (d: Buffer) => (n += d.length));
-    s.on('end', () => { s.write(`got ${n} bytes; `); setImmediate(() => s.end('bye')); });
+    s.on('end', () => {
+      s.write(`got ${n} bytes; `);
+      setImmediate(() => s.end('bye'));
+    });
   });
   const port = await listen(w, server);
   // Constructed, then connected by port and host, as node:net allows.
@@ -99,14 +130,25 @@ async function refused(w: World) {
   const c = record(client);
   const err = await new Promise<NodeJS.ErrnoException & { address?: string; port?: number }>((resolve) => client.once('error', resolve));
   await c.closed;
-  return { events: c.events, code: err.code, errno: err.errno, syscall: err.syscall, message: err.message.replace(w.serverHost, 'HOST').replace(String(port), 'PORT'), address: err.address === w.serverHost, port: err.port === port };
+  return {
+    events: c.events,
+    code: err.code,
+    errno: err.errno,
+    syscall: err.syscall,
+    message: err.message.replace(w.serverHost, 'HOST').replace(String(port), 'PORT'),
+    address: err.address === w.serverHost,
+    port: err.port === port,
+  };
 }
 
 async function addressInUse(w: World) {
   const first = w.net.createServer();
   const port = await listen(w, first);
   const second = w.net.createServer();
-  const err = await listen(w, second, port).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+  const err = await listen(w, second, port).then(
+    () => undefined,
+    (e: NodeJS.ErrnoException) => e,
+  );
   await new Promise<void>((resolve) => first.close(() => resolve()));
   return { code: err?.code, errno: err?.errno, syscall: err?.syscall, message: err?.message.replace(w.serverHost, 'HOST').replace(String(port), 'PORT') };
 }
@@ -114,11 +156,17 @@ async function addressInUse(w: World) {
 async function largeTransfer(w: World) {
   const size = 4 * 1024 * 1024 + 17;
   const payload = Buffer.alloc(size);
-  for (let i = 0, x = 12345; i < size; i++) { x = (x * 1103515245 + 12345) >>> 0; payload[i] = x >>> 24; }
+  for (let i = 0, x = 12345; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    payload[i] = x >>> 24;
+  }
   const server = w.net.createServer((s: nodeNet.Socket) => {
     const hash = createHash('sha256');
     let n = 0;
-    s.on('data', (d: Buffer) => { hash.update(d); n += d.length; });
+    s.on('data', (d: Buffer) => {
+      hash.update(d);
+      n += d.length;
+    });
     s.on('end', () => s.end(`${n} ${hash.digest('hex')}`));
   });
   const port = await listen(w, server);

@@ -72,7 +72,18 @@ describe('raw packet paths', () => {
     const { inject, out } = setup();
     const pkt = new Uint8Array(20 + 12);
     emitIpv4(
-      { src: IpAddress.parse('10.1.0.2'), dst: IpAddress.parse('10.1.0.1'), protocol: 253, ttl: 64, tos: 0, ident: 7, dontFragment: true, moreFragments: false, fragmentOffset: 0, payloadLength: 12 },
+      {
+        src: IpAddress.parse('10.1.0.2'),
+        dst: IpAddress.parse('10.1.0.1'),
+        protocol: 253,
+        ttl: 64,
+        tos: 0,
+        ident: 7,
+        dontFragment: true,
+        moreFragments: false,
+        fragmentOffset: 0,
+        payloadLength: 12,
+      },
       pkt,
     );
     inject(EtherType.IPV4, pkt);
@@ -102,7 +113,10 @@ describe('raw packet paths', () => {
     inject(EtherType.IPV4, frag(32, 40, false)); // overlaps [32, 40)
     expect(() => rx.recv(100)).toThrow(/EAGAIN/);
     const whole = new Uint8Array(20 + udp.length);
-    emitIpv4({ src, dst, protocol: 17, ttl: 64, tos: 0, ident: 100, dontFragment: true, moreFragments: false, fragmentOffset: 0, payloadLength: udp.length }, whole);
+    emitIpv4(
+      { src, dst, protocol: 17, ttl: 64, tos: 0, ident: 100, dontFragment: true, moreFragments: false, fragmentOffset: 0, payloadLength: udp.length },
+      whole,
+    );
     whole.set(udp, 20);
     whole[10] ^= 1; // break the header checksum
     inject(EtherType.IPV4, whole);

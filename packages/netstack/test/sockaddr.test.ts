@@ -21,11 +21,15 @@ print(a.hex()); print(b.hex())`;
 
   it('round-trips and rejects short or foreign addresses', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })), fc.integer({ min: 0, max: 0xffff }), (b, port) => {
-        const ip = IpAddress.fromBytes(b);
-        const sa = ip.version === 4 ? { family: AF.INET, addr: ip.key, port } : { family: AF.INET6, addr: ip.key, port, flowinfo: 0, scopeId: 0 };
-        expect(sockAddrFromBytes(sockAddrToBytes(sa))).toEqual(sa);
-      }),
+      fc.property(
+        fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })),
+        fc.integer({ min: 0, max: 0xffff }),
+        (b, port) => {
+          const ip = IpAddress.fromBytes(b);
+          const sa = ip.version === 4 ? { family: AF.INET, addr: ip.key, port } : { family: AF.INET6, addr: ip.key, port, flowinfo: 0, scopeId: 0 };
+          expect(sockAddrFromBytes(sockAddrToBytes(sa))).toEqual(sa);
+        },
+      ),
       { numRuns: 200 },
     );
     expect(() => sockAddrFromBytes(new Uint8Array([2, 0, 0, 80]))).toThrow(/EINVAL/);

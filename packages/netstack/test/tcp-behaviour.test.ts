@@ -26,7 +26,10 @@ const bytes = (n: number, seed = 1) => new Uint8Array(n).map((_, i) => (i * 13 +
 /** Records TCP segments crossing the channel (both directions). */
 function tapSegments(p: Pair): { dir: 0 | 1; seg: TcpRepr; at: number }[] {
   const log: { dir: 0 | 1; seg: TcpRepr; at: number }[] = [];
-  for (const [end, dir] of [[p.channel.a, 0], [p.channel.b, 1]] as const) {
+  for (const [end, dir] of [
+    [p.channel.a, 0],
+    [p.channel.b, 1],
+  ] as const) {
     const send = end.send.bind(end);
     end.send = (frame: Uint8Array) => {
       if (new EthernetView(frame).etherType === 0x0800) {

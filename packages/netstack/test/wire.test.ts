@@ -230,12 +230,20 @@ describe('codec round trips (property)', () => {
   it('ICMPv6: round trip and python3 checksum', () => {
     const samples: { src: IpAddress; dst: IpAddress; bytes: Uint8Array }[] = [];
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), u32, fc.uint8Array({ maxLength: 200 }), v6, v6, (type, code, rest, body, src, dst) => {
-        const buf = new Uint8Array(8 + body.length);
-        emitIcmpv6({ type, code, rest, body }, buf, 0, src, dst);
-        expect(parseIcmpv6(buf, src, dst)).toEqual({ type, code, rest, body });
-        if (samples.length < 30) samples.push({ src, dst, bytes: buf });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        u32,
+        fc.uint8Array({ maxLength: 200 }),
+        v6,
+        v6,
+        (type, code, rest, body, src, dst) => {
+          const buf = new Uint8Array(8 + body.length);
+          emitIcmpv6({ type, code, rest, body }, buf, 0, src, dst);
+          expect(parseIcmpv6(buf, src, dst)).toEqual({ type, code, rest, body });
+          if (samples.length < 30) samples.push({ src, dst, bytes: buf });
+        },
+      ),
       { numRuns: 150 },
     );
     const py = pythonChecksums(
@@ -262,7 +270,10 @@ describe('codec round trips (property)', () => {
           moreFragments: fc.boolean(),
           fragmentOffset: fc.integer({ min: 0, max: 8191 }).map((n) => n * 8),
           payloadLength: fc.integer({ min: 0, max: 2000 }),
-          options: fc.option(fc.integer({ min: 1, max: 10 }).chain((n) => fc.uint8Array({ minLength: 4 * n, maxLength: 4 * n })), { nil: undefined }),
+          options: fc.option(
+            fc.integer({ min: 1, max: 10 }).chain((n) => fc.uint8Array({ minLength: 4 * n, maxLength: 4 * n })),
+            { nil: undefined },
+          ),
         }),
         (r) => {
           const repr: Ipv4Repr = { ...r };
@@ -275,12 +286,21 @@ describe('codec round trips (property)', () => {
       { numRuns: 150 },
     );
     fc.assert(
-      fc.property(v6, v6, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 0xfffff }), fc.integer({ min: 0, max: 500 }), (src, dst, nh, hl, tc, fl, len) => {
-        const r = { src, dst, nextHeader: nh, hopLimit: hl, trafficClass: tc, flowLabel: fl, payloadLength: len };
-        const buf = new Uint8Array(40 + len);
-        emitIpv6(r, buf);
-        expect(parseIpv6(buf)).toEqual(r);
-      }),
+      fc.property(
+        v6,
+        v6,
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 0xfffff }),
+        fc.integer({ min: 0, max: 500 }),
+        (src, dst, nh, hl, tc, fl, len) => {
+          const r = { src, dst, nextHeader: nh, hopLimit: hl, trafficClass: tc, flowLabel: fl, payloadLength: len };
+          const buf = new Uint8Array(40 + len);
+          emitIpv6(r, buf);
+          expect(parseIpv6(buf)).toEqual(r);
+        },
+      ),
       { numRuns: 150 },
     );
     fc.assert(
@@ -292,12 +312,19 @@ describe('codec round trips (property)', () => {
       { numRuns: 100 },
     );
     fc.assert(
-      fc.property(fc.constantFrom(1, 2), fc.uint8Array({ minLength: 6, maxLength: 6 }), v4, fc.uint8Array({ minLength: 6, maxLength: 6 }), v4, (op, sm, si, tm, ti) => {
-        const r = { op, senderMac: sm, senderIp: si, targetMac: tm, targetIp: ti };
-        const buf = new Uint8Array(ARP_PACKET_LEN);
-        emitArp(r, buf);
-        expect(parseArp(buf)).toEqual(r);
-      }),
+      fc.property(
+        fc.constantFrom(1, 2),
+        fc.uint8Array({ minLength: 6, maxLength: 6 }),
+        v4,
+        fc.uint8Array({ minLength: 6, maxLength: 6 }),
+        v4,
+        (op, sm, si, tm, ti) => {
+          const r = { op, senderMac: sm, senderIp: si, targetMac: tm, targetIp: ti };
+          const buf = new Uint8Array(ARP_PACKET_LEN);
+          emitArp(r, buf);
+          expect(parseArp(buf)).toEqual(r);
+        },
+      ),
       { numRuns: 100 },
     );
     fc.assert(
@@ -312,13 +339,23 @@ describe('codec round trips (property)', () => {
 
   it('the fast IPv4 header writer matches the codec byte for byte', () => {
     fc.assert(
-      fc.property(v4, v4, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), port, fc.boolean(), fc.integer({ min: 0, max: 1400 }), (src, dst, protocol, ttl, tos, ident, df, len) => {
-        const a = new Uint8Array(20);
-        const b = new Uint8Array(20);
-        emitIpv4({ src, dst, protocol, ttl, tos, ident, dontFragment: df, moreFragments: false, fragmentOffset: 0, payloadLength: len }, a);
-        writeIpv4Header(b, 0, src, dst, protocol, ttl, tos, ident, df ? 0x4000 : 0, len);
-        expect(Buffer.compare(a, b)).toBe(0);
-      }),
+      fc.property(
+        v4,
+        v4,
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        port,
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1400 }),
+        (src, dst, protocol, ttl, tos, ident, df, len) => {
+          const a = new Uint8Array(20);
+          const b = new Uint8Array(20);
+          emitIpv4({ src, dst, protocol, ttl, tos, ident, dontFragment: df, moreFragments: false, fragmentOffset: 0, payloadLength: len }, a);
+          writeIpv4Header(b, 0, src, dst, protocol, ttl, tos, ident, df ? 0x4000 : 0, len);
+          expect(Buffer.compare(a, b)).toBe(0);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -1,12 +1,5 @@
 import { Signal, SysError, Errno, WAIT } from '@tvisor/abi';
-import {
-  Registers,
-  USER_REGS_SIZE,
-  type Platform,
-  type PlatformAddressSpace,
-  type PlatformContext,
-  type StopEvent,
-} from '@tvisor/platform';
+import { Registers, USER_REGS_SIZE, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
 import { readFileSync } from 'node:fs';
 import { ChildSignalWaiter } from './child-signals.js';
 import { kill, tgkill } from './native/libc.js';

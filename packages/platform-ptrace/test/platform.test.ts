@@ -12,12 +12,30 @@ const CODE_ADDR = 0x400000;
 
 /** x86-64 machine code: getpid(); exit(rax); with a marker syscall number in between. */
 const PROGRAM = Uint8Array.from([
-  0xb8, 0x27, 0x00, 0x00, 0x00, // mov eax, 39 (getpid)
-  0x0f, 0x05, // syscall
-  0x89, 0xc7, // mov edi, eax
-  0xb8, 0x3c, 0x00, 0x00, 0x00, // mov eax, 60 (exit)
-  0x0f, 0x05, // syscall
-  0xc6, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00, 0x01, // mov byte [0], 1 -> SIGSEGV
+  0xb8,
+  0x27,
+  0x00,
+  0x00,
+  0x00, // mov eax, 39 (getpid)
+  0x0f,
+  0x05, // syscall
+  0x89,
+  0xc7, // mov edi, eax
+  0xb8,
+  0x3c,
+  0x00,
+  0x00,
+  0x00, // mov eax, 60 (exit)
+  0x0f,
+  0x05, // syscall
+  0xc6,
+  0x04,
+  0x25,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x01, // mov byte [0], 1 -> SIGSEGV
 ]);
 
 describe('stub image', () => {
@@ -90,16 +108,46 @@ describe('PtracePlatform', () => {
   it('never lets the host run an application syscall (the kernel counts none in /proc/PID/io)', () => {
     // write(1, 0x400000, 5) a hundred times, then exit: 100 writes the host must never perform.
     const loop = Uint8Array.from([
-      0x41, 0xbc, 0x64, 0x00, 0x00, 0x00, // mov r12d, 100
-      0xb8, 0x01, 0x00, 0x00, 0x00, // mov eax, 1 (write)
-      0xbf, 0x01, 0x00, 0x00, 0x00, // mov edi, 1
-      0xbe, 0x00, 0x00, 0x40, 0x00, // mov esi, 0x400000
-      0xba, 0x05, 0x00, 0x00, 0x00, // mov edx, 5
-      0x0f, 0x05, // syscall
-      0x41, 0xff, 0xcc, // dec r12d
-      0x75, 0xe5, // jnz back to mov eax, 1
-      0xb8, 0x3c, 0x00, 0x00, 0x00, // mov eax, 60 (exit)
-      0x0f, 0x05, // syscall
+      0x41,
+      0xbc,
+      0x64,
+      0x00,
+      0x00,
+      0x00, // mov r12d, 100
+      0xb8,
+      0x01,
+      0x00,
+      0x00,
+      0x00, // mov eax, 1 (write)
+      0xbf,
+      0x01,
+      0x00,
+      0x00,
+      0x00, // mov edi, 1
+      0xbe,
+      0x00,
+      0x00,
+      0x40,
+      0x00, // mov esi, 0x400000
+      0xba,
+      0x05,
+      0x00,
+      0x00,
+      0x00, // mov edx, 5
+      0x0f,
+      0x05, // syscall
+      0x41,
+      0xff,
+      0xcc, // dec r12d
+      0x75,
+      0xe5, // jnz back to mov eax, 1
+      0xb8,
+      0x3c,
+      0x00,
+      0x00,
+      0x00, // mov eax, 60 (exit)
+      0x0f,
+      0x05, // syscall
     ]);
     const { addressSpace, context } = platform.newProcess();
     const off = memory.allocate(4096);
@@ -189,7 +237,10 @@ describe('PtracePlatform', () => {
     addressSpace.mapFile(0x30000000, 4096, memory.allocate(4096), PROT.READ);
     addressSpace.flush();
     const pid = addressSpace.hostPid;
-    const mapped = () => readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').map((l) => l.split('-')[0]);
+    const mapped = () =>
+      readFileSync(`/proc/${pid}/maps`, 'utf8')
+        .split('\n')
+        .map((l) => l.split('-')[0]);
 
     // An execve that fails before its point of no return: the old image is untouched and still runs.
     const failed = platform.reuseProcess(context)!;
@@ -248,7 +299,9 @@ describe('PtracePlatform', () => {
 
   it('holds no host fds in the stub but the memory file', () => {
     const { addressSpace } = platform.newProcess();
-    const fds = execFileSync('ls', [`/proc/${addressSpace.hostPid}/fd`], { encoding: 'utf8' }).trim().split('\n');
+    const fds = execFileSync('ls', [`/proc/${addressSpace.hostPid}/fd`], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
     expect(fds).toEqual(['3']);
     addressSpace.release();
   });

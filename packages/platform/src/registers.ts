@@ -14,13 +14,33 @@ import { USER_REGS } from '@tvisor/abi';
  * `@tvisor/abi` checks against the host's <sys/user.h>.
  */
 export const REG = {
-  r15: USER_REGS.R15 / 8, r14: USER_REGS.R14 / 8, r13: USER_REGS.R13 / 8, r12: USER_REGS.R12 / 8,
-  rbp: USER_REGS.RBP / 8, rbx: USER_REGS.RBX / 8, r11: USER_REGS.R11 / 8, r10: USER_REGS.R10 / 8,
-  r9: USER_REGS.R9 / 8, r8: USER_REGS.R8 / 8, rax: USER_REGS.RAX / 8, rcx: USER_REGS.RCX / 8,
-  rdx: USER_REGS.RDX / 8, rsi: USER_REGS.RSI / 8, rdi: USER_REGS.RDI / 8, orig_rax: USER_REGS.ORIG_RAX / 8,
-  rip: USER_REGS.RIP / 8, cs: USER_REGS.CS / 8, eflags: USER_REGS.EFLAGS / 8, rsp: USER_REGS.RSP / 8,
-  ss: USER_REGS.SS / 8, fs_base: USER_REGS.FS_BASE / 8, gs_base: USER_REGS.GS_BASE / 8,
-  ds: USER_REGS.DS / 8, es: USER_REGS.ES / 8, fs: USER_REGS.FS / 8, gs: USER_REGS.GS / 8,
+  r15: USER_REGS.R15 / 8,
+  r14: USER_REGS.R14 / 8,
+  r13: USER_REGS.R13 / 8,
+  r12: USER_REGS.R12 / 8,
+  rbp: USER_REGS.RBP / 8,
+  rbx: USER_REGS.RBX / 8,
+  r11: USER_REGS.R11 / 8,
+  r10: USER_REGS.R10 / 8,
+  r9: USER_REGS.R9 / 8,
+  r8: USER_REGS.R8 / 8,
+  rax: USER_REGS.RAX / 8,
+  rcx: USER_REGS.RCX / 8,
+  rdx: USER_REGS.RDX / 8,
+  rsi: USER_REGS.RSI / 8,
+  rdi: USER_REGS.RDI / 8,
+  orig_rax: USER_REGS.ORIG_RAX / 8,
+  rip: USER_REGS.RIP / 8,
+  cs: USER_REGS.CS / 8,
+  eflags: USER_REGS.EFLAGS / 8,
+  rsp: USER_REGS.RSP / 8,
+  ss: USER_REGS.SS / 8,
+  fs_base: USER_REGS.FS_BASE / 8,
+  gs_base: USER_REGS.GS_BASE / 8,
+  ds: USER_REGS.DS / 8,
+  es: USER_REGS.ES / 8,
+  fs: USER_REGS.FS / 8,
+  gs: USER_REGS.GS / 8,
 } as const;
 export type RegName = keyof typeof REG;
 
@@ -83,7 +103,7 @@ export class Registers {
     } else {
       const lo = value % TWO32;
       w[reg * 2] = lo >>> 0;
-      w[reg * 2 + 1] = (Math.floor(value / TWO32)) >>> 0;
+      w[reg * 2 + 1] = Math.floor(value / TWO32) >>> 0;
     }
   }
 
@@ -135,11 +155,19 @@ export class Registers {
   }
 
   /** The instruction pointer (rip). */
-  get ip(): number { return this.get(REG.rip); }
-  set ip(v: number) { this.set(REG.rip, v); }
+  get ip(): number {
+    return this.get(REG.rip);
+  }
+  set ip(v: number) {
+    this.set(REG.rip, v);
+  }
   /** The stack pointer (rsp). */
-  get sp(): number { return this.get(REG.rsp); }
-  set sp(v: number) { this.set(REG.rsp, v); }
+  get sp(): number {
+    return this.get(REG.rsp);
+  }
+  set sp(v: number) {
+    this.set(REG.rsp, v);
+  }
 
   /** Copies all registers from another set (e.g. to save and restore around an injection). */
   copyFrom(other: Registers): void {

@@ -27,7 +27,7 @@ describe('Registers', () => {
     expect(regs.syscallNumber).toBe(-1);
   });
 
-  it('stores negative numbers as 64-bit two\'s complement', () => {
+  it("stores negative numbers as 64-bit two's complement", () => {
     const regs = fresh();
     regs.setReturn(-2);
     expect(regs.getBig(REG.rax)).toBe(0xffff_ffff_ffff_fffen);

@@ -23,11 +23,15 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   rootless: { kind: 'string', help: 'accepted for runc compatibility (true, false or auto).', default: 'auto' },
   criu: { kind: 'string', help: 'accepted for runc compatibility: checkpoint is not supported.' },
   'cgroup-manager': { kind: 'string', help: 'accepted for compatibility.' },
-  overlay2: { kind: 'string', help: 'overlay for the root: writes stay in sandbox memory (root:memory, the default; root:self is taken as memory).', default: 'root:memory' },
+  overlay2: {
+    kind: 'string',
+    help: 'overlay for the root: writes stay in sandbox memory (root:memory, the default; root:self is taken as memory).',
+    default: 'root:memory',
+  },
   'host-uds': { kind: 'string', help: 'accepted for gVisor compatibility.' },
   'ignore-cgroups': { kind: 'bool', help: 'accepted for gVisor compatibility.' },
   'file-access': { kind: 'string', help: 'accepted for gVisor compatibility.' },
-  'alsologtostderr': { kind: 'bool', help: 'send log messages to stderr too.' },
+  alsologtostderr: { kind: 'bool', help: 'send log messages to stderr too.' },
 };
 
 const DO_FLAGS: Record<string, FlagSpec> = {
@@ -90,14 +94,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       }
       throw e;
     }
-    if (global['log-format'] !== 'text' && global['log-format'] !== 'json') throw new UsageError(`invalid log format "${String(global['log-format'])}": text or json`);
+    if (global['log-format'] !== 'text' && global['log-format'] !== 'json')
+      throw new UsageError(`invalid log format "${String(global['log-format'])}": text or json`);
     if (global.version) {
       io.stdout(`runsc version tvisor-${VERSION}\nspec: 1.1.0\n`);
       return 0;
     }
     const args = rest.slice(1);
     sub = rest[0];
-    configureLog({ log: global.log as string | undefined, format: String(global['log-format']), debugLog: global['debug-log'] as string | undefined, debug: global.debug === true, command: sub ?? 'none' });
+    configureLog({
+      log: global.log as string | undefined,
+      format: String(global['log-format']),
+      debugLog: global['debug-log'] as string | undefined,
+      debug: global.debug === true,
+      command: sub ?? 'none',
+    });
     log('debug', `args: ${JSON.stringify(argv)}`);
     const command: Command | undefined = sub !== undefined ? COMMANDS[sub] : undefined;
     if (command) {

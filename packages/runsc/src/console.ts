@@ -1,6 +1,16 @@
 import { readSync, writeSync } from 'node:fs';
 import { CFLAG, IFLAG, LFLAG, O, OFLAG, POLL, V, type Termios } from '@tvisor/abi';
-import { ROOT_CREDENTIALS, hostGetTermios, hostGetWinsize, hostPollAsync, hostSetTermios, type Devpts, type Kernel, type Terminal, type ThreadGroup } from '@tvisor/kernel';
+import {
+  ROOT_CREDENTIALS,
+  hostGetTermios,
+  hostGetWinsize,
+  hostPollAsync,
+  hostSetTermios,
+  type Devpts,
+  type Kernel,
+  type Terminal,
+  type ThreadGroup,
+} from '@tvisor/kernel';
 import type { FileDescription } from '@tvisor/vfs';
 
 /** How long one wait for keys lasts before it looks again. */
@@ -69,7 +79,9 @@ export class Console {
   /** A new open file of the terminal's replica (/dev/pts/N), read-write, for a process's stdio. */
   openReplica(): FileDescription {
     const vfs = this.kernel.root.vfs;
-    return vfs.openAt({ ...vfs.context(ROOT_CREDENTIALS), root: this.kernel.root.root, start: this.kernel.root.root }, this.term.name, { flags: O.RDWR | O.NOCTTY });
+    return vfs.openAt({ ...vfs.context(ROOT_CREDENTIALS), root: this.kernel.root.root, start: this.kernel.root.root }, this.term.name, {
+      flags: O.RDWR | O.NOCTTY,
+    });
   }
 
   /** Makes the terminal `leader`'s controlling terminal, its group in the foreground (a session leader, like init). */

@@ -1,6 +1,17 @@
 import { statSync } from 'node:fs';
 import { Errno, Signal, SysError, strerror } from '@tvisor/abi';
-import { Devpts, Kernel, MemoryFilePages, createCgroupfs, createProcfs, createSysfs, exitCodeOf, hostIsatty, linux64SyscallTable, spawnInit } from '@tvisor/kernel';
+import {
+  Devpts,
+  Kernel,
+  MemoryFilePages,
+  createCgroupfs,
+  createProcfs,
+  createSysfs,
+  exitCodeOf,
+  hostIsatty,
+  linux64SyscallTable,
+  spawnInit,
+} from '@tvisor/kernel';
 import { ROOT_CREDENTIALS, type FileDescription } from '@tvisor/vfs';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';

@@ -27,11 +27,7 @@ export class HelpRequested extends Error {}
 
 export type FlagValues = Record<string, string | boolean>;
 
-export function parseFlags(
-  args: readonly string[],
-  specs: Readonly<Record<string, FlagSpec>>,
-  into: FlagValues = {},
-): { values: FlagValues; rest: string[] } {
+export function parseFlags(args: readonly string[], specs: Readonly<Record<string, FlagSpec>>, into: FlagValues = {}): { values: FlagValues; rest: string[] } {
   for (const [name, spec] of Object.entries(specs)) {
     if (!(name in into) && spec.default !== undefined) into[name] = spec.default;
   }
@@ -76,6 +72,10 @@ export function parseFlags(
 export function flagHelp(specs: Readonly<Record<string, FlagSpec>>): string {
   return Object.entries(specs)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, s]) => `  -${name}${s.kind !== 'bool' ? ' string' : ''}\n    \t${s.help}` + (s.default !== undefined && s.default !== false && s.default !== '' ? ` (default ${JSON.stringify(s.default)})` : ''))
+    .map(
+      ([name, s]) =>
+        `  -${name}${s.kind !== 'bool' ? ' string' : ''}\n    \t${s.help}` +
+        (s.default !== undefined && s.default !== false && s.default !== '' ? ` (default ${JSON.stringify(s.default)})` : ''),
+    )
     .join('\n');
 }

@@ -2,7 +2,17 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FsRoot } from '@tvisor/kernel';
 import { S } from '@tvisor/abi';
-import { createDevTmpfs, makeDev, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, VirtualFilesystem, type Filesystem, type PathContext, type TmpfsPageAllocator } from '@tvisor/vfs';
+import {
+  createDevTmpfs,
+  makeDev,
+  OverlayFilesystem,
+  ROOT_CREDENTIALS,
+  TmpfsFilesystem,
+  VirtualFilesystem,
+  type Filesystem,
+  type PathContext,
+  type TmpfsPageAllocator,
+} from '@tvisor/vfs';
 import { HostFilesystem } from '@tvisor/vfs/host';
 
 export interface RootfsOptions {
@@ -27,9 +37,7 @@ export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
   const pages = opts.pages;
   const top = host.root().stat();
   const vfs = opts.overlay
-    ? new VirtualFilesystem(
-        new OverlayFilesystem({ lower: host, upper: new TmpfsFilesystem({ mode: top.mode & 0o7777, uid: top.uid, gid: top.gid, pages }) }),
-      )
+    ? new VirtualFilesystem(new OverlayFilesystem({ lower: host, upper: new TmpfsFilesystem({ mode: top.mode & 0o7777, uid: top.uid, gid: top.gid, pages }) }))
     : new VirtualFilesystem(host, { readOnly: true });
   const ctx: PathContext = vfs.context(ROOT_CREDENTIALS);
   if (isEmptyDirectory(join(opts.hostRoot, 'tmp'))) mountOver(vfs, ctx, '/tmp', new TmpfsFilesystem({ mode: 0o1777, pages }));

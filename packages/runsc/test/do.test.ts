@@ -79,12 +79,18 @@ describe('runsc do: death by signal', () => {
 describe('runsc do: the sandbox boundary', () => {
   it('SIGKILL of the sentry kills the app', async () => {
     const child = runscAsync(['do', BUSYBOX, 'sh', '-c', 'while :; do :; done']);
-    const stubs = await waitFor(() => childrenOf(child.pid!), (pids) => pids.length > 0);
+    const stubs = await waitFor(
+      () => childrenOf(child.pid!),
+      (pids) => pids.length > 0,
+    );
     expect(stubs.length).toBeGreaterThan(0);
     expect(readlinkSync(`/proc/${stubs[0]}/exe`)).toMatch(/^\/memfd:tvisor-stub/);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
-    const alive = await waitFor(() => stubs.filter(isAlive), (pids) => pids.length === 0);
+    const alive = await waitFor(
+      () => stubs.filter(isAlive),
+      (pids) => pids.length === 0,
+    );
     expect(alive).toEqual([]);
   });
 });

@@ -107,7 +107,11 @@ describe('runsc do: EPOLLEXCLUSIVE', () => {
     const got = runsc(['do', prog]);
     expect(got.stderr).toBe('');
     expect(got.status).toBe(0);
-    const shared = (s: string) => s.split('\n').filter((l) => !l.startsWith('count')).join('\n');
+    const shared = (s: string) =>
+      s
+        .split('\n')
+        .filter((l) => !l.startsWith('count'))
+        .join('\n');
     expect(shared(got.stdout)).toBe(shared(want.stdout));
     expect(got.stdout).not.toContain(': no');
 

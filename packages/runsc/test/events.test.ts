@@ -477,7 +477,7 @@ describe('runsc do: poll, select and event files', () => {
     expect(out).toContain('expirations >= 5: 1, match elapsed time: 1');
   });
 
-  it('signalfd: a blocked SIGUSR1 from kill, sigqueue values, a new mask, a child\'s kill, a child reading its own signals, SIGCHLD', () => {
+  it("signalfd: a blocked SIGUSR1 from kill, sigqueue values, a new mask, a child's kill, a child reading its own signals, SIGCHLD", () => {
     const out = sameAsLinux(SIGNALFD);
     expect(out).toContain('signo=10 code=0 pid_ok=1 uid=0');
   });
@@ -510,7 +510,7 @@ describe('runsc do: poll, select and event files', () => {
     expect(r.stdout).toBe('[]\n[(3, 1)]\n[(3, 16)]\n');
   });
 
-  it('node: a timer on libuv\'s epoll loop', () => {
+  it("node: a timer on libuv's epoll loop", () => {
     const r = runsc(['do', process.execPath, '-e', 'setTimeout(()=>console.log("ok"),10)']);
     expect(r.stdout).toBe('ok\n');
     expect(r.status).toBe(0);

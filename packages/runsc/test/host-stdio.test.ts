@@ -19,7 +19,10 @@ describe('runsc do: host fds as stdio behave as the kind of file they are', () =
   const input = '/etc/services';
 
   it('stdin redirected from a regular file seeks: wc -c and tail -c give what they give natively', () => {
-    for (const cmd of [['wc', '-c'], ['tail', '-c', '20']]) {
+    for (const cmd of [
+      ['wc', '-c'],
+      ['tail', '-c', '20'],
+    ]) {
       const r = both(cmd, () => [openSync(input, 'r'), 'pipe', 'pipe']);
       expect(r.sandbox.stderr).toBe('');
       expect(r.sandbox.stdout).toBe(r.native.stdout);

@@ -13,7 +13,7 @@ function childrenOf(pid: number): number[] {
 }
 
 describe('runsc do, seen from the host', () => {
-  it('stub processes are named tvisor-stub (comm), not by the fd they were exec\'d from', async () => {
+  it("stub processes are named tvisor-stub (comm), not by the fd they were exec'd from", async () => {
     const child = runscAsync(['do', '/bin/busybox', 'sh', '-c', 'echo ready; exec sleep 60']);
     try {
       // Synchronise on the sandboxed shell's line, then look at the sentry's children.

@@ -14,7 +14,8 @@ describe('runsc do: file transfer syscalls', () => {
 
   it('select(2) on the host stdin wakes when data arrives', async () => {
     // stdin gets its line once the program says it is about to select.
-    const script = 'import select, sys\nprint("selecting", flush=True)\nr, _, _ = select.select([sys.stdin], [], [], 5)\nprint("readable", bool(r), sys.stdin.readline().strip())';
+    const script =
+      'import select, sys\nprint("selecting", flush=True)\nr, _, _ = select.select([sys.stdin], [], [], 5)\nprint("readable", bool(r), sys.stdin.readline().strip())';
     const r = await runscWithLateStdin(['do', '/usr/bin/python3', '-c', script], 'late\n', 'selecting\n');
     expect(r.stdout).toBe('selecting\nreadable True late\n');
   });

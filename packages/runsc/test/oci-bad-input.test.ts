@@ -26,7 +26,9 @@ function editSpec(path: string, f: (s: Record<string, any>) => void): void {
 
 /** Host processes that are this test's sandboxes (runsc boot with this state root). */
 function sandboxes(): string[] {
-  return spawnSync('pgrep', ['-f', `root=${root} .*boot`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  return spawnSync('pgrep', ['-f', `root=${root} .*boot`], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
 }
 
 afterAll(() => {
@@ -36,11 +38,19 @@ afterAll(() => {
 const createCases: [string, () => string, string][] = [
   ['malformed config.json', () => broken('malformed', (p) => writeFileSync(p, '{"ociVersion": ')), 'malformed/config.json: invalid JSON: '],
   ['missing config.json', () => broken('missing', (p) => rmSync(p)), 'missing/config.json: no such file or directory'],
-  ['a field of the wrong type', () => broken('wrongtype', (p) => editSpec(p, (s) => (s.process.args = 'sleep'))), 'config.json: config.process.args: must be an array'],
+  [
+    'a field of the wrong type',
+    () => broken('wrongtype', (p) => editSpec(p, (s) => (s.process.args = 'sleep'))),
+    'config.json: config.process.args: must be an array',
+  ],
   ['missing rootfs', () => broken('norootfs', (p) => editSpec(p, (s) => (s.root.path = 'nothere'))), 'norootfs/nothere: no such file or directory'],
   ['empty args', () => broken('noargs', (p) => editSpec(p, (s) => (s.process.args = []))), 'config.json: process.args must not be empty'],
   ['nonexistent cwd', () => broken('nocwd', (p) => editSpec(p, (s) => (s.process.cwd = '/nowhere'))), 'cwd /nowhere: No such file or directory'],
-  ['nonexistent binary', () => broken('nobin', (p) => editSpec(p, (s) => (s.process.args = ['/bin/nothere']))), 'exec "/bin/nothere": No such file or directory'],
+  [
+    'nonexistent binary',
+    () => broken('nobin', (p) => editSpec(p, (s) => (s.process.args = ['/bin/nothere']))),
+    'exec "/bin/nothere": No such file or directory',
+  ],
 ];
 
 describe('runsc OCI: bad input is one line, exit 1, nothing left behind', () => {
@@ -55,7 +65,10 @@ describe('runsc OCI: bad input is one line, exit 1, nothing left behind', () => 
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toContain('    at ');
     // The shims read the error from the log as JSON.
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const err = lines.find((l) => l.level === 'error');
     expect(err.msg).toContain(message);
     expect(typeof err.time).toBe('string');
@@ -77,7 +90,10 @@ describe('runsc OCI: bad input is one line, exit 1, nothing left behind', () => 
       [['kill', 'dup', 'SIGNOPE'], 'invalid signal: SIGNOPE'],
     ];
     expect(oci(root, ['start', 'dup']).status).toBe(0);
-    cases.push([['start', 'dup'], 'cannot start a container that has already started (status running)'], [['delete', 'dup'], 'cannot delete container dup that is not stopped: running']);
+    cases.push(
+      [['start', 'dup'], 'cannot start a container that has already started (status running)'],
+      [['delete', 'dup'], 'cannot delete container dup that is not stopped: running'],
+    );
     for (const [args, message] of cases) {
       const r = oci(root, args);
       expect({ args, stderr: r.stderr, status: r.status }).toEqual({ args, stderr: `runsc: ${message}\n`, status: 1 });
@@ -93,7 +109,11 @@ describe('runsc CLI: flags, help and one-line errors (issue 17 items 4, 6, 7, 8)
   const cases: [string[], number, string][] = [
     [['do', '-root', '/nonexistent', '/bin/true'], 128, 'runsc: Error resolving root: unable to access "/nonexistent": no such file or directory\n'],
     [['do', '-root', '/etc/passwd', '/bin/true'], 128, 'runsc: Error resolving root: unable to access "/etc/passwd": not a directory\n'],
-    [['do', '-cwd', '/nonexistent', '/bin/true'], 128, 'runsc: Error resolving current directory: unable to access "/nonexistent": no such file or directory\n'],
+    [
+      ['do', '-cwd', '/nonexistent', '/bin/true'],
+      128,
+      'runsc: Error resolving current directory: unable to access "/nonexistent": no such file or directory\n',
+    ],
     [['do', '-cwd', '/etc/passwd', '/bin/true'], 128, 'runsc: Error resolving current directory: unable to access "/etc/passwd": not a directory\n'],
     [['do', '-bogus', '/bin/true'], 2, 'runsc: flag provided but not defined: -bogus\n'],
     [['do'], 2, 'runsc: do: missing command\n'],
@@ -116,9 +136,46 @@ describe('runsc CLI: flags, help and one-line errors (issue 17 items 4, 6, 7, 8)
       const r = runsc(args);
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^Usage: runsc <flags> <subcommand> <subcommand args>\n/);
-      for (const sub of ['do', 'create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'ps', 'exec', 'wait', 'events', 'pause', 'resume', 'spec', 'features']) expect(r.stdout).toContain(`\n  ${sub} `);
+      for (const sub of [
+        'do',
+        'create',
+        'start',
+        'run',
+        'state',
+        'kill',
+        'delete',
+        'list',
+        'ps',
+        'exec',
+        'wait',
+        'events',
+        'pause',
+        'resume',
+        'spec',
+        'features',
+      ])
+        expect(r.stdout).toContain(`\n  ${sub} `);
     }
-    for (const sub of ['do', 'create', 'start', 'run', 'state', 'kill', 'delete', 'list', 'ps', 'exec', 'wait', 'events', 'pause', 'resume', 'spec', 'features', 'checkpoint', 'restore']) {
+    for (const sub of [
+      'do',
+      'create',
+      'start',
+      'run',
+      'state',
+      'kill',
+      'delete',
+      'list',
+      'ps',
+      'exec',
+      'wait',
+      'events',
+      'pause',
+      'resume',
+      'spec',
+      'features',
+      'checkpoint',
+      'restore',
+    ]) {
       const forms = [runsc(['help', sub]), runsc([sub, sub === 'do' || sub === 'exec' ? '-h' : '--help'])];
       for (const r of forms) {
         expect(r.status).toBe(0);

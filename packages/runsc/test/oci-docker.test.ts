@@ -18,7 +18,23 @@ describe.skipIf(reason !== undefined)('docker drives tVisor (runtime "tvisor" in
     writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ runtimes: { tvisor: { path: RUNTIME } } }));
     daemon = spawn(
       'dockerd',
-      ['--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'), '--host', `unix://${sock}`, '--iptables=false', '--ip6tables=false', '--bridge=none', '--storage-driver', 'vfs'],
+      [
+        '--config-file',
+        join(dir, 'daemon.json'),
+        '--data-root',
+        join(dir, 'data'),
+        '--exec-root',
+        join(dir, 'exec'),
+        '--pidfile',
+        join(dir, 'docker.pid'),
+        '--host',
+        `unix://${sock}`,
+        '--iptables=false',
+        '--ip6tables=false',
+        '--bridge=none',
+        '--storage-driver',
+        'vfs',
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     // Ready when it says so on its log.
@@ -44,7 +60,7 @@ describe.skipIf(reason !== undefined)('docker drives tVisor (runtime "tvisor" in
     expect(existsSync(join(dir, 'docker.pid'))).toBe(false);
   }, 120_000);
 
-  it('docker run --runtime=tvisor --rm: /proc/version and dmesg are tVisor\'s, exit 7 is 7', () => {
+  it("docker run --runtime=tvisor --rm: /proc/version and dmesg are tVisor's, exit 7 is 7", () => {
     const v = docker(['run', '--runtime=tvisor', '--network', 'none', '--rm', 'tvbb', 'cat', '/proc/version']);
     expect(v.stdout).toMatch(/^Linux version \S+-tvisor /);
     expect(v.status).toBe(0);
@@ -54,7 +70,19 @@ describe.skipIf(reason !== undefined)('docker drives tVisor (runtime "tvisor" in
   }, 240_000);
 
   it('docker run -d, exec, stop (SIGTERM reaches the handler of init), logs', () => {
-    const d = docker(['run', '--runtime=tvisor', '--network', 'none', '-d', '--name', 'd1', 'tvbb', 'sh', '-c', 'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done']);
+    const d = docker([
+      'run',
+      '--runtime=tvisor',
+      '--network',
+      'none',
+      '-d',
+      '--name',
+      'd1',
+      'tvbb',
+      'sh',
+      '-c',
+      'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done',
+    ]);
     expect(d.status, d.stderr).toBe(0);
     const e = docker(['exec', 'd1', 'sh', '-c', 'echo from-exec; exit 4']);
     expect(e.stdout).toBe('from-exec\n');

@@ -14,7 +14,12 @@ function createTo(id: string, bundleDir: string, extra: string[] = []) {
   const fd = openSync(out, 'w+');
   const errFd = openSync(`${out}.err`, 'w+');
   // Not pipes: the sandbox keeps its stdio open, and spawnSync would wait for them to close.
-  const r = spawnSync(process.execPath, [RUNSC, '--root', root, 'create', '--bundle', bundleDir, ...extra, id], { encoding: 'utf8', stdio: ['ignore', fd, errFd], timeout: 120_000, env: testEnv() });
+  const r = spawnSync(process.execPath, [RUNSC, '--root', root, 'create', '--bundle', bundleDir, ...extra, id], {
+    encoding: 'utf8',
+    stdio: ['ignore', fd, errFd],
+    timeout: 120_000,
+    env: testEnv(),
+  });
   closeSync(fd);
   closeSync(errFd);
   return { ...r, stderr: readFileSync(`${out}.err`, 'utf8'), out };
@@ -111,7 +116,10 @@ describe('runsc OCI lifecycle (no client)', () => {
     let ps: number[] = [];
     for (let i = 0; i < 100 && ps.length < 3; i++) ps = JSON.parse(oci(root, ['ps', '--format', 'json', 'c4']).stdout) as number[];
     expect(ps.length).toBe(3);
-    const children = () => spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    const children = () =>
+      spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean);
     const stubs = children();
     expect(stubs.length).toBeGreaterThan(0);
     process.kill(pid, 'SIGKILL');
@@ -123,7 +131,8 @@ describe('runsc OCI lifecycle (no client)', () => {
     }
     expect(status).toBe('stopped');
     for (const stub of stubs) {
-      for (let i = 0; i < 500 && existsSync(`/proc/${stub}`) && !readFileSync(`/proc/${stub}/status`, 'utf8').includes('State:\tZ'); i++) spawnSync('sleep', ['0.01']);
+      for (let i = 0; i < 500 && existsSync(`/proc/${stub}`) && !readFileSync(`/proc/${stub}/status`, 'utf8').includes('State:\tZ'); i++)
+        spawnSync('sleep', ['0.01']);
       expect(existsSync(`/proc/${stub}`) && !readFileSync(`/proc/${stub}/status`, 'utf8').includes('State:\tZ')).toBe(false);
     }
     expect(oci(root, ['kill', 'c4', 'KILL']).stderr).toBe('runsc: container not running\n');

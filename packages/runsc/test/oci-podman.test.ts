@@ -5,7 +5,22 @@ import { busyboxTarball, cannotRun, RUNTIME, scratch, sh } from './oci-helpers.j
 // podman with private storage (vfs driver: no overlay mounts needed) and no network namespace setup.
 const reason = cannotRun(['podman', 'conmon']);
 const dir = reason ? '' : scratch('podman');
-const base = reason ? [] : ['--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', RUNTIME];
+const base = reason
+  ? []
+  : [
+      '--root',
+      join(dir, 'storage'),
+      '--runroot',
+      join(dir, 'run'),
+      '--storage-driver',
+      'vfs',
+      '--cgroup-manager',
+      'cgroupfs',
+      '--events-backend',
+      'file',
+      '--runtime',
+      RUNTIME,
+    ];
 const podman = (args: string[]) => sh('podman', [...base, ...args]);
 const run = ['run', '--rm', '--network', 'none'];
 
@@ -30,7 +45,18 @@ describe.skipIf(reason !== undefined)('podman drives tVisor', () => {
   }, 240_000);
 
   it('run -d, exec, stop (SIGTERM reaches the handler of init), logs', () => {
-    const d = podman(['run', '-d', '--network', 'none', '--name', 'p1', 'tvbb', 'sh', '-c', 'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done']);
+    const d = podman([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--name',
+      'p1',
+      'tvbb',
+      'sh',
+      '-c',
+      'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done',
+    ]);
     expect(d.status, d.stderr).toBe(0);
     const e = podman(['exec', 'p1', 'sh', '-c', 'echo in-exec; exit 3']);
     expect(e.stdout).toBe('in-exec\n');

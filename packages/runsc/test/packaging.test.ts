@@ -25,7 +25,12 @@ const EXAMPLES: Record<string, { lines: string[]; koffi?: boolean }> = {
   'vfs/examples/fs-facade.mjs': { lines: ['8080', 'logs/ config.json', 'ENOTEMPTY -39 rmdir /app', 'hello 5', 'started'] },
   'vfs/examples/host-overlay.mjs': { lines: ['true true /usr', '15'], koffi: true },
   'netstack/examples/net-facade.mjs': {
-    lines: ['listening on {"address":"10.0.0.1","family":"IPv4","port":7}', 'connected from 10.0.0.2 to 10.0.0.1:7', 'HELLO THROUGH A USERSPACE TCP/IP STACK', 'ECONNREFUSED connect connect ECONNREFUSED 10.0.0.1:9'],
+    lines: [
+      'listening on {"address":"10.0.0.1","family":"IPv4","port":7}',
+      'connected from 10.0.0.2 to 10.0.0.1:7',
+      'HELLO THROUGH A USERSPACE TCP/IP STACK',
+      'ECONNREFUSED connect connect ECONNREFUSED 10.0.0.1:9',
+    ],
   },
   'netstack/examples/two-stacks.mjs': { lines: ['client got: HELLO OVER A USERSPACE TCP/IP STACK'] },
 };
@@ -42,7 +47,11 @@ function userEnv(): NodeJS.ProcessEnv {
 function npm(args: string[], cwd: string): string {
   // --prefer-offline: third-party packages (koffi) come from npm's cache when it has them.
   return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], {
-    cwd, encoding: 'utf8', timeout: NPM_TIMEOUT, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
+    encoding: 'utf8',
+    timeout: NPM_TIMEOUT,
+    env: userEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 

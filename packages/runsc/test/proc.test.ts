@@ -5,7 +5,7 @@ import { compileC, native, runsc } from './helpers.js';
 
 const BUSYBOX = '/bin/busybox';
 
-describe('runsc do: /proc is the sandbox\'s own', () => {
+describe("runsc do: /proc is the sandbox's own", () => {
   it('lists only sandbox processes, with /proc/self naming the caller', () => {
     const r = runsc(['do', BUSYBOX, 'sh', '-c', 'ls /proc | grep -E "^[0-9]+$"; readlink /proc/self; echo $$']);
     const lines = r.stdout.trim().split('\n');
@@ -16,7 +16,13 @@ describe('runsc do: /proc is the sandbox\'s own', () => {
   });
 
   it('/proc/PID files describe the process as Linux does', () => {
-    const r = runsc(['do', BUSYBOX, 'sh', '-c', 'cat /proc/self/cmdline | tr "\\0" " "; echo; grep -E "^(Pid|PPid|State):" /proc/$$/status; cut -d" " -f1-5 /proc/$$/stat; readlink /proc/1/exe']);
+    const r = runsc([
+      'do',
+      BUSYBOX,
+      'sh',
+      '-c',
+      'cat /proc/self/cmdline | tr "\\0" " "; echo; grep -E "^(Pid|PPid|State):" /proc/$$/status; cut -d" " -f1-5 /proc/$$/stat; readlink /proc/1/exe',
+    ]);
     expect(r.stdout).toBe(`cat /proc/self/cmdline \nState:\tS (sleeping)\nPid:\t1\nPPid:\t0\n1 (busybox) S 0 1\n${realpathSync(BUSYBOX)}\n`);
   });
 
@@ -30,7 +36,12 @@ describe('runsc do: /proc is the sandbox\'s own', () => {
 
   it('ps sees the sandbox processes', () => {
     const r = runsc(['do', BUSYBOX, 'sh', '-c', 'ps -o pid,comm | tail -n +2']);
-    expect(r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)[0])).toEqual(['1', '2', '3']);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0]),
+    ).toEqual(['1', '2', '3']);
   });
 
   it('/proc/self/exe, cwd and fd links are absolute when the program was started by a relative path', () => {
@@ -63,10 +74,15 @@ describe('runsc do: /proc/PID files runtimes read (mountinfo, mounts, ns, task, 
   /** proc(5)'s mountinfo line: id, parent, major:minor, root, mount point, options, optional fields, `-`, type, source, super options. */
   const MOUNTINFO_LINE = /^(\d+) (\d+) (\d+):(\d+) (\/\S*) (\/\S*) (\S+)( \S+:\S+)* - (\S+) (\S+) (\S+)$/;
 
-  it('/proc/self/mountinfo has the kernel\'s layout (checked against the host\'s) and the sandbox\'s mounts; findmnt reads it', () => {
+  it("/proc/self/mountinfo has the kernel's layout (checked against the host's) and the sandbox's mounts; findmnt reads it", () => {
     const host = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n');
     for (const line of host) expect(line).toMatch(MOUNTINFO_LINE);
-    const r = runsc(['do', '/bin/sh', '-c', 'cat /proc/self/mountinfo; echo --; findmnt -rn -o TARGET,FSTYPE,OPTIONS; echo --; cat /proc/mounts; echo --; cat /proc/1/mounts']);
+    const r = runsc([
+      'do',
+      '/bin/sh',
+      '-c',
+      'cat /proc/self/mountinfo; echo --; findmnt -rn -o TARGET,FSTYPE,OPTIONS; echo --; cat /proc/mounts; echo --; cat /proc/1/mounts',
+    ]);
     expect(r.stderr).toBe('');
     const [mountinfo, findmnt, mounts, mounts1] = r.stdout.split('--\n').map((s) => s.trim().split('\n'));
     const ids = new Set<string>();
@@ -88,7 +104,8 @@ describe('runsc do: /proc/PID files runtimes read (mountinfo, mounts, ns, task, 
   });
 
   it('/proc/PID/oom_score_adj is kept per process, inherited, range-checked as on Linux', () => {
-    const script = 'echo 500 > /proc/self/oom_score_adj; cat /proc/self/oom_score_adj; echo 5000 > /proc/self/oom_score_adj; cat /proc/$$/oom_score_adj; echo 300 > /proc/$$/oom_score_adj; sh -c "cat /proc/\\$\\$/oom_score_adj"';
+    const script =
+      'echo 500 > /proc/self/oom_score_adj; cat /proc/self/oom_score_adj; echo 5000 > /proc/self/oom_score_adj; cat /proc/$$/oom_score_adj; echo 300 > /proc/$$/oom_score_adj; sh -c "cat /proc/\\$\\$/oom_score_adj"';
     const ours = runsc(['do', '/bin/bash', '-c', script]);
     const theirs = native(['/bin/bash', '-c', script]);
     expect(ours.stdout).toBe('500\n500\n300\n');

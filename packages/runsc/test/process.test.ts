@@ -64,12 +64,18 @@ describe('runsc do: the root filesystem', () => {
   });
 
   it('/dev holds the sandbox devices', () => {
-    const r = runsc(['do', BUSYBOX, 'sh', '-c', 'echo dev:; ls /dev; echo x > /dev/null; echo $?; head -c 5 /dev/zero | wc -c; head -c 16 /dev/urandom | wc -c']);
+    const r = runsc([
+      'do',
+      BUSYBOX,
+      'sh',
+      '-c',
+      'echo dev:; ls /dev; echo x > /dev/null; echo $?; head -c 5 /dev/zero | wc -c; head -c 16 /dev/urandom | wc -c',
+    ]);
     expect(r.stdout).toBe('dev:\nfd\nfull\nkmsg\nnull\npts\nrandom\nshm\nstderr\nstdin\nstdout\nurandom\nzero\n0\n5\n16\n');
   });
 });
 
-describe('runsc do: /tmp (gVisor\'s rule: a fresh tmpfs only when the root\'s /tmp is empty)', () => {
+describe("runsc do: /tmp (gVisor's rule: a fresh tmpfs only when the root's /tmp is empty)", () => {
   /** A root holding a static busybox and a /tmp with `tmpFiles` in it. */
   function makeRoot(tmpFiles: string[]): string {
     const root = mkdtempSync(join(HOST_SCRATCH, 'tvisor-root-'));
@@ -91,7 +97,7 @@ describe('runsc do: /tmp (gVisor\'s rule: a fresh tmpfs only when the root\'s /t
     expect(readdirSync(join(root, 'tmp'))).toEqual([]);
   });
 
-  it('a /tmp with files is the root\'s, behind the overlay: a program there runs from its own directory, writes stay in memory', () => {
+  it("a /tmp with files is the root's, behind the overlay: a program there runs from its own directory, writes stay in memory", () => {
     const root = makeRoot(['work/busybox']);
     const r = runsc(['do', '-root', root, '-cwd', '/tmp/work', './busybox', 'sh', '-c', 'pwd; ls /tmp; echo x > /tmp/written; cat /tmp/written']);
     expect(r.stderr).toBe('');
@@ -100,7 +106,7 @@ describe('runsc do: /tmp (gVisor\'s rule: a fresh tmpfs only when the root\'s /t
     expect(readdirSync(join(root, 'tmp'))).toEqual(['work']);
   });
 
-  it('from a directory under the host\'s /tmp, `runsc do ./t` runs the program there', () => {
+  it("from a directory under the host's /tmp, `runsc do ./t` runs the program there", () => {
     const dir = mkdtempSync('/tmp/tvisor-w-');
     copyFileSync('/bin/true', join(dir, 't'));
     chmodSync(join(dir, 't'), 0o755);

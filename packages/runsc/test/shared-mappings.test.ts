@@ -3,7 +3,8 @@ import { compileC, native, runsc } from './helpers.js';
 
 describe('runsc do: MAP_SHARED file mappings', () => {
   it('memfd, /tmp and /dev/shm files mapped shared: mappings, read/write and other processes see the same bytes; named semaphores work', () => {
-    const prog = compileC(`#define _GNU_SOURCE
+    const prog = compileC(
+      `#define _GNU_SOURCE
 #include <fcntl.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -46,7 +47,9 @@ int main(void) {
   sem_unlink("/ms-sem");
   return 0;
 }
-`, ['-pthread']);
+`,
+      ['-pthread'],
+    );
     const expected = native([prog]);
     expect(expected.stdout).toContain('semaphore posted by the child');
     const r = runsc(['do', prog]);

@@ -6,7 +6,8 @@ import { compileC, native, runsc } from './helpers.js';
 // ports (those differ between the host and the sandbox), and use socket
 // paths under /tmp, which is writable in both.
 
-const PRELUDE = "#define _GNU_SOURCE\n#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n#include <errno.h>\n#include <sys/socket.h>\n#include <sys/un.h>\n#define TRY(label, expr) do { errno = 0; long r_ = (long)(expr); int e_ = errno; printf(\"%s: %ld %s\\n\", label, r_, r_ < 0 ? strerror(e_) : \"ok\"); } while (0)\n";
+const PRELUDE =
+  '#define _GNU_SOURCE\n#include <stdio.h>\n#include <string.h>\n#include <unistd.h>\n#include <errno.h>\n#include <sys/socket.h>\n#include <sys/un.h>\n#define TRY(label, expr) do { errno = 0; long r_ = (long)(expr); int e_ = errno; printf("%s: %ld %s\\n", label, r_, r_ < 0 ? strerror(e_) : "ok"); } while (0)\n';
 
 function sameAsLinux(body: string): void {
   const prog = compileC(PRELUDE + body);
@@ -19,7 +20,7 @@ function sameAsLinux(body: string): void {
 }
 
 describe('sockets under runsc do match Linux', () => {
-  it("a socketpair stream echoes between parent and forked child; shutdown gives EOF", () => {
+  it('a socketpair stream echoes between parent and forked child; shutdown gives EOF', () => {
     sameAsLinux(String.raw`#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,7 +57,7 @@ int main(void) {
 `);
   });
 
-  it("a path-bound server and a forked client: bind errors, accept, getsockname/getpeername lengths, ECONNREFUSED/ENOENT after close", () => {
+  it('a path-bound server and a forked client: bind errors, accept, getsockname/getpeername lengths, ECONNREFUSED/ENOENT after close', () => {
     sameAsLinux(String.raw`#include <string.h>
 #include <unistd.h>
 #include <errno.h>
@@ -132,7 +133,7 @@ int main(void) {
 `);
   });
 
-  it("datagrams keep boundaries, MSG_TRUNC in and out, FIONREAD/TIOCOUTQ, recvfrom senders, ECONNREFUSED once the peer is gone, seqpacket", () => {
+  it('datagrams keep boundaries, MSG_TRUNC in and out, FIONREAD/TIOCOUTQ, recvfrom senders, ECONNREFUSED once the peer is gone, seqpacket', () => {
     sameAsLinux(String.raw`#include <string.h>
 #include <unistd.h>
 #include <errno.h>
@@ -206,7 +207,7 @@ int main(void) {
 `);
   });
 
-  it("SCM_RIGHTS passes a pipe fd from a child, SCM_CREDENTIALS with SO_PASSCRED, SO_PEERCRED, MSG_CTRUNC", () => {
+  it('SCM_RIGHTS passes a pipe fd from a child, SCM_CREDENTIALS with SO_PASSCRED, SO_PEERCRED, MSG_CTRUNC', () => {
     sameAsLinux(String.raw`#include <sys/wait.h>
 #include <fcntl.h>
 int main(void) {
@@ -283,7 +284,7 @@ int main(void) {
 `);
   });
 
-  it("abstract names, autobind, ECONNREFUSED, ECONNRESET/EPIPE, socket(2) argument errors", () => {
+  it('abstract names, autobind, ECONNREFUSED, ECONNRESET/EPIPE, socket(2) argument errors', () => {
     sameAsLinux(String.raw`#include <stddef.h>
 #include <signal.h>
 int main(void) {
@@ -355,7 +356,7 @@ int main(void) {
 `);
   });
 
-  it("poll readiness (IN/OUT/HUP/RDHUP), full buffers, MSG_WAITALL across processes, SO_RCVTIMEO, backlog, accept4 flags, SIGPIPE, non-blocking TCP connect", () => {
+  it('poll readiness (IN/OUT/HUP/RDHUP), full buffers, MSG_WAITALL across processes, SO_RCVTIMEO, backlog, accept4 flags, SIGPIPE, non-blocking TCP connect', () => {
     sameAsLinux(String.raw`#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -469,7 +470,7 @@ int main(void) {
 `);
   });
 
-  it("TCP over 127.0.0.1 between two processes (300 kB echo), ECONNREFUSED, UDP over ::1", () => {
+  it('TCP over 127.0.0.1 between two processes (300 kB echo), ECONNREFUSED, UDP over ::1', () => {
     sameAsLinux(String.raw`#include <sys/wait.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -540,7 +541,7 @@ int main(void) {
 `);
   });
 
-  it("a signal ends blocking send/recv with the bytes moved so far, or EINTR without SA_RESTART", () => {
+  it('a signal ends blocking send/recv with the bytes moved so far, or EINTR without SA_RESTART', () => {
     sameAsLinux(String.raw`#include <signal.h>
 #include <sys/wait.h>
 static void on_alarm(int s) { (void)s; }
@@ -563,7 +564,7 @@ int main(void) {
 `);
   });
 
-  it("EPIPE with and without SIGPIPE per type, shutdown, a blocking connect waiting on the backlog, a full datagram receiver", () => {
+  it('EPIPE with and without SIGPIPE per type, shutdown, a blocking connect waiting on the backlog, a full datagram receiver', () => {
     sameAsLinux(String.raw`#include <signal.h>
 #include <sys/wait.h>
 #include <poll.h>
@@ -630,7 +631,7 @@ int main(void) {
 `);
   });
 
-  it("sendmmsg and recvmmsg (MSG_WAITFORONE) move several datagrams per call", () => {
+  it('sendmmsg and recvmmsg (MSG_WAITFORONE) move several datagrams per call', () => {
     sameAsLinux(String.raw`#include <sys/wait.h>
 int main(void) {
   int sv[2]; socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
@@ -657,7 +658,7 @@ int main(void) {
 `);
   });
 
-  it("SO_PASSCRED autobinds a connecting client and is inherited by accept; SO_PEERCRED with and without a peer", () => {
+  it('SO_PASSCRED autobinds a connecting client and is inherited by accept; SO_PEERCRED with and without a peer', () => {
     sameAsLinux(String.raw`#include <stddef.h>
 int main(void) {
   int l = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -700,7 +701,7 @@ int main(void) {
       "srv.listen(0, '127.0.0.1', () => {",
       "  const c = net.connect(srv.address().port, '127.0.0.1', () => c.write('node over netstack'));",
       "  c.on('data', (d) => { console.log(d.toString()); c.end(); srv.close(); });",
-      "});",
+      '});',
     ].join('\n');
     const want = native([process.execPath, '-e', script]);
     expect(want.status, want.stderr).toBe(0);

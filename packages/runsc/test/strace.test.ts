@@ -3,7 +3,10 @@ import { compileC, native, runsc } from './helpers.js';
 
 /** A line as both print it: without runsc's `[tid] ` prefix and strace's padding before `=`, mapped addresses masked. */
 function normalise(line: string): string {
-  return line.replace(/^\[\d+\] /, '').replace(/\)\s+= /, ') = ').replace(/= 0x[0-9a-f]+$/, '= ADDR');
+  return line
+    .replace(/^\[\d+\] /, '')
+    .replace(/\)\s+= /, ') = ')
+    .replace(/= 0x[0-9a-f]+$/, '= ADDR');
 }
 
 describe('runsc --strace renders calls as strace(1) does', () => {

@@ -32,7 +32,7 @@ describe('runsc do: /sys holds what programs probe', () => {
     expect(host).toMatch(/^(\[?\w+\]? )+\[?\w+\]?\n$/);
   });
 
-  it('a cgroup v2 view at /sys/fs/cgroup with the sandbox\'s limits, found the way runtimes find it', () => {
+  it("a cgroup v2 view at /sys/fs/cgroup with the sandbox's limits, found the way runtimes find it", () => {
     const script = [
       'cat /proc/self/cgroup',
       'grep " /sys/fs/cgroup " /proc/self/mountinfo | sed "s/^[0-9]* [0-9]* [0-9:]* //"',

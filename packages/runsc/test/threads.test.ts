@@ -3,7 +3,8 @@ import { compileC, native, runsc } from './helpers.js';
 
 describe('runsc do: threads', () => {
   it('the main thread may pthread_exit while another goes on (the process and its pid stay)', () => {
-    const prog = compileC(`#include <pthread.h>
+    const prog = compileC(
+      `#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +19,9 @@ static void *worker(void *a) {
   return 0;
 }
 int main(void) { pthread_t t; pthread_create(&t, 0, worker, 0); printf("main exits\\n"); fflush(stdout); pthread_exit(0); }
-`, ['-pthread']);
+`,
+      ['-pthread'],
+    );
     const r = runsc(['do', prog]);
     expect(r.stdout).toBe(native([prog]).stdout);
     expect(r.stdout).toContain('worker: kill(getpid(),0)=0');

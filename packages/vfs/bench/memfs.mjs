@@ -11,7 +11,10 @@ import { ROOT_CREDENTIALS, TmpfsFilesystem, VirtualFilesystem } from '@tvisor/vf
 import { Volume as TvisorVolume, createFsFromVolume as tvisorFs } from '@tvisor/vfs/fs';
 
 const N = Number(process.argv[2] ?? 5000);
-const O_WRONLY = 0o1, O_CREAT = 0o100, O_RDONLY = 0, O_DIRECTORY = 0o200000;
+const O_WRONLY = 0o1,
+  O_CREAT = 0o100,
+  O_RDONLY = 0,
+  O_DIRECTORY = 0o200000;
 const payload = new TextEncoder().encode('tVisor says hello to a small file\n');
 
 function time(label, fn) {
@@ -28,9 +31,18 @@ function facadeCase(fs, round) {
   const dir = `/d${round}`;
   fs.mkdirSync(dir);
   return {
-    create: () => { for (let i = 0; i < N; i++) fs.writeFileSync(`${dir}/f${i}`, payload); return N; },
-    stat: () => { for (let i = 0; i < N; i++) fs.statSync(`${dir}/f${i}`); return N; },
-    read: () => { for (let i = 0; i < N; i++) fs.readFileSync(`${dir}/f${i}`); return N; },
+    create: () => {
+      for (let i = 0; i < N; i++) fs.writeFileSync(`${dir}/f${i}`, payload);
+      return N;
+    },
+    stat: () => {
+      for (let i = 0; i < N; i++) fs.statSync(`${dir}/f${i}`);
+      return N;
+    },
+    read: () => {
+      for (let i = 0; i < N; i++) fs.readFileSync(`${dir}/f${i}`);
+      return N;
+    },
     readdir: () => fs.readdirSync(dir).length,
   };
 }
@@ -42,10 +54,36 @@ function vfsCase(round) {
   vfs.mkdirAt(ctx, dir, 0o755);
   const buf = new Uint8Array(64);
   return {
-    create: () => { for (let i = 0; i < N; i++) { const f = vfs.openAt(ctx, `${dir}/f${i}`, { flags: O_WRONLY | O_CREAT, mode: 0o644 }); f.write(payload); f.decRef(); } return N; },
-    stat: () => { for (let i = 0; i < N; i++) vfs.statAt(ctx, `${dir}/f${i}`, 0); return N; },
-    read: () => { for (let i = 0; i < N; i++) { const f = vfs.openAt(ctx, `${dir}/f${i}`, { flags: O_RDONLY }); f.read(buf); f.decRef(); } return N; },
-    readdir: () => { const f = vfs.openAt(ctx, dir, { flags: O_RDONLY | O_DIRECTORY }); let n = 0; f.iterDirents(() => { n++; return true; }); f.decRef(); return n; },
+    create: () => {
+      for (let i = 0; i < N; i++) {
+        const f = vfs.openAt(ctx, `${dir}/f${i}`, { flags: O_WRONLY | O_CREAT, mode: 0o644 });
+        f.write(payload);
+        f.decRef();
+      }
+      return N;
+    },
+    stat: () => {
+      for (let i = 0; i < N; i++) vfs.statAt(ctx, `${dir}/f${i}`, 0);
+      return N;
+    },
+    read: () => {
+      for (let i = 0; i < N; i++) {
+        const f = vfs.openAt(ctx, `${dir}/f${i}`, { flags: O_RDONLY });
+        f.read(buf);
+        f.decRef();
+      }
+      return N;
+    },
+    readdir: () => {
+      const f = vfs.openAt(ctx, dir, { flags: O_RDONLY | O_DIRECTORY });
+      let n = 0;
+      f.iterDirents(() => {
+        n++;
+        return true;
+      });
+      f.decRef();
+      return n;
+    },
   };
 }
 
@@ -55,9 +93,26 @@ function memfsVolumeCase(round) {
   vol.mkdirSync(dir);
   const buf = new Uint8Array(64);
   return {
-    create: () => { for (let i = 0; i < N; i++) { const fd = vol.openSync(`${dir}/f${i}`, 'w', 0o644); vol.writeSync(fd, payload); vol.closeSync(fd); } return N; },
-    stat: () => { for (let i = 0; i < N; i++) vol.statSync(`${dir}/f${i}`); return N; },
-    read: () => { for (let i = 0; i < N; i++) { const fd = vol.openSync(`${dir}/f${i}`, 'r'); vol.readSync(fd, buf, 0, 64, null); vol.closeSync(fd); } return N; },
+    create: () => {
+      for (let i = 0; i < N; i++) {
+        const fd = vol.openSync(`${dir}/f${i}`, 'w', 0o644);
+        vol.writeSync(fd, payload);
+        vol.closeSync(fd);
+      }
+      return N;
+    },
+    stat: () => {
+      for (let i = 0; i < N; i++) vol.statSync(`${dir}/f${i}`);
+      return N;
+    },
+    read: () => {
+      for (let i = 0; i < N; i++) {
+        const fd = vol.openSync(`${dir}/f${i}`, 'r');
+        vol.readSync(fd, buf, 0, 64, null);
+        vol.closeSync(fd);
+      }
+      return N;
+    },
     readdir: () => vol.readdirSync(dir).length,
   };
 }
@@ -69,12 +124,21 @@ function compare(title, makeTvisor, makeMemfs) {
   for (const op of ['create', 'stat', 'read', 'readdir']) {
     const tv = makeTvisor(round++);
     const mf = makeMemfs(round++);
-    if (op !== 'create') { tv.create(); mf.create(); }
+    if (op !== 'create') {
+      tv.create();
+      mf.create();
+    }
     const a = time(op, tv[op]).rate;
     const b = time(op, mf[op]).rate;
-    console.log(`  ${op.padEnd(8)} tvisor ${Math.round(a).toString().padStart(9)}  memfs ${Math.round(b).toString().padStart(9)}  tvisor/memfs ${(a / b).toFixed(2)}x`);
+    console.log(
+      `  ${op.padEnd(8)} tvisor ${Math.round(a).toString().padStart(9)}  memfs ${Math.round(b).toString().padStart(9)}  tvisor/memfs ${(a / b).toFixed(2)}x`,
+    );
   }
 }
 
-compare('node:fs API (@tvisor/vfs/fs vs memfs fs)', (r) => facadeCase(tvisorFs(new TvisorVolume()), r), (r) => facadeCase(createFsFromVolume(new Volume()), r));
+compare(
+  'node:fs API (@tvisor/vfs/fs vs memfs fs)',
+  (r) => facadeCase(tvisorFs(new TvisorVolume()), r),
+  (r) => facadeCase(createFsFromVolume(new Volume()), r),
+);
 compare('own APIs (VirtualFilesystem vs memfs Volume)', vfsCase, memfsVolumeCase);

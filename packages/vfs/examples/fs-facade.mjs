@@ -6,7 +6,12 @@ fs.mkdirSync('/app/logs', { recursive: true });
 fs.writeFileSync('/app/config.json', JSON.stringify({ port: 8080 }));
 fs.appendFileSync('/app/logs/out.log', 'started\n');
 console.log(JSON.parse(fs.readFileSync('/app/config.json', 'utf8')).port); // 8080
-console.log(fs.readdirSync('/app', { withFileTypes: true }).map((d) => `${d.name}${d.isDirectory() ? '/' : ''}`).join(' ')); // logs/ config.json
+console.log(
+  fs
+    .readdirSync('/app', { withFileTypes: true })
+    .map((d) => `${d.name}${d.isDirectory() ? '/' : ''}`)
+    .join(' '),
+); // logs/ config.json
 
 try {
   fs.rmdirSync('/app');

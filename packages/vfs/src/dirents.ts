@@ -11,7 +11,7 @@ export interface DirEntryInfo {
 /** The "." and ".." entries of the directory open as `fd`, as Linux lists them first. */
 export function dotEntries(fd: FileDescription): DirEntryInfo[] {
   const self = fd.dentry;
-  const parent = fd.dentry === fd.mount.root ? mountParentDentry(fd) : self.parent ?? self;
+  const parent = fd.dentry === fd.mount.root ? mountParentDentry(fd) : (self.parent ?? self);
   return [
     { name: '.', ino: self.inode.stat().ino, type: DT.DIR },
     { name: '..', ino: parent.inode.stat().ino, type: DT.DIR },

@@ -143,9 +143,15 @@ export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 export function genericSeek(fd: FileDescription, offset: number, whence: number, size: () => number): number {
   let pos: number;
   switch (whence) {
-    case SEEK.SET: pos = offset; break;
-    case SEEK.CUR: pos = fd.offset + offset; break;
-    case SEEK.END: pos = size() + offset; break;
+    case SEEK.SET:
+      pos = offset;
+      break;
+    case SEEK.CUR:
+      pos = fd.offset + offset;
+      break;
+    case SEEK.END:
+      pos = size() + offset;
+      break;
     case SEEK.DATA: {
       const s = size();
       if (offset < 0 || offset >= s) throw new SysError(Errno.ENXIO);
@@ -158,7 +164,8 @@ export function genericSeek(fd: FileDescription, offset: number, whence: number,
       pos = s;
       break;
     }
-    default: throw new SysError(Errno.EINVAL);
+    default:
+      throw new SysError(Errno.EINVAL);
   }
   if (pos < 0 || pos > MAX_OFFSET || !Number.isFinite(pos)) throw new SysError(Errno.EINVAL);
   fd.offset = pos;
@@ -167,15 +174,33 @@ export function genericSeek(fd: FileDescription, offset: number, whence: number,
 
 /** Implementation for O_PATH descriptions: every I/O fails with EBADF. */
 export class PathFileImpl extends FileImplBase {
-  override read(): number { throw new SysError(Errno.EBADF); }
-  override pread(): number { throw new SysError(Errno.EBADF); }
-  override write(): number { throw new SysError(Errno.EBADF); }
-  override pwrite(): number { throw new SysError(Errno.EBADF); }
-  override seek(): number { throw new SysError(Errno.EBADF); }
-  override iterDirents(): void { throw new SysError(Errno.EBADF); }
-  override ioctl(): number { throw new SysError(Errno.EBADF); }
-  override allocate(): void { throw new SysError(Errno.EBADF); }
-  override sync(): void { throw new SysError(Errno.EBADF); }
+  override read(): number {
+    throw new SysError(Errno.EBADF);
+  }
+  override pread(): number {
+    throw new SysError(Errno.EBADF);
+  }
+  override write(): number {
+    throw new SysError(Errno.EBADF);
+  }
+  override pwrite(): number {
+    throw new SysError(Errno.EBADF);
+  }
+  override seek(): number {
+    throw new SysError(Errno.EBADF);
+  }
+  override iterDirents(): void {
+    throw new SysError(Errno.EBADF);
+  }
+  override ioctl(): number {
+    throw new SysError(Errno.EBADF);
+  }
+  override allocate(): void {
+    throw new SysError(Errno.EBADF);
+  }
+  override sync(): void {
+    throw new SysError(Errno.EBADF);
+  }
   override readiness(_fd: FileDescription, mask: number): number {
     return mask & POLL.NVAL;
   }
@@ -209,9 +234,15 @@ export class FileDescription {
     descriptionOpened(vd.dentry);
   }
 
-  get mount(): Mount { return this.vd.mount; }
-  get dentry(): Dentry { return this.vd.dentry; }
-  get inode(): Inode { return this.vd.dentry.inode; }
+  get mount(): Mount {
+    return this.vd.mount;
+  }
+  get dentry(): Dentry {
+    return this.vd.dentry;
+  }
+  get inode(): Inode {
+    return this.vd.dentry.inode;
+  }
 
   /** Access mode and status flags, as F_GETFL reports them. */
   get statusFlags(): number {
@@ -221,7 +252,9 @@ export class FileDescription {
   setStatusFlags(flags: number): void {
     this.flags = (this.flags & ~SETTABLE_STATUS_FLAGS) | (flags & SETTABLE_STATUS_FLAGS);
   }
-  get isPath(): boolean { return (this.flags & O.PATH) !== 0; }
+  get isPath(): boolean {
+    return (this.flags & O.PATH) !== 0;
+  }
   get readable(): boolean {
     const acc = this.flags & O.ACCMODE;
     return !this.isPath && (acc === O.RDONLY || acc === O.RDWR);
@@ -268,7 +301,9 @@ export class FileDescription {
     }
     notifyDentry(this.vd.dentry, event, true);
   }
-  get refCount(): number { return this.refs; }
+  get refCount(): number {
+    return this.refs;
+  }
 
   /** Whether mappablePage works on this file (MAP_SHARED writable mappings need it). */
   get hasMappablePages(): boolean {
@@ -376,11 +411,16 @@ export class FileDescription {
     if (this.isPath) throw new SysError(Errno.EBADF);
     // The checks of vfs_fallocate, in its order.
     if (offset < 0 || length <= 0) throw new SysError(Errno.EINVAL);
-    const KEEP_SIZE = 0x1, PUNCH_HOLE = 0x2, COLLAPSE_RANGE = 0x8, ZERO_RANGE = 0x10, INSERT_RANGE = 0x20, UNSHARE_RANGE = 0x40;
+    const KEEP_SIZE = 0x1,
+      PUNCH_HOLE = 0x2,
+      COLLAPSE_RANGE = 0x8,
+      ZERO_RANGE = 0x10,
+      INSERT_RANGE = 0x20,
+      UNSHARE_RANGE = 0x40;
     if (mode & ~(KEEP_SIZE | PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE)) throw new SysError(Errno.EOPNOTSUPP);
-    if ((mode & PUNCH_HOLE) && (mode & ZERO_RANGE)) throw new SysError(Errno.EOPNOTSUPP);
-    if ((mode & PUNCH_HOLE) && !(mode & KEEP_SIZE)) throw new SysError(Errno.EOPNOTSUPP);
-    if ((mode & (COLLAPSE_RANGE | INSERT_RANGE)) && (mode & ~(COLLAPSE_RANGE | INSERT_RANGE))) throw new SysError(Errno.EINVAL);
+    if (mode & PUNCH_HOLE && mode & ZERO_RANGE) throw new SysError(Errno.EOPNOTSUPP);
+    if (mode & PUNCH_HOLE && !(mode & KEEP_SIZE)) throw new SysError(Errno.EOPNOTSUPP);
+    if (mode & (COLLAPSE_RANGE | INSERT_RANGE) && mode & ~(COLLAPSE_RANGE | INSERT_RANGE)) throw new SysError(Errno.EINVAL);
     if (!this.writable) throw new SysError(Errno.EBADF);
     const type = this.inode.stat().mode & S.IFMT;
     if (type === S.IFIFO) throw new SysError(Errno.ESPIPE);

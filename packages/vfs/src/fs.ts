@@ -35,7 +35,8 @@ export function createFsFromVolume(vol: Volume): FsApi {
     const sync = fs[`${name}Sync`] as (...a: unknown[]) => unknown;
     fs[name] = (...args: unknown[]) => {
       const cb = args.pop();
-      if (typeof cb !== 'function') throw Object.assign(new TypeError(`The "cb" argument must be of type function. Received ${typeof cb}`), { code: 'ERR_INVALID_ARG_TYPE' });
+      if (typeof cb !== 'function')
+        throw Object.assign(new TypeError(`The "cb" argument must be of type function. Received ${typeof cb}`), { code: 'ERR_INVALID_ARG_TYPE' });
       let result: unknown;
       try {
         result = sync(...args);

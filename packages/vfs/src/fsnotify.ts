@@ -98,7 +98,7 @@ export class Watches {
 
   /** Adds `watch`, which must be on this set's inode; an owner holds at most one watch per inode (Error otherwise). */
   add(watch: Watch): void {
-    if (watch.inode !== this.inode) throw new Error('watch added to another inode\'s set');
+    if (watch.inode !== this.inode) throw new Error("watch added to another inode's set");
     if (this.watches.has(watch.owner)) throw new Error('owner already watches this inode');
     this.watches.set(watch.owner, watch);
     live.add(this);

@@ -8,8 +8,15 @@ export { Dentry } from './dentry.js';
 export { DeviceRegistry, type DeviceOpener } from './devices.js';
 export { dotEntries, iterSnapshot, seekDirectory, type DirEntryInfo } from './dirents.js';
 export {
-  FileDescription, FileImplBase, PathFileImpl, genericSeek, MAX_OFFSET, SETTABLE_STATUS_FLAGS,
-  type Dirent, type DirentCallback, type FileDescriptionImpl,
+  FileDescription,
+  FileImplBase,
+  PathFileImpl,
+  genericSeek,
+  MAX_OFFSET,
+  SETTABLE_STATUS_FLAGS,
+  type Dirent,
+  type DirentCallback,
+  type FileDescriptionImpl,
 } from './file-description.js';
 export { InodeBase, type Filesystem, type Inode } from './inode.js';
 export { Watch, Watches, asOneSyscall, type WatchOwner } from './fsnotify.js';

@@ -65,14 +65,22 @@ export const isRegular = (mode: number): boolean => (mode & S.IFMT) === S.IFREG;
 /** The d_type a directory entry reports for a file mode. */
 export function direntType(mode: number): number {
   switch (mode & S.IFMT) {
-    case S.IFREG: return DT.REG;
-    case S.IFDIR: return DT.DIR;
-    case S.IFLNK: return DT.LNK;
-    case S.IFCHR: return DT.CHR;
-    case S.IFBLK: return DT.BLK;
-    case S.IFIFO: return DT.FIFO;
-    case S.IFSOCK: return DT.SOCK;
-    default: return DT.UNKNOWN;
+    case S.IFREG:
+      return DT.REG;
+    case S.IFDIR:
+      return DT.DIR;
+    case S.IFLNK:
+      return DT.LNK;
+    case S.IFCHR:
+      return DT.CHR;
+    case S.IFBLK:
+      return DT.BLK;
+    case S.IFIFO:
+      return DT.FIFO;
+    case S.IFSOCK:
+      return DT.SOCK;
+    default:
+      return DT.UNKNOWN;
   }
 }
 
@@ -100,9 +108,19 @@ export function devMinor(dev: number): number {
 export function toAbiStat(s: StatInfo): Stat {
   const ts = (t: Timespec) => ({ tv_sec: t.sec, tv_nsec: t.nsec });
   return {
-    st_dev: s.dev, st_ino: BigInt(s.ino), st_nlink: s.nlink, st_mode: s.mode, st_uid: s.uid, st_gid: s.gid,
-    st_rdev: s.rdev, st_size: s.size, st_blksize: s.blksize, st_blocks: s.blocks,
-    st_atim: ts(s.atime), st_mtim: ts(s.mtime), st_ctim: ts(s.ctime),
+    st_dev: s.dev,
+    st_ino: BigInt(s.ino),
+    st_nlink: s.nlink,
+    st_mode: s.mode,
+    st_uid: s.uid,
+    st_gid: s.gid,
+    st_rdev: s.rdev,
+    st_size: s.size,
+    st_blksize: s.blksize,
+    st_blocks: s.blocks,
+    st_atim: ts(s.atime),
+    st_mtim: ts(s.mtime),
+    st_ctim: ts(s.ctime),
   };
 }
 
@@ -110,19 +128,44 @@ export function toAbiStat(s: StatInfo): Stat {
 export function toAbiStatx(s: StatInfo, mntId = 0): Statx {
   const ts = (t: Timespec) => ({ tv_sec: t.sec, tv_nsec: t.nsec });
   return {
-    stx_mask: s.mask, stx_blksize: s.blksize, stx_attributes: 0, stx_nlink: s.nlink, stx_uid: s.uid, stx_gid: s.gid,
-    stx_mode: s.mode, stx_ino: BigInt(s.ino), stx_size: s.size, stx_blocks: s.blocks, stx_attributes_mask: 0,
-    stx_atime: ts(s.atime), stx_btime: ts(s.btime), stx_ctime: ts(s.ctime), stx_mtime: ts(s.mtime),
-    stx_rdev_major: devMajor(s.rdev), stx_rdev_minor: devMinor(s.rdev),
-    stx_dev_major: devMajor(s.dev), stx_dev_minor: devMinor(s.dev),
-    stx_mnt_id: mntId, stx_dio_mem_align: 0, stx_dio_offset_align: 0,
+    stx_mask: s.mask,
+    stx_blksize: s.blksize,
+    stx_attributes: 0,
+    stx_nlink: s.nlink,
+    stx_uid: s.uid,
+    stx_gid: s.gid,
+    stx_mode: s.mode,
+    stx_ino: BigInt(s.ino),
+    stx_size: s.size,
+    stx_blocks: s.blocks,
+    stx_attributes_mask: 0,
+    stx_atime: ts(s.atime),
+    stx_btime: ts(s.btime),
+    stx_ctime: ts(s.ctime),
+    stx_mtime: ts(s.mtime),
+    stx_rdev_major: devMajor(s.rdev),
+    stx_rdev_minor: devMinor(s.rdev),
+    stx_dev_major: devMajor(s.dev),
+    stx_dev_minor: devMinor(s.dev),
+    stx_mnt_id: mntId,
+    stx_dio_mem_align: 0,
+    stx_dio_offset_align: 0,
   };
 }
 
 /** StatfsInfo as abi's `Statfs` value. */
 export function toAbiStatfs(s: StatfsInfo): Statfs {
   return {
-    f_type: s.type, f_bsize: s.bsize, f_blocks: s.blocks, f_bfree: s.bfree, f_bavail: s.bavail, f_files: s.files,
-    f_ffree: s.ffree, f_fsid: [...s.fsid], f_namelen: s.namelen, f_frsize: s.frsize, f_flags: s.flags,
+    f_type: s.type,
+    f_bsize: s.bsize,
+    f_blocks: s.blocks,
+    f_bfree: s.bfree,
+    f_bavail: s.bavail,
+    f_files: s.files,
+    f_ffree: s.ffree,
+    f_fsid: [...s.fsid],
+    f_namelen: s.namelen,
+    f_frsize: s.frsize,
+    f_flags: s.flags,
   };
 }

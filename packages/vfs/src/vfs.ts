@@ -116,11 +116,11 @@ export class VirtualFilesystem {
     const resolveFlags = opts.resolve ?? 0;
     const knownResolve = RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_SYMLINKS | RESOLVE.BENEATH | RESOLVE.IN_ROOT | RESOLVE.CACHED;
     if (resolveFlags & ~knownResolve) throw new SysError(Errno.EINVAL);
-    if ((resolveFlags & RESOLVE.BENEATH) && (resolveFlags & RESOLVE.IN_ROOT)) throw new SysError(Errno.EINVAL);
+    if (resolveFlags & RESOLVE.BENEATH && resolveFlags & RESOLVE.IN_ROOT) throw new SysError(Errno.EINVAL);
     // RESOLVE_CACHED cannot promise a cache-only lookup for opens that modify.
-    if ((resolveFlags & RESOLVE.CACHED) && (flags & (O.CREAT | O.TRUNC | O.TMPFILE))) throw new SysError(Errno.EAGAIN);
+    if (resolveFlags & RESOLVE.CACHED && flags & (O.CREAT | O.TRUNC | O.TMPFILE)) throw new SysError(Errno.EAGAIN);
     if (flags & O.PATH) flags &= O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
-    if ((flags & O.CREAT) && (flags & O.DIRECTORY)) throw new SysError(Errno.EINVAL);
+    if (flags & O.CREAT && flags & O.DIRECTORY) throw new SysError(Errno.EINVAL);
     if ((flags & O.ACCMODE) === O.ACCMODE && !(flags & O.PATH)) throw new SysError(Errno.EINVAL);
     const r = this.resolver(ctx, resolveFlags);
     if ((flags & O.TMPFILE) === O.TMPFILE) return this.openTmpfile(ctx, r, path, flags, opts.mode ?? 0);
@@ -141,7 +141,7 @@ export class VirtualFilesystem {
   /** open(2) with O_TMPFILE: an unnamed regular file in the directory at `path`. */
   private openTmpfile(ctx: PathContext, r: PathResolver, path: string, flags: number, mode: number): FileDescription {
     const acc = flags & O.ACCMODE;
-    if ((flags & O.CREAT) || (acc !== O.WRONLY && acc !== O.RDWR)) throw new SysError(Errno.EINVAL);
+    if (flags & O.CREAT || (acc !== O.WRONLY && acc !== O.RDWR)) throw new SysError(Errno.EINVAL);
     const dir = r.resolve(path, !(flags & O.NOFOLLOW));
     if (!isDir(dir.dentry.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
     this.checkCreate(ctx.creds, dir);
@@ -199,19 +199,19 @@ export class VirtualFilesystem {
     const inode = vd.dentry.inode;
     const st = inode.stat();
     const type = st.mode & S.IFMT;
-    if ((flags & O.DIRECTORY) && type !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
+    if (flags & O.DIRECTORY && type !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
     if (flags & O.PATH) return new FileDescription(vd, new PathFileImpl(inode), flags, creds);
     const acc = flags & O.ACCMODE;
     const wantWrite = acc === O.WRONLY || acc === O.RDWR;
-    if (type === S.IFDIR && (wantWrite || (flags & O.CREAT))) throw new SysError(Errno.EISDIR);
+    if (type === S.IFDIR && (wantWrite || flags & O.CREAT)) throw new SysError(Errno.EISDIR);
     if (type === S.IFLNK) throw new SysError(Errno.ELOOP);
     if (!created) {
       let want = 0;
       if (acc === O.RDONLY || acc === O.RDWR) want |= ACCESS.R_OK;
-      if (wantWrite || ((flags & O.TRUNC) && type === S.IFREG)) want |= ACCESS.W_OK;
+      if (wantWrite || (flags & O.TRUNC && type === S.IFREG)) want |= ACCESS.W_OK;
       checkAccess(inode, creds, st.mode, st.uid, st.gid, want);
     }
-    if ((type === S.IFREG || type === S.IFDIR) && (wantWrite || (flags & O.TRUNC)) && vd.mount.readOnly) {
+    if ((type === S.IFREG || type === S.IFDIR) && (wantWrite || flags & O.TRUNC) && vd.mount.readOnly) {
       throw new SysError(Errno.EROFS);
     }
     if ((type === S.IFCHR || type === S.IFBLK) && vd.mount.flags.noDev) throw new SysError(Errno.EACCES);
@@ -231,7 +231,7 @@ export class VirtualFilesystem {
       case S.IFSOCK:
         throw new SysError(Errno.ENXIO);
       default:
-        if ((flags & O.TRUNC) && type === S.IFREG && !created) {
+        if (flags & O.TRUNC && type === S.IFREG && !created) {
           const req: SetStatRequest = { size: 0, mtime: nowTimespec() };
           const killed = modeAfterKillPrivs(creds, st.mode);
           if (killed !== undefined) req.mode = killed;
@@ -354,7 +354,7 @@ export class VirtualFilesystem {
       gid = pst.gid;
       if (dir) perm |= S.ISGID;
     }
-    if (!dir && (perm & S.ISGID) && !inGroup({ ...ctx.creds, gid }, gid) && !isPrivileged(ctx.creds)) perm &= ~S.ISGID;
+    if (!dir && perm & S.ISGID && !inGroup({ ...ctx.creds, gid }, gid) && !isPrivileged(ctx.creds)) perm &= ~S.ISGID;
     return { creds: { uid: ctx.creds.uid, gid, groups: ctx.creds.groups }, perm };
   }
 
@@ -422,7 +422,7 @@ export class VirtualFilesystem {
   /** renameat2(2). `flags`: RENAME.NOREPLACE, RENAME.EXCHANGE. */
   renameAt(oldCtx: PathContext, oldPath: string, newCtx: PathContext, newPath: string, flags = 0): void {
     if (flags & ~(RENAME.NOREPLACE | RENAME.EXCHANGE)) throw new SysError(Errno.EINVAL);
-    if ((flags & RENAME.NOREPLACE) && (flags & RENAME.EXCHANGE)) throw new SysError(Errno.EINVAL);
+    if (flags & RENAME.NOREPLACE && flags & RENAME.EXCHANGE) throw new SysError(Errno.EINVAL);
     const exchange = (flags & RENAME.EXCHANGE) !== 0;
     const o = this.resolver(oldCtx).resolveParent(oldPath);
     const n = this.resolver(newCtx).resolveParent(newPath);
@@ -434,7 +434,7 @@ export class VirtualFilesystem {
     const oldD = lookupChild(o.parent.dentry, o.name);
     const ost = oldD.inode.stat();
     const newD = tryLookupChild(n.parent.dentry, n.name);
-    if ((flags & RENAME.NOREPLACE) && newD) throw new SysError(Errno.EEXIST);
+    if (flags & RENAME.NOREPLACE && newD) throw new SysError(Errno.EEXIST);
     if (exchange && !newD) throw new SysError(Errno.ENOENT);
     if (exchange && n.trailingSlash && !isDir(newD!.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
     if (!isDir(ost.mode) && (o.trailingSlash || (!exchange && n.trailingSlash))) throw new SysError(Errno.ENOTDIR);
@@ -476,7 +476,7 @@ export class VirtualFilesystem {
     oldD.parent = n.parent.dentry;
     oldD.name = n.name;
     n.parent.dentry.children.set(n.name, oldD);
-    this.notifyRename(o.parent.dentry.inode, o.name, n.parent.dentry.inode, n.name, oldD.inode, isDir(ost.mode), exchange ? null : newD?.inode ?? null);
+    this.notifyRename(o.parent.dentry.inode, o.name, n.parent.dentry.inode, n.name, oldD.inode, isDir(ost.mode), exchange ? null : (newD?.inode ?? null));
     if (exchange && newD) this.notifyRename(n.parent.dentry.inode, n.name, o.parent.dentry.inode, o.name, newD.inode, isDir(nst!.mode), null);
     if (newD && nst && !exchange) dentryRemoved(newD, isDir(nst.mode) || nst.nlink <= 1);
   }
@@ -536,7 +536,7 @@ export class VirtualFilesystem {
     const vd = this.getVd(ctx, path, { follow: !(flags & AT.SYMLINK_NOFOLLOW), emptyPath: (flags & AT.EMPTY_PATH) !== 0 });
     const st = vd.dentry.inode.stat();
     const type = st.mode & S.IFMT;
-    if ((mode & ACCESS.W_OK) && vd.mount.readOnly && (type === S.IFREG || type === S.IFDIR || type === S.IFLNK)) {
+    if (mode & ACCESS.W_OK && vd.mount.readOnly && (type === S.IFREG || type === S.IFDIR || type === S.IFLNK)) {
       throw new SysError(Errno.EROFS);
     }
     checkAccess(vd.dentry.inode, ctx.creds, st.mode, st.uid, st.gid, mode);
@@ -547,7 +547,7 @@ export class VirtualFilesystem {
   /** fchmodat(2)/fchmodat2(2); `flags`: AT.SYMLINK_NOFOLLOW (EOPNOTSUPP on a symlink), AT.EMPTY_PATH. */
   chmodAt(ctx: PathContext, path: string, mode: number, flags = 0): void {
     const vd = this.getVd(ctx, path, { follow: !(flags & AT.SYMLINK_NOFOLLOW), emptyPath: (flags & AT.EMPTY_PATH) !== 0 });
-    if ((flags & AT.SYMLINK_NOFOLLOW) && isSymlink(vd.dentry.inode.stat().mode)) throw new SysError(Errno.EOPNOTSUPP);
+    if (flags & AT.SYMLINK_NOFOLLOW && isSymlink(vd.dentry.inode.stat().mode)) throw new SysError(Errno.EOPNOTSUPP);
     this.chmodVd(vd, ctx.creds, mode);
   }
 
@@ -615,7 +615,7 @@ export class VirtualFilesystem {
     const inode = vd.dentry.inode;
     const st = inode.stat();
     if (vd.mount.readOnly) throw new SysError(Errno.EROFS);
-    const allNow = !times || (times[0].nsec === UTIME.NOW || times[0].nsec === UTIME.OMIT) && (times[1].nsec === UTIME.NOW || times[1].nsec === UTIME.OMIT);
+    const allNow = !times || ((times[0].nsec === UTIME.NOW || times[0].nsec === UTIME.OMIT) && (times[1].nsec === UTIME.NOW || times[1].nsec === UTIME.OMIT));
     if (!isOwnerOrPrivileged(creds, st.uid)) {
       if (!allNow) throw new SysError(Errno.EPERM);
       if (!mayAccess(creds, st.mode, st.uid, st.gid, ACCESS.W_OK)) throw new SysError(Errno.EACCES);
@@ -664,7 +664,7 @@ export class VirtualFilesystem {
     if (name.startsWith('user.')) {
       const type = st.mode & S.IFMT;
       if (type !== S.IFREG && type !== S.IFDIR) throw new SysError(write ? Errno.EPERM : Errno.ENODATA);
-      if (type === S.IFDIR && (st.mode & S.ISVTX) && write && creds.uid !== st.uid && !isPrivileged(creds)) throw new SysError(Errno.EPERM);
+      if (type === S.IFDIR && st.mode & S.ISVTX && write && creds.uid !== st.uid && !isPrivileged(creds)) throw new SysError(Errno.EPERM);
       checkAccess(vd.dentry.inode, creds, st.mode, st.uid, st.gid, write ? ACCESS.W_OK : ACCESS.R_OK);
       return;
     }

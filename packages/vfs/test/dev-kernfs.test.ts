@@ -48,15 +48,36 @@ describe('kernfs', () => {
     vfs.mknodAt(ctx, '/target', 0o100644);
     const proc = new KernfsFilesystem('proc', FS_MAGIC.PROC_SUPER_MAGIC);
     let counter = 0;
-    proc.rootDir.add('counter', proc.file(() => `${++counter}\n`));
+    proc.rootDir.add(
+      'counter',
+      proc.file(() => `${++counter}\n`),
+    );
     let setting = 'a';
-    proc.rootDir.add('setting', proc.file({ read: () => setting, write: (d) => { setting = new TextDecoder().decode(d); return d.length; } }));
-    const pids = new Map([[1, proc.dir()], [42, proc.dir()]]);
+    proc.rootDir.add(
+      'setting',
+      proc.file({
+        read: () => setting,
+        write: (d) => {
+          setting = new TextDecoder().decode(d);
+          return d.length;
+        },
+      }),
+    );
+    const pids = new Map([
+      [1, proc.dir()],
+      [42, proc.dir()],
+    ]);
     const targetVd: { vd: VirtualDentry | null } = { vd: null };
     pids.get(42)!.add('exe', proc.symlink({ target: () => '/target', resolve: () => targetVd.vd }));
-    proc.rootDir.add('self', proc.symlink(() => 'pids/42'));
+    proc.rootDir.add(
+      'self',
+      proc.symlink(() => 'pids/42'),
+    );
     const procRoot = proc.dynamicDir({ list: () => [...pids.keys()].map(String), lookup: (n) => pids.get(Number(n)) ?? null });
-    procRoot.fixed.add('counter', proc.file(() => 'fixed'));
+    procRoot.fixed.add(
+      'counter',
+      proc.file(() => 'fixed'),
+    );
     proc.rootDir.add('pids', procRoot);
     vfs.mount(ctx, '/proc', proc);
 

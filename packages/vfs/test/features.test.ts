@@ -30,14 +30,25 @@ describe('advisory locks', () => {
     vfs.locks.setRecordLock(fd, 1, 1, F.WRLCK, 0, 99);
     // Unlocking the middle splits the lock in two.
     vfs.locks.setRecordLock(fd, 1, 1, F.UNLCK, 40, 59);
-    expect(vfs.locks.list(fd.inode).records.map((l) => [l.start, l.end])).toEqual([[0, 39], [60, 99]]);
+    expect(vfs.locks.list(fd.inode).records.map((l) => [l.start, l.end])).toEqual([
+      [0, 39],
+      [60, 99],
+    ]);
     expect(vfs.locks.getRecordLock(fd.inode, 2, F.RDLCK, 50, 55)).toBeNull();
     expect(vfs.locks.getRecordLock(fd.inode, 2, F.RDLCK, 30, 45)?.pid).toBe(1);
     expect(errnoOf(() => vfs.locks.setRecordLock(fd, 2, 2, F.RDLCK, 39, 39))).toBe(Errno.EAGAIN);
     vfs.locks.setRecordLock(fd, 2, 2, F.RDLCK, 40, 59);
     // Adjacent locks of one owner and type merge.
     vfs.locks.setRecordLock(fd, 1, 1, F.WRLCK, 100, Infinity);
-    expect(vfs.locks.list(fd.inode).records.filter((l) => l.owner === 1).map((l) => [l.start, l.end])).toEqual([[0, 39], [60, Infinity]]);
+    expect(
+      vfs.locks
+        .list(fd.inode)
+        .records.filter((l) => l.owner === 1)
+        .map((l) => [l.start, l.end]),
+    ).toEqual([
+      [0, 39],
+      [60, Infinity],
+    ]);
     vfs.locks.releaseRecordLocks(fd.inode, 1);
     expect(vfs.locks.getRecordLock(fd.inode, 3, F.WRLCK, 0, 10)).toBeNull();
     const ro = vfs.openAt(ctx, '/f', { flags: O.RDONLY });
@@ -128,7 +139,12 @@ describe('O_TMPFILE', () => {
     const fd = vfs.openAt(ctx, '/tmp', { flags: O.TMPFILE | O.RDWR, mode: 0o600 });
     fd.write(text('anon'));
     expect(fd.stat().nlink).toBe(0);
-    expect(vfs.openAt(ctx, '/tmp', { flags: O.RDONLY | O.DIRECTORY }).getdents().map((d) => d.name)).toEqual(['.', '..']);
+    expect(
+      vfs
+        .openAt(ctx, '/tmp', { flags: O.RDONLY | O.DIRECTORY })
+        .getdents()
+        .map((d) => d.name),
+    ).toEqual(['.', '..']);
     expect(vfs.pathOf(fd.vd, vfs.root()).deleted).toBe(true);
     vfs.linkAt({ ...ctx, start: fd.vd }, '', ctx, '/tmp/named', AT.EMPTY_PATH);
     expect(vfs.statAt(ctx, '/tmp/named').size).toBe(4);

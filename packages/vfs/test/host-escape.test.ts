@@ -46,7 +46,10 @@ describe('host filesystem confinement', () => {
     symlinkSync('../../../../../../../../secret', join(root, 'd/e/deep'));
     symlinkSync('/', join(root, 'slash'));
     for (const p of ['/abs', '/rel', '/d/e/deep', '/../secret', '/d/../../secret', '/slash/../secret']) {
-      expect(errnoOf(() => vfs.openAt(ctx, p, { flags: O.RDONLY })), p).toBe(Errno.ENOENT);
+      expect(
+        errnoOf(() => vfs.openAt(ctx, p, { flags: O.RDONLY })),
+        p,
+      ).toBe(Errno.ENOENT);
     }
     // A relative link that climbs only as far as the root lands on the sandbox's files.
     symlinkSync('../../inside', join(root, 'd/e/ok'));
@@ -104,7 +107,14 @@ describe('host filesystem confinement', () => {
     symlinkSync('../../../secret', join(root, 'd/e/up'));
     // A host process keeps moving d out of the root and back, and swapping a
     // symlink to the outside in for e/f.
-    const racer = spawn('sh', ['-c', `cd '${base}' && while :; do mv root/d out; mv out root/d; mv root/d/e/f root/d/e/g; ln -sfn '${base}/secret' root/d/e/f; rm -f root/d/e/f; mv root/d/e/g root/d/e/f; done`], { stdio: 'ignore' });
+    const racer = spawn(
+      'sh',
+      [
+        '-c',
+        `cd '${base}' && while :; do mv root/d out; mv out root/d; mv root/d/e/f root/d/e/g; ln -sfn '${base}/secret' root/d/e/f; rm -f root/d/e/f; mv root/d/e/g root/d/e/f; done`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       const buf = new Uint8Array(64);
       // Race for 1.5 s, longer on a loaded machine until some opens got through.

@@ -90,11 +90,20 @@ describe('inotify events from VFS operations', () => {
     expect(events()).toEqual([]);
     vfs.utimensAt(ctx, '/d/f', null);
     expect(events()).toEqual(['1 ATTRIB f', '2 ATTRIB']);
-    vfs.utimensAt(ctx, '/d/f', [{ sec: 1, nsec: 0 }, { sec: 0, nsec: UTIME.OMIT }]);
+    vfs.utimensAt(ctx, '/d/f', [
+      { sec: 1, nsec: 0 },
+      { sec: 0, nsec: UTIME.OMIT },
+    ]);
     expect(events()).toEqual(['1 ACCESS f', '2 ACCESS']);
-    vfs.utimensAt(ctx, '/d/f', [{ sec: 0, nsec: UTIME.OMIT }, { sec: 0, nsec: UTIME.NOW }]);
+    vfs.utimensAt(ctx, '/d/f', [
+      { sec: 0, nsec: UTIME.OMIT },
+      { sec: 0, nsec: UTIME.NOW },
+    ]);
     expect(events()).toEqual(['1 MODIFY f', '2 MODIFY']);
-    vfs.utimensAt(ctx, '/d/f', [{ sec: 0, nsec: UTIME.OMIT }, { sec: 0, nsec: UTIME.OMIT }]);
+    vfs.utimensAt(ctx, '/d/f', [
+      { sec: 0, nsec: UTIME.OMIT },
+      { sec: 0, nsec: UTIME.OMIT },
+    ]);
     expect(events()).toEqual([]);
     vfs.setxattrAt(ctx, '/d/f', 'user.a', text('1'));
     vfs.removexattrAt(ctx, '/d/f', 'user.a');
@@ -110,12 +119,10 @@ describe('inotify events from VFS operations', () => {
     const fd = vfs.openAt(ctx, '/d/s', { flags: O.RDONLY | O.DIRECTORY });
     fd.getdents();
     fd.decRef();
-    expect(events()).toEqual([
-      '1 OPEN|ISDIR s', '2 OPEN|ISDIR', '1 ACCESS|ISDIR s', '2 ACCESS|ISDIR', '1 CLOSE_NOWRITE|ISDIR s', '2 CLOSE_NOWRITE|ISDIR',
-    ]);
+    expect(events()).toEqual(['1 OPEN|ISDIR s', '2 OPEN|ISDIR', '1 ACCESS|ISDIR s', '2 ACCESS|ISDIR', '1 CLOSE_NOWRITE|ISDIR s', '2 CLOSE_NOWRITE|ISDIR']);
   });
 
-  it('mknod, symlink and link create entries; link also changes the file\'s link count', () => {
+  it("mknod, symlink and link create entries; link also changes the file's link count", () => {
     const { vfs, ctx, rec, events } = setup();
     touch(vfs, ctx, '/d/f');
     rec.watch(vfs, ctx, '/d', ALL);
@@ -206,9 +213,7 @@ describe('inotify events from VFS operations', () => {
     touch(vfs, ctx, '/d/f');
     events();
     vfs.renameAt(ctx, '/d/f', ctx, '/d/b', RENAME.EXCHANGE);
-    expect(events()).toEqual([
-      '1 MOVED_FROM f c2', '1 MOVED_TO b c2', '1 MOVED_FROM|ISDIR b c3', '1 MOVED_TO|ISDIR f c3', '2 MOVE_SELF',
-    ]);
+    expect(events()).toEqual(['1 MOVED_FROM f c2', '1 MOVED_TO b c2', '1 MOVED_FROM|ISDIR b c3', '1 MOVED_TO|ISDIR f c3', '2 MOVE_SELF']);
   });
 
   it('only the watched events are reported; IN_ONESHOT ends the watch after one', () => {
@@ -302,7 +307,16 @@ describe('inotify events from VFS operations', () => {
     fd.decRef();
     vfs.unlinkAt(ctx, '/f');
     expect(describeEvents(rec.take())).toEqual([
-      '1 OPEN f', '2 OPEN', '1 MODIFY f', '2 MODIFY', '1 CLOSE_WRITE f', '2 CLOSE_WRITE', '2 ATTRIB', '2 DELETE_SELF', '2 IGNORED', '1 DELETE f',
+      '1 OPEN f',
+      '2 OPEN',
+      '1 MODIFY f',
+      '2 MODIFY',
+      '1 CLOSE_WRITE f',
+      '2 CLOSE_WRITE',
+      '2 ATTRIB',
+      '2 DELETE_SELF',
+      '2 IGNORED',
+      '1 DELETE f',
     ]);
   });
 });

@@ -12,6 +12,9 @@ it('@tvisor/vfs and @tvisor/vfs/fs load and work without koffi; @tvisor/vfs/host
   fs.writeFileSync('/f', 'no native code');
   expect([typeof core.VirtualFilesystem, fs.readFileSync('/f', 'utf8')]).toEqual(['function', 'no native code']);
   // vitest wraps the factory's error; its cause is ours.
-  const err = await import('../src/host.js').then(() => undefined, (e: Error) => e);
+  const err = await import('../src/host.js').then(
+    () => undefined,
+    (e: Error) => e,
+  );
   expect(`${err?.message} ${(err?.cause as Error | undefined)?.message}`).toMatch(/Cannot find package koffi/);
 });

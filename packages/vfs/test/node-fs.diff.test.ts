@@ -22,7 +22,17 @@ function outcome(side: Side, fn: () => unknown): unknown {
     return { ok: normalize(fn(), strip) };
   } catch (e) {
     const err = e as Record<string, unknown> & Error;
-    return { err: { message: strip(err.message), code: err.code, errno: err.errno, syscall: err.syscall, path: strip(err.path), dest: strip(err.dest), info: err.info && { ...(err.info as object), path: strip((err.info as { path?: string }).path) } } };
+    return {
+      err: {
+        message: strip(err.message),
+        code: err.code,
+        errno: err.errno,
+        syscall: err.syscall,
+        path: strip(err.path),
+        dest: strip(err.dest),
+        info: err.info && { ...(err.info as object), path: strip((err.info as { path?: string }).path) },
+      },
+    };
   }
 }
 
@@ -30,7 +40,13 @@ function normalize(v: unknown, strip: (s: unknown) => unknown): unknown {
   if (Buffer.isBuffer(v)) return `buf:${v.toString('utf8')}`;
   if (Array.isArray(v) && v.every((x) => typeof x === 'string' || Buffer.isBuffer(x) || (x && typeof x === 'object' && 'isDirectory' in x))) {
     // Directory order is the filesystem's (Linux tmpfs: newest first); compare as sets.
-    return (v as unknown[]).map((x) => (typeof x === 'object' && x && 'isDirectory' in x ? `${(x as nodeFs.Dirent).name}:${kind(x as nodeFs.Dirent)}:${strip((x as nodeFs.Dirent).parentPath)}` : normalize(x, strip))).sort();
+    return (v as unknown[])
+      .map((x) =>
+        typeof x === 'object' && x && 'isDirectory' in x
+          ? `${(x as nodeFs.Dirent).name}:${kind(x as nodeFs.Dirent)}:${strip((x as nodeFs.Dirent).parentPath)}`
+          : normalize(x, strip),
+      )
+      .sort();
   }
   if (Array.isArray(v)) return v.map((x) => normalize(x, strip));
   if (v && typeof v === 'object' && 'isFile' in v) {
@@ -63,30 +79,45 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.tuple(nameArb, dataArb).map(([n, d]): Step => ({ label: `appendFile ${n}`, run: (s, p) => s.fs.appendFileSync(p(n), d) })),
   nameArb.map((n): Step => ({ label: `readFile ${n}`, run: (s, p) => s.fs.readFileSync(p(n), 'utf8') })),
   nameArb.map((n): Step => ({ label: `readFile(buffer) ${n}`, run: (s, p) => s.fs.readFileSync(p(n)) })),
-  { weight: 4, arbitrary: fc.tuple(nameArb, fc.boolean()).map(([n, recursive]): Step => ({ label: `mkdir ${n} ${recursive}`, run: (s, p) => s.fs.mkdirSync(p(n), { recursive }) })) },
-  fc.tuple(nameArb, fc.boolean(), fc.boolean()).map(([n, withFileTypes, recursive]): Step => ({ label: `readdir ${n} ${withFileTypes} ${recursive}`, run: (s, p) => s.fs.readdirSync(p(n), { withFileTypes, recursive } as { withFileTypes: false }) })),
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(nameArb, fc.boolean())
+      .map(([n, recursive]): Step => ({ label: `mkdir ${n} ${recursive}`, run: (s, p) => s.fs.mkdirSync(p(n), { recursive }) })),
+  },
+  fc.tuple(nameArb, fc.boolean(), fc.boolean()).map(([n, withFileTypes, recursive]): Step => ({
+    label: `readdir ${n} ${withFileTypes} ${recursive}`,
+    run: (s, p) => s.fs.readdirSync(p(n), { withFileTypes, recursive } as { withFileTypes: false }),
+  })),
   nameArb.map((n): Step => ({ label: `stat ${n}`, run: (s, p) => s.fs.statSync(p(n)) })),
   nameArb.map((n): Step => ({ label: `lstat ${n}`, run: (s, p) => s.fs.lstatSync(p(n)) })),
   nameArb.map((n): Step => ({ label: `stat?${n}`, run: (s, p) => s.fs.statSync(p(n), { throwIfNoEntry: false }) })),
   nameArb.map((n): Step => ({ label: `exists ${n}`, run: (s, p) => s.fs.existsSync(p(n)) })),
   nameArb.map((n): Step => ({ label: `unlink ${n}`, run: (s, p) => s.fs.unlinkSync(p(n)) })),
   nameArb.map((n): Step => ({ label: `rmdir ${n}`, run: (s, p) => s.fs.rmdirSync(p(n)) })),
-  fc.tuple(nameArb, fc.boolean(), fc.boolean()).map(([n, recursive, force]): Step => ({ label: `rm ${n} ${recursive} ${force}`, run: (s, p) => s.fs.rmSync(p(n), { recursive, force }) })),
+  fc
+    .tuple(nameArb, fc.boolean(), fc.boolean())
+    .map(([n, recursive, force]): Step => ({ label: `rm ${n} ${recursive} ${force}`, run: (s, p) => s.fs.rmSync(p(n), { recursive, force }) })),
   fc.tuple(nameArb, nameArb).map(([a, b]): Step => ({ label: `rename ${a} ${b}`, run: (s, p) => s.fs.renameSync(p(a), p(b)) })),
   { weight: 3, arbitrary: fc.tuple(nameArb, nameArb).map(([a, b]): Step => ({ label: `link ${a} ${b}`, run: (s, p) => s.fs.linkSync(p(a), p(b)) })) },
   { weight: 3, arbitrary: fc.tuple(targetArb, nameArb).map(([t, n]): Step => ({ label: `symlink ${t} ${n}`, run: (s, p) => s.fs.symlinkSync(t, p(n)) })) },
   { weight: 3, arbitrary: nameArb.map((n): Step => ({ label: `readlink ${n}`, run: (s, p) => s.fs.readlinkSync(p(n)) })) },
   fc.tuple(nameArb, fc.nat(30)).map(([n, len]): Step => ({ label: `truncate ${n} ${len}`, run: (s, p) => s.fs.truncateSync(p(n), len) })),
-  fc.tuple(nameArb, fc.constantFrom(0o600, 0o755, 0o444)).map(([n, m]): Step => ({ label: `chmod ${n} ${m.toString(8)}`, run: (s, p) => s.fs.chmodSync(p(n), m) })),
-  { weight: 4, arbitrary: fc.tuple(slotArb, nameArb, flagsArb).map(([slot, n, f]): Step => ({
-    label: `open[${slot}] ${n} ${f}`,
-    run: (s, p) => {
-      if (s.fds[slot] !== undefined) s.fs.closeSync(s.fds[slot]!);
-      s.fds[slot] = undefined;
-      s.fds[slot] = s.fs.openSync(p(n), f);
-      return 'opened';
-    },
-  })) },
+  fc
+    .tuple(nameArb, fc.constantFrom(0o600, 0o755, 0o444))
+    .map(([n, m]): Step => ({ label: `chmod ${n} ${m.toString(8)}`, run: (s, p) => s.fs.chmodSync(p(n), m) })),
+  {
+    weight: 4,
+    arbitrary: fc.tuple(slotArb, nameArb, flagsArb).map(([slot, n, f]): Step => ({
+      label: `open[${slot}] ${n} ${f}`,
+      run: (s, p) => {
+        if (s.fds[slot] !== undefined) s.fs.closeSync(s.fds[slot]!);
+        s.fds[slot] = undefined;
+        s.fds[slot] = s.fs.openSync(p(n), f);
+        return 'opened';
+      },
+    })),
+  },
   fc.tuple(slotArb, dataArb, fc.option(fc.nat(10), { nil: undefined })).map(([slot, d, pos]): Step => ({
     label: `write[${slot}] ${JSON.stringify(d)} @${pos}`,
     run: (s) => (s.fds[slot] === undefined ? 'no fd' : s.fs.writeSync(s.fds[slot]!, Buffer.from(d), 0, Buffer.byteLength(d), pos ?? null)),
@@ -150,10 +181,38 @@ describe('node:fs facade against node:fs (differential)', () => {
     );
     if (process.env.DBG) console.log([...failed].sort().join(' '), [...succeeded].join(' '));
     // Not vacuous: every call succeeded, and the usual errors came up.
-    for (const op of ['writeFile', 'appendFile', 'readFile', 'mkdir', 'readdir', 'stat', 'lstat', 'unlink', 'rmdir', 'rm', 'rename', 'link', 'symlink', 'readlink', 'open', 'write', 'read', 'close']) {
+    for (const op of [
+      'writeFile',
+      'appendFile',
+      'readFile',
+      'mkdir',
+      'readdir',
+      'stat',
+      'lstat',
+      'unlink',
+      'rmdir',
+      'rm',
+      'rename',
+      'link',
+      'symlink',
+      'readlink',
+      'open',
+      'write',
+      'read',
+      'close',
+    ]) {
       expect(succeeded.get(op) ?? 0, op).toBeGreaterThan(0);
     }
-    for (const e of ['readFile:ENOENT', 'readFile:EISDIR', 'mkdir:EEXIST', 'rmdir:ENOTEMPTY', 'open:EEXIST', 'read:EBADF', 'readlink:EINVAL', 'rm:ERR_FS_EISDIR']) {
+    for (const e of [
+      'readFile:ENOENT',
+      'readFile:EISDIR',
+      'mkdir:EEXIST',
+      'rmdir:ENOTEMPTY',
+      'open:EEXIST',
+      'read:EBADF',
+      'readlink:EINVAL',
+      'rm:ERR_FS_EISDIR',
+    ]) {
       expect(failed, e).toContain(e);
     }
   });
@@ -189,18 +248,26 @@ describe('node:fs facade, examples against node:fs', () => {
   });
 
   it('numeric flags mean what they say: O_CREAT|O_RDWR reads and writes, O_WRONLY cannot read', () => {
-    expect(both((s, p) => {
-      const fd = s.fs.openSync(p('f'), O.CREAT | O.RDWR, 0o600);
-      s.fs.writeSync(fd, 'hello');
-      const buf = Buffer.alloc(5);
-      const n = s.fs.readSync(fd, buf, 0, 5, 0);
-      s.fs.closeSync(fd);
-      return [n, buf.toString(), s.fs.statSync(p('f'))!.mode & 0o777];
-    })).toEqual({ ok: [5, 'hello', 0o600] });
-    expect(both((s, p) => {
-      const fd = s.fs.openSync(p('f'), O.WRONLY);
-      try { return s.fs.readSync(fd, Buffer.alloc(1)); } finally { s.fs.closeSync(fd); }
-    })).toMatchObject({ err: { code: 'EBADF', syscall: 'read' } });
+    expect(
+      both((s, p) => {
+        const fd = s.fs.openSync(p('f'), O.CREAT | O.RDWR, 0o600);
+        s.fs.writeSync(fd, 'hello');
+        const buf = Buffer.alloc(5);
+        const n = s.fs.readSync(fd, buf, 0, 5, 0);
+        s.fs.closeSync(fd);
+        return [n, buf.toString(), s.fs.statSync(p('f'))!.mode & 0o777];
+      }),
+    ).toEqual({ ok: [5, 'hello', 0o600] });
+    expect(
+      both((s, p) => {
+        const fd = s.fs.openSync(p('f'), O.WRONLY);
+        try {
+          return s.fs.readSync(fd, Buffer.alloc(1));
+        } finally {
+          s.fs.closeSync(fd);
+        }
+      }),
+    ).toMatchObject({ err: { code: 'EBADF', syscall: 'read' } });
     expect(both((s, p) => s.fs.openSync(p('f'), O.CREAT | O.EXCL | O.WRONLY))).toMatchObject({ err: { code: 'EEXIST', syscall: 'open' } });
   });
 
@@ -209,16 +276,37 @@ describe('node:fs facade, examples against node:fs', () => {
     both((s, p) => s.fs.writeFileSync(p('t/u/v/f'), 'x'));
     both((s, p) => s.fs.symlinkSync('u', p('t/l')));
     expect(both((s, p) => s.fs.readdirSync(p('t'), { recursive: true }))).toEqual({ ok: ['l', 'l/v', 'l/v/f', 'u', 'u/v', 'u/v/f'] });
-    expect(both((s, p) => s.fs.readdirSync(p('t'), { recursive: true, withFileTypes: true }))).toEqual({ ok: ['f:file:/t/u/v', 'l:link:/t', 'u:dir:/t', 'v:dir:/t/u'] });
+    expect(both((s, p) => s.fs.readdirSync(p('t'), { recursive: true, withFileTypes: true }))).toEqual({
+      ok: ['f:file:/t/u/v', 'l:link:/t', 'u:dir:/t', 'v:dir:/t/u'],
+    });
     expect(both((s, p) => [s.fs.rmSync(p('t'), { recursive: true }), s.fs.existsSync(p('t'))])).toEqual({ ok: [undefined, false] });
   });
 
   it('promises reject and callbacks answer with the same errors', async () => {
     const p = (side: Side, n: string) => `${side.root}/${n}`;
-    const settle = async (side: Side, fn: () => Promise<unknown>) => outcome(side, () => { throw 'unreached'; }) && fn().then((v) => ({ ok: v }), (e) => outcome(side, () => { throw e; }));
+    const settle = async (side: Side, fn: () => Promise<unknown>) =>
+      outcome(side, () => {
+        throw 'unreached';
+      }) &&
+      fn().then(
+        (v) => ({ ok: v }),
+        (e) =>
+          outcome(side, () => {
+            throw e;
+          }),
+      );
     const want = await settle(host, () => nodeFs.promises.readFile(p(host, 'nope')));
     expect(await settle(facade, () => (facade.fs as FsApi).promises.readFile(p(facade, 'nope')))).toEqual(want);
-    const viaCallback = (side: Side) => new Promise((resolve) => (side.fs as unknown as { readdir: (p: string, cb: (e: unknown, v: unknown) => void) => void }).readdir(p(side, 'nope'), (e) => resolve(outcome(side, () => { throw e; }))));
+    const viaCallback = (side: Side) =>
+      new Promise((resolve) =>
+        (side.fs as unknown as { readdir: (p: string, cb: (e: unknown, v: unknown) => void) => void }).readdir(p(side, 'nope'), (e) =>
+          resolve(
+            outcome(side, () => {
+              throw e;
+            }),
+          ),
+        ),
+      );
     expect(await viaCallback(facade)).toEqual(await viaCallback(host));
     const fsApi = facade.fs as FsApi;
     await fsApi.promises.writeFile('/pf', 'promised');
@@ -233,13 +321,35 @@ describe('node:fs facade, examples against node:fs', () => {
       const fs = side.fs as FsApi;
       const out: unknown[] = [];
       fs.writeFileSync(p('s'), '0123456789abcdef');
-      await new Promise<void>((resolve, reject) => fs.createWriteStream(p('s'), { flags: 'r+', start: 4 }).on('error', reject).on('finish', resolve).end('WXYZ'));
+      await new Promise<void>((resolve, reject) =>
+        fs.createWriteStream(p('s'), { flags: 'r+', start: 4 }).on('error', reject).on('finish', resolve).end('WXYZ'),
+      );
       out.push(fs.readFileSync(p('s'), 'utf8'));
       let got = '';
       for await (const c of fs.createReadStream(p('s'), { start: 2, end: 9, encoding: 'utf8', highWaterMark: 3 })) got += `${c}|`;
       out.push(got);
-      out.push(await new Promise((resolve) => fs.createReadStream(p('nope')).on('error', (e) => resolve(outcome(side, () => { throw e; })))));
-      out.push(await new Promise((resolve) => fs.createWriteStream(p('nope/x')).on('error', (e) => resolve(outcome(side, () => { throw e; })))));
+      out.push(
+        await new Promise((resolve) =>
+          fs.createReadStream(p('nope')).on('error', (e) =>
+            resolve(
+              outcome(side, () => {
+                throw e;
+              }),
+            ),
+          ),
+        ),
+      );
+      out.push(
+        await new Promise((resolve) =>
+          fs.createWriteStream(p('nope/x')).on('error', (e) =>
+            resolve(
+              outcome(side, () => {
+                throw e;
+              }),
+            ),
+          ),
+        ),
+      );
       return out;
     };
     const want = await run(host, (n) => `${host.root}/${n}`);
@@ -264,6 +374,10 @@ describe('Volume.fromJSON, as memfs', () => {
     const vol = new Volume();
     vol.fromJSON({ 'a/b.txt': 'x', '/c': null, 'd/e/f': 'y' }, '/w');
     const fs = createFsFromVolume(vol);
-    expect([fs.readdirSync('/w', { recursive: true }).sort(), fs.readFileSync('/w/a/b.txt', 'utf8'), fs.statSync('/c')!.isDirectory()]).toEqual([['a', 'a/b.txt', 'd', 'd/e', 'd/e/f'], 'x', true]);
+    expect([fs.readdirSync('/w', { recursive: true }).sort(), fs.readFileSync('/w/a/b.txt', 'utf8'), fs.statSync('/c')!.isDirectory()]).toEqual([
+      ['a', 'a/b.txt', 'd', 'd/e', 'd/e/f'],
+      'x',
+      true,
+    ]);
   });
 });

@@ -1,8 +1,6 @@
 import { Errno, O, S } from '@tvisor/abi';
 import { describe, expect, it } from 'vitest';
-import {
-  isOpaque, isWhiteout, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, VirtualFilesystem, type PathContext,
-} from '../src/index.js';
+import { isOpaque, isWhiteout, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, VirtualFilesystem, type PathContext } from '../src/index.js';
 import { errnoOf, text, user } from './helpers.js';
 
 /** A lower tmpfs with /etc/conf (owned by 1000, 0640, xattr user.k) and /dir/{a,b}, frozen read-only. */
@@ -16,7 +14,10 @@ function setup(): { vfs: VirtualFilesystem; ctx: PathContext; ovl: OverlayFilesy
   f.decRef();
   lowerVfs.chownAt(lctx, '/etc/conf', 1000, 1000);
   lowerVfs.setxattrAt(lctx, '/etc/conf', 'user.k', text('v'));
-  lowerVfs.utimensAt(lctx, '/etc/conf', [{ sec: 1000, nsec: 5 }, { sec: 2000, nsec: 6 }]);
+  lowerVfs.utimensAt(lctx, '/etc/conf', [
+    { sec: 1000, nsec: 5 },
+    { sec: 2000, nsec: 6 },
+  ]);
   lowerVfs.mkdirAt(lctx, '/dir', 0o755);
   lowerVfs.mknodAt(lctx, '/dir/a', S.IFREG | 0o644);
   lowerVfs.mknodAt(lctx, '/dir/b', S.IFREG | 0o644);
@@ -49,7 +50,11 @@ describe('overlay', () => {
     vfs.unlinkAt(ctx, '/dir/a');
     vfs.mknodAt(ctx, '/dir/c', S.IFREG | 0o644);
     expect(isWhiteout(upperChild(ovl, 'dir', 'a'))).toBe(true);
-    const names = vfs.openAt(ctx, '/dir', { flags: O.RDONLY | O.DIRECTORY }).getdents().map((d) => d.name).sort();
+    const names = vfs
+      .openAt(ctx, '/dir', { flags: O.RDONLY | O.DIRECTORY })
+      .getdents()
+      .map((d) => d.name)
+      .sort();
     expect(names).toEqual(['.', '..', 'b', 'c']);
     expect(errnoOf(() => vfs.statAt(ctx, '/dir/a'))).toBe(Errno.ENOENT);
     expect(errnoOf(() => vfs.rmdirAt(ctx, '/dir'))).toBe(Errno.ENOTEMPTY);
@@ -59,7 +64,12 @@ describe('overlay', () => {
     // Recreating the directory over its whiteout makes it opaque: the lower entries stay hidden.
     vfs.mkdirAt(ctx, '/dir', 0o755);
     expect(isOpaque(upperChild(ovl, 'dir'))).toBe(true);
-    expect(vfs.openAt(ctx, '/dir', { flags: O.RDONLY | O.DIRECTORY }).getdents().map((d) => d.name)).toEqual(['.', '..']);
+    expect(
+      vfs
+        .openAt(ctx, '/dir', { flags: O.RDONLY | O.DIRECTORY })
+        .getdents()
+        .map((d) => d.name),
+    ).toEqual(['.', '..']);
     // Overlay-private xattrs are invisible.
     expect(vfs.listxattrAt(ctx, '/dir')).toEqual([]);
   });

@@ -61,10 +61,31 @@ describe('permissions with unprivileged credentials', () => {
     expect(errnoOf(() => vfs.chownAt(owner, '/f', -1, 7))).toBe(0);
     // Anyone with write access may set both times to "now", but not to explicit values.
     expect(errnoOf(() => vfs.utimensAt(other, '/f', null))).toBe(0);
-    expect(errnoOf(() => vfs.utimensAt(other, '/f', [{ sec: 1, nsec: 0 }, { sec: 1, nsec: 0 }]))).toBe(Errno.EPERM);
-    expect(errnoOf(() => vfs.utimensAt(owner, '/f', [{ sec: 5, nsec: 6 }, { sec: 0, nsec: UTIME.OMIT }]))).toBe(0);
+    expect(
+      errnoOf(() =>
+        vfs.utimensAt(other, '/f', [
+          { sec: 1, nsec: 0 },
+          { sec: 1, nsec: 0 },
+        ]),
+      ),
+    ).toBe(Errno.EPERM);
+    expect(
+      errnoOf(() =>
+        vfs.utimensAt(owner, '/f', [
+          { sec: 5, nsec: 6 },
+          { sec: 0, nsec: UTIME.OMIT },
+        ]),
+      ),
+    ).toBe(0);
     expect(vfs.statAt(ctx, '/f').atime).toEqual({ sec: 5, nsec: 6 });
-    expect(errnoOf(() => vfs.utimensAt(owner, '/f', [{ sec: 5, nsec: 1e9 }, { sec: 0, nsec: 0 }]))).toBe(Errno.EINVAL);
+    expect(
+      errnoOf(() =>
+        vfs.utimensAt(owner, '/f', [
+          { sec: 5, nsec: 1e9 },
+          { sec: 0, nsec: 0 },
+        ]),
+      ),
+    ).toBe(Errno.EINVAL);
     vfs.chmodAt(ctx, '/f', 0o644);
     expect(errnoOf(() => vfs.utimensAt(other, '/f', null))).toBe(Errno.EACCES);
   });

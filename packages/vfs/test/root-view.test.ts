@@ -2,9 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { O, POLL, S, SEEK, Stat, Statx } from '@tvisor/abi';
 import { describe, expect, it } from 'vitest';
 import { HostFilesystem } from '../src/host.js';
-import {
-  createDevTmpfs, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, toAbiStat, toAbiStatx, VirtualFilesystem,
-} from '../src/index.js';
+import { createDevTmpfs, OverlayFilesystem, ROOT_CREDENTIALS, TmpfsFilesystem, toAbiStat, toAbiStatx, VirtualFilesystem } from '../src/index.js';
 import { errnoOf, text } from './helpers.js';
 
 describe('the runsc-do root view: tmpfs overlay over the read-only host root', () => {

@@ -12,7 +12,19 @@ import { join, resolve } from 'node:path';
 const repo = resolve(new URL('../../..', import.meta.url).pathname);
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 3);
 const dir = mkdtempSync('/var/tmp/tvisor-bench-oci-');
-const podman = ['podman', '--root', join(dir, 'storage'), '--runroot', join(dir, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+const podman = [
+  'podman',
+  '--root',
+  join(dir, 'storage'),
+  '--runroot',
+  join(dir, 'run'),
+  '--storage-driver',
+  'vfs',
+  '--cgroup-manager',
+  'cgroupfs',
+  '--events-backend',
+  'file',
+];
 const runtimes = {
   runc: ['--runtime', '/usr/sbin/runc'],
   gvisor: ['--runtime', '/usr/bin/runsc', '--runtime-flag', 'network=none'],
@@ -38,7 +50,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** RSS (KiB) of the runtime's largest process while `sleep 60` runs in a detached container. */
 function idleRss(runtime) {
   const name = `rss-${runtime}`;
-  execFileSync(podman[0], [...podman.slice(1), ...runtimes[runtime], 'run', '-d', '--name', name, '--network', 'none', '--ulimit', 'nofile=1024:1024', 'tvbench', 'sleep', '60'], { stdio: 'ignore' });
+  execFileSync(
+    podman[0],
+    [...podman.slice(1), ...runtimes[runtime], 'run', '-d', '--name', name, '--network', 'none', '--ulimit', 'nofile=1024:1024', 'tvbench', 'sleep', '60'],
+    { stdio: 'ignore' },
+  );
   try {
     const pattern = runtime === 'tvisor' ? `runsc.js.* boot .*` : 'runsc-sandbox';
     const pids = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
@@ -58,7 +74,12 @@ for (const rt of Object.keys(runtimes)) {
     console.error(e.message.split('\n')[0]);
   }
 }
-console.log(`podman run --rm /bin/true, median of ${runs} (ms): ` + Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
+console.log(
+  `podman run --rm /bin/true, median of ${runs} (ms): ` +
+    Object.entries(times)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(', '),
+);
 console.log(`ratios: tvisor/runc ${(times.tvisor / times.runc).toFixed(2)}x, tvisor/gvisor ${(times.tvisor / times.gvisor).toFixed(2)}x`);
 console.log(`idle sandbox RSS (sleep 60): tvisor ${idleRss('tvisor')} KiB, gvisor ${idleRss('gvisor')} KiB`);
 spawnSync(podman[0], [...podman.slice(1), 'rm', '-af', '-t', '0'], { stdio: 'ignore' });

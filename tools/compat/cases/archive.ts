@@ -21,7 +21,11 @@ export const archiveCases: CompatCase[] = [
   },
   {
     name: 'archive/gzip-roundtrip',
-    argv: ['bash', '-c', 'gzip -n -c project/src/lines.txt | gzip -d -c | md5sum; md5sum < project/src/lines.txt; gzip -c project/README | gzip -l | tail -n 1 | awk "{ print \\$2 }"'],
+    argv: [
+      'bash',
+      '-c',
+      'gzip -n -c project/src/lines.txt | gzip -d -c | md5sum; md5sum < project/src/lines.txt; gzip -c project/README | gzip -l | tail -n 1 | awk "{ print \\$2 }"',
+    ],
     files,
     packages: ['gzip', 'bash', 'coreutils', 'mawk'],
   },
@@ -41,7 +45,11 @@ export const archiveCases: CompatCase[] = [
   {
     name: 'archive/tar-gzip-roundtrip',
     // tar -z runs gzip as a child; extraction writes the tree back.
-    argv: ['bash', '-c', `tar ${reproducibleTar} -czf project.tgz project && rm -r project && tar -xzf project.tgz && find project -type f | sort | xargs md5sum && gzip -t project.tgz && echo ok`],
+    argv: [
+      'bash',
+      '-c',
+      `tar ${reproducibleTar} -czf project.tgz project && rm -r project && tar -xzf project.tgz && find project -type f | sort | xargs md5sum && gzip -t project.tgz && echo ok`,
+    ],
     files,
     packages: ['tar', 'gzip', 'bash', 'coreutils', 'findutils'],
   },

@@ -8,7 +8,11 @@ export const bashCases: CompatCase[] = [
   {
     name: 'bash/builtins',
     // Only builtins: runs without fork, exec or pipes.
-    argv: ['bash', '-c', 'for i in 1 2 3; do echo "$i squared is $((i * i))"; done; arr=(a b c); echo "${#arr[@]} ${arr[1]} ${arr[*]: -1}"; declare -A m=([k]=v [x]=y); echo "${m[k]}${m[x]}"; s="Hello World"; echo "${s,,} ${s^^} ${s/World/bash} ${#s}"; printf "%05d|%-4s|%x\\n" 42 ab 255; [[ abc =~ ^a(b)c$ ]] && echo "match ${BASH_REMATCH[1]}"'],
+    argv: [
+      'bash',
+      '-c',
+      'for i in 1 2 3; do echo "$i squared is $((i * i))"; done; arr=(a b c); echo "${#arr[@]} ${arr[1]} ${arr[*]: -1}"; declare -A m=([k]=v [x]=y); echo "${m[k]}${m[x]}"; s="Hello World"; echo "${s,,} ${s^^} ${s/World/bash} ${#s}"; printf "%05d|%-4s|%x\\n" 42 ab 255; [[ abc =~ ^a(b)c$ ]] && echo "match ${BASH_REMATCH[1]}"',
+    ],
     packages: bash,
   },
   {
@@ -36,7 +40,11 @@ export const bashCases: CompatCase[] = [
   },
   {
     name: 'bash/pipeline',
-    argv: ['bash', '-c', 'printf "pear\\napple\\nfig\\napple\\n" | sort | uniq -c | sort -rn | head -n 2; echo "${PIPESTATUS[*]}"; false | true; echo "status $?"; set -o pipefail; false | true; echo "pipefail $?"'],
+    argv: [
+      'bash',
+      '-c',
+      'printf "pear\\napple\\nfig\\napple\\n" | sort | uniq -c | sort -rn | head -n 2; echo "${PIPESTATUS[*]}"; false | true; echo "status $?"; set -o pipefail; false | true; echo "pipefail $?"',
+    ],
     packages: [...bash, 'coreutils'],
   },
   {
@@ -46,7 +54,11 @@ export const bashCases: CompatCase[] = [
   },
   {
     name: 'bash/command-substitution',
-    argv: ['bash', '-c', 'n=$(printf "abc" | wc -c); echo "len=$n"; echo "nested: $(echo "$(echo deep)")"; files=$(ls); echo "files: $files"; echo "backticks: `echo old style`"'],
+    argv: [
+      'bash',
+      '-c',
+      'n=$(printf "abc" | wc -c); echo "len=$n"; echo "nested: $(echo "$(echo deep)")"; files=$(ls); echo "files: $files"; echo "backticks: `echo old style`"',
+    ],
     files: { 'a.txt': 'a\n', 'b.txt': 'b\n' },
     packages: [...bash, 'coreutils'],
   },
@@ -67,20 +79,32 @@ export const bashCases: CompatCase[] = [
   {
     name: 'bash/redirections',
     // Writes into the work directory.
-    argv: ['bash', '-c', 'echo one > out.txt; echo two >> out.txt; echo err 2>&1 >&2 2> err.txt; cat out.txt; exec 3< out.txt; read -r first <&3; echo "fd3: $first"; wc -l < out.txt'],
+    argv: [
+      'bash',
+      '-c',
+      'echo one > out.txt; echo two >> out.txt; echo err 2>&1 >&2 2> err.txt; cat out.txt; exec 3< out.txt; read -r first <&3; echo "fd3: $first"; wc -l < out.txt',
+    ],
     packages: [...bash, 'coreutils'],
   },
   {
     name: 'bash/pid-variables',
     // PIDs differ between any two runs; only their relationships are compared.
-    argv: ['bash', '-c', 'echo "pid=$$ ppid=$PPID"; child=$(bash -c \'echo $PPID\'); [ "$child" = "$$" ] && echo "child sees parent"; [ "$BASHPID" = "$$" ] && echo "BASHPID is pid"; (echo "subshell pid=$BASHPID"; [ "$BASHPID" != "$$" ] && echo "subshell has its own pid")'],
+    argv: [
+      'bash',
+      '-c',
+      'echo "pid=$$ ppid=$PPID"; child=$(bash -c \'echo $PPID\'); [ "$child" = "$$" ] && echo "child sees parent"; [ "$BASHPID" = "$$" ] && echo "BASHPID is pid"; (echo "subshell pid=$BASHPID"; [ "$BASHPID" != "$$" ] && echo "subshell has its own pid")',
+    ],
     normalise: pidsAfter('pid', 'ppid'),
     packages: bash,
   },
   {
     name: 'bash/tmp-file',
     // /tmp must be writable; mktemp's random name is never printed.
-    argv: ['bash', '-c', 't=$(mktemp); echo data > "$t"; cat "$t"; [ -f "$t" ] && echo exists; case "$t" in /tmp/*) echo "under /tmp";; esac; rm "$t"; [ -e "$t" ] || echo removed; d=$(mktemp -d); touch "$d/a" "$d/b"; ls "$d"; rm -r "$d"'],
+    argv: [
+      'bash',
+      '-c',
+      't=$(mktemp); echo data > "$t"; cat "$t"; [ -f "$t" ] && echo exists; case "$t" in /tmp/*) echo "under /tmp";; esac; rm "$t"; [ -e "$t" ] || echo removed; d=$(mktemp -d); touch "$d/a" "$d/b"; ls "$d"; rm -r "$d"',
+    ],
     packages: [...bash, 'coreutils'],
   },
 ];

@@ -78,7 +78,11 @@ export const coreutilsCases: CompatCase[] = [
   {
     name: 'coreutils/date',
     // A fixed instant in three zones: reads the zoneinfo database.
-    argv: ['bash', '-c', 'for tz in UTC Asia/Tokyo America/New_York; do TZ=$tz date -d @1700000000 "+%Y-%m-%d %H:%M:%S %Z %A %j"; done; date -u -d "2024-02-29 12:00" +%s'],
+    argv: [
+      'bash',
+      '-c',
+      'for tz in UTC Asia/Tokyo America/New_York; do TZ=$tz date -d @1700000000 "+%Y-%m-%d %H:%M:%S %Z %A %j"; done; date -u -d "2024-02-29 12:00" +%s',
+    ],
     packages: [...coreutils, 'tzdata'],
   },
   {
@@ -109,7 +113,11 @@ export const coreutilsCases: CompatCase[] = [
   },
   {
     name: 'coreutils/cp-mv-rm',
-    argv: ['bash', '-c', 'cp data.csv copy.csv && mv copy.csv moved.csv && cp -r docs docs2 && rm docs2/readme.txt && mkdir -p a/b/c && touch a/b/c/empty && rmdir docs2 2>/dev/null; rm -r a; ls -1 . docs2; cmp data.csv moved.csv && echo same'],
+    argv: [
+      'bash',
+      '-c',
+      'cp data.csv copy.csv && mv copy.csv moved.csv && cp -r docs docs2 && rm docs2/readme.txt && mkdir -p a/b/c && touch a/b/c/empty && rmdir docs2 2>/dev/null; rm -r a; ls -1 . docs2; cmp data.csv moved.csv && echo same',
+    ],
     files: tree,
     packages: [...coreutils, 'bash', 'diffutils'],
   },
@@ -129,7 +137,11 @@ export const coreutilsCases: CompatCase[] = [
   },
   {
     name: 'coreutils/text-tools',
-    argv: ['bash', '-c', 'cut -d, -f1 data.csv | paste -sd+; head -c 5 data.csv; echo; tail -n 1 data.csv; tr a-z A-Z < docs/readme.txt; nl -ba docs/notes.txt; printf "%s\\n" b a c | tac; basename /x/y/z.txt .txt; dirname /x/y/z.txt'],
+    argv: [
+      'bash',
+      '-c',
+      'cut -d, -f1 data.csv | paste -sd+; head -c 5 data.csv; echo; tail -n 1 data.csv; tr a-z A-Z < docs/readme.txt; nl -ba docs/notes.txt; printf "%s\\n" b a c | tac; basename /x/y/z.txt .txt; dirname /x/y/z.txt',
+    ],
     files: tree,
     packages: [...coreutils, 'bash'],
   },
@@ -143,32 +155,52 @@ export const coreutilsCases: CompatCase[] = [
   {
     name: 'coreutils/proc-self',
     // What /proc says about the reading process itself (not the host's or the sentry's).
-    argv: ['bash', '-c', "readlink /proc/self/exe; cat /proc/self/comm; tr '\\0' ' ' < /proc/self/cmdline; echo; grep '^Name:' /proc/self/status; grep -q '^processor' /proc/cpuinfo && echo cpuinfo; [ -d /proc/self/fd ] && echo fd-dir"],
+    argv: [
+      'bash',
+      '-c',
+      "readlink /proc/self/exe; cat /proc/self/comm; tr '\\0' ' ' < /proc/self/cmdline; echo; grep '^Name:' /proc/self/status; grep -q '^processor' /proc/cpuinfo && echo cpuinfo; [ -d /proc/self/fd ] && echo fd-dir",
+    ],
     packages: [...coreutils, 'bash', 'grep'],
   },
   {
     name: 'coreutils/dev-files',
-    argv: ['bash', '-c', 'head -c 16 /dev/zero | od -An -tx1; head -c 32 /dev/urandom | wc -c; echo discarded > /dev/null && echo "null ok"; echo x 2>/dev/null > /dev/full; echo "full status $?"; [ -c /dev/null ] && echo "null is a character device"'],
+    argv: [
+      'bash',
+      '-c',
+      'head -c 16 /dev/zero | od -An -tx1; head -c 32 /dev/urandom | wc -c; echo discarded > /dev/null && echo "null ok"; echo x 2>/dev/null > /dev/full; echo "full status $?"; [ -c /dev/null ] && echo "null is a character device"',
+    ],
     packages: [...coreutils, 'bash'],
   },
   {
     name: 'coreutils/errors',
     // The messages carry errno's text: ENOENT, EEXIST, ENOTEMPTY, ENOTDIR, EISDIR.
-    argv: ['bash', '-c', 'cat missing; mkdir docs; rmdir docs; cd data.csv; ln -s data.csv docs; cat docs; echo x > docs; ls docs/readme.txt/x; echo "last $?"'],
+    argv: [
+      'bash',
+      '-c',
+      'cat missing; mkdir docs; rmdir docs; cd data.csv; ln -s data.csv docs; cat docs; echo x > docs; ls docs/readme.txt/x; echo "last $?"',
+    ],
     files: tree,
     compareStderr: true,
     packages: [...coreutils, 'bash'],
   },
   {
     name: 'coreutils/links',
-    argv: ['bash', '-c', 'ln -s docs/readme.txt soft; ln data.csv hard; ln -s missing dangling; readlink soft dangling; readlink -f soft; cat soft; stat -c "%n %h %F" data.csv hard soft; stat -L -c "%n %F" soft; [ -e dangling ] || echo "dangling dangles"; ls -l --time-style=+ -n soft | cut -d" " -f1,9-; [ data.csv -ef hard ] && echo "same inode"'],
+    argv: [
+      'bash',
+      '-c',
+      'ln -s docs/readme.txt soft; ln data.csv hard; ln -s missing dangling; readlink soft dangling; readlink -f soft; cat soft; stat -c "%n %h %F" data.csv hard soft; stat -L -c "%n %F" soft; [ -e dangling ] || echo "dangling dangles"; ls -l --time-style=+ -n soft | cut -d" " -f1,9-; [ data.csv -ef hard ] && echo "same inode"',
+    ],
     files: tree,
     packages: [...coreutils, 'bash'],
   },
   {
     name: 'coreutils/file-ops',
     // dd with seek (a hole), truncate both ways, umask, chmod, touch -d.
-    argv: ['bash', '-c', 'dd if=/dev/zero of=f bs=1k count=3 seek=2 status=none; stat -c "%s" f; truncate -s 10 f; printf "abc" | dd of=f bs=1 seek=4 conv=notrunc status=none; od -An -c f; truncate -s +5 f; stat -c "%s" f; umask 027; touch g; mkdir h; stat -c "%n %a" g h; chmod u=rwx,g=x,o= g; stat -c "%A" g; touch -d "2001-02-03 04:05:06" g; stat -c "%y" g; date -r g +%s'],
+    argv: [
+      'bash',
+      '-c',
+      'dd if=/dev/zero of=f bs=1k count=3 seek=2 status=none; stat -c "%s" f; truncate -s 10 f; printf "abc" | dd of=f bs=1 seek=4 conv=notrunc status=none; od -An -c f; truncate -s +5 f; stat -c "%s" f; umask 027; touch g; mkdir h; stat -c "%n %a" g h; chmod u=rwx,g=x,o= g; stat -c "%A" g; touch -d "2001-02-03 04:05:06" g; stat -c "%y" g; date -r g +%s',
+    ],
     packages: [...coreutils, 'bash'],
   },
   {
@@ -185,7 +217,11 @@ export const coreutilsCases: CompatCase[] = [
     // Each step waits for tail: a new f created right after the rename
     // races tail's handling of IN_MOVE_SELF ("replaced" or "inaccessible,
     // then appeared"), natively too.
-    argv: ['bash', '-c', 'd=$(mktemp -d); cd $d; echo 0 > f; (sleep 0.3; echo 1 >> f; sleep 0.3; mv f f.old; sleep 0.3; echo 2 > f; sleep 0.3; echo 3 >> f; sleep 0.3; rm f; sleep 0.3; echo 4 > f) & timeout 4 tail -F f 2>&1; echo rc=$?; cd /; rm -rf $d'],
+    argv: [
+      'bash',
+      '-c',
+      'd=$(mktemp -d); cd $d; echo 0 > f; (sleep 0.3; echo 1 >> f; sleep 0.3; mv f f.old; sleep 0.3; echo 2 > f; sleep 0.3; echo 3 >> f; sleep 0.3; rm f; sleep 0.3; echo 4 > f) & timeout 4 tail -F f 2>&1; echo rc=$?; cd /; rm -rf $d',
+    ],
     packages: [...coreutils, 'bash'],
   },
 ];

@@ -32,14 +32,22 @@ export const gitCases: CompatCase[] = [
   },
   {
     name: 'git/init-add-commit-log',
-    argv: ['bash', '-c', 'git init -q -b main && git add . && git commit -q -m "first commit" && echo more >> README.md && git commit -q -am "second commit" && git log --format="%H %an <%ae> %ad %s" --date=iso-strict && git ls-files && git rev-parse HEAD~1^{tree}'],
+    argv: [
+      'bash',
+      '-c',
+      'git init -q -b main && git add . && git commit -q -m "first commit" && echo more >> README.md && git commit -q -am "second commit" && git log --format="%H %an <%ae> %ad %s" --date=iso-strict && git ls-files && git rev-parse HEAD~1^{tree}',
+    ],
     files,
     env: gitEnv,
     packages: ['git', 'bash'],
   },
   {
     name: 'git/status-diff',
-    argv: ['bash', '-c', 'git init -q -b main && git add . && git commit -q -m base && echo changed > README.md && echo new > new.txt && git rm -q --cached src/app.py && git status --porcelain=v1 && git diff --stat && git diff --no-color README.md'],
+    argv: [
+      'bash',
+      '-c',
+      'git init -q -b main && git add . && git commit -q -m base && echo changed > README.md && echo new > new.txt && git rm -q --cached src/app.py && git status --porcelain=v1 && git diff --stat && git diff --no-color README.md',
+    ],
     files,
     env: gitEnv,
     packages: ['git', 'bash'],

@@ -23,12 +23,20 @@ export const jobsCases: CompatCase[] = [
     // ran (bash keeps a dead job whose pid is $! until then), a race bash
     // has natively too, which the sandbox's slower syscalls tip the other way.
     timeoutMs: 5_000,
-    argv: ['bash', '-c', 'sleep 30 & kill %1; wait; sleep 30 & pid=$!; kill -TERM $pid; wait $pid; echo "wait pid: $?"; sleep 0.05 & wait $!; echo "natural end: $?"'],
+    argv: [
+      'bash',
+      '-c',
+      'sleep 30 & kill %1; wait; sleep 30 & pid=$!; kill -TERM $pid; wait $pid; echo "wait pid: $?"; sleep 0.05 & wait $!; echo "natural end: $?"',
+    ],
     packages: ['bash', 'coreutils'],
   },
   {
     name: 'jobs/trap-usr1',
-    argv: ['bash', '-c', 'trap \'echo "got USR1"\' USR1; kill -USR1 $$; echo after; trap - USR1; trap \'echo "got TERM"; exit 9\' TERM; kill -TERM $$; echo unreachable'],
+    argv: [
+      'bash',
+      '-c',
+      'trap \'echo "got USR1"\' USR1; kill -USR1 $$; echo after; trap - USR1; trap \'echo "got TERM"; exit 9\' TERM; kill -TERM $$; echo unreachable',
+    ],
     packages: ['bash'],
   },
   {

@@ -1,14 +1,15 @@
 import type { CompatCase } from '../src/case.js';
 
-const log = [
-  '2024-01-01 10:00:01 INFO  server started port=8080',
-  '2024-01-01 10:00:02 WARN  disk usage 81%',
-  '2024-01-01 10:00:05 ERROR connection refused host=db1',
-  '2024-01-01 10:00:09 INFO  request GET /index.html 200 512',
-  '2024-01-01 10:00:10 INFO  request GET /missing 404 0',
-  '2024-01-01 10:00:12 ERROR timeout host=db2',
-  '2024-01-01 10:00:15 INFO  request POST /api 201 64',
-].join('\n') + '\n';
+const log =
+  [
+    '2024-01-01 10:00:01 INFO  server started port=8080',
+    '2024-01-01 10:00:02 WARN  disk usage 81%',
+    '2024-01-01 10:00:05 ERROR connection refused host=db1',
+    '2024-01-01 10:00:09 INFO  request GET /index.html 200 512',
+    '2024-01-01 10:00:10 INFO  request GET /missing 404 0',
+    '2024-01-01 10:00:12 ERROR timeout host=db2',
+    '2024-01-01 10:00:15 INFO  request POST /api 201 64',
+  ].join('\n') + '\n';
 
 const files = { 'app.log': log, 'conf/a.conf': 'key=value\n# comment\nport=80\n', 'conf/b.conf': 'port=443\nname=b\n' };
 
@@ -22,7 +23,11 @@ export const textCases: CompatCase[] = [
   },
   {
     name: 'text/grep-options',
-    argv: ['bash', '-c', 'grep -c INFO app.log; grep -v -c INFO app.log; grep -o "host=[a-z0-9]*" app.log; grep -i -w "get" app.log | head -1; grep -rn --include="*.conf" port conf | sort; grep -q nothing app.log; echo "no match status $?"'],
+    argv: [
+      'bash',
+      '-c',
+      'grep -c INFO app.log; grep -v -c INFO app.log; grep -o "host=[a-z0-9]*" app.log; grep -i -w "get" app.log | head -1; grep -rn --include="*.conf" port conf | sort; grep -q nothing app.log; echo "no match status $?"',
+    ],
     files,
     packages: ['grep', 'bash', 'coreutils'],
   },
@@ -53,13 +58,24 @@ export const textCases: CompatCase[] = [
   },
   {
     name: 'text/awk',
-    argv: ['awk', '$3 == "INFO" && $4 == "request" { bytes[$5] += $8; n++ } END { for (m in bytes) total += bytes[m]; printf "%d requests, %d bytes, GET %d\\n", n, total, bytes["GET"] }', 'app.log'],
+    argv: [
+      'awk',
+      '$3 == "INFO" && $4 == "request" { bytes[$5] += $8; n++ } END { for (m in bytes) total += bytes[m]; printf "%d requests, %d bytes, GET %d\\n", n, total, bytes["GET"] }',
+      'app.log',
+    ],
     files,
     packages: ['mawk'],
   },
   {
     name: 'text/awk-fields',
-    argv: ['awk', '-F', '=', 'BEGIN { OFS = " -> " } /^[^#]/ { print FILENAME, NR, FNR, toupper($1), $2 * 2 } END { printf "%.3f %s\\n", 22 / 7, substr("compatibility", 4, 6) }', 'conf/a.conf', 'conf/b.conf'],
+    argv: [
+      'awk',
+      '-F',
+      '=',
+      'BEGIN { OFS = " -> " } /^[^#]/ { print FILENAME, NR, FNR, toupper($1), $2 * 2 } END { printf "%.3f %s\\n", 22 / 7, substr("compatibility", 4, 6) }',
+      'conf/a.conf',
+      'conf/b.conf',
+    ],
     files,
     packages: ['mawk'],
   },

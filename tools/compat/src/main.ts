@@ -40,7 +40,8 @@ export function parseArgs(args: readonly string[]): CliOptions {
   const options: CliOptions = { filters: [], json: false, list: false, packages: false, prune: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    const [flag, inlineValue] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inlineValue] =
+      arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = () => {
       if (inlineValue !== undefined) return inlineValue;
       if (i + 1 >= args.length) throw new UsageError(`${flag} needs a value`);
@@ -48,7 +49,11 @@ export function parseArgs(args: readonly string[]): CliOptions {
     };
     switch (flag) {
       case '--filter':
-        options.filters.push(...value().split(',').filter((f) => f !== ''));
+        options.filters.push(
+          ...value()
+            .split(',')
+            .filter((f) => f !== ''),
+        );
         break;
       case '--json':
         options.json = true;
@@ -63,7 +68,9 @@ export function parseArgs(args: readonly string[]): CliOptions {
         options.prune = true;
         break;
       case '--runsc':
-        options.runsc = value().split(' ').filter((w) => w !== '');
+        options.runsc = value()
+          .split(' ')
+          .filter((w) => w !== '');
         break;
       case '--help':
       case '-h':
@@ -132,7 +139,13 @@ export async function main(args: readonly string[], out: (text: string) => void 
       JSON.stringify(
         {
           summary: { passed: results.filter((r) => r.pass).length, failed: results.filter((r) => !r.pass).length, seconds, agreesWithKnownFailures: agrees },
-          results: reported.map(({ result, expectation, reason }, i) => ({ ...result, argv: cases[i].argv, packages: cases[i].packages, expectation, ...(reason ? { reason } : {}) })),
+          results: reported.map(({ result, expectation, reason }, i) => ({
+            ...result,
+            argv: cases[i].argv,
+            packages: cases[i].packages,
+            expectation,
+            ...(reason ? { reason } : {}),
+          })),
         },
         null,
         2,
@@ -140,7 +153,9 @@ export async function main(args: readonly string[], out: (text: string) => void 
     );
   } else {
     out(`\n${formatSummary(results)}\n`);
-    process.stderr.write(`(${seconds.toFixed(1)} s; ${agrees ? 'as known-failures.json expects' : 'NOT as known-failures.json expects: see UNEXPECTED / remove rows'})\n`);
+    process.stderr.write(
+      `(${seconds.toFixed(1)} s; ${agrees ? 'as known-failures.json expects' : 'NOT as known-failures.json expects: see UNEXPECTED / remove rows'})\n`,
+    );
   }
   if (options.prune) {
     const { kept, dropped } = pruneKnownFailures(known, new Set(results.filter((r) => r.pass).map((r) => r.name)));

@@ -116,10 +116,7 @@ export interface ProcessResult {
  * process group, so a timeout kills whatever it started too (a sandbox's
  * tracees, a shell's background jobs).
  */
-export function runProcess(
-  command: string[],
-  opts: { cwd: string; env: Record<string, string>; stdin?: string; timeoutMs: number },
-): Promise<ProcessResult> {
+export function runProcess(command: string[], opts: { cwd: string; env: Record<string, string>; stdin?: string; timeoutMs: number }): Promise<ProcessResult> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
     const child = spawn(command[0], command.slice(1), {
@@ -163,7 +160,7 @@ export function runProcess(
       clearTimeout(timer);
       stdoutPipe.destroy();
       stderrPipe.destroy();
-      const status = exit === undefined ? 137 : exit.code ?? 128 + (constants.signals[exit.signal!] ?? 0);
+      const status = exit === undefined ? 137 : (exit.code ?? 128 + (constants.signals[exit.signal!] ?? 0));
       resolvePromise({
         stdout: stdout.bytes(),
         stderr: stderr.bytes(),

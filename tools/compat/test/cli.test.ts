@@ -38,7 +38,7 @@ describe('main', () => {
 });
 
 describe('debianPackages', () => {
-  it('is the sorted union of the cases\' packages', () => {
+  it("is the sorted union of the cases' packages", () => {
     const packages = debianPackages(allCases.filter((c) => c.name.startsWith('toolchain/')));
     expect(packages).toEqual([...new Set(packages)].sort());
     expect(packages).toEqual(expect.arrayContaining(['gcc', 'libc6-dev', 'make']));

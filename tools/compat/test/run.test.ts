@@ -107,7 +107,12 @@ describe('runCase', () => {
   });
 
   it('gives each run a fresh copy of the files', async () => {
-    const writer: CompatCase = { name: 'selftest/append', argv: ['sh', '-c', 'echo more >> in.txt; cat in.txt'], files: { 'in.txt': 'start\n' }, packages: ['dash'] };
+    const writer: CompatCase = {
+      name: 'selftest/append',
+      argv: ['sh', '-c', 'echo more >> in.txt; cat in.txt'],
+      files: { 'in.txt': 'start\n' },
+      packages: ['dash'],
+    };
     const result = await runCase(writer, { runsc: fakeRunsc('faithful2', 'exec "$@"'), workRoot });
     expect(result.sandbox.stdout).toBe('start\nmore\n');
     expect(result.pass).toBe(true);

@@ -14,8 +14,7 @@ export interface LinuxDirent64 {
 
 const NAME = 19;
 const ALIGN = 8;
-const int = (bytes: 1 | 2 | 8, signed: boolean, big: boolean) =>
-  ({ kind: 'int', bytes, signed, big, bigEndian: false }) as const;
+const int = (bytes: 1 | 2 | 8, signed: boolean, big: boolean) => ({ kind: 'int', bytes, signed, big, bigEndian: false }) as const;
 const FIELDS: readonly FieldLayout[] = [
   { name: 'd_ino', c: 'd_ino', offset: 0, size: 8, type: int(8, false, true) },
   { name: 'd_off', c: 'd_off', offset: 8, size: 8, type: int(8, true, true) },

@@ -31,51 +31,130 @@ function write64(view: DataView, at: number, v: number): void {
   view.setUint32(at + 4, Math.floor(v / TWO32) >>> 0, LE);
 }
 
-function field<V>(offset: number, size: number, type: FieldType, c: string | undefined,
-  read: (view: DataView, at: number) => V, write: (view: DataView, at: number, value: V) => void): Field<V> {
+function field<V>(
+  offset: number,
+  size: number,
+  type: FieldType,
+  c: string | undefined,
+  read: (view: DataView, at: number) => V,
+  write: (view: DataView, at: number, value: V) => void,
+): Field<V> {
   return { offset, size, type, c, read, write };
 }
 
 export const u8 = (offset: number, c?: string): Field<number> =>
-  field(offset, 1, int(1, false, false), c, (v, a) => v.getUint8(a), (v, a, x) => v.setUint8(a, x));
+  field(
+    offset,
+    1,
+    int(1, false, false),
+    c,
+    (v, a) => v.getUint8(a),
+    (v, a, x) => v.setUint8(a, x),
+  );
 export const i8 = (offset: number, c?: string): Field<number> =>
-  field(offset, 1, int(1, true, false), c, (v, a) => v.getInt8(a), (v, a, x) => v.setInt8(a, x));
+  field(
+    offset,
+    1,
+    int(1, true, false),
+    c,
+    (v, a) => v.getInt8(a),
+    (v, a, x) => v.setInt8(a, x),
+  );
 export const u16 = (offset: number, c?: string): Field<number> =>
-  field(offset, 2, int(2, false, false), c, (v, a) => v.getUint16(a, LE), (v, a, x) => v.setUint16(a, x, LE));
+  field(
+    offset,
+    2,
+    int(2, false, false),
+    c,
+    (v, a) => v.getUint16(a, LE),
+    (v, a, x) => v.setUint16(a, x, LE),
+  );
 export const i16 = (offset: number, c?: string): Field<number> =>
-  field(offset, 2, int(2, true, false), c, (v, a) => v.getInt16(a, LE), (v, a, x) => v.setInt16(a, x, LE));
+  field(
+    offset,
+    2,
+    int(2, true, false),
+    c,
+    (v, a) => v.getInt16(a, LE),
+    (v, a, x) => v.setInt16(a, x, LE),
+  );
 /** Big-endian (network order) u16, e.g. a port; the value is in host order. */
 export const u16be = (offset: number, c?: string): Field<number> =>
-  field(offset, 2, int(2, false, false, true), c, (v, a) => v.getUint16(a, false), (v, a, x) => v.setUint16(a, x, false));
+  field(
+    offset,
+    2,
+    int(2, false, false, true),
+    c,
+    (v, a) => v.getUint16(a, false),
+    (v, a, x) => v.setUint16(a, x, false),
+  );
 export const u32 = (offset: number, c?: string): Field<number> =>
-  field(offset, 4, int(4, false, false), c, (v, a) => v.getUint32(a, LE), (v, a, x) => v.setUint32(a, x, LE));
+  field(
+    offset,
+    4,
+    int(4, false, false),
+    c,
+    (v, a) => v.getUint32(a, LE),
+    (v, a, x) => v.setUint32(a, x, LE),
+  );
 export const i32 = (offset: number, c?: string): Field<number> =>
-  field(offset, 4, int(4, true, false), c, (v, a) => v.getInt32(a, LE), (v, a, x) => v.setInt32(a, x, LE));
+  field(
+    offset,
+    4,
+    int(4, true, false),
+    c,
+    (v, a) => v.getInt32(a, LE),
+    (v, a, x) => v.setInt32(a, x, LE),
+  );
 /** Big-endian (network order) u32; the value is in host order. */
 export const u32be = (offset: number, c?: string): Field<number> =>
-  field(offset, 4, int(4, false, false, true), c, (v, a) => v.getUint32(a, false), (v, a, x) => v.setUint32(a, x, false));
+  field(
+    offset,
+    4,
+    int(4, false, false, true),
+    c,
+    (v, a) => v.getUint32(a, false),
+    (v, a, x) => v.setUint32(a, x, false),
+  );
 /** u64 as a number: exact for values below 2^53. */
-export const u64 = (offset: number, c?: string): Field<number> =>
-  field(offset, 8, int(8, false, false), c, readU64, write64);
+export const u64 = (offset: number, c?: string): Field<number> => field(offset, 8, int(8, false, false), c, readU64, write64);
 /** i64 as a number: exact for |values| up to 2^53. */
-export const i64 = (offset: number, c?: string): Field<number> =>
-  field(offset, 8, int(8, true, false), c, readI64, write64);
+export const i64 = (offset: number, c?: string): Field<number> => field(offset, 8, int(8, true, false), c, readI64, write64);
 /** u64 as a bigint: exact over the whole range (masks, inode numbers, cookies). */
 export const u64n = (offset: number, c?: string): Field<bigint> =>
-  field(offset, 8, int(8, false, true), c, (v, a) => v.getBigUint64(a, LE), (v, a, x) => v.setBigUint64(a, x, LE));
+  field(
+    offset,
+    8,
+    int(8, false, true),
+    c,
+    (v, a) => v.getBigUint64(a, LE),
+    (v, a, x) => v.setBigUint64(a, x, LE),
+  );
 /** i64 as a bigint. */
 export const i64n = (offset: number, c?: string): Field<bigint> =>
-  field(offset, 8, int(8, true, true), c, (v, a) => v.getBigInt64(a, LE), (v, a, x) => v.setBigInt64(a, x, LE));
+  field(
+    offset,
+    8,
+    int(8, true, true),
+    c,
+    (v, a) => v.getBigInt64(a, LE),
+    (v, a, x) => v.setBigInt64(a, x, LE),
+  );
 
 /** A raw byte array of `length` bytes; decode copies. */
 export const bytes = (offset: number, length: number, c?: string): Field<Uint8Array> =>
-  field(offset, length, { kind: 'bytes', length }, c,
+  field(
+    offset,
+    length,
+    { kind: 'bytes', length },
+    c,
     (v, a) => new Uint8Array(v.buffer.slice(v.byteOffset + a, v.byteOffset + a + length)),
     (v, a, x) => {
       const dst = new Uint8Array(v.buffer, v.byteOffset + a, length);
       dst.fill(0);
       dst.set(x.length > length ? x.subarray(0, length) : x);
-    });
+    },
+  );
 
 const utf8Decoder = new TextDecoder();
 const utf8Encoder = new TextEncoder();
@@ -85,7 +164,11 @@ const utf8Encoder = new TextEncoder();
  * length-1 bytes (always leaves a NUL) and zero-fills the rest.
  */
 export const cstr = (offset: number, length: number, c?: string): Field<string> =>
-  field(offset, length, { kind: 'cstr', length }, c,
+  field(
+    offset,
+    length,
+    { kind: 'cstr', length },
+    c,
     (v, a) => {
       const src = new Uint8Array(v.buffer, v.byteOffset + a, length);
       const end = src.indexOf(0);
@@ -95,7 +178,8 @@ export const cstr = (offset: number, length: number, c?: string): Field<string> 
       const dst = new Uint8Array(v.buffer, v.byteOffset + a, length);
       const { written } = utf8Encoder.encodeInto(x, dst.subarray(0, length - 1));
       dst.fill(0, written);
-    });
+    },
+  );
 
 function element(bytesEach: 1 | 2 | 4 | 8, signed: boolean): Field<number> {
   switch (bytesEach) {
@@ -113,7 +197,11 @@ function element(bytesEach: 1 | 2 | 4 | 8, signed: boolean): Field<number> {
 /** A fixed array of `count` little-endian integers of `bytes` bytes each. */
 export function ints(offset: number, bytesEach: 1 | 2 | 4 | 8, signed: boolean, count: number, c?: string): Field<number[]> {
   const el = element(bytesEach, signed);
-  return field(offset, bytesEach * count, { kind: 'array', bytes: bytesEach, signed, big: false, count }, c,
+  return field(
+    offset,
+    bytesEach * count,
+    { kind: 'array', bytes: bytesEach, signed, big: false, count },
+    c,
     (v, a) => {
       const out = new Array<number>(count);
       for (let i = 0; i < count; i++) out[i] = el.read(v, a + i * bytesEach);
@@ -121,12 +209,17 @@ export function ints(offset: number, bytesEach: 1 | 2 | 4 | 8, signed: boolean, 
     },
     (v, a, x) => {
       for (let i = 0; i < count; i++) el.write(v, a + i * bytesEach, x[i] ?? 0);
-    });
+    },
+  );
 }
 
 /** A fixed array of `count` 64-bit integers as bigints (exact over the whole range). */
 export function bigints(offset: number, signed: boolean, count: number, c?: string): Field<bigint[]> {
-  return field(offset, 8 * count, { kind: 'array', bytes: 8, signed, big: true, count }, c,
+  return field(
+    offset,
+    8 * count,
+    { kind: 'array', bytes: 8, signed, big: true, count },
+    c,
     (v, a) => {
       const out = new Array<bigint>(count);
       for (let i = 0; i < count; i++) out[i] = signed ? v.getBigInt64(a + 8 * i, LE) : v.getBigUint64(a + 8 * i, LE);
@@ -137,11 +230,17 @@ export function bigints(offset: number, signed: boolean, count: number, c?: stri
         if (signed) v.setBigInt64(a + 8 * i, x[i] ?? 0n, LE);
         else v.setBigUint64(a + 8 * i, x[i] ?? 0n, LE);
       }
-    });
+    },
+  );
 }
 
 /** An embedded struct. */
 export const nested = <T>(offset: number, codec: StructCodec<T>, c?: string): Field<T> =>
-  field(offset, codec.size, { kind: 'struct', codec: codec as StructCodec<unknown> }, c,
+  field(
+    offset,
+    codec.size,
+    { kind: 'struct', codec: codec as StructCodec<unknown> },
+    c,
     (v, a) => codec.decode(v, a),
-    (v, a, x) => codec.encode(v, a, x));
+    (v, a, x) => codec.encode(v, a, x),
+  );

@@ -19,7 +19,10 @@ export interface PtraceSyscallInfoEntry extends PtraceSyscallInfoHead {
   args: bigint[];
 }
 export const PtraceSyscallInfoEntry = struct<PtraceSyscallInfoEntry>('struct ptrace_syscall_info', 88, {
-  op: u8(0), arch: u32(4), instruction_pointer: u64(8), stack_pointer: u64(16),
+  op: u8(0),
+  arch: u32(4),
+  instruction_pointer: u64(8),
+  stack_pointer: u64(16),
   nr: u64n(24, 'entry.nr'),
   args: bigints(32, false, 6, 'entry.args'),
 });
@@ -29,7 +32,10 @@ export interface PtraceSyscallInfoExit extends PtraceSyscallInfoHead {
   is_error: number;
 }
 export const PtraceSyscallInfoExit = struct<PtraceSyscallInfoExit>('struct ptrace_syscall_info', 88, {
-  op: u8(0), arch: u32(4), instruction_pointer: u64(8), stack_pointer: u64(16),
+  op: u8(0),
+  arch: u32(4),
+  instruction_pointer: u64(8),
+  stack_pointer: u64(16),
   rval: i64n(24, 'exit.rval'),
   is_error: u8(32, 'exit.is_error'),
 });
@@ -40,7 +46,10 @@ export interface PtraceSyscallInfoSeccomp extends PtraceSyscallInfoHead {
   ret_data: number;
 }
 export const PtraceSyscallInfoSeccomp = struct<PtraceSyscallInfoSeccomp>('struct ptrace_syscall_info', 88, {
-  op: u8(0), arch: u32(4), instruction_pointer: u64(8), stack_pointer: u64(16),
+  op: u8(0),
+  arch: u32(4),
+  instruction_pointer: u64(8),
+  stack_pointer: u64(16),
   nr: u64n(24, 'seccomp.nr'),
   args: bigints(32, false, 6, 'seccomp.args'),
   ret_data: u32(80, 'seccomp.ret_data'),

@@ -42,8 +42,11 @@ export interface SiginfoKill extends SiginfoHead {
   si_uid: number;
 }
 export const SiginfoKill = struct<SiginfoKill>('siginfo_t', 128, {
-  si_signo: i32(0), si_errno: i32(4), si_code: i32(8),
-  si_pid: i32(16), si_uid: u32(20),
+  si_signo: i32(0),
+  si_errno: i32(4),
+  si_code: i32(8),
+  si_pid: i32(16),
+  si_uid: u32(20),
 });
 
 /** siginfo_t for rt_sigqueueinfo(2) and other negative si_code senders (SI_QUEUE, SI_MESGQ...). */
@@ -54,8 +57,12 @@ export interface SiginfoRt extends SiginfoHead {
   si_value: bigint;
 }
 export const SiginfoRt = struct<SiginfoRt>('siginfo_t', 128, {
-  si_signo: i32(0), si_errno: i32(4), si_code: i32(8),
-  si_pid: i32(16), si_uid: u32(20), si_value: u64n(24),
+  si_signo: i32(0),
+  si_errno: i32(4),
+  si_code: i32(8),
+  si_pid: i32(16),
+  si_uid: u32(20),
+  si_value: u64n(24),
 });
 
 /** siginfo_t for POSIX timer expiry (SI_TIMER). */
@@ -65,8 +72,12 @@ export interface SiginfoTimer extends SiginfoHead {
   si_value: bigint;
 }
 export const SiginfoTimer = struct<SiginfoTimer>('siginfo_t', 128, {
-  si_signo: i32(0), si_errno: i32(4), si_code: i32(8),
-  si_timerid: i32(16, 'si_tid'), si_overrun: i32(20), si_value: u64n(24),
+  si_signo: i32(0),
+  si_errno: i32(4),
+  si_code: i32(8),
+  si_timerid: i32(16, 'si_tid'),
+  si_overrun: i32(20),
+  si_value: u64n(24),
 });
 
 /** siginfo_t for SIGCHLD (and waitid(2)). Times are in clock ticks. */
@@ -78,8 +89,14 @@ export interface SiginfoChld extends SiginfoHead {
   si_stime: number;
 }
 export const SiginfoChld = struct<SiginfoChld>('siginfo_t', 128, {
-  si_signo: i32(0), si_errno: i32(4), si_code: i32(8),
-  si_pid: i32(16), si_uid: u32(20), si_status: i32(24), si_utime: i64(32), si_stime: i64(40),
+  si_signo: i32(0),
+  si_errno: i32(4),
+  si_code: i32(8),
+  si_pid: i32(16),
+  si_uid: u32(20),
+  si_status: i32(24),
+  si_utime: i64(32),
+  si_stime: i64(40),
 });
 
 /** siginfo_t for faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP). */
@@ -87,7 +104,9 @@ export interface SiginfoFault extends SiginfoHead {
   si_addr: number;
 }
 export const SiginfoFault = struct<SiginfoFault>('siginfo_t', 128, {
-  si_signo: i32(0), si_errno: i32(4), si_code: i32(8),
+  si_signo: i32(0),
+  si_errno: i32(4),
+  si_code: i32(8),
   si_addr: u64(16),
 });
 
@@ -98,8 +117,12 @@ export interface SiginfoSys extends SiginfoHead {
   si_arch: number;
 }
 export const SiginfoSys = struct<SiginfoSys>('siginfo_t', 128, {
-  si_signo: i32(0), si_errno: i32(4), si_code: i32(8),
-  si_call_addr: u64(16), si_syscall: i32(24), si_arch: u32(28),
+  si_signo: i32(0),
+  si_errno: i32(4),
+  si_code: i32(8),
+  si_call_addr: u64(16),
+  si_syscall: i32(24),
+  si_arch: u32(28),
 });
 
 /** siginfo_t for SIGIO/SIGPOLL. */
@@ -108,8 +131,11 @@ export interface SiginfoPoll extends SiginfoHead {
   si_fd: number;
 }
 export const SiginfoPoll = struct<SiginfoPoll>('siginfo_t', 128, {
-  si_signo: i32(0), si_errno: i32(4), si_code: i32(8),
-  si_band: i64(16), si_fd: i32(24),
+  si_signo: i32(0),
+  si_errno: i32(4),
+  si_code: i32(8),
+  si_band: i64(16),
+  si_fd: i32(24),
 });
 
 /** How a sigevent notifies (sigev_notify). */
@@ -180,8 +206,22 @@ export const XstateHeader = struct<XstateHeader>('struct _header', 64, { xfeatur
 
 /** Machine context of a signal frame (struct sigcontext, x86-64); registers exact as bigint. */
 export interface Sigcontext {
-  r8: bigint; r9: bigint; r10: bigint; r11: bigint; r12: bigint; r13: bigint; r14: bigint; r15: bigint;
-  rdi: bigint; rsi: bigint; rbp: bigint; rbx: bigint; rdx: bigint; rax: bigint; rcx: bigint; rsp: bigint;
+  r8: bigint;
+  r9: bigint;
+  r10: bigint;
+  r11: bigint;
+  r12: bigint;
+  r13: bigint;
+  r14: bigint;
+  r15: bigint;
+  rdi: bigint;
+  rsi: bigint;
+  rbp: bigint;
+  rbx: bigint;
+  rdx: bigint;
+  rax: bigint;
+  rcx: bigint;
+  rsp: bigint;
   rip: bigint;
   eflags: bigint;
   cs: number;
@@ -196,8 +236,22 @@ export interface Sigcontext {
   fpstate: number;
 }
 export const Sigcontext = struct<Sigcontext>('struct sigcontext', 256, {
-  r8: u64n(0), r9: u64n(8), r10: u64n(16), r11: u64n(24), r12: u64n(32), r13: u64n(40), r14: u64n(48), r15: u64n(56),
-  rdi: u64n(64), rsi: u64n(72), rbp: u64n(80), rbx: u64n(88), rdx: u64n(96), rax: u64n(104), rcx: u64n(112), rsp: u64n(120),
+  r8: u64n(0),
+  r9: u64n(8),
+  r10: u64n(16),
+  r11: u64n(24),
+  r12: u64n(32),
+  r13: u64n(40),
+  r14: u64n(48),
+  r15: u64n(56),
+  rdi: u64n(64),
+  rsi: u64n(72),
+  rbp: u64n(80),
+  rbx: u64n(88),
+  rdx: u64n(96),
+  rax: u64n(104),
+  rcx: u64n(112),
+  rsp: u64n(120),
   rip: u64n(128),
   eflags: u64n(136),
   cs: u16(144),

@@ -13,7 +13,10 @@ export interface GroupSpec {
   readonly unchecked?: Readonly<Record<string, string>>;
 }
 
-const prefix = (p: string, renames: Record<string, string> = {}) => (m: string) => renames[m] ?? p + m;
+const prefix =
+  (p: string, renames: Record<string, string> = {}) =>
+  (m: string) =>
+    renames[m] ?? p + m;
 const same = (m: string) => m;
 const KERNEL_ONLY = 'kernel-internal (include/linux/errno.h), not in userspace headers';
 
@@ -22,12 +25,24 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   Errno: {
     program: 'libc',
     cName: same,
-    unchecked: { ERESTARTSYS: KERNEL_ONLY, ERESTARTNOINTR: KERNEL_ONLY, ERESTARTNOHAND: KERNEL_ONLY, ENOIOCTLCMD: KERNEL_ONLY, ERESTART_RESTARTBLOCK: KERNEL_ONLY },
+    unchecked: {
+      ERESTARTSYS: KERNEL_ONLY,
+      ERESTARTNOINTR: KERNEL_ONLY,
+      ERESTARTNOHAND: KERNEL_ONLY,
+      ENOIOCTLCMD: KERNEL_ONLY,
+      ERESTART_RESTARTBLOCK: KERNEL_ONLY,
+    },
   },
   KERNEL_ERRNO: {
     program: 'libc',
     cName: same,
-    unchecked: { ERESTARTSYS: KERNEL_ONLY, ERESTARTNOINTR: KERNEL_ONLY, ERESTARTNOHAND: KERNEL_ONLY, ENOIOCTLCMD: KERNEL_ONLY, ERESTART_RESTARTBLOCK: KERNEL_ONLY },
+    unchecked: {
+      ERESTARTSYS: KERNEL_ONLY,
+      ERESTARTNOINTR: KERNEL_ONLY,
+      ERESTARTNOHAND: KERNEL_ONLY,
+      ENOIOCTLCMD: KERNEL_ONLY,
+      ERESTART_RESTARTBLOCK: KERNEL_ONLY,
+    },
   },
   Signal: { program: 'libc', cName: prefix('', { SIGRTMIN: '__SIGRTMIN', SIGRTMAX: '__SIGRTMAX' }) },
   SIG: { program: 'uapi', cName: prefix('SIG_') },

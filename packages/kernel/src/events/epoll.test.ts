@@ -47,9 +47,17 @@ type Command =
   | { kind: 'efdRead'; efd: number };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ kind: fc.constant('pipeWrite' as const), pipe: fc.integer({ min: 0, max: 1 }), bytes: fc.oneof(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 20000, max: 70000 })) }),
+  fc.record({
+    kind: fc.constant('pipeWrite' as const),
+    pipe: fc.integer({ min: 0, max: 1 }),
+    bytes: fc.oneof(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 20000, max: 70000 })),
+  }),
   fc.record({ kind: fc.constant('pipeRead' as const), pipe: fc.integer({ min: 0, max: 1 }), bytes: fc.integer({ min: 1, max: 70000 }) }),
-  fc.record({ kind: fc.constant('efdWrite' as const), efd: fc.integer({ min: 0, max: 1 }), value: fc.oneof(fc.bigInt({ min: 0n, max: 10n }), fc.constant(EVENTFD_MAX - 1n), fc.constant(EVENTFD_MAX)) }),
+  fc.record({
+    kind: fc.constant('efdWrite' as const),
+    efd: fc.integer({ min: 0, max: 1 }),
+    value: fc.oneof(fc.bigInt({ min: 0n, max: 10n }), fc.constant(EVENTFD_MAX - 1n), fc.constant(EVENTFD_MAX)),
+  }),
   fc.record({ kind: fc.constant('efdRead' as const), efd: fc.integer({ min: 0, max: 1 }) }),
 );
 
@@ -146,9 +154,21 @@ describe('epoll over pipes and eventfds', () => {
     const ep = createEpoll(0);
     const efds = [0, 1, 2].map(() => createEventFd(1, false, 0));
     efds.forEach((f, i) => epollOf(ep).control(ADD, f, i, EPOLL.IN, BigInt(i)));
-    expect(epollOf(ep).harvest(2).map((e) => e.data)).toEqual([0n, 1n]);
-    expect(epollOf(ep).harvest(2).map((e) => e.data)).toEqual([2n, 0n]);
-    expect(epollOf(ep).harvest(3).map((e) => e.data)).toEqual([1n, 2n, 0n]);
+    expect(
+      epollOf(ep)
+        .harvest(2)
+        .map((e) => e.data),
+    ).toEqual([0n, 1n]);
+    expect(
+      epollOf(ep)
+        .harvest(2)
+        .map((e) => e.data),
+    ).toEqual([2n, 0n]);
+    expect(
+      epollOf(ep)
+        .harvest(3)
+        .map((e) => e.data),
+    ).toEqual([1n, 2n, 0n]);
   });
 
   it('EPOLLONESHOT reports once until EPOLL_CTL_MOD re-arms it, with the new data', () => {
@@ -248,11 +268,19 @@ describe('EPOLLEXCLUSIVE', () => {
     efd.write(u64(1n));
     expect(woken).toEqual([1n]);
     // (The level-triggered plain instance still has the item queued: an epoll_wait returns at once.)
-    expect(epollOf(plain).harvest(8).map((e) => e.data)).toEqual([3n]);
+    expect(
+      epollOf(plain)
+        .harvest(8)
+        .map((e) => e.data),
+    ).toEqual([3n]);
     // The third instance never saw the file ready; the first has it queued
     // (level-triggered, so it stays queued while the eventfd is readable).
     expect(epollOf(exclusive[2]).harvest(8)).toEqual([]);
-    expect(epollOf(exclusive[0]).harvest(8).map((e) => e.data)).toEqual([0n]);
+    expect(
+      epollOf(exclusive[0])
+        .harvest(8)
+        .map((e) => e.data),
+    ).toEqual([0n]);
     waiting[2]();
     for (const f of [efd, plain, ...exclusive]) f.decRef();
   });
@@ -262,7 +290,15 @@ describe('EPOLLEXCLUSIVE', () => {
     const eps = [0, 1, 2].map(() => createEpoll(0));
     eps.forEach((ep, i) => epollOf(ep).control(ADD, efd, 5, EPOLL.IN, BigInt(i)));
     const woken: bigint[] = [];
-    const stops = eps.map((ep) => ep.subscribe(POLL.IN, () => woken.push(...epollOf(ep).harvest(8).map((e) => e.data))));
+    const stops = eps.map((ep) =>
+      ep.subscribe(POLL.IN, () =>
+        woken.push(
+          ...epollOf(ep)
+            .harvest(8)
+            .map((e) => e.data),
+        ),
+      ),
+    );
     efd.write(u64(1n));
     expect(woken).toEqual([0n, 1n, 2n]);
     for (const s of stops) s();

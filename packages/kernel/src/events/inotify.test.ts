@@ -14,7 +14,7 @@ function readEvents(file: FileDescription): Array<[number, number, number, strin
   const n = file.read(buf);
   const v = new DataView(buf.buffer);
   const out: Array<[number, number, number, string]> = [];
-  for (let at = 0; at < n; ) {
+  for (let at = 0; at < n;) {
     const len = v.getUint32(at + 12, true);
     const name = new TextDecoder().decode(buf.subarray(at + 16, at + 16 + len)).replace(/\0+$/, '');
     out.push([v.getInt32(at, true), v.getUint32(at + 4, true), v.getUint32(at + 8, true), name]);
@@ -83,7 +83,12 @@ describe('inotify watches', () => {
     const v = new DataView(buf.buffer);
     const got: Array<[number, number]> = [];
     for (let at = 0; at < n; at += 16 + v.getUint32(at + 12, true)) got.push([v.getInt32(at, true), v.getUint32(at + 4, true)]);
-    expect(got).toEqual([[1, IN.MODIFY], [1, IN.IGNORED], [1, IN.IGNORED], [-1, IN.Q_OVERFLOW]]);
+    expect(got).toEqual([
+      [1, IN.MODIFY],
+      [1, IN.IGNORED],
+      [1, IN.IGNORED],
+      [-1, IN.Q_OVERFLOW],
+    ]);
     // Once read, the queue takes events again.
     impl.enqueue(2, IN.ATTRIB, 0, 'b');
     expect(impl.read(file, buf)).toBe(32);
@@ -111,8 +116,12 @@ describe('inotify over the VFS', () => {
     const cookie = events[4][2];
     expect(cookie).not.toBe(0);
     expect(events).toEqual([
-      [wd, IN.CREATE, 0, 'f'], [wd, IN.OPEN, 0, 'f'], [wd, IN.MODIFY, 0, 'f'], [wd, IN.CLOSE_WRITE, 0, 'f'],
-      [wd, IN.MOVED_FROM, cookie, 'f'], [wd, IN.MOVED_TO, cookie, 'g'],
+      [wd, IN.CREATE, 0, 'f'],
+      [wd, IN.OPEN, 0, 'f'],
+      [wd, IN.MODIFY, 0, 'f'],
+      [wd, IN.CLOSE_WRITE, 0, 'f'],
+      [wd, IN.MOVED_FROM, cookie, 'f'],
+      [wd, IN.MOVED_TO, cookie, 'g'],
     ]);
     expect(file.readiness(POLL.IN)).toBe(0);
     // Closing the inotify file drops its watches.

@@ -145,7 +145,11 @@ export class InotifyImpl extends RecordStreamImpl implements WatchOwner {
   userIoctl(task: Task, cmd: number, arg: number): number {
     if (cmd !== FIO.NREAD) throw new SysError(Errno.ENOTTY);
     const out = new Uint8Array(4);
-    new DataView(out.buffer).setInt32(0, this.queue.reduce((n, e) => n + e.bytes.length, 0), true);
+    new DataView(out.buffer).setInt32(
+      0,
+      this.queue.reduce((n, e) => n + e.bytes.length, 0),
+      true,
+    );
     task.mm.copyOut(arg, out);
     return 0;
   }

@@ -57,7 +57,13 @@ describe('RecordReader', () => {
             const tooSmall = startedClean && start + size < PAGE && size < queue[0].length;
             let got: Uint8Array;
             try {
-              got = readInChunks(reader, start, size, () => queue[0]?.length, () => queue.shift()!);
+              got = readInChunks(
+                reader,
+                start,
+                size,
+                () => queue[0]?.length,
+                () => queue.shift()!,
+              );
             } catch (e) {
               expect(e).toEqual(expect.objectContaining({ errno: Errno.EINVAL }));
               expect(tooSmall).toBe(true);
@@ -70,7 +76,13 @@ describe('RecordReader', () => {
             if (startedClean && start + size < PAGE) expect(boundaries.has(out.length)).toBe(true);
           }
           expect(Uint8Array.from(out)).toEqual(Uint8Array.from(records.flatMap((r) => [...r])));
-          expect(() => reader.read(new Uint8Array(8), () => undefined, () => new Uint8Array(0))).toThrow(expect.objectContaining({ errno: Errno.EAGAIN }));
+          expect(() =>
+            reader.read(
+              new Uint8Array(8),
+              () => undefined,
+              () => new Uint8Array(0),
+            ),
+          ).toThrow(expect.objectContaining({ errno: Errno.EAGAIN }));
         },
       ),
     );
@@ -87,7 +99,19 @@ describe('RecordReader', () => {
 
   it('with fixed-size records, a buffer too small for one is EINVAL even when nothing is queued', () => {
     const reader = new RecordReader({ fixedSize: 24, pageSize: PAGE });
-    expect(() => reader.read(new Uint8Array(32).subarray(3, 20), () => undefined, () => new Uint8Array(24))).toThrow(expect.objectContaining({ errno: Errno.EINVAL }));
-    expect(() => reader.read(new Uint8Array(32).subarray(0, 28), () => undefined, () => new Uint8Array(24))).toThrow(expect.objectContaining({ errno: Errno.EAGAIN }));
+    expect(() =>
+      reader.read(
+        new Uint8Array(32).subarray(3, 20),
+        () => undefined,
+        () => new Uint8Array(24),
+      ),
+    ).toThrow(expect.objectContaining({ errno: Errno.EINVAL }));
+    expect(() =>
+      reader.read(
+        new Uint8Array(32).subarray(0, 28),
+        () => undefined,
+        () => new Uint8Array(24),
+      ),
+    ).toThrow(expect.objectContaining({ errno: Errno.EAGAIN }));
   });
 });

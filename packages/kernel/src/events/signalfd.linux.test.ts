@@ -56,10 +56,10 @@ describe('signalfd_siginfo from siginfo, against Linux', () => {
     const probe = compileProbe();
     // Every (signal, code) pair twice, with random errno and union bytes.
     const pairs = SIGNALS.flatMap((sig) => CODES.map((code) => ({ sig, code })));
-    const random = fc.sample(
-      fc.record({ errno: fc.integer({ min: -5, max: 200 }), union: fc.uint8Array({ minLength: 32, maxLength: 32 }) }),
-      { numRuns: pairs.length * 2, seed: 20261126 },
-    );
+    const random = fc.sample(fc.record({ errno: fc.integer({ min: -5, max: 200 }), union: fc.uint8Array({ minLength: 32, maxLength: 32 }) }), {
+      numRuns: pairs.length * 2,
+      seed: 20261126,
+    });
     const cases = random.map((r, i) => ({ ...pairs[i % pairs.length], ...r }));
     const infos = cases.map((c) => {
       const info = new Uint8Array(128);

@@ -1,14 +1,7 @@
 import { AUXV, EI, ELFCLASS, ELFDATA, ELFMAG, EM, ET, EV, PF, PROT, PT } from '@tvisor/abi';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BINPRM_BUF_SIZE,
-  ELF64_EHDR_SIZE,
-  ELF64_PHDR_SIZE,
-  MAX_ARG_STRLEN,
-  MAX_INTERP_PATH,
-  PAGE_SIZE,
-} from './elf-constants.js';
+import { BINPRM_BUF_SIZE, ELF64_EHDR_SIZE, ELF64_PHDR_SIZE, MAX_ARG_STRLEN, MAX_INTERP_PATH, PAGE_SIZE } from './elf-constants.js';
 import { Scratch } from './testing/native.js';
 
 /** Every constant the loader relies on, as the host's C headers define it. */
@@ -42,7 +35,12 @@ let host: Map<string, number>;
 beforeAll(() => {
   scratch = new Scratch();
   const out = execFileSync(scratch.compile('constants', PROGRAM, []), { encoding: 'utf8' });
-  host = new Map(out.trim().split('\n').map((l) => [l.split(' ')[0], Number(l.split(' ')[1])] as [string, number]));
+  host = new Map(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => [l.split(' ')[0], Number(l.split(' ')[1])] as [string, number]),
+  );
 });
 afterAll(() => scratch.dispose());
 
@@ -60,15 +58,40 @@ describe('loader constants match the host C headers', () => {
 
   it('the @tvisor/abi values the loader uses', () => {
     const used: [string, number][] = [
-      ['EI.CLASS', EI.CLASS], ['EI.DATA', EI.DATA], ['EI.VERSION', EI.VERSION],
-      ['ELFMAG.MAG0', ELFMAG.MAG0], ['ELFMAG.MAG1', ELFMAG.MAG1], ['ELFMAG.MAG2', ELFMAG.MAG2], ['ELFMAG.MAG3', ELFMAG.MAG3],
-      ['ELFCLASS64', ELFCLASS['64']], ['ELFDATA2LSB', ELFDATA['2LSB']], ['EV_CURRENT', EV.CURRENT],
-      ['EM_X86_64', EM.X86_64], ['ET_EXEC', ET.EXEC], ['ET_DYN', ET.DYN],
-      ['PT_LOAD', PT.LOAD], ['PT_INTERP', PT.INTERP], ['PT_PHDR', PT.PHDR], ['PT_TLS', PT.TLS], ['PT_GNU_STACK', PT.GNU_STACK],
-      ['PF_R', PF.R], ['PF_W', PF.W], ['PF_X', PF.X],
-      ['PROT_NONE', PROT.NONE], ['PROT_READ', PROT.READ], ['PROT_WRITE', PROT.WRITE], ['PROT_EXEC', PROT.EXEC],
-      ['AT_NULL', AUXV.NULL], ['AT_PHDR', AUXV.PHDR], ['AT_PHENT', AUXV.PHENT], ['AT_PHNUM', AUXV.PHNUM], ['AT_BASE', AUXV.BASE],
-      ['AT_FLAGS', AUXV.FLAGS], ['AT_ENTRY', AUXV.ENTRY], ['AT_RANDOM', AUXV.RANDOM], ['AT_EXECFN', AUXV.EXECFN],
+      ['EI.CLASS', EI.CLASS],
+      ['EI.DATA', EI.DATA],
+      ['EI.VERSION', EI.VERSION],
+      ['ELFMAG.MAG0', ELFMAG.MAG0],
+      ['ELFMAG.MAG1', ELFMAG.MAG1],
+      ['ELFMAG.MAG2', ELFMAG.MAG2],
+      ['ELFMAG.MAG3', ELFMAG.MAG3],
+      ['ELFCLASS64', ELFCLASS['64']],
+      ['ELFDATA2LSB', ELFDATA['2LSB']],
+      ['EV_CURRENT', EV.CURRENT],
+      ['EM_X86_64', EM.X86_64],
+      ['ET_EXEC', ET.EXEC],
+      ['ET_DYN', ET.DYN],
+      ['PT_LOAD', PT.LOAD],
+      ['PT_INTERP', PT.INTERP],
+      ['PT_PHDR', PT.PHDR],
+      ['PT_TLS', PT.TLS],
+      ['PT_GNU_STACK', PT.GNU_STACK],
+      ['PF_R', PF.R],
+      ['PF_W', PF.W],
+      ['PF_X', PF.X],
+      ['PROT_NONE', PROT.NONE],
+      ['PROT_READ', PROT.READ],
+      ['PROT_WRITE', PROT.WRITE],
+      ['PROT_EXEC', PROT.EXEC],
+      ['AT_NULL', AUXV.NULL],
+      ['AT_PHDR', AUXV.PHDR],
+      ['AT_PHENT', AUXV.PHENT],
+      ['AT_PHNUM', AUXV.PHNUM],
+      ['AT_BASE', AUXV.BASE],
+      ['AT_FLAGS', AUXV.FLAGS],
+      ['AT_ENTRY', AUXV.ENTRY],
+      ['AT_RANDOM', AUXV.RANDOM],
+      ['AT_EXECFN', AUXV.EXECFN],
       ['AT_PLATFORM', AUXV.PLATFORM],
     ];
     for (const [name, value] of used) expect([name, value]).toEqual([name, host.get(name)]);

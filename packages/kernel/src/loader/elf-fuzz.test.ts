@@ -114,10 +114,7 @@ describe('fuzzing with random bytes', () => {
   });
 });
 
-const addr = fc.oneof(
-  fc.constantFrom(0, 0x1000, 0x400000, 0x401234, USER_ADDRESS_LIMIT - 0x1000, USER_ADDRESS_LIMIT, 2 ** 52),
-  fc.nat({ max: 0x800000 }),
-);
+const addr = fc.oneof(fc.constantFrom(0, 0x1000, 0x400000, 0x401234, USER_ADDRESS_LIMIT - 0x1000, USER_ADDRESS_LIMIT, 2 ** 52), fc.nat({ max: 0x800000 }));
 const phdr = fc.record({
   type: fc.constantFrom(PT.LOAD, PT.LOAD, PT.LOAD, PT.INTERP, PT.PHDR, PT.TLS, PT.GNU_STACK, PT.NOTE),
   flags: fc.nat({ max: 7 }),
@@ -132,38 +129,33 @@ describe('fuzzing structured program headers', () => {
     let loadedCount = 0;
     const errnos = new Set<number>();
     fc.assert(
-      fc.property(
-        fc.array(phdr, { minLength: 1, maxLength: 6 }),
-        fc.constantFrom(ET.EXEC, ET.DYN),
-        fc.nat({ max: 0x8000 }),
-        (phdrs, type, size) => {
-          // A path-like string somewhere in the file (for PT_INTERP to point at), inside it.
-          const marker = new Uint8Array([0x2f, 0x78, 0]);
-          const headerEnd = 64 + phdrs.length * 56;
-          const at = size >= 0x2000 + marker.length ? 0x2000 : size - marker.length;
-          const bytes = buildElf({ type, phdrs, size, data: at >= headerEnd ? [[at, marker]] : [] });
-          const result = parseAndPlan(bytesFile(bytes).read, bytes.length);
-          if (typeof result === 'number') {
-            errnos.add(result);
-            return;
-          }
-          const image = parseElf(bytesFile(bytes).read, bytes.length);
-          if (image.interp !== undefined) return;
-          const span = result.brkStart - result.start;
-          if (span > 64 * PAGE_SIZE) return;
-          // Small enough to materialize: every loaded byte equals the file byte.
-          const memory = new SparseMemory();
-          const loaded = loadProgram({ memory, file: bytesFile(bytes), openInterp: () => bytesFile(bytes) });
-          const last = loaded.program.plan.mappings.at(-1)!;
-          expect(memory.isMapped(last.start + last.length - 1)).toBe(true);
-          for (const m of loaded.program.plan.mappings) {
-            expect(Buffer.from(memory.read(m.start, m.fileLength)).equals(bytes.subarray(m.fileOffset, m.fileOffset + m.fileLength))).toBe(true);
-            expect(memory.read(m.start + m.fileLength, m.length - m.fileLength).every((b) => b === 0)).toBe(true);
-            expect(memory.protAt(m.start)).toBe(m.prot);
-          }
-          loadedCount++;
-        },
-      ),
+      fc.property(fc.array(phdr, { minLength: 1, maxLength: 6 }), fc.constantFrom(ET.EXEC, ET.DYN), fc.nat({ max: 0x8000 }), (phdrs, type, size) => {
+        // A path-like string somewhere in the file (for PT_INTERP to point at), inside it.
+        const marker = new Uint8Array([0x2f, 0x78, 0]);
+        const headerEnd = 64 + phdrs.length * 56;
+        const at = size >= 0x2000 + marker.length ? 0x2000 : size - marker.length;
+        const bytes = buildElf({ type, phdrs, size, data: at >= headerEnd ? [[at, marker]] : [] });
+        const result = parseAndPlan(bytesFile(bytes).read, bytes.length);
+        if (typeof result === 'number') {
+          errnos.add(result);
+          return;
+        }
+        const image = parseElf(bytesFile(bytes).read, bytes.length);
+        if (image.interp !== undefined) return;
+        const span = result.brkStart - result.start;
+        if (span > 64 * PAGE_SIZE) return;
+        // Small enough to materialize: every loaded byte equals the file byte.
+        const memory = new SparseMemory();
+        const loaded = loadProgram({ memory, file: bytesFile(bytes), openInterp: () => bytesFile(bytes) });
+        const last = loaded.program.plan.mappings.at(-1)!;
+        expect(memory.isMapped(last.start + last.length - 1)).toBe(true);
+        for (const m of loaded.program.plan.mappings) {
+          expect(Buffer.from(memory.read(m.start, m.fileLength)).equals(bytes.subarray(m.fileOffset, m.fileOffset + m.fileLength))).toBe(true);
+          expect(memory.read(m.start + m.fileLength, m.length - m.fileLength).every((b) => b === 0)).toBe(true);
+          expect(memory.protAt(m.start)).toBe(m.prot);
+        }
+        loadedCount++;
+      }),
       {
         numRuns: NUM_RUNS,
         // One of each outcome the assertions below expect, so they hold on

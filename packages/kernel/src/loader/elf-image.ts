@@ -1,12 +1,5 @@
 import { EI, ELFCLASS, ELFDATA, ELFMAG, EM, ET, EV, Errno, PF, PT, SysError } from '@tvisor/abi';
-import {
-  ELF64_EHDR_SIZE,
-  ELF64_PHDR_SIZE,
-  MAX_INTERP_PATH,
-  MAX_PHDR_TABLE_SIZE,
-  PAGE_SIZE,
-  USER_ADDRESS_LIMIT,
-} from './elf-constants.js';
+import { ELF64_EHDR_SIZE, ELF64_PHDR_SIZE, MAX_INTERP_PATH, MAX_PHDR_TABLE_SIZE, PAGE_SIZE, USER_ADDRESS_LIMIT } from './elf-constants.js';
 
 const MAGIC = [ELFMAG.MAG0, ELFMAG.MAG1, ELFMAG.MAG2, ELFMAG.MAG3];
 

@@ -42,7 +42,7 @@ const base: InitialStackOptions = {
 describe.each(['static', 'dynamic'] as const)('buildInitialStack against Linux (%s probe, ASLR off)', (kind) => {
   it('reproduces the native initial stack byte for byte', () => {
     const args = ['first', 'two words', '', 'ünïcödé', 'x'.repeat(300)];
-    const env = { A: '1', EMPTY: '', LONG: 'y'.repeat(77), 'UTF8_É': 'ç' };
+    const env = { A: '1', EMPTY: '', LONG: 'y'.repeat(77), UTF8_É: 'ç' };
     const native = runProbe(binaries[kind], args, env);
     const decoded = decodeStack(native.dump, native.sp);
     expect(decoded.argc).toBe(args.length + 1);

@@ -67,9 +67,7 @@ describe('planLoad', () => {
       }),
     );
     expect(planLoad(withPhdr, 0x10000).phdrAddr).toBe(0x10040);
-    const unloaded = parse(
-      buildElf({ size: 0x3000, phdrs: [{ type: PT.LOAD, flags: PF.R, offset: 0x1000, vaddr: 0x401000, filesz: 0x1000, memsz: 0x1000 }] }),
-    );
+    const unloaded = parse(buildElf({ size: 0x3000, phdrs: [{ type: PT.LOAD, flags: PF.R, offset: 0x1000, vaddr: 0x401000, filesz: 0x1000, memsz: 0x1000 }] }));
     expect(planLoad(unloaded, 0).phdrAddr).toBe(0);
   });
 

@@ -99,9 +99,7 @@ describe.each(['static', 'staticPie', 'dynamic'] as const)('loadProgram into a s
       expect(memory.protAt(start + load.memsz - 1)).toBe(prot);
     }
     // The program headers are readable where AT_PHDR says.
-    expect(memory.read(loaded.phdrAddr, loaded.phnum * loaded.phent)).toEqual(
-      file.subarray(image.phoff, image.phoff + image.phnum * image.phentsize),
-    );
+    expect(memory.read(loaded.phdrAddr, loaded.phnum * loaded.phent)).toEqual(file.subarray(image.phoff, image.phoff + image.phnum * image.phentsize));
     expect(loaded.brkStart % PAGE_SIZE).toBe(0);
     expect(memory.isMapped(loaded.brkStart)).toBe(false);
     // The image ends where its plan says (the heap may start elsewhere, see above).
@@ -158,9 +156,7 @@ describe('loadProgram errors', () => {
     );
     const nativeErrno = Number(execFileSync(runner, [program], { encoding: 'utf8' }));
     expect(nativeErrno).toBe(expected);
-    const ours = errnoOf(() =>
-      loadProgram({ memory: new SparseMemory(), file: hostFile(program), openInterp: (path) => hostFile(path) }),
-    );
+    const ours = errnoOf(() => loadProgram({ memory: new SparseMemory(), file: hostFile(program), openInterp: (path) => hostFile(path) }));
     expect(ours).toBe(nativeErrno);
   });
 

@@ -95,9 +95,7 @@ export function loadProgram(options: LoadProgramOptions): LoadedProgram {
   const interp = image.interp === undefined ? undefined : openInterpreter(options.openInterp, image.interp);
 
   const placedAnywhere = image.type === ET.DYN && options.programLoadBias === undefined && !interp;
-  const plan = placedAnywhere
-    ? placeAnywhere(memory, image)
-    : planLoad(image, image.type === ET.DYN ? (options.programLoadBias ?? defaultLoadBias(image)) : 0);
+  const plan = placedAnywhere ? placeAnywhere(memory, image) : planLoad(image, image.type === ET.DYN ? (options.programLoadBias ?? defaultLoadBias(image)) : 0);
   mapPlan(memory, file.read, plan);
 
   let interpreter: LoadedProgram['interpreter'];

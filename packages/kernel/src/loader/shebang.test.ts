@@ -106,7 +106,11 @@ const cases: [name: string, content: () => Uint8Array][] = [
   ['interpreter path filling the buffer', () => enc(`#!${interpOfLength(254)}\n`)],
   ['interpreter path truncated', () => enc(`#!${interpOfLength(300)}\n`)],
   ...[250, 251, 252, 253, 254].map(
-    (n) => [`interpreter of ${n} bytes then a blank, no newline in the buffer`, () => enc(`#!${interpOfLength(n)} ${'d'.repeat(300)}`)] as [string, () => Uint8Array],
+    (n) =>
+      [`interpreter of ${n} bytes then a blank, no newline in the buffer`, () => enc(`#!${interpOfLength(n)} ${'d'.repeat(300)}`)] as [
+        string,
+        () => Uint8Array,
+      ],
   ),
   ...[251, 252, 253, 254].map(
     (n) => [`interpreter of ${n} bytes then blanks`, () => enc(`#!${interpOfLength(n)}${' '.repeat(300)}x\n`)] as [string, () => Uint8Array],

@@ -16,14 +16,30 @@ const memcpy_ = libc.func('void *memcpy(void *dst, const uint8_t *src, size_t n)
 /** void cpuid(uint32_t leaf (edi), uint32_t subleaf (esi), uint32_t out[4] (rdx)) */
 const ROUTINE = Uint8Array.from([
   0x53, //                   push rbx (callee-saved; CPUID writes it)
-  0x49, 0x89, 0xd0, //       mov r8, rdx
-  0x89, 0xf8, //             mov eax, edi
-  0x89, 0xf1, //             mov ecx, esi
-  0x0f, 0xa2, //             cpuid
-  0x41, 0x89, 0x00, //       mov [r8], eax
-  0x41, 0x89, 0x58, 0x04, // mov [r8+4], ebx
-  0x41, 0x89, 0x48, 0x08, // mov [r8+8], ecx
-  0x41, 0x89, 0x50, 0x0c, // mov [r8+12], edx
+  0x49,
+  0x89,
+  0xd0, //       mov r8, rdx
+  0x89,
+  0xf8, //             mov eax, edi
+  0x89,
+  0xf1, //             mov ecx, esi
+  0x0f,
+  0xa2, //             cpuid
+  0x41,
+  0x89,
+  0x00, //       mov [r8], eax
+  0x41,
+  0x89,
+  0x58,
+  0x04, // mov [r8+4], ebx
+  0x41,
+  0x89,
+  0x48,
+  0x08, // mov [r8+8], ecx
+  0x41,
+  0x89,
+  0x50,
+  0x0c, // mov [r8+12], edx
   0x5b, //                   pop rbx
   0xc3, //                   ret
 ]);

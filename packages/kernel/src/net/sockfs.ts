@@ -72,8 +72,21 @@ export class SocketInode extends InodeBase implements Inode {
 
   stat(): StatInfo {
     return {
-      mask: STATX.BASIC_STATS, dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: 1, uid: this.uid, gid: this.gid,
-      rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: this.atime, mtime: this.mtime, ctime: this.ctime, btime: this.ctime,
+      mask: STATX.BASIC_STATS,
+      dev: this.fs.dev,
+      ino: this.ino,
+      mode: this.mode,
+      nlink: 1,
+      uid: this.uid,
+      gid: this.gid,
+      rdev: 0,
+      size: 0,
+      blksize: 4096,
+      blocks: 0,
+      atime: this.atime,
+      mtime: this.mtime,
+      ctime: this.ctime,
+      btime: this.ctime,
     };
   }
 

@@ -24,8 +24,7 @@ export const EFLAGS = {
  * 64-bit): the arithmetic flags, TF, DF, AC and RF. Every other bit keeps the
  * value the thread had when it called rt_sigreturn.
  */
-export const FIX_EFLAGS =
-  EFLAGS.AC | EFLAGS.OF | EFLAGS.DF | EFLAGS.TF | EFLAGS.SF | EFLAGS.ZF | EFLAGS.AF | EFLAGS.PF | EFLAGS.CF | EFLAGS.RF;
+export const FIX_EFLAGS = EFLAGS.AC | EFLAGS.OF | EFLAGS.DF | EFLAGS.TF | EFLAGS.SF | EFLAGS.ZF | EFLAGS.AF | EFLAGS.PF | EFLAGS.CF | EFLAGS.RF;
 
 /** Bits cleared from RFLAGS when a handler is entered (DF per the ABI; RF and TF so the handler is not single-stepped). */
 export const HANDLER_CLEARED_EFLAGS = EFLAGS.DF | EFLAGS.RF | EFLAGS.TF;

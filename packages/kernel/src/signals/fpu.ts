@@ -200,7 +200,11 @@ export function handlerFpState(current: Uint8Array, layout: FpuLayout): Uint8Arr
 
 /** Outcome of reading the FP area rt_sigreturn restores. */
 export type FpRestoreResult =
-  | { readonly ok: true; /** The state to give the platform, in its format (xsave: ptraceSize bytes). */ readonly state: Uint8Array; /** True if the frame had no valid XSAVE magic and only x87/SSE state was taken. */ readonly legacyOnly: boolean }
+  | {
+      readonly ok: true;
+      /** The state to give the platform, in its format (xsave: ptraceSize bytes). */ readonly state: Uint8Array;
+      /** True if the frame had no valid XSAVE magic and only x87/SSE state was taken. */ readonly legacyOnly: boolean;
+    }
   | { readonly ok: false; readonly reason: string };
 
 /**

@@ -57,20 +57,31 @@ async function runInjected(args: string[], mode: 'frame' | 'all', altNone: boole
       const act = action(lines[lastIndex('action')]);
       const fault = snap.sig === Signal.SIGSEGV;
       const built = buildSignalFrame({
-        regs: snap.regs, fpState: format === 'xsave' ? snap.xstate : snap.fpregs, fpu: fpuOf(snap.xstate), signo: snap.sig, siginfo: snap.siginfo ?? new Uint8Array(128),
-        savedMask: snap.blocked, altStack,
+        regs: snap.regs,
+        fpState: format === 'xsave' ? snap.xstate : snap.fpregs,
+        fpu: fpuOf(snap.xstate),
+        signo: snap.sig,
+        siginfo: snap.siginfo ?? new Uint8Array(128),
+        savedMask: snap.blocked,
+        altStack,
         action: { sa_handler: act.handler, sa_flags: act.flags, sa_restorer: act.restorer, sa_mask: act.mask },
         trap: fault ? pageFaultTrap(0x18n, { present: false, write: false, fetch: false }) : undefined,
       });
       if (!built.ok) throw new Error(built.reason);
       builds.push(built);
       altStack = built.altStackAfter;
-      child.stdin.write(`${built.sp.toString(16)} ${regsHex(built.newRegs)} ${hex(built.bytes)} ${hex(built.handlerFpState)} ${built.blockedAfter.toString(16)}\n`);
+      child.stdin.write(
+        `${built.sp.toString(16)} ${regsHex(built.newRegs)} ${hex(built.bytes)} ${hex(built.handlerFpState)} ${built.blockedAfter.toString(16)}\n`,
+      );
     }
     if (f[0] === 'need-sigreturn') {
       const snap = readSnapshot(lines, lastIndex('sigreturn-entry'));
       const res = restoreFromSigreturn({
-        regs: snap.regs, memory: memoryAt(hexNum(f[1]), hexBytes(f[2])), fpu: fpuOf(snap.xstate), fpState: format === 'xsave' ? snap.xstate : snap.fpregs, altStack,
+        regs: snap.regs,
+        memory: memoryAt(hexNum(f[1]), hexBytes(f[2])),
+        fpu: fpuOf(snap.xstate),
+        fpState: format === 'xsave' ? snap.xstate : snap.fpregs,
+        altStack,
       });
       if (!res.ok) throw new Error(res.reason);
       sigreturns++;
@@ -97,7 +108,10 @@ describe.each(CASES)('our frames run real handlers: $name', ({ args }) => {
   });
 
   it.each([
-    ['frame', 'xsave'], ['all', 'xsave'], ['frame', 'fxsave'], ['all', 'fxsave'],
+    ['frame', 'xsave'],
+    ['all', 'xsave'],
+    ['frame', 'fxsave'],
+    ['all', 'fxsave'],
   ] as const)('mode %s, %s platform: handler arguments, frame contents and the resumed program match a native run', async (mode, format) => {
     const { run, builds, sigreturns } = await runInjected(args, mode, args[1] === 'none', format);
     expect(run.runs.length).toBe(native.runs.length);
@@ -123,7 +137,13 @@ describe.each(CASES)('our frames run real handlers: $name', ({ args }) => {
         const exit = h.sigreturnExit;
         if (entry === undefined || exit === undefined || h.frameOut === undefined) throw new Error('incomplete run');
         const layout = xsaveLayoutFromPtrace(entry.xstate);
-        const res = restoreFromSigreturn({ regs: entry.regs, memory: memoryAt(h.rsp, h.frameOut), fpu: layout, fpState: entry.xstate, altStack: builds[0].altStackAfter });
+        const res = restoreFromSigreturn({
+          regs: entry.regs,
+          memory: memoryAt(h.rsp, h.frameOut),
+          fpu: layout,
+          fpState: entry.xstate,
+          altStack: builds[0].altStackAfter,
+        });
         expect(res.ok).toBe(true);
         if (!res.ok) return;
         expect(Array.from(res.regs)).toEqual(Array.from(readGeneralRegisters(exit.regs)));

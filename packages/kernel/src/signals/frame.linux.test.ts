@@ -59,7 +59,10 @@ const SCENARIOS: Scenario[] = [
   { name: 'nested signal after SS_AUTODISARM', trigger: 'nested', alt: 'autodisarm', flags: SA.ONSTACK, mask: 0n },
   {
     name: 'SA_NODEFER | SA_RESETHAND with an sa_mask',
-    trigger: 'kill', alt: 'none', flags: SA.NODEFER | SA.RESETHAND, mask: sigmask(Signal.SIGUSR2) | sigmask(Signal.SIGRTMIN + 1),
+    trigger: 'kill',
+    alt: 'none',
+    flags: SA.NODEFER | SA.RESETHAND,
+    mask: sigmask(Signal.SIGUSR2) | sigmask(Signal.SIGRTMIN + 1),
   },
 ];
 
@@ -79,8 +82,9 @@ function decodeFrame(bytes: Uint8Array) {
 function expectSameFpArea(linux: Uint8Array, ours: Uint8Array, layout: XsaveLayout): void {
   expect(ours.length).toBe(linux.length);
   expect(Buffer.from(ours.subarray(0, FX_SW_BYTES_OFFSET)).toString('hex')).toBe(Buffer.from(linux.subarray(0, FX_SW_BYTES_OFFSET)).toString('hex'));
-  expect(Buffer.from(ours.subarray(FX_SW_BYTES_OFFSET, FXSAVE_SIZE + XSAVE_HEADER_SIZE)).toString('hex'))
-    .toBe(Buffer.from(linux.subarray(FX_SW_BYTES_OFFSET, FXSAVE_SIZE + XSAVE_HEADER_SIZE)).toString('hex'));
+  expect(Buffer.from(ours.subarray(FX_SW_BYTES_OFFSET, FXSAVE_SIZE + XSAVE_HEADER_SIZE)).toString('hex')).toBe(
+    Buffer.from(linux.subarray(FX_SW_BYTES_OFFSET, FXSAVE_SIZE + XSAVE_HEADER_SIZE)).toString('hex'),
+  );
   expect(effectiveXstate(ours, layout)).toEqual(effectiveXstate(linux, layout));
   expect(Buffer.from(ours.subarray(layout.size)).toString('hex')).toBe(Buffer.from(linux.subarray(layout.size)).toString('hex'));
 }
@@ -98,9 +102,8 @@ function buildFor(scenario: Scenario, run: ProbeRun, h: HandlerRun, alt: AltStac
     savedMask: h.delivery.blocked,
     altStack: alt,
     action: actionOf(run),
-    trap: h.sig === Signal.SIGSEGV && scenario.trigger === 'fault'
-      ? pageFaultTrap(BigInt(FAULT_ADDR), { present: false, write: false, fetch: false })
-      : undefined,
+    trap:
+      h.sig === Signal.SIGSEGV && scenario.trigger === 'fault' ? pageFaultTrap(BigInt(FAULT_ADDR), { present: false, write: false, fetch: false }) : undefined,
   });
   if (!result.ok) throw new Error(`frame not built: ${result.reason}`);
   return { built: result, layout };
@@ -192,8 +195,7 @@ describe.each(SCENARIOS)('Linux builds the frame we build: $name', (scenario) =>
       const altNow = h.altNow;
       expect(altNow).toBeDefined();
       if (altNow === undefined) return;
-      expect({ sp: built.altStackAfter.sp, size: built.altStackAfter.size, flags: reportedAltStackFlags(built.altStackAfter, h.rsp) })
-        .toEqual(altNow);
+      expect({ sp: built.altStackAfter.sp, size: built.altStackAfter.size, flags: reportedAltStackFlags(built.altStackAfter, h.rsp) }).toEqual(altNow);
       expect(h.actionNow?.handler).toBe(built.resetHandler ? 0 : run.action.handler);
     });
   });
@@ -236,16 +238,19 @@ describe.each(SCENARIOS)('Linux builds the frame we build: $name', (scenario) =>
     const regs = readGeneralRegisters(h.delivery.regs);
     const info = h.delivery.siginfo;
     const uid = process.getuid?.() ?? 0;
-    const expected = scenario.trigger === 'fault'
-      ? sigInfoFault(Signal.SIGSEGV, SEGV.MAPERR, FAULT_ADDR)
-      : sigInfoKill(Signal.SIGUSR1, { pid: Number(regs[GREG.rdi]), uid }, SI.USER);
+    const expected =
+      scenario.trigger === 'fault'
+        ? sigInfoFault(Signal.SIGSEGV, SEGV.MAPERR, FAULT_ADDR)
+        : sigInfoKill(Signal.SIGUSR1, { pid: Number(regs[GREG.rdi]), uid }, SI.USER);
     expect(Buffer.from(info ?? []).toString('hex')).toBe(Buffer.from(expected).toString('hex'));
   });
 });
 
 describe('trap details persist in the thread', () => {
   it('a kill(2) after a handled write fault still carries that fault in trapno/err/cr2', () => {
-    const bin = oracles.compileSource('stale-trap', `#define _GNU_SOURCE
+    const bin = oracles.compileSource(
+      'stale-trap',
+      `#define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -267,7 +272,8 @@ int main(void) {
   if (sigsetjmp(back, 1) == 0) *(volatile int *)0x28 = 1;
   kill(getpid(), SIGUSR1);
   return 0;
-}`);
+}`,
+    );
     const out = spawnSync(bin, { encoding: 'utf8' }).stdout.trim().split('\n');
     // Before any fault: zeros. After a user-mode write to an unmapped page: #PF, USER|WRITE, the address.
     expect(out).toEqual(['0 0 0', `${X86_TRAP_PF} ${X86_PF_USER | 2n} ${0x28}`]);
@@ -307,7 +313,11 @@ int main(int argc, char **argv) {
 
   const regs = (rsp: bigint): bigint[] => {
     const r = new Array<bigint>(27).fill(0n);
-    r[GREG.rsp] = rsp; r[GREG.cs] = 0x33n; r[GREG.ss] = 0x2bn; r[GREG.eflags] = 0x246n; r[GREG.rip] = 0x401000n;
+    r[GREG.rsp] = rsp;
+    r[GREG.cs] = 0x33n;
+    r[GREG.ss] = 0x2bn;
+    r[GREG.eflags] = 0x246n;
+    r[GREG.rip] = 0x401000n;
     return r;
   };
   const xstate = (): Uint8Array => {
@@ -320,8 +330,13 @@ int main(int argc, char **argv) {
     const r = spawnSync(bin, ['no-restorer']);
     expect(r.signal).toBe('SIGSEGV');
     const res = buildSignalFrame({
-      regs: regs(0x7ffd_0000_0000n), fpState: xstate(), fpu: xsaveLayoutFromPtrace(xstate()), signo: Signal.SIGUSR1,
-      siginfo: new Uint8Array(128), savedMask: 0n, altStack: ALTSTACK_DISABLED,
+      regs: regs(0x7ffd_0000_0000n),
+      fpState: xstate(),
+      fpu: xsaveLayoutFromPtrace(xstate()),
+      signo: Signal.SIGUSR1,
+      siginfo: new Uint8Array(128),
+      savedMask: 0n,
+      altStack: ALTSTACK_DISABLED,
       action: { sa_handler: 0x401000, sa_flags: SA.SIGINFO, sa_restorer: 0, sa_mask: 0n },
     });
     expect(res).toEqual({ ok: false, reason: 'no-restorer' });
@@ -332,8 +347,13 @@ int main(int argc, char **argv) {
     expect(r.signal).toBe('SIGSEGV');
     const alt: AltStack = { sp: 0x600000, flags: 0, size: 2048 + 256 };
     const res = buildSignalFrame({
-      regs: regs(0x7ffd_0000_0000n), fpState: xstate(), fpu: xsaveLayoutFromPtrace(xstate()), signo: Signal.SIGUSR1,
-      siginfo: new Uint8Array(128), savedMask: 0n, altStack: alt,
+      regs: regs(0x7ffd_0000_0000n),
+      fpState: xstate(),
+      fpu: xsaveLayoutFromPtrace(xstate()),
+      signo: Signal.SIGUSR1,
+      siginfo: new Uint8Array(128),
+      savedMask: 0n,
+      altStack: alt,
       action: { sa_handler: 0x401000, sa_flags: SA.ONSTACK | SA.RESTORER, sa_restorer: 0x401100, sa_mask: 0n },
     });
     expect(res).toEqual({ ok: false, reason: 'altstack-overflow' });

@@ -46,7 +46,9 @@ const altStacks: fc.Arbitrary<AltStack> = fc.oneof(
   }),
 );
 
-const saFlags = fc.subarray([SA.SIGINFO, SA.ONSTACK, SA.NODEFER, SA.RESETHAND, SA.RESTART]).map((fs) => fs.reduce<number>((a, b) => (a | b) >>> 0, SA.RESTORER));
+const saFlags = fc
+  .subarray([SA.SIGINFO, SA.ONSTACK, SA.NODEFER, SA.RESETHAND, SA.RESTART])
+  .map((fs) => fs.reduce<number>((a, b) => (a | b) >>> 0, SA.RESTORER));
 
 const input = fc.constantFrom(...layouts).chain((layout) =>
   fc.record({
@@ -72,7 +74,14 @@ describe('rt_sigreturn undoes delivery (fast-check)', () => {
         regs[GREG.rsp] = BigInt(x.rsp);
         const action: Sigaction = { sa_handler: 0x40_1000, sa_flags: x.flags, sa_restorer: 0x40_2000, sa_mask: x.saMask };
         const built = buildSignalFrame({
-          regs, fpState: x.fpState, fpu: x.layout, signo: x.signo, siginfo: x.siginfo, savedMask: x.savedMask, altStack: x.alt, action,
+          regs,
+          fpState: x.fpState,
+          fpu: x.layout,
+          signo: x.signo,
+          siginfo: x.siginfo,
+          savedMask: x.savedMask,
+          altStack: x.alt,
+          action,
         });
         if (!built.ok) {
           // The only refusal possible here: a frame that does not fit the alternate stack.
@@ -89,7 +98,11 @@ describe('rt_sigreturn undoes delivery (fast-check)', () => {
         atSigreturn[GREG.rsp] = BigInt(built.sp + 8);
         atSigreturn[GREG.eflags] = x.eflagsAtSigreturn;
         const res = restoreFromSigreturn({
-          regs: atSigreturn, memory: memoryAt(built.sp, built.bytes), fpu: x.layout, fpState: built.handlerFpState, altStack: built.altStackAfter,
+          regs: atSigreturn,
+          memory: memoryAt(built.sp, built.bytes),
+          fpu: x.layout,
+          fpState: built.handlerFpState,
+          altStack: built.altStackAfter,
         });
         expect(res.ok).toBe(true);
         if (!res.ok) return;

@@ -18,7 +18,11 @@ const ACTION: Sigaction = { sa_handler: 0x40_1000, sa_flags: SA.SIGINFO | SA.RES
 
 function regsWith(rsp: number, extra: Partial<Record<keyof typeof GREG, bigint>> = {}): bigint[] {
   const r = Array.from({ length: GREG_COUNT }, (_, i) => BigInt(i + 1) * 0x0101_0101n);
-  r[GREG.rsp] = BigInt(rsp); r[GREG.cs] = 0x33n; r[GREG.ss] = 0x2bn; r[GREG.eflags] = 0x246n; r[GREG.orig_rax] = (1n << 64n) - 1n;
+  r[GREG.rsp] = BigInt(rsp);
+  r[GREG.cs] = 0x33n;
+  r[GREG.ss] = 0x2bn;
+  r[GREG.eflags] = 0x246n;
+  r[GREG.orig_rax] = (1n << 64n) - 1n;
   for (const [k, v] of Object.entries(extra)) r[GREG[k as keyof typeof GREG]] = v;
   return r;
 }
@@ -38,11 +42,18 @@ function fpImage(layout: FpuLayout, fill = 0): Uint8Array {
   return img;
 }
 
-function build(opts: { layout?: FpuLayout; rsp?: number; action?: Partial<Sigaction>; regs?: bigint[]; alt?: AltStack; savedMask?: bigint } = {}): SignalFrameBuilt {
+function build(
+  opts: { layout?: FpuLayout; rsp?: number; action?: Partial<Sigaction>; regs?: bigint[]; alt?: AltStack; savedMask?: bigint } = {},
+): SignalFrameBuilt {
   const layout = opts.layout ?? AVX512;
   const r = buildSignalFrame({
-    regs: opts.regs ?? regsWith(opts.rsp ?? 0x7ffd_0000_1000), fpState: fpImage(layout, 0x5a), fpu: layout, signo: Signal.SIGUSR1,
-    siginfo: sigInfoKill(Signal.SIGUSR1, { pid: 7, uid: 8 }), savedMask: opts.savedMask ?? 0n, altStack: opts.alt ?? ALTSTACK_INITIAL,
+    regs: opts.regs ?? regsWith(opts.rsp ?? 0x7ffd_0000_1000),
+    fpState: fpImage(layout, 0x5a),
+    fpu: layout,
+    signo: Signal.SIGUSR1,
+    siginfo: sigInfoKill(Signal.SIGUSR1, { pid: 7, uid: 8 }),
+    savedMask: opts.savedMask ?? 0n,
+    altStack: opts.alt ?? ALTSTACK_INITIAL,
     action: { ...ACTION, ...opts.action },
   });
   if (!r.ok) throw new Error(r.reason);
@@ -53,7 +64,11 @@ describe('buildSignalFrame details the oracle does not reach', () => {
   it('without SA_SIGINFO the siginfo area stays empty', () => {
     const b = build({ action: { sa_flags: SA.RESTORER } });
     expect(b.bytes.subarray(RT_SIGFRAME.INFO, RT_SIGFRAME.INFO + 128).every((x) => x === 0)).toBe(true);
-    expect(build().bytes.subarray(RT_SIGFRAME.INFO, RT_SIGFRAME.INFO + 128).some((x) => x !== 0)).toBe(true);
+    expect(
+      build()
+        .bytes.subarray(RT_SIGFRAME.INFO, RT_SIGFRAME.INFO + 128)
+        .some((x) => x !== 0),
+    ).toBe(true);
   });
 
   it('fxsave layout: a frame like an FXSR-only CPU builds (no UC_FP_XSTATE, 512-byte area, no MAGIC2)', () => {
@@ -81,15 +96,28 @@ describe('buildSignalFrame details the oracle does not reach', () => {
 
   it('a stack pointer near address 0 gives no frame', () => {
     const r = buildSignalFrame({
-      regs: regsWith(0x100), fpState: fpImage(AVX512), fpu: AVX512, signo: 10, siginfo: new Uint8Array(128), savedMask: 0n, altStack: ALTSTACK_INITIAL, action: ACTION,
+      regs: regsWith(0x100),
+      fpState: fpImage(AVX512),
+      fpu: AVX512,
+      signo: 10,
+      siginfo: new Uint8Array(128),
+      savedMask: 0n,
+      altStack: ALTSTACK_INITIAL,
+      action: ACTION,
     });
     expect(r).toEqual({ ok: false, reason: 'address-out-of-range' });
   });
 
   it('an alternate stack reaching above TASK_SIZE_MAX gives no frame (Linux could not write it)', () => {
     const r = buildSignalFrame({
-      regs: regsWith(0x7ffd_0000_1000), fpState: fpImage(AVX512), fpu: AVX512, signo: 10, siginfo: new Uint8Array(128), savedMask: 0n,
-      altStack: { sp: 0x7fff_ffff_0000, flags: 0, size: 0x2_0000 }, action: { ...ACTION, sa_flags: SA.RESTORER | SA.ONSTACK },
+      regs: regsWith(0x7ffd_0000_1000),
+      fpState: fpImage(AVX512),
+      fpu: AVX512,
+      signo: 10,
+      siginfo: new Uint8Array(128),
+      savedMask: 0n,
+      altStack: { sp: 0x7fff_ffff_0000, flags: 0, size: 0x2_0000 },
+      action: { ...ACTION, sa_flags: SA.RESTORER | SA.ONSTACK },
     });
     expect(r).toEqual({ ok: false, reason: 'address-out-of-range' });
   });
@@ -142,8 +170,7 @@ describe('FP area', () => {
   });
 
   const addr = 0x60_0000;
-  const decode = (area: Uint8Array, at = addr): ReturnType<typeof decodeFrameFpState> =>
-    decodeFrameFpState(memoryAt(at, area), at, AVX512, fpImage(AVX512));
+  const decode = (area: Uint8Array, at = addr): ReturnType<typeof decodeFrameFpState> => decodeFrameFpState(memoryAt(at, area), at, AVX512, fpImage(AVX512));
   const edited = (edit: (dv: DataView, area: Uint8Array) => void): Uint8Array => {
     const area = encodeFrameFpState(fpImage(AVX512, 0x11), AVX512);
     edit(new DataView(area.buffer), area);
@@ -198,7 +225,13 @@ describe('restoreFromSigreturn edge cases', () => {
 
   it('without UC_STRICT_RESTORE_SS an invalid SS becomes __USER_DS; with it SS is kept (RPL 3)', () => {
     const b = build({ regs: regsWith(0x7ffd_0000_1000, { ss: 0x10n }) });
-    const strict = restoreFromSigreturn({ regs: sigreturnRegs(b), memory: memoryAt(b.sp, b.bytes), fpu: AVX512, fpState: fpImage(AVX512), altStack: ALTSTACK_INITIAL });
+    const strict = restoreFromSigreturn({
+      regs: sigreturnRegs(b),
+      memory: memoryAt(b.sp, b.bytes),
+      fpu: AVX512,
+      fpState: fpImage(AVX512),
+      altStack: ALTSTACK_INITIAL,
+    });
     expect(strict.ok && strict.regs[GREG.ss]).toBe(0x13n);
     const lax = b.bytes.slice();
     new DataView(lax.buffer).setBigUint64(RT_SIGFRAME.UC, BigInt(UC.SIGCONTEXT_SS | UC.FP_XSTATE), true);
@@ -233,13 +266,23 @@ describe('register sources', () => {
   it('reads PTRACE_GETREGS words, 64-bit arrays and readers alike, and writes back through setBig', () => {
     const words = regsWith(0x1000, { r15: 0xffff_ffff_0000_0001n });
     const halves = new Uint32Array(GREG_COUNT * 2);
-    words.forEach((w, i) => { halves[2 * i] = Number(w & 0xffff_ffffn); halves[2 * i + 1] = Number(w >> 32n); });
+    words.forEach((w, i) => {
+      halves[2 * i] = Number(w & 0xffff_ffffn);
+      halves[2 * i + 1] = Number(w >> 32n);
+    });
     const a = readGeneralRegisters(halves);
     expect(Array.from(a)).toEqual(words);
     expect(Array.from(readGeneralRegisters(BigUint64Array.from(words)))).toEqual(words);
     expect(Array.from(readGeneralRegisters({ getBig: (i) => words[i] }))).toEqual(words);
     const out: bigint[] = [];
-    writeGeneralRegisters({ setBig: (i, v) => { out[i] = v; } }, a);
+    writeGeneralRegisters(
+      {
+        setBig: (i, v) => {
+          out[i] = v;
+        },
+      },
+      a,
+    );
     expect(out).toEqual(words);
     expect(() => readGeneralRegisters(new Uint32Array(10))).toThrow(RangeError);
   });

@@ -2,16 +2,7 @@ import { RtSigframe, SA, SIGINFO_SIZE, Signal, SS, UC, sigmask } from '@tvisor/a
 import type { Sigaction, Sigcontext } from '@tvisor/abi';
 import type { AltStack } from './altstack.js';
 import { ALTSTACK_DISABLED, onAltStack, restoreAltStack, spInAltStack } from './altstack.js';
-import {
-  FIX_EFLAGS,
-  FRAME_ALIGNMENT,
-  HANDLER_CLEARED_EFLAGS,
-  NO_SYSCALL,
-  RED_ZONE_SIZE,
-  SELECTOR_RPL3,
-  USER_CS,
-  USER_DS,
-} from './constants.js';
+import { FIX_EFLAGS, FRAME_ALIGNMENT, HANDLER_CLEARED_EFLAGS, NO_SYSCALL, RED_ZONE_SIZE, SELECTOR_RPL3, USER_CS, USER_DS } from './constants.js';
 import type { FpuLayout } from './fpu.js';
 import { decodeFrameFpState, encodeFrameFpState, FRAME_FP_ALIGNMENT, frameFpAreaSize, handlerFpState } from './fpu.js';
 import type { UserMemoryReader } from './memory.js';
@@ -176,13 +167,30 @@ export function buildSignalFrame(input: SignalFrameInput): SignalFrameResult {
   const view = new DataView(bytes.buffer);
   const trap = input.trap ?? { trapno: 0n, err: 0n, cr2: 0n };
   const mcontext: Sigcontext = {
-    r8: regs[GREG.r8], r9: regs[GREG.r9], r10: regs[GREG.r10], r11: regs[GREG.r11],
-    r12: regs[GREG.r12], r13: regs[GREG.r13], r14: regs[GREG.r14], r15: regs[GREG.r15],
-    rdi: regs[GREG.rdi], rsi: regs[GREG.rsi], rbp: regs[GREG.rbp], rbx: regs[GREG.rbx],
-    rdx: regs[GREG.rdx], rax: regs[GREG.rax], rcx: regs[GREG.rcx], rsp: regs[GREG.rsp],
-    rip: regs[GREG.rip], eflags: regs[GREG.eflags],
-    cs: Number(regs[GREG.cs] & 0xffffn), gs: 0, fs: 0, ss: Number(regs[GREG.ss] & 0xffffn),
-    err: trap.err, trapno: trap.trapno,
+    r8: regs[GREG.r8],
+    r9: regs[GREG.r9],
+    r10: regs[GREG.r10],
+    r11: regs[GREG.r11],
+    r12: regs[GREG.r12],
+    r13: regs[GREG.r13],
+    r14: regs[GREG.r14],
+    r15: regs[GREG.r15],
+    rdi: regs[GREG.rdi],
+    rsi: regs[GREG.rsi],
+    rbp: regs[GREG.rbp],
+    rbx: regs[GREG.rbx],
+    rdx: regs[GREG.rdx],
+    rax: regs[GREG.rax],
+    rcx: regs[GREG.rcx],
+    rsp: regs[GREG.rsp],
+    rip: regs[GREG.rip],
+    eflags: regs[GREG.eflags],
+    cs: Number(regs[GREG.cs] & 0xffffn),
+    gs: 0,
+    fs: 0,
+    ss: Number(regs[GREG.ss] & 0xffffn),
+    err: trap.err,
+    trapno: trap.trapno,
     // x86-64 keeps the first word of the saved mask here too.
     oldmask: input.savedMask,
     cr2: trap.cr2,
@@ -319,10 +327,22 @@ export function restoreFromSigreturn(input: SigreturnInput): SigreturnResult {
   const blocked = parsed.sigmask & ~UNBLOCKABLE;
   const sc = parsed.mcontext;
   const regs = current.slice();
-  regs[GREG.r8] = sc.r8; regs[GREG.r9] = sc.r9; regs[GREG.r10] = sc.r10; regs[GREG.r11] = sc.r11;
-  regs[GREG.r12] = sc.r12; regs[GREG.r13] = sc.r13; regs[GREG.r14] = sc.r14; regs[GREG.r15] = sc.r15;
-  regs[GREG.rdi] = sc.rdi; regs[GREG.rsi] = sc.rsi; regs[GREG.rbp] = sc.rbp; regs[GREG.rbx] = sc.rbx;
-  regs[GREG.rdx] = sc.rdx; regs[GREG.rax] = sc.rax; regs[GREG.rcx] = sc.rcx; regs[GREG.rsp] = sc.rsp;
+  regs[GREG.r8] = sc.r8;
+  regs[GREG.r9] = sc.r9;
+  regs[GREG.r10] = sc.r10;
+  regs[GREG.r11] = sc.r11;
+  regs[GREG.r12] = sc.r12;
+  regs[GREG.r13] = sc.r13;
+  regs[GREG.r14] = sc.r14;
+  regs[GREG.r15] = sc.r15;
+  regs[GREG.rdi] = sc.rdi;
+  regs[GREG.rsi] = sc.rsi;
+  regs[GREG.rbp] = sc.rbp;
+  regs[GREG.rbx] = sc.rbx;
+  regs[GREG.rdx] = sc.rdx;
+  regs[GREG.rax] = sc.rax;
+  regs[GREG.rcx] = sc.rcx;
+  regs[GREG.rsp] = sc.rsp;
   regs[GREG.rip] = sc.rip;
   regs[GREG.cs] = BigInt(sc.cs | SELECTOR_RPL3);
   regs[GREG.ss] = BigInt(sc.ss | SELECTOR_RPL3);

@@ -5,15 +5,7 @@
  * Everything here is pure: the kernel supplies registers, FP state and
  * memory readers, and applies the results.
  */
-export {
-  ALTSTACK_DISABLED,
-  ALTSTACK_INITIAL,
-  onAltStack,
-  reportedAltStackFlags,
-  restoreAltStack,
-  spInAltStack,
-  type AltStack,
-} from './altstack.js';
+export { ALTSTACK_DISABLED, ALTSTACK_INITIAL, onAltStack, reportedAltStackFlags, restoreAltStack, spInAltStack, type AltStack } from './altstack.js';
 export * from './constants.js';
 export {
   decodeFrameFpState,
@@ -53,15 +45,7 @@ export {
   type TrapInfo,
 } from './frame.js';
 export { memoryAt, type UserMemoryReader } from './memory.js';
-export {
-  GREG,
-  GREG_COUNT,
-  readGeneralRegisters,
-  writeGeneralRegisters,
-  type RegisterReader,
-  type RegisterSource,
-  type RegisterWriter,
-} from './registers.js';
+export { GREG, GREG_COUNT, readGeneralRegisters, writeGeneralRegisters, type RegisterReader, type RegisterSource, type RegisterWriter } from './registers.js';
 export {
   registersAfterSyscallRestart,
   syscallRestartForHandler,

@@ -33,8 +33,11 @@ describe('restart rules of signal(7)', () => {
   });
 
   it('a restart block resumes through restart_syscall', () => {
-    expect(syscallRestartWithoutHandler(interrupted(Errno.ERESTART_RESTARTBLOCK, SYS.nanosleep)))
-      .toEqual({ kind: 'restart_syscall', rax: BigInt(SYS.restart_syscall), rip: RIP - 2n });
+    expect(syscallRestartWithoutHandler(interrupted(Errno.ERESTART_RESTARTBLOCK, SYS.nanosleep))).toEqual({
+      kind: 'restart_syscall',
+      rax: BigInt(SYS.restart_syscall),
+      rip: RIP - 2n,
+    });
   });
 
   it('nothing changes outside a syscall (orig_rax -1) or for ordinary results', () => {
@@ -51,13 +54,16 @@ describe('restart rules of signal(7)', () => {
 describe('registersAfterSyscallRestart', () => {
   it('rewrites only rax and rip of a copy', () => {
     const regs = Array.from({ length: GREG_COUNT }, (_, i) => BigInt(i));
-    regs[GREG.rax] = u64(-BigInt(Errno.ERESTARTSYS)); regs[GREG.orig_rax] = BigInt(SYS.read); regs[GREG.rip] = RIP;
+    regs[GREG.rax] = u64(-BigInt(Errno.ERESTARTSYS));
+    regs[GREG.orig_rax] = BigInt(SYS.read);
+    regs[GREG.rip] = RIP;
     const before = regs.slice();
     const { regs: out, decision } = registersAfterSyscallRestart(regs, SA.RESTART);
     expect(decision.kind).toBe('restart');
     expect(regs).toEqual(before);
     const want = before.slice();
-    want[GREG.rax] = BigInt(SYS.read); want[GREG.rip] = RIP - 2n;
+    want[GREG.rax] = BigInt(SYS.read);
+    want[GREG.rip] = RIP - 2n;
     expect(Array.from(out)).toEqual(want);
     expect(registersAfterSyscallRestart(regs, null).decision.kind).toBe('restart');
     expect(registersAfterSyscallRestart(regs, 0).regs[GREG.rax]).toBe(u64(-BigInt(Errno.EINTR)));
@@ -94,9 +100,10 @@ describe('Linux restarts interrupted syscalls the way we decide', () => {
     const d = get('deliver');
     const state: SyscallRestartState = { rax: hexBig(d[1]), origRax: hexBig(d[2]), rip: hexBig(d[3]) };
     expect(state.rax).toBe(u64(-BigInt(code)));
-    const decision = mode === 'suppress'
-      ? syscallRestartWithoutHandler(state)
-      : syscallRestartForHandler(state, SA.SIGINFO | SA.RESTORER | (mode === 'restart' ? SA.RESTART : 0));
+    const decision =
+      mode === 'suppress'
+        ? syscallRestartWithoutHandler(state)
+        : syscallRestartForHandler(state, SA.SIGINFO | SA.RESTORER | (mode === 'restart' ? SA.RESTART : 0));
     if (mode === 'suppress') {
       // The next syscall entry is the re-executed `syscall` instruction: rip is past it again.
       const e = get('entry');

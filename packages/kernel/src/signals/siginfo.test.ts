@@ -24,7 +24,9 @@ let oracles: Oracles;
 let lines: Map<string, string[][]>;
 beforeAll(() => {
   oracles = new Oracles();
-  const out = execFileSync(oracles.compile('siginfo-probe', ['-no-pie']), { encoding: 'utf8' }).trim().split('\n');
+  const out = execFileSync(oracles.compile('siginfo-probe', ['-no-pie']), { encoding: 'utf8' })
+    .trim()
+    .split('\n');
   lines = new Map();
   for (const l of out) {
     const f = l.split(' ');
@@ -121,12 +123,21 @@ describe('trap details (uc_mcontext trapno/err/cr2) after each kind of fault', (
 
 describe('decodeSigInfo picks the union member Linux uses', () => {
   it('round-trips each encoder', () => {
-    expect(decodeSigInfo(sigInfoKill(10, { pid: 5, uid: 6 }))).toEqual({ layout: 'kill', info: { si_signo: 10, si_errno: 0, si_code: SI.USER, si_pid: 5, si_uid: 6 } });
+    expect(decodeSigInfo(sigInfoKill(10, { pid: 5, uid: 6 }))).toEqual({
+      layout: 'kill',
+      info: { si_signo: 10, si_errno: 0, si_code: SI.USER, si_pid: 5, si_uid: 6 },
+    });
     expect(decodeSigInfo(sigInfoQueue(40, { pid: 5, uid: 6 }, -1n)).info).toMatchObject({ si_code: SI.QUEUE, si_value: 0xffffffffffffffffn });
     expect(decodeSigInfo(sigInfoTimer(41, { id: 3, overrun: 2, value: 9n }))).toMatchObject({ layout: 'timer', info: { si_timerid: 3, si_overrun: 2 } });
-    expect(decodeSigInfo(sigInfoChild(CLD.STOPPED, { pid: 1, uid: 2, status: 19, utime: 3, stime: 4 }))).toMatchObject({ layout: 'chld', info: { si_status: 19, si_utime: 3 } });
+    expect(decodeSigInfo(sigInfoChild(CLD.STOPPED, { pid: 1, uid: 2, status: 19, utime: 3, stime: 4 }))).toMatchObject({
+      layout: 'chld',
+      info: { si_status: 19, si_utime: 3 },
+    });
     expect(decodeSigInfo(sigInfoFault(Signal.SIGSEGV, 1, 0x1000))).toMatchObject({ layout: 'fault', info: { si_addr: 0x1000 } });
-    expect(decodeSigInfo(sigInfoSeccomp({ addr: 0x400000, nr: 1, data: 7 }))).toMatchObject({ layout: 'sys', info: { si_errno: 7, si_arch: AUDIT_ARCH_X86_64 } });
+    expect(decodeSigInfo(sigInfoSeccomp({ addr: 0x400000, nr: 1, data: 7 }))).toMatchObject({
+      layout: 'sys',
+      info: { si_errno: 7, si_arch: AUDIT_ARCH_X86_64 },
+    });
     expect(decodeSigInfo(sigInfoPoll(Signal.SIGIO, POLL_CODE.HUP, 0x10, 4))).toMatchObject({ layout: 'poll', info: { si_fd: 4, si_band: 0x10 } });
   });
 

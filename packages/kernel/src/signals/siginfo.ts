@@ -30,14 +30,24 @@ export function sigInfoKernel(signo: number): Uint8Array {
  */
 export function sigInfoQueue(signo: number, sender: { pid: number; uid: number }, value: bigint, code: number = SI.QUEUE): Uint8Array {
   return encode<SiginfoRt>(SIGINFO_CODECS.rt, {
-    si_signo: signo, si_errno: 0, si_code: code, si_pid: sender.pid, si_uid: sender.uid, si_value: BigInt.asUintN(64, value),
+    si_signo: signo,
+    si_errno: 0,
+    si_code: code,
+    si_pid: sender.pid,
+    si_uid: sender.uid,
+    si_value: BigInt.asUintN(64, value),
   });
 }
 
 /** POSIX timer expiry (SI_TIMER): the kernel's timer id, the overrun count and the timer's sigval. */
 export function sigInfoTimer(signo: number, timer: { id: number; overrun: number; value: bigint }): Uint8Array {
   return encode<SiginfoTimer>(SIGINFO_CODECS.timer, {
-    si_signo: signo, si_errno: 0, si_code: SI.TIMER, si_timerid: timer.id, si_overrun: timer.overrun, si_value: BigInt.asUintN(64, timer.value),
+    si_signo: signo,
+    si_errno: 0,
+    si_code: SI.TIMER,
+    si_timerid: timer.id,
+    si_overrun: timer.overrun,
+    si_value: BigInt.asUintN(64, timer.value),
   });
 }
 
@@ -47,8 +57,14 @@ export function sigInfoTimer(signo: number, timer: { id: number; overrun: number
  */
 export function sigInfoChild(code: number, child: { pid: number; uid: number; status: number; utime: number; stime: number }): Uint8Array {
   return encode<SiginfoChld>(SIGINFO_CODECS.chld, {
-    si_signo: Signal.SIGCHLD, si_errno: 0, si_code: code,
-    si_pid: child.pid, si_uid: child.uid, si_status: child.status, si_utime: child.utime, si_stime: child.stime,
+    si_signo: Signal.SIGCHLD,
+    si_errno: 0,
+    si_code: code,
+    si_pid: child.pid,
+    si_uid: child.uid,
+    si_status: child.status,
+    si_utime: child.utime,
+    si_stime: child.stime,
   });
 }
 
@@ -73,8 +89,12 @@ export function sigInfoFault(signo: number, code: number, addr: number, extra: {
  */
 export function sigInfoSeccomp(call: { addr: number; nr: number; arch?: number; data: number }): Uint8Array {
   return encode<SiginfoSys>(SIGINFO_CODECS.sys, {
-    si_signo: Signal.SIGSYS, si_errno: call.data, si_code: SYS_SECCOMP,
-    si_call_addr: call.addr, si_syscall: call.nr, si_arch: call.arch ?? AUDIT_ARCH_X86_64,
+    si_signo: Signal.SIGSYS,
+    si_errno: call.data,
+    si_code: SYS_SECCOMP,
+    si_call_addr: call.addr,
+    si_syscall: call.nr,
+    si_arch: call.arch ?? AUDIT_ARCH_X86_64,
   });
 }
 
@@ -102,12 +122,19 @@ export function decodeSigInfo(bytes: Uint8Array): DecodedSigInfo {
   const view = new DataView(bytes.buffer, bytes.byteOffset, SIGINFO_SIZE);
   const layout = siginfoLayout(view.getInt32(0, true), view.getInt32(8, true));
   switch (layout) {
-    case 'kill': return { layout, info: SIGINFO_CODECS.kill.decode(view, 0) };
-    case 'rt': return { layout, info: SIGINFO_CODECS.rt.decode(view, 0) };
-    case 'timer': return { layout, info: SIGINFO_CODECS.timer.decode(view, 0) };
-    case 'chld': return { layout, info: SIGINFO_CODECS.chld.decode(view, 0) };
-    case 'fault': return { layout, info: SIGINFO_CODECS.fault.decode(view, 0) };
-    case 'sys': return { layout, info: SIGINFO_CODECS.sys.decode(view, 0) };
-    case 'poll': return { layout, info: SIGINFO_CODECS.poll.decode(view, 0) };
+    case 'kill':
+      return { layout, info: SIGINFO_CODECS.kill.decode(view, 0) };
+    case 'rt':
+      return { layout, info: SIGINFO_CODECS.rt.decode(view, 0) };
+    case 'timer':
+      return { layout, info: SIGINFO_CODECS.timer.decode(view, 0) };
+    case 'chld':
+      return { layout, info: SIGINFO_CODECS.chld.decode(view, 0) };
+    case 'fault':
+      return { layout, info: SIGINFO_CODECS.fault.decode(view, 0) };
+    case 'sys':
+      return { layout, info: SIGINFO_CODECS.sys.decode(view, 0) };
+    case 'poll':
+      return { layout, info: SIGINFO_CODECS.poll.decode(view, 0) };
   }
 }

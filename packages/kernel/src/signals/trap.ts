@@ -3,7 +3,18 @@ import { TASK_SIZE_MAX } from './frame.js';
 
 /** x86 exception vectors Linux records as a thread's trap number. */
 export const X86_TRAP = {
-  DE: 0, DB: 1, BP: 3, OF: 4, BR: 5, UD: 6, NM: 7, GP: 13, PF: 14, MF: 16, AC: 17, XF: 19,
+  DE: 0,
+  DB: 1,
+  BP: 3,
+  OF: 4,
+  BR: 5,
+  UD: 6,
+  NM: 7,
+  GP: 13,
+  PF: 14,
+  MF: 16,
+  AC: 17,
+  XF: 19,
 } as const;
 
 /** Page-fault error code bits. */

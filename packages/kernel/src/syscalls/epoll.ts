@@ -85,8 +85,7 @@ export function registerEpollSyscalls(table: SyscallTable): void {
     epoll_ctl: {
       args: ['fd', 'int', 'fd', 'ptr'],
       support: 'partial',
-      note:
-        'EPOLLWAKEUP is ignored; EPOLLEXCLUSIVE wakes one instance (the first to add the file with a thread waiting) except on TCP/UDP sockets, where every exclusive waiter wakes (Linux allows "one or more")',
+      note: 'EPOLLWAKEUP is ignored; EPOLLEXCLUSIVE wakes one instance (the first to add the file with a thread waiting) except on TCP/UDP sockets, where every exclusive waiter wakes (Linux allows "one or more")',
       handler: (t, a) => ctl(t, a.argInt(0), a.argInt(1), a.argInt(2), a.arg(3)),
     },
     epoll_wait: {

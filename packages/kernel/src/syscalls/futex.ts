@@ -41,7 +41,7 @@ function wakeOp(t: Task, uaddr: number, uaddr2: number, count: number, count2: n
   // FUTEX_OP_ANDN is and with the complement.
   const old = t.mm.atomicUpdate32(uaddr2, op, (opField & 7) === 3 ? ~oparg : oparg);
   const signedOld = old | 0;
-  const sc = cmparg << 20 >> 20;
+  const sc = (cmparg << 20) >> 20;
   const hit = [signedOld === sc, signedOld !== sc, signedOld < sc, signedOld <= sc, signedOld > sc, signedOld >= sc][cmp];
   if (hit === undefined) throw new SysError(Errno.ENOSYS);
   const futexes = t.kernel.futexes;

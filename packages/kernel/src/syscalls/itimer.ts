@@ -27,7 +27,7 @@ export function registerItimerSyscalls(table: SyscallTable): void {
     },
     setitimer: {
       args: ['int', 'ptr', 'ptr'],
-      note: 'VIRTUAL and PROF count the process\'s CPU time, checked every 10 ms (a tick)',
+      note: "VIRTUAL and PROF count the process's CPU time, checked every 10 ms (a tick)",
       handler: (t, a) => {
         const which = a.argInt(0);
         if (which !== ITIMER.REAL && which !== ITIMER.VIRTUAL && which !== ITIMER.PROF) throw new SysError(Errno.EINVAL);

@@ -16,17 +16,23 @@ function execve(t: Task, pathAddr: number, argvAddr: number, envpAddr: number): 
 function wait4(t: Task, pid: number, statusAddr: number, options: number, rusageAddr: number): number {
   if (options & ~(WAIT.NOHANG | WAIT.UNTRACED | WAIT.CONTINUED | WAIT.NOTHREAD | WAIT.ALL | WAIT.CLONE)) throw new SysError(Errno.EINVAL);
   // wait4 always waits for exits; WUNTRACED and WCONTINUED add stops and continues.
-  return waitForChild(t, pid, options | WAIT.EXITED, (child) => {
-    if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, child.exitStatus ?? 0);
-    writeChildRusage(t, rusageAddr, child);
-    reapChildCpu(t.group, child);
-    t.group.children.delete(child);
-    return child.pid;
-  }, (child, report) => {
-    if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, report.status);
-    writeChildRusage(t, rusageAddr, child);
-    return child.pid;
-  });
+  return waitForChild(
+    t,
+    pid,
+    options | WAIT.EXITED,
+    (child) => {
+      if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, child.exitStatus ?? 0);
+      writeChildRusage(t, rusageAddr, child);
+      reapChildCpu(t.group, child);
+      t.group.children.delete(child);
+      return child.pid;
+    },
+    (child, report) => {
+      if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, report.status);
+      writeChildRusage(t, rusageAddr, child);
+      return child.pid;
+    },
+  );
 }
 
 /**
@@ -62,27 +68,41 @@ function waitid(t: Task, idtype: number, id: number, infop: number, options: num
   if (!(options & (WAIT.EXITED | WAIT.STOPPED | WAIT.CONTINUED))) throw new SysError(Errno.EINVAL);
   let pid: number;
   switch (idtype) {
-    case P.ALL: pid = -1; break;
-    case P.PID: pid = id; break;
-    case P.PGID: pid = id === 0 ? 0 : -id; break;
-    default: throw new SysError(Errno.EINVAL);
+    case P.ALL:
+      pid = -1;
+      break;
+    case P.PID:
+      pid = id;
+      break;
+    case P.PGID:
+      pid = id === 0 ? 0 : -id;
+      break;
+    default:
+      throw new SysError(Errno.EINVAL);
   }
-  return waitForChild(t, pid, options, (child) => {
-    if (infop !== 0) writeWaitidInfo(t, infop, { signo: Signal.SIGCHLD, ...exitReport(child), pid: child.pid, uid: child.creds.uid });
-    writeChildRusage(t, rusageAddr, child);
-    if (!(options & WAIT.NOWAIT)) {
-      reapChildCpu(t.group, child);
-      t.group.children.delete(child);
-    }
-    return 0;
-  }, (child, report) => {
-    if (infop !== 0) writeWaitidInfo(t, infop, { signo: Signal.SIGCHLD, code: report.code, pid: child.pid, uid: child.creds.uid, status: report.signal });
-    writeChildRusage(t, rusageAddr, child);
-    return 0;
-  }, () => {
-    // WNOHANG with nothing to report: Linux writes the fields as zeros.
-    if (infop !== 0) writeWaitidInfo(t, infop, { signo: 0, code: 0, pid: 0, uid: 0, status: 0 });
-  });
+  return waitForChild(
+    t,
+    pid,
+    options,
+    (child) => {
+      if (infop !== 0) writeWaitidInfo(t, infop, { signo: Signal.SIGCHLD, ...exitReport(child), pid: child.pid, uid: child.creds.uid });
+      writeChildRusage(t, rusageAddr, child);
+      if (!(options & WAIT.NOWAIT)) {
+        reapChildCpu(t.group, child);
+        t.group.children.delete(child);
+      }
+      return 0;
+    },
+    (child, report) => {
+      if (infop !== 0) writeWaitidInfo(t, infop, { signo: Signal.SIGCHLD, code: report.code, pid: child.pid, uid: child.creds.uid, status: report.signal });
+      writeChildRusage(t, rusageAddr, child);
+      return 0;
+    },
+    () => {
+      // WNOHANG with nothing to report: Linux writes the fields as zeros.
+      if (infop !== 0) writeWaitidInfo(t, infop, { signo: 0, code: 0, pid: 0, uid: 0, status: 0 });
+    },
+  );
 }
 
 /** A process's life: clone/fork/vfork, execve/execveat, exit/exit_group, wait4/waitid. */

@@ -37,10 +37,17 @@ function waitForLock(t: Task, file: FileDescription, attempt: () => void): numbe
 function lockRange(file: FileDescription, whence: number, start: number, len: number): [number, number] {
   let base: number;
   switch (whence) {
-    case SEEK.SET: base = 0; break;
-    case SEEK.CUR: base = file.offset; break;
-    case SEEK.END: base = file.stat().size; break;
-    default: throw new SysError(Errno.EINVAL);
+    case SEEK.SET:
+      base = 0;
+      break;
+    case SEEK.CUR:
+      base = file.offset;
+      break;
+    case SEEK.END:
+      base = file.stat().size;
+      break;
+    default:
+      throw new SysError(Errno.EINVAL);
   }
   let from = base + start;
   let to: number;
@@ -68,7 +75,13 @@ function recordLock(t: Task, fd: number, cmd: number, addr: number): number {
     if (fl.l_type !== F.RDLCK && fl.l_type !== F.WRLCK) throw new SysError(Errno.EINVAL);
     const conflict = locks.getRecordLock(file.inode, owner, fl.l_type, start, end);
     const out = conflict
-      ? { l_type: conflict.type, l_whence: SEEK.SET, l_start: conflict.start, l_len: conflict.end === Infinity ? 0 : conflict.end - conflict.start + 1, l_pid: conflict.pid }
+      ? {
+          l_type: conflict.type,
+          l_whence: SEEK.SET,
+          l_start: conflict.start,
+          l_len: conflict.end === Infinity ? 0 : conflict.end - conflict.start + 1,
+          l_pid: conflict.pid,
+        }
       : { ...fl, l_type: F.UNLCK };
     Flock.encode(view, 0, out);
     t.mm.copyOut(addr, raw);

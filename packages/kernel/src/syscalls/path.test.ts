@@ -16,8 +16,7 @@ beforeEach(() => {
   t = h.newProcess();
 });
 
-const at = (nr: number, ...args: Array<number | string>) =>
-  h.syscall(t, nr, ...args.map((a) => (typeof a === 'string' ? h.cstr(t, a) : a)));
+const at = (nr: number, ...args: Array<number | string>) => h.syscall(t, nr, ...args.map((a) => (typeof a === 'string' ? h.cstr(t, a) : a)));
 
 describe('path operations on tmpfs', () => {
   it('mkdirat, then EEXIST; a file inside it; rmdir of a non-empty directory is ENOTEMPTY', () => {

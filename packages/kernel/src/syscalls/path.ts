@@ -100,12 +100,54 @@ function utimes(t: Task, dirfd: number, pathAddr: number, timesAddr: number, mic
 export function registerPathSyscalls(table: SyscallTable): void {
   const ok = () => 0;
   table.register({
-    mkdir: { args: ['str', 'oct'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.mkdirAt(x.ctx, x.p, a.argUint(1)); return ok(); } },
-    mkdirat: { args: ['dirfd', 'str', 'oct'], handler: (t, a) => { const x = at(t, a.argInt(0), a.arg(1)); x.vfs.mkdirAt(x.ctx, x.p, a.argUint(2)); return ok(); } },
-    mknod: { args: ['str', 'oct', 'hex'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.mknodAt(x.ctx, x.p, a.argUint(1), a.argUint(2)); return ok(); } },
-    mknodat: { args: ['dirfd', 'str', 'oct', 'hex'], handler: (t, a) => { const x = at(t, a.argInt(0), a.arg(1)); x.vfs.mknodAt(x.ctx, x.p, a.argUint(2), a.argUint(3)); return ok(); } },
-    rmdir: { args: ['str'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.rmdirAt(x.ctx, x.p); return ok(); } },
-    unlink: { args: ['str'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.unlinkAt(x.ctx, x.p, 0); return ok(); } },
+    mkdir: {
+      args: ['str', 'oct'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        x.vfs.mkdirAt(x.ctx, x.p, a.argUint(1));
+        return ok();
+      },
+    },
+    mkdirat: {
+      args: ['dirfd', 'str', 'oct'],
+      handler: (t, a) => {
+        const x = at(t, a.argInt(0), a.arg(1));
+        x.vfs.mkdirAt(x.ctx, x.p, a.argUint(2));
+        return ok();
+      },
+    },
+    mknod: {
+      args: ['str', 'oct', 'hex'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        x.vfs.mknodAt(x.ctx, x.p, a.argUint(1), a.argUint(2));
+        return ok();
+      },
+    },
+    mknodat: {
+      args: ['dirfd', 'str', 'oct', 'hex'],
+      handler: (t, a) => {
+        const x = at(t, a.argInt(0), a.arg(1));
+        x.vfs.mknodAt(x.ctx, x.p, a.argUint(2), a.argUint(3));
+        return ok();
+      },
+    },
+    rmdir: {
+      args: ['str'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        x.vfs.rmdirAt(x.ctx, x.p);
+        return ok();
+      },
+    },
+    unlink: {
+      args: ['str'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        x.vfs.unlinkAt(x.ctx, x.p, 0);
+        return ok();
+      },
+    },
     unlinkat: {
       args: ['dirfd', 'str', 'hex'],
       handler: (t, a) => {
@@ -182,8 +224,22 @@ export function registerPathSyscalls(table: SyscallTable): void {
         return ok();
       },
     },
-    chmod: { args: ['str', 'oct'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.chmodAt(x.ctx, x.p, a.argUint(1), 0); return ok(); } },
-    fchmodat: { args: ['dirfd', 'str', 'oct'], handler: (t, a) => { const x = at(t, a.argInt(0), a.arg(1)); x.vfs.chmodAt(x.ctx, x.p, a.argUint(2), 0); return ok(); } },
+    chmod: {
+      args: ['str', 'oct'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        x.vfs.chmodAt(x.ctx, x.p, a.argUint(1), 0);
+        return ok();
+      },
+    },
+    fchmodat: {
+      args: ['dirfd', 'str', 'oct'],
+      handler: (t, a) => {
+        const x = at(t, a.argInt(0), a.arg(1));
+        x.vfs.chmodAt(x.ctx, x.p, a.argUint(2), 0);
+        return ok();
+      },
+    },
     fchmod: {
       args: ['fd', 'oct'],
       handler: (t, a) => {
@@ -192,9 +248,30 @@ export function registerPathSyscalls(table: SyscallTable): void {
         return ok();
       },
     },
-    chown: { args: ['str', 'int', 'int'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.chownAt(x.ctx, x.p, a.argInt(1), a.argInt(2), 0); return ok(); } },
-    lchown: { args: ['str', 'int', 'int'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.chownAt(x.ctx, x.p, a.argInt(1), a.argInt(2), AT.SYMLINK_NOFOLLOW); return ok(); } },
-    fchownat: { args: ['dirfd', 'str', 'int', 'int', 'hex'], handler: (t, a) => { const x = at(t, a.argInt(0), a.arg(1)); x.vfs.chownAt(x.ctx, x.p, a.argInt(2), a.argInt(3), a.argInt(4)); return ok(); } },
+    chown: {
+      args: ['str', 'int', 'int'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        x.vfs.chownAt(x.ctx, x.p, a.argInt(1), a.argInt(2), 0);
+        return ok();
+      },
+    },
+    lchown: {
+      args: ['str', 'int', 'int'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        x.vfs.chownAt(x.ctx, x.p, a.argInt(1), a.argInt(2), AT.SYMLINK_NOFOLLOW);
+        return ok();
+      },
+    },
+    fchownat: {
+      args: ['dirfd', 'str', 'int', 'int', 'hex'],
+      handler: (t, a) => {
+        const x = at(t, a.argInt(0), a.arg(1));
+        x.vfs.chownAt(x.ctx, x.p, a.argInt(2), a.argInt(3), a.argInt(4));
+        return ok();
+      },
+    },
     fchown: {
       args: ['fd', 'int', 'int'],
       handler: (t, a) => {
@@ -204,12 +281,43 @@ export function registerPathSyscalls(table: SyscallTable): void {
       },
     },
     utimensat: { args: ['dirfd', 'str', 'ptr', 'hex'], handler: (t, a) => utimensat(t, a.argInt(0), a.arg(1), a.arg(2), a.argInt(3)) },
-    truncate: { args: ['str', 'int'], handler: (t, a) => { const x = at(t, AT.FDCWD, a.arg(0)); x.vfs.truncateAt(x.ctx, x.p, a.argSigned(1)); return ok(); } },
-    ftruncate: { args: ['fd', 'int'], handler: (t, a) => { t.group.fds.get(a.argInt(0)).truncate(a.argSigned(1)); return ok(); } },
-    fsync: { args: ['fd'], handler: (t, a) => { t.group.fds.get(a.argInt(0)).sync(); return ok(); } },
-    fdatasync: { args: ['fd'], handler: (t, a) => { t.group.fds.get(a.argInt(0)).sync(); return ok(); } },
+    truncate: {
+      args: ['str', 'int'],
+      handler: (t, a) => {
+        const x = at(t, AT.FDCWD, a.arg(0));
+        x.vfs.truncateAt(x.ctx, x.p, a.argSigned(1));
+        return ok();
+      },
+    },
+    ftruncate: {
+      args: ['fd', 'int'],
+      handler: (t, a) => {
+        t.group.fds.get(a.argInt(0)).truncate(a.argSigned(1));
+        return ok();
+      },
+    },
+    fsync: {
+      args: ['fd'],
+      handler: (t, a) => {
+        t.group.fds.get(a.argInt(0)).sync();
+        return ok();
+      },
+    },
+    fdatasync: {
+      args: ['fd'],
+      handler: (t, a) => {
+        t.group.fds.get(a.argInt(0)).sync();
+        return ok();
+      },
+    },
     sync: { args: [], handler: ok },
-    syncfs: { args: ['fd'], handler: (t, a) => { t.group.fds.get(a.argInt(0)); return ok(); } },
+    syncfs: {
+      args: ['fd'],
+      handler: (t, a) => {
+        t.group.fds.get(a.argInt(0));
+        return ok();
+      },
+    },
     statfs: {
       args: ['str', 'ptr'],
       handler: (t, a) => {

@@ -251,7 +251,14 @@ export function registerPollSyscalls(table: SyscallTable): void {
         const tvAddr = a.arg(4);
         const timeout = tvAddr === 0 ? undefined : readTimeval(t, tvAddr);
         const addrs = { in: a.arg(1), out: a.arg(2), ex: a.arg(3) };
-        return doSelect(t, a.argInt(0), addrs, timeout, -Errno.ERESTARTNOHAND, remainingWriter(t, tvAddr, timeout, true, (r) => r));
+        return doSelect(
+          t,
+          a.argInt(0),
+          addrs,
+          timeout,
+          -Errno.ERESTARTNOHAND,
+          remainingWriter(t, tvAddr, timeout, true, (r) => r),
+        );
       },
     },
     pselect6: {

@@ -37,7 +37,13 @@ export function registerSchedSyscalls(table: SyscallTable): void {
       },
     },
     sched_getscheduler: { args: ['int'], handler: () => 0 },
-    sched_getparam: { args: ['int', 'ptr'], handler: (t, a) => { copyOutU32(t.mm, a.arg(1), 0); return 0; } },
+    sched_getparam: {
+      args: ['int', 'ptr'],
+      handler: (t, a) => {
+        copyOutU32(t.mm, a.arg(1), 0);
+        return 0;
+      },
+    },
     sched_get_priority_max: { args: ['int'], handler: (_t, a) => (a.argInt(0) === 1 || a.argInt(0) === 2 ? 99 : 0) },
     sched_get_priority_min: { args: ['int'], handler: (_t, a) => (a.argInt(0) === 1 || a.argInt(0) === 2 ? 1 : 0) },
     getpriority: { args: ['int', 'int'], handler: (t) => 20 - t.group.nice },

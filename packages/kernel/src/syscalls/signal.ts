@@ -58,7 +58,10 @@ function rtSigaction(t: Task, sig: number, act: number, oldact: number, size: nu
     actions[sig] = next;
     // Setting a pending signal's action to ignore discards it (POSIX); so
     // does SIG_DFL where the default does nothing (SIGCONT's continues at send).
-    if (next.handler === SIG_IGN || (next.handler === SIG_DFL && ([Signal.SIGCHLD, Signal.SIGURG, Signal.SIGWINCH, Signal.SIGCONT] as number[]).includes(sig))) {
+    if (
+      next.handler === SIG_IGN ||
+      (next.handler === SIG_DFL && ([Signal.SIGCHLD, Signal.SIGURG, Signal.SIGWINCH, Signal.SIGCONT] as number[]).includes(sig))
+    ) {
       t.group.signals.discard(sig);
     }
   }
@@ -119,18 +122,22 @@ function rtSigtimedwait(t: Task, setAddr: number, infoAddr: number, timeoutAddr:
   }
   // Signals in `set` are blocked by the caller (sigtimedwait's contract), so
   // they stay pending: poll for them whenever one arrives for this process.
-  return t.kernel.block(t, (complete) => {
-    const onSignal = () => {
-      const sig = take();
-      if (sig) complete(sig);
-    };
-    t.group.signalWaiters.add(onSignal);
-    const cancelTimer = deadline === undefined ? undefined : t.kernel.setDeadline(1, deadline, () => complete(-Errno.EAGAIN));
-    return () => {
-      t.group.signalWaiters.delete(onSignal);
-      cancelTimer?.();
-    };
-  }, -Errno.EINTR);
+  return t.kernel.block(
+    t,
+    (complete) => {
+      const onSignal = () => {
+        const sig = take();
+        if (sig) complete(sig);
+      };
+      t.group.signalWaiters.add(onSignal);
+      const cancelTimer = deadline === undefined ? undefined : t.kernel.setDeadline(1, deadline, () => complete(-Errno.EAGAIN));
+      return () => {
+        t.group.signalWaiters.delete(onSignal);
+        cancelTimer?.();
+      };
+    },
+    -Errno.EINTR,
+  );
 }
 
 function kill(t: Task, pid: number, sig: number): number {
@@ -158,10 +165,17 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         if (a.arg(1) !== 0) {
           const set = readSigset(t, a.arg(1)) & ~UNBLOCKABLE_MASK;
           switch (a.argInt(0)) {
-            case SIG_HOW.BLOCK: t.blocked = old | set; break;
-            case SIG_HOW.UNBLOCK: t.blocked = old & ~set; break;
-            case SIG_HOW.SETMASK: t.blocked = set; break;
-            default: throw new SysError(Errno.EINVAL);
+            case SIG_HOW.BLOCK:
+              t.blocked = old | set;
+              break;
+            case SIG_HOW.UNBLOCK:
+              t.blocked = old & ~set;
+              break;
+            case SIG_HOW.SETMASK:
+              t.blocked = set;
+              break;
+            default:
+              throw new SysError(Errno.EINVAL);
           }
         }
         if (a.arg(2) !== 0) writeSigset(t, a.arg(2), old);

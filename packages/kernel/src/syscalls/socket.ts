@@ -270,7 +270,7 @@ function parseControl(t: Task, addr: number, len: number): Control {
   const buf = t.mm.copyIn(addr, len);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   try {
-    for (let at = 0; at + CMSG_HDR <= len; ) {
+    for (let at = 0; at + CMSG_HDR <= len;) {
       const h = Cmsghdr.decode(view, at);
       if (h.cmsg_len < CMSG_HDR || at + h.cmsg_len > len) throw new SysError(Errno.EINVAL);
       const data = buf.subarray(at + CMSG_HDR, at + h.cmsg_len);
@@ -311,15 +311,7 @@ function parseControl(t: Task, addr: number, len: number): Control {
  * blocking stream send goes on until every byte is taken (as Linux does);
  * EPIPE raises SIGPIPE unless MSG_NOSIGNAL.
  */
-function sendOne(
-  t: Task,
-  fd: number,
-  iovs: Iov[],
-  to: Uint8Array | null,
-  control: Control,
-  flags: number,
-  forceNonblock = false,
-): number {
+function sendOne(t: Task, fd: number, iovs: Iov[], to: Uint8Array | null, control: Control, flags: number, forceNonblock = false): number {
   let file: FileDescription;
   let sock: SocketImpl;
   try {
@@ -529,7 +521,14 @@ function sendmsg(t: Task, fd: number, msgAddr: number, flags: number, forceNonbl
 
 function recvmsg(t: Task, fd: number, msgAddr: number, flags: number, forceNonblock = false): number {
   const h = readMsghdr(t, msgAddr);
-  return recvOne(t, fd, h.iovs, flags, { nameAddr: h.name, nameLenAddr: msgAddr + 8, msghdr: { addr: msgAddr, control: h.control, controllen: h.controllen } }, forceNonblock);
+  return recvOne(
+    t,
+    fd,
+    h.iovs,
+    flags,
+    { nameAddr: h.name, nameLenAddr: msgAddr + 8, msghdr: { addr: msgAddr, control: h.control, controllen: h.controllen } },
+    forceNonblock,
+  );
 }
 
 /**

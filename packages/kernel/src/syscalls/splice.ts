@@ -14,7 +14,14 @@ const MAX_RW_COUNT = 0x7ffff000;
  * short write; the first would-block parks the caller (unless it moved
  * something already).
  */
-function transfer(t: Task, src: FileDescription, dst: FileDescription, count: number, inOff?: number, outOff?: number): { n: number; inOff?: number; outOff?: number } {
+function transfer(
+  t: Task,
+  src: FileDescription,
+  dst: FileDescription,
+  count: number,
+  inOff?: number,
+  outOff?: number,
+): { n: number; inOff?: number; outOff?: number } {
   const buf = new Uint8Array(Math.min(CHUNK, Math.max(1, count)));
   let done = 0;
   while (done < count) {

@@ -23,7 +23,8 @@ export function registerSyslogSyscalls(table: SyscallTable): void {
             return 0;
           case 2: // READ: destructive, from where the last one stopped
           case 3: // READ_ALL
-          case 4: { // READ_CLEAR
+          case 4: {
+            // READ_CLEAR
             if (len < 0) throw new SysError(Errno.EINVAL);
             const all = encoder.encode(log.syslogText());
             let bytes = action === 2 ? all.subarray(log.readCursor) : all;

@@ -35,7 +35,7 @@ export function registerTimeSyscalls(table: SyscallTable): void {
   table.register({
     clock_gettime: {
       args: ['int', 'ptr'],
-      note: 'CPU-time clocks: user time is the host CPU time of the task\'s stub thread, system time the sentry\'s time serving its syscalls',
+      note: "CPU-time clocks: user time is the host CPU time of the task's stub thread, system time the sentry's time serving its syscalls",
       handler: (t, a) => {
         t.mm.copyOut(a.arg(1), encodeTimespec(readClock(t, a.argInt(0))));
         return 0;

@@ -31,7 +31,10 @@ const hex = (b: Uint8Array | number[]) => Buffer.from(b).toString('hex');
 function linux(cases: Case[]): Outcome[] {
   const r = spawnSync('python3', [ORACLE], { input: cases.map((c) => JSON.stringify(c)).join('\n') + '\n', encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`oracle failed: ${r.stderr}`);
-  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Outcome);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Outcome);
 }
 
 function ours(c: Case): Outcome {
@@ -69,7 +72,13 @@ const EXAMPLES: Case[] = [
   { iflag: std.c_iflag, oflag: std.c_oflag, lflag: std.c_lflag, input: bytes('line\x12more\r'), output: '' },
   { iflag: 0, oflag: 0, lflag: 0, input: bytes('raw\r\n\x03\x04'), output: bytes('a\nb\r') },
   { iflag: std.c_iflag, oflag: std.c_oflag, lflag: LFLAG.ISIG | LFLAG.ECHO | LFLAG.ECHOCTL, input: bytes('x\x01\n\x1b[A\r'), output: '' },
-  { iflag: IFLAG.ICRNL, oflag: OFLAG.OPOST | OFLAG.OCRNL | OFLAG.ONLRET, lflag: std.c_lflag | LFLAG.NOFLSH, input: bytes('ab\x03cd\r'), output: bytes('x\ry\n') },
+  {
+    iflag: IFLAG.ICRNL,
+    oflag: OFLAG.OPOST | OFLAG.OCRNL | OFLAG.ONLRET,
+    lflag: std.c_lflag | LFLAG.NOFLSH,
+    input: bytes('ab\x03cd\r'),
+    output: bytes('x\ry\n'),
+  },
   { iflag: IFLAG.INLCR | IFLAG.IGNCR, oflag: std.c_oflag, lflag: std.c_lflag & ~LFLAG.ECHOKE, input: bytes('ab\r\ncd\x15ef\n'), output: '' },
   { iflag: std.c_iflag, oflag: std.c_oflag, lflag: (std.c_lflag & ~LFLAG.ECHO) | LFLAG.ECHONL, input: bytes('secret\r'), output: '' },
   { iflag: std.c_iflag, oflag: std.c_oflag, lflag: std.c_lflag | LFLAG.ECHOPRT, input: bytes('abc\x7f\x7fx\r'), output: '' },
@@ -86,12 +95,44 @@ describe('line discipline against a Linux pty', () => {
     const flagsOf = (bits: number[]) => fc.subarray(bits).map((b) => b.reduce((a, x) => a | x, 0));
     // VSTART/VSTOP (^Q/^S) are left out: a stopped pty holds the oracle's own writes.
     const alphabet = fc.constantFrom(
-      ...[...'ab_ 1.', '\t', '\r', '\n', '\x03', '\x1c', '\x1a', '\x7f', '\x15', '\x04', '\x17', '\x16', '\x12', '\x01', '\x1b', '\xc3', '\xa9', '\x80', 'A'].map((s) => s.charCodeAt(0)),
+      ...[
+        ...'ab_ 1.',
+        '\t',
+        '\r',
+        '\n',
+        '\x03',
+        '\x1c',
+        '\x1a',
+        '\x7f',
+        '\x15',
+        '\x04',
+        '\x17',
+        '\x16',
+        '\x12',
+        '\x01',
+        '\x1b',
+        '\xc3',
+        '\xa9',
+        '\x80',
+        'A',
+      ].map((s) => s.charCodeAt(0)),
     );
     const caseArb = fc.record({
       iflag: flagsOf([IFLAG.ICRNL, IFLAG.INLCR, IFLAG.IGNCR, IFLAG.ISTRIP, IFLAG.IUTF8, IFLAG.IUCLC]),
       oflag: flagsOf([OFLAG.OPOST, OFLAG.ONLCR, OFLAG.OCRNL, OFLAG.ONOCR, OFLAG.ONLRET, OFLAG.OLCUC, OFLAG.XTABS]),
-      lflag: flagsOf([LFLAG.ISIG, LFLAG.ICANON, LFLAG.ECHO, LFLAG.ECHOE, LFLAG.ECHOK, LFLAG.ECHONL, LFLAG.NOFLSH, LFLAG.ECHOCTL, LFLAG.ECHOPRT, LFLAG.ECHOKE, LFLAG.IEXTEN]),
+      lflag: flagsOf([
+        LFLAG.ISIG,
+        LFLAG.ICANON,
+        LFLAG.ECHO,
+        LFLAG.ECHOE,
+        LFLAG.ECHOK,
+        LFLAG.ECHONL,
+        LFLAG.NOFLSH,
+        LFLAG.ECHOCTL,
+        LFLAG.ECHOPRT,
+        LFLAG.ECHOKE,
+        LFLAG.IEXTEN,
+      ]),
       input: fc.array(alphabet, { maxLength: 40 }).map(hex),
       output: fc.array(fc.constantFrom(0x61, 0x0a, 0x0d, 0x09, 0x08, 0x62), { maxLength: 12 }).map(hex),
     });

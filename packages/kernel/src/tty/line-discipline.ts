@@ -19,9 +19,23 @@ export const OUTPUT_BUFFER_SIZE = 65536;
 export function defaultTermios(): Termios {
   const cc = new Uint8Array(NCCS);
   const init: Array<[number, number]> = [
-    [V.INTR, 0o3], [V.QUIT, 0o34], [V.ERASE, 0o177], [V.KILL, 0o25], [V.EOF, 0o4], [V.TIME, 0], [V.MIN, 1],
-    [V.SWTC, 0], [V.START, 0o21], [V.STOP, 0o23], [V.SUSP, 0o32], [V.EOL, 0], [V.REPRINT, 0o22],
-    [V.DISCARD, 0o17], [V.WERASE, 0o27], [V.LNEXT, 0o26], [V.EOL2, 0],
+    [V.INTR, 0o3],
+    [V.QUIT, 0o34],
+    [V.ERASE, 0o177],
+    [V.KILL, 0o25],
+    [V.EOF, 0o4],
+    [V.TIME, 0],
+    [V.MIN, 1],
+    [V.SWTC, 0],
+    [V.START, 0o21],
+    [V.STOP, 0o23],
+    [V.SUSP, 0o32],
+    [V.EOL, 0],
+    [V.REPRINT, 0o22],
+    [V.DISCARD, 0o17],
+    [V.WERASE, 0o27],
+    [V.LNEXT, 0o26],
+    [V.EOL2, 0],
   ];
   for (const [i, v] of init) cc[i] = v;
   return {
@@ -546,7 +560,6 @@ export class LineDiscipline {
     for (let k = 0; k < this.canonCount; k++) if (!this.input[k].eof) n++;
     return n;
   }
-
 
   /**
    * Is there something for a read (poll's POLLIN)? Non-canonical mode with

@@ -20,7 +20,11 @@ export class Server extends EventEmitter {
   private readonly connections = new Set<Socket>();
   private closing = false;
 
-  constructor(private readonly stack: Stack, private readonly opts: { allowHalfOpen?: boolean } = {}, connectionListener?: (socket: Socket) => void) {
+  constructor(
+    private readonly stack: Stack,
+    private readonly opts: { allowHalfOpen?: boolean } = {},
+    connectionListener?: (socket: Socket) => void,
+  ) {
     super();
     if (connectionListener) this.on('connection', connectionListener);
   }
@@ -28,8 +32,14 @@ export class Server extends EventEmitter {
   /** listen(port?, host?, backlog?, cb?) or listen({ port, host, backlog }, cb?); 'listening' or 'error' follows. */
   listen(...args: unknown[]): this {
     const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
-    const o: ListenOptions = typeof args[0] === 'object' && args[0] !== null ? (args[0] as ListenOptions)
-      : { port: args[0] as number | undefined, host: typeof args[1] === 'string' ? args[1] : undefined, backlog: typeof args[1] === 'number' ? args[1] : (args[2] as number | undefined) };
+    const o: ListenOptions =
+      typeof args[0] === 'object' && args[0] !== null
+        ? (args[0] as ListenOptions)
+        : {
+            port: args[0] as number | undefined,
+            host: typeof args[1] === 'string' ? args[1] : undefined,
+            backlog: typeof args[1] === 'number' ? args[1] : (args[2] as number | undefined),
+          };
     if (cb) this.once('listening', cb);
     const host = o.host ?? '0.0.0.0';
     const family = isIPv6(host) ? AF.INET6 : AF.INET;
@@ -108,6 +118,10 @@ export class Server extends EventEmitter {
     return this;
   }
 
-  ref(): this { return this; }
-  unref(): this { return this; }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
 }

@@ -56,15 +56,24 @@ export class Socket extends Duplex {
   private idleMs = 0;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly stack: Stack, opts: { allowHalfOpen?: boolean; accepted?: StackSocket } = {}) {
+  constructor(
+    private readonly stack: Stack,
+    opts: { allowHalfOpen?: boolean; accepted?: StackSocket } = {},
+  ) {
     // 'close' carries hadError, as node:net's does, so the stream's own is off.
     super({ allowHalfOpen: opts.allowHalfOpen ?? false, emitClose: false, decodeStrings: true });
     if (opts.accepted) this.attach(opts.accepted);
   }
 
-  get bytesWritten(): number { return this.written; }
-  get localAddress(): string | undefined { return this.sockname()?.addr; }
-  get localPort(): number | undefined { return this.sockname()?.port; }
+  get bytesWritten(): number {
+    return this.written;
+  }
+  get localAddress(): string | undefined {
+    return this.sockname()?.addr;
+  }
+  get localPort(): number | undefined {
+    return this.sockname()?.port;
+  }
   get readyState(): string {
     if (this.connecting) return 'opening';
     if (this.readable && this.writable) return 'open';
@@ -72,10 +81,16 @@ export class Socket extends Duplex {
     if (this.writable) return 'writeOnly';
     return 'closed';
   }
-  get pending(): boolean { return this.sock === undefined || this.connecting; }
+  get pending(): boolean {
+    return this.sock === undefined || this.connecting;
+  }
 
   private sockname(): SockAddr | undefined {
-    try { return this.sock?.getsockname(); } catch { return undefined; }
+    try {
+      return this.sock?.getsockname();
+    } catch {
+      return undefined;
+    }
   }
 
   /** Wraps an established (accepted or connected) socket. */
@@ -93,7 +108,8 @@ export class Socket extends Duplex {
    * `connect(port, host?, cb?)`; 'connect' follows, or 'error' and 'close'.
    */
   connect(optsOrPort: ConnectOptions | number, hostOrListener?: string | (() => void), listener?: () => void): this {
-    const opts: ConnectOptions = typeof optsOrPort === 'number' ? { port: optsOrPort, host: typeof hostOrListener === 'string' ? hostOrListener : undefined } : optsOrPort;
+    const opts: ConnectOptions =
+      typeof optsOrPort === 'number' ? { port: optsOrPort, host: typeof hostOrListener === 'string' ? hostOrListener : undefined } : optsOrPort;
     listener ??= typeof hostOrListener === 'function' ? hostOrListener : undefined;
     if (listener) this.once('connect', listener);
     const family = opts.family === 6 || (opts.family !== 4 && isIPv6(opts.host ?? '')) ? AF.INET6 : AF.INET;
@@ -221,7 +237,11 @@ export class Socket extends Duplex {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.connecting = false;
-    try { this.sock?.close(); } catch { /* closing twice is harmless here */ }
+    try {
+      this.sock?.close();
+    } catch {
+      /* closing twice is harmless here */
+    }
     const w = this.pendingWrite;
     this.pendingWrite = undefined;
     w?.cb(error ?? nodeNetError(Errno.EPIPE, 'write'));
@@ -269,11 +289,19 @@ export class Socket extends Duplex {
   }
 
   /** No event-loop handle to release: the stack's clock owns the timers. */
-  ref(): this { return this; }
-  unref(): this { return this; }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
   /** Closes the connection with RST semantics where node:net would (SO_LINGER 0), then destroys. */
   resetAndDestroy(): this {
-    try { this.sock?.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: true, linger: 0 }); } catch { /* not yet connected */ }
+    try {
+      this.sock?.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: true, linger: 0 });
+    } catch {
+      /* not yet connected */
+    }
     return this.destroy();
   }
 }

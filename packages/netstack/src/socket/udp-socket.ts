@@ -274,7 +274,9 @@ export class UdpSocket implements Socket {
 
   private isSubnetBroadcast(ip: IpAddress): boolean {
     if (ip.version !== 4) return false;
-    return this.stack.listNics().some((n) => n.addresses.some((a) => a.address.version === 4 && a.prefixLen < 31 && a.address.subnetBroadcast(a.prefixLen).key === ip.key));
+    return this.stack
+      .listNics()
+      .some((n) => n.addresses.some((a) => a.address.version === 4 && a.prefixLen < 31 && a.address.subnetBroadcast(a.prefixLen).key === ip.key));
   }
 
   private checkV6Only(ip: IpAddress): void {

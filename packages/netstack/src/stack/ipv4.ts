@@ -38,7 +38,11 @@ export class Ipv4Layer {
     const dst = v.dst;
     let broadcast = false;
     if (!this.stack.isLocalAddress(dst) && !(nic.isLoopback && dst.bytes[0] === 127)) {
-      if (dst.isLimitedBroadcast || dst.key === '224.0.0.1' || nic.addresses.some((a) => a.address.version === 4 && a.prefixLen < 31 && a.address.subnetBroadcast(a.prefixLen).key === dst.key)) {
+      if (
+        dst.isLimitedBroadcast ||
+        dst.key === '224.0.0.1' ||
+        nic.addresses.some((a) => a.address.version === 4 && a.prefixLen < 31 && a.address.subnetBroadcast(a.prefixLen).key === dst.key)
+      ) {
         broadcast = true;
       } else {
         nic.counters.rxDropped++;

@@ -5,16 +5,7 @@
 import { IPPROTO } from '../abi.js';
 import { IpAddress } from '../wire/address.js';
 import { EtherType } from '../wire/ethernet.js';
-import {
-  emitIcmpv6,
-  Icmpv6Type,
-  NA_OVERRIDE,
-  NA_SOLICITED,
-  ndpToIcmpv6,
-  parseIcmpv6,
-  parseNdp,
-  type Icmpv6Repr,
-} from '../wire/icmpv6.js';
+import { emitIcmpv6, Icmpv6Type, NA_OVERRIDE, NA_SOLICITED, ndpToIcmpv6, parseIcmpv6, parseNdp, type Icmpv6Repr } from '../wire/icmpv6.js';
 import { emitIpv6, IPV6_HEADER_LEN, Ipv6Ext, Ipv6View } from '../wire/ipv6.js';
 import { icmpv6Errno } from './icmp-errors.js';
 import type { Nic } from './nic.js';
@@ -45,7 +36,8 @@ export class Ipv6Layer {
     const dst = v.dst;
     let broadcast = false;
     if (!this.stack.isLocalAddress(dst) && !(nic.isLoopback && dst.isLoopback)) {
-      const forUs = dst.isMulticast && (dst.key === ALL_NODES.key || nic.addresses.some((a) => a.address.version === 6 && a.address.solicitedNode().key === dst.key));
+      const forUs =
+        dst.isMulticast && (dst.key === ALL_NODES.key || nic.addresses.some((a) => a.address.version === 6 && a.address.solicitedNode().key === dst.key));
       if (!forUs) {
         nic.counters.rxDropped++;
         return;
@@ -98,7 +90,11 @@ export class Ipv6Layer {
   /** Sends the transport packet in `pkt` along `route`; callers keep packets within the MTU. */
   send(route: Route, protocol: number, pkt: OutPacket, hopLimit = DEFAULT_HOP_LIMIT, trafficClass = 0): void {
     const off = pkt.off - IPV6_HEADER_LEN;
-    emitIpv6({ src: route.src, dst: route.dst, nextHeader: protocol, hopLimit, trafficClass, flowLabel: 0, payloadLength: pkt.buf.length - pkt.off }, pkt.buf, off);
+    emitIpv6(
+      { src: route.src, dst: route.dst, nextHeader: protocol, hopLimit, trafficClass, flowLabel: 0, payloadLength: pkt.buf.length - pkt.off },
+      pkt.buf,
+      off,
+    );
     this.stack.transmit(route, pkt.buf, off, EtherType.IPV6);
   }
 
@@ -173,11 +169,15 @@ export class Ipv6Layer {
       if (!nic.hasAddress(ndp.target)) return;
       if (ndp.linkAddr && !info.src.isUnspecified) nic.neighbors6.update(info.src, ndp.linkAddr);
       const to = info.src.isUnspecified ? ALL_NODES : info.src;
-      const na = ndpToIcmpv6({ type: Icmpv6Type.NEIGHBOR_ADVERT, flags: NA_OVERRIDE | (info.src.isUnspecified ? 0 : NA_SOLICITED), target: ndp.target, linkAddr: nic.mac });
+      const na = ndpToIcmpv6({
+        type: Icmpv6Type.NEIGHBOR_ADVERT,
+        flags: NA_OVERRIDE | (info.src.isUnspecified ? 0 : NA_SOLICITED),
+        target: ndp.target,
+        linkAddr: nic.mac,
+      });
       this.sendIcmp(to, ndp.target, na, 255, nic);
     } else if (ndp.linkAddr) {
       nic.neighbors6.update(ndp.target, ndp.linkAddr, (ndp.flags & NA_SOLICITED) !== 0);
     }
   }
 }
-

@@ -85,7 +85,7 @@ export class Nic {
     eth.dst = dst;
     eth.src = this.mac;
     if (etherType !== undefined) eth.etherType = etherType;
-    else eth.etherType = (frame[ETHERNET_HEADER_LEN] >> 4) === 6 ? EtherType.IPV6 : EtherType.IPV4;
+    else eth.etherType = frame[ETHERNET_HEADER_LEN] >> 4 === 6 ? EtherType.IPV6 : EtherType.IPV4;
     this.counters.txFrames++;
     this.link.send(frame);
   }

@@ -45,7 +45,7 @@ export class CubicCongestion implements CongestionControl {
     const ackedSeg = acked / mss;
     this.wEst += (ALPHA * ackedSeg) / cwndSeg;
     let next = cwndSeg;
-    if (target > cwndSeg) next += (Math.min(target, 1.5 * cwndSeg) - cwndSeg) / cwndSeg * ackedSeg;
+    if (target > cwndSeg) next += ((Math.min(target, 1.5 * cwndSeg) - cwndSeg) / cwndSeg) * ackedSeg;
     if (this.wEst > next) next = this.wEst;
     this.cwnd = Math.max(this.cwnd, Math.floor(next * mss));
   }

@@ -392,8 +392,7 @@ export class TcpEndpoint {
       this.destroy(0);
       return;
     }
-    const err =
-      this.state === TcpState.SYN_RECV ? Errno.ECONNREFUSED : this.state === TcpState.CLOSE_WAIT || isSynchronized(this.state) ? Errno.ECONNRESET : 0;
+    const err = this.state === TcpState.SYN_RECV ? Errno.ECONNREFUSED : this.state === TcpState.CLOSE_WAIT || isSynchronized(this.state) ? Errno.ECONNRESET : 0;
     this.destroy(this.state === TcpState.TIME_WAIT || this.state === TcpState.CLOSING || this.state === TcpState.LAST_ACK ? 0 : err);
   }
 
@@ -513,7 +512,7 @@ export class TcpEndpoint {
     if (!(flags & TcpFlag.SYN)) repr.window = rcv.advertiseWindow();
     else repr.window = Math.min(65535, this.rcvBufSize);
     if (this.tsOk && !(flags & TcpFlag.RST)) repr.timestamp = { value: this.tsNow(), echo: this.tsRecent };
-    if (this.sackOk && (flags & TcpFlag.ACK) && !(flags & TcpFlag.SYN)) {
+    if (this.sackOk && flags & TcpFlag.ACK && !(flags & TcpFlag.SYN)) {
       const blocks = rcv.recvBuf.sackBlocks(this.tsOk ? 3 : 4);
       if (blocks.length > 0) repr.sackBlocks = blocks;
     }

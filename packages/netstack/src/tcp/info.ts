@@ -60,9 +60,30 @@ export function encodeTcpInfo(i: TcpInfo): Uint8Array {
   out[5] = i.options;
   out[6] = (i.sndWscale & 0xf) | ((i.rcvWscale & 0xf) << 4);
   const words = [
-    i.rto, i.ato, i.sndMss, i.rcvMss, i.unacked, i.sacked, i.lost, i.retrans, 0 /* fackets */,
-    i.lastDataSent, i.lastAckSent, i.lastDataRecv, i.lastAckRecv, i.pmtu, i.rcvSsthresh,
-    i.rtt, i.rttvar, i.sndSsthresh, i.sndCwnd, i.advmss, i.reordering, i.rcvRtt, i.rcvSpace, i.totalRetrans,
+    i.rto,
+    i.ato,
+    i.sndMss,
+    i.rcvMss,
+    i.unacked,
+    i.sacked,
+    i.lost,
+    i.retrans,
+    0 /* fackets */,
+    i.lastDataSent,
+    i.lastAckSent,
+    i.lastDataRecv,
+    i.lastAckRecv,
+    i.pmtu,
+    i.rcvSsthresh,
+    i.rtt,
+    i.rttvar,
+    i.sndSsthresh,
+    i.sndCwnd,
+    i.advmss,
+    i.reordering,
+    i.rcvRtt,
+    i.rcvSpace,
+    i.totalRetrans,
   ];
   words.forEach((w, k) => v.setUint32(8 + 4 * k, Math.max(0, Math.min(0xffffffff, Math.round(w))), true));
   return out;

@@ -75,9 +75,7 @@ export class TcpReceiver {
     if (segLen === 0) return rcvWnd === 0 ? seq === this.rcvNxt : seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, rcvWnd));
     if (rcvWnd === 0) return seq === this.rcvNxt && (flags & TcpFlag.ACK) !== 0; // keep ACK info, drop data below
     const last = seqAdd(seq, segLen - 1);
-    return (
-      (seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, rcvWnd))) || (seqLe(this.rcvNxt, last) && seqLt(last, seqAdd(this.rcvNxt, rcvWnd)))
-    );
+    return (seqLe(this.rcvNxt, seq) && seqLt(seq, seqAdd(this.rcvNxt, rcvWnd))) || (seqLe(this.rcvNxt, last) && seqLt(last, seqAdd(this.rcvNxt, rcvWnd)));
   }
 
   /**

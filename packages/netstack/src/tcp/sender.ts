@@ -104,7 +104,7 @@ export class TcpSender {
     }
     this.lastAckRecvAt = now;
     if (seg.sackBlocks && this.ep.sackOk) this.updateScoreboard(seg.sackBlocks);
-    const windowChanged = (seg.window << this.sndWscale) !== this.sndWnd;
+    const windowChanged = seg.window << this.sndWscale !== this.sndWnd;
     if (seqGt(ack, this.sndUna)) {
       this.newAck(seg, now);
     } else if (ack === this.sndUna && pureAck && !windowChanged && seqGt(this.sndMax, this.sndUna)) {

@@ -25,5 +25,12 @@ export function tcpStateName(s: number): string {
 
 /** States in which the connection is synchronized (RFC 9293 3.3.2), minus TIME_WAIT. */
 export function isSynchronized(s: number): boolean {
-  return s === TcpState.ESTABLISHED || s === TcpState.FIN_WAIT1 || s === TcpState.FIN_WAIT2 || s === TcpState.CLOSE_WAIT || s === TcpState.CLOSING || s === TcpState.LAST_ACK;
+  return (
+    s === TcpState.ESTABLISHED ||
+    s === TcpState.FIN_WAIT1 ||
+    s === TcpState.FIN_WAIT2 ||
+    s === TcpState.CLOSE_WAIT ||
+    s === TcpState.CLOSING ||
+    s === TcpState.LAST_ACK
+  );
 }

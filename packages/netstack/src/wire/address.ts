@@ -144,7 +144,7 @@ function formatV6(b: Uint8Array): string {
   // RFC 5952: compress the longest run (>= 2) of zero words, the first on ties.
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;

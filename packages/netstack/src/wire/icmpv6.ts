@@ -75,7 +75,7 @@ export function parseNdp(m: Icmpv6Repr): NdpRepr | null {
   const target = IpAddress.fromBytes(m.body, 0, 16);
   let linkAddr: MacAddress | null = null;
   const wanted = m.type === Icmpv6Type.NEIGHBOR_SOLICIT ? NdpOption.SOURCE_LL : NdpOption.TARGET_LL;
-  for (let o = 16; o + 2 <= m.body.length; ) {
+  for (let o = 16; o + 2 <= m.body.length;) {
     const len = m.body[o + 1] * 8;
     if (len === 0 || o + len > m.body.length) return null;
     if (m.body[o] === wanted && len >= 8) linkAddr = m.body.slice(o + 2, o + 8);

@@ -83,7 +83,8 @@ export class TcpView {
 export function tcpOptionsLength(r: TcpRepr): number {
   let n = 0;
   if (r.mss !== undefined) n += 4;
-  if (r.timestamp) n += 12; // NOP NOP TS, or SACK-permitted TS
+  if (r.timestamp)
+    n += 12; // NOP NOP TS, or SACK-permitted TS
   else if (r.sackPermitted) n += 4;
   if (r.windowScale !== undefined) n += 4;
   if (r.sackBlocks && r.sackBlocks.length > 0) n += 4 + 8 * r.sackBlocks.length; // NOP NOP SACK
@@ -115,7 +116,7 @@ export function parseTcp(b: Uint8Array, src: IpAddress, dst: IpAddress, verifyCh
     urgent: v.urgent,
     payload: b.subarray(hl),
   };
-  for (let o = TCP_MIN_HEADER_LEN; o < hl; ) {
+  for (let o = TCP_MIN_HEADER_LEN; o < hl;) {
     const kind = b[o];
     if (kind === TcpOptionKind.EOL) break;
     if (kind === TcpOptionKind.NOP) {

@@ -100,10 +100,7 @@ export class StubProcess {
     this.results = dataView(memory.bytes(control + 0x1000, 0x1000));
     const shared = MAP.SHARED | MAP.FIXED;
     this.check(this.injectOne(SYS.mmap, STUB_TABLE, 0x1000, PROT.READ, shared, STUB_MEMFD, control), 'map table');
-    this.check(
-      this.injectOne(SYS.mmap, STUB_RESULTS, 0x1000, PROT.READ | PROT.WRITE, shared, STUB_MEMFD, control + 0x1000),
-      'map results',
-    );
+    this.check(this.injectOne(SYS.mmap, STUB_RESULTS, 0x1000, PROT.READ | PROT.WRITE, shared, STUB_MEMFD, control + 0x1000), 'map results');
     this.queue(SYS.close_range, 0, STUB_MEMFD - 1, 0);
     this.queue(SYS.close_range, STUB_MEMFD + 1, UINT_MAX, 0);
     for (const [start, end] of hostMappings(this.pid)) {

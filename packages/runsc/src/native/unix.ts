@@ -106,7 +106,7 @@ export function recvWithFds(sock: number, max: number): { data: Uint8Array; fds:
     const fds: number[] = [];
     const got = Number(new DataView(msg.bytes.buffer).getBigUint64(40, true));
     const cv = new DataView(control.bytes.buffer);
-    for (let off = 0; off + CMSG_HEADER <= got; ) {
+    for (let off = 0; off + CMSG_HEADER <= got;) {
       const len = Number(cv.getBigUint64(off, true));
       if (len < CMSG_HEADER) break;
       if (cv.getInt32(off + 8, true) === SOL.SOCKET && cv.getInt32(off + 12, true) === SCM.RIGHTS) {

@@ -7,7 +7,21 @@
  */
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { Errno, O, Signal, SysError, strerror } from '@tvisor/abi';
-import { Devpts, Kernel, MemoryFilePages, createCgroupfs, hostIsatty, createProcfs, createSysfs, exitCodeOf, linux64SyscallTable, sendKill, spawnInit, spawnProcess, type ThreadGroup } from '@tvisor/kernel';
+import {
+  Devpts,
+  Kernel,
+  MemoryFilePages,
+  createCgroupfs,
+  hostIsatty,
+  createProcfs,
+  createSysfs,
+  exitCodeOf,
+  linux64SyscallTable,
+  sendKill,
+  spawnInit,
+  spawnProcess,
+  type ThreadGroup,
+} from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
 import { HostFilesystem } from '@tvisor/vfs/host';
@@ -136,7 +150,14 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     replica?.incRef();
     replica?.incRef();
     try {
-      init = spawnInit(kernel, { argv: proc.args!, envp: proc.env ?? [], cwd: proc.cwd, creds, umask: proc.user.umask, stdio: replica ? [replica, replica, replica] : undefined });
+      init = spawnInit(kernel, {
+        argv: proc.args!,
+        envp: proc.env ?? [],
+        cwd: proc.cwd,
+        creds,
+        umask: proc.user.umask,
+        stdio: replica ? [replica, replica, replica] : undefined,
+      });
       console?.makeControlling(init);
     } catch (e) {
       console?.close();

@@ -99,7 +99,7 @@ export const COMMANDS: Record<string, Command> = {
     flags: {
       bundle: { kind: 'string', help: 'path to the root of the bundle directory, defaults to the current directory', aliases: ['b'] },
       'pid-file': str('filename that the container pid will be written to'),
-      'console-socket': str('path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal'),
+      'console-socket': str("path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal"),
       'no-pivot': bool('accepted for runc compatibility; the sandbox has its own root'),
       'no-new-keyring': bool('accepted for runc compatibility'),
       'preserve-fds': str('accepted for runc compatibility: extra fds are not passed in', '0'),
@@ -107,7 +107,14 @@ export const COMMANDS: Record<string, Command> = {
     },
     async run(ctx) {
       const id = oneId(ctx, 'create');
-      await create({ root: root(ctx), id, bundle: String(ctx.values.bundle ?? process.cwd()), pidFile: ctx.values['pid-file'] as string | undefined, consoleSocket: ctx.values['console-socket'] as string | undefined, strace: ctx.global.strace === true });
+      await create({
+        root: root(ctx),
+        id,
+        bundle: String(ctx.values.bundle ?? process.cwd()),
+        pidFile: ctx.values['pid-file'] as string | undefined,
+        consoleSocket: ctx.values['console-socket'] as string | undefined,
+        strace: ctx.global.strace === true,
+      });
       return 0;
     },
   },
@@ -126,8 +133,8 @@ export const COMMANDS: Record<string, Command> = {
     flags: {
       bundle: { kind: 'string', help: 'path to the root of the bundle directory, defaults to the current directory', aliases: ['b'] },
       'pid-file': str('filename that the container pid will be written to'),
-      'console-socket': str('path to an AF_UNIX socket which will receive the console\'s pseudoterminal master'),
-      detach: bool('detach from the container\'s process', ['d']),
+      'console-socket': str("path to an AF_UNIX socket which will receive the console's pseudoterminal master"),
+      detach: bool("detach from the container's process", ['d']),
       'no-pivot': bool('accepted for runc compatibility'),
       'no-new-keyring': bool('accepted for runc compatibility'),
       'preserve-fds': str('accepted for runc compatibility', '0'),
@@ -136,7 +143,15 @@ export const COMMANDS: Record<string, Command> = {
       const id = oneId(ctx, 'run');
       const r = root(ctx);
       const detach = ctx.values.detach === true;
-      const { exited } = await create({ root: r, id, bundle: String(ctx.values.bundle ?? process.cwd()), pidFile: ctx.values['pid-file'] as string | undefined, consoleSocket: ctx.values['console-socket'] as string | undefined, strace: ctx.global.strace === true, keepChild: !detach });
+      const { exited } = await create({
+        root: r,
+        id,
+        bundle: String(ctx.values.bundle ?? process.cwd()),
+        pidFile: ctx.values['pid-file'] as string | undefined,
+        consoleSocket: ctx.values['console-socket'] as string | undefined,
+        strace: ctx.global.strace === true,
+        keepChild: !detach,
+      });
       await start(r, id);
       if (detach || !exited) return 0;
       const code = await exited;
@@ -157,7 +172,10 @@ export const COMMANDS: Record<string, Command> = {
   kill: {
     synopsis: 'sends a signal to the container',
     usage: 'kill [flags] <container id> [signal] - sends a signal to the container (default SIGTERM)',
-    flags: { all: bool('send the specified signal to all processes inside the container', ['a']), pid: str('send the signal to a specific process (accepted; the signal goes to init)') },
+    flags: {
+      all: bool('send the specified signal to all processes inside the container', ['a']),
+      pid: str('send the signal to a specific process (accepted; the signal goes to init)'),
+    },
     async run(ctx) {
       const r = root(ctx);
       const id = oneId(ctx, 'kill');
@@ -202,7 +220,10 @@ export const COMMANDS: Record<string, Command> = {
       if (ctx.values.quiet === true) ctx.out(states.map((s) => s.id + '\n').join(''));
       else if (ctx.values.format === 'json') ctx.out(JSON.stringify(states.map((s) => publicState(s))) + '\n');
       else if (ctx.values.format === 'table') {
-        const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...states.map((s) => [s.id, String(s.status === 'stopped' ? 0 : s.pid), s.status, s.bundle, s.created, s.owner || 'root'])];
+        const rows = [
+          ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+          ...states.map((s) => [s.id, String(s.status === 'stopped' ? 0 : s.pid), s.status, s.bundle, s.created, s.owner || 'root']),
+        ];
         const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
         ctx.out(rows.map((row) => row.map((c, i) => (i < row.length - 1 ? c.padEnd(widths[i] + 3) : c)).join('') + '\n').join(''));
       } else throw new UserError(`invalid format option: ${String(ctx.values.format)}`);
@@ -219,7 +240,13 @@ export const COMMANDS: Record<string, Command> = {
       running(loadState(r, id));
       const { pids = [] } = await control(r, id, { op: 'ps' });
       if (ctx.values.format === 'json') ctx.out(JSON.stringify(pids.map((p) => p.pid)) + '\n');
-      else if (ctx.values.format === 'table') ctx.out(['UID       PID       PPID      STAT      CMD', ...pids.map((p) => [p.uid, p.pid, p.ppid, p.state].map((v) => String(v).padEnd(10)).join('') + p.cmd)].join('\n') + '\n');
+      else if (ctx.values.format === 'table')
+        ctx.out(
+          [
+            'UID       PID       PPID      STAT      CMD',
+            ...pids.map((p) => [p.uid, p.pid, p.ppid, p.state].map((v) => String(v).padEnd(10)).join('') + p.cmd),
+          ].join('\n') + '\n',
+        );
       else throw new UserError(`invalid format option: ${String(ctx.values.format)}`);
       return 0;
     },
@@ -229,18 +256,18 @@ export const COMMANDS: Record<string, Command> = {
     usage: 'exec [flags] <container id> [command [command options]] - execute new process inside the container',
     flags: {
       process: { kind: 'string', help: 'path to the process.json', aliases: ['p'] },
-      detach: bool('detach from the container\'s process', ['d']),
+      detach: bool("detach from the container's process", ['d']),
       'pid-file': str('filename that the container pid will be written to'),
       cwd: str('current working directory'),
-      env: { kind: 'strings', help: 'set environment variables (e.g. \'a=b\'); may be given many times', aliases: ['e'] },
+      env: { kind: 'strings', help: "set environment variables (e.g. 'a=b'); may be given many times", aliases: ['e'] },
       user: { kind: 'string', help: 'UID (format: <uid>[:<gid>])', aliases: ['u'] },
       tty: bool('allocate a pseudo-TTY', ['t']),
-      'console-socket': str('path to an AF_UNIX socket which will receive the console\'s pseudoterminal master'),
+      'console-socket': str("path to an AF_UNIX socket which will receive the console's pseudoterminal master"),
       cap: { kind: 'strings', help: 'add a capability to the bounding set (accepted)' },
       'no-new-privs': bool('set the no new privileges value for the process'),
       'preserve-fds': str('accepted for runc compatibility', '0'),
       'additional-gids': { kind: 'strings', help: 'additional gids', aliases: ['g'] },
-      'internal-started-fd': str('(internal) fd on which a detached exec\'s helper reports the start'),
+      'internal-started-fd': str("(internal) fd on which a detached exec's helper reports the start"),
       'ignore-paused': bool('accepted for runc compatibility'),
     },
     async run(ctx) {
@@ -251,8 +278,16 @@ export const COMMANDS: Record<string, Command> = {
       else {
         if (ctx.args.length < 2) throw new UsageError('exec: a command is required (or --process)');
         const [uid, gid] = String(ctx.values.user ?? '0:0').split(':');
-        if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid))) throw new UserError(`invalid user ${String(ctx.values.user)}: only numeric <uid>[:<gid>]`);
-        proc = { args: ctx.args.slice(1), env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], cwd: '/', uid: Number(uid), gid: Number(gid ?? 0), terminal: ctx.values.tty === true };
+        if (!/^\d+$/.test(uid) || (gid !== undefined && !/^\d+$/.test(gid)))
+          throw new UserError(`invalid user ${String(ctx.values.user)}: only numeric <uid>[:<gid>]`);
+        proc = {
+          args: ctx.args.slice(1),
+          env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+          cwd: '/',
+          uid: Number(uid),
+          gid: Number(gid ?? 0),
+          terminal: ctx.values.tty === true,
+        };
         try {
           const spec = loadSpec(loadState(r, id).bundle);
           proc.env = spec.process?.env ?? proc.env;
@@ -266,16 +301,27 @@ export const COMMANDS: Record<string, Command> = {
       if (ctx.values.tty === true) proc.terminal = true;
       const startedFd = ctx.values['internal-started-fd'] !== undefined ? Number(ctx.values['internal-started-fd']) : undefined;
       // The helper of a detached exec: this command line without -d and --pid-file, reporting on fd 3.
-      const helperArgs = [...ctx.argv.filter((a, i, all) => !/^--?(d|detach)(=true)?$/.test(a) && !/^--?pid-file(=|$)/.test(a) && !/^--?pid-file$/.test(all[i - 1] ?? '')), ];
+      const helperArgs = [
+        ...ctx.argv.filter((a, i, all) => !/^--?(d|detach)(=true)?$/.test(a) && !/^--?pid-file(=|$)/.test(a) && !/^--?pid-file$/.test(all[i - 1] ?? '')),
+      ];
       const at = helperArgs.indexOf('exec');
       helperArgs.splice(at + 1, 0, '--internal-started-fd=3');
-      return exec({ root: r, id, process: proc, detach: ctx.values.detach === true, pidFile: ctx.values['pid-file'] as string | undefined, consoleSocket: ctx.values['console-socket'] as string | undefined, startedFd, helperArgs });
+      return exec({
+        root: r,
+        id,
+        process: proc,
+        detach: ctx.values.detach === true,
+        pidFile: ctx.values['pid-file'] as string | undefined,
+        consoleSocket: ctx.values['console-socket'] as string | undefined,
+        startedFd,
+        helperArgs,
+      });
     },
   },
   wait: {
     synopsis: 'wait on a process inside a container',
     usage: 'wait [flags] <container id> - wait for the container to exit',
-    flags: { pid: str('accepted: waits for the container\'s init'), rootpid: str('accepted: waits for the container\'s init') },
+    flags: { pid: str("accepted: waits for the container's init"), rootpid: str("accepted: waits for the container's init") },
     async run(ctx) {
       const r = root(ctx);
       const id = oneId(ctx, 'wait');
@@ -289,7 +335,7 @@ export const COMMANDS: Record<string, Command> = {
   events: {
     synopsis: 'display container events such as OOM notifications, cpu, memory, IO and network stats',
     usage: 'events [flags] <container id> - display container events and stats',
-    flags: { stats: bool('display the container\'s stats then exit'), interval: str('set the stats collection interval, in seconds', '5') },
+    flags: { stats: bool("display the container's stats then exit"), interval: str('set the stats collection interval, in seconds', '5') },
     async run(ctx) {
       const r = root(ctx);
       const id = oneId(ctx, 'events');

@@ -112,7 +112,12 @@ export async function serveControl(path: string, handle: (call: ControlCall) => 
  * Sends one request (with `fds` attached) and calls `onReply` for each reply
  * line until the sandbox ends the connection; resolves then.
  */
-export async function callControl(path: string, request: ControlRequest, fds: number[] = [], onReply: (r: ControlReply) => void = () => {}): Promise<ControlReply | undefined> {
+export async function callControl(
+  path: string,
+  request: ControlRequest,
+  fds: number[] = [],
+  onReply: (r: ControlReply) => void = () => {},
+): Promise<ControlReply | undefined> {
   const { sendWithFds } = await import('../native/unix.js');
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);

@@ -12,7 +12,18 @@ import { callControl, type ExecProcess } from './control.js';
 import { UserError } from './errors.js';
 import { logFlags } from './log.js';
 import { checkRunnable, loadSpec, type Hook, type Spec } from './spec.js';
-import { checkId, containerDir, controlSocketPath, loadState, OCI_VERSION, processStartTime, publicState, removeContainerDir, saveState, type ContainerState } from './state.js';
+import {
+  checkId,
+  containerDir,
+  controlSocketPath,
+  loadState,
+  OCI_VERSION,
+  processStartTime,
+  publicState,
+  removeContainerDir,
+  saveState,
+  type ContainerState,
+} from './state.js';
 
 /** The runsc entry point, to start child runsc processes (boot, a detached exec). */
 function self(): string[] {
@@ -146,7 +157,8 @@ export async function create(opts: CreateOptions): Promise<{ state: ContainerSta
 /** `start`: lets a created container's init run. */
 export async function start(root: string, id: string): Promise<void> {
   const state = loadState(root, id);
-  if (state.status !== 'created') throw new UserError(`cannot start a container that has ${state.status === 'stopped' ? 'stopped' : `already started (status ${state.status})`}`);
+  if (state.status !== 'created')
+    throw new UserError(`cannot start a container that has ${state.status === 'stopped' ? 'stopped' : `already started (status ${state.status})`}`);
   const reply = await callControl(controlSocketPath(root, id), { op: 'start' });
   if (!reply?.ok) throw new UserError(reply?.error ?? 'sandbox did not answer');
   let spec: Spec | undefined;
@@ -231,7 +243,9 @@ export function readProcessFile(path: string): ExecProcess & { terminal?: boolea
   try {
     p = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserError(`process file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message.split('\n')[0]}`);
+    throw new UserError(
+      `process file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message.split('\n')[0]}`,
+    );
   }
   const user = (p.user ?? {}) as { uid?: number; gid?: number; additionalGids?: number[] };
   if (!Array.isArray(p.args) || p.args.length === 0) throw new UserError(`process file ${path}: args must not be empty`);
@@ -245,4 +259,3 @@ export function readProcessFile(path: string): ExecProcess & { terminal?: boolea
     terminal: p.terminal === true,
   };
 }
-

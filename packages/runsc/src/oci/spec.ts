@@ -96,7 +96,9 @@ const schema = object(
     hostname: str,
     domainname: str,
     mounts: arrayOf(object({ destination: str, type: str, source: str, options: arrayOf(str) }, ['destination'])),
-    hooks: object(Object.fromEntries(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].map((h) => [h, arrayOf(hook)]))),
+    hooks: object(
+      Object.fromEntries(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].map((h) => [h, arrayOf(hook)])),
+    ),
     annotations: mapOf(str),
     linux: object({
       namespaces: arrayOf(object({ type: str, path: str }, ['type'])),

@@ -134,7 +134,7 @@ export function fstatx(fd: number): StatInfo {
 
 /** glibc's makedev encoding, kept in a JS number. */
 function encodeDev(major: number, minor: number): number {
-  return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) * 0x1000) + (major & ~0xfff) * 0x100000000;
+  return (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) * 0x1000 + (major & ~0xfff) * 0x100000000);
 }
 
 const linkBuf = new Uint8Array(4096);
@@ -161,7 +161,7 @@ export function readDirAll(fd: number): HostDirent[] {
   for (;;) {
     const n = check(raw.getdents64(NR.getdents64, fd, buf, buf.length));
     if (n === 0) return out;
-    for (let off = 0; off < n; ) {
+    for (let off = 0; off < n;) {
       const reclen = view.getUint16(off + 16, true);
       const type = buf[off + 18];
       let end = off + 19;
@@ -202,10 +202,7 @@ export function chownFd(fd: number, uid: number, gid: number): void {
 const UTIME_OMIT = (1 << 30) - 2;
 /** Set times through an O_PATH handle; undefined leaves a time alone. */
 export function utimensFd(fd: number, atime?: { sec: number; nsec: number }, mtime?: { sec: number; nsec: number }): void {
-  const t = new BigInt64Array([
-    BigInt(atime?.sec ?? 0), BigInt(atime?.nsec ?? UTIME_OMIT),
-    BigInt(mtime?.sec ?? 0), BigInt(mtime?.nsec ?? UTIME_OMIT),
-  ]);
+  const t = new BigInt64Array([BigInt(atime?.sec ?? 0), BigInt(atime?.nsec ?? UTIME_OMIT), BigInt(mtime?.sec ?? 0), BigInt(mtime?.nsec ?? UTIME_OMIT)]);
   check(raw.utimensat(fd, '', t, HOST_AT_EMPTY_PATH | AT.SYMLINK_NOFOLLOW));
 }
 /**
@@ -236,8 +233,17 @@ export function fstatfs(fd: number): StatfsInfo {
   const v = new DataView(buf.buffer);
   const i64 = (o: number) => Number(v.getBigInt64(o, true));
   return {
-    type: i64(0), bsize: i64(8), blocks: i64(16), bfree: i64(24), bavail: i64(32), files: i64(40), ffree: i64(48),
-    fsid: [v.getInt32(56, true), v.getInt32(60, true)], namelen: i64(64), frsize: i64(72), flags: i64(80),
+    type: i64(0),
+    bsize: i64(8),
+    blocks: i64(16),
+    bfree: i64(24),
+    bavail: i64(32),
+    files: i64(40),
+    ffree: i64(48),
+    fsid: [v.getInt32(56, true), v.getInt32(60, true)],
+    namelen: i64(64),
+    frsize: i64(72),
+    flags: i64(80),
   };
 }
 
@@ -258,7 +264,11 @@ export function flistxattr(fd: number): string[] {
     const size = check(raw.flistxattr(fd, null, 0));
     const buf = new Uint8Array(size);
     const n = raw.flistxattr(fd, buf, size);
-    if (n >= 0) return decoder.decode(buf.subarray(0, n)).split('\0').filter((s) => s !== '');
+    if (n >= 0)
+      return decoder
+        .decode(buf.subarray(0, n))
+        .split('\0')
+        .filter((s) => s !== '');
     if (raw.errno() !== Errno.ERANGE) throw new SysError(raw.errno());
   }
 }

@@ -2,8 +2,24 @@ import { Buffer } from 'node:buffer';
 import { Readable, Writable } from 'node:stream';
 import type { OpenFlags, PathLike, Volume } from './volume.js';
 
-export interface ReadStreamOptions { flags?: OpenFlags; encoding?: BufferEncoding; fd?: number; mode?: number; autoClose?: boolean; start?: number; end?: number; highWaterMark?: number }
-export interface WriteStreamOptions { flags?: OpenFlags; encoding?: BufferEncoding; fd?: number; mode?: number; autoClose?: boolean; start?: number }
+export interface ReadStreamOptions {
+  flags?: OpenFlags;
+  encoding?: BufferEncoding;
+  fd?: number;
+  mode?: number;
+  autoClose?: boolean;
+  start?: number;
+  end?: number;
+  highWaterMark?: number;
+}
+export interface WriteStreamOptions {
+  flags?: OpenFlags;
+  encoding?: BufferEncoding;
+  fd?: number;
+  mode?: number;
+  autoClose?: boolean;
+  start?: number;
+}
 
 /** fs.ReadStream over a `Volume`: reads `start`..`end` (inclusive) in highWaterMark chunks. */
 export class ReadStream extends Readable {
@@ -13,7 +29,11 @@ export class ReadStream extends Readable {
   private readonly end: number;
   private readonly autoClose: boolean;
 
-  constructor(private readonly vol: Volume, readonly path: PathLike | undefined, private readonly opts: ReadStreamOptions = {}) {
+  constructor(
+    private readonly vol: Volume,
+    readonly path: PathLike | undefined,
+    private readonly opts: ReadStreamOptions = {},
+  ) {
     super({ highWaterMark: opts.highWaterMark ?? 64 * 1024, encoding: opts.encoding });
     this.fd = opts.fd ?? null;
     this.pos = opts.start;
@@ -49,7 +69,11 @@ export class ReadStream extends Readable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.fd !== null && this.autoClose) {
-      try { this.vol.closeSync(this.fd); } catch (e) { error ??= e as Error; }
+      try {
+        this.vol.closeSync(this.fd);
+      } catch (e) {
+        error ??= e as Error;
+      }
       this.fd = null;
     }
     callback(error);
@@ -63,7 +87,11 @@ export class WriteStream extends Writable {
   private pos: number | undefined;
   private readonly autoClose: boolean;
 
-  constructor(private readonly vol: Volume, readonly path: PathLike | undefined, private readonly opts: WriteStreamOptions = {}) {
+  constructor(
+    private readonly vol: Volume,
+    readonly path: PathLike | undefined,
+    private readonly opts: WriteStreamOptions = {},
+  ) {
     super({ decodeStrings: true, defaultEncoding: opts.encoding ?? 'utf8' });
     this.fd = opts.fd ?? null;
     this.pos = opts.start;
@@ -97,7 +125,11 @@ export class WriteStream extends Writable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.fd !== null && this.autoClose) {
-      try { this.vol.closeSync(this.fd); } catch (e) { error ??= e as Error; }
+      try {
+        this.vol.closeSync(this.fd);
+      } catch (e) {
+        error ??= e as Error;
+      }
       this.fd = null;
     }
     callback(error);

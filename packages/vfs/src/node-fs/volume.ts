@@ -18,14 +18,28 @@ type Data = string | ArrayBufferView;
 
 /** node:fs's string flags as open(2) bits (lib/internal/fs/utils.js stringToFlags). */
 const STRING_FLAGS: Record<string, number> = {
-  r: O.RDONLY, rs: O.RDONLY | O.SYNC, sr: O.RDONLY | O.SYNC,
-  'r+': O.RDWR, 'rs+': O.RDWR | O.SYNC, 'sr+': O.RDWR | O.SYNC,
-  w: O.TRUNC | O.CREAT | O.WRONLY, wx: O.TRUNC | O.CREAT | O.WRONLY | O.EXCL, xw: O.TRUNC | O.CREAT | O.WRONLY | O.EXCL,
-  'w+': O.TRUNC | O.CREAT | O.RDWR, 'wx+': O.TRUNC | O.CREAT | O.RDWR | O.EXCL, 'xw+': O.TRUNC | O.CREAT | O.RDWR | O.EXCL,
-  a: O.APPEND | O.CREAT | O.WRONLY, ax: O.APPEND | O.CREAT | O.WRONLY | O.EXCL, xa: O.APPEND | O.CREAT | O.WRONLY | O.EXCL,
-  as: O.APPEND | O.CREAT | O.WRONLY | O.SYNC, sa: O.APPEND | O.CREAT | O.WRONLY | O.SYNC,
-  'a+': O.APPEND | O.CREAT | O.RDWR, 'ax+': O.APPEND | O.CREAT | O.RDWR | O.EXCL, 'xa+': O.APPEND | O.CREAT | O.RDWR | O.EXCL,
-  'as+': O.APPEND | O.CREAT | O.RDWR | O.SYNC, 'sa+': O.APPEND | O.CREAT | O.RDWR | O.SYNC,
+  r: O.RDONLY,
+  rs: O.RDONLY | O.SYNC,
+  sr: O.RDONLY | O.SYNC,
+  'r+': O.RDWR,
+  'rs+': O.RDWR | O.SYNC,
+  'sr+': O.RDWR | O.SYNC,
+  w: O.TRUNC | O.CREAT | O.WRONLY,
+  wx: O.TRUNC | O.CREAT | O.WRONLY | O.EXCL,
+  xw: O.TRUNC | O.CREAT | O.WRONLY | O.EXCL,
+  'w+': O.TRUNC | O.CREAT | O.RDWR,
+  'wx+': O.TRUNC | O.CREAT | O.RDWR | O.EXCL,
+  'xw+': O.TRUNC | O.CREAT | O.RDWR | O.EXCL,
+  a: O.APPEND | O.CREAT | O.WRONLY,
+  ax: O.APPEND | O.CREAT | O.WRONLY | O.EXCL,
+  xa: O.APPEND | O.CREAT | O.WRONLY | O.EXCL,
+  as: O.APPEND | O.CREAT | O.WRONLY | O.SYNC,
+  sa: O.APPEND | O.CREAT | O.WRONLY | O.SYNC,
+  'a+': O.APPEND | O.CREAT | O.RDWR,
+  'ax+': O.APPEND | O.CREAT | O.RDWR | O.EXCL,
+  'xa+': O.APPEND | O.CREAT | O.RDWR | O.EXCL,
+  'as+': O.APPEND | O.CREAT | O.RDWR | O.SYNC,
+  'sa+': O.APPEND | O.CREAT | O.RDWR | O.SYNC,
 };
 
 /** open(2) bits for node:fs flags; numbers pass through unchanged, so `O.CREAT | O.RDWR` means exactly that. */
@@ -42,22 +56,31 @@ export function pathString(p: PathLike, name = 'path'): string {
   if (typeof p === 'string') s = p;
   else if (Buffer.isBuffer(p)) s = p.toString('utf8');
   else if (p instanceof URL) s = fileURLToPath(p);
-  else throw invalidArg('ERR_INVALID_ARG_TYPE', `The "${name}" argument must be of type string or an instance of Buffer or URL. Received ${p === null ? 'null' : `type ${typeof p} (${String(p)})`}`);
-  if (s.includes('\0')) throw invalidArg('ERR_INVALID_ARG_VALUE', `The argument '${name}' must be a string, Uint8Array, or URL without null bytes. Received ${JSON.stringify(s)}`);
+  else
+    throw invalidArg(
+      'ERR_INVALID_ARG_TYPE',
+      `The "${name}" argument must be of type string or an instance of Buffer or URL. Received ${p === null ? 'null' : `type ${typeof p} (${String(p)})`}`,
+    );
+  if (s.includes('\0'))
+    throw invalidArg('ERR_INVALID_ARG_VALUE', `The argument '${name}' must be a string, Uint8Array, or URL without null bytes. Received ${JSON.stringify(s)}`);
   return s;
 }
 
 function modeArg(mode: number | string | undefined, fallback: number): number {
   if (mode === undefined || mode === null) return fallback;
   const m = typeof mode === 'string' ? parseInt(mode, 8) : mode;
-  if (!Number.isInteger(m) || m < 0 || m > 0o7777) throw invalidArg('ERR_INVALID_ARG_VALUE', `The argument 'mode' must be a 32-bit unsigned integer or an octal string. Received ${String(mode)}`);
+  if (!Number.isInteger(m) || m < 0 || m > 0o7777)
+    throw invalidArg('ERR_INVALID_ARG_VALUE', `The argument 'mode' must be a 32-bit unsigned integer or an octal string. Received ${String(mode)}`);
   return m;
 }
 
 function toBytes(data: Data, encoding: Encoding = 'utf8'): Uint8Array {
-  if (typeof data === 'string') return Buffer.from(data, (encoding === 'buffer' || !encoding ? 'utf8' : encoding));
+  if (typeof data === 'string') return Buffer.from(data, encoding === 'buffer' || !encoding ? 'utf8' : encoding);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw invalidArg('ERR_INVALID_ARG_TYPE', `The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView. Received type ${typeof data}`);
+  throw invalidArg(
+    'ERR_INVALID_ARG_TYPE',
+    `The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView. Received type ${typeof data}`,
+  );
 }
 
 const encode = (buf: Buffer, encoding: Encoding): string | Buffer => (encoding && encoding !== 'buffer' ? buf.toString(encoding) : buf);
@@ -92,7 +115,10 @@ export class Volume {
   fromJSON(json: Record<string, string | null>, cwd = '/'): void {
     for (const [rel, content] of Object.entries(json)) {
       const p = rel.startsWith('/') ? rel : `${cwd.replace(/\/$/, '')}/${rel}`;
-      if (content === null) { this.mkdirSync(p, { recursive: true }); continue; }
+      if (content === null) {
+        this.mkdirSync(p, { recursive: true });
+        continue;
+      }
       const parent = p.slice(0, p.lastIndexOf('/'));
       if (parent) this.mkdirSync(parent, { recursive: true });
       this.writeFileSync(p, content);
@@ -122,13 +148,22 @@ export class Volume {
     this.fds.delete(fd);
   }
 
-  readSync(fd: number, buffer: ArrayBufferView, offsetOrOpts?: number | { offset?: number; length?: number; position?: number | bigint | null }, length?: number, position?: number | bigint | null): number {
+  readSync(
+    fd: number,
+    buffer: ArrayBufferView,
+    offsetOrOpts?: number | { offset?: number; length?: number; position?: number | bigint | null },
+    length?: number,
+    position?: number | bigint | null,
+  ): number {
     let offset = 0;
     if (typeof offsetOrOpts === 'object' && offsetOrOpts !== null) ({ offset = 0, length, position } = offsetOrOpts);
     else if (offsetOrOpts !== undefined) offset = offsetOrOpts;
     const bytes = toBytes(buffer);
     const len = length ?? bytes.byteLength - offset;
-    if (offset < 0 || len < 0 || offset + len > bytes.byteLength) throw Object.assign(new RangeError(`The value of "length" is out of range. It must be >= 0 && <= ${bytes.byteLength - offset}. Received ${len}`), { code: 'ERR_OUT_OF_RANGE' });
+    if (offset < 0 || len < 0 || offset + len > bytes.byteLength)
+      throw Object.assign(new RangeError(`The value of "length" is out of range. It must be >= 0 && <= ${bytes.byteLength - offset}. Received ${len}`), {
+        code: 'ERR_OUT_OF_RANGE',
+      });
     const d = this.desc(fd, 'read');
     const pos = position === null || position === undefined || position === -1 || position === -1n ? undefined : Number(position);
     return asNode('read', undefined, () => d.read(bytes.subarray(offset, offset + len), pos));
@@ -138,7 +173,7 @@ export class Volume {
     let bytes: Uint8Array;
     let pos: number | null | undefined;
     if (typeof data === 'string') {
-      bytes = toBytes(data, (typeof lengthOrEncoding === 'string' ? lengthOrEncoding : 'utf8'));
+      bytes = toBytes(data, typeof lengthOrEncoding === 'string' ? lengthOrEncoding : 'utf8');
       pos = offsetOrPosition;
     } else {
       const all = toBytes(data);
@@ -196,7 +231,12 @@ export class Volume {
     for (let off = 0; off < bytes.byteLength;) off += asNode('write', undefined, () => d.write(bytes.subarray(off)));
   }
 
-  writeFileSync(path: PathLike | number, data: Data, options?: Encoding | { encoding?: Encoding; mode?: number | string; flag?: OpenFlags }, defaultFlag = 'w'): void {
+  writeFileSync(
+    path: PathLike | number,
+    data: Data,
+    options?: Encoding | { encoding?: Encoding; mode?: number | string; flag?: OpenFlags },
+    defaultFlag = 'w',
+  ): void {
     const opts = typeof options === 'object' && options !== null ? options : {};
     const bytes = toBytes(data, encodingOf(options));
     if (typeof path === 'number') return this.writeAll(this.desc(path, 'write'), bytes);
@@ -247,10 +287,12 @@ export class Volume {
     const d = asNode('scandir', p, () => this.vfs.openAt(this.ctx, p, { flags: O.RDONLY | O.DIRECTORY }));
     try {
       const out: { name: string; type: number }[] = [];
-      asNode('scandir', p, () => d.iterDirents((e) => {
-        if (e.name !== '.' && e.name !== '..') out.push({ name: e.name, type: e.type });
-        return true;
-      }));
+      asNode('scandir', p, () =>
+        d.iterDirents((e) => {
+          if (e.name !== '.' && e.name !== '..') out.push({ name: e.name, type: e.type });
+          return true;
+        }),
+      );
       return out;
     } finally {
       d.decRef();

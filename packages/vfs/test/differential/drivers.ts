@@ -46,8 +46,6 @@ export interface Driver {
   mknod(path: string, mode: number): void;
 }
 
-
-
 /** Run `f`, capturing a Linux errno as its name. */
 export function capture(f: () => unknown): Result {
   try {
@@ -70,7 +68,11 @@ function summary(mode: number, uid: number, gid: number, size: number, nlink: nu
 export class HostDriver implements Driver {
   private readonly fds = new Map<number, number>();
   private nextSlot = 3;
-  constructor(private readonly base: string, private readonly compareBlocks: boolean, private readonly compareDirSize: boolean) {}
+  constructor(
+    private readonly base: string,
+    private readonly compareBlocks: boolean,
+    private readonly compareDirSize: boolean,
+  ) {}
   private p(path: string): string {
     if (path === '') return '';
     return path.startsWith('/') ? this.base + path : `${this.base}/${path}`;
@@ -85,14 +87,19 @@ export class HostDriver implements Driver {
     if (!this.compareDirSize && (s.mode & 0o170000) === 0o040000) delete r.size;
     return r;
   }
-  mkdir(path: string, mode: number) { nfs.mkdirSync(this.p(path), mode); }
+  mkdir(path: string, mode: number) {
+    nfs.mkdirSync(this.p(path), mode);
+  }
   open(path: string, flags: number, mode: number) {
     const fd = nfs.openSync(this.p(path), flags, mode);
     const slot = this.nextSlot++;
     this.fds.set(slot, fd);
     return slot;
   }
-  close(slot: number) { nfs.closeSync(this.fd(slot)); this.fds.delete(slot); }
+  close(slot: number) {
+    nfs.closeSync(this.fd(slot));
+    this.fds.delete(slot);
+  }
   // Raw syscalls: Node skips the kernel for zero-length reads and writes.
   write(slot: number, data: Uint8Array, pos: number | null) {
     return pos === null ? native.write(this.fd(slot), data) : native.pwrite(this.fd(slot), data, pos);
@@ -102,25 +109,64 @@ export class HostDriver implements Driver {
     const n = pos === null ? native.read(this.fd(slot), buf) : native.pread(this.fd(slot), buf, pos);
     return buf.subarray(0, n);
   }
-  lseek(slot: number, off: number, whence: number) { return native.lseek(this.fd(slot), off, whence); }
-  ftruncate(slot: number, len: number) { native.ftruncate(this.fd(slot), len); }
-  truncate(path: string, len: number) { native.truncatePath(this.p(path), len); }
-  rename(from: string, to: string, flags: number) { native.renameat2(-100, this.p(from), -100, this.p(to), flags); }
-  link(from: string, to: string) { nfs.linkSync(this.p(from), this.p(to)); }
-  symlink(target: string, path: string) { nfs.symlinkSync(target, this.p(path)); }
-  readlink(path: string) { return nfs.readlinkSync(this.p(path), 'utf8'); }
-  unlink(path: string) { nfs.unlinkSync(this.p(path)); }
-  rmdir(path: string) { nfs.rmdirSync(this.p(path)); }
-  chmod(path: string, mode: number) { nfs.chmodSync(this.p(path), mode); }
-  utimens(path: string, a: number, m: number) { nfs.utimesSync(this.p(path), a, m); }
-  stat(path: string, follow: boolean) { return this.sum(follow ? nfs.statSync(this.p(path)) : nfs.lstatSync(this.p(path))); }
-  fstat(slot: number) { return this.sum(nfs.fstatSync(this.fd(slot))); }
-  readdir(path: string) { return nfs.readdirSync(this.p(path)).sort(); }
-  access(path: string, mode: number) { nfs.accessSync(this.p(path), mode); }
-  fallocate(slot: number, mode: number, offset: number, len: number) { native.fallocate(this.fd(slot), mode, offset, len); }
-  chown(path: string, uid: number, gid: number) { nfs.chownSync(this.p(path), uid, gid); }
-  mknod(path: string, mode: number) { native.mknodat(-100, this.p(path), mode, 0); }
-  closeAll() { for (const fd of this.fds.values()) nfs.closeSync(fd); this.fds.clear(); }
+  lseek(slot: number, off: number, whence: number) {
+    return native.lseek(this.fd(slot), off, whence);
+  }
+  ftruncate(slot: number, len: number) {
+    native.ftruncate(this.fd(slot), len);
+  }
+  truncate(path: string, len: number) {
+    native.truncatePath(this.p(path), len);
+  }
+  rename(from: string, to: string, flags: number) {
+    native.renameat2(-100, this.p(from), -100, this.p(to), flags);
+  }
+  link(from: string, to: string) {
+    nfs.linkSync(this.p(from), this.p(to));
+  }
+  symlink(target: string, path: string) {
+    nfs.symlinkSync(target, this.p(path));
+  }
+  readlink(path: string) {
+    return nfs.readlinkSync(this.p(path), 'utf8');
+  }
+  unlink(path: string) {
+    nfs.unlinkSync(this.p(path));
+  }
+  rmdir(path: string) {
+    nfs.rmdirSync(this.p(path));
+  }
+  chmod(path: string, mode: number) {
+    nfs.chmodSync(this.p(path), mode);
+  }
+  utimens(path: string, a: number, m: number) {
+    nfs.utimesSync(this.p(path), a, m);
+  }
+  stat(path: string, follow: boolean) {
+    return this.sum(follow ? nfs.statSync(this.p(path)) : nfs.lstatSync(this.p(path)));
+  }
+  fstat(slot: number) {
+    return this.sum(nfs.fstatSync(this.fd(slot)));
+  }
+  readdir(path: string) {
+    return nfs.readdirSync(this.p(path)).sort();
+  }
+  access(path: string, mode: number) {
+    nfs.accessSync(this.p(path), mode);
+  }
+  fallocate(slot: number, mode: number, offset: number, len: number) {
+    native.fallocate(this.fd(slot), mode, offset, len);
+  }
+  chown(path: string, uid: number, gid: number) {
+    nfs.chownSync(this.p(path), uid, gid);
+  }
+  mknod(path: string, mode: number) {
+    native.mknodat(-100, this.p(path), mode, 0);
+  }
+  closeAll() {
+    for (const fd of this.fds.values()) nfs.closeSync(fd);
+    this.fds.clear();
+  }
 }
 
 /** The system under test: a VirtualFilesystem. */
@@ -128,7 +174,12 @@ export class VfsDriver implements Driver {
   private readonly fds = new Map<number, FileDescription>();
   private nextSlot = 3;
   readonly ctx: PathContext;
-  constructor(private readonly vfs: VirtualFilesystem, umask: number, private readonly compareBlocks: boolean, private readonly compareDirSize: boolean) {
+  constructor(
+    private readonly vfs: VirtualFilesystem,
+    umask: number,
+    private readonly compareBlocks: boolean,
+    private readonly compareDirSize: boolean,
+  ) {
     this.ctx = { ...vfs.context(ROOT_CREDENTIALS), umask };
   }
   private fd(slot: number): FileDescription {
@@ -141,46 +192,105 @@ export class VfsDriver implements Driver {
     if (!this.compareDirSize && (s.mode & 0o170000) === 0o040000) delete r.size;
     return r;
   }
-  mkdir(path: string, mode: number) { this.vfs.mkdirAt(this.ctx, path, mode); }
+  mkdir(path: string, mode: number) {
+    this.vfs.mkdirAt(this.ctx, path, mode);
+  }
   open(path: string, flags: number, mode: number) {
     const fd = this.vfs.openAt(this.ctx, path, { flags, mode });
     const slot = this.nextSlot++;
     this.fds.set(slot, fd);
     return slot;
   }
-  close(slot: number) { this.fd(slot).decRef(); this.fds.delete(slot); }
-  write(slot: number, data: Uint8Array, pos: number | null) { return this.fd(slot).write(data, pos ?? undefined); }
+  close(slot: number) {
+    this.fd(slot).decRef();
+    this.fds.delete(slot);
+  }
+  write(slot: number, data: Uint8Array, pos: number | null) {
+    return this.fd(slot).write(data, pos ?? undefined);
+  }
   read(slot: number, len: number, pos: number | null) {
     const buf = new Uint8Array(len);
     const n = this.fd(slot).read(buf, pos ?? undefined);
     return buf.subarray(0, n);
   }
-  lseek(slot: number, off: number, whence: number) { return this.fd(slot).seek(off, whence); }
-  ftruncate(slot: number, len: number) { this.fd(slot).truncate(len); }
-  truncate(path: string, len: number) { this.vfs.truncateAt(this.ctx, path, len); }
-  rename(from: string, to: string, flags: number) { this.vfs.renameAt(this.ctx, from, this.ctx, to, flags); }
-  link(from: string, to: string) { this.vfs.linkAt(this.ctx, from, this.ctx, to, 0); }
-  symlink(target: string, path: string) { this.vfs.symlinkAt(this.ctx, target, path); }
-  readlink(path: string) { return this.vfs.readlinkAt(this.ctx, path); }
-  unlink(path: string) { this.vfs.unlinkAt(this.ctx, path, 0); }
-  rmdir(path: string) { this.vfs.rmdirAt(this.ctx, path); }
-  chmod(path: string, mode: number) { this.vfs.chmodAt(this.ctx, path, mode, 0); }
-  utimens(path: string, a: number, m: number) { this.vfs.utimensAt(this.ctx, path, [{ sec: a, nsec: 0 }, { sec: m, nsec: 0 }], 0); }
-  stat(path: string, follow: boolean) { return this.sum(this.vfs.statAt(this.ctx, path, follow ? 0 : 0x100)); }
-  fstat(slot: number) { return this.sum(this.fd(slot).stat()); }
+  lseek(slot: number, off: number, whence: number) {
+    return this.fd(slot).seek(off, whence);
+  }
+  ftruncate(slot: number, len: number) {
+    this.fd(slot).truncate(len);
+  }
+  truncate(path: string, len: number) {
+    this.vfs.truncateAt(this.ctx, path, len);
+  }
+  rename(from: string, to: string, flags: number) {
+    this.vfs.renameAt(this.ctx, from, this.ctx, to, flags);
+  }
+  link(from: string, to: string) {
+    this.vfs.linkAt(this.ctx, from, this.ctx, to, 0);
+  }
+  symlink(target: string, path: string) {
+    this.vfs.symlinkAt(this.ctx, target, path);
+  }
+  readlink(path: string) {
+    return this.vfs.readlinkAt(this.ctx, path);
+  }
+  unlink(path: string) {
+    this.vfs.unlinkAt(this.ctx, path, 0);
+  }
+  rmdir(path: string) {
+    this.vfs.rmdirAt(this.ctx, path);
+  }
+  chmod(path: string, mode: number) {
+    this.vfs.chmodAt(this.ctx, path, mode, 0);
+  }
+  utimens(path: string, a: number, m: number) {
+    this.vfs.utimensAt(
+      this.ctx,
+      path,
+      [
+        { sec: a, nsec: 0 },
+        { sec: m, nsec: 0 },
+      ],
+      0,
+    );
+  }
+  stat(path: string, follow: boolean) {
+    return this.sum(this.vfs.statAt(this.ctx, path, follow ? 0 : 0x100));
+  }
+  fstat(slot: number) {
+    return this.sum(this.fd(slot).stat());
+  }
   readdir(path: string) {
     const fd = this.vfs.openAt(this.ctx, path, { flags: 0o200000 });
     try {
-      return fd.getdents().map((d) => d.name).filter((n) => n !== '.' && n !== '..').sort();
+      return fd
+        .getdents()
+        .map((d) => d.name)
+        .filter((n) => n !== '.' && n !== '..')
+        .sort();
     } finally {
       fd.decRef();
     }
   }
-  access(path: string, mode: number) { this.vfs.accessAt(this.ctx, path, mode, 0); }
-  fallocate(slot: number, mode: number, offset: number, len: number) { this.fd(slot).allocate(mode, offset, len); }
-  chown(path: string, uid: number, gid: number) { this.vfs.chownAt(this.ctx, path, uid, gid, 0); }
-  mknod(path: string, mode: number) { this.vfs.mknodAt(this.ctx, path, mode, 0); }
+  access(path: string, mode: number) {
+    this.vfs.accessAt(this.ctx, path, mode, 0);
+  }
+  fallocate(slot: number, mode: number, offset: number, len: number) {
+    this.fd(slot).allocate(mode, offset, len);
+  }
+  chown(path: string, uid: number, gid: number) {
+    this.vfs.chownAt(this.ctx, path, uid, gid, 0);
+  }
+  mknod(path: string, mode: number) {
+    this.vfs.mknodAt(this.ctx, path, mode, 0);
+  }
   /** Close every open file, keeping the filesystem. */
-  closeFiles() { for (const fd of this.fds.values()) fd.decRef(); this.fds.clear(); }
-  closeAll() { this.closeFiles(); this.vfs.dispose(); }
+  closeFiles() {
+    for (const fd of this.fds.values()) fd.decRef();
+    this.fds.clear();
+  }
+  closeAll() {
+    this.closeFiles();
+    this.vfs.dispose();
+  }
 }

@@ -17,7 +17,10 @@ const ORACLE_BASE = '/dev/shm';
 
 /** The VFS driver, reading directories the way glibc's readdir does: getdents until it returns nothing. */
 class ReaddirLikeLibc extends VfsDriver {
-  constructor(private readonly fs: VirtualFilesystem, umask: number) {
+  constructor(
+    private readonly fs: VirtualFilesystem,
+    umask: number,
+  ) {
     super(fs, umask, true, true);
   }
   override readdir(path: string): string[] {
@@ -54,20 +57,48 @@ function fileOp(d: Driver, o: FileOp): Result {
 // Operations aimed at a watched directory and one level below it, so that
 // most succeed (the tmpfs differential's opArb, mixed in less often, covers
 // odd paths and flags).
-const O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_TRUNC = 0o1000, O_APPEND = 0o2000;
-const O_DIRECTORY = 0o200000, O_PATH = 0o10000000, O_NONBLOCK = 0o4000, O_TMPFILE = 0o20200000;
+const O_RDONLY = 0,
+  O_WRONLY = 1,
+  O_RDWR = 2,
+  O_CREAT = 0o100,
+  O_TRUNC = 0o1000,
+  O_APPEND = 0o2000;
+const O_DIRECTORY = 0o200000,
+  O_PATH = 0o10000000,
+  O_NONBLOCK = 0o4000,
+  O_TMPFILE = 0o20200000;
 const nameArb = fc.constantFrom('a', 'b', 'c', 'd');
 const nearPathArb = fc.oneof({ weight: 3, arbitrary: nameArb }, { weight: 1, arbitrary: fc.tuple(nameArb, nameArb).map(([x, y]) => `${x}/${y}`) });
 const slotArb = fc.integer({ min: 3, max: 8 });
 const dataArb = fc.oneof(fc.uint8Array({ minLength: 0, maxLength: 16 }), fc.uint8Array({ minLength: 5000, maxLength: 9000 }));
 const nearOpArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({
-    op: fc.constant('open' as const), path: nearPathArb, mode: fc.constantFrom(0o644, 0o755),
-    flags: fc.constantFrom(O_CREAT | O_WRONLY, O_CREAT | O_RDWR, O_RDONLY, O_RDONLY, O_RDWR, O_WRONLY | O_TRUNC, O_CREAT | O_WRONLY | O_APPEND,
-      O_RDONLY | O_DIRECTORY, O_PATH, O_TMPFILE | O_RDWR).map((f) => f | O_NONBLOCK),
-  }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('open' as const),
+      path: nearPathArb,
+      mode: fc.constantFrom(0o644, 0o755),
+      flags: fc
+        .constantFrom(
+          O_CREAT | O_WRONLY,
+          O_CREAT | O_RDWR,
+          O_RDONLY,
+          O_RDONLY,
+          O_RDWR,
+          O_WRONLY | O_TRUNC,
+          O_CREAT | O_WRONLY | O_APPEND,
+          O_RDONLY | O_DIRECTORY,
+          O_PATH,
+          O_TMPFILE | O_RDWR,
+        )
+        .map((f) => f | O_NONBLOCK),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('write' as const), slot: slotArb, data: dataArb, pos: fc.constantFrom(null, 0, 3) }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('read' as const), slot: slotArb, len: fc.constantFrom(0, 10, 8192), pos: fc.constantFrom(null, 0, 0, 1) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ op: fc.constant('read' as const), slot: slotArb, len: fc.constantFrom(0, 10, 8192), pos: fc.constantFrom(null, 0, 0, 1) }),
+  },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('close' as const), slot: slotArb }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('mkdir' as const), path: nearPathArb, mode: fc.constant(0o755) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('rmdir' as const), path: nearPathArb }) },
@@ -80,18 +111,35 @@ const nearOpArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('utimens' as const), path: nearPathArb, atime: fc.constant(1000), mtime: fc.constant(2000) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), path: nearPathArb, len: fc.constantFrom(0, 100) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('ftruncate' as const), slot: slotArb, len: fc.constantFrom(0, 100) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('fallocate' as const), slot: slotArb, mode: fc.constantFrom(0, 1), offset: fc.constant(0), len: fc.constant(4096) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('fallocate' as const), slot: slotArb, mode: fc.constantFrom(0, 1), offset: fc.constant(0), len: fc.constant(4096) }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('mknod' as const), path: nearPathArb, mode: fc.constantFrom(0o010644, 0o140755) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('readdir' as const), path: fc.oneof(fc.constant('.'), nearPathArb) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('stat' as const), path: nearPathArb, follow: fc.boolean() }) },
 );
 
 const maskArb = fc.constantFrom(
-  IN.ALL_EVENTS, IN.ALL_EVENTS, IN.ALL_EVENTS | IN.ONESHOT, IN.ALL_EVENTS | IN.EXCL_UNLINK, IN.CREATE | IN.DELETE | IN.MOVE,
-  IN.MODIFY | IN.MASK_ADD, IN.ATTRIB | IN.DELETE_SELF | IN.DONT_FOLLOW, IN.ALL_EVENTS | IN.ONLYDIR, IN.CLOSE | IN.OPEN | IN.ACCESS,
+  IN.ALL_EVENTS,
+  IN.ALL_EVENTS,
+  IN.ALL_EVENTS | IN.ONESHOT,
+  IN.ALL_EVENTS | IN.EXCL_UNLINK,
+  IN.CREATE | IN.DELETE | IN.MOVE,
+  IN.MODIFY | IN.MASK_ADD,
+  IN.ATTRIB | IN.DELETE_SELF | IN.DONT_FOLLOW,
+  IN.ALL_EVENTS | IN.ONLYDIR,
+  IN.CLOSE | IN.OPEN | IN.ACCESS,
 );
 const watchOpArb: fc.Arbitrary<WatchOp> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('watch' as const), path: fc.oneof({ weight: 4, arbitrary: nearPathArb }, { weight: 1, arbitrary: pathArb }), mask: maskArb }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('watch' as const),
+      path: fc.oneof({ weight: 4, arbitrary: nearPathArb }, { weight: 1, arbitrary: pathArb }),
+      mask: maskArb,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('unwatch' as const), wd: fc.integer({ min: 1, max: 8 }) }) },
 );
 const fileOpArb: fc.Arbitrary<FileOp> = fc.oneof(
@@ -174,7 +222,23 @@ function runDifferential(steps: (Op | WatchOp | FileOp)[], umask: number): Map<s
 }
 
 /** Every kind of event inotify reports for a directory and its entries. */
-const EVENT_KINDS = ['CREATE', 'CREATE|ISDIR', 'OPEN', 'ACCESS', 'MODIFY', 'ATTRIB', 'CLOSE_WRITE', 'CLOSE_NOWRITE', 'MOVED_FROM', 'MOVED_TO', 'DELETE', 'DELETE|ISDIR', 'DELETE_SELF', 'MOVE_SELF', 'IGNORED'];
+const EVENT_KINDS = [
+  'CREATE',
+  'CREATE|ISDIR',
+  'OPEN',
+  'ACCESS',
+  'MODIFY',
+  'ATTRIB',
+  'CLOSE_WRITE',
+  'CLOSE_NOWRITE',
+  'MOVED_FROM',
+  'MOVED_TO',
+  'DELETE',
+  'DELETE|ISDIR',
+  'DELETE_SELF',
+  'MOVE_SELF',
+  'IGNORED',
+];
 
 describe('inotify events match Linux (differential)', () => {
   it('a fixed scenario produces every event kind, identically', () => {

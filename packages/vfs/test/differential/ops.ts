@@ -57,15 +57,31 @@ export const pathArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('.', 'a/.', 'a/..', '') },
 );
 /** Symlink targets: relative, never naming the root (so ".." never climbs out), sometimes dangling or looping. */
-const targetArb = fc.oneof(fc.array(name, { minLength: 1, maxLength: 2 }).map((c) => c.join('/')), fc.constantFrom('a/', 's', 'zz', 'b/c/'));
+const targetArb = fc.oneof(
+  fc.array(name, { minLength: 1, maxLength: 2 }).map((c) => c.join('/')),
+  fc.constantFrom('a/', 's', 'zz', 'b/c/'),
+);
 const slotArb = fc.integer({ min: 3, max: 8 });
 const posArb = fc.option(fc.integer({ min: 0, max: 20000 }), { nil: null });
 const modeArb = fc.constantFrom(0o755, 0o644, 0o700, 0o4755, 0o1777, 0o000, 0o2775);
 const flagsArb = fc.constantFrom(
-  O_RDONLY, O_WRONLY | O_CREAT, O_RDWR | O_CREAT, O_RDWR | O_CREAT | O_EXCL, O_WRONLY | O_TRUNC,
-  O_RDONLY | O_DIRECTORY, O_WRONLY | O_APPEND | O_CREAT, O_RDWR | O_NOFOLLOW, O_CREAT | O_WRONLY | O_NOFOLLOW,
-  O_RDWR | O_TRUNC | O_CREAT, O_RDWR, O_PATH | O_NOFOLLOW, O_PATH, O_CREAT | O_DIRECTORY | O_RDONLY,
-  O_TMPFILE | O_RDWR, O_TMPFILE | O_EXCL | O_WRONLY, O_TMPFILE | O_RDONLY,
+  O_RDONLY,
+  O_WRONLY | O_CREAT,
+  O_RDWR | O_CREAT,
+  O_RDWR | O_CREAT | O_EXCL,
+  O_WRONLY | O_TRUNC,
+  O_RDONLY | O_DIRECTORY,
+  O_WRONLY | O_APPEND | O_CREAT,
+  O_RDWR | O_NOFOLLOW,
+  O_CREAT | O_WRONLY | O_NOFOLLOW,
+  O_RDWR | O_TRUNC | O_CREAT,
+  O_RDWR,
+  O_PATH | O_NOFOLLOW,
+  O_PATH,
+  O_CREAT | O_DIRECTORY | O_RDONLY,
+  O_TMPFILE | O_RDWR,
+  O_TMPFILE | O_EXCL | O_WRONLY,
+  O_TMPFILE | O_RDONLY,
 );
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -73,7 +89,15 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   // O_NONBLOCK everywhere: a FIFO open must not block the oracle (it changes nothing for other files).
   { weight: 3, arbitrary: fc.record({ op: fc.constant('open' as const), path: pathArb, flags: flagsArb.map((f) => f | O_NONBLOCK), mode: modeArb }) },
   fc.record({ op: fc.constant('close' as const), slot: slotArb }),
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('write' as const), slot: slotArb, data: fc.oneof(fc.uint8Array({ minLength: 0, maxLength: 64 }), fc.uint8Array({ minLength: 4000, maxLength: 9000 })), pos: posArb }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('write' as const),
+      slot: slotArb,
+      data: fc.oneof(fc.uint8Array({ minLength: 0, maxLength: 64 }), fc.uint8Array({ minLength: 4000, maxLength: 9000 })),
+      pos: posArb,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('read' as const), slot: slotArb, len: fc.integer({ min: 0, max: 9000 }), pos: posArb }) },
   fc.record({ op: fc.constant('lseek' as const), slot: slotArb, off: fc.integer({ min: -100, max: 20000 }), whence: fc.integer({ min: 0, max: 5 }) }),
   fc.record({ op: fc.constant('ftruncate' as const), slot: slotArb, len: fc.integer({ min: -1, max: 20000 }) }),
@@ -90,8 +114,11 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant('fstat' as const), slot: slotArb }),
   fc.record({ op: fc.constant('readdir' as const), path: pathArb }),
   fc.record({
-    op: fc.constant('fallocate' as const), slot: slotArb, mode: fc.constantFrom(0, 1, 3, 2, 0x10, 0x11),
-    offset: fc.integer({ min: -1, max: 20000 }), len: fc.integer({ min: 0, max: 20000 }),
+    op: fc.constant('fallocate' as const),
+    slot: slotArb,
+    mode: fc.constantFrom(0, 1, 3, 2, 0x10, 0x11),
+    offset: fc.integer({ min: -1, max: 20000 }),
+    len: fc.integer({ min: 0, max: 20000 }),
   }),
   fc.record({ op: fc.constant('access' as const), path: pathArb, mode: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ op: fc.constant('chown' as const), path: pathArb, uid: fc.constantFrom(-1, 0, 1000), gid: fc.constantFrom(-1, 0, 1000) }),
@@ -101,29 +128,52 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
 /** Apply one operation to a driver and capture its outcome. */
 export function apply(d: Driver, o: Op): Result {
   switch (o.op) {
-    case 'mkdir': return capture(() => d.mkdir(o.path, o.mode));
-    case 'open': return capture(() => d.open(o.path, o.flags, o.mode));
-    case 'close': return capture(() => d.close(o.slot));
-    case 'write': return capture(() => d.write(o.slot, o.data, o.pos));
-    case 'read': return capture(() => Array.from(d.read(o.slot, o.len, o.pos)));
-    case 'lseek': return capture(() => d.lseek(o.slot, o.off, o.whence));
-    case 'ftruncate': return capture(() => d.ftruncate(o.slot, o.len));
-    case 'truncate': return capture(() => d.truncate(o.path, o.len));
-    case 'rename': return capture(() => d.rename(o.from, o.to, o.flags));
-    case 'link': return capture(() => d.link(o.from, o.to));
-    case 'symlink': return capture(() => d.symlink(o.target, o.path));
-    case 'readlink': return capture(() => d.readlink(o.path));
-    case 'unlink': return capture(() => d.unlink(o.path));
-    case 'rmdir': return capture(() => d.rmdir(o.path));
-    case 'chmod': return capture(() => d.chmod(o.path, o.mode));
-    case 'utimens': return capture(() => d.utimens(o.path, o.atime, o.mtime));
-    case 'stat': return capture(() => d.stat(o.path, o.follow));
-    case 'fstat': return capture(() => d.fstat(o.slot));
-    case 'readdir': return capture(() => d.readdir(o.path));
-    case 'access': return capture(() => d.access(o.path, o.mode));
-    case 'fallocate': return capture(() => d.fallocate(o.slot, o.mode, o.offset, o.len));
-    case 'chown': return capture(() => d.chown(o.path, o.uid, o.gid));
-    case 'mknod': return capture(() => d.mknod(o.path, o.mode));
+    case 'mkdir':
+      return capture(() => d.mkdir(o.path, o.mode));
+    case 'open':
+      return capture(() => d.open(o.path, o.flags, o.mode));
+    case 'close':
+      return capture(() => d.close(o.slot));
+    case 'write':
+      return capture(() => d.write(o.slot, o.data, o.pos));
+    case 'read':
+      return capture(() => Array.from(d.read(o.slot, o.len, o.pos)));
+    case 'lseek':
+      return capture(() => d.lseek(o.slot, o.off, o.whence));
+    case 'ftruncate':
+      return capture(() => d.ftruncate(o.slot, o.len));
+    case 'truncate':
+      return capture(() => d.truncate(o.path, o.len));
+    case 'rename':
+      return capture(() => d.rename(o.from, o.to, o.flags));
+    case 'link':
+      return capture(() => d.link(o.from, o.to));
+    case 'symlink':
+      return capture(() => d.symlink(o.target, o.path));
+    case 'readlink':
+      return capture(() => d.readlink(o.path));
+    case 'unlink':
+      return capture(() => d.unlink(o.path));
+    case 'rmdir':
+      return capture(() => d.rmdir(o.path));
+    case 'chmod':
+      return capture(() => d.chmod(o.path, o.mode));
+    case 'utimens':
+      return capture(() => d.utimens(o.path, o.atime, o.mtime));
+    case 'stat':
+      return capture(() => d.stat(o.path, o.follow));
+    case 'fstat':
+      return capture(() => d.fstat(o.slot));
+    case 'readdir':
+      return capture(() => d.readdir(o.path));
+    case 'access':
+      return capture(() => d.access(o.path, o.mode));
+    case 'fallocate':
+      return capture(() => d.fallocate(o.slot, o.mode, o.offset, o.len));
+    case 'chown':
+      return capture(() => d.chown(o.path, o.uid, o.gid));
+    case 'mknod':
+      return capture(() => d.mknod(o.path, o.mode));
   }
 }
 

@@ -13,8 +13,24 @@ import { apply, describeOp, opArb, type Op } from './ops.js';
 const UID = 1000;
 const canSwitch = process.getuid?.() === 0;
 const SUPPORTED = new Set<Op['op']>([
-  'mkdir', 'open', 'close', 'write', 'read', 'rename', 'link', 'symlink', 'readlink', 'unlink', 'rmdir',
-  'chmod', 'chown', 'utimens', 'stat', 'fstat', 'readdir', 'access',
+  'mkdir',
+  'open',
+  'close',
+  'write',
+  'read',
+  'rename',
+  'link',
+  'symlink',
+  'readlink',
+  'unlink',
+  'rmdir',
+  'chmod',
+  'chown',
+  'utimens',
+  'stat',
+  'fstat',
+  'readdir',
+  'access',
 ]);
 
 /** Ops the node:fs oracle can express exactly (Node skips the kernel for empty reads/writes, has no rename flags). */

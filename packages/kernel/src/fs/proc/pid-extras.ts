@@ -11,14 +11,30 @@ import { procStat, procStatus } from './pid-files.js';
  * smaps_rollup, ns/ and task/TID/ for every thread.
  */
 export function addPidExtras(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup, dir: StaticDirectory): void {
-  dir.add('mountinfo', fs.file(() => mountinfoText(g)));
-  dir.add('mounts', fs.file(() => mountsText(g)));
+  dir.add(
+    'mountinfo',
+    fs.file(() => mountinfoText(g)),
+  );
+  dir.add(
+    'mounts',
+    fs.file(() => mountsText(g)),
+  );
   dir.add('oom_score_adj', fs.file({ read: () => `${g.oomScoreAdj}\n`, write: (data) => writeOomScoreAdj(g, data) }));
   // One cgroup v2 hierarchy with the sandbox at its root (what /sys/fs/cgroup shows).
-  dir.add('cgroup', fs.file(() => '0::/\n'));
-  dir.add('smaps_rollup', fs.file(() => smapsRollup(g)));
+  dir.add(
+    'cgroup',
+    fs.file(() => '0::/\n'),
+  );
+  dir.add(
+    'smaps_rollup',
+    fs.file(() => smapsRollup(g)),
+  );
   const ns = dir.add('ns', fs.dir({ perm: 0o511 }));
-  for (const [name, inode] of NAMESPACES) ns.add(name, fs.symlink(() => `${name.replace(/_for_children$/, '')}:[${inode}]`));
+  for (const [name, inode] of NAMESPACES)
+    ns.add(
+      name,
+      fs.symlink(() => `${name.replace(/_for_children$/, '')}:[${inode}]`),
+    );
   dir.add('task', taskDirectory(fs, kernel, g));
 }
 
@@ -85,7 +101,13 @@ const ROLLUP_SKIPPED = new Set(['Size', 'KernelPageSize', 'MMUPageSize']);
 /** /proc/PID/task: one directory per thread, with the thread's own stat, status and comm. */
 function taskDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): KernfsNode {
   const dirs = new Map<number, KernfsNode>();
-  const tids = () => (g.exitStatus === undefined ? [...g.tasks].filter((t) => !t.exited).map((t) => t.tid).sort((a, b) => a - b) : []);
+  const tids = () =>
+    g.exitStatus === undefined
+      ? [...g.tasks]
+          .filter((t) => !t.exited)
+          .map((t) => t.tid)
+          .sort((a, b) => a - b)
+      : [];
   return fs.dynamicDir({
     list: () => tids().map(String),
     lookup: (name) => {
@@ -94,9 +116,18 @@ function taskDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ke
       let d = dirs.get(tid);
       if (!d) {
         const t = fs.dir();
-        t.add('stat', fs.file(() => procStat(kernel, g, tid)));
-        t.add('status', fs.file(() => procStatus(kernel, g, tid)));
-        t.add('comm', fs.file(() => `${g.name}\n`));
+        t.add(
+          'stat',
+          fs.file(() => procStat(kernel, g, tid)),
+        );
+        t.add(
+          'status',
+          fs.file(() => procStatus(kernel, g, tid)),
+        );
+        t.add(
+          'comm',
+          fs.file(() => `${g.name}\n`),
+        );
         dirs.set(tid, (d = t));
       }
       return d;

@@ -1,7 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { Errno, FS_MAGIC, SysError } from '@tvisor/abi';
 import { cpus, totalmem } from 'node:os';
-import { DynamicFile, FileImplBase, KernfsFilesystem, type DynamicDirectory, type FileDescription, type FileDescriptionImpl, type Inode, type KernfsNode, type StaticDirectory, type VirtualDentry } from '@tvisor/vfs';
+import {
+  DynamicFile,
+  FileImplBase,
+  KernfsFilesystem,
+  type DynamicDirectory,
+  type FileDescription,
+  type FileDescriptionImpl,
+  type Inode,
+  type KernfsNode,
+  type StaticDirectory,
+  type VirtualDentry,
+} from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
@@ -41,34 +52,100 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
   });
   // The fixed entries live beside the pid directories, as in Linux's /proc.
   const fixed = top.fixed;
-  fixed.add('self', fs.symlink(() => String(current().group.pid)));
-  fixed.add('thread-self', fs.symlink(() => `${current().group.pid}/task/${current().tid}`));
-  fixed.add('mounts', fs.symlink(() => 'self/mounts'));
-  fixed.add('version', fs.file(() => `Linux version ${kernel.uname.release} (tvisor@tvisor) (TypeScript) ${kernel.uname.version}\n`));
-  fixed.add('uptime', fs.file(() => {
-    const up = Number(clockNow(1)) / 1e9;
-    return `${up.toFixed(2)} ${(up * cpus().length).toFixed(2)}\n`;
-  }));
-  fixed.add('loadavg', fs.file(() => `0.00 0.00 0.00 1/${kernel.tasks.size} ${kernel.lastId}\n`));
-  fixed.add('meminfo', fs.file(() => meminfo(kernel)));
-  fixed.add('cpuinfo', fs.file(() => cpuinfo()));
-  fixed.add('filesystems', fs.file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tcgroup2\nnodev\toverlay\nnodev\tdevtmpfs\nnodev\tpipefs\n'));
-  fixed.add('stat', fs.file(() => systemStat(kernel)));
+  fixed.add(
+    'self',
+    fs.symlink(() => String(current().group.pid)),
+  );
+  fixed.add(
+    'thread-self',
+    fs.symlink(() => `${current().group.pid}/task/${current().tid}`),
+  );
+  fixed.add(
+    'mounts',
+    fs.symlink(() => 'self/mounts'),
+  );
+  fixed.add(
+    'version',
+    fs.file(() => `Linux version ${kernel.uname.release} (tvisor@tvisor) (TypeScript) ${kernel.uname.version}\n`),
+  );
+  fixed.add(
+    'uptime',
+    fs.file(() => {
+      const up = Number(clockNow(1)) / 1e9;
+      return `${up.toFixed(2)} ${(up * cpus().length).toFixed(2)}\n`;
+    }),
+  );
+  fixed.add(
+    'loadavg',
+    fs.file(() => `0.00 0.00 0.00 1/${kernel.tasks.size} ${kernel.lastId}\n`),
+  );
+  fixed.add(
+    'meminfo',
+    fs.file(() => meminfo(kernel)),
+  );
+  fixed.add(
+    'cpuinfo',
+    fs.file(() => cpuinfo()),
+  );
+  fixed.add(
+    'filesystems',
+    fs.file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tcgroup2\nnodev\toverlay\nnodev\tdevtmpfs\nnodev\tpipefs\n'),
+  );
+  fixed.add(
+    'stat',
+    fs.file(() => systemStat(kernel)),
+  );
   const sys = fixed.add('sys', fs.dir());
   const kern = sys.add('kernel', fs.dir());
-  kern.add('hostname', fs.file(() => `${kernel.uname.nodename}\n`));
-  kern.add('domainname', fs.file(() => `${kernel.uname.domainname}\n`));
-  kern.add('osrelease', fs.file(() => `${kernel.uname.release}\n`));
-  kern.add('ostype', fs.file(() => `${kernel.uname.sysname}\n`));
-  kern.add('version', fs.file(() => `${kernel.uname.version}\n`));
-  kern.add('pid_max', fs.file(() => '4194304\n'));
-  kern.add('ngroups_max', fs.file(() => '65536\n'));
-  kern.add('cap_last_cap', fs.file(() => '40\n'));
-  kern.add('random', fs.dir()).add('uuid', fs.file(() => `${globalThis.crypto.randomUUID()}\n`));
+  kern.add(
+    'hostname',
+    fs.file(() => `${kernel.uname.nodename}\n`),
+  );
+  kern.add(
+    'domainname',
+    fs.file(() => `${kernel.uname.domainname}\n`),
+  );
+  kern.add(
+    'osrelease',
+    fs.file(() => `${kernel.uname.release}\n`),
+  );
+  kern.add(
+    'ostype',
+    fs.file(() => `${kernel.uname.sysname}\n`),
+  );
+  kern.add(
+    'version',
+    fs.file(() => `${kernel.uname.version}\n`),
+  );
+  kern.add(
+    'pid_max',
+    fs.file(() => '4194304\n'),
+  );
+  kern.add(
+    'ngroups_max',
+    fs.file(() => '65536\n'),
+  );
+  kern.add(
+    'cap_last_cap',
+    fs.file(() => '40\n'),
+  );
+  kern.add('random', fs.dir()).add(
+    'uuid',
+    fs.file(() => `${globalThis.crypto.randomUUID()}\n`),
+  );
   const vm = sys.add('vm', fs.dir());
-  vm.add('overcommit_memory', fs.file(() => '0\n'));
-  vm.add('max_map_count', fs.file(() => '65530\n'));
-  sys.add('fs', fs.dir()).add('file-max', fs.file(() => '9223372036854775807\n'));
+  vm.add(
+    'overcommit_memory',
+    fs.file(() => '0\n'),
+  );
+  vm.add(
+    'max_map_count',
+    fs.file(() => '65530\n'),
+  );
+  sys.add('fs', fs.dir()).add(
+    'file-max',
+    fs.file(() => '9223372036854775807\n'),
+  );
   fs.top = top;
   return fs;
 }
@@ -130,12 +207,30 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
   // before it execs, and the command must see its own arguments.
   dir.add('cmdline', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.argStart, g.mmInfo.argEnd) }));
   dir.add('environ', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.envStart, g.mmInfo.envEnd) }, { perm: 0o400, owner }));
-  dir.add('comm', fs.file(() => `${g.name}\n`));
-  dir.add('stat', fs.file(() => procStat(kernel, g)));
-  dir.add('status', fs.file(() => procStatus(kernel, g)));
-  dir.add('statm', fs.file(() => g.mm.statmText()));
-  dir.add('maps', fs.file(() => g.mm.mapsText()));
-  dir.add('smaps', fs.file(() => g.mm.smapsText()));
+  dir.add(
+    'comm',
+    fs.file(() => `${g.name}\n`),
+  );
+  dir.add(
+    'stat',
+    fs.file(() => procStat(kernel, g)),
+  );
+  dir.add(
+    'status',
+    fs.file(() => procStatus(kernel, g)),
+  );
+  dir.add(
+    'statm',
+    fs.file(() => g.mm.statmText()),
+  );
+  dir.add(
+    'maps',
+    fs.file(() => g.mm.mapsText()),
+  );
+  dir.add(
+    'smaps',
+    fs.file(() => g.mm.smapsText()),
+  );
   // The executable as resolved at exec, named by its absolute path (glibc's
   // _dl_get_origin asserts it starts with '/'), not the path execve was given.
   const exe = (): VirtualDentry => {
@@ -145,8 +240,14 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
   dir.add('exe', fs.symlink({ target: () => pathIn(kernel, g, exe()), resolve: () => exe() }));
   dir.add('cwd', fs.symlink({ target: () => pathIn(kernel, g, g.fs.cwd), resolve: () => g.fs.cwd }));
   dir.add('root', fs.symlink({ target: () => pathIn(kernel, g, g.fs.root), resolve: () => g.fs.root }));
-  dir.add('loginuid', fs.file(() => '4294967295'));
-  dir.add('limits', fs.file(() => limitsText(g)));
+  dir.add(
+    'loginuid',
+    fs.file(() => '4294967295'),
+  );
+  dir.add(
+    'limits',
+    fs.file(() => limitsText(g)),
+  );
   dir.add(
     'fd',
     fs.dynamicDir(
@@ -187,10 +288,22 @@ function fdTarget(kernel: Kernel, g: ThreadGroup, fd: number): string {
 
 function limitsText(g: ThreadGroup): string {
   const names: Array<[string, string]> = [
-    ['Max cpu time', 'seconds'], ['Max file size', 'bytes'], ['Max data size', 'bytes'], ['Max stack size', 'bytes'],
-    ['Max core file size', 'bytes'], ['Max resident set', 'bytes'], ['Max processes', 'processes'], ['Max open files', 'files'],
-    ['Max locked memory', 'bytes'], ['Max address space', 'bytes'], ['Max file locks', 'locks'], ['Max pending signals', 'signals'],
-    ['Max msgqueue size', 'bytes'], ['Max nice priority', ''], ['Max realtime priority', ''], ['Max realtime timeout', 'us'],
+    ['Max cpu time', 'seconds'],
+    ['Max file size', 'bytes'],
+    ['Max data size', 'bytes'],
+    ['Max stack size', 'bytes'],
+    ['Max core file size', 'bytes'],
+    ['Max resident set', 'bytes'],
+    ['Max processes', 'processes'],
+    ['Max open files', 'files'],
+    ['Max locked memory', 'bytes'],
+    ['Max address space', 'bytes'],
+    ['Max file locks', 'locks'],
+    ['Max pending signals', 'signals'],
+    ['Max msgqueue size', 'bytes'],
+    ['Max nice priority', ''],
+    ['Max realtime priority', ''],
+    ['Max realtime timeout', 'us'],
   ];
   const fmt = (v: bigint) => (v === 0xffff_ffff_ffff_ffffn ? 'unlimited' : v.toString());
   let out = `${'Limit'.padEnd(26)}${'Soft Limit'.padEnd(21)}${'Hard Limit'.padEnd(21)}Units     \n`;
@@ -207,8 +320,18 @@ function meminfo(kernel: Kernel): string {
   const used = kernel.memoryFile.allocatedBytes();
   const free = Math.max(0, total - used);
   const lines: Array<[string, number]> = [
-    ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0], ['SwapCached', 0],
-    ['Active', used], ['Inactive', 0], ['SwapTotal', 0], ['SwapFree', 0], ['Shmem', 0], ['Mapped', used],
+    ['MemTotal', total],
+    ['MemFree', free],
+    ['MemAvailable', free],
+    ['Buffers', 0],
+    ['Cached', 0],
+    ['SwapCached', 0],
+    ['Active', used],
+    ['Inactive', 0],
+    ['SwapTotal', 0],
+    ['SwapFree', 0],
+    ['Shmem', 0],
+    ['Mapped', used],
   ];
   return lines.map(([k, v]) => `${(k + ':').padEnd(16)}${kb(v)}\n`).join('');
 }
@@ -220,7 +343,9 @@ function cpuinfo(): string {
     try {
       return readFileSync('/proc/cpuinfo', 'utf8');
     } catch {
-      return cpus().map((c, i) => `processor\t: ${i}\nmodel name\t: ${c.model}\n\n`).join('');
+      return cpus()
+        .map((c, i) => `processor\t: ${i}\nmodel name\t: ${c.model}\n\n`)
+        .join('');
     }
   })();
   return cpuinfoText;

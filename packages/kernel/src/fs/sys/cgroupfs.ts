@@ -25,8 +25,16 @@ export function createCgroupfs(kernel: Kernel): KernfsFilesystem {
     'cgroup.controllers': () => 'cpuset cpu memory pids\n',
     'cgroup.subtree_control': () => '\n',
     'cgroup.type': () => 'domain\n',
-    'cgroup.procs': () => groups().map((g) => `${g.pid}\n`).join(''),
-    'cgroup.threads': () => [...kernel.tasks.values()].map((t) => t.tid).sort((a, b) => a - b).map((t) => `${t}\n`).join(''),
+    'cgroup.procs': () =>
+      groups()
+        .map((g) => `${g.pid}\n`)
+        .join(''),
+    'cgroup.threads': () =>
+      [...kernel.tasks.values()]
+        .map((t) => t.tid)
+        .sort((a, b) => a - b)
+        .map((t) => `${t}\n`)
+        .join(''),
     'cgroup.max.depth': () => 'max\n',
     'cgroup.max.descendants': () => 'max\n',
     'cgroup.events': () => 'populated 1\nfrozen 0\n',

@@ -55,4 +55,3 @@ export function buildElf(spec: ElfSpec): Uint8Array {
   for (const [offset, bytes] of spec.data ?? []) out.set(bytes, offset);
   return out;
 }
-

@@ -87,8 +87,7 @@ export function readelfProgram(path: string): ReadelfProgram {
   const counts = /There are (\d+) program headers, starting at offset (\d+)/.exec(text);
   if (!fileType || !entry || !counts) throw new Error(`unexpected readelf output:\n${text}`);
   const headers: ReadelfHeader[] = [];
-  const row =
-    /^\s+([A-Z_a-z0-9+]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+([RWE ]{3})\s+(0x[0-9a-f]+)$/;
+  const row = /^\s+([A-Z_a-z0-9+]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+([RWE ]{3})\s+(0x[0-9a-f]+)$/;
   for (const line of text.split('\n')) {
     const m = row.exec(line);
     if (!m) continue;

@@ -24,7 +24,7 @@ export class SparseMemory implements LoaderMemory {
   }
 
   write(addr: number, bytes: Uint8Array): void {
-    for (let i = 0; i < bytes.length; ) {
+    for (let i = 0; i < bytes.length;) {
       const page = this.page(addr + i);
       const at = (addr + i) % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - at, bytes.length - i);
@@ -41,7 +41,7 @@ export class SparseMemory implements LoaderMemory {
 
   read(addr: number, length: number): Uint8Array {
     const out = new Uint8Array(length);
-    for (let i = 0; i < length; ) {
+    for (let i = 0; i < length;) {
       const at = (addr + i) % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - at, length - i);
       out.set(this.page(addr + i).bytes.subarray(at, at + n), i);

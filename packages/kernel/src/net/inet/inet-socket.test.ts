@@ -33,7 +33,13 @@ describe('inet sockaddr codecs', () => {
         fc.nat({ max: 0xffff }),
         (addr, port, flowinfo, scope) => {
           const raw = new Uint8Array(SockaddrIn6.size);
-          SockaddrIn6.encode(new DataView(raw.buffer), 0, { sin6_family: AF.INET6, sin6_port: port, sin6_flowinfo: flowinfo, sin6_addr: addr, sin6_scope_id: scope });
+          SockaddrIn6.encode(new DataView(raw.buffer), 0, {
+            sin6_family: AF.INET6,
+            sin6_port: port,
+            sin6_flowinfo: flowinfo,
+            sin6_addr: addr,
+            sin6_scope_id: scope,
+          });
           const sa = decodeInetAddress(AF.INET6, raw);
           expect(sa.port).toBe(port);
           expect(IpAddress.parse(sa.addr).bytes).toEqual(addr);

@@ -85,7 +85,7 @@ export class UnixReceiveQueue {
     let creds: MessageCreds | null = null;
     const from = this.messages[0].from;
     let offset = this.headOffset;
-    for (let i = 0; i < this.messages.length && copied < max; ) {
+    for (let i = 0; i < this.messages.length && copied < max;) {
       const msg = this.messages[i];
       if (creds === null) creds = msg.creds;
       else if (splitByCreds && !sameCreds(creds, msg.creds)) break;

@@ -142,23 +142,20 @@ describe('Unix datagram and seqpacket sockets', () => {
   for (const type of [SOCK.DGRAM, SOCK.SEQPACKET]) {
     it(`keep message boundaries (${type === SOCK.DGRAM ? 'SOCK_DGRAM' : 'SOCK_SEQPACKET'})`, () => {
       fc.assert(
-        fc.property(
-          fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 3000 })), { minLength: 1, maxLength: 30 }),
-          (msgs) => {
-            const [a, b] = pair(type);
-            let seq = 0;
-            for (const [size, room] of msgs) {
-              const data = pattern(seq, size);
-              seq += size;
-              expect(a.send(out(data), ME, null)).toBe(size);
-              const got = b.recv(room, 0);
-              expect(got.length).toBe(size);
-              expect(sameBytes(got.data, data.subarray(0, Math.min(size, room)))).toBe(true);
-              expect((got.flags & MSG.TRUNC) !== 0).toBe(size > room);
-            }
-            expect(errnoOf(() => b.recv(10, 0))).toBe(Errno.EAGAIN);
-          },
-        ),
+        fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 3000 })), { minLength: 1, maxLength: 30 }), (msgs) => {
+          const [a, b] = pair(type);
+          let seq = 0;
+          for (const [size, room] of msgs) {
+            const data = pattern(seq, size);
+            seq += size;
+            expect(a.send(out(data), ME, null)).toBe(size);
+            const got = b.recv(room, 0);
+            expect(got.length).toBe(size);
+            expect(sameBytes(got.data, data.subarray(0, Math.min(size, room)))).toBe(true);
+            expect((got.flags & MSG.TRUNC) !== 0).toBe(size > room);
+          }
+          expect(errnoOf(() => b.recv(10, 0))).toBe(Errno.EAGAIN);
+        }),
         { numRuns: 60 },
       );
     });

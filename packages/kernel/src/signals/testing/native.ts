@@ -36,7 +36,10 @@ export class Oracles {
 /** Runs `binary` with `args`; returns its stdout split into lines of space-separated fields. */
 export function runLines(binary: string, args: readonly string[]): string[][] {
   const out = execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 30_000 });
-  return out.trim().split('\n').map((l) => l.split(' '));
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' '));
 }
 
 export function hexBytes(hex: string | undefined): Uint8Array {

@@ -75,7 +75,8 @@ export interface ProbeRun {
 export function readSnapshot(lines: string[][], i: number): TracerSnapshot {
   const f = lines[i];
   return {
-    sig: hexNum(f[1]), blocked: hexBig(f[2]),
+    sig: hexNum(f[1]),
+    blocked: hexBig(f[2]),
     regs: new Uint32Array(hexBytes(lines[i + 1][1]).buffer),
     fpregs: hexBytes(lines[i + 2][1]),
     xstate: hexBytes(lines[i + 3][2]),
@@ -108,9 +109,15 @@ export function parseProbe(lines: string[][]): ProbeRun {
   for (let i = 0; i < lines.length; i++) {
     const f = lines[i];
     switch (f[0]) {
-      case 'altstack': altStack = alt(f); break;
-      case 'action': act = action(f); break;
-      case 'blocked': blocked = hexBig(f[1]); break;
+      case 'altstack':
+        altStack = alt(f);
+        break;
+      case 'action':
+        act = action(f);
+        break;
+      case 'blocked':
+        blocked = hexBig(f[1]);
+        break;
       case 'deliver':
       case 'sigreturn-entry':
       case 'sigreturn-exit': {
@@ -134,17 +141,34 @@ export function parseProbe(lines: string[][]): ProbeRun {
         const delivery = snapshots[deliveries++];
         if (delivery === undefined) throw new Error('handler without a delivery');
         const run: HandlerRun = {
-          sig: hexNum(f[1]), siAddr: hexNum(f[2]), ucAddr: hexNum(f[3]), rsp: hexNum(f[4]), rax: hexBig(f[5]), eflags: hexBig(f[6]),
-          blocked: hexBig(f[7]), frame: new Uint8Array(), frameOut: undefined, altNow: undefined, actionNow: undefined,
-          delivery, sigreturnEntry: undefined, sigreturnExit: undefined,
+          sig: hexNum(f[1]),
+          siAddr: hexNum(f[2]),
+          ucAddr: hexNum(f[3]),
+          rsp: hexNum(f[4]),
+          rax: hexBig(f[5]),
+          eflags: hexBig(f[6]),
+          blocked: hexBig(f[7]),
+          frame: new Uint8Array(),
+          frameOut: undefined,
+          altNow: undefined,
+          actionNow: undefined,
+          delivery,
+          sigreturnEntry: undefined,
+          sigreturnExit: undefined,
         };
         open.push(run);
         runs.push(run);
         break;
       }
-      case 'frame': top(open).frame = hexBytes(f[2]); break;
-      case 'altnow': top(open).altNow = alt(f); break;
-      case 'actnow': top(open).actionNow = action(f); break;
+      case 'frame':
+        top(open).frame = hexBytes(f[2]);
+        break;
+      case 'altnow':
+        top(open).altNow = alt(f);
+        break;
+      case 'actnow':
+        top(open).actionNow = action(f);
+        break;
       case 'fout': {
         const run = open.pop();
         if (run === undefined) throw new Error('fout without handler');
@@ -152,13 +176,23 @@ export function parseProbe(lines: string[][]): ProbeRun {
         done.push(run);
         break;
       }
-      case 'after': after = { ret: hexBig(f[1]), blocked: hexBig(f[2]), xmm15: f[3] }; break;
+      case 'after':
+        after = { ret: hexBig(f[1]), blocked: hexBig(f[2]), xmm15: f[3] };
+        break;
       case 'need-frame':
-      case 'need-sigreturn': break;
-      case 'altafter': altAfter = alt(f); break;
-      case 'exit': exitCode = hexNum(f[1]); break;
-      case 'killed': killedBy = hexNum(f[1]); break;
-      default: throw new Error(`unexpected probe line ${f[0]}`);
+      case 'need-sigreturn':
+        break;
+      case 'altafter':
+        altAfter = alt(f);
+        break;
+      case 'exit':
+        exitCode = hexNum(f[1]);
+        break;
+      case 'killed':
+        killedBy = hexNum(f[1]);
+        break;
+      default:
+        throw new Error(`unexpected probe line ${f[0]}`);
     }
   }
   if (altStack === undefined || act === undefined || blocked === undefined || (exitCode === undefined && killedBy === undefined)) {

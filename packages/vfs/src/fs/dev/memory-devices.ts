@@ -9,10 +9,18 @@ export const MemoryDevice = { NULL: 3, ZERO: 5, FULL: 7, RANDOM: 8, URANDOM: 9 }
 
 /** /dev/null: reads end immediately, writes vanish, seeks stay at 0. */
 export class NullFile extends FileImplBase {
-  override read(): number { return 0; }
-  override pread(): number { return 0; }
-  override write(_fd: FileDescription, src: Uint8Array): number { return src.length; }
-  override pwrite(_fd: FileDescription, src: Uint8Array): number { return src.length; }
+  override read(): number {
+    return 0;
+  }
+  override pread(): number {
+    return 0;
+  }
+  override write(_fd: FileDescription, src: Uint8Array): number {
+    return src.length;
+  }
+  override pwrite(_fd: FileDescription, src: Uint8Array): number {
+    return src.length;
+  }
   override seek(fd: FileDescription): number {
     fd.offset = 0;
     return 0;
@@ -25,10 +33,18 @@ export class ZeroFile extends FileImplBase {
     dst.fill(0);
     return dst.length;
   }
-  override pread(fd: FileDescription, dst: Uint8Array): number { return this.read(fd, dst); }
-  override write(_fd: FileDescription, src: Uint8Array): number { return src.length; }
-  override pwrite(_fd: FileDescription, src: Uint8Array): number { return src.length; }
-  override seek(fd: FileDescription): number { return fd.offset; }
+  override pread(fd: FileDescription, dst: Uint8Array): number {
+    return this.read(fd, dst);
+  }
+  override write(_fd: FileDescription, src: Uint8Array): number {
+    return src.length;
+  }
+  override pwrite(_fd: FileDescription, src: Uint8Array): number {
+    return src.length;
+  }
+  override seek(fd: FileDescription): number {
+    return fd.offset;
+  }
 }
 
 /** /dev/full: reads give zeros, every write fails with ENOSPC. */
@@ -37,7 +53,9 @@ export class FullFile extends ZeroFile {
     if (src.length === 0) return 0;
     throw new SysError(Errno.ENOSPC);
   }
-  override pwrite(fd: FileDescription, src: Uint8Array): number { return this.write(fd, src); }
+  override pwrite(fd: FileDescription, src: Uint8Array): number {
+    return this.write(fd, src);
+  }
   override seek(fd: FileDescription): number {
     fd.offset = 0;
     return 0;
@@ -59,10 +77,18 @@ export class RandomFile extends FileImplBase {
     }
     return dst.length;
   }
-  override pread(fd: FileDescription, dst: Uint8Array): number { return this.read(fd, dst); }
-  override write(_fd: FileDescription, src: Uint8Array): number { return src.length; }
-  override pwrite(_fd: FileDescription, src: Uint8Array): number { return src.length; }
-  override seek(fd: FileDescription): number { return fd.offset; }
+  override pread(fd: FileDescription, dst: Uint8Array): number {
+    return this.read(fd, dst);
+  }
+  override write(_fd: FileDescription, src: Uint8Array): number {
+    return src.length;
+  }
+  override pwrite(_fd: FileDescription, src: Uint8Array): number {
+    return src.length;
+  }
+  override seek(fd: FileDescription): number {
+    return fd.offset;
+  }
 }
 
 /** Register null, zero, full, random and urandom in `registry`. */

@@ -93,11 +93,15 @@ export class HostDirectoryFile extends FileImplBase {
   }
 
   override iterDirents(fd: FileDescription, cb: DirentCallback): void {
-    iterSnapshot(fd, () => {
-      if (this.sealed) return [];
-      host.lseek(this.hostFd, 0, SEEK.SET);
-      return host.readDirAll(this.hostFd);
-    }, cb);
+    iterSnapshot(
+      fd,
+      () => {
+        if (this.sealed) return [];
+        host.lseek(this.hostFd, 0, SEEK.SET);
+        return host.readDirAll(this.hostFd);
+      },
+      cb,
+    );
   }
 
   override seek(fd: FileDescription, offset: number, whence: number): number {

@@ -112,8 +112,7 @@ export class HostInode implements Inode {
     try {
       const st = host.fstatx(fd);
       // Crossing into another host mount: hide the host kernel's interfaces.
-      const sealed = st.dev !== this.hostDev && !this.fs.exposeKernelInterfaces &&
-        HOST_KERNEL_INTERFACE_MAGICS.has(host.fstatfs(fd).type);
+      const sealed = st.dev !== this.hostDev && !this.fs.exposeKernelInterfaces && HOST_KERNEL_INTERFACE_MAGICS.has(host.fstatfs(fd).type);
       return new HostInode(this.fs, fd, this, name, st, sealed);
     } catch (e) {
       host.close(fd);
@@ -224,7 +223,7 @@ export class HostInode implements Inode {
       child.parent = newDir;
       child.name = newName;
     }
-    if ((flags & RENAME.EXCHANGE) && replaced instanceof HostInode) {
+    if (flags & RENAME.EXCHANGE && replaced instanceof HostInode) {
       replaced.parent = this;
       replaced.name = oldName;
     }

@@ -6,7 +6,10 @@ import { nodeType } from './nodes.js';
 
 /** An open synthetic file: reads come from the content generated at open; writes go to the callback. */
 export class KernfsSnapshotFile extends FileImplBase {
-  constructor(private readonly file: DynamicFile, private readonly content: Uint8Array) {
+  constructor(
+    private readonly file: DynamicFile,
+    private readonly content: Uint8Array,
+  ) {
     super(file);
   }
 
@@ -36,7 +39,10 @@ export class KernfsSnapshotFile extends FileImplBase {
 
 /** An open synthetic directory; the listing is snapshotted when reading starts. */
 export class KernfsDirectoryFile extends FileImplBase {
-  constructor(dir: KernfsNode, private readonly list: () => Array<[string, KernfsNode]>) {
+  constructor(
+    dir: KernfsNode,
+    private readonly list: () => Array<[string, KernfsNode]>,
+  ) {
     super(dir);
   }
 

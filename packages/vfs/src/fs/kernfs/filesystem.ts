@@ -2,8 +2,14 @@ import type { Filesystem, Inode } from '../../inode.js';
 import type { StatfsInfo } from '../../stat.js';
 import { anonymousDev } from '../tmpfs/filesystem.js';
 import {
-  DynamicDirectory, DynamicFile, DynamicSymlink, StaticDirectory,
-  type DynamicDirectoryOps, type DynamicFileOps, type NodeAttributes, type SymlinkOps,
+  DynamicDirectory,
+  DynamicFile,
+  DynamicSymlink,
+  StaticDirectory,
+  type DynamicDirectoryOps,
+  type DynamicFileOps,
+  type NodeAttributes,
+  type SymlinkOps,
 } from './nodes.js';
 
 /**
@@ -19,7 +25,11 @@ export class KernfsFilesystem implements Filesystem {
   private nextIno = 1;
 
   /** `type` is the name /proc/mounts shows; `magic` is statfs's f_type. */
-  constructor(readonly type: string, private readonly magic: number, rootAttrs: NodeAttributes = {}) {
+  constructor(
+    readonly type: string,
+    private readonly magic: number,
+    rootAttrs: NodeAttributes = {},
+  ) {
     this.rootNode = new StaticDirectory(this, { perm: 0o555, ...rootAttrs });
   }
 

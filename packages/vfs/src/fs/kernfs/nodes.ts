@@ -49,9 +49,21 @@ export abstract class KernfsNode extends InodeBase implements Inode {
     const owner = this.attrs.owner?.() ?? { uid: this.attrs.uid ?? 0, gid: this.attrs.gid ?? 0 };
     const t = this.created;
     return {
-      mask: STATX.BASIC_STATS, dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: this.nlink,
-      uid: owner.uid, gid: owner.gid, rdev: 0, size: this.size, blksize: 1024, blocks: 0,
-      atime: t, mtime: t, ctime: t, btime: t,
+      mask: STATX.BASIC_STATS,
+      dev: this.fs.dev,
+      ino: this.ino,
+      mode: this.mode,
+      nlink: this.nlink,
+      uid: owner.uid,
+      gid: owner.gid,
+      rdev: 0,
+      size: this.size,
+      blksize: 1024,
+      blocks: 0,
+      atime: t,
+      mtime: t,
+      ctime: t,
+      btime: t,
     };
   }
 
@@ -119,7 +131,11 @@ export interface DynamicDirectoryOps {
 export class DynamicDirectory extends KernfsNode {
   readonly fixed: StaticDirectory;
 
-  constructor(fs: KernfsFilesystem, private readonly ops: DynamicDirectoryOps, attrs: NodeAttributes = {}) {
+  constructor(
+    fs: KernfsFilesystem,
+    private readonly ops: DynamicDirectoryOps,
+    attrs: NodeAttributes = {},
+  ) {
     super(fs, S.IFDIR, attrs);
     this.fixed = new StaticDirectory(fs, attrs);
   }
@@ -164,7 +180,11 @@ export interface DynamicFileOps {
 
 /** A regular file whose content is generated at open. */
 export class DynamicFile extends KernfsNode {
-  constructor(fs: KernfsFilesystem, readonly ops: DynamicFileOps, attrs: NodeAttributes = {}) {
+  constructor(
+    fs: KernfsFilesystem,
+    readonly ops: DynamicFileOps,
+    attrs: NodeAttributes = {},
+  ) {
     super(fs, S.IFREG, { perm: ops.write ? 0o644 : 0o444, ...attrs });
   }
 
@@ -201,7 +221,11 @@ export interface SymlinkOps {
 
 /** A symlink whose target comes from a callback. */
 export class DynamicSymlink extends KernfsNode {
-  constructor(fs: KernfsFilesystem, private readonly ops: SymlinkOps, attrs: NodeAttributes = {}) {
+  constructor(
+    fs: KernfsFilesystem,
+    private readonly ops: SymlinkOps,
+    attrs: NodeAttributes = {},
+  ) {
     super(fs, S.IFLNK, attrs);
   }
 

@@ -39,29 +39,53 @@ export class OverlayFile implements FileDescriptionImpl {
   get stream(): boolean | undefined {
     return this.inner.stream;
   }
-  pread(fd: FileDescription, dst: Uint8Array, offset: number): number { return this.with(fd).pread(fd, dst, offset); }
-  read(fd: FileDescription, dst: Uint8Array): number { return this.with(fd).read(fd, dst); }
-  pwrite(fd: FileDescription, src: Uint8Array, offset: number): number { return this.with(fd).pwrite(fd, src, offset); }
-  write(fd: FileDescription, src: Uint8Array): number { return this.with(fd).write(fd, src); }
-  seek(fd: FileDescription, offset: number, whence: number): number { return this.with(fd).seek(fd, offset, whence); }
-  iterDirents(fd: FileDescription, cb: DirentCallback): void { this.with(fd).iterDirents(fd, cb); }
-  ioctl(fd: FileDescription, cmd: number, arg: bigint): number { return this.with(fd).ioctl(fd, cmd, arg); }
-  readiness(fd: FileDescription, mask: number): number { return this.with(fd).readiness(fd, mask); }
-  subscribe(fd: FileDescription, mask: number, cb: ReadinessCallback): () => void { return this.with(fd).subscribe(fd, mask, cb); }
-  allocate(fd: FileDescription, mode: number, offset: number, length: number): void { this.with(fd).allocate(fd, mode, offset, length); }
+  pread(fd: FileDescription, dst: Uint8Array, offset: number): number {
+    return this.with(fd).pread(fd, dst, offset);
+  }
+  read(fd: FileDescription, dst: Uint8Array): number {
+    return this.with(fd).read(fd, dst);
+  }
+  pwrite(fd: FileDescription, src: Uint8Array, offset: number): number {
+    return this.with(fd).pwrite(fd, src, offset);
+  }
+  write(fd: FileDescription, src: Uint8Array): number {
+    return this.with(fd).write(fd, src);
+  }
+  seek(fd: FileDescription, offset: number, whence: number): number {
+    return this.with(fd).seek(fd, offset, whence);
+  }
+  iterDirents(fd: FileDescription, cb: DirentCallback): void {
+    this.with(fd).iterDirents(fd, cb);
+  }
+  ioctl(fd: FileDescription, cmd: number, arg: bigint): number {
+    return this.with(fd).ioctl(fd, cmd, arg);
+  }
+  readiness(fd: FileDescription, mask: number): number {
+    return this.with(fd).readiness(fd, mask);
+  }
+  subscribe(fd: FileDescription, mask: number, cb: ReadinessCallback): () => void {
+    return this.with(fd).subscribe(fd, mask, cb);
+  }
+  allocate(fd: FileDescription, mode: number, offset: number, length: number): void {
+    this.with(fd).allocate(fd, mode, offset, length);
+  }
   truncate(fd: FileDescription, size: number): void {
     const inner = this.with(fd);
     if (inner.truncate) inner.truncate(fd, size);
     else this.inode.setStat({ size, mtime: nowTimespec() }, fd.creds);
   }
-  sync(fd: FileDescription): void { this.with(fd).sync(fd); }
+  sync(fd: FileDescription): void {
+    this.with(fd).sync(fd);
+  }
   get mappablePage(): ((fd: FileDescription, index: number) => Uint8Array) | undefined {
     // Only a file opened on (or since copied up to) a layer that has pages; a
     // read-only lower file is mapped shared as a snapshot, as before.
     const inner = this.inner;
     return inner.mappablePage ? (fd, index) => this.with(fd).mappablePage!(fd, index) : undefined;
   }
-  release(fd: FileDescription): void { this.inner.release(fd); }
+  release(fd: FileDescription): void {
+    this.inner.release(fd);
+  }
   stat(_fd: FileDescription): StatInfo {
     return this.inode.stat();
   }

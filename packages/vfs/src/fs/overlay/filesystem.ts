@@ -39,7 +39,13 @@ export class OverlayFilesystem implements Filesystem {
     this.upper = opts.upper ?? new TmpfsFilesystem({ mode: lowerRoot.mode & 0o7777, uid: lowerRoot.uid, gid: lowerRoot.gid });
     this.upperLayer = new Layer(this.upper);
     this.lowerLayers = lowers.map((fs) => new Layer(fs));
-    this.rootInode = new OverlayInode(this, null, '', this.upper.root(), lowers.map((fs) => fs.root()));
+    this.rootInode = new OverlayInode(
+      this,
+      null,
+      '',
+      this.upper.root(),
+      lowers.map((fs) => fs.root()),
+    );
   }
 
   root(): Inode {

@@ -145,10 +145,10 @@ export class OverlayInode implements Inode {
     const to = this.fs.upperLayer.open(dst, O.WRONLY);
     try {
       const buf = new Uint8Array(Math.min(COPY_CHUNK, Math.max(size, 1)));
-      for (let off = 0; off < size; ) {
+      for (let off = 0; off < size;) {
         const n = from.read(buf, off);
         if (n === 0) break;
-        for (let w = 0; w < n; ) w += to.write(buf.subarray(w, n), off + w);
+        for (let w = 0; w < n;) w += to.write(buf.subarray(w, n), off + w);
         off += n;
       }
     } finally {

@@ -22,7 +22,12 @@ class PipeInode extends InodeBase implements Inode {
   private mtime: Timespec;
   private ctime: Timespec;
 
-  constructor(readonly fs: PipeFilesystem, readonly ino: number, creds: Credentials, readonly pipe: Pipe) {
+  constructor(
+    readonly fs: PipeFilesystem,
+    readonly ino: number,
+    creds: Credentials,
+    readonly pipe: Pipe,
+  ) {
     super();
     this.uid = creds.uid;
     this.gid = creds.gid;
@@ -31,8 +36,21 @@ class PipeInode extends InodeBase implements Inode {
 
   stat(): StatInfo {
     return {
-      mask: STATX.BASIC_STATS, dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: 1, uid: this.uid, gid: this.gid,
-      rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: this.atime, mtime: this.mtime, ctime: this.ctime, btime: this.ctime,
+      mask: STATX.BASIC_STATS,
+      dev: this.fs.dev,
+      ino: this.ino,
+      mode: this.mode,
+      nlink: 1,
+      uid: this.uid,
+      gid: this.gid,
+      rdev: 0,
+      size: 0,
+      blksize: 4096,
+      blocks: 0,
+      atime: this.atime,
+      mtime: this.mtime,
+      ctime: this.ctime,
+      btime: this.ctime,
     };
   }
 
@@ -122,7 +140,7 @@ export class PipeFilesystem implements Filesystem {
       }
     }
     const { reading, writing } = fifoEnds(flags);
-    if (writing && !reading && (flags & O.NONBLOCK) && pipe.readers === 0) throw new SysError(Errno.ENXIO);
+    if (writing && !reading && flags & O.NONBLOCK && pipe.readers === 0) throw new SysError(Errno.ENXIO);
     return new PipeFile(inode, pipe, reading, writing);
   }
 

@@ -81,8 +81,17 @@ export class TmpfsFilesystem implements Filesystem {
     const total = Math.floor(Math.min(this.maxBytes, 2 ** 40) / this.pageSize);
     const used = this.usedBytes / this.pageSize;
     return {
-      type: TMPFS_MAGIC, bsize: this.pageSize, blocks: total, bfree: total - used, bavail: total - used,
-      files: 1 << 20, ffree: (1 << 20) - this.nextIno, fsid: [0, 0], namelen: 255, frsize: this.pageSize, flags: 0,
+      type: TMPFS_MAGIC,
+      bsize: this.pageSize,
+      blocks: total,
+      bfree: total - used,
+      bavail: total - used,
+      files: 1 << 20,
+      ffree: (1 << 20) - this.nextIno,
+      fsid: [0, 0],
+      namelen: 255,
+      frsize: this.pageSize,
+      flags: 0,
     };
   }
 

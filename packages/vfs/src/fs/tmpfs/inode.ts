@@ -28,7 +28,12 @@ export abstract class TmpfsInode extends InodeBase implements Inode {
   /** A name of this inode went away (unlink, rename over it): a file with no names left and nothing open frees its data. */
   linkRemoved(): void {}
 
-  constructor(readonly fs: TmpfsFilesystem, mode: number, uid: number, gid: number) {
+  constructor(
+    readonly fs: TmpfsFilesystem,
+    mode: number,
+    uid: number,
+    gid: number,
+  ) {
     super();
     this.ino = fs.allocIno();
     this.mode = mode;
@@ -56,9 +61,20 @@ export abstract class TmpfsInode extends InodeBase implements Inode {
   stat(): StatInfo {
     return {
       mask: STATX.BASIC_STATS | STATX.BTIME,
-      dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid,
-      rdev: this.rdev, size: this.size, blksize: this.fs.pageSize, blocks: this.blocks,
-      atime: { ...this.atime }, mtime: { ...this.mtime }, ctime: { ...this.ctime }, btime: { ...this.btime },
+      dev: this.fs.dev,
+      ino: this.ino,
+      mode: this.mode,
+      nlink: this.nlink,
+      uid: this.uid,
+      gid: this.gid,
+      rdev: this.rdev,
+      size: this.size,
+      blksize: this.fs.pageSize,
+      blocks: this.blocks,
+      atime: { ...this.atime },
+      mtime: { ...this.mtime },
+      ctime: { ...this.ctime },
+      btime: { ...this.btime },
     };
   }
 
@@ -119,8 +135,8 @@ export abstract class TmpfsInode extends InodeBase implements Inode {
 
   override setxattr(name: string, value: Uint8Array, flags: number): void {
     const exists = this.xattrs?.has(name) ?? false;
-    if ((flags & XATTR.CREATE) && exists) throw new SysError(Errno.EEXIST);
-    if ((flags & XATTR.REPLACE) && !exists) throw new SysError(Errno.ENODATA);
+    if (flags & XATTR.CREATE && exists) throw new SysError(Errno.EEXIST);
+    if (flags & XATTR.REPLACE && !exists) throw new SysError(Errno.ENODATA);
     (this.xattrs ??= new Map()).set(name, value.slice());
     this.touchChanged();
   }

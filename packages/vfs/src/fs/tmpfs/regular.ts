@@ -203,7 +203,7 @@ export class TmpfsRegular extends TmpfsInode {
     if (offset < 0 || offset >= this.length) throw new SysError(Errno.ENXIO);
     const ps = this.fs.pageSize;
     const wantData = whence === SEEK.DATA;
-    for (let pos = offset; pos < this.length; ) {
+    for (let pos = offset; pos < this.length;) {
       const idx = Math.floor(pos / ps);
       const data = this.pages.has(idx) && !this.unwritten.has(idx);
       if (data === wantData) return pos;

@@ -6,7 +6,13 @@ import { TmpfsInode } from './inode.js';
  * through pipefs and devices through its device registry.
  */
 export class TmpfsSpecial extends TmpfsInode {
-  constructor(fs: TmpfsFilesystem, mode: number, uid: number, gid: number, private readonly device: number) {
+  constructor(
+    fs: TmpfsFilesystem,
+    mode: number,
+    uid: number,
+    gid: number,
+    private readonly device: number,
+  ) {
     super(fs, mode, uid, gid);
   }
 

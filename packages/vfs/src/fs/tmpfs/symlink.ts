@@ -6,7 +6,12 @@ import { TmpfsInode } from './inode.js';
 export class TmpfsSymlink extends TmpfsInode {
   private readonly byteLength: number;
 
-  constructor(fs: TmpfsFilesystem, readonly target: string, uid: number, gid: number) {
+  constructor(
+    fs: TmpfsFilesystem,
+    readonly target: string,
+    uid: number,
+    gid: number,
+  ) {
     super(fs, S.IFLNK | 0o777, uid, gid);
     this.byteLength = new TextEncoder().encode(target).length;
   }

@@ -33,7 +33,7 @@ export class HostInotify {
       const n = readFd(this.fd, buf, buf.length);
       if (n <= 0) break;
       const v = new DataView(buf.buffer);
-      for (let at = 0; at < n; ) {
+      for (let at = 0; at < n;) {
         const len = v.getUint32(at + 12, true);
         const raw = buf.subarray(at + 16, at + 16 + len);
         const end = raw.indexOf(0);
