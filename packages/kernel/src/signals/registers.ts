@@ -1,38 +1,12 @@
 import { USER_REGS } from '@tvisor/abi';
+import { REG } from '@tvisor/platform';
 
 /**
  * Index of each general register in `struct user_regs_struct` (the order of
- * PTRACE_GETREGS), counted in 8-byte words.
+ * PTRACE_GETREGS), counted in 8-byte words: the platform seam's register
+ * layout, under the name the signal code uses.
  */
-export const GREG = {
-  r15: USER_REGS.R15 / 8,
-  r14: USER_REGS.R14 / 8,
-  r13: USER_REGS.R13 / 8,
-  r12: USER_REGS.R12 / 8,
-  rbp: USER_REGS.RBP / 8,
-  rbx: USER_REGS.RBX / 8,
-  r11: USER_REGS.R11 / 8,
-  r10: USER_REGS.R10 / 8,
-  r9: USER_REGS.R9 / 8,
-  r8: USER_REGS.R8 / 8,
-  rax: USER_REGS.RAX / 8,
-  rcx: USER_REGS.RCX / 8,
-  rdx: USER_REGS.RDX / 8,
-  rsi: USER_REGS.RSI / 8,
-  rdi: USER_REGS.RDI / 8,
-  orig_rax: USER_REGS.ORIG_RAX / 8,
-  rip: USER_REGS.RIP / 8,
-  cs: USER_REGS.CS / 8,
-  eflags: USER_REGS.EFLAGS / 8,
-  rsp: USER_REGS.RSP / 8,
-  ss: USER_REGS.SS / 8,
-  fs_base: USER_REGS.FS_BASE / 8,
-  gs_base: USER_REGS.GS_BASE / 8,
-  ds: USER_REGS.DS / 8,
-  es: USER_REGS.ES / 8,
-  fs: USER_REGS.FS / 8,
-  gs: USER_REGS.GS / 8,
-} as const;
+export const GREG = REG;
 
 /** Number of 64-bit words in `struct user_regs_struct`. */
 export const GREG_COUNT = USER_REGS.SIZE / 8;
