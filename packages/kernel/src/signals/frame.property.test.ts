@@ -116,7 +116,8 @@ describe('rt_sigreturn undoes delivery (fast-check)', () => {
         // Linux's force_valid_ss: a frame built outside 64-bit mode has no
         // UC_STRICT_RESTORE_SS, and if the restored cs is then __USER_CS (the
         // low bits of a random cs can make it so), ss becomes __USER_DS.
-        if ((regs[GREG.cs] & 0xffffn) !== BigInt(USER_CS) && want[GREG.cs] === BigInt(USER_CS) && want[GREG.ss] !== BigInt(USER_DS)) want[GREG.ss] = BigInt(USER_DS);
+        if ((regs[GREG.cs] & 0xffffn) !== BigInt(USER_CS) && want[GREG.cs] === BigInt(USER_CS) && want[GREG.ss] !== BigInt(USER_DS))
+          want[GREG.ss] = BigInt(USER_DS);
         expect(Array.from(res.regs)).toEqual(Array.from(want));
         expect(res.blocked).toBe(x.savedMask & ~UNBLOCKABLE);
         expect(res.altStack).toEqual(x.alt);
