@@ -1,12 +1,10 @@
-import { Errno, O, S, SysError } from '@tvisor/abi';
+import { Errno, FS_MAGIC, O, S, SysError } from '@tvisor/abi';
 import { KernfsFilesystem, KernfsNode, makeDev, type DynamicDirectory, type Inode, type StatInfo } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task } from '../../task.js';
 import { MasterFile, ReplicaFile } from '../../tty/terminal-file.js';
 import { Terminal } from '../../tty/terminal.js';
 
-/** DEVPTS_SUPER_MAGIC. */
-const DEVPTS_MAGIC = 0x1cd1;
 /** UNIX98_PTY_SLAVE_MAJOR: /dev/pts/N is char 136:N. */
 export const PTS_MAJOR = 136;
 /** TTYAUX_MAJOR: /dev/tty is 5:0, /dev/ptmx 5:2. */
@@ -45,7 +43,7 @@ export class Devpts extends KernfsFilesystem {
   private readonly top: DynamicDirectory;
 
   constructor(private readonly kernel: Kernel) {
-    super('devpts', DEVPTS_MAGIC, { perm: 0o755 });
+    super('devpts', FS_MAGIC.DEVPTS_SUPER_MAGIC, { perm: 0o755 });
     const ptmx = new PtmxNode(this);
     this.top = this.dynamicDir(
       {
