@@ -14,5 +14,5 @@ export { createCgroupfs } from './fs/sys/cgroupfs.js';
 export { Devpts } from './fs/devpts/devpts.js';
 export { Terminal } from './tty/terminal.js';
 export { LineDiscipline, defaultTermios } from './tty/line-discipline.js';
-export { hostGetTermios, hostGetWinsize, hostIsatty, hostSetTermios, interruptSyscallsOn } from './native/host-terminal.js';
+export { hostGetTermios, hostGetWinsize, hostIsatty, hostSetControllingTerminal, hostSetTermios, interruptSyscallsOn } from './native/host-terminal.js';
 export { hostPollAsync } from './native/host-tty.js';

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxTarball, cannotRun, RUNTIME, scratch, sh } from './oci-helpers.js';
@@ -34,6 +35,19 @@ describe.skipIf(reason !== undefined)('podman drives tVisor', () => {
   afterAll(() => {
     podman(['rm', '-af']);
   }, 120_000);
+
+  it('run -it: an interactive shell on the sandbox terminal (tty, size, resize, Ctrl-C, exit status)', () => {
+    const driver = new URL('./fixtures/drive-tty-client.py', import.meta.url).pathname;
+    const r = spawnSync('python3', [driver, 'podman', ...base, 'run', '-it', '--rm', '--network', 'none', 'tvbb', 'sh'], {
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    expect(r.stdout).toContain('/dev/pts/0\r\n24 80\r\none=42');
+    expect(r.stdout).toContain('40 120\r\ntwo=49');
+    expect(r.stdout).toContain('three=130');
+    expect(r.stdout).not.toMatch(/\nslept\r\n/);
+    expect(r.stdout).toMatch(/exit 3\n$/);
+  }, 240_000);
 
   it('run --rm shows the sandbox kernel and passes the exit status through', () => {
     const r = podman([...run, 'tvbb', 'sh', '-c', 'cat /proc/version; exit 7']);

@@ -40,6 +40,16 @@ export function hostGetWinsize(fd: number): Winsize | undefined {
 }
 
 /**
+ * TIOCSCTTY on a host tty: it becomes the controlling terminal of this
+ * process, which must lead a session without one (the OCI sandbox process,
+ * whose stdio is the container's pty replica), so the host kernel tells it
+ * of resizes (SIGWINCH) made on the pty's master.
+ */
+export function hostSetControllingTerminal(fd: number): boolean {
+  return (ioctl_(fd, TIOC.SCTTY, null) as number) === 0;
+}
+
+/**
  * Re-installs the handler Node put on `sig` without SA_RESTART, so that the
  * signal's arrival ends a blocking waitpid in the sentry's thread (EINTR)
  * and the event loop gets to run the JavaScript listener at once.

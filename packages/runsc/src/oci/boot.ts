@@ -13,6 +13,7 @@ import {
   MemoryFilePages,
   createCgroupfs,
   hostIsatty,
+  hostSetControllingTerminal,
   createProcfs,
   createSysfs,
   exitCodeOf,
@@ -113,6 +114,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
   let kernel: Kernel;
   let init: ThreadGroup;
   let platform: PtracePlatform | undefined;
+  let console: Console | undefined;
   try {
     const spec = loadSpec(opts.bundle);
     const { rootfs } = checkRunnable(spec, opts.bundle);
@@ -145,7 +147,10 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     // to the console socket). As with `runsc do` on a terminal, the app gets a
     // sentry terminal attached to it, so its line discipline and job control
     // are the sandbox's own.
-    const console = proc.terminal && hostIsatty(0) ? Console.attach(kernel, devpts, 0, 1) : undefined;
+    console = proc.terminal && hostIsatty(0) ? Console.attach(kernel, devpts, 0, 1) : undefined;
+    // The replica as our controlling terminal: the client's resizes (on the
+    // master) then reach us as SIGWINCH, and the console copies them in.
+    if (console && hostSetControllingTerminal(0)) console.copyWindowSize();
     const replica = console?.openReplica();
     replica?.incRef();
     replica?.incRef();
@@ -184,7 +189,13 @@ export async function runBoot(opts: BootOptions): Promise<number> {
   const forward = (sig: number) => {
     if (started) signal(init, sig);
   };
-  for (const name of FORWARDED) process.on(name, () => forward(Signal[name as keyof typeof Signal]));
+  for (const name of FORWARDED) {
+    process.on(name, () => {
+      // With a console, a resize is the sandbox terminal's to announce.
+      if (name === 'SIGWINCH' && console) console.copyWindowSize();
+      else forward(Signal[name as keyof typeof Signal]);
+    });
+  }
 
   const handle = (call: ControlCall) => {
     const { request: req } = call;
