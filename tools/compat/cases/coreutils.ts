@@ -216,11 +216,14 @@ export const coreutilsCases: CompatCase[] = [
     // IN_DELETE_SELF, IN_ATTRIB on the file; IN_CREATE on the directory).
     // Each step waits for tail: a new f created right after the rename
     // races tail's handling of IN_MOVE_SELF ("replaced" or "inaccessible,
-    // then appeared"), natively too.
+    // then appeared"), natively too. The directory is on /dev/shm, a tmpfs
+    // natively and in the sandbox: under /tmp the sandbox shows the host's
+    // /tmp through its overlay, whose statfs type (overlayfs) makes tail
+    // poll instead of using inotify, as it does on overlayfs under runc.
     argv: [
       'bash',
       '-c',
-      'd=$(mktemp -d); cd $d; echo 0 > f; (sleep 0.3; echo 1 >> f; sleep 0.3; mv f f.old; sleep 0.3; echo 2 > f; sleep 0.3; echo 3 >> f; sleep 0.3; rm f; sleep 0.3; echo 4 > f) & timeout 4 tail -F f 2>&1; echo rc=$?; cd /; rm -rf $d',
+      'd=$(mktemp -d -p /dev/shm); cd $d; echo 0 > f; (sleep 0.3; echo 1 >> f; sleep 0.3; mv f f.old; sleep 0.3; echo 2 > f; sleep 0.3; echo 3 >> f; sleep 0.3; rm f; sleep 0.3; echo 4 > f) & timeout 4 tail -F f 2>&1; echo rc=$?; cd /; rm -rf $d',
     ],
     packages: [...coreutils, 'bash'],
   },
