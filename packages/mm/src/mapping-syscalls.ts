@@ -1,8 +1,8 @@
 import { Errno, MAP, MREMAP, PROT, SysError } from '@tvisor/abi';
 import { MMAP_MIN_ADDR, PAGE_SIZE, STUB_RESERVED_START, TASK_SIZE, isPageAligned, pageAlignUp } from './layout.js';
 import type { MappableFile } from './mappable-file.js';
-import { MAX_MAP_COUNT, PROT_RWX, isDataVma, type MmState } from './mm-state.js';
-import type { PageFaults } from './page-faults.js';
+import { MAX_MAP_COUNT, PROT_RWX, isDataVma } from './mm-state.js';
+import { MmPart } from './mm-part.js';
 import { findUnmappedArea, startGap } from './placement.js';
 import type { Pma } from './pma.js';
 import { SharedMemory } from './shared-memory.js';
@@ -54,22 +54,7 @@ const VALIDATED_MAP_FLAGS =
  * names. They change the VMAs; PageFaults backs, mirrors and drops the
  * pages under them.
  */
-export class MappingSyscalls {
-  private readonly vmas: MmState['vmas'];
-  private readonly pmas: MmState['pmas'];
-  private readonly memoryFile: MmState['memoryFile'];
-  private readonly addressSpace: MmState['addressSpace'];
-
-  constructor(
-    private readonly state: MmState,
-    private readonly faults: PageFaults,
-  ) {
-    this.vmas = state.vmas;
-    this.pmas = state.pmas;
-    this.memoryFile = state.memoryFile;
-    this.addressSpace = state.addressSpace;
-  }
-
+export class MappingSyscalls extends MmPart {
   /** mmap(2). Returns the mapping's address. */
   mmap(opts: MmapOptions): number {
     const { addr, length, flags } = opts;

@@ -1,7 +1,7 @@
 import { Errno, MADV, MCL, MS, PROT, SysError } from '@tvisor/abi';
 import { PAGE_SIZE, TASK_SIZE, isPageAligned, pageAlignDown, pageAlignUp } from './layout.js';
-import { READABLE, type MmState } from './mm-state.js';
-import type { PageFaults } from './page-faults.js';
+import { READABLE } from './mm-state.js';
+import { MmPart } from './mm-part.js';
 import { VmHint, type Vma } from './vma.js';
 
 /** Advice values madvise accepts (the privileged memory-failure ones are left out). */
@@ -12,22 +12,7 @@ const KNOWN_MADVICE = new Set<number>(Object.values(MADV).filter((a) => a !== MA
  * change VMA attributes (fork behaviour, paging hints, locking), discard or
  * prefetch pages through PageFaults, and write shared file mappings back.
  */
-export class MemoryAdvice {
-  private readonly vmas: MmState['vmas'];
-  private readonly pmas: MmState['pmas'];
-  private readonly memoryFile: MmState['memoryFile'];
-  private readonly addressSpace: MmState['addressSpace'];
-
-  constructor(
-    private readonly state: MmState,
-    private readonly faults: PageFaults,
-  ) {
-    this.vmas = state.vmas;
-    this.pmas = state.pmas;
-    this.memoryFile = state.memoryFile;
-    this.addressSpace = state.addressSpace;
-  }
-
+export class MemoryAdvice extends MmPart {
   /** madvise(2). */
   madvise(addr: number, length: number, advice: number): void {
     if (!isPageAligned(addr) || !KNOWN_MADVICE.has(advice)) throw new SysError(Errno.EINVAL);

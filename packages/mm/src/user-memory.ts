@@ -1,8 +1,8 @@
 import { Errno, PROT, SysError } from '@tvisor/abi';
 import { TASK_SIZE } from './layout.js';
 import { MEMORY_FILE_WINDOW } from './memory-file.js';
-import { PROT_RWX, READABLE, type MmState } from './mm-state.js';
-import type { PageFaults } from './page-faults.js';
+import { PROT_RWX, READABLE } from './mm-state.js';
+import { MmPart } from './mm-part.js';
 
 /** One element of an iovec array read from the application. */
 export interface Iovec {
@@ -38,24 +38,12 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
  * backs the pages first (through PageFaults), as copy_from_user/copy_to_user
  * would fault them in; EFAULT where Linux's would fail.
  */
-export class UserMemory {
+export class UserMemory extends MmPart {
   /** locate()'s result: the window holding the block, the block's offset in it, its length and file offset. */
   private blockWindow: Uint8Array = new Uint8Array(0);
   private blockOffset = 0;
   private blockLength = 0;
   private blockFileOffset = 0;
-  private readonly vmas: MmState['vmas'];
-  private readonly pmas: MmState['pmas'];
-  private readonly memoryFile: MmState['memoryFile'];
-
-  constructor(
-    private readonly state: MmState,
-    private readonly faults: PageFaults,
-  ) {
-    this.vmas = state.vmas;
-    this.pmas = state.pmas;
-    this.memoryFile = state.memoryFile;
-  }
 
   /** Copies [addr, addr+length) of application memory out into a new array. */
   copyIn(addr: number, length: number): Uint8Array {
