@@ -152,8 +152,21 @@ export function terminalIoctl(term: Terminal, task: Task, cmd: number, arg: numb
   throw new SysError(Errno.ENOTTY);
 }
 
+/**
+ * Either end of a pty: a stream, so the description fails pread/pwrite with
+ * ESPIPE before anything else (as Linux, which gives ttys no FMODE_PREAD),
+ * and lseek fails the same way.
+ */
+abstract class TerminalEndFile extends FileImplBase {
+  readonly stream = true;
+
+  override seek(): number {
+    throw new SysError(Errno.ESPIPE);
+  }
+}
+
 /** The replica end (/dev/pts/N, the console): what applications read and write. */
-export class ReplicaFile extends FileImplBase {
+export class ReplicaFile extends TerminalEndFile {
   private released = false;
 
   constructor(
@@ -204,16 +217,6 @@ export class ReplicaFile extends FileImplBase {
     return term.ld.write(src);
   }
 
-  override pread(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-  override pwrite(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-  override seek(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-
   override readiness(_fd: FileDescription, mask: number): number {
     return this.term.replicaReadiness(mask);
   }
@@ -234,7 +237,7 @@ export class ReplicaFile extends FileImplBase {
 }
 
 /** The master end of a pty (/dev/ptmx): reads what the replica's programs wrote and echoes, writes what is typed. */
-export class MasterFile extends FileImplBase {
+export class MasterFile extends TerminalEndFile {
   private released = false;
 
   constructor(
@@ -276,16 +279,6 @@ export class MasterFile extends FileImplBase {
     const n = this.term.typeInput(src);
     if (n === 0 && src.length > 0) throw new SysError(Errno.EAGAIN);
     return n;
-  }
-
-  override pread(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-  override pwrite(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-  override seek(): number {
-    throw new SysError(Errno.ESPIPE);
   }
 
   override readiness(_fd: FileDescription, mask: number): number {
