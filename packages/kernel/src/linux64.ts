@@ -1,5 +1,6 @@
 import { registerCredentialSyscalls } from './syscalls/creds.js';
 import { registerEpollSyscalls } from './syscalls/epoll.js';
+import { registerAioSyscalls } from './syscalls/aio.js';
 import { registerEventfdSyscalls } from './syscalls/eventfd.js';
 import { registerFileSyscalls } from './syscalls/file.js';
 import { registerFutexSyscalls } from './syscalls/futex.js';
@@ -69,6 +70,7 @@ export function registerLinux64Syscalls(table: SyscallTable): void {
   registerPollSyscalls(table);
   registerEpollSyscalls(table);
   registerEventfdSyscalls(table);
+  registerAioSyscalls(table);
   registerTimerfdSyscalls(table);
   registerSignalfdSyscalls(table);
   registerInotifySyscalls(table);

@@ -1,4 +1,4 @@
-import { i16, i32, u32, u64, u64n } from './fields.js';
+import { i16, i32, i64n, u16, u32, u64, u64n } from './fields.js';
 import { struct } from './struct.js';
 
 /** struct iovec: a user buffer (address and length). */
@@ -37,3 +37,42 @@ export interface InotifyEvent {
   len: number;
 }
 export const InotifyEvent = struct<InotifyEvent>('struct inotify_event', 16, { wd: i32(0), mask: u32(4), cookie: u32(8), len: u32(12) });
+
+/** struct iocb: one Linux AIO request (io_submit(2)); 64-bit fields as bigint because the kernel checks them whole. */
+export interface Iocb {
+  aio_data: bigint;
+  aio_key: number;
+  aio_rw_flags: number;
+  aio_lio_opcode: number;
+  aio_reqprio: number;
+  aio_fildes: number;
+  aio_buf: bigint;
+  aio_nbytes: bigint;
+  aio_offset: bigint;
+  aio_reserved2: bigint;
+  aio_flags: number;
+  aio_resfd: number;
+}
+export const Iocb = struct<Iocb>('struct iocb', 64, {
+  aio_data: u64n(0),
+  aio_key: u32(8),
+  aio_rw_flags: u32(12),
+  aio_lio_opcode: u16(16),
+  aio_reqprio: i16(18),
+  aio_fildes: u32(20),
+  aio_buf: u64n(24),
+  aio_nbytes: u64n(32),
+  aio_offset: i64n(40),
+  aio_reserved2: u64n(48),
+  aio_flags: u32(56),
+  aio_resfd: u32(60),
+});
+
+/** struct io_event: one finished AIO request (io_getevents(2)). */
+export interface IoEvent {
+  data: bigint;
+  obj: bigint;
+  res: bigint;
+  res2: bigint;
+}
+export const IoEvent = struct<IoEvent>('struct io_event', 32, { data: u64n(0), obj: u64n(8), res: i64n(16), res2: i64n(24) });
