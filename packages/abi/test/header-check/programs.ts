@@ -49,6 +49,9 @@ export const PRELUDES: Record<Program, string> = {
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if.h>
+#include <net/if_arp.h>
 `,
   uapi: `#include <stddef.h>
 int printf(const char *, ...);
