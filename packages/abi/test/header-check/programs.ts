@@ -52,6 +52,7 @@ export const PRELUDES: Record<Program, string> = {
 #include <linux/rtnetlink.h>
 #include <linux/if.h>
 #include <net/if_arp.h>
+#include <net/route.h>
 `,
   uapi: `#include <stddef.h>
 int printf(const char *, ...);

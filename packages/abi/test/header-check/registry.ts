@@ -190,6 +190,8 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   IOC: { program: 'uapi', cName: prefix('_IOC_') },
   SIOC: { program: 'libc', cName: prefix('SIOC', { GSTAMP: 'SIOCGSTAMP_OLD', GSTAMPNS: 'SIOCGSTAMPNS_OLD' }) },
   IFF: { program: 'libc', cName: prefix('IFF_') },
+  RTF: { program: 'libc', cName: prefix('RTF_') },
+  ATF: { program: 'libc', cName: prefix('ATF_') },
   SPLICE_F: { program: 'libc', cName: prefix('SPLICE_F_') },
   POSIX_FADV: { program: 'libc', cName: prefix('POSIX_FADV_') },
   SYNC_FILE_RANGE: { program: 'libc', cName: prefix('SYNC_FILE_RANGE_') },
