@@ -232,7 +232,8 @@ export class Stack {
     if (localNic || (dst.isLoopback && !viaNic)) {
       const lo = this.loopbackNic();
       const nic = lo ?? localNic;
-      if (!nic?.up) throw new SysError(Errno.ENETUNREACH);
+      // Linux keeps local routes while lo is down: what is sent there is dropped, not refused.
+      if (!nic) throw new SysError(Errno.ENETUNREACH);
       const from = src ?? (localNic ? dst : nic.primaryAddress(version));
       if (!from) throw new SysError(Errno.EADDRNOTAVAIL);
       // Without a loopback NIC, packets to our own addresses are delivered internally.
