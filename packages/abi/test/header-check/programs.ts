@@ -49,6 +49,10 @@ export const PRELUDES: Record<Program, string> = {
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if.h>
+#include <net/if_arp.h>
+#include <net/route.h>
 `,
   uapi: `#include <stddef.h>
 int printf(const char *, ...);
