@@ -26,6 +26,7 @@ export * from './constants/socket.js';
 export * from './constants/netdev.js';
 export * from './constants/events.js';
 export * from './constants/bpf.js';
+export * from './constants/ipc.js';
 
 // Struct codecs.
 export * from './codec/index.js';
