@@ -91,6 +91,8 @@ export class IpcRegistry<T extends IpcObject> {
   private readonly bySlot = new Map<number, T>();
   private readonly byKey = new Map<number, T>();
   private nextSeq = 0;
+  /** No slot below this is free (so allocation does not rescan the used ones). */
+  private lowestFree = 0;
 
   /** `limit` is the most objects there may be (msgmni, semmni, shmmni). */
   constructor(public limit: number) {}
@@ -131,8 +133,9 @@ export class IpcRegistry<T extends IpcObject> {
     }
     if (this.bySlot.size >= this.limit) throw new SysError(Errno.ENOSPC);
     const obj = create();
-    let slot = 0;
+    let slot = this.lowestFree;
     while (this.bySlot.has(slot)) slot++;
+    this.lowestFree = slot + 1;
     obj.slot = slot;
     obj.seq = this.nextSeq;
     this.nextSeq = (this.nextSeq + 1) % (0x7fffffff / SEQ_MULTIPLIER);
@@ -159,7 +162,10 @@ export class IpcRegistry<T extends IpcObject> {
 
   /** Forgets the object: its key and id can no longer find it. */
   remove(obj: T): void {
-    if (this.bySlot.get(obj.slot) === obj) this.bySlot.delete(obj.slot);
+    if (this.bySlot.get(obj.slot) === obj) {
+      this.bySlot.delete(obj.slot);
+      this.lowestFree = Math.min(this.lowestFree, obj.slot);
+    }
     if (this.byKey.get(obj.key) === obj) this.byKey.delete(obj.key);
     obj.deleted = true;
   }

@@ -36,27 +36,11 @@ export class ShmSegment extends IpcObject {
   ) {
     super(key, creds, mode);
     this.cpid = pid;
-    const seg = this;
-    this.mappable = {
-      get mapsName() {
-        return `/SYSV${(seg.key >>> 0).toString(16).padStart(8, '0')} (deleted)`;
-      },
-      dev: 1,
-      get ino() {
-        return seg.id;
-      },
-      size: () => seg.size,
-      readAt: (offset, dst) => seg.pages().readAt(offset, dst),
-      sharedPages: (offset, length): MemoryFileRange[] => seg.pages().sharedPages(offset, length),
-      mapped: () => {
-        seg.nattch++;
-      },
-      unmapped: () => seg.detached(),
-    };
+    this.mappable = new SegmentMapping(this);
   }
 
   /** The pages, made at first use (the id, which names them in /proc/PID/maps, is known by then). */
-  private pages(): SharedMemory {
+  pages(): SharedMemory {
     this.memory ??= new SharedMemory(this.memoryFile, this.size, { mapsName: this.mappable.mapsName, dev: 1, ino: this.id });
     return this.memory;
   }
@@ -66,9 +50,9 @@ export class ShmSegment extends IpcObject {
     return Math.ceil(this.size / PAGE);
   }
 
-  /** Pages that hold data (shm_rss). */
+  /** Pages in memory (shm_rss): an attach allocates all of them in the memory file. */
   residentPages(): number {
-    return this.memory ? Math.ceil(this.memory.committedBytes() / PAGE) : 0;
+    return this.memory ? this.pageCount : 0;
   }
 
   /** Whether IPC_RMID was called while it was attached (SHM_DEST). */
@@ -82,7 +66,8 @@ export class ShmSegment extends IpcObject {
     this.lpid = pid;
   }
 
-  private detached(): void {
+  /** A VMA that mapped it went away (shmdt, munmap, exit): shm_dtime and shm_lpid change. */
+  detached(): void {
     this.nattch--;
     this.dtime = ipcNow();
     this.lpid = this.currentPid();
@@ -99,5 +84,40 @@ export class ShmSegment extends IpcObject {
     this.memory?.release();
     this.memory = undefined;
     this.destroyed(this);
+  }
+}
+
+/** The segment as mm maps it: its pages, with each VMA counted in shm_nattch (Linux's shm_open/shm_close). */
+class SegmentMapping implements MappableFile {
+  readonly dev = 1;
+
+  constructor(private readonly seg: ShmSegment) {}
+
+  get mapsName(): string {
+    return `/SYSV${(this.seg.key >>> 0).toString(16).padStart(8, '0')} (deleted)`;
+  }
+
+  get ino(): number {
+    return this.seg.id;
+  }
+
+  size(): number {
+    return this.seg.size;
+  }
+
+  readAt(offset: number, dst: Uint8Array): number {
+    return this.seg.pages().readAt(offset, dst);
+  }
+
+  sharedPages(offset: number, length: number): MemoryFileRange[] {
+    return this.seg.pages().sharedPages(offset, length);
+  }
+
+  mapped(): void {
+    this.seg.nattch++;
+  }
+
+  unmapped(): void {
+    this.seg.detached();
   }
 }

@@ -17,11 +17,17 @@ function waitOnQueue(t: Task, queue: MsgQueue, op: () => number): number {
   return t.kernel.block(
     t,
     (complete) => {
+      // A successful attempt changes the queue, which calls the waiters
+      // again: this one must not run inside itself.
+      let running = false;
       const unsubscribe = queue.onChange(() => {
+        if (running) return;
+        running = true;
         let r: number;
         try {
           r = op();
         } catch (e) {
+          running = false;
           if (e instanceof SysError && e.errno === Errno.EAGAIN) return;
           r = e instanceof SysError ? -e.errno : -Errno.EIO;
         }
