@@ -28,6 +28,7 @@ import { registerTimeSyscalls } from './syscalls/time.js';
 import { registerTimerSyscalls } from './syscalls/timers.js';
 import { registerXattrSyscalls } from './syscalls/xattr.js';
 import { registerTimerfdSyscalls } from './syscalls/timerfd.js';
+import { registerMqueueSyscalls } from './syscalls/mqueue.js';
 import { registerSysvMsgSyscalls } from './syscalls/sysv-msg.js';
 import { registerSysvSemSyscalls } from './syscalls/sysv-sem.js';
 import { registerSysvShmSyscalls } from './syscalls/sysv-shm.js';
@@ -79,4 +80,5 @@ export function registerLinux64Syscalls(table: SyscallTable): void {
   registerSysvMsgSyscalls(table);
   registerSysvSemSyscalls(table);
   registerSysvShmSyscalls(table);
+  registerMqueueSyscalls(table);
 }

@@ -1,4 +1,4 @@
-import { i16, i32, i64, nested, u16, u32, u64 } from './fields.js';
+import { i16, i32, i64, nested, u16, u32, u64, u64n } from './fields.js';
 import { struct } from './struct.js';
 
 /** struct ipc_perm (svipc(7)): the owner, creator and mode of an IPC object. */
@@ -139,18 +139,18 @@ export const ShmidDs = struct<ShmidDs>('struct shmid_ds', 112, {
 
 /** struct shminfo (shmctl IPC_INFO). */
 export interface ShmInfoLimits {
-  shmmax: number;
+  shmmax: bigint;
   shmmin: number;
   shmmni: number;
   shmseg: number;
-  shmall: number;
+  shmall: bigint;
 }
 export const ShmInfoLimits = struct<ShmInfoLimits>('struct shminfo', 72, {
-  shmmax: u64(0),
+  shmmax: u64n(0),
   shmmin: u64(8),
   shmmni: u64(16),
   shmseg: u64(24),
-  shmall: u64(32),
+  shmall: u64n(32),
 });
 
 /** struct shm_info (shmctl SHM_INFO): what the segments use. */

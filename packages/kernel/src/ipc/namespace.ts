@@ -14,8 +14,9 @@ export const IPC_DEFAULTS = {
   semmns: 1024000000,
   semopm: 500,
   semmni: 32000,
-  shmmax: 2 ** 64 - 2 ** 24,
-  shmall: 2 ** 64 - 2 ** 24,
+  /** ULONG_MAX - 2^24, past a double's integers. */
+  shmmax: (1n << 64n) - (1n << 24n) - 1n,
+  shmall: (1n << 64n) - (1n << 24n) - 1n,
   shmmni: 4096,
 } as const;
 
@@ -31,8 +32,8 @@ export class IpcNamespace {
   semmns: number = IPC_DEFAULTS.semmns;
   semopm: number = IPC_DEFAULTS.semopm;
   readonly sem = new IpcRegistry<SemSet>(IPC_DEFAULTS.semmni);
-  shmmax: number = IPC_DEFAULTS.shmmax;
-  shmall: number = IPC_DEFAULTS.shmall;
+  shmmax: bigint = IPC_DEFAULTS.shmmax;
+  shmall: bigint = IPC_DEFAULTS.shmall;
   readonly shm = new IpcRegistry<ShmSegment>(IPC_DEFAULTS.shmmni);
   /** SEM_UNDO adjustments per process and set (Linux's sem_undo_list, one per process: fork starts empty). */
   private readonly undos = new WeakMap<ThreadGroup, Map<SemSet, number[]>>();

@@ -19,9 +19,9 @@ function shmget(t: Task, key: number, size: number, flags: number): number {
     flags,
     t.group.creds,
     () => {
-      if (size < SHM_MIN || size > ns.shmmax) throw new SysError(Errno.EINVAL);
+      if (size < SHM_MIN || BigInt(size) > ns.shmmax) throw new SysError(Errno.EINVAL);
       const pages = ns.shm.all().reduce((n, s) => n + s.pageCount, 0);
-      if (pages + Math.ceil(size / PAGE_SIZE) > ns.shmall) throw new SysError(Errno.ENOSPC);
+      if (BigInt(pages + Math.ceil(size / PAGE_SIZE)) > ns.shmall) throw new SysError(Errno.ENOSPC);
       const seg = new ShmSegment(
         key,
         t.group.creds,
