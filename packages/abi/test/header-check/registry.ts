@@ -187,6 +187,7 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
     cName: same,
     unchecked: {
       CONFIGFS_MAGIC: 'kernel-internal (fs/configfs/mount.c), not in the uapi headers',
+      MQUEUE_MAGIC: 'kernel-internal (ipc/mqueue.c), not in the uapi headers',
       FUSE_CTL_SUPER_MAGIC: 'kernel-internal (fs/fuse/control.c), not in the uapi headers',
     },
   },
