@@ -169,7 +169,63 @@ int main(void) {
   R(shmctl(id, IPC_STAT, &ds));
   int k = shmget(0x7e570002, 4096, IPC_CREAT | 0600);
   R(shmget(0x7e570002, 8192, 0600)); printf("same=%d\\n", shmget(0x7e570002, 100, 0) == k);
+  // /proc/sysvipc/shm lists it in Linux's columns.
+  f = fopen("/proc/sysvipc/shm", "r"); fgets(line, sizeof line, f);
+  while (fgets(line, sizeof line, f)) { int key, sid; unsigned mode; unsigned long size; int cpid, lpid; unsigned long nat;
+    if (sscanf(line, "%d %d %o %lu %d %d %lu", &key, &sid, &mode, &size, &cpid, &lpid, &nat) == 7 && key == 0x7e570002)
+      printf("sysvipc: id_ok=%d mode=%o size=%lu cpid_ok=%d nattch=%lu\\n", sid == k, mode, size, cpid == getpid(), nat); }
+  fclose(f);
   R(shmctl(k, IPC_RMID, 0)); R(shmget(0x7e570002, 4096, 0600));
+  return 0;
+}
+`;
+
+const MQ = `${PRELUDE}
+#include <fcntl.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <time.h>
+int main(void) {
+  char name[64]; snprintf(name, sizeof name, "/tvisor-mq-%d", getpid());
+  struct mq_attr at = {0, 4, 32, 0};
+  mqd_t q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &at);
+  printf("opened=%d cloexec=%d\\n", q >= 0, (fcntl(q, F_GETFD) & FD_CLOEXEC) != 0);
+  R(mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &at));
+  R(mq_open("/tvisor-mq-none", O_RDWR));
+  R(mq_send(q, "low", 3, 1)); R(mq_send(q, "high", 4, 9)); R(mq_send(q, "low2", 4, 1));
+  R(mq_send(q, "too long for the queue's message size", 38, 1));
+  R(mq_send(q, "x", 1, 40000));
+  char buf[64]; unsigned prio;
+  R(mq_receive(q, buf, 10, &prio));
+  for (int i = 0; i < 3; i++) { ssize_t n = mq_receive(q, buf, 64, &prio); printf("got %.*s prio %u\\n", (int)n, buf, prio); }
+  struct mq_attr g; R(mq_getattr(q, &g)); printf("maxmsg=%ld msgsize=%ld curmsgs=%ld flags=%lx\\n", g.mq_maxmsg, g.mq_msgsize, g.mq_curmsgs, g.mq_flags);
+  struct mq_attr nb = {O_NONBLOCK, 0, 0, 0}; R(mq_setattr(q, &nb, 0)); R(mq_receive(q, buf, 64, 0));
+  nb.mq_flags = 0; R(mq_setattr(q, &nb, &g)); printf("old flags=%lx\\n", g.mq_flags);
+  struct timespec ts; clock_gettime(CLOCK_REALTIME, &ts); ts.tv_nsec += 50000000; if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+  R(mq_timedreceive(q, buf, 64, 0, &ts));
+  for (int i = 0; i < 4; i++) mq_send(q, "full", 4, 0);
+  clock_gettime(CLOCK_REALTIME, &ts); ts.tv_nsec += 50000000; if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+  R(mq_timedsend(q, "more", 4, 0, &ts));
+  struct pollfd pf = {q, POLLIN | POLLOUT, 0}; R(poll(&pf, 1, 0)); printf("revents=%x\\n", pf.revents);
+  char st[128]; ssize_t n = read(q, st, sizeof st); printf("%.*s", (int)n, st);
+  while (mq_receive(q, buf, 64, 0) >= 0 && (mq_getattr(q, &g), g.mq_curmsgs > 0)) {}
+  // mq_notify: one signal when a message arrives in the empty queue.
+  sigset_t set; sigemptyset(&set); sigaddset(&set, SIGUSR1); sigprocmask(SIG_BLOCK, &set, 0);
+  struct sigevent ev = {0}; ev.sigev_notify = SIGEV_SIGNAL; ev.sigev_signo = SIGUSR1; ev.sigev_value.sival_int = 77;
+  R(mq_notify(q, &ev)); R(mq_notify(q, &ev));
+  n = read(q, st, sizeof st); printf("%.*s", (int)n, st + 0);
+  pid_t p = fork();
+  if (p == 0) { mq_send(q, "note", 4, 0); _exit(0); }
+  siginfo_t si; R(sigwaitinfo(&set, &si)); printf("code_mesgq=%d pid_is_child=%d value=%d\\n", si.si_code == SI_MESGQ, si.si_pid == p, si.si_value.sival_int);
+  waitpid(p, 0, 0);
+  R(mq_receive(q, buf, 64, 0));
+  // A receiver parked on the empty queue gets what a child sends.
+  p = fork();
+  if (p == 0) { mq_send(q, "wake", 4, 3); _exit(0); }
+  n = mq_receive(q, buf, 64, &prio); printf("woken %.*s prio %u\\n", (int)n, buf, prio);
+  waitpid(p, 0, 0);
+  arm(100); R(mq_receive(q, buf, 64, 0));
+  R(mq_close(q)); R(mq_unlink(name)); R(mq_unlink(name)); R(mq_open(name, O_RDWR));
   return 0;
 }
 `;
@@ -190,5 +246,12 @@ describe('runsc do: System V IPC', () => {
     const out = sameAsLinux(SHM);
     expect(out).toContain('after child exit nattch=1 text=child');
     expect(out).toContain('dest=1');
+    expect(out).toContain('sysvipc: id_ok=1 mode=600 size=4096 cpid_ok=1 nattch=0');
+  });
+
+  it('POSIX message queues: priorities, EMSGSIZE, O_NONBLOCK via mq_setattr, timeouts, poll, the status read, mq_notify signal, a parked receiver, EINTR, unlink', () => {
+    const out = sameAsLinux(MQ);
+    expect(out).toContain('got high prio 9');
+    expect(out).toContain('code_mesgq=1 pid_is_child=1 value=77');
   });
 });
