@@ -29,6 +29,7 @@ export * from './constants/aio.js';
 export * from './constants/events.js';
 export * from './constants/mempolicy.js';
 export * from './constants/bpf.js';
+export * from './constants/ipc.js';
 
 // Struct codecs.
 export * from './codec/index.js';

@@ -31,6 +31,10 @@ import { registerTimeSyscalls } from './syscalls/time.js';
 import { registerTimerSyscalls } from './syscalls/timers.js';
 import { registerXattrSyscalls } from './syscalls/xattr.js';
 import { registerTimerfdSyscalls } from './syscalls/timerfd.js';
+import { registerMqueueSyscalls } from './syscalls/mqueue.js';
+import { registerSysvMsgSyscalls } from './syscalls/sysv-msg.js';
+import { registerSysvSemSyscalls } from './syscalls/sysv-sem.js';
+import { registerSysvShmSyscalls } from './syscalls/sysv-shm.js';
 import { SyscallTable } from './syscall-table.js';
 
 // The x86-64 Linux syscall table, assembled from the handler families in
@@ -79,4 +83,8 @@ export function registerLinux64Syscalls(table: SyscallTable): void {
   registerSignalfdSyscalls(table);
   registerInotifySyscalls(table);
   registerSocketSyscalls(table);
+  registerSysvMsgSyscalls(table);
+  registerSysvSemSyscalls(table);
+  registerSysvShmSyscalls(table);
+  registerMqueueSyscalls(table);
 }

@@ -17,3 +17,4 @@ export * from './siginfo-layout.js';
 export * from './seccomp.js';
 export * from './netdev.js';
 export * from './netlink.js';
+export * from './ipc.js';

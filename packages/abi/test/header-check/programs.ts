@@ -46,6 +46,10 @@ export const PRELUDES: Record<Program, string> = {
 #include <unistd.h>
 #include <pthread.h>
 #include <sys/xattr.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/netlink.h>

@@ -19,6 +19,7 @@ import { clockNow } from '../../clock.js';
 import { procStat, procStatus } from './pid-files.js';
 import { addPidExtras } from './pid-extras.js';
 import { addProcSysNet, procNetDir } from './net.js';
+import { addSysvIpcEntries } from './sysvipc.js';
 
 /**
  * The sandbox's /proc: per-process directories for the sandbox's own
@@ -134,6 +135,7 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     'uuid',
     fs.file(() => `${globalThis.crypto.randomUUID()}\n`),
   );
+  addSysvIpcEntries(fs, kernel, fixed, kern);
   const vm = sys.add('vm', fs.dir());
   vm.add(
     'overcommit_memory',
