@@ -153,7 +153,6 @@ export class SystrapPlatform implements Platform {
   /** Contexts resumed and not yet reported stopped. */
   private readonly runningSet: SystrapContext[] = [];
   private readonly stubs = new Map<number, Stub>();
-  private processGroup = 0;
   private lastYield = 0;
   private scanStart = 0;
   private closed = false;
@@ -194,12 +193,13 @@ export class SystrapPlatform implements Platform {
     const slot = this.takeSlot(threadArea(area));
     let pid: number;
     try {
-      pid = startStub(this.memory, this.processGroup, this.controlOffset, { address: threadArea(area), fileOffset: slot.fileOffset });
+      // Each stub leads a process group of its own: a group outlives no
+      // stub, and none is the terminal's foreground group.
+      pid = startStub(this.memory, 0, this.controlOffset, { address: threadArea(area), fileOffset: slot.fileOffset });
     } catch (e) {
       this.freeSlots.push(slot.index);
       throw e;
     }
-    if (this.processGroup === 0) this.processGroup = pid;
     const stub = new Stub(pid);
     stub.takeArea();
     this.stubs.set(pid, stub);
@@ -431,19 +431,16 @@ export class SystrapPlatform implements Platform {
 
   /** Reaps stubs that exited (killed, or died on a forbidden syscall or a fault in the handler). */
   private reap(): void {
-    if (this.processGroup === 0) return;
-    for (;;) {
+    for (const stub of this.stubs.values()) {
       let pid: number;
       let status: number;
       try {
-        [pid, status] = waitpid(-this.processGroup, WAIT.ALL | WAIT.NOHANG);
+        [pid, status] = waitpid(stub.pid, WAIT.ALL | WAIT.NOHANG);
       } catch (e) {
-        if (e instanceof SysError && e.errno === Errno.ECHILD) return;
-        throw e;
+        if (!(e instanceof SysError && e.errno === Errno.ECHILD)) throw e;
+        [pid, status] = [stub.pid, 0];
       }
-      if (pid <= 0) return;
-      const stub = this.stubs.get(pid);
-      if (!stub) continue;
+      if (pid <= 0) continue;
       stub.alive = false;
       stub.status = status;
       this.stubs.delete(pid);
@@ -463,16 +460,15 @@ export class SystrapPlatform implements Platform {
 
   shutdown(): void {
     this.closed = true;
-    for (const stub of this.stubs.values()) if (stub.alive) kill(stub.pid, Signal.SIGKILL);
-    while (this.stubs.size > 0) {
+    for (const stub of this.stubs.values()) {
+      if (stub.alive) kill(stub.pid, Signal.SIGKILL);
       try {
-        const [pid] = waitpid(-this.processGroup, WAIT.ALL);
-        this.stubs.delete(pid);
+        waitpid(stub.pid, WAIT.ALL);
       } catch (e) {
-        if (e instanceof SysError && e.errno === Errno.ECHILD) break;
-        throw e;
+        if (!(e instanceof SysError && e.errno === Errno.ECHILD)) throw e;
       }
     }
+    this.stubs.clear();
     this.runningSet.length = 0;
   }
 }

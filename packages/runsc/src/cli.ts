@@ -15,7 +15,10 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   log: { kind: 'string', help: 'file path where internal debug information is written.' },
   'log-format': { kind: 'string', help: 'log format: text or json.', default: 'text' },
   strace: { kind: 'bool', help: 'enable strace: print each syscall with its decoded arguments and result to stderr.' },
-  platform: { kind: 'string', help: "specifies which platform to use: ptrace or systrap ('runsc help platforms').", default: 'ptrace' },
+  platform: {
+    kind: 'string',
+    help: "specifies which platform to use: ptrace (the default) or systrap; $TVISOR_PLATFORM when not given ('runsc help platforms').",
+  },
   network: { kind: 'string', help: 'specifies which network to use: none, sandbox. ', default: 'sandbox' },
   version: { kind: 'bool', help: 'show version and exit.' },
   'debug-log-format': { kind: 'string', help: 'log format for --debug-log: text or json.', default: 'text' },
@@ -135,8 +138,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           return 0;
         }
         if (args[0] === 'platforms') {
-          const { platformsHelp, platformName } = await import('./platforms.js');
-          io.stdout(platformsHelp(platformName(global.platform)));
+          const { platformsHelp } = await import('./platforms.js');
+          io.stdout(platformsHelp(global.platform));
           return 0;
         }
         if (args.length === 0) {

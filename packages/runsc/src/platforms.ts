@@ -19,9 +19,9 @@ export type PlatformName = (typeof PLATFORM_NAMES)[number];
  */
 export const DEFAULT_PLATFORM: PlatformName = 'ptrace';
 
-/** The flag's value, checked: one line naming the choices otherwise. */
+/** The flag's value (or $TVISOR_PLATFORM, or the default), checked: one line naming the choices otherwise. */
 export function platformName(value: unknown): PlatformName {
-  const v = value === undefined ? DEFAULT_PLATFORM : String(value);
+  const v = value === undefined ? process.env.TVISOR_PLATFORM || DEFAULT_PLATFORM : String(value);
   if ((PLATFORM_NAMES as readonly string[]).includes(v)) return v as PlatformName;
   throw new UsageError(`invalid platform "${v}": one of ${PLATFORM_NAMES.join(', ')}`);
 }
@@ -36,11 +36,13 @@ export function createPlatform(name: PlatformName, memoryFile: MemoryFile): Plat
   return new PtracePlatform(memoryFile);
 }
 
-/** `runsc help platforms`: each platform, whether this host can run it, and which one is in use. */
-export function platformsHelp(selected: PlatformName): string {
+/** `runsc help platforms`: each platform, whether this host can run it, and which one is in use and why. */
+export function platformsHelp(flag: unknown): string {
+  const selected = platformName(flag);
+  const why = flag !== undefined ? 'asked for with --platform' : process.env.TVISOR_PLATFORM ? 'asked for with $TVISOR_PLATFORM' : 'the default';
   const systrap = systrapSupport();
   const lines = [
-    `Platform in use: ${selected}${selected === DEFAULT_PLATFORM ? ' (the default)' : ' (--platform)'}.`,
+    `Platform in use: ${selected} (${why}).`,
     '',
     `  ptrace   available. Every syscall stops the stub for the sentry's ptrace (PTRACE_SYSEMU). The default: it passes the whole test suite.`,
     `  systrap  ${systrap.supported ? 'available' : 'NOT available'}: ${systrap.reason}. Syscalls trap (seccomp SECCOMP_RET_TRAP) into a`,

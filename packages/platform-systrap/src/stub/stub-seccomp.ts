@@ -10,12 +10,21 @@ import { STUB_CODE_END, STUB_CODE_START } from './stub-image.js';
  * host syscalls the message protocol needs pass, each harmless with any
  * arguments the application could forge by jumping there (it controls every
  * register and the stub's memory): futex on its own memory, rt_sigreturn,
- * sigaltstack, mapping changes (the only fd a stub holds is the memory
+ * rt_sigprocmask and sigaltstack (its own thread's signal state), mapping changes (the only fd a stub holds is the memory
  * file), exit of one thread, and clone and arch_prctl with the one first
  * argument the stub uses. Anything else kills the stub, and with it the
  * application.
  */
-export const STUB_ALLOWED_SYSCALLS: readonly number[] = [SYS.futex, SYS.rt_sigreturn, SYS.sigaltstack, SYS.mmap, SYS.munmap, SYS.mprotect, SYS.exit];
+export const STUB_ALLOWED_SYSCALLS: readonly number[] = [
+  SYS.futex,
+  SYS.rt_sigreturn,
+  SYS.rt_sigprocmask,
+  SYS.sigaltstack,
+  SYS.mmap,
+  SYS.munmap,
+  SYS.mprotect,
+  SYS.exit,
+];
 
 /** The clone flags of a new stub thread (stub.S's do_clone): the only first argument clone may have. */
 export const STUB_THREAD_CLONE_FLAGS = CLONE.VM | CLONE.FS | CLONE.FILES | CLONE.SIGHAND | CLONE.THREAD | CLONE.SYSVSEM;

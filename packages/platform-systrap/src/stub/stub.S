@@ -16,7 +16,7 @@
  *
  * Slot offsets (message-slot.ts): 0 state, 4 sleeping, 8 siginfo, 16
  * ucontext, 24 set-fs flag, 32 fs base, 40 batch count, 48 clone stack,
- * 56 clone result, 64 stack_t of a new thread, 128 batch table (64-byte
+ * 56 clone result, 64 stack_t of a new thread, 88 an empty signal set, 128 batch table (64-byte
  * entries: nr, six arguments, result).
  *
  * stub-image.ts embeds the assembled bytes; a test assembles this file with
@@ -166,6 +166,12 @@ clone_child:
     lea rdi, [rbx+64]
     xor esi, esi
     mov eax, 131                    /* sigaltstack */
+    syscall
+    mov edi, 2                      /* SIG_SETMASK: clone copied the handler's all-blocked mask */
+    lea rsi, [rbx+88]               /* an empty set (zero in every new slot) */
+    xor edx, edx
+    mov r10d, 8
+    mov eax, 14                     /* rt_sigprocmask */
     syscall
     jmp thread_start
 stub_end:
