@@ -30,8 +30,8 @@ import {
   USER_TOP,
 } from './stub-image.js';
 
-/** The stub's name on the host (its comm): what `ps` shows for a sandbox's processes. */
-export const STUB_NAME = 'tvisor-systrap';
+/** The stub's name on the host (its comm): what `ps` shows for a sandbox's processes, as on the ptrace platform. */
+export const STUB_NAME = 'tvisor-stub';
 
 /** The fd number of the memory file inside every stub. */
 export const STUB_MEMFD = 3;
