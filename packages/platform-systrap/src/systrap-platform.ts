@@ -78,8 +78,7 @@ class SystrapAddressSpace implements PlatformAddressSpace {
 
   flush(): void {
     if (this.pending.length === 0 || !this.stub.alive) return;
-    const runner = this.stub.stopped();
-    if (!runner) throw new SysError(Errno.EAGAIN, `stub ${this.stub.pid}: no stopped thread to change mappings`);
+    const runner = this.stub.stopped() ?? this.platform.borrowRunning(this.stub);
     const ops = this.pending.splice(0);
     const results = this.platform.runBatch(runner, ops);
     results.forEach((rc, i) => {
@@ -253,6 +252,23 @@ export class SystrapPlatform implements Platform {
   private order(ctx: SystrapContext, state: number): void {
     if (ctx.slot.order(state)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
     this.awaitMessage(ctx);
+  }
+
+  /**
+   * A thread of `stub` held in its handler although the kernel thinks it
+   * runs, for mapping changes made while every thread of the stub runs
+   * (e.g. a shared file truncated by another process): a SIGURG brings it
+   * into its handler. Its message stays posted, so the next wait reports it
+   * as usual (a stray SIGURG is resumed at once).
+   */
+  borrowRunning(stub: Stub): SystrapContext {
+    const ctx = [...stub.contexts].find((c) => c.running && !c.killed);
+    if (!ctx) throw new SysError(Errno.ESRCH, `stub ${stub.pid}: no thread to change mappings on`);
+    if (ctx.slot.state !== SLOT_STATE.MESSAGE) {
+      tgkill(stub.pid, ctx.tid, Signal.SIGURG);
+      this.awaitMessage(ctx);
+    }
+    return ctx;
   }
 
   /** Runs host syscalls in a stopped thread's handler; returns their results. */

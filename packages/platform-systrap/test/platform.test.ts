@@ -75,4 +75,32 @@ describe('SystrapPlatform', () => {
     context.kill();
     expect(platform.wait()?.kind).toBe(undefined);
   });
+
+  it('changes the mappings of a stub whose threads all run (one is borrowed through its handler)', () => {
+    // Spins until the word at DATA becomes nonzero, then makes a syscall.
+    const DATA = 0x600000;
+    const code = Uint8Array.from([
+      ...[0x48, 0xc7, 0xc3, 0x00, 0x00, 0x60, 0x00], // mov rbx, 0x600000
+      ...[0x83, 0x3b, 0x00], // cmp dword [rbx], 0
+      ...[0x74, 0xfb], // je back to the cmp
+      ...[0xb8, 0x27, 0x00, 0x00, 0x00], // mov eax, 39 (getpid)
+      ...[0x0f, 0x05], // syscall
+    ]);
+    const { addressSpace, context } = platform.newProcess();
+    const off = memory.allocate(4096);
+    memory.bytes(off, code.length).set(code);
+    addressSpace.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
+    addressSpace.mapFile(DATA, 4096, memory.allocate(4096), PROT.READ | PROT.WRITE);
+    context.regs.ip = CODE_ADDR;
+    platform.resume(context);
+    // While it spins: map a page holding 1 over the word it watches.
+    const one = memory.allocate(4096);
+    memory.bytes(one, 4)[0] = 1;
+    addressSpace.mapFile(DATA, 4096, one, PROT.READ);
+    addressSpace.flush();
+    // The borrowed thread's stray SIGURG stop is resumed by the platform; the next stop is the getpid.
+    expect(platform.wait()?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.getpid);
+    context.kill();
+  });
 });
