@@ -293,14 +293,23 @@ export class SystrapPlatform implements Platform {
       }
       const seen = this.announceSleep();
       if (ctx.slot.state !== SLOT_STATE.MESSAGE) futex(this.control.address, FUTEX.WAIT, seen, timespec(1_000_000n));
-      Atomics.store(this.doorbell, 1, 0);
+      this.endSleep();
     }
   }
 
-  /** Sets the sleeping flag (a full barrier) and returns the doorbell count to wait on. */
+  /**
+   * Counts one more sleeper (a full barrier: stubs that post after this see
+   * it and wake the doorbell) and returns the doorbell count to wait on. A
+   * count, not a flag: a synchronous wait may come and go while waitAsync's
+   * futex wait is outstanding on its worker, and must not clear its mark.
+   */
   private announceSleep(): number {
-    Atomics.exchange(this.doorbell, 1, 1);
+    Atomics.add(this.doorbell, 1, 1);
     return Atomics.load(this.doorbell, 0);
+  }
+
+  private endSleep(): void {
+    Atomics.sub(this.doorbell, 1, 1);
   }
 
   endThread(context: PlatformContext): void {
@@ -353,11 +362,11 @@ export class SystrapPlatform implements Platform {
       const seen = this.announceSleep();
       const again = this.collect();
       if (again) {
-        Atomics.store(this.doorbell, 1, 0);
+        this.endSleep();
         return again;
       }
       futex(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
-      Atomics.store(this.doorbell, 1, 0);
+      this.endSleep();
       this.reap();
     }
   }
@@ -384,11 +393,11 @@ export class SystrapPlatform implements Platform {
       const seen = this.announceSleep();
       const again = this.collect();
       if (again) {
-        Atomics.store(this.doorbell, 1, 0);
+        this.endSleep();
         return again;
       }
       await futexAsync(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
-      Atomics.store(this.doorbell, 1, 0);
+      this.endSleep();
       if (this.closed) return undefined;
       this.reap();
     }
