@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ForgedSlotError, MessageSlot, SLOT_STATE } from './message-slot.js';
 import { futex, futexAsync, kill, mapShared, tgkill, type SharedMapping } from './native/libc.js';
 import { allocNative, wait as waitpid } from './native/tracer.js';
-import { STUB_MEMFD, startStub, type StubMemory } from './stub/stub-process.js';
+import { HANDLED_SIGNALS, STUB_MEMFD, startStub, type StubMemory } from './stub/stub-process.js';
 import { STUB_MAX_THREADS, THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
 
 /** How many stub threads the whole sandbox can have at once (the control region holds one slot each). */
@@ -433,6 +433,7 @@ export class SystrapPlatform implements Platform {
     let msg;
     try {
       msg = ctx.slot.read(ctx.regs);
+      if (!HANDLED_SIGNALS.includes(msg.signal)) throw new ForgedSlotError(`slot ${ctx.slot.index}: signal ${msg.signal} is not one the stub handles`);
     } catch (e) {
       if (!(e instanceof ForgedSlotError)) throw e;
       // The application rewrote its own slot or frame: its stub cannot be trusted to run on.
@@ -440,7 +441,6 @@ export class SystrapPlatform implements Platform {
       ctx.killed = true;
       return { kind: 'gone', context: ctx, status: Signal.SIGKILL };
     }
-    ctx.regs.set(REG.fs_base, 0);
     ctx.regs.setBig(REG.fs_base, ctx.hostFsBase);
     const asked = ctx.interruptRequested;
     ctx.interruptRequested = false;
