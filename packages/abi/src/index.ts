@@ -26,6 +26,7 @@ export * from './constants/socket.js';
 export * from './constants/netdev.js';
 export * from './constants/aio.js';
 export * from './constants/events.js';
+export * from './constants/mempolicy.js';
 export * from './constants/bpf.js';
 
 // Struct codecs.

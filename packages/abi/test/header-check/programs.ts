@@ -90,6 +90,7 @@ int printf(const char *, ...);
 #include <linux/falloc.h>
 #include <linux/aio_abi.h>
 #include <linux/io_uring.h>
+#include <linux/mempolicy.h>
 #include <linux/limits.h>
 #include <linux/mount.h>
 #include <linux/magic.h>
