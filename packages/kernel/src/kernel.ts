@@ -124,6 +124,8 @@ export class Kernel {
 
   /** Allocates the next thread id (pids are thread group leaders' tids). */
   allocateId(): number {
+    // clone3's set_tid may have taken an id ahead of the counter.
+    while (this.tasks.has(this.nextId)) this.nextId++;
     return this.nextId++;
   }
 
@@ -533,6 +535,7 @@ export class Kernel {
     group.vforkDone = undefined;
     vforkDone?.();
     group.onExit?.(status);
+    for (const watch of [...group.exitWatchers]) watch();
 
     sessionLeaderExited(group);
     if (group === this.init) {

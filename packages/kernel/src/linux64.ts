@@ -15,6 +15,9 @@ import { registerMountSyscalls } from './syscalls/mount.js';
 import { registerPathSyscalls } from './syscalls/path.js';
 import { registerPollSyscalls } from './syscalls/poll.js';
 import { registerProcessSyscalls } from './syscalls/process.js';
+import { registerProcessVmSyscalls } from './syscalls/process-vm.js';
+import { registerPidfdSyscalls } from './syscalls/pidfd.js';
+import { registerClone3Syscalls } from './syscalls/clone3.js';
 import { registerSignalSyscalls } from './syscalls/signal.js';
 import { registerSignalfdSyscalls } from './syscalls/signalfd.js';
 import { registerSocketSyscalls } from './syscalls/socket.js';
@@ -44,6 +47,9 @@ export function linux64SyscallTable(): SyscallTable {
 /** Fills `table` with every syscall family the kernel implements. */
 export function registerLinux64Syscalls(table: SyscallTable): void {
   registerProcessSyscalls(table);
+  registerProcessVmSyscalls(table);
+  registerPidfdSyscalls(table);
+  registerClone3Syscalls(table);
   registerLifecycleSyscalls(table);
   registerSessionSyscalls(table);
   registerCredentialSyscalls(table);

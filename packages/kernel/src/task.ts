@@ -75,6 +75,8 @@ export class ThreadGroup {
   readonly jobStop = new GroupStop();
   /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */
   exitSignal: number = Signal.SIGCHLD;
+  /** Called when the whole group has exited, after its exit status is set (pidfds wake their pollers). */
+  readonly exitWatchers = new Set<() => void>();
   /** Called once when the whole group has exited (a process started from outside, e.g. an OCI exec, has no parent to tell). */
   onExit: ((status: number) => void) | undefined;
   /** Set while a vfork parent waits for this child to exec or exit. */
