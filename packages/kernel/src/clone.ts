@@ -56,12 +56,24 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   startLikeParent(t, context, flags, stack, tls);
   const child = new Task(kernel, tid, group, context);
   child.blocked = t.blocked;
+  child.seccomp = t.seccomp;
   group.tasks.add(child);
   if (flags & CLONE.PARENT_SETTID) copyOutU32(group.mm, ptid, tid);
   if (flags & CLONE.CHILD_SETTID) copyOutU32(group.mm, ctid, tid);
   if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
   kernel.addTask(child);
   kernel.startTask(child);
+  if (flags & CLONE.VFORK) {
+    // The creator waits until the thread is gone (it shares the memory, so its exit is what frees it).
+    return kernel.block(
+      t,
+      (complete) => {
+        child.vforkDone = () => complete(tid);
+        return () => (child.vforkDone = undefined);
+      },
+      null,
+    );
+  }
   return tid;
 }
 
@@ -116,6 +128,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   group.rlimits = parent.rlimits.map(([s, h]) => [s, h]);
   const child = new Task(kernel, pid, group, context);
   child.blocked = t.blocked;
+  child.seccomp = t.seccomp;
   child.altStack = { ...t.altStack };
   group.tasks.add(child);
   (group.parent ?? parent).children.add(group);

@@ -18,6 +18,7 @@ import { registerProcessSyscalls } from './syscalls/process.js';
 import { registerProcessVmSyscalls } from './syscalls/process-vm.js';
 import { registerPidfdSyscalls } from './syscalls/pidfd.js';
 import { registerClone3Syscalls } from './syscalls/clone3.js';
+import { registerSeccompSyscalls } from './syscalls/seccomp.js';
 import { registerSignalSyscalls } from './syscalls/signal.js';
 import { registerSignalfdSyscalls } from './syscalls/signalfd.js';
 import { registerSocketSyscalls } from './syscalls/socket.js';
@@ -50,6 +51,7 @@ export function registerLinux64Syscalls(table: SyscallTable): void {
   registerProcessVmSyscalls(table);
   registerPidfdSyscalls(table);
   registerClone3Syscalls(table);
+  registerSeccompSyscalls(table);
   registerLifecycleSyscalls(table);
   registerSessionSyscalls(table);
   registerCredentialSyscalls(table);

@@ -13,6 +13,7 @@ import type { PosixTimer } from './posix-timers.js';
 import { GroupStop } from './job-control.js';
 import { zeroCpu, type CpuTimes } from './cpu-time.js';
 import type { Terminal } from './tty/terminal.js';
+import type { SeccompState } from './seccomp.js';
 
 /** Credentials of a process: root inside the sandbox by default. */
 export interface Credentials {
@@ -133,6 +134,10 @@ export class Task {
   cpuUserBase = 0n;
   /** Time (ms) the sentry spent serving this task's syscalls: its system time. */
   sentryMs = 0;
+  /** Set while a CLONE_VFORK|CLONE_THREAD creator waits for this thread to exit. */
+  vforkDone: (() => void) | undefined;
+  /** seccomp mode and filters (undefined: none); shared with threads and children it creates, kept across execve. */
+  seccomp: SeccompState | undefined;
   /** How restart_syscall(2) resumes a sleep a signal interrupted (-ERESTART_RESTARTBLOCK). */
   restartBlock: (() => number) | undefined;
 
