@@ -3,10 +3,31 @@
 // The seccomp(2)/prctl handlers (syscalls/seccomp.ts) only install filters.
 import { AUDIT_ARCH_X86_64, Errno, SECCOMP, SECCOMP_RET, SYS, Signal, wTermCode } from '@tvisor/abi';
 import { runBpf, type BpfInstruction } from './bpf.js';
-import type { Kernel } from './kernel.js';
-import { SIG_DFL, SIG_IGN, sigbit } from './signals.js';
+import type { Registers } from '@tvisor/platform';
+import { SIG_DFL, SIG_IGN, sigbit, type SignalState } from './signals.js';
 import { sigInfoSeccomp } from './signals/index.js';
-import type { Task } from './task.js';
+
+/**
+ * What seccomp needs of a task and its process: a narrow view, so that this
+ * file does not import task.ts or kernel.ts (which import it).
+ */
+interface FilteredTask {
+  readonly regs: Registers;
+  readonly blocked: bigint;
+  readonly group: FilteredProcess;
+}
+interface FilteredProcess {
+  readonly pid: number;
+  readonly signals: SignalState;
+  readonly tasks: { readonly size: number };
+}
+/** The kernel operations seccomp's actions use. */
+interface SeccompKernel<T extends FilteredTask> {
+  readonly log: { event(text: string): void };
+  exitGroup(group: T['group'], status: number): void;
+  exitThread(task: T, code: number): void;
+  killGroup(group: T['group'], sig: number): void;
+}
 
 /** sizeof(struct seccomp_data): nr, arch, instruction_pointer, args[6]. */
 export const SECCOMP_DATA_SIZE = 64;
@@ -48,7 +69,7 @@ function actionRank(ret: number): number {
   return (ret & SECCOMP_RET.ACTION_FULL) | 0;
 }
 
-function seccompData(task: Task, nr: number): DataView {
+function seccompData(task: FilteredTask, nr: number): DataView {
   const view = new DataView(new ArrayBuffer(SECCOMP_DATA_SIZE));
   view.setInt32(0, nr, true);
   view.setUint32(4, AUDIT_ARCH_X86_64, true);
@@ -68,7 +89,7 @@ export function evaluateFilters(newest: SeccompFilter, data: DataView): number {
 }
 
 /** SIGSYS forced on the task as Linux's force_sig_seccomp does: blocked, ignored or default, it kills. */
-function forceSigsys(kernel: Kernel, task: Task, info: Uint8Array): void {
+function forceSigsys<T extends FilteredTask>(kernel: SeccompKernel<T>, task: T, info: Uint8Array): void {
   const g = task.group;
   const action = g.signals.actions[Signal.SIGSYS];
   if (task.blocked & sigbit(Signal.SIGSYS) || action.handler === SIG_IGN || action.handler === SIG_DFL) {
@@ -79,7 +100,7 @@ function forceSigsys(kernel: Kernel, task: Task, info: Uint8Array): void {
 }
 
 /** Ends `task` for SECCOMP_RET_KILL_THREAD: the whole process if it is the last thread, as Linux does. */
-function killThread(kernel: Kernel, task: Task): void {
+function killThread<T extends FilteredTask>(kernel: SeccompKernel<T>, task: T): void {
   if (task.group.tasks.size <= 1) kernel.exitGroup(task.group, wTermCode(Signal.SIGSYS));
   else kernel.exitThread(task, 0);
 }
@@ -97,7 +118,7 @@ export type SeccompVerdict = { run: true } | { run: false; result: number | 'kee
  * KILL_THREAD ends the thread, KILL_PROCESS (and any unknown action) the
  * process, by SIGSYS.
  */
-export function applySeccomp(kernel: Kernel, task: Task, state: SeccompState, nr: number): SeccompVerdict {
+export function applySeccomp<T extends FilteredTask>(kernel: SeccompKernel<T>, task: T, state: SeccompState, nr: number): SeccompVerdict {
   if (state.mode === SECCOMP.MODE_STRICT) {
     if (STRICT_ALLOWED.has(nr)) return { run: true };
     kernel.killGroup(task.group, Signal.SIGKILL);
@@ -128,7 +149,7 @@ export function applySeccomp(kernel: Kernel, task: Task, state: SeccompState, nr
   }
 }
 
-function trap(kernel: Kernel, task: Task, nr: number, data: number): SeccompVerdict {
+function trap<T extends FilteredTask>(kernel: SeccompKernel<T>, task: T, nr: number, data: number): SeccompVerdict {
   forceSigsys(kernel, task, sigInfoSeccomp({ addr: task.regs.ip, nr, data }));
   // The syscall is rolled back: rax holds its number again, as on Linux.
   return { run: false, result: nr };
