@@ -15,6 +15,7 @@ describe('runsc do: process_vm_readv/writev, clone3 and pidfds (differential aga
     // Anchors, so that an empty or truncated run of both cannot pass.
     expect(got.stdout).toContain('writev partial: 4\n');
     expect(got.stdout).toContain('child sees: written by parent\n');
+    expect(got.stdout).toContain('spinning child exit 42\n');
     expect(got.stdout).toContain('pidfd in read-only memory: -1 EFAULT\n');
     expect(got.stdout).toContain('si_pid matches 1, si_code 1, si_status 7\n');
     expect(got.stdout).toContain('waitid reaped: -1 ECHILD\n');

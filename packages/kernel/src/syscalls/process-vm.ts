@@ -65,7 +65,15 @@ function processVm(t: Task, pid: number, lvec: number, lcnt: number, rvec: numbe
   const target = t.kernel.tasks.get(pid);
   if (!target || target.exited || target.group.exitStatus !== undefined) throw new SysError(Errno.ESRCH);
   if (!mayAccessProcess(t, target.group)) throw new SysError(Errno.EPERM);
-  return copyVectors(t.mm, locals, target.mm, remotes, toRemote);
+  const n = copyVectors(t.mm, locals, target.mm, remotes, toRemote);
+  // A thread of the target running application code keeps its old view of
+  // a page the write replaced (copy-on-write) until it next stops: stop it
+  // now, so that it sees the write as Linux's threads do.
+  if (toRemote && target.group !== t.group) {
+    const kernel = t.kernel;
+    for (const x of target.group.tasks) if (!kernel.blocked.has(x) && !kernel.stoppedTasks.has(x)) kernel.platform.interrupt(x.context);
+  }
+  return n;
 }
 
 /** process_vm_readv and process_vm_writev. */
