@@ -4,7 +4,28 @@
 import { CLONE, Errno, SysError } from '@tvisor/abi';
 import { REG, type PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup } from './task.js';
+import { SIG_DFL, SIG_IGN } from './signals.js';
 import { copyOutU32 } from './user-io.js';
+
+/** What clone3(2) asks beyond clone(2)'s arguments. */
+export interface CloneExtras {
+  /** The signal the parent gets at the child's exit (clone3's exit_signal; clone(2) puts it in the flags' low byte). */
+  exitSignal?: number;
+  /** The pid the child must get (clone3's set_tid); EEXIST if it is in use. */
+  tid?: number;
+  /** CLONE_CLEAR_SIGHAND: handled signals revert to SIG_DFL in the child (ignored ones stay ignored). */
+  clearSighand?: boolean;
+  /** Called with the new process before it runs (CLONE_PIDFD installs its pidfd here). */
+  onCreated?: (child: ThreadGroup) => void;
+}
+
+/** The id for a new task: the one clone3's set_tid asks for (EEXIST when taken), else the next free one. */
+function newId(t: Task, extras: CloneExtras | undefined): number {
+  if (extras?.tid === undefined) return t.kernel.allocateId();
+  const taken = t.kernel.tasks.has(extras.tid) || [...t.kernel.tasks.values()].some((x) => [...x.group.children].some((c) => c.pid === extras.tid));
+  if (taken) throw new SysError(Errno.EEXIST);
+  return extras.tid;
+}
 
 /**
  * A clone child starts where its parent's clone returns: the parent's
@@ -25,23 +46,35 @@ function startLikeParent(t: Task, context: PlatformContext, flags: number, stack
  * host thread in the same stub, so application threads run in parallel.
  */
 /** clone with CLONE_THREAD: a new thread of `t`'s process, on a new platform context in the same address space. */
-function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number): number {
+function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number, extras?: CloneExtras): number {
   // A thread shares the signal handlers, which only makes sense with shared memory.
   if (!(flags & CLONE.SIGHAND) || !(flags & CLONE.VM)) throw new SysError(Errno.EINVAL);
   const kernel = t.kernel;
   const group = t.group;
+  const tid = newId(t, extras);
   const context = kernel.platform.newThread(t.context);
   startLikeParent(t, context, flags, stack, tls);
-  const tid = kernel.allocateId();
   const child = new Task(kernel, tid, group, context);
   child.blocked = t.blocked;
   child.memPolicy = t.memPolicy;
+  child.seccomp = t.seccomp;
   group.tasks.add(child);
   if (flags & CLONE.PARENT_SETTID) copyOutU32(group.mm, ptid, tid);
   if (flags & CLONE.CHILD_SETTID) copyOutU32(group.mm, ctid, tid);
   if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
   kernel.addTask(child);
   kernel.startTask(child);
+  if (flags & CLONE.VFORK) {
+    // The creator waits until the thread is gone (it shares the memory, so its exit is what frees it).
+    return kernel.block(
+      t,
+      (complete) => {
+        child.vforkDone = () => complete(tid);
+        return () => (child.vforkDone = undefined);
+      },
+      null,
+    );
+  }
   return tid;
 }
 
@@ -52,25 +85,28 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
  * shared with it — CLONE_VM without CLONE_THREAD (vfork, posix_spawn) is
  * served as a copy, with CLONE_VFORK's wait kept.
  */
-export function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number): number {
-  if (flags & CLONE.THREAD) return cloneThread(t, flags, stack, ptid, ctid, tls);
+export function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number, extras?: CloneExtras): number {
+  if (flags & CLONE.THREAD) return cloneThread(t, flags, stack, ptid, ctid, tls, extras);
   if (flags & (CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWUSER | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWCGROUP)) {
     throw new SysError(Errno.EINVAL, 'namespaces are not supported');
   }
   const kernel = t.kernel;
   const parent = t.group;
+  const pid = newId(t, extras);
   const { addressSpace, context } = kernel.platform.newProcess();
   let mm;
   try {
     // Copy-on-write: as fast as an eager copy for bash running ls in a loop (measured), and memory grows only for written pages.
     mm = parent.mm.fork(addressSpace, 'cow');
+    // The fork made the parent's pages copy-on-write again: a sibling thread's
+    // repeat of a write fault just fixed is a new fault, not a stuck one.
+    for (const sibling of parent.tasks) sibling.lastFault = -1;
   } catch (e) {
     context.kill();
     throw e;
   }
   startLikeParent(t, context, flags, stack, tls);
 
-  const pid = kernel.allocateId();
   const creds = { ...parent.creds, groups: [...parent.creds.groups] };
   const group = new ThreadGroup(
     pid,
@@ -84,13 +120,17 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   group.pgid = parent.pgid;
   group.sid = parent.sid;
   group.signals = flags & CLONE.SIGHAND ? parent.signals : parent.signals.fork();
-  group.exitSignal = flags & 0xff;
+  group.exitSignal = extras?.exitSignal ?? flags & 0xff;
+  if (extras?.clearSighand) {
+    for (const a of group.signals.actions) if (a.handler !== SIG_IGN) Object.assign(a, { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n });
+  }
   group.mmInfo = { ...parent.mmInfo };
   group.oomScoreAdj = parent.oomScoreAdj;
   group.rlimits = parent.rlimits.map(([s, h]) => [s, h]);
   const child = new Task(kernel, pid, group, context);
   child.blocked = t.blocked;
   child.memPolicy = t.memPolicy;
+  child.seccomp = t.seccomp;
   child.altStack = { ...t.altStack };
   group.tasks.add(child);
   (group.parent ?? parent).children.add(group);
@@ -101,6 +141,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   }
   if (flags & CLONE.CHILD_SETTID) copyOutU32(mm, ctid, pid);
   if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
+  extras?.onCreated?.(group);
   addressSpace.flush();
   kernel.addTask(child);
   kernel.platform.resume(context);

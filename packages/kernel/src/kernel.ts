@@ -21,6 +21,7 @@ import { SIG_IGN } from './signals.js';
 import { checkGroupStopped, hangUpOrphanedGroups, holdTask } from './job-control.js';
 import { CpuTimers, groupCpu, nsToTicks, retireTaskCpu } from './cpu-time.js';
 import { sessionLeaderExited } from './tty/terminal.js';
+import { applySeccomp } from './seccomp.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -126,6 +127,8 @@ export class Kernel {
 
   /** Allocates the next thread id (pids are thread group leaders' tids). */
   allocateId(): number {
+    // clone3's set_tid may have taken an id ahead of the counter.
+    while (this.tasks.has(this.nextId)) this.nextId++;
     return this.nextId++;
   }
 
@@ -403,7 +406,10 @@ export class Kernel {
     const shown = this.strace ? `[${task.tid}] ` + formatSyscallEntry(task, nr, entry) : '';
     let result: number;
     const startedAt = performance.now();
-    if (!entry?.handler) {
+    const verdict = task.seccomp ? applySeccomp(this, task, task.seccomp, nr) : undefined;
+    if (verdict && !verdict.run) {
+      result = verdict.result === 'keep' ? KEEP_REGISTERS : verdict.result;
+    } else if (!entry?.handler) {
       result = -Errno.ENOSYS;
     } else {
       try {
@@ -491,6 +497,9 @@ export class Kernel {
     g.tasks.delete(task);
     this.stoppedTasks.delete(task);
     cleanupRobustList(task);
+    const vforkDone = task.vforkDone;
+    task.vforkDone = undefined;
+    vforkDone?.();
     if (task.clearChildTid !== 0) {
       try {
         g.mm.copyOut(task.clearChildTid, new Uint8Array(4));
@@ -536,6 +545,7 @@ export class Kernel {
     group.vforkDone = undefined;
     vforkDone?.();
     group.onExit?.(status);
+    for (const watch of [...group.exitWatchers]) watch();
 
     sessionLeaderExited(group);
     if (group === this.init) {

@@ -18,6 +18,10 @@ import { registerMountSyscalls } from './syscalls/mount.js';
 import { registerPathSyscalls } from './syscalls/path.js';
 import { registerPollSyscalls } from './syscalls/poll.js';
 import { registerProcessSyscalls } from './syscalls/process.js';
+import { registerProcessVmSyscalls } from './syscalls/process-vm.js';
+import { registerPidfdSyscalls } from './syscalls/pidfd.js';
+import { registerClone3Syscalls } from './syscalls/clone3.js';
+import { registerSeccompSyscalls } from './syscalls/seccomp.js';
 import { registerSignalSyscalls } from './syscalls/signal.js';
 import { registerSignalfdSyscalls } from './syscalls/signalfd.js';
 import { registerSocketSyscalls } from './syscalls/socket.js';
@@ -51,6 +55,10 @@ export function linux64SyscallTable(): SyscallTable {
 /** Fills `table` with every syscall family the kernel implements. */
 export function registerLinux64Syscalls(table: SyscallTable): void {
   registerProcessSyscalls(table);
+  registerProcessVmSyscalls(table);
+  registerPidfdSyscalls(table);
+  registerClone3Syscalls(table);
+  registerSeccompSyscalls(table);
   registerLifecycleSyscalls(table);
   registerSessionSyscalls(table);
   registerCredentialSyscalls(table);

@@ -13,6 +13,7 @@ import type { PosixTimer } from './posix-timers.js';
 import { GroupStop } from './job-control.js';
 import { zeroCpu, type CpuTimes } from './cpu-time.js';
 import type { Terminal } from './tty/terminal.js';
+import type { SeccompState } from './seccomp.js';
 
 /** Credentials of a process: root inside the sandbox by default. */
 export interface Credentials {
@@ -75,6 +76,8 @@ export class ThreadGroup {
   readonly jobStop = new GroupStop();
   /** The signal the parent gets when this process exits (clone's exit signal; SIGCHLD for fork). */
   exitSignal: number = Signal.SIGCHLD;
+  /** Called when the whole group has exited, after its exit status is set (pidfds wake their pollers). */
+  readonly exitWatchers = new Set<() => void>();
   /** Called once when the whole group has exited (a process started from outside, e.g. an OCI exec, has no parent to tell). */
   onExit: ((status: number) => void) | undefined;
   /** Set while a vfork parent waits for this child to exec or exit. */
@@ -133,6 +136,10 @@ export class Task {
   cpuUserBase = 0n;
   /** Time (ms) the sentry spent serving this task's syscalls: its system time. */
   sentryMs = 0;
+  /** Set while a CLONE_VFORK|CLONE_THREAD creator waits for this thread to exit. */
+  vforkDone: (() => void) | undefined;
+  /** seccomp mode and filters (undefined: none); shared with threads and children it creates, kept across execve. */
+  seccomp: SeccompState | undefined;
   /** How restart_syscall(2) resumes a sleep a signal interrupted (-ERESTART_RESTARTBLOCK). */
   restartBlock: (() => number) | undefined;
 

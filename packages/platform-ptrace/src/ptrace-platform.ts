@@ -60,7 +60,12 @@ class StubAddressSpace implements PlatformAddressSpace {
   }
 
   flush(): void {
-    if (!this.recorded && !this.handedOver) this.stub.flush();
+    if (this.recorded || this.handedOver) return;
+    // With its injector thread running (another process's memory changed by
+    // process_vm_writev, say), the changes wait for the next resume, which
+    // flushes before any thread of the stub runs again.
+    if (this.stub.runningThreads.has(this.stub.injector)) return;
+    this.stub.flush();
   }
 
   /**
@@ -259,6 +264,7 @@ export class PtracePlatform implements Platform {
     ctx.addressSpace.stub.flush();
     setRegs(ctx.pid, ctx.native);
     sysemu(ctx.pid);
+    ctx.addressSpace.stub.runningThreads.add(ctx.pid);
     ctx.running = true;
     this.running++;
   }
@@ -324,6 +330,7 @@ export class PtracePlatform implements Platform {
       if (pid === 0) return undefined;
       const ctx = this.contexts.get(pid);
       if (!ctx) continue;
+      ctx.addressSpace.stub.runningThreads.delete(pid);
       if (ctx.running) {
         ctx.running = false;
         this.running--;

@@ -2,6 +2,7 @@ import type { SyscallTable } from '../syscall-table.js';
 import { Errno, PR, SysError } from '@tvisor/abi';
 import type { Task } from '../task.js';
 import { copyOutU32 } from '../user-io.js';
+import { prctlGetSeccomp, prctlSetSeccomp } from './seccomp.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -13,13 +14,13 @@ export function registerPrctlSyscalls(table: SyscallTable): void {
     prctl: {
       args: ['int', 'hex', 'hex', 'hex', 'hex'],
       support: 'partial',
-      note: 'names, pdeath signal (recorded), no_new_privs, dumpable, subreaper, capability bounding set reads',
-      handler: (t, a) => prctl(t, a.argInt(0), a.arg(1)),
+      note: 'names, pdeath signal (recorded), no_new_privs, dumpable, subreaper, seccomp, capability bounding set reads',
+      handler: (t, a) => prctl(t, a.argInt(0), a.arg(1), a.arg(2)),
     },
   });
 }
 
-function prctl(t: Task, option: number, arg2: number): number {
+function prctl(t: Task, option: number, arg2: number, arg3: number): number {
   const g = t.group;
   switch (option) {
     case PR.SET_NAME: {
@@ -58,6 +59,10 @@ function prctl(t: Task, option: number, arg2: number): number {
     case PR.GET_CHILD_SUBREAPER:
       copyOutU32(t.mm, arg2, g.childSubreaper ? 1 : 0);
       return 0;
+    case PR.SET_SECCOMP:
+      return prctlSetSeccomp(t, arg2, arg3);
+    case PR.GET_SECCOMP:
+      return prctlGetSeccomp(t);
     case PR.SET_KEEPCAPS:
     case PR.GET_KEEPCAPS:
       return 0;

@@ -66,6 +66,8 @@ export class StubProcess {
    * thread it is serving.
    */
   injector: number;
+  /** Host threads of the stub resumed into application code and not yet seen stopped: injecting through one would steal its stops. */
+  readonly runningThreads = new Set<number>();
   /** The tid of the last host thread an injected clone created. */
   private lastClone = 0;
 
@@ -151,7 +153,7 @@ export class StubProcess {
   /** Queues one host syscall to run in the stub at the next flush. */
   queue(nr: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): void {
     this.pending.push({ nr, args: [a0, a1, a2, a3, a4, a5] });
-    if (this.pending.length === STUB_TABLE_CAPACITY) this.flush();
+    if (this.pending.length >= STUB_TABLE_CAPACITY && !this.runningThreads.has(this.injector)) this.flush();
   }
 
   /**
@@ -160,7 +162,12 @@ export class StubProcess {
    * would desynchronise mm and the host.
    */
   flush(): void {
-    const n = this.pending.length;
+    // Changes queued while the injector ran may exceed one table: a batch per table.
+    while (this.pending.length > STUB_TABLE_CAPACITY) this.flushBatch(STUB_TABLE_CAPACITY);
+    this.flushBatch(this.pending.length);
+  }
+
+  private flushBatch(n: number): void {
     if (n === 0) return;
     for (let i = 0; i < n; i++) {
       const op = this.pending[i];

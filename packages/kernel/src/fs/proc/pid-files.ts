@@ -3,6 +3,7 @@ import type { Kernel } from '../../kernel.js';
 import type { ThreadGroup } from '../../task.js';
 import { groupCpu, nsToTicks } from '../../cpu-time.js';
 import { SIG_IGN } from '../../signals.js';
+import { filterCount } from '../../seccomp.js';
 
 const PAGE = 4096;
 
@@ -116,8 +117,9 @@ export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string 
     'CapPrm:\t000001ffffffffff',
     'CapEff:\t000001ffffffffff',
     'CapBnd:\t000001ffffffffff',
-    'NoNewPrivs:\t0',
-    'Seccomp:\t0',
+    `NoNewPrivs:\t${g.noNewPrivs ? 1 : 0}`,
+    `Seccomp:\t${[...g.tasks][0]?.seccomp?.mode ?? 0}`,
+    `Seccomp_filters:\t${filterCount([...g.tasks][0]?.seccomp?.filter)}`,
     `Cpus_allowed_list:\t0-${cpus().length - 1}`,
     'voluntary_ctxt_switches:\t0',
     'nonvoluntary_ctxt_switches:\t0',
