@@ -19,6 +19,7 @@ import { UserError } from './oci/errors.js';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from './rootfs.js';
 import { Console } from './console.js';
 import { forwardSignals } from './signal-forwarding.js';
+import { SandboxLink } from './sandbox-network.js';
 
 export interface DoOptions {
   argv: string[];
@@ -37,6 +38,8 @@ export interface DoOptions {
   debug?: boolean;
   /** Suppress runsc's own messages (not the command's output). */
   quiet?: boolean;
+  /** With -network=sandbox: the sandbox's eth0 address (-ip), on a veth to a new network namespace. */
+  sandboxIp?: string;
 }
 
 const REASONS: Record<string, string> = { ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EACCES: 'permission denied' };
@@ -86,6 +89,14 @@ export async function runDo(opts: DoOptions): Promise<number> {
     const reason = e instanceof SysError ? strerror(e.errno).toLowerCase() : String(e);
     throw new UserError(`Error resolving current directory: unable to access "${opts.cwd}": ${reason}`, 128);
   }
+  let link: SandboxLink | undefined;
+  try {
+    if (opts.sandboxIp !== undefined) link = SandboxLink.create(kernel, opts.sandboxIp);
+  } catch (e) {
+    platform.shutdown();
+    memoryFile.close();
+    throw e;
+  }
   const devpts = new Devpts(kernel);
   mountDevpts(root, devpts);
   // A terminal on stdin: the app gets a sentry terminal attached to it (its
@@ -103,6 +114,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
     init = spawnInit(kernel, { argv: opts.argv, envp: opts.env, cwd: opts.cwd, stdio: [0, 1, 2].map((fd) => stdio(fd) ?? fd) });
   } catch (e) {
     console?.close();
+    link?.close();
     platform.shutdown();
     if (e instanceof SysError) {
       opts.stderr(`runsc: ${opts.argv[0]}: ${strerror(e.errno)}\n`);
@@ -122,6 +134,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   } finally {
     stopForwarding();
     console?.close();
+    link?.close();
     memoryFile.close();
   }
 }
