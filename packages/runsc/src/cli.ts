@@ -19,7 +19,7 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   'log-format': { kind: 'string', help: 'log format: text or json.', default: 'text' },
   strace: { kind: 'bool', help: 'enable strace: print each syscall with its decoded arguments and result to stderr.' },
   platform: { kind: 'string', help: 'specifies which platform to use: ptrace.', default: 'ptrace' },
-  network: { kind: 'string', help: 'specifies which network to use: none, sandbox. ', default: 'sandbox' },
+  network: { kind: 'string', help: 'specifies which network to use: none, sandbox, host. ', default: 'sandbox' },
   version: { kind: 'bool', help: 'show version and exit.' },
   'debug-log-format': { kind: 'string', help: 'log format for --debug-log: text or json.', default: 'text' },
   'systemd-cgroup': { kind: 'bool', help: 'accepted for runc compatibility: the sandbox does not use host cgroups.' },
@@ -192,6 +192,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           debug: values.debug === true,
           quiet: values.quiet === true,
           // The veth is made only when asked for (-network=sandbox or -ip): without it do needs no root and concurrent sandboxes share no subnet.
+          hostNetwork: values.network === 'host',
           sandboxIp: values.network === 'sandbox' && args.some((a) => /^--?(network|ip)(=|$)/.test(a)) ? String(values.ip) : undefined,
         });
       }

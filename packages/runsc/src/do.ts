@@ -11,6 +11,7 @@ import {
   hostIsatty,
   linux64SyscallTable,
   spawnInit,
+  useHostNetwork,
 } from '@tvisor/kernel';
 import { ROOT_CREDENTIALS, type FileDescription } from '@tvisor/vfs';
 import { MemoryFile } from '@tvisor/mm';
@@ -40,6 +41,8 @@ export interface DoOptions {
   quiet?: boolean;
   /** With -network=sandbox: the sandbox's eth0 address (-ip), on a veth to a new network namespace. */
   sandboxIp?: string;
+  /** -network=host: inet sockets are host sockets the sentry owns. */
+  hostNetwork?: boolean;
 }
 
 const REASONS: Record<string, string> = { ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EACCES: 'permission denied' };
@@ -89,6 +92,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
     const reason = e instanceof SysError ? strerror(e.errno).toLowerCase() : String(e);
     throw new UserError(`Error resolving current directory: unable to access "${opts.cwd}": ${reason}`, 128);
   }
+  if (opts.hostNetwork) useHostNetwork(kernel);
   let link: SandboxLink | undefined;
   try {
     if (opts.sandboxIp !== undefined) link = SandboxLink.create(kernel, opts.sandboxIp);

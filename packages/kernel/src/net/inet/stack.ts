@@ -88,3 +88,19 @@ export function addSandboxInterface(kernel: Kernel, iface: SandboxInterface): vo
   for (const cidr of iface.addresses) stack.addAddress(nic, cidr);
   for (const r of iface.routes ?? []) stack.addRoute(r.destination, nic, r.gateway);
 }
+
+const hostNetworkKernels = new WeakSet<Kernel>();
+
+/**
+ * -network=host: the sandbox's AF_INET/AF_INET6 sockets become host sockets
+ * the sentry owns (HostInetSocket) instead of netstack sockets. Set before the
+ * sandbox's first process starts.
+ */
+export function useHostNetwork(kernel: Kernel): void {
+  hostNetworkKernels.add(kernel);
+}
+
+/** Whether `kernel` serves inet sockets from the host (useHostNetwork). */
+export function usesHostNetwork(kernel: Kernel): boolean {
+  return hostNetworkKernels.has(kernel);
+}
