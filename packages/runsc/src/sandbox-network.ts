@@ -118,3 +118,77 @@ export class SandboxLink {
     }
   }
 }
+
+/** One interface as `ip -j addr show` prints it (the fields used here). */
+interface IpLink {
+  ifindex: number;
+  ifname: string;
+  link_type?: string;
+  link_index?: number;
+  addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[];
+}
+
+/** One route as `ip -j route show` prints it. */
+interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+}
+
+/** Runs `ip args` in the network namespace at `path` (nsenter: no name under /run/netns needed) and parses its JSON. */
+function ipJsonIn<T>(path: string | undefined, args: string[]): T {
+  const [cmd, argv] = path ? ['nsenter', [`--net=${path}`, '--', 'ip', '-j', ...args]] : ['ip', ['-j', ...args]];
+  try {
+    return JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) || '[]') as T;
+  } catch (e) {
+    const err = e as { stderr?: string; code?: string };
+    const why = err.code === 'ENOENT' ? `${cmd} is not installed` : (err.stderr ?? '').trim().split('\n')[0] || String(e);
+    throw new UserError(`network namespace ${path ?? '(own)'}: ip ${args.join(' ')}: ${why}`);
+  }
+}
+
+/** What was taken from a container's namespace: an interface and what the sandbox's stack now holds for it. */
+export interface TakenInterface {
+  name: string;
+  addresses: string[];
+  routes: { destination: string; gateway?: string }[];
+}
+
+/**
+ * The OCI runtime's network: the sandbox takes each Ethernet interface of
+ * the container's network namespace at `path` (what docker or podman set
+ * up: a veth with an address, a default route). For each: its addresses and
+ * routes go to the sandbox's stack, are flushed from the host kernel's view
+ * of the namespace, and netstack drives the link through an AF_PACKET
+ * socket with the interface's MAC and MTU. The veth's peer, when it is in
+ * runsc's own namespace (a bridge port), loses tx checksum offload so frames
+ * arrive finished and MTU-sized.
+ */
+export function takeNamespaceInterfaces(kernel: Kernel, path: string, log: (msg: string) => void): TakenInterface[] {
+  const links = ipJsonIn<IpLink[]>(path, ['addr', 'show']);
+  const routes = ipJsonIn<IpRoute[]>(path, ['-4', 'route', 'show']);
+  const taken: TakenInterface[] = [];
+  for (const l of links) {
+    if (l.link_type !== 'ether') continue;
+    const addresses = (l.addr_info ?? [])
+      .filter((a) => a.family === 'inet' || (a.family === 'inet6' && a.scope === 'global'))
+      .map((a) => `${a.local}/${a.prefixlen}`);
+    const own = routes
+      .filter((r) => r.dev === l.ifname && (r.gateway !== undefined || r.protocol !== 'kernel'))
+      .map((r) => ({ destination: r.dst === 'default' ? '0.0.0.0/0' : r.dst.includes('/') ? r.dst : `${r.dst}/32`, gateway: r.gateway }));
+    if (l.link_index !== undefined) {
+      const peer = ipJsonIn<IpLink[]>(undefined, ['link', 'show']).find((p) => p.ifindex === l.link_index);
+      try {
+        if (peer) disableTxOffload(peer.ifname);
+      } catch (e) {
+        log(`network: cannot turn off tx offload on ${peer?.ifname}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const endpoint = new PacketEndpoint(l.ifname, { netns: path });
+    execFileSync('nsenter', [`--net=${path}`, '--', 'ip', 'addr', 'flush', 'dev', l.ifname], { stdio: 'ignore' });
+    addSandboxInterface(kernel, { name: l.ifname, link: endpoint, addresses, routes: own });
+    taken.push({ name: l.ifname, addresses, routes: own });
+  }
+  return taken;
+}

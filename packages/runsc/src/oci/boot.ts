@@ -29,6 +29,7 @@ import { HostFilesystem } from '@tvisor/vfs/host';
 import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from '../rootfs.js';
 import { Console } from '../console.js';
+import { takeNamespaceInterfaces } from '../sandbox-network.js';
 import { serveControl, type ControlCall } from './control.js';
 import { UserError } from './errors.js';
 import { log } from './log.js';
@@ -135,6 +136,12 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     });
     mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
     kernel.onInternalError = (text) => log('error', text);
+    // The container's network namespace (docker's, podman's): its interfaces become the sandbox stack's.
+    const netns = spec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+    if (netns) {
+      for (const t of takeNamespaceInterfaces(kernel, netns, (m) => log('warning', m)))
+        log('info', `network: took ${t.name} (${t.addresses.join(', ') || 'no address'}; routes ${JSON.stringify(t.routes)}) from ${netns}`);
+    }
     const creds = credsOf(proc.user);
     try {
       root.vfs.resolveDirectory({ ...root.vfs.context(ROOT_CREDENTIALS) }, proc.cwd);
