@@ -165,7 +165,13 @@ export interface TakenInterface {
  * runsc's own namespace (a bridge port), loses tx checksum offload so frames
  * arrive finished and MTU-sized.
  */
-export function takeNamespaceInterfaces(kernel: Kernel, path: string, log: (msg: string) => void): TakenInterface[] {
+export function takeNamespaceInterfaces(
+  kernel: Kernel,
+  path: string,
+  log: (msg: string) => void,
+  opts: { peers: boolean } = { peers: true },
+): TakenInterface[] {
+  if (opts.peers) disablePeerOffloads(path, log);
   const links = ipJsonIn<IpLink[]>(path, ['addr', 'show']);
   const routes = ipJsonIn<IpRoute[]>(path, ['-4', 'route', 'show']);
   const taken: TakenInterface[] = [];
@@ -177,18 +183,29 @@ export function takeNamespaceInterfaces(kernel: Kernel, path: string, log: (msg:
     const own = routes
       .filter((r) => r.dev === l.ifname && (r.gateway !== undefined || r.protocol !== 'kernel'))
       .map((r) => ({ destination: r.dst === 'default' ? '0.0.0.0/0' : r.dst.includes('/') ? r.dst : `${r.dst}/32`, gateway: r.gateway }));
-    if (l.link_index !== undefined) {
-      const peer = ipJsonIn<IpLink[]>(undefined, ['link', 'show']).find((p) => p.ifindex === l.link_index);
-      try {
-        if (peer) disableTxOffload(peer.ifname);
-      } catch (e) {
-        log(`network: cannot turn off tx offload on ${peer?.ifname}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
     const endpoint = new PacketEndpoint(l.ifname, { netns: path });
     execFileSync('nsenter', [`--net=${path}`, '--', 'ip', 'addr', 'flush', 'dev', l.ifname], { stdio: 'ignore' });
     addSandboxInterface(kernel, { name: l.ifname, link: endpoint, addresses, routes: own });
     taken.push({ name: l.ifname, addresses, routes: own });
   }
   return taken;
+}
+
+/**
+ * Turns off tx checksum offload on the runsc-side peers of the veths in the
+ * namespace at `path` (the peers found in the caller's own namespace by
+ * ifindex); a failure is logged, not fatal.
+ */
+export function disablePeerOffloads(path: string, log: (msg: string) => void): void {
+  const own = ipJsonIn<IpLink[]>(undefined, ['link', 'show']);
+  for (const l of ipJsonIn<IpLink[]>(path, ['link', 'show'])) {
+    if (l.link_type !== 'ether' || l.link_index === undefined) continue;
+    const peer = own.find((p) => p.ifindex === l.link_index);
+    if (!peer) continue;
+    try {
+      disableTxOffload(peer.ifname);
+    } catch (e) {
+      log(`network: cannot turn off tx offload on ${peer.ifname}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 }
