@@ -25,6 +25,7 @@ export * from './constants/tty.js';
 export * from './constants/socket.js';
 export * from './constants/netdev.js';
 export * from './constants/netlink.js';
+export * from './constants/packet.js';
 export * from './constants/aio.js';
 export * from './constants/events.js';
 export * from './constants/mempolicy.js';

@@ -11,6 +11,7 @@ export { createProcfs } from './fs/proc/procfs.js';
 export { sendKill } from './signal-delivery.js';
 export { createSysfs } from './fs/sys/sysfs.js';
 export { createCgroupfs } from './fs/sys/cgroupfs.js';
+export { addSandboxInterface, useHostNetwork, type SandboxInterface } from './net/inet/stack.js';
 export { Devpts } from './fs/devpts/devpts.js';
 export { Terminal } from './tty/terminal.js';
 export { LineDiscipline, defaultTermios } from './tty/line-discipline.js';

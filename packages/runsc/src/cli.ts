@@ -8,6 +8,9 @@ import { configureLog, log } from './oci/log.js';
 import { parseNetworkMode } from './network.js';
 import { VERSION } from './version.js';
 
+/** gVisor's default address for `runsc do`'s sandbox (see sandbox-network.ts). */
+const DEFAULT_SANDBOX_IP = '192.168.10.2/24';
+
 /** Flags that apply to every subcommand, as gVisor's runsc spells them. */
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   root: { kind: 'string', help: 'root directory for storage of container state.', default: '/var/run/runsc' },
@@ -43,6 +46,11 @@ const DO_FLAGS: Record<string, FlagSpec> = {
   cwd: { kind: 'string', help: 'path to the current directory, defaults to the current directory.' },
   quiet: { kind: 'bool', help: 'suppress runsc messages to stdout.' },
   'force-overlay': { kind: 'bool', help: 'use an overlay over the root: writes stay in memory.', default: true },
+  ip: {
+    kind: 'string',
+    help: "with -network=sandbox, the sandbox's IPv4 address/prefix on its veth (the host end takes the first host address).",
+    default: DEFAULT_SANDBOX_IP,
+  },
 };
 
 const DO_USAGE = 'do [flags] <cmd> - runs a command inside the sandbox, with the host root behind a copy-on-write overlay.';
@@ -204,6 +212,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           stderr: io.stderr,
           debug: values.debug === true,
           quiet: values.quiet === true,
+          // The veth is made only when asked for (-network=sandbox or -ip): without it do needs no root and concurrent sandboxes share no subnet.
+          hostNetwork: values.network === 'host',
+          sandboxIp: values.network === 'sandbox' && args.some((a) => /^--?(network|ip)(=|$)/.test(a)) ? String(values.ip) : undefined,
         });
       }
       default:

@@ -11,6 +11,7 @@ import {
   hostIsatty,
   linux64SyscallTable,
   spawnInit,
+  useHostNetwork,
 } from '@tvisor/kernel';
 import { ROOT_CREDENTIALS, type FileDescription } from '@tvisor/vfs';
 import { MemoryFile } from '@tvisor/mm';
@@ -19,6 +20,7 @@ import { UserError } from './oci/errors.js';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from './rootfs.js';
 import { Console } from './console.js';
 import { forwardSignals } from './signal-forwarding.js';
+import { SandboxLink } from './sandbox-network.js';
 
 export interface DoOptions {
   argv: string[];
@@ -39,6 +41,10 @@ export interface DoOptions {
   debug?: boolean;
   /** Suppress runsc's own messages (not the command's output). */
   quiet?: boolean;
+  /** With -network=sandbox: the sandbox's eth0 address (-ip), on a veth to a new network namespace. */
+  sandboxIp?: string;
+  /** -network=host: inet sockets are host sockets the sentry owns. */
+  hostNetwork?: boolean;
 }
 
 const REASONS: Record<string, string> = { ENOENT: 'no such file or directory', ENOTDIR: 'not a directory', EACCES: 'permission denied' };
@@ -94,6 +100,15 @@ export async function runDo(opts: DoOptions): Promise<number> {
     const reason = e instanceof SysError ? strerror(e.errno).toLowerCase() : String(e);
     throw new UserError(`Error resolving current directory: unable to access "${opts.cwd}": ${reason}`, 128);
   }
+  if (opts.hostNetwork) useHostNetwork(kernel);
+  let link: SandboxLink | undefined;
+  try {
+    if (opts.sandboxIp !== undefined) link = SandboxLink.create(kernel, opts.sandboxIp);
+  } catch (e) {
+    platform.shutdown();
+    memoryFile.close();
+    throw e;
+  }
   const devpts = new Devpts(kernel);
   mountDevpts(root, devpts);
   // A terminal on stdin: the app gets a sentry terminal attached to it (its
@@ -111,6 +126,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
     init = spawnInit(kernel, { argv: opts.argv, envp: opts.env, cwd: opts.cwd, stdio: [0, 1, 2].map((fd) => stdio(fd) ?? fd) });
   } catch (e) {
     console?.close();
+    link?.close();
     platform.shutdown();
     if (e instanceof SysError) {
       opts.stderr(`runsc: ${opts.argv[0]}: ${strerror(e.errno)}\n`);
@@ -130,6 +146,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   } finally {
     stopForwarding();
     console?.close();
+    link?.close();
     memoryFile.close();
   }
 }

@@ -18,3 +18,4 @@ export * from './seccomp.js';
 export * from './netdev.js';
 export * from './netlink.js';
 export * from './ipc.js';
+export * from './packet.js';

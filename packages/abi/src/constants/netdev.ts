@@ -21,6 +21,7 @@ export const SIOC = {
   GIFHWADDR: 0x8927,
   GIFINDEX: 0x8933,
   GIFTXQLEN: 0x8942,
+  ETHTOOL: 0x8946,
 } as const;
 
 /** Network device flags (ifr_flags). */

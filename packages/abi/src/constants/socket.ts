@@ -31,6 +31,7 @@ export const SOL = {
   TCP: 6,
   IPV6: 41,
   RAW: 255,
+  PACKET: 263,
   NETLINK: 270,
 } as const;
 

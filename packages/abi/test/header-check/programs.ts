@@ -57,6 +57,7 @@ export const PRELUDES: Record<Program, string> = {
 #include <linux/if.h>
 #include <net/if_arp.h>
 #include <net/route.h>
+#include <linux/sockios.h>
 `,
   uapi: `#include <stddef.h>
 int printf(const char *, ...);
@@ -102,6 +103,9 @@ int printf(const char *, ...);
 #include <linux/limits.h>
 #include <linux/mount.h>
 #include <linux/magic.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/ethtool.h>
 #include <asm-generic/ioctl.h>
 
 /* The kernel's x86-64 signal frame (arch/x86/include/asm/sigframe.h); not a uapi type. */

@@ -30,10 +30,11 @@ import { HostFilesystem } from '@tvisor/vfs/host';
 import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from '../rootfs.js';
 import { Console } from '../console.js';
+import { takeNamespaceInterfaces } from '../sandbox-network.js';
 import { serveControl, type ControlCall } from './control.js';
 import { UserError } from './errors.js';
 import { log } from './log.js';
-import { checkRunnable, loadSpec, type Spec } from './spec.js';
+import { checkRunnable, loadSpec, wantsOwnNetns, type Spec } from './spec.js';
 import { controlSocketPath, loadState, saveState } from './state.js';
 
 export interface BootOptions {
@@ -118,8 +119,10 @@ export async function runBoot(opts: BootOptions): Promise<number> {
   let init: ThreadGroup;
   let platform: Platform | undefined;
   let console: Console | undefined;
+  let ownNetns = false;
   try {
     const spec = loadSpec(opts.bundle);
+    ownNetns = wantsOwnNetns(spec);
     const { rootfs } = checkRunnable(spec, opts.bundle);
     const proc = spec.process!;
     const memoryFile = MemoryFile.create('tvisor-memory');
@@ -138,6 +141,12 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     });
     mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
     kernel.onInternalError = (text) => log('error', text);
+    // The container's network namespace (docker's, podman's): its interfaces become the sandbox stack's.
+    const netns = spec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+    if (netns) {
+      for (const t of takeNamespaceInterfaces(kernel, netns, (m) => log('warning', m)))
+        log('info', `network: took ${t.name} (${t.addresses.join(', ') || 'no address'}; routes ${JSON.stringify(t.routes)}) from ${netns}`);
+    }
     const creds = credsOf(proc.user);
     try {
       root.vfs.resolveDirectory({ ...root.vfs.context(ROOT_CREDENTIALS) }, proc.cwd);
@@ -209,6 +218,15 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     switch (req.op) {
       case 'start':
         if (started) return done({ error: 'container is already started' });
+        if (ownNetns) {
+          // What the hooks put in our namespace (docker's veth) is the sandbox's now.
+          try {
+            for (const t of takeNamespaceInterfaces(kernel, `/proc/${process.pid}/ns/net`, (m) => log('warning', m), { peers: false }))
+              log('info', `network: took ${t.name} (${t.addresses.join(', ') || 'no address'}; routes ${JSON.stringify(t.routes)})`);
+          } catch (e) {
+            return done({ error: e instanceof Error ? e.message : String(e) });
+          }
+        }
         started = true;
         setState('running');
         // The control socket and forwarded signals need Node's event loop to

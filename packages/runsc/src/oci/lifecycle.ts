@@ -10,8 +10,8 @@ import { resolve } from 'node:path';
 import { O } from '@tvisor/abi';
 import { callControl, type ExecProcess } from './control.js';
 import { UserError } from './errors.js';
-import { logFlags } from './log.js';
-import { checkRunnable, loadSpec, type Hook, type Spec } from './spec.js';
+import { log, logFlags } from './log.js';
+import { checkRunnable, loadSpec, wantsOwnNetns, type Hook, type Spec } from './spec.js';
 import {
   checkId,
   containerDir,
@@ -122,7 +122,9 @@ export async function create(opts: CreateOptions): Promise<{ state: ContainerSta
       `--bundle=${bundle}`,
       opts.id,
     ];
-    child = spawn(args[0], args.slice(1), {
+    // A network namespace of its own: unshare(1) execs the sandbox in it, so hooks see it at /proc/PID/ns/net.
+    const launch = wantsOwnNetns(spec) ? ['unshare', '--net', '--', ...args] : args;
+    child = spawn(launch[0], launch.slice(1), {
       stdio: stdio !== undefined ? [stdio, stdio, stdio, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,
     });
@@ -170,14 +172,23 @@ export async function start(root: string, id: string): Promise<void> {
   const state = loadState(root, id);
   if (state.status !== 'created')
     throw new UserError(`cannot start a container that has ${state.status === 'stopped' ? 'stopped' : `already started (status ${state.status})`}`);
-  const reply = await callControl(controlSocketPath(root, id), { op: 'start' });
-  if (!reply?.ok) throw new UserError(reply?.error ?? 'sandbox did not answer');
   let spec: Spec | undefined;
   try {
     spec = loadSpec(state.bundle);
   } catch {
     // The bundle may be gone after create: no hooks to run.
   }
+  // The hooks have put the container's veth in the sandbox's namespace; its peer is in ours.
+  if (spec && wantsOwnNetns(spec)) {
+    const { disablePeerOffloads } = await import('../sandbox-network.js');
+    try {
+      disablePeerOffloads(`/proc/${state.pid}/ns/net`, (m) => log('warning', m));
+    } catch (e) {
+      log('warning', `network: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const reply = await callControl(controlSocketPath(root, id), { op: 'start' });
+  if (!reply?.ok) throw new UserError(reply?.error ?? 'sandbox did not answer');
   runHooks(spec, 'poststart', { ...state, status: 'running' });
 }
 

@@ -140,3 +140,13 @@ export function checkRunnable(spec: Spec, bundle: string): { rootfs: string } {
   if (!statSync(rootfs).isDirectory()) throw new UserError(`rootfs ${rootfs}: not a directory`);
   return { rootfs };
 }
+
+/**
+ * Whether the sandbox gets a network namespace of its own: the spec asks for
+ * one without a path (docker's way: a prestart hook then moves the
+ * container's veth into the sandbox process's namespace) and runsc is root.
+ */
+export function wantsOwnNetns(spec: Spec): boolean {
+  const ns = spec.linux?.namespaces?.find((n) => n.type === 'network');
+  return ns !== undefined && !ns.path && process.getuid?.() === 0;
+}

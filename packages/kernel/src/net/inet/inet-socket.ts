@@ -6,7 +6,8 @@ import type { Task } from '../../task.js';
 import { newSocketInode, type SocketInode } from '../sockfs.js';
 import { optionInt, SocketImpl, sockaddrFamily, type IncomingMessage, type OutgoingMessage } from '../socket.js';
 import type { MessageCreds } from '../unix/queue.js';
-import { sandboxStack } from './stack.js';
+import { sandboxStack, usesHostNetwork } from './stack.js';
+import { HostInetSocket } from './host-inet-socket.js';
 
 /** sizeof(struct sockaddr_in6) minus sin6_scope_id (RFC 2133): the shortest AF_INET6 address Linux takes. */
 const SIN6_LEN_RFC2133 = 24;
@@ -256,7 +257,8 @@ export class InetSocket extends SocketImpl {
   }
 }
 
-/** socket(2) for AF_INET/AF_INET6: a netstack socket on the sandbox's loopback stack. */
+/** socket(2) for AF_INET/AF_INET6: a netstack socket on the sandbox's stack, or a sentry-owned host socket with -network=host. */
 export function createInetSocket(kernel: Kernel, inode: SocketInode, family: number, type: number, protocol: number): InetSocket {
-  return new InetSocket(inode, kernel, createSocket(sandboxStack(kernel), family, type, protocol));
+  const inner = usesHostNetwork(kernel) ? HostInetSocket.create(kernel, family, type, protocol) : createSocket(sandboxStack(kernel), family, type, protocol);
+  return new InetSocket(inode, kernel, inner);
 }

@@ -1,4 +1,4 @@
-import { LoopbackEndpoint, Stack, type Clock, type Timer } from '@tvisor/netstack';
+import { LoopbackEndpoint, Stack, type Clock, type LinkEndpoint, type Timer } from '@tvisor/netstack';
 import type { Kernel } from '../../kernel.js';
 
 /** The longest single kernel timer the clock arms; longer waits are chained (see KernelClock). */
@@ -50,9 +50,9 @@ export class KernelClock implements Clock {
 const stacks = new WeakMap<Kernel, Stack>();
 
 /**
- * The sandbox's network stack, made on the first AF_INET/AF_INET6 socket:
- * one loopback NIC "lo" with 127.0.0.1/8 and ::1, and nothing else (the
- * sandbox sees no host network, like gVisor's --network=none).
+ * The sandbox's network stack, made on the first AF_INET/AF_INET6 socket (or
+ * by addSandboxInterface): a loopback NIC "lo" with 127.0.0.1/8 and ::1,
+ * plus the interfaces runsc attached before the sandbox started.
  */
 export function sandboxStack(kernel: Kernel): Stack {
   let stack = stacks.get(kernel);
@@ -64,4 +64,43 @@ export function sandboxStack(kernel: Kernel): Stack {
     stacks.set(kernel, stack);
   }
   return stack;
+}
+
+/** A network interface the sandbox's stack drives besides lo (e.g. eth0 over an AF_PACKET socket). */
+export interface SandboxInterface {
+  /** The name programs in the sandbox see (eth0). */
+  name: string;
+  /** The link under it; the kernel does not close it (its owner does, when the sandbox ends). */
+  link: LinkEndpoint;
+  /** Addresses with prefix length, e.g. "192.168.10.2/24"; each brings its on-link route. */
+  addresses: string[];
+  /** Further routes through this interface, e.g. { destination: "0.0.0.0/0", gateway: "192.168.10.1" }. */
+  routes?: { destination: string; gateway?: string }[];
+}
+
+/**
+ * Adds `iface` to the sandbox's stack. Called by runsc before the sandbox's
+ * first process starts; a bad address or route is an EINVAL SysError.
+ */
+export function addSandboxInterface(kernel: Kernel, iface: SandboxInterface): void {
+  const stack = sandboxStack(kernel);
+  const nic = stack.addNic(iface.link, iface.name);
+  for (const cidr of iface.addresses) stack.addAddress(nic, cidr);
+  for (const r of iface.routes ?? []) stack.addRoute(r.destination, nic, r.gateway);
+}
+
+const hostNetworkKernels = new WeakSet<Kernel>();
+
+/**
+ * -network=host: the sandbox's AF_INET/AF_INET6 sockets become host sockets
+ * the sentry owns (HostInetSocket) instead of netstack sockets. Set before the
+ * sandbox's first process starts.
+ */
+export function useHostNetwork(kernel: Kernel): void {
+  hostNetworkKernels.add(kernel);
+}
+
+/** Whether `kernel` serves inet sockets from the host (useHostNetwork). */
+export function usesHostNetwork(kernel: Kernel): boolean {
+  return hostNetworkKernels.has(kernel);
 }
