@@ -29,6 +29,8 @@ import { HostFilesystem } from '@tvisor/vfs/host';
 import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from '../rootfs.js';
 import { Console } from '../console.js';
+import { commandLine } from '../command-line.js';
+import { forwardSignals } from '../signal-forwarding.js';
 import { serveControl, type ControlCall } from './control.js';
 import { UserError } from './errors.js';
 import { log } from './log.js';
@@ -43,9 +45,6 @@ export interface BootOptions {
   readyFd: number;
   strace: boolean;
 }
-
-/** Signals the sandbox process passes on to the container's init. */
-const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'];
 
 function credsOf(user: { uid: number; gid: number; additionalGids?: number[] }) {
   return { uid: user.uid, euid: user.uid, suid: user.uid, gid: user.gid, egid: user.gid, sgid: user.gid, groups: user.additionalGids ?? [] };
@@ -131,6 +130,9 @@ export async function runBoot(opts: BootOptions): Promise<number> {
       root,
       filePages,
       uname: spec.hostname ? { nodename: spec.hostname } : {},
+      // A container's init is its PID namespace's: unhandled SIGTERM/SIGINT do nothing (runc, gVisor).
+      namespaceInit: true,
+      commandLine: commandLine(),
       strace: opts.strace ? (line) => log('info', line) : undefined,
     });
     mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
@@ -186,16 +188,13 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     sendKill(kernel, g, sig);
     kernel.wakeRunLoop();
   };
-  const forward = (sig: number) => {
-    if (started) signal(init, sig);
-  };
-  for (const name of FORWARDED) {
-    process.on(name, () => {
-      // With a console, a resize is the sandbox terminal's to announce.
-      if (name === 'SIGWINCH' && console) console.copyWindowSize();
-      else forward(Signal[name as keyof typeof Signal]);
-    });
-  }
+  forwardSignals(kernel, {
+    ready: () => started,
+    // With a console, a resize is the sandbox terminal's to announce.
+    override: console ? { [Signal.SIGWINCH]: () => console!.copyWindowSize() } : {},
+    // A second SIGINT/SIGTERM to the sandbox process after the grace period: the container ends.
+    forceExit: () => signal(init, Signal.SIGKILL),
+  });
 
   const handle = (call: ControlCall) => {
     const { request: req } = call;
