@@ -25,7 +25,7 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   'cgroup-manager': { kind: 'string', help: 'accepted for compatibility.' },
   overlay2: {
     kind: 'string',
-    help: 'overlay for the root: writes stay in sandbox memory (root:memory, the default; root:self is taken as memory).',
+    help: "overlay for the root: root:memory (the default) keeps writes in sandbox memory, all:memory does so for bind mounts too, none writes to the bundle's rootfs; root:self and all:self keep them in memory too.",
     default: 'root:memory',
   },
   'host-uds': { kind: 'string', help: 'accepted for gVisor compatibility.' },
@@ -154,7 +154,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'boot': {
         const { values, rest: ids } = parseFlags(args, BOOT_FLAGS, {});
         const { runBoot } = await import('./oci/boot.js');
-        return await runBoot({ root: String(global.root), id: ids[0], bundle: String(values.bundle), readyFd: 3, strace: global.strace === true });
+        return await runBoot({
+          root: String(global.root),
+          id: ids[0],
+          bundle: String(values.bundle),
+          readyFd: 3,
+          strace: global.strace === true,
+          overlay2: String(global.overlay2),
+        });
       }
       case 'do': {
         let values: FlagValues;

@@ -5,8 +5,8 @@
  * to init, and exits with init's exit status (128+N for signal N), so a
  * shim waiting on this pid sees the container's.
  */
-import { closeSync, readFileSync, writeSync } from 'node:fs';
-import { Errno, O, Signal, SysError, strerror } from '@tvisor/abi';
+import { closeSync, writeSync } from 'node:fs';
+import { Signal, SysError, strerror } from '@tvisor/abi';
 import {
   Devpts,
   Kernel,
@@ -25,8 +25,7 @@ import {
 } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '@tvisor/platform-ptrace';
-import { HostFilesystem } from '@tvisor/vfs/host';
-import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
+import { ROOT_CREDENTIALS } from '@tvisor/vfs';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from '../rootfs.js';
 import { Console } from '../console.js';
 import { commandLine } from '../command-line.js';
@@ -34,7 +33,10 @@ import { forwardSignals } from '../signal-forwarding.js';
 import { serveControl, type ControlCall } from './control.js';
 import { UserError } from './errors.js';
 import { log } from './log.js';
-import { checkRunnable, loadSpec, type Spec } from './spec.js';
+import { applyMounts, applyPathRestrictions } from './mounts.js';
+import { parseOverlay2 } from './overlay.js';
+import { applyProcessAttributes } from './process-attributes.js';
+import { checkRunnable, loadSpec } from './spec.js';
 import { controlSocketPath, loadState, saveState } from './state.js';
 
 export interface BootOptions {
@@ -44,61 +46,12 @@ export interface BootOptions {
   /** Where `create` waits for "ready" or an error line. */
   readyFd: number;
   strace: boolean;
+  /** --overlay2 (none, root:memory, all:memory, ...). */
+  overlay2: string;
 }
 
 function credsOf(user: { uid: number; gid: number; additionalGids?: number[] }) {
   return { uid: user.uid, euid: user.uid, suid: user.uid, gid: user.gid, egid: user.gid, sgid: user.gid, groups: user.additionalGids ?? [] };
-}
-
-function mkdirs(vfs: VirtualFilesystem, ctx: PathContext, path: string): void {
-  let at = '';
-  for (const part of path.split('/').filter(Boolean)) {
-    at += '/' + part;
-    try {
-      vfs.mkdirAt(ctx, at, 0o755);
-    } catch (e) {
-      if (!(e instanceof SysError && e.errno === Errno.EEXIST)) throw e;
-    }
-  }
-}
-
-/** The config's mounts, over the sandbox's own /proc, /dev and /sys (which are never the host's). */
-function applyMounts(vfs: VirtualFilesystem, spec: Spec): void {
-  const ctx: PathContext = { ...vfs.context(ROOT_CREDENTIALS), umask: 0 };
-  for (const m of spec.mounts ?? []) {
-    const dest = m.destination;
-    const opts = m.options ?? [];
-    const readOnly = opts.includes('ro');
-    const bind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
-    try {
-      if (bind && m.source) {
-        let isDir = true;
-        try {
-          isDir = (readFileSync(m.source), false);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EISDIR') throw e;
-        }
-        if (isDir) {
-          mkdirs(vfs, ctx, dest);
-          vfs.mount(ctx, dest, new HostFilesystem({ hostPath: m.source, readOnly }), { readOnly });
-        } else {
-          // A file bind (docker's /etc/hosts, /etc/resolv.conf, /etc/hostname): its content, in the overlay.
-          mkdirs(vfs, ctx, dest.slice(0, dest.lastIndexOf('/')));
-          const file = vfs.openAt(ctx, dest, { flags: O.WRONLY | O.CREAT | O.TRUNC, mode: 0o644 });
-          file.write(readFileSync(m.source));
-        }
-      } else if (m.type === 'tmpfs' && dest !== '/dev') {
-        const mode = opts.find((o) => o.startsWith('mode='));
-        mkdirs(vfs, ctx, dest);
-        vfs.mount(ctx, dest, new TmpfsFilesystem({ mode: mode ? parseInt(mode.slice(5), 8) : 0o1777 }), { readOnly });
-      } else {
-        // proc, sysfs, devpts, mqueue, cgroup and /dev: the sandbox's own.
-        log('debug', `mount ${dest} (${m.type ?? 'none'}): the sandbox's own`);
-      }
-    } catch (e) {
-      throw new UserError(`mount ${m.source ?? m.type ?? ''} on ${dest}: ${e instanceof SysError ? strerror(e.errno) : (e as Error).message}`);
-    }
-  }
 }
 
 export async function runBoot(opts: BootOptions): Promise<number> {
@@ -121,8 +74,11 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     const memoryFile = MemoryFile.create('tvisor-memory');
     platform = new PtracePlatform(memoryFile);
     const filePages = new MemoryFilePages(memoryFile);
-    const root = buildRootFilesystem({ hostRoot: rootfs, overlay: true, pages: filePages });
-    applyMounts(root.vfs, spec);
+    const overlay = parseOverlay2(opts.overlay2);
+    // A read-only root is that, overlay or not (gVisor: no overlay on a read-only root).
+    const readOnlyRoot = spec.root?.readonly === true;
+    const root = buildRootFilesystem({ hostRoot: rootfs, overlay: overlay.root && !readOnlyRoot, writeThrough: !readOnlyRoot, pages: filePages });
+    applyMounts(root.vfs, spec, overlay, filePages);
     kernel = new Kernel({
       platform,
       syscalls: linux64SyscallTable(),
@@ -136,6 +92,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
       strace: opts.strace ? (line) => log('info', line) : undefined,
     });
     mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
+    applyPathRestrictions(root.vfs, spec);
     kernel.onInternalError = (text) => log('error', text);
     const creds = credsOf(proc.user);
     try {
@@ -166,6 +123,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
         stdio: replica ? [replica, replica, replica] : undefined,
       });
       console?.makeControlling(init);
+      applyProcessAttributes(init, proc);
     } catch (e) {
       console?.close();
       if (e instanceof SysError) throw new UserError(`exec ${JSON.stringify(proc.args![0])}: ${strerror(e.errno)}`);

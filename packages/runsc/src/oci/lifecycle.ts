@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { O } from '@tvisor/abi';
 import { callControl, type ExecProcess } from './control.js';
 import { UserError } from './errors.js';
+import { parseOverlay2 } from './overlay.js';
 import { logFlags } from './log.js';
 import { checkRunnable, loadSpec, type Hook, type Spec } from './spec.js';
 import {
@@ -79,6 +80,8 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   strace: boolean;
+  /** The --overlay2 value (gVisor's: none, root:memory, ...), checked here and passed to the sandbox. */
+  overlay2: string;
   /** `run` keeps the sandbox as its child to wait for it. */
   keepChild?: boolean;
 }
@@ -86,6 +89,7 @@ export interface CreateOptions {
 /** `create`: starts the sandbox process and returns once it holds the container's init, ready to start. */
 export async function create(opts: CreateOptions): Promise<{ state: ContainerState; exited?: Promise<number> }> {
   checkId(opts.id);
+  parseOverlay2(opts.overlay2);
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   checkRunnable(spec, bundle);
@@ -110,7 +114,16 @@ export async function create(opts: CreateOptions): Promise<{ state: ContainerSta
   try {
     saveState(opts.root, state);
     const stdio = spec.process?.terminal ? await terminalStdio(opts.consoleSocket) : undefined;
-    const args = [...self(), ...logFlags(), `--root=${opts.root}`, ...(opts.strace ? ['--strace'] : []), 'boot', `--bundle=${bundle}`, opts.id];
+    const args = [
+      ...self(),
+      ...logFlags(),
+      `--root=${opts.root}`,
+      `--overlay2=${opts.overlay2}`,
+      ...(opts.strace ? ['--strace'] : []),
+      'boot',
+      `--bundle=${bundle}`,
+      opts.id,
+    ];
     child = spawn(args[0], args.slice(1), {
       stdio: stdio !== undefined ? [stdio, stdio, stdio, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,

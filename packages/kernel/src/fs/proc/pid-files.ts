@@ -116,7 +116,7 @@ export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string 
     'CapPrm:\t000001ffffffffff',
     'CapEff:\t000001ffffffffff',
     'CapBnd:\t000001ffffffffff',
-    'NoNewPrivs:\t0',
+    `NoNewPrivs:\t${g.noNewPrivs ? 1 : 0}`,
     'Seccomp:\t0',
     `Cpus_allowed_list:\t0-${cpus().length - 1}`,
     'voluntary_ctxt_switches:\t0',
