@@ -24,7 +24,7 @@ export interface SignalForwardingOptions {
   override?: Partial<Record<number, () => void>>;
   /** The sandbox is to end now: a second SIGINT/SIGTERM after the grace period. */
   forceExit: (sig: number) => void;
-  /** Whether init may take signals yet (an OCI container's only once started); always by default. */
+  /** Whether init may take forwarded signals yet (an OCI container's only once started; overrides run regardless); always by default. */
   ready?: () => boolean;
 }
 
@@ -42,10 +42,11 @@ export function forwardSignals(kernel: Kernel, opts: SignalForwardingOptions): (
     const name = signalName(sig) as NodeJS.Signals;
     const listener = () => {
       const override = opts.override?.[sig];
-      if (opts.ready && !opts.ready()) return;
       if (override) {
         override();
       } else {
+        // Not for init yet (a created container); a console's override (a resize) counts at any time.
+        if (opts.ready && !opts.ready()) return;
         if (sig === Signal.SIGINT || sig === Signal.SIGTERM) {
           const first = firstAt.get(sig);
           if (first !== undefined && performance.now() - first >= FORCE_GRACE_MS) {
