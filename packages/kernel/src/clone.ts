@@ -126,6 +126,8 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   }
   group.mmInfo = { ...parent.mmInfo };
   group.oomScoreAdj = parent.oomScoreAdj;
+  // prctl(2): no_new_privs is inherited by fork and clone children.
+  group.noNewPrivs = parent.noNewPrivs;
   group.rlimits = parent.rlimits.map(([s, h]) => [s, h]);
   const child = new Task(kernel, pid, group, context);
   child.blocked = t.blocked;

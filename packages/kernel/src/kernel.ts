@@ -39,6 +39,14 @@ export interface KernelOptions {
    * `memoryFile`) for their files to be mappable shared.
    */
   filePages?: MemoryFilePages;
+  /**
+   * Init is the init of a PID namespace (a container's, as with runc and
+   * gVisor): it takes no default action for a signal it has no handler for,
+   * except SIGKILL or SIGSTOP sent from outside the sandbox (the runtime).
+   */
+  namespaceInit?: boolean;
+  /** The command line that started the sandbox (`runsc do sh`), which dmesg shows. */
+  commandLine?: string;
 }
 
 /** While host signals are watched, the longest the run loop's fast path goes without an event loop turn. */
@@ -88,7 +96,7 @@ export class Kernel {
   readonly memoryFile: MemoryFile;
   readonly root: FsRoot;
   readonly uname: Uname;
-  readonly log = new KernelLog();
+  readonly log: KernelLog;
   readonly tasks = new Map<number, Task>();
   readonly futexes = new FutexTable();
   /** Cached contents of mapped files, shared by private mappings. */
@@ -107,11 +115,15 @@ export class Kernel {
   onInternalError: ((text: string) => void) | undefined;
   private nextId = 1;
   init: ThreadGroup | undefined;
+  /** See KernelOptions.namespaceInit. */
+  readonly namespaceInit: boolean;
   /** Set once run() has started: new processes are resumed as they are added. */
   running = false;
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
+    this.namespaceInit = opts.namespaceInit ?? false;
+    this.log = new KernelLog(opts.commandLine);
     this.memoryFile = opts.memoryFile;
     this.root = opts.root;
     this.strace = opts.strace;

@@ -12,6 +12,9 @@ export interface LogRecord {
 /** KERN_INFO, the level of ordinary boot messages. */
 const KERN_INFO = 6;
 
+/** When the boot log shows the command line that started the sandbox (after the version line, as Linux does). */
+const COMMAND_LINE_USEC = 37;
+
 /**
  * The sentry's own (made-up, but honestly so) boot steps, offsets in
  * microseconds: what `dmesg` shows first, like any Linux boot.
@@ -19,7 +22,6 @@ const KERN_INFO = 6;
 const BOOT_STEPS: Array<[number, string]> = [
   [0, 'tVisor: the sentry wakes up inside a Node.js event loop'],
   [0, 'Linux version 6.1.0-tvisor (TypeScript) #1 SMP tVisor'],
-  [37, 'Command line: runsc do'],
   [412, 'memfd: application memory on loan, paid back with hole punches'],
   [1_218, 'ptrace: stubs taught to say nothing but SYSEMU'],
   [2_905, 'vfs: draping the host root in a thin layer of tmpfs'],
@@ -44,8 +46,11 @@ export class KernelLog {
   /** Bytes syslog's destructive read has consumed (SYSLOG_ACTION_READ). */
   readCursor = 0;
 
-  constructor() {
-    for (const [usec, text] of BOOT_STEPS) this.append(KERN_INFO, text, usec);
+  /** `commandLine`: how the sandbox was started (e.g. `runsc do sh`), for the boot log's "Command line:" record. */
+  constructor(commandLine = 'runsc') {
+    const [banner, version, ...rest] = BOOT_STEPS;
+    for (const [usec, text] of [banner, version, [COMMAND_LINE_USEC, `Command line: ${commandLine}`] as [number, string], ...rest])
+      this.append(KERN_INFO, text, usec);
   }
 
   private append(level: number, text: string, usec: number): void {

@@ -24,6 +24,19 @@ function ignoredOnDelivery(action: SignalAction, sig: number): boolean {
 }
 
 /**
+ * Linux's SIGNAL_UNKILLABLE (sig_task_ignored): a PID namespace's init drops
+ * a signal it has no handler for, unless it is SIGKILL or SIGSTOP from
+ * outside the namespace. SIGCONT still continues it (runtime resume).
+ */
+function initDrops(kernel: Kernel, g: ThreadGroup, sig: number, fromTask: boolean): boolean {
+  if (!kernel.namespaceInit || g !== kernel.init || sig === Signal.SIGCONT) return false;
+  if (g.signals.actions[sig].handler !== SIG_DFL) return false;
+  // Blocked, it stays pending (sigwait may take it); delivery drops it then.
+  if ([...g.tasks].some((t) => t.blocked & sigbit(sig))) return false;
+  return fromTask || (sig !== Signal.SIGKILL && sig !== Signal.SIGSTOP);
+}
+
+/**
  * Sends `sig` to process `g` with `info` (siginfo bytes). SIGKILL acts at
  * once; SIGCONT continues a stopped process whatever its disposition; a
  * signal its disposition ignores is dropped; otherwise it becomes
@@ -31,8 +44,9 @@ function ignoredOnDelivery(action: SignalAction, sig: number): boolean {
  * syscall, the syscall ends (-ERESTARTSYS, so SA_RESTART can restart it);
  * running application code, it is stopped to take the signal.
  */
-export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Uint8Array, target?: Task): void {
+export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Uint8Array, target?: Task, fromTask = false): void {
   if (sig === 0 || g.exitStatus !== undefined) return;
+  if (initDrops(kernel, g, sig, fromTask)) return;
   if (sig === Signal.SIGKILL) {
     kernel.killGroup(g, Signal.SIGKILL);
     return;
@@ -60,7 +74,7 @@ export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Ui
 /** A signal with `kill`'s siginfo, from `sender` (undefined: the kernel). */
 export function sendKill(kernel: Kernel, g: ThreadGroup, sig: number, sender?: Task, target?: Task): void {
   const from = sender ? { pid: sender.group.pid, uid: sender.group.creds.uid } : { pid: 0, uid: 0 };
-  sendSignal(kernel, g, sig, sigInfoKill(sig, from, sender ? SI.USER : SI.KERNEL), target);
+  sendSignal(kernel, g, sig, sigInfoKill(sig, from, sender ? SI.USER : SI.KERNEL), target, sender !== undefined);
 }
 
 let fpuLayout: FpuLayout | undefined;
@@ -85,6 +99,8 @@ export function deliverPending(kernel: Kernel, task: Task): boolean {
     const info = g.signals.dequeue(sig)!;
     const action = g.signals.actions[sig];
     if (ignoredOnDelivery(action, sig)) continue;
+    // Pending since before its handler went back to SIG_DFL: a namespace's init still drops it (get_signal).
+    if (action.handler === SIG_DFL && kernel.namespaceInit && g === kernel.init && sig !== Signal.SIGKILL && sig !== Signal.SIGSTOP) continue;
     if (action.handler === SIG_DFL && isStopSignal(sig)) {
       // A terminal stop signal cannot stop a process group no job control
       // shell could continue (an orphaned one); SIGSTOP always stops.

@@ -32,7 +32,7 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   'cgroup-manager': { kind: 'string', help: 'accepted for compatibility.' },
   overlay2: {
     kind: 'string',
-    help: 'overlay for the root: writes stay in sandbox memory (root:memory, the default; root:self is taken as memory).',
+    help: "overlay for the root: root:memory (the default) keeps writes in sandbox memory, all:memory does so for bind mounts too, none writes to the bundle's rootfs; root:self and all:self keep them in memory too.",
     default: 'root:memory',
   },
   'host-uds': { kind: 'string', help: 'accepted for gVisor compatibility.' },
@@ -180,6 +180,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           readyFd: 3,
           strace: global.strace === true,
           platform: platformName(global.platform),
+          overlay2: String(global.overlay2),
         });
       }
       case 'do': {

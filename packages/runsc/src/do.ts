@@ -21,6 +21,7 @@ import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from './root
 import { Console } from './console.js';
 import { forwardSignals } from './signal-forwarding.js';
 import { SandboxLink } from './sandbox-network.js';
+import { commandLine } from './command-line.js';
 
 export interface DoOptions {
   argv: string[];
@@ -87,7 +88,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   }
   const filePages = new MemoryFilePages(memoryFile);
   const root = buildRootFilesystem({ hostRoot: opts.root, overlay: opts.overlay, pages: filePages });
-  const kernel = new Kernel({ platform, syscalls: linux64SyscallTable(), memoryFile, root, strace: opts.strace, filePages });
+  const kernel = new Kernel({ platform, syscalls: linux64SyscallTable(), memoryFile, root, strace: opts.strace, filePages, commandLine: commandLine() });
   mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
   kernel.onInternalError = (text) => {
     if (!opts.quiet) opts.stderr(`runsc: ${opts.debug ? text : text.split('\n')[0]}\n`);

@@ -18,8 +18,10 @@ import { HostFilesystem } from '@tvisor/vfs/host';
 export interface RootfsOptions {
   /** Host directory shown as the sandbox's `/`. */
   hostRoot: string;
-  /** Writes land in memory over the host tree (an overlay); otherwise the root is read-only. */
+  /** Writes land in memory over the host tree (an overlay); otherwise the root is read-only, or written through with `writeThrough`. */
   overlay: boolean;
+  /** Without an overlay: writes go to the host tree itself (an OCI root with --overlay2=none). */
+  writeThrough?: boolean;
   /** Where the sandbox's tmpfs files keep their pages (the kernel's, so they can be mapped shared). */
   pages?: TmpfsPageAllocator;
 }
@@ -33,12 +35,13 @@ export interface RootfsOptions {
  * state (/proc/self is the sentry!) and host devices.
  */
 export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
-  const host = new HostFilesystem({ hostPath: opts.hostRoot, readOnly: true });
+  const writable = !opts.overlay && opts.writeThrough === true;
+  const host = new HostFilesystem({ hostPath: opts.hostRoot, readOnly: !writable });
   const pages = opts.pages;
   const top = host.root().stat();
   const vfs = opts.overlay
     ? new VirtualFilesystem(new OverlayFilesystem({ lower: host, upper: new TmpfsFilesystem({ mode: top.mode & 0o7777, uid: top.uid, gid: top.gid, pages }) }))
-    : new VirtualFilesystem(host, { readOnly: true });
+    : new VirtualFilesystem(host, { readOnly: !writable });
   const ctx: PathContext = vfs.context(ROOT_CREDENTIALS);
   if (isEmptyDirectory(join(opts.hostRoot, 'tmp'))) mountOver(vfs, ctx, '/tmp', new TmpfsFilesystem({ mode: 0o1777, pages }));
   if (mountOver(vfs, ctx, '/dev', createDevTmpfs(vfs.devices, true, pages))) {

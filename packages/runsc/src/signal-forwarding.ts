@@ -1,8 +1,18 @@
 import { Signal, signalName } from '@tvisor/abi';
 import { interruptSyscallsOn, sendKill, type Kernel } from '@tvisor/kernel';
 
-/** The signals runsc passes on to the sandbox's init, as gVisor's runsc does. */
-export const FORWARDED_SIGNALS = [Signal.SIGINT, Signal.SIGTERM, Signal.SIGHUP, Signal.SIGQUIT, Signal.SIGUSR1, Signal.SIGUSR2, Signal.SIGWINCH] as const;
+/** The signals runsc (`do`, and the OCI sandbox process) passes on to the sandbox's init, as gVisor's runsc does. */
+export const FORWARDED_SIGNALS = [
+  Signal.SIGINT,
+  Signal.SIGTERM,
+  Signal.SIGHUP,
+  Signal.SIGQUIT,
+  Signal.SIGUSR1,
+  Signal.SIGUSR2,
+  Signal.SIGWINCH,
+  Signal.SIGCONT,
+  Signal.SIGALRM,
+] as const;
 
 /** A second SIGINT or SIGTERM at least this long after the first ends the sandbox. */
 export const FORCE_GRACE_MS = 2000;
@@ -14,6 +24,8 @@ export interface SignalForwardingOptions {
   override?: Partial<Record<number, () => void>>;
   /** The sandbox is to end now: a second SIGINT/SIGTERM after the grace period. */
   forceExit: (sig: number) => void;
+  /** Whether init may take forwarded signals yet (an OCI container's only once started; overrides run regardless); always by default. */
+  ready?: () => boolean;
 }
 
 /**
@@ -33,6 +45,8 @@ export function forwardSignals(kernel: Kernel, opts: SignalForwardingOptions): (
       if (override) {
         override();
       } else {
+        // Not for init yet (a created container); a console's override (a resize) counts at any time.
+        if (opts.ready && !opts.ready()) return;
         if (sig === Signal.SIGINT || sig === Signal.SIGTERM) {
           const first = firstAt.get(sig);
           if (first !== undefined && performance.now() - first >= FORCE_GRACE_MS) {

@@ -66,6 +66,7 @@ describe('runsc do: the kernel log', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^\[ +0\.000000\] tVisor: /);
     expect(lines.some((l) => /Linux version 6\.1\.0-tvisor/.test(l))).toBe(true);
+    expect(lines[2]).toMatch(/\] Command line: runsc do \/bin\/busybox dmesg$/);
     for (const l of lines) expect(l).toMatch(/^\[ *\d+\.\d{6}\] \S/);
     const kmsg = runsc(['do', '/usr/bin/dmesg']);
     expect(kmsg.stdout.trim().split('\n').length).toBe(lines.length);

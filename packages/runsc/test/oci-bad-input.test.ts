@@ -38,11 +38,24 @@ afterAll(() => {
 const createCases: [string, () => string, string][] = [
   ['malformed config.json', () => broken('malformed', (p) => writeFileSync(p, '{"ociVersion": ')), 'malformed/config.json: invalid JSON: '],
   ['missing config.json', () => broken('missing', (p) => rmSync(p)), 'missing/config.json: no such file or directory'],
+  ['a field of the wrong type', () => broken('wrongtype', (p) => editSpec(p, (s) => (s.process.args = 'sleep'))), 'config.json: process.args: must be array'],
+  ['a required field missing', () => broken('nouid', (p) => editSpec(p, (s) => delete s.process.user.uid)), 'config.json: process.user.uid: is required'],
   [
-    'a field of the wrong type',
-    () => broken('wrongtype', (p) => editSpec(p, (s) => (s.process.args = 'sleep'))),
-    'config.json: config.process.args: must be an array',
+    'a negative number in an array',
+    () => broken('neggid', (p) => editSpec(p, (s) => (s.process.user.additionalGids = [10, -1]))),
+    'config.json: process.user.additionalGids[1]: must be >= 0',
   ],
+  [
+    'an unknown namespace type',
+    () => broken('badns', (p) => editSpec(p, (s) => (s.linux = { namespaces: [{ type: 'pid' }, { type: 'bogus' }] }))),
+    'config.json: linux.namespaces[1].type: must be one of pid, network, mount, ipc, uts, user, cgroup, time',
+  ],
+  [
+    'a malformed rlimit',
+    () => broken('badrlimit', (p) => editSpec(p, (s) => (s.process.rlimits = [{ type: 'NOFILE', hard: 1, soft: 1 }]))),
+    'config.json: process.rlimits[0].type: must match pattern "^RLIMIT_[A-Z]+$"',
+  ],
+  ['a config that is not an object', () => broken('notobject', (p) => writeFileSync(p, '[]')), 'config.json: the top level: must be object'],
   ['missing rootfs', () => broken('norootfs', (p) => editSpec(p, (s) => (s.root.path = 'nothere'))), 'norootfs/nothere: no such file or directory'],
   ['empty args', () => broken('noargs', (p) => editSpec(p, (s) => (s.process.args = []))), 'config.json: process.args must not be empty'],
   ['nonexistent cwd', () => broken('nocwd', (p) => editSpec(p, (s) => (s.process.cwd = '/nowhere'))), 'cwd /nowhere: No such file or directory'],

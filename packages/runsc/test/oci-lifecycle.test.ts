@@ -107,6 +107,22 @@ describe('runsc OCI lifecycle (no client)', () => {
     expect(oci(root, ['delete', 'c6']).status).toBe(0);
   });
 
+  it('init is PID 1 of its namespace: unhandled TERM/INT/HUP (runtime) and TERM/KILL (inside) do nothing; KILL from the runtime ends it', () => {
+    const b = bundle(join(dir, 'b7'), ['sleep', '1000']);
+    expect(createTo('c7', b).status).toBe(0);
+    expect(oci(root, ['start', 'c7']).status).toBe(0);
+    for (const sig of ['TERM', 'INT', 'HUP']) expect(oci(root, ['kill', 'c7', sig]).status).toBe(0);
+    const inside = oci(root, ['exec', 'c7', 'sh', '-c', 'kill -TERM 1; kill -INT 1; kill -KILL 1; echo sent']);
+    expect(inside.stdout).toBe('sent\n');
+    // Were any of those taken, the sandbox would have exited with init, and this exec would fail.
+    const after = oci(root, ['exec', 'c7', 'cat', '/proc/1/cmdline']);
+    expect(after.stdout).toBe('sleep\u00001000\u0000');
+    expect(stateOf('c7').status).toBe('running');
+    expect(oci(root, ['kill', 'c7', 'KILL']).status).toBe(0);
+    expect(JSON.parse(oci(root, ['wait', 'c7']).stdout).exitStatus).toBe(137);
+    expect(oci(root, ['delete', 'c7']).status).toBe(0);
+  });
+
   it('a killed sandbox process is a stopped container, and no stub survives it', () => {
     const b = bundle(join(dir, 'b4'), ['sh', '-c', 'sleep 1000 & sleep 1000; echo done']);
     expect(createTo('c4', b).status).toBe(0);

@@ -80,4 +80,12 @@ describe.skipIf(reason !== undefined)('podman drives tVisor', () => {
     expect(podman(['inspect', '-f', '{{.State.ExitCode}}', 'p1']).stdout.trim()).toBe('0');
     expect(podman(['rm', 'p1']).status).toBe(0);
   }, 240_000);
+
+  it('stop ends an init that has no SIGTERM handler (PID 1 ignores it) through its SIGKILL fallback: 137', () => {
+    const d = podman(['run', '-d', '--network', 'none', '--name', 'p2', 'tvbb', 'sleep', '1000']);
+    expect(d.status, d.stderr).toBe(0);
+    expect(podman(['stop', '-t', '1', 'p2']).status).toBe(0);
+    expect(podman(['inspect', '-f', '{{.State.ExitCode}}', 'p2']).stdout.trim()).toBe('137');
+    expect(podman(['rm', 'p2']).status).toBe(0);
+  }, 240_000);
 });

@@ -3,6 +3,7 @@
 import { Errno, SA, SIG_HOW, SYS, Signal } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { sendKill } from '../signal-delivery.js';
 import { sigbit } from '../signals.js';
 import type { Task } from '../task.js';
 import { KernelHarness } from '../testing/kernel-harness.js';
@@ -77,5 +78,56 @@ describe('rt_sigprocmask and rt_sigpending', () => {
     expect(h.view(t, out, 8).getBigUint64(0, true)).toBe(sigbit(Signal.SIGUSR2));
     expect(h.syscall(t, SYS.kill, 99999, Signal.SIGUSR2)).toBe(-Errno.ESRCH);
     expect(h.syscall(t, SYS.kill, t.group.pid, 65)).toBe(-Errno.EINVAL);
+  });
+});
+
+describe('the init of a PID namespace (a container: Kernel namespaceInit)', () => {
+  let init: Task;
+  let child: Task;
+  beforeEach(() => {
+    h = new KernelHarness(memoryFile, { namespaceInit: true });
+    init = h.newProcess();
+    child = h.newProcess(init.group);
+  });
+  const pending = (task: Task, sig: number) => (task.group.signals.pending & sigbit(sig)) !== 0n;
+
+  it('drops a signal it has no handler for, from inside (even SIGKILL) and from the runtime (but SIGKILL)', () => {
+    expect(h.kernel.init).toBe(init.group);
+    for (const sig of [Signal.SIGTERM, Signal.SIGINT, Signal.SIGHUP, Signal.SIGUSR1, Signal.SIGKILL]) {
+      expect(h.syscall(child, SYS.kill, init.group.pid, sig), `kill ${sig}`).toBe(0);
+      expect(pending(init, sig), `signal ${sig} pending`).toBe(false);
+      expect(init.group.exitStatus, `signal ${sig} killed init`).toBeUndefined();
+    }
+    expect(h.syscall(init, SYS.kill, init.group.pid, Signal.SIGTERM)).toBe(0);
+    expect(pending(init, Signal.SIGTERM)).toBe(false);
+    sendKill(h.kernel, init.group, Signal.SIGTERM);
+    expect(pending(init, Signal.SIGTERM)).toBe(false);
+    expect(init.group.exitStatus).toBeUndefined();
+    sendKill(h.kernel, init.group, Signal.SIGKILL);
+    expect(init.group.exitStatus).toBe(Signal.SIGKILL);
+  });
+
+  it('takes a signal it handles or blocks, and other processes take theirs as before', () => {
+    expect(h.syscall(init, SYS.kill, child.group.pid, Signal.SIGKILL)).toBe(0);
+    expect(child.group.exitStatus).toBe(Signal.SIGKILL);
+    const sender = h.newProcess(init.group);
+    const mask = h.alloc(init, 8, new Uint8Array(new BigUint64Array([sigbit(Signal.SIGUSR2)]).buffer));
+    expect(h.syscall(init, SYS.rt_sigprocmask, SIG_HOW.BLOCK, mask, 0, 8)).toBe(0);
+    const act = h.alloc(init, 32, sigactionStruct(0x1234n, BigInt(SA.RESTORER), 0n));
+    expect(h.syscall(init, SYS.rt_sigaction, Signal.SIGTERM, act, 0, 8)).toBe(0);
+    expect(h.syscall(sender, SYS.kill, init.group.pid, Signal.SIGUSR2)).toBe(0);
+    expect(pending(init, Signal.SIGUSR2)).toBe(true);
+    expect(h.syscall(sender, SYS.kill, init.group.pid, Signal.SIGTERM)).toBe(0);
+    expect(pending(init, Signal.SIGTERM)).toBe(true);
+  });
+
+  it('without namespaceInit, init takes the default action like any process', () => {
+    h = new KernelHarness(memoryFile);
+    init = h.newProcess();
+    child = h.newProcess(init.group);
+    expect(h.syscall(child, SYS.kill, init.group.pid, Signal.SIGTERM)).toBe(0);
+    expect(pending(init, Signal.SIGTERM)).toBe(true);
+    expect(h.syscall(child, SYS.kill, init.group.pid, Signal.SIGKILL)).toBe(0);
+    expect(init.group.exitStatus).toBe(Signal.SIGKILL);
   });
 });

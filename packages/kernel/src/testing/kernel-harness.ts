@@ -26,9 +26,12 @@ export class KernelHarness {
   /** Next free scratch address per process, for `alloc`. */
   private readonly scratchTop = new WeakMap<ThreadGroup, number>();
 
-  constructor(private readonly memoryFile: MemoryFile) {
+  constructor(
+    private readonly memoryFile: MemoryFile,
+    opts: { namespaceInit?: boolean } = {},
+  ) {
     const vfs = new VirtualFilesystem(new TmpfsFilesystem());
-    this.kernel = new Kernel({ platform: this.platform, syscalls: linux64SyscallTable(), memoryFile, root: { vfs, root: vfs.root() } });
+    this.kernel = new Kernel({ platform: this.platform, syscalls: linux64SyscallTable(), memoryFile, root: { vfs, root: vfs.root() }, ...opts });
   }
 
   /** A new running process (a child of `parent`, if given) with scratch memory mapped and `creds` (root by default). */

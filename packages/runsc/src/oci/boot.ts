@@ -5,8 +5,8 @@
  * to init, and exits with init's exit status (128+N for signal N), so a
  * shim waiting on this pid sees the container's.
  */
-import { closeSync, readFileSync, writeSync } from 'node:fs';
-import { Errno, O, Signal, SysError, strerror } from '@tvisor/abi';
+import { closeSync, writeSync } from 'node:fs';
+import { Signal, SysError, strerror } from '@tvisor/abi';
 import {
   Devpts,
   Kernel,
@@ -30,10 +30,15 @@ import { HostFilesystem } from '@tvisor/vfs/host';
 import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from '../rootfs.js';
 import { Console } from '../console.js';
+import { commandLine } from '../command-line.js';
+import { forwardSignals } from '../signal-forwarding.js';
 import { takeNamespaceInterfaces } from '../sandbox-network.js';
 import { serveControl, type ControlCall } from './control.js';
 import { UserError } from './errors.js';
 import { log } from './log.js';
+import { applyMounts, applyPathRestrictions } from './mounts.js';
+import { parseOverlay2 } from './overlay.js';
+import { applyProcessAttributes } from './process-attributes.js';
 import { checkRunnable, loadSpec, wantsOwnNetns, type Spec } from './spec.js';
 import { controlSocketPath, loadState, saveState } from './state.js';
 
@@ -46,64 +51,12 @@ export interface BootOptions {
   strace: boolean;
   /** The platform that runs the container (the --platform create was given). */
   platform?: PlatformName;
+  /** --overlay2 (none, root:memory, all:memory, ...). */
+  overlay2: string;
 }
-
-/** Signals the sandbox process passes on to the container's init. */
-const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'];
 
 function credsOf(user: { uid: number; gid: number; additionalGids?: number[] }) {
   return { uid: user.uid, euid: user.uid, suid: user.uid, gid: user.gid, egid: user.gid, sgid: user.gid, groups: user.additionalGids ?? [] };
-}
-
-function mkdirs(vfs: VirtualFilesystem, ctx: PathContext, path: string): void {
-  let at = '';
-  for (const part of path.split('/').filter(Boolean)) {
-    at += '/' + part;
-    try {
-      vfs.mkdirAt(ctx, at, 0o755);
-    } catch (e) {
-      if (!(e instanceof SysError && e.errno === Errno.EEXIST)) throw e;
-    }
-  }
-}
-
-/** The config's mounts, over the sandbox's own /proc, /dev and /sys (which are never the host's). */
-function applyMounts(vfs: VirtualFilesystem, spec: Spec): void {
-  const ctx: PathContext = { ...vfs.context(ROOT_CREDENTIALS), umask: 0 };
-  for (const m of spec.mounts ?? []) {
-    const dest = m.destination;
-    const opts = m.options ?? [];
-    const readOnly = opts.includes('ro');
-    const bind = m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
-    try {
-      if (bind && m.source) {
-        let isDir = true;
-        try {
-          isDir = (readFileSync(m.source), false);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EISDIR') throw e;
-        }
-        if (isDir) {
-          mkdirs(vfs, ctx, dest);
-          vfs.mount(ctx, dest, new HostFilesystem({ hostPath: m.source, readOnly }), { readOnly });
-        } else {
-          // A file bind (docker's /etc/hosts, /etc/resolv.conf, /etc/hostname): its content, in the overlay.
-          mkdirs(vfs, ctx, dest.slice(0, dest.lastIndexOf('/')));
-          const file = vfs.openAt(ctx, dest, { flags: O.WRONLY | O.CREAT | O.TRUNC, mode: 0o644 });
-          file.write(readFileSync(m.source));
-        }
-      } else if (m.type === 'tmpfs' && dest !== '/dev') {
-        const mode = opts.find((o) => o.startsWith('mode='));
-        mkdirs(vfs, ctx, dest);
-        vfs.mount(ctx, dest, new TmpfsFilesystem({ mode: mode ? parseInt(mode.slice(5), 8) : 0o1777 }), { readOnly });
-      } else {
-        // proc, sysfs, devpts, mqueue, cgroup and /dev: the sandbox's own.
-        log('debug', `mount ${dest} (${m.type ?? 'none'}): the sandbox's own`);
-      }
-    } catch (e) {
-      throw new UserError(`mount ${m.source ?? m.type ?? ''} on ${dest}: ${e instanceof SysError ? strerror(e.errno) : (e as Error).message}`);
-    }
-  }
 }
 
 export async function runBoot(opts: BootOptions): Promise<number> {
@@ -128,8 +81,11 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     const memoryFile = MemoryFile.create('tvisor-memory');
     platform = createPlatform(opts.platform ?? 'ptrace', memoryFile);
     const filePages = new MemoryFilePages(memoryFile);
-    const root = buildRootFilesystem({ hostRoot: rootfs, overlay: true, pages: filePages });
-    applyMounts(root.vfs, spec);
+    const overlay = parseOverlay2(opts.overlay2);
+    // A read-only root is that, overlay or not (gVisor: no overlay on a read-only root).
+    const readOnlyRoot = spec.root?.readonly === true;
+    const root = buildRootFilesystem({ hostRoot: rootfs, overlay: overlay.root && !readOnlyRoot, writeThrough: !readOnlyRoot, pages: filePages });
+    applyMounts(root.vfs, spec, overlay, filePages);
     kernel = new Kernel({
       platform,
       syscalls: linux64SyscallTable(),
@@ -137,9 +93,13 @@ export async function runBoot(opts: BootOptions): Promise<number> {
       root,
       filePages,
       uname: spec.hostname ? { nodename: spec.hostname } : {},
+      // A container's init is its PID namespace's: unhandled SIGTERM/SIGINT do nothing (runc, gVisor).
+      namespaceInit: true,
+      commandLine: commandLine(),
       strace: opts.strace ? (line) => log('info', line) : undefined,
     });
     mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
+    applyPathRestrictions(root.vfs, spec);
     kernel.onInternalError = (text) => log('error', text);
     // The container's network namespace (docker's, podman's): its interfaces become the sandbox stack's.
     const netns = spec.linux?.namespaces?.find((n) => n.type === 'network')?.path;
@@ -176,6 +136,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
         stdio: replica ? [replica, replica, replica] : undefined,
       });
       console?.makeControlling(init);
+      applyProcessAttributes(init, proc);
     } catch (e) {
       console?.close();
       if (e instanceof SysError) throw new UserError(`exec ${JSON.stringify(proc.args![0])}: ${strerror(e.errno)}`);
@@ -198,16 +159,13 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     sendKill(kernel, g, sig);
     kernel.wakeRunLoop();
   };
-  const forward = (sig: number) => {
-    if (started) signal(init, sig);
-  };
-  for (const name of FORWARDED) {
-    process.on(name, () => {
-      // With a console, a resize is the sandbox terminal's to announce.
-      if (name === 'SIGWINCH' && console) console.copyWindowSize();
-      else forward(Signal[name as keyof typeof Signal]);
-    });
-  }
+  forwardSignals(kernel, {
+    ready: () => started,
+    // With a console, a resize is the sandbox terminal's to announce.
+    override: console ? { [Signal.SIGWINCH]: () => console!.copyWindowSize() } : {},
+    // A second SIGINT/SIGTERM to the sandbox process after the grace period: the container ends.
+    forceExit: () => signal(init, Signal.SIGKILL),
+  });
 
   const handle = (call: ControlCall) => {
     const { request: req } = call;

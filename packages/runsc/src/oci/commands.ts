@@ -115,6 +115,7 @@ export const COMMANDS: Record<string, Command> = {
         consoleSocket: ctx.values['console-socket'] as string | undefined,
         strace: ctx.global.strace === true,
         platform: ctx.global.platform as string | undefined,
+        overlay2: String(ctx.global.overlay2),
       });
       return 0;
     },
@@ -152,6 +153,7 @@ export const COMMANDS: Record<string, Command> = {
         consoleSocket: ctx.values['console-socket'] as string | undefined,
         strace: ctx.global.strace === true,
         platform: ctx.global.platform as string | undefined,
+        overlay2: String(ctx.global.overlay2),
         keepChild: !detach,
       });
       await start(r, id);

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { O } from '@tvisor/abi';
 import { callControl, type ExecProcess } from './control.js';
 import { UserError } from './errors.js';
+import { parseOverlay2 } from './overlay.js';
 import { log, logFlags } from './log.js';
 import { checkRunnable, loadSpec, wantsOwnNetns, type Hook, type Spec } from './spec.js';
 import {
@@ -81,6 +82,8 @@ export interface CreateOptions {
   strace: boolean;
   /** --platform, passed on to boot. */
   platform?: string;
+  /** The --overlay2 value (gVisor's: none, root:memory, ...), checked here and passed to the sandbox. */
+  overlay2: string;
   /** `run` keeps the sandbox as its child to wait for it. */
   keepChild?: boolean;
 }
@@ -88,6 +91,7 @@ export interface CreateOptions {
 /** `create`: starts the sandbox process and returns once it holds the container's init, ready to start. */
 export async function create(opts: CreateOptions): Promise<{ state: ContainerState; exited?: Promise<number> }> {
   checkId(opts.id);
+  parseOverlay2(opts.overlay2);
   const bundle = resolve(opts.bundle);
   const spec = loadSpec(bundle);
   checkRunnable(spec, bundle);
@@ -116,6 +120,7 @@ export async function create(opts: CreateOptions): Promise<{ state: ContainerSta
       ...self(),
       ...logFlags(),
       `--root=${opts.root}`,
+      `--overlay2=${opts.overlay2}`,
       ...(opts.strace ? ['--strace'] : []),
       ...(opts.platform ? [`--platform=${opts.platform}`] : []),
       'boot',

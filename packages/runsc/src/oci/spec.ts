@@ -1,10 +1,14 @@
 /**
- * The bundle's config.json: read, checked against the parts of the OCI
- * runtime-spec schema tVisor uses (types and required fields), with a
+ * The bundle's config.json: read, validated (ajv) against a JSON schema of
+ * the parts of the OCI runtime-spec tVisor reads (config-schema.ts), with a
  * one-line error naming the field at fault.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
+import type AjvClass from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { CONFIG_SCHEMA } from './config-schema.js';
 import { UserError } from './errors.js';
 
 export interface Mount {
@@ -30,84 +34,43 @@ export interface Spec {
     cwd: string;
     user: { uid: number; gid: number; umask?: number; additionalGids?: number[] };
     rlimits?: { type: string; hard: number; soft: number }[];
+    capabilities?: Partial<Record<'bounding' | 'effective' | 'inheritable' | 'permitted' | 'ambient', string[]>>;
     noNewPrivileges?: boolean;
+    oomScoreAdj?: number;
   };
   root?: { path: string; readonly?: boolean };
   hostname?: string;
   mounts?: Mount[];
   hooks?: Partial<Record<'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop', Hook[]>>;
   annotations?: Record<string, string>;
-  linux?: { namespaces?: { type: string; path?: string }[]; maskedPaths?: string[]; readonlyPaths?: string[] };
+  linux?: { namespaces?: { type: string; path?: string }[]; maskedPaths?: string[]; readonlyPaths?: string[]; sysctl?: Record<string, string> };
 }
 
-type Check = (v: unknown, at: string) => void;
+let validator: ValidateFunction | undefined;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function fail(at: string, what: string): never {
-  throw new UserError(`config.json: ${at}: ${what}`);
+/** The compiled schema; ajv is loaded on first use, so commands that never read a config.json do not pay for it. */
+function validate(json: unknown): ErrorObject | undefined {
+  if (!validator) {
+    const Ajv = (createRequire(import.meta.url)('ajv') as { default: typeof AjvClass }).default;
+    validator = new Ajv({ allErrors: false, strict: true }).compile(CONFIG_SCHEMA);
+  }
+  return validator(json) ? undefined : (validator.errors ?? [])[0];
 }
 
-const str: Check = (v, at) => typeof v !== 'string' && fail(at, 'must be a string');
-const bool: Check = (v, at) => typeof v !== 'boolean' && fail(at, 'must be a boolean');
-const uint: Check = (v, at) => (typeof v !== 'number' || !Number.isInteger(v) || v < 0) && fail(at, 'must be a non-negative integer');
-const int: Check = (v, at) => (typeof v !== 'number' || !Number.isInteger(v)) && fail(at, 'must be an integer');
-const arrayOf =
-  (item: Check): Check =>
-  (v, at) => {
-    if (!Array.isArray(v)) fail(at, 'must be an array');
-    v.forEach((x, i) => item(x, `${at}[${i}]`));
-  };
-const mapOf =
-  (item: Check): Check =>
-  (v, at) => {
-    if (!isObject(v)) fail(at, 'must be an object');
-    for (const [k, x] of Object.entries(v)) item(x, `${at}.${k}`);
-  };
-function object(fields: Record<string, Check>, required: string[] = []): Check {
-  return (v, at) => {
-    if (!isObject(v)) fail(at, 'must be an object');
-    for (const r of required) if (v[r] === undefined) fail(`${at}.${r}`, 'is required');
-    for (const [k, check] of Object.entries(fields)) if (v[k] !== undefined) check(v[k], `${at}.${k}`);
-  };
+/** An ajv error as `field.path[2]: what is wrong`, naming the field as config.json spells it. */
+function describeError(err: ErrorObject): string {
+  const at = err.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
+  const params = err.params as { missingProperty?: string; allowedValues?: unknown[] };
+  if (err.keyword === 'required') return `${at ? `${at}.` : ''}${params.missingProperty}: is required`;
+  if (err.keyword === 'enum') return `${at}: must be one of ${(params.allowedValues ?? []).join(', ')}`;
+  return `${at || 'the top level'}: ${err.message ?? 'is invalid'}`;
 }
-
-const hook = object({ path: str, args: arrayOf(str), env: arrayOf(str), timeout: uint }, ['path']);
-const schema = object(
-  {
-    ociVersion: str,
-    process: object(
-      {
-        terminal: bool,
-        args: arrayOf(str),
-        env: arrayOf(str),
-        cwd: str,
-        user: object({ uid: uint, gid: uint, umask: uint, additionalGids: arrayOf(uint) }, ['uid', 'gid']),
-        rlimits: arrayOf(object({ type: str, hard: uint, soft: uint }, ['type', 'hard', 'soft'])),
-        noNewPrivileges: bool,
-        oomScoreAdj: int,
-        consoleSize: object({ height: uint, width: uint }, ['height', 'width']),
-        apparmorProfile: str,
-        selinuxLabel: str,
-      },
-      ['cwd', 'user'],
-    ),
-    root: object({ path: str, readonly: bool }, ['path']),
-    hostname: str,
-    domainname: str,
-    mounts: arrayOf(object({ destination: str, type: str, source: str, options: arrayOf(str) }, ['destination'])),
-    hooks: object(
-      Object.fromEntries(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'].map((h) => [h, arrayOf(hook)])),
-    ),
-    annotations: mapOf(str),
-    linux: object({
-      namespaces: arrayOf(object({ type: str, path: str }, ['type'])),
-      maskedPaths: arrayOf(str),
-      readonlyPaths: arrayOf(str),
-    }),
-  },
-  ['ociVersion'],
-);
 
 /** Reads and checks `<bundle>/config.json`; the process must have args and a cwd that is absolute. */
 export function loadSpec(bundle: string): Spec {
@@ -125,7 +88,8 @@ export function loadSpec(bundle: string): Spec {
   } catch (e) {
     throw new UserError(`${path}: invalid JSON: ${(e as Error).message.split('\n')[0]}`);
   }
-  schema(json, 'config');
+  const err = validate(json);
+  if (err) throw new UserError(`config.json: ${describeError(err)}`);
   return json as Spec;
 }
 
