@@ -1,6 +1,6 @@
 import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
-import { toAbiStat, type FileDescription, type StatInfo } from '@tvisor/vfs';
-import { blockingOp, installOpened } from '../blocking-io.js';
+import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
+import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
@@ -131,12 +131,22 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
     case F.SETFL:
       fds.get(fd).setStatusFlags(arg);
       return 0;
+    case F.GETPIPE_SZ:
+      return pipeOf(fds.get(fd)).capacity;
+    case F.SETPIPE_SZ:
+      return pipeOf(fds.get(fd)).setCapacity(arg, t.group.creds.euid === 0);
     default: {
       const r = fcntlLock(t, fd, cmd, arg);
       if (r === undefined) throw new SysError(Errno.EINVAL);
       return r;
     }
   }
+}
+
+/** The pipe behind a pipe or FIFO description; the pipe-size fcntls give EBADF for anything else, as Linux's get_pipe_info does. */
+function pipeOf(file: FileDescription): Pipe {
+  if (!(file.impl instanceof PipeFile)) throw new SysError(Errno.EBADF);
+  return file.impl.pipe;
 }
 
 function dup3(t: Task, oldfd: number, newfd: number, flags: number): number {
@@ -242,7 +252,9 @@ export function registerFileSyscalls(table: SyscallTable): void {
       args: ['fd', 'buf:2', 'uint'],
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
-        return blockingOp(t, file, POLL.OUT, () => writeFromUser(t, file, a.arg(1), clampCount(a.arg(2))));
+        const count = clampCount(a.arg(2));
+        if (file.impl instanceof PipeFile) return pipeWrite(t, file, count, (done) => writeFromUser(t, file, a.arg(1) + done, count - done));
+        return blockingOp(t, file, POLL.OUT, () => writeFromUser(t, file, a.arg(1), count));
       },
     },
     pipe: { args: ['ptr'], handler: (t, a) => pipe2(t, a.arg(0), 0) },

@@ -39,9 +39,9 @@ export class PipeFile extends FileImplBase {
   override pread(): number {
     throw new SysError(Errno.ESPIPE);
   }
-  override write(_fd: FileDescription, src: Uint8Array): number {
+  override write(fd: FileDescription, src: Uint8Array): number {
     if (!this.writing) throw new SysError(Errno.EBADF);
-    return this.pipe.write(src);
+    return this.pipe.write(src, (fd.statusFlags & O.DIRECT) !== 0);
   }
   override pwrite(): number {
     throw new SysError(Errno.ESPIPE);

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { compileC, native, runsc } from './helpers.js';
+
+describe('runsc do: pipes as Linux has them', () => {
+  it('F_GETPIPE_SZ/F_SETPIPE_SZ round, refuse and resize; packet mode; a blocking write waits until all is in', () => {
+    const prog = compileC(
+      `
+      #define _GNU_SOURCE
+      #include <errno.h>
+      #include <fcntl.h>
+      #include <pthread.h>
+      #include <stdio.h>
+      #include <string.h>
+      #include <unistd.h>
+      static int p[2];
+      static long got;
+      static void *drain(void *arg) {
+        (void)arg;
+        char buf[5000];
+        ssize_t n;
+        while ((n = read(p[0], buf, sizeof buf)) > 0) got += n;
+        return 0;
+      }
+      static const char *err(int r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
+      int main(void) {
+        pipe(p);
+        printf("default %d\\n", fcntl(p[0], F_GETPIPE_SZ));
+        int r;
+        r = fcntl(p[0], F_SETPIPE_SZ, 0);
+        printf("set0 %d get %d\\n", r, fcntl(p[1], F_GETPIPE_SZ));
+        printf("set5000 %d\\n", fcntl(p[1], F_SETPIPE_SZ, 5000));
+        r = fcntl(p[0], F_SETPIPE_SZ, 0x7fffffffffffffffL);
+        printf("huge %d %s\\n", r, err(r));
+        r = fcntl(open("/", O_RDONLY), F_GETPIPE_SZ);
+        printf("not a pipe %d %s\\n", r, err(r));
+        char big[8192] = {0};
+        printf("fill %zd\\n", write(p[1], big, sizeof big));
+        r = fcntl(p[1], F_SETPIPE_SZ, 4096);
+        printf("shrink full %d %s\\n", r, err(r));
+        char small[100];
+        while (read(p[0], small, sizeof small) == sizeof small && fcntl(p[1], F_SETPIPE_SZ, 4096) < 0) {}
+        printf("shrunk %d\\n", fcntl(p[1], F_GETPIPE_SZ));
+        close(p[0]);
+        close(p[1]);
+
+        // Packet mode: each write is one read; a short read drops the rest of its packet.
+        pipe2(p, O_DIRECT | O_NONBLOCK);
+        write(p[1], "first packet", 12);
+        write(p[1], "second", 6);
+        char buf[64];
+        ssize_t a = read(p[0], buf, 5);
+        ssize_t b = read(p[0], buf + 5, sizeof buf - 5);
+        ssize_t c = read(p[0], buf + 20, 1);
+        printf("packets %zd [%.5s] %zd [%.6s] then %zd %s\\n", a, buf, b, buf + 5, c, err(c));
+        printf("getfl direct %d\\n", (fcntl(p[1], F_GETFL) & O_DIRECT) != 0);
+        close(p[0]);
+        close(p[1]);
+
+        // A blocking write of four pipe-fulls returns only when the reader took it all.
+        pipe(p);
+        pthread_t t;
+        pthread_create(&t, 0, drain, 0);
+        static char data[4 * 65536];
+        printf("big write %zd\\n", write(p[1], data, sizeof data));
+        close(p[1]);
+        pthread_join(t, 0);
+        printf("drained %ld\\n", got);
+        return 0;
+      }`,
+      ['-static', '-pthread'],
+    );
+    const expected = native([prog]).stdout;
+    expect(expected).toContain('set0 4096 get 4096\nset5000 8192\nhuge -1 EINVAL\nnot a pipe -1 EBADF\nfill 8192\nshrink full -1 EBUSY\nshrunk 4096\n');
+    expect(runsc(['do', prog]).stdout).toBe(expected);
+  });
+});
