@@ -5,6 +5,7 @@ import { CLONE, Errno, SysError } from '@tvisor/abi';
 import { REG, type PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup } from './task.js';
 import { copyOutU32 } from './user-io.js';
+import { armCpuLimit } from './cpu-limit.js';
 
 /**
  * A clone child starts where its parent's clone returns: the parent's
@@ -91,6 +92,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   child.blocked = t.blocked;
   child.altStack = { ...t.altStack };
   group.tasks.add(child);
+  armCpuLimit(kernel, group);
   (group.parent ?? parent).children.add(group);
 
   if (flags & CLONE.PARENT_SETTID) {

@@ -73,4 +73,59 @@ describe('runsc do: pipes as Linux has them', () => {
     expect(expected).toContain('set0 4096 get 4096\nset5000 8192\nhuge -1 EINVAL\nnot a pipe -1 EBADF\nfill 8192\nshrink full -1 EBUSY\nshrunk 4096\n');
     expect(runsc(['do', prog]).stdout).toBe(expected);
   });
+
+  it('splice and tee: SPLICE_F_NONBLOCK, tee copies without consuming, RLIMIT_FSIZE leaves the data in the pipe, offset overflow, vmsplice', () => {
+    const prog = compileC(`
+      #define _GNU_SOURCE
+      #include <errno.h>
+      #include <fcntl.h>
+      #include <signal.h>
+      #include <stdio.h>
+      #include <string.h>
+      #include <sys/resource.h>
+      #include <sys/uio.h>
+      #include <unistd.h>
+      static const char *err(long r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
+      int main(void) {
+        int a[2], b[2];
+        pipe(a);
+        pipe(b);
+        long r = splice(a[0], 0, b[1], 0, 4096, SPLICE_F_NONBLOCK);
+        printf("splice empty %ld %s\\n", r, err(r));
+        r = tee(a[0], b[1], 4096, SPLICE_F_NONBLOCK);
+        printf("tee empty %ld %s\\n", r, err(r));
+        r = tee(a[0], a[1], 1, 0);
+        printf("tee same pipe %ld %s\\n", r, err(r));
+        write(a[1], "hello", 5);
+        printf("tee %ld\\n", tee(a[0], b[1], 100, 0));
+        char buf[16] = {0};
+        printf("copy [%.*s]\\n", (int)read(b[0], buf, sizeof buf), buf);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGXFSZ);
+        sigprocmask(SIG_BLOCK, &set, 0);
+        int f = open("/tmp/splice-fsize", O_CREAT | O_RDWR | O_TRUNC, 0600);
+        ftruncate(f, 8192);
+        lseek(f, 0, SEEK_END);
+        struct rlimit rl = { 8192, 8192 };
+        setrlimit(RLIMIT_FSIZE, &rl);
+        r = splice(a[0], 0, f, 0, 5, 0);
+        printf("splice past RLIMIT_FSIZE %ld %s\\n", r, err(r));
+        sigpending(&set);
+        printf("SIGXFSZ pending %d\\n", sigismember(&set, SIGXFSZ));
+        loff_t off = 0x7ffffffffffffffeLL;
+        r = splice(a[0], 0, f, &off, 5, 0);
+        printf("splice offset overflow %ld %s\\n", r, err(r));
+        memset(buf, 0, sizeof buf);
+        printf("still queued [%.*s]\\n", (int)read(a[0], buf, sizeof buf), buf);
+        struct iovec iov[2] = { { "vm", 2 }, { "splice", 6 } };
+        printf("vmsplice %ld\\n", vmsplice(a[1], iov, 2, 0));
+        memset(buf, 0, sizeof buf);
+        printf("read [%.*s]\\n", (int)read(a[0], buf, sizeof buf), buf);
+        return 0;
+      }`);
+    const expected = native([prog]).stdout;
+    expect(expected).toContain('splice past RLIMIT_FSIZE -1 EFBIG\nSIGXFSZ pending 1\nsplice offset overflow -1 EINVAL\nstill queued [hello]\n');
+    expect(runsc(['do', prog]).stdout).toBe(expected);
+  });
 });

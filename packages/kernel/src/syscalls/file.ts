@@ -20,6 +20,8 @@ function copyOutStat(t: Task, addr: number, st: StatInfo): void {
 }
 
 function open(t: Task, dirfd: number, p: string, flags: number, mode: number): number {
+  // open/openat on a 64-bit kernel force O_LARGEFILE (force_o_largefile); O_PATH keeps only its own few flags.
+  if (!(flags & O.PATH)) flags |= O.LARGEFILE;
   const ctx = t.group.fs.context(t.group.fds, dirfd, p);
   const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode });
   return installOpened(t, file, (flags & O.CLOEXEC) !== 0);
@@ -112,8 +114,12 @@ function iovecOnce(t: Task, file: FileDescription, vecs: Array<{ base: number; l
   return total;
 }
 
+/** The only fcntl commands an O_PATH descriptor takes (Linux's check_fcntl_cmd); the rest give EBADF. */
+const O_PATH_FCNTLS = new Set<number>([F.DUPFD, F.DUPFD_CLOEXEC, F.GETFD, F.SETFD, F.GETFL]);
+
 function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
   const fds = t.group.fds;
+  if (fds.get(fd).isPath && !O_PATH_FCNTLS.has(cmd)) throw new SysError(Errno.EBADF);
   switch (cmd) {
     case F.DUPFD:
     case F.DUPFD_CLOEXEC: {
@@ -372,7 +378,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
     ioctl: {
       args: ['fd', 'hex', 'hex'],
       support: 'partial',
-      note: 'terminals: termios (TCGETS/TCSETS*, TCGETS2/TCSETS2*), TCFLSH, TIOCGWINSZ/TIOCSWINSZ, FIONREAD, TIOCOUTQ, TIOCSCTTY/TIOCNOTTY, TIOCGPGRP/TIOCSPGRP/TIOCGSID, ptmx TIOCGPTN/TIOCSPTLCK/TIOCGPTPEER/TIOCSIG; FIOCLEX/FIONCLEX/FIONBIO; no TIOCPKT/TIOCSTI/TCXONC; others ENOTTY',
+      note: 'terminals: termios (TCGETS/TCSETS*, TCGETS2/TCSETS2*), TCFLSH, TIOCGWINSZ/TIOCSWINSZ, FIONREAD, TIOCOUTQ, TIOCSCTTY/TIOCNOTTY, TIOCGPGRP/TIOCSPGRP/TIOCGSID, ptmx TIOCGPTN/TIOCSPTLCK/TIOCGPTPEER/TIOCSIG; FIOCLEX/FIONCLEX/FIONBIO/FIOASYNC (O_ASYNC is recorded; SIGIO is not delivered); no TIOCPKT/TIOCSTI/TCXONC; others ENOTTY',
       handler: (t, a) => ioctl(t, a.argInt(0), a.argUint(1), a.arg(2)),
     },
     getcwd: {
@@ -426,14 +432,18 @@ export function registerFileSyscalls(table: SyscallTable): void {
  */
 function ioctl(t: Task, fd: number, cmd: number, arg: number): number {
   const file = t.group.fds.get(fd);
+  if (file.isPath) throw new SysError(Errno.EBADF);
   switch (cmd) {
     case FIO.CLEX:
     case FIO.NCLEX:
       t.group.fds.setCloexec(fd, cmd === FIO.CLEX);
       return 0;
-    case FIO.NBIO: {
+    case FIO.NBIO:
+    case FIO.ASYNC: {
+      // FIONBIO and FIOASYNC set or clear O_NONBLOCK and O_ASYNC as F_SETFL would.
       const on = new DataView(t.mm.copyIn(arg, 4).buffer).getInt32(0, true) !== 0;
-      file.setStatusFlags(on ? file.statusFlags | O.NONBLOCK : file.statusFlags & ~O.NONBLOCK);
+      const flag = cmd === FIO.NBIO ? O.NONBLOCK : O.ASYNC;
+      file.setStatusFlags(on ? file.statusFlags | flag : file.statusFlags & ~flag);
       return 0;
     }
   }

@@ -17,6 +17,8 @@ export class PipeFile extends FileImplBase {
     readonly pipe: Pipe,
     readonly reading: boolean,
     readonly writing: boolean,
+    /** An anonymous pipe reopened through /proc/PID/fd: no waiting for a peer (fifo_open's is_pipe). */
+    readonly anonymous = false,
   ) {
     super(inode);
     pipe.attach(reading, writing);
@@ -28,7 +30,7 @@ export class PipeFile extends FileImplBase {
    * `subscribe` until it holds, which is how open(2) blocks on a FIFO.
    */
   peerReady(): boolean {
-    if (this.reading && this.writing) return true;
+    if ((this.reading && this.writing) || this.anonymous) return true;
     return this.reading ? this.pipe.writers > 0 : this.pipe.readers > 0;
   }
 

@@ -96,6 +96,47 @@ export class Pipe {
     return n;
   }
 
+  /**
+   * Room for spliced data: splice(2) and tee(2) put whole pages in slots of
+   * their own (no merging into a partly filled one), so only free slots count.
+   */
+  get freePages(): number {
+    return (this.capacity - Math.ceil(this.used / PIPE_PAGE) * PIPE_PAGE) / PIPE_PAGE;
+  }
+
+  /**
+   * Copies up to dst.length queued bytes without consuming them (tee(2),
+   * and splice(2), which consumes only what its destination took).
+   */
+  peek(dst: Uint8Array): number {
+    let n = 0;
+    let head = this.head;
+    for (const c of this.chunks) {
+      if (n === dst.length) break;
+      const take = Math.min(c.data.length - head, dst.length - n);
+      dst.set(c.data.subarray(head, head + take), n);
+      n += take;
+      head = 0;
+    }
+    return n;
+  }
+
+  /** Drops `n` queued bytes that splice(2) moved on (packets are not cut short here). */
+  consume(n: number): void {
+    while (n > 0 && this.chunks.length > 0) {
+      const c = this.chunks[0];
+      const take = Math.min(c.data.length - this.head, n);
+      this.head += take;
+      this.used -= take;
+      n -= take;
+      if (this.head === c.data.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    this.waiters.notify(POLL.OUT | POLL.WRNORM);
+  }
+
   /** Readiness as seen from a reading and/or writing end. */
   readiness(mask: number, reading: boolean, writing: boolean): number {
     let r = 0;
