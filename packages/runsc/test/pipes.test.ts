@@ -11,6 +11,7 @@ describe('runsc do: pipes as Linux has them', () => {
       #include <pthread.h>
       #include <stdio.h>
       #include <string.h>
+      #include <sys/ioctl.h>
       #include <unistd.h>
       static int p[2];
       static long got;
@@ -35,6 +36,10 @@ describe('runsc do: pipes as Linux has them', () => {
         printf("not a pipe %d %s\\n", r, err(r));
         char big[8192] = {0};
         printf("fill %zd\\n", write(p[1], big, sizeof big));
+        int queued = -1, queuedW = -1;
+        ioctl(p[0], FIONREAD, &queued);
+        ioctl(p[1], FIONREAD, &queuedW);
+        printf("FIONREAD %d %d\\n", queued, queuedW);
         r = fcntl(p[1], F_SETPIPE_SZ, 4096);
         printf("shrink full %d %s\\n", r, err(r));
         char small[100];
@@ -70,7 +75,9 @@ describe('runsc do: pipes as Linux has them', () => {
       ['-static', '-pthread'],
     );
     const expected = native([prog]).stdout;
-    expect(expected).toContain('set0 4096 get 4096\nset5000 8192\nhuge -1 EINVAL\nnot a pipe -1 EBADF\nfill 8192\nshrink full -1 EBUSY\nshrunk 4096\n');
+    expect(expected).toContain(
+      'set0 4096 get 4096\nset5000 8192\nhuge -1 EINVAL\nnot a pipe -1 EBADF\nfill 8192\nFIONREAD 8192 8192\nshrink full -1 EBUSY\nshrunk 4096\n',
+    );
     expect(runsc(['do', prog]).stdout).toBe(expected);
   });
 
@@ -126,6 +133,68 @@ describe('runsc do: pipes as Linux has them', () => {
       }`);
     const expected = native([prog]).stdout;
     expect(expected).toContain('splice past RLIMIT_FSIZE -1 EFBIG\nSIGXFSZ pending 1\nsplice offset overflow -1 EINVAL\nstill queued [hello]\n');
+    expect(runsc(['do', prog]).stdout).toBe(expected);
+  });
+
+  it('signal-driven I/O: F_SETOWN/F_GETOWN(_EX), F_SETSIG with si_fd and si_band, FIOASYNC, and the O_PATH refusals', () => {
+    const prog = compileC(`
+      #define _GNU_SOURCE
+      #include <errno.h>
+      #include <fcntl.h>
+      #include <signal.h>
+      #include <stdio.h>
+      #include <string.h>
+      #include <sys/ioctl.h>
+      #include <unistd.h>
+      static volatile int got, gotFd, gotCode;
+      static volatile long gotBand;
+      static void onSignal(int sig, siginfo_t *si, void *uc) {
+        (void)uc;
+        got = sig;
+        gotFd = si->si_fd;
+        gotBand = si->si_band;
+        gotCode = si->si_code;
+      }
+      static const char *err(long r) { return r < 0 ? strerrorname_np(errno) : "ok"; }
+      int main(void) {
+        struct sigaction sa = { 0 };
+        sa.sa_sigaction = onSignal;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGUSR1, &sa, 0);
+        sigaction(SIGIO, &sa, 0);
+        int p[2];
+        pipe2(p, O_NONBLOCK);
+        printf("owner none %d sig %d\\n", fcntl(p[0], F_GETOWN), fcntl(p[0], F_GETSIG));
+        long r = fcntl(p[0], F_SETOWN, 0x7ffffff0);
+        printf("no such owner %ld %s\\n", r, err(r));
+        fcntl(p[0], F_SETOWN, getpid());
+        struct f_owner_ex ex;
+        fcntl(p[0], F_GETOWN_EX, &ex);
+        printf("owner %d ex type %d is pid %d\\n", fcntl(p[0], F_GETOWN) == getpid(), ex.type, ex.pid == getpid());
+        fcntl(p[0], F_SETSIG, SIGUSR1);
+        r = fcntl(p[0], F_SETSIG, 65);
+        printf("bad signal %ld %s\\n", r, err(r));
+        int rd = dup(p[0]);
+        int on = 1;
+        ioctl(rd, FIOASYNC, &on);
+        printf("FIOASYNC sets O_ASYNC %d\\n", (fcntl(p[0], F_GETFL) & O_ASYNC) != 0);
+        write(p[1], "x", 1);
+        printf("signal %s fd is dup %d band %lx code %d\\n", sigabbrev_np(got), gotFd == rd, gotBand, gotCode);
+        got = 0;
+        char c;
+        read(p[0], &c, 1);
+        printf("reading the end gives nothing: %d\\n", got);
+        fcntl(p[0], F_SETSIG, 0);
+        write(p[1], "y", 1);
+        printf("default %s\\n", got ? sigabbrev_np(got) : "none");
+        int path = open("/", O_PATH);
+        r = fcntl(path, F_SETOWN, getpid());
+        long r2 = ioctl(path, FIONBIO, &on);
+        printf("O_PATH setown %ld %s, ioctl %ld %s\\n", r, err(r), r2, err(r2));
+        return 0;
+      }`);
+    const expected = native([prog]).stdout;
+    expect(expected).toContain('signal USR1 fd is dup 1 band 41 code 1\nreading the end gives nothing: 0\ndefault POLL\n');
     expect(runsc(['do', prog]).stdout).toBe(expected);
   });
 });

@@ -1,5 +1,6 @@
-import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
+import { AT, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
 import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
+import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
 import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { vfsCredentials } from '../fs-context.js';
@@ -134,8 +135,42 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
       return 0;
     case F.GETFL:
       return fds.get(fd).statusFlags;
-    case F.SETFL:
-      fds.get(fd).setStatusFlags(arg);
+    case F.SETFL: {
+      const file = fds.get(fd);
+      file.setStatusFlags(arg);
+      asyncFlagChanged(t.kernel, file, fd);
+      return 0;
+    }
+    case F.GETOWN: {
+      const owner = asyncOwner(fds.get(fd));
+      return owner.type === F_OWNER.PGRP ? -owner.id : owner.id;
+    }
+    case F.SETOWN: {
+      // arg is an int: a negative one names a process group.
+      const id = arg | 0;
+      if (id === -0x8000_0000) throw new SysError(Errno.EINVAL);
+      setAsyncOwner(t, fds.get(fd), id < 0 ? { type: F_OWNER.PGRP, id: -id } : { type: F_OWNER.PID, id });
+      return 0;
+    }
+    case F.GETOWN_EX: {
+      const owner = asyncOwner(fds.get(fd));
+      const out = new Uint8Array(8);
+      const v = new DataView(out.buffer);
+      v.setInt32(0, owner.type, true);
+      v.setInt32(4, owner.id, true);
+      t.mm.copyOut(arg, out);
+      return 0;
+    }
+    case F.SETOWN_EX: {
+      const file = fds.get(fd);
+      const v = new DataView(t.mm.copyIn(arg, 8).buffer);
+      setAsyncOwner(t, file, { type: v.getInt32(0, true), id: v.getInt32(4, true) });
+      return 0;
+    }
+    case F.GETSIG:
+      return asyncSignal(fds.get(fd));
+    case F.SETSIG:
+      setAsyncSignal(fds.get(fd), arg > 64 ? -1 : arg);
       return 0;
     case F.GETPIPE_SZ:
       return pipeOf(fds.get(fd)).capacity;
@@ -378,7 +413,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
     ioctl: {
       args: ['fd', 'hex', 'hex'],
       support: 'partial',
-      note: 'terminals: termios (TCGETS/TCSETS*, TCGETS2/TCSETS2*), TCFLSH, TIOCGWINSZ/TIOCSWINSZ, FIONREAD, TIOCOUTQ, TIOCSCTTY/TIOCNOTTY, TIOCGPGRP/TIOCSPGRP/TIOCGSID, ptmx TIOCGPTN/TIOCSPTLCK/TIOCGPTPEER/TIOCSIG; FIOCLEX/FIONCLEX/FIONBIO/FIOASYNC (O_ASYNC is recorded; SIGIO is not delivered); no TIOCPKT/TIOCSTI/TCXONC; others ENOTTY',
+      note: 'terminals: termios (TCGETS/TCSETS*, TCGETS2/TCSETS2*), TCFLSH, TIOCGWINSZ/TIOCSWINSZ, FIONREAD, TIOCOUTQ, TIOCSCTTY/TIOCNOTTY, TIOCGPGRP/TIOCSPGRP/TIOCGSID, ptmx TIOCGPTN/TIOCSPTLCK/TIOCGPTPEER/TIOCSIG; FIOCLEX/FIONCLEX/FIONBIO/FIOASYNC (SIGIO or the F_SETSIG signal to the F_SETOWN owner), FIONREAD on pipes, FIOSETOWN/FIOGETOWN/SIOCSPGRP/SIOCGPGRP on sockets; no TIOCPKT/TIOCSTI/TCXONC; others ENOTTY',
       handler: (t, a) => ioctl(t, a.argInt(0), a.argUint(1), a.arg(2)),
     },
     getcwd: {
@@ -444,8 +479,26 @@ function ioctl(t: Task, fd: number, cmd: number, arg: number): number {
       const on = new DataView(t.mm.copyIn(arg, 4).buffer).getInt32(0, true) !== 0;
       const flag = cmd === FIO.NBIO ? O.NONBLOCK : O.ASYNC;
       file.setStatusFlags(on ? file.statusFlags | flag : file.statusFlags & ~flag);
+      asyncFlagChanged(t.kernel, file, fd);
       return 0;
     }
+  }
+  if ((file.stat().mode & S.IFMT) === S.IFSOCK) {
+    // A socket's owner for SIGIO is also set and read by ioctl (sock_ioctl): FIOSETOWN/SIOCSPGRP as F_SETOWN, FIOGETOWN/SIOCGPGRP as F_GETOWN.
+    if (cmd === FIO.SETOWN || cmd === SIOC.SPGRP) return fcntl(t, fd, F.SETOWN, new DataView(t.mm.copyIn(arg, 4).buffer).getInt32(0, true));
+    if (cmd === FIO.GETOWN || cmd === SIOC.GPGRP) {
+      const out = new Uint8Array(4);
+      new DataView(out.buffer).setInt32(0, fcntl(t, fd, F.GETOWN, 0), true);
+      t.mm.copyOut(arg, out);
+      return 0;
+    }
+  }
+  if (cmd === FIO.NREAD && file.impl instanceof PipeFile) {
+    // Either end of a pipe answers FIONREAD with the bytes queued.
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setInt32(0, file.impl.pipe.queued, true);
+    t.mm.copyOut(arg, out);
+    return 0;
   }
   const impl = file.impl as Partial<UserIoctl>;
   if (typeof impl.userIoctl === 'function') return impl.userIoctl(t, cmd, arg);
