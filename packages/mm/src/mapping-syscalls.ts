@@ -121,6 +121,7 @@ export class MappingSyscalls extends MmPart {
       dontFork: false,
       wipeOnFork: false,
       hints: 0,
+      policy: 0,
       name,
     };
     if (fixed) this.faults.unmapRange(start, start + len);
@@ -253,6 +254,7 @@ export class MappingSyscalls extends MmPart {
         this.faults.unmapRange(oldAddr + newLen, oldAddr + oldLen);
         oldLen = newLen;
       }
+      if (newLen > oldLen && vma.file?.dontExpand) throw new SysError(Errno.EFAULT);
       if (newLen > oldLen && !this.state.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
       const dest = fixed ? target : findUnmappedArea(this.vmas, this.state.layout.mmapBase, 0, newLen, false);
       this.relocate(oldAddr, oldLen, dest, newLen, dontUnmap);
@@ -266,6 +268,7 @@ export class MappingSyscalls extends MmPart {
     }
     if (!expand) return oldAddr;
 
+    if (vma.file?.dontExpand) throw new SysError(Errno.EFAULT);
     if (!this.state.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
     // Grow in place when the range ends the VMA and the space after it is free.
     const growEnd = oldAddr + newLen;
@@ -362,6 +365,7 @@ export class MappingSyscalls extends MmPart {
       dontFork: false,
       wipeOnFork: false,
       hints: 0,
+      policy: 0,
       name: null,
     });
     this.faults.populate(oldTop, newTop);
@@ -369,6 +373,22 @@ export class MappingSyscalls extends MmPart {
     this.state.notePeak();
     this.state.brkEnd = addr;
     return addr;
+  }
+
+  /**
+   * mbind(2)'s part in mm: records `policy` on every VMA in [addr,
+   * addr+length) (splitting at the ends). EINVAL for an unaligned start,
+   * EFAULT (after changing nothing) if the range has an unmapped hole.
+   */
+  setPolicy(addr: number, length: number, policy: number): void {
+    if (!isPageAligned(addr) || !(length >= 0)) throw new SysError(Errno.EINVAL);
+    const end = addr + pageAlignUp(length);
+    if (end > TASK_SIZE) throw new SysError(Errno.EFAULT);
+    if (end === addr) return;
+    if (this.vmas.gaps(addr, end).length > 0) throw new SysError(Errno.EFAULT);
+    this.state.changeVmas(addr, end, (v) => {
+      v.policy = policy;
+    });
   }
 
   /**

@@ -5,6 +5,7 @@ import { configureLog, log } from './oci/log.js';
 // The kernel is loaded (evaluated) only by the commands that run one (do,
 // boot, help syscalls): state, list, kill, delete... stay light.
 
+import { parseNetworkMode } from './network.js';
 import { VERSION } from './version.js';
 
 /** Flags that apply to every subcommand, as gVisor's runsc spells them. */
@@ -16,7 +17,7 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   'log-format': { kind: 'string', help: 'log format: text or json.', default: 'text' },
   strace: { kind: 'bool', help: 'enable strace: print each syscall with its decoded arguments and result to stderr.' },
   platform: { kind: 'string', help: 'specifies which platform to use: ptrace.', default: 'ptrace' },
-  network: { kind: 'string', help: 'specifies which network to use: none, sandbox. ', default: 'sandbox' },
+  network: { kind: 'string', help: 'specifies which network to use: sandbox (default), host, none.', default: 'sandbox' },
   version: { kind: 'bool', help: 'show version and exit.' },
   'debug-log-format': { kind: 'string', help: 'log format for --debug-log: text or json.', default: 'text' },
   'systemd-cgroup': { kind: 'bool', help: 'accepted for runc compatibility: the sandbox does not use host cgroups.' },
@@ -96,6 +97,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (global['log-format'] !== 'text' && global['log-format'] !== 'json')
       throw new UsageError(`invalid log format "${String(global['log-format'])}": text or json`);
+    parseNetworkMode(global.network);
     if (global.version) {
       io.stdout(`runsc version tvisor-${VERSION}\nspec: 1.1.0\n`);
       return 0;
@@ -169,6 +171,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           }
           throw e;
         }
+        parseNetworkMode(values.network);
         if (cmd.length === 0) throw new UsageError('do: missing command');
         if (values.platform !== 'ptrace') throw new UsageError(`invalid platform "${String(values.platform)}": only ptrace is available`);
         const { runDo } = await import('./do.js');

@@ -16,3 +16,4 @@ export * from './ptrace.js';
 export * from './siginfo-layout.js';
 export * from './seccomp.js';
 export * from './netdev.js';
+export * from './netlink.js';

@@ -49,6 +49,10 @@ export const PRELUDES: Record<Program, string> = {
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if.h>
+#include <net/if_arp.h>
+#include <net/route.h>
 `,
   uapi: `#include <stddef.h>
 int printf(const char *, ...);
@@ -89,6 +93,9 @@ int printf(const char *, ...);
 #include <linux/filter.h>
 #include <linux/audit.h>
 #include <linux/falloc.h>
+#include <linux/aio_abi.h>
+#include <linux/io_uring.h>
+#include <linux/mempolicy.h>
 #include <linux/limits.h>
 #include <linux/mount.h>
 #include <linux/magic.h>
