@@ -8,13 +8,55 @@ import type { Task } from './task.js';
  * until the file reports `events` (or a hangup or error) and `op` is tried
  * again. Nothing polls: the file's readiness callbacks drive the retry.
  */
-export function blockingOp(t: Task, file: FileDescription, events: number, op: () => number): number {
+export function blockingOp(t: Task, file: FileDescription, events: number, op: () => number, interrupted?: () => number): number {
   try {
     return op();
   } catch (e) {
     if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN || file.statusFlags & O.NONBLOCK) throw e;
   }
-  return retryOnReadiness(t, (cb) => file.subscribe(events | POLL.HUP | POLL.ERR, cb), op);
+  // Like Linux's fdget, the parked call keeps the description alive: another
+  // thread's close(2) of the fd does not end it (a pipe keeps its reader).
+  file.incRef();
+  let held = true;
+  const drop = () => {
+    if (held) file.decRef();
+    held = false;
+  };
+  return retryOnReadiness(
+    t,
+    (cb) => {
+      const unsubscribe = file.subscribe(events | POLL.HUP | POLL.ERR, cb);
+      return () => {
+        unsubscribe();
+        drop();
+      };
+    },
+    op,
+    interrupted,
+  );
+}
+
+/**
+ * write(2) to a pipe (pipe(7)): a blocking writer waits until every byte
+ * is in; a non-blocking one takes what fits. Once some bytes are in, a
+ * signal, a vanished reader or a fault ends the call with the count so far.
+ * `writeSome(done)` writes from byte `done` of the caller's buffer.
+ */
+export function pipeWrite(t: Task, file: FileDescription, count: number, writeSome: (done: number) => number): number {
+  let done = 0;
+  const op = () => {
+    while (done < count) {
+      try {
+        done += writeSome(done);
+      } catch (e) {
+        const mustWait = e instanceof SysError && e.errno === Errno.EAGAIN && !(file.statusFlags & O.NONBLOCK);
+        if (done === 0 || mustWait) throw e;
+        return done;
+      }
+    }
+    return done;
+  };
+  return blockingOp(t, file, POLL.OUT, op, () => (done > 0 ? done : -Errno.ERESTARTSYS));
 }
 
 /**
@@ -23,24 +65,28 @@ export function blockingOp(t: Task, file: FileDescription, events: number, op: (
  * syscall. The sentry is single-threaded, so nothing can change between
  * the failed attempt and the subscription.
  */
-export function retryOnReadiness(t: Task, subscribe: (cb: () => void) => () => void, op: () => number): number {
-  return t.kernel.block(t, (complete) => {
-    let unsubscribe: (() => void) | undefined;
-    const retry = () => {
-      let r: number;
-      try {
-        r = op();
-      } catch (e) {
-        if (e instanceof SysError && e.errno === Errno.EAGAIN) return;
-        r = e instanceof SysError ? -e.errno : -Errno.EIO;
-      }
-      unsubscribe?.();
-      unsubscribe = undefined;
-      complete(r);
-    };
-    unsubscribe = subscribe(retry);
-    return () => unsubscribe?.();
-  });
+export function retryOnReadiness(t: Task, subscribe: (cb: () => void) => () => void, op: () => number, interrupted?: () => number): number {
+  return t.kernel.block(
+    t,
+    (complete) => {
+      let unsubscribe: (() => void) | undefined;
+      const retry = () => {
+        let r: number;
+        try {
+          r = op();
+        } catch (e) {
+          if (e instanceof SysError && e.errno === Errno.EAGAIN) return;
+          r = e instanceof SysError ? -e.errno : -Errno.EIO;
+        }
+        unsubscribe?.();
+        unsubscribe = undefined;
+        complete(r);
+      };
+      unsubscribe = subscribe(retry);
+      return () => unsubscribe?.();
+    },
+    interrupted,
+  );
 }
 
 /**

@@ -42,11 +42,14 @@ export function waitForChild(
     let any = false;
     for (const c of g.children) {
       if (!matches(g, c, pid, options)) continue;
-      any = true;
-      const stop = c.jobStop;
       if (c.exitStatus !== undefined) {
         if (options & WAIT.EXITED) return reap(c);
-      } else if (options & WAIT.STOPPED && stop.unreportedStop !== 0) {
+        // A zombie is nothing to wait for without WEXITED: only it left means ECHILD, as Linux's wait_consider_task.
+        continue;
+      }
+      any = true;
+      const stop = c.jobStop;
+      if (options & WAIT.STOPPED && stop.unreportedStop !== 0) {
         const signal = stop.unreportedStop;
         if (!(options & WAIT.NOWAIT)) stop.unreportedStop = 0;
         return job(c, { status: wStopCode(signal), code: CLD.STOPPED, signal });

@@ -6,6 +6,7 @@ import { REG, type PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup } from './task.js';
 import { SIG_DFL, SIG_IGN } from './signals.js';
 import { copyOutU32 } from './user-io.js';
+import { armCpuLimit } from './cpu-limit.js';
 
 /** What clone3(2) asks beyond clone(2)'s arguments. */
 export interface CloneExtras {
@@ -135,6 +136,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   child.seccomp = t.seccomp;
   child.altStack = { ...t.altStack };
   group.tasks.add(child);
+  armCpuLimit(kernel, group);
   (group.parent ?? parent).children.add(group);
 
   if (flags & CLONE.PARENT_SETTID) {

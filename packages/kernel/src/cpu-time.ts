@@ -64,6 +64,12 @@ export function isCpuClock(clock: number): boolean {
   return clock < 0 || clock === CLOCK.PROCESS_CPUTIME_ID || clock === CLOCK.THREAD_CPUTIME_ID;
 }
 
+/** The unreaped zombie process `pid` (every zombie is a child of a live process), if there is one. */
+function zombie(t: Task, pid: number): ThreadGroup | undefined {
+  for (const task of t.kernel.tasks.values()) for (const c of task.group.children) if (c.pid === pid && c.exitStatus !== undefined) return c;
+  return undefined;
+}
+
 /**
  * Resolves a CPU-time clock id (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
  * or one built by clock_getcpuclockid/pthread_getcpuclockid) to a reader of
@@ -92,8 +98,10 @@ export function cpuClockReader(t: Task, clock: number): () => Nanos {
   let g = t.group;
   if (id !== 0 && id !== t.tid) {
     const leader = t.kernel.tasks.get(id);
-    if (!leader || leader.group.pid !== id) throw new SysError(Errno.EINVAL);
-    g = leader.group;
+    // A zombie's clock still reads (its final CPU time) until it is reaped.
+    const found = leader && leader.group.pid === id ? leader.group : zombie(t, id);
+    if (!found) throw new SysError(Errno.EINVAL);
+    g = found;
   }
   return () => pick(groupCpu(g));
 }

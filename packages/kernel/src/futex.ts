@@ -106,8 +106,10 @@ export function cleanupRobustList(t: Task): void {
     const hv = new DataView(head.buffer, head.byteOffset, 24);
     const futexOffset = Number(hv.getBigInt64(8, true));
     const pending = Number(hv.getBigUint64(16, true));
+    // Entries are user addresses above 2^32: the PI bit is cleared arithmetically, not with 32-bit `&`.
+    const untag = (entry: number) => entry - (entry % 2);
     const mark = (entry: number) => {
-      const word = (entry & ~1) + futexOffset;
+      const word = untag(entry) + futexOffset;
       const cur = FutexTable.read(t, word);
       if ((cur & FUTEX.TID_MASK) !== t.tid) return;
       t.mm.atomicCompareExchange32(word, cur, ((cur & FUTEX.WAITERS) | FUTEX.OWNER_DIED) >>> 0);
@@ -115,7 +117,7 @@ export function cleanupRobustList(t: Task): void {
     };
     let entry = Number(hv.getBigUint64(0, true));
     for (let i = 0; i < LIST_LIMIT && entry !== t.robustList; i++) {
-      const next = Number(new DataView(t.mm.copyIn(entry & ~1, 8).buffer).getBigUint64(0, true));
+      const next = Number(new DataView(t.mm.copyIn(untag(entry), 8).buffer).getBigUint64(0, true));
       if (entry !== pending) mark(entry);
       entry = next;
     }

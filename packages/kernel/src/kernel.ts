@@ -547,6 +547,8 @@ export class Kernel {
     group.realTimer = undefined;
     for (const timer of group.cpuItimers.values()) timer.cancel();
     group.cpuItimers.clear();
+    group.cpuLimitCancel?.();
+    group.cpuLimitCancel = undefined;
     for (const timer of group.timers.values()) timer.cancel?.();
     group.timers.clear();
     for (const fd of group.fds.fds()) this.root.vfs.locks.releaseRecordLocks(group.fds.get(fd).inode, group.pid);

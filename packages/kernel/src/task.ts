@@ -68,6 +68,8 @@ export class ThreadGroup {
   readonly timers = new Map<number, PosixTimer>();
   /** Resource limits, [soft, hard] per RLIMIT_*. */
   rlimits: Array<[bigint, bigint]> = defaultRlimits();
+  /** Cancels the RLIMIT_CPU watch (cpu-limit.ts), when one is armed. */
+  cpuLimitCancel: (() => void) | undefined;
   /** rt_sigtimedwait callers waiting for one of their blocked signals to arrive. */
   readonly signalWaiters = new Set<() => void>();
   /** Called when a child changes state (exits, stops, continues): wakes wait4/waitid callers. */

@@ -1,4 +1,4 @@
-import { Errno, Signal, SysError } from '@tvisor/abi';
+import { Errno, O, RLIM_INFINITY, RLIMIT, S, Signal, SysError } from '@tvisor/abi';
 import type { MemoryManager } from '@tvisor/mm';
 import { PATH_MAX, type FileDescription } from '@tvisor/vfs';
 import type { Task } from './task.js';
@@ -35,11 +35,31 @@ export function readToUser(task: Task, file: FileDescription, addr: number, coun
  */
 export function writeFromUser(task: Task, file: FileDescription, addr: number, count: number, offset?: number): number {
   try {
+    count = withinFileSizeLimit(task, file, count, offset);
     return transfer(task, addr, count, false, (chunk, done) => file.write(chunk, offset === undefined ? undefined : offset + done));
   } catch (e) {
     if (e instanceof SysError && e.errno === Errno.EPIPE) task.kernel.raiseSignal(task, Signal.SIGPIPE);
     throw e;
   }
+}
+
+/**
+ * RLIMIT_FSIZE for a write of `count` bytes to a regular file at `offset`
+ * (undefined: the description's position, or the end with O_APPEND): the
+ * count shortened to end at the limit; at or past it, SIGXFSZ and EFBIG,
+ * as Linux's generic_write_check_limits.
+ */
+export function withinFileSizeLimit(task: Task, file: FileDescription, count: number, offset?: number): number {
+  const limit = task.group.rlimits[RLIMIT.FSIZE][0];
+  if (limit === RLIM_INFINITY || count === 0) return count;
+  const st = file.stat();
+  if ((st.mode & S.IFMT) !== S.IFREG) return count;
+  const pos = offset ?? (file.statusFlags & O.APPEND ? st.size : file.offset);
+  if (BigInt(pos) >= limit) {
+    task.kernel.raiseSignal(task, Signal.SIGXFSZ);
+    throw new SysError(Errno.EFBIG);
+  }
+  return Math.min(count, Number(limit - BigInt(pos)));
 }
 
 /** A path argument: a NUL-terminated string of at most PATH_MAX bytes (ENAMETOOLONG beyond, EFAULT for NULL). */

@@ -14,6 +14,8 @@ export interface Iovec {
 const SHORT_COPY = 32;
 /** Largest iovec count (UIO_MAXIOV). */
 const UIO_MAXIOV = 1024;
+/** The most one read/write moves (INT_MAX rounded down to a page), as Linux's MAX_RW_COUNT. */
+const MAX_RW_COUNT = 0x7fff_f000;
 
 const utf8 = new TextDecoder();
 
@@ -120,7 +122,7 @@ export class UserMemory extends MmPart {
     throw new SysError(Errno.ENAMETOOLONG);
   }
 
-  /** Reads `count` struct iovec {base, len}; EINVAL for count > UIO_MAXIOV or a negative length. */
+  /** Reads `count` struct iovec {base, len}; EINVAL for count > UIO_MAXIOV or a negative length; the total is capped at MAX_RW_COUNT. */
   readIovecs(addr: number, count: number): Iovec[] {
     if (count < 0 || count > UIO_MAXIOV) throw new SysError(Errno.EINVAL);
     if (count === 0) return [];
@@ -132,6 +134,12 @@ export class UserMemory extends MmPart {
       const lenHi = view.getUint32(i * 16 + 12, true);
       if (lenHi >= 0x8000_0000) throw new SysError(Errno.EINVAL);
       out[i] = { base, len: view.getUint32(i * 16 + 8, true) + lenHi * 0x1_0000_0000 };
+    }
+    // Linux's import_iovec caps the whole vector at MAX_RW_COUNT, shortening the segment that crosses it.
+    let total = 0;
+    for (const v of out) {
+      v.len = Math.min(v.len, MAX_RW_COUNT - total);
+      total += v.len;
     }
     return out;
   }

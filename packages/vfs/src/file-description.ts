@@ -264,6 +264,10 @@ export class FileDescription {
     return !this.isPath && (acc === O.WRONLY || acc === O.RDWR);
   }
 
+  /** Whether the last reference is gone (the implementation was released). */
+  get released(): boolean {
+    return this.refs <= 0;
+  }
   incRef(): void {
     if (this.refs <= 0) throw new Error('FileDescription used after release');
     this.refs++;

@@ -2,6 +2,8 @@
 export const SIOC = {
   ADDRT: 0x890b,
   DELRT: 0x890c,
+  SPGRP: 0x8902,
+  GPGRP: 0x8904,
   ATMARK: 0x8905,
   GSTAMP: 0x8906,
   GSTAMPNS: 0x8907,

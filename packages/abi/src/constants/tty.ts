@@ -72,6 +72,9 @@ export const FIO = {
   CLEX: 0x5451,
   ASYNC: 0x5452,
   QSIZE: 0x5460,
+  /** Socket owner for SIGIO (asm/sockios.h), as F_SETOWN/F_GETOWN. */
+  SETOWN: 0x8901,
+  GETOWN: 0x8903,
 } as const;
 
 /** tcsetattr actions (TCSANOW...). */

@@ -78,6 +78,7 @@ int printf(const char *, ...);
 #include <linux/mman.h>
 #include <asm/termbits.h>
 #include <asm/ioctls.h>
+#include <asm/sockios.h>
 #include <asm/termios.h>
 #include <linux/uio.h>
 #include <linux/futex.h>

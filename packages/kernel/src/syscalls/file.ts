@@ -1,6 +1,7 @@
-import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
-import { toAbiStat, type FileDescription, type StatInfo } from '@tvisor/vfs';
-import { blockingOp, installOpened } from '../blocking-io.js';
+import { AT, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
+import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
+import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
+import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
@@ -20,6 +21,8 @@ function copyOutStat(t: Task, addr: number, st: StatInfo): void {
 }
 
 function open(t: Task, dirfd: number, p: string, flags: number, mode: number): number {
+  // open/openat on a 64-bit kernel force O_LARGEFILE (force_o_largefile); O_PATH keeps only its own few flags.
+  if (!(flags & O.PATH)) flags |= O.LARGEFILE;
   const ctx = t.group.fs.context(t.group.fds, dirfd, p);
   const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode });
   return installOpened(t, file, (flags & O.CLOEXEC) !== 0);
@@ -112,8 +115,12 @@ function iovecOnce(t: Task, file: FileDescription, vecs: Array<{ base: number; l
   return total;
 }
 
+/** The only fcntl commands an O_PATH descriptor takes (Linux's check_fcntl_cmd); the rest give EBADF. */
+const O_PATH_FCNTLS = new Set<number>([F.DUPFD, F.DUPFD_CLOEXEC, F.GETFD, F.SETFD, F.GETFL]);
+
 function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
   const fds = t.group.fds;
+  if (fds.get(fd).isPath && !O_PATH_FCNTLS.has(cmd)) throw new SysError(Errno.EBADF);
   switch (cmd) {
     case F.DUPFD:
     case F.DUPFD_CLOEXEC: {
@@ -128,15 +135,59 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
       return 0;
     case F.GETFL:
       return fds.get(fd).statusFlags;
-    case F.SETFL:
-      fds.get(fd).setStatusFlags(arg);
+    case F.SETFL: {
+      const file = fds.get(fd);
+      file.setStatusFlags(arg);
+      asyncFlagChanged(t.kernel, file, fd);
       return 0;
+    }
+    case F.GETOWN: {
+      const owner = asyncOwner(fds.get(fd));
+      return owner.type === F_OWNER.PGRP ? -owner.id : owner.id;
+    }
+    case F.SETOWN: {
+      // arg is an int: a negative one names a process group.
+      const id = arg | 0;
+      if (id === -0x8000_0000) throw new SysError(Errno.EINVAL);
+      setAsyncOwner(t, fds.get(fd), id < 0 ? { type: F_OWNER.PGRP, id: -id } : { type: F_OWNER.PID, id });
+      return 0;
+    }
+    case F.GETOWN_EX: {
+      const owner = asyncOwner(fds.get(fd));
+      const out = new Uint8Array(8);
+      const v = new DataView(out.buffer);
+      v.setInt32(0, owner.type, true);
+      v.setInt32(4, owner.id, true);
+      t.mm.copyOut(arg, out);
+      return 0;
+    }
+    case F.SETOWN_EX: {
+      const file = fds.get(fd);
+      const v = new DataView(t.mm.copyIn(arg, 8).buffer);
+      setAsyncOwner(t, file, { type: v.getInt32(0, true), id: v.getInt32(4, true) });
+      return 0;
+    }
+    case F.GETSIG:
+      return asyncSignal(fds.get(fd));
+    case F.SETSIG:
+      setAsyncSignal(fds.get(fd), arg > 64 ? -1 : arg);
+      return 0;
+    case F.GETPIPE_SZ:
+      return pipeOf(fds.get(fd)).capacity;
+    case F.SETPIPE_SZ:
+      return pipeOf(fds.get(fd)).setCapacity(arg, t.group.creds.euid === 0);
     default: {
       const r = fcntlLock(t, fd, cmd, arg);
       if (r === undefined) throw new SysError(Errno.EINVAL);
       return r;
     }
   }
+}
+
+/** The pipe behind a pipe or FIFO description; the pipe-size fcntls give EBADF for anything else, as Linux's get_pipe_info does. */
+function pipeOf(file: FileDescription): Pipe {
+  if (!(file.impl instanceof PipeFile)) throw new SysError(Errno.EBADF);
+  return file.impl.pipe;
 }
 
 function dup3(t: Task, oldfd: number, newfd: number, flags: number): number {
@@ -242,7 +293,9 @@ export function registerFileSyscalls(table: SyscallTable): void {
       args: ['fd', 'buf:2', 'uint'],
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
-        return blockingOp(t, file, POLL.OUT, () => writeFromUser(t, file, a.arg(1), clampCount(a.arg(2))));
+        const count = clampCount(a.arg(2));
+        if (file.impl instanceof PipeFile) return pipeWrite(t, file, count, (done) => writeFromUser(t, file, a.arg(1) + done, count - done));
+        return blockingOp(t, file, POLL.OUT, () => writeFromUser(t, file, a.arg(1), count));
       },
     },
     pipe: { args: ['ptr'], handler: (t, a) => pipe2(t, a.arg(0), 0) },
@@ -360,7 +413,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
     ioctl: {
       args: ['fd', 'hex', 'hex'],
       support: 'partial',
-      note: 'terminals: termios (TCGETS/TCSETS*, TCGETS2/TCSETS2*), TCFLSH, TIOCGWINSZ/TIOCSWINSZ, FIONREAD, TIOCOUTQ, TIOCSCTTY/TIOCNOTTY, TIOCGPGRP/TIOCSPGRP/TIOCGSID, ptmx TIOCGPTN/TIOCSPTLCK/TIOCGPTPEER/TIOCSIG; FIOCLEX/FIONCLEX/FIONBIO; no TIOCPKT/TIOCSTI/TCXONC; others ENOTTY',
+      note: 'terminals: termios (TCGETS/TCSETS*, TCGETS2/TCSETS2*), TCFLSH, TIOCGWINSZ/TIOCSWINSZ, FIONREAD, TIOCOUTQ, TIOCSCTTY/TIOCNOTTY, TIOCGPGRP/TIOCSPGRP/TIOCGSID, ptmx TIOCGPTN/TIOCSPTLCK/TIOCGPTPEER/TIOCSIG; FIOCLEX/FIONCLEX/FIONBIO/FIOASYNC (SIGIO or the F_SETSIG signal to the F_SETOWN owner), FIONREAD on pipes, FIOSETOWN/FIOGETOWN/SIOCSPGRP/SIOCGPGRP on sockets; no TIOCPKT/TIOCSTI/TCXONC; others ENOTTY',
       handler: (t, a) => ioctl(t, a.argInt(0), a.argUint(1), a.arg(2)),
     },
     getcwd: {
@@ -414,16 +467,38 @@ export function registerFileSyscalls(table: SyscallTable): void {
  */
 function ioctl(t: Task, fd: number, cmd: number, arg: number): number {
   const file = t.group.fds.get(fd);
+  if (file.isPath) throw new SysError(Errno.EBADF);
   switch (cmd) {
     case FIO.CLEX:
     case FIO.NCLEX:
       t.group.fds.setCloexec(fd, cmd === FIO.CLEX);
       return 0;
-    case FIO.NBIO: {
+    case FIO.NBIO:
+    case FIO.ASYNC: {
+      // FIONBIO and FIOASYNC set or clear O_NONBLOCK and O_ASYNC as F_SETFL would.
       const on = new DataView(t.mm.copyIn(arg, 4).buffer).getInt32(0, true) !== 0;
-      file.setStatusFlags(on ? file.statusFlags | O.NONBLOCK : file.statusFlags & ~O.NONBLOCK);
+      const flag = cmd === FIO.NBIO ? O.NONBLOCK : O.ASYNC;
+      file.setStatusFlags(on ? file.statusFlags | flag : file.statusFlags & ~flag);
+      asyncFlagChanged(t.kernel, file, fd);
       return 0;
     }
+  }
+  if ((file.stat().mode & S.IFMT) === S.IFSOCK) {
+    // A socket's owner for SIGIO is also set and read by ioctl (sock_ioctl): FIOSETOWN/SIOCSPGRP as F_SETOWN, FIOGETOWN/SIOCGPGRP as F_GETOWN.
+    if (cmd === FIO.SETOWN || cmd === SIOC.SPGRP) return fcntl(t, fd, F.SETOWN, new DataView(t.mm.copyIn(arg, 4).buffer).getInt32(0, true));
+    if (cmd === FIO.GETOWN || cmd === SIOC.GPGRP) {
+      const out = new Uint8Array(4);
+      new DataView(out.buffer).setInt32(0, fcntl(t, fd, F.GETOWN, 0), true);
+      t.mm.copyOut(arg, out);
+      return 0;
+    }
+  }
+  if (cmd === FIO.NREAD && file.impl instanceof PipeFile) {
+    // Either end of a pipe answers FIONREAD with the bytes queued.
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setInt32(0, file.impl.pipe.queued, true);
+    t.mm.copyOut(arg, out);
+    return 0;
   }
   const impl = file.impl as Partial<UserIoctl>;
   if (typeof impl.userIoctl === 'function') return impl.userIoctl(t, cmd, arg);

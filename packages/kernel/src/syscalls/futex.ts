@@ -28,6 +28,11 @@ function futexWait(t: Task, addr: number, val: number, timeoutAddr: number, bits
   });
 }
 
+/** Linux's wake loops count a waiter before comparing with the limit, so a count of 0 or less still wakes one. */
+function wakeCount(count: number): number {
+  return Math.max(1, count);
+}
+
 /** FUTEX_WAKE_OP: the operation on *uaddr2 and the comparison of its old value (futex(2)). */
 function wakeOp(t: Task, uaddr: number, uaddr2: number, count: number, count2: number, encoded: number): number {
   const opField = (encoded >>> 28) & 0xf;
@@ -45,8 +50,8 @@ function wakeOp(t: Task, uaddr: number, uaddr2: number, count: number, count2: n
   const hit = [signedOld === sc, signedOld !== sc, signedOld < sc, signedOld <= sc, signedOld > sc, signedOld >= sc][cmp];
   if (hit === undefined) throw new SysError(Errno.ENOSYS);
   const futexes = t.kernel.futexes;
-  let woken = futexes.wake(FutexTable.key(t, uaddr), count);
-  if (hit) woken += futexes.wake(FutexTable.key(t, uaddr2), count2);
+  let woken = futexes.wake(FutexTable.key(t, uaddr), wakeCount(count));
+  if (hit) woken += futexes.wake(FutexTable.key(t, uaddr2), wakeCount(count2));
   return woken;
 }
 
@@ -120,11 +125,11 @@ export function registerFutexSyscalls(table: SyscallTable): void {
           case FUTEX.WAIT_BITSET:
             return futexWait(t, addr, a.argUint(2), a.arg(3), a.argUint(5), true, clock, key(addr));
           case FUTEX.WAKE:
-            return futexes.wake(key(addr), a.argUint(2));
+            return futexes.wake(key(addr), wakeCount(a.argInt(2)));
           case FUTEX.WAKE_BITSET:
             // As futex_wake: a waiter can never match an empty bitset.
             if (a.argUint(5) === 0) throw new SysError(Errno.EINVAL);
-            return futexes.wake(key(addr), a.argUint(2), a.argUint(5));
+            return futexes.wake(key(addr), wakeCount(a.argInt(2)), a.argUint(5));
           case FUTEX.REQUEUE:
           case FUTEX.CMP_REQUEUE: {
             if (cmd === FUTEX.CMP_REQUEUE && FutexTable.read(t, addr) !== a.argUint(5)) throw new SysError(Errno.EAGAIN);
@@ -132,7 +137,7 @@ export function registerFutexSyscalls(table: SyscallTable): void {
             return futexes.requeue(key(addr), key(a.arg(4)), a.argUint(2), a.argUint(3));
           }
           case FUTEX.WAKE_OP:
-            return wakeOp(t, addr, a.arg(4), a.argUint(2), a.argUint(3), a.argUint(5));
+            return wakeOp(t, addr, a.arg(4), a.argInt(2), a.argInt(3), a.argUint(5));
           case FUTEX.LOCK_PI:
           case FUTEX.LOCK_PI2:
             return lockPi(t, addr, false);

@@ -137,8 +137,6 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     execve: { args: ['str', 'ptr', 'ptr'], handler: (t, a) => execve(t, a.arg(0), a.arg(1), a.arg(2)) },
     exit: {
       args: ['int'],
-      support: 'partial',
-      note: 'robust futex lists are not walked at thread exit',
       handler: (t, a) => {
         t.kernel.exitThread(t, a.argInt(0));
         return 0;

@@ -1,4 +1,5 @@
 import { Errno, RLIMIT, SysError } from '@tvisor/abi';
+import { armCpuLimit } from '../cpu-limit.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
 
@@ -21,6 +22,7 @@ function prlimit(t: Task, pid: number, resource: number, newAddr: number, oldAdd
     if (oldAddr !== 0) t.mm.copyOut(oldAddr, encode(cur));
     g.rlimits[resource] = [soft, hard];
     if (resource === RLIMIT.NOFILE) g.fds.limit = Number(soft);
+    if (resource === RLIMIT.CPU) armCpuLimit(t.kernel, g);
     return 0;
   }
   if (oldAddr !== 0) t.mm.copyOut(oldAddr, encode(cur));

@@ -1,18 +1,27 @@
-import { Errno, O, POLL, S, SysError } from '@tvisor/abi';
-import type { FileDescription } from '@tvisor/vfs';
+import { Errno, O, PAGE_SIZE, POLL, S, Signal, SPLICE_F, SysError } from '@tvisor/abi';
+import { PipeFile, type FileDescription } from '@tvisor/vfs';
 import { blockingOp } from '../blocking-io.js';
 import type { Task } from '../task.js';
+import { readToUser, withinFileSizeLimit, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 const CHUNK = 128 * 1024;
 const MAX_RW_COUNT = 0x7ffff000;
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** The pipe end behind a description, if it is one. */
+function pipeEnd(f: FileDescription): PipeFile | undefined {
+  return f.impl instanceof PipeFile ? f.impl : undefined;
+}
 
 /**
  * Moves up to `count` bytes from `src` to `dst` through a sentry buffer
  * (sendfile, splice, copy_file_range): reads at `inOff` when given (not
- * moving src's offset), writes at `outOff` when given. Stops at EOF or a
- * short write; the first would-block parks the caller (unless it moved
- * something already).
+ * moving src's offset), writes at `outOff` when given. A pipe source is
+ * only consumed as far as `dst` took it, and no more is taken from a file
+ * than a destination pipe has room for, so nothing is lost on a short
+ * write. Stops at EOF or a short write; the first would-block throws
+ * EAGAIN (unless something moved already).
  */
 function transfer(
   t: Task,
@@ -22,42 +31,57 @@ function transfer(
   inOff?: number,
   outOff?: number,
 ): { n: number; inOff?: number; outOff?: number } {
-  const buf = new Uint8Array(Math.min(CHUNK, Math.max(1, count)));
+  const from = pipeEnd(src);
+  const to = pipeEnd(dst);
   let done = 0;
   while (done < count) {
-    const want = Math.min(buf.length, count - done);
+    let want = Math.min(CHUNK, count - done);
+    if (to?.pipe.readers === 0) {
+      if (done > 0) break;
+      t.kernel.raiseSignal(t, Signal.SIGPIPE);
+      throw new SysError(Errno.EPIPE);
+    }
+    if (to) want = Math.min(want, to.pipe.freePages * PAGE_SIZE);
+    if (want === 0) {
+      if (done > 0) break;
+      throw new SysError(Errno.EAGAIN);
+    }
+    const buf = new Uint8Array(want);
     let got: number;
     try {
-      got = src.read(buf.subarray(0, want), inOff === undefined ? undefined : inOff + done);
+      got = from && from.pipe.queued > 0 ? from.pipe.peek(buf) : src.read(buf, inOff === undefined ? undefined : inOff + done);
     } catch (e) {
       if (done > 0) break;
       throw e;
     }
     if (got === 0) break;
     let put = 0;
-    while (put < got) {
-      let w: number;
-      try {
-        w = dst.write(buf.subarray(put, got), outOff === undefined ? undefined : outOff + done + put);
-      } catch (e) {
-        if (done + put > 0) return { n: done + put, inOff: inOff === undefined ? undefined : inOff + done + put, outOff };
-        throw e;
+    let failure: unknown;
+    try {
+      const allowed = withinFileSizeLimit(t, dst, got, outOff === undefined ? undefined : outOff + done);
+      while (put < allowed) {
+        const w = dst.write(buf.subarray(put, allowed), outOff === undefined ? undefined : outOff + done + put);
+        put += w;
+        if (w === 0) break;
       }
-      put += w;
-      if (w === 0) break;
+    } catch (e) {
+      failure = e;
     }
+    from?.pipe.consume(put);
     done += put;
+    if (failure !== undefined && done === 0) throw failure;
     if (put < got) break;
   }
   return { n: done, inOff: inOff === undefined ? undefined : inOff + done, outOff: outOff === undefined ? undefined : outOff + done };
 }
 
-function readOffset(t: Task, addr: number): number | undefined {
+/** A loff_t argument: EINVAL if negative, or if `len` more bytes from it would pass the largest offset (rw_verify_area). */
+function readOffset(t: Task, addr: number, len = 0): number | undefined {
   if (addr === 0) return undefined;
   const b = t.mm.copyIn(addr, 8);
-  const off = Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true));
-  if (off < 0) throw new SysError(Errno.EINVAL);
-  return off;
+  const off = new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true);
+  if (off < 0n || off + BigInt(len) > INT64_MAX) throw new SysError(Errno.EINVAL);
+  return Number(off);
 }
 
 function writeOffset(t: Task, addr: number, off: number | undefined): void {
@@ -83,13 +107,14 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
 /**
  * Runs a file-to-file transfer that may find either end not ready: it waits
  * on the end that blocked it (an empty source, or a full destination), as a
- * blocking read or write on that end would.
+ * blocking read or write on that end would; with SPLICE_F_NONBLOCK it fails
+ * with EAGAIN instead.
  */
-function blockingTransfer(t: Task, src: FileDescription, dst: FileDescription, op: () => number): number {
+function blockingTransfer(t: Task, src: FileDescription, dst: FileDescription, op: () => number, nonblock = false): number {
   try {
     return op();
   } catch (e) {
-    if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN) throw e;
+    if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN || nonblock) throw e;
   }
   const sourceEmpty = (src.readiness(POLL.IN | POLL.HUP) & (POLL.IN | POLL.HUP)) === 0;
   return sourceEmpty ? blockingOp(t, src, POLL.IN, op) : blockingOp(t, dst, POLL.OUT, op);
@@ -99,19 +124,90 @@ function isPipe(f: FileDescription): boolean {
   return (f.stat().mode & S.IFMT) === S.IFIFO;
 }
 
-function splice(t: Task, inFd: number, inOffAddr: number, outFd: number, outOffAddr: number, len: number): number {
+function splice(t: Task, inFd: number, inOffAddr: number, outFd: number, outOffAddr: number, len: number, flags: number): number {
   const src = t.group.fds.get(inFd);
   const dst = t.group.fds.get(outFd);
+  if (!src.readable || !dst.writable) throw new SysError(Errno.EBADF);
   if (!isPipe(src) && !isPipe(dst)) throw new SysError(Errno.EINVAL);
+  if (pipeEnd(src) && pipeEnd(src)?.pipe === pipeEnd(dst)?.pipe) throw new SysError(Errno.EINVAL);
   if ((isPipe(src) && inOffAddr !== 0) || (isPipe(dst) && outOffAddr !== 0)) throw new SysError(Errno.ESPIPE);
-  const inOff = readOffset(t, inOffAddr);
-  const outOff = readOffset(t, outOffAddr);
-  return blockingTransfer(t, src, dst, () => {
-    const r = transfer(t, src, dst, Math.min(len, MAX_RW_COUNT), inOff, outOff);
-    writeOffset(t, inOffAddr, r.inOff);
-    writeOffset(t, outOffAddr, r.outOff);
-    return r.n;
-  });
+  const inOff = readOffset(t, inOffAddr, len);
+  const outOff = readOffset(t, outOffAddr, len);
+  return blockingTransfer(
+    t,
+    src,
+    dst,
+    () => {
+      const r = transfer(t, src, dst, Math.min(len, MAX_RW_COUNT), inOff, outOff);
+      writeOffset(t, inOffAddr, r.inOff);
+      writeOffset(t, outOffAddr, r.outOff);
+      return r.n;
+    },
+    (flags & SPLICE_F.NONBLOCK) !== 0,
+  );
+}
+
+/**
+ * tee(2): copies up to `len` bytes queued in one pipe into another without
+ * consuming them. Waits for data in the source (0 once it has no writers)
+ * and for room in the destination, unless SPLICE_F_NONBLOCK.
+ */
+function tee(t: Task, inFd: number, outFd: number, len: number, flags: number): number {
+  if (flags & ~(SPLICE_F.MOVE | SPLICE_F.NONBLOCK | SPLICE_F.MORE | SPLICE_F.GIFT)) throw new SysError(Errno.EINVAL);
+  const src = t.group.fds.get(inFd);
+  const dst = t.group.fds.get(outFd);
+  const from = pipeEnd(src);
+  const to = pipeEnd(dst);
+  if (!from || !to || !src.readable || !dst.writable) throw new SysError(Errno.EINVAL);
+  if (from.pipe === to.pipe) throw new SysError(Errno.EINVAL);
+  const op = (): number => {
+    if (len === 0) return 0;
+    if (from.pipe.queued === 0) {
+      if (from.pipe.writers === 0) return 0;
+      throw new SysError(Errno.EAGAIN);
+    }
+    if (to.pipe.readers === 0) {
+      t.kernel.raiseSignal(t, Signal.SIGPIPE);
+      throw new SysError(Errno.EPIPE);
+    }
+    const buf = new Uint8Array(Math.min(len, from.pipe.queued, to.pipe.freePages * PAGE_SIZE, MAX_RW_COUNT));
+    if (buf.length === 0) throw new SysError(Errno.EAGAIN);
+    from.pipe.peek(buf);
+    return dst.write(buf);
+  };
+  return blockingTransfer(t, src, dst, op, (flags & SPLICE_F.NONBLOCK) !== 0);
+}
+
+/**
+ * vmsplice(2) toward a pipe: the iovecs' bytes are copied in (gifting pages
+ * is not modelled); from a pipe: queued bytes are read out into the iovecs.
+ */
+function vmsplice(t: Task, fd: number, iov: number, count: number, flags: number): number {
+  if (flags & ~(SPLICE_F.MOVE | SPLICE_F.NONBLOCK | SPLICE_F.MORE | SPLICE_F.GIFT)) throw new SysError(Errno.EINVAL);
+  const file = t.group.fds.get(fd);
+  const end = pipeEnd(file);
+  if (!end) throw new SysError(Errno.EBADF);
+  const vecs = t.mm.readIovecs(iov, count);
+  const writing = end.writing && file.writable;
+  if (!writing && !(end.reading && file.readable)) throw new SysError(Errno.EBADF);
+  const op = (): number => {
+    let total = 0;
+    for (const { base, len } of vecs) {
+      if (len === 0) continue;
+      let n: number;
+      try {
+        n = writing ? writeFromUser(t, file, base, len) : readToUser(t, file, base, len);
+      } catch (e) {
+        if (total > 0) break;
+        throw e;
+      }
+      total += n;
+      if (n < len) break;
+    }
+    return total;
+  };
+  if (flags & SPLICE_F.NONBLOCK) return op();
+  return blockingOp(t, file, writing ? POLL.OUT : POLL.IN, op);
 }
 
 function copyFileRange(t: Task, inFd: number, inOffAddr: number, outFd: number, outOffAddr: number, len: number, flags: number): number {
@@ -132,15 +228,22 @@ function copyFileRange(t: Task, inFd: number, inOffAddr: number, outFd: number, 
   return r.n;
 }
 
-/** Transfers between files without a user buffer: sendfile, splice, copy_file_range. */
+/** Transfers between files without a user buffer: sendfile, splice, tee, vmsplice, copy_file_range. */
 export function registerSpliceSyscalls(table: SyscallTable): void {
   table.register({
     sendfile: { args: ['fd', 'fd', 'ptr', 'uint'], handler: (t, a) => sendfile(t, a.argInt(0), a.argInt(1), a.arg(2), a.arg(3)) },
     splice: {
       args: ['fd', 'ptr', 'fd', 'ptr', 'uint', 'hex'],
       support: 'partial',
-      note: 'copies through the sentry (no page moves); SPLICE_F_NONBLOCK is not honoured',
-      handler: (t, a) => splice(t, a.argInt(0), a.arg(1), a.argInt(2), a.arg(3), a.arg(4)),
+      note: 'copies through the sentry (no page moves)',
+      handler: (t, a) => splice(t, a.argInt(0), a.arg(1), a.argInt(2), a.arg(3), a.arg(4), a.argUint(5)),
+    },
+    tee: { args: ['fd', 'fd', 'uint', 'hex'], handler: (t, a) => tee(t, a.argInt(0), a.argInt(1), a.arg(2), a.argUint(3)) },
+    vmsplice: {
+      args: ['fd', 'ptr', 'uint', 'hex'],
+      support: 'partial',
+      note: 'copies (SPLICE_F_GIFT pages are not moved)',
+      handler: (t, a) => vmsplice(t, a.argInt(0), a.arg(1), a.arg(2), a.argUint(3)),
     },
     copy_file_range: {
       args: ['fd', 'ptr', 'fd', 'ptr', 'uint', 'hex'],

@@ -140,8 +140,10 @@ export class PipeFilesystem implements Filesystem {
       }
     }
     const { reading, writing } = fifoEnds(flags);
-    if (writing && !reading && flags & O.NONBLOCK && pipe.readers === 0) throw new SysError(Errno.ENXIO);
-    return new PipeFile(inode, pipe, reading, writing);
+    // Only named FIFOs wait for (or, non-blocking, refuse without) a peer; an anonymous pipe opens at once.
+    const anonymous = inode instanceof PipeInode;
+    if (!anonymous && writing && !reading && flags & O.NONBLOCK && pipe.readers === 0) throw new SysError(Errno.ENXIO);
+    return new PipeFile(inode, pipe, reading, writing, anonymous);
   }
 
   /** Make `vfs` open FIFOs through this pipefs. */

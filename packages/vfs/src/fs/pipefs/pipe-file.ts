@@ -17,6 +17,8 @@ export class PipeFile extends FileImplBase {
     readonly pipe: Pipe,
     readonly reading: boolean,
     readonly writing: boolean,
+    /** An anonymous pipe reopened through /proc/PID/fd: no waiting for a peer (fifo_open's is_pipe). */
+    readonly anonymous = false,
   ) {
     super(inode);
     pipe.attach(reading, writing);
@@ -28,7 +30,7 @@ export class PipeFile extends FileImplBase {
    * `subscribe` until it holds, which is how open(2) blocks on a FIFO.
    */
   peerReady(): boolean {
-    if (this.reading && this.writing) return true;
+    if ((this.reading && this.writing) || this.anonymous) return true;
     return this.reading ? this.pipe.writers > 0 : this.pipe.readers > 0;
   }
 
@@ -39,9 +41,9 @@ export class PipeFile extends FileImplBase {
   override pread(): number {
     throw new SysError(Errno.ESPIPE);
   }
-  override write(_fd: FileDescription, src: Uint8Array): number {
+  override write(fd: FileDescription, src: Uint8Array): number {
     if (!this.writing) throw new SysError(Errno.EBADF);
-    return this.pipe.write(src);
+    return this.pipe.write(src, (fd.statusFlags & O.DIRECT) !== 0);
   }
   override pwrite(): number {
     throw new SysError(Errno.ESPIPE);
