@@ -2,6 +2,7 @@ import { AT, Errno, F, FIO, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RAN
 import { toAbiStat, type FileDescription, type StatInfo } from '@tvisor/vfs';
 import { blockingOp, installOpened } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
+import { socketReadWrite } from './socket.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
 import { readPath, readToUser, writeFromUser } from '../user-io.js';
@@ -94,6 +95,8 @@ function iovecTransfer(t: Task, fd: number, iov: number, iovcnt: number, write: 
   const file = t.group.fds.get(fd);
   const vecs = t.mm.readIovecs(iov, iovcnt);
   if (offset === undefined) {
+    const viaSocket = socketReadWrite(t, file, vecs, write);
+    if (viaSocket !== undefined) return viaSocket;
     // readv/writev on a stream may block like read/write: retry the whole vector when ready.
     return blockingOp(t, file, write ? POLL.OUT : POLL.IN, () => iovecOnce(t, file, vecs, write, undefined));
   }
@@ -235,6 +238,8 @@ export function registerFileSyscalls(table: SyscallTable): void {
       args: ['fd', 'ptr', 'uint'],
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
+        const viaSocket = socketReadWrite(t, file, [{ base: a.arg(1), len: clampCount(a.arg(2)) }], false);
+        if (viaSocket !== undefined) return viaSocket;
         return blockingOp(t, file, POLL.IN, () => readToUser(t, file, a.arg(1), clampCount(a.arg(2))));
       },
     },
@@ -242,6 +247,8 @@ export function registerFileSyscalls(table: SyscallTable): void {
       args: ['fd', 'buf:2', 'uint'],
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
+        const viaSocket = socketReadWrite(t, file, [{ base: a.arg(1), len: clampCount(a.arg(2)) }], true);
+        if (viaSocket !== undefined) return viaSocket;
         return blockingOp(t, file, POLL.OUT, () => writeFromUser(t, file, a.arg(1), clampCount(a.arg(2))));
       },
     },

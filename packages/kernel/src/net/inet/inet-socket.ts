@@ -130,6 +130,8 @@ export class InetSocket extends SocketImpl {
 
   connect(t: Task, raw: Uint8Array, nonblock: boolean): number {
     const sa = decodeInetAddress(this.family, raw);
+    // A negative SO_SNDTIMEO leaves no time to wait: EINPROGRESS, as on a non-blocking socket.
+    if (this.sendTimeoutMs < 0) nonblock = true;
     try {
       this.inner.connect(sa);
       return 0;
