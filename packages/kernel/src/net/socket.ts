@@ -202,6 +202,7 @@ export abstract class SocketImpl extends FileImplBase {
       case SO.DONTROUTE:
       case SO.PRIORITY:
       case SO.TIMESTAMP:
+      case SO.NO_CHECK:
       case SO.MARK:
         return encodeIntOption(this.plainOptions.get(name) ?? 0);
       case SO.RCVLOWAT:
@@ -248,6 +249,7 @@ export abstract class SocketImpl extends FileImplBase {
       case SO.OOBINLINE:
       case SO.DONTROUTE:
       case SO.TIMESTAMP:
+      case SO.NO_CHECK:
         this.plainOptions.set(name, optionInt(value) !== 0 ? 1 : 0);
         return;
       case SO.PRIORITY:
