@@ -24,6 +24,7 @@ export * from './constants/ioctl.js';
 export * from './constants/tty.js';
 export * from './constants/socket.js';
 export * from './constants/netdev.js';
+export * from './constants/aio.js';
 export * from './constants/events.js';
 export * from './constants/bpf.js';
 

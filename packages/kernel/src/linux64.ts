@@ -1,5 +1,7 @@
 import { registerCredentialSyscalls } from './syscalls/creds.js';
 import { registerEpollSyscalls } from './syscalls/epoll.js';
+import { registerAioSyscalls } from './syscalls/aio.js';
+import { registerIoUringSyscalls } from './syscalls/io-uring.js';
 import { registerEventfdSyscalls } from './syscalls/eventfd.js';
 import { registerFileSyscalls } from './syscalls/file.js';
 import { registerFutexSyscalls } from './syscalls/futex.js';
@@ -69,6 +71,8 @@ export function registerLinux64Syscalls(table: SyscallTable): void {
   registerPollSyscalls(table);
   registerEpollSyscalls(table);
   registerEventfdSyscalls(table);
+  registerAioSyscalls(table);
+  registerIoUringSyscalls(table);
   registerTimerfdSyscalls(table);
   registerSignalfdSyscalls(table);
   registerInotifySyscalls(table);

@@ -18,6 +18,12 @@ export interface MappableFile {
   /** The file's inode number (st_ino), shown in /proc/PID/maps. */
   readonly ino: number;
 
+  /**
+   * VM_DONTEXPAND: mremap may move or shrink a mapping of this file but not
+   * grow it (EFAULT), as for Linux's AIO rings and other special mappings.
+   */
+  readonly dontExpand?: boolean;
+
   /** The current file size in bytes; pages past it read as zeros in a private mapping. */
   size(): number;
 

@@ -253,6 +253,7 @@ export class MappingSyscalls extends MmPart {
         this.faults.unmapRange(oldAddr + newLen, oldAddr + oldLen);
         oldLen = newLen;
       }
+      if (newLen > oldLen && vma.file?.dontExpand) throw new SysError(Errno.EFAULT);
       if (newLen > oldLen && !this.state.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
       const dest = fixed ? target : findUnmappedArea(this.vmas, this.state.layout.mmapBase, 0, newLen, false);
       this.relocate(oldAddr, oldLen, dest, newLen, dontUnmap);
@@ -266,6 +267,7 @@ export class MappingSyscalls extends MmPart {
     }
     if (!expand) return oldAddr;
 
+    if (vma.file?.dontExpand) throw new SysError(Errno.EFAULT);
     if (!this.state.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
     // Grow in place when the range ends the VMA and the space after it is free.
     const growEnd = oldAddr + newLen;

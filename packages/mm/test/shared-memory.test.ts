@@ -1,4 +1,4 @@
-import { MADV, MAP, MREMAP, PROT } from '@tvisor/abi';
+import { Errno, MADV, MAP, MREMAP, PROT } from '@tvisor/abi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PAGE_SIZE } from '../src/layout.js';
 import { MemoryFile } from '../src/memory-file.js';
@@ -53,5 +53,24 @@ describe('SharedMemory', () => {
     child.munmap(ca, 4 * P);
     expect(mf.allocatedBytes()).toBe(baseline);
     child.release();
+  });
+
+  it('keeps a VM_DONTEXPAND mapping from growing: mremap may move it, not enlarge it (EFAULT)', () => {
+    const mm = new MemoryManager(mf, new FakeAddressSpace());
+    const ring = Object.assign(new SharedMemory(mf, 2 * P, { mapsName: '/[aio] (deleted)', dev: 0, ino: 1 }), { dontExpand: true });
+    const a = mm.mmap({ addr: 0, length: 2 * P, prot: RW, flags: MAP.SHARED, file: ring, offset: 0 });
+    expect(() => mm.mremap(a, 2 * P, 3 * P, MREMAP.MAYMOVE)).toThrow(expect.objectContaining({ errno: Errno.EFAULT }));
+    const dst = mm.mmap({ addr: 0, length: 3 * P, prot: PROT.NONE, flags: MAP.PRIVATE | MAP.ANONYMOUS });
+    expect(() => mm.mremap(a, 2 * P, 3 * P, MREMAP.MAYMOVE | MREMAP.FIXED, dst)).toThrow(expect.objectContaining({ errno: Errno.EFAULT }));
+    // As on Linux, the destination was unmapped before the check.
+    expect(mm.vmaAt(dst)).toBeUndefined();
+    const moved = mm.mremap(a, 2 * P, 2 * P, MREMAP.MAYMOVE | MREMAP.FIXED, dst);
+    expect(moved).toBe(dst);
+    expect(mm.vmaAt(dst)?.file).toBe(ring);
+    // An ordinary shared mapping grows in the same situation.
+    const plain = mm.mmap({ addr: 0, length: 2 * P, prot: RW, flags: MAP.SHARED | MAP.ANONYMOUS });
+    expect(mm.mremap(plain, 2 * P, 3 * P, MREMAP.MAYMOVE)).toBeGreaterThan(0);
+    mm.release();
+    ring.release();
   });
 });

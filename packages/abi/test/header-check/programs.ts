@@ -88,6 +88,8 @@ int printf(const char *, ...);
 #include <linux/filter.h>
 #include <linux/audit.h>
 #include <linux/falloc.h>
+#include <linux/aio_abi.h>
+#include <linux/io_uring.h>
 #include <linux/limits.h>
 #include <linux/mount.h>
 #include <linux/magic.h>

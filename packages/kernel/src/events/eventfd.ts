@@ -49,6 +49,15 @@ export class EventFdImpl extends FileImplBase {
     return 8;
   }
 
+  /**
+   * Adds `value` from inside the kernel (Linux's eventfd_signal, used by AIO
+   * completions): the counter saturates at its maximum instead of failing.
+   */
+  signal(value: bigint): void {
+    this.counter += value < EVENTFD_MAX - this.counter ? value : EVENTFD_MAX - this.counter;
+    this.waiters.notify(POLL.IN | POLL.RDNORM);
+  }
+
   override pread(): number {
     throw new SysError(Errno.ESPIPE);
   }

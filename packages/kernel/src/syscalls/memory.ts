@@ -1,5 +1,6 @@
 import { Errno, MAP, MFD, S, SysError } from '@tvisor/abi';
 import { makeDev } from '@tvisor/vfs';
+import { IoUringImpl } from '../events/io-uring.js';
 import { mappableFile } from '../mappable.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
@@ -32,10 +33,17 @@ export function registerMemorySyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const fd = a.argInt(4);
         let flags = a.argUint(3);
+        const offset = a.arg(5);
+        // An io_uring's rings: the offset selects which object, each mapped from its start.
+        const ring = flags & MAP.ANONYMOUS ? undefined : t.group.fds.get(fd).impl;
+        if (ring instanceof IoUringImpl) {
+          const file = ring.mappingAt(offset, a.arg(1));
+          return t.mm.mmap({ addr: a.arg(0), length: a.arg(1), prot: a.argUint(2), flags, file, offset: 0 });
+        }
         const mapped = flags & MAP.ANONYMOUS ? undefined : fileToMap(t, fd, flags);
         if (mapped === 'zero') flags |= MAP.ANONYMOUS;
         const file = mapped === 'zero' ? undefined : mapped;
-        return t.mm.mmap({ addr: a.arg(0), length: a.arg(1), prot: a.argUint(2), flags, file, offset: a.arg(5) });
+        return t.mm.mmap({ addr: a.arg(0), length: a.arg(1), prot: a.argUint(2), flags, file, offset });
       },
     },
     munmap: {
