@@ -260,4 +260,19 @@ describe('SO_RCVTIMEO / SO_SNDTIMEO values', () => {
     expect(errnoOf(() => a.setOption(SOL.SOCKET, SO.SNDTIMEO, timeval(1, 1_000_000)))).toBe(Errno.EDOM);
     expect(errnoOf(() => a.setOption(SOL.SOCKET, SO.SNDTIMEO, timeval(1, -1)))).toBe(Errno.EDOM);
   });
+
+  it('options at any level but SOL_SOCKET are EOPNOTSUPP, get and set (sock_no_getsockopt)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(SOCK.STREAM, SOCK.DGRAM, SOCK.SEQPACKET),
+        fc.integer({ min: 0, max: 300 }).filter((l) => l !== SOL.SOCKET),
+        fc.nat(64),
+        (type, level, name) => {
+          const [a] = pair(type);
+          expect(errnoOf(() => a.getOption(level, name))).toBe(Errno.EOPNOTSUPP);
+          expect(errnoOf(() => a.setOption(level, name, encodeIntOption(1)))).toBe(Errno.EOPNOTSUPP);
+        },
+      ),
+    );
+  });
 });
