@@ -24,9 +24,12 @@ export * from './constants/ioctl.js';
 export * from './constants/tty.js';
 export * from './constants/socket.js';
 export * from './constants/netdev.js';
+export * from './constants/netlink.js';
 export * from './constants/aio.js';
 export * from './constants/events.js';
+export * from './constants/mempolicy.js';
 export * from './constants/bpf.js';
+export * from './constants/ipc.js';
 
 // Struct codecs.
 export * from './codec/index.js';

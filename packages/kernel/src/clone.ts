@@ -35,6 +35,7 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   const tid = kernel.allocateId();
   const child = new Task(kernel, tid, group, context);
   child.blocked = t.blocked;
+  child.memPolicy = t.memPolicy;
   group.tasks.add(child);
   if (flags & CLONE.PARENT_SETTID) copyOutU32(group.mm, ptid, tid);
   if (flags & CLONE.CHILD_SETTID) copyOutU32(group.mm, ctid, tid);
@@ -89,6 +90,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   group.rlimits = parent.rlimits.map(([s, h]) => [s, h]);
   const child = new Task(kernel, pid, group, context);
   child.blocked = t.blocked;
+  child.memPolicy = t.memPolicy;
   child.altStack = { ...t.altStack };
   group.tasks.add(child);
   (group.parent ?? parent).children.add(group);

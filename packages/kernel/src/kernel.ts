@@ -100,6 +100,8 @@ export class Kernel {
   readonly pipes = new PipeFilesystem();
   readonly startTime = Date.now();
   private readonly strace?: (line: string) => void;
+  /** Called as each process exits, before its memory goes (System V semaphore undo). */
+  readonly onGroupExit = new Set<(group: ThreadGroup) => void>();
   /** Told about sentry bugs met while serving syscalls (runsc prints them with --debug). */
   onInternalError: ((text: string) => void) | undefined;
   private nextId = 1;
@@ -528,6 +530,7 @@ export class Kernel {
     group.timers.clear();
     for (const fd of group.fds.fds()) this.root.vfs.locks.releaseRecordLocks(group.fds.get(fd).inode, group.pid);
     group.fds.release();
+    for (const hook of this.onGroupExit) hook(group);
     group.mm.release();
     const vforkDone = group.vforkDone;
     group.vforkDone = undefined;

@@ -2,6 +2,7 @@ import { registerCredentialSyscalls } from './syscalls/creds.js';
 import { registerEpollSyscalls } from './syscalls/epoll.js';
 import { registerAioSyscalls } from './syscalls/aio.js';
 import { registerIoUringSyscalls } from './syscalls/io-uring.js';
+import { registerMempolicySyscalls } from './syscalls/mempolicy.js';
 import { registerEventfdSyscalls } from './syscalls/eventfd.js';
 import { registerFileSyscalls } from './syscalls/file.js';
 import { registerFutexSyscalls } from './syscalls/futex.js';
@@ -30,6 +31,10 @@ import { registerTimeSyscalls } from './syscalls/time.js';
 import { registerTimerSyscalls } from './syscalls/timers.js';
 import { registerXattrSyscalls } from './syscalls/xattr.js';
 import { registerTimerfdSyscalls } from './syscalls/timerfd.js';
+import { registerMqueueSyscalls } from './syscalls/mqueue.js';
+import { registerSysvMsgSyscalls } from './syscalls/sysv-msg.js';
+import { registerSysvSemSyscalls } from './syscalls/sysv-sem.js';
+import { registerSysvShmSyscalls } from './syscalls/sysv-shm.js';
 import { SyscallTable } from './syscall-table.js';
 
 // The x86-64 Linux syscall table, assembled from the handler families in
@@ -73,8 +78,13 @@ export function registerLinux64Syscalls(table: SyscallTable): void {
   registerEventfdSyscalls(table);
   registerAioSyscalls(table);
   registerIoUringSyscalls(table);
+  registerMempolicySyscalls(table);
   registerTimerfdSyscalls(table);
   registerSignalfdSyscalls(table);
   registerInotifySyscalls(table);
   registerSocketSyscalls(table);
+  registerSysvMsgSyscalls(table);
+  registerSysvSemSyscalls(table);
+  registerSysvShmSyscalls(table);
+  registerMqueueSyscalls(table);
 }

@@ -117,6 +117,8 @@ export class Task {
   altStack: AltStack = { ...ALTSTACK_INITIAL };
   /** set_robust_list's head, for robust futex cleanup at exit. */
   robustList = 0;
+  /** set_mempolicy's NUMA policy, encoded by syscalls/mempolicy.ts (0: MPOL_DEFAULT); clone copies it. */
+  memPolicy = 0;
   /** Cancels the wait of a syscall parked by Kernel.block. */
   cancelBlock: (() => void) | undefined;
   /** Ends that wait because a signal arrived. */

@@ -121,6 +121,7 @@ export class MappingSyscalls extends MmPart {
       dontFork: false,
       wipeOnFork: false,
       hints: 0,
+      policy: 0,
       name,
     };
     if (fixed) this.faults.unmapRange(start, start + len);
@@ -364,6 +365,7 @@ export class MappingSyscalls extends MmPart {
       dontFork: false,
       wipeOnFork: false,
       hints: 0,
+      policy: 0,
       name: null,
     });
     this.faults.populate(oldTop, newTop);
@@ -371,6 +373,22 @@ export class MappingSyscalls extends MmPart {
     this.state.notePeak();
     this.state.brkEnd = addr;
     return addr;
+  }
+
+  /**
+   * mbind(2)'s part in mm: records `policy` on every VMA in [addr,
+   * addr+length) (splitting at the ends). EINVAL for an unaligned start,
+   * EFAULT (after changing nothing) if the range has an unmapped hole.
+   */
+  setPolicy(addr: number, length: number, policy: number): void {
+    if (!isPageAligned(addr) || !(length >= 0)) throw new SysError(Errno.EINVAL);
+    const end = addr + pageAlignUp(length);
+    if (end > TASK_SIZE) throw new SysError(Errno.EFAULT);
+    if (end === addr) return;
+    if (this.vmas.gaps(addr, end).length > 0) throw new SysError(Errno.EFAULT);
+    this.state.changeVmas(addr, end, (v) => {
+      v.policy = policy;
+    });
   }
 
   /**

@@ -89,6 +89,11 @@ export class MemoryManager {
     return this.mappings.brk(addr);
   }
 
+  /** mbind(2): see MappingSyscalls.setPolicy. */
+  setPolicy(addr: number, length: number, policy: number): void {
+    this.mappings.setPolicy(addr, length, policy);
+  }
+
   /** prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME): see MappingSyscalls.setAnonName. */
   setAnonName(addr: number, length: number, name: string | null): void {
     this.mappings.setAnonName(addr, length, name);

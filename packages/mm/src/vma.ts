@@ -39,6 +39,12 @@ export interface Vma {
   hints: number;
   /** A name for /proc/PID/maps of an anonymous area (e.g. "[stack]"), or null. */
   name: string | null;
+  /**
+   * The NUMA policy mbind(2) set, encoded by the kernel (0: the task's
+   * policy applies). Opaque to mm: it only keeps VMAs with different
+   * policies from merging, as Linux does.
+   */
+  policy: number;
 }
 
 /** madvise hints Linux keeps as VMA flags. */
@@ -88,7 +94,8 @@ export function vmasMergeable(a: Vma, b: Vma): boolean {
     a.dontFork === b.dontFork &&
     a.wipeOnFork === b.wipeOnFork &&
     a.hints === b.hints &&
-    a.name === b.name
+    a.name === b.name &&
+    a.policy === b.policy
   );
 }
 

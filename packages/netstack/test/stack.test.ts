@@ -50,6 +50,35 @@ describe('network layer', () => {
     expect(onLink.nextHop.key).toBe('10.0.0.7');
   });
 
+  it('configures at run time: a NIC down refuses routes and traffic, addresses and routes come and go', async () => {
+    const { IpAddress } = await import('../src/wire/address.js');
+    const p = makePair();
+    expect(p.a.nicById(p.nicA.id)).toBe(p.nicA);
+    expect(p.a.nicById(99)).toBeNull();
+    p.a.setNicUp(p.nicA, false);
+    expect(() => p.a.findRoute(IpAddress.parse('10.0.0.2'))).toThrow(/ENETUNREACH/);
+    const down = ping(p.b, '10.0.0.1', { timeoutMs: 500 });
+    p.clock.advance(1000);
+    await expect(down).rejects.toThrow(/timeout/);
+    p.a.setNicUp(p.nicA, true);
+    // b's ARP for 10.0.0.1 is still retrying (1 s apart): the next solicitation gets the answer.
+    const up = ping(p.b, '10.0.0.1', { timeoutMs: 5000 });
+    p.clock.advance(3000);
+    await expect(up).resolves.toMatchObject({ from: '10.0.0.1' });
+    expect(p.nicA.byteCounters.rxBytes).toBeGreaterThan(0);
+    expect(p.nicA.neighbors4.list().map((n) => n.ip)).toEqual(['10.0.0.2']);
+    p.a.addAddress(p.nicA, '10.9.0.1/16');
+    expect(p.a.findRoute(IpAddress.parse('10.9.3.3')).src.key).toBe('10.9.0.1');
+    p.a.removeAddress(p.nicA, '10.9.0.1/16');
+    expect(() => p.a.findRoute(IpAddress.parse('10.9.3.3'))).toThrow(/ENETUNREACH/);
+    expect(() => p.a.removeAddress(p.nicA, '10.9.0.1/16')).toThrow(/EADDRNOTAVAIL/);
+    p.a.addRoute('192.0.2.0/24', p.nicA, '10.0.0.2');
+    expect(p.a.findRoute(IpAddress.parse('192.0.2.5')).nextHop.key).toBe('10.0.0.2');
+    p.a.removeRoute('192.0.2.0/24', p.nicA, '10.0.0.2');
+    expect(() => p.a.findRoute(IpAddress.parse('192.0.2.5'))).toThrow(/ENETUNREACH/);
+    expect(() => p.a.removeRoute('192.0.2.0/24', p.nicA)).toThrow(/ESRCH/);
+  });
+
   it('answers pings on a loopback NIC and writes a pcap of what it saw', async () => {
     const clock = new VirtualClock();
     const st = new Stack({ clock });

@@ -5,6 +5,7 @@ import { configureLog, log } from './oci/log.js';
 // The kernel is loaded (evaluated) only by the commands that run one (do,
 // boot, help syscalls): state, list, kill, delete... stay light.
 
+import { parseNetworkMode } from './network.js';
 import { VERSION } from './version.js';
 
 /** Flags that apply to every subcommand, as gVisor's runsc spells them. */
@@ -15,8 +16,11 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   log: { kind: 'string', help: 'file path where internal debug information is written.' },
   'log-format': { kind: 'string', help: 'log format: text or json.', default: 'text' },
   strace: { kind: 'bool', help: 'enable strace: print each syscall with its decoded arguments and result to stderr.' },
-  platform: { kind: 'string', help: 'specifies which platform to use: ptrace.', default: 'ptrace' },
-  network: { kind: 'string', help: 'specifies which network to use: none, sandbox. ', default: 'sandbox' },
+  platform: {
+    kind: 'string',
+    help: "specifies which platform to use: ptrace (the default) or systrap; $TVISOR_PLATFORM when not given ('runsc help platforms').",
+  },
+  network: { kind: 'string', help: 'specifies which network to use: sandbox (default), host, none.', default: 'sandbox' },
   version: { kind: 'bool', help: 'show version and exit.' },
   'debug-log-format': { kind: 'string', help: 'log format for --debug-log: text or json.', default: 'text' },
   'systemd-cgroup': { kind: 'bool', help: 'accepted for runc compatibility: the sandbox does not use host cgroups.' },
@@ -56,7 +60,7 @@ const USAGE = `Usage: runsc <flags> <subcommand> <subcommand args>
 
 Subcommands:
   do       Simplistic way to execute a command inside the sandbox. It's to be used for testing only.
-  help     Describe subcommands and their syntax; 'help syscalls' lists every system call and how well it is supported.
+  help     Describe subcommands and their syntax; 'help syscalls' lists every system call and how well it is supported; 'help platforms' the platforms and which is in use.
 ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(11)}${c.synopsis}`)
   .join('\n')}
@@ -96,6 +100,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     }
     if (global['log-format'] !== 'text' && global['log-format'] !== 'json')
       throw new UsageError(`invalid log format "${String(global['log-format'])}": text or json`);
+    parseNetworkMode(global.network);
     if (global.version) {
       io.stdout(`runsc version tvisor-${VERSION}\nspec: 1.1.0\n`);
       return 0;
@@ -134,6 +139,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           io.stdout((await import('./help-syscalls.js')).syscallsHelp());
           return 0;
         }
+        if (args[0] === 'platforms') {
+          const { platformsHelp } = await import('./platforms.js');
+          io.stdout(platformsHelp(global.platform));
+          return 0;
+        }
         if (args.length === 0) {
           io.stdout(USAGE);
           return 0;
@@ -154,7 +164,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'boot': {
         const { values, rest: ids } = parseFlags(args, BOOT_FLAGS, {});
         const { runBoot } = await import('./oci/boot.js');
-        return await runBoot({ root: String(global.root), id: ids[0], bundle: String(values.bundle), readyFd: 3, strace: global.strace === true });
+        const { platformName } = await import('./platforms.js');
+        return await runBoot({
+          root: String(global.root),
+          id: ids[0],
+          bundle: String(values.bundle),
+          readyFd: 3,
+          strace: global.strace === true,
+          platform: platformName(global.platform),
+        });
       }
       case 'do': {
         let values: FlagValues;
@@ -169,11 +187,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           }
           throw e;
         }
+        parseNetworkMode(values.network);
         if (cmd.length === 0) throw new UsageError('do: missing command');
-        if (values.platform !== 'ptrace') throw new UsageError(`invalid platform "${String(values.platform)}": only ptrace is available`);
+        const { platformName } = await import('./platforms.js');
+        const platform = platformName(values.platform);
         const { runDo } = await import('./do.js');
         return await runDo({
           argv: cmd,
+          platform,
           root: String(values.root),
           cwd: typeof values.cwd === 'string' ? values.cwd : process.cwd(),
           cwdGiven: typeof values.cwd === 'string',

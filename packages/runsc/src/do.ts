@@ -14,7 +14,7 @@ import {
 } from '@tvisor/kernel';
 import { ROOT_CREDENTIALS, type FileDescription } from '@tvisor/vfs';
 import { MemoryFile } from '@tvisor/mm';
-import { PtracePlatform } from '@tvisor/platform-ptrace';
+import { createPlatform, type PlatformName } from './platforms.js';
 import { UserError } from './oci/errors.js';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from './rootfs.js';
 import { Console } from './console.js';
@@ -22,6 +22,8 @@ import { forwardSignals } from './signal-forwarding.js';
 
 export interface DoOptions {
   argv: string[];
+  /** The platform that runs the command (--platform). */
+  platform?: PlatformName;
   /** Host directory shown as the sandbox's root. */
   root: string;
   /** Working directory inside the sandbox. */
@@ -70,7 +72,13 @@ function attachConsole(kernel: Kernel, devpts: Devpts): Console | undefined {
 export async function runDo(opts: DoOptions): Promise<number> {
   checkRoot(opts.root);
   const memoryFile = MemoryFile.create('tvisor-memory');
-  const platform = new PtracePlatform(memoryFile);
+  let platform;
+  try {
+    platform = createPlatform(opts.platform ?? 'ptrace', memoryFile);
+  } catch (e) {
+    memoryFile.close();
+    throw e;
+  }
   const filePages = new MemoryFilePages(memoryFile);
   const root = buildRootFilesystem({ hostRoot: opts.root, overlay: opts.overlay, pages: filePages });
   const kernel = new Kernel({ platform, syscalls: linux64SyscallTable(), memoryFile, root, strace: opts.strace, filePages });

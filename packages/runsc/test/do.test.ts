@@ -56,14 +56,14 @@ describe('runsc do: syscalls the table lacks', () => {
       #include <unistd.h>
       #include <sys/syscall.h>
       int main(void) {
-        long r = syscall(SYS_io_uring_setup, 0, 0);
+        long r = syscall(SYS_vserver, 0, 0);
         printf("%ld %d\\n", r, errno);
         return 7;
       }`);
     const r = runsc(['--strace', 'do', prog]);
     expect(r.stdout).toBe('-1 38\n');
     expect(r.status).toBe(7);
-    expect(r.stderr).toMatch(/io_uring_setup\(.*\) = -1 ENOSYS \(Function not implemented\)/);
+    expect(r.stderr).toMatch(/vserver\(.*\) = -1 ENOSYS \(Function not implemented\)/);
     expect(r.stderr).toMatch(/write\(1, "-1 38\\n", 6\) = 6/);
   });
 });
@@ -127,7 +127,7 @@ describe('runsc CLI', () => {
     const r = runsc(['help', 'syscalls']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ +39 +getpid +Full/m);
-    expect(r.stdout).toMatch(/^ *425 +io_uring_setup +ENOSYS/m);
+    expect(r.stdout).toMatch(/^ *236 +vserver +ENOSYS/m);
     expect(r.stdout).toMatch(/^ *56 +clone +Partial +\S/m);
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from './helpers.js';
 
-const PACKAGES = ['abi', 'platform', 'mm', 'vfs', 'netstack', 'kernel', 'platform-ptrace', 'runsc'];
+const PACKAGES = ['abi', 'platform', 'mm', 'vfs', 'netstack', 'kernel', 'platform-ptrace', 'platform-systrap', 'runsc'];
 const REPO_PACKAGES = new URL('../../', import.meta.url).pathname;
 
 /**

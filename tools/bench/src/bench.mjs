@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Benchmarks tVisor next to native execution and Debian's gVisor (runsc
-// --network=none do) in one run, and prints the ratios. Not a test: nothing
-// here asserts on time.
+// Benchmarks tVisor (on each of its platforms: ptrace, systrap) next to
+// native execution and Debian's gVisor (runsc --network=none do) in one run,
+// and prints the ratios. Not a test: nothing here asserts on time.
+// --platforms=ptrace,systrap picks tVisor's platforms; --only=getpid,pipe
+// picks cases (getpid, startup, loop, pipe, cat).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -10,6 +12,12 @@ const repo = resolve(new URL('../../..', import.meta.url).pathname);
 const tvisor = ['node', join(repo, 'packages/runsc/bin/runsc.js')];
 const gvisor = existsSync('/usr/bin/runsc') ? ['/usr/bin/runsc', '--network=none'] : undefined;
 const args = process.argv.slice(2);
+const platforms = (args.find((a) => a.startsWith('--platforms='))?.slice(12) ?? 'ptrace,systrap').split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
+const wanted = (name) => !only || only.includes(name);
 const runs = Number(args.find((a) => a.startsWith('--runs='))?.slice(7) ?? 5);
 
 /** Wall time of one run, in milliseconds; throws when the command fails. */
@@ -49,10 +57,12 @@ function timeInsideMedian(kind, script, n = runs) {
 }
 
 function sandboxed(kind, cmd) {
-  return kind === 'native' ? cmd : [...(kind === 'tvisor' ? tvisor : gvisor), 'do', ...cmd];
+  if (kind === 'native') return cmd;
+  if (kind === 'gvisor') return [...gvisor, 'do', ...cmd];
+  return [...tvisor, `--platform=${kind}`, 'do', ...cmd];
 }
 
-const kinds = ['native', 'tvisor', ...(gvisor ? ['gvisor'] : [])];
+const kinds = ['native', ...platforms, ...(gvisor ? ['gvisor'] : [])];
 const results = [];
 
 function report(name, unit, values, lowerIsBetter = true) {
@@ -60,11 +70,8 @@ function report(name, unit, values, lowerIsBetter = true) {
   results.push(row);
   const fmt = (v) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0));
   const ratio = (a, b) => (a !== undefined && b !== undefined ? (a / b).toFixed(2) + 'x' : '-');
-  console.log(
-    `${name.padEnd(34)} ${kinds.map((k) => `${k} ${fmt(values[k])} ${unit}`).join('  ')}  ` +
-      `tvisor/native ${ratio(values.tvisor, values.native)}  tvisor/gvisor ${ratio(values.tvisor, values.gvisor)}` +
-      (lowerIsBetter ? '' : ' (higher is better)'),
-  );
+  const ratios = platforms.map((p) => `${p}/native ${ratio(values[p], values.native)}  ${p}/gvisor ${ratio(values[p], values.gvisor)}`).join('  ');
+  console.log(`${name.padEnd(34)} ${kinds.map((k) => `${k} ${fmt(values[k])} ${unit}`).join('  ')}  ${ratios}` + (lowerIsBetter ? '' : ' (higher is better)'));
 }
 
 // 1. The cost of one emulated syscall: a static C loop of getpid(), timed at
@@ -80,43 +87,51 @@ execFileSync('gcc', ['-O2', '-static', '-o', join(dir, 'getpid'), join(dir, 'get
 const small = 1000;
 const large = Number(args.find((a) => a.startsWith('--syscalls='))?.slice(11) ?? 100000);
 const perSyscall = {};
-for (const k of kinds) {
+for (const k of wanted('getpid') ? kinds : []) {
   const n = k === 'native' ? large * 10 : large;
   const t1 = timeMedian(sandboxed(k, [join(dir, 'getpid'), String(small)]));
   const t2 = timeMedian(sandboxed(k, [join(dir, 'getpid'), String(n)]));
   perSyscall[k] = ((t2 - t1) * 1e6) / (n - small);
 }
-report('getpid syscall', 'ns', perSyscall);
+if (wanted('getpid')) report('getpid syscall', 'ns', perSyscall);
 
 // 2. Start-up: the wall time of running /bin/true.
-const startup = {};
-for (const k of kinds) startup[k] = timeMedian(sandboxed(k, ['/bin/true']));
-report('runsc do /bin/true', 'ms', startup);
+if (wanted('startup')) {
+  const startup = {};
+  for (const k of kinds) startup[k] = timeMedian(sandboxed(k, ['/bin/true']));
+  report('runsc do /bin/true', 'ms', startup);
+}
 
 // 3-5 time the workload inside the sandbox (see timeInsideMedian).
 // 3. Process creation: a bash loop running /bin/true 200 times.
-const loop = {};
-for (const k of kinds) loop[k] = timeInsideMedian(k, 'for i in $(seq 1 200); do /bin/true; done', Math.min(runs, 3));
-report('bash: 200 x /bin/true', 'ms', loop);
+if (wanted('loop')) {
+  const loop = {};
+  for (const k of kinds) loop[k] = timeInsideMedian(k, 'for i in $(seq 1 200); do /bin/true; done', Math.min(runs, 3));
+  report('bash: 200 x /bin/true', 'ms', loop);
+}
 
 // 4. Pipe throughput: 256 MiB from /dev/zero through a pipe (MB/s, higher is better).
 const MIB = 256;
-const pipeRate = {};
-for (const k of kinds) {
-  const ms = timeInsideMedian(k, `head -c ${MIB}M /dev/zero | cat > /dev/null`, Math.min(runs, 3));
-  pipeRate[k] = (MIB * 1048576) / 1e6 / (ms / 1000);
+if (wanted('pipe')) {
+  const pipeRate = {};
+  for (const k of kinds) {
+    const ms = timeInsideMedian(k, `head -c ${MIB}M /dev/zero | cat > /dev/null`, Math.min(runs, 3));
+    pipeRate[k] = (MIB * 1048576) / 1e6 / (ms / 1000);
+  }
+  report(`head -c ${MIB}M /dev/zero | cat`, 'MB/s', pipeRate, false);
 }
-report(`head -c ${MIB}M /dev/zero | cat`, 'MB/s', pipeRate, false);
 
 // 5. Reading a host file: cat of a 256 MiB file to /dev/null (MB/s).
-const big = join('/var/tmp', `tvisor-bench-${process.pid}.bin`);
-execFileSync('head', ['-c', `${MIB}M`, '/dev/urandom'], { stdio: ['ignore', openSync(big, 'w'), 'inherit'] });
-const catRate = {};
-for (const k of kinds) {
-  const ms = timeInsideMedian(k, `cat ${big} > /dev/null`, Math.min(runs, 3));
-  catRate[k] = (MIB * 1048576) / 1e6 / (ms / 1000);
+if (wanted('cat')) {
+  const big = join('/var/tmp', `tvisor-bench-${process.pid}.bin`);
+  execFileSync('head', ['-c', `${MIB}M`, '/dev/urandom'], { stdio: ['ignore', openSync(big, 'w'), 'inherit'] });
+  const catRate = {};
+  for (const k of kinds) {
+    const ms = timeInsideMedian(k, `cat ${big} > /dev/null`, Math.min(runs, 3));
+    catRate[k] = (MIB * 1048576) / 1e6 / (ms / 1000);
+  }
+  rmSync(big);
+  report(`cat ${MIB} MiB host file`, 'MB/s', catRate, false);
 }
-rmSync(big);
-report(`cat ${MIB} MiB host file`, 'MB/s', catRate, false);
 
 if (args.includes('--json')) console.log(JSON.stringify(results, null, 2));

@@ -16,3 +16,5 @@ export * from './ptrace.js';
 export * from './siginfo-layout.js';
 export * from './seccomp.js';
 export * from './netdev.js';
+export * from './netlink.js';
+export * from './ipc.js';

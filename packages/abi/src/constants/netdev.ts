@@ -41,7 +41,23 @@ export const IFF = {
   PORTSEL: 0x2000,
   AUTOMEDIA: 0x4000,
   DYNAMIC: 0x8000,
+  LOWER_UP: 0x10000,
+  DORMANT: 0x20000,
+  ECHO: 0x40000,
 } as const;
 
 /** Size of a network interface name buffer, NUL included. */
 export const IFNAMSIZ = 16;
+
+/** Routing-table entry flags (rt_flags, the Flags column of /proc/net/route). */
+export const RTF = {
+  UP: 0x1,
+  GATEWAY: 0x2,
+  HOST: 0x4,
+} as const;
+
+/** ARP entry flags (the Flags column of /proc/net/arp). */
+export const ATF = {
+  COM: 0x02,
+  PERM: 0x04,
+} as const;

@@ -46,9 +46,17 @@ export const PRELUDES: Record<Program, string> = {
 #include <unistd.h>
 #include <pthread.h>
 #include <sys/xattr.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if.h>
+#include <net/if_arp.h>
+#include <net/route.h>
 `,
   uapi: `#include <stddef.h>
 int printf(const char *, ...);
@@ -90,6 +98,7 @@ int printf(const char *, ...);
 #include <linux/falloc.h>
 #include <linux/aio_abi.h>
 #include <linux/io_uring.h>
+#include <linux/mempolicy.h>
 #include <linux/limits.h>
 #include <linux/mount.h>
 #include <linux/magic.h>

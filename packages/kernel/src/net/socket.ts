@@ -1,6 +1,7 @@
 import { AF, Errno, FIO, Linger, O, SO, SOL, SysError, TIOC } from '@tvisor/abi';
 import { FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import type { Task } from '../task.js';
+import { interfaceIoctl, isInterfaceIoctl } from './interface-ioctl.js';
 import type { SocketInode } from './sockfs.js';
 import type { MessageCreds } from './unix/queue.js';
 
@@ -157,6 +158,7 @@ export abstract class SocketImpl extends FileImplBase {
         return 0;
       }
       default:
+        if (isInterfaceIoctl(cmd)) return interfaceIoctl(t, this.family, cmd, arg);
         throw new SysError(Errno.ENOTTY);
     }
   }

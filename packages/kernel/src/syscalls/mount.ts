@@ -1,5 +1,6 @@
 import { AT, Errno, MOUNT, SysError } from '@tvisor/abi';
 import { TmpfsFilesystem } from '@tvisor/vfs';
+import { mqueueFilesystem } from '../fs/mqueue/mqueue-fs.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
@@ -21,6 +22,11 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
     return 0;
   }
   const type = typeAddr === 0 ? '' : t.mm.readCString(typeAddr, 64);
+  if (type === 'mqueue') {
+    // Every mount shows the IPC namespace's one set of queues.
+    fs.vfs.mount(ctx, target, mqueueFilesystem(t.kernel).fs, { readOnly, noExec: (flags & MOUNT.NOEXEC) !== 0 });
+    return 0;
+  }
   if (type !== 'tmpfs') throw new SysError(Errno.ENODEV);
   fs.vfs.mount(ctx, target, new TmpfsFilesystem({ mode: 0o1777, pages: t.kernel.filePages }), { readOnly, noExec: (flags & MOUNT.NOEXEC) !== 0 });
   return 0;
@@ -32,7 +38,7 @@ export function registerMountSyscalls(table: SyscallTable): void {
     mount: {
       args: ['str', 'str', 'str', 'hex', 'ptr'],
       support: 'partial',
-      note: 'tmpfs, bind mounts and remounts (read-only toggling) only',
+      note: 'tmpfs, mqueue, bind mounts and remounts (read-only toggling) only',
       handler: (t, a) => mount(t, a.arg(0), a.arg(1), a.arg(2), a.arg(3)),
     },
     umount2: {

@@ -2,6 +2,8 @@ import { AF, Cmsghdr, Errno, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signa
 import type { FileDescription } from '@tvisor/vfs';
 import { vfsCredentials } from '../fs-context.js';
 import { createInetSocket } from '../net/inet/inet-socket.js';
+import { createNetlinkSocket } from '../net/netlink/netlink-socket.js';
+import { registerSocket } from '../net/registry.js';
 import { callerCreds, SOCKET_NO_WAIT, SocketImpl, type IncomingMessage } from '../net/socket.js';
 import { newSocketFile, newSocketInode } from '../net/sockfs.js';
 import type { MessageCreds } from '../net/unix/queue.js';
@@ -175,6 +177,7 @@ function socketWait(
 function installSocket(t: Task, sock: SocketImpl, flags: number): number {
   sock.ownerCreds = callerCreds(t);
   const file = newSocketFile(sock.sockInode, sock, (flags & SOCK.NONBLOCK) !== 0, vfsCredentials(t.group.creds));
+  registerSocket(t.kernel, file);
   return t.group.fds.add(file, (flags & SOCK.CLOEXEC) !== 0);
 }
 
@@ -191,6 +194,8 @@ function createSocket(t: Task, domain: number, type: number, protocol: number): 
     case AF.INET:
     case AF.INET6:
       return createInetSocket(t.kernel, newSocketInode(vfsCredentials(t.group.creds)), domain, base, protocol);
+    case AF.NETLINK:
+      return createNetlinkSocket(t.kernel, newSocketInode(vfsCredentials(t.group.creds)), base, protocol);
     default:
       throw new SysError(Errno.EAFNOSUPPORT);
   }
@@ -638,14 +643,14 @@ function setsockopt(t: Task, fd: number, level: number, name: number, optval: nu
   return 0;
 }
 
-/** The socket syscall family: AF_UNIX sockets in the sentry, AF_INET/AF_INET6 over @tvisor/netstack's loopback. */
+/** The socket syscall family: AF_UNIX and AF_NETLINK sockets in the sentry, AF_INET/AF_INET6 over @tvisor/netstack's loopback. */
 export function registerSocketSyscalls(table: SyscallTable): void {
   const unixAndInet = 'AF_UNIX (stream, datagram, seqpacket) and AF_INET/AF_INET6 TCP and UDP on the sandbox loopback (127.0.0.1/8, ::1)';
   table.register({
     socket: {
       args: ['int', 'hex', 'int'],
       support: 'partial',
-      note: `${unixAndInet}; other families EAFNOSUPPORT (no netlink, packet or raw sockets); no /proc/net`,
+      note: `${unixAndInet}; AF_NETLINK NETLINK_ROUTE (link/address/route/neighbour dumps and changes on the sandbox stack, no multicast events) and NETLINK_KOBJECT_UEVENT (no events); other families EAFNOSUPPORT (no packet or raw sockets)`,
       handler: (t, a) => {
         const type = a.argInt(1);
         checkTypeFlags(type);

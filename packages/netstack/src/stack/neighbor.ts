@@ -92,6 +92,13 @@ export class NeighborCache {
     this.entries.get(ip.key)!.confirmedAt = Infinity;
   }
 
+  /** The entries that have a link address, for listings (ip neigh, /proc/net/arp); `permanent` for addStatic ones. */
+  list(): { ip: string; mac: MacAddress; permanent: boolean }[] {
+    const out: { ip: string; mac: MacAddress; permanent: boolean }[] = [];
+    for (const [ip, e] of this.entries) if (e.mac) out.push({ ip, mac: e.mac, permanent: e.confirmedAt === Infinity });
+    return out;
+  }
+
   /** Drops all state and pending timers. */
   clear(): void {
     for (const e of this.entries.values()) e.timer?.cancel();

@@ -20,6 +20,13 @@ export class Nic {
   neighbors6!: NeighborCache;
   /** Frames received / sent, for diagnostics. */
   readonly counters = { rxFrames: 0, txFrames: 0, rxDropped: 0 };
+  /** Bytes in the frames counted above (for /proc/net/dev and link statistics). */
+  readonly byteCounters = { rxBytes: 0, txBytes: 0 };
+  /**
+   * Administrative state (IFF_UP): a NIC that is down neither sends nor
+   * receives, and routes through it do not resolve. Set through Stack.setNicUp.
+   */
+  up = true;
 
   constructor(
     readonly id: number,
@@ -86,7 +93,9 @@ export class Nic {
     eth.src = this.mac;
     if (etherType !== undefined) eth.etherType = etherType;
     else eth.etherType = frame[ETHERNET_HEADER_LEN] >> 4 === 6 ? EtherType.IPV6 : EtherType.IPV4;
+    if (!this.up) return;
     this.counters.txFrames++;
+    this.byteCounters.txBytes += frame.length;
     this.link.send(frame);
   }
 }

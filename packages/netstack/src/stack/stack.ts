@@ -26,7 +26,7 @@ import { Ipv6Layer } from './ipv6.js';
 import { NeighborCache } from './neighbor.js';
 import { Nic } from './nic.js';
 import type { OutPacket } from './packet.js';
-import { RouteTable } from './route.js';
+import { RouteTable, type RouteEntry } from './route.js';
 import type { PacketInfo, Route, TransportProtocol } from './types.js';
 
 export interface StackOptions {
@@ -137,6 +137,43 @@ export class Stack {
     this.routes.add({ destination: address, prefixLen, nicId: nic.id });
   }
 
+  /** The NIC with interface index `id`, or null. */
+  nicById(id: number): Nic | null {
+    return this.nics.get(id) ?? null;
+  }
+
+  /**
+   * Brings a NIC up or down (ip link set DEV up/down): while down it drops
+   * what it receives and sends, and routes through it fail with ENETUNREACH.
+   */
+  setNicUp(nic: Nic, up: boolean): void {
+    nic.up = up;
+  }
+
+  /** Removes `cidr` from a NIC with the on-link route addAddress made; EADDRNOTAVAIL if the NIC does not hold it. */
+  removeAddress(nic: Nic, cidr: string): void {
+    const { address, prefixLen } = parseCidr(cidr);
+    const at = nic.addresses.findIndex((a) => a.address.key === address.key && a.prefixLen === prefixLen);
+    if (at < 0) throw new SysError(Errno.EADDRNOTAVAIL, `${cidr} is not on ${nic.name}`);
+    nic.addresses.splice(at, 1);
+    this.localAddresses.delete(address.key);
+    this.routes.remove((e) => e.nicId === nic.id && !e.gateway && e.prefixLen === prefixLen && e.destination.key === address.key);
+  }
+
+  /** Removes the routes to `cidr` through `nic` (and `gateway`, if given); ESRCH if there was none. */
+  removeRoute(cidr: string, nic: Nic, gateway?: string): void {
+    const { address, prefixLen } = parseCidr(cidr);
+    const gw = gateway ? IpAddress.parse(gateway).key : undefined;
+    const match = (e: RouteEntry) =>
+      e.nicId === nic.id &&
+      e.prefixLen === prefixLen &&
+      e.destination.inPrefix(address, prefixLen) &&
+      address.inPrefix(e.destination, prefixLen) &&
+      (gw === undefined || e.gateway?.key === gw);
+    if (!this.routes.list().some(match)) throw new SysError(Errno.ESRCH, `no route to ${cidr} via ${nic.name}`);
+    this.routes.remove(match);
+  }
+
   /** Adds a route, e.g. addRoute("0.0.0.0/0", nic, "10.0.0.1"). */
   addRoute(cidr: string, nic: Nic, gateway?: string): void {
     const { address, prefixLen } = parseCidr(cidr);
@@ -195,6 +232,7 @@ export class Stack {
     if (localNic || (dst.isLoopback && !viaNic)) {
       const lo = this.loopbackNic();
       const nic = lo ?? localNic;
+      // Linux keeps local routes while lo is down: what is sent there is dropped, not refused.
       if (!nic) throw new SysError(Errno.ENETUNREACH);
       const from = src ?? (localNic ? dst : nic.primaryAddress(version));
       if (!from) throw new SysError(Errno.EADDRNOTAVAIL);
@@ -203,14 +241,14 @@ export class Stack {
     }
     if (dst.isMulticast || dst.isLimitedBroadcast) {
       const nic = viaNic ?? this.nicForRoute(this.routes.lookup(dst)) ?? this.firstNicWith(version, src);
-      if (!nic) throw new SysError(Errno.ENETUNREACH);
+      if (!nic?.up) throw new SysError(Errno.ENETUNREACH);
       const from = src ?? nic.primaryAddress(version);
       if (!from) throw new SysError(Errno.EADDRNOTAVAIL);
       return { nic, src: from, dst, nextHop: dst, local: false, broadcast: true, mtu: nic.mtu };
     }
     const entry = this.routes.lookup(dst, viaNic?.id);
     const nic = this.nicForRoute(entry) ?? (viaNic && version === 6 ? viaNic : null);
-    if (!nic) throw new SysError(Errno.ENETUNREACH);
+    if (!nic?.up) throw new SysError(Errno.ENETUNREACH);
     const nextHop = entry?.gateway ?? dst;
     const from = src ?? nic.primaryAddress(version, nextHop);
     if (!from) throw new SysError(Errno.EADDRNOTAVAIL);
@@ -324,7 +362,8 @@ export class Stack {
   // ---- input --------------------------------------------------------------
 
   private onFrame(nic: Nic, frame: Uint8Array): void {
-    if (this.closed) return;
+    if (this.closed || !nic.up) return;
+    nic.byteCounters.rxBytes += frame.length;
     if (this.depth > 0) {
       this.backlog.push(() => this.processFrame(nic, frame));
       return;

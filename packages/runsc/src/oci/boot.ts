@@ -24,7 +24,8 @@ import {
   type ThreadGroup,
 } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
-import { PtracePlatform } from '@tvisor/platform-ptrace';
+import type { Platform } from '@tvisor/platform';
+import { createPlatform, type PlatformName } from '../platforms.js';
 import { HostFilesystem } from '@tvisor/vfs/host';
 import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from '../rootfs.js';
@@ -42,6 +43,8 @@ export interface BootOptions {
   /** Where `create` waits for "ready" or an error line. */
   readyFd: number;
   strace: boolean;
+  /** The platform that runs the container (the --platform create was given). */
+  platform?: PlatformName;
 }
 
 /** Signals the sandbox process passes on to the container's init. */
@@ -113,14 +116,14 @@ export async function runBoot(opts: BootOptions): Promise<number> {
   };
   let kernel: Kernel;
   let init: ThreadGroup;
-  let platform: PtracePlatform | undefined;
+  let platform: Platform | undefined;
   let console: Console | undefined;
   try {
     const spec = loadSpec(opts.bundle);
     const { rootfs } = checkRunnable(spec, opts.bundle);
     const proc = spec.process!;
     const memoryFile = MemoryFile.create('tvisor-memory');
-    platform = new PtracePlatform(memoryFile);
+    platform = createPlatform(opts.platform ?? 'ptrace', memoryFile);
     const filePages = new MemoryFilePages(memoryFile);
     const root = buildRootFilesystem({ hostRoot: rootfs, overlay: true, pages: filePages });
     applyMounts(root.vfs, spec);

@@ -114,6 +114,7 @@ export const COMMANDS: Record<string, Command> = {
         pidFile: ctx.values['pid-file'] as string | undefined,
         consoleSocket: ctx.values['console-socket'] as string | undefined,
         strace: ctx.global.strace === true,
+        platform: ctx.global.platform as string | undefined,
       });
       return 0;
     },
@@ -150,6 +151,7 @@ export const COMMANDS: Record<string, Command> = {
         pidFile: ctx.values['pid-file'] as string | undefined,
         consoleSocket: ctx.values['console-socket'] as string | undefined,
         strace: ctx.global.strace === true,
+        platform: ctx.global.platform as string | undefined,
         keepChild: !detach,
       });
       await start(r, id);

@@ -79,6 +79,8 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   strace: boolean;
+  /** --platform, passed on to boot. */
+  platform?: string;
   /** `run` keeps the sandbox as its child to wait for it. */
   keepChild?: boolean;
 }
@@ -110,7 +112,16 @@ export async function create(opts: CreateOptions): Promise<{ state: ContainerSta
   try {
     saveState(opts.root, state);
     const stdio = spec.process?.terminal ? await terminalStdio(opts.consoleSocket) : undefined;
-    const args = [...self(), ...logFlags(), `--root=${opts.root}`, ...(opts.strace ? ['--strace'] : []), 'boot', `--bundle=${bundle}`, opts.id];
+    const args = [
+      ...self(),
+      ...logFlags(),
+      `--root=${opts.root}`,
+      ...(opts.strace ? ['--strace'] : []),
+      ...(opts.platform ? [`--platform=${opts.platform}`] : []),
+      'boot',
+      `--bundle=${bundle}`,
+      opts.id,
+    ];
     child = spawn(args[0], args.slice(1), {
       stdio: stdio !== undefined ? [stdio, stdio, stdio, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,

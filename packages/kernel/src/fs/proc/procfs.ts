@@ -18,6 +18,8 @@ import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
 import { procStat, procStatus } from './pid-files.js';
 import { addPidExtras } from './pid-extras.js';
+import { addProcSysNet, procNetDir } from './net.js';
+import { addSysvIpcEntries } from './sysvipc.js';
 
 /**
  * The sandbox's /proc: per-process directories for the sandbox's own
@@ -133,6 +135,7 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     'uuid',
     fs.file(() => `${globalThis.crypto.randomUUID()}\n`),
   );
+  addSysvIpcEntries(fs, kernel, fixed, kern);
   const vm = sys.add('vm', fs.dir());
   vm.add(
     'overcommit_memory',
@@ -146,6 +149,12 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     'file-max',
     fs.file(() => '9223372036854775807\n'),
   );
+  // /proc/net is the reader's own namespace's view, as in Linux (a link to self/net).
+  fixed.add(
+    'net',
+    fs.symlink(() => 'self/net'),
+  );
+  addProcSysNet(fs, sys, kernel);
   fs.top = top;
   return fs;
 }
@@ -240,6 +249,7 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
   dir.add('exe', fs.symlink({ target: () => pathIn(kernel, g, exe()), resolve: () => exe() }));
   dir.add('cwd', fs.symlink({ target: () => pathIn(kernel, g, g.fs.cwd), resolve: () => g.fs.cwd }));
   dir.add('root', fs.symlink({ target: () => pathIn(kernel, g, g.fs.root), resolve: () => g.fs.root }));
+  dir.add('net', procNetDir(fs, kernel));
   dir.add(
     'loginuid',
     fs.file(() => '4294967295'),

@@ -1,0 +1,177 @@
+/*
+ * The systrap stub. Set-up is the ptrace stub's: it arms PR_SET_PDEATHSIG,
+ * asks to be traced and stops itself; the sentry then injects the set-up
+ * (`gadget`, `batch`), installs `handler` for SIGSYS, the fault signals and
+ * SIGURG, gives the thread its alternate stack, installs the seccomp filter
+ * and detaches, with the thread at `thread_start`.
+ *
+ * From then on no ptrace: every application syscall raises SIGSYS (seccomp
+ * SECCOMP_RET_TRAP), every fault its signal, and `handler` runs on the
+ * thread's alternate stack. The 16 KiB thread area holding that stack is
+ * 16 KiB-aligned and starts with the thread's message slot, so the slot is
+ * rsp rounded down. The handler posts the frame's addresses in the slot,
+ * rings the sentry's doorbell, and waits for an order: resume (state 2, the
+ * sentry has rewritten the frame; rt_sigreturn loads it), run a table of
+ * host syscalls (3), exit the thread (4) or clone a new stub thread (5).
+ *
+ * Slot offsets (message-slot.ts): 0 state, 4 sleeping, 8 siginfo, 16
+ * ucontext, 24 set-fs flag, 32 fs base, 40 batch count, 48 clone stack,
+ * 56 clone result, 64 stack_t of a new thread, 88 an empty signal set, 128 batch table (64-byte
+ * entries: nr, six arguments, result).
+ *
+ * stub-image.ts embeds the assembled bytes; a test assembles this file with
+ * gcc and checks that they match.
+ */
+    .intel_syntax noprefix
+    .globl _start
+_start:
+    mov edi, 1          /* PR_SET_PDEATHSIG */
+    mov esi, 9          /* SIGKILL */
+    mov eax, 157        /* prctl */
+    syscall
+    xor edi, edi        /* PTRACE_TRACEME */
+    xor esi, esi
+    xor edx, edx
+    xor r10d, r10d
+    mov eax, 101        /* ptrace */
+    syscall
+    mov eax, 39         /* getpid */
+    syscall
+    mov edi, eax
+    mov esi, 19         /* SIGSTOP */
+    mov eax, 62         /* kill */
+    syscall
+gadget:
+    syscall
+    int3
+    jmp gadget
+batch:
+    mov rax, [r12]
+    mov rdi, [r12+8]
+    mov rsi, [r12+16]
+    mov rdx, [r12+24]
+    mov r10, [r12+32]
+    mov r8, [r12+40]
+    mov r9, [r12+48]
+    syscall
+    mov [r14], rax
+    add r12, 56
+    add r14, 8
+    dec r13
+    jnz batch
+    int3
+    jmp batch
+
+/* A new stub thread's first stop: SIGTRAP takes it into the handler, where it waits for its registers. */
+thread_start:
+    int3
+    jmp thread_start
+
+handler:
+    mov r12, rdx                    /* ucontext: rt_sigreturn's rsp */
+    mov rbx, rsp
+    and rbx, -0x4000                /* this thread's message slot */
+    mov [rbx+8], rsi
+    mov [rbx+16], rdx
+report:
+    mov dword ptr [rbx], 1          /* a message for the sentry */
+    movabs r15, 0x7ffffff12000      /* the doorbell page */
+    lock add dword ptr [r15], 1
+    cmp dword ptr [r15+4], 0        /* the sentry sleeps: wake it */
+    je wait
+    mov rdi, r15
+    mov esi, 1                      /* FUTEX_WAKE */
+    mov edx, 1
+    mov eax, 202                    /* futex */
+    syscall
+wait:
+    mov ecx, 256
+spin:
+    mov eax, [rbx]
+    cmp eax, 1
+    jne dispatch
+    pause
+    dec ecx
+    jnz spin
+    mov eax, 1
+    xchg [rbx+4], eax               /* sleeping (xchg: ordered before the futex's read of the state) */
+    mov rdi, rbx
+    xor esi, esi                    /* FUTEX_WAIT while the state is 1 */
+    mov edx, 1
+    xor r10d, r10d
+    mov eax, 202
+    syscall
+    mov dword ptr [rbx+4], 0
+    jmp wait
+dispatch:
+    cmp eax, 3
+    je do_batch
+    cmp eax, 4
+    je do_exit
+    cmp eax, 5
+    je do_clone
+    cmp qword ptr [rbx+24], 0       /* resume: set the fs base first if asked */
+    je resume
+    mov qword ptr [rbx+24], 0
+    mov edi, 0x1002                 /* ARCH_SET_FS */
+    mov rsi, [rbx+32]
+    mov eax, 158                    /* arch_prctl */
+    syscall
+resume:
+    mov dword ptr [rbx], 0
+    mov rsp, r12
+    mov eax, 15                     /* rt_sigreturn */
+    syscall
+do_batch:
+    mov r13, [rbx+40]
+    lea r14, [rbx+128]
+    test r13, r13
+    jz report
+    cmp r13, 62
+    ja report
+batch_next:
+    mov rax, [r14]
+    mov rdi, [r14+8]
+    mov rsi, [r14+16]
+    mov rdx, [r14+24]
+    mov r10, [r14+32]
+    mov r8, [r14+40]
+    mov r9, [r14+48]
+    syscall
+    mov [r14+56], rax
+    add r14, 64
+    dec r13
+    jnz batch_next
+    jmp report
+do_exit:
+    mov dword ptr [rbx], 0
+    xor edi, edi
+    mov eax, 60                     /* exit (this thread) */
+    syscall
+do_clone:
+    mov edi, 0x50f00                /* CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM */
+    mov rsi, [rbx+48]
+    xor edx, edx
+    xor r10d, r10d
+    xor r8d, r8d
+    mov eax, 56                     /* clone */
+    syscall
+    test rax, rax
+    jz clone_child
+    mov [rbx+56], rax
+    jmp report
+clone_child:
+    lea rbx, [rsp-1]
+    and rbx, -0x4000                /* the new thread's slot */
+    lea rdi, [rbx+64]
+    xor esi, esi
+    mov eax, 131                    /* sigaltstack */
+    syscall
+    mov edi, 2                      /* SIG_SETMASK: clone copied the handler's all-blocked mask */
+    lea rsi, [rbx+88]               /* an empty set (zero in every new slot) */
+    xor edx, edx
+    mov r10d, 8
+    mov eax, 14                     /* rt_sigprocmask */
+    syscall
+    jmp thread_start
+stub_end:

@@ -1,0 +1,514 @@
+import { Errno, FUTEX, MAP, PROT, Signal, SysError, SYS, WAIT } from '@tvisor/abi';
+import { Registers, USER_REGS_SIZE, REG, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
+import { readFileSync } from 'node:fs';
+import { ForgedSlotError, MessageSlot, SLOT_STATE } from './message-slot.js';
+import { futex, futexAsync, kill, mapShared, tgkill, type SharedMapping } from './native/libc.js';
+import { allocNative, wait as waitpid } from './native/tracer.js';
+import { HANDLED_SIGNALS, STUB_MEMFD, startStub, type StubMemory } from './stub/stub-process.js';
+import { STUB_MAX_THREADS, THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
+
+/** How many stub threads the whole sandbox can have at once (the control region holds one slot each). */
+export const MAX_SLOTS = 1024;
+/** How long the sentry polls the slots before it sleeps on the doorbell. */
+const SPIN_MS = 0.03;
+/** The longest the sentry sleeps on the doorbell before it looks for stubs that died. */
+const SLEEP_NS = 20_000_000n;
+/** In waitAsync, the longest the event loop goes without a turn while stops keep coming. */
+const YIELD_EVERY_MS = 1;
+/** How long a stub may take to answer a set-up order (clone, batch) before it counts as hung. */
+const ORDER_TIMEOUT_MS = 10_000;
+const FAULT_SIGNALS = new Set<number>([Signal.SIGSEGV, Signal.SIGBUS, Signal.SIGFPE, Signal.SIGILL, Signal.SIGTRAP]);
+
+/** One stub process: the host side of an application address space. */
+class Stub {
+  alive = true;
+  /** The wait status once reaped. */
+  status = 0;
+  readonly contexts = new Set<SystrapContext>();
+  /** Free thread-area indices in this stub. */
+  private readonly freeAreas: number[] = [];
+  private nextArea = 0;
+  constructor(readonly pid: number) {}
+
+  takeArea(): number {
+    const i = this.freeAreas.pop() ?? this.nextArea++;
+    if (i >= STUB_MAX_THREADS) throw new SysError(Errno.EAGAIN, `stub ${this.pid}: no room for another thread`);
+    return i;
+  }
+
+  returnArea(i: number): void {
+    this.freeAreas.push(i);
+  }
+
+  /** A thread of this stub stopped in its handler, to run mapping changes and clones on. */
+  stopped(): SystrapContext | undefined {
+    for (const c of this.contexts) if (!c.running && !c.killed) return c;
+    return undefined;
+  }
+}
+
+/** An address space backed by one stub process; mapping changes run in a stopped thread's handler, batched. */
+class SystrapAddressSpace implements PlatformAddressSpace {
+  private readonly pending: number[][] = [];
+  constructor(
+    private readonly platform: SystrapPlatform,
+    readonly stub: Stub,
+  ) {}
+
+  get hostPid(): number {
+    return this.stub.pid;
+  }
+
+  private queue(op: number[]): void {
+    this.pending.push(op);
+    if (this.pending.length === 62) this.flush();
+  }
+
+  mapFile(addr: number, length: number, fileOffset: number, prot: number): void {
+    this.queue([SYS.mmap, addr, length, prot, MAP.SHARED | MAP.FIXED, STUB_MEMFD, fileOffset]);
+  }
+
+  unmap(addr: number, length: number): void {
+    this.queue([SYS.munmap, addr, length]);
+  }
+
+  protect(addr: number, length: number, prot: number): void {
+    this.queue([SYS.mprotect, addr, length, prot]);
+  }
+
+  flush(): void {
+    if (this.pending.length === 0 || !this.stub.alive) return;
+    const runner = this.stub.stopped() ?? this.platform.borrowRunning(this.stub);
+    const ops = this.pending.splice(0);
+    const results = this.platform.runBatch(runner, ops);
+    results.forEach((rc, i) => {
+      if (rc < 0 && rc > -4096) throw new SysError(-rc, `stub ${this.stub.pid}: mapping change ${ops[i][0]} failed`);
+    });
+  }
+
+  release(): void {
+    this.pending.length = 0;
+    if (this.stub.alive) kill(this.stub.pid, Signal.SIGKILL);
+    for (const c of this.stub.contexts) c.killed = true;
+  }
+}
+
+class SystrapContext implements PlatformContext {
+  private readonly buffer = new ArrayBuffer(USER_REGS_SIZE);
+  readonly regs = new Registers(this.buffer);
+  owner: unknown = undefined;
+  running = false;
+  killed = false;
+  interruptRequested = false;
+  /** The fs base the host thread has (the sentry sets it; the application cannot without a syscall). */
+  hostFsBase = 0n;
+  private lastCpuNs = 0n;
+
+  constructor(
+    readonly tid: number,
+    readonly addressSpace: SystrapAddressSpace,
+    readonly slot: MessageSlot,
+    readonly area: number,
+  ) {}
+
+  getFpState(): Uint8Array {
+    return this.slot.getFpState();
+  }
+
+  setFpState(state: Uint8Array): void {
+    this.slot.setFpState(state);
+  }
+
+  cpuTime(): bigint {
+    try {
+      const text = readFileSync(`/proc/${this.tid}/schedstat`, 'latin1');
+      const ns = BigInt(text.slice(0, text.indexOf(' ')));
+      if (ns > this.lastCpuNs) this.lastCpuNs = ns;
+    } catch {
+      // Gone: the last reading stands.
+    }
+    return this.lastCpuNs;
+  }
+
+  kill(): void {
+    this.addressSpace.release();
+  }
+}
+
+/**
+ * The systrap platform: application threads run in stub processes under a
+ * seccomp filter that turns every application syscall into SIGSYS; the
+ * stub's handler posts the thread's frame in its message slot (shared
+ * memory), rings the doorbell and waits on its slot for the sentry's answer.
+ * No ptrace stop is on the syscall path.
+ */
+export class SystrapPlatform implements Platform {
+  readonly name = 'systrap';
+  private readonly control: SharedMapping;
+  private readonly controlOffset: number;
+  private readonly doorbell: Int32Array;
+  private readonly freeSlots: number[] = [];
+  private readonly slots: MessageSlot[] = [];
+  /** Contexts resumed and not yet reported stopped. */
+  private readonly runningSet: SystrapContext[] = [];
+  private readonly stubs = new Map<number, Stub>();
+  private lastYield = 0;
+  private scanStart = 0;
+  private closed = false;
+
+  constructor(private readonly memory: StubMemory) {
+    const size = 0x1000 + MAX_SLOTS * THREAD_AREA_SIZE;
+    this.controlOffset = memory.allocate(size);
+    this.control = mapShared(memory.fd, this.controlOffset, size, PROT.READ | PROT.WRITE, MAP.SHARED);
+    this.doorbell = new Int32Array(this.control.bytes, 0, 2);
+    for (let i = MAX_SLOTS - 1; i >= 0; i--) this.freeSlots.push(i);
+  }
+
+  private slot(index: number, stubAddress: number): MessageSlot {
+    let s = this.slots[index];
+    if (!s) {
+      const off = 0x1000 + index * THREAD_AREA_SIZE;
+      s = new MessageSlot(
+        index,
+        new Uint8Array(this.control.bytes, off, THREAD_AREA_SIZE),
+        this.control.address + BigInt(off),
+        this.controlOffset + off,
+        stubAddress,
+      );
+      this.slots[index] = s;
+    }
+    s.reset(stubAddress);
+    return s;
+  }
+
+  private takeSlot(stubAddress: number): MessageSlot {
+    const i = this.freeSlots.pop();
+    if (i === undefined) throw new SysError(Errno.EAGAIN, 'systrap: every message slot is in use');
+    return this.slot(i, stubAddress);
+  }
+
+  newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
+    const area = 0;
+    const slot = this.takeSlot(threadArea(area));
+    let pid: number;
+    try {
+      // Each stub leads a process group of its own: a group outlives no
+      // stub, and none is the terminal's foreground group.
+      pid = startStub(this.memory, 0, this.controlOffset, { address: threadArea(area), fileOffset: slot.fileOffset });
+    } catch (e) {
+      this.freeSlots.push(slot.index);
+      throw e;
+    }
+    const stub = new Stub(pid);
+    stub.takeArea();
+    this.stubs.set(pid, stub);
+    const addressSpace = new SystrapAddressSpace(this, stub);
+    const context = new SystrapContext(pid, addressSpace, slot, area);
+    stub.contexts.add(context);
+    this.awaitFirstStop(context);
+    return { addressSpace, context };
+  }
+
+  newThread(context: PlatformContext): PlatformContext {
+    const parent = context as SystrapContext;
+    const stub = parent.addressSpace.stub;
+    const area = stub.takeArea();
+    const address = threadArea(area);
+    let slot: MessageSlot;
+    try {
+      slot = this.takeSlot(address);
+    } catch (e) {
+      stub.returnArea(area);
+      throw e;
+    }
+    try {
+      const [rc] = this.runBatch(parent, [[SYS.mmap, address, THREAD_AREA_SIZE, PROT.READ | PROT.WRITE, MAP.SHARED | MAP.FIXED, STUB_MEMFD, slot.fileOffset]]);
+      if (rc < 0 && rc > -4096) throw new SysError(-rc, `stub ${stub.pid}: map a thread area`);
+      slot.setNewThreadStack(address + THREAD_STACK_OFFSET, THREAD_AREA_SIZE - THREAD_STACK_OFFSET);
+      parent.slot.setClone(address + THREAD_AREA_SIZE);
+      this.order(parent, SLOT_STATE.CLONE);
+      const tid = parent.slot.cloneResult;
+      if (tid <= 0) throw new SysError(tid < 0 ? -tid : Errno.EAGAIN, `stub ${stub.pid}: clone a thread`);
+      const ctx = new SystrapContext(tid, parent.addressSpace, slot, area);
+      ctx.hostFsBase = parent.hostFsBase;
+      stub.contexts.add(ctx);
+      this.awaitFirstStop(ctx);
+      return ctx;
+    } catch (e) {
+      this.freeSlots.push(slot.index);
+      stub.returnArea(area);
+      throw e;
+    }
+  }
+
+  /** A new stub thread's SIGTRAP at `thread_start`: it is stopped from then on, waiting for its registers. */
+  private awaitFirstStop(ctx: SystrapContext): void {
+    this.awaitMessage(ctx);
+    ctx.slot.read(ctx.regs);
+    ctx.regs.set(REG.orig_rax, -1);
+  }
+
+  /** Sends `state` to a stopped thread and waits until it has a message again (after a batch or clone). */
+  private order(ctx: SystrapContext, state: number): void {
+    if (ctx.slot.order(state)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+    this.awaitMessage(ctx);
+  }
+
+  /**
+   * A thread of `stub` held in its handler although the kernel thinks it
+   * runs, for mapping changes made while every thread of the stub runs
+   * (e.g. a shared file truncated by another process): a SIGURG brings it
+   * into its handler. Its message stays posted, so the next wait reports it
+   * as usual (a stray SIGURG is resumed at once).
+   */
+  borrowRunning(stub: Stub): SystrapContext {
+    const ctx = [...stub.contexts].find((c) => c.running && !c.killed);
+    if (!ctx) throw new SysError(Errno.ESRCH, `stub ${stub.pid}: no thread to change mappings on`);
+    if (ctx.slot.state !== SLOT_STATE.MESSAGE) {
+      tgkill(stub.pid, ctx.tid, Signal.SIGURG);
+      this.awaitMessage(ctx);
+    }
+    return ctx;
+  }
+
+  /** Runs host syscalls in a stopped thread's handler; returns their results. */
+  runBatch(ctx: SystrapContext, ops: number[][]): number[] {
+    ctx.slot.setBatch(ops);
+    this.order(ctx, SLOT_STATE.BATCH);
+    return ops.map((_, i) => ctx.slot.batchResult(i));
+  }
+
+  /** Waits (synchronously) until one thread posts a message; throws if its stub dies or hangs. */
+  private awaitMessage(ctx: SystrapContext): void {
+    const stub = ctx.addressSpace.stub;
+    const deadline = performance.now() + ORDER_TIMEOUT_MS;
+    const spinUntil = performance.now() + SPIN_MS;
+    while (ctx.slot.state !== SLOT_STATE.MESSAGE) {
+      if (performance.now() < spinUntil) continue;
+      this.reap();
+      if (!stub.alive) throw new SysError(Errno.EAGAIN, `stub ${stub.pid} died (status 0x${stub.status.toString(16)})`);
+      if (performance.now() > deadline) {
+        kill(stub.pid, Signal.SIGKILL);
+        throw new SysError(Errno.EAGAIN, `stub ${stub.pid} did not answer`);
+      }
+      const seen = this.announceSleep();
+      if (ctx.slot.state !== SLOT_STATE.MESSAGE) futex(this.control.address, FUTEX.WAIT, seen, timespec(1_000_000n));
+      this.endSleep();
+    }
+  }
+
+  /**
+   * Counts one more sleeper (a full barrier: stubs that post after this see
+   * it and wake the doorbell) and returns the doorbell count to wait on. A
+   * count, not a flag: a synchronous wait may come and go while waitAsync's
+   * futex wait is outstanding on its worker, and must not clear its mark.
+   */
+  private announceSleep(): number {
+    Atomics.add(this.doorbell, 1, 1);
+    return Atomics.load(this.doorbell, 0);
+  }
+
+  private endSleep(): void {
+    Atomics.sub(this.doorbell, 1, 1);
+  }
+
+  endThread(context: PlatformContext): void {
+    const ctx = context as SystrapContext;
+    if (ctx.running || ctx.killed) return;
+    ctx.killed = true;
+    const stub = ctx.addressSpace.stub;
+    stub.contexts.delete(ctx);
+    if (!stub.alive) return;
+    ctx.slot.order(SLOT_STATE.EXIT);
+    futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+    // The handler clears the state just before its exit(2): from then on it
+    // touches no memory, so the slot and area can be given to another thread.
+    const deadline = performance.now() + ORDER_TIMEOUT_MS;
+    while (ctx.slot.state === SLOT_STATE.EXIT && performance.now() < deadline) this.reap();
+    if (ctx.slot.state !== SLOT_STATE.EXIT) {
+      this.freeSlots.push(ctx.slot.index);
+      stub.returnArea(ctx.area);
+    }
+  }
+
+  resume(context: PlatformContext): void {
+    const ctx = context as SystrapContext;
+    if (ctx.running || ctx.killed) return;
+    ctx.addressSpace.flush();
+    const fs = ctx.regs.getBig(REG.fs_base);
+    if (fs !== ctx.hostFsBase) {
+      ctx.slot.setFsBase(fs);
+      ctx.hostFsBase = fs;
+    }
+    ctx.slot.write(ctx.regs, { sp: threadArea(ctx.area) + THREAD_STACK_OFFSET, size: THREAD_AREA_SIZE - THREAD_STACK_OFFSET });
+    ctx.running = true;
+    this.runningSet.push(ctx);
+    if (ctx.slot.order(SLOT_STATE.RESUME)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+  }
+
+  prepareAsyncWait(): void {}
+
+  get runningCount(): number {
+    return this.runningSet.length;
+  }
+
+  wait(): StopEvent | undefined {
+    const spinUntil = performance.now() + SPIN_MS;
+    for (;;) {
+      if (this.runningSet.length === 0) return undefined;
+      const ev = this.collect();
+      if (ev) return ev;
+      if (performance.now() < spinUntil) continue;
+      const seen = this.announceSleep();
+      const again = this.collect();
+      if (again) {
+        this.endSleep();
+        return again;
+      }
+      futex(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
+      this.endSleep();
+      this.reap();
+    }
+  }
+
+  pollStop(): StopEvent | undefined {
+    const now = performance.now();
+    if (now - this.lastYield >= YIELD_EVERY_MS) return undefined;
+    const until = now + SPIN_MS;
+    do {
+      if (this.runningSet.length === 0) return undefined;
+      const ev = this.collect();
+      if (ev) return ev;
+    } while (performance.now() < until);
+    return undefined;
+  }
+
+  async waitAsync(): Promise<StopEvent | undefined> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
+    for (;;) {
+      if (this.runningSet.length === 0) return undefined;
+      const ev = this.collect();
+      if (ev) return ev;
+      const seen = this.announceSleep();
+      const again = this.collect();
+      if (again) {
+        this.endSleep();
+        return again;
+      }
+      await futexAsync(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
+      this.endSleep();
+      if (this.closed) return undefined;
+      this.reap();
+    }
+  }
+
+  /** One stop from the running contexts, if any has a message (or its stub died). */
+  private collect(): StopEvent | undefined {
+    const list = this.runningSet;
+    const n = list.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.scanStart + k) % n;
+      const ctx = list[i];
+      const stub = ctx.addressSpace.stub;
+      if (ctx.slot.state !== SLOT_STATE.MESSAGE && stub.alive) continue;
+      list.splice(i, 1);
+      this.scanStart = i;
+      ctx.running = false;
+      if (!stub.alive) {
+        if (ctx.killed) return this.collect();
+        ctx.killed = true;
+        return { kind: 'gone', context: ctx, status: stub.status };
+      }
+      if (ctx.killed) return this.collect();
+      const ev = this.stopOf(ctx);
+      if (ev) return ev;
+      return this.collect();
+    }
+    return undefined;
+  }
+
+  /** What the message of a stopped context means; undefined when it was a stray interrupt (resumed at once). */
+  private stopOf(ctx: SystrapContext): StopEvent | undefined {
+    let msg;
+    try {
+      msg = ctx.slot.read(ctx.regs);
+      if (!HANDLED_SIGNALS.includes(msg.signal)) throw new ForgedSlotError(`slot ${ctx.slot.index}: signal ${msg.signal} is not one the stub handles`);
+    } catch (e) {
+      if (!(e instanceof ForgedSlotError)) throw e;
+      // The application rewrote its own slot or frame: its stub cannot be trusted to run on.
+      ctx.addressSpace.release();
+      ctx.killed = true;
+      return { kind: 'gone', context: ctx, status: Signal.SIGKILL };
+    }
+    ctx.regs.setBig(REG.fs_base, ctx.hostFsBase);
+    const asked = ctx.interruptRequested;
+    ctx.interruptRequested = false;
+    if (msg.signal === Signal.SIGSYS && msg.syscall >= 0) return { kind: 'syscall', context: ctx };
+    if (msg.signal === Signal.SIGURG) {
+      if (asked) return { kind: 'interrupt', context: ctx };
+      this.resume(ctx);
+      return undefined;
+    }
+    if (FAULT_SIGNALS.has(msg.signal) && msg.code > 0) return { kind: 'fault', context: ctx, signal: msg.signal, code: msg.code, addr: msg.addr };
+    return { kind: 'signal', context: ctx, signal: msg.signal };
+  }
+
+  /** Reaps stubs that exited (killed, or died on a forbidden syscall or a fault in the handler). */
+  private reap(): void {
+    for (const stub of this.stubs.values()) {
+      let pid: number;
+      let status: number;
+      try {
+        [pid, status] = waitpid(stub.pid, WAIT.ALL | WAIT.NOHANG);
+      } catch (e) {
+        if (!(e instanceof SysError && e.errno === Errno.ECHILD)) throw e;
+        [pid, status] = [stub.pid, 0];
+      }
+      if (pid <= 0) continue;
+      stub.alive = false;
+      stub.status = status;
+      this.stubs.delete(pid);
+      for (const c of stub.contexts) {
+        this.freeSlots.push(c.slot.index);
+        if (!c.running) c.killed = true;
+      }
+    }
+  }
+
+  interrupt(context: PlatformContext): void {
+    const ctx = context as SystrapContext;
+    if (!ctx.running || ctx.interruptRequested || ctx.killed) return;
+    ctx.interruptRequested = true;
+    tgkill(ctx.addressSpace.stub.pid, ctx.tid, Signal.SIGURG);
+  }
+
+  shutdown(): void {
+    this.closed = true;
+    for (const stub of this.stubs.values()) {
+      if (stub.alive) kill(stub.pid, Signal.SIGKILL);
+      try {
+        waitpid(stub.pid, WAIT.ALL);
+      } catch (e) {
+        if (!(e instanceof SysError && e.errno === Errno.ECHILD)) throw e;
+      }
+    }
+    this.stubs.clear();
+    this.runningSet.length = 0;
+  }
+}
+
+const timespecs = new Map<bigint, bigint>();
+/** The address of a struct timespec of `ns` nanoseconds in native memory (futex timeouts), made once per value. */
+function timespec(ns: bigint): bigint {
+  let addr = timespecs.get(ns);
+  if (addr === undefined) {
+    const buf = allocNative(16);
+    const v = new DataView(buf.bytes);
+    v.setBigInt64(0, ns / 1_000_000_000n, true);
+    v.setBigInt64(8, ns % 1_000_000_000n, true);
+    addr = buf.address;
+    timespecs.set(ns, addr);
+  }
+  return addr;
+}

@@ -1,0 +1,106 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROT, SYS, Signal } from '@tvisor/abi';
+import { MemoryFile } from '@tvisor/mm';
+import { SystrapPlatform } from '../src/index.js';
+import { STUB_BATCH_OFFSET, STUB_CODE, STUB_GADGET_OFFSET, STUB_HANDLER_OFFSET, STUB_THREAD_START_OFFSET } from '../src/stub/stub-image.js';
+import { STUB_THREAD_CLONE_FLAGS } from '../src/stub/stub-seccomp.js';
+
+const CODE_ADDR = 0x400000;
+
+/** getpid(); exit(rax) (both served by the sentry); then a write to address 0 (SIGSEGV). */
+const PROGRAM = Uint8Array.from([
+  ...[0xb8, 0x27, 0x00, 0x00, 0x00], // mov eax, 39 (getpid)
+  ...[0x0f, 0x05], // syscall
+  ...[0x89, 0xc7], // mov edi, eax
+  ...[0xb8, 0x3c, 0x00, 0x00, 0x00], // mov eax, 60 (exit)
+  ...[0x0f, 0x05], // syscall
+  ...[0xc6, 0x04, 0x25, 0x00, 0x00, 0x00, 0x00, 0x01], // mov byte [0], 1 -> SIGSEGV
+]);
+
+describe('stub image', () => {
+  it('matches stub.S assembled by gcc, labels and constants included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'systrap-stub-'));
+    const src = new URL('../src/stub/stub.S', import.meta.url).pathname;
+    execFileSync('gcc', ['-c', src, '-o', join(dir, 'stub.o')]);
+    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', join(dir, 'stub.o'), join(dir, 'stub.bin')]);
+    expect(new Uint8Array(readFileSync(join(dir, 'stub.bin')))).toEqual(STUB_CODE);
+    const syms = execFileSync('nm', [join(dir, 'stub.o')], { encoding: 'utf8' });
+    for (const [label, offset] of [
+      ['gadget', STUB_GADGET_OFFSET],
+      ['batch', STUB_BATCH_OFFSET],
+      ['thread_start', STUB_THREAD_START_OFFSET],
+      ['handler', STUB_HANDLER_OFFSET],
+    ] as const) {
+      expect(syms).toMatch(new RegExp(`0*${offset.toString(16)} t ${label}\\n`));
+    }
+    // do_clone's flags are the ones the seccomp filter lets through.
+    expect(readFileSync(src, 'utf8')).toContain(`mov edi, 0x${STUB_THREAD_CLONE_FLAGS.toString(16)} `);
+  });
+});
+
+describe('SystrapPlatform', () => {
+  let memory: MemoryFile;
+  let platform: SystrapPlatform;
+  beforeAll(() => {
+    memory = MemoryFile.create();
+    platform = new SystrapPlatform(memory);
+  });
+  afterAll(() => {
+    platform.shutdown();
+    memory.close();
+  });
+
+  it('runs code from the memory file and hands its syscalls and faults to the sentry', () => {
+    const { addressSpace, context } = platform.newProcess();
+    const off = memory.allocate(4096);
+    memory.bytes(off, PROGRAM.length).set(PROGRAM);
+    addressSpace.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
+    context.regs.ip = CODE_ADDR;
+    platform.resume(context);
+
+    expect(platform.wait()?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.getpid);
+    context.regs.setReturn(4242);
+    platform.resume(context);
+
+    expect(platform.wait()?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.exit);
+    expect(context.regs.arg(0)).toBe(4242);
+    platform.resume(context);
+    expect(platform.wait()).toMatchObject({ kind: 'fault', signal: Signal.SIGSEGV, addr: 0 });
+    context.kill();
+    expect(platform.wait()?.kind).toBe(undefined);
+  });
+
+  it('changes the mappings of a stub whose threads all run (one is borrowed through its handler)', () => {
+    // Spins until the word at DATA becomes nonzero, then makes a syscall.
+    const DATA = 0x600000;
+    const code = Uint8Array.from([
+      ...[0x48, 0xc7, 0xc3, 0x00, 0x00, 0x60, 0x00], // mov rbx, 0x600000
+      ...[0x83, 0x3b, 0x00], // cmp dword [rbx], 0
+      ...[0x74, 0xfb], // je back to the cmp
+      ...[0xb8, 0x27, 0x00, 0x00, 0x00], // mov eax, 39 (getpid)
+      ...[0x0f, 0x05], // syscall
+    ]);
+    const { addressSpace, context } = platform.newProcess();
+    const off = memory.allocate(4096);
+    memory.bytes(off, code.length).set(code);
+    addressSpace.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
+    addressSpace.mapFile(DATA, 4096, memory.allocate(4096), PROT.READ | PROT.WRITE);
+    context.regs.ip = CODE_ADDR;
+    platform.resume(context);
+    // While it spins: map a page holding 1 over the word it watches.
+    const one = memory.allocate(4096);
+    memory.bytes(one, 4)[0] = 1;
+    addressSpace.mapFile(DATA, 4096, one, PROT.READ);
+    addressSpace.flush();
+    // The borrowed thread's stray SIGURG stop is resumed by the platform; the next stop is the getpid.
+    expect(platform.wait()?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.getpid);
+    context.kill();
+  });
+});
