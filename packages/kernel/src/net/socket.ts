@@ -62,20 +62,29 @@ export function encodeIntOption(v: number): Uint8Array {
   return out;
 }
 
-/** struct timeval bytes to milliseconds (0 = no timeout). */
+/**
+ * A socket timeout meaning "never wait": what a negative SO_RCVTIMEO or
+ * SO_SNDTIMEO sets (Linux stores a zero sk_rcvtimeo, so the call acts as if
+ * MSG_DONTWAIT were given). 0 means wait forever.
+ */
+export const SOCKET_NO_WAIT = -1;
+
+/** struct timeval bytes to milliseconds (0 = no timeout, SOCKET_NO_WAIT for a negative one). */
 function timevalMs(value: Uint8Array): number {
   if (value.length < 16) throw new SysError(Errno.EINVAL);
   const v = new DataView(value.buffer, value.byteOffset, value.byteLength);
   const sec = Number(v.getBigInt64(0, true));
   const usec = Number(v.getBigInt64(8, true));
   if (usec < 0 || usec >= 1_000_000) throw new SysError(Errno.EDOM);
-  if (sec < 0) return 0;
+  if (sec < 0) return SOCKET_NO_WAIT;
   return sec * 1000 + Math.ceil(usec / 1000);
 }
 
 function timeval(ms: number): Uint8Array {
   const out = new Uint8Array(16);
   const v = new DataView(out.buffer);
+  // A negative timeout reads back as zero, as Linux's sock_get_timeout gives it.
+  if (ms < 0) return out;
   v.setBigInt64(0, BigInt(Math.floor(ms / 1000)), true);
   v.setBigInt64(8, BigInt((ms % 1000) * 1000), true);
   return out;
@@ -99,7 +108,7 @@ export abstract class SocketImpl extends FileImplBase {
   }
 
   readonly waiters = new WaiterQueue();
-  /** SO_RCVTIMEO / SO_SNDTIMEO in milliseconds (0: wait forever). */
+  /** SO_RCVTIMEO / SO_SNDTIMEO in milliseconds (0: wait forever; SOCKET_NO_WAIT: never wait). */
   recvTimeoutMs = 0;
   sendTimeoutMs = 0;
   sndbuf = SOCKET_BUFFER_DEFAULT;
@@ -195,6 +204,7 @@ export abstract class SocketImpl extends FileImplBase {
       case SO.DONTROUTE:
       case SO.PRIORITY:
       case SO.TIMESTAMP:
+      case SO.NO_CHECK:
       case SO.MARK:
         return encodeIntOption(this.plainOptions.get(name) ?? 0);
       case SO.RCVLOWAT:
@@ -241,6 +251,7 @@ export abstract class SocketImpl extends FileImplBase {
       case SO.OOBINLINE:
       case SO.DONTROUTE:
       case SO.TIMESTAMP:
+      case SO.NO_CHECK:
         this.plainOptions.set(name, optionInt(value) !== 0 ? 1 : 0);
         return;
       case SO.PRIORITY:

@@ -3,6 +3,7 @@ import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } f
 import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
 import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
+import { socketReadWrite } from './socket.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
 import { readPath, readToUser, writeFromUser } from '../user-io.js';
@@ -97,6 +98,8 @@ function iovecTransfer(t: Task, fd: number, iov: number, iovcnt: number, write: 
   const file = t.group.fds.get(fd);
   const vecs = t.mm.readIovecs(iov, iovcnt);
   if (offset === undefined) {
+    const viaSocket = socketReadWrite(t, file, vecs, write);
+    if (viaSocket !== undefined) return viaSocket;
     // readv/writev on a stream may block like read/write: retry the whole vector when ready.
     return blockingOp(t, file, write ? POLL.OUT : POLL.IN, () => iovecOnce(t, file, vecs, write, undefined));
   }
@@ -286,6 +289,8 @@ export function registerFileSyscalls(table: SyscallTable): void {
       args: ['fd', 'ptr', 'uint'],
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
+        const viaSocket = socketReadWrite(t, file, [{ base: a.arg(1), len: clampCount(a.arg(2)) }], false);
+        if (viaSocket !== undefined) return viaSocket;
         return blockingOp(t, file, POLL.IN, () => readToUser(t, file, a.arg(1), clampCount(a.arg(2))));
       },
     },
@@ -294,6 +299,8 @@ export function registerFileSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
         const count = clampCount(a.arg(2));
+        const viaSocket = socketReadWrite(t, file, [{ base: a.arg(1), len: count }], true);
+        if (viaSocket !== undefined) return viaSocket;
         if (file.impl instanceof PipeFile) return pipeWrite(t, file, count, (done) => writeFromUser(t, file, a.arg(1) + done, count - done));
         return blockingOp(t, file, POLL.OUT, () => writeFromUser(t, file, a.arg(1), count));
       },

@@ -1,10 +1,10 @@
-import { AF, Cmsghdr, Errno, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Ucred } from '@tvisor/abi';
+import { AF, Cmsghdr, Errno, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
 import type { FileDescription } from '@tvisor/vfs';
 import { vfsCredentials } from '../fs-context.js';
 import { createInetSocket } from '../net/inet/inet-socket.js';
 import { createNetlinkSocket } from '../net/netlink/netlink-socket.js';
 import { registerSocket } from '../net/registry.js';
-import { callerCreds, SocketImpl, type IncomingMessage } from '../net/socket.js';
+import { callerCreds, SOCKET_NO_WAIT, SocketImpl, type IncomingMessage } from '../net/socket.js';
 import { newSocketFile, newSocketInode } from '../net/sockfs.js';
 import type { MessageCreds } from '../net/unix/queue.js';
 import { UnixSocket, unixNamespace, SCM_MAX_FD } from '../net/unix/unix-socket.js';
@@ -20,8 +20,14 @@ const CMSG_HDR = Cmsghdr.size;
 
 const align8 = (n: number) => (n + 7) & ~7;
 
+/** An open socket: its description (status flags, readiness) and the socket itself. */
+interface SocketRef {
+  file: FileDescription;
+  sock: SocketImpl;
+}
+
 /** The socket behind `fd`: EBADF, or ENOTSOCK for other files. */
-function socketOf(t: Task, fd: number): { file: FileDescription; sock: SocketImpl } {
+function socketOf(t: Task, fd: number): SocketRef {
   const file = t.group.fds.get(fd);
   if (!(file.impl instanceof SocketImpl)) throw new SysError(Errno.ENOTSOCK);
   return { file, sock: file.impl };
@@ -60,7 +66,8 @@ function writeSockaddr(t: Task, addr: number, lenAddr: number, value: Uint8Array
  * Runs a non-blocking socket operation the way a blocking call behaves:
  * on EAGAIN, unless `nonblock`, the task parks until the socket reports
  * `events` (or a hangup/error) and `op` is retried; SO_RCVTIMEO/SO_SNDTIMEO
- * (`timeoutMs` > 0) end the wait with what `progress()` reports (the bytes
+ * (`timeoutMs` > 0; SOCKET_NO_WAIT, a negative one, never waits) end the
+ * wait with what `progress()` reports (the bytes
  * moved so far, after finishing the call's outputs) or EAGAIN if nothing
  * moved. A signal ends it the same way when something moved, else with
  * ERESTARTSYS, or EINTR when a timeout was set, as sock_intr_errno says.
@@ -74,6 +81,7 @@ function socketWait(
   op: () => number,
   progress: () => number | undefined = () => undefined,
 ): number {
+  if (timeoutMs === SOCKET_NO_WAIT) nonblock = true;
   // A protocol may finish work after the operation failed (netstack drains
   // its loopback queue at the end of each call), so readiness can already
   // have changed when the call comes back with EAGAIN: try again while the
@@ -97,16 +105,40 @@ function socketWait(
         unsubscribe = cancelTimer = undefined;
         complete(r);
       };
-      unsubscribe = file.subscribe(events | POLL.HUP | POLL.ERR, () => {
-        let r: number;
-        try {
-          r = op();
-        } catch (e) {
-          if (e instanceof SysError && e.errno === Errno.EAGAIN) return;
-          r = e instanceof SysError ? -e.errno : -Errno.EIO;
+      // One attempt at a time: an attempt can wake the peer, whose own
+      // attempt can make this socket ready again from inside ours (a reader
+      // that frees room lets the writer queue more); that readiness is not
+      // lost but retried once the running attempt has failed.
+      let running = false;
+      let again = false;
+      const attempt = () => {
+        if (running) {
+          again = true;
+          return;
         }
-        finish(r);
-      });
+        running = true;
+        try {
+          do {
+            again = false;
+            let r: number;
+            try {
+              r = op();
+            } catch (e) {
+              if (e instanceof SysError && e.errno === Errno.EAGAIN) continue;
+              r = e instanceof SysError ? -e.errno : -Errno.EIO;
+            }
+            finish(r);
+            return;
+          } while (again);
+        } finally {
+          running = false;
+        }
+      };
+      unsubscribe = file.subscribe(events | POLL.HUP | POLL.ERR, attempt);
+      // Readiness that arrived between the last attempt and the subscription
+      // (the peer ran inside that attempt) has no event left to come.
+      if (file.readiness(events | POLL.HUP | POLL.ERR) & (events | POLL.HUP | POLL.ERR)) attempt();
+      if (unsubscribe === undefined) return () => {};
       if (timeoutMs > 0) {
         cancelTimer = t.kernel.setTimer(timeoutMs, () => {
           let r: number;
@@ -222,7 +254,8 @@ function accept(t: Task, fd: number, addr: number, lenAddr: number, flags: numbe
 
 // ---- data transfer ----------------------------------------------------------
 
-interface Iov {
+/** One iovec of the caller's buffer. */
+export interface Iov {
   base: number;
   len: number;
 }
@@ -316,15 +349,7 @@ function parseControl(t: Task, addr: number, len: number): Control {
  * blocking stream send goes on until every byte is taken (as Linux does);
  * EPIPE raises SIGPIPE unless MSG_NOSIGNAL.
  */
-function sendOne(t: Task, fd: number, iovs: Iov[], to: Uint8Array | null, control: Control, flags: number, forceNonblock = false): number {
-  let file: FileDescription;
-  let sock: SocketImpl;
-  try {
-    ({ file, sock } = socketOf(t, fd));
-  } catch (e) {
-    for (const f of control.rights ?? []) f.decRef();
-    throw e;
-  }
+function sendOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], to: Uint8Array | null, control: Control, flags: number, forceNonblock = false): number {
   let data: Uint8Array;
   try {
     data = gather(t, iovs, iovTotal(iovs));
@@ -436,10 +461,11 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
  * (the full datagram length with MSG_TRUNC), having written the sender's
  * address and the control messages.
  */
-function recvOne(t: Task, fd: number, iovs: Iov[], flags: number, outs: RecvOutputs, forceNonblock = false): number {
-  const { file, sock } = socketOf(t, fd);
+function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number, outs: RecvOutputs, forceNonblock = false): number {
   const total = iovTotal(iovs);
   const nonblock = forceNonblock || (file.statusFlags & O.NONBLOCK) !== 0 || (flags & MSG.DONTWAIT) !== 0;
+  // An inet socket's error queue (IP_RECVERR) never blocks; nothing is ever queued on it here.
+  if (flags & MSG.ERRQUEUE && (sock.family === AF.INET || sock.family === AF.INET6)) throw new SysError(Errno.EAGAIN);
   const waitAll = (flags & MSG.WAITALL) !== 0 && (flags & MSG.PEEK) === 0 && sock.type === SOCK.STREAM;
   const recvFlags = flags & ~(MSG.WAITALL | MSG.DONTWAIT | MSG.CMSG_CLOEXEC);
   let got = 0;
@@ -493,6 +519,20 @@ function recvOne(t: Task, fd: number, iovs: Iov[], flags: number, outs: RecvOutp
   return socketWait(t, file, POLL.IN, nonblock, sock.recvTimeoutMs, op, () => (got > 0 ? deliver() : undefined));
 }
 
+/**
+ * read(2), readv(2), write(2) and writev(2) on a socket: recvmsg/sendmsg
+ * without flags, so SO_RCVTIMEO/SO_SNDTIMEO, signals, datagram boundaries
+ * and zero-length datagrams behave as they do there. A read of zero bytes
+ * returns 0 at once (Linux's sock_read_iter). Undefined for other files.
+ */
+export function socketReadWrite(t: Task, file: FileDescription, iovs: Iov[], write: boolean): number | undefined {
+  if (!(file.impl instanceof SocketImpl)) return undefined;
+  const ref = { file, sock: file.impl };
+  if (write) return sendOne(t, ref, iovs, null, { rights: null, creds: null }, 0);
+  if (iovTotal(iovs) === 0) return 0;
+  return recvOne(t, ref, iovs, 0, { nameAddr: 0, nameLenAddr: 0 });
+}
+
 interface ParsedMsghdr {
   name: number;
   namelen: number;
@@ -518,17 +558,17 @@ function readMsghdr(t: Task, addr: number): ParsedMsghdr {
 
 function sendmsg(t: Task, fd: number, msgAddr: number, flags: number, forceNonblock = false): number {
   const h = readMsghdr(t, msgAddr);
-  socketOf(t, fd);
+  const ref = socketOf(t, fd);
   const to = h.name !== 0 && h.namelen > 0 ? readSockaddr(t, h.name, h.namelen) : null;
   const control = parseControl(t, h.control, h.controllen);
-  return sendOne(t, fd, h.iovs, to, control, flags, forceNonblock);
+  return sendOne(t, ref, h.iovs, to, control, flags, forceNonblock);
 }
 
 function recvmsg(t: Task, fd: number, msgAddr: number, flags: number, forceNonblock = false): number {
   const h = readMsghdr(t, msgAddr);
   return recvOne(
     t,
-    fd,
+    socketOf(t, fd),
     h.iovs,
     flags,
     { nameAddr: h.name, nameLenAddr: msgAddr + 8, msghdr: { addr: msgAddr, control: h.control, controllen: h.controllen } },
@@ -537,13 +577,33 @@ function recvmsg(t: Task, fd: number, msgAddr: number, flags: number, forceNonbl
 }
 
 /**
+ * recvmmsg(2)'s timeout in milliseconds (undefined for none): EINVAL for a
+ * negative time or nanoseconds out of range, as Linux checks them.
+ */
+function readBatchTimeout(t: Task, addr: number): number | undefined {
+  if (addr === 0) return undefined;
+  const raw = t.mm.copyIn(addr, Timespec.size);
+  const ts = Timespec.decode(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
+  const sec = Number(ts.tv_sec);
+  const nsec = Number(ts.tv_nsec);
+  if (sec < 0 || nsec < 0 || nsec >= 1_000_000_000) throw new SysError(Errno.EINVAL);
+  return sec * 1000 + Math.ceil(nsec / 1_000_000);
+}
+
+/**
  * sendmmsg(2)/recvmmsg(2): as many messages as go without waiting; if not
  * even the first does (and the call may block), wait for the socket and try
  * again. Each message's msg_len is filled in; an error after the first
- * message ends the batch and the count so far is returned.
+ * message ends the batch and the count so far is returned. recvmmsg's
+ * `timeoutAddr` bounds the wait for the first message (a zero timeout does
+ * not wait), on top of SO_RCVTIMEO.
  */
-function batch(t: Task, fd: number, vec: number, vlen: number, flags: number, send: boolean): number {
+function batch(t: Task, fd: number, vec: number, vlen: number, flags: number, send: boolean, timeoutAddr = 0): number {
   const { file, sock } = socketOf(t, fd);
+  const callTimeout = readBatchTimeout(t, timeoutAddr);
+  let timeoutMs = send ? sock.sendTimeoutMs : sock.recvTimeoutMs;
+  if (callTimeout === 0) timeoutMs = SOCKET_NO_WAIT;
+  else if (callTimeout !== undefined && timeoutMs !== SOCKET_NO_WAIT) timeoutMs = timeoutMs > 0 ? Math.min(timeoutMs, callTimeout) : callTimeout;
   const count = Math.min(vlen >>> 0, 1024);
   const nonblock = (file.statusFlags & O.NONBLOCK) !== 0 || (flags & MSG.DONTWAIT) !== 0;
   const op = (): number => {
@@ -561,7 +621,7 @@ function batch(t: Task, fd: number, vec: number, vlen: number, flags: number, se
     }
     return done;
   };
-  return socketWait(t, file, send ? POLL.OUT : POLL.IN, nonblock || count === 0, send ? sock.sendTimeoutMs : sock.recvTimeoutMs, op);
+  return socketWait(t, file, send ? POLL.OUT : POLL.IN, nonblock || count === 0, timeoutMs, op);
 }
 
 function getsockopt(t: Task, fd: number, level: number, name: number, optval: number, optlenAddr: number): number {
@@ -590,7 +650,7 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     socket: {
       args: ['int', 'hex', 'int'],
       support: 'partial',
-      note: `${unixAndInet}; AF_NETLINK NETLINK_ROUTE (link/address/route/neighbour dumps and changes on the sandbox stack, no multicast events) and NETLINK_KOBJECT_UEVENT (no events); other families EAFNOSUPPORT (no packet or raw sockets); read(2)/write(2) on a socket ignore SO_RCVTIMEO/SO_SNDTIMEO, write(2) to a seqpacket socket whose peer is gone raises SIGPIPE (Linux does not), and read(2) of a datagram into a buffer spanning discontiguous sentry memory blocks may split it`,
+      note: `${unixAndInet}; AF_NETLINK NETLINK_ROUTE (link/address/route/neighbour dumps and changes on the sandbox stack, no multicast events) and NETLINK_KOBJECT_UEVENT (no events); other families EAFNOSUPPORT (no packet or raw sockets)`,
       handler: (t, a) => {
         const type = a.argInt(1);
         checkTypeFlags(type);
@@ -645,8 +705,9 @@ export function registerSocketSyscalls(table: SyscallTable): void {
       support: 'partial',
       note: 'MSG_OOB is EOPNOTSUPP on AF_UNIX',
       handler: (t, a) => {
+        const ref = socketOf(t, a.argInt(0));
         const to = a.arg(4) !== 0 ? readSockaddr(t, a.arg(4), a.argInt(5)) : null;
-        return sendOne(t, a.argInt(0), [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], to, { rights: null, creds: null }, a.argInt(3));
+        return sendOne(t, ref, [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], to, { rights: null, creds: null }, a.argInt(3));
       },
     },
     recvfrom: {
@@ -654,7 +715,10 @@ export function registerSocketSyscalls(table: SyscallTable): void {
       support: 'partial',
       note: 'MSG_OOB and MSG_ERRQUEUE unsupported',
       handler: (t, a) =>
-        recvOne(t, a.argInt(0), [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], a.argInt(3), { nameAddr: a.arg(4), nameLenAddr: a.arg(5) }),
+        recvOne(t, socketOf(t, a.argInt(0)), [{ base: a.arg(1), len: Math.min(a.arg(2), MAX_RW_COUNT) }], a.argInt(3), {
+          nameAddr: a.arg(4),
+          nameLenAddr: a.arg(5),
+        }),
     },
     sendmsg: {
       args: ['fd', 'ptr', 'hex'],
@@ -677,8 +741,8 @@ export function registerSocketSyscalls(table: SyscallTable): void {
     recvmmsg: {
       args: ['fd', 'ptr', 'uint', 'hex', 'ptr'],
       support: 'partial',
-      note: 'waits only for the first message (as with MSG_WAITFORONE) even without the flag; the timeout argument is ignored',
-      handler: (t, a) => batch(t, a.argInt(0), a.arg(1), a.argUint(2), a.argInt(3), false),
+      note: 'waits only for the first message (as with MSG_WAITFORONE) even without the flag; the timeout bounds that wait and is not written back',
+      handler: (t, a) => batch(t, a.argInt(0), a.arg(1), a.argUint(2), a.argInt(3), false, a.arg(4)),
     },
     shutdown: {
       args: ['fd', 'int'],

@@ -9,6 +9,7 @@ import type { TcpEndpoint } from '../tcp/endpoint.js';
 import { encodeTcpInfo } from '../tcp/info.js';
 import { TcpState, isSynchronized } from '../tcp/state.js';
 import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
+import { IpOptions } from './ip-options.js';
 import { Readiness } from './readiness.js';
 import { bufferSize, intValue, lingerValue } from './options.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
@@ -20,6 +21,8 @@ export class TcpSocket implements Socket {
   readonly type = SOCK.STREAM;
   readonly protocol = IPPROTO.TCP;
   private readonly readiness = new Readiness();
+  /** IP-level options the protocol does not apply itself (ip(7), ipv6(7)). */
+  private readonly ipOptions: IpOptions;
   private reuseAddr = false;
   private reusePort = false;
   private v6only = false;
@@ -34,6 +37,7 @@ export class TcpSocket implements Socket {
     private readonly ep: TcpEndpoint = stack.tcp.createEndpoint(),
   ) {
     familyVersion(family);
+    this.ipOptions = new IpOptions(family, SOCK.STREAM, stack);
     if (!ep.localAddr) ep.localAddr = IpAddress.any(familyVersion(family));
     ep.onEvent = () => this.onEvent();
   }
@@ -255,10 +259,6 @@ export class TcpSocket implements Socket {
             this.onEvent();
             return;
           }
-          case SO.BROADCAST:
-          case SO.OOBINLINE:
-            intValue(value);
-            return;
           default:
             throw new SysError(Errno.ENOPROTOOPT);
         }
@@ -319,10 +319,7 @@ export class TcpSocket implements Socket {
         this.v6only = intValue(value) !== 0;
         return;
       }
-      if (level === SOL.IP || level === SOL.IPV6) {
-        intValue(value);
-        return; // TTL/TOS and friends are accepted and not yet applied to TCP
-      }
+      if (this.ipOptions.set(level, name, value)) return;
       throw new SysError(Errno.ENOPROTOOPT);
     });
   }
@@ -356,9 +353,6 @@ export class TcpSocket implements Socket {
           return ep.state === TcpState.LISTEN ? 1 : 0;
         case SO.RCVLOWAT:
           return this.rcvLowat;
-        case SO.BROADCAST:
-        case SO.OOBINLINE:
-          return 0;
         default:
           throw new SysError(Errno.ENOPROTOOPT);
       }
@@ -390,6 +384,10 @@ export class TcpSocket implements Socket {
       }
     }
     if (level === SOL.IPV6 && name === IPV6.V6ONLY && this.family === AF.INET6) return this.v6only ? 1 : 0;
+    const ip = this.ipOptions.get(level, name);
+    if (ip !== undefined) return ip;
+    // An IPv4 socket's getsockopt at another protocol's level is EOPNOTSUPP (do_ip_getsockopt).
+    if (this.family === AF.INET && level !== SOL.IP) throw new SysError(Errno.EOPNOTSUPP);
     throw new SysError(Errno.ENOPROTOOPT);
   }
 

@@ -7,6 +7,7 @@ import type { Stack } from '../stack/stack.js';
 import type { UdpEndpoint } from '../udp/endpoint.js';
 import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
 import { bufferSize, intValue } from './options.js';
+import { IpOptions } from './ip-options.js';
 import { Readiness } from './readiness.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
 
@@ -15,6 +16,8 @@ export class UdpSocket implements Socket {
   readonly protocol = IPPROTO.UDP;
   private readonly ep: UdpEndpoint;
   private readonly readiness = new Readiness();
+  /** IP-level options the protocol does not apply itself (ip(7), ipv6(7)). */
+  private readonly ipOptions: IpOptions;
   private closed = false;
   private shutRd = false;
   private shutWr = false;
@@ -24,6 +27,7 @@ export class UdpSocket implements Socket {
     readonly family: number,
   ) {
     this.ep = stack.udp.createEndpoint(familyVersion(family));
+    this.ipOptions = new IpOptions(family, SOCK.DGRAM, stack);
     this.ep.onEvent = () => {
       if (this.readiness.active) this.readiness.dispatch(this.poll());
     };
@@ -174,9 +178,6 @@ export class UdpSocket implements Socket {
         case SO.SNDBUF:
           ep.sndBufSize = bufferSize(value, 4608);
           return;
-        case SO.KEEPALIVE:
-          intValue(value);
-          return;
         default:
           throw new SysError(Errno.ENOPROTOOPT);
       }
@@ -206,6 +207,7 @@ export class UdpSocket implements Socket {
         return;
       }
     }
+    if (this.ipOptions.set(level, name, value)) return;
     throw new SysError(Errno.ENOPROTOOPT);
   }
 
@@ -246,6 +248,10 @@ export class UdpSocket implements Socket {
       if (name === IPV6.V6ONLY) return ep.v6only ? 1 : 0;
       if (name === IPV6.UNICAST_HOPS) return ep.ttl;
     }
+    const ip = this.ipOptions.get(level, name);
+    if (ip !== undefined) return ip;
+    // An IPv4 socket's getsockopt at another protocol's level is EOPNOTSUPP (do_ip_getsockopt).
+    if (this.family === AF.INET && level !== SOL.IP && level !== IPPROTO.UDP) throw new SysError(Errno.EOPNOTSUPP);
     throw new SysError(Errno.ENOPROTOOPT);
   }
 

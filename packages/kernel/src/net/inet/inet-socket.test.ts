@@ -1,8 +1,11 @@
-import { AF, Errno, SockaddrIn, SockaddrIn6, SysError } from '@tvisor/abi';
-import { IpAddress } from '@tvisor/netstack';
+import { AF, Errno, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError } from '@tvisor/abi';
+import { createSocket, IpAddress, LoopbackEndpoint, Stack, VirtualClock } from '@tvisor/netstack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeInetAddress, encodeInetAddress } from './inet-socket.js';
+import type { Kernel } from '../../kernel.js';
+import { encodeIntOption } from '../socket.js';
+import { newSocketInode } from '../sockfs.js';
+import { decodeInetAddress, encodeInetAddress, InetSocket } from './inet-socket.js';
 
 function errnoOf(fn: () => unknown): number {
   try {
@@ -61,5 +64,33 @@ describe('inet sockaddr codecs', () => {
     const unix = Uint8Array.of(AF.UNIX, 0, 0x2f);
     expect(errnoOf(() => decodeInetAddress(AF.INET, unix))).toBe(Errno.EAFNOSUPPORT);
     expect(decodeInetAddress(AF.INET, Uint8Array.of(AF.UNSPEC, 0)).family).toBe(AF.UNSPEC);
+  });
+});
+
+describe('SOL_SOCKET options on inet sockets', () => {
+  const socket = (family: number, type: number) => {
+    const stack = new Stack({ clock: new VirtualClock() });
+    stack.addAddress(stack.addNic(new LoopbackEndpoint(), 'lo'), '127.0.0.1/8');
+    return new InetSocket(newSocketInode({ uid: 0, gid: 0, groups: [] }), {} as Kernel, createSocket(stack, family, type));
+  };
+  const get = (s: InetSocket, name: number) => new DataView(s.getOption(SOL.SOCKET, name).buffer).getInt32(0, true);
+
+  it('boolean options read back what was set on TCP and UDP (SO_BROADCAST, SO_NO_CHECK, SO_REUSEADDR, SO_KEEPALIVE, SO_OOBINLINE)', () => {
+    for (const family of [AF.INET, AF.INET6]) {
+      for (const type of [SOCK.STREAM, SOCK.DGRAM]) {
+        for (const name of [SO.BROADCAST, SO.NO_CHECK, SO.REUSEADDR, SO.KEEPALIVE, SO.OOBINLINE]) {
+          const s = socket(family, type);
+          expect(get(s, name)).toBe(0);
+          s.setOption(SOL.SOCKET, name, encodeIntOption(1));
+          expect(get(s, name)).toBe(1);
+        }
+      }
+    }
+  });
+
+  it('SO_PASSCRED is EOPNOTSUPP on inet sockets (Linux 6.16 on)', () => {
+    const s = socket(AF.INET, SOCK.DGRAM);
+    expect(errnoOf(() => s.getOption(SOL.SOCKET, SO.PASSCRED))).toBe(Errno.EOPNOTSUPP);
+    expect(errnoOf(() => s.setOption(SOL.SOCKET, SO.PASSCRED, encodeIntOption(1)))).toBe(Errno.EOPNOTSUPP);
   });
 });

@@ -1,4 +1,4 @@
-import { AF, Errno, Linger, MSG, POLL, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
+import { AF, Errno, IP, Linger, MSG, POLL, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
 import { createSocket, IpAddress, type SockAddr, type Socket, type SockOptValue } from '@tvisor/netstack';
 import type { FileDescription, ReadinessCallback } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
@@ -65,6 +65,8 @@ function decodeOption(level: number, name: number, value: Uint8Array): SockOptVa
     const end = value.indexOf(0);
     return new TextDecoder().decode(end < 0 ? value : value.subarray(0, end));
   }
+  // Structures (in_addr, ip_mreq, ip_mreqn) go as they are.
+  if (level === SOL.IP && (name === IP.MULTICAST_IF || name === IP.ADD_MEMBERSHIP || name === IP.DROP_MEMBERSHIP)) return value.slice();
   // Linux accepts a single byte for some IP options; an int otherwise.
   if (level === SOL.IP && value.length >= 1 && value.length < 4) return value[0];
   return optionInt(value);
@@ -131,6 +133,8 @@ export class InetSocket extends SocketImpl {
 
   connect(t: Task, raw: Uint8Array, nonblock: boolean): number {
     const sa = decodeInetAddress(this.family, raw);
+    // A negative SO_SNDTIMEO leaves no time to wait: EINPROGRESS, as on a non-blocking socket.
+    if (this.sendTimeoutMs < 0) nonblock = true;
     try {
       this.inner.connect(sa);
       return 0;
@@ -225,6 +229,8 @@ export class InetSocket extends SocketImpl {
 
   protected override protocolGetOption(level: number, name: number): Uint8Array | undefined {
     if (level === SOL.SOCKET && (name === SO.RCVTIMEO || name === SO.SNDTIMEO)) return undefined;
+    // Since Linux 6.16 SO_PASSCRED belongs to sockets that can carry credentials (AF_UNIX, AF_NETLINK).
+    if (level === SOL.SOCKET && name === SO.PASSCRED) throw new SysError(Errno.EOPNOTSUPP);
     try {
       return encodeOption(this.inner.getsockopt(level, name));
     } catch (e) {
@@ -235,6 +241,7 @@ export class InetSocket extends SocketImpl {
 
   protected override protocolSetOption(level: number, name: number, value: Uint8Array): boolean {
     if (level === SOL.SOCKET && (name === SO.RCVTIMEO || name === SO.SNDTIMEO)) return false;
+    if (level === SOL.SOCKET && name === SO.PASSCRED) throw new SysError(Errno.EOPNOTSUPP);
     try {
       this.inner.setsockopt(level, name, decodeOption(level, name, value));
       return true;

@@ -2,7 +2,7 @@ import { Errno, MSG, POLL, SO, SOCK, SOL, SysError } from '@tvisor/abi';
 import { PipeFilesystem } from '@tvisor/vfs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeIntOption, type OutgoingMessage } from '../socket.js';
+import { encodeIntOption, SOCKET_NO_WAIT, type OutgoingMessage } from '../socket.js';
 import { newSocketFile, newSocketInode } from '../sockfs.js';
 import { UnixReceiveQueue, type MessageCreds } from './queue.js';
 import { MAX_DGRAM_QLEN, UnixNamespace, UnixSocket } from './unix-socket.js';
@@ -215,5 +215,64 @@ describe('UnixReceiveQueue', () => {
     expect(sent).toBe(MAX_DGRAM_QLEN + 1);
     receiver.recv(1, 0);
     expect(errnoOf(() => sender.send(out(Uint8Array.of(1)), ME, null))).toBe(0);
+  });
+});
+
+describe('SO_RCVTIMEO / SO_SNDTIMEO values', () => {
+  const timeval = (sec: number, usec: number) => {
+    const b = new Uint8Array(16);
+    const v = new DataView(b.buffer);
+    v.setBigInt64(0, BigInt(sec), true);
+    v.setBigInt64(8, BigInt(usec), true);
+    return b;
+  };
+  const read = (b: Uint8Array) => {
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return [Number(v.getBigInt64(0, true)), Number(v.getBigInt64(8, true))];
+  };
+
+  it('a negative timeout means never wait (SOCKET_NO_WAIT) and reads back as zero, as Linux stores it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -1_000_000, max: -1 }),
+        fc.integer({ min: 0, max: 999_999 }),
+        fc.constantFrom(SO.RCVTIMEO, SO.SNDTIMEO),
+        (sec, usec, opt) => {
+          const [a] = pair(SOCK.STREAM);
+          a.setOption(SOL.SOCKET, opt, timeval(sec, usec));
+          expect(opt === SO.RCVTIMEO ? a.recvTimeoutMs : a.sendTimeoutMs).toBe(SOCKET_NO_WAIT);
+          expect(read(a.getOption(SOL.SOCKET, opt))).toEqual([0, 0]);
+        },
+      ),
+    );
+  });
+
+  it('a positive timeout rounds microseconds up to milliseconds and reads back; usec out of range is EDOM', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 999 }), (sec, ms) => {
+        const [a] = pair(SOCK.DGRAM);
+        a.setOption(SOL.SOCKET, SO.RCVTIMEO, timeval(sec, ms * 1000));
+        expect(a.recvTimeoutMs).toBe(sec * 1000 + ms);
+        expect(read(a.getOption(SOL.SOCKET, SO.RCVTIMEO))).toEqual([sec, ms * 1000]);
+      }),
+    );
+    const [a] = pair(SOCK.DGRAM);
+    expect(errnoOf(() => a.setOption(SOL.SOCKET, SO.SNDTIMEO, timeval(1, 1_000_000)))).toBe(Errno.EDOM);
+    expect(errnoOf(() => a.setOption(SOL.SOCKET, SO.SNDTIMEO, timeval(1, -1)))).toBe(Errno.EDOM);
+  });
+
+  it('options at any level but SOL_SOCKET are EOPNOTSUPP, get and set (sock_no_getsockopt)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(SOCK.STREAM, SOCK.DGRAM, SOCK.SEQPACKET),
+        fc.integer({ min: 0, max: 300 }).filter((l) => l !== SOL.SOCKET),
+        fc.nat(64),
+        (type, level, name) => {
+          const [a] = pair(type);
+          expect(errnoOf(() => a.getOption(level, name))).toBe(Errno.EOPNOTSUPP);
+          expect(errnoOf(() => a.setOption(level, name, encodeIntOption(1)))).toBe(Errno.EOPNOTSUPP);
+        },
+      ),
+    );
   });
 });

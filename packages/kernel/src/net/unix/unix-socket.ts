@@ -408,7 +408,8 @@ export class UnixSocket extends SocketImpl {
   // ---- options -------------------------------------------------------------
 
   protected override protocolGetOption(level: number, name: number): Uint8Array | undefined {
-    if (level !== SOL.SOCKET) return undefined;
+    // Unix sockets have no protocol-level options (sock_no_getsockopt).
+    if (level !== SOL.SOCKET) throw new SysError(Errno.EOPNOTSUPP);
     switch (name) {
       case SO.PASSCRED:
         return encodeIntOption(this.passcred ? 1 : 0);
@@ -430,7 +431,7 @@ export class UnixSocket extends SocketImpl {
   }
 
   protected override protocolSetOption(level: number, name: number, value: Uint8Array): boolean {
-    if (level !== SOL.SOCKET) return false;
+    if (level !== SOL.SOCKET) throw new SysError(Errno.EOPNOTSUPP);
     if (name === SO.PASSCRED) {
       this.passcred = optionInt(value) !== 0;
       return true;
