@@ -23,6 +23,34 @@ function transfer(task: Task, addr: number, count: number, toUser: boolean, op: 
   return done;
 }
 
+/**
+ * readv/writev and their positional and asynchronous forms: each buffer in
+ * turn, at `offset` onwards (undefined: the file position), until one
+ * moves short. An error after some bytes moved is reported as the partial
+ * count, as Linux does; before that, it is thrown.
+ */
+export function transferVectors(
+  task: Task,
+  file: FileDescription,
+  vecs: ReadonlyArray<{ base: number; len: number }>,
+  write: boolean,
+  offset?: number,
+): number {
+  let done = 0;
+  try {
+    for (const { base, len } of vecs) {
+      if (len === 0) continue;
+      const at = offset === undefined ? undefined : offset + done;
+      const n = write ? writeFromUser(task, file, base, len, at) : readToUser(task, file, base, len, at);
+      done += n;
+      if (n < len) break;
+    }
+  } catch (e) {
+    if (done === 0) throw e;
+  }
+  return done;
+}
+
 /** read(2) (offset undefined) or pread(2) into app memory. */
 export function readToUser(task: Task, file: FileDescription, addr: number, count: number, offset?: number): number {
   return transfer(task, addr, count, true, (chunk, done) => file.read(chunk, offset === undefined ? undefined : offset + done));

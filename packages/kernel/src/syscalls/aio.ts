@@ -6,7 +6,7 @@ import { createAioContext, IO_EVENT_SIZE, lookupAioContext, type AioContext } fr
 import { clockNow, decodeTimespec } from '../clock.js';
 import { EventFdImpl } from '../events/eventfd.js';
 import type { Task } from '../task.js';
-import { readToUser, writeFromUser } from '../user-io.js';
+import { transferVectors } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 /** /proc/sys/fs/aio-max-nr's default: io_setup refuses a context asking for more (EAGAIN). */
@@ -76,19 +76,11 @@ function requestBuffers(t: Task, cb: Iocb, vectored: boolean): { base: number; l
 
 /** Serves one read or write request; the result (bytes or -errno) becomes the event's res. */
 function transfer(t: Task, file: FileDescription, vecs: { base: number; len: number }[], offset: number | undefined, write: boolean): number {
-  let done = 0;
   try {
-    for (const { base, len } of vecs) {
-      if (len === 0) continue;
-      const at = offset === undefined ? undefined : offset + done;
-      const n = write ? writeFromUser(t, file, base, len, at) : readToUser(t, file, base, len, at);
-      done += n;
-      if (n < len) break;
-    }
-    return done;
+    return transferVectors(t, file, vecs, write, offset);
   } catch (e) {
     if (!(e instanceof SysError)) throw e;
-    return done > 0 ? done : -e.errno;
+    return -e.errno;
   }
 }
 

@@ -6,7 +6,7 @@ import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { socketReadWrite } from './socket.js';
 import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
-import { readPath, readToUser, writeFromUser } from '../user-io.js';
+import { readPath, readToUser, transferVectors, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 const MAX_RW_COUNT = 0x7ffff000;
@@ -101,21 +101,9 @@ function iovecTransfer(t: Task, fd: number, iov: number, iovcnt: number, write: 
     const viaSocket = socketReadWrite(t, file, vecs, write);
     if (viaSocket !== undefined) return viaSocket;
     // readv/writev on a stream may block like read/write: retry the whole vector when ready.
-    return blockingOp(t, file, write ? POLL.OUT : POLL.IN, () => iovecOnce(t, file, vecs, write, undefined));
+    return blockingOp(t, file, write ? POLL.OUT : POLL.IN, () => transferVectors(t, file, vecs, write));
   }
-  return iovecOnce(t, file, vecs, write, offset);
-}
-
-function iovecOnce(t: Task, file: FileDescription, vecs: Array<{ base: number; len: number }>, write: boolean, offset: number | undefined): number {
-  let total = 0;
-  for (const { base, len: length } of vecs) {
-    if (length === 0) continue;
-    const at = offset === undefined ? undefined : offset + total;
-    const n = write ? writeFromUser(t, file, base, length, at) : readToUser(t, file, base, length, at);
-    total += n;
-    if (n < length) break;
-  }
-  return total;
+  return transferVectors(t, file, vecs, write, offset);
 }
 
 /** The only fcntl commands an O_PATH descriptor takes (Linux's check_fcntl_cmd); the rest give EBADF. */
@@ -236,17 +224,7 @@ function vectored(t: Task, fd: number, iov: number, cnt: number, offset: number,
   const vecs = t.mm.readIovecs(iov, cnt);
   const at = offset === -1 ? undefined : offset;
   if (at !== undefined && at < 0) throw new SysError(Errno.EINVAL);
-  const once = () => {
-    let total = 0;
-    for (const { base, len } of vecs) {
-      if (len === 0) continue;
-      const off = at === undefined ? undefined : at + total;
-      const n = write ? writeFromUser(t, file, base, len, off) : readToUser(t, file, base, len, off);
-      total += n;
-      if (n < len) break;
-    }
-    return total;
-  };
+  const once = () => transferVectors(t, file, vecs, write, at);
   return at === undefined ? blockingOp(t, file, write ? POLL.OUT : POLL.IN, once) : once();
 }
 

@@ -3,7 +3,7 @@ import { TASK_SIZE } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { createIoUringFile, IoUringImpl } from '../events/io-uring.js';
 import type { Task } from '../task.js';
-import { readToUser, writeFromUser } from '../user-io.js';
+import { transferVectors } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 /** IORING_MAX_ENTRIES: the largest submission ring io_uring_setup builds. */
@@ -73,19 +73,7 @@ function readWrite(t: Task, sqe: IoUringSqe, write: boolean, vectored: boolean):
   // An offset of -1 means the file position (IORING_FEAT_RW_CUR_POS); streams have no other.
   const offset = sqe.off === 0xffff_ffff_ffff_ffffn || file.impl.stream ? undefined : sqe.off >= 1n << 63n ? -1 : Number(sqe.off);
   if (offset !== undefined && offset < 0) throw new SysError(Errno.EINVAL);
-  let done = 0;
-  try {
-    for (const { base, len } of vecs) {
-      if (len === 0) continue;
-      const at = offset === undefined ? undefined : offset + done;
-      const n = write ? writeFromUser(t, file, base, len, at) : readToUser(t, file, base, len, at);
-      done += n;
-      if (n < len) break;
-    }
-  } catch (e) {
-    if (done === 0) throw e;
-  }
-  return done;
+  return transferVectors(t, file, vecs, write, offset);
 }
 
 /** Serves one submission entry; errors become the completion's negative result. */
