@@ -117,13 +117,13 @@ class StubSetup {
     this.queue(SYS.mmap, area.address, THREAD_AREA_SIZE, PROT.READ | PROT.WRITE, shared, STUB_MEMFD, area.fileOffset);
     // The results page, past the results: the name, the sigaction, the alternate stack, the filter.
     const NAME = 640;
-    const SIGACTION = 672;
+    const ACTION_AT = 672;
     const ALTSTACK = 704;
     const FPROG = 736;
     const FILTER = 768;
     this.resultsPage.set(new TextEncoder().encode(`${STUB_NAME}\0`), NAME);
     this.queue(SYS.prctl, PR.SET_NAME, STUB_RESULTS + NAME);
-    Sigaction.encode(this.results, SIGACTION, {
+    Sigaction.encode(this.results, ACTION_AT, {
       sa_handler: STUB_HANDLER,
       // Every signal blocked while the handler runs; SA_RESTORER because
       // x86-64 requires one (the handler never returns through it).
@@ -131,7 +131,7 @@ class StubSetup {
       sa_restorer: STUB_THREAD_START,
       sa_mask: 0xffff_ffff_ffff_ffffn,
     });
-    for (const sig of HANDLED_SIGNALS) this.queue(SYS.rt_sigaction, sig, STUB_RESULTS + SIGACTION, 0, 8);
+    for (const sig of HANDLED_SIGNALS) this.queue(SYS.rt_sigaction, sig, STUB_RESULTS + ACTION_AT, 0, 8);
     Stack.encode(this.results, ALTSTACK, { ss_sp: area.address + THREAD_STACK_OFFSET, ss_flags: 0, ss_size: THREAD_AREA_SIZE - THREAD_STACK_OFFSET });
     this.queue(SYS.sigaltstack, STUB_RESULTS + ALTSTACK, 0);
     const filter = buildStubFilter();
