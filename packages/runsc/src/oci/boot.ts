@@ -26,8 +26,7 @@ import {
 import { MemoryFile } from '@tvisor/mm';
 import type { Platform } from '@tvisor/platform';
 import { createPlatform, type PlatformName } from '../platforms.js';
-import { HostFilesystem } from '@tvisor/vfs/host';
-import { ROOT_CREDENTIALS, TmpfsFilesystem, type PathContext, type VirtualFilesystem } from '@tvisor/vfs';
+import { ROOT_CREDENTIALS } from '@tvisor/vfs';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from '../rootfs.js';
 import { Console } from '../console.js';
 import { commandLine } from '../command-line.js';
@@ -39,7 +38,7 @@ import { log } from './log.js';
 import { applyMounts, applyPathRestrictions } from './mounts.js';
 import { parseOverlay2 } from './overlay.js';
 import { applyProcessAttributes } from './process-attributes.js';
-import { checkRunnable, loadSpec, wantsOwnNetns, type Spec } from './spec.js';
+import { checkRunnable, loadSpec, wantsOwnNetns } from './spec.js';
 import { controlSocketPath, loadState, saveState } from './state.js';
 
 export interface BootOptions {
