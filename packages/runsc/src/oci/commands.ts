@@ -331,7 +331,17 @@ export const COMMANDS: Record<string, Command> = {
       const id = oneId(ctx, 'wait');
       const state = loadState(r, id);
       let exit = state.exitStatus ?? 0;
-      if (state.status !== 'stopped') exit = (await control(r, id, { op: 'wait' })).exit ?? 0;
+      if (state.status !== 'stopped') {
+        try {
+          exit = (await control(r, id, { op: 'wait' })).exit ?? 0;
+        } catch (e) {
+          // The container may stop between reading its state and asking the sandbox, which then
+          // no longer answers: the status it saved on the way out is the answer.
+          const after = loadState(r, id);
+          if (after.status !== 'stopped' || after.exitStatus === undefined) throw e;
+          exit = after.exitStatus;
+        }
+      }
       ctx.out(JSON.stringify({ id, exitStatus: exit }) + '\n');
       return 0;
     },
