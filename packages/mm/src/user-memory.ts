@@ -15,7 +15,7 @@ const SHORT_COPY = 32;
 /** Largest iovec count (UIO_MAXIOV). */
 const UIO_MAXIOV = 1024;
 /** The most one read/write moves (INT_MAX rounded down to a page), as Linux's MAX_RW_COUNT. */
-const MAX_RW_COUNT = 0x7fff_f000;
+export const MAX_RW_COUNT = 0x7fff_f000;
 
 const utf8 = new TextDecoder();
 

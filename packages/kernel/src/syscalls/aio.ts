@@ -1,5 +1,5 @@
 import { CLOCK, Errno, IOCB_CMD, IOCB_FLAG, Iocb, IoEvent, Iovec, SysError, LIMITS } from '@tvisor/abi';
-import { TASK_SIZE } from '@tvisor/mm';
+import { TASK_SIZE, MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { cpus } from 'node:os';
 import { createAioContext, IO_EVENT_SIZE, lookupAioContext, type AioContext } from '../aio-context.js';
@@ -13,7 +13,6 @@ import type { SyscallTable } from '../syscall-table.js';
 const AIO_MAX_NR = 65536;
 /** The largest ring Linux builds (0x10000000 bytes of io_events). */
 const AIO_MAX_RING_EVENTS = 0x10000000 / IO_EVENT_SIZE;
-const MAX_RW_COUNT = 0x7ffff000;
 /** RWF_* flags io_submit accepts in aio_rw_flags (RWF_SUPPORTED); others give EOPNOTSUPP. */
 const RWF_SUPPORTED = 0x7f;
 
@@ -26,9 +25,11 @@ function lookup(t: Task, id: number): AioContext {
 function ioSetup(t: Task, nrEvents: number, ctxp: number): number {
   const current = t.mm.copyIn(ctxp, 8);
   if (new DataView(current.buffer, current.byteOffset, 8).getBigUint64(0, true) !== 0n || nrEvents === 0) throw new SysError(Errno.EINVAL);
-  if (Math.max(nrEvents, cpus().length * 4) * 2 > AIO_MAX_RING_EVENTS) throw new SysError(Errno.EINVAL);
+  // os.cpus() reads /proc/cpuinfo: once per call.
+  const cpuCount = cpus().length;
+  if (Math.max(nrEvents, cpuCount * 4) * 2 > AIO_MAX_RING_EVENTS) throw new SysError(Errno.EINVAL);
   if (nrEvents > AIO_MAX_NR) throw new SysError(Errno.EAGAIN);
-  const id = createAioContext(t.mm, t.kernel.memoryFile, nrEvents, cpus().length);
+  const id = createAioContext(t.mm, t.kernel.memoryFile, nrEvents, cpuCount);
   const out = new Uint8Array(8);
   new DataView(out.buffer).setBigUint64(0, BigInt(id), true);
   try {

@@ -1,4 +1,5 @@
 import { AT, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
+import { MAX_RW_COUNT } from '@tvisor/mm';
 import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
 import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
 import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
@@ -8,8 +9,6 @@ import { vfsCredentials } from '../fs-context.js';
 import type { Task } from '../task.js';
 import { readPath, readToUser, transferVectors, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
-
-const MAX_RW_COUNT = 0x7ffff000;
 
 function clampCount(n: number): number {
   return Math.min(n, MAX_RW_COUNT);

@@ -1,5 +1,5 @@
 import { Errno, IORING_ENTER, IORING_OP, IORING_SETUP, IoUringParams, SysError, type IoUringSqe } from '@tvisor/abi';
-import { TASK_SIZE } from '@tvisor/mm';
+import { TASK_SIZE, MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { createIoUringFile, IoUringImpl } from '../events/io-uring.js';
 import type { Task } from '../task.js';
@@ -9,7 +9,6 @@ import type { SyscallTable } from '../syscall-table.js';
 /** IORING_MAX_ENTRIES: the largest submission ring io_uring_setup builds. */
 const MAX_ENTRIES = 32768;
 const MAX_CQ_ENTRIES = 2 * MAX_ENTRIES;
-const MAX_RW_COUNT = 0x7ffff000;
 
 function roundUpPow2(n: number): number {
   return 2 ** Math.ceil(Math.log2(n));

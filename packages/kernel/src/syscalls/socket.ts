@@ -1,4 +1,5 @@
 import { AF, Cmsghdr, Errno, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
+import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { vfsCredentials } from '../fs-context.js';
 import { createInetSocket } from '../net/inet/inet-socket.js';
@@ -15,7 +16,6 @@ import type { SyscallTable } from '../syscall-table.js';
 const SOCKADDR_STORAGE = 128;
 /** net.core.optmem_max: the most control data sendmsg accepts. */
 const OPTMEM_MAX = 20480;
-const MAX_RW_COUNT = 0x7ffff000;
 const CMSG_HDR = Cmsghdr.size;
 
 const align8 = (n: number) => (n + 7) & ~7;

@@ -1,4 +1,5 @@
 import { Errno, O, PAGE_SIZE, POLL, S, Signal, SPLICE_F, SysError } from '@tvisor/abi';
+import { MAX_RW_COUNT } from '@tvisor/mm';
 import { PipeFile, type FileDescription } from '@tvisor/vfs';
 import { blockingOp } from '../blocking-io.js';
 import type { Task } from '../task.js';
@@ -6,7 +7,6 @@ import { readToUser, withinFileSizeLimit, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 const CHUNK = 128 * 1024;
-const MAX_RW_COUNT = 0x7ffff000;
 const INT64_MAX = (1n << 63n) - 1n;
 
 /** The pipe end behind a description, if it is one. */
