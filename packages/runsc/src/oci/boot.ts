@@ -209,6 +209,11 @@ export async function runBoot(opts: BootOptions): Promise<number> {
         }
         const groups = req.all ? [...new Set([...kernel.tasks.values()].map((t) => t.group))] : [init];
         for (const g of groups) if (g.exitStatus === undefined) signal(g, sig);
+        // SIGKILL ends a paused container too (runc's kill does so): the kernel runs again to deliver it.
+        if (sig === Signal.SIGKILL && kernel.frozen) {
+          kernel.thaw();
+          setState('running');
+        }
         return done({ ok: true });
       }
       case 'wait':
@@ -220,17 +225,28 @@ export async function runBoot(opts: BootOptions): Promise<number> {
         return done({
           pids: groups
             .sort((a, b) => a.pid - b.pid)
-            .map((g) => ({ pid: g.pid, ppid: g.parent?.pid ?? 0, uid: g.creds.uid, cmd: g.name, state: g.jobStop.state === 'running' ? 'R' : 'T' })),
+            .map((g) => ({
+              pid: g.pid,
+              ppid: g.parent?.pid ?? 0,
+              uid: g.creds.uid,
+              cmd: g.name,
+              state: kernel.frozen || g.jobStop.state !== 'running' ? 'T' : 'R',
+            })),
         });
       }
       case 'pause':
-      case 'resume': {
         if (!started) return done({ error: 'container is not running' });
-        const sig = req.op === 'pause' ? Signal.SIGSTOP : Signal.SIGCONT;
-        for (const g of new Set([...kernel.tasks.values()].map((t) => t.group))) signal(g, sig);
-        setState(req.op === 'pause' ? 'paused' : 'running');
+        // The whole kernel stops where it is, as gVisor's pause does: no signal the app could see.
+        void kernel.freeze().then(() => {
+          setState('paused');
+          done({ ok: true });
+        });
+        return;
+      case 'resume':
+        if (!started) return done({ error: 'container is not running' });
+        kernel.thaw();
+        setState('running');
         return done({ ok: true });
-      }
       case 'stats': {
         const mem = process.memoryUsage();
         return done({ stats: { pids: kernel.tasks.size, sentryRss: mem.rss, heapUsed: mem.heapUsed } });
