@@ -71,6 +71,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
   let init: ThreadGroup;
   let platform: Platform | undefined;
   let console: Console | undefined;
+  let devpts: Devpts;
   let ownNetns = false;
   try {
     const spec = loadSpec(opts.bundle);
@@ -112,7 +113,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     } catch (e) {
       throw new UserError(`cwd ${proc.cwd}: ${e instanceof SysError ? strerror(e.errno) : String(e)}`);
     }
-    const devpts = new Devpts(kernel);
+    devpts = new Devpts(kernel);
     mountDevpts(root, devpts);
     // process.terminal: our fds 0-2 are the host pty's replica (its master went
     // to the console socket). As with `runsc do` on a terminal, the app gets a
@@ -266,13 +267,23 @@ export async function runBoot(opts: BootOptions): Promise<number> {
           for (const f of call.fds) closeSync(f);
           return done({ error: `cwd ${p.cwd}: ${e instanceof SysError ? strerror(e.errno) : String(e)}` });
         }
+        // exec -t: the fd is a host pty (its master went to the client's console socket). As for
+        // init, the process gets a sandbox terminal on it, so Ctrl-C is the sandbox's line discipline's.
+        const execConsole = p.terminal && hostIsatty(stdio[0]) ? Console.attach(kernel, devpts, stdio[0], stdio[0], true) : undefined;
+        const replica = execConsole?.openReplica();
+        replica?.incRef();
+        replica?.incRef();
         try {
-          group = spawnProcess(kernel, { argv: p.args, envp: p.env, cwd: p.cwd, creds: credsOf(p), stdio });
+          group = spawnProcess(kernel, { argv: p.args, envp: p.env, cwd: p.cwd, creds: credsOf(p), stdio: replica ? [replica, replica, replica] : stdio });
         } catch (e) {
+          execConsole?.close();
           for (const f of call.fds) closeSync(f);
           return done({ error: `exec ${JSON.stringify(p.args[0])}: ${e instanceof SysError ? strerror(e.errno) : String(e)}` });
         }
+        // Its own session (no parent): the terminal is its controlling one, its group in the foreground.
+        execConsole?.makeControlling(group);
         group.onExit = (status) => {
+          execConsole?.close();
           for (const f of call.fds) closeSync(f);
           done({ exit: exitCodeOf(status) });
         };

@@ -23,6 +23,8 @@ export interface ExecProcess {
   uid: number;
   gid: number;
   additionalGids?: number[];
+  /** The stdio fd passed is a host tty: the process gets a sandbox terminal on it (exec -t). */
+  terminal?: boolean;
 }
 
 export interface ControlReply {
