@@ -178,7 +178,7 @@ export class Kernel {
           await new Promise((resolve) => setImmediate(resolve));
           lastTurn = performance.now();
         }
-      } else if (this.blocked.size > 0 || this.stoppedTasks.size > 0) {
+      } else if (this.blocked.size > 0 || this.stoppedTasks.size > 0 || this.frozen) {
         // Every task is parked or stopped. Only a timer or host I/O can wake
         // one; if none is pending the app is deadlocked, and like on Linux it
         // then waits forever (Node would otherwise exit on an empty event loop).
@@ -265,6 +265,46 @@ export class Kernel {
   readonly stoppedTasks = new Set<Task>();
   private wakeLoop: (() => void) | undefined;
 
+  /** Set between freeze() and thaw(): no task runs application code or has a syscall served. */
+  frozen = false;
+  /** What freeze() held: tasks that were to run again, and stops that came in, in order. */
+  private readonly frozenTasks = new Set<Task>();
+  private readonly frozenStops: StopEvent[] = [];
+  private frozenWaiters: (() => void)[] = [];
+
+  /**
+   * Stops every task where it is, unseen by the application (no signal, no
+   * wait status: the OCI runtime's pause, gVisor's Kernel.Pause). Tasks in
+   * application code are interrupted; stops that arrive are kept unserved,
+   * and tasks whose waits end are held, until thaw(). Resolves once nothing
+   * runs application code any more.
+   */
+  freeze(): Promise<void> {
+    this.frozen = true;
+    for (const t of this.tasks.values()) if (!t.exited && !this.blocked.has(t) && !t.jobStopped && t !== this.current) this.platform.interrupt(t.context);
+    this.wakeRunLoop();
+    return new Promise((resolve) => {
+      this.frozenWaiters.push(resolve);
+      this.checkFrozen();
+    });
+  }
+
+  /** Undoes freeze(): the stops kept are served, the tasks held run on. */
+  thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    for (const ev of this.frozenStops.splice(0)) if (!(ev.context.owner as Task).exited) this.handleSafely(ev);
+    const held = [...this.frozenTasks];
+    this.frozenTasks.clear();
+    for (const t of held) this.resumeTask(t);
+    this.checkFrozen();
+    this.wakeRunLoop();
+  }
+
+  private checkFrozen(): void {
+    if ((!this.frozen || this.platform.runningCount === 0) && this.frozenWaiters.length > 0) for (const w of this.frozenWaiters.splice(0)) w();
+  }
+
   /** Tasks may run again: a run loop waiting for a timer or host I/O goes on. */
   wakeRunLoop(): void {
     const wake = this.wakeLoop;
@@ -325,6 +365,10 @@ export class Kernel {
    */
   resumeTask(task: Task): void {
     if (task.exited) return;
+    if (this.frozen) {
+      this.frozenTasks.add(task);
+      return;
+    }
     if (task.group.jobStop.state !== 'running') {
       holdTask(this, task);
       return;
@@ -335,7 +379,8 @@ export class Kernel {
 
   /** Starts a new thread of an existing process (clone): held if the process is stopping. */
   startTask(task: Task): void {
-    if (task.group.jobStop.state !== 'running') holdTask(this, task);
+    if (this.frozen) this.frozenTasks.add(task);
+    else if (task.group.jobStop.state !== 'running') holdTask(this, task);
     else this.platform.resume(task.context);
   }
 
@@ -357,6 +402,11 @@ export class Kernel {
    * so costs the affected process its life, never the sentry's.
    */
   private handleSafely(ev: StopEvent): void {
+    if (this.frozen) {
+      this.frozenStops.push(ev);
+      this.checkFrozen();
+      return;
+    }
     try {
       this.handle(ev);
     } catch (e) {
