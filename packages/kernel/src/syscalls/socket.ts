@@ -416,7 +416,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
   const view = new DataView(out.buffer);
   let used = 0;
   let truncated = false;
-  const put = (type: number, data: Uint8Array) => {
+  const put = (type: number, data: Uint8Array, level: number = SOL.SOCKET) => {
     const left = room - used;
     if (left < CMSG_HDR) {
       truncated = true;
@@ -427,7 +427,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
       truncated = true;
       len = left;
     }
-    Cmsghdr.encode(view, used, { cmsg_len: len, cmsg_level: SOL.SOCKET, cmsg_type: type });
+    Cmsghdr.encode(view, used, { cmsg_len: len, cmsg_level: level, cmsg_type: type });
     out.set(data.subarray(0, len - CMSG_HDR), used + CMSG_HDR);
     used += Math.min(align8(len), left);
   };
@@ -456,6 +456,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
       put(SCM.RIGHTS, data);
     }
   }
+  for (const c of msg.control ?? []) put(c.type, c.data, c.level);
   return { bytes: out.subarray(0, used), truncated };
 }
 

@@ -10,13 +10,15 @@ import { AF, Errno, IPPROTO, IPV6, IP, MSG, POLL, SO, SOCK, SOL, SysError } from
 import { IpAddress } from '../wire/address.js';
 import { emitIcmpv4, Icmpv4Type, ICMP_HEADER_LEN, type Icmpv4Repr } from '../wire/icmpv4.js';
 import { emitIcmpv6, Icmpv6Type, type Icmpv6Repr } from '../wire/icmpv6.js';
-import { allocPacket } from '../stack/packet.js';
+import { allocPacket, trafficClass } from '../stack/packet.js';
 import { PortTable, type PortBinding } from '../stack/ports.js';
 import type { Stack } from '../stack/stack.js';
 import type { PacketInfo } from '../stack/types.js';
 import { familyVersion, toSockAddr } from './address.js';
 import { bufferSize, intValue } from './options.js';
 import { IpOptions } from './ip-options.js';
+import { ipReceiveControl, type ArrivalInfo } from './recv-control.js';
+
 import { Readiness } from './readiness.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
 
@@ -28,6 +30,7 @@ const MAX_PING_LEN = 0xffff;
 interface QueuedReply {
   data: Uint8Array;
   from: IpAddress;
+  arrival: ArrivalInfo;
 }
 
 /** Per-stack ping identifiers and reply demultiplexing (ping_table in Linux). */
@@ -165,7 +168,8 @@ export class PingSocket implements Socket {
       if (this.version === 4) emitIcmpv4({ type: request, code: 0, rest, body }, pkt.buf, pkt.off);
       else emitIcmpv6({ type: request, code: 0, rest, body }, pkt.buf, pkt.off, route.src, dst);
       const ttl = this.ttl === -1 ? undefined : this.ttl;
-      this.stack.sendIp(route, this.protocol, pkt, ttl, this.tos);
+      const tos = this.version === 4 ? this.tos : (this.ipOptions.get(SOL.IPV6, IPV6.TCLASS) as number);
+      this.stack.sendIp(route, this.protocol, pkt, ttl, tos);
       return data.length;
     });
   }
@@ -190,6 +194,7 @@ export class PingSocket implements Socket {
         addr: toSockAddr(this.family, r.from, 0),
         flags: truncated ? MSG.TRUNC : 0,
         length: r.data.length,
+        control: ipReceiveControl(this.ipOptions, r.arrival),
       };
     });
   }
@@ -306,7 +311,9 @@ export class PingSocket implements Socket {
     if (this.version === 4) emitIcmpv4(msg, data, 0);
     else emitIcmpv6(msg, data, 0, info.src, info.dst);
     if (this.queuedBytes + data.length > this.rcvBufSize) return;
-    this.queue.push({ data, from: info.src });
+    const local = this.stack.isLocalAddress(info.dst) ? info.dst : (info.nic.primaryAddress(this.version) ?? info.dst);
+    const arrival: ArrivalInfo = { dst: info.dst, local, dstPort: 0, nicId: info.nic.id, ttl: info.ttl, tos: trafficClass(info.networkPacket) };
+    this.queue.push({ data, from: info.src, arrival });
     this.queuedBytes += data.length;
     if (!this.flushQueued && this.readiness.active) {
       this.flushQueued = true;
