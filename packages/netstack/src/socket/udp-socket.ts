@@ -23,6 +23,9 @@ export class UdpSocket implements Socket {
   private closed = false;
   private shutRd = false;
   private shutWr = false;
+  /** bind(2) named an address / a port (SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): disconnecting keeps them. */
+  private addrLocked = false;
+  private portLocked = false;
 
   constructor(
     private readonly stack: Stack,
@@ -46,6 +49,8 @@ export class UdpSocket implements Socket {
         throw new SysError(Errno.EADDRNOTAVAIL);
       }
       this.stack.udp.bind(this.ep, ip, port);
+      this.addrLocked = !ip.isUnspecified;
+      this.portLocked = port !== 0;
     });
   }
 
@@ -56,11 +61,22 @@ export class UdpSocket implements Socket {
       if (addr.family === AF.UNSPEC) {
         ep.remoteAddr = null;
         ep.remotePort = 0;
+        // What bind() did not fix goes back to unbound (__udp_disconnect).
+        if (ep.binding && !this.addrLocked) this.stack.udp.setLocalAddress(ep, IpAddress.any(ep.family));
+        if (ep.binding && !this.portLocked) {
+          this.stack.udp.unbind(ep);
+          ep.localPort = 0;
+        }
         return;
+      }
+      // An IPv6 socket may connect to an AF_INET address (udpv6 hands it to ip4_datagram_connect).
+      if (this.family === AF.INET6 && addr.family === AF.INET) {
+        if (ep.v6only) throw new SysError(Errno.EAFNOSUPPORT);
+        addr = { family: AF.INET6, addr: `::ffff:${addr.addr}`, port: addr.port };
       }
       const { ip, port } = parseSockAddr(this.family, addr);
       this.checkV6Only(ip);
-      if (port === 0) throw new SysError(Errno.EINVAL);
+      // Port 0 is allowed: the socket is connected, but has no peer to name (getpeername is ENOTCONN).
       const dst = ip.isUnspecified ? IpAddress.parse(ip.version === 4 ? '127.0.0.1' : '::1') : ip;
       const route = ep.routeTo(dst);
       if (route.broadcast && !dst.isMulticast && !ep.broadcast) throw new SysError(Errno.EACCES);
@@ -160,7 +176,7 @@ export class UdpSocket implements Socket {
 
   getpeername(): SockAddr {
     this.checkOpen();
-    if (!this.ep.remoteAddr) throw new SysError(Errno.ENOTCONN);
+    if (!this.ep.remoteAddr || this.ep.remotePort === 0) throw new SysError(Errno.ENOTCONN);
     return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
   }
 
@@ -221,6 +237,8 @@ export class UdpSocket implements Socket {
     }
     if (this.ipOptions.set(level, name, value)) {
       if (level === SOL.IP) this.applyMulticastOptions();
+      // IPV6_TCLASS is the traffic class of what an IPv6 socket sends.
+      if (level === SOL.IPV6 && name === IPV6.TCLASS) this.ep.tos = this.ipOptions.get(SOL.IPV6, IPV6.TCLASS) as number;
       return;
     }
     throw new SysError(Errno.ENOPROTOOPT);

@@ -105,9 +105,11 @@ export class UdpEndpoint {
    * ENETUNREACH.
    */
   send(data: Uint8Array, dst: IpAddress | null, port: number): void {
-    const to = dst ?? this.remoteAddr;
+    let to = dst ?? this.remoteAddr;
     const toPort = dst ? port : this.remotePort;
     if (!to) throw new SysError(Errno.EDESTADDRREQ);
+    // The unspecified address means this host (ip_route_output sends it to loopback).
+    if (to.isUnspecified) to = IpAddress.parse(to.version === 4 ? '127.0.0.1' : '::1');
     if (toPort === 0) throw new SysError(Errno.EINVAL);
     const route = this.routeTo(to);
     if (route.broadcast && !to.isMulticast && !this.broadcast) throw new SysError(Errno.EACCES);

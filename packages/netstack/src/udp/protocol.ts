@@ -182,7 +182,8 @@ export class UdpProtocol implements TransportProtocol {
       return 0; // bound to another address (Linux: specific-address sockets miss broadcasts too)
     }
     if (ep.remoteAddr) {
-      if (!sameAddress(ep.remoteAddr, info.src) || ep.remotePort !== srcPort) return 0;
+      // Connected to port 0: only the address filters (compute_score checks a nonzero dport only).
+      if (!sameAddress(ep.remoteAddr, info.src) || (ep.remotePort !== 0 && ep.remotePort !== srcPort)) return 0;
       score += 8;
     }
     return score;
