@@ -8,6 +8,7 @@ import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
 import type { PlatformAddressSpace, PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup, type Credentials } from './task.js';
+import { tracedExec } from './ptrace/stops.js';
 
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
 export const STACK_TOP = 0x7fff_ffef_0000;
@@ -223,7 +224,7 @@ export function startProcess(
  * image; the old address space is dropped, close-on-exec fds are closed,
  * caught signals go back to their default action.
  */
-export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): void {
+export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage, formerTid = task.tid): void {
   const group = task.group;
   const old = task.context;
   image.commit?.();
@@ -240,6 +241,7 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): vo
   group.signals.resetHandlersForExec();
   task.clearChildTid = 0;
   kernel.execDone(task);
+  tracedExec(kernel, task, formerTid);
 }
 
 /** Most argv/envp entries execve reads before giving up with E2BIG. */
@@ -262,8 +264,9 @@ export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAd
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
   const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp }, t.group.tasks.size === 1 ? t.context : undefined);
+  const formerTid = t.tid;
   deThread(t);
-  replaceImage(t.kernel, t, image);
+  replaceImage(t.kernel, t, image, formerTid);
   return 0;
 }
 

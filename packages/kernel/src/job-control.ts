@@ -131,7 +131,7 @@ export function holdTask(kernel: Kernel, task: Task): void {
 export function checkGroupStopped(kernel: Kernel, g: ThreadGroup): void {
   const stop = g.jobStop;
   if (stop.state !== 'stopping' || g.exitStatus !== undefined) return;
-  for (const t of g.tasks) if (!t.jobStopped && !kernel.blocked.has(t)) return;
+  for (const t of g.tasks) if (!t.jobStopped && !kernel.blocked.has(t) && !t.ptrace?.stop) return;
   stop.state = 'stopped';
   stop.unreportedStop = stop.signal;
   stop.unreportedContinue = false;

@@ -1,0 +1,250 @@
+// ptrace-stops (man 2 ptrace): where a traced thread stops, how its tracer
+// hears of it, and how it goes on when the tracer resumes it. A stop holds
+// the tracee the way a group stop does: its context is simply not resumed
+// until the tracer says so (PTRACE_CONT, SYSCALL, SYSEMU, DETACH, KILL).
+import { CLD, CLONE, Errno, PTRACE_EVENT, PTRACE_O, SA, SI, Signal, wStopCode } from '@tvisor/abi';
+import type { Kernel, PtraceHooks } from '../kernel.js';
+import type { Task } from '../task.js';
+import { sendSignal } from '../signal-delivery.js';
+import { checkGroupStopped } from '../job-control.js';
+import { sigInfoChild, sigInfoKill } from '../signals/index.js';
+import { PtraceLink, type PtraceStop, type ResumeMode, type StopKind } from './link.js';
+
+/** The siginfo of a stop the kernel makes (syscall and event stops): SIGTRAP with `code`. */
+function trapInfo(code: number): Uint8Array {
+  return sigInfoKill(Signal.SIGTRAP, { pid: 0, uid: 0 }, code);
+}
+
+/** A siginfo PTRACE_GETSIGINFO refuses (EINVAL): a group-stop has none. */
+export const NO_SIGINFO = new Uint8Array(0);
+
+/** Lets `task` run again from the tracer's syscall: the run loop may be waiting with no task running. */
+function go(kernel: Kernel, task: Task): void {
+  kernel.resumeTask(task);
+  kernel.wakeRunLoop();
+}
+
+/**
+ * Holds `task` in a ptrace-stop and tells its tracer: wait4/waitid callers in
+ * the tracer's process look again, and it gets SIGCHLD (CLD_TRAPPED) unless
+ * its SIGCHLD action has SA_NOCLDSTOP.
+ */
+export function enterStop(
+  kernel: Kernel,
+  task: Task,
+  kind: StopKind,
+  status: number,
+  signal: number,
+  siginfo: Uint8Array,
+  resume: (sig: number) => void,
+): PtraceStop {
+  const link = task.ptrace!;
+  const stop = link.enter({ kind, status, signal, siginfo, resume });
+  const tracer = link.tracer.group;
+  for (const wake of [...tracer.childWaiters]) wake();
+  if ((tracer.signals.actions[Signal.SIGCHLD].flags & BigInt(SA.NOCLDSTOP)) === 0n) {
+    sendSignal(kernel, tracer, Signal.SIGCHLD, sigInfoChild(CLD.TRAPPED, { pid: task.tid, uid: task.group.creds.uid, status: signal, utime: 0, stime: 0 }));
+  }
+  // A tracee is as stopped as a held thread for a group stop in progress.
+  checkGroupStopped(kernel, task.group);
+  return stop;
+}
+
+/** PTRACE_CONT, SYSCALL, SYSEMU: the stopped tracee goes on (delivering `sig` if it was stopped for a signal). */
+export function resumeTracee(task: Task, mode: ResumeMode, sig: number): void {
+  const link = task.ptrace!;
+  link.mode = mode;
+  link.release(sig);
+}
+
+/** A signal-delivery-stop's continuation: deliver `sig` (the tracer's choice) or nothing. */
+function signalStop(kernel: Kernel, task: Task, sig: number, info: Uint8Array): void {
+  const stop: PtraceStop = enterStop(kernel, task, 'signal', wStopCode(sig), sig, info, (chosen) => {
+    if (chosen !== 0) {
+      const tracer = task.ptrace?.tracer;
+      // A different signal than the one that stopped gets a siginfo from the tracer (Linux's ptrace_signal).
+      const chosenInfo =
+        chosen === stop.signal ? stop.siginfo : sigInfoKill(chosen, { pid: tracer?.group.pid ?? 0, uid: tracer?.group.creds.uid ?? 0 }, SI.USER);
+      if (task.ptrace) task.ptrace.injected = { sig: chosen, info: chosenInfo };
+      else task.group.signals.enqueue(chosen, chosenInfo);
+    }
+    go(kernel, task);
+  });
+}
+
+/** Makes `tracer` trace `tracee` (TRACEME, ATTACH, SEIZE, or a traced parent's new child). */
+export function attach(kernel: Kernel, tracer: Task, tracee: Task, seized: boolean, options: number): PtraceLink<Task> {
+  const link = new PtraceLink<Task>(tracer, seized);
+  link.options = options;
+  tracee.ptrace = link;
+  tracer.group.tracees.add(tracee);
+  kernel.ptraceHooks ??= ptraceHooks(kernel);
+  return link;
+}
+
+/**
+ * Ends `tracee`'s link (PTRACE_DETACH, or its tracer's exit): a stopped
+ * tracee goes on, with `sig` if it was stopped for a signal.
+ */
+export function detach(tracee: Task, sig: number): void {
+  const link = tracee.ptrace;
+  if (!link) return;
+  tracee.ptrace = undefined;
+  link.tracer.group.tracees.delete(tracee);
+  if (!tracee.exited) link.release(sig);
+}
+
+/**
+ * A traced task created `child` (clone, fork, vfork): with the matching
+ * PTRACE_O_TRACE* option (or CLONE_PTRACE) the child is traced too and
+ * starts in a stop, and the parent reports the event before its syscall
+ * returns. Returns whether the child starts stopped (the caller then does
+ * not start it).
+ */
+export function traceNewTask(kernel: Kernel, parent: Task, child: Task, flags: number, exitSignal: number): boolean {
+  const link = parent.ptrace;
+  if (!link) return false;
+  let event: number;
+  let option: number;
+  if (flags & CLONE.VFORK) [event, option] = [PTRACE_EVENT.VFORK, PTRACE_O.TRACEVFORK];
+  else if (exitSignal !== Signal.SIGCHLD) [event, option] = [PTRACE_EVENT.CLONE, PTRACE_O.TRACECLONE];
+  else [event, option] = [PTRACE_EVENT.FORK, PTRACE_O.TRACEFORK];
+  const reported = (link.options & option) !== 0;
+  if (!reported && !(flags & CLONE.PTRACE)) return false;
+  const childLink = attach(kernel, link.tracer, child, link.seized, link.options);
+  if (reported) link.pendingEvent = { event, msg: child.tid };
+  // A new tracee starts in a SIGSTOP signal-delivery-stop (seized: a PTRACE_EVENT_STOP).
+  if (childLink.seized)
+    enterStop(kernel, child, 'event', wStopCode(Signal.SIGTRAP, PTRACE_EVENT.STOP), Signal.SIGTRAP, trapInfo(Signal.SIGTRAP | (PTRACE_EVENT.STOP << 8)), () =>
+      go(kernel, child),
+    );
+  else signalStop(kernel, child, Signal.SIGSTOP, sigInfoKill(Signal.SIGSTOP, { pid: 0, uid: 0 }, SI.KERNEL));
+  return true;
+}
+
+/** execve succeeded in a traced task: a PTRACE_EVENT_EXEC stop (TRACEEXEC), or SIGTRAP for a tracee not seized. */
+export function tracedExec(kernel: Kernel, task: Task, formerTid: number): void {
+  const link = task.ptrace;
+  if (!link) return;
+  if (link.options & PTRACE_O.TRACEEXEC) link.pendingEvent = { event: PTRACE_EVENT.EXEC, msg: formerTid };
+  else if (!link.seized)
+    sendSignal(kernel, task.group, Signal.SIGTRAP, sigInfoKill(Signal.SIGTRAP, { pid: task.group.pid, uid: task.group.creds.uid }, SI.USER), task);
+}
+
+/**
+ * exit/exit_group of a tracee with PTRACE_O_TRACEEXIT: a PTRACE_EVENT_EXIT
+ * stop first (GETEVENTMSG gives the wait status), and `exit` runs once the
+ * tracer resumes it. Returns false (the caller exits now) otherwise.
+ */
+export function exitEventStop(kernel: Kernel, task: Task, status: number, exit: () => void): boolean {
+  const link = task.ptrace;
+  if (!link || !(link.options & PTRACE_O.TRACEEXIT)) return false;
+  link.eventMsg = status;
+  enterStop(kernel, task, 'event', wStopCode(Signal.SIGTRAP, PTRACE_EVENT.EXIT), Signal.SIGTRAP, trapInfo(Signal.SIGTRAP | (PTRACE_EVENT.EXIT << 8)), () => {
+    exit();
+    kernel.wakeRunLoop();
+  });
+  return true;
+}
+
+/** PTRACE_INTERRUPT: a PTRACE_EVENT_STOP as soon as the tracee is out of application code or its syscall. */
+export function interruptTracee(kernel: Kernel, task: Task): void {
+  const link = task.ptrace!;
+  if (link.stop) return;
+  link.interruptPending = true;
+  kernel.interruptTask(task);
+}
+
+/** The hooks the kernel core calls for traced tasks. */
+function ptraceHooks(kernel: Kernel): PtraceHooks {
+  return {
+    syscallEnter(task, serve) {
+      const link = task.ptrace!;
+      if (link.mode === 'cont') return false;
+      const sig = Signal.SIGTRAP | (link.options & PTRACE_O.TRACESYSGOOD ? 0x80 : 0);
+      // At syscall-enter-stop rax reads -ENOSYS, orig_rax the syscall number (as on x86-64 Linux).
+      task.regs.setReturn(-Errno.ENOSYS);
+      enterStop(kernel, task, 'syscall-enter', wStopCode(sig), sig, trapInfo(sig), () => {
+        const now = task.ptrace;
+        if (now?.mode === 'sysemu') {
+          // PTRACE_SYSEMU: the syscall is not run; the tracer emulated it.
+          go(kernel, task);
+          return;
+        }
+        if (now) now.exitStopDue = now.mode === 'syscall';
+        // The tracer set orig_rax to -1: the syscall is skipped, rax stays as the tracer left it.
+        if (task.regs.syscallNumber === -1) go(kernel, task);
+        else serve();
+      });
+      return true;
+    },
+
+    beforeReturn(task) {
+      const link = task.ptrace!;
+      if (link.stop) return true;
+      const pending = link.pendingEvent;
+      if (pending) {
+        link.pendingEvent = undefined;
+        link.eventMsg = pending.msg;
+        const code = Signal.SIGTRAP | (pending.event << 8);
+        enterStop(kernel, task, 'event', wStopCode(Signal.SIGTRAP, pending.event), Signal.SIGTRAP, trapInfo(code), () => go(kernel, task));
+        return true;
+      }
+      if (link.exitStopDue) {
+        link.exitStopDue = false;
+        // Only if the tracer still asks for syscall stops (it may have resumed an event stop with PTRACE_CONT).
+        if (link.mode === 'syscall') {
+          const sig = Signal.SIGTRAP | (link.options & PTRACE_O.TRACESYSGOOD ? 0x80 : 0);
+          enterStop(kernel, task, 'syscall-exit', wStopCode(sig), sig, trapInfo(sig), () => go(kernel, task));
+          return true;
+        }
+      }
+      if (link.interruptPending) {
+        link.interruptPending = false;
+        const info = trapInfo(Signal.SIGTRAP | (PTRACE_EVENT.STOP << 8));
+        enterStop(kernel, task, 'event', wStopCode(Signal.SIGTRAP, PTRACE_EVENT.STOP), Signal.SIGTRAP, info, () => go(kernel, task));
+        return true;
+      }
+      return false;
+    },
+
+    signalDelivery(task, sig, info) {
+      signalStop(kernel, task, sig, info);
+      return true;
+    },
+
+    groupStop(task, sig) {
+      const link = task.ptrace!;
+      const g = task.group;
+      g.jobStop.state = 'stopped';
+      g.jobStop.signal = sig;
+      // The parent (when it is not the tracer) sees the group stop as usual.
+      if (g.parent && g.parent !== link.tracer.group) {
+        g.jobStop.unreportedStop = sig;
+        for (const wake of [...g.parent.childWaiters]) wake();
+      }
+      const status = link.seized ? wStopCode(sig, PTRACE_EVENT.STOP) : wStopCode(sig);
+      enterStop(kernel, task, 'group', status, sig, NO_SIGINFO, () => go(kernel, task));
+    },
+
+    taskExited(task, status) {
+      const link = task.ptrace;
+      if (link) {
+        task.ptrace = undefined;
+        const tracer = link.tracer.group;
+        tracer.tracees.delete(task);
+        // The tracer hears of the exit; a parent that is the tracer reaps it as its child instead.
+        const reapedAsChild = task.group.parent === tracer && task.tid === task.group.pid;
+        if (!reapedAsChild && tracer.exitStatus === undefined) tracer.traceeExits.push({ pid: task.tid, status, group: task.group });
+        for (const wake of [...tracer.childWaiters]) wake();
+      }
+      // A tracer's exit detaches its tracees (PTRACE_O_EXITKILL: kills them).
+      for (const tracee of [...task.group.tracees]) {
+        if (tracee.ptrace?.tracer !== task) continue;
+        const exitKill = (tracee.ptrace.options & PTRACE_O.EXITKILL) !== 0;
+        detach(tracee, 0);
+        if (exitKill) kernel.killGroup(tracee.group, Signal.SIGKILL);
+      }
+    },
+  };
+}
