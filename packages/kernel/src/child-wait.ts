@@ -3,6 +3,7 @@
 // syscalls/lifecycle.ts decode arguments and write the reports out.
 import { CLD, Errno, Signal, SysError, W_CONTINUED, WAIT, wStopCode } from '@tvisor/abi';
 import type { Task, ThreadGroup } from './task.js';
+import { traceeExitReported } from './ptrace/stops.js';
 
 /** Does child `c` match wait4's pid argument as seen from process `g`? */
 function matches(g: ThreadGroup, c: ThreadGroup, pid: number, options: number): boolean {
@@ -49,7 +50,10 @@ function traceeReport(
     const e = g.traceeExits[i];
     if (!traceeMatches(g, { tid: e.pid, group: e.group }, pid)) continue;
     if (!(options & WAIT.EXITED)) continue;
-    if (!(options & WAIT.NOWAIT)) g.traceeExits.splice(i, 1);
+    if (!(options & WAIT.NOWAIT)) {
+      g.traceeExits.splice(i, 1);
+      traceeExitReported(e.group);
+    }
     const sig = e.status & 0x7f;
     const report = sig === 0 ? { code: CLD.EXITED, signal: (e.status >> 8) & 0xff } : { code: e.status & 0x80 ? CLD.DUMPED : CLD.KILLED, signal: sig };
     return job(e.group, { pid: e.pid, status: e.status, ...report });
@@ -90,6 +94,11 @@ export function waitForChild(
     for (const c of g.children) {
       if (!matches(g, c, pid, options)) continue;
       if (c.exitStatus !== undefined) {
+        if (c.exitUnreportedToTracer) {
+          // Its tracer hears of the exit first.
+          any = true;
+          continue;
+        }
         if (options & WAIT.EXITED) return reap(c);
         // A zombie is nothing to wait for without WEXITED: only it left means ECHILD, as Linux's wait_consider_task.
         continue;

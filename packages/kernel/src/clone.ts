@@ -7,7 +7,7 @@ import { Task, ThreadGroup } from './task.js';
 import { SIG_DFL, SIG_IGN } from './signals.js';
 import { copyOutU32 } from './user-io.js';
 import { armCpuLimit } from './cpu-limit.js';
-import { traceNewTask } from './ptrace/stops.js';
+import { traceNewTask, vforkDoneEvent } from './ptrace/stops.js';
 
 /** What clone3(2) asks beyond clone(2)'s arguments. */
 export interface CloneExtras {
@@ -157,7 +157,10 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
     return kernel.block(
       t,
       (complete) => {
-        group.vforkDone = () => complete(pid);
+        group.vforkDone = () => {
+          vforkDoneEvent(t, pid);
+          complete(pid);
+        };
         return () => (group.vforkDone = undefined);
       },
       null,

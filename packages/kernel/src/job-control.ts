@@ -67,6 +67,7 @@ export function continueGroup(kernel: Kernel, g: ThreadGroup): void {
   // Linux clears the exit code first), a complete one as a continue.
   if (was === 'stopped') notifyParent(kernel, g, CLD.CONTINUED, Signal.SIGCONT);
   else notifyParent(kernel, g, CLD.STOPPED, 0);
+  kernel.ptraceHooks?.groupContinued(g);
   for (const t of [...g.tasks]) {
     if (!t.jobStopped) continue;
     t.jobStopped = false;

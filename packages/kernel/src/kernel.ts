@@ -100,6 +100,8 @@ export interface PtraceHooks {
   signalDelivery(task: Task, sig: number, info: Uint8Array): boolean;
   /** A traced task takes stop signal `sig` with its default action: it is held in a group-stop the tracer sees and ends. */
   groupStop(task: Task, sig: number): void;
+  /** SIGCONT continued process `group`: tracees that PTRACE_LISTEN left in a group-stop trap again (PTRACE_EVENT_STOP). */
+  groupContinued(group: ThreadGroup): void;
   /** A thread has exited with wait status `status` (alone, or with its whole process): links to and from it end. */
   taskExited(task: Task, status: number): void;
 }

@@ -87,6 +87,8 @@ export class ThreadGroup {
   vforkDone: (() => void) | undefined;
   /** Threads this process's threads trace (ptrace): wait reports their stops, whoever their parent is. */
   readonly tracees = new Set<Task>();
+  /** This process exited while traced by another than its parent, which has not yet waited for it: its parent cannot reap it yet. */
+  exitUnreportedToTracer = false;
   /** Exits of tracees this process is not the parent of, for wait to report once. */
   readonly traceeExits: TraceeExit<ThreadGroup>[] = [];
   /** Where argv and envp live in the process's memory, and its executable as resolved at exec (for /proc). */

@@ -44,6 +44,8 @@ export class PtraceLink<Tracer> {
   pendingEvent: { event: number; msg: number } | undefined;
   /** The syscall being served was entered under PTRACE_SYSCALL: a syscall-exit-stop follows. */
   exitStopDue = false;
+  /** PTRACE_ATTACH: a SIGSTOP signal-delivery-stop is due (the SIGSTOP is sent to this thread alone). */
+  attachStopPending = false;
   /** PTRACE_INTERRUPT: a PTRACE_EVENT_STOP is due before the tracee runs application code again. */
   interruptPending = false;
   /** The signal the tracer chose at the last signal-delivery-stop, delivered next without a new stop. */

@@ -4,7 +4,7 @@
 // until the tracer says so (PTRACE_CONT, SYSCALL, SYSEMU, DETACH, KILL).
 import { CLD, CLONE, Errno, PTRACE_EVENT, PTRACE_O, SA, SI, Signal, wStopCode } from '@tvisor/abi';
 import type { Kernel, PtraceHooks } from '../kernel.js';
-import type { Task } from '../task.js';
+import type { Task, ThreadGroup } from '../task.js';
 import { sendSignal } from '../signal-delivery.js';
 import { checkGroupStopped } from '../job-control.js';
 import { sigInfoChild, sigInfoKill } from '../signals/index.js';
@@ -18,8 +18,13 @@ function trapInfo(code: number): Uint8Array {
 /** A siginfo PTRACE_GETSIGINFO refuses (EINVAL): a group-stop has none. */
 export const NO_SIGINFO = new Uint8Array(0);
 
-/** Lets `task` run again from the tracer's syscall: the run loop may be waiting with no task running. */
+/**
+ * Lets `task` run again from the tracer's syscall (the run loop may be
+ * waiting with no task running). A tracee that stopped while parked in a
+ * syscall (vfork's event) goes on waiting: the syscall's end resumes it.
+ */
 function go(kernel: Kernel, task: Task): void {
+  if (kernel.blocked.has(task)) return;
   kernel.resumeTask(task);
   kernel.wakeRunLoop();
 }
@@ -112,7 +117,11 @@ export function traceNewTask(kernel: Kernel, parent: Task, child: Task, flags: n
   const reported = (link.options & option) !== 0;
   if (!reported && !(flags & CLONE.PTRACE)) return false;
   const childLink = attach(kernel, link.tracer, child, link.seized, link.options);
-  if (reported) link.pendingEvent = { event, msg: child.tid };
+  if (reported && event === PTRACE_EVENT.VFORK) {
+    // The vfork event comes before the parent waits for its child (which may take as long as the tracer wants).
+    link.eventMsg = child.tid;
+    enterStop(kernel, parent, 'event', wStopCode(Signal.SIGTRAP, event), Signal.SIGTRAP, trapInfo(Signal.SIGTRAP | (event << 8)), () => go(kernel, parent));
+  } else if (reported) link.pendingEvent = { event, msg: child.tid };
   // A new tracee starts in a SIGSTOP signal-delivery-stop (seized: a PTRACE_EVENT_STOP).
   if (childLink.seized)
     enterStop(kernel, child, 'event', wStopCode(Signal.SIGTRAP, PTRACE_EVENT.STOP), Signal.SIGTRAP, trapInfo(Signal.SIGTRAP | (PTRACE_EVENT.STOP << 8)), () =>
@@ -120,6 +129,12 @@ export function traceNewTask(kernel: Kernel, parent: Task, child: Task, flags: n
     );
   else signalStop(kernel, child, Signal.SIGSTOP, sigInfoKill(Signal.SIGSTOP, { pid: 0, uid: 0 }, SI.KERNEL));
   return true;
+}
+
+/** A vfork parent's child has exec'd or exited: with PTRACE_O_TRACEVFORKDONE, a PTRACE_EVENT_VFORK_DONE stop before vfork returns. */
+export function vforkDoneEvent(parent: Task, childPid: number): void {
+  const link = parent.ptrace;
+  if (link && link.options & PTRACE_O.TRACEVFORKDONE) link.pendingEvent = { event: PTRACE_EVENT.VFORK_DONE, msg: childPid };
 }
 
 /** execve succeeded in a traced task: a PTRACE_EVENT_EXEC stop (TRACEEXEC), or SIGTRAP for a tracee not seized. */
@@ -147,6 +162,29 @@ export function exitEventStop(kernel: Kernel, task: Task, status: number, exit: 
   return true;
 }
 
+/** Holds a tracee whose process is stopped in a group-stop its tracer sees (PTRACE_GETSIGINFO: EINVAL) and may end. */
+export function groupStopForTracer(kernel: Kernel, task: Task, sig: number): void {
+  const status = task.ptrace!.seized ? wStopCode(sig, PTRACE_EVENT.STOP) : wStopCode(sig);
+  enterStop(kernel, task, 'group', status, sig, NO_SIGINFO, () => go(kernel, task));
+}
+
+/**
+ * PTRACE_ATTACH: the tracee stops for SIGSTOP as if sent to it alone (a
+ * thread-directed signal, which a process-wide queue cannot hold): at once if
+ * it is stopped already (a group-stop its tracer now sees), else as soon as
+ * it leaves application code or its syscall.
+ */
+export function stopAttached(kernel: Kernel, task: Task): void {
+  if (task.jobStopped) {
+    task.jobStopped = false;
+    kernel.stoppedTasks.delete(task);
+    groupStopForTracer(kernel, task, task.group.jobStop.signal || Signal.SIGSTOP);
+    return;
+  }
+  task.ptrace!.attachStopPending = true;
+  kernel.interruptTask(task);
+}
+
 /** PTRACE_INTERRUPT: a PTRACE_EVENT_STOP as soon as the tracee is out of application code or its syscall. */
 export function interruptTracee(kernel: Kernel, task: Task): void {
   const link = task.ptrace!;
@@ -160,18 +198,21 @@ function ptraceHooks(kernel: Kernel): PtraceHooks {
   return {
     syscallEnter(task, serve) {
       const link = task.ptrace!;
+      // Whether a syscall-exit-stop follows depends on how the tracer resumes the tracee last (PTRACE_SYSCALL), not on this stop.
+      link.exitStopDue = true;
       if (link.mode === 'cont') return false;
       const sig = Signal.SIGTRAP | (link.options & PTRACE_O.TRACESYSGOOD ? 0x80 : 0);
       // At syscall-enter-stop rax reads -ENOSYS, orig_rax the syscall number (as on x86-64 Linux).
       task.regs.setReturn(-Errno.ENOSYS);
+      // Under PTRACE_SYSEMU the syscall is never run (the tracer emulates it), however the tracer resumes the stop.
+      const emulated = link.mode === 'sysemu';
       enterStop(kernel, task, 'syscall-enter', wStopCode(sig), sig, trapInfo(sig), () => {
         const now = task.ptrace;
-        if (now?.mode === 'sysemu') {
-          // PTRACE_SYSEMU: the syscall is not run; the tracer emulated it.
+        if (emulated) {
+          if (now) now.exitStopDue = false;
           go(kernel, task);
           return;
         }
-        if (now) now.exitStopDue = now.mode === 'syscall';
         // The tracer set orig_rax to -1: the syscall is skipped, rax stays as the tracer left it.
         if (task.regs.syscallNumber === -1) go(kernel, task);
         else serve();
@@ -199,6 +240,12 @@ function ptraceHooks(kernel: Kernel): PtraceHooks {
           return true;
         }
       }
+      if (link.attachStopPending) {
+        link.attachStopPending = false;
+        const tracer = link.tracer.group;
+        signalStop(kernel, task, Signal.SIGSTOP, sigInfoKill(Signal.SIGSTOP, { pid: tracer.pid, uid: tracer.creds.uid }, SI.USER));
+        return true;
+      }
       if (link.interruptPending) {
         link.interruptPending = false;
         const info = trapInfo(Signal.SIGTRAP | (PTRACE_EVENT.STOP << 8));
@@ -214,17 +261,25 @@ function ptraceHooks(kernel: Kernel): PtraceHooks {
     },
 
     groupStop(task, sig) {
-      const link = task.ptrace!;
       const g = task.group;
       g.jobStop.state = 'stopped';
       g.jobStop.signal = sig;
       // The parent (when it is not the tracer) sees the group stop as usual.
-      if (g.parent && g.parent !== link.tracer.group) {
+      if (g.parent && g.parent !== task.ptrace!.tracer.group) {
         g.jobStop.unreportedStop = sig;
         for (const wake of [...g.parent.childWaiters]) wake();
       }
-      const status = link.seized ? wStopCode(sig, PTRACE_EVENT.STOP) : wStopCode(sig);
-      enterStop(kernel, task, 'group', status, sig, NO_SIGINFO, () => go(kernel, task));
+      groupStopForTracer(kernel, task, sig);
+    },
+
+    groupContinued(group) {
+      for (const task of group.tasks) {
+        const stop = task.ptrace?.stop;
+        if (!stop?.listening) continue;
+        task.ptrace!.stop = undefined;
+        const info = trapInfo(Signal.SIGTRAP | (PTRACE_EVENT.STOP << 8));
+        enterStop(kernel, task, 'event', wStopCode(Signal.SIGTRAP, PTRACE_EVENT.STOP), Signal.SIGTRAP, info, stop.resume);
+      }
     },
 
     taskExited(task, status) {
@@ -235,8 +290,16 @@ function ptraceHooks(kernel: Kernel): PtraceHooks {
         tracer.tracees.delete(task);
         // The tracer hears of the exit; a parent that is the tracer reaps it as its child instead.
         const reapedAsChild = task.group.parent === tracer && task.tid === task.group.pid;
-        if (!reapedAsChild && tracer.exitStatus === undefined) tracer.traceeExits.push({ pid: task.tid, status, group: task.group });
+        if (!reapedAsChild && tracer.exitStatus === undefined) {
+          tracer.traceeExits.push({ pid: task.tid, status, group: task.group });
+          // Its parent reaps it only once the tracer has waited for it (Linux's delay_group_leader).
+          if (task.tid === task.group.pid) task.group.exitUnreportedToTracer = true;
+        }
         for (const wake of [...tracer.childWaiters]) wake();
+      }
+      if (task.group.exitStatus !== undefined) {
+        // A tracer that is gone no longer holds its tracees' zombies from their parents.
+        for (const e of task.group.traceeExits.splice(0)) traceeExitReported(e.group);
       }
       // A tracer's exit detaches its tracees (PTRACE_O_EXITKILL: kills them).
       for (const tracee of [...task.group.tracees]) {
@@ -247,4 +310,11 @@ function ptraceHooks(kernel: Kernel): PtraceHooks {
       }
     },
   };
+}
+
+/** The tracer has waited for tracee process `g`'s exit: its parent may reap it now. */
+export function traceeExitReported(g: ThreadGroup): void {
+  if (!g.exitUnreportedToTracer) return;
+  g.exitUnreportedToTracer = false;
+  if (g.parent) for (const wake of [...g.parent.childWaiters]) wake();
 }

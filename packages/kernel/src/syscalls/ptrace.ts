@@ -2,15 +2,13 @@
 // decoding requests and moving data; the links and stops live in ptrace/.
 // Tracee memory is read and written through mm (the memory file), never
 // through the host's ptrace.
-import { AUDIT_ARCH_X86_64, Errno, NT, PTRACE, PTRACE_O, PTRACE_SYSCALL_INFO, SI, Signal, SysError } from '@tvisor/abi';
+import { AUDIT_ARCH_X86_64, Errno, NT, PTRACE, PTRACE_O, PTRACE_SYSCALL_INFO, Signal, SysError } from '@tvisor/abi';
 import { REG } from '@tvisor/platform';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
 import { mayAccessProcess } from '../ptrace-access.js';
-import { sendSignal } from '../signal-delivery.js';
-import { sigInfoKill } from '../signals/index.js';
 import { UNBLOCKABLE_MASK } from '../signals.js';
-import { attach, detach, interruptTracee, NO_SIGINFO, resumeTracee } from '../ptrace/stops.js';
+import { attach, detach, interruptTracee, NO_SIGINFO, resumeTracee, stopAttached } from '../ptrace/stops.js';
 import { USER_FPREGS_SIZE, peekUser, pokeUser, regsBytes, setRegsFromBytes } from '../ptrace/user-area.js';
 import type { ResumeMode } from '../ptrace/link.js';
 
@@ -52,14 +50,7 @@ function attachTo(t: Task, req: number, pid: number, addr: number, data: number)
     return 0;
   }
   attach(t.kernel, t, target, false, 0);
-  // ATTACH sends SIGSTOP: the tracee reports it in a signal-delivery-stop.
-  sendSignal(t.kernel, target.group, Signal.SIGSTOP, sigInfoKill(Signal.SIGSTOP, { pid: t.group.pid, uid: t.group.creds.uid }, SI.USER), target, true);
-  if (target.jobStopped) {
-    // Already group-stopped: it now stops for the tracer instead (and takes the SIGSTOP so).
-    target.jobStopped = false;
-    t.kernel.stoppedTasks.delete(target);
-    t.kernel.resumeTask(target);
-  }
+  stopAttached(t.kernel, target);
   return 0;
 }
 
@@ -67,7 +58,8 @@ function attachTo(t: Task, req: number, pid: number, addr: number, data: number)
 function traceeOf(t: Task, pid: number, running = false): Task {
   const tracee = t.kernel.tasks.get(pid);
   if (!tracee || tracee.exited || tracee.ptrace?.tracer !== t) throw new SysError(Errno.ESRCH);
-  if (!running && !tracee.ptrace.stop) throw new SysError(Errno.ESRCH);
+  // A tracee PTRACE_LISTEN let go is stopped, but not for its tracer to command.
+  if (!running && (!tracee.ptrace.stop || tracee.ptrace.stop.listening)) throw new SysError(Errno.ESRCH);
   return tracee;
 }
 
