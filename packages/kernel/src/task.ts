@@ -92,12 +92,20 @@ export class ThreadGroup {
   /** Exits of tracees this process is not the parent of, for wait to report once. */
   readonly traceeExits: TraceeExit<ThreadGroup>[] = [];
   /** Where argv and envp live in the process's memory, and its executable as resolved at exec (for /proc). */
-  mmInfo: { argStart: number; argEnd: number; envStart: number; envEnd: number; exe: VirtualDentry | undefined } = {
+  mmInfo: {
+    argStart: number;
+    argEnd: number;
+    envStart: number;
+    envEnd: number;
+    exe: VirtualDentry | undefined;
+    auxv: ReadonlyArray<readonly [number, number]>;
+  } = {
     argStart: 0,
     argEnd: 0,
     envStart: 0,
     envEnd: 0,
     exe: undefined,
+    auxv: [],
   };
 
   constructor(

@@ -50,6 +50,8 @@ export class PtraceLink<Tracer> {
   interruptPending = false;
   /** The signal the tracer chose at the last signal-delivery-stop, delivered next without a new stop. */
   injected: InjectedSignal | undefined;
+  /** PTRACE_SINGLESTEP set the trap flag (it was clear): the next stop clears it again, so the tracer never sees it. */
+  forcedTrapFlag = false;
   /** u_debugreg as PTRACE_POKEUSER set them (kept for PEEKUSER; the platform has no hardware breakpoints). */
   readonly debugRegs = new Array<bigint>(8).fill(0n);
 

@@ -3,6 +3,7 @@
 // the tracee the way a group stop does: its context is simply not resumed
 // until the tracer says so (PTRACE_CONT, SYSCALL, SYSEMU, DETACH, KILL).
 import { CLD, CLONE, Errno, PTRACE_EVENT, PTRACE_O, SA, SI, Signal, wStopCode } from '@tvisor/abi';
+import { REG } from '@tvisor/platform';
 import type { Kernel, PtraceHooks } from '../kernel.js';
 import type { Task, ThreadGroup } from '../task.js';
 import { sendSignal } from '../signal-delivery.js';
@@ -14,6 +15,9 @@ import { PtraceLink, type PtraceStop, type ResumeMode, type StopKind } from './l
 function trapInfo(code: number): Uint8Array {
   return sigInfoKill(Signal.SIGTRAP, { pid: 0, uid: 0 }, code);
 }
+
+/** x86's trap flag (eflags bit 8): a debug trap after each instruction. */
+const EFLAGS_TF = 0x100n;
 
 /** A siginfo PTRACE_GETSIGINFO refuses (EINVAL): a group-stop has none. */
 export const NO_SIGINFO = new Uint8Array(0);
@@ -44,6 +48,10 @@ export function enterStop(
   resume: (sig: number) => void,
 ): PtraceStop {
   const link = task.ptrace!;
+  if (link.forcedTrapFlag) {
+    link.forcedTrapFlag = false;
+    task.regs.setBig(REG.eflags, task.regs.getBig(REG.eflags) & ~EFLAGS_TF);
+  }
   const stop = link.enter({ kind, status, signal, siginfo, resume });
   const tracer = link.tracer.group;
   for (const wake of [...tracer.childWaiters]) wake();
@@ -59,6 +67,23 @@ export function enterStop(
 export function resumeTracee(task: Task, mode: ResumeMode, sig: number): void {
   const link = task.ptrace!;
   link.mode = mode;
+  link.release(sig);
+}
+
+/**
+ * PTRACE_SINGLESTEP: the tracee runs one instruction with the trap flag set;
+ * the CPU's debug trap comes back as a SIGTRAP fault (TRAP_TRACE), which the
+ * tracer sees in a signal-delivery-stop. A platform that runs application
+ * code under host ptrace reports that trap like any other fault.
+ */
+export function stepTracee(task: Task, sig: number): void {
+  const link = task.ptrace!;
+  const eflags = task.regs.getBig(REG.eflags);
+  if (!(eflags & EFLAGS_TF)) {
+    task.regs.setBig(REG.eflags, eflags | EFLAGS_TF);
+    link.forcedTrapFlag = true;
+  }
+  link.mode = 'cont';
   link.release(sig);
 }
 

@@ -8,7 +8,7 @@ import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
 import { mayAccessProcess } from '../ptrace-access.js';
 import { UNBLOCKABLE_MASK } from '../signals.js';
-import { attach, detach, interruptTracee, NO_SIGINFO, resumeTracee, stopAttached } from '../ptrace/stops.js';
+import { attach, detach, interruptTracee, NO_SIGINFO, resumeTracee, stepTracee, stopAttached } from '../ptrace/stops.js';
 import { USER_FPREGS_SIZE, peekUser, pokeUser, regsBytes, setRegsFromBytes } from '../ptrace/user-area.js';
 import type { ResumeMode } from '../ptrace/link.js';
 
@@ -244,6 +244,9 @@ function ptrace(t: Task, req: number, pid: number, addr: number, data: number, d
       resumeTracee(tracee, mode, sig);
       return 0;
     }
+    case PTRACE.SINGLESTEP:
+      stepTracee(tracee, resumeSignal(data));
+      return 0;
     case PTRACE.LISTEN:
       // Only a seized tracee in a group-stop (a PTRACE_EVENT_STOP) may listen: it stays stopped, and its next change is reported.
       if (!link.seized || stop.kind !== 'group') throw new SysError(Errno.EIO);
@@ -253,7 +256,7 @@ function ptrace(t: Task, req: number, pid: number, addr: number, data: number, d
       detach(tracee, resumeSignal(data));
       return 0;
     default:
-      // SINGLESTEP, SINGLEBLOCK, SYSEMU_SINGLESTEP: the platforms cannot step one instruction for the sentry.
+      // SINGLEBLOCK, SYSEMU_SINGLESTEP, GET/SET_THREAD_AREA, ARCH_PRCTL, PEEKSIGINFO, the seccomp requests: not implemented.
       throw new SysError(Errno.EIO);
   }
 }
@@ -264,7 +267,7 @@ export function registerPtraceSyscalls(table: SyscallTable): void {
     ptrace: {
       args: ['int', 'int', 'ptr', 'ptr'],
       support: 'partial',
-      note: 'between sandboxed tasks; no SINGLESTEP or hardware breakpoints (EIO)',
+      note: 'between sandboxed tasks; no hardware breakpoints, SINGLEBLOCK or SYSEMU_SINGLESTEP (EIO)',
       handler: (t, a) => ptrace(t, a.argInt(0), a.argInt(1), a.arg(2), a.arg(3), a.argBig(3)),
     },
   });
