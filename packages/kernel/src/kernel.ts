@@ -87,6 +87,26 @@ export function exitReport(child: ThreadGroup): { code: number; status: number }
 }
 
 /**
+ * ptrace(2) between sandboxed tasks, as the core calls into it. ptrace/
+ * installs it when a first link is made (the core does not import it, which
+ * keeps the core's import cycle from growing); untraced tasks never use it.
+ */
+export interface PtraceHooks {
+  /** A traced task made a syscall: true if it is held in a syscall-enter-stop (`serve` runs it once the tracer resumes it). */
+  syscallEnter(task: Task, serve: () => void): boolean;
+  /** A traced task is about to run application code: true if it is held in a ptrace-stop due first (event, syscall exit, interrupt). */
+  beforeReturn(task: Task): boolean;
+  /** A traced task dequeued `sig` to deliver: true if it is held in a signal-delivery-stop (the tracer says what is delivered). */
+  signalDelivery(task: Task, sig: number, info: Uint8Array): boolean;
+  /** A traced task takes stop signal `sig` with its default action: it is held in a group-stop the tracer sees and ends. */
+  groupStop(task: Task, sig: number): void;
+  /** SIGCONT continued process `group`: tracees that PTRACE_LISTEN left in a group-stop trap again (PTRACE_EVENT_STOP). */
+  groupContinued(group: ThreadGroup): void;
+  /** A thread has exited with wait status `status` (alone, or with its whole process): links to and from it end. */
+  taskExited(task: Task, status: number): void;
+}
+
+/**
  * The sentry's kernel: tasks, the syscall table and the loop that serves the
  * platform's stops.
  */
@@ -119,6 +139,8 @@ export class Kernel {
   readonly namespaceInit: boolean;
   /** Set once run() has started: new processes are resumed as they are added. */
   running = false;
+  /** ptrace(2), once some task has traced another (see PtraceHooks). */
+  ptraceHooks: PtraceHooks | undefined;
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
@@ -369,7 +391,9 @@ export class Kernel {
       this.frozenTasks.add(task);
       return;
     }
-    if (task.group.jobStop.state !== 'running') {
+    // A tracee goes on as its tracer says, even through a group stop.
+    if (task.ptrace && this.ptraceHooks?.beforeReturn(task)) return;
+    if (task.group.jobStop.state !== 'running' && !task.ptrace) {
       holdTask(this, task);
       return;
     }
@@ -421,6 +445,7 @@ export class Kernel {
     switch (ev.kind) {
       case 'syscall':
         task.lastFault = -1;
+        if (task.ptrace && this.ptraceHooks?.syscallEnter(task, () => this.serveTraced(task))) return;
         this.syscall(task);
         break;
       case 'fault': {
@@ -442,6 +467,15 @@ export class Kernel {
         return;
     }
     if (!task.exited && !this.blocked.has(task)) this.resumeTask(task);
+  }
+
+  /** Serves a tracee's syscall once its tracer resumed it from the syscall-enter-stop (from the tracer's own syscall). */
+  private serveTraced(task: Task): void {
+    const tracer = this.current;
+    this.syscall(task);
+    this.current = tracer;
+    if (!task.exited && !this.blocked.has(task)) this.resumeTask(task);
+    this.wakeRunLoop();
   }
 
   private syscall(task: Task): void {
@@ -571,6 +605,7 @@ export class Kernel {
       }
     }
     this.platform.endThread(task.context);
+    this.ptraceHooks?.taskExited(task, exitStatus(code));
     // The last thread a stopping process waited for may be this one.
     checkGroupStopped(this, g);
   }
@@ -593,6 +628,7 @@ export class Kernel {
       this.stoppedTasks.delete(t);
       t.context.kill();
     }
+    if (this.ptraceHooks) for (const t of group.tasks) this.ptraceHooks.taskExited(t, status);
     group.realTimer?.cancel();
     group.realTimer = undefined;
     for (const timer of group.cpuItimers.values()) timer.cancel();
