@@ -412,7 +412,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
   const view = new DataView(out.buffer);
   let used = 0;
   let truncated = false;
-  const put = (type: number, data: Uint8Array) => {
+  const put = (type: number, data: Uint8Array, level: number = SOL.SOCKET) => {
     const left = room - used;
     if (left < CMSG_HDR) {
       truncated = true;
@@ -423,7 +423,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
       truncated = true;
       len = left;
     }
-    Cmsghdr.encode(view, used, { cmsg_len: len, cmsg_level: SOL.SOCKET, cmsg_type: type });
+    Cmsghdr.encode(view, used, { cmsg_len: len, cmsg_level: level, cmsg_type: type });
     out.set(data.subarray(0, len - CMSG_HDR), used + CMSG_HDR);
     used += Math.min(align8(len), left);
   };
@@ -452,6 +452,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
       put(SCM.RIGHTS, data);
     }
   }
+  for (const c of msg.control ?? []) put(c.type, c.data, c.level);
   return { bytes: out.subarray(0, used), truncated };
 }
 
@@ -467,6 +468,8 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
   // An inet socket's error queue (IP_RECVERR) never blocks; nothing is ever queued on it here.
   if (flags & MSG.ERRQUEUE && (sock.family === AF.INET || sock.family === AF.INET6)) throw new SysError(Errno.EAGAIN);
   const waitAll = (flags & MSG.WAITALL) !== 0 && (flags & MSG.PEEK) === 0 && sock.type === SOCK.STREAM;
+  // MSG_TRUNC on a TCP socket consumes (or peeks) the bytes without copying them (tcp_recvmsg).
+  const discard = (flags & MSG.TRUNC) !== 0 && sock.type === SOCK.STREAM && (sock.family === AF.INET || sock.family === AF.INET6);
   const recvFlags = flags & ~(MSG.WAITALL | MSG.DONTWAIT | MSG.CMSG_CLOEXEC);
   let got = 0;
   let first: IncomingMessage | undefined;
@@ -510,8 +513,12 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
       throw e;
     }
     if (!first) first = msg;
-    else if (msg.rights) first.rights = [...(first.rights ?? []), ...msg.rights];
-    scatter(t, iovs, got, msg.data);
+    else {
+      if (msg.rights) first.rights = [...(first.rights ?? []), ...msg.rights];
+      // Protocol control messages describe the state after the last read (TCP_CM_INQ).
+      if (msg.control) first.control = msg.control;
+    }
+    if (!discard) scatter(t, iovs, got, msg.data);
     got += msg.data.length;
     if (waitAll && got < total && msg.data.length > 0 && !msg.rights) throw new SysError(Errno.EAGAIN);
     return deliver();

@@ -48,7 +48,7 @@ function negotiate(ep: TcpEndpoint, seg: TcpRepr): void {
   ep.tsOk = ep.config.timestamps && seg.timestamp !== undefined;
   if (ep.tsOk) ep.tsRecent = seg.timestamp!.value;
   ep.mss = Math.max(64, Math.min(ep.peerMss, ep.advMss) - (ep.tsOk ? TIMESTAMP_OPTION_LEN : 0));
-  rcv.rcvAdv = seqAdd(rcv.rcvNxt, Math.min(65535, ep.rcvBufSize));
+  rcv.rcvAdv = seqAdd(rcv.rcvNxt, ep.synWindow());
   snd.sndWnd = seg.window; // SYN windows are never scaled
   snd.maxSndWnd = seg.window;
   snd.sndWl1 = seg.seq;
@@ -216,7 +216,7 @@ export function sendSyn(ep: TcpEndpoint, withAck: boolean): void {
 /** The retransmission timer fired in SYN_SENT or SYN_RECV: resend the SYN (SYN-ACK), or give up. */
 export function onSynTimeout(ep: TcpEndpoint): void {
   const snd = ep.snd;
-  const limit = ep.state === TcpState.SYN_SENT ? ep.config.synRetries : ep.config.synAckRetries;
+  const limit = ep.state === TcpState.SYN_SENT ? ep.synRetries : ep.config.synAckRetries;
   if (snd.retransmits >= limit) {
     ep.destroy(ep.parent ? 0 : ep.softError || Errno.ETIMEDOUT);
     return;
