@@ -174,4 +174,58 @@ describe('TCP state rules of the socket layer', () => {
     expect(state(s)).toBe(TcpState.TIME_WAIT);
     expect(errnoOf(() => s.shutdown(SHUT.WR))).toBe(Errno.ENOTCONN);
   });
+
+  it("SO_REUSEADDR lets a new listener take the port of a passively closed connection in TIME_WAIT, never a listener's", () => {
+    const p = makePair();
+    const l = createSocket(p.b, AF.INET, SOCK.STREAM);
+    l.setsockopt(SOL.SOCKET, SO.REUSEADDR, 1);
+    l.bind(v4('0.0.0.0', 7000));
+    l.listen(8);
+    const c = createSocket(p.a, AF.INET, SOCK.STREAM);
+    errnoOf(() => c.connect(v4('10.0.0.2', 7000)));
+    p.clock.advance(50);
+    const s = l.accept();
+    s.close(); // the server closes first: its connection ends in TIME_WAIT on port 7000
+    p.clock.advance(50);
+    c.close();
+    p.clock.advance(50);
+    l.close();
+    expect(p.b.tcp.endpointsInState(TcpState.TIME_WAIT).length).toBe(1);
+    const plain = createSocket(p.b, AF.INET, SOCK.STREAM);
+    expect(errnoOf(() => plain.bind(v4('0.0.0.0', 7000)))).toBe(Errno.EADDRINUSE);
+    const l2 = createSocket(p.b, AF.INET, SOCK.STREAM);
+    l2.setsockopt(SOL.SOCKET, SO.REUSEADDR, 1);
+    l2.bind(v4('0.0.0.0', 7000));
+    l2.listen(8);
+    const l3 = createSocket(p.b, AF.INET, SOCK.STREAM);
+    l3.setsockopt(SOL.SOCKET, SO.REUSEADDR, 1);
+    expect(errnoOf(() => l3.bind(v4('0.0.0.0', 7000)))).toBe(Errno.EADDRINUSE);
+  });
+
+  it('TCP_CORK holds a partial segment at most 200 ms (the tcp(7) ceiling), then sends it', () => {
+    const p = makePair();
+    const { c, s } = connected(p);
+    c.setsockopt(SOL.TCP, TCP.CORK, 1);
+    c.send(new Uint8Array(512));
+    p.clock.advance(150);
+    expect(s.inq()).toBe(0);
+    p.clock.advance(100);
+    expect(s.inq()).toBe(512);
+    // Still corked: the next partial segment waits its own 200 ms.
+    c.send(new Uint8Array(100));
+    p.clock.advance(150);
+    expect(s.inq()).toBe(512);
+    p.clock.advance(100);
+    expect(s.inq()).toBe(612);
+  });
+
+  it('TCP_QUICKACK reads back what was set (default 1)', () => {
+    const p = makePair();
+    const { c } = connected(p);
+    expect(c.getsockopt(SOL.TCP, TCP.QUICKACK)).toBe(1);
+    c.setsockopt(SOL.TCP, TCP.QUICKACK, 0);
+    expect(c.getsockopt(SOL.TCP, TCP.QUICKACK)).toBe(0);
+    c.setsockopt(SOL.TCP, TCP.QUICKACK, 1);
+    expect(c.getsockopt(SOL.TCP, TCP.QUICKACK)).toBe(1);
+  });
 });

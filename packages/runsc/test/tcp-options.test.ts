@@ -132,12 +132,52 @@ int main(void) {
     close(x);
   }
   close(first); close(full);
+  /* TCP_QUICKACK reads back what was set; TCP_CORK holds a partial segment at most 200 ms. */
+  l = listener(&a, 8);
+  c = conn(&a);
+  acc = accept(l, NULL, NULL);
+  seti(c, SOL_TCP, TCP_QUICKACK, 0);
+  printf("quickack 0 -> %d\n", geti(c, SOL_TCP, TCP_QUICKACK));
+  seti(c, SOL_TCP, TCP_QUICKACK, 1);
+  printf("quickack 1 -> %d\n", geti(c, SOL_TCP, TCP_QUICKACK));
+  seti(c, SOL_TCP, TCP_CORK, 1);
+  send(c, buf, 512, 0);
+  printf("corked 512 arrive: %zd\n", recv(acc, buf, sizeof buf, 0));
+  close(c); close(acc); close(l);
+
+  /* SO_REUSEADDR: a new listener may take the port of a passively closed connection in TIME_WAIT. */
+  int reuse = 1;
+  l = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+  a = lo(0);
+  socklen_t alen = sizeof a;
+  bind(l, (struct sockaddr *)&a, alen);
+  listen(l, 8);
+  getsockname(l, (struct sockaddr *)&a, &alen);
+  c = conn(&a);
+  acc = accept(l, NULL, NULL);
+  shutdown(acc, SHUT_WR);
+  while (recv(c, buf, sizeof buf, 0) > 0) {}
+  shutdown(c, SHUT_WR);
+  while (recv(acc, buf, sizeof buf, 0) > 0) {}
+  close(acc); close(c); close(l);
+  int plain = socket(AF_INET, SOCK_STREAM, 0);
+  printf("plain bind over TIME_WAIT: %s\n", bind(plain, (struct sockaddr *)&a, alen) < 0 ? strerror(errno) : "ok");
+  int l2 = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(l2, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+  int be = bind(l2, (struct sockaddr *)&a, alen) < 0 ? errno : 0;
+  int le = listen(l2, 8) < 0 ? errno : 0;
+  printf("SO_REUSEADDR listener over TIME_WAIT: bind=%s listen=%s\n", strerror(be), strerror(le));
+  int l3 = socket(AF_INET, SOCK_STREAM, 0);
+  setsockopt(l3, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+  printf("SO_REUSEADDR bind over a listener: %s\n", bind(l3, (struct sockaddr *)&a, alen) < 0 ? strerror(errno) : "ok");
+  close(plain); close(l2); close(l3);
   return 0;
 }
 `;
 
 describe.skipIf(!canUnshare)('TCP as Linux gives it', () => {
-  it('TCP_SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INQ/CONGESTION, MSG_TRUNC, TIME_WAIT shutdown, refused and reset connects', () => {
+  it('TCP_SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INQ/CONGESTION/QUICKACK, the TCP_CORK ceiling, MSG_TRUNC, TIME_WAIT rules, refused and reset connects', () => {
     const prog = compileC(PROGRAM);
     const want = inFreshNetns([prog]);
     expect(want.status, want.stderr).toBe(0);

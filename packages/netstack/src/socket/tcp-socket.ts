@@ -45,6 +45,8 @@ export class TcpSocket implements Socket {
   private inqCmsg = false;
   /** TCP_DEFER_ACCEPT as Linux keeps it: a count of SYN-ACK retransmissions. */
   private deferAcceptRetrans = 0;
+  /** TCP_QUICKACK as last set (Linux starts in quick-ACK mode). */
+  private quickAck = true;
 
   constructor(
     private readonly stack: Stack,
@@ -316,7 +318,12 @@ export class TcpSocket implements Socket {
             return;
           }
           case TCP.QUICKACK:
-            intValue(value);
+            // Linux reads back !pingpong: 0 asks for delayed ACKs, anything else for quick ones (and a pending ACK goes now).
+            this.quickAck = intValue(value) !== 0;
+            if (this.quickAck && ep.rcv.delackAt >= 0) {
+              ep.rcv.ackNow = true;
+              ep.output();
+            }
             return;
           case TCP.SYNCNT: {
             const v = intValue(value);
@@ -425,7 +432,7 @@ export class TcpSocket implements Socket {
         case TCP.CONGESTION:
           return ep.cc?.name ?? ep.congestionName;
         case TCP.QUICKACK:
-          return 1;
+          return this.quickAck ? 1 : 0;
         case TCP.SYNCNT:
           return ep.synRetries;
         case TCP.LINGER2:

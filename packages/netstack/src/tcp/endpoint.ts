@@ -569,7 +569,7 @@ export class TcpEndpoint {
   /** Arms the one clock timer at the earliest of the retransmission, delayed-ACK, keepalive and close deadlines. */
   armTimer(): void {
     let at = Infinity;
-    for (const t of [this.snd.rtoAt, this.rcv.delackAt, this.keepaliveAt, this.closeAt]) if (t >= 0 && t < at) at = t;
+    for (const t of [this.snd.rtoAt, this.rcv.delackAt, this.keepaliveAt, this.closeAt, this.snd.corkAt]) if (t >= 0 && t < at) at = t;
     if (at === Infinity) {
       this.timer?.cancel();
       this.timer = null;
@@ -607,6 +607,7 @@ export class TcpEndpoint {
       this.output();
     }
     if (this.keepaliveAt >= 0 && now >= this.keepaliveAt) this.onKeepalive(now);
+    if (this.snd.corkAt >= 0 && now >= this.snd.corkAt) this.snd.onCorkTimeout();
     if (this.state !== TcpState.CLOSE) this.armTimer();
   }
 
