@@ -228,4 +228,28 @@ describe('TCP state rules of the socket layer', () => {
     c.setsockopt(SOL.TCP, TCP.QUICKACK, 1);
     expect(c.getsockopt(SOL.TCP, TCP.QUICKACK)).toBe(1);
   });
+
+  it('TCP_CONGESTION switches an established connection at once, keeping its window; unknown names are ENOENT', () => {
+    const p = makePair();
+    const { c } = connected(p);
+    const ep = (c as TcpSocket).endpoint;
+    expect(c.getsockopt(SOL.TCP, TCP.CONGESTION)).toBe('cubic');
+    const cwnd = ep.cc.cwnd;
+    c.setsockopt(SOL.TCP, TCP.CONGESTION, 'reno');
+    expect(c.getsockopt(SOL.TCP, TCP.CONGESTION)).toBe('reno');
+    expect(ep.cc.name).toBe('reno');
+    expect(ep.cc.cwnd).toBe(cwnd);
+    expect(errnoOf(() => c.setsockopt(SOL.TCP, TCP.CONGESTION, 'invalid_ca_cc'))).toBe(Errno.ENOENT);
+    expect(c.getsockopt(SOL.TCP, TCP.CONGESTION)).toBe('reno');
+  });
+
+  it('connect from an address of the other IP version: ENETUNREACH from ::1 to a v4-mapped peer, EAFNOSUPPORT the other way', () => {
+    const p = makePair();
+    const v6 = createSocket(p.a, AF.INET6, SOCK.STREAM);
+    v6.bind({ family: AF.INET6, addr: 'fd00::1', port: 0 });
+    expect(errnoOf(() => v6.connect({ family: AF.INET6, addr: '::ffff:10.0.0.2', port: 80 }))).toBe(Errno.ENETUNREACH);
+    const mapped = createSocket(p.a, AF.INET6, SOCK.STREAM);
+    mapped.bind({ family: AF.INET6, addr: '::ffff:10.0.0.1', port: 0 });
+    expect(errnoOf(() => mapped.connect({ family: AF.INET6, addr: 'fd00::2', port: 80 }))).toBe(Errno.EAFNOSUPPORT);
+  });
 });

@@ -172,6 +172,29 @@ int main(void) {
   setsockopt(l3, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
   printf("SO_REUSEADDR bind over a listener: %s\n", bind(l3, (struct sockaddr *)&a, alen) < 0 ? strerror(errno) : "ok");
   close(plain); close(l2); close(l3);
+  /* socketpair on inet: socket(2)'s errors first, then EOPNOTSUPP. */
+  int sv[2];
+  printf("socketpair(AF_INET, 0): %s\n", socketpair(AF_INET, 0, 0, sv) < 0 ? strerror(errno) : "ok");
+  printf("socketpair(AF_INET6, SOCK_STREAM): %s\n", socketpair(AF_INET6, SOCK_STREAM, 0, sv) < 0 ? strerror(errno) : "ok");
+  /* A v6 socket bound to ::1 has no route to a v4-mapped peer. */
+  int v6 = socket(AF_INET6, SOCK_STREAM, 0);
+  struct sockaddr_in6 b6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  bind(v6, (struct sockaddr *)&b6, sizeof b6);
+  struct sockaddr_in6 m6 = {.sin6_family = AF_INET6, .sin6_port = htons(1)};
+  inet_pton(AF_INET6, "::ffff:127.0.0.1", &m6.sin6_addr);
+  printf("v6 on ::1 to v4-mapped: %s\n", connect(v6, (struct sockaddr *)&m6, sizeof m6) < 0 ? strerror(errno) : "ok");
+  close(v6);
+  /* TCP_CONGESTION switches a connection. */
+  l = listener(&a, 8);
+  c = conn(&a);
+  acc = accept(l, NULL, NULL);
+  printf("set reno: %d\n", setsockopt(c, SOL_TCP, TCP_CONGESTION, "reno", 4));
+  memset(cc, 'x', sizeof cc);
+  ccl = 16;
+  getsockopt(c, SOL_TCP, TCP_CONGESTION, cc, &ccl);
+  printf("now %s (optlen %d)\n", cc, (int)ccl);
+  printf("set invalid: %s\n", setsockopt(c, SOL_TCP, TCP_CONGESTION, "invalid_ca_cc", 13) < 0 ? strerror(errno) : "ok");
+  close(c); close(acc); close(l);
   return 0;
 }
 `;

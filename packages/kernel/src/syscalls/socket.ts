@@ -2,7 +2,7 @@ import { AF, Cmsghdr, Errno, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signa
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { vfsCredentials } from '../fs-context.js';
-import { createInetSocket } from '../net/inet/inet-socket.js';
+import { createInetSocket, InetSocket } from '../net/inet/inet-socket.js';
 import { createNetlinkSocket } from '../net/netlink/netlink-socket.js';
 import { registerSocket } from '../net/registry.js';
 import { callerCreds, SOCKET_NO_WAIT, SocketImpl, type IncomingMessage } from '../net/socket.js';
@@ -207,7 +207,12 @@ function checkTypeFlags(type: number): void {
 
 function socketpair(t: Task, domain: number, type: number, protocol: number, sv: number): number {
   checkTypeFlags(type);
-  if (domain === AF.INET || domain === AF.INET6) throw new SysError(Errno.EOPNOTSUPP);
+  if (domain === AF.INET || domain === AF.INET6) {
+    // Linux makes the socket first (socket(2)'s ESOCKTNOSUPPORT, EPROTONOSUPPORT), then inet has no socketpair.
+    const probe = createSocket(t, domain, type, protocol);
+    if (probe instanceof InetSocket) probe.inner.close();
+    throw new SysError(Errno.EOPNOTSUPP);
+  }
   if (domain !== AF.UNIX) throw new SysError(Errno.EAFNOSUPPORT);
   const a = createSocket(t, domain, type, protocol) as UnixSocket;
   const b = createSocket(t, domain, type, protocol) as UnixSocket;

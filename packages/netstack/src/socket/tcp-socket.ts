@@ -6,6 +6,7 @@ import { IpAddress } from '../wire/address.js';
 import type { Stack } from '../stack/stack.js';
 import type { PortBinding } from '../stack/ports.js';
 import type { TcpEndpoint } from '../tcp/endpoint.js';
+import { setCongestionControl } from '../tcp/handshake.js';
 import { encodeTcpInfo } from '../tcp/info.js';
 import { TcpState, isSynchronized } from '../tcp/state.js';
 import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
@@ -129,7 +130,12 @@ export class TcpSocket implements Socket {
       this.checkV6Only(ip);
       if (port === 0) throw new SysError(Errno.ECONNREFUSED);
       const dst = ip.isUnspecified ? (ip.version === 4 ? IpAddress.parse('127.0.0.1') : IpAddress.parse('::1')) : ip;
-      const local = ep.binding && !ep.localAddr.isUnspecified && ep.localAddr.version === dst.version ? ep.localAddr : null;
+      // Bound to a specific address of the other IP version: a v6 socket on ::1 has no route to a v4-mapped
+      // peer (tcp_v6_connect), one on a v4-mapped address cannot reach a v6 peer at all.
+      if (ep.binding && !ep.localAddr.isUnspecified && ep.localAddr.version !== dst.version) {
+        throw new SysError(ep.localAddr.version === 4 ? Errno.EAFNOSUPPORT : Errno.ENETUNREACH);
+      }
+      const local = ep.binding && !ep.localAddr.isUnspecified ? ep.localAddr : null;
       const route = this.stack.findRoute(dst, local);
       if (!ep.binding) this.reserve(IpAddress.any(familyVersion(this.family)), 0);
       if (this.stack.tcp.tupleInUse(local ?? route.src, ep.localPort, dst, port)) throw new SysError(Errno.EADDRNOTAVAIL);
@@ -314,7 +320,7 @@ export class TcpSocket implements Socket {
           case TCP.CONGESTION: {
             const name2 = typeof value === 'string' ? value : value instanceof Uint8Array ? new TextDecoder().decode(value).replace(/\0.*$/s, '') : '';
             if (name2 !== 'cubic' && name2 !== 'reno') throw new SysError(Errno.ENOENT);
-            ep.congestionName = name2;
+            setCongestionControl(ep, name2);
             return;
           }
           case TCP.QUICKACK:

@@ -6,7 +6,7 @@
 import { Errno } from '../abi.js';
 import type { PacketInfo, Route } from '../stack/types.js';
 import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
-import { RenoCongestion } from './congestion.js';
+import { RenoCongestion, type CongestionControl } from './congestion.js';
 import { CubicCongestion } from './cubic.js';
 import type { TcpEndpoint } from './endpoint.js';
 import { seqAdd, seqGt, seqLe } from './seq.js';
@@ -190,6 +190,19 @@ function becomeEstablished(ep: TcpEndpoint): void {
   ep.snd.cc = ep.congestionName === 'reno' ? new RenoCongestion(initial) : new CubicCongestion(initial);
   if (ep.keepalive) ep.keepaliveAt = ep.stack.clock.now() + ep.keepIdleS * 1000;
   ep.signal();
+}
+
+/**
+ * TCP_CONGESTION: the algorithm for this connection. An established one
+ * switches at once, keeping its window and threshold (tcp_reinit_congestion_control).
+ */
+export function setCongestionControl(ep: TcpEndpoint, name: 'cubic' | 'reno'): void {
+  ep.congestionName = name;
+  const old = ep.snd.cc as CongestionControl | undefined;
+  if (!old || old.name === name) return;
+  const next = name === 'reno' ? new RenoCongestion(old.cwnd) : new CubicCongestion(old.cwnd);
+  next.ssthresh = old.ssthresh;
+  ep.snd.cc = next;
 }
 
 /** SYN (active) or SYN-ACK (passive/simultaneous) with our options. */
