@@ -5,13 +5,13 @@
  * holds maps only what the sentry asked for.
  */
 import koffi from 'koffi';
-import { Errno, POLL, Pollfd, SECCOMP_IOCTL_NOTIF, SECCOMP_USER_NOTIF_FLAG, SeccompNotif, SeccompNotifResp, SYS, SysError } from '@tvisor/abi';
+import { Errno, POLL, Pollfd, SECCOMP, SECCOMP_IOCTL_NOTIF, SECCOMP_USER_NOTIF_FLAG, SeccompNotif, SeccompNotifResp, SYS, SysError } from '@tvisor/abi';
 import { allocNative, close, errno } from './libc.js';
 
 const libc = koffi.load('libc.so.6');
 const ioctl_ = libc.func('int ioctl(int fd, unsigned long request, uintptr_t arg)');
 const poll_ = libc.func('int poll(uintptr_t fds, unsigned long nfds, int timeout)');
-const syscall3_ = libc.func('long syscall(long nr, long a0, long a1, long a2)');
+const syscall3_ = libc.func('long syscall(long nr, long a0, long a1, uintptr_t a2)');
 
 const scratch = allocNative(128 + 64);
 const NOTIF_AT = 0;
@@ -74,4 +74,21 @@ export function receiveHeld(fd: number): HeldSyscall | undefined {
 export function answerHeld(fd: number, id: bigint, allow: boolean, err: number = Errno.EPERM): boolean {
   SeccompNotifResp.encode(view, RESP_AT, allow ? { id, val: 0n, error: 0, flags: SECCOMP_USER_NOTIF_FLAG.CONTINUE } : { id, val: 0n, error: -err, flags: 0 });
   return (ioctl_(fd, SECCOMP_IOCTL_NOTIF.SEND, scratch.address + BigInt(RESP_AT)) as number) === 0;
+}
+
+/** Whether the host's seccomp knows filter return `action` (seccomp(SECCOMP_GET_ACTION_AVAIL)). */
+export function seccompActionAvailable(action: number): boolean {
+  view.setUint32(NOTIF_AT, action >>> 0, true);
+  return Number(syscall3_(SYS.seccomp, SECCOMP.GET_ACTION_AVAIL, 0, scratch.address + BigInt(NOTIF_AT))) === 0;
+}
+
+/** Whether the host has pidfd_open and pidfd_getfd (Linux 5.6): probed on our own pid and an fd that is never open. */
+export function pidfdGetfdAvailable(): boolean {
+  const pidfd = Number(syscall3_(SYS.pidfd_open, process.pid, 0, 0));
+  if (pidfd < 0) return false;
+  try {
+    return Number(syscall3_(SYS.pidfd_getfd, pidfd, -1, 0)) < 0 && errno() === Errno.EBADF;
+  } finally {
+    close(pidfd);
+  }
 }
