@@ -159,9 +159,11 @@ export class MessageSlot {
     const mc = uc + UC_MCONTEXT;
     const fp = this.stackOffset(this.u64(mc + SC_FPSTATE), SW_END);
     if (v.getUint32(fp + SW_MAGIC1, true) !== FP_XSTATE.MAGIC1) throw new ForgedSlotError(`slot ${this.index}: no XSAVE image in the frame`);
+    // Each size is read once: the application may rewrite the frame while the sentry reads it.
     const size = v.getUint32(fp + SW_XSTATE_SIZE, true);
-    if (size < Fpstate.size || v.getUint32(fp + SW_EXTENDED, true) < size) throw new ForgedSlotError(`slot ${this.index}: bad XSAVE size ${size}`);
-    this.stackOffset(this.stubAddress + fp, v.getUint32(fp + SW_EXTENDED, true));
+    const extended = v.getUint32(fp + SW_EXTENDED, true);
+    if (size < Fpstate.size || extended < size) throw new ForgedSlotError(`slot ${this.index}: bad XSAVE size ${size}`);
+    this.stackOffset(this.stubAddress + fp, extended);
     for (const [reg, off] of FRAME_REGS) {
       const lo = v.getUint32(mc + off, true);
       const hi = v.getUint32(mc + off + 4, true);

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { SECCOMP_RET } from '@tvisor/abi';
+import { pidfdGetfdAvailable, seccompActionAvailable } from './native/notify.js';
 
 /** Whether this host can run the systrap platform, and why not. */
 export interface SystrapSupport {
@@ -9,9 +11,11 @@ export interface SystrapSupport {
 
 /**
  * Checks what systrap needs from the host: x86-64 Linux with seccomp
- * filters (SECCOMP_RET_TRAP and the instruction-pointer check), which
- * /proc/self/status shows as a Seccomp_filters line. Shared futexes on a
- * memfd mapping and PTRACE_DETACH are in every kernel that has those.
+ * filters (a Seccomp_filters line in /proc/self/status), the filter returns
+ * SECCOMP_RET_TRAP (application syscalls) and SECCOMP_RET_USER_NOTIF (the
+ * stub's mmaps, held for the sentry), and pidfd_getfd to take the listener
+ * (Linux 5.6). Shared futexes on a memfd mapping, USER_NOTIF's CONTINUE
+ * (5.5) and PTRACE_DETACH are in every kernel that has those.
  */
 export function systrapSupport(): SystrapSupport {
   if (process.platform !== 'linux' || process.arch !== 'x64')
@@ -23,5 +27,8 @@ export function systrapSupport(): SystrapSupport {
     return { supported: false, reason: 'systrap: /proc/self/status is unreadable' };
   }
   if (!/^Seccomp_filters:/m.test(status)) return { supported: false, reason: 'the host kernel has no seccomp filters (CONFIG_SECCOMP_FILTER)' };
-  return { supported: true, reason: 'the host kernel has seccomp filters (SECCOMP_RET_TRAP)' };
+  if (!seccompActionAvailable(SECCOMP_RET.TRAP)) return { supported: false, reason: 'the host kernel has no SECCOMP_RET_TRAP' };
+  if (!seccompActionAvailable(SECCOMP_RET.USER_NOTIF)) return { supported: false, reason: 'the host kernel has no SECCOMP_RET_USER_NOTIF (Linux 5.0)' };
+  if (!pidfdGetfdAvailable()) return { supported: false, reason: 'the host kernel has no pidfd_getfd (Linux 5.6)' };
+  return { supported: true, reason: 'the host kernel has seccomp filters with SECCOMP_RET_TRAP and SECCOMP_RET_USER_NOTIF, and pidfd_getfd' };
 }

@@ -2,9 +2,11 @@ import { Errno, FUTEX, MAP, PROT, Signal, SysError, SYS, WAIT } from '@tvisor/ab
 import { Registers, USER_REGS_SIZE, REG, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
 import { readFileSync } from 'node:fs';
 import { ForgedSlotError, MessageSlot, SLOT_STATE } from './message-slot.js';
-import { futex, futexAsync, kill, mapShared, tgkill, type SharedMapping } from './native/libc.js';
+import { close, futex, futexAsync, kill, mapShared, tgkill, type SharedMapping } from './native/libc.js';
+import { answerHeld, pollListeners, receiveHeld } from './native/notify.js';
+import { STUB_HELD_SYSCALLS } from './stub/stub-seccomp.js';
 import { allocNative, wait as waitpid } from './native/tracer.js';
-import { HANDLED_SIGNALS, STUB_MEMFD, startStub, type StubMemory } from './stub/stub-process.js';
+import { HANDLED_SIGNALS, STUB_MEMFD, startStub, type StartedStub, type StubMemory } from './stub/stub-process.js';
 import { STUB_MAX_THREADS, THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
 
 /** How many stub threads the whole sandbox can have at once (the control region holds one slot each). */
@@ -28,7 +30,34 @@ class Stub {
   /** Free thread-area indices in this stub. */
   private readonly freeAreas: number[] = [];
   private nextArea = 0;
-  constructor(readonly pid: number) {}
+  /** The held syscalls (mmaps) the sentry has ordered and not yet let through, in order, and the thread ordered to make them. */
+  readonly expected: number[][] = [];
+  expectedTid = 0;
+  constructor(
+    readonly pid: number,
+    /** The sentry's fd of the stub's seccomp listener (closed once the stub is reaped). */
+    readonly listener: number,
+  ) {}
+
+  /**
+   * Answers one held syscall: it runs only if it is the next one the
+   * sentry ordered, made by the thread it ordered it on, with exactly the
+   * arguments it ordered (all values: nothing in memory to change after the
+   * check). Anything else is the application jumping into the stub's code,
+   * and fails with EPERM.
+   */
+  answerHeld(): void {
+    const held = receiveHeld(this.listener);
+    if (!held) return;
+    const want = this.expected[0];
+    const ok =
+      want !== undefined &&
+      held.tid === this.expectedTid &&
+      held.nr === want[0] &&
+      held.args.every((a, i) => a === BigInt.asUintN(64, BigInt(want[i + 1] ?? 0)));
+    if (ok) this.expected.shift();
+    answerHeld(this.listener, held.id, ok);
+  }
 
   takeArea(): number {
     const i = this.freeAreas.pop() ?? this.nextArea++;
@@ -190,16 +219,17 @@ export class SystrapPlatform implements Platform {
   newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
     const area = 0;
     const slot = this.takeSlot(threadArea(area));
-    let pid: number;
+    let started: StartedStub;
     try {
       // Each stub leads a process group of its own: a group outlives no
       // stub, and none is the terminal's foreground group.
-      pid = startStub(this.memory, 0, this.controlOffset, { address: threadArea(area), fileOffset: slot.fileOffset });
+      started = startStub(this.memory, 0, this.controlOffset, { address: threadArea(area), fileOffset: slot.fileOffset });
     } catch (e) {
       this.freeSlots.push(slot.index);
       throw e;
     }
-    const stub = new Stub(pid);
+    const pid = started.pid;
+    const stub = new Stub(pid, started.listener);
     stub.takeArea();
     this.stubs.set(pid, stub);
     const addressSpace = new SystrapAddressSpace(this, stub);
@@ -271,11 +301,57 @@ export class SystrapPlatform implements Platform {
     return ctx;
   }
 
-  /** Runs host syscalls in a stopped thread's handler; returns their results. */
+  /**
+   * Runs host syscalls in a stopped thread's handler; returns their results
+   * (read from the slot: the application can forge them, and only harms
+   * itself). The mmaps among them are held by the stub's filter until the
+   * sentry has matched each against `ops`.
+   */
   runBatch(ctx: SystrapContext, ops: number[][]): number[] {
-    ctx.slot.setBatch(ops);
-    this.order(ctx, SLOT_STATE.BATCH);
+    const stub = ctx.addressSpace.stub;
+    stub.expected.length = 0;
+    for (const op of ops) if (STUB_HELD_SYSCALLS.includes(op[0])) stub.expected.push(op);
+    stub.expectedTid = ctx.tid;
+    try {
+      ctx.slot.setBatch(ops);
+      if (ctx.slot.order(SLOT_STATE.BATCH)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+      this.serveHeld(ctx);
+      this.awaitMessage(ctx);
+    } finally {
+      // What was not let through by now never will be: a late copy is the application's.
+      stub.expected.length = 0;
+    }
     return ops.map((_, i) => ctx.slot.batchResult(i));
+  }
+
+  /** Answers the held mmaps of a batch until none is expected, the thread is back with a message, or its stub is gone. */
+  private serveHeld(ctx: SystrapContext): void {
+    const stub = ctx.addressSpace.stub;
+    const deadline = performance.now() + ORDER_TIMEOUT_MS;
+    while (stub.expected.length > 0 && ctx.slot.state !== SLOT_STATE.MESSAGE) {
+      const [r] = pollListeners([stub.listener], 1);
+      if (r === 'ready') stub.answerHeld();
+      else if (r === 'gone') return;
+      else {
+        this.reap();
+        if (!stub.alive || performance.now() > deadline) return;
+      }
+    }
+  }
+
+  /** Answers every syscall held outside a batch (the application's own mmaps through the stub's code: EPERM). */
+  private drainHeld(): void {
+    const stubs = [...this.stubs.values()].filter((s) => s.alive);
+    if (stubs.length === 0) return;
+    const ready = pollListeners(
+      stubs.map((s) => s.listener),
+      0,
+    );
+    ready.forEach((r, i) => {
+      if (r !== 'ready') return;
+      const stub = stubs[i];
+      while (pollListeners([stub.listener], 0)[0] === 'ready') stub.answerHeld();
+    });
   }
 
   /** Waits (synchronously) until one thread posts a message; throws if its stub dies or hangs. */
@@ -454,8 +530,9 @@ export class SystrapPlatform implements Platform {
     return { kind: 'signal', context: ctx, signal: msg.signal };
   }
 
-  /** Reaps stubs that exited (killed, or died on a forbidden syscall or a fault in the handler). */
+  /** Reaps stubs that exited (killed, or died on a forbidden syscall or a fault in the handler), and answers stray held syscalls. */
   private reap(): void {
+    this.drainHeld();
     for (const stub of this.stubs.values()) {
       let pid: number;
       let status: number;
@@ -468,6 +545,7 @@ export class SystrapPlatform implements Platform {
       if (pid <= 0) continue;
       stub.alive = false;
       stub.status = status;
+      close(stub.listener);
       this.stubs.delete(pid);
       for (const c of stub.contexts) {
         this.freeSlots.push(c.slot.index);
@@ -492,6 +570,7 @@ export class SystrapPlatform implements Platform {
       } catch (e) {
         if (!(e instanceof SysError && e.errno === Errno.ECHILD)) throw e;
       }
+      close(stub.listener);
     }
     this.stubs.clear();
     this.runningSet.length = 0;

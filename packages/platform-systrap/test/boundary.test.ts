@@ -10,11 +10,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARCH, PROT, Signal, SYS } from '@tvisor/abi';
+import { ARCH, Errno, MAP, PROT, Signal, SYS } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
-import type { PlatformAddressSpace, PlatformContext } from '@tvisor/platform';
+import { REG, type PlatformAddressSpace, type PlatformContext } from '@tvisor/platform';
 import { SystrapPlatform } from '../src/index.js';
 import { STUB_GADGET, STUB_HANDLER, threadArea } from '../src/stub/stub-image.js';
+import { STUB_MEMFD } from '../src/stub/stub-process.js';
 
 const CODE_ADDR = 0x400000;
 const DATA_ADDR = 0x800000;
@@ -82,6 +83,27 @@ describe('systrap boundary', () => {
       expectReaped(addressSpace.hostPid);
     });
   }
+
+  it("refuses an mmap of the memory file made from the stub's code: the filter holds it and the sentry answers EPERM", () => {
+    // Another process's page, and the control region (every stub's message slots): both a single mmap away.
+    const other = platform.newProcess();
+    const secret = memory.allocate(4096);
+    memory.bytes(secret, 6).set(new TextEncoder().encode('secret'));
+    other.addressSpace.mapFile(DATA_ADDR, 4096, secret, PROT.READ | PROT.WRITE);
+    other.addressSpace.flush();
+    for (const offset of [secret, 0]) {
+      const { context } = start(
+        assemble(
+          `mov eax, ${SYS.mmap}\nxor edi, edi\nmov esi, 4096\nmov edx, ${PROT.READ}\nmov r10d, ${MAP.SHARED}\nmov r8d, ${STUB_MEMFD}\nmovabs r9, ${hex(offset)}\nmovabs rcx, ${hex(STUB_GADGET)}\njmp rcx`,
+        ),
+      );
+      // The gadget's int3 after the syscall: the thread is back in the sentry's hands, with mmap's result.
+      expect(platform.wait()).toMatchObject({ kind: 'fault', context, signal: Signal.SIGTRAP });
+      expect(context.regs.getSigned(REG.rax)).toBe(-Errno.EPERM);
+      context.kill();
+    }
+    other.context.kill();
+  });
 
   it('ends a stub whose message slot is forged (frame pointers outside its stack)', () => {
     const slot = threadArea(0);

@@ -1,4 +1,4 @@
-import { bigints, i32, u16, u32, u64, u8 } from './fields.js';
+import { bigints, i32, i64n, nested, u16, u32, u64, u64n, u8 } from './fields.js';
 import { struct } from './struct.js';
 
 /** struct seccomp_data: what a seccomp BPF filter sees (arguments exact as bigint). */
@@ -30,3 +30,26 @@ export interface SockFprog {
   filter: number;
 }
 export const SockFprog = struct<SockFprog>('struct sock_fprog', 16, { len: u16(0), filter: u64(8) });
+
+/** struct seccomp_notif: one syscall a SECCOMP_RET_USER_NOTIF filter holds for its listener (id, the caller's tid, its seccomp_data). */
+export interface SeccompNotif {
+  id: bigint;
+  pid: number;
+  flags: number;
+  data: SeccompData;
+}
+export const SeccompNotif = struct<SeccompNotif>('struct seccomp_notif', 80, {
+  id: u64n(0),
+  pid: u32(8),
+  flags: u32(12),
+  data: nested(16, SeccompData),
+});
+
+/** struct seccomp_notif_resp: the listener's answer (a value or an errno, or CONTINUE). */
+export interface SeccompNotifResp {
+  id: bigint;
+  val: bigint;
+  error: number;
+  flags: number;
+}
+export const SeccompNotifResp = struct<SeccompNotifResp>('struct seccomp_notif_resp', 24, { id: u64n(0), val: i64n(8), error: i32(16), flags: u32(20) });

@@ -1,3 +1,5 @@
+import { IOC, ioc } from './ioctl.js';
+
 /** prctl(2) options. */
 export const PR = {
   SET_PDEATHSIG: 1,
@@ -146,6 +148,18 @@ export const SECCOMP_FILTER_FLAG = {
   SPEC_ALLOW: 4,
   NEW_LISTENER: 8,
   TSYNC_ESRCH: 16,
+} as const;
+
+/** seccomp user-notification ioctls on a listener fd (SECCOMP_IOCTL_NOTIF_*): receive a notification, answer it, check it is still pending. */
+export const SECCOMP_IOCTL_NOTIF = {
+  RECV: ioc(IOC.READ | IOC.WRITE, '!', 0, 80),
+  SEND: ioc(IOC.READ | IOC.WRITE, '!', 1, 24),
+  ID_VALID: ioc(IOC.WRITE, '!', 2, 8),
+} as const;
+
+/** struct seccomp_notif_resp flags: CONTINUE lets the host run the syscall as made. */
+export const SECCOMP_USER_NOTIF_FLAG = {
+  CONTINUE: 1,
 } as const;
 
 /** seccomp_data.arch of x86-64 syscalls. */

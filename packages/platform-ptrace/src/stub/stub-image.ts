@@ -3,6 +3,7 @@
  * carries it. TypeScript emits the ELF itself, so no compiler is needed at run
  * time.
  */
+import { buildStubElf as buildElf, STUB_ELF_CODE_OFFSET } from '@tvisor/platform';
 
 /** Where the stub's code page lives in every application address space. */
 export const STUB_BASE = 0x7fff_fff0_0000;
@@ -28,37 +29,13 @@ export const STUB_BATCH_OFFSET = 0x3b;
 export const STUB_TABLE_ENTRY = 56;
 export const STUB_TABLE_CAPACITY = Math.floor(4096 / STUB_TABLE_ENTRY);
 
-const ELF_HEADER_SIZE = 64;
-const PHDR_SIZE = 56;
 /** File offset (and offset from STUB_BASE) of the code. */
-export const STUB_CODE_FILE_OFFSET = ELF_HEADER_SIZE + PHDR_SIZE;
+export const STUB_CODE_FILE_OFFSET = STUB_ELF_CODE_OFFSET;
 
 export const STUB_GADGET = STUB_BASE + STUB_CODE_FILE_OFFSET + STUB_GADGET_OFFSET;
 export const STUB_BATCH = STUB_BASE + STUB_CODE_FILE_OFFSET + STUB_BATCH_OFFSET;
 
-/** A minimal static ELF64 executable: one read+exec PT_LOAD at STUB_BASE. */
+/** The stub's ELF file: STUB_CODE loaded read+exec at STUB_BASE. */
 export function buildStubElf(): Uint8Array {
-  const size = STUB_CODE_FILE_OFFSET + STUB_CODE.length;
-  const out = new Uint8Array(size);
-  const v = new DataView(out.buffer);
-  out.set([0x7f, 0x45, 0x4c, 0x46, 2 /* ELFCLASS64 */, 1 /* LSB */, 1 /* EV_CURRENT */], 0);
-  v.setUint16(16, 2, true); // e_type ET_EXEC
-  v.setUint16(18, 62, true); // e_machine EM_X86_64
-  v.setUint32(20, 1, true); // e_version
-  v.setBigUint64(24, BigInt(STUB_BASE + STUB_CODE_FILE_OFFSET), true); // e_entry
-  v.setBigUint64(32, BigInt(ELF_HEADER_SIZE), true); // e_phoff
-  v.setUint16(52, ELF_HEADER_SIZE, true); // e_ehsize
-  v.setUint16(54, PHDR_SIZE, true); // e_phentsize
-  v.setUint16(56, 1, true); // e_phnum
-  const ph = ELF_HEADER_SIZE;
-  v.setUint32(ph + 0, 1, true); // PT_LOAD
-  v.setUint32(ph + 4, 5, true); // PF_R | PF_X
-  v.setBigUint64(ph + 8, 0n, true); // p_offset
-  v.setBigUint64(ph + 16, BigInt(STUB_BASE), true); // p_vaddr
-  v.setBigUint64(ph + 24, BigInt(STUB_BASE), true); // p_paddr
-  v.setBigUint64(ph + 32, BigInt(size), true); // p_filesz
-  v.setBigUint64(ph + 40, BigInt(size), true); // p_memsz
-  v.setBigUint64(ph + 48, 0x1000n, true); // p_align
-  out.set(STUB_CODE, STUB_CODE_FILE_OFFSET);
-  return out;
+  return buildElf(STUB_CODE, STUB_BASE);
 }

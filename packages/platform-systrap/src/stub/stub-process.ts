@@ -8,11 +8,12 @@
  * talks to the sentry only through its message slots.
  */
 import { readFileSync } from 'node:fs';
-import { MAP, PR, PROT, PTRACE_O, SA, SECCOMP, Sigaction, Signal, Stack, SYS, SysError, Errno, WAIT } from '@tvisor/abi';
+import { MAP, PR, PROT, PTRACE_O, SA, SECCOMP, SECCOMP_FILTER_FLAG, Sigaction, Signal, Stack, SYS, SysError, Errno, WAIT } from '@tvisor/abi';
 import { Registers, USER_REGS_SIZE, REG } from '@tvisor/platform';
 import { buildStubFilter } from './stub-seccomp.js';
-import { memfdCreate, MFD_CLOEXEC, spawn, writeAll } from '../native/libc.js';
+import { close, memfdCreate, MFD_CLOEXEC, spawn, writeAll } from '../native/libc.js';
 import { allocNative, cont, detach, getRegs, setOptions, setRegs, wait, type NativeBuffer } from '../native/tracer.js';
+import { takeListener } from '../native/notify.js';
 import {
   buildStubElf,
   STUB_BASE,
@@ -57,15 +58,21 @@ function stubImagePath(): string {
   return `/proc/self/fd/${stubImageFd}`;
 }
 
+/** A stub just set up: its pid, and the sentry's fd of the seccomp listener that holds its mmaps. */
+export interface StartedStub {
+  pid: number;
+  listener: number;
+}
+
 /**
  * Spawns a stub and sets it up through ptrace; on return it is detached
  * and on its way into its handler (its first message is the SIGTRAP of
- * `thread_start`). Returns the stub's pid.
+ * `thread_start`).
  *
  * @param doorbellOffset memory-file offset of the doorbell page
  * @param area the first thread's area: where it goes in the stub and its memory-file offset
  */
-export function startStub(memory: StubMemory, processGroup: number, doorbellOffset: number, area: { address: number; fileOffset: number }): number {
+export function startStub(memory: StubMemory, processGroup: number, doorbellOffset: number, area: { address: number; fileOffset: number }): StartedStub {
   const pid = spawn({ path: stubImagePath(), argv: [STUB_NAME], dup2: [[memory.fd, STUB_MEMFD]], processGroup });
   const [, status] = wait(pid, WAIT.ALL);
   if ((status & 0xff) !== 0x7f || ((status >> 8) & 0xff) !== Signal.SIGSTOP) {
@@ -74,13 +81,12 @@ export function startStub(memory: StubMemory, processGroup: number, doorbellOffs
   const setup = new StubSetup(pid, memory);
   try {
     setOptions(pid, PTRACE_O.EXITKILL);
-    setup.run(doorbellOffset, area);
+    return { pid, listener: setup.run(doorbellOffset, area) };
   } catch (e) {
     process.kill(pid, 'SIGKILL');
     wait(pid, WAIT.ALL);
     throw e;
   }
-  return pid;
 }
 
 /** The ptrace-driven set-up of one stub (the ptrace platform's injection, used once). */
@@ -97,7 +103,8 @@ class StubSetup {
     private readonly memory: StubMemory,
   ) {}
 
-  run(doorbellOffset: number, area: { address: number; fileOffset: number }): void {
+  /** Runs the set-up; returns the sentry's fd of the stub's seccomp listener. */
+  run(doorbellOffset: number, area: { address: number; fileOffset: number }): number {
     getRegs(this.pid, this.regs);
     const control = this.memory.allocate(0x2000);
     this.table = dataView(this.memory.bytes(control, 0x1000));
@@ -139,8 +146,16 @@ class StubSetup {
     this.results.setUint16(FPROG, filter.length / 8, true);
     this.results.setBigUint64(FPROG + 8, BigInt(STUB_RESULTS + FILTER), true);
     this.queue(SYS.prctl, PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    this.queue(SYS.seccomp, SECCOMP.SET_MODE_FILTER, 0, STUB_RESULTS + FPROG);
-    this.flush();
+    this.queue(SYS.seccomp, SECCOMP.SET_MODE_FILTER, SECCOMP_FILTER_FLAG.NEW_LISTENER, STUB_RESULTS + FPROG);
+    const stubListener = this.flush();
+    // The listener moves to the sentry: the stub keeps no fd but the memory file.
+    const listener = takeListener(this.pid, stubListener);
+    try {
+      this.check(this.injectOne(SYS.close, stubListener), 'close the seccomp listener');
+    } catch (e) {
+      close(listener);
+      throw e;
+    }
     // The stub's first stop: its thread runs into `thread_start`'s int3 on its alternate stack.
     const v = this.view;
     v.ip = STUB_THREAD_START;
@@ -148,6 +163,7 @@ class StubSetup {
     v.set(REG.orig_rax, -1);
     setRegs(this.pid, this.regs);
     detach(this.pid);
+    return listener;
   }
 
   private queue(nr: number, ...args: number[]): void {
@@ -155,7 +171,8 @@ class StubSetup {
     this.pending.push([nr, ...args]);
   }
 
-  private flush(): void {
+  /** Runs the queued syscalls; returns the last one's result. */
+  private flush(): number {
     const n = this.pending.length;
     for (let i = 0; i < n; i++) {
       const op = this.pending[i];
@@ -171,6 +188,7 @@ class StubSetup {
       if (rc < 0 && rc > -4096) throw new SysError(-rc, `stub ${this.pid}: set-up syscall ${this.pending[i][0]} failed`);
     }
     this.pending.length = 0;
+    return Number(this.results.getBigInt64((n - 1) * 8, true));
   }
 
   private injectOne(nr: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {

@@ -10,21 +10,28 @@ import { STUB_CODE_END, STUB_CODE_START } from './stub-image.js';
  * host syscalls the message protocol needs pass, each harmless with any
  * arguments the application could forge by jumping there (it controls every
  * register and the stub's memory): futex on its own memory, rt_sigreturn,
- * rt_sigprocmask and sigaltstack (its own thread's signal state), mapping changes (the only fd a stub holds is the memory
- * file), exit of one thread, and clone and arch_prctl with the one first
- * argument the stub uses. Anything else kills the stub, and with it the
- * application.
+ * rt_sigprocmask and sigaltstack (its own thread's signal state), munmap and
+ * mprotect (its own address space), close (its own fds), exit of one
+ * thread, and clone and arch_prctl with the one first argument the stub
+ * uses. mmap is the exception: with the memory-file fd it could map any
+ * page of any process of the sandbox, so the filter holds every mmap for
+ * the sentry (SECCOMP_RET_USER_NOTIF), which lets through only the exact
+ * calls it ordered, from the thread it ordered them on. Anything else kills
+ * the stub, and with it the application.
  */
 export const STUB_ALLOWED_SYSCALLS: readonly number[] = [
   SYS.futex,
   SYS.rt_sigreturn,
   SYS.rt_sigprocmask,
   SYS.sigaltstack,
-  SYS.mmap,
   SYS.munmap,
   SYS.mprotect,
+  SYS.close,
   SYS.exit,
 ];
+
+/** The stub's host syscalls the sentry checks one by one (SECCOMP_RET_USER_NOTIF): mmap, whose fd could reach any page of the memory file. */
+export const STUB_HELD_SYSCALLS: readonly number[] = [SYS.mmap];
 
 /** The clone flags of a new stub thread (stub.S's do_clone): the only first argument clone may have. */
 export const STUB_THREAD_CLONE_FLAGS = CLONE.VM | CLONE.FS | CLONE.FILES | CLONE.SIGHAND | CLONE.THREAD | CLONE.SYSVSEM;
@@ -72,6 +79,7 @@ export function buildStubFilter(): Uint8Array {
     jgt(STUB_CODE_END % TWO32, 'trap', 0),
     ld(DATA_NR),
     ...STUB_ALLOWED_SYSCALLS.map((nr) => jeq(nr, 'allow', 0)),
+    ...STUB_HELD_SYSCALLS.map((nr) => jeq(nr, 'hold', 0)),
     jeq(SYS.clone, 'clone', 0),
     jeq(SYS.arch_prctl, 'arch_prctl', 'kill'),
     ld(DATA_ARG0, 'clone'),
@@ -83,6 +91,7 @@ export function buildStubFilter(): Uint8Array {
     ret(SECCOMP_RET.KILL_PROCESS, 'kill'),
     ret(SECCOMP_RET.TRAP, 'trap'),
     ret(SECCOMP_RET.ALLOW, 'allow'),
+    ret(SECCOMP_RET.USER_NOTIF, 'hold'),
   ];
   const labels = new Map<string, number>();
   prog.forEach((insn, i) => insn.label !== undefined && labels.set(insn.label, i));
