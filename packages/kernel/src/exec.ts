@@ -20,6 +20,8 @@ export interface ExecRequest {
   path: string;
   argv: Array<string | Uint8Array>;
   envp: Array<string | Uint8Array>;
+  /** execveat's AT_SYMLINK_NOFOLLOW: the program itself must not be a symlink (its `#!` interpreter may be). */
+  noFollow?: boolean;
 }
 
 /** A program loaded into a fresh address space, ready to run. */
@@ -79,7 +81,7 @@ function loaderMemory(mm: MemoryManager): LoaderMemory {
  * argument, like Linux does).
  */
 function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: FileDescription; argv: Array<string | Uint8Array> } {
-  const file = fs.openExecutable(req.path);
+  const file = fs.openExecutable(req.path, { noFollow: req.noFollow });
   let shebang;
   try {
     shebang = parseShebang(loaderFile(file).read(0, HEADER_SIZE));
@@ -91,7 +93,7 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
   file.decRef();
   if (depth >= MAX_INTERPRETER_DEPTH) throw new SysError(Errno.ELOOP);
   const argv = [shebang.interpreter, ...(shebang.arg !== undefined ? [shebang.arg] : []), req.path, ...req.argv.slice(1)];
-  return resolveProgram(fs, { ...req, path: shebang.interpreter, argv }, depth + 1);
+  return resolveProgram(fs, { ...req, path: shebang.interpreter, argv, noFollow: false }, depth + 1);
 }
 
 /**
@@ -258,11 +260,14 @@ function readStringArray(t: Task, addr: number): Uint8Array[] {
 }
 
 /** execve of `path` with argv and envp read from app memory (execve and execveat). */
-export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAddr: number): number {
+export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAddr: number, opts: { noFollow?: boolean } = {}): number {
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
-  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp }, t.group.tasks.size === 1 ? t.context : undefined);
+  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp, noFollow: opts.noFollow }, t.group.tasks.size === 1 ? t.context : undefined);
   deThread(t);
+  // Linux's unshare_files: a table shared through CLONE_FILES is copied before
+  // close-on-exec runs, so the other sharers keep their descriptors.
+  t.group.fds = t.group.fds.unshare();
   replaceImage(t.kernel, t, image);
   return 0;
 }

@@ -174,17 +174,21 @@ describe('loadProgram errors', () => {
     expect(missing).toBe(Errno.ENOENT);
   });
 
-  it('a file that shrinks between parsing and copying is EIO', () => {
+  it('file bytes a segment claims past EOF load as zeros (Linux maps the file as it is)', () => {
     const bytes = readBytes(binaries.static);
     let reads = 0;
     const shrinking: LoaderFile = {
       size: bytes.length,
       read: (offset, length) => {
         reads++;
-        // Headers read fine; segment copies come back short.
+        // Headers read fine; segment copies come back short, as past EOF.
         return reads <= 2 ? bytesFile(bytes).read(offset, length) : new Uint8Array(0);
       },
     };
-    expect(errnoOf(() => loadProgram({ memory: new SparseMemory(), file: shrinking, openInterp: () => shrinking }))).toBe(Errno.EIO);
+    const memory = new SparseMemory();
+    const loaded = loadProgram({ memory, file: shrinking, openInterp: () => shrinking });
+    const first = loaded.program.plan.mappings[0];
+    expect(first.fileLength).toBeGreaterThan(0);
+    expect(memory.read(first.start, first.length).every((b) => b === 0)).toBe(true);
   });
 });

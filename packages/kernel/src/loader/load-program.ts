@@ -132,13 +132,16 @@ function openInterpreter(open: (path: string) => LoaderFile, path: string): { pa
   const file = open(path);
   // Linux reads the interpreter's ELF header with one read; a short read is EIO.
   if (file.size < ELF64_EHDR_SIZE) throw new SysError(Errno.EIO, `interpreter ${path} is shorter than an ELF header`);
+  let image: ElfImage;
   try {
-    return { path, file, image: parseElf(file.read, file.size) };
+    image = parseElf(file.read, file.size);
   } catch (err) {
     // Linux reports an interpreter that is not a usable ELF as ELIBBAD.
     if (err instanceof SysError && err.errno === Errno.ENOEXEC) throw new SysError(Errno.ELIBBAD, `bad ELF interpreter ${path}: ${err.message}`);
     throw err;
   }
+  // Its own PT_INTERP, if any, is ignored: Linux's load_elf_interp maps PT_LOADs only.
+  return { path, file, image };
 }
 
 /**
@@ -162,9 +165,9 @@ function mapPlan(memory: LoaderMemory, read: FileReader, plan: LoadPlan): void {
     for (let done = 0; done < m.fileLength; done += COPY_CHUNK) {
       const length = Math.min(COPY_CHUNK, m.fileLength - done);
       const bytes = read(m.fileOffset + done, length);
-      // parseElf checked the segment lies inside the file; a shorter read means the file shrank.
-      if (bytes.length < length) throw new SysError(Errno.EIO, 'file shrank while loading');
-      memory.write(m.start + done, bytes.length === length ? bytes : bytes.subarray(0, length));
+      // Bytes past the end of the file stay zero, as in Linux's mapping of the page holding EOF.
+      if (bytes.length > 0) memory.write(m.start + done, bytes.length <= length ? bytes : bytes.subarray(0, length));
+      if (bytes.length < length) break;
     }
     // The bytes after fileLength are the zero tail and bss: fresh anonymous pages are already zero.
     if (m.prot !== (PROT.READ | PROT.WRITE)) memory.protect(m.start, m.length, m.prot);
