@@ -1,5 +1,6 @@
 import { AUXV, Errno, MAP, PROT, SysError } from '@tvisor/abi';
-import { MemoryManager } from '@tvisor/mm';
+import { MemoryManager, type MappableFile } from '@tvisor/mm';
+import { mappableFile } from './mappable.js';
 import type { FileDescription, VirtualDentry } from '@tvisor/vfs';
 import { REG } from '@tvisor/platform';
 import type { Kernel } from './kernel.js';
@@ -41,11 +42,12 @@ export interface LoadedImage {
   commit?: () => void;
 }
 
-/** The file as the ELF loader reads it. */
-function loaderFile(file: FileDescription): LoaderFile {
+/** The file as the ELF loader reads it; with `mappable` its segments are mapped from it (named in /proc/PID/maps). */
+function loaderFile(file: FileDescription, mappable?: MappableFile): LoaderFile {
   const size = file.stat().size;
   return {
     size,
+    mappable,
     read(offset, length) {
       const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
       let done = 0;
@@ -72,7 +74,15 @@ function loaderMemory(mm: MemoryManager): LoaderMemory {
     protect(addr, length, prot) {
       mm.mprotect(addr, length, prot);
     },
+    mapFile(addr, length, prot, file, offset) {
+      mm.mmap({ addr, length, prot, flags: MAP.PRIVATE | MAP.FIXED, file: file.mappable as MappableFile, offset });
+    },
   };
+}
+
+/** A program file as mmap sees it, private and sharing the page cache copy-on-write. */
+function programMappable(kernel: Kernel, fs: FsContext, file: FileDescription): MappableFile {
+  return mappableFile(file, fs.vfs.pathOf(file.vd, fs.root).path, { cache: kernel.pageCache });
 }
 
 /**
@@ -104,6 +114,7 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
  */
 export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req: ExecRequest, reuse?: PlatformContext): LoadedImage {
   const { file, argv } = resolveProgram(fs, req);
+  const interpreters: FileDescription[] = [];
   let context: PlatformContext | undefined;
   try {
     // execve of a single-threaded process may keep its host process (no spawn).
@@ -115,16 +126,12 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
     return mm.batch(() => {
       const loaded = loadProgram({
         memory: loaderMemory(mm),
-        file: loaderFile(file),
+        file: loaderFile(file, programMappable(kernel, fs, file)),
         openInterp: (path) => {
           const interp = fs.openExecutable(path);
-          try {
-            const f = loaderFile(interp);
-            const bytes = f.read(0, f.size);
-            return { size: bytes.length, read: (off, len) => bytes.subarray(off, off + len) };
-          } finally {
-            interp.decRef();
-          }
+          // Released with the program file, once its segments are mapped.
+          interpreters.push(interp);
+          return loaderFile(interp, programMappable(kernel, fs, interp));
         },
       });
       mm.setBrkStart(loaded.brkStart);
@@ -201,6 +208,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
     throw e;
   } finally {
     file.decRef();
+    for (const interp of interpreters) interp.decRef();
   }
 }
 
