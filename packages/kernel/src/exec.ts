@@ -13,8 +13,11 @@ import { Task, ThreadGroup, type Credentials } from './task.js';
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
 export const STACK_TOP = 0x7fff_ffef_0000;
 export const STACK_SIZE = 8 * 1024 * 1024;
-/** `#!` interpreters may themselves be scripts this many times (Linux allows 4 rewrites, then ELOOP). */
-const MAX_INTERPRETER_DEPTH = 4;
+/**
+ * `#!` rewrites before the program must be a binary: Linux's exec_binprm tries
+ * handlers at depths 0..5, so five scripts may chain to an ELF; a sixth is ELOOP.
+ */
+const MAX_INTERPRETER_DEPTH = 5;
 const HEADER_SIZE = 256;
 
 export interface ExecRequest {

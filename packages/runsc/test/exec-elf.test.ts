@@ -18,13 +18,14 @@ function runCases(prog: string, sandboxed: boolean): string {
 }
 
 describe('runsc do: the ELF loader and execveat against Linux', () => {
-  it('crafted ELFs (past-EOF text, anonymous-only and bss pages, bad PT_INTERP, foreign interpreter) and execveat rules end as on Linux', () => {
+  it('crafted ELFs (past-EOF text, anonymous-only and bss pages, bad PT_INTERP, foreign interpreter), #! chain limit and execveat rules end as on Linux', () => {
     const prog = compileC(CASES);
     const expected = runCases(prog, false);
     // The oracle itself: one line per case, and the outcomes Linux is known for.
-    expect(expected.trim().split('\n')).toHaveLength(15);
+    expect(expected.trim().split('\n')).toHaveLength(17);
     expect(expected).toContain('missing-text: killed by SEGV\n');
     expect(expected).toContain('interp-empty: execve EACCES\n');
+    expect(expected).toContain('five-scripts: exit 42\nsix-scripts: execve ELOOP\n');
     expect(expected).toContain("clone-files: child exit 42, parent's close-on-exec fd open\n");
     expect(runCases(prog, true)).toBe(expected);
   }, 120_000);
