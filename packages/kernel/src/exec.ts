@@ -41,8 +41,6 @@ export interface LoadedImage {
   argEnd: number;
   envStart: number;
   envEnd: number;
-  /** The auxiliary vector on the initial stack, without AT_NULL. */
-  auxv: ReadonlyArray<readonly [number, number]>;
   /** Set when the image reuses the caller's host process: execve's point of no return hands it over. */
   commit?: () => void;
 }
@@ -206,7 +204,6 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
         argEnd: stack.argEnd,
         envStart: stack.envStart,
         envEnd: stack.envEnd,
-        auxv: stack.auxv,
       };
     });
   } catch (e) {
@@ -226,7 +223,7 @@ export function startProcess(
 ): ThreadGroup {
   const pid = kernel.allocateId();
   const group = new ThreadGroup(pid, env.parent, image.mm, env.fds, env.fs, env.creds, image.name);
-  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe, auxv: image.auxv };
+  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe };
   const task = new Task(kernel, pid, group, image.context);
   group.tasks.add(task);
   env.parent?.children.add(group);
@@ -248,7 +245,7 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): vo
   task.replaceContext(image.context);
   old.kill();
   group.name = image.name;
-  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe, auxv: image.auxv };
+  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe };
   group.fds.closeOnExec();
   // POSIX timers do not survive execve (interval timers from setitimer do).
   for (const timer of group.timers.values()) timer.cancel?.();

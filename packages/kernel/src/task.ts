@@ -84,16 +84,8 @@ export class ThreadGroup {
   onExit: ((status: number) => void) | undefined;
   /** Set while a vfork parent waits for this child to exec or exit. */
   vforkDone: (() => void) | undefined;
-  /** Where argv and envp live in the process's memory, its executable as resolved at exec and its auxv (for /proc). */
-  mmInfo: {
-    argStart: number;
-    argEnd: number;
-    envStart: number;
-    envEnd: number;
-    exe: VirtualDentry | undefined;
-    /** The auxiliary vector exec gave the process, [AT_* type, value] pairs without AT_NULL (/proc/PID/auxv). */
-    auxv?: ReadonlyArray<readonly [number, number]>;
-  } = {
+  /** Where argv and envp live in the process's memory, and its executable as resolved at exec (for /proc). */
+  mmInfo: { argStart: number; argEnd: number; envStart: number; envEnd: number; exe: VirtualDentry | undefined } = {
     argStart: 0,
     argEnd: 0,
     envStart: 0,

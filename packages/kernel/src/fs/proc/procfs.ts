@@ -206,16 +206,6 @@ class ProcFilesystem extends KernfsFilesystem {
   }
 }
 
-function auxvBytes(auxv: ReadonlyArray<readonly [number, number]>): Uint8Array {
-  const out = new Uint8Array((auxv.length + 1) * 16);
-  const view = new DataView(out.buffer);
-  auxv.forEach(([type, value], i) => {
-    view.setBigUint64(i * 16, BigInt(type), true);
-    view.setBigUint64(i * 16 + 8, BigInt(value), true);
-  });
-  return out;
-}
-
 function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): KernfsNode {
   const owner = () => ({ uid: g.creds.uid, gid: g.creds.gid });
   const dir: StaticDirectory = fs.dir({ owner });
@@ -231,8 +221,6 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
   // before it execs, and the command must see its own arguments.
   dir.add('cmdline', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.argStart, g.mmInfo.argEnd) }));
   dir.add('environ', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.envStart, g.mmInfo.envEnd) }, { perm: 0o400, owner }));
-  // The auxiliary vector exec wrote, as native-endian 64-bit pairs ending with AT_NULL.
-  dir.add('auxv', new ReadTimeFile(fs, { read: () => auxvBytes(g.mmInfo.auxv ?? []) }, { perm: 0o400, owner }));
   dir.add(
     'comm',
     fs.file(() => `${g.name}\n`),
