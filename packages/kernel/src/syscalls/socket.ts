@@ -1,8 +1,9 @@
-import { AF, Cmsghdr, Errno, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
+import { AF, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { vfsCredentials } from '../fs-context.js';
-import { createInetSocket } from '../net/inet/inet-socket.js';
+import { createInetSocket, InetSocket } from '../net/inet/inet-socket.js';
+import { checkPingAccess } from '../net/inet/ping-access.js';
 import { createNetlinkSocket } from '../net/netlink/netlink-socket.js';
 import { registerSocket } from '../net/registry.js';
 import { callerCreds, SOCKET_NO_WAIT, SocketImpl, type IncomingMessage } from '../net/socket.js';
@@ -193,6 +194,9 @@ function createSocket(t: Task, domain: number, type: number, protocol: number): 
     }
     case AF.INET:
     case AF.INET6:
+      if (base === SOCK.DGRAM && ((domain === AF.INET && protocol === IPPROTO.ICMP) || (domain === AF.INET6 && protocol === IPPROTO.ICMPV6))) {
+        checkPingAccess(t.kernel, t.group.creds);
+      }
       return createInetSocket(t.kernel, newSocketInode(vfsCredentials(t.group.creds)), domain, base, protocol);
     case AF.NETLINK:
       return createNetlinkSocket(t.kernel, newSocketInode(vfsCredentials(t.group.creds)), base, protocol);
@@ -207,7 +211,12 @@ function checkTypeFlags(type: number): void {
 
 function socketpair(t: Task, domain: number, type: number, protocol: number, sv: number): number {
   checkTypeFlags(type);
-  if (domain === AF.INET || domain === AF.INET6) throw new SysError(Errno.EOPNOTSUPP);
+  if (domain === AF.INET || domain === AF.INET6) {
+    // Linux makes the socket first (socket(2)'s ESOCKTNOSUPPORT, EPROTONOSUPPORT), then inet has no socketpair.
+    const probe = createSocket(t, domain, type, protocol);
+    if (probe instanceof InetSocket) probe.inner.close();
+    throw new SysError(Errno.EOPNOTSUPP);
+  }
   if (domain !== AF.UNIX) throw new SysError(Errno.EAFNOSUPPORT);
   const a = createSocket(t, domain, type, protocol) as UnixSocket;
   const b = createSocket(t, domain, type, protocol) as UnixSocket;
@@ -412,7 +421,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
   const view = new DataView(out.buffer);
   let used = 0;
   let truncated = false;
-  const put = (type: number, data: Uint8Array) => {
+  const put = (type: number, data: Uint8Array, level: number = SOL.SOCKET) => {
     const left = room - used;
     if (left < CMSG_HDR) {
       truncated = true;
@@ -423,7 +432,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
       truncated = true;
       len = left;
     }
-    Cmsghdr.encode(view, used, { cmsg_len: len, cmsg_level: SOL.SOCKET, cmsg_type: type });
+    Cmsghdr.encode(view, used, { cmsg_len: len, cmsg_level: level, cmsg_type: type });
     out.set(data.subarray(0, len - CMSG_HDR), used + CMSG_HDR);
     used += Math.min(align8(len), left);
   };
@@ -452,6 +461,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
       put(SCM.RIGHTS, data);
     }
   }
+  for (const c of msg.control ?? []) put(c.type, c.data, c.level);
   return { bytes: out.subarray(0, used), truncated };
 }
 
@@ -467,6 +477,8 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
   // An inet socket's error queue (IP_RECVERR) never blocks; nothing is ever queued on it here.
   if (flags & MSG.ERRQUEUE && (sock.family === AF.INET || sock.family === AF.INET6)) throw new SysError(Errno.EAGAIN);
   const waitAll = (flags & MSG.WAITALL) !== 0 && (flags & MSG.PEEK) === 0 && sock.type === SOCK.STREAM;
+  // MSG_TRUNC on a TCP socket consumes (or peeks) the bytes without copying them (tcp_recvmsg).
+  const discard = (flags & MSG.TRUNC) !== 0 && sock.type === SOCK.STREAM && (sock.family === AF.INET || sock.family === AF.INET6);
   const recvFlags = flags & ~(MSG.WAITALL | MSG.DONTWAIT | MSG.CMSG_CLOEXEC);
   let got = 0;
   let first: IncomingMessage | undefined;
@@ -510,8 +522,12 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
       throw e;
     }
     if (!first) first = msg;
-    else if (msg.rights) first.rights = [...(first.rights ?? []), ...msg.rights];
-    scatter(t, iovs, got, msg.data);
+    else {
+      if (msg.rights) first.rights = [...(first.rights ?? []), ...msg.rights];
+      // Protocol control messages describe the state after the last read (TCP_CM_INQ).
+      if (msg.control) first.control = msg.control;
+    }
+    if (!discard) scatter(t, iovs, got, msg.data);
     got += msg.data.length;
     if (waitAll && got < total && msg.data.length > 0 && !msg.rights) throw new SysError(Errno.EAGAIN);
     return deliver();

@@ -1,14 +1,12 @@
 /**
- * The bundle's config.json: read, validated (ajv) against a JSON schema of
- * the parts of the OCI runtime-spec tVisor reads (config-schema.ts), with a
+ * The bundle's config.json: read, checked against a JSON schema of
+ * the parts of the OCI runtime-spec tVisor reads (config-schema.ts, compiled by ajv at build time), with a
  * one-line error naming the field at fault.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import type AjvClass from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { CONFIG_SCHEMA } from './config-schema.js';
+import { validate } from './generated/config-validator.js';
 import { UserError } from './errors.js';
 
 export interface Mount {
@@ -46,16 +44,8 @@ export interface Spec {
   linux?: { namespaces?: { type: string; path?: string }[]; maskedPaths?: string[]; readonlyPaths?: string[]; sysctl?: Record<string, string> };
 }
 
-let validator: ValidateFunction | undefined;
-
-/** The compiled schema; ajv is loaded on first use, so commands that never read a config.json do not pay for it. */
-function validate(json: unknown): ErrorObject | undefined {
-  if (!validator) {
-    const Ajv = (createRequire(import.meta.url)('ajv') as { default: typeof AjvClass }).default;
-    validator = new Ajv({ allErrors: false, strict: true }).compile(CONFIG_SCHEMA);
-  }
-  return validator(json) ? undefined : (validator.errors ?? [])[0];
-}
+/** The schema's validator, compiled at build time (tools/gen-config-validator.mjs), so no process pays to compile it. */
+const validateConfig = validate as unknown as ValidateFunction;
 
 /** An ajv error as `field.path[2]: what is wrong`, naming the field as config.json spells it. */
 function describeError(err: ErrorObject): string {
@@ -88,8 +78,7 @@ export function loadSpec(bundle: string): Spec {
   } catch (e) {
     throw new UserError(`${path}: invalid JSON: ${(e as Error).message.split('\n')[0]}`);
   }
-  const err = validate(json);
-  if (err) throw new UserError(`config.json: ${describeError(err)}`);
+  if (!validateConfig(json)) throw new UserError(`config.json: ${describeError((validateConfig.errors ?? [])[0]!)}`);
   return json as Spec;
 }
 

@@ -90,7 +90,7 @@ export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string 
     'Ngid:\t0',
     `Pid:\t${tid}`,
     `PPid:\t${g.parent?.pid ?? 0}`,
-    'TracerPid:\t0',
+    `TracerPid:\t${kernel.tasks.get(tid)?.ptrace?.tracer.tid ?? 0}`,
     `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`,
     `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`,
     `FDSize:\t${g.fds.limit}`,
