@@ -1,5 +1,6 @@
 import { AUXV, Errno, MAP, PROT, SysError } from '@tvisor/abi';
-import { MemoryManager } from '@tvisor/mm';
+import { MemoryManager, type MappableFile } from '@tvisor/mm';
+import { mappableFile } from './mappable.js';
 import type { FileDescription, VirtualDentry } from '@tvisor/vfs';
 import { REG } from '@tvisor/platform';
 import type { Kernel } from './kernel.js';
@@ -13,14 +14,19 @@ import { tracedExec } from './ptrace/stops.js';
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
 export const STACK_TOP = 0x7fff_ffef_0000;
 export const STACK_SIZE = 8 * 1024 * 1024;
-/** `#!` interpreters may themselves be scripts this many times (Linux allows 4 rewrites, then ELOOP). */
-const MAX_INTERPRETER_DEPTH = 4;
+/**
+ * `#!` rewrites before the program must be a binary: Linux's exec_binprm tries
+ * handlers at depths 0..5, so five scripts may chain to an ELF; a sixth is ELOOP.
+ */
+const MAX_INTERPRETER_DEPTH = 5;
 const HEADER_SIZE = 256;
 
 export interface ExecRequest {
   path: string;
   argv: Array<string | Uint8Array>;
   envp: Array<string | Uint8Array>;
+  /** execveat's AT_SYMLINK_NOFOLLOW: the program itself must not be a symlink (its `#!` interpreter may be). */
+  noFollow?: boolean;
 }
 
 /** A program loaded into a fresh address space, ready to run. */
@@ -42,11 +48,12 @@ export interface LoadedImage {
   commit?: () => void;
 }
 
-/** The file as the ELF loader reads it. */
-function loaderFile(file: FileDescription): LoaderFile {
+/** The file as the ELF loader reads it; with `mappable` its segments are mapped from it (named in /proc/PID/maps). */
+function loaderFile(file: FileDescription, mappable?: MappableFile): LoaderFile {
   const size = file.stat().size;
   return {
     size,
+    mappable,
     read(offset, length) {
       const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
       let done = 0;
@@ -73,7 +80,15 @@ function loaderMemory(mm: MemoryManager): LoaderMemory {
     protect(addr, length, prot) {
       mm.mprotect(addr, length, prot);
     },
+    mapFile(addr, length, prot, file, offset) {
+      mm.mmap({ addr, length, prot, flags: MAP.PRIVATE | MAP.FIXED, file: file.mappable as MappableFile, offset });
+    },
   };
+}
+
+/** A program file as mmap sees it, private and sharing the page cache copy-on-write. */
+function programMappable(kernel: Kernel, fs: FsContext, file: FileDescription): MappableFile {
+  return mappableFile(file, fs.vfs.pathOf(file.vd, fs.root).path, { cache: kernel.pageCache });
 }
 
 /**
@@ -82,7 +97,7 @@ function loaderMemory(mm: MemoryManager): LoaderMemory {
  * argument, like Linux does).
  */
 function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: FileDescription; argv: Array<string | Uint8Array> } {
-  const file = fs.openExecutable(req.path);
+  const file = fs.openExecutable(req.path, { noFollow: req.noFollow });
   let shebang;
   try {
     shebang = parseShebang(loaderFile(file).read(0, HEADER_SIZE));
@@ -94,7 +109,7 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
   file.decRef();
   if (depth >= MAX_INTERPRETER_DEPTH) throw new SysError(Errno.ELOOP);
   const argv = [shebang.interpreter, ...(shebang.arg !== undefined ? [shebang.arg] : []), req.path, ...req.argv.slice(1)];
-  return resolveProgram(fs, { ...req, path: shebang.interpreter, argv }, depth + 1);
+  return resolveProgram(fs, { ...req, path: shebang.interpreter, argv, noFollow: false }, depth + 1);
 }
 
 /**
@@ -105,6 +120,7 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
  */
 export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req: ExecRequest, reuse?: PlatformContext): LoadedImage {
   const { file, argv } = resolveProgram(fs, req);
+  const interpreters: FileDescription[] = [];
   let context: PlatformContext | undefined;
   try {
     // execve of a single-threaded process may keep its host process (no spawn).
@@ -116,16 +132,12 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
     return mm.batch(() => {
       const loaded = loadProgram({
         memory: loaderMemory(mm),
-        file: loaderFile(file),
+        file: loaderFile(file, programMappable(kernel, fs, file)),
         openInterp: (path) => {
           const interp = fs.openExecutable(path);
-          try {
-            const f = loaderFile(interp);
-            const bytes = f.read(0, f.size);
-            return { size: bytes.length, read: (off, len) => bytes.subarray(off, off + len) };
-          } finally {
-            interp.decRef();
-          }
+          // Released with the program file, once its segments are mapped.
+          interpreters.push(interp);
+          return loaderFile(interp, programMappable(kernel, fs, interp));
         },
       });
       mm.setBrkStart(loaded.brkStart);
@@ -203,6 +215,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
     throw e;
   } finally {
     file.decRef();
+    for (const interp of interpreters) interp.decRef();
   }
 }
 
@@ -263,12 +276,15 @@ function readStringArray(t: Task, addr: number): Uint8Array[] {
 }
 
 /** execve of `path` with argv and envp read from app memory (execve and execveat). */
-export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAddr: number): number {
+export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAddr: number, opts: { noFollow?: boolean } = {}): number {
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
-  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp }, t.group.tasks.size === 1 ? t.context : undefined);
+  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp, noFollow: opts.noFollow }, t.group.tasks.size === 1 ? t.context : undefined);
   const formerTid = t.tid;
   deThread(t);
+  // Linux's unshare_files: a table shared through CLONE_FILES is copied before
+  // close-on-exec runs, so the other sharers keep their descriptors.
+  t.group.fds = t.group.fds.unshare();
   replaceImage(t.kernel, t, image, formerTid);
   return 0;
 }

@@ -36,6 +36,17 @@ export class FdTable {
     return this;
   }
 
+  /**
+   * This table for a process about to exec: itself when no one else uses it,
+   * else a private copy (the process stops sharing this one).
+   */
+  unshare(): FdTable {
+    if (this.users === 1) return this;
+    const copy = this.fork();
+    this.release();
+    return copy;
+  }
+
   /** A process using this table exited or exec'd away from it. */
   release(): void {
     if (--this.users === 0) this.closeAll();

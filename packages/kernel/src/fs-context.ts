@@ -35,9 +35,10 @@ export class FsContext {
   }
 
   /** Opens `path` for execve: a regular file the caller may execute (EACCES otherwise). */
-  openExecutable(path: string): FileDescription {
+  openExecutable(path: string, opts: { noFollow?: boolean } = {}): FileDescription {
     const ctx = { root: this.root, start: this.cwd, creds: vfsCredentials(this.creds), umask: this.umask };
-    const file = this.vfs.openAt(ctx, path, { flags: O.RDONLY });
+    // execveat's AT_SYMLINK_NOFOLLOW: a symlink as the last component is ELOOP, as with O_NOFOLLOW.
+    const file = this.vfs.openAt(ctx, path, { flags: O.RDONLY | (opts.noFollow ? O.NOFOLLOW : 0) });
     const st = file.stat();
     if ((st.mode & S.IFMT) !== S.IFREG) {
       file.decRef();

@@ -103,9 +103,9 @@ export function parseElf(read: FileReader, fileSize: number): ElfImage {
   const tableView = new DataView(table.buffer, table.byteOffset, table.byteLength);
 
   const programHeaders: ProgramHeader[] = [];
-  for (let i = 0; i < phnum; i++) programHeaders.push(readProgramHeader(tableView, i * phentsize));
+  for (let i = 0; i < phnum; i++) programHeaders.push(readProgramHeader(tableView, i * phentsize, eType));
 
-  const loads = validateLoads(programHeaders, fileSize);
+  const loads = validateLoads(programHeaders);
   const interpHeader = programHeaders.find((ph) => ph.type === PT.INTERP);
   const interpBytes = interpHeader ? readInterp(read, fileSize, interpHeader) : undefined;
   const stack = programHeaders.find((ph) => ph.type === PT.GNU_STACK);
@@ -132,8 +132,18 @@ export function parseElf(read: FileReader, fileSize: number): ElfImage {
 /** Header types whose fields the loader uses; only theirs must be exact. */
 const USED_TYPES: ReadonlySet<number> = new Set([PT.LOAD, PT.INTERP, PT.PHDR, PT.TLS]);
 
-function readProgramHeader(view: DataView, at: number): ProgramHeader {
+/**
+ * Lowest bias an ET_DYN image can get (mmap_min_addr): a PT_LOAD ending above
+ * 2^64 minus this wraps around once placed, which gVisor reports as EINVAL.
+ */
+const MIN_LOAD_BIAS = 0x10000n;
+
+function readProgramHeader(view: DataView, at: number, eType: number): ProgramHeader {
   const type = view.getUint32(at, true);
+  if (type === PT.LOAD && eType === ET.DYN) {
+    const end = view.getBigUint64(at + 16, true) + view.getBigUint64(at + 40, true);
+    if (end > (1n << 64n) - MIN_LOAD_BIAS) throw new SysError(Errno.EINVAL, 'PT_LOAD of a position-independent image wraps past the address space once placed');
+  }
   // Sizes and addresses of a PT_LOAD that JavaScript cannot hold exactly could
   // never be mapped: ENOMEM. For other used headers such numbers are
   // malformed; unused headers (notes, GNU_STACK, ...) are not Linux's concern,
@@ -154,14 +164,20 @@ function readProgramHeader(view: DataView, at: number): ProgramHeader {
 }
 
 /** Checks every PT_LOAD and returns those with a memory image, in address order. */
-function validateLoads(headers: readonly ProgramHeader[], fileSize: number): ProgramHeader[] {
+function validateLoads(headers: readonly ProgramHeader[]): ProgramHeader[] {
   const loads: ProgramHeader[] = [];
   let previousEnd = -1;
   for (const ph of headers) {
     if (ph.type !== PT.LOAD) continue;
     if (ph.filesz > ph.memsz) throw noexec('PT_LOAD p_filesz exceeds p_memsz');
-    if (ph.offset + ph.filesz > fileSize) throw noexec('PT_LOAD file range lies outside the file');
-    if (ph.offset % PAGE_SIZE !== ph.vaddr % PAGE_SIZE) throw noexec('PT_LOAD p_offset and p_vaddr are not congruent modulo the page size');
+    // File bytes past EOF are not an error: Linux maps the file as it is, and
+    // what lies beyond its end reads as zero (MissingText runs into those zeros).
+    if (!Number.isSafeInteger(ph.offset + ph.filesz)) throw noexec('PT_LOAD file range overflows');
+    // The file part is an mmap at p_offset rounded down: mmap refuses the
+    // misaligned offset with EINVAL. A segment without file bytes maps none.
+    if (ph.filesz > 0 && ph.offset % PAGE_SIZE !== ph.vaddr % PAGE_SIZE) {
+      throw new SysError(Errno.EINVAL, 'PT_LOAD p_offset and p_vaddr are not congruent modulo the page size');
+    }
     if (ph.memsz > USER_ADDRESS_LIMIT || ph.vaddr > USER_ADDRESS_LIMIT - ph.memsz) {
       throw new SysError(Errno.ENOMEM, 'PT_LOAD does not fit below the user address limit');
     }
@@ -182,8 +198,9 @@ function readInterp(read: FileReader, fileSize: number, ph: ProgramHeader): Uint
   const bytes = readExact(read, fileSize, ph.offset, ph.filesz, 'PT_INTERP');
   if (bytes[bytes.length - 1] !== 0) throw noexec('PT_INTERP is not NUL-terminated');
   const nul = bytes.indexOf(0);
-  // A NUL earlier than the end ends the path, as the C string would.
-  if (nul === 0) throw noexec('empty PT_INTERP');
+  // A NUL earlier than the end ends the path, as the C string would. Linux
+  // opens the empty path as the working directory, which is not a regular file.
+  if (nul === 0) throw new SysError(Errno.EACCES, 'empty PT_INTERP');
   return bytes.slice(0, nul);
 }
 

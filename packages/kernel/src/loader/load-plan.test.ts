@@ -34,6 +34,24 @@ describe('planLoad', () => {
     expect(plan.entry).toBe(0x401000);
   });
 
+  it('maps whole bss pages read-write whatever p_flags say, honouring only PF_X (vm_brk_flags)', () => {
+    const image = parse(
+      buildElf({
+        size: 0x2000,
+        phdrs: [
+          { type: PT.LOAD, flags: PF.R | PF.X, offset: 0, vaddr: 0x400000, filesz: 0x800, memsz: 0x1800 },
+          // Anonymous only, with a p_offset that is not congruent: no file bytes, so no mmap to refuse it.
+          { type: PT.LOAD, flags: PF.R, offset: 0x123, vaddr: 0x402000, filesz: 0, memsz: 0x1000 },
+        ],
+      }),
+    );
+    expect(planLoad(image, 0).mappings).toEqual([
+      { start: 0x400000, length: 0x1000, prot: PROT.READ | PROT.EXEC, fileOffset: 0, fileLength: 0x800 },
+      { start: 0x401000, length: 0x1000, prot: PROT.READ | PROT.WRITE | PROT.EXEC, fileOffset: 0, fileLength: 0 },
+      { start: 0x402000, length: 0x1000, prot: PROT.READ | PROT.WRITE, fileOffset: 0, fileLength: 0 },
+    ]);
+  });
+
   it('gives a page shared by two segments to the later one, like successive fixed mappings', () => {
     const bytes = buildElf({
       size: 0x1400,

@@ -141,7 +141,9 @@ function segmentMappings(ph: ProgramHeader, bias: number): LoadMapping[] {
     out.push({ start, length: fileMapEnd - start, prot, fileOffset: ph.offset - lead, fileLength: lead + ph.filesz });
     bssStart = fileMapEnd;
   }
-  if (memEnd > bssStart) out.push({ start: bssStart, length: memEnd - bssStart, prot, fileOffset: 0, fileLength: 0 });
+  // Whole bss pages come from vm_brk_flags, which honours only PF_X: they are read-write whatever p_flags say.
+  const bssProt = PROT.READ | PROT.WRITE | (prot & PROT.EXEC);
+  if (memEnd > bssStart) out.push({ start: bssStart, length: memEnd - bssStart, prot: bssProt, fileOffset: 0, fileLength: 0 });
   return out;
 }
 

@@ -174,17 +174,51 @@ describe('loadProgram errors', () => {
     expect(missing).toBe(Errno.ENOENT);
   });
 
-  it('a file that shrinks between parsing and copying is EIO', () => {
+  it('file bytes a segment claims past EOF load as zeros (Linux maps the file as it is)', () => {
     const bytes = readBytes(binaries.static);
     let reads = 0;
     const shrinking: LoaderFile = {
       size: bytes.length,
       read: (offset, length) => {
         reads++;
-        // Headers read fine; segment copies come back short.
+        // Headers read fine; segment copies come back short, as past EOF.
         return reads <= 2 ? bytesFile(bytes).read(offset, length) : new Uint8Array(0);
       },
     };
-    expect(errnoOf(() => loadProgram({ memory: new SparseMemory(), file: shrinking, openInterp: () => shrinking }))).toBe(Errno.EIO);
+    const memory = new SparseMemory();
+    const loaded = loadProgram({ memory, file: shrinking, openInterp: () => shrinking });
+    const first = loaded.program.plan.mappings[0];
+    expect(first.fileLength).toBeGreaterThan(0);
+    expect(memory.read(first.start, first.length).every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('loadProgram with a memory that maps files', () => {
+  /** SparseMemory plus mapFile: the file's bytes at the page (zeros past EOF), logged like the other calls. */
+  class FileMappingMemory extends SparseMemory {
+    mapFile(addr: number, length: number, prot: number, file: LoaderFile, fileOffset: number): void {
+      this.mapAnonymous(addr, length, prot);
+      this.log.push(`file ${addr.toString(16)} ${length.toString(16)} @${fileOffset.toString(16)}`);
+      const bytes = file.read(fileOffset, length);
+      if (bytes.length > 0) this.write(addr, bytes);
+    }
+  }
+
+  it('maps the file part of each segment from the file and zeroes only the tail after p_filesz', () => {
+    const bytes = readBytes(binaries.static);
+    const memory = new FileMappingMemory();
+    const loaded = loadProgram({ memory, file: { ...bytesFile(bytes), mappable: 'the file' }, openInterp: () => bytesFile(bytes) });
+    const withFile = loaded.program.plan.mappings.filter((m) => m.fileLength > 0);
+    expect(withFile.length).toBeGreaterThan(0);
+    for (const m of withFile) {
+      expect(memory.log).toContain(`file ${m.start.toString(16)} ${m.length.toString(16)} @${m.fileOffset.toString(16)}`);
+      expect(Buffer.from(memory.read(m.start, m.fileLength)).equals(bytes.subarray(m.fileOffset, m.fileOffset + m.fileLength))).toBe(true);
+      expect(memory.read(m.start + m.fileLength, m.length - m.fileLength).every((b) => b === 0)).toBe(true);
+      expect(memory.protAt(m.start)).toBe(m.prot);
+    }
+    // Without a mappable the same memory gets copies, never file mappings.
+    const copied = new FileMappingMemory();
+    loadProgram({ memory: copied, file: bytesFile(bytes), openInterp: () => bytesFile(bytes) });
+    expect(copied.log.some((line) => line.startsWith('file '))).toBe(false);
   });
 });

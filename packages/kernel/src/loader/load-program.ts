@@ -23,6 +23,13 @@ export interface LoaderMemory {
   write(addr: number, bytes: Uint8Array): void;
   /** Changes the protection of the mapped, page-aligned range [addr, addr+length) (mprotect). */
   protect(addr: number, length: number, prot: number): void;
+  /**
+   * Optional: maps `length` bytes of `file` from the page-aligned `fileOffset`
+   * at exactly `addr`, private and copy-on-write (MAP_PRIVATE|MAP_FIXED), so
+   * /proc/PID/maps names the file as Linux's loader mappings do. Pages past
+   * the file's end read as zeros. Only called for files with a `mappable`.
+   */
+  mapFile?(addr: number, length: number, prot: number, file: LoaderFile, fileOffset: number): void;
 }
 
 /** An open file the loader reads from. */
@@ -30,6 +37,8 @@ export interface LoaderFile {
   /** Returns up to `length` bytes at `offset`, fewer only at end of file. */
   read: FileReader;
   size: number;
+  /** The file as the memory seam maps it (opaque to the loader); without it segments are copied. */
+  mappable?: unknown;
 }
 
 export interface LoadProgramOptions {
@@ -96,12 +105,12 @@ export function loadProgram(options: LoadProgramOptions): LoadedProgram {
 
   const placedAnywhere = image.type === ET.DYN && options.programLoadBias === undefined && !interp;
   const plan = placedAnywhere ? placeAnywhere(memory, image) : planLoad(image, image.type === ET.DYN ? (options.programLoadBias ?? defaultLoadBias(image)) : 0);
-  mapPlan(memory, file.read, plan);
+  mapPlan(memory, file, plan);
 
   let interpreter: LoadedProgram['interpreter'];
   if (interp) {
     const interpPlan = interp.image.type === ET.EXEC ? planLoad(interp.image, 0) : placeAnywhere(memory, interp.image);
-    mapPlan(memory, interp.file.read, interpPlan);
+    mapPlan(memory, interp.file, interpPlan);
     interpreter = { path: interp.path, image: interp.image, plan: interpPlan };
   }
 
@@ -132,13 +141,16 @@ function openInterpreter(open: (path: string) => LoaderFile, path: string): { pa
   const file = open(path);
   // Linux reads the interpreter's ELF header with one read; a short read is EIO.
   if (file.size < ELF64_EHDR_SIZE) throw new SysError(Errno.EIO, `interpreter ${path} is shorter than an ELF header`);
+  let image: ElfImage;
   try {
-    return { path, file, image: parseElf(file.read, file.size) };
+    image = parseElf(file.read, file.size);
   } catch (err) {
     // Linux reports an interpreter that is not a usable ELF as ELIBBAD.
     if (err instanceof SysError && err.errno === Errno.ENOEXEC) throw new SysError(Errno.ELIBBAD, `bad ELF interpreter ${path}: ${err.message}`);
     throw err;
   }
+  // Its own PT_INTERP, if any, is ignored: Linux's load_elf_interp maps PT_LOADs only.
+  return { path, file, image };
 }
 
 /**
@@ -156,15 +168,23 @@ function placeAnywhere(memory: LoaderMemory, image: ElfImage): LoadPlan {
 }
 
 /** Creates the plan's mappings at their fixed addresses, fills them, then sets their protection. */
-function mapPlan(memory: LoaderMemory, read: FileReader, plan: LoadPlan): void {
+function mapPlan(memory: LoaderMemory, file: LoaderFile, plan: LoadPlan): void {
+  const read = file.read;
   for (const m of plan.mappings) {
+    if (m.fileLength > 0 && file.mappable !== undefined && memory.mapFile) {
+      memory.mapFile(m.start, m.length, PROT.READ | PROT.WRITE, file, m.fileOffset);
+      // The zero tail after p_filesz (Linux's padzero) becomes a private copy of its page.
+      if (m.fileLength < m.length) memory.write(m.start + m.fileLength, new Uint8Array(m.length - m.fileLength));
+      if (m.prot !== (PROT.READ | PROT.WRITE)) memory.protect(m.start, m.length, m.prot);
+      continue;
+    }
     memory.mapAnonymous(m.start, m.length, PROT.READ | PROT.WRITE);
     for (let done = 0; done < m.fileLength; done += COPY_CHUNK) {
       const length = Math.min(COPY_CHUNK, m.fileLength - done);
       const bytes = read(m.fileOffset + done, length);
-      // parseElf checked the segment lies inside the file; a shorter read means the file shrank.
-      if (bytes.length < length) throw new SysError(Errno.EIO, 'file shrank while loading');
-      memory.write(m.start + done, bytes.length === length ? bytes : bytes.subarray(0, length));
+      // Bytes past the end of the file stay zero, as in Linux's mapping of the page holding EOF.
+      if (bytes.length > 0) memory.write(m.start + done, bytes.length <= length ? bytes : bytes.subarray(0, length));
+      if (bytes.length < length) break;
     }
     // The bytes after fileLength are the zero tail and bss: fresh anonymous pages are already zero.
     if (m.prot !== (PROT.READ | PROT.WRITE)) memory.protect(m.start, m.length, m.prot);

@@ -173,15 +173,20 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const dirfd = a.argInt(0);
         const flags = a.argInt(4);
+        if (flags & ~(AT.EMPTY_PATH | AT.SYMLINK_NOFOLLOW)) throw new SysError(Errno.EINVAL);
         let path = readPath(t, a.arg(1));
-        if (path === '' && flags & AT.EMPTY_PATH) {
+        // An empty path names the fd itself only with AT_EMPTY_PATH.
+        if (path === '' && !(flags & AT.EMPTY_PATH)) throw new SysError(Errno.ENOENT);
+        // With AT_EMPTY_PATH the fd is the program, already resolved: AT_SYMLINK_NOFOLLOW has no link to refuse.
+        const noFollow = path !== '' && (flags & AT.SYMLINK_NOFOLLOW) !== 0;
+        if (path === '') {
           const file = t.group.fds.get(dirfd);
           path = t.group.fs.vfs.pathOf(file.vd, t.group.fs.root).path;
         } else if (!path.startsWith('/') && dirfd !== AT.FDCWD) {
           const dir = t.group.fds.get(dirfd);
           path = `${t.group.fs.vfs.pathOf(dir.vd, t.group.fs.root).path}/${path}`;
         }
-        return loadImageAndExec(t, path, a.arg(2), a.arg(3));
+        return loadImageAndExec(t, path, a.arg(2), a.arg(3), { noFollow });
       },
     },
   });

@@ -89,6 +89,11 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     'cpuinfo',
     fs.file(() => cpuinfo()),
   );
+  // The boot command line: the sandbox has no bootloader, so it names the kernel only.
+  fixed.add(
+    'cmdline',
+    fs.file(() => 'BOOT_IMAGE=tvisor\n'),
+  );
   fixed.add(
     'filesystems',
     fs.file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tcgroup2\nnodev\toverlay\nnodev\tdevtmpfs\nnodev\tpipefs\n'),
