@@ -7,6 +7,7 @@ import { Task, ThreadGroup } from './task.js';
 import { SIG_DFL, SIG_IGN } from './signals.js';
 import { copyOutU32 } from './user-io.js';
 import { armCpuLimit } from './cpu-limit.js';
+import { copyCredentials } from './credentials.js';
 
 /** What clone3(2) asks beyond clone(2)'s arguments. */
 export interface CloneExtras {
@@ -108,7 +109,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   }
   startLikeParent(t, context, flags, stack, tls);
 
-  const creds = { ...parent.creds, groups: [...parent.creds.groups] };
+  const creds = copyCredentials(parent.creds);
   const group = new ThreadGroup(
     pid,
     flags & CLONE.PARENT ? parent.parent : parent,

@@ -1,4 +1,4 @@
-import { AUXV, Errno, MAP, PROT, SysError } from '@tvisor/abi';
+import { AUXV, Errno, MAP, PROT, S, SysError } from '@tvisor/abi';
 import { MemoryManager } from '@tvisor/mm';
 import type { FileDescription, VirtualDentry } from '@tvisor/vfs';
 import { REG } from '@tvisor/platform';
@@ -8,6 +8,7 @@ import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
 import type { PlatformAddressSpace, PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup, type Credentials } from './task.js';
+import { credentialsAfterExec, isSecureExec, type SetIdFile } from './credentials.js';
 
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
 export const STACK_TOP = 0x7fff_ffef_0000;
@@ -20,6 +21,8 @@ export interface ExecRequest {
   path: string;
   argv: Array<string | Uint8Array>;
   envp: Array<string | Uint8Array>;
+  /** The caller's no_new_privs: set-user-ID and set-group-ID bits are then ignored. */
+  noNewPrivs?: boolean;
 }
 
 /** A program loaded into a fresh address space, ready to run. */
@@ -37,6 +40,19 @@ export interface LoadedImage {
   envEnd: number;
   /** Set when the image reuses the caller's host process: execve's point of no return hands it over. */
   commit?: () => void;
+  /** The credentials the program runs with (execve's capability and set-id transformation). */
+  creds: Credentials;
+}
+
+/** The ids a set-user-ID / set-group-ID executable confers, unless its mount is nosuid or no_new_privs is set. */
+function setIdOf(file: FileDescription, noNewPrivs: boolean): SetIdFile {
+  if (noNewPrivs || file.mount.flags.noSuid) return {};
+  const st = file.stat();
+  const out: SetIdFile = {};
+  if (st.mode & S.ISUID) out.uid = st.uid;
+  // Set-group-ID without group execute marks mandatory locking, not a set-gid program.
+  if (st.mode & S.ISGID && st.mode & 0o010) out.gid = st.gid;
+  return out;
 }
 
 /** The file as the ELF loader reads it. */
@@ -102,6 +118,7 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
  */
 export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req: ExecRequest, reuse?: PlatformContext): LoadedImage {
   const { file, argv } = resolveProgram(fs, req);
+  const after = credentialsAfterExec(creds, setIdOf(file, req.noNewPrivs ?? false));
   let context: PlatformContext | undefined;
   try {
     // execve of a single-threaded process may keep its host process (no spawn).
@@ -143,11 +160,11 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
           ...loaded.auxv,
           [AUXV.PAGESZ, 4096],
           [AUXV.CLKTCK, 100],
-          [AUXV.UID, creds.uid],
-          [AUXV.EUID, creds.euid],
-          [AUXV.GID, creds.gid],
-          [AUXV.EGID, creds.egid],
-          [AUXV.SECURE, 0],
+          [AUXV.UID, after.uid],
+          [AUXV.EUID, after.euid],
+          [AUXV.GID, after.gid],
+          [AUXV.EGID, after.egid],
+          [AUXV.SECURE, isSecureExec(after) ? 1 : 0],
         ],
         execfn: req.path,
         platform: 'x86_64',
@@ -192,6 +209,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
         argEnd: stack.argEnd,
         envStart: stack.envStart,
         envEnd: stack.envEnd,
+        creds: after,
       };
     });
   } catch (e) {
@@ -261,8 +279,16 @@ function readStringArray(t: Task, addr: number): Uint8Array[] {
 export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAddr: number): number {
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
-  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp }, t.group.tasks.size === 1 ? t.context : undefined);
+  const image = loadImage(
+    t.kernel,
+    t.group.fs,
+    t.group.creds,
+    { path, argv, envp, noNewPrivs: t.group.noNewPrivs },
+    t.group.tasks.size === 1 ? t.context : undefined,
+  );
   deThread(t);
+  // In place: the FsContext (maybe shared with CLONE_FS children) holds this object.
+  Object.assign(t.group.creds, image.creds);
   replaceImage(t.kernel, t, image);
   return 0;
 }

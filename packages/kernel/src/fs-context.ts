@@ -1,5 +1,12 @@
-import { AT, Errno, O, S, SysError } from '@tvisor/abi';
-import type { Credentials as VfsCredentials, FileDescription, PathContext, VirtualDentry, VirtualFilesystem } from '@tvisor/vfs';
+import { ACCESS, AT, Errno, O, S, SysError } from '@tvisor/abi';
+import {
+  ROOT_CREDENTIALS,
+  type Credentials as VfsCredentials,
+  type FileDescription,
+  type PathContext,
+  type VirtualDentry,
+  type VirtualFilesystem,
+} from '@tvisor/vfs';
 import type { FdTable } from './fd-table.js';
 import type { Credentials } from './task.js';
 
@@ -9,9 +16,9 @@ export interface FsRoot {
   root: VirtualDentry;
 }
 
-/** Filesystem credentials of a process: its effective ids. */
+/** What the VFS checks permissions with: the filesystem ids and the effective capability set. */
 export function vfsCredentials(c: Credentials): VfsCredentials {
-  return { uid: c.euid, gid: c.egid, groups: c.groups };
+  return { uid: c.fsuid, gid: c.fsgid, groups: c.groups, caps: c.effective };
 }
 
 /**
@@ -37,7 +44,10 @@ export class FsContext {
   /** Opens `path` for execve: a regular file the caller may execute (EACCES otherwise). */
   openExecutable(path: string): FileDescription {
     const ctx = { root: this.root, start: this.cwd, creds: vfsCredentials(this.creds), umask: this.umask };
-    const file = this.vfs.openAt(ctx, path, { flags: O.RDONLY });
+    // Execute permission is the caller's; reading the image is the kernel's
+    // (an execute-only binary runs), so the open itself is privileged.
+    this.vfs.accessAt(ctx, path, ACCESS.X_OK);
+    const file = this.vfs.openAt({ ...ctx, creds: ROOT_CREDENTIALS }, path, { flags: O.RDONLY });
     const st = file.stat();
     if ((st.mode & S.IFMT) !== S.IFREG) {
       file.decRef();

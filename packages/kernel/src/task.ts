@@ -14,17 +14,9 @@ import { GroupStop } from './job-control.js';
 import { zeroCpu, type CpuTimes } from './cpu-time.js';
 import type { Terminal } from './tty/terminal.js';
 import type { SeccompState } from './seccomp.js';
+import type { Credentials } from './credentials.js';
 
-/** Credentials of a process: root inside the sandbox by default. */
-export interface Credentials {
-  uid: number;
-  euid: number;
-  suid: number;
-  gid: number;
-  egid: number;
-  sgid: number;
-  groups: number[];
-}
+export type { Credentials } from './credentials.js';
 
 /**
  * A process (a thread group): what its threads share. Identified by the

@@ -4,11 +4,12 @@ import { Errno, SYS } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { KernelHarness } from '../testing/kernel-harness.js';
+import { newCredentials } from '../credentials.js';
 
 const memoryFile = MemoryFile.create('creds-syscalls-test');
 afterAll(() => memoryFile.close());
 
-const USER = { uid: 1000, euid: 1000, suid: 1000, gid: 1000, egid: 1000, sgid: 1000, groups: [1000] };
+const USER = newCredentials(1000, 1000, [1000]);
 
 let h: KernelHarness;
 beforeEach(() => {

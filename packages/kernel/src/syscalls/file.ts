@@ -1,4 +1,4 @@
-import { AT, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
+import { AT, CAP, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
 import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
@@ -6,6 +6,7 @@ import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { socketReadWrite } from './socket.js';
 import { vfsCredentials } from '../fs-context.js';
+import { accessCredentials, hasCapability } from '../credentials.js';
 import type { Task } from '../task.js';
 import { readPath, readToUser, transferVectors, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
@@ -64,6 +65,15 @@ function getdents64(t: Task, fd: number, addr: number, count: number): number {
   if (tooSmall) throw new SysError(Errno.EINVAL);
   t.mm.copyOut(addr, out.subarray(0, used));
   return used;
+}
+
+/** access(2) family: the real ids and their capabilities decide, unless AT_EACCESS asks for the effective ones. */
+function access(t: Task, dirfd: number, path: string, mode: number, flags: number): number {
+  const fs = t.group.fs;
+  const ctx = fs.context(t.group.fds, dirfd, path);
+  if (!(flags & AT.EACCESS)) ctx.creds = vfsCredentials(accessCredentials(t.group.creds));
+  fs.vfs.accessAt(ctx, path, mode, flags);
+  return 0;
 }
 
 function pipe2(t: Task, addr: number, flags: number): number {
@@ -165,7 +175,7 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
     case F.GETPIPE_SZ:
       return pipeOf(fds.get(fd)).capacity;
     case F.SETPIPE_SZ:
-      return pipeOf(fds.get(fd)).setCapacity(arg, t.group.creds.euid === 0);
+      return pipeOf(fds.get(fd)).setCapacity(arg, hasCapability(t.group.creds, CAP.SYS_RESOURCE));
     default: {
       const r = fcntlLock(t, fd, cmd, arg);
       if (r === undefined) throw new SysError(Errno.EINVAL);
@@ -343,30 +353,9 @@ export function registerFileSyscalls(table: SyscallTable): void {
       args: ['dirfd', 'str', 'ptr', 'int'],
       handler: (t, a) => readlink(t, a.argInt(0), readPath(t, a.arg(1)), a.arg(2), a.argInt(3)),
     },
-    access: {
-      args: ['str', 'oct'],
-      handler: (t, a) => {
-        const p = readPath(t, a.arg(0));
-        t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, AT.FDCWD, p), p, a.argInt(1), 0);
-        return 0;
-      },
-    },
-    faccessat: {
-      args: ['dirfd', 'str', 'oct'],
-      handler: (t, a) => {
-        const p = readPath(t, a.arg(1));
-        t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, a.argInt(0), p), p, a.argInt(2), 0);
-        return 0;
-      },
-    },
-    faccessat2: {
-      args: ['dirfd', 'str', 'oct', 'hex'],
-      handler: (t, a) => {
-        const p = readPath(t, a.arg(1));
-        t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, a.argInt(0), p), p, a.argInt(2), a.argInt(3));
-        return 0;
-      },
-    },
+    access: { args: ['str', 'oct'], handler: (t, a) => access(t, AT.FDCWD, readPath(t, a.arg(0)), a.argInt(1), 0) },
+    faccessat: { args: ['dirfd', 'str', 'oct'], handler: (t, a) => access(t, a.argInt(0), readPath(t, a.arg(1)), a.argInt(2), 0) },
+    faccessat2: { args: ['dirfd', 'str', 'oct', 'hex'], handler: (t, a) => access(t, a.argInt(0), readPath(t, a.arg(1)), a.argInt(2), a.argInt(3)) },
     fcntl: { args: ['fd', 'int', 'hex'], handler: (t, a) => fcntl(t, a.argInt(0), a.argInt(1), a.arg(2)) },
     dup: {
       args: ['fd'],

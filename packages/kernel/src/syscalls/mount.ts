@@ -1,13 +1,14 @@
-import { AT, Errno, MOUNT, SysError } from '@tvisor/abi';
+import { CAP, AT, Errno, MOUNT, SysError } from '@tvisor/abi';
 import { TmpfsFilesystem } from '@tvisor/vfs';
 import { mqueueFilesystem } from '../fs/mqueue/mqueue-fs.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { hasCapability } from '../credentials.js';
 
 /** mount(2) of what a sandbox may mount: tmpfs instances, bind mounts and remounts. */
 function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number, flags: number): number {
-  if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+  if (!hasCapability(t.group.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
   const fs = t.group.fs;
   const target = readPath(t, targetAddr);
   const ctx = fs.context(t.group.fds, AT.FDCWD, target);
@@ -44,7 +45,7 @@ export function registerMountSyscalls(table: SyscallTable): void {
     umount2: {
       args: ['str', 'hex'],
       handler: (t, a) => {
-        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        if (!hasCapability(t.group.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
         const fs = t.group.fs;
         const p = readPath(t, a.arg(0));
         fs.vfs.umount(fs.context(t.group.fds, AT.FDCWD, p), p, a.argInt(1));

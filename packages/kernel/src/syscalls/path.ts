@@ -1,10 +1,11 @@
-import { AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { CAP, AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
 import { installOpened } from '../blocking-io.js';
 import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { hasCapability } from '../credentials.js';
 
 /** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */
 function at(t: Task, dirfd: number, pathAddr: number) {
@@ -369,7 +370,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     chroot: {
       args: ['str'],
       handler: (t, a) => {
-        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        if (!hasCapability(t.group.creds, CAP.SYS_CHROOT)) throw new SysError(Errno.EPERM);
         const fs = t.group.fs;
         const p = readPath(t, a.arg(0));
         const vd = fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p);

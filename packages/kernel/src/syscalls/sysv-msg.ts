@@ -1,9 +1,10 @@
-import { Errno, IPC, MSGF, MsgInfo, MsqidDs, SysError } from '@tvisor/abi';
+import { CAP, Errno, IPC, MSGF, MsgInfo, MsqidDs, SysError } from '@tvisor/abi';
 import { msgSearch, MsgQueue, type Message } from '../ipc/msg-queue.js';
 import { ipcNamespace, IPC_DEFAULTS } from '../ipc/namespace.js';
 import { ipcNow } from '../ipc/registry.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { hasCapability } from '../credentials.js';
 
 /** MSGSSZ, the segment size Linux reports in struct msginfo. */
 const MSG_SEGMENT_SIZE = 16;
@@ -159,7 +160,7 @@ function msgctl(t: Task, id: number, cmd: number, addr: number): number {
       const queue = ns.msg.lookup(id);
       queue.checkOwner(creds);
       // Raising msg_qbytes past msgmnb takes CAP_SYS_RESOURCE.
-      if (ds.qbytes > ns.msgmnb && creds.euid !== 0) throw new SysError(Errno.EPERM);
+      if (ds.qbytes > ns.msgmnb && !hasCapability(creds, CAP.SYS_RESOURCE)) throw new SysError(Errno.EPERM);
       queue.qbytes = ds.qbytes;
       queue.setPerm(ds.perm);
       queue.ctime = ipcNow();
