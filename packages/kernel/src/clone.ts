@@ -57,6 +57,7 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   const context = kernel.platform.newThread(t.context);
   startLikeParent(t, context, flags, stack, tls);
   const child = new Task(kernel, tid, group, context);
+  child.creds = copyCredentials(t.creds);
   child.blocked = t.blocked;
   child.memPolicy = t.memPolicy;
   child.seccomp = t.seccomp;
@@ -109,7 +110,8 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   }
   startLikeParent(t, context, flags, stack, tls);
 
-  const creds = copyCredentials(parent.creds);
+  // The child process inherits the calling thread's credentials.
+  const creds = copyCredentials(t.creds);
   const group = new ThreadGroup(
     pid,
     flags & CLONE.PARENT ? parent.parent : parent,

@@ -94,8 +94,8 @@ function loaderMemory(mm: MemoryManager): LoaderMemory {
  * following `#!` lines to their interpreter (the script path is passed as an
  * argument, like Linux does).
  */
-function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: FileDescription; argv: Array<string | Uint8Array> } {
-  const file = fs.openExecutable(req.path);
+function resolveProgram(fs: FsContext, creds: Credentials, req: ExecRequest, depth = 0): { file: FileDescription; argv: Array<string | Uint8Array> } {
+  const file = fs.openExecutable(req.path, creds);
   let shebang;
   try {
     shebang = parseShebang(loaderFile(file).read(0, HEADER_SIZE));
@@ -107,7 +107,7 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
   file.decRef();
   if (depth >= MAX_INTERPRETER_DEPTH) throw new SysError(Errno.ELOOP);
   const argv = [shebang.interpreter, ...(shebang.arg !== undefined ? [shebang.arg] : []), req.path, ...req.argv.slice(1)];
-  return resolveProgram(fs, { ...req, path: shebang.interpreter, argv }, depth + 1);
+  return resolveProgram(fs, creds, { ...req, path: shebang.interpreter, argv }, depth + 1);
 }
 
 /**
@@ -117,7 +117,7 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
  * failure leaves it as it was (execve's point of no return comes after).
  */
 export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req: ExecRequest, reuse?: PlatformContext): LoadedImage {
-  const { file, argv } = resolveProgram(fs, req);
+  const { file, argv } = resolveProgram(fs, creds, req);
   const after = credentialsAfterExec(creds, setIdOf(file, req.noNewPrivs ?? false));
   let context: PlatformContext | undefined;
   try {
@@ -132,7 +132,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
         memory: loaderMemory(mm),
         file: loaderFile(file),
         openInterp: (path) => {
-          const interp = fs.openExecutable(path);
+          const interp = fs.openExecutable(path, creds);
           try {
             const f = loaderFile(interp);
             const bytes = f.read(0, f.size);
@@ -282,13 +282,14 @@ export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAd
   const image = loadImage(
     t.kernel,
     t.group.fs,
-    t.group.creds,
+    t.creds,
     { path, argv, envp, noNewPrivs: t.group.noNewPrivs },
     t.group.tasks.size === 1 ? t.context : undefined,
   );
   deThread(t);
-  // In place: the FsContext (maybe shared with CLONE_FS children) holds this object.
-  Object.assign(t.group.creds, image.creds);
+  // The exec'ing thread, now the leader, gives the process its credentials.
+  Object.assign(t.creds, image.creds);
+  t.group.creds = t.creds;
   replaceImage(t.kernel, t, image);
   return 0;
 }

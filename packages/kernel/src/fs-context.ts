@@ -35,15 +35,15 @@ export class FsContext {
   ) {}
 
   /** Where a path relative to `dirfd` starts: the cwd for AT_FDCWD, else the directory the fd names. */
-  context(fds: FdTable, dirfd: number = AT.FDCWD, path = ''): PathContext {
+  context(task: { group: { fds: FdTable }; creds: Credentials }, dirfd: number = AT.FDCWD, path = ''): PathContext {
     let start = this.cwd;
-    if (dirfd !== AT.FDCWD && !path.startsWith('/')) start = fds.get(dirfd).vd;
-    return { root: this.root, start, creds: vfsCredentials(this.creds), umask: this.umask };
+    if (dirfd !== AT.FDCWD && !path.startsWith('/')) start = task.group.fds.get(dirfd).vd;
+    return { root: this.root, start, creds: vfsCredentials(task.creds), umask: this.umask };
   }
 
   /** Opens `path` for execve: a regular file the caller may execute (EACCES otherwise). */
-  openExecutable(path: string): FileDescription {
-    const ctx = { root: this.root, start: this.cwd, creds: vfsCredentials(this.creds), umask: this.umask };
+  openExecutable(path: string, creds: Credentials): FileDescription {
+    const ctx = { root: this.root, start: this.cwd, creds: vfsCredentials(creds), umask: this.umask };
     // Execute permission is the caller's; reading the image is the kernel's
     // (an execute-only binary runs), so the open itself is privileged.
     this.vfs.accessAt(ctx, path, ACCESS.X_OK);

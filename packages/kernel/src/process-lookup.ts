@@ -19,7 +19,7 @@ export function groupsMatching(t: Task, pid: number): ThreadGroup[] {
 
 /** Whether `t` may send `sig` to `target`: its own process, the rule of mayKill, or SIGCONT within its session. */
 export function maySignal(t: Task, target: ThreadGroup, sig: number): boolean {
-  return target === t.group || (sig === Signal.SIGCONT && target.sid === t.group.sid) || mayKill(t.group.creds, target.creds);
+  return target === t.group || (sig === Signal.SIGCONT && target.sid === t.group.sid) || mayKill(t.creds, target.creds);
 }
 
 /** The process `pid` names (0: the caller's), or ESRCH. */

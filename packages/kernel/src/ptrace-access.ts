@@ -12,7 +12,7 @@ import type { Task, ThreadGroup } from './task.js';
  */
 export function mayAccessProcess(t: Task, target: ThreadGroup): boolean {
   if (target === t.group) return true;
-  const me = t.group.creds;
+  const me = t.creds;
   if (hasCapability(me, CAP.SYS_PTRACE)) return true;
   const c = target.creds;
   const sameUser = me.uid === c.uid && me.uid === c.euid && me.uid === c.suid;

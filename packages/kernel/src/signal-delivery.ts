@@ -71,10 +71,12 @@ export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Ui
   }
 }
 
-/** A signal with `kill`'s siginfo, from `sender` (undefined: the kernel). */
+/** A signal with `kill`'s siginfo, from `sender` (undefined: the kernel); with `target` (tgkill, tkill) its code is SI_TKILL. */
 export function sendKill(kernel: Kernel, g: ThreadGroup, sig: number, sender?: Task, target?: Task): void {
-  const from = sender ? { pid: sender.group.pid, uid: sender.group.creds.uid } : { pid: 0, uid: 0 };
-  sendSignal(kernel, g, sig, sigInfoKill(sig, from, sender ? SI.USER : SI.KERNEL), target, sender !== undefined);
+  const from = sender ? { pid: sender.group.pid, uid: sender.creds.uid } : { pid: 0, uid: 0 };
+  // glibc's set*id broadcast (SIGSETXID) ignores a signal whose code is not SI_TKILL.
+  const code = !sender ? SI.KERNEL : target ? SI.TKILL : SI.USER;
+  sendSignal(kernel, g, sig, sigInfoKill(sig, from, code), target, sender !== undefined);
 }
 
 let fpuLayout: FpuLayout | undefined;

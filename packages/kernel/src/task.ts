@@ -145,7 +145,15 @@ export class Task {
     public context: PlatformContext,
   ) {
     context.owner = this;
+    this.creds = group.creds;
   }
+
+  /**
+   * The thread's credentials: Linux keeps them per task (a raw setuid(2)
+   * changes one thread; glibc's wrappers repeat it on every thread). The
+   * leader's object is also ThreadGroup.creds, what others check the process by.
+   */
+  creds: Credentials;
 
   /** Moves the task to a new execution context (execve); the old one is the caller's to kill. */
   replaceContext(context: PlatformContext): void {

@@ -96,7 +96,7 @@ export function interfaceIoctl(t: Task, family: number, cmd: number, arg: number
     case SIOC.GIFFLAGS:
       return reply(unionInt(nicFlags(nic) & 0xffff, 2));
     case SIOC.SIFFLAGS: {
-      if (!hasCapability(t.group.creds, CAP.NET_ADMIN)) throw new SysError(Errno.EPERM);
+      if (!hasCapability(t.creds, CAP.NET_ADMIN)) throw new SysError(Errno.EPERM);
       const flags = view(req.ifr_ifru).getUint16(0, true);
       stack.setNicUp(nic, (flags & IFF.UP) !== 0);
       return 0;

@@ -10,7 +10,7 @@ const NGROUPS_MAX = 65536;
  * FsContext holds the same object, so path lookups see the change at once.
  */
 function commit(t: Task, next: Credentials): number {
-  Object.assign(t.group.creds, next);
+  Object.assign(t.creds, next);
   return 0;
 }
 
@@ -51,10 +51,10 @@ function word(set: bigint, i: number): number {
 
 /** The credentials capget(2)'s pid names: the caller's for 0, a thread's otherwise (ESRCH when none). */
 function credsOfPid(t: Task, pid: number): Credentials {
-  if (pid === 0) return t.group.creds;
+  if (pid === 0) return t.creds;
   const task = t.kernel.tasks.get(pid);
   if (!task) throw new SysError(Errno.ESRCH);
-  return task.group.creds;
+  return task.creds;
 }
 
 /**
@@ -63,22 +63,22 @@ function credsOfPid(t: Task, pid: number): Credentials {
  */
 export function registerCredentialSyscalls(table: SyscallTable): void {
   table.register({
-    setuid: { args: ['int'], handler: (t, a) => commit(t, setId(t.group.creds, 'uid', a.argUint(0))) },
-    setgid: { args: ['int'], handler: (t, a) => commit(t, setId(t.group.creds, 'gid', a.argUint(0))) },
-    setreuid: { args: ['int', 'int'], handler: (t, a) => commit(t, setReId(t.group.creds, 'uid', a.argUint(0), a.argUint(1))) },
-    setregid: { args: ['int', 'int'], handler: (t, a) => commit(t, setReId(t.group.creds, 'gid', a.argUint(0), a.argUint(1))) },
+    setuid: { args: ['int'], handler: (t, a) => commit(t, setId(t.creds, 'uid', a.argUint(0))) },
+    setgid: { args: ['int'], handler: (t, a) => commit(t, setId(t.creds, 'gid', a.argUint(0))) },
+    setreuid: { args: ['int', 'int'], handler: (t, a) => commit(t, setReId(t.creds, 'uid', a.argUint(0), a.argUint(1))) },
+    setregid: { args: ['int', 'int'], handler: (t, a) => commit(t, setReId(t.creds, 'gid', a.argUint(0), a.argUint(1))) },
     setresuid: {
       args: ['int', 'int', 'int'],
-      handler: (t, a) => commit(t, setResId(t.group.creds, 'uid', a.argUint(0), a.argUint(1), a.argUint(2))),
+      handler: (t, a) => commit(t, setResId(t.creds, 'uid', a.argUint(0), a.argUint(1), a.argUint(2))),
     },
     setresgid: {
       args: ['int', 'int', 'int'],
-      handler: (t, a) => commit(t, setResId(t.group.creds, 'gid', a.argUint(0), a.argUint(1), a.argUint(2))),
+      handler: (t, a) => commit(t, setResId(t.creds, 'gid', a.argUint(0), a.argUint(1), a.argUint(2))),
     },
     getresuid: {
       args: ['ptr', 'ptr', 'ptr'],
       handler: (t, a) => {
-        const c = t.group.creds;
+        const c = t.creds;
         writeIds(t, [a.arg(0), a.arg(1), a.arg(2)], [c.uid, c.euid, c.suid]);
         return 0;
       },
@@ -86,7 +86,7 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
     getresgid: {
       args: ['ptr', 'ptr', 'ptr'],
       handler: (t, a) => {
-        const c = t.group.creds;
+        const c = t.creds;
         writeIds(t, [a.arg(0), a.arg(1), a.arg(2)], [c.gid, c.egid, c.sgid]);
         return 0;
       },
@@ -94,7 +94,7 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
     setfsuid: {
       args: ['int'],
       handler: (t, a) => {
-        const { creds, previous } = setFsId(t.group.creds, 'uid', a.argUint(0));
+        const { creds, previous } = setFsId(t.creds, 'uid', a.argUint(0));
         commit(t, creds);
         return previous;
       },
@@ -102,7 +102,7 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
     setfsgid: {
       args: ['int'],
       handler: (t, a) => {
-        const { creds, previous } = setFsId(t.group.creds, 'gid', a.argUint(0));
+        const { creds, previous } = setFsId(t.creds, 'gid', a.argUint(0));
         commit(t, creds);
         return previous;
       },
@@ -110,7 +110,7 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
     getgroups: {
       args: ['int', 'ptr'],
       handler: (t, a) => {
-        const groups = t.group.creds.groups;
+        const groups = t.creds.groups;
         const size = a.argInt(0);
         if (size < 0) throw new SysError(Errno.EINVAL);
         if (size === 0) return groups.length;
@@ -131,7 +131,7 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
         return commit(
           t,
           setGroups(
-            t.group.creds,
+            t.creds,
             Array.from({ length: n }, (_, i) => v.getUint32(i * 4, true)),
           ),
         );
@@ -171,7 +171,7 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
           permitted |= BigInt(d.permitted) << shift;
           inheritable |= BigInt(d.inheritable) << shift;
         }
-        const c = t.group.creds;
+        const c = t.creds;
         // Bits above CAP_LAST_CAP are ignored, as Linux masks them.
         const known = ALL_CAPABILITIES;
         return commit(t, setCapabilities(c, effective & known, permitted & known, inheritable & known));

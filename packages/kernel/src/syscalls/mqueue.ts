@@ -39,12 +39,12 @@ function mqOpen(t: Task, nameAddr: number, flags: number, mode: number, attrAddr
       const a = MqAttr.decode(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
       if (a.mq_maxmsg <= 0 || a.mq_msgsize <= 0 || a.mq_maxmsg > HARD_MSG_MAX || a.mq_msgsize > HARD_MSGSIZE_MAX) throw new SysError(Errno.EINVAL);
       // Past msg_max / msgsize_max only with CAP_SYS_RESOURCE.
-      if (!hasCapability(t.group.creds, CAP.SYS_RESOURCE) && (a.mq_maxmsg > MSG_MAX || a.mq_msgsize > MSGSIZE_MAX)) throw new SysError(Errno.EINVAL);
+      if (!hasCapability(t.creds, CAP.SYS_RESOURCE) && (a.mq_maxmsg > MSG_MAX || a.mq_msgsize > MSGSIZE_MAX)) throw new SysError(Errno.EINVAL);
       attr = { maxmsg: a.mq_maxmsg, msgsize: a.mq_msgsize };
     }
     fs.nextAttr(attr);
   }
-  const ctx = vfs.context(vfsCredentials(t.group.creds), undefined, t.group.fs.umask);
+  const ctx = vfs.context(vfsCredentials(t.creds), undefined, t.group.fs.umask);
   const openFlags = flags & (O.ACCMODE | O.CREAT | O.EXCL | O.NONBLOCK);
   let file: FileDescription;
   try {
@@ -215,7 +215,7 @@ export function registerMqueueSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const name = queueName(t, a.arg(0));
         const { vfs } = mqueueFilesystem(t.kernel);
-        vfs.unlinkAt(vfs.context(vfsCredentials(t.group.creds)), `/${name}`);
+        vfs.unlinkAt(vfs.context(vfsCredentials(t.creds)), `/${name}`);
         return 0;
       },
     },

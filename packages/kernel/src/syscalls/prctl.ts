@@ -23,13 +23,13 @@ export function registerPrctlSyscalls(table: SyscallTable): void {
 
 /** Stores new credentials in place (the FsContext shares the object). */
 function commit(t: Task, next: Credentials): number {
-  Object.assign(t.group.creds, next);
+  Object.assign(t.creds, next);
   return 0;
 }
 
 /** PR_CAP_AMBIENT's operations; unused arguments must be zero. */
 function ambient(t: Task, op: number, cap: number, arg4: number, arg5: number): number {
-  const c = t.group.creds;
+  const c = t.creds;
   if (arg4 !== 0 || arg5 !== 0) throw new SysError(Errno.EINVAL);
   if (op === PR.CAP_AMBIENT_CLEAR_ALL) {
     if (cap !== 0) throw new SysError(Errno.EINVAL);
@@ -94,18 +94,18 @@ function prctl(t: Task, option: number, arg2: number, arg3: number, arg4: number
     case PR.GET_SECCOMP:
       return prctlGetSeccomp(t);
     case PR.SET_KEEPCAPS:
-      return commit(t, setKeepCaps(g.creds, arg2));
+      return commit(t, setKeepCaps(t.creds, arg2));
     case PR.GET_KEEPCAPS:
-      return (g.creds.securebits >> SECURE.KEEP_CAPS) & 1;
+      return (t.creds.securebits >> SECURE.KEEP_CAPS) & 1;
     case PR.GET_SECUREBITS:
-      return g.creds.securebits;
+      return t.creds.securebits;
     case PR.SET_SECUREBITS:
-      return commit(t, setSecurebits(g.creds, arg2));
+      return commit(t, setSecurebits(t.creds, arg2));
     case PR.CAPBSET_READ:
       if (!isValidCapability(arg2)) throw new SysError(Errno.EINVAL);
-      return (g.creds.bounding & capMask(arg2)) !== 0n ? 1 : 0;
+      return (t.creds.bounding & capMask(arg2)) !== 0n ? 1 : 0;
     case PR.CAPBSET_DROP:
-      return commit(t, dropBounding(g.creds, arg2));
+      return commit(t, dropBounding(t.creds, arg2));
     case PR.CAP_AMBIENT:
       return ambient(t, arg2, arg3, arg4, arg5);
     default:

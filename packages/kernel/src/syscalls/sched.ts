@@ -52,7 +52,7 @@ export function registerSchedSyscalls(table: SyscallTable): void {
       args: ['int', 'int', 'int'],
       handler: (t, a) => {
         const nice = Math.max(-20, Math.min(19, a.argInt(2)));
-        if (nice < t.group.nice && !hasCapability(t.group.creds, CAP.SYS_NICE)) throw new SysError(Errno.EACCES);
+        if (nice < t.group.nice && !hasCapability(t.creds, CAP.SYS_NICE)) throw new SysError(Errno.EACCES);
         t.group.nice = nice;
         return 0;
       },

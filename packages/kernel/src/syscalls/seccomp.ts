@@ -50,7 +50,7 @@ function setStrict(t: Task): number {
 function setFilter(t: Task, flags: number, progAddr: number): number {
   if (flags & ~SUPPORTED_FLAGS) throw new SysError(Errno.EINVAL);
   const program = readProgram(t, progAddr);
-  if (!t.group.noNewPrivs && !hasCapability(t.group.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EACCES);
+  if (!t.group.noNewPrivs && !hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EACCES);
   validateSeccompProgram(program, SECCOMP_DATA_SIZE);
   const current = t.seccomp;
   if (current?.mode === SECCOMP.MODE_STRICT) throw new SysError(Errno.EINVAL);

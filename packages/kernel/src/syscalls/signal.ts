@@ -228,7 +228,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         // Only the kernel may send si_code >= 0 (other than SI_USER) or SI_TKILL on another's behalf.
         if ((code >= 0 || code === -6) && target.group !== t.group) throw new SysError(Errno.EPERM);
         const value = new DataView(info.buffer, info.byteOffset).getBigUint64(24, true);
-        sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.group.creds.uid }, value, code), undefined, true);
+        sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.creds.uid }, value, code), undefined, true);
         return 0;
       },
     },

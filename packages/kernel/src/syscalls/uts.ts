@@ -12,7 +12,7 @@ export function registerUtsSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const n = a.arg(1);
         if (n > 64) throw new SysError(Errno.EINVAL);
-        if (!hasCapability(t.group.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
+        if (!hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
         t.kernel.uname.nodename = decoder.decode(t.mm.copyIn(a.arg(0), n));
         return 0;
       },
@@ -22,7 +22,7 @@ export function registerUtsSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const n = a.arg(1);
         if (n > 64) throw new SysError(Errno.EINVAL);
-        if (!hasCapability(t.group.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
+        if (!hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
         t.kernel.uname.domainname = decoder.decode(t.mm.copyIn(a.arg(0), n));
         return 0;
       },

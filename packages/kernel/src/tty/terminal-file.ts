@@ -136,7 +136,7 @@ export function terminalIoctl(term: Terminal, task: Task, cmd: number, arg: numb
       if (g.pid !== g.sid || g.tty) throw new SysError(Errno.EPERM);
       if (term.sid !== 0) {
         // Stealing another session's terminal needs arg 1 and privilege.
-        if (arg !== 1 || !hasCapability(g.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
+        if (arg !== 1 || !hasCapability(task.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
         term.detachSession();
       }
       term.attachSession(g);
