@@ -59,6 +59,8 @@ export class KernelHarness {
   /** A new running thread in `t`'s process. */
   newThread(t: Task): Task {
     const task = new Task(this.kernel, this.kernel.allocateId(), t.group, this.platform.newThread(t.context));
+    // Its own credentials, as clone gives a thread.
+    task.creds = copyCredentials(t.creds);
     t.group.tasks.add(task);
     this.kernel.addTask(task);
     this.platform.resume(task.context);
