@@ -5,10 +5,12 @@ import { config } from '../../tsup.shared.js';
 // instead of a module graph to resolve, which is most of start-up time.
 const esm = config({ noExternal: [/^@tvisor\//], clean: false });
 
-// bin/runsc.js runs a CommonJS copy of the same bundle through V8's code
-// cache (node:vm takes cached data for scripts, not for ES modules).
+// bin/runsc.js runs CommonJS copies through V8's code cache (node:vm takes
+// cached data for scripts, not for ES modules): index.cjs, the whole CLI, and
+// light.cjs, the OCI commands without the kernel (two bundles, no shared
+// chunk: a process runs exactly one of them).
 const cjs = defineConfig({
-  entry: { index: 'src/main.ts' },
+  entry: { index: 'src/main.ts', light: 'src/light.ts' },
   format: ['cjs'],
   outExtension: () => ({ js: '.cjs' }),
   noExternal: [/^@tvisor\//],

@@ -3,6 +3,7 @@
 // syscalls/lifecycle.ts decode arguments and write the reports out.
 import { CLD, Errno, Signal, SysError, W_CONTINUED, WAIT, wStopCode } from '@tvisor/abi';
 import type { Task, ThreadGroup } from './task.js';
+import { traceeExitReported } from './ptrace/stops.js';
 
 /** Does child `c` match wait4's pid argument as seen from process `g`? */
 function matches(g: ThreadGroup, c: ThreadGroup, pid: number, options: number): boolean {
@@ -15,8 +16,55 @@ function matches(g: ThreadGroup, c: ThreadGroup, pid: number, options: number): 
   return c.pgid === -pid;
 }
 
+const NOTHING_YET = 'nothing-yet';
+
+/** A tracee that matches wait's pid argument: by its tid, or its process group. */
+function traceeMatches(g: ThreadGroup, tracee: { tid: number; group: ThreadGroup }, pid: number): boolean {
+  if (pid > 0) return tracee.tid === pid;
+  if (pid === -1) return true;
+  if (pid === 0) return tracee.group.pgid === g.pgid;
+  return tracee.group.pgid === -pid;
+}
+
+/**
+ * What `g`'s tracees have to report: a ptrace-stop not yet reported, or the
+ * exit of a tracee that is not `g`'s child (WEXITED). NOTHING_YET when some
+ * tracee matches but has nothing to say, undefined when none matches.
+ */
+function traceeReport(
+  g: ThreadGroup,
+  pid: number,
+  options: number,
+  job: (child: ThreadGroup, report: JobReport) => number,
+): number | typeof NOTHING_YET | undefined {
+  let any = false;
+  for (const tracee of g.tracees) {
+    if (!traceeMatches(g, tracee, pid)) continue;
+    any = true;
+    const stop = tracee.ptrace?.stop;
+    if (!stop || stop.reported) continue;
+    if (!(options & WAIT.NOWAIT)) stop.reported = true;
+    return job(tracee.group, { pid: tracee.tid, status: stop.status, code: CLD.TRAPPED, signal: stop.signal });
+  }
+  for (let i = 0; i < g.traceeExits.length; i++) {
+    const e = g.traceeExits[i];
+    if (!traceeMatches(g, { tid: e.pid, group: e.group }, pid)) continue;
+    if (!(options & WAIT.EXITED)) continue;
+    if (!(options & WAIT.NOWAIT)) {
+      g.traceeExits.splice(i, 1);
+      traceeExitReported(e.group);
+    }
+    const sig = e.status & 0x7f;
+    const report = sig === 0 ? { code: CLD.EXITED, signal: (e.status >> 8) & 0xff } : { code: e.status & 0x80 ? CLD.DUMPED : CLD.KILLED, signal: sig };
+    return job(e.group, { pid: e.pid, status: e.status, ...report });
+  }
+  return any ? NOTHING_YET : undefined;
+}
+
 /** A stop or continue of a child as wait reports it: wait4's status, waitid's si_code and si_status. */
 export interface JobReport {
+  /** The pid (a tracee's: its tid) wait returns. */
+  pid: number;
   status: number;
   code: number;
   signal: number;
@@ -39,10 +87,18 @@ export function waitForChild(
 ): number {
   const g = t.group;
   const attempt = (): number | undefined => {
-    let any = false;
+    // Tracees first: their ptrace-stops are reported without WSTOPPED, whatever __WCLONE says.
+    const traced = traceeReport(g, pid, options, job);
+    if (traced !== undefined && traced !== NOTHING_YET) return traced;
+    let any = traced === NOTHING_YET;
     for (const c of g.children) {
       if (!matches(g, c, pid, options)) continue;
       if (c.exitStatus !== undefined) {
+        if (c.exitUnreportedToTracer) {
+          // Its tracer hears of the exit first.
+          any = true;
+          continue;
+        }
         if (options & WAIT.EXITED) return reap(c);
         // A zombie is nothing to wait for without WEXITED: only it left means ECHILD, as Linux's wait_consider_task.
         continue;
@@ -52,10 +108,10 @@ export function waitForChild(
       if (options & WAIT.STOPPED && stop.unreportedStop !== 0) {
         const signal = stop.unreportedStop;
         if (!(options & WAIT.NOWAIT)) stop.unreportedStop = 0;
-        return job(c, { status: wStopCode(signal), code: CLD.STOPPED, signal });
+        return job(c, { pid: c.pid, status: wStopCode(signal), code: CLD.STOPPED, signal });
       } else if (options & WAIT.CONTINUED && stop.unreportedContinue) {
         if (!(options & WAIT.NOWAIT)) stop.unreportedContinue = false;
-        return job(c, { status: W_CONTINUED, code: CLD.CONTINUED, signal: Signal.SIGCONT });
+        return job(c, { pid: c.pid, status: W_CONTINUED, code: CLD.CONTINUED, signal: Signal.SIGCONT });
       }
     }
     if (!any) return -Errno.ECHILD;

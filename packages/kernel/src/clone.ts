@@ -8,6 +8,7 @@ import { SIG_DFL, SIG_IGN } from './signals.js';
 import { copyOutU32 } from './user-io.js';
 import { armCpuLimit } from './cpu-limit.js';
 import { copyCredentials } from './credentials.js';
+import { traceNewTask, vforkDoneEvent } from './ptrace/stops.js';
 
 /** What clone3(2) asks beyond clone(2)'s arguments. */
 export interface CloneExtras {
@@ -66,7 +67,7 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   if (flags & CLONE.CHILD_SETTID) copyOutU32(group.mm, ctid, tid);
   if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
   kernel.addTask(child);
-  kernel.startTask(child);
+  if (!traceNewTask(kernel, t, child, flags, 0)) kernel.startTask(child);
   if (flags & CLONE.VFORK) {
     // The creator waits until the thread is gone (it shares the memory, so its exit is what frees it).
     return kernel.block(
@@ -151,7 +152,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   extras?.onCreated?.(group);
   addressSpace.flush();
   kernel.addTask(child);
-  kernel.platform.resume(context);
+  if (!traceNewTask(kernel, t, child, flags, group.exitSignal)) kernel.platform.resume(context);
 
   if (flags & CLONE.VFORK) {
     // Only a fatal signal ends a vfork parent's wait (Linux waits killable):
@@ -159,7 +160,10 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
     return kernel.block(
       t,
       (complete) => {
-        group.vforkDone = () => complete(pid);
+        group.vforkDone = () => {
+          vforkDoneEvent(t, pid);
+          complete(pid);
+        };
         return () => (group.vforkDone = undefined);
       },
       null,

@@ -9,6 +9,7 @@ import type { FsContext } from './fs-context.js';
 import type { PlatformAddressSpace, PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup, type Credentials } from './task.js';
 import { credentialsAfterExec, isSecureExec, type SetIdFile } from './credentials.js';
+import { tracedExec } from './ptrace/stops.js';
 
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
 export const STACK_TOP = 0x7fff_ffef_0000;
@@ -38,6 +39,8 @@ export interface LoadedImage {
   argEnd: number;
   envStart: number;
   envEnd: number;
+  /** The auxiliary vector on the initial stack, AT_NULL excluded (/proc/PID/auxv). */
+  auxv: Array<readonly [number, number]>;
   /** Set when the image reuses the caller's host process: execve's point of no return hands it over. */
   commit?: () => void;
   /** The credentials the program runs with (execve's capability and set-id transformation). */
@@ -210,6 +213,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
         envStart: stack.envStart,
         envEnd: stack.envEnd,
         creds: after,
+        auxv: stack.auxv,
       };
     });
   } catch (e) {
@@ -228,7 +232,7 @@ export function startProcess(
 ): ThreadGroup {
   const pid = kernel.allocateId();
   const group = new ThreadGroup(pid, env.parent, image.mm, env.fds, env.fs, env.creds, image.name);
-  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe };
+  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe, auxv: image.auxv };
   const task = new Task(kernel, pid, group, image.context);
   group.tasks.add(task);
   env.parent?.children.add(group);
@@ -241,7 +245,7 @@ export function startProcess(
  * image; the old address space is dropped, close-on-exec fds are closed,
  * caught signals go back to their default action.
  */
-export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): void {
+export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage, formerTid = task.tid): void {
   const group = task.group;
   const old = task.context;
   image.commit?.();
@@ -250,7 +254,7 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): vo
   task.replaceContext(image.context);
   old.kill();
   group.name = image.name;
-  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe };
+  group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe, auxv: image.auxv };
   group.fds.closeOnExec();
   // POSIX timers do not survive execve (interval timers from setitimer do).
   for (const timer of group.timers.values()) timer.cancel?.();
@@ -258,6 +262,7 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage): vo
   group.signals.resetHandlersForExec();
   task.clearChildTid = 0;
   kernel.execDone(task);
+  tracedExec(kernel, task, formerTid);
 }
 
 /** Most argv/envp entries execve reads before giving up with E2BIG. */
@@ -286,11 +291,12 @@ export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAd
     { path, argv, envp, noNewPrivs: t.group.noNewPrivs },
     t.group.tasks.size === 1 ? t.context : undefined,
   );
+  const formerTid = t.tid;
   deThread(t);
   // The exec'ing thread, now the leader, gives the process its credentials.
   Object.assign(t.creds, image.creds);
   t.group.creds = t.creds;
-  replaceImage(t.kernel, t, image);
+  replaceImage(t.kernel, t, image, formerTid);
   return 0;
 }
 

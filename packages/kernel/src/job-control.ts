@@ -67,6 +67,7 @@ export function continueGroup(kernel: Kernel, g: ThreadGroup): void {
   // Linux clears the exit code first), a complete one as a continue.
   if (was === 'stopped') notifyParent(kernel, g, CLD.CONTINUED, Signal.SIGCONT);
   else notifyParent(kernel, g, CLD.STOPPED, 0);
+  kernel.ptraceHooks?.groupContinued(g);
   for (const t of [...g.tasks]) {
     if (!t.jobStopped) continue;
     t.jobStopped = false;
@@ -131,7 +132,7 @@ export function holdTask(kernel: Kernel, task: Task): void {
 export function checkGroupStopped(kernel: Kernel, g: ThreadGroup): void {
   const stop = g.jobStop;
   if (stop.state !== 'stopping' || g.exitStatus !== undefined) return;
-  for (const t of g.tasks) if (!t.jobStopped && !kernel.blocked.has(t)) return;
+  for (const t of g.tasks) if (!t.jobStopped && !kernel.blocked.has(t) && !t.ptrace?.stop) return;
   stop.state = 'stopped';
   stop.unreportedStop = stop.signal;
   stop.unreportedContinue = false;

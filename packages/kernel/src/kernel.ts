@@ -87,6 +87,26 @@ export function exitReport(child: ThreadGroup): { code: number; status: number }
 }
 
 /**
+ * ptrace(2) between sandboxed tasks, as the core calls into it. ptrace/
+ * installs it when a first link is made (the core does not import it, which
+ * keeps the core's import cycle from growing); untraced tasks never use it.
+ */
+export interface PtraceHooks {
+  /** A traced task made a syscall: true if it is held in a syscall-enter-stop (`serve` runs it once the tracer resumes it). */
+  syscallEnter(task: Task, serve: () => void): boolean;
+  /** A traced task is about to run application code: true if it is held in a ptrace-stop due first (event, syscall exit, interrupt). */
+  beforeReturn(task: Task): boolean;
+  /** A traced task dequeued `sig` to deliver: true if it is held in a signal-delivery-stop (the tracer says what is delivered). */
+  signalDelivery(task: Task, sig: number, info: Uint8Array): boolean;
+  /** A traced task takes stop signal `sig` with its default action: it is held in a group-stop the tracer sees and ends. */
+  groupStop(task: Task, sig: number): void;
+  /** SIGCONT continued process `group`: tracees that PTRACE_LISTEN left in a group-stop trap again (PTRACE_EVENT_STOP). */
+  groupContinued(group: ThreadGroup): void;
+  /** A thread has exited with wait status `status` (alone, or with its whole process): links to and from it end. */
+  taskExited(task: Task, status: number): void;
+}
+
+/**
  * The sentry's kernel: tasks, the syscall table and the loop that serves the
  * platform's stops.
  */
@@ -119,6 +139,8 @@ export class Kernel {
   readonly namespaceInit: boolean;
   /** Set once run() has started: new processes are resumed as they are added. */
   running = false;
+  /** ptrace(2), once some task has traced another (see PtraceHooks). */
+  ptraceHooks: PtraceHooks | undefined;
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
@@ -178,7 +200,7 @@ export class Kernel {
           await new Promise((resolve) => setImmediate(resolve));
           lastTurn = performance.now();
         }
-      } else if (this.blocked.size > 0 || this.stoppedTasks.size > 0) {
+      } else if (this.blocked.size > 0 || this.stoppedTasks.size > 0 || this.frozen) {
         // Every task is parked or stopped. Only a timer or host I/O can wake
         // one; if none is pending the app is deadlocked, and like on Linux it
         // then waits forever (Node would otherwise exit on an empty event loop).
@@ -265,6 +287,46 @@ export class Kernel {
   readonly stoppedTasks = new Set<Task>();
   private wakeLoop: (() => void) | undefined;
 
+  /** Set between freeze() and thaw(): no task runs application code or has a syscall served. */
+  frozen = false;
+  /** What freeze() held: tasks that were to run again, and stops that came in, in order. */
+  private readonly frozenTasks = new Set<Task>();
+  private readonly frozenStops: StopEvent[] = [];
+  private frozenWaiters: (() => void)[] = [];
+
+  /**
+   * Stops every task where it is, unseen by the application (no signal, no
+   * wait status: the OCI runtime's pause, gVisor's Kernel.Pause). Tasks in
+   * application code are interrupted; stops that arrive are kept unserved,
+   * and tasks whose waits end are held, until thaw(). Resolves once nothing
+   * runs application code any more.
+   */
+  freeze(): Promise<void> {
+    this.frozen = true;
+    for (const t of this.tasks.values()) if (!t.exited && !this.blocked.has(t) && !t.jobStopped && t !== this.current) this.platform.interrupt(t.context);
+    this.wakeRunLoop();
+    return new Promise((resolve) => {
+      this.frozenWaiters.push(resolve);
+      this.checkFrozen();
+    });
+  }
+
+  /** Undoes freeze(): the stops kept are served, the tasks held run on. */
+  thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    for (const ev of this.frozenStops.splice(0)) if (!(ev.context.owner as Task).exited) this.handleSafely(ev);
+    const held = [...this.frozenTasks];
+    this.frozenTasks.clear();
+    for (const t of held) this.resumeTask(t);
+    this.checkFrozen();
+    this.wakeRunLoop();
+  }
+
+  private checkFrozen(): void {
+    if ((!this.frozen || this.platform.runningCount === 0) && this.frozenWaiters.length > 0) for (const w of this.frozenWaiters.splice(0)) w();
+  }
+
   /** Tasks may run again: a run loop waiting for a timer or host I/O goes on. */
   wakeRunLoop(): void {
     const wake = this.wakeLoop;
@@ -325,7 +387,13 @@ export class Kernel {
    */
   resumeTask(task: Task): void {
     if (task.exited) return;
-    if (task.group.jobStop.state !== 'running') {
+    if (this.frozen) {
+      this.frozenTasks.add(task);
+      return;
+    }
+    // A tracee goes on as its tracer says, even through a group stop.
+    if (task.ptrace && this.ptraceHooks?.beforeReturn(task)) return;
+    if (task.group.jobStop.state !== 'running' && !task.ptrace) {
       holdTask(this, task);
       return;
     }
@@ -335,7 +403,8 @@ export class Kernel {
 
   /** Starts a new thread of an existing process (clone): held if the process is stopping. */
   startTask(task: Task): void {
-    if (task.group.jobStop.state !== 'running') holdTask(this, task);
+    if (this.frozen) this.frozenTasks.add(task);
+    else if (task.group.jobStop.state !== 'running') holdTask(this, task);
     else this.platform.resume(task.context);
   }
 
@@ -357,6 +426,11 @@ export class Kernel {
    * so costs the affected process its life, never the sentry's.
    */
   private handleSafely(ev: StopEvent): void {
+    if (this.frozen) {
+      this.frozenStops.push(ev);
+      this.checkFrozen();
+      return;
+    }
     try {
       this.handle(ev);
     } catch (e) {
@@ -371,6 +445,7 @@ export class Kernel {
     switch (ev.kind) {
       case 'syscall':
         task.lastFault = -1;
+        if (task.ptrace && this.ptraceHooks?.syscallEnter(task, () => this.serveTraced(task))) return;
         this.syscall(task);
         break;
       case 'fault': {
@@ -392,6 +467,15 @@ export class Kernel {
         return;
     }
     if (!task.exited && !this.blocked.has(task)) this.resumeTask(task);
+  }
+
+  /** Serves a tracee's syscall once its tracer resumed it from the syscall-enter-stop (from the tracer's own syscall). */
+  private serveTraced(task: Task): void {
+    const tracer = this.current;
+    this.syscall(task);
+    this.current = tracer;
+    if (!task.exited && !this.blocked.has(task)) this.resumeTask(task);
+    this.wakeRunLoop();
   }
 
   private syscall(task: Task): void {
@@ -521,6 +605,7 @@ export class Kernel {
       }
     }
     this.platform.endThread(task.context);
+    this.ptraceHooks?.taskExited(task, exitStatus(code));
     // The last thread a stopping process waited for may be this one.
     checkGroupStopped(this, g);
   }
@@ -543,6 +628,7 @@ export class Kernel {
       this.stoppedTasks.delete(t);
       t.context.kill();
     }
+    if (this.ptraceHooks) for (const t of group.tasks) this.ptraceHooks.taskExited(t, status);
     group.realTimer?.cancel();
     group.realTimer = undefined;
     for (const timer of group.cpuItimers.values()) timer.cancel();

@@ -19,6 +19,7 @@ import { registerPathSyscalls } from './syscalls/path.js';
 import { registerPollSyscalls } from './syscalls/poll.js';
 import { registerProcessSyscalls } from './syscalls/process.js';
 import { registerProcessVmSyscalls } from './syscalls/process-vm.js';
+import { registerPtraceSyscalls } from './syscalls/ptrace.js';
 import { registerPidfdSyscalls } from './syscalls/pidfd.js';
 import { registerClone3Syscalls } from './syscalls/clone3.js';
 import { registerSeccompSyscalls } from './syscalls/seccomp.js';
@@ -56,6 +57,7 @@ export function linux64SyscallTable(): SyscallTable {
 export function registerLinux64Syscalls(table: SyscallTable): void {
   registerProcessSyscalls(table);
   registerProcessVmSyscalls(table);
+  registerPtraceSyscalls(table);
   registerPidfdSyscalls(table);
   registerClone3Syscalls(table);
   registerSeccompSyscalls(table);

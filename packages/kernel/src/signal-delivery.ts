@@ -55,7 +55,8 @@ export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Ui
   const action = g.signals.actions[sig];
   // An ignored signal is dropped, unless a thread blocks it (then it stays
   // pending: sigtimedwait or a later change of disposition may take it).
-  const dropped = ignoredOnDelivery(action, sig) && ![...g.tasks].some((t) => t.blocked & sigbit(sig));
+  // A tracer sees even ignored signals (Linux's sig_ignored).
+  const dropped = ignoredOnDelivery(action, sig) && ![...g.tasks].some((t) => t.blocked & sigbit(sig) || t.ptrace);
   if (!dropped) {
     g.signals.enqueue(sig, info);
     for (const wake of [...g.signalWaiters]) wake();
@@ -71,12 +72,10 @@ export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Ui
   }
 }
 
-/** A signal with `kill`'s siginfo, from `sender` (undefined: the kernel); with `target` (tgkill, tkill) its code is SI_TKILL. */
-export function sendKill(kernel: Kernel, g: ThreadGroup, sig: number, sender?: Task, target?: Task): void {
+/** A signal with `kill`'s siginfo, from `sender` (undefined: the kernel); tgkill and tkill say SI_TKILL as `code`. */
+export function sendKill(kernel: Kernel, g: ThreadGroup, sig: number, sender?: Task, target?: Task, code: number = SI.USER): void {
   const from = sender ? { pid: sender.group.pid, uid: sender.creds.uid } : { pid: 0, uid: 0 };
-  // glibc's set*id broadcast (SIGSETXID) ignores a signal whose code is not SI_TKILL.
-  const code = !sender ? SI.KERNEL : target ? SI.TKILL : SI.USER;
-  sendSignal(kernel, g, sig, sigInfoKill(sig, from, code), target, sender !== undefined);
+  sendSignal(kernel, g, sig, sigInfoKill(sig, from, sender ? code : SI.KERNEL), target, sender !== undefined);
 }
 
 let fpuLayout: FpuLayout | undefined;
@@ -96,9 +95,23 @@ function layoutOf(fpState: Uint8Array): FpuLayout {
 export function deliverPending(kernel: Kernel, task: Task): boolean {
   const g = task.group;
   for (;;) {
-    const sig = g.signals.next(task.blocked);
-    if (sig === 0) break;
-    const info = g.signals.dequeue(sig)!;
+    let sig: number;
+    let info: Uint8Array;
+    const injected = task.ptrace?.injected;
+    if (injected) {
+      // The signal a tracer chose at a signal-delivery-stop: no second stop; blocked, it waits in the queue.
+      task.ptrace!.injected = undefined;
+      ({ sig, info } = injected);
+      if (task.blocked & sigbit(sig)) {
+        g.signals.enqueue(sig, info);
+        continue;
+      }
+    } else {
+      sig = g.signals.next(task.blocked);
+      if (sig === 0) break;
+      info = g.signals.dequeue(sig)!;
+      if (task.ptrace && kernel.ptraceHooks?.signalDelivery(task, sig, info)) return false;
+    }
     const action = g.signals.actions[sig];
     if (ignoredOnDelivery(action, sig)) continue;
     // Pending since before its handler went back to SIG_DFL: a namespace's init still drops it (get_signal).
@@ -107,6 +120,10 @@ export function deliverPending(kernel: Kernel, task: Task): boolean {
       // A terminal stop signal cannot stop a process group no job control
       // shell could continue (an orphaned one); SIGSTOP always stops.
       if (sig !== Signal.SIGSTOP && isOrphanedPgrp(kernel, g.pgid)) continue;
+      if (task.ptrace && kernel.ptraceHooks) {
+        kernel.ptraceHooks.groupStop(task, sig);
+        return false;
+      }
       startGroupStop(kernel, task, sig);
       return false;
     }
@@ -205,7 +222,13 @@ export function sigreturn(kernel: Kernel, task: Task): void {
 export function deliverFault(kernel: Kernel, task: Task, sig: number, code: number, addr: number): void {
   const g = task.group;
   const action = g.signals.actions[sig];
-  if (task.blocked & sigbit(sig) || action.handler === SIG_IGN || action.handler === SIG_DFL) {
+  if (task.ptrace) {
+    // Linux's force_sig_fault: blocked or ignored, it is unblocked and its action reset; the tracer sees it first.
+    if (task.blocked & sigbit(sig) || action.handler === SIG_IGN) {
+      task.blocked &= ~sigbit(sig);
+      Object.assign(action, { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n });
+    }
+  } else if (task.blocked & sigbit(sig) || action.handler === SIG_IGN || action.handler === SIG_DFL) {
     kernel.killGroup(g, sig);
     return;
   }

@@ -15,6 +15,7 @@ import { zeroCpu, type CpuTimes } from './cpu-time.js';
 import type { Terminal } from './tty/terminal.js';
 import type { SeccompState } from './seccomp.js';
 import type { Credentials } from './credentials.js';
+import type { PtraceLink, TraceeExit } from './ptrace/link.js';
 
 export type { Credentials } from './credentials.js';
 
@@ -76,13 +77,27 @@ export class ThreadGroup {
   onExit: ((status: number) => void) | undefined;
   /** Set while a vfork parent waits for this child to exec or exit. */
   vforkDone: (() => void) | undefined;
+  /** Threads this process's threads trace (ptrace): wait reports their stops, whoever their parent is. */
+  readonly tracees = new Set<Task>();
+  /** This process exited while traced by another than its parent, which has not yet waited for it: its parent cannot reap it yet. */
+  exitUnreportedToTracer = false;
+  /** Exits of tracees this process is not the parent of, for wait to report once. */
+  readonly traceeExits: TraceeExit<ThreadGroup>[] = [];
   /** Where argv and envp live in the process's memory, and its executable as resolved at exec (for /proc). */
-  mmInfo: { argStart: number; argEnd: number; envStart: number; envEnd: number; exe: VirtualDentry | undefined } = {
+  mmInfo: {
+    argStart: number;
+    argEnd: number;
+    envStart: number;
+    envEnd: number;
+    exe: VirtualDentry | undefined;
+    auxv: ReadonlyArray<readonly [number, number]>;
+  } = {
     argStart: 0,
     argEnd: 0,
     envStart: 0,
     envEnd: 0,
     exe: undefined,
+    auxv: [],
   };
 
   constructor(
@@ -136,6 +151,8 @@ export class Task {
   seccomp: SeccompState | undefined;
   /** How restart_syscall(2) resumes a sleep a signal interrupted (-ERESTART_RESTARTBLOCK). */
   restartBlock: (() => number) | undefined;
+  /** The link to this thread's tracer while it is traced (ptrace/). */
+  ptrace: PtraceLink<Task> | undefined;
 
   constructor(
     readonly kernel: Kernel,

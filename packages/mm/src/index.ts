@@ -23,4 +23,4 @@ export {
   pageAlignUp,
   type MemoryLayout,
 } from './layout.js';
-export { MAX_RW_COUNT } from './user-memory.js';
+export { MAX_RW_COUNT, userBuffer } from './user-memory.js';

@@ -19,6 +19,16 @@ export const MAX_RW_COUNT = 0x7fff_f000;
 
 const utf8 = new TextDecoder();
 
+/**
+ * One user buffer of a read or write as Linux's import_ubuf takes it from 64-bit fields: the
+ * length capped at MAX_RW_COUNT, then EFAULT unless the capped range lies below TASK_SIZE.
+ */
+export function userBuffer(base: bigint, length: bigint): { base: number; len: number } {
+  const len = length > BigInt(MAX_RW_COUNT) ? MAX_RW_COUNT : Number(length);
+  if (base + BigInt(len) > BigInt(TASK_SIZE)) throw fault();
+  return { base: Number(base), len };
+}
+
 function fault(): SysError {
   return new SysError(Errno.EFAULT);
 }
@@ -122,7 +132,11 @@ export class UserMemory extends MmPart {
     throw new SysError(Errno.ENAMETOOLONG);
   }
 
-  /** Reads `count` struct iovec {base, len}; EINVAL for count > UIO_MAXIOV or a negative length; the total is capped at MAX_RW_COUNT. */
+  /**
+   * Reads `count` struct iovec {base, len} as Linux's import_iovec does: EINVAL for count >
+   * UIO_MAXIOV or a negative length, EFAULT for a segment that reaches past TASK_SIZE (checked on
+   * its full length), then the total capped at MAX_RW_COUNT.
+   */
   readIovecs(addr: number, count: number): Iovec[] {
     if (count < 0 || count > UIO_MAXIOV) throw new SysError(Errno.EINVAL);
     if (count === 0) return [];
@@ -135,6 +149,7 @@ export class UserMemory extends MmPart {
       if (lenHi >= 0x8000_0000) throw new SysError(Errno.EINVAL);
       out[i] = { base, len: view.getUint32(i * 16 + 8, true) + lenHi * 0x1_0000_0000 };
     }
+    for (const v of out) if (v.base + v.len > TASK_SIZE) throw fault();
     // Linux's import_iovec caps the whole vector at MAX_RW_COUNT, shortening the segment that crosses it.
     let total = 0;
     for (const v of out) {

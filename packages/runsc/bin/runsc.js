@@ -1,37 +1,55 @@
 #!/usr/bin/env node
-// Runs the CLI bundle (dist/index.cjs) through V8's code cache. Compiling
-// ~800 KB of JavaScript, and the functions a run then compiles lazily, is a
-// large part of start-up; the cache, written next to the bundle at the end
-// of a run that found none (when that directory is writable), skips it. V8
-// checks the cache against the source and its own version and flags, and a
-// rejected cache is simply rewritten. It is never read from anywhere else.
+// Runs a CLI bundle through V8's code cache. Two bundles: dist/light.cjs,
+// the OCI commands a shim calls many times (create, start, state, kill,
+// delete, ...) without the kernel, and dist/index.cjs, the whole CLI, for
+// `do`, `boot` (the sandbox) and `help`, or when the light one answers that
+// it needs the kernel. Compiling JavaScript, and the functions a run then
+// compiles lazily, is a large part of start-up; the cache, written next to
+// the bundle at the end of a run that found none (when that directory is
+// writable), skips it. V8 checks the cache against the source and its own
+// version and flags, and a rejected cache is simply rewritten. It is never
+// read from anywhere else.
 import Module from 'node:module';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
-const bundle = new URL('../dist/index.cjs', import.meta.url).pathname;
-const cacheFile = `${bundle}.v8cache`;
-let cachedData;
-try {
-  cachedData = readFileSync(cacheFile);
-} catch {
-  // First run, or an unwritable install: compile from source.
+/** Loads dist/NAME.cjs through its code cache; returns its exports. */
+function load(name) {
+  const bundle = new URL(`../dist/${name}.cjs`, import.meta.url).pathname;
+  const cacheFile = `${bundle}.v8cache`;
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    // First run, or an unwritable install: compile from source.
+  }
+  const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
+  const cli = { exports: {} };
+  script.runInThisContext()(cli.exports, Module.createRequire(bundle), cli, bundle, dirname(bundle));
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => {
+      try {
+        const tmp = `${cacheFile}.${process.pid}`;
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        // Not writable: the next run compiles again.
+      }
+    });
+  }
+  return cli.exports;
 }
-const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
-const cli = { exports: {} };
-script.runInThisContext()(cli.exports, Module.createRequire(bundle), cli, bundle, dirname(bundle));
 
-if (cachedData === undefined || script.cachedDataRejected) {
-  process.once('exit', () => {
-    try {
-      const tmp = `${cacheFile}.${process.pid}`;
-      writeFileSync(tmp, script.createCachedData());
-      renameSync(tmp, cacheFile);
-    } catch {
-      // Not writable: the next run compiles again.
-    }
-  });
+const argv = process.argv.slice(2);
+// A hint only: any word that may be a kernel subcommand picks the full CLI,
+// which runs everything; the light one says when it needed the kernel.
+const full = argv.some((a) => a === 'do' || a === 'boot' || a === 'help');
+let code;
+if (!full) {
+  const light = load('light');
+  code = await light.main(argv);
+  if (code === light.NEEDS_KERNEL) code = undefined;
 }
-
-process.exitCode = await cli.exports.main(process.argv.slice(2));
+if (code === undefined) code = await load('index').main(argv);
+process.exitCode = code;

@@ -2,8 +2,10 @@ import { flagHelp, HelpRequested, parseFlags, UsageError, type FlagSpec, type Fl
 import { COMMANDS, type Command } from './oci/commands.js';
 import { UserError } from './oci/errors.js';
 import { configureLog, log } from './oci/log.js';
-// The kernel is loaded (evaluated) only by the commands that run one (do,
-// boot, help syscalls): state, list, kill, delete... stay light.
+// The kernel is reached only through `kernel` (kernel-commands.ts), which
+// the light bundle (light.ts) does not contain: state, create, start, kill,
+// delete... load no kernel code at all.
+import type * as KernelCommands from './kernel-commands.js';
 
 import { parseNetworkMode } from './network.js';
 import { VERSION } from './version.js';
@@ -87,12 +89,21 @@ const processIo: Io = {
   stderr: (s) => process.stderr.write(s),
 };
 
+/** What a light runsc (no kernel in its bundle) returns for a command that needs the full one. */
+export const NEEDS_KERNEL = -1;
+
+class NeedsKernel extends Error {}
+
 /**
  * The runsc command: returns the process exit status. Usage errors print one
  * line and return 2, as Go's flag package does; a sandboxed command's status
  * is passed through (128+N when signal N killed it).
  */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+export async function runCli(argv: readonly string[], io: Io = processIo, loadKernel?: () => Promise<typeof KernelCommands>): Promise<number> {
+  const kernel = () => {
+    if (!loadKernel) throw new NeedsKernel();
+    return loadKernel();
+  };
   const global: FlagValues = {};
   let sub: string | undefined;
   try {
@@ -122,7 +133,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       debug: global.debug === true,
       command: sub ?? 'none',
     });
-    log('debug', `args: ${JSON.stringify(argv)}`);
+    log('debug', `args: ${JSON.stringify(argv)} (${performance.now().toFixed(0)} ms after start)`);
     const command: Command | undefined = sub !== undefined ? COMMANDS[sub] : undefined;
     if (command) {
       let values: FlagValues;
@@ -144,11 +155,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return 2;
       case 'help':
         if (args[0] === 'syscalls') {
-          io.stdout((await import('./help-syscalls.js')).syscallsHelp());
+          io.stdout((await kernel()).syscallsHelp());
           return 0;
         }
         if (args[0] === 'platforms') {
-          const { platformsHelp } = await import('./platforms.js');
+          const { platformsHelp } = await kernel();
           io.stdout(platformsHelp(global.platform));
           return 0;
         }
@@ -171,8 +182,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         throw new UsageError(`unknown help topic: ${args[0]}`);
       case 'boot': {
         const { values, rest: ids } = parseFlags(args, BOOT_FLAGS, {});
-        const { runBoot } = await import('./oci/boot.js');
-        const { platformName } = await import('./platforms.js');
+        const { runBoot, platformName } = await kernel();
         return await runBoot({
           root: String(global.root),
           id: ids[0],
@@ -198,9 +208,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         }
         parseNetworkMode(values.network);
         if (cmd.length === 0) throw new UsageError('do: missing command');
-        const { platformName } = await import('./platforms.js');
+        const { platformName, runDo } = await kernel();
         const platform = platformName(values.platform);
-        const { runDo } = await import('./do.js');
         return await runDo({
           argv: cmd,
           platform,
@@ -222,6 +231,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         throw new UsageError(`unknown subcommand "${sub}"`);
     }
   } catch (e) {
+    if (e instanceof NeedsKernel) return NEEDS_KERNEL;
     if (e instanceof UsageError) {
       log('error', e.message);
       io.stderr(`runsc: ${e.message}\n`);

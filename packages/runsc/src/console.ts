@@ -54,6 +54,8 @@ export class Console {
     private readonly hostIn: number,
     /** Where the terminal's output goes (the same tty, usually). */
     private readonly hostOut: number,
+    /** Look at the host tty's size on every idle key wait and before keys (no SIGWINCH reaches us for this tty). */
+    private readonly followSize: boolean,
   ) {
     this.term = devpts.allocate(0);
     this.term.locked = false;
@@ -71,9 +73,14 @@ export class Console {
     this.readKeys();
   }
 
-  /** Attaches host tty `hostIn` (and `hostOut` for output) to a new sentry terminal. */
-  static attach(kernel: Kernel, devpts: Devpts, hostIn: number, hostOut = hostIn): Console {
-    return new Console(kernel, devpts, hostIn, hostOut);
+  /**
+   * Attaches host tty `hostIn` (and `hostOut` for output) to a new sentry
+   * terminal. `followSize`: the host tty is not runsc's controlling terminal
+   * (an exec's, passed over the control socket), so no SIGWINCH tells of a
+   * resize; its size is read again each time the key wait comes up empty.
+   */
+  static attach(kernel: Kernel, devpts: Devpts, hostIn: number, hostOut = hostIn, followSize = false): Console {
+    return new Console(kernel, devpts, hostIn, hostOut, followSize);
   }
 
   /** A new open file of the terminal's replica (/dev/pts/N), read-write, for a process's stdio. */
@@ -109,6 +116,7 @@ export class Console {
     hostPollAsync(this.hostIn, POLL.IN, KEY_POLL_SLICE_MS, (revents) => {
       if (this.closed) return;
       if (revents === 0) {
+        if (this.followSize) this.copyWindowSize();
         this.readKeys();
         return;
       }
@@ -128,6 +136,8 @@ export class Console {
         this.hangUp();
         return;
       }
+      // A resize the client made before these keys must be seen before they are (stty size).
+      if (this.followSize) this.copyWindowSize();
       this.term.typeInput(buf.subarray(0, n));
       this.kernel.wakeRunLoop();
       this.readKeys();

@@ -1,5 +1,12 @@
-// The entry the bin script runs (dist/index.cjs): only the CLI, so the
-// kernel's modules are evaluated by the commands that need one, not by
-// `runsc state` and the other light commands.
-export { main } from './cli.js';
+// The full CLI (dist/index.cjs): every subcommand, the kernel loaded (evaluated)
+// only by those that run one. bin/runsc.js runs it for `do`, `boot` and `help`
+// and when the light CLI (light.ts) finds it needs the kernel.
+import { runCli, type Io } from './cli.js';
+
 export { VERSION } from './version.js';
+export type { Io } from './cli.js';
+
+/** The runsc command with every subcommand: returns the process exit status. */
+export function main(argv: readonly string[], io?: Io): Promise<number> {
+  return runCli(argv, io, () => import('./kernel-commands.js'));
+}

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { addSandboxInterface, type Kernel } from '@tvisor/kernel';
 import { disableTxOffload, PacketEndpoint } from '@tvisor/netstack/tap';
+import { disablePeerOffloads, ipJsonIn, onlyLoopback, type IpLink, type IpRoute } from './netns-links.js';
 import { UserError } from './oci/errors.js';
 
 /** The sandbox's and the host end's addresses on the veth. */
@@ -119,35 +120,6 @@ export class SandboxLink {
   }
 }
 
-/** One interface as `ip -j addr show` prints it (the fields used here). */
-interface IpLink {
-  ifindex: number;
-  ifname: string;
-  link_type?: string;
-  link_index?: number;
-  addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[];
-}
-
-/** One route as `ip -j route show` prints it. */
-interface IpRoute {
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  protocol?: string;
-}
-
-/** Runs `ip args` in the network namespace at `path` (nsenter: no name under /run/netns needed) and parses its JSON. */
-function ipJsonIn<T>(path: string | undefined, args: string[]): T {
-  const [cmd, argv] = path ? ['nsenter', [`--net=${path}`, '--', 'ip', '-j', ...args]] : ['ip', ['-j', ...args]];
-  try {
-    return JSON.parse(execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) || '[]') as T;
-  } catch (e) {
-    const err = e as { stderr?: string; code?: string };
-    const why = err.code === 'ENOENT' ? `${cmd} is not installed` : (err.stderr ?? '').trim().split('\n')[0] || String(e);
-    throw new UserError(`network namespace ${path ?? '(own)'}: ip ${args.join(' ')}: ${why}`);
-  }
-}
-
 /** What was taken from a container's namespace: an interface and what the sandbox's stack now holds for it. */
 export interface TakenInterface {
   name: string;
@@ -171,6 +143,7 @@ export function takeNamespaceInterfaces(
   log: (msg: string) => void,
   opts: { peers: boolean } = { peers: true },
 ): TakenInterface[] {
+  if (onlyLoopback(path)) return [];
   if (opts.peers) disablePeerOffloads(path, log);
   const links = ipJsonIn<IpLink[]>(path, ['addr', 'show']);
   const routes = ipJsonIn<IpRoute[]>(path, ['-4', 'route', 'show']);
@@ -189,23 +162,4 @@ export function takeNamespaceInterfaces(
     taken.push({ name: l.ifname, addresses, routes: own });
   }
   return taken;
-}
-
-/**
- * Turns off tx checksum offload on the runsc-side peers of the veths in the
- * namespace at `path` (the peers found in the caller's own namespace by
- * ifindex); a failure is logged, not fatal.
- */
-export function disablePeerOffloads(path: string, log: (msg: string) => void): void {
-  const own = ipJsonIn<IpLink[]>(undefined, ['link', 'show']);
-  for (const l of ipJsonIn<IpLink[]>(path, ['link', 'show'])) {
-    if (l.link_type !== 'ether' || l.link_index === undefined) continue;
-    const peer = own.find((p) => p.ifindex === l.link_index);
-    if (!peer) continue;
-    try {
-      disableTxOffload(peer.ifname);
-    } catch (e) {
-      log(`network: cannot turn off tx offload on ${peer.ifname}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
 }

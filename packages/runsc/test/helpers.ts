@@ -24,7 +24,7 @@ export function testEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function runsc(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+export function runsc(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [RUNSC, ...args], { encoding: 'utf8', timeout: 60_000, env: testEnv(), ...opts });
 }
 

@@ -72,6 +72,12 @@ int main(void) {
     ASK("addr", SIOCGIFADDR); addr("a", rc ? NULL : &r.ifr_addr); printf("\n");
     ASK("mask", SIOCGIFNETMASK); addr("m", rc ? NULL : &r.ifr_netmask); printf("\n");
     ASK("hw", SIOCGIFHWADDR); printf(" %d\n", r.ifr_hwaddr.sa_family);
+    ASK("txqlen", SIOCGIFTXQLEN); printf(" %d\n", r.ifr_qlen);
+    ASK("metric", SIOCGIFMETRIC); printf(" %d\n", r.ifr_metric);
+    memset(&r.ifr_addr, 0, sizeof r.ifr_addr);
+    ASK("brd", SIOCGIFBRDADDR); addr("b", rc ? NULL : &r.ifr_broadaddr); printf("\n");
+    memset(&r.ifr_addr, 0, sizeof r.ifr_addr);
+    ASK("dst", SIOCGIFDSTADDR); addr("d", rc ? NULL : &r.ifr_dstaddr); printf("\n");
     r.ifr_ifindex = 1;
     ASK("name", SIOCGIFNAME); printf(" %s\n", r.ifr_name);
     strcpy(r.ifr_name, "nosuch0");

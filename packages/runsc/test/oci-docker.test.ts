@@ -1,62 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxTarball, cannotRun, RUNTIME, scratch, sh } from './oci-helpers.js';
+import { busyboxTarball, cannotRun, scratch, startDockerd, type Dockerd } from './oci-helpers.js';
 
-// dockerd started by the test: its own data/exec roots and socket, no iptables and no bridge (not available here).
+// dockerd started by the test: its own data/exec roots and socket, no iptables and no bridge (the
+// bridge network has its own test file, oci-docker-network.test.ts).
 const reason = cannotRun(['dockerd', 'docker', 'containerd']);
 const dir = reason ? '' : scratch('docker');
-const sock = join(dir, 'docker.sock');
-const docker = (args: string[]) => sh('docker', ['-H', `unix://${sock}`, ...args]);
-let daemon: ChildProcess | undefined;
+let daemon: Dockerd | undefined;
+const docker = (args: string[]) => daemon!.docker(args);
 
 if (reason) console.log(`oci-docker: skipped: ${reason}`);
 
 describe.skipIf(reason !== undefined)('docker drives tVisor (runtime "tvisor" in daemon.json)', () => {
   beforeAll(async () => {
-    writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ runtimes: { tvisor: { path: RUNTIME } } }));
-    daemon = spawn(
-      'dockerd',
-      [
-        '--config-file',
-        join(dir, 'daemon.json'),
-        '--data-root',
-        join(dir, 'data'),
-        '--exec-root',
-        join(dir, 'exec'),
-        '--pidfile',
-        join(dir, 'docker.pid'),
-        '--host',
-        `unix://${sock}`,
-        '--iptables=false',
-        '--ip6tables=false',
-        '--bridge=none',
-        '--storage-driver',
-        'vfs',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    // Ready when it says so on its log.
-    await new Promise<void>((resolve, reject) => {
-      let log = '';
-      daemon!.stderr!.on('data', (d) => {
-        log += d.toString();
-        if (log.includes('API listen on')) resolve();
-      });
-      daemon!.on('exit', (code) => reject(new Error(`dockerd exited ${code}: ${log.slice(-500)}`)));
-    });
+    daemon = await startDockerd(dir, ['--iptables=false', '--ip6tables=false', '--bridge=none']);
     const r = docker(['import', busyboxTarball(dir), 'tvbb']);
     expect(r.status, r.stderr).toBe(0);
   }, 180_000);
 
   afterAll(async () => {
+    if (!daemon) return;
     docker(['rm', '-f', 'd1']);
-    if (daemon && daemon.exitCode === null) {
-      const done = new Promise((r) => daemon!.on('exit', r));
-      daemon.kill('SIGTERM');
-      await done;
-    }
+    await daemon.stop();
     expect(existsSync(join(dir, 'docker.pid'))).toBe(false);
   }, 120_000);
 

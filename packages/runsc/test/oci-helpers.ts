@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,4 +112,39 @@ export function bundle(dir: string, args: string[], edit: (spec: Record<string, 
   edit(spec);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
   return dir;
+}
+
+/** A dockerd this test file owns: its own data and exec roots, socket, and the runtime "tvisor". */
+export interface Dockerd {
+  /** Runs the docker client against this daemon. */
+  docker(args: string[], opts?: { timeout?: number; input?: string }): SpawnSyncReturns<string>;
+  /** Stops the daemon (SIGTERM) and waits until it has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts dockerd in `dir` with `flags` (network flags: the caller's), resolving once its API listens. */
+export async function startDockerd(dir: string, flags: string[]): Promise<Dockerd> {
+  const sock = join(dir, 'docker.sock');
+  writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ runtimes: { tvisor: { path: RUNTIME } } }));
+  const args = ['--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec')];
+  args.push('--pidfile', join(dir, 'docker.pid'), '--host', `unix://${sock}`, '--storage-driver', 'vfs', ...flags);
+  const daemon: ChildProcess = spawn('dockerd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Ready when it says so on its log.
+  await new Promise<void>((resolve, reject) => {
+    let log = '';
+    daemon.stderr!.on('data', (d) => {
+      log += d.toString();
+      if (log.includes('API listen on')) resolve();
+    });
+    daemon.on('exit', (code) => reject(new Error(`dockerd exited ${code}: ${log.slice(-500)}`)));
+  });
+  return {
+    docker: (a, opts) => sh('docker', ['-H', `unix://${sock}`, ...a], opts),
+    stop: async () => {
+      if (daemon.exitCode !== null || daemon.signalCode !== null) return;
+      const done = new Promise((r) => daemon.on('exit', r));
+      daemon.kill('SIGTERM');
+      await done;
+    },
+  };
 }

@@ -49,6 +49,22 @@ describe.skipIf(reason !== undefined)('podman drives tVisor', () => {
     expect(r.stdout).toMatch(/exit 3\n$/);
   }, 240_000);
 
+  it('exec -it: a shell in a running container gets a sandbox terminal (tty, size, resize, Ctrl-C to the program, exit status)', () => {
+    const d = podman(['run', '-d', '--network', 'none', '--name', 'p3', 'tvbb', 'sleep', '1000']);
+    expect(d.status, d.stderr).toBe(0);
+    const driver = new URL('./fixtures/drive-tty-client.py', import.meta.url).pathname;
+    const r = spawnSync('python3', [driver, 'podman', ...base, 'exec', '-it', 'p3', 'sh'], { encoding: 'utf8', timeout: 180_000 });
+    expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r\n24 80\r\none=42/);
+    expect(r.stdout).toContain('40 120\r\ntwo=49');
+    // Ctrl-C ended the sleep inside (130), not the runtime: the shell goes on.
+    expect(r.stdout).toContain('three=130');
+    expect(r.stdout).not.toMatch(/\nslept\r\n/);
+    expect(r.stdout).toMatch(/exit 3\n$/);
+    // The container's init was not touched.
+    expect(podman(['inspect', '-f', '{{.State.Status}}', 'p3']).stdout.trim()).toBe('running');
+    expect(podman(['rm', '-f', '-t', '0', 'p3']).status).toBe(0);
+  }, 240_000);
+
   it('run --rm shows the sandbox kernel and passes the exit status through', () => {
     const r = podman([...run, 'tvbb', 'sh', '-c', 'cat /proc/version; exit 7']);
     expect(r.stdout).toMatch(/^Linux version \S+-tvisor /);

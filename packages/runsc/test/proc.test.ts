@@ -72,7 +72,8 @@ describe("runsc do: /proc is the sandbox's own", () => {
 
 describe('runsc do: /proc/PID files runtimes read (mountinfo, mounts, ns, task, oom_score_adj, smaps_rollup)', () => {
   /** proc(5)'s mountinfo line: id, parent, major:minor, root, mount point, options, optional fields, `-`, type, source, super options. */
-  const MOUNTINFO_LINE = /^(\d+) (\d+) (\d+):(\d+) (\/\S*) (\/\S*) (\S+)( \S+:\S+)* - (\S+) (\S+) (\S+)$/;
+  // The root is a path, or for a namespace file bound on the host (nsfs, as docker and ip-netns make) `net:[N]`.
+  const MOUNTINFO_LINE = /^(\d+) (\d+) (\d+):(\d+) (\/\S*|[a-z]+:\[\d+\]) (\/\S*) (\S+)( \S+:\S+)* - (\S+) (\S+) (\S+)$/;
 
   it("/proc/self/mountinfo has the kernel's layout (checked against the host's) and the sandbox's mounts; findmnt reads it", () => {
     const host = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n');

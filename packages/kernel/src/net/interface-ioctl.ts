@@ -2,7 +2,7 @@ import { CAP, AF, ARPHRD, Errno, IFF, IFNAMSIZ, Ifconf, Ifreq, SIOC, SockaddrIn,
 import type { Nic } from '@tvisor/netstack';
 import type { Task } from '../task.js';
 import { sandboxStack } from './inet/stack.js';
-import { networkBytes, nicFlags } from './netlink/route.js';
+import { NIC_TX_QUEUE_LEN, networkBytes, nicFlags } from './netlink/route.js';
 import { hasCapability } from '../credentials.js';
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -19,6 +19,10 @@ export function isInterfaceIoctl(cmd: number): boolean {
     case SIOC.GIFINDEX:
     case SIOC.GIFNAME:
     case SIOC.GIFMTU:
+    case SIOC.GIFTXQLEN:
+    case SIOC.GIFMETRIC:
+    case SIOC.GIFBRDADDR:
+    case SIOC.GIFDSTADDR:
       return true;
     default:
       return false;
@@ -49,7 +53,8 @@ function unionInt(v: number, size: 2 | 4): Uint8Array {
  * The SIOCGIF and SIOCSIFFLAGS ioctls on any socket of `family`, answered
  * from the sandbox's NICs (the address and netmask only on AF_INET sockets,
  * whose protocol answers them in Linux): names, indexes, flags, the first IPv4 address and its
- * netmask, the MAC, the MTU, and SIOCGIFCONF's list of IPv4 addresses.
+ * netmask, its broadcast and destination addresses, the MAC, the MTU, the metric (always 0), the
+ * transmit queue length, and SIOCGIFCONF's list of IPv4 addresses.
  */
 export function interfaceIoctl(t: Task, family: number, cmd: number, arg: number): number {
   const stack = sandboxStack(t.kernel);
@@ -114,6 +119,26 @@ export function interfaceIoctl(t: Task, family: number, cmd: number, arg: number
       union.set(sockaddrIn(networkBytes(new Uint8Array(4).fill(0xff), prefixLen)));
       return reply(union);
     }
+    case SIOC.GIFDSTADDR: {
+      // Without a point-to-point peer, Linux answers with the local address.
+      if (family !== AF.INET) throw new SysError(Errno.ENOTTY);
+      const union = new Uint8Array(Ifreq.size - IFNAMSIZ);
+      union.set(sockaddrIn(firstIpv4(nic).bytes));
+      return reply(union);
+    }
+    case SIOC.GIFBRDADDR: {
+      // Loopback has no broadcast address (0.0.0.0); others the subnet's all-ones host.
+      if (family !== AF.INET) throw new SysError(Errno.ENOTTY);
+      const { bytes, prefixLen } = firstIpv4(nic);
+      const mask = networkBytes(new Uint8Array(4).fill(0xff), prefixLen);
+      const union = new Uint8Array(Ifreq.size - IFNAMSIZ);
+      union.set(sockaddrIn(nic.isLoopback ? new Uint8Array(4) : bytes.map((b, i) => b | (~mask[i]! & 0xff))));
+      return reply(union);
+    }
+    case SIOC.GIFMETRIC:
+      return reply(unionInt(0, 4));
+    case SIOC.GIFTXQLEN:
+      return reply(unionInt(NIC_TX_QUEUE_LEN, 4));
     case SIOC.GIFHWADDR: {
       const union = new Uint8Array(Ifreq.size - IFNAMSIZ);
       view(union).setUint16(0, nic.isLoopback ? ARPHRD.LOOPBACK : ARPHRD.ETHER, true);

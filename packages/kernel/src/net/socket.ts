@@ -38,6 +38,8 @@ export interface IncomingMessage {
   from: Uint8Array | null;
   /** Received descriptors, one reference each, for the caller to install. */
   rights: FileDescription[] | null;
+  /** Protocol-level control messages (IP_PKTINFO, IP_TTL...) to return after SCM_* ones, if any. */
+  control?: { level: number; type: number; data: Uint8Array }[];
   /** Credentials to report as SCM_CREDENTIALS (only when the receiver asked with SO_PASSCRED). */
   creds: MessageCreds | null;
   /** MSG_TRUNC / MSG_EOR etc. for msg_flags. */

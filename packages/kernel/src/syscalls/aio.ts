@@ -1,5 +1,5 @@
-import { CLOCK, Errno, IOCB_CMD, IOCB_FLAG, Iocb, IoEvent, Iovec, SysError, LIMITS } from '@tvisor/abi';
-import { TASK_SIZE, MAX_RW_COUNT } from '@tvisor/mm';
+import { CLOCK, Errno, IOCB_CMD, IOCB_FLAG, Iocb, IoEvent, SysError } from '@tvisor/abi';
+import { userBuffer } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { cpus } from 'node:os';
 import { createAioContext, IO_EVENT_SIZE, lookupAioContext, type AioContext } from '../aio-context.js';
@@ -46,33 +46,11 @@ function destroy(t: Task, context: AioContext, id: number): void {
   t.mm.munmap(id, context.ringLength);
 }
 
-/** A user buffer range must lie below TASK_SIZE (Linux's access_ok), or the submission fails with EFAULT. */
-function checkUserRange(base: bigint, length: bigint): void {
-  if (base + length > BigInt(TASK_SIZE)) throw new SysError(Errno.EFAULT);
-}
-
 /** The buffers of a read or write request, validated as io_submit validates them before any I/O. */
 function requestBuffers(t: Task, cb: Iocb, vectored: boolean): { base: number; len: number }[] {
-  if (!vectored) {
-    checkUserRange(cb.aio_buf, cb.aio_nbytes);
-    return [{ base: Number(cb.aio_buf), len: Math.min(Number(cb.aio_nbytes), MAX_RW_COUNT) }];
-  }
-  if (cb.aio_nbytes > BigInt(LIMITS.IOV_MAX)) throw new SysError(Errno.EINVAL);
-  const count = Number(cb.aio_nbytes);
-  const raw = t.mm.copyIn(Number(cb.aio_buf), count * Iovec.size);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const vecs: { base: number; len: number }[] = [];
-  let total = 0;
-  for (let i = 0; i < count; i++) {
-    const base = view.getBigUint64(i * Iovec.size, true);
-    const len = view.getBigUint64(i * Iovec.size + 8, true);
-    if (len > BigInt(Number.MAX_SAFE_INTEGER)) throw new SysError(Errno.EINVAL);
-    checkUserRange(base, len);
-    const take = Math.min(Number(len), MAX_RW_COUNT - total);
-    vecs.push({ base: Number(base), len: take });
-    total += take;
-  }
-  return vecs;
+  if (!vectored) return [userBuffer(cb.aio_buf, cb.aio_nbytes)];
+  // Huge counts stay huge as numbers, so readIovecs refuses them (EINVAL) before reading.
+  return t.mm.readIovecs(Number(cb.aio_buf), Number(cb.aio_nbytes));
 }
 
 /** Serves one read or write request; the result (bytes or -errno) becomes the event's res. */

@@ -1,5 +1,5 @@
 import { Errno, IORING_ENTER, IORING_OP, IORING_SETUP, IoUringParams, SysError, type IoUringSqe } from '@tvisor/abi';
-import { TASK_SIZE, MAX_RW_COUNT } from '@tvisor/mm';
+import { userBuffer } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { createIoUringFile, IoUringImpl } from '../events/io-uring.js';
 import type { Task } from '../task.js';
@@ -52,15 +52,8 @@ function ioUringSetup(t: Task, entries: number, paramsAddr: number): number {
 
 /** Reads and writes: the buffers of one submission, checked as Linux imports them. */
 function sqeBuffers(t: Task, sqe: IoUringSqe, vectored: boolean): { base: number; len: number }[] {
-  if (!vectored) {
-    if (sqe.addr + BigInt(sqe.len) > BigInt(TASK_SIZE)) throw new SysError(Errno.EFAULT);
-    return [{ base: Number(sqe.addr), len: Math.min(sqe.len, MAX_RW_COUNT) }];
-  }
-  if (sqe.addr >= BigInt(TASK_SIZE)) throw new SysError(Errno.EFAULT);
-  return t.mm.readIovecs(Number(sqe.addr), sqe.len).map((v) => {
-    if (v.base + v.len > TASK_SIZE) throw new SysError(Errno.EFAULT);
-    return { base: v.base, len: v.len };
-  });
+  if (!vectored) return [userBuffer(sqe.addr, BigInt(sqe.len))];
+  return t.mm.readIovecs(Number(sqe.addr), sqe.len);
 }
 
 function readWrite(t: Task, sqe: IoUringSqe, write: boolean, vectored: boolean): number {

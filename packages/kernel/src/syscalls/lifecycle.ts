@@ -6,7 +6,8 @@ import { encodeRusage } from '../rusage.js';
 import { cloneProcess } from '../clone.js';
 import { waitForChild } from '../child-wait.js';
 import { loadImageAndExec } from '../exec.js';
-import { exitReport, exitStatus, signalStatus } from '../kernel.js';
+import { exitReport, exitStatus, KEEP_REGISTERS, signalStatus } from '../kernel.js';
+import { exitEventStop } from '../ptrace/stops.js';
 import type { Task, ThreadGroup } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
 
@@ -31,7 +32,7 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
     (child, report) => {
       if (statusAddr !== 0) copyOutU32(t.mm, statusAddr, report.status);
       writeChildRusage(t, rusageAddr, child);
-      return child.pid;
+      return report.pid;
     },
   );
 }
@@ -106,7 +107,7 @@ function waitid(t: Task, idtype: number, id: number, infop: number, options: num
       return 0;
     },
     (child, report) => {
-      if (infop !== 0) writeWaitidInfo(t, infop, { signo: Signal.SIGCHLD, code: report.code, pid: child.pid, uid: child.creds.uid, status: report.signal });
+      if (infop !== 0) writeWaitidInfo(t, infop, { signo: Signal.SIGCHLD, code: report.code, pid: report.pid, uid: child.creds.uid, status: report.signal });
       writeChildRusage(t, rusageAddr, child);
       return 0;
     },
@@ -138,14 +139,18 @@ export function registerLifecycleSyscalls(table: SyscallTable): void {
     exit: {
       args: ['int'],
       handler: (t, a) => {
-        t.kernel.exitThread(t, a.argInt(0));
+        const code = a.argInt(0);
+        if (exitEventStop(t.kernel, t, exitStatus(code), () => t.kernel.exitThread(t, code))) return KEEP_REGISTERS;
+        t.kernel.exitThread(t, code);
         return 0;
       },
     },
     exit_group: {
       args: ['int'],
       handler: (t, a) => {
-        t.kernel.exitGroup(t.group, exitStatus(a.argInt(0)));
+        const status = exitStatus(a.argInt(0));
+        if (exitEventStop(t.kernel, t, status, () => t.kernel.exitGroup(t.group, status))) return KEEP_REGISTERS;
+        t.kernel.exitGroup(t.group, status);
         return 0;
       },
     },

@@ -1,4 +1,4 @@
-import { Errno, NSIG, SIG_HOW, SS, Signal, SysError } from '@tvisor/abi';
+import { Errno, NSIG, SI, SIG_HOW, SS, Signal, SysError } from '@tvisor/abi';
 import { clockNow, decodeTimespec } from '../clock.js';
 import { KEEP_REGISTERS } from '../kernel.js';
 import { sendSignal, sigreturn, sendKill } from '../signal-delivery.js';
@@ -255,7 +255,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         const target = t.kernel.tasks.get(a.argInt(1));
         if (!target || target.group !== g) throw new SysError(Errno.ESRCH);
         if (!maySignal(t, g, a.argInt(2))) throw new SysError(Errno.EPERM);
-        sendKill(t.kernel, g, a.argInt(2), t, target);
+        sendKill(t.kernel, g, a.argInt(2), t, target, SI.TKILL);
         return 0;
       },
     },
@@ -267,7 +267,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         const task = t.kernel.tasks.get(a.argInt(0));
         if (!task) throw new SysError(Errno.ESRCH);
         if (!maySignal(t, task.group, a.argInt(1))) throw new SysError(Errno.EPERM);
-        sendKill(t.kernel, task.group, a.argInt(1), t, task);
+        sendKill(t.kernel, task.group, a.argInt(1), t, task, SI.TKILL);
         return 0;
       },
     },

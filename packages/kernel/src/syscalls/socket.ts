@@ -1,8 +1,9 @@
-import { AF, Cmsghdr, Errno, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
+import { AF, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { vfsCredentials } from '../fs-context.js';
 import { createInetSocket } from '../net/inet/inet-socket.js';
+import { checkPingAccess } from '../net/inet/ping-access.js';
 import { createNetlinkSocket } from '../net/netlink/netlink-socket.js';
 import { registerSocket } from '../net/registry.js';
 import { callerCreds, SOCKET_NO_WAIT, SocketImpl, type IncomingMessage } from '../net/socket.js';
@@ -193,6 +194,9 @@ function createSocket(t: Task, domain: number, type: number, protocol: number): 
     }
     case AF.INET:
     case AF.INET6:
+      if (base === SOCK.DGRAM && ((domain === AF.INET && protocol === IPPROTO.ICMP) || (domain === AF.INET6 && protocol === IPPROTO.ICMPV6))) {
+        checkPingAccess(t.kernel, t.creds);
+      }
       return createInetSocket(t.kernel, newSocketInode(vfsCredentials(t.creds)), domain, base, protocol);
     case AF.NETLINK:
       return createNetlinkSocket(t.kernel, newSocketInode(vfsCredentials(t.creds)), base, protocol);
@@ -412,7 +416,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
   const view = new DataView(out.buffer);
   let used = 0;
   let truncated = false;
-  const put = (type: number, data: Uint8Array) => {
+  const put = (type: number, data: Uint8Array, level: number = SOL.SOCKET) => {
     const left = room - used;
     if (left < CMSG_HDR) {
       truncated = true;
@@ -423,7 +427,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
       truncated = true;
       len = left;
     }
-    Cmsghdr.encode(view, used, { cmsg_len: len, cmsg_level: SOL.SOCKET, cmsg_type: type });
+    Cmsghdr.encode(view, used, { cmsg_len: len, cmsg_level: level, cmsg_type: type });
     out.set(data.subarray(0, len - CMSG_HDR), used + CMSG_HDR);
     used += Math.min(align8(len), left);
   };
@@ -452,6 +456,7 @@ function encodeControl(t: Task, msg: IncomingMessage, userRoom: number, cloexec:
       put(SCM.RIGHTS, data);
     }
   }
+  for (const c of msg.control ?? []) put(c.type, c.data, c.level);
   return { bytes: out.subarray(0, used), truncated };
 }
 

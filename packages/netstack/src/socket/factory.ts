@@ -3,6 +3,7 @@
 import { AF, Errno, IPPROTO, SOCK, SysError } from '../abi.js';
 import type { Stack } from '../stack/stack.js';
 import { TcpSocket } from './tcp-socket.js';
+import { PingSocket } from './ping-socket.js';
 import { UdpSocket } from './udp-socket.js';
 import type { Socket } from './types.js';
 
@@ -19,6 +20,8 @@ export function createSocket(stack: Stack, family: number, type: number, protoco
     return new TcpSocket(stack, family);
   }
   if (base === SOCK.DGRAM) {
+    // ICMP datagram ("ping") sockets: IPPROTO_ICMP on AF_INET, IPPROTO_ICMPV6 on AF_INET6.
+    if ((family === AF.INET && protocol === IPPROTO.ICMP) || (family === AF.INET6 && protocol === IPPROTO.ICMPV6)) return new PingSocket(stack, family);
     if (protocol !== 0 && protocol !== IPPROTO.UDP) throw new SysError(Errno.EPROTONOSUPPORT);
     return new UdpSocket(stack, family);
   }

@@ -55,6 +55,7 @@ export class IpOptions {
   private multicastLoop = true;
   private multicastAll = true;
   private multicastIf = new Uint8Array(4);
+  private multicastIfIndex = 0;
   private pmtuDiscover: number = IP.PMTUDISC_WANT;
   private readonly flags = new Set<number>([]);
   private hopLimit = -1;
@@ -73,6 +74,16 @@ export class IpOptions {
     private readonly type: number,
     private readonly stack: Stack,
   ) {}
+
+  /** IP_MULTICAST_TTL, IP_MULTICAST_LOOP and IP_MULTICAST_ALL as set (what a datagram protocol applies to multicast). */
+  get multicast(): { ttl: number; loop: boolean; all: boolean; ifAddr: Uint8Array; ifIndex: number } {
+    return { ttl: this.multicastTtl, loop: this.multicastLoop, all: this.multicastAll, ifAddr: this.multicastIf, ifIndex: this.multicastIfIndex };
+  }
+
+  /** Whether yes/no option `name` at SOL_IP or SOL_IPV6 is on (IP_PKTINFO, IPV6_RECVTCLASS...). */
+  flag(level: number, name: number): boolean {
+    return level === SOL.IP ? this.flags.has(name) : level === SOL.IPV6 && this.flags6.has(name);
+  }
 
   /** Whether IP_RECVERR (or IPV6_RECVERR on a v6 socket) is on. */
   get recvErr(): boolean {
@@ -185,12 +196,14 @@ export class IpOptions {
     const wildcard = addr.every((b) => b === 0);
     if (ifindex === 0 && wildcard) {
       this.multicastIf = new Uint8Array(4);
+      this.multicastIfIndex = 0;
       return;
     }
     const byIndex = ifindex !== 0 && this.stack.listNics().some((n) => n.id === ifindex);
     const byAddress = !wildcard && this.stack.isLocalAddress(IpAddress.fromBytes(addr)) !== null;
     if (!byIndex && !byAddress) throw new SysError(Errno.EADDRNOTAVAIL);
     this.multicastIf = addr.slice();
+    this.multicastIfIndex = byIndex ? ifindex : 0;
   }
 
   /**

@@ -14,9 +14,13 @@ export function intValue(v: SockOptValue): number {
   throw new SysError(Errno.EINVAL);
 }
 
-/** SO_RCVBUF/SO_SNDBUF: clamp to the sysctl maximum, then double (sock_setsockopt), with a floor. */
+/**
+ * SO_RCVBUF/SO_SNDBUF: clamp to the sysctl maximum, then double
+ * (sock_setsockopt), with a floor. Linux clamps the value as unsigned, so a
+ * negative request asks for the maximum.
+ */
 export function bufferSize(v: SockOptValue, min: number): number {
-  const n = Math.max(0, Math.min(intValue(v), SOCKET_BUF_MAX));
+  const n = Math.min(intValue(v) >>> 0, SOCKET_BUF_MAX);
   return Math.max(min, n * 2);
 }
 

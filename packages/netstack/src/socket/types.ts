@@ -25,6 +25,13 @@ export interface LingerOption {
  */
 export type SockOptValue = number | LingerOption | string | Uint8Array;
 
+/** One control message recvmsg(2) returns (cmsg level, type and data bytes). */
+export interface ControlMessage {
+  level: number;
+  type: number;
+  data: Uint8Array;
+}
+
 /** Result of recvfrom. */
 export interface RecvResult {
   data: Uint8Array;
@@ -34,6 +41,8 @@ export interface RecvResult {
   flags: number;
   /** Full length of the datagram (for MSG_TRUNC semantics); equals data.length for streams. */
   length: number;
+  /** IP-level control messages the socket's options asked for (IP_PKTINFO, IP_RECVTTL...), if any. */
+  control?: ControlMessage[];
 }
 
 /**

@@ -5,9 +5,11 @@ import { AF, Errno, IPPROTO, IPV6, IP, MSG, POLL, SHUT, SO, SOCK, SOL, SysError 
 import { IpAddress } from '../wire/address.js';
 import type { Stack } from '../stack/stack.js';
 import type { UdpEndpoint } from '../udp/endpoint.js';
+import type { Nic } from '../stack/nic.js';
 import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
 import { bufferSize, intValue } from './options.js';
 import { IpOptions } from './ip-options.js';
+import { ipReceiveControl } from './recv-control.js';
 import { Readiness } from './readiness.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
 
@@ -21,6 +23,9 @@ export class UdpSocket implements Socket {
   private closed = false;
   private shutRd = false;
   private shutWr = false;
+  /** bind(2) named an address / a port (SOCK_BINDADDR_LOCK, SOCK_BINDPORT_LOCK): disconnecting keeps them. */
+  private addrLocked = false;
+  private portLocked = false;
 
   constructor(
     private readonly stack: Stack,
@@ -44,6 +49,8 @@ export class UdpSocket implements Socket {
         throw new SysError(Errno.EADDRNOTAVAIL);
       }
       this.stack.udp.bind(this.ep, ip, port);
+      this.addrLocked = !ip.isUnspecified;
+      this.portLocked = port !== 0;
     });
   }
 
@@ -54,13 +61,24 @@ export class UdpSocket implements Socket {
       if (addr.family === AF.UNSPEC) {
         ep.remoteAddr = null;
         ep.remotePort = 0;
+        // What bind() did not fix goes back to unbound (__udp_disconnect).
+        if (ep.binding && !this.addrLocked) this.stack.udp.setLocalAddress(ep, IpAddress.any(ep.family));
+        if (ep.binding && !this.portLocked) {
+          this.stack.udp.unbind(ep);
+          ep.localPort = 0;
+        }
         return;
+      }
+      // An IPv6 socket may connect to an AF_INET address (udpv6 hands it to ip4_datagram_connect).
+      if (this.family === AF.INET6 && addr.family === AF.INET) {
+        if (ep.v6only) throw new SysError(Errno.EAFNOSUPPORT);
+        addr = { family: AF.INET6, addr: `::ffff:${addr.addr}`, port: addr.port };
       }
       const { ip, port } = parseSockAddr(this.family, addr);
       this.checkV6Only(ip);
-      if (port === 0) throw new SysError(Errno.EINVAL);
+      // Port 0 is allowed: the socket is connected, but has no peer to name (getpeername is ENOTCONN).
       const dst = ip.isUnspecified ? IpAddress.parse(ip.version === 4 ? '127.0.0.1' : '::1') : ip;
-      const route = this.stack.findRoute(dst, ep.localAddr.isUnspecified || ep.localAddr.version !== dst.version ? null : ep.localAddr);
+      const route = ep.routeTo(dst);
       if (route.broadcast && !dst.isMulticast && !ep.broadcast) throw new SysError(Errno.EACCES);
       if (!ep.binding) this.stack.udp.autobind(ep);
       if (ep.localAddr.isUnspecified && !route.broadcast) this.stack.udp.setLocalAddress(ep, route.src);
@@ -118,11 +136,14 @@ export class UdpSocket implements Socket {
       }
       const truncated = d.data.length > maxLen;
       const data = truncated ? d.data.slice(0, maxLen) : d.data;
+      const local = d.dstAddr.isMulticast || !this.stack.isLocalAddress(d.dstAddr) ? (d.nic.primaryAddress(d.dstAddr.version) ?? d.dstAddr) : d.dstAddr;
+      const control = ipReceiveControl(this.ipOptions, { dst: d.dstAddr, local, dstPort: ep.localPort, nicId: d.nic.id, ttl: d.ttl, tos: d.tos });
       return {
         data,
         addr: toSockAddr(this.family, d.srcAddr, d.srcPort),
         flags: truncated ? MSG.TRUNC : 0,
         length: d.data.length,
+        control,
       };
     });
   }
@@ -142,7 +163,10 @@ export class UdpSocket implements Socket {
     this.readiness.clear();
     this.ep.closed = true;
     this.ep.onEvent = null;
-    this.stack.call(() => this.stack.udp.unbind(this.ep));
+    this.stack.call(() => {
+      this.stack.udp.leaveAllGroups(this.ep);
+      this.stack.udp.unbind(this.ep);
+    });
   }
 
   getsockname(): SockAddr {
@@ -152,7 +176,7 @@ export class UdpSocket implements Socket {
 
   getpeername(): SockAddr {
     this.checkOpen();
-    if (!this.ep.remoteAddr) throw new SysError(Errno.ENOTCONN);
+    if (!this.ep.remoteAddr || this.ep.remotePort === 0) throw new SysError(Errno.ENOTCONN);
     return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
   }
 
@@ -207,8 +231,56 @@ export class UdpSocket implements Socket {
         return;
       }
     }
-    if (this.ipOptions.set(level, name, value)) return;
+    if (level === SOL.IP && this.family === AF.INET && (name === IP.ADD_MEMBERSHIP || name === IP.DROP_MEMBERSHIP)) {
+      this.stack.call(() => this.changeMembership(name === IP.ADD_MEMBERSHIP, value));
+      return;
+    }
+    if (this.ipOptions.set(level, name, value)) {
+      if (level === SOL.IP) this.applyMulticastOptions();
+      // IPV6_TCLASS is the traffic class of what an IPv6 socket sends.
+      if (level === SOL.IPV6 && name === IPV6.TCLASS) this.ep.tos = this.ipOptions.get(SOL.IPV6, IPV6.TCLASS) as number;
+      return;
+    }
     throw new SysError(Errno.ENOPROTOOPT);
+  }
+
+  /** Copies the IP_MULTICAST_* options IpOptions validated and keeps into the endpoint, which applies them. */
+  private applyMulticastOptions(): void {
+    const m = this.ipOptions.multicast;
+    this.ep.multicastTtl = m.ttl;
+    this.ep.multicastAll = m.all;
+    this.ep.multicastIfIndex = m.ifIndex;
+    this.ep.multicastIfAddr = m.ifAddr.every((b) => b === 0) ? null : IpAddress.fromBytes(m.ifAddr);
+  }
+
+  /**
+   * IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP with an ip_mreq or ip_mreqn: the
+   * interface is the index, else the one holding the address, else the one
+   * the routing table picks for the group (ENODEV when there is none).
+   */
+  private changeMembership(join: boolean, value: SockOptValue): void {
+    if (!(value instanceof Uint8Array) || value.length < 8) throw new SysError(Errno.EINVAL);
+    const group = IpAddress.fromBytes(value.subarray(0, 4));
+    if (!group.isMulticast) throw new SysError(Errno.EINVAL);
+    const addr = IpAddress.fromBytes(value.subarray(4, 8));
+    const ifindex = value.length >= 12 ? new DataView(value.buffer, value.byteOffset + 8, 4).getInt32(0, true) : 0;
+    let nic: Nic | null = null;
+    if (ifindex !== 0) nic = this.stack.listNics().find((n) => n.id === ifindex) ?? null;
+    else if (!addr.isUnspecified) nic = this.stack.isLocalAddress(addr);
+    else {
+      try {
+        nic = this.stack.findRoute(group).nic;
+      } catch {
+        nic = null;
+      }
+    }
+    if (join) {
+      if (!nic) throw new SysError(Errno.ENODEV);
+      this.stack.udp.joinGroup(this.ep, group, nic);
+      return;
+    }
+    if (!nic) throw new SysError(ifindex === 0 && addr.isUnspecified ? Errno.ENODEV : Errno.EADDRNOTAVAIL);
+    this.stack.udp.leaveGroup(this.ep, group, nic.id);
   }
 
   getsockopt(level: number, name: number): SockOptValue {

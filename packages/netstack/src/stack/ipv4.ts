@@ -41,6 +41,7 @@ export class Ipv4Layer {
       if (
         dst.isLimitedBroadcast ||
         dst.key === '224.0.0.1' ||
+        (dst.isMulticast && this.stack.udp.hasJoined(nic.id, dst)) ||
         nic.addresses.some((a) => a.address.version === 4 && a.prefixLen < 31 && a.address.subnetBroadcast(a.prefixLen).key === dst.key)
       ) {
         broadcast = true;
@@ -118,7 +119,7 @@ export class Ipv4Layer {
   }
 
   /** Sends an ICMPv4 message to `dst`, from `src` if it is one of ours. */
-  sendIcmp(dst: IpAddress, src: IpAddress | null, msg: Icmpv4Repr): void {
+  sendIcmp(dst: IpAddress, src: IpAddress | null, msg: Icmpv4Repr, tos = 0): void {
     let route: Route;
     try {
       route = this.stack.findRoute(dst, src && this.stack.isLocalAddress(src) ? src : null);
@@ -128,7 +129,7 @@ export class Ipv4Layer {
     const len = 8 + msg.body.length;
     const pkt: OutPacket = { buf: new Uint8Array(HEADROOM + len), off: HEADROOM };
     emitIcmpv4(msg, pkt.buf, pkt.off);
-    this.send(route, IPPROTO.ICMP, pkt);
+    this.send(route, IPPROTO.ICMP, pkt, undefined, tos);
   }
 
   private receiveIcmp(info: PacketInfo, payload: Uint8Array): void {
@@ -138,7 +139,8 @@ export class Ipv4Layer {
     if (msg.type === Icmpv4Type.ECHO_REQUEST) {
       // Linux ignores broadcast pings by default (icmp_echo_ignore_broadcasts).
       if (info.broadcast) return;
-      this.sendIcmp(info.src, info.dst, { type: Icmpv4Type.ECHO_REPLY, code: 0, rest: msg.rest, body: msg.body });
+      // The reply keeps the request's TOS (icmp_reply).
+      this.sendIcmp(info.src, info.dst, { type: Icmpv4Type.ECHO_REPLY, code: 0, rest: msg.rest, body: msg.body }, info.networkPacket[1]);
       return;
     }
     const mapping = icmpv4Errno(msg.type, msg.code);

@@ -9,7 +9,7 @@ import { emitIcmpv6, Icmpv6Type, NA_OVERRIDE, NA_SOLICITED, ndpToIcmpv6, parseIc
 import { emitIpv6, IPV6_HEADER_LEN, Ipv6Ext, Ipv6View } from '../wire/ipv6.js';
 import { icmpv6Errno } from './icmp-errors.js';
 import type { Nic } from './nic.js';
-import { HEADROOM, type OutPacket } from './packet.js';
+import { HEADROOM, trafficClass, type OutPacket } from './packet.js';
 import { FragmentReassembler } from './reassembly.js';
 import type { Stack } from './stack.js';
 import type { PacketInfo, Route } from './types.js';
@@ -109,7 +109,7 @@ export class Ipv6Layer {
   }
 
   /** Sends an ICMPv6 message to `dst`, from `src` if it is one of ours. */
-  sendIcmp(dst: IpAddress, src: IpAddress | null, msg: Icmpv6Repr, hopLimit = DEFAULT_HOP_LIMIT, viaNic?: Nic): void {
+  sendIcmp(dst: IpAddress, src: IpAddress | null, msg: Icmpv6Repr, hopLimit = DEFAULT_HOP_LIMIT, viaNic?: Nic, trafficClass = 0): void {
     let route: Route;
     try {
       route = this.stack.findRoute(dst, src && this.stack.isLocalAddress(src) ? src : null, viaNic);
@@ -119,7 +119,7 @@ export class Ipv6Layer {
     const len = 8 + msg.body.length;
     const pkt: OutPacket = { buf: new Uint8Array(HEADROOM + len), off: HEADROOM };
     emitIcmpv6(msg, pkt.buf, pkt.off, route.src, route.dst);
-    this.send(route, IPPROTO.ICMPV6, pkt, hopLimit);
+    this.send(route, IPPROTO.ICMPV6, pkt, hopLimit, trafficClass);
   }
 
   /** Multicasts a neighbour solicitation for `target` from `nic`. */
@@ -136,7 +136,15 @@ export class Ipv6Layer {
     this.stack.observeIcmp(6, info, msg);
     switch (msg.type) {
       case Icmpv6Type.ECHO_REQUEST:
-        this.sendIcmp(info.src, info.broadcast ? null : info.dst, { type: Icmpv6Type.ECHO_REPLY, code: 0, rest: msg.rest, body: msg.body });
+        // The reply keeps the request's traffic class (icmpv6_echo_reply).
+        this.sendIcmp(
+          info.src,
+          info.broadcast ? null : info.dst,
+          { type: Icmpv6Type.ECHO_REPLY, code: 0, rest: msg.rest, body: msg.body },
+          undefined,
+          undefined,
+          trafficClass(info.networkPacket),
+        );
         return;
       case Icmpv6Type.NEIGHBOR_SOLICIT:
       case Icmpv6Type.NEIGHBOR_ADVERT:

@@ -23,3 +23,8 @@ export function allocPacket(len: number): OutPacket {
 export function packetBytes(p: OutPacket): Uint8Array {
   return p.buf.subarray(p.off);
 }
+
+/** The TOS byte of a received IPv4 packet's header, or the traffic class of an IPv6 one. */
+export function trafficClass(packet: Uint8Array): number {
+  return packet[0] >> 4 === 4 ? packet[1] : ((packet[0] & 0x0f) << 4) | (packet[1] >> 4);
+}

@@ -10,6 +10,7 @@ import { allocPacket } from '../stack/packet.js';
 import type { PortBinding } from '../stack/ports.js';
 import type { Stack } from '../stack/stack.js';
 import type { Nic } from '../stack/nic.js';
+import type { Route } from '../stack/types.js';
 import type { UdpProtocol } from './protocol.js';
 
 /** Linux's net.core.rmem_default / wmem_default. */
@@ -23,6 +24,9 @@ export interface Datagram {
   /** Local address it was sent to. */
   dstAddr: IpAddress;
   nic: Nic;
+  /** TTL / hop limit and TOS / traffic class of its IP header. */
+  ttl: number;
+  tos: number;
 }
 
 export class UdpEndpoint {
@@ -39,6 +43,15 @@ export class UdpEndpoint {
   tos = 0;
   rcvBufSize = UDP_DEFAULT_BUF;
   sndBufSize = UDP_DEFAULT_BUF;
+  /** IP_MULTICAST_TTL: the TTL of datagrams sent to a multicast group. */
+  multicastTtl = 1;
+  /** IP_MULTICAST_ALL: take a group's datagrams even without a membership of this socket's own, if the interface joined it. */
+  multicastAll = true;
+  /** IP_MULTICAST_IF: the interface index (0 = none) and source address (null = none) for multicast sends. */
+  multicastIfIndex = 0;
+  multicastIfAddr: IpAddress | null = null;
+  /** IP_ADD_MEMBERSHIP: the groups this socket joined, each on one interface. */
+  readonly memberships: { group: IpAddress; nicId: number }[] = [];
   /** Pending error (SO_ERROR), e.g. ECONNREFUSED from an ICMP port unreachable. */
   error = 0;
   /** When this endpoint was bound (most recent wins unicast ties, as in Linux's hash chains). */
@@ -92,11 +105,13 @@ export class UdpEndpoint {
    * ENETUNREACH.
    */
   send(data: Uint8Array, dst: IpAddress | null, port: number): void {
-    const to = dst ?? this.remoteAddr;
+    let to = dst ?? this.remoteAddr;
     const toPort = dst ? port : this.remotePort;
     if (!to) throw new SysError(Errno.EDESTADDRREQ);
+    // The unspecified address means this host (ip_route_output sends it to loopback).
+    if (to.isUnspecified) to = IpAddress.parse(to.version === 4 ? '127.0.0.1' : '::1');
     if (toPort === 0) throw new SysError(Errno.EINVAL);
-    const route = this.stack.findRoute(to, this.localAddr.isUnspecified || this.localAddr.version !== to.version ? null : this.localAddr);
+    const route = this.routeTo(to);
     if (route.broadcast && !to.isMulticast && !this.broadcast) throw new SysError(Errno.EACCES);
     const ipHeader = to.version === 4 ? IPV4_MIN_HEADER_LEN : IPV6_HEADER_LEN;
     const max = 0xffff - ipHeader - UDP_HEADER_LEN;
@@ -105,7 +120,26 @@ export class UdpEndpoint {
     if (this.localPort === 0) this.protocol.autobind(this);
     const pkt = allocPacket(UDP_HEADER_LEN + data.length);
     emitUdp({ srcPort: this.localPort, dstPort: toPort, payload: data }, pkt.buf, pkt.off, route.src, to);
-    this.stack.sendIp(route, IPPROTO.UDP, pkt, this.ttl, this.tos);
+    this.stack.sendIp(route, IPPROTO.UDP, pkt, to.isMulticast ? this.multicastTtl : this.ttl, this.tos);
+  }
+
+  /**
+   * The route to `to`. An IPv4 multicast group is reached through
+   * IP_MULTICAST_IF's interface, else from the bound address's interface or
+   * IP_MULTICAST_IF's address, else by the routing table (ENETUNREACH when
+   * no route covers it), as Linux's udp_sendmsg and ip_route_output do.
+   */
+  routeTo(to: IpAddress): Route {
+    const bound = this.localAddr.isUnspecified || this.localAddr.version !== to.version || this.localAddr.isMulticast ? null : this.localAddr;
+    if (!to.isMulticast || to.version !== 4) return this.stack.findRoute(to, bound);
+    const nic = this.multicastIfIndex ? this.stack.listNics().find((n) => n.id === this.multicastIfIndex) : undefined;
+    return this.stack.findRoute(to, bound ?? this.multicastIfAddr, nic);
+  }
+
+  /** Whether a datagram to IPv4 `group` arriving on `nicId` is for this socket (Linux's ip_mc_sf_allow). */
+  acceptsMulticast(group: IpAddress, nicId: number): boolean {
+    if (this.memberships.some((m) => m.nicId === nicId && m.group.key === group.key)) return true;
+    return this.multicastAll;
   }
 
   /** @internal An ICMP error for our connected flow. */

@@ -2,22 +2,31 @@
 // (unicast to the best match, broadcast/multicast to every match),
 // ICMP port-unreachable generation and ICMP error delivery.
 
-import { IPPROTO } from '../abi.js';
+import { Errno, IPPROTO, SysError } from '../abi.js';
 import type { IpAddress } from '../wire/address.js';
 import { get16 } from '../wire/bytes.js';
 import { Icmpv4Type, Icmpv4Unreach } from '../wire/icmpv4.js';
 import { Icmpv6Type, Icmpv6Unreach } from '../wire/icmpv6.js';
 import { parseUdp } from '../wire/udp.js';
+import { trafficClass } from '../stack/packet.js';
 import { PortTable } from '../stack/ports.js';
 import type { Stack } from '../stack/stack.js';
+import type { Nic } from '../stack/nic.js';
 import type { NetworkError, PacketInfo, TransportProtocol } from '../stack/types.js';
 import { UdpEndpoint } from './endpoint.js';
+
+/** net.ipv4.igmp_max_memberships: the groups one socket may join. */
+export const IGMP_MAX_MEMBERSHIPS = 20;
+/** The all-hosts group. */
+const ALL_HOSTS = '224.0.0.1';
 
 export class UdpProtocol implements TransportProtocol {
   readonly protocol = IPPROTO.UDP;
   readonly ports: PortTable;
   private readonly byPort = new Map<number, UdpEndpoint[]>();
   private bindCounter = 0;
+  /** IPv4 groups each interface has joined, with how many sockets joined each ("nicId|group" -> count). */
+  private readonly joinedGroups = new Map<string, number>();
 
   constructor(private readonly stack: Stack) {
     this.ports = new PortTable(true, stack.random);
@@ -69,9 +78,42 @@ export class UdpProtocol implements TransportProtocol {
     }
   }
 
+  /** IP_ADD_MEMBERSHIP: `ep` joins IPv4 `group` on `nic`. EADDRINUSE if it already has; ENOBUFS past igmp_max_memberships. */
+  joinGroup(ep: UdpEndpoint, group: IpAddress, nic: Nic): void {
+    if (ep.memberships.some((m) => m.nicId === nic.id && m.group.key === group.key)) throw new SysError(Errno.EADDRINUSE);
+    if (ep.memberships.length >= IGMP_MAX_MEMBERSHIPS) throw new SysError(Errno.ENOBUFS);
+    ep.memberships.push({ group, nicId: nic.id });
+    const key = `${nic.id}|${group.key}`;
+    this.joinedGroups.set(key, (this.joinedGroups.get(key) ?? 0) + 1);
+  }
+
+  /** IP_DROP_MEMBERSHIP: EADDRNOTAVAIL if `ep` is not a member of `group` on `nicId`. */
+  leaveGroup(ep: UdpEndpoint, group: IpAddress, nicId: number): void {
+    const i = ep.memberships.findIndex((m) => m.nicId === nicId && m.group.key === group.key);
+    if (i < 0) throw new SysError(Errno.EADDRNOTAVAIL);
+    ep.memberships.splice(i, 1);
+    const key = `${nicId}|${group.key}`;
+    const left = (this.joinedGroups.get(key) ?? 1) - 1;
+    if (left > 0) this.joinedGroups.set(key, left);
+    else this.joinedGroups.delete(key);
+  }
+
+  /** Whether interface `nicId` takes IPv4 `group`'s datagrams: some socket joined it there, or it is all-hosts (224.0.0.1), which every interface joins. */
+  hasJoined(nicId: number, group: IpAddress): boolean {
+    return group.key === ALL_HOSTS || this.joinedGroups.has(`${nicId}|${group.key}`);
+  }
+
+  /** Leaves every group `ep` joined (on close). */
+  leaveAllGroups(ep: UdpEndpoint): void {
+    for (const m of [...ep.memberships]) this.leaveGroup(ep, m.group, m.nicId);
+  }
+
   receive(info: PacketInfo, payload: Uint8Array): void {
     const d = parseUdp(payload, info.src, info.dst);
     if (!d) return;
+    // An IPv4 group's datagrams reach sockets only on an interface that joined it (ip_check_mc_rcu).
+    const group4 = info.dst.isMulticast && info.dst.version === 4;
+    if (group4 && !this.hasJoined(info.nic.id, info.dst)) return;
     const candidates = this.byPort.get(d.dstPort) ?? [];
     const multi = info.broadcast || info.dst.isMulticast;
     let best: UdpEndpoint[] = [];
@@ -79,6 +121,7 @@ export class UdpProtocol implements TransportProtocol {
     for (const ep of candidates) {
       const score = this.matchScore(ep, info, d.srcPort);
       if (score === 0) continue;
+      if (group4 && !ep.acceptsMulticast(info.dst, info.nic.id)) continue;
       if (multi) {
         best.push(ep);
         continue;
@@ -94,8 +137,10 @@ export class UdpProtocol implements TransportProtocol {
       else this.stack.ipv6.sendIcmpError(info, Icmpv6Type.DEST_UNREACHABLE, Icmpv6Unreach.PORT, 0);
       return;
     }
+    const tos = trafficClass(info.networkPacket);
     if (multi) {
-      for (const ep of best) ep.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic });
+      for (const ep of best)
+        ep.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos });
       return;
     }
     let target: UdpEndpoint;
@@ -108,7 +153,7 @@ export class UdpProtocol implements TransportProtocol {
     } else {
       target = best.reduce((a, b) => (b.bindOrder > a.bindOrder ? b : a));
     }
-    target.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic });
+    target.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos });
   }
 
   receiveError(err: NetworkError): void {
@@ -137,7 +182,8 @@ export class UdpProtocol implements TransportProtocol {
       return 0; // bound to another address (Linux: specific-address sockets miss broadcasts too)
     }
     if (ep.remoteAddr) {
-      if (!sameAddress(ep.remoteAddr, info.src) || ep.remotePort !== srcPort) return 0;
+      // Connected to port 0: only the address filters (compute_score checks a nonzero dport only).
+      if (!sameAddress(ep.remoteAddr, info.src) || (ep.remotePort !== 0 && ep.remotePort !== srcPort)) return 0;
       score += 8;
     }
     return score;

@@ -23,6 +23,8 @@ export interface ExecProcess {
   uid: number;
   gid: number;
   additionalGids?: number[];
+  /** The stdio fd passed is a host tty: the process gets a sandbox terminal on it (exec -t). */
+  terminal?: boolean;
 }
 
 export interface ControlReply {
@@ -118,14 +120,17 @@ export async function callControl(
   fds: number[] = [],
   onReply: (r: ControlReply) => void = () => {},
 ): Promise<ControlReply | undefined> {
-  const { sendWithFds } = await import('../native/unix.js');
+  // koffi (sendmsg with SCM_RIGHTS) only when there are fds to pass: start, kill, state... write plain bytes.
+  const sendWithFds = fds.length > 0 ? (await import('../native/unix.js')).sendWithFds : undefined;
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);
     let last: ControlReply | undefined;
     let buf = '';
     sock.on('error', (e: NodeJS.ErrnoException) => reject(new UserError(`sandbox is not reachable (${e.code ?? e.message})`)));
     sock.on('connect', () => {
-      sendWithFds(fdOf(sock), Buffer.from(JSON.stringify(request) + '\n'), fds);
+      const line = Buffer.from(JSON.stringify(request) + '\n');
+      if (sendWithFds) sendWithFds(fdOf(sock), line, fds);
+      else sock.write(line);
     });
     sock.on('data', (d) => {
       buf += d.toString();

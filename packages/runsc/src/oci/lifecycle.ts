@@ -185,7 +185,7 @@ export async function start(root: string, id: string): Promise<void> {
   }
   // The hooks have put the container's veth in the sandbox's namespace; its peer is in ours.
   if (spec && wantsOwnNetns(spec)) {
-    const { disablePeerOffloads } = await import('../sandbox-network.js');
+    const { disablePeerOffloads } = await import('../netns-links.js');
     try {
       disablePeerOffloads(`/proc/${state.pid}/ns/net`, (m) => log('warning', m));
     } catch (e) {

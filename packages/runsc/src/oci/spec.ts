@@ -1,14 +1,12 @@
 /**
- * The bundle's config.json: read, validated (ajv) against a JSON schema of
+ * The bundle's config.json: read, checked (schema-check.ts) against a JSON schema of
  * the parts of the OCI runtime-spec tVisor reads (config-schema.ts), with a
  * one-line error naming the field at fault.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import type AjvClass from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
 import { CONFIG_SCHEMA } from './config-schema.js';
+import { checkSchema, type SchemaError } from './schema-check.js';
 import { UserError } from './errors.js';
 
 export interface Mount {
@@ -46,30 +44,13 @@ export interface Spec {
   linux?: { namespaces?: { type: string; path?: string }[]; maskedPaths?: string[]; readonlyPaths?: string[]; sysctl?: Record<string, string> };
 }
 
-let validator: ValidateFunction | undefined;
-
-/** The compiled schema; ajv is loaded on first use, so commands that never read a config.json do not pay for it. */
-function validate(json: unknown): ErrorObject | undefined {
-  if (!validator) {
-    const Ajv = (createRequire(import.meta.url)('ajv') as { default: typeof AjvClass }).default;
-    validator = new Ajv({ allErrors: false, strict: true }).compile(CONFIG_SCHEMA);
-  }
-  return validator(json) ? undefined : (validator.errors ?? [])[0];
-}
-
-/** An ajv error as `field.path[2]: what is wrong`, naming the field as config.json spells it. */
-function describeError(err: ErrorObject): string {
-  const at = err.instancePath
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+/** A schema error as `field.path[2]: what is wrong`, naming the field as config.json spells it. */
+function describeError(err: SchemaError): string {
+  const at = err.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
     .join('')
     .replace(/^\./, '');
-  const params = err.params as { missingProperty?: string; allowedValues?: unknown[] };
-  if (err.keyword === 'required') return `${at ? `${at}.` : ''}${params.missingProperty}: is required`;
-  if (err.keyword === 'enum') return `${at}: must be one of ${(params.allowedValues ?? []).join(', ')}`;
-  return `${at || 'the top level'}: ${err.message ?? 'is invalid'}`;
+  return `${at || 'the top level'}: ${err.message}`;
 }
 
 /** Reads and checks `<bundle>/config.json`; the process must have args and a cwd that is absolute. */
@@ -88,7 +69,7 @@ export function loadSpec(bundle: string): Spec {
   } catch (e) {
     throw new UserError(`${path}: invalid JSON: ${(e as Error).message.split('\n')[0]}`);
   }
-  const err = validate(json);
+  const err = checkSchema(CONFIG_SCHEMA, json);
   if (err) throw new UserError(`config.json: ${describeError(err)}`);
   return json as Spec;
 }

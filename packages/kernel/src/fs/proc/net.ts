@@ -8,6 +8,7 @@ import { routeRows } from '../../net/netlink/route.js';
 import { liveSockets } from '../../net/registry.js';
 import type { SocketImpl } from '../../net/socket.js';
 import { UnixSocket } from '../../net/unix/unix-socket.js';
+import { NET_SYSCTL_DEFAULTS, netSysctl, setNetSysctl } from '../../net/sysctl.js';
 
 /** Linux pads each /proc/net/tcp line to TMPSZ - 1 = 149 characters, udp and route lines to 127. */
 const TCP_LINE = 149;
@@ -316,18 +317,12 @@ export function procNetDir(fs: KernfsFilesystem, kernel: Kernel): StaticDirector
 }
 
 /** Settings under /proc/sys/net, per kernel: what was last written, else Linux's default. */
-const sysctlValues = new WeakMap<Kernel, Map<string, string>>();
-
 /**
- * Adds /proc/sys/net: the settings programs read, with Linux's defaults,
- * which are also what netstack uses (ports.ts, tcp-socket.ts, socket.ts).
- * Root may write them; the value is kept and read back, but netstack's
- * behaviour does not follow a changed value.
+ * Adds /proc/sys/net: the settings of net/sysctl.ts. Root may write them;
+ * the value is kept and read back, but netstack's behaviour follows only
+ * ping_group_range (who may open ICMP datagram sockets).
  */
 export function addProcSysNet(fs: KernfsFilesystem, sys: StaticDirectory, kernel: Kernel): void {
-  let values = sysctlValues.get(kernel);
-  if (!values) sysctlValues.set(kernel, (values = new Map()));
-  const store = values;
   const sysNet = sys.add('net', fs.dir({ perm: 0o555 }));
   const dirs = new Map<string, StaticDirectory>();
   const dirOf = (path: string): StaticDirectory => {
@@ -339,43 +334,17 @@ export function addProcSysNet(fs: KernfsFilesystem, sys: StaticDirectory, kernel
     dirs.set(path, d);
     return d;
   };
-  const settings: [string, string][] = [
-    ['core/somaxconn', '4096'],
-    ['core/rmem_max', '212992'],
-    ['core/wmem_max', '212992'],
-    ['core/rmem_default', '212992'],
-    ['core/wmem_default', '212992'],
-    ['core/optmem_max', '20480'],
-    ['ipv4/ip_local_port_range', '32768\t60999'],
-    ['ipv4/ip_forward', '0'],
-    ['ipv4/tcp_rmem', '4096\t131072\t6291456'],
-    ['ipv4/tcp_wmem', '4096\t16384\t4194304'],
-    ['ipv4/tcp_sack', '1'],
-    ['ipv4/tcp_recovery', '1'],
-    ['ipv4/tcp_timestamps', '1'],
-    ['ipv4/tcp_syncookies', '1'],
-    ['ipv4/tcp_fin_timeout', '60'],
-    ['ipv4/tcp_max_syn_backlog', '4096'],
-    ['ipv4/ip_default_ttl', '64'],
-    ['ipv4/ping_group_range', '1\t0'],
-    ['ipv6/auto_flowlabels', '1'],
-    ['ipv6/bindv6only', '0'],
-    ['ipv6/ip6frag_time', '60'],
-    ['ipv6/ip_nonlocal_bind', '0'],
-    ['ipv6/conf/all/disable_ipv6', '0'],
-    ['ipv6/conf/lo/disable_ipv6', '0'],
-  ];
-  for (const [path, initial] of settings) {
+  for (const path of NET_SYSCTL_DEFAULTS.keys()) {
     const cut = path.lastIndexOf('/');
     dirOf(path.slice(0, cut)).add(
       path.slice(cut + 1),
       fs.file(
         {
-          read: () => `${store.get(path) ?? initial}\n`,
+          read: () => `${netSysctl(kernel, path)}\n`,
           write: (data) => {
             const text = new TextDecoder().decode(data).trim();
             if (!/^-?[0-9]+([ \t]+-?[0-9]+)*$/.test(text)) throw new SysError(Errno.EINVAL);
-            store.set(path, text.split(/[ \t]+/).join('\t'));
+            setNetSysctl(kernel, path, text.split(/[ \t]+/).join('\t'));
             return data.length;
           },
         },

@@ -91,7 +91,7 @@ export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string 
     'Ngid:\t0',
     `Pid:\t${tid}`,
     `PPid:\t${g.parent?.pid ?? 0}`,
-    'TracerPid:\t0',
+    `TracerPid:\t${kernel.tasks.get(tid)?.ptrace?.tracer.tid ?? 0}`,
     `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
     `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
     `FDSize:\t${g.fds.limit}`,

@@ -201,6 +201,15 @@ class ProcFilesystem extends KernfsFilesystem {
   }
 }
 
+function auxvBytes(auxv: ReadonlyArray<readonly [number, number]>): Uint8Array {
+  const view = new DataView(new ArrayBuffer((auxv.length + 1) * 16));
+  auxv.forEach(([type, value], i) => {
+    view.setBigUint64(i * 16, BigInt(type), true);
+    view.setBigUint64(i * 16 + 8, BigInt(value), true);
+  });
+  return new Uint8Array(view.buffer);
+}
+
 function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): KernfsNode {
   const owner = () => ({ uid: g.creds.uid, gid: g.creds.gid });
   const dir: StaticDirectory = fs.dir({ owner });
@@ -215,6 +224,8 @@ function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): Ker
   // Read at the first read, not at open: a shell opens them for a command
   // before it execs, and the command must see its own arguments.
   dir.add('cmdline', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.argStart, g.mmInfo.argEnd) }));
+  // The auxiliary vector as exec wrote it, with its AT_NULL (what gdb reads to find a PIE's load address).
+  dir.add('auxv', new ReadTimeFile(fs, { read: () => auxvBytes(g.mmInfo.auxv) }, { perm: 0o400, owner }));
   dir.add('environ', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.envStart, g.mmInfo.envEnd) }, { perm: 0o400, owner }));
   dir.add(
     'comm',

@@ -204,6 +204,7 @@ export class InetSocket extends SocketImpl {
       rights: null,
       creds: null,
       flags: r.flags,
+      control: r.control,
     };
   }
 

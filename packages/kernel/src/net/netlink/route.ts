@@ -42,6 +42,8 @@ export interface RouteReply {
 
 /** Counters of struct rtnl_link_stats (u32) and rtnl_link_stats64 (u64): 24 of each in Linux 6.x. */
 const LINK_STATS_COUNT = 24;
+/** Every sandbox NIC's transmit queue length (Linux's default for loopback and Ethernet alike). */
+export const NIC_TX_QUEUE_LEN = 1000;
 /** IFA_CACHEINFO's "forever" lifetime. */
 const INFINITY_LIFE = 0xffffffff;
 
@@ -94,7 +96,7 @@ function linkMessage(ctx: RouteContext, nic: Nic, seq: number, flags: number): U
     ifi_change: 0,
   });
   b.attrString(IFLA.IFNAME, nic.name);
-  b.attrU32(IFLA.TXQLEN, nic.isLoopback ? 1000 : 1000);
+  b.attrU32(IFLA.TXQLEN, NIC_TX_QUEUE_LEN);
   b.attrU8(IFLA.OPERSTATE, !nic.up ? IF_OPER.DOWN : nic.isLoopback ? IF_OPER.UNKNOWN : IF_OPER.UP);
   b.attrU8(IFLA.LINKMODE, 0);
   b.attrU32(IFLA.MTU, nic.mtu);

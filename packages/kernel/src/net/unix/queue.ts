@@ -14,7 +14,12 @@ export interface UnixMessage {
   from: Uint8Array | null;
   /** SCM_RIGHTS in flight: the queue owns one reference to each until they are received or purged. */
   rights: FileDescription[] | null;
-  creds: MessageCreds;
+  /**
+   * The credentials attached at send time, or null when neither end asked for
+   * them (Linux attaches them only for SCM_CREDENTIALS or when either end has
+   * SO_PASSCRED: maybe_add_creds).
+   */
+  creds: MessageCreds | null;
 }
 
 /** What one receive took out of (or, with peek, saw in) the queue. */
@@ -26,11 +31,12 @@ export interface Received {
   from: Uint8Array | null;
   /** Descriptions now owned by the caller (one reference each), or null. */
   rights: FileDescription[] | null;
-  /** The credentials of the (first) message read, or null if the queue was empty. */
+  /** The credentials of the (first) message read, or null if it carried none. */
   creds: MessageCreds | null;
 }
 
-function sameCreds(a: MessageCreds, b: MessageCreds): boolean {
+function sameCreds(a: MessageCreds | null, b: MessageCreds | null): boolean {
+  if (a === null || b === null) return a === b;
   return a.pid === b.pid && a.uid === b.uid && a.gid === b.gid;
 }
 
@@ -82,13 +88,13 @@ export class UnixReceiveQueue {
     const parts: Uint8Array[] = [];
     let copied = 0;
     let rights: FileDescription[] | null = null;
-    let creds: MessageCreds | null = null;
+    const creds = this.messages[0].creds;
     const from = this.messages[0].from;
     let offset = this.headOffset;
     for (let i = 0; i < this.messages.length && copied < max;) {
       const msg = this.messages[i];
-      if (creds === null) creds = msg.creds;
-      else if (splitByCreds && !sameCreds(creds, msg.creds)) break;
+      // Never glue writes that carry different credentials (or some and none) into one read.
+      if (copied > 0 && splitByCreds && !sameCreds(creds, msg.creds)) break;
       const n = Math.min(msg.data.length - offset, max - copied);
       parts.push(msg.data.subarray(offset, offset + n));
       copied += n;

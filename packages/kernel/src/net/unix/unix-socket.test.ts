@@ -171,6 +171,30 @@ describe('Unix datagram and seqpacket sockets', () => {
     );
   });
 
+  it('attach credentials only when an end has SO_PASSCRED, and never glue writes with and without them', () => {
+    const [a, b] = pair(SOCK.STREAM);
+    a.send(out(Uint8Array.of(1)), ME, null); // nobody asked: no credentials
+    b.setOption(SOL.SOCKET, SO.PASSCRED, encodeIntOption(1));
+    a.send(out(Uint8Array.of(2)), ME, null); // the reader asks: the sender's
+    a.send(out(Uint8Array.of(3)), ME, null);
+    const first = b.recv(10, 0);
+    expect([...first.data]).toEqual([1]);
+    expect(first.creds).toEqual({ pid: 0, uid: 65534, gid: 65534 });
+    const second = b.recv(10, 0);
+    expect([...second.data]).toEqual([2, 3]);
+    expect(second.creds).toEqual(ME);
+  });
+
+  it('coalesce writes without credentials when the reader turns SO_PASSCRED on late', () => {
+    const [a, b] = pair(SOCK.STREAM);
+    a.send(out(Uint8Array.of(1)), ME, null);
+    a.send(out(Uint8Array.of(2)), ME, null);
+    b.setOption(SOL.SOCKET, SO.PASSCRED, encodeIntOption(1));
+    const got = b.recv(10, 0);
+    expect([...got.data]).toEqual([1, 2]);
+    expect(got.creds).toEqual({ pid: 0, uid: 65534, gid: 65534 });
+  });
+
   it('refuse datagrams larger than the send buffer', () => {
     const [a] = pair(SOCK.DGRAM);
     expect(errnoOf(() => a.send(out(new Uint8Array(300000)), ME, null))).toBe(Errno.EMSGSIZE);

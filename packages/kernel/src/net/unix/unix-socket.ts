@@ -22,6 +22,10 @@ const SHUTDOWN_MASK = 3;
 
 /** What SO_PEERCRED reports when there is no peer: pid 0 and ids -1 (Linux's INVALID_UID/GID). */
 const NO_PEER_CRED: MessageCreds = { pid: 0, uid: 0xffffffff, gid: 0xffffffff };
+/** /proc/sys/kernel/overflowuid and overflowgid: what an unset uid/gid reads as in SCM_CREDENTIALS. */
+const OVERFLOW_ID = 65534;
+/** SCM_CREDENTIALS for a message sent with no credentials attached (no pid, invalid ids). */
+const NO_MESSAGE_CREDS: MessageCreds = { pid: 0, uid: OVERFLOW_ID, gid: OVERFLOW_ID };
 
 /**
  * The Unix socket names of one sandbox: the abstract namespace, the socket
@@ -311,7 +315,7 @@ export class UnixSocket extends SocketImpl {
     const space = this.sndbuf - peer.queue.bytes;
     if (space <= 0) throw new SysError(Errno.EAGAIN);
     const n = msg.wholeWrite ? msg.data.length : Math.min(space, msg.data.length);
-    peer.queue.push({ data: msg.data.slice(0, n), from: this.address, rights: msg.rights, creds: msg.creds ?? sender });
+    peer.queue.push({ data: msg.data.slice(0, n), from: this.address, rights: msg.rights, creds: this.attachedCreds(msg, sender, peer) });
     peer.waiters.notify(POLL.IN | POLL.RDNORM);
     return n;
   }
@@ -342,9 +346,15 @@ export class UnixSocket extends SocketImpl {
     if (target.shutdownMask & RCV_SHUTDOWN) throw new SysError(Errno.EPIPE);
     if (target.full(this)) throw new SysError(Errno.EAGAIN);
     if (this.passcred || target.passcred) this.autobind();
-    target.queue.push({ data: msg.data.slice(), from: this.address, rights: msg.rights, creds: msg.creds ?? sender });
+    target.queue.push({ data: msg.data.slice(), from: this.address, rights: msg.rights, creds: this.attachedCreds(msg, sender, target) });
     target.waiters.notify(POLL.IN | POLL.RDNORM);
     return msg.data.length;
+  }
+
+  /** The credentials a message carries: those passed in SCM_CREDENTIALS, else the sender's if either end has SO_PASSCRED (maybe_add_creds), else none. */
+  private attachedCreds(msg: OutgoingMessage, sender: MessageCreds, receiver: UnixSocket): MessageCreds | null {
+    if (msg.creds) return msg.creds;
+    return this.passcred || receiver.passcred ? sender : null;
   }
 
   /** Whether a message from `sender` would overflow this socket's receive queue (Linux's unix_recvq_full and the sender's sndbuf). */
@@ -380,7 +390,7 @@ export class UnixSocket extends SocketImpl {
       length: got.length,
       from: got.from,
       rights: got.rights,
-      creds: this.passcred ? got.creds : null,
+      creds: this.passcred ? (got.creds ?? NO_MESSAGE_CREDS) : null,
       flags: outFlags,
     };
   }

@@ -1,0 +1,60 @@
+// The OCI commands a shim calls for every container (create, start, state,
+// kill, delete, ...) run from dist/light.cjs, a bundle with no kernel in it:
+// a copy of runsc without the full bundle still answers them. Only `do`,
+// `boot` and `help` need dist/index.cjs.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { testEnv } from './helpers.js';
+import { bundle, scratch } from './oci-helpers.js';
+
+const pkg = new URL('..', import.meta.url).pathname;
+
+describe('the light CLI bundle', () => {
+  it('holds no kernel, and runsc without the full bundle still answers spec, state, list, delete and features', () => {
+    const light = readFileSync(join(pkg, 'dist/light.cjs'), 'utf8');
+    expect(light).not.toContain('linux64SyscallTable');
+    expect(light.length).toBeLessThan(400_000);
+
+    // An install with the light bundle alone: any attempt to load the full one fails loudly.
+    const dir = scratch('light');
+    mkdirSync(join(dir, 'pkg/bin'), { recursive: true });
+    mkdirSync(join(dir, 'pkg/dist'), { recursive: true });
+    copyFileSync(join(pkg, 'bin/runsc.js'), join(dir, 'pkg/bin/runsc.js'));
+    copyFileSync(join(pkg, 'dist/light.cjs'), join(dir, 'pkg/dist/light.cjs'));
+    const root = join(dir, 'state');
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [join(dir, 'pkg/bin/runsc.js'), '--root', root, ...args], { encoding: 'utf8', env: testEnv(), timeout: 60_000 });
+
+    const b = bundle(join(dir, 'b'), ['true']);
+    const spec = run(['spec', '--bundle', join(dir, 'pkg')]);
+    expect(spec.status, spec.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'pkg/config.json'), 'utf8')).process.args).toEqual(['sh']);
+    const state = run(['state', 'nosuch']);
+    expect(state.stderr).toBe('runsc: container "nosuch" does not exist\n');
+    expect(state.status).toBe(1);
+    expect(run(['list', '-q'])).toMatchObject({ status: 0, stdout: '' });
+    expect(run(['delete', '--force', 'nosuch']).status).toBe(0);
+    expect(JSON.parse(run(['features']).stdout).ociVersionMax).toBe('1.1.0');
+    // The bundle is valid, so create gets as far as starting the sandbox, which needs the full CLI.
+    expect(run(['create', '--bundle', b, 'c1']).status).toBe(1);
+    expect(run(['list', '-q']).stdout).toBe('');
+    // `do` needs the kernel: the full bundle is missing here.
+    const d = run(['do', 'true']);
+    expect(d.status).not.toBe(0);
+    expect(d.stderr).toMatch(/index\.cjs/);
+  });
+
+  it('answers NEEDS_KERNEL for the commands that run a kernel, so bin/runsc.js runs the full CLI instead', async () => {
+    const light = createRequire(import.meta.url)(join(pkg, 'dist/light.cjs')) as {
+      main(argv: string[], io: { stdout(s: string): void; stderr(s: string): void }): Promise<number>;
+      NEEDS_KERNEL: number;
+    };
+    const io = { stdout: () => {}, stderr: () => {} };
+    expect(await light.main(['help', 'syscalls'], io)).toBe(light.NEEDS_KERNEL);
+    expect(await light.main(['do', 'true'], io)).toBe(light.NEEDS_KERNEL);
+    expect(await light.main(['--version'], io)).toBe(0);
+  });
+});
