@@ -9,7 +9,7 @@ import { depConstraints, fallbackTags, hostZones } from './tools/lint/src/layers
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/coverage/**', 'packages/abi/src/generated/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/coverage/**', 'packages/abi/src/generated/**', 'packages/runsc/src/oci/generated/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

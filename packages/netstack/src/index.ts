@@ -17,7 +17,7 @@ export { TcpState, tcpStateName } from './tcp/state.js';
 export { encodeTcpInfo, TCP_INFO_SIZE, TCPI_OPT, type TcpInfo } from './tcp/info.js';
 export { TcpEndpoint } from './tcp/endpoint.js';
 export { createSocket } from './socket/factory.js';
-export { TcpSocket } from './socket/tcp-socket.js';
+export { TcpSocket, TCP_CA_NAME_MAX } from './socket/tcp-socket.js';
 export { UdpSocket } from './socket/udp-socket.js';
 export { PingSocket } from './socket/ping-socket.js';
 export type { Socket, SockAddr, SockOptValue, RecvResult, LingerOption } from './socket/types.js';

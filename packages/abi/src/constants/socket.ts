@@ -168,6 +168,9 @@ export const TCP = {
   USER_TIMEOUT: 18,
   FASTOPEN: 23,
   NOTSENT_LOWAT: 25,
+  INQ: 36,
+  /** The control message type TCP_INQ adds to recvmsg (same number as the option). */
+  CM_INQ: 36,
 } as const;
 
 /** send/recv flags (MSG_*). */

@@ -38,12 +38,19 @@ export interface IncomingMessage {
   from: Uint8Array | null;
   /** Received descriptors, one reference each, for the caller to install. */
   rights: FileDescription[] | null;
-  /** Protocol-level control messages (IP_PKTINFO, IP_TTL...) to return after SCM_* ones, if any. */
-  control?: { level: number; type: number; data: Uint8Array }[];
   /** Credentials to report as SCM_CREDENTIALS (only when the receiver asked with SO_PASSCRED). */
   creds: MessageCreds | null;
   /** MSG_TRUNC / MSG_EOR etc. for msg_flags. */
   flags: number;
+  /** Protocol control messages for recvmsg (IP_PKTINFO, IP_TTL, TCP_CM_INQ...), after SCM_CREDENTIALS and SCM_RIGHTS. */
+  control?: ControlMessage[];
+}
+
+/** One control message a protocol reports on recvmsg: cmsg_level, cmsg_type and the payload. */
+export interface ControlMessage {
+  level: number;
+  type: number;
+  data: Uint8Array;
 }
 
 /** Who is calling: the credentials a socket records (SO_PEERCRED, SCM_CREDENTIALS). */

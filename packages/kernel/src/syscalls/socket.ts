@@ -2,7 +2,7 @@ import { AF, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, S
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { vfsCredentials } from '../fs-context.js';
-import { createInetSocket } from '../net/inet/inet-socket.js';
+import { createInetSocket, InetSocket } from '../net/inet/inet-socket.js';
 import { checkPingAccess } from '../net/inet/ping-access.js';
 import { createNetlinkSocket } from '../net/netlink/netlink-socket.js';
 import { registerSocket } from '../net/registry.js';
@@ -211,7 +211,12 @@ function checkTypeFlags(type: number): void {
 
 function socketpair(t: Task, domain: number, type: number, protocol: number, sv: number): number {
   checkTypeFlags(type);
-  if (domain === AF.INET || domain === AF.INET6) throw new SysError(Errno.EOPNOTSUPP);
+  if (domain === AF.INET || domain === AF.INET6) {
+    // Linux makes the socket first (socket(2)'s ESOCKTNOSUPPORT, EPROTONOSUPPORT), then inet has no socketpair.
+    const probe = createSocket(t, domain, type, protocol);
+    if (probe instanceof InetSocket) probe.inner.close();
+    throw new SysError(Errno.EOPNOTSUPP);
+  }
   if (domain !== AF.UNIX) throw new SysError(Errno.EAFNOSUPPORT);
   const a = createSocket(t, domain, type, protocol) as UnixSocket;
   const b = createSocket(t, domain, type, protocol) as UnixSocket;
@@ -472,6 +477,8 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
   // An inet socket's error queue (IP_RECVERR) never blocks; nothing is ever queued on it here.
   if (flags & MSG.ERRQUEUE && (sock.family === AF.INET || sock.family === AF.INET6)) throw new SysError(Errno.EAGAIN);
   const waitAll = (flags & MSG.WAITALL) !== 0 && (flags & MSG.PEEK) === 0 && sock.type === SOCK.STREAM;
+  // MSG_TRUNC on a TCP socket consumes (or peeks) the bytes without copying them (tcp_recvmsg).
+  const discard = (flags & MSG.TRUNC) !== 0 && sock.type === SOCK.STREAM && (sock.family === AF.INET || sock.family === AF.INET6);
   const recvFlags = flags & ~(MSG.WAITALL | MSG.DONTWAIT | MSG.CMSG_CLOEXEC);
   let got = 0;
   let first: IncomingMessage | undefined;
@@ -515,8 +522,12 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
       throw e;
     }
     if (!first) first = msg;
-    else if (msg.rights) first.rights = [...(first.rights ?? []), ...msg.rights];
-    scatter(t, iovs, got, msg.data);
+    else {
+      if (msg.rights) first.rights = [...(first.rights ?? []), ...msg.rights];
+      // Protocol control messages describe the state after the last read (TCP_CM_INQ).
+      if (msg.control) first.control = msg.control;
+    }
+    if (!discard) scatter(t, iovs, got, msg.data);
     got += msg.data.length;
     if (waitAll && got < total && msg.data.length > 0 && !msg.rights) throw new SysError(Errno.EAGAIN);
     return deliver();

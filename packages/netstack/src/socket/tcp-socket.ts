@@ -6,6 +6,7 @@ import { IpAddress } from '../wire/address.js';
 import type { Stack } from '../stack/stack.js';
 import type { PortBinding } from '../stack/ports.js';
 import type { TcpEndpoint } from '../tcp/endpoint.js';
+import { setCongestionControl } from '../tcp/handshake.js';
 import { encodeTcpInfo } from '../tcp/info.js';
 import { TcpState, isSynchronized } from '../tcp/state.js';
 import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
@@ -16,6 +17,17 @@ import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
 
 /** Linux's net.core.somaxconn. */
 const SOMAXCONN = 4096;
+/** Linux's MAX_TCP_SYNCNT: the most TCP_SYNCNT takes. */
+const MAX_SYNCNT = 127;
+/** Linux's TCP_FIN_TIMEOUT_MAX in seconds: TCP_LINGER2's ceiling. */
+const LINGER2_MAX_S = 120;
+/** Linux's SOCK_MIN_RCVBUF: TCP_WINDOW_CLAMP's floor is half of it. */
+const SOCK_MIN_RCVBUF = 2304;
+/** TCP_DEFER_ACCEPT's seconds map to SYN-ACK retransmissions of 1 s doubling up to TCP_RTO_MAX (120 s). */
+const DEFER_RTO_INIT_S = 1;
+const DEFER_RTO_MAX_S = 120;
+/** Linux's TCP_CA_NAME_MAX: getsockopt(TCP_CONGESTION) reports a name field this long. */
+export const TCP_CA_NAME_MAX = 16;
 
 export class TcpSocket implements Socket {
   readonly type = SOCK.STREAM;
@@ -30,6 +42,12 @@ export class TcpSocket implements Socket {
   private closed = false;
   private sndBufLocked = false;
   private rcvLowat = 1;
+  /** TCP_INQ: recvmsg reports the bytes left to read (TCP_CM_INQ). */
+  private inqCmsg = false;
+  /** TCP_DEFER_ACCEPT as Linux keeps it: a count of SYN-ACK retransmissions. */
+  private deferAcceptRetrans = 0;
+  /** TCP_QUICKACK as last set (Linux starts in quick-ACK mode). */
+  private quickAck = true;
 
   constructor(
     private readonly stack: Stack,
@@ -99,7 +117,8 @@ export class TcpSocket implements Socket {
         if (ep.state === TcpState.SYN_SENT || ep.state === TcpState.SYN_RECV) throw new SysError(Errno.EALREADY);
         this.connecting = false;
         if (ep.state === TcpState.CLOSE) {
-          const err = ep.error || Errno.ECONNREFUSED;
+          // The failure was already collected (SO_ERROR, a read): Linux's inet_stream_connect says ECONNABORTED.
+          const err = ep.error || Errno.ECONNABORTED;
           ep.error = 0;
           throw new SysError(err);
         }
@@ -111,7 +130,12 @@ export class TcpSocket implements Socket {
       this.checkV6Only(ip);
       if (port === 0) throw new SysError(Errno.ECONNREFUSED);
       const dst = ip.isUnspecified ? (ip.version === 4 ? IpAddress.parse('127.0.0.1') : IpAddress.parse('::1')) : ip;
-      const local = ep.binding && !ep.localAddr.isUnspecified && ep.localAddr.version === dst.version ? ep.localAddr : null;
+      // Bound to a specific address of the other IP version: a v6 socket on ::1 has no route to a v4-mapped
+      // peer (tcp_v6_connect), one on a v4-mapped address cannot reach a v6 peer at all.
+      if (ep.binding && !ep.localAddr.isUnspecified && ep.localAddr.version !== dst.version) {
+        throw new SysError(ep.localAddr.version === 4 ? Errno.EAFNOSUPPORT : Errno.ENETUNREACH);
+      }
+      const local = ep.binding && !ep.localAddr.isUnspecified ? ep.localAddr : null;
       const route = this.stack.findRoute(dst, local);
       if (!ep.binding) this.reserve(IpAddress.any(familyVersion(this.family)), 0);
       if (this.stack.tcp.tupleInUse(local ?? route.src, ep.localPort, dst, port)) throw new SysError(Errno.EADDRNOTAVAIL);
@@ -179,6 +203,7 @@ export class TcpSocket implements Socket {
       const ep = this.ep;
       switch (ep.state) {
         case TcpState.CLOSE:
+        case TcpState.TIME_WAIT: // Linux hands TIME_WAIT to a timewait sock; the socket itself is CLOSE
           throw new SysError(Errno.ENOTCONN);
         case TcpState.LISTEN:
           if (how === SHUT.WR) return;
@@ -188,8 +213,10 @@ export class TcpSocket implements Socket {
           this.onEvent();
           return;
         case TcpState.SYN_SENT:
-          ep.destroy(0);
+          // tcp_disconnect: the attempt ends with ECONNRESET pending (POLLERR | POLLHUP).
+          ep.destroy(Errno.ECONNRESET);
           this.connecting = false;
+          this.onEvent();
           return;
         default:
           break;
@@ -293,12 +320,47 @@ export class TcpSocket implements Socket {
           case TCP.CONGESTION: {
             const name2 = typeof value === 'string' ? value : value instanceof Uint8Array ? new TextDecoder().decode(value).replace(/\0.*$/s, '') : '';
             if (name2 !== 'cubic' && name2 !== 'reno') throw new SysError(Errno.ENOENT);
-            ep.congestionName = name2;
+            setCongestionControl(ep, name2);
             return;
           }
           case TCP.QUICKACK:
-            intValue(value);
+            // Linux reads back !pingpong: 0 asks for delayed ACKs, anything else for quick ones (and a pending ACK goes now).
+            this.quickAck = intValue(value) !== 0;
+            if (this.quickAck && ep.rcv.delackAt >= 0) {
+              ep.rcv.ackNow = true;
+              ep.output();
+            }
             return;
+          case TCP.SYNCNT: {
+            const v = intValue(value);
+            if (v < 1 || v > MAX_SYNCNT) throw new SysError(Errno.EINVAL);
+            ep.synRetries = v;
+            return;
+          }
+          case TCP.LINGER2: {
+            const v = intValue(value);
+            ep.linger2S = v < 0 ? -1 : Math.min(v, LINGER2_MAX_S);
+            return;
+          }
+          case TCP.DEFER_ACCEPT:
+            this.deferAcceptRetrans = secondsToRetransmits(intValue(value));
+            return;
+          case TCP.WINDOW_CLAMP: {
+            const v = intValue(value);
+            if (v === 0) {
+              if (ep.state !== TcpState.CLOSE) throw new SysError(Errno.EINVAL);
+              ep.windowClamp = 0;
+            } else {
+              ep.windowClamp = Math.max(v, SOCK_MIN_RCVBUF / 2);
+            }
+            return;
+          }
+          case TCP.INQ: {
+            const v = intValue(value);
+            if (v < 0 || v > 1) throw new SysError(Errno.EINVAL);
+            this.inqCmsg = v === 1;
+            return;
+          }
           case TCP.CORK:
             ep.cork = intValue(value) !== 0;
             if (!ep.cork) ep.output();
@@ -348,6 +410,8 @@ export class TcpSocket implements Socket {
         case SO.RCVBUF:
           return ep.rcvBufSize;
         case SO.SNDBUF:
+          // A connection's buffer is sized for its congestion window from the start (tcp_init_buffer_space).
+          if (!this.sndBufLocked) this.autotuneSendBuffer();
           return ep.sndBufSize;
         case SO.ACCEPTCONN:
           return ep.state === TcpState.LISTEN ? 1 : 0;
@@ -374,7 +438,17 @@ export class TcpSocket implements Socket {
         case TCP.CONGESTION:
           return ep.cc?.name ?? ep.congestionName;
         case TCP.QUICKACK:
-          return 1;
+          return this.quickAck ? 1 : 0;
+        case TCP.SYNCNT:
+          return ep.synRetries;
+        case TCP.LINGER2:
+          return ep.linger2S < 0 ? -1 : ep.finWait2TimeoutMs() / 1000;
+        case TCP.DEFER_ACCEPT:
+          return retransmitsToSeconds(this.deferAcceptRetrans);
+        case TCP.WINDOW_CLAMP:
+          return ep.windowClamp;
+        case TCP.INQ:
+          return this.inqCmsg ? 1 : 0;
         case TCP.CORK:
           return ep.cork ? 1 : 0;
         case TCP.USER_TIMEOUT:
@@ -473,6 +547,32 @@ export class TcpSocket implements Socket {
   private checkOpen(): void {
     if (this.closed) throw new SysError(Errno.EBADF);
   }
+}
+
+/** Linux's secs_to_retrans: the SYN-ACK retransmissions whose backoff first covers `seconds`. */
+function secondsToRetransmits(seconds: number): number {
+  if (seconds <= 0) return 0;
+  let timeout = DEFER_RTO_INIT_S;
+  let period = timeout;
+  let n = 1;
+  while (seconds > period && n < 255) {
+    n++;
+    timeout = Math.min(timeout * 2, DEFER_RTO_MAX_S);
+    period += timeout;
+  }
+  return n;
+}
+
+/** Linux's retrans_to_secs: the inverse of secondsToRetransmits (rounded up to a backoff boundary). */
+function retransmitsToSeconds(n: number): number {
+  if (n <= 0) return 0;
+  let timeout = DEFER_RTO_INIT_S;
+  let period = timeout;
+  for (let i = 1; i < n; i++) {
+    timeout = Math.min(timeout * 2, DEFER_RTO_MAX_S);
+    period += timeout;
+  }
+  return period;
 }
 
 function clampBacklog(n: number): number {

@@ -58,7 +58,9 @@ export class PortTable {
     for (const e of this.byPort.get(b.port) ?? []) {
       if (e === b || !overlap(b, e)) continue;
       if (b.reusePort && e.reusePort) continue;
-      if (b.reuseAddr && e.reuseAddr && (this.datagram || (!b.isListening() && !e.isListening()))) continue;
+      // TCP (inet_bind_conflict): SO_REUSEADDR on both shares with any socket that is not listening,
+      // so a new listener may take the port of a connection in TIME_WAIT, but never a listener's.
+      if (b.reuseAddr && e.reuseAddr && (this.datagram || !e.isListening())) continue;
       return true;
     }
     return false;

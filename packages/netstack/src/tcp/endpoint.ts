@@ -68,6 +68,12 @@ export class TcpEndpoint {
   rcvBufLocked = false;
   /** TCP_MAXSEG set by the user (0: derive from the route MTU). */
   userMss = 0;
+  /** TCP_SYNCNT: SYN retransmissions before connect gives up. */
+  synRetries: number;
+  /** TCP_LINGER2 in seconds: 0 uses tcp_fin_timeout, -1 resets an orphan in FIN_WAIT2 at once. */
+  linger2S = 0;
+  /** TCP_WINDOW_CLAMP: the most window advertised (0: no clamp). */
+  windowClamp = 0;
   congestionName: 'cubic' | 'reno';
   /** The application shut the receive side (reads return EOF). */
   rcvShutdown = false;
@@ -117,6 +123,7 @@ export class TcpEndpoint {
     this.keepIdleS = config.keepIdleS;
     this.keepIntvlS = config.keepIntvlS;
     this.keepCnt = config.keepCnt;
+    this.synRetries = config.synRetries;
     this.rcvBufSize = config.rcvBuf;
     this.sndBufSize = config.sndBuf;
     this.congestionName = config.congestionControl;
@@ -238,7 +245,20 @@ export class TcpEndpoint {
       return;
     }
     this.shutdownSend();
-    if (this.state === TcpState.FIN_WAIT2) this.armCloseTimer(this.config.finTimeoutMs);
+    if (this.state === TcpState.FIN_WAIT2) {
+      if (this.linger2S < 0) this.abort();
+      else this.armCloseTimer(this.finWait2TimeoutMs());
+    }
+  }
+
+  /** The (unscaled) window a SYN or SYN-ACK offers: the buffer, within TCP_WINDOW_CLAMP. */
+  synWindow(): number {
+    return Math.min(65535, this.rcvBufSize, this.windowClamp || Infinity);
+  }
+
+  /** How long an orphaned connection waits in FIN_WAIT2 for the peer's FIN (TCP_LINGER2, else tcp_fin_timeout). */
+  finWait2TimeoutMs(): number {
+    return this.linger2S > 0 ? this.linger2S * 1000 : this.config.finTimeoutMs;
   }
 
   /** Resets the connection (RST to the peer if synchronized) and tears down. */
@@ -426,7 +446,7 @@ export class TcpEndpoint {
     switch (this.state) {
       case TcpState.FIN_WAIT1:
         this.state = TcpState.FIN_WAIT2;
-        if (this.orphaned) this.armCloseTimer(this.config.finTimeoutMs);
+        if (this.orphaned) this.armCloseTimer(this.finWait2TimeoutMs());
         this.signal();
         break;
       case TcpState.CLOSING:
@@ -510,7 +530,7 @@ export class TcpEndpoint {
       ...extra,
     };
     if (!(flags & TcpFlag.SYN)) repr.window = rcv.advertiseWindow();
-    else repr.window = Math.min(65535, this.rcvBufSize);
+    else repr.window = this.synWindow();
     if (this.tsOk && !(flags & TcpFlag.RST)) repr.timestamp = { value: this.tsNow(), echo: this.tsRecent };
     if (this.sackOk && flags & TcpFlag.ACK && !(flags & TcpFlag.SYN)) {
       const blocks = rcv.recvBuf.sackBlocks(this.tsOk ? 3 : 4);
@@ -549,7 +569,7 @@ export class TcpEndpoint {
   /** Arms the one clock timer at the earliest of the retransmission, delayed-ACK, keepalive and close deadlines. */
   armTimer(): void {
     let at = Infinity;
-    for (const t of [this.snd.rtoAt, this.rcv.delackAt, this.keepaliveAt, this.closeAt]) if (t >= 0 && t < at) at = t;
+    for (const t of [this.snd.rtoAt, this.rcv.delackAt, this.keepaliveAt, this.closeAt, this.snd.corkAt]) if (t >= 0 && t < at) at = t;
     if (at === Infinity) {
       this.timer?.cancel();
       this.timer = null;
@@ -587,6 +607,7 @@ export class TcpEndpoint {
       this.output();
     }
     if (this.keepaliveAt >= 0 && now >= this.keepaliveAt) this.onKeepalive(now);
+    if (this.snd.corkAt >= 0 && now >= this.snd.corkAt) this.snd.onCorkTimeout();
     if (this.state !== TcpState.CLOSE) this.armTimer();
   }
 

@@ -6,7 +6,7 @@
 import { Errno } from '../abi.js';
 import type { PacketInfo, Route } from '../stack/types.js';
 import { TcpFlag, type TcpRepr } from '../wire/tcp.js';
-import { RenoCongestion } from './congestion.js';
+import { RenoCongestion, type CongestionControl } from './congestion.js';
 import { CubicCongestion } from './cubic.js';
 import type { TcpEndpoint } from './endpoint.js';
 import { seqAdd, seqGt, seqLe } from './seq.js';
@@ -48,7 +48,7 @@ function negotiate(ep: TcpEndpoint, seg: TcpRepr): void {
   ep.tsOk = ep.config.timestamps && seg.timestamp !== undefined;
   if (ep.tsOk) ep.tsRecent = seg.timestamp!.value;
   ep.mss = Math.max(64, Math.min(ep.peerMss, ep.advMss) - (ep.tsOk ? TIMESTAMP_OPTION_LEN : 0));
-  rcv.rcvAdv = seqAdd(rcv.rcvNxt, Math.min(65535, ep.rcvBufSize));
+  rcv.rcvAdv = seqAdd(rcv.rcvNxt, ep.synWindow());
   snd.sndWnd = seg.window; // SYN windows are never scaled
   snd.maxSndWnd = seg.window;
   snd.sndWl1 = seg.seq;
@@ -192,6 +192,19 @@ function becomeEstablished(ep: TcpEndpoint): void {
   ep.signal();
 }
 
+/**
+ * TCP_CONGESTION: the algorithm for this connection. An established one
+ * switches at once, keeping its window and threshold (tcp_reinit_congestion_control).
+ */
+export function setCongestionControl(ep: TcpEndpoint, name: 'cubic' | 'reno'): void {
+  ep.congestionName = name;
+  const old = ep.snd.cc as CongestionControl | undefined;
+  if (!old || old.name === name) return;
+  const next = name === 'reno' ? new RenoCongestion(old.cwnd) : new CubicCongestion(old.cwnd);
+  next.ssthresh = old.ssthresh;
+  ep.snd.cc = next;
+}
+
 /** SYN (active) or SYN-ACK (passive/simultaneous) with our options. */
 export function sendSyn(ep: TcpEndpoint, withAck: boolean): void {
   const synAck = withAck;
@@ -216,7 +229,7 @@ export function sendSyn(ep: TcpEndpoint, withAck: boolean): void {
 /** The retransmission timer fired in SYN_SENT or SYN_RECV: resend the SYN (SYN-ACK), or give up. */
 export function onSynTimeout(ep: TcpEndpoint): void {
   const snd = ep.snd;
-  const limit = ep.state === TcpState.SYN_SENT ? ep.config.synRetries : ep.config.synAckRetries;
+  const limit = ep.state === TcpState.SYN_SENT ? ep.synRetries : ep.config.synAckRetries;
   if (snd.retransmits >= limit) {
     ep.destroy(ep.parent ? 0 : ep.softError || Errno.ETIMEDOUT);
     return;

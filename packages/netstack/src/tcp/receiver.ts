@@ -184,9 +184,11 @@ export class TcpReceiver {
   /** Free receive-buffer space worth offering, in whole scaled units. */
   windowFree(): number {
     const rcvBufSize = this.ep.rcvBufSize;
-    const free = rcvBufSize - this.recvBuf.readyBytes - this.recvBuf.oooBytes;
+    const room = rcvBufSize - this.recvBuf.readyBytes - this.recvBuf.oooBytes;
+    // TCP_WINDOW_CLAMP bounds what is offered, whatever the buffer holds.
+    const free = this.ep.windowClamp > 0 ? Math.min(room, this.ep.windowClamp) : room;
     // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): don't open tiny windows.
-    if (free < Math.min(rcvBufSize / 2, this.ep.advMss)) return 0;
+    if (free < Math.min(rcvBufSize / 2, this.ep.advMss, this.ep.windowClamp || Infinity)) return 0;
     return Math.floor(free / 2 ** this.rcvWscale) * 2 ** this.rcvWscale;
   }
 

@@ -14,6 +14,9 @@ import { RttEstimator } from './rtt.js';
 import { SendBuffer } from './send-buffer.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.js';
 
+/** tcp(7): output corked by TCP_CORK is held at most this long. */
+const CORK_CEILING_MS = 200;
+
 export class TcpSender {
   // ---- send sequence space ---------------------------------------------------
   /** Initial send sequence number. */
@@ -29,6 +32,9 @@ export class TcpSender {
   /** Largest window the peer has offered (for sender SWS avoidance). */
   maxSndWnd = 0;
   private swsOverride = false;
+  /** When held corked data must go out anyway (tcp(7): TCP_CORK's 200 ms ceiling); -1 if none is held. */
+  corkAt = -1;
+  private corkExpired = false;
   /** Unacknowledged and unsent data: the retransmission queue starts at SND.UNA. */
   readonly sendBuf = new SendBuffer();
   /** The application is done sending (shutdown(SHUT_WR)/close); a FIN follows the data. */
@@ -298,6 +304,17 @@ export class TcpSender {
     return dataLen + (fin ? 1 : 0);
   }
 
+  /** TCP_CORK's ceiling passed: the held partial segment goes out. */
+  onCorkTimeout(): void {
+    this.corkAt = -1;
+    this.corkExpired = true;
+    try {
+      this.ep.output();
+    } finally {
+      this.corkExpired = false;
+    }
+  }
+
   private sendNewData(): boolean {
     let sent = false;
     const dataEnd = this.finSeq();
@@ -335,12 +352,17 @@ export class TcpSender {
         if (flight === 0) this.startPersist();
         break;
       }
-      if (len < mss && len === avail && !this.finQueued && (this.ep.cork || (!this.ep.nodelay && flight > 0))) break; // TCP_CORK, Nagle (RFC 896)
+      const corked = this.ep.cork && !this.corkExpired;
+      if (len < mss && len === avail && !this.finQueued && (corked || (!this.ep.nodelay && flight > 0))) {
+        if (corked && this.corkAt < 0) this.corkAt = this.ep.stack.clock.now() + CORK_CEILING_MS;
+        break; // TCP_CORK, Nagle (RFC 896)
+      }
       const fin = this.finQueued && seqAdd(this.sndNxt, len) === dataEnd;
       const flags = TcpFlag.ACK | (fin ? TcpFlag.FIN : 0) | (len === avail ? TcpFlag.PSH : 0);
       this.transmit(this.sndNxt, flags, len, true);
       sent = true;
     }
+    if (seqGe(this.sndNxt, dataEnd)) this.corkAt = -1;
     return sent;
   }
 

@@ -1,12 +1,12 @@
 /**
- * The bundle's config.json: read, checked (schema-check.ts) against a JSON schema of
- * the parts of the OCI runtime-spec tVisor reads (config-schema.ts), with a
+ * The bundle's config.json: read, checked against a JSON schema of
+ * the parts of the OCI runtime-spec tVisor reads (config-schema.ts, compiled by ajv at build time), with a
  * one-line error naming the field at fault.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { CONFIG_SCHEMA } from './config-schema.js';
-import { checkSchema, type SchemaError } from './schema-check.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { validate } from './generated/config-validator.js';
 import { UserError } from './errors.js';
 
 export interface Mount {
@@ -44,13 +44,22 @@ export interface Spec {
   linux?: { namespaces?: { type: string; path?: string }[]; maskedPaths?: string[]; readonlyPaths?: string[]; sysctl?: Record<string, string> };
 }
 
-/** A schema error as `field.path[2]: what is wrong`, naming the field as config.json spells it. */
-function describeError(err: SchemaError): string {
-  const at = err.path
-    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+/** The schema's validator, compiled at build time (tools/gen-config-validator.mjs), so no process pays to compile it. */
+const validateConfig = validate as unknown as ValidateFunction;
+
+/** An ajv error as `field.path[2]: what is wrong`, naming the field as config.json spells it. */
+function describeError(err: ErrorObject): string {
+  const at = err.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
     .join('')
     .replace(/^\./, '');
-  return `${at || 'the top level'}: ${err.message}`;
+  const params = err.params as { missingProperty?: string; allowedValues?: unknown[] };
+  if (err.keyword === 'required') return `${at ? `${at}.` : ''}${params.missingProperty}: is required`;
+  if (err.keyword === 'enum') return `${at}: must be one of ${(params.allowedValues ?? []).join(', ')}`;
+  return `${at || 'the top level'}: ${err.message ?? 'is invalid'}`;
 }
 
 /** Reads and checks `<bundle>/config.json`; the process must have args and a cwd that is absolute. */
@@ -69,8 +78,7 @@ export function loadSpec(bundle: string): Spec {
   } catch (e) {
     throw new UserError(`${path}: invalid JSON: ${(e as Error).message.split('\n')[0]}`);
   }
-  const err = checkSchema(CONFIG_SCHEMA, json);
-  if (err) throw new UserError(`config.json: ${describeError(err)}`);
+  if (!validateConfig(json)) throw new UserError(`config.json: ${describeError((validateConfig.errors ?? [])[0]!)}`);
   return json as Spec;
 }
 

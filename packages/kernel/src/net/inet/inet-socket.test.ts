@@ -1,4 +1,4 @@
-import { AF, Errno, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError } from '@tvisor/abi';
+import { AF, Errno, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
 import { createSocket, IpAddress, LoopbackEndpoint, Stack, VirtualClock } from '@tvisor/netstack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -92,5 +92,42 @@ describe('SOL_SOCKET options on inet sockets', () => {
     const s = socket(AF.INET, SOCK.DGRAM);
     expect(errnoOf(() => s.getOption(SOL.SOCKET, SO.PASSCRED))).toBe(Errno.EOPNOTSUPP);
     expect(errnoOf(() => s.setOption(SOL.SOCKET, SO.PASSCRED, encodeIntOption(1)))).toBe(Errno.EOPNOTSUPP);
+  });
+});
+
+describe('TCP options the kernel encodes', () => {
+  const pair = () => {
+    const clock = new VirtualClock();
+    const stack = new Stack({ clock });
+    stack.addAddress(stack.addNic(new LoopbackEndpoint(), 'lo'), '127.0.0.1/8');
+    const wrap = (inner: ReturnType<typeof createSocket>) => new InetSocket(newSocketInode({ uid: 0, gid: 0, groups: [] }), {} as Kernel, inner);
+    const l = createSocket(stack, AF.INET, SOCK.STREAM);
+    l.bind({ family: AF.INET, addr: '127.0.0.1', port: 5000 });
+    l.listen(4);
+    const c = createSocket(stack, AF.INET, SOCK.STREAM);
+    errnoOf(() => c.connect({ family: AF.INET, addr: '127.0.0.1', port: 5000 }));
+    clock.advance(10);
+    return { clock, client: wrap(c), server: wrap(l.accept()) };
+  };
+
+  it('TCP_CONGESTION reads back as a zero-padded TCP_CA_NAME_MAX (16 byte) field, as Linux copies it', () => {
+    const { client } = pair();
+    const v = client.getOption(SOL.TCP, TCP.CONGESTION);
+    expect(v.length).toBe(16);
+    expect(new TextDecoder().decode(v).replace(/\0+$/, '')).toBe('cubic');
+  });
+
+  it('TCP_INQ adds a SOL_TCP/TCP_CM_INQ control message with the bytes left after each read', () => {
+    const { clock, client, server } = pair();
+    expect(client.inner.send(new Uint8Array(1000))).toBe(1000);
+    clock.advance(100);
+    expect(server.recv(100, 0).control).toBeUndefined();
+    server.setOption(SOL.TCP, TCP.INQ, encodeIntOption(1));
+    const msg = server.recv(300, 0);
+    expect(msg.data.length).toBe(300);
+    expect(msg.control).toHaveLength(1);
+    const [c] = msg.control!;
+    expect([c.level, c.type]).toEqual([SOL.TCP, TCP.CM_INQ]);
+    expect(new DataView(c.data.buffer).getInt32(0, true)).toBe(600);
   });
 });

@@ -1,10 +1,10 @@
 import { AF, Errno, IP, Linger, MSG, POLL, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
-import { createSocket, IpAddress, type SockAddr, type Socket, type SockOptValue } from '@tvisor/netstack';
+import { createSocket, IpAddress, TCP_CA_NAME_MAX, type SockAddr, type Socket, type SockOptValue } from '@tvisor/netstack';
 import type { FileDescription, ReadinessCallback } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task } from '../../task.js';
 import { newSocketInode, type SocketInode } from '../sockfs.js';
-import { optionInt, SocketImpl, sockaddrFamily, type IncomingMessage, type OutgoingMessage } from '../socket.js';
+import { encodeIntOption, optionInt, SocketImpl, sockaddrFamily, type IncomingMessage, type OutgoingMessage } from '../socket.js';
 import type { MessageCreds } from '../unix/queue.js';
 import { sandboxStack, usesHostNetwork } from './stack.js';
 import { HostInetSocket } from './host-inet-socket.js';
@@ -95,6 +95,8 @@ export class InetSocket extends SocketImpl {
   readonly family: number;
   readonly type: number;
   readonly protocol: number;
+  /** TCP_INQ is on: each recvmsg reports the bytes still queued (TCP_CM_INQ). */
+  private inqCmsg = false;
 
   constructor(
     inode: SocketInode,
@@ -204,7 +206,8 @@ export class InetSocket extends SocketImpl {
       rights: null,
       creds: null,
       flags: r.flags,
-      control: r.control,
+      // The IP-level messages the stack attached (UDP, ping), then TCP_INQ's count for TCP.
+      control: this.inqCmsg ? [...(r.control ?? []), { level: SOL.TCP, type: TCP.CM_INQ, data: encodeIntOption(this.inner.inq()) }] : r.control,
     };
   }
 
@@ -233,7 +236,14 @@ export class InetSocket extends SocketImpl {
     // Since Linux 6.16 SO_PASSCRED belongs to sockets that can carry credentials (AF_UNIX, AF_NETLINK).
     if (level === SOL.SOCKET && name === SO.PASSCRED) throw new SysError(Errno.EOPNOTSUPP);
     try {
-      return encodeOption(this.inner.getsockopt(level, name));
+      const value = this.inner.getsockopt(level, name);
+      // Linux copies TCP_CONGESTION's name as a TCP_CA_NAME_MAX field (zero-padded), not as a C string.
+      if (level === SOL.TCP && name === TCP.CONGESTION && typeof value === 'string') {
+        const field = new Uint8Array(TCP_CA_NAME_MAX);
+        field.set(new TextEncoder().encode(value).subarray(0, TCP_CA_NAME_MAX));
+        return field;
+      }
+      return encodeOption(value);
     } catch (e) {
       if (e instanceof SysError && e.errno === Errno.ENOPROTOOPT && level === SOL.SOCKET) return undefined;
       throw e;
@@ -245,6 +255,7 @@ export class InetSocket extends SocketImpl {
     if (level === SOL.SOCKET && name === SO.PASSCRED) throw new SysError(Errno.EOPNOTSUPP);
     try {
       this.inner.setsockopt(level, name, decodeOption(level, name, value));
+      if (level === SOL.TCP && name === TCP.INQ && this.type === SOCK.STREAM) this.inqCmsg = optionInt(value) !== 0;
       return true;
     } catch (e) {
       if (e instanceof SysError && e.errno === Errno.ENOPROTOOPT && level === SOL.SOCKET) return false;
