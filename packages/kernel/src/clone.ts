@@ -7,6 +7,7 @@ import { Task, ThreadGroup } from './task.js';
 import { SIG_DFL, SIG_IGN } from './signals.js';
 import { copyOutU32 } from './user-io.js';
 import { armCpuLimit } from './cpu-limit.js';
+import { copyCredentials } from './credentials.js';
 import { traceNewTask, vforkDoneEvent } from './ptrace/stops.js';
 
 /** What clone3(2) asks beyond clone(2)'s arguments. */
@@ -57,6 +58,7 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   const context = kernel.platform.newThread(t.context);
   startLikeParent(t, context, flags, stack, tls);
   const child = new Task(kernel, tid, group, context);
+  child.creds = copyCredentials(t.creds);
   child.blocked = t.blocked;
   child.memPolicy = t.memPolicy;
   child.seccomp = t.seccomp;
@@ -109,7 +111,8 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   }
   startLikeParent(t, context, flags, stack, tls);
 
-  const creds = { ...parent.creds, groups: [...parent.creds.groups] };
+  // The child process inherits the calling thread's credentials.
+  const creds = copyCredentials(t.creds);
   const group = new ThreadGroup(
     pid,
     flags & CLONE.PARENT ? parent.parent : parent,

@@ -1,4 +1,4 @@
-import { AUXV, Errno, MAP, PROT, SysError } from '@tvisor/abi';
+import { AUXV, Errno, MAP, PROT, S, SysError } from '@tvisor/abi';
 import { MemoryManager, type MappableFile } from '@tvisor/mm';
 import { mappableFile } from './mappable.js';
 import type { FileDescription, VirtualDentry } from '@tvisor/vfs';
@@ -9,6 +9,7 @@ import type { FdTable } from './fd-table.js';
 import type { FsContext } from './fs-context.js';
 import type { PlatformAddressSpace, PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup, type Credentials } from './task.js';
+import { credentialsAfterExec, isSecureExec, type SetIdFile } from './credentials.js';
 import { tracedExec } from './ptrace/stops.js';
 
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
@@ -27,6 +28,8 @@ export interface ExecRequest {
   envp: Array<string | Uint8Array>;
   /** execveat's AT_SYMLINK_NOFOLLOW: the program itself must not be a symlink (its `#!` interpreter may be). */
   noFollow?: boolean;
+  /** The caller's no_new_privs: set-user-ID and set-group-ID bits are then ignored. */
+  noNewPrivs?: boolean;
 }
 
 /** A program loaded into a fresh address space, ready to run. */
@@ -46,6 +49,19 @@ export interface LoadedImage {
   auxv: Array<readonly [number, number]>;
   /** Set when the image reuses the caller's host process: execve's point of no return hands it over. */
   commit?: () => void;
+  /** The credentials the program runs with (execve's capability and set-id transformation). */
+  creds: Credentials;
+}
+
+/** The ids a set-user-ID / set-group-ID executable confers, unless its mount is nosuid or no_new_privs is set. */
+function setIdOf(file: FileDescription, noNewPrivs: boolean): SetIdFile {
+  if (noNewPrivs || file.mount.flags.noSuid) return {};
+  const st = file.stat();
+  const out: SetIdFile = {};
+  if (st.mode & S.ISUID) out.uid = st.uid;
+  // Set-group-ID without group execute marks mandatory locking, not a set-gid program.
+  if (st.mode & S.ISGID && st.mode & 0o010) out.gid = st.gid;
+  return out;
 }
 
 /** The file as the ELF loader reads it; with `mappable` its segments are mapped from it (named in /proc/PID/maps). */
@@ -96,8 +112,8 @@ function programMappable(kernel: Kernel, fs: FsContext, file: FileDescription): 
  * following `#!` lines to their interpreter (the script path is passed as an
  * argument, like Linux does).
  */
-function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: FileDescription; argv: Array<string | Uint8Array> } {
-  const file = fs.openExecutable(req.path, { noFollow: req.noFollow });
+function resolveProgram(fs: FsContext, creds: Credentials, req: ExecRequest, depth = 0): { file: FileDescription; argv: Array<string | Uint8Array> } {
+  const file = fs.openExecutable(req.path, creds, { noFollow: req.noFollow });
   let shebang;
   try {
     shebang = parseShebang(loaderFile(file).read(0, HEADER_SIZE));
@@ -109,7 +125,7 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
   file.decRef();
   if (depth >= MAX_INTERPRETER_DEPTH) throw new SysError(Errno.ELOOP);
   const argv = [shebang.interpreter, ...(shebang.arg !== undefined ? [shebang.arg] : []), req.path, ...req.argv.slice(1)];
-  return resolveProgram(fs, { ...req, path: shebang.interpreter, argv, noFollow: false }, depth + 1);
+  return resolveProgram(fs, creds, { ...req, path: shebang.interpreter, argv, noFollow: false }, depth + 1);
 }
 
 /**
@@ -119,7 +135,8 @@ function resolveProgram(fs: FsContext, req: ExecRequest, depth = 0): { file: Fil
  * failure leaves it as it was (execve's point of no return comes after).
  */
 export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req: ExecRequest, reuse?: PlatformContext): LoadedImage {
-  const { file, argv } = resolveProgram(fs, req);
+  const { file, argv } = resolveProgram(fs, creds, req);
+  const after = credentialsAfterExec(creds, setIdOf(file, req.noNewPrivs ?? false));
   const interpreters: FileDescription[] = [];
   let context: PlatformContext | undefined;
   try {
@@ -134,7 +151,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
         memory: loaderMemory(mm),
         file: loaderFile(file, programMappable(kernel, fs, file)),
         openInterp: (path) => {
-          const interp = fs.openExecutable(path);
+          const interp = fs.openExecutable(path, creds);
           // Released with the program file, once its segments are mapped.
           interpreters.push(interp);
           return loaderFile(interp, programMappable(kernel, fs, interp));
@@ -158,11 +175,11 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
           ...loaded.auxv,
           [AUXV.PAGESZ, 4096],
           [AUXV.CLKTCK, 100],
-          [AUXV.UID, creds.uid],
-          [AUXV.EUID, creds.euid],
-          [AUXV.GID, creds.gid],
-          [AUXV.EGID, creds.egid],
-          [AUXV.SECURE, 0],
+          [AUXV.UID, after.uid],
+          [AUXV.EUID, after.euid],
+          [AUXV.GID, after.gid],
+          [AUXV.EGID, after.egid],
+          [AUXV.SECURE, isSecureExec(after) ? 1 : 0],
         ],
         execfn: req.path,
         platform: 'x86_64',
@@ -207,6 +224,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
         argEnd: stack.argEnd,
         envStart: stack.envStart,
         envEnd: stack.envEnd,
+        creds: after,
         auxv: stack.auxv,
       };
     });
@@ -279,12 +297,21 @@ function readStringArray(t: Task, addr: number): Uint8Array[] {
 export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAddr: number, opts: { noFollow?: boolean } = {}): number {
   const argv = readStringArray(t, argvAddr);
   const envp = readStringArray(t, envpAddr);
-  const image = loadImage(t.kernel, t.group.fs, t.group.creds, { path, argv, envp, noFollow: opts.noFollow }, t.group.tasks.size === 1 ? t.context : undefined);
+  const image = loadImage(
+    t.kernel,
+    t.group.fs,
+    t.creds,
+    { path, argv, envp, noFollow: opts.noFollow, noNewPrivs: t.group.noNewPrivs },
+    t.group.tasks.size === 1 ? t.context : undefined,
+  );
   const formerTid = t.tid;
   deThread(t);
   // Linux's unshare_files: a table shared through CLONE_FILES is copied before
   // close-on-exec runs, so the other sharers keep their descriptors.
   t.group.fds = t.group.fds.unshare();
+  // The exec'ing thread, now the leader, gives the process its credentials.
+  Object.assign(t.creds, image.creds);
+  t.group.creds = t.creds;
   replaceImage(t.kernel, t, image, formerTid);
   return 0;
 }

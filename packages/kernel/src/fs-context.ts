@@ -1,5 +1,12 @@
-import { AT, Errno, O, S, SysError } from '@tvisor/abi';
-import type { Credentials as VfsCredentials, FileDescription, PathContext, VirtualDentry, VirtualFilesystem } from '@tvisor/vfs';
+import { ACCESS, AT, Errno, O, S, SysError } from '@tvisor/abi';
+import {
+  ROOT_CREDENTIALS,
+  type Credentials as VfsCredentials,
+  type FileDescription,
+  type PathContext,
+  type VirtualDentry,
+  type VirtualFilesystem,
+} from '@tvisor/vfs';
 import type { FdTable } from './fd-table.js';
 import type { Credentials } from './task.js';
 
@@ -9,9 +16,9 @@ export interface FsRoot {
   root: VirtualDentry;
 }
 
-/** Filesystem credentials of a process: its effective ids. */
+/** What the VFS checks permissions with: the filesystem ids and the effective capability set. */
 export function vfsCredentials(c: Credentials): VfsCredentials {
-  return { uid: c.euid, gid: c.egid, groups: c.groups };
+  return { uid: c.fsuid, gid: c.fsgid, groups: c.groups, caps: c.effective };
 }
 
 /**
@@ -28,17 +35,20 @@ export class FsContext {
   ) {}
 
   /** Where a path relative to `dirfd` starts: the cwd for AT_FDCWD, else the directory the fd names. */
-  context(fds: FdTable, dirfd: number = AT.FDCWD, path = ''): PathContext {
+  context(task: { group: { fds: FdTable }; creds: Credentials }, dirfd: number = AT.FDCWD, path = ''): PathContext {
     let start = this.cwd;
-    if (dirfd !== AT.FDCWD && !path.startsWith('/')) start = fds.get(dirfd).vd;
-    return { root: this.root, start, creds: vfsCredentials(this.creds), umask: this.umask };
+    if (dirfd !== AT.FDCWD && !path.startsWith('/')) start = task.group.fds.get(dirfd).vd;
+    return { root: this.root, start, creds: vfsCredentials(task.creds), umask: this.umask };
   }
 
   /** Opens `path` for execve: a regular file the caller may execute (EACCES otherwise). */
-  openExecutable(path: string, opts: { noFollow?: boolean } = {}): FileDescription {
-    const ctx = { root: this.root, start: this.cwd, creds: vfsCredentials(this.creds), umask: this.umask };
+  openExecutable(path: string, creds: Credentials, opts: { noFollow?: boolean } = {}): FileDescription {
+    const ctx = { root: this.root, start: this.cwd, creds: vfsCredentials(creds), umask: this.umask };
+    // Execute permission is the caller's; reading the image is the kernel's
+    // (an execute-only binary runs), so the open itself is privileged.
+    this.vfs.accessAt(ctx, path, ACCESS.X_OK);
     // execveat's AT_SYMLINK_NOFOLLOW: a symlink as the last component is ELOOP, as with O_NOFOLLOW.
-    const file = this.vfs.openAt(ctx, path, { flags: O.RDONLY | (opts.noFollow ? O.NOFOLLOW : 0) });
+    const file = this.vfs.openAt({ ...ctx, creds: ROOT_CREDENTIALS }, path, { flags: O.RDONLY | (opts.noFollow ? O.NOFOLLOW : 0) });
     const st = file.stat();
     if ((st.mode & S.IFMT) !== S.IFREG) {
       file.decRef();

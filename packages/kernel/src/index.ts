@@ -6,6 +6,7 @@ export { FsContext, type FsRoot } from './fs-context.js';
 export { FdTable } from './fd-table.js';
 export { MemoryFilePages } from './file-pages.js';
 export { Task, ThreadGroup, type Credentials } from './task.js';
+export { newCredentials, capabilitySetFromNames, type CapabilitySets } from './credentials.js';
 export * from './loader/index.js';
 export { createProcfs } from './fs/proc/procfs.js';
 export { sendKill } from './signal-delivery.js';

@@ -2,6 +2,7 @@ import { ACCESS, Errno, S, SysError } from '@tvisor/abi';
 import { loadImage, startProcess } from './exec.js';
 import { FdTable } from './fd-table.js';
 import { FsContext, vfsCredentials } from './fs-context.js';
+import { copyCredentials, newCredentials } from './credentials.js';
 import { stdioFile } from './host/host-stdio.js';
 import type { FileDescription } from '@tvisor/vfs';
 import type { Kernel } from './kernel.js';
@@ -9,7 +10,8 @@ import type { Credentials, ThreadGroup } from './task.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export const ROOT_CREDENTIALS: Credentials = { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] };
+/** Root with every capability: `runsc do`'s default. Copy before use (copyCredentials). */
+export const ROOT_CREDENTIALS: Credentials = Object.freeze(newCredentials(0, 0));
 
 export interface InitRequest {
   argv: string[];
@@ -66,7 +68,7 @@ export function spawnInit(kernel: Kernel, req: InitRequest): ThreadGroup {
  * runs, picks it up). Fails with ENOENT/EACCES/ENOEXEC before anything runs.
  */
 export function spawnProcess(kernel: Kernel, req: InitRequest): ThreadGroup {
-  const creds = req.creds ?? { ...ROOT_CREDENTIALS };
+  const creds = copyCredentials(req.creds ?? ROOT_CREDENTIALS);
   const { vfs, root } = kernel.root;
   const ctx = { root, start: root, creds: vfsCredentials(creds), umask: 0o022 };
   let cwd = root;
@@ -79,6 +81,8 @@ export function spawnProcess(kernel: Kernel, req: InitRequest): ThreadGroup {
   if (req.umask !== undefined) fs.umask = req.umask;
   const path = findOnPath(fs, req.argv[0], req.envp);
   const image = loadImage(kernel, fs, creds, { path, argv: req.argv, envp: req.envp });
+  // The process runs with what exec makes of the given credentials (capabilities(7)).
+  Object.assign(creds, image.creds);
   const fds = new FdTable((file) => vfs.locks.releaseDescription(file));
   const stdio = req.stdio ?? [0, 1, 2];
   for (const fd of [0, 1, 2]) {

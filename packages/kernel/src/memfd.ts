@@ -18,7 +18,7 @@ export class MemfdFilesystem {
 
   /** A new anonymous read-write file named `name`. */
   create(name: string, t: Task): FileDescription {
-    const ctx = this.vfs.context(vfsCredentials(t.group.creds));
+    const ctx = this.vfs.context(vfsCredentials(t.creds));
     const file = this.vfs.openAt(ctx, '/', { flags: O.TMPFILE | O.RDWR, mode: 0o777 });
     file.dentry.name = `memfd:${name}`;
     return file;

@@ -1,5 +1,7 @@
 // Who may inspect or change another process (ptrace(2)'s "ptrace access
 // mode" check), shared by ptrace, process_vm_readv/writev and pidfd_getfd.
+import { CAP } from '@tvisor/abi';
+import { hasCapability } from './credentials.js';
 import type { Task, ThreadGroup } from './task.js';
 
 /**
@@ -10,8 +12,8 @@ import type { Task, ThreadGroup } from './task.js';
  */
 export function mayAccessProcess(t: Task, target: ThreadGroup): boolean {
   if (target === t.group) return true;
-  const me = t.group.creds;
-  if (me.euid === 0) return true;
+  const me = t.creds;
+  if (hasCapability(me, CAP.SYS_PTRACE)) return true;
   const c = target.creds;
   const sameUser = me.uid === c.uid && me.uid === c.euid && me.uid === c.suid;
   const sameGroup = me.gid === c.gid && me.gid === c.egid && me.gid === c.sgid;

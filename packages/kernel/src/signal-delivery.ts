@@ -74,7 +74,7 @@ export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Ui
 
 /** A signal with `kill`'s siginfo, from `sender` (undefined: the kernel); tgkill and tkill say SI_TKILL as `code`. */
 export function sendKill(kernel: Kernel, g: ThreadGroup, sig: number, sender?: Task, target?: Task, code: number = SI.USER): void {
-  const from = sender ? { pid: sender.group.pid, uid: sender.group.creds.uid } : { pid: 0, uid: 0 };
+  const from = sender ? { pid: sender.group.pid, uid: sender.creds.uid } : { pid: 0, uid: 0 };
   sendSignal(kernel, g, sig, sigInfoKill(sig, from, sender ? code : SI.KERNEL), target, sender !== undefined);
 }
 

@@ -14,18 +14,10 @@ import { GroupStop } from './job-control.js';
 import { zeroCpu, type CpuTimes } from './cpu-time.js';
 import type { Terminal } from './tty/terminal.js';
 import type { SeccompState } from './seccomp.js';
+import type { Credentials } from './credentials.js';
 import type { PtraceLink, TraceeExit } from './ptrace/link.js';
 
-/** Credentials of a process: root inside the sandbox by default. */
-export interface Credentials {
-  uid: number;
-  euid: number;
-  suid: number;
-  gid: number;
-  egid: number;
-  sgid: number;
-  groups: number[];
-}
+export type { Credentials } from './credentials.js';
 
 /**
  * A process (a thread group): what its threads share. Identified by the
@@ -170,7 +162,15 @@ export class Task {
     public context: PlatformContext,
   ) {
     context.owner = this;
+    this.creds = group.creds;
   }
+
+  /**
+   * The thread's credentials: Linux keeps them per task (a raw setuid(2)
+   * changes one thread; glibc's wrappers repeat it on every thread). The
+   * leader's object is also ThreadGroup.creds, what others check the process by.
+   */
+  creds: Credentials;
 
   /** Moves the task to a new execution context (execve); the old one is the caller's to kill. */
   replaceContext(context: PlatformContext): void {

@@ -1,20 +1,29 @@
-import { ACCESS, Errno, S, SysError } from './abi.js';
+import { ACCESS, CAP, Errno, S, SysError } from './abi.js';
 
 /**
- * Who performs an operation: filesystem user and group ids plus
- * supplementary groups. uid 0 stands for a holder of CAP_DAC_OVERRIDE,
- * CAP_FOWNER and CAP_CHOWN (capabilities are not modelled separately).
+ * Who performs an operation: filesystem user and group ids, supplementary
+ * groups and the effective capability set (bit CAP.x for capability x).
+ * Without `caps`, uid 0 stands for a holder of every capability (the
+ * sandbox's own operations, and callers that do not model capabilities).
  */
 export interface Credentials {
   uid: number;
   gid: number;
   groups: readonly number[];
+  caps?: bigint;
 }
 
 export const ROOT_CREDENTIALS: Credentials = Object.freeze({ uid: 0, gid: 0, groups: Object.freeze([]) });
 
+/** Whether `creds` holds capability `cap` (a CAP.* number) in its effective set. */
+export function hasCapability(creds: Credentials, cap: number): boolean {
+  if (creds.caps === undefined) return creds.uid === 0;
+  return (creds.caps & (1n << BigInt(cap))) !== 0n;
+}
+
+/** Whether `creds` holds CAP_SYS_ADMIN (mount, chroot-like administration). */
 export function isPrivileged(creds: Credentials): boolean {
-  return creds.uid === 0;
+  return hasCapability(creds, CAP.SYS_ADMIN);
 }
 
 export function inGroup(creds: Credentials, gid: number): boolean {
@@ -32,22 +41,25 @@ export function checkPermission(creds: Credentials, mode: number, uid: number, g
 export function mayAccess(creds: Credentials, mode: number, uid: number, gid: number, want: number): boolean {
   want &= 7;
   if (want === 0) return true;
-  if (isPrivileged(creds)) {
-    // Root may read and write anything, and execute a file if any x bit is
-    // set; directories are always searchable.
-    if ((want & ACCESS.X_OK) === 0) return true;
-    return (mode & S.IFMT) === S.IFDIR || (mode & 0o111) !== 0;
-  }
   let perm: number;
   if (creds.uid === uid) perm = (mode >> 6) & 7;
   else if (inGroup(creds, gid)) perm = (mode >> 3) & 7;
   else perm = mode & 7;
-  return (perm & want) === want;
+  if ((perm & want) === want) return true;
+  // generic_permission's capability overrides: DAC_READ_SEARCH reads anything
+  // and searches directories; DAC_OVERRIDE also writes, and executes a file
+  // with any execute bit.
+  if ((mode & S.IFMT) === S.IFDIR) {
+    if ((want & ACCESS.W_OK) === 0 && hasCapability(creds, CAP.DAC_READ_SEARCH)) return true;
+    return hasCapability(creds, CAP.DAC_OVERRIDE);
+  }
+  if (want === ACCESS.R_OK && hasCapability(creds, CAP.DAC_READ_SEARCH)) return true;
+  return ((want & ACCESS.X_OK) === 0 || (mode & 0o111) !== 0) && hasCapability(creds, CAP.DAC_OVERRIDE);
 }
 
-/** May `creds` change the attributes of a file it does not own (chmod, utimes)? */
+/** May `creds` act as the owner of a file (inode_owner_or_capable: chmod, utimes, xattrs)? */
 export function isOwnerOrPrivileged(creds: Credentials, uid: number): boolean {
-  return creds.uid === uid || isPrivileged(creds);
+  return creds.uid === uid || hasCapability(creds, CAP.FOWNER);
 }
 
 /**
@@ -56,17 +68,17 @@ export function isOwnerOrPrivileged(creds: Credentials, uid: number): boolean {
  */
 export function checkSticky(creds: Credentials, dirMode: number, dirUid: number, fileUid: number): void {
   if ((dirMode & S.ISVTX) === 0) return;
-  if (creds.uid === fileUid || creds.uid === dirUid || isPrivileged(creds)) return;
+  if (creds.uid === fileUid || creds.uid === dirUid || hasCapability(creds, CAP.FOWNER)) return;
   throw new SysError(Errno.EPERM);
 }
 
 /**
- * The mode a regular file keeps when an unprivileged user truncates or
- * writes it (should_remove_suid): set-user-ID goes, and set-group-ID when
+ * The mode a regular file keeps when a writer without CAP_FSETID truncates
+ * or writes it (should_remove_suid): set-user-ID goes, and set-group-ID when
  * group-executable. Returns undefined when nothing changes.
  */
 export function modeAfterKillPrivs(creds: Credentials, mode: number): number | undefined {
-  if (isPrivileged(creds)) return undefined;
+  if (hasCapability(creds, CAP.FSETID)) return undefined;
   let m = mode & ~S.ISUID;
   if (m & 0o010) m &= ~S.ISGID;
   return m !== mode ? m : undefined;

@@ -1,5 +1,5 @@
-import { ACCESS, AT, Errno, IN, O, RENAME, RESOLVE, S, SysError, UTIME, XATTR } from './abi.js';
-import { checkSticky, inGroup, isOwnerOrPrivileged, isPrivileged, mayAccess, modeAfterKillPrivs, type Credentials } from './credentials.js';
+import { ACCESS, AT, CAP, Errno, IN, O, RENAME, RESOLVE, S, SysError, UTIME, XATTR } from './abi.js';
+import { checkSticky, hasCapability, inGroup, isOwnerOrPrivileged, isPrivileged, mayAccess, modeAfterKillPrivs, type Credentials } from './credentials.js';
 import type { Dentry } from './dentry.js';
 import { DeviceRegistry } from './devices.js';
 import { FileDescription, PathFileImpl, type FileDescriptionImpl } from './file-description.js';
@@ -97,7 +97,7 @@ export class VirtualFilesystem {
   /** chroot(2): like resolveDirectory, but only for the privileged (EPERM). */
   resolveChroot(ctx: PathContext, path: string): VirtualDentry {
     const vd = this.resolveDirectory(ctx, path);
-    if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    if (!hasCapability(ctx.creds, CAP.SYS_CHROOT)) throw new SysError(Errno.EPERM);
     return vd;
   }
 
@@ -269,7 +269,7 @@ export class VirtualFilesystem {
     const { parent, name, trailingSlash } = this.resolver(ctx).resolveParent(path);
     if (name === '' || name === '.' || name === '..') throw new SysError(Errno.EEXIST);
     this.createCommon(ctx, parent, name, trailingSlash);
-    if ((type === S.IFCHR || type === S.IFBLK) && !isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    if ((type === S.IFCHR || type === S.IFBLK) && !hasCapability(ctx.creds, CAP.MKNOD)) throw new SysError(Errno.EPERM);
     const { creds, perm } = this.newOwnership(ctx, parent, mode & PERM_BITS, false);
     const inode =
       type === S.IFREG
@@ -321,7 +321,7 @@ export class VirtualFilesystem {
 
   /** fs.protected_hardlinks=1: unprivileged users may only link files they own or could read and write. */
   private checkHardlinkAllowed(creds: Credentials, st: StatInfo): void {
-    if (isPrivileged(creds) || creds.uid === st.uid) return;
+    if (hasCapability(creds, CAP.FOWNER) || creds.uid === st.uid) return;
     const safe =
       (st.mode & S.IFMT) === S.IFREG &&
       !(st.mode & S.ISUID) &&
@@ -354,8 +354,8 @@ export class VirtualFilesystem {
       gid = pst.gid;
       if (dir) perm |= S.ISGID;
     }
-    if (!dir && perm & S.ISGID && !inGroup({ ...ctx.creds, gid }, gid) && !isPrivileged(ctx.creds)) perm &= ~S.ISGID;
-    return { creds: { uid: ctx.creds.uid, gid, groups: ctx.creds.groups }, perm };
+    if (!dir && perm & S.ISGID && !inGroup({ ...ctx.creds, gid }, gid) && !hasCapability(ctx.creds, CAP.FSETID)) perm &= ~S.ISGID;
+    return { creds: { uid: ctx.creds.uid, gid, groups: ctx.creds.groups, caps: ctx.creds.caps }, perm };
   }
 
   private cacheChild(parent: Dentry, name: string, inode: Inode): Dentry {
@@ -559,7 +559,7 @@ export class VirtualFilesystem {
     if (!isOwnerOrPrivileged(creds, st.uid)) throw new SysError(Errno.EPERM);
     let m = mode & PERM_BITS;
     // A non-member may not leave set-group-ID on a file it chmods.
-    if (!isPrivileged(creds) && !inGroup(creds, st.gid)) m &= ~S.ISGID;
+    if (!hasCapability(creds, CAP.FSETID) && !inGroup(creds, st.gid)) m &= ~S.ISGID;
     inode.setStat({ mode: (st.mode & S.IFMT) | m }, creds);
     notifyDentry(vd.dentry, IN.ATTRIB);
   }
@@ -576,24 +576,26 @@ export class VirtualFilesystem {
     const inode = vd.dentry.inode;
     const st = inode.stat();
     if (vd.mount.readOnly) throw new SysError(Errno.EROFS);
-    const newUid = uid === -1 || uid === 0xffffffff ? st.uid : uid;
-    const newGid = gid === -1 || gid === 0xffffffff ? st.gid : gid;
-    if (!isPrivileged(creds)) {
-      if (newUid !== st.uid || creds.uid !== st.uid) {
-        if (!(newUid === st.uid && creds.uid === st.uid)) throw new SysError(Errno.EPERM);
-      }
-      if (newGid !== st.gid && !inGroup(creds, newGid)) throw new SysError(Errno.EPERM);
+    const given = (id: number) => id !== -1 && id !== 0xffffffff;
+    const newUid = given(uid) ? uid : st.uid;
+    const newGid = given(gid) ? gid : st.gid;
+    // chown_ok/chgrp_ok: without CAP_CHOWN only the owner may "change" the
+    // owner to itself, and the group to one it belongs to.
+    const owner = creds.uid === st.uid;
+    if (!hasCapability(creds, CAP.CHOWN)) {
+      if (given(uid) && !(owner && newUid === st.uid)) throw new SysError(Errno.EPERM);
+      if (given(gid) && !(owner && (newGid === st.gid || inGroup(creds, newGid)))) throw new SysError(Errno.EPERM);
     }
     const req: SetStatRequest = { uid: newUid, gid: newGid };
     if (!isDir(st.mode) && !isSymlink(st.mode)) {
-      // Changing ownership drops set-user-ID, and set-group-ID when group-executable.
+      // Changing ownership drops set-user-ID, and set-group-ID when group-executable
+      // or (setattr_should_drop_sgid) when the caller is outside the group without CAP_FSETID.
       let m = st.mode & ~S.ISUID;
-      if (m & 0o010) m &= ~S.ISGID;
+      if (m & 0o010 || (m & S.ISGID && !inGroup(creds, st.gid) && !hasCapability(creds, CAP.FSETID))) m &= ~S.ISGID;
       if (m !== st.mode) req.mode = m;
     }
     inode.setStat(req, creds);
     // chown(-1, -1) changes no attribute Linux reports (only ctime).
-    const given = (id: number) => id !== -1 && id !== 0xffffffff;
     if (given(uid) || given(gid) || req.mode !== undefined) notifyDentry(vd.dentry, IN.ATTRIB);
   }
 
@@ -664,7 +666,7 @@ export class VirtualFilesystem {
     if (name.startsWith('user.')) {
       const type = st.mode & S.IFMT;
       if (type !== S.IFREG && type !== S.IFDIR) throw new SysError(write ? Errno.EPERM : Errno.ENODATA);
-      if (type === S.IFDIR && st.mode & S.ISVTX && write && creds.uid !== st.uid && !isPrivileged(creds)) throw new SysError(Errno.EPERM);
+      if (type === S.IFDIR && st.mode & S.ISVTX && write && !isOwnerOrPrivileged(creds, st.uid)) throw new SysError(Errno.EPERM);
       checkAccess(vd.dentry.inode, creds, st.mode, st.uid, st.gid, write ? ACCESS.W_OK : ACCESS.R_OK);
       return;
     }

@@ -114,6 +114,18 @@ export const LINUX_CAPABILITY = {
   U32S_3: 2,
 } as const;
 
+/** securebits flag numbers (linux/securebits.h SECURE_*; the SECBIT_* masks are 1 << these): each flag's lock is the bit above it. */
+export const SECURE = {
+  NOROOT: 0,
+  NOROOT_LOCKED: 1,
+  NO_SETUID_FIXUP: 2,
+  NO_SETUID_FIXUP_LOCKED: 3,
+  KEEP_CAPS: 4,
+  KEEP_CAPS_LOCKED: 5,
+  NO_CAP_AMBIENT_RAISE: 6,
+  NO_CAP_AMBIENT_RAISE_LOCKED: 7,
+} as const;
+
 /** seccomp(2) operations. */
 export const SECCOMP = {
   MODE_DISABLED: 0,

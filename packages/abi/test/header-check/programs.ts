@@ -83,6 +83,7 @@ int printf(const char *, ...);
 #include <linux/uio.h>
 #include <linux/futex.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <linux/rseq.h>
 #include <linux/sched.h>
 #include <linux/sched/types.h>

@@ -105,6 +105,7 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   PR: { program: 'uapi', cName: prefix('PR_') },
   CAP: { program: 'uapi', cName: prefix('CAP_') },
   LINUX_CAPABILITY: { program: 'uapi', cName: prefix('_LINUX_CAPABILITY_') },
+  SECURE: { program: 'uapi', cName: prefix('SECURE_') },
   SECCOMP: { program: 'uapi', cName: prefix('SECCOMP_') },
   SECCOMP_RET: { program: 'uapi', cName: prefix('SECCOMP_RET_') },
   SECCOMP_FILTER_FLAG: { program: 'uapi', cName: prefix('SECCOMP_FILTER_FLAG_') },

@@ -1,10 +1,10 @@
 import { Errno, MSGF, SysError } from '@tvisor/abi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Credentials } from '../task.js';
+import { newCredentials, type Credentials } from '../credentials.js';
 import { msgSearch, MsgQueue } from './msg-queue.js';
 
-const ROOT: Credentials = { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] };
+const ROOT: Credentials = newCredentials(0, 0);
 
 function errnoOf(fn: () => unknown): number {
   try {

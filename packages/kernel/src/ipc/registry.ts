@@ -1,5 +1,6 @@
-import { Errno, IPC, SysError, type IpcPerm } from '@tvisor/abi';
+import { CAP, Errno, IPC, SysError, type IpcPerm } from '@tvisor/abi';
 import type { Credentials } from '../task.js';
+import { hasCapability } from '../credentials.js';
 
 /** Linux's IPCMNI_SEQ_SHIFT: an object's id is its slot plus its sequence number times this. */
 const SEQ_MULTIPLIER = 32768;
@@ -53,7 +54,7 @@ export class IpcObject {
    * (CAP_IPC_OWNER) may do anything.
    */
   permits(creds: Credentials, requested: number): boolean {
-    if (creds.euid === 0) return true;
+    if (hasCapability(creds, CAP.IPC_OWNER)) return true;
     let granted = this.mode;
     if (creds.euid === this.uid || creds.euid === this.cuid) granted >>= 6;
     else if (inGroup(creds, this.gid) || inGroup(creds, this.cgid)) granted >>= 3;
@@ -67,7 +68,7 @@ export class IpcObject {
 
   /** IPC_SET and IPC_RMID: only the owner, the creator or root (CAP_SYS_ADMIN), else EPERM. */
   checkOwner(creds: Credentials): void {
-    if (creds.euid !== 0 && creds.euid !== this.uid && creds.euid !== this.cuid) throw new SysError(Errno.EPERM);
+    if (!hasCapability(creds, CAP.SYS_ADMIN) && creds.euid !== this.uid && creds.euid !== this.cuid) throw new SysError(Errno.EPERM);
   }
 
   /** IPC_SET's common part: the new owner and the permission bits of the mode. */

@@ -1,13 +1,13 @@
 import { Errno, IPC, SEMF, SysError, type Sembuf } from '@tvisor/abi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Credentials } from '../task.js';
+import { newCredentials, type Credentials } from '../credentials.js';
 import { IpcRegistry } from './registry.js';
 import { SEM_VALUE_MAX, SemSet } from './sem-set.js';
 
-const ROOT: Credentials = { uid: 0, euid: 0, suid: 0, gid: 0, egid: 0, sgid: 0, groups: [] };
+const ROOT: Credentials = newCredentials(0, 0);
 // Not the owner, but in the owner's group (0): the group bits apply.
-const USER: Credentials = { uid: 1000, euid: 1000, suid: 1000, gid: 1000, egid: 1000, sgid: 1000, groups: [0] };
+const USER: Credentials = newCredentials(1000, 1000, [0]);
 
 const sopArb = fc.record({ num: fc.integer({ min: 0, max: 2 }), op: fc.integer({ min: -3, max: 3 }), flg: fc.constantFrom(0, SEMF.UNDO) });
 

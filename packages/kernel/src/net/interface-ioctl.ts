@@ -1,8 +1,9 @@
-import { AF, ARPHRD, Errno, IFF, IFNAMSIZ, Ifconf, Ifreq, SIOC, SockaddrIn, SysError } from '@tvisor/abi';
+import { CAP, AF, ARPHRD, Errno, IFF, IFNAMSIZ, Ifconf, Ifreq, SIOC, SockaddrIn, SysError } from '@tvisor/abi';
 import type { Nic } from '@tvisor/netstack';
 import type { Task } from '../task.js';
 import { sandboxStack } from './inet/stack.js';
 import { NIC_TX_QUEUE_LEN, networkBytes, nicFlags } from './netlink/route.js';
+import { hasCapability } from '../credentials.js';
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
@@ -100,7 +101,7 @@ export function interfaceIoctl(t: Task, family: number, cmd: number, arg: number
     case SIOC.GIFFLAGS:
       return reply(unionInt(nicFlags(nic) & 0xffff, 2));
     case SIOC.SIFFLAGS: {
-      if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+      if (!hasCapability(t.creds, CAP.NET_ADMIN)) throw new SysError(Errno.EPERM);
       const flags = view(req.ifr_ifru).getUint16(0, true);
       stack.setNicUp(nic, (flags & IFF.UP) !== 0);
       return 0;

@@ -55,7 +55,7 @@ export interface ControlMessage {
 
 /** Who is calling: the credentials a socket records (SO_PEERCRED, SCM_CREDENTIALS). */
 export function callerCreds(t: Task): MessageCreds {
-  return { pid: t.group.pid, uid: t.group.creds.euid, gid: t.group.creds.egid };
+  return { pid: t.group.pid, uid: t.creds.euid, gid: t.creds.egid };
 }
 
 /** The int an option's value holds (EINVAL if shorter than an int, as Linux). */

@@ -1,5 +1,6 @@
 // clone3(2): clone with its arguments in a versioned struct clone_args.
-import { CLONE, CLONE_ARGS_SIZE, CSIGNAL, Errno, NSIG, PAGE_SIZE, SysError } from '@tvisor/abi';
+import { CAP, CLONE, CLONE_ARGS_SIZE, CSIGNAL, Errno, NSIG, PAGE_SIZE, SysError } from '@tvisor/abi';
+import { hasCapability } from '../credentials.js';
 import { cloneProcess } from '../clone.js';
 import { installPidFd } from './pidfd.js';
 import type { Task } from '../task.js';
@@ -84,7 +85,7 @@ function clone3(t: Task, addr: number, size: number): number {
     const v = new DataView(t.mm.copyIn(args.setTid, 4).buffer);
     tid = v.getInt32(0, true);
     if (tid <= 0) throw new SysError(Errno.EINVAL);
-    if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+    if (!hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
   }
   // The pidfd's address must be writable before a child exists (EFAULT, no child).
   if (low & CLONE.PIDFD) t.mm.forEachBlock(args.pidfd, 4, true, () => {});

@@ -1,25 +1,16 @@
-import { Errno, SysError } from '@tvisor/abi';
-import type { Credentials, Task } from '../task.js';
+import { CapData, CapHeader, Errno, LINUX_CAPABILITY, SysError } from '@tvisor/abi';
+import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { ALL_CAPABILITIES, setCapabilities, setFsId, setGroups, setId, setReId, setResId, type Credentials } from '../credentials.js';
 
-/** The "don't change" id of setreuid/setresuid: -1 as an unsigned int. */
-const UNCHANGED = 0xffff_ffff;
 const NGROUPS_MAX = 65536;
 
-/** Root in the sandbox (euid 0) may set any id; others only to one of their real/effective/saved ids. */
-function mayBecome(c: Credentials, id: number, ids: number[]): boolean {
-  return c.euid === 0 || ids.includes(id);
-}
-
-function setres(t: Task, kind: 'uid' | 'gid', r: number, e: number, s: number): number {
-  const c = t.group.creds;
-  const cur = kind === 'uid' ? [c.uid, c.euid, c.suid] : [c.gid, c.egid, c.sgid];
-  for (const v of [r, e, s]) {
-    if (v !== UNCHANGED && !mayBecome(c, v, cur)) throw new SysError(Errno.EPERM);
-  }
-  const [nr, ne, ns] = [r, e, s].map((v, i) => (v === UNCHANGED ? cur[i] : v));
-  if (kind === 'uid') Object.assign(c, { uid: nr, euid: ne, suid: ns });
-  else Object.assign(c, { gid: nr, egid: ne, sgid: ns });
+/**
+ * Replaces the caller's credentials with `next` in place: the process's
+ * FsContext holds the same object, so path lookups see the change at once.
+ */
+function commit(t: Task, next: Credentials): number {
+  Object.assign(t.creds, next);
   return 0;
 }
 
@@ -31,64 +22,63 @@ function writeIds(t: Task, addrs: number[], ids: number[]): void {
   });
 }
 
-const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-const LINUX_CAPABILITY_VERSION_1 = 0x19980330;
-/** All 41 capabilities (CAP_LAST_CAP 40), the bounding set of a root sandbox process. */
-const ALL_CAPS = (1n << 41n) - 1n;
+/** The capability data words each header version carries (v1 one, v2 and v3 two); undefined for an unknown version. */
+function capWords(version: number): number | undefined {
+  if (version === LINUX_CAPABILITY.VERSION_1) return LINUX_CAPABILITY.U32S_1;
+  if (version === LINUX_CAPABILITY.VERSION_2 || version === LINUX_CAPABILITY.VERSION_3) return LINUX_CAPABILITY.U32S_3;
+  return undefined;
+}
 
 /**
- * Credentials, modelled as Linux's root-in-a-user-namespace: processes start
- * as uid 0 and may drop to any id; unprivileged ones follow setuid(2)'s rules.
+ * Reads and validates a capget/capset header: an unknown version is answered
+ * by writing the preferred one back (how libcap probes) and EINVAL.
+ */
+function readCapHeader(t: Task, addr: number): { words: number | undefined; pid: number } {
+  const raw = t.mm.copyIn(addr, CapHeader.size);
+  const hdr = CapHeader.decode(new DataView(raw.buffer, raw.byteOffset, CapHeader.size), 0);
+  const words = capWords(hdr.version);
+  if (words === undefined) {
+    const out = new Uint8Array(CapHeader.size);
+    CapHeader.encode(new DataView(out.buffer), 0, { version: LINUX_CAPABILITY.VERSION_3, pid: hdr.pid });
+    t.mm.copyOut(addr, out);
+  }
+  return { words, pid: hdr.pid };
+}
+
+function word(set: bigint, i: number): number {
+  return Number((set >> BigInt(32 * i)) & 0xffff_ffffn);
+}
+
+/** The credentials capget(2)'s pid names: the caller's for 0, a thread's otherwise (ESRCH when none). */
+function credsOfPid(t: Task, pid: number): Credentials {
+  if (pid === 0) return t.creds;
+  const task = t.kernel.tasks.get(pid);
+  if (!task) throw new SysError(Errno.ESRCH);
+  return task.creds;
+}
+
+/**
+ * Credentials (credentials(7), capabilities(7)): the rules live in
+ * ../credentials.ts; these handlers decode arguments and store the result.
  */
 export function registerCredentialSyscalls(table: SyscallTable): void {
   table.register({
-    setuid: {
-      args: ['int'],
-      handler: (t, a) => {
-        const id = a.argUint(0);
-        const c = t.group.creds;
-        if (c.euid === 0) return setres(t, 'uid', id, id, id);
-        if (id !== c.uid && id !== c.suid) throw new SysError(Errno.EPERM);
-        c.euid = id;
-        return 0;
-      },
+    setuid: { args: ['int'], handler: (t, a) => commit(t, setId(t.creds, 'uid', a.argUint(0))) },
+    setgid: { args: ['int'], handler: (t, a) => commit(t, setId(t.creds, 'gid', a.argUint(0))) },
+    setreuid: { args: ['int', 'int'], handler: (t, a) => commit(t, setReId(t.creds, 'uid', a.argUint(0), a.argUint(1))) },
+    setregid: { args: ['int', 'int'], handler: (t, a) => commit(t, setReId(t.creds, 'gid', a.argUint(0), a.argUint(1))) },
+    setresuid: {
+      args: ['int', 'int', 'int'],
+      handler: (t, a) => commit(t, setResId(t.creds, 'uid', a.argUint(0), a.argUint(1), a.argUint(2))),
     },
-    setgid: {
-      args: ['int'],
-      handler: (t, a) => {
-        const id = a.argUint(0);
-        const c = t.group.creds;
-        if (c.euid === 0) return setres(t, 'gid', id, id, id);
-        if (id !== c.gid && id !== c.sgid) throw new SysError(Errno.EPERM);
-        c.egid = id;
-        return 0;
-      },
+    setresgid: {
+      args: ['int', 'int', 'int'],
+      handler: (t, a) => commit(t, setResId(t.creds, 'gid', a.argUint(0), a.argUint(1), a.argUint(2))),
     },
-    setreuid: {
-      args: ['int', 'int'],
-      handler: (t, a) => {
-        const [r, e] = [a.argUint(0), a.argUint(1)];
-        const c = t.group.creds;
-        // The saved id follows the new effective id when the real id is set or the effective changes away from the real.
-        const s = r !== UNCHANGED || (e !== UNCHANGED && e !== c.uid) ? (e === UNCHANGED ? c.euid : e) : UNCHANGED;
-        return setres(t, 'uid', r, e, s);
-      },
-    },
-    setregid: {
-      args: ['int', 'int'],
-      handler: (t, a) => {
-        const [r, e] = [a.argUint(0), a.argUint(1)];
-        const c = t.group.creds;
-        const s = r !== UNCHANGED || (e !== UNCHANGED && e !== c.gid) ? (e === UNCHANGED ? c.egid : e) : UNCHANGED;
-        return setres(t, 'gid', r, e, s);
-      },
-    },
-    setresuid: { args: ['int', 'int', 'int'], handler: (t, a) => setres(t, 'uid', a.argUint(0), a.argUint(1), a.argUint(2)) },
-    setresgid: { args: ['int', 'int', 'int'], handler: (t, a) => setres(t, 'gid', a.argUint(0), a.argUint(1), a.argUint(2)) },
     getresuid: {
       args: ['ptr', 'ptr', 'ptr'],
       handler: (t, a) => {
-        const c = t.group.creds;
+        const c = t.creds;
         writeIds(t, [a.arg(0), a.arg(1), a.arg(2)], [c.uid, c.euid, c.suid]);
         return 0;
       },
@@ -96,17 +86,31 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
     getresgid: {
       args: ['ptr', 'ptr', 'ptr'],
       handler: (t, a) => {
-        const c = t.group.creds;
+        const c = t.creds;
         writeIds(t, [a.arg(0), a.arg(1), a.arg(2)], [c.gid, c.egid, c.sgid]);
         return 0;
       },
     },
-    setfsuid: { args: ['int'], support: 'partial', note: 'reports the effective uid; fsuid follows euid', handler: (t) => t.group.creds.euid },
-    setfsgid: { args: ['int'], support: 'partial', note: 'reports the effective gid; fsgid follows egid', handler: (t) => t.group.creds.egid },
+    setfsuid: {
+      args: ['int'],
+      handler: (t, a) => {
+        const { creds, previous } = setFsId(t.creds, 'uid', a.argUint(0));
+        commit(t, creds);
+        return previous;
+      },
+    },
+    setfsgid: {
+      args: ['int'],
+      handler: (t, a) => {
+        const { creds, previous } = setFsId(t.creds, 'gid', a.argUint(0));
+        commit(t, creds);
+        return previous;
+      },
+    },
     getgroups: {
       args: ['int', 'ptr'],
       handler: (t, a) => {
-        const groups = t.group.creds.groups;
+        const groups = t.creds.groups;
         const size = a.argInt(0);
         if (size < 0) throw new SysError(Errno.EINVAL);
         if (size === 0) return groups.length;
@@ -122,37 +126,29 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const n = a.argInt(0);
         if (n < 0 || n > NGROUPS_MAX) throw new SysError(Errno.EINVAL);
-        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
         const raw = n > 0 ? t.mm.copyIn(a.arg(1), n * 4) : new Uint8Array(0);
         const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-        t.group.creds.groups = Array.from({ length: n }, (_, i) => v.getUint32(i * 4, true));
-        return 0;
+        return commit(
+          t,
+          setGroups(
+            t.creds,
+            Array.from({ length: n }, (_, i) => v.getUint32(i * 4, true)),
+          ),
+        );
       },
     },
     capget: {
       args: ['ptr', 'ptr'],
-      support: 'partial',
-      note: 'root holds every capability, others none; capset accepts only what is already held',
       handler: (t, a) => {
-        const hdr = t.mm.copyIn(a.arg(0), 8);
-        const hv = new DataView(hdr.buffer, hdr.byteOffset, 8);
-        const version = hv.getUint32(0, true);
-        if (version !== LINUX_CAPABILITY_VERSION_3 && version !== LINUX_CAPABILITY_VERSION_1 && version !== 0x20071026) {
-          hv.setUint32(0, LINUX_CAPABILITY_VERSION_3, true);
-          t.mm.copyOut(a.arg(0), hdr);
-          if (a.arg(1) === 0) return 0;
-          throw new SysError(Errno.EINVAL);
-        }
+        const { words, pid } = readCapHeader(t, a.arg(0));
+        // A NULL data pointer is how libcap asks for the preferred version: no error even when it was wrong.
         if (a.arg(1) === 0) return 0;
-        const caps = t.group.creds.euid === 0 ? ALL_CAPS : 0n;
-        const words = version === LINUX_CAPABILITY_VERSION_1 ? 1 : 2;
-        const out = new Uint8Array(12 * words);
-        const ov = new DataView(out.buffer);
+        if (words === undefined || pid < 0) throw new SysError(Errno.EINVAL);
+        const c = credsOfPid(t, pid);
+        const out = new Uint8Array(CapData.size * words);
+        const view = new DataView(out.buffer);
         for (let i = 0; i < words; i++) {
-          const w = Number((caps >> BigInt(32 * i)) & 0xffffffffn);
-          ov.setUint32(i * 12, w, true);
-          ov.setUint32(i * 12 + 4, w, true);
-          ov.setUint32(i * 12 + 8, 0, true);
+          CapData.encode(view, i * CapData.size, { effective: word(c.effective, i), permitted: word(c.permitted, i), inheritable: word(c.inheritable, i) });
         }
         t.mm.copyOut(a.arg(1), out);
         return 0;
@@ -160,15 +156,25 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
     },
     capset: {
       args: ['ptr', 'ptr'],
-      support: 'partial',
-      note: 'accepts sets no larger than those held; nothing is dropped',
       handler: (t, a) => {
-        const raw = t.mm.copyIn(a.arg(1), 24);
-        const v = new DataView(raw.buffer, raw.byteOffset, 24);
-        const held = t.group.creds.euid === 0 ? ALL_CAPS : 0n;
-        const eff = BigInt(v.getUint32(0, true)) | (BigInt(v.getUint32(12, true)) << 32n);
-        if (eff & ~held) throw new SysError(Errno.EPERM);
-        return 0;
+        const { words, pid } = readCapHeader(t, a.arg(0));
+        if (words === undefined) throw new SysError(Errno.EINVAL);
+        // Only the caller's own capabilities may be set.
+        if (pid !== 0 && pid !== t.tid) throw new SysError(Errno.EPERM);
+        const raw = t.mm.copyIn(a.arg(1), CapData.size * words);
+        const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+        let [effective, permitted, inheritable] = [0n, 0n, 0n];
+        for (let i = 0; i < words; i++) {
+          const d = CapData.decode(view, i * CapData.size);
+          const shift = BigInt(32 * i);
+          effective |= BigInt(d.effective) << shift;
+          permitted |= BigInt(d.permitted) << shift;
+          inheritable |= BigInt(d.inheritable) << shift;
+        }
+        const c = t.creds;
+        // Bits above CAP_LAST_CAP are ignored, as Linux masks them.
+        const known = ALL_CAPABILITIES;
+        return commit(t, setCapabilities(c, effective & known, permitted & known, inheritable & known));
       },
     },
   });

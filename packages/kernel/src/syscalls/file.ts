@@ -1,4 +1,4 @@
-import { AT, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
+import { AT, CAP, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
 import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
@@ -6,6 +6,7 @@ import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
 import { socketReadWrite } from './socket.js';
 import { vfsCredentials } from '../fs-context.js';
+import { accessCredentials, hasCapability } from '../credentials.js';
 import type { Task } from '../task.js';
 import { readPath, readToUser, transferVectors, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
@@ -23,22 +24,22 @@ function copyOutStat(t: Task, addr: number, st: StatInfo): void {
 function open(t: Task, dirfd: number, p: string, flags: number, mode: number): number {
   // open/openat on a 64-bit kernel force O_LARGEFILE (force_o_largefile); O_PATH keeps only its own few flags.
   if (!(flags & O.PATH)) flags |= O.LARGEFILE;
-  const ctx = t.group.fs.context(t.group.fds, dirfd, p);
+  const ctx = t.group.fs.context(t, dirfd, p);
   const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode });
   return installOpened(t, file, (flags & O.CLOEXEC) !== 0);
 }
 
 function statAt(t: Task, dirfd: number, p: string, flags: number): StatInfo {
   if (p === '' && flags & AT.EMPTY_PATH) {
-    return dirfd === AT.FDCWD ? t.group.fs.vfs.statAt(t.group.fs.context(t.group.fds), '.', 0) : t.group.fds.get(dirfd).stat();
+    return dirfd === AT.FDCWD ? t.group.fs.vfs.statAt(t.group.fs.context(t), '.', 0) : t.group.fds.get(dirfd).stat();
   }
-  const ctx = t.group.fs.context(t.group.fds, dirfd, p);
+  const ctx = t.group.fs.context(t, dirfd, p);
   return t.group.fs.vfs.statAt(ctx, p, flags);
 }
 
 function readlink(t: Task, dirfd: number, p: string, buf: number, size: number): number {
   if (size <= 0) throw new SysError(Errno.EINVAL);
-  const target = new TextEncoder().encode(t.group.fs.vfs.readlinkAt(t.group.fs.context(t.group.fds, dirfd, p), p));
+  const target = new TextEncoder().encode(t.group.fs.vfs.readlinkAt(t.group.fs.context(t, dirfd, p), p));
   const n = Math.min(size, target.length);
   t.mm.copyOut(buf, target.subarray(0, n));
   return n;
@@ -66,9 +67,18 @@ function getdents64(t: Task, fd: number, addr: number, count: number): number {
   return used;
 }
 
+/** access(2) family: the real ids and their capabilities decide, unless AT_EACCESS asks for the effective ones. */
+function access(t: Task, dirfd: number, path: string, mode: number, flags: number): number {
+  const fs = t.group.fs;
+  const ctx = fs.context(t, dirfd, path);
+  if (!(flags & AT.EACCESS)) ctx.creds = vfsCredentials(accessCredentials(t.creds));
+  fs.vfs.accessAt(ctx, path, mode, flags);
+  return 0;
+}
+
 function pipe2(t: Task, addr: number, flags: number): number {
   if (flags & ~(O.CLOEXEC | O.NONBLOCK | O.DIRECT)) throw new SysError(Errno.EINVAL);
-  const [r, w] = t.kernel.pipes.createPipe(vfsCredentials(t.group.creds), flags);
+  const [r, w] = t.kernel.pipes.createPipe(vfsCredentials(t.creds), flags);
   const cloexec = (flags & O.CLOEXEC) !== 0;
   const fds = t.group.fds;
   const rfd = fds.add(r, cloexec);
@@ -165,7 +175,7 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
     case F.GETPIPE_SZ:
       return pipeOf(fds.get(fd)).capacity;
     case F.SETPIPE_SZ:
-      return pipeOf(fds.get(fd)).setCapacity(arg, t.group.creds.euid === 0);
+      return pipeOf(fds.get(fd)).setCapacity(arg, hasCapability(t.creds, CAP.SYS_RESOURCE));
     default: {
       const r = fcntlLock(t, fd, cmd, arg);
       if (r === undefined) throw new SysError(Errno.EINVAL);
@@ -254,7 +264,7 @@ function openat2(t: Task, dirfd: number, pathAddr: number, howAddr: number, size
   if (how.mode !== 0 && !(flags & O.CREAT) && (flags & O.TMPFILE) !== O.TMPFILE) throw new SysError(Errno.EINVAL);
   if (how.mode & ~0o7777) throw new SysError(Errno.EINVAL);
   const p = readPath(t, pathAddr);
-  const ctx = t.group.fs.context(t.group.fds, dirfd, p);
+  const ctx = t.group.fs.context(t, dirfd, p);
   const file = t.group.fs.vfs.openAt(ctx, p, { flags, mode: how.mode, resolve: how.resolve });
   return installOpened(t, file, (flags & O.CLOEXEC) !== 0);
 }
@@ -343,30 +353,9 @@ export function registerFileSyscalls(table: SyscallTable): void {
       args: ['dirfd', 'str', 'ptr', 'int'],
       handler: (t, a) => readlink(t, a.argInt(0), readPath(t, a.arg(1)), a.arg(2), a.argInt(3)),
     },
-    access: {
-      args: ['str', 'oct'],
-      handler: (t, a) => {
-        const p = readPath(t, a.arg(0));
-        t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, AT.FDCWD, p), p, a.argInt(1), 0);
-        return 0;
-      },
-    },
-    faccessat: {
-      args: ['dirfd', 'str', 'oct'],
-      handler: (t, a) => {
-        const p = readPath(t, a.arg(1));
-        t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, a.argInt(0), p), p, a.argInt(2), 0);
-        return 0;
-      },
-    },
-    faccessat2: {
-      args: ['dirfd', 'str', 'oct', 'hex'],
-      handler: (t, a) => {
-        const p = readPath(t, a.arg(1));
-        t.group.fs.vfs.accessAt(t.group.fs.context(t.group.fds, a.argInt(0), p), p, a.argInt(2), a.argInt(3));
-        return 0;
-      },
-    },
+    access: { args: ['str', 'oct'], handler: (t, a) => access(t, AT.FDCWD, readPath(t, a.arg(0)), a.argInt(1), 0) },
+    faccessat: { args: ['dirfd', 'str', 'oct'], handler: (t, a) => access(t, a.argInt(0), readPath(t, a.arg(1)), a.argInt(2), 0) },
+    faccessat2: { args: ['dirfd', 'str', 'oct', 'hex'], handler: (t, a) => access(t, a.argInt(0), readPath(t, a.arg(1)), a.argInt(2), a.argInt(3)) },
     fcntl: { args: ['fd', 'int', 'hex'], handler: (t, a) => fcntl(t, a.argInt(0), a.argInt(1), a.arg(2)) },
     dup: {
       args: ['fd'],
@@ -416,8 +405,8 @@ export function registerFileSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const fs = t.group.fs;
         const p = readPath(t, a.arg(0));
-        const vd = fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p);
-        const file = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t.group.fds).creds);
+        const vd = fs.vfs.getVd(fs.context(t, AT.FDCWD, p), p);
+        const file = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t).creds);
         file.decRef();
         fs.cwd = vd;
         return 0;

@@ -23,7 +23,7 @@ function addWatch(t: Task, fd: number, pathAddr: number, mask: number): number {
   const inotify = inotifyOf(t, fd);
   const path = t.mm.readCString(pathAddr, PATH_MAX);
   const fs = t.group.fs;
-  const ctx = fs.context(t.group.fds, AT.FDCWD, path);
+  const ctx = fs.context(t, AT.FDCWD, path);
   const vd = fs.vfs.getVd(ctx, path, { follow: !(mask & IN.DONT_FOLLOW) });
   const inode = vd.dentry.inode;
   if (mask & IN.ONLYDIR && (inode.stat().mode & S.IFMT) !== S.IFDIR) throw new SysError(Errno.ENOTDIR);

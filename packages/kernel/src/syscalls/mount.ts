@@ -1,16 +1,17 @@
-import { AT, Errno, MOUNT, SysError } from '@tvisor/abi';
+import { CAP, AT, Errno, MOUNT, SysError } from '@tvisor/abi';
 import { TmpfsFilesystem } from '@tvisor/vfs';
 import { mqueueFilesystem } from '../fs/mqueue/mqueue-fs.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { hasCapability } from '../credentials.js';
 
 /** mount(2) of what a sandbox may mount: tmpfs instances, bind mounts and remounts. */
 function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number, flags: number): number {
-  if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+  if (!hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
   const fs = t.group.fs;
   const target = readPath(t, targetAddr);
-  const ctx = fs.context(t.group.fds, AT.FDCWD, target);
+  const ctx = fs.context(t, AT.FDCWD, target);
   const readOnly = (flags & MOUNT.RDONLY) !== 0;
   if (flags & MOUNT.REMOUNT) {
     fs.vfs.remount(ctx, target, { readOnly });
@@ -18,7 +19,7 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
   }
   if (flags & MOUNT.BIND) {
     const source = readPath(t, sourceAddr);
-    fs.vfs.bindMount(fs.context(t.group.fds, AT.FDCWD, source), source, ctx, target, { readOnly, recursive: (flags & MOUNT.REC) !== 0 });
+    fs.vfs.bindMount(fs.context(t, AT.FDCWD, source), source, ctx, target, { readOnly, recursive: (flags & MOUNT.REC) !== 0 });
     return 0;
   }
   const type = typeAddr === 0 ? '' : t.mm.readCString(typeAddr, 64);
@@ -44,10 +45,10 @@ export function registerMountSyscalls(table: SyscallTable): void {
     umount2: {
       args: ['str', 'hex'],
       handler: (t, a) => {
-        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        if (!hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
         const fs = t.group.fs;
         const p = readPath(t, a.arg(0));
-        fs.vfs.umount(fs.context(t.group.fds, AT.FDCWD, p), p, a.argInt(1));
+        fs.vfs.umount(fs.context(t, AT.FDCWD, p), p, a.argInt(1));
         return 0;
       },
     },

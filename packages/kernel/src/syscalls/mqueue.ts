@@ -1,4 +1,4 @@
-import { CLOCK, Errno, MqAttr, O, POLL, SI, SIGEV, Sigevent, SysError } from '@tvisor/abi';
+import { CAP, CLOCK, Errno, MqAttr, O, POLL, SI, SIGEV, Sigevent, SysError } from '@tvisor/abi';
 import type { FileDescription } from '@tvisor/vfs';
 import { clockNow, decodeTimespec } from '../clock.js';
 import { vfsCredentials } from '../fs-context.js';
@@ -9,6 +9,7 @@ import { sigInfoQueue } from '../signals/siginfo.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
 import { readPath } from '../user-io.js';
+import { hasCapability } from '../credentials.js';
 
 /** HARD_MSGMAX and HARD_MSGSIZEMAX: no queue may be larger, even for root. */
 const HARD_MSG_MAX = 65536;
@@ -38,12 +39,12 @@ function mqOpen(t: Task, nameAddr: number, flags: number, mode: number, attrAddr
       const a = MqAttr.decode(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
       if (a.mq_maxmsg <= 0 || a.mq_msgsize <= 0 || a.mq_maxmsg > HARD_MSG_MAX || a.mq_msgsize > HARD_MSGSIZE_MAX) throw new SysError(Errno.EINVAL);
       // Past msg_max / msgsize_max only with CAP_SYS_RESOURCE.
-      if (t.group.creds.euid !== 0 && (a.mq_maxmsg > MSG_MAX || a.mq_msgsize > MSGSIZE_MAX)) throw new SysError(Errno.EINVAL);
+      if (!hasCapability(t.creds, CAP.SYS_RESOURCE) && (a.mq_maxmsg > MSG_MAX || a.mq_msgsize > MSGSIZE_MAX)) throw new SysError(Errno.EINVAL);
       attr = { maxmsg: a.mq_maxmsg, msgsize: a.mq_msgsize };
     }
     fs.nextAttr(attr);
   }
-  const ctx = vfs.context(vfsCredentials(t.group.creds), undefined, t.group.fs.umask);
+  const ctx = vfs.context(vfsCredentials(t.creds), undefined, t.group.fs.umask);
   const openFlags = flags & (O.ACCMODE | O.CREAT | O.EXCL | O.NONBLOCK);
   let file: FileDescription;
   try {
@@ -214,7 +215,7 @@ export function registerMqueueSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const name = queueName(t, a.arg(0));
         const { vfs } = mqueueFilesystem(t.kernel);
-        vfs.unlinkAt(vfs.context(vfsCredentials(t.group.creds)), `/${name}`);
+        vfs.unlinkAt(vfs.context(vfsCredentials(t.creds)), `/${name}`);
         return 0;
       },
     },

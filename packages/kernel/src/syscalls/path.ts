@@ -1,15 +1,16 @@
-import { AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { CAP, AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
 import { installOpened } from '../blocking-io.js';
 import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { hasCapability } from '../credentials.js';
 
 /** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */
 function at(t: Task, dirfd: number, pathAddr: number) {
   const p = readPath(t, pathAddr);
-  return { vfs: t.group.fs.vfs, ctx: t.group.fs.context(t.group.fds, dirfd, p), p };
+  return { vfs: t.group.fs.vfs, ctx: t.group.fs.context(t, dirfd, p), p };
 }
 
 function encodeStatfs(info: StatfsInfo): Uint8Array {
@@ -50,7 +51,7 @@ function utimensat(t: Task, dirfd: number, pathAddr: number, timesAddr: number, 
   if (pathAddr === 0) {
     // utimensat(fd, NULL, ...) is futimens(fd): Linux accepts it.
     const file = t.group.fds.get(dirfd);
-    fs.vfs.utimensVd(file.vd, fs.context(t.group.fds).creds, times);
+    fs.vfs.utimensVd(file.vd, fs.context(t).creds, times);
     return 0;
   }
   const { vfs, ctx, p } = at(t, dirfd, pathAddr);
@@ -63,9 +64,9 @@ function statx(t: Task, dirfd: number, pathAddr: number, flags: number, mask: nu
   const p = readPath(t, pathAddr);
   let st: StatInfo;
   if (p === '' && flags & AT.EMPTY_PATH) {
-    st = dirfd === AT.FDCWD ? t.group.fs.vfs.statAt(t.group.fs.context(t.group.fds), '.', 0) : t.group.fds.get(dirfd).stat();
+    st = dirfd === AT.FDCWD ? t.group.fs.vfs.statAt(t.group.fs.context(t), '.', 0) : t.group.fds.get(dirfd).stat();
   } else {
-    st = t.group.fs.vfs.statAt(t.group.fs.context(t.group.fds, dirfd, p), p, flags & AT.SYMLINK_NOFOLLOW);
+    st = t.group.fs.vfs.statAt(t.group.fs.context(t, dirfd, p), p, flags & AT.SYMLINK_NOFOLLOW);
   }
   t.mm.copyOut(buf, encodeStatx(st, mask));
   return 0;
@@ -92,7 +93,7 @@ function utimes(t: Task, dirfd: number, pathAddr: number, timesAddr: number, mic
       ];
     }
   }
-  fs.vfs.utimensAt(fs.context(t.group.fds, dirfd, p), p, times, 0);
+  fs.vfs.utimensAt(fs.context(t, dirfd, p), p, times, 0);
   return 0;
 }
 
@@ -244,7 +245,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['fd', 'oct'],
       handler: (t, a) => {
         const f = t.group.fds.get(a.argInt(0));
-        t.group.fs.vfs.chmodVd(f.vd, t.group.fs.context(t.group.fds).creds, a.argUint(1));
+        t.group.fs.vfs.chmodVd(f.vd, t.group.fs.context(t).creds, a.argUint(1));
         return ok();
       },
     },
@@ -276,7 +277,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['fd', 'int', 'int'],
       handler: (t, a) => {
         const f = t.group.fds.get(a.argInt(0));
-        t.group.fs.vfs.chownVd(f.vd, t.group.fs.context(t.group.fds).creds, a.argInt(1), a.argInt(2));
+        t.group.fs.vfs.chownVd(f.vd, t.group.fs.context(t).creds, a.argInt(1), a.argInt(2));
         return ok();
       },
     },
@@ -352,7 +353,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['fd'],
       handler: (t, a) => {
         const f = t.group.fds.get(a.argInt(0));
-        const probe = t.group.fs.vfs.openVd(f.vd, O.PATH | O.DIRECTORY, t.group.fs.context(t.group.fds).creds);
+        const probe = t.group.fs.vfs.openVd(f.vd, O.PATH | O.DIRECTORY, t.group.fs.context(t).creds);
         probe.decRef();
         t.group.fs.cwd = f.vd;
         return ok();
@@ -369,11 +370,11 @@ export function registerPathSyscalls(table: SyscallTable): void {
     chroot: {
       args: ['str'],
       handler: (t, a) => {
-        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        if (!hasCapability(t.creds, CAP.SYS_CHROOT)) throw new SysError(Errno.EPERM);
         const fs = t.group.fs;
         const p = readPath(t, a.arg(0));
-        const vd = fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p);
-        const probe = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t.group.fds).creds);
+        const vd = fs.vfs.getVd(fs.context(t, AT.FDCWD, p), p);
+        const probe = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t).creds);
         probe.decRef();
         fs.root = vd;
         return 0;

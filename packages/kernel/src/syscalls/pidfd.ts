@@ -6,6 +6,7 @@ import { sendKill, sendSignal } from '../signal-delivery.js';
 import { mayAccessProcess } from '../ptrace-access.js';
 import type { Task, ThreadGroup } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { maySignal } from '../process-lookup.js';
 
 /** PIDFD_NONBLOCK is O_NONBLOCK; PIDFD_THREAD (O_EXCL) is not offered (EINVAL, as before Linux 6.9). */
 const PIDFD_NONBLOCK = O.NONBLOCK;
@@ -26,13 +27,6 @@ function pidfdOpen(t: Task, pid: number, flags: number): number {
   return installPidFd(t, task.group, flags & PIDFD_NONBLOCK);
 }
 
-/** kill(2)'s permission rule: root, or a real or effective uid that is the target's real or saved uid. */
-function maySignal(t: Task, target: ThreadGroup): boolean {
-  const me = t.group.creds;
-  const c = target.creds;
-  return target === t.group || me.euid === 0 || [me.uid, me.euid].some((u) => u === c.uid || u === c.suid);
-}
-
 function pidfdSendSignal(t: Task, fd: number, sig: number, infoAddr: number, flags: number): number {
   if (flags & ~PIDFD_SIGNAL_SCOPES || (flags & (flags - 1)) !== 0) throw new SysError(Errno.EINVAL);
   const group = pidFdGroup(t.group.fds.get(fd));
@@ -48,7 +42,7 @@ function pidfdSendSignal(t: Task, fd: number, sig: number, infoAddr: number, fla
     // Only the kernel sends si_code >= 0 or SI_TKILL: another process may not be fooled.
     if ((code >= 0 || code === SI.TKILL) && group !== t.group) throw new SysError(Errno.EPERM);
   }
-  if (!maySignal(t, group)) throw new SysError(Errno.EPERM);
+  if (!maySignal(t, group, sig)) throw new SysError(Errno.EPERM);
   if (sig === 0) return 0;
   if (info) sendSignal(t.kernel, group, sig, info);
   else sendKill(t.kernel, group, sig, t);

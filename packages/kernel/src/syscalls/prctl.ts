@@ -1,5 +1,6 @@
 import type { SyscallTable } from '../syscall-table.js';
-import { Errno, PR, SysError } from '@tvisor/abi';
+import { Errno, PR, SECURE, SysError } from '@tvisor/abi';
+import { capMask, dropBounding, isValidCapability, raiseAmbient, setKeepCaps, setSecurebits, type Credentials } from '../credentials.js';
 import type { Task } from '../task.js';
 import { copyOutU32 } from '../user-io.js';
 import { prctlGetSeccomp, prctlSetSeccomp } from './seccomp.js';
@@ -14,13 +15,42 @@ export function registerPrctlSyscalls(table: SyscallTable): void {
     prctl: {
       args: ['int', 'hex', 'hex', 'hex', 'hex'],
       support: 'partial',
-      note: 'names, pdeath signal (recorded), no_new_privs, dumpable, subreaper, seccomp, capability bounding set reads',
-      handler: (t, a) => prctl(t, a.argInt(0), a.arg(1), a.arg(2)),
+      note: 'names, pdeath signal (recorded), no_new_privs, dumpable, subreaper, seccomp, keepcaps, securebits, bounding and ambient capability sets',
+      handler: (t, a) => prctl(t, a.argInt(0), a.arg(1), a.arg(2), a.arg(3), a.arg(4)),
     },
   });
 }
 
-function prctl(t: Task, option: number, arg2: number, arg3: number): number {
+/** Stores new credentials in place (the FsContext shares the object). */
+function commit(t: Task, next: Credentials): number {
+  Object.assign(t.creds, next);
+  return 0;
+}
+
+/** PR_CAP_AMBIENT's operations; unused arguments must be zero. */
+function ambient(t: Task, op: number, cap: number, arg4: number, arg5: number): number {
+  const c = t.creds;
+  if (arg4 !== 0 || arg5 !== 0) throw new SysError(Errno.EINVAL);
+  if (op === PR.CAP_AMBIENT_CLEAR_ALL) {
+    if (cap !== 0) throw new SysError(Errno.EINVAL);
+    c.ambient = 0n;
+    return 0;
+  }
+  if (!isValidCapability(cap)) throw new SysError(Errno.EINVAL);
+  switch (op) {
+    case PR.CAP_AMBIENT_IS_SET:
+      return (c.ambient & capMask(cap)) !== 0n ? 1 : 0;
+    case PR.CAP_AMBIENT_RAISE:
+      return commit(t, raiseAmbient(c, cap));
+    case PR.CAP_AMBIENT_LOWER:
+      c.ambient &= ~capMask(cap);
+      return 0;
+    default:
+      throw new SysError(Errno.EINVAL);
+  }
+}
+
+function prctl(t: Task, option: number, arg2: number, arg3: number, arg4: number, arg5: number): number {
   const g = t.group;
   switch (option) {
     case PR.SET_NAME: {
@@ -64,11 +94,20 @@ function prctl(t: Task, option: number, arg2: number, arg3: number): number {
     case PR.GET_SECCOMP:
       return prctlGetSeccomp(t);
     case PR.SET_KEEPCAPS:
+      return commit(t, setKeepCaps(t.creds, arg2));
     case PR.GET_KEEPCAPS:
-      return 0;
+      return (t.creds.securebits >> SECURE.KEEP_CAPS) & 1;
+    case PR.GET_SECUREBITS:
+      return t.creds.securebits;
+    case PR.SET_SECUREBITS:
+      return commit(t, setSecurebits(t.creds, arg2));
     case PR.CAPBSET_READ:
-      if (arg2 < 0 || arg2 > 40) throw new SysError(Errno.EINVAL);
-      return 1;
+      if (!isValidCapability(arg2)) throw new SysError(Errno.EINVAL);
+      return (t.creds.bounding & capMask(arg2)) !== 0n ? 1 : 0;
+    case PR.CAPBSET_DROP:
+      return commit(t, dropBounding(t.creds, arg2));
+    case PR.CAP_AMBIENT:
+      return ambient(t, arg2, arg3, arg4, arg5);
     default:
       throw new SysError(Errno.EINVAL);
   }

@@ -20,10 +20,10 @@ export function registerProcessSyscalls(table: SyscallTable): void {
   table.register({
     getpid: { args: [], handler: (t) => t.group.pid },
     gettid: { args: [], handler: (t) => t.tid },
-    getuid: { args: [], handler: (t) => t.group.creds.uid },
-    geteuid: { args: [], handler: (t) => t.group.creds.euid },
-    getgid: { args: [], handler: (t) => t.group.creds.gid },
-    getegid: { args: [], handler: (t) => t.group.creds.egid },
+    getuid: { args: [], handler: (t) => t.creds.uid },
+    geteuid: { args: [], handler: (t) => t.creds.euid },
+    getgid: { args: [], handler: (t) => t.creds.gid },
+    getegid: { args: [], handler: (t) => t.creds.egid },
     getpgrp: { args: [], handler: (t) => t.group.pgid },
     uname: {
       args: ['ptr'],

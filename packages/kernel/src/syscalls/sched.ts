@@ -1,7 +1,8 @@
 import type { SyscallTable } from '../syscall-table.js';
 import { cpus } from 'node:os';
-import { Errno, SysError } from '@tvisor/abi';
+import { CAP, Errno, SysError } from '@tvisor/abi';
 import { copyOutU32 } from '../user-io.js';
+import { hasCapability } from '../credentials.js';
 
 /** Scheduling: yield, CPU affinity, policies and priorities, nice, I/O priority. */
 export function registerSchedSyscalls(table: SyscallTable): void {
@@ -51,7 +52,7 @@ export function registerSchedSyscalls(table: SyscallTable): void {
       args: ['int', 'int', 'int'],
       handler: (t, a) => {
         const nice = Math.max(-20, Math.min(19, a.argInt(2)));
-        if (nice < t.group.nice && t.group.creds.euid !== 0) throw new SysError(Errno.EACCES);
+        if (nice < t.group.nice && !hasCapability(t.creds, CAP.SYS_NICE)) throw new SysError(Errno.EACCES);
         t.group.nice = nice;
         return 0;
       },

@@ -1,10 +1,11 @@
 // seccomp(2) and prctl(PR_SET_SECCOMP/PR_GET_SECCOMP): installing filters.
 // Applying them to each syscall is the kernel's (seccomp.ts).
-import { BPF, Errno, SECCOMP, SECCOMP_FILTER_FLAG, SECCOMP_RET, SysError } from '@tvisor/abi';
+import { CAP, BPF, Errno, SECCOMP, SECCOMP_FILTER_FLAG, SECCOMP_RET, SysError } from '@tvisor/abi';
 import { decodeBpfProgram, validateSeccompProgram } from '../bpf.js';
 import { SECCOMP_DATA_SIZE, filterCount, isAncestor, type SeccompFilter } from '../seccomp.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { hasCapability } from '../credentials.js';
 
 /** The filter flags Linux accepts with SECCOMP_SET_MODE_FILTER (NEW_LISTENER needs user notification, not offered). */
 const SUPPORTED_FLAGS = SECCOMP_FILTER_FLAG.TSYNC | SECCOMP_FILTER_FLAG.LOG | SECCOMP_FILTER_FLAG.SPEC_ALLOW | SECCOMP_FILTER_FLAG.TSYNC_ESRCH;
@@ -49,7 +50,7 @@ function setStrict(t: Task): number {
 function setFilter(t: Task, flags: number, progAddr: number): number {
   if (flags & ~SUPPORTED_FLAGS) throw new SysError(Errno.EINVAL);
   const program = readProgram(t, progAddr);
-  if (!t.group.noNewPrivs && t.group.creds.euid !== 0) throw new SysError(Errno.EACCES);
+  if (!t.group.noNewPrivs && !hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EACCES);
   validateSeccompProgram(program, SECCOMP_DATA_SIZE);
   const current = t.seccomp;
   if (current?.mode === SECCOMP.MODE_STRICT) throw new SysError(Errno.EINVAL);

@@ -6,7 +6,7 @@ import { SIG_DFL, SIG_IGN, UNBLOCKABLE_MASK } from '../signals.js';
 import { reportedAltStackFlags, sigInfoQueue, spInAltStack } from '../signals/index.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
-import { findGroup, groupsMatching } from '../process-lookup.js';
+import { findGroup, groupsMatching, maySignal } from '../process-lookup.js';
 
 const SIGSET_SIZE = 8;
 const SIGACTION_SIZE = 32;
@@ -142,8 +142,11 @@ function rtSigtimedwait(t: Task, setAddr: number, infoAddr: number, timeoutAddr:
 
 function kill(t: Task, pid: number, sig: number): number {
   if (sig < 0 || sig > 64) throw new SysError(Errno.EINVAL);
-  const targets = groupsMatching(t, pid);
-  if (targets.length === 0) throw new SysError(Errno.ESRCH);
+  const all = groupsMatching(t, pid);
+  if (all.length === 0) throw new SysError(Errno.ESRCH);
+  const targets = all.filter((g) => maySignal(t, g, sig));
+  // Refused everywhere: EPERM, except for kill(-1), which reports success regardless.
+  if (targets.length === 0 && pid !== -1) throw new SysError(Errno.EPERM);
   // Signal the caller last: it may be among the targets and die of it.
   for (const g of targets.filter((g) => g !== t.group)) sendKill(t.kernel, g, sig, t);
   if (targets.includes(t.group)) sendKill(t.kernel, t.group, sig, t);
@@ -225,7 +228,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         // Only the kernel may send si_code >= 0 (other than SI_USER) or SI_TKILL on another's behalf.
         if ((code >= 0 || code === -6) && target.group !== t.group) throw new SysError(Errno.EPERM);
         const value = new DataView(info.buffer, info.byteOffset).getBigUint64(24, true);
-        sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.group.creds.uid }, value, code), undefined, true);
+        sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.creds.uid }, value, code), undefined, true);
         return 0;
       },
     },
@@ -251,6 +254,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         const g = findGroup(t, a.argInt(0));
         const target = t.kernel.tasks.get(a.argInt(1));
         if (!target || target.group !== g) throw new SysError(Errno.ESRCH);
+        if (!maySignal(t, g, a.argInt(2))) throw new SysError(Errno.EPERM);
         sendKill(t.kernel, g, a.argInt(2), t, target, SI.TKILL);
         return 0;
       },
@@ -262,6 +266,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const task = t.kernel.tasks.get(a.argInt(0));
         if (!task) throw new SysError(Errno.ESRCH);
+        if (!maySignal(t, task.group, a.argInt(1))) throw new SysError(Errno.EPERM);
         sendKill(t.kernel, task.group, a.argInt(1), t, task, SI.TKILL);
         return 0;
       },

@@ -177,7 +177,7 @@ function socketWait(
 /** Wraps a socket in a new description and installs it. */
 function installSocket(t: Task, sock: SocketImpl, flags: number): number {
   sock.ownerCreds = callerCreds(t);
-  const file = newSocketFile(sock.sockInode, sock, (flags & SOCK.NONBLOCK) !== 0, vfsCredentials(t.group.creds));
+  const file = newSocketFile(sock.sockInode, sock, (flags & SOCK.NONBLOCK) !== 0, vfsCredentials(t.creds));
   registerSocket(t.kernel, file);
   return t.group.fds.add(file, (flags & SOCK.CLOEXEC) !== 0);
 }
@@ -190,16 +190,16 @@ function createSocket(t: Task, domain: number, type: number, protocol: number): 
       // unix(7): SOCK_RAW is taken as SOCK_DGRAM.
       const kind = base === SOCK.RAW ? SOCK.DGRAM : base;
       if (kind !== SOCK.STREAM && kind !== SOCK.DGRAM && kind !== SOCK.SEQPACKET) throw new SysError(Errno.ESOCKTNOSUPPORT);
-      return new UnixSocket(newSocketInode(vfsCredentials(t.group.creds)), unixNamespace(t.kernel), kind);
+      return new UnixSocket(newSocketInode(vfsCredentials(t.creds)), unixNamespace(t.kernel), kind);
     }
     case AF.INET:
     case AF.INET6:
       if (base === SOCK.DGRAM && ((domain === AF.INET && protocol === IPPROTO.ICMP) || (domain === AF.INET6 && protocol === IPPROTO.ICMPV6))) {
-        checkPingAccess(t.kernel, t.group.creds);
+        checkPingAccess(t.kernel, t.creds);
       }
-      return createInetSocket(t.kernel, newSocketInode(vfsCredentials(t.group.creds)), domain, base, protocol);
+      return createInetSocket(t.kernel, newSocketInode(vfsCredentials(t.creds)), domain, base, protocol);
     case AF.NETLINK:
-      return createNetlinkSocket(t.kernel, newSocketInode(vfsCredentials(t.group.creds)), base, protocol);
+      return createNetlinkSocket(t.kernel, newSocketInode(vfsCredentials(t.creds)), base, protocol);
     default:
       throw new SysError(Errno.EAFNOSUPPORT);
   }
@@ -334,7 +334,7 @@ function parseControl(t: Task, addr: number, len: number): Control {
         } else if (h.cmsg_type === SCM.CREDENTIALS) {
           if (data.length !== Ucred.size) throw new SysError(Errno.EINVAL);
           const c = Ucred.decode(view, at + CMSG_HDR);
-          const me = t.group.creds;
+          const me = t.creds;
           // Only a privileged sender may claim other ids (unix(7), SCM_CREDENTIALS).
           if (me.euid !== 0 && (c.pid !== t.group.pid || (c.uid !== me.uid && c.uid !== me.euid) || (c.gid !== me.gid && c.gid !== me.egid))) {
             throw new SysError(Errno.EPERM);

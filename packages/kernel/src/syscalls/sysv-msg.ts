@@ -1,9 +1,10 @@
-import { Errno, IPC, MSGF, MsgInfo, MsqidDs, SysError } from '@tvisor/abi';
+import { CAP, Errno, IPC, MSGF, MsgInfo, MsqidDs, SysError } from '@tvisor/abi';
 import { msgSearch, MsgQueue, type Message } from '../ipc/msg-queue.js';
 import { ipcNamespace, IPC_DEFAULTS } from '../ipc/namespace.js';
 import { ipcNow } from '../ipc/registry.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { hasCapability } from '../credentials.js';
 
 /** MSGSSZ, the segment size Linux reports in struct msginfo. */
 const MSG_SEGMENT_SIZE = 16;
@@ -45,8 +46,8 @@ function msgget(t: Task, key: number, flags: number): number {
   return ns.msg.get(
     key,
     flags,
-    t.group.creds,
-    () => new MsgQueue(key, t.group.creds, flags, ns.msgmnb),
+    t.creds,
+    () => new MsgQueue(key, t.creds, flags, ns.msgmnb),
     () => {},
   );
 }
@@ -61,7 +62,7 @@ function msgsnd(t: Task, id: number, addr: number, size: number, flags: number):
   const queue = ns.msg.lookup(id);
   const msg: Message = { type, text };
   const op = () => {
-    queue.checkAccess(t.group.creds, 2);
+    queue.checkAccess(t.creds, 2);
     queue.send(msg, t.group.pid);
     return 0;
   };
@@ -81,7 +82,7 @@ function msgrcv(t: Task, id: number, addr: number, bufsz: number, msgtyp: number
   const search = msgSearch(msgtyp, flags);
   const limit = flags & MSGF.COPY ? Math.min(bufsz, ns.msgmax) : bufsz;
   const op = () => {
-    queue.checkAccess(t.group.creds, 4);
+    queue.checkAccess(t.creds, 4);
     const msg = queue.receive(search, limit, flags, t.group.pid);
     const out = new Uint8Array(8 + msg.text.length);
     new DataView(out.buffer).setBigInt64(0, BigInt(msg.type), true);
@@ -120,7 +121,7 @@ function msgInfo(t: Task, addr: number, usage: boolean): number {
 }
 
 function msgStat(t: Task, queue: MsgQueue, addr: number, checkRead: boolean): void {
-  if (checkRead) queue.checkAccess(t.group.creds, 4);
+  if (checkRead) queue.checkAccess(t.creds, 4);
   const out = new Uint8Array(MsqidDs.size);
   MsqidDs.encode(new DataView(out.buffer), 0, {
     perm: queue.perm(),
@@ -139,7 +140,7 @@ function msgStat(t: Task, queue: MsgQueue, addr: number, checkRead: boolean): vo
 function msgctl(t: Task, id: number, cmd: number, addr: number): number {
   const ns = ipcNamespace(t.kernel);
   if (id < 0 || cmd < 0) throw new SysError(Errno.EINVAL);
-  const creds = t.group.creds;
+  const creds = t.creds;
   switch (cmd) {
     case IPC.INFO:
     case MSGF.INFO:
@@ -159,7 +160,7 @@ function msgctl(t: Task, id: number, cmd: number, addr: number): number {
       const queue = ns.msg.lookup(id);
       queue.checkOwner(creds);
       // Raising msg_qbytes past msgmnb takes CAP_SYS_RESOURCE.
-      if (ds.qbytes > ns.msgmnb && creds.euid !== 0) throw new SysError(Errno.EPERM);
+      if (ds.qbytes > ns.msgmnb && !hasCapability(creds, CAP.SYS_RESOURCE)) throw new SysError(Errno.EPERM);
       queue.qbytes = ds.qbytes;
       queue.setPerm(ds.perm);
       queue.ctime = ipcNow();

@@ -16,10 +16,10 @@ function semget(t: Task, key: number, nsems: number, flags: number): number {
   return ns.sem.get(
     key,
     flags,
-    t.group.creds,
+    t.creds,
     () => {
       if (nsems === 0) throw new SysError(Errno.EINVAL);
-      return new SemSet(key, t.group.creds, flags, nsems);
+      return new SemSet(key, t.creds, flags, nsems);
     },
     (existing) => {
       if (nsems > existing.nsems) throw new SysError(Errno.EINVAL);
@@ -48,7 +48,7 @@ function semtimedop(t: Task, id: number, sopsAddr: number, nsops: number, timeou
   const max = Math.max(...sops.map((s) => s.num));
   if (max >= set.nsems) throw new SysError(Errno.EFBIG);
   const alters = sops.some((s) => s.op !== 0);
-  set.checkAccess(t.group.creds, alters ? 2 : 4);
+  set.checkAccess(t.creds, alters ? 2 : 4);
   if (set.deleted) throw new SysError(Errno.EIDRM);
   const wantsUndo = sops.some((s) => s.flg & SEMF.UNDO);
   if (wantsUndo) ns.trackUndo(t.group);
@@ -104,7 +104,7 @@ function semInfo(t: Task, addr: number, usage: boolean): number {
 }
 
 function semStat(t: Task, set: SemSet, addr: number, checkRead: boolean): void {
-  if (checkRead) set.checkAccess(t.group.creds, 4);
+  if (checkRead) set.checkAccess(t.creds, 4);
   const out = new Uint8Array(SemidDs.size);
   SemidDs.encode(new DataView(out.buffer), 0, { perm: set.perm(), otime: set.otime, ctime: set.ctime, nsems: set.nsems });
   t.mm.copyOut(addr, out);
@@ -118,7 +118,7 @@ function semnum(set: SemSet, num: number): number {
 function semctl(t: Task, id: number, num: number, cmd: number, arg: number): number {
   const ns = ipcNamespace(t.kernel);
   if (id < 0 || cmd < 0) throw new SysError(Errno.EINVAL);
-  const creds = t.group.creds;
+  const creds = t.creds;
   switch (cmd) {
     case IPC.INFO:
     case SEMF.INFO:

@@ -17,14 +17,14 @@ function shmget(t: Task, key: number, size: number, flags: number): number {
   return ns.shm.get(
     key,
     flags,
-    t.group.creds,
+    t.creds,
     () => {
       if (size < SHM_MIN || BigInt(size) > ns.shmmax) throw new SysError(Errno.EINVAL);
       const pages = ns.shm.all().reduce((n, s) => n + s.pageCount, 0);
       if (BigInt(pages + Math.ceil(size / PAGE_SIZE)) > ns.shmall) throw new SysError(Errno.ENOSPC);
       const seg = new ShmSegment(
         key,
-        t.group.creds,
+        t.creds,
         flags,
         size,
         t.group.pid,
@@ -58,7 +58,7 @@ function shmat(t: Task, id: number, addr: number, flags: number): number {
   const readOnly = (flags & SHMF.RDONLY) !== 0;
   let prot = readOnly ? PROT.READ : PROT.READ | PROT.WRITE;
   if (flags & SHMF.EXEC) prot |= PROT.EXEC;
-  seg.checkAccess(t.group.creds, (readOnly ? 4 : 6) | (flags & SHMF.EXEC ? 1 : 0));
+  seg.checkAccess(t.creds, (readOnly ? 4 : 6) | (flags & SHMF.EXEC ? 1 : 0));
   const length = pageAlignUp(seg.size);
   // Without SHM_REMAP an attach never replaces what is mapped there.
   if (mapFlags & MAP.FIXED && !(flags & SHMF.REMAP) && t.mm.vmaList().some((v) => v.start < addr + length && v.end > addr)) throw new SysError(Errno.EINVAL);
@@ -96,7 +96,7 @@ function shmdt(t: Task, addr: number): number {
 }
 
 function shmStat(t: Task, seg: ShmSegment, addr: number, checkRead: boolean): void {
-  if (checkRead) seg.checkAccess(t.group.creds, 4);
+  if (checkRead) seg.checkAccess(t.creds, 4);
   const out = new Uint8Array(ShmidDs.size);
   ShmidDs.encode(new DataView(out.buffer), 0, {
     perm: seg.perm(),
@@ -120,7 +120,7 @@ function writeStruct<T>(t: Task, addr: number, codec: { size: number; encode(v: 
 function shmctl(t: Task, id: number, cmd: number, addr: number): number {
   const ns = ipcNamespace(t.kernel);
   if (id < 0 || cmd < 0) throw new SysError(Errno.EINVAL);
-  const creds = t.group.creds;
+  const creds = t.creds;
   switch (cmd) {
     case IPC.INFO:
       writeStruct(t, addr, ShmInfoLimits, { shmmax: ns.shmmax, shmmin: SHM_MIN, shmmni: ns.shm.limit, shmseg: ns.shm.limit, shmall: ns.shmall });

@@ -1,5 +1,6 @@
 import type { SyscallTable } from '../syscall-table.js';
-import { Errno, SysError } from '@tvisor/abi';
+import { CAP, Errno, SysError } from '@tvisor/abi';
+import { hasCapability } from '../credentials.js';
 
 const decoder = new TextDecoder();
 
@@ -11,7 +12,7 @@ export function registerUtsSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const n = a.arg(1);
         if (n > 64) throw new SysError(Errno.EINVAL);
-        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        if (!hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
         t.kernel.uname.nodename = decoder.decode(t.mm.copyIn(a.arg(0), n));
         return 0;
       },
@@ -21,7 +22,7 @@ export function registerUtsSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const n = a.arg(1);
         if (n > 64) throw new SysError(Errno.EINVAL);
-        if (t.group.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        if (!hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
         t.kernel.uname.domainname = decoder.decode(t.mm.copyIn(a.arg(0), n));
         return 0;
       },

@@ -12,7 +12,7 @@ type Target = { vd: VirtualDentry };
 function byPath(t: Task, pathAddr: number, follow: boolean): Target {
   const p = readPath(t, pathAddr);
   const fs = t.group.fs;
-  return { vd: fs.vfs.getVd(fs.context(t.group.fds, AT.FDCWD, p), p, { follow }) };
+  return { vd: fs.vfs.getVd(fs.context(t, AT.FDCWD, p), p, { follow }) };
 }
 
 function byFd(t: Task, fd: number): Target {
@@ -27,7 +27,7 @@ function name(t: Task, addr: number): string {
 
 function get(t: Task, target: Target, nameAddr: number, buf: number, size: number): number {
   const fs = t.group.fs;
-  const value = fs.vfs.getxattrVd(target.vd, fs.context(t.group.fds).creds, name(t, nameAddr));
+  const value = fs.vfs.getxattrVd(target.vd, fs.context(t).creds, name(t, nameAddr));
   if (size === 0) return value.length;
   if (value.length > size) throw new SysError(Errno.ERANGE);
   t.mm.copyOut(buf, value);
@@ -38,13 +38,13 @@ function set(t: Task, target: Target, nameAddr: number, buf: number, size: numbe
   if (size > XATTR_SIZE_MAX) throw new SysError(Errno.E2BIG);
   const fs = t.group.fs;
   const value = size > 0 ? t.mm.copyIn(buf, size) : new Uint8Array(0);
-  fs.vfs.setxattrVd(target.vd, fs.context(t.group.fds).creds, name(t, nameAddr), value, flags);
+  fs.vfs.setxattrVd(target.vd, fs.context(t).creds, name(t, nameAddr), value, flags);
   return 0;
 }
 
 function list(t: Task, target: Target, buf: number, size: number): number {
   const fs = t.group.fs;
-  const names = fs.vfs.listxattrVd(target.vd, fs.context(t.group.fds).creds);
+  const names = fs.vfs.listxattrVd(target.vd, fs.context(t).creds);
   const bytes = new TextEncoder().encode(names.map((n) => n + '\0').join(''));
   if (size === 0) return bytes.length;
   if (bytes.length > size) throw new SysError(Errno.ERANGE);
@@ -54,7 +54,7 @@ function list(t: Task, target: Target, buf: number, size: number): number {
 
 function remove(t: Task, target: Target, nameAddr: number): number {
   const fs = t.group.fs;
-  fs.vfs.removexattrVd(target.vd, fs.context(t.group.fds).creds, name(t, nameAddr));
+  fs.vfs.removexattrVd(target.vd, fs.context(t).creds, name(t, nameAddr));
   return 0;
 }
 

@@ -14,6 +14,7 @@ import { ROOT_CREDENTIALS } from '../init.js';
 import { Kernel } from '../kernel.js';
 import { linux64SyscallTable } from '../linux64.js';
 import { Task, ThreadGroup, type Credentials } from '../task.js';
+import { copyCredentials } from '../credentials.js';
 
 /** Where each process's scratch memory (syscall arguments and results) is mapped. */
 export const SCRATCH = 0x10_0000;
@@ -42,8 +43,10 @@ export class KernelHarness {
     mm.mmap({ addr: SCRATCH, length: SCRATCH_SIZE, prot: PROT.READ | PROT.WRITE, flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED });
     const { vfs, root } = kernel.root;
     const pid = kernel.allocateId();
-    const fs = new FsContext(vfs, root, root, { ...creds, groups: [...creds.groups] });
-    const g = new ThreadGroup(pid, parent, mm, new FdTable(), fs, { ...creds, groups: [...creds.groups] }, 'test');
+    // One credentials object for the process and its FsContext, as spawnInit and clone arrange.
+    const own = copyCredentials(creds);
+    const fs = new FsContext(vfs, root, root, own);
+    const g = new ThreadGroup(pid, parent, mm, new FdTable(), fs, own, 'test');
     const task = new Task(kernel, pid, g, context);
     g.tasks.add(task);
     parent?.children.add(g);
@@ -56,6 +59,8 @@ export class KernelHarness {
   /** A new running thread in `t`'s process. */
   newThread(t: Task): Task {
     const task = new Task(this.kernel, this.kernel.allocateId(), t.group, this.platform.newThread(t.context));
+    // Its own credentials, as clone gives a thread.
+    task.creds = copyCredentials(t.creds);
     t.group.tasks.add(task);
     this.kernel.addTask(task);
     this.platform.resume(task.context);

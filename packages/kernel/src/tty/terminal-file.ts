@@ -1,7 +1,8 @@
-import { Errno, FIO, LFLAG, O, Signal, SysError, TC, TCFLUSH, TIOC, TIOCPKT_STATUS, Termios, Termios2, V, Winsize } from '@tvisor/abi';
+import { CAP, Errno, FIO, LFLAG, O, Signal, SysError, TC, TCFLUSH, TIOC, TIOCPKT_STATUS, Termios, Termios2, V, Winsize } from '@tvisor/abi';
 import { FileImplBase, type FileDescription, type Inode, type ReadinessCallback } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import type { Terminal } from './terminal.js';
+import { hasCapability } from '../credentials.js';
 
 /**
  * The two ends of a terminal as open files. The replica (/dev/pts/N, the
@@ -135,7 +136,7 @@ export function terminalIoctl(term: Terminal, task: Task, cmd: number, arg: numb
       if (g.pid !== g.sid || g.tty) throw new SysError(Errno.EPERM);
       if (term.sid !== 0) {
         // Stealing another session's terminal needs arg 1 and privilege.
-        if (arg !== 1 || g.creds.euid !== 0) throw new SysError(Errno.EPERM);
+        if (arg !== 1 || !hasCapability(task.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
         term.detachSession();
       }
       term.attachSession(g);

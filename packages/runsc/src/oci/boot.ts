@@ -21,6 +21,9 @@ import {
   sendKill,
   spawnInit,
   spawnProcess,
+  capabilitySetFromNames,
+  newCredentials,
+  type CapabilitySets,
   type ThreadGroup,
 } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
@@ -54,8 +57,10 @@ export interface BootOptions {
   overlay2: string;
 }
 
-function credsOf(user: { uid: number; gid: number; additionalGids?: number[] }) {
-  return { uid: user.uid, euid: user.uid, suid: user.uid, gid: user.gid, egid: user.gid, sgid: user.gid, groups: user.additionalGids ?? [] };
+/** The kernel credentials of a spec's process: its user, and process.capabilities' sets when given (exec then applies capabilities(7)). */
+function credsOf(user: { uid: number; gid: number; additionalGids?: number[] }, caps?: Partial<Record<keyof CapabilitySets, string[]>>) {
+  const sets = caps && Object.fromEntries(Object.entries(caps).map(([k, names]) => [k, capabilitySetFromNames(names ?? [])]));
+  return newCredentials(user.uid, user.gid, user.additionalGids ?? [], sets);
 }
 
 export async function runBoot(opts: BootOptions): Promise<number> {
@@ -107,7 +112,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
       for (const t of takeNamespaceInterfaces(kernel, netns, (m) => log('warning', m)))
         log('info', `network: took ${t.name} (${t.addresses.join(', ') || 'no address'}; routes ${JSON.stringify(t.routes)}) from ${netns}`);
     }
-    const creds = credsOf(proc.user);
+    const creds = credsOf(proc.user, proc.capabilities);
     try {
       root.vfs.resolveDirectory({ ...root.vfs.context(ROOT_CREDENTIALS) }, proc.cwd);
     } catch (e) {

@@ -104,7 +104,7 @@ export class Devpts extends KernfsFilesystem {
 
   private openMaster(inode: Inode, _flags: number): MasterFile {
     const task = this.kernel.current;
-    const term = this.allocate(task?.group.creds.euid ?? 0);
+    const term = this.allocate(task?.creds.euid ?? 0);
     return new MasterFile(inode, term, (t, flags) => this.openPeer(t, term, flags));
   }
 
@@ -124,7 +124,7 @@ export class Devpts extends KernfsFilesystem {
     const allowed = O.ACCMODE | O.NOCTTY | O.NONBLOCK | O.CLOEXEC;
     if (flags & ~allowed) throw new SysError(Errno.EINVAL);
     const fs = task.group.fs;
-    const file = fs.vfs.openAt(fs.context(task.group.fds), `/dev/pts/${term.index}`, { flags: flags & ~O.CLOEXEC });
+    const file = fs.vfs.openAt(fs.context(task), `/dev/pts/${term.index}`, { flags: flags & ~O.CLOEXEC });
     return task.group.fds.add(file, (flags & O.CLOEXEC) !== 0);
   }
 }

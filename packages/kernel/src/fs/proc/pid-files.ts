@@ -4,6 +4,7 @@ import type { ThreadGroup } from '../../task.js';
 import { groupCpu, nsToTicks } from '../../cpu-time.js';
 import { SIG_IGN } from '../../signals.js';
 import { filterCount } from '../../seccomp.js';
+import { formatCapabilities } from '../../credentials.js';
 
 const PAGE = 4096;
 
@@ -91,8 +92,8 @@ export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string 
     `Pid:\t${tid}`,
     `PPid:\t${g.parent?.pid ?? 0}`,
     `TracerPid:\t${kernel.tasks.get(tid)?.ptrace?.tracer.tid ?? 0}`,
-    `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.euid}`,
-    `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.egid}`,
+    `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
+    `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
     `FDSize:\t${g.fds.limit}`,
     `Groups:\t${c.groups.join(' ')}`,
     `NStgid:\t${g.pid}`,
@@ -113,10 +114,11 @@ export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string 
     `SigBlk:\t${sigmask([...g.tasks][0]?.blocked ?? 0n)}`,
     `SigIgn:\t${sigmask(g.signals.actions.reduce((m, a, i) => (i > 0 && a.handler === SIG_IGN ? m | (1n << BigInt(i - 1)) : m), 0n))}`,
     `SigCgt:\t${sigmask(g.signals.actions.reduce((m, a, i) => (i > 0 && a.handler > 1n ? m | (1n << BigInt(i - 1)) : m), 0n))}`,
-    'CapInh:\t0000000000000000',
-    'CapPrm:\t000001ffffffffff',
-    'CapEff:\t000001ffffffffff',
-    'CapBnd:\t000001ffffffffff',
+    `CapInh:\t${formatCapabilities(c.inheritable)}`,
+    `CapPrm:\t${formatCapabilities(c.permitted)}`,
+    `CapEff:\t${formatCapabilities(c.effective)}`,
+    `CapBnd:\t${formatCapabilities(c.bounding)}`,
+    `CapAmb:\t${formatCapabilities(c.ambient)}`,
     `NoNewPrivs:\t${g.noNewPrivs ? 1 : 0}`,
     `Seccomp:\t${[...g.tasks][0]?.seccomp?.mode ?? 0}`,
     `Seccomp_filters:\t${filterCount([...g.tasks][0]?.seccomp?.filter)}`,

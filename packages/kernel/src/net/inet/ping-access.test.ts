@@ -1,12 +1,12 @@
 import { Errno, SysError } from '@tvisor/abi';
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../kernel.js';
-import type { Credentials } from '../../task.js';
+import { newCredentials, type Credentials } from '../../credentials.js';
 import { setNetSysctl } from '../sysctl.js';
 import { checkPingAccess } from './ping-access.js';
 
 function creds(egid: number, groups: number[] = []): Credentials {
-  return { uid: 0, euid: 0, suid: 0, gid: egid, egid, sgid: egid, groups };
+  return newCredentials(0, egid, groups);
 }
 
 function errnoOf(fn: () => unknown): number {

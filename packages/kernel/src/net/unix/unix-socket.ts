@@ -137,7 +137,7 @@ export class UnixSocket extends SocketImpl {
   private bindName(t: Task, name: UnixName): void {
     if (name.kind === 'path') {
       const fs = t.group.fs;
-      const ctx = fs.context(t.group.fds, AT.FDCWD, name.path);
+      const ctx = fs.context(t, AT.FDCWD, name.path);
       try {
         fs.vfs.mknodAt(ctx, name.path, S.IFSOCK | 0o777, 0);
       } catch (e) {
@@ -177,7 +177,7 @@ export class UnixSocket extends SocketImpl {
     let found: UnixSocket | undefined;
     if (name.kind === 'path') {
       const fs = t.group.fs;
-      const ctx = fs.context(t.group.fds, AT.FDCWD, name.path);
+      const ctx = fs.context(t, AT.FDCWD, name.path);
       const inode = fs.vfs.getVd(ctx, name.path).dentry.inode;
       if ((inode.stat().mode & S.IFMT) !== S.IFSOCK) throw new SysError(Errno.ECONNREFUSED);
       fs.vfs.accessAt(ctx, name.path, ACCESS.W_OK, 0);
@@ -251,7 +251,7 @@ export class UnixSocket extends SocketImpl {
 
   /** Makes the server-side socket of a new connection and queues it for accept(2). */
   private establish(t: Task, server: UnixSocket): void {
-    const conn = new UnixSocket(newSocketInode(vfsCredentials(t.group.creds)), this.ns, this.type);
+    const conn = new UnixSocket(newSocketInode(vfsCredentials(t.creds)), this.ns, this.type);
     conn.state = 'connected';
     conn.address = server.address;
     conn.peer = this;

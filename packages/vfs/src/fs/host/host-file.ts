@@ -2,7 +2,7 @@ import { Errno, O, SEEK, SysError } from '../../abi.js';
 import { iterSnapshot, seekDirectory } from '../../dirents.js';
 import { FileImplBase, type DirentCallback, type FileDescription } from '../../file-description.js';
 import * as host from '../../native/host-syscalls.js';
-import { isPrivileged, modeAfterKillPrivs } from '../../credentials.js';
+import { modeAfterKillPrivs } from '../../credentials.js';
 import type { StatInfo } from '../../stat.js';
 import type { HostInode } from './host-inode.js';
 
@@ -30,7 +30,7 @@ export class HostRegularFile extends FileImplBase {
     const n = host.pwrite(this.hostFd, src, at);
     // The host sentry writes with its own privileges; apply the sandbox
     // writer's: an unprivileged write drops set-user/group-ID.
-    if (n > 0 && !isPrivileged(fd.creds)) {
+    if (n > 0) {
       const killed = modeAfterKillPrivs(fd.creds, host.fstatx(this.hostFd).mode);
       if (killed !== undefined) host.chmodFd(this.hostFd, killed & 0o7777);
     }

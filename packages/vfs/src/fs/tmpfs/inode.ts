@@ -1,6 +1,6 @@
-import { Errno, S, SysError, XATTR } from '../../abi.js';
+import { CAP, Errno, S, SysError, XATTR } from '../../abi.js';
 import type { Credentials } from '../../credentials.js';
-import { isPrivileged } from '../../credentials.js';
+import { hasCapability } from '../../credentials.js';
 import type { FileDescriptionImpl } from '../../file-description.js';
 import { InodeBase, type Inode } from '../../inode.js';
 import { nowTimespec, type SetStatRequest, type StatInfo, type Timespec } from '../../stat.js';
@@ -112,9 +112,9 @@ export abstract class TmpfsInode extends InodeBase implements Inode {
     }
   }
 
-  /** Drop set-user-ID (and group-executable set-group-ID) when an unprivileged user writes. */
+  /** Drop set-user-ID (and group-executable set-group-ID) when a writer without CAP_FSETID writes. */
   killPrivsOnWrite(creds: Credentials): void {
-    if (isPrivileged(creds)) return;
+    if (hasCapability(creds, CAP.FSETID)) return;
     let m = this.mode & ~S.ISUID;
     if (m & 0o010) m &= ~S.ISGID;
     if (m !== this.mode) {
