@@ -57,7 +57,9 @@ async function sendConsole(socketPath: string, master: number): Promise<void> {
     sock.on('error', (e) => rej(new UserError(`console socket ${socketPath}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
     sock.on('connect', () => {
       sendWithFds((sock as unknown as { _handle: { fd: number } })._handle.fd, Buffer.from('/dev/ptmx'), [master]);
-      sock.end();
+      // Closed outright, not half-closed: containerd's shim keeps its end open until create
+      // exits, and a socket waiting for the peer's FIN would keep create from exiting.
+      sock.destroy();
       res();
     });
   });
@@ -217,7 +219,11 @@ export async function exec(opts: ExecOptions): Promise<number> {
   if (opts.detach) {
     // As gVisor does: a child runsc waits for the process and exits with its status; its pid is the one to wait for.
     const args = [...self(), ...opts.helperArgs];
-    const child = spawn(args[0], args.slice(1), { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached: true });
+    // With a terminal the process's stdio is the pty, so the helper keeps none of ours: a shim
+    // that reads our stdout to its end (containerd's, for exec -t) would otherwise wait on the
+    // helper, which lives as long as the process.
+    const stdio = opts.process.terminal ? 'ignore' : 'inherit';
+    const child = spawn(args[0], args.slice(1), { stdio: [stdio, stdio, stdio, 'pipe'], detached: true });
     const answer = await new Promise<string>((res) => {
       let text = '';
       const pipe = child.stdio[3] as NodeJS.ReadableStream;
