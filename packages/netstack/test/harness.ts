@@ -1,6 +1,8 @@
 // Shared test fixtures: two stacks joined by an in-memory channel under a virtual clock.
 
+import { SysError } from '../src/abi.js';
 import { ChannelPair, type ChannelOptions } from '../src/link/channel.js';
+import { LoopbackEndpoint } from '../src/link/loopback.js';
 import { Stack } from '../src/stack/stack.js';
 import type { Nic } from '../src/stack/nic.js';
 import { VirtualClock } from '../src/time/virtual-clock.js';
@@ -37,4 +39,25 @@ export function makePair(opts: ChannelOptions = {}, seed = 7, tcp: Partial<TcpCo
     b.addNeighbor(nicB, 'fd00::1', channel.a.macAddress);
   }
   return { clock, channel, a, b, nicA, nicB };
+}
+
+/** The errno a call throws as a SysError, or 0 when it returns. */
+export function errnoOf(fn: () => unknown): number {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SysError) return e.errno;
+    throw e;
+  }
+  return 0;
+}
+
+/** A stack on a virtual clock with one loopback NIC holding 127.0.0.1/8 (and ::1 unless `v6` is false). */
+export function loopbackStack(v6 = true): { st: Stack; clock: VirtualClock; lo: number } {
+  const clock = new VirtualClock();
+  const st = new Stack({ clock });
+  const nic = st.addNic(new LoopbackEndpoint(), 'lo');
+  st.addAddress(nic, '127.0.0.1/8');
+  if (v6) st.addAddress(nic, '::1/128');
+  return { st, clock, lo: nic.id };
 }

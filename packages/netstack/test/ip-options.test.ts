@@ -1,19 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, IP, IPV6, SOCK, SOL, SysError } from '../src/abi.js';
+import { AF, Errno, IP, IPV6, SOCK, SOL } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
 import { DEFAULT_TTL } from '../src/socket/ip-options.js';
-import { makePair } from './harness.js';
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
+import { errnoOf, makePair } from './harness.js';
 
 const families = [AF.INET, AF.INET6] as const;
 const types = [SOCK.STREAM, SOCK.DGRAM] as const;

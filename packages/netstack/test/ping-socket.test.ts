@@ -1,30 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, IPPROTO, MSG, POLL, SO, SOCK, SOL, SysError } from '../src/abi.js';
-import { LoopbackEndpoint } from '../src/link/loopback.js';
+import { AF, Errno, IPPROTO, MSG, POLL, SO, SOCK, SOL } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
-import { Stack } from '../src/stack/stack.js';
-import { VirtualClock } from '../src/time/virtual-clock.js';
 import { internetChecksum } from '../src/wire/checksum.js';
-import { makePair } from './harness.js';
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
-
-function loopbackStack(): { st: Stack; clock: VirtualClock } {
-  const clock = new VirtualClock();
-  const st = new Stack({ clock });
-  const lo = st.addNic(new LoopbackEndpoint(), 'lo');
-  st.addAddress(lo, '127.0.0.1/8');
-  st.addAddress(lo, '::1/128');
-  return { st, clock };
-}
+import { errnoOf, loopbackStack, makePair } from './harness.js';
 
 /** An echo request header (type, code 0, checksum 0, ident, seq) and `payload`. */
 function echo(type: number, ident: number, seq: number, payload: number[] = []): Uint8Array {

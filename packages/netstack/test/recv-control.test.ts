@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AF, IP, IPPROTO, IPV6, SO, SOCK, SOL } from '../src/abi.js';
-import { LoopbackEndpoint } from '../src/link/loopback.js';
 import { createSocket } from '../src/socket/factory.js';
-import { Stack } from '../src/stack/stack.js';
-import { VirtualClock } from '../src/time/virtual-clock.js';
-
-function loopbackStack(): { st: Stack; clock: VirtualClock; lo: number } {
-  const clock = new VirtualClock();
-  const st = new Stack({ clock });
-  const nic = st.addNic(new LoopbackEndpoint(), 'lo');
-  st.addAddress(nic, '127.0.0.1/8');
-  st.addAddress(nic, '::1/128');
-  return { st, clock, lo: nic.id };
-}
+import { loopbackStack } from './harness.js';
 
 describe('IP-level control messages on received datagrams', () => {
   it('UDP: IP_PKTINFO, IP_RECVTTL, IP_RECVTOS and IP_RECVORIGDSTADDR, in Linux order, only when asked for', () => {

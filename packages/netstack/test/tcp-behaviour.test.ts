@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, MSG, POLL, SHUT, SO, SOCK, SOL, SysError, TCP } from '../src/abi.js';
+import { AF, Errno, MSG, POLL, SHUT, SO, SOCK, SOL, TCP } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
 import type { TcpSocket } from '../src/socket/tcp-socket.js';
 import type { Socket } from '../src/socket/types.js';
@@ -8,17 +8,8 @@ import { TCP_INFO_SIZE } from '../src/tcp/info.js';
 import { EthernetView, ETHERNET_HEADER_LEN } from '../src/wire/ethernet.js';
 import { parseTcp, TcpFlag, type TcpRepr } from '../src/wire/tcp.js';
 import { Ipv4View } from '../src/wire/ipv4.js';
-import { makePair, type Pair } from './harness.js';
+import { errnoOf, makePair, type Pair } from './harness.js';
 
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
 const v4 = (addr: string, port: number) => ({ family: AF.INET, addr, port });
 const state = (s: Socket) => (s as TcpSocket).endpoint.state;
 const bytes = (n: number, seed = 1) => new Uint8Array(n).map((_, i) => (i * 13 + seed) & 0xff);

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, POLL, SHUT, SO, SOCK, SOL, SysError, TCP } from '../src/abi.js';
+import { AF, Errno, POLL, SHUT, SO, SOCK, SOL, TCP } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
 import type { TcpSocket } from '../src/socket/tcp-socket.js';
 import type { Socket } from '../src/socket/types.js';
 import { TcpState } from '../src/tcp/state.js';
-import { makePair, type Pair } from './harness.js';
+import { errnoOf, makePair, type Pair } from './harness.js';
 
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
 const v4 = (addr: string, port: number) => ({ family: AF.INET, addr, port });
 const state = (s: Socket) => (s as TcpSocket).endpoint.state;
 

@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, SOCK, SysError } from '../src/abi.js';
-import { LoopbackEndpoint } from '../src/link/loopback.js';
+import { AF, Errno, SOCK } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
-import { Stack } from '../src/stack/stack.js';
-import { VirtualClock } from '../src/time/virtual-clock.js';
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
-
-function loopbackStack(): { st: Stack; clock: VirtualClock } {
-  const clock = new VirtualClock();
-  const st = new Stack({ clock });
-  const nic = st.addNic(new LoopbackEndpoint(), 'lo');
-  st.addAddress(nic, '127.0.0.1/8');
-  st.addAddress(nic, '::1/128');
-  return { st, clock };
-}
+import { errnoOf, loopbackStack } from './harness.js';
 
 describe('UDP connect and disconnect as Linux does them', () => {
   it('connect to port 0 succeeds but leaves no peer to name', () => {

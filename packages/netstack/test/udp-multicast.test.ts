@@ -1,31 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { AF, Errno, IP, SO, SOCK, SOL, SysError } from '../src/abi.js';
-import { LoopbackEndpoint } from '../src/link/loopback.js';
 import { createSocket } from '../src/socket/factory.js';
 import type { Socket } from '../src/socket/types.js';
 import { Stack } from '../src/stack/stack.js';
-import { VirtualClock } from '../src/time/virtual-clock.js';
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
+import { errnoOf, loopbackStack } from './harness.js';
 
 const GROUP = [224, 0, 2, 1];
 const LOOPBACK = [127, 0, 0, 1];
-
-function loopbackStack(): { st: Stack; clock: VirtualClock; lo: number } {
-  const clock = new VirtualClock();
-  const st = new Stack({ clock });
-  const nic = st.addNic(new LoopbackEndpoint(), 'lo');
-  st.addAddress(nic, '127.0.0.1/8');
-  return { st, clock, lo: nic.id };
-}
 
 /** struct ip_mreqn { group, address, ifindex }. */
 function mreqn(group: number[], addr: number[], ifindex = 0): Uint8Array {
@@ -61,7 +42,7 @@ function received(s: Socket): number[] {
 
 describe('IPv4 multicast on loopback (ip(7) IP_ADD_MEMBERSHIP, IP_MULTICAST_IF)', () => {
   it('delivers a group datagram once to every socket on the port once the interface joined, and to nobody before', () => {
-    const { st, clock, lo } = loopbackStack();
+    const { st, clock, lo } = loopbackStack(false);
     const a = receiver(st);
     const port = a.getsockname().port;
     const b = receiver(st, port);
@@ -90,7 +71,7 @@ describe('IPv4 multicast on loopback (ip(7) IP_ADD_MEMBERSHIP, IP_MULTICAST_IF)'
   });
 
   it('needs an interface to send a group datagram: ENETUNREACH without route, IP_MULTICAST_IF or a bound address', () => {
-    const { st, clock } = loopbackStack();
+    const { st, clock } = loopbackStack(false);
     const r = receiver(st);
     const port = r.getsockname().port;
     r.setsockopt(SOL.IP, IP.ADD_MEMBERSHIP, mreqn(GROUP, LOOPBACK));
@@ -103,7 +84,7 @@ describe('IPv4 multicast on loopback (ip(7) IP_ADD_MEMBERSHIP, IP_MULTICAST_IF)'
   });
 
   it('refuses memberships Linux refuses: a unicast group, no interface for the group, too many groups', () => {
-    const { st } = loopbackStack();
+    const { st } = loopbackStack(false);
     const s = receiver(st);
     expect(errnoOf(() => s.setsockopt(SOL.IP, IP.ADD_MEMBERSHIP, mreqn(LOOPBACK, LOOPBACK)))).toBe(Errno.EINVAL);
     expect(errnoOf(() => s.setsockopt(SOL.IP, IP.ADD_MEMBERSHIP, mreqn(GROUP, [0, 0, 0, 0])))).toBe(Errno.ENODEV);
@@ -112,7 +93,7 @@ describe('IPv4 multicast on loopback (ip(7) IP_ADD_MEMBERSHIP, IP_MULTICAST_IF)'
   });
 
   it("drops a closed socket's memberships, so the interface stops taking the group", () => {
-    const { st, clock } = loopbackStack();
+    const { st, clock } = loopbackStack(false);
     const member = receiver(st);
     const port = member.getsockname().port;
     const other = receiver(st, port);

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, MSG, POLL, SO, SOCK, SOL, SysError } from '../src/abi.js';
+import { AF, Errno, MSG, POLL, SO, SOCK, SOL } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
 import type { Socket } from '../src/socket/types.js';
-import { makePair } from './harness.js';
+import { errnoOf, makePair } from './harness.js';
 
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const v4 = (addr: string, port: number) => ({ family: AF.INET, addr, port });

@@ -19,6 +19,7 @@ import { bufferSize, intValue } from './options.js';
 import { IpOptions } from './ip-options.js';
 import { ipReceiveControl, type ArrivalInfo } from './recv-control.js';
 
+import { ConnectionlessSocket } from './connectionless-socket.js';
 import { Readiness } from './readiness.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
 
@@ -71,7 +72,7 @@ function pingTable(stack: Stack): PingTable {
   return t;
 }
 
-export class PingSocket implements Socket {
+export class PingSocket extends ConnectionlessSocket implements Socket {
   readonly type = SOCK.DGRAM;
   readonly protocol: number;
   private readonly version: 4 | 6;
@@ -95,6 +96,7 @@ export class PingSocket implements Socket {
     private readonly stack: Stack,
     readonly family: number,
   ) {
+    super();
     this.version = familyVersion(family);
     this.protocol = this.version === 4 ? IPPROTO.ICMP : IPPROTO.ICMPV6;
     this.table = pingTable(stack);
@@ -131,18 +133,6 @@ export class PingSocket implements Socket {
     });
   }
 
-  listen(): void {
-    throw new SysError(Errno.EOPNOTSUPP);
-  }
-
-  accept(): Socket {
-    throw new SysError(Errno.EOPNOTSUPP);
-  }
-
-  send(data: Uint8Array, flags = 0): number {
-    return this.sendto(data, flags, null);
-  }
-
   sendto(data: Uint8Array, flags: number, addr: SockAddr | null): number {
     return this.stack.call(() => {
       this.checkOpen();
@@ -172,10 +162,6 @@ export class PingSocket implements Socket {
       this.stack.sendIp(route, this.protocol, pkt, ttl, tos);
       return data.length;
     });
-  }
-
-  recv(maxLen: number, flags = 0): Uint8Array {
-    return this.recvfrom(maxLen, flags).data;
   }
 
   recvfrom(maxLen: number, flags = 0): RecvResult {

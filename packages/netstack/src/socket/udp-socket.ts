@@ -10,10 +10,11 @@ import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
 import { bufferSize, intValue } from './options.js';
 import { IpOptions } from './ip-options.js';
 import { ipReceiveControl } from './recv-control.js';
+import { ConnectionlessSocket } from './connectionless-socket.js';
 import { Readiness } from './readiness.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
 
-export class UdpSocket implements Socket {
+export class UdpSocket extends ConnectionlessSocket implements Socket {
   readonly type = SOCK.DGRAM;
   readonly protocol = IPPROTO.UDP;
   private readonly ep: UdpEndpoint;
@@ -31,6 +32,7 @@ export class UdpSocket implements Socket {
     private readonly stack: Stack,
     readonly family: number,
   ) {
+    super();
     this.ep = stack.udp.createEndpoint(familyVersion(family));
     this.ipOptions = new IpOptions(family, SOCK.DGRAM, stack);
     this.ep.onEvent = () => {
@@ -88,18 +90,6 @@ export class UdpSocket implements Socket {
     });
   }
 
-  listen(): void {
-    throw new SysError(Errno.EOPNOTSUPP);
-  }
-
-  accept(): Socket {
-    throw new SysError(Errno.EOPNOTSUPP);
-  }
-
-  send(data: Uint8Array, flags = 0): number {
-    return this.sendto(data, flags, null);
-  }
-
   sendto(data: Uint8Array, flags: number, addr: SockAddr | null): number {
     return this.stack.call(() => {
       this.checkOpen();
@@ -117,10 +107,6 @@ export class UdpSocket implements Socket {
       }
       return data.length;
     });
-  }
-
-  recv(maxLen: number, flags = 0): Uint8Array {
-    return this.recvfrom(maxLen, flags).data;
   }
 
   recvfrom(maxLen: number, flags = 0): RecvResult {

@@ -1,4 +1,4 @@
-import { AF, Errno, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
+import { AF, Errno, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, TCP } from '@tvisor/abi';
 import { createSocket, IpAddress, LoopbackEndpoint, Stack, VirtualClock } from '@tvisor/netstack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,16 +6,7 @@ import type { Kernel } from '../../kernel.js';
 import { encodeIntOption } from '../socket.js';
 import { newSocketInode } from '../sockfs.js';
 import { decodeInetAddress, encodeInetAddress, InetSocket } from './inet-socket.js';
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
-}
+import { errnoOf } from '../../testing/errno.js';
 
 describe('inet sockaddr codecs', () => {
   it('round-trip sockaddr_in and sockaddr_in6 bytes through netstack addresses', () => {

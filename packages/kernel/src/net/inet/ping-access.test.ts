@@ -1,22 +1,13 @@
-import { Errno, SysError } from '@tvisor/abi';
+import { Errno } from '@tvisor/abi';
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../kernel.js';
 import { newCredentials, type Credentials } from '../../credentials.js';
 import { setNetSysctl } from '../sysctl.js';
 import { checkPingAccess } from './ping-access.js';
+import { errnoOf } from '../../testing/errno.js';
 
 function creds(egid: number, groups: number[] = []): Credentials {
   return newCredentials(0, egid, groups);
-}
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
 }
 
 describe('net.ipv4.ping_group_range', () => {

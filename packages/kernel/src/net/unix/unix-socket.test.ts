@@ -1,4 +1,4 @@
-import { Errno, MSG, POLL, SO, SOCK, SOL, SysError } from '@tvisor/abi';
+import { Errno, MSG, POLL, SO, SOCK, SOL } from '@tvisor/abi';
 import { PipeFilesystem } from '@tvisor/vfs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { encodeIntOption, SOCKET_NO_WAIT, type OutgoingMessage } from '../socket
 import { newSocketFile, newSocketInode } from '../sockfs.js';
 import { UnixReceiveQueue, type MessageCreds } from './queue.js';
 import { MAX_DGRAM_QLEN, UnixNamespace, UnixSocket } from './unix-socket.js';
+import { errnoOf } from '../../testing/errno.js';
 
 const ROOT = { uid: 0, gid: 0, groups: [] };
 const ME: MessageCreds = { pid: 7, uid: 0, gid: 0 };
@@ -20,16 +21,6 @@ function pair(type: number): [UnixSocket, UnixSocket] {
 
 function out(data: Uint8Array, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
   return { data, to: null, rights: null, creds: null, flags: 0, ...extra };
-}
-
-function errnoOf(fn: () => unknown): number {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SysError) return e.errno;
-    throw e;
-  }
-  return 0;
 }
 
 /** Bytes 0..n-1 of a recognisable sequence starting at `from`. */
