@@ -130,6 +130,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
     for (const a of group.signals.actions) if (a.handler !== SIG_IGN) Object.assign(a, { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n });
   }
   group.mmInfo = { ...parent.mmInfo };
+  group.parentThread = flags & CLONE.PARENT ? parent.parentThread : t;
   group.oomScoreAdj = parent.oomScoreAdj;
   // prctl(2): no_new_privs is inherited by fork and clone children.
   group.noNewPrivs = parent.noNewPrivs;

@@ -22,6 +22,7 @@ import { checkGroupStopped, hangUpOrphanedGroups, holdTask } from './job-control
 import { CpuTimers, groupCpu, nsToTicks, retireTaskCpu } from './cpu-time.js';
 import { sessionLeaderExited } from './tty/terminal.js';
 import { applySeccomp } from './seccomp.js';
+import { parentProcessExited, parentThreadExited } from './parent-death.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -605,6 +606,7 @@ export class Kernel {
       }
     }
     this.platform.endThread(task.context);
+    parentThreadExited(task, this.sendFromKernel);
     this.ptraceHooks?.taskExited(task, exitStatus(code));
     // The last thread a stopping process waited for may be this one.
     checkGroupStopped(this, g);
@@ -659,10 +661,14 @@ export class Kernel {
       init?.children.add(child);
       if (child.exitStatus !== undefined) this.notifyParent(child);
     }
+    parentProcessExited(group.children, init, this.sendFromKernel);
     hangUpOrphanedGroups(this, group, group.children);
     group.children.clear();
     this.notifyParent(group);
   }
+
+  /** A signal from the kernel itself (SI_KERNEL, no sender). */
+  private readonly sendFromKernel = (g: ThreadGroup, sig: number) => sendKill(this, g, sig);
 
   private notifyParent(child: ThreadGroup): void {
     const parent = child.parent;

@@ -39,6 +39,8 @@ export class ThreadGroup {
   readonly startedAt = Date.now();
   /** prctl state. */
   parentDeathSignal = 0;
+  /** The thread that forked this process (Linux's real_parent): its exit is the parent's death for PR_SET_PDEATHSIG and whom PTRACE_TRACEME names. */
+  parentThread: Task | undefined;
   /** /proc/PID/oom_score_adj (-1000..1000), inherited across fork as Linux's signal_struct keeps it. */
   oomScoreAdj = 0;
   noNewPrivs = false;

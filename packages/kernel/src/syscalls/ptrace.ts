@@ -31,7 +31,9 @@ function readU64(bytes: Uint8Array, at = 0): bigint {
 function traceMe(t: Task): number {
   const parent = t.group.parent;
   if (t.ptrace || !parent || parent.exitStatus !== undefined) throw new SysError(Errno.EPERM);
-  const tracer = [...parent.tasks].find((p) => p.tid === parent.pid) ?? [...parent.tasks][0];
+  // The thread that forked the caller (another, if that one has exited).
+  const forker = t.group.parentThread;
+  const tracer = forker && !forker.exited && forker.group === parent ? forker : ([...parent.tasks].find((p) => p.tid === parent.pid) ?? [...parent.tasks][0]);
   if (!tracer) throw new SysError(Errno.EPERM);
   attach(t.kernel, tracer, t, false, 0);
   return 0;
