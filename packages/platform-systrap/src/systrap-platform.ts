@@ -444,6 +444,10 @@ export class SystrapPlatform implements Platform {
       futex(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
       this.endSleep();
       this.reap();
+      // Woken, interrupted by a host signal, or a sleep slice ended: the caller gets control back
+      // at least that often, so a host signal that came just before the sleep is not held up
+      // while the app computes without syscalls.
+      return this.runningSet.length === 0 ? undefined : this.collect();
     }
   }
 

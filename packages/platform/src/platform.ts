@@ -75,9 +75,12 @@ export interface Platform {
 
   /**
    * Blocks until some resumed context stops and reports why. Returns
-   * undefined when no context is running (nothing could ever be reported).
-   * Blocks the whole event loop: the kernel uses it only when it has no
-   * timer or host I/O to wait for. Each stop is reported exactly once.
+   * undefined when no context is running (nothing could ever be reported),
+   * and may return undefined early (a host signal interrupted the wait, or a
+   * bounded sleep ended): the caller then lets the event loop turn if host
+   * signals matter to it, and waits again. Blocks the whole event loop: the
+   * kernel uses it only when it has no timer or host I/O to wait for. Each
+   * stop is reported exactly once.
    */
   wait(): StopEvent | undefined;
 

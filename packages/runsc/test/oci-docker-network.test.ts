@@ -76,7 +76,7 @@ describe.skipIf(reason !== undefined)('docker run -p on the bridge network, runt
       hostServer!.once('exit', (code) => reject(new Error(`the host server exited ${code}`)));
     });
     const fetch = docker(['run', '--runtime=tvisor', '--rm', 'tvbb', 'wget', '-qO-', `http://${BRIDGE_IP}:${hostPort}/`]);
-    expect(fetch.stdout).toBe('hello from the host\n');
+    expect(fetch.stdout, fetch.stderr).toBe('hello from the host\n');
     expect(fetch.status).toBe(0);
     // The addresses and routes a program sees: the same under runc (the host kernel's) and tVisor.
     const view = ['sh', '-c', "ip -o -4 addr show eth0 | awk '{print $4}'; ip route"];

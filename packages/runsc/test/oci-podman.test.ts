@@ -53,7 +53,12 @@ describe.skipIf(reason !== undefined)('podman drives tVisor', () => {
     const d = podman(['run', '-d', '--network', 'none', '--name', 'p3', 'tvbb', 'sleep', '1000']);
     expect(d.status, d.stderr).toBe(0);
     const driver = new URL('./fixtures/drive-tty-client.py', import.meta.url).pathname;
-    const r = spawnSync('python3', [driver, 'podman', ...base, 'exec', '-it', 'p3', 'sh'], { encoding: 'utf8', timeout: 180_000 });
+    // podman sizes an exec's tty only once the shell runs: the driver asks until the size shows.
+    const r = spawnSync('python3', [driver, 'podman', ...base, 'exec', '-it', 'p3', 'sh'], {
+      encoding: 'utf8',
+      timeout: 180_000,
+      env: { ...process.env, AWAIT_SIZE: '1' },
+    });
     expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r\n24 80\r\none=42/);
     expect(r.stdout).toContain('40 120\r\ntwo=49');
     // Ctrl-C ended the sleep inside (130), not the runtime: the shell goes on.
