@@ -192,7 +192,8 @@ export class Kernel {
         // tasks' syscalls, which arrive as stops: only timers and host I/O
         // need Node's event loop to run while we wait.
         const quiet = this.armedTimers === 0 && this.hostWaits === 0;
-        const ev = quiet ? this.platform.wait() : (this.platform.pollStop() ?? (await this.platform.waitAsync()));
+        const slice = this.hostSignalsWatched ? HOST_SIGNAL_TURN_MS : undefined;
+        const ev = quiet ? this.platform.wait(slice) : (this.platform.pollStop() ?? (await this.platform.waitAsync()));
         if (ev) this.handleSafely(ev);
         // Host signals the sandbox is to hear are seen on the event loop: it
         // gets a turn when one ended the platform's blocking wait (no stop

@@ -428,8 +428,9 @@ export class SystrapPlatform implements Platform {
     return this.runningSet.length;
   }
 
-  wait(): StopEvent | undefined {
+  wait(sliceMs?: number): StopEvent | undefined {
     const spinUntil = performance.now() + SPIN_MS;
+    const giveUpAt = sliceMs === undefined ? Infinity : performance.now() + sliceMs;
     for (;;) {
       if (this.runningSet.length === 0) return undefined;
       const ev = this.collect();
@@ -444,10 +445,9 @@ export class SystrapPlatform implements Platform {
       futex(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
       this.endSleep();
       this.reap();
-      // Woken, interrupted by a host signal, or a sleep slice ended: the caller gets control back
-      // at least that often, so a host signal that came just before the sleep is not held up
-      // while the app computes without syscalls.
-      return this.runningSet.length === 0 ? undefined : this.collect();
+      // Given a slice, the caller gets control back at least that often (a host signal that came
+      // just before the sleep is then not held up while the app computes without syscalls).
+      if (performance.now() >= giveUpAt) return this.runningSet.length === 0 ? undefined : this.collect();
     }
   }
 

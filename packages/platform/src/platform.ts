@@ -75,14 +75,17 @@ export interface Platform {
 
   /**
    * Blocks until some resumed context stops and reports why. Returns
-   * undefined when no context is running (nothing could ever be reported),
-   * and may return undefined early (a host signal interrupted the wait, or a
-   * bounded sleep ended): the caller then lets the event loop turn if host
-   * signals matter to it, and waits again. Blocks the whole event loop: the
-   * kernel uses it only when it has no timer or host I/O to wait for. Each
-   * stop is reported exactly once.
+   * undefined when no context is running (nothing could ever be reported).
+   * Blocks the whole event loop: the kernel uses it only when it has no
+   * timer or host I/O to wait for. Each stop is reported exactly once.
+   *
+   * With `sliceMs`, a platform may also return undefined once about that
+   * long has passed without a stop (or a host signal interrupted it), so a
+   * caller whose event loop must see host signals gets a turn even while
+   * the app computes without syscalls; a platform that cannot bound its
+   * wait ignores it.
    */
-  wait(): StopEvent | undefined;
+  wait(sliceMs?: number): StopEvent | undefined;
 
   /**
    * Like `wait`, but never blocks the event loop: resolves when some
