@@ -23,7 +23,7 @@ const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   strace: { kind: 'bool', help: 'enable strace: print each syscall with its decoded arguments and result to stderr.' },
   platform: {
     kind: 'string',
-    help: "specifies which platform to use: systrap (the default where the host allows it) or ptrace; $TVISOR_PLATFORM when not given ('runsc help platforms').",
+    help: "specifies which platform to use: ptrace (the default) or systrap; $TVISOR_PLATFORM when not given ('runsc help platforms').",
   },
   network: { kind: 'string', help: 'specifies which network to use: sandbox (default), host, none.', default: 'sandbox' },
   version: { kind: 'bool', help: 'show version and exit.' },

@@ -15,7 +15,7 @@ import {
 } from '@tvisor/kernel';
 import { ROOT_CREDENTIALS, type FileDescription } from '@tvisor/vfs';
 import { MemoryFile } from '@tvisor/mm';
-import { createPlatform, defaultPlatform, type PlatformName } from './platforms.js';
+import { createPlatform, type PlatformName } from './platforms.js';
 import { UserError } from './oci/errors.js';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from './rootfs.js';
 import { Console } from './console.js';
@@ -81,7 +81,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   const memoryFile = MemoryFile.create('tvisor-memory');
   let platform;
   try {
-    platform = createPlatform(opts.platform ?? defaultPlatform().name, memoryFile);
+    platform = createPlatform(opts.platform ?? 'ptrace', memoryFile);
   } catch (e) {
     memoryFile.close();
     throw e;

@@ -8,26 +8,20 @@ import { SystrapPlatform, systrapSupport } from '@tvisor/platform-systrap';
 import type { MemoryFile } from '@tvisor/mm';
 import { UsageError } from './flags.js';
 import { UserError } from './oci/errors.js';
-import { log } from './oci/log.js';
 
 export const PLATFORM_NAMES = ['ptrace', 'systrap'] as const;
 export type PlatformName = (typeof PLATFORM_NAMES)[number];
 
 /**
- * The default when neither --platform nor $TVISOR_PLATFORM names one:
- * systrap where the host can run it (no ptrace stop on the syscall path),
- * as gVisor does; ptrace otherwise, said in one line only under --debug.
+ * The default. systrap serves syscalls without a ptrace stop, but it
+ * becomes the default only once it passes the whole runsc test suite;
+ * until then ptrace stays the default and systrap is asked for by name.
  */
-export function defaultPlatform(): { name: PlatformName; why: string } {
-  const systrap = systrapSupport();
-  if (systrap.supported) return { name: 'systrap', why: 'the default' };
-  log('debug', `platform: systrap is not available (${systrap.reason}); using ptrace`);
-  return { name: 'ptrace', why: `the default here: systrap is not available` };
-}
+export const DEFAULT_PLATFORM: PlatformName = 'ptrace';
 
 /** The flag's value (or $TVISOR_PLATFORM, or the default), checked: one line naming the choices otherwise. */
 export function platformName(value: unknown): PlatformName {
-  const v = value === undefined ? process.env.TVISOR_PLATFORM || defaultPlatform().name : String(value);
+  const v = value === undefined ? process.env.TVISOR_PLATFORM || DEFAULT_PLATFORM : String(value);
   if ((PLATFORM_NAMES as readonly string[]).includes(v)) return v as PlatformName;
   throw new UsageError(`invalid platform "${v}": one of ${PLATFORM_NAMES.join(', ')}`);
 }
@@ -45,14 +39,14 @@ export function createPlatform(name: PlatformName, memoryFile: MemoryFile): Plat
 /** `runsc help platforms`: each platform, whether this host can run it, and which one is in use and why. */
 export function platformsHelp(flag: unknown): string {
   const selected = platformName(flag);
-  const why = flag !== undefined ? 'asked for with --platform' : process.env.TVISOR_PLATFORM ? 'asked for with $TVISOR_PLATFORM' : defaultPlatform().why;
+  const why = flag !== undefined ? 'asked for with --platform' : process.env.TVISOR_PLATFORM ? 'asked for with $TVISOR_PLATFORM' : 'the default';
   const systrap = systrapSupport();
   const lines = [
     `Platform in use: ${selected} (${why}).`,
     '',
+    `  ptrace   available. Every syscall stops the stub for the sentry's ptrace (PTRACE_SYSEMU). The default: it passes the whole test suite.`,
     `  systrap  ${systrap.supported ? 'available' : 'NOT available'}: ${systrap.reason}. Syscalls trap (seccomp SECCOMP_RET_TRAP) into a`,
-    `           handler in the stub that hands them to the sentry through shared memory and a futex; no ptrace stop. The default where available.`,
-    `  ptrace   available. Every syscall stops the stub for the sentry's ptrace (PTRACE_SYSEMU). The fallback; ask for it with --platform=ptrace.`,
+    `           handler in the stub that hands them to the sentry through shared memory and a futex; no ptrace stop. Ask for it with --platform=systrap.`,
     '',
   ];
   return lines.join('\n');

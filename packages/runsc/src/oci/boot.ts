@@ -28,7 +28,7 @@ import {
 } from '@tvisor/kernel';
 import { MemoryFile } from '@tvisor/mm';
 import type { Platform } from '@tvisor/platform';
-import { createPlatform, defaultPlatform, type PlatformName } from '../platforms.js';
+import { createPlatform, type PlatformName } from '../platforms.js';
 import { ROOT_CREDENTIALS } from '@tvisor/vfs';
 import { buildRootFilesystem, mountDevpts, mountKernelFilesystems } from '../rootfs.js';
 import { Console } from '../console.js';
@@ -84,7 +84,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
     const { rootfs } = checkRunnable(spec, opts.bundle);
     const proc = spec.process!;
     const memoryFile = MemoryFile.create('tvisor-memory');
-    platform = createPlatform(opts.platform ?? defaultPlatform().name, memoryFile);
+    platform = createPlatform(opts.platform ?? 'ptrace', memoryFile);
     const filePages = new MemoryFilePages(memoryFile);
     const overlay = parseOverlay2(opts.overlay2);
     // A read-only root is that, overlay or not (gVisor: no overlay on a read-only root).
