@@ -52,6 +52,8 @@ export interface KernelOptions {
 
 /** While host signals are watched, the longest the run loop's fast path goes without an event loop turn. */
 const HOST_SIGNAL_TURN_MS = 2;
+/** The longest the run loop blocks for stops while host signals are forwarded (a signal that just missed the wait waits this long at most). */
+const HOST_SIGNAL_WAIT_SLICE_MS = 20;
 
 /** The longest delay Node's setTimeout takes. */
 const MAX_TIMEOUT_MS = 0x7fff_ffff;
@@ -192,7 +194,7 @@ export class Kernel {
         // tasks' syscalls, which arrive as stops: only timers and host I/O
         // need Node's event loop to run while we wait.
         const quiet = this.armedTimers === 0 && this.hostWaits === 0;
-        const slice = this.hostSignalsWatched ? HOST_SIGNAL_TURN_MS : undefined;
+        const slice = this.hostSignalsWatched ? HOST_SIGNAL_WAIT_SLICE_MS : undefined;
         const ev = quiet ? this.platform.wait(slice) : (this.platform.pollStop() ?? (await this.platform.waitAsync()));
         if (ev) this.handleSafely(ev);
         // Host signals the sandbox is to hear are seen on the event loop: it

@@ -27,10 +27,20 @@ describe('runsc do, seen from the host', () => {
       });
       const stubs = childrenOf(child.pid!);
       expect(stubs.length).toBeGreaterThan(0);
-      for (const pid of stubs) expect(readFileSync(`/proc/${pid}/comm`, 'utf8')).toBe('tvisor-stub\n');
+      // A spare stub the platform is starting names itself once its image runs: each child is
+      // looked at until it has (bounded), so a stub that never does still fails.
+      const settledComm = async (path: string) => {
+        let comm = readFileSync(path, 'utf8');
+        for (let i = 0; i < 100 && comm !== 'tvisor-stub\n'; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          comm = readFileSync(path, 'utf8');
+        }
+        return comm;
+      };
+      for (const pid of stubs) expect(await settledComm(`/proc/${pid}/comm`)).toBe('tvisor-stub\n');
       // Every thread of a stub carries the name too (ps -L, top -H).
       for (const pid of stubs) {
-        for (const tid of readdirSync(`/proc/${pid}/task`)) expect(readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8')).toBe('tvisor-stub\n');
+        for (const tid of readdirSync(`/proc/${pid}/task`)) expect(await settledComm(`/proc/${pid}/task/${tid}/comm`)).toBe('tvisor-stub\n');
       }
     } finally {
       child.kill('SIGKILL');
