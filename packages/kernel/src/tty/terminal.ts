@@ -94,8 +94,13 @@ export class Terminal {
   /** Moves pending typed input into the line discipline as far as it has room. */
   feed(): void {
     if (this.pendingInput.length === 0) return;
-    const taken = this.ld.receive(Uint8Array.from(this.pendingInput));
-    this.pendingInput.splice(0, taken);
+    // Taken out first: the discipline's wake-ups may run a reader at once, whose read feeds
+    // again, and must not find these bytes still pending (they would be echoed and read twice).
+    const bytes = Uint8Array.from(this.pendingInput);
+    this.pendingInput = [];
+    const taken = this.ld.receive(bytes);
+    // What found no room goes back before anything typed meanwhile.
+    if (taken < bytes.length) this.pendingInput = [...bytes.subarray(taken), ...this.pendingInput];
     if (taken > 0) this.changed();
   }
 
