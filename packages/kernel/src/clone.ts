@@ -1,6 +1,7 @@
 // clone(2) as the kernel does it: a new thread or process started where its
 // parent's clone returns. The clone/fork/vfork handlers (syscalls/lifecycle.ts)
 // only decode arguments.
+import { inheritSchedState } from './sched-state.js';
 import { CLONE, Errno, SysError } from '@tvisor/abi';
 import { REG, type PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup } from './task.js';
@@ -61,6 +62,7 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   child.creds = copyCredentials(t.creds);
   child.blocked = t.blocked;
   child.memPolicy = t.memPolicy;
+  child.sched = inheritSchedState(t.sched);
   child.seccomp = t.seccomp;
   group.tasks.add(child);
   if (flags & CLONE.PARENT_SETTID) copyOutU32(group.mm, ptid, tid);
@@ -138,6 +140,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   const child = new Task(kernel, pid, group, context);
   child.blocked = t.blocked;
   child.memPolicy = t.memPolicy;
+  child.sched = inheritSchedState(t.sched);
   child.seccomp = t.seccomp;
   child.altStack = { ...t.altStack };
   group.tasks.add(child);

@@ -29,6 +29,7 @@ import { registerSocketSyscalls } from './syscalls/socket.js';
 import { registerRusageSyscalls } from './syscalls/rusage.js';
 import { registerPrctlSyscalls } from './syscalls/prctl.js';
 import { registerSchedSyscalls } from './syscalls/sched.js';
+import { registerPrioritySyscalls } from './syscalls/priority.js';
 import { registerItimerSyscalls } from './syscalls/itimer.js';
 import { registerUtsSyscalls } from './syscalls/uts.js';
 import { registerSyslogSyscalls } from './syscalls/syslog.js';
@@ -80,6 +81,7 @@ export function registerLinux64Syscalls(table: SyscallTable): void {
   registerRusageSyscalls(table);
   registerPrctlSyscalls(table);
   registerSchedSyscalls(table);
+  registerPrioritySyscalls(table);
   registerItimerSyscalls(table);
   registerUtsSyscalls(table);
   registerSyslogSyscalls(table);

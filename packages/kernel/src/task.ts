@@ -16,6 +16,7 @@ import type { Terminal } from './tty/terminal.js';
 import type { SeccompState } from './seccomp.js';
 import type { Credentials } from './credentials.js';
 import type { PtraceLink, TraceeExit } from './ptrace/link.js';
+import { defaultSchedState, type SchedState } from './sched-state.js';
 
 export type { Credentials } from './credentials.js';
 
@@ -46,7 +47,6 @@ export class ThreadGroup {
   noNewPrivs = false;
   dumpable = 1;
   childSubreaper = false;
-  nice = 0;
   personality = 0;
   /** setitimer(ITIMER_REAL) / alarm: when it fires (monotonic ns), its interval, and how to cancel it. */
   realTimer: { deadline: number; intervalNs: number; cancel: () => void } | undefined;
@@ -133,6 +133,8 @@ export class Task {
   robustList = 0;
   /** set_mempolicy's NUMA policy, encoded by syscalls/mempolicy.ts (0: MPOL_DEFAULT); clone copies it. */
   memPolicy = 0;
+  /** Scheduling policy, nice, affinity and I/O priority (sched-state.ts); clone copies it. */
+  sched: SchedState = defaultSchedState();
   /** Cancels the wait of a syscall parked by Kernel.block. */
   cancelBlock: (() => void) | undefined;
   /** Ends that wait because a signal arrived. */

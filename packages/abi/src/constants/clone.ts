@@ -43,5 +43,19 @@ export const SCHED = {
   RESET_ON_FORK: 0x40000000,
 } as const;
 
+/** sched_setattr(2)'s sched_flags. */
+export const SCHED_FLAG = {
+  RESET_ON_FORK: 0x01,
+  RECLAIM: 0x02,
+  DL_OVERRUN: 0x04,
+  KEEP_POLICY: 0x08,
+  KEEP_PARAMS: 0x10,
+  UTIL_CLAMP_MIN: 0x20,
+  UTIL_CLAMP_MAX: 0x40,
+} as const;
+
+/** Published sizes of struct sched_attr (VER1 added the utilization clamps). */
+export const SCHED_ATTR_SIZE = { VER0: 48, VER1: 56 } as const;
+
 /** Published sizes of struct clone_args; clone3(2) accepts any of them. */
 export const CLONE_ARGS_SIZE = { VER0: 64, VER1: 80, VER2: 88 } as const;

@@ -27,3 +27,13 @@ export const RUSAGE = { SELF: 0, CHILDREN: -1, THREAD: 1 } as const;
 
 /** getpriority/setpriority `which`. */
 export const PRIO = { PROCESS: 0, PGRP: 1, USER: 2 } as const;
+
+/** ioprio_get/ioprio_set `which`. */
+export const IOPRIO_WHO = { PROCESS: 1, PGRP: 2, USER: 3 } as const;
+
+/** I/O scheduling classes, the top bits of an ioprio value. */
+export const IOPRIO_CLASS = { NONE: 0, RT: 1, BE: 2, IDLE: 3 } as const;
+
+/** An ioprio is (class << IOPRIO_CLASS_SHIFT) | data; RT and BE have IOPRIO_NR_LEVELS levels. */
+export const IOPRIO_CLASS_SHIFT = 13;
+export const IOPRIO_NR_LEVELS = 8;

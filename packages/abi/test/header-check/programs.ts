@@ -90,6 +90,7 @@ int printf(const char *, ...);
 #include <linux/mqueue.h>
 #include <linux/prctl.h>
 #include <linux/resource.h>
+#include <linux/ioprio.h>
 #include <linux/time.h>
 #include <linux/eventpoll.h>
 #include <linux/poll.h>

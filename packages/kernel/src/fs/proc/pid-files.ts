@@ -1,10 +1,10 @@
-import { cpus } from 'node:os';
 import type { Kernel } from '../../kernel.js';
 import type { ThreadGroup } from '../../task.js';
 import { groupCpu, nsToTicks } from '../../cpu-time.js';
 import { SIG_IGN } from '../../signals.js';
 import { filterCount } from '../../seccomp.js';
 import { formatCapabilities } from '../../credentials.js';
+import { cpuListText, defaultSchedState, statPriority } from '../../sched-state.js';
 
 const PAGE = 4096;
 
@@ -21,6 +21,7 @@ export function procStat(kernel: Kernel, g: ThreadGroup, tid = g.pid): string {
   const s = g.exitStatus === undefined ? g.mm.stats() : undefined;
   const startTicks = Math.floor(((g.startedAt - kernel.startTime) / 1000) * 100);
   const cpu = groupCpu(g);
+  const sched = (kernel.tasks.get(tid) ?? [...g.tasks][0])?.sched ?? defaultSchedState();
   const fields = [
     tid,
     `(${g.name})`,
@@ -39,8 +40,8 @@ export function procStat(kernel: Kernel, g: ThreadGroup, tid = g.pid): string {
     nsToTicks(cpu.system),
     nsToTicks(g.childrenCpu.user),
     nsToTicks(g.childrenCpu.system),
-    20,
-    0,
+    statPriority(sched),
+    sched.nice,
     g.tasks.size,
     0,
     startTicks,
@@ -61,8 +62,8 @@ export function procStat(kernel: Kernel, g: ThreadGroup, tid = g.pid): string {
     0,
     g.exitSignal,
     0,
-    0,
-    0,
+    sched.priority,
+    sched.policy,
     0,
     0,
     0,
@@ -83,6 +84,7 @@ export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string 
   const c = g.creds;
   const sigmask = (v: bigint) => v.toString(16).padStart(16, '0');
   const [letter, word] = state(kernel, g);
+  const affinity = ((kernel.tasks.get(tid) ?? [...g.tasks][0])?.sched ?? defaultSchedState()).affinity;
   return [
     `Name:\t${g.name}`,
     'Umask:\t' + g.fs.umask.toString(8).padStart(4, '0'),
@@ -122,7 +124,8 @@ export function procStatus(kernel: Kernel, g: ThreadGroup, tid = g.pid): string 
     `NoNewPrivs:\t${g.noNewPrivs ? 1 : 0}`,
     `Seccomp:\t${[...g.tasks][0]?.seccomp?.mode ?? 0}`,
     `Seccomp_filters:\t${filterCount([...g.tasks][0]?.seccomp?.filter)}`,
-    `Cpus_allowed_list:\t0-${cpus().length - 1}`,
+    `Cpus_allowed:\t${affinity.toString(16)}`,
+    `Cpus_allowed_list:\t${cpuListText(affinity)}`,
     'voluntary_ctxt_switches:\t0',
     'nonvoluntary_ctxt_switches:\t0',
     '',

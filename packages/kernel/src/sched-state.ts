@@ -1,0 +1,135 @@
+import { cpus } from 'node:os';
+import { CAP, Errno, RLIMIT, SCHED, SysError } from '@tvisor/abi';
+import { hasCapability } from './credentials.js';
+import type { Task } from './task.js';
+import { groupsMatching } from './process-lookup.js';
+
+/**
+ * A thread's scheduling attributes as Linux keeps them per task: policy, real-time
+ * priority, nice, the CPUs it may run on and its I/O priority. The host schedules
+ * the stubs, so these are recorded and reported, not enforced; each is inherited
+ * by clone as Linux's sched_fork does.
+ */
+export interface SchedState {
+  policy: number;
+  /** sched_priority: 1..99 for SCHED_FIFO/RR, 0 otherwise. */
+  priority: number;
+  /** -20..19. */
+  nice: number;
+  /** SCHED_RESET_ON_FORK: a child starts with the default policy and a nice no lower than 0. */
+  resetOnFork: boolean;
+  /** Bit i set: the thread may run on CPU i. */
+  affinity: bigint;
+  /** ioprio_set's value ((class << 13) | data); 0 is IOPRIO_CLASS_NONE. */
+  ioprio: number;
+  /** SCHED_DEADLINE's runtime, deadline and period (ns). */
+  deadline: { runtime: bigint; deadline: bigint; period: bigint };
+}
+
+export const MIN_NICE = -20;
+export const MAX_NICE = 19;
+/** The largest sched_priority of SCHED_FIFO and SCHED_RR. */
+export const MAX_RT_PRIO = 99;
+
+/** How many CPUs the sandbox reports (the host's). */
+export function onlineCpuCount(): number {
+  return Math.max(1, cpus().length);
+}
+
+/** Every CPU the sandbox reports. */
+export function allCpusMask(): bigint {
+  return (1n << BigInt(onlineCpuCount())) - 1n;
+}
+
+/** The state of the first thread: SCHED_OTHER, nice 0, every CPU. */
+export function defaultSchedState(): SchedState {
+  return {
+    policy: SCHED.NORMAL,
+    priority: 0,
+    nice: 0,
+    resetOnFork: false,
+    affinity: allCpusMask(),
+    ioprio: 0,
+    deadline: { runtime: 0n, deadline: 0n, period: 0n },
+  };
+}
+
+/** A clone child's state: the parent's, reset to the defaults when the parent asked for SCHED_RESET_ON_FORK. */
+export function inheritSchedState(parent: SchedState): SchedState {
+  const s: SchedState = { ...parent, deadline: { ...parent.deadline } };
+  if (s.resetOnFork) {
+    if (isRealTime(s.policy) || s.policy === SCHED.DEADLINE) {
+      s.policy = SCHED.NORMAL;
+      s.priority = 0;
+    }
+    if (s.nice < 0) s.nice = 0;
+    s.resetOnFork = false;
+  }
+  return s;
+}
+
+export function isRealTime(policy: number): boolean {
+  return policy === SCHED.FIFO || policy === SCHED.RR;
+}
+
+/** The policies the CFS class runs, which nice applies to. */
+export function isFair(policy: number): boolean {
+  return policy === SCHED.NORMAL || policy === SCHED.BATCH || policy === SCHED.IDLE;
+}
+
+/** /proc/PID/stat's priority field: -1 - rt_priority for real-time threads, 20 + nice otherwise (prio - MAX_RT_PRIO). */
+export function statPriority(s: SchedState): number {
+  if (isRealTime(s.policy)) return -1 - s.priority;
+  if (s.policy === SCHED.DEADLINE) return -101;
+  return 20 + s.nice;
+}
+
+/** CPU list as /proc's Cpus_allowed_list prints it ("0-3,6"). */
+export function cpuListText(mask: bigint): string {
+  const ranges: string[] = [];
+  let i = 0;
+  while (mask >> BigInt(i) !== 0n) {
+    if (((mask >> BigInt(i)) & 1n) === 0n) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (((mask >> BigInt(i + 1)) & 1n) === 1n) i++;
+    ranges.push(start === i ? String(start) : `${start}-${i}`);
+    i++;
+  }
+  return ranges.join(',');
+}
+
+/**
+ * The thread a scheduling call's `pid` names: 0 the caller, else any thread by
+ * its tid (Linux's find_task_by_vpid). Negative pids are EINVAL, unknown ESRCH.
+ */
+export function schedTarget(t: Task, pid: number): Task {
+  if (pid < 0) throw new SysError(Errno.EINVAL);
+  if (pid === 0) return t;
+  const target = threadById(t, pid);
+  if (!target) throw new SysError(Errno.ESRCH);
+  return target;
+}
+
+/** The thread with id `tid`, a zombie process's leader included (Linux finds it until it is reaped). */
+export function threadById(t: Task, tid: number): Task | undefined {
+  const live = t.kernel.tasks.get(tid);
+  if (live) return live;
+  const zombie = groupsMatching(t, tid).find((g) => g.exitStatus !== undefined);
+  return zombie ? [...zombie.tasks].find((x) => x.tid === tid) : undefined;
+}
+
+/** Linux's check_same_owner (or CAP_SYS_NICE): whether `t` may change `target`'s scheduling. */
+export function maySetScheduling(t: Task, target: Task): boolean {
+  if (target === t) return true;
+  const c = t.creds;
+  const tc = target.creds;
+  return c.euid === tc.euid || c.euid === tc.uid || hasCapability(c, CAP.SYS_NICE);
+}
+
+/** Linux's can_nice without the capability: RLIMIT_NICE allows nice values down to 20 - rlimit. */
+export function niceAllowed(target: Task, nice: number): boolean {
+  return Number(target.group.rlimits[RLIMIT.NICE][0]) >= 20 - nice;
+}
