@@ -2,7 +2,8 @@ import type { SyscallTable } from '../syscall-table.js';
 import { CAP, Errno, IOPRIO_CLASS, IOPRIO_CLASS_SHIFT, IOPRIO_NR_LEVELS, IOPRIO_WHO, PRIO, SysError } from '@tvisor/abi';
 import { hasCapability } from '../credentials.js';
 import type { Task } from '../task.js';
-import { MAX_NICE, MIN_NICE, niceAllowed, threadById } from '../sched-state.js';
+import { MAX_NICE, MIN_NICE } from '../sched-state.js';
+import { niceAllowed, threadById } from '../sched-access.js';
 
 /** The live threads `which`/`who` name (PRIO_* and IOPRIO_WHO_* name the same three sets); ESRCH when none. */
 function threadsNamed(t: Task, kind: 'process' | 'pgrp' | 'user', who: number): Task[] {

@@ -3,19 +3,8 @@ import { CAP, Errno, RLIMIT, SCHED, SCHED_ATTR_SIZE, SCHED_FLAG, SysError } from
 import { copyOutU32 } from '../user-io.js';
 import { hasCapability } from '../credentials.js';
 import type { Task } from '../task.js';
-import {
-  MAX_NICE,
-  MAX_RT_PRIO,
-  MIN_NICE,
-  allCpusMask,
-  isFair,
-  isRealTime,
-  maySetScheduling,
-  niceAllowed,
-  onlineCpuCount,
-  schedTarget,
-  type SchedState,
-} from '../sched-state.js';
+import { MAX_NICE, MAX_RT_PRIO, MIN_NICE, allCpusMask, isFair, isRealTime, onlineCpuCount, type SchedState } from '../sched-state.js';
+import { maySetScheduling, niceAllowed, schedTarget } from '../sched-access.js';
 
 const PAGE_SIZE = 4096;
 /** The struct sched_attr this kernel knows (the utilization clamps included). */
