@@ -59,6 +59,7 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   const context = kernel.platform.newThread(t.context);
   startLikeParent(t, context, flags, stack, tls);
   const child = new Task(kernel, tid, group, context);
+  child.comm = t.comm;
   child.creds = copyCredentials(t.creds);
   child.blocked = t.blocked;
   child.memPolicy = t.memPolicy;
@@ -122,7 +123,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
     flags & CLONE.FILES ? parent.fds.share() : parent.fds.fork(),
     flags & CLONE.FS ? parent.fs : parent.fs.fork(creds),
     creds,
-    parent.name,
+    t.comm,
   );
   group.pgid = parent.pgid;
   group.sid = parent.sid;

@@ -267,6 +267,7 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage, for
   task.replaceContext(image.context);
   old.kill();
   group.name = image.name;
+  task.comm = image.name;
   group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe, auxv: image.auxv };
   group.fds.closeOnExec();
   // POSIX timers do not survive execve (interval timers from setitimer do).

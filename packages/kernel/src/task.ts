@@ -167,6 +167,16 @@ export class Task {
   ) {
     context.owner = this;
     this.creds = group.creds;
+    this.comm = group.name;
+  }
+
+  /** The thread's name (PR_SET_NAME, /proc/PID/task/TID/comm); the leader's is also ThreadGroup.name. */
+  comm: string;
+
+  /** Renames the thread; the leader's name is the process's. */
+  setComm(name: string): void {
+    this.comm = name;
+    if (this.tid === this.group.pid) this.group.name = name;
   }
 
   /**

@@ -55,12 +55,12 @@ function prctl(t: Task, option: number, arg2: number, arg3: number, arg4: number
   switch (option) {
     case PR.SET_NAME: {
       const name = t.mm.readCStringBytes(arg2, TASK_COMM_LEN);
-      g.name = decoder.decode(name.subarray(0, TASK_COMM_LEN - 1));
+      t.setComm(decoder.decode(name.subarray(0, TASK_COMM_LEN - 1)));
       return 0;
     }
     case PR.GET_NAME: {
       const out = new Uint8Array(TASK_COMM_LEN);
-      out.set(encoder.encode(g.name).subarray(0, TASK_COMM_LEN - 1));
+      out.set(encoder.encode(t.comm).subarray(0, TASK_COMM_LEN - 1));
       t.mm.copyOut(arg2, out);
       return 0;
     }

@@ -1,14 +1,13 @@
 import { Errno, SysError } from '@tvisor/abi';
-import type { KernfsFilesystem, KernfsNode, StaticDirectory } from '@tvisor/vfs';
+import type { KernfsFilesystem, StaticDirectory } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { ThreadGroup } from '../../task.js';
 import { mountinfoText, mountsText } from './mountinfo.js';
-import { procStat, procStatus } from './pid-files.js';
 
 /**
  * The /proc/PID entries runtimes probe beyond the basics: mountinfo and
  * mounts, cgroup, oom_score_adj (kept per process, inherited across fork),
- * smaps_rollup, ns/ and task/TID/ for every thread.
+ * smaps_rollup and ns/ (thread-dir.ts adds the rest, task/TID/ included).
  */
 export function addPidExtras(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup, dir: StaticDirectory): void {
   dir.add(
@@ -35,7 +34,6 @@ export function addPidExtras(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGrou
       name,
       fs.symlink(() => `${name.replace(/_for_children$/, '')}:[${inode}]`),
     );
-  dir.add('task', taskDirectory(fs, kernel, g));
 }
 
 /**
@@ -97,40 +95,3 @@ function smapsRollup(g: ThreadGroup): string {
 
 /** Per-mapping fields smaps_rollup does not sum (sizes of the mapping itself). */
 const ROLLUP_SKIPPED = new Set(['Size', 'KernelPageSize', 'MMUPageSize']);
-
-/** /proc/PID/task: one directory per thread, with the thread's own stat, status and comm. */
-function taskDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): KernfsNode {
-  const dirs = new Map<number, KernfsNode>();
-  const tids = () =>
-    g.exitStatus === undefined
-      ? [...g.tasks]
-          .filter((t) => !t.exited)
-          .map((t) => t.tid)
-          .sort((a, b) => a - b)
-      : [];
-  return fs.dynamicDir({
-    list: () => tids().map(String),
-    lookup: (name) => {
-      const tid = Number(name);
-      if (!/^[1-9][0-9]*$/.test(name) || !tids().includes(tid)) return null;
-      let d = dirs.get(tid);
-      if (!d) {
-        const t = fs.dir();
-        t.add(
-          'stat',
-          fs.file(() => procStat(kernel, g, tid)),
-        );
-        t.add(
-          'status',
-          fs.file(() => procStatus(kernel, g, tid)),
-        );
-        t.add(
-          'comm',
-          fs.file(() => `${g.name}\n`),
-        );
-        dirs.set(tid, (d = t));
-      }
-      return d;
-    },
-  });
-}

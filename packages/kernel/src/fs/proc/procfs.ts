@@ -1,24 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Errno, FS_MAGIC, SysError } from '@tvisor/abi';
+import { MMAP_MIN_ADDR } from '@tvisor/mm';
 import { cpus, totalmem } from 'node:os';
-import {
-  DynamicFile,
-  FileImplBase,
-  KernfsFilesystem,
-  type DynamicDirectory,
-  type FileDescription,
-  type FileDescriptionImpl,
-  type Inode,
-  type KernfsNode,
-  type StaticDirectory,
-  type VirtualDentry,
-} from '@tvisor/vfs';
+import { KernfsFilesystem, type DynamicDirectory, type Inode, type KernfsNode } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
-import { procStat, procStatus } from './pid-files.js';
-import { addPidExtras } from './pid-extras.js';
-import { addProcSysNet, procNetDir } from './net.js';
+import { threadDirectory } from './thread-dir.js';
+import { addProcSysNet } from './net.js';
 import { addSysvIpcEntries } from './sysvipc.js';
 
 /**
@@ -28,16 +17,18 @@ import { addSysvIpcEntries } from './sysvipc.js';
  */
 export function createProcfs(kernel: Kernel): KernfsFilesystem {
   const fs = new ProcFilesystem();
-  const pidDirs = new Map<ThreadGroup, KernfsNode>();
+  const pidDirs = new WeakMap<ThreadGroup, KernfsNode>();
 
   const current = (): Task => {
     const t = kernel.current;
     if (!t) throw new Error('procfs used outside a syscall');
     return t;
   };
+  // Zombies keep their directory until reaped, as in Linux; every zombie is a child of a live process.
   const liveGroups = (): ThreadGroup[] => {
     const seen = new Set<ThreadGroup>();
     for (const t of kernel.tasks.values()) seen.add(t.group);
+    for (const g of [...seen]) for (const c of g.children) if (c.exitStatus !== undefined) seen.add(c);
     return [...seen].sort((a, b) => a.pid - b.pid);
   };
 
@@ -45,10 +36,11 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     list: () => liveGroups().map((g) => String(g.pid)),
     lookup: (name) => {
       if (!/^[1-9][0-9]*$/.test(name)) return null;
-      const g = liveGroups().find((x) => x.pid === Number(name));
+      // A thread's id names its process's directory too (not listed, as in Linux).
+      const g = liveGroups().find((x) => x.pid === Number(name)) ?? kernel.tasks.get(Number(name))?.group;
       if (!g) return null;
       let dir = pidDirs.get(g);
-      if (!dir) pidDirs.set(g, (dir = pidDirectory(fs, kernel, g)));
+      if (!dir) pidDirs.set(g, (dir = threadDirectory(fs, kernel, g)));
       return dir;
     },
   });
@@ -98,6 +90,11 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     'filesystems',
     fs.file(() => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tcgroup2\nnodev\toverlay\nnodev\tdevtmpfs\nnodev\tpipefs\n'),
   );
+  // The device majors of the devices the sandbox has, in Linux's "%3d %s" form.
+  fixed.add(
+    'devices',
+    fs.file(() => 'Character devices:\n  1 mem\n  5 /dev/tty\n  5 /dev/console\n  5 /dev/ptmx\n 10 misc\n136 pts\n\nBlock devices:\n'),
+  );
   fixed.add(
     'stat',
     fs.file(() => systemStat(kernel)),
@@ -136,6 +133,31 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     'cap_last_cap',
     fs.file(() => '40\n'),
   );
+  // The ids a 16-bit uid/gid field shows for ids that do not fit (DEFAULT_OVERFLOWUID/GID).
+  kern.add(
+    'overflowuid',
+    fs.file(() => '65534\n'),
+  );
+  kern.add(
+    'overflowgid',
+    fs.file(() => '65534\n'),
+  );
+  // The sandbox lays out address spaces without randomisation.
+  kern.add(
+    'randomize_va_space',
+    fs.file(() => '0\n'),
+  );
+  let maxKeys = DEFAULT_MAXKEYS;
+  kern.add('keys', fs.dir()).add(
+    'maxkeys',
+    fs.file({
+      read: () => `${maxKeys}\n`,
+      write: (data) => {
+        maxKeys = parseSysctlInt(data, 0, 0x7fff_ffff);
+        return data.length;
+      },
+    }),
+  );
   kern.add('random', fs.dir()).add(
     'uuid',
     fs.file(() => `${globalThis.crypto.randomUUID()}\n`),
@@ -145,6 +167,10 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
   vm.add(
     'overcommit_memory',
     fs.file(() => '0\n'),
+  );
+  vm.add(
+    'mmap_min_addr',
+    fs.file(() => `${MMAP_MIN_ADDR}\n`),
   );
   vm.add(
     'max_map_count',
@@ -164,37 +190,6 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
   return fs;
 }
 
-/**
- * A synthetic file whose content is produced at its first read (Linux's
- * /proc/PID/cmdline reads the process's memory when read), then served from
- * that snapshot like seq_file.
- */
-class ReadTimeFile extends DynamicFile {
-  override open(flags: number): FileDescriptionImpl {
-    if ((flags & 3) !== 0) throw new SysError(Errno.EACCES);
-    return new ReadTimeFileImpl(this, () => this.ops.read());
-  }
-}
-
-class ReadTimeFileImpl extends FileImplBase {
-  private content: Uint8Array | undefined;
-
-  constructor(
-    inode: Inode,
-    private readonly produce: () => string | Uint8Array,
-  ) {
-    super(inode);
-  }
-
-  override pread(_fd: FileDescription, dst: Uint8Array, offset: number): number {
-    this.content ??= ((v) => (typeof v === 'string' ? new TextEncoder().encode(v) : v))(this.produce());
-    if (offset >= this.content.length) return 0;
-    const n = Math.min(dst.length, this.content.length - offset);
-    dst.set(this.content.subarray(offset, offset + n));
-    return n;
-  }
-}
-
 /** procfs's root lists the live processes beside its fixed entries, so it is a dynamic directory. */
 class ProcFilesystem extends KernfsFilesystem {
   top: DynamicDirectory | undefined;
@@ -204,140 +199,14 @@ class ProcFilesystem extends KernfsFilesystem {
   override root(): Inode {
     return this.top ?? super.root();
   }
-}
-
-function auxvBytes(auxv: ReadonlyArray<readonly [number, number]>): Uint8Array {
-  const view = new DataView(new ArrayBuffer((auxv.length + 1) * 16));
-  auxv.forEach(([type, value], i) => {
-    view.setBigUint64(i * 16, BigInt(type), true);
-    view.setBigUint64(i * 16 + 8, BigInt(value), true);
-  });
-  return new Uint8Array(view.buffer);
-}
-
-function pidDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup): KernfsNode {
-  const owner = () => ({ uid: g.creds.uid, gid: g.creds.gid });
-  const dir: StaticDirectory = fs.dir({ owner });
-  const memoryText = (start: number, end: number): Uint8Array => {
-    if (g.exitStatus !== undefined || end <= start) return new Uint8Array(0);
-    try {
-      return g.mm.copyIn(start, end - start);
-    } catch {
-      return new Uint8Array(0);
-    }
-  };
-  // Read at the first read, not at open: a shell opens them for a command
-  // before it execs, and the command must see its own arguments.
-  dir.add('cmdline', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.argStart, g.mmInfo.argEnd) }));
-  // The auxiliary vector as exec wrote it, with its AT_NULL (what gdb reads to find a PIE's load address).
-  dir.add('auxv', new ReadTimeFile(fs, { read: () => auxvBytes(g.mmInfo.auxv) }, { perm: 0o400, owner }));
-  dir.add('environ', new ReadTimeFile(fs, { read: () => memoryText(g.mmInfo.envStart, g.mmInfo.envEnd) }, { perm: 0o400, owner }));
-  dir.add(
-    'comm',
-    fs.file(() => `${g.name}\n`),
-  );
-  dir.add(
-    'stat',
-    fs.file(() => procStat(kernel, g)),
-  );
-  dir.add(
-    'status',
-    fs.file(() => procStatus(kernel, g)),
-  );
-  dir.add(
-    'statm',
-    fs.file(() => g.mm.statmText()),
-  );
-  dir.add(
-    'maps',
-    fs.file(() => g.mm.mapsText()),
-  );
-  dir.add(
-    'smaps',
-    fs.file(() => g.mm.smapsText()),
-  );
-  // The executable as resolved at exec, named by its absolute path (glibc's
-  // _dl_get_origin asserts it starts with '/'), not the path execve was given.
-  const exe = (): VirtualDentry => {
-    if (!g.mmInfo.exe) throw new SysError(Errno.ENOENT);
-    return g.mmInfo.exe;
-  };
-  dir.add('exe', fs.symlink({ target: () => pathIn(kernel, g, exe()), resolve: () => exe() }));
-  dir.add('cwd', fs.symlink({ target: () => pathIn(kernel, g, g.fs.cwd), resolve: () => g.fs.cwd }));
-  dir.add('root', fs.symlink({ target: () => pathIn(kernel, g, g.fs.root), resolve: () => g.fs.root }));
-  dir.add('net', procNetDir(fs, kernel));
-  dir.add(
-    'loginuid',
-    fs.file(() => '4294967295'),
-  );
-  dir.add(
-    'limits',
-    fs.file(() => limitsText(g)),
-  );
-  dir.add(
-    'fd',
-    fs.dynamicDir(
-      {
-        list: () => (g.exitStatus === undefined ? g.fds.fds().map(String) : []),
-        lookup: (name) => {
-          const fd = Number(name);
-          if (!/^(0|[1-9][0-9]*)$/.test(name) || !g.fds.fds().includes(fd)) return null;
-          return fs.symlink(
-            {
-              target: () => fdTarget(kernel, g, fd),
-              resolve: () => g.fds.get(fd).vd,
-            },
-            { perm: 0o700, owner },
-          );
-        },
-      },
-      { perm: 0o500, owner },
-    ),
-  );
-  addPidExtras(fs, kernel, g, dir);
-  return dir;
-}
-
-function pathIn(kernel: Kernel, g: ThreadGroup, vd: VirtualDentry): string {
-  const { path, reachable, deleted } = g.fs.vfs.pathOf(vd, (kernel.current ?? [...g.tasks][0])?.group.fs.root ?? g.fs.root);
-  return (reachable ? path : `(unreachable)${path}`) + (deleted ? ' (deleted)' : '');
-}
-
-/** What readlink(/proc/PID/fd/N) says: the file's path, or `type:[inode]` for anonymous files (pipes). */
-function fdTarget(kernel: Kernel, g: ThreadGroup, fd: number): string {
-  // A cached entry for an fd closed since: gone, as on Linux.
-  if (!g.fds.fds().includes(fd)) throw new SysError(Errno.ENOENT);
-  const file = g.fds.get(fd);
-  if (file.dentry.parent === null && file.dentry.name.includes(':[')) return file.dentry.name;
-  return pathIn(kernel, g, file.vd);
-}
-
-function limitsText(g: ThreadGroup): string {
-  const names: Array<[string, string]> = [
-    ['Max cpu time', 'seconds'],
-    ['Max file size', 'bytes'],
-    ['Max data size', 'bytes'],
-    ['Max stack size', 'bytes'],
-    ['Max core file size', 'bytes'],
-    ['Max resident set', 'bytes'],
-    ['Max processes', 'processes'],
-    ['Max open files', 'files'],
-    ['Max locked memory', 'bytes'],
-    ['Max address space', 'bytes'],
-    ['Max file locks', 'locks'],
-    ['Max pending signals', 'signals'],
-    ['Max msgqueue size', 'bytes'],
-    ['Max nice priority', ''],
-    ['Max realtime priority', ''],
-    ['Max realtime timeout', 'us'],
-  ];
-  const fmt = (v: bigint) => (v === 0xffff_ffff_ffff_ffffn ? 'unlimited' : v.toString());
-  let out = `${'Limit'.padEnd(26)}${'Soft Limit'.padEnd(21)}${'Hard Limit'.padEnd(21)}Units     \n`;
-  names.forEach(([n, unit], i) => {
-    const [soft, hard] = g.rlimits[i];
-    out += `${n.padEnd(26)}${fmt(soft).padEnd(21)}${fmt(hard).padEnd(21)}${unit.padEnd(10)}\n`;
-  });
-  return out;
+  /**
+   * Linux's /proc root is inode 1 (PROC_ROOT_INO). The base class makes an unused
+   * static root first (number 1), then the dynamic top (number 2): the two swap.
+   */
+  override allocIno(): number {
+    const n = super.allocIno();
+    return n === 1 ? 2 : n === 2 ? 1 : n;
+  }
 }
 
 function meminfo(kernel: Kernel): string {
@@ -383,4 +252,16 @@ function systemStat(kernel: Kernel): string {
   for (let i = 0; i < n; i++) out += `cpu${i} 0 0 0 0 0 0 0 0 0 0\n`;
   out += `intr 0\nctxt 0\nbtime ${Math.floor(kernel.startTime / 1000)}\nprocesses ${kernel.lastId}\nprocs_running 1\nprocs_blocked 0\n`;
   return out;
+}
+
+/** Linux's default /proc/sys/kernel/keys/maxkeys (keys a non-root user may own). */
+const DEFAULT_MAXKEYS = 200;
+
+/** A sysctl integer as proc_dointvec_minmax parses it: one decimal number in [min, max], else EINVAL. */
+function parseSysctlInt(data: Uint8Array, min: number, max: number): number {
+  const text = new TextDecoder().decode(data).trim();
+  if (!/^[+-]?[0-9]+$/.test(text)) throw new SysError(Errno.EINVAL);
+  const v = Number(text);
+  if (v < min || v > max) throw new SysError(Errno.EINVAL);
+  return v;
 }
