@@ -1,5 +1,6 @@
 import { ARCH, Errno, SysError } from '@tvisor/abi';
 import { REG } from '@tvisor/platform';
+import { TASK_SIZE } from '@tvisor/mm';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
 
@@ -46,10 +47,10 @@ export function registerProcessSyscalls(table: SyscallTable): void {
         const addr = a.arg(1);
         switch (code) {
           case ARCH.SET_FS:
-            t.regs.set(REG.fs_base, addr);
-            return 0;
           case ARCH.SET_GS:
-            t.regs.set(REG.gs_base, addr);
+            // A base at or above TASK_SIZE_MAX (non-canonical or kernel space) is refused, as Linux's do_arch_prctl_64 does.
+            if (addr >= TASK_SIZE) throw new SysError(Errno.EPERM);
+            t.regs.set(code === ARCH.SET_FS ? REG.fs_base : REG.gs_base, addr);
             return 0;
           case ARCH.GET_FS:
           case ARCH.GET_GS: {

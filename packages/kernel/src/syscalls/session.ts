@@ -16,6 +16,11 @@ export function registerSessionSyscalls(table: SyscallTable): void {
         if (pgid < 0) throw new SysError(Errno.EINVAL);
         if (g !== t.group && g.parent !== t.group) throw new SysError(Errno.ESRCH);
         if (g.sid !== t.group.sid || g.pid === g.sid) throw new SysError(Errno.EPERM);
+        // Another group's id may only be joined if that group exists in the caller's session.
+        if (pgid !== g.pid) {
+          const joined = [...t.kernel.tasks.values()].some((x) => x.group.pgid === pgid && x.group.sid === t.group.sid);
+          if (!joined) throw new SysError(Errno.EPERM);
+        }
         g.pgid = pgid;
         return 0;
       },

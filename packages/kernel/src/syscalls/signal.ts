@@ -143,6 +143,9 @@ function rtSigtimedwait(t: Task, setAddr: number, infoAddr: number, timeoutAddr:
 function kill(t: Task, pid: number, sig: number): number {
   if (sig < 0 || sig > 64) throw new SysError(Errno.EINVAL);
   const all = groupsMatching(t, pid);
+  // A thread's id names its process (Linux finds the thread, then signals its group).
+  const thread = pid > 0 && all.length === 0 ? t.kernel.tasks.get(pid) : undefined;
+  if (thread) all.push(thread.group);
   if (all.length === 0) throw new SysError(Errno.ESRCH);
   const targets = all.filter((g) => maySignal(t, g, sig));
   // Refused everywhere: EPERM, except for kill(-1), which reports success regardless.
@@ -227,8 +230,27 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         const code = new DataView(info.buffer, info.byteOffset).getInt32(8, true);
         // Only the kernel may send si_code >= 0 (other than SI_USER) or SI_TKILL on another's behalf.
         if ((code >= 0 || code === -6) && target.group !== t.group) throw new SysError(Errno.EPERM);
+        if (!maySignal(t, target.group, sig)) throw new SysError(Errno.EPERM);
         const value = new DataView(info.buffer, info.byteOffset).getBigUint64(24, true);
         sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.creds.uid }, value, code), undefined, true);
+        return 0;
+      },
+    },
+    rt_tgsigqueueinfo: {
+      args: ['int', 'int', 'int', 'ptr'],
+      handler: (t, a) => {
+        if (a.argInt(0) <= 0 || a.argInt(1) <= 0) throw new SysError(Errno.EINVAL);
+        const sig = a.argInt(2);
+        if (sig < 0 || sig > NSIG) throw new SysError(Errno.EINVAL);
+        const info = t.mm.copyIn(a.arg(3), 128);
+        const view = new DataView(info.buffer, info.byteOffset);
+        const code = view.getInt32(8, true);
+        const target = t.kernel.tasks.get(a.argInt(1));
+        if (!target || target.group.pid !== a.argInt(0)) throw new SysError(Errno.ESRCH);
+        // Only the kernel may send si_code >= 0 or SI_TKILL to another process.
+        if ((code >= 0 || code === -6) && target.group !== t.group) throw new SysError(Errno.EPERM);
+        if (!maySignal(t, target.group, sig)) throw new SysError(Errno.EPERM);
+        sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.creds.uid }, view.getBigUint64(24, true), code), target, true);
         return 0;
       },
     },
@@ -251,6 +273,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
       support: 'partial',
       note: 'the signal is pending for the process and the target thread is woken for it',
       handler: (t, a) => {
+        if (a.argInt(0) <= 0 || a.argInt(1) <= 0) throw new SysError(Errno.EINVAL);
         const g = findGroup(t, a.argInt(0));
         const target = t.kernel.tasks.get(a.argInt(1));
         if (!target || target.group !== g) throw new SysError(Errno.ESRCH);
@@ -264,6 +287,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
       support: 'partial',
       note: 'the signal is pending for the process and the target thread is woken for it',
       handler: (t, a) => {
+        if (a.argInt(0) <= 0) throw new SysError(Errno.EINVAL);
         const task = t.kernel.tasks.get(a.argInt(0));
         if (!task) throw new SysError(Errno.ESRCH);
         if (!maySignal(t, task.group, a.argInt(1))) throw new SysError(Errno.EPERM);
