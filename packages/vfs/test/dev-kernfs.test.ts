@@ -42,6 +42,22 @@ describe('devices', () => {
 });
 
 describe('kernfs', () => {
+  it('a directory seeks to its end as generic_file_llseek does (procfs and sysfs directories: size 0); SEEK_DATA stays EINVAL', () => {
+    const { vfs, ctx } = freshVfs();
+    vfs.mkdirAt(ctx, '/proc', 0o555);
+    const proc = new KernfsFilesystem('proc', FS_MAGIC.PROC_SUPER_MAGIC);
+    proc.rootDir.add(
+      'x',
+      proc.file(() => 'x'),
+    );
+    vfs.mount(ctx, '/proc', proc);
+    const dir = vfs.openAt(ctx, '/proc', { flags: O.RDONLY | O.DIRECTORY });
+    expect(dir.seek(0, SEEK.END)).toBe(0);
+    expect(dir.seek(5, SEEK.END)).toBe(5);
+    expect(errnoOf(() => dir.seek(-1, SEEK.END))).toBe(Errno.EINVAL);
+    expect(errnoOf(() => dir.seek(0, SEEK.DATA))).toBe(Errno.EINVAL);
+  });
+
   it('serves static and dynamic trees, generated files and magic links', () => {
     const { vfs, ctx } = freshVfs();
     vfs.mkdirAt(ctx, '/proc', 0o555);

@@ -1,4 +1,4 @@
-import { Errno, SysError } from '../../abi.js';
+import { Errno, SEEK, SysError } from '../../abi.js';
 import { iterSnapshot, seekDirectory } from '../../dirents.js';
 import { FileImplBase, type DirentCallback, type FileDescription } from '../../file-description.js';
 import type { DynamicFile, KernfsNode } from './nodes.js';
@@ -58,6 +58,8 @@ export class KernfsDirectoryFile extends FileImplBase {
   }
 
   override seek(fd: FileDescription, offset: number, whence: number): number {
+    // Linux's procfs and sysfs directories seek with generic_file_llseek: SEEK_END is relative to their size (0).
+    if (whence === SEEK.END) return seekDirectory(fd, offset + this.stat(fd).size, SEEK.SET);
     return seekDirectory(fd, offset, whence);
   }
 }
