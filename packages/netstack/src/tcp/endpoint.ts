@@ -543,7 +543,7 @@ export class TcpEndpoint {
       repr.payload = pkt.buf.subarray(pkt.off + hl);
     }
     emitTcp(repr, pkt.buf, pkt.off, route.src, route.dst, !route.nic.link.capabilities.checksumOffload);
-    if (flags & TcpFlag.ACK) rcv.ackSent();
+    if (flags & TcpFlag.ACK) rcv.ackSent(dataLen);
     this.stack.sendIp(route, IPPROTO.TCP, pkt);
   }
 
@@ -603,6 +603,7 @@ export class TcpEndpoint {
     }
     if (this.rcv.delackAt >= 0 && now >= this.rcv.delackAt) {
       this.rcv.delackAt = -1;
+      this.rcv.interactive = false; // Linux leaves pingpong mode when the delayed ACK has to go alone
       this.rcv.ackNow = true;
       this.output();
     }
