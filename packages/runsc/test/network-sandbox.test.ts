@@ -180,7 +180,15 @@ describe.skipIf(skipReason !== '')('runsc do -network=sandbox', () => {
   }, 60_000);
 });
 
-describe.skipIf(skipReason !== '')('runsc do -network=sandbox: outbound NAT', () => {
+let hasIptables = true;
+try {
+  execFileSync('sh', ['-c', 'command -v iptables'], { stdio: 'ignore' });
+} catch {
+  hasIptables = false;
+  if (!skipReason) console.warn('network-sandbox: outbound NAT skipped (iptables is not installed)');
+}
+
+describe.skipIf(skipReason !== '' || !hasIptables)('runsc do -network=sandbox: outbound NAT', () => {
   // Three namespaces, all made here: the test's "host" (runsc runs in it), an
   // "outside" one joined to the host by a veth of its own, and the sandbox's.
   // The outside namespace has no route to the sandbox's subnet, so its
