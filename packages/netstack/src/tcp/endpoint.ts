@@ -94,6 +94,8 @@ export class TcpEndpoint {
 
   // ---- timers (one clock timer at the earliest deadline) ------------------------
   keepaliveAt = -1;
+  /** When the connection entered TIME_WAIT (clock ms): a connect may take its 4-tuple a second later. */
+  timeWaitSince = 0;
   /** TIME_WAIT expiry, orphaned FIN_WAIT2 expiry, or SO_LINGER deadline. */
   private closeAt = -1;
   private timer: Timer | null = null;
@@ -636,6 +638,7 @@ export class TcpEndpoint {
 
   private enterTimeWait(): void {
     this.state = TcpState.TIME_WAIT;
+    this.timeWaitSince = this.stack.clock.now();
     this.snd.rtoAt = -1;
     this.keepaliveAt = -1;
     this.armCloseTimer(this.config.timeWaitMs);
