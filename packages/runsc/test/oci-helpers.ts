@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { RUNSC, testEnv } from './helpers.js';
 import { expect } from 'vitest';
 
-/** The runtime path clients are given: the runsc bin script itself (executable, `#!/usr/bin/env node`). */
+/** The runtime path clients are given: the runsc bin script itself (executable, its `#!` line starts node through `env -S`). */
 export const RUNTIME = RUNSC;
 
 /** A scratch directory for this test file, under /var/tmp (not the sandbox's fresh /tmp). */
