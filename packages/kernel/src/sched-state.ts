@@ -74,10 +74,13 @@ export function isFair(policy: number): boolean {
   return policy === SCHED.NORMAL || policy === SCHED.BATCH || policy === SCHED.IDLE;
 }
 
+/** A SCHED_DEADLINE thread's stat priority: Linux's prio for it (-1) less MAX_RT_PRIO (100). */
+const DEADLINE_STAT_PRIORITY = -101;
+
 /** /proc/PID/stat's priority field: -1 - rt_priority for real-time threads, 20 + nice otherwise (prio - MAX_RT_PRIO). */
 export function statPriority(s: SchedState): number {
   if (isRealTime(s.policy)) return -1 - s.priority;
-  if (s.policy === SCHED.DEADLINE) return -101;
+  if (s.policy === SCHED.DEADLINE) return DEADLINE_STAT_PRIORITY;
   return 20 + s.nice;
 }
 
