@@ -4,6 +4,7 @@ import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } f
 import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
 import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
+import { fcntlSeals } from '../memfd.js';
 import { socketReadWrite } from './socket.js';
 import { vfsCredentials } from '../fs-context.js';
 import { accessCredentials, hasCapability } from '../credentials.js';
@@ -177,6 +178,8 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
     case F.SETPIPE_SZ:
       return pipeOf(fds.get(fd)).setCapacity(arg, hasCapability(t.creds, CAP.SYS_RESOURCE));
     default: {
+      const sealed = fcntlSeals(fds.get(fd), cmd, arg);
+      if (sealed !== undefined) return sealed;
       const r = fcntlLock(t, fd, cmd, arg);
       if (r === undefined) throw new SysError(Errno.EINVAL);
       return r;

@@ -287,13 +287,18 @@ export function registerPathSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const x = at(t, AT.FDCWD, a.arg(0));
         x.vfs.truncateAt(x.ctx, x.p, a.argSigned(1));
+        const st = x.vfs.statAt(x.ctx, x.p);
+        t.kernel.fileTruncated(st.dev, st.ino, st.size);
         return ok();
       },
     },
     ftruncate: {
       args: ['fd', 'int'],
       handler: (t, a) => {
-        t.group.fds.get(a.argInt(0)).truncate(a.argSigned(1));
+        const file = t.group.fds.get(a.argInt(0));
+        file.truncate(a.argSigned(1));
+        const st = file.stat();
+        t.kernel.fileTruncated(st.dev, st.ino, st.size);
         return ok();
       },
     },
