@@ -246,26 +246,25 @@ export class MappingSyscalls extends MmPart {
     if (vma === undefined) throw new SysError(Errno.EFAULT);
     const shrink = newLen < oldLen;
     const expand = newLen > oldLen;
-    const checkResizable = (v: Vma) => {
+    if (expand || toNewAddress) {
       // old_len 0 duplicates a shared mapping; a private one has nothing to share.
-      if (oldLen === 0 && !v.shared) throw new SysError(Errno.EINVAL);
+      if (oldLen === 0 && !vma.shared) throw new SysError(Errno.EINVAL);
       // The remapped range may not cross VMAs (a shrink's unmapped tail may).
-      if (oldAddr + (shrink ? newLen : oldLen) > v.end) throw new SysError(Errno.EFAULT);
-    };
-    if (expand && !toNewAddress) checkResizable(vma);
+      // Linux 6.18 checks this before unmapping anything (older kernels and
+      // gVisor unmapped the target and the tail first).
+      if (oldAddr + (shrink ? newLen : oldLen) > vma.end) throw new SysError(Errno.EFAULT);
+    }
 
     if (toNewAddress) {
-      // Like Linux's mremap_to, the destination and the shrunk tail are
-      // unmapped before the source is checked: they stay unmapped on EFAULT.
-      if (fixed) this.faults.unmapRange(target, target + newLen);
+      if (fixed) {
+        this.faults.unmapRange(target, target + newLen);
+        vma = this.vmas.find(oldAddr);
+        if (vma === undefined) throw new SysError(Errno.EFAULT);
+      }
       if (shrink) {
         this.faults.unmapRange(oldAddr + newLen, oldAddr + oldLen);
         oldLen = newLen;
       }
-      this.state.flushUnlessBatched();
-      vma = this.vmas.find(oldAddr);
-      if (vma === undefined) throw new SysError(Errno.EFAULT);
-      checkResizable(vma);
       if (newLen > oldLen && vma.file?.dontExpand) throw new SysError(Errno.EFAULT);
       if (newLen > oldLen && vma.locked && !this.state.mayLock(newLen - oldLen)) throw new SysError(Errno.EAGAIN);
       if (newLen > oldLen && !this.state.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
