@@ -21,7 +21,8 @@ function fileToMap(t: Task, fd: number, flags: number) {
   // Only private mappings may share the page cache: a shared mapping's
   // writes must reach the file, and the cache is a copy.
   const shared = (flags & MAP.TYPE) !== MAP.PRIVATE;
-  return mappableFile(file, fs.vfs.pathOf(file.vd, fs.root).path, shared ? { shared: t.kernel.filePages } : { cache: t.kernel.pageCache });
+  const mappable = mappableFile(file, fs.vfs.pathOf(file.vd, fs.root).path, shared ? { shared: t.kernel.filePages } : { cache: t.kernel.pageCache });
+  return { mappable, noExec: file.mount.flags.noExec === true };
 }
 
 /** brk and the anonymous-memory syscalls, served by the process's MemoryManager. */
@@ -42,8 +43,9 @@ export function registerMemorySyscalls(table: SyscallTable): void {
         }
         const mapped = flags & MAP.ANONYMOUS ? undefined : fileToMap(t, fd, flags);
         if (mapped === 'zero') flags |= MAP.ANONYMOUS;
-        const file = mapped === 'zero' ? undefined : mapped;
-        return t.mm.mmap({ addr: a.arg(0), length: a.arg(1), prot: a.argUint(2), flags, file, offset });
+        const file = mapped === 'zero' ? undefined : mapped?.mappable;
+        const noExec = mapped !== undefined && mapped !== 'zero' && mapped.noExec;
+        return t.mm.mmap({ addr: a.arg(0), length: a.arg(1), prot: a.argUint(2), flags, file, offset, noExec });
       },
     },
     munmap: {

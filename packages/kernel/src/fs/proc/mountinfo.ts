@@ -1,4 +1,4 @@
-import { devMajor, devMinor, type Dentry, type Mount } from '@tvisor/vfs';
+import { devMajor, devMinor, propagationFields, type Dentry, type Mount } from '@tvisor/vfs';
 import type { ThreadGroup } from '../../task.js';
 
 /**
@@ -52,6 +52,7 @@ function deviceOf(m: Mount): string {
 
 /** What the mount was mounted from: the filesystem's type, as gVisor shows for its synthetic filesystems. */
 function sourceOf(m: Mount): string {
+  if (m.source !== null) return escapePath(m.source);
   return m.fs.type === 'overlay' ? 'overlay' : m.fs.type === 'devtmpfs' ? 'none' : m.fs.type;
 }
 
@@ -69,7 +70,9 @@ export function mountinfoText(g: ThreadGroup): string {
     // The root mount's parent lies outside the process's view: Linux then
     // shows the id of a mount not listed; like gVisor, the root names itself.
     const parent = m.parent && shown.has(m.parent) ? m.parent.id : m.id;
-    out += `${m.id} ${parent} ${deviceOf(m)} ${escapePath(rootInFilesystem(m.root))} ${escapePath(where)} ${mountOptions(m)} - ${m.fs.type} ${sourceOf(m)} ${superOptions(m)}\n`;
+    out += `${m.id} ${parent} ${deviceOf(m)} ${escapePath(rootInFilesystem(m.root))} ${escapePath(where)} ${mountOptions(m)}${propagationFields(m)
+      .map((f) => ' ' + f)
+      .join('')} - ${m.fs.type} ${sourceOf(m)} ${superOptions(m)}\n`;
   }
   return out;
 }
