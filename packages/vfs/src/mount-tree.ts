@@ -186,6 +186,17 @@ export class MountTree {
     }
   }
 
+  /** pivot_root's change: `newRoot` goes where `oldRoot` was attached, and `oldRoot` onto (putOld, at). */
+  pivot(newRoot: Mount, oldRoot: Mount, putOld: Mount, at: Dentry): void {
+    const parent = oldRoot.parent;
+    const mp = oldRoot.mountpoint;
+    if (!parent || !mp) throw new SysError(Errno.EINVAL);
+    this.unlink(newRoot);
+    this.unlink(oldRoot);
+    this.link(oldRoot, putOld, at);
+    this.link(newRoot, parent, mp);
+  }
+
   /**
    * Take `m` and everything mounted below it out of the tree (umount2), and
    * with them the copies that propagation put at the same places in peers

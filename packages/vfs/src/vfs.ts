@@ -776,6 +776,30 @@ export class VirtualFilesystem {
     return false;
   }
 
+  /**
+   * pivot_root(2) for a process whose root is `ctx.root`: the mount at
+   * `newRootPath` takes the place of the root mount, which moves to
+   * `putOldPath`. Returns the new root; the caller moves every process
+   * whose root or cwd was the old root there.
+   */
+  pivotRoot(ctx: PathContext, newRootPath: string, putOldPath: string): VirtualDentry {
+    if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    const newVd = this.getVd(ctx, newRootPath);
+    const oldVd = this.getVd(ctx, putOldPath);
+    if (!isDir(newVd.dentry.inode.stat().mode) || !isDir(oldVd.dentry.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
+    const root = ctx.root;
+    const [newMnt, rootMnt, oldMnt] = [newVd.mount, root.mount, oldVd.mount];
+    if (oldMnt.group || newMnt.parent?.group || rootMnt.parent?.group) throw new SysError(Errno.EINVAL);
+    if (!this.tree.isAttached(rootMnt) || !this.tree.isAttached(newMnt)) throw new SysError(Errno.EINVAL);
+    if (newVd.dentry.dead) throw new SysError(Errno.ENOENT);
+    if (newMnt === rootMnt || oldMnt === rootMnt) throw new SysError(Errno.EBUSY);
+    if (root.dentry !== rootMnt.root || !rootMnt.parent) throw new SysError(Errno.EINVAL);
+    if (newVd.dentry !== newMnt.root || !newMnt.parent) throw new SysError(Errno.EINVAL);
+    if (!this.isBeneath(oldVd, newVd) || !this.isBeneath(newVd, root)) throw new SysError(Errno.EINVAL);
+    this.tree.pivot(newMnt, rootMnt, oldMnt, oldVd.dentry);
+    return { mount: newMnt, dentry: newMnt.root };
+  }
+
   /** Change per-mount flags (mount -o remount,bind,ro). `path` must be a mount root. */
   remount(ctx: PathContext, path: string, flags: MountFlags): void {
     if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);

@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
 import { CAP, AT, Errno, MOUNT, PAGE_SIZE, SysError } from '@tvisor/abi';
-import { TmpfsFilesystem, makePrivate, makeShared, makeSlave, makeUnbindable, type Filesystem, type Mount, type MountFlags } from '@tvisor/vfs';
+import { TmpfsFilesystem, makePrivate, makeShared, makeSlave, makeUnbindable, sameVd, type Filesystem, type Mount, type MountFlags } from '@tvisor/vfs';
 import { mqueueFilesystem } from '../fs/mqueue/mqueue-fs.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
@@ -136,7 +136,24 @@ function mount(t: Task, sourceAddr: number, targetAddr: number, typeAddr: number
   return 0;
 }
 
-/** Mounting: mount, umount2. */
+/** pivot_root(2): the new root mount replaces the caller's root mount; processes rooted (or working) at the old root move to the new one. */
+function pivotRoot(t: Task, newRootAddr: number, putOldAddr: number): number {
+  if (!hasCapability(t.creds, CAP.SYS_ADMIN)) throw new SysError(Errno.EPERM);
+  const fs = t.group.fs;
+  const newRootPath = readPath(t, newRootAddr);
+  const putOldPath = readPath(t, putOldAddr);
+  const oldRoot = fs.root;
+  const newRoot = fs.vfs.pivotRoot(fs.context(t, AT.FDCWD, newRootPath), newRootPath, putOldPath);
+  for (const task of t.kernel.tasks.values()) {
+    const other = task.group.fs;
+    if (other.vfs !== fs.vfs) continue;
+    if (sameVd(other.root, oldRoot)) other.root = newRoot;
+    if (sameVd(other.cwd, oldRoot)) other.cwd = newRoot;
+  }
+  return 0;
+}
+
+/** Mounting: mount, umount2, pivot_root. */
 export function registerMountSyscalls(table: SyscallTable): void {
   table.register({
     mount: {
@@ -144,6 +161,10 @@ export function registerMountSyscalls(table: SyscallTable): void {
       support: 'partial',
       note: 'tmpfs (mode/uid/gid/size options), mqueue, proc, bind mounts, remounts, MS_MOVE, shared/private/slave/unbindable propagation',
       handler: (t, a) => mount(t, a.arg(0), a.arg(1), a.arg(2), a.arg(3), a.arg(4)),
+    },
+    pivot_root: {
+      args: ['str', 'str'],
+      handler: (t, a) => pivotRoot(t, a.arg(0), a.arg(1)),
     },
     umount2: {
       args: ['str', 'hex'],

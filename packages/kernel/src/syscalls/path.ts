@@ -1,11 +1,10 @@
-import { CAP, AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
 import { installOpened } from '../blocking-io.js';
 import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
-import { hasCapability } from '../credentials.js';
 
 /** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */
 function at(t: Task, dirfd: number, pathAddr: number) {
@@ -370,13 +369,10 @@ export function registerPathSyscalls(table: SyscallTable): void {
     chroot: {
       args: ['str'],
       handler: (t, a) => {
-        if (!hasCapability(t.creds, CAP.SYS_CHROOT)) throw new SysError(Errno.EPERM);
         const fs = t.group.fs;
         const p = readPath(t, a.arg(0));
-        const vd = fs.vfs.getVd(fs.context(t, AT.FDCWD, p), p);
-        const probe = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t).creds);
-        probe.decRef();
-        fs.root = vd;
+        // As Linux orders it: lookup (ENOENT, ENOTDIR), search permission (EACCES), then CAP_SYS_CHROOT (EPERM).
+        fs.root = fs.vfs.resolveChroot(fs.context(t, AT.FDCWD, p), p);
         return 0;
       },
     },
