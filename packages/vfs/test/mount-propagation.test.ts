@@ -119,3 +119,11 @@ describe('mount propagation (shared subtrees)', () => {
     expect(errnoOf(() => vfs.moveMount(ctx, '/a/sub', ctx, '/b'))).toBe(Errno.EINVAL);
   });
 });
+
+describe('tmpfs super options', () => {
+  it('lists size, mode, uid and gid only where they differ from the defaults, as Linux shows them', () => {
+    expect(new TmpfsFilesystem().superOptions).toEqual([]);
+    expect(new TmpfsFilesystem({ mode: 0o1777 }).superOptions).toEqual([]);
+    expect(new TmpfsFilesystem({ mode: 0o123, uid: 5, gid: 0, maxBytes: 8192 }).superOptions).toEqual(['size=8k', 'mode=123', 'uid=5']);
+  });
+});

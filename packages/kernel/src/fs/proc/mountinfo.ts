@@ -1,4 +1,4 @@
-import { devMajor, devMinor, propagationFields, type Dentry, type Mount } from '@tvisor/vfs';
+import { TmpfsFilesystem, devMajor, devMinor, propagationFields, type Dentry, type Mount } from '@tvisor/vfs';
 import type { ThreadGroup } from '../../task.js';
 
 /**
@@ -58,7 +58,12 @@ function sourceOf(m: Mount): string {
 
 /** Super-block options: the filesystem's own read-only state as Linux shows it (rw unless the mount's filesystem refuses writes). */
 function superOptions(m: Mount): string {
-  return m.readOnly ? 'ro' : 'rw';
+  return [m.readOnly ? 'ro' : 'rw', ...filesystemOptions(m)].join(',');
+}
+
+/** The filesystem's own options (tmpfs's mode, size...), shown in both files as Linux does. */
+function filesystemOptions(m: Mount): readonly string[] {
+  return m.fs instanceof TmpfsFilesystem ? m.fs.superOptions : [];
 }
 
 /** /proc/PID/mountinfo (proc(5)): id, parent id, major:minor, root, mount point, options, `-`, type, source, super options. */
@@ -80,6 +85,7 @@ export function mountinfoText(g: ThreadGroup): string {
 /** /proc/PID/mounts (fstab format): source, mount point, type, options, 0 0. */
 export function mountsText(g: ThreadGroup): string {
   let out = '';
-  for (const { mount: m, where } of visibleMounts(g)) out += `${sourceOf(m)} ${escapePath(where)} ${m.fs.type} ${mountOptions(m)} 0 0\n`;
+  for (const { mount: m, where } of visibleMounts(g))
+    out += `${sourceOf(m)} ${escapePath(where)} ${m.fs.type} ${[mountOptions(m), ...filesystemOptions(m)].join(',')} 0 0\n`;
   return out;
 }
