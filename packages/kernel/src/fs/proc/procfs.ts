@@ -105,14 +105,27 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
   );
   const sys = fixed.add('sys', fs.dir());
   const kern = sys.add('kernel', fs.dir());
-  kern.add(
-    'hostname',
-    fs.file(() => `${kernel.uname.nodename}\n`),
-  );
-  kern.add(
-    'domainname',
-    fs.file(() => `${kernel.uname.domainname}\n`),
-  );
+  // The UTS names, which root may set here as with sethostname(2) (up to a newline, 64 bytes at most).
+  for (const [name, field] of [
+    ['hostname', 'nodename'],
+    ['domainname', 'domainname'],
+  ] as const) {
+    kern.add(
+      name,
+      fs.file(
+        {
+          read: () => `${kernel.uname[field]}\n`,
+          write: (data) => {
+            const text = new TextDecoder().decode(data).split('\n')[0];
+            if (new TextEncoder().encode(text).length > 64) throw new SysError(Errno.EINVAL);
+            kernel.uname[field] = text;
+            return data.length;
+          },
+        },
+        { perm: 0o644 },
+      ),
+    );
+  }
   kern.add(
     'osrelease',
     fs.file(() => `${kernel.uname.release}\n`),
