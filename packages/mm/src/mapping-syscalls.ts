@@ -25,6 +25,8 @@ export interface MmapOptions {
    * the fd's mode against `prot` (EACCES) itself or through this.
    */
   maxProt?: number;
+  /** The file lies on a noexec mount: PROT_EXEC is EPERM, and mprotect may never add it (EACCES). */
+  noExec?: boolean;
   /** A /proc/PID/maps name for an anonymous mapping, such as "[stack]" or "[vvar]". */
   name?: string;
 }
@@ -89,6 +91,10 @@ export class MappingSyscalls extends MmPart {
         maxProt &= ~PROT.WRITE;
       }
       if ((prot & ~maxProt) !== 0) throw new SysError(Errno.EACCES);
+    }
+    if (file !== null && opts.noExec) {
+      if ((prot & PROT.EXEC) !== 0) throw new SysError(Errno.EPERM);
+      maxProt &= ~PROT.EXEC;
     }
 
     const fixed = (flags & (MAP.FIXED | MAP.FIXED_NOREPLACE)) !== 0;

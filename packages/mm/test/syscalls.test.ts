@@ -338,6 +338,21 @@ describe('file mappings', () => {
     file.close();
   });
 
+  it('a file on a noexec mount: PROT_EXEC is EPERM at mmap and EACCES at mprotect, other protections work', () => {
+    const file = new MemoryBackedFile(2);
+    const mm = fresh();
+    for (const flags of [MAP.PRIVATE, MAP.SHARED]) {
+      expect(errnoOf(() => mm.mmap({ addr: 0, length: P, prot: PROT.READ | PROT.EXEC, flags, file, offset: 0, noExec: true }))).toBe(Errno.EPERM);
+      const x = mm.mmap({ addr: 0, length: P, prot: PROT.READ, flags, file, offset: 0, noExec: true });
+      expect(errnoOf(() => mm.mprotect(x, P, PROT.READ | PROT.EXEC))).toBe(Errno.EACCES);
+      mm.mprotect(x, P, RW);
+    }
+    // The same file without the flag maps executable.
+    mm.mmap({ addr: 0, length: P, prot: PROT.READ | PROT.EXEC, flags: MAP.PRIVATE, file, offset: 0 });
+    mm.release();
+    file.close();
+  });
+
   it('MAP_PRIVATE maps the file copy-on-write: writes stay private, pages past EOF are SIGBUS', () => {
     const file = new MemoryBackedFile(2);
     const mm = fresh();

@@ -36,7 +36,8 @@ function fileToMap(t: Task, fd: number, flags: number, prot: number) {
   const mapped = mappableFile(file, fs.vfs.pathOf(file.vd, fs.root).path, shared ? { shared: t.kernel.filePages } : { cache: t.kernel.pageCache });
   // A shared mapping of a read-only fd can never be made writable (Linux drops VM_MAYWRITE).
   const maxProt = file.writable ? PROT.READ | PROT.WRITE | PROT.EXEC : PROT.READ | PROT.EXEC;
-  return shared ? sealedSharedMapping(file, mapped, prot, maxProt) : { file: mapped, maxProt };
+  const noExec = file.mount.flags.noExec === true;
+  return { ...(shared ? sealedSharedMapping(file, mapped, prot, maxProt) : { file: mapped, maxProt }), noExec };
 }
 
 /**
@@ -87,7 +88,7 @@ export function registerMemorySyscalls(table: SyscallTable): void {
         const mapped = flags & MAP.ANONYMOUS ? undefined : fileToMap(t, fd, flags, prot);
         if (mapped === 'zero') flags |= MAP.ANONYMOUS;
         const target = mapped === 'zero' ? undefined : mapped;
-        return t.mm.mmap({ addr: a.arg(0), length: a.arg(1), prot, flags, file: target?.file, maxProt: target?.maxProt, offset });
+        return t.mm.mmap({ addr: a.arg(0), length: a.arg(1), prot, flags, file: target?.file, maxProt: target?.maxProt, offset, noExec: target?.noExec });
       },
     },
     munmap: {

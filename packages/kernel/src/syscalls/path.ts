@@ -1,11 +1,10 @@
-import { CAP, AT, Errno, O, RENAME, S, STATX, SYNC_FILE_RANGE, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { AT, Errno, O, RENAME, S, STATX, SYNC_FILE_RANGE, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
 import { installOpened } from '../blocking-io.js';
 import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
-import { hasCapability } from '../credentials.js';
 
 const SYNC_FILE_RANGE_FLAGS = SYNC_FILE_RANGE.WAIT_BEFORE | SYNC_FILE_RANGE.WRITE | SYNC_FILE_RANGE.WAIT_AFTER;
 
@@ -377,13 +376,10 @@ export function registerPathSyscalls(table: SyscallTable): void {
     chroot: {
       args: ['str'],
       handler: (t, a) => {
-        if (!hasCapability(t.creds, CAP.SYS_CHROOT)) throw new SysError(Errno.EPERM);
         const fs = t.group.fs;
         const p = readPath(t, a.arg(0));
-        const vd = fs.vfs.getVd(fs.context(t, AT.FDCWD, p), p);
-        const probe = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t).creds);
-        probe.decRef();
-        fs.root = vd;
+        // As Linux orders it: lookup (ENOENT, ENOTDIR), search permission (EACCES), then CAP_SYS_CHROOT (EPERM).
+        fs.root = fs.vfs.resolveChroot(fs.context(t, AT.FDCWD, p), p);
         return 0;
       },
     },

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Errno, FS_MAGIC, SysError } from '@tvisor/abi';
 import { cpus, totalmem } from 'node:os';
 import {
+  DEFAULT_MOUNT_MAX,
   DynamicFile,
   FileImplBase,
   KernfsFilesystem,
@@ -163,9 +164,14 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     'max_map_count',
     fs.file(() => '65530\n'),
   );
-  sys.add('fs', fs.dir()).add(
+  const sysFs = sys.add('fs', fs.dir());
+  sysFs.add(
     'file-max',
     fs.file(() => '9223372036854775807\n'),
+  );
+  sysFs.add(
+    'mount-max',
+    fs.file(() => `${DEFAULT_MOUNT_MAX}\n`),
   );
   // /proc/net is the reader's own namespace's view, as in Linux (a link to self/net).
   fixed.add(
