@@ -15,6 +15,7 @@ import { registerLockSyscalls } from './syscalls/locks.js';
 import { registerResourceSyscalls } from './syscalls/resource.js';
 import { registerMemorySyscalls } from './syscalls/memory.js';
 import { registerMountSyscalls } from './syscalls/mount.js';
+import { registerNamespaceSyscalls } from './syscalls/namespaces.js';
 import { registerPathSyscalls } from './syscalls/path.js';
 import { registerPollSyscalls } from './syscalls/poll.js';
 import { registerProcessSyscalls } from './syscalls/process.js';
@@ -76,6 +77,7 @@ export function registerLinux64Syscalls(table: SyscallTable): void {
   registerTimerSyscalls(table);
   registerXattrSyscalls(table);
   registerMountSyscalls(table);
+  registerNamespaceSyscalls(table);
   registerFutexSyscalls(table);
   registerResourceSyscalls(table);
   registerRusageSyscalls(table);

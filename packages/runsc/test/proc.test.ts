@@ -98,7 +98,8 @@ describe('runsc do: /proc/PID files runtimes read (mountinfo, mounts, ns, task, 
     expect(mountinfo.some((l) => / \/proc rw,relatime - proc proc rw$/.test(l))).toBe(true);
     expect(findmnt).toContain('/ overlay rw,relatime');
     expect(findmnt).toContain('/proc proc rw,relatime');
-    expect(findmnt).toContain('/dev tmpfs rw,relatime');
+    // /dev is a tmpfs mounted mode=755: its options show it, as Linux's do.
+    expect(findmnt).toContain('/dev tmpfs rw,relatime,mode=755');
     expect(mounts).toContain('overlay / overlay rw,relatime 0 0');
     expect(mounts).toContain('proc /proc proc rw,relatime 0 0');
     expect(mounts1).toEqual(mounts);

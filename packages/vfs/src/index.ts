@@ -21,6 +21,8 @@ export {
 export { InodeBase, type Filesystem, type Inode } from './inode.js';
 export { Watch, Watches, asOneSyscall, type WatchOwner } from './fsnotify.js';
 export { Mount, sameVd, type MountFlags, type VirtualDentry } from './mount.js';
+export { DEFAULT_MOUNT_MAX, MountTree } from './mount-tree.js';
+export { PeerGroup, makePrivate, makeShared, makeSlave, makeUnbindable, propagationFields } from './propagation.js';
 export { ALWAYS_READY, WaiterQueue, exclusiveWaiter, type ReadinessCallback } from './readiness.js';
 export { MAX_SYMLINKS, NAME_MAX, PATH_MAX, PathResolver, type ParentAndName, type PathContext } from './resolve.js';
 export * from './stat.js';

@@ -1,5 +1,6 @@
 import type { Dentry } from './dentry.js';
 import type { Filesystem } from './inode.js';
+import type { PeerGroup } from './propagation.js';
 
 /** Per-mount flags (MS_RDONLY etc. as booleans). */
 export interface MountFlags {
@@ -15,6 +16,14 @@ export class Mount {
   readonly children = new Map<Dentry, Mount>();
   /** Open file descriptions and other users pinning this mount (umount -> EBUSY). */
   refs = 0;
+  /** The peer group this mount shares mount events with (MS_SHARED), if any. */
+  group: PeerGroup | null = null;
+  /** The peer group this mount receives mount events from (MS_SLAVE), if any. */
+  master: PeerGroup | null = null;
+  /** What mount(2) was given as the source ("none" for NULL), shown by /proc/PID/mountinfo; null for the filesystem's type. */
+  source: string | null = null;
+  /** MS_UNBINDABLE: may not be the source of a bind mount. */
+  unbindable = false;
   /** Unique id, as in /proc/self/mountinfo. */
   readonly id: number;
   private static nextId = 1;

@@ -1,16 +1,17 @@
-import { ACCESS, AT, CAP, Errno, IN, O, RENAME, RESOLVE, S, SysError, UTIME, XATTR } from './abi.js';
+import { ACCESS, AT, CAP, Errno, IN, MNT, O, RENAME, RESOLVE, S, SysError, UTIME, XATTR } from './abi.js';
 import { checkSticky, hasCapability, inGroup, isOwnerOrPrivileged, isPrivileged, mayAccess, modeAfterKillPrivs, type Credentials } from './credentials.js';
 import type { Dentry } from './dentry.js';
 import { DeviceRegistry } from './devices.js';
 import { FileDescription, PathFileImpl, type FileDescriptionImpl } from './file-description.js';
 import type { Filesystem, Inode } from './inode.js';
-import { Mount, sameVd, type MountFlags, type VirtualDentry } from './mount.js';
+import { type Mount, sameVd, type MountFlags, type VirtualDentry } from './mount.js';
+import { MountTree } from './mount-tree.js';
 import { checkAccess, lookupChild, PathResolver, tryLookupChild, type PathContext, type ParentAndName } from './resolve.js';
 import { isDir, isSymlink, nowTimespec, type SetStatRequest, type StatfsInfo, type StatInfo, type Timespec } from './stat.js';
 import { Dentry as DentryClass } from './dentry.js';
 import { PipeFilesystem } from './fs/pipefs/filesystem.js';
 import { FileLocks } from './locks.js';
-import { dentryRemoved, filesystemUnmounted, inodeRelinked, newCookie, notifyDentry, notifyInode, notifyName } from './fsnotify.js';
+import { dentryRemoved, inodeRelinked, newCookie, notifyDentry, notifyInode, notifyName } from './fsnotify.js';
 
 /** openat/openat2 arguments. */
 export interface OpenOptions {
@@ -26,7 +27,7 @@ export interface OpenOptions {
 export type FifoOpener = (inode: Inode, flags: number) => FileDescriptionImpl;
 
 /** umount2 flag: detach lazily even if busy. */
-export const MNT_DETACH = 2;
+export const MNT_DETACH = MNT.DETACH;
 
 const DEFAULT_UMASK = 0o022;
 /** File types mknod(2) creates. */
@@ -47,11 +48,11 @@ export class VirtualFilesystem {
   readonly pipefs = new PipeFilesystem();
   /** How FIFOs are opened: through `pipefs` unless replaced. */
   fifoOpener: FifoOpener | null = (inode, flags) => this.pipefs.openFifo(inode, flags);
-  private readonly rootMount: Mount;
-  private readonly fsMounts = new Map<Filesystem, number>();
+  /** The namespace's mounts. */
+  readonly tree: MountTree;
 
   constructor(rootFs: Filesystem, rootFlags: MountFlags = {}) {
-    this.rootMount = this.newMount(rootFs, new DentryClass('/', null, rootFs.root()), rootFlags, null, null);
+    this.tree = new MountTree(rootFs, rootFlags);
   }
 
   /** pipe2(2): read and write ends of a new pipe (`flags`: O.NONBLOCK, O.DIRECT). */
@@ -61,7 +62,7 @@ export class VirtualFilesystem {
 
   /** The root of the mount namespace. */
   root(): VirtualDentry {
-    return { mount: this.rootMount, dentry: this.rootMount.root };
+    return { mount: this.tree.root, dentry: this.tree.root.root };
   }
 
   /** A path context rooted at the namespace root, starting there, for `creds`. */
@@ -717,19 +718,11 @@ export class VirtualFilesystem {
 
   // ---------------------------------------------------------------- mounts
 
-  private newMount(fs: Filesystem, root: Dentry, flags: MountFlags, parent: Mount | null, mountpoint: Dentry | null): Mount {
-    const m = new Mount(fs, root, { ...flags }, parent, mountpoint);
-    this.fsMounts.set(fs, (this.fsMounts.get(fs) ?? 0) + 1);
-    if (parent && mountpoint) {
-      parent.children.set(mountpoint, m);
-      mountpoint.mountCount++;
-    }
-    return m;
-  }
-
   /** The top-most location at `path` (after following mounts), where a new mount stacks. */
   private mountTarget(ctx: PathContext, path: string): VirtualDentry {
-    return this.getVd(ctx, path, { follow: true });
+    const target = this.getVd(ctx, path, { follow: true });
+    if (!this.tree.isAttached(target.mount)) throw new SysError(Errno.EINVAL);
+    return target;
   }
 
   /** mount(2) of a new filesystem instance at `path`. */
@@ -738,28 +731,73 @@ export class VirtualFilesystem {
     const target = this.mountTarget(ctx, path);
     if (isDir(target.dentry.inode.stat().mode) !== isDir(fs.root().stat().mode)) throw new SysError(Errno.ENOTDIR);
     if (target.dentry.dead) throw new SysError(Errno.ENOENT);
-    const root = new DentryClass('/', null, fs.root());
-    return this.newMount(fs, root, flags, target.mount, target.dentry);
+    const m = this.tree.create(fs, new DentryClass('/', null, fs.root()), flags);
+    this.tree.graft(m, target.mount, target.dentry);
+    return m;
   }
 
-  /** mount --bind (and --rbind with `recursive`). */
+  /** mount --bind (and --rbind with `recursive`). EINVAL for an unbindable or detached source. */
   bindMount(srcCtx: PathContext, srcPath: string, dstCtx: PathContext, dstPath: string, opts: MountFlags & { recursive?: boolean } = {}): Mount {
     if (!isPrivileged(dstCtx.creds)) throw new SysError(Errno.EPERM);
     const src = this.getVd(srcCtx, srcPath);
     const target = this.mountTarget(dstCtx, dstPath);
     if (isDir(src.dentry.inode.stat().mode) !== isDir(target.dentry.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
+    if (src.mount.unbindable || !this.tree.isAttached(src.mount)) throw new SysError(Errno.EINVAL);
     const { recursive, ...flags } = opts;
-    const m = this.newMount(src.mount.fs, src.dentry, { ...src.mount.flags, ...flags }, target.mount, target.dentry);
-    if (recursive) this.copySubmounts(src.mount, src.dentry, m);
+    const m = this.tree.copyForBind(src.mount, src.dentry, { ...src.mount.flags, ...flags }, recursive === true);
+    this.tree.graft(m, target.mount, target.dentry);
     return m;
   }
 
-  private copySubmounts(from: Mount, under: Dentry, to: Mount): void {
-    for (const [mp, child] of from.children) {
-      if (!mp.isDescendantOf(under)) continue;
-      const copy = this.newMount(child.fs, child.root, child.flags, to, mp);
-      this.copySubmounts(child, child.root, copy);
-    }
+  /** mount(MS_MOVE): move the mount whose root is at `srcPath` (with its submounts) to `dstPath`. */
+  moveMount(srcCtx: PathContext, srcPath: string, dstCtx: PathContext, dstPath: string): void {
+    if (!isPrivileged(dstCtx.creds)) throw new SysError(Errno.EPERM);
+    const src = this.getVd(srcCtx, srcPath);
+    const target = this.mountTarget(dstCtx, dstPath);
+    if (src.dentry !== src.mount.root || !this.tree.isAttached(src.mount)) throw new SysError(Errno.EINVAL);
+    if (isDir(src.dentry.inode.stat().mode) !== isDir(target.dentry.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
+    this.tree.move(src.mount, target.mount, target.dentry);
+  }
+
+  /**
+   * MS_SHARED/MS_PRIVATE/MS_SLAVE/MS_UNBINDABLE on the mount whose root is at
+   * `path` (`recursive`: and every mount below it).
+   */
+  setPropagation(ctx: PathContext, path: string, change: (m: Mount) => void, recursive: boolean): void {
+    if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    const vd = this.getVd(ctx, path);
+    if (vd.dentry !== vd.mount.root || !this.tree.isAttached(vd.mount)) throw new SysError(Errno.EINVAL);
+    const all = recursive ? this.tree.mounts().filter((m) => this.mountIsUnder(m, vd.mount)) : [vd.mount];
+    for (const m of all) change(m);
+  }
+
+  private mountIsUnder(m: Mount, top: Mount): boolean {
+    for (let p: Mount | null = m; p; p = p.parent) if (p === top) return true;
+    return false;
+  }
+
+  /**
+   * pivot_root(2) for a process whose root is `ctx.root`: the mount at
+   * `newRootPath` takes the place of the root mount, which moves to
+   * `putOldPath`. Returns the new root; the caller moves every process
+   * whose root or cwd was the old root there.
+   */
+  pivotRoot(ctx: PathContext, newRootPath: string, putOldPath: string): VirtualDentry {
+    if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
+    const newVd = this.getVd(ctx, newRootPath);
+    const oldVd = this.getVd(ctx, putOldPath);
+    if (!isDir(newVd.dentry.inode.stat().mode) || !isDir(oldVd.dentry.inode.stat().mode)) throw new SysError(Errno.ENOTDIR);
+    const root = ctx.root;
+    const [newMnt, rootMnt, oldMnt] = [newVd.mount, root.mount, oldVd.mount];
+    if (oldMnt.group || newMnt.parent?.group || rootMnt.parent?.group) throw new SysError(Errno.EINVAL);
+    if (!this.tree.isAttached(rootMnt) || !this.tree.isAttached(newMnt)) throw new SysError(Errno.EINVAL);
+    if (newVd.dentry.dead) throw new SysError(Errno.ENOENT);
+    if (newMnt === rootMnt || oldMnt === rootMnt) throw new SysError(Errno.EBUSY);
+    if (root.dentry !== rootMnt.root || !rootMnt.parent) throw new SysError(Errno.EINVAL);
+    if (newVd.dentry !== newMnt.root || !newMnt.parent) throw new SysError(Errno.EINVAL);
+    if (!this.isBeneath(oldVd, newVd) || !this.isBeneath(newVd, root)) throw new SysError(Errno.EINVAL);
+    this.tree.pivot(newMnt, rootMnt, oldMnt, oldVd.dentry);
+    return { mount: newMnt, dentry: newMnt.root };
   }
 
   /** Change per-mount flags (mount -o remount,bind,ro). `path` must be a mount root. */
@@ -770,32 +808,20 @@ export class VirtualFilesystem {
     vd.mount.flags = { ...vd.mount.flags, ...flags };
   }
 
-  /** umount2(2). `flags`: MNT_DETACH to detach even when busy. */
+  /** umount2(2). `flags`: MNT_DETACH to detach even when busy, UMOUNT_NOFOLLOW not to follow a final symlink. */
   umount(ctx: PathContext, path: string, flags = 0): void {
     if (!isPrivileged(ctx.creds)) throw new SysError(Errno.EPERM);
-    const vd = this.getVd(ctx, path, { follow: true });
+    if (flags & ~(MNT.FORCE | MNT.DETACH | MNT.EXPIRE | MNT.NOFOLLOW)) throw new SysError(Errno.EINVAL);
+    if (flags & MNT.EXPIRE && flags & (MNT.FORCE | MNT.DETACH)) throw new SysError(Errno.EINVAL);
+    let vd = this.getVd(ctx, path, { follow: (flags & MNT.NOFOLLOW) === 0 });
+    // Like Linux's LOOKUP_MOUNTPOINT: "." (or a path ending there) names the top of the mounts stacked on it.
+    for (let top = vd.mount.children.get(vd.dentry); top; top = top.children.get(top.root)) vd = { mount: top, dentry: top.root };
     const m = vd.mount;
     if (vd.dentry !== m.root) throw new SysError(Errno.EINVAL);
-    if (!m.parent || !m.mountpoint) throw new SysError(Errno.EINVAL);
-    const detach = (flags & MNT_DETACH) !== 0;
+    if (!m.parent || !m.mountpoint || !this.tree.isAttached(m)) throw new SysError(Errno.EINVAL);
+    const detach = (flags & MNT.DETACH) !== 0;
     if (!detach && (m.children.size > 0 || m.refs > 0)) throw new SysError(Errno.EBUSY);
-    this.detach(m);
-  }
-
-  private detach(m: Mount): void {
-    for (const child of [...m.children.values()]) this.detach(child);
-    if (m.parent && m.mountpoint) {
-      m.parent.children.delete(m.mountpoint);
-      m.mountpoint.mountCount--;
-    }
-    m.parent = null;
-    m.mountpoint = null;
-    const n = (this.fsMounts.get(m.fs) ?? 1) - 1;
-    if (n === 0) {
-      this.fsMounts.delete(m.fs);
-      filesystemUnmounted(m.fs);
-      m.fs.release();
-    } else this.fsMounts.set(m.fs, n);
+    this.tree.umount(m);
   }
 
   /**
@@ -803,18 +829,12 @@ export class VirtualFilesystem {
    * filesystem (closing host handles). The VFS must not be used afterwards.
    */
   dispose(): void {
-    this.detach(this.rootMount);
+    this.tree.dispose();
   }
 
   /** All mounts in the namespace, parents first (for /proc/self/mounts). */
   mounts(): Mount[] {
-    const out: Mount[] = [];
-    const walk = (m: Mount) => {
-      out.push(m);
-      for (const c of m.children.values()) walk(c);
-    };
-    walk(this.rootMount);
-    return out;
+    return this.tree.mounts();
   }
 
   // ---------------------------------------------------------------- paths

@@ -25,6 +25,9 @@ export const MOUNT = {
   I_VERSION: 1 << 23,
   STRICTATIME: 1 << 24,
   LAZYTIME: 1 << 25,
+  /** The old magic in the flags' top half, which Linux strips (MS_MGC_VAL, MS_MGC_MSK). */
+  MGC_VAL: 0xc0ed0000,
+  MGC_MSK: 0xffff0000,
 } as const;
 
 /** umount2(2) flags (MNT_FORCE...; NOFOLLOW is UMOUNT_NOFOLLOW). */

@@ -1,4 +1,4 @@
-import { devMajor, devMinor, type Dentry, type Mount } from '@tvisor/vfs';
+import { TmpfsFilesystem, devMajor, devMinor, propagationFields, type Dentry, type Mount } from '@tvisor/vfs';
 import type { ThreadGroup } from '../../task.js';
 
 /**
@@ -52,12 +52,18 @@ function deviceOf(m: Mount): string {
 
 /** What the mount was mounted from: the filesystem's type, as gVisor shows for its synthetic filesystems. */
 function sourceOf(m: Mount): string {
+  if (m.source !== null) return escapePath(m.source);
   return m.fs.type === 'overlay' ? 'overlay' : m.fs.type === 'devtmpfs' ? 'none' : m.fs.type;
 }
 
 /** Super-block options: the filesystem's own read-only state as Linux shows it (rw unless the mount's filesystem refuses writes). */
 function superOptions(m: Mount): string {
-  return m.readOnly ? 'ro' : 'rw';
+  return [m.readOnly ? 'ro' : 'rw', ...filesystemOptions(m)].join(',');
+}
+
+/** The filesystem's own options (tmpfs's mode, size...), shown in both files as Linux does. */
+function filesystemOptions(m: Mount): readonly string[] {
+  return m.fs instanceof TmpfsFilesystem ? m.fs.superOptions : [];
 }
 
 /** /proc/PID/mountinfo (proc(5)): id, parent id, major:minor, root, mount point, options, `-`, type, source, super options. */
@@ -69,7 +75,9 @@ export function mountinfoText(g: ThreadGroup): string {
     // The root mount's parent lies outside the process's view: Linux then
     // shows the id of a mount not listed; like gVisor, the root names itself.
     const parent = m.parent && shown.has(m.parent) ? m.parent.id : m.id;
-    out += `${m.id} ${parent} ${deviceOf(m)} ${escapePath(rootInFilesystem(m.root))} ${escapePath(where)} ${mountOptions(m)} - ${m.fs.type} ${sourceOf(m)} ${superOptions(m)}\n`;
+    out += `${m.id} ${parent} ${deviceOf(m)} ${escapePath(rootInFilesystem(m.root))} ${escapePath(where)} ${mountOptions(m)}${propagationFields(m)
+      .map((f) => ' ' + f)
+      .join('')} - ${m.fs.type} ${sourceOf(m)} ${superOptions(m)}\n`;
   }
   return out;
 }
@@ -77,6 +85,7 @@ export function mountinfoText(g: ThreadGroup): string {
 /** /proc/PID/mounts (fstab format): source, mount point, type, options, 0 0. */
 export function mountsText(g: ThreadGroup): string {
   let out = '';
-  for (const { mount: m, where } of visibleMounts(g)) out += `${sourceOf(m)} ${escapePath(where)} ${m.fs.type} ${mountOptions(m)} 0 0\n`;
+  for (const { mount: m, where } of visibleMounts(g))
+    out += `${sourceOf(m)} ${escapePath(where)} ${m.fs.type} ${[mountOptions(m), ...filesystemOptions(m)].join(',')} 0 0\n`;
   return out;
 }

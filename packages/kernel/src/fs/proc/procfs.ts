@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Errno, FS_MAGIC, SysError } from '@tvisor/abi';
 import { MMAP_MIN_ADDR } from '@tvisor/mm';
 import { cpus, totalmem } from 'node:os';
-import { KernfsFilesystem, type DynamicDirectory, type Inode, type KernfsNode } from '@tvisor/vfs';
+import { DEFAULT_MOUNT_MAX, KernfsFilesystem, type DynamicDirectory, type Inode, type KernfsNode } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
@@ -189,9 +189,14 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     'max_map_count',
     fs.file(() => '65530\n'),
   );
-  sys.add('fs', fs.dir()).add(
+  const sysFs = sys.add('fs', fs.dir());
+  sysFs.add(
     'file-max',
     fs.file(() => '9223372036854775807\n'),
+  );
+  sysFs.add(
+    'mount-max',
+    fs.file(() => `${DEFAULT_MOUNT_MAX}\n`),
   );
   // /proc/net is the reader's own namespace's view, as in Linux (a link to self/net).
   fixed.add(

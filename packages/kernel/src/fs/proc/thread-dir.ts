@@ -167,6 +167,8 @@ function fdTarget(kernel: Kernel, g: ThreadGroup, fd: number): string {
   if (!g.fds.fds().includes(fd)) throw new SysError(Errno.ENOENT);
   const file = g.fds.get(fd);
   if (file.dentry.parent === null && file.dentry.name.includes(':[')) return file.dentry.name;
+  // A memfd lives on a kernel-internal mount: Linux shows it from that mount's root, as deleted.
+  if (kernel.memfds.owns(file)) return `/${file.dentry.name} (deleted)`;
   return pathIn(kernel, g, file.vd);
 }
 

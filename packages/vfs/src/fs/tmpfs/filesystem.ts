@@ -59,7 +59,17 @@ export class TmpfsFilesystem implements Filesystem {
     this.maxBytes = opts.maxBytes ?? Number.MAX_SAFE_INTEGER;
     this.pages = opts.pages ?? HEAP_PAGES;
     this.rootDir = new TmpfsDirectory(this, opts.mode ?? 0o1777, opts.uid ?? 0, opts.gid ?? 0);
+    // What /proc/PID/mountinfo shows as super options, as Linux's shmem_show_options: only what differs from the defaults.
+    const shown: string[] = [];
+    if (opts.maxBytes !== undefined) shown.push(`size=${Math.floor(opts.maxBytes / 1024)}k`);
+    if ((opts.mode ?? 0o1777) !== 0o1777) shown.push(`mode=${(opts.mode ?? 0).toString(8).padStart(3, '0')}`);
+    if (opts.uid) shown.push(`uid=${opts.uid}`);
+    if (opts.gid) shown.push(`gid=${opts.gid}`);
+    this.superOptions = shown;
   }
+
+  /** The mount options /proc/PID/mountinfo lists after rw/ro (size, mode, uid, gid when not the defaults). */
+  readonly superOptions: readonly string[];
 
   /** A new inode number. */
   allocIno(): number {
