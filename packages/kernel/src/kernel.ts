@@ -603,7 +603,8 @@ export class Kernel {
     if (task.clearChildTid !== 0) {
       try {
         g.mm.copyOut(task.clearChildTid, new Uint8Array(4));
-        this.futexes.wake(FutexTable.key(task, task.clearChildTid), 1);
+        // Linux wakes clear_child_tid as a shared futex; pthread_join waits on it so.
+        this.futexes.wake(FutexTable.key(task, task.clearChildTid, true), 1);
       } catch {
         // An unmapped clear_child_tid is ignored, as on Linux.
       }
