@@ -144,6 +144,8 @@ export class Kernel {
   running = false;
   /** ptrace(2), once some task has traced another (see PtraceHooks). */
   ptraceHooks: PtraceHooks | undefined;
+  /** Yama's ptrace_scope (/proc/sys/kernel/yama/ptrace_scope): 1, relational, as gVisor and most distributions start. */
+  ptraceScope = 1;
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Errno, FS_MAGIC, SysError } from '@tvisor/abi';
+import { CAP, Errno, FS_MAGIC, SysError } from '@tvisor/abi';
 import { cpus, totalmem } from 'node:os';
 import {
   DynamicFile,
@@ -16,6 +16,8 @@ import {
 import type { Kernel } from '../../kernel.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
+import { hasCapability } from '../../credentials.js';
+import { YAMA_SCOPE } from '../../ptrace-access.js';
 import { procStat, procStatus } from './pid-files.js';
 import { addPidExtras } from './pid-extras.js';
 import { addProcSysNet, procNetDir } from './net.js';
@@ -136,6 +138,7 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
     'cap_last_cap',
     fs.file(() => '40\n'),
   );
+  kern.add('yama', fs.dir()).add('ptrace_scope', fs.file({ read: () => `${kernel.ptraceScope}\n`, write: (data) => writePtraceScope(kernel, data) }));
   kern.add('random', fs.dir()).add(
     'uuid',
     fs.file(() => `${globalThis.crypto.randomUUID()}\n`),
@@ -383,4 +386,20 @@ function systemStat(kernel: Kernel): string {
   for (let i = 0; i < n; i++) out += `cpu${i} 0 0 0 0 0 0 0 0 0 0\n`;
   out += `intr 0\nctxt 0\nbtime ${Math.floor(kernel.startTime / 1000)}\nprocesses ${kernel.lastId}\nprocs_running 1\nprocs_blocked 0\n`;
   return out;
+}
+
+/**
+ * /proc/sys/kernel/yama/ptrace_scope: 0 to 3, written by a holder of
+ * CAP_SYS_PTRACE; once 3 (no attach) it stays so, as Yama locks it.
+ */
+function writePtraceScope(kernel: Kernel, data: Uint8Array): number {
+  const writer = kernel.current;
+  if (writer && !hasCapability(writer.creds, CAP.SYS_PTRACE)) throw new SysError(Errno.EPERM);
+  const text = new TextDecoder().decode(data).trim();
+  if (!/^[0-9]+$/.test(text)) throw new SysError(Errno.EINVAL);
+  const scope = Number(text);
+  if (scope > YAMA_SCOPE.NO_ATTACH) throw new SysError(Errno.EINVAL);
+  if (kernel.ptraceScope === YAMA_SCOPE.NO_ATTACH && scope !== YAMA_SCOPE.NO_ATTACH) throw new SysError(Errno.EINVAL);
+  kernel.ptraceScope = scope;
+  return data.length;
 }
