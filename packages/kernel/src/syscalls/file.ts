@@ -230,6 +230,8 @@ function getdents(t: Task, fd: number, addr: number, count: number): number {
 
 function vectored(t: Task, fd: number, iov: number, cnt: number, offset: number, write: boolean): number {
   const file = t.group.fds.get(fd);
+  // An O_PATH descriptor neither reads nor writes, even nothing (Linux checks FMODE_READ/WRITE first).
+  if (file.isPath) throw new SysError(Errno.EBADF);
   const vecs = t.mm.readIovecs(iov, cnt);
   const at = offset === -1 ? undefined : offset;
   if (at !== undefined && at < 0) throw new SysError(Errno.EINVAL);
