@@ -1,4 +1,4 @@
-import { CLD, Errno, SA, SEGV, Signal, SysError, signalName } from '@tvisor/abi';
+import { BUS, CLD, Errno, SA, SEGV, Signal, SysError, signalName } from '@tvisor/abi';
 import type { MemoryFile } from '@tvisor/mm';
 import type { Platform, StopEvent } from '@tvisor/platform';
 import type { SyscallTable } from './syscall-table.js';
@@ -162,6 +162,20 @@ export class Kernel {
     this.pipes.installFifoSupport(this.root.vfs);
     // /dev/kmsg (char 1:11) reads and writes the kernel log.
     this.root.vfs.devices.registerChar(1, 11, (inode) => new KmsgFile(inode, this.log));
+  }
+
+  /**
+   * A file shrank or was cut to `size`: every process that maps it lets go of
+   * the pages past the new end, as Linux's truncate_pagecache unmaps them
+   * from every address space.
+   */
+  fileTruncated(dev: number, ino: number, size: number): void {
+    const seen = new Set<Task['mm']>();
+    for (const task of this.tasks.values()) {
+      if (seen.has(task.mm)) continue;
+      seen.add(task.mm);
+      task.mm.fileTruncated(dev, ino, size);
+    }
   }
 
   /** Allocates the next thread id (pids are thread group leaders' tids). */
@@ -455,9 +469,12 @@ export class Kernel {
         this.syscall(task);
         break;
       case 'fault': {
-        if (ev.signal === Signal.SIGSEGV && this.fixFault(task, ev.code, ev.addr)) break;
-        this.log.event(`pid ${task.group.pid} (${task.group.name}): ${signalName(ev.signal)} at 0x${ev.addr.toString(16)}, ip 0x${task.regs.ip.toString(16)}`);
-        deliverFault(this, task, ev.signal, ev.code, ev.addr);
+        const fix = ev.signal === Signal.SIGSEGV ? this.fixFault(task, ev.code, ev.addr) : 'deliver';
+        if (fix === 'fixed') break;
+        // mm may know better than the host: a page past the end of a mapped file is SIGBUS.
+        const [sig, code] = fix === 'sigbus' ? [Signal.SIGBUS, BUS.ADRERR] : [ev.signal, ev.code];
+        this.log.event(`pid ${task.group.pid} (${task.group.name}): ${signalName(sig)} at 0x${ev.addr.toString(16)}, ip 0x${task.regs.ip.toString(16)}`);
+        deliverFault(this, task, sig, code, ev.addr);
         break;
       }
       case 'interrupt':
@@ -543,19 +560,22 @@ export class Kernel {
    * yet (lazy population) or it is copy-on-write. The host's si_code tells
    * an unmapped page (populate it, as a read) from a protection mismatch
    * (retry as a write, which breaks COW); mm decides whether the access is
-   * legal at all.
+   * legal at all, and whether it is SIGBUS (past the end of a mapped file)
+   * rather than the host's SIGSEGV.
    */
-  private fixFault(task: Task, code: number, addr: number): boolean {
+  private fixFault(task: Task, code: number, addr: number): 'fixed' | 'sigbus' | 'deliver' {
     // The same fault twice in a row was not fixed by the first attempt (an
     // access mm allows but the host page cannot give, e.g. exec of a
     // no-exec page): deliver it.
     const again = task.lastFault === addr;
     task.lastFault = addr;
-    if (again) return false;
+    if (again) return 'deliver';
     const result = task.mm.handleFault(addr, code === SEGV.ACCERR);
-    if (result !== 'fixed') return false;
-    task.mm.addressSpace.flush();
-    return true;
+    if (result === 'fixed') {
+      task.mm.addressSpace.flush();
+      return 'fixed';
+    }
+    return result.signal === 'SIGBUS' ? 'sigbus' : 'deliver';
   }
 
   /**

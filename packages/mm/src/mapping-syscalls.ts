@@ -29,6 +29,9 @@ export interface MmapOptions {
   name?: string;
 }
 
+/** One past the largest offset a file mapping may reach (Linux's MAX_LFS_FILESIZE, 2^63 - 1). */
+const MAX_FILE_OFFSET_END = 2 ** 63;
+
 /** Flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK plus FIXED_NOREPLACE and 32BIT). */
 const VALIDATED_MAP_FLAGS =
   MAP.SHARED |
@@ -61,17 +64,20 @@ export class MappingSyscalls extends MmPart {
     const offset = opts.offset ?? 0;
     const type = flags & MAP.TYPE;
     if (type !== MAP.SHARED && type !== MAP.PRIVATE && type !== MAP.SHARED_VALIDATE) throw new SysError(Errno.EINVAL);
+    const anonymous = (flags & MAP.ANONYMOUS) !== 0;
+    // MAP_SHARED_VALIDATE means something only for a file (Linux: EINVAL for anonymous memory).
+    if (type === MAP.SHARED_VALIDATE && anonymous) throw new SysError(Errno.EINVAL);
     if (type === MAP.SHARED_VALIDATE && (flags & ~VALIDATED_MAP_FLAGS) !== 0) throw new SysError(Errno.EOPNOTSUPP);
-    if (!Number.isSafeInteger(offset) || offset < 0 || !isPageAligned(offset)) throw new SysError(Errno.EINVAL);
+    // File offsets reach 2^63 - 1, past the integers a double holds exactly; page-aligned ones stay exact.
+    if (!Number.isInteger(offset) || offset < 0 || !isPageAligned(offset)) throw new SysError(Errno.EINVAL);
     if (!Number.isSafeInteger(addr) || addr < 0) throw new SysError(Errno.EINVAL);
-    if (!Number.isSafeInteger(length) || length <= 0) throw new SysError(Errno.EINVAL);
+    if (!(length > 0) || !Number.isInteger(length)) throw new SysError(Errno.EINVAL);
     if (length > TASK_SIZE) throw new SysError(Errno.ENOMEM);
     if ((flags & MAP.HUGETLB) !== 0) throw new SysError(Errno.ENOMEM); // no huge page pool
     const len = pageAlignUp(length);
-    const anonymous = (flags & MAP.ANONYMOUS) !== 0;
     let file = anonymous ? null : (opts.file ?? null);
     if (!anonymous && file === null) throw new SysError(Errno.EBADF);
-    if (file !== null && offset + len > Number.MAX_SAFE_INTEGER) throw new SysError(Errno.EOVERFLOW);
+    if (file !== null && offset + len >= MAX_FILE_OFFSET_END) throw new SysError(Errno.EOVERFLOW);
     const shared = type !== MAP.PRIVATE;
     const prot = opts.prot & PROT_RWX;
     let maxProt = PROT_RWX;
@@ -99,6 +105,9 @@ export class MappingSyscalls extends MmPart {
       start = findUnmappedArea(this.vmas, this.state.layout.mmapBase, addr, len, (flags & MAP['32BIT']) !== 0);
     }
     if (this.vmas.length >= MAX_MAP_COUNT) throw new SysError(Errno.ENOMEM);
+    // RLIMIT_MEMLOCK: 0 forbids MAP_LOCKED (EPERM); a locked mapping past it is EAGAIN.
+    if ((flags & MAP.LOCKED) !== 0 && this.state.limits.memlock === 0) throw new SysError(Errno.EPERM);
+    if (((flags & MAP.LOCKED) !== 0 || this.state.lockFuture) && !this.state.mayLock(len)) throw new SysError(Errno.EAGAIN);
     const isData = !shared && (prot & PROT.WRITE) !== 0 && (flags & MAP.GROWSDOWN) === 0;
     if (!this.state.mayExpand(len, isData, fixed ? start : 0, fixed ? start + len : 0)) throw new SysError(Errno.ENOMEM);
 
@@ -241,6 +250,8 @@ export class MappingSyscalls extends MmPart {
       // old_len 0 duplicates a shared mapping; a private one has nothing to share.
       if (oldLen === 0 && !vma.shared) throw new SysError(Errno.EINVAL);
       // The remapped range may not cross VMAs (a shrink's unmapped tail may).
+      // Linux 6.18 checks this before unmapping anything (older kernels and
+      // gVisor unmapped the target and the tail first).
       if (oldAddr + (shrink ? newLen : oldLen) > vma.end) throw new SysError(Errno.EFAULT);
     }
 
@@ -255,6 +266,7 @@ export class MappingSyscalls extends MmPart {
         oldLen = newLen;
       }
       if (newLen > oldLen && vma.file?.dontExpand) throw new SysError(Errno.EFAULT);
+      if (newLen > oldLen && vma.locked && !this.state.mayLock(newLen - oldLen)) throw new SysError(Errno.EAGAIN);
       if (newLen > oldLen && !this.state.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
       const dest = fixed ? target : findUnmappedArea(this.vmas, this.state.layout.mmapBase, 0, newLen, false);
       this.relocate(oldAddr, oldLen, dest, newLen, dontUnmap);
@@ -269,6 +281,7 @@ export class MappingSyscalls extends MmPart {
     if (!expand) return oldAddr;
 
     if (vma.file?.dontExpand) throw new SysError(Errno.EFAULT);
+    if (vma.locked && !this.state.mayLock(newLen - oldLen)) throw new SysError(Errno.EAGAIN);
     if (!this.state.mayExpand(newLen - oldLen, isDataVma(vma), 0, 0)) throw new SysError(Errno.ENOMEM);
     // Grow in place when the range ends the VMA and the space after it is free.
     const growEnd = oldAddr + newLen;

@@ -20,6 +20,8 @@ export class MemoryAdvice extends MmPart {
     const len = pageAlignUp(length);
     if (len === 0) return;
     const end = addr + len;
+    // A length that wraps past the top of the 64-bit address space is EINVAL, as on Linux.
+    if (end >= 2 ** 64) throw new SysError(Errno.EINVAL);
     if (end > TASK_SIZE) throw new SysError(Errno.ENOMEM);
     // Like Linux, VMAs are advised in order; an error stops the walk (earlier
     // VMAs keep the advice) and holes make the call fail with ENOMEM at the end.
@@ -77,8 +79,17 @@ export class MemoryAdvice extends MmPart {
     return vec;
   }
 
-  /** mlock(2) / mlock2(2): marks the range locked (accounting only) and populates it. */
+  /**
+   * mlock(2) / mlock2(2): marks the range locked (accounting only) and
+   * populates it. EPERM when RLIMIT_MEMLOCK is 0, ENOMEM when the newly
+   * locked bytes would pass it, as Linux's do_mlock; a PROT_NONE part is
+   * locked but cannot be populated (ENOMEM).
+   */
   mlock(addr: number, length: number, onFault = false): void {
+    if (this.state.limits.memlock === 0) throw new SysError(Errno.EPERM);
+    const start = pageAlignDown(addr);
+    const end = pageAlignUp(addr + length);
+    if (end > start && end <= TASK_SIZE && !this.state.mayLock(end - start - this.state.lockedBytes(start, end))) throw new SysError(Errno.ENOMEM);
     this.setLocked(addr, length, true, onFault);
   }
 
@@ -91,6 +102,13 @@ export class MemoryAdvice extends MmPart {
   mlockall(flags: number): void {
     if (flags === 0 || (flags & ~(MCL.CURRENT | MCL.FUTURE | MCL.ONFAULT)) !== 0) throw new SysError(Errno.EINVAL);
     if ((flags & (MCL.CURRENT | MCL.FUTURE)) === 0) throw new SysError(Errno.EINVAL);
+    const limit = this.state.limits.memlock;
+    if (limit === 0) throw new SysError(Errno.EPERM);
+    if ((flags & MCL.CURRENT) !== 0 && limit !== Infinity) {
+      let total = 0;
+      for (const v of this.vmas.items) total += v.end - v.start;
+      if (total > limit) throw new SysError(Errno.ENOMEM);
+    }
     if ((flags & MCL.CURRENT) !== 0) {
       this.state.changeVmas(0, TASK_SIZE, (v) => {
         v.locked = true;
@@ -237,6 +255,7 @@ export class MemoryAdvice extends MmPart {
     if (end === start) return;
     // Like Linux, VMAs are changed in order up to the first hole, then ENOMEM.
     let pos = start;
+    let unpopulated = false;
     while (pos < end) {
       const v = this.vmas.find(pos);
       if (v === undefined) break;
@@ -244,10 +263,14 @@ export class MemoryAdvice extends MmPart {
       this.state.changeVmas(pos, segEnd, (x) => {
         x.locked = locked;
       });
-      if (locked && !onFault && (v.prot & READABLE) !== 0) this.faults.populate(pos, segEnd);
+      if (locked && !onFault) {
+        // PROT_NONE memory stays locked but cannot be faulted in: ENOMEM once the walk is done.
+        if ((v.prot & READABLE) !== 0) this.faults.populate(pos, segEnd);
+        else unpopulated = true;
+      }
       pos = segEnd;
     }
     this.state.flushUnlessBatched();
-    if (pos < end) throw new SysError(Errno.ENOMEM);
+    if (pos < end || unpopulated) throw new SysError(Errno.ENOMEM);
   }
 }

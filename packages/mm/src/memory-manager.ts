@@ -104,6 +104,15 @@ export class MemoryManager {
     this.mappings.setStackStart(addr);
   }
 
+  /**
+   * The file (dev, ino) was truncated to `size`: mappings of it let go of
+   * the pages past the new end (touching them is then SIGBUS), as Linux's
+   * truncate_pagecache does for every process mapping the file.
+   */
+  fileTruncated(dev: number, ino: number, size: number): void {
+    this.faults.fileTruncated(dev, ino, size);
+  }
+
   // ----------------------------------------------------------------- advice
 
   /** madvise(2). */

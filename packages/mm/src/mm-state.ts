@@ -1,6 +1,6 @@
 import { PROT } from '@tvisor/abi';
 import type { AddressSpace } from '@tvisor/platform';
-import { defaultLayout, type MemoryLayout } from './layout.js';
+import { TASK_SIZE, defaultLayout, type MemoryLayout } from './layout.js';
 import type { MemoryFile } from './memory-file.js';
 import { pmasMergeable, splitPma, type Pma } from './pma.js';
 import { RangeList, type Range } from './range-list.js';
@@ -17,6 +17,11 @@ export interface MemoryLimits {
   data: number;
   /** RLIMIT_STACK: how far a MAP_GROWSDOWN stack grows. */
   stack: number;
+  /**
+   * RLIMIT_MEMLOCK as it applies to this caller: locked bytes beyond it are
+   * refused, and 0 refuses locking at all (EPERM). Infinity with CAP_IPC_LOCK.
+   */
+  memlock: number;
 }
 
 export const PROT_RWX = PROT.READ | PROT.WRITE | PROT.EXEC;
@@ -57,7 +62,7 @@ export class MmState {
   ) {
     const d = defaultLayout(layout?.stackTop, layout?.stackLimit);
     this.layout = { ...d, ...layout };
-    this.limits = { addressSpace: Infinity, data: Infinity, stack: this.layout.stackLimit };
+    this.limits = { addressSpace: Infinity, data: Infinity, stack: this.layout.stackLimit, memlock: Infinity };
   }
 
   /**
@@ -78,6 +83,21 @@ export class MmState {
   /** Flushes the AddressSpace's queued changes, unless a batch() is running (it flushes at its end). */
   flushUnlessBatched(): void {
     if (this.batchDepth === 0) this.addressSpace.flush();
+  }
+
+  /** Bytes in locked VMAs within [start, end). */
+  lockedBytes(start = 0, end = TASK_SIZE): number {
+    let n = 0;
+    for (const v of this.vmas.items) {
+      if (!v.locked || v.end <= start || v.start >= end) continue;
+      n += Math.min(v.end, end) - Math.max(v.start, start);
+    }
+    return n;
+  }
+
+  /** Whether `bytes` more locked memory stays within RLIMIT_MEMLOCK (Linux's mlock_future_ok). */
+  mayLock(bytes: number): boolean {
+    return this.limits.memlock === Infinity || this.lockedBytes() + bytes <= this.limits.memlock;
   }
 
   /**

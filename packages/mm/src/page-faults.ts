@@ -88,6 +88,11 @@ export class PageFaults {
         this.state.flushUnlessBatched();
         return { signal: 'SIGBUS', code: 'BUS_ADRERR' };
       }
+      // Still unbacked: the page lies past the end of the mapped file.
+      if (this.pmas.find(page) === undefined) {
+        this.state.flushUnlessBatched();
+        return { signal: 'SIGBUS', code: 'BUS_ADRERR' };
+      }
     } else if (pma.cow && !vma.shared && (vma.prot & PROT.WRITE) !== 0) {
       this.breakCow(...this.cowWindow(vma, page));
     } else {
@@ -179,17 +184,22 @@ export class PageFaults {
 
   private populateGap(vma: Vma, gap: Range): void {
     const file = vma.file;
+    // Pages wholly past the object's end have no backing: touching them is
+    // SIGBUS (EFAULT for a syscall), as on Linux, for shared and private
+    // mappings alike.
+    if (file !== null) {
+      const objectEnd = vma.start + (pageAlignUp(file.size()) - vma.fileOffset);
+      if (objectEnd <= gap.start) return;
+      if (objectEnd < gap.end) gap = { start: gap.start, end: objectEnd };
+    }
     if (file !== null && file.sharedPages !== undefined) {
       if (vma.shared) {
         this.mapFilePages(file, vma, gap.start, gap.end, false);
         return;
       }
       // A private mapping starts on the file's own pages, copy-on-write (as
-      // Linux maps the page cache); only the part past EOF gets fresh pages.
-      const fileEnd = pageAlignUp(file.size());
-      const inFile = Math.min(gap.end, Math.max(gap.start, vma.start + (fileEnd - vma.fileOffset)));
-      if (inFile > gap.start) this.mapFilePages(file, vma, gap.start, inFile, true);
-      if (inFile < gap.end) this.populateFresh(vma, inFile, gap.end);
+      // Linux maps the page cache).
+      this.mapFilePages(file, vma, gap.start, gap.end, true);
       return;
     }
     this.populateFresh(vma, gap.start, gap.end);
@@ -300,6 +310,26 @@ export class PageFaults {
       runProt = prot;
     });
     if (runStart >= 0) this.addressSpace.protect(runStart, runEnd - runStart, runProt);
+  }
+
+  /**
+   * The file (dev, ino) now ends at `size`: drops this process's backing of
+   * its pages from the new end on, shared pages and private copies alike
+   * (Linux's truncate unmaps COW copies too), so that touching them is
+   * SIGBUS, or maps the file's new pages if it has grown again by then.
+   */
+  fileTruncated(dev: number, ino: number, size: number): void {
+    const from = pageAlignUp(size);
+    for (const v of this.vmas.items) {
+      const f = v.file;
+      if (f === null || f instanceof SharedMemory || f.dev !== dev || f.ino !== ino) continue;
+      const s = Math.max(v.start, v.start + (from - v.fileOffset));
+      if (s >= v.end) continue;
+      const removed = this.pmas.removeRange(s, v.end);
+      for (const p of removed) this.memoryFile.decRef(p.off, p.end - p.start);
+      if (removed.length > 0) this.addressSpace.unmap(s, v.end - s);
+    }
+    this.state.flushUnlessBatched();
   }
 
   /** Removes VMAs and backing in [start, end), releasing pages and the platform mapping. */

@@ -98,6 +98,14 @@ interface ModelVma {
 }
 
 let nextShmem = 1;
+/** The size in pages of each MAP_SHARED|MAP_ANONYMOUS object (fixed at mmap: mremap does not grow it). */
+const shmemPages = new Map<number, number>();
+
+/** Whether the page lies wholly past the end of the object it maps: it has no backing, and touching it is SIGBUS (EFAULT for a syscall). */
+function pastEnd(p: PageState): boolean {
+  if (p.file !== null) return p.fpage >= Math.ceil(p.file.size() / P);
+  return p.shmem !== 0 && p.fpage >= shmemPages.get(p.shmem)!;
+}
 const addrOf = (i: number) => BASE + i * P;
 const pageOf = (addr: number) => (addr - BASE) / P;
 
@@ -221,6 +229,7 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
       }
       expect(call()).toBe(addrOf(o.a));
       const shmem = o.kind === 'shared' ? nextShmem++ : 0;
+      if (shmem !== 0) shmemPages.set(shmem, n);
       const isFile = o.kind === 'file' || o.kind === 'cached';
       for (let i = 0; i < n; i++) {
         m.pages[o.a + i] = {
@@ -295,6 +304,8 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
           break;
         }
         p.locked = o.lock;
+        // PROT_NONE pages are locked but cannot be populated: ENOMEM after the walk.
+        if (o.lock && (p.prot & 7) === 0) expected = Errno.ENOMEM;
       }
       const call = () => (o.lock ? mm.mlock(addrOf(o.a), n * P) : mm.munlock(addrOf(o.a), n * P));
       expect(errnoOf(call)).toBe(expected);
@@ -307,7 +318,7 @@ function step(mm: MemoryManager, m: Model, o: Op): void {
       for (let pos = start; pos < start + len;) {
         const i = Math.floor(pageOf(pos));
         const p = m.pages[i];
-        if (p === undefined || (p.prot & PROT.WRITE) === 0) {
+        if (p === undefined || (p.prot & PROT.WRITE) === 0 || pastEnd(p)) {
           expected = Errno.EFAULT;
           break;
         }
@@ -480,14 +491,17 @@ function check(mm: MemoryManager, as: FakeAddressSpace, m: Model): void {
   const pmas = mm.backingList();
   for (let i = 0; i < pmas.length; i++) {
     if (i > 0) expect(pmas[i - 1].end).toBeLessThanOrEqual(pmas[i].start);
-    for (let a = pmas[i].start; a < pmas[i].end; a += P) expect(m.pages[pageOf(a)]).toBeDefined();
+    for (let a = pmas[i].start; a < pmas[i].end; a += P) {
+      expect(m.pages[pageOf(a)]).toBeDefined();
+      expect(pastEnd(m.pages[pageOf(a)]!)).toBe(false);
+    }
   }
 
   // Contents through the copy helpers first (they bring back pages a
   // MADV_DONTNEED let go of), then the platform mirror.
   for (let i = 0; i < N; i++) {
     const p = m.pages[i];
-    if (p === undefined || (p.prot & 7) === 0) {
+    if (p === undefined || (p.prot & 7) === 0 || pastEnd(p)) {
       expect(errnoOf(() => mm.copyIn(addrOf(i), 1))).toBe(Errno.EFAULT);
     } else {
       expect(Buffer.compare(mm.copyIn(addrOf(i), P), p.data)).toBe(0);
@@ -497,7 +511,7 @@ function check(mm: MemoryManager, as: FakeAddressSpace, m: Model): void {
   for (let i = 0; i < N; i++) {
     const p = m.pages[i];
     const mirrored = as.pages.get(addrOf(i));
-    if (p === undefined) {
+    if (p === undefined || pastEnd(p)) {
       expect(mirrored).toBeUndefined();
       continue;
     }

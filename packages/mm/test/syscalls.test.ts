@@ -115,8 +115,13 @@ describe('mmap placement', () => {
     expect(m({ flags: ANON | MAP.FIXED, addr: MMAP_MIN_ADDR - P })).toBe(Errno.EPERM);
     expect(m({ length: TASK_SIZE + P })).toBe(Errno.ENOMEM);
     expect(m({ flags: ANON | MAP.HUGETLB })).toBe(Errno.ENOMEM);
+    // MAP_SHARED_VALIDATE is for files: anonymous memory with it is EINVAL,
+    // MAP_PRIVATE|MAP_SHARED being the same bits.
+    expect(m({ flags: MAP.SHARED_VALIDATE | MAP.ANONYMOUS | 0x800000 })).toBe(Errno.EINVAL);
+    expect(m({ flags: MAP.PRIVATE | MAP.SHARED | MAP.ANONYMOUS })).toBe(Errno.EINVAL);
+    // A length that rounds past the address space is ENOMEM; offsets reach 2^63 - 1.
+    expect(m({ length: 2 ** 64 })).toBe(Errno.ENOMEM);
     // 0x800000 is no mmap flag: only MAP_SHARED_VALIDATE rejects it.
-    expect(m({ flags: MAP.SHARED_VALIDATE | MAP.ANONYMOUS | 0x800000 })).toBe(Errno.EOPNOTSUPP);
     expect(m({ flags: MAP.SHARED | MAP.ANONYMOUS | 0x800000 })).toBe(0);
     mm.mmap({ addr: BASE, length: P, prot: RW, flags: ANON | MAP.FIXED });
     expect(m({ addr: BASE, flags: ANON | MAP.FIXED_NOREPLACE })).toBe(Errno.EEXIST);
@@ -243,6 +248,30 @@ describe('madvise, mincore, mlock, msync', () => {
     mm.release();
   });
 
+  it('RLIMIT_MEMLOCK: 0 refuses locking, beyond it mlock is ENOMEM and MAP_LOCKED / a locked mremap EAGAIN', () => {
+    const mm = fresh();
+    const a = mm.mmap({ addr: 0, length: 2 * P, prot: RW, flags: ANON });
+    const none = mm.mmap({ addr: 0, length: P, prot: PROT.NONE, flags: ANON });
+    mm.limits.memlock = 0;
+    expect(errnoOf(() => mm.mlock(a, P))).toBe(Errno.EPERM);
+    expect(errnoOf(() => mm.mlockall(MCL.CURRENT))).toBe(Errno.EPERM);
+    expect(errnoOf(() => mm.mmap({ addr: 0, length: P, prot: RW, flags: ANON | MAP.LOCKED }))).toBe(Errno.EPERM);
+    mm.limits.memlock = P;
+    expect(errnoOf(() => mm.mlock(a, 2 * P))).toBe(Errno.ENOMEM);
+    expect(errnoOf(() => mm.mlockall(MCL.CURRENT))).toBe(Errno.ENOMEM);
+    expect(errnoOf(() => mm.mmap({ addr: 0, length: 2 * P, prot: RW, flags: ANON | MAP.LOCKED }))).toBe(Errno.EAGAIN);
+    mm.mlock(a, P);
+    // Locking what is already locked costs nothing more.
+    mm.mlock(a, P);
+    expect(mm.stats().locked).toBe(P);
+    expect(errnoOf(() => mm.mremap(a, P, 2 * P, MREMAP.MAYMOVE))).toBe(Errno.EAGAIN);
+    mm.limits.memlock = Infinity;
+    // PROT_NONE memory is locked all the same, but cannot be populated.
+    expect(errnoOf(() => mm.mlock(none, P))).toBe(Errno.ENOMEM);
+    expect(mm.vmaAt(none)?.locked).toBe(true);
+    mm.release();
+  });
+
   it('msync validates flags and syncs shared file mappings', () => {
     const file = new MemoryBackedFile(4);
     const mm = fresh();
@@ -258,6 +287,37 @@ describe('madvise, mincore, mlock, msync', () => {
 });
 
 describe('file mappings', () => {
+  it('a truncated file takes its pages past the new end away from every mapping, COW copies included', () => {
+    const file = new MemoryBackedFile(3);
+    let size = 3 * P;
+    file.size = () => size;
+    const mm = fresh();
+    const before = mf.allocatedBytes();
+    const shared = mm.mmap({ addr: 0, length: 3 * P, prot: RW, flags: MAP.SHARED, file, offset: 0 });
+    const priv = mm.mmap({ addr: 0, length: 3 * P, prot: RW, flags: MAP.PRIVATE, file, offset: 0 });
+    mm.copyOut(priv + 2 * P, new Uint8Array([9])); // private copies (the fault-around window)
+    const copied = mf.allocatedBytes();
+    expect(copied).toBeGreaterThan(before);
+    size = P + 1;
+    mm.fileTruncated(file.dev, file.ino + 1, size); // another file: nothing changes
+    expect(mm.copyIn(priv + 2 * P, 1)[0]).toBe(9);
+    mm.fileTruncated(file.dev, file.ino, size);
+    expect(mf.allocatedBytes()).toBe(copied - P);
+    // The page holding the new end stays; the one after it is gone from both mappings.
+    expect(mm.copyIn(shared + P, 1)[0]).toBe(101);
+    expect(mm.copyIn(priv + P, 1)[0]).toBe(101);
+    for (const a of [shared, priv]) {
+      expect(errnoOf(() => mm.copyIn(a + 2 * P, 1))).toBe(Errno.EFAULT);
+      expect(mm.handleFault(a + 2 * P, true)).toEqual({ signal: 'SIGBUS', code: 'BUS_ADRERR' });
+    }
+    // Grown again, the file's page is mapped afresh (here the test file's own bytes).
+    size = 3 * P;
+    expect(mm.copyIn(shared + 2 * P, 1)[0]).toBe(102);
+    expect(mm.copyIn(priv + 2 * P, 1)[0]).toBe(102);
+    mm.release();
+    file.close();
+  });
+
   it('MAP_SHARED maps the file pages themselves: writes reach the file and other mappers', () => {
     const file = new MemoryBackedFile(4);
     const a = fresh();
@@ -278,24 +338,25 @@ describe('file mappings', () => {
     file.close();
   });
 
-  it('MAP_PRIVATE maps the file copy-on-write: writes stay private, pages past EOF read as zeros', () => {
+  it('MAP_PRIVATE maps the file copy-on-write: writes stay private, pages past EOF are SIGBUS', () => {
     const file = new MemoryBackedFile(2);
     const mm = fresh();
     const before = mf.allocatedBytes();
     const x = mm.mmap({ addr: 0, length: 3 * P, prot: RW, flags: MAP.PRIVATE, file, offset: 0 });
-    // Only the page past EOF needed memory of its own.
-    expect(mf.allocatedBytes()).toBe(before + P);
+    // Nothing needed memory of its own: the page past EOF has no backing at all.
+    expect(mf.allocatedBytes()).toBe(before);
     expect(mm.copyIn(x + P, 1)[0]).toBe(101);
-    expect(mm.copyIn(x + 2 * P, 1)[0]).toBe(0);
+    expect(() => mm.copyIn(x + 2 * P, 1)).toThrow(expect.objectContaining({ errno: Errno.EFAULT }));
+    expect(mm.handleFault(x + 2 * P, false)).toEqual({ signal: 'SIGBUS', code: 'BUS_ADRERR' });
     // Until the process writes a page, it sees the file's changes (like Linux's page cache).
     mf.bytes(file.offset + P, 1)[0] = 111;
     expect(mm.copyIn(x + P, 1)[0]).toBe(111);
     mm.copyOut(x, new Uint8Array([1]));
     expect(mf.bytes(file.offset, 1)[0]).toBe(100);
     expect(mm.copyIn(x, 1)[0]).toBe(1);
-    expect(mf.allocatedBytes()).toBe(before + 2 * P);
-    // The written page and the page past EOF are the process's own; the file's page is not.
-    expect(mm.smapsText()).toMatch(/^Anonymous: +8 kB$/m);
+    expect(mf.allocatedBytes()).toBe(before + P);
+    // The written page is the process's own; the file's page is not.
+    expect(mm.smapsText()).toMatch(/^Anonymous: +4 kB$/m);
     mm.release();
     expect(mf.allocatedBytes()).toBe(before);
     file.close();

@@ -301,6 +301,23 @@ describe('TCP data transfer machinery', () => {
     expect(run(true)).toBe(10);
   });
 
+  it("sends a large write's partial tail at once, and holds a later small write while that tail is unacknowledged (Nagle with Minshall's rule, as Linux)", () => {
+    const p = makePair({ delayMs: 10 });
+    const { c } = connected(p, 80);
+    const mss = 1448;
+    const log = tapSegments(p);
+    c.send(bytes(2 * mss + 100));
+    c.send(bytes(50));
+    p.clock.advance(1); // well before any ACK can come back
+    const sizes = log.filter((e) => e.dir === 0 && e.seg.payload.length > 0).map((e) => e.seg.payload.length);
+    // Linux (tcp_nagle_check/tcp_minshall_check): the 100-byte tail goes with the full
+    // segments; the 50 bytes wait, a partial segment being in flight.
+    expect(sizes).toEqual([mss, mss, 100]);
+    p.clock.advance(100);
+    const all = log.filter((e) => e.dir === 0 && e.seg.payload.length > 0).map((e) => e.seg.payload.length);
+    expect(all).toEqual([mss, mss, 100, 50]);
+  });
+
   it('delays ACKs (40 ms) for a lone segment and ACKs every second full segment', () => {
     const p = makePair({ delayMs: 1 });
     const { c } = connected(p);
@@ -321,6 +338,47 @@ describe('TCP data transfer machinery', () => {
     const acks = log.filter((e) => e.dir === 1).length;
     expect(acks).toBeGreaterThanOrEqual(4);
     expect(acks).toBeLessThanOrEqual(6);
+  });
+
+  it('acknowledges at once when the reader drains a short last segment of bulk data, but leaves the ACK to the reply once the connection is request/response (Linux tcp_cleanup_rbuf)', () => {
+    const p = makePair({ delayMs: 1 });
+    const { c, s } = connected(p);
+    const mss = 1448;
+    // Get past quick-ack mode, the reader taking everything each time.
+    for (let i = 0; i < 20; i++) {
+      c.send(bytes(3 * mss));
+      p.clock.advance(100);
+      s.recv(1 << 20);
+      p.clock.advance(100);
+    }
+    const log = tapSegments(p);
+    c.send(bytes(2 * mss + 100));
+    p.clock.advance(2); // the data is in; two full segments have had their ACK, the short one waits
+    const acksBefore = log.filter((e) => e.dir === 1).length;
+    expect(s.recv(1 << 20).length).toBe(2 * mss + 100);
+    p.clock.advance(2);
+    const lastData = log.filter((e) => e.dir === 0 && e.seg.payload.length > 0).at(-1)!;
+    const end = (lastData.seg.seq + lastData.seg.payload.length) >>> 0;
+    const acks = log.filter((e) => e.dir === 1);
+    expect(acks.length).toBe(acksBefore + 1);
+    expect(acks.at(-1)!.seg.ack).toBe(end);
+    expect(acks.at(-1)!.at).toBeLessThan(lastData.at + 10); // not the 40 ms delayed-ACK timer
+
+    // Request/response: the server replies at once, so from then on its ACK rides on the reply.
+    for (let round = 0; round < 3; round++) {
+      log.length = 0;
+      c.send(bytes(100));
+      p.clock.advance(2);
+      expect(s.recv(1000).length).toBe(100);
+      p.clock.advance(1);
+      const pureAcks = log.filter((e) => e.dir === 1 && e.seg.payload.length === 0).length;
+      s.send(bytes(100));
+      p.clock.advance(2);
+      expect(c.recv(1000).length).toBe(100);
+      p.clock.advance(100);
+      // Round 0: not yet interactive (the read acknowledges); afterwards the reply carries the ACK.
+      expect(pureAcks).toBe(round === 0 ? 1 : 0);
+    }
   });
 
   it('fast-retransmits a lost segment on duplicate ACKs/SACK without waiting for the RTO', () => {

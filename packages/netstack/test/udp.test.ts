@@ -166,6 +166,24 @@ describe('UDP sockets', () => {
     expect(errnoOf(() => only.recv(10))).toBe(Errno.EAGAIN);
   });
 
+  it('an IPv6 socket sends only within the IP version of its local address: ENETUNREACH from ::1 to v4-mapped, EAFNOSUPPORT the other way', () => {
+    const p = makePair();
+    const v6 = createSocket(p.a, AF.INET6, SOCK.DGRAM);
+    v6.bind({ family: AF.INET6, addr: 'fd00::1', port: 0 });
+    expect(errnoOf(() => v6.sendto(bytes('x'), 0, { family: AF.INET6, addr: '::ffff:10.0.0.2', port: 7000 }))).toBe(Errno.ENETUNREACH);
+    const mapped = createSocket(p.a, AF.INET6, SOCK.DGRAM);
+    mapped.bind({ family: AF.INET6, addr: '::ffff:10.0.0.1', port: 0 });
+    expect(errnoOf(() => mapped.sendto(bytes('x'), 0, { family: AF.INET6, addr: 'fd00::2', port: 7000 }))).toBe(Errno.EAFNOSUPPORT);
+    // Connecting to a v4-mapped peer fixes a v4 local address the same way.
+    const connected = createSocket(p.a, AF.INET6, SOCK.DGRAM);
+    connected.connect({ family: AF.INET6, addr: '::ffff:10.0.0.2', port: 5000 });
+    expect(errnoOf(() => connected.sendto(bytes('x'), 0, { family: AF.INET6, addr: 'fd00::2', port: 7000 }))).toBe(Errno.EAFNOSUPPORT);
+    // An unbound dual-stack socket reaches both.
+    const any = createSocket(p.a, AF.INET6, SOCK.DGRAM);
+    expect(any.sendto(bytes('x'), 0, { family: AF.INET6, addr: '::ffff:10.0.0.2', port: 7000 })).toBe(1);
+    expect(any.sendto(bytes('x'), 0, { family: AF.INET6, addr: 'fd00::2', port: 7000 })).toBe(1);
+  });
+
   it('validates addresses and states like Linux', () => {
     const p = makePair();
     const s = createSocket(p.a, AF.INET, SOCK.DGRAM);

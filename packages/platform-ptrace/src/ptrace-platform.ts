@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ChildSignalWaiter } from './child-signals.js';
 import { kill, tgkill } from './native/libc.js';
 
-import { allocNative, getRegs, getSigInfo, getXState, setRegs, setXState, sysemu, wait, type NativeBuffer } from './native/tracer.js';
+import { allocNative, getRegs, getSigInfo, getXState, setRegs, setXState, sysemu, wait, waitInterruptibly, type NativeBuffer } from './native/tracer.js';
 import { STUB_MEMFD, StubProcess, type StubMemory } from './stub/stub-process.js';
 import { STUB_BASE, STUB_RESERVED_END } from './stub/stub-image.js';
 import { MAP } from '@tvisor/abi';
@@ -326,7 +326,8 @@ export class PtracePlatform implements Platform {
   private collect(options: number): StopEvent | undefined {
     for (;;) {
       if (this.running === 0) return undefined;
-      const [pid, status] = wait(-this.processGroup, options);
+      // A forwarded host signal ends a blocking wait here (undefined): the event loop then runs its listener.
+      const [pid, status] = waitInterruptibly(-this.processGroup, options) ?? [0, 0];
       if (pid === 0) return undefined;
       const ctx = this.contexts.get(pid);
       if (!ctx) continue;

@@ -66,7 +66,8 @@ function commandUsage(name: string, usage: string, flags: Record<string, FlagSpe
   return `Usage: runsc ${usage}\n\n${Object.keys(flags).length ? 'Flags:\n' + flagHelp(flags) + '\n' : ''}`;
 }
 
-const USAGE = `Usage: runsc <flags> <subcommand> <subcommand args>
+/** The top-level usage text (built when asked for: it is not cheap, and most runs never print it). */
+const usage = () => `Usage: runsc <flags> <subcommand> <subcommand args>
 
 Subcommands:
   do       Simplistic way to execute a command inside the sandbox. It's to be used for testing only.
@@ -112,7 +113,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo, loadKe
       rest = parseFlags(argv, GLOBAL_FLAGS, global).rest;
     } catch (e) {
       if (e instanceof HelpRequested) {
-        io.stdout(USAGE);
+        io.stdout(usage());
         return 0;
       }
       throw e;
@@ -151,7 +152,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo, loadKe
     }
     switch (sub) {
       case undefined:
-        io.stderr(USAGE);
+        io.stderr(usage());
         return 2;
       case 'help':
         if (args[0] === 'syscalls') {
@@ -164,7 +165,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo, loadKe
           return 0;
         }
         if (args.length === 0) {
-          io.stdout(USAGE);
+          io.stdout(usage());
           return 0;
         }
         if (args[0] === 'do') {

@@ -104,7 +104,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
   if (opts.hostNetwork) useHostNetwork(kernel);
   let link: SandboxLink | undefined;
   try {
-    if (opts.sandboxIp !== undefined) link = SandboxLink.create(kernel, opts.sandboxIp);
+    if (opts.sandboxIp !== undefined) link = SandboxLink.create(kernel, opts.sandboxIp, opts.stderr);
   } catch (e) {
     platform.shutdown();
     memoryFile.close();

@@ -10,6 +10,7 @@ import { addSandboxInterface, type Kernel } from '@tvisor/kernel';
 import { disableTxOffload, PacketEndpoint } from '@tvisor/netstack/tap';
 import { disablePeerOffloads, ipJsonIn, onlyLoopback, type IpLink, type IpRoute } from './netns-links.js';
 import { UserError } from './oci/errors.js';
+import { setUpOutboundNat, subnetOf, type OutboundNat } from './outbound-nat.js';
 
 /** The sandbox's and the host end's addresses on the veth. */
 export interface VethAddresses {
@@ -56,6 +57,7 @@ function ip(args: string[]): void {
 /** A sandbox link made for one `runsc do`; close() removes it. */
 export class SandboxLink {
   private endpoint: PacketEndpoint | undefined;
+  private nat: OutboundNat | undefined;
   private namespaceMade = false;
   private closed = false;
 
@@ -71,12 +73,15 @@ export class SandboxLink {
    * Makes the namespace and veth pair, addresses the host end, and attaches
    * the kernel's stack to eth0 with the sandbox address and a default route
    * via the host end. Needs root (CAP_NET_ADMIN); fails with one line.
+   * Outbound NAT (outbound-nat.ts) lets the sandbox reach beyond the host
+   * end; where it cannot be set up, one line to `log` says why.
    */
-  static create(kernel: Kernel, ipFlag: string): SandboxLink {
+  static create(kernel: Kernel, ipFlag: string, log: (line: string) => void = () => {}): SandboxLink {
     const addresses = vethAddresses(ipFlag);
     const link = new SandboxLink(`tvisor-${process.pid}`, `tvh${process.pid}`.slice(0, 15), addresses);
     try {
       link.setUp(kernel);
+      link.nat = setUpOutboundNat(subnetOf(addresses.sandbox), link.hostIf, addresses.host.split('/')[0], log);
     } catch (e) {
       link.close();
       if (e instanceof UserError) throw e;
@@ -105,11 +110,12 @@ export class SandboxLink {
     });
   }
 
-  /** Stops the endpoint and deletes the namespace (which takes the veth pair with it); idempotent. */
+  /** Stops the endpoint, removes the NAT and deletes the namespace (which takes the veth pair with it); idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.endpoint?.close();
+    this.nat?.remove();
     if (this.namespaceMade) {
       try {
         execFileSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });

@@ -3,7 +3,7 @@
 // namespace this test creates (the "host"), so traffic goes only between it
 // and the sandbox's namespace that runsc makes.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -178,4 +178,126 @@ describe.skipIf(skipReason !== '')('runsc do -network=sandbox', () => {
     expect(execFileSync('ip', ['-n', netns, '-o', 'link', 'show', 'dev', 'eth0'], { encoding: 'utf8' })).toMatch(/state UP/);
     expect(execFileSync('ip', ['-n', netns, '-o', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' })).toBe('');
   }, 60_000);
+});
+
+let hasIptables = true;
+try {
+  execFileSync('sh', ['-c', 'command -v iptables'], { stdio: 'ignore' });
+} catch {
+  hasIptables = false;
+  if (!skipReason) console.warn('network-sandbox: outbound NAT skipped (iptables is not installed)');
+}
+
+describe.skipIf(skipReason !== '' || !hasIptables)('runsc do -network=sandbox: outbound NAT', () => {
+  // Three namespaces, all made here: the test's "host" (runsc runs in it), an
+  // "outside" one joined to the host by a veth of its own, and the sandbox's.
+  // The outside namespace has no route to the sandbox's subnet, so its
+  // server can answer only when the host masquerades the sandbox's packets.
+  const HOST_NS = `tvnat${process.pid}`;
+  const OUTSIDE_NS = `tvout${process.pid}`;
+  const OUTSIDE = '172.31.250.2';
+  const SANDBOX3_IP = '192.168.12.2/24';
+  const inHost = (cmd: string[]) => execFileSync('nsenter', [`--net=/run/netns/${HOST_NS}`, '--', ...cmd], { encoding: 'utf8', timeout: 60_000 });
+  let dir: string;
+  let outsideServer: ChildProcess | undefined;
+  let serverLog = '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(HOST_SCRATCH, 'tvisor-nat-'));
+    writeFileSync(join(dir, 'hello.txt'), 'hello from outside\n');
+    execFileSync('ip', ['netns', 'add', HOST_NS]);
+    execFileSync('ip', ['netns', 'add', OUTSIDE_NS]);
+    inHost(['ip', 'link', 'set', 'lo', 'up']);
+    inHost(['ip', 'link', 'add', 'tvup', 'type', 'veth', 'peer', 'name', 'tvdown', 'netns', OUTSIDE_NS]);
+    inHost(['ip', 'addr', 'add', '172.31.250.1/24', 'dev', 'tvup']);
+    inHost(['ip', 'link', 'set', 'tvup', 'up']);
+    execFileSync('ip', ['-n', OUTSIDE_NS, 'addr', 'add', `${OUTSIDE}/24`, 'dev', 'tvdown']);
+    execFileSync('ip', ['-n', OUTSIDE_NS, 'link', 'set', 'tvdown', 'up']);
+    execFileSync('ip', ['-n', OUTSIDE_NS, 'link', 'set', 'lo', 'up']);
+    // Forwarding off in the host (a new namespace may inherit it on): runsc must turn it on, and off again.
+    inHost(['sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']);
+    expect(inHost(['cat', '/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
+    const child = spawn('nsenter', [`--net=/run/netns/${OUTSIDE_NS}`, '--', 'python3', '-u', '-m', 'http.server', '8002', '--directory', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    outsideServer = child;
+    child.stderr.on('data', (d) => (serverLog += d));
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('Serving HTTP')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`outside server exited ${code}: ${serverLog}`)));
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await stop(outsideServer);
+    for (const ns of [HOST_NS, OUTSIDE_NS]) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        // never made
+      }
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Resolves once the outside server has logged a request for `path`. */
+  const served = (path: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => (serverLog.includes(`GET ${path}`) ? resolve() : outsideServer!.stderr!.once('data', () => setImmediate(check)));
+      check();
+    });
+
+  it('the sandbox reaches a server beyond the host end, seen from the host end address; the rules and forwarding are gone afterwards', async () => {
+    const out = execFileSync(
+      'nsenter',
+      [
+        `--net=/run/netns/${HOST_NS}`,
+        '--',
+        process.execPath,
+        RUNSC,
+        'do',
+        '-network=sandbox',
+        '-ip',
+        SANDBOX3_IP,
+        'curl',
+        '-sS',
+        '-m',
+        '60',
+        `http://${OUTSIDE}:8002/hello.txt`,
+      ],
+      { encoding: 'utf8', timeout: 120_000, env: testEnv() },
+    );
+    expect(out).toBe('hello from outside\n');
+    await served('/hello.txt');
+    // Masqueraded: the outside server saw the host's address on its link, not the sandbox's.
+    expect(serverLog).toContain('172.31.250.1 - -');
+    expect(serverLog).not.toContain('192.168.12.2');
+    expect(inHost(['iptables', '-t', 'nat', '-S', 'POSTROUTING'])).not.toContain('MASQUERADE');
+    expect(inHost(['iptables', '-S', 'FORWARD'])).not.toContain('tvh');
+    expect(inHost(['cat', '/proc/sys/net/ipv4/ip_forward']).trim()).toBe('0');
+  }, 180_000);
+
+  it('without iptables or nft, runsc says in one line that there is no outbound NAT, and the sandbox still runs', () => {
+    // A PATH holding only ip: runsc finds no firewall tool.
+    const bin = mkdtempSync(join(HOST_SCRATCH, 'tvisor-nat-path-'));
+    try {
+      execFileSync('ln', ['-s', execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim(), join(bin, 'ip')]);
+      const r = spawnSync(
+        execFileSync('sh', ['-c', 'command -v nsenter'], { encoding: 'utf8' }).trim(),
+        [`--net=/run/netns/${HOST_NS}`, '--', process.execPath, RUNSC, 'do', '-network=sandbox', '-ip', SANDBOX3_IP, '/bin/echo', 'ran'],
+        { encoding: 'utf8', timeout: 120_000, env: { ...testEnv(), PATH: bin } },
+      );
+      expect(r.stdout).toBe('ran\n');
+      expect(r.stderr).toBe(
+        'runsc: -network=sandbox: no outbound NAT, the sandbox reaches only the host end 192.168.12.1: neither iptables nor nft is installed\n',
+      );
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -42,7 +42,7 @@ describe.skipIf(reason !== undefined)('docker run -p on the bridge network, runt
       await daemon.stop();
     }
     sh('ip', ['link', 'del', BRIDGE]);
-  }, 120_000);
+  }, 300_000);
 
   it('a published port reaches httpd in the sandbox, from the host and by the container address', () => {
     const run = docker(['run', '--runtime=tvisor', '-d', '--name', 'web', '-p', '127.0.0.1::80', 'tvbb', ...WEB]);
@@ -83,8 +83,9 @@ describe.skipIf(reason !== undefined)('docker run -p on the bridge network, runt
 
   // Skipped, an open bug: in four CI runs (and never by hand, alone or under load, nor as this
   // file run by itself in the CI clone), busybox wget in the container refused the valid port as
-  // "bad port 'N'", which means errno was nonzero after its strtoul. The container reaching the
-  // host is covered by oci-network.test.ts meanwhile.
+  // "bad port 'N'", which means errno was nonzero after its strtoul. Not reproduced since either:
+  // 26 such containers in a row and 41 wgets in one, at load 22-27, all with the other OCI test
+  // files before this one. The container reaching the host is covered by oci-network.test.ts.
   it.skip('the container reaches a server on the host bridge address', async () => {
     const serve = `require('http').createServer((q, r) => r.end('hello from the host\\n')).listen(${HOST_PORT}, '${BRIDGE_IP}', function () { console.log(this.address().port); })`;
     hostServer = spawn(process.execPath, ['-e', serve], { stdio: ['ignore', 'pipe', 'inherit'] });

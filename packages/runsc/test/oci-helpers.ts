@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RUNSC, testEnv } from './helpers.js';
+import { expect } from 'vitest';
 
-/** The runtime path clients are given: the runsc bin script itself (executable, `#!/usr/bin/env node`). */
+/** The runtime path clients are given: the runsc bin script itself (executable, its `#!` line starts node through `env -S`). */
 export const RUNTIME = RUNSC;
 
 /** A scratch directory for this test file, under /var/tmp (not the sandbox's fresh /tmp). */
@@ -147,4 +148,50 @@ export async function startDockerd(dir: string, flags: string[]): Promise<Docker
       await done;
     },
   };
+}
+
+/** A container client's command line runner (docker's and podman's words agree for what these helpers ask). */
+export type ClientCli = (args: string[]) => SpawnSyncReturns<string>;
+
+/**
+ * Runs `command` (a client and its global flags, then `args`) on a fresh 24x80 pty, driven through an
+ * interactive busybox sh by fixtures/drive-tty-client.py. `awaitSize`: the client sizes the tty only
+ * once the shell runs (docker; podman's exec), so the driver asks until the size shows.
+ */
+export function onTerminal(command: string[], args: string[], awaitSize: boolean): SpawnSyncReturns<string> {
+  const driver = new URL('./fixtures/drive-tty-client.py', import.meta.url).pathname;
+  return spawnSync('python3', [driver, ...command, ...args], {
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: awaitSize ? { ...process.env, AWAIT_SIZE: '1' } : process.env,
+  });
+}
+
+/**
+ * What the driver's session must show: the sandbox's tty and its size, a resize seen, Ctrl-C ending
+ * the sleep inside (130) and not the runtime (the shell goes on), and the exit status. A container's
+ * first terminal is /dev/pts/0; an exec's need not be.
+ */
+export function expectTerminalSession(out: string, firstPty: boolean): void {
+  expect(out).toMatch(firstPty ? /\/dev\/pts\/0\r\n24 80\r\none=42/ : /\/dev\/pts\/\d+\r\n24 80\r\none=42/);
+  expect(out).toContain('40 120\r\ntwo=49');
+  expect(out).toContain('three=130');
+  expect(out).not.toMatch(/\nslept\r\n/);
+  expect(out).toMatch(/exit 3\n$/);
+}
+
+/**
+ * run -d of an init that traps SIGTERM, exec in it (output and exit status 4), stop (the trap runs),
+ * logs and the exit code 0: the same through docker and podman. `runFlags` go after `run`.
+ */
+export function expectDetachedLifecycle(cli: ClientCli, runFlags: string[], name: string): void {
+  const init = 'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done';
+  const d = cli(['run', ...runFlags, '--network', 'none', '-d', '--name', name, 'tvbb', 'sh', '-c', init]);
+  expect(d.status, d.stderr).toBe(0);
+  const e = cli(['exec', name, 'sh', '-c', 'echo from-exec; exit 4']);
+  expect(e.stdout).toBe('from-exec\n');
+  expect(e.status).toBe(4);
+  expect(cli(['stop', '-t', '10', name]).status).toBe(0);
+  expect(cli(['logs', name]).stdout).toBe('started\nstopping\n');
+  expect(cli(['inspect', '-f', '{{.State.ExitCode}}', name]).stdout.trim()).toBe('0');
 }

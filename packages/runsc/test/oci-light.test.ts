@@ -3,12 +3,12 @@
 // a copy of runsc without the full bundle still answers them. Only `do`,
 // `boot` and `help` need dist/index.cjs.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { testEnv } from './helpers.js';
-import { bundle, scratch } from './oci-helpers.js';
+import { RUNSC, testEnv } from './helpers.js';
+import { bundle, oci, scratch } from './oci-helpers.js';
 
 const pkg = new URL('..', import.meta.url).pathname;
 
@@ -56,5 +56,32 @@ describe('the light CLI bundle', () => {
     expect(await light.main(['help', 'syscalls'], io)).toBe(light.NEEDS_KERNEL);
     expect(await light.main(['do', 'true'], io)).toBe(light.NEEDS_KERNEL);
     expect(await light.main(['--version'], io)).toBe(0);
+  });
+
+  it('starts Node without NODE_EXTRA_CA_CERTS (parsed at every start, never used) and gives it back to what runs inside', () => {
+    const dir = scratch('light-env');
+    // A missing file: Node says so on stderr at start, whenever it is given the variable.
+    const env = { ...testEnv(), NODE_EXTRA_CA_CERTS: join(dir, 'no-such-bundle.pem') };
+    // Run as a client runs it: the bin itself, through its #! line.
+    const d = spawnSync(RUNSC, ['do', 'sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS"'], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(d.stderr).not.toMatch(/extra certs/);
+    expect(d.stdout).toBe(`${env.NODE_EXTRA_CA_CERTS}\n`);
+    expect(d.status).toBe(0);
+
+    // create's sandbox process is started without it as well.
+    const root = join(dir, 'state');
+    const b = bundle(join(dir, 'b'), ['sleep', '60']);
+    const out = openSync(join(dir, 'out'), 'w+');
+    const c = spawnSync(RUNSC, ['--root', root, 'create', '--bundle', b, 'env1'], { stdio: ['ignore', out, out], env, timeout: 120_000 });
+    closeSync(out);
+    try {
+      expect(c.status, readFileSync(join(dir, 'out'), 'utf8')).toBe(0);
+      const { pid } = JSON.parse(oci(root, ['state', 'env1']).stdout) as { pid: number };
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      expect(environ.filter((e) => e.startsWith('NODE_EXTRA_CA_CERTS='))).toEqual([]);
+      expect(readFileSync(join(dir, 'out'), 'utf8')).not.toMatch(/extra certs/);
+    } finally {
+      oci(root, ['delete', '--force', 'env1']);
+    }
   });
 });

@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { busyboxTarball, cannotRun, RUNTIME, scratch, sh } from './oci-helpers.js';
+import { busyboxTarball, cannotRun, expectDetachedLifecycle, expectTerminalSession, onTerminal, RUNTIME, scratch, sh } from './oci-helpers.js';
 
 // podman with private storage (vfs driver: no overlay mounts needed) and no network namespace setup.
 const reason = cannotRun(['podman', 'conmon']);
@@ -37,34 +36,15 @@ describe.skipIf(reason !== undefined)('podman drives tVisor', () => {
   }, 120_000);
 
   it('run -it: an interactive shell on the sandbox terminal (tty, size, resize, Ctrl-C, exit status)', () => {
-    const driver = new URL('./fixtures/drive-tty-client.py', import.meta.url).pathname;
-    const r = spawnSync('python3', [driver, 'podman', ...base, 'run', '-it', '--rm', '--network', 'none', 'tvbb', 'sh'], {
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
-    expect(r.stdout).toContain('/dev/pts/0\r\n24 80\r\none=42');
-    expect(r.stdout).toContain('40 120\r\ntwo=49');
-    expect(r.stdout).toContain('three=130');
-    expect(r.stdout).not.toMatch(/\nslept\r\n/);
-    expect(r.stdout).toMatch(/exit 3\n$/);
+    const r = onTerminal(['podman', ...base], ['run', '-it', '--rm', '--network', 'none', 'tvbb', 'sh'], false);
+    expectTerminalSession(r.stdout, true);
   }, 240_000);
 
   it('exec -it: a shell in a running container gets a sandbox terminal (tty, size, resize, Ctrl-C to the program, exit status)', () => {
     const d = podman(['run', '-d', '--network', 'none', '--name', 'p3', 'tvbb', 'sleep', '1000']);
     expect(d.status, d.stderr).toBe(0);
-    const driver = new URL('./fixtures/drive-tty-client.py', import.meta.url).pathname;
-    // podman sizes an exec's tty only once the shell runs: the driver asks until the size shows.
-    const r = spawnSync('python3', [driver, 'podman', ...base, 'exec', '-it', 'p3', 'sh'], {
-      encoding: 'utf8',
-      timeout: 180_000,
-      env: { ...process.env, AWAIT_SIZE: '1' },
-    });
-    expect(r.stdout).toMatch(/\/dev\/pts\/\d+\r\n24 80\r\none=42/);
-    expect(r.stdout).toContain('40 120\r\ntwo=49');
-    // Ctrl-C ended the sleep inside (130), not the runtime: the shell goes on.
-    expect(r.stdout).toContain('three=130');
-    expect(r.stdout).not.toMatch(/\nslept\r\n/);
-    expect(r.stdout).toMatch(/exit 3\n$/);
+    const r = onTerminal(['podman', ...base], ['exec', '-it', 'p3', 'sh'], true);
+    expectTerminalSession(r.stdout, false);
     // The container's init was not touched.
     expect(podman(['inspect', '-f', '{{.State.Status}}', 'p3']).stdout.trim()).toBe('running');
     expect(podman(['rm', '-f', '-t', '0', 'p3']).status).toBe(0);
@@ -80,25 +60,7 @@ describe.skipIf(reason !== undefined)('podman drives tVisor', () => {
   }, 240_000);
 
   it('run -d, exec, stop (SIGTERM reaches the handler of init), logs', () => {
-    const d = podman([
-      'run',
-      '-d',
-      '--network',
-      'none',
-      '--name',
-      'p1',
-      'tvbb',
-      'sh',
-      '-c',
-      'trap "echo stopping; exit 0" TERM; echo started; while true; do sleep 0.1; done',
-    ]);
-    expect(d.status, d.stderr).toBe(0);
-    const e = podman(['exec', 'p1', 'sh', '-c', 'echo in-exec; exit 3']);
-    expect(e.stdout).toBe('in-exec\n');
-    expect(e.status).toBe(3);
-    expect(podman(['stop', '-t', '10', 'p1']).status).toBe(0);
-    expect(podman(['logs', 'p1']).stdout).toBe('started\nstopping\n');
-    expect(podman(['inspect', '-f', '{{.State.ExitCode}}', 'p1']).stdout.trim()).toBe('0');
+    expectDetachedLifecycle(podman, [], 'p1');
     expect(podman(['rm', 'p1']).status).toBe(0);
   }, 240_000);
 

@@ -18,13 +18,27 @@ export function struct<T>(cType: string, size: number, spec: StructSpec<T>): Str
     if (f.offset < 0 || f.offset + f.size > size) throw new RangeError(`${cType}.${f.name} lies outside ${size} bytes`);
   }
   const gaps = paddingOf(fields, size);
-  return {
+  // Compiled at first use, not here: a process uses few of the many codecs,
+  // and each compile (new Function) costs start-up time in every process
+  // that loads the package (the OCI commands use none). The first call puts
+  // the compiled function in the codec's place; a caller that kept the
+  // first one calls through the closure's copy.
+  let encode: StructCodec<T>['encode'] | undefined;
+  let decode: StructCodec<T>['decode'] | undefined;
+  const codec: StructCodec<T> = {
     cType,
     size,
     fields,
-    encode: compileEncode<T>(entries, gaps),
-    decode: compileDecode<T>(entries),
+    encode(view, offset, value) {
+      encode ??= codec.encode = compileEncode<T>(entries, gaps);
+      encode(view, offset, value);
+    },
+    decode(view, offset) {
+      decode ??= codec.decode = compileDecode<T>(entries);
+      return decode(view, offset);
+    },
   };
+  return codec;
 }
 
 // Codecs sit on hot paths (stat, getdents, signal frames). A loop over the

@@ -25,6 +25,7 @@ export const NET_SYSCTL_DEFAULTS: ReadonlyMap<string, string> = new Map([
   ['ipv4/tcp_fin_timeout', '60'],
   ['ipv4/tcp_max_syn_backlog', '4096'],
   ['ipv4/ip_default_ttl', '64'],
+  ['ipv4/ip_unprivileged_port_start', '1024'],
   ['ipv4/ping_group_range', '0\t2147483647'],
   ['ipv6/auto_flowlabels', '1'],
   ['ipv6/bindv6only', '0'],

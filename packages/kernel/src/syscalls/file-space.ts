@@ -1,4 +1,14 @@
+import { Errno, POSIX_FADV, S, SysError } from '@tvisor/abi';
+import type { FileDescription } from '@tvisor/vfs';
 import type { SyscallTable } from '../syscall-table.js';
+import type { Task } from '../task.js';
+
+/** The file fadvise64/readahead advise on: an O_PATH fd is EBADF, as fdget refuses it. */
+function adviceTarget(t: Task, fd: number): FileDescription {
+  const file = t.group.fds.get(fd);
+  if (file.isPath) throw new SysError(Errno.EBADF);
+  return file;
+}
 
 /** File space and caching advice: fallocate, fadvise64, readahead. */
 export function registerFileSpaceSyscalls(table: SyscallTable): void {
@@ -10,7 +20,29 @@ export function registerFileSpaceSyscalls(table: SyscallTable): void {
         return 0;
       },
     },
-    fadvise64: { args: ['fd', 'int', 'int', 'int'], handler: (t, a) => (t.group.fds.get(a.argInt(0)), 0) },
-    readahead: { args: ['fd', 'int', 'uint'], handler: (t, a) => (t.group.fds.get(a.argInt(0)), 0) },
+    // Advice is only checked (the page cache needs no hints): as Linux's
+    // vfs_fadvise, a FIFO is ESPIPE, a negative length or unknown advice EINVAL.
+    fadvise64: {
+      args: ['fd', 'int', 'int', 'int'],
+      handler: (t, a) => {
+        const file = adviceTarget(t, a.argInt(0));
+        if ((file.stat().mode & S.IFMT) === S.IFIFO) throw new SysError(Errno.ESPIPE);
+        const advice = a.argInt(3);
+        if (a.argSigned(2) < 0 || advice < POSIX_FADV.NORMAL || advice > POSIX_FADV.NOREUSE) throw new SysError(Errno.EINVAL);
+        return 0;
+      },
+    },
+    // readahead(2): only a readable regular file qualifies (Linux's ksys_readahead); a negative offset is allowed.
+    readahead: {
+      args: ['fd', 'int', 'uint'],
+      handler: (t, a) => {
+        const file = adviceTarget(t, a.argInt(0));
+        if (!file.readable) throw new SysError(Errno.EBADF);
+        const type = file.stat().mode & S.IFMT;
+        if (type !== S.IFREG && type !== S.IFBLK) throw new SysError(Errno.EINVAL);
+        if (a.argSigned(2) < 0) throw new SysError(Errno.EINVAL);
+        return 0;
+      },
+    },
   });
 }

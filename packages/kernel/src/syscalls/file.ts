@@ -4,6 +4,7 @@ import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } f
 import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
 import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
+import { fcntlSeals } from '../memfd.js';
 import { socketReadWrite } from './socket.js';
 import { vfsCredentials } from '../fs-context.js';
 import { accessCredentials, hasCapability } from '../credentials.js';
@@ -177,6 +178,8 @@ function fcntl(t: Task, fd: number, cmd: number, arg: number): number {
     case F.SETPIPE_SZ:
       return pipeOf(fds.get(fd)).setCapacity(arg, hasCapability(t.creds, CAP.SYS_RESOURCE));
     default: {
+      const sealed = fcntlSeals(fds.get(fd), cmd, arg);
+      if (sealed !== undefined) return sealed;
       const r = fcntlLock(t, fd, cmd, arg);
       if (r === undefined) throw new SysError(Errno.EINVAL);
       return r;
@@ -230,11 +233,14 @@ function getdents(t: Task, fd: number, addr: number, count: number): number {
 
 function vectored(t: Task, fd: number, iov: number, cnt: number, offset: number, write: boolean): number {
   const file = t.group.fds.get(fd);
-  // An O_PATH descriptor neither reads nor writes, even nothing (Linux checks FMODE_READ/WRITE first).
-  if (file.isPath) throw new SysError(Errno.EBADF);
-  const vecs = t.mm.readIovecs(iov, cnt);
   const at = offset === -1 ? undefined : offset;
+  // As Linux's do_preadv/vfs_readv, the file is checked before the iovecs
+  // are read, so that empty vectors too get EBADF/ESPIPE.
+  if (file.isPath) throw new SysError(Errno.EBADF);
   if (at !== undefined && at < 0) throw new SysError(Errno.EINVAL);
+  if (at !== undefined && file.impl.stream) throw new SysError(Errno.ESPIPE);
+  if (!(write ? file.writable : file.readable)) throw new SysError(Errno.EBADF);
+  const vecs = t.mm.readIovecs(iov, cnt);
   const once = () => transferVectors(t, file, vecs, write, at);
   return at === undefined ? blockingOp(t, file, write ? POLL.OUT : POLL.IN, once) : once();
 }

@@ -1,4 +1,4 @@
-import { CAP, AT, Errno, O, RENAME, STATX, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { CAP, AT, Errno, O, RENAME, S, STATX, SYNC_FILE_RANGE, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
 import { installOpened } from '../blocking-io.js';
 import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
@@ -6,6 +6,8 @@ import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 import { hasCapability } from '../credentials.js';
+
+const SYNC_FILE_RANGE_FLAGS = SYNC_FILE_RANGE.WAIT_BEFORE | SYNC_FILE_RANGE.WRITE | SYNC_FILE_RANGE.WAIT_AFTER;
 
 /** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */
 function at(t: Task, dirfd: number, pathAddr: number) {
@@ -287,13 +289,18 @@ export function registerPathSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const x = at(t, AT.FDCWD, a.arg(0));
         x.vfs.truncateAt(x.ctx, x.p, a.argSigned(1));
+        const st = x.vfs.statAt(x.ctx, x.p);
+        t.kernel.fileTruncated(st.dev, st.ino, st.size);
         return ok();
       },
     },
     ftruncate: {
       args: ['fd', 'int'],
       handler: (t, a) => {
-        t.group.fds.get(a.argInt(0)).truncate(a.argSigned(1));
+        const file = t.group.fds.get(a.argInt(0));
+        file.truncate(a.argSigned(1));
+        const st = file.stat();
+        t.kernel.fileTruncated(st.dev, st.ino, st.size);
         return ok();
       },
     },
@@ -383,6 +390,20 @@ export function registerPathSyscalls(table: SyscallTable): void {
     utime: { args: ['str', 'ptr'], handler: (t, a) => utimes(t, AT.FDCWD, a.arg(0), a.arg(1), false) },
     utimes: { args: ['str', 'ptr'], handler: (t, a) => utimes(t, AT.FDCWD, a.arg(0), a.arg(1), true) },
     futimesat: { args: ['dirfd', 'str', 'ptr'], handler: (t, a) => utimes(t, a.argInt(0), a.arg(1), a.arg(2), true) },
-    sync_file_range: { args: ['fd', 'int', 'int', 'hex'], handler: (t, a) => (t.group.fds.get(a.argInt(0)).sync(), 0) },
+    sync_file_range: {
+      args: ['fd', 'int', 'int', 'hex'],
+      handler: (t, a) => {
+        const file = t.group.fds.get(a.argInt(0));
+        // Linux's sync_file_range: unknown flags, a negative offset or length, or a range past 2^63 are EINVAL.
+        if ((a.argUint(3) & ~SYNC_FILE_RANGE_FLAGS) !== 0) throw new SysError(Errno.EINVAL);
+        const offset = BigInt.asIntN(64, a.argBig(1));
+        const end = offset + BigInt.asIntN(64, a.argBig(2));
+        if (offset < 0n || end < offset || end > 2n ** 63n - 1n) throw new SysError(Errno.EINVAL);
+        const type = file.stat().mode & S.IFMT;
+        if (type !== S.IFREG && type !== S.IFBLK && type !== S.IFDIR && type !== S.IFLNK) throw new SysError(Errno.ESPIPE);
+        file.sync();
+        return 0;
+      },
+    },
   });
 }

@@ -2,7 +2,7 @@ import { AF, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, S
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { vfsCredentials } from '../fs-context.js';
-import { createInetSocket, InetSocket } from '../net/inet/inet-socket.js';
+import { createInetSocket, InetSocket, IP_INT_OPTIONS } from '../net/inet/inet-socket.js';
 import { checkPingAccess } from '../net/inet/ping-access.js';
 import { createNetlinkSocket } from '../net/netlink/netlink-socket.js';
 import { registerSocket } from '../net/registry.js';
@@ -644,7 +644,12 @@ function getsockopt(t: Task, fd: number, level: number, name: number, optval: nu
   const { sock } = socketOf(t, fd);
   const len = readInt(t, optlenAddr);
   if (len < 0) throw new SysError(Errno.EINVAL);
-  const value = sock.getOption(level, name);
+  let value = sock.getOption(level, name);
+  // An integer IP option read into less than an int comes back as one byte when it fits (do_ip_getsockopt).
+  if (level === SOL.IP && len > 0 && len < 4 && value.length === 4 && (sock.family === AF.INET || sock.family === AF.INET6) && IP_INT_OPTIONS.has(name)) {
+    const v = new DataView(value.buffer, value.byteOffset, 4).getInt32(0, true);
+    if (v >= 0 && v <= 255) value = Uint8Array.of(v);
+  }
   const n = Math.min(len, value.length);
   if (n > 0) t.mm.copyOut(optval, value.subarray(0, n));
   writeInt(t, optlenAddr, n);

@@ -95,8 +95,13 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
   const dst = t.group.fds.get(outFd);
   const src = t.group.fds.get(inFd);
   if (!src.readable || !dst.writable) throw new SysError(Errno.EBADF);
+  // Linux's rw_verify_area: a count that is negative as ssize_t, or an offset
+  // it would carry past 2^63 - 1, is EINVAL.
+  if (count >= 2 ** 63) throw new SysError(Errno.EINVAL);
+  const inOff = readOffset(t, offAddr, count);
   if (dst.statusFlags & O.APPEND) throw new SysError(Errno.EINVAL);
-  const inOff = readOffset(t, offAddr);
+  // A directory has nothing to splice from.
+  if ((src.stat().mode & S.IFMT) === S.IFDIR) throw new SysError(Errno.EINVAL);
   return blockingTransfer(t, src, dst, () => {
     const r = transfer(t, src, dst, Math.min(count, MAX_RW_COUNT), inOff);
     writeOffset(t, offAddr, r.inOff);

@@ -4,9 +4,12 @@
 // calling thread enters it only for socket(2)/bind(2), since a socket stays
 // in the namespace it was created in.
 
-import { AF, CLONE, ETHTOOL, ETH_P, EthtoolValue, IFNAMSIZ, Ifreq, O, PACKET, SIOC, SOCK, SOL, SockaddrLl, SysError, Errno } from '../abi.js';
+import { AF, CLONE, ETHTOOL, ETH_P, EthtoolValue, IFNAMSIZ, Ifreq, O, PACKET, SIOC, SO, SOCK, SOL, SockaddrLl, SysError, Errno } from '../abi.js';
 import { FdFrameDevice, type FrameDevice } from './fd-frame-device.js';
 import * as libc from './libc.js';
+
+/** Receive buffer asked for on the AF_PACKET socket (the kernel doubles it for its bookkeeping). */
+const RX_SOCKET_BUFFER_BYTES = 8 << 20;
 
 /** An AF_PACKET frame device with the link's own MAC address and MTU. */
 export interface PacketDevice extends FrameDevice {
@@ -78,6 +81,14 @@ export function openPacketDevice(name: string, netns?: string): PacketDevice {
     const one = Buffer.alloc(4);
     one.writeInt32LE(1);
     if ((libc.setsockopt(fd, SOL.PACKET, PACKET.IGNORE_OUTGOING, one, 4) as number) < 0) fail('PACKET_IGNORE_OUTGOING', [fd]);
+    // The sentry reads frames only between the syscalls it serves: a burst
+    // from the host must wait in the socket, whose default buffer (about
+    // 200 KiB, a few dozen frames once each skb's overhead counts) drops it.
+    // SO_RCVBUFFORCE passes rmem_max (needs CAP_NET_ADMIN); else as much as
+    // SO_RCVBUF allows.
+    const rcvbuf = Buffer.alloc(4);
+    rcvbuf.writeInt32LE(RX_SOCKET_BUFFER_BYTES);
+    if ((libc.setsockopt(fd, SOL.SOCKET, SO.RCVBUFFORCE, rcvbuf, 4) as number) < 0) libc.setsockopt(fd, SOL.SOCKET, SO.RCVBUF, rcvbuf, 4);
     const hw = ifreq(name);
     if ((libc.ioctl(fd, SIOC.GIFHWADDR, 'uint8_t *', hw) as number) < 0) fail(`SIOCGIFHWADDR ${name}`, [fd]);
     const mtuReq = ifreq(name);

@@ -72,7 +72,7 @@ export class TcpSocket implements Socket {
       const { ip, port } = parseSockAddr(this.family, addr);
       this.checkV6Only(ip);
       if (!ip.isUnspecified && !this.stack.isLocalAddress(ip) && !ip.isLoopback) throw new SysError(Errno.EADDRNOTAVAIL);
-      this.reserve(ip, port);
+      this.reserve(ip, port, Errno.EADDRINUSE);
     });
   }
 
@@ -85,7 +85,7 @@ export class TcpSocket implements Socket {
         return;
       }
       if (ep.state !== TcpState.CLOSE || this.connecting) throw new SysError(Errno.EINVAL);
-      if (!ep.binding) this.reserve(IpAddress.any(familyVersion(this.family)), 0);
+      if (!ep.binding) this.reserve(IpAddress.any(familyVersion(this.family)), 0, Errno.EADDRINUSE);
       // SO_REUSEADDR never lets two listeners share an address (inet_csk_get_port at listen time).
       const b = ep.binding!;
       ep.state = TcpState.LISTEN;
@@ -137,11 +137,14 @@ export class TcpSocket implements Socket {
       }
       const local = ep.binding && !ep.localAddr.isUnspecified ? ep.localAddr : null;
       const route = this.stack.findRoute(dst, local);
-      if (!ep.binding) this.reserve(IpAddress.any(familyVersion(this.family)), 0);
-      if (this.stack.tcp.tupleInUse(local ?? route.src, ep.localPort, dst, port)) throw new SysError(Errno.EADDRNOTAVAIL);
+      const src = local ?? route.src;
+      if (!ep.binding) this.reserveForConnect(src, dst, port);
+      else if (!this.stack.tcp.tupleFreeForConnect(src, ep.localPort, dst, port)) throw new SysError(Errno.EADDRNOTAVAIL);
       ep.error = 0;
       ep.finReceived = false;
       ep.connect(dst, port, route);
+      // The reservation now names the source address, as Linux's inet_rcv_saddr does after connect: a wildcard no longer blocks other addresses.
+      if (ep.binding?.addr.isUnspecified) ep.binding.addr = ep.localAddr;
       this.connecting = true;
       if ((ep.state as number) === TcpState.ESTABLISHED) {
         this.connecting = false;
@@ -518,7 +521,7 @@ export class TcpSocket implements Socket {
     if (want > ep.sndBufSize) ep.sndBufSize = want;
   }
 
-  private reserve(ip: IpAddress, port: number): void {
+  private reserve(ip: IpAddress, port: number, exhausted: number = Errno.EADDRNOTAVAIL): void {
     const ep = this.ep;
     const binding: PortBinding = {
       addr: ip,
@@ -528,9 +531,27 @@ export class TcpSocket implements Socket {
       reusePort: this.reusePort,
       isListening: () => ep.state === TcpState.LISTEN,
     };
-    this.stack.tcp.ports.reserve(binding);
+    this.stack.tcp.ports.reserve(binding, exhausted);
     ep.binding = binding;
     ep.localAddr = ip;
+    ep.localPort = binding.port;
+  }
+
+  /** connect(2) on an unbound socket: a port shared with other connects where the 4-tuple is free (EADDRNOTAVAIL when none is). */
+  private reserveForConnect(src: IpAddress, dst: IpAddress, dport: number): void {
+    const ep = this.ep;
+    const any = IpAddress.any(familyVersion(this.family));
+    const binding: PortBinding = {
+      addr: any,
+      port: 0,
+      v6only: this.v6only,
+      reuseAddr: this.reuseAddr,
+      reusePort: this.reusePort,
+      isListening: () => ep.state === TcpState.LISTEN,
+    };
+    this.stack.tcp.ports.reserveForConnect(binding, (p) => this.stack.tcp.tupleFreeForConnect(src, p, dst, dport));
+    ep.binding = binding;
+    ep.localAddr = any;
     ep.localPort = binding.port;
   }
 

@@ -100,6 +100,7 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
       if (addr) {
         const { ip, port } = parseSockAddr(this.family, addr);
         this.checkV6Only(ip);
+        this.checkDestinationVersion(ip);
         ep.send(data, ip, port);
       } else {
         if (!ep.remoteAddr) throw new SysError(Errno.EDESTADDRREQ);
@@ -345,6 +346,17 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
 
   private checkV6Only(ip: IpAddress): void {
     if (this.family === AF.INET6 && this.ep.v6only && ip.version === 4) throw new SysError(Errno.ENETUNREACH);
+  }
+
+  /**
+   * An IPv6 socket whose local address is IPv6 cannot reach an IPv4 peer
+   * (ENETUNREACH), and one whose local address is v4-mapped cannot reach an
+   * IPv6 peer (EAFNOSUPPORT), as udpv6_sendmsg decides.
+   */
+  private checkDestinationVersion(ip: IpAddress): void {
+    const local = this.ep.localAddr;
+    if (this.family !== AF.INET6 || local.isUnspecified || local.version === ip.version) return;
+    throw new SysError(local.version === 6 ? Errno.ENETUNREACH : Errno.EAFNOSUPPORT);
   }
 
   private takeError(): number {

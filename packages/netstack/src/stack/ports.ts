@@ -19,6 +19,22 @@ export interface PortBinding {
   reusePort: boolean;
   /** For TCP: whether the owner is listening (SO_REUSEADDR never shares with listeners). */
   isListening(): boolean;
+  /** For TCP: connect(2) picked the port (Linux's fastreuse -1 buckets): other connects may share it with a different peer. */
+  byConnect?: boolean;
+}
+
+/** The ports an unbound socket is given (net.ipv4.ip_local_port_range), inclusive. */
+export interface PortRange {
+  first: number;
+  last: number;
+}
+
+/** net.ipv4.ip_unprivileged_port_start's default: the lowest first port ip_local_port_range takes. */
+const UNPRIVILEGED_PORT_START = 1024;
+
+/** Checks an ip_local_port_range write as Linux does (ipv4_local_port_range): unprivileged first <= last <= 65535. */
+export function validPortRange(first: number, last: number): boolean {
+  return Number.isInteger(first) && Number.isInteger(last) && first >= UNPRIVILEGED_PORT_START && last <= 0xffff && first <= last;
 }
 
 export class PortTable {
@@ -28,24 +44,58 @@ export class PortTable {
     /** UDP lets SO_REUSEADDR sockets share a port unconditionally; TCP not with listeners. */
     private readonly datagram: boolean,
     private readonly random: () => number,
+    /** Where ephemeral ports come from (read at each reservation, so a sysctl write applies to the next one). */
+    private readonly range: () => PortRange = () => ({ first: EPHEMERAL_FIRST, last: EPHEMERAL_LAST }),
   ) {}
 
   /**
    * Reserves b.port (or, if 0, an ephemeral port written back into b.port).
-   * Throws EADDRINUSE on conflict, EADDRNOTAVAIL when no ephemeral port is free.
+   * Throws EADDRINUSE on conflict, `exhausted` (EADDRNOTAVAIL unless said) when
+   * no ephemeral port is free: bind(2) and listen(2) say EADDRINUSE, UDP's
+   * autobind EAGAIN (inet_autobind).
+   * A TCP ephemeral port is one nobody holds (inet_csk_find_open_port); a UDP
+   * one only needs no conflict, so SO_REUSEADDR sockets may share it
+   * (udp_lib_get_port).
    */
-  reserve(b: PortBinding): void {
+  reserve(b: PortBinding, exhausted: number = Errno.EADDRNOTAVAIL): void {
     if (b.port !== 0) {
       if (this.conflicts(b)) throw new SysError(Errno.EADDRINUSE);
       this.add(b);
       return;
     }
-    const span = EPHEMERAL_LAST - EPHEMERAL_FIRST + 1;
+    const { first, last } = this.range();
+    const span = last - first + 1;
     const start = Math.floor(this.random() * span);
     for (let i = 0; i < span; i++) {
-      const port = EPHEMERAL_FIRST + ((start + i) % span);
-      // Ephemeral ports are never shared.
-      if (this.byPort.has(port)) continue;
+      const port = first + ((start + i) % span);
+      if (this.datagram) {
+        b.port = port;
+        if (this.conflicts(b)) continue;
+      } else if (this.byPort.has(port)) continue;
+      b.port = port;
+      this.add(b);
+      return;
+    }
+    b.port = 0;
+    throw new SysError(exhausted);
+  }
+
+  /**
+   * An ephemeral port for connect(2) on an unbound TCP socket
+   * (__inet_hash_connect): a free port, or one only other connects hold when
+   * `tupleFree(port)` says this connection's 4-tuple is free there.
+   * EADDRNOTAVAIL when there is none.
+   */
+  reserveForConnect(b: PortBinding, tupleFree: (port: number) => boolean): void {
+    const { first, last } = this.range();
+    const span = last - first + 1;
+    const start = Math.floor(this.random() * span);
+    b.byConnect = true;
+    for (let i = 0; i < span; i++) {
+      const port = first + ((start + i) % span);
+      const held = this.byPort.get(port);
+      if (held && !(held.every((e) => e.byConnect) && tupleFree(port))) continue;
+      if (!held && !tupleFree(port)) continue;
       b.port = port;
       this.add(b);
       return;

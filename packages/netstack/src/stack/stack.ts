@@ -26,6 +26,7 @@ import { Ipv6Layer } from './ipv6.js';
 import { NeighborCache } from './neighbor.js';
 import { Nic } from './nic.js';
 import type { OutPacket } from './packet.js';
+import { EPHEMERAL_FIRST, EPHEMERAL_LAST, validPortRange, type PortRange } from './ports.js';
 import { RouteTable, type RouteEntry } from './route.js';
 import type { PacketInfo, Route, TransportProtocol } from './types.js';
 
@@ -60,6 +61,8 @@ export class Stack {
   readonly ipv6: Ipv6Layer;
   readonly tcp: TcpProtocol;
   readonly udp: UdpProtocol;
+  /** net.ipv4.ip_local_port_range: where TCP and UDP take ephemeral ports (setEphemeralPorts changes it). */
+  ephemeralPorts: PortRange = { first: EPHEMERAL_FIRST, last: EPHEMERAL_LAST };
 
   private readonly nics = new Map<number, Nic>();
   private readonly localAddresses = new Map<string, Nic>();
@@ -89,6 +92,12 @@ export class Stack {
   }
 
   // ---- configuration ------------------------------------------------------
+
+  /** Sets net.ipv4.ip_local_port_range (inclusive); EINVAL unless 1 <= first <= last <= 65535. */
+  setEphemeralPorts(first: number, last: number): void {
+    if (!validPortRange(first, last)) throw new SysError(Errno.EINVAL);
+    this.ephemeralPorts = { first, last };
+  }
 
   /** Adds a NIC driving `link`; the stack starts receiving from it at once. */
   addNic(link: LinkEndpoint, name = `eth${this.nics.size}`): Nic {

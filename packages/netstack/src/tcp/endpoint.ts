@@ -94,6 +94,8 @@ export class TcpEndpoint {
 
   // ---- timers (one clock timer at the earliest deadline) ------------------------
   keepaliveAt = -1;
+  /** When the connection entered TIME_WAIT (clock ms): a connect may take its 4-tuple a second later. */
+  timeWaitSince = 0;
   /** TIME_WAIT expiry, orphaned FIN_WAIT2 expiry, or SO_LINGER deadline. */
   private closeAt = -1;
   private timer: Timer | null = null;
@@ -543,7 +545,7 @@ export class TcpEndpoint {
       repr.payload = pkt.buf.subarray(pkt.off + hl);
     }
     emitTcp(repr, pkt.buf, pkt.off, route.src, route.dst, !route.nic.link.capabilities.checksumOffload);
-    if (flags & TcpFlag.ACK) rcv.ackSent();
+    if (flags & TcpFlag.ACK) rcv.ackSent(dataLen);
     this.stack.sendIp(route, IPPROTO.TCP, pkt);
   }
 
@@ -603,6 +605,7 @@ export class TcpEndpoint {
     }
     if (this.rcv.delackAt >= 0 && now >= this.rcv.delackAt) {
       this.rcv.delackAt = -1;
+      this.rcv.interactive = false; // Linux leaves pingpong mode when the delayed ACK has to go alone
       this.rcv.ackNow = true;
       this.output();
     }
@@ -635,6 +638,7 @@ export class TcpEndpoint {
 
   private enterTimeWait(): void {
     this.state = TcpState.TIME_WAIT;
+    this.timeWaitSince = this.stack.clock.now();
     this.snd.rtoAt = -1;
     this.keepaliveAt = -1;
     this.armCloseTimer(this.config.timeWaitMs);

@@ -14,6 +14,9 @@ import { DEFAULT_TCP_CONFIG, type TcpConfig } from './config.js';
 import { TcpEndpoint } from './endpoint.js';
 import { TcpState } from './state.js';
 
+/** Linux stamps TIME_WAIT in whole seconds (ktime_get_seconds): reuse waits for the next one. */
+const TIME_WAIT_STAMP_MS = 1000;
+
 function connectionKey(local: IpAddress, lport: number, remote: IpAddress, rport: number): string {
   return `${local.key}|${lport}|${remote.key}|${rport}`;
 }
@@ -41,7 +44,7 @@ export class TcpProtocol implements TransportProtocol {
     config: Partial<TcpConfig> = {},
   ) {
     this.config = { ...DEFAULT_TCP_CONFIG, ...config };
-    this.ports = new PortTable(false, stack.random);
+    this.ports = new PortTable(false, stack.random, () => stack.ephemeralPorts);
     this.secret = Math.floor(stack.random() * 0x100000000);
   }
 
@@ -63,6 +66,21 @@ export class TcpProtocol implements TransportProtocol {
   /** Whether the 4-tuple is already in use. */
   tupleInUse(local: IpAddress, lport: number, remote: IpAddress, rport: number): boolean {
     return this.connections.has(connectionKey(local, lport, remote, rport));
+  }
+
+  /**
+   * Whether a new connection may take the 4-tuple: nobody holds it, or a
+   * loopback connection holds it in TIME_WAIT since an earlier second, and is
+   * then ended (Linux's default net.ipv4.tcp_tw_reuse=2 in tcp_twsk_unique,
+   * which compares the seconds of the last timestamp seen).
+   */
+  tupleFreeForConnect(local: IpAddress, lport: number, remote: IpAddress, rport: number): boolean {
+    const held = this.connections.get(connectionKey(local, lport, remote, rport));
+    if (!held) return true;
+    if (held.state !== TcpState.TIME_WAIT || !(remote.isLoopback || local.isLoopback)) return false;
+    if (Math.floor(this.stack.clock.now() / TIME_WAIT_STAMP_MS) <= Math.floor(held.timeWaitSince / TIME_WAIT_STAMP_MS)) return false;
+    held.destroy(0);
+    return true;
   }
 
   /** RFC 6528 initial sequence number: a 4-microsecond clock plus a keyed hash of the 4-tuple. */

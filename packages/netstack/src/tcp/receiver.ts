@@ -50,6 +50,14 @@ export class TcpReceiver {
   lastAckSent = 0;
   /** Deadline of the delayed-ACK timer (-1: not running). */
   delackAt = -1;
+  /** A segment shorter than rcvMss arrived since the last ACK (Linux's ICSK_ACK_PUSHED). */
+  private smallSegmentPending = false;
+  /**
+   * The connection is request/response (Linux's pingpong mode): data went
+   * out soon after data came in. Until the delayed-ACK timer fires, a read
+   * that drains the buffer leaves the ACK to the expected reply.
+   */
+  interactive = false;
 
   constructor(private readonly ep: TcpEndpoint) {}
 
@@ -122,6 +130,7 @@ export class TcpReceiver {
       this.ep.signal();
     }
     if (advanced === 0 || hadHoles) this.ackNow = true; // out of order, or filling a hole (RFC 5681 4.2)
+    if (payload.length < this.rcvMss) this.smallSegmentPending = true;
     this.segsSinceAck++;
   }
 
@@ -141,8 +150,11 @@ export class TcpReceiver {
     this.ackNow = true;
   }
 
-  /** Records that an ACK for RCV.NXT just went out. */
-  ackSent(): void {
+  /** Records that an ACK for RCV.NXT just went out, on a segment carrying `dataLen` bytes. */
+  ackSent(dataLen: number): void {
+    // Linux's tcp_event_data_sent: data sent soon after data arrived is a reply.
+    if (dataLen > 0 && this.lastDataRecvAt > 0 && this.ep.stack.clock.now() - this.lastDataRecvAt < this.ep.config.delayedAckMs) this.interactive = true;
+    this.smallSegmentPending = false;
     this.lastAckSent = this.rcvNxt;
     this.ackNow = false;
     this.segsSinceAck = 0;
@@ -198,9 +210,27 @@ export class TcpReceiver {
     const data = this.recvBuf.read(max, peek);
     if (!peek && data.length > 0) {
       this.autotuneReceiveBuffer(data.length);
-      this.maybeSendWindowUpdate(before);
+      if (this.ackDueAfterRead()) {
+        this.ackNow = true;
+        this.ep.output();
+      } else {
+        this.maybeSendWindowUpdate(before);
+      }
     }
     return data;
+  }
+
+  /**
+   * Linux's tcp_cleanup_rbuf: a delayed ACK goes out when the application
+   * reads, if more than a full segment is unacknowledged, or if the read
+   * drained the buffer after a short (pushed) segment and the connection is
+   * not interactive. A bulk sender then has its last partial segment
+   * acknowledged when the reader takes it, not 40 ms later.
+   */
+  private ackDueAfterRead(): boolean {
+    if (this.segsSinceAck === 0 || this.ackNow || !isSynchronized(this.ep.state)) return false;
+    if (seqDiff(this.rcvNxt, this.lastAckSent) > this.rcvMss) return true;
+    return this.smallSegmentPending && !this.interactive && this.recvBuf.readyBytes === 0;
   }
 
   /**

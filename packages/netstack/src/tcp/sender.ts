@@ -32,6 +32,13 @@ export class TcpSender {
   /** Largest window the peer has offered (for sender SWS avoidance). */
   maxSndWnd = 0;
   private swsOverride = false;
+  /**
+   * End of the last sub-MSS segment sent (Linux's snd_sml). Nagle holds a
+   * partial segment only while an earlier partial one is unacknowledged
+   * (Minshall's rule, as Linux), so the tail of a large write is not held
+   * back behind the full segments before it.
+   */
+  sndSml = 0;
   /** When held corked data must go out anyway (tcp(7): TCP_CORK's 200 ms ceiling); -1 if none is held. */
   corkAt = -1;
   private corkExpired = false;
@@ -83,6 +90,7 @@ export class TcpSender {
     this.sndUna = iss;
     this.sndNxt = iss;
     this.sndMax = iss;
+    this.sndSml = iss;
     this.recover = iss;
     this.highRxt = iss;
   }
@@ -353,12 +361,14 @@ export class TcpSender {
         break;
       }
       const corked = this.ep.cork && !this.corkExpired;
-      if (len < mss && len === avail && !this.finQueued && (corked || (!this.ep.nodelay && flight > 0))) {
+      const smallUnacked = seqGt(this.sndSml, this.sndUna) && seqLe(this.sndSml, this.sndNxt);
+      if (len < mss && len === avail && !this.finQueued && (corked || (!this.ep.nodelay && flight > 0 && smallUnacked))) {
         if (corked && this.corkAt < 0) this.corkAt = this.ep.stack.clock.now() + CORK_CEILING_MS;
         break; // TCP_CORK, Nagle (RFC 896)
       }
       const fin = this.finQueued && seqAdd(this.sndNxt, len) === dataEnd;
       const flags = TcpFlag.ACK | (fin ? TcpFlag.FIN : 0) | (len === avail ? TcpFlag.PSH : 0);
+      if (len < mss) this.sndSml = seqAdd(this.sndNxt, len);
       this.transmit(this.sndNxt, flags, len, true);
       sent = true;
     }

@@ -29,7 +29,7 @@ export class UdpProtocol implements TransportProtocol {
   private readonly joinedGroups = new Map<string, number>();
 
   constructor(private readonly stack: Stack) {
-    this.ports = new PortTable(true, stack.random);
+    this.ports = new PortTable(true, stack.random, () => stack.ephemeralPorts);
   }
 
   createEndpoint(family: 4 | 6): UdpEndpoint {
@@ -37,7 +37,7 @@ export class UdpProtocol implements TransportProtocol {
   }
 
   /** Binds to addr:port (port 0 = ephemeral). Throws EADDRINUSE. */
-  bind(ep: UdpEndpoint, addr: IpAddress, port: number): void {
+  bind(ep: UdpEndpoint, addr: IpAddress, port: number, exhausted: number = Errno.EADDRINUSE): void {
     const binding = {
       addr,
       port,
@@ -46,7 +46,7 @@ export class UdpProtocol implements TransportProtocol {
       reusePort: ep.reusePort,
       isListening: () => false,
     };
-    this.ports.reserve(binding);
+    this.ports.reserve(binding, exhausted);
     ep.binding = binding;
     ep.localAddr = addr;
     ep.localPort = binding.port;
@@ -58,7 +58,7 @@ export class UdpProtocol implements TransportProtocol {
 
   /** Binds to the wildcard address and an ephemeral port. */
   autobind(ep: UdpEndpoint): void {
-    this.bind(ep, ep.localAddr, 0);
+    this.bind(ep, ep.localAddr, 0, Errno.EAGAIN);
   }
 
   /** Re-points the local address without changing the reservation (connect() picking a source). */

@@ -94,13 +94,22 @@ export function getSigInfo(pid: number): { signo: number; code: number; addr: nu
  */
 export function wait(pid: number, options: number): [number, number] {
   for (;;) {
-    const rc = waitpid(pid, status.address, options);
-    if (rc >= 0) return [rc, statusWord[0]];
-    const e = errno();
-    // A host signal whose handler does not restart syscalls (one runsc
-    // forwards) ends the wait: report no stop, so the caller lets the event
-    // loop run the signal's listener.
-    if (e === Errno.EINTR) return [0, 0];
-    throw new SysError(e, `waitpid(${pid})`);
+    const r = waitInterruptibly(pid, options);
+    if (r !== undefined) return r;
   }
+}
+
+/**
+ * waitpid(2) as `wait`, except that a host signal whose handler does not
+ * restart syscalls (one runsc forwards) ends it: undefined, so the caller
+ * lets the event loop run the signal's listener. Only the wait for
+ * application stops wants that; a wait inside a stub's set-up or an
+ * injection must go on, or a live stub would be taken for a dead one.
+ */
+export function waitInterruptibly(pid: number, options: number): [number, number] | undefined {
+  const rc = waitpid(pid, status.address, options);
+  if (rc >= 0) return [rc, statusWord[0]];
+  const e = errno();
+  if (e === Errno.EINTR) return undefined;
+  throw new SysError(e, `waitpid(${pid})`);
 }

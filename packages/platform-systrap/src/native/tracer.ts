@@ -50,9 +50,7 @@ export function wait(pid: number, options: number): [number, number] {
     if (rc >= 0) return [rc, statusWord[0]];
     const e = errno();
     // A host signal whose handler does not restart syscalls (one runsc
-    // forwards) ends the wait: report no stop, so the caller lets the event
-    // loop run the signal's listener.
-    if (e === Errno.EINTR) return [0, 0];
-    throw new SysError(e, `waitpid(${pid})`);
+    // forwards) interrupted the wait: the stub's set-up goes on regardless.
+    if (e !== Errno.EINTR) throw new SysError(e, `waitpid(${pid})`);
   }
 }

@@ -42,6 +42,7 @@ import { applyMounts, applyPathRestrictions } from './mounts.js';
 import { parseOverlay2 } from './overlay.js';
 import { applyProcessAttributes } from './process-attributes.js';
 import { checkRunnable, loadSpec, wantsOwnNetns } from './spec.js';
+import { applySysctls } from './sysctl.js';
 import { controlSocketPath, loadState, saveState } from './state.js';
 
 export interface BootOptions {
@@ -104,6 +105,8 @@ export async function runBoot(opts: BootOptions): Promise<number> {
       strace: opts.strace ? (line) => log('info', line) : undefined,
     });
     mountKernelFilesystems(root, { proc: createProcfs(kernel), sys: createSysfs(), cgroup: createCgroupfs(kernel) });
+    // Before readonlyPaths make /proc/sys read-only, as runc orders it.
+    applySysctls(root.vfs, spec.linux?.sysctl);
     applyPathRestrictions(root.vfs, spec);
     kernel.onInternalError = (text) => log('error', text);
     // The container's network namespace (docker's, podman's): its interfaces become the sandbox stack's.

@@ -5,8 +5,9 @@
  * (SO_PEERCRED).
  */
 import { closeSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type * as Unix from '../native/unix.js';
+import { builtinModule } from '../builtin-module.js';
 import { UserError } from './errors.js';
 
 export interface ControlRequest {
@@ -75,7 +76,8 @@ function readRequest(recvWithFds: typeof Unix.recvWithFds, fd: number): { line: 
 export async function serveControl(path: string, handle: (call: ControlCall) => void): Promise<Server> {
   // koffi is loaded by the commands that pass fds, not by state or list.
   const { peerCredentials, recvWithFds } = await import('../native/unix.js');
-  const server = createServer({ pauseOnConnect: true }, (sock) => {
+  // node:net is loaded by the commands that talk to a sandbox, not by state or delete.
+  const server = builtinModule('node:net').createServer({ pauseOnConnect: true }, (sock) => {
     sock.on('error', () => {});
     const fd = fdOf(sock);
     const peer = peerCredentials(fd);
@@ -123,7 +125,7 @@ export async function callControl(
   // koffi (sendmsg with SCM_RIGHTS) only when there are fds to pass: start, kill, state... write plain bytes.
   const sendWithFds = fds.length > 0 ? (await import('../native/unix.js')).sendWithFds : undefined;
   return new Promise((resolve, reject) => {
-    const sock = createConnection(path);
+    const sock = builtinModule('node:net').createConnection(path);
     let last: ControlReply | undefined;
     let buf = '';
     sock.on('error', (e: NodeJS.ErrnoException) => reject(new UserError(`sandbox is not reachable (${e.code ?? e.message})`)));

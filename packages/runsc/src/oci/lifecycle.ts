@@ -3,12 +3,12 @@
  * exec. They speak to the sandbox over its control socket; only `create`
  * starts a process that loads the kernel (`runsc boot`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import type { spawn as Spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
 import { O } from '@tvisor/abi';
 import { callControl, type ExecProcess } from './control.js';
+import { builtinModule } from '../builtin-module.js';
 import { UserError } from './errors.js';
 import { parseOverlay2 } from './overlay.js';
 import { log, logFlags } from './log.js';
@@ -26,21 +26,39 @@ import {
   type ContainerState,
 } from './state.js';
 
+// node:child_process and node:net are loaded by the commands that use them
+// (create, exec, hooks, a console), not by every start, delete or state.
+const childProcess = () => builtinModule('node:child_process');
+
 /** The runsc entry point, to start child runsc processes (boot, a detached exec). */
 function self(): string[] {
   return [process.execPath, process.argv[1]];
 }
 
+/**
+ * The environment of a child runsc: ours without NODE_EXTRA_CA_CERTS, which
+ * Node would parse at its start though runsc makes no TLS connection (see
+ * bin/runsc.js, which puts it back from TVISOR_EXTRA_CA_CERTS).
+ */
+export function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (env.NODE_EXTRA_CA_CERTS !== undefined) {
+    env.TVISOR_EXTRA_CA_CERTS = env.NODE_EXTRA_CA_CERTS;
+    delete env.NODE_EXTRA_CA_CERTS;
+  }
+  return env;
+}
+
 /** Runs a spec's hooks of one kind on the host, the state JSON on stdin, as runc does; the first failure is an error. */
 export function runHooks(spec: Spec | undefined, kind: keyof NonNullable<Spec['hooks']>, state: ContainerState): void {
   for (const hook of spec?.hooks?.[kind] ?? []) {
-    const r = spawnSync(hook.path, (hook.args ?? [hook.path]).slice(1), {
+    const r = childProcess().spawnSync(hook.path, (hook.args ?? [hook.path]).slice(1), {
       argv0: hook.args?.[0],
       input: JSON.stringify(publicState(state)),
       env: hook.env ? Object.fromEntries(hook.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : {},
       timeout: hook.timeout ? hook.timeout * 1000 : undefined,
       stdio: ['pipe', 'inherit', 'inherit'],
-    } as Parameters<typeof spawnSync>[2]);
+    } as Parameters<ReturnType<typeof childProcess>['spawnSync']>[2]);
     if (r.error || r.status !== 0) throw new UserError(`${kind} hook ${hookName(hook)}: ${r.error ? r.error.message : `exit status ${r.status ?? r.signal}`}`);
   }
 }
@@ -53,7 +71,7 @@ function hookName(h: Hook): string {
 async function sendConsole(socketPath: string, master: number): Promise<void> {
   const { sendWithFds } = await import('../native/unix.js');
   await new Promise<void>((res, rej) => {
-    const sock = createConnection(socketPath);
+    const sock = builtinModule('node:net').createConnection(socketPath);
     sock.on('error', (e) => rej(new UserError(`console socket ${socketPath}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
     sock.on('connect', () => {
       sendWithFds((sock as unknown as { _handle: { fd: number } })._handle.fd, Buffer.from('/dev/ptmx'), [master]);
@@ -114,7 +132,7 @@ export async function create(opts: CreateOptions): Promise<{ state: ContainerSta
     created: new Date().toISOString(),
     owner: '',
   };
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ReturnType<typeof Spawn> | undefined;
   try {
     saveState(opts.root, state);
     const stdio = spec.process?.terminal ? await terminalStdio(opts.consoleSocket) : undefined;
@@ -131,9 +149,10 @@ export async function create(opts: CreateOptions): Promise<{ state: ContainerSta
     ];
     // A network namespace of its own: unshare(1) execs the sandbox in it, so hooks see it at /proc/PID/ns/net.
     const launch = wantsOwnNetns(spec) ? ['unshare', '--net', '--', ...args] : args;
-    child = spawn(launch[0], launch.slice(1), {
+    child = childProcess().spawn(launch[0], launch.slice(1), {
       stdio: stdio !== undefined ? [stdio, stdio, stdio, 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe'],
       detached: true,
+      env: childEnv(),
     });
     if (stdio !== undefined) closeSync(stdio);
     const sandbox = child;
@@ -223,7 +242,7 @@ export async function exec(opts: ExecOptions): Promise<number> {
     // that reads our stdout to its end (containerd's, for exec -t) would otherwise wait on the
     // helper, which lives as long as the process.
     const stdio = opts.process.terminal ? 'ignore' : 'inherit';
-    const child = spawn(args[0], args.slice(1), { stdio: [stdio, stdio, stdio, 'pipe'], detached: true });
+    const child = childProcess().spawn(args[0], args.slice(1), { stdio: [stdio, stdio, stdio, 'pipe'], detached: true, env: childEnv() });
     const answer = await new Promise<string>((res) => {
       let text = '';
       const pipe = child.stdio[3] as NodeJS.ReadableStream;

@@ -106,14 +106,27 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
   );
   const sys = fixed.add('sys', fs.dir());
   const kern = sys.add('kernel', fs.dir());
-  kern.add(
-    'hostname',
-    fs.file(() => `${kernel.uname.nodename}\n`),
-  );
-  kern.add(
-    'domainname',
-    fs.file(() => `${kernel.uname.domainname}\n`),
-  );
+  // The UTS names, which root may set here as with sethostname(2) (up to a newline, 64 bytes at most).
+  for (const [name, field] of [
+    ['hostname', 'nodename'],
+    ['domainname', 'domainname'],
+  ] as const) {
+    kern.add(
+      name,
+      fs.file(
+        {
+          read: () => `${kernel.uname[field]}\n`,
+          write: (data) => {
+            const text = new TextDecoder().decode(data).split('\n')[0];
+            if (new TextEncoder().encode(text).length > 64) throw new SysError(Errno.EINVAL);
+            kernel.uname[field] = text;
+            return data.length;
+          },
+        },
+        { perm: 0o644 },
+      ),
+    );
+  }
   kern.add(
     'osrelease',
     fs.file(() => `${kernel.uname.release}\n`),
@@ -312,6 +325,8 @@ function fdTarget(kernel: Kernel, g: ThreadGroup, fd: number): string {
   if (!g.fds.fds().includes(fd)) throw new SysError(Errno.ENOENT);
   const file = g.fds.get(fd);
   if (file.dentry.parent === null && file.dentry.name.includes(':[')) return file.dentry.name;
+  // A memfd lives on a kernel-internal mount: Linux shows it from that mount's root, as deleted.
+  if (kernel.memfds.owns(file)) return `/${file.dentry.name} (deleted)`;
   return pathIn(kernel, g, file.vd);
 }
 

@@ -1,8 +1,11 @@
+import { Errno, SysError } from '@tvisor/abi';
 import type { KernfsFilesystem, StaticDirectory } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import { ipcNamespace } from '../../ipc/namespace.js';
 
 const PAGE = 4096;
+/** The largest value an int sysctl takes (proc_dointvec). */
+const INT_MAX = 2n ** 31n - 1n;
 
 /** printf's %Nd / %Nu: right-aligned in `width` columns. */
 const col = (v: number | string, width: number) => String(v).padStart(width);
@@ -50,16 +53,66 @@ export function addSysvIpcEntries(fs: KernfsFilesystem, kernel: Kernel, proc: St
       return out;
     }),
   );
-  const limit = (name: string, value: () => string) =>
+  // Root may set the limits, as in a Linux IPC namespace (what a container's
+  // linux.sysctl does): integers, none negative; sem takes its four at once.
+  const limit = (name: string, value: () => string, set: (fields: bigint[]) => void, count = 1) =>
     kern.add(
       name,
-      fs.file(() => `${value()}\n`),
+      fs.file(
+        {
+          read: () => `${value()}\n`,
+          write: (data) => {
+            const fields = new TextDecoder().decode(data).trim().split(/\s+/);
+            if (fields.length !== count || !fields.every((f) => /^[0-9]+$/.test(f))) throw new SysError(Errno.EINVAL);
+            set(fields.map((f) => BigInt(f)));
+            return data.length;
+          },
+        },
+        { perm: 0o644 },
+      ),
     );
-  limit('msgmax', () => String(ns().msgmax));
-  limit('msgmnb', () => String(ns().msgmnb));
-  limit('msgmni', () => String(ns().msg.limit));
-  limit('sem', () => `${ns().semmsl}\t${ns().semmns}\t${ns().semopm}\t${ns().sem.limit}`);
-  limit('shmmax', () => ns().shmmax.toString());
-  limit('shmall', () => ns().shmall.toString());
-  limit('shmmni', () => String(ns().shm.limit));
+  const int = (v: bigint) => {
+    if (v > INT_MAX) throw new SysError(Errno.EINVAL);
+    return Number(v);
+  };
+  limit(
+    'msgmax',
+    () => String(ns().msgmax),
+    ([v]) => (ns().msgmax = int(v)),
+  );
+  limit(
+    'msgmnb',
+    () => String(ns().msgmnb),
+    ([v]) => (ns().msgmnb = int(v)),
+  );
+  limit(
+    'msgmni',
+    () => String(ns().msg.limit),
+    ([v]) => (ns().msg.limit = int(v)),
+  );
+  limit(
+    'sem',
+    () => `${ns().semmsl}\t${ns().semmns}\t${ns().semopm}\t${ns().sem.limit}`,
+    (v) => {
+      const [semmsl, semmns, semopm, semmni] = v.map(int);
+      Object.assign(ns(), { semmsl, semmns, semopm });
+      ns().sem.limit = semmni;
+    },
+    4,
+  );
+  limit(
+    'shmmax',
+    () => ns().shmmax.toString(),
+    ([v]) => (ns().shmmax = v),
+  );
+  limit(
+    'shmall',
+    () => ns().shmall.toString(),
+    ([v]) => (ns().shmall = v),
+  );
+  limit(
+    'shmmni',
+    () => String(ns().shm.limit),
+    ([v]) => (ns().shm.limit = int(v)),
+  );
 }

@@ -1,4 +1,4 @@
-import { AF, Errno, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, TCP } from '@tvisor/abi';
+import { AF, Errno, IP, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, TCP } from '@tvisor/abi';
 import { createSocket, IpAddress, LoopbackEndpoint, Stack, VirtualClock } from '@tvisor/netstack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -52,8 +52,15 @@ describe('inet sockaddr codecs', () => {
     // Linux takes the RFC 2133 length (no scope id), not less.
     expect(errnoOf(() => decodeInetAddress(AF.INET6, sin6.subarray(0, 24)))).toBe(0);
     expect(errnoOf(() => decodeInetAddress(AF.INET6, sin6.subarray(0, 23)))).toBe(Errno.EINVAL);
+    // The length the socket's own family needs is checked before the family (inet_bind, inet6_bind).
     const unix = Uint8Array.of(AF.UNIX, 0, 0x2f);
-    expect(errnoOf(() => decodeInetAddress(AF.INET, unix))).toBe(Errno.EAFNOSUPPORT);
+    expect(errnoOf(() => decodeInetAddress(AF.INET, unix))).toBe(Errno.EINVAL);
+    expect(errnoOf(() => decodeInetAddress(AF.INET6, unix))).toBe(Errno.EINVAL);
+    const longUnix = new Uint8Array(SockaddrIn6.size);
+    longUnix[0] = AF.UNIX;
+    expect(errnoOf(() => decodeInetAddress(AF.INET, longUnix.subarray(0, SockaddrIn.size)))).toBe(Errno.EAFNOSUPPORT);
+    expect(errnoOf(() => decodeInetAddress(AF.INET6, longUnix.subarray(0, SockaddrIn.size)))).toBe(Errno.EINVAL);
+    expect(errnoOf(() => decodeInetAddress(AF.INET6, longUnix))).toBe(Errno.EAFNOSUPPORT);
     expect(decodeInetAddress(AF.INET, Uint8Array.of(AF.UNSPEC, 0)).family).toBe(AF.UNSPEC);
   });
 });
@@ -76,6 +83,18 @@ describe('SOL_SOCKET options on inet sockets', () => {
           expect(get(s, name)).toBe(1);
         }
       }
+    }
+  });
+
+  it('an integer IP option set with no bytes sets 0, except the multicast TTL and loop (EINVAL), as do_ip_setsockopt does', () => {
+    for (const type of [SOCK.STREAM, SOCK.DGRAM]) {
+      const s = socket(AF.INET, type);
+      s.setOption(SOL.IP, IP.TOS, Uint8Array.of(0x20));
+      expect(new DataView(s.getOption(SOL.IP, IP.TOS).buffer).getInt32(0, true)).toBe(0x20);
+      s.setOption(SOL.IP, IP.TOS, new Uint8Array(0));
+      expect(new DataView(s.getOption(SOL.IP, IP.TOS).buffer).getInt32(0, true)).toBe(0);
+      expect(errnoOf(() => s.setOption(SOL.IP, IP.MULTICAST_LOOP, new Uint8Array(0)))).toBe(Errno.EINVAL);
+      expect(errnoOf(() => s.setOption(SOL.IP, IP.TTL, new Uint8Array(0)))).toBe(Errno.EINVAL);
     }
   });
 

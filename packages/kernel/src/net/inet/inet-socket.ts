@@ -20,6 +20,11 @@ export function decodeInetAddress(family: number, raw: Uint8Array): SockAddr {
   const fam = sockaddrFamily(raw);
   if (raw.length < 2) throw new SysError(Errno.EINVAL);
   if (fam === AF.UNSPEC) return { family: AF.UNSPEC, addr: family === AF.INET6 ? '::' : '0.0.0.0', port: 0 };
+  // Linux checks the length its own family needs before the family (inet_bind,
+  // tcp_v4_connect, udp_sendmsg; inet6_bind, udpv6_sendmsg): a short address
+  // of another family is EINVAL, not EAFNOSUPPORT.
+  if (family === AF.INET && fam !== AF.INET && raw.length < SockaddrIn.size) throw new SysError(Errno.EINVAL);
+  if (family === AF.INET6 && fam !== AF.INET && fam !== AF.INET6 && raw.length < SIN6_LEN_RFC2133) throw new SysError(Errno.EINVAL);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   if (fam === AF.INET) {
     if (raw.length < SockaddrIn.size) throw new SysError(Errno.EINVAL);
@@ -55,6 +60,34 @@ export function encodeInetAddress(sa: SockAddr): Uint8Array {
 }
 
 /** How an option's bytes map to netstack's value: ints, struct linger, or a string (TCP_CONGESTION). */
+/** The SOL_IP options whose value is an int (do_ip_setsockopt and do_ip_getsockopt read and write them as one). */
+export const IP_INT_OPTIONS: ReadonlySet<number> = new Set([
+  IP.TOS,
+  IP.TTL,
+  IP.HDRINCL,
+  IP.ROUTER_ALERT,
+  IP.RECVOPTS,
+  IP.RETOPTS,
+  IP.PKTINFO,
+  IP.MTU_DISCOVER,
+  IP.RECVERR,
+  IP.RECVTTL,
+  IP.RECVTOS,
+  IP.MTU,
+  IP.FREEBIND,
+  IP.PASSSEC,
+  IP.TRANSPARENT,
+  IP.RECVORIGDSTADDR,
+  IP.MINTTL,
+  IP.NODEFRAG,
+  IP.CHECKSUM,
+  IP.BIND_ADDRESS_NO_PORT,
+  IP.RECVFRAGSIZE,
+  IP.MULTICAST_TTL,
+  IP.MULTICAST_LOOP,
+  IP.MULTICAST_ALL,
+]);
+
 function decodeOption(level: number, name: number, value: Uint8Array): SockOptValue {
   if (level === SOL.SOCKET && name === SO.LINGER) {
     if (value.length < Linger.size) throw new SysError(Errno.EINVAL);
@@ -67,8 +100,9 @@ function decodeOption(level: number, name: number, value: Uint8Array): SockOptVa
   }
   // Structures (in_addr, ip_mreq, ip_mreqn) go as they are.
   if (level === SOL.IP && (name === IP.MULTICAST_IF || name === IP.ADD_MEMBERSHIP || name === IP.DROP_MEMBERSHIP)) return value.slice();
-  // Linux accepts a single byte for some IP options; an int otherwise.
+  // Linux's integer IP options take a single byte when shorter than an int, and nothing as 0 (do_ip_setsockopt).
   if (level === SOL.IP && value.length >= 1 && value.length < 4) return value[0];
+  if (level === SOL.IP && value.length === 0 && IP_INT_OPTIONS.has(name) && name !== IP.MULTICAST_TTL && name !== IP.MULTICAST_LOOP) return 0;
   return optionInt(value);
 }
 
@@ -188,13 +222,21 @@ export class InetSocket extends SocketImpl {
 
   send(msg: OutgoingMessage, _sender: MessageCreds, _t: Task | null): number {
     const flags = msg.flags & ~(MSG.DONTWAIT | MSG.NOSIGNAL | MSG.CMSG_CLOEXEC);
-    const to = msg.to && msg.to.length > 0 ? decodeInetAddress(this.family, msg.to) : null;
+    // TCP ignores sendto's address (tcp_sendmsg); a datagram's is checked as udp_sendmsg and udpv6_sendmsg do.
+    const to = msg.to && msg.to.length > 0 && this.type !== SOCK.STREAM ? this.datagramDestination(msg.to) : null;
     for (const f of msg.rights ?? []) f.decRef();
     msg.rights = null;
     // write(2) hands a view of application memory: datagrams keep their own copy.
     const data = this.type === SOCK.STREAM ? msg.data : msg.data.slice();
     if (to && to.family === AF.UNSPEC) return this.inner.sendto(data, flags, null);
     return to ? this.inner.sendto(data, flags, to) : this.inner.send(data, flags);
+  }
+
+  /** A datagram's destination: an IPv6 socket takes only AF_INET6, AF_INET and AF_UNSPEC (EINVAL otherwise, udpv6_sendmsg). */
+  private datagramDestination(raw: Uint8Array): SockAddr {
+    const fam = sockaddrFamily(raw);
+    if (this.family === AF.INET6 && raw.length >= 2 && fam !== AF.INET && fam !== AF.INET6 && fam !== AF.UNSPEC) throw new SysError(Errno.EINVAL);
+    return decodeInetAddress(this.family, raw);
   }
 
   recv(max: number, flags: number): IncomingMessage {

@@ -87,6 +87,17 @@ describe('Unix stream sockets', () => {
     );
   });
 
+  it('name the sender as it is at read time: a writer bound after writing is named (unix_copy_addr of the sending socket)', () => {
+    const [a, b] = pair(SOCK.STREAM);
+    a.send(out(Uint8Array.of(1)), ME, null);
+    // An abstract name needs no task (no filesystem).
+    a.bind(null as never, Uint8Array.of(1, 0, 0, 0x61, 0x62));
+    a.send(out(Uint8Array.of(2)), ME, null);
+    const got = b.recv(10, 0);
+    expect(got.data).toEqual(Uint8Array.of(1, 2));
+    expect(got.from).toEqual(Uint8Array.of(1, 0, 0, 0x61, 0x62));
+  });
+
   it('lets MSG_PEEK see data without consuming it', () => {
     const [a, b] = pair(SOCK.STREAM);
     a.send(out(Uint8Array.of(1, 2, 3)), ME, null);

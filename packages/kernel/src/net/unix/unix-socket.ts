@@ -388,7 +388,8 @@ export class UnixSocket extends SocketImpl {
     return {
       data: got.data,
       length: got.length,
-      from: got.from,
+      // A stream names the sending socket as it is now (unix_copy_addr of skb->sk): a peer bound after it wrote is named.
+      from: this.type === SOCK.STREAM ? (this.peer?.address ?? got.from) : got.from,
       rights: got.rights,
       creds: this.passcred ? (got.creds ?? NO_MESSAGE_CREDS) : null,
       flags: outFlags,

@@ -1,8 +1,13 @@
-import { Errno, FALLOC_FL, O, SEEK, SysError } from '../../abi.js';
+import { Errno, F, FALLOC_FL, O, SEEK, SysError } from '../../abi.js';
 import type { Credentials } from '../../credentials.js';
 import { FileImplBase, MAX_OFFSET, type FileDescription, type FileDescriptionImpl } from '../../file-description.js';
 import type { TmpfsFilesystem } from './filesystem.js';
 import { TmpfsInode } from './inode.js';
+
+/** The seals F_ADD_SEALS knows. */
+const ALL_SEALS = F.SEAL_SEAL | F.SEAL_SHRINK | F.SEAL_GROW | F.SEAL_WRITE | F.SEAL_FUTURE_WRITE;
+/** Seals that refuse write(2) and new writable shared mappings. */
+const WRITE_SEALS = F.SEAL_WRITE | F.SEAL_FUTURE_WRITE;
 
 /**
  * A tmpfs regular file. Data lives in 4 KiB pages allocated on first write,
@@ -19,6 +24,18 @@ export class TmpfsRegular extends TmpfsInode {
   private length = 0;
   /** Open file descriptions of this file: its pages are freed once this and nlink are both 0. */
   private opens = 0;
+  /**
+   * F_SEAL_* bits (fcntl F_ADD_SEALS/F_GET_SEALS). A tmpfs file starts with
+   * F_SEAL_SEAL, so it can never be sealed; memfd_create(MFD_ALLOW_SEALING)
+   * clears it.
+   */
+  seals: number = F.SEAL_SEAL;
+  /**
+   * Shared mappings that could write to the file (MAP_SHARED of an fd open
+   * for writing), counted per VMA by the kernel: F_SEAL_WRITE is EBUSY while
+   * there are any, as Linux's mapping_deny_writable.
+   */
+  writableMappings = 0;
 
   constructor(fs: TmpfsFilesystem, mode: number, uid: number, gid: number) {
     super(fs, mode, uid, gid);
@@ -56,6 +73,38 @@ export class TmpfsRegular extends TmpfsInode {
     this.dropPages([...this.pages.keys()]);
   }
 
+  /**
+   * F_ADD_SEALS: EPERM once F_SEAL_SEAL is set, EINVAL for unknown bits,
+   * EBUSY for F_SEAL_WRITE while writable shared mappings exist (then no
+   * seal of the call is added). The caller checks the fd is writable.
+   */
+  addSeals(seals: number): void {
+    if ((seals & ~ALL_SEALS) !== 0) throw new SysError(Errno.EINVAL);
+    if ((this.seals & F.SEAL_SEAL) !== 0) throw new SysError(Errno.EPERM);
+    if ((seals & F.SEAL_WRITE) !== 0 && (this.seals & F.SEAL_WRITE) === 0 && this.writableMappings > 0) throw new SysError(Errno.EBUSY);
+    this.seals |= seals;
+  }
+
+  /**
+   * How many of the `length` bytes at `offset` a write may change under the
+   * seals: EPERM with F_SEAL_WRITE; with F_SEAL_GROW, page by page (as
+   * Linux's shmem_write_begin) up to the first page-sized step that would
+   * pass the end of the file, EPERM if that is the first.
+   */
+  private writableLength(offset: number, length: number): number {
+    if ((this.seals & WRITE_SEALS) !== 0) throw new SysError(Errno.EPERM);
+    if ((this.seals & F.SEAL_GROW) === 0 || offset + length <= this.length) return length;
+    const ps = this.fs.pageSize;
+    let pos = offset;
+    while (pos < offset + length) {
+      const stepEnd = Math.min(offset + length, (Math.floor(pos / ps) + 1) * ps);
+      if (stepEnd > this.length) break;
+      pos = stepEnd;
+    }
+    if (pos === offset) throw new SysError(Errno.EPERM);
+    return pos - offset;
+  }
+
   /** Copy file bytes at `offset` into `dst`; returns the count (0 at or past EOF). */
   readAt(dst: Uint8Array, offset: number): number {
     const end = Math.min(this.length, offset + dst.length);
@@ -78,6 +127,7 @@ export class TmpfsRegular extends TmpfsInode {
   /** Write `src` at `offset`, growing the file. EFBIG past the maximum offset. */
   writeAt(src: Uint8Array, offset: number): number {
     if (src.length === 0) return 0;
+    if (this.seals !== 0 && this.seals !== F.SEAL_SEAL) src = src.subarray(0, this.writableLength(offset, src.length));
     if (offset + src.length > MAX_OFFSET) {
       if (offset >= MAX_OFFSET) throw new SysError(Errno.EFBIG);
       src = src.subarray(0, MAX_OFFSET - offset);
@@ -109,6 +159,7 @@ export class TmpfsRegular extends TmpfsInode {
   protected override setSize(size: number): void {
     if (size > MAX_OFFSET) throw new SysError(Errno.EFBIG);
     if (size === this.length) return;
+    if ((this.seals & (size > this.length ? F.SEAL_GROW : F.SEAL_SHRINK)) !== 0) throw new SysError(Errno.EPERM);
     if (size < this.length) {
       // Pages wholly past the new end go away; the last page keeps zeros past it.
       const ps = this.fs.pageSize;
@@ -175,6 +226,9 @@ export class TmpfsRegular extends TmpfsInode {
     const end = offset + len;
     if (end > MAX_OFFSET) throw new SysError(Errno.EFBIG);
     const ps = this.fs.pageSize;
+    // Seals: a hole is a write; growing past the end is growth (Linux's shmem_fallocate).
+    if (mode & FALLOC_FL.PUNCH_HOLE && (this.seals & WRITE_SEALS) !== 0) throw new SysError(Errno.EPERM);
+    if (!(mode & FALLOC_FL.KEEP_SIZE) && end > this.length && (this.seals & F.SEAL_GROW) !== 0) throw new SysError(Errno.EPERM);
     if (mode & FALLOC_FL.PUNCH_HOLE) {
       if (mode !== (FALLOC_FL.PUNCH_HOLE | FALLOC_FL.KEEP_SIZE)) throw new SysError(Errno.EOPNOTSUPP);
       this.zeroRange(offset, len, true);
@@ -218,6 +272,11 @@ export class TmpfsRegular extends TmpfsInode {
 export class TmpfsRegularFile extends FileImplBase {
   constructor(private readonly file: TmpfsRegular) {
     super(file);
+  }
+
+  /** The file itself (its seals and writable-mapping count, for memfds). */
+  get regular(): TmpfsRegular {
+    return this.file;
   }
 
   override pread(_fd: FileDescription, dst: Uint8Array, offset: number): number {
