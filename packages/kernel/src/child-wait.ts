@@ -5,11 +5,21 @@ import { CLD, Errno, Signal, SysError, W_CONTINUED, WAIT, wStopCode } from '@tvi
 import type { Task, ThreadGroup } from './task.js';
 import { traceeExitReported } from './ptrace/stops.js';
 
-/** Does child `c` match wait4's pid argument as seen from process `g`? */
-function matches(g: ThreadGroup, c: ThreadGroup, pid: number, options: number): boolean {
-  // Children that signal something other than SIGCHLD are "clone" children (wait(2) __WCLONE).
+/** Is child `c` (its leader) traced by its parent `g`, now or when it exited? */
+function tracedByParent(g: ThreadGroup, c: ThreadGroup): boolean {
+  if (c.exitedTracedByParent) return true;
+  for (const tracee of g.tracees) if (tracee.group === c && tracee.tid === c.pid) return true;
+  return false;
+}
+
+/** Does child `c` match wait4's pid argument as `t` of process `g` sees it? */
+function matches(t: Task, g: ThreadGroup, c: ThreadGroup, pid: number, options: number): boolean {
+  // __WNOTHREAD: only the children this thread forked (or inherited from a thread that exited).
+  if (options & WAIT.NOTHREAD && c.parentThread !== t) return false;
+  // Children that signal something other than SIGCHLD are "clone" children (wait(2) __WCLONE);
+  // a child its parent traces matches either way, as Linux's eligible_child.
   const clone = c.exitSignal !== Signal.SIGCHLD;
-  if (!(options & WAIT.ALL) && clone !== ((options & WAIT.CLONE) !== 0)) return false;
+  if (!(options & WAIT.ALL) && clone !== ((options & WAIT.CLONE) !== 0) && !tracedByParent(g, c)) return false;
   if (pid > 0) return c.pid === pid;
   if (pid === -1) return true;
   if (pid === 0) return c.pgid === g.pgid;
@@ -32,6 +42,7 @@ function traceeMatches(g: ThreadGroup, tracee: { tid: number; group: ThreadGroup
  * tracee matches but has nothing to say, undefined when none matches.
  */
 function traceeReport(
+  t: Task,
   g: ThreadGroup,
   pid: number,
   options: number,
@@ -40,6 +51,7 @@ function traceeReport(
   let any = false;
   for (const tracee of g.tracees) {
     if (!traceeMatches(g, tracee, pid)) continue;
+    if (options & WAIT.NOTHREAD && tracee.ptrace?.tracer !== t) continue;
     any = true;
     const stop = tracee.ptrace?.stop;
     if (!stop || stop.reported) continue;
@@ -88,11 +100,11 @@ export function waitForChild(
   const g = t.group;
   const attempt = (): number | undefined => {
     // Tracees first: their ptrace-stops are reported without WSTOPPED, whatever __WCLONE says.
-    const traced = traceeReport(g, pid, options, job);
+    const traced = traceeReport(t, g, pid, options, job);
     if (traced !== undefined && traced !== NOTHING_YET) return traced;
     let any = traced === NOTHING_YET;
     for (const c of g.children) {
-      if (!matches(g, c, pid, options)) continue;
+      if (!matches(t, g, c, pid, options)) continue;
       if (c.exitStatus !== undefined) {
         if (c.exitUnreportedToTracer) {
           // Its tracer hears of the exit first.

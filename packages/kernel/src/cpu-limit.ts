@@ -12,8 +12,14 @@ import type { ThreadGroup } from './task.js';
 
 const NS_PER_SECOND = 1_000_000_000n;
 
-/** (Re)arms `g`'s RLIMIT_CPU watch after its limits changed (setrlimit, prlimit, fork). */
-export function armCpuLimit(kernel: Kernel, g: ThreadGroup): void {
+/**
+ * (Re)arms `g`'s RLIMIT_CPU watch after its limits changed (setrlimit,
+ * prlimit, fork). With `checkNow` (setrlimit from the process itself), a
+ * limit already reached acts at once rather than at the next CPU-timer
+ * tick: Linux checks at its next tick while the caller still runs, before
+ * it can park in a syscall the SIGXCPU would then interrupt.
+ */
+export function armCpuLimit(kernel: Kernel, g: ThreadGroup, checkNow = false): void {
   g.cpuLimitCancel?.();
   g.cpuLimitCancel = undefined;
   const [soft, hard] = g.rlimits[RLIMIT.CPU];
@@ -23,7 +29,7 @@ export function armCpuLimit(kernel: Kernel, g: ThreadGroup): void {
     const cpu = groupCpu(g);
     return cpu.user + cpu.system;
   };
-  g.cpuLimitCancel = kernel.cpuTimers.add(read, limitSeconds * NS_PER_SECOND, () => {
+  const expire = () => {
     g.cpuLimitCancel = undefined;
     if (g.exitStatus !== undefined) return;
     const [s, h] = g.rlimits[RLIMIT.CPU];
@@ -37,5 +43,10 @@ export function armCpuLimit(kernel: Kernel, g: ThreadGroup): void {
       sendSignal(kernel, g, Signal.SIGXCPU, sigInfoKernel(Signal.SIGXCPU));
     }
     if (g.exitStatus === undefined) armCpuLimit(kernel, g);
-  });
+  };
+  if (checkNow && read() >= limitSeconds * NS_PER_SECOND) {
+    expire();
+    return;
+  }
+  g.cpuLimitCancel = kernel.cpuTimers.add(read, limitSeconds * NS_PER_SECOND, expire);
 }

@@ -332,6 +332,8 @@ function deThread(t: Task): void {
   for (const other of others) other.context.kill();
   for (const other of others) kernel.exitThread(other, 0);
   if (t.tid !== g.pid) {
+    // The old leader is gone, and with it a PR_SET_PTRACER exception (Yama keys it by the leader).
+    g.ptracerException = undefined;
     kernel.tasks.delete(t.tid);
     t.tid = g.pid;
     kernel.tasks.set(t.tid, t);

@@ -21,13 +21,16 @@ export class FutexTable {
    * The queue a futex word belongs to. A private futex (FUTEX_PRIVATE_FLAG)
    * is keyed by its process and address; a shared one on a MAP_SHARED
    * mapping by the memory-file page offset behind it, so processes mapping
-   * the same memory meet on the same futex. (On private memory a shared
-   * futex is per process, as on Linux.)
+   * the same memory meet on the same futex. On private memory a shared
+   * futex is per process but still not the private futex at the same
+   * address: Linux marks its key FUT_OFF_MMSHARED, so a wake of the other
+   * kind finds no waiter.
    */
   static key(task: Task, addr: number, shared = false): string {
     if (shared) {
       const offset = task.mm.sharedWordKey(addr);
       if (offset !== undefined) return `memory:${offset}`;
+      return `${task.group.pid}:shared:${addr}`;
     }
     return `${task.group.pid}:${addr}`;
   }
@@ -113,7 +116,8 @@ export function cleanupRobustList(t: Task): void {
       const cur = FutexTable.read(t, word);
       if ((cur & FUTEX.TID_MASK) !== t.tid) return;
       t.mm.atomicCompareExchange32(word, cur, ((cur & FUTEX.WAITERS) | FUTEX.OWNER_DIED) >>> 0);
-      if (cur & FUTEX.WAITERS) t.kernel.futexes.wake(FutexTable.key(t, word), 1);
+      // Linux wakes a dead owner's robust locks as shared futexes (glibc waits on them so).
+      if (cur & FUTEX.WAITERS) t.kernel.futexes.wake(FutexTable.key(t, word, true), 1);
     };
     let entry = Number(hv.getBigUint64(0, true));
     for (let i = 0; i < LIST_LIMIT && entry !== t.robustList; i++) {

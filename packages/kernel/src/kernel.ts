@@ -144,6 +144,8 @@ export class Kernel {
   running = false;
   /** ptrace(2), once some task has traced another (see PtraceHooks). */
   ptraceHooks: PtraceHooks | undefined;
+  /** Yama's ptrace_scope (/proc/sys/kernel/yama/ptrace_scope): 1, relational, as gVisor and most distributions start. */
+  ptraceScope = 1;
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
@@ -623,7 +625,8 @@ export class Kernel {
     if (task.clearChildTid !== 0) {
       try {
         g.mm.copyOut(task.clearChildTid, new Uint8Array(4));
-        this.futexes.wake(FutexTable.key(task, task.clearChildTid), 1);
+        // Linux wakes clear_child_tid as a shared futex; pthread_join waits on it so.
+        this.futexes.wake(FutexTable.key(task, task.clearChildTid, true), 1);
       } catch {
         // An unmapped clear_child_tid is ignored, as on Linux.
       }

@@ -18,8 +18,10 @@ export interface PosixTimer {
   /** Next expiry on `clock` (ns), 0 when disarmed. */
   deadline: bigint;
   interval: bigint;
-  /** Expirations that happened while the previous signal was still pending. */
+  /** Expirations that happened while its signal was still pending (si_overrun of the queued one). */
   overrun: number;
+  /** The siginfo it last queued: while still pending, a new expiry raises its overrun instead of queuing again. */
+  queued?: Uint8Array;
   cancel: (() => void) | undefined;
 }
 
@@ -34,25 +36,37 @@ export function armPosixTimer(t: Task, g: ThreadGroup, timer: PosixTimer): void 
   });
 }
 
-/** The timer expired: its signal is sent, and an interval timer re-armed with overruns counted. */
+/**
+ * The timer expired. Like Linux's preallocated timer signal, it is queued
+ * once: while that siginfo is still pending, each further expiry only
+ * raises its si_overrun. An interval timer is re-armed, expiries missed
+ * while the sentry was busy counted as overruns.
+ */
 function fire(t: Task, g: ThreadGroup, timer: PosixTimer): void {
   if (g.exitStatus !== undefined) return;
-  if (timer.notify !== SIGEV.NONE) {
-    const info = sigInfoTimer(timer.signo, { id: timer.id, overrun: timer.overrun, value: timer.value });
-    timer.overrun = 0;
-    const target = timer.notify === SIGEV.THREAD_ID ? timer.target : undefined;
-    sendSignal(t.kernel, g, timer.signo, info, target);
-  }
+  let missed = 0;
   if (timer.interval > 0n) {
     timer.deadline += timer.interval;
-    // Expiries missed while the sentry was busy count as overruns, as Linux counts them.
     const now = readClock(t, timer.clock);
     while (timer.deadline <= now) {
       timer.deadline += timer.interval;
-      timer.overrun++;
+      missed++;
     }
-    armPosixTimer(t, g, timer);
   } else {
     timer.deadline = 0n;
   }
+  if (timer.notify !== SIGEV.NONE) {
+    const queued = timer.queued;
+    if (queued && g.signals.holds(timer.signo, queued)) {
+      timer.overrun += 1 + missed;
+      queued.set(sigInfoTimer(timer.signo, { id: timer.id, overrun: timer.overrun, value: timer.value }));
+    } else {
+      timer.overrun = missed;
+      const info = sigInfoTimer(timer.signo, { id: timer.id, overrun: missed, value: timer.value });
+      timer.queued = info;
+      const target = timer.notify === SIGEV.THREAD_ID ? timer.target : undefined;
+      sendSignal(t.kernel, g, timer.signo, info, target, false, true);
+    }
+  }
+  if (timer.interval > 0n) armPosixTimer(t, g, timer);
 }

@@ -44,7 +44,7 @@ function initDrops(kernel: Kernel, g: ThreadGroup, sig: number, fromTask: boolea
  * syscall, the syscall ends (-ERESTARTSYS, so SA_RESTART can restart it);
  * running application code, it is stopped to take the signal.
  */
-export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Uint8Array, target?: Task, fromTask = false): void {
+export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Uint8Array, target?: Task, fromTask = false, queueAlways = false): void {
   if (sig === 0 || g.exitStatus !== undefined) return;
   if (initDrops(kernel, g, sig, fromTask)) return;
   if (sig === Signal.SIGKILL) {
@@ -58,7 +58,7 @@ export function sendSignal(kernel: Kernel, g: ThreadGroup, sig: number, info: Ui
   // A tracer sees even ignored signals (Linux's sig_ignored).
   const dropped = ignoredOnDelivery(action, sig) && ![...g.tasks].some((t) => t.blocked & sigbit(sig) || t.ptrace);
   if (!dropped) {
-    g.signals.enqueue(sig, info);
+    g.signals.enqueue(sig, info, queueAlways);
     for (const wake of [...g.signalWaiters]) wake();
   }
   // Resumed threads take the pending SIGCONT (its handler) first.

@@ -35,10 +35,14 @@ export class SignalState {
     for (let i = 0; i <= NSIG; i++) this.actions.push({ handler: 0n, flags: 0n, restorer: 0n, mask: 0n });
   }
 
-  /** Adds `sig` with its siginfo; a standard signal already pending is dropped, as Linux does. */
-  enqueue(sig: number, info: Uint8Array): void {
+  /**
+   * Adds `sig` with its siginfo; a standard signal already pending is dropped,
+   * as Linux does, unless `queueAlways` (a POSIX timer's own queue entry,
+   * which Linux queues beside a pending instance).
+   */
+  enqueue(sig: number, info: Uint8Array, queueAlways = false): void {
     const q = this.queues.get(sig);
-    if (q && sig < Signal.SIGRTMIN) return; // below the real-time signals, a pending signal coalesces
+    if (q && sig < Signal.SIGRTMIN && !queueAlways) return; // below the real-time signals, a pending signal coalesces
     if (q) q.push(info);
     else this.queues.set(sig, [info]);
     this.pending |= sigbit(sig);
@@ -50,6 +54,11 @@ export class SignalState {
     if (deliverable === 0n) return 0;
     for (let sig = 1; sig <= NSIG; sig++) if (deliverable & sigbit(sig)) return sig;
     return 0;
+  }
+
+  /** Is this very siginfo (by identity) still queued for `sig`? */
+  holds(sig: number, info: Uint8Array): boolean {
+    return this.queues.get(sig)?.includes(info) ?? false;
   }
 
   /** Removes one instance of `sig` and returns its siginfo. */

@@ -83,6 +83,10 @@ export class ThreadGroup {
   readonly tracees = new Set<Task>();
   /** This process exited while traced by another than its parent, which has not yet waited for it: its parent cannot reap it yet. */
   exitUnreportedToTracer = false;
+  /** PR_SET_PTRACER: who may trace this process under Yama scope 1 besides its ancestors (tracer undefined: anyone). */
+  ptracerException: { tracer: Task | undefined } | undefined;
+  /** Its leader exited traced by its parent: the parent waits for it as a tracee, whatever __WCLONE says. */
+  exitedTracedByParent = false;
   /** Exits of tracees this process is not the parent of, for wait to report once. */
   readonly traceeExits: TraceeExit<ThreadGroup>[] = [];
   /** Where argv and envp live in the process's memory, and its executable as resolved at exec (for /proc). */

@@ -57,7 +57,11 @@ export const PR = {
   SCHED_CORE: 62,
   SET_VMA: 0x53564d41,
   SET_VMA_ANON_NAME: 0,
+  SET_PTRACER: 0x59616d61,
 } as const;
+
+/** PR_SET_PTRACER's "any process may trace me": (unsigned long)-1, read as a signed argument. */
+export const PR_SET_PTRACER_ANY = -1;
 
 /** Capability numbers (capabilities(7)). */
 export const CAP = {

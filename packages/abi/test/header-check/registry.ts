@@ -269,6 +269,7 @@ export const SCALARS: Readonly<Record<string, { readonly program: Program; reado
   SIGSTKSZ: { program: 'uapi', c: 'SIGSTKSZ' },
   WCOREFLAG: { program: 'libc', c: 'WCOREFLAG' },
   W_CONTINUED: { program: 'libc', c: '__W_CONTINUED' },
+  PR_SET_PTRACER_ANY: { program: 'uapi', c: '(int)PR_SET_PTRACER_ANY' },
 };
 
 /** Which program knows each codec's C type (the codec carries the type and fields). */

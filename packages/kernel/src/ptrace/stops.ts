@@ -315,6 +315,7 @@ function ptraceHooks(kernel: Kernel): PtraceHooks {
         tracer.tracees.delete(task);
         // The tracer hears of the exit; a parent that is the tracer reaps it as its child instead.
         const reapedAsChild = task.group.parent === tracer && task.tid === task.group.pid;
+        if (reapedAsChild) task.group.exitedTracedByParent = true;
         if (!reapedAsChild && tracer.exitStatus === undefined) {
           tracer.traceeExits.push({ pid: task.tid, status, group: task.group });
           // Its parent reaps it only once the tracer has waited for it (Linux's delay_group_leader).

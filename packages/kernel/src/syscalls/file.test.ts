@@ -49,6 +49,16 @@ describe('open, read, write, lseek, close', () => {
     expect(h.syscall(t, SYS.openat, AT.FDCWD, h.cstr(t, '/f/x'), O.RDONLY, 0)).toBe(-Errno.ENOTDIR);
   });
 
+  it('preadv and pwritev on an O_PATH descriptor fail EBADF, even with nothing to move', () => {
+    const f = h.cstr(t, '/p');
+    h.syscall(t, SYS.close, h.syscall(t, SYS.openat, AT.FDCWD, f, O.CREAT | O.WRONLY, 0o600)!);
+    const fd = h.syscall(t, SYS.openat, AT.FDCWD, f, O.PATH, 0)!;
+    expect(fd).toBeGreaterThanOrEqual(0);
+    const iov = h.alloc(t, 16);
+    expect(h.syscall(t, SYS.preadv, fd, iov, 1, 0)).toBe(-Errno.EBADF);
+    expect(h.syscall(t, SYS.pwritev, fd, iov, 1, 0)).toBe(-Errno.EBADF);
+  });
+
   it('dup2 makes a second descriptor sharing the offset', () => {
     const fd = h.syscall(t, SYS.openat, AT.FDCWD, h.cstr(t, '/d'), O.CREAT | O.RDWR, 0o600)!;
     expect(h.syscall(t, SYS.dup2, fd, 10)).toBe(10);

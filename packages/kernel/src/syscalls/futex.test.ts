@@ -54,4 +54,29 @@ describe('futex', () => {
     expect(h.syscall(t, SYS.futex, 0x2000, FUTEX.WAIT | PRIVATE, 0, 0)).toBe(-Errno.EFAULT);
     expect(h.syscall(t, SYS.futex, word, 99 | PRIVATE, 0, 0)).toBe(-Errno.ENOSYS);
   });
+
+  it('a private and a shared futex at the same private address are different futexes (WakeWrongKind)', () => {
+    const privateWaiter = h.newThread(t);
+    const sharedWaiter = h.newThread(t);
+    const waker = h.newThread(t);
+    expect(h.syscall(privateWaiter, SYS.futex, word, FUTEX.WAIT | PRIVATE, 7, 0)).toBeUndefined();
+    expect(h.syscall(sharedWaiter, SYS.futex, word, FUTEX.WAIT, 7, 0)).toBeUndefined();
+    expect(h.syscall(waker, SYS.futex, word, FUTEX.WAKE, 10)).toBe(1);
+    expect([h.kernel.blocked.has(privateWaiter), h.kernel.blocked.has(sharedWaiter)]).toEqual([true, false]);
+    expect(h.syscall(waker, SYS.futex, word, FUTEX.WAKE, 10)).toBe(0);
+    expect(h.syscall(waker, SYS.futex, word, FUTEX.WAKE | PRIVATE, 10)).toBe(1);
+    expect(h.kernel.blocked.has(privateWaiter)).toBe(false);
+  });
+
+  it("a thread's exit clears clear_child_tid and wakes a shared waiter there, as pthread_join waits", () => {
+    const joiner = h.newThread(t);
+    const child = h.newThread(t);
+    const tidWord = h.alloc(t, 4, new Uint8Array(new Uint32Array([child.tid]).buffer));
+    expect(h.syscall(child, SYS.set_tid_address, tidWord)).toBe(child.tid);
+    expect(h.syscall(joiner, SYS.futex, tidWord, FUTEX.WAIT, child.tid, 0)).toBeUndefined();
+    h.syscall(child, SYS.exit, 0);
+    expect(h.kernel.blocked.has(joiner)).toBe(false);
+    expect(joiner.regs.getSigned(REG.rax)).toBe(0);
+    expect(h.view(t, tidWord, 4).getUint32(0, true)).toBe(0);
+  });
 });

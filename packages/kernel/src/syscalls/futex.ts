@@ -34,7 +34,7 @@ function wakeCount(count: number): number {
 }
 
 /** FUTEX_WAKE_OP: the operation on *uaddr2 and the comparison of its old value (futex(2)). */
-function wakeOp(t: Task, uaddr: number, uaddr2: number, count: number, count2: number, encoded: number): number {
+function wakeOp(t: Task, uaddr: number, uaddr2: number, count: number, count2: number, encoded: number, shared: boolean): number {
   const opField = (encoded >>> 28) & 0xf;
   const cmp = (encoded >>> 24) & 0xf;
   let oparg = (encoded >>> 12) & 0xfff;
@@ -50,8 +50,8 @@ function wakeOp(t: Task, uaddr: number, uaddr2: number, count: number, count2: n
   const hit = [signedOld === sc, signedOld !== sc, signedOld < sc, signedOld <= sc, signedOld > sc, signedOld >= sc][cmp];
   if (hit === undefined) throw new SysError(Errno.ENOSYS);
   const futexes = t.kernel.futexes;
-  let woken = futexes.wake(FutexTable.key(t, uaddr), wakeCount(count));
-  if (hit) woken += futexes.wake(FutexTable.key(t, uaddr2), wakeCount(count2));
+  let woken = futexes.wake(FutexTable.key(t, uaddr, shared), wakeCount(count));
+  if (hit) woken += futexes.wake(FutexTable.key(t, uaddr2, shared), wakeCount(count2));
   return woken;
 }
 
@@ -61,7 +61,7 @@ function wakeOp(t: Task, uaddr: number, uaddr2: number, count: number, count2: n
  * unlock hands the lock to the oldest waiter. (There are no priorities to
  * inherit in the sentry's scheduler.)
  */
-function lockPi(t: Task, addr: number, tryOnly: boolean): number {
+function lockPi(t: Task, addr: number, tryOnly: boolean, shared: boolean): number {
   const tid = t.tid;
   const acquire = (): boolean => {
     for (;;) {
@@ -84,14 +84,14 @@ function lockPi(t: Task, addr: number, tryOnly: boolean): number {
   if (acquire()) return 0;
   if (tryOnly) throw new SysError(Errno.EAGAIN);
   t.mm.atomicUpdate32(addr, 'or', FUTEX.WAITERS);
-  const key = FutexTable.key(t, addr);
+  const key = FutexTable.key(t, addr, shared);
   return t.kernel.block(t, (complete) => t.kernel.futexes.enqueue(key, { task: t, bitset: 0xffffffff, wake: () => complete(0) }), -Errno.EINTR);
 }
 
-function unlockPi(t: Task, addr: number): number {
+function unlockPi(t: Task, addr: number, shared: boolean): number {
   const cur = FutexTable.read(t, addr);
   if ((cur & FUTEX.TID_MASK) !== t.tid) throw new SysError(Errno.EPERM);
-  const key = FutexTable.key(t, addr);
+  const key = FutexTable.key(t, addr, shared);
   const waiting = t.kernel.futexes.waiters(key);
   if (waiting.length === 0) {
     t.mm.atomicCompareExchange32(addr, cur, 0);
@@ -137,14 +137,14 @@ export function registerFutexSyscalls(table: SyscallTable): void {
             return futexes.requeue(key(addr), key(a.arg(4)), a.argUint(2), a.argUint(3));
           }
           case FUTEX.WAKE_OP:
-            return wakeOp(t, addr, a.arg(4), a.argInt(2), a.argInt(3), a.argUint(5));
+            return wakeOp(t, addr, a.arg(4), a.argInt(2), a.argInt(3), a.argUint(5), shared);
           case FUTEX.LOCK_PI:
           case FUTEX.LOCK_PI2:
-            return lockPi(t, addr, false);
+            return lockPi(t, addr, false, shared);
           case FUTEX.TRYLOCK_PI:
-            return lockPi(t, addr, true);
+            return lockPi(t, addr, true, shared);
           case FUTEX.UNLOCK_PI:
-            return unlockPi(t, addr);
+            return unlockPi(t, addr, shared);
           default:
             throw new SysError(Errno.ENOSYS);
         }

@@ -1,5 +1,5 @@
 import type { SyscallTable } from '../syscall-table.js';
-import { Errno, PR, SECURE, SysError } from '@tvisor/abi';
+import { Errno, PR, PR_SET_PTRACER_ANY, SECURE, SysError } from '@tvisor/abi';
 import { capMask, dropBounding, isValidCapability, raiseAmbient, setKeepCaps, setSecurebits, type Credentials } from '../credentials.js';
 import type { Task } from '../task.js';
 import { copyOutU32 } from '../user-io.js';
@@ -53,6 +53,19 @@ function ambient(t: Task, op: number, cap: number, arg4: number, arg5: number): 
 function prctl(t: Task, option: number, arg2: number, arg3: number, arg4: number, arg5: number): number {
   const g = t.group;
   switch (option) {
+    case PR.SET_PTRACER: {
+      // Yama: the whole process names its tracer; 0 withdraws, PR_SET_PTRACER_ANY allows anyone.
+      // The argument is read as a pid_t, as Yama does: an int -1 passed unextended is ANY too.
+      const pid = t.regs.argInt(1);
+      if (pid === 0) g.ptracerException = undefined;
+      else if (pid === PR_SET_PTRACER_ANY) g.ptracerException = { tracer: undefined };
+      else {
+        const tracer = t.kernel.tasks.get(pid);
+        if (!tracer || tracer.exited) throw new SysError(Errno.EINVAL);
+        g.ptracerException = { tracer };
+      }
+      return 0;
+    }
     case PR.SET_NAME: {
       const name = t.mm.readCStringBytes(arg2, TASK_COMM_LEN);
       t.setComm(decoder.decode(name.subarray(0, TASK_COMM_LEN - 1)));

@@ -6,7 +6,7 @@ import { AUDIT_ARCH_X86_64, Errno, NT, PTRACE, PTRACE_O, PTRACE_SYSCALL_INFO, Si
 import { REG } from '@tvisor/platform';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
-import { mayAccessProcess } from '../ptrace-access.js';
+import { mayAccessProcess, yamaAllowsTraceme } from '../ptrace-access.js';
 import { UNBLOCKABLE_MASK } from '../signals.js';
 import { attach, detach, interruptTracee, NO_SIGINFO, resumeTracee, stepTracee, stopAttached } from '../ptrace/stops.js';
 import { USER_FPREGS_SIZE, peekUser, pokeUser, regsBytes, setRegsFromBytes } from '../ptrace/user-area.js';
@@ -34,7 +34,7 @@ function traceMe(t: Task): number {
   // The thread that forked the caller (another, if that one has exited).
   const forker = t.group.parentThread;
   const tracer = forker && !forker.exited && forker.group === parent ? forker : ([...parent.tasks].find((p) => p.tid === parent.pid) ?? [...parent.tasks][0]);
-  if (!tracer) throw new SysError(Errno.EPERM);
+  if (!tracer || !yamaAllowsTraceme(tracer)) throw new SysError(Errno.EPERM);
   attach(t.kernel, tracer, t, false, 0);
   return 0;
 }

@@ -1,7 +1,8 @@
 // Resource limits served in-process on the fake platform.
-import { AT, Errno, O, RLIMIT, RLIM_INFINITY, SYS } from '@tvisor/abi';
+import { AT, Errno, O, RLIMIT, RLIM_INFINITY, SYS, Signal } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { sigbit } from '../signals.js';
 import type { Task } from '../task.js';
 import { KernelHarness } from '../testing/kernel-harness.js';
 
@@ -54,5 +55,15 @@ describe('rlimits', () => {
     for (let i = 0; i < 3; i++) expect(h.syscall(t, SYS.openat, AT.FDCWD, path, O.CREAT | O.RDONLY, 0o600)).toBe(i);
     expect(h.syscall(t, SYS.openat, AT.FDCWD, path, O.RDONLY, 0)).toBe(-Errno.EMFILE);
     expect(h.syscall(t, SYS.dup, 0)).toBe(-Errno.EMFILE);
+  });
+
+  it('RLIMIT_CPU set below the CPU time already used sends SIGXCPU at once and raises the soft limit by a second', () => {
+    const child = h.newProcess(t.group);
+    child.blocked = sigbit(Signal.SIGXCPU);
+    h.ctx(child).cpuNanos = 5_000_000n;
+    const limit = h.alloc(child, 16, new Uint8Array(new BigUint64Array([0n, 10n]).buffer));
+    expect(h.syscall(child, SYS.setrlimit, RLIMIT.CPU, limit)).toBe(0);
+    expect(child.group.signals.pending & sigbit(Signal.SIGXCPU)).toBe(sigbit(Signal.SIGXCPU));
+    expect(child.group.rlimits[RLIMIT.CPU]).toEqual([1n, 10n]);
   });
 });

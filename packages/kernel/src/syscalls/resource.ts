@@ -22,7 +22,7 @@ function prlimit(t: Task, pid: number, resource: number, newAddr: number, oldAdd
     if (oldAddr !== 0) t.mm.copyOut(oldAddr, encode(cur));
     g.rlimits[resource] = [soft, hard];
     if (resource === RLIMIT.NOFILE) g.fds.limit = Number(soft);
-    if (resource === RLIMIT.CPU) armCpuLimit(t.kernel, g);
+    if (resource === RLIMIT.CPU) armCpuLimit(t.kernel, g, g === t.group);
     return 0;
   }
   if (oldAddr !== 0) t.mm.copyOut(oldAddr, encode(cur));

@@ -2,6 +2,7 @@
 // self) served in-process on the fake platform.
 import { Errno, SA, SIG_HOW, SYS, Signal } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
+import { REG } from '@tvisor/platform';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { sendKill } from '../signal-delivery.js';
 import { sigbit } from '../signals.js';
@@ -129,5 +130,22 @@ describe('the init of a PID namespace (a container: Kernel namespaceInit)', () =
     expect(pending(init, Signal.SIGTERM)).toBe(true);
     expect(h.syscall(child, SYS.kill, init.group.pid, Signal.SIGKILL)).toBe(0);
     expect(init.group.exitStatus).toBe(Signal.SIGKILL);
+  });
+});
+
+describe('rt_sigtimedwait', () => {
+  it('takes a waited-for signal once; the next one stays pending for whoever comes next (no stale waiter eats it)', () => {
+    const sender = h.newThread(t);
+    const usr1 = sigbit(Signal.SIGUSR1);
+    t.blocked = usr1;
+    sender.blocked = usr1;
+    const waitSet = h.alloc(t, 8, new Uint8Array(new BigUint64Array([usr1]).buffer));
+    expect(h.syscall(t, SYS.rt_sigtimedwait, waitSet, 0, 0, 8)).toBeUndefined();
+    expect(h.syscall(sender, SYS.tgkill, t.group.pid, t.tid, Signal.SIGUSR1)).toBe(0);
+    expect(h.kernel.blocked.has(t)).toBe(false);
+    expect(t.regs.getSigned(REG.rax)).toBe(Signal.SIGUSR1);
+    expect(h.syscall(sender, SYS.tgkill, t.group.pid, t.tid, Signal.SIGUSR1)).toBe(0);
+    expect(t.group.signals.pending & usr1).toBe(usr1);
+    expect(h.syscall(t, SYS.rt_sigtimedwait, waitSet, 0, 0, 8)).toBe(Signal.SIGUSR1);
   });
 });

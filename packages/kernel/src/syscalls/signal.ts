@@ -125,16 +125,23 @@ function rtSigtimedwait(t: Task, setAddr: number, infoAddr: number, timeoutAddr:
   return t.kernel.block(
     t,
     (complete) => {
+      // Ended by a signal or the timeout, the waiter leaves the process's list at once:
+      // a stale one would take (and lose) the next signal of its set.
+      const finish = (result: number) => {
+        stop();
+        complete(result);
+      };
       const onSignal = () => {
         const sig = take();
-        if (sig) complete(sig);
+        if (sig) finish(sig);
       };
       t.group.signalWaiters.add(onSignal);
-      const cancelTimer = deadline === undefined ? undefined : t.kernel.setDeadline(1, deadline, () => complete(-Errno.EAGAIN));
-      return () => {
+      const cancelTimer = deadline === undefined ? undefined : t.kernel.setDeadline(1, deadline, () => finish(-Errno.EAGAIN));
+      function stop() {
         t.group.signalWaiters.delete(onSignal);
         cancelTimer?.();
-      };
+      }
+      return stop;
     },
     -Errno.EINTR,
   );

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Errno, FS_MAGIC, SysError } from '@tvisor/abi';
+import { CAP, Errno, FS_MAGIC, SysError } from '@tvisor/abi';
 import { MMAP_MIN_ADDR } from '@tvisor/mm';
 import { cpus, totalmem } from 'node:os';
 import { DEFAULT_MOUNT_MAX, KernfsFilesystem, type DynamicDirectory, type Inode, type KernfsNode } from '@tvisor/vfs';
@@ -8,6 +8,8 @@ import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
 import { threadDirectory } from './thread-dir.js';
 import { addProcSysNet } from './net.js';
+import { hasCapability } from '../../credentials.js';
+import { YAMA_SCOPE } from '../../ptrace-access.js';
 import { addSysvIpcEntries } from './sysvipc.js';
 
 /**
@@ -171,6 +173,7 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
       },
     }),
   );
+  kern.add('yama', fs.dir()).add('ptrace_scope', fs.file({ read: () => `${kernel.ptraceScope}\n`, write: (data) => writePtraceScope(kernel, data) }));
   kern.add('random', fs.dir()).add(
     'uuid',
     fs.file(() => `${globalThis.crypto.randomUUID()}\n`),
@@ -282,4 +285,20 @@ function parseSysctlInt(data: Uint8Array, min: number, max: number): number {
   const v = Number(text);
   if (v < min || v > max) throw new SysError(Errno.EINVAL);
   return v;
+}
+
+/**
+ * /proc/sys/kernel/yama/ptrace_scope: 0 to 3, written by a holder of
+ * CAP_SYS_PTRACE; once 3 (no attach) it stays so, as Yama locks it.
+ */
+function writePtraceScope(kernel: Kernel, data: Uint8Array): number {
+  const writer = kernel.current;
+  if (writer && !hasCapability(writer.creds, CAP.SYS_PTRACE)) throw new SysError(Errno.EPERM);
+  const text = new TextDecoder().decode(data).trim();
+  if (!/^[0-9]+$/.test(text)) throw new SysError(Errno.EINVAL);
+  const scope = Number(text);
+  if (scope > YAMA_SCOPE.NO_ATTACH) throw new SysError(Errno.EINVAL);
+  if (kernel.ptraceScope === YAMA_SCOPE.NO_ATTACH && scope !== YAMA_SCOPE.NO_ATTACH) throw new SysError(Errno.EINVAL);
+  kernel.ptraceScope = scope;
+  return data.length;
 }
