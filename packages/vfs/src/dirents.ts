@@ -1,5 +1,5 @@
-import { DT, Errno, SEEK, SysError } from './abi.js';
-import type { Dirent, DirentCallback, FileDescription } from './file-description.js';
+import { DT } from './abi.js';
+import { seekWithoutEnd, type Dirent, type DirentCallback, type FileDescription } from './file-description.js';
 
 /** A directory entry without its cookie. */
 export interface DirEntryInfo {
@@ -45,12 +45,7 @@ export function iterSnapshot(fd: FileDescription, list: () => DirEntryInfo[], cb
 
 /** lseek on a directory: only absolute and relative positions, never negative. */
 export function seekDirectory(fd: FileDescription, offset: number, whence: number): number {
-  let pos: number;
-  if (whence === SEEK.SET) pos = offset;
-  else if (whence === SEEK.CUR) pos = fd.offset + offset;
-  else throw new SysError(Errno.EINVAL);
-  if (pos < 0) throw new SysError(Errno.EINVAL);
-  fd.offset = pos;
+  const pos = seekWithoutEnd(fd, offset, whence);
   if (pos === 0) fd.dirState = undefined;
   return pos;
 }

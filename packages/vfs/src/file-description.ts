@@ -172,6 +172,17 @@ export function genericSeek(fd: FileDescription, offset: number, whence: number,
   return pos;
 }
 
+/** lseek for files with no end to seek from (a directory, /proc/PID/mem): SEEK_SET and SEEK_CUR only, never negative. */
+export function seekWithoutEnd(fd: FileDescription, offset: number, whence: number): number {
+  let pos: number;
+  if (whence === SEEK.SET) pos = offset;
+  else if (whence === SEEK.CUR) pos = fd.offset + offset;
+  else throw new SysError(Errno.EINVAL);
+  if (pos < 0) throw new SysError(Errno.EINVAL);
+  fd.offset = pos;
+  return pos;
+}
+
 /** Implementation for O_PATH descriptions: every I/O fails with EBADF. */
 export class PathFileImpl extends FileImplBase {
   override read(): number {

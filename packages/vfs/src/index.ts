@@ -12,6 +12,7 @@ export {
   FileImplBase,
   PathFileImpl,
   genericSeek,
+  seekWithoutEnd,
   MAX_OFFSET,
   SETTABLE_STATUS_FLAGS,
   type Dirent,

@@ -1,6 +1,6 @@
-import { Errno, SEEK, SysError } from '@tvisor/abi';
+import { Errno, SysError } from '@tvisor/abi';
 import type { MemoryManager } from '@tvisor/mm';
-import { DynamicFile, FileImplBase, type FileDescription, type FileDescriptionImpl, type Inode, type KernfsFilesystem } from '@tvisor/vfs';
+import { DynamicFile, FileImplBase, seekWithoutEnd, type FileDescription, type FileDescriptionImpl, type Inode, type KernfsFilesystem } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { ThreadGroup } from '../../task.js';
 import { mayAccessProcess } from '../../ptrace-access.js';
@@ -69,13 +69,7 @@ class ProcessMemoryImpl extends FileImplBase {
 
   /** Only SEEK_SET and SEEK_CUR: the file has no end (Linux's mem_lseek). */
   override seek(fd: FileDescription, offset: number, whence: number): number {
-    let pos: number;
-    if (whence === SEEK.SET) pos = offset;
-    else if (whence === SEEK.CUR) pos = fd.offset + offset;
-    else throw new SysError(Errno.EINVAL);
-    if (pos < 0) throw new SysError(Errno.EINVAL);
-    fd.offset = pos;
-    return pos;
+    return seekWithoutEnd(fd, offset, whence);
   }
 }
 
