@@ -64,6 +64,22 @@ describe('runsc do: host fds as stdio behave as the kind of file they are', () =
     expect(readFileSync(appended, 'utf8')).toBe('first\nsecond\nsecond\n');
   });
 
+  it("cat's copy_file_range to a stdout file already written to goes on at the host file's position", () => {
+    // A shell wrote a line before runsc and writes one after it: coreutils' cat copies with
+    // copy_file_range, which must start at the shared host position, not at 0, and move it on.
+    const dir = mkdtempSync(join(HOST_SCRATCH, 'tvisor-stdio-'));
+    const path = join(dir, 'out');
+    const r = spawnSync('sh', ['-c', `{ echo first; "${process.execPath}" "${RUNSC}" do cat /etc/hostname /etc/hostname; echo last; } > "${path}"`], {
+      encoding: 'utf8',
+      env: testEnv(),
+    });
+    expect(r.stderr).toBe('');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    expect(lines[0]).toBe('first');
+    expect(lines[1]).toBe(lines[2]);
+    expect(lines.slice(3)).toEqual(['last', '']);
+  });
+
   it('a host error keeps its errno: writing to /dev/full is ENOSPC, not EIO', () => {
     const r = both(['/bin/echo', 'hi'], () => ['pipe', openSync('/dev/full', 'w'), 'pipe']);
     expect(r.native.stderr).toContain('No space left on device');

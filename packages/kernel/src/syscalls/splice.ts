@@ -225,11 +225,11 @@ function copyFileRange(t: Task, inFd: number, inOffAddr: number, outFd: number, 
   if (modeOf(src) !== S.IFREG || modeOf(dst) !== S.IFREG) throw new SysError(Errno.EINVAL);
   const inOff = readOffset(t, inOffAddr);
   const outOff = readOffset(t, outOffAddr);
-  const r = transfer(t, src, dst, Math.min(len, MAX_RW_COUNT), inOff ?? src.offset, outOff ?? dst.offset);
+  // Without an offset argument the files' own positions are used and advanced by their read and
+  // write, as read(2)/write(2) do: a host file's position lives in the host, not in dst.offset.
+  const r = transfer(t, src, dst, Math.min(len, MAX_RW_COUNT), inOff, outOff);
   if (inOffAddr !== 0) writeOffset(t, inOffAddr, r.inOff);
-  else src.offset += r.n;
   if (outOffAddr !== 0) writeOffset(t, outOffAddr, r.outOff);
-  else dst.offset += r.n;
   return r.n;
 }
 
