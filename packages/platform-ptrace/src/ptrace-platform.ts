@@ -277,7 +277,7 @@ export class PtracePlatform implements Platform {
     return this.running;
   }
 
-  wait(): StopEvent | undefined {
+  wait(sliceMs?: number): StopEvent | undefined {
     // A syscall stop usually follows a resume within microseconds: polling
     // briefly keeps this core awake and saves the sleep and wake-up a
     // blocking waitpid costs each time (most of a syscall's round trip here).
@@ -288,7 +288,7 @@ export class PtracePlatform implements Platform {
       const ev = this.collect(WAIT.ALL | WAIT.NOHANG);
       if (ev) return ev;
     } while (performance.now() < until);
-    return this.collect(WAIT.ALL);
+    return this.collect(WAIT.ALL, sliceMs);
   }
 
   pollStop(): StopEvent | undefined {
@@ -322,12 +322,18 @@ export class PtracePlatform implements Platform {
     }
   }
 
-  /** Collects one stop with waitpid(options); undefined when nothing is running or (WNOHANG) nothing happened yet. */
-  private collect(options: number): StopEvent | undefined {
+  /**
+   * Collects one stop with waitpid(options); undefined when nothing is running, (WNOHANG) nothing
+   * happened yet, or a blocking wait ended without a stop: a forwarded host signal came, or `sliceMs` passed.
+   */
+  private collect(options: number, sliceMs?: number): StopEvent | undefined {
+    const giveUpAt = sliceMs === undefined ? undefined : performance.now() + sliceMs;
     for (;;) {
       if (this.running === 0) return undefined;
-      // A forwarded host signal ends a blocking wait here (undefined): the event loop then runs its listener.
-      const [pid, status] = waitInterruptibly(-this.processGroup, options) ?? [0, 0];
+      const left = giveUpAt === undefined ? undefined : giveUpAt - performance.now();
+      if (left !== undefined && left <= 0) return undefined;
+      // Undefined here sends the caller back to the event loop, which runs the host signal's listener.
+      const [pid, status] = waitInterruptibly(-this.processGroup, options, options & WAIT.NOHANG ? undefined : left) ?? [0, 0];
       if (pid === 0) return undefined;
       const ctx = this.contexts.get(pid);
       if (!ctx) continue;

@@ -105,6 +105,26 @@ describe('PtracePlatform', () => {
     expect(platform.wait()?.kind).toBe(undefined);
   });
 
+  it('wait(sliceMs) gives up after the slice while the app computes without syscalls, and an interrupt still stops it', () => {
+    // A host signal that came just before the blocking wait (or went to another of Node's threads)
+    // does not end it: only the slice bounds it then, so runsc's event loop still gets its turn.
+    const { addressSpace, context } = platform.newProcess();
+    const off = memory.allocate(4096);
+    memory.bytes(off, 2).set([0xeb, 0xfe]); // jmp $
+    addressSpace.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
+    context.regs.ip = CODE_ADDR;
+    platform.resume(context);
+    const t0 = performance.now();
+    expect(platform.wait(30)).toBe(undefined);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(29);
+    expect(platform.runningCount).toBe(1);
+    platform.interrupt(context);
+    expect(platform.wait()?.kind).toBe('interrupt');
+    expect(context.regs.ip).toBe(CODE_ADDR);
+    context.kill();
+    expect(platform.wait()).toBe(undefined);
+  });
+
   it('never lets the host run an application syscall (the kernel counts none in /proc/PID/io)', () => {
     // write(1, 0x400000, 5) a hundred times, then exit: 100 writes the host must never perform.
     const loop = Uint8Array.from([

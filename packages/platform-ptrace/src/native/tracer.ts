@@ -5,6 +5,7 @@
  */
 import { Errno, NT, PTRACE, SysError } from '@tvisor/abi';
 import { allocNative, errno, ptrace, waitpid, type NativeBuffer } from './libc.js';
+import { armWakeTimer, disarmWakeTimer } from './wake-timer.js';
 
 export { allocNative, type NativeBuffer };
 
@@ -102,12 +103,16 @@ export function wait(pid: number, options: number): [number, number] {
 /**
  * waitpid(2) as `wait`, except that a host signal whose handler does not
  * restart syscalls (one runsc forwards) ends it: undefined, so the caller
- * lets the event loop run the signal's listener. Only the wait for
+ * lets the event loop run the signal's listener; so does `timeoutMs`
+ * passing (see wake-timer.ts). Only the wait for
  * application stops wants that; a wait inside a stub's set-up or an
  * injection must go on, or a live stub would be taken for a dead one.
  */
-export function waitInterruptibly(pid: number, options: number): [number, number] | undefined {
+export function waitInterruptibly(pid: number, options: number, timeoutMs?: number): [number, number] | undefined {
+  // Given a timeout, a blocking wait ends (undefined) after it at the latest.
+  const timed = timeoutMs !== undefined && armWakeTimer(timeoutMs);
   const rc = waitpid(pid, status.address, options);
+  if (timed) disarmWakeTimer();
   if (rc >= 0) return [rc, statusWord[0]];
   const e = errno();
   if (e === Errno.EINTR) return undefined;
