@@ -379,6 +379,17 @@ export class Kernel {
     };
     this.blocked.add(task);
     const cancel = start(complete);
+    if (!done && interruptedResult !== null && task.group.signals.next(task.blocked) !== 0) {
+      // A signal may have become pending while the task ran application code (its interrupt then
+      // absorbed by this very syscall's stop), or sigsuspend unblocked one: as a pending signal
+      // ends an interruptible sleep on Linux, the syscall is interrupted before it parks (else
+      // pause() would sleep with it pending, and a periodic timer's signal, queued once until
+      // delivered, would never come again). The caller resumes the task, delivering the signal.
+      done = true;
+      this.blocked.delete(task);
+      cancel();
+      return typeof interruptedResult === 'number' ? interruptedResult : interruptedResult();
+    }
     // A parked thread takes part in a group stop as it is.
     checkGroupStopped(this, task.group);
     if (!done) {
@@ -544,11 +555,6 @@ export class Kernel {
     }
     if (result === BLOCKED) {
       task.pendingStrace = shown;
-      // A signal may have become pending while the task ran application code, its interrupt then
-      // absorbed by this very syscall's stop: as a pending signal ends an interruptible sleep on
-      // Linux, it ends the wait now (else pause() would sleep with it pending, and a periodic timer's
-      // signal, queued once until delivered, would never come again).
-      if (task.interruptBlock && task.group.signals.next(task.blocked) !== 0) task.interruptBlock();
       return;
     }
     if (result === KEEP_REGISTERS) {

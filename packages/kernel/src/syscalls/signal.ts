@@ -218,9 +218,8 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         const mask = readSigset(t, a.arg(0)) & ~UNBLOCKABLE_MASK;
         t.savedMask = t.blocked;
         t.blocked = mask;
-        // A signal the new mask unblocks may be pending already (sent while
-        // it was blocked): nothing would wake the wait, so end it at once.
-        if (t.group.signals.next(mask) !== 0) return -Errno.ERESTARTNOHAND;
+        // A signal the new mask unblocks may be pending already (sent while it
+        // was blocked): the dispatcher ends the wait at once (Kernel.block's caller).
         return waitForSignal(t);
       },
     },
