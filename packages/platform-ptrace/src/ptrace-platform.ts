@@ -1,10 +1,22 @@
 import { Signal, SysError, Errno, WAIT } from '@tvisor/abi';
 import { Registers, USER_REGS_SIZE, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
-import { allocNative, FAULT_SIGNALS, getRegs, HostThreadClock, kill, setRegs, tgkill, USER_TOP, wait, type NativeBuffer } from '@tvisor/platform-stub';
+import {
+  allocNative,
+  FAULT_SIGNALS,
+  getRegs,
+  HostThreadClock,
+  kill,
+  setRegs,
+  STUB_BASE,
+  tgkill,
+  USER_TOP,
+  wait,
+  type NativeBuffer,
+} from '@tvisor/platform-stub';
 import { ChildSignalWaiter } from './child-signals.js';
 import { getSigInfo, getXState, setXState, sysemu, waitInterruptibly } from './native/tracer.js';
 import { STUB_MEMFD, StubProcess, type StubMemory } from './stub/stub-process.js';
-import { STUB_BASE, STUB_RESERVED_END } from './stub/stub-image.js';
+import { STUB_RESERVED_END } from './stub/stub-image.js';
 import { MAP } from '@tvisor/abi';
 import { SYS } from '@tvisor/abi';
 

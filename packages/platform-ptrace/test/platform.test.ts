@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROT, SYS, Signal } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '../src/index.js';
-import { STUB_CODE, STUB_BATCH_OFFSET, STUB_GADGET_OFFSET } from '../src/stub/stub-image.js';
+import { STUB_BATCH_OFFSET, STUB_GADGET_OFFSET } from '@tvisor/platform-stub';
+import { STUB_CODE } from '../src/stub/stub-image.js';
 
 const CODE_ADDR = 0x400000;
 

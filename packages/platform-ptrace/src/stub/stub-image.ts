@@ -5,19 +5,6 @@
  */
 import { STUB_CONTROL_END, STUB_START_CODE, stubElf } from '@tvisor/platform-stub';
 
-export {
-  STUB_BASE,
-  STUB_BATCH,
-  STUB_BATCH_OFFSET,
-  STUB_CODE_FILE_OFFSET,
-  STUB_GADGET,
-  STUB_GADGET_OFFSET,
-  STUB_RESULTS,
-  STUB_TABLE,
-  STUB_TABLE_CAPACITY,
-  STUB_TABLE_ENTRY,
-} from '@tvisor/platform-stub';
-
 /** Everything at and above STUB_BASE up to here belongs to the platform: the image and the control pages. */
 export const STUB_RESERVED_END = STUB_CONTROL_END;
 

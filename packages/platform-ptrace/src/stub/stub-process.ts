@@ -7,9 +7,9 @@
  */
 import { CLONE, Errno, PTRACE_O, SysError, SYS, WAIT } from '@tvisor/abi';
 import { Registers, REG } from '@tvisor/platform';
-import { cont, setRegs, StubInjector, wait, type NativeBuffer, type StubMemory } from '@tvisor/platform-stub';
+import { cont, setRegs, STUB_GADGET, StubInjector, wait, type NativeBuffer, type StubMemory } from '@tvisor/platform-stub';
 import { buildStubFilter } from './stub-seccomp.js';
-import { STUB_CODE, STUB_GADGET } from './stub-image.js';
+import { STUB_CODE } from './stub-image.js';
 
 export { STUB_MEMFD, STUB_NAME, type StubMemory } from '@tvisor/platform-stub';
 

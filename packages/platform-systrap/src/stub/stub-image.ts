@@ -6,21 +6,6 @@
  */
 import { STUB_BASE, STUB_CODE_START, stubCode, stubElf, USER_TOP } from '@tvisor/platform-stub';
 
-export {
-  STUB_BASE,
-  STUB_BATCH,
-  STUB_BATCH_OFFSET,
-  STUB_CODE_FILE_OFFSET,
-  STUB_CODE_START,
-  STUB_GADGET,
-  STUB_GADGET_OFFSET,
-  STUB_RESULTS,
-  STUB_TABLE,
-  STUB_TABLE_CAPACITY,
-  STUB_TABLE_ENTRY,
-  USER_TOP,
-} from '@tvisor/platform-stub';
-
 /** The doorbell page (shared by every stub and the sentry): a counter the sentry waits on, and its sleeping flag. */
 export const STUB_DOORBELL = STUB_BASE + 0x12000;
 /** The first thread area: each stub thread's message slot and alternate signal stack. */
