@@ -1,12 +1,22 @@
 import { Signal, SysError, Errno, WAIT } from '@tvisor/abi';
 import { Registers, USER_REGS_SIZE, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
-import { readFileSync } from 'node:fs';
+import {
+  allocNative,
+  FAULT_SIGNALS,
+  getRegs,
+  HostThreadClock,
+  kill,
+  setRegs,
+  STUB_BASE,
+  tgkill,
+  USER_TOP,
+  wait,
+  type NativeBuffer,
+} from '@tvisor/platform-stub';
 import { ChildSignalWaiter } from './child-signals.js';
-import { kill, tgkill } from './native/libc.js';
-
-import { allocNative, getRegs, getSigInfo, getXState, setRegs, setXState, sysemu, wait, waitInterruptibly, type NativeBuffer } from './native/tracer.js';
+import { getSigInfo, getXState, setXState, sysemu, waitInterruptibly } from './native/tracer.js';
 import { STUB_MEMFD, StubProcess, type StubMemory } from './stub/stub-process.js';
-import { STUB_BASE, STUB_RESERVED_END } from './stub/stub-image.js';
+import { STUB_RESERVED_END } from './stub/stub-image.js';
 import { MAP } from '@tvisor/abi';
 import { SYS } from '@tvisor/abi';
 
@@ -16,10 +26,6 @@ const WAIT_SPIN_MS = 0.05;
 const YIELD_EVERY_MS = 1;
 /** Bit ptrace sets in the stop signal of a syscall stop under PTRACE_O_TRACESYSGOOD. */
 const SYSCALL_STOP = Signal.SIGTRAP | 0x80;
-const FAULT_SIGNALS = new Set<number>([Signal.SIGSEGV, Signal.SIGBUS, Signal.SIGFPE, Signal.SIGILL, Signal.SIGTRAP]);
-
-/** The top of the user address space (x86-64, 4-level paging). */
-const USER_TOP = 0x7fff_ffff_f000;
 
 /** An address space backed by one stub process. */
 class StubAddressSpace implements PlatformAddressSpace {
@@ -105,10 +111,14 @@ class PtraceContext implements PlatformContext {
   /** Platform.interrupt sent SIGURG and the stop has not been seen yet. */
   interruptRequested = false;
 
+  private readonly clock: HostThreadClock;
+
   constructor(
     readonly pid: number,
     readonly addressSpace: StubAddressSpace,
-  ) {}
+  ) {
+    this.clock = new HostThreadClock(pid);
+  }
 
   getFpState(): Uint8Array {
     return getXState(this.pid);
@@ -118,8 +128,6 @@ class PtraceContext implements PlatformContext {
     setXState(this.pid, state);
   }
 
-  /** The last reading, kept for when the host thread is gone and its /proc entry with it. */
-  private lastCpuNs = 0n;
   /** The host thread's CPU time when this context took it over (execve reusing the stub). */
   cpuBaseline = 0n;
 
@@ -127,17 +135,9 @@ class PtraceContext implements PlatformContext {
     return this.hostCpuTime() - this.cpuBaseline;
   }
 
+  /** The host thread's CPU time since it was made (after an execve that reused the stub, the old image's time too). */
   hostCpuTime(): bigint {
-    // schedstat's first field is the thread's time on a CPU in nanoseconds
-    // (user and host-kernel time together), exact where stat's are ticks.
-    try {
-      const text = readFileSync(`/proc/${this.pid}/schedstat`, 'latin1');
-      const ns = BigInt(text.slice(0, text.indexOf(' ')));
-      if (ns > this.lastCpuNs) this.lastCpuNs = ns;
-    } catch {
-      // Exited and reaped: the last reading stands.
-    }
-    return this.lastCpuNs;
+    return this.clock.read();
   }
 
   /** Replaced by the context an execve committed on the same host thread: killing it does nothing. */

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROT, SYS, Signal } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { PtracePlatform } from '../src/index.js';
-import { STUB_CODE, STUB_BATCH_OFFSET, STUB_GADGET_OFFSET } from '../src/stub/stub-image.js';
+import { STUB_BATCH_OFFSET, STUB_GADGET_OFFSET } from '@tvisor/platform-stub';
+import { STUB_CODE } from '../src/stub/stub-image.js';
 
 const CODE_ADDR = 0x400000;
 
@@ -48,21 +49,6 @@ describe('stub image', () => {
     const syms = execFileSync('nm', [join(dir, 'stub.o')], { encoding: 'utf8' });
     expect(syms).toMatch(new RegExp(`0*${STUB_GADGET_OFFSET.toString(16)} t gadget`));
     expect(syms).toMatch(new RegExp(`0*${STUB_BATCH_OFFSET.toString(16)} t batch`));
-  });
-
-  it('uses the posix_spawn and memfd flags the C headers define', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'spawn-'));
-    writeFileSync(
-      join(dir, 'c.c'),
-      '#define _GNU_SOURCE\n#include <spawn.h>\n#include <sys/mman.h>\n#include <stdio.h>\n' +
-        'int main(){printf("%d %d %d %d\\n", POSIX_SPAWN_SETPGROUP, POSIX_SPAWN_SETSIGDEF, POSIX_SPAWN_SETSIGMASK, MFD_CLOEXEC);}',
-    );
-    execFileSync('gcc', [join(dir, 'c.c'), '-o', join(dir, 'c')]);
-    return import('../src/native/libc.js').then((libc) => {
-      expect(execFileSync(join(dir, 'c'), { encoding: 'utf8' }).trim()).toBe(
-        [libc.POSIX_SPAWN_SETPGROUP, libc.POSIX_SPAWN_SETSIGDEF, libc.POSIX_SPAWN_SETSIGMASK, libc.MFD_CLOEXEC].join(' '),
-      );
-    });
   });
 });
 

@@ -1,11 +1,10 @@
 import { Errno, FUTEX, MAP, PROT, Signal, SysError, SYS, WAIT } from '@tvisor/abi';
 import { Registers, USER_REGS_SIZE, REG, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
-import { readFileSync } from 'node:fs';
+import { allocNative, close, FAULT_SIGNALS, HostThreadClock, kill, tgkill, wait as waitpid } from '@tvisor/platform-stub';
 import { ForgedSlotError, MessageSlot, SLOT_STATE } from './message-slot.js';
-import { close, futex, futexAsync, kill, mapShared, tgkill, type SharedMapping } from './native/libc.js';
+import { futex, futexAsync, mapShared, type SharedMapping } from './native/libc.js';
 import { answerHeld, pollListeners, receiveHeld } from './native/notify.js';
 import { STUB_HELD_SYSCALLS } from './stub/stub-seccomp.js';
-import { allocNative, wait as waitpid } from './native/tracer.js';
 import { HANDLED_SIGNALS, STUB_MEMFD, startStub, type StartedStub, type StubMemory } from './stub/stub-process.js';
 import { STUB_MAX_THREADS, THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
 
@@ -19,7 +18,6 @@ const SLEEP_NS = 20_000_000n;
 const YIELD_EVERY_MS = 1;
 /** How long a stub may take to answer a set-up order (clone, batch) before it counts as hung. */
 const ORDER_TIMEOUT_MS = 10_000;
-const FAULT_SIGNALS = new Set<number>([Signal.SIGSEGV, Signal.SIGBUS, Signal.SIGFPE, Signal.SIGILL, Signal.SIGTRAP]);
 
 /** One stub process: the host side of an application address space. */
 class Stub {
@@ -131,14 +129,16 @@ class SystrapContext implements PlatformContext {
   interruptRequested = false;
   /** The fs base the host thread has (the sentry sets it; the application cannot without a syscall). */
   hostFsBase = 0n;
-  private lastCpuNs = 0n;
+  private readonly clock: HostThreadClock;
 
   constructor(
     readonly tid: number,
     readonly addressSpace: SystrapAddressSpace,
     readonly slot: MessageSlot,
     readonly area: number,
-  ) {}
+  ) {
+    this.clock = new HostThreadClock(tid);
+  }
 
   getFpState(): Uint8Array {
     return this.slot.getFpState();
@@ -149,14 +149,7 @@ class SystrapContext implements PlatformContext {
   }
 
   cpuTime(): bigint {
-    try {
-      const text = readFileSync(`/proc/${this.tid}/schedstat`, 'latin1');
-      const ns = BigInt(text.slice(0, text.indexOf(' ')));
-      if (ns > this.lastCpuNs) this.lastCpuNs = ns;
-    } catch {
-      // Gone: the last reading stands.
-    }
-    return this.lastCpuNs;
+    return this.clock.read();
   }
 
   kill(): void {

@@ -14,7 +14,8 @@ import { ARCH, Errno, MAP, PROT, Signal, SYS } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { REG, type PlatformAddressSpace, type PlatformContext } from '@tvisor/platform';
 import { SystrapPlatform } from '../src/index.js';
-import { STUB_GADGET, STUB_HANDLER, threadArea } from '../src/stub/stub-image.js';
+import { STUB_GADGET } from '@tvisor/platform-stub';
+import { STUB_HANDLER, threadArea } from '../src/stub/stub-image.js';
 import { STUB_MEMFD } from '../src/stub/stub-process.js';
 
 const CODE_ADDR = 0x400000;

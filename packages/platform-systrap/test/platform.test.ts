@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROT, SYS, Signal } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { SystrapPlatform } from '../src/index.js';
-import { STUB_BATCH_OFFSET, STUB_CODE, STUB_GADGET_OFFSET, STUB_HANDLER_OFFSET, STUB_THREAD_START_OFFSET } from '../src/stub/stub-image.js';
+import { STUB_BATCH_OFFSET, STUB_GADGET_OFFSET } from '@tvisor/platform-stub';
+import { STUB_CODE, STUB_HANDLER_OFFSET, STUB_THREAD_START_OFFSET } from '../src/stub/stub-image.js';
 import { STUB_THREAD_CLONE_FLAGS } from '../src/stub/stub-seccomp.js';
 
 const CODE_ADDR = 0x400000;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEnv } from './helpers.js';
 
-const PACKAGES = ['abi', 'platform', 'mm', 'vfs', 'netstack', 'kernel', 'platform-ptrace', 'platform-systrap', 'runsc'];
+const PACKAGES = ['abi', 'platform', 'mm', 'vfs', 'netstack', 'kernel', 'platform-stub', 'platform-ptrace', 'platform-systrap', 'runsc'];
 const REPO_PACKAGES = new URL('../../', import.meta.url).pathname;
 
 /**
@@ -33,6 +33,7 @@ const EXAMPLES: Record<string, { lines: string[]; koffi?: boolean }> = {
     ],
   },
   'netstack/examples/two-stacks.mjs': { lines: ['client got: HELLO OVER A USERSPACE TCP/IP STACK'] },
+  'platform-stub/examples/inject.mjs': { lines: ['getpid ran in the stub: true', 'host fds: 3', 'the stub sees: hello', 'comm: tvisor-stub seccomp mode: 2'] },
 };
 
 const NPM_TIMEOUT = 600_000;

@@ -1,6 +1,10 @@
 // The layer list of README's architecture, as nx tags and depConstraints:
 //
 //   abi <- platform <- mm;  abi <- vfs, netstack;  then kernel, platform-* <- runsc <- tools
+//   abi, platform, mm <- platform-stub <- platform-ptrace, platform-systrap
+//
+// platform-stub (layer:platform-stub) is what the stub platforms share (a
+// platform may not import another platform): below them, above mm.
 //
 // mm implements memory for an AddressSpace, the platform seam's interface, so
 // it is the one core package that may import @tvisor/platform (layer:mm).
@@ -17,7 +21,8 @@ export const depConstraints = [
   { sourceTag: 'layer:core', onlyDependOnLibsWithTags: ['layer:abi'] },
   { sourceTag: 'layer:mm', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform'] },
   { sourceTag: 'layer:kernel', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core', 'layer:mm'] },
-  { sourceTag: 'layer:platform-impl', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core', 'layer:mm'] },
+  { sourceTag: 'layer:platform-stub', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:mm'] },
+  { sourceTag: 'layer:platform-impl', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core', 'layer:mm', 'layer:platform-stub'] },
   { sourceTag: 'layer:runsc', onlyDependOnLibsWithTags: ['layer:abi', 'layer:platform', 'layer:core', 'layer:mm', 'layer:kernel', 'layer:platform-impl'] },
   { sourceTag: 'layer:tool', onlyDependOnLibsWithTags: ['*'] },
 ];

@@ -40,6 +40,17 @@ describe('module boundaries (the layer list)', () => {
     expect(await violations('packages/kernel/test/fixture.test.ts', "export * from '@tvisor/platform-ptrace';\n")).toHaveLength(1);
   });
 
+  it('platform-stub sits between mm and the stub platforms: they import it, it imports neither them nor the kernel', async () => {
+    for (const platform of ['platform-ptrace', 'platform-systrap']) {
+      expect(await violations(`packages/${platform}/src/fixture.ts`, "export * from '@tvisor/platform-stub';\n")).toEqual([]);
+    }
+    const down = "export * from '@tvisor/abi';\nexport * from '@tvisor/platform';\nexport * from '@tvisor/mm';\n";
+    expect(await violations('packages/platform-stub/src/fixture.ts', down)).toEqual([]);
+    expect(await violations('packages/platform-stub/src/fixture.ts', "export * from '@tvisor/platform-ptrace';\n")).toHaveLength(1);
+    expect(await violations('packages/platform-stub/src/fixture.ts', "export * from '@tvisor/kernel';\n")).toHaveLength(1);
+    expect(await violations('packages/kernel/src/fixture.ts', "export * from '@tvisor/platform-stub';\n")).toHaveLength(1);
+  });
+
   it('a dynamic import and a type-only import are checked like static ones', async () => {
     expect(await violations('packages/vfs/src/fixture.ts', "export const k = () => import('@tvisor/kernel');\n")).toHaveLength(1);
     expect(await violations('packages/vfs/src/fixture.ts', "import type { Kernel } from '@tvisor/kernel';\nexport type K = Kernel;\n")).toHaveLength(1);

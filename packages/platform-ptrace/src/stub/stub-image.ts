@@ -1,41 +1,17 @@
 /**
- * The stub program as bytes (assembled from stub.S) and the ELF file that
- * carries it. TypeScript emits the ELF itself, so no compiler is needed at run
- * time.
+ * The ptrace stub's code: the start every stub shares (platform-stub's
+ * stub-start.S) and nothing more, since the tracer does the rest. stub.S is
+ * its source; a test assembles it with gcc and checks the bytes.
  */
-import { buildStubElf as buildElf, STUB_ELF_CODE_OFFSET } from '@tvisor/platform';
+import { STUB_CONTROL_END, STUB_START_CODE, stubElf } from '@tvisor/platform-stub';
 
-/** Where the stub's code page lives in every application address space. */
-export const STUB_BASE = 0x7fff_fff0_0000;
-/** Read-only page holding the injected-syscall table (7 words per entry). */
-export const STUB_TABLE = STUB_BASE + 0x10000;
-/** Writable page receiving the injected syscalls' results. */
-export const STUB_RESULTS = STUB_BASE + 0x11000;
-/** Everything at and above STUB_BASE belongs to the platform. */
-export const STUB_RESERVED_END = STUB_BASE + 0x12000;
+/** Everything at and above STUB_BASE up to here belongs to the platform: the image and the control pages. */
+export const STUB_RESERVED_END = STUB_CONTROL_END;
 
 /** The assembled text of stub.S. */
-export const STUB_CODE = Uint8Array.from([
-  0xbf, 0x01, 0x00, 0x00, 0x00, 0xbe, 0x09, 0x00, 0x00, 0x00, 0xb8, 0x9d, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x31, 0xff, 0x31, 0xf6, 0x31, 0xd2, 0x45, 0x31, 0xd2,
-  0xb8, 0x65, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, 0x89, 0xc7, 0xbe, 0x13, 0x00, 0x00, 0x00, 0xb8, 0x3e, 0x00, 0x00, 0x00,
-  0x0f, 0x05, 0x0f, 0x05, 0xcc, 0xeb, 0xfb, 0x49, 0x8b, 0x04, 0x24, 0x49, 0x8b, 0x7c, 0x24, 0x08, 0x49, 0x8b, 0x74, 0x24, 0x10, 0x49, 0x8b, 0x54, 0x24, 0x18,
-  0x4d, 0x8b, 0x54, 0x24, 0x20, 0x4d, 0x8b, 0x44, 0x24, 0x28, 0x4d, 0x8b, 0x4c, 0x24, 0x30, 0x0f, 0x05, 0x49, 0x89, 0x06, 0x49, 0x83, 0xc4, 0x38, 0x49, 0x83,
-  0xc6, 0x08, 0x49, 0xff, 0xcd, 0x75, 0xcc, 0xcc, 0xeb, 0xc9,
-]);
-/** Offsets of the labels in STUB_CODE (see stub.S). */
-export const STUB_GADGET_OFFSET = 0x36;
-export const STUB_BATCH_OFFSET = 0x3b;
-/** Bytes per table entry: nr and six arguments. */
-export const STUB_TABLE_ENTRY = 56;
-export const STUB_TABLE_CAPACITY = Math.floor(4096 / STUB_TABLE_ENTRY);
-
-/** File offset (and offset from STUB_BASE) of the code. */
-export const STUB_CODE_FILE_OFFSET = STUB_ELF_CODE_OFFSET;
-
-export const STUB_GADGET = STUB_BASE + STUB_CODE_FILE_OFFSET + STUB_GADGET_OFFSET;
-export const STUB_BATCH = STUB_BASE + STUB_CODE_FILE_OFFSET + STUB_BATCH_OFFSET;
+export const STUB_CODE = STUB_START_CODE;
 
 /** The stub's ELF file: STUB_CODE loaded read+exec at STUB_BASE. */
 export function buildStubElf(): Uint8Array {
-  return buildElf(STUB_CODE, STUB_BASE);
+  return stubElf(STUB_CODE);
 }

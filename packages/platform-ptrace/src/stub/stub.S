@@ -1,50 +1,12 @@
 /*
- * The stub: the only host program the ptrace platform starts. It arms
- * PR_SET_PDEATHSIG, asks to be traced, stops itself, and from then on is
- * steered by the tracer: application code runs in its address space and every
- * syscall it makes is intercepted (PTRACE_SYSEMU). `gadget` runs one injected
- * syscall; `batch` runs a table of them (r12 = table, r13 = count, r14 =
- * results), so the sentry can change many mappings in one round trip.
+ * The stub: the only host program the ptrace platform starts. It is the
+ * start every stub shares (platform-stub's stub-start.S: it arms
+ * PR_SET_PDEATHSIG, asks to be traced, stops itself, and has the `gadget`
+ * and `batch` injection loops) and nothing else: from then on it is steered
+ * by the tracer, application code runs in its address space and every
+ * syscall it makes is intercepted (PTRACE_SYSEMU).
  *
  * stub-image.ts embeds the assembled bytes; a test assembles this file with
  * gcc and checks that they match.
  */
-    .intel_syntax noprefix
-    .globl _start
-_start:
-    mov edi, 1          /* PR_SET_PDEATHSIG */
-    mov esi, 9          /* SIGKILL */
-    mov eax, 157        /* prctl */
-    syscall
-    xor edi, edi        /* PTRACE_TRACEME */
-    xor esi, esi
-    xor edx, edx
-    xor r10d, r10d
-    mov eax, 101        /* ptrace */
-    syscall
-    mov eax, 39         /* getpid */
-    syscall
-    mov edi, eax
-    mov esi, 19         /* SIGSTOP */
-    mov eax, 62         /* kill */
-    syscall
-gadget:
-    syscall
-    int3
-    jmp gadget
-batch:
-    mov rax, [r12]
-    mov rdi, [r12+8]
-    mov rsi, [r12+16]
-    mov rdx, [r12+24]
-    mov r10, [r12+32]
-    mov r8, [r12+40]
-    mov r9, [r12+48]
-    syscall
-    mov [r14], rax
-    add r12, 56
-    add r14, 8
-    dec r13
-    jnz batch
-    int3
-    jmp batch
+#include "../../../platform-stub/src/stub/stub-start.S"

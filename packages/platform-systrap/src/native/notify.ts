@@ -6,7 +6,7 @@
  */
 import koffi from 'koffi';
 import { Errno, POLL, Pollfd, SECCOMP, SECCOMP_IOCTL_NOTIF, SECCOMP_USER_NOTIF_FLAG, SeccompNotif, SeccompNotifResp, SYS, SysError } from '@tvisor/abi';
-import { allocNative, close, errno } from './libc.js';
+import { allocNative, close, errno } from '@tvisor/platform-stub';
 
 const libc = koffi.load('libc.so.6');
 const ioctl_ = libc.func('int ioctl(int fd, unsigned long request, uintptr_t arg)');

@@ -1,5 +1,6 @@
 import { ARCH, AUDIT_ARCH_X86_64, BPF, CLONE, SECCOMP_RET, SYS, SeccompData } from '@tvisor/abi';
-import { STUB_CODE_END, STUB_CODE_START } from './stub-image.js';
+import { STUB_CODE_START } from '@tvisor/platform-stub';
+import { STUB_CODE_END } from './stub-image.js';
 
 /**
  * The seccomp filter every systrap stub runs under once it is set up.

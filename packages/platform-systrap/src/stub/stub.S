@@ -1,7 +1,8 @@
 /*
- * The systrap stub. Set-up is the ptrace stub's: it arms PR_SET_PDEATHSIG,
- * asks to be traced and stops itself; the sentry then injects the set-up
- * (`gadget`, `batch`), installs `handler` for SIGSYS, the fault signals and
+ * The systrap stub. Set-up is the ptrace stub's (platform-stub's
+ * stub-start.S, included first): it arms PR_SET_PDEATHSIG, asks to be traced
+ * and stops itself; the sentry then injects the set-up (`gadget`, `batch`),
+ * installs `handler` for SIGSYS, the fault signals and
  * SIGURG, gives the thread its alternate stack, installs the seccomp filter
  * and detaches, with the thread at `thread_start`.
  *
@@ -22,45 +23,7 @@
  * stub-image.ts embeds the assembled bytes; a test assembles this file with
  * gcc and checks that they match.
  */
-    .intel_syntax noprefix
-    .globl _start
-_start:
-    mov edi, 1          /* PR_SET_PDEATHSIG */
-    mov esi, 9          /* SIGKILL */
-    mov eax, 157        /* prctl */
-    syscall
-    xor edi, edi        /* PTRACE_TRACEME */
-    xor esi, esi
-    xor edx, edx
-    xor r10d, r10d
-    mov eax, 101        /* ptrace */
-    syscall
-    mov eax, 39         /* getpid */
-    syscall
-    mov edi, eax
-    mov esi, 19         /* SIGSTOP */
-    mov eax, 62         /* kill */
-    syscall
-gadget:
-    syscall
-    int3
-    jmp gadget
-batch:
-    mov rax, [r12]
-    mov rdi, [r12+8]
-    mov rsi, [r12+16]
-    mov rdx, [r12+24]
-    mov r10, [r12+32]
-    mov r8, [r12+40]
-    mov r9, [r12+48]
-    syscall
-    mov [r14], rax
-    add r12, 56
-    add r14, 8
-    dec r13
-    jnz batch
-    int3
-    jmp batch
+#include "../../../platform-stub/src/stub/stub-start.S"
 
 /* A new stub thread's first stop: SIGTRAP takes it into the handler, where it waits for its registers. */
 thread_start:

@@ -1,6 +1,7 @@
 /**
- * Every call the ptrace platform makes into libc, through koffi. Nothing
- * outside src/native/ touches pointers; callers get numbers and typed arrays.
+ * The libc calls a stub platform makes to start and steer its stubs, through
+ * koffi. Nothing outside src/native/ touches pointers; callers get numbers
+ * and typed arrays.
  *
  * Pointers are koffi's bigint addresses. Integer arguments that may carry
  * either a value or an address are declared `uintptr_t`.
@@ -50,6 +51,7 @@ export function allocNative(size: number): NativeBuffer {
   return { address, bytes: koffi.view(ptr, size) as ArrayBuffer };
 }
 
+/** The calling thread's errno after the last failed call. */
 export function errno(): number {
   return koffi.errno() as number;
 }

@@ -1,0 +1,3 @@
+import { config } from '../../tsup.shared.js';
+
+export default config();
