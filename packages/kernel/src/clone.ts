@@ -10,6 +10,8 @@ import { copyOutU32 } from './user-io.js';
 import { armCpuLimit } from './cpu-limit.js';
 import { copyCredentials } from './credentials.js';
 import { traceNewTask, vforkDoneEvent } from './ptrace/stops.js';
+import { credentialsInNewUserNamespace } from './user-namespace.js';
+import { namespacesAfter, namespacesOf, setNamespaces } from './namespaces.js';
 
 /** What clone3(2) asks beyond clone(2)'s arguments. */
 export interface CloneExtras {
@@ -53,6 +55,8 @@ function startLikeParent(t: Task, context: PlatformContext, flags: number, stack
 function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number, extras?: CloneExtras): number {
   // A thread shares the signal handlers, which only makes sense with shared memory.
   if (!(flags & CLONE.SIGHAND) || !(flags & CLONE.VM)) throw new SysError(Errno.EINVAL);
+  // A thread cannot leave its process's user or PID namespace.
+  if (flags & (CLONE.NEWUSER | CLONE.NEWPID)) throw new SysError(Errno.EINVAL);
   const kernel = t.kernel;
   const group = t.group;
   const tid = newId(t, extras);
@@ -94,9 +98,10 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
  */
 export function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number, extras?: CloneExtras): number {
   if (flags & CLONE.THREAD) return cloneThread(t, flags, stack, ptid, ctid, tls, extras);
-  if (flags & (CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWUSER | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWCGROUP)) {
-    throw new SysError(Errno.EINVAL, 'namespaces are not supported');
-  }
+  // A new user namespace first: the other new namespaces are owned by it (and need CAP_SYS_ADMIN there).
+  if (flags & CLONE.NEWUSER && flags & CLONE.FS) throw new SysError(Errno.EINVAL);
+  const childCreds = flags & CLONE.NEWUSER ? credentialsInNewUserNamespace(t.creds) : copyCredentials(t.creds);
+  const namespaces = namespacesAfter(t, flags, childCreds);
   const kernel = t.kernel;
   const parent = t.group;
   const pid = newId(t, extras);
@@ -114,8 +119,8 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   }
   startLikeParent(t, context, flags, stack, tls);
 
-  // The child process inherits the calling thread's credentials.
-  const creds = copyCredentials(t.creds);
+  // The child process inherits the calling thread's credentials (in its new user namespace with CLONE_NEWUSER).
+  const creds = childCreds;
   const group = new ThreadGroup(
     pid,
     flags & CLONE.PARENT ? parent.parent : parent,
@@ -125,6 +130,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
     creds,
     t.comm,
   );
+  setNamespaces(group, namespaces ?? namespacesOf(kernel, parent));
   group.pgid = parent.pgid;
   group.sid = parent.sid;
   group.signals = flags & CLONE.SIGHAND ? parent.signals : parent.signals.fork();

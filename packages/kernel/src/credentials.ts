@@ -4,6 +4,7 @@
 // apply to them. Every function here is pure: it returns new credentials (or
 // throws the errno Linux gives) and the syscalls store the result in place.
 import { CAP, Errno, SECURE, SysError } from '@tvisor/abi';
+import type { UserNamespace } from './user-namespace.js';
 
 /** Credentials of a process (Linux's struct cred). Capability sets are bit masks indexed by CAP.*. */
 export interface Credentials {
@@ -23,6 +24,8 @@ export interface Credentials {
   ambient: bigint;
   /** SECURE.* flags (prctl PR_SET_SECUREBITS); KEEP_CAPS is prctl's PR_SET_KEEPCAPS. */
   securebits: number;
+  /** The user namespace the ids are seen from and the capabilities count in; undefined for the initial one. */
+  userns?: UserNamespace;
 }
 
 /** Every capability this kernel knows (CAP_LAST_CAP and below). */
@@ -56,9 +59,19 @@ export function isValidCapability(cap: number): boolean {
   return Number.isInteger(cap) && cap >= 0 && cap <= CAP.LAST_CAP;
 }
 
-/** Whether the credentials' effective set holds `cap` (capable()). */
+/** Whether the credentials hold `cap` over the whole system (capable()): in their effective set, from the initial user namespace. */
 export function hasCapability(c: Credentials, cap: number): boolean {
+  return (c.userns === undefined || c.userns.parent === undefined) && (c.effective & capMask(cap)) !== 0n;
+}
+
+/** Whether the credentials hold `cap` in their own user namespace (ns_capable(current_user_ns())): what changing their own ids needs. */
+export function hasOwnCapability(c: Credentials, cap: number): boolean {
   return (c.effective & capMask(cap)) !== 0n;
+}
+
+/** The kernel uid of root in the credentials' user namespace (-1 as unsigned when unmapped): whom exec and setuid treat as root. */
+function rootUid(c: Credentials): number {
+  return c.userns ? c.userns.toKernel('uid', 0) : 0;
 }
 
 function isSecure(c: Credentials, bit: number): boolean {
@@ -114,8 +127,9 @@ export function copyCredentials(c: Credentials): Credentials {
 function afterUidChange(old: Credentials, next: Credentials): Credentials {
   next.fsuid = next.euid;
   if (isSecure(old, SECURE.NO_SETUID_FIXUP)) return next;
-  const hadRoot = old.uid === 0 || old.euid === 0 || old.suid === 0;
-  const hasRoot = next.uid === 0 || next.euid === 0 || next.suid === 0;
+  const root = rootUid(old);
+  const hadRoot = old.uid === root || old.euid === root || old.suid === root;
+  const hasRoot = next.uid === root || next.euid === root || next.suid === root;
   if (hadRoot && !hasRoot) {
     if (!isSecure(old, SECURE.KEEP_CAPS)) {
       next.permitted = 0n;
@@ -123,8 +137,8 @@ function afterUidChange(old: Credentials, next: Credentials): Credentials {
     }
     next.ambient = 0n;
   }
-  if (old.euid === 0 && next.euid !== 0) next.effective = 0n;
-  if (old.euid !== 0 && next.euid === 0) next.effective = next.permitted;
+  if (old.euid === root && next.euid !== root) next.effective = 0n;
+  if (old.euid !== root && next.euid === root) next.effective = next.permitted;
   return next;
 }
 
@@ -142,7 +156,7 @@ function withIds(c: Credentials, kind: IdKind, [r, e, s, fs]: number[]): Credent
 }
 
 function privileged(c: Credentials, kind: IdKind): boolean {
-  return hasCapability(c, kind === 'uid' ? CAP.SETUID : CAP.SETGID);
+  return hasOwnCapability(c, kind === 'uid' ? CAP.SETUID : CAP.SETGID);
 }
 
 /** setuid(2)/setgid(2): with CAP_SETUID (CAP_SETGID) all ids; otherwise the effective one, to the real or saved id. */
@@ -203,9 +217,14 @@ export function setFsId(c: Credentials, kind: IdKind, id: number): { creds: Cred
   return { creds: next, previous };
 }
 
-/** setgroups(2): needs CAP_SETGID. */
+/** Whether setgroups(2) is allowed: CAP_SETGID, and in a user namespace a gid_map and setgroups not denied (may_setgroups). */
+export function maySetGroups(c: Credentials): boolean {
+  return hasOwnCapability(c, CAP.SETGID) && (!c.userns || c.userns.maySetgroups());
+}
+
+/** setgroups(2). */
 export function setGroups(c: Credentials, groups: number[]): Credentials {
-  if (!hasCapability(c, CAP.SETGID)) throw new SysError(Errno.EPERM);
+  if (!maySetGroups(c)) throw new SysError(Errno.EPERM);
   return { ...c, groups: [...groups] };
 }
 
@@ -216,7 +235,7 @@ export function setGroups(c: Credentials, groups: number[]): Credentials {
  * Ambient capabilities no longer both permitted and inheritable are dropped.
  */
 export function setCapabilities(c: Credentials, effective: bigint, permitted: bigint, inheritable: bigint): Credentials {
-  const inheritCeiling = c.inheritable | (hasCapability(c, CAP.SETPCAP) ? c.bounding : c.permitted);
+  const inheritCeiling = c.inheritable | (hasOwnCapability(c, CAP.SETPCAP) ? c.bounding : c.permitted);
   if (inheritable & ~inheritCeiling) throw new SysError(Errno.EPERM);
   if (inheritable & ~(c.inheritable | c.bounding)) throw new SysError(Errno.EPERM);
   if (permitted & ~c.permitted) throw new SysError(Errno.EPERM);
@@ -227,7 +246,7 @@ export function setCapabilities(c: Credentials, effective: bigint, permitted: bi
 /** prctl(PR_CAPBSET_DROP): needs CAP_SETPCAP. */
 export function dropBounding(c: Credentials, cap: number): Credentials {
   if (!isValidCapability(cap)) throw new SysError(Errno.EINVAL);
-  if (!hasCapability(c, CAP.SETPCAP)) throw new SysError(Errno.EPERM);
+  if (!hasOwnCapability(c, CAP.SETPCAP)) throw new SysError(Errno.EPERM);
   return { ...copyCredentials(c), bounding: c.bounding & ~capMask(cap) };
 }
 
@@ -251,7 +270,7 @@ export function setKeepCaps(c: Credentials, on: number): Credentials {
 export function setSecurebits(c: Credentials, bits: number): Credentials {
   const old = c.securebits;
   const lockedFlags = (old & SECURE_ALL_LOCKS) >>> 1;
-  if (lockedFlags & (old ^ bits) || old & SECURE_ALL_LOCKS & ~bits || bits & ~(SECURE_ALL_BITS | SECURE_ALL_LOCKS) || !hasCapability(c, CAP.SETPCAP)) {
+  if (lockedFlags & (old ^ bits) || old & SECURE_ALL_LOCKS & ~bits || bits & ~(SECURE_ALL_BITS | SECURE_ALL_LOCKS) || !hasOwnCapability(c, CAP.SETPCAP)) {
     throw new SysError(Errno.EPERM);
   }
   return { ...copyCredentials(c), securebits: bits };
@@ -279,9 +298,10 @@ export function credentialsAfterExec(c: Credentials, setId: SetIdFile = {}): Cre
   if (isSetId) next.ambient = 0n;
   let permitted = next.ambient;
   let raiseEffective = false;
-  if (!isSecure(c, SECURE.NOROOT) && (next.euid === 0 || next.uid === 0)) {
+  const root = rootUid(c);
+  if (!isSecure(c, SECURE.NOROOT) && (next.euid === root || next.uid === root)) {
     permitted = c.bounding | c.inheritable;
-    raiseEffective = next.euid === 0;
+    raiseEffective = next.euid === root;
   }
   next.permitted = permitted | next.ambient;
   next.effective = raiseEffective ? next.permitted : next.ambient;
@@ -303,7 +323,7 @@ export function isSecureExec(after: Credentials): boolean {
  */
 export function accessCredentials(c: Credentials): Credentials {
   const next: Credentials = { ...copyCredentials(c), fsuid: c.uid, fsgid: c.gid };
-  if (!isSecure(c, SECURE.NO_SETUID_FIXUP)) next.effective = c.uid === 0 ? c.permitted : 0n;
+  if (!isSecure(c, SECURE.NO_SETUID_FIXUP)) next.effective = c.uid === rootUid(c) ? c.permitted : 0n;
   return next;
 }
 

@@ -1,5 +1,5 @@
-import type { Kernel } from '../kernel.js';
 import type { ThreadGroup } from '../task.js';
+import { newNamespaceInode, type UserNamespace } from '../user-namespace.js';
 import { MsgQueue } from './msg-queue.js';
 import { IpcRegistry } from './registry.js';
 import { SEM_VALUE_MAX, SemSet } from './sem-set.js';
@@ -25,6 +25,13 @@ export const IPC_DEFAULTS = {
  * limits, and each process's semaphore undo adjustments.
  */
 export class IpcNamespace {
+  readonly kind = 'ipc';
+  constructor(
+    /** The user namespace whose CAP_SYS_ADMIN and CAP_IPC_OWNER count here. */
+    readonly owner: UserNamespace,
+    readonly inode = newNamespaceInode(),
+  ) {}
+
   msgmax: number = IPC_DEFAULTS.msgmax;
   msgmnb: number = IPC_DEFAULTS.msgmnb;
   readonly msg = new IpcRegistry<MsgQueue>(IPC_DEFAULTS.msgmni);
@@ -85,16 +92,4 @@ export class IpcNamespace {
       set.retryPending();
     }
   }
-}
-
-const namespaces = new WeakMap<Kernel, IpcNamespace>();
-
-/** The IPC namespace of the sandbox (one per kernel: CLONE_NEWIPC is not supported yet). */
-export function ipcNamespace(kernel: Kernel): IpcNamespace {
-  let ns = namespaces.get(kernel);
-  if (!ns) {
-    namespaces.set(kernel, (ns = new IpcNamespace()));
-    kernel.onGroupExit.add((group) => ns!.applyUndo(group));
-  }
-  return ns;
 }

@@ -1,7 +1,19 @@
 import { CapData, CapHeader, Errno, LINUX_CAPABILITY, SysError } from '@tvisor/abi';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
-import { ALL_CAPABILITIES, setCapabilities, setFsId, setGroups, setId, setReId, setResId, type Credentials } from '../credentials.js';
+import {
+  ALL_CAPABILITIES,
+  maySetGroups,
+  setCapabilities,
+  setFsId,
+  setGroups,
+  setId,
+  setReId,
+  setResId,
+  UNCHANGED_ID,
+  type Credentials,
+} from '../credentials.js';
+import { INVALID_ID, userNamespaceOf } from '../user-namespace.js';
 
 const NGROUPS_MAX = 65536;
 
@@ -12,6 +24,19 @@ const NGROUPS_MAX = 65536;
 function commit(t: Task, next: Credentials): number {
   Object.assign(t.creds, next);
   return 0;
+}
+
+/** The kernel id for `id` of the caller's user namespace (make_kuid); -1 stays "unchanged", an unmapped id is EINVAL. */
+function kernelId(t: Task, kind: 'uid' | 'gid', id: number): number {
+  if (id === UNCHANGED_ID) return id;
+  const kid = userNamespaceOf(t.creds).toKernel(kind, id);
+  if (kid === INVALID_ID) throw new SysError(Errno.EINVAL);
+  return kid;
+}
+
+/** How the caller's user namespace shows kernel id `kid` (65534 when unmapped). */
+function shownId(t: Task, kind: 'uid' | 'gid', kid: number): number {
+  return userNamespaceOf(t.creds).show(kind, kid);
 }
 
 function writeIds(t: Task, addrs: number[], ids: number[]): void {
@@ -63,23 +88,39 @@ function credsOfPid(t: Task, pid: number): Credentials {
  */
 export function registerCredentialSyscalls(table: SyscallTable): void {
   table.register({
-    setuid: { args: ['int'], handler: (t, a) => commit(t, setId(t.creds, 'uid', a.argUint(0))) },
-    setgid: { args: ['int'], handler: (t, a) => commit(t, setId(t.creds, 'gid', a.argUint(0))) },
-    setreuid: { args: ['int', 'int'], handler: (t, a) => commit(t, setReId(t.creds, 'uid', a.argUint(0), a.argUint(1))) },
-    setregid: { args: ['int', 'int'], handler: (t, a) => commit(t, setReId(t.creds, 'gid', a.argUint(0), a.argUint(1))) },
+    setuid: {
+      args: ['int'],
+      handler: (t, a) => commit(t, setId(t.creds, 'uid', kernelId(t, 'uid', a.argUint(0)))),
+    },
+    setgid: {
+      args: ['int'],
+      handler: (t, a) => commit(t, setId(t.creds, 'gid', kernelId(t, 'gid', a.argUint(0)))),
+    },
+    setreuid: {
+      args: ['int', 'int'],
+      handler: (t, a) => commit(t, setReId(t.creds, 'uid', kernelId(t, 'uid', a.argUint(0)), kernelId(t, 'uid', a.argUint(1)))),
+    },
+    setregid: {
+      args: ['int', 'int'],
+      handler: (t, a) => commit(t, setReId(t.creds, 'gid', kernelId(t, 'gid', a.argUint(0)), kernelId(t, 'gid', a.argUint(1)))),
+    },
     setresuid: {
       args: ['int', 'int', 'int'],
-      handler: (t, a) => commit(t, setResId(t.creds, 'uid', a.argUint(0), a.argUint(1), a.argUint(2))),
+      handler: (t, a) => commit(t, setResId(t.creds, 'uid', ...([0, 1, 2].map((i) => kernelId(t, 'uid', a.argUint(i))) as [number, number, number]))),
     },
     setresgid: {
       args: ['int', 'int', 'int'],
-      handler: (t, a) => commit(t, setResId(t.creds, 'gid', a.argUint(0), a.argUint(1), a.argUint(2))),
+      handler: (t, a) => commit(t, setResId(t.creds, 'gid', ...([0, 1, 2].map((i) => kernelId(t, 'gid', a.argUint(i))) as [number, number, number]))),
     },
     getresuid: {
       args: ['ptr', 'ptr', 'ptr'],
       handler: (t, a) => {
         const c = t.creds;
-        writeIds(t, [a.arg(0), a.arg(1), a.arg(2)], [c.uid, c.euid, c.suid]);
+        writeIds(
+          t,
+          [a.arg(0), a.arg(1), a.arg(2)],
+          [c.uid, c.euid, c.suid].map((id) => shownId(t, 'uid', id)),
+        );
         return 0;
       },
     },
@@ -87,24 +128,30 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
       args: ['ptr', 'ptr', 'ptr'],
       handler: (t, a) => {
         const c = t.creds;
-        writeIds(t, [a.arg(0), a.arg(1), a.arg(2)], [c.gid, c.egid, c.sgid]);
+        writeIds(
+          t,
+          [a.arg(0), a.arg(1), a.arg(2)],
+          [c.gid, c.egid, c.sgid].map((id) => shownId(t, 'gid', id)),
+        );
         return 0;
       },
     },
     setfsuid: {
       args: ['int'],
       handler: (t, a) => {
-        const { creds, previous } = setFsId(t.creds, 'uid', a.argUint(0));
+        const ns = userNamespaceOf(t.creds);
+        const { creds, previous } = setFsId(t.creds, 'uid', ns.toKernel('uid', a.argUint(0)));
         commit(t, creds);
-        return previous;
+        return ns.show('uid', previous);
       },
     },
     setfsgid: {
       args: ['int'],
       handler: (t, a) => {
-        const { creds, previous } = setFsId(t.creds, 'gid', a.argUint(0));
+        const ns = userNamespaceOf(t.creds);
+        const { creds, previous } = setFsId(t.creds, 'gid', ns.toKernel('gid', a.argUint(0)));
         commit(t, creds);
-        return previous;
+        return ns.show('gid', previous);
       },
     },
     getgroups: {
@@ -116,7 +163,7 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
         if (size === 0) return groups.length;
         if (size < groups.length) throw new SysError(Errno.EINVAL);
         const out = new Uint8Array(groups.length * 4);
-        groups.forEach((g, i) => new DataView(out.buffer).setUint32(i * 4, g, true));
+        groups.forEach((g, i) => new DataView(out.buffer).setUint32(i * 4, shownId(t, 'gid', g), true));
         t.mm.copyOut(a.arg(1), out);
         return groups.length;
       },
@@ -126,13 +173,15 @@ export function registerCredentialSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const n = a.argInt(0);
         if (n < 0 || n > NGROUPS_MAX) throw new SysError(Errno.EINVAL);
+        // Permission before the ids are read: in a user namespace without a gid_map every id would be EINVAL.
+        if (!maySetGroups(t.creds)) throw new SysError(Errno.EPERM);
         const raw = n > 0 ? t.mm.copyIn(a.arg(1), n * 4) : new Uint8Array(0);
         const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
         return commit(
           t,
           setGroups(
             t.creds,
-            Array.from({ length: n }, (_, i) => v.getUint32(i * 4, true)),
+            Array.from({ length: n }, (_, i) => kernelId(t, 'gid', v.getUint32(i * 4, true))),
           ),
         );
       },

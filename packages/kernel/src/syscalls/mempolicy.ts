@@ -1,4 +1,5 @@
-import { Errno, MPOL, MPOL_F, MPOL_MF, SysError } from '@tvisor/abi';
+import { CAP, Errno, MPOL, MPOL_F, MPOL_MF, SysError } from '@tvisor/abi';
+import { hasCapability } from '../credentials.js';
 import { PAGE_SIZE } from '@tvisor/mm';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
@@ -147,6 +148,8 @@ function mbind(t: Task, start: number, length: number, rawMode: number, nmask: n
   const { mode, flags: modeFlags } = splitMode(rawMode);
   const nodes = readNodes(t, nmask, maxnode);
   if (flags & ~(MPOL_MF.STRICT | MPOL_MF.MOVE | MPOL_MF.MOVE_ALL)) throw new SysError(Errno.EINVAL);
+  // Moving other processes' pages takes CAP_SYS_NICE over the whole system (do_mbind).
+  if (flags & MPOL_MF.MOVE_ALL && !hasCapability(t.creds, CAP.SYS_NICE)) throw new SysError(Errno.EPERM);
   if (start % PAGE_SIZE !== 0) throw new SysError(Errno.EINVAL);
   if (length === 0) return 0;
   const policy = newPolicy(mode, modeFlags, nodes);

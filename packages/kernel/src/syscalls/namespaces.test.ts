@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLONE, Errno, SYS } from '@tvisor/abi';
+import { CLONE, Errno, MPOL_MF, PR, SYS } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { KernelHarness } from '../testing/kernel-harness.js';
 
@@ -26,5 +26,24 @@ describe('unshare', () => {
     expect(h.syscall(t, SYS.unshare, CLONE.THREAD)).toBe(-Errno.EINVAL);
     expect(h.syscall(t, SYS.unshare, CLONE.PARENT)).toBe(-Errno.EINVAL);
     expect(h.syscall(t, SYS.unshare, CLONE.NEWNS)).toBe(-Errno.EINVAL);
+  });
+});
+
+describe('user namespaces and system-wide capabilities', () => {
+  it('capabilities gained by unshare(CLONE_NEWUSER) do not pass checks made against the initial namespace', () => {
+    const t = h.newProcess();
+    expect(h.syscall(t, SYS.prctl, PR.SET_MM, 0, 0, 0, 0)).toBe(-Errno.EINVAL);
+    expect(h.syscall(t, SYS.mbind, 0, 0, 0, 0, 0, MPOL_MF.MOVE_ALL)).toBe(0);
+    expect(h.syscall(t, SYS.unshare, CLONE.NEWUSER)).toBe(0);
+    expect(h.syscall(t, SYS.getuid)).toBe(65534);
+    expect(h.syscall(t, SYS.prctl, PR.SET_MM, 0, 0, 0, 0)).toBe(-Errno.EPERM);
+    expect(h.syscall(t, SYS.mbind, 0, 0, 0, 0, 0, MPOL_MF.MOVE_ALL)).toBe(-Errno.EPERM);
+    expect(h.syscall(t, SYS.sethostname, 0, 0)).toBe(-Errno.EPERM);
+    // Its own new UTS namespace is its to rename.
+    expect(h.syscall(t, SYS.unshare, CLONE.NEWUTS)).toBe(0);
+    expect(h.syscall(t, SYS.sethostname, 0, 0)).toBe(0);
+    // A second thread stops a new user namespace.
+    h.newThread(t);
+    expect(h.syscall(t, SYS.unshare, CLONE.NEWUSER)).toBe(-Errno.EINVAL);
   });
 });

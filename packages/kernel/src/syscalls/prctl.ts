@@ -1,6 +1,6 @@
 import type { SyscallTable } from '../syscall-table.js';
-import { Errno, PR, PR_SET_PTRACER_ANY, SECURE, SysError } from '@tvisor/abi';
-import { capMask, dropBounding, isValidCapability, raiseAmbient, setKeepCaps, setSecurebits, type Credentials } from '../credentials.js';
+import { CAP, Errno, PR, PR_SET_PTRACER_ANY, SECURE, SysError } from '@tvisor/abi';
+import { capMask, dropBounding, hasCapability, isValidCapability, raiseAmbient, setKeepCaps, setSecurebits, type Credentials } from '../credentials.js';
 import type { Task } from '../task.js';
 import { copyOutU32 } from '../user-io.js';
 import { prctlGetSeccomp, prctlSetSeccomp } from './seccomp.js';
@@ -121,6 +121,12 @@ function prctl(t: Task, option: number, arg2: number, arg3: number, arg4: number
       return commit(t, dropBounding(t.creds, arg2));
     case PR.CAP_AMBIENT:
       return ambient(t, arg2, arg3, arg4, arg5);
+    case PR.SET_MM:
+      // prctl_set_mm: CAP_SYS_RESOURCE over the whole system (one gained in a user namespace is not enough);
+      // rewriting the mm's boundaries is not offered, so a permitted caller gets EINVAL.
+      if (arg5 !== 0) throw new SysError(Errno.EINVAL);
+      if (!hasCapability(t.creds, CAP.SYS_RESOURCE)) throw new SysError(Errno.EPERM);
+      throw new SysError(Errno.EINVAL);
     default:
       throw new SysError(Errno.EINVAL);
   }

@@ -3,12 +3,14 @@ import { REG } from '@tvisor/platform';
 import { TASK_SIZE } from '@tvisor/mm';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { namespacesOf } from '../namespaces.js';
+import { userNamespaceOf } from '../user-namespace.js';
 
 const UTS_FIELD = 65;
 const encoder = new TextEncoder();
 
 function utsname(task: Task): Uint8Array {
-  const u = task.kernel.uname;
+  const u = namespacesOf(task.kernel, task.group).uts.names;
   const out = new Uint8Array(UTS_FIELD * 6);
   [u.sysname, u.nodename, u.release, u.version, u.machine, u.domainname].forEach((s, i) => {
     out.set(encoder.encode(s).subarray(0, UTS_FIELD - 1), i * UTS_FIELD);
@@ -21,10 +23,11 @@ export function registerProcessSyscalls(table: SyscallTable): void {
   table.register({
     getpid: { args: [], handler: (t) => t.group.pid },
     gettid: { args: [], handler: (t) => t.tid },
-    getuid: { args: [], handler: (t) => t.creds.uid },
-    geteuid: { args: [], handler: (t) => t.creds.euid },
-    getgid: { args: [], handler: (t) => t.creds.gid },
-    getegid: { args: [], handler: (t) => t.creds.egid },
+    // Ids as the caller's user namespace sees them (65534 when unmapped there).
+    getuid: { args: [], handler: (t) => userNamespaceOf(t.creds).show('uid', t.creds.uid) },
+    geteuid: { args: [], handler: (t) => userNamespaceOf(t.creds).show('uid', t.creds.euid) },
+    getgid: { args: [], handler: (t) => userNamespaceOf(t.creds).show('gid', t.creds.gid) },
+    getegid: { args: [], handler: (t) => userNamespaceOf(t.creds).show('gid', t.creds.egid) },
     getpgrp: { args: [], handler: (t) => t.group.pgid },
     uname: {
       args: ['ptr'],

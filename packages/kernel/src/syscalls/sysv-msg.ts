@@ -1,6 +1,7 @@
 import { CAP, Errno, IPC, MSGF, MsgInfo, MsqidDs, SysError } from '@tvisor/abi';
 import { msgSearch, MsgQueue, type Message } from '../ipc/msg-queue.js';
-import { ipcNamespace, IPC_DEFAULTS } from '../ipc/namespace.js';
+import { IPC_DEFAULTS } from '../ipc/namespace.js';
+import { ipcNamespaceOf } from '../namespaces.js';
 import { ipcNow } from '../ipc/registry.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
@@ -42,7 +43,7 @@ function waitOnQueue(t: Task, queue: MsgQueue, op: () => number): number {
 }
 
 function msgget(t: Task, key: number, flags: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   return ns.msg.get(
     key,
     flags,
@@ -53,7 +54,7 @@ function msgget(t: Task, key: number, flags: number): number {
 }
 
 function msgsnd(t: Task, id: number, addr: number, size: number, flags: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   if (size < 0 || size > ns.msgmax || id < 0) throw new SysError(Errno.EINVAL);
   const raw = t.mm.copyIn(addr, 8);
   const type = Number(new DataView(raw.buffer, raw.byteOffset, 8).getBigInt64(0, true));
@@ -75,7 +76,7 @@ function msgsnd(t: Task, id: number, addr: number, size: number, flags: number):
 }
 
 function msgrcv(t: Task, id: number, addr: number, bufsz: number, msgtyp: number, flags: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   if (bufsz < 0 || id < 0) throw new SysError(Errno.EINVAL);
   if (flags & MSGF.COPY && (flags & MSGF.EXCEPT || !(flags & IPC.NOWAIT))) throw new SysError(Errno.EINVAL);
   const queue = ns.msg.lookup(id);
@@ -100,7 +101,7 @@ function msgrcv(t: Task, id: number, addr: number, bufsz: number, msgtyp: number
 }
 
 function msgInfo(t: Task, addr: number, usage: boolean): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   const queues = ns.msg.all();
   const pool = (IPC_DEFAULTS.msgmni * IPC_DEFAULTS.msgmnb) / 1024;
   const info: MsgInfo = {
@@ -138,7 +139,7 @@ function msgStat(t: Task, queue: MsgQueue, addr: number, checkRead: boolean): vo
 }
 
 function msgctl(t: Task, id: number, cmd: number, addr: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   if (id < 0 || cmd < 0) throw new SysError(Errno.EINVAL);
   const creds = t.creds;
   switch (cmd) {

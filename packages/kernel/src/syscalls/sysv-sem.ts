@@ -1,6 +1,6 @@
 import { CLOCK, Errno, IPC, SEMF, Sembuf, SemidDs, SemInfo, SysError } from '@tvisor/abi';
 import { clockNow, decodeTimespec } from '../clock.js';
-import { ipcNamespace } from '../ipc/namespace.js';
+import { ipcNamespaceOf } from '../namespaces.js';
 import { ipcNow } from '../ipc/registry.js';
 import { SEM_ADJUST_MAX, SEM_VALUE_MAX, SemSet } from '../ipc/sem-set.js';
 import type { Task } from '../task.js';
@@ -11,7 +11,7 @@ const SEM_MAP = 1024000000;
 const SEM_UNDO_SIZE = 20;
 
 function semget(t: Task, key: number, nsems: number, flags: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   if (nsems < 0 || nsems > ns.semmsl) throw new SysError(Errno.EINVAL);
   return ns.sem.get(
     key,
@@ -28,7 +28,7 @@ function semget(t: Task, key: number, nsems: number, flags: number): number {
 }
 
 function semtimedop(t: Task, id: number, sopsAddr: number, nsops: number, timeoutAddr: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   if (nsops < 1 || id < 0) throw new SysError(Errno.EINVAL);
   if (nsops > ns.semopm) throw new SysError(Errno.E2BIG);
   const raw = t.mm.copyIn(sopsAddr, nsops * Sembuf.size);
@@ -82,7 +82,7 @@ function semtimedop(t: Task, id: number, sopsAddr: number, nsops: number, timeou
 }
 
 function semInfo(t: Task, addr: number, usage: boolean): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   const sets = ns.sem.all();
   const info: SemInfo = {
     semmap: SEM_MAP,
@@ -116,7 +116,7 @@ function semnum(set: SemSet, num: number): number {
 }
 
 function semctl(t: Task, id: number, num: number, cmd: number, arg: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   if (id < 0 || cmd < 0) throw new SysError(Errno.EINVAL);
   const creds = t.creds;
   switch (cmd) {

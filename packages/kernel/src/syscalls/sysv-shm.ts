@@ -1,6 +1,6 @@
 import { Errno, IPC, MAP, PROT, SHMF, ShmidDs, ShmInfoLimits, ShmInfoUsage, SysError } from '@tvisor/abi';
 import { PAGE_SIZE, pageAlignUp } from '@tvisor/mm';
-import { ipcNamespace } from '../ipc/namespace.js';
+import { ipcNamespaceOf } from '../namespaces.js';
 import { ipcNow } from '../ipc/registry.js';
 import { ShmSegment } from '../ipc/shm-segment.js';
 import type { Task } from '../task.js';
@@ -12,7 +12,7 @@ const SHM_MIN = 1;
 const SHM_LBA = PAGE_SIZE;
 
 function shmget(t: Task, key: number, size: number, flags: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   const kernel = t.kernel;
   return ns.shm.get(
     key,
@@ -42,7 +42,7 @@ function shmget(t: Task, key: number, size: number, flags: number): number {
 }
 
 function shmat(t: Task, id: number, addr: number, flags: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   let mapFlags = MAP.SHARED;
   if (addr !== 0) {
     if (addr % SHM_LBA !== 0) {
@@ -81,7 +81,7 @@ function shmat(t: Task, id: number, addr: number, flags: number): number {
  * size at the matching offset, as Linux does after partial munmaps.
  */
 function shmdt(t: Task, addr: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   if (addr % PAGE_SIZE !== 0) throw new SysError(Errno.EINVAL);
   const vmas = t.mm.vmaList();
   const first = vmas.find((v) => v.start === addr && v.file !== null && ns.segments.has(v.file) && v.fileOffset === 0);
@@ -118,7 +118,7 @@ function writeStruct<T>(t: Task, addr: number, codec: { size: number; encode(v: 
 }
 
 function shmctl(t: Task, id: number, cmd: number, addr: number): number {
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcNamespaceOf(t);
   if (id < 0 || cmd < 0) throw new SysError(Errno.EINVAL);
   const creds = t.creds;
   switch (cmd) {

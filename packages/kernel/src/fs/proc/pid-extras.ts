@@ -7,7 +7,7 @@ import { mountinfoText, mountsText } from './mountinfo.js';
 /**
  * The /proc/PID entries runtimes probe beyond the basics: mountinfo and
  * mounts, cgroup, oom_score_adj (kept per process, inherited across fork),
- * smaps_rollup and ns/ (thread-dir.ts adds the rest, task/TID/ included).
+ * smaps_rollup (thread-dir.ts adds the rest, task/TID/ included; pid-ns.ts ns/ and the id maps).
  */
 export function addPidExtras(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup, dir: StaticDirectory): void {
   dir.add(
@@ -28,31 +28,7 @@ export function addPidExtras(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGrou
     'smaps_rollup',
     fs.file(() => smapsRollup(g)),
   );
-  const ns = dir.add('ns', fs.dir({ perm: 0o511 }));
-  for (const [name, inode] of NAMESPACES)
-    ns.add(
-      name,
-      fs.symlink(() => `${name.replace(/_for_children$/, '')}:[${inode}]`),
-    );
 }
-
-/**
- * The sandbox is one set of namespaces; their inode numbers are those Linux
- * gives the initial namespaces (what `readlink /proc/1/ns/net` shows on a
- * host), as gVisor reports.
- */
-const NAMESPACES: ReadonlyArray<readonly [string, number]> = [
-  ['cgroup', 4026531835],
-  ['ipc', 4026531839],
-  ['mnt', 4026531841],
-  ['net', 4026531840],
-  ['pid', 4026531836],
-  ['pid_for_children', 4026531836],
-  ['time', 4026531834],
-  ['time_for_children', 4026531834],
-  ['user', 4026531837],
-  ['uts', 4026531838],
-];
 
 /** Linux's range for oom_score_adj (OOM_SCORE_ADJ_MIN..MAX); anything else is EINVAL. */
 const OOM_SCORE_ADJ_MIN = -1000;

@@ -4,6 +4,7 @@ import { MMAP_MIN_ADDR } from '@tvisor/mm';
 import { cpus, totalmem } from 'node:os';
 import { DEFAULT_MOUNT_MAX, KernfsFilesystem, type DynamicDirectory, type Inode, type KernfsNode } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
+import { initialNamespaces, namespacesOf } from '../../namespaces.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { clockNow } from '../../clock.js';
 import { threadDirectory } from './thread-dir.js';
@@ -103,6 +104,8 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
   );
   const sys = fixed.add('sys', fs.dir());
   const kern = sys.add('kernel', fs.dir());
+  // The reader's UTS namespace's names (the initial ones when no process asks).
+  const utsNames = () => (kernel.current ? namespacesOf(kernel, kernel.current.group) : initialNamespaces(kernel)).uts.names;
   // The UTS names, which root may set here as with sethostname(2) (up to a newline, 64 bytes at most).
   for (const [name, field] of [
     ['hostname', 'nodename'],
@@ -112,11 +115,11 @@ export function createProcfs(kernel: Kernel): KernfsFilesystem {
       name,
       fs.file(
         {
-          read: () => `${kernel.uname[field]}\n`,
+          read: () => `${utsNames()[field]}\n`,
           write: (data) => {
             const text = new TextDecoder().decode(data).split('\n')[0];
             if (new TextEncoder().encode(text).length > 64) throw new SysError(Errno.EINVAL);
-            kernel.uname[field] = text;
+            utsNames()[field] = text;
             return data.length;
           },
         },

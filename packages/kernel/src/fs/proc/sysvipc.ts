@@ -1,7 +1,7 @@
 import { Errno, SysError } from '@tvisor/abi';
 import type { KernfsFilesystem, StaticDirectory } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
-import { ipcNamespace } from '../../ipc/namespace.js';
+import { ipcNamespace, ipcNamespaceOf } from '../../namespaces.js';
 
 const PAGE = 4096;
 /** The largest value an int sysctl takes (proc_dointvec). */
@@ -17,7 +17,7 @@ const octal = (v: number) => v.toString(8).padStart(4);
  * (ipc/msg.c, sem.c, shm.c), and the IPC limits under /proc/sys/kernel.
  */
 export function addSysvIpcEntries(fs: KernfsFilesystem, kernel: Kernel, proc: StaticDirectory, kern: StaticDirectory): void {
-  const ns = () => ipcNamespace(kernel);
+  const ns = () => (kernel.current ? ipcNamespaceOf(kernel.current) : ipcNamespace(kernel));
   const dir = proc.add('sysvipc', fs.dir());
   dir.add(
     'msg',

@@ -14,6 +14,7 @@ import type { Kernel } from '../../kernel.js';
 import type { Task, ThreadGroup } from '../../task.js';
 import { procStat, procStatus } from './pid-files.js';
 import { addPidExtras } from './pid-extras.js';
+import { addNamespaceEntries } from './pid-ns.js';
 import { procNetDir } from './net.js';
 import { ProcessMemoryFile } from './pid-mem.js';
 
@@ -152,6 +153,7 @@ export function threadDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadG
     ),
   );
   addPidExtras(fs, kernel, g, dir);
+  addNamespaceEntries(fs, kernel, g, dir);
   if (!task) dir.add('task', taskDirectory(fs, kernel, g));
   return dir;
 }
