@@ -64,13 +64,14 @@ export class Ipv4Layer {
     }
     const info: PacketInfo = { nic, src: v.src, dst, broadcast, ttl: v.ttl, networkPacket: packet };
     const protocol = v.protocol;
+    const rawMatched = this.stack.raw.deliver(4, protocol, info, payload);
     if (protocol === IPPROTO.ICMP) {
       this.receiveIcmp(info, payload);
       return;
     }
     const transport = this.stack.transport(protocol);
     if (transport) transport.receive(info, payload);
-    else this.sendIcmpError(info, Icmpv4Type.DEST_UNREACHABLE, 2, 0);
+    else if (!rawMatched) this.sendIcmpError(info, Icmpv4Type.DEST_UNREACHABLE, 2, 0);
   }
 
   /**
