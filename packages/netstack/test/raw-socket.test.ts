@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, ICMP, IP, IPPROTO, IPV6, POLL, SO, SOCK, SOL } from '../src/abi.js';
+import { AF, Errno, ICMP, ICMP6, IP, IPPROTO, IPV6, POLL, SO, SOCK, SOL } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
 import { skbTruesize } from '../src/socket/raw-socket.js';
 import { internetChecksum } from '../src/wire/checksum.js';
@@ -119,6 +119,35 @@ describe('raw IP sockets', () => {
     const icmp6 = createSocket(st, AF.INET6, SOCK.RAW, IPPROTO.ICMPV6);
     expect(errnoOf(() => icmp6.setsockopt(SOL.IPV6, IPV6.CHECKSUM, 2))).toBe(Errno.EINVAL);
     expect(errnoOf(() => plain.setsockopt(SOL.IP, IP.HDRINCL, 1))).toBe(Errno.ENOPROTOOPT);
+  });
+
+  it('ICMP6_FILTER blocks the ICMPv6 types it names; SHUT_RD still queues, then reads end at 0', () => {
+    const { st, clock } = loopbackStack();
+    const s = createSocket(st, AF.INET6, SOCK.RAW, IPPROTO.ICMPV6);
+    expect([...(s.getsockopt(IPPROTO.ICMPV6, ICMP6.FILTER) as Uint8Array)]).toEqual(new Array(32).fill(0));
+    const block = new Uint8Array(32);
+    block[128 >> 3] = 1 << (128 & 7); // echo request
+    s.setsockopt(IPPROTO.ICMPV6, ICMP6.FILTER, block);
+    s.connect(LO6);
+    s.shutdown(0);
+    s.send(Uint8Array.of(128, 0, 0, 0, 0, 1, 0, 1));
+    clock.advance(1);
+    expect(s.recv(100)[0]).toBe(129);
+    expect(s.recv(100).length).toBe(0);
+    const v4 = createSocket(st, AF.INET, SOCK.RAW, IPPROTO.ICMP);
+    expect(errnoOf(() => v4.getsockopt(SOL.IPV6, IPV6.CHECKSUM))).toBe(Errno.EOPNOTSUPP);
+    expect(errnoOf(() => v4.setsockopt(SOL.IPV6, IPV6.CHECKSUM, 2))).toBe(Errno.ENOPROTOOPT);
+  });
+
+  it('IP_HDRINCL over loopback arrives whatever the header names as destination', () => {
+    const { st, clock } = loopbackStack();
+    const rx = createSocket(st, AF.INET, SOCK.RAW, 253);
+    const tx = createSocket(st, AF.INET, SOCK.RAW, IPPROTO.RAW);
+    tx.sendto(Uint8Array.of(0x45, 0, 0, 0, 0, 0, 0, 0, 64, 253, 0, 0, 0, 0, 0, 0, 0, 0, 0, 42), 0, LO4);
+    clock.advance(1);
+    const r = rx.recvfrom(100);
+    expect(r.addr?.addr).toBe('127.0.0.1');
+    expect([...r.data.subarray(16, 20)]).toEqual([0, 0, 0, 42]);
   });
 
   it('the receive buffer drops once full, charging each packet as Linux does', () => {

@@ -156,6 +156,11 @@ export const ICMP = {
   FILTER: 1,
 } as const;
 
+/** SOL_ICMPV6 (= IPPROTO_ICMPV6) options of ICMPv6 raw sockets (<netinet/icmp6.h>). */
+export const ICMP6 = {
+  FILTER: 1,
+} as const;
+
 /** SOL_TCP options. */
 export const TCP = {
   NODELAY: 1,

@@ -59,6 +59,7 @@ export const PRELUDES: Record<Program, string> = {
 #include <net/route.h>
 #include <linux/sockios.h>
 #include <linux/icmp.h>
+#include <netinet/icmp6.h>
 `,
   uapi: `#include <stddef.h>
 int printf(const char *, ...);

@@ -154,6 +154,7 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   IP: { program: 'libc', cName: prefix('IP_') },
   IPV6: { program: 'libc', cName: prefix('IPV6_') },
   ICMP: { program: 'libc', cName: prefix('ICMP_') },
+  ICMP6: { program: 'libc', cName: prefix('ICMP6_') },
   TCP: { program: 'libc', cName: prefix('TCP_') },
   MSG: { program: 'libc', cName: prefix('MSG_') },
   SCM: { program: 'libc', cName: prefix('SCM_') },

@@ -5,7 +5,7 @@
 // connected peer; what it sends is the payload of one IP packet, or with
 // IP_HDRINCL (always on IPPROTO_RAW) the packet itself.
 
-import { AF, Errno, ICMP, IP, IPPROTO, IPV6, MSG, POLL, SO, SOCK, SOL, SysError } from '../abi.js';
+import { AF, Errno, ICMP, ICMP6, IP, IPPROTO, IPV6, MSG, POLL, SO, SOCK, SOL, SysError } from '../abi.js';
 import { IpAddress } from '../wire/address.js';
 import { set16 } from '../wire/bytes.js';
 import { finishChecksum, internetChecksum, pseudoHeaderSum, sumBytes } from '../wire/checksum.js';
@@ -69,6 +69,8 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
   private checksumOffset: number;
   /** ICMP_FILTER: bit n set drops ICMP type n. */
   private icmpFilter = 0;
+  /** ICMP6_FILTER's struct icmp6_filter: bit n of the 256 set drops ICMPv6 type n. */
+  private readonly icmp6Filter = new Uint8Array(32);
   private rcvBufSize = DEFAULT_BUF;
   private sndBufSize = DEFAULT_BUF;
   private readShut = false;
@@ -125,6 +127,8 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
       if (flags & MSG.OOB) throw new SysError(Errno.EOPNOTSUPP);
       let dst: IpAddress;
       if (addr && addr.family !== AF.UNSPEC) {
+        // rawv6_sendmsg: a sockaddr_in is shorter than SIN6_LEN_RFC2133, so EINVAL before the family is looked at.
+        if (this.version === 6 && addr.family === AF.INET) throw new SysError(Errno.EINVAL);
         if (addr.family !== this.family) throw new SysError(Errno.EAFNOSUPPORT);
         dst = this.destination(addr);
       } else if (this.remoteAddr) dst = this.remoteAddr;
@@ -243,6 +247,14 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
       this.icmpFilter = new DataView(b.buffer).getUint32(0, true);
       return;
     }
+    if (level === IPPROTO.ICMPV6 && this.version === 6) {
+      if (name !== ICMP6.FILTER) throw new SysError(Errno.ENOPROTOOPT);
+      if (this.protocol !== IPPROTO.ICMPV6) throw new SysError(Errno.EOPNOTSUPP);
+      if (!(value instanceof Uint8Array)) throw new SysError(Errno.EINVAL);
+      // rawv6_seticmpfilter copies at most sizeof(struct icmp6_filter); a shorter value sets its prefix.
+      this.icmp6Filter.set(value.subarray(0, 32));
+      return;
+    }
     // Linux's rawv6 sockets answer only SOL_IPV6 and SOL_ICMPV6 (and SOL_RAW).
     if (level === SOL.IP && this.version === 6) throw new SysError(Errno.ENOPROTOOPT);
     if (level === SOL.IP && name === IP.HDRINCL) {
@@ -290,7 +302,14 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
       new DataView(b.buffer).setUint32(0, this.icmpFilter, true);
       return b;
     }
+    if (level === IPPROTO.ICMPV6 && this.version === 6) {
+      if (name !== ICMP6.FILTER) throw new SysError(Errno.ENOPROTOOPT);
+      if (this.protocol !== IPPROTO.ICMPV6) throw new SysError(Errno.EOPNOTSUPP);
+      return this.icmp6Filter.slice();
+    }
     if (level === SOL.IP && this.version === 6) throw new SysError(Errno.ENOPROTOOPT);
+    // ip_getsockopt answers only SOL_IP: other levels on an IPv4 raw socket are EOPNOTSUPP (setsockopt's are ENOPROTOOPT).
+    if (level !== SOL.IP && this.version === 4) throw new SysError(Errno.EOPNOTSUPP);
     if (level === SOL.IP && name === IP.HDRINCL) return this.hdrincl ? 1 : 0;
     if (level === SOL.IPV6 && name === IPV6.CHECKSUM && this.version === 6) return this.checksumOffset;
     const ip = this.ipOptions.get(level, name);
@@ -331,7 +350,8 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
       const sum = pseudoHeaderSum(info.src.bytes, info.dst.bytes, this.protocol, transport.length) + sumBytes(transport);
       if (finishChecksum(sum) !== 0) return true;
     }
-    if (this.readShut) return true;
+    if (this.version === 6 && this.protocol === IPPROTO.ICMPV6 && transport.length > 0 && (this.icmp6Filter[transport[0] >> 3] >> (transport[0] & 7)) & 1)
+      return true;
     const data = (this.version === 4 ? info.networkPacket : transport).slice();
     // __sock_queue_rcv_skb: a full buffer drops; an empty one takes anything.
     if (this.queuedCharge >= this.rcvBufSize) return true;
@@ -371,6 +391,13 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
     if (buf.subarray(off + 12, off + 16).every((b) => b === 0)) buf.set(route.src.bytes, off + 12);
     set16(buf, off + 10, 0);
     set16(buf, off + 10, internetChecksum(buf, off, off + ihl));
+    // A packet routed to this host is delivered here whatever its header's destination says (the route, not the header, decided).
+    if (route.nic.isLoopback || route.local) {
+      const pkt = buf.subarray(off);
+      const nic = route.nic;
+      this.stack.defer(() => this.stack.ipv4.receive(nic, pkt, true));
+      return;
+    }
     this.stack.transmit(route, buf, off, EtherType.IPV4);
   }
 

@@ -28,8 +28,12 @@ export class Ipv4Layer {
     this.reassembler = new FragmentReassembler({ now: () => stack.clock.now(), setTimer: (ms, cb) => stack.setTimer(ms, cb) });
   }
 
-  /** Handles an IPv4 packet received on `nic`. */
-  receive(nic: Nic, pkt: Uint8Array): void {
+  /**
+   * Handles an IPv4 packet received on `nic`. `routedHere` marks a packet
+   * this host already routed to itself (IP_HDRINCL over loopback): it is
+   * delivered whatever its header's destination.
+   */
+  receive(nic: Nic, pkt: Uint8Array, routedHere = false): void {
     const v = new Ipv4View(pkt);
     if (!v.isValid()) {
       nic.counters.rxDropped++;
@@ -37,7 +41,7 @@ export class Ipv4Layer {
     }
     const dst = v.dst;
     let broadcast = false;
-    if (!this.stack.isLocalAddress(dst) && !(nic.isLoopback && dst.bytes[0] === 127)) {
+    if (!routedHere && !this.stack.isLocalAddress(dst) && !(nic.isLoopback && dst.bytes[0] === 127)) {
       if (
         dst.isLimitedBroadcast ||
         dst.key === '224.0.0.1' ||

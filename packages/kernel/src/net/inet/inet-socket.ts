@@ -1,4 +1,4 @@
-import { AF, Errno, ICMP, IP, Linger, MSG, POLL, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
+import { AF, Errno, ICMP, ICMP6, IP, IPPROTO, Linger, MSG, POLL, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
 import { createSocket, IpAddress, TCP_CA_NAME_MAX, type SockAddr, type Socket, type SockOptValue } from '@tvisor/netstack';
 import type { FileDescription, ReadinessCallback } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
@@ -100,6 +100,8 @@ function decodeOption(level: number, name: number, value: Uint8Array): SockOptVa
   }
   // ICMP_FILTER's mask may be shorter than 4 bytes (raw_seticmpfilter).
   if (level === SOL.RAW && name === ICMP.FILTER) return value.slice();
+  // So may ICMP6_FILTER's struct icmp6_filter (rawv6_seticmpfilter).
+  if (level === IPPROTO.ICMPV6 && name === ICMP6.FILTER) return value.slice();
   // Structures (in_addr, ip_mreq, ip_mreqn) go as they are.
   if (level === SOL.IP && (name === IP.MULTICAST_IF || name === IP.ADD_MEMBERSHIP || name === IP.DROP_MEMBERSHIP)) return value.slice();
   // Linux's integer IP options take a single byte when shorter than an int, and nothing as 0 (do_ip_setsockopt).
