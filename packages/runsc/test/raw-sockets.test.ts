@@ -125,6 +125,8 @@ static void hdrincl(void) {
   int n = next(rx, b, sizeof b, proto);
   if (n > 0) printf("hdrincl: %d bytes, length %d, ttl %d, src %d.%d.%d.%d, sum %s, %.4s\n", n, b[2] << 8 | b[3], b[8], b[12], b[13], b[14], b[15], csum(b, 20) ? "bad" : "ok", (char *)b + 20);
   printf("short header: %s\n", sendto(tx, p, 10, 0, (struct sockaddr *)&to, sizeof to) < 0 ? strerror(errno) : "sent");
+  // Longer than any IPv4 packet: refused before the (too short) buffer is read.
+  printf("giant: %s\n", sendto(tx, p, 1 << 21, 0, (struct sockaddr *)&to, sizeof to) < 0 ? strerror(errno) : "sent");
   close(rx);
   close(tx);
 }

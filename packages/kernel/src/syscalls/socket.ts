@@ -364,6 +364,8 @@ function parseControl(t: Task, addr: number, len: number): Control {
 function sendOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], to: Uint8Array | null, control: Control, flags: number, forceNonblock = false): number {
   let data: Uint8Array;
   try {
+    const limit = sock.maxMessageSize;
+    if (limit !== undefined && iovTotal(iovs) > limit) throw new SysError(Errno.EMSGSIZE);
     data = gather(t, iovs, iovTotal(iovs));
   } catch (e) {
     for (const f of control.rights ?? []) f.decRef();

@@ -11,6 +11,8 @@ import { HostInetSocket } from './host-inet-socket.js';
 
 /** sizeof(struct sockaddr_in6) minus sin6_scope_id (RFC 2133): the shortest AF_INET6 address Linux takes. */
 const SIN6_LEN_RFC2133 = 24;
+/** What ping_common_sendmsg and IPv4 raw_sendmsg take at most (len > 0xFFFF is EMSGSIZE before anything is copied). */
+const MAX_ICMP_OR_RAW4_LEN = 0xffff;
 
 /**
  * Decodes sockaddr bytes for a socket of `family` into netstack's SockAddr.
@@ -149,6 +151,11 @@ export class InetSocket extends SocketImpl {
 
   get messageOriented(): boolean {
     return this.type !== SOCK.STREAM;
+  }
+
+  override get maxMessageSize(): number | undefined {
+    const ping = this.type === SOCK.DGRAM && (this.protocol === IPPROTO.ICMP || this.protocol === IPPROTO.ICMPV6);
+    return ping || (this.type === SOCK.RAW && this.family === AF.INET) ? MAX_ICMP_OR_RAW4_LEN : undefined;
   }
 
   bind(_t: Task, raw: Uint8Array): void {
