@@ -20,6 +20,7 @@ export { createSocket } from './socket/factory.js';
 export { TcpSocket, TCP_CA_NAME_MAX } from './socket/tcp-socket.js';
 export { UdpSocket } from './socket/udp-socket.js';
 export { PingSocket } from './socket/ping-socket.js';
+export { RawSocket } from './socket/raw-socket.js';
 export type { Socket, SockAddr, SockOptValue, RecvResult, LingerOption } from './socket/types.js';
 export { ping, type PingResult } from './stack/ping.js';
 // The Linux ABI names the socket API speaks (re-exported from @tvisor/abi for convenience).

@@ -131,6 +131,7 @@ export const IP = {
 
 /** SOL_IPV6 options. */
 export const IPV6 = {
+  CHECKSUM: 7,
   UNICAST_HOPS: 16,
   MULTICAST_IF: 17,
   MULTICAST_HOPS: 18,
@@ -148,6 +149,16 @@ export const IPV6 = {
   RECVTCLASS: 66,
   TCLASS: 67,
   RECVORIGDSTADDR: 74,
+} as const;
+
+/** SOL_RAW options of IPPROTO_ICMP raw sockets (<linux/icmp.h>). */
+export const ICMP = {
+  FILTER: 1,
+} as const;
+
+/** SOL_ICMPV6 (= IPPROTO_ICMPV6) options of ICMPv6 raw sockets (<netinet/icmp6.h>). */
+export const ICMP6 = {
+  FILTER: 1,
 } as const;
 
 /** SOL_TCP options. */

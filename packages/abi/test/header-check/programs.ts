@@ -58,6 +58,8 @@ export const PRELUDES: Record<Program, string> = {
 #include <net/if_arp.h>
 #include <net/route.h>
 #include <linux/sockios.h>
+#include <linux/icmp.h>
+#include <netinet/icmp6.h>
 `,
   uapi: `#include <stddef.h>
 int printf(const char *, ...);

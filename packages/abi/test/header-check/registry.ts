@@ -153,6 +153,8 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   IPPROTO: { program: 'libc', cName: prefix('IPPROTO_') },
   IP: { program: 'libc', cName: prefix('IP_') },
   IPV6: { program: 'libc', cName: prefix('IPV6_') },
+  ICMP: { program: 'libc', cName: prefix('ICMP_') },
+  ICMP6: { program: 'libc', cName: prefix('ICMP6_') },
   TCP: { program: 'libc', cName: prefix('TCP_') },
   MSG: { program: 'libc', cName: prefix('MSG_') },
   SCM: { program: 'libc', cName: prefix('SCM_') },

@@ -173,6 +173,15 @@ export abstract class SocketImpl extends FileImplBase {
   }
 
   /** Protocol options (levels other than SOL_SOCKET, and SOL_SOCKET ones the protocol owns); undefined if unknown. */
+  /**
+   * The longest message the protocol takes, checked before the data is
+   * copied in (so a huge send is EMSGSIZE, not EFAULT); undefined when the
+   * protocol checks only later.
+   */
+  get maxMessageSize(): number | undefined {
+    return undefined;
+  }
+
   protected protocolGetOption(_level: number, _name: number): Uint8Array | undefined {
     return undefined;
   }

@@ -1,6 +1,7 @@
-import { AF, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
+import { AF, CAP, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
+import { hasCapability } from '../credentials.js';
 import { vfsCredentials } from '../fs-context.js';
 import { createInetSocket, InetSocket, IP_INT_OPTIONS } from '../net/inet/inet-socket.js';
 import { checkPingAccess } from '../net/inet/ping-access.js';
@@ -197,6 +198,8 @@ function createSocket(t: Task, domain: number, type: number, protocol: number): 
       if (base === SOCK.DGRAM && ((domain === AF.INET && protocol === IPPROTO.ICMP) || (domain === AF.INET6 && protocol === IPPROTO.ICMPV6))) {
         checkPingAccess(t.kernel, t.creds);
       }
+      // raw(7): only a process with CAP_NET_RAW may open a raw socket.
+      if (base === SOCK.RAW && !hasCapability(t.creds, CAP.NET_RAW)) throw new SysError(Errno.EPERM);
       return createInetSocket(t.kernel, newSocketInode(vfsCredentials(t.creds)), domain, base, protocol);
     case AF.NETLINK:
       return createNetlinkSocket(t.kernel, newSocketInode(vfsCredentials(t.creds)), base, protocol);
@@ -361,6 +364,8 @@ function parseControl(t: Task, addr: number, len: number): Control {
 function sendOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], to: Uint8Array | null, control: Control, flags: number, forceNonblock = false): number {
   let data: Uint8Array;
   try {
+    const limit = sock.maxMessageSize;
+    if (limit !== undefined && iovTotal(iovs) > limit) throw new SysError(Errno.EMSGSIZE);
     data = gather(t, iovs, iovTotal(iovs));
   } catch (e) {
     for (const f of control.rights ?? []) f.decRef();

@@ -4,6 +4,7 @@ import { AF, Errno, IPPROTO, SOCK, SysError } from '../abi.js';
 import type { Stack } from '../stack/stack.js';
 import { TcpSocket } from './tcp-socket.js';
 import { PingSocket } from './ping-socket.js';
+import { RawSocket } from './raw-socket.js';
 import { UdpSocket } from './udp-socket.js';
 import type { Socket } from './types.js';
 
@@ -25,5 +26,7 @@ export function createSocket(stack: Stack, family: number, type: number, protoco
     if (protocol !== 0 && protocol !== IPPROTO.UDP) throw new SysError(Errno.EPROTONOSUPPORT);
     return new UdpSocket(stack, family);
   }
+  // Raw sockets need CAP_NET_RAW: that check is the embedder's (the kernel knows the caller's credentials).
+  if (base === SOCK.RAW) return new RawSocket(stack, family, protocol);
   throw new SysError(Errno.ESOCKTNOSUPPORT);
 }

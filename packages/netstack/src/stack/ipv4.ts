@@ -28,8 +28,12 @@ export class Ipv4Layer {
     this.reassembler = new FragmentReassembler({ now: () => stack.clock.now(), setTimer: (ms, cb) => stack.setTimer(ms, cb) });
   }
 
-  /** Handles an IPv4 packet received on `nic`. */
-  receive(nic: Nic, pkt: Uint8Array): void {
+  /**
+   * Handles an IPv4 packet received on `nic`. `routedHere` marks a packet
+   * this host already routed to itself (IP_HDRINCL over loopback): it is
+   * delivered whatever its header's destination.
+   */
+  receive(nic: Nic, pkt: Uint8Array, routedHere = false): void {
     const v = new Ipv4View(pkt);
     if (!v.isValid()) {
       nic.counters.rxDropped++;
@@ -37,7 +41,7 @@ export class Ipv4Layer {
     }
     const dst = v.dst;
     let broadcast = false;
-    if (!this.stack.isLocalAddress(dst) && !(nic.isLoopback && dst.bytes[0] === 127)) {
+    if (!routedHere && !this.stack.isLocalAddress(dst) && !(nic.isLoopback && dst.bytes[0] === 127)) {
       if (
         dst.isLimitedBroadcast ||
         dst.key === '224.0.0.1' ||
@@ -64,13 +68,14 @@ export class Ipv4Layer {
     }
     const info: PacketInfo = { nic, src: v.src, dst, broadcast, ttl: v.ttl, networkPacket: packet };
     const protocol = v.protocol;
+    const rawMatched = this.stack.raw.deliver(4, protocol, info, payload);
     if (protocol === IPPROTO.ICMP) {
       this.receiveIcmp(info, payload);
       return;
     }
     const transport = this.stack.transport(protocol);
     if (transport) transport.receive(info, payload);
-    else this.sendIcmpError(info, Icmpv4Type.DEST_UNREACHABLE, 2, 0);
+    else if (!rawMatched) this.sendIcmpError(info, Icmpv4Type.DEST_UNREACHABLE, 2, 0);
   }
 
   /**

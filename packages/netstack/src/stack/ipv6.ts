@@ -77,6 +77,7 @@ export class Ipv6Layer {
     if (off > packet.length) return;
     const payload = packet.subarray(off);
     const info: PacketInfo = { nic, src: v.src, dst, broadcast, ttl: v.hopLimit, networkPacket: packet };
+    const rawMatched = this.stack.raw.deliver(6, next, info, payload);
     if (next === IPPROTO.ICMPV6) {
       this.receiveIcmp(info, payload);
       return;
@@ -84,7 +85,7 @@ export class Ipv6Layer {
     if (next === Ipv6Ext.NO_NEXT) return;
     const transport = this.stack.transport(next);
     if (transport) transport.receive(info, payload);
-    else this.sendIcmpError(info, Icmpv6Type.PARAM_PROBLEM, 1, 6); // unrecognized next header
+    else if (!rawMatched) this.sendIcmpError(info, Icmpv6Type.PARAM_PROBLEM, 1, 6); // unrecognized next header
   }
 
   /** Sends the transport packet in `pkt` along `route`; callers keep packets within the MTU. */

@@ -24,6 +24,7 @@ import { UdpProtocol } from '../udp/protocol.js';
 import { Ipv4Layer } from './ipv4.js';
 import { Ipv6Layer } from './ipv6.js';
 import { NeighborCache } from './neighbor.js';
+import { RawEndpoints } from './raw.js';
 import { Nic } from './nic.js';
 import type { OutPacket } from './packet.js';
 import { EPHEMERAL_FIRST, EPHEMERAL_LAST, validPortRange, type PortRange } from './ports.js';
@@ -61,6 +62,8 @@ export class Stack {
   readonly ipv6: Ipv6Layer;
   readonly tcp: TcpProtocol;
   readonly udp: UdpProtocol;
+  /** Raw sockets' endpoints, offered a copy of every inbound packet of their protocol. */
+  readonly raw = new RawEndpoints();
   /** net.ipv4.ip_local_port_range: where TCP and UDP take ephemeral ports (setEphemeralPorts changes it). */
   ephemeralPorts: PortRange = { first: EPHEMERAL_FIRST, last: EPHEMERAL_LAST };
 

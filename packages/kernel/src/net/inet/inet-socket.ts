@@ -1,4 +1,4 @@
-import { AF, Errno, IP, Linger, MSG, POLL, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
+import { AF, Errno, ICMP, ICMP6, IP, IPPROTO, Linger, MSG, POLL, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
 import { createSocket, IpAddress, TCP_CA_NAME_MAX, type SockAddr, type Socket, type SockOptValue } from '@tvisor/netstack';
 import type { FileDescription, ReadinessCallback } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
@@ -11,6 +11,8 @@ import { HostInetSocket } from './host-inet-socket.js';
 
 /** sizeof(struct sockaddr_in6) minus sin6_scope_id (RFC 2133): the shortest AF_INET6 address Linux takes. */
 const SIN6_LEN_RFC2133 = 24;
+/** What ping_common_sendmsg and IPv4 raw_sendmsg take at most (len > 0xFFFF is EMSGSIZE before anything is copied). */
+const MAX_ICMP_OR_RAW4_LEN = 0xffff;
 
 /**
  * Decodes sockaddr bytes for a socket of `family` into netstack's SockAddr.
@@ -98,6 +100,10 @@ function decodeOption(level: number, name: number, value: Uint8Array): SockOptVa
     const end = value.indexOf(0);
     return new TextDecoder().decode(end < 0 ? value : value.subarray(0, end));
   }
+  // ICMP_FILTER's mask may be shorter than 4 bytes (raw_seticmpfilter).
+  if (level === SOL.RAW && name === ICMP.FILTER) return value.slice();
+  // So may ICMP6_FILTER's struct icmp6_filter (rawv6_seticmpfilter).
+  if (level === IPPROTO.ICMPV6 && name === ICMP6.FILTER) return value.slice();
   // Structures (in_addr, ip_mreq, ip_mreqn) go as they are.
   if (level === SOL.IP && (name === IP.MULTICAST_IF || name === IP.ADD_MEMBERSHIP || name === IP.DROP_MEMBERSHIP)) return value.slice();
   // Linux's integer IP options take a single byte when shorter than an int, and nothing as 0 (do_ip_setsockopt).
@@ -145,6 +151,11 @@ export class InetSocket extends SocketImpl {
 
   get messageOriented(): boolean {
     return this.type !== SOCK.STREAM;
+  }
+
+  override get maxMessageSize(): number | undefined {
+    const ping = this.type === SOCK.DGRAM && (this.protocol === IPPROTO.ICMP || this.protocol === IPPROTO.ICMPV6);
+    return ping || (this.type === SOCK.RAW && this.family === AF.INET) ? MAX_ICMP_OR_RAW4_LEN : undefined;
   }
 
   bind(_t: Task, raw: Uint8Array): void {
