@@ -1,6 +1,7 @@
-import { AF, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
+import { AF, CAP, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
+import { hasCapability } from '../credentials.js';
 import { vfsCredentials } from '../fs-context.js';
 import { createInetSocket, InetSocket, IP_INT_OPTIONS } from '../net/inet/inet-socket.js';
 import { checkPingAccess } from '../net/inet/ping-access.js';
@@ -309,6 +310,38 @@ interface Control {
   creds: MessageCreds | null;
 }
 
+/** The "no id" value of a uid_t or gid_t ((uid_t)-1), which no credential can name. */
+const INVALID_ID = 0xffffffff;
+
+/**
+ * Whether the sender may claim SCM_CREDENTIALS `c` (unix(7); Linux's
+ * scm_check_creds, then __scm_send's pid lookup): EINVAL for an id that
+ * cannot exist; EPERM for another process's pid without CAP_SYS_ADMIN, or
+ * ids not among its own real, effective or saved ones without
+ * CAP_SETUID/CAP_SETGID; ESRCH for a pid that names no process.
+ */
+function checkClaimedCreds(t: Task, c: { pid: number; uid: number; gid: number }): void {
+  const me = t.creds;
+  if (c.uid >>> 0 === INVALID_ID || c.gid >>> 0 === INVALID_ID) throw new SysError(Errno.EINVAL);
+  const pidOk = c.pid === t.group.pid || hasCapability(me, CAP.SYS_ADMIN);
+  const uidOk = c.uid === me.uid || c.uid === me.euid || c.uid === me.suid || hasCapability(me, CAP.SETUID);
+  const gidOk = c.gid === me.gid || c.gid === me.egid || c.gid === me.sgid || hasCapability(me, CAP.SETGID);
+  if (!pidOk || !uidOk || !gidOk) throw new SysError(Errno.EPERM);
+  if (c.pid !== t.group.pid && !pidExists(t, c.pid)) throw new SysError(Errno.ESRCH);
+}
+
+/** Whether `pid` names a thread, a process (zombies included) or a process group or session (find_get_pid). */
+function pidExists(t: Task, pid: number): boolean {
+  if (pid <= 0) return false;
+  if (t.kernel.tasks.has(pid)) return true;
+  for (const task of t.kernel.tasks.values()) {
+    const g = task.group;
+    if (g.pgid === pid || g.sid === pid) return true;
+    for (const child of g.children) if (child.pid === pid) return true;
+  }
+  return false;
+}
+
 /** Parses sendmsg's control messages (SCM_RIGHTS takes a reference to each file). */
 function parseControl(t: Task, addr: number, len: number): Control {
   const control: Control = { rights: null, creds: null };
@@ -334,11 +367,7 @@ function parseControl(t: Task, addr: number, len: number): Control {
         } else if (h.cmsg_type === SCM.CREDENTIALS) {
           if (data.length !== Ucred.size) throw new SysError(Errno.EINVAL);
           const c = Ucred.decode(view, at + CMSG_HDR);
-          const me = t.creds;
-          // Only a privileged sender may claim other ids (unix(7), SCM_CREDENTIALS).
-          if (me.euid !== 0 && (c.pid !== t.group.pid || (c.uid !== me.uid && c.uid !== me.euid) || (c.gid !== me.gid && c.gid !== me.egid))) {
-            throw new SysError(Errno.EPERM);
-          }
+          checkClaimedCreds(t, c);
           control.creds = { pid: c.pid, uid: c.uid, gid: c.gid };
         } else {
           throw new SysError(Errno.EINVAL);

@@ -43,6 +43,8 @@ export interface RecvResult {
   length: number;
   /** IP-level control messages the socket's options asked for (IP_PKTINFO, IP_RECVTTL...), if any. */
   control?: ControlMessage[];
+  /** Datagrams: when it arrived, in milliseconds on the stack's clock (for SO_TIMESTAMP and SIOCGSTAMP). */
+  arrivedAt?: number;
 }
 
 /**

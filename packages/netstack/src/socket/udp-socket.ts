@@ -131,6 +131,7 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
         flags: truncated ? MSG.TRUNC : 0,
         length: d.data.length,
         control,
+        arrivedAt: d.arrivedAt,
       };
     });
   }
