@@ -356,8 +356,13 @@ function parseControl(t: Task, addr: number, len: number): Control {
       const data = buf.subarray(at + CMSG_HDR, at + h.cmsg_len);
       if (h.cmsg_level === SOL.SOCKET) {
         if (h.cmsg_type === SCM.RIGHTS) {
-          const rights = (control.rights ??= []);
           const count = Math.floor(data.length / 4);
+          // No descriptors is no SCM_RIGHTS at all (scm_fp_copy): the message stays one a stream may coalesce.
+          if (count === 0) {
+            at += align8(h.cmsg_len);
+            continue;
+          }
+          const rights = (control.rights ??= []);
           if (rights.length + count > SCM_MAX_FD) throw new SysError(Errno.EINVAL);
           for (let i = 0; i < count; i++) {
             const file = t.group.fds.get(view.getInt32(at + CMSG_HDR + i * 4, true));
