@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, MSG, POLL, SO, SOCK, SOL } from '../src/abi.js';
+import { AF, Errno, MSG, POLL, SHUT, SO, SOCK, SOL } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
 import type { Socket } from '../src/socket/types.js';
 import { errnoOf, makePair } from './harness.js';
@@ -275,5 +275,20 @@ describe('queue sizes', () => {
     const b = rx.recvfrom(10).arrivedAt!;
     expect(a).toBeLessThanOrEqual(first);
     expect(b - a).toBeGreaterThanOrEqual(500);
+  });
+  it('after SHUT_RD an empty queue is end of file to a caller that would wait, EAGAIN with MSG_DONTWAIT', () => {
+    const p = makePair();
+    const rx = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    rx.bind(v4('0.0.0.0', 7000));
+    rx.connect(v4('10.0.0.1', 7001));
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    tx.bind(v4('10.0.0.1', 7001));
+    tx.sendto(bytes('abc'), 0, v4('10.0.0.2', 7000));
+    p.clock.advance(10);
+    rx.shutdown(SHUT.RD);
+    // Queued data still reads, truncated as a datagram.
+    expect(text(rx.recvfrom(2, MSG.DONTWAIT).data)).toBe('ab');
+    expect(errnoOf(() => rx.recvfrom(10, MSG.DONTWAIT))).toBe(Errno.EAGAIN);
+    expect(rx.recvfrom(10).data.length).toBe(0);
   });
 });

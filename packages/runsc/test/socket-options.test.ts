@@ -19,6 +19,7 @@ describe('runsc do: socket options and receive semantics (differential against L
     expect(got.stdout).toContain('SCM_CREDENTIALS pid -1: ESRCH');
     expect(got.stdout).toContain("SCM_CREDENTIALS zombie child's pid as root: ok");
     expect(got.stdout).toContain('empty SCM_RIGHTS then write: read 20');
+    expect(got.stdout).toContain('SHUT_RD recv MSG_DONTWAIT: EAGAIN');
     expect(got.stdout).toContain('zero-length recvmsg: 0, cmsg SCM_RIGHTS');
     expect(got.stdout).toMatch(/\ndone\n$/);
   });

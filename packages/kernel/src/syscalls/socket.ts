@@ -513,7 +513,8 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
   const waitAll = (flags & MSG.WAITALL) !== 0 && (flags & MSG.PEEK) === 0 && sock.type === SOCK.STREAM;
   // MSG_TRUNC on a TCP socket consumes (or peeks) the bytes without copying them (tcp_recvmsg).
   const discard = (flags & MSG.TRUNC) !== 0 && sock.type === SOCK.STREAM && (sock.family === AF.INET || sock.family === AF.INET6);
-  const recvFlags = flags & ~(MSG.WAITALL | MSG.DONTWAIT | MSG.CMSG_CLOEXEC);
+  // MSG_DONTWAIT tells the protocol the call will not wait (a shut-down UDP socket then says EAGAIN, not EOF).
+  const recvFlags = (flags & ~(MSG.WAITALL | MSG.DONTWAIT | MSG.CMSG_CLOEXEC)) | (nonblock ? MSG.DONTWAIT : 0);
   let got = 0;
   let first: IncomingMessage | undefined;
   const deliver = (): number => {

@@ -244,7 +244,7 @@ export class InetSocket extends SocketImpl {
   }
 
   recv(max: number, flags: number): IncomingMessage {
-    const r = this.inner.recvfrom(max, flags & ~(MSG.DONTWAIT | MSG.CMSG_CLOEXEC));
+    const r = this.inner.recvfrom(max, flags & ~MSG.CMSG_CLOEXEC);
     const control: ControlMessage[] = [];
     // A datagram's receive timestamp comes first (udp_recvmsg: sock_recv_cmsgs before ip_cmsg_recv).
     if (this.type !== SOCK.STREAM) {

@@ -3,8 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { UnixReceiveQueue } from './queue.js';
 
 /** A stand-in descriptor that counts its references. */
-function fakeFile(): FileDescription & { refs: number } {
-  const f = {
+interface CountedFile {
+  refs: number;
+  incRef(): void;
+  decRef(): void;
+}
+
+function fakeFile(): CountedFile {
+  const f: CountedFile = {
     refs: 1,
     incRef() {
       f.refs++;
@@ -13,7 +19,7 @@ function fakeFile(): FileDescription & { refs: number } {
       f.refs--;
     },
   };
-  return f as unknown as FileDescription & { refs: number };
+  return f;
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -22,7 +28,7 @@ describe('UnixReceiveQueue stream reads of zero bytes', () => {
   it('take the head message’s descriptors and leave its data; a peek duplicates them', () => {
     const q = new UnixReceiveQueue();
     const f = fakeFile();
-    q.push({ data: bytes('a'), from: null, rights: [f], creds: null });
+    q.push({ data: bytes('a'), from: null, rights: [f as unknown as FileDescription], creds: null });
     const peeked = q.readStream(0, true, false)!;
     expect(peeked.data.length).toBe(0);
     expect(peeked.rights).toEqual([f]);
