@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, MSG, POLL, SO, SOCK, SOL } from '../src/abi.js';
+import { AF, Errno, MSG, POLL, SHUT, SO, SOCK, SOL } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
 import type { Socket } from '../src/socket/types.js';
 import { errnoOf, makePair } from './harness.js';
@@ -235,5 +235,60 @@ describe('queue sizes', () => {
     expect(s.inq()).toBe(5);
     expect(c.outq()).toBe(0);
     expect(errnoOf(() => l.inq())).toBe(Errno.EINVAL);
+  });
+  it('a receive buffer takes datagrams while it holds no more than SO_RCVBUF, so one larger than the buffer still arrives', () => {
+    const p = makePair();
+    const rx = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    rx.bind(v4('0.0.0.0', 7000));
+    rx.setsockopt(SOL.SOCKET, SO.RCVBUF, 0);
+    const min = rx.getsockopt(SOL.SOCKET, SO.RCVBUF) as number;
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    // An empty queue takes a datagram larger than the whole buffer.
+    tx.sendto(new Uint8Array(min + 1), 0, v4('10.0.0.2', 7000));
+    p.clock.advance(10);
+    expect(rx.recvfrom(min + 1).length).toBe(min + 1);
+    // Datagrams of the buffer's size: the second is taken (the queue held exactly SO_RCVBUF), the third is dropped.
+    for (let i = 0; i < 3; i++) tx.sendto(new Uint8Array(min / 2), 0, v4('10.0.0.2', 7000));
+    p.clock.advance(10);
+    tx.sendto(new Uint8Array(min / 2), 0, v4('10.0.0.2', 7000));
+    p.clock.advance(10);
+    let n = 0;
+    while (rx.inq() > 0 || rx.poll() & POLL.IN) {
+      rx.recvfrom(min);
+      n++;
+    }
+    expect(n).toBe(3);
+  });
+
+  it('reports when each datagram arrived, on the stack clock', () => {
+    const p = makePair();
+    const rx = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    rx.bind(v4('0.0.0.0', 7000));
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    tx.sendto(bytes('a'), 0, v4('10.0.0.2', 7000));
+    p.clock.advance(10);
+    const first = p.clock.now();
+    p.clock.advance(500);
+    tx.sendto(bytes('b'), 0, v4('10.0.0.2', 7000));
+    p.clock.advance(10);
+    const a = rx.recvfrom(10).arrivedAt!;
+    const b = rx.recvfrom(10).arrivedAt!;
+    expect(a).toBeLessThanOrEqual(first);
+    expect(b - a).toBeGreaterThanOrEqual(500);
+  });
+  it('after SHUT_RD an empty queue is end of file to a caller that would wait, EAGAIN with MSG_DONTWAIT', () => {
+    const p = makePair();
+    const rx = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    rx.bind(v4('0.0.0.0', 7000));
+    rx.connect(v4('10.0.0.1', 7001));
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    tx.bind(v4('10.0.0.1', 7001));
+    tx.sendto(bytes('abc'), 0, v4('10.0.0.2', 7000));
+    p.clock.advance(10);
+    rx.shutdown(SHUT.RD);
+    // Queued data still reads, truncated as a datagram.
+    expect(text(rx.recvfrom(2, MSG.DONTWAIT).data)).toBe('ab');
+    expect(errnoOf(() => rx.recvfrom(10, MSG.DONTWAIT))).toBe(Errno.EAGAIN);
+    expect(rx.recvfrom(10).data.length).toBe(0);
   });
 });

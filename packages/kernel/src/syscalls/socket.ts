@@ -312,6 +312,38 @@ interface Control {
   creds: MessageCreds | null;
 }
 
+/** The "no id" value of a uid_t or gid_t ((uid_t)-1), which no credential can name. */
+const INVALID_ID = 0xffffffff;
+
+/**
+ * Whether the sender may claim SCM_CREDENTIALS `c` (unix(7); Linux's
+ * scm_check_creds, then __scm_send's pid lookup): EINVAL for an id that
+ * cannot exist; EPERM for another process's pid without CAP_SYS_ADMIN, or
+ * ids not among its own real, effective or saved ones without
+ * CAP_SETUID/CAP_SETGID; ESRCH for a pid that names no process.
+ */
+function checkClaimedCreds(t: Task, c: { pid: number; uid: number; gid: number }): void {
+  const me = t.creds;
+  if (c.uid >>> 0 === INVALID_ID || c.gid >>> 0 === INVALID_ID) throw new SysError(Errno.EINVAL);
+  const pidOk = c.pid === t.group.pid || hasCapability(me, CAP.SYS_ADMIN);
+  const uidOk = c.uid === me.uid || c.uid === me.euid || c.uid === me.suid || hasCapability(me, CAP.SETUID);
+  const gidOk = c.gid === me.gid || c.gid === me.egid || c.gid === me.sgid || hasCapability(me, CAP.SETGID);
+  if (!pidOk || !uidOk || !gidOk) throw new SysError(Errno.EPERM);
+  if (c.pid !== t.group.pid && !pidExists(t, c.pid)) throw new SysError(Errno.ESRCH);
+}
+
+/** Whether `pid` names a thread, a process (zombies included) or a process group or session (find_get_pid). */
+function pidExists(t: Task, pid: number): boolean {
+  if (pid <= 0) return false;
+  if (t.kernel.tasks.has(pid)) return true;
+  for (const task of t.kernel.tasks.values()) {
+    const g = task.group;
+    if (g.pgid === pid || g.sid === pid) return true;
+    for (const child of g.children) if (child.pid === pid) return true;
+  }
+  return false;
+}
+
 /** Parses sendmsg's control messages (SCM_RIGHTS takes a reference to each file). */
 function parseControl(t: Task, addr: number, len: number): Control {
   const control: Control = { rights: null, creds: null };
@@ -326,8 +358,13 @@ function parseControl(t: Task, addr: number, len: number): Control {
       const data = buf.subarray(at + CMSG_HDR, at + h.cmsg_len);
       if (h.cmsg_level === SOL.SOCKET) {
         if (h.cmsg_type === SCM.RIGHTS) {
-          const rights = (control.rights ??= []);
           const count = Math.floor(data.length / 4);
+          // No descriptors is no SCM_RIGHTS at all (scm_fp_copy): the message stays one a stream may coalesce.
+          if (count === 0) {
+            at += align8(h.cmsg_len);
+            continue;
+          }
+          const rights = (control.rights ??= []);
           if (rights.length + count > SCM_MAX_FD) throw new SysError(Errno.EINVAL);
           for (let i = 0; i < count; i++) {
             const file = t.group.fds.get(view.getInt32(at + CMSG_HDR + i * 4, true));
@@ -337,11 +374,7 @@ function parseControl(t: Task, addr: number, len: number): Control {
         } else if (h.cmsg_type === SCM.CREDENTIALS) {
           if (data.length !== Ucred.size) throw new SysError(Errno.EINVAL);
           const c = Ucred.decode(view, at + CMSG_HDR);
-          const me = t.creds;
-          // Only a privileged sender may claim other ids (unix(7), SCM_CREDENTIALS).
-          if (me.euid !== 0 && (c.pid !== t.group.pid || (c.uid !== me.uid && c.uid !== me.euid) || (c.gid !== me.gid && c.gid !== me.egid))) {
-            throw new SysError(Errno.EPERM);
-          }
+          checkClaimedCreds(t, c);
           control.creds = { pid: c.pid, uid: c.uid, gid: c.gid };
         } else {
           throw new SysError(Errno.EINVAL);
@@ -484,7 +517,8 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
   const waitAll = (flags & MSG.WAITALL) !== 0 && (flags & MSG.PEEK) === 0 && sock.type === SOCK.STREAM;
   // MSG_TRUNC on a TCP socket consumes (or peeks) the bytes without copying them (tcp_recvmsg).
   const discard = (flags & MSG.TRUNC) !== 0 && sock.type === SOCK.STREAM && (sock.family === AF.INET || sock.family === AF.INET6);
-  const recvFlags = flags & ~(MSG.WAITALL | MSG.DONTWAIT | MSG.CMSG_CLOEXEC);
+  // MSG_DONTWAIT tells the protocol the call will not wait (a shut-down UDP socket then says EAGAIN, not EOF).
+  const recvFlags = (flags & ~(MSG.WAITALL | MSG.DONTWAIT | MSG.CMSG_CLOEXEC)) | (nonblock ? MSG.DONTWAIT : 0);
   let got = 0;
   let first: IncomingMessage | undefined;
   const deliver = (): number => {

@@ -43,6 +43,8 @@ export interface RecvResult {
   length: number;
   /** IP-level control messages the socket's options asked for (IP_PKTINFO, IP_RECVTTL...), if any. */
   control?: ControlMessage[];
+  /** Datagrams: when it arrived, in milliseconds on the stack's clock (for SO_TIMESTAMP and SIOCGSTAMP). */
+  arrivedAt?: number;
 }
 
 /**
@@ -73,7 +75,10 @@ export interface Socket {
   sendto(data: Uint8Array, flags: number, addr: SockAddr | null): number;
   /** recv(2): up to maxLen bytes; an empty array means end of stream. EAGAIN when nothing is ready. */
   recv(maxLen: number, flags?: number): Uint8Array;
-  /** recvfrom(2) with the sender address and MSG_TRUNC reporting. */
+  /**
+   * recvfrom(2) with the sender address and MSG_TRUNC reporting. MSG_DONTWAIT
+   * says the caller will not wait, where Linux's answer depends on it.
+   */
   recvfrom(maxLen: number, flags?: number): RecvResult;
   /** shutdown(2) with SHUT_RD / SHUT_WR / SHUT_RDWR. */
   shutdown(how: number): void;

@@ -118,7 +118,9 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
       const d = ep.dequeue((flags & MSG.PEEK) !== 0);
       if (!d) {
         if (ep.error) throw new SysError(this.takeError());
-        if (this.shutRd) return { data: new Uint8Array(0), addr: null, flags: 0, length: 0 };
+        // After SHUT_RD an empty queue reads as end of file, but only to a caller that would wait:
+        // a non-blocking one (MSG_DONTWAIT) gets EAGAIN, as __skb_recv_udp gives it.
+        if (this.shutRd && !(flags & MSG.DONTWAIT)) return { data: new Uint8Array(0), addr: null, flags: 0, length: 0 };
         throw new SysError(Errno.EAGAIN);
       }
       const truncated = d.data.length > maxLen;
@@ -131,6 +133,7 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
         flags: truncated ? MSG.TRUNC : 0,
         length: d.data.length,
         control,
+        arrivedAt: d.arrivedAt,
       };
     });
   }

@@ -27,6 +27,8 @@ export interface Datagram {
   /** TTL / hop limit and TOS / traffic class of its IP header. */
   ttl: number;
   tos: number;
+  /** When it arrived, on the stack's clock (SO_TIMESTAMP, SIOCGSTAMP). */
+  arrivedAt: number;
 }
 
 export class UdpEndpoint {
@@ -80,9 +82,14 @@ export class UdpEndpoint {
     return this.queue.length > 0 ? this.queue[0].data.length : -1;
   }
 
-  /** @internal Queues an arriving datagram unless the receive buffer is full. */
+  /**
+   * @internal Queues an arriving datagram unless the receive buffer is full.
+   * As Linux's __udp_enqueue_schedule_skb, a datagram that does not fit is
+   * still taken while the queue holds no more than the buffer size, so a
+   * buffer smaller than one datagram still receives.
+   */
   enqueue(d: Datagram): void {
-    if (this.closed || this.queuedBytes + d.data.length > this.rcvBufSize) return;
+    if (this.closed || this.queuedBytes > this.rcvBufSize) return;
     this.queue.push(d);
     this.queuedBytes += d.data.length;
     this.signal();

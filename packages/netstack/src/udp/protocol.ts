@@ -138,9 +138,10 @@ export class UdpProtocol implements TransportProtocol {
       return;
     }
     const tos = trafficClass(info.networkPacket);
+    const arrivedAt = this.stack.clock.now();
     if (multi) {
       for (const ep of best)
-        ep.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos });
+        ep.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos, arrivedAt });
       return;
     }
     let target: UdpEndpoint;
@@ -153,7 +154,7 @@ export class UdpProtocol implements TransportProtocol {
     } else {
       target = best.reduce((a, b) => (b.bindOrder > a.bindOrder ? b : a));
     }
-    target.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos });
+    target.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos, arrivedAt });
   }
 
   receiveError(err: NetworkError): void {

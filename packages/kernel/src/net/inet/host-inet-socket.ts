@@ -52,7 +52,7 @@ const OPTION_BYTES: Record<OptionKind, number> = { int: 4, linger: Linger.size, 
 
 /** send/recv flags passed to the host; MSG_DONTWAIT and MSG_NOSIGNAL are always added (the sentry waits and signals). */
 const SEND_FLAGS = MSG.OOB | MSG.DONTROUTE | MSG.EOR | MSG.MORE | MSG.CONFIRM;
-const RECV_FLAGS = MSG.OOB | MSG.PEEK | MSG.TRUNC | MSG.WAITALL;
+const RECV_FLAGS = MSG.OOB | MSG.PEEK | MSG.TRUNC | MSG.WAITALL | MSG.DONTWAIT;
 
 function fail(rc: number): never {
   throw new SysError(-rc);

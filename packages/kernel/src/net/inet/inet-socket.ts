@@ -1,12 +1,14 @@
-import { AF, Errno, ICMP, ICMP6, IP, IPPROTO, Linger, MSG, POLL, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
+import { AF, CLOCK, Errno, ICMP, ICMP6, IP, IPPROTO, Linger, MSG, POLL, SIOC, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
 import { createSocket, IpAddress, TCP_CA_NAME_MAX, type SockAddr, type Socket, type SockOptValue } from '@tvisor/netstack';
 import type { FileDescription, ReadinessCallback } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task } from '../../task.js';
 import { newSocketInode, type SocketInode } from '../sockfs.js';
-import { encodeIntOption, optionInt, SocketImpl, sockaddrFamily, type IncomingMessage, type OutgoingMessage } from '../socket.js';
+import { encodeIntOption, optionInt, SocketImpl, sockaddrFamily, type ControlMessage, type IncomingMessage, type OutgoingMessage } from '../socket.js';
 import type { MessageCreds } from '../unix/queue.js';
 import { sandboxStack, usesHostNetwork } from './stack.js';
+import { ReceiveTimestamps } from './receive-timestamps.js';
+import { clockNow } from '../../clock.js';
 import { HostInetSocket } from './host-inet-socket.js';
 
 /** sizeof(struct sockaddr_in6) minus sin6_scope_id (RFC 2133): the shortest AF_INET6 address Linux takes. */
@@ -137,6 +139,8 @@ export class InetSocket extends SocketImpl {
   readonly protocol: number;
   /** TCP_INQ is on: each recvmsg reports the bytes still queued (TCP_CM_INQ). */
   private inqCmsg = false;
+  /** SO_TIMESTAMP, SO_TIMESTAMPNS and what SIOCGSTAMP reads. */
+  private readonly timestamps = new ReceiveTimestamps();
 
   constructor(
     inode: SocketInode,
@@ -251,7 +255,16 @@ export class InetSocket extends SocketImpl {
   }
 
   recv(max: number, flags: number): IncomingMessage {
-    const r = this.inner.recvfrom(max, flags & ~(MSG.DONTWAIT | MSG.CMSG_CLOEXEC));
+    const r = this.inner.recvfrom(max, flags & ~MSG.CMSG_CLOEXEC);
+    const control: ControlMessage[] = [];
+    // A datagram's receive timestamp comes first (udp_recvmsg: sock_recv_cmsgs before ip_cmsg_recv).
+    if (this.type !== SOCK.STREAM) {
+      const stamp = this.timestamps.received(this.arrivalTime(r.arrivedAt));
+      if (stamp) control.push(stamp);
+    }
+    // The IP-level messages the stack attached (UDP, ping), then TCP_INQ's count for TCP.
+    control.push(...(r.control ?? []));
+    if (this.inqCmsg) control.push({ level: SOL.TCP, type: TCP.CM_INQ, data: encodeIntOption(this.inner.inq()) });
     return {
       data: r.data,
       length: r.length,
@@ -259,9 +272,22 @@ export class InetSocket extends SocketImpl {
       rights: null,
       creds: null,
       flags: r.flags,
-      // The IP-level messages the stack attached (UDP, ping), then TCP_INQ's count for TCP.
-      control: this.inqCmsg ? [...(r.control ?? []), { level: SOL.TCP, type: TCP.CM_INQ, data: encodeIntOption(this.inner.inq()) }] : r.control,
+      control: control.length > 0 ? control : undefined,
     };
+  }
+
+  /** CLOCK_REALTIME nanoseconds of an arrival the stack timed in milliseconds on its clock (now, if it did not). */
+  private arrivalTime(arrivedAt: number | undefined): bigint {
+    const now = clockNow(CLOCK.REALTIME);
+    if (arrivedAt === undefined) return now;
+    const ageMs = Math.max(0, sandboxStack(this.kernel).clock.now() - arrivedAt);
+    return now - BigInt(Math.round(ageMs * 1e6));
+  }
+
+  override userIoctl(t: Task, cmd: number, arg: number): number {
+    if (cmd !== SIOC.GSTAMP && cmd !== SIOC.GSTAMPNS) return super.userIoctl(t, cmd, arg);
+    t.mm.copyOut(arg, this.timestamps.query(clockNow(CLOCK.REALTIME), cmd === SIOC.GSTAMPNS));
+    return 0;
   }
 
   inq(): number {
@@ -286,6 +312,7 @@ export class InetSocket extends SocketImpl {
 
   protected override protocolGetOption(level: number, name: number): Uint8Array | undefined {
     if (level === SOL.SOCKET && (name === SO.RCVTIMEO || name === SO.SNDTIMEO)) return undefined;
+    if (level === SOL.SOCKET && (name === SO.TIMESTAMP || name === SO.TIMESTAMPNS)) return encodeIntOption(this.timestamps.get(name));
     // Since Linux 6.16 SO_PASSCRED belongs to sockets that can carry credentials (AF_UNIX, AF_NETLINK).
     if (level === SOL.SOCKET && name === SO.PASSCRED) throw new SysError(Errno.EOPNOTSUPP);
     try {
@@ -305,6 +332,10 @@ export class InetSocket extends SocketImpl {
 
   protected override protocolSetOption(level: number, name: number, value: Uint8Array): boolean {
     if (level === SOL.SOCKET && (name === SO.RCVTIMEO || name === SO.SNDTIMEO)) return false;
+    if (level === SOL.SOCKET && (name === SO.TIMESTAMP || name === SO.TIMESTAMPNS)) {
+      this.timestamps.set(name, optionInt(value) !== 0);
+      return true;
+    }
     if (level === SOL.SOCKET && name === SO.PASSCRED) throw new SysError(Errno.EOPNOTSUPP);
     try {
       this.inner.setsockopt(level, name, decodeOption(level, name, value));

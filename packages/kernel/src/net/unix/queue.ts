@@ -79,12 +79,25 @@ export class UnixReceiveQueue {
   }
 
   /**
-   * Stream read of up to `max` bytes (`max` > 0). With `peek` nothing is
-   * consumed and any descriptors seen are duplicated (new references).
-   * `splitByCreds` is SO_PASSCRED on the reader. Null if the queue is empty.
+   * Stream read of up to `max` bytes. With `peek` nothing is consumed and
+   * any descriptors seen are duplicated (new references). `splitByCreds` is
+   * SO_PASSCRED on the reader. Null if the queue is empty. A read of zero
+   * bytes takes no data but still takes the head message's descriptors, as
+   * unix_stream_read_generic's loop runs once whatever the size.
    */
   readStream(max: number, peek: boolean, splitByCreds: boolean): Received | null {
     if (this.messages.length === 0) return null;
+    if (max === 0) {
+      const head = this.messages[0];
+      let rights = head.rights;
+      if (rights && peek) {
+        for (const f of rights) f.incRef();
+        rights = [...rights];
+      } else if (!peek) {
+        head.rights = null;
+      }
+      return { data: new Uint8Array(0), length: 0, from: head.from, rights, creds: head.creds };
+    }
     const parts: Uint8Array[] = [];
     let copied = 0;
     let rights: FileDescription[] | null = null;

@@ -371,9 +371,8 @@ export class UnixSocket extends SocketImpl {
     } else if (this.type === SOCK.SEQPACKET && this.state !== 'connected') {
       throw new SysError(Errno.ENOTCONN);
     }
-    const got = this.type === SOCK.STREAM ? (max > 0 ? this.queue.readStream(max, peek, this.passcred) : null) : this.queue.readMessage(max, peek);
+    const got = this.type === SOCK.STREAM ? this.queue.readStream(max, peek, this.passcred) : this.queue.readMessage(max, peek);
     if (!got) {
-      if (this.type === SOCK.STREAM && max === 0 && !this.queue.empty) return emptyMessage();
       if (this.pendingError) {
         const err = this.pendingError;
         this.pendingError = 0;
