@@ -49,10 +49,14 @@ static inline long trap3(long nr, long a, long b, long c) {
   return ret;
 }
 
-/* rdtsc after every earlier load has completed (the seqcount read), as Linux's rdtsc_ordered. */
+/*
+ * rdtsc after every earlier load has completed (the seqcount and the
+ * parameters), and before the seqcount is read again: a reading taken after
+ * the sentry began an update is always retried.
+ */
 static inline u64 rdtsc_ordered(void) {
   u32 lo, hi;
-  __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi)::"memory");
+  __asm__ __volatile__("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi)::"memory");
   return ((u64)hi << 32) | lo;
 }
 
