@@ -1,19 +1,26 @@
 import { CLOCK, Errno, SysError } from '@tvisor/abi';
+import { TscClock } from './tsc-clock.js';
 
 /** Nanoseconds, as a bigint so 64-bit clock values stay exact. */
 export type Nanos = bigint;
 
 const bootHr = process.hrtime.bigint();
 const epochAtBoot = BigInt(Date.now()) * 1_000_000n;
+/** The clock the vDSO shares with the sentry, when the host's TSC allows it. */
+export const tscClock: TscClock | undefined = TscClock.create(bootHr);
+
+/** CLOCK_REALTIME minus CLOCK_MONOTONIC: the wall clock at the sandbox's boot. */
+export const REALTIME_OFFSET: Nanos = epochAtBoot;
 
 /**
  * The sandbox's clocks. MONOTONIC and BOOTTIME count from the sandbox's
  * boot, as gVisor's do, so the host's uptime does not leak; REALTIME follows
- * the host's wall clock. CPU-time clocks are per task: see cpu-time.ts
+ * the host's wall clock. With an invariant TSC they are read from it as the
+ * vDSO reads them (tsc-clock.ts), else from the host's monotonic clock. CPU-time clocks are per task: see cpu-time.ts
  * (here they are EINVAL, as for timerfd_create).
  */
 export function clockNow(clock: number): Nanos {
-  const sinceBoot = process.hrtime.bigint() - bootHr;
+  const sinceBoot = tscClock !== undefined ? tscClock.monotonic() : process.hrtime.bigint() - bootHr;
   switch (clock) {
     case CLOCK.REALTIME:
     case CLOCK.REALTIME_COARSE:

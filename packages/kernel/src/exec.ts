@@ -165,6 +165,7 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
         flags: MAP.PRIVATE | MAP.ANONYMOUS | MAP.FIXED | MAP.GROWSDOWN,
         name: '[stack]',
       });
+      const vdsoAddr = kernel.vdso.map(mm, STACK_TOP);
       const random = new Uint8Array(16);
       globalThis.crypto.getRandomValues(random);
       const stack = buildInitialStack({
@@ -172,6 +173,8 @@ export function loadImage(kernel: Kernel, fs: FsContext, creds: Credentials, req
         argv,
         envp: req.envp,
         auxv: [
+          // First, as Linux's ARCH_DLINFO puts it.
+          [AUXV.SYSINFO_EHDR, vdsoAddr],
           ...loaded.auxv,
           [AUXV.PAGESZ, 4096],
           [AUXV.CLKTCK, 100],

@@ -9,6 +9,7 @@ import { DEFAULT_UNAME } from './uname.js';
 import type { FsRoot } from './fs-context.js';
 import { KernelLog, KmsgFile } from './klog.js';
 import { clockNow } from './clock.js';
+import { Vdso } from './vdso/vdso.js';
 import { PageCache } from './page-cache.js';
 import { MemfdFilesystem } from './memfd.js';
 import { MemoryFilePages } from './file-pages.js';
@@ -124,6 +125,8 @@ export class Kernel {
   readonly futexes = new FutexTable();
   /** Cached contents of mapped files, shared by private mappings. */
   readonly pageCache: PageCache;
+  /** The vDSO and vvar page every address space maps (vdso/vdso.ts). */
+  readonly vdso: Vdso;
   /** tmpfs file pages in the memory file (see KernelOptions.filePages). */
   readonly filePages: MemoryFilePages;
   /** Where memfd_create(2) creates its files. */
@@ -159,6 +162,7 @@ export class Kernel {
     this.memfds = new MemfdFilesystem(this.filePages);
     this.table = opts.syscalls;
     this.pageCache = new PageCache(this.memoryFile);
+    this.vdso = new Vdso(this.memoryFile);
     this.pipes.installFifoSupport(this.root.vfs);
     // /dev/kmsg (char 1:11) reads and writes the kernel log.
     this.root.vfs.devices.registerChar(1, 11, (inode) => new KmsgFile(inode, this.log));
@@ -213,6 +217,7 @@ export class Kernel {
         const slice = this.hostSignalsWatched ? HOST_SIGNAL_WAIT_SLICE_MS : undefined;
         const ev = quiet ? this.platform.wait(slice) : (this.platform.pollStop() ?? (await this.platform.waitAsync()));
         if (ev) this.handleSafely(ev);
+        this.vdso.tick();
         // Host signals the sandbox is to hear are seen on the event loop: it
         // gets a turn when one ended the platform's blocking wait (no stop
         // came) and every few ms while stops keep coming.
@@ -734,5 +739,6 @@ export class Kernel {
   private shutdown(): void {
     for (const t of [...this.tasks.values()]) this.exitGroup(t.group, signalStatus(Signal.SIGKILL));
     this.platform.shutdown();
+    this.vdso.release();
   }
 }

@@ -25,6 +25,12 @@ export interface MmapOptions {
    * the fd's mode against `prot` (EACCES) itself or through this.
    */
   maxProt?: number;
+  /**
+   * For a private mapping the kernel makes itself (the vvar page): the
+   * protections mprotect may ever grant (Linux's special mappings lack
+   * VM_MAYWRITE); EACCES if `prot` asks for more.
+   */
+  privateMaxProt?: number;
   /** The file lies on a noexec mount: PROT_EXEC is EPERM, and mprotect may never add it (EACCES). */
   noExec?: boolean;
   /** A /proc/PID/maps name for an anonymous mapping, such as "[stack]" or "[vvar]". */
@@ -90,6 +96,9 @@ export class MappingSyscalls extends MmPart {
         if ((prot & PROT.WRITE) !== 0) throw new SysError(Errno.ENODEV);
         maxProt &= ~PROT.WRITE;
       }
+      if ((prot & ~maxProt) !== 0) throw new SysError(Errno.EACCES);
+    } else if (file !== null && opts.privateMaxProt !== undefined) {
+      maxProt = opts.privateMaxProt & PROT_RWX;
       if ((prot & ~maxProt) !== 0) throw new SysError(Errno.EACCES);
     }
     if (file !== null && opts.noExec) {

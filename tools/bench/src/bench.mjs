@@ -3,7 +3,7 @@
 // native execution and Debian's gVisor (runsc --network=none do) in one run,
 // and prints the ratios. Not a test: nothing here asserts on time.
 // --platforms=ptrace,systrap picks tVisor's platforms; --only=getpid,pipe
-// picks cases (getpid, startup, loop, pipe, cat).
+// picks cases (getpid, clock, startup, loop, pipe, cat).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -94,6 +94,25 @@ for (const k of wanted('getpid') ? kinds : []) {
   perSyscall[k] = ((t2 - t1) * 1e6) / (n - small);
 }
 if (wanted('getpid')) report('getpid syscall', 'ns', perSyscall);
+
+// 1b. clock_gettime through libc (the vDSO where there is one): calls per
+//     second over 0.5 s of the program's own CLOCK_MONOTONIC, median of runs.
+writeFileSync(
+  join(dir, 'clock.c'),
+  '#include <stdio.h>\n#include <time.h>\n' +
+    'int main(void) { struct timespec s, t; long n = 0; clock_gettime(CLOCK_MONOTONIC, &s);\n' +
+    '  do { clock_gettime(CLOCK_MONOTONIC, &t); n++; } while ((t.tv_sec - s.tv_sec) * 1e9 + (t.tv_nsec - s.tv_nsec) < 5e8);\n' +
+    '  printf("%.0f\\n", n / 0.5); return 0; }\n',
+);
+execFileSync('gcc', ['-O2', '-static', '-o', join(dir, 'clock'), join(dir, 'clock.c')]);
+if (wanted('clock')) {
+  const rate = {};
+  for (const k of kinds) {
+    const once = () => Number(execFileSync(sandboxed(k, [join(dir, 'clock')])[0], sandboxed(k, [join(dir, 'clock')]).slice(1), { encoding: 'utf8' }).trim());
+    rate[k] = median(Array.from({ length: runs }, once)) / 1e6;
+  }
+  report('clock_gettime (vDSO)', 'M/s', rate, false);
+}
 
 // 2. Start-up: the wall time of running /bin/true.
 if (wanted('startup')) {
