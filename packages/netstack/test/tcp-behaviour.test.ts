@@ -177,6 +177,22 @@ describe('TCP connection management', () => {
     expect(p.a.tcp.connectionCount).toBe(0);
   });
 
+  it('SO_LINGER as Linux keeps it: l_onoff 0 keeps the old time; a negative time is kept and closes with FIN, not RST', () => {
+    const p = makePair();
+    const { c, s } = connected(p);
+    expect(c.getsockopt(SOL.SOCKET, SO.LINGER)).toEqual({ onoff: false, linger: 0 });
+    c.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: true, linger: 5 });
+    c.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: false, linger: 9 });
+    expect(c.getsockopt(SOL.SOCKET, SO.LINGER)).toEqual({ onoff: false, linger: 5 });
+    c.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: true, linger: -3 });
+    expect(c.getsockopt(SOL.SOCKET, SO.LINGER)).toEqual({ onoff: true, linger: -3 });
+    const log = tapSegments(p);
+    c.close();
+    p.clock.advance(50);
+    expect(log.filter((e) => e.dir === 0).map((e) => e.seg.flags & (TcpFlag.RST | TcpFlag.FIN))).toEqual([TcpFlag.FIN]);
+    expect(s.recv(1).length).toBe(0);
+  });
+
   it('honours the listen backlog: handshakes beyond it wait until accept() makes room', () => {
     const p = makePair();
     const l = createSocket(p.b, AF.INET, SOCK.STREAM);

@@ -251,8 +251,12 @@ export abstract class SocketImpl extends FileImplBase {
         return;
       case SO.LINGER:
         if (value.length < Linger.size) throw new SysError(Errno.EINVAL);
-        this.linger = Linger.decode(new DataView(value.buffer, value.byteOffset, value.byteLength), 0);
-        return;
+        {
+          // As Linux: l_onoff 0 clears the flag and keeps the old time, which getsockopt still reports.
+          const set = Linger.decode(new DataView(value.buffer, value.byteOffset, value.byteLength), 0);
+          this.linger = set.l_onoff ? { l_onoff: 1, l_linger: set.l_linger } : { l_onoff: 0, l_linger: this.linger.l_linger };
+          return;
+        }
       case SO.REUSEADDR:
       case SO.REUSEPORT:
       case SO.KEEPALIVE:

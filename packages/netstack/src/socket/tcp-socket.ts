@@ -272,7 +272,7 @@ export class TcpSocket implements Socket {
             ep.setKeepalive(intValue(value) !== 0);
             return;
           case SO.LINGER:
-            ep.linger = lingerValue(value);
+            ep.linger = lingerValue(value, ep.linger);
             return;
           case SO.RCVBUF:
             ep.rcvBufSize = bufferSize(value, 2304);
