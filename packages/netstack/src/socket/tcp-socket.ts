@@ -128,13 +128,14 @@ export class TcpSocket implements Socket {
       if (addr.family === AF.UNSPEC) throw new SysError(Errno.EAFNOSUPPORT);
       const { ip, port } = parseSockAddr(this.family, addr);
       this.checkV6Only(ip);
-      if (port === 0) throw new SysError(Errno.ECONNREFUSED);
       const dst = ip.isUnspecified ? (ip.version === 4 ? IpAddress.parse('127.0.0.1') : IpAddress.parse('::1')) : ip;
       // Bound to a specific address of the other IP version: a v6 socket on ::1 has no route to a v4-mapped
-      // peer (tcp_v6_connect), one on a v4-mapped address cannot reach a v6 peer at all.
+      // peer (tcp_v6_connect), one on a v4-mapped address cannot reach a v6 peer at all. Checked before the
+      // port, as Linux finds the route before it sends anything.
       if (ep.binding && !ep.localAddr.isUnspecified && ep.localAddr.version !== dst.version) {
         throw new SysError(ep.localAddr.version === 4 ? Errno.EAFNOSUPPORT : Errno.ENETUNREACH);
       }
+      if (port === 0) throw new SysError(Errno.ECONNREFUSED);
       const local = ep.binding && !ep.localAddr.isUnspecified ? ep.localAddr : null;
       const route = this.stack.findRoute(dst, local);
       const src = local ?? route.src;
