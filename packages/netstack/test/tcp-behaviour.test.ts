@@ -177,6 +177,18 @@ describe('TCP connection management', () => {
     expect(p.a.tcp.connectionCount).toBe(0);
   });
 
+  it('an accepted socket inherits the listener TCP_USER_TIMEOUT', () => {
+    const p = makePair();
+    const l = createSocket(p.b, AF.INET, SOCK.STREAM);
+    l.setsockopt(SOL.TCP, TCP.USER_TIMEOUT, 5000);
+    l.bind(v4('0.0.0.0', 81));
+    l.listen(8);
+    const c = createSocket(p.a, AF.INET, SOCK.STREAM);
+    errnoOf(() => c.connect(v4('10.0.0.2', 81)));
+    p.clock.advance(50);
+    expect(l.accept().getsockopt(SOL.TCP, TCP.USER_TIMEOUT)).toBe(5000);
+  });
+
   it('SO_LINGER as Linux keeps it: l_onoff 0 keeps the old time; a negative time is kept and closes with FIN, not RST', () => {
     const p = makePair();
     const { c, s } = connected(p);
