@@ -177,6 +177,26 @@ describe('TCP connection management', () => {
     expect(p.a.tcp.connectionCount).toBe(0);
   });
 
+  it('a connection reset while in the accept queue is still accepted, with ECONNRESET as its error', () => {
+    const p = makePair();
+    const l = createSocket(p.b, AF.INET, SOCK.STREAM);
+    l.bind(v4('0.0.0.0', 82));
+    l.listen(8);
+    const c = createSocket(p.a, AF.INET, SOCK.STREAM);
+    errnoOf(() => c.connect(v4('10.0.0.2', 82)));
+    p.clock.advance(50);
+    const clientName = c.getsockname();
+    c.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: true, linger: 0 });
+    c.close();
+    p.clock.advance(50);
+    expect(l.poll() & POLL.IN).toBe(POLL.IN);
+    const s = l.accept();
+    expect(s.poll() & (POLL.IN | POLL.HUP | POLL.ERR)).toBe(POLL.IN | POLL.HUP | POLL.ERR);
+    expect(s.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(Errno.ECONNRESET);
+    expect(s.getpeername(true)).toEqual(clientName); // accept(2) names the peer even so
+    expect(errnoOf(() => s.getpeername())).toBe(Errno.ENOTCONN);
+  });
+
   it('an accepted socket inherits the listener TCP_USER_TIMEOUT', () => {
     const p = makePair();
     const l = createSocket(p.b, AF.INET, SOCK.STREAM);

@@ -145,8 +145,8 @@ export abstract class SocketImpl extends FileImplBase {
   abstract shutdown(how: number): void;
   /** getsockname(2)'s address bytes (their length is what addrlen reports). */
   abstract sockname(): Uint8Array;
-  /** getpeername(2)'s address bytes, or ENOTCONN. */
-  abstract peername(): Uint8Array;
+  /** getpeername(2)'s address bytes, or ENOTCONN; `accepting`: for accept(2), which names even a peer that reset meanwhile. */
+  abstract peername(accepting?: boolean): Uint8Array;
   /** Whether recv/send on this socket keep message boundaries (read(2) must not split a datagram). */
   abstract readonly messageOriented: boolean;
 

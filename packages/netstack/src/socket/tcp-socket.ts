@@ -248,9 +248,10 @@ export class TcpSocket implements Socket {
     return toSockAddr(this.family, this.ep.localAddr, this.ep.localPort);
   }
 
-  getpeername(): SockAddr {
+  getpeername(accepting = false): SockAddr {
     this.checkOpen();
     const s = this.ep.state;
+    if (accepting && this.ep.remoteAddr) return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
     if (s === TcpState.CLOSE || s === TcpState.LISTEN || s === TcpState.SYN_SENT || !this.ep.remoteAddr) throw new SysError(Errno.ENOTCONN);
     return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
   }

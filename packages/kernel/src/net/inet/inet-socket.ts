@@ -271,8 +271,8 @@ export class InetSocket extends SocketImpl {
     return encodeInetAddress(this.inner.getsockname());
   }
 
-  peername(): Uint8Array {
-    return encodeInetAddress(this.inner.getpeername());
+  peername(accepting = false): Uint8Array {
+    return encodeInetAddress(this.inner.getpeername(accepting));
   }
 
   protected override protocolGetOption(level: number, name: number): Uint8Array | undefined {
