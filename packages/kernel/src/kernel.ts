@@ -544,6 +544,11 @@ export class Kernel {
     }
     if (result === BLOCKED) {
       task.pendingStrace = shown;
+      // A signal may have become pending while the task ran application code, its interrupt then
+      // absorbed by this very syscall's stop: as a pending signal ends an interruptible sleep on
+      // Linux, it ends the wait now (else pause() would sleep with it pending, and a periodic timer's
+      // signal, queued once until delivered, would never come again).
+      if (task.interruptBlock && task.group.signals.next(task.blocked) !== 0) task.interruptBlock();
       return;
     }
     if (result === KEEP_REGISTERS) {

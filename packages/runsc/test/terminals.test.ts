@@ -55,4 +55,38 @@ print(repr(out.decode()), os.waitstatus_to_exitcode(st))
     expect(anyPts(got.stdout)).toBe(anyPts(want.stdout));
     expect(got.stdout).toMatch(/child tty: \/dev\/pts\/\d+ True True\\r\\nname\? world\\r\\nhello WORLD\\r\\n' 3/);
   });
+
+  it('packet mode: a replica flush is a status byte the master polls as POLLIN|POLLPRI, as native', () => {
+    const prog = compileC(`
+      #define _GNU_SOURCE
+      #include <fcntl.h>
+      #include <poll.h>
+      #include <stdio.h>
+      #include <stdlib.h>
+      #include <sys/ioctl.h>
+      #include <termios.h>
+      #include <unistd.h>
+      int main(void) {
+        int m = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK);
+        if (m < 0 || grantpt(m) || unlockpt(m)) return 1;
+        int r = open(ptsname(m), O_RDWR | O_NOCTTY | O_NONBLOCK);
+        int on = 1;
+        if (r < 0 || ioctl(m, TIOCPKT, &on)) return 2;
+        int flushes[] = { TCIFLUSH, TCOFLUSH, TCIOFLUSH };
+        for (int i = 0; i < 3; i++) {
+          struct pollfd quiet = { m, POLLIN | POLLPRI, 0 };
+          int before = poll(&quiet, 1, 0);
+          ioctl(r, TCFLSH, flushes[i]);
+          struct pollfd p = { m, POLLIN | POLLPRI, 0 };
+          int n = poll(&p, 1, 10000);
+          unsigned char status = 0;
+          ssize_t got = read(m, &status, 1);
+          printf("flush %d: before %d, poll %d revents %#x, read %zd status %#x\\n", flushes[i], before, n, p.revents, got, status);
+        }
+        return 0;
+      }`);
+    const want = native([prog]);
+    expect(want.stdout).toContain('flush 2: before 0, poll 1 revents 0x3, read 1 status 0x3');
+    expect(runsc(['do', prog], { timeout: 60_000 }).stdout).toBe(want.stdout);
+  });
 });

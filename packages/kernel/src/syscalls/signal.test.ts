@@ -149,3 +149,16 @@ describe('rt_sigtimedwait', () => {
     expect(h.syscall(t, SYS.rt_sigtimedwait, waitSet, 0, 0, 8)).toBe(Signal.SIGUSR1);
   });
 });
+
+describe('pause', () => {
+  it('does not sleep with a deliverable signal pending (one that came while the task ran, its interrupt absorbed by this stop)', () => {
+    const child = h.newProcess(t.group);
+    // Sent while the child was in application code: pending, with an interrupt asked of the platform.
+    sendKill(h.kernel, child.group, Signal.SIGALRM);
+    expect(child.group.signals.pending & sigbit(Signal.SIGALRM)).not.toBe(0n);
+    h.syscall(child, SYS.pause);
+    // Its default action ends the process at once, as on Linux; it did not park with the signal pending.
+    expect(h.kernel.blocked.has(child)).toBe(false);
+    expect(child.group.exitStatus).toBe(Signal.SIGALRM);
+  });
+});

@@ -218,6 +218,9 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         const mask = readSigset(t, a.arg(0)) & ~UNBLOCKABLE_MASK;
         t.savedMask = t.blocked;
         t.blocked = mask;
+        // A signal the new mask unblocks may be pending already (sent while
+        // it was blocked): nothing would wake the wait, so end it at once.
+        if (t.group.signals.next(mask) !== 0) return -Errno.ERESTARTNOHAND;
         return waitForSignal(t);
       },
     },

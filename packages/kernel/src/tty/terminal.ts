@@ -119,10 +119,12 @@ export class Terminal {
     return r & (mask | POLL.HUP | POLL.ERR);
   }
 
-  /** poll(2) on the master: output to take, room for typed input; POLLHUP once the replica was closed by all. */
+  /** poll(2) on the master: output (or a packet status) to take, room for typed input; POLLHUP once the replica was closed by all. */
   masterReadiness(mask: number): number {
     let r = 0;
-    if (this.ld.outputQueued > 0 || (this.packetMode && this.packetStatus !== 0)) r |= POLL.IN | POLL.RDNORM;
+    if (this.ld.outputQueued > 0) r |= POLL.IN | POLL.RDNORM;
+    // A packet-mode status byte (a replica's flush) is urgent news: POLLPRI too (n_tty_poll).
+    if (this.packetMode && this.packetStatus !== 0) r |= POLL.IN | POLL.RDNORM | POLL.PRI;
     if (this.pendingInput.length < PENDING_INPUT_MAX) r |= POLL.OUT | POLL.WRNORM;
     if (this.replicaClosed) r |= POLL.HUP;
     return r & (mask | POLL.HUP | POLL.ERR);
