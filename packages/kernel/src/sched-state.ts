@@ -28,9 +28,13 @@ export const MAX_NICE = 19;
 /** The largest sched_priority of SCHED_FIFO and SCHED_RR. */
 export const MAX_RT_PRIO = 99;
 
+/** The host's CPU count, read once: os.cpus() parses /proc/cpuinfo (~2 ms), and every clone asks. */
+let cpuCountCache: number | undefined;
+
 /** How many CPUs the sandbox reports (the host's). */
 export function onlineCpuCount(): number {
-  return Math.max(1, cpus().length);
+  cpuCountCache ??= Math.max(1, cpus().length);
+  return cpuCountCache;
 }
 
 /** Every CPU the sandbox reports. */

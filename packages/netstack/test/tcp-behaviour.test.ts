@@ -177,6 +177,54 @@ describe('TCP connection management', () => {
     expect(p.a.tcp.connectionCount).toBe(0);
   });
 
+  it('a connection reset while in the accept queue is still accepted, with ECONNRESET as its error', () => {
+    const p = makePair();
+    const l = createSocket(p.b, AF.INET, SOCK.STREAM);
+    l.bind(v4('0.0.0.0', 82));
+    l.listen(8);
+    const c = createSocket(p.a, AF.INET, SOCK.STREAM);
+    errnoOf(() => c.connect(v4('10.0.0.2', 82)));
+    p.clock.advance(50);
+    const clientName = c.getsockname();
+    c.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: true, linger: 0 });
+    c.close();
+    p.clock.advance(50);
+    expect(l.poll() & POLL.IN).toBe(POLL.IN);
+    const s = l.accept();
+    expect(s.poll() & (POLL.IN | POLL.HUP | POLL.ERR)).toBe(POLL.IN | POLL.HUP | POLL.ERR);
+    expect(s.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(Errno.ECONNRESET);
+    expect(s.getpeername(true)).toEqual(clientName); // accept(2) names the peer even so
+    expect(errnoOf(() => s.getpeername())).toBe(Errno.ENOTCONN);
+  });
+
+  it('an accepted socket inherits the listener TCP_USER_TIMEOUT', () => {
+    const p = makePair();
+    const l = createSocket(p.b, AF.INET, SOCK.STREAM);
+    l.setsockopt(SOL.TCP, TCP.USER_TIMEOUT, 5000);
+    l.bind(v4('0.0.0.0', 81));
+    l.listen(8);
+    const c = createSocket(p.a, AF.INET, SOCK.STREAM);
+    errnoOf(() => c.connect(v4('10.0.0.2', 81)));
+    p.clock.advance(50);
+    expect(l.accept().getsockopt(SOL.TCP, TCP.USER_TIMEOUT)).toBe(5000);
+  });
+
+  it('SO_LINGER as Linux keeps it: l_onoff 0 keeps the old time; a negative time is kept and closes with FIN, not RST', () => {
+    const p = makePair();
+    const { c, s } = connected(p);
+    expect(c.getsockopt(SOL.SOCKET, SO.LINGER)).toEqual({ onoff: false, linger: 0 });
+    c.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: true, linger: 5 });
+    c.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: false, linger: 9 });
+    expect(c.getsockopt(SOL.SOCKET, SO.LINGER)).toEqual({ onoff: false, linger: 5 });
+    c.setsockopt(SOL.SOCKET, SO.LINGER, { onoff: true, linger: -3 });
+    expect(c.getsockopt(SOL.SOCKET, SO.LINGER)).toEqual({ onoff: true, linger: -3 });
+    const log = tapSegments(p);
+    c.close();
+    p.clock.advance(50);
+    expect(log.filter((e) => e.dir === 0).map((e) => e.seg.flags & (TcpFlag.RST | TcpFlag.FIN))).toEqual([TcpFlag.FIN]);
+    expect(s.recv(1).length).toBe(0);
+  });
+
   it('honours the listen backlog: handshakes beyond it wait until accept() makes room', () => {
     const p = makePair();
     const l = createSocket(p.b, AF.INET, SOCK.STREAM);

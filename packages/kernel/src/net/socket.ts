@@ -145,8 +145,8 @@ export abstract class SocketImpl extends FileImplBase {
   abstract shutdown(how: number): void;
   /** getsockname(2)'s address bytes (their length is what addrlen reports). */
   abstract sockname(): Uint8Array;
-  /** getpeername(2)'s address bytes, or ENOTCONN. */
-  abstract peername(): Uint8Array;
+  /** getpeername(2)'s address bytes, or ENOTCONN; `accepting`: for accept(2), which names even a peer that reset meanwhile. */
+  abstract peername(accepting?: boolean): Uint8Array;
   /** Whether recv/send on this socket keep message boundaries (read(2) must not split a datagram). */
   abstract readonly messageOriented: boolean;
 
@@ -260,8 +260,12 @@ export abstract class SocketImpl extends FileImplBase {
         return;
       case SO.LINGER:
         if (value.length < Linger.size) throw new SysError(Errno.EINVAL);
-        this.linger = Linger.decode(new DataView(value.buffer, value.byteOffset, value.byteLength), 0);
-        return;
+        {
+          // As Linux: l_onoff 0 clears the flag and keeps the old time, which getsockopt still reports.
+          const set = Linger.decode(new DataView(value.buffer, value.byteOffset, value.byteLength), 0);
+          this.linger = set.l_onoff ? { l_onoff: 1, l_linger: set.l_linger } : { l_onoff: 0, l_linger: this.linger.l_linger };
+          return;
+        }
       case SO.REUSEADDR:
       case SO.REUSEPORT:
       case SO.KEEPALIVE:

@@ -254,7 +254,7 @@ function accept(t: Task, fd: number, addr: number, lenAddr: number, flags: numbe
     const conn = sock.accept(t);
     const newFd = installSocket(t, conn, flags);
     try {
-      writeSockaddr(t, addr, lenAddr, conn.peername());
+      writeSockaddr(t, addr, lenAddr, conn.peername(true));
     } catch (e) {
       // Linux keeps the connection but fails the call; the fd goes away.
       t.group.fds.close(newFd);

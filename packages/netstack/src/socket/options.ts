@@ -24,9 +24,18 @@ export function bufferSize(v: SockOptValue, min: number): number {
   return Math.max(min, n * 2);
 }
 
-export function lingerValue(v: SockOptValue): LingerOption {
+/**
+ * SO_LINGER's new setting from the old one, as Linux's sock_setsockopt: l_onoff 0
+ * only clears the flag and keeps the old time (getsockopt reports it); a negative
+ * l_linger is kept as given. Linux turns it into "no limit" and reports that
+ * limit's seconds (LONG_MAX/HZ, a kernel-config number truncated to int); the
+ * given value is what gVisor reports, and it is not 0, which would mean an
+ * abortive close.
+ */
+export function lingerValue(v: SockOptValue, old: LingerOption): LingerOption {
   if (typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && 'onoff' in v) {
-    return { onoff: Boolean(v.onoff), linger: Math.max(0, Math.trunc(v.linger)) };
+    if (!v.onoff) return { onoff: false, linger: old.linger };
+    return { onoff: true, linger: Math.trunc(v.linger) | 0 };
   }
   throw new SysError(Errno.EINVAL);
 }

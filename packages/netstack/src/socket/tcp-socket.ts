@@ -128,13 +128,14 @@ export class TcpSocket implements Socket {
       if (addr.family === AF.UNSPEC) throw new SysError(Errno.EAFNOSUPPORT);
       const { ip, port } = parseSockAddr(this.family, addr);
       this.checkV6Only(ip);
-      if (port === 0) throw new SysError(Errno.ECONNREFUSED);
       const dst = ip.isUnspecified ? (ip.version === 4 ? IpAddress.parse('127.0.0.1') : IpAddress.parse('::1')) : ip;
       // Bound to a specific address of the other IP version: a v6 socket on ::1 has no route to a v4-mapped
-      // peer (tcp_v6_connect), one on a v4-mapped address cannot reach a v6 peer at all.
+      // peer (tcp_v6_connect), one on a v4-mapped address cannot reach a v6 peer at all. Checked before the
+      // port, as Linux finds the route before it sends anything.
       if (ep.binding && !ep.localAddr.isUnspecified && ep.localAddr.version !== dst.version) {
         throw new SysError(ep.localAddr.version === 4 ? Errno.EAFNOSUPPORT : Errno.ENETUNREACH);
       }
+      if (port === 0) throw new SysError(Errno.ECONNREFUSED);
       const local = ep.binding && !ep.localAddr.isUnspecified ? ep.localAddr : null;
       const route = this.stack.findRoute(dst, local);
       const src = local ?? route.src;
@@ -247,9 +248,10 @@ export class TcpSocket implements Socket {
     return toSockAddr(this.family, this.ep.localAddr, this.ep.localPort);
   }
 
-  getpeername(): SockAddr {
+  getpeername(accepting = false): SockAddr {
     this.checkOpen();
     const s = this.ep.state;
+    if (accepting && this.ep.remoteAddr) return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
     if (s === TcpState.CLOSE || s === TcpState.LISTEN || s === TcpState.SYN_SENT || !this.ep.remoteAddr) throw new SysError(Errno.ENOTCONN);
     return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
   }
@@ -272,7 +274,7 @@ export class TcpSocket implements Socket {
             ep.setKeepalive(intValue(value) !== 0);
             return;
           case SO.LINGER:
-            ep.linger = lingerValue(value);
+            ep.linger = lingerValue(value, ep.linger);
             return;
           case SO.RCVBUF:
             ep.rcvBufSize = bufferSize(value, 2304);

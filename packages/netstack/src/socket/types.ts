@@ -86,7 +86,8 @@ export interface Socket {
   close(): void;
   getsockname(): SockAddr;
   /** ENOTCONN when there is no peer. */
-  getpeername(): SockAddr;
+  /** `accepting`: accept(2) asks, and a connection reset in the accept queue still names its peer (inet_getname with peer 2). */
+  getpeername(accepting?: boolean): SockAddr;
   /** setsockopt(2); ENOPROTOOPT for unknown options, EINVAL for bad values. */
   setsockopt(level: number, name: number, value: SockOptValue): void;
   getsockopt(level: number, name: number): SockOptValue;

@@ -78,6 +78,7 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
       }
       const { ip, port } = parseSockAddr(this.family, addr);
       this.checkV6Only(ip);
+      this.checkDestinationVersion(ip);
       // Port 0 is allowed: the socket is connected, but has no peer to name (getpeername is ENOTCONN).
       const dst = ip.isUnspecified ? IpAddress.parse(ip.version === 4 ? '127.0.0.1' : '::1') : ip;
       const route = ep.routeTo(dst);
@@ -98,6 +99,11 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
       if (this.shutWr) throw new SysError(Errno.EPIPE);
       if (ep.error && ep.remoteAddr) throw new SysError(this.takeError());
       if (addr) {
+        // An AF_INET destination on an IPv6 socket goes the IPv4 way (udpv6_sendmsg's do_udp_sendmsg), unless IPV6_V6ONLY.
+        if (this.family === AF.INET6 && addr.family === AF.INET) {
+          if (ep.v6only) throw new SysError(Errno.ENETUNREACH);
+          addr = { family: AF.INET6, addr: `::ffff:${addr.addr}`, port: addr.port };
+        }
         const { ip, port } = parseSockAddr(this.family, addr);
         this.checkV6Only(ip);
         this.checkDestinationVersion(ip);

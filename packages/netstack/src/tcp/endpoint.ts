@@ -663,11 +663,9 @@ export class TcpEndpoint {
     this.timer = null;
     this.snd.rtoAt = this.rcv.delackAt = this.keepaliveAt = this.closeAt = -1;
     this.protocol.unregister(this, wasListening);
-    if (this.parent) {
-      this.parent.synQueue.delete(this);
-      const i = this.parent.acceptQueue.indexOf(this);
-      if (i >= 0) this.parent.acceptQueue.splice(i, 1);
-    }
+    // An embryo dies with its handshake; an established connection stays in the accept queue, as on Linux:
+    // accept() still returns it, and its error (ECONNRESET after a RST) is what the application learns.
+    this.parent?.synQueue.delete(this);
     this.rcv.finReceived = true;
     this.signal();
   }

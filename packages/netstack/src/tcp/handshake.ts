@@ -118,6 +118,7 @@ function inheritOptions(child: TcpEndpoint, l: TcpEndpoint): void {
   child.rcvBufLocked = l.rcvBufLocked;
   child.sndBufSize = l.sndBufSize;
   child.userMss = l.userMss;
+  child.userTimeoutMs = l.userTimeoutMs;
   child.congestionName = l.congestionName;
 }
 

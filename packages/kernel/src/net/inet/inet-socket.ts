@@ -163,6 +163,8 @@ export class InetSocket extends SocketImpl {
   }
 
   bind(_t: Task, raw: Uint8Array): void {
+    // inet6_bind checks the length before the family: a sockaddr_in given to an IPv6 socket is EINVAL.
+    if (this.family === AF.INET6 && raw.length < SIN6_LEN_RFC2133) throw new SysError(Errno.EINVAL);
     const sa = decodeInetAddress(this.family, raw);
     if (sa.family === AF.UNSPEC) {
       // Linux takes AF_UNSPEC with INADDR_ANY on AF_INET sockets as AF_INET.
@@ -306,8 +308,8 @@ export class InetSocket extends SocketImpl {
     return encodeInetAddress(this.inner.getsockname());
   }
 
-  peername(): Uint8Array {
-    return encodeInetAddress(this.inner.getpeername());
+  peername(accepting = false): Uint8Array {
+    return encodeInetAddress(this.inner.getpeername(accepting));
   }
 
   protected override protocolGetOption(level: number, name: number): Uint8Array | undefined {

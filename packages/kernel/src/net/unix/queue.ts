@@ -20,6 +20,13 @@ export interface UnixMessage {
    * SO_PASSCRED: maybe_add_creds).
    */
   creds: MessageCreds | null;
+  /** The sender's count of bytes it wrote that are still queued (Linux's sk_wmem_alloc), lowered as they leave; null if uncounted. */
+  inFlight?: InFlight | null;
+}
+
+/** A socket's bytes written and not yet read or dropped: what its send buffer holds. */
+export interface InFlight {
+  bytes: number;
 }
 
 /** What one receive took out of (or, with peek, saw in) the queue. */
@@ -122,6 +129,7 @@ export class UnixReceiveQueue {
         continue;
       }
       this.unread -= n;
+      if (msg.inFlight) msg.inFlight.bytes -= n;
       if (msg.rights) {
         rights = msg.rights;
         msg.rights = null;
@@ -153,6 +161,7 @@ export class UnixReceiveQueue {
     } else {
       this.messages.shift();
       this.unread -= msg.data.length;
+      if (msg.inFlight) msg.inFlight.bytes -= msg.data.length;
     }
     return { data, length: msg.data.length, from: msg.from, rights, creds: msg.creds };
   }
@@ -160,6 +169,9 @@ export class UnixReceiveQueue {
   /** Drops everything queued, releasing descriptors in flight. */
   purge(): void {
     for (const msg of this.messages) for (const f of msg.rights ?? []) f.decRef();
+    const head = this.messages[0];
+    if (head?.inFlight) head.inFlight.bytes += this.headOffset; // the read part of the head was counted off already
+    for (const msg of this.messages) if (msg.inFlight) msg.inFlight.bytes -= msg.data.length;
     this.messages.length = 0;
     this.headOffset = 0;
     this.unread = 0;

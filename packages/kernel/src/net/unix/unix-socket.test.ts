@@ -1,4 +1,4 @@
-import { Errno, MSG, POLL, SO, SOCK, SOL } from '@tvisor/abi';
+import { Errno, MSG, POLL, SHUT, SO, SOCK, SOL } from '@tvisor/abi';
 import { PipeFilesystem } from '@tvisor/vfs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -195,6 +195,46 @@ describe('Unix datagram and seqpacket sockets', () => {
     const got = b.recv(10, 0);
     expect([...got.data]).toEqual([1, 2]);
     expect(got.creds).toEqual({ pid: 0, uid: 65534, gid: 65534 });
+  });
+
+  it('SOCK_DGRAM POLLOUT follows the bytes in flight (a quarter of the send buffer, unix_dgram_poll), shut down or not', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 1, max: 1500 })), { minLength: 1, maxLength: 120 }),
+        fc.integer({ min: 1100, max: 8192 }),
+        fc.boolean(),
+        (steps, sndbuf, shut) => {
+          const [a, b] = pair(SOCK.DGRAM);
+          a.setOption(SOL.SOCKET, SO.SNDBUF, encodeIntOption(sndbuf)); // doubled: 2200..16384, room for every datagram
+          const fa = newSocketFile(a.sockInode, a, false, ROOT);
+          let inFlight = 0;
+          const sizes: number[] = [];
+          for (const [op, size] of steps) {
+            if (op > 0) {
+              const errno = errnoOf(() => a.send(out(new Uint8Array(size)), ME, null));
+              expect(errno).toBe(inFlight >= a.sndbuf ? Errno.EAGAIN : 0);
+              if (errno === 0) {
+                inFlight += size;
+                sizes.push(size);
+              }
+            } else if (sizes.length > 0) {
+              b.recv(1, 0); // truncated: the whole datagram leaves
+              inFlight -= sizes.shift()!;
+            }
+            expect(a.readiness(fa, POLL.OUT) === POLL.OUT).toBe(inFlight * 4 <= a.sndbuf);
+          }
+          if (shut) a.shutdown(SHUT.WR);
+          expect(a.readiness(fa, POLL.OUT) === POLL.OUT).toBe(inFlight * 4 <= a.sndbuf);
+          while (sizes.length > 0) {
+            b.recv(1, 0);
+            sizes.shift();
+          }
+          expect(a.readiness(fa, POLL.OUT)).toBe(POLL.OUT);
+          fa.decRef();
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('refuse datagrams larger than the send buffer', () => {

@@ -7,7 +7,7 @@ import { retryOnReadiness } from '../../blocking-io.js';
 import { newSocketInode, type SocketInode } from '../sockfs.js';
 import { callerCreds, encodeIntOption, optionInt, SocketImpl, type IncomingMessage, type OutgoingMessage } from '../socket.js';
 import { abstractKey, encodeUnixAddress, parseUnixAddress, unnamedAddress, type UnixName } from './address.js';
-import { UnixReceiveQueue, type MessageCreds } from './queue.js';
+import { UnixReceiveQueue, type InFlight, type MessageCreds } from './queue.js';
 
 /** Linux's net.unix.max_dgram_qlen default: datagrams a socket queues from senders it is not paired with. */
 export const MAX_DGRAM_QLEN = 10;
@@ -88,6 +88,8 @@ export class UnixSocket extends SocketImpl {
   /** sk_err: a pending error (ECONNRESET) reported once by recv or SO_ERROR. */
   private pendingError = 0;
   passcred = false;
+  /** What this socket wrote that is still queued at a receiver (Linux's sk_wmem_alloc, without skb overhead). */
+  private readonly written: InFlight = { bytes: 0 };
   /** SO_PEERCRED: the peer's credentials at connect (or listen) time. */
   peerCred: MessageCreds | null = null;
   /** The credentials recorded by listen(2), handed to connecting clients as their SO_PEERCRED. */
@@ -315,7 +317,14 @@ export class UnixSocket extends SocketImpl {
     const space = this.sndbuf - peer.queue.bytes;
     if (space <= 0) throw new SysError(Errno.EAGAIN);
     const n = msg.wholeWrite ? msg.data.length : Math.min(space, msg.data.length);
-    peer.queue.push({ data: msg.data.slice(0, n), from: this.address, rights: msg.rights, creds: this.attachedCreds(msg, sender, peer) });
+    peer.queue.push({
+      data: msg.data.slice(0, n),
+      from: this.address,
+      rights: msg.rights,
+      creds: this.attachedCreds(msg, sender, peer),
+      inFlight: this.written,
+    });
+    this.written.bytes += n;
     peer.waiters.notify(POLL.IN | POLL.RDNORM);
     return n;
   }
@@ -346,7 +355,14 @@ export class UnixSocket extends SocketImpl {
     if (target.shutdownMask & RCV_SHUTDOWN) throw new SysError(Errno.EPIPE);
     if (target.full(this)) throw new SysError(Errno.EAGAIN);
     if (this.passcred || target.passcred) this.autobind();
-    target.queue.push({ data: msg.data.slice(), from: this.address, rights: msg.rights, creds: this.attachedCreds(msg, sender, target) });
+    target.queue.push({
+      data: msg.data.slice(),
+      from: this.address,
+      rights: msg.rights,
+      creds: this.attachedCreds(msg, sender, target),
+      inFlight: this.written,
+    });
+    this.written.bytes += msg.data.length;
     target.waiters.notify(POLL.IN | POLL.RDNORM);
     return msg.data.length;
   }
@@ -359,7 +375,7 @@ export class UnixSocket extends SocketImpl {
 
   /** Whether a message from `sender` would overflow this socket's receive queue (Linux's unix_recvq_full and the sender's sndbuf). */
   private full(sender: UnixSocket): boolean {
-    if (this.queue.bytes >= sender.sndbuf) return true;
+    if (this.queue.bytes >= sender.sndbuf || sender.written.bytes >= sender.sndbuf) return true;
     return this.peer !== sender && this.queue.length > MAX_DGRAM_QLEN;
   }
 
@@ -467,7 +483,8 @@ export class UnixSocket extends SocketImpl {
     const peer = this.peer;
     if (this.type === SOCK.DGRAM) {
       if (peer && peer.peer !== this && !peer.dead && peer.full(this)) return false;
-      return true;
+      // unix_dgram_poll: writable while at most a quarter of the send buffer is in flight, shut down or not.
+      return this.written.bytes * 4 <= this.sndbuf;
     }
     // Linux's unix_writable: at most a quarter of the send buffer in flight.
     return !peer || peer.queue.bytes * 4 <= this.sndbuf;
