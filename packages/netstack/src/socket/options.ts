@@ -1,10 +1,15 @@
 // Decoding of setsockopt values, with Linux's clamping rules.
 
-import { Errno, SysError } from '../abi.js';
+import { Errno, SO, SysError } from '../abi.js';
 import type { LingerOption, SockOptValue } from './types.js';
 
 /** Linux's net.core.rmem_max / wmem_max: the most SO_RCVBUF/SO_SNDBUF may request. */
 export const SOCKET_BUF_MAX = 212992;
+/** Linux's net.core.rmem_default / wmem_default: a new socket's SO_RCVBUF/SO_SNDBUF. */
+export const SOCKET_BUF_DEFAULT = 212992;
+/** SOCK_MIN_RCVBUF and SOCK_MIN_SNDBUF on x86-64: the floors of a requested size. */
+export const SOCKET_MIN_RCVBUF = 2304;
+export const SOCKET_MIN_SNDBUF = 4608;
 
 /** An int option's value (booleans accepted); EINVAL otherwise. */
 export function intValue(v: SockOptValue): number {
@@ -38,4 +43,44 @@ export function lingerValue(v: SockOptValue, old: LingerOption): LingerOption {
     return { onoff: true, linger: Math.trunc(v.linger) | 0 };
   }
   throw new SysError(Errno.EINVAL);
+}
+
+/** SO_RCVBUF and SO_SNDBUF of a socket that keeps its own (ping and raw sockets). */
+export class SocketBuffers {
+  rcv = SOCKET_BUF_DEFAULT;
+  snd = SOCKET_BUF_DEFAULT;
+
+  /** Takes SO_RCVBUF or SO_SNDBUF as Linux does (clamped, doubled, floored); false for any other option. */
+  set(name: number, value: SockOptValue): boolean {
+    if (name === SO.RCVBUF) this.rcv = bufferSize(value, SOCKET_MIN_RCVBUF);
+    else if (name === SO.SNDBUF) this.snd = bufferSize(value, SOCKET_MIN_SNDBUF);
+    else return false;
+    return true;
+  }
+
+  /** SO_RCVBUF's or SO_SNDBUF's value; undefined for any other option. */
+  get(name: number): number | undefined {
+    return name === SO.RCVBUF ? this.rcv : name === SO.SNDBUF ? this.snd : undefined;
+  }
+}
+
+/**
+ * The SOL_SOCKET options whose answer only describes the socket, for one that
+ * never listens and keeps no pending error (ping and raw sockets): SO_TYPE,
+ * SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN and SO_ERROR. Undefined for any other.
+ */
+export function describingOption(name: number, socket: { readonly type: number; readonly family: number; readonly protocol: number }): number | undefined {
+  switch (name) {
+    case SO.TYPE:
+      return socket.type;
+    case SO.DOMAIN:
+      return socket.family;
+    case SO.PROTOCOL:
+      return socket.protocol;
+    case SO.ERROR:
+    case SO.ACCEPTCONN:
+      return 0;
+    default:
+      return undefined;
+  }
 }

@@ -15,7 +15,7 @@ import { PortTable, type PortBinding } from '../stack/ports.js';
 import type { Stack } from '../stack/stack.js';
 import type { PacketInfo } from '../stack/types.js';
 import { familyVersion, toSockAddr } from './address.js';
-import { bufferSize, intValue } from './options.js';
+import { SocketBuffers, describingOption, intValue } from './options.js';
 import { IpOptions } from './ip-options.js';
 import { ipReceiveControl, type ArrivalInfo } from './recv-control.js';
 
@@ -23,8 +23,6 @@ import { ConnectionlessSocket } from './connectionless-socket.js';
 import { Readiness } from './readiness.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
 
-/** Linux's net.core.rmem_default / wmem_default. */
-const DEFAULT_BUF = 212992;
 /** The largest ICMP message a ping socket sends (ping_v4_sendmsg: len > 0xFFFF is EMSGSIZE). */
 const MAX_PING_LEN = 0xffff;
 
@@ -86,8 +84,7 @@ export class PingSocket extends ConnectionlessSocket implements Socket {
   private remoteAddr: IpAddress | null = null;
   private ttl = -1;
   private tos = 0;
-  private rcvBufSize = DEFAULT_BUF;
-  private sndBufSize = DEFAULT_BUF;
+  private readonly buffers = new SocketBuffers();
   private reuseAddr = false;
   private closed = false;
   private flushQueued = false;
@@ -145,7 +142,7 @@ export class PingSocket extends ConnectionlessSocket implements Socket {
       if (addr && addr.family !== AF.UNSPEC) dst = this.parseDestination(addr);
       else if (this.remoteAddr) dst = this.remoteAddr;
       else throw new SysError(Errno.EDESTADDRREQ);
-      if (data.length > this.sndBufSize) throw new SysError(Errno.EMSGSIZE);
+      if (data.length > this.buffers.snd) throw new SysError(Errno.EMSGSIZE);
       const route = this.stack.findRoute(dst, this.localAddr.isUnspecified ? null : this.localAddr);
       if (route.broadcast && !dst.isMulticast) throw new SysError(Errno.EACCES);
       if (this.version === 6 && data.length + 40 > route.mtu) throw new SysError(Errno.EMSGSIZE);
@@ -211,19 +208,10 @@ export class PingSocket extends ConnectionlessSocket implements Socket {
   setsockopt(level: number, name: number, value: SockOptValue): void {
     this.checkOpen();
     if (level === SOL.SOCKET) {
-      switch (name) {
-        case SO.REUSEADDR:
-          this.reuseAddr = intValue(value) !== 0;
-          return;
-        case SO.RCVBUF:
-          this.rcvBufSize = bufferSize(value, 2304);
-          return;
-        case SO.SNDBUF:
-          this.sndBufSize = bufferSize(value, 4608);
-          return;
-        default:
-          throw new SysError(Errno.ENOPROTOOPT);
-      }
+      if (this.buffers.set(name, value)) return;
+      if (name !== SO.REUSEADDR) throw new SysError(Errno.ENOPROTOOPT);
+      this.reuseAddr = intValue(value) !== 0;
+      return;
     }
     if (level === SOL.IP && this.version === 4 && name === IP.TTL) {
       const v = intValue(value);
@@ -243,26 +231,9 @@ export class PingSocket extends ConnectionlessSocket implements Socket {
   getsockopt(level: number, name: number): SockOptValue {
     this.checkOpen();
     if (level === SOL.SOCKET) {
-      switch (name) {
-        case SO.TYPE:
-          return SOCK.DGRAM;
-        case SO.DOMAIN:
-          return this.family;
-        case SO.PROTOCOL:
-          return this.protocol;
-        case SO.ERROR:
-          return 0;
-        case SO.REUSEADDR:
-          return this.reuseAddr ? 1 : 0;
-        case SO.RCVBUF:
-          return this.rcvBufSize;
-        case SO.SNDBUF:
-          return this.sndBufSize;
-        case SO.ACCEPTCONN:
-          return 0;
-        default:
-          throw new SysError(Errno.ENOPROTOOPT);
-      }
+      const v = name === SO.REUSEADDR ? (this.reuseAddr ? 1 : 0) : (describingOption(name, this) ?? this.buffers.get(name));
+      if (v === undefined) throw new SysError(Errno.ENOPROTOOPT);
+      return v;
     }
     const ip = this.ipOptions.get(level, name);
     if (ip !== undefined) return ip;
@@ -296,7 +267,7 @@ export class PingSocket extends ConnectionlessSocket implements Socket {
     const data = new Uint8Array(ICMP_HEADER_LEN + msg.body.length);
     if (this.version === 4) emitIcmpv4(msg, data, 0);
     else emitIcmpv6(msg, data, 0, info.src, info.dst);
-    if (this.queuedBytes + data.length > this.rcvBufSize) return;
+    if (this.queuedBytes + data.length > this.buffers.rcv) return;
     const local = this.stack.isLocalAddress(info.dst) ? info.dst : (info.nic.primaryAddress(this.version) ?? info.dst);
     const arrival: ArrivalInfo = { dst: info.dst, local, dstPort: 0, nicId: info.nic.id, ttl: info.ttl, tos: trafficClass(info.networkPacket) };
     this.queue.push({ data, from: info.src, arrival });

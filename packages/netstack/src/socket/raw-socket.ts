@@ -19,16 +19,11 @@ import type { PacketInfo, Route } from '../stack/types.js';
 import { familyVersion, toSockAddr } from './address.js';
 import { ConnectionlessSocket } from './connectionless-socket.js';
 import { IpOptions } from './ip-options.js';
-import { bufferSize, intValue } from './options.js';
+import { SocketBuffers, describingOption, intValue } from './options.js';
 import { Readiness } from './readiness.js';
 import { ipReceiveControl, type ArrivalInfo } from './recv-control.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
 
-/** Linux's net.core.rmem_default / wmem_default. */
-const DEFAULT_BUF = 212992;
-/** SOCK_MIN_RCVBUF and SOCK_MIN_SNDBUF on x86-64. */
-const MIN_RCVBUF = 2304;
-const MIN_SNDBUF = 4608;
 /** The largest payload raw_sendmsg takes (len > 0xFFFF is EMSGSIZE). */
 const MAX_RAW_LEN = 0xffff;
 /** IPPROTO_MAX: protocols are one byte. */
@@ -71,8 +66,7 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
   private icmpFilter = 0;
   /** ICMP6_FILTER's struct icmp6_filter: bit n of the 256 set drops ICMPv6 type n. */
   private readonly icmp6Filter = new Uint8Array(32);
-  private rcvBufSize = DEFAULT_BUF;
-  private sndBufSize = DEFAULT_BUF;
+  private readonly buffers = new SocketBuffers();
   private readShut = false;
   private closed = false;
   private flushQueued = false;
@@ -222,19 +216,10 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
   setsockopt(level: number, name: number, value: SockOptValue): void {
     this.checkOpen();
     if (level === SOL.SOCKET) {
-      switch (name) {
-        case SO.RCVBUF:
-          this.rcvBufSize = bufferSize(value, MIN_RCVBUF);
-          return;
-        case SO.SNDBUF:
-          this.sndBufSize = bufferSize(value, MIN_SNDBUF);
-          return;
-        case SO.DETACH_FILTER:
-          // No socket filter is ever attached here.
-          throw new SysError(Errno.ENOENT);
-        default:
-          throw new SysError(Errno.ENOPROTOOPT);
-      }
+      if (this.buffers.set(name, value)) return;
+      // No socket filter is ever attached here.
+      if (name === SO.DETACH_FILTER) throw new SysError(Errno.ENOENT);
+      throw new SysError(Errno.ENOPROTOOPT);
     }
     if (level === SOL.RAW) {
       if (name !== ICMP.FILTER || this.version !== 4) throw new SysError(Errno.ENOPROTOOPT);
@@ -276,24 +261,9 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
   getsockopt(level: number, name: number): SockOptValue {
     this.checkOpen();
     if (level === SOL.SOCKET) {
-      switch (name) {
-        case SO.TYPE:
-          return SOCK.RAW;
-        case SO.DOMAIN:
-          return this.family;
-        case SO.PROTOCOL:
-          return this.protocol;
-        case SO.ERROR:
-          return 0;
-        case SO.RCVBUF:
-          return this.rcvBufSize;
-        case SO.SNDBUF:
-          return this.sndBufSize;
-        case SO.ACCEPTCONN:
-          return 0;
-        default:
-          throw new SysError(Errno.ENOPROTOOPT);
-      }
+      const v = describingOption(name, this) ?? this.buffers.get(name);
+      if (v === undefined) throw new SysError(Errno.ENOPROTOOPT);
+      return v;
     }
     if (level === SOL.RAW) {
       if (name !== ICMP.FILTER || this.version !== 4) throw new SysError(Errno.ENOPROTOOPT);
@@ -354,7 +324,7 @@ export class RawSocket extends ConnectionlessSocket implements Socket, RawEndpoi
       return true;
     const data = (this.version === 4 ? info.networkPacket : transport).slice();
     // __sock_queue_rcv_skb: a full buffer drops; an empty one takes anything.
-    if (this.queuedCharge >= this.rcvBufSize) return true;
+    if (this.queuedCharge >= this.buffers.rcv) return true;
     const charge = skbTruesize(data.length);
     const local = this.stack.isLocalAddress(info.dst) ? info.dst : (info.nic.primaryAddress(this.version) ?? info.dst);
     const arrival: ArrivalInfo = { dst: info.dst, local, dstPort: 0, nicId: info.nic.id, ttl: info.ttl, tos: trafficClass(info.networkPacket) };
