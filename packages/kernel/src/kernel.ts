@@ -370,12 +370,20 @@ export class Kernel {
    */
   block(task: Task, start: (complete: (result: number) => void) => () => void, interruptedResult: number | (() => number) | null = -Errno.ERESTARTSYS): number {
     let done = false;
+    let parked = false;
+    let resultAtOnce = 0;
     const complete = (result: number) => {
       if (done) return;
       done = true;
       this.blocked.delete(task);
       task.cancelBlock = undefined;
       task.interruptBlock = undefined;
+      // Completed inside `start`: the result goes back through the handler, and the caller resumes
+      // the task (resuming it here as well delivered its pending signals twice).
+      if (!parked) {
+        resultAtOnce = result;
+        return;
+      }
       if (task.exited) return;
       task.regs.setReturn(result);
       if (this.strace) this.strace(`${task.pendingStrace} ${formatResult(result)}`);
@@ -384,7 +392,8 @@ export class Kernel {
     };
     this.blocked.add(task);
     const cancel = start(complete);
-    if (!done && interruptedResult !== null && task.group.signals.next(task.blocked) !== 0) {
+    if (done) return resultAtOnce;
+    if (interruptedResult !== null && task.group.signals.next(task.blocked) !== 0) {
       // A signal may have become pending while the task ran application code (its interrupt then
       // absorbed by this very syscall's stop), or sigsuspend unblocked one: as a pending signal
       // ends an interruptible sleep on Linux, the syscall is interrupted before it parks (else
@@ -395,6 +404,7 @@ export class Kernel {
       cancel();
       return typeof interruptedResult === 'number' ? interruptedResult : interruptedResult();
     }
+    parked = true;
     // A parked thread takes part in a group stop as it is.
     checkGroupStopped(this, task.group);
     if (!done) {
