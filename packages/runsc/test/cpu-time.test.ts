@@ -6,7 +6,12 @@ import { compileC, native, runsc } from './helpers.js';
  * rusage, ITIMER_VIRTUAL/PROF and POSIX timers on CPU clocks. The program
  * prints only facts that hold on Linux however loaded the machine is (it
  * spins until its own CPU clock has advanced, never for a wall-clock time),
- * so its output natively and under runsc must be the same.
+ * so its output natively and under runsc must be the same. Its spin does
+ * user-mode work between readings of the CPU clock (a syscall): under runsc
+ * a trapped syscall counts as system time, measured as the sentry's time
+ * serving it, which load inflates; with one reading after another the app's
+ * user time stayed a small share of 0.3 s, and ITIMER_VIRTUAL's 20 ms often
+ * never came (CI under load, and `nice`).
  */
 const CPU_PROGRAM = `#define _GNU_SOURCE
 #include <stdio.h>
@@ -24,7 +29,7 @@ const CPU_PROGRAM = `#define _GNU_SOURCE
 static double now(clockid_t c) { struct timespec ts; clock_gettime(c, &ts); return ts.tv_sec + ts.tv_nsec / 1e9; }
 static volatile int prof, virt, timerhits;
 static void on(int s) { if (s == SIGPROF) prof++; else if (s == SIGVTALRM) virt++; else timerhits++; }
-static void spin(double secs) { double s = now(CLOCK_PROCESS_CPUTIME_ID); while (now(CLOCK_PROCESS_CPUTIME_ID) - s < secs) ; }
+static void spin(double secs) { double s = now(CLOCK_PROCESS_CPUTIME_ID); while (now(CLOCK_PROCESS_CPUTIME_ID) - s < secs) for (volatile int i = 0; i < 200000; i++) ; }
 static double tv(struct timeval t) { return t.tv_sec + t.tv_usec / 1e6; }
 
 int main(void) {
