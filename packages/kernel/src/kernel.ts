@@ -393,9 +393,11 @@ export class Kernel {
     this.blocked.add(task);
     const cancel = start(complete);
     if (done) return resultAtOnce;
-    if (interruptedResult !== null && task.group.signals.next(task.blocked) !== 0) {
-      // A signal may have become pending while the task ran application code (its interrupt then
-      // absorbed by this very syscall's stop), or sigsuspend unblocked one: as a pending signal
+    const stopDue = task.ptrace !== undefined && (task.ptrace.interruptPending || task.ptrace.attachStopPending);
+    if (interruptedResult !== null && (task.group.signals.next(task.blocked) !== 0 || stopDue)) {
+      // A signal (or a tracer's PTRACE_INTERRUPT or ATTACH) may have come while the task ran
+      // application code, its interrupt then absorbed by this very syscall's stop; or sigsuspend
+      // unblocked a pending signal: as a pending signal
       // ends an interruptible sleep on Linux, the syscall is interrupted before it parks (else
       // pause() would sleep with it pending, and a periodic timer's signal, queued once until
       // delivered, would never come again). The caller resumes the task, delivering the signal.
