@@ -3,6 +3,7 @@
  * fds 0-2 are sentry objects that forward to these host fds; the app never
  * holds a host fd.
  */
+import { Errno } from '@tvisor/abi';
 import koffi from 'koffi';
 
 const libc = koffi.load('libc.so.6');
@@ -34,8 +35,14 @@ function revents(buf: Uint8Array): number {
 
 export function hostPoll(fd: number, events: number): number {
   const buf = pollFd(fd, events);
-  const rc = poll_(buf, 1, 0) as number;
-  return rc < 0 ? -(koffi.errno() as number) : revents(buf);
+  for (;;) {
+    const rc = poll_(buf, 1, 0) as number;
+    if (rc >= 0) return revents(buf);
+    const e = koffi.errno() as number;
+    // A host signal (a stub's SIGCHLD, a forwarded one) ends even a zero-timeout poll, never restarted:
+    // that is no error of the fd (reported as one, tail -F took its stdout pipe for closed and died of SIGPIPE).
+    if (e !== Errno.EINTR) return -e;
+  }
 }
 
 /**
