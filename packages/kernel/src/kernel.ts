@@ -397,10 +397,10 @@ export class Kernel {
     if (interruptedResult !== null && (task.group.signals.next(task.blocked) !== 0 || stopDue)) {
       // A signal (or a tracer's PTRACE_INTERRUPT or ATTACH) may have come while the task ran
       // application code, its interrupt then absorbed by this very syscall's stop; or sigsuspend
-      // unblocked a pending signal: as a pending signal
-      // ends an interruptible sleep on Linux, the syscall is interrupted before it parks (else
-      // pause() would sleep with it pending, and a periodic timer's signal, queued once until
-      // delivered, would never come again). The caller resumes the task, delivering the signal.
+      // unblocked a pending signal. As a pending signal ends an interruptible sleep on Linux, the
+      // syscall is interrupted before it parks (else pause() would sleep with it pending, and a
+      // periodic timer's signal, queued once until delivered, would never come again). The caller
+      // resumes the task, delivering the signal.
       done = true;
       this.blocked.delete(task);
       cancel();

@@ -219,7 +219,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         t.savedMask = t.blocked;
         t.blocked = mask;
         // A signal the new mask unblocks may be pending already (sent while it
-        // was blocked): the dispatcher ends the wait at once (Kernel.block's caller).
+        // was blocked): Kernel.block then ends the wait before it parks.
         return waitForSignal(t);
       },
     },
