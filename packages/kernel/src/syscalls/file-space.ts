@@ -5,8 +5,7 @@ import type { Task } from '../task.js';
 
 /** The file fadvise64/readahead advise on: an O_PATH fd is EBADF, as fdget refuses it. */
 function adviceTarget(t: Task, fd: number): FileDescription {
-  const file = t.group.fds.get(fd);
-  if (file.isPath) throw new SysError(Errno.EBADF);
+  const file = t.group.fds.getOpenFile(fd);
   return file;
 }
 

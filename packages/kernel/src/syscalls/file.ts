@@ -413,14 +413,9 @@ export function registerFileSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const fs = t.group.fs;
         const p = readPath(t, a.arg(0));
-        const vd = fs.vfs.getVd(fs.context(t, AT.FDCWD, p), p);
-        const file = fs.vfs.openVd(vd, O.PATH | O.DIRECTORY, fs.context(t).creds);
-        file.decRef();
-        fs.cwd = vd;
+        fs.cwd = fs.vfs.resolveDirectory(fs.context(t, AT.FDCWD, p), p);
         return 0;
       },
-      support: 'partial',
-      note: 'search permission on the target is not checked yet',
     },
     getdents: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => getdents(t, a.argInt(0), a.arg(1), a.argUint(2)) },
     preadv: { args: ['fd', 'ptr', 'int', 'int'], handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false) },
@@ -447,8 +442,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
  * own handler (terminals answer TCGETS and friends).
  */
 function ioctl(t: Task, fd: number, cmd: number, arg: number): number {
-  const file = t.group.fds.get(fd);
-  if (file.isPath) throw new SysError(Errno.EBADF);
+  const file = t.group.fds.getOpenFile(fd);
   switch (cmd) {
     case FIO.CLEX:
     case FIO.NCLEX:

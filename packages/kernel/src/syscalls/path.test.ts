@@ -59,4 +59,33 @@ describe('path operations on tmpfs', () => {
     expect(h.syscall(t, SYS.fstat, fd, st)).toBe(0);
     expect(h.view(t, st, 144).getUint32(24, true) & 0o777).toBe(0o600); // st_mode
   });
+
+  it('chdir and fchdir need search permission on the target: a 0666 directory is EACCES for a user without DAC capabilities', () => {
+    expect(at(SYS.mkdirat, AT.FDCWD, '/noexec', 0o777)).toBe(0);
+    expect(at(SYS.fchmodat, AT.FDCWD, '/noexec', 0o666)).toBe(0);
+    const dirFd = at(SYS.openat, AT.FDCWD, '/noexec', O.RDONLY | O.DIRECTORY, 0)!;
+    expect(at(SYS.chdir, '/noexec')).toBe(0); // root overrides the mode
+    expect(at(SYS.chdir, '/')).toBe(0);
+    expect(h.syscall(t, SYS.setuid, 1000)).toBe(0);
+    expect(at(SYS.chdir, '/noexec')).toBe(-Errno.EACCES);
+    expect(h.syscall(t, SYS.fchdir, dirFd)).toBe(-Errno.EACCES);
+    expect(at(SYS.chdir, '/noexec/x')).toBe(-Errno.EACCES);
+  });
+
+  it('fchmod, fchown and flock on an O_PATH descriptor are EBADF; fstat on it works', () => {
+    at(SYS.openat, AT.FDCWD, '/p', O.CREAT | O.WRONLY, 0o644);
+    const fd = at(SYS.openat, AT.FDCWD, '/p', O.PATH, 0)!;
+    expect(h.syscall(t, SYS.fchmod, fd, 0o444)).toBe(-Errno.EBADF);
+    expect(h.syscall(t, SYS.fchown, fd, 1, 1)).toBe(-Errno.EBADF);
+    expect(h.syscall(t, SYS.flock, fd, 2)).toBe(-Errno.EBADF);
+    expect(h.syscall(t, SYS.fstat, fd, h.alloc(t, 144))).toBe(0);
+  });
+
+  it('an empty path is ENOENT before a bad dirfd is noticed, unless AT_EMPTY_PATH asks for the dirfd', () => {
+    expect(at(SYS.fchmodat, -1, '', 0o444)).toBe(-Errno.ENOENT);
+    expect(at(SYS.mkdirat, -1, '', 0o755)).toBe(-Errno.ENOENT);
+    expect(at(SYS.fchownat, -1, '', 0, 0, 0)).toBe(-Errno.ENOENT);
+    expect(at(SYS.fchownat, -1, '', 0, 0, AT.EMPTY_PATH)).toBe(-Errno.EBADF);
+    expect(at(SYS.fchmodat, -1, 'rel', 0o444)).toBe(-Errno.EBADF);
+  });
 });

@@ -9,8 +9,13 @@ import type { SyscallTable } from '../syscall-table.js';
 const SYNC_FILE_RANGE_FLAGS = SYNC_FILE_RANGE.WAIT_BEFORE | SYNC_FILE_RANGE.WRITE | SYNC_FILE_RANGE.WAIT_AFTER;
 
 /** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */
-function at(t: Task, dirfd: number, pathAddr: number) {
+/**
+ * The path argument of a *at call with its starting point. An empty path is ENOENT before
+ * the dirfd is looked at, unless `atFlags` has AT_EMPTY_PATH (then it names the dirfd's file).
+ */
+function at(t: Task, dirfd: number, pathAddr: number, atFlags = 0) {
   const p = readPath(t, pathAddr);
+  if (p === '' && !(atFlags & AT.EMPTY_PATH)) throw new SysError(Errno.ENOENT);
   return { vfs: t.group.fs.vfs, ctx: t.group.fs.context(t, dirfd, p), p };
 }
 
@@ -55,7 +60,7 @@ function utimensat(t: Task, dirfd: number, pathAddr: number, timesAddr: number, 
     fs.vfs.utimensVd(file.vd, fs.context(t).creds, times);
     return 0;
   }
-  const { vfs, ctx, p } = at(t, dirfd, pathAddr);
+  const { vfs, ctx, p } = at(t, dirfd, pathAddr, flags);
   vfs.utimensAt(ctx, p, times, flags);
   return 0;
 }
@@ -202,7 +207,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     linkat: {
       args: ['dirfd', 'str', 'dirfd', 'str', 'hex'],
       handler: (t, a) => {
-        const o = at(t, a.argInt(0), a.arg(1));
+        const o = at(t, a.argInt(0), a.arg(1), a.argInt(4));
         const n = at(t, a.argInt(2), a.arg(3));
         o.vfs.linkAt(o.ctx, o.p, n.ctx, n.p, a.argInt(4));
         return ok();
@@ -245,7 +250,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     fchmod: {
       args: ['fd', 'oct'],
       handler: (t, a) => {
-        const f = t.group.fds.get(a.argInt(0));
+        const f = t.group.fds.getOpenFile(a.argInt(0));
         t.group.fs.vfs.chmodVd(f.vd, t.group.fs.context(t).creds, a.argUint(1));
         return ok();
       },
@@ -269,7 +274,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     fchownat: {
       args: ['dirfd', 'str', 'int', 'int', 'hex'],
       handler: (t, a) => {
-        const x = at(t, a.argInt(0), a.arg(1));
+        const x = at(t, a.argInt(0), a.arg(1), a.argInt(4));
         x.vfs.chownAt(x.ctx, x.p, a.argInt(2), a.argInt(3), a.argInt(4));
         return ok();
       },
@@ -277,7 +282,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     fchown: {
       args: ['fd', 'int', 'int'],
       handler: (t, a) => {
-        const f = t.group.fds.get(a.argInt(0));
+        const f = t.group.fds.getOpenFile(a.argInt(0));
         t.group.fs.vfs.chownVd(f.vd, t.group.fs.context(t).creds, a.argInt(1), a.argInt(2));
         return ok();
       },
@@ -359,8 +364,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['fd'],
       handler: (t, a) => {
         const f = t.group.fds.get(a.argInt(0));
-        const probe = t.group.fs.vfs.openVd(f.vd, O.PATH | O.DIRECTORY, t.group.fs.context(t).creds);
-        probe.decRef();
+        t.group.fs.vfs.checkSearchableDirectory(f.vd, t.group.fs.context(t).creds);
         t.group.fs.cwd = f.vd;
         return ok();
       },
