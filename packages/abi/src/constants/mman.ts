@@ -72,3 +72,17 @@ export const MCL = { CURRENT: 1, FUTURE: 2, ONFAULT: 4 } as const;
 
 /** mlock2(2) flags. */
 export const MLOCK = { ONFAULT: 1 } as const;
+
+/** membarrier(2) commands (a bit each, so QUERY's answer is a mask of them). */
+export const MEMBARRIER_CMD = {
+  QUERY: 0,
+  GLOBAL: 1 << 0,
+  GLOBAL_EXPEDITED: 1 << 1,
+  REGISTER_GLOBAL_EXPEDITED: 1 << 2,
+  PRIVATE_EXPEDITED: 1 << 3,
+  REGISTER_PRIVATE_EXPEDITED: 1 << 4,
+  PRIVATE_EXPEDITED_SYNC_CORE: 1 << 5,
+  REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: 1 << 6,
+  PRIVATE_EXPEDITED_RSEQ: 1 << 7,
+  REGISTER_PRIVATE_EXPEDITED_RSEQ: 1 << 8,
+} as const;

@@ -78,6 +78,7 @@ int printf(const char *, ...);
 #include <asm/prctl.h>
 #include <linux/wait.h>
 #include <linux/mman.h>
+#include <linux/membarrier.h>
 #include <asm/termbits.h>
 #include <asm/ioctls.h>
 #include <asm/sockios.h>

@@ -68,6 +68,7 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   MS: { program: 'uapi', cName: prefix('MS_') },
   MCL: { program: 'uapi', cName: prefix('MCL_') },
   MLOCK: { program: 'uapi', cName: prefix('MLOCK_') },
+  MEMBARRIER_CMD: { program: 'uapi', cName: prefix('MEMBARRIER_CMD_') },
   PTRACE: { program: 'uapi', cName: prefix('PTRACE_', { PEEKUSER: 'PTRACE_PEEKUSR', POKEUSER: 'PTRACE_POKEUSR' }) },
   PTRACE_O: { program: 'uapi', cName: prefix('PTRACE_O_') },
   PTRACE_EVENT: { program: 'uapi', cName: prefix('PTRACE_EVENT_') },

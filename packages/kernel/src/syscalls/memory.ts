@@ -1,14 +1,30 @@
-import { CAP, Errno, MAP, MFD, MLOCK, O, PROT, RLIM_INFINITY, RLIMIT, S, SysError } from '@tvisor/abi';
+import { CAP, Errno, MAP, MEMBARRIER_CMD, MFD, MLOCK, O, PROT, RLIM_INFINITY, RLIMIT, S, SysError } from '@tvisor/abi';
 import { hasCapability } from '../credentials.js';
 import { makeDev } from '@tvisor/vfs';
 import { IoUringImpl } from '../events/io-uring.js';
 import { mappableFile } from '../mappable.js';
 import { sealedSharedMapping } from '../memfd.js';
+import { hostGlobalMembarrier } from '../native/host-membarrier.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 /** /dev/zero, which Linux maps as anonymous memory (shared memory for MAP_SHARED). */
 const DEV_ZERO = makeDev(1, 5);
+
+/**
+ * membarrier(2)'s commands as QUERY reports them. App threads run on host
+ * CPUs the sentry does not schedule, so every barrier is the host's global
+ * one (a superset of what the expedited commands promise).
+ */
+const MEMBARRIER_SUPPORTED =
+  MEMBARRIER_CMD.GLOBAL |
+  MEMBARRIER_CMD.GLOBAL_EXPEDITED |
+  MEMBARRIER_CMD.REGISTER_GLOBAL_EXPEDITED |
+  MEMBARRIER_CMD.PRIVATE_EXPEDITED |
+  MEMBARRIER_CMD.REGISTER_PRIVATE_EXPEDITED;
+
+/** Address spaces registered with MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (exec's new one starts unregistered, as in Linux). */
+const privateExpeditedMms = new WeakSet<object>();
 
 /** The largest file offset a mapping may reach (Linux's MAX_LFS_FILESIZE, 2^63 - 1), plus one. */
 const FILE_OFFSET_END = 2n ** 63n;
@@ -159,10 +175,29 @@ export function registerMemorySyscalls(table: SyscallTable): void {
     membarrier: {
       args: ['int', 'hex', 'int'],
       support: 'partial',
-      note: 'QUERY reports no commands: glibc and runtimes fall back',
-      handler: (_t, a) => {
-        if (a.argInt(0) === 0) return 0;
-        throw new SysError(Errno.EINVAL);
+      note: 'GLOBAL and the expedited private/global commands, each served by a host-wide barrier; no SYNC_CORE or RSEQ variants',
+      handler: (t, a) => {
+        const cmd = a.argInt(0);
+        if (a.argUint(1) !== 0) throw new SysError(Errno.EINVAL);
+        switch (cmd) {
+          case MEMBARRIER_CMD.QUERY:
+            return MEMBARRIER_SUPPORTED;
+          case MEMBARRIER_CMD.REGISTER_PRIVATE_EXPEDITED:
+            privateExpeditedMms.add(t.group.mm);
+            return 0;
+          case MEMBARRIER_CMD.REGISTER_GLOBAL_EXPEDITED:
+            return 0;
+          case MEMBARRIER_CMD.PRIVATE_EXPEDITED:
+            if (!privateExpeditedMms.has(t.group.mm)) throw new SysError(Errno.EPERM);
+            hostGlobalMembarrier();
+            return 0;
+          case MEMBARRIER_CMD.GLOBAL:
+          case MEMBARRIER_CMD.GLOBAL_EXPEDITED:
+            hostGlobalMembarrier();
+            return 0;
+          default:
+            throw new SysError(Errno.EINVAL);
+        }
       },
     },
   });
