@@ -1,5 +1,5 @@
 // Argument and permission checks of the signal-sending calls, setpgid and arch_prctl, on the fake platform.
-import { ARCH, Errno, SYS, Signal } from '@tvisor/abi';
+import { ARCH, Errno, SIG_HOW, SYS, Signal } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { newCredentials } from '../credentials.js';
@@ -31,6 +31,39 @@ describe('kill, tkill, tgkill, rt_(tg)sigqueueinfo', () => {
     expect(h.syscall(t, SYS.tgkill, 0, t.tid, 0)).toBe(-Errno.EINVAL);
     expect(h.syscall(t, SYS.tgkill, t.group.pid, t.tid, 0)).toBe(0);
     expect(h.syscall(t, SYS.rt_tgsigqueueinfo, t.group.pid, 0, 0, queueInfo(t))).toBe(-Errno.EINVAL);
+  });
+
+  it("rt_sigqueueinfo and rt_tgsigqueueinfo deliver the caller's siginfo as given, si_signo aside", () => {
+    const set = new Uint8Array(8);
+    new DataView(set.buffer).setBigUint64(0, 1n << BigInt(Signal.SIGUSR1 - 1), true);
+    const setAddr = h.alloc(t, 8, set);
+    expect(h.syscall(t, SYS.rt_sigprocmask, SIG_HOW.BLOCK, setAddr, 0, 8)).toBe(0);
+    const zero = h.alloc(t, 16);
+    for (const send of [
+      (info: number) => h.syscall(t, SYS.rt_sigqueueinfo, t.group.pid, Signal.SIGUSR1, info),
+      (info: number) => h.syscall(t, SYS.rt_tgsigqueueinfo, t.group.pid, t.tid, Signal.SIGUSR1, info),
+    ]) {
+      const given = new Uint8Array(128);
+      const v = new DataView(given.buffer);
+      v.setInt32(0, Signal.SIGUSR2, true); // si_signo: replaced by the signal sent
+      v.setInt32(4, 0x1234, true); // si_errno
+      v.setInt32(8, -1, true); // SI_QUEUE
+      v.setInt32(16, 4242, true); // si_pid
+      v.setUint32(20, 77, true); // si_uid
+      v.setBigUint64(24, 0xfeedn, true); // si_value
+      expect(send(h.alloc(t, 128, given))).toBe(0);
+      const out = h.alloc(t, 128);
+      expect(h.syscall(t, SYS.rt_sigtimedwait, setAddr, out, zero, 8)).toBe(Signal.SIGUSR1);
+      const got = h.view(t, out, 32);
+      expect([got.getInt32(0, true), got.getInt32(4, true), got.getInt32(8, true), got.getInt32(16, true), got.getUint32(20, true)]).toEqual([
+        Signal.SIGUSR1,
+        0x1234,
+        -1,
+        4242,
+        77,
+      ]);
+      expect(got.getBigUint64(24, true)).toBe(0xfeedn);
+    }
   });
 
   it("kill with a thread's id signals its process", () => {

@@ -3,7 +3,7 @@ import { clockNow, decodeTimespec } from '../clock.js';
 import { KEEP_REGISTERS } from '../kernel.js';
 import { sendSignal, sigreturn, sendKill } from '../signal-delivery.js';
 import { SIG_DFL, SIG_IGN, UNBLOCKABLE_MASK } from '../signals.js';
-import { reportedAltStackFlags, sigInfoQueue, spInAltStack } from '../signals/index.js';
+import { reportedAltStackFlags, spInAltStack } from '../signals/index.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
 import { findGroup, groupsMatching, maySignal } from '../process-lookup.js';
@@ -13,6 +13,17 @@ const SIGACTION_SIZE = 32;
 const STACK_T_SIZE = 24;
 /** MINSIGSTKSZ on x86-64 (signal.h). */
 const MINSIGSTKSZ = 2048;
+
+/**
+ * The siginfo rt_sigqueueinfo/rt_tgsigqueueinfo deliver: the caller's own,
+ * every field as given (si_errno, si_pid, the union), with only si_signo set
+ * to the signal sent, as Linux does.
+ */
+function queuedSigInfo(info: Uint8Array, sig: number): Uint8Array {
+  const out = new Uint8Array(info);
+  new DataView(out.buffer).setInt32(0, sig, true);
+  return out;
+}
 
 function readSigset(t: Task, addr: number): bigint {
   const b = t.mm.copyIn(addr, SIGSET_SIZE);
@@ -240,8 +251,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         // Only the kernel may send si_code >= 0 (other than SI_USER) or SI_TKILL on another's behalf.
         if ((code >= 0 || code === -6) && target.group !== t.group) throw new SysError(Errno.EPERM);
         if (!maySignal(t, target.group, sig)) throw new SysError(Errno.EPERM);
-        const value = new DataView(info.buffer, info.byteOffset).getBigUint64(24, true);
-        sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.creds.uid }, value, code), undefined, true);
+        sendSignal(t.kernel, target.group, sig, queuedSigInfo(info, sig), undefined, true);
         return 0;
       },
     },
@@ -259,7 +269,7 @@ export function registerSignalSyscalls(table: SyscallTable): void {
         // Only the kernel may send si_code >= 0 or SI_TKILL to another process.
         if ((code >= 0 || code === -6) && target.group !== t.group) throw new SysError(Errno.EPERM);
         if (!maySignal(t, target.group, sig)) throw new SysError(Errno.EPERM);
-        sendSignal(t.kernel, target.group, sig, sigInfoQueue(sig, { pid: t.group.pid, uid: t.creds.uid }, view.getBigUint64(24, true), code), target, true);
+        sendSignal(t.kernel, target.group, sig, queuedSigInfo(info, sig), target, true);
         return 0;
       },
     },
