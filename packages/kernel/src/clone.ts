@@ -1,6 +1,7 @@
 // clone(2) as the kernel does it: a new thread or process started where its
 // parent's clone returns. The clone/fork/vfork handlers (syscalls/lifecycle.ts)
 // only decode arguments.
+import { ALTSTACK_INITIAL } from './signals/index.js';
 import { inheritSchedState } from './sched-state.js';
 import { CLONE, Errno, SysError } from '@tvisor/abi';
 import { REG, type PlatformContext } from '@tvisor/platform';
@@ -149,7 +150,8 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   child.memPolicy = t.memPolicy;
   child.sched = inheritSchedState(t.sched);
   child.seccomp = t.seccomp;
-  child.altStack = { ...t.altStack };
+  // A child sharing the address space but not suspending the parent (CLONE_VM without CLONE_VFORK) must not share its alternate signal stack: Linux disables it.
+  child.altStack = (flags & (CLONE.VM | CLONE.VFORK)) === CLONE.VM ? { ...ALTSTACK_INITIAL } : { ...t.altStack };
   group.tasks.add(child);
   armCpuLimit(kernel, group);
   (group.parent ?? parent).children.add(group);

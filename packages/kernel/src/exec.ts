@@ -11,6 +11,7 @@ import type { PlatformAddressSpace, PlatformContext } from '@tvisor/platform';
 import { Task, ThreadGroup, type Credentials } from './task.js';
 import { credentialsAfterExec, isSecureExec, type SetIdFile } from './credentials.js';
 import { tracedExec } from './ptrace/stops.js';
+import { ALTSTACK_INITIAL } from './signals/index.js';
 
 /** Where every process's stack ends (just below the platform's reserved range) and how much is reserved for it. */
 export const STACK_TOP = 0x7fff_ffef_0000;
@@ -277,6 +278,8 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage, for
   for (const timer of group.timers.values()) timer.cancel?.();
   group.timers.clear();
   group.signals.resetHandlersForExec();
+  // The alternate signal stack lived in the old image: execve disables it (sigaltstack(2)).
+  task.altStack = { ...ALTSTACK_INITIAL };
   task.clearChildTid = 0;
   kernel.execDone(task);
   tracedExec(kernel, task, formerTid);

@@ -135,4 +135,43 @@ describe('runsc do: signals', () => {
     expect(expected).toBe('both handled, sigsuspend -1 Interrupted system call\n');
     expect(runsc(['do', prog], { timeout: 60_000 }).stdout).toBe(expected);
   });
+
+  it('the alternate signal stack: kept by fork, disabled by execve and by clone(CLONE_VM) without CLONE_VFORK (differential against Linux)', () => {
+    const prog = compileC(`
+      #define _GNU_SOURCE
+      #include <sched.h>
+      #include <signal.h>
+      #include <stdio.h>
+      #include <string.h>
+      #include <sys/wait.h>
+      #include <unistd.h>
+      static char altstack[65536], cstack[65536];
+      static int report(const char *who) {
+        stack_t ss;
+        sigaltstack(NULL, &ss);
+        printf("%s: %s size %zu\\n", who, ss.ss_flags & SS_DISABLE ? "disabled" : "enabled", ss.ss_size);
+        fflush(stdout);
+        return 0;
+      }
+      static int in_clone(void *arg) { return report(arg); }
+      int main(int argc, char **argv) {
+        if (argc > 1) return report("after execve");
+        stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
+        sigaltstack(&ss, NULL);
+        report("parent");
+        if (fork() == 0) _exit(report("fork child"));
+        wait(NULL);
+        pid_t c = clone(in_clone, cstack + sizeof cstack, CLONE_VM | SIGCHLD, "CLONE_VM child");
+        waitpid(c, NULL, 0);
+        c = clone(in_clone, cstack + sizeof cstack, CLONE_VM | CLONE_VFORK | SIGCHLD, "CLONE_VM|CLONE_VFORK child");
+        waitpid(c, NULL, 0);
+        execl("/proc/self/exe", argv[0], "again", (char *)NULL);
+        return 1;
+      }`);
+    const expected = native([prog]).stdout;
+    expect(expected).toBe(
+      'parent: enabled size 65536\nfork child: enabled size 65536\nCLONE_VM child: disabled size 0\nCLONE_VM|CLONE_VFORK child: enabled size 65536\nafter execve: disabled size 0\n',
+    );
+    expect(runsc(['do', prog], { timeout: 60_000 }).stdout).toBe(expected);
+  });
 });
