@@ -9,19 +9,14 @@ const MONOTONIC = 1;
 export const MAX_TIMER_MS = 0x7fff_ffff;
 
 /**
- * Runs `fn` once `clock` reads `deadline` (ns), however far away: delays
- * beyond the host timer's limit are covered by re-arming. Returns the
+ * Runs `fn` once `clock` reads `deadline` (ns), however far away. The
+ * kernel's deadline re-arms a host timer that fires before the sandbox
+ * clock reaches it (the event loop's cached time lags it by a fraction of a
+ * millisecond), so a poll or epoll timeout never ends early. Returns the
  * function that cancels it.
  */
 export function setDeadline(t: Task, clock: number, deadline: Nanos, fn: () => void): () => void {
-  let cancel: () => void = () => {};
-  const arm = () => {
-    // Rounded up: the wait must last at least until the deadline.
-    const ms = Math.max(0, Math.ceil(Number(deadline - clockNow(clock)) / 1e6));
-    cancel = ms > MAX_TIMER_MS ? t.kernel.setTimer(MAX_TIMER_MS, arm) : t.kernel.setTimer(ms, fn);
-  };
-  arm();
-  return () => cancel();
+  return t.kernel.setDeadline(clock, deadline, fn);
 }
 
 /** What a readiness wait watches and how it ends. */
