@@ -274,6 +274,7 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage, for
   task.comm = image.name;
   group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe, auxv: image.auxv };
   group.fds.closeOnExec();
+  group.execed = true;
   // POSIX timers do not survive execve (interval timers from setitimer do).
   for (const timer of group.timers.values()) timer.cancel?.();
   group.timers.clear();

@@ -48,6 +48,8 @@ export class ThreadGroup {
   dumpable = 1;
   childSubreaper = false;
   personality = 0;
+  /** Set by execve (Linux clears PF_FORKNOEXEC): the parent may no longer setpgid this process (EACCES). */
+  execed = false;
   /** setitimer(ITIMER_REAL) / alarm: when it fires (monotonic ns), its interval, and how to cancel it. */
   realTimer: { deadline: number; intervalNs: number; cancel: () => void } | undefined;
   /** setitimer(ITIMER_VIRTUAL / ITIMER_PROF): expiry on the process's CPU clock (ns), interval, canceller. */

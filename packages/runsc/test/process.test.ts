@@ -53,6 +53,52 @@ describe('runsc do: processes', () => {
   });
 });
 
+describe('runsc do: setpgid on a child (differential against Linux)', () => {
+  it('works before the child calls execve and is EACCES after; the parent may still move itself into its group', () => {
+    const prog = compileC(`
+      #include <errno.h>
+      #include <fcntl.h>
+      #include <signal.h>
+      #include <stdio.h>
+      #include <string.h>
+      #include <sys/wait.h>
+      #include <unistd.h>
+      int main(int argc, char **argv) {
+        if (argc > 1) { char c; read(0, &c, 1); return 0; }  // the exec'd child: wait for the parent
+        // The parent is a child itself, so that it is no session leader (pid 1 in the sandbox is one).
+        pid_t top = fork();
+        if (top > 0) { waitpid(top, NULL, 0); return 0; }
+        int hold[2], execd[2];
+        pipe(hold);
+        pipe2(execd, O_CLOEXEC);
+        pid_t pid = fork();
+        if (pid == 0) {
+          dup2(hold[0], 0);
+          close(execd[0]);
+          char c;
+          read(hold[0], &c, 1);  // the parent's first setpgid comes before execve
+          execl("/proc/self/exe", argv[0], "child", (char *)NULL);
+          _exit(127);
+        }
+        close(execd[1]);
+        int before = setpgid(pid, pid);
+        write(hold[1], "x", 1);
+        char c;
+        read(execd[0], &c, 1);  // EOF: the child's execve closed its end
+        int e1 = setpgid(pid, pid) == 0 ? 0 : errno;
+        int e2 = setpgid(pid, getpid()) == 0 ? 0 : errno;
+        int self = setpgid(0, pid);
+        write(hold[1], "x", 1);
+        waitpid(pid, NULL, 0);
+        printf("before exec %d; after exec %s, %s; parent joins the child's group %d\\n", before, strerror(e1), strerror(e2), self);
+        return 0;
+      }`);
+    const expected = native([prog]).stdout;
+    expect(expected).toBe("before exec 0; after exec Permission denied, Permission denied; parent joins the child's group 0\n");
+    expect(runsc(['do', prog], { timeout: 60_000 }).stdout).toBe(expected);
+  });
+});
+
 describe('runsc do: the root filesystem', () => {
   it('writes land in an in-memory overlay; the host is untouched', () => {
     const path = `/etc/tvisor-overlay-test-${process.pid}`;

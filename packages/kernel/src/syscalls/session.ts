@@ -15,7 +15,10 @@ export function registerSessionSyscalls(table: SyscallTable): void {
         const pgid = a.argInt(1) === 0 ? g.pid : a.argInt(1);
         if (pgid < 0) throw new SysError(Errno.EINVAL);
         if (g !== t.group && g.parent !== t.group) throw new SysError(Errno.ESRCH);
-        if (g.sid !== t.group.sid || g.pid === g.sid) throw new SysError(Errno.EPERM);
+        if (g.sid !== t.group.sid) throw new SysError(Errno.EPERM);
+        // A child that has called execve is out of its parent's reach (Linux's PF_FORKNOEXEC).
+        if (g !== t.group && g.execed) throw new SysError(Errno.EACCES);
+        if (g.pid === g.sid) throw new SysError(Errno.EPERM);
         // Another group's id may only be joined if that group exists in the caller's session.
         if (pgid !== g.pid) {
           const joined = [...t.kernel.tasks.values()].some((x) => x.group.pgid === pgid && x.group.sid === t.group.sid);
