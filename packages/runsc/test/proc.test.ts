@@ -116,6 +116,21 @@ describe('runsc do: /proc/PID files runtimes read (mountinfo, mounts, ns, task, 
     expect(ours.stderr).toBe(theirs.stderr);
   });
 
+  it('/proc/PID/oom_score follows oom_score_adj as Linux scales it; a NUL ends a written oom_score_adj (differential against Linux)', () => {
+    const script = [
+      'def adj(v):',
+      '    with open("/proc/self/oom_score_adj", "wb", buffering=0) as f: f.write(v)',
+      'def score(): return int(open("/proc/self/oom_score").read())',
+      'adj(b"7\\0"); print("adj", open("/proc/self/oom_score_adj").read().strip())',
+      'adj(b"0"); base = score(); print("adj 0 in [666, 700]", 666 <= base <= 700)',
+      'adj(b"600"); print("adj 600 adds", score() - base)',
+    ].join('\n');
+    const ours = runsc(['do', '/usr/bin/python3', '-c', script]);
+    const theirs = native(['/usr/bin/python3', '-c', script]);
+    expect(theirs.stdout).toBe('adj 7\nadj 0 in [666, 700] True\nadj 600 adds 400\n');
+    expect(ours.stdout).toBe(theirs.stdout);
+  });
+
   it('ns/ links, smaps_rollup, limits and per-thread task/TID/{stat,status,comm} look as on Linux', () => {
     const script = [
       'import os, threading',

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { Errno, SysError } from '@tvisor/abi';
 import type { KernfsFilesystem, StaticDirectory } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
@@ -6,7 +7,7 @@ import { mountinfoText, mountsText } from './mountinfo.js';
 
 /**
  * The /proc/PID entries runtimes probe beyond the basics: mountinfo and
- * mounts, cgroup, oom_score_adj (kept per process, inherited across fork),
+ * mounts, cgroup, oom_score and oom_score_adj (kept per process, inherited across fork),
  * smaps_rollup (thread-dir.ts adds the rest, task/TID/ included; pid-ns.ts ns/ and the id maps).
  */
 export function addPidExtras(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGroup, dir: StaticDirectory): void {
@@ -19,6 +20,10 @@ export function addPidExtras(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGrou
     fs.file(() => mountsText(g)),
   );
   dir.add('oom_score_adj', fs.file({ read: () => `${g.oomScoreAdj}\n`, write: (data) => writeOomScoreAdj(g, data) }));
+  dir.add(
+    'oom_score',
+    fs.file(() => `${oomScore(g)}\n`),
+  );
   // One cgroup v2 hierarchy with the sandbox at its root (what /sys/fs/cgroup shows).
   dir.add(
     'cgroup',
@@ -34,8 +39,22 @@ export function addPidExtras(fs: KernfsFilesystem, kernel: Kernel, g: ThreadGrou
 const OOM_SCORE_ADJ_MIN = -1000;
 const OOM_SCORE_ADJ_MAX = 1000;
 
+/**
+ * /proc/PID/oom_score as Linux computes it: the badness (resident pages as
+ * thousandths of memory, plus oom_score_adj) scaled from [-1000, 1000] into
+ * [0, 1333] by (1000 + badness) * 2 / 3; 0 for an unkillable
+ * (OOM_SCORE_ADJ_MIN) or exited process.
+ */
+export function oomScore(g: ThreadGroup, memTotal = totalmem()): number {
+  if (g.exitStatus !== undefined || g.oomScoreAdj === OOM_SCORE_ADJ_MIN) return 0;
+  const badness = Math.trunc((g.mm.stats().rss * 1000) / memTotal) + g.oomScoreAdj;
+  return Math.max(0, Math.trunc(((1000 + badness) * 2) / 3));
+}
+
 function writeOomScoreAdj(g: ThreadGroup, data: Uint8Array): number {
-  const text = new TextDecoder().decode(data).trim();
+  // Linux reads the value as a C string: a NUL ends it ("7\0" is 7).
+  const nul = data.indexOf(0);
+  const text = new TextDecoder().decode(nul < 0 ? data : data.subarray(0, nul)).trim();
   if (!/^[+-]?[0-9]+$/.test(text)) throw new SysError(Errno.EINVAL);
   const v = Number(text);
   if (v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX) throw new SysError(Errno.EINVAL);
