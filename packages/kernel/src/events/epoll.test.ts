@@ -227,6 +227,28 @@ describe('epoll over pipes and eventfds', () => {
     unsubscribe();
   });
 
+  it("an outer epoll hears of a level-triggered item's next event after the file drained (epoll_test DoubleLayerEpoll)", () => {
+    const inner = createEpoll(0);
+    const outer = createEpoll(0);
+    const pipes = new PipeFilesystem();
+    const [r, w] = pipes.createPipe(ROOT);
+    epollOf(inner).control(ADD, r, 3, EPOLL.IN, 1n);
+    epollOf(outer).control(ADD, inner, 4, EPOLL.IN, 2n);
+    for (let round = 0; round < 2; round++) {
+      expect(epollOf(outer).harvest(8), `round ${round}: nothing before the write`).toEqual([]);
+      let woken = 0;
+      const unsubscribe = outer.subscribe(POLL.IN, () => woken++);
+      w.write(new Uint8Array([1]));
+      expect(woken, `round ${round}: the outer epoll's waiter is woken`).toBeGreaterThan(0);
+      unsubscribe();
+      expect(epollOf(outer).harvest(8)).toEqual([{ events: EPOLL.IN, data: 2n }]);
+      expect(epollOf(inner).harvest(8)).toEqual([{ events: EPOLL.IN, data: 1n }]);
+      r.read(new Uint8Array(1));
+    }
+    r.decRef();
+    w.decRef();
+  });
+
   it('drops the items of a file closed everywhere, as Linux does when the file is released', () => {
     const ep = createEpoll(0);
     const pipes = new PipeFilesystem();

@@ -125,8 +125,13 @@ export class EpollImpl extends FileImplBase {
     return inout === 0;
   }
 
+  /**
+   * Queues the item (once) and wakes the instance's waiters even when it was
+   * queued already, as ep_poll_callback does: a level-triggered item stays
+   * queued after its file drained, and an epoll watching this one must still
+   * hear of the file's next event.
+   */
   private markReady(item: EpollItem): void {
-    if (this.ready.has(item)) return;
     this.ready.add(item);
     this.waiters.notify(POLL.IN | POLL.RDNORM);
   }
