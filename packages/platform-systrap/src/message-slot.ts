@@ -28,6 +28,7 @@ export const SLOT = {
   CLONE_RESULT: 56,
   NEW_THREAD_STACK: 64,
   EMPTY_SIGSET: 88,
+  SPIN: 96,
   BATCH_TABLE: 128,
   BATCH_ENTRY: 64,
   BATCH_CAPACITY: 62,
@@ -112,6 +113,11 @@ export class MessageSlot {
   ) {
     this.words = new Int32Array(area.buffer, area.byteOffset, THREAD_AREA_SIZE / 4);
     this.view = new DataView(area.buffer, area.byteOffset, THREAD_AREA_SIZE);
+  }
+
+  /** How many times the handler checks its state word (a pause apart) before it sleeps on it. */
+  set spin(count: number) {
+    this.words[SLOT.SPIN / 4] = count;
   }
 
   get state(): number {

@@ -4,16 +4,25 @@ import { allocNative, close, FAULT_SIGNALS, HostThreadClock, kill, tgkill, wait 
 import { ForgedSlotError, MessageSlot, SLOT_STATE } from './message-slot.js';
 import { futex, futexAsync, mapShared, type SharedMapping } from './native/libc.js';
 import { answerHeld, pollListeners, receiveHeld } from './native/notify.js';
+import { SpinBudget } from './spin-budget.js';
 import { STUB_HELD_SYSCALLS } from './stub/stub-seccomp.js';
 import { HANDLED_SIGNALS, STUB_MEMFD, startStub, type StartedStub, type StubMemory } from './stub/stub-process.js';
 import { STUB_MAX_THREADS, THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
 
 /** How many stub threads the whole sandbox can have at once (the control region holds one slot each). */
 export const MAX_SLOTS = 1024;
-/** How long the sentry polls the slots before it sleeps on the doorbell. */
+/** How long the sentry polls for the answer to one of its own orders (a batch, a clone) before it sleeps. */
 const SPIN_MS = 0.03;
+/** The longest the sentry polls the slots (us) before it sleeps on the doorbell; SpinBudget adapts it. */
+const SENTRY_SPIN_MAX_US = 128;
+const SENTRY_SPIN_PROBE_US = 16;
+/** The longest a stub thread polls its slot (pause instructions, 40-60 ns each on current x86) before it sleeps; adapted per thread. */
+const STUB_SPIN_MAX = 2048;
+const STUB_SPIN_PROBE = 128;
 /** The longest the sentry sleeps on the doorbell before it looks for stubs that died. */
 const SLEEP_NS = 20_000_000n;
+/** How often, at most, a wait that a doorbell ring ended looks for stubs that died (a sleep that times out always looks). */
+const REAP_EVERY_MS = 10;
 /** In waitAsync, the longest the event loop goes without a turn while stops keep coming. */
 const YIELD_EVERY_MS = 1;
 /** How long a stub may take to answer a set-up order (clone, batch) before it counts as hung. */
@@ -127,6 +136,8 @@ class SystrapContext implements PlatformContext {
   running = false;
   killed = false;
   interruptRequested = false;
+  /** How long this thread's handler polls for the sentry's answer before it sleeps. */
+  readonly stubSpin = new SpinBudget(STUB_SPIN_MAX, STUB_SPIN_PROBE);
   /** The fs base the host thread has (the sentry sets it; the application cannot without a syscall). */
   hostFsBase = 0n;
   private readonly clock: HostThreadClock;
@@ -175,6 +186,9 @@ export class SystrapPlatform implements Platform {
   private readonly runningSet: SystrapContext[] = [];
   private readonly stubs = new Map<number, Stub>();
   private lastYield = 0;
+  private lastReap = 0;
+  /** How long wait and pollStop poll the running threads' slots before they sleep. */
+  private readonly sentrySpin = new SpinBudget(SENTRY_SPIN_MAX_US, SENTRY_SPIN_PROBE_US);
   private scanStart = 0;
   private closed = false;
 
@@ -412,7 +426,14 @@ export class SystrapPlatform implements Platform {
     ctx.slot.write(ctx.regs, { sp: threadArea(ctx.area) + THREAD_STACK_OFFSET, size: THREAD_AREA_SIZE - THREAD_STACK_OFFSET });
     ctx.running = true;
     this.runningSet.push(ctx);
-    if (ctx.slot.order(SLOT_STATE.RESUME)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+    // The budget is for the handler's next wait; whether it slept through this one says how the last budget did.
+    ctx.slot.spin = ctx.stubSpin.value;
+    if (ctx.slot.order(SLOT_STATE.RESUME)) {
+      ctx.stubSpin.miss();
+      futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+    } else {
+      ctx.stubSpin.hit();
+    }
   }
 
   prepareAsyncWait(): void {}
@@ -422,13 +443,20 @@ export class SystrapPlatform implements Platform {
   }
 
   wait(sliceMs?: number): StopEvent | undefined {
-    const spinUntil = performance.now() + SPIN_MS;
-    const giveUpAt = sliceMs === undefined ? Infinity : performance.now() + sliceMs;
+    const now = performance.now();
+    const spinUntil = now + this.sentrySpin.value / 1000;
+    const giveUpAt = sliceMs === undefined ? Infinity : now + sliceMs;
+    let slept = false;
     for (;;) {
       if (this.runningSet.length === 0) return undefined;
       const ev = this.collect();
-      if (ev) return ev;
+      if (ev) {
+        if (!slept) this.sentrySpin.hit();
+        return ev;
+      }
       if (performance.now() < spinUntil) continue;
+      if (!slept) this.sentrySpin.miss();
+      slept = true;
       const seen = this.announceSleep();
       const again = this.collect();
       if (again) {
@@ -437,7 +465,7 @@ export class SystrapPlatform implements Platform {
       }
       futex(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
       this.endSleep();
-      this.reap();
+      this.reapIfDue();
       // Given a slice, the caller gets control back at least that often (a host signal that came
       // just before the sleep is then not held up while the app computes without syscalls).
       if (performance.now() >= giveUpAt) return this.runningSet.length === 0 ? undefined : this.collect();
@@ -447,12 +475,16 @@ export class SystrapPlatform implements Platform {
   pollStop(): StopEvent | undefined {
     const now = performance.now();
     if (now - this.lastYield >= YIELD_EVERY_MS) return undefined;
-    const until = now + SPIN_MS;
+    const until = now + this.sentrySpin.value / 1000;
     do {
       if (this.runningSet.length === 0) return undefined;
       const ev = this.collect();
-      if (ev) return ev;
+      if (ev) {
+        this.sentrySpin.hit();
+        return ev;
+      }
     } while (performance.now() < until);
+    this.sentrySpin.miss();
     return undefined;
   }
 
@@ -472,7 +504,7 @@ export class SystrapPlatform implements Platform {
       await futexAsync(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
       this.endSleep();
       if (this.closed) return undefined;
-      this.reap();
+      this.reapIfDue();
     }
   }
 
@@ -527,8 +559,18 @@ export class SystrapPlatform implements Platform {
     return { kind: 'signal', context: ctx, signal: msg.signal };
   }
 
+  /**
+   * Reaps at most every REAP_EVERY_MS: a doorbell ring means a message, not
+   * a death, and a poll and a waitpid per stub after each ring cost two host
+   * syscalls per application syscall. A sleep that times out is always past due.
+   */
+  private reapIfDue(): void {
+    if (performance.now() - this.lastReap >= REAP_EVERY_MS) this.reap();
+  }
+
   /** Reaps stubs that exited (killed, or died on a forbidden syscall or a fault in the handler), and answers stray held syscalls. */
   private reap(): void {
+    this.lastReap = performance.now();
     this.drainHeld();
     for (const stub of this.stubs.values()) {
       let pid: number;
