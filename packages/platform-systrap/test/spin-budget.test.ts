@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HostCpus, procsRunning } from '../src/host-cpus.js';
 import { SpinBudget } from '../src/spin-budget.js';
 
 describe('SpinBudget', () => {
@@ -30,5 +31,21 @@ describe('SpinBudget', () => {
     expect(b.value).toBe(16);
     b.hit();
     expect(b.value).toBe(32);
+  });
+});
+
+describe('HostCpus', () => {
+  it('reads the host run queue: at least this test is runnable while it reads', () => {
+    const n = procsRunning();
+    expect(Number.isInteger(n)).toBe(true);
+    expect(n).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says a CPU is spare exactly when the runnable count is at most the CPU count, rechecked only after 20 ms', () => {
+    const cpus = new HostCpus();
+    const first = cpus.haveSpare(1000);
+    expect(typeof first).toBe('boolean');
+    // Within the recheck interval the answer is the cached one, whatever the host does meanwhile.
+    for (let t = 1000; t < 1020; t += 5) expect(cpus.haveSpare(t)).toBe(first);
   });
 });
