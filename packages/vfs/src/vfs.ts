@@ -122,7 +122,6 @@ export class VirtualFilesystem {
     if (resolveFlags & RESOLVE.CACHED && flags & (O.CREAT | O.TRUNC | O.TMPFILE)) throw new SysError(Errno.EAGAIN);
     if (flags & O.PATH) flags &= O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
     if (flags & O.CREAT && flags & O.DIRECTORY) throw new SysError(Errno.EINVAL);
-    if ((flags & O.ACCMODE) === O.ACCMODE && !(flags & O.PATH)) throw new SysError(Errno.EINVAL);
     const r = this.resolver(ctx, resolveFlags);
     if ((flags & O.TMPFILE) === O.TMPFILE) return this.openTmpfile(ctx, r, path, flags, opts.mode ?? 0);
     let vd: VirtualDentry;
@@ -202,13 +201,18 @@ export class VirtualFilesystem {
     const type = st.mode & S.IFMT;
     if (flags & O.DIRECTORY && type !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
     if (flags & O.PATH) return new FileDescription(vd, new PathFileImpl(inode), flags, creds);
+    // Access mode 3 (O_ACCMODE) is Linux's "check read and write permission, allow neither":
+    // the description can then serve only ioctl-like calls.
     const acc = flags & O.ACCMODE;
-    const wantWrite = acc === O.WRONLY || acc === O.RDWR;
-    if (type === S.IFDIR && (wantWrite || flags & O.CREAT)) throw new SysError(Errno.EISDIR);
+    const wantWrite = acc !== O.RDONLY;
+    // O_TRUNC asks for write access too, as in Linux's build_open_flags.
+    if (type === S.IFDIR && (wantWrite || flags & (O.CREAT | O.TRUNC))) throw new SysError(Errno.EISDIR);
+    // A directory has no pages to read around the cache.
+    if (type === S.IFDIR && flags & O.DIRECT) throw new SysError(Errno.EINVAL);
     if (type === S.IFLNK) throw new SysError(Errno.ELOOP);
     if (!created) {
       let want = 0;
-      if (acc === O.RDONLY || acc === O.RDWR) want |= ACCESS.R_OK;
+      if (acc !== O.WRONLY) want |= ACCESS.R_OK;
       if (wantWrite || (flags & O.TRUNC && type === S.IFREG)) want |= ACCESS.W_OK;
       checkAccess(inode, creds, st.mode, st.uid, st.gid, want);
     }
