@@ -3,7 +3,7 @@ import { installOpened } from '../blocking-io.js';
 import { hasCapability, sameCredentials, toAbiStatfs, toAbiStatx, type Credentials, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
-import { readPath } from '../user-io.js';
+import { checkFileGrowth, readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 const SYNC_FILE_RANGE_FLAGS = SYNC_FILE_RANGE.WAIT_BEFORE | SYNC_FILE_RANGE.WRITE | SYNC_FILE_RANGE.WAIT_AFTER;
@@ -312,6 +312,8 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['str', 'int'],
       handler: (t, a) => {
         const x = at(t, AT.FDCWD, a.arg(0));
+        const before = x.vfs.statAt(x.ctx, x.p);
+        if ((before.mode & S.IFMT) === S.IFREG) checkFileGrowth(t, before.size, a.argSigned(1));
         x.vfs.truncateAt(x.ctx, x.p, a.argSigned(1));
         const st = x.vfs.statAt(x.ctx, x.p);
         t.kernel.fileTruncated(st.dev, st.ino, st.size);
@@ -322,6 +324,8 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['fd', 'int'],
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
+        const before = file.stat();
+        if ((before.mode & S.IFMT) === S.IFREG && file.writable) checkFileGrowth(t, before.size, a.argSigned(1));
         file.truncate(a.argSigned(1));
         const st = file.stat();
         t.kernel.fileTruncated(st.dev, st.ino, st.size);
