@@ -598,6 +598,7 @@ export class VirtualFilesystem {
       let m = st.mode & ~S.ISUID;
       if (m & 0o010 || (m & S.ISGID && !inGroup(creds, st.gid) && !hasCapability(creds, CAP.FSETID))) m &= ~S.ISGID;
       if (m !== st.mode) req.mode = m;
+      dropFileCapabilities(inode);
     }
     inode.setStat(req, creds);
     // chown(-1, -1) changes no attribute Linux reports (only ctime).
@@ -651,6 +652,7 @@ export class VirtualFilesystem {
     checkAccess(inode, ctx.creds, st.mode, st.uid, st.gid, ACCESS.W_OK);
     if (vd.mount.readOnly) throw new SysError(Errno.EROFS);
     const req: SetStatRequest = { size };
+    dropFileCapabilities(inode);
     const killed = modeAfterKillPrivs(ctx.creds, st.mode);
     if (killed !== undefined) req.mode = killed;
     inode.setStat(req, ctx.creds);
@@ -877,6 +879,21 @@ export class VirtualFilesystem {
     return this.pathOf(vd, root).reachable;
   }
 }
+
+/**
+ * Changing a file's owner or contents drops the file capabilities it grants on exec
+ * (security.capability), whoever makes the change: Linux's ATTR_KILL_PRIV.
+ */
+function dropFileCapabilities(inode: Inode): void {
+  try {
+    if (inode.listxattr().includes(FILE_CAPS_XATTR)) inode.removexattr(FILE_CAPS_XATTR);
+  } catch (e) {
+    // A filesystem without xattrs has no file capabilities to drop.
+    if (!(e instanceof SysError && (e.errno === Errno.EOPNOTSUPP || e.errno === Errno.ENODATA))) throw e;
+  }
+}
+
+const FILE_CAPS_XATTR = 'security.capability';
 
 function validateTimes(times: readonly [Timespec, Timespec] | null): void {
   if (!times) return;

@@ -136,4 +136,17 @@ describe('path operations on tmpfs', () => {
     expect(at(SYS.linkat, own, '', AT.FDCWD, '/ld/mine2', AT.EMPTY_PATH)).toBe(0);
     expect(at(SYS.faccessat, AT.FDCWD, '/ld/byroot', 0)).toBe(0);
   });
+
+  it('xattr calls: a name past XATTR_NAME_MAX is ERANGE, unknown setxattr flags EINVAL before the name is read, O_PATH fds EBADF', () => {
+    at(SYS.openat, AT.FDCWD, '/x', O.CREAT | O.WRONLY, 0o644);
+    const long = 'user.' + 'a'.repeat(300);
+    expect(at(SYS.setxattr, '/x', long, 0, 0, 0)).toBe(-Errno.ERANGE);
+    expect(at(SYS.getxattr, '/x', long, 0, 0)).toBe(-Errno.ERANGE);
+    expect(at(SYS.setxattr, '/x', 0, 0, 0, 0xff)).toBe(-Errno.EINVAL);
+    expect(at(SYS.setxattr, '/x', 'user.ok', 0, 0, 0)).toBe(0);
+    const pathFd = at(SYS.openat, AT.FDCWD, '/x', O.PATH, 0)!;
+    expect(at(SYS.fgetxattr, pathFd, 'user.ok', 0, 0)).toBe(-Errno.EBADF);
+    expect(at(SYS.fsetxattr, pathFd, 'user.ok', 0, 0, 0)).toBe(-Errno.EBADF);
+    expect(h.syscall(t, SYS.flistxattr, pathFd, 0, 0)).toBe(-Errno.EBADF);
+  });
 });
