@@ -11,6 +11,8 @@ import type { LinkCapabilities, LinkEndpoint } from '../link/endpoint.js';
 export interface FrameSource {
   /** Reads one frame if one is waiting, else null. */
   readFrame(): Uint8Array | null;
+  /** Whether the frame readFrame() last returned needs no transport checksum check (the host kernel vouched for it). */
+  readonly checksumVerified?: boolean;
   /** Writes one frame; false if it was dropped. */
   writeFrame(frame: Uint8Array): boolean;
   /** Resolves true when a frame may be readable, false after timeoutMs. */
@@ -30,12 +32,12 @@ export class DeviceEndpoint implements LinkEndpoint {
   readonly mtu: number;
   readonly macAddress: MacAddress;
   readonly capabilities: LinkCapabilities = { resolutionRequired: true, checksumOffload: false };
-  private receive: ((frame: Uint8Array) => void) | null = null;
+  private receive: ((frame: Uint8Array, checksumVerified?: boolean) => void) | null = null;
   private running = false;
   private closed = false;
   private readonly batch: number;
-  /** Frames sent / received / dropped on write. */
-  readonly stats = { rx: 0, tx: 0, txDropped: 0 };
+  /** Frames sent / received / dropped on write, and the largest frame received (a GSO segment can exceed the MTU). */
+  readonly stats = { rx: 0, tx: 0, txDropped: 0, rxLargest: 0 };
 
   constructor(
     private readonly device: FrameSource,
@@ -46,7 +48,7 @@ export class DeviceEndpoint implements LinkEndpoint {
     this.macAddress = opts.mac ?? randomMac();
   }
 
-  attach(receive: (frame: Uint8Array) => void): void {
+  attach(receive: (frame: Uint8Array, checksumVerified?: boolean) => void): void {
     this.receive = receive;
     if (!this.running) {
       this.running = true;
@@ -79,7 +81,8 @@ export class DeviceEndpoint implements LinkEndpoint {
         }
         if (!frame) break;
         this.stats.rx++;
-        this.receive?.(frame);
+        if (frame.length > this.stats.rxLargest) this.stats.rxLargest = frame.length;
+        this.receive?.(frame, this.device.checksumVerified);
       }
       if (this.closed) break;
       if (got === this.batch) {

@@ -31,9 +31,10 @@ export class Ipv4Layer {
   /**
    * Handles an IPv4 packet received on `nic`. `routedHere` marks a packet
    * this host already routed to itself (IP_HDRINCL over loopback): it is
-   * delivered whatever its header's destination.
+   * delivered whatever its header's destination. `checksumVerified`: the
+   * link vouches for this packet's transport checksum (see LinkEndpoint.attach).
    */
-  receive(nic: Nic, pkt: Uint8Array, routedHere = false): void {
+  receive(nic: Nic, pkt: Uint8Array, routedHere = false, checksumVerified = false): void {
     const v = new Ipv4View(pkt);
     if (!v.isValid()) {
       nic.counters.rxDropped++;
@@ -66,7 +67,15 @@ export class Ipv4Layer {
       packet.set(done.payload, done.header.length);
       payload = packet.subarray(done.header.length);
     }
-    const info: PacketInfo = { nic, src: v.src, dst, broadcast, ttl: v.ttl, networkPacket: packet };
+    const info: PacketInfo = {
+      nic,
+      src: v.src,
+      dst,
+      broadcast,
+      ttl: v.ttl,
+      networkPacket: packet,
+      checksumVerified: checksumVerified || nic.link.capabilities.checksumOffload,
+    };
     const protocol = v.protocol;
     const rawMatched = this.stack.raw.deliver(4, protocol, info, payload);
     if (protocol === IPPROTO.ICMP) {
