@@ -1,8 +1,9 @@
 // An AF_PACKET link (PacketEndpoint) on a veth whose other end keeps its
 // offloads, as runsc do -network=sandbox leaves it: the host kernel hands
 // over whole GSO segments with partial checksums, which the endpoint learns
-// of from each frame's virtio_net_hdr. Both namespaces are made (and
-// deleted) by this test; traffic stays on that private link.
+// of from each frame's virtio_net_hdr, and takes the stack's own TCP
+// segments larger than the MTU to cut up itself. Both namespaces are made
+// (and deleted) by this test; traffic stays on that private link.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,7 +13,7 @@ import { Stack } from '../src/stack/stack.js';
 import { RealClock } from '../src/time/real-clock.js';
 import { createSocket } from '../src/socket/factory.js';
 import { PacketEndpoint } from '../src/tap.js';
-import { acceptAsync, readToEnd } from './async-socket.js';
+import { acceptAsync, readToEnd, writeAll } from './async-socket.js';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const hasTools = ['ip', 'python3'].every((t) => {
@@ -36,7 +37,7 @@ function sh(args: string[]): string {
   return execFileSync(args[0], args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-describe.skipIf(skip)('AF_PACKET link with the peer offloading segmentation', () => {
+describe.skipIf(skip)('AF_PACKET link with segmentation offload on both ends', () => {
   let stack: Stack;
   let link: PacketEndpoint;
 
@@ -82,6 +83,31 @@ describe.skipIf(skip)('AF_PACKET link with the peer offloading segmentation', ()
     expect(h.digest('hex')).toBe(out.trim());
     // GSO: frames larger than the 1500-byte MTU (plus the Ethernet header) came through.
     expect(link.stats.rxLargest).toBeGreaterThan(1514);
+  }, 120_000);
+
+  it('sends TCP segments larger than the MTU for the host to cut (GSO), and the host receives the data intact', async () => {
+    const blob = new Uint8Array(BYTES);
+    for (let i = 0; i < blob.length; i++) blob[i] = (i * 131 + 7) & 255;
+    const listener = createSocket(stack, AF.INET, SOCK.STREAM);
+    listener.bind({ family: AF.INET, addr: STACK4, port: 9101 });
+    listener.listen(4);
+    const py =
+      `import socket,hashlib\ns=socket.create_connection(("${STACK4}",9101))\nh=hashlib.sha256()\nn=0\n` +
+      `while True:\n  d=s.recv(1<<20)\n  if not d: break\n  h.update(d); n+=len(d)\nprint(n, h.hexdigest())`;
+    const child = spawn('ip', ['netns', 'exec', HOST_NS, 'python3', '-c', py], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const conn = await acceptAsync(listener);
+    await writeAll(conn, blob);
+    conn.close();
+    listener.close();
+    expect(await exited, err).toBe(0);
+    expect(out.trim()).toBe(`${BYTES} ${createHash('sha256').update(blob).digest('hex')}`);
+    expect(link.stats.txLargest).toBeGreaterThan(1514);
+    expect(link.stats.txDropped).toBe(0);
   }, 120_000);
 });
 

@@ -9,6 +9,13 @@ export interface LinkCapabilities {
   readonly resolutionRequired: boolean;
   /** The link never corrupts frames, so transport checksums need not be verified on input (Linux loopback behaviour). */
   readonly checksumOffload: boolean;
+  /**
+   * The largest IP packet the link takes as one TCP segment and cuts into
+   * MTU-sized ones itself, completing their checksums (GSO); absent: every
+   * packet must fit the MTU. Such a packet is marked with its segment size
+   * (gsoSizeOf) and carries only the pseudo-header sum as its checksum.
+   */
+  readonly gsoMaxSize?: number;
 }
 
 /** A network interface's driver side. */

@@ -3,7 +3,12 @@
 // a koffi worker thread, so the event loop never blocks.
 
 import { Errno, POLL, SysError, VIRTIO_NET_HDR, VirtioNetHdr } from '../abi.js';
+import { ETHERNET_HEADER_LEN } from '../wire/ethernet.js';
+import { IPV6_HEADER_LEN } from '../wire/ipv6.js';
 import * as libc from './libc.js';
+
+/** Where a TCP header keeps its checksum. */
+const TCP_CHECKSUM_OFFSET = 16;
 
 /** A frame source/sink backed by a file descriptor. */
 export interface FrameDevice {
@@ -13,8 +18,10 @@ export interface FrameDevice {
   readFrame(): Uint8Array | null;
   /** Whether the frame readFrame() last returned needs no transport checksum check. */
   readonly checksumVerified?: boolean;
-  /** Writes one frame; returns false if the device would block (the frame is dropped). */
-  writeFrame(frame: Uint8Array): boolean;
+  /** Writes one frame (for the host kernel to segment, if `gsoSize`); returns false if the device would block (the frame is dropped). */
+  writeFrame(frame: Uint8Array, gsoSize?: number): boolean;
+  /** The largest IP packet writeFrame takes with a gsoSize (only with a virtio_net_hdr); absent if none. */
+  readonly gsoMaxSize?: number;
   /** Resolves true when a frame may be readable, false after `timeoutMs` without one. */
   waitReadable(timeoutMs: number): Promise<boolean>;
   close(): void;
@@ -34,6 +41,8 @@ export class FdFrameDevice implements FrameDevice {
   private readonly pollFd = Buffer.alloc(8);
   private closed = false;
   checksumVerified = false;
+  readonly gsoMaxSize: number | undefined;
+  private readonly txHdr: DataView | undefined;
 
   constructor(
     private fd: number,
@@ -44,6 +53,8 @@ export class FdFrameDevice implements FrameDevice {
     this.rxBuf = Buffer.alloc(this.hdrLen + MAX_FRAME_BYTES);
     // Outgoing frames carry a zeroed header (finished checksum, no GSO): the copy behind it is reused.
     this.txBuf = vnetHdr ? Buffer.alloc(this.hdrLen + MAX_FRAME_BYTES) : undefined;
+    this.txHdr = this.txBuf && new DataView(this.txBuf.buffer, this.txBuf.byteOffset, this.hdrLen);
+    this.gsoMaxSize = vnetHdr ? 0xffff : undefined;
   }
 
   readFrame(): Uint8Array | null {
@@ -60,11 +71,27 @@ export class FdFrameDevice implements FrameDevice {
     return new Uint8Array(this.rxBuf.subarray(this.hdrLen, n));
   }
 
-  writeFrame(frame: Uint8Array): boolean {
+  writeFrame(frame: Uint8Array, gsoSize = 0): boolean {
     if (this.closed) return false;
-    if (!this.txBuf) return (libc.write(this.fd, frame, frame.length) as number) === frame.length;
+    if (!this.txBuf || !this.txHdr) return (libc.write(this.fd, frame, frame.length) as number) === frame.length;
     if (frame.length > MAX_FRAME_BYTES) return false;
     this.txBuf.set(frame, this.hdrLen);
+    if (gsoSize > 0) {
+      // A TCP packet after the Ethernet header: the host cuts it into segments and finishes each checksum.
+      const v6 = frame[ETHERNET_HEADER_LEN] >> 4 === 6;
+      const tcpAt = ETHERNET_HEADER_LEN + (v6 ? IPV6_HEADER_LEN : (frame[ETHERNET_HEADER_LEN] & 0x0f) * 4);
+      VirtioNetHdr.encode(this.txHdr, 0, {
+        flags: VIRTIO_NET_HDR.F_NEEDS_CSUM,
+        gso_type: v6 ? VIRTIO_NET_HDR.GSO_TCPV6 : VIRTIO_NET_HDR.GSO_TCPV4,
+        hdr_len: tcpAt + (frame[tcpAt + 12] >> 4) * 4,
+        gso_size: gsoSize,
+        csum_start: tcpAt,
+        csum_offset: TCP_CHECKSUM_OFFSET,
+      });
+    } else {
+      // A finished frame: no offload asked.
+      this.txBuf.fill(0, 0, this.hdrLen);
+    }
     const len = this.hdrLen + frame.length;
     return (libc.write(this.fd, this.txBuf, len) as number) === len;
   }

@@ -10,7 +10,7 @@ import { emitIcmpv4, Icmpv4Type, parseIcmpv4, type Icmpv4Repr } from '../wire/ic
 import { emitIpv4, IPV4_DF, IPV4_MIN_HEADER_LEN, Ipv4View, writeIpv4Header } from '../wire/ipv4.js';
 import { icmpv4Errno } from './icmp-errors.js';
 import type { Nic } from './nic.js';
-import { HEADROOM, type OutPacket } from './packet.js';
+import { gsoSizeOf, HEADROOM, type OutPacket } from './packet.js';
 import { FragmentReassembler } from './reassembly.js';
 import type { Stack } from './stack.js';
 import type { PacketInfo, Route } from './types.js';
@@ -96,7 +96,7 @@ export class Ipv4Layer {
     const payloadLen = pkt.buf.length - pkt.off;
     const ident = this.ident;
     this.ident = (this.ident + 1) & 0xffff;
-    const mtu = Math.min(route.mtu, 0xffff);
+    const mtu = gsoSizeOf(pkt.buf) > 0 ? 0xffff : Math.min(route.mtu, 0xffff);
     if (IPV4_MIN_HEADER_LEN + payloadLen <= mtu) {
       const off = pkt.off - IPV4_MIN_HEADER_LEN;
       writeIpv4Header(pkt.buf, off, route.src, route.dst, protocol, ttl, tos, ident, route.broadcast ? 0 : IPV4_DF, payloadLen);
