@@ -96,8 +96,9 @@ export class Ipv4Layer {
     const payloadLen = pkt.buf.length - pkt.off;
     const ident = this.ident;
     this.ident = (this.ident + 1) & 0xffff;
-    const mtu = gsoSizeOf(pkt.buf) > 0 ? 0xffff : Math.min(route.mtu, 0xffff);
-    if (IPV4_MIN_HEADER_LEN + payloadLen <= mtu) {
+    const mtu = Math.min(route.mtu, 0xffff);
+    // A GSO packet (larger than the MTU by design) goes whole: the link segments it.
+    if (IPV4_MIN_HEADER_LEN + payloadLen <= mtu || (IPV4_MIN_HEADER_LEN + payloadLen <= 0xffff && gsoSizeOf(pkt.buf) > 0)) {
       const off = pkt.off - IPV4_MIN_HEADER_LEN;
       writeIpv4Header(pkt.buf, off, route.src, route.dst, protocol, ttl, tos, ident, route.broadcast ? 0 : IPV4_DF, payloadLen);
       this.stack.transmit(route, pkt.buf, off, EtherType.IPV4);
