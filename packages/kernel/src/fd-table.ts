@@ -59,6 +59,17 @@ export class FdTable {
     return slot.file;
   }
 
+  /**
+   * The description behind `fd` for a call that acts on the open file (Linux's fdget):
+   * EBADF also when it is an O_PATH description, which only lookups such as fstat, fchdir,
+   * dup, fcntl and *at dirfds accept.
+   */
+  getOpenFile(fd: number): FileDescription {
+    const file = this.get(fd);
+    if (file.isPath) throw new SysError(Errno.EBADF);
+    return file;
+  }
+
   /** Installs `file` (taking over the caller's reference) at the lowest free fd >= minFd. */
   add(file: FileDescription, cloexec = false, minFd = 0): number {
     for (let fd = minFd; fd < this.limit; fd++) {

@@ -122,7 +122,7 @@ export function registerLockSyscalls(table: SyscallTable): void {
     flock: {
       args: ['fd', 'hex'],
       handler: (t, a) => {
-        const file = t.group.fds.get(a.argInt(0));
+        const file = t.group.fds.getOpenFile(a.argInt(0));
         const op = a.argInt(1);
         const kind = op & ~LOCK.NB;
         if (kind !== LOCK.SH && kind !== LOCK.EX && kind !== LOCK.UN) throw new SysError(Errno.EINVAL);

@@ -21,8 +21,7 @@ const FILE_OFFSET_END = 2n ** 63n;
  * consume input).
  */
 function fileToMap(t: Task, fd: number, flags: number, prot: number) {
-  const file = t.group.fds.get(fd);
-  if (file.isPath) throw new SysError(Errno.EBADF);
+  const file = t.group.fds.getOpenFile(fd);
   if (!file.readable) throw new SysError(Errno.EACCES);
   const shared = (flags & MAP.TYPE) !== MAP.PRIVATE;
   if (shared && (prot & PROT.WRITE) !== 0 && (!file.writable || (file.statusFlags & O.APPEND) !== 0)) throw new SysError(Errno.EACCES);

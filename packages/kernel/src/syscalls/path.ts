@@ -1,16 +1,21 @@
-import { AT, Errno, O, RENAME, S, STATX, SYNC_FILE_RANGE, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { AT, CAP, Errno, O, RENAME, S, STATX, SYNC_FILE_RANGE, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
 import { installOpened } from '../blocking-io.js';
-import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
+import { hasCapability, sameCredentials, toAbiStatfs, toAbiStatx, type Credentials, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
-import { readPath } from '../user-io.js';
+import { checkFileGrowth, readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 const SYNC_FILE_RANGE_FLAGS = SYNC_FILE_RANGE.WAIT_BEFORE | SYNC_FILE_RANGE.WRITE | SYNC_FILE_RANGE.WAIT_AFTER;
 
 /** The VFS, a path context for (dirfd, path) and the path itself: what every *at syscall starts with. */
-function at(t: Task, dirfd: number, pathAddr: number) {
+/**
+ * The path argument of a *at call with its starting point. An empty path is ENOENT before
+ * the dirfd is looked at, unless `atFlags` has AT_EMPTY_PATH (then it names the dirfd's file).
+ */
+function at(t: Task, dirfd: number, pathAddr: number, atFlags = 0) {
   const p = readPath(t, pathAddr);
+  if (p === '' && !(atFlags & AT.EMPTY_PATH)) throw new SysError(Errno.ENOENT);
   return { vfs: t.group.fs.vfs, ctx: t.group.fs.context(t, dirfd, p), p };
 }
 
@@ -46,16 +51,12 @@ function readTimes(t: Task, addr: number): [Timespec, Timespec] | null {
 }
 
 function utimensat(t: Task, dirfd: number, pathAddr: number, timesAddr: number, flags: number): number {
-  if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysError(Errno.EINVAL);
   const times = readTimes(t, timesAddr);
-  const fs = t.group.fs;
-  if (pathAddr === 0) {
-    // utimensat(fd, NULL, ...) is futimens(fd): Linux accepts it.
-    const file = t.group.fds.get(dirfd);
-    fs.vfs.utimensVd(file.vd, fs.context(t).creds, times);
-    return 0;
-  }
-  const { vfs, ctx, p } = at(t, dirfd, pathAddr);
+  // Both UTIME_OMIT: nothing to do, and Linux does not even look the path up.
+  if (times && times[0].nsec === UTIME.OMIT && times[1].nsec === UTIME.OMIT) return 0;
+  if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysError(Errno.EINVAL);
+  if (pathAddr === 0 && dirfd !== AT.FDCWD) return utimesOfFd(t, dirfd, times, flags);
+  const { vfs, ctx, p } = at(t, dirfd, pathAddr, flags);
   vfs.utimensAt(ctx, p, times, flags);
   return 0;
 }
@@ -73,8 +74,29 @@ function statx(t: Task, dirfd: number, pathAddr: number, flags: number, mask: nu
   return 0;
 }
 
+/**
+ * utimensat/futimesat with a NULL path name the file open at `fd` itself (futimens);
+ * with AT_FDCWD a NULL path is EFAULT like any unreadable path.
+ */
+function utimesOfFd(t: Task, fd: number, times: readonly [Timespec, Timespec] | null, flags: number): number {
+  if (flags) throw new SysError(Errno.EINVAL);
+  const file = t.group.fds.getOpenFile(fd);
+  t.group.fs.vfs.utimensVd(file.vd, t.group.fs.context(t).creds, times);
+  return 0;
+}
+
+/**
+ * linkat(fd, "", ..., AT_EMPTY_PATH) gives an open file a name, which anyone handed the fd could
+ * otherwise do: as Linux (6.10), only its opener with unchanged credentials, or a holder of
+ * CAP_DAC_READ_SEARCH, may; others get ENOENT.
+ */
+function checkLinkByFd(t: Task, dirfd: number, creds: Credentials): void {
+  const opener = dirfd === AT.FDCWD ? undefined : t.group.fds.get(dirfd).creds;
+  if (opener && sameCredentials(opener, creds)) return;
+  if (!hasCapability(creds, CAP.DAC_READ_SEARCH)) throw new SysError(Errno.ENOENT);
+}
+
 function utimes(t: Task, dirfd: number, pathAddr: number, timesAddr: number, micro: boolean): number {
-  const p = readPath(t, pathAddr);
   const fs = t.group.fs;
   let times: [{ sec: number; nsec: number }, { sec: number; nsec: number }] | null = null;
   if (timesAddr !== 0) {
@@ -94,6 +116,8 @@ function utimes(t: Task, dirfd: number, pathAddr: number, timesAddr: number, mic
       ];
     }
   }
+  if (pathAddr === 0 && dirfd !== AT.FDCWD) return utimesOfFd(t, dirfd, times, 0);
+  const p = readPath(t, pathAddr);
   fs.vfs.utimensAt(fs.context(t, dirfd, p), p, times, 0);
   return 0;
 }
@@ -202,7 +226,8 @@ export function registerPathSyscalls(table: SyscallTable): void {
     linkat: {
       args: ['dirfd', 'str', 'dirfd', 'str', 'hex'],
       handler: (t, a) => {
-        const o = at(t, a.argInt(0), a.arg(1));
+        const o = at(t, a.argInt(0), a.arg(1), a.argInt(4));
+        if (o.p === '') checkLinkByFd(t, a.argInt(0), o.ctx.creds);
         const n = at(t, a.argInt(2), a.arg(3));
         o.vfs.linkAt(o.ctx, o.p, n.ctx, n.p, a.argInt(4));
         return ok();
@@ -245,7 +270,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     fchmod: {
       args: ['fd', 'oct'],
       handler: (t, a) => {
-        const f = t.group.fds.get(a.argInt(0));
+        const f = t.group.fds.getOpenFile(a.argInt(0));
         t.group.fs.vfs.chmodVd(f.vd, t.group.fs.context(t).creds, a.argUint(1));
         return ok();
       },
@@ -269,7 +294,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     fchownat: {
       args: ['dirfd', 'str', 'int', 'int', 'hex'],
       handler: (t, a) => {
-        const x = at(t, a.argInt(0), a.arg(1));
+        const x = at(t, a.argInt(0), a.arg(1), a.argInt(4));
         x.vfs.chownAt(x.ctx, x.p, a.argInt(2), a.argInt(3), a.argInt(4));
         return ok();
       },
@@ -277,7 +302,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
     fchown: {
       args: ['fd', 'int', 'int'],
       handler: (t, a) => {
-        const f = t.group.fds.get(a.argInt(0));
+        const f = t.group.fds.getOpenFile(a.argInt(0));
         t.group.fs.vfs.chownVd(f.vd, t.group.fs.context(t).creds, a.argInt(1), a.argInt(2));
         return ok();
       },
@@ -287,6 +312,8 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['str', 'int'],
       handler: (t, a) => {
         const x = at(t, AT.FDCWD, a.arg(0));
+        const before = x.vfs.statAt(x.ctx, x.p);
+        if ((before.mode & S.IFMT) === S.IFREG) checkFileGrowth(t, before.size, a.argSigned(1));
         x.vfs.truncateAt(x.ctx, x.p, a.argSigned(1));
         const st = x.vfs.statAt(x.ctx, x.p);
         t.kernel.fileTruncated(st.dev, st.ino, st.size);
@@ -297,6 +324,8 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['fd', 'int'],
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
+        const before = file.stat();
+        if ((before.mode & S.IFMT) === S.IFREG && file.writable) checkFileGrowth(t, before.size, a.argSigned(1));
         file.truncate(a.argSigned(1));
         const st = file.stat();
         t.kernel.fileTruncated(st.dev, st.ino, st.size);
@@ -359,8 +388,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['fd'],
       handler: (t, a) => {
         const f = t.group.fds.get(a.argInt(0));
-        const probe = t.group.fs.vfs.openVd(f.vd, O.PATH | O.DIRECTORY, t.group.fs.context(t).creds);
-        probe.decRef();
+        t.group.fs.vfs.checkSearchableDirectory(f.vd, t.group.fs.context(t).creds);
         t.group.fs.cwd = f.vd;
         return ok();
       },
