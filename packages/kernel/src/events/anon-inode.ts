@@ -102,18 +102,13 @@ export function anonFile(kind: string, impl: FileDescriptionImpl, statusFlags: n
 /**
  * The shared shape of event files that are read-only streams of records
  * (inotify, signalfd, timerfd): writing is EINVAL, and there is no offset
- * to read or write at or seek to (ESPIPE, which pwrite reports before the
- * write's EINVAL, as Linux checks FMODE_PWRITE first).
+ * to read or write at or seek to (ESPIPE: a stream, so pread and pwrite
+ * fail before the write's EINVAL, as Linux checks FMODE_PWRITE first).
  */
 export abstract class RecordStreamImpl extends FileImplBase {
+  readonly stream = true;
   override write(): number {
     throw new SysError(Errno.EINVAL);
-  }
-  override pread(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-  override pwrite(): number {
-    throw new SysError(Errno.ESPIPE);
   }
   override seek(): number {
     throw new SysError(Errno.ESPIPE);
