@@ -1,0 +1,65 @@
+// The socket family served in-process on the fake platform: what needs a
+// capability and what does not.
+import { AF, Errno, SO, SOCK, SOL, SYS } from '@tvisor/abi';
+import { MemoryFile } from '@tvisor/mm';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { KernelHarness } from '../testing/kernel-harness.js';
+import { newCredentials } from '../credentials.js';
+
+const memoryFile = MemoryFile.create('socket-syscalls-test');
+afterAll(() => memoryFile.close());
+
+let h: KernelHarness;
+beforeEach(() => {
+  h = new KernelHarness(memoryFile);
+});
+
+function socketPair(t: ReturnType<KernelHarness['newProcess']>, type: number): number {
+  const fds = h.alloc(t, 8);
+  expect(h.syscall(t, SYS.socketpair, AF.UNIX, type, 0, fds)).toBe(0);
+  return h.view(t, fds, 4).getInt32(0, true);
+}
+
+function int32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setInt32(0, v, true);
+  return b;
+}
+
+function setInt(t: ReturnType<KernelHarness['newProcess']>, fd: number, name: number, v: number): number | undefined {
+  const p = h.alloc(t, 4, int32(v));
+  return h.syscall(t, SYS.setsockopt, fd, SOL.SOCKET, name, p, 4);
+}
+
+function getInt(t: ReturnType<KernelHarness['newProcess']>, fd: number, name: number): number {
+  const p = h.alloc(t, 8, new Uint8Array([...int32(0), ...int32(4)]));
+  expect(h.syscall(t, SYS.getsockopt, fd, SOL.SOCKET, name, p, p + 4)).toBe(0);
+  return h.view(t, p, 4).getInt32(0, true);
+}
+
+describe('SO_RCVBUFFORCE and SO_SNDBUFFORCE', () => {
+  it('root goes past rmem_max (doubled); a negative plain SO_RCVBUF asks for the maximum', () => {
+    const t = h.newProcess();
+    const fd = socketPair(t, SOCK.STREAM);
+    expect(setInt(t, fd, SO.RCVBUF, -1)).toBe(0);
+    const max = getInt(t, fd, SO.RCVBUF);
+    expect(max).toBe(2 * 212992);
+    expect(setInt(t, fd, SO.RCVBUFFORCE, max + 1)).toBe(0);
+    expect(getInt(t, fd, SO.RCVBUF)).toBe(2 * (max + 1));
+    expect(setInt(t, fd, SO.SNDBUFFORCE, -1)).toBe(0);
+    expect(getInt(t, fd, SO.SNDBUF)).toBe(4608);
+  });
+
+  it('needs CAP_NET_ADMIN in the initial user namespace: EPERM without it, and a new user namespace does not grant it', () => {
+    const user = h.newProcess(undefined, newCredentials(1000, 1000, [1000]));
+    const fd = socketPair(user, SOCK.DGRAM);
+    expect(setInt(user, fd, SO.RCVBUFFORCE, 1 << 20)).toBe(-Errno.EPERM);
+    expect(setInt(user, fd, SO.SNDBUFFORCE, 1 << 20)).toBe(-Errno.EPERM);
+    expect(getInt(user, fd, SO.RCVBUF)).toBe(212992); // rmem_default, untouched
+
+    const root = h.newProcess();
+    const rootFd = socketPair(root, SOCK.STREAM);
+    expect(h.syscall(root, SYS.unshare, 0x10000000)).toBe(0); // CLONE_NEWUSER
+    expect(setInt(root, rootFd, SO.RCVBUFFORCE, 1 << 20)).toBe(-Errno.EPERM);
+  });
+});
