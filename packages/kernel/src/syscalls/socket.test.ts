@@ -63,3 +63,20 @@ describe('SO_RCVBUFFORCE and SO_SNDBUFFORCE', () => {
     expect(setInt(root, rootFd, SO.RCVBUFFORCE, 1 << 20)).toBe(-Errno.EPERM);
   });
 });
+
+describe('a unix socket bound to a path', () => {
+  it("makes its file with the socket's own permissions (as fchmod left them) less the umask", () => {
+    const t = h.newProcess();
+    const s = h.syscall(t, SYS.socket, AF.UNIX, SOCK.STREAM, 0) as number;
+    expect(h.syscall(t, SYS.fchmod, s, 0o765)).toBe(0);
+    h.syscall(t, SYS.umask, 0o123);
+    const path = '/sock';
+    const sun = new Uint8Array(2 + path.length + 1);
+    sun[0] = AF.UNIX;
+    sun.set(new TextEncoder().encode(path), 2);
+    expect(h.syscall(t, SYS.bind, s, h.alloc(t, sun.length, sun), sun.length)).toBe(0);
+    const st = h.alloc(t, 144);
+    expect(h.syscall(t, SYS.stat, h.cstr(t, path), st)).toBe(0);
+    expect(h.view(t, st + 24, 4).getUint32(0, true)).toBe(0o140000 | (0o765 & ~0o123)); // st_mode
+  });
+});
