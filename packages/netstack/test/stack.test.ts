@@ -7,7 +7,7 @@ import { VirtualClock } from '../src/time/virtual-clock.js';
 import { LoopbackEndpoint } from '../src/link/loopback.js';
 import { PcapWriter, SniffingEndpoint } from '../src/link/pcap.js';
 import { ChannelPair } from '../src/link/channel.js';
-import { makePair } from './harness.js';
+import { errnoOf, loopbackStack, makePair } from './harness.js';
 
 describe('network layer', () => {
   it('answers ICMP echo over IPv4 (ARP) and IPv6 (NDP)', async () => {
@@ -94,6 +94,22 @@ describe('network layer', () => {
     expect(file.readUInt32LE(20)).toBe(1);
     // Two frames (request, reply) seen by the sniffer in each direction.
     expect(chunks.length).toBe(1 + 4);
+  });
+
+  it('loses the route to 127/8 with the address on lo that covers it: connect says ENETUNREACH, and again works once it is back', () => {
+    const { st, lo: loId } = loopbackStack();
+    const lo = st.nicById(loId)!;
+    for (const type of [SOCK.STREAM, SOCK.DGRAM]) {
+      st.removeAddress(lo, '127.0.0.1/8');
+      const s = createSocket(st, AF.INET, type);
+      expect(errnoOf(() => s.connect({ family: AF.INET, addr: '127.0.0.1', port: 65535 }))).toBe(Errno.ENETUNREACH);
+      expect(errnoOf(() => s.connect({ family: AF.INET, addr: '127.0.0.7', port: 65535 }))).toBe(Errno.ENETUNREACH);
+      st.addAddress(lo, '127.0.0.1/8');
+      const u = createSocket(st, AF.INET, SOCK.DGRAM);
+      expect(errnoOf(() => u.connect({ family: AF.INET, addr: '127.0.0.7', port: 65535 }))).toBe(0);
+      s.close();
+      u.close();
+    }
   });
 
   it('delivers to its own address without a loopback NIC', () => {

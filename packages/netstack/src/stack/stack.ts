@@ -241,7 +241,7 @@ export class Stack {
   findRoute(dst: IpAddress, src: IpAddress | null = null, viaNic?: Nic): Route {
     const version = dst.version;
     const localNic = this.localAddresses.get(dst.key);
-    if (localNic || (dst.isLoopback && !viaNic)) {
+    if (localNic || (dst.isLoopback && !viaNic && this.hasLoopbackRoute(dst))) {
       const lo = this.loopbackNic();
       const nic = lo ?? localNic;
       // Linux keeps local routes while lo is down: what is sent there is dropped, not refused.
@@ -445,6 +445,17 @@ export class Stack {
   }
 
   // ---- helpers ------------------------------------------------------------
+
+  /**
+   * Whether a loopback destination has its local route: Linux's comes with the
+   * address on lo that covers it (127.0.0.1/8 for 127/8), so after
+   * `ip addr del 127.0.0.1/8 dev lo` there is no route (ENETUNREACH). A stack
+   * without a loopback NIC delivers its loopback traffic internally.
+   */
+  private hasLoopbackRoute(dst: IpAddress): boolean {
+    const lo = this.loopbackNic();
+    return !lo || lo.addresses.some((a) => dst.inPrefix(a.address, a.prefixLen));
+  }
 
   private loopbackNic(): Nic | null {
     for (const nic of this.nics.values()) if (nic.isLoopback) return nic;
