@@ -112,6 +112,27 @@ describe('network layer', () => {
     }
   });
 
+  it('takes every address in the prefix of an address on lo as its own, as Linux local routes do', () => {
+    const { st, clock, lo: loId } = loopbackStack();
+    const lo = st.nicById(loId)!;
+    st.addAddress(lo, '192.0.2.1/24');
+    const tx = createSocket(st, AF.INET, SOCK.DGRAM);
+    const rx = createSocket(st, AF.INET, SOCK.DGRAM);
+    tx.bind({ family: AF.INET, addr: '192.0.2.2', port: 0 });
+    rx.bind({ family: AF.INET, addr: '192.0.2.254', port: 4000 });
+    tx.sendto(new Uint8Array([1, 2, 3]), 0, { family: AF.INET, addr: '192.0.2.254', port: 4000 });
+    clock.advance(1);
+    const r = rx.recvfrom(10);
+    expect([...r.data]).toEqual([1, 2, 3]);
+    expect(r.addr).toMatchObject({ addr: '192.0.2.2' });
+    // An unbound sender's source is the covering address (the local route's preferred source).
+    const u = createSocket(st, AF.INET, SOCK.DGRAM);
+    u.connect({ family: AF.INET, addr: '192.0.2.254', port: 4000 });
+    expect(u.getsockname()).toMatchObject({ addr: '192.0.2.1' });
+    st.removeAddress(lo, '192.0.2.1/24');
+    expect(errnoOf(() => createSocket(st, AF.INET, SOCK.DGRAM).bind({ family: AF.INET, addr: '192.0.2.2', port: 0 }))).toBe(Errno.EADDRNOTAVAIL);
+  });
+
   it('delivers to its own address without a loopback NIC', () => {
     const clock = new VirtualClock();
     const st = new Stack({ clock });

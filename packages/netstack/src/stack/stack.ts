@@ -200,7 +200,7 @@ export class Stack {
 
   /** The NIC holding `ip`, if it is one of this host's addresses. */
   isLocalAddress(ip: IpAddress): Nic | null {
-    return this.localAddresses.get(ip.key) ?? null;
+    return this.localAddresses.get(ip.key) ?? this.loopbackCover(ip)?.nic ?? null;
   }
 
   /** Registered transport for an IP protocol number. */
@@ -241,12 +241,14 @@ export class Stack {
   findRoute(dst: IpAddress, src: IpAddress | null = null, viaNic?: Nic): Route {
     const version = dst.version;
     const localNic = this.localAddresses.get(dst.key);
-    if (localNic || (dst.isLoopback && !viaNic && this.hasLoopbackRoute(dst))) {
+    const cover = localNic || viaNic ? null : this.loopbackCover(dst);
+    if (localNic || cover) {
       const lo = this.loopbackNic();
       const nic = lo ?? localNic;
       // Linux keeps local routes while lo is down: what is sent there is dropped, not refused.
       if (!nic) throw new SysError(Errno.ENETUNREACH);
-      const from = src ?? (localNic ? dst : nic.primaryAddress(version));
+      // The prefix's local route has the covering address as its preferred source.
+      const from = src ?? (localNic ? dst : (cover?.address ?? nic.primaryAddress(version)));
       if (!from) throw new SysError(Errno.EADDRNOTAVAIL);
       // Without a loopback NIC, packets to our own addresses are delivered internally.
       return { nic, src: from, dst, nextHop: dst, local: !lo, broadcast: false, mtu: lo ? lo.mtu : 65535 };
@@ -447,14 +449,19 @@ export class Stack {
   // ---- helpers ------------------------------------------------------------
 
   /**
-   * Whether a loopback destination has its local route: Linux's comes with the
-   * address on lo that covers it (127.0.0.1/8 for 127/8), so after
-   * `ip addr del 127.0.0.1/8 dev lo` there is no route (ENETUNREACH). A stack
-   * without a loopback NIC delivers its loopback traffic internally.
+   * The address on lo whose prefix covers `ip`, if any. Linux makes the whole
+   * prefix of an address on a loopback device a local route (fib_add_ifaddr),
+   * so with 127.0.0.1/8 every 127.x address is this host's, with
+   * 192.0.2.1/24 every 192.0.2.x; deleting the address takes the route away
+   * (connect(2) then says ENETUNREACH).
    */
-  private hasLoopbackRoute(dst: IpAddress): boolean {
+  private loopbackCover(ip: IpAddress): { nic: Nic; address: IpAddress } | null {
     const lo = this.loopbackNic();
-    return !lo || lo.addresses.some((a) => dst.inPrefix(a.address, a.prefixLen));
+    // The prefix's broadcast address has a broadcast route of its own, more specific than the local one.
+    const a = lo?.addresses.find(
+      (e) => ip.inPrefix(e.address, e.prefixLen) && !(ip.version === 4 && e.prefixLen < 31 && e.address.subnetBroadcast(e.prefixLen).key === ip.key),
+    );
+    return lo && a ? { nic: lo, address: a.address } : null;
   }
 
   private loopbackNic(): Nic | null {
