@@ -110,6 +110,10 @@ describe('network layer', () => {
       s.close();
       u.close();
     }
+    // IPv6 keeps its route to ::1 without the address: connect finds no source address.
+    st.removeAddress(lo, '::1/128');
+    const v6 = createSocket(st, AF.INET6, SOCK.DGRAM);
+    expect(errnoOf(() => v6.connect({ family: AF.INET6, addr: '::1', port: 65535 }))).toBe(Errno.EADDRNOTAVAIL);
   });
 
   it('takes every address in the prefix of an address on lo as its own, as Linux local routes do', () => {

@@ -242,7 +242,9 @@ export class Stack {
     const version = dst.version;
     const localNic = this.localAddresses.get(dst.key);
     const cover = localNic || viaNic ? null : this.loopbackCover(dst);
-    if (localNic || cover) {
+    // Linux still routes ::1 to lo without the address (ip6 keeps its loopback route): no source, EADDRNOTAVAIL.
+    const v6Loopback = version === 6 && dst.isLoopback && !viaNic;
+    if (localNic || cover || v6Loopback) {
       const lo = this.loopbackNic();
       const nic = lo ?? localNic;
       // Linux keeps local routes while lo is down: what is sent there is dropped, not refused.
