@@ -5,6 +5,7 @@ import { MemoryFile } from '@tvisor/mm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { KernelHarness } from '../testing/kernel-harness.js';
 import { newCredentials } from '../credentials.js';
+import { procNetSnmp } from '../fs/proc/net.js';
 
 const memoryFile = MemoryFile.create('socket-syscalls-test');
 afterAll(() => memoryFile.close());
@@ -78,5 +79,38 @@ describe('a unix socket bound to a path', () => {
     const st = h.alloc(t, 144);
     expect(h.syscall(t, SYS.stat, h.cstr(t, path), st)).toBe(0);
     expect(h.view(t, st + 24, 4).getUint32(0, true)).toBe(0o140000 | (0o765 & ~0o123)); // st_mode
+  });
+});
+
+describe('/proc/net/snmp', () => {
+  it("shows the stack's UDP datagram counts: one sent and taken, one sent to a port nobody holds", () => {
+    const t = h.newProcess();
+    const udp = (): Record<string, number> => {
+      const lines = procNetSnmp(h.kernel)
+        .split('\n')
+        .filter((l) => l.startsWith('Udp: '));
+      const names = lines[0].split(' ').slice(1);
+      const values = lines[1].split(' ').slice(1).map(Number);
+      return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+    };
+    const before = udp();
+    const rx = h.syscall(t, SYS.socket, AF.INET, SOCK.DGRAM, 0) as number;
+    const tx = h.syscall(t, SYS.socket, AF.INET, SOCK.DGRAM, 0) as number;
+    const sin = (port: number) => {
+      const b = new Uint8Array(16);
+      new DataView(b.buffer).setUint16(0, AF.INET, true);
+      new DataView(b.buffer).setUint16(2, port, false);
+      b.set([127, 0, 0, 1], 4);
+      return h.alloc(t, 16, b);
+    };
+    expect(h.syscall(t, SYS.bind, rx, sin(5555), 16)).toBe(0);
+    const one = h.alloc(t, 1, Uint8Array.of(7));
+    expect(h.syscall(t, SYS.sendto, tx, one, 1, 0, sin(5555), 16)).toBe(1);
+    expect(h.syscall(t, SYS.sendto, tx, one, 1, 0, sin(5556), 16)).toBe(1);
+    expect(h.syscall(t, SYS.recvfrom, rx, h.alloc(t, 8), 8, 0, 0, 0)).toBe(1);
+    const after = udp();
+    expect(after.OutDatagrams - before.OutDatagrams).toBe(2);
+    expect(after.InDatagrams - before.InDatagrams).toBe(1);
+    expect(after.NoPorts - before.NoPorts).toBe(1);
   });
 });
