@@ -739,9 +739,13 @@ export class Kernel {
     }
   }
 
-  /** A signal the kernel raises in `task` itself (SIGPIPE, ...). */
+  /**
+   * A signal the kernel raises in `task` itself for what it just did (SIGPIPE, SIGXFSZ): as
+   * Linux's send_sig(sig, current, 0), it is directed at that thread and reads as SI_USER from
+   * the process itself.
+   */
   raiseSignal(task: Task, sig: number): void {
-    sendKill(this, task.group, sig);
+    sendKill(this, task.group, sig, task, task);
   }
 
   killGroup(group: ThreadGroup, sig: number): void {

@@ -3,7 +3,7 @@
 // si_overrun (timers_test RealTimeSignalsAreNotDuplicated, PeriodicThread-
 // DirectedSignal, AlreadyPendingSignal). Deadlines fire by hand: the test
 // stands in for the kernel's clock.
-import { CLOCK, SI, SIGEV, SYS, Signal, Sigevent } from '@tvisor/abi';
+import { CLOCK, Errno, SI, SIGEV, SYS, Signal, Sigevent } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { sigbit } from './signals.js';
@@ -86,5 +86,23 @@ describe('POSIX timer signals', () => {
     expect(take(signo).info.info).toMatchObject({ si_code: SI.TKILL });
     expire();
     expect(take(signo).info).toMatchObject({ layout: 'timer', info: { si_overrun: 2 } });
+  });
+
+  it('SIGEV_THREAD given to the kernel directly means SIGEV_SIGNAL (glibc builds SIGEV_THREAD itself); an unknown notify is EINVAL', () => {
+    const create = (notify: number) => {
+      const ev = new Uint8Array(Sigevent.size);
+      Sigevent.encode(new DataView(ev.buffer), 0, { sigev_value: 7n, sigev_signo: Signal.SIGUSR2, sigev_notify: notify, sigev_notify_thread_id: 0 });
+      const idOut = h.alloc(t, 4);
+      const rc = h.syscall(t, SYS.timer_create, CLOCK.MONOTONIC, h.alloc(t, ev.length, ev), idOut);
+      return { rc, id: h.view(t, idOut, 4).getInt32(0, true) };
+    };
+    expect(create(3).rc).toBe(-Errno.EINVAL);
+    const { rc, id } = create(SIGEV.THREAD);
+    expect(rc).toBe(0);
+    t.blocked = sigbit(Signal.SIGUSR2);
+    const spec = new BigInt64Array([0n, 0n, 1000n, 0n]);
+    expect(h.syscall(t, SYS.timer_settime, id, 0, h.alloc(t, 32, new Uint8Array(spec.buffer)), 0)).toBe(0);
+    expire();
+    expect(take(Signal.SIGUSR2).info).toMatchObject({ layout: 'timer', info: { si_timerid: id, si_value: 7n } });
   });
 });

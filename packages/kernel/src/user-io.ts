@@ -83,11 +83,23 @@ export function withinFileSizeLimit(task: Task, file: FileDescription, count: nu
   const st = file.stat();
   if ((st.mode & S.IFMT) !== S.IFREG) return count;
   const pos = offset ?? (file.statusFlags & O.APPEND ? st.size : file.offset);
-  if (BigInt(pos) >= limit) {
-    task.kernel.raiseSignal(task, Signal.SIGXFSZ);
-    throw new SysError(Errno.EFBIG);
-  }
+  if (BigInt(pos) >= limit) fileTooLarge(task);
   return Math.min(count, Number(limit - BigInt(pos)));
+}
+
+/**
+ * RLIMIT_FSIZE for truncate/ftruncate/fallocate growing a file of `oldSize` bytes to `newSize`
+ * (Linux's inode_newsize_ok): past the limit, SIGXFSZ and EFBIG. Shrinking is always allowed.
+ */
+export function checkFileGrowth(task: Task, oldSize: number, newSize: number): void {
+  const limit = task.group.rlimits[RLIMIT.FSIZE][0];
+  if (limit === RLIM_INFINITY || newSize <= oldSize) return;
+  if (BigInt(newSize) > limit) fileTooLarge(task);
+}
+
+function fileTooLarge(task: Task): never {
+  task.kernel.raiseSignal(task, Signal.SIGXFSZ);
+  throw new SysError(Errno.EFBIG);
 }
 
 /** A path argument: a NUL-terminated string of at most PATH_MAX bytes (ENAMETOOLONG beyond, EFAULT for NULL). */

@@ -1,3 +1,4 @@
+import { PROT } from '@tvisor/abi';
 import type { AddressSpace } from '@tvisor/platform';
 import { forkMemory, type ForkStrategy } from './fork.js';
 import { TASK_SIZE, type MemoryLayout } from './layout.js';
@@ -251,6 +252,20 @@ export class MemoryManager {
   /** A snapshot of the VMAs, in address order. */
   vmaList(): VmaInfo[] {
     return this.report.vmaList();
+  }
+
+  /**
+   * How many bytes from `addr` (at most `length`) lie in consecutive writable mappings: what a
+   * copy to user memory that stops at its first fault could write (getdents fills only that).
+   */
+  writablePrefix(addr: number, length: number): number {
+    let at = addr;
+    while (at < addr + length) {
+      const vma = this.report.vmaAt(at);
+      if (!vma || !(vma.prot & PROT.WRITE)) break;
+      at = vma.end;
+    }
+    return Math.min(at - addr, length);
   }
 
   /** The VMA containing `addr`, if any (a snapshot). */

@@ -12,7 +12,7 @@
  * platform ends the stub.
  */
 import { FP_XSTATE, FpxSwBytes, Fpstate, RtSigframe, Sigcontext, SiginfoSys, Stack, SYS_SECCOMP, Ucontext, type StructCodec } from '@tvisor/abi';
-import { REG, type Registers } from '@tvisor/platform';
+import { REG } from '@tvisor/platform';
 import { THREAD_AREA_SIZE, THREAD_STACK_OFFSET } from './stub/stub-image.js';
 
 /** Byte offsets in the slot page (stub.S's header comment lists the same). */
@@ -28,6 +28,7 @@ export const SLOT = {
   CLONE_RESULT: 56,
   NEW_THREAD_STACK: 64,
   EMPTY_SIGSET: 88,
+  SPIN: 96,
   BATCH_TABLE: 128,
   BATCH_ENTRY: 64,
   BATCH_CAPACITY: 62,
@@ -71,10 +72,37 @@ const SW_EXTENDED = FP_SW + offsetOf(FpxSwBytes, 'extended_size');
 const SW_XSTATE_SIZE = FP_SW + offsetOf(FpxSwBytes, 'xstate_size');
 const SW_END = FP_SW + FpxSwBytes.size;
 
-/** The general registers a frame carries, as [Registers index, sigcontext offset]. */
-const FRAME_REGS: ReadonlyArray<readonly [number, number]> = (
-  ['r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rdi', 'rsi', 'rbp', 'rbx', 'rdx', 'rax', 'rcx', 'rsp', 'rip', 'eflags'] as const
-).map((name) => [REG[name], offsetOf(Sigcontext, name)] as const);
+/**
+ * The general registers a frame carries: for each, its first 32-bit word in
+ * the register file (REG index * 2) and in the sigcontext. Both hold the
+ * 64-bit value as two little-endian words, so a copy is two word moves: no
+ * number conversion, no bigint, no allocation on the syscall path.
+ */
+const FRAME_REG_NAMES = [
+  'r8',
+  'r9',
+  'r10',
+  'r11',
+  'r12',
+  'r13',
+  'r14',
+  'r15',
+  'rdi',
+  'rsi',
+  'rbp',
+  'rbx',
+  'rdx',
+  'rax',
+  'rcx',
+  'rsp',
+  'rip',
+  'eflags',
+] as const;
+const FRAME_REG_WORDS = Int32Array.from(FRAME_REG_NAMES, (name) => REG[name] * 2);
+const FRAME_SC_WORDS = Int32Array.from(FRAME_REG_NAMES, (name) => offsetOf(Sigcontext, name) / 4);
+const SS_SP = offsetOf(Stack, 'ss_sp');
+const SS_FLAGS = offsetOf(Stack, 'ss_flags');
+const SS_SIZE = offsetOf(Stack, 'ss_size');
 
 /** What stopped a thread, read from its frame. */
 export interface SlotMessage {
@@ -89,6 +117,9 @@ export class ForgedSlotError extends Error {}
 
 export class MessageSlot {
   private readonly words: Int32Array;
+  private readonly u32: Uint32Array;
+  /** What read() last found (one object, rewritten by each read). */
+  private readonly message: SlotMessage = { signal: 0, code: 0, addr: 0, syscall: -1 };
   private readonly view: DataView;
   /** Where the last frame's ucontext is, as an offset in the area (validated). */
   private ucontext = -1;
@@ -111,7 +142,13 @@ export class MessageSlot {
     public stubAddress: number,
   ) {
     this.words = new Int32Array(area.buffer, area.byteOffset, THREAD_AREA_SIZE / 4);
+    this.u32 = new Uint32Array(area.buffer, area.byteOffset, THREAD_AREA_SIZE / 4);
     this.view = new DataView(area.buffer, area.byteOffset, THREAD_AREA_SIZE);
+  }
+
+  /** How many times the handler checks its state word (a pause apart) before it sleeps on it. */
+  set spin(count: number) {
+    this.words[SLOT.SPIN / 4] = count;
   }
 
   get state(): number {
@@ -148,13 +185,17 @@ export class MessageSlot {
 
   /**
    * Reads the message: validates the frame pointers and the XSAVE area, and
-   * copies the frame's registers into `regs` (orig_rax: the syscall number
-   * for a syscall stop, -1 otherwise). Throws ForgedSlotError.
+   * copies the frame's registers into `regs`, the 32-bit words of a register
+   * file laid out as `Registers` (orig_rax: the syscall number for a syscall
+   * stop, -1 otherwise). Throws ForgedSlotError. The returned object is
+   * reused by the next read.
    */
-  read(regs: Registers): SlotMessage {
+  read(regs: Uint32Array): Readonly<SlotMessage> {
     const si = this.stackOffset(this.u64(SLOT.SIGINFO), SiginfoSys.size);
     const uc = this.stackOffset(this.u64(SLOT.UCONTEXT), Ucontext.size);
     if (si !== uc - UCONTEXT_IN_FRAME + offsetOf(RtSigframe, 'info')) throw new ForgedSlotError(`slot ${this.index}: siginfo is not the frame's`);
+    // The host aligns the frame; a forged one may not be, and the registers are copied as whole words.
+    if (uc % 8 !== 0) throw new ForgedSlotError(`slot ${this.index}: ucontext not 8-byte aligned`);
     const v = this.view;
     const mc = uc + UC_MCONTEXT;
     const fp = this.stackOffset(this.u64(mc + SC_FPSTATE), SW_END);
@@ -164,45 +205,57 @@ export class MessageSlot {
     const extended = v.getUint32(fp + SW_EXTENDED, true);
     if (size < Fpstate.size || extended < size) throw new ForgedSlotError(`slot ${this.index}: bad XSAVE size ${size}`);
     this.stackOffset(this.stubAddress + fp, extended);
-    for (const [reg, off] of FRAME_REGS) {
-      const lo = v.getUint32(mc + off, true);
-      const hi = v.getUint32(mc + off + 4, true);
-      if (hi < 0x20_0000) regs.set(reg, hi * 0x1_0000_0000 + lo);
-      else regs.setBig(reg, (BigInt(hi) << 32n) | BigInt(lo));
+    const u32 = this.u32;
+    const base = mc / 4;
+    for (let i = 0; i < FRAME_REG_WORDS.length; i++) {
+      const r = FRAME_REG_WORDS[i];
+      const w = base + FRAME_SC_WORDS[i];
+      regs[r] = u32[w];
+      regs[r + 1] = u32[w + 1];
     }
-    regs.set(REG.cs, v.getUint16(mc + SC_CS, true));
-    regs.set(REG.ss, v.getUint16(mc + SC_SS, true));
-    const signal = v.getInt32(si, true);
-    const code = v.getInt32(si + SI_CODE, true);
-    const syscall = code === SYS_SECCOMP ? v.getInt32(si + SI_SYSCALL, true) : -1;
-    regs.set(REG.orig_rax, syscall);
+    regs[REG.cs * 2] = v.getUint16(mc + SC_CS, true);
+    regs[REG.cs * 2 + 1] = 0;
+    regs[REG.ss * 2] = v.getUint16(mc + SC_SS, true);
+    regs[REG.ss * 2 + 1] = 0;
+    const m = this.message;
+    m.signal = v.getInt32(si, true);
+    m.code = v.getInt32(si + SI_CODE, true);
+    m.syscall = m.code === SYS_SECCOMP ? v.getInt32(si + SI_SYSCALL, true) : -1;
+    m.addr = this.u64(si + SI_ADDR);
+    regs[REG.orig_rax * 2] = m.syscall >>> 0;
+    regs[REG.orig_rax * 2 + 1] = m.syscall < 0 ? 0xffff_ffff : 0;
     this.ucontext = uc;
     this.fpOffset = fp;
     this.fpSize = size;
-    return { signal, code, addr: this.u64(si + SI_ADDR), syscall };
+    return m;
   }
 
   /**
-   * Writes `regs` into the frame rt_sigreturn will load, with the signal
-   * mask and alternate stack forced back to the stub's own (the frame is in
+   * Writes `regs` (a register file's 32-bit words, as read() takes) into the
+   * frame rt_sigreturn will load, with the signal mask and alternate stack
+   * (`altSp`, `altSize`) forced back to the stub's own (the frame is in
    * application-writable memory; rt_sigreturn restores both from it).
    */
-  write(regs: Registers, altStack: { sp: number; size: number }): void {
+  write(regs: Uint32Array, altSp: number, altSize: number): void {
     const uc = this.ucontext;
     if (uc < 0) return;
-    const v = this.view;
-    const mc = uc + UC_MCONTEXT;
-    for (const [reg, off] of FRAME_REGS) {
-      const n = regs.get(reg);
-      if (n < 2 ** 53) {
-        v.setUint32(mc + off, n % 0x1_0000_0000, true);
-        v.setUint32(mc + off + 4, Math.floor(n / 0x1_0000_0000), true);
-      } else {
-        v.setBigUint64(mc + off, regs.getBig(reg), true);
-      }
+    const u32 = this.u32;
+    const base = (uc + UC_MCONTEXT) / 4;
+    for (let i = 0; i < FRAME_REG_WORDS.length; i++) {
+      const r = FRAME_REG_WORDS[i];
+      const w = base + FRAME_SC_WORDS[i];
+      u32[w] = regs[r];
+      u32[w + 1] = regs[r + 1];
     }
-    v.setBigUint64(uc + UC_SIGMASK, 0n, true);
-    Stack.encode(v, uc + UC_STACK, { ss_sp: altStack.sp, ss_flags: 0, ss_size: altStack.size });
+    const mask = (uc + UC_SIGMASK) / 4;
+    u32[mask] = 0;
+    u32[mask + 1] = 0;
+    const st = (uc + UC_STACK) / 4;
+    u32[st + SS_SP / 4] = altSp % 0x1_0000_0000;
+    u32[st + SS_SP / 4 + 1] = Math.floor(altSp / 0x1_0000_0000);
+    u32[st + SS_FLAGS / 4] = 0;
+    u32[st + SS_SIZE / 4] = altSize;
+    u32[st + SS_SIZE / 4 + 1] = 0;
   }
 
   /** The XSAVE image of the last frame (the host's standard format, as PTRACE_GETREGSET gives it). */
@@ -224,9 +277,10 @@ export class MessageSlot {
     dst.set(sw, FP_SW);
   }
 
-  /** Asks the handler to set the fs base before it returns (the host has no FSGSBASE here: arch_prctl does it). */
-  setFsBase(value: bigint): void {
-    this.view.setBigUint64(SLOT.FS_BASE, BigInt.asUintN(64, value), true);
+  /** Asks the handler to set the fs base (its low and high 32 bits) before it returns (the host has no FSGSBASE here: arch_prctl does it). */
+  setFsBase(lo: number, hi: number): void {
+    this.u32[SLOT.FS_BASE / 4] = lo;
+    this.u32[SLOT.FS_BASE / 4 + 1] = hi;
     this.view.setBigUint64(SLOT.SET_FS, 1n, true);
   }
 

@@ -4,16 +4,28 @@ import { allocNative, close, FAULT_SIGNALS, HostThreadClock, kill, tgkill, wait 
 import { ForgedSlotError, MessageSlot, SLOT_STATE } from './message-slot.js';
 import { futex, futexAsync, mapShared, type SharedMapping } from './native/libc.js';
 import { answerHeld, pollListeners, receiveHeld } from './native/notify.js';
+import { HostCpus } from './host-cpus.js';
+import { SpinBudget } from './spin-budget.js';
 import { STUB_HELD_SYSCALLS } from './stub/stub-seccomp.js';
 import { HANDLED_SIGNALS, STUB_MEMFD, startStub, type StartedStub, type StubMemory } from './stub/stub-process.js';
 import { STUB_MAX_THREADS, THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
 
 /** How many stub threads the whole sandbox can have at once (the control region holds one slot each). */
 export const MAX_SLOTS = 1024;
-/** How long the sentry polls the slots before it sleeps on the doorbell. */
+/** How long the sentry polls for the answer to one of its own orders (a batch, a clone) before it sleeps. */
 const SPIN_MS = 0.03;
+/** The longest the sentry polls the slots (us) before it sleeps on the doorbell; SpinBudget adapts it. */
+const SENTRY_SPIN_MAX_US = 128;
+const SENTRY_SPIN_PROBE_US = 16;
+/** The longest a stub thread polls its slot (pause instructions, 40-60 ns each on current x86) before it sleeps; adapted per thread. */
+const STUB_SPIN_MAX = 2048;
+const STUB_SPIN_PROBE = 128;
 /** The longest the sentry sleeps on the doorbell before it looks for stubs that died. */
 const SLEEP_NS = 20_000_000n;
+/** The fs base's first word in a register file. */
+const FS_WORD = REG.fs_base * 2;
+/** How often, at most, a wait that a doorbell ring ended looks for stubs that died (a sleep that times out always looks). */
+const REAP_EVERY_MS = 10;
 /** In waitAsync, the longest the event loop goes without a turn while stops keep coming. */
 const YIELD_EVERY_MS = 1;
 /** How long a stub may take to answer a set-up order (clone, batch) before it counts as hung. */
@@ -123,12 +135,21 @@ class SystrapAddressSpace implements PlatformAddressSpace {
 class SystrapContext implements PlatformContext {
   private readonly buffer = new ArrayBuffer(USER_REGS_SIZE);
   readonly regs = new Registers(this.buffer);
+  /** The same register file as 32-bit words, which the message slot copies to and from the frame. */
+  readonly regWords = new Uint32Array(this.buffer);
+  /** The stop a syscall reports: one object per context (a context has at most one stop outstanding). */
+  readonly syscallStop: StopEvent = { kind: 'syscall', context: this };
   owner: unknown = undefined;
   running = false;
   killed = false;
   interruptRequested = false;
-  /** The fs base the host thread has (the sentry sets it; the application cannot without a syscall). */
-  hostFsBase = 0n;
+  /** How long this thread's handler polls for the sentry's answer before it sleeps. */
+  readonly stubSpin = new SpinBudget(STUB_SPIN_MAX, STUB_SPIN_PROBE);
+  /** Whether the handler's current wait was given a spin budget (else its outcome says nothing of the budget). */
+  stubSpinGiven = false;
+  /** The fs base the host thread has, as its low and high 32 bits (the sentry sets it; the application cannot without a syscall). */
+  hostFsLo = 0;
+  hostFsHi = 0;
   private readonly clock: HostThreadClock;
 
   constructor(
@@ -175,6 +196,12 @@ export class SystrapPlatform implements Platform {
   private readonly runningSet: SystrapContext[] = [];
   private readonly stubs = new Map<number, Stub>();
   private lastYield = 0;
+  private lastReap = 0;
+  /** How long wait and pollStop poll the running threads' slots before they sleep. */
+  private readonly sentrySpin = new SpinBudget(SENTRY_SPIN_MAX_US, SENTRY_SPIN_PROBE_US);
+  /** Whether the host has a CPU to spare (as of the last wait): only then does either side spin. */
+  private readonly hostCpus = new HostCpus();
+  private spareCpu = true;
   private scanStart = 0;
   private closed = false;
 
@@ -253,7 +280,8 @@ export class SystrapPlatform implements Platform {
       const tid = parent.slot.cloneResult;
       if (tid <= 0) throw new SysError(tid < 0 ? -tid : Errno.EAGAIN, `stub ${stub.pid}: clone a thread`);
       const ctx = new SystrapContext(tid, parent.addressSpace, slot, area);
-      ctx.hostFsBase = parent.hostFsBase;
+      ctx.hostFsLo = parent.hostFsLo;
+      ctx.hostFsHi = parent.hostFsHi;
       stub.contexts.add(ctx);
       this.awaitFirstStop(ctx);
       return ctx;
@@ -267,7 +295,7 @@ export class SystrapPlatform implements Platform {
   /** A new stub thread's SIGTRAP at `thread_start`: it is stopped from then on, waiting for its registers. */
   private awaitFirstStop(ctx: SystrapContext): void {
     this.awaitMessage(ctx);
-    ctx.slot.read(ctx.regs);
+    ctx.slot.read(ctx.regWords);
     ctx.regs.set(REG.orig_rax, -1);
   }
 
@@ -404,15 +432,27 @@ export class SystrapPlatform implements Platform {
     const ctx = context as SystrapContext;
     if (ctx.running || ctx.killed) return;
     ctx.addressSpace.flush();
-    const fs = ctx.regs.getBig(REG.fs_base);
-    if (fs !== ctx.hostFsBase) {
-      ctx.slot.setFsBase(fs);
-      ctx.hostFsBase = fs;
+    const words = ctx.regWords;
+    const fsLo = words[FS_WORD];
+    const fsHi = words[FS_WORD + 1];
+    if (fsLo !== ctx.hostFsLo || fsHi !== ctx.hostFsHi) {
+      ctx.slot.setFsBase(fsLo, fsHi);
+      ctx.hostFsLo = fsLo;
+      ctx.hostFsHi = fsHi;
     }
-    ctx.slot.write(ctx.regs, { sp: threadArea(ctx.area) + THREAD_STACK_OFFSET, size: THREAD_AREA_SIZE - THREAD_STACK_OFFSET });
+    ctx.slot.write(words, threadArea(ctx.area) + THREAD_STACK_OFFSET, THREAD_AREA_SIZE - THREAD_STACK_OFFSET);
     ctx.running = true;
     this.runningSet.push(ctx);
-    if (ctx.slot.order(SLOT_STATE.RESUME)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+    // The budget is for the handler's next wait; whether it slept through this one says how the last budget did.
+    const given = ctx.stubSpinGiven;
+    ctx.stubSpinGiven = this.spareCpu && ctx.stubSpin.value > 0;
+    ctx.slot.spin = ctx.stubSpinGiven ? ctx.stubSpin.value : 0;
+    if (ctx.slot.order(SLOT_STATE.RESUME)) {
+      if (given) ctx.stubSpin.miss();
+      futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+    } else if (given) {
+      ctx.stubSpin.hit();
+    }
   }
 
   prepareAsyncWait(): void {}
@@ -422,13 +462,21 @@ export class SystrapPlatform implements Platform {
   }
 
   wait(sliceMs?: number): StopEvent | undefined {
-    const spinUntil = performance.now() + SPIN_MS;
-    const giveUpAt = sliceMs === undefined ? Infinity : performance.now() + sliceMs;
+    const now = performance.now();
+    const spin = this.spinBudgetUs(now);
+    const spinUntil = now + spin / 1000;
+    const giveUpAt = sliceMs === undefined ? Infinity : now + sliceMs;
+    let slept = false;
     for (;;) {
       if (this.runningSet.length === 0) return undefined;
       const ev = this.collect();
-      if (ev) return ev;
+      if (ev) {
+        if (!slept && spin > 0) this.sentrySpin.hit();
+        return ev;
+      }
       if (performance.now() < spinUntil) continue;
+      if (!slept && spin > 0) this.sentrySpin.miss();
+      slept = true;
       const seen = this.announceSleep();
       const again = this.collect();
       if (again) {
@@ -437,7 +485,7 @@ export class SystrapPlatform implements Platform {
       }
       futex(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
       this.endSleep();
-      this.reap();
+      this.reapIfDue();
       // Given a slice, the caller gets control back at least that often (a host signal that came
       // just before the sleep is then not held up while the app computes without syscalls).
       if (performance.now() >= giveUpAt) return this.runningSet.length === 0 ? undefined : this.collect();
@@ -447,12 +495,17 @@ export class SystrapPlatform implements Platform {
   pollStop(): StopEvent | undefined {
     const now = performance.now();
     if (now - this.lastYield >= YIELD_EVERY_MS) return undefined;
-    const until = now + SPIN_MS;
+    const spin = this.spinBudgetUs(now);
+    const until = now + spin / 1000;
     do {
       if (this.runningSet.length === 0) return undefined;
       const ev = this.collect();
-      if (ev) return ev;
+      if (ev) {
+        if (spin > 0) this.sentrySpin.hit();
+        return ev;
+      }
     } while (performance.now() < until);
+    if (spin > 0) this.sentrySpin.miss();
     return undefined;
   }
 
@@ -472,8 +525,14 @@ export class SystrapPlatform implements Platform {
       await futexAsync(this.control.address, FUTEX.WAIT, seen, timespec(SLEEP_NS));
       this.endSleep();
       if (this.closed) return undefined;
-      this.reap();
+      this.reapIfDue();
     }
+  }
+
+  /** The sentry's poll budget for this wait (us): none while the host has no CPU to spare. Also refreshes spareCpu for resume. */
+  private spinBudgetUs(now: number): number {
+    this.spareCpu = this.hostCpus.haveSpare(now);
+    return this.spareCpu ? this.sentrySpin.value : 0;
   }
 
   /** One stop from the running contexts, if any has a message (or its stub died). */
@@ -485,7 +544,9 @@ export class SystrapPlatform implements Platform {
       const ctx = list[i];
       const stub = ctx.addressSpace.stub;
       if (ctx.slot.state !== SLOT_STATE.MESSAGE && stub.alive) continue;
-      list.splice(i, 1);
+      // Removed in place, order kept (splice would allocate an array per stop).
+      for (let j = i; j < n - 1; j++) list[j] = list[j + 1];
+      list.length = n - 1;
       this.scanStart = i;
       ctx.running = false;
       if (!stub.alive) {
@@ -505,7 +566,7 @@ export class SystrapPlatform implements Platform {
   private stopOf(ctx: SystrapContext): StopEvent | undefined {
     let msg;
     try {
-      msg = ctx.slot.read(ctx.regs);
+      msg = ctx.slot.read(ctx.regWords);
       if (!HANDLED_SIGNALS.includes(msg.signal)) throw new ForgedSlotError(`slot ${ctx.slot.index}: signal ${msg.signal} is not one the stub handles`);
     } catch (e) {
       if (!(e instanceof ForgedSlotError)) throw e;
@@ -514,10 +575,11 @@ export class SystrapPlatform implements Platform {
       ctx.killed = true;
       return { kind: 'gone', context: ctx, status: Signal.SIGKILL };
     }
-    ctx.regs.setBig(REG.fs_base, ctx.hostFsBase);
+    ctx.regWords[FS_WORD] = ctx.hostFsLo;
+    ctx.regWords[FS_WORD + 1] = ctx.hostFsHi;
     const asked = ctx.interruptRequested;
     ctx.interruptRequested = false;
-    if (msg.signal === Signal.SIGSYS && msg.syscall >= 0) return { kind: 'syscall', context: ctx };
+    if (msg.signal === Signal.SIGSYS && msg.syscall >= 0) return ctx.syscallStop;
     if (msg.signal === Signal.SIGURG) {
       if (asked) return { kind: 'interrupt', context: ctx };
       this.resume(ctx);
@@ -527,8 +589,18 @@ export class SystrapPlatform implements Platform {
     return { kind: 'signal', context: ctx, signal: msg.signal };
   }
 
+  /**
+   * Reaps at most every REAP_EVERY_MS: a doorbell ring means a message, not
+   * a death, and a poll and a waitpid per stub after each ring cost two host
+   * syscalls per application syscall. A sleep that times out is always past due.
+   */
+  private reapIfDue(): void {
+    if (performance.now() - this.lastReap >= REAP_EVERY_MS) this.reap();
+  }
+
   /** Reaps stubs that exited (killed, or died on a forbidden syscall or a fault in the handler), and answers stray held syscalls. */
   private reap(): void {
+    this.lastReap = performance.now();
     this.drainHeld();
     for (const stub of this.stubs.values()) {
       let pid: number;

@@ -21,6 +21,11 @@ export function hasCapability(creds: Credentials, cap: number): boolean {
   return (creds.caps & (1n << BigInt(cap))) !== 0n;
 }
 
+/** Whether two credentials are the same identity: ids, groups and capabilities. */
+export function sameCredentials(a: Credentials, b: Credentials): boolean {
+  return a.uid === b.uid && a.gid === b.gid && a.caps === b.caps && a.groups.length === b.groups.length && a.groups.every((g, i) => g === b.groups[i]);
+}
+
 /** Whether `creds` holds CAP_SYS_ADMIN (mount, chroot-like administration). */
 export function isPrivileged(creds: Credentials): boolean {
   return hasCapability(creds, CAP.SYS_ADMIN);

@@ -139,6 +139,11 @@ export abstract class FileImplBase implements FileDescriptionImpl {
 /** Largest file offset (Linux's MAX_LFS_FILESIZE for 64-bit, clamped to exact JS integers). */
 export const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
+/** pread/pwrite's position: EINVAL when negative or when its end would pass 2^63 - 1 (Linux's rw_verify_area). */
+function checkPosition(offset: number, count: number): void {
+  if (offset < 0 || offset + count >= 2 ** 63) throw new SysError(Errno.EINVAL);
+}
+
 /** lseek for files whose data has no holes the VFS knows of. */
 export function genericSeek(fd: FileDescription, offset: number, whence: number, size: () => number): number {
   let pos: number;
@@ -351,7 +356,7 @@ export class FileDescription {
     let n: number;
     if (offset === undefined) n = this.impl.read(this, dst);
     else {
-      if (offset < 0) throw new SysError(Errno.EINVAL);
+      checkPosition(offset, dst.length);
       n = this.impl.pread(this, dst, offset);
     }
     if (n > 0) this.reportIo(IN.ACCESS);
@@ -366,7 +371,7 @@ export class FileDescription {
     let n: number;
     if (offset === undefined) n = this.impl.write(this, src);
     else {
-      if (offset < 0) throw new SysError(Errno.EINVAL);
+      checkPosition(offset, src.length);
       n = this.impl.pwrite(this, src, offset);
     }
     if (n > 0) this.reportIo(IN.MODIFY);

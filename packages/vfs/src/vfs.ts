@@ -122,7 +122,6 @@ export class VirtualFilesystem {
     if (resolveFlags & RESOLVE.CACHED && flags & (O.CREAT | O.TRUNC | O.TMPFILE)) throw new SysError(Errno.EAGAIN);
     if (flags & O.PATH) flags &= O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
     if (flags & O.CREAT && flags & O.DIRECTORY) throw new SysError(Errno.EINVAL);
-    if ((flags & O.ACCMODE) === O.ACCMODE && !(flags & O.PATH)) throw new SysError(Errno.EINVAL);
     const r = this.resolver(ctx, resolveFlags);
     if ((flags & O.TMPFILE) === O.TMPFILE) return this.openTmpfile(ctx, r, path, flags, opts.mode ?? 0);
     let vd: VirtualDentry;
@@ -202,13 +201,18 @@ export class VirtualFilesystem {
     const type = st.mode & S.IFMT;
     if (flags & O.DIRECTORY && type !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
     if (flags & O.PATH) return new FileDescription(vd, new PathFileImpl(inode), flags, creds);
+    // Access mode 3 (O_ACCMODE) is Linux's "check read and write permission, allow neither":
+    // the description can then serve only ioctl-like calls.
     const acc = flags & O.ACCMODE;
-    const wantWrite = acc === O.WRONLY || acc === O.RDWR;
-    if (type === S.IFDIR && (wantWrite || flags & O.CREAT)) throw new SysError(Errno.EISDIR);
+    const wantWrite = acc !== O.RDONLY;
+    // O_TRUNC asks for write access too, as in Linux's build_open_flags.
+    if (type === S.IFDIR && (wantWrite || flags & (O.CREAT | O.TRUNC))) throw new SysError(Errno.EISDIR);
+    // A directory has no pages to read around the cache.
+    if (type === S.IFDIR && flags & O.DIRECT) throw new SysError(Errno.EINVAL);
     if (type === S.IFLNK) throw new SysError(Errno.ELOOP);
     if (!created) {
       let want = 0;
-      if (acc === O.RDONLY || acc === O.RDWR) want |= ACCESS.R_OK;
+      if (acc !== O.WRONLY) want |= ACCESS.R_OK;
       if (wantWrite || (flags & O.TRUNC && type === S.IFREG)) want |= ACCESS.W_OK;
       checkAccess(inode, creds, st.mode, st.uid, st.gid, want);
     }
@@ -594,6 +598,7 @@ export class VirtualFilesystem {
       let m = st.mode & ~S.ISUID;
       if (m & 0o010 || (m & S.ISGID && !inGroup(creds, st.gid) && !hasCapability(creds, CAP.FSETID))) m &= ~S.ISGID;
       if (m !== st.mode) req.mode = m;
+      dropFileCapabilities(inode);
     }
     inode.setStat(req, creds);
     // chown(-1, -1) changes no attribute Linux reports (only ctime).
@@ -647,6 +652,7 @@ export class VirtualFilesystem {
     checkAccess(inode, ctx.creds, st.mode, st.uid, st.gid, ACCESS.W_OK);
     if (vd.mount.readOnly) throw new SysError(Errno.EROFS);
     const req: SetStatRequest = { size };
+    dropFileCapabilities(inode);
     const killed = modeAfterKillPrivs(ctx.creds, st.mode);
     if (killed !== undefined) req.mode = killed;
     inode.setStat(req, ctx.creds);
@@ -873,6 +879,21 @@ export class VirtualFilesystem {
     return this.pathOf(vd, root).reachable;
   }
 }
+
+/**
+ * Changing a file's owner or contents drops the file capabilities it grants on exec
+ * (security.capability), whoever makes the change: Linux's ATTR_KILL_PRIV.
+ */
+function dropFileCapabilities(inode: Inode): void {
+  try {
+    if (inode.listxattr().includes(FILE_CAPS_XATTR)) inode.removexattr(FILE_CAPS_XATTR);
+  } catch (e) {
+    // A filesystem without xattrs has no file capabilities to drop.
+    if (!(e instanceof SysError && (e.errno === Errno.EOPNOTSUPP || e.errno === Errno.ENODATA))) throw e;
+  }
+}
+
+const FILE_CAPS_XATTR = 'security.capability';
 
 function validateTimes(times: readonly [Timespec, Timespec] | null): void {
   if (!times) return;

@@ -42,7 +42,7 @@ describe('devices', () => {
 });
 
 describe('kernfs', () => {
-  it('a directory seeks to its end as generic_file_llseek does (procfs and sysfs directories: size 0); SEEK_DATA stays EINVAL', () => {
+  it('a directory seeks to its end as generic_file_llseek does (procfs and sysfs directories: size 0); SEEK_DATA stays EINVAL, and a procfs file refuses SEEK_END', () => {
     const { vfs, ctx } = freshVfs();
     vfs.mkdirAt(ctx, '/proc', 0o555);
     const proc = new KernfsFilesystem('proc', FS_MAGIC.PROC_SUPER_MAGIC);
@@ -56,6 +56,11 @@ describe('kernfs', () => {
     expect(dir.seek(5, SEEK.END)).toBe(5);
     expect(errnoOf(() => dir.seek(-1, SEEK.END))).toBe(Errno.EINVAL);
     expect(errnoOf(() => dir.seek(0, SEEK.DATA))).toBe(Errno.EINVAL);
+    // A procfs file is a seq_file: from the start or the current position only.
+    const file = vfs.openAt(ctx, '/proc/x', { flags: O.RDONLY });
+    expect(file.seek(1, SEEK.SET)).toBe(1);
+    expect(file.seek(0, SEEK.CUR)).toBe(1);
+    expect(errnoOf(() => file.seek(0, SEEK.END))).toBe(Errno.EINVAL);
   });
 
   it('a file open for reading and writing reads back what was written through it (pwrite then pread, as a sysctl)', () => {

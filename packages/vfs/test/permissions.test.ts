@@ -119,4 +119,24 @@ describe('permissions with unprivileged credentials', () => {
     expect(errnoOf(() => vfs.mknodAt(u, '/null', S.IFCHR | 0o666, 0x103))).toBe(Errno.EPERM);
     expect(errnoOf(() => vfs.mknodAt(u, '/fifo', S.IFIFO | 0o666))).toBe(0);
   });
+
+  it('a write, a truncate or a chown drops the file capabilities (security.capability), even when root makes it', () => {
+    const { vfs, ctx } = freshVfs();
+    const caps = new Uint8Array(20).fill(1);
+    const hasCaps = () => vfs.listxattrVd(vfs.getVd(ctx, '/bin'), ctx.creds).includes('security.capability');
+    vfs.mknodAt(ctx, '/bin', 0o100755);
+    vfs.setxattrAt(ctx, '/bin', 'security.capability', caps, 0, true);
+    vfs.setxattrAt(ctx, '/bin', 'user.keep', caps, 0, true);
+    const file = vfs.openAt(ctx, '/bin', { flags: O.WRONLY });
+    expect(file.write(new Uint8Array([1]))).toBe(1);
+    expect(hasCaps()).toBe(false);
+    vfs.setxattrAt(ctx, '/bin', 'security.capability', caps, 0, true);
+    vfs.truncateAt(ctx, '/bin', 0);
+    expect(hasCaps()).toBe(false);
+    vfs.setxattrAt(ctx, '/bin', 'security.capability', caps, 0, true);
+    vfs.chownAt(ctx, '/bin', 1000, -1);
+    expect(hasCaps()).toBe(false);
+    expect(vfs.listxattrVd(vfs.getVd(ctx, '/bin'), ctx.creds)).toEqual(['user.keep']);
+    file.decRef();
+  });
 });

@@ -3,7 +3,9 @@
 // native execution and Debian's gVisor (runsc --network=none do) in one run,
 // and prints the ratios. Not a test: nothing here asserts on time.
 // --platforms=ptrace,systrap picks tVisor's platforms; --only=getpid,pipe
-// picks cases (getpid, clock, startup, loop, pipe, cat).
+// picks cases (getpid, clock, startup, loop, pipe, cat); --mib=N and
+// --loops=N shrink the pipe/cat sizes (256) and the loop's count (200) so a
+// run fits in a minute on a loaded machine.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -122,15 +124,16 @@ if (wanted('startup')) {
 }
 
 // 3-5 time the workload inside the sandbox (see timeInsideMedian).
-// 3. Process creation: a bash loop running /bin/true 200 times.
+// 3. Process creation: a bash loop running /bin/true 200 times (--loops).
+const LOOPS = Number(args.find((a) => a.startsWith('--loops='))?.slice(8) ?? 200);
 if (wanted('loop')) {
   const loop = {};
-  for (const k of kinds) loop[k] = timeInsideMedian(k, 'for i in $(seq 1 200); do /bin/true; done', Math.min(runs, 3));
-  report('bash: 200 x /bin/true', 'ms', loop);
+  for (const k of kinds) loop[k] = timeInsideMedian(k, `for i in $(seq 1 ${LOOPS}); do /bin/true; done`, Math.min(runs, 3));
+  report(`bash: ${LOOPS} x /bin/true`, 'ms', loop);
 }
 
 // 4. Pipe throughput: 256 MiB from /dev/zero through a pipe (MB/s, higher is better).
-const MIB = 256;
+const MIB = Number(args.find((a) => a.startsWith('--mib='))?.slice(6) ?? 256);
 if (wanted('pipe')) {
   const pipeRate = {};
   for (const k of kinds) {

@@ -183,6 +183,7 @@ export const GROUPS: Readonly<Record<string, GroupSpec>> = {
   GRND: { program: 'libc', cName: prefix('GRND_') },
   MFD: { program: 'uapi', cName: prefix('MFD_') },
   CLOSE_RANGE: { program: 'uapi', cName: prefix('CLOSE_RANGE_') },
+  RWF: { program: 'libc', cName: prefix('RWF_') },
   FALLOC_FL: { program: 'uapi', cName: prefix('FALLOC_FL_') },
   LIMITS: { program: 'uapi', cName: prefix('', { IOV_MAX: 'UIO_MAXIOV' }) },
   SI: { program: 'uapi', cName: prefix('SI_') },

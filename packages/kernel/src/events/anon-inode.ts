@@ -105,11 +105,9 @@ export function anonFile(kind: string, impl: FileDescriptionImpl, statusFlags: n
  * to read at or seek to (ESPIPE).
  */
 export abstract class RecordStreamImpl extends FileImplBase {
+  readonly stream = true;
   override write(): number {
     throw new SysError(Errno.EINVAL);
-  }
-  override pread(): number {
-    throw new SysError(Errno.ESPIPE);
   }
   override seek(): number {
     throw new SysError(Errno.ESPIPE);

@@ -12,6 +12,8 @@ export const EVENTFD_MAX = 0xffff_ffff_ffff_fffen;
  * read/write turn EAGAIN into a wait on readiness for blocking descriptors.
  */
 export class EventFdImpl extends FileImplBase {
+  /** No file position: pread and pwrite are ESPIPE. */
+  readonly stream = true;
   private counter: bigint;
   private readonly waiters = new WaiterQueue();
 
@@ -39,7 +41,8 @@ export class EventFdImpl extends FileImplBase {
   }
 
   override write(_fd: FileDescription, src: Uint8Array): number {
-    if (src.length < 8) throw new SysError(Errno.EINVAL);
+    // Exactly one u64: Linux 6.9 and later refuse longer writes too.
+    if (src.length !== 8) throw new SysError(Errno.EINVAL);
     const value = new DataView(src.buffer, src.byteOffset, 8).getBigUint64(0, true);
     if (value === 0xffff_ffff_ffff_ffffn) throw new SysError(Errno.EINVAL);
     if (value > EVENTFD_MAX - this.counter) throw new SysError(Errno.EAGAIN);
@@ -58,12 +61,6 @@ export class EventFdImpl extends FileImplBase {
     this.waiters.notify(POLL.IN | POLL.RDNORM);
   }
 
-  override pread(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
-  override pwrite(): number {
-    throw new SysError(Errno.ESPIPE);
-  }
   override seek(): number {
     throw new SysError(Errno.ESPIPE);
   }

@@ -1,13 +1,6 @@
-import { Errno, POSIX_FADV, S, SysError } from '@tvisor/abi';
-import type { FileDescription } from '@tvisor/vfs';
+import { Errno, FALLOC_FL, POSIX_FADV, S, SysError } from '@tvisor/abi';
 import type { SyscallTable } from '../syscall-table.js';
-import type { Task } from '../task.js';
-
-/** The file fadvise64/readahead advise on: an O_PATH fd is EBADF, as fdget refuses it. */
-function adviceTarget(t: Task, fd: number): FileDescription {
-  const file = t.group.fds.getOpenFile(fd);
-  return file;
-}
+import { checkFileGrowth } from '../user-io.js';
 
 /** File space and caching advice: fallocate, fadvise64, readahead. */
 export function registerFileSpaceSyscalls(table: SyscallTable): void {
@@ -15,7 +8,13 @@ export function registerFileSpaceSyscalls(table: SyscallTable): void {
     fallocate: {
       args: ['fd', 'hex', 'int', 'int'],
       handler: (t, a) => {
-        t.group.fds.get(a.argInt(0)).allocate(a.argInt(1), a.argSigned(2), a.argSigned(3));
+        const file = t.group.fds.get(a.argInt(0));
+        const [mode, offset, length] = [a.argInt(1), a.argSigned(2), a.argSigned(3)];
+        const st = file.stat();
+        if (!(mode & FALLOC_FL.KEEP_SIZE) && offset >= 0 && length > 0 && (st.mode & S.IFMT) === S.IFREG && file.writable) {
+          checkFileGrowth(t, st.size, offset + length);
+        }
+        file.allocate(mode, offset, length);
         return 0;
       },
     },
@@ -24,7 +23,7 @@ export function registerFileSpaceSyscalls(table: SyscallTable): void {
     fadvise64: {
       args: ['fd', 'int', 'int', 'int'],
       handler: (t, a) => {
-        const file = adviceTarget(t, a.argInt(0));
+        const file = t.group.fds.getOpenFile(a.argInt(0));
         if ((file.stat().mode & S.IFMT) === S.IFIFO) throw new SysError(Errno.ESPIPE);
         const advice = a.argInt(3);
         if (a.argSigned(2) < 0 || advice < POSIX_FADV.NORMAL || advice > POSIX_FADV.NOREUSE) throw new SysError(Errno.EINVAL);
@@ -35,7 +34,7 @@ export function registerFileSpaceSyscalls(table: SyscallTable): void {
     readahead: {
       args: ['fd', 'int', 'uint'],
       handler: (t, a) => {
-        const file = adviceTarget(t, a.argInt(0));
+        const file = t.group.fds.getOpenFile(a.argInt(0));
         if (!file.readable) throw new SysError(Errno.EBADF);
         const type = file.stat().mode & S.IFMT;
         if (type !== S.IFREG && type !== S.IFBLK) throw new SysError(Errno.EINVAL);

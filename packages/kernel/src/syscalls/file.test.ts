@@ -1,6 +1,6 @@
 // The file family (open/read/write/lseek/close, pipes) served in-process on
 // the fake platform: real results and errnos, no ptrace.
-import { AT, Errno, O, SYS, Signal } from '@tvisor/abi';
+import { AT, Errno, FALLOC_FL, MAP, O, PAGE_SIZE, PROT, RLIMIT, RWF, SI, SYS, Signal } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { REG } from '@tvisor/platform';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -106,11 +106,70 @@ describe('pipes', () => {
     expect(text(h.read(t, buf, 4))).toBe('wake');
   });
 
-  it('writing with no reader left fails EPIPE and raises SIGPIPE', () => {
+  it('writing with no reader left fails EPIPE and raises SIGPIPE, as SI_USER from the writer (send_sig)', () => {
     const [r, w] = pipe();
     expect(h.syscall(t, SYS.close, r)).toBe(0);
     t.blocked = sigbit(Signal.SIGPIPE); // keep it pending to look at
     expect(h.syscall(t, SYS.write, w, h.alloc(t, 1), 1)).toBe(-Errno.EPIPE);
     expect(t.group.signals.pending & sigbit(Signal.SIGPIPE)).toBe(sigbit(Signal.SIGPIPE));
+    const info = new DataView(t.group.signals.dequeue(Signal.SIGPIPE)!.buffer);
+    expect(info.getInt32(8, true)).toBe(SI.USER); // si_code
+    expect(info.getInt32(16, true)).toBe(t.group.pid); // si_pid
+  });
+});
+
+describe('file edge cases Linux defines', () => {
+  const open = (path: string, flags: number) => h.syscall(t, SYS.openat, AT.FDCWD, h.cstr(t, path), flags, 0o644)!;
+
+  it('getdents64 fills only the writable start of a buffer that runs into a PROT_NONE page, and refuses O_PATH fds and counts past INT_MAX', () => {
+    for (let i = 0; i < 20; i++) h.syscall(t, SYS.mkdirat, AT.FDCWD, h.cstr(t, `/entry-with-a-long-name-${i}`), 0o755);
+    const dir = open('/', O.RDONLY | O.DIRECTORY);
+    const region = h.syscall(t, SYS.mmap, 0, 2 * PAGE_SIZE, PROT.READ | PROT.WRITE, MAP.PRIVATE | MAP.ANONYMOUS, -1, 0)!;
+    expect(h.syscall(t, SYS.mprotect, region + PAGE_SIZE, PAGE_SIZE, PROT.NONE)).toBe(0);
+    const buf = region + PAGE_SIZE - 256;
+    let total = 0;
+    for (;;) {
+      const n = h.syscall(t, SYS.getdents64, dir, buf, PAGE_SIZE)!; // claims a page, 256 bytes are writable
+      expect(n).toBeGreaterThanOrEqual(0);
+      expect(n).toBeLessThanOrEqual(256);
+      if (n === 0) break;
+      total += n;
+    }
+    expect(total).toBeGreaterThan(20 * 40); // all 22 entries came, 256 bytes at a time
+    expect(h.syscall(t, SYS.lseek, dir, 0, 0)).toBe(0);
+    expect(h.syscall(t, SYS.getdents64, dir, region + 2 * PAGE_SIZE - 8, PAGE_SIZE)).toBe(-Errno.EFAULT);
+    expect(h.syscall(t, SYS.getdents64, open('/', O.PATH), region, 256)).toBe(-Errno.EBADF);
+    expect(h.syscall(t, SYS.getdents64, dir, region, 0x80000000)).toBe(-Errno.EINVAL);
+    expect(h.syscall(t, SYS.getdents64, dir, region, 8)).toBe(-Errno.EINVAL);
+  });
+
+  it('pwrite64 whose end would pass 2^63 - 1 is EINVAL; preadv2 and pwritev2 with unknown RWF_ flags are EOPNOTSUPP', () => {
+    const fd = open('/f', O.CREAT | O.RDWR);
+    const data = h.alloc(t, 8192);
+    const nearMax = 2 ** 63 - 4096; // exact as a double
+    expect(h.syscall(t, SYS.pwrite64, fd, data, 8192, nearMax)).toBe(-Errno.EINVAL);
+    expect(h.syscall(t, SYS.pread64, fd, data, 8192, nearMax)).toBe(-Errno.EINVAL);
+    const iov = h.alloc(t, 16);
+    expect(h.syscall(t, SYS.pwritev2, fd, iov, 0, 0, 0, 0x80)).toBe(-Errno.EOPNOTSUPP);
+    expect(h.syscall(t, SYS.preadv2, fd, iov, 0, 0, 0, 0xf0)).toBe(-Errno.EOPNOTSUPP);
+    expect(h.syscall(t, SYS.preadv2, fd, iov, 0, 0, 0, RWF.HIPRI | RWF.NOWAIT)).toBe(0);
+  });
+
+  it('ftruncate, truncate and fallocate past RLIMIT_FSIZE fail EFBIG and raise SIGXFSZ; shrinking is allowed', () => {
+    const fd = open('/big', O.CREAT | O.RDWR);
+    expect(h.syscall(t, SYS.ftruncate, fd, 4096)).toBe(0);
+    const limit = new Uint8Array(16);
+    new DataView(limit.buffer).setBigUint64(0, 1024n, true);
+    new DataView(limit.buffer).setBigUint64(8, 1024n, true);
+    expect(h.syscall(t, SYS.setrlimit, RLIMIT.FSIZE, h.alloc(t, 16, limit))).toBe(0);
+    t.blocked = sigbit(Signal.SIGXFSZ); // keep it pending to look at
+    expect(h.syscall(t, SYS.ftruncate, fd, 512)).toBe(0);
+    expect(t.group.signals.pending & sigbit(Signal.SIGXFSZ)).toBe(0n);
+    expect(h.syscall(t, SYS.ftruncate, fd, 1025)).toBe(-Errno.EFBIG);
+    expect(h.syscall(t, SYS.truncate, h.cstr(t, '/big'), 2048)).toBe(-Errno.EFBIG);
+    expect(h.syscall(t, SYS.fallocate, fd, 0, 0, 1025)).toBe(-Errno.EFBIG);
+    expect(h.syscall(t, SYS.fallocate, fd, FALLOC_FL.KEEP_SIZE, 0, 1025)).toBe(0);
+    expect(t.group.signals.pending & sigbit(Signal.SIGXFSZ)).toBe(sigbit(Signal.SIGXFSZ));
+    expect(h.syscall(t, SYS.ftruncate, fd, 1024)).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
-import { AT, CAP, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
+import { AT, CAP, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE, RWF } from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
-import { PipeFile, toAbiStat, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
+import { PipeFile, toAbiStat, type Dirent, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
 import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
 import { blockingOp, installOpened, pipeWrite } from '../blocking-io.js';
 import { fcntlLock, releaseProcessLocks } from './locks.js';
@@ -11,6 +11,8 @@ import { accessCredentials, hasCapability } from '../credentials.js';
 import type { Task } from '../task.js';
 import { readPath, readToUser, transferVectors, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
+
+const RWF_KNOWN = RWF.HIPRI | RWF.DSYNC | RWF.SYNC | RWF.NOWAIT | RWF.APPEND;
 
 function clampCount(n: number): number {
   return Math.min(n, MAX_RW_COUNT);
@@ -47,27 +49,6 @@ function readlink(t: Task, dirfd: number, p: string, buf: number, size: number):
 }
 
 /** getdents64: as many whole records as fit; the description's offset is the cookie. */
-function getdents64(t: Task, fd: number, addr: number, count: number): number {
-  const file = t.group.fds.get(fd);
-  if ((file.stat().mode & S.IFMT) !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
-  const out = new Uint8Array(Math.min(count, 1 << 20));
-  const view = new DataView(out.buffer);
-  let used = 0;
-  let tooSmall = false;
-  file.iterDirents((d) => {
-    const n = LinuxDirent64.encode(view, used, { d_ino: BigInt(d.ino), d_off: BigInt(d.nextOff), d_type: d.type, d_name: d.name });
-    if (n === 0) {
-      tooSmall = used === 0;
-      return false;
-    }
-    used += n;
-    return true;
-  });
-  if (tooSmall) throw new SysError(Errno.EINVAL);
-  t.mm.copyOut(addr, out.subarray(0, used));
-  return used;
-}
-
 /** access(2) family: the real ids and their capabilities decide, unless AT_EACCESS asks for the effective ones. */
 function access(t: Task, dirfd: number, path: string, mode: number, flags: number): number {
   const fs = t.group.fs;
@@ -201,34 +182,55 @@ function dup3(t: Task, oldfd: number, newfd: number, flags: number): number {
   return newfd;
 }
 
-/** The old getdents(2) record: ino, off, reclen, name, NUL, padding, then d_type in the last byte. */
-function getdents(t: Task, fd: number, addr: number, count: number): number {
-  const file = t.group.fds.get(fd);
+/**
+ * getdents(2)/getdents64(2): as many whole records as fit in `count` bytes, encoded by `encode`
+ * (the bytes used, 0 when the record does not fit). Only the writable part of the buffer is
+ * filled, as Linux stops at its first fault and returns what it copied; EFAULT when not even one
+ * record could be copied, EINVAL when the buffer is too small for it.
+ */
+function readDirents(t: Task, fd: number, addr: number, count: number, encode: (out: DataView, at: number, d: Dirent) => number): number {
+  if (count > 0x7fffffff) throw new SysError(Errno.EINVAL);
+  const file = t.group.fds.getOpenFile(fd);
   if ((file.stat().mode & S.IFMT) !== S.IFDIR) throw new SysError(Errno.ENOTDIR);
-  const out = new Uint8Array(Math.min(count, 1 << 20));
-  const v = new DataView(out.buffer);
-  const enc = new TextEncoder();
+  const asked = Math.min(count, 1 << 20);
+  const room = t.mm.writablePrefix(addr, asked);
+  const out = new Uint8Array(room);
+  const view = new DataView(out.buffer);
   let used = 0;
   let tooSmall = false;
   file.iterDirents((d) => {
-    const name = enc.encode(d.name);
-    const reclen = (18 + name.length + 2 + 7) & ~7;
-    if (used + reclen > out.length) {
+    const n = encode(view, used, d);
+    if (n === 0) {
       tooSmall = used === 0;
       return false;
     }
-    v.setBigUint64(used, BigInt(d.ino), true);
-    v.setBigInt64(used + 8, BigInt(d.nextOff), true);
-    v.setUint16(used + 16, reclen, true);
-    out.set(name, used + 18);
-    out[used + 18 + name.length] = 0;
-    out[used + reclen - 1] = d.type;
-    used += reclen;
+    used += n;
     return true;
   });
-  if (tooSmall) throw new SysError(Errno.EINVAL);
+  if (tooSmall) throw new SysError(room < asked ? Errno.EFAULT : Errno.EINVAL);
   t.mm.copyOut(addr, out.subarray(0, used));
   return used;
+}
+
+function encodeDirent64(view: DataView, at: number, d: Dirent): number {
+  return LinuxDirent64.encode(view, at, { d_ino: BigInt(d.ino), d_off: BigInt(d.nextOff), d_type: d.type, d_name: d.name });
+}
+
+const utf8 = new TextEncoder();
+
+/** The old getdents(2) record: ino, off, reclen, name, NUL, padding, then d_type in the last byte. */
+function encodeDirent(view: DataView, at: number, d: Dirent): number {
+  const name = utf8.encode(d.name);
+  const reclen = (18 + name.length + 2 + 7) & ~7;
+  if (at + reclen > view.byteLength) return 0;
+  view.setBigUint64(at, BigInt(d.ino), true);
+  view.setBigInt64(at + 8, BigInt(d.nextOff), true);
+  view.setUint16(at + 16, reclen, true);
+  const bytes = new Uint8Array(view.buffer, view.byteOffset);
+  bytes.set(name, at + 18);
+  bytes[at + 18 + name.length] = 0;
+  bytes[at + reclen - 1] = d.type;
+  return reclen;
 }
 
 function vectored(t: Task, fd: number, iov: number, cnt: number, offset: number, write: boolean): number {
@@ -355,7 +357,7 @@ export function registerFileSyscalls(table: SyscallTable): void {
         return 0;
       },
     },
-    getdents64: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => getdents64(t, a.argInt(0), a.arg(1), a.argUint(2)) },
+    getdents64: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => readDirents(t, a.argInt(0), a.arg(1), a.argUint(2), encodeDirent64) },
     readlink: { args: ['str', 'ptr', 'int'], handler: (t, a) => readlink(t, AT.FDCWD, readPath(t, a.arg(0)), a.arg(1), a.argInt(2)) },
     readlinkat: {
       args: ['dirfd', 'str', 'ptr', 'int'],
@@ -417,20 +419,26 @@ export function registerFileSyscalls(table: SyscallTable): void {
         return 0;
       },
     },
-    getdents: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => getdents(t, a.argInt(0), a.arg(1), a.argUint(2)) },
+    getdents: { args: ['fd', 'ptr', 'uint'], handler: (t, a) => readDirents(t, a.argInt(0), a.arg(1), a.argUint(2), encodeDirent) },
     preadv: { args: ['fd', 'ptr', 'int', 'int'], handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false) },
     pwritev: { args: ['fd', 'ptr', 'int', 'int'], handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true) },
     preadv2: {
       args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
       support: 'partial',
-      note: 'RWF_* flags are ignored',
-      handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false),
+      note: 'known RWF_* flags are accepted and ignored; unknown ones are EOPNOTSUPP',
+      handler: (t, a) => {
+        if (a.argUint(5) & ~RWF_KNOWN) throw new SysError(Errno.EOPNOTSUPP);
+        return vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false);
+      },
     },
     pwritev2: {
       args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
       support: 'partial',
-      note: 'RWF_* flags are ignored',
-      handler: (t, a) => vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true),
+      note: 'known RWF_* flags are accepted and ignored; unknown ones are EOPNOTSUPP',
+      handler: (t, a) => {
+        if (a.argUint(5) & ~RWF_KNOWN) throw new SysError(Errno.EOPNOTSUPP);
+        return vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true);
+      },
     },
     close_range: { args: ['fd', 'fd', 'hex'], handler: (t, a) => closeRange(t, a.argUint(0), a.argUint(1), a.argUint(2)) },
     openat2: { args: ['dirfd', 'str', 'ptr', 'uint'], handler: (t, a) => openat2(t, a.argInt(0), a.arg(1), a.arg(2), a.arg(3)) },

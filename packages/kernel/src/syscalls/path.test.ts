@@ -1,6 +1,6 @@
 // The path family (mkdir, rename, unlink, symlink, rmdir) served in-process
 // on the fake platform over a tmpfs root.
-import { AT, Errno, O, SYS } from '@tvisor/abi';
+import { AT, Errno, O, SYS, UTIME } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Task } from '../task.js';
@@ -87,5 +87,66 @@ describe('path operations on tmpfs', () => {
     expect(at(SYS.fchownat, -1, '', 0, 0, 0)).toBe(-Errno.ENOENT);
     expect(at(SYS.fchownat, -1, '', 0, 0, AT.EMPTY_PATH)).toBe(-Errno.EBADF);
     expect(at(SYS.fchmodat, -1, 'rel', 0o444)).toBe(-Errno.EBADF);
+  });
+
+  it('O_TRUNC on a directory is EISDIR and O_DIRECT EINVAL; access mode 3 opens a file for neither reading nor writing', () => {
+    at(SYS.mkdirat, AT.FDCWD, '/dt', 0o755);
+    expect(at(SYS.openat, AT.FDCWD, '/dt', O.RDONLY | O.TRUNC, 0)).toBe(-Errno.EISDIR);
+    at(SYS.openat, AT.FDCWD, '/f3', O.CREAT | O.WRONLY, 0o644);
+    const fd = at(SYS.openat, AT.FDCWD, '/f3', O.ACCMODE, 0)!;
+    expect(fd).toBeGreaterThanOrEqual(0);
+    const buf = h.alloc(t, 8);
+    expect(h.syscall(t, SYS.read, fd, buf, 1)).toBe(-Errno.EBADF);
+    expect(h.syscall(t, SYS.write, fd, buf, 1)).toBe(-Errno.EBADF);
+    expect(at(SYS.openat, AT.FDCWD, '/dt', O.ACCMODE, 0)).toBe(-Errno.EISDIR);
+    expect(at(SYS.openat, AT.FDCWD, '/dt', O.RDONLY | O.DIRECT, 0)).toBe(-Errno.EINVAL);
+  });
+
+  it('utimensat: both UTIME_OMIT succeeds without a lookup; a NULL path is EFAULT at AT_FDCWD and EBADF on an O_PATH fd', () => {
+    const timespecs = (nsec: number) => {
+      const b = new Uint8Array(32);
+      const v = new DataView(b.buffer);
+      v.setBigInt64(8, BigInt(nsec), true);
+      v.setBigInt64(24, BigInt(nsec), true);
+      return h.alloc(t, 32, b);
+    };
+    expect(at(SYS.utimensat, AT.FDCWD, '/does/not/exist', timespecs(UTIME.OMIT), 0)).toBe(0);
+    const times = timespecs(0);
+    expect(at(SYS.utimensat, AT.FDCWD, '/does/not/exist', times, 0)).toBe(-Errno.ENOENT);
+    expect(h.syscall(t, SYS.utimensat, AT.FDCWD, 0, times, 0)).toBe(-Errno.EFAULT);
+    at(SYS.openat, AT.FDCWD, '/u', O.CREAT | O.WRONLY, 0o644);
+    const pathFd = at(SYS.openat, AT.FDCWD, '/u', O.PATH, 0)!;
+    expect(h.syscall(t, SYS.utimensat, pathFd, 0, times, 0)).toBe(-Errno.EBADF);
+    expect(h.syscall(t, SYS.futimesat, pathFd, 0, 0)).toBe(-Errno.EBADF);
+    const fd = at(SYS.openat, AT.FDCWD, '/u', O.RDONLY, 0)!;
+    expect(h.syscall(t, SYS.utimensat, fd, 0, times, 0)).toBe(0);
+    expect(h.syscall(t, SYS.utimensat, fd, 0, times, AT.SYMLINK_NOFOLLOW)).toBe(-Errno.EINVAL);
+  });
+
+  it('linkat with AT_EMPTY_PATH names an open file for its opener or a holder of CAP_DAC_READ_SEARCH, and is ENOENT for others', () => {
+    at(SYS.mkdirat, AT.FDCWD, '/ld', 0o777);
+    at(SYS.fchmodat, AT.FDCWD, '/ld', 0o777); // past the umask
+    at(SYS.openat, AT.FDCWD, '/ld/src', O.CREAT | O.WRONLY, 0o644);
+    const fd = at(SYS.openat, AT.FDCWD, '/ld/src', O.RDONLY, 0)!;
+    expect(at(SYS.linkat, fd, '', AT.FDCWD, '/ld/byroot', AT.EMPTY_PATH)).toBe(0);
+    expect(h.syscall(t, SYS.setuid, 1000)).toBe(0);
+    expect(at(SYS.linkat, fd, '', AT.FDCWD, '/ld/byuser', AT.EMPTY_PATH)).toBe(-Errno.ENOENT);
+    // Its own file, opened with the credentials it still has, it may name.
+    const own = at(SYS.openat, AT.FDCWD, '/ld/mine', O.CREAT | O.RDWR, 0o600)!;
+    expect(at(SYS.linkat, own, '', AT.FDCWD, '/ld/mine2', AT.EMPTY_PATH)).toBe(0);
+    expect(at(SYS.faccessat, AT.FDCWD, '/ld/byroot', 0)).toBe(0);
+  });
+
+  it('xattr calls: a name past XATTR_NAME_MAX is ERANGE, unknown setxattr flags EINVAL before the name is read, O_PATH fds EBADF', () => {
+    at(SYS.openat, AT.FDCWD, '/x', O.CREAT | O.WRONLY, 0o644);
+    const long = 'user.' + 'a'.repeat(300);
+    expect(at(SYS.setxattr, '/x', long, 0, 0, 0)).toBe(-Errno.ERANGE);
+    expect(at(SYS.getxattr, '/x', long, 0, 0)).toBe(-Errno.ERANGE);
+    expect(at(SYS.setxattr, '/x', 0, 0, 0, 0xff)).toBe(-Errno.EINVAL);
+    expect(at(SYS.setxattr, '/x', 'user.ok', 0, 0, 0)).toBe(0);
+    const pathFd = at(SYS.openat, AT.FDCWD, '/x', O.PATH, 0)!;
+    expect(at(SYS.fgetxattr, pathFd, 'user.ok', 0, 0)).toBe(-Errno.EBADF);
+    expect(at(SYS.fsetxattr, pathFd, 'user.ok', 0, 0, 0)).toBe(-Errno.EBADF);
+    expect(h.syscall(t, SYS.flistxattr, pathFd, 0, 0)).toBe(-Errno.EBADF);
   });
 });

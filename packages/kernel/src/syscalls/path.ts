@@ -1,9 +1,9 @@
-import { AT, Errno, O, RENAME, S, STATX, SYNC_FILE_RANGE, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { AT, CAP, Errno, O, RENAME, S, STATX, SYNC_FILE_RANGE, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
 import { installOpened } from '../blocking-io.js';
-import { toAbiStatfs, toAbiStatx, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
+import { hasCapability, sameCredentials, toAbiStatfs, toAbiStatx, type Credentials, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
 import type { Task } from '../task.js';
-import { readPath } from '../user-io.js';
+import { checkFileGrowth, readPath } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 const SYNC_FILE_RANGE_FLAGS = SYNC_FILE_RANGE.WAIT_BEFORE | SYNC_FILE_RANGE.WRITE | SYNC_FILE_RANGE.WAIT_AFTER;
@@ -51,15 +51,11 @@ function readTimes(t: Task, addr: number): [Timespec, Timespec] | null {
 }
 
 function utimensat(t: Task, dirfd: number, pathAddr: number, timesAddr: number, flags: number): number {
-  if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysError(Errno.EINVAL);
   const times = readTimes(t, timesAddr);
-  const fs = t.group.fs;
-  if (pathAddr === 0) {
-    // utimensat(fd, NULL, ...) is futimens(fd): Linux accepts it.
-    const file = t.group.fds.get(dirfd);
-    fs.vfs.utimensVd(file.vd, fs.context(t).creds, times);
-    return 0;
-  }
+  // Both UTIME_OMIT: nothing to do, and Linux does not even look the path up.
+  if (times && times[0].nsec === UTIME.OMIT && times[1].nsec === UTIME.OMIT) return 0;
+  if (flags & ~(AT.SYMLINK_NOFOLLOW | AT.EMPTY_PATH)) throw new SysError(Errno.EINVAL);
+  if (pathAddr === 0 && dirfd !== AT.FDCWD) return utimesOfFd(t, dirfd, times, flags);
   const { vfs, ctx, p } = at(t, dirfd, pathAddr, flags);
   vfs.utimensAt(ctx, p, times, flags);
   return 0;
@@ -78,8 +74,29 @@ function statx(t: Task, dirfd: number, pathAddr: number, flags: number, mask: nu
   return 0;
 }
 
+/**
+ * utimensat/futimesat with a NULL path name the file open at `fd` itself (futimens);
+ * with AT_FDCWD a NULL path is EFAULT like any unreadable path.
+ */
+function utimesOfFd(t: Task, fd: number, times: readonly [Timespec, Timespec] | null, flags: number): number {
+  if (flags) throw new SysError(Errno.EINVAL);
+  const file = t.group.fds.getOpenFile(fd);
+  t.group.fs.vfs.utimensVd(file.vd, t.group.fs.context(t).creds, times);
+  return 0;
+}
+
+/**
+ * linkat(fd, "", ..., AT_EMPTY_PATH) gives an open file a name, which anyone handed the fd could
+ * otherwise do: as Linux (6.10), only its opener with unchanged credentials, or a holder of
+ * CAP_DAC_READ_SEARCH, may; others get ENOENT.
+ */
+function checkLinkByFd(t: Task, dirfd: number, creds: Credentials): void {
+  const opener = dirfd === AT.FDCWD ? undefined : t.group.fds.get(dirfd).creds;
+  if (opener && sameCredentials(opener, creds)) return;
+  if (!hasCapability(creds, CAP.DAC_READ_SEARCH)) throw new SysError(Errno.ENOENT);
+}
+
 function utimes(t: Task, dirfd: number, pathAddr: number, timesAddr: number, micro: boolean): number {
-  const p = readPath(t, pathAddr);
   const fs = t.group.fs;
   let times: [{ sec: number; nsec: number }, { sec: number; nsec: number }] | null = null;
   if (timesAddr !== 0) {
@@ -99,6 +116,8 @@ function utimes(t: Task, dirfd: number, pathAddr: number, timesAddr: number, mic
       ];
     }
   }
+  if (pathAddr === 0 && dirfd !== AT.FDCWD) return utimesOfFd(t, dirfd, times, 0);
+  const p = readPath(t, pathAddr);
   fs.vfs.utimensAt(fs.context(t, dirfd, p), p, times, 0);
   return 0;
 }
@@ -208,6 +227,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['dirfd', 'str', 'dirfd', 'str', 'hex'],
       handler: (t, a) => {
         const o = at(t, a.argInt(0), a.arg(1), a.argInt(4));
+        if (o.p === '') checkLinkByFd(t, a.argInt(0), o.ctx.creds);
         const n = at(t, a.argInt(2), a.arg(3));
         o.vfs.linkAt(o.ctx, o.p, n.ctx, n.p, a.argInt(4));
         return ok();
@@ -292,6 +312,8 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['str', 'int'],
       handler: (t, a) => {
         const x = at(t, AT.FDCWD, a.arg(0));
+        const before = x.vfs.statAt(x.ctx, x.p);
+        if ((before.mode & S.IFMT) === S.IFREG) checkFileGrowth(t, before.size, a.argSigned(1));
         x.vfs.truncateAt(x.ctx, x.p, a.argSigned(1));
         const st = x.vfs.statAt(x.ctx, x.p);
         t.kernel.fileTruncated(st.dev, st.ino, st.size);
@@ -302,6 +324,8 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['fd', 'int'],
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
+        const before = file.stat();
+        if ((before.mode & S.IFMT) === S.IFREG && file.writable) checkFileGrowth(t, before.size, a.argSigned(1));
         file.truncate(a.argSigned(1));
         const st = file.stat();
         t.kernel.fileTruncated(st.dev, st.ino, st.size);

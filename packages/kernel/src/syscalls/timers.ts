@@ -46,14 +46,15 @@ export function registerTimerSyscalls(table: SyscallTable): void {
         if (a.arg(1) !== 0) {
           const raw = t.mm.copyIn(a.arg(1), Sigevent.size);
           const ev = Sigevent.decode(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
-          notify = ev.sigev_notify;
+          // SIGEV_THREAD is glibc's (a helper thread, SIGEV_THREAD_ID underneath); given to the
+          // kernel directly it means SIGEV_SIGNAL, as in Linux's good_sigevent.
+          notify = ev.sigev_notify === SIGEV.THREAD ? SIGEV.SIGNAL : ev.sigev_notify;
           signo = ev.sigev_signo;
           value = ev.sigev_value;
           if (notify === SIGEV.THREAD_ID) {
             target = t.kernel.tasks.get(ev.sigev_notify_thread_id);
             if (!target || target.group !== g) throw new SysError(Errno.EINVAL);
           } else if (notify !== SIGEV.SIGNAL && notify !== SIGEV.NONE) {
-            // SIGEV_THREAD is glibc's, done with SIGEV_THREAD_ID underneath.
             throw new SysError(Errno.EINVAL);
           }
           if (notify !== SIGEV.NONE && (signo < 1 || signo > 64)) throw new SysError(Errno.EINVAL);

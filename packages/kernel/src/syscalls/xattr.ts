@@ -1,4 +1,4 @@
-import { AT, Errno, SysError } from '@tvisor/abi';
+import { AT, Errno, SysError, XATTR } from '@tvisor/abi';
 import type { VirtualDentry } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import { readPath } from '../user-io.js';
@@ -16,11 +16,18 @@ function byPath(t: Task, pathAddr: number, follow: boolean): Target {
 }
 
 function byFd(t: Task, fd: number): Target {
-  return { vd: t.group.fds.get(fd).vd };
+  return { vd: t.group.fds.getOpenFile(fd).vd };
 }
 
+/** An attribute name: 1 to XATTR_NAME_MAX bytes, ERANGE otherwise (even with no NUL in reach). */
 function name(t: Task, addr: number): string {
-  const n = t.mm.readCString(addr, XATTR_NAME_MAX + 1);
+  let n: string;
+  try {
+    n = t.mm.readCString(addr, XATTR_NAME_MAX + 1);
+  } catch (e) {
+    if (e instanceof SysError && e.errno === Errno.ENAMETOOLONG) throw new SysError(Errno.ERANGE);
+    throw e;
+  }
   if (n.length === 0 || n.length > XATTR_NAME_MAX) throw new SysError(Errno.ERANGE);
   return n;
 }
@@ -35,6 +42,8 @@ function get(t: Task, target: Target, nameAddr: number, buf: number, size: numbe
 }
 
 function set(t: Task, target: Target, nameAddr: number, buf: number, size: number, flags: number): number {
+  // Flags are checked before the name is read, as Linux's setxattr does.
+  if (flags & ~(XATTR.CREATE | XATTR.REPLACE)) throw new SysError(Errno.EINVAL);
   if (size > XATTR_SIZE_MAX) throw new SysError(Errno.E2BIG);
   const fs = t.group.fs;
   const value = size > 0 ? t.mm.copyIn(buf, size) : new Uint8Array(0);

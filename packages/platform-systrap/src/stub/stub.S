@@ -17,7 +17,7 @@
  *
  * Slot offsets (message-slot.ts): 0 state, 4 sleeping, 8 siginfo, 16
  * ucontext, 24 set-fs flag, 32 fs base, 40 batch count, 48 clone stack,
- * 56 clone result, 64 stack_t of a new thread, 88 an empty signal set, 128 batch table (64-byte
+ * 56 clone result, 64 stack_t of a new thread, 88 an empty signal set, 96 spin count, 128 batch table (64-byte
  * entries: nr, six arguments, result).
  *
  * stub-image.ts embeds the assembled bytes; a test assembles this file with
@@ -48,14 +48,16 @@ report:
     mov eax, 202                    /* futex */
     syscall
 wait:
-    mov ecx, 256
+    mov ecx, [rbx+96]               /* how long to spin before sleeping (the sentry sets it) */
 spin:
     mov eax, [rbx]
     cmp eax, 1
     jne dispatch
+    sub ecx, 1
+    jb sleep
     pause
-    dec ecx
-    jnz spin
+    jmp spin
+sleep:
     mov eax, 1
     xchg [rbx+4], eax               /* sleeping (xchg: ordered before the futex's read of the state) */
     mov rdi, rbx

@@ -39,7 +39,9 @@ export class KernfsSnapshotFile extends FileImplBase {
   }
 
   override seek(fd: FileDescription, offset: number, whence: number): number {
-    // SEEK_END is relative to the generated content, not the reported size.
+    // procfs files are seq_files, which seek only from the start or the current position.
+    if (whence === SEEK.END && this.file.fs.type === 'proc') throw new SysError(Errno.EINVAL);
+    // Elsewhere SEEK_END is relative to the generated content, not the reported size.
     return super.seekWithSize(fd, offset, whence, this.content.length);
   }
 }

@@ -112,8 +112,12 @@ export abstract class TmpfsInode extends InodeBase implements Inode {
     }
   }
 
-  /** Drop set-user-ID (and group-executable set-group-ID) when a writer without CAP_FSETID writes. */
+  /**
+   * A write drops the file capabilities (security.capability) whoever writes, and set-user-ID
+   * (and group-executable set-group-ID) when the writer lacks CAP_FSETID.
+   */
   killPrivsOnWrite(creds: Credentials): void {
+    if (this.xattrs?.delete('security.capability')) this.touchChanged();
     if (hasCapability(creds, CAP.FSETID)) return;
     let m = this.mode & ~S.ISUID;
     if (m & 0o010) m &= ~S.ISGID;
