@@ -23,7 +23,7 @@ interface Sent {
 }
 
 /** A sender in ESTABLISHED (SYN acknowledged) over a fake endpoint that records every segment. */
-function senderOf(iss: number, opts: { sackOk?: boolean } = {}) {
+function senderOf(iss: number, opts: { sackOk?: boolean; burst?: number } = {}) {
   let now = 0;
   const sent: Sent[] = [];
   const ep = {
@@ -40,6 +40,8 @@ function senderOf(iss: number, opts: { sackOk?: boolean } = {}) {
     stack: { clock: { now: () => now } },
     rcv: { ackNow: false },
     tsNow: () => now,
+    // An MSS, or more when the link segments (GSO).
+    sendBurst: () => opts.burst ?? MSS,
     sendSegment(seq: number, flags: number, len: number) {
       const data = new Uint8Array(len);
       snd.sendBuf.copyOut(seqDiff(seq, snd.sndUna), len, data, 0);
@@ -117,6 +119,27 @@ describe('TcpSender', () => {
     expect(sent[0].seq).toBe(seqAdd(iss, 401));
     expect(sent[0].data).toEqual(data.subarray(400, 500));
     expect(snd.retransmits).toBe(0);
+  });
+
+  it('sends up to the endpoint burst per segment when the link segments (GSO), and retransmits by the MSS', () => {
+    const iss = 1000;
+    const { snd, sent, ack, advance } = senderOf(iss, { burst: 4 * MSS });
+    const data = pattern(1000);
+    snd.sendBuf.append(data);
+    expect(snd.sendData()).toBe(true);
+    // cwnd is 10 segments (1000 bytes): two 400-byte bursts and the 200 left.
+    expect(sent.map((s) => [seqDiff(s.seq, iss + 1), s.data.length])).toEqual([
+      [0, 400],
+      [400, 400],
+      [800, 200],
+    ]);
+    expect(sent.every((s) => s.data.every((b, j) => b === data[seqDiff(s.seq, iss + 1) + j]))).toBe(true);
+    expect(ack(iss + 401)).toBe(true);
+    // A timeout resends one MSS from SND.UNA: the link may not be the one the burst went over.
+    sent.length = 0;
+    advance(snd.rtt.current);
+    snd.onRetransmitTimeout(snd.rtoAt);
+    expect(sent.map((s) => [seqDiff(s.seq, iss + 1), s.data.length])).toEqual([[400, MSS]]);
   });
 
   it('gives up with ETIMEDOUT after tcp_retries2 timeouts without progress', () => {

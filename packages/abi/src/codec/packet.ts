@@ -27,3 +27,24 @@ export interface EthtoolValue {
   data: number;
 }
 export const EthtoolValue = struct<EthtoolValue>('struct ethtool_value', 8, { cmd: u32(0), data: u32(4) });
+
+/**
+ * struct virtio_net_hdr: with PACKET_VNET_HDR, the offload state of each frame read from or written to an
+ * AF_PACKET socket (a GSO segment's size and type; where a partial checksum is to be completed).
+ */
+export interface VirtioNetHdr {
+  flags: number;
+  gso_type: number;
+  hdr_len: number;
+  gso_size: number;
+  csum_start: number;
+  csum_offset: number;
+}
+export const VirtioNetHdr = struct<VirtioNetHdr>('struct virtio_net_hdr', 10, {
+  flags: u8(0),
+  gso_type: u8(1),
+  hdr_len: u16(2),
+  gso_size: u16(4),
+  csum_start: u16(6),
+  csum_offset: u16(8),
+});

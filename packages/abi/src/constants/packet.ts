@@ -15,6 +15,7 @@ export const PACKET = {
   OUTGOING: 4,
   ADD_MEMBERSHIP: 1,
   AUXDATA: 8,
+  VNET_HDR: 15,
   IGNORE_OUTGOING: 23,
 } as const;
 
@@ -26,4 +27,15 @@ export const ETHTOOL = {
   SGSO: 0x24,
   STSO: 0x1f,
   SGRO: 0x2c,
+} as const;
+
+/** struct virtio_net_hdr flags and GSO types (VIRTIO_NET_HDR_*, <linux/virtio_net.h>): what PACKET_VNET_HDR puts before each frame. */
+export const VIRTIO_NET_HDR = {
+  F_NEEDS_CSUM: 1,
+  F_DATA_VALID: 2,
+  GSO_NONE: 0,
+  GSO_TCPV4: 1,
+  GSO_UDP: 3,
+  GSO_TCPV6: 4,
+  GSO_ECN: 0x80,
 } as const;

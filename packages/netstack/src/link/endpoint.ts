@@ -9,6 +9,13 @@ export interface LinkCapabilities {
   readonly resolutionRequired: boolean;
   /** The link never corrupts frames, so transport checksums need not be verified on input (Linux loopback behaviour). */
   readonly checksumOffload: boolean;
+  /**
+   * The largest IP packet the link takes as one TCP segment and cuts into
+   * MTU-sized ones itself, completing their checksums (GSO); absent: every
+   * packet must fit the MTU. Such a packet is marked with its segment size
+   * (gsoSizeOf) and carries only the pseudo-header sum as its checksum.
+   */
+  readonly gsoMaxSize?: number;
 }
 
 /** A network interface's driver side. */
@@ -23,8 +30,11 @@ export interface LinkEndpoint {
    * that owns the endpoint. The endpoint hands over ownership of each frame:
    * it must not reuse the buffer afterwards. `receive` may be invoked
    * synchronously from inside `send` (loopback); the stack copes with that.
+   * `checksumVerified` says the frame's transport checksum needs no check
+   * (the host kernel verified it, or made the frame and left the checksum
+   * for an offload to finish, as a veth's GSO segments).
    */
-  attach(receive: (frame: Uint8Array) => void): void;
+  attach(receive: (frame: Uint8Array, checksumVerified?: boolean) => void): void;
   /**
    * Transmits one complete Ethernet frame, taking ownership of the buffer.
    * Never throws for transient conditions: a frame that cannot be sent is dropped,

@@ -59,10 +59,10 @@ export class SniffingEndpoint implements LinkEndpoint {
     return this.inner.capabilities;
   }
 
-  attach(receive: (frame: Uint8Array) => void): void {
-    this.inner.attach((frame) => {
+  attach(receive: (frame: Uint8Array, checksumVerified?: boolean) => void): void {
+    this.inner.attach((frame, checksumVerified) => {
       this.writer.write(frame, this.epochMs + this.clock.now());
-      receive(frame);
+      receive(frame, checksumVerified);
     });
   }
 

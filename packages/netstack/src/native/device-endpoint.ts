@@ -6,13 +6,18 @@
 
 import type { MacAddress } from '../wire/address.js';
 import type { LinkCapabilities, LinkEndpoint } from '../link/endpoint.js';
+import { gsoSizeOf } from '../stack/packet.js';
 
 /** The device operations the endpoint needs. */
 export interface FrameSource {
   /** Reads one frame if one is waiting, else null. */
   readFrame(): Uint8Array | null;
-  /** Writes one frame; false if it was dropped. */
-  writeFrame(frame: Uint8Array): boolean;
+  /** Whether the frame readFrame() last returned needs no transport checksum check (the host kernel vouched for it). */
+  readonly checksumVerified?: boolean;
+  /** Writes one frame (a TCP packet for the host to cut into segments of `gsoSize` payload bytes, if not 0); false if it was dropped. */
+  writeFrame(frame: Uint8Array, gsoSize?: number): boolean;
+  /** The largest IP packet writeFrame takes with a gsoSize; absent if it takes none. */
+  readonly gsoMaxSize?: number;
   /** Resolves true when a frame may be readable, false after timeoutMs. */
   waitReadable(timeoutMs: number): Promise<boolean>;
   close(): void;
@@ -29,13 +34,13 @@ export interface DeviceEndpointOptions {
 export class DeviceEndpoint implements LinkEndpoint {
   readonly mtu: number;
   readonly macAddress: MacAddress;
-  readonly capabilities: LinkCapabilities = { resolutionRequired: true, checksumOffload: false };
-  private receive: ((frame: Uint8Array) => void) | null = null;
+  readonly capabilities: LinkCapabilities;
+  private receive: ((frame: Uint8Array, checksumVerified?: boolean) => void) | null = null;
   private running = false;
   private closed = false;
   private readonly batch: number;
-  /** Frames sent / received / dropped on write. */
-  readonly stats = { rx: 0, tx: 0, txDropped: 0 };
+  /** Frames sent / received / dropped on write, and the largest frame received and sent (GSO segments exceed the MTU). */
+  readonly stats = { rx: 0, tx: 0, txDropped: 0, rxLargest: 0, txLargest: 0 };
 
   constructor(
     private readonly device: FrameSource,
@@ -43,10 +48,11 @@ export class DeviceEndpoint implements LinkEndpoint {
   ) {
     this.mtu = opts.mtu ?? 1500;
     this.batch = opts.batch ?? 256;
+    this.capabilities = { resolutionRequired: true, checksumOffload: false, gsoMaxSize: device.gsoMaxSize };
     this.macAddress = opts.mac ?? randomMac();
   }
 
-  attach(receive: (frame: Uint8Array) => void): void {
+  attach(receive: (frame: Uint8Array, checksumVerified?: boolean) => void): void {
     this.receive = receive;
     if (!this.running) {
       this.running = true;
@@ -56,8 +62,12 @@ export class DeviceEndpoint implements LinkEndpoint {
 
   send(frame: Uint8Array): void {
     if (this.closed) return;
-    if (this.device.writeFrame(frame)) this.stats.tx++;
-    else this.stats.txDropped++;
+    if (!this.device.writeFrame(frame, gsoSizeOf(frame))) {
+      this.stats.txDropped++;
+      return;
+    }
+    this.stats.tx++;
+    if (frame.length > this.stats.txLargest) this.stats.txLargest = frame.length;
   }
 
   close(): void {
@@ -79,7 +89,8 @@ export class DeviceEndpoint implements LinkEndpoint {
         }
         if (!frame) break;
         this.stats.rx++;
-        this.receive?.(frame);
+        if (frame.length > this.stats.rxLargest) this.stats.rxLargest = frame.length;
+        this.receive?.(frame, this.device.checksumVerified);
       }
       if (this.closed) break;
       if (got === this.batch) {

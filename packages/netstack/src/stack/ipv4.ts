@@ -10,7 +10,7 @@ import { emitIcmpv4, Icmpv4Type, parseIcmpv4, type Icmpv4Repr } from '../wire/ic
 import { emitIpv4, IPV4_DF, IPV4_MIN_HEADER_LEN, Ipv4View, writeIpv4Header } from '../wire/ipv4.js';
 import { icmpv4Errno } from './icmp-errors.js';
 import type { Nic } from './nic.js';
-import { HEADROOM, type OutPacket } from './packet.js';
+import { gsoSizeOf, HEADROOM, type OutPacket } from './packet.js';
 import { FragmentReassembler } from './reassembly.js';
 import type { Stack } from './stack.js';
 import type { PacketInfo, Route } from './types.js';
@@ -31,9 +31,10 @@ export class Ipv4Layer {
   /**
    * Handles an IPv4 packet received on `nic`. `routedHere` marks a packet
    * this host already routed to itself (IP_HDRINCL over loopback): it is
-   * delivered whatever its header's destination.
+   * delivered whatever its header's destination. `checksumVerified`: the
+   * link vouches for this packet's transport checksum (see LinkEndpoint.attach).
    */
-  receive(nic: Nic, pkt: Uint8Array, routedHere = false): void {
+  receive(nic: Nic, pkt: Uint8Array, routedHere = false, checksumVerified = false): void {
     const v = new Ipv4View(pkt);
     if (!v.isValid()) {
       nic.counters.rxDropped++;
@@ -66,7 +67,15 @@ export class Ipv4Layer {
       packet.set(done.payload, done.header.length);
       payload = packet.subarray(done.header.length);
     }
-    const info: PacketInfo = { nic, src: v.src, dst, broadcast, ttl: v.ttl, networkPacket: packet };
+    const info: PacketInfo = {
+      nic,
+      src: v.src,
+      dst,
+      broadcast,
+      ttl: v.ttl,
+      networkPacket: packet,
+      checksumVerified: checksumVerified || nic.link.capabilities.checksumOffload,
+    };
     const protocol = v.protocol;
     const rawMatched = this.stack.raw.deliver(4, protocol, info, payload);
     if (protocol === IPPROTO.ICMP) {
@@ -88,7 +97,8 @@ export class Ipv4Layer {
     const ident = this.ident;
     this.ident = (this.ident + 1) & 0xffff;
     const mtu = Math.min(route.mtu, 0xffff);
-    if (IPV4_MIN_HEADER_LEN + payloadLen <= mtu) {
+    // A GSO packet (larger than the MTU by design) goes whole: the link segments it.
+    if (IPV4_MIN_HEADER_LEN + payloadLen <= mtu || (IPV4_MIN_HEADER_LEN + payloadLen <= 0xffff && gsoSizeOf(pkt.buf) > 0)) {
       const off = pkt.off - IPV4_MIN_HEADER_LEN;
       writeIpv4Header(pkt.buf, off, route.src, route.dst, protocol, ttl, tos, ident, route.broadcast ? 0 : IPV4_DF, payloadLen);
       this.stack.transmit(route, pkt.buf, off, EtherType.IPV4);

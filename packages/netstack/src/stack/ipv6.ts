@@ -27,7 +27,7 @@ export class Ipv6Layer {
   }
 
   /** Handles an IPv6 packet received on `nic`. */
-  receive(nic: Nic, pkt: Uint8Array): void {
+  receive(nic: Nic, pkt: Uint8Array, checksumVerified = false): void {
     const v = new Ipv6View(pkt);
     if (!v.isValid()) {
       nic.counters.rxDropped++;
@@ -76,7 +76,15 @@ export class Ipv6Layer {
     }
     if (off > packet.length) return;
     const payload = packet.subarray(off);
-    const info: PacketInfo = { nic, src: v.src, dst, broadcast, ttl: v.hopLimit, networkPacket: packet };
+    const info: PacketInfo = {
+      nic,
+      src: v.src,
+      dst,
+      broadcast,
+      ttl: v.hopLimit,
+      networkPacket: packet,
+      checksumVerified: checksumVerified || nic.link.capabilities.checksumOffload,
+    };
     const rawMatched = this.stack.raw.deliver(6, next, info, payload);
     if (next === IPPROTO.ICMPV6) {
       this.receiveIcmp(info, payload);

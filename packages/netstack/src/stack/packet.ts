@@ -19,6 +19,24 @@ export function allocPacket(len: number): OutPacket {
   return { buf: new Uint8Array(HEADROOM + len), off: HEADROOM };
 }
 
+/**
+ * Segmentation left to the link (GSO): the payload bytes each segment is to
+ * carry, for TCP packets larger than the MTU. Kept by the packet's buffer, so
+ * it travels through the network layer, the neighbour queue and the NIC
+ * (which see only byte views of that buffer) to the link endpoint.
+ */
+const gsoSizes = new WeakMap<ArrayBufferLike, number>();
+
+/** Marks `p` as a TCP packet the link is to cut into segments of `size` payload bytes. */
+export function setGsoSize(p: OutPacket, size: number): void {
+  gsoSizes.set(p.buf.buffer, size);
+}
+
+/** The GSO segment size of the packet `bytes` views (0: send it as it is). */
+export function gsoSizeOf(bytes: Uint8Array): number {
+  return gsoSizes.get(bytes.buffer) ?? 0;
+}
+
 /** The current contents of a packet. */
 export function packetBytes(p: OutPacket): Uint8Array {
   return p.buf.subarray(p.off);

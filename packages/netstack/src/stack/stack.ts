@@ -123,7 +123,7 @@ export class Stack {
       failed,
     });
     this.nics.set(nic.id, nic);
-    link.attach((frame) => this.onFrame(nic, frame));
+    link.attach((frame, checksumVerified) => this.onFrame(nic, frame, checksumVerified === true));
     return nic;
   }
 
@@ -377,32 +377,32 @@ export class Stack {
 
   // ---- input --------------------------------------------------------------
 
-  private onFrame(nic: Nic, frame: Uint8Array): void {
+  private onFrame(nic: Nic, frame: Uint8Array, checksumVerified: boolean): void {
     if (this.closed || !nic.up) return;
     nic.byteCounters.rxBytes += frame.length;
     if (this.depth > 0) {
-      this.backlog.push(() => this.processFrame(nic, frame));
+      this.backlog.push(() => this.processFrame(nic, frame, checksumVerified));
       return;
     }
-    this.run(() => this.processFrame(nic, frame));
+    this.run(() => this.processFrame(nic, frame, checksumVerified));
   }
 
-  private processFrame(nic: Nic, frame: Uint8Array): void {
+  private processFrame(nic: Nic, frame: Uint8Array, checksumVerified: boolean): void {
     nic.counters.rxFrames++;
     if (frame.length < ETHERNET_HEADER_LEN || !nic.acceptsMac(frame.subarray(0, 6))) {
       nic.counters.rxDropped++;
       return;
     }
-    this.receiveNetwork(nic, get16(frame, 12), frame.subarray(ETHERNET_HEADER_LEN));
+    this.receiveNetwork(nic, get16(frame, 12), frame.subarray(ETHERNET_HEADER_LEN), checksumVerified);
   }
 
-  private receiveNetwork(nic: Nic, etherType: number, pkt: Uint8Array): void {
+  private receiveNetwork(nic: Nic, etherType: number, pkt: Uint8Array, checksumVerified = false): void {
     switch (etherType) {
       case EtherType.IPV4:
-        this.ipv4.receive(nic, pkt);
+        this.ipv4.receive(nic, pkt, false, checksumVerified);
         break;
       case EtherType.IPV6:
-        this.ipv6.receive(nic, pkt);
+        this.ipv6.receive(nic, pkt, checksumVerified);
         break;
       case EtherType.ARP:
         this.ipv4.receiveArp(nic, pkt);

@@ -14,6 +14,8 @@ export interface PacketInfo {
   ttl: number;
   /** The whole network-layer packet (for quoting in ICMP errors). */
   networkPacket: Uint8Array;
+  /** The transport checksum needs no check: the link vouches for it (loopback, or a frame the host kernel made or verified). */
+  checksumVerified?: boolean;
 }
 
 /** An ICMP error (or local delivery failure) about a packet this host sent. */

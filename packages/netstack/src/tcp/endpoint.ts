@@ -10,15 +10,17 @@
 
 import { Errno, IPPROTO } from '../abi.js';
 import type { IpAddress } from '../wire/address.js';
-import { emitTcp, TcpFlag, tcpHeaderLength, type TcpRepr } from '../wire/tcp.js';
+import { emitTcp, TCP_MAX_HEADER_LEN, TCP_MIN_HEADER_LEN, TcpFlag, tcpHeaderLength, type TcpRepr } from '../wire/tcp.js';
 import type { Stack } from '../stack/stack.js';
 import type { Route, PacketInfo } from '../stack/types.js';
 import type { PortBinding } from '../stack/ports.js';
-import { allocPacket } from '../stack/packet.js';
+import { allocPacket, setGsoSize } from '../stack/packet.js';
+import { foldSum, pseudoHeaderSum } from '../wire/checksum.js';
+import { set16 } from '../wire/bytes.js';
 import type { Timer } from '../time/clock.js';
 import type { TcpConfig } from './config.js';
 import type { CongestionControl } from './congestion.js';
-import { establishPassive, handleListen, handleSynSent, onSynTimeout, sendSyn, startConnect } from './handshake.js';
+import { establishPassive, handleListen, handleSynSent, onSynTimeout, sendSyn, startConnect, TIMESTAMP_OPTION_LEN } from './handshake.js';
 import { TcpCaState, TCPI_OPT, type TcpInfo } from './info.js';
 import type { ReceiveBuffer } from './recv-buffer.js';
 import { TcpReceiver } from './receiver.js';
@@ -544,9 +546,30 @@ export class TcpEndpoint {
       this.snd.sendBuf.copyOut(seqDiff(seq, this.snd.sndUna), dataLen, pkt.buf, pkt.off + hl);
       repr.payload = pkt.buf.subarray(pkt.off + hl);
     }
-    emitTcp(repr, pkt.buf, pkt.off, route.src, route.dst, !route.nic.link.capabilities.checksumOffload);
+    // More than an MSS: sendBurst() allowed it, and the link segments it (GSO).
+    const gso = dataLen > this.mss;
+    emitTcp(repr, pkt.buf, pkt.off, route.src, route.dst, !gso && !route.nic.link.capabilities.checksumOffload);
+    if (gso) {
+      // The link completes each segment's checksum from the pseudo-header sum; options beyond
+      // the usual ones (SACK blocks) come out of each segment's payload, so it still fits.
+      set16(pkt.buf, pkt.off + 16, foldSum(pseudoHeaderSum(route.src.bytes, route.dst.bytes, IPPROTO.TCP, hl + dataLen)));
+      setGsoSize(pkt, this.mss - (hl - TCP_MIN_HEADER_LEN - (this.tsOk ? TIMESTAMP_OPTION_LEN : 0)));
+    }
     if (flags & TcpFlag.ACK) rcv.ackSent(dataLen);
     this.stack.sendIp(route, IPPROTO.TCP, pkt);
+  }
+
+  /**
+   * The most new data one segment may carry: an MSS, or as many whole MSSes
+   * as fit the link's GSO size when the link segments (gsoMaxSize; never on
+   * a route delivered inside the stack, which would see the partial checksum).
+   */
+  sendBurst(): number {
+    const route = this.route;
+    const gsoMax = route && !route.local ? (route.nic.link.capabilities.gsoMaxSize ?? 0) : 0;
+    const headers = 40 + TCP_MAX_HEADER_LEN; // IPv6's header, the larger
+    if (gsoMax < headers + 2 * this.mss) return this.mss;
+    return Math.floor((gsoMax - headers) / this.mss) * this.mss;
   }
 
   /** A bare ACK at SND.NXT (in the states that acknowledge anything). */

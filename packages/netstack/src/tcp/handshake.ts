@@ -14,7 +14,7 @@ import { TcpState } from './state.js';
 
 const IPV4_TCP_OVERHEAD = 40;
 const IPV6_TCP_OVERHEAD = 60;
-const TIMESTAMP_OPTION_LEN = 12;
+export const TIMESTAMP_OPTION_LEN = 12;
 export const MAX_WSCALE = 14;
 
 /** Sets up the send side of a new connection: ISS, timestamp offset, our window scale. */

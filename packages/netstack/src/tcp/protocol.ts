@@ -166,7 +166,7 @@ export class TcpProtocol implements TransportProtocol {
 
   receive(info: PacketInfo, payload: Uint8Array): void {
     if (info.broadcast) return; // TCP is unicast only
-    const seg = parseTcp(payload, info.src, info.dst, !info.nic.link.capabilities.checksumOffload);
+    const seg = parseTcp(payload, info.src, info.dst, !(info.checksumVerified ?? info.nic.link.capabilities.checksumOffload));
     if (!seg) return;
     const ep = this.connections.get(connectionKey(info.dst, seg.dstPort, info.src, seg.srcPort));
     if (ep) {

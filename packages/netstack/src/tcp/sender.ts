@@ -327,6 +327,7 @@ export class TcpSender {
     let sent = false;
     const dataEnd = this.finSeq();
     const mss = this.ep.mss;
+    const burst = this.ep.sendBurst();
     for (;;) {
       // After a timeout SND.NXT went back; skip ranges the peer has SACKed.
       if (seqLt(this.sndNxt, this.sndMax)) {
@@ -340,7 +341,7 @@ export class TcpSender {
       const flight = this.inRecovery ? this.pipe() : seqDiff(this.sndNxt, this.sndUna);
       const cwndRoom = this.cc.cwnd - flight;
       const wndRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
-      const len = Math.min(mss, Math.max(0, avail), wndRoom, cwndRoom);
+      const len = Math.min(burst, Math.max(0, avail), wndRoom, cwndRoom);
       if (avail <= 0) {
         // Only the FIN is left. Send it even into a closed window: receivers
         // (Linux since 6.x, and this stack) accept a bare FIN there, and a
