@@ -1,4 +1,4 @@
-import { Errno, O, RLIM_INFINITY, RLIMIT, S, Signal, SysError } from '@tvisor/abi';
+import { Errno, O, RLIM_INFINITY, RLIMIT, RWF, S, Signal, SysError } from '@tvisor/abi';
 import type { MemoryManager } from '@tvisor/mm';
 import { PATH_MAX, type FileDescription } from '@tvisor/vfs';
 import type { Task } from './task.js';
@@ -101,6 +101,13 @@ function fileTooLarge(task: Task): never {
   task.kernel.raiseSignal(task, Signal.SIGXFSZ);
   throw new SysError(Errno.EFBIG);
 }
+
+/**
+ * The RWF_* flags preadv2/pwritev2 and io_submit accept (Linux's RWF_SUPPORTED, with RWF_ATOMIC,
+ * 0x40, which Debian's headers do not name yet); other bits are EOPNOTSUPP. The flags themselves
+ * ask for nothing tVisor's files do differently.
+ */
+export const RWF_SUPPORTED = RWF.HIPRI | RWF.DSYNC | RWF.SYNC | RWF.NOWAIT | RWF.APPEND | RWF.NOAPPEND | 0x40;
 
 /** A path argument: a NUL-terminated string of at most PATH_MAX bytes (ENAMETOOLONG beyond, EFAULT for NULL). */
 export function readPath(task: Task, addr: number): string {

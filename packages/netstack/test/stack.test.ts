@@ -7,7 +7,7 @@ import { VirtualClock } from '../src/time/virtual-clock.js';
 import { LoopbackEndpoint } from '../src/link/loopback.js';
 import { PcapWriter, SniffingEndpoint } from '../src/link/pcap.js';
 import { ChannelPair } from '../src/link/channel.js';
-import { makePair } from './harness.js';
+import { errnoOf, loopbackStack, makePair } from './harness.js';
 
 describe('network layer', () => {
   it('answers ICMP echo over IPv4 (ARP) and IPv6 (NDP)', async () => {
@@ -94,6 +94,47 @@ describe('network layer', () => {
     expect(file.readUInt32LE(20)).toBe(1);
     // Two frames (request, reply) seen by the sniffer in each direction.
     expect(chunks.length).toBe(1 + 4);
+  });
+
+  it('loses the route to 127/8 with the address on lo that covers it: connect says ENETUNREACH, and again works once it is back', () => {
+    const { st, lo: loId } = loopbackStack();
+    const lo = st.nicById(loId)!;
+    for (const type of [SOCK.STREAM, SOCK.DGRAM]) {
+      st.removeAddress(lo, '127.0.0.1/8');
+      const s = createSocket(st, AF.INET, type);
+      expect(errnoOf(() => s.connect({ family: AF.INET, addr: '127.0.0.1', port: 65535 }))).toBe(Errno.ENETUNREACH);
+      expect(errnoOf(() => s.connect({ family: AF.INET, addr: '127.0.0.7', port: 65535 }))).toBe(Errno.ENETUNREACH);
+      st.addAddress(lo, '127.0.0.1/8');
+      const u = createSocket(st, AF.INET, SOCK.DGRAM);
+      expect(errnoOf(() => u.connect({ family: AF.INET, addr: '127.0.0.7', port: 65535 }))).toBe(0);
+      s.close();
+      u.close();
+    }
+    // IPv6 keeps its route to ::1 without the address: connect finds no source address.
+    st.removeAddress(lo, '::1/128');
+    const v6 = createSocket(st, AF.INET6, SOCK.DGRAM);
+    expect(errnoOf(() => v6.connect({ family: AF.INET6, addr: '::1', port: 65535 }))).toBe(Errno.EADDRNOTAVAIL);
+  });
+
+  it('takes every address in the prefix of an address on lo as its own, as Linux local routes do', () => {
+    const { st, clock, lo: loId } = loopbackStack();
+    const lo = st.nicById(loId)!;
+    st.addAddress(lo, '192.0.2.1/24');
+    const tx = createSocket(st, AF.INET, SOCK.DGRAM);
+    const rx = createSocket(st, AF.INET, SOCK.DGRAM);
+    tx.bind({ family: AF.INET, addr: '192.0.2.2', port: 0 });
+    rx.bind({ family: AF.INET, addr: '192.0.2.254', port: 4000 });
+    tx.sendto(new Uint8Array([1, 2, 3]), 0, { family: AF.INET, addr: '192.0.2.254', port: 4000 });
+    clock.advance(1);
+    const r = rx.recvfrom(10);
+    expect([...r.data]).toEqual([1, 2, 3]);
+    expect(r.addr).toMatchObject({ addr: '192.0.2.2' });
+    // An unbound sender's source is the covering address (the local route's preferred source).
+    const u = createSocket(st, AF.INET, SOCK.DGRAM);
+    u.connect({ family: AF.INET, addr: '192.0.2.254', port: 4000 });
+    expect(u.getsockname()).toMatchObject({ addr: '192.0.2.1' });
+    st.removeAddress(lo, '192.0.2.1/24');
+    expect(errnoOf(() => createSocket(st, AF.INET, SOCK.DGRAM).bind({ family: AF.INET, addr: '192.0.2.2', port: 0 }))).toBe(Errno.EADDRNOTAVAIL);
   });
 
   it('delivers to its own address without a loopback NIC', () => {

@@ -244,3 +244,28 @@ describe('TCP state rules of the socket layer', () => {
     expect(errnoOf(() => mapped.connect({ family: AF.INET6, addr: 'fd00::2', port: 80 }))).toBe(Errno.EAFNOSUPPORT);
   });
 });
+
+describe('SO_RCVBUF/SO_SNDBUF and their FORCE forms', () => {
+  it('the plain options stop at rmem_max/wmem_max (negative asks for it); FORCE goes past it, a negative is the floor, TCP and UDP alike', () => {
+    const p = makePair();
+    for (const type of [SOCK.STREAM, SOCK.DGRAM]) {
+      const s = createSocket(p.a, AF.INET, type);
+      s.setsockopt(SOL.SOCKET, SO.RCVBUF, 0x7fffffff);
+      const max = s.getsockopt(SOL.SOCKET, SO.RCVBUF) as number;
+      expect(max).toBe(2 * 212992);
+      s.setsockopt(SOL.SOCKET, SO.RCVBUF, -1);
+      expect(s.getsockopt(SOL.SOCKET, SO.RCVBUF)).toBe(max);
+      s.setsockopt(SOL.SOCKET, SO.RCVBUFFORCE, max + 1);
+      expect(s.getsockopt(SOL.SOCKET, SO.RCVBUF)).toBe(2 * (max + 1));
+      s.setsockopt(SOL.SOCKET, SO.RCVBUFFORCE, 0x7fffffff);
+      expect(s.getsockopt(SOL.SOCKET, SO.RCVBUF)).toBe(0x7ffffffe);
+      s.setsockopt(SOL.SOCKET, SO.RCVBUFFORCE, -5);
+      expect(s.getsockopt(SOL.SOCKET, SO.RCVBUF)).toBe(2304);
+      s.setsockopt(SOL.SOCKET, SO.SNDBUFFORCE, 300000);
+      expect(s.getsockopt(SOL.SOCKET, SO.SNDBUF)).toBe(600000);
+      s.setsockopt(SOL.SOCKET, SO.SNDBUFFORCE, -1);
+      expect(s.getsockopt(SOL.SOCKET, SO.SNDBUF)).toBe(4608);
+      s.close();
+    }
+  });
+});

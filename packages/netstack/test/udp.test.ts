@@ -53,6 +53,19 @@ describe('UDP sockets', () => {
     expect(u.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(0);
   });
 
+  it('counts the UDP MIB as Linux does: OutDatagrams per datagram sent, InDatagrams per one a socket took, NoPorts per unicast one nobody took', () => {
+    const p = makePair();
+    const rx = createSocket(p.b, AF.INET, SOCK.DGRAM);
+    rx.bind(v4('0.0.0.0', 7000));
+    const tx = createSocket(p.a, AF.INET, SOCK.DGRAM);
+    for (let i = 0; i < 3; i++) tx.sendto(bytes('x'), 0, v4('10.0.0.2', 7000));
+    tx.sendto(bytes('x'), 0, v4('10.0.0.2', 7001));
+    p.clock.advance(10);
+    expect(p.a.udp.mib[4]).toEqual({ inDatagrams: 0, noPorts: 0, outDatagrams: 4 });
+    expect(p.b.udp.mib[4]).toEqual({ inDatagrams: 3, noPorts: 1, outDatagrams: 0 });
+    expect(p.b.udp.mib[6]).toEqual({ inDatagrams: 0, noPorts: 0, outDatagrams: 0 });
+  });
+
   it('does the same over IPv6', () => {
     const p = makePair();
     const c = createSocket(p.a, AF.INET6, SOCK.DGRAM);

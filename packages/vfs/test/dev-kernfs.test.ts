@@ -63,6 +63,32 @@ describe('kernfs', () => {
     expect(errnoOf(() => file.seek(0, SEEK.END))).toBe(Errno.EINVAL);
   });
 
+  it('a file open for reading and writing reads back what was written through it (pwrite then pread, as a sysctl)', () => {
+    const { vfs, ctx } = freshVfs();
+    vfs.mkdirAt(ctx, '/proc', 0o555);
+    const proc = new KernfsFilesystem('proc', FS_MAGIC.PROC_SUPER_MAGIC);
+    let setting = '1';
+    proc.rootDir.add(
+      'sack',
+      proc.file({
+        read: () => setting,
+        write: (d) => {
+          setting = new TextDecoder().decode(d);
+          return d.length;
+        },
+      }),
+    );
+    vfs.mount(ctx, '/proc', proc);
+    const fd = vfs.openAt(ctx, '/proc/sack', { flags: O.RDWR });
+    const b = new Uint8Array(1);
+    expect(fd.read(b, 0)).toBe(1);
+    expect(b[0]).toBe('1'.charCodeAt(0));
+    expect(fd.write(text('0'), 0)).toBe(1);
+    expect(fd.read(b, 0)).toBe(1);
+    expect(b[0]).toBe('0'.charCodeAt(0));
+    fd.decRef();
+  });
+
   it('serves static and dynamic trees, generated files and magic links', () => {
     const { vfs, ctx } = freshVfs();
     vfs.mkdirAt(ctx, '/proc', 0o555);

@@ -92,7 +92,7 @@ export const MFD = { CLOEXEC: 1, ALLOW_SEALING: 2, HUGETLB: 4 } as const;
 export const CLOSE_RANGE = { UNSHARE: 2, CLOEXEC: 4 } as const;
 
 /** preadv2(2)/pwritev2(2) flags. */
-export const RWF = { HIPRI: 1, DSYNC: 2, SYNC: 4, NOWAIT: 8, APPEND: 0x10 } as const;
+export const RWF = { HIPRI: 1, DSYNC: 2, SYNC: 4, NOWAIT: 8, APPEND: 0x10, NOAPPEND: 0x20 } as const;
 
 /** fallocate(2) modes. */
 export const FALLOC_FL = {

@@ -10,6 +10,16 @@ export const SOCKET_BUFFER_DEFAULT = 212992;
 const SOCK_MIN_SNDBUF = 4608;
 const SOCK_MIN_RCVBUF = 2304;
 
+/**
+ * The size SO_RCVBUF/SO_SNDBUF ask for before Linux doubles it: capped by the
+ * sysctl maximum, compared as unsigned (so a negative request asks for the
+ * maximum). The FORCE forms (CAP_NET_ADMIN, checked by setsockopt) skip the
+ * maximum, count a negative request as 0 and keep the double within an int.
+ */
+function requestedBuffer(forced: boolean, v: number): number {
+  return forced ? Math.min(Math.max(v, 0), 0x3fffffff) : Math.min(v >>> 0, SOCKET_BUFFER_DEFAULT);
+}
+
 /** One message to send: data plus what sendmsg's control messages asked for. */
 export interface OutgoingMessage {
   data: Uint8Array;
@@ -241,17 +251,13 @@ export abstract class SocketImpl extends FileImplBase {
     if (level !== SOL.SOCKET) throw new SysError(Errno.ENOPROTOOPT);
     switch (name) {
       case SO.SNDBUF:
-      case SO.SNDBUFFORCE: {
-        const v = Math.min(Math.max(optionInt(value), 0), SOCKET_BUFFER_DEFAULT);
-        this.sndbuf = Math.max(v * 2, SOCK_MIN_SNDBUF);
+      case SO.SNDBUFFORCE:
+        this.sndbuf = Math.max(requestedBuffer(name === SO.SNDBUFFORCE, optionInt(value)) * 2, SOCK_MIN_SNDBUF);
         return;
-      }
       case SO.RCVBUF:
-      case SO.RCVBUFFORCE: {
-        const v = Math.min(Math.max(optionInt(value), 0), SOCKET_BUFFER_DEFAULT);
-        this.rcvbuf = Math.max(v * 2, SOCK_MIN_RCVBUF);
+      case SO.RCVBUFFORCE:
+        this.rcvbuf = Math.max(requestedBuffer(name === SO.RCVBUFFORCE, optionInt(value)) * 2, SOCK_MIN_RCVBUF);
         return;
-      }
       case SO.RCVTIMEO:
         this.recvTimeoutMs = timevalMs(value);
         return;

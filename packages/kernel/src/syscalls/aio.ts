@@ -6,15 +6,13 @@ import { createAioContext, IO_EVENT_SIZE, lookupAioContext, type AioContext } fr
 import { clockNow, decodeTimespec } from '../clock.js';
 import { EventFdImpl } from '../events/eventfd.js';
 import type { Task } from '../task.js';
-import { transferVectors } from '../user-io.js';
+import { RWF_SUPPORTED, transferVectors } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
 
 /** /proc/sys/fs/aio-max-nr's default: io_setup refuses a context asking for more (EAGAIN). */
 const AIO_MAX_NR = 65536;
 /** The largest ring Linux builds (0x10000000 bytes of io_events). */
 const AIO_MAX_RING_EVENTS = 0x10000000 / IO_EVENT_SIZE;
-/** RWF_* flags io_submit accepts in aio_rw_flags (RWF_SUPPORTED); others give EOPNOTSUPP. */
-const RWF_SUPPORTED = 0x7f;
 
 function lookup(t: Task, id: number): AioContext {
   const context = lookupAioContext(t.mm, id);

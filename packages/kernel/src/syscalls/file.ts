@@ -1,4 +1,4 @@
-import { AT, CAP, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE, RWF } from '@tvisor/abi';
+import { AT, CAP, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import { PipeFile, toAbiStat, type Dirent, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
 import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
@@ -9,10 +9,8 @@ import { socketReadWrite } from './socket.js';
 import { vfsCredentials } from '../fs-context.js';
 import { accessCredentials, hasCapability } from '../credentials.js';
 import type { Task } from '../task.js';
-import { readPath, readToUser, transferVectors, writeFromUser } from '../user-io.js';
+import { RWF_SUPPORTED, readPath, readToUser, transferVectors, writeFromUser } from '../user-io.js';
 import type { SyscallTable } from '../syscall-table.js';
-
-const RWF_KNOWN = RWF.HIPRI | RWF.DSYNC | RWF.SYNC | RWF.NOWAIT | RWF.APPEND;
 
 function clampCount(n: number): number {
   return Math.min(n, MAX_RW_COUNT);
@@ -425,18 +423,18 @@ export function registerFileSyscalls(table: SyscallTable): void {
     preadv2: {
       args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
       support: 'partial',
-      note: 'known RWF_* flags are accepted and ignored; unknown ones are EOPNOTSUPP',
+      note: 'RWF_* flags are accepted and ignored; unknown bits are EOPNOTSUPP',
       handler: (t, a) => {
-        if (a.argUint(5) & ~RWF_KNOWN) throw new SysError(Errno.EOPNOTSUPP);
+        if (a.argUint(5) & ~RWF_SUPPORTED) throw new SysError(Errno.EOPNOTSUPP);
         return vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), false);
       },
     },
     pwritev2: {
       args: ['fd', 'ptr', 'int', 'int', 'int', 'hex'],
       support: 'partial',
-      note: 'known RWF_* flags are accepted and ignored; unknown ones are EOPNOTSUPP',
+      note: 'RWF_* flags are accepted and ignored; unknown bits are EOPNOTSUPP',
       handler: (t, a) => {
-        if (a.argUint(5) & ~RWF_KNOWN) throw new SysError(Errno.EOPNOTSUPP);
+        if (a.argUint(5) & ~RWF_SUPPORTED) throw new SysError(Errno.EOPNOTSUPP);
         return vectored(t, a.argInt(0), a.arg(1), a.argInt(2), a.argSigned(3), true);
       },
     },

@@ -1,4 +1,4 @@
-import { AF, CAP, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
+import { AF, CAP, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SO, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { hasCapability } from '../credentials.js';
@@ -699,6 +699,9 @@ function setsockopt(t: Task, fd: number, level: number, name: number, optval: nu
   const { sock } = socketOf(t, fd);
   if (optlen < 0) throw new SysError(Errno.EINVAL);
   const value = optlen > 0 ? t.mm.copyIn(optval, Math.min(optlen, 4096)) : new Uint8Array(0);
+  // Going past net.core.[rw]mem_max needs CAP_NET_ADMIN over the network namespace (the sandbox's own, owned by its
+  // initial user namespace): a new user namespace's full set does not grant it.
+  if (level === SOL.SOCKET && (name === SO.RCVBUFFORCE || name === SO.SNDBUFFORCE) && !hasCapability(t.creds, CAP.NET_ADMIN)) throw new SysError(Errno.EPERM);
   sock.setOption(level, name, value);
   return 0;
 }

@@ -106,9 +106,14 @@ function sendfile(t: Task, outFd: number, inFd: number, offAddr: number, count: 
   if (dst.statusFlags & O.APPEND) throw new SysError(Errno.EINVAL);
   // A directory has nothing to splice from.
   if ((src.stat().mode & S.IFMT) === S.IFDIR) throw new SysError(Errno.EINVAL);
+  // Without an offset a regular file is read at its file position, which moves
+  // by what the destination took, not by what was read: a socket whose buffer
+  // fills takes less, and the rest must be read again by the next call.
+  const atPosition = inOff === undefined && (src.stat().mode & S.IFMT) === S.IFREG;
   return blockingTransfer(t, src, dst, () => {
-    const r = transfer(t, src, dst, Math.min(count, MAX_RW_COUNT), inOff);
-    writeOffset(t, offAddr, r.inOff);
+    const r = transfer(t, src, dst, Math.min(count, MAX_RW_COUNT), atPosition ? src.offset : inOff);
+    if (atPosition) src.offset = r.inOff ?? src.offset;
+    else writeOffset(t, offAddr, r.inOff);
     return r.n;
   });
 }

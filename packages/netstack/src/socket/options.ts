@@ -30,6 +30,16 @@ export function bufferSize(v: SockOptValue, min: number): number {
 }
 
 /**
+ * SO_RCVBUFFORCE/SO_SNDBUFFORCE (the caller checked CAP_NET_ADMIN): no sysctl
+ * maximum, a negative request counts as 0, and the doubling stays within an
+ * int (Linux caps the request at INT_MAX / 2).
+ */
+export function forcedBufferSize(v: SockOptValue, min: number): number {
+  const n = Math.min(Math.max(intValue(v), 0), 0x3fffffff);
+  return Math.max(min, n * 2);
+}
+
+/**
  * SO_LINGER's new setting from the old one, as Linux's sock_setsockopt: l_onoff 0
  * only clears the flag and keeps the old time (getsockopt reports it); a negative
  * l_linger is kept as given. Linux turns it into "no limit" and reports that
@@ -50,10 +60,12 @@ export class SocketBuffers {
   rcv = SOCKET_BUF_DEFAULT;
   snd = SOCKET_BUF_DEFAULT;
 
-  /** Takes SO_RCVBUF or SO_SNDBUF as Linux does (clamped, doubled, floored); false for any other option. */
+  /** Takes SO_RCVBUF or SO_SNDBUF (or their FORCE forms) as Linux does (clamped, doubled, floored); false for any other option. */
   set(name: number, value: SockOptValue): boolean {
     if (name === SO.RCVBUF) this.rcv = bufferSize(value, SOCKET_MIN_RCVBUF);
     else if (name === SO.SNDBUF) this.snd = bufferSize(value, SOCKET_MIN_SNDBUF);
+    else if (name === SO.RCVBUFFORCE) this.rcv = forcedBufferSize(value, SOCKET_MIN_RCVBUF);
+    else if (name === SO.SNDBUFFORCE) this.snd = forcedBufferSize(value, SOCKET_MIN_SNDBUF);
     else return false;
     return true;
   }

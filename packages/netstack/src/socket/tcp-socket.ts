@@ -12,7 +12,7 @@ import { TcpState, isSynchronized } from '../tcp/state.js';
 import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
 import { IpOptions } from './ip-options.js';
 import { Readiness } from './readiness.js';
-import { bufferSize, intValue, lingerValue } from './options.js';
+import { bufferSize, forcedBufferSize, intValue, lingerValue } from './options.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
 
 /** Linux's net.core.somaxconn. */
@@ -277,11 +277,13 @@ export class TcpSocket implements Socket {
             ep.linger = lingerValue(value, ep.linger);
             return;
           case SO.RCVBUF:
-            ep.rcvBufSize = bufferSize(value, 2304);
+          case SO.RCVBUFFORCE:
+            ep.rcvBufSize = name === SO.RCVBUF ? bufferSize(value, 2304) : forcedBufferSize(value, 2304);
             ep.rcvBufLocked = true;
             return;
           case SO.SNDBUF:
-            ep.sndBufSize = bufferSize(value, 4608);
+          case SO.SNDBUFFORCE:
+            ep.sndBufSize = name === SO.SNDBUF ? bufferSize(value, 4608) : forcedBufferSize(value, 4608);
             this.sndBufLocked = true;
             this.onEvent();
             return;

@@ -7,7 +7,7 @@ import type { Stack } from '../stack/stack.js';
 import type { UdpEndpoint } from '../udp/endpoint.js';
 import type { Nic } from '../stack/nic.js';
 import { familyVersion, parseSockAddr, toSockAddr } from './address.js';
-import { bufferSize, intValue } from './options.js';
+import { bufferSize, forcedBufferSize, intValue } from './options.js';
 import { IpOptions } from './ip-options.js';
 import { ipReceiveControl } from './recv-control.js';
 import { ConnectionlessSocket } from './connectionless-socket.js';
@@ -197,6 +197,12 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
           return;
         case SO.SNDBUF:
           ep.sndBufSize = bufferSize(value, 4608);
+          return;
+        case SO.RCVBUFFORCE:
+          ep.rcvBufSize = forcedBufferSize(value, 2304);
+          return;
+        case SO.SNDBUFFORCE:
+          ep.sndBufSize = forcedBufferSize(value, 4608);
           return;
         default:
           throw new SysError(Errno.ENOPROTOOPT);

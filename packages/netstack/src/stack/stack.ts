@@ -200,7 +200,7 @@ export class Stack {
 
   /** The NIC holding `ip`, if it is one of this host's addresses. */
   isLocalAddress(ip: IpAddress): Nic | null {
-    return this.localAddresses.get(ip.key) ?? null;
+    return this.localAddresses.get(ip.key) ?? this.loopbackCover(ip)?.nic ?? null;
   }
 
   /** Registered transport for an IP protocol number. */
@@ -241,12 +241,16 @@ export class Stack {
   findRoute(dst: IpAddress, src: IpAddress | null = null, viaNic?: Nic): Route {
     const version = dst.version;
     const localNic = this.localAddresses.get(dst.key);
-    if (localNic || (dst.isLoopback && !viaNic)) {
+    const cover = localNic || viaNic ? null : this.loopbackCover(dst);
+    // Linux still routes ::1 to lo without the address (ip6 keeps its loopback route): no source, EADDRNOTAVAIL.
+    const v6Loopback = version === 6 && dst.isLoopback && !viaNic;
+    if (localNic || cover || v6Loopback) {
       const lo = this.loopbackNic();
       const nic = lo ?? localNic;
       // Linux keeps local routes while lo is down: what is sent there is dropped, not refused.
       if (!nic) throw new SysError(Errno.ENETUNREACH);
-      const from = src ?? (localNic ? dst : nic.primaryAddress(version));
+      // The prefix's local route has the covering address as its preferred source.
+      const from = src ?? (localNic ? dst : (cover?.address ?? nic.primaryAddress(version)));
       if (!from) throw new SysError(Errno.EADDRNOTAVAIL);
       // Without a loopback NIC, packets to our own addresses are delivered internally.
       return { nic, src: from, dst, nextHop: dst, local: !lo, broadcast: false, mtu: lo ? lo.mtu : 65535 };
@@ -445,6 +449,22 @@ export class Stack {
   }
 
   // ---- helpers ------------------------------------------------------------
+
+  /**
+   * The address on lo whose prefix covers `ip`, if any. Linux makes the whole
+   * prefix of an address on a loopback device a local route (fib_add_ifaddr),
+   * so with 127.0.0.1/8 every 127.x address is this host's, with
+   * 192.0.2.1/24 every 192.0.2.x; deleting the address takes the route away
+   * (connect(2) then says ENETUNREACH).
+   */
+  private loopbackCover(ip: IpAddress): { nic: Nic; address: IpAddress } | null {
+    const lo = this.loopbackNic();
+    // The prefix's broadcast address has a broadcast route of its own, more specific than the local one.
+    const a = lo?.addresses.find(
+      (e) => ip.inPrefix(e.address, e.prefixLen) && !(ip.version === 4 && e.prefixLen < 31 && e.address.subnetBroadcast(e.prefixLen).key === ip.key),
+    );
+    return lo && a ? { nic: lo, address: a.address } : null;
+  }
 
   private loopbackNic(): Nic | null {
     for (const nic of this.nics.values()) if (nic.isLoopback) return nic;

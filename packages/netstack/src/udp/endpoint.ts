@@ -128,6 +128,7 @@ export class UdpEndpoint {
     const pkt = allocPacket(UDP_HEADER_LEN + data.length);
     emitUdp({ srcPort: this.localPort, dstPort: toPort, payload: data }, pkt.buf, pkt.off, route.src, to);
     this.stack.sendIp(route, IPPROTO.UDP, pkt, to.isMulticast ? this.multicastTtl : this.ttl, this.tos);
+    this.protocol.mib[to.version].outDatagrams++;
   }
 
   /**

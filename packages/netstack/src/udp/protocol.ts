@@ -20,11 +20,24 @@ export const IGMP_MAX_MEMBERSHIPS = 20;
 /** The all-hosts group. */
 const ALL_HOSTS = '224.0.0.1';
 
+/** UDP MIB counters (Linux's UDP_MIB_*): datagrams given to sockets, unicast ones no socket took, datagrams sent. */
+export interface UdpMib {
+  inDatagrams: number;
+  noPorts: number;
+  outDatagrams: number;
+}
+
+function newUdpMib(): UdpMib {
+  return { inDatagrams: 0, noPorts: 0, outDatagrams: 0 };
+}
+
 export class UdpProtocol implements TransportProtocol {
   readonly protocol = IPPROTO.UDP;
   readonly ports: PortTable;
   private readonly byPort = new Map<number, UdpEndpoint[]>();
   private bindCounter = 0;
+  /** The UDP MIB counters /proc/net/snmp shows (IPv4) and /proc/net/snmp6 (IPv6), as Linux counts them. */
+  readonly mib = { 4: newUdpMib(), 6: newUdpMib() };
   /** IPv4 groups each interface has joined, with how many sockets joined each ("nicId|group" -> count). */
   private readonly joinedGroups = new Map<string, number>();
 
@@ -133,12 +146,14 @@ export class UdpProtocol implements TransportProtocol {
     }
     if (best.length === 0) {
       if (multi) return;
+      this.mib[info.dst.version].noPorts++;
       if (info.src.version === 4) this.stack.ipv4.sendIcmpError(info, Icmpv4Type.DEST_UNREACHABLE, Icmpv4Unreach.PORT, 0);
       else this.stack.ipv6.sendIcmpError(info, Icmpv6Type.DEST_UNREACHABLE, Icmpv6Unreach.PORT, 0);
       return;
     }
     const tos = trafficClass(info.networkPacket);
     const arrivedAt = this.stack.clock.now();
+    this.mib[info.dst.version].inDatagrams += multi ? best.length : 1;
     if (multi) {
       for (const ep of best)
         ep.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos, arrivedAt });

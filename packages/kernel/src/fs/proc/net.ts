@@ -239,13 +239,14 @@ export function procNetSockstat(kernel: Kernel): string {
   );
 }
 
-/** Header and value lines of a /proc/net/snmp or netstat section (netstack keeps no MIB counters: they read 0). */
+/** Header and value lines of a /proc/net/snmp or netstat section (a counter netstack does not keep reads 0). */
 function mibSection(name: string, fields: string[], values: Record<string, number> = {}): string {
   return `${name}: ${fields.join(' ')}\n${name}: ${fields.map((f) => String(values[f] ?? 0)).join(' ')}\n`;
 }
 
-/** /proc/net/snmp: the Ip, Icmp, Tcp, Udp MIB layouts; only the values the sentry knows are filled in. */
+/** /proc/net/snmp: the Ip, Icmp, Tcp, Udp MIB layouts; only the values the sentry knows (CurrEstab, the UDP datagram counts) are filled in. */
 export function procNetSnmp(kernel: Kernel): string {
+  const udp = sandboxStack(kernel).udp.mib[4];
   const established = inetRows(kernel, AF.INET, SOCK.STREAM).filter((r) => r.state === TcpState.ESTABLISHED || r.state === TcpState.CLOSE_WAIT).length;
   return (
     mibSection(
@@ -268,7 +269,11 @@ export function procNetSnmp(kernel: Kernel): string {
       ),
       { RtoAlgorithm: 1, RtoMin: 200, RtoMax: 120000, MaxConn: -1, CurrEstab: established },
     ) +
-    mibSection('Udp', 'InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors'.split(' ')) +
+    mibSection('Udp', 'InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors'.split(' '), {
+      InDatagrams: udp.inDatagrams,
+      NoPorts: udp.noPorts,
+      OutDatagrams: udp.outDatagrams,
+    }) +
     mibSection('UdpLite', 'InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors'.split(' '))
   );
 }

@@ -141,7 +141,8 @@ export class UnixSocket extends SocketImpl {
       const fs = t.group.fs;
       const ctx = fs.context(t, AT.FDCWD, name.path);
       try {
-        fs.vfs.mknodAt(ctx, name.path, S.IFSOCK | 0o777, 0);
+        // The file takes the socket inode's permissions (fchmod on the socket changes them), less the umask (mknodAt applies it).
+        fs.vfs.mknodAt(ctx, name.path, S.IFSOCK | (this.sockInode.stat().mode & 0o7777), 0);
       } catch (e) {
         if (e instanceof SysError && e.errno === Errno.EEXIST) throw new SysError(Errno.EADDRINUSE);
         throw e;

@@ -2,13 +2,18 @@ import { Errno, SEEK, SysError } from '../../abi.js';
 import { iterSnapshot, seekDirectory } from '../../dirents.js';
 import { FileImplBase, type DirentCallback, type FileDescription } from '../../file-description.js';
 import type { DynamicFile, KernfsNode } from './nodes.js';
-import { nodeType } from './nodes.js';
+import { nodeType, toBytes } from './nodes.js';
 
-/** An open synthetic file: reads come from the content generated at open; writes go to the callback. */
+/**
+ * An open synthetic file: reads come from the content generated at open;
+ * writes go to the callback, and a description open for reading then sees the
+ * new content (a sysctl written with pwrite reads back what was written, as
+ * Linux's proc_sys files do).
+ */
 export class KernfsSnapshotFile extends FileImplBase {
   constructor(
     private readonly file: DynamicFile,
-    private readonly content: Uint8Array,
+    private content: Uint8Array,
   ) {
     super(file);
   }
@@ -20,9 +25,11 @@ export class KernfsSnapshotFile extends FileImplBase {
     return n;
   }
 
-  override pwrite(_fd: FileDescription, src: Uint8Array, offset: number): number {
+  override pwrite(fd: FileDescription, src: Uint8Array, offset: number): number {
     if (!this.file.ops.write) throw new SysError(Errno.EINVAL);
-    return this.file.ops.write(src.slice(), offset);
+    const n = this.file.ops.write(src.slice(), offset);
+    if (fd.readable) this.content = toBytes(this.file.ops.read());
+    return n;
   }
 
   override write(fd: FileDescription, src: Uint8Array): number {
