@@ -116,7 +116,7 @@ describe('network layer', () => {
     expect(errnoOf(() => v6.connect({ family: AF.INET6, addr: '::1', port: 65535 }))).toBe(Errno.EADDRNOTAVAIL);
   });
 
-  it('takes every address in the prefix of an address on lo as its own, as Linux local routes do', () => {
+  it('takes every address in the IPv4 prefix of an address on lo as its own, as Linux local routes do (IPv6: the address alone)', () => {
     const { st, clock, lo: loId } = loopbackStack();
     const lo = st.nicById(loId)!;
     st.addAddress(lo, '192.0.2.1/24');
@@ -135,6 +135,11 @@ describe('network layer', () => {
     expect(u.getsockname()).toMatchObject({ addr: '192.0.2.1' });
     st.removeAddress(lo, '192.0.2.1/24');
     expect(errnoOf(() => createSocket(st, AF.INET, SOCK.DGRAM).bind({ family: AF.INET, addr: '192.0.2.2', port: 0 }))).toBe(Errno.EADDRNOTAVAIL);
+    // IPv6 has a local route per address only: another address of the prefix is not ours.
+    st.addAddress(lo, '2001:db8::1/64');
+    const v6 = () => createSocket(st, AF.INET6, SOCK.DGRAM);
+    expect(errnoOf(() => v6().bind({ family: AF.INET6, addr: '2001:db8::1', port: 0 }))).toBe(0);
+    expect(errnoOf(() => v6().bind({ family: AF.INET6, addr: '2001:db8::2', port: 0 }))).toBe(Errno.EADDRNOTAVAIL);
   });
 
   it('delivers to its own address without a loopback NIC', () => {

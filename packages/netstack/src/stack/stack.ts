@@ -455,9 +455,12 @@ export class Stack {
    * prefix of an address on a loopback device a local route (fib_add_ifaddr),
    * so with 127.0.0.1/8 every 127.x address is this host's, with
    * 192.0.2.1/24 every 192.0.2.x; deleting the address takes the route away
-   * (connect(2) then says ENETUNREACH).
+   * (connect(2) then says ENETUNREACH). IPv4 only: IPv6 makes a local route
+   * for each address alone, so binding another address of a v6 prefix on lo
+   * is EADDRNOTAVAIL.
    */
   private loopbackCover(ip: IpAddress): { nic: Nic; address: IpAddress } | null {
+    if (ip.version !== 4) return null;
     const lo = this.loopbackNic();
     // The prefix's broadcast address has a broadcast route of its own, more specific than the local one.
     const a = lo?.addresses.find(
