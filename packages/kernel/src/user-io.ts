@@ -1,6 +1,6 @@
 import { Errno, O, RLIM_INFINITY, RLIMIT, RWF, S, Signal, SysError } from '@tvisor/abi';
 import type { MemoryManager } from '@tvisor/mm';
-import { PATH_MAX, type FileDescription } from '@tvisor/vfs';
+import { PATH_MAX, type FileDescription, type StatInfo } from '@tvisor/vfs';
 import type { Task } from './task.js';
 
 /**
@@ -88,13 +88,15 @@ export function withinFileSizeLimit(task: Task, file: FileDescription, count: nu
 }
 
 /**
- * RLIMIT_FSIZE for truncate/ftruncate/fallocate growing a file of `oldSize` bytes to `newSize`
- * (Linux's inode_newsize_ok): past the limit, SIGXFSZ and EFBIG. Shrinking is always allowed.
+ * RLIMIT_FSIZE for truncate/ftruncate/fallocate growing a regular file to `newSize` (Linux's
+ * inode_newsize_ok): past the limit, SIGXFSZ and EFBIG. Shrinking is always allowed, and other
+ * file types are not limited. `stat` is called only when a limit is set.
  */
-export function checkFileGrowth(task: Task, oldSize: number, newSize: number): void {
+export function checkFileGrowth(task: Task, stat: () => StatInfo, newSize: number): void {
   const limit = task.group.rlimits[RLIMIT.FSIZE][0];
-  if (limit === RLIM_INFINITY || newSize <= oldSize) return;
-  if (BigInt(newSize) > limit) fileTooLarge(task);
+  if (limit === RLIM_INFINITY || BigInt(newSize) <= limit) return;
+  const st = stat();
+  if ((st.mode & S.IFMT) === S.IFREG && newSize > st.size) fileTooLarge(task);
 }
 
 function fileTooLarge(task: Task): never {

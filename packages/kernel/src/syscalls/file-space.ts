@@ -10,10 +10,7 @@ export function registerFileSpaceSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
         const [mode, offset, length] = [a.argInt(1), a.argSigned(2), a.argSigned(3)];
-        const st = file.stat();
-        if (!(mode & FALLOC_FL.KEEP_SIZE) && offset >= 0 && length > 0 && (st.mode & S.IFMT) === S.IFREG && file.writable) {
-          checkFileGrowth(t, st.size, offset + length);
-        }
+        if (!(mode & FALLOC_FL.KEEP_SIZE) && offset >= 0 && length > 0 && file.writable) checkFileGrowth(t, () => file.stat(), offset + length);
         file.allocate(mode, offset, length);
         return 0;
       },

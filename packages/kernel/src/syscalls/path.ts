@@ -312,8 +312,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['str', 'int'],
       handler: (t, a) => {
         const x = at(t, AT.FDCWD, a.arg(0));
-        const before = x.vfs.statAt(x.ctx, x.p);
-        if ((before.mode & S.IFMT) === S.IFREG) checkFileGrowth(t, before.size, a.argSigned(1));
+        checkFileGrowth(t, () => x.vfs.statAt(x.ctx, x.p), a.argSigned(1));
         x.vfs.truncateAt(x.ctx, x.p, a.argSigned(1));
         const st = x.vfs.statAt(x.ctx, x.p);
         t.kernel.fileTruncated(st.dev, st.ino, st.size);
@@ -324,8 +323,7 @@ export function registerPathSyscalls(table: SyscallTable): void {
       args: ['fd', 'int'],
       handler: (t, a) => {
         const file = t.group.fds.get(a.argInt(0));
-        const before = file.stat();
-        if ((before.mode & S.IFMT) === S.IFREG && file.writable) checkFileGrowth(t, before.size, a.argSigned(1));
+        if (file.writable) checkFileGrowth(t, () => file.stat(), a.argSigned(1));
         file.truncate(a.argSigned(1));
         const st = file.stat();
         t.kernel.fileTruncated(st.dev, st.ino, st.size);
