@@ -29,6 +29,12 @@ export interface LinkEndpoint {
   readonly macAddress: MacAddress;
   readonly capabilities: LinkCapabilities;
   /**
+   * Optional: whether the link has a carrier (a TUN/TAP device: a file is
+   * attached to it), shown as IFF_LOWER_UP and the operational state; absent
+   * means it has one whenever the NIC is up.
+   */
+  readonly carrier?: boolean;
+  /**
    * Sets the function that receives inbound frames; called once, by the NIC
    * that owns the endpoint. The endpoint hands over ownership of each frame:
    * it must not reuse the buffer afterwards. `receive` may be invoked

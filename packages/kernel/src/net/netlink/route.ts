@@ -74,7 +74,8 @@ export function nicHardwareType(nic: Nic): number {
 /** The interface flags Linux would show for a NIC (ifi_flags, SIOCGIFFLAGS). */
 export function nicFlags(nic: Nic): number {
   let flags = nic.isLoopback ? IFF.LOOPBACK : isIpOnly(nic) ? IFF.POINTOPOINT | IFF.NOARP | IFF.MULTICAST : IFF.BROADCAST | IFF.MULTICAST;
-  if (nic.up) flags |= IFF.UP | IFF.RUNNING | IFF.LOWER_UP;
+  // dev_get_flags: RUNNING and LOWER_UP only while up and with a carrier (a TUN/TAP without its file has none).
+  if (nic.up) flags |= nic.link.carrier === false ? IFF.UP : IFF.UP | IFF.RUNNING | IFF.LOWER_UP;
   return flags;
 }
 
@@ -107,14 +108,14 @@ function linkMessage(ctx: RouteContext, nic: Nic, seq: number, flags: number): U
   });
   b.attrString(IFLA.IFNAME, nic.name);
   b.attrU32(IFLA.TXQLEN, NIC_TX_QUEUE_LEN);
-  b.attrU8(IFLA.OPERSTATE, !nic.up ? IF_OPER.DOWN : nic.isLoopback ? IF_OPER.UNKNOWN : IF_OPER.UP);
+  b.attrU8(IFLA.OPERSTATE, !nic.up || nic.link.carrier === false ? IF_OPER.DOWN : nic.isLoopback ? IF_OPER.UNKNOWN : IF_OPER.UP);
   b.attrU8(IFLA.LINKMODE, 0);
   b.attrU32(IFLA.MTU, nic.mtu);
   b.attrU32(IFLA.GROUP, 0);
   b.attrU32(IFLA.PROMISCUITY, 0);
   b.attrU32(IFLA.NUM_TX_QUEUES, 1);
   b.attrU32(IFLA.NUM_RX_QUEUES, 1);
-  b.attrU8(IFLA.CARRIER, nic.up ? 1 : 0);
+  b.attrU8(IFLA.CARRIER, (nic.link.carrier ?? nic.up) ? 1 : 0);
   b.attrString(IFLA.QDISC, 'noqueue');
   // An IP-only link has no link-layer address (Linux sends none for a TUN).
   if (!isIpOnly(nic)) {

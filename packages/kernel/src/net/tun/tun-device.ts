@@ -48,7 +48,7 @@ export class TunDevice implements LinkEndpoint {
   group = -1;
   /** IFF_NO_PI: reads and writes carry no struct tun_pi in front of the packet. */
   noPacketInfo = false;
-  /** Whether a file is attached (TUNSETIFF done and the file still open). */
+  /** Whether a file is attached (TUNSETIFF done and the file still open): the device's carrier. */
   attached = false;
   readonly waiters = new WaiterQueue();
   private readonly queue: QueuedPacket[] = [];
@@ -61,6 +61,10 @@ export class TunDevice implements LinkEndpoint {
   ) {
     this.capabilities = { resolutionRequired: kind === 'tap', checksumOffload: false };
     this.macAddress = kind === 'tap' ? randomMac() : new Uint8Array(6);
+  }
+
+  get carrier(): boolean {
+    return this.attached;
   }
 
   attach(receive: (frame: Uint8Array) => void): void {
