@@ -200,6 +200,8 @@ export async function runBoot(opts: BootOptions): Promise<number> {
         kernel.hostWaits++;
         void kernel.run().then((status) => {
           exitCode = exitCodeOf(status);
+          const cpu = process.cpuUsage();
+          log('debug', `boot: init exited (${exitCode}), ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms of the sandbox process's CPU in all`);
           setState('stopped', exitCode);
           for (const w of waiters) w(exitCode);
           server.close();
@@ -321,7 +323,8 @@ export async function runBoot(opts: BootOptions): Promise<number> {
   });
   ready('ready');
   // Start-up cost, from this process's start (--debug-log shows where a container's start-up time goes).
-  log('debug', `boot: ready ${performance.now().toFixed(0)} ms after the sandbox process started`);
+  const cpu = process.cpuUsage();
+  log('debug', `boot: ready ${performance.now().toFixed(0)} ms after the sandbox process started, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms of CPU`);
   // Held until start: the event loop (the control socket) keeps the process alive.
   return new Promise<number>(() => {});
 }
