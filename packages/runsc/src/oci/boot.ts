@@ -195,6 +195,10 @@ export async function runBoot(opts: BootOptions): Promise<number> {
         }
         started = true;
         setState('running');
+        // Answered before the run loop's first turn, which can take a while
+        // under load: the state file says running already, and runsc start
+        // (a shim waits on it) has nothing more to wait for.
+        done({ ok: true });
         // The control socket and forwarded signals need Node's event loop to
         // turn while the app runs: count it as a host wait for the run loop.
         kernel.hostWaits++;
@@ -207,7 +211,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
           server.close();
           process.exit(exitCode);
         });
-        return done({ ok: true });
+        return;
       case 'kill': {
         const sig = req.signal ?? Signal.SIGTERM;
         if (!started) {
