@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { compileC, runsc, testEnv } from './helpers.js';
+import { describe, it } from 'vitest';
+import { canUnshareNetwork, compileC, sameAsLinuxInNetns } from './helpers.js';
 
 // /dev/net/tun with Linux as the oracle: the same program runs in a fresh
 // network namespace (lo up) and under runsc do, and must print the same
@@ -10,12 +9,6 @@ import { compileC, runsc, testEnv } from './helpers.js';
 // sent out through it, ARP on the TAP, and the interfaces' lifetimes
 // (removed with their last file unless persistent). Every read polls with a
 // timeout, so nothing waits for ever.
-
-function inFreshNetns(cmd: string[]) {
-  return spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...cmd], { encoding: 'utf8', timeout: 60_000, env: testEnv() });
-}
-
-const canUnshare = inFreshNetns(['true']).status === 0 && spawnSync('ip', ['-V']).status === 0;
 
 const PROGRAM = String.raw`#include <stdio.h>
 #include <string.h>
@@ -155,16 +148,10 @@ int main(void) {
 `;
 
 describe('/dev/net/tun matches Linux', () => {
-  it.skipIf(!canUnshare)(
+  it.skipIf(!canUnshareNetwork)(
     'TUN and TAP interfaces: creation, ioctls, a ping answered, a datagram sent out, ARP, persistence',
     () => {
-      const prog = compileC(PROGRAM);
-      const want = inFreshNetns([prog]);
-      expect(want.status, want.stderr).toBe(0);
-      const got = runsc(['do', prog]);
-      expect(got.stderr).toBe('');
-      expect(got.stdout).toBe(want.stdout);
-      expect(got.status).toBe(0);
+      sameAsLinuxInNetns([compileC(PROGRAM)]);
     },
     120_000,
   );
