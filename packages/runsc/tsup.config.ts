@@ -17,6 +17,10 @@ const cjs = defineConfig({
   target: 'node20',
   sourcemap: false,
   dts: false,
+  esbuildOptions(o) {
+    o.charset = 'ascii';
+    o.minifyWhitespace = true;
+  },
   clean: false,
   define: { 'import.meta.url': '__importMetaUrl', 'import.meta.dirname': '__dirname' },
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -4,29 +4,11 @@
  * container's veths. Light on purpose: no kernel, so `start` loads none.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { disableTxOffload } from '@tvisor/netstack/tap';
 import { UserError } from './oci/errors.js';
+import { onlyLoopback } from './netns-loopback.js';
 
-/**
- * Whether the namespace at `path` (a /proc/PID/ns/net path) holds no link
- * but lo, read from /proc/PID/net/dev without starting `ip`; false when the
- * path names no process (it may then hold anything).
- */
-export function onlyLoopback(path: string): boolean {
-  const m = /^\/proc\/(\d+|self)\/ns\/net$/.exec(path);
-  if (!m) return false;
-  try {
-    const names = readFileSync(`/proc/${m[1]}/net/dev`, 'utf8')
-      .split('\n')
-      .slice(2)
-      .map((l) => l.split(':')[0].trim())
-      .filter(Boolean);
-    return names.every((n) => n === 'lo');
-  } catch {
-    return false;
-  }
-}
+export { onlyLoopback };
 
 /** One interface as `ip -j addr show` prints it (the fields used here). */
 export interface IpLink {

@@ -2,7 +2,7 @@
 // kill, delete, ...) run from dist/light.cjs, a bundle with no kernel in it:
 // a copy of runsc without the full bundle still answers them. Only `do`,
 // `boot` and `help` need dist/index.cjs.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -46,6 +46,51 @@ describe('the light CLI bundle', () => {
     expect(d.status).not.toBe(0);
     expect(d.stderr).toMatch(/index\.cjs/);
   });
+
+  it('starts, waits on, kills and deletes a container the full CLI created, with neither the full bundle nor koffi (its network namespace holds only lo)', async () => {
+    const dir = scratch('light-lifecycle');
+    mkdirSync(join(dir, 'pkg/bin'), { recursive: true });
+    mkdirSync(join(dir, 'pkg/dist'), { recursive: true });
+    copyFileSync(join(pkg, 'bin/runsc.js'), join(dir, 'pkg/bin/runsc.js'));
+    copyFileSync(join(pkg, 'dist/light.cjs'), join(dir, 'pkg/dist/light.cjs'));
+    // Under /var/tmp: no node_modules on the way up, so koffi cannot load from this copy.
+    const lightRunsc = join(dir, 'pkg/bin/runsc.js');
+    const root = join(dir, 'state');
+    const light = (args: string[]) => spawnSync(process.execPath, [lightRunsc, '--root', root, ...args], { encoding: 'utf8', env: testEnv(), timeout: 60_000 });
+    // A network namespace without a path, as podman --network none and runc's spec give: as root the sandbox gets its own.
+    const b = bundle(join(dir, 'b'), ['sleep', '1000'], (s) => (s.linux = { namespaces: [{ type: 'pid' }, { type: 'network' }] }));
+    // The sandbox keeps create's stdio as the container's: a file, so nothing waits for it to close.
+    const out = openSync(join(dir, 'out'), 'w+');
+    const c = spawnSync(process.execPath, [RUNSC, '--root', root, 'create', '--bundle', b, 'l1'], {
+      stdio: ['ignore', out, out],
+      env: testEnv(),
+      timeout: 120_000,
+    });
+    closeSync(out);
+    expect(c.status, readFileSync(join(dir, 'out'), 'utf8')).toBe(0);
+    try {
+      expect(JSON.parse(light(['state', 'l1']).stdout)).toMatchObject({ id: 'l1', status: 'created' });
+      const s = light(['start', 'l1']);
+      expect(s.stderr).toBe('');
+      expect(s.status).toBe(0);
+      expect(JSON.parse(light(['state', 'l1']).stdout)).toMatchObject({ status: 'running' });
+      // wait answers when init has exited: the event the rest synchronises on.
+      const waiting = spawn(process.execPath, [lightRunsc, '--root', root, 'wait', 'l1'], { env: testEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let waited = '';
+      waiting.stdout.on('data', (d) => (waited += d.toString()));
+      const waitExit = new Promise<number | null>((res) => waiting.on('exit', res));
+      expect(light(['kill', 'l1', 'KILL']).status).toBe(0);
+      expect(await waitExit).toBe(0);
+      expect(JSON.parse(waited)).toEqual({ id: 'l1', exitStatus: 137 });
+      expect(JSON.parse(light(['state', 'l1']).stdout)).toMatchObject({ status: 'stopped' });
+      const d = light(['delete', 'l1']);
+      expect(d.stderr).toBe('');
+      expect(d.status).toBe(0);
+      expect(light(['state', 'l1']).stderr).toBe('runsc: container "l1" does not exist\n');
+    } finally {
+      oci(root, ['delete', '--force', 'l1']);
+    }
+  }, 180_000);
 
   it('answers NEEDS_KERNEL for the commands that run a kernel, so bin/runsc.js runs the full CLI instead', async () => {
     const light = createRequire(import.meta.url)(join(pkg, 'dist/light.cjs')) as {

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // `podman run --rm IMAGE /bin/true` wall time with tVisor, Debian's gVisor
 // (/usr/bin/runsc) and runc as podman's runtime, in one run, as ratios to
-// runc; and the idle sandbox's RSS (`sleep 60`) for tVisor and gVisor.
+// runc; the same through `docker run --rm` (a dockerd started here, as
+// oci-docker.test.ts starts it: own roots and socket, no iptables, no
+// bridge; skipped with the reason when it cannot start); and the idle
+// sandbox's RSS (`sleep 60`) for tVisor and gVisor.
 // Then one more run per runtime through a wrapper that logs each runtime
 // invocation podman (conmon) makes, with its wall time: where the time goes.
 // `--before=PATH/bin/runsc.js` adds a second tVisor build (e.g. a copy of
@@ -10,7 +13,7 @@
 // busybox-static.
 // Private podman storage (vfs driver) under a temp dir; ulimits given
 // explicitly because runc cannot raise RLIMIT_NOFILE to podman's default here.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -149,6 +152,98 @@ for (const rt of Object.keys(runtimes)) {
     console.error(e.message.split('\n')[0]);
   }
 }
+/** dockerd with every runtime in its daemon.json (runc is its default); undefined (and why, on stderr) when it cannot start. */
+async function startDockerd() {
+  const sock = join(dir, 'docker.sock');
+  const dockerRuntimes = Object.fromEntries(
+    Object.entries(runtimes)
+      .filter(([rt]) => rt !== 'runc')
+      .map(([rt, flags]) => [
+        rt,
+        {
+          path: flags[1],
+          runtimeArgs: flags
+            .slice(2)
+            .filter((f) => f !== '--runtime-flag')
+            .map((f) => `--${f}`),
+        },
+      ]),
+  );
+  writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ runtimes: dockerRuntimes }));
+  const args = ['--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'docker-data'), '--exec-root', join(dir, 'docker-exec')];
+  args.push(
+    '--pidfile',
+    join(dir, 'docker.pid'),
+    '--host',
+    `unix://${sock}`,
+    '--storage-driver',
+    'vfs',
+    '--iptables=false',
+    '--ip6tables=false',
+    '--bridge=none',
+  );
+  const daemon = spawn('dockerd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const up = await new Promise((resolve) => {
+    let log = '';
+    daemon.stderr.on('data', (d) => {
+      log += d.toString();
+      if (log.includes('API listen on')) resolve(true);
+    });
+    daemon.on('error', (e) => resolve(`dockerd: ${e.message}`));
+    daemon.on('exit', (code) => resolve(`dockerd exited ${code}: ${log.trim().split('\n').pop()}`));
+  });
+  if (up !== true) {
+    console.error(`docker rows skipped: ${up}`);
+    return undefined;
+  }
+  const docker = (a, opts = {}) => spawnSync('docker', ['-H', `unix://${sock}`, ...a], { encoding: 'utf8', ...opts });
+  const stop = async () => {
+    if (daemon.exitCode !== null || daemon.signalCode !== null) return;
+    const done = new Promise((r) => daemon.on('exit', r));
+    daemon.kill('SIGTERM');
+    await done;
+  };
+  const imported = docker(['import', join(dir, 'image.tar'), 'tvbench']);
+  if (imported.status !== 0) {
+    console.error(`docker rows skipped: docker import: ${imported.stderr.trim()}`);
+    await stop();
+    return undefined;
+  }
+  return { docker, stop };
+}
+
+const dockerd = await startDockerd();
+if (dockerd) {
+  const dockerOnce = (rt) => {
+    const t0 = process.hrtime.bigint();
+    const r = dockerd.docker(['run', '--rm', `--runtime=${rt}`, '--network', 'none', 'tvbench', '/bin/true']);
+    if (r.status !== 0) throw new Error(`docker ${rt}: exited ${r.status}: ${r.stderr.trim()}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const dtimes = {};
+  for (const rt of Object.keys(runtimes)) {
+    try {
+      dockerOnce(rt);
+      dtimes[rt] = [];
+    } catch (e) {
+      console.error(e.message.split('\n')[0]);
+    }
+  }
+  for (let i = 0; i < runs; i++) for (const rt of Object.keys(dtimes)) dtimes[rt].push(dockerOnce(rt));
+  const med = Object.fromEntries(Object.entries(dtimes).map(([rt, xs]) => [rt, median(xs)]));
+  console.log(
+    `docker run --rm /bin/true, median of ${runs} (ms): ` +
+      Object.entries(med)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', '),
+  );
+  console.log(
+    `ratios: tvisor/runc ${(med.tvisor / med.runc).toFixed(2)}x, tvisor/gvisor ${(med.tvisor / med.gvisor).toFixed(2)}x` +
+      (before ? `, tvisor-before/gvisor ${(med['tvisor-before'] / med.gvisor).toFixed(2)}x` : ''),
+  );
+  await dockerd.stop();
+}
+
 const rss = Object.fromEntries(
   Object.keys(runtimes)
     .filter((rt) => rt !== 'runc')

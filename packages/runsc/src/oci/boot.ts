@@ -197,17 +197,23 @@ export async function runBoot(opts: BootOptions): Promise<number> {
         }
         started = true;
         setState('running');
+        // Answered before the run loop's first turn, which can take a while
+        // under load: the state file says running already, and runsc start
+        // (a shim waits on it) has nothing more to wait for.
+        done({ ok: true });
         // The control socket and forwarded signals need Node's event loop to
         // turn while the app runs: count it as a host wait for the run loop.
         kernel.hostWaits++;
         void kernel.run().then((status) => {
           exitCode = exitCodeOf(status);
+          const cpu = process.cpuUsage();
+          log('debug', `boot: init exited (${exitCode}), ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms of the sandbox process's CPU in all`);
           setState('stopped', exitCode);
           for (const w of waiters) w(exitCode);
           server.close();
           process.exit(exitCode);
         });
-        return done({ ok: true });
+        return;
       case 'kill': {
         const sig = req.signal ?? Signal.SIGTERM;
         if (!started) {
@@ -323,7 +329,8 @@ export async function runBoot(opts: BootOptions): Promise<number> {
   });
   ready('ready');
   // Start-up cost, from this process's start (--debug-log shows where a container's start-up time goes).
-  log('debug', `boot: ready ${performance.now().toFixed(0)} ms after the sandbox process started`);
+  const cpu = process.cpuUsage();
+  log('debug', `boot: ready ${performance.now().toFixed(0)} ms after the sandbox process started, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms of CPU`);
   // Held until start: the event loop (the control socket) keeps the process alive.
   return new Promise<number>(() => {});
 }

@@ -12,6 +12,7 @@ import { builtinModule } from '../builtin-module.js';
 import { UserError } from './errors.js';
 import { parseOverlay2 } from './overlay.js';
 import { log, logFlags } from './log.js';
+import { onlyLoopback } from '../netns-loopback.js';
 import { checkRunnable, loadSpec, wantsOwnNetns, type Hook, type Spec } from './spec.js';
 import {
   checkId,
@@ -205,7 +206,7 @@ export async function start(root: string, id: string): Promise<void> {
     // The bundle may be gone after create: no hooks to run.
   }
   // The hooks have put the container's veth in the sandbox's namespace; its peer is in ours.
-  if (spec && wantsOwnNetns(spec)) {
+  if (spec && wantsOwnNetns(spec) && !onlyLoopback(`/proc/${state.pid}/ns/net`)) {
     const { disablePeerOffloads } = await import('../netns-links.js');
     try {
       disablePeerOffloads(`/proc/${state.pid}/ns/net`, (m) => log('warning', m));
