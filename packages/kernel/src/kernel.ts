@@ -676,13 +676,16 @@ export class Kernel {
     if (group.exitStatus !== undefined) return;
     group.exitStatus = status;
     group.maxRssKb = Math.floor(group.mm.stats().rss / 1024);
+    // Killing a context takes its address space with it: not while another process (clone with CLONE_VM) runs there.
+    const memoryShared = group.mm.shared;
     for (const t of group.tasks) {
       t.cancelBlock?.();
       retireTaskCpu(t);
       t.exited = true;
       this.tasks.delete(t.tid);
       this.stoppedTasks.delete(t);
-      t.context.kill();
+      if (memoryShared) this.platform.endThread(t.context);
+      else t.context.kill();
     }
     if (this.ptraceHooks) for (const t of group.tasks) this.ptraceHooks.taskExited(t, status);
     group.realTimer?.cancel();

@@ -108,6 +108,8 @@ class PtraceContext implements PlatformContext {
   running = false;
   /** Killed by the sentry: its exit is reaped silently. */
   killed = false;
+  /** Ended (Platform.endThread) while it ran: its host thread exits at its next stop. */
+  endAtStop = false;
   /** Platform.interrupt sent SIGURG and the stop has not been seen yet. */
   interruptRequested = false;
 
@@ -246,8 +248,20 @@ export class PtracePlatform implements Platform {
 
   endThread(context: PlatformContext): void {
     const ctx = context as PtraceContext;
-    if (ctx.running || ctx.killed) return;
+    if (ctx.killed) return;
     ctx.killed = true;
+    if (ctx.running) {
+      // It runs application code still (a process sharing the address space
+      // exits while another goes on): it is ended at the stop asked for here.
+      ctx.endAtStop = true;
+      tgkill(ctx.addressSpace.stub.pid, ctx.pid, Signal.SIGURG);
+      return;
+    }
+    this.finishThread(ctx);
+  }
+
+  /** Ends the host thread of a stopped context that endThread ended. */
+  private finishThread(ctx: PtraceContext): void {
     this.contexts.delete(ctx.pid);
     // The stub's first thread is its host thread-group leader: if it exited,
     // it would stay a zombie that waitpid reports only once every other
@@ -349,7 +363,10 @@ export class PtracePlatform implements Platform {
         if (ctx.killed) continue;
         return { kind: 'gone', context: ctx, status };
       }
-      if (ctx.killed) continue;
+      if (ctx.killed) {
+        if (ctx.endAtStop && ctx.addressSpace.stub.alive) this.finishThread(ctx);
+        continue;
+      }
       // This thread is stopped while the kernel serves it: injections go through it.
       ctx.addressSpace.stub.injector = pid;
       const sig = (status >> 8) & 0xff;
