@@ -1,3 +1,4 @@
+import { serveVsyscall } from './vsyscall.js';
 import { BUS, CLD, Errno, SA, SEGV, Signal, SysError, signalName } from '@tvisor/abi';
 import type { MemoryFile } from '@tvisor/mm';
 import type { Platform, StopEvent } from '@tvisor/platform';
@@ -497,6 +498,7 @@ export class Kernel {
         this.syscall(task);
         break;
       case 'fault': {
+        if (ev.signal === Signal.SIGSEGV && serveVsyscall(task, () => this.syscall(task))) break;
         const fix = ev.signal === Signal.SIGSEGV ? this.fixFault(task, ev.code, ev.addr) : 'deliver';
         if (fix === 'fixed') break;
         // mm may know better than the host: a page past the end of a mapped file is SIGBUS.

@@ -1,5 +1,5 @@
-import { Signal, SysError, Errno, WAIT } from '@tvisor/abi';
-import { Registers, USER_REGS_SIZE, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
+import { Signal, SysError, Errno, WAIT, PAGE_SIZE, SEGV, SYS_SECCOMP, VSYSCALL_ADDR } from '@tvisor/abi';
+import { REG, Registers, USER_REGS_SIZE, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
 import {
   allocNative,
   FAULT_SIGNALS,
@@ -385,6 +385,10 @@ export class PtracePlatform implements Platform {
         this.resume(ctx);
         continue;
       }
+      if (sig === Signal.SIGSYS) {
+        const call = this.vsyscallCall(ctx);
+        if (call) return call;
+      }
       if (FAULT_SIGNALS.has(sig)) {
         const info = getSigInfo(pid);
         // si_code > 0 means the kernel raised it for an instruction (a fault),
@@ -393,6 +397,22 @@ export class PtracePlatform implements Platform {
       }
       return { kind: 'signal', context: ctx, signal: sig };
     }
+  }
+
+  /**
+   * A call into the vsyscall page, trapped by the stub's seccomp filter
+   * (see stub-seccomp.ts), as the fault it is where the host does not
+   * emulate the page (vsyscall=none): the kernel serves the call. The host
+   * has already emulated the entry's `ret` by then; that is undone, so the
+   * thread stands at the entry with the return address on its stack.
+   */
+  private vsyscallCall(ctx: PtraceContext): StopEvent | undefined {
+    const info = getSigInfo(ctx.pid);
+    const entry = info.exactAddr;
+    if (info.code !== SYS_SECCOMP || entry < VSYSCALL_ADDR || entry >= VSYSCALL_ADDR + BigInt(PAGE_SIZE)) return undefined;
+    ctx.regs.setBig(REG.rip, entry);
+    ctx.regs.sp -= 8;
+    return { kind: 'fault', context: ctx, signal: Signal.SIGSEGV, code: SEGV.MAPERR, addr: info.addr };
   }
 
   interrupt(context: PlatformContext): void {
