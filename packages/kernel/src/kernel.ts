@@ -677,7 +677,7 @@ export class Kernel {
   exitGroup(group: ThreadGroup, status: number): void {
     if (group.exitStatus !== undefined) return;
     group.exitStatus = status;
-    group.maxRssKb = Math.floor(group.mm.stats().rss / 1024);
+    group.maxRssKb = Math.floor(group.mm.residentBytes() / 1024);
     // Killing a context takes its address space with it: not while another process (clone with CLONE_VM) runs there.
     const memoryShared = group.mm.shared;
     for (const t of group.tasks) {

@@ -314,6 +314,11 @@ export class MemoryManager {
     return this.report.statmText();
   }
 
+  /** The resident bytes: stats().rss, for less (see MemoryReport.residentBytes). */
+  residentBytes(): number {
+    return this.report.residentBytes();
+  }
+
   /** Memory totals in bytes. */
   stats(): MemoryStats {
     return this.report.stats();
