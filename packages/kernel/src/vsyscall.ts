@@ -4,8 +4,14 @@
 // (on a host with vsyscall=none) or trapped by the platform (which presents
 // it so), and is served here as the syscall the entry stands for.
 import { Errno, PAGE_SIZE, SYS, VSYSCALL_ADDR, VSYSCALL_NR } from '@tvisor/abi';
-import { REG } from '@tvisor/platform';
-import type { Task } from './task.js';
+import { REG, type Registers } from '@tvisor/platform';
+
+/** What serving a vsyscall needs of a task (a Task; not imported, to stay out of the kernel's import cycle). */
+export interface VsyscallCaller {
+  readonly regs: Registers;
+  readonly mm: { copyIn(addr: number, length: number): Uint8Array };
+  readonly exited: boolean;
+}
 
 /** Bytes between two entries of the page. */
 const ENTRY_SIZE = 1024;
@@ -29,7 +35,7 @@ export const VSYSCALL_MAPS_LINE =
  * read, or a bad pointer passed to the call) leaves the task at the entry
  * for the fault's SIGSEGV.
  */
-export function serveVsyscall(task: Task, serve: () => void): boolean {
+export function serveVsyscall(task: VsyscallCaller, serve: () => void): boolean {
   const regs = task.regs;
   const ip = regs.getBig(REG.rip);
   if (ip < VSYSCALL_ADDR || ip >= VSYSCALL_ADDR + BigInt(PAGE_SIZE)) return false;
