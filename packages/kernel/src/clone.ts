@@ -5,6 +5,7 @@ import { ALTSTACK_INITIAL } from './signals/index.js';
 import { inheritSchedState } from './sched-state.js';
 import { CLONE, Errno, SysError } from '@tvisor/abi';
 import { REG, type PlatformContext } from '@tvisor/platform';
+import type { MemoryManager } from '@tvisor/mm';
 import { Task, ThreadGroup } from './task.js';
 import { SIG_DFL, SIG_IGN } from './signals.js';
 import { copyOutU32 } from './user-io.js';
@@ -90,12 +91,43 @@ function cloneThread(t: Task, flags: number, stack: number, ptid: number, ctid: 
   return tid;
 }
 
+/** fork: the child gets a new address space holding a copy-on-write copy of the parent's memory. */
+function copyMemory(t: Task): { mm: MemoryManager; context: PlatformContext } {
+  const { addressSpace, context } = t.kernel.platform.newProcess();
+  try {
+    // Copy-on-write: as fast as an eager copy for bash running ls in a loop (measured), and memory grows only for written pages.
+    const mm = t.mm.fork(addressSpace, 'cow');
+    // The fork made the parent's pages copy-on-write again: a thread's repeat
+    // of a write fault just fixed is a new fault, not a stuck one.
+    for (const user of tasksSharingMemory(t)) user.lastFault = -1;
+    return { mm, context };
+  } catch (e) {
+    context.kill();
+    throw e;
+  }
+}
+
 /**
- * clone/fork/vfork: a new thread (CLONE_THREAD) or a new process. For a
- * process, the child gets its own stub and a
- * copy of the parent's memory (mm.fork), so the parent's memory is never
- * shared with it — CLONE_VM without CLONE_THREAD (vfork, posix_spawn) is
- * served as a copy, with CLONE_VFORK's wait kept.
+ * clone(CLONE_VM) without CLONE_THREAD (vfork, posix_spawn): the child is
+ * another process in the same memory. Its context is a thread of the
+ * parent's address space for the platform; to the kernel it is a process of
+ * its own that holds a reference to the shared MemoryManager.
+ */
+function shareMemory(t: Task): { mm: MemoryManager; context: PlatformContext } {
+  const context = t.kernel.platform.newThread(t.context);
+  return { mm: t.mm.share(), context };
+}
+
+/** Every task whose process runs in `t`'s memory: its threads and, after clone(CLONE_VM), other processes'. */
+export function tasksSharingMemory(t: Task): Iterable<Task> {
+  return t.mm.shared ? [...t.kernel.tasks.values()].filter((other) => other.mm === t.mm) : t.group.tasks;
+}
+
+/**
+ * clone/fork/vfork: a new thread (CLONE_THREAD) or a new process. A new
+ * process gets a copy of the parent's memory (mm.fork) in a new address
+ * space, or with CLONE_VM the parent's memory itself; CLONE_VFORK makes the
+ * parent wait until the child execs or exits.
  */
 export function cloneProcess(t: Task, flags: number, stack: number, ptid: number, ctid: number, tls: number, extras?: CloneExtras): number {
   if (flags & CLONE.THREAD) return cloneThread(t, flags, stack, ptid, ctid, tls, extras);
@@ -106,18 +138,7 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
   const kernel = t.kernel;
   const parent = t.group;
   const pid = newId(t, extras);
-  const { addressSpace, context } = kernel.platform.newProcess();
-  let mm;
-  try {
-    // Copy-on-write: as fast as an eager copy for bash running ls in a loop (measured), and memory grows only for written pages.
-    mm = parent.mm.fork(addressSpace, 'cow');
-    // The fork made the parent's pages copy-on-write again: a sibling thread's
-    // repeat of a write fault just fixed is a new fault, not a stuck one.
-    for (const sibling of parent.tasks) sibling.lastFault = -1;
-  } catch (e) {
-    context.kill();
-    throw e;
-  }
+  const { mm, context } = flags & CLONE.VM ? shareMemory(t) : copyMemory(t);
   startLikeParent(t, context, flags, stack, tls);
 
   // The child process inherits the calling thread's credentials (in its new user namespace with CLONE_NEWUSER).
@@ -158,12 +179,12 @@ export function cloneProcess(t: Task, flags: number, stack: number, ptid: number
 
   if (flags & CLONE.PARENT_SETTID) {
     copyOutU32(parent.mm, ptid, pid);
-    copyOutU32(mm, ptid, pid);
+    if (mm !== parent.mm) copyOutU32(mm, ptid, pid);
   }
   if (flags & CLONE.CHILD_SETTID) copyOutU32(mm, ctid, pid);
   if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = ctid;
   extras?.onCreated?.(group);
-  addressSpace.flush();
+  mm.addressSpace.flush();
   kernel.addTask(child);
   if (!traceNewTask(kernel, t, child, flags, group.exitSignal)) kernel.platform.resume(context);
 

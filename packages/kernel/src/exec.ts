@@ -266,10 +266,13 @@ export function replaceImage(kernel: Kernel, task: Task, image: LoadedImage, for
   const group = task.group;
   const old = task.context;
   image.commit?.();
+  // The old memory stays with the processes that share it (clone with CLONE_VM): only this thread leaves it.
+  const memoryShared = group.mm.shared;
   group.mm.release();
   group.mm = image.mm;
   task.replaceContext(image.context);
-  old.kill();
+  if (memoryShared) kernel.platform.endThread(old);
+  else old.kill();
   group.name = image.name;
   task.comm = image.name;
   group.mmInfo = { argStart: image.argStart, argEnd: image.argEnd, envStart: image.envStart, envEnd: image.envEnd, exe: image.exe, auxv: image.auxv };
@@ -310,7 +313,7 @@ export function loadImageAndExec(t: Task, path: string, argvAddr: number, envpAd
     t.group.fs,
     t.creds,
     { path, argv, envp, noFollow: opts.noFollow, noNewPrivs: t.group.noNewPrivs },
-    t.group.tasks.size === 1 ? t.context : undefined,
+    t.group.tasks.size === 1 && !t.mm.shared ? t.context : undefined,
   );
   const formerTid = t.tid;
   deThread(t);
@@ -335,8 +338,12 @@ function deThread(t: Task): void {
   const g = t.group;
   const others = [...g.tasks].filter((other) => other !== t);
   // Their host threads die with the old stub (killed here, so the platform
-  // neither ends them one by one nor reports them gone), then each exits.
-  for (const other of others) other.context.kill();
+  // neither ends them one by one nor reports them gone), then each exits;
+  // a stub another process shares (clone with CLONE_VM) lives on: they end one by one.
+  for (const other of others) {
+    if (g.mm.shared) kernel.platform.endThread(other.context);
+    else other.context.kill();
+  }
   for (const other of others) kernel.exitThread(other, 0);
   if (t.tid !== g.pid) {
     // The old leader is gone, and with it a PR_SET_PTRACER exception (Yama keys it by the leader).

@@ -1,4 +1,5 @@
 import { FUTEX } from '@tvisor/abi';
+import type { MemoryManager } from '@tvisor/mm';
 import type { Task } from './task.js';
 
 /** One task parked in FUTEX_WAIT. */
@@ -11,28 +12,39 @@ interface Waiter {
 }
 
 /**
- * The futex wait queues. A private futex is keyed by its process and
+ * The futex wait queues. A private futex is keyed by its address space and
  * address; waking moves no data, it only completes the waiters' syscalls.
  */
+/** A number naming each address space, for futex keys: processes sharing one (clone with CLONE_VM) meet on its futexes. */
+const addressSpaceIds = new WeakMap<MemoryManager, number>();
+let lastAddressSpaceId = 0;
+
+function addressSpaceId(task: Task): number {
+  let id = addressSpaceIds.get(task.mm);
+  if (id === undefined) addressSpaceIds.set(task.mm, (id = ++lastAddressSpaceId));
+  return id;
+}
+
 export class FutexTable {
   private readonly queues = new Map<string, Waiter[]>();
 
   /**
    * The queue a futex word belongs to. A private futex (FUTEX_PRIVATE_FLAG)
-   * is keyed by its process and address; a shared one on a MAP_SHARED
-   * mapping by the memory-file page offset behind it, so processes mapping
+   * is keyed by its address space (which processes share after clone with
+   * CLONE_VM) and address; a shared one on a MAP_SHARED mapping by the memory-file page offset behind it, so processes mapping
    * the same memory meet on the same futex. On private memory a shared
    * futex is per process but still not the private futex at the same
    * address: Linux marks its key FUT_OFF_MMSHARED, so a wake of the other
    * kind finds no waiter.
    */
   static key(task: Task, addr: number, shared = false): string {
+    const space = addressSpaceId(task);
     if (shared) {
       const offset = task.mm.sharedWordKey(addr);
       if (offset !== undefined) return `memory:${offset}`;
-      return `${task.group.pid}:shared:${addr}`;
+      return `${space}:shared:${addr}`;
     }
-    return `${task.group.pid}:${addr}`;
+    return `${space}:${addr}`;
   }
 
   /** Parks `task` on `key` until woken (the caller's block arranges completion). */

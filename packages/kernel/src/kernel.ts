@@ -1,3 +1,4 @@
+import { serveVsyscall } from './vsyscall.js';
 import { BUS, CLD, Errno, SA, SEGV, Signal, SysError, signalName } from '@tvisor/abi';
 import type { MemoryFile } from '@tvisor/mm';
 import type { Platform, StopEvent } from '@tvisor/platform';
@@ -497,6 +498,7 @@ export class Kernel {
         this.syscall(task);
         break;
       case 'fault': {
+        if (ev.signal === Signal.SIGSEGV && serveVsyscall(task, () => this.syscall(task))) break;
         const fix = ev.signal === Signal.SIGSEGV ? this.fixFault(task, ev.code, ev.addr) : 'deliver';
         if (fix === 'fixed') break;
         // mm may know better than the host: a page past the end of a mapped file is SIGBUS.
@@ -675,14 +677,17 @@ export class Kernel {
   exitGroup(group: ThreadGroup, status: number): void {
     if (group.exitStatus !== undefined) return;
     group.exitStatus = status;
-    group.maxRssKb = Math.floor(group.mm.stats().rss / 1024);
+    group.maxRssKb = Math.floor(group.mm.residentBytes() / 1024);
+    // Killing a context takes its address space with it: not while another process (clone with CLONE_VM) runs there.
+    const memoryShared = group.mm.shared;
     for (const t of group.tasks) {
       t.cancelBlock?.();
       retireTaskCpu(t);
       t.exited = true;
       this.tasks.delete(t.tid);
       this.stoppedTasks.delete(t);
-      t.context.kill();
+      if (memoryShared) this.platform.endThread(t.context);
+      else t.context.kill();
     }
     if (this.ptraceHooks) for (const t of group.tasks) this.ptraceHooks.taskExited(t, status);
     group.realTimer?.cancel();

@@ -34,6 +34,8 @@ export class MemoryManager {
   private readonly advice: MemoryAdvice;
   private readonly report: MemoryReport;
   private released = false;
+  /** How many processes use this address space: more than one after clone(CLONE_VM) without CLONE_THREAD. */
+  private users = 1;
   readonly layout: MemoryLayout;
   /** The limits enforced from now on; the kernel may assign any field. */
   readonly limits: MemoryLimits;
@@ -237,9 +239,28 @@ export class MemoryManager {
     return this.state.batch(fn);
   }
 
-  /** Drops every mapping and releases the platform's address space (exit, execve). */
+  /**
+   * clone(CLONE_VM) without CLONE_THREAD: one more process uses this address
+   * space (reads, writes and mappings of either are the other's). Each user
+   * ends its use with `release`; the last one really releases.
+   */
+  share(): this {
+    this.users++;
+    return this;
+  }
+
+  /** Whether another process still uses this address space (see `share`). */
+  get shared(): boolean {
+    return this.users > 1;
+  }
+
+  /**
+   * A user is done with the address space (exit, execve): the last one's
+   * release drops every mapping and the platform's address space.
+   */
   release(): void {
     if (this.released) return;
+    if (--this.users > 0) return;
     this.released = true;
     const { vmas, pmas } = this.state;
     for (const p of pmas.removeRange(0, TASK_SIZE)) this.memoryFile.decRef(p.off, p.end - p.start);
@@ -291,6 +312,11 @@ export class MemoryManager {
   /** The text of /proc/PID/statm (pages: size resident shared text lib data dt). */
   statmText(): string {
     return this.report.statmText();
+  }
+
+  /** The resident bytes: stats().rss, for less (see MemoryReport.residentBytes). */
+  residentBytes(): number {
+    return this.report.residentBytes();
   }
 
   /** Memory totals in bytes. */

@@ -58,3 +58,26 @@ describe('MemoryManager basics', () => {
     mm.release();
   });
 });
+
+describe('MemoryManager shared by processes (clone with CLONE_VM)', () => {
+  it('stays mapped until the last user releases it, and every user sees the same memory', () => {
+    const as = new FakeAddressSpace();
+    const mm = new MemoryManager(mf, as);
+    const a = mm.mmap({ addr: 0, length: PAGE_SIZE, prot: RW, flags: ANON });
+    mm.copyOut(a, new TextEncoder().encode('x'));
+    expect(mm.shared).toBe(false);
+    const other = mm.share();
+    expect(other).toBe(mm);
+    expect(mm.shared).toBe(true);
+    const page = as.pages.get(a)!.fileOffset;
+    mm.release();
+    // One user is left: nothing was unmapped or freed.
+    expect(as.released).toBe(false);
+    expect(mm.shared).toBe(false);
+    expect(mm.readCString(a, 4)).toBe('x');
+    expect(mf.refCount(page)).toBe(1);
+    other.release();
+    expect(as.released).toBe(true);
+    expect(mf.refCount(page)).toBe(0);
+  });
+});

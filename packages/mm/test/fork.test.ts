@@ -161,6 +161,8 @@ describe('fork', () => {
           });
           if (mms.length === 2) fork(1);
           expect(mf.allocatedBytes() - baseline).toBe(distinctFrames() * P);
+          // The resident size asked for alone matches the full statistics.
+          for (const mm of mms) expect(mm.residentBytes()).toBe(mm.stats().rss);
         } finally {
           for (const mm of mms) mm.release();
         }

@@ -1,5 +1,5 @@
-import { Signal, SysError, Errno, WAIT } from '@tvisor/abi';
-import { Registers, USER_REGS_SIZE, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
+import { Signal, SysError, Errno, WAIT, PAGE_SIZE, SEGV, SYS_SECCOMP, VSYSCALL_ADDR } from '@tvisor/abi';
+import { REG, Registers, USER_REGS_SIZE, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
 import {
   allocNative,
   FAULT_SIGNALS,
@@ -108,6 +108,8 @@ class PtraceContext implements PlatformContext {
   running = false;
   /** Killed by the sentry: its exit is reaped silently. */
   killed = false;
+  /** Ended (Platform.endThread) while it ran: its host thread exits at its next stop. */
+  endAtStop = false;
   /** Platform.interrupt sent SIGURG and the stop has not been seen yet. */
   interruptRequested = false;
 
@@ -246,8 +248,20 @@ export class PtracePlatform implements Platform {
 
   endThread(context: PlatformContext): void {
     const ctx = context as PtraceContext;
-    if (ctx.running || ctx.killed) return;
+    if (ctx.killed) return;
     ctx.killed = true;
+    if (ctx.running) {
+      // It runs application code still (a process sharing the address space
+      // exits while another goes on): it is ended at the stop asked for here.
+      ctx.endAtStop = true;
+      tgkill(ctx.addressSpace.stub.pid, ctx.pid, Signal.SIGURG);
+      return;
+    }
+    this.finishThread(ctx);
+  }
+
+  /** Ends the host thread of a stopped context that endThread ended. */
+  private finishThread(ctx: PtraceContext): void {
     this.contexts.delete(ctx.pid);
     // The stub's first thread is its host thread-group leader: if it exited,
     // it would stay a zombie that waitpid reports only once every other
@@ -349,7 +363,10 @@ export class PtracePlatform implements Platform {
         if (ctx.killed) continue;
         return { kind: 'gone', context: ctx, status };
       }
-      if (ctx.killed) continue;
+      if (ctx.killed) {
+        if (ctx.endAtStop && ctx.addressSpace.stub.alive) this.finishThread(ctx);
+        continue;
+      }
       // This thread is stopped while the kernel serves it: injections go through it.
       ctx.addressSpace.stub.injector = pid;
       const sig = (status >> 8) & 0xff;
@@ -368,6 +385,10 @@ export class PtracePlatform implements Platform {
         this.resume(ctx);
         continue;
       }
+      if (sig === Signal.SIGSYS) {
+        const call = this.vsyscallCall(ctx);
+        if (call) return call;
+      }
       if (FAULT_SIGNALS.has(sig)) {
         const info = getSigInfo(pid);
         // si_code > 0 means the kernel raised it for an instruction (a fault),
@@ -376,6 +397,22 @@ export class PtracePlatform implements Platform {
       }
       return { kind: 'signal', context: ctx, signal: sig };
     }
+  }
+
+  /**
+   * A call into the vsyscall page, trapped by the stub's seccomp filter
+   * (see stub-seccomp.ts), as the fault it is where the host does not
+   * emulate the page (vsyscall=none): the kernel serves the call. The host
+   * has already emulated the entry's `ret` by then; that is undone, so the
+   * thread stands at the entry with the return address on its stack.
+   */
+  private vsyscallCall(ctx: PtraceContext): StopEvent | undefined {
+    const info = getSigInfo(ctx.pid);
+    const entry = info.exactAddr;
+    if (info.code !== SYS_SECCOMP || entry < VSYSCALL_ADDR || entry >= VSYSCALL_ADDR + BigInt(PAGE_SIZE)) return undefined;
+    ctx.regs.setBig(REG.rip, entry);
+    ctx.regs.sp -= 8;
+    return { kind: 'fault', context: ctx, signal: Signal.SIGSEGV, code: SEGV.MAPERR, addr: info.addr };
   }
 
   interrupt(context: PlatformContext): void {

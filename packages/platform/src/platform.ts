@@ -49,17 +49,20 @@ export interface Platform {
 
   /**
    * Creates another thread in `context`'s address space (for clone with
-   * CLONE_THREAD). `context` must be stopped. The new context is stopped;
+   * CLONE_THREAD, and for a process sharing the address space: clone with
+   * CLONE_VM). `context` must be stopped. The new context is stopped;
    * its registers are undefined until the kernel sets them (clone copies the
    * parent's). Throws SysError (EAGAIN) when the host cannot create a thread.
    */
   newThread(context: PlatformContext): PlatformContext;
 
   /**
-   * Ends one stopped thread of an address space; the others go on. (To end
-   * them all, kill any context: the address space goes with it.) Called by
-   * the kernel when a thread exits while others of its group live on; the
-   * context is inert afterwards. Never throws.
+   * Ends one thread of an address space; the others go on. (To end them all,
+   * kill any context: the address space goes with it.) Called by the kernel
+   * when a thread exits while others of its group live on, and for every
+   * thread of a process that exits or execs while another process shares
+   * its address space (clone with CLONE_VM). The context is inert
+   * afterwards: one still running is stopped and never reported. Never throws.
    */
   endThread(context: PlatformContext): void;
 

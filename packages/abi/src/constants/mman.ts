@@ -86,3 +86,13 @@ export const MEMBARRIER_CMD = {
   PRIVATE_EXPEDITED_RSEQ: 1 << 7,
   REGISTER_PRIVATE_EXPEDITED_RSEQ: 1 << 8,
 } as const;
+
+/** The legacy vsyscall page's address (asm/vsyscall.h): old binaries call its entries as functions. */
+export const VSYSCALL_ADDR = 0xffffffffff600000n;
+
+/** The vsyscall page's entries (enum vsyscall_num): entry n is at VSYSCALL_ADDR + n * 1024. */
+export const VSYSCALL_NR = {
+  GETTIMEOFDAY: 0,
+  TIME: 1,
+  GETCPU: 2,
+} as const;

@@ -76,6 +76,7 @@ int printf(const char *, ...);
 #include <linux/elf.h>
 #include <linux/auxvec.h>
 #include <asm/prctl.h>
+#include <asm/vsyscall.h>
 #include <linux/wait.h>
 #include <linux/mman.h>
 #include <linux/membarrier.h>

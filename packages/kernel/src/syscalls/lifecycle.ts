@@ -44,7 +44,7 @@ function wait4(t: Task, pid: number, statusAddr: number, options: number, rusage
  */
 function writeChildRusage(t: Task, addr: number, child: ThreadGroup): void {
   if (addr === 0) return;
-  const ownRssKb = child.exitStatus === undefined ? Math.floor(child.mm.stats().rss / 1024) : child.maxRssKb;
+  const ownRssKb = child.exitStatus === undefined ? Math.floor(child.mm.residentBytes() / 1024) : child.maxRssKb;
   t.mm.copyOut(addr, encodeRusage(childTotal(child), Math.max(ownRssKb, child.childrenMaxRssKb)));
 }
 

@@ -58,7 +58,7 @@ export function registerRusageSyscalls(table: SyscallTable): void {
       handler: (t, a) => {
         const who = a.argInt(0);
         const g = t.group;
-        const rssKb = () => Math.floor(g.mm.stats().rss / 1024);
+        const rssKb = () => Math.floor(g.mm.residentBytes() / 1024);
         let out: Uint8Array;
         if (who === RUSAGE.SELF) out = encodeRusage(groupCpu(g), rssKb());
         else if (who === RUSAGE.THREAD) out = encodeRusage(taskCpu(t), rssKb());

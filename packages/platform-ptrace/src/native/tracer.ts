@@ -43,12 +43,15 @@ export function sysemu(pid: number, sig = 0): void {
 }
 
 /** The stopped tracee's pending siginfo: signal, code and fault address. */
-export function getSigInfo(pid: number): { signo: number; code: number; addr: number } {
+export function getSigInfo(pid: number): { signo: number; code: number; addr: number; exactAddr: bigint } {
   ptraceOrThrow(PTRACE.GETSIGINFO, pid, 0, siginfo.address, 'PTRACE_GETSIGINFO');
+  const exactAddr = siginfoView.getBigUint64(16, true);
   return {
     signo: siginfoView.getInt32(0, true),
     code: siginfoView.getInt32(8, true),
-    addr: Number(siginfoView.getBigUint64(16, true)),
+    addr: Number(exactAddr),
+    // si_addr (si_call_addr for SIGSYS) to the bit: the vsyscall page lies above 2^53.
+    exactAddr,
   };
 }
 

@@ -47,7 +47,7 @@ const OOM_SCORE_ADJ_MAX = 1000;
  */
 export function oomScore(g: ThreadGroup, memTotal = totalmem()): number {
   if (g.exitStatus !== undefined || g.oomScoreAdj === OOM_SCORE_ADJ_MIN) return 0;
-  const badness = Math.trunc((g.mm.stats().rss * 1000) / memTotal) + g.oomScoreAdj;
+  const badness = Math.trunc((g.mm.residentBytes() * 1000) / memTotal) + g.oomScoreAdj;
   return Math.max(0, Math.trunc(((1000 + badness) * 2) / 3));
 }
 

@@ -17,6 +17,7 @@ import { addPidExtras } from './pid-extras.js';
 import { addNamespaceEntries } from './pid-ns.js';
 import { procNetDir } from './net.js';
 import { ProcessMemoryFile } from './pid-mem.js';
+import { VSYSCALL_MAPS_LINE } from '../../vsyscall.js';
 
 /**
  * A synthetic file whose content is produced at its first read (Linux's
@@ -108,7 +109,7 @@ export function threadDirectory(fs: KernfsFilesystem, kernel: Kernel, g: ThreadG
   );
   dir.add(
     'maps',
-    fs.file(() => g.mm.mapsText()),
+    fs.file(() => g.mm.mapsText() + VSYSCALL_MAPS_LINE),
   );
   dir.add(
     'smaps',
