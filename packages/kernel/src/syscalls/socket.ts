@@ -1,6 +1,27 @@
-import { AF, CAP, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SO, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
+import {
+  AF,
+  BPF,
+  CAP,
+  Cmsghdr,
+  Errno,
+  IPPROTO,
+  MSG,
+  O,
+  POLL,
+  SCM,
+  SO,
+  SOCK,
+  SOCK_TYPE_MASK,
+  SOL,
+  Signal,
+  SockFprog,
+  SysError,
+  Timespec,
+  Ucred,
+} from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
+import { decodeBpfProgram, encodeBpfProgram, validateSocketFilter, type BpfInstruction } from '../bpf.js';
 import { hasCapability } from '../credentials.js';
 import { vfsCredentials } from '../fs-context.js';
 import { createInetSocket, InetSocket, IP_INT_OPTIONS } from '../net/inet/inet-socket.js';
@@ -683,6 +704,7 @@ function getsockopt(t: Task, fd: number, level: number, name: number, optval: nu
   const { sock } = socketOf(t, fd);
   const len = readInt(t, optlenAddr);
   if (len < 0) throw new SysError(Errno.EINVAL);
+  if (level === SOL.SOCKET && name === SO.ATTACH_FILTER) return getFilter(t, sock, optval, len, optlenAddr);
   let value = sock.getOption(level, name);
   // An integer IP option read into less than an int comes back as one byte when it fits (do_ip_getsockopt).
   if (level === SOL.IP && len > 0 && len < 4 && value.length === 4 && (sock.family === AF.INET || sock.family === AF.INET6) && IP_INT_OPTIONS.has(name)) {
@@ -702,7 +724,43 @@ function setsockopt(t: Task, fd: number, level: number, name: number, optval: nu
   // Going past net.core.[rw]mem_max needs CAP_NET_ADMIN over the network namespace (the sandbox's own, owned by its
   // initial user namespace): a new user namespace's full set does not grant it.
   if (level === SOL.SOCKET && (name === SO.RCVBUFFORCE || name === SO.SNDBUFFORCE) && !hasCapability(t.creds, CAP.NET_ADMIN)) throw new SysError(Errno.EPERM);
+  if (level === SOL.SOCKET && name === SO.ATTACH_FILTER) {
+    sock.attachFilter(readSocketFilter(t, sock, value));
+    return 0;
+  }
   sock.setOption(level, name, value);
+  return 0;
+}
+
+/**
+ * SO_ATTACH_FILTER's struct sock_fprog and the program it points at, checked
+ * in Linux's order: exactly a sock_fprog (EINVAL), a locked filter (EPERM),
+ * 1..BPF_MAXINSNS instructions at a non-null address (EINVAL), readable
+ * (EFAULT), a valid classic program (EINVAL).
+ */
+function readSocketFilter(t: Task, sock: SocketImpl, value: Uint8Array): BpfInstruction[] {
+  if (value.length !== SockFprog.size) throw new SysError(Errno.EINVAL);
+  if (sock.filterIsLocked) throw new SysError(Errno.EPERM);
+  const fprog = SockFprog.decode(new DataView(value.buffer, value.byteOffset, value.byteLength), 0);
+  if (fprog.filter === 0 || fprog.len === 0 || fprog.len > BPF.MAXINSNS) throw new SysError(Errno.EINVAL);
+  const program = decodeBpfProgram(t.mm.copyIn(fprog.filter, fprog.len * 8));
+  validateSocketFilter(program);
+  return program;
+}
+
+/**
+ * getsockopt(SO_GET_FILTER): optlen counts instructions, not bytes. No
+ * filter reads as 0; optlen 0 asks for the count; a shorter optlen than the
+ * program is EINVAL; otherwise the instructions are copied and optlen says how many.
+ */
+function getFilter(t: Task, sock: SocketImpl, optval: number, len: number, optlenAddr: number): number {
+  const program = sock.receiveFilterProgram;
+  const count = program?.length ?? 0;
+  if (program && len !== 0) {
+    if (len < count) throw new SysError(Errno.EINVAL);
+    t.mm.copyOut(optval, encodeBpfProgram(program));
+  }
+  writeInt(t, optlenAddr, count);
   return 0;
 }
 

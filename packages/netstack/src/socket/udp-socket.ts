@@ -13,6 +13,7 @@ import { ipReceiveControl } from './recv-control.js';
 import { ConnectionlessSocket } from './connectionless-socket.js';
 import { Readiness } from './readiness.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
+import type { ReceiveFilter } from '../stack/types.js';
 
 export class UdpSocket extends ConnectionlessSocket implements Socket {
   readonly type = SOCK.DGRAM;
@@ -174,6 +175,10 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
     this.checkOpen();
     if (!this.ep.remoteAddr || this.ep.remotePort === 0) throw new SysError(Errno.ENOTCONN);
     return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
+  }
+
+  setReceiveFilter(filter: ReceiveFilter | null): void {
+    this.ep.receiveFilter = filter;
   }
 
   setsockopt(level: number, name: number, value: SockOptValue): void {

@@ -62,3 +62,10 @@ export interface Route {
   /** Largest network-layer packet the path carries. */
   readonly mtu: number;
 }
+
+/**
+ * A receive filter (a socket filter program the kernel runs, SO_ATTACH_FILTER):
+ * given an arriving packet from its transport header on, the number of its
+ * bytes to keep; 0 drops it.
+ */
+export type ReceiveFilter = (packet: Uint8Array) => number;

@@ -10,7 +10,7 @@ import { allocPacket } from '../stack/packet.js';
 import type { PortBinding } from '../stack/ports.js';
 import type { Stack } from '../stack/stack.js';
 import type { Nic } from '../stack/nic.js';
-import type { Route } from '../stack/types.js';
+import type { ReceiveFilter, Route } from '../stack/types.js';
 import type { UdpProtocol } from './protocol.js';
 
 /** Linux's net.core.rmem_default / wmem_default. */
@@ -44,6 +44,8 @@ export class UdpEndpoint {
   ttl = 64;
   tos = 0;
   rcvBufSize = UDP_DEFAULT_BUF;
+  /** SO_ATTACH_FILTER: every arriving datagram passes it before it is queued. */
+  receiveFilter: ReceiveFilter | null = null;
   sndBufSize = UDP_DEFAULT_BUF;
   /** IP_MULTICAST_TTL: the TTL of datagrams sent to a multicast group. */
   multicastTtl = 1;

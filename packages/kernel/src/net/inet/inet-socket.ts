@@ -181,7 +181,9 @@ export class InetSocket extends SocketImpl {
   accept(_t: Task): SocketImpl {
     const conn = this.inner.accept();
     const st = this.sockInode.stat();
-    return new InetSocket(newSocketInode({ uid: st.uid, gid: st.gid, groups: [] }), this.kernel, conn);
+    const child = new InetSocket(newSocketInode({ uid: st.uid, gid: st.gid, groups: [] }), this.kernel, conn);
+    child.inheritFilter(this);
+    return child;
   }
 
   connect(t: Task, raw: Uint8Array, nonblock: boolean): number {
@@ -347,6 +349,12 @@ export class InetSocket extends SocketImpl {
       if (e instanceof SysError && e.errno === Errno.ENOPROTOOPT && level === SOL.SOCKET) return false;
       throw e;
     }
+  }
+
+  protected override installReceiveFilter(filter: ((packet: Uint8Array) => number) | null): boolean {
+    if (!this.inner.setReceiveFilter) return false;
+    this.inner.setReceiveFilter(filter);
+    return true;
   }
 
   override readiness(_fd: FileDescription, mask: number): number {
