@@ -589,7 +589,11 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
     }
     if (!discard) scatter(t, iovs, got, msg.data);
     got += msg.data.length;
-    if (waitAll && got < total && msg.data.length > 0 && !msg.rights) throw new SysError(Errno.EAGAIN);
+    if (waitAll && got < total && msg.data.length > 0 && !msg.rights) {
+      // A call that will not wait takes whatever else is queued now and returns it (tcp_recvmsg with no timeout left).
+      if (nonblock) return op();
+      throw new SysError(Errno.EAGAIN);
+    }
     return deliver();
   };
   return socketWait(t, file, POLL.IN, nonblock, sock.recvTimeoutMs, op, () => (got > 0 ? deliver() : undefined));
