@@ -32,6 +32,8 @@ export interface OutgoingMessage {
   creds: MessageCreds | null;
   /** MSG_* flags of the call. */
   flags: number;
+  /** sendmsg's control messages of protocol levels (SOL_IP, SOL_IPV6...), for the protocol to apply; SOL_SOCKET ones are above. */
+  protocolControl?: ControlMessage[];
   /**
    * A blocking write(2): a stream socket that has any room takes all of
    * `data`, because the generic write path cannot wait in the middle of a

@@ -28,7 +28,7 @@ import { createInetSocket, InetSocket, IP_INT_OPTIONS } from '../net/inet/inet-s
 import { checkPingAccess } from '../net/inet/ping-access.js';
 import { createNetlinkSocket } from '../net/netlink/netlink-socket.js';
 import { registerSocket } from '../net/registry.js';
-import { callerCreds, SOCKET_NO_WAIT, SocketImpl, type IncomingMessage } from '../net/socket.js';
+import { callerCreds, SOCKET_NO_WAIT, SocketImpl, type ControlMessage, type IncomingMessage } from '../net/socket.js';
 import { newSocketFile, newSocketInode } from '../net/sockfs.js';
 import type { MessageCreds } from '../net/unix/queue.js';
 import { UnixSocket, unixNamespace, SCM_MAX_FD } from '../net/unix/unix-socket.js';
@@ -331,6 +331,8 @@ function scatter(t: Task, iovs: Iov[], offset: number, data: Uint8Array): void {
 interface Control {
   rights: FileDescription[] | null;
   creds: MessageCreds | null;
+  /** Control messages of protocol levels (SOL_IP, SOL_IPV6...), for the socket to apply. */
+  protocol?: ControlMessage[];
 }
 
 /** The "no id" value of a uid_t or gid_t ((uid_t)-1), which no credential can name. */
@@ -400,6 +402,8 @@ function parseControl(t: Task, addr: number, len: number): Control {
         } else {
           throw new SysError(Errno.EINVAL);
         }
+      } else {
+        (control.protocol ??= []).push({ level: h.cmsg_level, type: h.cmsg_type, data: data.slice() });
       }
       at += align8(h.cmsg_len);
     }
@@ -437,7 +441,7 @@ function sendOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], to: Uint8Array
   const op = (): number => {
     let n: number;
     try {
-      n = sock.send({ data: data.subarray(sent), to, rights, creds: control.creds, flags }, sender, t);
+      n = sock.send({ data: data.subarray(sent), to, rights, creds: control.creds, flags, protocolControl: control.protocol }, sender, t);
     } catch (e) {
       if (e instanceof SysError && e.errno === Errno.EAGAIN && !(sent > 0 && nonblock)) throw e;
       if (sent > 0) return sent;

@@ -1,6 +1,6 @@
 // The BSD-socket surface the kernel (or any embedder) programs against.
 
-import type { ReceiveFilter } from '../stack/types.js';
+import type { ReceiveFilter, SendOptions } from '../stack/types.js';
 
 /** A socket address: AF_INET or AF_INET6, text address, port. */
 export interface SockAddr {
@@ -74,7 +74,7 @@ export interface Socket {
   /** send(2): bytes accepted (streams may accept fewer than offered), or EAGAIN/EPIPE/... */
   send(data: Uint8Array, flags?: number): number;
   /** sendto(2); `addr` null means the connected peer. */
-  sendto(data: Uint8Array, flags: number, addr: SockAddr | null): number;
+  sendto(data: Uint8Array, flags: number, addr: SockAddr | null, options?: SendOptions): number;
   /** recv(2): up to maxLen bytes; an empty array means end of stream. EAGAIN when nothing is ready. */
   recv(maxLen: number, flags?: number): Uint8Array;
   /**

@@ -13,7 +13,7 @@ import { ipReceiveControl } from './recv-control.js';
 import { ConnectionlessSocket } from './connectionless-socket.js';
 import { Readiness } from './readiness.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
-import type { ReceiveFilter } from '../stack/types.js';
+import type { ReceiveFilter, SendOptions } from '../stack/types.js';
 
 export class UdpSocket extends ConnectionlessSocket implements Socket {
   readonly type = SOCK.DGRAM;
@@ -92,7 +92,7 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
     });
   }
 
-  sendto(data: Uint8Array, flags: number, addr: SockAddr | null): number {
+  sendto(data: Uint8Array, flags: number, addr: SockAddr | null, options?: SendOptions): number {
     return this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
@@ -108,10 +108,10 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
         const { ip, port } = parseSockAddr(this.family, addr);
         this.checkV6Only(ip);
         this.checkDestinationVersion(ip);
-        ep.send(data, ip, port);
+        ep.send(data, ip, port, options);
       } else {
         if (!ep.remoteAddr) throw new SysError(Errno.EDESTADDRREQ);
-        ep.send(data, null, 0);
+        ep.send(data, null, 0, options);
       }
       return data.length;
     });
