@@ -1,7 +1,7 @@
 import { BPF, Errno, SysError } from '@tvisor/abi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBpfProgram, runBpf, validateSeccompProgram, type BpfInstruction } from './bpf.js';
+import { decodeBpfProgram, encodeBpfProgram, runBpf, runSocketFilter, validateSeccompProgram, validateSocketFilter, type BpfInstruction } from './bpf.js';
 
 const DATA_SIZE = 64;
 const stmt = (code: number, k: number): BpfInstruction => ({ code, jt: 0, jf: 0, k });
@@ -178,5 +178,83 @@ describe('classic BPF for seccomp', () => {
     expect(runBpf([stmt(BPF.LD | BPF.IMM, 7), stmt(BPF.ALU | BPF.DIV | BPF.X, 0), ret(5)], dataOf([]))).toBe(0);
     const raw = new Uint8Array([0x15, 0x00, 0x02, 0x03, 0x78, 0x56, 0x34, 0x12]);
     expect(decodeBpfProgram(raw)).toEqual([{ code: 0x15, jt: 2, jf: 3, k: 0x12345678 }]);
+  });
+});
+
+describe('classic BPF for socket filters', () => {
+  const ld = (size: number, mode: number, k: number) => stmt(BPF.LD | size | mode, k);
+  /** The bytes at `off`, big-endian, composed independently of DataView. */
+  const be = (pkt: Uint8Array, off: number, size: number) => {
+    let v = 0;
+    for (let i = 0; i < size; i++) v = v * 256 + pkt[off + i]!;
+    return v;
+  };
+
+  it('loads words, halves and bytes in network byte order, directly and through X, and returns 0 past the end', () => {
+    const sizes = [
+      [BPF.W, 4],
+      [BPF.H, 2],
+      [BPF.B, 1],
+    ] as const;
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 40 }),
+        fc.integer({ min: 0, max: 48 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 8 }),
+        (pkt, off, which, x) => {
+          const [size, n] = sizes[which]!;
+          const want = off + n <= pkt.length ? be(pkt, off, n) : 0;
+          const direct = [ld(size, BPF.ABS, off), stmt(BPF.RET | BPF.A, 0)];
+          validateSocketFilter(direct);
+          expect(runSocketFilter(direct, pkt)).toBe(want);
+          const wantInd = off + x + n <= pkt.length ? be(pkt, off + x, n) : 0;
+          const indirect = [stmt(BPF.LDX | BPF.IMM, x), ld(size, BPF.IND, off), stmt(BPF.RET | BPF.A, 0)];
+          validateSocketFilter(indirect);
+          expect(runSocketFilter(indirect, pkt)).toBe(wantInd);
+        },
+      ),
+    );
+  });
+
+  it('reads an IPv4 header length with LDX MSH and the packet length with LEN', () => {
+    const pkt = Uint8Array.of(0x46, 0, 0, 0, 0, 0, 0, 0, 0);
+    const msh = [stmt(BPF.LDX | BPF.B | BPF.MSH, 0), stmt(BPF.MISC | BPF.TXA, 0), stmt(BPF.RET | BPF.A, 0)];
+    validateSocketFilter(msh);
+    expect(runSocketFilter(msh, pkt)).toBe(24);
+    expect(runSocketFilter([ld(BPF.W, BPF.LEN, 0), stmt(BPF.RET | BPF.A, 0)], pkt)).toBe(9);
+    // An ancillary or header-relative offset (negative k) is not a packet byte: the program returns 0.
+    expect(runSocketFilter([ld(BPF.B, BPF.ABS, 0xfffff000), ret(7)], pkt)).toBe(0);
+  });
+
+  it('accepts the packet loads seccomp refuses, and rejects what bpf_check_classic rejects', () => {
+    const ethertype = [ld(BPF.H, BPF.ABS, 12), jump(BPF.JMP | BPF.JEQ | BPF.K, 0x800, 0, 1), ret(0xffff), ret(0)];
+    validateSocketFilter(ethertype);
+    expect(errnoOf(() => validateSeccompProgram(ethertype, DATA_SIZE))).toBe(Errno.EINVAL);
+    expect(runSocketFilter(ethertype, Uint8Array.of(...new Array<number>(12).fill(0), 8, 0))).toBe(0xffff);
+    expect(runSocketFilter(ethertype, Uint8Array.of(...new Array<number>(12).fill(0), 0x86, 0xdd))).toBe(0);
+    for (const bad of [
+      [],
+      [stmt(BPF.ALU | BPF.MOD | BPF.K, 0), ret(0)],
+      [stmt(BPF.ALU | BPF.DIV | BPF.K, 0), ret(0)],
+      [stmt(BPF.ALU | BPF.LSH | BPF.K, 32), ret(0)],
+      [ld(BPF.W, BPF.MEM, 16), ret(0)],
+      [ld(BPF.W, BPF.MEM, 0), ret(0)],
+      [jump(BPF.JMP | BPF.JEQ | BPF.K, 0, 0, 5), ret(0)],
+      [ld(BPF.W, BPF.ABS, 0)],
+      [stmt(0xffff, 0), ret(0)],
+      new Array<BpfInstruction>(BPF.MAXINSNS + 1).fill(ret(0)),
+    ]) {
+      expect(errnoOf(() => validateSocketFilter(bad))).toBe(Errno.EINVAL);
+    }
+  });
+
+  it('encodes a program back into the struct sock_filter bytes it was decoded from', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 80 }), (raw) => {
+        const bytes = raw.subarray(0, raw.length - (raw.length % 8));
+        expect(encodeBpfProgram(decodeBpfProgram(bytes))).toEqual(bytes);
+      }),
+    );
   });
 });

@@ -1,6 +1,7 @@
 // Classic BPF (struct sock_filter programs): the checks Linux makes before
 // accepting one (bpf_check_classic, with seccomp's narrower instruction set
-// on top) and an interpreter. seccomp filters run here; socket filters could.
+// on top) and one interpreter for both seccomp filters and socket filters
+// (SO_ATTACH_FILTER), which differ only in what a load reads.
 import { BPF, Errno, SysError } from '@tvisor/abi';
 
 /** One struct sock_filter: opcode, jump offsets if true/false, and the constant. */
@@ -21,6 +22,19 @@ export function decodeBpfProgram(bytes: Uint8Array): BpfInstruction[] {
   for (let off = 0; off + 8 <= bytes.length; off += 8) {
     out.push({ code: view.getUint16(off, true), jt: view.getUint8(off + 2), jf: view.getUint8(off + 3), k: view.getUint32(off + 4, true) });
   }
+  return out;
+}
+
+/** The inverse of decodeBpfProgram: struct sock_filter bytes. */
+export function encodeBpfProgram(prog: readonly BpfInstruction[]): Uint8Array {
+  const out = new Uint8Array(prog.length * 8);
+  const view = new DataView(out.buffer);
+  prog.forEach(({ code, jt, jf, k }, i) => {
+    view.setUint16(i * 8, code, true);
+    view.setUint8(i * 8 + 2, jt);
+    view.setUint8(i * 8 + 3, jf);
+    view.setUint32(i * 8 + 4, k, true);
+  });
   return out;
 }
 
@@ -98,20 +112,20 @@ function checkLoadsAfterStores(prog: readonly BpfInstruction[]): boolean {
 }
 
 /**
- * Checks a program as Linux checks a seccomp filter (EINVAL on any fault):
- * 1..BPF_MAXINSNS instructions of known opcodes, no division by a constant
- * 0, shifts by less than 32, scratch words in range and stored before they
- * are loaded, jumps inside the program, a return last, and loads from
- * seccomp_data aligned 32-bit words inside its `dataSize` bytes.
+ * Linux's bpf_check_classic (EINVAL on any fault): 1..BPF_MAXINSNS
+ * instructions of opcodes in `opcodes`, no division by a constant 0, shifts
+ * by less than 32, scratch words in range and stored before they are loaded,
+ * jumps inside the program, a return last; `checkLoad` vets each BPF_LD|BPF_ABS.
  */
-export function validateSeccompProgram(prog: readonly BpfInstruction[], dataSize: number): void {
+function validateClassic(prog: readonly BpfInstruction[], opcodes: ReadonlySet<number>, checkLoad: (k: number) => boolean): void {
   const len = prog.length;
   if (len === 0 || len > BPF.MAXINSNS) throw new SysError(Errno.EINVAL);
   for (let pc = 0; pc < len; pc++) {
     const { code, k, jt, jf } = prog[pc]!;
-    if (!CLASSIC_OPCODES.has(code) || !SECCOMP_OPCODES.has(code)) throw new SysError(Errno.EINVAL);
+    if (!opcodes.has(code)) throw new SysError(Errno.EINVAL);
     switch (code) {
       case BPF.ALU | BPF.DIV | BPF.K:
+      case BPF.ALU | BPF.MOD | BPF.K:
         if (k === 0) throw new SysError(Errno.EINVAL);
         break;
       case BPF.ALU | BPF.LSH | BPF.K:
@@ -125,7 +139,7 @@ export function validateSeccompProgram(prog: readonly BpfInstruction[], dataSize
         if (k >= BPF_MEMWORDS) throw new SysError(Errno.EINVAL);
         break;
       case BPF.LD | BPF.W | BPF.ABS:
-        if (k % 4 !== 0 || k >= dataSize) throw new SysError(Errno.EINVAL);
+        if (!checkLoad(k)) throw new SysError(Errno.EINVAL);
         break;
       case BPF.JMP | BPF.JA:
         if (k >= len - pc - 1) throw new SysError(Errno.EINVAL);
@@ -139,11 +153,49 @@ export function validateSeccompProgram(prog: readonly BpfInstruction[], dataSize
 }
 
 /**
- * Runs a validated program over `data` (read as little-endian 32-bit words)
- * and returns its 32-bit result. BPF_LEN loads give `data`'s length; a
- * division by a zero X ends the program with 0, as Linux's does.
+ * Checks a program as Linux checks a seccomp filter: bpf_check_classic with
+ * seccomp's narrower instruction set, and loads from seccomp_data aligned
+ * 32-bit words inside its `dataSize` bytes.
+ */
+export function validateSeccompProgram(prog: readonly BpfInstruction[], dataSize: number): void {
+  validateClassic(prog, SECCOMP_OPCODES, (k) => k % 4 === 0 && k < dataSize);
+}
+
+/** Checks a socket filter (SO_ATTACH_FILTER) as Linux does: bpf_check_classic, every classic opcode allowed. */
+export function validateSocketFilter(prog: readonly BpfInstruction[]): void {
+  validateClassic(prog, CLASSIC_OPCODES, () => true);
+}
+
+/** A program's packet load: the value of `size` bytes (4, 2 or 1) at `offset`, or undefined when out of range (the program then returns 0). */
+type BpfLoad = (offset: number, size: number) => number | undefined;
+
+const sizeOf = (code: number): number => ((code & 0x18) === BPF.W ? 4 : (code & 0x18) === BPF.H ? 2 : 1);
+
+/**
+ * Runs a validated seccomp program over `data` (read as little-endian 32-bit
+ * words) and returns its 32-bit result. BPF_LEN loads give `data`'s length;
+ * a division by a zero X ends the program with 0, as Linux's does.
  */
 export function runBpf(prog: readonly BpfInstruction[], data: DataView): number {
+  return execute(prog, data.byteLength, (off) => data.getUint32(off, true));
+}
+
+/**
+ * Runs a validated socket filter over `packet` and returns how many of its
+ * bytes to keep (0 drops it). Loads read network byte order, as Linux's do;
+ * a load past the end ends the program with 0. Offsets Linux reserves for
+ * ancillary data and link/network-header-relative loads (negative k) are not
+ * available here and load as out of range.
+ */
+export function runSocketFilter(prog: readonly BpfInstruction[], packet: Uint8Array): number {
+  const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+  return execute(prog, packet.length, (off, size) => {
+    if (off < 0 || off + size > packet.length) return undefined;
+    return size === 4 ? view.getUint32(off) : size === 2 ? view.getUint16(off) : view.getUint8(off);
+  });
+}
+
+function execute(prog: readonly BpfInstruction[], dataLength: number, load: BpfLoad): number {
   let a = 0;
   let x = 0;
   const mem = new Uint32Array(BPF_MEMWORDS);
@@ -154,8 +206,14 @@ export function runBpf(prog: readonly BpfInstruction[], data: DataView): number 
       case BPF.LD:
         switch (code & 0xe0) {
           case BPF.ABS:
-            a = data.getUint32(k, true);
+          case BPF.IND: {
+            // k is a signed offset; an indirect load adds X to it.
+            const off = (code & 0xe0) === BPF.IND ? (x + k) | 0 : k | 0;
+            const v = load(off, sizeOf(code));
+            if (v === undefined) return 0;
+            a = v;
             break;
+          }
           case BPF.IMM:
             a = k;
             break;
@@ -163,12 +221,28 @@ export function runBpf(prog: readonly BpfInstruction[], data: DataView): number 
             a = mem[k]!;
             break;
           case BPF.LEN:
-            a = data.byteLength;
+            a = dataLength;
             break;
         }
         break;
       case BPF.LDX:
-        x = (code & 0xe0) === BPF.MEM ? mem[k]! : (code & 0xe0) === BPF.LEN ? data.byteLength : k;
+        switch (code & 0xe0) {
+          case BPF.MEM:
+            x = mem[k]!;
+            break;
+          case BPF.LEN:
+            x = dataLength;
+            break;
+          case BPF.MSH: {
+            // The IPv4 header length: 4 * the low nibble of the byte at k.
+            const v = load(k | 0, 1);
+            if (v === undefined) return 0;
+            x = (v & 0xf) << 2;
+            break;
+          }
+          default:
+            x = k;
+        }
         break;
       case BPF.ST:
         mem[k] = a;

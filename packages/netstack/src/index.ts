@@ -11,7 +11,7 @@ export { ChannelPair, seededRandom, type ChannelOptions, type ChannelStats, type
 export { PcapWriter, SniffingEndpoint, PCAP_LINKTYPE_ETHERNET } from './link/pcap.js';
 export { Stack, parseCidr, type StackOptions, type IcmpListener } from './stack/stack.js';
 export { Nic, type InterfaceAddress } from './stack/nic.js';
-export type { Route, PacketInfo, NetworkError, TransportProtocol } from './stack/types.js';
+export type { Route, PacketInfo, NetworkError, TransportProtocol, ReceiveFilter, SendOptions } from './stack/types.js';
 export { DEFAULT_TCP_CONFIG, type TcpConfig } from './tcp/config.js';
 export { TcpState, tcpStateName } from './tcp/state.js';
 export { encodeTcpInfo, TCP_INFO_SIZE, TCPI_OPT, type TcpInfo } from './tcp/info.js';

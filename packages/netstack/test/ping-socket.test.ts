@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AF, Errno, IPPROTO, MSG, POLL, SO, SOCK, SOL } from '../src/abi.js';
+import { AF, Errno, IP, IPPROTO, MSG, POLL, SO, SOCK, SOL } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
 import { internetChecksum } from '../src/wire/checksum.js';
 import { errnoOf, loopbackStack, makePair } from './harness.js';
@@ -43,6 +43,21 @@ describe('ICMP datagram ("ping") sockets', () => {
     expect(r.length).toBe(12);
     expect(r.data[0]).toBe(129);
     expect(s.recv(100).length).toBe(12);
+  });
+
+  it('IP_PKTINFO on a reply: the interface and the header destination, with ipi_spec_dst left 0.0.0.0 as Linux leaves it for ping sockets', () => {
+    const { st, clock, lo } = loopbackStack();
+    const s = createSocket(st, AF.INET, SOCK.DGRAM, IPPROTO.ICMP);
+    s.setsockopt(SOL.IP, IP.PKTINFO, 1);
+    s.sendto(echo(8, 0, 1), 0, { family: AF.INET, addr: '127.0.0.1', port: 0 });
+    clock.advance(1);
+    const r = s.recvfrom(100);
+    const info = r.control?.find((c) => c.level === SOL.IP && c.type === IP.PKTINFO);
+    expect(info).toBeDefined();
+    const v = new DataView(info!.data.buffer, info!.data.byteOffset, 12);
+    expect(v.getInt32(0, true)).toBe(lo);
+    expect([...info!.data.subarray(4, 8)]).toEqual([0, 0, 0, 0]);
+    expect([...info!.data.subarray(8, 12)]).toEqual([127, 0, 0, 1]);
   });
 
   it('deliver a reply only to the socket whose identifier it carries', () => {

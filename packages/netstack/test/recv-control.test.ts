@@ -56,3 +56,40 @@ describe('IP-level control messages on received datagrams', () => {
     expect(s.getsockopt(SOL.SOCKET, SO.RCVBUF)).toBe(max);
   });
 });
+
+describe('per-datagram IP header values from sendmsg (SendOptions)', () => {
+  const int = (c: { data: Uint8Array }) => new DataView(c.data.buffer, c.data.byteOffset, 4).getInt32(0, true);
+
+  it('IPv4: a datagram carries the TTL and TOS it asked for, the next one the socket defaults; a group send too', () => {
+    const { st, clock } = loopbackStack();
+    const r = createSocket(st, AF.INET, SOCK.DGRAM);
+    r.bind({ family: AF.INET, addr: '127.0.0.1', port: 5000 });
+    r.setsockopt(SOL.IP, IP.RECVTTL, 1);
+    r.setsockopt(SOL.IP, IP.RECVTOS, 1);
+    const s = createSocket(st, AF.INET, SOCK.DGRAM);
+    const to = { family: AF.INET, addr: '127.0.0.1', port: 5000 };
+    s.sendto(Uint8Array.of(1), 0, to, { ttl: 42, tos: 0x10, hopLimit: 7 });
+    s.sendto(Uint8Array.of(2), 0, to);
+    clock.advance(1);
+    const first = r.recvfrom(10, 0).control!;
+    expect(int(first.find((c) => c.type === IP.TTL)!)).toBe(42);
+    expect([...first.find((c) => c.type === IP.TOS)!.data]).toEqual([0x10]);
+    const second = r.recvfrom(10, 0).control!;
+    expect(int(second.find((c) => c.type === IP.TTL)!)).toBe(64);
+    expect([...second.find((c) => c.type === IP.TOS)!.data]).toEqual([0]);
+  });
+
+  it('IPv6: the hop limit and traffic class apply; IPv4 values do not', () => {
+    const { st, clock } = loopbackStack();
+    const r = createSocket(st, AF.INET6, SOCK.DGRAM);
+    r.bind({ family: AF.INET6, addr: '::1', port: 5000 });
+    r.setsockopt(SOL.IPV6, IPV6.RECVHOPLIMIT, 1);
+    r.setsockopt(SOL.IPV6, IPV6.RECVTCLASS, 1);
+    const s = createSocket(st, AF.INET6, SOCK.DGRAM);
+    s.sendto(Uint8Array.of(1), 0, { family: AF.INET6, addr: '::1', port: 5000 }, { ttl: 9, hopLimit: 42, tclass: 0x20 });
+    clock.advance(1);
+    const c = r.recvfrom(10, 0).control!;
+    expect(int(c.find((m) => m.type === IPV6.HOPLIMIT)!)).toBe(42);
+    expect(int(c.find((m) => m.type === IPV6.TCLASS)!)).toBe(0x20);
+  });
+});

@@ -67,6 +67,43 @@ int main(void) {
     expect(out).toContain('read: -1 Resource temporarily unavailable');
   });
 
+  it('MSG_WAITALL on a non-blocking stream (or with MSG_DONTWAIT) returns what is queued, EAGAIN only when nothing is', () => {
+    const out = sameAsLinux(String.raw`#include <fcntl.h>
+int main(void) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  socklen_t al = sizeof a;
+  bind(l, (struct sockaddr *)&a, sizeof a);
+  getsockname(l, (struct sockaddr *)&a, &al);
+  listen(l, 1);
+  int pairs[2][2];
+  socketpair(AF_UNIX, SOCK_STREAM, 0, pairs[0]);
+  pairs[1][0] = socket(AF_INET, SOCK_STREAM, 0);
+  connect(pairs[1][0], (struct sockaddr *)&a, sizeof a);
+  pairs[1][1] = accept(l, NULL, NULL);
+  const char *names[] = { "unix", "tcp" };
+  for (int i = 0; i < 2; i++) {
+    int *sv = pairs[i];
+    char buf[200];
+    set_timeo(sv[1], SO_RCVTIMEO, 1, 0);
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    printf("%s ", names[i]); TRY("O_NONBLOCK WAITALL, nothing queued", recv(sv[1], buf, sizeof buf, MSG_WAITALL));
+    write(sv[0], buf, 100);
+    // TCP over loopback: wait until the bytes are readable without consuming them.
+    while (recv(sv[1], buf, 1, MSG_PEEK) < 0) usleep(1000);
+    printf("%s ", names[i]); TRY("O_NONBLOCK WAITALL, 100 of 200 queued", recv(sv[1], buf, sizeof buf, MSG_WAITALL));
+    fcntl(sv[1], F_SETFL, 0);
+    write(sv[0], buf, 60);
+    while (recv(sv[1], buf, 1, MSG_PEEK) < 0) usleep(1000);
+    printf("%s ", names[i]); TRY("MSG_DONTWAIT|WAITALL, 60 of 200 queued", recv(sv[1], buf, sizeof buf, MSG_WAITALL | MSG_DONTWAIT));
+  }
+  return 0;
+}
+`);
+    expect(out).toContain('unix O_NONBLOCK WAITALL, 100 of 200 queued: 100 ok');
+    expect(out).toContain('tcp MSG_DONTWAIT|WAITALL, 60 of 200 queued: 60 ok');
+  });
+
   it('SO_RCVTIMEO and SO_SNDTIMEO end read(2)/write(2)/recv/send/accept with EAGAIN after the timeout, on unix and TCP sockets', () => {
     sameAsLinux(String.raw`#include <fcntl.h>
 int main(void) {

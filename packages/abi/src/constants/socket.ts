@@ -75,6 +75,7 @@ export const SO = {
   DOMAIN: 39,
   RXQ_OVFL: 40,
   PEEK_OFF: 42,
+  LOCK_FILTER: 44,
   BUSY_POLL: 46,
   INCOMING_CPU: 49,
   COOKIE: 57,

@@ -1,6 +1,7 @@
 import { AF, Errno, FIO, Linger, O, SO, SOL, SysError, TIOC } from '@tvisor/abi';
 import { FileImplBase, WaiterQueue, type FileDescription, type ReadinessCallback } from '@tvisor/vfs';
 import type { Task } from '../task.js';
+import { runSocketFilter, type BpfInstruction } from '../bpf.js';
 import { interfaceIoctl, isInterfaceIoctl } from './interface-ioctl.js';
 import type { SocketInode } from './sockfs.js';
 import type { MessageCreds } from './unix/queue.js';
@@ -31,6 +32,8 @@ export interface OutgoingMessage {
   creds: MessageCreds | null;
   /** MSG_* flags of the call. */
   flags: number;
+  /** sendmsg's control messages of protocol levels (SOL_IP, SOL_IPV6...), for the protocol to apply; SOL_SOCKET ones are above. */
+  protocolControl?: ControlMessage[];
   /**
    * A blocking write(2): a stream socket that has any room takes all of
    * `data`, because the generic write path cannot wait in the middle of a
@@ -135,6 +138,9 @@ export abstract class SocketImpl extends FileImplBase {
   /** SOL_SOCKET flags kept for getsockopt only (no behaviour behind them here). */
   private readonly plainOptions = new Map<number, number>();
   private linger: Linger = { l_onoff: 0, l_linger: 0 };
+  /** SO_ATTACH_FILTER's program (validated), or null; SO_LOCK_FILTER forbids changing it. */
+  private filterProgram: readonly BpfInstruction[] | null = null;
+  private filterLocked = false;
   /** Credentials of whoever created the socket, used by read(2)/write(2), which carry no task. */
   ownerCreds: MessageCreds = { pid: 0, uid: 0, gid: 0 };
 
@@ -192,6 +198,38 @@ export abstract class SocketImpl extends FileImplBase {
     return undefined;
   }
 
+  /**
+   * Hands the protocol the receive filter every arriving packet passes (null
+   * removes it); false if the protocol runs none, and SO_ATTACH_FILTER is then
+   * ENOPROTOOPT.
+   */
+  protected installReceiveFilter(_filter: ((packet: Uint8Array) => number) | null): boolean {
+    return false;
+  }
+
+  /** SO_LOCK_FILTER is set: the filter can no longer be attached or detached. */
+  get filterIsLocked(): boolean {
+    return this.filterLocked;
+  }
+
+  /** The attached socket filter (SO_GET_FILTER reads it), or null. */
+  get receiveFilterProgram(): readonly BpfInstruction[] | null {
+    return this.filterProgram;
+  }
+
+  /** An accepted connection shares its listener's filter and lock, as Linux's sk_clone_lock copies them. */
+  protected inheritFilter(listener: SocketImpl): void {
+    this.filterProgram = listener.filterProgram;
+    this.filterLocked = listener.filterLocked;
+  }
+
+  /** SO_ATTACH_FILTER with a validated program: EPERM once SO_LOCK_FILTER is set, ENOPROTOOPT where the protocol runs no filters. */
+  attachFilter(program: readonly BpfInstruction[]): void {
+    if (this.filterLocked) throw new SysError(Errno.EPERM);
+    if (!this.installReceiveFilter((packet) => runSocketFilter(program, packet))) throw new SysError(Errno.ENOPROTOOPT);
+    this.filterProgram = program;
+  }
+
   protected protocolGetOption(_level: number, _name: number): Uint8Array | undefined {
     return undefined;
   }
@@ -240,6 +278,8 @@ export abstract class SocketImpl extends FileImplBase {
         return encodeIntOption(this.plainOptions.get(name) ?? 1);
       case SO.ERROR:
         return encodeIntOption(0);
+      case SO.LOCK_FILTER:
+        return encodeIntOption(this.filterLocked ? 1 : 0);
       default:
         throw new SysError(Errno.ENOPROTOOPT);
     }
@@ -291,6 +331,18 @@ export abstract class SocketImpl extends FileImplBase {
         return;
       case SO.SNDLOWAT:
         throw new SysError(Errno.ENOPROTOOPT);
+      case SO.DETACH_FILTER:
+        // As sk_detach_filter: the value is ignored; nothing attached is ENOENT.
+        if (this.filterLocked) throw new SysError(Errno.EPERM);
+        if (!this.filterProgram) throw new SysError(Errno.ENOENT);
+        this.installReceiveFilter(null);
+        this.filterProgram = null;
+        return;
+      case SO.LOCK_FILTER:
+        // Once locked, only another lock request succeeds.
+        if (this.filterLocked && optionInt(value) === 0) throw new SysError(Errno.EPERM);
+        this.filterLocked = optionInt(value) !== 0;
+        return;
       default:
         throw new SysError(Errno.ENOPROTOOPT);
     }

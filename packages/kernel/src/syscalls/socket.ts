@@ -1,13 +1,34 @@
-import { AF, CAP, Cmsghdr, Errno, IPPROTO, MSG, O, POLL, SCM, SO, SOCK, SOCK_TYPE_MASK, SOL, Signal, SysError, Timespec, Ucred } from '@tvisor/abi';
+import {
+  AF,
+  BPF,
+  CAP,
+  Cmsghdr,
+  Errno,
+  IPPROTO,
+  MSG,
+  O,
+  POLL,
+  SCM,
+  SO,
+  SOCK,
+  SOCK_TYPE_MASK,
+  SOL,
+  Signal,
+  SockFprog,
+  SysError,
+  Timespec,
+  Ucred,
+} from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
+import { decodeBpfProgram, encodeBpfProgram, validateSocketFilter, type BpfInstruction } from '../bpf.js';
 import { hasCapability } from '../credentials.js';
 import { vfsCredentials } from '../fs-context.js';
 import { createInetSocket, InetSocket, IP_INT_OPTIONS } from '../net/inet/inet-socket.js';
 import { checkPingAccess } from '../net/inet/ping-access.js';
 import { createNetlinkSocket } from '../net/netlink/netlink-socket.js';
 import { registerSocket } from '../net/registry.js';
-import { callerCreds, SOCKET_NO_WAIT, SocketImpl, type IncomingMessage } from '../net/socket.js';
+import { callerCreds, SOCKET_NO_WAIT, SocketImpl, type ControlMessage, type IncomingMessage } from '../net/socket.js';
 import { newSocketFile, newSocketInode } from '../net/sockfs.js';
 import type { MessageCreds } from '../net/unix/queue.js';
 import { UnixSocket, unixNamespace, SCM_MAX_FD } from '../net/unix/unix-socket.js';
@@ -310,6 +331,8 @@ function scatter(t: Task, iovs: Iov[], offset: number, data: Uint8Array): void {
 interface Control {
   rights: FileDescription[] | null;
   creds: MessageCreds | null;
+  /** Control messages of protocol levels (SOL_IP, SOL_IPV6...), for the socket to apply. */
+  protocol?: ControlMessage[];
 }
 
 /** The "no id" value of a uid_t or gid_t ((uid_t)-1), which no credential can name. */
@@ -379,6 +402,8 @@ function parseControl(t: Task, addr: number, len: number): Control {
         } else {
           throw new SysError(Errno.EINVAL);
         }
+      } else {
+        (control.protocol ??= []).push({ level: h.cmsg_level, type: h.cmsg_type, data: data.slice() });
       }
       at += align8(h.cmsg_len);
     }
@@ -416,7 +441,7 @@ function sendOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], to: Uint8Array
   const op = (): number => {
     let n: number;
     try {
-      n = sock.send({ data: data.subarray(sent), to, rights, creds: control.creds, flags }, sender, t);
+      n = sock.send({ data: data.subarray(sent), to, rights, creds: control.creds, flags, protocolControl: control.protocol }, sender, t);
     } catch (e) {
       if (e instanceof SysError && e.errno === Errno.EAGAIN && !(sent > 0 && nonblock)) throw e;
       if (sent > 0) return sent;
@@ -568,7 +593,11 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
     }
     if (!discard) scatter(t, iovs, got, msg.data);
     got += msg.data.length;
-    if (waitAll && got < total && msg.data.length > 0 && !msg.rights) throw new SysError(Errno.EAGAIN);
+    if (waitAll && got < total && msg.data.length > 0 && !msg.rights) {
+      // A call that will not wait takes whatever else is queued now and returns it (tcp_recvmsg with no timeout left).
+      if (nonblock) return op();
+      throw new SysError(Errno.EAGAIN);
+    }
     return deliver();
   };
   return socketWait(t, file, POLL.IN, nonblock, sock.recvTimeoutMs, op, () => (got > 0 ? deliver() : undefined));
@@ -683,6 +712,7 @@ function getsockopt(t: Task, fd: number, level: number, name: number, optval: nu
   const { sock } = socketOf(t, fd);
   const len = readInt(t, optlenAddr);
   if (len < 0) throw new SysError(Errno.EINVAL);
+  if (level === SOL.SOCKET && name === SO.ATTACH_FILTER) return getFilter(t, sock, optval, len, optlenAddr);
   let value = sock.getOption(level, name);
   // An integer IP option read into less than an int comes back as one byte when it fits (do_ip_getsockopt).
   if (level === SOL.IP && len > 0 && len < 4 && value.length === 4 && (sock.family === AF.INET || sock.family === AF.INET6) && IP_INT_OPTIONS.has(name)) {
@@ -702,7 +732,43 @@ function setsockopt(t: Task, fd: number, level: number, name: number, optval: nu
   // Going past net.core.[rw]mem_max needs CAP_NET_ADMIN over the network namespace (the sandbox's own, owned by its
   // initial user namespace): a new user namespace's full set does not grant it.
   if (level === SOL.SOCKET && (name === SO.RCVBUFFORCE || name === SO.SNDBUFFORCE) && !hasCapability(t.creds, CAP.NET_ADMIN)) throw new SysError(Errno.EPERM);
+  if (level === SOL.SOCKET && name === SO.ATTACH_FILTER) {
+    sock.attachFilter(readSocketFilter(t, sock, value));
+    return 0;
+  }
   sock.setOption(level, name, value);
+  return 0;
+}
+
+/**
+ * SO_ATTACH_FILTER's struct sock_fprog and the program it points at, checked
+ * in Linux's order: exactly a sock_fprog (EINVAL), a locked filter (EPERM),
+ * 1..BPF_MAXINSNS instructions at a non-null address (EINVAL), readable
+ * (EFAULT), a valid classic program (EINVAL).
+ */
+function readSocketFilter(t: Task, sock: SocketImpl, value: Uint8Array): BpfInstruction[] {
+  if (value.length !== SockFprog.size) throw new SysError(Errno.EINVAL);
+  if (sock.filterIsLocked) throw new SysError(Errno.EPERM);
+  const fprog = SockFprog.decode(new DataView(value.buffer, value.byteOffset, value.byteLength), 0);
+  if (fprog.filter === 0 || fprog.len === 0 || fprog.len > BPF.MAXINSNS) throw new SysError(Errno.EINVAL);
+  const program = decodeBpfProgram(t.mm.copyIn(fprog.filter, fprog.len * 8));
+  validateSocketFilter(program);
+  return program;
+}
+
+/**
+ * getsockopt(SO_GET_FILTER): optlen counts instructions, not bytes. No
+ * filter reads as 0; optlen 0 asks for the count; a shorter optlen than the
+ * program is EINVAL; otherwise the instructions are copied and optlen says how many.
+ */
+function getFilter(t: Task, sock: SocketImpl, optval: number, len: number, optlenAddr: number): number {
+  const program = sock.receiveFilterProgram;
+  const count = program?.length ?? 0;
+  if (program && len !== 0) {
+    if (len < count) throw new SysError(Errno.EINVAL);
+    t.mm.copyOut(optval, encodeBpfProgram(program));
+  }
+  writeInt(t, optlenAddr, count);
   return 0;
 }
 

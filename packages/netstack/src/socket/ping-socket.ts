@@ -268,7 +268,8 @@ export class PingSocket extends ConnectionlessSocket implements Socket {
     if (this.version === 4) emitIcmpv4(msg, data, 0);
     else emitIcmpv6(msg, data, 0, info.src, info.dst);
     if (this.queuedBytes + data.length > this.buffers.rcv) return;
-    const local = this.stack.isLocalAddress(info.dst) ? info.dst : (info.nic.primaryAddress(this.version) ?? info.dst);
+    // Linux's ping sockets never fill in IP_PKTINFO's ipi_spec_dst (ping_rcv skips ipv4_pktinfo_prepare): it reads as 0.0.0.0.
+    const local = IpAddress.any(this.version);
     const arrival: ArrivalInfo = { dst: info.dst, local, dstPort: 0, nicId: info.nic.id, ttl: info.ttl, tos: trafficClass(info.networkPacket) };
     this.queue.push({ data, from: info.src, arrival });
     this.queuedBytes += data.length;

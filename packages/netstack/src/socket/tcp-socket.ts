@@ -14,6 +14,7 @@ import { IpOptions } from './ip-options.js';
 import { Readiness } from './readiness.js';
 import { bufferSize, forcedBufferSize, intValue, lingerValue } from './options.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
+import type { ReceiveFilter } from '../stack/types.js';
 
 /** Linux's net.core.somaxconn. */
 const SOMAXCONN = 4096;
@@ -253,6 +254,10 @@ export class TcpSocket implements Socket {
     if (accepting && this.ep.remoteAddr) return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
     if (s === TcpState.CLOSE || s === TcpState.LISTEN || s === TcpState.SYN_SENT || !this.ep.remoteAddr) throw new SysError(Errno.ENOTCONN);
     return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
+  }
+
+  setReceiveFilter(filter: ReceiveFilter | null): void {
+    this.ep.receiveFilter = filter;
   }
 
   setsockopt(level: number, name: number, value: SockOptValue): void {

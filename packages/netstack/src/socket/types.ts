@@ -1,5 +1,7 @@
 // The BSD-socket surface the kernel (or any embedder) programs against.
 
+import type { ReceiveFilter, SendOptions } from '../stack/types.js';
+
 /** A socket address: AF_INET or AF_INET6, text address, port. */
 export interface SockAddr {
   family: number;
@@ -72,7 +74,7 @@ export interface Socket {
   /** send(2): bytes accepted (streams may accept fewer than offered), or EAGAIN/EPIPE/... */
   send(data: Uint8Array, flags?: number): number;
   /** sendto(2); `addr` null means the connected peer. */
-  sendto(data: Uint8Array, flags: number, addr: SockAddr | null): number;
+  sendto(data: Uint8Array, flags: number, addr: SockAddr | null, options?: SendOptions): number;
   /** recv(2): up to maxLen bytes; an empty array means end of stream. EAGAIN when nothing is ready. */
   recv(maxLen: number, flags?: number): Uint8Array;
   /**
@@ -91,6 +93,11 @@ export interface Socket {
   /** setsockopt(2); ENOPROTOOPT for unknown options, EINVAL for bad values. */
   setsockopt(level: number, name: number, value: SockOptValue): void;
   getsockopt(level: number, name: number): SockOptValue;
+  /**
+   * Installs (or with null removes) the filter every packet arriving for this
+   * socket passes before it is queued. Absent on sockets that take none.
+   */
+  setReceiveFilter?(filter: ReceiveFilter | null): void;
   /** Bytes readable now (FIONREAD/SIOCINQ): stream bytes, or the next datagram's size (0 if none). */
   inq(): number;
   /** Bytes sent but not yet acknowledged plus unsent bytes (SIOCOUTQ); 0 for datagrams. */

@@ -13,6 +13,7 @@ import { ipReceiveControl } from './recv-control.js';
 import { ConnectionlessSocket } from './connectionless-socket.js';
 import { Readiness } from './readiness.js';
 import type { RecvResult, SockAddr, SockOptValue, Socket } from './types.js';
+import type { ReceiveFilter, SendOptions } from '../stack/types.js';
 
 export class UdpSocket extends ConnectionlessSocket implements Socket {
   readonly type = SOCK.DGRAM;
@@ -91,7 +92,7 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
     });
   }
 
-  sendto(data: Uint8Array, flags: number, addr: SockAddr | null): number {
+  sendto(data: Uint8Array, flags: number, addr: SockAddr | null, options?: SendOptions): number {
     return this.stack.call(() => {
       this.checkOpen();
       const ep = this.ep;
@@ -107,10 +108,10 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
         const { ip, port } = parseSockAddr(this.family, addr);
         this.checkV6Only(ip);
         this.checkDestinationVersion(ip);
-        ep.send(data, ip, port);
+        ep.send(data, ip, port, options);
       } else {
         if (!ep.remoteAddr) throw new SysError(Errno.EDESTADDRREQ);
-        ep.send(data, null, 0);
+        ep.send(data, null, 0, options);
       }
       return data.length;
     });
@@ -174,6 +175,10 @@ export class UdpSocket extends ConnectionlessSocket implements Socket {
     this.checkOpen();
     if (!this.ep.remoteAddr || this.ep.remotePort === 0) throw new SysError(Errno.ENOTCONN);
     return toSockAddr(this.family, this.ep.remoteAddr, this.ep.remotePort);
+  }
+
+  setReceiveFilter(filter: ReceiveFilter | null): void {
+    this.ep.receiveFilter = filter;
   }
 
   setsockopt(level: number, name: number, value: SockOptValue): void {

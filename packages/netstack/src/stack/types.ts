@@ -62,3 +62,22 @@ export interface Route {
   /** Largest network-layer packet the path carries. */
   readonly mtu: number;
 }
+
+/**
+ * A receive filter (a socket filter program the kernel runs, SO_ATTACH_FILTER):
+ * given an arriving packet from its transport header on, the number of its
+ * bytes to keep; 0 drops it.
+ */
+export type ReceiveFilter = (packet: Uint8Array) => number;
+
+/**
+ * IP header values one datagram asks for through sendmsg's control messages
+ * (ip(7) IP_TTL and IP_TOS for IPv4 routes, ipv6(7) IPV6_HOPLIMIT and
+ * IPV6_TCLASS for IPv6 ones); absent: the socket's own setting.
+ */
+export interface SendOptions {
+  ttl?: number;
+  tos?: number;
+  hopLimit?: number;
+  tclass?: number;
+}

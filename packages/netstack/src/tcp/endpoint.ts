@@ -12,7 +12,7 @@ import { Errno, IPPROTO } from '../abi.js';
 import type { IpAddress } from '../wire/address.js';
 import { emitTcp, TCP_MAX_HEADER_LEN, TCP_MIN_HEADER_LEN, TcpFlag, tcpHeaderLength, type TcpRepr } from '../wire/tcp.js';
 import type { Stack } from '../stack/stack.js';
-import type { Route, PacketInfo } from '../stack/types.js';
+import type { Route, PacketInfo, ReceiveFilter } from '../stack/types.js';
 import type { PortBinding } from '../stack/ports.js';
 import { allocPacket, setGsoSize } from '../stack/packet.js';
 import { foldSum, pseudoHeaderSum } from '../wire/checksum.js';
@@ -55,6 +55,8 @@ export class TcpEndpoint {
 
   // ---- socket options -------------------------------------------------------
   nodelay = false;
+  /** SO_ATTACH_FILTER: every arriving segment passes it first (an accepted connection inherits its listener's). */
+  receiveFilter: ReceiveFilter | null = null;
   /** TCP_CORK: hold partial segments until uncorked (or the FIN). */
   cork = false;
   /** TCP_USER_TIMEOUT in ms (0: use tcp_retries2). */

@@ -109,6 +109,7 @@ export function handleListen(listener: TcpEndpoint, seg: TcpRepr, info: PacketIn
 /** A child inherits the listener's socket options (as Linux copies them on accept). */
 function inheritOptions(child: TcpEndpoint, l: TcpEndpoint): void {
   child.nodelay = l.nodelay;
+  child.receiveFilter = l.receiveFilter;
   child.keepalive = l.keepalive;
   child.keepIdleS = l.keepIdleS;
   child.keepIntvlS = l.keepIntvlS;

@@ -170,12 +170,12 @@ export class TcpProtocol implements TransportProtocol {
     if (!seg) return;
     const ep = this.connections.get(connectionKey(info.dst, seg.dstPort, info.src, seg.srcPort));
     if (ep) {
-      ep.handleSegment(seg, info);
+      if (passesFilter(ep, payload, seg)) ep.handleSegment(seg, info);
       return;
     }
     const listener = this.findListener(info.dst, seg.dstPort, info.src, seg.srcPort);
     if (listener) {
-      listener.handleListen(seg, info);
+      if (passesFilter(listener, payload, seg)) listener.handleListen(seg, info);
       return;
     }
     this.sendReset(info, seg);
@@ -215,4 +215,18 @@ export class TcpProtocol implements TransportProtocol {
     emitTcp(repr, pkt.buf, pkt.off, route.src, route.dst, !route.nic.link.capabilities.checksumOffload);
     this.stack.sendIp(route, IPPROTO.TCP, pkt);
   }
+}
+
+/**
+ * Runs the socket's receive filter over a segment (TCP header and data), as
+ * Linux's tcp_filter: a 0 verdict drops it; a shorter one trims its data,
+ * never its header.
+ */
+function passesFilter(ep: TcpEndpoint, raw: Uint8Array, seg: TcpRepr): boolean {
+  if (!ep.receiveFilter) return true;
+  const keep = ep.receiveFilter(raw);
+  if (keep === 0) return false;
+  const headerLen = raw.length - seg.payload.length;
+  if (keep < raw.length) seg.payload = seg.payload.subarray(0, Math.max(0, keep - headerLen));
+  return true;
 }

@@ -10,7 +10,7 @@ import { allocPacket } from '../stack/packet.js';
 import type { PortBinding } from '../stack/ports.js';
 import type { Stack } from '../stack/stack.js';
 import type { Nic } from '../stack/nic.js';
-import type { Route } from '../stack/types.js';
+import type { ReceiveFilter, Route, SendOptions } from '../stack/types.js';
 import type { UdpProtocol } from './protocol.js';
 
 /** Linux's net.core.rmem_default / wmem_default. */
@@ -44,6 +44,8 @@ export class UdpEndpoint {
   ttl = 64;
   tos = 0;
   rcvBufSize = UDP_DEFAULT_BUF;
+  /** SO_ATTACH_FILTER: every arriving datagram passes it before it is queued. */
+  receiveFilter: ReceiveFilter | null = null;
   sndBufSize = UDP_DEFAULT_BUF;
   /** IP_MULTICAST_TTL: the TTL of datagrams sent to a multicast group. */
   multicastTtl = 1;
@@ -111,7 +113,7 @@ export class UdpEndpoint {
    * EDESTADDRREQ, EACCES (broadcast without SO_BROADCAST), EMSGSIZE,
    * ENETUNREACH.
    */
-  send(data: Uint8Array, dst: IpAddress | null, port: number): void {
+  send(data: Uint8Array, dst: IpAddress | null, port: number, options?: SendOptions): void {
     let to = dst ?? this.remoteAddr;
     const toPort = dst ? port : this.remotePort;
     if (!to) throw new SysError(Errno.EDESTADDRREQ);
@@ -127,7 +129,10 @@ export class UdpEndpoint {
     if (this.localPort === 0) this.protocol.autobind(this);
     const pkt = allocPacket(UDP_HEADER_LEN + data.length);
     emitUdp({ srcPort: this.localPort, dstPort: toPort, payload: data }, pkt.buf, pkt.off, route.src, to);
-    this.stack.sendIp(route, IPPROTO.UDP, pkt, to.isMulticast ? this.multicastTtl : this.ttl, this.tos);
+    // A control message's TTL or hop limit wins over the socket's, even for a group (ip_cmsg_send sets ipc.ttl first).
+    const ttl = (to.version === 4 ? options?.ttl : options?.hopLimit) ?? (to.isMulticast ? this.multicastTtl : this.ttl);
+    const tos = (to.version === 4 ? options?.tos : options?.tclass) ?? this.tos;
+    this.stack.sendIp(route, IPPROTO.UDP, pkt, ttl, tos);
     this.protocol.mib[to.version].outDatagrams++;
   }
 

@@ -7,7 +7,7 @@ import type { IpAddress } from '../wire/address.js';
 import { get16 } from '../wire/bytes.js';
 import { Icmpv4Type, Icmpv4Unreach } from '../wire/icmpv4.js';
 import { Icmpv6Type, Icmpv6Unreach } from '../wire/icmpv6.js';
-import { parseUdp } from '../wire/udp.js';
+import { parseUdp, UDP_HEADER_LEN } from '../wire/udp.js';
 import { trafficClass } from '../stack/packet.js';
 import { PortTable } from '../stack/ports.js';
 import type { Stack } from '../stack/stack.js';
@@ -155,8 +155,10 @@ export class UdpProtocol implements TransportProtocol {
     const arrivedAt = this.stack.clock.now();
     this.mib[info.dst.version].inDatagrams += multi ? best.length : 1;
     if (multi) {
-      for (const ep of best)
-        ep.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos, arrivedAt });
+      for (const ep of best) {
+        const data = filteredPayload(ep, payload, d.payload);
+        if (data) ep.enqueue({ data, srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos, arrivedAt });
+      }
       return;
     }
     let target: UdpEndpoint;
@@ -169,7 +171,8 @@ export class UdpProtocol implements TransportProtocol {
     } else {
       target = best.reduce((a, b) => (b.bindOrder > a.bindOrder ? b : a));
     }
-    target.enqueue({ data: d.payload.slice(), srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos, arrivedAt });
+    const data = filteredPayload(target, payload, d.payload);
+    if (data) target.enqueue({ data, srcAddr: info.src, srcPort: d.srcPort, dstAddr: info.dst, nic: info.nic, ttl: info.ttl, tos, arrivedAt });
   }
 
   receiveError(err: NetworkError): void {
@@ -212,4 +215,17 @@ export function sameAddress(a: IpAddress, b: IpAddress): boolean {
   const ua = a.isV4Mapped ? a.unmapV4() : a;
   const ub = b.isV4Mapped ? b.unmapV4() : b;
   return ua.key === ub.key;
+}
+
+/**
+ * A copy of the datagram's data as the socket's receive filter lets it in
+ * (Linux's sk_filter_trim_cap with the UDP header as the floor): null when
+ * the filter drops it, cut short when the filter keeps fewer bytes.
+ */
+function filteredPayload(ep: UdpEndpoint, raw: Uint8Array, data: Uint8Array): Uint8Array | null {
+  if (!ep.receiveFilter) return data.slice();
+  // The filter sees the datagram as its length field gives it (Linux trims link padding first).
+  const keep = ep.receiveFilter(raw.subarray(0, UDP_HEADER_LEN + data.length));
+  if (keep === 0) return null;
+  return data.slice(0, Math.max(0, Math.min(data.length, keep - UDP_HEADER_LEN)));
 }

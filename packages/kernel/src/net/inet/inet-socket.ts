@@ -1,5 +1,5 @@
-import { AF, CLOCK, Errno, ICMP, ICMP6, IP, IPPROTO, Linger, MSG, POLL, SIOC, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
-import { createSocket, IpAddress, TCP_CA_NAME_MAX, type SockAddr, type Socket, type SockOptValue } from '@tvisor/netstack';
+import { AF, CLOCK, Errno, ICMP, ICMP6, IP, IPPROTO, IPV6, Linger, MSG, POLL, SIOC, SO, SOCK, SOL, SockaddrIn, SockaddrIn6, SysError, TCP } from '@tvisor/abi';
+import { createSocket, IpAddress, TCP_CA_NAME_MAX, type SendOptions, type SockAddr, type Socket, type SockOptValue } from '@tvisor/netstack';
 import type { FileDescription, ReadinessCallback } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import type { Task } from '../../task.js';
@@ -181,7 +181,9 @@ export class InetSocket extends SocketImpl {
   accept(_t: Task): SocketImpl {
     const conn = this.inner.accept();
     const st = this.sockInode.stat();
-    return new InetSocket(newSocketInode({ uid: st.uid, gid: st.gid, groups: [] }), this.kernel, conn);
+    const child = new InetSocket(newSocketInode({ uid: st.uid, gid: st.gid, groups: [] }), this.kernel, conn);
+    child.inheritFilter(this);
+    return child;
   }
 
   connect(t: Task, raw: Uint8Array, nonblock: boolean): number {
@@ -245,8 +247,9 @@ export class InetSocket extends SocketImpl {
     msg.rights = null;
     // write(2) hands a view of application memory: datagrams keep their own copy.
     const data = this.type === SOCK.STREAM ? msg.data : msg.data.slice();
-    if (to && to.family === AF.UNSPEC) return this.inner.sendto(data, flags, null);
-    return to ? this.inner.sendto(data, flags, to) : this.inner.send(data, flags);
+    if (this.type === SOCK.STREAM) return this.inner.send(data, flags);
+    const options = sendOptions(this.family, msg.protocolControl);
+    return this.inner.sendto(data, flags, to && to.family !== AF.UNSPEC ? to : null, options);
   }
 
   /** A datagram's destination: an IPv6 socket takes only AF_INET6, AF_INET and AF_UNSPEC (EINVAL otherwise, udpv6_sendmsg). */
@@ -349,6 +352,12 @@ export class InetSocket extends SocketImpl {
     }
   }
 
+  protected override installReceiveFilter(filter: ((packet: Uint8Array) => number) | null): boolean {
+    if (!this.inner.setReceiveFilter) return false;
+    this.inner.setReceiveFilter(filter);
+    return true;
+  }
+
   override readiness(_fd: FileDescription, mask: number): number {
     return this.inner.poll() & (mask | POLL.ERR | POLL.HUP);
   }
@@ -360,6 +369,36 @@ export class InetSocket extends SocketImpl {
   override release(_fd: FileDescription): void {
     this.inner.close();
   }
+}
+
+/**
+ * The IP header values a datagram's control messages ask for, checked as
+ * ip_cmsg_send and ip6_datagram_send_ctl check them (EINVAL): IP_TTL an int
+ * 1..255, IP_TOS an int or a byte 0..255; on an IPv6 socket IPV6_HOPLIMIT
+ * and IPV6_TCLASS ints -1..255, -1 meaning the socket's own. Which of them
+ * a datagram uses follows its route (IPv4, or IPv4-mapped, or IPv6). Other
+ * types are not applied.
+ */
+function sendOptions(family: number, control: ControlMessage[] | undefined): SendOptions | undefined {
+  if (!control) return undefined;
+  const options: SendOptions = {};
+  const int = (data: Uint8Array): number => new DataView(data.buffer, data.byteOffset, 4).getInt32(0, true);
+  for (const { level, type, data } of control) {
+    if (level === SOL.IP && type === IP.TTL) {
+      if (data.length !== 4 || int(data) < 1 || int(data) > 255) throw new SysError(Errno.EINVAL);
+      options.ttl = int(data);
+    } else if (level === SOL.IP && type === IP.TOS) {
+      const v = data.length === 4 ? int(data) : data.length === 1 ? data[0]! : -1;
+      if (v < 0 || v > 255) throw new SysError(Errno.EINVAL);
+      options.tos = v;
+    } else if (family === AF.INET6 && level === SOL.IPV6 && (type === IPV6.HOPLIMIT || type === IPV6.TCLASS)) {
+      if (data.length !== 4 || int(data) < -1 || int(data) > 255) throw new SysError(Errno.EINVAL);
+      const v = int(data) === -1 ? undefined : int(data);
+      if (type === IPV6.HOPLIMIT) options.hopLimit = v;
+      else options.tclass = v;
+    }
+  }
+  return options;
 }
 
 /** socket(2) for AF_INET/AF_INET6: a netstack socket on the sandbox's stack, or a sentry-owned host socket with -network=host. */

@@ -58,7 +58,8 @@ export class NetlinkSocket extends SocketImpl {
   private groups = 0;
   private readonly queue: Uint8Array[] = [];
   private passcred = false;
-  private filterAttached = false;
+  /** SO_ATTACH_FILTER's program: every message the kernel sends this socket passes it, as netlink_unicast and netlink_dump run sk_filter. */
+  private receiveFilter: ((packet: Uint8Array) => number) | null = null;
   /** SOL_NETLINK flag options kept for getsockopt (NETLINK_EXT_ACK, NETLINK_CAP_ACK...). */
   private readonly netlinkFlags = new Map<number, number>();
 
@@ -143,13 +144,13 @@ export class NetlinkSocket extends SocketImpl {
             this.queueDump(reply.messages, seq);
             continue;
           }
-          for (const r of reply.messages) this.queue.push(r);
+          for (const r of reply.messages) this.deliver(r);
         } catch (e) {
           if (!(e instanceof SysError)) throw e;
           errno = e.errno;
         }
       }
-      if (errno !== 0 || flags & NLM_F.ACK) this.queue.push(errorMessage(m, errno, this.portId));
+      if (errno !== 0 || flags & NLM_F.ACK) this.deliver(errorMessage(m, errno, this.portId));
     }
     this.waiters.notify(POLL.IN);
   }
@@ -170,7 +171,7 @@ export class NetlinkSocket extends SocketImpl {
         out.set(b, at);
         at += b.length;
       }
-      this.queue.push(out);
+      this.deliver(out);
       batch = [];
       size = 0;
     };
@@ -180,7 +181,22 @@ export class NetlinkSocket extends SocketImpl {
       size += m.length;
     }
     flush();
-    this.queue.push(doneMessage(seq, this.portId));
+    this.deliver(doneMessage(seq, this.portId));
+  }
+
+  protected override installReceiveFilter(filter: ((packet: Uint8Array) => number) | null): boolean {
+    this.receiveFilter = filter;
+    return true;
+  }
+
+  /** Queues one datagram for the reader, unless the filter drops it; a shorter verdict trims it (to at least a byte, as sk_filter). */
+  private deliver(datagram: Uint8Array): void {
+    if (this.receiveFilter) {
+      const keep = this.receiveFilter(datagram);
+      if (keep === 0) return;
+      if (keep < datagram.length) datagram = datagram.subarray(0, Math.max(1, keep));
+    }
+    this.queue.push(datagram);
   }
 
   recv(max: number, flags: number): IncomingMessage {
@@ -244,14 +260,6 @@ export class NetlinkSocket extends SocketImpl {
       switch (name) {
         case SO.PASSCRED:
           this.passcred = optionInt(value) !== 0;
-          return true;
-        case SO.ATTACH_FILTER:
-          // No message is ever filtered out: the kernel's replies are all the program asked for.
-          this.filterAttached = true;
-          return true;
-        case SO.DETACH_FILTER:
-          if (!this.filterAttached) throw new SysError(Errno.ENOENT);
-          this.filterAttached = false;
           return true;
         default:
           return false;
