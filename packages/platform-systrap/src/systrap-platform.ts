@@ -1,9 +1,10 @@
 import { Errno, FUTEX, MAP, PROT, Signal, SysError, SYS, WAIT } from '@tvisor/abi';
-import { Registers, USER_REGS_SIZE, REG, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
-import { allocNative, close, FAULT_SIGNALS, HostThreadClock, kill, tgkill, wait as waitpid } from '@tvisor/platform-stub';
+import { REG, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
+import { allocNative, close, FAULT_SIGNALS, kill, tgkill, wait as waitpid } from '@tvisor/platform-stub';
+import { Stub, SystrapAddressSpace, SystrapContext, type BatchRunner } from './address-space.js';
 import { ForgedSlotError, MessageSlot, SLOT_STATE } from './message-slot.js';
 import { futex, futexAsync, mapShared, type SharedMapping } from './native/libc.js';
-import { answerHeld, pollListeners, receiveHeld } from './native/notify.js';
+import { pollListeners } from './native/notify.js';
 import { HostCpus } from './host-cpus.js';
 import { SpinBudget } from './spin-budget.js';
 import { STUB_HELD_SYSCALLS } from './stub/stub-seccomp.js';
@@ -17,9 +18,6 @@ const SPIN_MS = 0.03;
 /** The longest the sentry polls the slots (us) before it sleeps on the doorbell; SpinBudget adapts it. */
 const SENTRY_SPIN_MAX_US = 128;
 const SENTRY_SPIN_PROBE_US = 16;
-/** The longest a stub thread polls its slot (pause instructions, 40-60 ns each on current x86) before it sleeps; adapted per thread. */
-const STUB_SPIN_MAX = 2048;
-const STUB_SPIN_PROBE = 128;
 /** The longest the sentry sleeps on the doorbell before it looks for stubs that died. */
 const SLEEP_NS = 20_000_000n;
 /** The fs base's first word in a register file. */
@@ -31,153 +29,6 @@ const YIELD_EVERY_MS = 1;
 /** How long a stub may take to answer a set-up order (clone, batch) before it counts as hung. */
 const ORDER_TIMEOUT_MS = 10_000;
 
-/** One stub process: the host side of an application address space. */
-class Stub {
-  alive = true;
-  /** The wait status once reaped. */
-  status = 0;
-  readonly contexts = new Set<SystrapContext>();
-  /** Free thread-area indices in this stub. */
-  private readonly freeAreas: number[] = [];
-  private nextArea = 0;
-  /** The held syscalls (mmaps) the sentry has ordered and not yet let through, in order, and the thread ordered to make them. */
-  readonly expected: number[][] = [];
-  expectedTid = 0;
-  constructor(
-    readonly pid: number,
-    /** The sentry's fd of the stub's seccomp listener (closed once the stub is reaped). */
-    readonly listener: number,
-  ) {}
-
-  /**
-   * Answers one held syscall: it runs only if it is the next one the
-   * sentry ordered, made by the thread it ordered it on, with exactly the
-   * arguments it ordered (all values: nothing in memory to change after the
-   * check). Anything else is the application jumping into the stub's code,
-   * and fails with EPERM.
-   */
-  answerHeld(): void {
-    const held = receiveHeld(this.listener);
-    if (!held) return;
-    const want = this.expected[0];
-    const ok =
-      want !== undefined &&
-      held.tid === this.expectedTid &&
-      held.nr === want[0] &&
-      held.args.every((a, i) => a === BigInt.asUintN(64, BigInt(want[i + 1] ?? 0)));
-    if (ok) this.expected.shift();
-    answerHeld(this.listener, held.id, ok);
-  }
-
-  takeArea(): number {
-    const i = this.freeAreas.pop() ?? this.nextArea++;
-    if (i >= STUB_MAX_THREADS) throw new SysError(Errno.EAGAIN, `stub ${this.pid}: no room for another thread`);
-    return i;
-  }
-
-  returnArea(i: number): void {
-    this.freeAreas.push(i);
-  }
-
-  /** A thread of this stub stopped in its handler, to run mapping changes and clones on. */
-  stopped(): SystrapContext | undefined {
-    for (const c of this.contexts) if (!c.running && !c.killed) return c;
-    return undefined;
-  }
-}
-
-/** An address space backed by one stub process; mapping changes run in a stopped thread's handler, batched. */
-class SystrapAddressSpace implements PlatformAddressSpace {
-  private readonly pending: number[][] = [];
-  constructor(
-    private readonly platform: SystrapPlatform,
-    readonly stub: Stub,
-  ) {}
-
-  get hostPid(): number {
-    return this.stub.pid;
-  }
-
-  private queue(op: number[]): void {
-    this.pending.push(op);
-    if (this.pending.length === 62) this.flush();
-  }
-
-  mapFile(addr: number, length: number, fileOffset: number, prot: number): void {
-    this.queue([SYS.mmap, addr, length, prot, MAP.SHARED | MAP.FIXED, STUB_MEMFD, fileOffset]);
-  }
-
-  unmap(addr: number, length: number): void {
-    this.queue([SYS.munmap, addr, length]);
-  }
-
-  protect(addr: number, length: number, prot: number): void {
-    this.queue([SYS.mprotect, addr, length, prot]);
-  }
-
-  flush(): void {
-    if (this.pending.length === 0 || !this.stub.alive) return;
-    const runner = this.stub.stopped() ?? this.platform.borrowRunning(this.stub);
-    const ops = this.pending.splice(0);
-    const results = this.platform.runBatch(runner, ops);
-    results.forEach((rc, i) => {
-      if (rc < 0 && rc > -4096) throw new SysError(-rc, `stub ${this.stub.pid}: mapping change ${ops[i][0]} failed`);
-    });
-  }
-
-  release(): void {
-    this.pending.length = 0;
-    if (this.stub.alive) kill(this.stub.pid, Signal.SIGKILL);
-    for (const c of this.stub.contexts) c.killed = true;
-  }
-}
-
-class SystrapContext implements PlatformContext {
-  private readonly buffer = new ArrayBuffer(USER_REGS_SIZE);
-  readonly regs = new Registers(this.buffer);
-  /** The same register file as 32-bit words, which the message slot copies to and from the frame. */
-  readonly regWords = new Uint32Array(this.buffer);
-  /** The stop a syscall reports: one object per context (a context has at most one stop outstanding). */
-  readonly syscallStop: StopEvent = { kind: 'syscall', context: this };
-  owner: unknown = undefined;
-  running = false;
-  killed = false;
-  interruptRequested = false;
-  /** How long this thread's handler polls for the sentry's answer before it sleeps. */
-  readonly stubSpin = new SpinBudget(STUB_SPIN_MAX, STUB_SPIN_PROBE);
-  /** Whether the handler's current wait was given a spin budget (else its outcome says nothing of the budget). */
-  stubSpinGiven = false;
-  /** The fs base the host thread has, as its low and high 32 bits (the sentry sets it; the application cannot without a syscall). */
-  hostFsLo = 0;
-  hostFsHi = 0;
-  private readonly clock: HostThreadClock;
-
-  constructor(
-    readonly tid: number,
-    readonly addressSpace: SystrapAddressSpace,
-    readonly slot: MessageSlot,
-    readonly area: number,
-  ) {
-    this.clock = new HostThreadClock(tid);
-  }
-
-  getFpState(): Uint8Array {
-    return this.slot.getFpState();
-  }
-
-  setFpState(state: Uint8Array): void {
-    this.slot.setFpState(state);
-  }
-
-  cpuTime(): bigint {
-    return this.clock.read();
-  }
-
-  kill(): void {
-    this.addressSpace.release();
-  }
-}
-
 /**
  * The systrap platform: application threads run in stub processes under a
  * seccomp filter that turns every application syscall into SIGSYS; the
@@ -185,7 +36,7 @@ class SystrapContext implements PlatformContext {
  * memory), rings the doorbell and waits on its slot for the sentry's answer.
  * No ptrace stop is on the syscall path.
  */
-export class SystrapPlatform implements Platform {
+export class SystrapPlatform implements Platform, BatchRunner {
   readonly name = 'systrap';
   private readonly control: SharedMapping;
   private readonly controlOffset: number;
@@ -236,27 +87,93 @@ export class SystrapPlatform implements Platform {
     return this.slot(i, stubAddress);
   }
 
-  newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
-    const area = 0;
-    const slot = this.takeSlot(threadArea(area));
-    let started: StartedStub;
+  /** Starts a stub with its first thread area in a fresh slot; its first message (thread_start's SIGTRAP) is awaited by newProcess. */
+  private startWithSlot(): { started: StartedStub; slot: MessageSlot } {
+    const slot = this.takeSlot(threadArea(0));
     try {
       // Each stub leads a process group of its own: a group outlives no
       // stub, and none is the terminal's foreground group.
-      started = startStub(this.memory, 0, this.controlOffset, { address: threadArea(area), fileOffset: slot.fileOffset });
+      return { started: startStub(this.memory, 0, this.controlOffset, { address: threadArea(0), fileOffset: slot.fileOffset }), slot };
     } catch (e) {
       this.freeSlots.push(slot.index);
       throw e;
     }
+  }
+
+  newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
+    // A process that forks is likely to fork again: from the second process
+    // on, a spare stub is kept ready (made while the application runs).
+    if (this.stubs.size > 0) this.keepSpare = true;
+    const { started, slot } = this.spare ?? this.startWithSlot();
+    this.spare = undefined;
     const pid = started.pid;
     const stub = new Stub(pid, started.listener);
     stub.takeArea();
     this.stubs.set(pid, stub);
     const addressSpace = new SystrapAddressSpace(this, stub);
-    const context = new SystrapContext(pid, addressSpace, slot, area);
+    const context = new SystrapContext(pid, addressSpace, slot, 0);
     stub.contexts.add(context);
     this.awaitFirstStop(context);
+    // What a new process's registers and FP state are: execve into a reused stub resets to them.
+    if (!this.initialRegWords) {
+      this.initialRegWords = context.regWords.slice();
+      this.initialFpState = context.getFpState();
+    }
     return { addressSpace, context };
+  }
+
+  /** A stub set up ahead of need, for the next newProcess. */
+  private spare: { started: StartedStub; slot: MessageSlot } | undefined;
+  private keepSpare = false;
+  private initialRegWords: Uint32Array | undefined;
+  private initialFpState: Uint8Array | undefined;
+
+  /** The host pid of the spare stub, if one is ready (for tests and diagnostics). */
+  get spareHostPid(): number | undefined {
+    return this.spare?.started.pid;
+  }
+
+  /**
+   * Called when the sentry is about to wait for running application code:
+   * the spawn and ptrace set-up of a spare stub then overlap with the
+   * application's run instead of delaying the next fork.
+   */
+  private prepareSpare(): void {
+    if (!this.keepSpare || this.spare !== undefined || this.runningSet.length === 0 || this.closed) return;
+    try {
+      this.spare = this.startWithSlot();
+    } catch {
+      // Out of host resources now: the next newProcess tries again and reports it.
+      this.keepSpare = false;
+    }
+  }
+
+  /**
+   * execve keeps the stub of a single-threaded process: the new image's
+   * mappings are recorded until commit, which unmaps every application
+   * mapping of the stub and applies them, and resets the thread's FP state
+   * (in the frame its rt_sigreturn loads).
+   */
+  reuseProcess(context: PlatformContext): { addressSpace: PlatformAddressSpace; context: PlatformContext; commit(): void } | undefined {
+    const old = context as SystrapContext;
+    const stub = old.addressSpace.stub;
+    const initialRegs = this.initialRegWords;
+    const initialFp = this.initialFpState;
+    if (old.running || old.killed || old.retired || !stub.alive || stub.contexts.size !== 1 || !initialRegs || !initialFp) return undefined;
+    const addressSpace = new SystrapAddressSpace(this, stub, true);
+    const fresh = new SystrapContext(old.tid, addressSpace, old.slot, old.area);
+    fresh.regWords.set(initialRegs);
+    const commit = () => {
+      fresh.hostFsLo = old.hostFsLo;
+      fresh.hostFsHi = old.hostFsHi;
+      fresh.cpuBaseline = old.hostCpuTime();
+      old.retired = true;
+      stub.contexts.delete(old);
+      stub.contexts.add(fresh);
+      fresh.setFpState(initialFp);
+      addressSpace.takeOver(old.addressSpace);
+    };
+    return { addressSpace, context: fresh, commit };
   }
 
   newThread(context: PlatformContext): PlatformContext {
@@ -411,7 +328,7 @@ export class SystrapPlatform implements Platform {
 
   endThread(context: PlatformContext): void {
     const ctx = context as SystrapContext;
-    if (ctx.running || ctx.killed) return;
+    if (ctx.running || ctx.killed || ctx.retired) return;
     ctx.killed = true;
     const stub = ctx.addressSpace.stub;
     stub.contexts.delete(ctx);
@@ -430,7 +347,7 @@ export class SystrapPlatform implements Platform {
 
   resume(context: PlatformContext): void {
     const ctx = context as SystrapContext;
-    if (ctx.running || ctx.killed) return;
+    if (ctx.running || ctx.killed || ctx.retired) return;
     ctx.addressSpace.flush();
     const words = ctx.regWords;
     const fsLo = words[FS_WORD];
@@ -462,6 +379,7 @@ export class SystrapPlatform implements Platform {
   }
 
   wait(sliceMs?: number): StopEvent | undefined {
+    this.prepareSpare();
     const now = performance.now();
     const spin = this.spinBudgetUs(now);
     const spinUntil = now + spin / 1000;
@@ -510,6 +428,7 @@ export class SystrapPlatform implements Platform {
   }
 
   async waitAsync(): Promise<StopEvent | undefined> {
+    this.prepareSpare();
     await new Promise((resolve) => setImmediate(resolve));
     this.lastYield = performance.now();
     for (;;) {
@@ -625,13 +544,15 @@ export class SystrapPlatform implements Platform {
 
   interrupt(context: PlatformContext): void {
     const ctx = context as SystrapContext;
-    if (!ctx.running || ctx.interruptRequested || ctx.killed) return;
+    if (!ctx.running || ctx.interruptRequested || ctx.killed || ctx.retired) return;
     ctx.interruptRequested = true;
     tgkill(ctx.addressSpace.stub.pid, ctx.tid, Signal.SIGURG);
   }
 
   shutdown(): void {
     this.closed = true;
+    if (this.spare) this.stubs.set(this.spare.started.pid, new Stub(this.spare.started.pid, this.spare.started.listener));
+    this.spare = undefined;
     for (const stub of this.stubs.values()) {
       if (stub.alive) kill(stub.pid, Signal.SIGKILL);
       try {
