@@ -2,10 +2,11 @@ import { Errno, MAP, Signal, SysError, SYS } from '@tvisor/abi';
 import { Registers, USER_REGS_SIZE, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
 import { HostThreadClock, kill, STUB_BASE } from '@tvisor/platform-stub';
 import type { MessageSlot } from './message-slot.js';
-import { answerHeld, receiveHeld } from './native/notify.js';
+import { answerHeld, answerWithFd, receiveHeld } from './native/notify.js';
 import { SpinBudget } from './spin-budget.js';
 import { STUB_MEMFD } from './stub/stub-process.js';
 import { STUB_MAX_THREADS } from './stub/stub-image.js';
+import { STUB_MPROTECT_MAX, STUB_WINDOW_FD } from './stub/stub-seccomp.js';
 
 /** The longest a stub thread polls its slot (pause instructions, 40-60 ns each on current x86) before it sleeps; adapted per thread. */
 const STUB_SPIN_MAX = 2048;
@@ -35,14 +36,17 @@ export class Stub {
     readonly pid: number,
     /** The sentry's fd of the stub's seccomp listener (closed once the stub is reaped). */
     readonly listener: number,
+    /** The sentry's fd of the memory file: a batch's held dup gets it as STUB_WINDOW_FD. */
+    private readonly memoryFd: number,
   ) {}
 
   /**
    * Answers one held syscall: it runs only if it is the next one the
    * sentry ordered, made by the thread it ordered it on, with exactly the
    * arguments it ordered (all values: nothing in memory to change after the
-   * check). Anything else is the application jumping into the stub's code,
-   * and fails with EPERM.
+   * check); an ordered dup gets the memory file as STUB_WINDOW_FD instead.
+   * Anything else is the application jumping into the stub's code, and
+   * fails with EPERM.
    */
   answerHeld(): void {
     const held = receiveHeld(this.listener);
@@ -52,9 +56,19 @@ export class Stub {
       want !== undefined &&
       held.tid === this.expectedTid &&
       held.nr === want[0] &&
-      held.args.every((a, i) => a === BigInt.asUintN(64, BigInt(want[i + 1] ?? 0)));
+      want.every((w, i) => i === 0 || held.args[i - 1] === BigInt.asUintN(64, BigInt(w)));
     if (ok) this.expected.shift();
-    answerHeld(this.listener, held.id, ok);
+    if (ok && held.nr === SYS.dup) {
+      if (!answerWithFd(this.listener, held.id, this.memoryFd, STUB_WINDOW_FD)) answerHeld(this.listener, held.id, false, Errno.EBADF);
+    } else {
+      answerHeld(this.listener, held.id, ok);
+    }
+  }
+
+  /** Whether every thread of the stub is stopped in its handler: no application code runs in it (a batch may then open the window fd). */
+  allStopped(): boolean {
+    for (const c of this.contexts) if (c.running) return false;
+    return true;
   }
 
   takeArea(): number {
@@ -116,7 +130,9 @@ export class SystrapAddressSpace implements PlatformAddressSpace {
   }
 
   protect(addr: number, length: number, prot: number): void {
-    this.queue([SYS.mprotect, addr, length, prot]);
+    // The stub's filter takes mprotects shorter than STUB_MPROTECT_MAX only.
+    const chunk = STUB_MPROTECT_MAX / 2;
+    for (let at = addr, left = length; left > 0; at += chunk, left -= chunk) this.queue([SYS.mprotect, at, Math.min(left, chunk), prot]);
   }
 
   flush(): void {

@@ -7,9 +7,9 @@ import { futex, futexAsync, mapShared, type SharedMapping } from './native/libc.
 import { pollListeners } from './native/notify.js';
 import { HostCpus } from './host-cpus.js';
 import { SpinBudget } from './spin-budget.js';
-import { STUB_HELD_SYSCALLS } from './stub/stub-seccomp.js';
+import { STUB_HELD_SYSCALLS, STUB_THREAD_CLONE_FLAGS, STUB_WINDOW_FD } from './stub/stub-seccomp.js';
 import { HANDLED_SIGNALS, STUB_MEMFD, startStub, type StartedStub, type StubMemory } from './stub/stub-process.js';
-import { STUB_MAX_THREADS, THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
+import { THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
 
 /** How many stub threads the whole sandbox can have at once (the control region holds one slot each). */
 export const MAX_SLOTS = 1024;
@@ -26,6 +26,8 @@ const FS_WORD = REG.fs_base * 2;
 const REAP_EVERY_MS = 10;
 /** In waitAsync, the longest the event loop goes without a turn while stops keep coming. */
 const YIELD_EVERY_MS = 1;
+/** Mapping changes per window batch: the table's 62 entries less the dup that opens the window and the close that ends it. */
+const WINDOW_BATCH = 60;
 /** How long a stub may take to answer a set-up order (clone, batch) before it counts as hung. */
 const ORDER_TIMEOUT_MS = 10_000;
 
@@ -87,7 +89,7 @@ export class SystrapPlatform implements Platform, BatchRunner {
     return this.slot(i, stubAddress);
   }
 
-  /** Starts a stub with its first thread area in a fresh slot; its first message (thread_start's SIGTRAP) is awaited by newProcess. */
+  /** Starts a stub with its first thread area in a fresh slot; its first message (thread_start's SIGTRAP) is awaited by the caller. */
   private startWithSlot(): { started: StartedStub; slot: MessageSlot } {
     const slot = this.takeSlot(threadArea(0));
     try {
@@ -101,13 +103,9 @@ export class SystrapPlatform implements Platform, BatchRunner {
   }
 
   newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
-    // A process that forks is likely to fork again: from the second process
-    // on, a spare stub is kept ready (made while the application runs).
-    if (this.stubs.size > 0) this.keepSpare = true;
-    const { started, slot } = this.spare ?? this.startWithSlot();
-    this.spare = undefined;
+    const { started, slot } = this.startWithSlot();
     const pid = started.pid;
-    const stub = new Stub(pid, started.listener);
+    const stub = new Stub(pid, started.listener, this.memory.fd);
     stub.takeArea();
     this.stubs.set(pid, stub);
     const addressSpace = new SystrapAddressSpace(this, stub);
@@ -122,31 +120,8 @@ export class SystrapPlatform implements Platform, BatchRunner {
     return { addressSpace, context };
   }
 
-  /** A stub set up ahead of need, for the next newProcess. */
-  private spare: { started: StartedStub; slot: MessageSlot } | undefined;
-  private keepSpare = false;
   private initialRegWords: Uint32Array | undefined;
   private initialFpState: Uint8Array | undefined;
-
-  /** The host pid of the spare stub, if one is ready (for tests and diagnostics). */
-  get spareHostPid(): number | undefined {
-    return this.spare?.started.pid;
-  }
-
-  /**
-   * Called when the sentry is about to wait for running application code:
-   * the spawn and ptrace set-up of a spare stub then overlap with the
-   * application's run instead of delaying the next fork.
-   */
-  private prepareSpare(): void {
-    if (!this.keepSpare || this.spare !== undefined || this.runningSet.length === 0 || this.closed) return;
-    try {
-      this.spare = this.startWithSlot();
-    } catch {
-      // Out of host resources now: the next newProcess tries again and reports it.
-      this.keepSpare = false;
-    }
-  }
 
   /**
    * execve keeps the stub of a single-threaded process: the new image's
@@ -193,7 +168,7 @@ export class SystrapPlatform implements Platform, BatchRunner {
       if (rc < 0 && rc > -4096) throw new SysError(-rc, `stub ${stub.pid}: map a thread area`);
       slot.setNewThreadStack(address + THREAD_STACK_OFFSET, THREAD_AREA_SIZE - THREAD_STACK_OFFSET);
       parent.slot.setClone(address + THREAD_AREA_SIZE);
-      this.order(parent, SLOT_STATE.CLONE);
+      this.orderServing(parent, SLOT_STATE.CLONE, [[SYS.clone, STUB_THREAD_CLONE_FLAGS, address + THREAD_AREA_SIZE, 0, 0, 0]]);
       const tid = parent.slot.cloneResult;
       if (tid <= 0) throw new SysError(tid < 0 ? -tid : Errno.EAGAIN, `stub ${stub.pid}: clone a thread`);
       const ctx = new SystrapContext(tid, parent.addressSpace, slot, area);
@@ -216,12 +191,6 @@ export class SystrapPlatform implements Platform, BatchRunner {
     ctx.regs.set(REG.orig_rax, -1);
   }
 
-  /** Sends `state` to a stopped thread and waits until it has a message again (after a batch or clone). */
-  private order(ctx: SystrapContext, state: number): void {
-    if (ctx.slot.order(state)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
-    this.awaitMessage(ctx);
-  }
-
   /**
    * A thread of `stub` held in its handler although the kernel thinks it
    * runs, for mapping changes made while every thread of the stub runs
@@ -242,24 +211,52 @@ export class SystrapPlatform implements Platform, BatchRunner {
   /**
    * Runs host syscalls in a stopped thread's handler; returns their results
    * (read from the slot: the application can forge them, and only harms
-   * itself). The mmaps among them are held by the stub's filter until the
-   * sentry has matched each against `ops`.
+   * itself). While every thread of the stub is stopped, the mmaps go
+   * through the window fd, opened by the batch's first entry (a held dup
+   * the sentry answers with the memory file) and closed by its last: one
+   * round trip to the sentry per batch. Otherwise each mmap is held by the
+   * stub's filter until the sentry has matched it against `ops`.
    */
   runBatch(ctx: SystrapContext, ops: number[][]): number[] {
     const stub = ctx.addressSpace.stub;
+    if (!stub.allStopped()) {
+      ctx.slot.setBatch(ops);
+      this.orderServing(
+        ctx,
+        SLOT_STATE.BATCH,
+        ops.filter((op) => STUB_HELD_SYSCALLS.includes(op[0])),
+      );
+      return ops.map((_, i) => ctx.slot.batchResult(i));
+    }
+    const results: number[] = [];
+    const open = [SYS.dup, STUB_MEMFD];
+    for (let i = 0; i < ops.length; i += WINDOW_BATCH) {
+      const chunk = ops.slice(i, i + WINDOW_BATCH).map((op) => (op[0] === SYS.mmap && op[5] === STUB_MEMFD ? [...op.slice(0, 5), STUB_WINDOW_FD, op[6]] : op));
+      ctx.slot.setBatch([open, ...chunk, [SYS.close, STUB_WINDOW_FD]]);
+      this.orderServing(ctx, SLOT_STATE.BATCH, [open]);
+      for (let k = 0; k < chunk.length; k++) results.push(ctx.slot.batchResult(k + 1));
+    }
+    return results;
+  }
+
+  /**
+   * Gives a stopped thread an order and waits until it has a message again,
+   * letting through the held syscalls in `expected` (in order, from that
+   * thread only) and refusing any other.
+   */
+  private orderServing(ctx: SystrapContext, state: number, expected: number[][]): void {
+    const stub = ctx.addressSpace.stub;
     stub.expected.length = 0;
-    for (const op of ops) if (STUB_HELD_SYSCALLS.includes(op[0])) stub.expected.push(op);
+    stub.expected.push(...expected);
     stub.expectedTid = ctx.tid;
     try {
-      ctx.slot.setBatch(ops);
-      if (ctx.slot.order(SLOT_STATE.BATCH)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+      if (ctx.slot.order(state)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
       this.serveHeld(ctx);
       this.awaitMessage(ctx);
     } finally {
       // What was not let through by now never will be: a late copy is the application's.
       stub.expected.length = 0;
     }
-    return ops.map((_, i) => ctx.slot.batchResult(i));
   }
 
   /** Answers the held mmaps of a batch until none is expected, the thread is back with a message, or its stub is gone. */
@@ -379,7 +376,6 @@ export class SystrapPlatform implements Platform, BatchRunner {
   }
 
   wait(sliceMs?: number): StopEvent | undefined {
-    this.prepareSpare();
     const now = performance.now();
     const spin = this.spinBudgetUs(now);
     const spinUntil = now + spin / 1000;
@@ -428,7 +424,6 @@ export class SystrapPlatform implements Platform, BatchRunner {
   }
 
   async waitAsync(): Promise<StopEvent | undefined> {
-    this.prepareSpare();
     await new Promise((resolve) => setImmediate(resolve));
     this.lastYield = performance.now();
     for (;;) {
@@ -551,8 +546,6 @@ export class SystrapPlatform implements Platform, BatchRunner {
 
   shutdown(): void {
     this.closed = true;
-    if (this.spare) this.stubs.set(this.spare.started.pid, new Stub(this.spare.started.pid, this.spare.started.listener));
-    this.spare = undefined;
     for (const stub of this.stubs.values()) {
       if (stub.alive) kill(stub.pid, Signal.SIGKILL);
       try {

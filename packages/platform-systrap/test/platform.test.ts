@@ -164,30 +164,4 @@ describe('SystrapPlatform', () => {
     expect(after).not.toContain('30000000');
     reused.context.kill();
   });
-
-  it('keeps a spare stub ready once a second process exists, made while the application runs', () => {
-    const spawnAt = (as: { mapFile(a: number, l: number, o: number, p: number): void }) => {
-      const off = memory.allocate(4096);
-      memory.bytes(off, PROGRAM.length).set(PROGRAM);
-      as.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
-    };
-    const a = platform.newProcess();
-    const b = platform.newProcess();
-    spawnAt(a.addressSpace);
-    a.context.regs.ip = CODE_ADDR;
-    platform.resume(a.context);
-    expect(waitFor(a.context)?.kind).toBe('syscall');
-    const spare = platform.spareHostPid;
-    expect(spare).toBeDefined();
-    expect(readFileSync(`/proc/${spare}/status`, 'utf8')).toMatch(/^Seccomp:\t2$/m);
-    const c = platform.newProcess();
-    expect(c.addressSpace.hostPid).toBe(spare);
-    expect(platform.spareHostPid).toBeUndefined();
-    spawnAt(c.addressSpace);
-    c.context.regs.ip = CODE_ADDR;
-    platform.resume(c.context);
-    expect(waitFor(c.context)?.kind).toBe('syscall');
-    expect(c.context.regs.syscallNumber).toBe(SYS.getpid);
-    for (const p of [a, b, c]) p.context.kill();
-  });
 });
