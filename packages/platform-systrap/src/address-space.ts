@@ -12,6 +12,9 @@ import { STUB_MPROTECT_MAX, STUB_WINDOW_FD } from './stub/stub-seccomp.js';
 const STUB_SPIN_MAX = 2048;
 const STUB_SPIN_PROBE = 128;
 
+/** Mapping changes per window batch: the table's 62 entries less the dup that opens the window and the close that ends it. */
+export const WINDOW_BATCH = 60;
+
 /** What an address space needs of the platform to apply its changes. */
 export interface BatchRunner {
   /** Runs host syscalls in a stopped thread's handler; returns their results. */
@@ -135,8 +138,35 @@ export class SystrapAddressSpace implements PlatformAddressSpace {
     for (let at = addr, left = length; left > 0; at += chunk, left -= chunk) this.queue([SYS.mprotect, at, Math.min(left, chunk), prot]);
   }
 
+  /**
+   * Applies the queued changes now if a thread of the stub runs; while
+   * every thread is stopped nothing can see the mappings, so up to one
+   * window batch of them waits for the next resume, which runs them on its
+   * way back to the application (no round trip of its own).
+   */
   flush(): void {
     if (this.recorded || this.handedOver || this.pending.length === 0 || !this.stub.alive) return;
+    if (this.pending.length <= WINDOW_BATCH && this.stub.contexts.size > 0 && this.stub.allStopped()) return;
+    this.flushNow();
+  }
+
+  /**
+   * The changes a resume can take along: all of them, when they fit one
+   * window batch and the stub has one thread, stopped. (With more threads,
+   * one resumed right after could run application code while the window
+   * fd is still open: they are flushed first.)
+   */
+  takeForResume(): number[][] {
+    if (this.recorded || this.handedOver || this.pending.length === 0 || !this.stub.alive) return [];
+    if (this.pending.length > WINDOW_BATCH || this.stub.contexts.size !== 1 || !this.stub.allStopped()) {
+      this.flushNow();
+      return [];
+    }
+    return this.pending.splice(0);
+  }
+
+  private flushNow(): void {
+    if (this.pending.length === 0 || !this.stub.alive) return;
     const runner = this.stub.stopped() ?? this.runner.borrowRunning(this.stub);
     const ops = this.pending.splice(0);
     const results = this.runner.runBatch(runner, ops);

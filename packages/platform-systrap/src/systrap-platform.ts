@@ -1,7 +1,7 @@
 import { Errno, FUTEX, MAP, PROT, Signal, SysError, SYS, WAIT } from '@tvisor/abi';
 import { REG, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
 import { allocNative, close, FAULT_SIGNALS, kill, tgkill, wait as waitpid } from '@tvisor/platform-stub';
-import { Stub, SystrapAddressSpace, SystrapContext, type BatchRunner } from './address-space.js';
+import { Stub, SystrapAddressSpace, SystrapContext, WINDOW_BATCH, type BatchRunner } from './address-space.js';
 import { ForgedSlotError, MessageSlot, SLOT_STATE } from './message-slot.js';
 import { futex, futexAsync, mapShared, type SharedMapping } from './native/libc.js';
 import { pollListeners } from './native/notify.js';
@@ -26,8 +26,8 @@ const FS_WORD = REG.fs_base * 2;
 const REAP_EVERY_MS = 10;
 /** In waitAsync, the longest the event loop goes without a turn while stops keep coming. */
 const YIELD_EVERY_MS = 1;
-/** Mapping changes per window batch: the table's 62 entries less the dup that opens the window and the close that ends it. */
-const WINDOW_BATCH = 60;
+/** A window batch's first entry: the held dup the sentry answers with the memory file as STUB_WINDOW_FD. */
+const WINDOW_OPEN = [SYS.dup, STUB_MEMFD];
 /** How long a stub may take to answer a set-up order (clone, batch) before it counts as hung. */
 const ORDER_TIMEOUT_MS = 10_000;
 
@@ -229,14 +229,19 @@ export class SystrapPlatform implements Platform, BatchRunner {
       return ops.map((_, i) => ctx.slot.batchResult(i));
     }
     const results: number[] = [];
-    const open = [SYS.dup, STUB_MEMFD];
     for (let i = 0; i < ops.length; i += WINDOW_BATCH) {
-      const chunk = ops.slice(i, i + WINDOW_BATCH).map((op) => (op[0] === SYS.mmap && op[5] === STUB_MEMFD ? [...op.slice(0, 5), STUB_WINDOW_FD, op[6]] : op));
-      ctx.slot.setBatch([open, ...chunk, [SYS.close, STUB_WINDOW_FD]]);
-      this.orderServing(ctx, SLOT_STATE.BATCH, [open]);
+      const chunk = ops.slice(i, i + WINDOW_BATCH);
+      this.setWindowBatch(ctx, chunk);
+      this.orderServing(ctx, SLOT_STATE.BATCH, [WINDOW_OPEN]);
       for (let k = 0; k < chunk.length; k++) results.push(ctx.slot.batchResult(k + 1));
     }
     return results;
+  }
+
+  /** Writes `ops` (at most WINDOW_BATCH) into ctx's batch table between the window's dup and close, their mmaps through the window fd. */
+  private setWindowBatch(ctx: SystrapContext, ops: number[][]): void {
+    const through = ops.map((op) => (op[0] === SYS.mmap && op[5] === STUB_MEMFD ? [...op.slice(0, 5), STUB_WINDOW_FD, op[6]] : op));
+    ctx.slot.setBatch([WINDOW_OPEN, ...through, [SYS.close, STUB_WINDOW_FD]]);
   }
 
   /**
@@ -345,7 +350,7 @@ export class SystrapPlatform implements Platform, BatchRunner {
   resume(context: PlatformContext): void {
     const ctx = context as SystrapContext;
     if (ctx.running || ctx.killed || ctx.retired) return;
-    ctx.addressSpace.flush();
+    const changes = ctx.addressSpace.takeForResume();
     const words = ctx.regWords;
     const fsLo = words[FS_WORD];
     const fsHi = words[FS_WORD + 1];
@@ -361,6 +366,18 @@ export class SystrapPlatform implements Platform, BatchRunner {
     const given = ctx.stubSpinGiven;
     ctx.stubSpinGiven = this.spareCpu && ctx.stubSpin.value > 0;
     ctx.slot.spin = ctx.stubSpinGiven ? ctx.stubSpin.value : 0;
+    if (changes.length > 0) {
+      // The pending mapping changes ride on the resume: the handler runs them, closes the window and returns to the application.
+      this.setWindowBatch(ctx, changes);
+      const stub = ctx.addressSpace.stub;
+      stub.expected.length = 0;
+      stub.expected.push(WINDOW_OPEN);
+      stub.expectedTid = ctx.tid;
+      if (ctx.slot.order(SLOT_STATE.BATCH_RESUME)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+      this.serveHeld(ctx);
+      stub.expected.length = 0;
+      return;
+    }
     if (ctx.slot.order(SLOT_STATE.RESUME)) {
       if (given) ctx.stubSpin.miss();
       futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
@@ -480,6 +497,8 @@ export class SystrapPlatform implements Platform, BatchRunner {
   private stopOf(ctx: SystrapContext): StopEvent | undefined {
     let msg;
     try {
+      // A mapping change that rode on the last resume failed: mm and the host disagree, and the process cannot run on.
+      if (ctx.slot.takeBatchFailed()) throw new ForgedSlotError(`stub ${ctx.addressSpace.stub.pid}: a mapping change failed`);
       msg = ctx.slot.read(ctx.regWords);
       if (!HANDLED_SIGNALS.includes(msg.signal)) throw new ForgedSlotError(`slot ${ctx.slot.index}: signal ${msg.signal} is not one the stub handles`);
     } catch (e) {

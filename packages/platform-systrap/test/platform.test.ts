@@ -112,6 +112,26 @@ describe('SystrapPlatform', () => {
     }
   }
 
+  it("takes mapping changes made while the stub's only thread is stopped along with its resume, and ends the process if one fails", () => {
+    const { addressSpace, context } = platform.newProcess();
+    const pid = addressSpace.hostPid;
+    const off = memory.allocate(4096);
+    memory.bytes(off, PROGRAM.length).set(PROGRAM);
+    addressSpace.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
+    addressSpace.flush();
+    // Nothing runs in the stub, so nothing is applied yet: the resume carries the change.
+    expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).not.toContain(CODE_ADDR.toString(16));
+    context.regs.ip = CODE_ADDR;
+    platform.resume(context);
+    expect(waitFor(context)?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.getpid);
+    expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).toContain(CODE_ADDR.toString(16));
+    // A change the host refuses (a non-canonical address): mm and the host would disagree, so the process ends.
+    addressSpace.mapFile(0x8000_0000_0000, 4096, off, PROT.READ);
+    platform.resume(context);
+    expect(waitFor(context)).toMatchObject({ kind: 'gone', status: Signal.SIGKILL });
+  });
+
   it('reuses a stub for execve: nothing changes before commit, everything old goes at commit, FP state reset', () => {
     const { addressSpace, context } = platform.newProcess();
     const initialFp = context.getFpState();
