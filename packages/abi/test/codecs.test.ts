@@ -54,6 +54,20 @@ describe('struct codecs', () => {
     });
   }
 
+  it('encodeStruct and decodeStruct round-trip through a subarray, and a short buffer is a RangeError', () => {
+    fc.assert(
+      fc.property(codecArb(abi.Stat), fc.nat(16), (value, lead) => {
+        const bytes = abi.encodeStruct(abi.Stat, value);
+        expect(bytes.byteLength).toBe(abi.Stat.size);
+        const buf = new Uint8Array(lead + bytes.byteLength + 8).fill(CANARY);
+        buf.set(bytes, lead);
+        expect(abi.decodeStruct(abi.Stat, buf.subarray(lead))).toEqual(value);
+      }),
+      RUNS,
+    );
+    expect(() => abi.decodeStruct(abi.Timespec, new Uint8Array(abi.Timespec.size - 1))).toThrow(RangeError);
+  });
+
   it('decode works through a DataView that does not start at its buffer', () => {
     const buf = new Uint8Array(64);
     const view = new DataView(buf.buffer, 8, 32);

@@ -14,6 +14,7 @@ export { createSysfs } from './fs/sys/sysfs.js';
 export { createCgroupfs } from './fs/sys/cgroupfs.js';
 export { addSandboxInterface, useHostNetwork, type SandboxInterface } from './net/inet/stack.js';
 export { Devpts } from './fs/devpts/devpts.js';
+export { registerTunDevice } from './net/tun/tun-file.js';
 export { Terminal } from './tty/terminal.js';
 export { LineDiscipline, defaultTermios } from './tty/line-discipline.js';
 export { hostGetTermios, hostGetWinsize, hostIsatty, hostSetControllingTerminal, hostSetTermios, interruptSyscallsOn } from './native/host-terminal.js';

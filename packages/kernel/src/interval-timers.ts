@@ -1,7 +1,7 @@
 // Interval timers (setitimer): ITIMER_REAL on the monotonic clock, ITIMER_VIRTUAL
 // and ITIMER_PROF on the process's CPU time; the alarm/getitimer/setitimer
 // handlers are in syscalls/itimer.ts.
-import { CLOCK, ITIMER, Itimerval, Signal } from '@tvisor/abi';
+import { CLOCK, encodeStruct, ITIMER, Itimerval, Signal } from '@tvisor/abi';
 import { clockNow } from './clock.js';
 import { groupCpu } from './cpu-time.js';
 import { sendSignal } from './signal-delivery.js';
@@ -51,13 +51,11 @@ function itimerClock(t: Task, which: number): bigint {
 export function cpuItimerValue(t: Task, which: number): Uint8Array {
   const timer = t.group.cpuItimers.get(which);
   const left = timer ? timer.deadline - itimerClock(t, which) : 0n;
-  const out = new Uint8Array(Itimerval.size);
-  Itimerval.encode(new DataView(out.buffer), 0, {
+  return encodeStruct(Itimerval, {
     it_interval: timeval(timer?.interval ?? 0n),
     // Due but not yet seen by the tick: report the smallest nonzero value, as an armed timer never reads zero.
     it_value: timeval(timer ? (left > 1000n ? left : 1000n) : 0n),
   });
-  return out;
 }
 
 /** ITIMER_VIRTUAL (SIGVTALRM) or ITIMER_PROF (SIGPROF) after `valueNs` of the process's CPU time, then every `intervalNs`. */

@@ -36,6 +36,7 @@ export function transferVectors(
   write: boolean,
   offset?: number,
 ): number {
+  if (file.impl.datagram && offset === undefined) return datagramTransfer(task, file, vecs, write);
   let done = 0;
   try {
     for (const { base, len } of vecs) {
@@ -51,8 +52,47 @@ export function transferVectors(
   return done;
 }
 
+/**
+ * The most a datagram file's message holds here (TUN/TAP: 64 KiB and a
+ * header). Reads use a buffer no larger; longer writes reach the file cut
+ * one byte past it, so the file refuses them without the whole copy.
+ */
+const DATAGRAM_MAX = 1 << 18;
+
+/**
+ * One message to or from a datagram file (FileDescriptionImpl.datagram):
+ * a write gathers every vector into one buffer first, a read fills one
+ * buffer and scatters what it got. Both copy, as the message must be whole.
+ */
+function datagramTransfer(task: Task, file: FileDescription, vecs: ReadonlyArray<{ base: number; len: number }>, write: boolean): number {
+  const total = Math.min(
+    vecs.reduce((n, v) => n + v.len, 0),
+    DATAGRAM_MAX + (write ? 1 : 0),
+  );
+  const buf = new Uint8Array(total);
+  if (write) {
+    let at = 0;
+    for (const { base, len } of vecs) {
+      const take = Math.min(len, total - at);
+      if (take > 0) buf.set(task.mm.copyIn(base, take), at);
+      at += take;
+    }
+    return file.write(buf);
+  }
+  const n = file.read(buf);
+  let at = 0;
+  for (const { base, len } of vecs) {
+    if (at >= n) break;
+    const take = Math.min(len, n - at);
+    if (take > 0) task.mm.copyOut(base, buf.subarray(at, at + take));
+    at += take;
+  }
+  return n;
+}
+
 /** read(2) (offset undefined) or pread(2) into app memory. */
 export function readToUser(task: Task, file: FileDescription, addr: number, count: number, offset?: number): number {
+  if (file.impl.datagram && offset === undefined) return datagramTransfer(task, file, [{ base: addr, len: count }], false);
   return transfer(task, addr, count, true, (chunk, done) => file.read(chunk, offset === undefined ? undefined : offset + done));
 }
 
@@ -63,6 +103,7 @@ export function readToUser(task: Task, file: FileDescription, addr: number, coun
  */
 export function writeFromUser(task: Task, file: FileDescription, addr: number, count: number, offset?: number): number {
   try {
+    if (file.impl.datagram && offset === undefined) return datagramTransfer(task, file, [{ base: addr, len: count }], true);
     count = withinFileSizeLimit(task, file, count, offset);
     return transfer(task, addr, count, false, (chunk, done) => file.write(chunk, offset === undefined ? undefined : offset + done));
   } catch (e) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AF, Errno, SO, SOCK, SOL } from '../src/abi.js';
 import { createSocket } from '../src/socket/factory.js';
 import { ping } from '../src/stack/ping.js';
@@ -37,6 +37,75 @@ describe('network layer', () => {
     expect(c.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(0);
     p.clock.advance(200);
     expect(c.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(Errno.EHOSTUNREACH);
+  });
+
+  it('sends a TCP SYN to port 0 as Linux does: EHOSTUNREACH when ARP gets no answer, ECONNREFUSED by the RST on loopback', () => {
+    const p = makePair();
+    const c = createSocket(p.a, AF.INET, SOCK.STREAM);
+    expect(errnoOf(() => c.connect({ family: AF.INET, addr: '10.0.0.77', port: 0 }))).toBe(Errno.EINPROGRESS);
+    p.clock.advance(3100);
+    expect(c.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(Errno.EHOSTUNREACH);
+    const { st, clock } = loopbackStack();
+    const l = createSocket(st, AF.INET, SOCK.STREAM);
+    expect(errnoOf(() => l.connect({ family: AF.INET, addr: '127.0.0.1', port: 0 }))).toBe(Errno.EINPROGRESS);
+    clock.advance(10);
+    expect(l.getsockopt(SOL.SOCKET, SO.ERROR)).toBe(Errno.ECONNREFUSED);
+  });
+
+  it('removes a NIC with its addresses and routes, and never gives its index to a later NIC', async () => {
+    const { IpAddress } = await import('../src/wire/address.js');
+    const p = makePair();
+    const extra = new ChannelPair(p.clock);
+    const closeLink = vi.spyOn(extra.a, 'close');
+    const nic = p.a.addNic(extra.a, 'tap0');
+    p.a.addAddress(nic, '10.5.0.1/24');
+    p.a.addRoute('198.51.100.0/24', nic, '10.5.0.2');
+    expect(p.a.findRoute(IpAddress.parse('198.51.100.9')).nic).toBe(nic);
+    p.a.removeNic(nic);
+    expect(p.a.listNics()).toEqual([p.nicA]);
+    expect(p.a.nicById(nic.id)).toBeNull();
+    expect(p.a.isLocalAddress(IpAddress.parse('10.5.0.1'))).toBeNull();
+    expect(() => p.a.findRoute(IpAddress.parse('198.51.100.9'))).toThrow(/ENETUNREACH/);
+    expect(() => p.a.findRoute(IpAddress.parse('10.5.0.2'))).toThrow(/ENETUNREACH/);
+    expect(closeLink).toHaveBeenCalledOnce();
+    const next = p.a.addNic(new ChannelPair(p.clock).a, 'tap1');
+    expect(next.id).toBeGreaterThan(nic.id);
+  });
+
+  it('sends through an IP-only link (a TUN) without neighbour resolution, and answers what arrives on it', async () => {
+    const frames: Uint8Array[] = [];
+    let deliver: (frame: Uint8Array) => void = () => {};
+    const tun = {
+      mtu: 1500,
+      macAddress: new Uint8Array(6),
+      capabilities: { resolutionRequired: false, checksumOffload: false },
+      attach: (receive: (frame: Uint8Array) => void) => (deliver = receive),
+      send: (frame: Uint8Array) => frames.push(frame.slice()),
+      close: () => {},
+    };
+    const clock = new VirtualClock();
+    const st = new Stack({ clock });
+    const nic = st.addNic(tun, 'tun0');
+    st.addAddress(nic, '10.0.0.1/24');
+    expect(nic.isLoopback).toBe(false);
+    // A ping out goes at once as an IPv4 packet: no ARP request first.
+    const pending = ping(st, '10.0.0.2', { timeoutMs: 500 });
+    clock.advance(1);
+    expect(frames).toHaveLength(1);
+    expect((frames[0][12] << 8) | frames[0][13]).toBe(0x0800);
+    // Turn that echo request into the peer's reply: swap the addresses and make it type 0.
+    const reply = frames[0].slice();
+    reply.set(frames[0].subarray(30, 34), 26);
+    reply.set(frames[0].subarray(26, 30), 30);
+    reply[34] = 0;
+    const sum = (reply[36] << 8) | reply[37];
+    const fixed = sum + 0x0800;
+    const folded = (fixed & 0xffff) + (fixed >> 16);
+    reply[36] = folded >> 8;
+    reply[37] = folded & 0xff;
+    deliver(reply);
+    clock.advance(1);
+    await expect(pending).resolves.toMatchObject({ from: '10.0.0.2' });
   });
 
   it('routes via a gateway and refuses unroutable destinations', async () => {

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { Errno, Signal, SysError, strerror } from '@tvisor/abi';
 import {
   Devpts,
+  registerTunDevice,
   Kernel,
   MemoryFilePages,
   createCgroupfs,
@@ -111,6 +112,7 @@ export async function runDo(opts: DoOptions): Promise<number> {
     throw e;
   }
   const devpts = new Devpts(kernel);
+  registerTunDevice(kernel);
   mountDevpts(root, devpts);
   // A terminal on stdin: the app gets a sentry terminal attached to it (its
   // stdio fds that are that terminal become /dev/pts/N), as a kernel's console.

@@ -50,6 +50,9 @@ export function buildRootFilesystem(opts: RootfsOptions): FsRoot {
     // Terminals: the caller's controlling tty (5:0) and the pty multiplexer (5:2); the kernel's devpts serves both.
     vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/tty', S.IFCHR | 0o666, makeDev(5, 0));
     vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/ptmx', S.IFCHR | 0o666, makeDev(5, 2));
+    // TUN/TAP (10:200), as gVisor provides it; making an interface still takes CAP_NET_ADMIN.
+    vfs.mkdirAt({ ...ctx, umask: 0 }, '/dev/net', 0o755);
+    vfs.mknodAt({ ...ctx, umask: 0 }, '/dev/net/tun', S.IFCHR | 0o666, makeDev(10, 200));
   }
   // /proc and /sys are the kernel's; runDo mounts them once the kernel exists (mountKernelFilesystems).
   return { vfs, root: vfs.root() };

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 /**
  * A host directory that the sandbox sees as is (through the overlay), and
@@ -67,4 +68,29 @@ export function compileC(source: string, flags: string[] = ['-static']): string 
   writeFileSync(join(dir, 'prog.c'), source);
   execFileSync('gcc', ['-O1', ...flags, '-o', join(dir, 'prog'), join(dir, 'prog.c')]);
   return join(dir, 'prog');
+}
+
+/**
+ * Runs `cmd` natively in a fresh network namespace with lo up: the state a
+ * sandbox's network starts in, so the Linux oracle for network tests.
+ */
+export function inFreshNetns(cmd: string[]): SpawnSyncReturns<string> {
+  return spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...cmd], { encoding: 'utf8', timeout: 60_000, env: testEnv() });
+}
+
+/** Whether this host lets the tests make network namespaces (root, unshare and iproute2's ip present). */
+export const canUnshareNetwork = inFreshNetns(['true']).status === 0;
+
+/**
+ * Runs `cmd` in a fresh network namespace and under `runsc do`, expects the
+ * same stdout, a clean exit and nothing on the sandbox's stderr; returns the stdout.
+ */
+export function sameAsLinuxInNetns(cmd: string[]): string {
+  const want = inFreshNetns(cmd);
+  expect(want.status, want.stderr).toBe(0);
+  const got = runsc(['do', ...cmd]);
+  expect(got.stderr).toBe('');
+  expect(got.stdout).toBe(want.stdout);
+  expect(got.status).toBe(0);
+  return got.stdout;
 }

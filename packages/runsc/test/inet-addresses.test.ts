@@ -1,17 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { compileC, runsc, testEnv } from './helpers.js';
+import { describe, it } from 'vitest';
+import { canUnshareNetwork, compileC, sameAsLinuxInNetns } from './helpers.js';
 
 // Address and option-size checks of AF_INET/AF_INET6 sockets, with Linux as the
 // oracle: the program runs in a fresh network namespace (lo up, so ::1 exists
 // even where the host disables IPv6) and under runsc do, and must print the
 // same lines. Nothing in it waits.
-
-function inFreshNetns(cmd: string[]) {
-  return spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...cmd], { encoding: 'utf8', timeout: 60_000, env: testEnv() });
-}
-
-const canUnshare = inFreshNetns(['true']).status === 0;
 
 const PROGRAM = String.raw`#include <stdio.h>
 #include <string.h>
@@ -73,16 +66,10 @@ int main(void) {
 `;
 
 describe('inet socket addresses and option sizes match Linux', () => {
-  it.skipIf(!canUnshare)(
+  it.skipIf(!canUnshareNetwork)(
     'short addresses of another family are EINVAL, TCP ignores sendto addresses, v6 sockets keep to their local IP version, int IP options take 0 to 3 bytes',
     () => {
-      const prog = compileC(PROGRAM);
-      const want = inFreshNetns([prog]);
-      expect(want.status, want.stderr).toBe(0);
-      const got = runsc(['do', prog]);
-      expect(got.stderr).toBe('');
-      expect(got.stdout).toBe(want.stdout);
-      expect(got.status).toBe(0);
+      sameAsLinuxInNetns([compileC(PROGRAM)]);
     },
     120_000,
   );

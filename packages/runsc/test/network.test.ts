@@ -1,33 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compileC, runsc, testEnv } from './helpers.js';
+import { canUnshareNetwork, compileC, runsc, sameAsLinuxInNetns } from './helpers.js';
 
 // The oracle is Linux in a network namespace of the test's own making
 // (`unshare -n`, lo brought up): the state a sandbox starts with. The same
 // command runs there and under `runsc do`; outputs must match.
 
-function inFreshNetns(cmd: string[]) {
-  return spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...cmd], { encoding: 'utf8', timeout: 60_000, env: testEnv() });
-}
-
-const canUnshare = inFreshNetns(['true']).status === 0;
-
-function sameAsLinux(cmd: string[]): string {
-  const want = inFreshNetns(cmd);
-  expect(want.status, want.stderr).toBe(0);
-  const got = runsc(['do', ...cmd]);
-  expect(got.stderr).toBe('');
-  expect(got.stdout).toBe(want.stdout);
-  expect(got.status).toBe(0);
-  return got.stdout;
-}
-
-describe.skipIf(!canUnshare)('the sandbox network as Linux shows it', () => {
+describe.skipIf(!canUnshareNetwork)('the sandbox network as Linux shows it', () => {
   it('ip addr, ip link and the IPv4 routes print what Linux prints for a namespace with lo up', () => {
-    expect(sameAsLinux(['ip', '-o', 'addr'])).toContain('1: lo    inet 127.0.0.1/8 scope host lo');
-    sameAsLinux(['ip', '-o', 'link']);
-    expect(sameAsLinux(['ip', '-4', 'route', 'show', 'table', 'all'])).toContain('local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1');
-    sameAsLinux(['python3', '-c', 'import socket; print(socket.if_nameindex())']);
+    expect(sameAsLinuxInNetns(['ip', '-o', 'addr'])).toContain('1: lo    inet 127.0.0.1/8 scope host lo');
+    sameAsLinuxInNetns(['ip', '-o', 'link']);
+    expect(sameAsLinuxInNetns(['ip', '-4', 'route', 'show', 'table', 'all'])).toContain(
+      'local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1',
+    );
+    sameAsLinuxInNetns(['python3', '-c', 'import socket; print(socket.if_nameindex())']);
   });
 
   it('getifaddrs and the SIOCGIF ioctls describe lo as Linux does', () => {
@@ -96,7 +81,7 @@ int main(void) {
   return 0;
 }
 `);
-    const out = sameAsLinux([prog]);
+    const out = sameAsLinuxInNetns([prog]);
     expect(out).toContain('lo family=2 flags=0x10049 addr=127.0.0.1 mask=255.0.0.0');
     expect(out).toContain('conf 0 40 lo a=127.0.0.1');
   });
@@ -157,7 +142,7 @@ int main(void) {
   return 0;
 }
 `);
-    const out = sameAsLinux([prog]);
+    const out = sameAsLinuxInNetns([prog]);
     expect(out).toContain('/proc/net/tcp [0100007F:7A69 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0]');
     expect(out).toContain('/proc/net/udp [0100007F:7A6B 00000000:0000 07');
     expect(out).toContain('unix 00000000 00010000 0001 01 @tvisor-proc-net-test');
@@ -194,7 +179,7 @@ int main(void) {
   return 0;
 }
 `);
-    const out = sameAsLinux([prog]);
+    const out = sameAsLinuxInNetns([prog]);
     // Linux keeps local routes while lo is down: the SYN goes nowhere.
     expect(out).toContain('down: connect -1 Operation now in progress');
   });

@@ -1,17 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compileC, runsc, testEnv } from './helpers.js';
+import { canUnshareNetwork, compileC, inFreshNetns, runsc } from './helpers.js';
 
 // TCP socket options and state rules, with Linux as the oracle: the same
 // program runs in a fresh network namespace (lo up) and under runsc do, and
 // must print the same lines. Every wait in the program is on an event (poll,
 // EOF), none on time.
-
-function inFreshNetns(cmd: string[]) {
-  return spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...cmd], { encoding: 'utf8', timeout: 60_000, env: testEnv() });
-}
-
-const canUnshare = inFreshNetns(['true']).status === 0;
 
 const PROGRAM = String.raw`#include <stdio.h>
 #include <string.h>
@@ -199,7 +192,7 @@ int main(void) {
 }
 `;
 
-describe.skipIf(!canUnshare)('TCP as Linux gives it', () => {
+describe.skipIf(!canUnshareNetwork)('TCP as Linux gives it', () => {
   it('TCP_SYNCNT/LINGER2/DEFER_ACCEPT/WINDOW_CLAMP/INQ/CONGESTION/QUICKACK, the TCP_CORK ceiling, MSG_TRUNC, TIME_WAIT rules, refused and reset connects', () => {
     const prog = compileC(PROGRAM);
     const want = inFreshNetns([prog]);

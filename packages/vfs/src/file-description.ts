@@ -40,6 +40,13 @@ export interface FileDescriptionImpl {
    * Linux does (no FMODE_PREAD/FMODE_PWRITE).
    */
   readonly stream?: boolean;
+  /**
+   * Optional: true when each read and write moves one whole message (a
+   * TUN/TAP packet): the caller hands `write` everything the application
+   * wrote in one call, its vectors gathered, and gives `read` one buffer of
+   * the size asked for, never pieces of either.
+   */
+  readonly datagram?: boolean;
   /** Read at `offset` without touching the file offset. ESPIPE on streams. Returns bytes read (0 = EOF). */
   pread(fd: FileDescription, dst: Uint8Array, offset: number): number;
   /** Read at the file offset and advance it (or consume from a stream). EAGAIN if it would block. */

@@ -1,5 +1,5 @@
 export type { FieldLayout, FieldType, RecordCodec, StructCodec, ValueOf } from './types.js';
-export { struct, scalar, type StructSpec } from './struct.js';
+export { struct, scalar, encodeStruct, decodeStruct, type StructSpec } from './struct.js';
 export * as field from './fields.js';
 export * from './time.js';
 export * from './stat.js';

@@ -95,3 +95,20 @@ export function scalar<V>(cType: string, field: Field<V>): StructCodec<V> {
     decode: (view, offset) => field.read(view, offset),
   };
 }
+
+/** `value` as a fresh buffer of exactly `codec.size` bytes: what a syscall copies out to the application. */
+export function encodeStruct<T>(codec: StructCodec<T>, value: T): Uint8Array {
+  const out = new Uint8Array(codec.size);
+  codec.encode(new DataView(out.buffer), 0, value);
+  return out;
+}
+
+/**
+ * The struct in the first `codec.size` bytes of `bytes` (e.g. what a syscall
+ * copied in from the application), wherever `bytes` sits in its buffer.
+ * Throws RangeError when `bytes` is shorter than the struct.
+ */
+export function decodeStruct<T>(codec: StructCodec<T>, bytes: Uint8Array): T {
+  if (bytes.byteLength < codec.size) throw new RangeError(`${codec.cType}: ${bytes.byteLength} bytes, need ${codec.size}`);
+  return codec.decode(new DataView(bytes.buffer, bytes.byteOffset, codec.size), 0);
+}

@@ -1,3 +1,5 @@
+import { IOC, ioc } from './ioctl.js';
+
 /** Socket and network-device ioctls (SIOC*; SIOCGIFFLAGS -> SIOC.GIFFLAGS). */
 export const SIOC = {
   ADDRT: 0x890b,
@@ -64,3 +66,31 @@ export const ATF = {
   COM: 0x02,
   PERM: 0x04,
 } as const;
+
+/** TUN/TAP device ioctls on an open /dev/net/tun (TUNSETIFF -> TUN.SETIFF). */
+export const TUN = {
+  SETIFF: ioc(IOC.WRITE, 'T', 202, 4),
+  SETPERSIST: ioc(IOC.WRITE, 'T', 203, 4),
+  SETOWNER: ioc(IOC.WRITE, 'T', 204, 4),
+  SETGROUP: ioc(IOC.WRITE, 'T', 206, 4),
+  GETFEATURES: ioc(IOC.READ, 'T', 207, 4),
+  GETIFF: ioc(IOC.READ, 'T', 210, 4),
+} as const;
+
+/** TUNSETIFF's ifr_flags (IFF_TUN -> TUN_IFF.TUN); NOFILTER shares its bit with NO_PI. */
+export const TUN_IFF = {
+  TUN: 0x0001,
+  TAP: 0x0002,
+  NAPI: 0x0010,
+  NAPI_FRAGS: 0x0020,
+  MULTI_QUEUE: 0x0100,
+  PERSIST: 0x0800,
+  NOFILTER: 0x1000,
+  NO_PI: 0x1000,
+  ONE_QUEUE: 0x2000,
+  VNET_HDR: 0x4000,
+  TUN_EXCL: 0x8000,
+} as const;
+
+/** struct tun_pi's flags: the packet was cut to fit the reader's buffer. */
+export const TUN_PKT_STRIP = 0x0001;

@@ -113,6 +113,7 @@ int printf(const char *, ...);
 #include <linux/if_packet.h>
 #include <linux/ethtool.h>
 #include <linux/virtio_net.h>
+#include <linux/if_tun.h>
 #include <asm-generic/ioctl.h>
 
 /* The kernel's x86-64 signal frame (arch/x86/include/asm/sigframe.h); not a uapi type. */

@@ -1,4 +1,15 @@
-import { Errno, IORING_FEAT, IORING_OFF, IoUringCqe, IoUringSqe, SysError, type IoCqringOffsets, type IoSqringOffsets } from '@tvisor/abi';
+import {
+  decodeStruct,
+  encodeStruct,
+  Errno,
+  type IoCqringOffsets,
+  IORING_FEAT,
+  IORING_OFF,
+  type IoSqringOffsets,
+  IoUringCqe,
+  IoUringSqe,
+  SysError,
+} from '@tvisor/abi';
 import { SharedMemory, type MappableFile, type MemoryFile } from '@tvisor/mm';
 import { FileImplBase, type FileDescription } from '@tvisor/vfs';
 import { anonFile, anonInode } from './anon-inode.js';
@@ -119,7 +130,7 @@ export class IoUringImpl extends FileImplBase {
       }
       const raw = new Uint8Array(IoUringSqe.size);
       this.sqes.readAt(index * IoUringSqe.size, raw);
-      const sqe = IoUringSqe.decode(new DataView(raw.buffer), 0);
+      const sqe = decodeStruct(IoUringSqe, raw);
       this.post({ user_data: sqe.user_data, res: handle(sqe), flags: 0 });
     }
     if (consumed > 0) for (const wake of [...this.waiters]) wake();
@@ -131,9 +142,7 @@ export class IoUringImpl extends FileImplBase {
       this.writeU32(CQ_OVERFLOW, this.readU32(CQ_OVERFLOW) + 1);
       return;
     }
-    const raw = new Uint8Array(IoUringCqe.size);
-    IoUringCqe.encode(new DataView(raw.buffer), 0, cqe);
-    this.rings.writeAt(CQES + (this.cqTail & (this.cqEntries - 1)) * IoUringCqe.size, raw);
+    this.rings.writeAt(CQES + (this.cqTail & (this.cqEntries - 1)) * IoUringCqe.size, encodeStruct(IoUringCqe, cqe));
     this.cqTail = (this.cqTail + 1) >>> 0;
     this.writeU32(CQ_TAIL, this.cqTail);
   }

@@ -1,8 +1,8 @@
-import { CAP, AF, ARPHRD, Errno, IFF, IFNAMSIZ, Ifconf, Ifreq, SIOC, SockaddrIn, SysError } from '@tvisor/abi';
+import { CAP, AF, Errno, IFF, IFNAMSIZ, Ifconf, Ifreq, SIOC, SockaddrIn, SysError } from '@tvisor/abi';
 import type { Nic } from '@tvisor/netstack';
 import type { Task } from '../task.js';
 import { sandboxStack } from './inet/stack.js';
-import { NIC_TX_QUEUE_LEN, networkBytes, nicFlags } from './netlink/route.js';
+import { NIC_TX_QUEUE_LEN, networkBytes, nicFlags, nicHardwareType } from './netlink/route.js';
 import { hasCapability } from '../credentials.js';
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -141,7 +141,7 @@ export function interfaceIoctl(t: Task, family: number, cmd: number, arg: number
       return reply(unionInt(NIC_TX_QUEUE_LEN, 4));
     case SIOC.GIFHWADDR: {
       const union = new Uint8Array(Ifreq.size - IFNAMSIZ);
-      view(union).setUint16(0, nic.isLoopback ? ARPHRD.LOOPBACK : ARPHRD.ETHER, true);
+      view(union).setUint16(0, nicHardwareType(nic), true);
       union.set(nic.mac, 2);
       return reply(union);
     }

@@ -1,4 +1,4 @@
-import { CLOCK, Errno, IOCB_CMD, IOCB_FLAG, Iocb, IoEvent, SysError } from '@tvisor/abi';
+import { CLOCK, decodeStruct, Errno, Iocb, IOCB_CMD, IOCB_FLAG, IoEvent, SysError } from '@tvisor/abi';
 import { userBuffer } from '@tvisor/mm';
 import type { FileDescription } from '@tvisor/vfs';
 import { cpus } from 'node:os';
@@ -63,8 +63,7 @@ function transfer(t: Task, file: FileDescription, vecs: { base: number; len: num
 
 /** io_submit_one: validates one request, serves it and queues its event. Errors before the I/O fail the submission. */
 function submitOne(t: Task, context: AioContext, iocbAddr: number): void {
-  const raw = t.mm.copyIn(iocbAddr, Iocb.size);
-  const cb = Iocb.decode(new DataView(raw.buffer, raw.byteOffset, Iocb.size), 0);
+  const cb = decodeStruct(Iocb, t.mm.copyIn(iocbAddr, Iocb.size));
   if (cb.aio_reserved2 !== 0n) throw new SysError(Errno.EINVAL);
   if (cb.aio_nbytes >= 1n << 63n) throw new SysError(Errno.EINVAL);
   if (context.pending >= context.capacity) throw new SysError(Errno.EAGAIN);

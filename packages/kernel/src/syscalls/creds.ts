@@ -1,4 +1,4 @@
-import { CapData, CapHeader, Errno, LINUX_CAPABILITY, SysError } from '@tvisor/abi';
+import { CapData, CapHeader, decodeStruct, encodeStruct, Errno, LINUX_CAPABILITY, SysError } from '@tvisor/abi';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
 import {
@@ -59,13 +59,10 @@ function capWords(version: number): number | undefined {
  * by writing the preferred one back (how libcap probes) and EINVAL.
  */
 function readCapHeader(t: Task, addr: number): { words: number | undefined; pid: number } {
-  const raw = t.mm.copyIn(addr, CapHeader.size);
-  const hdr = CapHeader.decode(new DataView(raw.buffer, raw.byteOffset, CapHeader.size), 0);
+  const hdr = decodeStruct(CapHeader, t.mm.copyIn(addr, CapHeader.size));
   const words = capWords(hdr.version);
   if (words === undefined) {
-    const out = new Uint8Array(CapHeader.size);
-    CapHeader.encode(new DataView(out.buffer), 0, { version: LINUX_CAPABILITY.VERSION_3, pid: hdr.pid });
-    t.mm.copyOut(addr, out);
+    t.mm.copyOut(addr, encodeStruct(CapHeader, { version: LINUX_CAPABILITY.VERSION_3, pid: hdr.pid }));
   }
   return { words, pid: hdr.pid };
 }

@@ -1,4 +1,23 @@
-import { AT, CAP, Errno, F, F_OWNER, FIO, SIOC, LinuxDirent64, O, POLL, S, Stat, SysError, CLOSE_RANGE, OpenHow, RESOLVE } from '@tvisor/abi';
+import {
+  AT,
+  CAP,
+  CLOSE_RANGE,
+  decodeStruct,
+  encodeStruct,
+  Errno,
+  F,
+  F_OWNER,
+  FIO,
+  LinuxDirent64,
+  O,
+  OpenHow,
+  POLL,
+  RESOLVE,
+  S,
+  SIOC,
+  Stat,
+  SysError,
+} from '@tvisor/abi';
 import { MAX_RW_COUNT } from '@tvisor/mm';
 import { PipeFile, toAbiStat, type Dirent, type FileDescription, type Pipe, type StatInfo } from '@tvisor/vfs';
 import { asyncFlagChanged, asyncOwner, asyncSignal, setAsyncOwner, setAsyncSignal } from '../async-io.js';
@@ -17,9 +36,7 @@ function clampCount(n: number): number {
 }
 
 function copyOutStat(t: Task, addr: number, st: StatInfo): void {
-  const out = new Uint8Array(Stat.size);
-  Stat.encode(new DataView(out.buffer), 0, toAbiStat(st));
-  t.mm.copyOut(addr, out);
+  t.mm.copyOut(addr, encodeStruct(Stat, toAbiStat(st)));
 }
 
 function open(t: Task, dirfd: number, p: string, flags: number, mode: number): number {
@@ -265,7 +282,7 @@ function openat2(t: Task, dirfd: number, pathAddr: number, howAddr: number, size
   const raw = t.mm.copyIn(howAddr, size);
   // Bytes past the struct this kernel knows must be zero (extensible-struct rule).
   if (raw.subarray(OpenHow.size).some((b) => b !== 0)) throw new SysError(Errno.E2BIG);
-  const how = OpenHow.decode(new DataView(raw.buffer, raw.byteOffset, OpenHow.size), 0);
+  const how = decodeStruct(OpenHow, raw);
   const flags = Number(how.flags);
   const allResolve = RESOLVE.NO_XDEV | RESOLVE.NO_MAGICLINKS | RESOLVE.NO_SYMLINKS | RESOLVE.BENEATH | RESOLVE.IN_ROOT | RESOLVE.CACHED;
   if (how.resolve & ~allResolve) throw new SysError(Errno.EINVAL);

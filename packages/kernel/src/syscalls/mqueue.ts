@@ -1,4 +1,4 @@
-import { CAP, CLOCK, Errno, MqAttr, O, POLL, SI, SIGEV, Sigevent, SysError } from '@tvisor/abi';
+import { CAP, CLOCK, decodeStruct, encodeStruct, Errno, MqAttr, O, POLL, SI, SIGEV, Sigevent, SysError } from '@tvisor/abi';
 import type { FileDescription } from '@tvisor/vfs';
 import { clockNow, decodeTimespec } from '../clock.js';
 import { vfsCredentials } from '../fs-context.js';
@@ -35,8 +35,7 @@ function mqOpen(t: Task, nameAddr: number, flags: number, mode: number, attrAddr
   if (flags & O.CREAT) {
     let attr = MQ_DEFAULT_ATTR;
     if (attrAddr !== 0) {
-      const raw = t.mm.copyIn(attrAddr, MqAttr.size);
-      const a = MqAttr.decode(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
+      const a = decodeStruct(MqAttr, t.mm.copyIn(attrAddr, MqAttr.size));
       if (a.mq_maxmsg <= 0 || a.mq_msgsize <= 0 || a.mq_maxmsg > HARD_MSG_MAX || a.mq_msgsize > HARD_MSGSIZE_MAX) throw new SysError(Errno.EINVAL);
       // Past msg_max / msgsize_max only with CAP_SYS_RESOURCE.
       if (!hasCapability(t.creds, CAP.SYS_RESOURCE) && (a.mq_maxmsg > MSG_MAX || a.mq_msgsize > MSGSIZE_MAX)) throw new SysError(Errno.EINVAL);
@@ -159,8 +158,7 @@ function mqNotify(t: Task, fd: number, sevAddr: number): number {
     if (queue.notification?.pid === pid) queue.notification = undefined;
     return 0;
   }
-  const raw = t.mm.copyIn(sevAddr, Sigevent.size);
-  const ev = Sigevent.decode(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
+  const ev = decodeStruct(Sigevent, t.mm.copyIn(sevAddr, Sigevent.size));
   if (ev.sigev_notify !== SIGEV.SIGNAL && ev.sigev_notify !== SIGEV.NONE) throw new SysError(Errno.EINVAL);
   if (ev.sigev_notify === SIGEV.SIGNAL && (ev.sigev_signo < 1 || ev.sigev_signo > 64)) throw new SysError(Errno.EINVAL);
   if (queue.notification) throw new SysError(Errno.EBUSY);
@@ -184,19 +182,19 @@ function mqGetsetattr(t: Task, fd: number, newAddr: number, oldAddr: number): nu
   const { file, queue } = queueOf(t, fd);
   let next: MqAttr | undefined;
   if (newAddr !== 0) {
-    const raw = t.mm.copyIn(newAddr, MqAttr.size);
-    next = MqAttr.decode(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
+    next = decodeStruct(MqAttr, t.mm.copyIn(newAddr, MqAttr.size));
     if (next.mq_flags & ~O.NONBLOCK) throw new SysError(Errno.EINVAL);
   }
   if (oldAddr !== 0) {
-    const out = new Uint8Array(MqAttr.size);
-    MqAttr.encode(new DataView(out.buffer), 0, {
-      mq_flags: file.statusFlags & O.NONBLOCK,
-      mq_maxmsg: queue.maxmsg,
-      mq_msgsize: queue.msgsize,
-      mq_curmsgs: queue.count,
-    });
-    t.mm.copyOut(oldAddr, out);
+    t.mm.copyOut(
+      oldAddr,
+      encodeStruct(MqAttr, {
+        mq_flags: file.statusFlags & O.NONBLOCK,
+        mq_maxmsg: queue.maxmsg,
+        mq_msgsize: queue.msgsize,
+        mq_curmsgs: queue.count,
+      }),
+    );
   }
   // Only O_NONBLOCK of the description changes.
   if (next) file.setStatusFlags((file.statusFlags & ~O.NONBLOCK) | (next.mq_flags & O.NONBLOCK));

@@ -1,4 +1,4 @@
-import { AT, CAP, Errno, O, RENAME, S, STATX, SYNC_FILE_RANGE, Statfs, Statx, SysError, UTIME } from '@tvisor/abi';
+import { AT, CAP, encodeStruct, Errno, O, RENAME, S, Statfs, Statx, STATX, SYNC_FILE_RANGE, SysError, UTIME } from '@tvisor/abi';
 import { installOpened } from '../blocking-io.js';
 import { hasCapability, sameCredentials, toAbiStatfs, toAbiStatx, type Credentials, type StatfsInfo, type StatInfo, type Timespec } from '@tvisor/vfs';
 import { clockNow } from '../clock.js';
@@ -20,18 +20,14 @@ function at(t: Task, dirfd: number, pathAddr: number, atFlags = 0) {
 }
 
 function encodeStatfs(info: StatfsInfo): Uint8Array {
-  const out = new Uint8Array(Statfs.size);
-  Statfs.encode(new DataView(out.buffer), 0, toAbiStatfs(info));
-  return out;
+  return encodeStruct(Statfs, toAbiStatfs(info));
 }
 
 function encodeStatx(st: StatInfo, mask: number): Uint8Array {
-  const out = new Uint8Array(Statx.size);
   const value = toAbiStatx(st);
   // Report only what was asked for and the basic fields, as Linux does.
   value.stx_mask = st.mask & (mask | STATX.BASIC_STATS);
-  Statx.encode(new DataView(out.buffer), 0, value);
-  return out;
+  return encodeStruct(Statx, value);
 }
 
 /** utimensat's times argument: NULL means now; UTIME_NOW/UTIME_OMIT per entry. */

@@ -1,4 +1,4 @@
-import { CAP, Errno, IPC, MSGF, MsgInfo, MsqidDs, SysError } from '@tvisor/abi';
+import { CAP, decodeStruct, encodeStruct, Errno, IPC, MSGF, MsgInfo, MsqidDs, SysError } from '@tvisor/abi';
 import { msgSearch, MsgQueue, type Message } from '../ipc/msg-queue.js';
 import { IPC_DEFAULTS } from '../ipc/namespace.js';
 import { ipcNamespaceOf } from '../namespaces.js';
@@ -115,27 +115,26 @@ function msgInfo(t: Task, addr: number, usage: boolean): number {
     msgssz: MSG_SEGMENT_SIZE,
     msgseg: Math.min((pool * 1024) / MSG_SEGMENT_SIZE, 0xffff),
   };
-  const out = new Uint8Array(MsgInfo.size);
-  MsgInfo.encode(new DataView(out.buffer), 0, info);
-  t.mm.copyOut(addr, out);
+  t.mm.copyOut(addr, encodeStruct(MsgInfo, info));
   return ns.msg.highestSlot();
 }
 
 function msgStat(t: Task, queue: MsgQueue, addr: number, checkRead: boolean): void {
   if (checkRead) queue.checkAccess(t.creds, 4);
-  const out = new Uint8Array(MsqidDs.size);
-  MsqidDs.encode(new DataView(out.buffer), 0, {
-    perm: queue.perm(),
-    stime: queue.stime,
-    rtime: queue.rtime,
-    ctime: queue.ctime,
-    cbytes: queue.bytes,
-    qnum: queue.messages.length,
-    qbytes: queue.qbytes,
-    lspid: queue.lspid,
-    lrpid: queue.lrpid,
-  });
-  t.mm.copyOut(addr, out);
+  t.mm.copyOut(
+    addr,
+    encodeStruct(MsqidDs, {
+      perm: queue.perm(),
+      stime: queue.stime,
+      rtime: queue.rtime,
+      ctime: queue.ctime,
+      cbytes: queue.bytes,
+      qnum: queue.messages.length,
+      qbytes: queue.qbytes,
+      lspid: queue.lspid,
+      lrpid: queue.lrpid,
+    }),
+  );
 }
 
 function msgctl(t: Task, id: number, cmd: number, addr: number): number {
@@ -156,8 +155,7 @@ function msgctl(t: Task, id: number, cmd: number, addr: number): number {
       msgStat(t, ns.msg.lookup(id), addr, true);
       return 0;
     case IPC.SET: {
-      const raw = t.mm.copyIn(addr, MsqidDs.size);
-      const ds = MsqidDs.decode(new DataView(raw.buffer, raw.byteOffset, MsqidDs.size), 0);
+      const ds = decodeStruct(MsqidDs, t.mm.copyIn(addr, MsqidDs.size));
       const queue = ns.msg.lookup(id);
       queue.checkOwner(creds);
       // Raising msg_qbytes past msgmnb takes CAP_SYS_RESOURCE.

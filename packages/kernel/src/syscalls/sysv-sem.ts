@@ -1,4 +1,4 @@
-import { CLOCK, Errno, IPC, SEMF, Sembuf, SemidDs, SemInfo, SysError } from '@tvisor/abi';
+import { CLOCK, decodeStruct, encodeStruct, Errno, IPC, Sembuf, SEMF, SemidDs, SemInfo, SysError } from '@tvisor/abi';
 import { clockNow, decodeTimespec } from '../clock.js';
 import { ipcNamespaceOf } from '../namespaces.js';
 import { ipcNow } from '../ipc/registry.js';
@@ -97,17 +97,13 @@ function semInfo(t: Task, addr: number, usage: boolean): number {
     semaem: usage ? sets.reduce((n, s) => n + s.nsems, 0) : SEM_ADJUST_MAX,
     semmnu: ns.semmns,
   };
-  const out = new Uint8Array(SemInfo.size);
-  SemInfo.encode(new DataView(out.buffer), 0, info);
-  t.mm.copyOut(addr, out);
+  t.mm.copyOut(addr, encodeStruct(SemInfo, info));
   return ns.sem.highestSlot();
 }
 
 function semStat(t: Task, set: SemSet, addr: number, checkRead: boolean): void {
   if (checkRead) set.checkAccess(t.creds, 4);
-  const out = new Uint8Array(SemidDs.size);
-  SemidDs.encode(new DataView(out.buffer), 0, { perm: set.perm(), otime: set.otime, ctime: set.ctime, nsems: set.nsems });
-  t.mm.copyOut(addr, out);
+  t.mm.copyOut(addr, encodeStruct(SemidDs, { perm: set.perm(), otime: set.otime, ctime: set.ctime, nsems: set.nsems }));
 }
 
 function semnum(set: SemSet, num: number): number {
@@ -136,8 +132,7 @@ function semctl(t: Task, id: number, num: number, cmd: number, arg: number): num
       semStat(t, set, arg, true);
       return 0;
     case IPC.SET: {
-      const raw = t.mm.copyIn(arg, SemidDs.size);
-      const ds = SemidDs.decode(new DataView(raw.buffer, raw.byteOffset, SemidDs.size), 0);
+      const ds = decodeStruct(SemidDs, t.mm.copyIn(arg, SemidDs.size));
       set.checkOwner(creds);
       set.setPerm(ds.perm);
       return 0;

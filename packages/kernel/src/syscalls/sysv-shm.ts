@@ -1,4 +1,4 @@
-import { Errno, IPC, MAP, PROT, SHMF, ShmidDs, ShmInfoLimits, ShmInfoUsage, SysError } from '@tvisor/abi';
+import { decodeStruct, encodeStruct, Errno, IPC, MAP, PROT, SHMF, ShmidDs, ShmInfoLimits, ShmInfoUsage, SysError } from '@tvisor/abi';
 import { PAGE_SIZE, pageAlignUp } from '@tvisor/mm';
 import { ipcNamespaceOf } from '../namespaces.js';
 import { ipcNow } from '../ipc/registry.js';
@@ -97,24 +97,19 @@ function shmdt(t: Task, addr: number): number {
 
 function shmStat(t: Task, seg: ShmSegment, addr: number, checkRead: boolean): void {
   if (checkRead) seg.checkAccess(t.creds, 4);
-  const out = new Uint8Array(ShmidDs.size);
-  ShmidDs.encode(new DataView(out.buffer), 0, {
-    perm: seg.perm(),
-    segsz: seg.size,
-    atime: seg.atime,
-    dtime: seg.dtime,
-    ctime: seg.ctime,
-    cpid: seg.cpid,
-    lpid: seg.lpid,
-    nattch: seg.nattch,
-  });
-  t.mm.copyOut(addr, out);
-}
-
-function writeStruct<T>(t: Task, addr: number, codec: { size: number; encode(v: DataView, o: number, value: T): void }, value: T): void {
-  const out = new Uint8Array(codec.size);
-  codec.encode(new DataView(out.buffer), 0, value);
-  t.mm.copyOut(addr, out);
+  t.mm.copyOut(
+    addr,
+    encodeStruct(ShmidDs, {
+      perm: seg.perm(),
+      segsz: seg.size,
+      atime: seg.atime,
+      dtime: seg.dtime,
+      ctime: seg.ctime,
+      cpid: seg.cpid,
+      lpid: seg.lpid,
+      nattch: seg.nattch,
+    }),
+  );
 }
 
 function shmctl(t: Task, id: number, cmd: number, addr: number): number {
@@ -123,18 +118,21 @@ function shmctl(t: Task, id: number, cmd: number, addr: number): number {
   const creds = t.creds;
   switch (cmd) {
     case IPC.INFO:
-      writeStruct(t, addr, ShmInfoLimits, { shmmax: ns.shmmax, shmmin: SHM_MIN, shmmni: ns.shm.limit, shmseg: ns.shm.limit, shmall: ns.shmall });
+      t.mm.copyOut(addr, encodeStruct(ShmInfoLimits, { shmmax: ns.shmmax, shmmin: SHM_MIN, shmmni: ns.shm.limit, shmseg: ns.shm.limit, shmall: ns.shmall }));
       return ns.shm.highestSlot();
     case SHMF.INFO: {
       const segs = ns.shm.all();
-      writeStruct(t, addr, ShmInfoUsage, {
-        used_ids: segs.length,
-        shm_tot: segs.reduce((n, s) => n + s.pageCount, 0),
-        shm_rss: segs.reduce((n, s) => n + s.residentPages(), 0),
-        shm_swp: 0,
-        swap_attempts: 0,
-        swap_successes: 0,
-      });
+      t.mm.copyOut(
+        addr,
+        encodeStruct(ShmInfoUsage, {
+          used_ids: segs.length,
+          shm_tot: segs.reduce((n, s) => n + s.pageCount, 0),
+          shm_rss: segs.reduce((n, s) => n + s.residentPages(), 0),
+          shm_swp: 0,
+          swap_attempts: 0,
+          swap_successes: 0,
+        }),
+      );
       return ns.shm.highestSlot();
     }
     case SHMF.STAT:
@@ -150,8 +148,7 @@ function shmctl(t: Task, id: number, cmd: number, addr: number): number {
       shmStat(t, seg, addr, true);
       return 0;
     case IPC.SET: {
-      const raw = t.mm.copyIn(addr, ShmidDs.size);
-      const ds = ShmidDs.decode(new DataView(raw.buffer, raw.byteOffset, ShmidDs.size), 0);
+      const ds = decodeStruct(ShmidDs, t.mm.copyIn(addr, ShmidDs.size));
       seg.checkOwner(creds);
       seg.setPerm(ds.perm);
       return 0;

@@ -1,4 +1,4 @@
-import { Errno, SIGEV, Signal, Sigevent, SysError, TIMER } from '@tvisor/abi';
+import { decodeStruct, Errno, SIGEV, Sigevent, Signal, SysError, TIMER } from '@tvisor/abi';
 import { decodeTimespec, encodeTimespec } from '../clock.js';
 import { bindClock, readClock } from '../cpu-time.js';
 import { armPosixTimer, type PosixTimer } from '../posix-timers.js';
@@ -44,8 +44,7 @@ export function registerTimerSyscalls(table: SyscallTable): void {
         if (id >= MAX_TIMERS) throw new SysError(Errno.EAGAIN);
         let value = BigInt(id);
         if (a.arg(1) !== 0) {
-          const raw = t.mm.copyIn(a.arg(1), Sigevent.size);
-          const ev = Sigevent.decode(new DataView(raw.buffer, raw.byteOffset, raw.byteLength), 0);
+          const ev = decodeStruct(Sigevent, t.mm.copyIn(a.arg(1), Sigevent.size));
           // SIGEV_THREAD is glibc's (a helper thread, SIGEV_THREAD_ID underneath); given to the
           // kernel directly it means SIGEV_SIGNAL, as in Linux's good_sigevent.
           notify = ev.sigev_notify === SIGEV.THREAD ? SIGEV.SIGNAL : ev.sigev_notify;

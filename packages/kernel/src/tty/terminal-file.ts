@@ -1,4 +1,23 @@
-import { CAP, Errno, FIO, LFLAG, O, Signal, SysError, TC, TCFLUSH, TIOC, TIOCPKT_STATUS, Termios, Termios2, V, Winsize } from '@tvisor/abi';
+import {
+  CAP,
+  decodeStruct,
+  encodeStruct,
+  Errno,
+  FIO,
+  LFLAG,
+  O,
+  Signal,
+  type StructCodec,
+  SysError,
+  TC,
+  TCFLUSH,
+  Termios,
+  Termios2,
+  TIOC,
+  TIOCPKT_STATUS,
+  V,
+  Winsize,
+} from '@tvisor/abi';
 import { FileImplBase, type FileDescription, type Inode, type ReadinessCallback } from '@tvisor/vfs';
 import type { Task } from '../task.js';
 import type { Terminal } from './terminal.js';
@@ -21,14 +40,8 @@ function putU32(task: Task, arg: number, v: number): void {
   task.mm.copyOut(arg, b);
 }
 
-function encode<T>(codec: { size: number; encode(v: DataView, at: number, value: T): void }, value: T): Uint8Array {
-  const b = new Uint8Array(codec.size);
-  codec.encode(new DataView(b.buffer), 0, value);
-  return b;
-}
-
-function decode<T>(task: Task, arg: number, codec: { size: number; decode(v: DataView, at: number): T }): T {
-  return codec.decode(new DataView(task.mm.copyIn(arg, codec.size).buffer), 0);
+function decode<T>(task: Task, arg: number, codec: StructCodec<T>): T {
+  return decodeStruct(codec, task.mm.copyIn(arg, codec.size));
 }
 
 /** Requests that change the terminal: a background process asking them gets SIGTTOU (tty_check_change). */
@@ -47,7 +60,7 @@ export function terminalIoctl(term: Terminal, task: Task, cmd: number, arg: numb
   const ld = term.ld;
   switch (cmd) {
     case TC.GETS:
-      task.mm.copyOut(arg, encode(Termios, ld.termios));
+      task.mm.copyOut(arg, encodeStruct(Termios, ld.termios));
       return 0;
     case TC.SETS:
     case TC.SETSW:
@@ -61,7 +74,7 @@ export function terminalIoctl(term: Terminal, task: Task, cmd: number, arg: numb
       return 0;
     }
     case TC.GETS2:
-      task.mm.copyOut(arg, encode(Termios2, { ...ld.termios, c_ispeed: B38400_SPEED, c_ospeed: B38400_SPEED }));
+      task.mm.copyOut(arg, encodeStruct(Termios2, { ...ld.termios, c_ispeed: B38400_SPEED, c_ospeed: B38400_SPEED }));
       return 0;
     case TC.SETS2:
     case TC.SETSW2:
@@ -96,7 +109,7 @@ export function terminalIoctl(term: Terminal, task: Task, cmd: number, arg: numb
       return 0;
     }
     case TIOC.GWINSZ:
-      task.mm.copyOut(arg, encode(Winsize, term.winsize));
+      task.mm.copyOut(arg, encodeStruct(Winsize, term.winsize));
       return 0;
     case TIOC.SWINSZ:
       term.setWinsize(decode(task, arg, Winsize));

@@ -1,12 +1,15 @@
 // The seam between the stack and whatever moves frames: a TAP device, an
-// in-memory wire, loopback. Every link carries Ethernet II frames.
+// in-memory wire, loopback. Every link carries Ethernet II frames (an IP-only
+// link such as a TUN device adds and strips the header itself).
 
 import type { MacAddress } from '../wire/address.js';
 
 /** What a link can do for the stack. */
 export interface LinkCapabilities {
-  /** Next-hop MAC addresses must be resolved (ARP/NDP); false for loopback. */
+  /** Next-hop MAC addresses must be resolved (ARP/NDP); false for loopback and IP-only links. */
   readonly resolutionRequired: boolean;
+  /** The link is the host's loopback (lo): what it sends comes back, and 127.0.0.0/8 lives on it. */
+  readonly loopback?: boolean;
   /** The link never corrupts frames, so transport checksums need not be verified on input (Linux loopback behaviour). */
   readonly checksumOffload: boolean;
   /**
@@ -43,4 +46,9 @@ export interface LinkEndpoint {
   send(frame: Uint8Array): void;
   /** Stops delivery in both directions and releases resources; idempotent. */
   close(): void;
+  /**
+   * Changes the endpoint's MAC address (`ip link set DEV address`), used as
+   * the source of every later frame; absent when the link's address is fixed.
+   */
+  setMacAddress?(mac: MacAddress): void;
 }

@@ -5,7 +5,7 @@ import type { LinkCapabilities, LinkEndpoint } from './endpoint.js';
 /** Loopback link endpoint (MTU 65536 like Linux lo, no resolution, no checksum checks). */
 export class LoopbackEndpoint implements LinkEndpoint {
   readonly macAddress = new Uint8Array(6);
-  readonly capabilities: LinkCapabilities = { resolutionRequired: false, checksumOffload: true };
+  readonly capabilities: LinkCapabilities = { resolutionRequired: false, loopback: true, checksumOffload: true };
   private receive: ((frame: Uint8Array) => void) | null = null;
   private closed = false;
 

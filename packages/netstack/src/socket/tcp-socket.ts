@@ -135,7 +135,6 @@ export class TcpSocket implements Socket {
       if (ep.binding && !ep.localAddr.isUnspecified && ep.localAddr.version !== dst.version) {
         throw new SysError(ep.localAddr.version === 4 ? Errno.EAFNOSUPPORT : Errno.ENETUNREACH);
       }
-      if (port === 0) throw new SysError(Errno.ECONNREFUSED);
       const local = ep.binding && !ep.localAddr.isUnspecified ? ep.localAddr : null;
       const route = this.stack.findRoute(dst, local);
       const src = local ?? route.src;

@@ -43,6 +43,11 @@ export class Nic {
   }
 
   get isLoopback(): boolean {
+    return this.link.capabilities.loopback === true;
+  }
+
+  /** Whether frames go out without neighbour resolution (loopback, IP-only links). */
+  private get pointToPoint(): boolean {
     return !this.link.capabilities.resolutionRequired;
   }
 
@@ -64,7 +69,7 @@ export class Nic {
 
   /** Whether a frame with this destination MAC is for us. */
   acceptsMac(dst: MacAddress): boolean {
-    return this.isLoopback || macEquals(dst, this.mac) || (dst[0] & 1) === 1; // unicast to us, broadcast or multicast
+    return this.pointToPoint || macEquals(dst, this.mac) || (dst[0] & 1) === 1; // unicast to us, broadcast or multicast
   }
 
   /**
@@ -73,7 +78,7 @@ export class Nic {
    */
   sendPacket(buf: Uint8Array, off: number, etherType: number, nextHop: IpAddress, broadcast: boolean): void {
     const packet = buf.subarray(off - ETHERNET_HEADER_LEN);
-    if (this.isLoopback) {
+    if (this.pointToPoint) {
       this.transmitFrame(this.mac, packet, etherType);
       return;
     }

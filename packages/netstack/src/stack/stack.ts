@@ -68,6 +68,8 @@ export class Stack {
   ephemeralPorts: PortRange = { first: EPHEMERAL_FIRST, last: EPHEMERAL_LAST };
 
   private readonly nics = new Map<number, Nic>();
+  /** Interface index of the next NIC: indexes are never reused, as Linux's ifindex. */
+  private nextNicId = 1;
   private readonly localAddresses = new Map<string, Nic>();
   private readonly transports = new Map<number, TransportProtocol>();
   private readonly icmpListeners = new Set<IcmpListener>();
@@ -104,7 +106,7 @@ export class Stack {
 
   /** Adds a NIC driving `link`; the stack starts receiving from it at once. */
   addNic(link: LinkEndpoint, name = `eth${this.nics.size}`): Nic {
-    const nic = new Nic(this.nics.size + 1, name, link);
+    const nic = new Nic(this.nextNicId++, name, link);
     const failed = (_target: IpAddress, packets: Uint8Array[]) => {
       for (const p of packets) this.reportUnreachable(p.subarray(ETHERNET_HEADER_LEN));
     };
@@ -133,6 +135,23 @@ export class Stack {
     this.addAddress(lo, '127.0.0.1/8');
     this.addAddress(lo, '::1/128');
     return lo;
+  }
+
+  /**
+   * Removes a NIC (a TUN/TAP device closed, `ip link del`): its addresses and
+   * every route through it go, packets waiting for its neighbours are dropped,
+   * and its link is closed. Sockets bound to its addresses keep them, as on Linux.
+   */
+  removeNic(nic: Nic): void {
+    if (this.nics.get(nic.id) !== nic) return;
+    for (const a of nic.addresses) if (this.localAddresses.get(a.address.key) === nic) this.localAddresses.delete(a.address.key);
+    nic.addresses.length = 0;
+    this.routes.remove((e) => e.nicId === nic.id);
+    nic.neighbors4.clear();
+    nic.neighbors6.clear();
+    nic.up = false;
+    this.nics.delete(nic.id);
+    nic.link.close();
   }
 
   /** All NICs, in creation order. */

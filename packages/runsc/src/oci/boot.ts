@@ -9,6 +9,7 @@ import { closeSync, writeSync } from 'node:fs';
 import { Signal, SysError, strerror } from '@tvisor/abi';
 import {
   Devpts,
+  registerTunDevice,
   Kernel,
   MemoryFilePages,
   createCgroupfs,
@@ -122,6 +123,7 @@ export async function runBoot(opts: BootOptions): Promise<number> {
       throw new UserError(`cwd ${proc.cwd}: ${e instanceof SysError ? strerror(e.errno) : String(e)}`);
     }
     devpts = new Devpts(kernel);
+    registerTunDevice(kernel);
     mountDevpts(root, devpts);
     // process.terminal: our fds 0-2 are the host pty's replica (its master went
     // to the console socket). As with `runsc do` on a terminal, the app gets a

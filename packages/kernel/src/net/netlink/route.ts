@@ -61,9 +61,19 @@ export function networkBytes(bytes: Uint8Array, prefixLen: number): Uint8Array {
   return out;
 }
 
+/** Whether a NIC carries bare IP packets (a TUN device): no link-layer addresses, no neighbour resolution. */
+function isIpOnly(nic: Nic): boolean {
+  return !nic.isLoopback && !nic.link.capabilities.resolutionRequired;
+}
+
+/** The ARPHRD_* hardware type Linux gives a NIC (ifi_type, SIOCGIFHWADDR's sa_family). */
+export function nicHardwareType(nic: Nic): number {
+  return nic.isLoopback ? ARPHRD.LOOPBACK : isIpOnly(nic) ? ARPHRD.NONE : ARPHRD.ETHER;
+}
+
 /** The interface flags Linux would show for a NIC (ifi_flags, SIOCGIFFLAGS). */
 export function nicFlags(nic: Nic): number {
-  let flags = nic.isLoopback ? IFF.LOOPBACK : IFF.BROADCAST | IFF.MULTICAST;
+  let flags = nic.isLoopback ? IFF.LOOPBACK : isIpOnly(nic) ? IFF.POINTOPOINT | IFF.NOARP | IFF.MULTICAST : IFF.BROADCAST | IFF.MULTICAST;
   if (nic.up) flags |= IFF.UP | IFF.RUNNING | IFF.LOWER_UP;
   return flags;
 }
@@ -90,7 +100,7 @@ function linkMessage(ctx: RouteContext, nic: Nic, seq: number, flags: number): U
   const b = new MessageBuilder({ nlmsg_type: RTM.NEWLINK, nlmsg_flags: flags, nlmsg_seq: seq, nlmsg_pid: ctx.portId });
   b.struct(Ifinfomsg, {
     ifi_family: AF.UNSPEC,
-    ifi_type: nic.isLoopback ? ARPHRD.LOOPBACK : ARPHRD.ETHER,
+    ifi_type: nicHardwareType(nic),
     ifi_index: nic.id,
     ifi_flags: nicFlags(nic),
     ifi_change: 0,
@@ -106,8 +116,11 @@ function linkMessage(ctx: RouteContext, nic: Nic, seq: number, flags: number): U
   b.attrU32(IFLA.NUM_RX_QUEUES, 1);
   b.attrU8(IFLA.CARRIER, nic.up ? 1 : 0);
   b.attrString(IFLA.QDISC, 'noqueue');
-  b.attr(IFLA.ADDRESS, Uint8Array.from(nic.mac));
-  b.attr(IFLA.BROADCAST, nic.isLoopback ? new Uint8Array(6) : new Uint8Array(6).fill(0xff));
+  // An IP-only link has no link-layer address (Linux sends none for a TUN).
+  if (!isIpOnly(nic)) {
+    b.attr(IFLA.ADDRESS, Uint8Array.from(nic.mac));
+    b.attr(IFLA.BROADCAST, nic.isLoopback ? new Uint8Array(6) : new Uint8Array(6).fill(0xff));
+  }
   b.attr(IFLA.STATS, linkStats(nic, false));
   b.attr(IFLA.STATS64, linkStats(nic, true));
   return b.finish();
@@ -280,8 +293,16 @@ function newLink(ctx: RouteContext, msg: NetlinkMessage): void {
   }
   requirePrivilege(ctx);
   if (msg.header.nlmsg_flags & NLM_F.EXCL && msg.header.nlmsg_type === RTM.NEWLINK) throw new SysError(Errno.EEXIST);
-  // Renaming, MTU and MAC changes are not supported by netstack's NICs.
-  for (const a of [IFLA.MTU, IFLA.ADDRESS]) if (attrs.has(a)) throw new SysError(Errno.EOPNOTSUPP);
+  // Renaming and MTU changes are not supported by netstack's NICs; a MAC change only where the link takes one (TAP).
+  if (attrs.has(IFLA.MTU)) throw new SysError(Errno.EOPNOTSUPP);
+  const mac = attrs.get(IFLA.ADDRESS);
+  if (mac) {
+    if (!nic.link.setMacAddress) throw new SysError(Errno.EOPNOTSUPP);
+    if (mac.length !== 6) throw new SysError(Errno.EINVAL);
+    // is_valid_ether_addr: neither multicast nor all zeros.
+    if ((mac[0] & 1) !== 0 || mac.every((b) => b === 0)) throw new SysError(Errno.EADDRNOTAVAIL);
+    nic.link.setMacAddress(mac);
+  }
   if (ifm.ifi_index > 0 && attrs.has(IFLA.IFNAME) && attrString(attrs, IFLA.IFNAME) !== nic.name) throw new SysError(Errno.EOPNOTSUPP);
   // rtnl_dev_combine_flags: ifi_change selects the bits to change; 0 means all of them.
   const change = ifm.ifi_change || 0xffffffff;
@@ -408,7 +429,7 @@ export function routeRequest(ctx: RouteContext, msg: NetlinkMessage): RouteReply
       if (!ifm) throw new SysError(Errno.EINVAL);
       requestedNic(ctx, ifm.ifi_index, parseAttributes(msg.body, Ifinfomsg.size));
       requirePrivilege(ctx);
-      // Linux refuses to delete lo; netstack cannot remove any NIC.
+      // Linux refuses to delete lo; deleting the sandbox's other interfaces (eth0, a TUN/TAP) is not supported here.
       throw new SysError(Errno.EOPNOTSUPP);
     }
     case RTM.NEWADDR:
