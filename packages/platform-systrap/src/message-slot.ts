@@ -29,6 +29,7 @@ export const SLOT = {
   NEW_THREAD_STACK: 64,
   EMPTY_SIGSET: 88,
   SPIN: 96,
+  BATCH_FAILED: 100,
   BATCH_TABLE: 128,
   BATCH_ENTRY: 64,
   BATCH_CAPACITY: 62,
@@ -48,6 +49,8 @@ export const SLOT_STATE = {
   EXIT: 4,
   /** The sentry's answer: clone a new stub thread, then post a message again. */
   CLONE: 5,
+  /** The sentry's answer: run the batch table, then resume as RESUME does (or, if an entry failed, set BATCH_FAILED and post a message). */
+  BATCH_RESUME: 6,
 } as const;
 
 function offsetOf<T>(codec: StructCodec<T>, name: string): number {
@@ -293,6 +296,13 @@ export class MessageSlot {
       v.setBigInt64(base + 56, 0n, true);
     });
     v.setBigUint64(SLOT.BATCH_COUNT, BigInt(ops.length), true);
+  }
+
+  /** Whether the handler found an entry of a BATCH_RESUME table failed (cleared by reading; the application can set it, and only ends itself). */
+  takeBatchFailed(): boolean {
+    const failed = this.words[SLOT.BATCH_FAILED / 4] !== 0;
+    this.words[SLOT.BATCH_FAILED / 4] = 0;
+    return failed;
   }
 
   /** The result of batch entry i. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { SECCOMP_RET } from '@tvisor/abi';
 import { pidfdGetfdAvailable, seccompActionAvailable } from './native/notify.js';
 
@@ -14,7 +15,9 @@ export interface SystrapSupport {
  * filters (a Seccomp_filters line in /proc/self/status), the filter returns
  * SECCOMP_RET_TRAP (application syscalls) and SECCOMP_RET_USER_NOTIF (the
  * stub's mmaps, held for the sentry), and pidfd_getfd to take the listener
- * (Linux 5.6). Shared futexes on a memfd mapping, USER_NOTIF's CONTINUE
+ * (Linux 5.6), and SECCOMP_ADDFD_FLAG_SEND (Linux 5.14: a batch's window
+ * fd; seccomp offers no probe for it short of a held syscall, so the
+ * kernel's version stands in). Shared futexes on a memfd mapping, USER_NOTIF's CONTINUE
  * (5.5) and PTRACE_DETACH are in every kernel that has those.
  */
 export function systrapSupport(): SystrapSupport {
@@ -30,5 +33,13 @@ export function systrapSupport(): SystrapSupport {
   if (!seccompActionAvailable(SECCOMP_RET.TRAP)) return { supported: false, reason: 'the host kernel has no SECCOMP_RET_TRAP' };
   if (!seccompActionAvailable(SECCOMP_RET.USER_NOTIF)) return { supported: false, reason: 'the host kernel has no SECCOMP_RET_USER_NOTIF (Linux 5.0)' };
   if (!pidfdGetfdAvailable()) return { supported: false, reason: 'the host kernel has no pidfd_getfd (Linux 5.6)' };
-  return { supported: true, reason: 'the host kernel has seccomp filters with SECCOMP_RET_TRAP and SECCOMP_RET_USER_NOTIF, and pidfd_getfd' };
+  const [major, minor] = release()
+    .split('.')
+    .map((x) => parseInt(x, 10));
+  if (!(major > 5 || (major === 5 && minor >= 14)))
+    return { supported: false, reason: `the host kernel (${release()}) predates SECCOMP_ADDFD_FLAG_SEND (Linux 5.14)` };
+  return {
+    supported: true,
+    reason: 'the host kernel has seccomp filters with SECCOMP_RET_TRAP and SECCOMP_RET_USER_NOTIF (with ADDFD_FLAG_SEND), and pidfd_getfd',
+  };
 }

@@ -1,14 +1,15 @@
 import { Errno, FUTEX, MAP, PROT, Signal, SysError, SYS, WAIT } from '@tvisor/abi';
-import { Registers, USER_REGS_SIZE, REG, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
-import { allocNative, close, FAULT_SIGNALS, HostThreadClock, kill, tgkill, wait as waitpid } from '@tvisor/platform-stub';
+import { REG, type Platform, type PlatformAddressSpace, type PlatformContext, type StopEvent } from '@tvisor/platform';
+import { allocNative, close, FAULT_SIGNALS, kill, tgkill, wait as waitpid } from '@tvisor/platform-stub';
+import { Stub, SystrapAddressSpace, SystrapContext, WINDOW_BATCH, type BatchRunner } from './address-space.js';
 import { ForgedSlotError, MessageSlot, SLOT_STATE } from './message-slot.js';
 import { futex, futexAsync, mapShared, type SharedMapping } from './native/libc.js';
-import { answerHeld, pollListeners, receiveHeld } from './native/notify.js';
+import { pollListeners } from './native/notify.js';
 import { HostCpus } from './host-cpus.js';
 import { SpinBudget } from './spin-budget.js';
-import { STUB_HELD_SYSCALLS } from './stub/stub-seccomp.js';
+import { STUB_HELD_SYSCALLS, STUB_THREAD_CLONE_FLAGS, STUB_WINDOW_FD } from './stub/stub-seccomp.js';
 import { HANDLED_SIGNALS, STUB_MEMFD, startStub, type StartedStub, type StubMemory } from './stub/stub-process.js';
-import { STUB_MAX_THREADS, THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
+import { THREAD_AREA_SIZE, THREAD_STACK_OFFSET, threadArea } from './stub/stub-image.js';
 
 /** How many stub threads the whole sandbox can have at once (the control region holds one slot each). */
 export const MAX_SLOTS = 1024;
@@ -17,9 +18,6 @@ const SPIN_MS = 0.03;
 /** The longest the sentry polls the slots (us) before it sleeps on the doorbell; SpinBudget adapts it. */
 const SENTRY_SPIN_MAX_US = 128;
 const SENTRY_SPIN_PROBE_US = 16;
-/** The longest a stub thread polls its slot (pause instructions, 40-60 ns each on current x86) before it sleeps; adapted per thread. */
-const STUB_SPIN_MAX = 2048;
-const STUB_SPIN_PROBE = 128;
 /** The longest the sentry sleeps on the doorbell before it looks for stubs that died. */
 const SLEEP_NS = 20_000_000n;
 /** The fs base's first word in a register file. */
@@ -28,155 +26,10 @@ const FS_WORD = REG.fs_base * 2;
 const REAP_EVERY_MS = 10;
 /** In waitAsync, the longest the event loop goes without a turn while stops keep coming. */
 const YIELD_EVERY_MS = 1;
+/** A window batch's first entry: the held dup the sentry answers with the memory file as STUB_WINDOW_FD. */
+const WINDOW_OPEN = [SYS.dup, STUB_MEMFD];
 /** How long a stub may take to answer a set-up order (clone, batch) before it counts as hung. */
 const ORDER_TIMEOUT_MS = 10_000;
-
-/** One stub process: the host side of an application address space. */
-class Stub {
-  alive = true;
-  /** The wait status once reaped. */
-  status = 0;
-  readonly contexts = new Set<SystrapContext>();
-  /** Free thread-area indices in this stub. */
-  private readonly freeAreas: number[] = [];
-  private nextArea = 0;
-  /** The held syscalls (mmaps) the sentry has ordered and not yet let through, in order, and the thread ordered to make them. */
-  readonly expected: number[][] = [];
-  expectedTid = 0;
-  constructor(
-    readonly pid: number,
-    /** The sentry's fd of the stub's seccomp listener (closed once the stub is reaped). */
-    readonly listener: number,
-  ) {}
-
-  /**
-   * Answers one held syscall: it runs only if it is the next one the
-   * sentry ordered, made by the thread it ordered it on, with exactly the
-   * arguments it ordered (all values: nothing in memory to change after the
-   * check). Anything else is the application jumping into the stub's code,
-   * and fails with EPERM.
-   */
-  answerHeld(): void {
-    const held = receiveHeld(this.listener);
-    if (!held) return;
-    const want = this.expected[0];
-    const ok =
-      want !== undefined &&
-      held.tid === this.expectedTid &&
-      held.nr === want[0] &&
-      held.args.every((a, i) => a === BigInt.asUintN(64, BigInt(want[i + 1] ?? 0)));
-    if (ok) this.expected.shift();
-    answerHeld(this.listener, held.id, ok);
-  }
-
-  takeArea(): number {
-    const i = this.freeAreas.pop() ?? this.nextArea++;
-    if (i >= STUB_MAX_THREADS) throw new SysError(Errno.EAGAIN, `stub ${this.pid}: no room for another thread`);
-    return i;
-  }
-
-  returnArea(i: number): void {
-    this.freeAreas.push(i);
-  }
-
-  /** A thread of this stub stopped in its handler, to run mapping changes and clones on. */
-  stopped(): SystrapContext | undefined {
-    for (const c of this.contexts) if (!c.running && !c.killed) return c;
-    return undefined;
-  }
-}
-
-/** An address space backed by one stub process; mapping changes run in a stopped thread's handler, batched. */
-class SystrapAddressSpace implements PlatformAddressSpace {
-  private readonly pending: number[][] = [];
-  constructor(
-    private readonly platform: SystrapPlatform,
-    readonly stub: Stub,
-  ) {}
-
-  get hostPid(): number {
-    return this.stub.pid;
-  }
-
-  private queue(op: number[]): void {
-    this.pending.push(op);
-    if (this.pending.length === 62) this.flush();
-  }
-
-  mapFile(addr: number, length: number, fileOffset: number, prot: number): void {
-    this.queue([SYS.mmap, addr, length, prot, MAP.SHARED | MAP.FIXED, STUB_MEMFD, fileOffset]);
-  }
-
-  unmap(addr: number, length: number): void {
-    this.queue([SYS.munmap, addr, length]);
-  }
-
-  protect(addr: number, length: number, prot: number): void {
-    this.queue([SYS.mprotect, addr, length, prot]);
-  }
-
-  flush(): void {
-    if (this.pending.length === 0 || !this.stub.alive) return;
-    const runner = this.stub.stopped() ?? this.platform.borrowRunning(this.stub);
-    const ops = this.pending.splice(0);
-    const results = this.platform.runBatch(runner, ops);
-    results.forEach((rc, i) => {
-      if (rc < 0 && rc > -4096) throw new SysError(-rc, `stub ${this.stub.pid}: mapping change ${ops[i][0]} failed`);
-    });
-  }
-
-  release(): void {
-    this.pending.length = 0;
-    if (this.stub.alive) kill(this.stub.pid, Signal.SIGKILL);
-    for (const c of this.stub.contexts) c.killed = true;
-  }
-}
-
-class SystrapContext implements PlatformContext {
-  private readonly buffer = new ArrayBuffer(USER_REGS_SIZE);
-  readonly regs = new Registers(this.buffer);
-  /** The same register file as 32-bit words, which the message slot copies to and from the frame. */
-  readonly regWords = new Uint32Array(this.buffer);
-  /** The stop a syscall reports: one object per context (a context has at most one stop outstanding). */
-  readonly syscallStop: StopEvent = { kind: 'syscall', context: this };
-  owner: unknown = undefined;
-  running = false;
-  killed = false;
-  interruptRequested = false;
-  /** How long this thread's handler polls for the sentry's answer before it sleeps. */
-  readonly stubSpin = new SpinBudget(STUB_SPIN_MAX, STUB_SPIN_PROBE);
-  /** Whether the handler's current wait was given a spin budget (else its outcome says nothing of the budget). */
-  stubSpinGiven = false;
-  /** The fs base the host thread has, as its low and high 32 bits (the sentry sets it; the application cannot without a syscall). */
-  hostFsLo = 0;
-  hostFsHi = 0;
-  private readonly clock: HostThreadClock;
-
-  constructor(
-    readonly tid: number,
-    readonly addressSpace: SystrapAddressSpace,
-    readonly slot: MessageSlot,
-    readonly area: number,
-  ) {
-    this.clock = new HostThreadClock(tid);
-  }
-
-  getFpState(): Uint8Array {
-    return this.slot.getFpState();
-  }
-
-  setFpState(state: Uint8Array): void {
-    this.slot.setFpState(state);
-  }
-
-  cpuTime(): bigint {
-    return this.clock.read();
-  }
-
-  kill(): void {
-    this.addressSpace.release();
-  }
-}
 
 /**
  * The systrap platform: application threads run in stub processes under a
@@ -185,7 +38,7 @@ class SystrapContext implements PlatformContext {
  * memory), rings the doorbell and waits on its slot for the sentry's answer.
  * No ptrace stop is on the syscall path.
  */
-export class SystrapPlatform implements Platform {
+export class SystrapPlatform implements Platform, BatchRunner {
   readonly name = 'systrap';
   private readonly control: SharedMapping;
   private readonly controlOffset: number;
@@ -236,27 +89,66 @@ export class SystrapPlatform implements Platform {
     return this.slot(i, stubAddress);
   }
 
-  newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
-    const area = 0;
-    const slot = this.takeSlot(threadArea(area));
-    let started: StartedStub;
+  /** Starts a stub with its first thread area in a fresh slot; its first message (thread_start's SIGTRAP) is awaited by the caller. */
+  private startWithSlot(): { started: StartedStub; slot: MessageSlot } {
+    const slot = this.takeSlot(threadArea(0));
     try {
       // Each stub leads a process group of its own: a group outlives no
       // stub, and none is the terminal's foreground group.
-      started = startStub(this.memory, 0, this.controlOffset, { address: threadArea(area), fileOffset: slot.fileOffset });
+      return { started: startStub(this.memory, 0, this.controlOffset, { address: threadArea(0), fileOffset: slot.fileOffset }), slot };
     } catch (e) {
       this.freeSlots.push(slot.index);
       throw e;
     }
+  }
+
+  newProcess(): { addressSpace: PlatformAddressSpace; context: PlatformContext } {
+    const { started, slot } = this.startWithSlot();
     const pid = started.pid;
-    const stub = new Stub(pid, started.listener);
+    const stub = new Stub(pid, started.listener, this.memory.fd);
     stub.takeArea();
     this.stubs.set(pid, stub);
     const addressSpace = new SystrapAddressSpace(this, stub);
-    const context = new SystrapContext(pid, addressSpace, slot, area);
+    const context = new SystrapContext(pid, addressSpace, slot, 0);
     stub.contexts.add(context);
     this.awaitFirstStop(context);
+    // What a new process's registers and FP state are: execve into a reused stub resets to them.
+    if (!this.initialRegWords) {
+      this.initialRegWords = context.regWords.slice();
+      this.initialFpState = context.getFpState();
+    }
     return { addressSpace, context };
+  }
+
+  private initialRegWords: Uint32Array | undefined;
+  private initialFpState: Uint8Array | undefined;
+
+  /**
+   * execve keeps the stub of a single-threaded process: the new image's
+   * mappings are recorded until commit, which unmaps every application
+   * mapping of the stub and applies them, and resets the thread's FP state
+   * (in the frame its rt_sigreturn loads).
+   */
+  reuseProcess(context: PlatformContext): { addressSpace: PlatformAddressSpace; context: PlatformContext; commit(): void } | undefined {
+    const old = context as SystrapContext;
+    const stub = old.addressSpace.stub;
+    const initialRegs = this.initialRegWords;
+    const initialFp = this.initialFpState;
+    if (old.running || old.killed || old.retired || !stub.alive || stub.contexts.size !== 1 || !initialRegs || !initialFp) return undefined;
+    const addressSpace = new SystrapAddressSpace(this, stub, true);
+    const fresh = new SystrapContext(old.tid, addressSpace, old.slot, old.area);
+    fresh.regWords.set(initialRegs);
+    const commit = () => {
+      fresh.hostFsLo = old.hostFsLo;
+      fresh.hostFsHi = old.hostFsHi;
+      fresh.cpuBaseline = old.hostCpuTime();
+      old.retired = true;
+      stub.contexts.delete(old);
+      stub.contexts.add(fresh);
+      fresh.setFpState(initialFp);
+      addressSpace.takeOver(old.addressSpace);
+    };
+    return { addressSpace, context: fresh, commit };
   }
 
   newThread(context: PlatformContext): PlatformContext {
@@ -276,7 +168,7 @@ export class SystrapPlatform implements Platform {
       if (rc < 0 && rc > -4096) throw new SysError(-rc, `stub ${stub.pid}: map a thread area`);
       slot.setNewThreadStack(address + THREAD_STACK_OFFSET, THREAD_AREA_SIZE - THREAD_STACK_OFFSET);
       parent.slot.setClone(address + THREAD_AREA_SIZE);
-      this.order(parent, SLOT_STATE.CLONE);
+      this.orderServing(parent, SLOT_STATE.CLONE, [[SYS.clone, STUB_THREAD_CLONE_FLAGS, address + THREAD_AREA_SIZE, 0, 0, 0]]);
       const tid = parent.slot.cloneResult;
       if (tid <= 0) throw new SysError(tid < 0 ? -tid : Errno.EAGAIN, `stub ${stub.pid}: clone a thread`);
       const ctx = new SystrapContext(tid, parent.addressSpace, slot, area);
@@ -299,12 +191,6 @@ export class SystrapPlatform implements Platform {
     ctx.regs.set(REG.orig_rax, -1);
   }
 
-  /** Sends `state` to a stopped thread and waits until it has a message again (after a batch or clone). */
-  private order(ctx: SystrapContext, state: number): void {
-    if (ctx.slot.order(state)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
-    this.awaitMessage(ctx);
-  }
-
   /**
    * A thread of `stub` held in its handler although the kernel thinks it
    * runs, for mapping changes made while every thread of the stub runs
@@ -325,24 +211,57 @@ export class SystrapPlatform implements Platform {
   /**
    * Runs host syscalls in a stopped thread's handler; returns their results
    * (read from the slot: the application can forge them, and only harms
-   * itself). The mmaps among them are held by the stub's filter until the
-   * sentry has matched each against `ops`.
+   * itself). While every thread of the stub is stopped, the mmaps go
+   * through the window fd, opened by the batch's first entry (a held dup
+   * the sentry answers with the memory file) and closed by its last: one
+   * round trip to the sentry per batch. Otherwise each mmap is held by the
+   * stub's filter until the sentry has matched it against `ops`.
    */
   runBatch(ctx: SystrapContext, ops: number[][]): number[] {
     const stub = ctx.addressSpace.stub;
+    if (!stub.allStopped()) {
+      ctx.slot.setBatch(ops);
+      this.orderServing(
+        ctx,
+        SLOT_STATE.BATCH,
+        ops.filter((op) => STUB_HELD_SYSCALLS.includes(op[0])),
+      );
+      return ops.map((_, i) => ctx.slot.batchResult(i));
+    }
+    const results: number[] = [];
+    for (let i = 0; i < ops.length; i += WINDOW_BATCH) {
+      const chunk = ops.slice(i, i + WINDOW_BATCH);
+      this.setWindowBatch(ctx, chunk);
+      this.orderServing(ctx, SLOT_STATE.BATCH, [WINDOW_OPEN]);
+      for (let k = 0; k < chunk.length; k++) results.push(ctx.slot.batchResult(k + 1));
+    }
+    return results;
+  }
+
+  /** Writes `ops` (at most WINDOW_BATCH) into ctx's batch table between the window's dup and close, their mmaps through the window fd. */
+  private setWindowBatch(ctx: SystrapContext, ops: number[][]): void {
+    const through = ops.map((op) => (op[0] === SYS.mmap && op[5] === STUB_MEMFD ? [...op.slice(0, 5), STUB_WINDOW_FD, op[6]] : op));
+    ctx.slot.setBatch([WINDOW_OPEN, ...through, [SYS.close, STUB_WINDOW_FD]]);
+  }
+
+  /**
+   * Gives a stopped thread an order and waits until it has a message again,
+   * letting through the held syscalls in `expected` (in order, from that
+   * thread only) and refusing any other.
+   */
+  private orderServing(ctx: SystrapContext, state: number, expected: number[][]): void {
+    const stub = ctx.addressSpace.stub;
     stub.expected.length = 0;
-    for (const op of ops) if (STUB_HELD_SYSCALLS.includes(op[0])) stub.expected.push(op);
+    stub.expected.push(...expected);
     stub.expectedTid = ctx.tid;
     try {
-      ctx.slot.setBatch(ops);
-      if (ctx.slot.order(SLOT_STATE.BATCH)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+      if (ctx.slot.order(state)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
       this.serveHeld(ctx);
       this.awaitMessage(ctx);
     } finally {
       // What was not let through by now never will be: a late copy is the application's.
       stub.expected.length = 0;
     }
-    return ops.map((_, i) => ctx.slot.batchResult(i));
   }
 
   /** Answers the held mmaps of a batch until none is expected, the thread is back with a message, or its stub is gone. */
@@ -411,7 +330,7 @@ export class SystrapPlatform implements Platform {
 
   endThread(context: PlatformContext): void {
     const ctx = context as SystrapContext;
-    if (ctx.running || ctx.killed) return;
+    if (ctx.running || ctx.killed || ctx.retired) return;
     ctx.killed = true;
     const stub = ctx.addressSpace.stub;
     stub.contexts.delete(ctx);
@@ -430,8 +349,8 @@ export class SystrapPlatform implements Platform {
 
   resume(context: PlatformContext): void {
     const ctx = context as SystrapContext;
-    if (ctx.running || ctx.killed) return;
-    ctx.addressSpace.flush();
+    if (ctx.running || ctx.killed || ctx.retired) return;
+    const changes = ctx.addressSpace.takeForResume();
     const words = ctx.regWords;
     const fsLo = words[FS_WORD];
     const fsHi = words[FS_WORD + 1];
@@ -447,6 +366,18 @@ export class SystrapPlatform implements Platform {
     const given = ctx.stubSpinGiven;
     ctx.stubSpinGiven = this.spareCpu && ctx.stubSpin.value > 0;
     ctx.slot.spin = ctx.stubSpinGiven ? ctx.stubSpin.value : 0;
+    if (changes.length > 0) {
+      // The pending mapping changes ride on the resume: the handler runs them, closes the window and returns to the application.
+      this.setWindowBatch(ctx, changes);
+      const stub = ctx.addressSpace.stub;
+      stub.expected.length = 0;
+      stub.expected.push(WINDOW_OPEN);
+      stub.expectedTid = ctx.tid;
+      if (ctx.slot.order(SLOT_STATE.BATCH_RESUME)) futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
+      this.serveHeld(ctx);
+      stub.expected.length = 0;
+      return;
+    }
     if (ctx.slot.order(SLOT_STATE.RESUME)) {
       if (given) ctx.stubSpin.miss();
       futex(ctx.slot.stateAddress, FUTEX.WAKE, 1);
@@ -566,6 +497,8 @@ export class SystrapPlatform implements Platform {
   private stopOf(ctx: SystrapContext): StopEvent | undefined {
     let msg;
     try {
+      // A mapping change that rode on the last resume failed: mm and the host disagree, and the process cannot run on.
+      if (ctx.slot.takeBatchFailed()) throw new ForgedSlotError(`stub ${ctx.addressSpace.stub.pid}: a mapping change failed`);
       msg = ctx.slot.read(ctx.regWords);
       if (!HANDLED_SIGNALS.includes(msg.signal)) throw new ForgedSlotError(`slot ${ctx.slot.index}: signal ${msg.signal} is not one the stub handles`);
     } catch (e) {
@@ -625,7 +558,7 @@ export class SystrapPlatform implements Platform {
 
   interrupt(context: PlatformContext): void {
     const ctx = context as SystrapContext;
-    if (!ctx.running || ctx.interruptRequested || ctx.killed) return;
+    if (!ctx.running || ctx.interruptRequested || ctx.killed || ctx.retired) return;
     ctx.interruptRequested = true;
     tgkill(ctx.addressSpace.stub.pid, ctx.tid, Signal.SIGURG);
   }

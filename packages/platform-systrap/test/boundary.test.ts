@@ -6,7 +6,7 @@
  * sentry (a forged slot), or the sentry still in control of the thread.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,9 +14,10 @@ import { ARCH, Errno, MAP, PROT, Signal, SYS } from '@tvisor/abi';
 import { MemoryFile } from '@tvisor/mm';
 import { REG, type PlatformAddressSpace, type PlatformContext } from '@tvisor/platform';
 import { SystrapPlatform } from '../src/index.js';
-import { STUB_GADGET } from '@tvisor/platform-stub';
+import { STUB_CODE_START, STUB_GADGET } from '@tvisor/platform-stub';
 import { STUB_HANDLER, threadArea } from '../src/stub/stub-image.js';
 import { STUB_MEMFD } from '../src/stub/stub-process.js';
+import { STUB_THREAD_CLONE_FLAGS, STUB_WINDOW_FD } from '../src/stub/stub-seccomp.js';
 
 const CODE_ADDR = 0x400000;
 const DATA_ADDR = 0x800000;
@@ -104,6 +105,52 @@ describe('systrap boundary', () => {
       context.kill();
     }
     other.context.kill();
+  });
+
+  /** Runs one host syscall from the stub's code (its gadget) with the given registers; returns what the sentry then sees. */
+  function fromStubCode(setup: string) {
+    const p = start(assemble(`${setup}\nmovabs rcx, ${hex(STUB_GADGET)}\njmp rcx`));
+    return { ...p, ev: platform.wait() };
+  }
+
+  it("gives the application no way to the window fd: mmap of it fails (no such fd), dup and clone with the stub's flags are refused", () => {
+    // mmap(0, 4096, PROT_READ, MAP_SHARED, STUB_WINDOW_FD, 0): the filter lets it through, but the fd exists only inside a batch.
+    const mapped = fromStubCode(
+      `mov eax, ${SYS.mmap}\nxor edi, edi\nmov esi, 4096\nmov edx, ${PROT.READ}\nmov r10d, ${MAP.SHARED}\nmov r8d, ${STUB_WINDOW_FD}\nxor r9d, r9d`,
+    );
+    expect(mapped.ev).toMatchObject({ kind: 'fault', context: mapped.context, signal: Signal.SIGTRAP });
+    expect(mapped.context.regs.getSigned(REG.rax)).toBe(-Errno.EBADF);
+    mapped.context.kill();
+    // dup(STUB_MEMFD): held, and only a batch's own dup gets an answer other than EPERM.
+    const duped = fromStubCode(`mov eax, ${SYS.dup}\nmov edi, ${STUB_MEMFD}`);
+    expect(duped.ev).toMatchObject({ kind: 'fault', context: duped.context, signal: Signal.SIGTRAP });
+    expect(duped.context.regs.getSigned(REG.rax)).toBe(-Errno.EPERM);
+    expect(readdirSync(`/proc/${duped.addressSpace.hostPid}/fd`)).toEqual([String(STUB_MEMFD)]);
+    duped.context.kill();
+    // clone with the stub's thread flags: held, refused, so every thread of a stub is one the sentry made.
+    const cloned = fromStubCode(
+      `mov eax, ${SYS.clone}\nmov edi, ${STUB_THREAD_CLONE_FLAGS}\nmovabs rsi, ${hex(DATA_ADDR + 0x4000)}\nxor edx, edx\nxor r10d, r10d\nxor r8d, r8d`,
+    );
+    expect(cloned.ev).toMatchObject({ kind: 'fault', context: cloned.context, signal: Signal.SIGTRAP });
+    expect(cloned.context.regs.getSigned(REG.rax)).toBe(-Errno.EPERM);
+    cloned.context.kill();
+  });
+
+  it("kills the stub that makes its own code page writable from the stub's code (mprotect reaches only application memory)", () => {
+    for (const [addr, len] of [
+      [STUB_CODE_START & ~0xfff, 4096],
+      [DATA_ADDR, 0x8000_0000],
+    ]) {
+      const { addressSpace, context, ev } = fromStubCode(`mov eax, ${SYS.mprotect}\nmovabs rdi, ${hex(addr)}\nmov esi, ${hex(len)}\nmov edx, 7`);
+      expect(ev).toMatchObject({ kind: 'gone', context });
+      expect((ev as { status: number }).status & 0x7f).toBe(Signal.SIGSYS);
+      expectReaped(addressSpace.hostPid);
+    }
+    // Its own data, below the stub's range: allowed (harmless to anything but itself).
+    const ok = fromStubCode(`mov eax, ${SYS.mprotect}\nmovabs rdi, ${hex(DATA_ADDR)}\nmov esi, 4096\nmov edx, ${PROT.READ}`);
+    expect(ok.ev).toMatchObject({ kind: 'fault', context: ok.context, signal: Signal.SIGTRAP });
+    expect(ok.context.regs.getSigned(REG.rax)).toBe(0);
+    ok.context.kill();
   });
 
   it('ends a stub whose message slot is forged (frame pointers outside its stack)', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,5 +103,85 @@ describe('SystrapPlatform', () => {
     expect(platform.wait()?.kind).toBe('syscall');
     expect(context.regs.syscallNumber).toBe(SYS.getpid);
     context.kill();
+  });
+  /** The next stop of `context` (earlier tests' stubs, released without a kill, report 'gone' first). */
+  function waitFor(context: unknown) {
+    for (;;) {
+      const ev = platform.wait();
+      if (ev === undefined || ev.context === context) return ev;
+    }
+  }
+
+  it("takes mapping changes made while the stub's only thread is stopped along with its resume, and ends the process if one fails", () => {
+    const { addressSpace, context } = platform.newProcess();
+    const pid = addressSpace.hostPid;
+    const off = memory.allocate(4096);
+    memory.bytes(off, PROGRAM.length).set(PROGRAM);
+    addressSpace.mapFile(CODE_ADDR, 4096, off, PROT.READ | PROT.EXEC);
+    addressSpace.flush();
+    // Nothing runs in the stub, so nothing is applied yet: the resume carries the change.
+    expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).not.toContain(CODE_ADDR.toString(16));
+    context.regs.ip = CODE_ADDR;
+    platform.resume(context);
+    expect(waitFor(context)?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.getpid);
+    expect(readFileSync(`/proc/${pid}/maps`, 'utf8')).toContain(CODE_ADDR.toString(16));
+    // A change the host refuses (a non-canonical address): mm and the host would disagree, so the process ends.
+    addressSpace.mapFile(0x8000_0000_0000, 4096, off, PROT.READ);
+    platform.resume(context);
+    expect(waitFor(context)).toMatchObject({ kind: 'gone', status: Signal.SIGKILL });
+  });
+
+  it('reuses a stub for execve: nothing changes before commit, everything old goes at commit, FP state reset', () => {
+    const { addressSpace, context } = platform.newProcess();
+    const initialFp = context.getFpState();
+    const oldCode = memory.allocate(4096);
+    memory.bytes(oldCode, PROGRAM.length).set(PROGRAM);
+    addressSpace.mapFile(CODE_ADDR, 4096, oldCode, PROT.READ | PROT.EXEC);
+    addressSpace.mapFile(0x30000000, 4096, memory.allocate(4096), PROT.READ);
+    addressSpace.flush();
+    const pid = addressSpace.hostPid;
+    const mapped = () =>
+      readFileSync(`/proc/${pid}/maps`, 'utf8')
+        .split('\n')
+        .map((l) => l.split('-')[0]);
+
+    // An execve that fails before its point of no return: the old image is untouched and still runs.
+    const failed = platform.reuseProcess(context)!;
+    failed.addressSpace.mapFile(0x50000000, 4096, memory.allocate(4096), PROT.READ);
+    failed.addressSpace.flush();
+    expect(mapped()).not.toContain('50000000');
+    failed.context.kill();
+    failed.addressSpace.release();
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    context.regs.ip = CODE_ADDR;
+    platform.resume(context);
+    expect(waitFor(context)?.kind).toBe('syscall');
+    expect(context.regs.syscallNumber).toBe(SYS.getpid);
+    // Dirty the FP state the new image must not inherit (the first byte of the XSAVE image: the x87 control word's low byte).
+    const dirty = context.getFpState();
+    dirty[0] ^= 0x0c;
+    context.setFpState(dirty);
+
+    // One that commits: same host process, only the new mappings, and the old context is inert.
+    const reused = platform.reuseProcess(context)!;
+    const newCode = memory.allocate(4096);
+    memory.bytes(newCode, PROGRAM.length).set(PROGRAM);
+    reused.addressSpace.mapFile(0x60000000, 4096, newCode, PROT.READ | PROT.EXEC);
+    reused.commit();
+    expect(reused.addressSpace.hostPid).toBe(pid);
+    expect(reused.context.getFpState()[0]).toBe(initialFp[0]);
+    addressSpace.release();
+    context.kill();
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    reused.context.regs.ip = 0x60000000;
+    platform.resume(reused.context);
+    expect(waitFor(reused.context)?.kind).toBe('syscall');
+    expect(reused.context.regs.syscallNumber).toBe(SYS.getpid);
+    const after = mapped();
+    expect(after).toContain('60000000');
+    expect(after).not.toContain(CODE_ADDR.toString(16));
+    expect(after).not.toContain('30000000');
+    reused.context.kill();
   });
 });

@@ -53,3 +53,19 @@ export interface SeccompNotifResp {
   flags: number;
 }
 export const SeccompNotifResp = struct<SeccompNotifResp>('struct seccomp_notif_resp', 24, { id: u64n(0), val: i64n(8), error: i32(16), flags: u32(20) });
+
+/** struct seccomp_notif_addfd: the listener installs one of its fds in the caller (at newfd with SETFD; SEND makes it the held syscall's return value). */
+export interface SeccompNotifAddfd {
+  id: bigint;
+  flags: number;
+  srcfd: number;
+  newfd: number;
+  newfd_flags: number;
+}
+export const SeccompNotifAddfd = struct<SeccompNotifAddfd>('struct seccomp_notif_addfd', 24, {
+  id: u64n(0),
+  flags: u32(8),
+  srcfd: u32(12),
+  newfd: u32(16),
+  newfd_flags: u32(20),
+});

@@ -166,11 +166,18 @@ export const SECCOMP_FILTER_FLAG = {
   TSYNC_ESRCH: 16,
 } as const;
 
-/** seccomp user-notification ioctls on a listener fd (SECCOMP_IOCTL_NOTIF_*): receive a notification, answer it, check it is still pending. */
+/** seccomp user-notification ioctls on a listener fd (SECCOMP_IOCTL_NOTIF_*): receive a notification, answer it, check it is still pending, install an fd in the caller. */
 export const SECCOMP_IOCTL_NOTIF = {
   RECV: ioc(IOC.READ | IOC.WRITE, '!', 0, 80),
   SEND: ioc(IOC.READ | IOC.WRITE, '!', 1, 24),
   ID_VALID: ioc(IOC.WRITE, '!', 2, 8),
+  ADDFD: ioc(IOC.WRITE, '!', 3, 24),
+} as const;
+
+/** struct seccomp_notif_addfd flags: SETFD puts the fd at newfd; SEND answers the held syscall with it, atomically. */
+export const SECCOMP_ADDFD_FLAG = {
+  SETFD: 1,
+  SEND: 2,
 } as const;
 
 /** struct seccomp_notif_resp flags: CONTINUE lets the host run the syscall as made. */

@@ -5,7 +5,20 @@
  * holds maps only what the sentry asked for.
  */
 import koffi from 'koffi';
-import { Errno, POLL, Pollfd, SECCOMP, SECCOMP_IOCTL_NOTIF, SECCOMP_USER_NOTIF_FLAG, SeccompNotif, SeccompNotifResp, SYS, SysError } from '@tvisor/abi';
+import {
+  Errno,
+  POLL,
+  Pollfd,
+  SECCOMP,
+  SECCOMP_ADDFD_FLAG,
+  SECCOMP_IOCTL_NOTIF,
+  SECCOMP_USER_NOTIF_FLAG,
+  SeccompNotif,
+  SeccompNotifAddfd,
+  SeccompNotifResp,
+  SYS,
+  SysError,
+} from '@tvisor/abi';
 import { allocNative, close, errno } from '@tvisor/platform-stub';
 
 const libc = koffi.load('libc.so.6');
@@ -74,6 +87,17 @@ export function receiveHeld(fd: number): HeldSyscall | undefined {
 export function answerHeld(fd: number, id: bigint, allow: boolean, err: number = Errno.EPERM): boolean {
   SeccompNotifResp.encode(view, RESP_AT, allow ? { id, val: 0n, error: 0, flags: SECCOMP_USER_NOTIF_FLAG.CONTINUE } : { id, val: 0n, error: -err, flags: 0 });
   return (ioctl_(fd, SECCOMP_IOCTL_NOTIF.SEND, scratch.address + BigInt(RESP_AT)) as number) === 0;
+}
+
+/**
+ * Answers a held syscall by installing the sentry's fd `srcfd` in the caller
+ * at `newfd` (replacing nothing: the caller holds no fd there) and making it
+ * the syscall's return value, atomically (SECCOMP_ADDFD_FLAG_SEND, Linux
+ * 5.14). False if the syscall is no longer held or the host refused.
+ */
+export function answerWithFd(fd: number, id: bigint, srcfd: number, newfd: number): boolean {
+  SeccompNotifAddfd.encode(view, RESP_AT, { id, flags: SECCOMP_ADDFD_FLAG.SETFD | SECCOMP_ADDFD_FLAG.SEND, srcfd, newfd, newfd_flags: 0 });
+  return (ioctl_(fd, SECCOMP_IOCTL_NOTIF.ADDFD, scratch.address + BigInt(RESP_AT)) as number) >= 0;
 }
 
 /** Whether the host's seccomp knows filter return `action` (seccomp(SECCOMP_GET_ACTION_AVAIL)). */

@@ -13,11 +13,13 @@
  * rsp rounded down. The handler posts the frame's addresses in the slot,
  * rings the sentry's doorbell, and waits for an order: resume (state 2, the
  * sentry has rewritten the frame; rt_sigreturn loads it), run a table of
- * host syscalls (3), exit the thread (4) or clone a new stub thread (5).
+ * host syscalls (3), exit the thread (4), clone a new stub thread (5), or
+ * run the table and then resume (6; if an entry failed it sets the failure
+ * word and posts a message instead).
  *
  * Slot offsets (message-slot.ts): 0 state, 4 sleeping, 8 siginfo, 16
  * ucontext, 24 set-fs flag, 32 fs base, 40 batch count, 48 clone stack,
- * 56 clone result, 64 stack_t of a new thread, 88 an empty signal set, 96 spin count, 128 batch table (64-byte
+ * 56 clone result, 64 stack_t of a new thread, 88 an empty signal set, 96 spin count, 100 batch failed, 128 batch table (64-byte
  * entries: nr, six arguments, result).
  *
  * stub-image.ts embeds the assembled bytes; a test assembles this file with
@@ -75,6 +77,9 @@ dispatch:
     je do_exit
     cmp eax, 5
     je do_clone
+    cmp eax, 6
+    je do_batch_resume
+resume_fs:
     cmp qword ptr [rbx+24], 0       /* resume: set the fs base first if asked */
     je resume
     mov qword ptr [rbx+24], 0
@@ -107,6 +112,34 @@ batch_next:
     add r14, 64
     dec r13
     jnz batch_next
+    jmp report
+do_batch_resume:                    /* run the batch table, then resume unless an entry failed */
+    mov dword ptr [rbx+100], 0
+    mov r13, [rbx+40]
+    lea r14, [rbx+128]
+    test r13, r13
+    jz resume_fs
+    cmp r13, 62
+    ja report
+batch_resume_next:
+    mov rax, [r14]
+    mov rdi, [r14+8]
+    mov rsi, [r14+16]
+    mov rdx, [r14+24]
+    mov r10, [r14+32]
+    mov r8, [r14+40]
+    mov r9, [r14+48]
+    syscall
+    mov [r14+56], rax
+    cmp rax, -4095
+    jb batch_resume_ok
+    mov dword ptr [rbx+100], 1      /* a mapping change failed: report instead of resuming */
+batch_resume_ok:
+    add r14, 64
+    dec r13
+    jnz batch_resume_next
+    cmp dword ptr [rbx+100], 0
+    je resume_fs
     jmp report
 do_exit:
     mov dword ptr [rbx], 0
