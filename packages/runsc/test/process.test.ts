@@ -117,7 +117,7 @@ describe('runsc do: the root filesystem', () => {
       '-c',
       'echo dev:; ls /dev; echo x > /dev/null; echo $?; head -c 5 /dev/zero | wc -c; head -c 16 /dev/urandom | wc -c',
     ]);
-    expect(r.stdout).toBe('dev:\nfd\nfull\nkmsg\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n0\n5\n16\n');
+    expect(r.stdout).toBe('dev:\nfd\nfull\nkmsg\nnet\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty\nurandom\nzero\n0\n5\n16\n');
   });
 });
 
