@@ -141,6 +141,13 @@ int main(void) {
   printf("unpersist: %s\n", err(ioctl(tap, TUNSETPERSIST, 0)));
   close(tap);
   printf("after last close: %d\n", if_nametoindex(name) > 0);
+  // ip link del takes the interface from under its file: the file is left unattached.
+  int gone = make("tvdel0", IFF_TUN, 0);
+  sh("ip link del tvdel0");
+  struct pollfd pg = {.fd = gone, .events = POLLIN};
+  poll(&pg, 1, 0);
+  printf("after ip link del: index %d, read %s, poll %#x\n", if_nametoindex("tvdel0") > 0, err(read(gone, b, sizeof b)), pg.revents);
+  close(gone);
   make("bad/name", IFF_TUN, 0);
   make("lo", IFF_TUN, 0);
   return 0;

@@ -24,6 +24,7 @@ import {
 } from '@tvisor/abi';
 import { IpAddress, type Nic, type Stack } from '@tvisor/netstack';
 import { attrString, attrU32, decodeBody, MessageBuilder, parseAttributes, type NetlinkMessage } from './message.js';
+import { destroyTunDevice, findTunDevice } from '../tun/tun-device.js';
 
 /** What a request runs with: the stack it reads and changes, and who asks. */
 export interface RouteContext {
@@ -286,6 +287,9 @@ function newLink(ctx: RouteContext, msg: NetlinkMessage): void {
   const attrs = parseAttributes(msg.body, Ifinfomsg.size);
   let nic: Nic;
   try {
+    // Naming no device at all is ENODEV here (rtnl_newlink), not getlink's EINVAL: iproute2 probes
+    // RTM_NEWLINK support that way, and takes EINVAL or EOPNOTSUPP to mean `ip link add/delete` cannot work.
+    if (ifm.ifi_index <= 0 && !attrs.has(IFLA.IFNAME)) throw new SysError(Errno.ENODEV);
     nic = requestedNic(ctx, ifm.ifi_index, attrs);
   } catch (e) {
     // Creating a device (veth, bridge...) is not something the sandbox does.
@@ -428,10 +432,14 @@ export function routeRequest(ctx: RouteContext, msg: NetlinkMessage): RouteReply
     case RTM.DELLINK: {
       const ifm = decodeBody(Ifinfomsg, msg.body);
       if (!ifm) throw new SysError(Errno.EINVAL);
-      requestedNic(ctx, ifm.ifi_index, parseAttributes(msg.body, Ifinfomsg.size));
+      const nic = requestedNic(ctx, ifm.ifi_index, parseAttributes(msg.body, Ifinfomsg.size));
       requirePrivilege(ctx);
-      // Linux refuses to delete lo; deleting the sandbox's other interfaces (eth0, a TUN/TAP) is not supported here.
-      throw new SysError(Errno.EOPNOTSUPP);
+      // A TUN/TAP goes (its file is left unattached, as tun_detach_all leaves it); Linux refuses to delete lo,
+      // and the interfaces runsc gave the sandbox (eth0) stay.
+      const tun = findTunDevice(ctx.stack, nic.name);
+      if (!tun) throw new SysError(Errno.EOPNOTSUPP);
+      destroyTunDevice(ctx.stack, tun);
+      return { dump: false, messages: [] };
     }
     case RTM.NEWADDR:
     case RTM.DELADDR:

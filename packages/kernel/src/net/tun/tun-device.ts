@@ -53,7 +53,8 @@ export class TunDevice implements LinkEndpoint {
   readonly waiters = new WaiterQueue();
   private readonly queue: QueuedPacket[] = [];
   private receive: ((frame: Uint8Array) => void) | null = null;
-  private closed = false;
+  /** Closed with its NIC (last file gone, or `ip link del`): a file still holding it finds it gone (EBADFD). */
+  closed = false;
 
   constructor(
     readonly kind: TunKind,

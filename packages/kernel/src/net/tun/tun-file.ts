@@ -38,7 +38,7 @@ export class TunFile extends FileImplBase {
   }
 
   private attachedDevice(): TunDevice {
-    if (!this.device) throw new SysError(Errno.EBADFD);
+    if (!this.device || this.device.closed) throw new SysError(Errno.EBADFD);
     return this.device;
   }
 
@@ -90,7 +90,7 @@ export class TunFile extends FileImplBase {
 
   override readiness(_fd: FileDescription, mask: number): number {
     const device = this.device;
-    if (!device) return POLL.ERR;
+    if (!device || device.closed) return POLL.ERR;
     return mask & ((device.readable ? POLL.IN | POLL.RDNORM : 0) | POLL.OUT | POLL.WRNORM);
   }
 
@@ -104,7 +104,7 @@ export class TunFile extends FileImplBase {
     if (!device || !this.kernel) return;
     this.device = undefined;
     device.detach();
-    if (!device.persist) destroyTunDevice(sandboxStack(this.kernel), device);
+    if (!device.persist && !device.closed) destroyTunDevice(sandboxStack(this.kernel), device);
   }
 
   userIoctl(task: Task, cmd: number, arg: number): number {
@@ -142,7 +142,7 @@ export class TunFile extends FileImplBase {
 
   /** TUNSETIFF: attach this file to the named device, creating it if there is none. */
   private setIff(task: Task, arg: number): number {
-    if (this.device) throw new SysError(Errno.EEXIST);
+    if (this.device && !this.device.closed) throw new SysError(Errno.EEXIST);
     const req = decodeStruct(Ifreq, task.mm.copyIn(arg, Ifreq.size));
     const flags = new DataView(req.ifr_ifru.buffer, req.ifr_ifru.byteOffset, 2).getUint16(0, true);
     const type = flags & (TUN_IFF.TUN | TUN_IFF.TAP);
