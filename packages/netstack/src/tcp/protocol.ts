@@ -58,11 +58,6 @@ export class TcpProtocol implements TransportProtocol {
     return this.connections.size;
   }
 
-  /** Every connection in the demux table, those no socket holds any more included (TIME_WAIT, orphans closing): /proc/net/tcp lists them. */
-  allConnections(): TcpEndpoint[] {
-    return [...this.connections.values()];
-  }
-
   /** Connections currently in a given state (diagnostics and tests). */
   endpointsInState(state: number): TcpEndpoint[] {
     return [...this.connections.values()].filter((e) => e.state === state);

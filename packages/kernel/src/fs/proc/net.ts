@@ -3,7 +3,7 @@ import { IpAddress, TcpSocket, TcpState, type Nic, type SockAddr, type Stack } f
 import type { KernfsFilesystem, StaticDirectory } from '@tvisor/vfs';
 import type { Kernel } from '../../kernel.js';
 import { InetSocket } from '../../net/inet/inet-socket.js';
-import { sandboxStack, usesHostNetwork } from '../../net/inet/stack.js';
+import { sandboxStack } from '../../net/inet/stack.js';
 import { routeRows } from '../../net/netlink/route.js';
 import { liveSockets } from '../../net/registry.js';
 import type { SocketImpl } from '../../net/socket.js';
@@ -84,27 +84,6 @@ function inetRows(kernel: Kernel, family: number, type: number): InetRow[] {
   return rows;
 }
 
-/**
- * Connections no open socket holds (TIME_WAIT, and orphans still closing
- * after their last close): Linux lists them too, with uid and inode 0.
- */
-function orphanTcpRows(kernel: Kernel, family: number, owned: ReadonlySet<unknown>): InetRow[] {
-  if (usesHostNetwork(kernel)) return [];
-  const version = family === AF.INET ? 4 : 6;
-  return sandboxStack(kernel)
-    .tcp.allConnections()
-    .filter((e) => !owned.has(e) && e.localAddr.version === version)
-    .map((e) => ({
-      local: { family, addr: e.localAddr.toString(), port: e.localPort },
-      remote: { family, addr: e.remoteAddr.toString(), port: e.remotePort },
-      state: e.state,
-      txQueue: 0,
-      rxQueue: 0,
-      uid: 0,
-      inode: 0,
-    }));
-}
-
 function addrHex(sa: SockAddr, family: number): string {
   const bytes = IpAddress.parse(sa.addr).bytes;
   return `${family === AF.INET ? ipv4Hex(bytes) : ipv6Hex(bytes)}:${hex(sa.port, 4)}`;
@@ -112,8 +91,7 @@ function addrHex(sa: SockAddr, family: number): string {
 
 /** /proc/net/tcp and tcp6 (Linux's tcp4_seq_show / tcp6_seq_show; timers are not reported). */
 export function procNetTcp(kernel: Kernel, family: number): string {
-  const owned = new Set(liveSockets(kernel).flatMap((s) => (s instanceof InetSocket && s.inner instanceof TcpSocket ? [s.inner.endpoint] : [])));
-  const rows = [...inetRows(kernel, family, SOCK.STREAM), ...orphanTcpRows(kernel, family, owned)];
+  const rows = inetRows(kernel, family, SOCK.STREAM);
   const body = rows.map((r, i) => {
     const line =
       `${String(i).padStart(4)}: ${addrHex(r.local, family)} ${addrHex(r.remote, family)} ${hex(r.state, 2)} ` +
