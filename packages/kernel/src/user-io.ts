@@ -59,6 +59,36 @@ export function transferVectors(
  */
 const DATAGRAM_MAX = 1 << 18;
 
+/** The first `total` bytes of the caller's buffers, gathered into one (sendmsg's data, a datagram file's write). */
+export function gatherIovecs(task: Task, vecs: ReadonlyArray<{ base: number; len: number }>, total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const v of vecs) {
+    const take = Math.min(v.len, total - at);
+    if (take <= 0) continue;
+    out.set(task.mm.copyIn(v.base, take), at);
+    at += take;
+  }
+  return out;
+}
+
+/** Copies `data` into the caller's buffers starting `offset` bytes in (recvmsg's data, a datagram file's read). */
+export function scatterIovecs(task: Task, vecs: ReadonlyArray<{ base: number; len: number }>, offset: number, data: Uint8Array): void {
+  let skip = offset;
+  let from = 0;
+  for (const v of vecs) {
+    if (from >= data.length) return;
+    if (skip >= v.len) {
+      skip -= v.len;
+      continue;
+    }
+    const n = Math.min(v.len - skip, data.length - from);
+    task.mm.copyOut(v.base + skip, data.subarray(from, from + n));
+    from += n;
+    skip = 0;
+  }
+}
+
 /**
  * One message to or from a datagram file (FileDescriptionImpl.datagram):
  * a write gathers every vector into one buffer first, a read fills one
@@ -69,24 +99,10 @@ function datagramTransfer(task: Task, file: FileDescription, vecs: ReadonlyArray
     vecs.reduce((n, v) => n + v.len, 0),
     DATAGRAM_MAX + (write ? 1 : 0),
   );
+  if (write) return file.write(gatherIovecs(task, vecs, total));
   const buf = new Uint8Array(total);
-  if (write) {
-    let at = 0;
-    for (const { base, len } of vecs) {
-      const take = Math.min(len, total - at);
-      if (take > 0) buf.set(task.mm.copyIn(base, take), at);
-      at += take;
-    }
-    return file.write(buf);
-  }
   const n = file.read(buf);
-  let at = 0;
-  for (const { base, len } of vecs) {
-    if (at >= n) break;
-    const take = Math.min(len, n - at);
-    if (take > 0) task.mm.copyOut(base, buf.subarray(at, at + take));
-    at += take;
-  }
+  scatterIovecs(task, vecs, 0, buf.subarray(0, n));
   return n;
 }
 

@@ -42,7 +42,7 @@ function firstIpv4(nic: Nic): { bytes: Uint8Array; prefixLen: number } {
 }
 
 /** An ifreq's union bytes (24) holding a little-endian int or short at its start. */
-function unionInt(v: number, size: 2 | 4): Uint8Array {
+export function unionInt(v: number, size: 2 | 4): Uint8Array {
   const out = new Uint8Array(Ifreq.size - IFNAMSIZ);
   if (size === 2) view(out).setInt16(0, v, true);
   else view(out).setInt32(0, v, true);

@@ -34,6 +34,7 @@ import type { MessageCreds } from '../net/unix/queue.js';
 import { UnixSocket, unixNamespace, SCM_MAX_FD } from '../net/unix/unix-socket.js';
 import type { Task } from '../task.js';
 import type { SyscallTable } from '../syscall-table.js';
+import { gatherIovecs, scatterIovecs } from '../user-io.js';
 
 /** sizeof(struct sockaddr_storage): the longest address a caller may pass. */
 const SOCKADDR_STORAGE = 128;
@@ -300,34 +301,6 @@ function iovTotal(iovs: Iov[]): number {
   return total;
 }
 
-function gather(t: Task, iovs: Iov[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const v of iovs) {
-    if (v.len === 0) continue;
-    out.set(t.mm.copyIn(v.base, v.len), at);
-    at += v.len;
-  }
-  return out;
-}
-
-/** Copies `data` into the iovecs starting `offset` bytes in. */
-function scatter(t: Task, iovs: Iov[], offset: number, data: Uint8Array): void {
-  let skip = offset;
-  let from = 0;
-  for (const v of iovs) {
-    if (from >= data.length) return;
-    if (skip >= v.len) {
-      skip -= v.len;
-      continue;
-    }
-    const n = Math.min(v.len - skip, data.length - from);
-    t.mm.copyOut(v.base + skip, data.subarray(from, from + n));
-    from += n;
-    skip = 0;
-  }
-}
-
 interface Control {
   rights: FileDescription[] | null;
   creds: MessageCreds | null;
@@ -424,7 +397,7 @@ function sendOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], to: Uint8Array
   try {
     const limit = sock.maxMessageSize;
     if (limit !== undefined && iovTotal(iovs) > limit) throw new SysError(Errno.EMSGSIZE);
-    data = gather(t, iovs, iovTotal(iovs));
+    data = gatherIovecs(t, iovs, iovTotal(iovs));
   } catch (e) {
     for (const f of control.rights ?? []) f.decRef();
     throw e;
@@ -591,7 +564,7 @@ function recvOne(t: Task, { file, sock }: SocketRef, iovs: Iov[], flags: number,
       // Protocol control messages describe the state after the last read (TCP_CM_INQ).
       if (msg.control) first.control = msg.control;
     }
-    if (!discard) scatter(t, iovs, got, msg.data);
+    if (!discard) scatterIovecs(t, iovs, got, msg.data);
     got += msg.data.length;
     if (waitAll && got < total && msg.data.length > 0 && !msg.rights) {
       // A call that will not wait takes whatever else is queued now and returns it (tcp_recvmsg with no timeout left).

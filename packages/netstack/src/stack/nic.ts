@@ -51,6 +51,11 @@ export class Nic {
     return !this.link.capabilities.resolutionRequired;
   }
 
+  /** Whether the link carries bare IP packets (a TUN): no link-layer addresses and no neighbour resolution, yet not lo. */
+  get isIpOnly(): boolean {
+    return this.pointToPoint && !this.isLoopback;
+  }
+
   /** First address of a version, preferring one on the same subnet as `near`. */
   primaryAddress(version: 4 | 6, near?: IpAddress): IpAddress | null {
     let first: IpAddress | null = null;

@@ -62,19 +62,14 @@ export function networkBytes(bytes: Uint8Array, prefixLen: number): Uint8Array {
   return out;
 }
 
-/** Whether a NIC carries bare IP packets (a TUN device): no link-layer addresses, no neighbour resolution. */
-function isIpOnly(nic: Nic): boolean {
-  return !nic.isLoopback && !nic.link.capabilities.resolutionRequired;
-}
-
 /** The ARPHRD_* hardware type Linux gives a NIC (ifi_type, SIOCGIFHWADDR's sa_family). */
 export function nicHardwareType(nic: Nic): number {
-  return nic.isLoopback ? ARPHRD.LOOPBACK : isIpOnly(nic) ? ARPHRD.NONE : ARPHRD.ETHER;
+  return nic.isLoopback ? ARPHRD.LOOPBACK : nic.isIpOnly ? ARPHRD.NONE : ARPHRD.ETHER;
 }
 
 /** The interface flags Linux would show for a NIC (ifi_flags, SIOCGIFFLAGS). */
 export function nicFlags(nic: Nic): number {
-  let flags = nic.isLoopback ? IFF.LOOPBACK : isIpOnly(nic) ? IFF.POINTOPOINT | IFF.NOARP | IFF.MULTICAST : IFF.BROADCAST | IFF.MULTICAST;
+  let flags = nic.isLoopback ? IFF.LOOPBACK : nic.isIpOnly ? IFF.POINTOPOINT | IFF.NOARP | IFF.MULTICAST : IFF.BROADCAST | IFF.MULTICAST;
   // dev_get_flags: RUNNING and LOWER_UP only while up and with a carrier (a TUN/TAP without its file has none).
   if (nic.up) flags |= nic.link.carrier === false ? IFF.UP : IFF.UP | IFF.RUNNING | IFF.LOWER_UP;
   return flags;
@@ -119,7 +114,7 @@ function linkMessage(ctx: RouteContext, nic: Nic, seq: number, flags: number): U
   b.attrU8(IFLA.CARRIER, (nic.link.carrier ?? nic.up) ? 1 : 0);
   b.attrString(IFLA.QDISC, 'noqueue');
   // An IP-only link has no link-layer address (Linux sends none for a TUN).
-  if (!isIpOnly(nic)) {
+  if (!nic.isIpOnly) {
     b.attr(IFLA.ADDRESS, Uint8Array.from(nic.mac));
     b.attr(IFLA.BROADCAST, nic.isLoopback ? new Uint8Array(6) : new Uint8Array(6).fill(0xff));
   }

@@ -4,11 +4,9 @@
 // the stack as if it came off the wire. A TAP carries Ethernet frames and
 // resolves neighbours with ARP/NDP; a TUN carries bare IP packets.
 import { ETH_P, Errno, IFNAMSIZ, POLL, SysError } from '@tvisor/abi';
-import type { LinkCapabilities, LinkEndpoint, MacAddress, Nic, Stack } from '@tvisor/netstack';
+import { ETHERNET_HEADER_LEN, EthernetView, type LinkCapabilities, type LinkEndpoint, type MacAddress, type Nic, type Stack } from '@tvisor/netstack';
 import { WaiterQueue } from '@tvisor/vfs';
 
-/** The Ethernet header netstack's NICs frame every packet in; a TUN adds and strips it. */
-const ETHERNET_HEADER_LEN = 14;
 /** Packets waiting for the reader before new ones are dropped (TUN_READQ_SIZE, the device's txqueuelen). */
 export const TUN_QUEUE_LEN = 500;
 /** The MTU Linux gives a new TUN/TAP device. */
@@ -74,7 +72,7 @@ export class TunDevice implements LinkEndpoint {
 
   send(frame: Uint8Array): void {
     if (this.closed || !this.attached || this.queue.length >= TUN_QUEUE_LEN || frame.length < ETHERNET_HEADER_LEN) return;
-    const etherType = (frame[12] << 8) | frame[13];
+    const etherType = new EthernetView(frame).etherType;
     // Own the bytes: the stack hands the buffer over, but a TUN keeps only the part after the header.
     this.queue.push({ bytes: this.kind === 'tun' ? frame.subarray(ETHERNET_HEADER_LEN) : frame, etherType });
     if (this.queue.length === 1) this.waiters.notify(POLL.IN | POLL.RDNORM);
@@ -118,10 +116,11 @@ export class TunDevice implements LinkEndpoint {
       this.receive(Uint8Array.from(packet));
       return;
     }
+    // netstack's NICs take Ethernet frames: a TUN's packet arrives behind a header addressed to the NIC.
     const frame = new Uint8Array(ETHERNET_HEADER_LEN + packet.length);
-    frame.set(this.macAddress, 0);
-    frame[12] = etherType >> 8;
-    frame[13] = etherType & 0xff;
+    const header = new EthernetView(frame);
+    header.dst = this.macAddress;
+    header.etherType = etherType;
     frame.set(packet, ETHERNET_HEADER_LEN);
     this.receive(frame);
   }
@@ -157,15 +156,15 @@ export function validInterfaceName(name: string): boolean {
  * EINVAL for an invalid name, EEXIST when another interface has it.
  */
 export function createTunDevice(stack: Stack, kind: TunKind, template: string): TunDevice {
+  const taken = new Set(stack.listNics().map((n) => n.name));
   let name = template;
   if (template.includes('%d')) {
-    const taken = new Set(stack.listNics().map((n) => n.name));
     let i = 0;
     while (taken.has(template.replace('%d', String(i)))) i++;
     name = template.replace('%d', String(i));
   }
   if (!validInterfaceName(name)) throw new SysError(Errno.EINVAL);
-  if (stack.listNics().some((n) => n.name === name)) throw new SysError(Errno.EEXIST);
+  if (taken.has(name)) throw new SysError(Errno.EEXIST);
   const device = new TunDevice(kind, name);
   device.nic = stack.addNic(device, name);
   stack.setNicUp(device.nic, false);

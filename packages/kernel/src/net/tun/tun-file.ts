@@ -5,7 +5,9 @@ import { FileImplBase, type FileDescription, type Inode, type ReadinessCallback 
 import { hasCapability } from '../../credentials.js';
 import type { Kernel } from '../../kernel.js';
 import type { Task } from '../../task.js';
+import { ETHERNET_HEADER_LEN } from '@tvisor/netstack';
 import { sandboxStack } from '../inet/stack.js';
+import { unionInt } from '../interface-ioctl.js';
 import { TunDevice, createTunDevice, destroyTunDevice, findTunDevice, ipEtherType, type TunKind } from './tun-device.js';
 
 /** The character device Linux registers /dev/net/tun as (misc major 10, TUN_MINOR). */
@@ -37,9 +39,15 @@ export class TunFile extends FileImplBase {
     super(inode);
   }
 
+  /** The attached device, unless it is gone (`ip link del`) or was never attached. */
+  private get live(): TunDevice | undefined {
+    return this.device && !this.device.closed ? this.device : undefined;
+  }
+
   private attachedDevice(): TunDevice {
-    if (!this.device || this.device.closed) throw new SysError(Errno.EBADFD);
-    return this.device;
+    const device = this.live;
+    if (!device) throw new SysError(Errno.EBADFD);
+    return device;
   }
 
   override read(_fd: FileDescription, dst: Uint8Array): number {
@@ -73,7 +81,7 @@ export class TunFile extends FileImplBase {
     }
     if (packet.length > MAX_PACKET) throw new SysError(Errno.EINVAL);
     if (device.kind === 'tap') {
-      if (packet.length < 14) throw new SysError(Errno.EINVAL);
+      if (packet.length < ETHERNET_HEADER_LEN) throw new SysError(Errno.EINVAL);
     } else {
       // With IFF_NO_PI the IP version says what the packet is; anything else is refused.
       etherType ??= ipEtherType(packet);
@@ -89,8 +97,8 @@ export class TunFile extends FileImplBase {
   }
 
   override readiness(_fd: FileDescription, mask: number): number {
-    const device = this.device;
-    if (!device || device.closed) return POLL.ERR;
+    const device = this.live;
+    if (!device) return POLL.ERR;
     return mask & ((device.readable ? POLL.IN | POLL.RDNORM : 0) | POLL.OUT | POLL.WRNORM);
   }
 
@@ -113,7 +121,7 @@ export class TunFile extends FileImplBase {
         return this.setIff(task, arg);
       case TUN.GETIFF: {
         const device = this.attachedDevice();
-        task.mm.copyOut(arg, encodeStruct(Ifreq, { ifr_name: device.name, ifr_ifru: unionFlags(reportedFlags(device)) }));
+        task.mm.copyOut(arg, encodeStruct(Ifreq, { ifr_name: device.name, ifr_ifru: unionInt(reportedFlags(device), 2) }));
         return 0;
       }
       case TUN.GETFEATURES: {
@@ -142,7 +150,7 @@ export class TunFile extends FileImplBase {
 
   /** TUNSETIFF: attach this file to the named device, creating it if there is none. */
   private setIff(task: Task, arg: number): number {
-    if (this.device && !this.device.closed) throw new SysError(Errno.EEXIST);
+    if (this.live) throw new SysError(Errno.EEXIST);
     const req = decodeStruct(Ifreq, task.mm.copyIn(arg, Ifreq.size));
     const flags = new DataView(req.ifr_ifru.buffer, req.ifr_ifru.byteOffset, 2).getUint16(0, true);
     const type = flags & (TUN_IFF.TUN | TUN_IFF.TAP);
@@ -186,10 +194,4 @@ function reportedFlags(device: TunDevice): number {
   if (device.noPacketInfo) flags |= TUN_IFF.NO_PI;
   if (device.persist) flags |= TUN_IFF.PERSIST;
   return flags | TUN_IFF.NOFILTER;
-}
-
-function unionFlags(flags: number): Uint8Array {
-  const union = new Uint8Array(Ifreq.size - 16);
-  new DataView(union.buffer).setUint16(0, flags, true);
-  return union;
 }
